@@ -1,0 +1,38 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { organizationSchema, publicationFrontMatterSchema } from '../../lambdas/core/publication/schema.ts';
+import { dataDirOption } from '../context.ts';
+import { print } from '../output.ts';
+
+/** JSON Schemas generated from the zod schemas that validate the files. */
+export function jsonSchemas(): Record<string, unknown> {
+  return {
+    'publication.schema.json': {
+      $id: 'https://github.com/pressroom/pressroom/schemas/publication.schema.json',
+      title: 'pressroom publication front matter',
+      ...z.toJSONSchema(publicationFrontMatterSchema, { io: 'input', unrepresentable: 'any' }),
+    },
+    'organization.schema.json': {
+      $id: 'https://github.com/pressroom/pressroom/schemas/organization.schema.json',
+      title: 'pressroom organisation',
+      ...z.toJSONSchema(organizationSchema, { io: 'input', unrepresentable: 'any' }),
+    },
+  };
+}
+
+export const schemaCommand = new Command('schema')
+  .description('Write the JSON Schemas of publication front matter and organisation files')
+  .option('--out <dir>', 'output folder', 'schemas')
+  .addOption(dataDirOption)
+  .action(async (opts: { out: string }) => {
+    await mkdir(opts.out, { recursive: true });
+    const written = [];
+    for (const [name, schema] of Object.entries(jsonSchemas())) {
+      const file = path.join(opts.out, name);
+      await writeFile(file, `${JSON.stringify(schema, null, 2)}\n`);
+      written.push(file);
+    }
+    print(written);
+  });

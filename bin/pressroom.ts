@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+import { renderCommand } from './commands/render.ts';
+import { schemaCommand } from './commands/schema.ts';
+import { fail } from './output.ts';
+
+const program = new Command('pressroom')
+  .description('Press releases and newsletters: render, archive, schedule and mail them.')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addCommand(renderCommand)
+  .addCommand(schemaCommand);
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,66 @@
+/**
+ * Typed errors of the core. User-facing messages say what is wrong, where (file, line,
+ * field, value) and what to do; the command-line tool prints them as they are.
+ */
+
+/** One problem found in an input file. */
+export interface Problem {
+  /** The file, as the user named it. */
+  file: string;
+  /** 1-based line, where the parser knows it. */
+  line?: number;
+  /** 1-based column, where the parser knows it. */
+  column?: number;
+  /** The field path, e.g. `publishers[0].pressContact.email`; empty for the whole file. */
+  path: string;
+  /** What is wrong and what to do. */
+  message: string;
+  /** The offending value, where there is one. */
+  value?: unknown;
+}
+
+/** Base class of every error pressroom reports to its users. */
+export class PressroomError extends Error {
+  override name = 'PressroomError';
+}
+
+/** One or more problems in the input files: nothing was written. */
+export class InvalidInputError extends PressroomError {
+  override name = 'InvalidInputError';
+  constructor(
+    readonly problems: Problem[],
+    options?: ErrorOptions,
+  ) {
+    super(formatProblems(problems), options);
+  }
+}
+
+/** The MJML compiler rejected a template: a template bug, not a data problem. */
+export class TemplateError extends PressroomError {
+  override name = 'TemplateError';
+}
+
+/** Formats a value for an error message: short, quoted, never multi-line. */
+export function showValue(value: unknown): string {
+  if (value === undefined) return '';
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+/** `file:line:column field: message (value: "x")`, one line per problem. */
+export function formatProblem(p: Problem): string {
+  const where = [p.file, p.line, p.line !== undefined ? p.column : undefined]
+    .filter((x) => x !== undefined)
+    .join(':');
+  const field = p.path ? ` ${p.path}:` : '';
+  const value = p.value !== undefined ? ` (value: ${showValue(p.value)})` : '';
+  return `${where}${field} ${p.message}${value}`;
+}
+
+export function formatProblems(problems: Problem[]): string {
+  const n = problems.length;
+  return [
+    `${n} problem${n === 1 ? '' : 's'} found; nothing was written:`,
+    ...problems.map((p) => `  ${formatProblem(p)}`),
+  ].join('\n');
+}

@@ -1,0 +1,271 @@
+import Handlebars from 'handlebars';
+import { TemplateError } from '../errors.ts';
+import type { Language, Publication, Publisher } from '../publication/schema.ts';
+import { fillPattern, formatDate, formatDateTime, joinNames, type LocaleStrings } from './locale.ts';
+import { htmlToText, inlineMarkdownToHtml, markdownToHtml } from './markdown.ts';
+import type { EmailDocument } from './recipient.ts';
+import type { TemplateSet } from './templates.ts';
+
+/**
+ * The document stage: once per release, publication data + templates → Handlebars → MJML →
+ * HTML email that still holds the recipient placeholders, plus the plain text and the web
+ * page. MJML is loaded on first use only, so modules that import this file for its types
+ * or for the recipient stage never pay for it.
+ */
+
+/** The part of MJML 5's API we use (its published types still describe MJML 4's sync API). */
+type Mjml2Html = (
+  mjml: string,
+  options: {
+    validationLevel: 'strict';
+    ignoreIncludes: boolean;
+    keepComments: boolean;
+    fonts: Record<string, string>;
+  },
+) => Promise<{ html: string; errors: { formattedMessage: string }[] }>;
+let mjmlPromise: Promise<Mjml2Html> | undefined;
+
+/** Loads the MJML compiler (about half a second, once per process). */
+export function loadMjml(): Promise<Mjml2Html> {
+  mjmlPromise ??= import('mjml').then((m) => m.default as unknown as Mjml2Html);
+  return mjmlPromise;
+}
+
+/** Where the release's own files will be reachable from a reader's mail client or browser. */
+export interface RenderOptions {
+  /** URL (absolute, or relative to the page) under which attachments are served, ending in "/". Default `files/`. */
+  filesUrl?: string;
+  /** Absolute URL of the release's web page, for the "view online" link. Omitted: no link. */
+  webUrl?: string;
+}
+
+/** A release rendered once, for every recipient. */
+export interface RenderedRelease {
+  subject: string;
+  /** HTML and text parts of the email, recipient placeholders still in. */
+  email: EmailDocument;
+  /** The standalone web page: no placeholders. */
+  page: string;
+}
+
+export interface ReleaseRenderer {
+  render(publication: Publication, options?: RenderOptions): Promise<RenderedRelease>;
+}
+
+const defaultAccent = '#0b5fa5';
+
+/** Compiles the templates once; `render` then costs one Handlebars fill and one MJML compile. */
+export function createReleaseRenderer(templates: TemplateSet): ReleaseRenderer {
+  const stage1 = Handlebars.create();
+  for (const [name, source] of Object.entries(templates.partials)) stage1.registerPartial(name, source);
+  const options = { preventIndent: true } as const;
+  const email = stage1.compile(templates.pressRelease.email, options);
+  const text = stage1.compile(templates.pressRelease.text, { ...options, noEscape: true });
+  const page = stage1.compile(templates.pressRelease.page, options);
+
+  return {
+    async render(publication, renderOptions = {}) {
+      const t = templates.locales[publication.lang];
+      const view = releaseView(publication, t, renderOptions);
+      const mjml2html = await loadMjml();
+      let result: Awaited<ReturnType<Mjml2Html>>;
+      try {
+        result = await mjml2html(email({ ...view, ...personalBits(t, 'html') }), {
+          validationLevel: 'strict',
+          ignoreIncludes: true,
+          keepComments: false,
+          fonts: {},
+        });
+      } catch (error) {
+        throw new TemplateError(`MJML rejected the press-release template: ${describeMjmlError(error)}`, {
+          cause: error,
+        });
+      }
+      if (result.errors.length > 0) {
+        throw new TemplateError(
+          `MJML found ${result.errors.length} problem(s) in the press-release template: ${result.errors.map((e) => e.formattedMessage).join('; ')}`,
+        );
+      }
+      return {
+        subject: publication.title,
+        email: { html: result.html, text: tidyText(text({ ...view, ...personalBits(t, 'text') })) },
+        page: page(view),
+      };
+    },
+  };
+}
+
+function describeMjmlError(error: unknown): string {
+  const details = (error as { errors?: { formattedMessage?: string }[] }).errors;
+  if (Array.isArray(details)) return details.map((d) => d.formattedMessage).join('; ');
+  return error instanceof Error ? error.message : String(error);
+}
+
+const htmlEscape = Handlebars.Utils.escapeExpression;
+
+/**
+ * The greeting and the footer line hold recipient placeholders for stage 2. They are built
+ * here, after the data was guarded, from locale patterns: `Bonjour {firstName},`.
+ */
+function personalBits(t: LocaleStrings, mode: 'html' | 'text') {
+  const esc = mode === 'html' ? htmlEscape : (s: string) => s;
+  const around = (pattern: string, name: string, placeholder: string) =>
+    pattern
+      .split(`{${name}}`)
+      .map((part) => esc(part))
+      .join(placeholder);
+  return {
+    greeting: `{{#if recipient.firstName}}${around(t.greeting, 'firstName', '{{recipient.firstName}}')}{{else}}${esc(t.greetingNoName)}{{/if}}`,
+    receivedAs: around(t.receivedAs, 'fullName', '{{recipient.fullName}}'),
+  };
+}
+
+/**
+ * Data must never become template code in stage 2: a title containing "{{recipient.email}}"
+ * is text. A word joiner (invisible) between two braces keeps Handlebars from seeing a tag.
+ */
+export function guardBraces<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(/\{(?=\{)/g, '{\u2060') as T;
+  if (Array.isArray(value)) return value.map(guardBraces) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, guardBraces(v)])) as T;
+  }
+  return value;
+}
+
+function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions) {
+  const accentColor = pub.publishers[0]?.color ?? defaultAccent;
+  const filesUrl = options.filesUrl ?? 'files/';
+  const leadHtml = inlineMarkdownToHtml(pub.lead);
+  const bodyHtml = markdownToHtml(pub.body);
+  const date = formatDate(pub.date, pub.lang);
+  const names = pub.publishers.map((p) => p.name);
+  const downloads = [
+    ...pub.links.map((l) => ({ label: l.label, url: l.url, detail: undefined as string | undefined })),
+    ...pub.attachments.map((a) => ({
+      label: a.label,
+      url: filesUrl + a.file.split('/').map(encodeURIComponent).join('/'),
+      detail: formatSize(a.size, pub.lang),
+    })),
+  ];
+  const leadText = htmlToText(`<p>${leadHtml}</p>`);
+  return guardBraces({
+    lang: pub.lang,
+    t,
+    title: pub.title,
+    titleUnderlined: `${pub.title}\n${'='.repeat(Math.min(pub.title.length, 76))}`,
+    subtitle: pub.subtitle,
+    date: pub.date,
+    dateLine: pub.place ? fillPattern(t.dateLine, { place: pub.place, date }) : capitalize(date),
+    embargoLine: pub.embargo
+      ? fillPattern(t.embargoUntil, { date: formatDateTime(pub.embargo, pub.lang) })
+      : undefined,
+    preview: leadText.length > 150 ? `${leadText.slice(0, 149).trimEnd()}…` : leadText,
+    leadHtml,
+    leadText,
+    bodyHtml,
+    bodyText: htmlToText(bodyHtml),
+    accentColor,
+    publishers: pub.publishers.map((p) => publisherView(p, t, pub.lang, accentColor)),
+    publisherNames: joinNames(names, t.and),
+    footerAddresses: pub.publishers.flatMap((p) => (p.address ? [p.address.replace(/\s*\n\s*/g, ', ')] : [])),
+    figures: pub.figures,
+    quotes: pub.quotes,
+    downloads,
+    byline: pub.author ? fillPattern(t.by, { author: pub.author }) : undefined,
+    tags: pub.tags,
+    webUrl: options.webUrl,
+  });
+}
+
+function publisherView(p: Publisher, t: LocaleStrings, lang: Language, accent: string) {
+  const aboutHtml = markdownToHtml(p.about);
+  const contactParts: { label: string; text: string; href?: string }[] = [];
+  if (p.phone)
+    contactParts.push({
+      label: `${t.phone}${t.colon} `,
+      text: p.phone,
+      href: `tel:${p.phone.replace(/[^+0-9]/g, '')}`,
+    });
+  if (p.email) contactParts.push({ label: '', text: p.email, href: `mailto:${p.email}` });
+  for (const [network, handle] of Object.entries(p.social ?? {})) {
+    const profile = socialProfile(network, handle);
+    contactParts.push({
+      label: `${profile.label}${t.colon} `,
+      text: handle,
+      ...(profile.url && { href: profile.url }),
+    });
+  }
+  return {
+    ...p,
+    color: p.color ?? accent,
+    aboutTitle: fillPattern(t.about, { name: p.name }),
+    aboutHtml,
+    aboutText: htmlToText(aboutHtml),
+    contactParts,
+    contactLine: contactParts.map((c) => `${c.label}${c.text}`).join(' | '),
+    addressLines: p.address
+      ? p.address
+          .split(/\n/)
+          .map((l) => l.trim())
+          .filter(Boolean)
+      : [],
+    websiteLabel: p.website?.replace(/^https?:\/\/(www\.)?/, '').replace(/\/$/, ''),
+    lang,
+  };
+}
+
+const networkLabels: Record<string, string> = {
+  twitter: 'Twitter',
+  x: 'X',
+  mastodon: 'Mastodon',
+  bluesky: 'Bluesky',
+  linkedin: 'LinkedIn',
+  facebook: 'Facebook',
+  instagram: 'Instagram',
+  youtube: 'YouTube',
+};
+
+/** A profile link for a handle, when the network's URL scheme is known and the handle is plain. */
+export function socialProfile(network: string, handle: string): { label: string; url?: string } {
+  const label = networkLabels[network] ?? network;
+  if (/^https:\/\/[^\s"'<>]+$/.test(handle)) return { label, url: handle };
+  const name = handle.replace(/^@/, '');
+  if (!/^[A-Za-z0-9_.@-]+$/.test(name)) return { label };
+  switch (network) {
+    case 'twitter':
+    case 'x':
+      return /^[A-Za-z0-9_]{1,15}$/.test(name) ? { label, url: `https://x.com/${name}` } : { label };
+    case 'bluesky':
+      return { label, url: `https://bsky.app/profile/${name}` };
+    case 'instagram':
+      return { label, url: `https://www.instagram.com/${name}` };
+    case 'mastodon': {
+      const [user, host] = name.split('@');
+      return user && host ? { label, url: `https://${host}/@${user}` } : { label };
+    }
+    default:
+      return { label };
+  }
+}
+
+function formatSize(bytes: number, lang: Language): string {
+  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const [unit, value] =
+    bytes >= 1_000_000 ? ['megabyte', bytes / 1_000_000] : ['kilobyte', Math.max(1, bytes / 1000)];
+  return new Intl.NumberFormat(locale, { style: 'unit', unit, maximumFractionDigits: 1 }).format(value);
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Trailing spaces off, at most one blank line in a row, one final newline. */
+function tidyText(text: string): string {
+  return `${text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
+}

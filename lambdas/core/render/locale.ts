@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { Language } from '../publication/schema.ts';
+
+/** The fixed strings of a language, from `templates/locales/<lang>.yaml`. `{name}` marks a value. */
+export const localeStringsSchema = z.strictObject({
+  pressRelease: z.string(),
+  dateLine: z.string().includes('{date}'),
+  embargoUntil: z.string().includes('{date}'),
+  about: z.string().includes('{name}'),
+  pressContact: z.string(),
+  phone: z.string(),
+  email: z.string(),
+  website: z.string(),
+  keyFigures: z.string(),
+  links: z.string(),
+  downloads: z.string(),
+  by: z.string().includes('{author}'),
+  and: z.string(),
+  greeting: z.string().includes('{firstName}'),
+  greetingNoName: z.string(),
+  receivedAs: z.string().includes('{fullName}'),
+  unsubscribe: z.string(),
+  viewOnline: z.string(),
+  tags: z.string(),
+  colon: z.string(),
+  openQuote: z.string(),
+  closeQuote: z.string(),
+});
+export type LocaleStrings = z.infer<typeof localeStringsSchema>;
+
+const intlLocale: Record<Language, string> = { fr: 'fr-FR', en: 'en-GB' };
+
+/** `{place}, le {date}` with values; unknown names are left as they are. */
+export function fillPattern(pattern: string, values: Record<string, string>): string {
+  return pattern.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+/** `2021-06-08` → `mardi 8 juin 2021` (fr) or `Tuesday 8 June 2021` (en). */
+export function formatDate(isoDate: string, lang: Language): string {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  const date = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1));
+  return new Intl.DateTimeFormat(intlLocale[lang], { dateStyle: 'full', timeZone: 'UTC' })
+    .format(date)
+    .replace(',', '');
+}
+
+/**
+ * `2021-06-08T08:00:00+02:00` → `mardi 8 juin 2021 à 08:00 (UTC+02:00)`: the wall-clock time
+ * written in the file, with its offset, so the reader sees the time the author meant.
+ */
+export function formatDateTime(isoDateTime: string, lang: Language): string {
+  const offset = /(Z|[+-]\d{2}:?\d{2})$/i.exec(isoDateTime)?.[1] ?? 'Z';
+  const offsetMinutes =
+    offset.toUpperCase() === 'Z'
+      ? 0
+      : (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(-2)));
+  const wallClock = new Date(Date.parse(isoDateTime) + offsetMinutes * 60_000);
+  const text = new Intl.DateTimeFormat(intlLocale[lang], {
+    dateStyle: 'full',
+    timeStyle: 'short',
+    timeZone: 'UTC',
+  })
+    .format(wallClock)
+    .replace(',', '');
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+  const mm = String(abs % 60).padStart(2, '0');
+  return `${text} (UTC${sign}${hh}:${mm})`;
+}
+
+/** `A`, `A et B`, `A, B et C`. */
+export function joinNames(names: string[], and: string): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} ${and} ${names.at(-1)}`;
+}

@@ -1,0 +1,24 @@
+import type { Language } from '../publication/schema.ts';
+import type { LocaleStrings } from './locale.ts';
+import type { RecipientFields } from './recipient.ts';
+
+/**
+ * The template files a renderer works from, read by an adapter (from `templates/` on disk,
+ * or bundled into a function). The core never reads files itself.
+ */
+export interface TemplateSet {
+  pressRelease: {
+    /** MJML + Handlebars: the HTML email. */
+    email: string;
+    /** Handlebars: the plain-text part of the email. */
+    text: string;
+    /** Handlebars: the standalone web page. */
+    page: string;
+  };
+  /** Handlebars partials by name, e.g. `header` for `templates/partials/header.mjml`. */
+  partials: Record<string, string>;
+  /** Fixed strings by language. */
+  locales: Record<Language, LocaleStrings>;
+  /** The recipient that fills previews. */
+  sampleRecipient: RecipientFields;
+}
