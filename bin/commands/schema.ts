@@ -10,12 +10,10 @@ import { print } from '../output.ts';
 export function jsonSchemas(): Record<string, unknown> {
   return {
     'publication.schema.json': {
-      $id: 'https://github.com/pressroom/pressroom/schemas/publication.schema.json',
       title: 'pressroom publication front matter',
       ...z.toJSONSchema(publicationFrontMatterSchema, { io: 'input', unrepresentable: 'any' }),
     },
     'organization.schema.json': {
-      $id: 'https://github.com/pressroom/pressroom/schemas/organization.schema.json',
       title: 'pressroom organisation',
       ...z.toJSONSchema(organizationSchema, { io: 'input', unrepresentable: 'any' }),
     },

@@ -52,7 +52,7 @@ export function formatProblem(p: Problem): string {
   const where = [p.file, p.line, p.line !== undefined ? p.column : undefined]
     .filter((x) => x !== undefined)
     .join(':');
-  const field = p.path ? ` ${p.path}:` : '';
+  const field = p.path ? ` ${p.path}:` : ':';
   const value = p.value !== undefined ? ` (value: ${showValue(p.value)})` : '';
   return `${where}${field} ${p.message}${value}`;
 }

@@ -170,7 +170,7 @@ export function zodProblems(
           path: formatPath([...path, key]),
           message:
             `unknown field "${key}"` +
-            (suggestion ? `: did you mean "${suggestion}"?` : '') +
+            (suggestion ? `: did you mean "${suggestion}"?` : '.') +
             (allowed.length ? ` Allowed fields here: ${allowed.join(', ')}.` : ''),
         });
       }

@@ -28,7 +28,15 @@ export const localeStringsSchema = z.strictObject({
 });
 export type LocaleStrings = z.infer<typeof localeStringsSchema>;
 
-const intlLocale: Record<Language, string> = { fr: 'fr-FR', en: 'en-GB' };
+// Formatters are costly to build; dates are formatted in UTC, wall-clock shifts done before.
+const dateFormat = {
+  fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'full', timeZone: 'UTC' }),
+  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeZone: 'UTC' }),
+};
+const dateTimeFormat = {
+  fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }),
+  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }),
+};
 
 /** `{place}, le {date}` with values; unknown names are left as they are. */
 export function fillPattern(pattern: string, values: Record<string, string>): string {
@@ -39,9 +47,7 @@ export function fillPattern(pattern: string, values: Record<string, string>): st
 export function formatDate(isoDate: string, lang: Language): string {
   const [y, m, d] = isoDate.split('-').map(Number);
   const date = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1));
-  return new Intl.DateTimeFormat(intlLocale[lang], { dateStyle: 'full', timeZone: 'UTC' })
-    .format(date)
-    .replace(',', '');
+  return dateFormat[lang].format(date).replace(',', '');
 }
 
 /**
@@ -55,13 +61,7 @@ export function formatDateTime(isoDateTime: string, lang: Language): string {
       ? 0
       : (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(-2)));
   const wallClock = new Date(Date.parse(isoDateTime) + offsetMinutes * 60_000);
-  const text = new Intl.DateTimeFormat(intlLocale[lang], {
-    dateStyle: 'full',
-    timeStyle: 'short',
-    timeZone: 'UTC',
-  })
-    .format(wallClock)
-    .replace(',', '');
+  const text = dateTimeFormat[lang].format(wallClock).replace(',', '');
   const sign = offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(offsetMinutes);
   const hh = String(Math.floor(abs / 60)).padStart(2, '0');

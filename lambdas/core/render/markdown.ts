@@ -1,4 +1,4 @@
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
 
@@ -85,17 +85,20 @@ export function inlineMarkdownToHtml(source: string): string {
   return sanitizeHtml(markdown.renderInline(source), sanitizeOptions).trim();
 }
 
+// Built once: html-to-text rebuilds its selectors on every convert() call otherwise.
+const toText = compile({
+  wordwrap: 76,
+  selectors: [
+    { selector: 'h2', options: { uppercase: false, leadingLineBreaks: 2, trailingLineBreaks: 1 } },
+    { selector: 'h3', options: { uppercase: false, leadingLineBreaks: 2, trailingLineBreaks: 1 } },
+    { selector: 'h4', options: { uppercase: false } },
+    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+    { selector: 'img', format: 'skip' },
+    { selector: 'table', format: 'dataTable' },
+  ],
+});
+
 /** Safe HTML → readable plain text: headings on their own lines, links as "text [url]". */
 export function htmlToText(html: string): string {
-  return convert(html, {
-    wordwrap: 76,
-    selectors: [
-      { selector: 'h2', options: { uppercase: false, leadingLineBreaks: 2, trailingLineBreaks: 1 } },
-      { selector: 'h3', options: { uppercase: false, leadingLineBreaks: 2, trailingLineBreaks: 1 } },
-      { selector: 'h4', options: { uppercase: false } },
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-      { selector: 'img', format: 'skip' },
-      { selector: 'table', format: 'dataTable' },
-    ],
-  }).trim();
+  return toText(html).trim();
 }

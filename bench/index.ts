@@ -1,0 +1,100 @@
+import os from 'node:os';
+import { renderBenchmark } from './render.ts';
+import type { Benchmark, BenchRow } from './types.ts';
+
+/**
+ * `npm run bench [-- [--json] [name...]]`: runs the benchmark modules below (or those named)
+ * and prints their figures as a table, or as a JSON array with `--json`. Targets are shown
+ * for information: a benchmark never fails because something is slow, only when a sanity
+ * check on its output fails.
+ */
+
+const benchmarks: Benchmark[] = [renderBenchmark];
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(
+    `usage: npm run bench -- [--json] [name...]\nbenchmarks: ${benchmarks.map((b) => b.name).join(', ')}`,
+  );
+  process.exit(0);
+}
+const json = args.includes('--json');
+const wanted = args.filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((w) => !benchmarks.some((b) => b.name === w));
+if (unknown.length > 0) {
+  console.error(
+    `unknown benchmark(s): ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`,
+  );
+  process.exit(2);
+}
+const selected = wanted.length > 0 ? benchmarks.filter((b) => wanted.includes(b.name)) : benchmarks;
+
+const cpus = os.cpus();
+const machine = {
+  cpu: `${cpus[0]?.model.trim() ?? 'unknown CPU'} × ${cpus.length}`,
+  node: process.version,
+  os: `${os.platform()} ${os.release()} ${os.arch()}`,
+  memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  loadAverage: os.loadavg()[0] ?? 0,
+};
+
+// Progress and the header go to stderr with --json, so stdout is the array alone.
+const info = json ? (s: string) => console.error(s) : (s: string) => console.log(s);
+info(`pressroom benchmarks — ${new Date().toISOString()}`);
+info(
+  `cpu: ${machine.cpu} | node ${machine.node} | ${machine.os} | ${machine.memory} | load ${machine.loadAverage.toFixed(1)}`,
+);
+if (machine.loadAverage > cpus.length * 0.75) {
+  info(
+    `note: the machine is busy (1-min load ${machine.loadAverage.toFixed(1)} on ${cpus.length} CPUs): timings will be noisy`,
+  );
+}
+
+const rows: BenchRow[] = [];
+let failed = false;
+const started = process.hrtime.bigint();
+for (const bench of selected) {
+  info(`\n[${bench.name}] ${bench.description}`);
+  try {
+    const result = await bench.run((message) => console.error(`  … ${message}`));
+    rows.push(...result);
+    if (!json) console.log(`\n${table(result)}`);
+  } catch (error) {
+    failed = true;
+    console.error(`[${bench.name}] failed:`, error);
+  }
+}
+info(`\ntotal ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
+
+if (json) {
+  console.log(
+    JSON.stringify(
+      rows.map((r) => ({ ...r, withinTarget: r.target ? r.value < r.target.max : undefined, machine })),
+      null,
+      2,
+    ),
+  );
+}
+if (failed) process.exitCode = 1;
+
+function formatValue(value: number): string {
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  return value.toFixed(digits);
+}
+
+function table(result: BenchRow[]): string {
+  const cells = result.map((r) => [
+    r.name,
+    formatValue(r.value),
+    r.unit,
+    r.target ? `${r.target.label} (${r.value < r.target.max ? 'within' : 'ABOVE'})` : '',
+  ]);
+  const head = ['name', 'value', 'unit', 'target (info only)'];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => (i === 1 ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}

@@ -1,0 +1,158 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const repo = path.resolve(import.meta.dirname, '../..');
+const seed = 'examples/publications/2021-06-08-numerique-gestion-de-crise.md';
+let work: string;
+
+/** Runs the real command, as a user would, in a temporary workspace. */
+async function pressroom(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [path.join(repo, 'bin/pressroom.js'), ...args], {
+      cwd: work,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'pressroom-cli-'));
+  await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('pressroom render', () => {
+  it('writes every format and prints the paths', async () => {
+    const { code, stdout } = await pressroom('render', seed, '--out', 'out/seed');
+    expect(code).toBe(0);
+    expect(stdout).toContain('out/seed/email.html');
+    expect((await readdir(path.join(work, 'out/seed'))).sort()).toEqual([
+      'email.html',
+      'email.txt',
+      'page.html',
+      'preview.html',
+      'preview.txt',
+      'publication.json',
+    ]);
+    const data = JSON.parse(await readFile(path.join(work, 'out/seed/publication.json'), 'utf8'));
+    expect(data).toMatchObject({
+      slug: 'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes',
+      lang: 'fr',
+    });
+    expect(data.publishers.map((p: { name: string }) => p.name)).toEqual([
+      'Villes Internet',
+      'Villes de France',
+    ]);
+  });
+
+  it('defaults to ./out/<slug>/ and reports JSON with --json', async () => {
+    const { code, stdout } = await pressroom(
+      'render',
+      'examples/publications/2024-03-12-open-data-barometer.md',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.slug).toBe('open-data-barometer-2024');
+    expect(result.dir).toBe(path.join('out', 'open-data-barometer-2024'));
+    expect(result.files).toContain(
+      path.join('out/open-data-barometer-2024/files/attachments/open-data-barometer-summary.txt'),
+    );
+    const attachment = await readFile(
+      path.join(work, 'out/open-data-barometer-2024/files/attachments/open-data-barometer-summary.txt'),
+    );
+    expect(attachment).toEqual(
+      await readFile(path.join(work, 'examples/publications/attachments/open-data-barometer-summary.txt')),
+    );
+  });
+
+  it('refuses bad input with every problem located, exits non-zero and writes nothing', async () => {
+    await pressroom('render', seed, '--out', 'out/kept');
+    const before = await readFile(path.join(work, 'out/kept/email.html'), 'utf8');
+    const original = await readFile(path.join(work, seed), 'utf8');
+    const broken = original
+      .replace('date: 2021-06-08', 'date: 2021-06-31')
+      .replace('author: Michaël Bideault', 'auteur: Michaël Bideault')
+      .replace('  - villes-de-france', '  - villes-de-frnce');
+    await writeFile(path.join(work, 'examples/publications/broken.md'), broken);
+
+    for (const out of ['out/kept', 'out/new']) {
+      const { code, stdout, stderr } = await pressroom(
+        'render',
+        'examples/publications/broken.md',
+        '--out',
+        out,
+      );
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toContain('problems found; nothing was written');
+      expect(stderr).toContain('examples/publications/broken.md:3:7 date: must be a real calendar date');
+      expect(stderr).toContain('(value: "2021-06-31")');
+      expect(stderr).toMatch(/broken\.md:\d+:1 auteur: unknown field "auteur"/);
+    }
+    // The first problems stop validation before organisations are looked up; fix them to see the next.
+    await writeFile(
+      path.join(work, 'examples/publications/broken.md'),
+      original.replace('  - villes-de-france', '  - villes-de-frnce'),
+    );
+    const { code, stderr } = await pressroom('render', 'examples/publications/broken.md', '--out', 'out/new');
+    expect(code).toBe(1);
+    expect(stderr).toContain('publishers[1]: unknown organisation "villes-de-frnce"');
+    expect(await readFile(path.join(work, 'out/kept/email.html'), 'utf8')).toBe(before);
+    await expect(readdir(path.join(work, 'out/new'))).rejects.toThrow(/ENOENT/);
+    expect((await readdir(path.join(work, 'out'))).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('says when the file does not exist', async () => {
+    const { code, stderr } = await pressroom('render', 'nope.md');
+    expect(code).toBe(1);
+    expect(stderr).toContain('nope.md: file not found');
+  });
+
+  it('has help for every command', async () => {
+    const top = await pressroom('--help');
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('render [options] <publication>');
+    const render = await pressroom('render', '--help');
+    expect(render.code).toBe(0);
+    expect(render.stdout).toContain('--out <dir>');
+    expect(render.stdout).toContain('--data-dir <dir>');
+    expect(render.stdout).toContain('PRESSROOM_DATA_DIR');
+  });
+
+  it('rejects an unknown option with usage and a non-zero exit', async () => {
+    const { code, stderr } = await pressroom('render', seed, '--outt', 'x');
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("unknown option '--outt'");
+  });
+});
+
+describe('npm start', () => {
+  it('renders every example and says where they are', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), path.join(repo, 'bin/start.ts')],
+      {
+        cwd: work,
+        env: { ...process.env, PRESSROOM_OUT_DIR: 'start-out' },
+      },
+    );
+    expect(stdout).toContain('Rendered 2 press release(s)');
+    expect(stdout).toContain('start-out/open-data-barometer-2024/preview.html');
+    expect((await readdir(path.join(work, 'start-out'))).sort()).toEqual([
+      'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes',
+      'open-data-barometer-2024',
+    ]);
+  });
+});

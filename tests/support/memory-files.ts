@@ -1,0 +1,49 @@
+import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
+
+/** An in-memory workspace for core tests: paths map to file contents. */
+export function memoryFiles(files: Record<string, string | Uint8Array>): SourceFiles {
+  const get = (file: string) => files[file.replace(/^\.\//, '')];
+  return {
+    async readText(file) {
+      const content = get(file);
+      return typeof content === 'string' ? content : content && new TextDecoder().decode(content);
+    },
+    async size(file) {
+      const content = get(file);
+      if (content === undefined) return undefined;
+      return typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
+    },
+    async readBytes(file) {
+      const content = get(file);
+      if (content === undefined) throw new Error(`no such file: ${file}`);
+      return typeof content === 'string' ? new TextEncoder().encode(content) : content;
+    },
+  };
+}
+
+export const villesInternet = `name: Villes Internet
+about: Association d’élus fondée en 2002.
+phone: "+33 1 55 06 09 30"
+social:
+  twitter: "@Villes_Internet"
+pressContact:
+  name: Florence Poznanski
+  email: presse@villes-internet.example.org
+color: "#c8102e"
+`;
+
+/** A minimal valid publication; `extra` lines are added to its front matter. */
+export function publicationText(
+  extra = '',
+  body = 'Le corps du communiqué.\n\n## Une section\n\nSuite.',
+): string {
+  return `---
+title: "Gestion de crise avec le numérique\u00a0: les villes moyennes résilientes"
+date: 2021-06-08
+lead: Les associations d’élus publient ce mardi 8 juin une étude.
+publishers:
+  - villes-internet
+${extra}---
+${body}
+`;
+}
