@@ -1,0 +1,343 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type Body,
+  checkKey,
+  InvalidKeyError,
+  type ListPage,
+  ObjectExistsError,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+  type StoredObject,
+  VersionConflictError,
+} from '../core/store/object-store.ts';
+
+/**
+ * The object store on the local disk: key `a/b/c.html` is the file `<root>/a/b/c.html`, so a
+ * data folder can be synced to a bucket as it is. Writes go to a temporary file that is
+ * then renamed into place, so readers never see half a file. Pressroom's own bookkeeping
+ * lives in `<root>/.pressroom-store/` (temporary files, locks), outside the key space.
+ */
+export interface FolderStoreOptions {
+  root: string;
+  /** Secret for signed download URLs (HMAC-SHA256). */
+  signingSecret: string;
+  /** Base URL of the local server that serves signed downloads, e.g. http://localhost:3000. */
+  publicUrl: string;
+  /** The clock, for signed URL expiry (tests inject one). */
+  now?: () => Date;
+}
+
+/** Path of signed downloads on the local server. */
+export const signedDownloadPath = '/_signed/';
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.json': 'application/json',
+  '.xml': 'application/xml',
+  '.csv': 'text/csv; charset=utf-8',
+  '.pdf': 'application/pdf',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.svg': 'image/svg+xml',
+  '.zip': 'application/zip',
+  '.eml': 'message/rfc822',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/** The content type of a key, from its extension (a folder keeps no metadata). */
+export function contentTypeOf(key: string): string {
+  return contentTypes[path.extname(key).toLowerCase()] ?? 'application/octet-stream';
+}
+
+const lockStaleMs = 30_000;
+const lockWaitMs = 10_000;
+
+export class FolderObjectStore implements ObjectStore {
+  readonly root: string;
+  private readonly internal: string;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: FolderStoreOptions) {
+    this.root = path.resolve(options.root);
+    this.internal = path.join(this.root, '.pressroom-store');
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The file behind a key. */
+  fileOf(key: string): string {
+    checkKey(key);
+    if (key.split('/')[0] === '.pressroom-store') throw new InvalidKeyError(key);
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    const file = this.fileOf(key);
+    try {
+      const [body, info] = await Promise.all([readFile(file), stat(file)]);
+      if (!info.isFile()) return undefined;
+      return { ...this.info(key, info), body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async stream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const file = this.fileOf(key);
+    const handle = await open(file, 'r').catch((error) => {
+      if (isMissing(error)) return undefined;
+      throw error;
+    });
+    if (!handle) return undefined;
+    return handle.createReadStream({ autoClose: true, highWaterMark: 64 * 1024 });
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const info = await stat(this.fileOf(key));
+      return info.isFile() ? this.info(key, info) : undefined;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async put(key: string, body: Body, _options?: PutOptions): Promise<{ version: string }> {
+    const file = this.fileOf(key);
+    const temp = await this.writeTemp(body);
+    await mkdir(path.dirname(file), { recursive: true });
+    await rename(temp, file);
+    return { version: await this.versionOf(file) };
+  }
+
+  async putIfAbsent(key: string, body: Body, _options?: PutOptions): Promise<{ version: string }> {
+    const file = this.fileOf(key);
+    const temp = await this.writeTemp(body);
+    await mkdir(path.dirname(file), { recursive: true });
+    try {
+      // link() fails with EEXIST when the name is taken: an atomic create-if-absent of a
+      // complete file (O_EXCL on the final name would let readers see it half-written).
+      await link(temp, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new ObjectExistsError(key, { cause: error });
+      throw error;
+    } finally {
+      await unlink(temp).catch(() => {});
+    }
+    return { version: await this.versionOf(file) };
+  }
+
+  async putIfVersion(
+    key: string,
+    body: Body,
+    expectedVersion: string,
+    _options?: PutOptions,
+  ): Promise<{ version: string }> {
+    const file = this.fileOf(key);
+    const temp = await this.writeTemp(body);
+    const release = await this.lock(key);
+    try {
+      const current = await this.versionOf(file).catch((error) => {
+        if (isMissing(error)) return undefined;
+        throw error;
+      });
+      if (current !== expectedVersion) throw new VersionConflictError(key);
+      await rename(temp, file);
+      return { version: await this.versionOf(file) };
+    } finally {
+      await release();
+      await unlink(temp).catch(() => {});
+    }
+  }
+
+  async list(prefix: string, options: { cursor?: string; limit?: number } = {}): Promise<ListPage> {
+    const limit = options.limit ?? 1000;
+    // Walk only the folder that holds the prefix: `site/tags/` reads site/tags, not the store.
+    const slash = prefix.lastIndexOf('/');
+    const base = slash >= 0 ? prefix.slice(0, slash + 1) : '';
+    const keys: string[] = [];
+    await this.walk(base, prefix, keys);
+    keys.sort(compareKeys);
+    const after = options.cursor;
+    const from = after === undefined ? 0 : keys.findIndex((k) => compareKeys(k, after) > 0);
+    const selected = from < 0 ? [] : keys.slice(from, from + limit);
+    const items: ObjectInfo[] = [];
+    for (const key of selected) {
+      const info = await this.head(key);
+      if (info) items.push(info);
+    }
+    const more = from >= 0 && from + limit < keys.length;
+    return { items, ...(more && selected.length > 0 && { cursor: selected.at(-1) }) };
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.fileOf(key);
+    await rm(file, { force: true });
+    // Remove folders left empty, as a bucket has no empty folders.
+    let dir = path.dirname(file);
+    while (dir.startsWith(this.root + path.sep)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+      dir = path.dirname(dir);
+    }
+  }
+
+  async signedUrl(
+    key: string,
+    options: { expiresInSeconds: number; downloadName?: string },
+  ): Promise<string> {
+    checkKey(key);
+    const expires = Math.floor(this.now().getTime() / 1000) + options.expiresInSeconds;
+    const name = options.downloadName ?? '';
+    const url = new URL(
+      signedDownloadPath + key.split('/').map(encodeURIComponent).join('/'),
+      this.options.publicUrl,
+    );
+    url.searchParams.set('expires', String(expires));
+    if (name) url.searchParams.set('name', name);
+    url.searchParams.set('signature', this.sign(key, expires, name));
+    return url.toString();
+  }
+
+  /**
+   * Checks a signed download URL (path and query, any host) as S3 would: the signature
+   * must match the key, expiry and download name, and the expiry must not have passed.
+   */
+  verifySignedUrl(
+    pathAndQuery: string,
+  ): { ok: true; key: string; downloadName?: string } | { ok: false; reason: string } {
+    const url = new URL(pathAndQuery, 'http://local');
+    if (!url.pathname.startsWith(signedDownloadPath)) return { ok: false, reason: 'not a signed download' };
+    let key: string;
+    try {
+      key = url.pathname.slice(signedDownloadPath.length).split('/').map(decodeURIComponent).join('/');
+      checkKey(key);
+    } catch {
+      return { ok: false, reason: 'malformed key' };
+    }
+    const expires = Number(url.searchParams.get('expires'));
+    const name = url.searchParams.get('name') ?? '';
+    const given = Buffer.from(url.searchParams.get('signature') ?? '', 'base64url');
+    const expected = Buffer.from(this.sign(key, expires, name), 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return { ok: false, reason: 'signature does not match' };
+    }
+    if (!Number.isFinite(expires) || expires * 1000 < this.now().getTime()) {
+      return { ok: false, reason: 'the link has expired' };
+    }
+    return { ok: true, key, ...(name && { downloadName: name }) };
+  }
+
+  private sign(key: string, expires: number, downloadName: string): string {
+    return createHmac('sha256', this.options.signingSecret)
+      .update(`pressroom-download\n${key}\n${expires}\n${downloadName}`)
+      .digest('base64url');
+  }
+
+  private info(key: string, s: { size: number; mtime: Date; ino: number; mtimeMs: number }): ObjectInfo {
+    return {
+      key,
+      size: s.size,
+      version: versionFromStat(s),
+      lastModified: s.mtime,
+      contentType: contentTypeOf(key),
+    };
+  }
+
+  private async versionOf(file: string): Promise<string> {
+    return versionFromStat(await stat(file, { bigint: false }));
+  }
+
+  private async writeTemp(body: Body): Promise<string> {
+    const dir = path.join(this.internal, 'tmp');
+    await mkdir(dir, { recursive: true });
+    const temp = path.join(dir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    await writeFile(temp, body, { flag: 'wx' });
+    return temp;
+  }
+
+  /**
+   * A per-key lock file created with O_EXCL, for compare-and-swap across processes. A lock
+   * older than 30 s is taken to be left by a crashed process and is broken.
+   */
+  private async lock(key: string): Promise<() => Promise<void>> {
+    const dir = path.join(this.internal, 'locks');
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, createHmac('sha256', 'lock').update(key).digest('hex'));
+    const deadline = Date.now() + lockWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(file, 'wx');
+        await handle.writeFile(`${process.pid}\n`);
+        await handle.close();
+        return () => unlink(file).catch(() => {});
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const info = await stat(file).catch(() => undefined);
+        if (info && Date.now() - info.mtimeMs > lockStaleMs) await unlink(file).catch(() => {});
+        if (Date.now() > deadline) throw new VersionConflictError(key, { cause: error });
+        await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt * 2) * Math.random() + 1));
+      }
+    }
+  }
+
+  private async walk(dirKey: string, prefix: string, out: string[]): Promise<void> {
+    const dir = dirKey ? path.join(this.root, ...dirKey.split('/').filter(Boolean)) : this.root;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (!dirKey && entry.name === '.pressroom-store') continue;
+      const key = dirKey + entry.name;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(`${key}/`) || `${key}/`.startsWith(prefix))
+          await this.walk(`${key}/`, prefix, out);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        out.push(key);
+      }
+    }
+  }
+}
+
+/** S3 lists keys in UTF-8 byte order; so does the folder store. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** Every write renames a new file into place, so inode + mtime + size change with each one. */
+function versionFromStat(s: { ino: number; mtimeMs: number; size: number }): string {
+  return `${s.ino.toString(36)}-${Math.round(s.mtimeMs * 1000).toString(36)}-${s.size.toString(36)}`;
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}

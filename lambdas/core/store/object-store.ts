@@ -1,0 +1,135 @@
+import { PressroomError } from '../errors.ts';
+
+/**
+ * The object store port: all of pressroom's state lives in one (S3 in AWS, a folder
+ * locally). Keys are `/`-separated paths such as `archive/<slug>/release.json`; the
+ * README documents the layout.
+ */
+export interface ObjectStore {
+  /** The object, or undefined when there is none. */
+  get(key: string): Promise<StoredObject | undefined>;
+  /** The object's bytes as a stream (large files, exports), or undefined. */
+  stream(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
+  /** Metadata only, or undefined. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Writes the object, replacing any previous one. */
+  put(key: string, body: Body, options?: PutOptions): Promise<{ version: string }>;
+  /** Writes the object only if there is none yet; throws ObjectExistsError otherwise. */
+  putIfAbsent(key: string, body: Body, options?: PutOptions): Promise<{ version: string }>;
+  /**
+   * Replaces the object only if its version is still `expectedVersion`; throws
+   * VersionConflictError otherwise (somebody else wrote it, or it is gone).
+   */
+  putIfVersion(
+    key: string,
+    body: Body,
+    expectedVersion: string,
+    options?: PutOptions,
+  ): Promise<{ version: string }>;
+  /** One page of the keys under a prefix, in key order; pass `cursor` back for the next page. */
+  list(prefix: string, options?: { cursor?: string; limit?: number }): Promise<ListPage>;
+  /** Deletes the object; deleting a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  /** A URL that lets anyone holding it download the object until it expires. */
+  signedUrl(key: string, options: { expiresInSeconds: number; downloadName?: string }): Promise<string>;
+}
+
+export type Body = string | Uint8Array;
+
+export interface PutOptions {
+  contentType?: string;
+  /** Cache-Control for objects served to the public (the press room). */
+  cacheControl?: string;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** An opaque version: an S3 ETag, or a content hash locally. Compare, never parse. */
+  version: string;
+  lastModified: Date;
+  contentType?: string;
+}
+
+export interface StoredObject extends ObjectInfo {
+  body: Uint8Array;
+}
+
+export interface ListPage {
+  items: ObjectInfo[];
+  /** Present when there are more keys. */
+  cursor?: string;
+}
+
+/** All keys under a prefix, page after page. */
+export async function* listAll(store: ObjectStore, prefix: string): AsyncGenerator<ObjectInfo> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.list(prefix, { ...(cursor !== undefined && { cursor }) });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+}
+
+/** The object's text (UTF-8), or undefined. */
+export async function getText(store: ObjectStore, key: string): Promise<string | undefined> {
+  const object = await store.get(key);
+  return object && new TextDecoder().decode(object.body);
+}
+
+/** The object parsed as JSON, with its version, or undefined. */
+export async function getJson<T>(
+  store: ObjectStore,
+  key: string,
+): Promise<{ value: T; version: string } | undefined> {
+  const object = await store.get(key);
+  if (!object) return undefined;
+  return { value: JSON.parse(new TextDecoder().decode(object.body)) as T, version: object.version };
+}
+
+/** Keys are relative paths: no leading "/", no "." or ".." segments, no empty segments, no backslashes. */
+export function checkKey(key: string): string {
+  if (
+    key.length === 0 ||
+    key.length > 1024 ||
+    key.startsWith('/') ||
+    key.includes('\\') ||
+    key.includes('\0') ||
+    key
+      .split('/')
+      .some((part, i, all) => part === '.' || part === '..' || (part === '' && i < all.length - 1))
+  ) {
+    throw new InvalidKeyError(key);
+  }
+  return key;
+}
+
+export class ObjectExistsError extends PressroomError {
+  override name = 'ObjectExistsError';
+  constructor(
+    readonly key: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${key} already exists`, options);
+  }
+}
+
+export class VersionConflictError extends PressroomError {
+  override name = 'VersionConflictError';
+  constructor(
+    readonly key: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `${key} was changed by someone else (or removed) since it was read; read it again and retry`,
+      options,
+    );
+  }
+}
+
+export class InvalidKeyError extends PressroomError {
+  override name = 'InvalidKeyError';
+  constructor(readonly key: string) {
+    super(`invalid store key ${JSON.stringify(key)}: keys are relative paths without "." or ".." segments`);
+  }
+}

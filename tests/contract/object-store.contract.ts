@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  InvalidKeyError,
+  listAll,
+  ObjectExistsError,
+  type ObjectStore,
+  VersionConflictError,
+} from '../../lambdas/core/store/object-store.ts';
+
+/** What an implementation of the store port can be asked to prove. */
+export interface ObjectStoreHarness {
+  store: ObjectStore;
+  /** Fetches a signed URL as a browser would: status and body. */
+  fetchSigned?: (url: string) => Promise<{ status: number; body: string }>;
+  cleanup?: () => Promise<void>;
+}
+
+export interface ContractOptions {
+  /** False for emulators that ignore If-None-Match / If-Match (s3rver): those cases are tested elsewhere. */
+  conditionalWrites: boolean;
+}
+
+const text = (bytes: Uint8Array | undefined) => (bytes ? new TextDecoder().decode(bytes) : undefined);
+
+/**
+ * The behaviour every ObjectStore must have. Each implementation's test file calls this with
+ * a factory; the same cases then run against the folder store, S3 over HTTP, and so on.
+ */
+export function objectStoreContract(
+  name: string,
+  create: () => Promise<ObjectStoreHarness>,
+  options: ContractOptions,
+) {
+  describe(`ObjectStore contract: ${name}`, () => {
+    let h: ObjectStoreHarness;
+    let store: ObjectStore;
+    let n = 0;
+    /** A fresh prefix per test, so cases do not see each other's keys. */
+    const prefix = () => `t${++n}-${Date.now().toString(36)}/`;
+
+    beforeAll(async () => {
+      h = await create();
+      store = h.store;
+    });
+    afterAll(async () => {
+      await h?.cleanup?.();
+    });
+
+    it('returns undefined for a missing object', async () => {
+      const p = prefix();
+      expect(await store.get(`${p}missing.txt`)).toBeUndefined();
+      expect(await store.head(`${p}missing.txt`)).toBeUndefined();
+      expect(await store.stream(`${p}missing.txt`)).toBeUndefined();
+    });
+
+    it('round-trips bytes and text, with accents in keys and content', async () => {
+      const p = prefix();
+      const bytes = new Uint8Array([0, 1, 2, 250, 255, 10, 13]);
+      await store.put(`${p}bin/data.bin`, bytes, { contentType: 'application/octet-stream' });
+      const got = await store.get(`${p}bin/data.bin`);
+      expect(got?.body).toEqual(bytes);
+      expect(got?.size).toBe(bytes.length);
+      await store.put(`${p}tags/numérique/index.html`, '<p>Contact presse\u00a0: l’équipe</p>', {
+        contentType: 'text/html; charset=utf-8',
+      });
+      expect(text((await store.get(`${p}tags/numérique/index.html`))?.body)).toBe(
+        '<p>Contact presse\u00a0: l’équipe</p>',
+      );
+      const info = await store.head(`${p}tags/numérique/index.html`);
+      expect(info?.contentType).toMatch(/^text\/html/);
+      expect(info?.size).toBe(Buffer.byteLength('<p>Contact presse\u00a0: l’équipe</p>'));
+    });
+
+    it('streams an object', async () => {
+      const p = prefix();
+      const big = 'x'.repeat(300_000);
+      await store.put(`${p}big.txt`, big);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of (await store.stream(`${p}big.txt`)) ?? []) chunks.push(chunk);
+      expect(Buffer.concat(chunks).toString()).toBe(big);
+    });
+
+    it('overwrites with put and changes the version', async () => {
+      const p = prefix();
+      const a = await store.put(`${p}k`, 'one');
+      const b = await store.put(`${p}k`, 'two');
+      expect(b.version).not.toBe(a.version);
+      const got = await store.get(`${p}k`);
+      expect(text(got?.body)).toBe('two');
+      expect(got?.version).toBe(b.version);
+    });
+
+    it('lists keys under a prefix in order, page by page', async () => {
+      const p = prefix();
+      const keys = Array.from({ length: 7 }, (_, i) => `${p}dir/k${i}.txt`);
+      for (const k of keys.toReversed()) await store.put(k, k);
+      await store.put(`${p}dir2/other.txt`, 'x');
+      await store.put(`${p}dir/sub/deep.txt`, 'x');
+      const first = await store.list(`${p}dir/`, { limit: 3 });
+      expect(first.items.map((i) => i.key)).toEqual(keys.slice(0, 3));
+      expect(first.cursor).toBeDefined();
+      const all = [];
+      for await (const item of listAll(store, `${p}dir/`)) all.push(item.key);
+      expect(all).toEqual([...keys, `${p}dir/sub/deep.txt`]);
+      const page = await store.list(`${p}dir/`, { limit: 100 });
+      expect(page.cursor).toBeUndefined();
+      expect(page.items[0]).toMatchObject({ key: keys[0], size: keys[0]?.length });
+      expect((await store.list(`${p}nothing/`)).items).toEqual([]);
+    });
+
+    it('deletes, and deleting a missing object is fine', async () => {
+      const p = prefix();
+      await store.put(`${p}gone.txt`, 'x');
+      await store.delete(`${p}gone.txt`);
+      expect(await store.get(`${p}gone.txt`)).toBeUndefined();
+      await store.delete(`${p}never.txt`);
+    });
+
+    it('refuses keys that are not relative paths', async () => {
+      for (const key of ['', '/abs', 'a/../b', './a', 'a//b', 'a\\b']) {
+        await expect(store.put(key, 'x')).rejects.toBeInstanceOf(InvalidKeyError);
+      }
+    });
+
+    it('signs download URLs that work until they expire', async () => {
+      if (!h.fetchSigned)
+        throw new Error(`${name}: the harness must provide fetchSigned to prove signed URLs`);
+      const p = prefix();
+      await store.put(`${p}rapport.txt`, 'contenu privé');
+      // The tampered URL names an object that exists: only the signature can refuse it.
+      await store.put(`${p}rapport2.txt`, 'autre contenu');
+      const url = await store.signedUrl(`${p}rapport.txt`, { expiresInSeconds: 60 });
+      expect(await h.fetchSigned(url)).toEqual({ status: 200, body: 'contenu privé' });
+      const tampered = url.replace('rapport.txt', 'rapport2.txt');
+      expect((await h.fetchSigned(tampered)).status).toBeGreaterThanOrEqual(400);
+      const expired = await store.signedUrl(`${p}rapport.txt`, { expiresInSeconds: 1 });
+      await new Promise((r) => setTimeout(r, 2100));
+      expect((await h.fetchSigned(expired)).status).toBeGreaterThanOrEqual(400);
+    });
+
+    if (options.conditionalWrites) {
+      it('creates only if absent', async () => {
+        const p = prefix();
+        await store.putIfAbsent(`${p}claim`, 'first');
+        await expect(store.putIfAbsent(`${p}claim`, 'second')).rejects.toBeInstanceOf(ObjectExistsError);
+        expect(text((await store.get(`${p}claim`))?.body)).toBe('first');
+      });
+
+      it('lets exactly one of many concurrent creators win', async () => {
+        const p = prefix();
+        const results = await Promise.allSettled(
+          Array.from({ length: 12 }, (_, i) => store.putIfAbsent(`${p}race`, `writer ${i}`)),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results) {
+          if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ObjectExistsError);
+        }
+      });
+
+      it('replaces only at the expected version', async () => {
+        const p = prefix();
+        const v1 = await store.put(`${p}doc`, 'v1');
+        const v2 = await store.putIfVersion(`${p}doc`, 'v2', v1.version);
+        await expect(store.putIfVersion(`${p}doc`, 'v3', v1.version)).rejects.toBeInstanceOf(
+          VersionConflictError,
+        );
+        expect(text((await store.get(`${p}doc`))?.body)).toBe('v2');
+        await store.putIfVersion(`${p}doc`, 'v3', v2.version);
+        await expect(store.putIfVersion(`${p}absent`, 'x', v1.version)).rejects.toBeInstanceOf(
+          VersionConflictError,
+        );
+      });
+
+      it('loses no update when writers race with compare-and-swap', async () => {
+        const p = prefix();
+        await store.put(`${p}counter`, '0');
+        const increment = async () => {
+          for (;;) {
+            const current = await store.get(`${p}counter`);
+            if (!current) throw new Error('counter vanished');
+            try {
+              await store.putIfVersion(
+                `${p}counter`,
+                String(Number(text(current.body)) + 1),
+                current.version,
+              );
+              return;
+            } catch (error) {
+              if (!(error instanceof VersionConflictError)) throw error;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: 20 }, increment));
+        expect(text((await store.get(`${p}counter`))?.body)).toBe('20');
+      });
+    }
+  });
+}

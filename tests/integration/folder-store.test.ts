@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
+import { objectStoreContract } from '../contract/object-store.contract.ts';
+
+const run = promisify(execFile);
+const roots: string[] = [];
+
+async function folderStore(): Promise<FolderObjectStore> {
+  const root = await mkdtemp(path.join(tmpdir(), 'pressroom-store-'));
+  roots.push(root);
+  return new FolderObjectStore({ root, signingSecret: 'test-secret', publicUrl: 'http://localhost:3000' });
+}
+
+afterAll(async () => {
+  for (const root of roots) await rm(root, { recursive: true, force: true });
+});
+
+objectStoreContract(
+  'folder',
+  async () => {
+    const store = await folderStore();
+    return {
+      store,
+      // What the local server does with a signed link: verify, then serve the object.
+      async fetchSigned(url) {
+        const checked = store.verifySignedUrl(new URL(url).pathname + new URL(url).search);
+        if (!checked.ok) return { status: 403, body: checked.reason };
+        const object = await store.get(checked.key);
+        return object
+          ? { status: 200, body: new TextDecoder().decode(object.body) }
+          : { status: 404, body: '' };
+      },
+    };
+  },
+  { conditionalWrites: true },
+);
+
+describe('folder store on disk', () => {
+  it('mirrors keys as files, keeps its bookkeeping out of listings and leaves no temporary files', async () => {
+    const store = await folderStore();
+    await store.put('site/index.html', '<p>x</p>');
+    await store.putIfAbsent('ledger/c1/a.json', '{}');
+    await store.putIfVersion(
+      'site/index.html',
+      '<p>y</p>',
+      (await store.head('site/index.html'))?.version ?? '',
+    );
+    expect(await readFile(path.join(store.root, 'site/index.html'), 'utf8')).toBe('<p>y</p>');
+    expect((await store.list('')).items.map((i) => i.key)).toEqual(['ledger/c1/a.json', 'site/index.html']);
+    expect(await readdir(path.join(store.root, '.pressroom-store/tmp'))).toEqual([]);
+    await expect(store.put('.pressroom-store/x', 'no')).rejects.toThrow(/invalid store key/);
+  });
+
+  it('removes folders left empty by a delete', async () => {
+    const store = await folderStore();
+    await store.put('archive/a/b/c.txt', 'x');
+    await store.delete('archive/a/b/c.txt');
+    expect((await readdir(store.root)).filter((f) => !f.startsWith('.'))).toEqual([]);
+  });
+
+  it('loses no update when two processes race with compare-and-swap', async () => {
+    const store = await folderStore();
+    await store.put('counter', '0');
+    const script = `
+      import { FolderObjectStore } from ${JSON.stringify(path.resolve('lambdas/adapters/folder-store.ts'))};
+      import { VersionConflictError } from ${JSON.stringify(path.resolve('lambdas/core/store/object-store.ts'))};
+      const store = new FolderObjectStore({ root: process.argv[1], signingSecret: 's', publicUrl: 'http://localhost' });
+      for (let i = 0; i < 40; i++) {
+        for (;;) {
+          const cur = await store.get('counter');
+          try { await store.putIfVersion('counter', String(Number(new TextDecoder().decode(cur.body)) + 1), cur.version); break; }
+          catch (e) { if (!(e instanceof VersionConflictError)) throw e; }
+        }
+      }`;
+    const child = () =>
+      run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, store.root], {
+        cwd: process.cwd(),
+      });
+    await Promise.all([child(), child(), child()]);
+    expect(new TextDecoder().decode((await store.get('counter'))?.body)).toBe('120');
+  });
+
+  it('refuses a signed URL signed with another secret', async () => {
+    const store = await folderStore();
+    const other = new FolderObjectStore({
+      root: store.root,
+      signingSecret: 'other',
+      publicUrl: 'http://localhost:3000',
+    });
+    await store.put('private/r.pdf', '%PDF');
+    const url = new URL(await other.signedUrl('private/r.pdf', { expiresInSeconds: 60 }));
+    expect(store.verifySignedUrl(url.pathname + url.search)).toEqual({
+      ok: false,
+      reason: 'signature does not match',
+    });
+    const good = new URL(
+      await store.signedUrl('private/r.pdf', { expiresInSeconds: 60, downloadName: 'Étude.pdf' }),
+    );
+    expect(store.verifySignedUrl(good.pathname + good.search)).toEqual({
+      ok: true,
+      key: 'private/r.pdf',
+      downloadName: 'Étude.pdf',
+    });
+  });
+});
