@@ -1,6 +1,9 @@
 import { Command } from 'commander';
+import { archiveCommand } from './commands/archive.ts';
+import { publishCommand } from './commands/publish.ts';
 import { renderCommand } from './commands/render.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { serveCommand } from './commands/serve.ts';
 import { fail } from './output.ts';
 
 const program = new Command('pressroom')
@@ -8,6 +11,9 @@ const program = new Command('pressroom')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(renderCommand)
+  .addCommand(publishCommand)
+  .addCommand(archiveCommand)
+  .addCommand(serveCommand)
   .addCommand(schemaCommand);
 
 program.parseAsync(process.argv).catch(fail);

@@ -52,6 +52,7 @@ export async function loadTemplateFiles(dir: string = defaultTemplatesDir): Prom
       text: await read('press-release', 'email.txt.hbs'),
       page: await read('press-release', 'page.html.hbs'),
     },
+    pressRoom: { list: await read('press-room', 'list.html.hbs') },
     partials,
     locales,
     sampleRecipient,

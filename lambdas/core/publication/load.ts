@@ -98,6 +98,7 @@ export async function loadPublication(file: string, files: SourceFiles): Promise
     attachments,
     ...(fm.author !== undefined && { author: fm.author }),
     tags: fm.tags ?? [],
+    visibility: fm.visibility,
     source: file,
   };
 }

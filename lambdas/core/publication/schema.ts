@@ -145,6 +145,10 @@ export const publicationFrontMatterSchema = z
     attachments: z.array(attachmentSchema).optional().describe('Files relative to the publication file'),
     author: text.optional().describe('Byline'),
     tags: z.array(text).optional(),
+    visibility: z
+      .enum(['public', 'private'], { error: 'must be "public" or "private"' })
+      .default('public')
+      .describe('private: kept out of the public press room and feeds; reachable through signed links only'),
   })
   .describe('Front matter of a pressroom publication');
 
@@ -182,6 +186,7 @@ export interface Publication {
   attachments: Attachment[];
   author?: string;
   tags: string[];
+  visibility: 'public' | 'private';
   /** The file the publication was read from, as given. */
   source: string;
 }

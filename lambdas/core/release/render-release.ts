@@ -27,10 +27,13 @@ export interface RenderedReleaseFiles {
 export async function renderReleaseFiles(
   file: string,
   deps: { files: SourceFiles; renderer: ReleaseRenderer; sampleRecipient: RecipientFields },
-  options: RenderOptions = {},
+  options: RenderOptions | ((publication: Publication) => RenderOptions) = {},
 ): Promise<RenderedReleaseFiles> {
   const publication = await loadPublication(file, deps.files);
-  const rendered = await deps.renderer.render(publication, options);
+  const rendered = await deps.renderer.render(
+    publication,
+    typeof options === 'function' ? options(publication) : options,
+  );
   const preview = compileForRecipients(rendered.email).fill(deps.sampleRecipient);
   const files: ReleaseFile[] = [
     { name: 'email.html', content: rendered.email.html, contentType: 'text/html; charset=utf-8' },

@@ -1,7 +1,14 @@
 import Handlebars from 'handlebars';
 import { TemplateError } from '../errors.ts';
 import type { Language, Publication, Publisher } from '../publication/schema.ts';
-import { fillPattern, formatDate, formatDateTime, joinNames, type LocaleStrings } from './locale.ts';
+import {
+  fillPattern,
+  formatDate,
+  formatDateTime,
+  formatSize,
+  joinNames,
+  type LocaleStrings,
+} from './locale.ts';
 import { htmlToText, inlineMarkdownToHtml, markdownToHtml } from './markdown.ts';
 import type { EmailDocument } from './recipient.ts';
 import type { TemplateSet } from './templates.ts';
@@ -37,6 +44,11 @@ export interface RenderOptions {
   filesUrl?: string;
   /** Absolute URL of the release's web page, for the "view online" link. Omitted: no link. */
   webUrl?: string;
+  /** On the press room's page of the release: the way back and the downloads. */
+  pressRoom?: {
+    indexUrl: string;
+    downloads: { label: string; url: string; detail?: string; download?: boolean }[];
+  };
 }
 
 /** A release rendered once, for every recipient. */
@@ -50,6 +62,8 @@ export interface RenderedRelease {
 
 export interface ReleaseRenderer {
   render(publication: Publication, options?: RenderOptions): Promise<RenderedRelease>;
+  /** The web page alone (no MJML): for the press room's copy with navigation and downloads. */
+  renderPage(publication: Publication, options?: RenderOptions): string;
 }
 
 const defaultAccent = '#0b5fa5';
@@ -91,6 +105,9 @@ export function createReleaseRenderer(templates: TemplateSet): ReleaseRenderer {
         email: { html: result.html, text: tidyText(text({ ...view, ...personalBits(t, 'text') })) },
         page: page(view),
       };
+    },
+    renderPage(publication, renderOptions = {}) {
+      return page(releaseView(publication, templates.locales[publication.lang], renderOptions));
     },
   };
 }
@@ -175,6 +192,7 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
     byline: pub.author ? fillPattern(t.by, { author: pub.author }) : undefined,
     tags: pub.tags,
     webUrl: options.webUrl,
+    pressRoom: options.pressRoom,
   });
 }
 
@@ -247,13 +265,6 @@ export function socialProfile(network: string, handle: string): { label: string;
     default:
       return { label };
   }
-}
-
-function formatSize(bytes: number, lang: Language): string {
-  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
-  const [unit, value] =
-    bytes >= 1_000_000 ? ['megabyte', bytes / 1_000_000] : ['kilobyte', Math.max(1, bytes / 1000)];
-  return new Intl.NumberFormat(locale, { style: 'unit', unit, maximumFractionDigits: 1 }).format(value);
 }
 
 function capitalize(s: string): string {

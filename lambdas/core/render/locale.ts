@@ -25,6 +25,18 @@ export const localeStringsSchema = z.strictObject({
   colon: z.string(),
   openQuote: z.string(),
   closeQuote: z.string(),
+  backToPressRoom: z.string(),
+  pressRoom: z.string(),
+  webPage: z.string(),
+  emailVersion: z.string(),
+  plainText: z.string(),
+  pdf: z.string(),
+  latestReleases: z.string(),
+  releasesOfYear: z.string().includes('{year}'),
+  releasesTagged: z.string().includes('{tag}'),
+  years: z.string(),
+  feeds: z.string(),
+  noReleases: z.string(),
 });
 export type LocaleStrings = z.infer<typeof localeStringsSchema>;
 
@@ -73,4 +85,12 @@ export function formatDateTime(isoDateTime: string, lang: Language): string {
 export function joinNames(names: string[], and: string): string {
   if (names.length <= 1) return names.join('');
   return `${names.slice(0, -1).join(', ')} ${and} ${names.at(-1)}`;
+}
+
+/** `12 ko`, `1,2 Mo` / `12 kB`, `1.2 MB`. */
+export function formatSize(bytes: number, lang: Language): string {
+  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const [unit, value] =
+    bytes >= 1_000_000 ? ['megabyte', bytes / 1_000_000] : ['kilobyte', Math.max(1, bytes / 1000)];
+  return new Intl.NumberFormat(locale, { style: 'unit', unit, maximumFractionDigits: 1 }).format(value);
 }

@@ -102,3 +102,12 @@ const toText = compile({
 export function htmlToText(html: string): string {
   return toText(html).trim();
 }
+
+const toLine = compile({ wordwrap: false, selectors: [{ selector: 'a', options: { ignoreHref: true } }] });
+
+/** Inline Markdown as one line of plain text (lists, feeds): formatting and link targets dropped. */
+export function inlineMarkdownToText(source: string): string {
+  return toLine(inlineMarkdownToHtml(source))
+    .replace(/[ \t\r\n]+/g, ' ')
+    .trim();
+}

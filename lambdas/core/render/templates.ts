@@ -15,6 +15,8 @@ export interface TemplateSet {
     /** Handlebars: the standalone web page. */
     page: string;
   };
+  /** Handlebars: the press room's list pages (home, year, tag). */
+  pressRoom: { list: string };
   /** Handlebars partials by name, e.g. `header` for `templates/partials/header.mjml`. */
   partials: Record<string, string>;
   /** Fixed strings by language. */

@@ -1,0 +1,231 @@
+import { getJson, ObjectExistsError, type ObjectStore, VersionConflictError } from '../store/object-store.ts';
+
+/**
+ * The catalogue of the archive: small JSON shards that the press room is generated from,
+ * so that publishing one release reads and rewrites a year and a few tags, never the whole
+ * archive. Shards are updated with compare-and-swap, so concurrent publishes lose nothing.
+ *
+ *   catalog/years/<yyyy>.json   every release of that year, newest first
+ *   catalog/tags.json           tag slug → display name, and the releases that carry it
+ *   catalog/tags/<tag>.json     every release with that tag, newest first
+ *   catalog/pending.json        releases not yet public because of an embargo
+ */
+
+export type Visibility = 'public' | 'private';
+
+/** What the press room needs to list a release. */
+export interface ReleaseSummary {
+  slug: string;
+  title: string;
+  date: string;
+  lead: string;
+  lang: 'fr' | 'en';
+  tags: { slug: string; name: string }[];
+  publishers: string[];
+  visibility: Visibility;
+  embargo?: string;
+  /** Formats offered for download, besides the web page. */
+  formats: { pdf: boolean; attachments: { file: string; label: string; size: number }[] };
+  publishedAt: string;
+  updatedAt: string;
+}
+
+export interface YearShard {
+  year: string;
+  releases: ReleaseSummary[];
+}
+
+export interface TagShard {
+  tag: string;
+  releases: ReleaseSummary[];
+}
+
+export interface TagIndex {
+  /** tag slug → display name, and the releases carrying it (enough to count the public ones). */
+  tags: Record<
+    string,
+    { name: string; releases: Record<string, Pick<ReleaseSummary, 'visibility' | 'embargo'>> }
+  >;
+}
+
+export interface PendingIndex {
+  /** slug → embargo (ISO) of releases waiting for their embargo to pass. */
+  releases: Record<string, string>;
+}
+
+export const catalogKeys = {
+  year: (year: string) => `catalog/years/${year}.json`,
+  yearsPrefix: 'catalog/years/',
+  tags: 'catalog/tags.json',
+  tag: (tag: string) => `catalog/tags/${tag}.json`,
+  pending: 'catalog/pending.json',
+};
+
+/** Public now: visibility public and no embargo ahead. */
+export function isPublic(release: Pick<ReleaseSummary, 'visibility' | 'embargo'>, now: Date): boolean {
+  return (
+    release.visibility === 'public' && (!release.embargo || Date.parse(release.embargo) <= now.getTime())
+  );
+}
+
+/**
+ * Reads a JSON object, changes it, and writes it back only if nobody wrote it meanwhile;
+ * on a conflict it reads again and retries. `change` must be a pure function of its input.
+ */
+export async function updateJson<T>(
+  store: ObjectStore,
+  key: string,
+  empty: () => T,
+  change: (current: T) => T,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await getJson<T>(store, key);
+    const next = change(current ? current.value : empty());
+    const body = `${JSON.stringify(next, null, 1)}\n`;
+    try {
+      if (current) await store.putIfVersion(key, body, current.version, { contentType: 'application/json' });
+      else await store.putIfAbsent(key, body, { contentType: 'application/json' });
+      return next;
+    } catch (error) {
+      const conflict = error instanceof VersionConflictError || error instanceof ObjectExistsError;
+      if (!conflict || attempt >= 50) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+    }
+  }
+}
+
+const newestFirst = (a: ReleaseSummary, b: ReleaseSummary) =>
+  b.date.localeCompare(a.date) || b.publishedAt.localeCompare(a.publishedAt) || a.slug.localeCompare(b.slug);
+
+/** Puts a release into its year's shard (and takes it out of another year's if its date moved). */
+export async function recordRelease(
+  store: ObjectStore,
+  release: ReleaseSummary,
+  previous: ReleaseSummary | undefined,
+): Promise<void> {
+  const year = release.date.slice(0, 4);
+  const previousYear = previous?.date.slice(0, 4);
+  if (previousYear && previousYear !== year) await removeFromYear(store, previousYear, release.slug);
+  await updateJson<YearShard>(
+    store,
+    catalogKeys.year(year),
+    () => ({ year, releases: [] }),
+    (shard) => ({
+      year,
+      releases: [...shard.releases.filter((r) => r.slug !== release.slug), release].sort(newestFirst),
+    }),
+  );
+
+  const before = new Set(previous?.tags.map((t) => t.slug) ?? []);
+  const after = new Set(release.tags.map((t) => t.slug));
+  if (before.size > 0 || after.size > 0) {
+    await updateJson<TagIndex>(
+      store,
+      catalogKeys.tags,
+      () => ({ tags: {} }),
+      (index) => {
+        const tags = { ...index.tags };
+        for (const t of before) {
+          const entry = tags[t];
+          if (!entry || after.has(t)) continue;
+          const { [release.slug]: _gone, ...rest } = entry.releases;
+          if (Object.keys(rest).length > 0) tags[t] = { ...entry, releases: rest };
+          else delete tags[t];
+        }
+        const state = {
+          visibility: release.visibility,
+          ...(release.embargo && { embargo: release.embargo }),
+        };
+        for (const t of release.tags) {
+          tags[t.slug] = {
+            name: tags[t.slug]?.name ?? t.name,
+            releases: { ...tags[t.slug]?.releases, [release.slug]: state },
+          };
+        }
+        return { tags };
+      },
+    );
+  }
+
+  for (const tag of new Set([...before, ...after])) {
+    await updateJson<TagShard>(
+      store,
+      catalogKeys.tag(tag),
+      () => ({ tag, releases: [] }),
+      (shard) => ({
+        tag,
+        releases: [
+          ...shard.releases.filter((r) => r.slug !== release.slug),
+          ...(after.has(tag) ? [release] : []),
+        ].sort(newestFirst),
+      }),
+    );
+  }
+
+  const wasPending = previous?.embargo !== undefined;
+  const isPending = release.embargo !== undefined && release.visibility === 'public';
+  if (wasPending || isPending) {
+    await updateJson<PendingIndex>(
+      store,
+      catalogKeys.pending,
+      () => ({ releases: {} }),
+      (index) => {
+        const releases = { ...index.releases };
+        delete releases[release.slug];
+        if (isPending && release.embargo) releases[release.slug] = release.embargo;
+        return { releases };
+      },
+    );
+  }
+}
+
+async function removeFromYear(store: ObjectStore, year: string, slug: string): Promise<void> {
+  await updateJson<YearShard>(
+    store,
+    catalogKeys.year(year),
+    () => ({ year, releases: [] }),
+    (shard) => ({ year, releases: shard.releases.filter((r) => r.slug !== slug) }),
+  );
+}
+
+/** The years that have releases, newest first. */
+export async function catalogYears(store: ObjectStore): Promise<string[]> {
+  const page = await store.list(catalogKeys.yearsPrefix, { limit: 1000 });
+  return page.items
+    .map((i) => i.key.slice(catalogKeys.yearsPrefix.length).replace(/\.json$/, ''))
+    .filter((y) => /^\d{4}$/.test(y))
+    .sort()
+    .reverse();
+}
+
+export async function readYear(store: ObjectStore, year: string): Promise<ReleaseSummary[]> {
+  return (await getJson<YearShard>(store, catalogKeys.year(year)))?.value.releases ?? [];
+}
+
+/** The newest `count` releases that pass `keep`, reading year shards only as far as needed. */
+export async function newestReleases(
+  store: ObjectStore,
+  count: number,
+  keep: (r: ReleaseSummary) => boolean,
+): Promise<ReleaseSummary[]> {
+  const out: ReleaseSummary[] = [];
+  for (const year of await catalogYears(store)) {
+    for (const r of await readYear(store, year)) {
+      if (keep(r)) out.push(r);
+      if (out.length >= count) return out;
+    }
+  }
+  return out;
+}
+
+export async function readTags(store: ObjectStore): Promise<TagIndex['tags']> {
+  return (await getJson<TagIndex>(store, catalogKeys.tags))?.value.tags ?? {};
+}
+
+export async function readTag(store: ObjectStore, tag: string): Promise<ReleaseSummary[]> {
+  return (await getJson<TagShard>(store, catalogKeys.tag(tag)))?.value.releases ?? [];
+}
+
+export async function readPending(store: ObjectStore): Promise<Record<string, string>> {
+  return (await getJson<PendingIndex>(store, catalogKeys.pending))?.value.releases ?? {};
+}

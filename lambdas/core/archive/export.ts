@@ -1,0 +1,83 @@
+import { Readable, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { stringify } from 'csv-stringify/sync';
+import yazl from 'yazl';
+import { spreadsheetSafe } from '../csv.ts';
+import { PressroomError } from '../errors.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { catalogYears, readYear } from './catalog.ts';
+import { archiveKeys, readManifest, stateOf } from './publish.ts';
+
+/** Archived files that go into an export, and their names there (the archive keeps more). */
+const exported: Record<string, string> = {
+  'page.html': 'page.html',
+  'public/email.html': 'email.html',
+  'public/release.txt': 'release.txt',
+  'release.pdf': 'release.pdf',
+  'source.md': 'source.md',
+  'publication.json': 'publication.json',
+};
+
+/**
+ * Writes a ZIP of the archive to `out`: one folder per release with every format and its
+ * attachments, and `index.csv` listing the releases. Files are streamed from the store one
+ * at a time, so memory does not grow with the archive's size.
+ */
+export async function exportArchive(
+  store: ObjectStore,
+  out: Writable,
+  options: { year?: string; now?: Date } = {},
+): Promise<{ releases: number; files: number }> {
+  const now = options.now ?? new Date();
+  const zip = new yazl.ZipFile();
+  const done = finished(zip.outputStream.pipe(out));
+  const rows: string[][] = [];
+  let files = 0;
+  const years = options.year ? [options.year] : await catalogYears(store);
+  for (const year of years) {
+    for (const summary of await readYear(store, year)) {
+      const manifest = await readManifest(store, summary.slug);
+      const prefix = archiveKeys.version(summary.slug, manifest.version);
+      const names: string[] = [];
+      for (const name of manifest.files) {
+        const target = exported[name] ?? (name.startsWith('files/') ? name : undefined);
+        if (!target) continue;
+        const key = prefix + name;
+        const entry = `${summary.slug}/${target}`;
+        names.push(target);
+        zip.addReadStreamLazy(entry, { mtime: new Date(manifest.summary.updatedAt) }, (cb) => {
+          store.stream(key).then(
+            (body) =>
+              body
+                ? cb(null, Readable.from(body))
+                : cb(new PressroomError(`archive is missing ${key}`), undefined as never),
+            (error) => cb(error as Error, undefined as never),
+          );
+        });
+        files++;
+      }
+      rows.push(
+        [
+          summary.slug,
+          summary.date,
+          summary.title,
+          stateOf(summary, now),
+          summary.embargo ?? '',
+          summary.lang,
+          summary.publishers.join(' | '),
+          summary.tags.map((t) => t.name).join(' | '),
+          names.join(' | '),
+        ].map(spreadsheetSafe),
+      );
+    }
+  }
+  const csv = stringify(rows, {
+    header: true,
+    columns: ['slug', 'date', 'title', 'visibility', 'embargo', 'lang', 'publishers', 'tags', 'files'],
+    bom: true,
+  });
+  zip.addBuffer(Buffer.from(csv), 'index.csv', { mtime: now });
+  zip.end();
+  await done;
+  return { releases: rows.length, files };
+}

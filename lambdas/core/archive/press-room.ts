@@ -1,0 +1,296 @@
+import { Feed } from 'feed';
+import Handlebars from 'handlebars';
+import type { Language } from '../publication/schema.ts';
+import { fillPattern, formatDate, formatSize, type LocaleStrings } from '../render/locale.ts';
+import type { TemplateSet } from '../render/templates.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import {
+  catalogYears,
+  isPublic,
+  newestReleases,
+  type ReleaseSummary,
+  readTag,
+  readTags,
+  readYear,
+} from './catalog.ts';
+
+/**
+ * The public press room: static pages generated into the store under `site/`, served as
+ * they are (by CloudFront, or `pressroom serve`). Only the pages that list what changed are
+ * rewritten: a year, a few tags, the home page, the feeds and that year's sitemap.
+ *
+ *   site/index.html                   latest releases
+ *   site/<yyyy>/index.html            a year
+ *   site/tags/<tag>/index.html        a tag
+ *   site/releases/<slug>/index.html   a release, with its downloads beside it
+ *   site/feed.xml, atom.xml, feed.json
+ *   site/sitemap.xml → site/sitemaps/<yyyy>.xml, site/sitemaps/pages.xml
+ */
+
+export interface PressRoomSettings {
+  /** Absolute URL of the site's top, ending in "/": feeds and sitemaps need absolute links. */
+  siteUrl: string;
+  /** Language of the site's own strings. */
+  lang: Language;
+  /** Site title; default "Salle de presse" / "Press room". */
+  title?: string;
+  /** How many releases the home page lists. */
+  latestCount?: number;
+  /** How many releases the feeds carry. */
+  feedCount?: number;
+}
+
+export const siteKeys = {
+  index: 'site/index.html',
+  year: (year: string) => `site/${year}/index.html`,
+  tag: (tag: string) => `site/tags/${tag}/index.html`,
+  releasePrefix: (slug: string) => `site/releases/${slug}/`,
+  release: (slug: string) => `site/releases/${slug}/index.html`,
+  rss: 'site/feed.xml',
+  atom: 'site/atom.xml',
+  json: 'site/feed.json',
+  sitemap: 'site/sitemap.xml',
+  yearSitemap: (year: string) => `site/sitemaps/${year}.xml`,
+  pagesSitemap: 'site/sitemaps/pages.xml',
+};
+
+/** The files a public release offers, relative to its folder in the press room. */
+export const releaseDownloads = {
+  page: 'index.html',
+  pdf: 'release.pdf',
+  email: 'email.html',
+  text: 'release.txt',
+  attachment: (file: string) => `files/${file}`,
+};
+
+export interface PressRoom {
+  /** Rewrites the pages listing these years and tags, plus the home page, feeds and sitemaps. Returns the keys written. */
+  refresh(
+    store: ObjectStore,
+    touched: { years: Iterable<string>; tags: Iterable<string> },
+    now: Date,
+  ): Promise<string[]>;
+  /** Links from a release's own page: the way back and the downloads. */
+  releasePageLinks(release: ReleaseSummary): {
+    indexUrl: string;
+    downloads: { label: string; url: string; detail?: string; download?: boolean }[];
+  };
+}
+
+const html = { contentType: 'text/html; charset=utf-8', cacheControl: 'public, max-age=300' };
+
+export function createPressRoom(templates: TemplateSet, settings: PressRoomSettings): PressRoom {
+  const t = templates.locales[settings.lang];
+  const env = Handlebars.create();
+  const list = env.compile(templates.pressRoom.list, { preventIndent: true });
+  const siteUrl = settings.siteUrl.endsWith('/') ? settings.siteUrl : `${settings.siteUrl}/`;
+  const title = settings.title ?? t.pressRoom;
+  const latestCount = settings.latestCount ?? 30;
+  const feedCount = settings.feedCount ?? 20;
+
+  function downloadsOf(r: ReleaseSummary, base: string, lt: LocaleStrings) {
+    return [
+      ...(r.formats.pdf ? [{ label: lt.pdf, url: base + releaseDownloads.pdf, download: true }] : []),
+      { label: lt.emailVersion, url: base + releaseDownloads.email },
+      { label: lt.plainText, url: base + releaseDownloads.text, download: true },
+      ...r.formats.attachments.map((a) => ({
+        label: a.label,
+        url: base + releaseDownloads.attachment(a.file).split('/').map(encodeURIComponent).join('/'),
+        detail: formatSize(a.size, r.lang),
+        download: true,
+      })),
+    ];
+  }
+
+  function releaseItem(r: ReleaseSummary, root: string) {
+    const base = `${root}releases/${r.slug}/`;
+    return {
+      slug: r.slug,
+      lang: r.lang,
+      title: r.title,
+      date: r.date,
+      dateText: formatDate(r.date, r.lang),
+      lead: r.lead,
+      publishers: r.publishers.join(', '),
+      url: base + releaseDownloads.page,
+      tags: r.tags.map((x) => ({ name: x.name, url: `${root}tags/${x.slug}/index.html` })),
+      downloads: downloadsOf(r, base, t),
+    };
+  }
+
+  async function navigation(
+    store: ObjectStore,
+    now: Date,
+    root: string,
+    current: { year?: string; tag?: string },
+  ) {
+    const years = await catalogYears(store);
+    const tags = Object.entries(await readTags(store))
+      .map(([slug, entry]) => ({
+        slug,
+        name: entry.name,
+        count: Object.values(entry.releases).filter((r) => isPublic(r, now)).length,
+      }))
+      .filter((x) => x.count > 0)
+      .sort((a, b) => a.name.localeCompare(b.name, settings.lang));
+    return {
+      years: years.map((year) => ({
+        year,
+        url: `${root}${year}/index.html`,
+        current: year === current.year,
+      })),
+      tags: tags.map((x) => ({
+        ...x,
+        url: `${root}tags/${x.slug}/index.html`,
+        current: x.slug === current.tag,
+      })),
+    };
+  }
+
+  function page(
+    root: string,
+    heading: string,
+    releases: ReleaseSummary[],
+    nav: Awaited<ReturnType<typeof navigation>>,
+    showYears: boolean,
+  ) {
+    const groups: { year: string; releases: ReturnType<typeof releaseItem>[] }[] = [];
+    for (const r of releases) {
+      const year = r.date.slice(0, 4);
+      let group = groups.at(-1);
+      if (group?.year !== year) {
+        group = { year, releases: [] };
+        groups.push(group);
+      }
+      group.releases.push(releaseItem(r, root));
+    }
+    return list({
+      lang: settings.lang,
+      t,
+      root,
+      siteTitle: title,
+      pageTitle: heading === title ? title : `${heading} – ${title}`,
+      heading,
+      showYears,
+      groups,
+      ...nav,
+      feeds: { rss: `${root}feed.xml`, atom: `${root}atom.xml`, json: `${root}feed.json` },
+    });
+  }
+
+  function feeds(releases: ReleaseSummary[], now: Date) {
+    const feed = new Feed({
+      title,
+      id: siteUrl,
+      link: siteUrl,
+      language: settings.lang,
+      updated: releases[0] ? new Date(releases[0].updatedAt) : now,
+      generator: 'pressroom',
+      copyright: `© ${[...new Set(releases.flatMap((r) => r.publishers))].join(', ')}`,
+      feedLinks: { rss: `${siteUrl}feed.xml`, atom: `${siteUrl}atom.xml`, json: `${siteUrl}feed.json` },
+    });
+    for (const r of releases) {
+      const link = `${siteUrl}releases/${r.slug}/${releaseDownloads.page}`;
+      feed.addItem({
+        title: r.title,
+        id: link,
+        link,
+        description: r.lead,
+        date: new Date(r.updatedAt),
+        published: new Date(`${r.date}T00:00:00Z`),
+        author: r.publishers.map((name) => ({ name })),
+        category: r.tags.map((x) => ({ name: x.name })),
+      });
+    }
+    return { rss: feed.rss2(), atom: feed.atom1(), json: feed.json1() };
+  }
+
+  function urlset(urls: { loc: string; lastmod?: string }[]): string {
+    const entries = urls.map(
+      (u) =>
+        `  <url><loc>${xml(u.loc)}</loc>${u.lastmod ? `<lastmod>${xml(u.lastmod)}</lastmod>` : ''}</url>`,
+    );
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${entries.join('\n')}\n</urlset>\n`;
+  }
+
+  return {
+    releasePageLinks(release) {
+      const lt = templates.locales[release.lang];
+      return { indexUrl: '../../index.html', downloads: downloadsOf(release, '', lt) };
+    },
+
+    async refresh(store, touched, now) {
+      const written: string[] = [];
+      const put = async (key: string, body: string, options = html) => {
+        await store.put(key, body, options);
+        written.push(key);
+      };
+      const visible = (r: ReleaseSummary) => isPublic(r, now);
+
+      for (const year of new Set(touched.years)) {
+        const releases = (await readYear(store, year)).filter(visible);
+        const nav = await navigation(store, now, '../', { year });
+        await put(
+          siteKeys.year(year),
+          page('../', fillPattern(t.releasesOfYear, { year }), releases, nav, false),
+        );
+        await put(
+          siteKeys.yearSitemap(year),
+          urlset(
+            releases.map((r) => ({
+              loc: `${siteUrl}releases/${r.slug}/index.html`,
+              lastmod: r.updatedAt.slice(0, 10),
+            })),
+          ),
+          { contentType: 'application/xml', cacheControl: 'public, max-age=3600' },
+        );
+      }
+      const tagIndex = await readTags(store);
+      for (const tag of new Set(touched.tags)) {
+        const releases = (await readTag(store, tag)).filter(visible);
+        const name = tagIndex[tag]?.name ?? tag;
+        const nav = await navigation(store, now, '../../', { tag });
+        await put(
+          siteKeys.tag(tag),
+          page('../../', fillPattern(t.releasesTagged, { tag: name }), releases, nav, true),
+        );
+      }
+
+      const latest = await newestReleases(store, Math.max(latestCount, feedCount), visible);
+      await put(
+        siteKeys.index,
+        page('', t.latestReleases, latest.slice(0, latestCount), await navigation(store, now, '', {}), true),
+      );
+      const f = feeds(latest.slice(0, feedCount), now);
+      const feedOptions = (contentType: string) => ({ contentType, cacheControl: 'public, max-age=300' });
+      await put(siteKeys.rss, f.rss, feedOptions('application/rss+xml; charset=utf-8'));
+      await put(siteKeys.atom, f.atom, feedOptions('application/atom+xml; charset=utf-8'));
+      await put(siteKeys.json, f.json, feedOptions('application/feed+json; charset=utf-8'));
+
+      const years = await catalogYears(store);
+      const tagSlugsAll = Object.keys(tagIndex);
+      await put(
+        siteKeys.pagesSitemap,
+        urlset([
+          { loc: `${siteUrl}index.html` },
+          ...years.map((y) => ({ loc: `${siteUrl}${y}/index.html` })),
+          ...tagSlugsAll.map((x) => ({ loc: `${siteUrl}tags/${x}/index.html` })),
+        ]),
+        { contentType: 'application/xml', cacheControl: 'public, max-age=3600' },
+      );
+      const sitemaps = [siteKeys.pagesSitemap, ...years.map(siteKeys.yearSitemap)].map(
+        (key) => `  <sitemap><loc>${xml(siteUrl + key.slice('site/'.length))}</loc></sitemap>`,
+      );
+      await put(
+        siteKeys.sitemap,
+        `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${sitemaps.join('\n')}\n</sitemapindex>\n`,
+        { contentType: 'application/xml', cacheControl: 'public, max-age=3600' },
+      );
+      return written;
+    },
+  };
+}
+
+function xml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,335 @@
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { PressroomError } from '../errors.ts';
+import type { SourceFiles } from '../publication/load.ts';
+import type { Publication } from '../publication/schema.ts';
+import { slugify } from '../publication/slug.ts';
+import { renderReleaseFiles } from '../release/render-release.ts';
+import type { ReleaseRenderer } from '../render/document.ts';
+import { inlineMarkdownToText } from '../render/markdown.ts';
+import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
+import {
+  getJson,
+  listAll,
+  ObjectExistsError,
+  type ObjectStore,
+  VersionConflictError,
+} from '../store/object-store.ts';
+import {
+  catalogKeys,
+  isPublic,
+  type PendingIndex,
+  type ReleaseSummary,
+  readPending,
+  recordRelease,
+  updateJson,
+} from './catalog.ts';
+import { type PressRoom, releaseDownloads, siteKeys } from './press-room.ts';
+
+/**
+ * Publishing: a release's files are archived under a new version folder, then its manifest
+ * is switched to that version (the commit point), then the catalogue and the press room are
+ * updated. A failure before the switch leaves the previous release as it was; after it, the
+ * press room may lag until the next publish or refresh, but never shows a half-written
+ * release.
+ *
+ *   archive/<slug>/release.json            the manifest: current version, summary, source
+ *   archive/<slug>/<version>/...           source.md, publication.json, email.html, email.txt,
+ *                                          page.html, release.pdf, files/..., public/...
+ */
+
+/** Prints a web page to PDF (headless Chromium locally). */
+export interface PdfPrinter {
+  print(html: string): Promise<Uint8Array>;
+}
+
+/** No browser to print with: publishing goes on without a PDF. */
+export class PdfUnavailableError extends PressroomError {
+  override name = 'PdfUnavailableError';
+}
+
+/** The slug is taken by another publication file. */
+export class SlugTakenError extends PressroomError {
+  override name = 'SlugTakenError';
+}
+
+export class ReleaseNotFoundError extends PressroomError {
+  override name = 'ReleaseNotFoundError';
+}
+
+export interface ReleaseManifest {
+  summary: ReleaseSummary;
+  version: string;
+  source: { path: string; sha256: string };
+  /** Names inside the version folder. */
+  files: string[];
+}
+
+export const archiveKeys = {
+  manifest: (slug: string) => `archive/${slug}/release.json`,
+  version: (slug: string, version: string) => `archive/${slug}/${version}/`,
+};
+
+/** Files of a version folder that the press room serves, and their names there. */
+const publicCopies: [archived: string, published: string][] = [
+  ['public/index.html', releaseDownloads.page],
+  ['public/email.html', releaseDownloads.email],
+  ['public/release.txt', releaseDownloads.text],
+  ['release.pdf', releaseDownloads.pdf],
+];
+
+export interface PublishDeps {
+  store: ObjectStore;
+  files: SourceFiles;
+  renderer: ReleaseRenderer;
+  pressRoom: PressRoom;
+  sampleRecipient: RecipientFields;
+  /** Absolute URL of the press room's top, ending in "/". */
+  siteUrl: string;
+  printer?: PdfPrinter;
+  clock?: () => Date;
+  newId?: () => string;
+}
+
+export type ReleaseState = 'public' | 'embargoed' | 'private';
+
+export interface PublishResult {
+  slug: string;
+  title: string;
+  version: string;
+  state: ReleaseState;
+  /** First publication, update of the same file, or replacement of another file's release. */
+  action: 'created' | 'updated' | 'replaced';
+  pdf: { stored: true } | { stored: false; reason: string };
+  /** The release's page in the press room, when it is public. */
+  url?: string;
+  /** How many press room objects were written (pages, feeds, sitemaps, release files). */
+  siteObjectsWritten: number;
+}
+
+export function stateOf(summary: Pick<ReleaseSummary, 'visibility' | 'embargo'>, now: Date): ReleaseState {
+  if (summary.visibility === 'private') return 'private';
+  return isPublic(summary, now) ? 'public' : 'embargoed';
+}
+
+/** Validates, renders, archives and publishes one publication file. */
+export async function publishRelease(
+  file: string,
+  deps: PublishDeps,
+  options: { replace?: boolean } = {},
+): Promise<PublishResult> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const siteUrl = deps.siteUrl.endsWith('/') ? deps.siteUrl : `${deps.siteUrl}/`;
+  const releaseUrl = (slug: string) => `${siteUrl}releases/${slug}/`;
+  const { publication, rendered, files } = await renderReleaseFiles(file, deps, (p) => ({
+    filesUrl: `${releaseUrl(p.slug)}files/`,
+    ...(p.visibility === 'public' && { webUrl: releaseUrl(p.slug) + releaseDownloads.page }),
+  }));
+  const slug = publication.slug;
+  const source = (await deps.files.readText(file)) ?? '';
+  const sourcePath = path.normalize(file);
+  const previous = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(slug));
+  if (previous && previous.value.source.path !== sourcePath && !options.replace) {
+    throw new SlugTakenError(
+      `${file}: the slug "${slug}" is already used by ${previous.value.source.path} (published ${previous.value.summary.publishedAt.slice(0, 10)}). ` +
+        'Give this publication another "slug", or publish with --replace to replace that release.',
+    );
+  }
+
+  let pdf: PublishResult['pdf'] = { stored: false, reason: 'no PDF printer configured' };
+  let pdfBytes: Uint8Array | undefined;
+  if (deps.printer) {
+    try {
+      pdfBytes = await deps.printer.print(rendered.page);
+      pdf = { stored: true };
+    } catch (error) {
+      if (!(error instanceof PdfUnavailableError)) throw error;
+      pdf = { stored: false, reason: error.message };
+    }
+  }
+
+  const summary = summarize(publication, {
+    pdf: pdfBytes !== undefined,
+    publishedAt: previous?.value.summary.publishedAt ?? now.toISOString(),
+    updatedAt: now.toISOString(),
+  });
+  const publicEmail = compileForRecipients(rendered.email).fill({
+    recipient: { email: '' },
+    unsubscribeUrl: '',
+  });
+  const archived: { name: string; content: string | Uint8Array; contentType: string }[] = [
+    { name: 'source.md', content: source, contentType: 'text/markdown; charset=utf-8' },
+    ...files.filter((f) => !f.name.startsWith('preview.')),
+    ...(pdfBytes ? [{ name: 'release.pdf', content: pdfBytes, contentType: 'application/pdf' }] : []),
+    {
+      name: 'public/index.html',
+      content: deps.renderer.renderPage(publication, {
+        filesUrl: 'files/',
+        pressRoom: deps.pressRoom.releasePageLinks(summary),
+      }),
+      contentType: 'text/html; charset=utf-8',
+    },
+    { name: 'public/email.html', content: publicEmail.html, contentType: 'text/html; charset=utf-8' },
+    { name: 'public/release.txt', content: publicEmail.text, contentType: 'text/plain; charset=utf-8' },
+  ];
+
+  // 1. New objects first, under a version folder nobody reads yet.
+  const version = `${now.toISOString().replace(/[-:.]/g, '')}-${(deps.newId ?? randomUUID)().slice(0, 8)}`;
+  const prefix = archiveKeys.version(slug, version);
+  for (const f of archived) await deps.store.put(prefix + f.name, f.content, { contentType: f.contentType });
+
+  // 2. The switch: the manifest now names the new version.
+  const manifest: ReleaseManifest = {
+    summary,
+    version,
+    source: { path: sourcePath, sha256: createHash('sha256').update(source).digest('hex') },
+    files: archived.map((f) => f.name),
+  };
+  const body = `${JSON.stringify(manifest, null, 2)}\n`;
+  try {
+    if (previous) await deps.store.putIfVersion(archiveKeys.manifest(slug), body, previous.version);
+    else await deps.store.putIfAbsent(archiveKeys.manifest(slug), body);
+  } catch (error) {
+    await deleteUnder(deps.store, prefix);
+    if (error instanceof VersionConflictError || error instanceof ObjectExistsError) {
+      throw new PressroomError(
+        `${file}: "${slug}" was published by someone else at the same time; publish again`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
+
+  // 3. The catalogue and the press room.
+  await recordRelease(deps.store, summary, previous?.value.summary);
+  let siteObjectsWritten = await syncReleaseFiles(deps.store, manifest, now);
+  const written = await deps.pressRoom.refresh(
+    deps.store,
+    {
+      years: [summary.date.slice(0, 4), ...(previous ? [previous.value.summary.date.slice(0, 4)] : [])],
+      tags: [...summary.tags, ...(previous?.value.summary.tags ?? [])].map((t) => t.slug),
+    },
+    now,
+  );
+  siteObjectsWritten += written.length;
+
+  // 4. The previous version is no longer referenced.
+  if (previous && previous.value.version !== version) {
+    await deleteUnder(deps.store, archiveKeys.version(slug, previous.value.version));
+  }
+
+  const state = stateOf(summary, now);
+  return {
+    slug,
+    title: summary.title,
+    version,
+    state,
+    action: !previous ? 'created' : previous.value.source.path === sourcePath ? 'updated' : 'replaced',
+    pdf,
+    ...(state === 'public' && { url: releaseUrl(slug) + releaseDownloads.page }),
+    siteObjectsWritten,
+  };
+}
+
+/**
+ * Makes the press room's copy of a release match its state: the public files copied from the
+ * archive when it is public, nothing left when it is not (private, or embargoed).
+ */
+async function syncReleaseFiles(store: ObjectStore, manifest: ReleaseManifest, now: Date): Promise<number> {
+  const sitePrefix = siteKeys.releasePrefix(manifest.summary.slug);
+  const wanted = new Map<string, string>();
+  if (isPublic(manifest.summary, now)) {
+    const from = archiveKeys.version(manifest.summary.slug, manifest.version);
+    for (const [archivedName, publishedName] of publicCopies) {
+      if (manifest.files.includes(archivedName)) wanted.set(sitePrefix + publishedName, from + archivedName);
+    }
+    for (const name of manifest.files.filter((n) => n.startsWith('files/')))
+      wanted.set(sitePrefix + name, from + name);
+  }
+  let written = 0;
+  for (const [to, from] of wanted) {
+    const object = await store.get(from);
+    if (!object) throw new PressroomError(`archive is missing ${from}`);
+    await store.put(to, object.body, {
+      ...(object.contentType !== undefined && { contentType: object.contentType }),
+      cacheControl: 'public, max-age=300',
+    });
+    written++;
+  }
+  for await (const item of listAll(store, sitePrefix)) {
+    if (!wanted.has(item.key)) await store.delete(item.key);
+  }
+  return written;
+}
+
+/** Releases whose embargo has passed appear in the press room. Returns their slugs. */
+export async function releaseDueEmbargoes(
+  deps: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'>,
+): Promise<string[]> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const due = Object.entries(await readPending(deps.store))
+    .filter(([, embargo]) => Date.parse(embargo) <= now.getTime())
+    .map(([slug]) => slug);
+  if (due.length === 0) return [];
+  const years = new Set<string>();
+  const tags = new Set<string>();
+  for (const slug of due) {
+    const manifest = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(slug));
+    if (manifest) {
+      await syncReleaseFiles(deps.store, manifest.value, now);
+      years.add(manifest.value.summary.date.slice(0, 4));
+      for (const t of manifest.value.summary.tags) tags.add(t.slug);
+    }
+  }
+  await updateJson<PendingIndex>(
+    deps.store,
+    catalogKeys.pending,
+    () => ({ releases: {} }),
+    (index) => {
+      const releases = { ...index.releases };
+      for (const slug of due) delete releases[slug];
+      return { releases };
+    },
+  );
+  await deps.pressRoom.refresh(deps.store, { years, tags }, now);
+  return due;
+}
+
+/** A release's manifest, or a clear error. */
+export async function readManifest(store: ObjectStore, slug: string): Promise<ReleaseManifest> {
+  const manifest = await getJson<ReleaseManifest>(store, archiveKeys.manifest(slug));
+  if (!manifest) {
+    throw new ReleaseNotFoundError(
+      `no release "${slug}" in the archive: \`pressroom archive list\` shows the slugs`,
+    );
+  }
+  return manifest.value;
+}
+
+function summarize(
+  p: Publication,
+  extra: { pdf: boolean; publishedAt: string; updatedAt: string },
+): ReleaseSummary {
+  return {
+    slug: p.slug,
+    title: p.title,
+    date: p.date,
+    lead: inlineMarkdownToText(p.lead),
+    lang: p.lang,
+    tags: p.tags.map((name) => ({ slug: slugify(name) || 'tag', name })),
+    publishers: p.publishers.map((o) => o.name),
+    visibility: p.visibility,
+    ...(p.embargo !== undefined && { embargo: new Date(p.embargo).toISOString() }),
+    formats: { pdf: extra.pdf, attachments: p.attachments },
+    publishedAt: extra.publishedAt,
+    updatedAt: extra.updatedAt,
+  };
+}
+
+async function deleteUnder(store: ObjectStore, prefix: string): Promise<void> {
+  const keys: string[] = [];
+  for await (const item of listAll(store, prefix)) keys.push(item.key);
+  for (const key of keys) await store.delete(key);
+}
