@@ -195,7 +195,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         title: r.title,
         id: link,
         link,
-        description: r.lead,
+        // RSS readers take a description as HTML: the lead is text, so it is escaped.
+        description: Handlebars.Utils.escapeExpression(r.lead),
         date: new Date(r.updatedAt),
         published: new Date(`${r.date}T00:00:00Z`),
         author: r.publishers.map((name) => ({ name })),
