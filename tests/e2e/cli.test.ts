@@ -139,18 +139,18 @@ describe('pressroom render', () => {
 });
 
 describe('npm start', () => {
-  it('renders every example and says where they are', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', import.meta.resolve('tsx'), path.join(repo, 'bin/start.ts')],
-      {
-        cwd: work,
-        env: { ...process.env, PRESSROOM_OUT_DIR: 'start-out' },
-      },
-    );
-    expect(stdout).toContain('Rendered 2 press release(s)');
-    expect(stdout).toContain('start-out/open-data-barometer-2024/preview.html');
-    expect((await readdir(path.join(work, 'start-out'))).sort()).toEqual([
+  it('publishes every example into the local store and says where the press room is', async () => {
+    const { stdout } = await run(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(repo, 'bin/start.ts')], {
+      cwd: work,
+      env: { ...process.env, PRESSROOM_DATA_DIR: 'start-data', CHROMIUM_PATH: '/nonexistent/chromium' },
+    });
+    expect(stdout).toContain('Published 2 example release(s)');
+    expect(stdout).toContain('PDF               skipped: no Chromium at /nonexistent/chromium');
+    expect(stdout).toContain(`Press room: ${path.join(work, 'start-data/site/index.html')}`);
+    const index = await readFile(path.join(work, 'start-data/site/index.html'), 'utf8');
+    expect(index).toContain('Gestion de crise avec le numérique');
+    expect(index).toContain('Open Data Barometer 2024');
+    expect((await readdir(path.join(work, 'start-data/site/releases'))).sort()).toEqual([
       'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes',
       'open-data-barometer-2024',
     ]);
