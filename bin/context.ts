@@ -9,6 +9,7 @@ import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
 import { createPressRoom } from '../lambdas/core/archive/press-room.ts';
 import type { PublishDeps } from '../lambdas/core/archive/publish.ts';
+import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
 import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
@@ -85,6 +86,8 @@ export async function signingSecret(dataDir: string, env = process.env): Promise
 export interface LocalBackend extends PublishDeps {
   store: FolderObjectStore;
   config: LocalConfig;
+  /** Contact ids and token keys, derived from the signing secret. */
+  keys: ContactKeys;
   close(): Promise<void>;
 }
 
@@ -93,15 +96,17 @@ export async function localBackend(
   options: { pdf?: boolean } = {},
 ): Promise<LocalBackend> {
   const templates = await loadTemplateFiles(config.templatesDir);
+  const secret = await signingSecret(config.dataDir);
   const store = new FolderObjectStore({
     root: config.dataDir,
-    signingSecret: await signingSecret(config.dataDir),
+    signingSecret: secret,
     publicUrl: config.publicUrl,
   });
   const printer = options.pdf === false ? undefined : new ChromiumPdfPrinter();
   return {
     config,
     store,
+    keys: contactKeys(secret),
     files: localSourceFiles,
     renderer: createReleaseRenderer(templates),
     pressRoom: createPressRoom(templates, {

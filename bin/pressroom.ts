@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { archiveCommand } from './commands/archive.ts';
+import { contactsCommand } from './commands/contacts.ts';
 import { publishCommand } from './commands/publish.ts';
 import { renderCommand } from './commands/render.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -13,6 +14,7 @@ const program = new Command('pressroom')
   .addCommand(renderCommand)
   .addCommand(publishCommand)
   .addCommand(archiveCommand)
+  .addCommand(contactsCommand)
   .addCommand(serveCommand)
   .addCommand(schemaCommand);
 

@@ -22,7 +22,9 @@ async function main(): Promise<void> {
     const files = (await readdir(examples)).filter((f) => f.endsWith('.md')).sort();
     lines.push(`Published ${files.length} example release(s) into ${config.dataDir}:`);
     for (const f of files) {
-      const result = await publishRelease(path.relative(process.cwd(), path.join(examples, f)), backend, { replace: true });
+      const result = await publishRelease(path.relative(process.cwd(), path.join(examples, f)), backend, {
+        replace: true,
+      });
       lines.push(
         '',
         `  ${result.slug} (${result.action}, ${result.state})`,

@@ -13,6 +13,7 @@ import {
   listAll,
   ObjectExistsError,
   type ObjectStore,
+  updateJson,
   VersionConflictError,
 } from '../store/object-store.ts';
 import {
@@ -22,7 +23,6 @@ import {
   type ReleaseSummary,
   readPending,
   recordRelease,
-  updateJson,
 } from './catalog.ts';
 import { type PressRoom, releaseDownloads, siteKeys } from './press-room.ts';
 

@@ -87,6 +87,32 @@ export async function getJson<T>(
   return { value: JSON.parse(new TextDecoder().decode(object.body)) as T, version: object.version };
 }
 
+/**
+ * Reads a JSON object, changes it, and writes it back only if nobody wrote it meanwhile;
+ * on a conflict it reads again and retries. `change` must be a pure function of its input.
+ */
+export async function updateJson<T>(
+  store: ObjectStore,
+  key: string,
+  empty: () => T,
+  change: (current: T) => T,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await getJson<T>(store, key);
+    const next = change(current ? current.value : empty());
+    const body = `${JSON.stringify(next, null, 1)}\n`;
+    try {
+      if (current) await store.putIfVersion(key, body, current.version, { contentType: 'application/json' });
+      else await store.putIfAbsent(key, body, { contentType: 'application/json' });
+      return next;
+    } catch (error) {
+      const conflict = error instanceof VersionConflictError || error instanceof ObjectExistsError;
+      if (!conflict || attempt >= 50) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+    }
+  }
+}
+
 /** Keys are relative paths: no leading "/", no "." or ".." segments, no empty segments, no backslashes. */
 export function checkKey(key: string): string {
   if (

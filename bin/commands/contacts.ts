@@ -1,0 +1,190 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  eraseContact,
+  exportContacts,
+  listContacts,
+  statusOn,
+} from '../../lambdas/core/contacts/audience.ts';
+import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
+import {
+  type ContactField,
+  contactFields,
+  importContacts,
+  splitTags,
+} from '../../lambdas/core/contacts/import.ts';
+import { listName, normalizeEmail } from '../../lambdas/core/contacts/model.ts';
+import { findContact } from '../../lambdas/core/contacts/repository.ts';
+import { InvalidInputError, PressroomError } from '../../lambdas/core/errors.ts';
+import { dataDirOption, loadConfig, localBackend } from '../context.ts';
+import { print } from '../output.ts';
+
+function list(value: string): string {
+  const checked = listName.safeParse(value);
+  if (!checked.success) throw new InvalidArgumentError(checked.error.issues[0]?.message ?? 'bad list name');
+  return value;
+}
+
+function address(value: string): string {
+  const email = normalizeEmail(value);
+  if (!email) throw new PressroomError(`not an email address: ${JSON.stringify(value)}`);
+  return email;
+}
+
+function mapping(value: string, previous: Record<string, ContactField> = {}): Record<string, ContactField> {
+  const at = value.lastIndexOf('=');
+  const column = value.slice(0, at).trim();
+  const field = value.slice(at + 1).trim() as ContactField;
+  if (at < 1 || !contactFields.includes(field)) {
+    throw new InvalidArgumentError(`use "column=field", field one of ${contactFields.join(', ')}`);
+  }
+  return { ...previous, [column]: field };
+}
+
+const importCommand = new Command('import')
+  .description('Import contacts from a CSV export (Excel, CRM, web form) into a list')
+  .argument('<file.csv>', 'the file: , ; or tab separated, UTF-8 or Windows-1252, French or English headers')
+  .requiredOption('--list <name>', 'the list to add the contacts to, e.g. presse', list)
+  .option('--tags <a,b>', 'tags added to every contact', (v: string) => splitTags(v))
+  .option(
+    '--map <column=field>',
+    `map a column to a field (${contactFields.join(', ')}); repeatable`,
+    mapping,
+  )
+  .option('--dry-run', 'read and check the file, report what would change, write nothing')
+  .option('--json', 'print the report as JSON')
+  .addOption(dataDirOption)
+  .addHelpText(
+    'after',
+    `
+Existing contacts are updated (matched by address, whatever its case), not duplicated; the
+same address twice in the file is merged. A suppressed address (unsubscribed, bounced,
+complained, erased) stays suppressed: an import never resubscribes anyone. Rejected rows are
+listed with their line and do not stop the others.
+
+Example:
+  $ pressroom contacts import examples/contacts/journalistes.csv --list presse --tags national`,
+  )
+  .action(
+    async (
+      file: string,
+      opts: {
+        list: string;
+        tags?: string[];
+        map?: Record<string, ContactField>;
+        dryRun?: boolean;
+        json?: boolean;
+        dataDir: string;
+      },
+    ) => {
+      // Open first: a file that cannot be read changes nothing.
+      const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+        throw new InvalidInputError([
+          { file, path: '', message: `cannot read the file (${error.code ?? error.message})` },
+        ]);
+      });
+      await handle.close();
+      const backend = await localBackend(loadConfig(opts), { pdf: false });
+      const report = await importContacts(createReadStream(file), file, backend, {
+        list: opts.list,
+        ...(opts.tags && { tags: opts.tags }),
+        ...(opts.map && { map: opts.map }),
+        dryRun: opts.dryRun === true,
+        source: `import:${path.basename(file)}`,
+        now: new Date(),
+      });
+      if (opts.json) return print(report, true);
+      print([
+        `${opts.dryRun ? 'Dry run, nothing written: ' : ''}${report.rows} row(s) read from ${file} (${report.encoding}, "${report.delimiter === '\t' ? 'tab' : report.delimiter}" separated) into list ${report.list}`,
+        `  added       ${report.added}`,
+        `  updated     ${report.updated}`,
+        `  unchanged   ${report.unchanged}`,
+        `  suppressed  ${report.suppressed} (kept suppressed)`,
+        `  rejected    ${report.rejected.length}`,
+        ...report.rejected.map((r) => `    line ${r.line}: ${r.reason}`),
+      ]);
+    },
+  );
+
+const listCommand = new Command('list')
+  .description('List contacts, optionally of one list and with one tag')
+  .option('--list <name>', 'only this list', list)
+  .option('--tag <tag>', 'only contacts with this tag')
+  .option('--json', 'print the contacts as JSON')
+  .addOption(dataDirOption)
+  .action(async (opts: { list?: string; tag?: string; json?: boolean; dataDir: string }) => {
+    const backend = await localBackend(loadConfig(opts), { pdf: false });
+    const rows = [];
+    for await (const { contact, suppression } of listContacts(backend.store, opts)) {
+      rows.push({ ...contact, status: statusOn(suppression, opts.list) });
+    }
+    if (opts.json) return print(rows, true);
+    if (rows.length === 0) return print('No contacts.');
+    print(
+      rows.map(
+        (r) =>
+          `${r.email}  ${[r.firstName, r.lastName].filter(Boolean).join(' ')}${r.organization ? ` (${r.organization})` : ''}  [${Object.keys(r.lists).join(', ')}]${r.tags.length ? ` #${r.tags.join(' #')}` : ''}${r.status === 'subscribed' ? '' : `  ${r.status}`}`,
+      ),
+    );
+  });
+
+const exportCommand = new Command('export')
+  .description('Export a list as CSV (re-importable; formula-like cells neutralised)')
+  .requiredOption('--list <name>', 'the list', list)
+  .requiredOption('--out <file.csv>', 'the file to write')
+  .addOption(dataDirOption)
+  .action(async (opts: { list: string; out: string; dataDir: string }) => {
+    const backend = await localBackend(loadConfig(opts), { pdf: false });
+    const { writeFile } = await import('node:fs/promises');
+    const chunks: string[] = [];
+    for await (const chunk of exportContacts(backend.store, opts)) chunks.push(chunk);
+    await writeFile(opts.out, chunks.join(''));
+    print(`Exported ${chunks.length - 1} contact(s) of ${opts.list} into ${opts.out}`);
+  });
+
+const unsubscribeCommand = new Command('unsubscribe')
+  .description('Unsubscribe an address from one list, or from all')
+  .argument('<email>', 'the address')
+  .option('--list <name>', 'only from this list', list)
+  .addOption(dataDirOption)
+  .action(async (email: string, opts: { list?: string; dataDir: string }) => {
+    const backend = await localBackend(loadConfig(opts), { pdf: false });
+    await unsubscribeAddress(backend.store, backend.keys, address(email), new Date(), opts.list);
+    print(`Unsubscribed from ${opts.list ?? 'every list'}. Imports will not resubscribe this address.`);
+  });
+
+const eraseCommand = new Command('erase')
+  .description('Erase everything held about a person (GDPR), keeping only a hashed suppression')
+  .argument('<email>', 'the address')
+  .addOption(dataDirOption)
+  .action(async (email: string, opts: { dataDir: string }) => {
+    const backend = await localBackend(loadConfig(opts), { pdf: false });
+    const result = await eraseContact(backend.store, backend.keys, address(email), new Date());
+    print(
+      `${result.hadContact ? 'Erased the contact' : 'No contact held for that address'}; a hashed suppression (${result.id}) keeps it from being imported again.`,
+    );
+  });
+
+const showCommand = new Command('show')
+  .description('Show everything held about one address (for access requests)')
+  .argument('<email>', 'the address')
+  .option('--json', 'print as JSON')
+  .addOption(dataDirOption)
+  .action(async (email: string, opts: { json?: boolean; dataDir: string }) => {
+    const backend = await localBackend(loadConfig(opts), { pdf: false });
+    const found = await findContact(backend.store, backend.keys, address(email));
+    if (opts.json) return print(found, true);
+    if (!found.contact && !found.suppression) return print('Nothing is held about this address.');
+    print(JSON.stringify(found, null, 2).split('\n'));
+  });
+
+export const contactsCommand = new Command('contacts')
+  .description('Contacts and lists: import, list, export, unsubscribe, erase, show')
+  .addCommand(importCommand)
+  .addCommand(listCommand)
+  .addCommand(exportCommand)
+  .addCommand(unsubscribeCommand)
+  .addCommand(eraseCommand)
+  .addCommand(showCommand);
