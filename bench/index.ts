@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { publishBenchmark } from './publish.ts';
 import { renderBenchmark } from './render.ts';
 import type { Benchmark, BenchRow } from './types.ts';
 
@@ -9,7 +10,7 @@ import type { Benchmark, BenchRow } from './types.ts';
  * check on its output fails.
  */
 
-const benchmarks: Benchmark[] = [renderBenchmark];
+const benchmarks: Benchmark[] = [renderBenchmark, publishBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {

@@ -76,6 +76,7 @@ export async function recordRelease(
   store: ObjectStore,
   release: ReleaseSummary,
   previous: ReleaseSummary | undefined,
+  now: Date,
 ): Promise<void> {
   const year = release.date.slice(0, 4);
   const previousYear = previous?.date.slice(0, 4);
@@ -136,8 +137,12 @@ export async function recordRelease(
     );
   }
 
+  // Pending: public, with an embargo still ahead; refresh publishes it when the time comes.
   const wasPending = previous?.embargo !== undefined;
-  const isPending = release.embargo !== undefined && release.visibility === 'public';
+  const isPending =
+    release.embargo !== undefined &&
+    release.visibility === 'public' &&
+    Date.parse(release.embargo) > now.getTime();
   if (wasPending || isPending) {
     await updateJson<PendingIndex>(
       store,

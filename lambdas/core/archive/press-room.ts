@@ -12,6 +12,7 @@ import {
   readTag,
   readTags,
   readYear,
+  type TagIndex,
 } from './catalog.ts';
 
 /**
@@ -123,9 +124,10 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     now: Date,
     root: string,
     current: { year?: string; tag?: string },
+    tagIndex: TagIndex['tags'],
   ) {
     const years = await catalogYears(store);
-    const tags = Object.entries(await readTags(store))
+    const tags = Object.entries(tagIndex)
       .map(([slug, entry]) => ({
         slug,
         name: entry.name,
@@ -227,10 +229,12 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         written.push(key);
       };
       const visible = (r: ReleaseSummary) => isPublic(r, now);
+      // Read once: every page's navigation lists the tags.
+      const tagIndex = await readTags(store);
 
       for (const year of new Set(touched.years)) {
         const releases = (await readYear(store, year)).filter(visible);
-        const nav = await navigation(store, now, '../', { year });
+        const nav = await navigation(store, now, '../', { year }, tagIndex);
         await put(
           siteKeys.year(year),
           page('../', fillPattern(t.releasesOfYear, { year }), releases, nav, false),
@@ -246,11 +250,10 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
           { contentType: 'application/xml', cacheControl: 'public, max-age=3600' },
         );
       }
-      const tagIndex = await readTags(store);
       for (const tag of new Set(touched.tags)) {
         const releases = (await readTag(store, tag)).filter(visible);
         const name = tagIndex[tag]?.name ?? tag;
-        const nav = await navigation(store, now, '../../', { tag });
+        const nav = await navigation(store, now, '../../', { tag }, tagIndex);
         await put(
           siteKeys.tag(tag),
           page('../../', fillPattern(t.releasesTagged, { tag: name }), releases, nav, true),
@@ -260,7 +263,13 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       const latest = await newestReleases(store, Math.max(latestCount, feedCount), visible);
       await put(
         siteKeys.index,
-        page('', t.latestReleases, latest.slice(0, latestCount), await navigation(store, now, '', {}), true),
+        page(
+          '',
+          t.latestReleases,
+          latest.slice(0, latestCount),
+          await navigation(store, now, '', {}, tagIndex),
+          true,
+        ),
       );
       const f = feeds(latest.slice(0, feedCount), now);
       const feedOptions = (contentType: string) => ({ contentType, cacheControl: 'public, max-age=300' });

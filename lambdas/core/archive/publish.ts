@@ -203,7 +203,7 @@ export async function publishRelease(
   }
 
   // 3. The catalogue and the press room.
-  await recordRelease(deps.store, summary, previous?.value.summary);
+  await recordRelease(deps.store, summary, previous?.value.summary, now);
   let siteObjectsWritten = await syncReleaseFiles(deps.store, manifest, now);
   const written = await deps.pressRoom.refresh(
     deps.store,

@@ -87,10 +87,20 @@ export function joinNames(names: string[], and: string): string {
   return `${names.slice(0, -1).join(', ')} ${and} ${names.at(-1)}`;
 }
 
-/** `12 ko`, `1,2 Mo` / `12 kB`, `1.2 MB`. */
+/** `12 ko`, `1,2 Mo` / `12 kB`, `1.2 MB`. Formatters are built once per language and unit. */
+const sizeFormats = new Map<string, Intl.NumberFormat>();
 export function formatSize(bytes: number, lang: Language): string {
-  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
   const [unit, value] =
     bytes >= 1_000_000 ? ['megabyte', bytes / 1_000_000] : ['kilobyte', Math.max(1, bytes / 1000)];
-  return new Intl.NumberFormat(locale, { style: 'unit', unit, maximumFractionDigits: 1 }).format(value);
+  const key = `${lang}:${unit}`;
+  let format = sizeFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+      style: 'unit',
+      unit,
+      maximumFractionDigits: 1,
+    });
+    sizeFormats.set(key, format);
+  }
+  return format.format(value);
 }

@@ -1,0 +1,135 @@
+/**
+ * Send times: an ISO date-time with an offset (`2021-06-08T08:00:00+02:00`), or a local
+ * wall-clock time with an IANA zone (`2021-06-08T08:00 Europe/Paris`). Stored in UTC, the
+ * zone kept for display; a zoned time keeps its wall-clock meaning across daylight saving.
+ */
+
+export interface SendTime {
+  /** The instant, ISO in UTC. */
+  utc: string;
+  /** The zone the time was written in (IANA), or the offset, for display. */
+  zone: string;
+  /** As the user wrote it. */
+  written: string;
+}
+
+const zoned =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?\s+([A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*)$/;
+const withOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses a send time; undefined with a reason when it is not one. */
+export function parseSendTime(value: string): SendTime | { error: string } {
+  const text = value.trim();
+  const offset = withOffset.exec(text);
+  if (offset) {
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) return { error: 'is not a real date-time' };
+    return {
+      utc: new Date(ms).toISOString(),
+      zone: offset[1] === 'Z' ? 'UTC' : `UTC${offset[1]}`,
+      written: text,
+    };
+  }
+  const match = zoned.exec(text);
+  if (!match) {
+    return {
+      error:
+        'must be a date-time with an offset (2021-06-08T08:00:00+02:00) or a local time with a time zone (2021-06-08T08:00 Europe/Paris)',
+    };
+  }
+  const [, y, mo, d, h, mi, s, zone] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+    string,
+  ];
+  if (!isTimeZone(zone))
+    return { error: `has an unknown time zone "${zone}" (use an IANA name such as Europe/Paris)` };
+  const wall = { year: +y, month: +mo, day: +d, hour: +h, minute: +mi, second: +(s ?? 0) };
+  const check = new Date(Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second));
+  if (
+    check.getUTCMonth() !== wall.month - 1 ||
+    check.getUTCDate() !== wall.day ||
+    wall.hour > 23 ||
+    wall.minute > 59
+  ) {
+    return { error: 'is not a real date-time' };
+  }
+  return { utc: zonedToUtc(wall, zone).toISOString(), zone, written: text };
+}
+
+interface Wall {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** The zone's offset from UTC at an instant, in milliseconds. */
+function offsetAt(instant: number, zone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(instant));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}
+
+/**
+ * The instant at which the zone's clocks show `wall`. A time skipped by a spring change
+ * (02:30 in Paris on the last Sunday of March) is taken as the same time after the change
+ * (03:30); a time shown twice by an autumn change is taken at its first showing.
+ */
+export function zonedToUtc(wall: Wall, zone: string): Date {
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
+  const before = offsetAt(asUtc - 86_400_000, zone);
+  const after = offsetAt(asUtc + 86_400_000, zone);
+  // Try both offsets around the date; keep the earliest that shows the wall time.
+  const candidates = [...new Set([before, after])].map((o) => asUtc - o).sort((a, b) => a - b);
+  for (const t of candidates) if (offsetAt(t, zone) === asUtc - t) return new Date(t);
+  // In a gap: move forward by the size of the jump.
+  return new Date(asUtc - before);
+}
+
+/** `mardi 8 juin 2021 à 08:00 (Europe/Paris)` style display in the time's own zone. */
+export function formatInZone(utc: string, zone: string, locale = 'fr-FR'): string {
+  const timeZone = zone.startsWith('UTC') && zone !== 'UTC' ? offsetZone(zone) : zone;
+  return `${new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short', timeZone }).format(new Date(utc))} (${zone})`;
+}
+
+function offsetZone(zone: string): string {
+  // Intl takes "+02:00" style zones on recent Node only; Etc/GMT has the sign reversed.
+  const m = /^UTC([+-])(\d{2}):(\d{2})$/.exec(zone);
+  if (!m || m[3] !== '00') return 'UTC';
+  const hours = Number(m[2]);
+  return hours === 0 ? 'UTC' : `Etc/GMT${m[1] === '+' ? '-' : '+'}${hours}`;
+}
