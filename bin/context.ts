@@ -6,9 +6,11 @@ import { z } from 'zod';
 import { ChromiumPdfPrinter } from '../lambdas/adapters/chromium-pdf.ts';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
+import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
 import { createPressRoom } from '../lambdas/core/archive/press-room.ts';
 import type { PublishDeps } from '../lambdas/core/archive/publish.ts';
+import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
@@ -25,6 +27,8 @@ export interface LocalConfig {
   siteLang: (typeof languages)[number];
   siteTitle?: string;
   templatesDir: string;
+  mailer: { kind: 'outbox' } | { kind: 'smtp'; url: string } | { kind: 'ses'; configurationSet?: string };
+  unsubscribeMailbox?: string;
 }
 
 export const dataDirOption = new Option('--data-dir <dir>', 'local data folder (the store)')
@@ -41,6 +45,15 @@ const envSchema = z.object({
   PRESSROOM_SITE_TITLE: z.string().min(1).optional(),
   PRESSROOM_TEMPLATES_DIR: z.string().min(1).optional(),
   PRESSROOM_SECRET: z.string().min(32, 'PRESSROOM_SECRET must be at least 32 characters').optional(),
+  PRESSROOM_MAILER: z
+    .enum(['outbox', 'smtp', 'ses'], { error: 'PRESSROOM_MAILER must be outbox, smtp or ses' })
+    .default('outbox'),
+  PRESSROOM_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'PRESSROOM_SMTP_URL must be smtp://... or smtps://...')
+    .optional(),
+  PRESSROOM_SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  PRESSROOM_UNSUBSCRIBE_MAILTO: z.email('PRESSROOM_UNSUBSCRIBE_MAILTO must be an email address').optional(),
 });
 
 export class ConfigurationError extends PressroomError {
@@ -63,7 +76,49 @@ export function loadConfig(opts: { dataDir?: string; templates?: string }, env =
     siteLang: e.PRESSROOM_SITE_LANG,
     ...(e.PRESSROOM_SITE_TITLE !== undefined && { siteTitle: e.PRESSROOM_SITE_TITLE }),
     templatesDir: opts.templates ?? e.PRESSROOM_TEMPLATES_DIR ?? defaultTemplatesDir,
+    mailer: mailerConfig(e),
+    ...(e.PRESSROOM_UNSUBSCRIBE_MAILTO !== undefined && {
+      unsubscribeMailbox: e.PRESSROOM_UNSUBSCRIBE_MAILTO,
+    }),
   };
+}
+
+function mailerConfig(e: z.infer<typeof envSchema>): LocalConfig['mailer'] {
+  if (e.PRESSROOM_MAILER === 'smtp') {
+    if (!e.PRESSROOM_SMTP_URL)
+      throw new ConfigurationError(
+        'PRESSROOM_MAILER=smtp needs PRESSROOM_SMTP_URL (smtp://user:pass@host:587)',
+      );
+    return { kind: 'smtp', url: e.PRESSROOM_SMTP_URL };
+  }
+  if (e.PRESSROOM_MAILER === 'ses') {
+    return {
+      kind: 'ses',
+      ...(e.PRESSROOM_SES_CONFIGURATION_SET && { configurationSet: e.PRESSROOM_SES_CONFIGURATION_SET }),
+    };
+  }
+  return { kind: 'outbox' };
+}
+
+/** The mailer named by the configuration; the outbox writes into the store. */
+export async function createMailer(
+  config: LocalConfig,
+  store: FolderObjectStore,
+): Promise<Mailer & { close?(): void }> {
+  switch (config.mailer.kind) {
+    case 'smtp': {
+      const { SmtpMailer } = await import('../lambdas/adapters/smtp-mailer.ts');
+      return new SmtpMailer({ url: config.mailer.url });
+    }
+    case 'ses': {
+      const { SesMailer } = await import('../lambdas/adapters/ses-mailer.ts');
+      return new SesMailer(
+        config.mailer.configurationSet ? { configurationSet: config.mailer.configurationSet } : {},
+      );
+    }
+    default:
+      return new OutboxMailer(store);
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import { contactsCommand } from './commands/contacts.ts';
 import { publishCommand } from './commands/publish.ts';
 import { renderCommand } from './commands/render.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { campaignCommand, sendCommand } from './commands/send.ts';
 import { serveCommand } from './commands/serve.ts';
 import { fail } from './output.ts';
 
@@ -15,6 +16,8 @@ const program = new Command('pressroom')
   .addCommand(publishCommand)
   .addCommand(archiveCommand)
   .addCommand(contactsCommand)
+  .addCommand(sendCommand)
+  .addCommand(campaignCommand)
   .addCommand(serveCommand)
   .addCommand(schemaCommand);
 

@@ -1,0 +1,195 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
+import { type Progress, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
+import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
+import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
+import { createMailer, dataDirOption, loadConfig, localBackend } from '../context.ts';
+import { print } from '../output.ts';
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a number above 0');
+  return n;
+}
+
+function address(value: string): string {
+  const email = normalizeEmail(value);
+  if (!email) throw new InvalidArgumentError('give an email address');
+  return email;
+}
+
+/** A progress bar on a terminal; a plain line every few seconds otherwise (logs, CI). */
+function progressPrinter(stream: NodeJS.WriteStream) {
+  let lastLine = 0;
+  return {
+    update(p: Progress) {
+      const now = Date.now();
+      const finished = p.done >= p.total;
+      if (!stream.isTTY && !finished && now - lastLine < 5000) return;
+      lastLine = now;
+      const share = p.total ? p.done / p.total : 1;
+      const eta = p.rate > 0 ? Math.round((p.total - p.done) / p.rate) : 0;
+      const text = `${p.done}/${p.total} · sent ${p.sent} · failed ${p.failed} · skipped ${p.skipped} · ${p.rate.toFixed(1)}/s · ETA ${eta}s`;
+      if (stream.isTTY) {
+        const width = 24;
+        const bar = '█'.repeat(Math.round(share * width)).padEnd(width, '░');
+        stream.write(`\r${bar} ${text}\u001b[K`);
+        if (finished) stream.write('\n');
+      } else {
+        stream.write(`${text}\n`);
+      }
+    },
+    end() {
+      if (stream.isTTY) stream.write('\n');
+    },
+  };
+}
+
+export const sendCommand = new Command('send')
+  .description('Send a campaign: one personal message per recipient, resumable, at the provider’s rate')
+  .argument('<campaign.yaml>', 'the campaign file')
+  .option('--dry-run', 'resolve the audience and compose one sample message; send nothing')
+  .option('--test-to <address>', 'send one [TEST] message to this address only; record nothing', address)
+  .option(
+    '--rate <n>',
+    'messages per second at most (default: the provider’s limit; 10 for the outbox)',
+    positive,
+  )
+  .option(
+    '--resend-uncertain',
+    'also send to recipients whose send was in flight when a run stopped (may duplicate)',
+  )
+  .option('--json', 'print the report as JSON')
+  .addOption(dataDirOption)
+  .addHelpText(
+    'after',
+    `
+Running it again on an interrupted campaign (crash, kill, Ctrl-C) sends only to recipients
+who have no outcome yet: nobody gets two copies. Ctrl-C stops after the sends in flight.
+The mailer is the outbox by default (.eml files under <data-dir>/outbox/<campaign>/);
+PRESSROOM_MAILER=smtp or ses sends for real.
+
+Example:
+  $ pressroom send examples/campaigns/etude-2021-presse.yaml --dry-run`,
+  )
+  .action(
+    async (
+      file: string,
+      opts: {
+        dryRun?: boolean;
+        testTo?: string;
+        rate?: number;
+        resendUncertain?: boolean;
+        json?: boolean;
+        dataDir: string;
+      },
+    ) => {
+      const config = loadConfig(opts);
+      const backend = await localBackend(config, { pdf: false });
+      const definition = await loadCampaignFile(file, backend.files);
+      const mailer = await createMailer(config, backend.store);
+      const controller = new AbortController();
+      const onInterrupt = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write('\nstopping after the sends in flight (Ctrl-C again to quit at once)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onInterrupt);
+      process.on('SIGTERM', onInterrupt);
+      const bar = opts.json || opts.dryRun || opts.testTo ? undefined : progressPrinter(process.stderr);
+      try {
+        const report = await sendCampaign(
+          definition,
+          {
+            store: backend.store,
+            mailer,
+            keys: backend.keys,
+            publicUrl: config.publicUrl,
+            ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+          },
+          {
+            ...(opts.rate !== undefined && { rate: opts.rate }),
+            dryRun: opts.dryRun === true,
+            ...(opts.testTo && { testTo: opts.testTo }),
+            resendUncertain: opts.resendUncertain === true,
+            signal: controller.signal,
+            ...(bar && { onProgress: bar.update }),
+          },
+        );
+        const outbox =
+          config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${definition.name}`) : undefined;
+        if (opts.json) return print({ ...report, ...(outbox && { outbox }) }, true);
+        if (report.test) {
+          const where = outbox
+            ? ` (${backend.store.fileOf(outboxKey(definition.name, report.test.messageId))})`
+            : '';
+          return print(
+            `Sent one [TEST] message to ${report.test.to}${where}. Nothing recorded in the campaign.`,
+          );
+        }
+        if (report.dryRun) {
+          const s = report.dryRun.sample;
+          return print([
+            `Dry run of ${definition.name}: nothing sent.`,
+            `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
+            s
+              ? `  sample        "${s.subject}" to ${s.to}, ${Math.round(s.size / 1024)} KB`
+              : '  sample        none: the audience is empty',
+          ]);
+        }
+        print([
+          `${definition.name}: ${report.state}${report.interrupted ? ' (interrupted: run `pressroom send` again to resume)' : ''}`,
+          `  audience      ${report.audience}`,
+          `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
+          `  failed        ${report.failed}`,
+          `  skipped       ${report.skipped} (suppressed since the start)`,
+          `  throttled     ${report.throttled} (retried)`,
+          ...(report.uncertain.length
+            ? [
+                `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
+              ]
+            : []),
+          ...(report.pausedReason ? [`  ${report.pausedReason}`] : []),
+          ...(outbox ? [`  outbox        ${outbox}`] : []),
+        ]);
+        if (report.pausedReason) process.exitCode = 3;
+      } finally {
+        process.off('SIGINT', onInterrupt);
+        process.off('SIGTERM', onInterrupt);
+        bar?.end();
+        mailer.close?.();
+      }
+    },
+  );
+
+const statusCommand = new Command('status')
+  .description('Where a campaign stands: sent, failed (by reason), skipped, uncertain, remaining')
+  .argument('<name>', 'the campaign name')
+  .option('--json', 'print as JSON')
+  .addOption(dataDirOption)
+  .action(async (name: string, opts: { json?: boolean; dataDir: string }) => {
+    const backend = await localBackend(loadConfig(opts), { pdf: false });
+    const s = await campaignStatus(backend.store, name);
+    if (opts.json) return print(s, true);
+    print([
+      `${s.name} (${s.publication}): ${s.state}`,
+      `  audience    ${s.audience}`,
+      `  sent        ${s.sent}`,
+      `  failed      ${s.failed}${
+        Object.keys(s.failedByReason).length
+          ? ` (${Object.entries(s.failedByReason)
+              .map(([r, n]) => `${r}: ${n}`)
+              .join(', ')})`
+          : ''
+      }${s.retryable ? `, ${s.retryable} to retry on resume` : ''}`,
+      `  skipped     ${s.skipped}`,
+      `  uncertain   ${s.uncertain}${s.uncertainRecipients.length ? `: ${s.uncertainRecipients.map((r) => r.name ?? r.email).join(', ')}` : ''}`,
+      `  remaining   ${s.remaining}`,
+      ...(s.pausedReason ? [`  ${s.pausedReason}`] : []),
+    ]);
+  });
+
+export const campaignCommand = new Command('campaign')
+  .description('Campaigns: status')
+  .addCommand(statusCommand);

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { listName } from '../contacts/model.ts';
+import { InvalidInputError, PressroomError } from '../errors.ts';
+import { formatPath, parseYaml, validate } from '../input.ts';
+import type { SourceFiles } from '../publication/load.ts';
+import { email, slug } from '../publication/schema.ts';
+import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
+import { parseSendTime, type SendTime } from './time.ts';
+
+/**
+ * The campaign file: what to send (a published release), to whom (a list and tags), from
+ * whom, and when. A user-facing contract, documented in the README.
+ */
+const text = z.string().trim().min(1, 'must not be empty');
+
+const sender = z.union([
+  z
+    .string()
+    .regex(
+      /^[^<>]*<[^<>@\s]+@[^<>\s]+>$/,
+      'must be "Display Name <address@example.org>" or { name, address }',
+    )
+    .transform((value) => {
+      const at = value.lastIndexOf('<');
+      return {
+        name: value.slice(0, at).trim().replace(/^"|"$/g, ''),
+        address: value.slice(at + 1, -1).trim(),
+      };
+    })
+    .pipe(z.object({ name: z.string(), address: email })),
+  z.strictObject({ name: text, address: email }),
+]);
+
+export const campaignFileSchema = z
+  .strictObject({
+    name: slug.describe('The campaign id, e.g. "etude-2021-presse"'),
+    publication: slug.describe('Slug of a published release (pressroom archive list)'),
+    audience: z.strictObject({
+      list: listName,
+      tags: z.array(text).optional(),
+      tagsMode: z.enum(['any', 'all'], { error: 'must be "any" or "all"' }).default('any'),
+    }),
+    from: sender.describe('"Display Name <address>" or { name, address }'),
+    replyTo: email.optional(),
+    subject: text.optional().describe("Default: the release's title"),
+    sendAt: z.string().optional().describe('2021-06-08T08:00:00+02:00, or 2021-06-08T08:00 Europe/Paris'),
+    attachPdf: z.boolean().default(false).describe("Attach the release's PDF instead of linking it"),
+  })
+  .describe('A pressroom campaign');
+
+export interface CampaignDefinition {
+  name: string;
+  publication: string;
+  audience: { list: string; tags?: string[]; tagsMode: 'any' | 'all' };
+  from: { name: string; address: string };
+  replyTo?: string;
+  subject?: string;
+  sendAt?: SendTime;
+  attachPdf: boolean;
+}
+
+export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';
+
+/** The campaign as stored: its definition and where it stands. */
+export interface CampaignRecord {
+  definition: CampaignDefinition;
+  state: CampaignState;
+  source: string;
+  createdAt: string;
+  updatedAt: string;
+  /** The audience size at the last dispatch. */
+  audienceSize?: number;
+  /** Why the campaign was paused (error budget). */
+  pausedReason?: string;
+  runs: { startedAt: string; endedAt?: string; outcome?: string }[];
+}
+
+export const campaignKeys = {
+  record: (name: string) => `campaigns/${name}/campaign.json`,
+  ledgerPrefix: (name: string) => `campaigns/${name}/ledger/`,
+  ledger: (name: string, contactId: string) => `campaigns/${name}/ledger/${contactId}.json`,
+  prefix: 'campaigns/',
+};
+
+export class CampaignNotFoundError extends PressroomError {
+  override name = 'CampaignNotFoundError';
+}
+
+/** Reads and validates a campaign file; every problem is reported with its line. */
+export async function loadCampaignFile(file: string, files: SourceFiles): Promise<CampaignDefinition> {
+  const source = await files.readText(file);
+  if (source === undefined)
+    throw new InvalidInputError([{ file, path: '', message: 'file not found: check the path' }]);
+  const parsed = parseYaml(source, file);
+  const checked = validate(campaignFileSchema, parsed);
+  if (!checked.ok) throw new InvalidInputError(checked.problems);
+  const c = checked.value;
+  let sendAt: SendTime | undefined;
+  if (c.sendAt !== undefined) {
+    const time = parseSendTime(c.sendAt);
+    if ('error' in time) {
+      throw new InvalidInputError([
+        {
+          file,
+          ...parsed.locate(['sendAt']),
+          path: formatPath(['sendAt']),
+          message: time.error,
+          value: c.sendAt,
+        },
+      ]);
+    }
+    sendAt = time;
+  }
+  return {
+    name: c.name,
+    publication: c.publication,
+    audience: {
+      list: c.audience.list,
+      ...(c.audience.tags && { tags: c.audience.tags }),
+      tagsMode: c.audience.tagsMode,
+    },
+    from: c.from,
+    ...(c.replyTo !== undefined && { replyTo: c.replyTo }),
+    ...(c.subject !== undefined && { subject: c.subject }),
+    ...(sendAt && { sendAt }),
+    attachPdf: c.attachPdf,
+  };
+}
+
+export async function readCampaign(store: ObjectStore, name: string): Promise<CampaignRecord> {
+  const record = await getJson<CampaignRecord>(store, campaignKeys.record(name));
+  if (!record)
+    throw new CampaignNotFoundError(`no campaign "${name}": \`pressroom campaign list\` shows them`);
+  return record.value;
+}
+
+/** Changes the campaign record with compare-and-swap (created from `initial` when absent). */
+export function updateCampaign(
+  store: ObjectStore,
+  name: string,
+  initial: () => CampaignRecord,
+  change: (current: CampaignRecord) => CampaignRecord,
+): Promise<CampaignRecord> {
+  return updateJson(store, campaignKeys.record(name), initial, change);
+}

@@ -1,0 +1,93 @@
+import {
+  getJson,
+  listAll,
+  ObjectExistsError,
+  type ObjectStore,
+  VersionConflictError,
+} from '../store/object-store.ts';
+import { campaignKeys } from './campaign.ts';
+
+/**
+ * The delivery ledger: one object per (campaign, recipient). A recipient is claimed with
+ * create-if-absent before anything is sent, so two runs (a retry, a resume, a second
+ * process) can never both send to the same person; the outcome is then written over the
+ * claim with compare-and-swap.
+ */
+export type LedgerStatus = 'claimed' | 'sent' | 'failed' | 'skipped';
+
+export interface LedgerEntry {
+  contact: string;
+  email: string;
+  name?: string;
+  status: LedgerStatus;
+  messageId: string;
+  attempts: number;
+  claimedAt: string;
+  sentAt?: string;
+  providerMessageId?: string;
+  /** permanent: the provider refused the address; transient: a resume tries again. */
+  error?: { kind: 'permanent' | 'transient'; reason: string; message: string };
+  skippedReason?: string;
+}
+
+export interface LedgerRecord {
+  entry: LedgerEntry;
+  version: string;
+}
+
+const json = (entry: LedgerEntry) => `${JSON.stringify(entry)}\n`;
+
+/** Every entry of a campaign, by contact id. */
+export async function readLedger(store: ObjectStore, campaign: string): Promise<Map<string, LedgerRecord>> {
+  const out = new Map<string, LedgerRecord>();
+  const prefix = campaignKeys.ledgerPrefix(campaign);
+  const keys: string[] = [];
+  for await (const item of listAll(store, prefix)) keys.push(item.key);
+  for (let i = 0; i < keys.length; i += 32) {
+    const batch = await Promise.all(keys.slice(i, i + 32).map((k) => getJson<LedgerEntry>(store, k)));
+    for (const found of batch)
+      if (found) out.set(found.value.contact, { entry: found.value, version: found.version });
+  }
+  return out;
+}
+
+/** Claims a recipient: the new version, or undefined when another run holds it. */
+export async function claim(
+  store: ObjectStore,
+  campaign: string,
+  entry: LedgerEntry,
+): Promise<string | undefined> {
+  try {
+    return (await store.putIfAbsent(campaignKeys.ledger(campaign, entry.contact), json(entry))).version;
+  } catch (error) {
+    if (error instanceof ObjectExistsError) return undefined;
+    throw error;
+  }
+}
+
+/** Takes over an existing entry (a retry of a transient failure, a resend): the new version, or undefined. */
+export async function reclaim(
+  store: ObjectStore,
+  campaign: string,
+  entry: LedgerEntry,
+  version: string,
+): Promise<string | undefined> {
+  try {
+    return (await store.putIfVersion(campaignKeys.ledger(campaign, entry.contact), json(entry), version))
+      .version;
+  } catch (error) {
+    if (error instanceof VersionConflictError) return undefined;
+    throw error;
+  }
+}
+
+/** Writes the outcome over our own claim. */
+export async function record(
+  store: ObjectStore,
+  campaign: string,
+  entry: LedgerEntry,
+  version: string,
+): Promise<string> {
+  return (await store.putIfVersion(campaignKeys.ledger(campaign, entry.contact), json(entry), version))
+    .version;
+}

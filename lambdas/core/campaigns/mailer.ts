@@ -1,0 +1,42 @@
+import { PressroomError } from '../errors.ts';
+
+/**
+ * The mailer port: sends one raw MIME message to one recipient. Implementations: the outbox
+ * (local default, one .eml file per message), SES SendRawEmail, SMTP.
+ */
+export interface OutgoingMessage {
+  /** The whole message, headers and body, as composed. */
+  raw: Uint8Array;
+  /** `<campaign.contact@domain>`: the same for a retried send of the same message. */
+  messageId: string;
+  /** Envelope sender and recipient. */
+  from: string;
+  to: string;
+  campaign: string;
+}
+
+export interface Mailer {
+  readonly name: string;
+  /** True when sending the same Message-ID twice delivers it once (the outbox overwrites its file). */
+  readonly idempotent: boolean;
+  send(message: OutgoingMessage): Promise<{ providerMessageId: string }>;
+  /** The provider's rate limit in messages per second, when it has one (SES MaxSendRate). */
+  maxRate?(): Promise<number | undefined>;
+}
+
+/** The provider asks us to slow down: retry later, never count it as a failure. */
+export class ThrottledError extends PressroomError {
+  override name = 'ThrottledError';
+}
+
+/** The provider refused this message for good (bad address, rejected content). */
+export class PermanentSendError extends PressroomError {
+  override name = 'PermanentSendError';
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

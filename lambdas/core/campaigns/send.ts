@@ -1,0 +1,491 @@
+import { archiveKeys, readManifest } from '../archive/publish.ts';
+import { loadSuppressions, resolveAudience } from '../contacts/audience.ts';
+import { type Contact, type ContactKeys, isSuppressed, type Suppression } from '../contacts/model.ts';
+import { signUnsubscribeToken } from '../contacts/tokens.ts';
+import { PressroomError } from '../errors.ts';
+import { compileForRecipients, type PersonalizableEmail } from '../render/recipient.ts';
+import { getText, type ObjectStore } from '../store/object-store.ts';
+import { type CampaignDefinition, type CampaignRecord, readCampaign, updateCampaign } from './campaign.ts';
+import { claim, type LedgerEntry, readLedger, reclaim, record } from './ledger.ts';
+import { type Mailer, PermanentSendError, ThrottledError } from './mailer.ts';
+import { asciiDomain, composeMessage, type MessageParts } from './message.ts';
+
+/**
+ * Sending a campaign: resolve the audience, then for each recipient claim → personalise →
+ * compose → send → record, with several sends in flight and never more per second than the
+ * rate. Throttling is retried with back-off and never counted as a failure; a refused
+ * address is recorded and the campaign goes on; too many failures pause it. Running it
+ * again resumes: only recipients without an outcome are sent to.
+ */
+
+export class EmbargoError extends PressroomError {
+  override name = 'EmbargoError';
+}
+
+export class NotYetError extends PressroomError {
+  override name = 'NotYetError';
+}
+
+export interface SendDeps {
+  store: ObjectStore;
+  mailer: Mailer;
+  keys: ContactKeys;
+  /** Base of the unsubscribe links, e.g. https://press.example.org (the public endpoint). */
+  publicUrl: string;
+  /** Where mail clients send the mailto: unsubscribe; default the campaign's reply-to or sender. */
+  unsubscribeMailbox?: string;
+  clock?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface SendOptions {
+  /** Messages per second, at most. Default: the mailer's limit, else 10. */
+  rate?: number;
+  /** Sends in flight at once. Default: enough for the rate at ~200 ms per send. */
+  concurrency?: number;
+  dryRun?: boolean;
+  /** Send one test message to this address only; record nothing. */
+  testTo?: string;
+  /** Send again to recipients whose send was in flight when a run stopped (may duplicate). */
+  resendUncertain?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+  /** Pause when more than `ratio` of sends fail, once `after` sends were tried. */
+  errorBudget?: { ratio: number; after: number };
+  /** Tries for an error that is neither throttling nor permanent. */
+  maxAttempts?: number;
+  /** Throttled retries before a recipient is left for the next run (recorded, not lost). */
+  maxThrottleRetries?: number;
+}
+
+export interface Progress {
+  total: number;
+  done: number;
+  sent: number;
+  failed: number;
+  skipped: number;
+  /** Messages per second so far in this run. */
+  rate: number;
+}
+
+export interface SendReport {
+  campaign: string;
+  state: CampaignRecord['state'];
+  audience: number;
+  /** Sent in this run. */
+  sent: number;
+  failed: number;
+  skipped: number;
+  throttled: number;
+  /** In flight when an earlier run stopped; not resent (see resendUncertain). */
+  uncertain: string[];
+  alreadyDone: number;
+  interrupted: boolean;
+  pausedReason?: string;
+  elapsedMs: number;
+  dryRun?: { sample: { subject: string; to: string; size: number } | undefined };
+  test?: { to: string; messageId: string };
+}
+
+interface Prepared {
+  definition: CampaignDefinition;
+  email: PersonalizableEmail;
+  subject: string;
+  attachments: MessageParts['attachments'];
+  listId: string;
+  domain: string;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Checks what may be sent now, and prepares the message once for every recipient. */
+export async function prepareCampaign(definition: CampaignDefinition, deps: SendDeps): Promise<Prepared> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const manifest = await readManifest(deps.store, definition.publication);
+  const embargo = manifest.summary.embargo;
+  if (embargo && Date.parse(embargo) > now.getTime()) {
+    throw new EmbargoError(
+      `"${definition.publication}" is under embargo until ${embargo}: nothing is sent before then. Schedule the campaign for that time or later (pressroom schedule).`,
+    );
+  }
+  if (definition.sendAt && Date.parse(definition.sendAt.utc) > now.getTime()) {
+    throw new NotYetError(
+      `campaign "${definition.name}" is set to go at ${definition.sendAt.written} (${definition.sendAt.utc} UTC): use \`pressroom schedule\` to send it then, or remove sendAt to send now.`,
+    );
+  }
+  const prefix = archiveKeys.version(definition.publication, manifest.version);
+  const html = await getText(deps.store, `${prefix}email.html`);
+  const text = await getText(deps.store, `${prefix}email.txt`);
+  if (html === undefined || text === undefined)
+    throw new PressroomError(`the archive of ${definition.publication} has no email`);
+  let attachments: MessageParts['attachments'];
+  if (definition.attachPdf) {
+    const pdf = await deps.store.get(`${prefix}release.pdf`);
+    if (!pdf) {
+      throw new PressroomError(
+        `"${definition.publication}" has no PDF to attach (it was published without Chromium): publish it again with Chromium, or set attachPdf: false`,
+      );
+    }
+    attachments = [
+      { filename: `${definition.publication}.pdf`, content: pdf.body, contentType: 'application/pdf' },
+    ];
+  }
+  const domain = asciiDomain(definition.from.address);
+  return {
+    definition,
+    email: compileForRecipients({ html, text }),
+    subject: definition.subject ?? manifest.summary.title,
+    attachments,
+    listId: `<${definition.audience.list}.${domain}>`,
+    domain,
+  };
+}
+
+/** The message for one recipient. */
+export async function messageFor(
+  prepared: Prepared,
+  contact: Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'>,
+  deps: SendDeps,
+  date: Date,
+  overrides: { subjectPrefix?: string; messageId?: string } = {},
+): Promise<{ raw: Uint8Array; messageId: string }> {
+  const d = prepared.definition;
+  const token = signUnsubscribeToken(deps.keys, {
+    contact: contact.id,
+    list: d.audience.list,
+    campaign: d.name,
+  });
+  const unsubscribeUrl = `${deps.publicUrl.replace(/\/$/, '')}/unsubscribe/${token}`;
+  const mailbox = deps.unsubscribeMailbox ?? d.replyTo ?? d.from.address;
+  const filled = prepared.email.fill({
+    recipient: {
+      email: contact.email,
+      ...(contact.firstName && { firstName: contact.firstName }),
+      ...(contact.lastName && { lastName: contact.lastName }),
+    },
+    unsubscribeUrl,
+  });
+  const messageId = overrides.messageId ?? `<${d.name}.${contact.id}@${prepared.domain}>`;
+  const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ');
+  const raw = await composeMessage({
+    from: d.from,
+    to: { ...(name && { name }), address: contact.email },
+    ...(d.replyTo && { replyTo: d.replyTo }),
+    subject: `${overrides.subjectPrefix ?? ''}${prepared.subject}`,
+    html: filled.html,
+    text: filled.text,
+    messageId,
+    date,
+    unsubscribe: { url: unsubscribeUrl, mailto: `mailto:${mailbox}?subject=unsubscribe%20${token}` },
+    listId: prepared.listId,
+    ...(prepared.attachments && { attachments: prepared.attachments }),
+  });
+  return { raw, messageId };
+}
+
+/** Evenly spaced start times: never more than `rate` sends begin in any second. */
+export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>) {
+  const interval = 1000 / rate;
+  let next = performance.now();
+  return async () => {
+    const now = performance.now();
+    const slot = Math.max(now, next);
+    next = slot + interval;
+    if (slot > now) await sleep(slot - now);
+  };
+}
+
+/** Sends (or resumes) a campaign. */
+export async function sendCampaign(
+  definition: CampaignDefinition,
+  deps: SendDeps,
+  options: SendOptions = {},
+): Promise<SendReport> {
+  const clock = deps.clock ?? (() => new Date());
+  const sleep = deps.sleep ?? realSleep;
+  const random = deps.random ?? Math.random;
+  const started = performance.now();
+  const prepared = await prepareCampaign(definition, deps);
+  const base: Omit<SendReport, 'state' | 'audience'> = {
+    campaign: definition.name,
+    sent: 0,
+    failed: 0,
+    skipped: 0,
+    throttled: 0,
+    uncertain: [],
+    alreadyDone: 0,
+    interrupted: false,
+    elapsedMs: 0,
+  };
+
+  if (options.testTo) {
+    const test = await messageFor(prepared, { id: 'test', email: options.testTo }, deps, clock(), {
+      subjectPrefix: '[TEST] ',
+      messageId: `<${definition.name}.test.${Date.now().toString(36)}@${prepared.domain}>`,
+    });
+    await deps.mailer.send({
+      raw: test.raw,
+      messageId: test.messageId,
+      from: definition.from.address,
+      to: options.testTo,
+      campaign: definition.name,
+    });
+    return {
+      ...base,
+      state: 'draft',
+      audience: 0,
+      sent: 1,
+      test: { to: options.testTo, messageId: test.messageId },
+      elapsedMs: performance.now() - started,
+    };
+  }
+
+  const audience: Contact[] = [];
+  for await (const contact of resolveAudience(deps.store, definition.audience)) audience.push(contact);
+  const ledger = await readLedger(deps.store, definition.name);
+
+  if (options.dryRun) {
+    const first = audience[0];
+    const sample = first ? await messageFor(prepared, first, deps, clock()) : undefined;
+    const done = audience.filter((c) => isTerminal(ledger.get(c.id)?.entry)).length;
+    return {
+      ...base,
+      state: (await readCampaign(deps.store, definition.name).catch(() => undefined))?.state ?? 'draft',
+      audience: audience.length,
+      alreadyDone: done,
+      dryRun: {
+        sample:
+          sample && first
+            ? { subject: prepared.subject, to: first.email, size: sample.raw.byteLength }
+            : undefined,
+      },
+      elapsedMs: performance.now() - started,
+    };
+  }
+
+  const startedAt = clock().toISOString();
+  await updateCampaign(
+    deps.store,
+    definition.name,
+    () => newRecord(definition, startedAt),
+    (current) => {
+      if (current.state === 'cancelled')
+        throw new PressroomError(`campaign "${definition.name}" was cancelled`);
+      return {
+        ...current,
+        definition,
+        state: 'sending',
+        updatedAt: startedAt,
+        audienceSize: audience.length,
+        runs: [...current.runs, { startedAt }],
+      };
+    },
+  );
+
+  const rate = options.rate ?? (await deps.mailer.maxRate?.()) ?? 10;
+  const concurrency = Math.max(1, options.concurrency ?? Math.min(64, Math.ceil(rate * 0.2) + 1));
+  const waitForSlot = rateLimiter(rate, sleep);
+  const budget = options.errorBudget ?? { ratio: 0.05, after: 100 };
+  const maxAttempts = options.maxAttempts ?? 3;
+  const maxThrottleRetries = options.maxThrottleRetries ?? 12;
+
+  // Suppressions are read again now and then: someone who unsubscribes during a long
+  // campaign is not mailed afterwards.
+  let suppressions = await loadSuppressions(deps.store);
+  let suppressionsAt = performance.now();
+  const currentSuppression = async (id: string): Promise<Suppression | undefined> => {
+    if (performance.now() - suppressionsAt > 30_000) {
+      suppressions = await loadSuppressions(deps.store);
+      suppressionsAt = performance.now();
+    }
+    return suppressions.get(id);
+  };
+
+  const queue: Contact[] = [];
+  for (const contact of audience) {
+    const existing = ledger.get(contact.id);
+    if (isTerminal(existing?.entry)) {
+      base.alreadyDone++;
+    } else if (existing?.entry.status === 'claimed' && !deps.mailer.idempotent && !options.resendUncertain) {
+      base.uncertain.push(existing.entry.email);
+    } else {
+      queue.push(contact);
+    }
+  }
+
+  let attempted = 0;
+  /** Recipients of this run that reached an outcome no later run changes. */
+  let settled = 0;
+  let pausedReason: string | undefined;
+  const progress = () =>
+    options.onProgress?.({
+      total: audience.length,
+      done: base.alreadyDone + base.sent + base.failed + base.skipped,
+      sent: base.sent,
+      failed: base.failed,
+      skipped: base.skipped,
+      rate: base.sent / Math.max(0.001, (performance.now() - started) / 1000),
+    });
+
+  const stopped = () => options.signal?.aborted === true || pausedReason !== undefined;
+
+  const deliver = async (contact: Contact): Promise<void> => {
+    const existing = ledger.get(contact.id);
+    const now = clock();
+    const entry: LedgerEntry = {
+      contact: contact.id,
+      email: contact.email,
+      ...(contact.firstName || contact.lastName
+        ? { name: [contact.firstName, contact.lastName].filter(Boolean).join(' ') }
+        : {}),
+      status: 'claimed',
+      messageId: `<${definition.name}.${contact.id}@${prepared.domain}>`,
+      attempts: (existing?.entry.attempts ?? 0) + 1,
+      claimedAt: now.toISOString(),
+    };
+    let version = existing
+      ? await reclaim(deps.store, definition.name, entry, existing.version)
+      : await claim(deps.store, definition.name, entry);
+    if (version === undefined) return; // another run holds this recipient
+
+    const suppression = await currentSuppression(contact.id);
+    if (isSuppressed(suppression, definition.audience.list)) {
+      await record(
+        deps.store,
+        definition.name,
+        { ...entry, status: 'skipped', skippedReason: 'suppressed' },
+        version,
+      );
+      base.skipped++;
+      settled++;
+      return progress();
+    }
+
+    const message = await messageFor(prepared, contact, deps, now);
+    let throttles = 0;
+    let transient = 0;
+    for (;;) {
+      await waitForSlot();
+      try {
+        const result = await deps.mailer.send({
+          raw: message.raw,
+          messageId: message.messageId,
+          from: definition.from.address,
+          to: contact.email,
+          campaign: definition.name,
+        });
+        version = await record(
+          deps.store,
+          definition.name,
+          {
+            ...entry,
+            status: 'sent',
+            sentAt: clock().toISOString(),
+            providerMessageId: result.providerMessageId,
+          },
+          version,
+        );
+        base.sent++;
+        settled++;
+        attempted++;
+        return progress();
+      } catch (error) {
+        if (error instanceof ThrottledError && throttles < maxThrottleRetries && !stopped()) {
+          throttles++;
+          base.throttled++;
+          await sleep(backoff(throttles, random));
+          continue;
+        }
+        if (
+          !(error instanceof ThrottledError) &&
+          !(error instanceof PermanentSendError) &&
+          ++transient < maxAttempts &&
+          !stopped()
+        ) {
+          await sleep(backoff(transient, random));
+          continue;
+        }
+        const failure =
+          error instanceof PermanentSendError
+            ? { kind: 'permanent' as const, reason: error.reason, message: error.message }
+            : {
+                kind: 'transient' as const,
+                reason: error instanceof ThrottledError ? 'throttled' : 'error',
+                message: (error as Error).message,
+              };
+        await record(deps.store, definition.name, { ...entry, status: 'failed', error: failure }, version);
+        base.failed++;
+        if (failure.kind === 'permanent') settled++;
+        attempted++;
+        if (attempted >= budget.after && base.failed / attempted > budget.ratio && !pausedReason) {
+          pausedReason = `${base.failed} of ${attempted} sends failed (more than ${Math.round(budget.ratio * 100)}%): paused. Check \`pressroom campaign status ${definition.name}\`, fix the cause, then run \`pressroom send\` again to resume.`;
+        }
+        return progress();
+      }
+    }
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (!stopped()) {
+      const contact = queue[next++];
+      if (!contact) return;
+      await deliver(contact);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
+
+  const interrupted = options.signal?.aborted === true;
+  // Transient failures and recipients held by another run are left for the next run.
+  const remaining = queue.length - settled;
+  const state: CampaignRecord['state'] = pausedReason
+    ? 'paused'
+    : interrupted || remaining > 0
+      ? 'sending'
+      : 'sent';
+  const endedAt = clock().toISOString();
+  await updateCampaign(
+    deps.store,
+    definition.name,
+    () => newRecord(definition, startedAt),
+    (current) => {
+      const runs = [...current.runs];
+      const last = runs.at(-1);
+      if (last)
+        runs[runs.length - 1] = {
+          ...last,
+          endedAt,
+          outcome: pausedReason ? 'paused' : interrupted ? 'interrupted' : 'completed',
+        };
+      const { pausedReason: _old, ...withoutReason } = current;
+      return { ...withoutReason, state, updatedAt: endedAt, runs, ...(pausedReason && { pausedReason }) };
+    },
+  );
+  return {
+    ...base,
+    state,
+    audience: audience.length,
+    interrupted,
+    ...(pausedReason && { pausedReason }),
+    elapsedMs: performance.now() - started,
+  };
+}
+
+function isTerminal(entry: LedgerEntry | undefined): boolean {
+  if (!entry) return false;
+  return (
+    entry.status === 'sent' ||
+    entry.status === 'skipped' ||
+    (entry.status === 'failed' && entry.error?.kind === 'permanent')
+  );
+}
+
+/** Exponential back-off with full jitter: 100 ms, 200 ms, ... up to 10 s. */
+function backoff(attempt: number, random: () => number): number {
+  return Math.round(random() * Math.min(10_000, 100 * 2 ** (attempt - 1)));
+}
+
+function newRecord(definition: CampaignDefinition, at: string): CampaignRecord {
+  return { definition, state: 'draft', source: '', createdAt: at, updatedAt: at, runs: [] };
+}

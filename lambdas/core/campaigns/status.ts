@@ -1,0 +1,64 @@
+import type { ObjectStore } from '../store/object-store.ts';
+import { type CampaignRecord, readCampaign } from './campaign.ts';
+import { readLedger } from './ledger.ts';
+
+/** Where a campaign stands, from its record and its ledger. */
+export interface CampaignStatus {
+  name: string;
+  state: CampaignRecord['state'];
+  publication: string;
+  audience: number;
+  sent: number;
+  failed: number;
+  /** Failures by reason, e.g. { "rejected": 2, "throttled": 1 }. */
+  failedByReason: Record<string, number>;
+  /** Failures that a resume will try again. */
+  retryable: number;
+  skipped: number;
+  /** Claimed but no outcome: in flight now, or in flight when a run stopped. */
+  uncertain: number;
+  uncertainRecipients: { email: string; name?: string }[];
+  remaining: number;
+  sendAt?: { utc: string; zone: string; written: string };
+  pausedReason?: string;
+  runs: CampaignRecord['runs'];
+}
+
+export async function campaignStatus(store: ObjectStore, name: string): Promise<CampaignStatus> {
+  const campaign = await readCampaign(store, name);
+  const ledger = await readLedger(store, name);
+  const status: CampaignStatus = {
+    name,
+    state: campaign.state,
+    publication: campaign.definition.publication,
+    audience: campaign.audienceSize ?? 0,
+    sent: 0,
+    failed: 0,
+    failedByReason: {},
+    retryable: 0,
+    skipped: 0,
+    uncertain: 0,
+    uncertainRecipients: [],
+    remaining: 0,
+    ...(campaign.definition.sendAt && { sendAt: campaign.definition.sendAt }),
+    ...(campaign.pausedReason && { pausedReason: campaign.pausedReason }),
+    runs: campaign.runs,
+  };
+  for (const { entry } of ledger.values()) {
+    if (entry.status === 'sent') status.sent++;
+    else if (entry.status === 'skipped') status.skipped++;
+    else if (entry.status === 'claimed') {
+      status.uncertain++;
+      status.uncertainRecipients.push({ email: entry.email, ...(entry.name && { name: entry.name }) });
+    } else if (entry.status === 'failed') {
+      status.failed++;
+      const reason = entry.error?.reason ?? 'unknown';
+      status.failedByReason[reason] = (status.failedByReason[reason] ?? 0) + 1;
+      if (entry.error?.kind !== 'permanent') status.retryable++;
+    }
+  }
+  status.remaining =
+    Math.max(0, status.audience - status.sent - status.skipped - status.failed - status.uncertain) +
+    status.retryable;
+  return status;
+}
