@@ -139,20 +139,30 @@ describe('pressroom render', () => {
 });
 
 describe('npm start', () => {
-  it('publishes every example into the local store and says where the press room is', async () => {
-    const { stdout } = await run(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(repo, 'bin/start.ts')], {
-      cwd: work,
-      env: { ...process.env, PRESSROOM_DATA_DIR: 'start-data', CHROMIUM_PATH: '/nonexistent/chromium' },
-    });
-    expect(stdout).toContain('Published 2 example release(s)');
-    expect(stdout).toContain('PDF               skipped: no Chromium at /nonexistent/chromium');
+  it('publishes the examples, imports the press list and sends the campaign to the outbox, once', async () => {
+    const start = () =>
+      run(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(repo, 'bin/start.ts')], {
+        cwd: work,
+        env: {
+          ...process.env,
+          PRESSROOM_DATA_DIR: 'start-data',
+          CHROMIUM_PATH: '/nonexistent/chromium',
+          PRESSROOM_MAILER: 'outbox',
+        },
+      });
+    const { stdout } = await start();
+    expect(stdout).toContain('1. Published 2 example release(s)');
+    expect(stdout).toContain('PDF skipped: no Chromium at /nonexistent/chromium');
+    expect(stdout).toContain('into the list "presse": 30 added, 0 updated, 0 unchanged, 0 rejected, 0 suppressed');
+    expect(stdout).toContain('through the outbox: 30 sent now, 0 already sent before, 0 failed, 0 skipped (sent)');
     expect(stdout).toContain(`Press room: ${path.join(work, 'start-data/site/index.html')}`);
     const index = await readFile(path.join(work, 'start-data/site/index.html'), 'utf8');
     expect(index).toContain('Gestion de crise avec le numérique');
     expect(index).toContain('Open Data Barometer 2024');
-    expect((await readdir(path.join(work, 'start-data/site/releases'))).sort()).toEqual([
-      'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes',
-      'open-data-barometer-2024',
-    ]);
+    expect(await readdir(path.join(work, 'start-data/outbox/etude-2021-presse'))).toHaveLength(30);
+
+    const again = await start();
+    expect(again.stdout).toContain('through the outbox: 0 sent now, 30 already sent before');
+    expect(await readdir(path.join(work, 'start-data/outbox/etude-2021-presse'))).toHaveLength(30);
   });
 });
