@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option } from 'commander';
 import { z } from 'zod';
@@ -129,10 +129,16 @@ export async function signingSecret(dataDir: string, env = process.env): Promise
   if (env.PRESSROOM_SECRET) return env.PRESSROOM_SECRET;
   const file = path.join(dataDir, '.pressroom-store', 'secret');
   await mkdir(path.dirname(file), { recursive: true });
+  // Written whole under another name, then linked into place: a process starting at the
+  // same time reads either no file or the complete secret, never an empty one.
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(temp, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
   try {
-    await writeFile(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
+    await link(temp, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(temp);
   }
   return (await readFile(file, 'utf8')).trim();
 }

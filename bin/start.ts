@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   const backend = await localBackend(config);
   const lines: string[] = [];
   try {
-    const files = (await readdir(path.join(examples, 'publications'))).filter((f) => f.endsWith('.md')).sort();
+    const files = (await readdir(path.join(examples, 'publications')))
+      .filter((f) => f.endsWith('.md'))
+      .sort();
     lines.push(`1. Published ${files.length} example release(s):`);
     for (const f of files) {
       const result = await publishRelease(relative('publications', f), backend, { replace: true });

@@ -50,6 +50,9 @@ async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerRe
     return serveObject(deps.store, checked.key, req, res, checked.downloadName);
   }
   if (url.pathname.startsWith(previewPath)) {
+    // Previews show embargoed and private releases: for this machine only.
+    if (!isLoopback(req.socket.remoteAddress))
+      return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
     const slug = decodeURIComponent(url.pathname.slice(previewPath.length).replace(/\/(index\.html)?$/, ''));
     const manifest = await readManifest(deps.store, slug).catch(() => undefined);
     if (!manifest) return send(res, 404, 'text/plain; charset=utf-8', 'No such release\n');
@@ -110,4 +113,10 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.end(headOnly ? undefined : body);
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return (
+    address === '::1' || address?.startsWith('127.') === true || address?.startsWith('::ffff:127.') === true
+  );
 }

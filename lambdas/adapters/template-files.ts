@@ -53,6 +53,7 @@ export async function loadTemplateFiles(dir: string = defaultTemplatesDir): Prom
       page: await read('press-release', 'page.html.hbs'),
     },
     pressRoom: { list: await read('press-room', 'list.html.hbs') },
+    pages: { unsubscribe: await read('pages', 'unsubscribe.html.hbs') },
     partials,
     locales,
     sampleRecipient,

@@ -8,6 +8,7 @@ import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts'
  *   catalog/years/<yyyy>.json   every release of that year, newest first
  *   catalog/tags.json           tag slug → display name, and the releases that carry it
  *   catalog/tags/<tag>.json     every release with that tag, newest first
+ *   catalog/years.json          year → the releases of that year and their visibility (which years to show)
  *   catalog/pending.json        releases not yet public because of an embargo
  */
 
@@ -48,6 +49,11 @@ export interface TagIndex {
   >;
 }
 
+export interface YearIndex {
+  /** year → release slug → what decides whether it is public now. */
+  years: Record<string, Record<string, Pick<ReleaseSummary, 'visibility' | 'embargo'>>>;
+}
+
 export interface PendingIndex {
   /** slug → embargo (ISO) of releases waiting for their embargo to pass. */
   releases: Record<string, string>;
@@ -57,6 +63,7 @@ export const catalogKeys = {
   year: (year: string) => `catalog/years/${year}.json`,
   yearsPrefix: 'catalog/years/',
   tags: 'catalog/tags.json',
+  years: 'catalog/years.json',
   tag: (tag: string) => `catalog/tags/${tag}.json`,
   pending: 'catalog/pending.json',
 };
@@ -89,6 +96,28 @@ export async function recordRelease(
       year,
       releases: [...shard.releases.filter((r) => r.slug !== release.slug), release].sort(newestFirst),
     }),
+  );
+
+  await updateJson<YearIndex>(
+    store,
+    catalogKeys.years,
+    () => ({ years: {} }),
+    (index) => {
+      const years = { ...index.years };
+      if (previousYear && years[previousYear]) {
+        const { [release.slug]: _moved, ...rest } = years[previousYear];
+        if (Object.keys(rest).length > 0) years[previousYear] = rest;
+        else delete years[previousYear];
+      }
+      years[year] = {
+        ...years[year],
+        [release.slug]: {
+          visibility: release.visibility,
+          ...(release.embargo && { embargo: release.embargo }),
+        },
+      };
+      return { years };
+    },
   );
 
   const before = new Set(previous?.tags.map((t) => t.slug) ?? []);
@@ -199,6 +228,10 @@ export async function newestReleases(
 
 export async function readTags(store: ObjectStore): Promise<TagIndex['tags']> {
   return (await getJson<TagIndex>(store, catalogKeys.tags))?.value.tags ?? {};
+}
+
+export async function readYearIndex(store: ObjectStore): Promise<YearIndex['years']> {
+  return (await getJson<YearIndex>(store, catalogKeys.years))?.value.years ?? {};
 }
 
 export async function readTag(store: ObjectStore, tag: string): Promise<ReleaseSummary[]> {

@@ -12,6 +12,7 @@ import {
   readTag,
   readTags,
   readYear,
+  readYearIndex,
   type TagIndex,
 } from './catalog.ts';
 
@@ -119,14 +120,13 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     };
   }
 
-  async function navigation(
-    store: ObjectStore,
-    now: Date,
-    root: string,
-    current: { year?: string; tag?: string },
-    tagIndex: TagIndex['tags'],
-  ) {
-    const years = await catalogYears(store);
+  /** What the site may show: years and tags that have at least one public release now. */
+  async function publicIndex(store: ObjectStore, now: Date, tagIndex: TagIndex['tags']) {
+    const years = Object.entries(await readYearIndex(store))
+      .filter(([, releases]) => Object.values(releases).some((r) => isPublic(r, now)))
+      .map(([year]) => year)
+      .sort()
+      .reverse();
     const tags = Object.entries(tagIndex)
       .map(([slug, entry]) => ({
         slug,
@@ -135,13 +135,21 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       }))
       .filter((x) => x.count > 0)
       .sort((a, b) => a.name.localeCompare(b.name, settings.lang));
+    return { years, tags };
+  }
+
+  function navigation(
+    index: Awaited<ReturnType<typeof publicIndex>>,
+    root: string,
+    current: { year?: string; tag?: string },
+  ) {
     return {
-      years: years.map((year) => ({
+      years: index.years.map((year) => ({
         year,
         url: `${root}${year}/index.html`,
         current: year === current.year,
       })),
-      tags: tags.map((x) => ({
+      tags: index.tags.map((x) => ({
         ...x,
         url: `${root}tags/${x.slug}/index.html`,
         current: x.slug === current.tag,
@@ -153,7 +161,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     root: string,
     heading: string,
     releases: ReleaseSummary[],
-    nav: Awaited<ReturnType<typeof navigation>>,
+    nav: ReturnType<typeof navigation>,
     showYears: boolean,
   ) {
     const groups: { year: string; releases: ReturnType<typeof releaseItem>[] }[] = [];
@@ -229,12 +237,20 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         written.push(key);
       };
       const visible = (r: ReleaseSummary) => isPublic(r, now);
-      // Read once: every page's navigation lists the tags.
+      // Read once: every page's navigation lists the public years and tags.
       const tagIndex = await readTags(store);
+      const index = await publicIndex(store, now, tagIndex);
+      const xmlOptions = { contentType: 'application/xml', cacheControl: 'public, max-age=3600' };
 
+      // A year or a tag with nothing public has no page at all: its name could say too much.
       for (const year of new Set(touched.years)) {
+        if (!index.years.includes(year)) {
+          await store.delete(siteKeys.year(year));
+          await store.delete(siteKeys.yearSitemap(year));
+          continue;
+        }
         const releases = (await readYear(store, year)).filter(visible);
-        const nav = await navigation(store, now, '../', { year }, tagIndex);
+        const nav = navigation(index, '../', { year });
         await put(
           siteKeys.year(year),
           page('../', fillPattern(t.releasesOfYear, { year }), releases, nav, false),
@@ -247,29 +263,27 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
               lastmod: r.updatedAt.slice(0, 10),
             })),
           ),
-          { contentType: 'application/xml', cacheControl: 'public, max-age=3600' },
+          xmlOptions,
         );
       }
       for (const tag of new Set(touched.tags)) {
+        const entry = index.tags.find((x) => x.slug === tag);
+        if (!entry) {
+          await store.delete(siteKeys.tag(tag));
+          continue;
+        }
         const releases = (await readTag(store, tag)).filter(visible);
-        const name = tagIndex[tag]?.name ?? tag;
-        const nav = await navigation(store, now, '../../', { tag }, tagIndex);
+        const nav = navigation(index, '../../', { tag });
         await put(
           siteKeys.tag(tag),
-          page('../../', fillPattern(t.releasesTagged, { tag: name }), releases, nav, true),
+          page('../../', fillPattern(t.releasesTagged, { tag: entry.name }), releases, nav, true),
         );
       }
 
       const latest = await newestReleases(store, Math.max(latestCount, feedCount), visible);
       await put(
         siteKeys.index,
-        page(
-          '',
-          t.latestReleases,
-          latest.slice(0, latestCount),
-          await navigation(store, now, '', {}, tagIndex),
-          true,
-        ),
+        page('', t.latestReleases, latest.slice(0, latestCount), navigation(index, '', {}), true),
       );
       const f = feeds(latest.slice(0, feedCount), now);
       const feedOptions = (contentType: string) => ({ contentType, cacheControl: 'public, max-age=300' });
@@ -277,24 +291,22 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       await put(siteKeys.atom, f.atom, feedOptions('application/atom+xml; charset=utf-8'));
       await put(siteKeys.json, f.json, feedOptions('application/feed+json; charset=utf-8'));
 
-      const years = await catalogYears(store);
-      const tagSlugsAll = Object.keys(tagIndex);
       await put(
         siteKeys.pagesSitemap,
         urlset([
           { loc: `${siteUrl}index.html` },
-          ...years.map((y) => ({ loc: `${siteUrl}${y}/index.html` })),
-          ...tagSlugsAll.map((x) => ({ loc: `${siteUrl}tags/${x}/index.html` })),
+          ...index.years.map((y) => ({ loc: `${siteUrl}${y}/index.html` })),
+          ...index.tags.map((x) => ({ loc: `${siteUrl}tags/${x.slug}/index.html` })),
         ]),
-        { contentType: 'application/xml', cacheControl: 'public, max-age=3600' },
+        xmlOptions,
       );
-      const sitemaps = [siteKeys.pagesSitemap, ...years.map(siteKeys.yearSitemap)].map(
+      const sitemaps = [siteKeys.pagesSitemap, ...index.years.map(siteKeys.yearSitemap)].map(
         (key) => `  <sitemap><loc>${xml(siteUrl + key.slice('site/'.length))}</loc></sitemap>`,
       );
       await put(
         siteKeys.sitemap,
         `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${sitemaps.join('\n')}\n</sitemapindex>\n`,
-        { contentType: 'application/xml', cacheControl: 'public, max-age=3600' },
+        xmlOptions,
       );
       return written;
     },

@@ -80,7 +80,12 @@ export const campaignKeys = {
   ledgerPrefix: (name: string) => `campaigns/${name}/ledger/`,
   ledger: (name: string, contactId: string) => `campaigns/${name}/ledger/${contactId}.json`,
   prefix: 'campaigns/',
+  index: 'campaigns/index.json',
 };
+
+interface CampaignIndex {
+  names: string[];
+}
 
 export class CampaignNotFoundError extends PressroomError {
   override name = 'CampaignNotFoundError';
@@ -142,4 +147,22 @@ export function updateCampaign(
   change: (current: CampaignRecord) => CampaignRecord,
 ): Promise<CampaignRecord> {
   return updateJson(store, campaignKeys.record(name), initial, change);
+}
+
+/** Remembers a campaign's name, for `campaign list`. */
+export async function registerCampaign(store: ObjectStore, name: string): Promise<void> {
+  const index = await getJson<CampaignIndex>(store, campaignKeys.index);
+  if (index?.value.names.includes(name)) return;
+  await updateJson<CampaignIndex>(
+    store,
+    campaignKeys.index,
+    () => ({ names: [] }),
+    (current) => ({
+      names: [...new Set([...current.names, name])].sort(),
+    }),
+  );
+}
+
+export async function campaignNames(store: ObjectStore): Promise<string[]> {
+  return (await getJson<CampaignIndex>(store, campaignKeys.index))?.value.names ?? [];
 }

@@ -5,7 +5,13 @@ import { signUnsubscribeToken } from '../contacts/tokens.ts';
 import { PressroomError } from '../errors.ts';
 import { compileForRecipients, type PersonalizableEmail } from '../render/recipient.ts';
 import { getText, type ObjectStore } from '../store/object-store.ts';
-import { type CampaignDefinition, type CampaignRecord, readCampaign, updateCampaign } from './campaign.ts';
+import {
+  type CampaignDefinition,
+  type CampaignRecord,
+  readCampaign,
+  registerCampaign,
+  updateCampaign,
+} from './campaign.ts';
 import { claim, type LedgerEntry, readLedger, reclaim, record } from './ledger.ts';
 import { type Mailer, PermanentSendError, ThrottledError } from './mailer.ts';
 import { asciiDomain, composeMessage, type MessageParts } from './message.ts';
@@ -265,6 +271,7 @@ export async function sendCampaign(
   }
 
   const startedAt = clock().toISOString();
+  await registerCampaign(deps.store, definition.name);
   await updateCampaign(
     deps.store,
     definition.name,

@@ -37,6 +37,13 @@ export const localeStringsSchema = z.strictObject({
   years: z.string(),
   feeds: z.string(),
   noReleases: z.string(),
+  unsubscribeTitle: z.string(),
+  unsubscribeQuestion: z.string().includes('{list}'),
+  unsubscribeButton: z.string(),
+  unsubscribedTitle: z.string(),
+  unsubscribedText: z.string().includes('{list}'),
+  invalidLinkTitle: z.string(),
+  invalidLinkText: z.string(),
 });
 export type LocaleStrings = z.infer<typeof localeStringsSchema>;
 

@@ -15,6 +15,8 @@ export interface TemplateSet {
     /** Handlebars: the standalone web page. */
     page: string;
   };
+  /** Handlebars: pages of the public endpoint (unsubscribe). */
+  pages: { unsubscribe: string };
   /** Handlebars: the press room's list pages (home, year, tag). */
   pressRoom: { list: string };
   /** Handlebars partials by name, e.g. `header` for `templates/partials/header.mjml`. */

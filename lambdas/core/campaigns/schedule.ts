@@ -1,0 +1,175 @@
+import { readManifest } from '../archive/publish.ts';
+import { PressroomError } from '../errors.ts';
+import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
+import {
+  type CampaignDefinition,
+  type CampaignRecord,
+  readCampaign,
+  registerCampaign,
+  updateCampaign,
+} from './campaign.ts';
+import { EmbargoError, type SendDeps, type SendOptions, type SendReport, sendCampaign } from './send.ts';
+
+/**
+ * Scheduling: a campaign waits in `campaigns/schedule.json` (name → UTC time) until the
+ * due-job runner takes it. Taking it is a compare-and-swap of its state from `scheduled` to
+ * `sending`, so however many runners look, a campaign starts once. The embargo guard is in
+ * the send path itself; scheduling also refuses a time before the embargo, to say so early.
+ */
+
+export const scheduleKeys = { schedule: 'campaigns/schedule.json' };
+
+interface ScheduleIndex {
+  /** name → send time (UTC ISO). */
+  due: Record<string, string>;
+}
+
+export class ScheduleError extends PressroomError {
+  override name = 'ScheduleError';
+}
+
+async function setDue(store: ObjectStore, name: string, utc: string | undefined): Promise<void> {
+  await updateJson<ScheduleIndex>(
+    store,
+    scheduleKeys.schedule,
+    () => ({ due: {} }),
+    (current) => {
+      const due = { ...current.due };
+      if (utc) due[name] = utc;
+      else delete due[name];
+      return { due };
+    },
+  );
+}
+
+/** Schedules (or reschedules) a campaign for its `sendAt`. */
+export async function scheduleCampaign(
+  definition: CampaignDefinition,
+  deps: { store: ObjectStore; clock?: () => Date },
+  source: string,
+): Promise<CampaignRecord> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const sendAt = definition.sendAt;
+  if (!sendAt)
+    throw new ScheduleError(`${source}: no sendAt: add e.g. "sendAt: 2021-06-08T08:00 Europe/Paris"`);
+  if (Date.parse(sendAt.utc) <= now.getTime()) {
+    throw new ScheduleError(
+      `${source}: sendAt ${sendAt.written} (${sendAt.utc} UTC) is in the past; choose a later time, or use \`pressroom send\` to send now`,
+    );
+  }
+  const manifest = await readManifest(deps.store, definition.publication);
+  const embargo = manifest.summary.embargo;
+  if (embargo && Date.parse(sendAt.utc) < Date.parse(embargo)) {
+    throw new EmbargoError(
+      `${source}: sendAt ${sendAt.written} (${sendAt.utc} UTC) is before the embargo of "${definition.publication}" (${embargo}); schedule it at the embargo or later`,
+    );
+  }
+  const at = now.toISOString();
+  const saved = await updateCampaign(
+    deps.store,
+    definition.name,
+    () => ({ definition, state: 'draft', source, createdAt: at, updatedAt: at, runs: [] }),
+    (current) => {
+      if (current.state === 'sending' || current.state === 'sent' || current.state === 'paused') {
+        throw new ScheduleError(
+          `campaign "${definition.name}" is ${current.state}: it can no longer be scheduled (give the campaign another name to send again)`,
+        );
+      }
+      return { ...current, definition, source, state: 'scheduled', updatedAt: at };
+    },
+  );
+  await setDue(deps.store, definition.name, sendAt.utc);
+  await registerCampaign(deps.store, definition.name);
+  return saved;
+}
+
+/** Cancels a scheduled campaign; one that started cannot be cancelled. */
+export async function cancelCampaign(store: ObjectStore, name: string, now: Date): Promise<CampaignRecord> {
+  await readCampaign(store, name);
+  const saved = await updateCampaign(
+    store,
+    name,
+    () => {
+      throw new ScheduleError(`no campaign "${name}"`);
+    },
+    (current) => {
+      if (current.state !== 'scheduled' && current.state !== 'draft') {
+        throw new ScheduleError(
+          `campaign "${name}" is ${current.state}: only a scheduled campaign can be cancelled`,
+        );
+      }
+      return { ...current, state: 'cancelled', updatedAt: now.toISOString() };
+    },
+  );
+  await setDue(store, name, undefined);
+  return saved;
+}
+
+/** Campaigns due at `now`, oldest first. */
+export async function dueCampaigns(store: ObjectStore, now: Date): Promise<string[]> {
+  const index = (await getJson<ScheduleIndex>(store, scheduleKeys.schedule))?.value.due ?? {};
+  return Object.entries(index)
+    .filter(([, utc]) => Date.parse(utc) <= now.getTime())
+    .sort((a, b) => a[1].localeCompare(b[1]))
+    .map(([name]) => name);
+}
+
+export interface DueRun {
+  name: string;
+  report?: SendReport;
+  error?: string;
+}
+
+/**
+ * Runs every due campaign once. A campaign missed while nothing was running is due all the
+ * same, and runs when the runner comes back; a second runner finds it taken.
+ */
+export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {}): Promise<DueRun[]> {
+  const clock = deps.clock ?? (() => new Date());
+  const runs: DueRun[] = [];
+  for (const name of await dueCampaigns(deps.store, clock())) {
+    let taken = false;
+    let definition: CampaignDefinition | undefined;
+    try {
+      await updateCampaign(
+        deps.store,
+        name,
+        () => {
+          throw new ScheduleError(`no campaign "${name}"`);
+        },
+        (current) => {
+          taken = current.state === 'scheduled';
+          definition = current.definition;
+          return taken ? { ...current, state: 'sending', updatedAt: clock().toISOString() } : current;
+        },
+      );
+    } catch (error) {
+      runs.push({ name, error: (error as Error).message });
+      await setDue(deps.store, name, undefined);
+      continue;
+    }
+    await setDue(deps.store, name, undefined);
+    if (!taken || !definition) continue;
+    try {
+      runs.push({ name, report: await sendCampaign(definition, deps, options) });
+    } catch (error) {
+      // Nothing was sent (embargo moved, release gone): the campaign pauses with the reason.
+      const reason = (error as Error).message;
+      await updateCampaign(
+        deps.store,
+        name,
+        () => {
+          throw new ScheduleError(`no campaign "${name}"`);
+        },
+        (current) => ({
+          ...current,
+          state: 'paused',
+          pausedReason: reason,
+          updatedAt: clock().toISOString(),
+        }),
+      );
+      runs.push({ name, error: reason });
+    }
+  }
+  return runs;
+}
