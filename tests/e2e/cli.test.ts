@@ -153,8 +153,12 @@ describe('npm start', () => {
     const { stdout } = await start();
     expect(stdout).toContain('1. Published 2 example release(s)');
     expect(stdout).toContain('PDF skipped: no Chromium at /nonexistent/chromium');
-    expect(stdout).toContain('into the list "presse": 30 added, 0 updated, 0 unchanged, 0 rejected, 0 suppressed');
-    expect(stdout).toContain('through the outbox: 30 sent now, 0 already sent before, 0 failed, 0 skipped (sent)');
+    expect(stdout).toContain(
+      'into the list "presse": 30 added, 0 updated, 0 unchanged, 0 rejected, 0 suppressed',
+    );
+    expect(stdout).toContain(
+      'through the outbox: 30 sent now, 0 already sent before, 0 failed, 0 skipped (sent)',
+    );
     expect(stdout).toContain(`Press room: ${path.join(work, 'start-data/site/index.html')}`);
     const index = await readFile(path.join(work, 'start-data/site/index.html'), 'utf8');
     expect(index).toContain('Gestion de crise avec le numérique');

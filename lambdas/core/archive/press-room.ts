@@ -5,7 +5,6 @@ import { fillPattern, formatDate, formatSize, type LocaleStrings } from '../rend
 import type { TemplateSet } from '../render/templates.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
-  catalogYears,
   isPublic,
   newestReleases,
   type ReleaseSummary,

@@ -28,6 +28,7 @@ export interface MessageParts {
 
 /** Names and subjects come from data: no control character (CR, LF, NUL...) may reach a header. */
 export function headerSafe(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 

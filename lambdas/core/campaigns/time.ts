@@ -129,7 +129,7 @@ export function formatInZone(utc: string, zone: string, locale = 'fr-FR'): strin
 function offsetZone(zone: string): string {
   // Intl takes "+02:00" style zones on recent Node only; Etc/GMT has the sign reversed.
   const m = /^UTC([+-])(\d{2}):(\d{2})$/.exec(zone);
-  if (!m || m[3] !== '00') return 'UTC';
+  if (m?.[3] !== '00') return 'UTC';
   const hours = Number(m[2]);
   return hours === 0 ? 'UTC' : `Etc/GMT${m[1] === '+' ? '-' : '+'}${hours}`;
 }
