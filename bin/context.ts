@@ -15,6 +15,7 @@ import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts
 import { PressroomError } from '../lambdas/core/errors.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
 import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
+import type { TemplateSet } from '../lambdas/core/render/templates.ts';
 
 /**
  * The local configuration, read once at start-up from options and environment variables
@@ -149,6 +150,7 @@ export interface LocalBackend extends PublishDeps {
   config: LocalConfig;
   /** Contact ids and token keys, derived from the signing secret. */
   keys: ContactKeys;
+  templates: TemplateSet;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ export async function localBackend(
     config,
     store,
     keys: contactKeys(secret),
+    templates,
     files: localSourceFiles,
     renderer: createReleaseRenderer(templates),
     pressRoom: createPressRoom(templates, {

@@ -4,7 +4,7 @@ import { contactsCommand } from './commands/contacts.ts';
 import { publishCommand } from './commands/publish.ts';
 import { renderCommand } from './commands/render.ts';
 import { schemaCommand } from './commands/schema.ts';
-import { campaignCommand, sendCommand } from './commands/send.ts';
+import { campaignCommand, scheduleCommand, sendCommand } from './commands/send.ts';
 import { serveCommand } from './commands/serve.ts';
 import { fail } from './output.ts';
 
@@ -17,6 +17,7 @@ const program = new Command('pressroom')
   .addCommand(archiveCommand)
   .addCommand(contactsCommand)
   .addCommand(sendCommand)
+  .addCommand(scheduleCommand)
   .addCommand(campaignCommand)
   .addCommand(serveCommand)
   .addCommand(schemaCommand);

@@ -1,8 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
-import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
+import { campaignNames, loadCampaignFile, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { cancelCampaign, scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
 import { type Progress, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
+import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { createMailer, dataDirOption, loadConfig, localBackend } from '../context.ts';
 import { print } from '../output.ts';
@@ -190,6 +192,71 @@ const statusCommand = new Command('status')
     ]);
   });
 
+export const scheduleCommand = new Command('schedule')
+  .description('Schedule a campaign for its sendAt; `pressroom serve` sends it then')
+  .argument('<campaign.yaml>', 'the campaign file, with sendAt')
+  .option('--json', 'print the result as JSON')
+  .addOption(dataDirOption)
+  .addHelpText(
+    'after',
+    `
+sendAt is a date-time with an offset (2021-06-08T08:00:00+02:00) or a local time with an
+IANA time zone (2021-06-08T08:00 Europe/Paris): a zoned time is sent at that wall-clock time,
+daylight saving or not. Refused when sendAt is missing, in the past, or before the release's
+embargo. Scheduling again with another sendAt reschedules; \`pressroom campaign cancel\` cancels.`,
+  )
+  .action(async (file: string, opts: { json?: boolean; dataDir: string }) => {
+    const backend = await localBackend(loadConfig(opts), { pdf: false });
+    const definition = await loadCampaignFile(file, backend.files);
+    const saved = await scheduleCampaign(definition, backend, file);
+    const at = saved.definition.sendAt;
+    if (opts.json) return print({ name: definition.name, state: saved.state, sendAt: at }, true);
+    print([
+      `Scheduled ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
+      '  `pressroom serve` sends it then (a campaign missed while the server was down goes when it starts).',
+    ]);
+  });
+
+const listCommand = new Command('list')
+  .description('Every campaign, its state and its send time (in its own zone and in UTC)')
+  .option('--json', 'print as JSON')
+  .addOption(dataDirOption)
+  .action(async (opts: { json?: boolean; dataDir: string }) => {
+    const backend = await localBackend(loadConfig(opts), { pdf: false });
+    const rows = [];
+    for (const name of await campaignNames(backend.store)) {
+      const c = await readCampaign(backend.store, name);
+      const at = c.definition.sendAt;
+      rows.push({
+        name,
+        state: c.state,
+        publication: c.definition.publication,
+        list: c.definition.audience.list,
+        ...(at && { sendAt: { local: formatInZone(at.utc, at.zone), zone: at.zone, utc: at.utc } }),
+      });
+    }
+    if (opts.json) return print(rows, true);
+    if (rows.length === 0) return print('No campaigns yet.');
+    print(
+      rows.map(
+        (r) =>
+          `${r.name.padEnd(28)} ${r.state.padEnd(10)} ${r.sendAt ? `${r.sendAt.local} = ${r.sendAt.utc} UTC` : 'no send time'}`,
+      ),
+    );
+  });
+
+const cancelCommand = new Command('cancel')
+  .description('Cancel a scheduled campaign (before it starts)')
+  .argument('<name>', 'the campaign name')
+  .addOption(dataDirOption)
+  .action(async (name: string, opts: { dataDir: string }) => {
+    const backend = await localBackend(loadConfig(opts), { pdf: false });
+    await cancelCampaign(backend.store, name, new Date());
+    print(`Cancelled ${name}.`);
+  });
+
 export const campaignCommand = new Command('campaign')
-  .description('Campaigns: status')
-  .addCommand(statusCommand);
+  .description('Campaigns: list, status, cancel')
+  .addCommand(listCommand)
+  .addCommand(statusCommand)
+  .addCommand(cancelCommand);

@@ -1,6 +1,14 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
 import { createLocalServer, previewPath } from '../../lambdas/adapters/local-server.ts';
-import { dataDirOption, loadConfig, localBackend } from '../context.ts';
+import { createMailer, dataDirOption, loadConfig, localBackend } from '../context.ts';
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 1 || n > 60)
+    throw new InvalidArgumentError('give a number of seconds from 1 to 60');
+  return n;
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -13,17 +21,28 @@ export const serveCommand = new Command('serve')
   .description('Serve the press room, signed downloads and email previews on this machine')
   .option('--port <port>', 'TCP port (0 picks a free one)', port, 3000)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--interval <seconds>', 'how often due campaigns and embargoes are checked', seconds, 30)
   .addOption(dataDirOption)
   .addHelpText(
     'after',
     `
 Serves site/ of the data folder at /, signed links from \`pressroom archive link\` at
-${'/_signed/...'}, and the email of a release, filled for the sample recipient, at
-${previewPath}<slug>. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.`,
+${'/_signed/...'}, unsubscribe links at /unsubscribe/<token> (GET: a page with a button;
+POST List-Unsubscribe=One-Click: at once), and the email of a release, filled for the sample
+recipient, at ${previewPath}<slug> (from this machine only). Every --interval seconds it
+sends the campaigns that are due and publishes releases whose embargo has passed. Stops
+cleanly on Ctrl-C (SIGINT) or SIGTERM, after the requests and sends in flight.`,
   )
-  .action(async (opts: { port: number; host: string; dataDir: string }) => {
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
-    const server = createLocalServer({ store: backend.store, sampleRecipient: backend.sampleRecipient });
+  .action(async (opts: { port: number; host: string; interval: number; dataDir: string }) => {
+    const config = loadConfig(opts);
+    const backend = await localBackend(config, { pdf: false });
+    const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+    const server = createLocalServer({
+      store: backend.store,
+      sampleRecipient: backend.sampleRecipient,
+      unsubscribe: { keys: backend.keys, templates: backend.templates, lang: config.siteLang },
+      log,
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, resolve);
@@ -34,11 +53,32 @@ ${previewPath}<slug>. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.`,
         ? `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${address.port}/`
         : String(address);
     process.stdout.write(`pressroom serving ${backend.store.root} at ${where} (Ctrl-C to stop)\n`);
+    const mailer = await createMailer(config, backend.store);
+    const runner = startDueJobRunner(
+      {
+        send: {
+          store: backend.store,
+          mailer,
+          keys: backend.keys,
+          publicUrl: config.publicUrl,
+          ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+        },
+        publish: backend,
+      },
+      { intervalMs: opts.interval * 1000, log },
+    );
+    let stopping = false;
     const stop = () => {
-      process.stdout.write('stopping: finishing requests in flight\n');
-      server.close(() => process.exit(0));
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write('stopping: finishing requests and sends in flight\n');
+      server.close();
       server.closeIdleConnections();
-      setTimeout(() => process.exit(0), 5000).unref();
+      void runner.stop().then(() => {
+        mailer.close?.();
+        process.exit(0);
+      });
+      setTimeout(() => process.exit(0), 30_000).unref();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

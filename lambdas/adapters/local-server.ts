@@ -1,8 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import Handlebars from 'handlebars';
 import { archiveKeys, readManifest } from '../core/archive/publish.ts';
+import { applyUnsubscribe } from '../core/contacts/feedback.ts';
+import { type ContactKeys, shardOf } from '../core/contacts/model.ts';
+import { readContactShard } from '../core/contacts/repository.ts';
+import { InvalidTokenError, type UnsubscribeToken, verifyUnsubscribeToken } from '../core/contacts/tokens.ts';
+import type { Language } from '../core/publication/schema.ts';
+import { fillPattern } from '../core/render/locale.ts';
 import { compileForRecipients, type RecipientFields } from '../core/render/recipient.ts';
+import type { TemplateSet } from '../core/render/templates.ts';
 import { checkKey, getText } from '../core/store/object-store.ts';
 import { contentTypeOf, type FolderObjectStore, signedDownloadPath } from './folder-store.ts';
 
@@ -14,11 +22,106 @@ import { contentTypeOf, type FolderObjectStore, signedDownloadPath } from './fol
 export interface LocalServerDeps {
   store: FolderObjectStore;
   sampleRecipient: RecipientFields;
+  /** Unsubscribe pages: the token keys, the page template and strings, the default language. */
+  unsubscribe: { keys: ContactKeys; templates: TemplateSet; lang: Language; clock?: () => Date };
   /** One line per request; never an email address. */
   log?: (line: string) => void;
 }
 
 export const previewPath = '/_preview/';
+export const unsubscribePath = '/unsubscribe/';
+
+/**
+ * `/unsubscribe/<token>`: GET shows a page with a button (link scanners that open the URL
+ * unsubscribe nobody); POST with `List-Unsubscribe=One-Click` (RFC 8058, what mail clients
+ * send, and what the button sends) unsubscribes at once. A bad token gets 400 and changes
+ * nothing; repeating a valid unsubscribe is harmless.
+ */
+async function unsubscribe(
+  deps: LocalServerDeps,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const { keys, templates } = deps.unsubscribe;
+  const token = decodeURIComponent(url.pathname.slice(unsubscribePath.length));
+  let payload: UnsubscribeToken;
+  try {
+    payload = verifyUnsubscribeToken(keys, token);
+  } catch (error) {
+    if (!(error instanceof InvalidTokenError)) throw error;
+    const t = templates.locales[deps.unsubscribe.lang];
+    return page(res, 400, templates, deps.unsubscribe.lang, {
+      title: t.invalidLinkTitle,
+      text: t.invalidLinkText,
+    });
+  }
+  const lang = await contactLanguage(deps, payload.contact);
+  const t = templates.locales[lang];
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    return page(res, 200, templates, lang, {
+      title: t.unsubscribeTitle,
+      text: fillPattern(t.unsubscribeQuestion, { list: payload.list }),
+      ask: true,
+      button: t.unsubscribeButton,
+    });
+  }
+  if (req.method !== 'POST') {
+    res.setHeader('Allow', 'GET, HEAD, POST');
+    return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
+  }
+  const body = await readBody(req, 16 * 1024);
+  if (!/List-Unsubscribe/i.test(body) || !/One-Click/i.test(body)) {
+    return send(
+      res,
+      400,
+      'text/plain; charset=utf-8',
+      'Expected the body List-Unsubscribe=One-Click (RFC 8058)\n',
+    );
+  }
+  await applyUnsubscribe(deps.store, keys, token, (deps.unsubscribe.clock ?? (() => new Date()))());
+  if (/text\/html/.test(req.headers.accept ?? '')) {
+    return page(res, 200, templates, lang, {
+      title: t.unsubscribedTitle,
+      text: fillPattern(t.unsubscribedText, { list: payload.list }),
+    });
+  }
+  return send(res, 200, 'text/plain; charset=utf-8', 'Unsubscribed.\n');
+}
+
+async function contactLanguage(deps: LocalServerDeps, contactId: string): Promise<Language> {
+  const shard = await readContactShard(deps.store, shardOf(contactId));
+  const language = shard.contacts[contactId]?.language?.toLowerCase();
+  return language === 'fr' || language === 'en' ? language : deps.unsubscribe.lang;
+}
+
+const pageTemplates = new WeakMap<TemplateSet, Handlebars.TemplateDelegate>();
+function page(
+  res: ServerResponse,
+  status: number,
+  templates: TemplateSet,
+  lang: Language,
+  view: { title: string; text: string; ask?: boolean; button?: string },
+): void {
+  let template = pageTemplates.get(templates);
+  if (!template) {
+    template = Handlebars.create().compile(templates.pages.unsubscribe);
+    pageTemplates.set(templates, template);
+  }
+  res.setHeader('Cache-Control', 'no-store');
+  send(res, status, 'text/html; charset=utf-8', template({ lang, ...view }));
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) break;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export function createLocalServer(deps: LocalServerDeps): Server {
   const log = deps.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -39,11 +142,12 @@ export function createLocalServer(deps: LocalServerDeps): Server {
 }
 
 async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  if (url.pathname.startsWith(unsubscribePath)) return unsubscribe(deps, url, req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
   }
-  const url = new URL(req.url ?? '/', 'http://local');
   if (url.pathname.startsWith(signedDownloadPath)) {
     const checked = deps.store.verifySignedUrl(url.pathname + url.search);
     if (!checked.ok) return send(res, 403, 'text/plain; charset=utf-8', `Forbidden: ${checked.reason}\n`);
