@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { contactsBenchmark } from './contacts.ts';
 import { publishBenchmark } from './publish.ts';
 import { renderBenchmark } from './render.ts';
 import type { Benchmark, BenchRow } from './types.ts';
@@ -10,7 +11,7 @@ import type { Benchmark, BenchRow } from './types.ts';
  * check on its output fails.
  */
 
-const benchmarks: Benchmark[] = [renderBenchmark, publishBenchmark];
+const benchmarks: Benchmark[] = [renderBenchmark, publishBenchmark, contactsBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {

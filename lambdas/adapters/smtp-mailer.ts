@@ -23,7 +23,8 @@ export class SmtpMailer implements Mailer {
   private readonly transport: Transporter;
 
   constructor(options: SmtpMailerOptions) {
-    this.transport = nodemailer.createTransport(options.url, {
+    this.transport = nodemailer.createTransport({
+      url: options.url,
       pool: true,
       maxConnections: options.pool ?? 4,
     } as never);

@@ -200,6 +200,22 @@ describe('importContacts', () => {
     expect((await findContact(store, keys, 'p7@example.org')).contact?.tags).toEqual(['extra', 't1']);
   });
 
+  it('keeps a re-import idempotent when the same address comes in another case in another chunk', async () => {
+    const store = await freshStore();
+    const csv = utf8('email\ncamille@example.org\nleo@example.org\nCAMILLE@example.org\n');
+    expect(await importText(store, csv, { chunkRows: 2 })).toMatchObject({ added: 2 });
+    for (let i = 0; i < 2; i++) {
+      expect(await importText(store, csv, { chunkRows: 2 })).toMatchObject({
+        added: 0,
+        updated: 0,
+        unchanged: 2,
+      });
+    }
+    expect((await findContact(store, keys, 'Camille@example.org')).contact?.email).toBe(
+      'camille@example.org',
+    );
+  });
+
   it('loses nothing when an import and unsubscribes run at the same time', async () => {
     const store = await freshStore();
     const lines = ['email'];

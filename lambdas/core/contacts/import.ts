@@ -114,7 +114,7 @@ export async function importContacts(
   deps: { store: ObjectStore; keys: ContactKeys },
   options: ImportOptions,
 ): Promise<ImportReport> {
-  const chunkRows = options.chunkRows ?? 20_000;
+  const chunkRows = options.chunkRows ?? 50_000;
   const { encoding, text } = await decode(bytes, file);
   const first = await text.next();
   if (first.done) throw new InvalidInputError([{ file, path: '', message: 'the file is empty' }]);
@@ -346,16 +346,18 @@ async function applyChunk(
   const byShard = new Map<string, [string, Row][]>();
   for (const entry of rows) {
     const shard = shardOf(entry[0]);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), entry]);
+    const list = byShard.get(shard);
+    if (list) list.push(entry);
+    else byShard.set(shard, [entry]);
   }
   const now = options.now.toISOString();
   const extraTags = (options.tags ?? []).map((t) => t.toLowerCase());
-  for (const [shard, entries] of byShard) {
+  const applyShard = async (shard: string, entries: [string, Row][]) => {
     const suppressions = (await readSuppressionShard(deps.store, shard)).suppressions;
     let outcomes = new Map<string, 'added' | 'updated' | 'unchanged' | 'suppressed'>();
     const change = (current: { contacts: Record<string, Contact> }) => {
       outcomes = new Map();
-      const contacts = { ...current.contacts };
+      let contacts: Record<string, Contact> | undefined;
       for (const [id, row] of entries) {
         const suppression: Suppression | undefined = suppressions[id];
         if (suppression?.all?.reason === 'erased') {
@@ -363,30 +365,38 @@ async function applyChunk(
           outcomes.set(id, 'suppressed');
           continue;
         }
-        const before = contacts[id];
+        const before = (contacts ?? current.contacts)[id];
         const after = upsert(before, id, row, extraTags, options, now);
-        contacts[id] = after;
-        const outcome = isSuppressed(suppression, options.list)
-          ? 'suppressed'
-          : !before
-            ? 'added'
-            : sameContact(before, after)
-              ? 'unchanged'
-              : 'updated';
-        outcomes.set(id, outcome);
-        if (outcome === 'unchanged' && before) contacts[id] = before;
+        const same = before !== undefined && sameContact(before, after);
+        if (!same) {
+          contacts ??= { ...current.contacts };
+          contacts[id] = after;
+        }
+        outcomes.set(
+          id,
+          isSuppressed(suppression, options.list)
+            ? 'suppressed'
+            : !before
+              ? 'added'
+              : same
+                ? 'unchanged'
+                : 'updated',
+        );
       }
-      return { contacts };
+      // Nothing changed: hand back the shard as it was, and nothing is written.
+      return contacts ? { contacts } : current;
     };
-    if (options.dryRun) {
-      change(await readContactShard(deps.store, shard));
-    } else {
-      await updateContactShard(deps.store, shard, change);
-    }
+    if (options.dryRun) change(await readContactShard(deps.store, shard));
+    else await updateContactShard(deps.store, shard, change);
     for (const [id, outcome] of outcomes) {
       // An address seen in an earlier chunk keeps its first classification.
       if (!classified.has(id)) classified.set(id, outcome);
     }
+  };
+  // A few shards at a time: enough to overlap the store's latency.
+  const shards = [...byShard];
+  for (let i = 0; i < shards.length; i += 8) {
+    await Promise.all(shards.slice(i, i + 8).map(([shard, entries]) => applyShard(shard, entries)));
   }
 }
 
@@ -401,7 +411,7 @@ function upsert(
   const contact: Contact = before
     ? { ...before, tags: [...before.tags], lists: { ...before.lists } }
     : { id, email: row.email, tags: [], lists: {}, createdAt: now, updatedAt: now };
-  contact.email = row.email;
+  // The spelling first stored stays: the same address in another case is the same contact.
   for (const field of ['firstName', 'lastName', 'organization', 'role', 'language'] as const) {
     const value = row[field];
     if (value) contact[field] = value;
@@ -413,6 +423,9 @@ function upsert(
 }
 
 function sameContact(a: Contact, b: Contact): boolean {
-  const strip = ({ updatedAt: _u, ...rest }: Contact) => rest;
-  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+  const fields = ['email', 'firstName', 'lastName', 'organization', 'role', 'language'] as const;
+  if (fields.some((f) => a[f] !== b[f])) return false;
+  if (a.tags.length !== b.tags.length || a.tags.some((t, i) => t !== b.tags[i])) return false;
+  const listsA = Object.keys(a.lists);
+  return listsA.length === Object.keys(b.lists).length && listsA.every((l) => l in b.lists);
 }

@@ -99,8 +99,11 @@ export async function updateJson<T>(
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const current = await getJson<T>(store, key);
-    const next = change(current ? current.value : empty());
-    const body = `${JSON.stringify(next, null, 1)}\n`;
+    const before = current ? current.value : empty();
+    const next = change(before);
+    // `change` hands back what it was given when nothing changed: no write, no new version.
+    if (current && next === before) return next;
+    const body = serializeJson(next);
     try {
       if (current) await store.putIfVersion(key, body, current.version, { contentType: 'application/json' });
       else await store.putIfAbsent(key, body, { contentType: 'application/json' });
@@ -111,6 +114,15 @@ export async function updateJson<T>(
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
     }
   }
+}
+
+/**
+ * JSON as stored by pressroom: compact, with non-ASCII characters escaped. Reading ASCII is
+ * several times faster than decoding accented UTF-8, and shards are read far more often
+ * than they are written (every audience resolution reads them all).
+ */
+export function serializeJson(value: unknown): string {
+  return `${JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 
 /** Keys are relative paths: no leading "/", no "." or ".." segments, no empty segments, no backslashes. */
