@@ -182,9 +182,11 @@ async function startServer(): Promise<NonNullable<typeof server>> {
   return { process: child, url, stdout: () => stdout };
 }
 
+// Each log line starts with an ISO timestamp.
 const requestLogLines = (stdout: string) =>
   stdout
     .split('\n')
+    .map((line) => line.replace(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z /, ''))
     .filter((line) => /^(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS) \S* \d{3} \d+ms$/.test(line));
 
 beforeAll(async () => {
