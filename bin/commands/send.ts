@@ -146,7 +146,12 @@ Example:
           `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
           `  failed        ${report.failed}`,
           `  skipped       ${report.skipped} (suppressed since the start)`,
-          `  throttled     ${report.throttled} (retried)`,
+          `  throttled     ${report.throttled} (retried; never a failure)`,
+          ...(report.deferred
+            ? [
+                `  deferred      ${report.deferred}: still throttled or stopped; \`pressroom send\` again sends them`,
+              ]
+            : []),
           ...(report.uncertain.length
             ? [
                 `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
@@ -186,6 +191,7 @@ const statusCommand = new Command('status')
           : ''
       }${s.retryable ? `, ${s.retryable} to retry on resume` : ''}`,
       `  skipped     ${s.skipped}`,
+      `  deferred    ${s.deferred}`,
       `  uncertain   ${s.uncertain}${s.uncertainRecipients.length ? `: ${s.uncertainRecipients.map((r) => r.name ?? r.email).join(', ')}` : ''}`,
       `  remaining   ${s.remaining}`,
       ...(s.pausedReason ? [`  ${s.pausedReason}`] : []),

@@ -12,6 +12,7 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import {
   type Body,
@@ -71,6 +72,7 @@ export function contentTypeOf(key: string): string {
 
 const lockStaleMs = 30_000;
 const lockWaitMs = 10_000;
+const turnStaleMs = 2_000;
 
 export class FolderObjectStore implements ObjectStore {
   readonly root: string;
@@ -92,13 +94,25 @@ export class FolderObjectStore implements ObjectStore {
 
   async get(key: string): Promise<StoredObject | undefined> {
     const file = this.fileOf(key);
+    // One handle for the bytes and the version: a rename between two separate calls would
+    // pair old bytes with a new version, and a compare-and-swap would then lose an update.
+    let handle: Awaited<ReturnType<typeof open>>;
     try {
-      const [body, info] = await Promise.all([readFile(file), stat(file)]);
+      handle = await open(file, 'r');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    try {
+      const info = await handle.stat();
       if (!info.isFile()) return undefined;
+      const body = await handle.readFile();
       return { ...this.info(key, info), body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
+    } finally {
+      await handle.close();
     }
   }
 
@@ -241,8 +255,8 @@ export class FolderObjectStore implements ObjectStore {
     }
     const expires = Number(url.searchParams.get('expires'));
     const name = url.searchParams.get('name') ?? '';
-    const given = Buffer.from(url.searchParams.get('signature') ?? '', 'base64url');
-    const expected = Buffer.from(this.sign(key, expires, name), 'base64url');
+    const given = Buffer.from(url.searchParams.get('signature') ?? '', 'utf8');
+    const expected = Buffer.from(this.sign(key, expires, name), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return { ok: false, reason: 'signature does not match' };
     }
@@ -281,8 +295,9 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   /**
-   * A per-key lock file created with O_EXCL, for compare-and-swap across processes. A lock
-   * older than 30 s is taken to be left by a crashed process and is broken.
+   * A per-key lock file created with O_EXCL, for compare-and-swap across processes. It holds
+   * the owner's pid and host: a lock whose owner died (kill -9) is broken at once, and any
+   * lock older than 30 s is taken to be abandoned.
    */
   private async lock(key: string): Promise<() => Promise<void>> {
     const dir = path.join(this.internal, 'locks');
@@ -290,18 +305,51 @@ export class FolderObjectStore implements ObjectStore {
     const file = path.join(dir, createHmac('sha256', 'lock').update(key).digest('hex'));
     const deadline = Date.now() + lockWaitMs;
     for (let attempt = 0; ; attempt++) {
+      // The owner is written first and linked into place: a lock file is never seen empty,
+      // even when its owner is killed while taking it.
+      const owner = await this.writeTemp(`${process.pid} ${hostname()}\n`);
       try {
-        const handle = await open(file, 'wx');
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
+        await link(owner, file);
         return () => unlink(file).catch(() => {});
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const info = await stat(file).catch(() => undefined);
-        if (info && Date.now() - info.mtimeMs > lockStaleMs) await unlink(file).catch(() => {});
+        await this.breakIfAbandoned(file);
         if (Date.now() > deadline) throw new VersionConflictError(key, { cause: error });
         await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt * 2) * Math.random() + 1));
+      } finally {
+        await unlink(owner).catch(() => {});
       }
+    }
+  }
+
+  /**
+   * Removes a lock whose owner is gone. Breakers take turns through an atomic mkdir, and look
+   * again once they have the turn, so a fresh lock taken meanwhile is never removed.
+   */
+  private async breakIfAbandoned(file: string): Promise<void> {
+    const turn = `${file}.breaking`;
+    try {
+      await mkdir(turn);
+    } catch {
+      // A breaker holds the turn for milliseconds; one killed while holding it leaves it behind.
+      const info = await stat(turn).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > turnStaleMs) await rmdir(turn).catch(() => {});
+      return;
+    }
+    try {
+      const [content, info] = await Promise.all([readFile(file, 'utf8'), stat(file)]).catch(() => [
+        undefined,
+        undefined,
+      ]);
+      if (content === undefined || !info) return;
+      const [pid, host] = content.trim().split(' ');
+      const ownerDead = host === hostname() && Number(pid) > 0 && !processAlive(Number(pid));
+      if (!ownerDead && Date.now() - info.mtimeMs <= lockStaleMs) return;
+      // Still the same lock file as the one judged abandoned (not a fresh one since)?
+      const again = await stat(file).catch(() => undefined);
+      if (again?.ino === info.ino) await unlink(file).catch(() => {});
+    } finally {
+      await rmdir(turn).catch(() => {});
     }
   }
 
@@ -340,4 +388,13 @@ function versionFromStat(s: { ino: number; mtimeMs: number; size: number }): str
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -44,12 +44,13 @@ async function unsubscribe(
   res: ServerResponse,
 ): Promise<void> {
   const { keys, templates } = deps.unsubscribe;
-  const token = decodeURIComponent(url.pathname.slice(unsubscribePath.length));
+  let token = '';
   let payload: UnsubscribeToken;
   try {
+    token = decodeURIComponent(url.pathname.slice(unsubscribePath.length));
     payload = verifyUnsubscribeToken(keys, token);
   } catch (error) {
-    if (!(error instanceof InvalidTokenError)) throw error;
+    if (!(error instanceof InvalidTokenError) && !(error instanceof URIError)) throw error;
     const t = templates.locales[deps.unsubscribe.lang];
     return page(res, 400, templates, deps.unsubscribe.lang, {
       title: t.invalidLinkTitle,
@@ -135,7 +136,7 @@ export function createLocalServer(deps: LocalServerDeps): Server {
       })
       .finally(() => {
         // The path only: queries may carry signatures, and nothing here logs who asked.
-        const path = (req.url ?? '/').split('?')[0];
+        const path = redact((req.url ?? '/').split('?')[0] ?? '/');
         log(`${req.method} ${path} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
       });
   });
@@ -223,4 +224,12 @@ function isLoopback(address: string | undefined): boolean {
   return (
     address === '::1' || address?.startsWith('127.') === true || address?.startsWith('::ffff:127.') === true
   );
+}
+
+/** A path segment that looks like an address is not logged. */
+function redact(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))
+    .join('/');
 }

@@ -38,7 +38,9 @@ export class SesMailer implements Mailer {
   private readonly client: SESClient;
 
   constructor(private readonly options: SesMailerOptions = {}) {
-    this.client = options.client ?? new SESClient({});
+    // No hidden SDK retries: a send that timed out after SES took it would go out twice.
+    // Throttling and errors are retried by the send loop, which the ledger sees.
+    this.client = options.client ?? new SESClient({ maxAttempts: 1 });
   }
 
   async send(message: OutgoingMessage): Promise<{ providerMessageId: string }> {

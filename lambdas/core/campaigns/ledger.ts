@@ -13,7 +13,8 @@ import { campaignKeys } from './campaign.ts';
  * process) can never both send to the same person; the outcome is then written over the
  * claim with compare-and-swap.
  */
-export type LedgerStatus = 'claimed' | 'sent' | 'failed' | 'skipped';
+/** `deferred`: the provider kept throttling, or the run stopped first; a resume sends it. Not a failure. */
+export type LedgerStatus = 'claimed' | 'sent' | 'failed' | 'skipped' | 'deferred';
 
 export interface LedgerEntry {
   contact: string;

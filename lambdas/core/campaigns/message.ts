@@ -39,6 +39,8 @@ function asciiHeader(value: string): string {
   return value;
 }
 
+const crlf = (text: string) => text.replace(/\r?\n/g, '\r\n');
+
 const address = (a: Address) => ({ name: headerSafe(a.name ?? ''), address: headerSafe(a.address) });
 
 export async function composeMessage(parts: MessageParts): Promise<Uint8Array> {
@@ -47,8 +49,9 @@ export async function composeMessage(parts: MessageParts): Promise<Uint8Array> {
     to: address(parts.to),
     ...(parts.replyTo && { replyTo: headerSafe(parts.replyTo) }),
     subject: headerSafe(parts.subject),
-    text: parts.text,
-    html: parts.html,
+    // RFC 5322 lines end in CRLF; templates end theirs in LF.
+    text: crlf(parts.text),
+    html: crlf(parts.html),
     messageId: asciiHeader(parts.messageId),
     date: parts.date,
     // MailComposer ignores its `list` option; these are set as plain headers (see TOOLCHAIN.md).

@@ -70,7 +70,7 @@ export async function scheduleCampaign(
     definition.name,
     () => ({ definition, state: 'draft', source, createdAt: at, updatedAt: at, runs: [] }),
     (current) => {
-      if (current.state === 'sending' || current.state === 'sent' || current.state === 'paused') {
+      if (current.state === 'sending' || current.state === 'sent') {
         throw new ScheduleError(
           `campaign "${definition.name}" is ${current.state}: it can no longer be scheduled (give the campaign another name to send again)`,
         );
@@ -129,6 +129,7 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
   const runs: DueRun[] = [];
   for (const name of await dueCampaigns(deps.store, clock())) {
     let taken = false;
+    let state: CampaignRecord['state'] | undefined;
     let definition: CampaignDefinition | undefined;
     try {
       await updateCampaign(
@@ -139,6 +140,7 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
         },
         (current) => {
           taken = current.state === 'scheduled';
+          state = current.state;
           definition = current.definition;
           return taken ? { ...current, state: 'sending', updatedAt: clock().toISOString() } : current;
         },
@@ -148,10 +150,27 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
       await setDue(deps.store, name, undefined);
       continue;
     }
-    await setDue(deps.store, name, undefined);
-    if (!taken || !definition) continue;
+    if (!taken || !definition) {
+      // Another runner is sending it: leave it be. Finished or cancelled: forget it.
+      if (state !== 'sending') await setDue(deps.store, name, undefined);
+      continue;
+    }
     try {
-      runs.push({ name, report: await sendCampaign(definition, deps, options) });
+      const report = await sendCampaign(definition, deps, options);
+      if (report.interrupted) {
+        // Stopped before the end (the server is shutting down): due again at the next look.
+        await updateCampaign(
+          deps.store,
+          name,
+          () => {
+            throw new ScheduleError(`no campaign "${name}"`);
+          },
+          (current) => (current.state === 'sending' ? { ...current, state: 'scheduled' } : current),
+        );
+      } else {
+        await setDue(deps.store, name, undefined);
+      }
+      runs.push({ name, report });
     } catch (error) {
       // Nothing was sent (embargo moved, release gone): the campaign pauses with the reason.
       const reason = (error as Error).message;
@@ -168,6 +187,7 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
           updatedAt: clock().toISOString(),
         }),
       );
+      await setDue(deps.store, name, undefined);
       runs.push({ name, error: reason });
     }
   }

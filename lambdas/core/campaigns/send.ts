@@ -84,6 +84,8 @@ export interface SendReport {
   failed: number;
   skipped: number;
   throttled: number;
+  /** Left for the next run: still throttled after the retries, or the run stopped. */
+  deferred: number;
   /** In flight when an earlier run stopped; not resent (see resendUncertain). */
   uncertain: string[];
   alreadyDone: number;
@@ -195,15 +197,31 @@ export async function messageFor(
   return { raw, messageId };
 }
 
-/** Evenly spaced start times: never more than `rate` sends begin in any second. */
+/**
+ * Start times for sends: evenly spaced at `rate` per second, and never more than `rate`
+ * actual starts in any sliding second, even when timers fire late and then catch up.
+ */
 export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>) {
   const interval = 1000 / rate;
+  const limit = Math.max(1, Math.floor(rate));
+  // The window is a little longer than a second: the provider counts the requests it
+  // receives, a few milliseconds after we count them, and not always equally late.
+  const windowMs = 1010;
+  const starts: number[] = [];
   let next = performance.now();
   return async () => {
-    const now = performance.now();
-    const slot = Math.max(now, next);
-    next = slot + interval;
-    if (slot > now) await sleep(slot - now);
+    for (;;) {
+      const now = performance.now();
+      while (starts.length > 0 && (starts[0] ?? 0) <= now - windowMs) starts.shift();
+      const windowFree = starts.length < limit ? now : (starts[0] ?? now) + windowMs;
+      const at = Math.max(next, windowFree);
+      if (at <= now) {
+        starts.push(now);
+        next = Math.max(next, now - interval) + interval;
+        return;
+      }
+      await sleep(at - now + 0.1);
+    }
   };
 }
 
@@ -224,6 +242,7 @@ export async function sendCampaign(
     failed: 0,
     skipped: 0,
     throttled: 0,
+    deferred: 0,
     uncertain: [],
     alreadyDone: 0,
     interrupted: false,
@@ -378,6 +397,7 @@ export async function sendCampaign(
     let throttles = 0;
     let transient = 0;
     for (;;) {
+      // The slot is taken right before the call: the provider sees the starts as counted.
       await waitForSlot();
       try {
         const result = await deps.mailer.send({
@@ -403,29 +423,26 @@ export async function sendCampaign(
         attempted++;
         return progress();
       } catch (error) {
-        if (error instanceof ThrottledError && throttles < maxThrottleRetries && !stopped()) {
-          throttles++;
+        if (error instanceof ThrottledError) {
           base.throttled++;
-          await sleep(backoff(throttles, random));
-          continue;
+          if (throttles < maxThrottleRetries && !stopped()) {
+            throttles++;
+            await sleep(backoff(throttles, random));
+            continue;
+          }
+          // Still throttled, or stopping: left for the next run. Throttling is never a failure.
+          await record(deps.store, definition.name, { ...entry, status: 'deferred' }, version);
+          base.deferred++;
+          return progress();
         }
-        if (
-          !(error instanceof ThrottledError) &&
-          !(error instanceof PermanentSendError) &&
-          ++transient < maxAttempts &&
-          !stopped()
-        ) {
+        if (!(error instanceof PermanentSendError) && ++transient < maxAttempts && !stopped()) {
           await sleep(backoff(transient, random));
           continue;
         }
         const failure =
           error instanceof PermanentSendError
             ? { kind: 'permanent' as const, reason: error.reason, message: error.message }
-            : {
-                kind: 'transient' as const,
-                reason: error instanceof ThrottledError ? 'throttled' : 'error',
-                message: (error as Error).message,
-              };
+            : { kind: 'transient' as const, reason: 'error', message: (error as Error).message };
         await record(deps.store, definition.name, { ...entry, status: 'failed', error: failure }, version);
         base.failed++;
         if (failure.kind === 'permanent') settled++;

@@ -15,6 +15,8 @@ export interface CampaignStatus {
   /** Failures that a resume will try again. */
   retryable: number;
   skipped: number;
+  /** Left for the next run by throttling or a stop; not failures. */
+  deferred: number;
   /** Claimed but no outcome: in flight now, or in flight when a run stopped. */
   uncertain: number;
   uncertainRecipients: { email: string; name?: string }[];
@@ -37,6 +39,7 @@ export async function campaignStatus(store: ObjectStore, name: string): Promise<
     failedByReason: {},
     retryable: 0,
     skipped: 0,
+    deferred: 0,
     uncertain: 0,
     uncertainRecipients: [],
     remaining: 0,
@@ -47,6 +50,7 @@ export async function campaignStatus(store: ObjectStore, name: string): Promise<
   for (const { entry } of ledger.values()) {
     if (entry.status === 'sent') status.sent++;
     else if (entry.status === 'skipped') status.skipped++;
+    else if (entry.status === 'deferred') status.deferred++;
     else if (entry.status === 'claimed') {
       status.uncertain++;
       status.uncertainRecipients.push({ email: entry.email, ...(entry.name && { name: entry.name }) });

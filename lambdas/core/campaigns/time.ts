@@ -15,7 +15,7 @@ export interface SendTime {
 
 const zoned =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?\s+([A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*)$/;
-const withOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const withOffset = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function isTimeZone(zone: string): boolean {
   try {
@@ -31,11 +31,20 @@ export function parseSendTime(value: string): SendTime | { error: string } {
   const text = value.trim();
   const offset = withOffset.exec(text);
   if (offset) {
+    const [, y, mo, d, h, mi, sec] = offset;
+    const wall = {
+      year: +(y ?? 0),
+      month: +(mo ?? 0),
+      day: +(d ?? 0),
+      hour: +(h ?? 0),
+      minute: +(mi ?? 0),
+      second: +(sec ?? 0),
+    };
     const ms = Date.parse(text);
-    if (Number.isNaN(ms)) return { error: 'is not a real date-time' };
+    if (!realWallTime(wall) || Number.isNaN(ms)) return { error: 'is not a real date-time' };
     return {
       utc: new Date(ms).toISOString(),
-      zone: offset[1] === 'Z' ? 'UTC' : `UTC${offset[1]}`,
+      zone: offset[7] === 'Z' ? 'UTC' : `UTC${offset[7]}`,
       written: text,
     };
   }
@@ -59,16 +68,15 @@ export function parseSendTime(value: string): SendTime | { error: string } {
   if (!isTimeZone(zone))
     return { error: `has an unknown time zone "${zone}" (use an IANA name such as Europe/Paris)` };
   const wall = { year: +y, month: +mo, day: +d, hour: +h, minute: +mi, second: +(s ?? 0) };
-  const check = new Date(Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second));
-  if (
-    check.getUTCMonth() !== wall.month - 1 ||
-    check.getUTCDate() !== wall.day ||
-    wall.hour > 23 ||
-    wall.minute > 59
-  ) {
-    return { error: 'is not a real date-time' };
-  }
+  if (!realWallTime(wall)) return { error: 'is not a real date-time' };
   return { utc: zonedToUtc(wall, zone).toISOString(), zone, written: text };
+}
+
+/** A calendar date that exists, and a time of day from 00:00:00 to 23:59:59. */
+function realWallTime(w: Wall): boolean {
+  if (w.hour > 23 || w.minute > 59 || w.second > 59 || w.month < 1 || w.month > 12) return false;
+  const check = new Date(Date.UTC(w.year, w.month - 1, w.day));
+  return check.getUTCMonth() === w.month - 1 && check.getUTCDate() === w.day;
 }
 
 interface Wall {
@@ -122,14 +130,12 @@ export function zonedToUtc(wall: Wall, zone: string): Date {
 
 /** `mardi 8 juin 2021 à 08:00 (Europe/Paris)` style display in the time's own zone. */
 export function formatInZone(utc: string, zone: string, locale = 'fr-FR'): string {
-  const timeZone = zone.startsWith('UTC') && zone !== 'UTC' ? offsetZone(zone) : zone;
-  return `${new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short', timeZone }).format(new Date(utc))} (${zone})`;
-}
-
-function offsetZone(zone: string): string {
-  // Intl takes "+02:00" style zones on recent Node only; Etc/GMT has the sign reversed.
-  const m = /^UTC([+-])(\d{2}):(\d{2})$/.exec(zone);
-  if (m?.[3] !== '00') return 'UTC';
-  const hours = Number(m[2]);
-  return hours === 0 ? 'UTC' : `Etc/GMT${m[1] === '+' ? '-' : '+'}${hours}`;
+  const offset = /^UTC([+-])(\d{2}):(\d{2})$/.exec(zone);
+  if (offset) {
+    // A fixed offset: shift the instant and show it as UTC, whatever the offset's minutes.
+    const minutes = (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3]));
+    const shifted = new Date(Date.parse(utc) + minutes * 60_000);
+    return `${new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }).format(shifted)} (${zone})`;
+  }
+  return `${new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short', timeZone: zone }).format(new Date(utc))} (${zone})`;
 }

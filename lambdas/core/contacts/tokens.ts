@@ -33,8 +33,10 @@ export function verifyUnsubscribeToken(keys: ContactKeys, token: string): Unsubs
   if (v !== version || !payload || !signature || rest.length > 0) {
     throw new InvalidTokenError('this unsubscribe link is not valid (malformed)');
   }
-  const given = Buffer.from(signature, 'base64url');
-  const expected = Buffer.from(mac(keys, payload), 'base64url');
+  // Compared as text: base64url decoding ignores the spare bits of the last character, so
+  // two different strings could decode to the same bytes.
+  const given = Buffer.from(signature, 'utf8');
+  const expected = Buffer.from(mac(keys, payload), 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new InvalidTokenError('this unsubscribe link is not valid (signature does not match)');
   }
