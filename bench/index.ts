@@ -2,6 +2,7 @@ import os from 'node:os';
 import { contactsBenchmark } from './contacts.ts';
 import { publishBenchmark } from './publish.ts';
 import { renderBenchmark } from './render.ts';
+import { sendBenchmark } from './send.ts';
 import type { Benchmark, BenchRow } from './types.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { Benchmark, BenchRow } from './types.ts';
  * check on its output fails.
  */
 
-const benchmarks: Benchmark[] = [renderBenchmark, publishBenchmark, contactsBenchmark];
+const benchmarks: Benchmark[] = [renderBenchmark, publishBenchmark, contactsBenchmark, sendBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {

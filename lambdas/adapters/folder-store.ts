@@ -286,11 +286,21 @@ export class FolderObjectStore implements ObjectStore {
     return versionFromStat(await stat(file, { bigint: false }));
   }
 
+  private tmpDirReady: Promise<unknown> | undefined;
+
   private async writeTemp(body: Body): Promise<string> {
     const dir = path.join(this.internal, 'tmp');
-    await mkdir(dir, { recursive: true });
+    // Made once per store; a folder removed meanwhile is made again below.
+    this.tmpDirReady ??= mkdir(dir, { recursive: true });
+    await this.tmpDirReady;
     const temp = path.join(dir, `${process.pid}-${randomBytes(8).toString('hex')}`);
-    await writeFile(temp, body, { flag: 'wx' });
+    try {
+      await writeFile(temp, body, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(dir, { recursive: true });
+      await writeFile(temp, body, { flag: 'wx' });
+    }
     return temp;
   }
 

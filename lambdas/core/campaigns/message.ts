@@ -53,6 +53,9 @@ export async function composeMessage(parts: MessageParts): Promise<Uint8Array> {
     text: crlf(parts.text),
     html: crlf(parts.html),
     messageId: asciiHeader(parts.messageId),
+    // Chosen up front: otherwise MailComposer scans every part several times to choose
+    // (half of its cost); quoted-printable keeps the HTML readable in the raw message.
+    textEncoding: 'quoted-printable',
     date: parts.date,
     // MailComposer ignores its `list` option; these are set as plain headers (see TOOLCHAIN.md).
     headers: {
