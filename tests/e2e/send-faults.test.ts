@@ -197,7 +197,7 @@ describe(`pressroom send under faults (seed ${seed})`, () => {
     const result = await Promise.race([child.exited, sleep(15_000).then(() => 'still running' as const)]);
     expect(result, child.output()).not.toBe('still running');
     const stoppedIn = performance.now() - interruptedAt;
-    expect(stoppedIn).toBeLessThan(5_000);
+    expect(stoppedIn).toBeLessThan(15_000);
     expect(result).toMatchObject({ signal: null });
     expect(child.output()).toContain('stopping after the sends in flight');
     expect(child.output()).toContain('interrupted');

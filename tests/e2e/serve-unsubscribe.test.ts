@@ -461,7 +461,7 @@ describe('the due-job runner and the process', () => {
     const started = Date.parse(status?.runs[0]?.startedAt ?? '');
     // Not before its time, and soon after it: the interval is 1 s (slack for a busy machine).
     expect(started).toBeGreaterThanOrEqual(Date.parse(sendAt));
-    expect(started - Date.parse(sendAt)).toBeLessThan(4_000);
+    expect(started - Date.parse(sendAt)).toBeLessThan(15_000);
     expect(await outbox('etude-2021-programmee')).toHaveLength(people.length - 1);
     expect(server?.output()).toContain('campaign etude-2021-programmee: sent, sent 3, failed 0, skipped 0');
   });
