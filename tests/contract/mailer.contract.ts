@@ -168,20 +168,22 @@ export function mailerContract(
       }
     });
 
-    it.skipIf(!options.refuses)('reports a refused recipient as PermanentSendError', async () => {
-      const message = await sampleMessage(h.refusedAddress);
-      const error = await h.mailer.send(message).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(PermanentSendError);
-      expect((error as PermanentSendError).reason).toMatch(/\S/);
-      expect(error).not.toBeInstanceOf(ThrottledError);
-    });
+    // Only mailers that can refuse or throttle are asked to (the outbox and the SES
+    // emulator cannot): the cases are defined for them alone, not skipped for the others.
+    if (options.refuses)
+      it('reports a refused recipient as PermanentSendError', async () => {
+        const message = await sampleMessage(h.refusedAddress);
+        const error = await h.mailer.send(message).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(PermanentSendError);
+        expect((error as PermanentSendError).reason).toMatch(/\S/);
+        expect(error).not.toBeInstanceOf(ThrottledError);
+      });
 
-    it.skipIf(!options.throttles)(
-      'reports throttling as ThrottledError, and the next send goes through',
-      async () => {
+    if (options.throttles)
+      it('reports throttling as ThrottledError, and the next send goes through', async () => {
         h.throttleNext?.();
         const message = await sampleMessage();
         const error = await h.mailer.send(message).then(
@@ -193,7 +195,6 @@ export function mailerContract(
         const again = await h.mailer.send(message);
         expect(again.providerMessageId.length).toBeGreaterThan(0);
         expect((await h.received(message)).subject).toBe(message.subject);
-      },
-    );
+      });
   });
 }
