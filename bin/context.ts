@@ -57,6 +57,13 @@ const envSchema = z.object({
   PRESSROOM_UNSUBSCRIBE_MAILTO: z.email('PRESSROOM_UNSUBSCRIBE_MAILTO must be an email address').optional(),
 });
 
+/** The value in an error message, except for names that hold secrets or passwords. */
+function showConfigValue(name: string, env: NodeJS.ProcessEnv): string {
+  if (name === 'PRESSROOM_SECRET' || name === 'PRESSROOM_SMTP_URL')
+    return ' (value not shown: it holds a secret)';
+  return ` (value: ${JSON.stringify(env[name])})`;
+}
+
 export class ConfigurationError extends PressroomError {
   override name = 'ConfigurationError';
 }
@@ -66,7 +73,7 @@ export function loadConfig(opts: { dataDir?: string; templates?: string }, env =
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigurationError(
-      `bad configuration: ${parsed.error.issues.map((i) => `${i.message} (value: ${JSON.stringify(env[String(i.path[0])])})`).join('; ')}`,
+      `bad configuration: ${parsed.error.issues.map((i) => `${i.message}${showConfigValue(String(i.path[0]), env)}`).join('; ')}`,
     );
   }
   const e = parsed.data;

@@ -50,7 +50,13 @@ async function main(): Promise<void> {
     const mailer = await createMailer(config, backend.store);
     const sent = await sendCampaign(
       campaign,
-      { store: backend.store, mailer, keys: backend.keys, publicUrl: config.publicUrl },
+      {
+        store: backend.store,
+        mailer,
+        keys: backend.keys,
+        publicUrl: config.publicUrl,
+        ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+      },
       { rate: 50 },
     );
     mailer.close?.();

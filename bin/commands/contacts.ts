@@ -16,8 +16,8 @@ import {
   splitTags,
 } from '../../lambdas/core/contacts/import.ts';
 import { listName, normalizeEmail } from '../../lambdas/core/contacts/model.ts';
-import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { InvalidInputError, PressroomError } from '../../lambdas/core/errors.ts';
+import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import { dataDirOption, loadConfig, localBackend } from '../context.ts';
 import { print } from '../output.ts';
 
@@ -161,9 +161,9 @@ const eraseCommand = new Command('erase')
   .addOption(dataDirOption)
   .action(async (email: string, opts: { dataDir: string }) => {
     const backend = await localBackend(loadConfig(opts), { pdf: false });
-    const result = await eraseContact(backend.store, backend.keys, address(email), new Date());
+    const result = await eraseAddress(backend.store, backend.keys, address(email), new Date());
     print(
-      `${result.hadContact ? 'Erased the contact' : 'No contact held for that address'}; a hashed suppression (${result.id}) keeps it from being imported again.`,
+      `${result.hadContact ? 'Erased the contact' : 'No contact held for that address'}, ${result.ledgerEntries} delivery record(s) and ${result.messages} outbox message(s); a hashed suppression (${result.id}) keeps it from being imported again.`,
     );
   });
 
@@ -174,9 +174,16 @@ const showCommand = new Command('show')
   .addOption(dataDirOption)
   .action(async (email: string, opts: { json?: boolean; dataDir: string }) => {
     const backend = await localBackend(loadConfig(opts), { pdf: false });
-    const found = await findContact(backend.store, backend.keys, address(email));
+    const found = await describeAddress(backend.store, backend.keys, address(email));
     if (opts.json) return print(found, true);
-    if (!found.contact && !found.suppression) return print('Nothing is held about this address.');
+    if (
+      !found.contact &&
+      !found.suppression &&
+      found.deliveries.length === 0 &&
+      found.messages.length === 0
+    ) {
+      return print('Nothing is held about this address.');
+    }
     print(JSON.stringify(found, null, 2).split('\n'));
   });
 

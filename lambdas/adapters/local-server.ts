@@ -158,7 +158,12 @@ async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerRe
     // Previews show embargoed and private releases: for this machine only.
     if (!isLoopback(req.socket.remoteAddress))
       return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
-    const slug = decodeURIComponent(url.pathname.slice(previewPath.length).replace(/\/(index\.html)?$/, ''));
+    let slug: string;
+    try {
+      slug = decodeURIComponent(url.pathname.slice(previewPath.length).replace(/\/(index\.html)?$/, ''));
+    } catch {
+      return send(res, 400, 'text/plain; charset=utf-8', 'Bad request\n');
+    }
     const manifest = await readManifest(deps.store, slug).catch(() => undefined);
     if (!manifest) return send(res, 404, 'text/plain; charset=utf-8', 'No such release\n');
     const prefix = archiveKeys.version(slug, manifest.version);
@@ -226,8 +231,9 @@ function isLoopback(address: string | undefined): boolean {
   );
 }
 
-/** A path segment that looks like an address is not logged. */
+/** Unsubscribe tokens (each one unsubscribes someone) and anything like an address are not logged. */
 function redact(path: string): string {
+  if (path.startsWith(unsubscribePath)) return `${unsubscribePath}[token]`;
   return path
     .split('/')
     .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))

@@ -1,7 +1,30 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PressroomError } from '../core/errors.ts';
 import type { ReleaseFile } from '../core/release/render-release.ts';
+
+/** Left in every folder pressroom writes, so that it only ever replaces its own folders. */
+export const outputMarker = '.pressroom-output';
+
+/** A folder that is there, not empty, and not one of ours: never replaced. */
+async function assertReplaceable(target: string): Promise<void> {
+  const entries = await readdir(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    if (error.code === 'ENOTDIR') throw new PressroomError(`${target} is a file: choose a folder for --out`);
+    throw error;
+  });
+  if (entries.length === 0) return;
+  const ours = await access(path.join(target, outputMarker)).then(
+    () => true,
+    () => false,
+  );
+  if (!ours) {
+    throw new PressroomError(
+      `${target} already holds files that pressroom did not write: choose another --out (it would be replaced), or empty it first`,
+    );
+  }
+}
 
 /**
  * Writes a folder all at once: the files go to a hidden sibling folder, which then takes
@@ -14,8 +37,14 @@ export async function writeFolderAtomically(dir: string, files: readonly Release
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const staging = path.join(parent, `.${path.basename(target)}.tmp-${suffix}`);
   const previous = path.join(parent, `.${path.basename(target)}.old-${suffix}`);
+  await assertReplaceable(target);
   await mkdir(parent, { recursive: true });
   try {
+    await mkdir(staging, { recursive: true });
+    await writeFile(
+      path.join(staging, outputMarker),
+      'Written by pressroom; replaced as a whole on the next render.\n',
+    );
     for (const file of files) {
       const dest = path.join(staging, file.name);
       if (!dest.startsWith(staging + path.sep))

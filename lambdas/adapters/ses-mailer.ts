@@ -8,6 +8,7 @@ import {
   type Mailer,
   type OutgoingMessage,
   PermanentSendError,
+  SendingHaltedError,
   ThrottledError,
 } from '../core/campaigns/mailer.ts';
 
@@ -18,13 +19,14 @@ export interface SesMailerOptions {
 }
 
 /** SES error codes that no retry will fix for this message. */
-const permanentCodes = new Set([
-  'MessageRejected',
+const permanentCodes = new Set(['MessageRejected', 'InvalidParameterValue']);
+
+/** SES error codes that refuse every message until someone fixes the account or its setup. */
+const haltingCodes = new Set([
   'MailFromDomainNotVerifiedException',
   'ConfigurationSetDoesNotExistException',
   'ConfigurationSetSendingPausedException',
   'AccountSendingPausedException',
-  'InvalidParameterValue',
 ]);
 
 /**
@@ -74,6 +76,9 @@ export function mapSesError(error: unknown): Error {
   }
   if (/daily message quota exceeded/i.test(message)) {
     return new ThrottledError(`SES daily quota reached: ${message}`, { cause: error });
+  }
+  if (haltingCodes.has(name)) {
+    return new SendingHaltedError(`SES refuses to send (${name}): ${message}`, { cause: error });
   }
   if (permanentCodes.has(name)) {
     return new PermanentSendError(

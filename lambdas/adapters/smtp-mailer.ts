@@ -3,6 +3,7 @@ import {
   type Mailer,
   type OutgoingMessage,
   PermanentSendError,
+  SendingHaltedError,
   ThrottledError,
 } from '../core/campaigns/mailer.ts';
 

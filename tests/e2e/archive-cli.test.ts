@@ -309,7 +309,7 @@ describe('pressroom publish and archive list', () => {
     expectExit(replaced, 0);
     expect(replaced.stdout).toMatch(new RegExp(`^Replaced ${crise.slug} \\(public\\)`));
     const after = JSON.parse(await readFile(manifest, 'utf8'));
-    expect(after.source.path).toBe(path.normalize(copy));
+    expect(after.source.path).toBe(path.join(work, copy));
     expect((await readdir(path.join(data, 'archive'))).sort()).toEqual([crise.slug, barometer.slug].sort());
   });
 });

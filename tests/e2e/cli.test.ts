@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -38,6 +38,7 @@ describe('pressroom render', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('out/seed/email.html');
     expect((await readdir(path.join(work, 'out/seed'))).sort()).toEqual([
+      '.pressroom-output',
       'email.html',
       'email.txt',
       'page.html',
@@ -112,6 +113,16 @@ describe('pressroom render', () => {
     expect(await readFile(path.join(work, 'out/kept/email.html'), 'utf8')).toBe(before);
     await expect(readdir(path.join(work, 'out/new'))).rejects.toThrow(/ENOENT/);
     expect((await readdir(path.join(work, 'out'))).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('never replaces a folder it did not write', async () => {
+    await mkdir(path.join(work, 'mine'), { recursive: true });
+    await writeFile(path.join(work, 'mine/thesis.docx'), 'precious');
+    const { code, stderr } = await pressroom('render', seed, '--out', 'mine');
+    expect(code).toBe(1);
+    expect(stderr).toContain('already holds files that pressroom did not write');
+    expect(await readFile(path.join(work, 'mine/thesis.docx'), 'utf8')).toBe('precious');
+    expect(await readdir(path.join(work, 'mine'))).toEqual(['thesis.docx']);
   });
 
   it('says when the file does not exist', async () => {

@@ -129,7 +129,7 @@ describe('publishRelease', () => {
     const before = await readManifest(store, 'meme-titre');
     const refused = publishRelease('publications/b.md', deps);
     await expect(refused).rejects.toBeInstanceOf(SlugTakenError);
-    await expect(refused).rejects.toThrow(/already used by publications\/a\.md.*--replace/);
+    await expect(refused).rejects.toThrow(/already used by \S*publications\/a\.md.*--replace/);
     expect(await readManifest(store, 'meme-titre')).toEqual(before);
     const replaced = await publishRelease('publications/b.md', deps, { replace: true });
     expect(replaced.action).toBe('replaced');

@@ -22,6 +22,7 @@ import {
   type Mailer,
   type OutgoingMessage,
   PermanentSendError,
+  SendingHaltedError,
   ThrottledError,
 } from '../../lambdas/core/campaigns/mailer.ts';
 import {
@@ -39,6 +40,7 @@ import { blockAddress, unsubscribeAddress } from '../../lambdas/core/contacts/fe
 import { importContacts } from '../../lambdas/core/contacts/import.ts';
 import { type Contact, contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
+import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import { memoryFiles, publicationText, villesInternet } from '../support/memory-files.ts';
@@ -905,5 +907,74 @@ describe('uncertain sends (in flight when a run stopped)', () => {
     expect(report).toMatchObject({ sent: 4, uncertain: [], state: 'sent' });
     const files = await readdir(path.join((store as FolderObjectStore).root, 'outbox', 'etude-test'));
     expect(files.sort()).toEqual(persons.map((p) => `etude-test.${keys.idOf(p.email)}@${domain}.eml`).sort());
+  });
+});
+
+describe('failures around the send itself', () => {
+  it('never sends again when recording the outcome fails: the recipient is left uncertain', async () => {
+    const persons = people(5);
+    const { store } = await setup(persons);
+    const mailer = new MemoryMailer(false);
+    let failedOnce = false;
+    const flaky: ObjectStore = Object.create(store, {
+      putIfVersion: {
+        value: (key: string, body: string | Uint8Array, version: string) => {
+          if (!failedOnce && key.includes('/ledger/') && String(body).includes('"status":"sent"')) {
+            failedOnce = true;
+            return Promise.reject(new Error('disk full'));
+          }
+          return store.putIfVersion(key, body, version);
+        },
+      },
+    });
+    await expect(sendCampaign(await campaign(), depsFor(flaky, mailer), { concurrency: 1 })).rejects.toThrow(
+      'disk full',
+    );
+    expect(mailer.delivered).toHaveLength(1);
+    const resumed = await sendCampaign(await campaign(), depsFor(store, mailer));
+    expect(resumed.uncertain).toHaveLength(1);
+    for (const person of persons) expect(mailer.deliveriesTo(person.email)).toBe(1);
+  });
+
+  it('pauses at once, blaming no recipient, when the provider refuses everything', async () => {
+    const persons = people(8);
+    const { store } = await setup(persons);
+    const halted = new MemoryMailer(false, {
+      behave: () => {
+        throw new SendingHaltedError('SES refuses to send (AccountSendingPausedException)');
+      },
+    });
+    const report = await sendCampaign(await campaign(), depsFor(store, halted), { concurrency: 1 });
+    expect(report).toMatchObject({ state: 'paused', failed: 0 });
+    expect(report.pausedReason).toContain('AccountSendingPausedException');
+    const healthy = new MemoryMailer(false);
+    const resumed = await sendCampaign(await campaign(), depsFor(store, healthy));
+    expect(resumed.state).toBe('sent');
+    for (const person of persons) expect(healthy.deliveriesTo(person.email)).toBe(1);
+  });
+});
+
+describe('access and erasure requests', () => {
+  it('erase removes the address from ledgers and the outbox too; show lists what is held', async () => {
+    const persons = people(3);
+    const { store } = await setup(persons);
+    await sendCampaign(await campaign(), depsFor(store, new OutboxMailer(store)));
+    const target = persons[1] as Person;
+    const held = await describeAddress(store, keys, target.email);
+    expect(held.contact?.email).toBe(target.email);
+    expect(held.deliveries).toEqual([expect.objectContaining({ campaign: 'etude-test' })]);
+    expect(held.messages).toHaveLength(1);
+
+    const erased = await eraseAddress(store, keys, target.email, now);
+    expect(erased).toMatchObject({ hadContact: true, ledgerEntries: 1, messages: 1 });
+    const after = await describeAddress(store, keys, target.email);
+    expect(after).toMatchObject({ deliveries: [], messages: [] });
+    expect(after.contact).toBeUndefined();
+    expect(JSON.stringify(after)).not.toContain(target.email);
+    const everything = [];
+    for await (const item of listAll(store, '')) everything.push(await store.get(item.key));
+    const bytes = everything.map((o) => new TextDecoder().decode(o?.body)).join('\n');
+    expect(bytes).not.toContain(target.email);
+    expect(bytes).toContain((persons[0] as Person).email);
   });
 });

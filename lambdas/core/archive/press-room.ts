@@ -188,31 +188,38 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
   }
 
   function feeds(releases: ReleaseSummary[], now: Date) {
-    const feed = new Feed({
-      title,
-      id: siteUrl,
-      link: siteUrl,
-      language: settings.lang,
-      updated: releases[0] ? new Date(releases[0].updatedAt) : now,
-      generator: 'pressroom',
-      copyright: `© ${[...new Set(releases.flatMap((r) => r.publishers))].join(', ')}`,
-      feedLinks: { rss: `${siteUrl}feed.xml`, atom: `${siteUrl}atom.xml`, json: `${siteUrl}feed.json` },
-    });
-    for (const r of releases) {
-      const link = `${siteUrl}releases/${r.slug}/${releaseDownloads.page}`;
-      feed.addItem({
-        title: r.title,
-        id: link,
-        link,
-        // RSS readers take a description as HTML: the lead is text, so it is escaped.
-        description: Handlebars.Utils.escapeExpression(r.lead),
-        date: new Date(r.updatedAt),
-        published: new Date(`${r.date}T00:00:00Z`),
-        author: r.publishers.map((name) => ({ name })),
-        category: r.tags.map((x) => ({ name: x.name })),
+    // Atom declares its titles type="html": there, text must be escaped. RSS titles are text
+    // in CDATA and JSON Feed titles are text: there, they go as they are.
+    const build = (escapeTitles: boolean) => {
+      const text = (value: string) => (escapeTitles ? Handlebars.Utils.escapeExpression(value) : value);
+      const feed = new Feed({
+        title,
+        id: siteUrl,
+        link: siteUrl,
+        language: settings.lang,
+        updated: releases[0] ? new Date(releases[0].updatedAt) : now,
+        generator: 'pressroom',
+        copyright: `© ${[...new Set(releases.flatMap((r) => r.publishers))].join(', ')}`,
+        feedLinks: { rss: `${siteUrl}feed.xml`, atom: `${siteUrl}atom.xml`, json: `${siteUrl}feed.json` },
       });
-    }
-    return { rss: feed.rss2(), atom: feed.atom1(), json: feed.json1() };
+      for (const r of releases) {
+        const link = `${siteUrl}releases/${r.slug}/${releaseDownloads.page}`;
+        feed.addItem({
+          title: text(r.title),
+          id: link,
+          link,
+          // Summaries are read as HTML by feed readers: the lead is text, so it is escaped.
+          description: Handlebars.Utils.escapeExpression(r.lead),
+          date: new Date(r.updatedAt),
+          published: new Date(`${r.date}T00:00:00Z`),
+          author: r.publishers.map((name) => ({ name: text(name) })),
+          category: r.tags.map((x) => ({ name: Handlebars.Utils.escapeExpression(x.name) })),
+        });
+      }
+      return feed;
+    };
+    const plain = build(false);
+    return { rss: plain.rss2(), atom: build(true).atom1(), json: plain.json1() };
   }
 
   function urlset(urls: { loc: string; lastmod?: string }[]): string {

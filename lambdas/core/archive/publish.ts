@@ -127,7 +127,8 @@ export async function publishRelease(
   }));
   const slug = publication.slug;
   const source = (await deps.files.readText(file)) ?? '';
-  const sourcePath = path.normalize(file);
+  // The same file named another way (./a.md, an absolute path) is the same release.
+  const sourcePath = path.resolve(file);
   const previous = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(slug));
   if (previous && previous.value.source.path !== sourcePath && !options.replace) {
     throw new SlugTakenError(

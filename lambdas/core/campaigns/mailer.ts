@@ -40,3 +40,11 @@ export class PermanentSendError extends PressroomError {
     super(message, options);
   }
 }
+
+/**
+ * The provider refuses everything for now (account paused, sender not verified,
+ * configuration missing): the campaign pauses and no recipient is marked as failed.
+ */
+export class SendingHaltedError extends PressroomError {
+  override name = 'SendingHaltedError';
+}

@@ -13,7 +13,7 @@ import {
   updateCampaign,
 } from './campaign.ts';
 import { claim, type LedgerEntry, readLedger, reclaim, record } from './ledger.ts';
-import { type Mailer, PermanentSendError, ThrottledError } from './mailer.ts';
+import { type Mailer, PermanentSendError, SendingHaltedError, ThrottledError } from './mailer.ts';
 import { asciiDomain, composeMessage, type MessageParts } from './message.ts';
 
 /**
@@ -235,7 +235,10 @@ export async function sendCampaign(
   const sleep = deps.sleep ?? realSleep;
   const random = deps.random ?? Math.random;
   const started = performance.now();
-  const prepared = await prepareCampaign(definition, deps, { test: options.testTo !== undefined });
+  // A test message or a dry run sends nothing to the audience: both work before the embargo.
+  const prepared = await prepareCampaign(definition, deps, {
+    test: options.testTo !== undefined || options.dryRun === true,
+  });
   const base: Omit<SendReport, 'state' | 'audience'> = {
     campaign: definition.name,
     sent: 0,
@@ -375,7 +378,7 @@ export async function sendCampaign(
       attempts: (existing?.entry.attempts ?? 0) + 1,
       claimedAt: now.toISOString(),
     };
-    let version = existing
+    const version = existing
       ? await reclaim(deps.store, definition.name, entry, existing.version)
       : await claim(deps.store, definition.name, entry);
     if (version === undefined) return; // another run holds this recipient
@@ -399,30 +402,29 @@ export async function sendCampaign(
     for (;;) {
       // The slot is taken right before the call: the provider sees the starts as counted.
       await waitForSlot();
+      if (stopped()) {
+        // Paused or interrupted while waiting: not sent, so not uncertain; the next run sends it.
+        await record(deps.store, definition.name, { ...entry, status: 'deferred' }, version);
+        base.deferred++;
+        return progress();
+      }
+      let result: { providerMessageId: string };
       try {
-        const result = await deps.mailer.send({
+        result = await deps.mailer.send({
           raw: message.raw,
           messageId: message.messageId,
           from: definition.from.address,
           to: contact.email,
           campaign: definition.name,
         });
-        version = await record(
-          deps.store,
-          definition.name,
-          {
-            ...entry,
-            status: 'sent',
-            sentAt: clock().toISOString(),
-            providerMessageId: result.providerMessageId,
-          },
-          version,
-        );
-        base.sent++;
-        settled++;
-        attempted++;
-        return progress();
       } catch (error) {
+        if (error instanceof SendingHaltedError) {
+          // The account or its configuration refuses everything: no recipient is to blame.
+          await record(deps.store, definition.name, { ...entry, status: 'deferred' }, version);
+          base.deferred++;
+          pausedReason ??= `${error.message}. Paused: fix it, then run \`pressroom send\` again to resume.`;
+          return progress();
+        }
         if (error instanceof ThrottledError) {
           base.throttled++;
           if (throttles < maxThrottleRetries && !stopped()) {
@@ -452,20 +454,44 @@ export async function sendCampaign(
         }
         return progress();
       }
+      // Sent. Recording it is outside the retry: a store error here must never send again.
+      // If it fails, the claim stays and the recipient shows as uncertain, not as unsent.
+      await record(
+        deps.store,
+        definition.name,
+        {
+          ...entry,
+          status: 'sent',
+          sentAt: clock().toISOString(),
+          providerMessageId: result.providerMessageId,
+        },
+        version,
+      );
+      base.sent++;
+      settled++;
+      attempted++;
+      return progress();
     }
   };
 
   let next = 0;
+  // An unexpected error (the store failing) stops every worker after its send in flight,
+  // and the run is closed before the error goes up: no worker keeps sending unseen.
+  let fatal: unknown;
   const worker = async () => {
-    while (!stopped()) {
+    while (!stopped() && fatal === undefined) {
       const contact = queue[next++];
       if (!contact) return;
-      await deliver(contact);
+      try {
+        await deliver(contact);
+      } catch (error) {
+        fatal ??= error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
 
-  const interrupted = options.signal?.aborted === true;
+  const interrupted = options.signal?.aborted === true || fatal !== undefined;
   // Transient failures and recipients held by another run are left for the next run.
   const remaining = queue.length - settled;
   const state: CampaignRecord['state'] = pausedReason
@@ -485,12 +511,20 @@ export async function sendCampaign(
         runs[runs.length - 1] = {
           ...last,
           endedAt,
-          outcome: pausedReason ? 'paused' : interrupted ? 'interrupted' : 'completed',
+          outcome:
+            fatal !== undefined
+              ? 'error'
+              : pausedReason
+                ? 'paused'
+                : interrupted
+                  ? 'interrupted'
+                  : 'completed',
         };
       const { pausedReason: _old, ...withoutReason } = current;
       return { ...withoutReason, state, updatedAt: endedAt, runs, ...(pausedReason && { pausedReason }) };
     },
   );
+  if (fatal !== undefined) throw fatal;
   return {
     ...base,
     state,

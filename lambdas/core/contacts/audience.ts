@@ -136,11 +136,13 @@ export async function eraseContact(
 ): Promise<{ id: string; hadContact: boolean }> {
   const id = keys.idOf(email);
   let hadContact = false;
+  // The suppression first: from then on no import stores the address again.
+  await updateSuppression(store, id, () => ({ id, all: { reason: 'erased', at: at.toISOString() } }));
   await updateContactShard(store, shardOf(id), (shard) => {
     hadContact = id in shard.contacts;
+    if (!hadContact) return shard;
     const { [id]: _erased, ...contacts } = shard.contacts;
     return { contacts };
   });
-  await updateSuppression(store, id, () => ({ id, all: { reason: 'erased', at: at.toISOString() } }));
   return { id, hadContact };
 }
