@@ -327,7 +327,7 @@ describe('running due campaigns', () => {
     expect(mailer.counts()).toEqual(everyoneOnce);
   });
 
-  // PRODUCT BUG: runDueCampaigns removes the campaign from campaigns/schedule.json as soon as it
+  // Regression (fixed): runDueCampaigns removes the campaign from campaigns/schedule.json as soon as it
   // takes it. When the run is interrupted (the server's SIGTERM aborts the signal), the
   // campaign stays "sending" with recipients left, and no later run ever picks it up again:
   // the rest of the list is never mailed unless someone runs `pressroom send` by hand.
@@ -510,7 +510,7 @@ describe('the embargo guard in the send path', () => {
     expect(s.mailer.delivered).toEqual([]);
   });
 
-  // PRODUCT BUG: the pause reason (EmbargoError's message, from prepareCampaign) tells the user
+  // Regression (fixed): the pause reason (EmbargoError's message, from prepareCampaign) tells the user
   // to "Schedule the campaign for that time or later (pressroom schedule)", but
   // scheduleCampaign refuses a paused campaign ("is paused: it can no longer be scheduled").
   it('a campaign paused by a moved embargo can be scheduled again for the new embargo, as its reason says', async () => {

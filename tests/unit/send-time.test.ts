@@ -73,7 +73,7 @@ describe('parseSendTime with an offset', () => {
     expect(refusal('2026-01-15T08:00:60Z')).toMatch(/not a real date-time/);
   });
 
-  // PRODUCT BUG: with an offset, the date is only checked by Date.parse, which rolls
+  // Regression (fixed): with an offset, the date is only checked by Date.parse, which rolls
   // 30 February over to 2 March, 31 April to 1 May and 24:00 to the next day's midnight.
   it('refuses an impossible calendar date written with an offset, as it does with a zone', () => {
     expect(refusal('2026-02-30T08:00:00+02:00')).toMatch(/not a real date-time/);
@@ -160,7 +160,7 @@ describe('parseSendTime with a time zone', () => {
     expect(utcOf('2028-02-29T08:00 Europe/Paris')).toBe('2028-02-29T07:00:00.000Z');
   });
 
-  // PRODUCT BUG: the zoned form checks hours and minutes but not seconds: 08:00:61 is taken
+  // Regression (fixed): the zoned form checks hours and minutes but not seconds: 08:00:61 is taken
   // as 08:01:01.
   it('refuses seconds past 59 in a zoned time', () => {
     expect(refusal('2026-01-15T08:00:61 Europe/Paris')).toMatch(/not a real date-time/);
@@ -280,7 +280,7 @@ describe('formatInZone', () => {
     expect(formatInZone(z.utc, z.zone)).toBe('jeudi 15 janvier 2026 à 08:00 (UTC)');
   });
 
-  // PRODUCT BUG: an offset that is not a whole hour (India +05:30, Newfoundland -03:30,
+  // Regression (fixed): an offset that is not a whole hour (India +05:30, Newfoundland -03:30,
   // Nepal +05:45) falls back to UTC in offsetZone(), so the UTC time is printed next to the
   // offset's label: "06:00 (UTC-05:30)" for what is 00:30 there.
   it('shows a half-hour offset zone at its local time, not at the UTC time', () => {
