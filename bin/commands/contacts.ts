@@ -2,12 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import {
-  eraseContact,
-  exportContacts,
-  listContacts,
-  statusOn,
-} from '../../lambdas/core/contacts/audience.ts';
+import { exportContacts, listContacts, statusOn } from '../../lambdas/core/contacts/audience.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import {
   type ContactField,

@@ -41,6 +41,10 @@ export class SmtpMailer implements Mailer {
     } catch (error) {
       const code = (error as { responseCode?: number }).responseCode;
       const text = (error as Error).message;
+      // 530/535: authentication refused; 554 not about a mailbox: the server refuses us, not this address.
+      if (code === 530 || code === 535 || (code === 554 && !/recipient|mailbox|user|address/i.test(text))) {
+        throw new SendingHaltedError(`the SMTP server refuses to send (${code}): ${text}`, { cause: error });
+      }
       if (code !== undefined && code >= 500)
         throw new PermanentSendError(`smtp-${code}`, `the SMTP server refused: ${text}`, { cause: error });
       if (code === 421 || code === 450 || code === 451 || code === 452)
