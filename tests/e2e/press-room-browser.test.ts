@@ -14,21 +14,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, localBackend } from '../../bin/context.ts';
+import { chromiumArgs, defaultChromiumPath } from '../../lambdas/adapters/chromium-pdf.ts';
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const screenshotsDir = path.join(repoRoot, 'test-output', 'screenshots');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+// The same browser and flags as the PDF printer.
+const chromiumPath = process.env.CHROMIUM_PATH ?? defaultChromiumPath;
 
 const crise = {
   file: 'examples/publications/2021-06-08-numerique-gestion-de-crise.md',
