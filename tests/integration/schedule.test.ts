@@ -20,6 +20,7 @@ import {
   campaignNames,
   loadCampaignFile,
   readCampaign,
+  updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
 import { readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import type { Mailer, OutgoingMessage } from '../../lambdas/core/campaigns/mailer.ts';
@@ -273,6 +274,32 @@ describe('running due campaigns', () => {
     expect(await runDueCampaigns(s.send, sendOptions)).toEqual([]);
     expect(s.mailer.counts()).toEqual(everyoneOnce);
     expect(await stateOf(s.store)).toBe('sent');
+  });
+
+  it('takes over a scheduled run that died (no heartbeat for longer than the lease), once', async () => {
+    const s = await setup();
+    await schedule(await campaign({ sendAt: '2026-03-23T08:00:00Z' }), s);
+    // A runner took it at 08:00 and was killed at once: state sending, its run never ended.
+    const diedAt = '2026-03-23T08:00:00.000Z';
+    await updateCampaign(
+      s.store,
+      'etude-programmee',
+      () => {
+        throw new Error('the campaign should exist');
+      },
+      (current) => ({ ...current, state: 'sending', runs: [{ startedAt: diedAt, heartbeatAt: diedAt }] }),
+    );
+    s.clock.now = at('2026-03-23T08:00:30Z');
+    expect(await runDueCampaigns(s.send, sendOptions)).toEqual([]);
+    expect(s.mailer.delivered).toHaveLength(0);
+    s.clock.now = at('2026-03-23T08:05:00Z');
+    const runs = await runDueCampaigns(s.send, sendOptions);
+    expect(runs.map((r) => [r.name, r.report?.state])).toEqual([['etude-programmee', 'sent']]);
+    expect(s.mailer.counts()).toEqual(everyoneOnce);
+    const record = await readCampaign(s.store, 'etude-programmee');
+    expect(record.runs[0]).toMatchObject({ startedAt: diedAt, outcome: 'abandoned' });
+    expect(record.runs.at(-1)).toMatchObject({ outcome: 'completed' });
+    expect(await runDueCampaigns(s.send, sendOptions)).toEqual([]);
   });
 
   it('runs several due campaigns oldest first, and leaves the one not yet due', async () => {

@@ -72,7 +72,8 @@ export interface CampaignRecord {
   audienceSize?: number;
   /** Why the campaign was paused (error budget). */
   pausedReason?: string;
-  runs: { startedAt: string; endedAt?: string; outcome?: string }[];
+  /** One per run. A run without endedAt whose heartbeat is old was cut short (a crash). */
+  runs: { startedAt: string; heartbeatAt?: string; endedAt?: string; outcome?: string }[];
 }
 
 export const campaignKeys = {

@@ -8,7 +8,14 @@ import {
   registerCampaign,
   updateCampaign,
 } from './campaign.ts';
-import { EmbargoError, type SendDeps, type SendOptions, type SendReport, sendCampaign } from './send.ts';
+import {
+  EmbargoError,
+  runLeaseMs,
+  type SendDeps,
+  type SendOptions,
+  type SendReport,
+  sendCampaign,
+} from './send.ts';
 
 /**
  * Scheduling: a campaign waits in `campaigns/schedule.json` (name → UTC time) until the
@@ -114,6 +121,18 @@ export async function dueCampaigns(store: ObjectStore, now: Date): Promise<strin
     .map(([name]) => name);
 }
 
+/**
+ * A run that started, never ended and has not said it was alive for longer than the lease:
+ * its process died (kill -9, power loss). Its campaign may be taken over; the ledger makes
+ * sure nobody who was sent to gets a second copy.
+ */
+export function runDied(campaign: CampaignRecord, now: Date): boolean {
+  const last = campaign.runs.at(-1);
+  if (campaign.state !== 'sending' || !last || last.endedAt) return false;
+  const alive = Date.parse(last.heartbeatAt ?? last.startedAt);
+  return now.getTime() - alive > runLeaseMs;
+}
+
 export interface DueRun {
   name: string;
   report?: SendReport;
@@ -139,7 +158,7 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
           throw new ScheduleError(`no campaign "${name}"`);
         },
         (current) => {
-          taken = current.state === 'scheduled';
+          taken = current.state === 'scheduled' || runDied(current, clock());
           state = current.state;
           definition = current.definition;
           return taken ? { ...current, state: 'sending', updatedAt: clock().toISOString() } : current;

@@ -105,6 +105,10 @@ interface Prepared {
   domain: string;
 }
 
+/** How often a running campaign says it is alive, and after how long silence a run is dead. */
+export const heartbeatMs = 20_000;
+export const runLeaseMs = 90_000;
+
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Checks what may be sent now, and prepares the message once for every recipient. */
@@ -312,7 +316,11 @@ export async function sendCampaign(
         state: 'sending',
         updatedAt: startedAt,
         audienceSize: audience.length,
-        runs: [...current.runs, { startedAt }],
+        runs: [
+          // A run left open was cut short (it is being taken over): close it as such.
+          ...current.runs.map((r) => (r.endedAt ? r : { ...r, endedAt: startedAt, outcome: 'abandoned' })),
+          { startedAt, heartbeatAt: startedAt },
+        ],
       };
     },
   );
@@ -474,6 +482,24 @@ export async function sendCampaign(
     }
   };
 
+  // While it runs, the run says so every 20 s: a scheduler seeing an old heartbeat knows the
+  // run died (kill -9, power loss) and may take the campaign over.
+  const heartbeat = setInterval(() => {
+    const at = clock().toISOString();
+    void updateCampaign(
+      deps.store,
+      definition.name,
+      () => newRecord(definition, startedAt),
+      (current) => {
+        const runs = [...current.runs];
+        const last = runs.at(-1);
+        if (!last || last.startedAt !== startedAt || last.endedAt) return current;
+        runs[runs.length - 1] = { ...last, heartbeatAt: at };
+        return { ...current, runs };
+      },
+    ).catch(() => {});
+  }, heartbeatMs);
+  heartbeat.unref();
   let next = 0;
   // An unexpected error (the store failing) stops every worker after its send in flight,
   // and the run is closed before the error goes up: no worker keeps sending unseen.
@@ -491,6 +517,7 @@ export async function sendCampaign(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
 
+  clearInterval(heartbeat);
   const interrupted = options.signal?.aborted === true || fatal !== undefined;
   // Transient failures and recipients held by another run are left for the next run.
   const remaining = queue.length - settled;
