@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
 import { catalogYears, readYear } from '../../lambdas/core/archive/catalog.ts';
 import { exportArchive } from '../../lambdas/core/archive/export.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
@@ -149,10 +149,9 @@ const exportZip = new Command('export')
       throw new PressroomError(`--year must be a year such as 2021 (value: "${opts.year}")`);
     }
     const backend = await localBackend(loadConfig(opts), { pdf: false });
-    const result = await exportArchive(
-      backend.store,
-      createWriteStream(opts.out),
-      opts.year === undefined ? {} : { year: opts.year },
+    // A failed export leaves no partial ZIP behind.
+    const result = await writeFileAtomically(opts.out, (out) =>
+      exportArchive(backend.store, out, opts.year === undefined ? {} : { year: opts.year }),
     );
     if (opts.json) return print({ ...result, file: opts.out }, true);
     print(`Exported ${result.releases} release(s), ${result.files} file(s), into ${opts.out}`);

@@ -1,7 +1,9 @@
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
 import { exportContacts, listContacts, statusOn } from '../../lambdas/core/contacts/audience.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import {
@@ -132,11 +134,20 @@ const exportCommand = new Command('export')
   .addOption(dataDirOption)
   .action(async (opts: { list: string; out: string; dataDir: string }) => {
     const backend = await localBackend(loadConfig(opts), { pdf: false });
-    const { writeFile } = await import('node:fs/promises');
-    const chunks: string[] = [];
-    for await (const chunk of exportContacts(backend.store, opts)) chunks.push(chunk);
-    await writeFile(opts.out, chunks.join(''));
-    print(`Exported ${chunks.length - 1} contact(s) of ${opts.list} into ${opts.out}`);
+    // Streamed, and readable by its owner only: the file holds personal data.
+    const rows = await writeFileAtomically(
+      opts.out,
+      async (out) => {
+        let count = -1;
+        for await (const chunk of exportContacts(backend.store, opts)) {
+          count++;
+          if (!out.write(chunk)) await once(out, 'drain');
+        }
+        return count;
+      },
+      { mode: 0o600 },
+    );
+    print(`Exported ${rows} contact(s) of ${opts.list} into ${opts.out}`);
   });
 
 const unsubscribeCommand = new Command('unsubscribe')

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -146,6 +146,42 @@ describe('pressroom render', () => {
     const { code, stderr } = await pressroom('render', seed, '--outt', 'x');
     expect(code).not.toBe(0);
     expect(stderr).toContain("unknown option '--outt'");
+  });
+});
+
+describe('pressroom contacts export', () => {
+  it('writes the list whole, readable by its owner only, or nothing', async () => {
+    const data = ['--data-dir', 'export-data'];
+    expect(
+      (
+        await pressroom(
+          'contacts',
+          'import',
+          'examples/contacts/journalistes.csv',
+          '--list',
+          'presse',
+          ...data,
+        )
+      ).code,
+    ).toBe(0);
+    const done = await pressroom('contacts', 'export', '--list', 'presse', '--out', 'presse.csv', ...data);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('Exported 30 contact(s) of presse into presse.csv');
+    const csv = await readFile(path.join(work, 'presse.csv'), 'utf8');
+    expect(csv.split('\n').filter(Boolean)).toHaveLength(31);
+    expect((await stat(path.join(work, 'presse.csv'))).mode & 0o777).toBe(0o600);
+    const refused = await pressroom(
+      'contacts',
+      'export',
+      '--list',
+      'presse',
+      '--out',
+      'missing/presse.csv',
+      ...data,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('cannot write missing/presse.csv: its folder does not exist');
+    expect((await readdir(work)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 });
 
