@@ -12,6 +12,7 @@ import { applyComplaint, applyHardBounce, unsubscribeAddress } from '../lambdas/
 import { importContacts } from '../lambdas/core/contacts/import.ts';
 import { contactKeys, type Suppression, shardNames, shardOf } from '../lambdas/core/contacts/model.ts';
 import { readSuppressionShard, updateSuppressionShard } from '../lambdas/core/contacts/repository.ts';
+import { firstNames, lastNames } from './names.ts';
 import { type Benchmark, type BenchRow, median, msSince } from './types.ts';
 
 /**
@@ -229,55 +230,6 @@ export const contactsBenchmark: Benchmark = {
 // ---------------------------------------------------------------------------------------
 // The CSV generator.
 
-const firstNames = [
-  'Camille',
-  'Léa',
-  'Hugo',
-  'Zoé',
-  'Mathis',
-  'Inès',
-  'Noah',
-  'Chloé',
-  'Élodie',
-  'Karim',
-  'Aïcha',
-  'Jean-Baptiste',
-  'Anaïs',
-  'Yann',
-  'Maëlle',
-  'Théo',
-  'Sofia',
-  'Brieuc',
-  'Mireille',
-  'François',
-  'Nour',
-  'Gaëtan',
-  'Oriane',
-  'Hélène',
-  'Fatoumata',
-];
-const lastNames = [
-  'Martin',
-  'Bernard',
-  'Dubois',
-  'Lefèvre',
-  'Garnier',
-  'Rousseau',
-  'Guérin',
-  'Müller',
-  "O'Connor",
-  "N'Diaye",
-  'Nguyen',
-  'Girard',
-  'André',
-  'Mercier',
-  'Bonnet',
-  'Chevalier',
-  'Le Goff',
-  'Pérez',
-  'Benoît',
-  'Da Silva',
-];
 /** Outlets and their domain; `undefined`: a freelancer with a personal address. */
 const outlets: [string, string | undefined][] = [
   ['Le Monde', 'lemonde.fr'],

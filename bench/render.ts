@@ -13,6 +13,7 @@ import {
   type PersonalizableEmail,
   type RecipientFields,
 } from '../lambdas/core/render/recipient.ts';
+import { firstNames, lastNames, secondLastNames } from './names.ts';
 import { type Benchmark, type BenchRow, mean, median, msSince, quantile } from './types.ts';
 
 /**
@@ -147,81 +148,9 @@ async function coldImportMs(specifier: string): Promise<number> {
   return ms;
 }
 
-const firstNames = [
-  'Camille',
-  'Léa',
-  'Hugo',
-  'Zoé',
-  'Mathis',
-  'Inès',
-  'Noah',
-  'Chloé',
-  'Élodie',
-  'Karim',
-  'Aïcha',
-  'Jean-Baptiste',
-  'Anaïs',
-  'Yann',
-  'Maëlle',
-  'Théo',
-  'Sofia',
-  'Brieuc',
-  'Mireille',
-  'Lucas',
-  'Nour',
-  'Gaëtan',
-  'Oriane',
-  'Paul',
-  'Fatoumata',
-];
-const lastNamesA = [
-  'Martin',
-  'Bernard',
-  'Dubois',
-  'Thomas',
-  'Robert',
-  'Richard',
-  'Petit',
-  'Durand',
-  'Leroy',
-  'Moreau',
-  "N'Diaye",
-  'Lefèvre',
-  'Garnier',
-  'Faure',
-  'Rousseau',
-  'Blanc',
-  'Guérin',
-  'Müller',
-  "O'Connor",
-  'Nguyen',
-];
-const lastNamesB = [
-  'Simon',
-  'Laurent',
-  'Michel',
-  'Garcia',
-  'David',
-  'Bertrand',
-  'Roux',
-  'Vincent',
-  'Fournier',
-  'Morel',
-  'Girard',
-  'André',
-  'Mercier',
-  'Dupont',
-  'Lambert',
-  'Bonnet',
-  'François',
-  'Martinez',
-  'Legrand',
-  'Chevalier',
-];
-
 /** `count` distinct recipients: distinct names, addresses and signed-looking unsubscribe links. */
 function makeRecipients(count: number): RecipientFields[] {
-  const total = firstNames.length * lastNamesA.length * lastNamesB.length;
+  const total = firstNames.length * lastNames.length * secondLastNames.length;
   if (count > total) throw new Error(`only ${total} distinct names for ${count} recipients`);
   const ascii = (s: string) =>
     s
@@ -231,7 +160,7 @@ function makeRecipients(count: number): RecipientFields[] {
   return Array.from({ length: count }, (_, i) => {
     const firstName = firstNames[i % firstNames.length] as string;
     const rest = Math.floor(i / firstNames.length);
-    const lastName = `${lastNamesA[rest % lastNamesA.length]}-${lastNamesB[Math.floor(rest / lastNamesA.length)]}`;
+    const lastName = `${lastNames[rest % lastNames.length]}-${secondLastNames[Math.floor(rest / lastNames.length)]}`;
     const email = `${ascii(firstName)}.${ascii(lastName)}.${i}@example.org`;
     const token = createHash('sha256').update(email).digest('base64url').slice(0, 32);
     return {

@@ -27,6 +27,7 @@ import { type Contact, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { signUnsubscribeToken } from '../lambdas/core/contacts/tokens.ts';
 import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
 import type { EmailDocument } from '../lambdas/core/render/recipient.ts';
+import { firstNames, lastNames } from './names.ts';
 import { type Benchmark, type BenchRow, msSince } from './types.ts';
 
 /**
@@ -558,39 +559,6 @@ function mean(values: readonly number[]): number {
   return values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
-const firstNames = [
-  'Camille',
-  'Léa',
-  'Hugo',
-  'Zoé',
-  'Inès',
-  'Noah',
-  'Chloé',
-  'Élodie',
-  'Karim',
-  'Aïcha',
-  'Jean-Baptiste',
-  'Anaïs',
-  'Maëlle',
-  'Théo',
-  'Gaëtan',
-  'Oriane',
-];
-const lastNames = [
-  'Martin',
-  'Dubois',
-  'Lefèvre',
-  'Guérin',
-  "N'Diaye",
-  'Müller',
-  "O'Connor",
-  'Nguyen',
-  'Rousseau',
-  'Faure',
-  'François',
-  'Chevalier',
-  'André',
-];
 const outlets = [
   'Quotidien de l’Ouest',
   'Radio Cité',

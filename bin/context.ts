@@ -3,7 +3,7 @@ import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option } from 'commander';
 import { z } from 'zod';
-import { ChromiumPdfPrinter } from '../lambdas/adapters/chromium-pdf.ts';
+import { ChromiumPdfPrinter, defaultChromiumPath } from '../lambdas/adapters/chromium-pdf.ts';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
 import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
@@ -28,6 +28,8 @@ export interface LocalConfig {
   siteLang: (typeof languages)[number];
   siteTitle?: string;
   templatesDir: string;
+  /** Chromium for PDFs: CHROMIUM_PATH, default Debian's /usr/bin/chromium. */
+  chromiumPath: string;
   mailer: { kind: 'outbox' } | { kind: 'smtp'; url: string } | { kind: 'ses'; configurationSet?: string };
   unsubscribeMailbox?: string;
 }
@@ -45,6 +47,7 @@ const envSchema = z.object({
   PRESSROOM_SITE_LANG: z.enum(languages, { error: 'PRESSROOM_SITE_LANG must be "fr" or "en"' }).default('fr'),
   PRESSROOM_SITE_TITLE: z.string().min(1).optional(),
   PRESSROOM_TEMPLATES_DIR: z.string().min(1).optional(),
+  CHROMIUM_PATH: z.string().min(1).optional(),
   PRESSROOM_SECRET: z.string().min(32, 'PRESSROOM_SECRET must be at least 32 characters').optional(),
   PRESSROOM_MAILER: z
     .enum(['outbox', 'smtp', 'ses'], { error: 'PRESSROOM_MAILER must be outbox, smtp or ses' })
@@ -78,12 +81,13 @@ export function loadConfig(opts: { dataDir?: string; templates?: string }, env =
   }
   const e = parsed.data;
   return {
-    dataDir: path.resolve(opts.dataDir ?? './.pressroom'),
+    dataDir: path.resolve(opts.dataDir ?? env.PRESSROOM_DATA_DIR ?? './.pressroom'),
     siteUrl: e.PRESSROOM_SITE_URL.endsWith('/') ? e.PRESSROOM_SITE_URL : `${e.PRESSROOM_SITE_URL}/`,
     publicUrl: e.PRESSROOM_PUBLIC_URL,
     siteLang: e.PRESSROOM_SITE_LANG,
     ...(e.PRESSROOM_SITE_TITLE !== undefined && { siteTitle: e.PRESSROOM_SITE_TITLE }),
     templatesDir: opts.templates ?? e.PRESSROOM_TEMPLATES_DIR ?? defaultTemplatesDir,
+    chromiumPath: e.CHROMIUM_PATH ?? defaultChromiumPath,
     mailer: mailerConfig(e),
     ...(e.PRESSROOM_UNSUBSCRIBE_MAILTO !== undefined && {
       unsubscribeMailbox: e.PRESSROOM_UNSUBSCRIBE_MAILTO,
@@ -172,7 +176,7 @@ export async function localBackend(
     signingSecret: secret,
     publicUrl: config.publicUrl,
   });
-  const printer = options.pdf === false ? undefined : new ChromiumPdfPrinter();
+  const printer = options.pdf === false ? undefined : new ChromiumPdfPrinter(config.chromiumPath);
   return {
     config,
     store,

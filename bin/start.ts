@@ -20,7 +20,7 @@ const examples = fileURLToPath(new URL('../examples/', import.meta.url));
 const relative = (...parts: string[]) => path.relative(process.cwd(), path.join(examples, ...parts));
 
 async function main(): Promise<void> {
-  const config = loadConfig({ dataDir: process.env.PRESSROOM_DATA_DIR ?? './.pressroom' });
+  const config = loadConfig({});
   const backend = await localBackend(config);
   const lines: string[] = [];
   try {

@@ -4,9 +4,9 @@ import { catalogYears, readYear } from '../../lambdas/core/archive/catalog.ts';
 import { exportArchive } from '../../lambdas/core/archive/export.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import {
-  archiveKeys,
-  readManifest,
+  linkFormats,
   releaseDueEmbargoes,
+  signedReleaseLinks,
   stateOf,
 } from '../../lambdas/core/archive/publish.ts';
 import { PressroomError } from '../../lambdas/core/errors.ts';
@@ -60,15 +60,6 @@ const list = new Command('list')
     );
   });
 
-const formats = ['page', 'pdf', 'email', 'text', 'source', 'all'] as const;
-const formatFiles: Record<string, string> = {
-  page: 'page.html',
-  pdf: 'release.pdf',
-  email: 'public/email.html',
-  text: 'public/release.txt',
-  source: 'source.md',
-};
-
 const link = new Command('link')
   .description('Print signed download links to a release (works for private and embargoed releases)')
   .argument('<slug>', 'the release, as `archive list` shows it')
@@ -78,42 +69,16 @@ const link = new Command('link')
     parseDuration,
     7 * 86_400,
   )
-  .option('--format <format>', `one of ${formats.join(', ')}`, 'all')
+  .option('--format <format>', `one of ${[...linkFormats, 'all'].join(', ')}`, 'all')
   .option('--json', 'print the result as JSON')
   .addOption(dataDirOption)
   .action(
     async (slug: string, opts: { expires: number; format: string; json?: boolean; dataDir: string }) => {
-      if (!(formats as readonly string[]).includes(opts.format)) {
-        throw new PressroomError(`--format must be one of ${formats.join(', ')} (value: "${opts.format}")`);
-      }
       const backend = await localBackend(loadConfig(opts), { pdf: false });
-      const manifest = await readManifest(backend.store, slug);
-      const prefix = archiveKeys.version(slug, manifest.version);
-      const wanted = Object.entries(formatFiles)
-        .filter(([format]) => opts.format === 'all' || opts.format === format)
-        .map(([format, name]) => ({ format, name }))
-        .concat(
-          opts.format === 'all'
-            ? manifest.files
-                .filter((f) => f.startsWith('files/'))
-                .map((name) => ({ format: 'attachment', name }))
-            : [],
-        )
-        .filter((f) => manifest.files.includes(f.name));
-      if (wanted.length === 0)
-        throw new PressroomError(`${slug} has no ${opts.format} (it was published without one)`);
-      const links = [];
-      for (const f of wanted) {
-        const downloadName = f.format === 'page' ? undefined : `${slug}-${f.name.split('/').at(-1)}`;
-        links.push({
-          format: f.format,
-          file: f.name,
-          url: await backend.store.signedUrl(prefix + f.name, {
-            expiresInSeconds: opts.expires,
-            ...(downloadName && { downloadName }),
-          }),
-        });
-      }
+      const links = await signedReleaseLinks(backend.store, slug, {
+        format: opts.format,
+        expiresInSeconds: opts.expires,
+      });
       const expiresAt = new Date(Date.now() + opts.expires * 1000).toISOString();
       if (opts.json) return print({ slug, expiresAt, links }, true);
       print([

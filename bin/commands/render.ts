@@ -5,10 +5,10 @@ import { writeFolderAtomically } from '../../lambdas/adapters/output-folder.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { renderReleaseFiles } from '../../lambdas/core/release/render-release.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
-import { dataDirOption } from '../context.ts';
+import { dataDirOption, loadConfig } from '../context.ts';
 import { print } from '../output.ts';
 
-/** Renders publications into folders; shared by `pressroom render` and `npm start`. */
+/** Renders publications into folders (`pressroom render`; the browser tests use it too). */
 export async function renderToFolders(
   publications: string[],
   options: { out?: string; outRoot?: string; templates?: string },
@@ -31,11 +31,7 @@ export const renderCommand = new Command('render')
   .description('Render a publication as an HTML email, a plain-text email, a web page and a preview')
   .argument('<publication>', 'the publication file (Markdown with YAML front matter)')
   .option('--out <dir>', 'output folder (default: ./out/<slug>/)')
-  .option(
-    '--templates <dir>',
-    'template folder laid out like templates/',
-    process.env.PRESSROOM_TEMPLATES_DIR,
-  )
+  .option('--templates <dir>', 'template folder laid out like templates/ (or PRESSROOM_TEMPLATES_DIR)')
   .option('--json', 'print the result as JSON')
   .addOption(dataDirOption)
   .addHelpText(
@@ -48,13 +44,19 @@ files/. The folder is replaced all at once; on any problem nothing is written.
 Example:
   $ pressroom render examples/publications/2021-06-08-numerique-gestion-de-crise.md`,
   )
-  .action(async (publication: string, opts: { out?: string; templates?: string; json?: boolean }) => {
-    const [result] = await renderToFolders([publication], opts);
-    if (!result) return;
-    print(
-      opts.json
-        ? result
-        : [`Rendered ${result.slug} into ${result.dir}/`, ...result.files.map((f) => `  ${f}`)],
-      opts.json,
-    );
-  });
+  .action(
+    async (
+      publication: string,
+      opts: { out?: string; templates?: string; json?: boolean; dataDir: string },
+    ) => {
+      const config = loadConfig(opts);
+      const [result] = await renderToFolders([publication], { ...opts, templates: config.templatesDir });
+      if (!result) return;
+      print(
+        opts.json
+          ? result
+          : [`Rendered ${result.slug} into ${result.dir}/`, ...result.files.map((f) => `  ${f}`)],
+        opts.json,
+      );
+    },
+  );

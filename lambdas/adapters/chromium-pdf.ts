@@ -24,7 +24,7 @@ export const defaultChromiumPath = '/usr/bin/chromium';
 export class ChromiumPdfPrinter implements PdfPrinter {
   private browser: Promise<Browser> | undefined;
 
-  constructor(private readonly executablePath: string = process.env.CHROMIUM_PATH ?? defaultChromiumPath) {}
+  constructor(private readonly executablePath: string = defaultChromiumPath) {}
 
   async print(html: string): Promise<Uint8Array> {
     const browser = await this.launch();

@@ -270,8 +270,3 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length] ?? 0;
 }
-
-/** Throws an InvalidInputError if there are problems. */
-export function throwIfProblems(problems: Problem[]): void {
-  if (problems.length > 0) throw new InvalidInputError(problems);
-}

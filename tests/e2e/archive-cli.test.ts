@@ -18,8 +18,9 @@ import { promisify } from 'node:util';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesUnder, parseCsv, readZip } from '../support/archive-files.ts';
+import { expectExit, type Run, runPressroom } from '../support/cli.ts';
 
-const execFileAsync = promisify(execFile);
+const _execFileAsync = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/pressroom.js');
 const siteUrl = 'https://press.example.org/';
@@ -61,36 +62,18 @@ let server: { process: ChildProcess; url: string; stdout: () => string } | undef
 /** Requests sent to the server, to compare with the lines it logs. */
 let requestsSent = 0;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the real command in the workspace, on the test's data folder. */
-async function pressroom(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: {
-        ...process.env,
-        PRESSROOM_DATA_DIR: data,
-        PRESSROOM_SITE_URL: siteUrl,
-        ...(server && { PRESSROOM_PUBLIC_URL: server.url }),
-        ...env,
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw error;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-/** Fails with everything the command printed, so a failure says why. */
-function expectExit(run: Run, code: number) {
-  expect(run.code, `exit code\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`).toBe(code);
+function pressroom(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return runPressroom(args, {
+    cwd: work,
+    env: {
+      ...process.env,
+      PRESSROOM_DATA_DIR: data,
+      PRESSROOM_SITE_URL: siteUrl,
+      ...(server && { PRESSROOM_PUBLIC_URL: server.url }),
+      ...env,
+    },
+  });
 }
 
 const site = (key: string) => path.join(data, 'site', ...key.split('/'));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Run, runPressroom } from '../support/cli.ts';
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -11,16 +12,8 @@ const seed = 'examples/publications/2021-06-08-numerique-gestion-de-crise.md';
 let work: string;
 
 /** Runs the real command, as a user would, in a temporary workspace. */
-async function pressroom(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(repo, 'bin/pressroom.js'), ...args], {
-      cwd: work,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function pressroom(...args: string[]): Promise<Run> {
+  return runPressroom(args, { cwd: work });
 }
 
 beforeAll(async () => {

@@ -6,13 +6,14 @@ import { promisify } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
+import { prng, type Run, runPressroom } from '../support/cli.ts';
 
 /**
  * The fault test of the sending issue: the real `pressroom send` in a child process, killed
  * with SIGKILL at random points and resumed, then run to the end: every recipient has
  * exactly one .eml, nobody is missing. And one Ctrl-C, which stops cleanly.
  */
-const run = promisify(execFile);
+const _run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(repo, 'bin/pressroom.js');
 const seedRelease = 'examples/publications/2021-06-08-numerique-gestion-de-crise.md';
@@ -42,26 +43,8 @@ const env = () => ({
   CHROMIUM_PATH: '/nonexistent',
 });
 
-async function pressroom(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: work, env: env() });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-/** A deterministic pseudo-random generator (mulberry32), seeded per run and printed on failure. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+function pressroom(...args: string[]): Promise<Run> {
+  return runPressroom(args, { cwd: work, env: env() });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

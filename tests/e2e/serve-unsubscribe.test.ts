@@ -19,8 +19,9 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
+import { expectExit, type Run, runPressroom } from '../support/cli.ts';
 
-const execFileAsync = promisify(execFile);
+const _execFileAsync = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/pressroom.js');
 const secret = 'e2e-serve-unsubscribe-secret-0123456789abcdef';
@@ -47,12 +48,6 @@ let requestsSent = 0;
 /** The URLs of the unsubscribe links of the first campaign, by recipient address. */
 const links = new Map<string, string>();
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 const env = () => ({
   ...process.env,
   PRESSROOM_DATA_DIR: data,
@@ -62,22 +57,8 @@ const env = () => ({
   PRESSROOM_MAILER: 'outbox',
 });
 
-async function pressroom(args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: env(),
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw error;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-function expectExit(run: Run, code: number) {
-  expect(run.code, `exit code\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`).toBe(code);
+function pressroom(args: string[]): Promise<Run> {
+  return runPressroom(args, { cwd: work, env: env() });
 }
 
 async function json<T>(args: string[]): Promise<T> {

@@ -43,6 +43,7 @@ import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
+import { prng } from '../support/cli.ts';
 import { memoryFiles, publicationText, villesInternet } from '../support/memory-files.ts';
 
 const secret = 'a-secret-of-at-least-thirty-two-characters';
@@ -174,18 +175,6 @@ const shortSleep =
 
 function depsFor(store: ObjectStore, mailer: Mailer, extra: Partial<SendDeps> = {}): SendDeps {
   return { store, mailer, keys, publicUrl, clock: () => now, ...extra };
-}
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

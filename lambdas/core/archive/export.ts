@@ -6,17 +6,12 @@ import { spreadsheetSafe } from '../csv.ts';
 import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { catalogYears, readYear } from './catalog.ts';
-import { archiveKeys, readManifest, stateOf } from './publish.ts';
+import { archiveKeys, readManifest, releaseFiles, stateOf } from './publish.ts';
 
 /** Archived files that go into an export, and their names there (the archive keeps more). */
-const exported: Record<string, string> = {
-  'page.html': 'page.html',
-  'public/email.html': 'email.html',
-  'public/release.txt': 'release.txt',
-  'release.pdf': 'release.pdf',
-  'source.md': 'source.md',
-  'publication.json': 'publication.json',
-};
+const exported: Record<string, string> = Object.fromEntries(
+  releaseFiles.flatMap((f) => (f.exported ? [[f.archived, f.exported]] : [])),
+);
 
 /**
  * Writes a ZIP of the archive to `out`: one folder per release with every format and its

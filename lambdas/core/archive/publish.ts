@@ -70,13 +70,86 @@ export const archiveKeys = {
   version: (slug: string, version: string) => `archive/${slug}/${version}/`,
 };
 
-/** Files of a version folder that the press room serves, and their names there. */
-const publicCopies: [archived: string, published: string][] = [
-  ['public/index.html', releaseDownloads.page],
-  ['public/email.html', releaseDownloads.email],
-  ['public/release.txt', releaseDownloads.text],
-  ['release.pdf', releaseDownloads.pdf],
+/**
+ * The files of an archived release, in one place: where each lies in the version folder,
+ * its name in the press room when the release is public, in exports, and whether
+ * `archive link` offers it. Attachments (`files/...`) keep their name everywhere.
+ */
+export const releaseFiles: readonly {
+  format: string;
+  archived: string;
+  published?: string;
+  exported?: string;
+  linkable?: boolean;
+}[] = [
+  { format: 'page', archived: 'page.html', exported: 'page.html', linkable: true },
+  { format: 'press-room-page', archived: 'public/index.html', published: releaseDownloads.page },
+  {
+    format: 'email',
+    archived: 'public/email.html',
+    published: releaseDownloads.email,
+    exported: 'email.html',
+    linkable: true,
+  },
+  {
+    format: 'text',
+    archived: 'public/release.txt',
+    published: releaseDownloads.text,
+    exported: 'release.txt',
+    linkable: true,
+  },
+  {
+    format: 'pdf',
+    archived: 'release.pdf',
+    published: releaseDownloads.pdf,
+    exported: 'release.pdf',
+    linkable: true,
+  },
+  { format: 'source', archived: 'source.md', exported: 'source.md', linkable: true },
+  { format: 'data', archived: 'publication.json', exported: 'publication.json' },
 ];
+
+/** The formats `archive link` offers. */
+export const linkFormats = releaseFiles.filter((f) => f.linkable).map((f) => f.format);
+
+/**
+ * Signed download links to an archived release (private and embargoed ones too): one
+ * format, or every format and attachment with "all".
+ */
+export async function signedReleaseLinks(
+  store: ObjectStore,
+  slug: string,
+  options: { format: string; expiresInSeconds: number },
+): Promise<{ format: string; file: string; url: string }[]> {
+  if (options.format !== 'all' && !linkFormats.includes(options.format)) {
+    throw new PressroomError(
+      `the format must be one of ${[...linkFormats, 'all'].join(', ')} (value: "${options.format}")`,
+    );
+  }
+  const manifest = await readManifest(store, slug);
+  const prefix = archiveKeys.version(slug, manifest.version);
+  const wanted = [
+    ...releaseFiles
+      .filter((f) => f.linkable && (options.format === 'all' || options.format === f.format))
+      .map((f) => ({ format: f.format, name: f.archived })),
+    ...(options.format === 'all'
+      ? manifest.files.filter((f) => f.startsWith('files/')).map((name) => ({ format: 'attachment', name }))
+      : []),
+  ].filter((f) => manifest.files.includes(f.name));
+  if (wanted.length === 0)
+    throw new PressroomError(`${slug} has no ${options.format} (it was published without one)`);
+  const links = [];
+  for (const f of wanted) {
+    // Pages open in the browser; everything else downloads under a name that says what it is.
+    const downloadName = f.format === 'page' ? undefined : `${slug}-${f.name.split('/').at(-1)}`;
+    const url = await store.signedUrl(prefix + f.name, {
+      expiresInSeconds: options.expiresInSeconds,
+      ...(downloadName && { downloadName }),
+    });
+    links.push({ format: f.format, file: f.name, url });
+  }
+  return links;
+}
 
 export interface PublishDeps {
   store: ObjectStore;
@@ -243,8 +316,10 @@ async function syncReleaseFiles(store: ObjectStore, manifest: ReleaseManifest, n
   const wanted = new Map<string, string>();
   if (isPublic(manifest.summary, now)) {
     const from = archiveKeys.version(manifest.summary.slug, manifest.version);
-    for (const [archivedName, publishedName] of publicCopies) {
-      if (manifest.files.includes(archivedName)) wanted.set(sitePrefix + publishedName, from + archivedName);
+    for (const file of releaseFiles) {
+      if (file.published && manifest.files.includes(file.archived)) {
+        wanted.set(sitePrefix + file.published, from + file.archived);
+      }
     }
     for (const name of manifest.files.filter((n) => n.startsWith('files/')))
       wanted.set(sitePrefix + name, from + name);

@@ -485,19 +485,8 @@ export async function sendCampaign(
   // While it runs, the run says so every 20 s: a scheduler seeing an old heartbeat knows the
   // run died (kill -9, power loss) and may take the campaign over.
   const heartbeat = setInterval(() => {
-    const at = clock().toISOString();
-    void updateCampaign(
-      deps.store,
-      definition.name,
-      () => newRecord(definition, startedAt),
-      (current) => {
-        const runs = [...current.runs];
-        const last = runs.at(-1);
-        if (!last || last.startedAt !== startedAt || last.endedAt) return current;
-        runs[runs.length - 1] = { ...last, heartbeatAt: at };
-        return { ...current, runs };
-      },
-    ).catch(() => {});
+    const heartbeatAt = clock().toISOString();
+    void updateThisRun(deps.store, definition, startedAt, (run) => ({ ...run, heartbeatAt })).catch(() => {});
   }, heartbeatMs);
   heartbeat.unref();
   let next = 0;
@@ -527,28 +516,16 @@ export async function sendCampaign(
       ? 'sending'
       : 'sent';
   const endedAt = clock().toISOString();
-  await updateCampaign(
+  const outcome =
+    fatal !== undefined ? 'error' : pausedReason ? 'paused' : interrupted ? 'interrupted' : 'completed';
+  await updateThisRun(
     deps.store,
-    definition.name,
-    () => newRecord(definition, startedAt),
+    definition,
+    startedAt,
+    (run) => ({ ...run, endedAt, outcome }),
     (current) => {
-      const runs = [...current.runs];
-      const last = runs.at(-1);
-      if (last)
-        runs[runs.length - 1] = {
-          ...last,
-          endedAt,
-          outcome:
-            fatal !== undefined
-              ? 'error'
-              : pausedReason
-                ? 'paused'
-                : interrupted
-                  ? 'interrupted'
-                  : 'completed',
-        };
       const { pausedReason: _old, ...withoutReason } = current;
-      return { ...withoutReason, state, updatedAt: endedAt, runs, ...(pausedReason && { pausedReason }) };
+      return { ...withoutReason, state, updatedAt: endedAt, ...(pausedReason && { pausedReason }) };
     },
   );
   if (fatal !== undefined) throw fatal;
@@ -574,6 +551,30 @@ function isTerminal(entry: LedgerEntry | undefined): boolean {
 /** Exponential back-off with full jitter: 100 ms, 200 ms, ... up to 10 s. */
 function backoff(attempt: number, random: () => number): number {
   return Math.round(random() * Math.min(10_000, 100 * 2 ** (attempt - 1)));
+}
+
+/**
+ * Changes this run's entry in the campaign record (and, optionally, the record itself),
+ * unless the run was already closed, e.g. taken over by a scheduler.
+ */
+function updateThisRun(
+  store: ObjectStore,
+  definition: CampaignDefinition,
+  startedAt: string,
+  changeRun: (run: CampaignRecord['runs'][number]) => CampaignRecord['runs'][number],
+  changeRecord: (record: CampaignRecord) => CampaignRecord = (record) => record,
+): Promise<CampaignRecord> {
+  return updateCampaign(
+    store,
+    definition.name,
+    () => newRecord(definition, startedAt),
+    (current) => {
+      const runs = current.runs.map((run) =>
+        run.startedAt === startedAt && !run.endedAt ? changeRun(run) : run,
+      );
+      return changeRecord({ ...current, runs });
+    },
+  );
 }
 
 function newRecord(definition: CampaignDefinition, at: string): CampaignRecord {

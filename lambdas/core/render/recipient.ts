@@ -19,15 +19,6 @@ export interface RecipientFields {
   unsubscribeUrl: string;
 }
 
-/** The placeholders a template may use in stage 2, for documentation and checks. */
-export const recipientPlaceholders = [
-  'recipient.firstName',
-  'recipient.lastName',
-  'recipient.fullName',
-  'recipient.email',
-  'unsubscribeUrl',
-] as const;
-
 /** A rendered email whose placeholders are still to be filled. */
 export interface EmailDocument {
   html: string;
