@@ -1,4 +1,7 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { foldLines } from 'nodemailer/lib/mime-funcs';
+import MimeNode from 'nodemailer/lib/mime-node';
+import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 
 /**
  * Composing one personal message: multipart/alternative text + HTML (+ attachments), UTF-8
@@ -39,41 +42,172 @@ function asciiHeader(value: string): string {
   return value;
 }
 
-const crlf = (text: string) => text.replace(/\r?\n/g, '\r\n');
-
 const address = (a: Address) => ({ name: headerSafe(a.name ?? ''), address: headerSafe(a.address) });
 
-export async function composeMessage(parts: MessageParts): Promise<Uint8Array> {
-  const mail = new MailComposer({
-    from: address(parts.from),
-    to: address(parts.to),
-    ...(parts.replyTo && { replyTo: headerSafe(parts.replyTo) }),
-    subject: headerSafe(parts.subject),
-    // RFC 5322 lines end in CRLF; templates end theirs in LF.
-    text: crlf(parts.text),
-    html: crlf(parts.html),
-    messageId: asciiHeader(parts.messageId),
-    // Chosen up front: otherwise MailComposer scans every part several times to choose
-    // (half of its cost); quoted-printable keeps the HTML readable in the raw message.
-    textEncoding: 'quoted-printable',
-    date: parts.date,
-    // MailComposer ignores its `list` option; these are set as plain headers (see TOOLCHAIN.md).
+/** What every message of a campaign shares. */
+export type CampaignParts = Pick<MessageParts, 'from' | 'replyTo' | 'subject' | 'listId' | 'attachments'>;
+/** What each recipient's message has of its own. */
+export type PersonalParts = Pick<MessageParts, 'to' | 'html' | 'text' | 'messageId' | 'date' | 'unsubscribe'>;
+
+/**
+ * Quoted-printable bodies, encoded line by line with a cache shared by every message of a
+ * campaign. QP is line-local: a line's encoding does not depend on its neighbours, so the
+ * body of a personal message is the cached encoding of the lines it shares with the others
+ * (nearly all) plus the few lines that carry the recipient's fields. Each line is encoded
+ * by nodemailer's own `encode` and `wrap`, as MailComposer's encoder does.
+ */
+export class BodyEncoder {
+  private readonly lines = new Map<string, string>();
+  /** The last body of each kind, in blocks of lines, and their encodings. */
+  private readonly previous = new Map<string, Block[]>();
+
+  /**
+   * @param capacity distinct lines kept at most: enough for any template, bounded whatever
+   *   the audience.
+   * @param blockLines lines per block: a block the same as last time, at the same place, is
+   *   reused whole after one comparison; only the blocks that differ are looked at line by line.
+   */
+  constructor(
+    private readonly capacity = 20_000,
+    private readonly blockLines = 32,
+  ) {}
+
+  /** `text` (lines ending in LF or CRLF) as quoted-printable with CRLF line ends. */
+  encode(text: string, kind = ''): string {
+    const last = this.previous.get(kind) ?? [];
+    const blocks: Block[] = [];
+    let at = 0;
+    while (at <= text.length) {
+      const before = last[blocks.length];
+      if (before !== undefined && this.sameAt(text, at, before.input)) {
+        blocks.push(before);
+        at += before.input.length + 1;
+        continue;
+      }
+      // A new block, of the same lines as before where there was one: encoded line by line.
+      let end = at;
+      const count = before?.lines ?? this.blockLines;
+      for (let n = 0; n < count && end <= text.length; n++) {
+        const next = text.indexOf('\n', end);
+        end = next < 0 ? text.length + 1 : next + 1;
+      }
+      const input = text.slice(at, end - 1);
+      const encoded = input.split('\n').map((line) => this.line(line));
+      blocks.push({ input, output: encoded.join('\r\n'), lines: encoded.length });
+      at = end;
+    }
+    this.previous.set(kind, blocks);
+    let out = '';
+    for (let i = 0; i < blocks.length; i++) out += i === 0 ? blocks[i]?.output : `\r\n${blocks[i]?.output}`;
+    return out;
+  }
+
+  /** Whether `text` holds `block` at `at`, a whole number of lines. */
+  private sameAt(text: string, at: number, block: string): boolean {
+    const end = at + block.length;
+    if (end > text.length || (end < text.length && text.charCodeAt(end) !== 10)) return false;
+    return text.substr(at, block.length) === block;
+  }
+
+  private line(raw: string): string {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    let encoded = this.lines.get(line);
+    if (encoded === undefined) {
+      encoded = qpWrap(qpEncode(line), 76);
+      if (this.lines.size < this.capacity) this.lines.set(line, encoded);
+    }
+    return encoded;
+  }
+}
+
+interface Block {
+  /** The lines as given, joined by LF. */
+  input: string;
+  /** Their encoding, joined by CRLF. */
+  output: string;
+  lines: number;
+}
+
+/** Stand-ins written into the campaign's skeleton, where each message's own values go. */
+const slots = ['to', 'messageId', 'date', 'unsubscribe', 'text', 'html'] as const;
+type Slot = (typeof slots)[number];
+const marker = (slot: Slot) => `@@pressroom-${slot}@@`;
+const standIn = { to: 'recipient@pressroom.invalid', date: new Date(0) };
+
+/**
+ * Composes the messages of one campaign. MailComposer builds the campaign's message once,
+ * with stand-ins where each recipient's values go (the From, Subject, List-Id, attachments
+ * and MIME structure are the same for all); each message is then that skeleton with the
+ * recipient's To (encoded by nodemailer's MimeNode), Message-ID, Date, List-Unsubscribe and
+ * quoted-printable bodies put in. Composing a message this way costs a few string joins
+ * instead of a MailComposer run, and gives the same bytes MailComposer would, boundaries aside.
+ */
+export async function createMessageComposer(
+  common: CampaignParts,
+): Promise<(personal: PersonalParts) => Uint8Array> {
+  const prepared = (slot: Slot) => ({ prepared: true, value: marker(slot) });
+  const part = (contentType: string, slot: Slot) => ({
+    raw: `Content-Type: ${contentType}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${marker(slot)}`,
+  });
+  const skeleton = await new MailComposer({
+    from: address(common.from),
+    ...(common.replyTo && { replyTo: headerSafe(common.replyTo) }),
+    subject: headerSafe(common.subject),
+    text: part('text/plain; charset=utf-8', 'text'),
+    html: part('text/html; charset=utf-8', 'html'),
+    // To and Date are formatted by MimeNode whatever is asked: stand-in values, swapped below.
+    to: standIn.to,
+    date: standIn.date,
     headers: {
-      'List-Unsubscribe': {
-        prepared: true,
-        value: asciiHeader(`<${parts.unsubscribe.url}>, <${parts.unsubscribe.mailto}>`),
-      },
+      'Message-ID': prepared('messageId'),
+      // MailComposer ignores its `list` option; these are set as plain headers (see TOOLCHAIN.md).
+      'List-Unsubscribe': prepared('unsubscribe'),
       'List-Unsubscribe-Post': { prepared: true, value: 'List-Unsubscribe=One-Click' },
-      'List-Id': { prepared: true, value: asciiHeader(parts.listId) },
+      'List-Id': { prepared: true, value: asciiHeader(common.listId) },
     },
-    attachments: (parts.attachments ?? []).map((a) => ({
+    attachments: (common.attachments ?? []).map((a) => ({
       filename: headerSafe(a.filename),
       content: Buffer.from(a.content),
       contentType: a.contentType,
     })),
-  });
-  const raw = await mail.compile().build();
-  return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  })
+    .compile()
+    .build();
+  let text = skeleton.toString('utf8');
+  for (const [line, slot] of [
+    [`\r\nTo: ${standIn.to}\r\n`, 'to'],
+    [`\r\nDate: ${standIn.date.toUTCString().replace(/GMT/, '+0000')}\r\n`, 'date'],
+  ] as const) {
+    if (text.split(line).length !== 2) throw new Error(`the message skeleton has no single ${slot} line`);
+    text = text.replace(line, `\r\n${line.slice(2, line.indexOf(' ') + 1)}${marker(slot)}\r\n`);
+  }
+  // Split at the stand-ins: text, slot, text, slot, ... text.
+  const pieces = text.split(new RegExp(`@@pressroom-(${slots.join('|')})@@`));
+  const found = pieces.filter((_, i) => i % 2 === 1);
+  if (found.length !== slots.length || new Set(found).size !== slots.length)
+    throw new Error(`the message skeleton has the slots ${found.join(', ')}`);
+  const bodies = new BodyEncoder();
+  const headers = new MimeNode();
+  return (personal) => {
+    const values: Record<Slot, string> = {
+      // `To: ` is in the skeleton; the folded line starts with it, so it is cut off again.
+      to: foldLines(`To: ${headers.encodeHeaderValue('To', address(personal.to))}`, 76).slice(4),
+      messageId: asciiHeader(personal.messageId),
+      date: personal.date.toUTCString().replace(/GMT/, '+0000'),
+      unsubscribe: asciiHeader(`<${personal.unsubscribe.url}>, <${personal.unsubscribe.mailto}>`),
+      // RFC 5322 lines end in CRLF; templates end theirs in LF: the encoder writes CRLF.
+      text: bodies.encode(personal.text, 'text'),
+      html: bodies.encode(personal.html, 'html'),
+    };
+    let out = pieces[0] as string;
+    for (let i = 1; i < pieces.length; i += 2) out += values[pieces[i] as Slot] + (pieces[i + 1] as string);
+    return new Uint8Array(Buffer.from(out, 'utf8'));
+  };
+}
+
+/** One message on its own (a test message, a confirmation): a composer used once. */
+export async function composeMessage(parts: MessageParts): Promise<Uint8Array> {
+  return (await createMessageComposer(parts))(parts);
 }
 
 /** The domain of an address, in its ASCII form for headers such as Message-ID. */

@@ -14,7 +14,13 @@ import {
 } from './campaign.ts';
 import { claim, type LedgerEntry, readLedger, reclaim, record } from './ledger.ts';
 import { type Mailer, PermanentSendError, SendingHaltedError, ThrottledError } from './mailer.ts';
-import { asciiDomain, composeMessage, type MessageParts } from './message.ts';
+import {
+  asciiDomain,
+  composeMessage,
+  createMessageComposer,
+  type MessageParts,
+  type PersonalParts,
+} from './message.ts';
 
 /**
  * Sending a campaign: resolve the audience, then for each recipient claim → personalise →
@@ -103,6 +109,8 @@ interface Prepared {
   attachments: MessageParts['attachments'];
   listId: string;
   domain: string;
+  /** Composes each recipient's message from the campaign's, built once. */
+  compose: (personal: PersonalParts) => Uint8Array;
 }
 
 /** How often a running campaign says it is alive, and after how long silence a run is dead. */
@@ -149,13 +157,21 @@ export async function prepareCampaign(
     ];
   }
   const domain = asciiDomain(definition.from.address);
+  const common = {
+    from: definition.from,
+    ...(definition.replyTo && { replyTo: definition.replyTo }),
+    subject: definition.subject ?? manifest.summary.title,
+    listId: `<${definition.audience.list}.${domain}>`,
+    ...(attachments && { attachments }),
+  };
   return {
     definition,
     email: compileForRecipients({ html, text }),
-    subject: definition.subject ?? manifest.summary.title,
+    subject: common.subject,
     attachments,
-    listId: `<${definition.audience.list}.${domain}>`,
+    listId: common.listId,
     domain,
+    compose: await createMessageComposer(common),
   };
 }
 
@@ -185,19 +201,24 @@ export async function messageFor(
   });
   const messageId = overrides.messageId ?? `<${d.name}.${contact.id}@${prepared.domain}>`;
   const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ');
-  const raw = await composeMessage({
-    from: d.from,
+  const personal: PersonalParts = {
     to: { ...(name && { name }), address: contact.email },
-    ...(d.replyTo && { replyTo: d.replyTo }),
-    subject: `${overrides.subjectPrefix ?? ''}${prepared.subject}`,
     html: filled.html,
     text: filled.text,
     messageId,
     date,
     unsubscribe: { url: unsubscribeUrl, mailto: `mailto:${mailbox}?subject=unsubscribe%20${token}` },
-    listId: prepared.listId,
-    ...(prepared.attachments && { attachments: prepared.attachments }),
-  });
+  };
+  const raw = overrides.subjectPrefix
+    ? await composeMessage({
+        ...personal,
+        from: d.from,
+        ...(d.replyTo && { replyTo: d.replyTo }),
+        subject: `${overrides.subjectPrefix}${prepared.subject}`,
+        listId: prepared.listId,
+        ...(prepared.attachments && { attachments: prepared.attachments }),
+      })
+    : prepared.compose(personal);
   return { raw, messageId };
 }
 

@@ -1,0 +1,117 @@
+import libqp from 'libqp';
+import { simpleParser } from 'mailparser';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { describe, expect, it } from 'vitest';
+import {
+  BodyEncoder,
+  type CampaignParts,
+  createMessageComposer,
+  type PersonalParts,
+} from '../../lambdas/core/campaigns/message.ts';
+import { prng } from '../support/cli.ts';
+
+/** A template-like body: many shared lines, a few personal ones, lines that come and go. */
+function body(random: () => number, i: number): string {
+  const lines: string[] = [];
+  for (let n = 0; n < 120; n++) {
+    if (n === 3) lines.push(`Bonjour ${'Ééà'.repeat(i % 4)} n°${i},`);
+    if (n === 50 && i % 3 === 0) lines.push('Une ligne que seuls certains reçoivent.');
+    if (n === 80 && random() < 0.2) lines.push(`<a href="https://example.org/u/${i}">désinscription</a>  `);
+    lines.push(
+      n % 7 === 0
+        ? `${'long =texte '.repeat(12)}fin`
+        : n % 11 === 0
+          ? 'trailing spaces   '
+          : `ligne ${n} — « citation » = égal\t`,
+    );
+  }
+  return lines.join(i % 2 === 0 ? '\n' : '\r\n');
+}
+
+describe('BodyEncoder', () => {
+  it('gives, message after message, what a fresh encoder gives, and decodes to the input', () => {
+    const random = prng(7);
+    const shared = new BodyEncoder(20_000, 8);
+    for (let i = 0; i < 60; i++) {
+      const text = body(random, i);
+      const encoded = shared.encode(text, 'html');
+      expect(encoded).toBe(new BodyEncoder().encode(text, 'html'));
+      expect(libqp.decode(encoded).toString('utf8')).toBe(text.replace(/\r?\n/g, '\r\n'));
+      for (const line of encoded.split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
+    }
+  });
+
+  it('keeps a bounded number of lines, whatever the audience', () => {
+    const encoder = new BodyEncoder(10, 4);
+    for (let i = 0; i < 50; i++) {
+      const text = `a\nb ${i}\nc ${i}\nd`;
+      expect(libqp.decode(encoder.encode(text)).toString('utf8')).toBe(text.replace(/\n/g, '\r\n'));
+    }
+    // biome-ignore lint/complexity/useLiteralKeys: a look at the private cache
+    expect((encoder as unknown as { lines: Map<string, string> })['lines'].size).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('createMessageComposer', () => {
+  const common: CampaignParts = {
+    from: { name: 'Fédération « Villes »', address: 'presse@example.org' },
+    replyTo: 'contact@example.org',
+    subject: 'Étude 2021 — résultats',
+    listId: '<presse.example.org>',
+    attachments: [
+      { filename: 'etude.pdf', content: new Uint8Array([37, 80, 68, 70]), contentType: 'application/pdf' },
+    ],
+  };
+  const personal = (i: number): PersonalParts => ({
+    to: { name: `Jöhn ${i} Ünterwälder-Mëyer de la Fontaine-Saint-Étienne`, address: `john${i}@exämple.com` },
+    html: `<p>Bonjour ${i}</p>\n<p>é = è</p>`,
+    text: `Bonjour ${i}\né = è`,
+    messageId: `<c.${i}@example.org>`,
+    date: new Date(Date.UTC(2021, 5, 8, 6, i)),
+    unsubscribe: { url: `https://press.example.org/unsubscribe/${i}`, mailto: 'mailto:presse@example.org' },
+  });
+
+  it('reads back, header for header and part for part, as MailComposer composing it whole', async () => {
+    const compose = await createMessageComposer(common);
+    for (const i of [1, 2, 3]) {
+      const p = personal(i);
+      const ours = await simpleParser(Buffer.from(compose(p)));
+      const whole = await simpleParser(
+        await new MailComposer({
+          ...common,
+          to: p.to,
+          html: p.html,
+          text: p.text,
+          messageId: p.messageId,
+          date: p.date,
+          headers: {
+            'List-Unsubscribe': `<${p.unsubscribe.url}>, <${p.unsubscribe.mailto}>`,
+            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+            'List-Id': common.listId,
+          },
+          attachments: common.attachments?.map((a) => ({ ...a, content: Buffer.from(a.content) })),
+        })
+          .compile()
+          .build(),
+      );
+      for (const key of ['from', 'to', 'reply-to', 'subject', 'message-id', 'date', 'list-unsubscribe-post'])
+        expect(ours.headers.get(key), key).toEqual(whole.headers.get(key));
+      expect(ours.headers.get('list')).toEqual(whole.headers.get('list'));
+      expect(ours.html).toBe(whole.html);
+      expect(ours.text).toBe(whole.text);
+      expect(ours.attachments.map((a) => [a.filename, a.contentType, a.content.toString('hex')])).toEqual(
+        whole.attachments.map((a) => [a.filename, a.contentType, a.content.toString('hex')]),
+      );
+    }
+  });
+
+  it('writes one recipient in To and no stand-in anywhere', async () => {
+    const compose = await createMessageComposer(common);
+    const raw = Buffer.from(compose(personal(5))).toString('utf8');
+    expect(raw).not.toMatch(/@@pressroom-|pressroom\.invalid|Thu, 01 Jan 1970/);
+    expect(raw.match(/^To: /gm)).toHaveLength(1);
+    expect(raw).not.toMatch(/^(Cc|Bcc): /m);
+    const parsed = await simpleParser(raw);
+    expect(parsed.to).toMatchObject({ value: [{ address: 'john5@exämple.com' }] });
+  });
+});
