@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import {
   link,
   mkdir,
@@ -71,6 +72,14 @@ export function contentTypeOf(key: string): string {
 }
 
 const lockStaleMs = 30_000;
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Already gone: what was wanted.
+  }
+}
 const lockWaitMs = 10_000;
 const turnStaleMs = 2_000;
 
@@ -144,22 +153,27 @@ export class FolderObjectStore implements ObjectStore {
     return { version: await this.versionOf(file) };
   }
 
+  /*
+   * The conditional writes (ledger claims and outcomes, catalogue and contact shards) call
+   * the file system synchronously: each call is a few microseconds of page-cache work,
+   * while a trip through libuv's thread pool costs ten times that on the main thread, and a
+   * campaign makes two such writes per recipient. Nothing here waits on the disk (no fsync).
+   */
   async putIfAbsent(key: string, body: Body, _options?: PutOptions): Promise<{ version: string }> {
     const file = this.fileOf(key);
-    const temp = await this.writeTemp(body);
-    await mkdir(path.dirname(file), { recursive: true });
+    const temp = this.writeTempSync(body);
     try {
       // link() fails with EEXIST when the name is taken: an atomic create-if-absent of a
       // complete file (O_EXCL on the final name would let readers see it half-written).
-      await link(temp, file);
+      this.withDirSync(path.dirname(file), () => linkSync(temp, file));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST')
         throw new ObjectExistsError(key, { cause: error });
       throw error;
     } finally {
-      await unlink(temp).catch(() => {});
+      unlinkQuietly(temp);
     }
-    return { version: await this.versionOf(file) };
+    return { version: versionFromStat(statSync(file)) };
   }
 
   async putIfVersion(
@@ -169,19 +183,19 @@ export class FolderObjectStore implements ObjectStore {
     _options?: PutOptions,
   ): Promise<{ version: string }> {
     const file = this.fileOf(key);
-    const temp = await this.writeTemp(body);
-    const release = await this.lock(key);
+    const temp = this.writeTempSync(body);
     try {
-      const current = await this.versionOf(file).catch((error) => {
-        if (isMissing(error)) return undefined;
-        throw error;
-      });
-      if (current !== expectedVersion) throw new VersionConflictError(key);
-      await rename(temp, file);
-      return { version: await this.versionOf(file) };
+      const release = await this.lock(key);
+      try {
+        const current = statSync(file, { throwIfNoEntry: false });
+        if (!current || versionFromStat(current) !== expectedVersion) throw new VersionConflictError(key);
+        renameSync(temp, file);
+        return { version: versionFromStat(statSync(file)) };
+      } finally {
+        release();
+      }
     } finally {
-      await release();
-      await unlink(temp).catch(() => {});
+      unlinkQuietly(temp);
     }
   }
 
@@ -304,31 +318,59 @@ export class FolderObjectStore implements ObjectStore {
     return temp;
   }
 
+  private readonly dirsMade = new Set<string>();
+
+  /** mkdir -p, once per folder and store (a folder removed meanwhile is made again on ENOENT). */
+  private ensureDirSync(dir: string): void {
+    if (this.dirsMade.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    this.dirsMade.add(dir);
+  }
+
+  /** Runs `op` in `dir`, made first, and made again if it was removed meanwhile. */
+  private withDirSync(dir: string, op: () => void): void {
+    this.ensureDirSync(dir);
+    try {
+      op();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.dirsMade.delete(dir);
+      this.ensureDirSync(dir);
+      op();
+    }
+  }
+
+  private writeTempSync(body: Body): string {
+    const dir = path.join(this.internal, 'tmp');
+    const temp = path.join(dir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    this.withDirSync(dir, () => writeFileSync(temp, body, { flag: 'wx' }));
+    return temp;
+  }
+
   /**
    * A per-key lock file created with O_EXCL, for compare-and-swap across processes. It holds
    * the owner's pid and host: a lock whose owner died (kill -9) is broken at once, and any
    * lock older than 30 s is taken to be abandoned.
    */
-  private async lock(key: string): Promise<() => Promise<void>> {
+  private async lock(key: string): Promise<() => void> {
     const dir = path.join(this.internal, 'locks');
-    await mkdir(dir, { recursive: true });
     const file = path.join(dir, createHmac('sha256', 'lock').update(key).digest('hex'));
     const deadline = Date.now() + lockWaitMs;
     for (let attempt = 0; ; attempt++) {
       // The owner is written first and linked into place: a lock file is never seen empty,
       // even when its owner is killed while taking it.
-      const owner = await this.writeTemp(`${process.pid} ${hostname()}\n`);
+      const owner = this.writeTempSync(`${process.pid} ${hostname()}\n`);
       try {
-        await link(owner, file);
-        return () => unlink(file).catch(() => {});
+        this.withDirSync(dir, () => linkSync(owner, file));
+        return () => unlinkQuietly(file);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        await this.breakIfAbandoned(file);
-        if (Date.now() > deadline) throw new VersionConflictError(key, { cause: error });
-        await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt * 2) * Math.random() + 1));
       } finally {
-        await unlink(owner).catch(() => {});
+        unlinkQuietly(owner);
       }
+      await this.breakIfAbandoned(file);
+      if (Date.now() > deadline) throw new VersionConflictError(key);
+      await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt * 2) * Math.random() + 1));
     }
   }
 

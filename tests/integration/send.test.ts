@@ -588,12 +588,16 @@ describe('suppressions', () => {
     const realNow = performance.now.bind(performance);
     let skew = 0;
     vi.spyOn(performance, 'now').mockImplementation(() => realNow() + skew);
+    // From the fifth call on, sends wait for the unsubscribe: it lands mid-campaign, however
+    // fast the other workers go.
+    let unsubscribed: Promise<void> | undefined;
     const mailer = new MemoryMailer(false, {
       behave: async (_m, call) => {
-        if (call === 5) {
-          await unsubscribeAddress(store, keys, late.email, now, 'presse');
-          skew += 31_000;
-        }
+        if (call === 5)
+          unsubscribed = unsubscribeAddress(store, keys, late.email, now, 'presse').then(() => {
+            skew += 31_000;
+          });
+        await unsubscribed;
       },
     });
     const report = await sendCampaign(await campaign(), depsFor(store, mailer), {
