@@ -334,6 +334,7 @@ function timedRenderer(inner: ReleaseRenderer, timing: { renderMs: number }): Re
 
 function timedPressRoom(inner: PressRoom, timing: { refreshMs: number }): PressRoom {
   return {
+    ...inner,
     releasePageLinks: (release) => inner.releasePageLinks(release),
     async refresh(store, touched, now) {
       const start = process.hrtime.bigint();

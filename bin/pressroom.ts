@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { archiveCommand } from './commands/archive.ts';
 import { contactsCommand } from './commands/contacts.ts';
+import { newsletterCommand } from './commands/newsletter.ts';
 import { publishCommand } from './commands/publish.ts';
 import { renderCommand } from './commands/render.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -14,6 +15,7 @@ const program = new Command('pressroom')
   .showHelpAfterError()
   .addCommand(renderCommand)
   .addCommand(publishCommand)
+  .addCommand(newsletterCommand)
   .addCommand(archiveCommand)
   .addCommand(contactsCommand)
   .addCommand(sendCommand)

@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole pipeline on the local default, with the examples. It publishes every
- * publication in examples/publications/ (render, archive, press room), imports the sample
- * press list, and sends the seed release's campaign to the outbox (.eml files), then says
- * where everything is. Run it again: nothing is sent twice.
+ * publication in examples/publications/ (render, archive, press room) and every newsletter
+ * issue in examples/newsletters/, imports the sample press list, and sends the seed
+ * release's campaign to the outbox (.eml files), then says where everything is. Run it
+ * again: nothing is sent twice.
  */
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -13,6 +14,8 @@ import { publishRelease } from '../lambdas/core/archive/publish.ts';
 import { loadCampaignFile } from '../lambdas/core/campaigns/campaign.ts';
 import { sendCampaign } from '../lambdas/core/campaigns/send.ts';
 import { importContacts } from '../lambdas/core/contacts/import.ts';
+import { publishIssue } from '../lambdas/core/newsletter/publish.ts';
+import { createNewsletterRenderer } from '../lambdas/core/newsletter/render.ts';
 import { createMailer, loadConfig, localBackend } from './context.ts';
 import { fail } from './output.ts';
 
@@ -33,6 +36,15 @@ async function main(): Promise<void> {
       lines.push(
         `   ${result.slug} (${result.action}, ${result.state}; PDF ${result.pdf.stored ? 'stored' : `skipped: ${result.pdf.reason}`})`,
       );
+    }
+
+    const issues = (await readdir(path.join(examples, 'newsletters')))
+      .filter((f) => f.endsWith('.md'))
+      .sort();
+    const issueDeps = { ...backend, renderer: createNewsletterRenderer(backend.templates) };
+    for (const f of issues) {
+      const result = await publishIssue(relative('newsletters', f), issueDeps, { replace: true });
+      lines.push(`   newsletter ${result.id} (${result.action}, ${result.state})`);
     }
 
     const csv = relative('contacts', 'journalistes.csv');

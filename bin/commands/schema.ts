@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { issueFrontMatterSchema } from '../../lambdas/core/newsletter/schema.ts';
 import { organizationSchema, publicationFrontMatterSchema } from '../../lambdas/core/publication/schema.ts';
 import { dataDirOption } from '../context.ts';
 import { print } from '../output.ts';
@@ -17,11 +18,15 @@ export function jsonSchemas(): Record<string, unknown> {
       title: 'pressroom organisation',
       ...z.toJSONSchema(organizationSchema, { io: 'input', unrepresentable: 'any' }),
     },
+    'newsletter.schema.json': {
+      title: 'pressroom newsletter issue front matter',
+      ...z.toJSONSchema(issueFrontMatterSchema, { io: 'input', unrepresentable: 'any' }),
+    },
   };
 }
 
 export const schemaCommand = new Command('schema')
-  .description('Write the JSON Schemas of publication front matter and organisation files')
+  .description('Write the JSON Schemas of publication and newsletter front matter and organisation files')
   .option('--out <dir>', 'output folder', 'schemas')
   .addOption(dataDirOption)
   .action(async (opts: { out: string }) => {

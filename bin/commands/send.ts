@@ -180,7 +180,7 @@ const statusCommand = new Command('status')
     const s = await campaignStatus(backend.store, name);
     if (opts.json) return print(s, true);
     print([
-      `${s.name} (${s.publication}): ${s.state}`,
+      `${s.name} (${s.newsletter !== undefined ? `newsletter ${s.newsletter}` : s.publication}): ${s.state}`,
       `  audience    ${s.audience}`,
       `  sent        ${s.sent}`,
       `  failed      ${s.failed}${
@@ -236,7 +236,9 @@ const listCommand = new Command('list')
       rows.push({
         name,
         state: c.state,
-        publication: c.definition.publication,
+        ...(c.definition.newsletter !== undefined
+          ? { newsletter: c.definition.newsletter }
+          : { publication: c.definition.publication }),
         list: c.definition.audience.list,
         ...(at && { sendAt: { local: formatInZone(at.utc, at.zone), zone: at.zone, utc: at.utc } }),
       });

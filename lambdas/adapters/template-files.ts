@@ -24,7 +24,8 @@ const sampleRecipientSchema = z.strictObject({
 
 /**
  * Reads a template folder laid out as `templates/`: `press-release/email.mjml`,
- * `press-release/email.txt.hbs`, `press-release/page.html.hbs`, `partials/*.mjml`,
+ * `press-release/email.txt.hbs`, `press-release/page.html.hbs`, the same three under
+ * `newsletter/`, `partials/*.mjml`,
  * `locales/<lang>.yaml`, `sample-recipient.yaml`.
  */
 export async function loadTemplateFiles(dir: string = defaultTemplatesDir): Promise<TemplateSet> {
@@ -52,8 +53,17 @@ export async function loadTemplateFiles(dir: string = defaultTemplatesDir): Prom
       text: await read('press-release', 'email.txt.hbs'),
       page: await read('press-release', 'page.html.hbs'),
     },
+    newsletter: {
+      email: await read('newsletter', 'email.mjml'),
+      text: await read('newsletter', 'email.txt.hbs'),
+      page: await read('newsletter', 'page.html.hbs'),
+    },
     pressRoom: { list: await read('press-room', 'list.html.hbs') },
-    pages: { unsubscribe: await read('pages', 'unsubscribe.html.hbs') },
+    pages: { public: await read('pages', 'public.html.hbs') },
+    subscription: {
+      email: await read('subscription', 'confirm.html.hbs'),
+      text: await read('subscription', 'confirm.txt.hbs'),
+    },
     partials,
     locales,
     sampleRecipient,

@@ -242,7 +242,7 @@ function allowedKeys(schema: z.ZodType, path: FieldPath): string[] {
 }
 
 /** The allowed name nearest to `word` by edit distance, if it is near enough to be a typo. */
-function closest(word: string, candidates: string[]): string | undefined {
+export function closest(word: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {

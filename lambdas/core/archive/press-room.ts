@@ -1,5 +1,6 @@
 import { Feed } from 'feed';
 import Handlebars from 'handlebars';
+import { type IssueSummary, isPublicIssue, readIssues } from '../newsletter/catalog.ts';
 import type { Language } from '../publication/schema.ts';
 import { fillPattern, formatDate, formatSize, type LocaleStrings } from '../render/locale.ts';
 import type { TemplateSet } from '../render/templates.ts';
@@ -26,6 +27,9 @@ import {
  *   site/releases/<slug>/index.html   a release, with its downloads beside it
  *   site/feed.xml, atom.xml, feed.json
  *   site/sitemap.xml → site/sitemaps/<yyyy>.xml, site/sitemaps/pages.xml
+ *   site/newsletters/index.html       the newsletter issues (when one is public), and
+ *   site/newsletters/<id>/...         each public issue; feed.xml, atom.xml, feed.json of
+ *                                     their own: the releases' feeds carry releases only
  */
 
 export interface PressRoomSettings {
@@ -53,6 +57,12 @@ export const siteKeys = {
   sitemap: 'site/sitemap.xml',
   yearSitemap: (year: string) => `site/sitemaps/${year}.xml`,
   pagesSitemap: 'site/sitemaps/pages.xml',
+  newsletters: 'site/newsletters/index.html',
+  newsletterPrefix: (id: string) => `site/newsletters/${id}/`,
+  newsletterRss: 'site/newsletters/feed.xml',
+  newsletterAtom: 'site/newsletters/atom.xml',
+  newsletterJson: 'site/newsletters/feed.json',
+  newslettersSitemap: 'site/sitemaps/newsletters.xml',
 };
 
 /** The files a public release offers, relative to its folder in the press room. */
@@ -62,6 +72,13 @@ export const releaseDownloads = {
   email: 'email.html',
   text: 'release.txt',
   attachment: (file: string) => `files/${file}`,
+};
+
+/** The files a public newsletter issue offers, relative to its folder in the press room. */
+export const issueDownloads = {
+  page: 'index.html',
+  email: 'email.html',
+  text: 'newsletter.txt',
 };
 
 export interface PressRoom {
@@ -75,6 +92,19 @@ export interface PressRoom {
   releasePageLinks(release: ReleaseSummary): {
     indexUrl: string;
     downloads: { label: string; url: string; detail?: string; download?: boolean }[];
+  };
+  /**
+   * Rewrites the Newsletters section (its page, its feeds, its sitemap), or removes it when no
+   * issue is public. When the section appears or goes, every list page is rewritten for its
+   * link. Returns the keys written.
+   */
+  refreshNewsletters(store: ObjectStore, now: Date): Promise<string[]>;
+  /** Links from an issue's own page: the ways back and the downloads. */
+  issuePageLinks(issue: IssueSummary): {
+    indexUrl: string;
+    newslettersUrl: string;
+    siteRoot: string;
+    downloads: { label: string; url: string; download?: boolean }[];
   };
 }
 
@@ -134,13 +164,14 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       }))
       .filter((x) => x.count > 0)
       .sort((a, b) => a.name.localeCompare(b.name, settings.lang));
-    return { years, tags };
+    const newsletters = (await readIssues(store)).some(isPublicIssue);
+    return { years, tags, newsletters };
   }
 
   function navigation(
     index: Awaited<ReturnType<typeof publicIndex>>,
     root: string,
-    current: { year?: string; tag?: string },
+    current: { year?: string; tag?: string; newsletters?: boolean },
   ) {
     return {
       years: index.years.map((year) => ({
@@ -153,6 +184,9 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         url: `${root}tags/${x.slug}/index.html`,
         current: x.slug === current.tag,
       })),
+      newsletters: index.newsletters
+        ? { url: `${root}newsletters/index.html`, current: current.newsletters === true }
+        : undefined,
     };
   }
 
@@ -163,63 +197,136 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     nav: ReturnType<typeof navigation>,
     showYears: boolean,
   ) {
-    const groups: { year: string; releases: ReturnType<typeof releaseItem>[] }[] = [];
-    for (const r of releases) {
-      const year = r.date.slice(0, 4);
+    return listPage({
+      root,
+      heading,
+      items: releases.map((r) => releaseItem(r, root)),
+      nav,
+      showYears,
+      feeds: { rss: `${root}feed.xml`, atom: `${root}atom.xml`, json: `${root}feed.json` },
+    });
+  }
+
+  /** A list page (`press-room/list.html.hbs`): items grouped by year, newest first. */
+  function listPage(args: {
+    root: string;
+    heading: string;
+    items: (ReturnType<typeof releaseItem> | ReturnType<typeof issueItem>)[];
+    nav: ReturnType<typeof navigation>;
+    showYears: boolean;
+    feeds: { rss: string; atom: string; json: string };
+  }) {
+    const groups: { year: string; releases: typeof args.items }[] = [];
+    for (const item of args.items) {
+      const year = item.date.slice(0, 4);
       let group = groups.at(-1);
       if (group?.year !== year) {
         group = { year, releases: [] };
         groups.push(group);
       }
-      group.releases.push(releaseItem(r, root));
+      group.releases.push(item);
     }
     return list({
       lang: settings.lang,
       t,
-      root,
+      root: args.root,
       siteTitle: title,
-      pageTitle: heading === title ? title : `${heading} – ${title}`,
-      heading,
-      showYears,
+      pageTitle: args.heading === title ? title : `${args.heading} – ${title}`,
+      heading: args.heading,
+      showYears: args.showYears,
       groups,
-      ...nav,
-      feeds: { rss: `${root}feed.xml`, atom: `${root}atom.xml`, json: `${root}feed.json` },
+      ...args.nav,
+      feeds: args.feeds,
     });
   }
 
-  function feeds(releases: ReleaseSummary[], now: Date) {
+  /** An issue in the Newsletters list, whose page is at `site/newsletters/`. */
+  function issueItem(issue: IssueSummary) {
+    return {
+      slug: issue.id,
+      lang: issue.lang,
+      title: issue.title,
+      date: issue.date,
+      dateText: formatDate(issue.date, issue.lang),
+      lead: issue.summary,
+      publishers: issue.publishers.join(', '),
+      url: `${issue.id}/${issueDownloads.page}`,
+      tags: [] as { name: string; url: string }[],
+      downloads: issueFiles(issue, `${issue.id}/`, templates.locales[issue.lang]),
+    };
+  }
+
+  function issueFiles(_issue: IssueSummary, base: string, lt: LocaleStrings) {
+    return [
+      { label: lt.emailVersion, url: base + issueDownloads.email },
+      { label: lt.plainText, url: base + issueDownloads.text, download: true },
+    ];
+  }
+
+  /** One entry of a feed: a release or a newsletter issue. */
+  interface FeedEntry {
+    title: string;
+    link: string;
+    /** Plain text. */
+    summary: string;
+    updated: string;
+    date: string;
+    authors: string[];
+    categories: string[];
+  }
+
+  function feeds(
+    entries: FeedEntry[],
+    now: Date,
+    meta: { title: string; id: string; links: { rss: string; atom: string; json: string } } = {
+      title,
+      id: siteUrl,
+      links: { rss: `${siteUrl}feed.xml`, atom: `${siteUrl}atom.xml`, json: `${siteUrl}feed.json` },
+    },
+  ) {
     // Atom declares its titles type="html": there, text must be escaped. RSS titles are text
     // in CDATA and JSON Feed titles are text: there, they go as they are.
     const build = (escapeTitles: boolean) => {
       const text = (value: string) => (escapeTitles ? Handlebars.Utils.escapeExpression(value) : value);
       const feed = new Feed({
-        title,
-        id: siteUrl,
+        title: meta.title,
+        id: meta.id,
         link: siteUrl,
         language: settings.lang,
-        updated: releases[0] ? new Date(releases[0].updatedAt) : now,
+        updated: entries[0] ? new Date(entries[0].updated) : now,
         generator: 'pressroom',
-        copyright: `© ${[...new Set(releases.flatMap((r) => r.publishers))].join(', ')}`,
-        feedLinks: { rss: `${siteUrl}feed.xml`, atom: `${siteUrl}atom.xml`, json: `${siteUrl}feed.json` },
+        copyright: `© ${[...new Set(entries.flatMap((e) => e.authors))].join(', ')}`,
+        feedLinks: meta.links,
       });
-      for (const r of releases) {
-        const link = `${siteUrl}releases/${r.slug}/${releaseDownloads.page}`;
+      for (const e of entries) {
         feed.addItem({
-          title: text(r.title),
-          id: link,
-          link,
+          title: text(e.title),
+          id: e.link,
+          link: e.link,
           // Summaries are read as HTML by feed readers: the lead is text, so it is escaped.
-          description: Handlebars.Utils.escapeExpression(r.lead),
-          date: new Date(r.updatedAt),
-          published: new Date(`${r.date}T00:00:00Z`),
-          author: r.publishers.map((name) => ({ name: text(name) })),
-          category: r.tags.map((x) => ({ name: Handlebars.Utils.escapeExpression(x.name) })),
+          description: Handlebars.Utils.escapeExpression(e.summary),
+          date: new Date(e.updated),
+          published: new Date(`${e.date}T00:00:00Z`),
+          author: e.authors.map((name) => ({ name: text(name) })),
+          category: e.categories.map((name) => ({ name: Handlebars.Utils.escapeExpression(name) })),
         });
       }
       return feed;
     };
     const plain = build(false);
     return { rss: plain.rss2(), atom: build(true).atom1(), json: plain.json1() };
+  }
+
+  function releaseEntry(r: ReleaseSummary): FeedEntry {
+    return {
+      title: r.title,
+      link: `${siteUrl}releases/${r.slug}/${releaseDownloads.page}`,
+      summary: r.lead,
+      updated: r.updatedAt,
+      date: r.date,
+      authors: r.publishers,
+      categories: r.tags.map((x) => x.name),
+    };
   }
 
   function urlset(urls: { loc: string; lastmod?: string }[]): string {
@@ -230,7 +337,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${entries.join('\n')}\n</urlset>\n`;
   }
 
-  return {
+  const pressRoom: PressRoom = {
     releasePageLinks(release) {
       const lt = templates.locales[release.lang];
       return { indexUrl: '../../index.html', downloads: downloadsOf(release, '', lt) };
@@ -291,7 +398,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         siteKeys.index,
         page('', t.latestReleases, latest.slice(0, latestCount), navigation(index, '', {}), true),
       );
-      const f = feeds(latest.slice(0, feedCount), now);
+      const f = feeds(latest.slice(0, feedCount).map(releaseEntry), now);
       const feedOptions = (contentType: string) => ({ contentType, cacheControl: 'public, max-age=300' });
       await put(siteKeys.rss, f.rss, feedOptions('application/rss+xml; charset=utf-8'));
       await put(siteKeys.atom, f.atom, feedOptions('application/atom+xml; charset=utf-8'));
@@ -303,12 +410,15 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
           { loc: `${siteUrl}index.html` },
           ...index.years.map((y) => ({ loc: `${siteUrl}${y}/index.html` })),
           ...index.tags.map((x) => ({ loc: `${siteUrl}tags/${x.slug}/index.html` })),
+          ...(index.newsletters ? [{ loc: `${siteUrl}newsletters/index.html` }] : []),
         ]),
         xmlOptions,
       );
-      const sitemaps = [siteKeys.pagesSitemap, ...index.years.map(siteKeys.yearSitemap)].map(
-        (key) => `  <sitemap><loc>${xml(siteUrl + key.slice('site/'.length))}</loc></sitemap>`,
-      );
+      const sitemaps = [
+        siteKeys.pagesSitemap,
+        ...index.years.map(siteKeys.yearSitemap),
+        ...(index.newsletters ? [siteKeys.newslettersSitemap] : []),
+      ].map((key) => `  <sitemap><loc>${xml(siteUrl + key.slice('site/'.length))}</loc></sitemap>`);
       await put(
         siteKeys.sitemap,
         `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${sitemaps.join('\n')}\n</sitemapindex>\n`,
@@ -316,7 +426,93 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       );
       return written;
     },
+
+    issuePageLinks(issue) {
+      return {
+        indexUrl: '../../index.html',
+        newslettersUrl: `../${issueDownloads.page}`,
+        siteRoot: '../../',
+        downloads: issueFiles(issue, '', templates.locales[issue.lang]),
+      };
+    },
+
+    async refreshNewsletters(store, now) {
+      const written: string[] = [];
+      const issues = (await readIssues(store)).filter(isPublicIssue);
+      const hadSection = (await store.head(siteKeys.newsletters)) !== undefined;
+      const xmlOptions = { contentType: 'application/xml', cacheControl: 'public, max-age=3600' };
+      const feedKeys = [siteKeys.newsletterRss, siteKeys.newsletterAtom, siteKeys.newsletterJson];
+      if (issues.length === 0) {
+        for (const key of [siteKeys.newsletters, ...feedKeys, siteKeys.newslettersSitemap]) {
+          await store.delete(key);
+        }
+      } else {
+        const tagIndex = await readTags(store);
+        const index = await publicIndex(store, now, tagIndex);
+        const heading = t.newsletters;
+        await store.put(
+          siteKeys.newsletters,
+          listPage({
+            root: '../',
+            heading,
+            items: issues.map(issueItem),
+            nav: navigation(index, '../', { newsletters: true }),
+            showYears: true,
+            feeds: { rss: 'feed.xml', atom: 'atom.xml', json: 'feed.json' },
+          }),
+          html,
+        );
+        written.push(siteKeys.newsletters);
+        const base = `${siteUrl}newsletters/`;
+        const f = feeds(
+          issues.slice(0, feedCount).map((i) => ({
+            title: i.title,
+            link: `${base}${i.id}/${issueDownloads.page}`,
+            summary: i.summary,
+            updated: i.updatedAt,
+            date: i.date,
+            authors: i.publishers,
+            categories: [],
+          })),
+          now,
+          {
+            title: `${heading} – ${title}`,
+            id: base,
+            links: { rss: `${base}feed.xml`, atom: `${base}atom.xml`, json: `${base}feed.json` },
+          },
+        );
+        const feedOptions = (contentType: string) => ({ contentType, cacheControl: 'public, max-age=300' });
+        await store.put(siteKeys.newsletterRss, f.rss, feedOptions('application/rss+xml; charset=utf-8'));
+        await store.put(siteKeys.newsletterAtom, f.atom, feedOptions('application/atom+xml; charset=utf-8'));
+        await store.put(siteKeys.newsletterJson, f.json, feedOptions('application/feed+json; charset=utf-8'));
+        await store.put(
+          siteKeys.newslettersSitemap,
+          urlset(
+            issues.map((i) => ({
+              loc: `${base}${i.id}/${issueDownloads.page}`,
+              lastmod: i.updatedAt.slice(0, 10),
+            })),
+          ),
+          xmlOptions,
+        );
+        written.push(...feedKeys, siteKeys.newslettersSitemap);
+      }
+      // The section's link is on every list page and in the sitemaps: they change only when
+      // the section appears or goes.
+      if (hadSection !== issues.length > 0) {
+        const index = await publicIndex(store, now, await readTags(store));
+        written.push(
+          ...(await pressRoom.refresh(
+            store,
+            { years: index.years, tags: index.tags.map((x) => x.slug) },
+            now,
+          )),
+        );
+      }
+      return written;
+    },
   };
+  return pressRoom;
 }
 
 function xml(s: string): string {

@@ -24,7 +24,17 @@ import {
   readPending,
   recordRelease,
 } from './catalog.ts';
+import {
+  archiveKeys,
+  type ReleaseManifest,
+  ReleaseNotFoundError,
+  type ReleaseState,
+  readManifest,
+  stateOf,
+} from './manifest.ts';
 import { type PressRoom, releaseDownloads, siteKeys } from './press-room.ts';
+
+export { archiveKeys, type ReleaseManifest, ReleaseNotFoundError, type ReleaseState, readManifest, stateOf };
 
 /**
  * Publishing: a release's files are archived under a new version folder, then its manifest
@@ -52,23 +62,6 @@ export class PdfUnavailableError extends PressroomError {
 export class SlugTakenError extends PressroomError {
   override name = 'SlugTakenError';
 }
-
-export class ReleaseNotFoundError extends PressroomError {
-  override name = 'ReleaseNotFoundError';
-}
-
-export interface ReleaseManifest {
-  summary: ReleaseSummary;
-  version: string;
-  source: { path: string; sha256: string };
-  /** Names inside the version folder. */
-  files: string[];
-}
-
-export const archiveKeys = {
-  manifest: (slug: string) => `archive/${slug}/release.json`,
-  version: (slug: string, version: string) => `archive/${slug}/${version}/`,
-};
 
 /**
  * The files of an archived release, in one place: where each lies in the version folder,
@@ -164,8 +157,6 @@ export interface PublishDeps {
   newId?: () => string;
 }
 
-export type ReleaseState = 'public' | 'embargoed' | 'private';
-
 export interface PublishResult {
   slug: string;
   title: string;
@@ -178,11 +169,6 @@ export interface PublishResult {
   url?: string;
   /** How many press room objects were written (pages, feeds, sitemaps, release files). */
   siteObjectsWritten: number;
-}
-
-export function stateOf(summary: Pick<ReleaseSummary, 'visibility' | 'embargo'>, now: Date): ReleaseState {
-  if (summary.visibility === 'private') return 'private';
-  return isPublic(summary, now) ? 'public' : 'embargoed';
 }
 
 /** Validates, renders, archives and publishes one publication file. */
@@ -231,7 +217,7 @@ export async function publishRelease(
     recipient: { email: '' },
     unsubscribeUrl: '',
   });
-  const archived: { name: string; content: string | Uint8Array; contentType: string }[] = [
+  const archived: ArchivedFile[] = [
     { name: 'source.md', content: source, contentType: 'text/markdown; charset=utf-8' },
     ...files.filter((f) => !f.name.startsWith('preview.')),
     ...(pdfBytes ? [{ name: 'release.pdf', content: pdfBytes, contentType: 'application/pdf' }] : []),
@@ -247,34 +233,22 @@ export async function publishRelease(
     { name: 'public/release.txt', content: publicEmail.text, contentType: 'text/plain; charset=utf-8' },
   ];
 
-  // 1. New objects first, under a version folder nobody reads yet.
-  const version = `${now.toISOString().replace(/[-:.]/g, '')}-${(deps.newId ?? randomUUID)().slice(0, 8)}`;
+  const version = newVersion(now, deps.newId);
   const prefix = archiveKeys.version(slug, version);
-  for (const f of archived) await deps.store.put(prefix + f.name, f.content, { contentType: f.contentType });
-
-  // 2. The switch: the manifest now names the new version.
   const manifest: ReleaseManifest = {
     summary,
     version,
     source: { path: sourcePath, sha256: createHash('sha256').update(source).digest('hex') },
     files: archived.map((f) => f.name),
   };
-  const body = `${JSON.stringify(manifest, null, 2)}\n`;
-  try {
-    if (previous) await deps.store.putIfVersion(archiveKeys.manifest(slug), body, previous.version);
-    else await deps.store.putIfAbsent(archiveKeys.manifest(slug), body);
-  } catch (error) {
-    await deleteUnder(deps.store, prefix);
-    if (error instanceof VersionConflictError || error instanceof ObjectExistsError) {
-      throw new PressroomError(
-        `${file}: "${slug}" was published by someone else at the same time; publish again`,
-        {
-          cause: error,
-        },
-      );
-    }
-    throw error;
-  }
+  await commitVersion(deps.store, {
+    prefix,
+    files: archived,
+    manifestKey: archiveKeys.manifest(slug),
+    manifest,
+    ...(previous && { previousVersion: previous.version }),
+    conflict: `${file}: "${slug}" was published by someone else at the same time; publish again`,
+  });
 
   // 3. The catalogue and the press room.
   await recordRelease(deps.store, summary, previous?.value.summary, now);
@@ -324,6 +298,67 @@ async function syncReleaseFiles(store: ObjectStore, manifest: ReleaseManifest, n
     for (const name of manifest.files.filter((n) => n.startsWith('files/')))
       wanted.set(sitePrefix + name, from + name);
   }
+  return syncSiteCopy(store, sitePrefix, wanted);
+}
+
+/** A file to archive in a version folder. */
+export interface ArchivedFile {
+  name: string;
+  content: string | Uint8Array;
+  contentType: string;
+}
+
+/** A new version folder's name: the time, then a few random characters. */
+export function newVersion(now: Date, newId: () => string = randomUUID): string {
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${newId().slice(0, 8)}`;
+}
+
+/**
+ * Archives one version: its files first, under a version folder nobody reads yet, then the
+ * switch, the manifest naming the new version, written with compare-and-swap (against the
+ * version read before, or create-if-absent). On a conflict the new folder is removed and
+ * `conflict` is the error's message. Releases and newsletter issues are archived this way.
+ */
+export async function commitVersion(
+  store: ObjectStore,
+  args: {
+    prefix: string;
+    files: readonly ArchivedFile[];
+    manifestKey: string;
+    manifest: unknown;
+    /** The store version of the manifest read before; absent for a first publication. */
+    previousVersion?: string;
+    conflict: string;
+  },
+): Promise<void> {
+  // 1. New objects first, under a version folder nobody reads yet.
+  for (const f of args.files)
+    await store.put(args.prefix + f.name, f.content, { contentType: f.contentType });
+  // 2. The switch: the manifest now names the new version.
+  const body = `${JSON.stringify(args.manifest, null, 2)}\n`;
+  try {
+    if (args.previousVersion !== undefined)
+      await store.putIfVersion(args.manifestKey, body, args.previousVersion);
+    else await store.putIfAbsent(args.manifestKey, body);
+  } catch (error) {
+    await deleteUnder(store, args.prefix);
+    if (error instanceof VersionConflictError || error instanceof ObjectExistsError) {
+      throw new PressroomError(args.conflict, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Makes a folder of the press room hold exactly `wanted` (press room key → archive key):
+ * each copied from the archive, anything else under the folder deleted. Returns how many
+ * objects were written.
+ */
+export async function syncSiteCopy(
+  store: ObjectStore,
+  sitePrefix: string,
+  wanted: ReadonlyMap<string, string>,
+): Promise<number> {
   let written = 0;
   for (const [to, from] of wanted) {
     const object = await store.get(from);
@@ -373,17 +408,6 @@ export async function releaseDueEmbargoes(
   return due;
 }
 
-/** A release's manifest, or a clear error. */
-export async function readManifest(store: ObjectStore, slug: string): Promise<ReleaseManifest> {
-  const manifest = await getJson<ReleaseManifest>(store, archiveKeys.manifest(slug));
-  if (!manifest) {
-    throw new ReleaseNotFoundError(
-      `no release "${slug}" in the archive: \`pressroom archive list\` shows the slugs`,
-    );
-  }
-  return manifest.value;
-}
-
 function summarize(
   p: Publication,
   extra: { pdf: boolean; publishedAt: string; updatedAt: string },
@@ -404,7 +428,8 @@ function summarize(
   };
 }
 
-async function deleteUnder(store: ObjectStore, prefix: string): Promise<void> {
+/** Deletes every object under a prefix. */
+export async function deleteUnder(store: ObjectStore, prefix: string): Promise<void> {
   const keys: string[] = [];
   for await (const item of listAll(store, prefix)) keys.push(item.key);
   for (const key of keys) await store.delete(key);

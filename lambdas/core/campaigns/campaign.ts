@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listName } from '../contacts/model.ts';
-import { InvalidInputError, PressroomError } from '../errors.ts';
+import { InvalidInputError, PressroomError, type Problem } from '../errors.ts';
 import { formatPath, parseYaml, validate } from '../input.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import { email, slug } from '../publication/schema.ts';
@@ -8,8 +8,8 @@ import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts'
 import { parseSendTime, type SendTime } from './time.ts';
 
 /**
- * The campaign file: what to send (a published release), to whom (a list and tags), from
- * whom, and when. A user-facing contract, documented in the README.
+ * The campaign file: what to send (a published release or newsletter issue), to whom (a
+ * list and tags), from whom, and when. A user-facing contract, documented in the README.
  */
 const text = z.string().trim().min(1, 'must not be empty');
 
@@ -34,7 +34,8 @@ const sender = z.union([
 export const campaignFileSchema = z
   .strictObject({
     name: slug.describe('The campaign id, e.g. "etude-2021-presse"'),
-    publication: slug.describe('Slug of a published release (pressroom archive list)'),
+    publication: slug.optional().describe('Slug of a published release (pressroom archive list)'),
+    newsletter: slug.optional().describe('Id of a published newsletter issue, instead of a publication'),
     audience: z.strictObject({
       list: listName,
       tags: z.array(text).optional(),
@@ -42,21 +43,32 @@ export const campaignFileSchema = z
     }),
     from: sender.describe('"Display Name <address>" or { name, address }'),
     replyTo: email.optional(),
-    subject: text.optional().describe("Default: the release's title"),
+    subject: text.optional().describe("Default: the release's (or the issue's) title"),
     sendAt: z.string().optional().describe('2021-06-08T08:00:00+02:00, or 2021-06-08T08:00 Europe/Paris'),
     attachPdf: z.boolean().default(false).describe("Attach the release's PDF instead of linking it"),
   })
   .describe('A pressroom campaign');
 
-export interface CampaignDefinition {
+/** What a campaign sends: a published release, or a newsletter issue. Exactly one. */
+export type CampaignContent =
+  | { publication: string; newsletter?: undefined }
+  | { newsletter: string; publication?: undefined };
+
+export type CampaignDefinition = CampaignContent & {
   name: string;
-  publication: string;
   audience: { list: string; tags?: string[]; tagsMode: 'any' | 'all' };
   from: { name: string; address: string };
   replyTo?: string;
   subject?: string;
   sendAt?: SendTime;
   attachPdf: boolean;
+};
+
+/** `release <slug>` or `newsletter <id>`: what a campaign sends, for messages and lists. */
+export function campaignContentLabel(definition: CampaignContent): string {
+  return definition.newsletter !== undefined
+    ? `newsletter ${definition.newsletter}`
+    : `release ${definition.publication}`;
 }
 
 export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';
@@ -73,7 +85,14 @@ export interface CampaignRecord {
   /** Why the campaign was paused (error budget). */
   pausedReason?: string;
   /** One per run. A run without endedAt whose heartbeat is old was cut short (a crash). */
-  runs: { startedAt: string; heartbeatAt?: string; endedAt?: string; outcome?: string }[];
+  runs: {
+    startedAt: string;
+    heartbeatAt?: string;
+    endedAt?: string;
+    outcome?: string;
+    /** Runs dispatched to a queue (AWS): how many batches were enqueued; the run ends when each has its completion marker. */
+    batches?: number;
+  }[];
 }
 
 export const campaignKeys = {
@@ -101,6 +120,28 @@ export async function loadCampaignFile(file: string, files: SourceFiles): Promis
   const checked = validate(campaignFileSchema, parsed);
   if (!checked.ok) throw new InvalidInputError(checked.problems);
   const c = checked.value;
+  const problems: Problem[] = [];
+  if ((c.publication === undefined) === (c.newsletter === undefined)) {
+    const both = c.publication !== undefined;
+    problems.push({
+      file,
+      ...(both ? parsed.locateKey([], 'newsletter') : { line: 1 }),
+      path: both ? 'newsletter' : 'publication',
+      message: both
+        ? 'a campaign sends one thing: keep "publication" (a release) or "newsletter" (an issue), not both'
+        : 'is required: write "publication: <release slug>" or "newsletter: <issue id>"',
+    });
+  }
+  if (c.newsletter !== undefined && c.attachPdf) {
+    problems.push({
+      file,
+      ...parsed.locateKey([], 'attachPdf'),
+      path: 'attachPdf',
+      message: 'a newsletter issue has no PDF: remove attachPdf (or set it to false)',
+      value: true,
+    });
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
   let sendAt: SendTime | undefined;
   if (c.sendAt !== undefined) {
     const time = parseSendTime(c.sendAt);
@@ -119,7 +160,7 @@ export async function loadCampaignFile(file: string, files: SourceFiles): Promis
   }
   return {
     name: c.name,
-    publication: c.publication,
+    ...(c.newsletter !== undefined ? { newsletter: c.newsletter } : { publication: c.publication ?? '' }),
     audience: {
       list: c.audience.list,
       ...(c.audience.tags && { tags: c.audience.tags }),

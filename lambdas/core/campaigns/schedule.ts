@@ -1,5 +1,6 @@
 import { readManifest } from '../archive/publish.ts';
 import { PressroomError } from '../errors.ts';
+import { readIssueManifest } from '../newsletter/publish.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import {
   type CampaignDefinition,
@@ -64,11 +65,13 @@ export async function scheduleCampaign(
       `${source}: sendAt ${sendAt.written} (${sendAt.utc} UTC) is in the past; choose a later time, or use \`pressroom send\` to send now`,
     );
   }
-  const manifest = await readManifest(deps.store, definition.publication);
-  const embargo = manifest.summary.embargo;
+  // A newsletter issue has no embargo of its own: it must exist (sending checks its releases).
+  let embargo: string | undefined;
+  if (definition.newsletter !== undefined) await readIssueManifest(deps.store, definition.newsletter);
+  else embargo = (await readManifest(deps.store, definition.publication)).summary.embargo;
   if (embargo && Date.parse(sendAt.utc) < Date.parse(embargo)) {
     throw new EmbargoError(
-      `${source}: sendAt ${sendAt.written} (${sendAt.utc} UTC) is before the embargo of "${definition.publication}" (${embargo}); schedule it at the embargo or later`,
+      `${source}: sendAt ${sendAt.written} (${sendAt.utc} UTC) is before the embargo of "${definition.publication ?? definition.newsletter}" (${embargo}); schedule it at the embargo or later`,
     );
   }
   const at = now.toISOString();

@@ -6,7 +6,9 @@ import { readLedger } from './ledger.ts';
 export interface CampaignStatus {
   name: string;
   state: CampaignRecord['state'];
-  publication: string;
+  /** What the campaign sends: a release's slug, or a newsletter issue's id. */
+  publication?: string;
+  newsletter?: string;
   audience: number;
   sent: number;
   failed: number;
@@ -32,7 +34,9 @@ export async function campaignStatus(store: ObjectStore, name: string): Promise<
   const status: CampaignStatus = {
     name,
     state: campaign.state,
-    publication: campaign.definition.publication,
+    ...(campaign.definition.newsletter !== undefined
+      ? { newsletter: campaign.definition.newsletter }
+      : { publication: campaign.definition.publication }),
     audience: campaign.audienceSize ?? 0,
     sent: 0,
     failed: 0,

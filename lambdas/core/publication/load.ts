@@ -43,15 +43,7 @@ export async function loadPublication(file: string, files: SourceFiles): Promise
   const fm = checked.value;
   const problems: Problem[] = [];
 
-  const publishers: Publisher[] = [];
-  for (const [i, entry] of fm.publishers.entries()) {
-    if (typeof entry !== 'string') {
-      publishers.push({ id: slugify(entry.name), ...entry });
-      continue;
-    }
-    const found = await loadOrganization(file, entry, files, problems, parsed, ['publishers', i]);
-    if (found) publishers.push({ id: entry, ...found });
-  }
+  const publishers = await resolvePublishers(file, fm.publishers, files, problems, parsed);
 
   const attachments: Attachment[] = [];
   for (const [i, a] of (fm.attachments ?? []).entries()) {
@@ -101,6 +93,30 @@ export async function loadPublication(file: string, files: SourceFiles): Promise
     visibility: fm.visibility,
     source: file,
   };
+}
+
+/**
+ * The `publishers` of a file (publication or newsletter issue): organisation ids read from
+ * their files, inline organisations given an id from their name. Problems are collected,
+ * with the positions of `parsed`.
+ */
+export async function resolvePublishers(
+  file: string,
+  entries: readonly (string | Organization)[],
+  files: SourceFiles,
+  problems: Problem[],
+  parsed: LocatedYaml,
+): Promise<Publisher[]> {
+  const publishers: Publisher[] = [];
+  for (const [i, entry] of entries.entries()) {
+    if (typeof entry !== 'string') {
+      publishers.push({ id: slugify(entry.name), ...entry });
+      continue;
+    }
+    const found = await loadOrganization(file, entry, files, problems, parsed, ['publishers', i]);
+    if (found) publishers.push({ id: entry, ...found });
+  }
+  return publishers;
 }
 
 async function loadOrganization(

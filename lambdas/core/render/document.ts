@@ -81,28 +81,10 @@ export function createReleaseRenderer(templates: TemplateSet): ReleaseRenderer {
     async render(publication, renderOptions = {}) {
       const t = templates.locales[publication.lang];
       const view = releaseView(publication, t, renderOptions);
-      const mjml2html = await loadMjml();
-      let result: Awaited<ReturnType<Mjml2Html>>;
-      try {
-        result = await mjml2html(email({ ...view, ...personalBits(t, 'html') }), {
-          validationLevel: 'strict',
-          ignoreIncludes: true,
-          keepComments: false,
-          fonts: {},
-        });
-      } catch (error) {
-        throw new TemplateError(`MJML rejected the press-release template: ${describeMjmlError(error)}`, {
-          cause: error,
-        });
-      }
-      if (result.errors.length > 0) {
-        throw new TemplateError(
-          `MJML found ${result.errors.length} problem(s) in the press-release template: ${result.errors.map((e) => e.formattedMessage).join('; ')}`,
-        );
-      }
+      const html = await compileMjml(email({ ...view, ...personalBits(t, 'html') }), 'press-release');
       return {
         subject: publication.title,
-        email: { html: result.html, text: tidyText(text({ ...view, ...personalBits(t, 'text') })) },
+        email: { html, text: tidyText(text({ ...view, ...personalBits(t, 'text') })) },
         page: page(view),
       };
     },
@@ -110,6 +92,33 @@ export function createReleaseRenderer(templates: TemplateSet): ReleaseRenderer {
       return page(releaseView(publication, templates.locales[publication.lang], renderOptions));
     },
   };
+}
+
+/**
+ * Compiles filled MJML into HTML (strict validation). A template error is a TemplateError
+ * that names the template: a bug in `templates/`, not in the data.
+ */
+export async function compileMjml(mjml: string, templateName: string): Promise<string> {
+  const mjml2html = await loadMjml();
+  let result: Awaited<ReturnType<Mjml2Html>>;
+  try {
+    result = await mjml2html(mjml, {
+      validationLevel: 'strict',
+      ignoreIncludes: true,
+      keepComments: false,
+      fonts: {},
+    });
+  } catch (error) {
+    throw new TemplateError(`MJML rejected the ${templateName} template: ${describeMjmlError(error)}`, {
+      cause: error,
+    });
+  }
+  if (result.errors.length > 0) {
+    throw new TemplateError(
+      `MJML found ${result.errors.length} problem(s) in the ${templateName} template: ${result.errors.map((e) => e.formattedMessage).join('; ')}`,
+    );
+  }
+  return result.html;
 }
 
 function describeMjmlError(error: unknown): string {
@@ -123,8 +132,9 @@ const htmlEscape = Handlebars.Utils.escapeExpression;
 /**
  * The greeting and the footer line hold recipient placeholders for stage 2. They are built
  * here, after the data was guarded, from locale patterns: `Bonjour {firstName},`.
+ * `receivedAs` is the footer's pattern (a release's by default; a newsletter has its own).
  */
-function personalBits(t: LocaleStrings, mode: 'html' | 'text') {
+export function personalBits(t: LocaleStrings, mode: 'html' | 'text', receivedAs = t.receivedAs) {
   const esc = mode === 'html' ? htmlEscape : (s: string) => s;
   const around = (pattern: string, name: string, placeholder: string) =>
     pattern
@@ -133,7 +143,7 @@ function personalBits(t: LocaleStrings, mode: 'html' | 'text') {
       .join(placeholder);
   return {
     greeting: `{{#if recipient.firstName}}${around(t.greeting, 'firstName', '{{recipient.firstName}}')}{{else}}${esc(t.greetingNoName)}{{/if}}`,
-    receivedAs: around(t.receivedAs, 'fullName', '{{recipient.fullName}}'),
+    receivedAs: around(receivedAs, 'fullName', '{{recipient.fullName}}'),
   };
 }
 
@@ -150,13 +160,28 @@ export function guardBraces<T>(value: T): T {
   return value;
 }
 
+/**
+ * What the shared partials (header, about, footer) need to know about the publishers: the
+ * accent colour (the first publisher's), each publisher's block, the names and addresses.
+ */
+export function publishersView(publishers: Publisher[], t: LocaleStrings, lang: Language) {
+  const accentColor = publishers[0]?.color ?? defaultAccent;
+  return {
+    accentColor,
+    publishers: publishers.map((p) => publisherView(p, t, lang, accentColor)),
+    publisherNames: joinNames(
+      publishers.map((p) => p.name),
+      t.and,
+    ),
+    footerAddresses: publishers.flatMap((p) => (p.address ? [p.address.replace(/\s*\n\s*/g, ', ')] : [])),
+  };
+}
+
 function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions) {
-  const accentColor = pub.publishers[0]?.color ?? defaultAccent;
   const filesUrl = options.filesUrl ?? 'files/';
   const leadHtml = inlineMarkdownToHtml(pub.lead);
   const bodyHtml = markdownToHtml(pub.body);
   const date = formatDate(pub.date, pub.lang);
-  const names = pub.publishers.map((p) => p.name);
   const downloads = [
     ...pub.links.map((l) => ({ label: l.label, url: l.url, detail: undefined as string | undefined })),
     ...pub.attachments.map((a) => ({
@@ -177,15 +202,12 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
     embargoLine: pub.embargo
       ? fillPattern(t.embargoUntil, { date: formatDateTime(pub.embargo, pub.lang) })
       : undefined,
-    preview: leadText.length > 150 ? `${leadText.slice(0, 149).trimEnd()}…` : leadText,
+    preview: previewText(leadText),
     leadHtml,
     leadText,
     bodyHtml,
     bodyText: htmlToText(bodyHtml),
-    accentColor,
-    publishers: pub.publishers.map((p) => publisherView(p, t, pub.lang, accentColor)),
-    publisherNames: joinNames(names, t.and),
-    footerAddresses: pub.publishers.flatMap((p) => (p.address ? [p.address.replace(/\s*\n\s*/g, ', ')] : [])),
+    ...publishersView(pub.publishers, t, pub.lang),
     figures: pub.figures,
     quotes: pub.quotes,
     downloads,
@@ -267,12 +289,18 @@ export function socialProfile(network: string, handle: string): { label: string;
   }
 }
 
-function capitalize(s: string): string {
+/** The inbox preview line and page description: the first 150 characters of a text. */
+export function previewText(text: string): string {
+  return text.length > 150 ? `${text.slice(0, 149).trimEnd()}…` : text;
+}
+
+/** `mardi 8 juin 2021` → `Mardi 8 juin 2021`. */
+export function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** Trailing spaces off, at most one blank line in a row, one final newline. */
-function tidyText(text: string): string {
+export function tidyText(text: string): string {
   return `${text
     .split('\n')
     .map((l) => l.trimEnd())

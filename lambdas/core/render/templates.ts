@@ -15,8 +15,16 @@ export interface TemplateSet {
     /** Handlebars: the standalone web page. */
     page: string;
   };
-  /** Handlebars: pages of the public endpoint (unsubscribe). */
-  pages: { unsubscribe: string };
+  /** The newsletter issue: same three files as the press release, same partials. */
+  newsletter: {
+    email: string;
+    text: string;
+    page: string;
+  };
+  /** Handlebars: the one page layout of the public endpoint (unsubscribe, subscribe, confirm). */
+  pages: { public: string };
+  /** Handlebars: the subscription confirmation email, HTML and plain text. */
+  subscription: { email: string; text: string };
   /** Handlebars: the press room's list pages (home, year, tag). */
   pressRoom: { list: string };
   /** Handlebars partials by name, e.g. `header` for `templates/partials/header.mjml`. */
