@@ -186,7 +186,9 @@ const showCommand = new Command('show')
       !found.contact &&
       !found.suppression &&
       found.deliveries.length === 0 &&
-      found.messages.length === 0
+      found.providerReports.length === 0 &&
+      found.messages.length === 0 &&
+      !found.pendingSubscriptions
     ) {
       return print('Nothing is held about this address.');
     }

@@ -1,127 +1,75 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import Handlebars from 'handlebars';
 import { archiveKeys, readManifest } from '../core/archive/publish.ts';
-import { applyUnsubscribe } from '../core/contacts/feedback.ts';
-import { type ContactKeys, shardOf } from '../core/contacts/model.ts';
-import { readContactShard } from '../core/contacts/repository.ts';
-import { InvalidTokenError, type UnsubscribeToken, verifyUnsubscribeToken } from '../core/contacts/tokens.ts';
-import type { Language } from '../core/publication/schema.ts';
-import { fillPattern } from '../core/render/locale.ts';
+import {
+  handlePublicRequest,
+  isPublicPath,
+  type PublicEndpointDeps,
+  type PublicRequest,
+  type PublicResponse,
+  publicPaths,
+} from '../core/public/endpoint.ts';
+import { maxBodyBytes } from '../core/public/http.ts';
 import { compileForRecipients, type RecipientFields } from '../core/render/recipient.ts';
-import type { TemplateSet } from '../core/render/templates.ts';
 import { checkKey, getText } from '../core/store/object-store.ts';
 import { contentTypeOf, type FolderObjectStore, signedDownloadPath } from './folder-store.ts';
 
 /**
- * The local server, stand-in for CloudFront and the public endpoints: the press room from
- * `site/`, signed downloads (checked as S3 checks presigned URLs), and email previews.
- * Paths are answered whatever host the link names.
+ * The local server, stand-in for CloudFront and the public endpoint: the press room from
+ * `site/`, the public endpoint of the core (unsubscribe, subscribe, confirm) translated from
+ * and to node:http, signed downloads (checked as S3 checks presigned URLs), and email
+ * previews. Paths are answered whatever host the link names.
  */
 export interface LocalServerDeps {
   store: FolderObjectStore;
   sampleRecipient: RecipientFields;
-  /** Unsubscribe pages: the token keys, the page template and strings, the default language. */
-  unsubscribe: { keys: ContactKeys; templates: TemplateSet; lang: Language; clock?: () => Date };
+  /** The public endpoint's ports and settings; its store is `store`. */
+  endpoint: Omit<PublicEndpointDeps, 'store'>;
   /** One line per request; never an email address. */
   log?: (line: string) => void;
 }
 
 export const previewPath = '/_preview/';
-export const unsubscribePath = '/unsubscribe/';
+
+/** node:http → the endpoint's request: lower-case headers, raw path, body read up to the limit. */
+async function publicRequest(req: IncomingMessage, url: URL): Promise<PublicRequest> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const sourceIp = req.socket.remoteAddress;
+  const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, maxBodyBytes + 1) : '';
+  return {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers,
+    body,
+    ...(sourceIp && { sourceIp }),
+  };
+}
+
+/** The endpoint's response → node:http. */
+function reply(res: ServerResponse, response: PublicResponse): void {
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Length', Buffer.byteLength(response.body));
+  res.end(response.body);
+}
 
 /**
- * `/unsubscribe/<token>`: GET shows a page with a button (link scanners that open the URL
- * unsubscribe nobody); POST with `List-Unsubscribe=One-Click` (RFC 8058, what mail clients
- * send, and what the button sends) unsubscribes at once. A bad token gets 400 and changes
- * nothing; repeating a valid unsubscribe is harmless.
+ * At most `limit` bytes; the rest is read and dropped (the endpoint refuses the request as
+ * too large), so that the socket stays open for that answer.
  */
-async function unsubscribe(
-  deps: LocalServerDeps,
-  url: URL,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const { keys, templates } = deps.unsubscribe;
-  let token = '';
-  let payload: UnsubscribeToken;
-  try {
-    token = decodeURIComponent(url.pathname.slice(unsubscribePath.length));
-    payload = verifyUnsubscribeToken(keys, token);
-  } catch (error) {
-    if (!(error instanceof InvalidTokenError) && !(error instanceof URIError)) throw error;
-    const t = templates.locales[deps.unsubscribe.lang];
-    return page(res, 400, templates, deps.unsubscribe.lang, {
-      title: t.invalidLinkTitle,
-      text: t.invalidLinkText,
-    });
-  }
-  const lang = await contactLanguage(deps, payload.contact);
-  const t = templates.locales[lang];
-  if (req.method === 'GET' || req.method === 'HEAD') {
-    return page(res, 200, templates, lang, {
-      title: t.unsubscribeTitle,
-      text: fillPattern(t.unsubscribeQuestion, { list: payload.list }),
-      ask: true,
-      button: t.unsubscribeButton,
-    });
-  }
-  if (req.method !== 'POST') {
-    res.setHeader('Allow', 'GET, HEAD, POST');
-    return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
-  }
-  const body = await readBody(req, 16 * 1024);
-  if (!/List-Unsubscribe/i.test(body) || !/One-Click/i.test(body)) {
-    return send(
-      res,
-      400,
-      'text/plain; charset=utf-8',
-      'Expected the body List-Unsubscribe=One-Click (RFC 8058)\n',
-    );
-  }
-  await applyUnsubscribe(deps.store, keys, token, (deps.unsubscribe.clock ?? (() => new Date()))());
-  if (/text\/html/.test(req.headers.accept ?? '')) {
-    return page(res, 200, templates, lang, {
-      title: t.unsubscribedTitle,
-      text: fillPattern(t.unsubscribedText, { list: payload.list }),
-    });
-  }
-  return send(res, 200, 'text/plain; charset=utf-8', 'Unsubscribed.\n');
-}
-
-async function contactLanguage(deps: LocalServerDeps, contactId: string): Promise<Language> {
-  const shard = await readContactShard(deps.store, shardOf(contactId));
-  const language = shard.contacts[contactId]?.language?.toLowerCase();
-  return language === 'fr' || language === 'en' ? language : deps.unsubscribe.lang;
-}
-
-const pageTemplates = new WeakMap<TemplateSet, Handlebars.TemplateDelegate>();
-function page(
-  res: ServerResponse,
-  status: number,
-  templates: TemplateSet,
-  lang: Language,
-  view: { title: string; text: string; ask?: boolean; button?: string },
-): void {
-  let template = pageTemplates.get(templates);
-  if (!template) {
-    template = Handlebars.create().compile(templates.pages.unsubscribe);
-    pageTemplates.set(templates, template);
-  }
-  res.setHeader('Cache-Control', 'no-store');
-  send(res, status, 'text/html; charset=utf-8', template({ lang, ...view }));
-}
-
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
+    if (size < limit) chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;
-    if (size > limit) break;
-    chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 export function createLocalServer(deps: LocalServerDeps): Server {
@@ -144,7 +92,13 @@ export function createLocalServer(deps: LocalServerDeps): Server {
 
 async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
-  if (url.pathname.startsWith(unsubscribePath)) return unsubscribe(deps, url, req, res);
+  if (isPublicPath(url.pathname)) {
+    const response = await handlePublicRequest(await publicRequest(req, url), {
+      store: deps.store,
+      ...deps.endpoint,
+    });
+    return reply(res, response);
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
@@ -231,9 +185,10 @@ function isLoopback(address: string | undefined): boolean {
   );
 }
 
-/** Unsubscribe tokens (each one unsubscribes someone) and anything like an address are not logged. */
+/** Tokens (each one unsubscribes or subscribes someone) and anything like an address are not logged. */
 function redact(path: string): string {
-  if (path.startsWith(unsubscribePath)) return `${unsubscribePath}[token]`;
+  if (path.startsWith(publicPaths.unsubscribe)) return `${publicPaths.unsubscribe}[token]`;
+  if (path.startsWith(publicPaths.confirm)) return `${publicPaths.confirm}[token]`;
   return path
     .split('/')
     .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))

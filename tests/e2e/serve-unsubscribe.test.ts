@@ -355,9 +355,10 @@ describe('unsubscribing from a real message', () => {
     expect((await show(staying.email)).suppression).toBeUndefined();
   });
 
-  // Regression (fixed): local-server.ts decodes the token with decodeURIComponent outside the
-  // try/catch, so a malformed percent-escape throws URIError and the server answers 500
-  // ("Internal error") instead of the 400 invalid-link page.
+  // Regression (fixed): the unsubscribe route (then in local-server.ts, now in the core's
+  // public endpoint) decoded the token with decodeURIComponent outside the try/catch, so a
+  // malformed percent-escape threw URIError and the server answered 500 ("Internal error")
+  // instead of the 400 invalid-link page.
   it('a path with a malformed percent-escape is an unknown token too: 400, not 500', async () => {
     const before = await snapshot();
     for (const method of ['GET', 'POST'] as const) {

@@ -31,6 +31,8 @@ export interface ListMembership {
   addedAt: string;
   /** Where the address came from: `import:<file>`, `form`, `cli`. */
   source: string;
+  /** The person's own confirmed subscription (double opt-in): when asked, when confirmed. */
+  consent?: { method: 'double-opt-in'; requestedAt: string; confirmedAt: string };
 }
 
 export interface Contact {

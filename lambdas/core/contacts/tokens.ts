@@ -3,9 +3,11 @@ import { PressroomError } from '../errors.ts';
 import type { ContactKeys } from './model.ts';
 
 /**
- * Unsubscribe tokens: what a recipient's unsubscribe link carries. The payload names the
- * contact by its id (never the address), the list and the campaign; an HMAC-SHA256 with a
- * key derived from the configured secret makes it impossible to forge or alter.
+ * Signed tokens carried by links: unsubscribe links (`u1.`) and subscription confirmation
+ * links (`s1.`). The payload names the contact by its id (never the address); an
+ * HMAC-SHA256 with a key derived from the configured secret, over the version and the
+ * payload, makes them impossible to forge or alter, and a token of one kind is never valid
+ * as the other.
  */
 export interface UnsubscribeToken {
   /** Contact id. */
@@ -18,41 +20,95 @@ export class InvalidTokenError extends PressroomError {
   override name = 'InvalidTokenError';
 }
 
-const version = 'u1';
-
-export function signUnsubscribeToken(keys: ContactKeys, token: UnsubscribeToken): string {
-  const payload = Buffer.from(JSON.stringify([token.contact, token.list, token.campaign])).toString(
-    'base64url',
-  );
-  return `${version}.${payload}.${mac(keys, payload)}`;
+/** A well-signed token whose time is over (confirmation links). */
+export class ExpiredTokenError extends InvalidTokenError {
+  override name = 'ExpiredTokenError';
 }
 
-/** The token's content, or InvalidTokenError when it was not signed by us or was changed. */
-export function verifyUnsubscribeToken(keys: ContactKeys, token: string): UnsubscribeToken {
+const unsubscribeVersion = 'u1';
+const subscriptionVersion = 's1';
+
+function sign(keys: ContactKeys, version: string, parts: (string | number)[]): string {
+  const payload = Buffer.from(JSON.stringify(parts)).toString('base64url');
+  return `${version}.${payload}.${mac(keys, version, payload)}`;
+}
+
+/** The payload's parts, or InvalidTokenError when it was not signed by us or was changed. */
+function open(keys: ContactKeys, version: string, token: string, what: string): unknown[] {
   const [v, payload, signature, ...rest] = token.split('.');
   if (v !== version || !payload || !signature || rest.length > 0) {
-    throw new InvalidTokenError('this unsubscribe link is not valid (malformed)');
+    throw new InvalidTokenError(`this ${what} link is not valid (malformed)`);
   }
   // Compared as text: base64url decoding ignores the spare bits of the last character, so
   // two different strings could decode to the same bytes.
   const given = Buffer.from(signature, 'utf8');
-  const expected = Buffer.from(mac(keys, payload), 'utf8');
+  const expected = Buffer.from(mac(keys, version, payload), 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new InvalidTokenError('this unsubscribe link is not valid (signature does not match)');
+    throw new InvalidTokenError(`this ${what} link is not valid (signature does not match)`);
   }
   let parts: unknown;
   try {
     parts = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
-    throw new InvalidTokenError('this unsubscribe link is not valid (unreadable)');
+    throw new InvalidTokenError(`this ${what} link is not valid (unreadable)`);
   }
-  if (!Array.isArray(parts) || parts.length !== 3 || !parts.every((p) => typeof p === 'string')) {
+  if (!Array.isArray(parts)) throw new InvalidTokenError(`this ${what} link is not valid (unreadable)`);
+  return parts;
+}
+
+export function signUnsubscribeToken(keys: ContactKeys, token: UnsubscribeToken): string {
+  return sign(keys, unsubscribeVersion, [token.contact, token.list, token.campaign]);
+}
+
+/** The token's content, or InvalidTokenError when it was not signed by us or was changed. */
+export function verifyUnsubscribeToken(keys: ContactKeys, token: string): UnsubscribeToken {
+  const parts = open(keys, unsubscribeVersion, token, 'unsubscribe');
+  if (parts.length !== 3 || !parts.every((p) => typeof p === 'string')) {
     throw new InvalidTokenError('this unsubscribe link is not valid (unreadable)');
   }
   const [contact, list, campaign] = parts as [string, string, string];
   return { contact, list, campaign };
 }
 
-function mac(keys: ContactKeys, payload: string): string {
+/** What a subscription confirmation link carries: who, which list, until when. */
+export interface SubscriptionToken {
+  /** Contact id. */
+  contact: string;
+  list: string;
+  /** The link works until this time (whole seconds). */
+  expiresAt: Date;
+}
+
+export function signSubscriptionToken(keys: ContactKeys, token: SubscriptionToken): string {
+  return sign(keys, subscriptionVersion, [
+    token.contact,
+    token.list,
+    Math.floor(token.expiresAt.getTime() / 1000),
+  ]);
+}
+
+/**
+ * The token's content; InvalidTokenError when it was not signed by us or was changed,
+ * ExpiredTokenError (checked after the signature) when its time is over at `now`.
+ */
+export function verifySubscriptionToken(keys: ContactKeys, token: string, now: Date): SubscriptionToken {
+  const parts = open(keys, subscriptionVersion, token, 'confirmation');
+  const [contact, list, expires] = parts;
+  if (
+    parts.length !== 3 ||
+    typeof contact !== 'string' ||
+    typeof list !== 'string' ||
+    !Number.isSafeInteger(expires)
+  ) {
+    throw new InvalidTokenError('this confirmation link is not valid (unreadable)');
+  }
+  const expiresAt = new Date((expires as number) * 1000);
+  if (now.getTime() >= expiresAt.getTime()) {
+    throw new ExpiredTokenError(`this confirmation link expired at ${expiresAt.toISOString()}`);
+  }
+  return { contact, list, expiresAt };
+}
+
+function mac(keys: ContactKeys, version: string, payload: string): string {
   return createHmac('sha256', keys.tokenKey).update(`${version}.${payload}`).digest('base64url');
 }

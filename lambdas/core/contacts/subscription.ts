@@ -1,0 +1,420 @@
+import { createHmac } from 'node:crypto';
+import { type Mailer, PermanentSendError } from '../campaigns/mailer.ts';
+import { PressroomError } from '../errors.ts';
+import type { Language } from '../publication/schema.ts';
+import type { TemplateSet } from '../render/templates.ts';
+import {
+  getJson,
+  listAll,
+  type ObjectStore,
+  serializeJson,
+  updateJson,
+  VersionConflictError,
+} from '../store/object-store.ts';
+import { type Contact, type ContactKeys, normalizeEmail, type Suppression, shardOf } from './model.ts';
+import {
+  readContactShard,
+  readSuppressionShard,
+  updateContactShard,
+  updateSuppression,
+} from './repository.ts';
+import { composeConfirmationEmail } from './subscription-email.ts';
+import { type SubscribableList, type SubscribableLists, subscribableList } from './subscription-lists.ts';
+import {
+  ExpiredTokenError,
+  InvalidTokenError,
+  signSubscriptionToken,
+  verifySubscriptionToken,
+} from './tokens.ts';
+
+/**
+ * Self-service subscription with double opt-in. A request for an open list stores a pending
+ * request (keyed by the contact id) and mails a signed link that works for 48 hours; only
+ * following it and pressing "confirm" adds the person to the list, records their consent and
+ * lifts their own earlier unsubscribe from that list. The answer to a request never depends
+ * on who is subscribed, blocked or rate-limited, so the endpoint reveals nothing about anyone.
+ */
+
+/** How long a confirmation link works. */
+export const confirmationTtlHours = 48;
+/** At most one confirmation email per address in this time. */
+export const addressInterval = { max: 1, windowMs: 10 * 60_000 };
+/** At most this many confirmation emails per source address (IP) per hour. */
+export const sourceLimit = { max: 30, windowMs: 60 * 60_000 };
+/** Longest name accepted from the form. */
+export const maxNameLength = 100;
+
+export const subscriptionKeys = {
+  prefix: 'subscriptions/',
+  pendingPrefix: 'subscriptions/pending/',
+  pending: (contactId: string) => `subscriptions/pending/${contactId}.json`,
+  throttlePrefix: 'subscriptions/throttle/',
+  addressThrottle: (contactId: string) => `subscriptions/throttle/address/${contactId}.json`,
+  sourceThrottle: (sourceHash: string) => `subscriptions/throttle/source/${sourceHash}.json`,
+};
+
+/** A request waiting for its confirmation, per list. The only place an unconfirmed address is kept. */
+interface PendingRequest {
+  lang: Language;
+  firstName?: string;
+  lastName?: string;
+  requestedAt: string;
+  expiresAt: string;
+}
+
+interface PendingSubscriptions {
+  id: string;
+  email: string;
+  requests: Record<string, PendingRequest>;
+}
+
+/** A fixed window: how many since when. */
+interface ThrottleWindow {
+  since: string;
+  count: number;
+  windowMs: number;
+}
+
+/** The mail provider could not take the confirmation now (throttled, paused, down): try later. */
+export class SubscriptionUnavailableError extends PressroomError {
+  override name = 'SubscriptionUnavailableError';
+}
+
+export interface SubscriptionDeps {
+  store: ObjectStore;
+  keys: ContactKeys;
+  mailer: Mailer;
+  templates: TemplateSet;
+  lists: SubscribableLists;
+  /** Base of confirmation and unsubscribe links, e.g. https://press.example.org */
+  publicUrl: string;
+  unsubscribeMailbox?: string;
+  clock?: () => Date;
+}
+
+export interface SubscriptionRequest {
+  /** As typed. */
+  email: string;
+  list: string;
+  lang: Language;
+  firstName?: string;
+  lastName?: string;
+  /** The requester's IP address, for the per-source limit; never stored in clear. */
+  sourceIp?: string;
+}
+
+/**
+ * What became of a request. `accepted` is all the requester ever learns; `detail` is for
+ * tests and counts: `sent`, `throttled` (a confirmation went out less than 10 minutes ago),
+ * `blocked` (suppressed from every list: bounce, complaint, block, erasure or a global
+ * unsubscribe; no email), `refused` (the provider refused the address).
+ */
+export type RequestOutcome =
+  | { outcome: 'invalid-email' }
+  | { outcome: 'invalid-field'; field: string; max: number }
+  | { outcome: 'unknown-list' }
+  | { outcome: 'source-limited'; list: SubscribableList }
+  | {
+      outcome: 'accepted';
+      list: SubscribableList;
+      detail: 'sent' | 'throttled' | 'blocked' | 'refused';
+      messageId?: string;
+    };
+
+/** The problems a request can have, found before anything is read or written. */
+export function checkSubscriptionRequest(
+  request: Pick<SubscriptionRequest, 'email' | 'list' | 'firstName' | 'lastName'>,
+  lists: SubscribableLists,
+):
+  | { ok: true; email: string; list: SubscribableList }
+  | Extract<RequestOutcome, { outcome: 'invalid-email' | 'invalid-field' | 'unknown-list' }> {
+  const email = normalizeEmail(request.email);
+  if (!email || email.length > 254) return { outcome: 'invalid-email' };
+  for (const field of ['firstName', 'lastName'] as const) {
+    const value = request[field];
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    if (value !== undefined && (value.length > maxNameLength || /[\u0000-\u001f\u007f]/.test(value)))
+      return { outcome: 'invalid-field', field, max: maxNameLength };
+  }
+  const list = subscribableList(lists, request.list);
+  if (!list) return { outcome: 'unknown-list' };
+  return { ok: true, email, list };
+}
+
+/** Checks a request, and mails a confirmation link when it may. */
+export async function requestSubscription(
+  request: SubscriptionRequest,
+  deps: SubscriptionDeps,
+): Promise<RequestOutcome> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const checked = checkSubscriptionRequest(request, deps.lists);
+  if (!('ok' in checked)) return checked;
+  const { email, list } = checked;
+  const id = deps.keys.idOf(email);
+  // The source's slot is taken first, whoever the address: otherwise a source that used up
+  // its slots could tell suppressed addresses (answered) from others (refused).
+  if (request.sourceIp) {
+    const source = sourceHash(deps.keys, request.sourceIp);
+    if (!(await takeSlot(deps.store, subscriptionKeys.sourceThrottle(source), sourceLimit, now)))
+      return { outcome: 'source-limited', list };
+  }
+  const suppression = (await readSuppressionShard(deps.store, shardOf(id))).suppressions[id];
+  // A bounce, a complaint, a block or an erasure is not lifted by a form anyone can fill,
+  // and such an address is not mailed again.
+  if (suppression?.all) return { outcome: 'accepted', list, detail: 'blocked' };
+  const addressKey = subscriptionKeys.addressThrottle(id);
+  if (!(await takeSlot(deps.store, addressKey, addressInterval, now)))
+    return { outcome: 'accepted', list, detail: 'throttled' };
+
+  const expiresAt = new Date(Math.floor(now.getTime() / 1000) * 1000 + confirmationTtlHours * 3600_000);
+  const pending: PendingRequest = {
+    lang: request.lang,
+    ...(request.firstName && { firstName: request.firstName }),
+    ...(request.lastName && { lastName: request.lastName }),
+    requestedAt: now.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+  };
+  await updateJson<PendingSubscriptions>(
+    deps.store,
+    subscriptionKeys.pending(id),
+    () => ({ id, email, requests: {} }),
+    (current) => ({ id, email, requests: { ...current.requests, [list.name]: pending } }),
+  );
+  const token = signSubscriptionToken(deps.keys, { contact: id, list: list.name, expiresAt });
+  const message = await composeConfirmationEmail(
+    {
+      list,
+      lang: request.lang,
+      contactId: id,
+      email,
+      confirmUrl: `${deps.publicUrl.replace(/\/$/, '')}/subscribe/confirm/${token}`,
+      hours: confirmationTtlHours,
+      publicUrl: deps.publicUrl,
+      ...(deps.unsubscribeMailbox && { unsubscribeMailbox: deps.unsubscribeMailbox }),
+      now,
+    },
+    deps,
+  );
+  try {
+    await deps.mailer.send(message);
+  } catch (error) {
+    // A refused address is answered like any other: the page must not tell.
+    if (error instanceof PermanentSendError) return { outcome: 'accepted', list, detail: 'refused' };
+    // Nothing went out: the address may ask again at once.
+    await giveSlotBack(deps.store, addressKey);
+    throw new SubscriptionUnavailableError(
+      `the confirmation email could not be sent: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return { outcome: 'accepted', list, detail: 'sent', messageId: message.messageId };
+}
+
+/** What following a confirmation link finds, or (with `apply`) does. */
+export type ConfirmOutcome =
+  | { outcome: 'invalid' }
+  | { outcome: 'unknown-list'; name: string; lang?: Language }
+  | { outcome: 'expired'; list: SubscribableList; lang: Language }
+  | { outcome: 'blocked'; list: SubscribableList; lang: Language }
+  | { outcome: 'already'; list: SubscribableList; lang: Language }
+  | { outcome: 'ask'; list: SubscribableList; lang: Language; name?: string }
+  | { outcome: 'confirmed'; list: SubscribableList; lang: Language };
+
+/**
+ * Reads a confirmation link (`apply: false`, the page with the button) or confirms it
+ * (`apply: true`, the button's POST): the contact joins the list with its consent recorded,
+ * its own unsubscribe from that list is lifted, and the pending request is removed, so a
+ * link works once. Invalid, expired and used links change nothing.
+ */
+export async function confirmSubscription(
+  token: string,
+  deps: Pick<SubscriptionDeps, 'store' | 'keys' | 'lists' | 'clock'>,
+  options: { apply: boolean },
+): Promise<ConfirmOutcome> {
+  const now = (deps.clock ?? (() => new Date()))();
+  let payload: { contact: string; list: string };
+  let expired = false;
+  try {
+    payload = verifySubscriptionToken(deps.keys, token, now);
+  } catch (error) {
+    if (!(error instanceof ExpiredTokenError)) {
+      if (error instanceof InvalidTokenError) return { outcome: 'invalid' };
+      throw error;
+    }
+    expired = true;
+    // Signed by us, so its content can be read for the page's language and list title.
+    payload = readExpiredToken(token);
+  }
+  const id = payload.contact;
+  const [pending, contacts, suppressions] = await Promise.all([
+    getJson<PendingSubscriptions>(deps.store, subscriptionKeys.pending(id)),
+    readContactShard(deps.store, shardOf(id)),
+    readSuppressionShard(deps.store, shardOf(id)),
+  ]);
+  const contact = contacts.contacts[id];
+  const request = pending?.value.requests[payload.list];
+  const list = subscribableList(deps.lists, payload.list);
+  const lang = request?.lang ?? languageOf(contact) ?? list?.lang;
+  if (!list) return { outcome: 'unknown-list', name: payload.list, ...(lang && { lang }) };
+  const pageLang = lang ?? list.lang;
+  if (expired) return { outcome: 'expired', list, lang: pageLang };
+  const suppression = suppressions.suppressions[id];
+  const listSuppression = suppression?.lists?.[list.name];
+  if (!request || !pending) {
+    // Used already (or purged): a subscribed person sees so; anyone else needs a new link.
+    const subscribed = contact?.lists[list.name] !== undefined && !suppression?.all && !listSuppression;
+    return { outcome: subscribed ? 'already' : 'expired', list, lang: pageLang };
+  }
+  if (suppression?.all || (listSuppression && listSuppression.reason !== 'unsubscribed'))
+    return { outcome: 'blocked', list, lang: pageLang };
+  if (!options.apply) {
+    const name = [request.firstName, request.lastName].filter(Boolean).join(' ');
+    return { outcome: 'ask', list, lang: pageLang, ...(name && { name }) };
+  }
+
+  // Contact first, suppression next, pending request last: a click that fails half-way can
+  // be repeated and finishes the job.
+  const at = now.toISOString();
+  const email = pending.value.email;
+  await updateContactShard(deps.store, shardOf(id), (shard) => {
+    const before = shard.contacts[id];
+    const after: Contact = before
+      ? { ...before, lists: { ...before.lists } }
+      : { id, email, tags: [], lists: {}, createdAt: at, updatedAt: at };
+    // What the person typed fills gaps; it never overwrites what the organisation holds.
+    if (!after.firstName && request.firstName) after.firstName = request.firstName;
+    if (!after.lastName && request.lastName) after.lastName = request.lastName;
+    after.language ??= request.lang;
+    const membership = before?.lists[list.name];
+    after.lists[list.name] = {
+      addedAt: membership?.addedAt ?? at,
+      source: membership?.source ?? 'form',
+      consent: { method: 'double-opt-in', requestedAt: request.requestedAt, confirmedAt: at },
+    };
+    after.updatedAt = at;
+    return { contacts: { ...shard.contacts, [id]: after } };
+  });
+  await updateSuppression(deps.store, id, (current) => liftUnsubscribe(current, list.name));
+  await removePendingRequest(deps.store, id, list.name);
+  return { outcome: 'confirmed', list, lang: pageLang };
+}
+
+/** The person's own unsubscribe from `list` is lifted; every other suppression stays. */
+function liftUnsubscribe(current: Suppression | undefined, list: string): Suppression | undefined {
+  if (current?.lists?.[list]?.reason !== 'unsubscribed') return current;
+  const { [list]: _lifted, ...lists } = current.lists;
+  const { lists: _old, ...rest } = current;
+  const next: Suppression = Object.keys(lists).length > 0 ? { ...rest, lists } : rest;
+  // Nothing left to remember: no record at all, as for an address never suppressed.
+  return next.all || next.lists || next.softBounces || next.events?.length ? next : undefined;
+}
+
+async function removePendingRequest(store: ObjectStore, id: string, list: string): Promise<void> {
+  const key = subscriptionKeys.pending(id);
+  const after = await updateIfPresent<PendingSubscriptions>(store, key, (current) => {
+    if (!current.requests[list]) return current;
+    const { [list]: _done, ...requests } = current.requests;
+    return { ...current, requests };
+  });
+  if (after && Object.keys(after.requests).length === 0) await store.delete(key);
+}
+
+function languageOf(contact: Contact | undefined): Language | undefined {
+  const l = contact?.language?.toLowerCase();
+  return l === 'fr' || l === 'en' ? l : undefined;
+}
+
+/** The content of a token whose signature was checked and whose time is over. */
+function readExpiredToken(token: string): { contact: string; list: string } {
+  const [contact, list] = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+  return { contact: String(contact), list: String(list) };
+}
+
+/** The source address, keyed: counted without being kept. */
+function sourceHash(keys: ContactKeys, ip: string): string {
+  return createHmac('sha256', keys.tokenKey).update(`subscription-source:${ip}`).digest('hex').slice(0, 32);
+}
+
+/** Takes one of `max` slots of the current window; false when none is left. Compare-and-swap. */
+async function takeSlot(
+  store: ObjectStore,
+  key: string,
+  limit: { max: number; windowMs: number },
+  now: Date,
+): Promise<boolean> {
+  let taken = false;
+  const fresh = (): ThrottleWindow => ({ since: now.toISOString(), count: 0, windowMs: limit.windowMs });
+  await updateJson<ThrottleWindow>(store, key, fresh, (current) => {
+    const window = now.getTime() - Date.parse(current.since) >= limit.windowMs ? fresh() : current;
+    taken = window.count < limit.max;
+    return taken ? { ...window, count: window.count + 1 } : current;
+  });
+  return taken;
+}
+
+async function giveSlotBack(store: ObjectStore, key: string): Promise<void> {
+  await updateIfPresent<ThrottleWindow>(store, key, (current) =>
+    current.count > 0 ? { ...current, count: current.count - 1 } : current,
+  );
+}
+
+/** Like updateJson, for an object that is changed only if it exists. */
+async function updateIfPresent<T>(
+  store: ObjectStore,
+  key: string,
+  change: (current: T) => T,
+): Promise<T | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await getJson<T>(store, key);
+    if (!current) return undefined;
+    const next = change(current.value);
+    if (next === current.value) return next;
+    try {
+      await store.putIfVersion(key, serializeJson(next), current.version, {
+        contentType: 'application/json',
+      });
+      return next;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= 50) throw error;
+    }
+  }
+}
+
+/**
+ * Removes what has served its time: pending requests past their expiry (the unconfirmed
+ * addresses they hold) and rate-limit windows that are over. Locally `pressroom serve` runs
+ * it every hour; on S3 a lifecycle rule on `subscriptions/` (3 days) does the same.
+ */
+export async function purgeSubscriptionState(
+  store: ObjectStore,
+  now: Date,
+): Promise<{ pending: number; throttles: number }> {
+  const removed = { pending: 0, throttles: 0 };
+  for await (const item of listAll(store, subscriptionKeys.pendingPrefix)) {
+    const after = await updateIfPresent<PendingSubscriptions>(store, item.key, (current) => {
+      const live = Object.entries(current.requests).filter(
+        ([, r]) => Date.parse(r.expiresAt) > now.getTime(),
+      );
+      if (live.length === Object.keys(current.requests).length) return current;
+      return { ...current, requests: Object.fromEntries(live) };
+    });
+    if (after && Object.keys(after.requests).length === 0) {
+      await store.delete(item.key);
+      removed.pending++;
+    }
+  }
+  for await (const item of listAll(store, subscriptionKeys.throttlePrefix)) {
+    const window = (await getJson<ThrottleWindow>(store, item.key))?.value;
+    if (window && now.getTime() - Date.parse(window.since) >= window.windowMs) {
+      await store.delete(item.key);
+      removed.throttles++;
+    }
+  }
+  return removed;
+}
+
+/** Forgets an address's pending requests and rate-limit window (erasure). */
+export async function forgetSubscriptionRequests(store: ObjectStore, contactId: string): Promise<void> {
+  await store.delete(subscriptionKeys.pending(contactId));
+  await store.delete(subscriptionKeys.addressThrottle(contactId));
+}
