@@ -1,18 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import {
-  link,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  rmdir,
-  stat,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import {
@@ -27,6 +15,7 @@ import {
   type StoredObject,
   VersionConflictError,
 } from '../core/store/object-store.ts';
+import { DownloadSigner, type SignedDownloadCheck } from './signed-downloads.ts';
 
 /**
  * The object store on the local disk: key `a/b/c.html` is the file `<root>/a/b/c.html`, so a
@@ -44,8 +33,7 @@ export interface FolderStoreOptions {
   now?: () => Date;
 }
 
-/** Path of signed downloads on the local server. */
-export const signedDownloadPath = '/_signed/';
+export { signedDownloadPath } from './signed-downloads.ts';
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -87,11 +75,13 @@ export class FolderObjectStore implements ObjectStore {
   readonly root: string;
   private readonly internal: string;
   private readonly now: () => Date;
+  private readonly signer: DownloadSigner;
 
-  constructor(private readonly options: FolderStoreOptions) {
+  constructor(options: FolderStoreOptions) {
     this.root = path.resolve(options.root);
     this.internal = path.join(this.root, '.pressroom-store');
     this.now = options.now ?? (() => new Date());
+    this.signer = new DownloadSigner(options.signingSecret, options.publicUrl, this.now);
   }
 
   /** The file behind a key. */
@@ -238,52 +228,15 @@ export class FolderObjectStore implements ObjectStore {
     key: string,
     options: { expiresInSeconds: number; downloadName?: string },
   ): Promise<string> {
-    checkKey(key);
-    const expires = Math.floor(this.now().getTime() / 1000) + options.expiresInSeconds;
-    const name = options.downloadName ?? '';
-    const url = new URL(
-      signedDownloadPath + key.split('/').map(encodeURIComponent).join('/'),
-      this.options.publicUrl,
-    );
-    url.searchParams.set('expires', String(expires));
-    if (name) url.searchParams.set('name', name);
-    url.searchParams.set('signature', this.sign(key, expires, name));
-    return url.toString();
+    return this.signer.sign(key, options);
   }
 
   /**
    * Checks a signed download URL (path and query, any host) as S3 would: the signature
    * must match the key, expiry and download name, and the expiry must not have passed.
    */
-  verifySignedUrl(
-    pathAndQuery: string,
-  ): { ok: true; key: string; downloadName?: string } | { ok: false; reason: string } {
-    const url = new URL(pathAndQuery, 'http://local');
-    if (!url.pathname.startsWith(signedDownloadPath)) return { ok: false, reason: 'not a signed download' };
-    let key: string;
-    try {
-      key = url.pathname.slice(signedDownloadPath.length).split('/').map(decodeURIComponent).join('/');
-      checkKey(key);
-    } catch {
-      return { ok: false, reason: 'malformed key' };
-    }
-    const expires = Number(url.searchParams.get('expires'));
-    const name = url.searchParams.get('name') ?? '';
-    const given = Buffer.from(url.searchParams.get('signature') ?? '', 'utf8');
-    const expected = Buffer.from(this.sign(key, expires, name), 'utf8');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return { ok: false, reason: 'signature does not match' };
-    }
-    if (!Number.isFinite(expires) || expires * 1000 < this.now().getTime()) {
-      return { ok: false, reason: 'the link has expired' };
-    }
-    return { ok: true, key, ...(name && { downloadName: name }) };
-  }
-
-  private sign(key: string, expires: number, downloadName: string): string {
-    return createHmac('sha256', this.options.signingSecret)
-      .update(`pressroom-download\n${key}\n${expires}\n${downloadName}`)
-      .digest('base64url');
+  verifySignedUrl(pathAndQuery: string): SignedDownloadCheck {
+    return this.signer.verify(pathAndQuery);
   }
 
   private info(key: string, s: { size: number; mtime: Date; ino: number; mtimeMs: number }): ObjectInfo {
@@ -428,7 +381,8 @@ export class FolderObjectStore implements ObjectStore {
 }
 
 /** S3 lists keys in UTF-8 byte order; so does the folder store. */
-function compareKeys(a: string, b: string): number {
+/** Key order as S3 lists keys: by their UTF-8 bytes. */
+export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 

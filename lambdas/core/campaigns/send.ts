@@ -1,8 +1,9 @@
-import { archiveKeys, readManifest } from '../archive/publish.ts';
+import { archiveKeys, readManifest } from '../archive/manifest.ts';
 import { loadSuppressions, resolveAudience } from '../contacts/audience.ts';
 import { type Contact, type ContactKeys, isSuppressed, type Suppression } from '../contacts/model.ts';
 import { signUnsubscribeToken } from '../contacts/tokens.ts';
 import { PressroomError } from '../errors.ts';
+import { issueForCampaign } from '../newsletter/campaign.ts';
 import { compileForRecipients, type PersonalizableEmail } from '../render/recipient.ts';
 import { getText, type ObjectStore } from '../store/object-store.ts';
 import {
@@ -12,7 +13,7 @@ import {
   registerCampaign,
   updateCampaign,
 } from './campaign.ts';
-import { claim, type LedgerEntry, readLedger, reclaim, record } from './ledger.ts';
+import { claim, type LedgerEntry, type LedgerRecord, readLedger, reclaim, record } from './ledger.ts';
 import { type Mailer, PermanentSendError, SendingHaltedError, ThrottledError } from './mailer.ts';
 import {
   asciiDomain,
@@ -102,7 +103,7 @@ export interface SendReport {
   test?: { to: string; messageId: string };
 }
 
-interface Prepared {
+export interface Prepared {
   definition: CampaignDefinition;
   email: PersonalizableEmail;
   subject: string;
@@ -122,45 +123,59 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Checks what may be sent now, and prepares the message once for every recipient. */
 export async function prepareCampaign(
   definition: CampaignDefinition,
-  deps: SendDeps,
+  deps: Pick<SendDeps, 'store' | 'clock'>,
   options: { test?: boolean } = {},
 ): Promise<Prepared> {
   const now = (deps.clock ?? (() => new Date()))();
-  const manifest = await readManifest(deps.store, definition.publication);
-  const embargo = manifest.summary.embargo;
-  // A test message goes to the sender's own address: checking it before the embargo is the point.
-  if (embargo && Date.parse(embargo) > now.getTime() && !options.test) {
-    throw new EmbargoError(
-      `"${definition.publication}" is under embargo until ${embargo}: nothing is sent before then. Schedule the campaign for that time or later (pressroom schedule).`,
-    );
+  // What is sent: a release, never before its embargo, or a newsletter issue, never while a
+  // release it links to is not public. A test message goes to the sender's own address:
+  // checking it before the embargo is the point.
+  const what = definition.newsletter ?? definition.publication;
+  let title: string;
+  let prefix: string;
+  if (definition.newsletter !== undefined) {
+    const issue = await issueForCampaign(deps.store, definition.newsletter, now);
+    if (issue.notPublic.length > 0 && !options.test) {
+      throw new EmbargoError(
+        `newsletter "${what}" links to releases that are not public now: ${issue.notPublic.join(', ')}. Nothing is sent: publish the issue again without them, or send it once they are public.`,
+      );
+    }
+    ({ title, prefix } = issue);
+  } else {
+    const manifest = await readManifest(deps.store, definition.publication);
+    const embargo = manifest.summary.embargo;
+    if (embargo && Date.parse(embargo) > now.getTime() && !options.test) {
+      throw new EmbargoError(
+        `"${what}" is under embargo until ${embargo}: nothing is sent before then. Schedule the campaign for that time or later (pressroom schedule).`,
+      );
+    }
+    title = manifest.summary.title;
+    prefix = archiveKeys.version(definition.publication, manifest.version);
   }
   if (definition.sendAt && Date.parse(definition.sendAt.utc) > now.getTime() && !options.test) {
     throw new NotYetError(
       `campaign "${definition.name}" is set to go at ${definition.sendAt.written} (${definition.sendAt.utc} UTC): use \`pressroom schedule\` to send it then, or remove sendAt to send now.`,
     );
   }
-  const prefix = archiveKeys.version(definition.publication, manifest.version);
   const html = await getText(deps.store, `${prefix}email.html`);
   const text = await getText(deps.store, `${prefix}email.txt`);
   if (html === undefined || text === undefined)
-    throw new PressroomError(`the archive of ${definition.publication} has no email`);
+    throw new PressroomError(`the archive of ${what} has no email`);
   let attachments: MessageParts['attachments'];
   if (definition.attachPdf) {
     const pdf = await deps.store.get(`${prefix}release.pdf`);
     if (!pdf) {
       throw new PressroomError(
-        `"${definition.publication}" has no PDF to attach (it was published without Chromium): publish it again with Chromium, or set attachPdf: false`,
+        `"${what}" has no PDF to attach (it was published without Chromium): publish it again with Chromium, or set attachPdf: false`,
       );
     }
-    attachments = [
-      { filename: `${definition.publication}.pdf`, content: pdf.body, contentType: 'application/pdf' },
-    ];
+    attachments = [{ filename: `${what}.pdf`, content: pdf.body, contentType: 'application/pdf' }];
   }
   const domain = asciiDomain(definition.from.address);
   const common = {
     from: definition.from,
     ...(definition.replyTo && { replyTo: definition.replyTo }),
-    subject: definition.subject ?? manifest.summary.title,
+    subject: definition.subject ?? title,
     listId: `<${definition.audience.list}.${domain}>`,
     ...(attachments && { attachments }),
   };
@@ -258,7 +273,7 @@ export async function sendCampaign(
 ): Promise<SendReport> {
   const clock = deps.clock ?? (() => new Date());
   const sleep = deps.sleep ?? realSleep;
-  const random = deps.random ?? Math.random;
+  const _random = deps.random ?? Math.random;
   const started = performance.now();
   // A test message or a dry run sends nothing to the audience: both work before the embargo.
   const prepared = await prepareCampaign(definition, deps, {
@@ -377,130 +392,36 @@ export async function sendCampaign(
     }
   }
 
-  let attempted = 0;
-  /** Recipients of this run that reached an outcome no later run changes. */
-  let settled = 0;
   let pausedReason: string | undefined;
+  const tally = emptyTally();
   const progress = () =>
     options.onProgress?.({
       total: audience.length,
-      done: base.alreadyDone + base.sent + base.failed + base.skipped,
-      sent: base.sent,
-      failed: base.failed,
-      skipped: base.skipped,
-      rate: base.sent / Math.max(0.001, (performance.now() - started) / 1000),
+      done: base.alreadyDone + tally.sent + tally.failed + tally.skipped,
+      sent: tally.sent,
+      failed: tally.failed,
+      skipped: tally.skipped,
+      rate: tally.sent / Math.max(0.001, (performance.now() - started) / 1000),
     });
-
   const stopped = () => options.signal?.aborted === true || pausedReason !== undefined;
-
-  const deliver = async (contact: Contact): Promise<void> => {
-    const existing = ledger.get(contact.id);
-    const now = clock();
-    const entry: LedgerEntry = {
-      contact: contact.id,
-      email: contact.email,
-      ...(contact.firstName || contact.lastName
-        ? { name: [contact.firstName, contact.lastName].filter(Boolean).join(' ') }
-        : {}),
-      status: 'claimed',
-      messageId: `<${definition.name}.${contact.id}@${prepared.domain}>`,
-      attempts: (existing?.entry.attempts ?? 0) + 1,
-      claimedAt: now.toISOString(),
-    };
-    const version = existing
-      ? await reclaim(deps.store, definition.name, entry, existing.version)
-      : await claim(deps.store, definition.name, entry);
-    if (version === undefined) return; // another run holds this recipient
-
-    const suppression = await currentSuppression(contact.id);
-    if (isSuppressed(suppression, definition.audience.list)) {
-      await record(
-        deps.store,
-        definition.name,
-        { ...entry, status: 'skipped', skippedReason: 'suppressed' },
-        version,
-      );
-      base.skipped++;
-      settled++;
-      return progress();
-    }
-
-    const message = await messageFor(prepared, contact, deps, now);
-    let throttles = 0;
-    let transient = 0;
-    for (;;) {
-      // The slot is taken right before the call: the provider sees the starts as counted.
-      await waitForSlot();
-      if (stopped()) {
-        // Paused or interrupted while waiting: not sent, so not uncertain; the next run sends it.
-        await record(deps.store, definition.name, { ...entry, status: 'deferred' }, version);
-        base.deferred++;
-        return progress();
-      }
-      let result: { providerMessageId: string };
-      try {
-        result = await deps.mailer.send({
-          raw: message.raw,
-          messageId: message.messageId,
-          from: definition.from.address,
-          to: contact.email,
-          campaign: definition.name,
-        });
-      } catch (error) {
-        if (error instanceof SendingHaltedError) {
-          // The account or its configuration refuses everything: no recipient is to blame.
-          await record(deps.store, definition.name, { ...entry, status: 'deferred' }, version);
-          base.deferred++;
-          pausedReason ??= `${error.message}. Paused: fix it, then run \`pressroom send\` again to resume.`;
-          return progress();
-        }
-        if (error instanceof ThrottledError) {
-          base.throttled++;
-          if (throttles < maxThrottleRetries && !stopped()) {
-            throttles++;
-            await sleep(backoff(throttles, random));
-            continue;
-          }
-          // Still throttled, or stopping: left for the next run. Throttling is never a failure.
-          await record(deps.store, definition.name, { ...entry, status: 'deferred' }, version);
-          base.deferred++;
-          return progress();
-        }
-        if (!(error instanceof PermanentSendError) && ++transient < maxAttempts && !stopped()) {
-          await sleep(backoff(transient, random));
-          continue;
-        }
-        const failure =
-          error instanceof PermanentSendError
-            ? { kind: 'permanent' as const, reason: error.reason, message: error.message }
-            : { kind: 'transient' as const, reason: 'error', message: (error as Error).message };
-        await record(deps.store, definition.name, { ...entry, status: 'failed', error: failure }, version);
-        base.failed++;
-        if (failure.kind === 'permanent') settled++;
-        attempted++;
-        if (attempted >= budget.after && base.failed / attempted > budget.ratio && !pausedReason) {
-          pausedReason = `${base.failed} of ${attempted} sends failed (more than ${Math.round(budget.ratio * 100)}%): paused. Check \`pressroom campaign status ${definition.name}\`, fix the cause, then run \`pressroom send\` again to resume.`;
-        }
-        return progress();
-      }
-      // Sent. Recording it is outside the retry: a store error here must never send again.
-      // If it fails, the claim stays and the recipient shows as uncertain, not as unsent.
-      await record(
-        deps.store,
-        definition.name,
-        {
-          ...entry,
-          status: 'sent',
-          sentAt: clock().toISOString(),
-          providerMessageId: result.providerMessageId,
-        },
-        version,
-      );
-      base.sent++;
-      settled++;
-      attempted++;
-      return progress();
-    }
+  const delivery: Delivery = {
+    definition,
+    prepared,
+    deps,
+    waitForSlot,
+    suppressionOf: currentSuppression,
+    stopped,
+    halt: (reason) => {
+      pausedReason ??= reason;
+    },
+    tally,
+    budget,
+    maxAttempts,
+    maxThrottleRetries,
+  };
+  const deliver = async (contact: Contact) => {
+    await deliverTo(delivery, contact, ledger.get(contact.id));
+    progress();
   };
 
   // While it runs, the run says so every 20 s: a scheduler seeing an old heartbeat knows the
@@ -530,7 +451,7 @@ export async function sendCampaign(
   clearInterval(heartbeat);
   const interrupted = options.signal?.aborted === true || fatal !== undefined;
   // Transient failures and recipients held by another run are left for the next run.
-  const remaining = queue.length - settled;
+  const remaining = queue.length - tally.settled;
   const state: CampaignRecord['state'] = pausedReason
     ? 'paused'
     : interrupted || remaining > 0
@@ -552,6 +473,11 @@ export async function sendCampaign(
   if (fatal !== undefined) throw fatal;
   return {
     ...base,
+    sent: tally.sent,
+    failed: tally.failed,
+    skipped: tally.skipped,
+    throttled: tally.throttled,
+    deferred: tally.deferred,
     state,
     audience: audience.length,
     interrupted,
@@ -560,7 +486,160 @@ export async function sendCampaign(
   };
 }
 
-function isTerminal(entry: LedgerEntry | undefined): boolean {
+/** What a run or a batch counts as it goes. */
+export interface Tally {
+  sent: number;
+  failed: number;
+  skipped: number;
+  throttled: number;
+  deferred: number;
+  /** Sends tried (sent or failed), for the error budget. */
+  attempted: number;
+  /** Recipients that reached an outcome no later run changes. */
+  settled: number;
+}
+
+export const emptyTally = (): Tally => ({
+  sent: 0,
+  failed: 0,
+  skipped: 0,
+  throttled: 0,
+  deferred: 0,
+  attempted: 0,
+  settled: 0,
+});
+
+/** Everything one recipient's delivery needs, shared by the recipients of a run or a batch. */
+export interface Delivery {
+  definition: CampaignDefinition;
+  prepared: Prepared;
+  deps: SendDeps;
+  waitForSlot: () => Promise<void>;
+  suppressionOf: (id: string) => Promise<Suppression | undefined>;
+  stopped: () => boolean;
+  /** Stops the run for a reason of its own (the provider refuses everything, too many failures). */
+  halt: (reason: string) => void;
+  tally: Tally;
+  budget: { ratio: number; after: number };
+  maxAttempts: number;
+  maxThrottleRetries: number;
+}
+
+/**
+ * One recipient: claim → (suppressed? skip) → personalise and compose → send, retrying
+ * throttling with back-off → record the outcome. Returns the ledger status written, or
+ * undefined when another run holds the recipient.
+ */
+export async function deliverTo(
+  d: Delivery,
+  contact: Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'>,
+  existing: LedgerRecord | undefined,
+): Promise<LedgerEntry['status'] | undefined> {
+  const { definition, deps, tally } = d;
+  const clock = deps.clock ?? (() => new Date());
+  const sleep = deps.sleep ?? realSleep;
+  const random = deps.random ?? Math.random;
+  const now = clock();
+  const entry: LedgerEntry = {
+    contact: contact.id,
+    email: contact.email,
+    ...(contact.firstName || contact.lastName
+      ? { name: [contact.firstName, contact.lastName].filter(Boolean).join(' ') }
+      : {}),
+    status: 'claimed',
+    messageId: `<${definition.name}.${contact.id}@${d.prepared.domain}>`,
+    attempts: (existing?.entry.attempts ?? 0) + 1,
+    claimedAt: now.toISOString(),
+  };
+  const version = existing
+    ? await reclaim(deps.store, definition.name, entry, existing.version)
+    : await claim(deps.store, definition.name, entry);
+  if (version === undefined) return undefined; // another run holds this recipient
+  const outcome = async (status: LedgerEntry['status'], more: Partial<LedgerEntry> = {}) => {
+    await record(deps.store, definition.name, { ...entry, ...more, status }, version);
+    return status;
+  };
+  const deferred = async () => {
+    const status = await outcome('deferred');
+    tally.deferred++;
+    return status;
+  };
+
+  if (isSuppressed(await d.suppressionOf(contact.id), definition.audience.list)) {
+    const status = await outcome('skipped', { skippedReason: 'suppressed' });
+    tally.skipped++;
+    tally.settled++;
+    return status;
+  }
+
+  const message = await messageFor(d.prepared, contact, deps, now);
+  let throttles = 0;
+  let transient = 0;
+  for (;;) {
+    // The slot is taken right before the call: the provider sees the starts as counted.
+    await d.waitForSlot();
+    if (d.stopped()) {
+      // Paused or interrupted while waiting: not sent, so not uncertain; the next run sends it.
+      return deferred();
+    }
+    let result: { providerMessageId: string };
+    try {
+      result = await deps.mailer.send({
+        raw: message.raw,
+        messageId: message.messageId,
+        from: definition.from.address,
+        to: contact.email,
+        campaign: definition.name,
+      });
+    } catch (error) {
+      if (error instanceof SendingHaltedError) {
+        // The account or its configuration refuses everything: no recipient is to blame.
+        d.halt(`${error.message}. Paused: fix it, then run \`pressroom send\` again to resume.`);
+        return deferred();
+      }
+      if (error instanceof ThrottledError) {
+        tally.throttled++;
+        if (throttles < d.maxThrottleRetries && !d.stopped()) {
+          throttles++;
+          await sleep(backoff(throttles, random));
+          continue;
+        }
+        // Still throttled, or stopping: left for the next run. Throttling is never a failure.
+        return deferred();
+      }
+      if (!(error instanceof PermanentSendError) && ++transient < d.maxAttempts && !d.stopped()) {
+        await sleep(backoff(transient, random));
+        continue;
+      }
+      const failure =
+        error instanceof PermanentSendError
+          ? { kind: 'permanent' as const, reason: error.reason, message: error.message }
+          : { kind: 'transient' as const, reason: 'error', message: (error as Error).message };
+      const status = await outcome('failed', { error: failure });
+      tally.failed++;
+      if (failure.kind === 'permanent') tally.settled++;
+      tally.attempted++;
+      if (tally.attempted >= d.budget.after && tally.failed / tally.attempted > d.budget.ratio) {
+        d.halt(
+          `${tally.failed} of ${tally.attempted} sends failed (more than ${Math.round(d.budget.ratio * 100)}%): paused. Check \`pressroom campaign status ${definition.name}\`, fix the cause, then run \`pressroom send\` again to resume.`,
+        );
+      }
+      return status;
+    }
+    // Sent. Recording it is outside the retry: a store error here must never send again.
+    // If it fails, the claim stays and the recipient shows as uncertain, not as unsent.
+    const status = await outcome('sent', {
+      sentAt: clock().toISOString(),
+      providerMessageId: result.providerMessageId,
+    });
+    tally.sent++;
+    tally.settled++;
+    tally.attempted++;
+    return status;
+  }
+}
+
+export function isTerminal(entry: LedgerEntry | undefined): boolean {
   if (!entry) return false;
   return (
     entry.status === 'sent' ||
