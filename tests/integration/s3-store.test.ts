@@ -1,14 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -17,7 +9,6 @@ import {
   NotFound,
   PutObjectCommand,
   S3Client,
-  type S3ClientConfig,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -26,83 +17,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentDisposition, S3ObjectStore, S3StoreError } from '../../lambdas/adapters/s3-store.ts';
 import { ObjectExistsError, VersionConflictError } from '../../lambdas/core/store/object-store.ts';
 import { type ObjectStoreHarness, objectStoreContract } from '../contract/object-store.contract.ts';
+import {
+  type RunningS3rver,
+  S3RVER_CREDENTIALS,
+  s3rverClientConfig,
+  startS3rver,
+} from '../support/s3rver.ts';
 
 const BUCKET = 'pressroom-test';
-// s3rver knows one account only: any other access key id gets InvalidAccessKeyId.
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const CREDENTIALS = S3RVER_CREDENTIALS;
 
-/**
- * s3rver runs in a child process because its ListObjectsV2 continuation tokens are DES
- * encrypted, which OpenSSL 3 (Node 17+) refuses unless Node starts with
- * --openssl-legacy-provider: in-process, every truncated listing is a 500 InternalError.
- * The child prints its address once listening and exits when its stdin closes, so it
- * cannot outlive this test process.
- */
-const S3RVER_MAIN = `
-const [modulePath, options] = process.argv.slice(1);
-const S3rver = require(modulePath);
-new S3rver(JSON.parse(options)).run().then((address) => process.stdout.write(JSON.stringify(address) + '\\n'));
-process.stdin.on('end', () => process.exit(0)).resume();
-`;
-
-let s3rver: ChildProcess | undefined;
-let directory: string;
+let s3rver: RunningS3rver | undefined;
 let endpoint: string;
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'pressroom-s3rver-'));
-  const options = {
-    address: '127.0.0.1',
-    port: 0,
-    directory,
-    silent: true,
-    configureBuckets: [{ name: BUCKET }],
-  };
-  const child = spawn(
-    process.execPath,
-    [
-      '--openssl-legacy-provider',
-      '--no-deprecation',
-      '-e',
-      S3RVER_MAIN,
-      createRequire(import.meta.url).resolve('s3rver'),
-      JSON.stringify(options),
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  s3rver = child;
-  const [line] = (await Promise.race([
-    once(createInterface({ input: child.stdout as Readable }), 'line'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`s3rver exited with code ${code} before listening`);
-    }),
-  ])) as [string];
-  const { port } = JSON.parse(line) as AddressInfo;
-  endpoint = `http://127.0.0.1:${port}`;
+  s3rver = await startS3rver([BUCKET]);
+  endpoint = s3rver.endpoint;
 });
 
 afterAll(async () => {
-  if (s3rver && s3rver.exitCode === null) {
-    const exited = once(s3rver, 'exit');
-    s3rver.stdin?.end();
-    await exited;
-  }
-  if (directory) await rm(directory, { recursive: true, force: true });
+  await s3rver?.stop();
 });
 
-function clientConfig(url: string): S3ClientConfig {
-  return {
-    region: 'us-east-1',
-    endpoint: url,
-    forcePathStyle: true,
-    credentials: CREDENTIALS,
-    // Otherwise s3rver stores streamed uploads corrupted (see TOOLCHAIN.md).
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  };
-}
-
-const s3rverClient = () => new S3Client(clientConfig(endpoint));
+const s3rverClient = () => new S3Client(s3rverClientConfig(endpoint));
 
 /** RFC 3986 encoding as SigV4 wants it: encodeURIComponent leaves ! ' ( ) * alone. */
 const sigV4Encode = (s: string) =>
@@ -488,7 +425,7 @@ describe('S3ObjectStore against S3 error responses over HTTP', () => {
     store = new S3ObjectStore({
       bucket: BUCKET,
       // No SDK retries here, so the request count shows the store's own 409 retries.
-      client: new S3Client({ ...clientConfig(`http://127.0.0.1:${port}`), maxAttempts: 1 }),
+      client: new S3Client({ ...s3rverClientConfig(`http://127.0.0.1:${port}`), maxAttempts: 1 }),
     });
   });
 

@@ -1,0 +1,238 @@
+import { type Suppression, shardOf } from '../contacts/model.ts';
+import { readSuppressionShard, type SuppressionShard } from '../contacts/repository.ts';
+import { getJson, listAll, type ObjectStore } from '../store/object-store.ts';
+import { campaignKeys, readCampaign } from './campaign.ts';
+import { type BatchRecipient, closeRun, dispatchKeys, type RecipientBatch } from './dispatch.ts';
+import type { LedgerEntry, LedgerRecord } from './ledger.ts';
+import {
+  type Delivery,
+  deliverTo,
+  emptyTally,
+  isTerminal,
+  type Prepared,
+  prepareCampaign,
+  rateLimiter,
+  type SendDeps,
+} from './send.ts';
+
+/**
+ * One batch of a dispatched campaign, in one send function: the same delivery as
+ * `pressroom send` (claim → suppression → compose → send with back-off → record, through
+ * `deliverTo`) for the batch's recipients only, reading only their ledger entries and
+ * suppression shards. What it cannot finish (throttled too long, the deadline near, a
+ * transient error) is reported as `deferred` and the queue delivers the batch again; what is
+ * done is never redone, since each recipient's ledger entry says so.
+ */
+
+export interface BatchOptions {
+  /** Messages per second this worker may start. */
+  rate: number;
+  /** Sends in flight at once. Default: enough for the rate at ~200 ms per send. */
+  concurrency?: number;
+  /** The campaign's prepared message, when the caller keeps one (a warm function). */
+  prepared?: Prepared;
+  signal?: AbortSignal;
+  /** Epoch milliseconds: no recipient is started after it; the rest are deferred. */
+  deadline?: number;
+  /** Pause when more than `ratio` of the batch's sends fail, once `after` were tried. */
+  errorBudget?: { ratio: number; after: number };
+  maxAttempts?: number;
+  maxThrottleRetries?: number;
+}
+
+export interface BatchReport {
+  campaign: string;
+  run: string;
+  index: number;
+  sent: number;
+  failed: number;
+  skipped: number;
+  /** Contact ids left for a retry of the batch (throttled, deadline, transient error). */
+  deferred: string[];
+  /** Contact ids claimed by an earlier attempt with no outcome: not resent (SES may have it). */
+  uncertain: string[];
+  /** With an outcome already: a redelivered batch finds its recipients here. */
+  alreadyDone: number;
+  /** Claimed by another run's batch right now: that one sends. */
+  held: number;
+  /** Why the campaign was paused by this batch (the provider refuses everything, error budget). */
+  halted?: string;
+  /** Why nothing was tried: the campaign is paused or cancelled. */
+  dropped?: string;
+  /** This batch finished (marker written); `closed` when it was the run's last one. */
+  completed: boolean;
+  closed: boolean;
+}
+
+/** Sends one batch of recipients; see the module comment. */
+export async function sendBatch(
+  batch: RecipientBatch,
+  deps: SendDeps,
+  options: BatchOptions,
+): Promise<BatchReport> {
+  const clock = deps.clock ?? (() => new Date());
+  const report: BatchReport = {
+    campaign: batch.campaign,
+    run: batch.run,
+    index: batch.index,
+    sent: 0,
+    failed: 0,
+    skipped: 0,
+    deferred: [],
+    uncertain: [],
+    alreadyDone: 0,
+    held: 0,
+    completed: false,
+    closed: false,
+  };
+  const record = await readCampaign(deps.store, batch.campaign);
+  if (record.state === 'paused' || record.state === 'cancelled') {
+    // Dispatching again resumes a paused campaign, with fresh batches.
+    report.dropped = `campaign ${record.state}`;
+    return report;
+  }
+  const definition = record.definition;
+  const prepared = options.prepared ?? (await prepareCampaign(definition, deps));
+
+  const entries = await ledgerEntries(deps.store, batch.campaign, batch.recipients);
+  const todo: { recipient: BatchRecipient; existing: LedgerRecord | undefined }[] = [];
+  for (const recipient of batch.recipients) {
+    const existing = entries.get(recipient.id);
+    if (isTerminal(existing?.entry)) report.alreadyDone++;
+    else if (
+      existing?.entry.status === 'claimed' &&
+      !deps.mailer.idempotent &&
+      recipient.resendClaimedAt !== existing.entry.claimedAt
+    )
+      report.uncertain.push(recipient.id);
+    else todo.push({ recipient, existing });
+  }
+
+  // One read per suppression shard of the batch, shared by its recipients.
+  const shards = new Map<string, Promise<SuppressionShard>>();
+  const suppressionOf = async (id: string): Promise<Suppression | undefined> => {
+    const shard = shardOf(id);
+    let read = shards.get(shard);
+    if (!read) {
+      read = readSuppressionShard(deps.store, shard);
+      shards.set(shard, read);
+    }
+    return (await read).suppressions[id];
+  };
+
+  let halted: string | undefined;
+  const pastDeadline = () => options.deadline !== undefined && Date.now() >= options.deadline;
+  const stopped = () => options.signal?.aborted === true || halted !== undefined || pastDeadline();
+  const rate = options.rate;
+  const concurrency = Math.max(1, options.concurrency ?? Math.min(16, Math.ceil(rate * 0.2) + 1));
+  const tally = emptyTally();
+  const delivery: Delivery = {
+    definition,
+    prepared,
+    deps,
+    waitForSlot: rateLimiter(rate, deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)))),
+    suppressionOf,
+    stopped,
+    halt: (reason) => {
+      halted ??= reason;
+    },
+    tally,
+    budget: options.errorBudget ?? { ratio: 0.05, after: 100 },
+    maxAttempts: options.maxAttempts ?? 3,
+    maxThrottleRetries: options.maxThrottleRetries ?? 12,
+  };
+
+  let next = 0;
+  let fatal: unknown;
+  const failedIds: string[] = [];
+  const worker = async () => {
+    for (;;) {
+      const item = todo[next];
+      if (!item || stopped() || fatal !== undefined) return;
+      next++;
+      try {
+        const status = await deliverTo(delivery, item.recipient, item.existing);
+        if (status === undefined) report.held++;
+        else if (status === 'deferred') report.deferred.push(item.recipient.id);
+        else if (status === 'failed') failedIds.push(item.recipient.id);
+      } catch (error) {
+        fatal ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, todo.length)) }, worker));
+  // Not started (deadline, stop, halt, an error): left for the next delivery of the batch.
+  for (const item of todo.slice(next)) report.deferred.push(item.recipient.id);
+  if (fatal !== undefined) throw fatal;
+
+  // A transient failure is tried again with the batch; a refused address is final.
+  const failed = await ledgerEntries(
+    deps.store,
+    batch.campaign,
+    failedIds.map((id) => ({ id })),
+  );
+  for (const id of failedIds) {
+    if (!isTerminal(failed.get(id)?.entry)) report.deferred.push(id);
+  }
+  report.sent = tally.sent;
+  report.failed = tally.failed;
+  report.skipped = tally.skipped;
+
+  const at = clock().toISOString();
+  if (halted !== undefined) {
+    report.halted = halted;
+    // Pausing is at once: the other batches of the run are dropped when they arrive, and
+    // dispatching again resumes. Only an open run pauses its campaign.
+    await closeRun(deps.store, batch.campaign, batch.run, 'paused', at, (r) => ({
+      ...r,
+      state: 'paused',
+      pausedReason: halted as string,
+      updatedAt: at,
+    }));
+    return report;
+  }
+  if (report.deferred.length > 0) return report;
+
+  await deps.store.put(
+    dispatchKeys.batchDone(batch.campaign, batch.run, batch.index),
+    `${JSON.stringify({ run: batch.run, index: batch.index, at, sent: report.sent, failed: report.failed, skipped: report.skipped })}\n`,
+    { contentType: 'application/json' },
+  );
+  report.completed = true;
+  report.closed = await closeIfComplete(deps.store, batch.campaign, batch.run, at);
+  return report;
+}
+
+/** When every batch of the run has its marker, closes the run and marks the campaign sent. */
+async function closeIfComplete(store: ObjectStore, campaign: string, run: string, at: string) {
+  const record = await readCampaign(store, campaign);
+  const entry = record.runs.find((r) => r.startedAt === run);
+  if (!entry || entry.endedAt || entry.batches === undefined) return false;
+  let done = 0;
+  for await (const _ of listAll(store, dispatchKeys.runPrefix(campaign, run))) done++;
+  if (done < entry.batches) return false;
+  // Compare-and-swap: of two last batches finishing together, one closes the run.
+  return closeRun(store, campaign, run, 'completed', at, (r) =>
+    r.state === 'sending' ? { ...r, state: 'sent', updatedAt: at } : { ...r, updatedAt: at },
+  );
+}
+
+/** The ledger entries of these recipients only, read a few at a time. */
+async function ledgerEntries(
+  store: ObjectStore,
+  campaign: string,
+  recipients: readonly { id: string }[],
+): Promise<Map<string, LedgerRecord>> {
+  const out = new Map<string, LedgerRecord>();
+  for (let i = 0; i < recipients.length; i += 32) {
+    const slice = recipients.slice(i, i + 32);
+    const found = await Promise.all(
+      slice.map((r) => getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, r.id))),
+    );
+    for (const [j, f] of found.entries()) {
+      const id = slice[j]?.id;
+      if (f && id !== undefined) out.set(id, { entry: f.value, version: f.version });
+    }
+  }
+  return out;
+}

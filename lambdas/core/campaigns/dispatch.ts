@@ -1,0 +1,233 @@
+import { resolveAudience } from '../contacts/audience.ts';
+import type { Contact } from '../contacts/model.ts';
+import { PressroomError } from '../errors.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { type CampaignRecord, readCampaign, registerCampaign, updateCampaign } from './campaign.ts';
+import { readLedger } from './ledger.ts';
+import { isTerminal, prepareCampaign } from './send.ts';
+
+/**
+ * Dispatching a campaign (the AWS way of sending): resolve the audience once, cut the
+ * recipients still to be mailed into batches, and put the batches on a queue; send
+ * functions then mail each batch (`sendBatch`, batch.ts). The campaign record counts the
+ * batches of the run, and each finished batch leaves a completion marker: the batch that
+ * completes the set closes the run and marks the campaign sent.
+ *
+ * Dispatching again is safe: every dispatch opens a new run with the recipients that have no
+ * outcome yet, and the ledger's create-if-absent claim lets exactly one send happen per
+ * recipient, whichever run's batch gets there first. Recipients whose send was in flight
+ * when a run stopped (claimed, no outcome) are left out, since SES may have taken the
+ * message: `resendUncertain` sends them again.
+ */
+
+/** A recipient as a queue message carries it: what personalisation needs, nothing more. */
+export interface BatchRecipient {
+  id: string;
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  /**
+   * Set when dispatched with resendUncertain: the claim time of the uncertain ledger entry.
+   * The batch resends only over that very claim, so a redelivered batch does not send twice.
+   */
+  resendClaimedAt?: string;
+}
+
+/** One queue message: part of one run of one campaign. */
+export interface RecipientBatch {
+  campaign: string;
+  /** The run's id: its start time, as in the campaign record's `runs`. */
+  run: string;
+  /** 0-based position of the batch in its run. */
+  index: number;
+  recipients: BatchRecipient[];
+}
+
+/** The work queue port: batches of recipients for the send functions (SQS on AWS). */
+export interface RecipientQueue {
+  enqueue(messages: RecipientBatch[]): Promise<void>;
+}
+
+export interface DispatchDeps {
+  store: ObjectStore;
+  queue: RecipientQueue;
+  clock?: () => Date;
+}
+
+export interface DispatchOptions {
+  /** Recipients per queue message. */
+  recipientsPerMessage: number;
+  /** Also enqueue recipients whose send was in flight when a run stopped (may duplicate). */
+  resendUncertain?: boolean;
+}
+
+export interface DispatchReport {
+  campaign: string;
+  /** The run started, or '' when there was nothing to do. */
+  run: string;
+  state: CampaignRecord['state'];
+  audience: number;
+  /** Recipients put on the queue. */
+  enqueued: number;
+  batches: number;
+  /** With an outcome already (sent, skipped, refused): not enqueued. */
+  alreadyDone: number;
+  /** Claimed with no outcome, left out (see resendUncertain); their ids. */
+  uncertain: string[];
+}
+
+/** The key layout of dispatched runs, beside the campaign record. */
+export const dispatchKeys = {
+  runPrefix: (campaign: string, run: string) => `campaigns/${campaign}/runs/${runKey(run)}/`,
+  batchDone: (campaign: string, run: string, index: number) =>
+    `campaigns/${campaign}/runs/${runKey(run)}/batch-${String(index).padStart(6, '0')}.done.json`,
+};
+
+/** A run id (an ISO time) as a key segment: digits and letters only. */
+const runKey = (run: string) => run.replace(/[^0-9A-Za-z]/g, '');
+
+/** Above this, a batch would come near SQS's 256 KiB message limit (~150 bytes a recipient). */
+export const maxRecipientsPerMessage = 1000;
+
+/** Starts (or resumes) a campaign: enqueues the recipients still to be mailed, in batches. */
+export async function dispatchCampaign(
+  name: string,
+  deps: DispatchDeps,
+  options: DispatchOptions,
+): Promise<DispatchReport> {
+  const per = options.recipientsPerMessage;
+  if (!Number.isInteger(per) || per < 1 || per > maxRecipientsPerMessage) {
+    throw new PressroomError(
+      `recipientsPerMessage must be a whole number from 1 to ${maxRecipientsPerMessage} (value: ${per})`,
+    );
+  }
+  const clock = deps.clock ?? (() => new Date());
+  const record = await readCampaign(deps.store, name);
+  if (record.state === 'cancelled') {
+    throw new PressroomError(
+      `campaign "${name}" was cancelled: nothing is sent. Register it again to send it.`,
+    );
+  }
+  const definition = record.definition;
+  // Embargo and sendAt: a clear error, and nothing is changed or enqueued.
+  await prepareCampaign(definition, { store: deps.store, clock });
+
+  const audience: Contact[] = [];
+  for await (const contact of resolveAudience(deps.store, definition.audience)) audience.push(contact);
+  const ledger = await readLedger(deps.store, name);
+  const recipients: BatchRecipient[] = [];
+  const uncertain: string[] = [];
+  let alreadyDone = 0;
+  for (const contact of audience) {
+    const entry = ledger.get(contact.id)?.entry;
+    if (isTerminal(entry)) {
+      alreadyDone++;
+      continue;
+    }
+    const claimed = entry?.status === 'claimed';
+    if (claimed && !options.resendUncertain) {
+      uncertain.push(contact.id);
+      continue;
+    }
+    recipients.push({
+      id: contact.id,
+      email: contact.email,
+      ...(contact.firstName && { firstName: contact.firstName }),
+      ...(contact.lastName && { lastName: contact.lastName }),
+      ...(claimed && entry && { resendClaimedAt: entry.claimedAt }),
+    });
+  }
+  const batches: RecipientBatch[] = [];
+  const run = clock().toISOString();
+  for (let i = 0; i < recipients.length; i += per) {
+    batches.push({ campaign: name, run, index: batches.length, recipients: recipients.slice(i, i + per) });
+  }
+
+  // The run is recorded (with its batch count) before any batch is on the queue: a send
+  // function that finishes the last batch finds the count it compares with.
+  const empty = batches.length === 0;
+  await registerCampaign(deps.store, name);
+  const updated = await updateCampaign(
+    deps.store,
+    name,
+    () => record,
+    (current) => {
+      if (current.state === 'cancelled') throw new PressroomError(`campaign "${name}" was cancelled`);
+      const { pausedReason: _old, ...rest } = current;
+      return {
+        ...rest,
+        state: empty ? 'sent' : 'sending',
+        updatedAt: run,
+        audienceSize: audience.length,
+        runs: [
+          // An open run is superseded: its batches still deliver (the ledger keeps them from
+          // sending twice) but only this run's batches close the campaign.
+          ...current.runs.map((r) => (r.endedAt ? r : { ...r, endedAt: run, outcome: 'superseded' })),
+          {
+            startedAt: run,
+            heartbeatAt: run,
+            batches: batches.length,
+            ...(empty && { endedAt: run, outcome: 'completed' }),
+          },
+        ],
+      };
+    },
+  );
+  try {
+    if (!empty) await deps.queue.enqueue(batches);
+  } catch (error) {
+    // Some batches may be missing from the queue: the run can never complete. It is closed,
+    // and dispatching again resumes (recipients already mailed are not enqueued again).
+    const at = clock().toISOString();
+    await closeRun(deps.store, name, run, 'error', at, (r) => ({ ...r, updatedAt: at })).catch(() => {});
+    throw new PressroomError(
+      `campaign "${name}": the batches could not all be enqueued (${(error as Error).message}). Dispatch it again to resume: nobody is mailed twice.`,
+      { cause: error },
+    );
+  }
+  return {
+    campaign: name,
+    run,
+    state: updated.state,
+    audience: audience.length,
+    enqueued: recipients.length,
+    batches: batches.length,
+    alreadyDone,
+    uncertain,
+  };
+}
+
+/**
+ * Closes a run if it is still open, changing the record as `change` says (the campaign's
+ * state). Returns whether this call closed it: exactly one caller does.
+ */
+export async function closeRun(
+  store: ObjectStore,
+  campaign: string,
+  run: string,
+  outcome: string,
+  at: string,
+  change: (record: CampaignRecord) => CampaignRecord,
+): Promise<boolean> {
+  let closed = false;
+  await updateCampaign(
+    store,
+    campaign,
+    () => {
+      throw new PressroomError(`no campaign "${campaign}"`);
+    },
+    (current) => {
+      closed = false;
+      const open = current.runs.some((r) => r.startedAt === run && !r.endedAt);
+      if (!open) return current;
+      closed = true;
+      return change({
+        ...current,
+        runs: current.runs.map((r) =>
+          r.startedAt === run && !r.endedAt ? { ...r, endedAt: at, outcome } : r,
+        ),
+      });
+    },
+  );
+  return closed;
+}

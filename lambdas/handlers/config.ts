@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { PressroomError } from '../core/errors.ts';
+import { languages } from '../core/publication/schema.ts';
+
+/**
+ * The functions' configuration: environment variables set by the stack, read once per
+ * container and checked here, so that a missing or bad value stops the function at once
+ * with the variable's name. Each function asks only for what it uses
+ * (`loadConfig(['bucket', 'siteUrl'])`). The README's "Lambda handlers" table lists the
+ * same names.
+ */
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/** Each setting: its variable, its schema (defaults and optionality included), what it should be. */
+const settings = {
+  bucket: {
+    variable: 'PRESSROOM_BUCKET',
+    schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
+    expected: 'the data bucket\'s name, e.g. "pressroom-data-123456789012"',
+  },
+  siteUrl: {
+    variable: 'PRESSROOM_SITE_URL',
+    schema: httpUrl.transform((url) => (url.endsWith('/') ? url : `${url}/`)),
+    expected: 'the press room\'s public URL, e.g. "https://presse.example.org/"',
+  },
+  publicUrl: {
+    variable: 'PRESSROOM_PUBLIC_URL',
+    schema: httpUrl.transform((url) => url.replace(/\/+$/, '')),
+    expected:
+      'the base URL of unsubscribe and download links, e.g. "https://abc.lambda-url.eu-west-3.on.aws"',
+  },
+  siteLang: {
+    variable: 'PRESSROOM_SITE_LANG',
+    schema: z.enum(languages).default('fr'),
+    expected: '"fr" or "en"',
+  },
+  siteTitle: {
+    variable: 'PRESSROOM_SITE_TITLE',
+    schema: z.string().min(1).optional(),
+    expected: "the press room's title",
+  },
+  secretArn: {
+    variable: 'PRESSROOM_SECRET_ARN',
+    schema: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/),
+    expected:
+      'the ARN of the signing secret in Secrets Manager, e.g. "arn:aws:secretsmanager:eu-west-3:123456789012:secret:pressroom-signing-AbCdEf"',
+  },
+  queueUrl: {
+    variable: 'PRESSROOM_QUEUE_URL',
+    schema: z.url({ protocol: /^https?$/ }),
+    expected: 'the URL of the SQS queue of recipient batches',
+  },
+  workerRate: {
+    variable: 'PRESSROOM_WORKER_RATE',
+    schema: z.coerce.number().positive().finite(),
+    expected: 'messages per second one send function may start, a positive number such as "2"',
+  },
+  sendRate: {
+    variable: 'PRESSROOM_SEND_RATE',
+    schema: z.coerce.number().positive().finite(),
+    expected:
+      'messages per second for the whole account (SES\'s MaxSendRate), a positive number such as "14"',
+  },
+  recipientsPerMessage: {
+    variable: 'PRESSROOM_RECIPIENTS_PER_MESSAGE',
+    schema: z.coerce.number().int().positive(),
+    expected: 'how many recipients one queue message carries, a whole number such as "50"',
+  },
+  sesConfigurationSet: {
+    variable: 'PRESSROOM_SES_CONFIGURATION_SET',
+    schema: z.string().min(1).optional(),
+    expected: 'the SES configuration set whose events reach the feedback function',
+  },
+  sender: {
+    variable: 'PRESSROOM_SENDER',
+    schema: z.email(),
+    expected: 'the verified sender address, e.g. "presse@example.org"',
+  },
+  unsubscribeMailto: {
+    variable: 'PRESSROOM_UNSUBSCRIBE_MAILTO',
+    schema: z.email().optional(),
+    expected: 'the mailbox of the List-Unsubscribe mailto:, e.g. "desabonnement@example.org"',
+  },
+  templatesDir: {
+    variable: 'PRESSROOM_TEMPLATES_DIR',
+    // Unset: the project's own templates/ (tests, local runs). The stack always sets it.
+    schema: z.string().min(1).optional(),
+    expected: 'the folder of the templates bundled with the function, e.g. "/var/task/templates"',
+  },
+} as const;
+
+type Settings = typeof settings;
+
+/** Every setting a function may ask for, typed after its schema. */
+export type HandlerConfig = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+/** The name of a setting, e.g. `bucket`. */
+export type ConfigName = keyof HandlerConfig;
+
+/** The environment variable behind each setting. */
+export const configVariables: { readonly [K in ConfigName]: string } = Object.fromEntries(
+  Object.entries(settings).map(([name, s]) => [name, s.variable]),
+) as { [K in ConfigName]: string };
+
+/** A variable is missing or has a bad value: the function cannot start. */
+export class ConfigurationError extends PressroomError {
+  override name = 'ConfigurationError';
+}
+
+/**
+ * Reads the settings named in `needs` from the environment. Every problem is reported at
+ * once, each with its variable, the value found and what is expected. An empty variable
+ * counts as unset.
+ */
+export function loadConfig<const K extends ConfigName>(
+  needs: readonly K[],
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<HandlerConfig, K> {
+  const config: Partial<Record<ConfigName, unknown>> = {};
+  const problems: string[] = [];
+  for (const name of new Set(needs)) {
+    const setting: { variable: string; schema: z.ZodType; expected: string } = settings[name];
+    const raw = env[setting.variable] === '' ? undefined : env[setting.variable];
+    const parsed = setting.schema.safeParse(raw);
+    if (parsed.success) {
+      if (parsed.data !== undefined) config[name] = parsed.data;
+    } else {
+      problems.push(
+        raw === undefined
+          ? `${setting.variable} is not set: it must be ${setting.expected}`
+          : `${setting.variable} must be ${setting.expected} (value: ${JSON.stringify(raw)})`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigurationError(`bad configuration of the function: ${problems.join('; ')}`);
+  }
+  return config as Pick<HandlerConfig, K>;
+}

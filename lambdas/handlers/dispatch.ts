@@ -1,0 +1,68 @@
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { SqsRecipientQueue } from '../adapters/sqs-queue.ts';
+import { type DispatchReport, dispatchCampaign } from '../core/campaigns/dispatch.ts';
+import { slug } from '../core/publication/schema.ts';
+import { loadConfig } from './config.ts';
+import { cached, dataStore, logger } from './runtime.ts';
+
+/**
+ * The dispatch function: starts (or resumes) a campaign, invoked by its EventBridge
+ * Scheduler one-time schedule or on demand (`pressroom send --backend aws`). It resolves the
+ * audience and puts batches of recipients on the SQS queue for the send function
+ * (`dispatchCampaign`); an embargo or a `sendAt` still ahead fails the invocation with the
+ * reason, and nothing is enqueued.
+ */
+
+const dispatchEventSchema = z.strictObject({
+  campaign: slug,
+  resendUncertain: z.boolean().optional(),
+});
+
+export type DispatchEvent = z.infer<typeof dispatchEventSchema>;
+
+const context = cached(async () => {
+  const config = loadConfig(['bucket', 'queueUrl', 'recipientsPerMessage']);
+  return {
+    store: dataStore(config.bucket),
+    queue: new SqsRecipientQueue({ queueUrl: config.queueUrl }),
+    recipientsPerMessage: config.recipientsPerMessage,
+  };
+});
+
+/** The Lambda entry point: `{ "campaign": "<name>", "resendUncertain"?: true }` → the counts. */
+export async function handler(event: unknown, lambdaContext?: Context): Promise<DispatchReport> {
+  if (lambdaContext) logger.addContext(lambdaContext);
+  const parsed = dispatchEventSchema.safeParse(event);
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+    throw new Error(
+      `the dispatch event must be { "campaign": "<campaign name>", "resendUncertain"?: true|false } (${where.join('; ')})`,
+    );
+  }
+  const { store, queue, recipientsPerMessage } = await context();
+  try {
+    const report = await dispatchCampaign(
+      parsed.data.campaign,
+      { store, queue },
+      {
+        recipientsPerMessage,
+        ...(parsed.data.resendUncertain !== undefined && { resendUncertain: parsed.data.resendUncertain }),
+      },
+    );
+    // Counts only: the uncertain recipients are ids, never addresses.
+    logger.info('campaign dispatched', {
+      campaignName: report.campaign,
+      run: report.run,
+      audience: report.audience,
+      enqueued: report.enqueued,
+      batches: report.batches,
+      alreadyDone: report.alreadyDone,
+      uncertain: report.uncertain.length,
+    });
+    return report;
+  } catch (error) {
+    logger.error('dispatch failed', { campaignName: parsed.data.campaign, error: error as Error });
+    throw error;
+  }
+}

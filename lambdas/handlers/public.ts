@@ -1,0 +1,135 @@
+import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+
+/** A Function URL response in its structured form (status, headers, body). */
+export type FunctionUrlResponse = Exclude<LambdaFunctionURLResult, string>;
+
+import { SesMailer } from '../adapters/ses-mailer.ts';
+import { parseSubscribableLists, type SubscribableLists } from '../core/contacts/subscription-lists.ts';
+import { handlePublicRequest, type PublicRequest } from '../core/public/endpoint.ts';
+import { getText, type ObjectStore } from '../core/store/object-store.ts';
+import { loadConfig } from './config.ts';
+import { cached, dataStore, logger, signingKeys, templateSet } from './runtime.ts';
+
+/**
+ * The public function, behind a Lambda Function URL: unsubscribe (a GET page and the
+ * RFC 8058 one-click POST), subscription and its confirmation, answered by the core's
+ * `handlePublicRequest` exactly as the local server answers them. Confirmation emails go out
+ * through SES.
+ *
+ * The lists open to subscription are `config/lists.yaml` in the data bucket (the format of
+ * `lists.yaml`), read again every few minutes. Absent: no list is open. Invalid: the error
+ * is logged and no list is open, while unsubscribing keeps working.
+ */
+
+export const listsKey = 'config/lists.yaml';
+const listsTtlMs = 5 * 60_000;
+
+const context = cached(async () => {
+  const config = loadConfig([
+    'bucket',
+    'secretArn',
+    'siteLang',
+    'sesConfigurationSet',
+    'unsubscribeMailto',
+    'templatesDir',
+  ]);
+  // The function's own URL cannot be given to it by the stack that creates it: without
+  // PRESSROOM_PUBLIC_URL (a custom domain), links use the host the request came to.
+  const publicUrl = process.env.PRESSROOM_PUBLIC_URL ? loadConfig(['publicUrl']).publicUrl : undefined;
+  return {
+    store: dataStore(config.bucket),
+    keys: await signingKeys(config.secretArn),
+    templates: await templateSet(config.templatesDir),
+    mailer: new SesMailer({
+      ...(config.sesConfigurationSet !== undefined && { configurationSet: config.sesConfigurationSet }),
+    }),
+    lang: config.siteLang,
+    publicUrl,
+    unsubscribeMailbox: config.unsubscribeMailto,
+  };
+});
+
+let lists: { at: number; value: SubscribableLists } | undefined;
+
+/** `config/lists.yaml`, kept a few minutes. */
+async function subscribableLists(store: ObjectStore): Promise<SubscribableLists> {
+  if (lists && Date.now() - lists.at < listsTtlMs) return lists.value;
+  const source = await getText(store, listsKey);
+  let value: SubscribableLists = {};
+  if (source !== undefined) {
+    try {
+      value = parseSubscribableLists(source, listsKey);
+    } catch (error) {
+      logger.error(`${listsKey} is invalid: no list is open to subscription until it is fixed`, {
+        error: error as Error,
+      });
+    }
+  }
+  lists = { at: Date.now(), value };
+  return value;
+}
+
+/** A Function URL event (payload 2.0) → the endpoint's request. */
+export function publicRequestOf(event: LambdaFunctionURLEvent): PublicRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  // Function URLs put cookies apart; the endpoint uses none.
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (value !== undefined) query[name] = value;
+  }
+  return {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    query,
+    headers,
+    ...(event.body !== undefined && { body: event.body }),
+    isBase64Encoded: event.isBase64Encoded,
+    sourceIp: event.requestContext.http.sourceIp,
+  };
+}
+
+/** The Lambda entry point for the Function URL. */
+export async function handler(
+  event: LambdaFunctionURLEvent,
+  lambdaContext?: Context,
+): Promise<FunctionUrlResponse> {
+  if (lambdaContext) logger.addContext(lambdaContext);
+  const started = performance.now();
+  const c = await context();
+  const request = publicRequestOf(event);
+  let status = 500;
+  try {
+    const response = await handlePublicRequest(request, {
+      store: c.store,
+      keys: c.keys,
+      templates: c.templates,
+      mailer: c.mailer,
+      settings: {
+        publicUrl: c.publicUrl ?? `https://${event.requestContext.domainName}`,
+        lang: c.lang,
+        lists: await subscribableLists(c.store),
+        ...(c.unsubscribeMailbox !== undefined && { unsubscribeMailbox: c.unsubscribeMailbox }),
+      },
+    });
+    status = response.status;
+    return { statusCode: response.status, headers: response.headers, body: response.body };
+  } catch (error) {
+    logger.error('public request failed', { error: error as Error });
+    return {
+      statusCode: 500,
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+      body: 'Internal error\n',
+    };
+  } finally {
+    // The route only: tokens in the path are not logged, nor is who asked.
+    logger.info('public request', {
+      method: request.method,
+      route: request.path.split('/').slice(0, 2).join('/') || '/',
+      status,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+}

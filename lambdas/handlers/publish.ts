@@ -1,0 +1,204 @@
+import type { Context, S3Event } from 'aws-lambda';
+import { z } from 'zod';
+import { storeSourceFiles } from '../adapters/store-files.ts';
+import { createPressRoom } from '../core/archive/press-room.ts';
+import { type PublishDeps, publishRelease, SlugTakenError } from '../core/archive/publish.ts';
+import { formatProblems, InvalidInputError, type Problem } from '../core/errors.ts';
+import { createReleaseRenderer } from '../core/render/document.ts';
+import type { ObjectStore } from '../core/store/object-store.ts';
+import { loadConfig } from './config.ts';
+import { cached, dataStore, logger, templateSet } from './runtime.ts';
+
+/**
+ * The publish function: an object created under `publications/` (an S3 event notification)
+ * is validated, rendered, archived and put in the press room by the same core as
+ * `pressroom publish`. A publication with problems gets `<name>.errors.json` beside it and
+ * the archive is left as it was; a good one removes a stale report. No PDF is printed here
+ * (there is no Chromium on Lambda).
+ *
+ * Redelivered events publish the same release again (same slug, same content), which is
+ * harmless; an event about an object that was replaced since is skipped, since the newer
+ * object has its own event.
+ */
+
+export const publicationsPrefix = 'publications/';
+/** Newsletter issues are another format, published by their own code. */
+const newslettersPrefix = 'publications/newsletters/';
+const reportSuffix = '.errors.json';
+
+/** The error report written beside a publication that could not be published. */
+export interface PublicationReport {
+  publication: string;
+  checkedAt: string;
+  /** The problems, one per line, as `pressroom publish` prints them. */
+  message: string;
+  problems: {
+    file: string;
+    line?: number;
+    column?: number;
+    field: string;
+    value?: unknown;
+    message: string;
+  }[];
+}
+
+/** What became of one record of the event. */
+export type PublishOutcome =
+  | { key: string; outcome: 'published'; slug: string; state: string; action: string }
+  | { key: string; outcome: 'rejected'; report: string; problems: number }
+  | { key: string; outcome: 'ignored'; reason: string };
+
+/** The report's key for a publication key: `publications/a.md` → `publications/a.errors.json`. */
+export function reportKeyOf(key: string): string {
+  return `${key.replace(/\.md$/i, '')}${reportSuffix}`;
+}
+
+const s3EventSchema = z.object({
+  Records: z
+    .array(
+      z.object({
+        eventName: z.string(),
+        s3: z.object({
+          bucket: z.object({ name: z.string() }),
+          object: z.object({ key: z.string().min(1), eTag: z.string().optional() }),
+        }),
+      }),
+    )
+    .optional(),
+});
+
+/** S3 URL-encodes keys in notifications, spaces as `+` (form encoding). Undefined when malformed. */
+export function decodeS3Key(key: string): string | undefined {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+const context = cached(async () => {
+  const config = loadConfig(['bucket', 'siteUrl', 'siteLang', 'siteTitle', 'templatesDir']);
+  const templates = await templateSet(config.templatesDir);
+  const store = dataStore(config.bucket);
+  const deps: PublishDeps = {
+    store,
+    files: storeSourceFiles(store),
+    renderer: createReleaseRenderer(templates),
+    pressRoom: createPressRoom(templates, {
+      siteUrl: config.siteUrl,
+      lang: config.siteLang,
+      ...(config.siteTitle !== undefined && { title: config.siteTitle }),
+    }),
+    sampleRecipient: templates.sampleRecipient,
+    siteUrl: config.siteUrl,
+  };
+  return { bucket: config.bucket, store, deps };
+});
+
+/** The Lambda entry point. Failures other than bad publications throw, so that Lambda retries. */
+export async function handler(event: S3Event, lambdaContext?: Context): Promise<PublishOutcome[]> {
+  if (lambdaContext) logger.addContext(lambdaContext);
+  const parsed = s3EventSchema.safeParse(event);
+  if (!parsed.success) {
+    logger.error('not an S3 event notification: nothing done', { issues: parsed.error.issues.length });
+    return [];
+  }
+  // S3 sends an s3:TestEvent without records when the notification is set up.
+  const records = parsed.data.Records ?? [];
+  const { bucket, store, deps } = await context();
+  const outcomes: PublishOutcome[] = [];
+  const failures: unknown[] = [];
+  for (const record of records) {
+    const key = decodeS3Key(record.s3.object.key);
+    try {
+      let outcome: PublishOutcome;
+      if (key === undefined) outcome = ignored(record.s3.object.key, 'the key is not valid URL encoding');
+      else if (record.s3.bucket.name !== bucket)
+        outcome = ignored(key, `the event is about the bucket ${record.s3.bucket.name}, not ${bucket}`);
+      else if (!record.eventName.startsWith('ObjectCreated:'))
+        outcome = ignored(key, `${record.eventName} events are not handled`);
+      else outcome = await publishObject(store, deps, key, record.s3.object.eTag);
+      outcomes.push(outcome);
+      logger.info(`publication ${outcome.outcome}`, { ...outcome });
+    } catch (error) {
+      // The other records are still tried; the invocation then fails and Lambda retries it.
+      logger.error('publishing failed', { key: key ?? record.s3.object.key, error: error as Error });
+      failures.push(error);
+    }
+  }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} publications failed`);
+  return outcomes;
+}
+
+function ignored(key: string, reason: string): PublishOutcome {
+  return { key, outcome: 'ignored', reason };
+}
+
+async function publishObject(
+  store: ObjectStore,
+  deps: PublishDeps,
+  key: string,
+  eTag: string | undefined,
+): Promise<PublishOutcome> {
+  if (!key.startsWith(publicationsPrefix)) return ignored(key, `not under ${publicationsPrefix}`);
+  if (key.startsWith(newslettersPrefix)) return ignored(key, 'newsletter issues are not published here');
+  if (!key.toLowerCase().endsWith('.md')) {
+    // Organisations, attachments and our own error reports land here too.
+    return ignored(key, 'not a publication (.md): organisations and attachments are read with one');
+  }
+  const current = await store.head(key);
+  if (!current) return ignored(key, 'the object was deleted since the event');
+  if (eTag !== undefined && unquote(current.version) !== unquote(eTag)) {
+    return ignored(key, 'the object was replaced since the event; its own event publishes it');
+  }
+  // A rooted path: the core resolves the file name to identify the release's source, and
+  // "/publications/a.md" stays itself whatever the function's working directory.
+  const file = `/${key}`;
+  try {
+    const result = await publishRelease(file, deps);
+    await store.delete(reportKeyOf(key));
+    return { key, outcome: 'published', slug: result.slug, state: result.state, action: result.action };
+  } catch (error) {
+    const problems = problemsOf(error, file);
+    if (!problems) throw error;
+    const report = reportKeyOf(key);
+    await store.put(report, `${JSON.stringify(publicationReport(key, problems), null, 2)}\n`, {
+      contentType: 'application/json',
+    });
+    logger.warn(formatProblems(problems));
+    return { key, outcome: 'rejected', report, problems: problems.length };
+  }
+}
+
+/** The problems of a publication the user must fix; undefined for any other failure. */
+function problemsOf(error: unknown, file: string): Problem[] | undefined {
+  if (error instanceof InvalidInputError) return error.problems;
+  if (error instanceof SlugTakenError) {
+    // The command line's way out, --replace, does not exist for an upload.
+    return [
+      { file, path: 'slug', message: error.message.replace(/, or publish with --replace[^.]*\./, '.') },
+    ];
+  }
+  return undefined;
+}
+
+function publicationReport(key: string, problems: Problem[]): PublicationReport {
+  return {
+    publication: key,
+    checkedAt: new Date().toISOString(),
+    message: formatProblems(problems),
+    problems: problems.map((p) => ({
+      file: p.file,
+      ...(p.line !== undefined && { line: p.line }),
+      ...(p.column !== undefined && { column: p.column }),
+      field: p.path,
+      ...(p.value !== undefined && { value: p.value }),
+      message: p.message,
+    })),
+  };
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/^"|"$/g, '');
+}

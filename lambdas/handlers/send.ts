@@ -1,0 +1,130 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { SesMailer } from '../adapters/ses-mailer.ts';
+import { type BatchReport, sendBatch } from '../core/campaigns/batch.ts';
+import { readCampaign } from '../core/campaigns/campaign.ts';
+import type { RecipientBatch } from '../core/campaigns/dispatch.ts';
+import { type Prepared, prepareCampaign, type SendDeps } from '../core/campaigns/send.ts';
+import { slug } from '../core/publication/schema.ts';
+import { loadConfig } from './config.ts';
+import { cached, dataStore, logger, signingKeys } from './runtime.ts';
+
+/**
+ * The send function: an SQS consumer. Each record is one batch of recipients put on the
+ * queue by `dispatch`; it is mailed with `sendBatch` through SES at PRESSROOM_WORKER_RATE.
+ * Records are reported as `batchItemFailures` (SQS delivers them again later, and after the
+ * queue's maxReceiveCount moves them to the dead-letter queue) when they are malformed, when
+ * their batch left recipients for a retry (throttled, the function's time running out, a
+ * transient error) or paused the campaign. A retried batch sends only to those without an
+ * outcome. This bundle never loads MJML: the message is prepared from the archived HTML.
+ */
+
+const recipientSchema = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  email: z.string().min(3).max(320),
+  firstName: z.string().optional(),
+  lastName: z.string().optional(),
+  resendClaimedAt: z.string().optional(),
+});
+
+const batchSchema = z.strictObject({
+  campaign: slug,
+  run: z.string().min(1),
+  index: z.number().int().nonnegative(),
+  recipients: z.array(recipientSchema).min(1),
+});
+
+/** Time kept back from the invocation's end: sends in flight finish and outcomes are recorded. */
+const deadlineMarginMs = 10_000;
+/** How long a prepared campaign is reused by a warm container. */
+const preparedTtlMs = 5 * 60_000;
+
+const context = cached(async () => {
+  const config = loadConfig([
+    'bucket',
+    'secretArn',
+    'publicUrl',
+    'workerRate',
+    'sesConfigurationSet',
+    'unsubscribeMailto',
+  ]);
+  const deps: SendDeps = {
+    store: dataStore(config.bucket),
+    mailer: new SesMailer({
+      ...(config.sesConfigurationSet !== undefined && { configurationSet: config.sesConfigurationSet }),
+    }),
+    keys: await signingKeys(config.secretArn),
+    publicUrl: config.publicUrl,
+    ...(config.unsubscribeMailto !== undefined && { unsubscribeMailbox: config.unsubscribeMailto }),
+  };
+  return { deps, rate: config.workerRate };
+});
+
+const preparedCache = new Map<string, { at: number; prepared: Promise<Prepared> }>();
+
+/** The campaign's prepared message, kept a few minutes per container. */
+async function preparedFor(deps: SendDeps, campaign: string): Promise<Prepared> {
+  const hit = preparedCache.get(campaign);
+  if (hit && Date.now() - hit.at < preparedTtlMs) return hit.prepared;
+  const record = await readCampaign(deps.store, campaign);
+  const prepared = prepareCampaign(record.definition, deps);
+  preparedCache.set(campaign, { at: Date.now(), prepared });
+  prepared.catch(() => preparedCache.delete(campaign));
+  return prepared;
+}
+
+/** The Lambda entry point for the SQS event source (ReportBatchItemFailures on). */
+export async function handler(event: SQSEvent, lambdaContext?: Context): Promise<SQSBatchResponse> {
+  if (lambdaContext) logger.addContext(lambdaContext);
+  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  const records = Array.isArray(event?.Records) ? event.Records : [];
+  const { deps, rate } = await context();
+  for (const record of records) {
+    const batch = parseBatch(record.body);
+    if (!batch) {
+      logger.error('malformed queue message: reported as a failure', { messageId: record.messageId });
+      failures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    const remaining = lambdaContext?.getRemainingTimeInMillis();
+    let report: BatchReport;
+    try {
+      report = await sendBatch(batch, deps, {
+        rate,
+        prepared: await preparedFor(deps, batch.campaign),
+        ...(remaining !== undefined && {
+          deadline: Date.now() + remaining - Math.min(deadlineMarginMs, remaining / 5),
+        }),
+      });
+    } catch (error) {
+      logger.error('batch failed: it will be delivered again', {
+        messageId: record.messageId,
+        campaignName: batch.campaign,
+        batch: batch.index,
+        error: error as Error,
+      });
+      failures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    const { deferred, uncertain, ...counts } = report;
+    logger.info('batch sent', {
+      messageId: record.messageId,
+      ...counts,
+      campaignName: report.campaign,
+      deferred: deferred.length,
+      uncertain: uncertain.length,
+    });
+    if (deferred.length > 0 || report.halted !== undefined)
+      failures.push({ itemIdentifier: record.messageId });
+  }
+  return { batchItemFailures: failures };
+}
+
+function parseBatch(body: string): RecipientBatch | undefined {
+  try {
+    const parsed = batchSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, configVariables, loadConfig } from '../../lambdas/handlers/config.ts';
+
+const complete = {
+  PRESSROOM_BUCKET: 'pressroom-data-123456789012',
+  PRESSROOM_SITE_URL: 'https://presse.example.org',
+  PRESSROOM_PUBLIC_URL: 'https://abc.lambda-url.eu-west-3.on.aws/',
+  PRESSROOM_SITE_LANG: 'en',
+  PRESSROOM_SITE_TITLE: 'Newsroom',
+  PRESSROOM_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:pressroom-signing-AbCdEf',
+  PRESSROOM_QUEUE_URL: 'https://sqs.eu-west-3.amazonaws.com/123456789012/pressroom-send',
+  PRESSROOM_WORKER_RATE: '2',
+  PRESSROOM_SEND_RATE: '14',
+  PRESSROOM_RECIPIENTS_PER_MESSAGE: '50',
+  PRESSROOM_SES_CONFIGURATION_SET: 'pressroom-events',
+  PRESSROOM_SENDER: 'presse@example.org',
+  PRESSROOM_UNSUBSCRIBE_MAILTO: 'desabonnement@example.org',
+  PRESSROOM_TEMPLATES_DIR: '/var/task/templates',
+};
+
+function problemOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as Error).message;
+  }
+  throw new Error('no error was thrown');
+}
+
+describe('handler configuration', () => {
+  it('reads only the settings a function asks for, typed and normalised', () => {
+    const config = loadConfig(['bucket', 'siteUrl', 'publicUrl', 'workerRate', 'sendRate'], complete);
+    expect(config).toEqual({
+      bucket: 'pressroom-data-123456789012',
+      siteUrl: 'https://presse.example.org/',
+      publicUrl: 'https://abc.lambda-url.eu-west-3.on.aws',
+      workerRate: 2,
+      sendRate: 14,
+    });
+  });
+
+  it('reads every setting', () => {
+    const all = Object.keys(configVariables) as (keyof typeof configVariables)[];
+    expect(loadConfig(all, complete)).toEqual({
+      bucket: 'pressroom-data-123456789012',
+      siteUrl: 'https://presse.example.org/',
+      publicUrl: 'https://abc.lambda-url.eu-west-3.on.aws',
+      siteLang: 'en',
+      siteTitle: 'Newsroom',
+      secretArn: complete.PRESSROOM_SECRET_ARN,
+      queueUrl: complete.PRESSROOM_QUEUE_URL,
+      workerRate: 2,
+      sendRate: 14,
+      recipientsPerMessage: 50,
+      sesConfigurationSet: 'pressroom-events',
+      sender: 'presse@example.org',
+      unsubscribeMailto: 'desabonnement@example.org',
+      templatesDir: '/var/task/templates',
+    });
+  });
+
+  it('a setting nobody asked for is not checked', () => {
+    expect(loadConfig(['bucket'], { ...complete, PRESSROOM_SEND_RATE: 'fast' })).toEqual({
+      bucket: complete.PRESSROOM_BUCKET,
+    });
+  });
+
+  it('applies defaults and leaves optional settings out; an empty variable counts as unset', () => {
+    const config = loadConfig(
+      ['siteLang', 'siteTitle', 'templatesDir', 'sesConfigurationSet', 'unsubscribeMailto'],
+      {
+        PRESSROOM_SITE_TITLE: '',
+      },
+    );
+    expect(config).toEqual({ siteLang: 'fr' });
+  });
+
+  it('names every missing variable at once, with what it should be', () => {
+    const message = problemOf(() => loadConfig(['bucket', 'secretArn', 'siteUrl'], {}));
+    expect(message).toContain('PRESSROOM_BUCKET is not set: it must be the data bucket');
+    expect(message).toContain('PRESSROOM_SECRET_ARN is not set');
+    expect(message).toContain('PRESSROOM_SITE_URL is not set');
+  });
+
+  it('names a bad value with the value found', () => {
+    const env = {
+      ...complete,
+      PRESSROOM_BUCKET: 'My_Bucket',
+      PRESSROOM_SITE_URL: 'presse.example.org',
+      PRESSROOM_SEND_RATE: '-3',
+      PRESSROOM_SITE_LANG: 'de',
+      PRESSROOM_SENDER: 'presse',
+      PRESSROOM_SECRET_ARN: 'pressroom-signing',
+      PRESSROOM_RECIPIENTS_PER_MESSAGE: '2.5',
+    };
+    const message = problemOf(() =>
+      loadConfig(
+        ['bucket', 'siteUrl', 'sendRate', 'siteLang', 'sender', 'secretArn', 'recipientsPerMessage'],
+        env,
+      ),
+    );
+    expect(message).toContain("PRESSROOM_BUCKET must be the data bucket's name");
+    expect(message).toContain('(value: "My_Bucket")');
+    expect(message).toContain("PRESSROOM_SITE_URL must be the press room's public URL");
+    expect(message).toContain('PRESSROOM_SEND_RATE must be messages per second');
+    expect(message).toContain('(value: "-3")');
+    expect(message).toContain('PRESSROOM_SITE_LANG must be "fr" or "en" (value: "de")');
+    expect(message).toContain('PRESSROOM_SENDER must be the verified sender address');
+    expect(message).toContain('PRESSROOM_SECRET_ARN must be the ARN');
+    expect(message).toContain('PRESSROOM_RECIPIENTS_PER_MESSAGE must be how many recipients');
+  });
+});

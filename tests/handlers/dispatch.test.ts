@@ -1,0 +1,216 @@
+/**
+ * The dispatch and send functions together, as on AWS: dispatch puts batches on SQS (mocked
+ * at the client: there is no SQS emulator), the captured message bodies come back as a
+ * recorded SQS event to the send function, which mails through aws-ses-v2-local over HTTP;
+ * the data bucket is s3rver.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaignKeys, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import type { RecipientBatch } from '../../lambdas/core/campaigns/dispatch.ts';
+import type { LedgerEntry } from '../../lambdas/core/campaigns/ledger.ts';
+import { contactKeys } from '../../lambdas/core/contacts/model.ts';
+import { getJson } from '../../lambdas/core/store/object-store.ts';
+import { handler as dispatch } from '../../lambdas/handlers/dispatch.ts';
+import { handler as send } from '../../lambdas/handlers/send.ts';
+import {
+  definition,
+  importJournalists,
+  journalist,
+  publishReleases,
+  registerDraft,
+} from '../support/dispatch-fixtures.ts';
+import { captureLogs, type HandlerWorld, recordedEvent, SECRET, startHandlerWorld } from './harness.ts';
+
+type StartSesLocal = (config?: { host?: string; port?: number }) => Promise<Server>;
+const sesLocal = await import('aws-ses-v2-local').then((m) => {
+  const exported = m.default as unknown as StartSesLocal | { default: StartSesLocal };
+  return typeof exported === 'function' ? exported : exported.default;
+});
+
+const keys = contactKeys(SECRET);
+const QUEUE_URL = 'https://sqs.eu-west-3.amazonaws.com/123456789012/pressroom-recipients';
+const AUDIENCE = 5;
+
+let world: HandlerWorld;
+let ses: Server;
+let sesEndpoint: string;
+let sqs: AwsClientStub<SQSClient>;
+/** Every SendMessageBatch entry body, in order. */
+let enqueued: string[] = [];
+
+beforeAll(async () => {
+  ses = await sesLocal({ host: '127.0.0.1', port: 0 });
+  sesEndpoint = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
+  world = await startHandlerWorld({
+    AWS_ENDPOINT_URL_SES: sesEndpoint,
+    PRESSROOM_QUEUE_URL: QUEUE_URL,
+    PRESSROOM_RECIPIENTS_PER_MESSAGE: '2',
+    PRESSROOM_WORKER_RATE: '50',
+    PRESSROOM_PUBLIC_URL: 'https://abc.lambda-url.eu-west-3.on.aws',
+    PRESSROOM_SES_CONFIGURATION_SET: 'pressroom-events',
+  });
+  sqs = mockClient(SQSClient);
+  sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string; MessageBody: string }[] }) => {
+    enqueued.push(...input.Entries.map((e) => e.MessageBody));
+    return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })), Failed: [] };
+  });
+  await publishReleases(world.store);
+  await importJournalists(world.store, keys, AUDIENCE);
+  await registerDraft(world.store, definition('etude'));
+  await registerDraft(world.store, definition('etude-lente'));
+  await registerDraft(
+    world.store,
+    definition('plus-tard', {
+      sendAt: {
+        utc: '2099-06-08T06:00:00.000Z',
+        zone: 'Europe/Paris',
+        written: '2099-06-08T08:00 Europe/Paris',
+      },
+    }),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  sqs?.restore();
+  await world?.stop();
+  await new Promise<void>((resolve) => (ses ? ses.close(() => resolve()) : resolve()));
+});
+
+interface StoredMail {
+  destination: { to: string[] };
+  subject: string;
+}
+async function mails(): Promise<StoredMail[]> {
+  return ((await (await fetch(`${sesEndpoint}/store`)).json()) as { emails: StoredMail[] }).emails;
+}
+
+/** The recorded SQS event with these bodies (one per record, the recorded records reused). */
+function sqsEvent(bodies: (string | undefined)[]): SQSEvent {
+  const event = recordedEvent<SQSEvent>('sqs-batch-three-records.json');
+  event.Records = event.Records.slice(0, bodies.length).map((r, i) => {
+    const body = bodies[i];
+    return body === undefined ? r : { ...r, body };
+  });
+  return event;
+}
+
+const lambdaContext = (remainingMs: number): Context =>
+  ({
+    functionName: 'pressroom-send',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-3:123456789012:function:pressroom-send',
+    memoryLimitInMB: '512',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/pressroom-send',
+    logStreamName: '2021/06/08/[$LATEST]abc',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => remainingMs,
+  }) as unknown as Context;
+
+describe('dispatch handler', () => {
+  it('refuses a malformed event and a campaign whose sendAt is ahead: nothing enqueued', async () => {
+    await expect(dispatch({ campagne: 'etude' })).rejects.toThrow(/"campaign": "<campaign name>"/);
+    await expect(dispatch({ campaign: 'plus-tard' })).rejects.toThrow(/set to go at 2099-06-08T08:00/);
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect((await readCampaign(world.store, 'plus-tard')).state).toBe('draft');
+  });
+});
+
+describe('dispatch → SQS → send handler (s3rver + aws-ses-v2-local)', () => {
+  let bodies: string[] = [];
+  let first: SQSEvent;
+
+  it('dispatch enqueues the audience in batches of PRESSROOM_RECIPIENTS_PER_MESSAGE', async () => {
+    enqueued = [];
+    const report = await dispatch({ campaign: 'etude' });
+    expect(report).toMatchObject({ audience: AUDIENCE, enqueued: AUDIENCE, batches: 3, state: 'sending' });
+    const calls = sqs.commandCalls(SendMessageBatchCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input.QueueUrl).toBe(QUEUE_URL);
+    bodies = [...enqueued];
+    const batches = bodies.map((b) => JSON.parse(b) as RecipientBatch);
+    expect(batches.map((b) => [b.campaign, b.index, b.recipients.length])).toEqual([
+      ['etude', 0, 2],
+      ['etude', 1, 2],
+      ['etude', 2, 1],
+    ]);
+    expect(batches.flatMap((b) => b.recipients.map((r) => r.email)).sort()).toEqual(
+      Array.from({ length: AUDIENCE }, (_, i) => journalist(i)).sort(),
+    );
+    expect((await readCampaign(world.store, 'etude')).runs.at(-1)?.batches).toBe(3);
+  });
+
+  it('sends two batches; the poisoned record fails alone; no address in the logs', async () => {
+    first = sqsEvent([bodies[0], undefined, bodies[1]]);
+    let response: Awaited<ReturnType<typeof send>> | undefined;
+    const logs = await captureLogs(async () => {
+      response = await send(first, lambdaContext(60_000));
+    });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: first.Records[1]?.messageId }] });
+    expect(await mails()).toHaveLength(4);
+    expect(logs).toContain('malformed queue message');
+    expect(logs).not.toMatch(/@[a-z0-9-]+\.example\.org/);
+    expect((await readCampaign(world.store, 'etude')).state).toBe('sending');
+  });
+
+  it('the last batch completes the campaign: everyone exactly once, ledger sent', async () => {
+    expect(await send(sqsEvent([bodies[2]]), lambdaContext(60_000))).toEqual({ batchItemFailures: [] });
+    const all = await mails();
+    for (let i = 0; i < AUDIENCE; i++) {
+      expect(
+        all.filter((m) => m.destination.to.some((t) => t.includes(journalist(i)))),
+        journalist(i),
+      ).toHaveLength(1);
+    }
+    for (let i = 0; i < AUDIENCE; i++) {
+      const entry = await getJson<LedgerEntry>(
+        world.store,
+        campaignKeys.ledger('etude', keys.idOf(journalist(i))),
+      );
+      expect(entry?.value.status).toBe('sent');
+    }
+    const record = await readCampaign(world.store, 'etude');
+    expect(record.state).toBe('sent');
+    expect(record.runs.at(-1)).toMatchObject({ outcome: 'completed', batches: 3 });
+  });
+
+  it('redelivering the same SQS event sends nothing more', async () => {
+    const response = await send(first, lambdaContext(60_000));
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([first.Records[1]?.messageId]);
+    expect(await mails()).toHaveLength(AUDIENCE);
+  });
+
+  it('a throttling SES leaves recipients deferred and reports the record as a failure', async () => {
+    enqueued = [];
+    await dispatch({ campaign: 'etude-lente' });
+    const sesMock = mockClient(SESClient);
+    sesMock
+      .on(SendRawEmailCommand)
+      .rejects(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling' }));
+    try {
+      const event = sqsEvent([enqueued[0]]);
+      // One second left: the throttled retries stop at the deadline, the rest waits.
+      const response = await send(event, lambdaContext(1000));
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId }] });
+    } finally {
+      sesMock.restore();
+    }
+    const batch = JSON.parse(enqueued[0] as string) as RecipientBatch;
+    const statuses = await Promise.all(
+      batch.recipients.map(
+        async (r) =>
+          (await getJson<LedgerEntry>(world.store, campaignKeys.ledger('etude-lente', r.id)))?.value.status,
+      ),
+    );
+    expect(statuses.every((s) => s === undefined || s === 'deferred')).toBe(true);
+    expect(statuses).toContain('deferred');
+    expect((await readCampaign(world.store, 'etude-lente')).state).toBe('sending');
+    expect(await mails()).toHaveLength(AUDIENCE);
+  });
+});

@@ -1,0 +1,74 @@
+/** The public function behind its Function URL: recorded GET and POST events, on s3rver. */
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contactKeys, isSuppressed, shardOf } from '../../lambdas/core/contacts/model.ts';
+import { readSuppressionShard } from '../../lambdas/core/contacts/repository.ts';
+import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
+import { handler, publicRequestOf } from '../../lambdas/handlers/public.ts';
+import { importJournalists, journalist } from '../support/dispatch-fixtures.ts';
+import { type HandlerWorld, recordedEvent, SECRET, snapshot, startHandlerWorld } from './harness.ts';
+
+const keys = contactKeys(SECRET);
+let world: HandlerWorld;
+
+beforeAll(async () => {
+  world = await startHandlerWorld({ PRESSROOM_SITE_LANG: 'fr' });
+  await importJournalists(world.store, keys, 2);
+}, 30_000);
+
+afterAll(async () => {
+  await world?.stop();
+});
+
+function event(name: string, token: string): LambdaFunctionURLEvent {
+  const e = recordedEvent<LambdaFunctionURLEvent>(name);
+  e.rawPath = `/unsubscribe/${token}`;
+  e.requestContext.http.path = e.rawPath;
+  return e;
+}
+
+const suppressionOf = async (email: string) => {
+  const id = keys.idOf(email);
+  return (await readSuppressionShard(world.store, shardOf(id))).suppressions[id];
+};
+
+describe('public handler (Function URL)', () => {
+  const id = () => keys.idOf(journalist(0));
+  const token = () => signUnsubscribeToken(keys, { contact: id(), list: 'presse', campaign: 'etude' });
+
+  it('maps the Function URL event to the endpoint request', () => {
+    const request = publicRequestOf(event('function-url-post.json', 'x'));
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/unsubscribe/x',
+      isBase64Encoded: true,
+      sourceIp: '198.51.100.23',
+    });
+    expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
+  });
+
+  it('GET shows the unsubscribe page and changes nothing', async () => {
+    const before = await snapshot(world.store, 'suppressions/');
+    const response = await handler(event('function-url-get.json', token()));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['content-type']).toMatch(/text\/html/);
+    expect(response.body).toContain('List-Unsubscribe');
+    expect(await snapshot(world.store, 'suppressions/')).toEqual(before);
+    expect(await suppressionOf(journalist(0))).toBeUndefined();
+  });
+
+  it('the RFC 8058 one-click POST unsubscribes from the list', async () => {
+    const response = await handler(event('function-url-post.json', token()));
+    expect(response.statusCode).toBeLessThan(300);
+    const s = await suppressionOf(journalist(0));
+    expect(isSuppressed(s, 'presse')).toBe(true);
+    expect(isSuppressed(await suppressionOf(journalist(1)), 'presse')).toBe(false);
+  });
+
+  it('a forged token gets a 400 page and changes nothing', async () => {
+    const before = await snapshot(world.store, 'suppressions/');
+    const response = await handler(event('function-url-post.json', `${token().slice(0, -2)}xx`));
+    expect(response.statusCode).toBe(400);
+    expect(await snapshot(world.store, 'suppressions/')).toEqual(before);
+  });
+});

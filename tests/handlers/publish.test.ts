@@ -1,0 +1,285 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReleaseManifest } from '../../lambdas/core/archive/publish.ts';
+import { getJson, getText } from '../../lambdas/core/store/object-store.ts';
+import { handler, type PublicationReport, reportKeyOf } from '../../lambdas/handlers/publish.ts';
+import { type HandlerWorld, objectCreated, snapshot, startHandlerWorld } from './harness.ts';
+
+const examples = path.resolve(import.meta.dirname, '../../examples');
+const SITE_URL = 'https://presse.example.org/';
+
+let world: HandlerWorld;
+
+/** Uploads a file as a user would, and returns the notification S3 would send about it. */
+async function upload(key: string, body: string | Uint8Array) {
+  const { version } = await world.store.put(key, body);
+  return objectCreated(key, version, typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+}
+
+beforeAll(async () => {
+  world = await startHandlerWorld({
+    PRESSROOM_SITE_URL: SITE_URL,
+    PRESSROOM_SITE_LANG: 'fr',
+    PRESSROOM_SITE_TITLE: 'Salle de presse des villes',
+  });
+  // A workspace under publications/: organisations in publications/organizations/, where the
+  // loader looks for them (beside a publication, then one level up) and the function may read.
+  for (const name of await readdir(path.join(examples, 'organizations'))) {
+    await world.store.put(
+      `publications/organizations/${name}`,
+      await readFile(path.join(examples, 'organizations', name)),
+    );
+  }
+  for (const name of await readdir(path.join(examples, 'publications', 'attachments'))) {
+    await world.store.put(
+      `publications/attachments/${name}`,
+      await readFile(path.join(examples, 'publications', 'attachments', name)),
+    );
+  }
+});
+
+afterAll(async () => {
+  await world?.stop();
+});
+
+const seed = () =>
+  readFile(path.join(examples, 'publications', '2021-06-08-numerique-gestion-de-crise.md'), 'utf8');
+const seedSlug = 'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes';
+// A key with spaces and accents: S3 sends it URL-encoded, spaces as "+".
+const seedKey = 'publications/Numérique et gestion de crise.md';
+
+describe('publish handler (S3 ObjectCreated → archive and press room, on s3rver)', () => {
+  it('publishes an uploaded publication: archive, press room pages and feeds, no PDF', async () => {
+    const event = await upload(seedKey, await seed());
+    expect(event.Records[0]?.s3.object.key).toBe('publications/Num%C3%A9rique+et+gestion+de+crise.md');
+
+    const outcomes = await handler(event);
+
+    expect(outcomes).toEqual([
+      { key: seedKey, outcome: 'published', slug: seedSlug, state: 'public', action: 'created' },
+    ]);
+    const manifest = await getJson<ReleaseManifest>(world.store, `archive/${seedSlug}/release.json`);
+    expect(manifest?.value.source.path).toBe(`/${seedKey}`);
+    expect(manifest?.value.summary.title).toBe(
+      'Gestion de crise avec le numérique\u00a0: les villes moyennes résilientes',
+    );
+    // Both publishers' organisation files were read from the bucket.
+    const data = await getText(
+      world.store,
+      `archive/${seedSlug}/${manifest?.value.version}/publication.json`,
+    );
+    expect(JSON.parse(data ?? '{}').publishers.map((p: { name: string }) => p.name)).toEqual([
+      'Villes Internet',
+      'Villes de France',
+    ]);
+    // No Chromium on Lambda: no PDF, anywhere.
+    expect(manifest?.value.files).not.toContain('release.pdf');
+    expect(manifest?.value.summary.formats.pdf).toBe(false);
+    expect(await world.store.head(`site/releases/${seedSlug}/release.pdf`)).toBeUndefined();
+
+    const page = await getText(world.store, `site/releases/${seedSlug}/index.html`);
+    expect(page).toContain('les villes moyennes résilientes');
+    const index = await getText(world.store, 'site/index.html');
+    expect(index).toContain('Salle de presse des villes');
+    expect(index).toContain(`releases/${seedSlug}/`);
+    const feed = await getText(world.store, 'site/feed.xml');
+    expect(feed).toContain(`${SITE_URL}releases/${seedSlug}/`);
+    expect(await world.store.head(reportKeyOf(seedKey))).toBeUndefined();
+  });
+
+  it('reads attachments from beside the publication and publishes them with the release', async () => {
+    const key = 'publications/2024-03-12-open-data-barometer.md';
+    const text = await readFile(
+      path.join(examples, 'publications', '2024-03-12-open-data-barometer.md'),
+      'utf8',
+    );
+    const outcomes = await handler(await upload(key, text));
+    expect(outcomes).toEqual([
+      expect.objectContaining({ outcome: 'published', slug: 'open-data-barometer-2024' }),
+    ]);
+    const site = Object.keys(await snapshot(world.store, 'site/releases/open-data-barometer-2024/'));
+    expect(site).toContain(
+      'site/releases/open-data-barometer-2024/files/attachments/open-data-barometer-summary.txt',
+    );
+    const attachment = await getText(
+      world.store,
+      'site/releases/open-data-barometer-2024/files/attachments/open-data-barometer-summary.txt',
+    );
+    expect(attachment).toBe(
+      await readFile(
+        path.join(examples, 'publications', 'attachments', 'open-data-barometer-summary.txt'),
+        'utf8',
+      ),
+    );
+  });
+
+  it('a redelivered event publishes the same release again: one release, one version, same pages', async () => {
+    const before = await getJson<ReleaseManifest>(world.store, `archive/${seedSlug}/release.json`);
+    const event = await upload(seedKey, await seed());
+    await handler(event);
+    const outcomes = await handler(event);
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'published', action: 'updated' })]);
+    const after = await getJson<ReleaseManifest>(world.store, `archive/${seedSlug}/release.json`);
+    expect(after?.value.summary.publishedAt).toBe(before?.value.summary.publishedAt);
+    expect(after?.value.source.sha256).toBe(before?.value.source.sha256);
+    const versions = new Set(
+      Object.keys(await snapshot(world.store, `archive/${seedSlug}/`))
+        .map((k) => k.split('/')[2])
+        .filter((v) => v !== 'release.json'),
+    );
+    expect(versions).toEqual(new Set([after?.value.version]));
+    const year = await getJson<{ releases: { slug: string }[] }>(world.store, 'catalog/years/2021.json');
+    expect(year?.value.releases.filter((r) => r.slug === seedSlug)).toHaveLength(1);
+  });
+
+  it('a bad publication gets <name>.errors.json with line, field and value; archive and press room untouched', async () => {
+    const archiveBefore = await snapshot(world.store, 'archive/');
+    const siteBefore = await snapshot(world.store, 'site/');
+    const catalogBefore = await snapshot(world.store, 'catalog/');
+    const key = 'publications/2021/communiqué cassé.md';
+    const broken = (await seed())
+      .replace('date: 2021-06-08', 'date: 2021-06-31')
+      .replace('author: Michaël Bideault', 'auteur: Michaël Bideault');
+
+    const outcomes = await handler(await upload(key, broken));
+
+    const reportKey = 'publications/2021/communiqué cassé.errors.json';
+    expect(outcomes).toEqual([{ key, outcome: 'rejected', report: reportKey, problems: 2 }]);
+    const report = await getJson<PublicationReport>(world.store, reportKey);
+    expect(report?.value.publication).toBe(key);
+    expect(report?.value.problems).toEqual([
+      {
+        file: `/${key}`,
+        line: 3,
+        column: 7,
+        field: 'date',
+        value: '2021-06-31',
+        message: expect.stringContaining('real calendar date'),
+      },
+      expect.objectContaining({
+        line: 29,
+        field: 'auteur',
+        message: expect.stringContaining('unknown field'),
+      }),
+    ]);
+    expect(report?.value.message).toContain(`/${key}:3:7 date:`);
+    expect(await snapshot(world.store, 'archive/')).toEqual(archiveBefore);
+    expect(await snapshot(world.store, 'site/')).toEqual(siteBefore);
+    expect(await snapshot(world.store, 'catalog/')).toEqual(catalogBefore);
+  });
+
+  it('a fixed publication is published and its stale report removed', async () => {
+    const key = 'publications/2021/communiqué cassé.md';
+    const reportKey = 'publications/2021/communiqué cassé.errors.json';
+    const fixed = (await seed()).replace(
+      /^title: .*$/m,
+      'title: "Villes moyennes : une seconde étude"\nslug: villes-moyennes-seconde-etude',
+    );
+    // Still wrong: an organisation id with a typo, looked up in publications/2021/organizations/
+    // and then in publications/organizations/.
+    const typo = fixed.replace('  - villes-internet\n', '  - villes-internett\n');
+    expect(await handler(await upload(key, typo))).toEqual([
+      expect.objectContaining({ outcome: 'rejected', problems: 1 }),
+    ]);
+    const report = await getJson<PublicationReport>(world.store, reportKey);
+    expect(report?.value.problems).toEqual([
+      expect.objectContaining({ field: 'publishers[0]', value: 'villes-internett', line: 11 }),
+    ]);
+
+    const outcomes = await handler(await upload(key, fixed));
+    expect(outcomes).toEqual([
+      expect.objectContaining({ outcome: 'published', slug: 'villes-moyennes-seconde-etude' }),
+    ]);
+    expect(await world.store.head(reportKey)).toBeUndefined();
+    expect(await world.store.head('archive/villes-moyennes-seconde-etude/release.json')).toBeDefined();
+  });
+
+  it('another file with a taken slug is refused in its report; the release stays the first file’s', async () => {
+    const before = await snapshot(world.store, `archive/${seedSlug}/`);
+    const key = 'publications/copie.md';
+    const outcomes = await handler(await upload(key, await seed()));
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', problems: 1 })]);
+    const report = await getJson<PublicationReport>(world.store, 'publications/copie.errors.json');
+    expect(report?.value.problems).toEqual([
+      expect.objectContaining({
+        field: 'slug',
+        message: expect.stringContaining(`already used by /${seedKey}`),
+      }),
+    ]);
+    expect(report?.value.problems[0]?.message).not.toContain('--replace');
+    expect(await snapshot(world.store, `archive/${seedSlug}/`)).toEqual(before);
+  });
+
+  it('ignores its own reports, other files, other prefixes, newsletters and replaced objects', async () => {
+    const before = {
+      ...(await snapshot(world.store, 'archive/')),
+      ...(await snapshot(world.store, 'site/')),
+    };
+    const report = await world.store.head('publications/copie.errors.json');
+    const organisation = await world.store.head('publications/organizations/villes-internet.yaml');
+    const replaced = await upload('publications/remplacé.md', await seed());
+    const replacedRecord = replaced.Records[0];
+    if (!replacedRecord) throw new Error('no record');
+    replacedRecord.s3.object.eTag = '0123456789abcdef0123456789abcdef'; // an older upload's
+    const events = [
+      objectCreated('publications/copie.errors.json', report?.version ?? ''),
+      objectCreated('publications/organizations/villes-internet.yaml', organisation?.version ?? ''),
+      await upload('publications/attachments/note.txt', 'une note'),
+      await upload('drafts/brouillon.md', await seed()),
+      await upload('publications/newsletters/2021-06.md', await seed()),
+      objectCreated('publications/supprimé.md', 'abc'),
+      replaced,
+    ];
+    const outcomes = (await Promise.all(events.map((e) => handler(e)))).flat();
+    expect(outcomes.map((o) => o.outcome)).toEqual(Array(events.length).fill('ignored'));
+    expect(outcomes.map((o) => (o.outcome === 'ignored' ? o.reason : ''))).toEqual([
+      expect.stringContaining('not a publication'),
+      expect.stringContaining('not a publication'),
+      expect.stringContaining('not a publication'),
+      expect.stringContaining('not under publications/'),
+      expect.stringContaining('newsletter'),
+      expect.stringContaining('deleted'),
+      expect.stringContaining('replaced since'),
+    ]);
+    expect({
+      ...(await snapshot(world.store, 'archive/')),
+      ...(await snapshot(world.store, 'site/')),
+    }).toEqual(before);
+    expect(await world.store.head('publications/remplacé.errors.json')).toBeUndefined();
+  });
+
+  it('an S3 test event, a removal and a badly encoded key change nothing', async () => {
+    expect(await handler({ Service: 'Amazon S3', Event: 's3:TestEvent' } as never)).toEqual([]);
+    const removal = objectCreated(seedKey, 'x');
+    const record = removal.Records[0];
+    if (record) record.eventName = 'ObjectRemoved:Delete';
+    expect(await handler(removal)).toEqual([
+      expect.objectContaining({ outcome: 'ignored', reason: 'ObjectRemoved:Delete events are not handled' }),
+    ]);
+    const badKey = objectCreated('publications/x.md', 'x');
+    const badRecord = badKey.Records[0];
+    if (badRecord) badRecord.s3.object.key = 'publications/%E0%A4%A.md';
+    expect(await handler(badKey)).toEqual([
+      { key: 'publications/%E0%A4%A.md', outcome: 'ignored', reason: 'the key is not valid URL encoding' },
+    ]);
+    expect(await world.store.head(`archive/${seedSlug}/release.json`)).toBeDefined();
+  });
+
+  it('a store failure fails the invocation (Lambda retries it) and writes no report', async () => {
+    const event = await upload('publications/panne.md', await seed());
+    const s3 = mockClient(S3Client);
+    s3.on(HeadObjectCommand).resolves({ ETag: `"${event.Records[0]?.s3.object.eTag}"`, ContentLength: 10 });
+    s3.on(GetObjectCommand).rejects(
+      Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' }),
+    );
+    try {
+      await expect(handler(event)).rejects.toThrow(/InternalError/);
+    } finally {
+      s3.restore();
+    }
+    expect(await world.store.head('publications/panne.errors.json')).toBeUndefined();
+  });
+});

@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+
+/** s3rver knows one account only: any other access key id gets InvalidAccessKeyId. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/**
+ * s3rver runs in a child process because its ListObjectsV2 continuation tokens are DES
+ * encrypted, which OpenSSL 3 (Node 17+) refuses unless Node starts with
+ * --openssl-legacy-provider: in-process, every truncated listing is a 500 InternalError.
+ * The child prints its address once listening and exits when its stdin closes, so it
+ * cannot outlive the test process.
+ */
+const S3RVER_MAIN = `
+const [modulePath, options] = process.argv.slice(1);
+const S3rver = require(modulePath);
+new S3rver(JSON.parse(options)).run().then((address) => process.stdout.write(JSON.stringify(address) + '\\n'));
+process.stdin.on('end', () => process.exit(0)).resume();
+`;
+
+export interface RunningS3rver {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  /** Stops the server and removes its folder. */
+  stop(): Promise<void>;
+}
+
+/** Starts s3rver on 127.0.0.1 with the given buckets, in a temporary folder. */
+export async function startS3rver(buckets: string[]): Promise<RunningS3rver> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'pressroom-s3rver-'));
+  const options = {
+    address: '127.0.0.1',
+    port: 0,
+    directory,
+    silent: true,
+    configureBuckets: buckets.map((name) => ({ name })),
+  };
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--openssl-legacy-provider',
+      '--no-deprecation',
+      '-e',
+      S3RVER_MAIN,
+      createRequire(import.meta.url).resolve('s3rver'),
+      JSON.stringify(options),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.stdin?.end();
+      await exited;
+    }
+    await rm(directory, { recursive: true, force: true });
+  };
+  try {
+    const [line] = (await Promise.race([
+      once(createInterface({ input: child.stdout as Readable }), 'line'),
+      once(child, 'exit').then(([code]) => {
+        throw new Error(`s3rver exited with code ${code} before listening`);
+      }),
+    ])) as [string];
+    const { port } = JSON.parse(line) as AddressInfo;
+    return { endpoint: `http://127.0.0.1:${port}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** An S3 client configuration for s3rver at `endpoint`. */
+export function s3rverClientConfig(endpoint: string): S3ClientConfig {
+  return {
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+    // Otherwise s3rver stores streamed uploads corrupted (see TOOLCHAIN.md).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+}
+
+/**
+ * The same settings as environment variables, the way a Lambda function's SDK clients read
+ * them: a handler under test builds its own default clients and finds s3rver through these.
+ */
+export function s3rverEnvironment(endpoint: string): Record<string, string> {
+  return {
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+  };
+}

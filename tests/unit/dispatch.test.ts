@@ -1,0 +1,331 @@
+/**
+ * Dispatching a campaign into batches and sending each batch (the AWS way), on the memory
+ * store: batches and their completion, redelivery, throttling, deadline, pause, uncertain
+ * recipients, suppressions read per shard.
+ */
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import { sendBatch } from '../../lambdas/core/campaigns/batch.ts';
+import { campaignKeys, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import {
+  dispatchCampaign,
+  dispatchKeys,
+  type RecipientBatch,
+  type RecipientQueue,
+} from '../../lambdas/core/campaigns/dispatch.ts';
+import { claim, type LedgerEntry, readLedger } from '../../lambdas/core/campaigns/ledger.ts';
+import { SendingHaltedError, ThrottledError } from '../../lambdas/core/campaigns/mailer.ts';
+import { EmbargoError, type SendDeps } from '../../lambdas/core/campaigns/send.ts';
+import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
+import { contactKeys, shardOf } from '../../lambdas/core/contacts/model.ts';
+import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
+import {
+  definition,
+  importJournalists,
+  journalist,
+  MemoryMailer,
+  publishReleases,
+  registerDraft,
+} from '../support/dispatch-fixtures.ts';
+
+const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
+const now = new Date('2026-01-16T07:30:00Z');
+const clock = () => now;
+const noSleep = async () => {};
+
+/** The published releases, copied into each test's store. */
+let base: MemoryObjectStore;
+beforeAll(async () => {
+  base = newStore();
+  await publishReleases(base);
+  await importJournalists(base, keys, 7);
+});
+
+function newStore() {
+  return new MemoryObjectStore({ signingSecret: 's', publicUrl: 'https://press.example.org' });
+}
+
+let store: MemoryObjectStore;
+beforeEach(async () => {
+  store = newStore();
+  for await (const item of listAll(base, '')) {
+    const object = await base.get(item.key);
+    if (object) await store.put(item.key, object.body);
+  }
+});
+
+class CapturingQueue implements RecipientQueue {
+  readonly batches: RecipientBatch[] = [];
+  async enqueue(messages: RecipientBatch[]) {
+    // What SQS would carry: the JSON, not the objects.
+    this.batches.push(...messages.map((m) => JSON.parse(JSON.stringify(m)) as RecipientBatch));
+  }
+}
+
+const deps = (mailer: MemoryMailer, s: ObjectStore = store): SendDeps => ({
+  store: s,
+  mailer,
+  keys,
+  publicUrl: 'https://press.example.org',
+  clock,
+  sleep: noSleep,
+});
+
+async function dispatched(name = 'etude', per = 3, extra = {}) {
+  await registerDraft(store, definition(name));
+  const queue = new CapturingQueue();
+  const report = await dispatchCampaign(
+    name,
+    { store, queue, clock },
+    { recipientsPerMessage: per, ...extra },
+  );
+  return { queue, report };
+}
+
+describe('dispatchCampaign', () => {
+  it('enqueues the audience in batches and records the run with its batch count', async () => {
+    const { queue, report } = await dispatched('etude', 3);
+    expect(report).toMatchObject({ audience: 7, enqueued: 7, batches: 3, alreadyDone: 0, state: 'sending' });
+    expect(queue.batches.map((b) => [b.index, b.recipients.length])).toEqual([
+      [0, 3],
+      [1, 3],
+      [2, 1],
+    ]);
+    const emails = queue.batches.flatMap((b) => b.recipients.map((r) => r.email)).sort();
+    expect(emails).toEqual(Array.from({ length: 7 }, (_, i) => journalist(i)).sort());
+    expect(queue.batches[0]?.recipients[0]).toMatchObject({ firstName: 'Zoé' });
+    const record = await readCampaign(store, 'etude');
+    expect(record.state).toBe('sending');
+    expect(record.runs).toEqual([{ startedAt: report.run, heartbeatAt: report.run, batches: 3 }]);
+    expect(new Set(queue.batches.map((b) => b.run))).toEqual(new Set([report.run]));
+  });
+
+  it('an empty audience finishes the campaign at once', async () => {
+    await registerDraft(store, definition('vide', { audience: { list: 'personne', tagsMode: 'any' } }));
+    const queue = new CapturingQueue();
+    const report = await dispatchCampaign('vide', { store, queue, clock }, { recipientsPerMessage: 10 });
+    expect(report).toMatchObject({ audience: 0, batches: 0, state: 'sent' });
+    expect(queue.batches).toEqual([]);
+    const record = await readCampaign(store, 'vide');
+    expect(record.state).toBe('sent');
+    expect(record.runs[0]).toMatchObject({ batches: 0, outcome: 'completed' });
+  });
+
+  it('refuses a release under embargo: nothing enqueued, the record unchanged', async () => {
+    await registerDraft(store, definition('tot', { publication: 'sous-embargo' }));
+    const before = await store.head(campaignKeys.record('tot'));
+    const queue = new CapturingQueue();
+    await expect(
+      dispatchCampaign('tot', { store, queue, clock }, { recipientsPerMessage: 10 }),
+    ).rejects.toThrow(EmbargoError);
+    expect(queue.batches).toEqual([]);
+    expect((await store.head(campaignKeys.record('tot')))?.version).toBe(before?.version);
+  });
+
+  it('refuses an unknown campaign and a bad recipientsPerMessage', async () => {
+    const queue = new CapturingQueue();
+    await expect(dispatchCampaign('nope', { store, queue }, { recipientsPerMessage: 5 })).rejects.toThrow(
+      /no campaign "nope"/,
+    );
+    await registerDraft(store, definition('etude'));
+    await expect(dispatchCampaign('etude', { store, queue }, { recipientsPerMessage: 0 })).rejects.toThrow(
+      /recipientsPerMessage must be a whole number from 1 to 1000 \(value: 0\)/,
+    );
+  });
+
+  it('a failed enqueue closes the run as an error and says to dispatch again', async () => {
+    await registerDraft(store, definition('etude'));
+    const queue: RecipientQueue = {
+      enqueue: async () => {
+        throw new Error('SQS down');
+      },
+    };
+    await expect(
+      dispatchCampaign('etude', { store, queue, clock }, { recipientsPerMessage: 3 }),
+    ).rejects.toThrow(/could not all be enqueued \(SQS down\)\. Dispatch it again/);
+    expect((await readCampaign(store, 'etude')).runs[0]).toMatchObject({ outcome: 'error' });
+  });
+});
+
+describe('sendBatch', () => {
+  it('sends each batch; the last one closes the run and marks the campaign sent', async () => {
+    const { queue, report } = await dispatched('etude', 3);
+    const mailer = new MemoryMailer();
+    const reports = [];
+    for (const batch of queue.batches) reports.push(await sendBatch(batch, deps(mailer), { rate: 1000 }));
+    expect(reports.map((r) => [r.sent, r.deferred.length, r.completed, r.closed])).toEqual([
+      [3, 0, true, false],
+      [3, 0, true, false],
+      [1, 0, true, true],
+    ]);
+    expect(mailer.delivered.map((m) => m.to).sort()).toEqual(
+      Array.from({ length: 7 }, (_, i) => journalist(i)).sort(),
+    );
+    const ledger = await readLedger(store, 'etude');
+    expect([...ledger.values()].map((r) => r.entry.status)).toEqual(Array(7).fill('sent'));
+    const record = await readCampaign(store, 'etude');
+    expect(record.state).toBe('sent');
+    expect(record.runs[0]).toMatchObject({ startedAt: report.run, outcome: 'completed', batches: 3 });
+    expect(await store.head(dispatchKeys.batchDone('etude', report.run, 2))).toBeDefined();
+
+    // Delivered again (SQS is at-least-once): nothing more is sent.
+    const again = await sendBatch(queue.batches[0] as RecipientBatch, deps(mailer), { rate: 1000 });
+    expect(again).toMatchObject({ sent: 0, alreadyDone: 3, completed: true, closed: false });
+    expect(mailer.delivered).toHaveLength(7);
+
+    // And dispatching again enqueues nobody.
+    const second = await dispatchCampaign(
+      'etude',
+      { store, queue: new CapturingQueue(), clock },
+      {
+        recipientsPerMessage: 3,
+      },
+    );
+    expect(second).toMatchObject({ batches: 0, alreadyDone: 7, state: 'sent' });
+  });
+
+  it('a throttled recipient is deferred; the batch does not complete until a retry sends it', async () => {
+    const { queue } = await dispatched('etude', 7);
+    const batch = queue.batches[0] as RecipientBatch;
+    const victim = batch.recipients[2]?.email;
+    const throttling = new MemoryMailer((m) => {
+      if (m.to === victim) throw new ThrottledError('Maximum sending rate exceeded');
+    });
+    const first = await sendBatch(batch, deps(throttling), { rate: 1000, maxThrottleRetries: 2 });
+    expect(first).toMatchObject({ sent: 6, completed: false, closed: false });
+    expect(first.deferred).toEqual([batch.recipients[2]?.id]);
+    expect((await readCampaign(store, 'etude')).state).toBe('sending');
+
+    const calm = new MemoryMailer();
+    const retry = await sendBatch(batch, deps(calm), { rate: 1000 });
+    expect(retry).toMatchObject({ sent: 1, alreadyDone: 6, deferred: [], completed: true, closed: true });
+    expect(calm.delivered.map((m) => m.to)).toEqual([victim]);
+    expect((await readCampaign(store, 'etude')).state).toBe('sent');
+  });
+
+  it('takes no recipient after the deadline: all left deferred, nothing sent', async () => {
+    const { queue } = await dispatched('etude', 7);
+    const mailer = new MemoryMailer();
+    const report = await sendBatch(queue.batches[0] as RecipientBatch, deps(mailer), {
+      rate: 1000,
+      deadline: Date.now() - 1,
+    });
+    expect(report.deferred).toHaveLength(7);
+    expect(report.sent).toBe(0);
+    expect(mailer.calls).toBe(0);
+  });
+
+  it('a provider refusing everything pauses the campaign; later batches are dropped', async () => {
+    const { queue } = await dispatched('etude', 3);
+    const halting = new MemoryMailer(() => {
+      throw new SendingHaltedError('SES refuses to send (AccountSendingPausedException)');
+    });
+    const first = await sendBatch(queue.batches[0] as RecipientBatch, deps(halting), { rate: 1000 });
+    expect(first.halted).toMatch(/AccountSendingPausedException/);
+    expect(first.failed).toBe(0);
+    const record = await readCampaign(store, 'etude');
+    expect(record.state).toBe('paused');
+    expect(record.runs[0]).toMatchObject({ outcome: 'paused' });
+
+    const fine = new MemoryMailer();
+    const second = await sendBatch(queue.batches[1] as RecipientBatch, deps(fine), { rate: 1000 });
+    expect(second).toMatchObject({ dropped: 'campaign paused', sent: 0 });
+    expect(fine.calls).toBe(0);
+
+    // Dispatching again resumes with everyone not yet sent.
+    const resumed = await dispatchCampaign(
+      'etude',
+      { store, queue: new CapturingQueue(), clock },
+      {
+        recipientsPerMessage: 3,
+      },
+    );
+    expect(resumed).toMatchObject({ enqueued: 7, state: 'sending' });
+  });
+
+  it('an uncertain recipient is left out, and resent once with resendUncertain', async () => {
+    await registerDraft(store, definition('etude'));
+    const id = keys.idOf(journalist(0));
+    const entry: LedgerEntry = {
+      contact: id,
+      email: journalist(0),
+      status: 'claimed',
+      messageId: '<etude.x@villes-internet.example.org>',
+      attempts: 1,
+      claimedAt: '2026-01-16T07:00:00.000Z',
+    };
+    await claim(store, 'etude', entry);
+    const plain = new CapturingQueue();
+    const report = await dispatchCampaign(
+      'etude',
+      { store, queue: plain, clock },
+      { recipientsPerMessage: 10 },
+    );
+    expect(report.uncertain).toEqual([id]);
+    expect(report.enqueued).toBe(6);
+
+    const resend = new CapturingQueue();
+    await dispatchCampaign(
+      'etude',
+      { store, queue: resend, clock },
+      {
+        recipientsPerMessage: 10,
+        resendUncertain: true,
+      },
+    );
+    const batch = resend.batches[0] as RecipientBatch;
+    expect(batch.recipients.find((r) => r.id === id)?.resendClaimedAt).toBe(entry.claimedAt);
+    const mailer = new MemoryMailer();
+    expect((await sendBatch(batch, deps(mailer), { rate: 1000 })).sent).toBe(7);
+    // Delivered again: the recipient is sent, not uncertain any more, and not resent.
+    expect((await sendBatch(batch, deps(mailer), { rate: 1000 })).sent).toBe(0);
+    expect(mailer.delivered.filter((m) => m.to === journalist(0))).toHaveLength(1);
+  });
+
+  it('a batch redelivered while its claim is open treats that recipient as uncertain', async () => {
+    const { queue } = await dispatched('etude', 7);
+    const batch = queue.batches[0] as RecipientBatch;
+    const r = batch.recipients[0];
+    await claim(store, 'etude', {
+      contact: r?.id as string,
+      email: r?.email as string,
+      status: 'claimed',
+      messageId: '<m@x>',
+      attempts: 1,
+      claimedAt: now.toISOString(),
+    });
+    const mailer = new MemoryMailer();
+    const report = await sendBatch(batch, deps(mailer), { rate: 1000 });
+    expect(report.uncertain).toEqual([r?.id]);
+    expect(report.sent).toBe(6);
+    expect(mailer.delivered.some((m) => m.to === r?.email)).toBe(false);
+  });
+
+  it('skips a recipient who unsubscribed after the dispatch, reading each suppression shard once', async () => {
+    const { queue } = await dispatched('etude', 7);
+    await unsubscribeAddress(store, keys, journalist(3), now);
+    const batch = queue.batches[0] as RecipientBatch;
+    const reads: string[] = [];
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'get')
+          return (key: string) => {
+            reads.push(key);
+            return target.get(key);
+          };
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const mailer = new MemoryMailer();
+    const report = await sendBatch(batch, deps(mailer, counting), { rate: 1000 });
+    expect(report).toMatchObject({ sent: 6, skipped: 1, completed: true });
+    expect(mailer.delivered.some((m) => m.to === journalist(3))).toBe(false);
+    const shardReads = reads.filter((k) => k.startsWith('suppressions/'));
+    const shards = new Set(batch.recipients.map((x) => shardOf(x.id)));
+    expect(shardReads.sort()).toEqual([...shards].map((s) => `suppressions/shards/${s}.json`).sort());
+    // Ledger entries of the batch only: no listing of the whole ledger.
+    expect(reads.filter((k) => k.includes('/ledger/')).length).toBeLessThanOrEqual(
+      2 * batch.recipients.length,
+    );
+  });
+});
