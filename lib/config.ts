@@ -1,0 +1,211 @@
+import type { Node } from 'constructs';
+import { z } from 'zod';
+import { showValue } from '../lambdas/core/errors.ts';
+import { closest } from '../lambdas/core/input.ts';
+import { languages } from '../lambdas/core/publication/schema.ts';
+
+/**
+ * The deployment's configuration, read once at synth from the CDK context (`cdk.json`
+ * "context", or `-c key=value`) and checked with zod. The README's "Deploy on AWS" table
+ * lists the same keys.
+ */
+export interface PressroomConfig {
+  /** CloudFormation stack name. */
+  stackName: string;
+  /** The address campaigns are sent from; its domain becomes the SES identity. */
+  sender: string;
+  /** The sender's domain (the SES domain identity, signed with Easy DKIM). */
+  senderDomain: string;
+  /** Optional custom domain of the press room, served by CloudFront with `certificateArn`. */
+  site?: { domain: string; certificateArn: string };
+  siteLang: (typeof languages)[number];
+  siteTitle?: string;
+  /** The account's SES sending rate (messages per second): `aws ses get-send-quota` → MaxSendRate. */
+  sendRate: number;
+  unsubscribeMailto?: string;
+  /** Where the alarms (dead-letter queues) are mailed, if anywhere. */
+  alarmEmail?: string;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Days the functions' logs and the access logs are kept. */
+  logRetentionDays: number;
+  /** Days an overwritten or deleted object's old version is kept in the data bucket. */
+  noncurrentVersionDays: number;
+  /** An existing signing secret to reuse (after a `cdk destroy`, or shared with another stack). */
+  signingSecretArn?: string;
+}
+
+/** Log retentions CloudWatch Logs accepts, in days. */
+export const logRetentionChoices = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const maxSendRate = 10_000;
+
+/** `-c key=14` arrives as the text "14": accept numbers written as text. */
+const numeric = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
+
+const hostname = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+const contextSchema = z
+  .object({
+    stackName: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
+        'must start with a letter and hold only letters, digits and "-" (a CloudFormation stack name)',
+      )
+      .default('Pressroom'),
+    sender: z.email({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required: the address campaigns are sent from, e.g. press@your-domain.org'
+          : 'must be an email address, e.g. press@your-domain.org',
+    }),
+    siteDomain: z
+      .string()
+      .regex(hostname, 'must be a host name such as press.your-domain.org (no https://, no path)')
+      .optional(),
+    certificateArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/,
+        'must be the ARN of an ACM certificate in us-east-1 (CloudFront only uses certificates from us-east-1)',
+      )
+      .optional(),
+    siteLang: z.enum(languages, { error: 'must be "fr" or "en"' }).default('fr'),
+    siteTitle: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(200, 'must be 200 characters or fewer')
+      .optional(),
+    sendRate: numeric(
+      z
+        .number({ error: 'must be a number of messages per second' })
+        .min(1, `must be between 1 and ${maxSendRate} messages per second`)
+        .max(maxSendRate, `must be between 1 and ${maxSendRate} messages per second`),
+    ).default(1),
+    unsubscribeMailto: z.email('must be an email address').optional(),
+    alarmEmail: z.email('must be an email address').optional(),
+    logLevel: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.toUpperCase() : v),
+        z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be DEBUG, INFO, WARN or ERROR' }),
+      )
+      .default('INFO'),
+    logRetentionDays: numeric(
+      z
+        .number({ error: 'must be a number of days' })
+        .refine((n) => (logRetentionChoices as readonly number[]).includes(n), {
+          error: `must be one of the retentions CloudWatch Logs accepts: ${logRetentionChoices.join(', ')}`,
+        }),
+    ).default(90),
+    noncurrentVersionDays: numeric(
+      z
+        .number({ error: 'must be a number of days' })
+        .int('must be a whole number of days')
+        .min(1, 'must be between 1 and 3650 days')
+        .max(3650, 'must be between 1 and 3650 days'),
+    ).default(90),
+    signingSecretArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+        'must be the complete ARN of a Secrets Manager secret (ending in -XXXXXX)',
+      )
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.siteDomain && !c.certificateArn)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['certificateArn'],
+        message: `is required with siteDomain "${c.siteDomain}": the ARN of its ACM certificate in us-east-1`,
+      });
+    if (c.certificateArn && !c.siteDomain)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['siteDomain'],
+        message: 'is required with certificateArn: the host name the certificate is for',
+      });
+  });
+
+/** The context keys pressroom reads. */
+export const contextKeyNames = Object.keys(contextSchema.shape) as string[];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads and checks the configuration from CDK context values. Every problem is reported at
+ * once, each naming the context key, its value and what to do.
+ */
+export function parseConfig(context: Record<string, unknown>): PressroomConfig {
+  const mine: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(context)) {
+    if (contextKeyNames.includes(key)) {
+      // An empty -c value means "not set", as in cdk.json's "key": null.
+      if (value !== null && value !== '') mine[key] = value;
+      continue;
+    }
+    // CDK's own keys carry ":" or "@"; anything else close to one of ours is a typo.
+    if (key.includes(':') || key.includes('@')) continue;
+    const suggestion = closest(key, contextKeyNames);
+    if (suggestion) problems.push(`${key}: unknown context key: did you mean "${suggestion}"?`);
+  }
+  const parsed = contextSchema.safeParse(mine);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      const value = mine[key];
+      problems.push(`${key}: ${issue.message}${value !== undefined ? ` (value: ${showValue(value)})` : ''}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(
+      [
+        'invalid pressroom configuration in the CDK context; nothing was synthesised:',
+        ...problems.map((p) => `  ${p}`),
+        'Set the values in the "context" of cdk.json, or pass them as -c key=value (see "Deploy on AWS" in README.md).',
+      ].join('\n'),
+    );
+  }
+  const c = parsed.data;
+  return {
+    stackName: c.stackName,
+    sender: c.sender,
+    senderDomain: c.sender.slice(c.sender.lastIndexOf('@') + 1).toLowerCase(),
+    ...(c.siteDomain &&
+      c.certificateArn && { site: { domain: c.siteDomain, certificateArn: c.certificateArn } }),
+    siteLang: c.siteLang,
+    ...(c.siteTitle !== undefined && { siteTitle: c.siteTitle }),
+    sendRate: c.sendRate,
+    ...(c.unsubscribeMailto !== undefined && { unsubscribeMailto: c.unsubscribeMailto }),
+    ...(c.alarmEmail !== undefined && { alarmEmail: c.alarmEmail }),
+    logLevel: c.logLevel,
+    logRetentionDays: c.logRetentionDays,
+    noncurrentVersionDays: c.noncurrentVersionDays,
+    ...(c.signingSecretArn !== undefined && { signingSecretArn: c.signingSecretArn }),
+  };
+}
+
+/** The configuration from a construct's context (the app's: cdk.json and -c values). */
+export function configFromContext(node: Node): PressroomConfig {
+  return parseConfig(node.getAllContext());
+}
+
+/**
+ * Domains reserved for documentation and tests (RFC 2606, RFC 6761): a sender there can
+ * synthesise, but SES will never verify it.
+ */
+export function isPlaceholderDomain(domain: string): boolean {
+  const d = domain.toLowerCase();
+  return (
+    /(^|\.)example\.(com|org|net)$/.test(d) ||
+    /\.(example|test|invalid|localhost)$/.test(d) ||
+    d === 'localhost'
+  );
+}

@@ -1,0 +1,286 @@
+import { Annotations, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { S3EventSourceV2, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { EventType } from 'aws-cdk-lib/aws-s3';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
+import { PressroomFunction } from './functions.ts';
+import { Mail } from './mail.ts';
+import { acknowledge } from './nag.ts';
+import { Notifications } from './notifications.ts';
+import { Scheduling } from './scheduling.ts';
+import { deadLetterAlarm, Sending, sendingPlan } from './sending.ts';
+import { Site } from './site.ts';
+import { Storage } from './storage.ts';
+
+export interface PressroomStackProps extends StackProps {
+  config: PressroomConfig;
+}
+
+/**
+ * The whole serverless pipeline in one stack: the data bucket and the press room
+ * (CloudFront), the five functions, the sending queue, SES, EventBridge Scheduler and the
+ * signing secret. lib/README.md describes the contract with the handlers.
+ */
+export class PressroomStack extends Stack {
+  readonly storage: Storage;
+  readonly site: Site;
+  readonly mail: Mail;
+  readonly sending: Sending;
+  readonly scheduling: Scheduling;
+  readonly signingSecret: ISecret;
+  readonly functions: Record<'publish' | 'dispatch' | 'send' | 'feedback' | 'public', PressroomFunction>;
+
+  constructor(scope: Construct, id: string, props: PressroomStackProps) {
+    super(scope, id, props);
+    const config = props.config;
+    if (isPlaceholderDomain(config.senderDomain)) {
+      Annotations.of(this).addWarningV2(
+        'pressroom:placeholder-sender',
+        `sender "${config.sender}" is a placeholder: SES will never verify ${config.senderDomain}. ` +
+          'Deploy with your own address: -c sender=press@your-domain.org',
+      );
+    }
+
+    const notifications = new Notifications(this, 'Notifications', {
+      ...(config.alarmEmail && { alarmEmail: config.alarmEmail }),
+    });
+    this.storage = new Storage(this, 'Storage', {
+      noncurrentVersionDays: config.noncurrentVersionDays,
+      logRetentionDays: config.logRetentionDays,
+    });
+    const bucket = this.storage.dataBucket;
+    this.site = new Site(this, 'Site', {
+      dataBucket: bucket,
+      logsBucket: this.storage.logsBucket,
+      ...(config.site && {
+        domain: { name: config.site.domain, certificateArn: config.site.certificateArn },
+      }),
+    });
+    this.storage.confineCloudFrontToSite();
+    this.mail = new Mail(this, 'Mail', { senderDomain: config.senderDomain, topicKey: notifications.key });
+    const plan = sendingPlan(config.sendRate);
+    this.sending = new Sending(this, 'Sending', { plan, alarmTopic: notifications.alarmTopic });
+
+    if (config.signingSecretArn) {
+      this.signingSecret = Secret.fromSecretCompleteArn(this, 'SigningSecret', config.signingSecretArn);
+    } else {
+      const secret = new Secret(this, 'SigningSecret', {
+        description:
+          'pressroom: signs unsubscribe and confirmation links and derives contact ids. Never change it once contacts exist.',
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      acknowledge(
+        secret,
+        'AwsSolutions-SMG4',
+        'Rotating this key would change every contact id and invalidate every unsubscribe link already mailed.',
+      );
+      this.signingSecret = secret;
+    }
+
+    // Shared by every function; each adds its own below (lib/README.md lists them all).
+    const shared: Record<string, string> = {
+      PRESSROOM_BUCKET: bucket.bucketName,
+      PRESSROOM_SITE_URL: this.site.url,
+      PRESSROOM_SITE_LANG: config.siteLang,
+      ...(config.siteTitle !== undefined && { PRESSROOM_SITE_TITLE: config.siteTitle }),
+    };
+    const sender = {
+      PRESSROOM_SENDER: config.sender,
+      PRESSROOM_SES_CONFIGURATION_SET: this.mail.configurationSet.configurationSetName,
+      ...(config.unsubscribeMailto !== undefined && {
+        PRESSROOM_UNSUBSCRIBE_MAILTO: config.unsubscribeMailto,
+      }),
+    };
+    const secretArn = { PRESSROOM_SECRET_ARN: this.signingSecret.secretArn };
+
+    // public first: the others carry its URL. It cannot carry its own (the URL is made
+    // after the function), so the handler takes it from the request's domain name.
+    const publicFn = new PressroomFunction(this, 'Public', {
+      handler: 'public',
+      description: 'pressroom: unsubscribe (page and RFC 8058 one-click), subscribe and confirm',
+      memorySize: 512,
+      timeout: Duration.seconds(15),
+      config,
+      withTemplates: true,
+      environment: { ...shared, ...sender, ...secretArn },
+    });
+    const publicUrl = publicFn.function.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    const withPublicUrl = { PRESSROOM_PUBLIC_URL: publicUrl.url };
+
+    const publish = new PressroomFunction(this, 'Publish', {
+      handler: 'publish',
+      description: 'pressroom: renders and archives a publication dropped under publications/',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      config,
+      withTemplates: true,
+      environment: { ...shared, ...withPublicUrl },
+    });
+
+    const dispatch = new PressroomFunction(this, 'Dispatch', {
+      handler: 'dispatch',
+      description: 'pressroom: starts a campaign and queues its recipients in batches',
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      config,
+      environment: {
+        ...shared,
+        ...withPublicUrl,
+        PRESSROOM_QUEUE_URL: this.sending.queue.queueUrl,
+        PRESSROOM_SEND_RATE: String(config.sendRate),
+        PRESSROOM_RECIPIENTS_PER_MESSAGE: String(plan.recipientsPerMessage),
+      },
+    });
+
+    const send = new PressroomFunction(this, 'Send', {
+      handler: 'send',
+      description: 'pressroom: sends one batch of recipients through SES at the worker rate',
+      memorySize: 512,
+      timeout: Duration.seconds(plan.timeoutSeconds),
+      config,
+      reservedConcurrentExecutions: plan.workers,
+      environment: {
+        ...shared,
+        ...withPublicUrl,
+        ...sender,
+        ...secretArn,
+        PRESSROOM_SEND_RATE: String(config.sendRate),
+        PRESSROOM_WORKER_RATE: String(plan.workerRate),
+        PRESSROOM_RECIPIENTS_PER_MESSAGE: String(plan.recipientsPerMessage),
+      },
+    });
+    send.function.addEventSource(
+      new SqsEventSource(this.sending.queue, {
+        batchSize: plan.batchSize,
+        maxConcurrency: plan.workers,
+        reportBatchItemFailures: true,
+      }),
+    );
+
+    const feedbackDeadLetters = new Queue(this, 'FeedbackDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    deadLetterAlarm(
+      this,
+      'FeedbackDeadLetterAlarm',
+      feedbackDeadLetters,
+      notifications.alarmTopic,
+      'SES feedback events (bounces, complaints) could not be applied: read the feedback function logs, then replay them.',
+    );
+    const feedback = new PressroomFunction(this, 'Feedback', {
+      handler: 'feedback',
+      description: 'pressroom: applies SES bounces, complaints, deliveries and rejects',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      config,
+      deadLetterQueue: feedbackDeadLetters,
+      environment: { ...shared, ...withPublicUrl, ...secretArn },
+    });
+    this.mail.feedbackTopic.addSubscription(
+      new LambdaSubscription(feedback.function, { deadLetterQueue: feedbackDeadLetters }),
+    );
+
+    publish.function.addEventSource(
+      new S3EventSourceV2(bucket, {
+        events: [EventType.OBJECT_CREATED],
+        // Attachments are uploaded first, the .md last: it alone starts a publish.
+        filters: [{ prefix: 'publications/', suffix: '.md' }],
+      }),
+    );
+
+    this.functions = { publish, dispatch, send, feedback, public: publicFn };
+
+    // Least privilege: each function gets the keys and the actions it uses (lib/README.md).
+    this.storage.grantData(publish, {
+      read: ['publications/*', 'organizations/*', 'archive/*', 'catalog/*', 'site/*'],
+      write: ['archive/*', 'catalog/*', 'site/*', 'publications/*.errors.json'],
+      delete: ['archive/*', 'site/*', 'publications/*.errors.json'],
+    });
+    this.storage.grantData(dispatch, {
+      read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
+      write: ['campaigns/*'],
+    });
+    this.storage.grantData(send, {
+      read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
+      write: ['campaigns/*'],
+    });
+    this.storage.grantData(feedback, {
+      read: ['contacts/*', 'suppressions/*', 'campaigns/*'],
+      write: ['contacts/*', 'suppressions/*', 'campaigns/*'],
+    });
+    this.storage.grantData(publicFn, {
+      read: ['config/*', 'contacts/*', 'suppressions/*', 'subscriptions/*'],
+      write: ['contacts/*', 'suppressions/*', 'subscriptions/*'],
+      delete: ['subscriptions/*'],
+    });
+    dispatch.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.sending.queue.queueArn] }),
+    );
+    this.mail.grantSendRaw(send);
+    this.mail.grantSendRaw(publicFn);
+    send.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }),
+    );
+    acknowledge(
+      send,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ses:GetSendQuota is an account-level action: IAM accepts no resource but "*" for it.',
+    );
+    for (const fn of [send, feedback, publicFn]) {
+      fn.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [this.signingSecret.secretArn],
+        }),
+      );
+    }
+
+    this.scheduling = new Scheduling(this, 'Scheduling', { dispatch: dispatch.function });
+    this.acknowledgeNotificationsHandler();
+
+    const outputs: Record<string, [string, string]> = {
+      Region: [this.region, 'the region of the stack'],
+      DataBucketName: [bucket.bucketName, 'the data bucket (all state; publications go under publications/)'],
+      PressRoomUrl: [this.site.url, 'the public press room'],
+      PublicEndpointUrl: [publicUrl.url, 'unsubscribe, subscribe and confirm links'],
+      SendQueueUrl: [this.sending.queue.queueUrl, 'the queue of recipient batches'],
+      SendDeadLetterQueueUrl: [this.sending.deadLetterQueue.queueUrl, 'batches that failed 5 times'],
+      DispatchFunctionName: [dispatch.function.functionName, 'invoke it to start a campaign now'],
+      DispatchFunctionArn: [dispatch.function.functionArn, 'the target of campaign schedules'],
+      SchedulerRoleArn: [this.scheduling.role.roleArn, 'the role campaign schedules run with'],
+      ScheduleGroupName: [this.scheduling.group.scheduleGroupName, 'where campaign schedules go'],
+      SigningSecretArn: [this.signingSecret.secretArn, 'the key of contact ids and links (the CLI needs it)'],
+      SesConfigurationSetName: [this.mail.configurationSet.configurationSetName, 'the SES configuration set'],
+      AlarmTopicArn: [notifications.alarmTopic.topicArn, 'subscribe to it to hear about failures'],
+    };
+    for (const [name, [value, description]] of Object.entries(outputs)) {
+      new CfnOutput(this, name, { value, description });
+    }
+    this.mail.identity.dkimRecords.forEach((record, i) => {
+      new CfnOutput(this, `DkimRecord${i + 1}`, {
+        value: Fn.join(' ', [record.name, 'CNAME', record.value]),
+        description: `DNS record ${i + 1} of 3 for Easy DKIM of ${config.senderDomain}`,
+      });
+    });
+  }
+
+  /** The S3 notifications custom resource CDK adds: its function and role are CDK's own. */
+  private acknowledgeNotificationsHandler(): void {
+    for (const child of this.node.children) {
+      if (!child.node.id.startsWith('BucketNotificationsHandler')) continue;
+      acknowledge(
+        child,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        "CDK's own handler that sets the bucket notification at deploy time; it writes only its logs.",
+      );
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import {
+  CachePolicy,
+  Distribution,
+  Function as EdgeFunction,
+  FunctionCode,
+  FunctionEventType,
+  FunctionRuntime,
+  HttpVersion,
+  PriceClass,
+  ResponseHeadersPolicy,
+  SecurityPolicyProtocol,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag.ts';
+
+export interface SiteProps {
+  /** The data bucket; the press room is its `site/` prefix. */
+  dataBucket: IBucket;
+  logsBucket: IBucket;
+  /** A custom domain and its ACM certificate (us-east-1), or CloudFront's own domain. */
+  domain?: { name: string; certificateArn: string };
+}
+
+/**
+ * `/releases/x/` → `/releases/x/index.html`; `/releases/x` → redirect to `/releases/x/`
+ * (the pages use relative links, so the trailing slash matters).
+ */
+export const indexRewrite = `function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri.endsWith('/')) {
+    request.uri = uri + 'index.html';
+    return request;
+  }
+  var last = uri.split('/').pop();
+  if (last.indexOf('.') === -1) {
+    return { statusCode: 301, statusDescription: 'Moved Permanently', headers: { location: { value: uri + '/' } } };
+  }
+  return request;
+}`;
+
+/**
+ * The public press room: CloudFront in front of the data bucket's `site/` prefix, read
+ * through origin access control (the bucket stays private), HTTPS only, security headers,
+ * access logs to the logs bucket.
+ */
+export class Site extends Construct {
+  readonly distribution: Distribution;
+  /** The press room's address, ending in `/`. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: SiteProps) {
+    super(scope, id);
+    const rewrite = new EdgeFunction(this, 'IndexRewrite', {
+      comment: 'pressroom: serve index.html for folder URLs',
+      code: FunctionCode.fromInline(indexRewrite),
+      runtime: FunctionRuntime.JS_2_0,
+    });
+    this.distribution = new Distribution(this, 'Distribution', {
+      comment: 'pressroom press room',
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(props.dataBucket, { originPath: '/site' }),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+        functionAssociations: [{ function: rewrite, eventType: FunctionEventType.VIEWER_REQUEST }],
+      },
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      priceClass: PriceClass.PRICE_CLASS_100,
+      enableLogging: true,
+      logBucket: props.logsBucket,
+      logFilePrefix: 'cloudfront/',
+      ...(props.domain && {
+        domainNames: [props.domain.name],
+        certificate: Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+        minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+      }),
+    });
+    this.url = `https://${props.domain?.name ?? this.distribution.distributionDomainName}/`;
+
+    acknowledge(
+      this.distribution,
+      'AwsSolutions-CFR1',
+      'A public press room for journalists anywhere: no country is to be blocked.',
+    );
+    acknowledge(
+      this.distribution,
+      'AwsSolutions-CFR2',
+      'Static pages only, read-only origin, no forms or queries reach it; a web ACL (from about $6 a month) is left to operators who want one.',
+    );
+    if (!props.domain) {
+      acknowledge(
+        this.distribution,
+        'AwsSolutions-CFR4',
+        'Without siteDomain the distribution uses the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes; with siteDomain it uses TLSv1.2_2021.',
+      );
+    }
+  }
+}

@@ -1,0 +1,234 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HandlerName, handlerNames } from '../../lib/functions.ts';
+import { logicalId, realSender, removeOutdirs, synth } from './stack.ts';
+
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource?: unknown;
+  NotResource?: unknown;
+}
+
+/**
+ * `*` resources that AWS requires, and why. Anything else with `*` fails the test.
+ * ses:GetSendQuota is account-level: IAM has no resource type for it.
+ */
+const wildcardAllowlist: Record<string, string> = { 'ses:GetSendQuota': 'account-level action' };
+
+let t: Template;
+let bucket: string;
+beforeAll(() => {
+  t = synth(realSender).template;
+  bucket = `<${logicalId(t, 'AWS::S3::Bucket', 'StorageDataBucket')}.Arn>`;
+});
+afterAll(removeOutdirs);
+
+const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+const flat = (value: unknown) => flattenCfnReference(value);
+
+/** Every statement any policy gives a role: inline, attached AWS::IAM::Policy, managed. */
+function statementsOf(roleId: string): Statement[] {
+  const role = t.findResources('AWS::IAM::Role')[roleId]?.Properties;
+  expect(role, roleId).toBeDefined();
+  const inline = list(role.Policies).flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
+  const attached = Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => list(p.Properties.Roles).some((r: { Ref?: string }) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  return [...inline, ...attached];
+}
+
+function roleOf(name: HandlerName): string {
+  const f =
+    t.findResources('AWS::Lambda::Function')[
+      logicalId(t, 'AWS::Lambda::Function', `${name[0]?.toUpperCase()}${name.slice(1)}Function`)
+    ];
+  return f?.Properties.Role['Fn::GetAtt'][0];
+}
+
+/** action → the flattened resources it is allowed on. */
+function permissions(name: HandlerName): Map<string, Set<string>> {
+  const byAction = new Map<string, Set<string>>();
+  for (const st of statementsOf(roleOf(name))) {
+    expect(st.Effect).toBe('Allow');
+    for (const action of list(st.Action)) {
+      const set = byAction.get(action) ?? new Set<string>();
+      for (const r of list(st.Resource)) set.add(flat(r));
+      byAction.set(action, set);
+    }
+  }
+  return byAction;
+}
+
+/** The key patterns of the data bucket an action is allowed on. */
+function keys(perms: Map<string, Set<string>>, action: string): string[] {
+  return [...(perms.get(action) ?? [])]
+    .map((r) => {
+      expect(r.startsWith(`${bucket}/`), `${action} on ${r}`).toBe(true);
+      return r.slice(bucket.length + 1);
+    })
+    .sort();
+}
+
+describe('least privilege', () => {
+  it('no policy in the stack allows a "*" resource, except where AWS requires it', () => {
+    const policies = [
+      ...Object.values(t.findResources('AWS::IAM::Policy')).map((p) => p.Properties.PolicyDocument),
+      ...Object.values(t.findResources('AWS::IAM::Role')).flatMap((r) =>
+        list(r.Properties.Policies).map((p: { PolicyDocument: unknown }) => p.PolicyDocument),
+      ),
+    ];
+    const offending: string[] = [];
+    for (const doc of policies as { Statement: Statement[] }[]) {
+      for (const st of doc.Statement) {
+        if (st.Effect !== 'Allow') continue;
+        const actions = list(st.Action);
+        for (const action of actions) expect(action, 'no wildcard action').not.toContain('*');
+        if (list(st.Resource).some((r) => r === '*') && !actions.every((a) => a in wildcardAllowlist)) {
+          offending.push(JSON.stringify(st));
+        }
+      }
+    }
+    expect(offending).toEqual([]);
+    // The allowlist is used where it is meant to be, and nowhere else.
+    expect(permissions('send').get('ses:GetSendQuota')).toEqual(new Set(['*']));
+  });
+
+  it('no function role has a managed policy or an inline policy', () => {
+    for (const name of handlerNames) {
+      const role = t.findResources('AWS::IAM::Role')[roleOf(name)]?.Properties;
+      expect(role.ManagedPolicyArns, name).toBeUndefined();
+      expect(role.Policies, name).toBeUndefined();
+      expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+    }
+  });
+
+  const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+  const sqsConsumer = [
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:ReceiveMessage',
+  ];
+  const expectedActions: Record<HandlerName, string[]> = {
+    publish: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    dispatch: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 'sqs:SendMessage'],
+    send: [
+      ...logs,
+      ...sqsConsumer,
+      's3:ListBucket',
+      's3:GetObject',
+      's3:PutObject',
+      'ses:SendRawEmail',
+      'ses:GetSendQuota',
+      'secretsmanager:GetSecretValue',
+    ],
+    feedback: [
+      ...logs,
+      'sqs:SendMessage',
+      's3:ListBucket',
+      's3:GetObject',
+      's3:PutObject',
+      'secretsmanager:GetSecretValue',
+    ],
+    public: [
+      ...logs,
+      's3:ListBucket',
+      's3:GetObject',
+      's3:PutObject',
+      's3:DeleteObject',
+      'ses:SendRawEmail',
+      'secretsmanager:GetSecretValue',
+    ],
+  };
+
+  it.each(handlerNames)('%s has exactly the actions it uses', (name) => {
+    expect([...permissions(name).keys()].sort()).toEqual([...expectedActions[name]].sort());
+  });
+
+  const expectedKeys: Record<HandlerName, { get: string[]; put: string[]; delete: string[] }> = {
+    publish: {
+      get: ['archive/*', 'catalog/*', 'organizations/*', 'publications/*', 'site/*'],
+      put: ['archive/*', 'catalog/*', 'publications/*.errors.json', 'site/*'],
+      delete: ['archive/*', 'publications/*.errors.json', 'site/*'],
+    },
+    dispatch: {
+      get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],
+      put: ['campaigns/*'],
+      delete: [],
+    },
+    send: {
+      get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],
+      put: ['campaigns/*'],
+      delete: [],
+    },
+    feedback: {
+      get: ['campaigns/*', 'contacts/*', 'suppressions/*'],
+      put: ['campaigns/*', 'contacts/*', 'suppressions/*'],
+      delete: [],
+    },
+    public: {
+      get: ['config/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
+      put: ['contacts/*', 'subscriptions/*', 'suppressions/*'],
+      delete: ['subscriptions/*'],
+    },
+  };
+
+  it.each(handlerNames)('%s reads, writes and deletes only its own keys of the data bucket', (name) => {
+    const perms = permissions(name);
+    expect(keys(perms, 's3:GetObject')).toEqual(expectedKeys[name].get);
+    expect(keys(perms, 's3:PutObject')).toEqual(expectedKeys[name].put);
+    expect(keys(perms, 's3:DeleteObject')).toEqual(expectedKeys[name].delete);
+    // Listing is on the bucket itself: without it S3 says 403 for a missing key, not 404.
+    expect(perms.get('s3:ListBucket')).toEqual(new Set([bucket]));
+  });
+
+  it('only the functions that handle contacts can read them; only those that sign or derive ids get the secret', () => {
+    const withContacts = handlerNames.filter((n) =>
+      keys(permissions(n), 's3:GetObject').includes('contacts/*'),
+    );
+    expect(withContacts).toEqual(['dispatch', 'send', 'feedback', 'public']);
+    const secret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SigningSecret')}>`;
+    for (const name of handlerNames) {
+      const allowed = permissions(name).get('secretsmanager:GetSecretValue');
+      const needsIt = name === 'send' || name === 'feedback' || name === 'public';
+      expect(allowed, name).toEqual(needsIt ? new Set([secret]) : undefined);
+    }
+  });
+
+  it('SES sending is allowed on the identity and the configuration set only', () => {
+    const identity = `<${logicalId(t, 'AWS::SES::EmailIdentity', 'MailIdentity')}>`;
+    const configSet = logicalId(t, 'AWS::SES::ConfigurationSet', 'MailConfigurationSet');
+    const expected = new Set([
+      `arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/${identity}`,
+      `arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<${configSet}>`,
+    ]);
+    for (const name of ['send', 'public'] as const) {
+      expect(permissions(name).get('ses:SendRawEmail'), name).toEqual(expected);
+    }
+  });
+
+  it('queue access: dispatch sends to the queue, send consumes it, nobody else touches it', () => {
+    const queue = `<${logicalId(t, 'AWS::SQS::Queue', 'SendingQueue')}.Arn>`;
+    expect(permissions('dispatch').get('sqs:SendMessage')).toEqual(new Set([queue]));
+    for (const action of sqsConsumer) expect(permissions('send').get(action)).toEqual(new Set([queue]));
+    const feedbackDlq = `<${logicalId(t, 'AWS::SQS::Queue', 'FeedbackDeadLetterQueue')}.Arn>`;
+    expect(permissions('feedback').get('sqs:SendMessage')).toEqual(new Set([feedbackDlq]));
+  });
+
+  it('each function writes logs only to its own log group', () => {
+    for (const name of handlerNames) {
+      const f = Object.values(t.findResources('AWS::Lambda::Function')).find(
+        (x) => x.Properties.Role['Fn::GetAtt'][0] === roleOf(name),
+      );
+      const group = `<${f?.Properties.LoggingConfig.LogGroup.Ref}.Arn>`;
+      for (const action of logs) expect(permissions(name).get(action), name).toEqual(new Set([group]));
+    }
+  });
+});

@@ -1,0 +1,599 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handlerNames } from '../../lib/functions.ts';
+import { indexRewrite } from '../../lib/site.ts';
+import { logicalId, realSender, removeOutdirs, type Synthesised, synth } from './stack.ts';
+
+let s: Synthesised;
+let t: Template;
+const id = {} as Record<'data' | 'logs' | 'distribution' | 'queue' | 'dlq' | 'secret' | 'configSet', string>;
+const fn = {} as Record<(typeof handlerNames)[number], string>;
+
+beforeAll(() => {
+  s = synth(realSender);
+  t = s.template;
+  id.data = logicalId(t, 'AWS::S3::Bucket', 'StorageDataBucket');
+  id.logs = logicalId(t, 'AWS::S3::Bucket', 'StorageLogsBucket');
+  id.distribution = logicalId(t, 'AWS::CloudFront::Distribution', 'SiteDistribution');
+  id.queue = logicalId(t, 'AWS::SQS::Queue', 'SendingQueue');
+  id.dlq = logicalId(t, 'AWS::SQS::Queue', 'SendingDeadLetterQueue');
+  id.secret = logicalId(t, 'AWS::SecretsManager::Secret', 'SigningSecret');
+  id.configSet = logicalId(t, 'AWS::SES::ConfigurationSet', 'MailConfigurationSet');
+  for (const name of handlerNames) {
+    fn[name] = logicalId(t, 'AWS::Lambda::Function', `${name[0]?.toUpperCase()}${name.slice(1)}Function`);
+  }
+});
+afterAll(removeOutdirs);
+
+const arnOf = (logical: string) => ({ 'Fn::GetAtt': [logical, 'Arn'] });
+const denyWithoutTls = Match.objectLike({
+  Effect: 'Deny',
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+});
+
+describe('the data bucket', () => {
+  it('is private, versioned, encrypted and logged, and kept on destroy', () => {
+    t.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LoggingConfiguration: { DestinationBucketName: { Ref: id.logs }, LogFilePrefix: 'data-bucket/' },
+      }),
+    });
+    const bucket = t.findResources('AWS::S3::Bucket')[id.data];
+    expect(bucket?.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
+  it('expires old versions after noncurrentVersionDays', () => {
+    const rules = (template: Template) =>
+      template.findResources('AWS::S3::Bucket')[id.data]?.Properties.LifecycleConfiguration.Rules;
+    expect(rules(t)).toEqual([
+      expect.objectContaining({
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      }),
+    ]);
+    const shorter = synth({ ...realSender, noncurrentVersionDays: 30 }, { nag: false }).template;
+    expect(rules(shorter)?.[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 30 });
+  });
+
+  it('refuses requests without TLS, and lets CloudFront read site/ only', () => {
+    const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).find(
+      (p) => p.Properties.Bucket.Ref === id.data,
+    );
+    const statements = policy?.Properties.PolicyDocument.Statement as Record<string, unknown>[];
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        NotResource: { 'Fn::Join': ['', [arnOf(id.data), '/site/*']] },
+      }),
+    );
+    const cloudFrontAllow = statements.find(
+      (st) => st.Effect === 'Allow' && JSON.stringify(st.Principal).includes('cloudfront'),
+    );
+    expect(cloudFrontAllow).toMatchObject({
+      Action: 's3:GetObject',
+      Condition: {
+        StringEquals: {
+          'AWS:SourceArn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':cloudfront::',
+                { Ref: 'AWS::AccountId' },
+                ':distribution/',
+                { Ref: id.distribution },
+              ],
+            ],
+          },
+        },
+      },
+    });
+    // Nobody else is let in: the only principal the policy allows is this distribution.
+    expect(
+      statements.filter((st) => st.Effect === 'Allow').map((st) => JSON.stringify(st.Principal)),
+    ).toEqual(['{"Service":"cloudfront.amazonaws.com"}']);
+  });
+});
+
+describe('the logs bucket', () => {
+  it('is private, encrypted, TLS-only, expires logs, and is kept on destroy', () => {
+    const logs = t.findResources('AWS::S3::Bucket')[id.logs];
+    expect(logs?.DeletionPolicy).toBe('Retain');
+    expect(logs?.Properties.PublicAccessBlockConfiguration.RestrictPublicBuckets).toBe(true);
+    expect(logs?.Properties.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' }),
+    );
+    const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).find(
+      (p) => p.Properties.Bucket.Ref === id.logs,
+    );
+    expect(policy?.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    // Only S3 access logging of the data bucket may write into it.
+    expect(policy?.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Condition: expect.objectContaining({ ArnLike: { 'aws:SourceArn': arnOf(id.data) } }),
+      }),
+    );
+  });
+});
+
+describe('the press room (CloudFront)', () => {
+  it('serves site/ of the data bucket through origin access control, HTTPS only, with logs', () => {
+    t.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        Origins: [
+          Match.objectLike({
+            OriginPath: '/site',
+            OriginAccessControlId: Match.anyValue(),
+            S3OriginConfig: { OriginAccessIdentity: '' },
+          }),
+        ],
+        DefaultCacheBehavior: Match.objectLike({
+          ViewerProtocolPolicy: 'redirect-to-https',
+          FunctionAssociations: [Match.objectLike({ EventType: 'viewer-request' })],
+          ResponseHeadersPolicyId: Match.anyValue(),
+        }),
+        Logging: { Bucket: { 'Fn::GetAtt': [id.logs, 'RegionalDomainName'] }, Prefix: 'cloudfront/' },
+      }),
+    });
+    t.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+      }),
+    });
+    const config = t.findResources('AWS::CloudFront::Distribution')[id.distribution]?.Properties
+      .DistributionConfig;
+    expect(config.Aliases).toBeUndefined();
+    t.hasOutput('PressRoomUrl', {
+      Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [id.distribution, 'DomainName'] }, '/']] },
+    });
+  });
+
+  it('serves index.html for folder URLs and adds the slash the relative links need', () => {
+    // The CloudFront Function's own code, run as CloudFront would run it.
+    const handler = new Function(`${indexRewrite}; return handler;`)() as (
+      event: unknown,
+    ) => Record<string, unknown>;
+    const request = (uri: string) => ({ request: { uri, querystring: {}, headers: {} } });
+    expect(handler(request('/'))).toMatchObject({ uri: '/index.html' });
+    expect(handler(request('/releases/etude-2021/'))).toMatchObject({
+      uri: '/releases/etude-2021/index.html',
+    });
+    expect(handler(request('/feed.xml'))).toMatchObject({ uri: '/feed.xml' });
+    expect(handler(request('/releases/etude-2021/files/etude.pdf'))).toMatchObject({
+      uri: '/releases/etude-2021/files/etude.pdf',
+    });
+    expect(handler(request('/releases/etude-2021'))).toEqual({
+      statusCode: 301,
+      statusDescription: 'Moved Permanently',
+      headers: { location: { value: '/releases/etude-2021/' } },
+    });
+    t.hasResourceProperties('AWS::CloudFront::Function', {
+      FunctionCode: indexRewrite,
+      FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }),
+    });
+  });
+
+  it('takes the configured domain and certificate, with TLS 1.2 at least', () => {
+    const certificateArn =
+      'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+    const custom = synth({
+      ...realSender,
+      siteDomain: 'presse.villes-internet.net',
+      certificateArn,
+    }).template;
+    custom.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        Aliases: ['presse.villes-internet.net'],
+        ViewerCertificate: {
+          AcmCertificateArn: certificateArn,
+          MinimumProtocolVersion: 'TLSv1.2_2021',
+          SslSupportMethod: 'sni-only',
+        },
+      }),
+    });
+    custom.hasOutput('PressRoomUrl', { Value: 'https://presse.villes-internet.net/' });
+    const publish = Object.values(custom.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).includes('renders and archives'),
+    );
+    expect(publish?.Properties.Environment.Variables.PRESSROOM_SITE_URL).toBe(
+      'https://presse.villes-internet.net/',
+    );
+  });
+});
+
+describe('the functions', () => {
+  it('run Node.js 22 on arm64, log JSON into their own log group with a retention', () => {
+    for (const name of handlerNames) {
+      const f = t.findResources('AWS::Lambda::Function')[fn[name]]?.Properties;
+      expect(f, name).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: {
+          LogFormat: 'JSON',
+          ApplicationLogLevel: 'INFO',
+          LogGroup: { Ref: expect.any(String) },
+        },
+      });
+      const logGroup = t.findResources('AWS::Logs::LogGroup')[f?.LoggingConfig.LogGroup.Ref];
+      expect(logGroup?.Properties.RetentionInDays, name).toBe(90);
+      expect(f?.Environment.Variables, name).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'pressroom',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        PRESSROOM_BUCKET: { Ref: id.data },
+        PRESSROOM_SITE_URL: {
+          'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [id.distribution, 'DomainName'] }, '/']],
+        },
+        PRESSROOM_SITE_LANG: 'fr',
+      });
+    }
+    const retained = synth(
+      { ...realSender, logRetentionDays: 365, logLevel: 'debug' },
+      { nag: false },
+    ).template;
+    for (const group of Object.values(retained.findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBe(365);
+    }
+    for (const f of Object.values(retained.findResources('AWS::Lambda::Function'))) {
+      if (!f.Properties.Environment?.Variables?.POWERTOOLS_LOG_LEVEL) continue;
+      expect(f.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+      expect(f.Properties.LoggingConfig.ApplicationLogLevel).toBe('DEBUG');
+    }
+  });
+
+  it('get the environment of the handler contract (lib/README.md)', () => {
+    const env = (name: (typeof handlerNames)[number]) =>
+      t.findResources('AWS::Lambda::Function')[fn[name]]?.Properties.Environment.Variables as Record<
+        string,
+        unknown
+      >;
+    const publicUrl = {
+      'Fn::GetAtt': [logicalId(t, 'AWS::Lambda::Url', 'PublicFunctionFunctionUrl'), 'FunctionUrl'],
+    };
+    const secret = { Ref: id.secret };
+    const configSet = { Ref: id.configSet };
+    const sender = 'presse@villes-internet.net';
+
+    expect(env('publish')).toMatchObject({
+      PRESSROOM_TEMPLATES_DIR: '/var/task/templates',
+      PRESSROOM_PUBLIC_URL: publicUrl,
+    });
+    expect(env('publish')).not.toHaveProperty('PRESSROOM_SECRET_ARN');
+    expect(env('dispatch')).toMatchObject({
+      PRESSROOM_PUBLIC_URL: publicUrl,
+      PRESSROOM_QUEUE_URL: { Ref: id.queue },
+      PRESSROOM_SEND_RATE: '1',
+      PRESSROOM_RECIPIENTS_PER_MESSAGE: '50',
+    });
+    for (const unused of ['PRESSROOM_SECRET_ARN', 'PRESSROOM_SENDER', 'PRESSROOM_SES_CONFIGURATION_SET']) {
+      expect(env('dispatch')).not.toHaveProperty(unused);
+    }
+    expect(env('send')).toMatchObject({
+      PRESSROOM_PUBLIC_URL: publicUrl,
+      PRESSROOM_SECRET_ARN: secret,
+      PRESSROOM_SEND_RATE: '1',
+      PRESSROOM_WORKER_RATE: '0.5',
+      PRESSROOM_RECIPIENTS_PER_MESSAGE: '50',
+      PRESSROOM_SENDER: sender,
+      PRESSROOM_SES_CONFIGURATION_SET: configSet,
+    });
+    expect(env('send')).not.toHaveProperty('PRESSROOM_TEMPLATES_DIR');
+    expect(env('send')).not.toHaveProperty('PRESSROOM_QUEUE_URL');
+    expect(env('feedback')).toMatchObject({ PRESSROOM_SECRET_ARN: secret, PRESSROOM_PUBLIC_URL: publicUrl });
+    expect(env('public')).toMatchObject({
+      PRESSROOM_TEMPLATES_DIR: '/var/task/templates',
+      PRESSROOM_SECRET_ARN: secret,
+      PRESSROOM_SENDER: sender,
+      PRESSROOM_SES_CONFIGURATION_SET: configSet,
+    });
+    // Its own URL would be a circular reference: the handler takes it from the request.
+    expect(env('public')).not.toHaveProperty('PRESSROOM_PUBLIC_URL');
+    for (const name of handlerNames) {
+      expect(env(name)).not.toHaveProperty('PRESSROOM_SITE_TITLE');
+      expect(env(name)).not.toHaveProperty('PRESSROOM_UNSUBSCRIBE_MAILTO');
+    }
+
+    const titled = synth(
+      {
+        ...realSender,
+        siteTitle: 'Salle de presse de Villes Internet',
+        unsubscribeMailto: 'desinscription@villes-internet.net',
+        siteLang: 'en',
+      },
+      { nag: false },
+    ).template;
+    const checked = Object.values(titled.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Environment?.Variables?.PRESSROOM_BUCKET,
+    );
+    expect(checked).toHaveLength(5);
+    for (const f of checked) {
+      const vars = f.Properties.Environment.Variables;
+      expect(vars.PRESSROOM_SITE_TITLE).toBe('Salle de presse de Villes Internet');
+      expect(vars.PRESSROOM_SITE_LANG).toBe('en');
+      if (vars.PRESSROOM_SENDER)
+        expect(vars.PRESSROOM_UNSUBSCRIBE_MAILTO).toBe('desinscription@villes-internet.net');
+    }
+  });
+
+  it('publish runs when a .md lands under publications/', () => {
+    t.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: id.data },
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: {
+              Key: {
+                FilterRules: [
+                  { Name: 'suffix', Value: '.md' },
+                  { Name: 'prefix', Value: 'publications/' },
+                ],
+              },
+            },
+            LambdaFunctionArn: arnOf(fn.publish),
+          },
+        ],
+      },
+    });
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: arnOf(fn.publish),
+      Principal: 's3.amazonaws.com',
+      SourceArn: arnOf(id.data),
+    });
+  });
+
+  it('public answers on a Function URL open to all (auth NONE)', () => {
+    t.resourceCountIs('AWS::Lambda::Url', 1);
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: arnOf(fn.public) });
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunctionUrl',
+      FunctionName: arnOf(fn.public),
+      FunctionUrlAuthType: 'NONE',
+      Principal: '*',
+    });
+  });
+});
+
+describe('sending', () => {
+  it('queues batches encrypted, TLS-only, with a dead-letter queue that raises an alarm', () => {
+    const queues = t.findResources('AWS::SQS::Queue');
+    expect(queues[id.queue]?.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(id.dlq), maxReceiveCount: 5 },
+    });
+    expect(queues[id.dlq]?.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    for (const queue of [id.queue, id.dlq]) {
+      t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queue }],
+        PolicyDocument: { Statement: Match.arrayWith([denyWithoutTls]) },
+      });
+    }
+    const alarmTopic = logicalId(t, 'AWS::SNS::Topic', 'NotificationsAlarmTopic');
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id.dlq, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: alarmTopic }],
+    });
+  });
+
+  it('send consumes the queue with partial batch failures', () => {
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(id.queue),
+      FunctionName: { Ref: fn.send },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+});
+
+describe('SES', () => {
+  it('verifies the sender domain with Easy DKIM and prints the three DNS records', () => {
+    const identity = logicalId(t, 'AWS::SES::EmailIdentity', 'MailIdentity');
+    t.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'villes-internet.net',
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: id.configSet } },
+    });
+    const props = t.findResources('AWS::SES::EmailIdentity')[identity]?.Properties;
+    // Easy DKIM is SES's default: no BYODKIM key, signing not turned off.
+    expect(props.DkimSigningAttributes).toBeUndefined();
+    expect(props.DkimAttributes?.SigningEnabled).not.toBe(false);
+    for (const n of [1, 2, 3]) {
+      t.hasOutput(`DkimRecord${n}`, {
+        Value: {
+          'Fn::Join': [
+            ' ',
+            [
+              { 'Fn::GetAtt': [identity, `DkimDNSTokenName${n}`] },
+              'CNAME',
+              { 'Fn::GetAtt': [identity, `DkimDNSTokenValue${n}`] },
+            ],
+          ],
+        },
+      });
+    }
+  });
+
+  it('sends bounces, complaints, deliveries and rejects to an encrypted TLS-only topic read by feedback', () => {
+    const topic = logicalId(t, 'AWS::SNS::Topic', 'MailFeedbackTopic');
+    const key = logicalId(t, 'AWS::KMS::Key', 'NotificationsTopicKey');
+    t.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      ConfigurationSetName: { Ref: id.configSet },
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['bounce', 'complaint', 'delivery', 'reject'],
+        SnsDestination: { TopicARN: { Ref: topic } },
+      },
+    });
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arnOf(key) });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topic }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          denyWithoutTls,
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'ses.amazonaws.com' },
+            Action: 'sns:Publish',
+          }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: ['cloudwatch.amazonaws.com', 'ses.amazonaws.com'] },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: topic },
+      Endpoint: arnOf(fn.feedback),
+      RedrivePolicy: {
+        deadLetterTargetArn: arnOf(logicalId(t, 'AWS::SQS::Queue', 'FeedbackDeadLetterQueue')),
+      },
+    });
+  });
+});
+
+describe('EventBridge Scheduler', () => {
+  it('has a schedule group and a role only its schedules can assume, allowed to invoke dispatch and nothing else', () => {
+    t.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    const group = Object.values(t.findResources('AWS::Scheduler::ScheduleGroup'))[0]?.Properties.Name;
+    const roleId = logicalId(t, 'AWS::IAM::Role', 'SchedulingSchedulerRole');
+    const role = t.findResources('AWS::IAM::Role')[roleId]?.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':scheduler:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  `:schedule/${group}/*`,
+                ],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(role.Policies).toBeUndefined();
+    const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+      p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId),
+    );
+    expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: arnOf(fn.dispatch) },
+    ]);
+    t.hasOutput('ScheduleGroupName', { Value: group });
+  });
+});
+
+describe('the signing secret', () => {
+  it('is generated at deploy, never written in the template, and kept on destroy', () => {
+    t.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+      }),
+    });
+    const secret = t.findResources('AWS::SecretsManager::Secret')[id.secret]?.Properties;
+    expect(secret.SecretString).toBeUndefined();
+  });
+
+  it('can be an existing secret instead (after a destroy, contact ids stay the same)', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:pressroom-signing-AbC123';
+    const reused = synth({ ...realSender, signingSecretArn: arn }).template;
+    reused.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const vars = Object.values(reused.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables?.PRESSROOM_SECRET_ARN)
+      .filter(Boolean);
+    expect(vars).toEqual([arn, arn, arn]);
+    reused.hasOutput('SigningSecretArn', { Value: arn });
+  });
+});
+
+describe('outputs', () => {
+  it('give the CLI every name it needs (cdk-outputs.json)', () => {
+    expect(Object.keys(t.toJSON().Outputs).sort()).toEqual(
+      [
+        'AlarmTopicArn',
+        'DataBucketName',
+        'DispatchFunctionArn',
+        'DispatchFunctionName',
+        'DkimRecord1',
+        'DkimRecord2',
+        'DkimRecord3',
+        'PressRoomUrl',
+        'PublicEndpointUrl',
+        'Region',
+        'ScheduleGroupName',
+        'SchedulerRoleArn',
+        'SendDeadLetterQueueUrl',
+        'SendQueueUrl',
+        'SesConfigurationSetName',
+        'SigningSecretArn',
+      ].sort(),
+    );
+    t.hasOutput('DataBucketName', { Value: { Ref: id.data } });
+    t.hasOutput('SendQueueUrl', { Value: { Ref: id.queue } });
+    t.hasOutput('DispatchFunctionName', { Value: { Ref: fn.dispatch } });
+    t.hasOutput('PublicEndpointUrl', {
+      Value: { 'Fn::GetAtt': [logicalId(t, 'AWS::Lambda::Url', 'PublicFunctionFunctionUrl'), 'FunctionUrl'] },
+    });
+    t.hasOutput('SchedulerRoleArn', {
+      Value: arnOf(logicalId(t, 'AWS::IAM::Role', 'SchedulingSchedulerRole')),
+    });
+  });
+});
