@@ -11,6 +11,7 @@ import {
   applyUnsubscribe,
   unsubscribeAddress,
 } from '../../lambdas/core/contacts/feedback.ts';
+import { contactStoreKeys, shardOf } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import {
   addressInterval,
@@ -218,6 +219,33 @@ describe('suppressions', () => {
 });
 
 describe('erasure', () => {
+  it('an erasure that lands while a confirmation is under way wins: the address is not stored again', async () => {
+    await call(subscribeForm(camille));
+    const link = await confirmPath(f.mailer.sent[0] as never);
+    const id = keys.idOf(camille.email);
+    const shardKey = contactStoreKeys.contacts(shardOf(id));
+    // The erasure runs right after the confirmation has read the state, before it writes.
+    let reads = 0;
+    let erased: Promise<unknown> | undefined;
+    const store = new Proxy(f.store, {
+      get(target, prop, receiver) {
+        if (prop !== 'get') return Reflect.get(target, prop, receiver);
+        return async (key: string) => {
+          if (key === shardKey && ++reads === 2) {
+            erased = eraseAddress(target, keys, camille.email, f.now);
+            await erased;
+          }
+          return target.get(key);
+        };
+      },
+    });
+    const reply = await handlePublicRequest(req('POST', link, confirmBody), { ...f.deps(), store });
+    expect(erased).toBeDefined();
+    expect(reply.status).not.toBe(200);
+    expect((await findContact(f.store, keys, camille.email)).contact).toBeUndefined();
+    expect(await f.store.get(shardKey).then((o) => o && new TextDecoder().decode(o.body))).not.toContain(id);
+  });
+
   it('removes a pending request (it holds the address), and the form cannot bring the person back', async () => {
     await call(subscribeForm(camille));
     const link = await confirmPath(f.mailer.sent[0] as never);

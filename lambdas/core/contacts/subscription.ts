@@ -294,6 +294,16 @@ export async function confirmSubscription(
     after.updatedAt = at;
     return { contacts: { ...shard.contacts, [id]: after } };
   });
+  // An erasure (or a bounce) may have landed since the suppression was read: it wins, and
+  // the contact written back a moment ago goes again.
+  if ((await readSuppressionShard(deps.store, shardOf(id))).suppressions[id]?.all) {
+    await updateContactShard(deps.store, shardOf(id), (shard) => {
+      if (!shard.contacts[id]) return shard;
+      const { [id]: _gone, ...contacts } = shard.contacts;
+      return { contacts };
+    });
+    return { outcome: 'blocked', list, lang: pageLang };
+  }
   await updateSuppression(deps.store, id, (current) => liftUnsubscribe(current, list.name));
   await removePendingRequest(deps.store, id, list.name);
   return { outcome: 'confirmed', list, lang: pageLang };
