@@ -27,7 +27,7 @@ import { importContacts } from '../lambdas/core/contacts/import.ts';
 import { type Contact, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { signUnsubscribeToken } from '../lambdas/core/contacts/tokens.ts';
 import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
-import type { EmailDocument } from '../lambdas/core/render/recipient.ts';
+import type { EmailSegments } from '../lambdas/core/render/recipient.ts';
 import { listAll } from '../lambdas/core/store/object-store.ts';
 import { firstNames, lastNames } from './names.ts';
 import { type Benchmark, type BenchRow, msSince } from './types.ts';
@@ -166,12 +166,12 @@ export const sendBenchmark: Benchmark = {
       }));
       const versions: string[] = [];
       const tokens: string[] = [];
-      const filled: EmailDocument[] = [];
+      const filled: EmailSegments[] = [];
       const raws: Uint8Array[] = [];
       const mailbox = micro.replyTo ?? micro.from.address;
       const partsFor = (i: number): MessageParts => {
         const c = contacts[i] as Contact;
-        const f = filled[i] as EmailDocument;
+        const f = filled[i] as EmailSegments;
         const name = [c.firstName, c.lastName].filter(Boolean).join(' ');
         return {
           from: micro.from,
@@ -209,10 +209,10 @@ export const sendBenchmark: Benchmark = {
           },
         ],
         [
-          'fill (recipient stage)',
+          'fill (recipient stage, in segments)',
           (i) => {
             const c = contacts[i] as Contact;
-            filled[i] = prepared.email.fill({
+            filled[i] = prepared.email.fillSegments({
               recipient: {
                 email: c.email,
                 ...(c.firstName && { firstName: c.firstName }),

@@ -16,6 +16,7 @@ import { PressroomError } from '../lambdas/core/errors.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
 import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
 import type { TemplateSet } from '../lambdas/core/render/templates.ts';
+import type { ObjectStore } from '../lambdas/core/store/object-store.ts';
 
 /**
  * The local configuration, read once at start-up from options and environment variables
@@ -37,6 +38,50 @@ export interface LocalConfig {
 export const dataDirOption = new Option('--data-dir <dir>', 'local data folder (the store)')
   .env('PRESSROOM_DATA_DIR')
   .default('./.pressroom');
+
+/** Where the commands work: the local data folder, or a deployed stack (see aws-backend.ts). */
+export type BackendKind = 'local' | 'aws';
+
+export const backendOption = new Option(
+  '--backend <where>',
+  'local: the data folder; aws: the deployed stack (outputs from cdk-outputs.json or CloudFormation)',
+)
+  .choices(['local', 'aws'])
+  .env('PRESSROOM_BACKEND')
+  .default('local');
+
+/** The AWS backend, loaded only when asked for: the local mode never loads the AWS SDK clients. */
+export async function openAwsBackend(): Promise<import('./aws-backend.ts').AwsBackend> {
+  // On Node 20 the SDK warns at every run that its releases after January 2027 need Node 22:
+  // the README says so once; AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false shows it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { awsBackend } = await import('./aws-backend.ts');
+  return awsBackend();
+}
+
+/** The store of either backend: what the store-agnostic commands (campaign status...) need. */
+export async function storeFor(opts: { backend?: BackendKind; dataDir?: string }): Promise<ObjectStore> {
+  if (opts.backend === 'aws') return (await openAwsBackend()).store;
+  return (await localBackend(loadConfig(opts), { pdf: false })).store;
+}
+
+/** The store and the contact keys of either backend (contacts commands). */
+export async function storeAndKeys(opts: {
+  backend?: BackendKind;
+  dataDir?: string;
+}): Promise<{ store: ObjectStore; keys: ContactKeys }> {
+  if (opts.backend === 'aws') {
+    const aws = await openAwsBackend();
+    return { store: aws.store, keys: await aws.signingKeys() };
+  }
+  const local = await localBackend(loadConfig(opts), { pdf: false });
+  return { store: local.store, keys: local.keys };
+}
+
+/** On the stack: refuses an option that only the local backend has, saying what to do instead. */
+export function localOnly(given: boolean, option: string, why: string): void {
+  if (given) throw new ConfigurationError(`${option} does not work with --backend aws: ${why}`);
+}
 
 const url = (name: string) =>
   z.url({ protocol: /^https?$/, error: `${name} must be an absolute http:// or https:// URL` });

@@ -47,6 +47,9 @@ const numeric = (schema: z.ZodNumber) =>
 
 const hostname = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
+/** The stack's name when `stackName` is not set; the command line looks this stack up too. */
+export const defaultStackName = 'Pressroom';
+
 const contextSchema = z
   .object({
     stackName: z
@@ -55,7 +58,7 @@ const contextSchema = z
         /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
         'must start with a letter and hold only letters, digits and "-" (a CloudFormation stack name)',
       )
-      .default('Pressroom'),
+      .default(defaultStackName),
     sender: z.email({
       error: (issue) =>
         issue.input === undefined

@@ -15,7 +15,7 @@ import {
 import { listName, normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { InvalidInputError, PressroomError } from '../../lambdas/core/errors.ts';
 import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
-import { dataDirOption, loadConfig, localBackend } from '../context.ts';
+import { type BackendKind, backendOption, dataDirOption, storeAndKeys, storeFor } from '../context.ts';
 import { print } from '../output.ts';
 
 function list(value: string): string {
@@ -53,6 +53,7 @@ const importCommand = new Command('import')
   .option('--dry-run', 'read and check the file, report what would change, write nothing')
   .option('--json', 'print the report as JSON')
   .addOption(dataDirOption)
+  .addOption(backendOption)
   .addHelpText(
     'after',
     `
@@ -74,6 +75,7 @@ Example:
         dryRun?: boolean;
         json?: boolean;
         dataDir: string;
+        backend: BackendKind;
       },
     ) => {
       // Open first: a file that cannot be read changes nothing.
@@ -83,7 +85,7 @@ Example:
         ]);
       });
       await handle.close();
-      const backend = await localBackend(loadConfig(opts), { pdf: false });
+      const backend = await storeAndKeys(opts);
       const report = await importContacts(createReadStream(file), file, backend, {
         list: opts.list,
         ...(opts.tags && { tags: opts.tags }),
@@ -111,35 +113,39 @@ const listCommand = new Command('list')
   .option('--tag <tag>', 'only contacts with this tag')
   .option('--json', 'print the contacts as JSON')
   .addOption(dataDirOption)
-  .action(async (opts: { list?: string; tag?: string; json?: boolean; dataDir: string }) => {
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
-    const rows = [];
-    for await (const { contact, suppression } of listContacts(backend.store, opts)) {
-      rows.push({ ...contact, status: statusOn(suppression, opts.list) });
-    }
-    if (opts.json) return print(rows, true);
-    if (rows.length === 0) return print('No contacts.');
-    print(
-      rows.map(
-        (r) =>
-          `${r.email}  ${[r.firstName, r.lastName].filter(Boolean).join(' ')}${r.organization ? ` (${r.organization})` : ''}  [${Object.keys(r.lists).join(', ')}]${r.tags.length ? ` #${r.tags.join(' #')}` : ''}${r.status === 'subscribed' ? '' : `  ${r.status}`}`,
-      ),
-    );
-  });
+  .addOption(backendOption)
+  .action(
+    async (opts: { list?: string; tag?: string; json?: boolean; dataDir: string; backend: BackendKind }) => {
+      const store = await storeFor(opts);
+      const rows = [];
+      for await (const { contact, suppression } of listContacts(store, opts)) {
+        rows.push({ ...contact, status: statusOn(suppression, opts.list) });
+      }
+      if (opts.json) return print(rows, true);
+      if (rows.length === 0) return print('No contacts.');
+      print(
+        rows.map(
+          (r) =>
+            `${r.email}  ${[r.firstName, r.lastName].filter(Boolean).join(' ')}${r.organization ? ` (${r.organization})` : ''}  [${Object.keys(r.lists).join(', ')}]${r.tags.length ? ` #${r.tags.join(' #')}` : ''}${r.status === 'subscribed' ? '' : `  ${r.status}`}`,
+        ),
+      );
+    },
+  );
 
 const exportCommand = new Command('export')
   .description('Export a list as CSV (re-importable; formula-like cells neutralised)')
   .requiredOption('--list <name>', 'the list', list)
   .requiredOption('--out <file.csv>', 'the file to write')
   .addOption(dataDirOption)
-  .action(async (opts: { list: string; out: string; dataDir: string }) => {
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
+  .addOption(backendOption)
+  .action(async (opts: { list: string; out: string; dataDir: string; backend: BackendKind }) => {
+    const store = await storeFor(opts);
     // Streamed, and readable by its owner only: the file holds personal data.
     const rows = await writeFileAtomically(
       opts.out,
       async (out) => {
         let count = -1;
-        for await (const chunk of exportContacts(backend.store, opts)) {
+        for await (const chunk of exportContacts(store, opts)) {
           count++;
           if (!out.write(chunk)) await once(out, 'drain');
         }
@@ -155,8 +161,9 @@ const unsubscribeCommand = new Command('unsubscribe')
   .argument('<email>', 'the address')
   .option('--list <name>', 'only from this list', list)
   .addOption(dataDirOption)
-  .action(async (email: string, opts: { list?: string; dataDir: string }) => {
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
+  .addOption(backendOption)
+  .action(async (email: string, opts: { list?: string; dataDir: string; backend: BackendKind }) => {
+    const backend = await storeAndKeys(opts);
     await unsubscribeAddress(backend.store, backend.keys, address(email), new Date(), opts.list);
     print(`Unsubscribed from ${opts.list ?? 'every list'}. Imports will not resubscribe this address.`);
   });
@@ -165,8 +172,9 @@ const eraseCommand = new Command('erase')
   .description('Erase everything held about a person (GDPR), keeping only a hashed suppression')
   .argument('<email>', 'the address')
   .addOption(dataDirOption)
-  .action(async (email: string, opts: { dataDir: string }) => {
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
+  .addOption(backendOption)
+  .action(async (email: string, opts: { dataDir: string; backend: BackendKind }) => {
+    const backend = await storeAndKeys(opts);
     const result = await eraseAddress(backend.store, backend.keys, address(email), new Date());
     print(
       `${result.hadContact ? 'Erased the contact' : 'No contact held for that address'}, ${result.ledgerEntries} delivery record(s) and ${result.messages} outbox message(s); a hashed suppression (${result.id}) keeps it from being imported again.`,
@@ -178,8 +186,9 @@ const showCommand = new Command('show')
   .argument('<email>', 'the address')
   .option('--json', 'print as JSON')
   .addOption(dataDirOption)
-  .action(async (email: string, opts: { json?: boolean; dataDir: string }) => {
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
+  .addOption(backendOption)
+  .action(async (email: string, opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
+    const backend = await storeAndKeys(opts);
     const found = await describeAddress(backend.store, backend.keys, address(email));
     if (opts.json) return print(found, true);
     if (

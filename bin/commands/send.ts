@@ -1,12 +1,28 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
 import { campaignNames, loadCampaignFile, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
+import {
+  cancelCampaignRemotely,
+  scheduleCampaignRemotely,
+  startCampaign,
+} from '../../lambdas/core/campaigns/remote.ts';
 import { cancelCampaign, scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
 import { type Progress, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
-import { createMailer, dataDirOption, loadConfig, localBackend } from '../context.ts';
+import {
+  type BackendKind,
+  backendOption,
+  createMailer,
+  dataDirOption,
+  loadConfig,
+  localBackend,
+  localOnly,
+  openAwsBackend,
+  storeFor,
+} from '../context.ts';
 import { print } from '../output.ts';
 
 function positive(value: string): number {
@@ -48,6 +64,97 @@ function progressPrinter(stream: NodeJS.WriteStream) {
   };
 }
 
+/** A mailer for a dry run on the stack, which composes a sample and sends nothing. */
+const noMailer: Mailer = {
+  name: 'none (dry run)',
+  idempotent: true,
+  send() {
+    throw new Error('a dry run sends nothing');
+  },
+};
+
+/**
+ * `send --backend aws`: the campaign record goes into the bucket and the stack's dispatch
+ * function is invoked; a dry run reads the bucket and composes a sample here.
+ */
+async function sendOnStack(
+  file: string,
+  opts: { dryRun?: boolean; testTo?: string; rate?: number; resendUncertain?: boolean; json?: boolean },
+): Promise<void> {
+  localOnly(
+    opts.testTo !== undefined,
+    '--test-to',
+    'the stack sends only whole campaigns. Send the test from this machine with the same data: `pressroom send --test-to` on the local backend, or a campaign whose list holds only you',
+  );
+  localOnly(
+    opts.rate !== undefined,
+    '--rate',
+    'the stack’s sending rate is its `sendRate` context value (npx cdk deploy -c sendRate=N)',
+  );
+  const aws = await openAwsBackend();
+  const definition = await loadCampaignFile(file, aws.files);
+  if (opts.dryRun) {
+    const report = await sendCampaign(
+      definition,
+      {
+        store: aws.store,
+        mailer: noMailer,
+        keys: await aws.signingKeys(),
+        publicUrl: aws.outputs.PublicEndpointUrl,
+      },
+      { dryRun: true },
+    );
+    if (opts.json) return print(report, true);
+    const sample = report.dryRun?.sample;
+    return print([
+      `Dry run of ${definition.name} on the stack (${aws.outputs.DataBucketName}): nothing sent, nothing written.`,
+      `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
+      sample
+        ? `  sample        "${sample.subject}" to ${sample.to}, ${Math.round(sample.size / 1024)} KB`
+        : '  sample        none: the audience is empty',
+    ]);
+  }
+  const report = await startCampaign(definition, aws, file, {
+    resendUncertain: opts.resendUncertain === true,
+  });
+  if (opts.json) return print(report, true);
+  print([
+    `${definition.name}: dispatched by ${aws.outputs.DispatchFunctionName} (${report.state})`,
+    `  audience      ${report.audience}`,
+    `  enqueued      ${report.enqueued} recipient(s) in ${report.batches} batch(es)`,
+    `  already done  ${report.alreadyDone}`,
+    ...(report.uncertain.length
+      ? [
+          `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
+        ]
+      : []),
+    `  \`pressroom campaign status ${definition.name} --backend aws\` follows the sending.`,
+  ]);
+}
+
+/** `schedule --backend aws`: the record says scheduled and an EventBridge schedule starts dispatch. */
+async function scheduleOnStack(file: string, opts: { json?: boolean }): Promise<void> {
+  const aws = await openAwsBackend();
+  const definition = await loadCampaignFile(file, aws.files);
+  const { record, schedule, action } = await scheduleCampaignRemotely(definition, aws, file);
+  const at = record.definition.sendAt;
+  if (opts.json) {
+    return print(
+      {
+        name: definition.name,
+        state: record.state,
+        sendAt: at,
+        schedule: { group: aws.outputs.ScheduleGroupName, ...schedule, action },
+      },
+      true,
+    );
+  }
+  print([
+    `${action === 'created' ? 'Scheduled' : 'Rescheduled'} ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
+    `  EventBridge Scheduler ${aws.outputs.ScheduleGroupName}/${schedule.name}: ${schedule.expression} ${schedule.timezone} invokes ${aws.outputs.DispatchFunctionName}, then is deleted.`,
+  ]);
+}
+
 export const sendCommand = new Command('send')
   .description('Send a campaign: one personal message per recipient, resumable, at the provider’s rate')
   .argument('<campaign.yaml>', 'the campaign file')
@@ -64,6 +171,7 @@ export const sendCommand = new Command('send')
   )
   .option('--json', 'print the report as JSON')
   .addOption(dataDirOption)
+  .addOption(backendOption)
   .addHelpText(
     'after',
     `
@@ -85,8 +193,10 @@ Example:
         resendUncertain?: boolean;
         json?: boolean;
         dataDir: string;
+        backend: BackendKind;
       },
     ) => {
+      if (opts.backend === 'aws') return sendOnStack(file, opts);
       const config = loadConfig(opts);
       const backend = await localBackend(config, { pdf: false });
       const definition = await loadCampaignFile(file, backend.files);
@@ -175,9 +285,9 @@ const statusCommand = new Command('status')
   .argument('<name>', 'the campaign name')
   .option('--json', 'print as JSON')
   .addOption(dataDirOption)
-  .action(async (name: string, opts: { json?: boolean; dataDir: string }) => {
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
-    const s = await campaignStatus(backend.store, name);
+  .addOption(backendOption)
+  .action(async (name: string, opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
+    const s = await campaignStatus(await storeFor(opts), name);
     if (opts.json) return print(s, true);
     print([
       `${s.name} (${s.newsletter !== undefined ? `newsletter ${s.newsletter}` : s.publication}): ${s.state}`,
@@ -203,6 +313,7 @@ export const scheduleCommand = new Command('schedule')
   .argument('<campaign.yaml>', 'the campaign file, with sendAt')
   .option('--json', 'print the result as JSON')
   .addOption(dataDirOption)
+  .addOption(backendOption)
   .addHelpText(
     'after',
     `
@@ -211,7 +322,8 @@ IANA time zone (2021-06-08T08:00 Europe/Paris): a zoned time is sent at that wal
 daylight saving or not. Refused when sendAt is missing, in the past, or before the release's
 embargo. Scheduling again with another sendAt reschedules; \`pressroom campaign cancel\` cancels.`,
   )
-  .action(async (file: string, opts: { json?: boolean; dataDir: string }) => {
+  .action(async (file: string, opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
+    if (opts.backend === 'aws') return scheduleOnStack(file, opts);
     const backend = await localBackend(loadConfig(opts), { pdf: false });
     const definition = await loadCampaignFile(file, backend.files);
     const saved = await scheduleCampaign(definition, backend, file);
@@ -227,11 +339,12 @@ const listCommand = new Command('list')
   .description('Every campaign, its state and its send time (in its own zone and in UTC)')
   .option('--json', 'print as JSON')
   .addOption(dataDirOption)
-  .action(async (opts: { json?: boolean; dataDir: string }) => {
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
+  .addOption(backendOption)
+  .action(async (opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
+    const store = await storeFor(opts);
     const rows = [];
-    for (const name of await campaignNames(backend.store)) {
-      const c = await readCampaign(backend.store, name);
+    for (const name of await campaignNames(store)) {
+      const c = await readCampaign(store, name);
       const at = c.definition.sendAt;
       rows.push({
         name,
@@ -257,7 +370,15 @@ const cancelCommand = new Command('cancel')
   .description('Cancel a scheduled campaign (before it starts)')
   .argument('<name>', 'the campaign name')
   .addOption(dataDirOption)
-  .action(async (name: string, opts: { dataDir: string }) => {
+  .addOption(backendOption)
+  .action(async (name: string, opts: { dataDir: string; backend: BackendKind }) => {
+    if (opts.backend === 'aws') {
+      const aws = await openAwsBackend();
+      const { scheduleDeleted } = await cancelCampaignRemotely(name, aws, new Date());
+      return print(
+        `Cancelled ${name}${scheduleDeleted ? `; its schedule in ${aws.outputs.ScheduleGroupName} is deleted` : ' (it had no schedule left)'}.`,
+      );
+    }
     const backend = await localBackend(loadConfig(opts), { pdf: false });
     await cancelCampaign(backend.store, name, new Date());
     print(`Cancelled ${name}.`);

@@ -80,8 +80,8 @@ describe('createMessageComposer', () => {
         await new MailComposer({
           ...common,
           to: p.to,
-          html: p.html,
-          text: p.text,
+          html: p.html as string,
+          text: p.text as string,
           messageId: p.messageId,
           date: p.date,
           headers: {
@@ -102,6 +102,33 @@ describe('createMessageComposer', () => {
       expect(ours.attachments.map((a) => [a.filename, a.contentType, a.content.toString('hex')])).toEqual(
         whole.attachments.map((a) => [a.filename, a.contentType, a.content.toString('hex')]),
       );
+    }
+  });
+
+  it('gives the same message from segments (concatenated) as from the whole text', async () => {
+    const compose = await createMessageComposer(common);
+    const boundary = (m: Uint8Array) =>
+      Buffer.from(m)
+        .toString()
+        .replace(/--_NmP-[0-9a-f]+-Part_\d+/g, 'B');
+    const cases: [string[], string[]][] = [
+      // Each segment but the last ends a line: encoded one by one.
+      [
+        ['<p>début</p>\n<p>é = è</p>\n', '', '<p>Bonjour Zoé</p>\n', 'fin  '],
+        ['début\n', 'Bonjour Zoé\n', '=fin\n'],
+      ],
+      // A segment that does not end its line (a value without its line break): one text.
+      [
+        ['<p>a', 'b</p>\n', 'c'],
+        ['a ', 'b\n'],
+      ],
+    ];
+    for (const [html, text] of cases) {
+      for (let i = 0; i < 3; i++) {
+        const fromSegments = compose({ ...personal(i), html, text });
+        const whole = compose({ ...personal(i), html: html.join(''), text: text.join('') });
+        expect(boundary(fromSegments)).toBe(boundary(whole));
+      }
     }
   });
 

@@ -185,3 +185,45 @@ describe('English releases', () => {
     expect(filled.text).toContain('Unsubscribe: https://press.example.org/u/abc?x=1&y=2');
   });
 });
+
+describe('the recipient stage in segments (what messages are composed from)', () => {
+  it('joins to exactly what fill gives, for each example release and every kind of recipient', async () => {
+    const recipients: RecipientFields[] = [
+      camille,
+      { recipient: { email: 'sans.nom@example.org' }, unsubscribeUrl: 'https://press.example.org/u/2' },
+      {
+        recipient: { email: 'x@example.org', firstName: 'Zoé <b>&' },
+        unsubscribeUrl: 'https://press.example.org/u/3',
+      },
+    ];
+    for (const file of [seed, 'examples/publications/2024-03-12-open-data-barometer.md']) {
+      const release = await renderer.render(await loadPublication(file, localSourceFiles));
+      const email = compileForRecipients(release.email);
+      for (const fields of recipients) {
+        const whole = email.fill(fields);
+        const segments = email.fillSegments(fields);
+        expect(segments.html.join('')).toBe(whole.html);
+        expect(segments.text.join('')).toBe(whole.text);
+        // Cut, not one piece: the lines without placeholders are shared by every message.
+        expect(segments.html.length).toBeGreaterThan(2);
+        expect(segments.text.length).toBeGreaterThan(2);
+      }
+    }
+  });
+
+  it('falls back to one segment when a block is written in a way lines cannot be cut', () => {
+    const email = compileForRecipients({
+      html: '<p>\n{{~#if recipient.firstName}}\nBonjour {{recipient.firstName}}\n{{~/if}}\n</p>\n',
+      text: 'a\n{{#if recipient.firstName}}b{{else}}\nc{{/if}}\nd\n',
+    });
+    for (const fields of [
+      camille,
+      { recipient: { email: 'a@example.org' }, unsubscribeUrl: 'https://x/u' },
+    ]) {
+      const whole = email.fill(fields);
+      const segments = email.fillSegments(fields);
+      expect(segments.html.join('')).toBe(whole.html);
+      expect(segments.text.join('')).toBe(whole.text);
+    }
+  });
+});

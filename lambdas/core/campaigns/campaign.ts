@@ -181,6 +181,15 @@ export async function readCampaign(store: ObjectStore, name: string): Promise<Ca
   return record.value;
 }
 
+/** A campaign record as first written: a draft with no runs. */
+export function newCampaignRecord(
+  definition: CampaignDefinition,
+  source: string,
+  at: string,
+): CampaignRecord {
+  return { definition, state: 'draft', source, createdAt: at, updatedAt: at, runs: [] };
+}
+
 /** Changes the campaign record with compare-and-swap (created from `initial` when absent). */
 export function updateCampaign(
   store: ObjectStore,

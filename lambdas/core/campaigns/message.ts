@@ -18,8 +18,9 @@ export interface MessageParts {
   to: Address;
   replyTo?: string;
   subject: string;
-  html: string;
-  text: string;
+  /** The body, or its segments (see EmailSegments). */
+  html: string | readonly string[];
+  text: string | readonly string[];
   messageId: string;
   date: Date;
   /** https URL for one-click unsubscribe, and a mailto fallback. */
@@ -68,12 +69,56 @@ export class BodyEncoder {
    *   reused whole after one comparison; only the blocks that differ are looked at line by line.
    */
   constructor(
-    private readonly capacity = 20_000,
-    private readonly blockLines = 32,
+    private readonly capacity = 5_000,
+    private readonly blockLines = 8,
   ) {}
 
-  /** `text` (lines ending in LF or CRLF) as quoted-printable with CRLF line ends. */
-  encode(text: string, kind = ''): string {
+  /**
+   * `text` (lines ending in LF or CRLF) as quoted-printable with CRLF line ends. Given in
+   * segments (to be joined by LF), the segments that come back (the same string for every
+   * recipient: its hash is computed once) are encoded once; a single string is compared
+   * block by block with the last one.
+   */
+  encode(text: string | readonly string[], kind = ''): string {
+    const chunks: Uint8Array[] = [];
+    this.encodeInto(text, kind, chunks);
+    return Buffer.concat(chunks).toString('latin1');
+  }
+
+  /**
+   * The same as `encode`, as bytes appended to `chunks`: a segment that comes back adds the
+   * bytes kept from its first time, with no copy.
+   */
+  encodeInto(text: string | readonly string[], kind: string, chunks: Uint8Array[]): void {
+    // Segments are encoded one by one when each but the last ends a line; otherwise (a
+    // template that could not be cut, a value with a line break) as one text.
+    const whole =
+      typeof text === 'string'
+        ? text
+        : text.length === 1 || text.some((t, i) => i < text.length - 1 && t !== '' && !t.endsWith('\n'))
+          ? text.join('')
+          : undefined;
+    if (whole !== undefined) {
+      chunks.push(Buffer.from(this.encodeText(whole, kind), 'latin1'));
+      return;
+    }
+    for (const segment of text as readonly string[]) {
+      if (segment === '') continue;
+      let bytes = this.segments.get(segment);
+      if (bytes === undefined) {
+        // Its lines, and the CRLF of its last line break if it ends with one.
+        const ends = segment.endsWith('\n');
+        const lines = (ends ? segment.slice(0, -1) : segment).split('\n').map((line) => this.line(line));
+        bytes = Buffer.from(lines.join('\r\n') + (ends ? '\r\n' : ''), 'latin1');
+        if (this.segments.size < this.capacity / 10) this.segments.set(segment, bytes);
+      }
+      chunks.push(bytes);
+    }
+  }
+
+  private readonly segments = new Map<string, Uint8Array>();
+
+  private encodeText(text: string, kind: string): string {
     const last = this.previous.get(kind) ?? [];
     const blocks: Block[] = [];
     let at = 0;
@@ -84,7 +129,8 @@ export class BodyEncoder {
         at += before.input.length + 1;
         continue;
       }
-      // A new block, of the same lines as before where there was one: encoded line by line.
+      // A new block, of the same lines as before where there was one: encoded line by line,
+      // each line compared first with the one at its place before (cheaper than hashing it).
       let end = at;
       const count = before?.lines ?? this.blockLines;
       for (let n = 0; n < count && end <= text.length; n++) {
@@ -92,8 +138,17 @@ export class BodyEncoder {
         end = next < 0 ? text.length + 1 : next + 1;
       }
       const input = text.slice(at, end - 1);
-      const encoded = input.split('\n').map((line) => this.line(line));
-      blocks.push({ input, output: encoded.join('\r\n'), lines: encoded.length });
+      const lines = input.split('\n');
+      const old = before?.split;
+      const encoded = lines.map((line, i) =>
+        old && old.inputs[i] === line ? (old.outputs[i] as string) : this.line(line),
+      );
+      blocks.push({
+        input,
+        output: encoded.join('\r\n'),
+        lines: encoded.length,
+        split: { inputs: lines, outputs: encoded },
+      });
       at = end;
     }
     this.previous.set(kind, blocks);
@@ -126,6 +181,8 @@ interface Block {
   /** Their encoding, joined by CRLF. */
   output: string;
   lines: number;
+  /** The same, line by line (an encoded line may hold soft breaks: never split the output). */
+  split: { inputs: string[]; outputs: string[] };
 }
 
 /** Stand-ins written into the campaign's skeleton, where each message's own values go. */
@@ -186,22 +243,28 @@ export async function createMessageComposer(
   const found = pieces.filter((_, i) => i % 2 === 1);
   if (found.length !== slots.length || new Set(found).size !== slots.length)
     throw new Error(`the message skeleton has the slots ${found.join(', ')}`);
+  const bytes = pieces.map((piece, i) => (i % 2 === 0 ? Buffer.from(piece, 'utf8') : undefined));
   const bodies = new BodyEncoder();
   const headers = new MimeNode();
   return (personal) => {
-    const values: Record<Slot, string> = {
+    const values: Record<Exclude<Slot, 'text' | 'html'>, string> = {
       // `To: ` is in the skeleton; the folded line starts with it, so it is cut off again.
       to: foldLines(`To: ${headers.encodeHeaderValue('To', address(personal.to))}`, 76).slice(4),
       messageId: asciiHeader(personal.messageId),
       date: personal.date.toUTCString().replace(/GMT/, '+0000'),
       unsubscribe: asciiHeader(`<${personal.unsubscribe.url}>, <${personal.unsubscribe.mailto}>`),
-      // RFC 5322 lines end in CRLF; templates end theirs in LF: the encoder writes CRLF.
-      text: bodies.encode(personal.text, 'text'),
-      html: bodies.encode(personal.html, 'html'),
     };
-    let out = pieces[0] as string;
-    for (let i = 1; i < pieces.length; i += 2) out += values[pieces[i] as Slot] + (pieces[i + 1] as string);
-    return new Uint8Array(Buffer.from(out, 'utf8'));
+    // RFC 5322 lines end in CRLF; templates end theirs in LF: the encoder writes CRLF.
+    const chunks: Uint8Array[] = [bytes[0] as Uint8Array];
+    for (let i = 1; i < pieces.length; i += 2) {
+      const slot = pieces[i] as Slot;
+      if (slot === 'text' || slot === 'html') bodies.encodeInto(personal[slot], slot, chunks);
+      // The address may hold UTF-8 (an internationalised local part); the rest is ASCII.
+      else chunks.push(Buffer.from(values[slot], 'utf8'));
+      chunks.push(bytes[i + 1] as Uint8Array);
+    }
+    const message = Buffer.concat(chunks);
+    return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
   };
 }
 

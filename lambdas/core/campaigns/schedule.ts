@@ -5,6 +5,7 @@ import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts'
 import {
   type CampaignDefinition,
   type CampaignRecord,
+  newCampaignRecord,
   readCampaign,
   registerCampaign,
   updateCampaign,
@@ -78,7 +79,7 @@ export async function scheduleCampaign(
   const saved = await updateCampaign(
     deps.store,
     definition.name,
-    () => ({ definition, state: 'draft', source, createdAt: at, updatedAt: at, runs: [] }),
+    () => newCampaignRecord(definition, source, at),
     (current) => {
       if (current.state === 'sending' || current.state === 'sent') {
         throw new ScheduleError(

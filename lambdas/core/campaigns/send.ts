@@ -9,6 +9,7 @@ import { getText, type ObjectStore } from '../store/object-store.ts';
 import {
   type CampaignDefinition,
   type CampaignRecord,
+  newCampaignRecord,
   readCampaign,
   registerCampaign,
   updateCampaign,
@@ -206,7 +207,7 @@ export async function messageFor(
   });
   const unsubscribeUrl = `${deps.publicUrl.replace(/\/$/, '')}/unsubscribe/${token}`;
   const mailbox = deps.unsubscribeMailbox ?? d.replyTo ?? d.from.address;
-  const filled = prepared.email.fill({
+  const filled = prepared.email.fillSegments({
     recipient: {
       email: contact.email,
       ...(contact.firstName && { firstName: contact.firstName }),
@@ -342,7 +343,7 @@ export async function sendCampaign(
   await updateCampaign(
     deps.store,
     definition.name,
-    () => newRecord(definition, startedAt),
+    () => newCampaignRecord(definition, '', startedAt),
     (current) => {
       if (current.state === 'cancelled')
         throw new PressroomError(`campaign "${definition.name}" was cancelled`);
@@ -667,7 +668,7 @@ function updateThisRun(
   return updateCampaign(
     store,
     definition.name,
-    () => newRecord(definition, startedAt),
+    () => newCampaignRecord(definition, '', startedAt),
     (current) => {
       const runs = current.runs.map((run) =>
         run.startedAt === startedAt && !run.endedAt ? changeRun(run) : run,
@@ -675,8 +676,4 @@ function updateThisRun(
       return changeRecord({ ...current, runs });
     },
   );
-}
-
-function newRecord(definition: CampaignDefinition, at: string): CampaignRecord {
-  return { definition, state: 'draft', source: '', createdAt: at, updatedAt: at, runs: [] };
 }

@@ -1,0 +1,71 @@
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import type { DispatchReport } from '../core/campaigns/dispatch.ts';
+import type { CampaignDispatcher } from '../core/campaigns/remote.ts';
+import { PressroomError } from '../core/errors.ts';
+
+/** Options of {@link LambdaCampaignDispatcher}. */
+export interface LambdaCampaignDispatcherOptions {
+  /** `DispatchFunctionName` (or its ARN). */
+  functionName: string;
+  /** An SDK client to use (tests, another region); a default one is built otherwise. */
+  client?: LambdaClient;
+}
+
+/** Dispatch could not be invoked, or it ran and failed (embargo, cancelled campaign...). */
+export class DispatchFailedError extends PressroomError {
+  override name = 'DispatchFailedError';
+}
+
+/**
+ * Starts a campaign by invoking the stack's dispatch function and waiting for its answer
+ * (`RequestResponse`): the answer is the dispatch report. A function error (the handler
+ * threw) comes back as a 200 with `FunctionError` set and `{errorType, errorMessage}` as
+ * the payload: it is raised with the function's own message.
+ */
+export class LambdaCampaignDispatcher implements CampaignDispatcher {
+  readonly client: LambdaClient;
+
+  constructor(private readonly options: LambdaCampaignDispatcherOptions) {
+    this.client = options.client ?? new LambdaClient({});
+  }
+
+  async dispatch(campaign: string, options: { resendUncertain?: boolean } = {}): Promise<DispatchReport> {
+    const event = { campaign, ...(options.resendUncertain && { resendUncertain: true }) };
+    let response: InvokeCommandOutput;
+    try {
+      response = await this.client.send(
+        new InvokeCommand({
+          FunctionName: this.options.functionName,
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(JSON.stringify(event)),
+        }),
+      );
+    } catch (error) {
+      throw new DispatchFailedError(
+        `cannot invoke the dispatch function ${this.options.functionName}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
+    if (response.FunctionError) {
+      let reason = text;
+      try {
+        const payload = JSON.parse(text) as { errorMessage?: string };
+        if (payload.errorMessage) reason = payload.errorMessage;
+      } catch {
+        // Not JSON: the raw payload is the best description there is.
+      }
+      throw new DispatchFailedError(
+        `dispatch of campaign "${campaign}" failed (${response.FunctionError}): ${reason || 'no message'}`,
+      );
+    }
+    try {
+      return JSON.parse(text) as DispatchReport;
+    } catch (error) {
+      throw new DispatchFailedError(
+        `the dispatch function answered something that is not a report: ${JSON.stringify(text.slice(0, 200))}`,
+        { cause: error },
+      );
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { PressroomError } from '../errors.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import {
+  type CampaignDefinition,
+  type CampaignRecord,
+  newCampaignRecord,
+  readCampaign,
+  registerCampaign,
+  updateCampaign,
+} from './campaign.ts';
+import type { DispatchReport } from './dispatch.ts';
+import { cancelCampaign, ScheduleError, scheduleCampaign } from './schedule.ts';
+import { prepareCampaign } from './send.ts';
+import type { SendTime } from './time.ts';
+
+/**
+ * Campaigns run by a deployed stack: the command line writes the campaign record into the
+ * stack's store, then either starts the dispatch function now (`CampaignDispatcher`) or
+ * leaves a one-time schedule that starts it at `sendAt` (`CampaignScheduler`). Dispatch
+ * reads the record; whatever starts it, sending is the same.
+ */
+
+/** When a one-time schedule fires: an `at()` wall-clock time read in `timezone`. */
+export interface OneTimeSchedule {
+  /** `at(2021-06-08T08:00:00)` */
+  expression: string;
+  /** An IANA zone, or `UTC` for a time written with an offset. */
+  timezone: string;
+}
+
+/** The schedule that starts one campaign. */
+export interface CampaignSchedule extends OneTimeSchedule {
+  campaign: string;
+  /** The schedule's own name (see {@link scheduleNameFor}). */
+  name: string;
+}
+
+/** The scheduler port: one-time schedules that start the dispatch of a campaign. */
+export interface CampaignScheduler {
+  /** Creates the schedule, or replaces the one of the same name (a reschedule). */
+  put(schedule: CampaignSchedule): Promise<'created' | 'updated'>;
+  /** Deletes the schedule; false when there was none (it ran, or was never made). */
+  remove(name: string): Promise<boolean>;
+}
+
+/** The dispatcher port: starts a campaign now and says what it enqueued. */
+export interface CampaignDispatcher {
+  dispatch(campaign: string, options?: { resendUncertain?: boolean }): Promise<DispatchReport>;
+}
+
+/** A schedule name: letters, digits, `-`, `_` and `.`, 64 characters at most. */
+export const scheduleNamePattern = /^[0-9A-Za-z._-]{1,64}$/;
+
+/**
+ * The schedule's name for a campaign: the campaign's name (a slug, so only valid
+ * characters) when it fits in 64 characters; else its first 55 characters and 8 hex digits
+ * of its SHA-256, so two long names never share a schedule.
+ */
+export function scheduleNameFor(campaign: string): string {
+  if (scheduleNamePattern.test(campaign)) return campaign;
+  const safe = campaign.replace(/[^0-9A-Za-z._-]/g, '-');
+  const hash = createHash('sha256').update(campaign).digest('hex').slice(0, 8);
+  return `${safe.slice(0, 55).replace(/-+$/, '')}-${hash}`;
+}
+
+/** A fixed offset (`UTC+02:00`) or UTC itself: the zone of a time written with an offset. */
+const offsetZone = /^UTC([+-]\d{2}:\d{2})?$/;
+
+/**
+ * The `at()` expression of a send time. A zoned time is given as its wall-clock time in
+ * its IANA zone, so Scheduler keeps it at 08:00 Paris time whatever the daylight saving
+ * (the wall time is read back from the stored instant, so a time in a spring-forward gap
+ * fires at the instant the local mode would). A time written with an offset is one
+ * instant: it is given in UTC.
+ */
+export function oneTimeSchedule(sendAt: SendTime): OneTimeSchedule {
+  const instant = new Date(sendAt.utc);
+  if (offsetZone.test(sendAt.zone)) {
+    return { expression: `at(${instant.toISOString().slice(0, 19)})`, timezone: 'UTC' };
+  }
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: sendAt.zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  const wall = `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
+  return { expression: `at(${wall})`, timezone: sendAt.zone };
+}
+
+export class RemoteCampaignError extends PressroomError {
+  override name = 'RemoteCampaignError';
+}
+
+/**
+ * Writes (or updates) the campaign record so that dispatch can read it, then starts
+ * dispatch now. Embargo and `sendAt` are checked first, against the same store: a campaign
+ * that cannot go now is refused with the reason and nothing is written.
+ */
+export async function startCampaign(
+  definition: CampaignDefinition,
+  deps: { store: ObjectStore; dispatcher: CampaignDispatcher; clock?: () => Date },
+  source: string,
+  options: { resendUncertain?: boolean } = {},
+): Promise<DispatchReport> {
+  const clock = deps.clock ?? (() => new Date());
+  await prepareCampaign(definition, { store: deps.store, clock });
+  const at = clock().toISOString();
+  await updateCampaign(
+    deps.store,
+    definition.name,
+    () => newCampaignRecord(definition, source, at),
+    (current) => {
+      if (current.state === 'cancelled') {
+        throw new RemoteCampaignError(
+          `campaign "${definition.name}" was cancelled: nothing is sent. Schedule it again (pressroom schedule) or give it another name.`,
+        );
+      }
+      // The state is dispatch's to change (sending, then sent).
+      return { ...current, definition, source, updatedAt: at };
+    },
+  );
+  await registerCampaign(deps.store, definition.name);
+  return deps.dispatcher.dispatch(definition.name, options.resendUncertain ? { resendUncertain: true } : {});
+}
+
+/** What scheduling on the stack did. */
+export interface RemoteSchedule {
+  record: CampaignRecord;
+  schedule: CampaignSchedule;
+  action: 'created' | 'updated';
+}
+
+/**
+ * Schedules (or reschedules) a campaign on the stack: the record says `scheduled` (with
+ * the same checks as the local `scheduleCampaign`: sendAt present, ahead, not before the
+ * embargo), then the one-time schedule is created or replaced.
+ */
+export async function scheduleCampaignRemotely(
+  definition: CampaignDefinition,
+  deps: { store: ObjectStore; scheduler: CampaignScheduler; clock?: () => Date },
+  source: string,
+): Promise<RemoteSchedule> {
+  const record = await scheduleCampaign(definition, deps, source);
+  const sendAt = record.definition.sendAt;
+  if (!sendAt) throw new ScheduleError(`${source}: no sendAt`);
+  const schedule: CampaignSchedule = {
+    campaign: definition.name,
+    name: scheduleNameFor(definition.name),
+    ...oneTimeSchedule(sendAt),
+  };
+  try {
+    return { record, schedule, action: await deps.scheduler.put(schedule) };
+  } catch (error) {
+    throw new RemoteCampaignError(
+      `campaign "${definition.name}" is recorded as scheduled, but its schedule "${schedule.name}" could not be written (${(error as Error).message}). Nothing will start it at ${sendAt.written}: run \`pressroom schedule\` again, or \`pressroom campaign cancel ${definition.name}\`.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Cancels a scheduled campaign on the stack. The record is cancelled first: should the
+ * schedule's deletion then fail, the schedule still fires but dispatch refuses a cancelled
+ * campaign, so nothing is sent either way.
+ */
+export async function cancelCampaignRemotely(
+  name: string,
+  deps: { store: ObjectStore; scheduler: CampaignScheduler },
+  now: Date,
+): Promise<{ record: CampaignRecord; scheduleDeleted: boolean }> {
+  // Cancelling again is allowed: it retries the schedule's deletion.
+  const current = await readCampaign(deps.store, name);
+  const record = current.state === 'cancelled' ? current : await cancelCampaign(deps.store, name, now);
+  const scheduleName = scheduleNameFor(name);
+  try {
+    return { record, scheduleDeleted: await deps.scheduler.remove(scheduleName) };
+  } catch (error) {
+    throw new RemoteCampaignError(
+      `campaign "${name}" is cancelled (dispatch will refuse it), but its schedule "${scheduleName}" could not be deleted (${(error as Error).message}): run \`pressroom campaign cancel ${name}\` again.`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,153 @@
+import path from 'node:path';
+import { archiveKeys, type ReleaseManifest } from '../archive/manifest.ts';
+import { InvalidInputError } from '../errors.ts';
+import { getJson, type ObjectInfo, type ObjectStore } from '../store/object-store.ts';
+import { loadPublication, type SourceFiles } from './load.ts';
+import type { Publication } from './schema.ts';
+
+/**
+ * Publishing through a deployed stack: the publication, its organisation files and its
+ * attachments are uploaded under `publications/`, where the publish function finds them the
+ * way the local loader does (organisations beside the publication or one folder up,
+ * attachments relative to it); the `.md` goes last, since its upload starts the publish.
+ * The outcome is the release's manifest changing, or an error report appearing beside
+ * the publication.
+ */
+
+export const uploadPrefix = 'publications/';
+
+/** One file to upload and its key. */
+export interface UploadItem {
+  file: string;
+  key: string;
+}
+
+export interface UploadPlan {
+  publication: Publication;
+  /** The publication's key: `publications/<year>/<file name>`. */
+  key: string;
+  /** Organisations and attachments, then the publication itself. */
+  items: UploadItem[];
+}
+
+const contentTypes: Record<string, string> = {
+  '.md': 'text/markdown; charset=utf-8',
+  '.yaml': 'application/yaml; charset=utf-8',
+  '.yml': 'application/yaml; charset=utf-8',
+  '.pdf': 'application/pdf',
+  '.csv': 'text/csv; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+};
+
+/**
+ * Checks the publication as `pressroom publish` would, and lists what to upload: every file
+ * the loader read (the publication, the organisation files it found, the attachments it
+ * measured), keyed under `publications/<year of its date>/` at the same relative place.
+ */
+export async function planUpload(file: string, files: SourceFiles): Promise<UploadPlan> {
+  const read = new Set<string>();
+  const recording: SourceFiles = {
+    async readText(f) {
+      const text = await files.readText(f);
+      if (text !== undefined) read.add(path.normalize(f));
+      return text;
+    },
+    async size(f) {
+      const size = await files.size(f);
+      if (size !== undefined) read.add(path.normalize(f));
+      return size;
+    },
+    readBytes: (f) => files.readBytes(f),
+  };
+  const publication = await loadPublication(file, recording);
+  const dir = path.dirname(file);
+  const base = `${uploadPrefix}${publication.date.slice(0, 4)}/`;
+  const keyOf = (f: string) => {
+    const relative = path.relative(dir, f).split(path.sep).join('/');
+    const key = path.posix.normalize(base + relative);
+    if (!key.startsWith(uploadPrefix) || key.includes('/../')) {
+      throw new InvalidInputError([
+        {
+          file,
+          path: '',
+          message: `${f} is more than one folder above the publication: on the stack it would land outside ${uploadPrefix}. Keep organisations and attachments beside the publication or one folder up`,
+          value: f,
+        },
+      ]);
+    }
+    return key;
+  };
+  const self = path.normalize(file);
+  const items = [...read].filter((f) => f !== self).map((f) => ({ file: f, key: keyOf(f) }));
+  const key = keyOf(self);
+  return { publication, key, items: [...items, { file: self, key }] };
+}
+
+/** Puts the plan's files into the store, in order (the publication last). */
+export async function uploadPlan(plan: UploadPlan, files: SourceFiles, store: ObjectStore): Promise<void> {
+  for (const item of plan.items) {
+    const type = contentTypes[path.extname(item.file).toLowerCase()];
+    await store.put(item.key, await files.readBytes(item.file), type ? { contentType: type } : {});
+  }
+}
+
+/** The manifest and the error report before the upload: a change in either is the outcome. */
+export interface PublishSnapshot {
+  manifest?: ObjectInfo;
+  report?: ObjectInfo;
+}
+
+export async function snapshotOutcome(
+  store: ObjectStore,
+  slug: string,
+  reportKey: string,
+): Promise<PublishSnapshot> {
+  const [manifest, report] = await Promise.all([
+    store.head(archiveKeys.manifest(slug)),
+    store.head(reportKey),
+  ]);
+  return { ...(manifest && { manifest }), ...(report && { report }) };
+}
+
+const changed = (before: ObjectInfo | undefined, now: ObjectInfo | undefined) =>
+  now !== undefined &&
+  (before === undefined ||
+    before.version !== now.version ||
+    before.lastModified.getTime() !== now.lastModified.getTime());
+
+/** What became of an uploaded publication. */
+export type UploadOutcome =
+  | { outcome: 'published'; manifest: ReleaseManifest }
+  | { outcome: 'rejected'; report: { message?: string; problems?: unknown[] } }
+  | { outcome: 'pending' };
+
+/** Looks every `intervalMs` until the manifest or the report changes, for `timeoutMs` at most. */
+export async function awaitOutcome(
+  store: ObjectStore,
+  target: { slug: string; reportKey: string; before: PublishSnapshot },
+  options: {
+    timeoutMs: number;
+    intervalMs?: number;
+    sleep?: (ms: number) => Promise<void>;
+    now?: () => number;
+  },
+): Promise<UploadOutcome> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = options.now ?? Date.now;
+  const deadline = now() + options.timeoutMs;
+  for (;;) {
+    const seen = await snapshotOutcome(store, target.slug, target.reportKey);
+    if (changed(target.before.report, seen.report)) {
+      const report = await getJson<{ message?: string; problems?: unknown[] }>(store, target.reportKey);
+      if (report) return { outcome: 'rejected', report: report.value };
+    }
+    if (changed(target.before.manifest, seen.manifest)) {
+      const manifest = await getJson<ReleaseManifest>(store, archiveKeys.manifest(target.slug));
+      if (manifest) return { outcome: 'published', manifest: manifest.value };
+    }
+    if (now() >= deadline) return { outcome: 'pending' };
+    await sleep(Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - now())));
+  }
+}

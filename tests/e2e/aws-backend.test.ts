@@ -1,0 +1,178 @@
+/**
+ * The real `pressroom` command with `--backend aws`, against s3rver on 127.0.0.1 as the data
+ * bucket: the stack's outputs come from a cdk-outputs.json this test writes, the SDK finds
+ * s3rver through AWS_ENDPOINT_URL_S3, and the signing secret is PRESSROOM_SECRET. Contacts
+ * imported by one run are listed by the next, a campaign record in the bucket is read by
+ * `campaign status`, and `publish` puts the publication and its files under publications/.
+ */
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
+import { listAll } from '../../lambdas/core/store/object-store.ts';
+import { expectExit, repo, runPressroom } from '../support/cli.ts';
+import { definition, publishReleases, registerDraft } from '../support/dispatch-fixtures.ts';
+import { type RunningS3rver, s3rverClientConfig, s3rverEnvironment, startS3rver } from '../support/s3rver.ts';
+
+const BUCKET = 'pressroom-data-e2e';
+const SECRET = 'e2e-signing-secret-0123456789abcdef';
+let s3: RunningS3rver;
+let work: string;
+let store: S3ObjectStore;
+let env: NodeJS.ProcessEnv;
+
+const pressroom = (...args: string[]) => runPressroom([...args, '--backend', 'aws'], { cwd: work, env });
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of listAll(store, prefix)) keys.push(o.key);
+  return keys.sort();
+}
+
+beforeAll(async () => {
+  s3 = await startS3rver([BUCKET]);
+  work = await mkdtemp(path.join(tmpdir(), 'pressroom-aws-cli-'));
+  await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
+  await writeFile(
+    path.join(work, 'cdk-outputs.json'),
+    JSON.stringify({
+      Pressroom: {
+        Region: 'us-east-1',
+        DataBucketName: BUCKET,
+        PressRoomUrl: 'https://d111111abcdef8.cloudfront.net/',
+        PublicEndpointUrl: 'https://abc.lambda-url.us-east-1.on.aws',
+        DispatchFunctionName: 'Pressroom-Dispatch',
+        DispatchFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:Pressroom-Dispatch',
+        SchedulerRoleArn: 'arn:aws:iam::123456789012:role/Pressroom-SchedulerRole',
+        ScheduleGroupName: 'pressroom-campaigns',
+        SigningSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pressroom-AbCdEf',
+      },
+    }),
+  );
+  const { PRESSROOM_BACKEND: _b, PRESSROOM_STACK_OUTPUTS: _o, PRESSROOM_STACK: _s, ...rest } = process.env;
+  env = { ...rest, ...s3rverEnvironment(s3.endpoint), PRESSROOM_SECRET: SECRET };
+  store = new S3ObjectStore({ bucket: BUCKET, client: new S3Client(s3rverClientConfig(s3.endpoint)) });
+});
+
+afterAll(async () => {
+  await s3?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('pressroom contacts --backend aws', () => {
+  it('imports into the bucket, and a second run lists them from it', async () => {
+    const imported = await pressroom(
+      'contacts',
+      'import',
+      'examples/contacts/journalistes.csv',
+      '--list',
+      'presse',
+      '--json',
+    );
+    expectExit(imported, 0);
+    const report = JSON.parse(imported.stdout) as { added: number; rejected: unknown[] };
+    expect(report.added).toBeGreaterThan(20);
+    expect((await keysUnder('contacts/')).length).toBeGreaterThan(0);
+
+    const listed = await pressroom('contacts', 'list', '--list', 'presse', '--json');
+    expectExit(listed, 0);
+    const rows = JSON.parse(listed.stdout) as { email: string; status: string }[];
+    expect(rows).toHaveLength(report.added);
+    expect(rows.map((r) => r.email)).toContain('camille.martin@quotidien-ouest.example.com');
+    expect(rows.every((r) => r.status === 'subscribed')).toBe(true);
+  });
+
+  it('unsubscribes in the bucket, with the contact ids of PRESSROOM_SECRET', async () => {
+    expectExit(
+      await pressroom('contacts', 'unsubscribe', 'J.Lefevre@radio-cite.example.org', '--list', 'presse'),
+      0,
+    );
+    const shown = await pressroom('contacts', 'show', 'j.lefevre@radio-cite.example.org', '--json');
+    expectExit(shown, 0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      contact: { email: 'j.lefevre@radio-cite.example.org' },
+      suppression: { lists: { presse: expect.anything() } },
+    });
+  });
+});
+
+describe('pressroom campaign --backend aws', () => {
+  it('reads a campaign record and its status from the bucket', async () => {
+    await registerDraft(store, definition('etude-aws', { publication: 'etude-villes' }));
+    const status = await pressroom('campaign', 'status', 'etude-aws', '--json');
+    expectExit(status, 0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ name: 'etude-aws', state: 'draft', sent: 0 });
+    const list = await pressroom('campaign', 'list');
+    expectExit(list, 0);
+    expect(list.stdout).toMatch(/etude-aws\s+draft/);
+    const missing = await pressroom('campaign', 'status', 'nulle-part');
+    expectExit(missing, 1);
+    expect(missing.stderr).toContain('no campaign "nulle-part"');
+  });
+
+  it('makes a dry run of a send from the bucket: a sample composed here, nothing written', async () => {
+    await publishReleases(store);
+    await writeFile(
+      path.join(work, 'dry.yaml'),
+      'name: etude-dry\npublication: etude-villes\naudience:\n  list: presse\nfrom: "Villes Internet <presse@villes-internet.example.org>"\n',
+    );
+    const run = await pressroom('send', 'dry.yaml', '--dry-run');
+    expectExit(run, 0);
+    expect(run.stdout).toContain(
+      `Dry run of etude-dry on the stack (${BUCKET}): nothing sent, nothing written.`,
+    );
+    // Everyone imported above but the one unsubscribed from the list.
+    expect(run.stdout).toMatch(/audience\s+29 /);
+    expect(run.stdout).toMatch(/sample\s+"Étude : les villes moyennes résilientes" to /);
+    expect(await store.head('campaigns/etude-dry/campaign.json')).toBeUndefined();
+  });
+
+  it('refuses the options only the local backend has, before touching the stack', async () => {
+    const run = await pressroom(
+      'send',
+      'examples/campaigns/etude-2021-presse.yaml',
+      '--test-to',
+      'moi@example.org',
+    );
+    expectExit(run, 1);
+    expect(run.stderr).toContain('--test-to does not work with --backend aws');
+  });
+});
+
+describe('pressroom publish --backend aws', () => {
+  const file = 'examples/publications/2024-03-12-open-data-barometer.md';
+
+  it('uploads the publication, its organisation and its attachment under publications/ (--no-wait)', async () => {
+    const run = await pressroom('publish', file, '--no-wait');
+    expectExit(run, 0);
+    expect(run.stdout).toContain('Uploaded publications/2024/2024-03-12-open-data-barometer.md (3 file(s))');
+    expect(await keysUnder('publications/')).toEqual([
+      'publications/2024/2024-03-12-open-data-barometer.md',
+      'publications/2024/attachments/open-data-barometer-summary.txt',
+      'publications/organizations/open-cities-federation.yaml',
+    ]);
+    const uploaded = await store.get('publications/2024/2024-03-12-open-data-barometer.md');
+    expect(new TextDecoder().decode(uploaded?.body)).toContain('Open Cities Federation');
+    expect(uploaded?.contentType).toMatch(/^text\/markdown/);
+  });
+
+  it('exits 4 when no publish function answers within --wait', async () => {
+    const run = await pressroom('publish', file, '--wait', '1');
+    expectExit(run, 4);
+    expect(run.stderr).toContain('no result after 1 s');
+  });
+
+  it('refuses a bad publication with its line, and uploads nothing', async () => {
+    await writeFile(
+      path.join(work, 'examples/publications/bad.md'),
+      '---\ntitle: Mauvaise date\ndate: 2021-06-31\nlead: x\npublishers: [villes-internet]\n---\nCorps\n',
+    );
+    const before = await keysUnder('publications/');
+    const run = await pressroom('publish', 'examples/publications/bad.md', '--no-wait');
+    expectExit(run, 1);
+    expect(run.stderr).toMatch(/bad\.md:3:\d+ date: must be a real calendar date/);
+    expect(await keysUnder('publications/')).toEqual(before);
+  });
+});
