@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   type Body,
   checkKey,
@@ -15,8 +14,8 @@ import { DownloadSigner, type SignedDownloadCheck } from './signed-downloads.ts'
 
 /**
  * An object store in memory: the port's plainest implementation, for benchmarks that
- * measure pressroom's own work without a disk's, and for tests. Versions are content
- * hashes with a write counter, as the port promises: opaque, and new at each write.
+ * measure pressroom's own work without a disk's, and for tests. Versions are a write
+ * counter: opaque, and new at each write, as the port promises.
  */
 export class MemoryObjectStore implements ObjectStore {
   private readonly objects = new Map<string, StoredObject>();
@@ -103,7 +102,8 @@ export class MemoryObjectStore implements ObjectStore {
 
   private write(key: string, body: Body, options?: PutOptions): { version: string } {
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body.slice();
-    const version = `${++this.writes}-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`;
+    // Opaque and new at each write, as the port asks; a counter is enough in one process.
+    const version = `v${++this.writes}`;
     this.objects.set(key, {
       key,
       body: bytes,
