@@ -199,10 +199,12 @@ export class PressroomStack extends Stack {
     this.functions = { publish, dispatch, send, feedback, public: publicFn };
 
     // Least privilege: each function gets the keys and the actions it uses (lib/README.md).
+    // Releases go to archive/, newsletter issues (publications/newsletters/) to newsletters/;
+    // both update catalog/ and the press room (site/, site/newsletters/ included).
     this.storage.grantData(publish, {
-      read: ['publications/*', 'organizations/*', 'archive/*', 'catalog/*', 'site/*'],
-      write: ['archive/*', 'catalog/*', 'site/*', 'publications/*.errors.json'],
-      delete: ['archive/*', 'site/*', 'publications/*.errors.json'],
+      read: ['publications/*', 'organizations/*', 'archive/*', 'newsletters/*', 'catalog/*', 'site/*'],
+      write: ['archive/*', 'newsletters/*', 'catalog/*', 'site/*', 'publications/*.errors.json'],
+      delete: ['archive/*', 'newsletters/*', 'site/*', 'publications/*.errors.json'],
     });
     this.storage.grantData(dispatch, {
       read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],

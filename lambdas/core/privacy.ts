@@ -4,7 +4,7 @@ import { eraseContact } from './contacts/audience.ts';
 import type { ContactKeys } from './contacts/model.ts';
 import { feedbackKeys, type RecipientFeedback } from './contacts/provider-feedback.ts';
 import { findContact } from './contacts/repository.ts';
-import { forgetSubscriptionRequests, subscriptionKeys } from './contacts/subscription.ts';
+import { forgetSubscriptionRequests, readPendingSubscriptions } from './contacts/subscription.ts';
 import { getJson, listAll, type ObjectStore } from './store/object-store.ts';
 
 /**
@@ -28,7 +28,7 @@ export async function describeAddress(store: ObjectStore, keys: ContactKeys, ema
   for await (const item of listAll(store, 'outbox/'))
     if (item.key.includes(`.${found.id}@`)) messages.push(item.key);
   // A subscription waiting for its confirmation holds the address, a name, a language.
-  const pendingSubscriptions = (await getJson<unknown>(store, subscriptionKeys.pending(found.id)))?.value;
+  const pendingSubscriptions = await readPendingSubscriptions(store, found.id);
   return {
     ...found,
     deliveries,

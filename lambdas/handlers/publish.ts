@@ -4,6 +4,8 @@ import { storeSourceFiles } from '../adapters/store-files.ts';
 import { createPressRoom } from '../core/archive/press-room.ts';
 import { type PublishDeps, publishRelease, SlugTakenError } from '../core/archive/publish.ts';
 import { formatProblems, InvalidInputError, type Problem } from '../core/errors.ts';
+import { type PublishIssueDeps, publishIssue } from '../core/newsletter/publish.ts';
+import { createNewsletterRenderer } from '../core/newsletter/render.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
@@ -12,17 +14,18 @@ import { cached, dataStore, logger, templateSet } from './runtime.ts';
 /**
  * The publish function: an object created under `publications/` (an S3 event notification)
  * is validated, rendered, archived and put in the press room by the same core as
- * `pressroom publish`. A publication with problems gets `<name>.errors.json` beside it and
- * the archive is left as it was; a good one removes a stale report. No PDF is printed here
- * (there is no Chromium on Lambda).
+ * `pressroom publish`; one under `publications/newsletters/` is a newsletter issue, published
+ * as `pressroom newsletter publish` does. A file with problems gets `<name>.errors.json`
+ * beside it and the archive is left as it was; a good one removes a stale report. No PDF is
+ * printed here (there is no Chromium on Lambda).
  *
- * Redelivered events publish the same release again (same slug, same content), which is
+ * Redelivered events publish the same release or issue again (same content), which is
  * harmless; an event about an object that was replaced since is skipped, since the newer
  * object has its own event.
  */
 
 export const publicationsPrefix = 'publications/';
-/** Newsletter issues are another format, published by their own code. */
+/** Newsletter issues are another format: every `.md` under this prefix is one. */
 const newslettersPrefix = 'publications/newsletters/';
 const reportSuffix = '.errors.json';
 
@@ -45,6 +48,7 @@ export interface PublicationReport {
 /** What became of one record of the event. */
 export type PublishOutcome =
   | { key: string; outcome: 'published'; slug: string; state: string; action: string }
+  | { key: string; outcome: 'published'; newsletter: string; state: string; action: string }
   | { key: string; outcome: 'rejected'; report: string; problems: number }
   | { key: string; outcome: 'ignored'; reason: string };
 
@@ -76,14 +80,28 @@ export function decodeS3Key(key: string): string | undefined {
   }
 }
 
+/** What publishing a file gives: the release's slug or the issue's id, its state, what was done. */
+type Published = ({ slug: string } | { newsletter: string }) & { state: string; action: string };
+
+/** One kind of file the function publishes, and the field a clash of identifiers is reported on. */
+interface Publisher {
+  idField: 'slug' | 'id';
+  publish(file: string): Promise<Published>;
+}
+
+/** The two kinds of file the function publishes: a release, and a newsletter issue. */
+interface Publishers {
+  release: Publisher;
+  newsletter: Publisher;
+}
+
 const context = cached(async () => {
   const config = loadConfig(['bucket', 'siteUrl', 'siteLang', 'siteTitle', 'templatesDir']);
   const templates = await templateSet(config.templatesDir);
   const store = dataStore(config.bucket);
-  const deps: PublishDeps = {
+  const shared = {
     store,
     files: storeSourceFiles(store),
-    renderer: createReleaseRenderer(templates),
     pressRoom: createPressRoom(templates, {
       siteUrl: config.siteUrl,
       lang: config.siteLang,
@@ -92,7 +110,26 @@ const context = cached(async () => {
     sampleRecipient: templates.sampleRecipient,
     siteUrl: config.siteUrl,
   };
-  return { bucket: config.bucket, store, deps };
+  const releaseDeps: PublishDeps = { ...shared, renderer: createReleaseRenderer(templates) };
+  const issueDeps: PublishIssueDeps = { ...shared, renderer: createNewsletterRenderer(templates) };
+  const publishers: Publishers = {
+    release: {
+      idField: 'slug',
+      async publish(file) {
+        const { slug, state, action } = await publishRelease(file, releaseDeps);
+        return { slug, state, action };
+      },
+    },
+    // An upload has no --replace: an issue of another file with the same id is refused.
+    newsletter: {
+      idField: 'id',
+      async publish(file) {
+        const { id, state, action } = await publishIssue(file, issueDeps);
+        return { newsletter: id, state, action };
+      },
+    },
+  };
+  return { bucket: config.bucket, store, publishers };
 });
 
 /** The Lambda entry point. Failures other than bad publications throw, so that Lambda retries. */
@@ -105,7 +142,7 @@ export async function handler(event: S3Event, lambdaContext?: Context): Promise<
   }
   // S3 sends an s3:TestEvent without records when the notification is set up.
   const records = parsed.data.Records ?? [];
-  const { bucket, store, deps } = await context();
+  const { bucket, store, publishers } = await context();
   const outcomes: PublishOutcome[] = [];
   const failures: unknown[] = [];
   for (const record of records) {
@@ -117,7 +154,7 @@ export async function handler(event: S3Event, lambdaContext?: Context): Promise<
         outcome = ignored(key, `the event is about the bucket ${record.s3.bucket.name}, not ${bucket}`);
       else if (!record.eventName.startsWith('ObjectCreated:'))
         outcome = ignored(key, `${record.eventName} events are not handled`);
-      else outcome = await publishObject(store, deps, key, record.s3.object.eTag);
+      else outcome = await publishObject(store, publishers, key, record.s3.object.eTag);
       outcomes.push(outcome);
       logger.info(`publication ${outcome.outcome}`, { ...outcome });
     } catch (error) {
@@ -137,12 +174,11 @@ function ignored(key: string, reason: string): PublishOutcome {
 
 async function publishObject(
   store: ObjectStore,
-  deps: PublishDeps,
+  publishers: Publishers,
   key: string,
   eTag: string | undefined,
 ): Promise<PublishOutcome> {
   if (!key.startsWith(publicationsPrefix)) return ignored(key, `not under ${publicationsPrefix}`);
-  if (key.startsWith(newslettersPrefix)) return ignored(key, 'newsletter issues are not published here');
   if (!key.toLowerCase().endsWith('.md')) {
     // Organisations, attachments and our own error reports land here too.
     return ignored(key, 'not a publication (.md): organisations and attachments are read with one');
@@ -155,12 +191,13 @@ async function publishObject(
   // A rooted path: the core resolves the file name to identify the release's source, and
   // "/publications/a.md" stays itself whatever the function's working directory.
   const file = `/${key}`;
+  const publisher = key.startsWith(newslettersPrefix) ? publishers.newsletter : publishers.release;
   try {
-    const result = await publishRelease(file, deps);
+    const published = await publisher.publish(file);
     await store.delete(reportKeyOf(key));
-    return { key, outcome: 'published', slug: result.slug, state: result.state, action: result.action };
+    return { key, outcome: 'published', ...published };
   } catch (error) {
-    const problems = problemsOf(error, file);
+    const problems = problemsOf(error, file, publisher.idField);
     if (!problems) throw error;
     const report = reportKeyOf(key);
     await store.put(report, `${JSON.stringify(publicationReport(key, problems), null, 2)}\n`, {
@@ -171,13 +208,13 @@ async function publishObject(
   }
 }
 
-/** The problems of a publication the user must fix; undefined for any other failure. */
-function problemsOf(error: unknown, file: string): Problem[] | undefined {
+/** The problems of a publication or issue the user must fix; undefined for any other failure. */
+function problemsOf(error: unknown, file: string, idField: Publisher['idField']): Problem[] | undefined {
   if (error instanceof InvalidInputError) return error.problems;
   if (error instanceof SlugTakenError) {
     // The command line's way out, --replace, does not exist for an upload.
     return [
-      { file, path: 'slug', message: error.message.replace(/, or publish with --replace[^.]*\./, '.') },
+      { file, path: idField, message: error.message.replace(/, or publish with --replace[^.]*\./, '.') },
     ];
   }
   return undefined;

@@ -213,7 +213,7 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
     expect(await snapshot(world.store, `archive/${seedSlug}/`)).toEqual(before);
   });
 
-  it('ignores its own reports, other files, other prefixes, newsletters and replaced objects', async () => {
+  it('ignores its own reports, other files, other prefixes and replaced objects', async () => {
     const before = {
       ...(await snapshot(world.store, 'archive/')),
       ...(await snapshot(world.store, 'site/')),
@@ -229,7 +229,6 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
       objectCreated('publications/organizations/villes-internet.yaml', organisation?.version ?? ''),
       await upload('publications/attachments/note.txt', 'une note'),
       await upload('drafts/brouillon.md', await seed()),
-      await upload('publications/newsletters/2021-06.md', await seed()),
       objectCreated('publications/supprimé.md', 'abc'),
       replaced,
     ];
@@ -240,7 +239,6 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
       expect.stringContaining('not a publication'),
       expect.stringContaining('not a publication'),
       expect.stringContaining('not under publications/'),
-      expect.stringContaining('newsletter'),
       expect.stringContaining('deleted'),
       expect.stringContaining('replaced since'),
     ]);

@@ -154,9 +154,9 @@ describe('least privilege', () => {
 
   const expectedKeys: Record<HandlerName, { get: string[]; put: string[]; delete: string[] }> = {
     publish: {
-      get: ['archive/*', 'catalog/*', 'organizations/*', 'publications/*', 'site/*'],
-      put: ['archive/*', 'catalog/*', 'publications/*.errors.json', 'site/*'],
-      delete: ['archive/*', 'publications/*.errors.json', 'site/*'],
+      get: ['archive/*', 'catalog/*', 'newsletters/*', 'organizations/*', 'publications/*', 'site/*'],
+      put: ['archive/*', 'catalog/*', 'newsletters/*', 'publications/*.errors.json', 'site/*'],
+      delete: ['archive/*', 'newsletters/*', 'publications/*.errors.json', 'site/*'],
     },
     dispatch: {
       get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],

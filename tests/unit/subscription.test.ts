@@ -1,7 +1,8 @@
 /**
  * Subscriptions with double opt-in, through the public endpoint with an injected clock: the
  * rate limits (per address, per source), re-subscribing after an unsubscribe, which
- * suppressions a confirmation lifts and which it never does, and the purge of expired state.
+ * suppressions a confirmation lifts and which it never does, and the purge of expired state,
+ * including requests and windows written while a confirmation or the purge is under way.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentSendError } from '../../lambdas/core/campaigns/mailer.ts';
@@ -16,11 +17,13 @@ import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import {
   addressInterval,
   purgeSubscriptionState,
+  rateLimitedSource,
   sourceLimit,
   subscriptionKeys,
 } from '../../lambdas/core/contacts/subscription.ts';
 import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import { handlePublicRequest } from '../../lambdas/core/public/endpoint.ts';
+import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import {
   confirmBody,
   confirmPath,
@@ -137,6 +140,67 @@ describe('at most 30 confirmation emails per source address per hour', () => {
     ).toBe(200);
     // The source is kept as a keyed hash only.
     expect(Object.keys(await f.snapshot()).join(' ')).not.toContain('203.0.113');
+  });
+});
+
+describe('the per-source limit over IPv6: one /64 counts as one source', () => {
+  it('reduces an address to what is counted: IPv4 as it is, IPv6 to its /64, IPv4-mapped to the IPv4', () => {
+    expect(rateLimitedSource('203.0.113.7')).toBe('203.0.113.7');
+    for (const ip of [
+      '2001:db8:1:2::1',
+      '2001:DB8:0001:0002:ffff:ffff:ffff:ffff',
+      '2001:db8:1:2:3:4:1.2.3.4',
+    ])
+      expect(rateLimitedSource(ip)).toBe('2001:db8:1:2::/64');
+    expect(rateLimitedSource('2001:db8::')).toBe('2001:db8:0:0::/64');
+    expect(rateLimitedSource('2001:db8:1::5')).toBe('2001:db8:1:0::/64');
+    expect(rateLimitedSource('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    for (const ip of ['::ffff:203.0.113.7', '::FFFF:cb00:7107', '0:0:0:0:0:ffff:203.0.113.7'])
+      expect(rateLimitedSource(ip)).toBe('203.0.113.7');
+  });
+
+  it('two addresses of one /64 share the limit; another /64 does not', async () => {
+    for (let i = 0; i < sourceLimit.max; i++) {
+      // A new interface identifier for every request, as a client that owns the /64 can.
+      const sourceIp = `2001:db8:1:2:${(i + 1).toString(16)}::${((i * 7919) % 0x10000).toString(16)}`;
+      const reply = await call(subscribeForm({ email: `p${i}@example.org`, list: 'lettre' }, { sourceIp }));
+      expect(reply.status).toBe(200);
+    }
+    const before = await f.snapshot();
+    const limited = await call(
+      subscribeForm({ email: 'late@example.org', list: 'lettre' }, { sourceIp: '2001:DB8:1:2:0:0:0:ABCD' }),
+    );
+    expect(limited.status).toBe(429);
+    expect(await f.snapshot()).toEqual(before);
+    expect(f.mailer.sent).toHaveLength(sourceLimit.max);
+    // The next /64 (a neighbour) is another source.
+    expect(
+      (
+        await call(
+          subscribeForm({ email: 'late@example.org', list: 'lettre' }, { sourceIp: '2001:db8:1:3::1' }),
+        )
+      ).status,
+    ).toBe(200);
+    expect(Object.keys(await f.snapshot()).join(' ')).not.toMatch(/2001|db8/i);
+  });
+
+  it('an IPv4-mapped address (a dual-stack server) counts as the IPv4 address', async () => {
+    for (let i = 0; i < sourceLimit.max; i++) {
+      const sourceIp = i % 2 === 0 ? '203.0.113.7' : '::ffff:203.0.113.7';
+      const reply = await call(subscribeForm({ email: `p${i}@example.org`, list: 'lettre' }, { sourceIp }));
+      expect(reply.status).toBe(200);
+    }
+    for (const sourceIp of ['203.0.113.7', '::ffff:203.0.113.7', '::ffff:cb00:7107'])
+      expect(
+        (await call(subscribeForm({ email: 'late@example.org', list: 'lettre' }, { sourceIp }))).status,
+      ).toBe(429);
+    expect(
+      (
+        await call(
+          subscribeForm({ email: 'late@example.org', list: 'lettre' }, { sourceIp: '::ffff:203.0.113.8' }),
+        )
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -280,6 +344,62 @@ describe('purging expired state', () => {
     expect(await purgeSubscriptionState(f.store, f.now)).toEqual({ pending: 0, throttles: 0 });
   });
 
+  it('a confirmation keeps no address: the emptied record stays for the purge, which removes it', async () => {
+    await subscribeAndConfirm({ ...camille, name: 'Camille Durand' });
+    const key = subscriptionKeys.pending(keys.idOf(camille.email));
+    const emptied = new TextDecoder().decode((await f.store.get(key))?.body);
+    expect(emptied).not.toMatch(/camille|durand|@/i);
+    expect((await describeAddress(f.store, keys, camille.email)).pendingSubscriptions).toBeUndefined();
+    expect(await purgeSubscriptionState(f.store, f.now)).toMatchObject({ pending: 1 });
+    expect(await f.store.head(key)).toBeUndefined();
+  });
+
+  it('a request written right after a confirmation emptied the record survives, and its link works', async () => {
+    await call(subscribeForm(camille));
+    const first = await confirmPath(f.mailer.sent[0] as never);
+    minutes(11);
+    const key = subscriptionKeys.pending(keys.idOf(camille.email));
+    // The request for another list lands just after the confirmation's write.
+    const raced = racingStore(f.store, key, () => call(subscribeForm({ ...camille, list: 'open-data' })));
+    expect(
+      (await handlePublicRequest(req('POST', first, confirmBody), { ...f.deps(), store: raced.store }))
+        .status,
+    ).toBe(200);
+    expect(raced.ran()).toBe(true);
+    expect(f.mailer.sent).toHaveLength(2);
+    expect(await purgeSubscriptionState(f.store, f.now)).toMatchObject({ pending: 0 });
+    const second = await confirmPath(f.mailer.sent[1] as never);
+    expect((await call(req('POST', second, confirmBody))).status).toBe(200);
+    expect(
+      Object.keys((await findContact(f.store, keys, camille.email)).contact?.lists ?? {}).sort(),
+    ).toEqual(['lettre', 'open-data']);
+  });
+
+  it('a request written after the purge judged the record expired survives, and its link works', async () => {
+    await call(subscribeForm(camille));
+    minutes(49 * 60);
+    const key = subscriptionKeys.pending(keys.idOf(camille.email));
+    const raced = racingStore(f.store, key, () => call(subscribeForm(camille)));
+    expect(await purgeSubscriptionState(raced.store, f.now)).toMatchObject({ pending: 0 });
+    expect(raced.ran()).toBe(true);
+    expect(f.mailer.sent).toHaveLength(2);
+    const link = await confirmPath(f.mailer.sent[1] as never);
+    expect((await call(req('POST', link, confirmBody))).status).toBe(200);
+  });
+
+  it('a window opened after the purge judged the old one over is kept: still one email per 10 minutes', async () => {
+    await call(subscribeForm(camille));
+    minutes(11);
+    const key = subscriptionKeys.addressThrottle(keys.idOf(camille.email));
+    const raced = racingStore(f.store, key, () => call(subscribeForm(camille)));
+    expect(await purgeSubscriptionState(raced.store, f.now)).toMatchObject({ throttles: 0 });
+    expect(raced.ran()).toBe(true);
+    expect(f.mailer.sent).toHaveLength(2);
+    minutes(1);
+    await call(subscribeForm(camille));
+    expect(f.mailer.sent).toHaveLength(2);
+  });
+
   it('the confirm link of a purged request is expired', async () => {
     await call(subscribeForm(camille));
     const link = await confirmPath(f.mailer.sent[0] as never);
@@ -288,3 +408,37 @@ describe('purging expired state', () => {
     expect((await call(req('POST', link, { body: 'confirm=yes', headers: formHeaders }))).status).toBe(410);
   });
 });
+
+/**
+ * The store with a write slipped in on `key` once it has been read: right after the first
+ * compare-and-swap on it (a confirmation or the purge emptying it), or right before the
+ * first head or delete of it (the purge about to remove it). `write` uses the plain store.
+ */
+function racingStore(store: ObjectStore, key: string, write: () => Promise<unknown>) {
+  let ran = false;
+  const race = async () => {
+    if (ran) return;
+    ran = true;
+    await write();
+  };
+  const raced = new Proxy(store, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== 'function') return value;
+      const method = value.bind(target) as (k: string, ...rest: unknown[]) => Promise<unknown>;
+      if (prop === 'putIfVersion')
+        return async (k: string, ...rest: unknown[]) => {
+          const result = await method(k, ...rest);
+          if (k === key) await race();
+          return result;
+        };
+      if (prop === 'head' || prop === 'delete')
+        return async (k: string, ...rest: unknown[]) => {
+          if (k === key) await race();
+          return method(k, ...rest);
+        };
+      return method;
+    },
+  });
+  return { store: raced, ran: () => ran };
+}

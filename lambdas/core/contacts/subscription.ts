@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import { type Mailer, PermanentSendError } from '../campaigns/mailer.ts';
 import { PressroomError } from '../errors.ts';
 import type { Language } from '../publication/schema.ts';
@@ -39,7 +40,7 @@ import {
 export const confirmationTtlHours = 48;
 /** At most one confirmation email per address in this time. */
 export const addressInterval = { max: 1, windowMs: 10 * 60_000 };
-/** At most this many confirmation emails per source address (IP) per hour. */
+/** At most this many confirmation emails per source (an IPv4 address, an IPv6 /64) per hour. */
 export const sourceLimit = { max: 30, windowMs: 60 * 60_000 };
 /** Longest name accepted from the form. */
 export const maxNameLength = 100;
@@ -62,9 +63,14 @@ interface PendingRequest {
   expiresAt: string;
 }
 
-interface PendingSubscriptions {
+/**
+ * The requests of one address. Once none is left the record is written back without the
+ * address (`email` absent) rather than deleted, and the purge removes it later: see
+ * `deleteIfUnchanged` for why.
+ */
+export interface PendingSubscriptions {
   id: string;
-  email: string;
+  email?: string;
   requests: Record<string, PendingRequest>;
 }
 
@@ -252,7 +258,9 @@ export async function confirmSubscription(
     readSuppressionShard(deps.store, shardOf(id)),
   ]);
   const contact = contacts.contacts[id];
-  const request = pending?.value.requests[payload.list];
+  // A record holds the address as long as it holds a request (an emptied one holds neither).
+  const email = pending?.value.email;
+  const request = email === undefined ? undefined : pending?.value.requests[payload.list];
   const list = subscribableList(deps.lists, payload.list);
   const lang = request?.lang ?? languageOf(contact) ?? list?.lang;
   if (!list) return { outcome: 'unknown-list', name: payload.list, ...(lang && { lang }) };
@@ -260,7 +268,7 @@ export async function confirmSubscription(
   if (expired) return { outcome: 'expired', list, lang: pageLang };
   const suppression = suppressions.suppressions[id];
   const listSuppression = suppression?.lists?.[list.name];
-  if (!request || !pending) {
+  if (!request || email === undefined) {
     // Used already (or purged): a subscribed person sees so; anyone else needs a new link.
     const subscribed = contact?.lists[list.name] !== undefined && !suppression?.all && !listSuppression;
     return { outcome: subscribed ? 'already' : 'expired', list, lang: pageLang };
@@ -275,7 +283,6 @@ export async function confirmSubscription(
   // Contact first, suppression next, pending request last: a click that fails half-way can
   // be repeated and finishes the job.
   const at = now.toISOString();
-  const email = pending.value.email;
   await updateContactShard(deps.store, shardOf(id), (shard) => {
     const before = shard.contacts[id];
     const after: Contact = before
@@ -320,13 +327,31 @@ function liftUnsubscribe(current: Suppression | undefined, list: string): Suppre
 }
 
 async function removePendingRequest(store: ObjectStore, id: string, list: string): Promise<void> {
-  const key = subscriptionKeys.pending(id);
-  const after = await updateIfPresent<PendingSubscriptions>(store, key, (current) => {
+  // Not deleted, even when it was the last request: a request for another list (or for the
+  // same one after 10 minutes) written between this write and a delete would be deleted with
+  // it, and its link, already mailed, would answer 410. The purge removes the empty record.
+  await updateIfPresent<PendingSubscriptions>(store, subscriptionKeys.pending(id), (current) => {
     if (!current.requests[list]) return current;
     const { [list]: _done, ...requests } = current.requests;
-    return { ...current, requests };
+    return withRequests(current, requests);
   });
-  if (after && Object.keys(after.requests).length === 0) await store.delete(key);
+}
+
+/** The record with these requests; without the address when none is left. */
+function withRequests(
+  current: PendingSubscriptions,
+  requests: Record<string, PendingRequest>,
+): PendingSubscriptions {
+  return Object.keys(requests).length > 0 ? { ...current, requests } : { id: current.id, requests };
+}
+
+/** The requests of an address still waiting for their confirmation, or undefined when there is none. */
+export async function readPendingSubscriptions(
+  store: ObjectStore,
+  contactId: string,
+): Promise<PendingSubscriptions | undefined> {
+  const pending = (await getJson<PendingSubscriptions>(store, subscriptionKeys.pending(contactId)))?.value;
+  return pending && Object.keys(pending.requests).length > 0 ? pending : undefined;
 }
 
 function languageOf(contact: Contact | undefined): Language | undefined {
@@ -342,7 +367,47 @@ function readExpiredToken(token: string): { contact: string; list: string } {
 
 /** The source address, keyed: counted without being kept. */
 function sourceHash(keys: ContactKeys, ip: string): string {
-  return createHmac('sha256', keys.tokenKey).update(`subscription-source:${ip}`).digest('hex').slice(0, 32);
+  return createHmac('sha256', keys.tokenKey)
+    .update(`subscription-source:${rateLimitedSource(ip)}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
+ * What the per-source limit counts for an IP address: an IPv4 address as it is; for IPv6, its
+ * /64 prefix (`2001:db8:1:2::/64`), since one client (a home, a phone, a virtual server)
+ * usually gets a whole /64 and could otherwise take a new address for each request. An
+ * IPv4-mapped address (`::ffff:203.0.113.7`, what a dual-stack server sees of an IPv4
+ * client) counts as its IPv4 address. Anything else is counted as given.
+ */
+export function rateLimitedSource(ip: string): string {
+  const address = ip.trim();
+  if (isIPv4(address)) return address;
+  if (!isIPv6(address)) return address;
+  const groups = ipv6Groups(address.replace(/%.*$/, ''));
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [high = 0, low = 0] = groups.slice(6);
+    return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a dotted IPv4 tail converted). */
+function ipv6Groups(address: string): number[] {
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  let text = address;
+  if (tail) {
+    const [a, b, c, d] = tail.slice(1).map(Number) as [number, number, number, number];
+    text = `${address.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', rest] = text.split('::');
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16)));
+  const left = parse(head);
+  const right = rest === undefined ? [] : parse(rest);
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
 /** Takes one of `max` slots of the current window; false when none is left. Compare-and-swap. */
@@ -392,38 +457,58 @@ async function updateIfPresent<T>(
 
 /**
  * Removes what has served its time: pending requests past their expiry (the unconfirmed
- * addresses they hold) and rate-limit windows that are over. Locally `pressroom serve` runs
- * it every hour; on S3 a lifecycle rule on `subscriptions/` (3 days) does the same.
+ * addresses they hold), records left empty by confirmations, and rate-limit windows that are
+ * over. Locally `pressroom serve` runs it every hour; on S3 a lifecycle rule on
+ * `subscriptions/` (3 days) does the same.
  */
 export async function purgeSubscriptionState(
   store: ObjectStore,
   now: Date,
 ): Promise<{ pending: number; throttles: number }> {
   const removed = { pending: 0, throttles: 0 };
+  const expired = (request: PendingRequest) => Date.parse(request.expiresAt) <= now.getTime();
   for await (const item of listAll(store, subscriptionKeys.pendingPrefix)) {
-    const after = await updateIfPresent<PendingSubscriptions>(store, item.key, (current) => {
-      const live = Object.entries(current.requests).filter(
-        ([, r]) => Date.parse(r.expiresAt) > now.getTime(),
-      );
-      if (live.length === Object.keys(current.requests).length) return current;
-      return { ...current, requests: Object.fromEntries(live) };
-    });
-    if (after && Object.keys(after.requests).length === 0) {
-      await store.delete(item.key);
-      removed.pending++;
+    const current = await getJson<PendingSubscriptions>(store, item.key);
+    if (!current) continue;
+    // Nothing live in it (also true of a record emptied by confirmations): the whole record goes.
+    if (Object.values(current.value.requests).every(expired)) {
+      if (await deleteIfUnchanged(store, item.key, current.version)) removed.pending++;
+      continue;
     }
+    // Live requests stay, with the address they need; the expired ones go.
+    await updateIfPresent<PendingSubscriptions>(store, item.key, (record) => {
+      const live = Object.entries(record.requests).filter(([, request]) => !expired(request));
+      if (live.length === Object.keys(record.requests).length) return record;
+      return withRequests(record, Object.fromEntries(live));
+    });
   }
   for await (const item of listAll(store, subscriptionKeys.throttlePrefix)) {
-    const window = (await getJson<ThrottleWindow>(store, item.key))?.value;
-    if (window && now.getTime() - Date.parse(window.since) >= window.windowMs) {
-      await store.delete(item.key);
-      removed.throttles++;
+    const window = await getJson<ThrottleWindow>(store, item.key);
+    if (window && now.getTime() - Date.parse(window.value.since) >= window.value.windowMs) {
+      if (await deleteIfUnchanged(store, item.key, window.version)) removed.throttles++;
     }
   }
   return removed;
 }
 
-/** Forgets an address's pending requests and rate-limit window (erasure). */
+/**
+ * Deletes an object judged spent (no live request, a window that is over) only if it is still
+ * the version that was judged: it is read again just before the delete, so that a request or a
+ * window written since survives until the next purge. The object store has no conditional
+ * delete, so a write landing between this last read and the delete (one round trip) is still
+ * lost. That is harmless: it needs a request from that very address (or source) in that
+ * instant of an hourly purge; a lost window only lets one more email through, and a lost
+ * request only makes its link answer 410 ("ask again"); nobody is subscribed and no address
+ * is kept by it. A conditional delete in the port (S3 `If-Match` on DeleteObject) would close
+ * it, at the price of one more operation in every store.
+ */
+async function deleteIfUnchanged(store: ObjectStore, key: string, version: string): Promise<boolean> {
+  if ((await store.head(key))?.version !== version) return false;
+  await store.delete(key);
+  return true;
+}
+
+/** Forgets an address's pending requests and rate-limit window (erasure), at once. */
 export async function forgetSubscriptionRequests(store: ObjectStore, contactId: string): Promise<void> {
   await store.delete(subscriptionKeys.pending(contactId));
   await store.delete(subscriptionKeys.addressThrottle(contactId));
