@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { S3Event, SNSEvent } from 'aws-lambda';
@@ -107,4 +109,20 @@ export async function captureLogs(run: () => Promise<unknown>): Promise<string> 
     err.mockRestore();
   }
   return lines.join('');
+}
+
+/**
+ * A workspace under publications/, from the examples: organisations in
+ * publications/organizations/ (where the loader looks: beside a publication, then one level
+ * up) and attachments in publications/attachments/.
+ */
+export async function uploadExampleWorkspace(store: S3ObjectStore): Promise<void> {
+  const examples = path.resolve(import.meta.dirname, '../../examples');
+  for (const [from, to] of [
+    ['organizations', 'publications/organizations'],
+    ['publications/attachments', 'publications/attachments'],
+  ] as const) {
+    for (const name of await readdir(path.join(examples, from)))
+      await store.put(`${to}/${name}`, await readFile(path.join(examples, from, name)));
+  }
 }

@@ -1,10 +1,16 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssueManifest } from '../../lambdas/core/newsletter/catalog.ts';
 import { getJson, getText } from '../../lambdas/core/store/object-store.ts';
 import { handler, type PublicationReport } from '../../lambdas/handlers/publish.ts';
-import { type HandlerWorld, objectCreated, snapshot, startHandlerWorld } from './harness.ts';
+import {
+  type HandlerWorld,
+  objectCreated,
+  snapshot,
+  startHandlerWorld,
+  uploadExampleWorkspace,
+} from './harness.ts';
 
 /**
  * The publish function on newsletter issues: an issue uploaded under
@@ -46,18 +52,7 @@ beforeAll(async () => {
     PRESSROOM_SITE_LANG: 'fr',
     PRESSROOM_SITE_TITLE: 'Salle de presse des villes',
   });
-  for (const name of await readdir(path.join(examples, 'organizations'))) {
-    await world.store.put(
-      `publications/organizations/${name}`,
-      await readFile(path.join(examples, 'organizations', name)),
-    );
-  }
-  for (const name of await readdir(path.join(examples, 'publications', 'attachments'))) {
-    await world.store.put(
-      `publications/attachments/${name}`,
-      await readFile(path.join(examples, 'publications', 'attachments', name)),
-    );
-  }
+  await uploadExampleWorkspace(world.store);
   // The releases the example issue names, published by the same function.
   for (const name of ['2024-03-12-open-data-barometer.md', '2021-06-08-numerique-gestion-de-crise.md']) {
     const text = await readFile(path.join(examples, 'publications', name), 'utf8');

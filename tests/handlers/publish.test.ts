@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseManifest } from '../../lambdas/core/archive/publish.ts';
 import { getJson, getText } from '../../lambdas/core/store/object-store.ts';
 import { handler, type PublicationReport, reportKeyOf } from '../../lambdas/handlers/publish.ts';
-import { type HandlerWorld, objectCreated, snapshot, startHandlerWorld } from './harness.ts';
+import {
+  type HandlerWorld,
+  objectCreated,
+  snapshot,
+  startHandlerWorld,
+  uploadExampleWorkspace,
+} from './harness.ts';
 
 const examples = path.resolve(import.meta.dirname, '../../examples');
 const SITE_URL = 'https://presse.example.org/';
@@ -25,20 +31,7 @@ beforeAll(async () => {
     PRESSROOM_SITE_LANG: 'fr',
     PRESSROOM_SITE_TITLE: 'Salle de presse des villes',
   });
-  // A workspace under publications/: organisations in publications/organizations/, where the
-  // loader looks for them (beside a publication, then one level up) and the function may read.
-  for (const name of await readdir(path.join(examples, 'organizations'))) {
-    await world.store.put(
-      `publications/organizations/${name}`,
-      await readFile(path.join(examples, 'organizations', name)),
-    );
-  }
-  for (const name of await readdir(path.join(examples, 'publications', 'attachments'))) {
-    await world.store.put(
-      `publications/attachments/${name}`,
-      await readFile(path.join(examples, 'publications', 'attachments', name)),
-    );
-  }
+  await uploadExampleWorkspace(world.store);
 });
 
 afterAll(async () => {
