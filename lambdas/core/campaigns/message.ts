@@ -90,32 +90,33 @@ export class BodyEncoder {
    * bytes kept from its first time, with no copy.
    */
   encodeInto(text: string | readonly string[], kind: string, chunks: Uint8Array[]): void {
-    // Segments are encoded one by one when each but the last ends a line; otherwise (a
-    // template that could not be cut, a value with a line break) as one text.
-    const whole =
-      typeof text === 'string'
-        ? text
-        : text.length === 1 || text.some((t, i) => i < text.length - 1 && t !== '' && !t.endsWith('\n'))
-          ? text.join('')
-          : undefined;
-    if (whole !== undefined) {
-      chunks.push(Buffer.from(this.encodeText(whole, kind), 'latin1'));
+    if (typeof text === 'string' || text.length === 1) {
+      chunks.push(
+        Buffer.from(this.encodeText(typeof text === 'string' ? text : (text[0] as string), kind), 'latin1'),
+      );
       return;
     }
-    for (const segment of text as readonly string[]) {
+    let last = text.length - 1;
+    while (last > 0 && text[last] === '') last--;
+    for (let i = 0; i <= last; i++) {
+      const segment = text[i] as string;
       if (segment === '') continue;
-      let bytes = this.segments.get(segment);
+      // A segment that stops mid-line (the text before a placeholder) ends with a soft line
+      // break, which readers remove: segments are then encoded on their own.
+      const soft = i < last && !segment.endsWith('\n');
+      const cache = soft ? this.midLine : this.segments;
+      let bytes = cache.get(segment);
       if (bytes === undefined) {
-        // Its lines, and the CRLF of its last line break if it ends with one.
         const ends = segment.endsWith('\n');
         const lines = (ends ? segment.slice(0, -1) : segment).split('\n').map((line) => this.line(line));
-        bytes = Buffer.from(lines.join('\r\n') + (ends ? '\r\n' : ''), 'latin1');
-        if (this.segments.size < this.capacity / 10) this.segments.set(segment, bytes);
+        bytes = Buffer.from(lines.join('\r\n') + (ends ? '\r\n' : soft ? '=\r\n' : ''), 'latin1');
+        if (cache.size < this.capacity / 10) cache.set(segment, bytes);
       }
       chunks.push(bytes);
     }
   }
 
+  private readonly midLine = new Map<string, Uint8Array>();
   private readonly segments = new Map<string, Uint8Array>();
 
   private encodeText(text: string, kind: string): string {
@@ -168,7 +169,7 @@ export class BodyEncoder {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     let encoded = this.lines.get(line);
     if (encoded === undefined) {
-      encoded = qpWrap(qpEncode(line), 76);
+      encoded = qpWrap(qpEncode(line), lineWidth);
       if (this.lines.size < this.capacity) this.lines.set(line, encoded);
     }
     return encoded;
@@ -189,6 +190,8 @@ interface Block {
 const slots = ['to', 'messageId', 'date', 'unsubscribe', 'text', 'html'] as const;
 type Slot = (typeof slots)[number];
 const marker = (slot: Slot) => `@@pressroom-${slot}@@`;
+/** Encoded lines are at most 75 characters: one more for a soft break after a mid-line segment. */
+const lineWidth = 75;
 const standIn = { to: 'recipient@pressroom.invalid', date: new Date(0) };
 
 /**

@@ -80,41 +80,18 @@ export function compileForRecipients(email: EmailDocument): PersonalizableEmail 
 }
 
 /**
- * The template cut into runs of lines without placeholders (kept as they are) and lines
- * with some (each compiled on its own, with the lines of a block that spans several). Used only when it fills exactly as the whole
- * template does, checked here on sample recipients; otherwise (a block that spans lines,
- * whitespace control) the whole template is one segment.
+ * The template cut into the text between placeholders (the same string for every
+ * recipient) and the placeholders themselves, a block ({{#if}} ... {{/if}}) kept whole.
+ * Used only when it fills exactly as the whole template does, checked here on sample
+ * recipients; otherwise cut at line ends (a block's lines together, each line with its
+ * LF, as Handlebars' standalone lines need), and failing that the whole template is one
+ * segment.
  */
 function segmentsOf(
   source: string,
   whole: Filler,
   options: CompileOptions,
 ): (data: RecipientFields) => string[] {
-  const parts: (string | Filler)[] = [];
-  let run = '';
-  let block = '';
-  let depth = 0;
-  // Each line keeps its LF, so that Handlebars sees a block's lines as it sees them in the
-  // whole template (a line holding only {{#if}} is dropped with its LF).
-  for (const line of source.match(/[^\n]*\n|[^\n]+$/g) ?? []) {
-    if (depth === 0 && !line.includes('{{')) {
-      run += line;
-      continue;
-    }
-    if (run) parts.push(run);
-    run = '';
-    block += line;
-    // The lines of a block ({{#if}} ... {{/if}} over several lines) stay together.
-    depth += (line.match(/\{\{[#^]/g)?.length ?? 0) - (line.match(/\{\{\//g)?.length ?? 0);
-    if (depth <= 0) {
-      parts.push(stage2.compile(block, options));
-      block = '';
-      depth = 0;
-    }
-  }
-  if (block) parts.push(stage2.compile(block, options));
-  if (run) parts.push(run);
-  const fill = (data: RecipientFields) => parts.map((part) => (typeof part === 'string' ? part : part(data)));
   const samples: RecipientFields[] = [
     {
       recipient: { email: 'a@example.org', firstName: 'Zoé', lastName: 'Lefèvre' },
@@ -122,10 +99,72 @@ function segmentsOf(
     },
     { recipient: { email: 'b@example.org' }, unsubscribeUrl: 'https://x/u/2' },
   ].map(withDefaults);
-  try {
-    if (samples.every((data) => fill(data).join('') === whole(data))) return fill;
-  } catch {
-    // A part that does not compile on its own: the whole template is one segment.
+  for (const cut of [cutAtPlaceholders, cutAtLines]) {
+    const parts = cut(source)?.map((part) => (part.dynamic ? stage2.compile(part.text, options) : part.text));
+    if (!parts) continue;
+    const fill = (data: RecipientFields) =>
+      parts.map((part) => (typeof part === 'string' ? part : part(data)));
+    try {
+      if (samples.every((data) => fill(data).join('') === whole(data))) return fill;
+    } catch {
+      // A part that does not compile on its own: try the next cut.
+    }
   }
   return (data) => [whole(data)];
+}
+
+interface Part {
+  text: string;
+  dynamic: boolean;
+}
+
+const mustache = /\{\{\{?[\s\S]*?\}?\}\}/g;
+const depthChange = (tag: string) => (/^\{\{~?[#^]/.test(tag) ? 1 : /^\{\{~?\//.test(tag) ? -1 : 0);
+
+function cutAtPlaceholders(source: string): Part[] | undefined {
+  const parts: Part[] = [];
+  let at = 0;
+  let start = 0;
+  let depth = 0;
+  for (const match of source.matchAll(mustache)) {
+    const tag = match[0];
+    if (depth === 0) {
+      if (match.index > at) parts.push({ text: source.slice(at, match.index), dynamic: false });
+      start = match.index;
+    }
+    depth += depthChange(tag);
+    if (depth <= 0) {
+      at = match.index + tag.length;
+      parts.push({ text: source.slice(start, at), dynamic: true });
+      depth = 0;
+    }
+  }
+  if (depth > 0) return undefined;
+  if (at < source.length) parts.push({ text: source.slice(at), dynamic: false });
+  return parts;
+}
+
+function cutAtLines(source: string): Part[] | undefined {
+  const parts: Part[] = [];
+  let run = '';
+  let block = '';
+  let depth = 0;
+  for (const line of source.match(/[^\n]*\n|[^\n]+$/g) ?? []) {
+    if (depth === 0 && !line.includes('{{')) {
+      run += line;
+      continue;
+    }
+    if (run) parts.push({ text: run, dynamic: false });
+    run = '';
+    block += line;
+    for (const match of line.matchAll(mustache)) depth += depthChange(match[0]);
+    if (depth <= 0) {
+      parts.push({ text: block, dynamic: true });
+      block = '';
+      depth = 0;
+    }
+  }
+  if (block) parts.push({ text: block, dynamic: true });
+  if (run) parts.push({ text: run, dynamic: false });
+  return parts;
 }
