@@ -15,6 +15,22 @@ export interface ObjectStoreHarness {
   cleanup?: () => Promise<void>;
 }
 
+/** A store that checks its own signed links (the folder and memory stores, behind the local server). */
+export interface SelfVerifyingStore extends ObjectStore {
+  verifySignedUrl(pathAndQuery: string): { ok: true; key: string } | { ok: false; reason: string };
+}
+
+/** `fetchSigned` for such a store: what the local server does with a signed link, verify, then serve. */
+export function fetchSignedFrom(store: SelfVerifyingStore): NonNullable<ObjectStoreHarness['fetchSigned']> {
+  return async (url) => {
+    const { pathname, search } = new URL(url);
+    const checked = store.verifySignedUrl(pathname + search);
+    if (!checked.ok) return { status: 403, body: checked.reason };
+    const object = await store.get(checked.key);
+    return object ? { status: 200, body: new TextDecoder().decode(object.body) } : { status: 404, body: '' };
+  };
+}
+
 export interface ContractOptions {
   /** False for emulators that ignore If-None-Match / If-Match (s3rver): those cases are tested elsewhere. */
   conditionalWrites: boolean;

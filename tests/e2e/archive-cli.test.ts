@@ -8,39 +8,18 @@
  * The tests of this file share one archive and run in order: the two examples, then the
  * slug conflict, an embargoed and a private release, the feeds, the export and the server.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesUnder, parseCsv, readZip } from '../support/archive-files.ts';
-import { expectExit, type Run, runPressroom } from '../support/cli.ts';
+import { requireChromium } from '../support/browser.ts';
+import { exampleWorkspace, expectExit, type Run, runPressroom } from '../support/cli.ts';
+import { barometer, crise } from '../support/example-releases.ts';
+import { rawRequest, type Server, startServer, stopServer } from '../support/serve.ts';
 
-const _execFileAsync = promisify(execFile);
-const repo = path.resolve(import.meta.dirname, '../..');
-const bin = path.join(repo, 'bin/pressroom.js');
 const siteUrl = 'https://press.example.org/';
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** What the examples are, written out by hand. */
-const crise = {
-  file: 'examples/publications/2021-06-08-numerique-gestion-de-crise.md',
-  slug: 'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes',
-  // A no-break space before the colon, as French typography wants.
-  title: 'Gestion de crise avec le numérique\u00a0: les villes moyennes résilientes',
-  date: '2021-06-08',
-};
-const barometer = {
-  file: 'examples/publications/2024-03-12-open-data-barometer.md',
-  slug: 'open-data-barometer-2024',
-  title: 'Open Data Barometer 2024: two cities in three now publish their budgets openly',
-  date: '2024-03-12',
-  attachment: 'attachments/open-data-barometer-summary.txt',
-};
 /** A copy of the barometer, under embargo until long after these tests, with a tag of its own. */
 const embargoed = {
   file: 'examples/publications/fusion-embargo.md',
@@ -58,7 +37,7 @@ const privateRelease = {
 
 let work: string;
 let data: string;
-let server: { process: ChildProcess; url: string; stdout: () => string } | undefined;
+let server: Server | undefined;
 /** Requests sent to the server, to compare with the lines it logs. */
 let requestsSent = 0;
 
@@ -70,7 +49,7 @@ function pressroom(args: string[], env: Record<string, string> = {}): Promise<Ru
       ...process.env,
       PRESSROOM_DATA_DIR: data,
       PRESSROOM_SITE_URL: siteUrl,
-      ...(server && { PRESSROOM_PUBLIC_URL: server.url }),
+      ...(server && { PRESSROOM_PUBLIC_URL: server.url.href }),
       ...env,
     },
   });
@@ -114,55 +93,8 @@ async function fetchServer(urlOrPath: string, init?: RequestInit): Promise<Respo
 /** A request whose path is sent exactly as written (fetch would normalise `..` away). */
 function rawGet(rawPath: string): Promise<{ status: number; body: string }> {
   if (!server) throw new Error('the server did not start: see the error of beforeAll');
-  const { hostname, port } = new URL(server.url);
   requestsSent++;
-  return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, path: rawPath, method: 'GET' }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Starts `pressroom serve --port 0` on 127.0.0.1 and reads the URL it prints. */
-async function startServer(): Promise<NonNullable<typeof server>> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--host', '127.0.0.1'], {
-    cwd: work,
-    env: { ...process.env, PRESSROOM_DATA_DIR: data, PRESSROOM_SITE_URL: siteUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`serve printed no URL in 30 s:\n${stdout}\n${stderr}`)),
-      30_000,
-    );
-    const check = () => {
-      const match = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        child.stdout.off('data', check);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before listening:\n${stdout}\n${stderr}`));
-    });
-  });
-  return { process: child, url, stdout: () => stdout };
+  return rawRequest(server.url, rawPath);
 }
 
 // Each log line starts with an ISO timestamp.
@@ -173,32 +105,24 @@ const requestLogLines = (stdout: string) =>
     .filter((line) => /^(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS) \S* \d{3} \d+ms$/.test(line));
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'pressroom-archive-cli-'));
+  work = await exampleWorkspace('pressroom-archive-cli-');
   data = path.join(work, 'data');
-  await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
   await mkdir(path.join(work, 'exports'));
   // Started first, so that it creates the data folder's signing secret before any command.
-  server = await startServer();
+  server = await startServer([], {
+    cwd: work,
+    env: { ...process.env, PRESSROOM_DATA_DIR: data, PRESSROOM_SITE_URL: siteUrl },
+  });
 });
 
 afterAll(async () => {
-  const child = server?.process;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await stopServer(server, 'SIGKILL');
   await rm(work, { recursive: true, force: true });
 });
 
 describe('pressroom publish and archive list', () => {
   it('publishes the barometer with a PDF printed by chromium, linked from its pages', async () => {
-    if (!existsSync(chromiumPath)) {
-      throw new Error(
-        `No chromium at ${chromiumPath}: this test prints a PDF with it.\n` +
-          '  Install it with:  apt-get install -y chromium   (or point CHROMIUM_PATH at a Chromium)',
-      );
-    }
+    requireChromium('this test prints a PDF with it');
     const run = await pressroom(['publish', barometer.file]);
     expectExit(run, 0);
     expect(run.stdout).toContain(`Published ${barometer.slug} (public)`);
@@ -691,17 +615,12 @@ describe('pressroom serve', () => {
   });
 
   it('logs one line per request, without signatures, and stops with exit 0 on SIGTERM', async () => {
-    const child = server?.process;
-    if (!server || !child) throw new Error('the server did not start: see the error of beforeAll');
+    if (!server) throw new Error('the server did not start: see the error of beforeAll');
     const deadline = Date.now() + 10_000;
     while (requestLogLines(server.stdout()).length < requestsSent && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    child.kill('SIGTERM');
-    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(await stopServer(server, 'SIGTERM')).toEqual({ code: 0, signal: null });
 
     const stdout = server.stdout();
     expect(stdout).toContain('stopping');

@@ -5,20 +5,15 @@
  * web page at desktop and phone widths. Nothing may reach the network; each case saves a
  * full-page screenshot under test-output/screenshots/.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderToFolders } from '../../bin/commands/render.ts';
-import { chromiumArgs, defaultChromiumPath } from '../../lambdas/adapters/chromium-pdf.ts';
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const screenshotsDir = path.join(repoRoot, 'test-output', 'screenshots');
-// The same browser and flags as the PDF printer.
-const chromiumPath = process.env.CHROMIUM_PATH ?? defaultChromiumPath;
+import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
+import { repo } from '../support/cli.ts';
 
 /** What a reader must see in every rendering of an example, written out by hand. */
 interface Example {
@@ -58,25 +53,14 @@ let outRoot: string | undefined;
 const renderedDirs = new Map<string, { slug: string; dir: string }>();
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `No chromium at ${chromiumPath}: the browser tests need it and do not download browsers.\n` +
-        '  Install it with:  apt-get install -y chromium   (Debian/Ubuntu; as root or with sudo)\n' +
-        '  or point CHROMIUM_PATH at a Chromium/Chrome executable.\n' +
-        '  Never run `npx playwright install` here.',
-    );
-  }
+  requireChromium();
   outRoot = await mkdtemp(path.join(os.tmpdir(), 'pressroom-e2e-'));
   const [rendered, launched] = await Promise.all([
     renderToFolders(
-      examples.map((e) => path.resolve(repoRoot, e.file)),
+      examples.map((e) => path.resolve(repo, e.file)),
       { outRoot },
     ),
-    chromium.launch({ executablePath: chromiumPath, args: chromiumArgs }).catch((error: unknown) => {
-      throw new Error(
-        `Could not launch chromium at ${chromiumPath} (install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH): ${String(error)}`,
-      );
-    }),
+    launchChromium(),
   ]);
   browser = launched;
   for (const [i, example] of examples.entries()) {

@@ -1,36 +1,21 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Run, runPressroom } from '../support/cli.ts';
+import { describe, expect, it } from 'vitest';
+import { exampleWorkspaceForFile, repo } from '../support/cli.ts';
 
 const run = promisify(execFile);
-const repo = path.resolve(import.meta.dirname, '../..');
 const seed = 'examples/publications/2021-06-08-numerique-gestion-de-crise.md';
-let work: string;
-
-/** Runs the real command, as a user would, in a temporary workspace. */
-function pressroom(...args: string[]): Promise<Run> {
-  return runPressroom(args, { cwd: work });
-}
-
-beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'pressroom-cli-'));
-  await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
-});
-
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const workspace = exampleWorkspaceForFile('pressroom-cli-');
+const { pressroom } = workspace;
 
 describe('pressroom render', () => {
   it('writes every format and prints the paths', async () => {
     const { code, stdout } = await pressroom('render', seed, '--out', 'out/seed');
     expect(code).toBe(0);
     expect(stdout).toContain('out/seed/email.html');
-    expect((await readdir(path.join(work, 'out/seed'))).sort()).toEqual([
+    expect((await readdir(path.join(workspace.dir, 'out/seed'))).sort()).toEqual([
       '.pressroom-output',
       'email.html',
       'email.txt',
@@ -39,7 +24,7 @@ describe('pressroom render', () => {
       'preview.txt',
       'publication.json',
     ]);
-    const data = JSON.parse(await readFile(path.join(work, 'out/seed/publication.json'), 'utf8'));
+    const data = JSON.parse(await readFile(path.join(workspace.dir, 'out/seed/publication.json'), 'utf8'));
     expect(data).toMatchObject({
       slug: 'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes',
       lang: 'fr',
@@ -64,22 +49,27 @@ describe('pressroom render', () => {
       path.join('out/open-data-barometer-2024/files/attachments/open-data-barometer-summary.txt'),
     );
     const attachment = await readFile(
-      path.join(work, 'out/open-data-barometer-2024/files/attachments/open-data-barometer-summary.txt'),
+      path.join(
+        workspace.dir,
+        'out/open-data-barometer-2024/files/attachments/open-data-barometer-summary.txt',
+      ),
     );
     expect(attachment).toEqual(
-      await readFile(path.join(work, 'examples/publications/attachments/open-data-barometer-summary.txt')),
+      await readFile(
+        path.join(workspace.dir, 'examples/publications/attachments/open-data-barometer-summary.txt'),
+      ),
     );
   });
 
   it('refuses bad input with every problem located, exits non-zero and writes nothing', async () => {
     await pressroom('render', seed, '--out', 'out/kept');
-    const before = await readFile(path.join(work, 'out/kept/email.html'), 'utf8');
-    const original = await readFile(path.join(work, seed), 'utf8');
+    const before = await readFile(path.join(workspace.dir, 'out/kept/email.html'), 'utf8');
+    const original = await readFile(path.join(workspace.dir, seed), 'utf8');
     const broken = original
       .replace('date: 2021-06-08', 'date: 2021-06-31')
       .replace('author: Michaël Bideault', 'auteur: Michaël Bideault')
       .replace('  - villes-de-france', '  - villes-de-frnce');
-    await writeFile(path.join(work, 'examples/publications/broken.md'), broken);
+    await writeFile(path.join(workspace.dir, 'examples/publications/broken.md'), broken);
 
     for (const out of ['out/kept', 'out/new']) {
       const { code, stdout, stderr } = await pressroom(
@@ -97,25 +87,25 @@ describe('pressroom render', () => {
     }
     // The first problems stop validation before organisations are looked up; fix them to see the next.
     await writeFile(
-      path.join(work, 'examples/publications/broken.md'),
+      path.join(workspace.dir, 'examples/publications/broken.md'),
       original.replace('  - villes-de-france', '  - villes-de-frnce'),
     );
     const { code, stderr } = await pressroom('render', 'examples/publications/broken.md', '--out', 'out/new');
     expect(code).toBe(1);
     expect(stderr).toContain('publishers[1]: unknown organisation "villes-de-frnce"');
-    expect(await readFile(path.join(work, 'out/kept/email.html'), 'utf8')).toBe(before);
-    await expect(readdir(path.join(work, 'out/new'))).rejects.toThrow(/ENOENT/);
-    expect((await readdir(path.join(work, 'out'))).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(await readFile(path.join(workspace.dir, 'out/kept/email.html'), 'utf8')).toBe(before);
+    await expect(readdir(path.join(workspace.dir, 'out/new'))).rejects.toThrow(/ENOENT/);
+    expect((await readdir(path.join(workspace.dir, 'out'))).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
   it('never replaces a folder it did not write', async () => {
-    await mkdir(path.join(work, 'mine'), { recursive: true });
-    await writeFile(path.join(work, 'mine/thesis.docx'), 'precious');
+    await mkdir(path.join(workspace.dir, 'mine'), { recursive: true });
+    await writeFile(path.join(workspace.dir, 'mine/thesis.docx'), 'precious');
     const { code, stderr } = await pressroom('render', seed, '--out', 'mine');
     expect(code).toBe(1);
     expect(stderr).toContain('already holds files that pressroom did not write');
-    expect(await readFile(path.join(work, 'mine/thesis.docx'), 'utf8')).toBe('precious');
-    expect(await readdir(path.join(work, 'mine'))).toEqual(['thesis.docx']);
+    expect(await readFile(path.join(workspace.dir, 'mine/thesis.docx'), 'utf8')).toBe('precious');
+    expect(await readdir(path.join(workspace.dir, 'mine'))).toEqual(['thesis.docx']);
   });
 
   it('says when the file does not exist', async () => {
@@ -160,9 +150,9 @@ describe('pressroom contacts export', () => {
     const done = await pressroom('contacts', 'export', '--list', 'presse', '--out', 'presse.csv', ...data);
     expect(done.code).toBe(0);
     expect(done.stdout).toContain('Exported 30 contact(s) of presse into presse.csv');
-    const csv = await readFile(path.join(work, 'presse.csv'), 'utf8');
+    const csv = await readFile(path.join(workspace.dir, 'presse.csv'), 'utf8');
     expect(csv.split('\n').filter(Boolean)).toHaveLength(31);
-    expect((await stat(path.join(work, 'presse.csv'))).mode & 0o777).toBe(0o600);
+    expect((await stat(path.join(workspace.dir, 'presse.csv'))).mode & 0o777).toBe(0o600);
     const refused = await pressroom(
       'contacts',
       'export',
@@ -174,7 +164,7 @@ describe('pressroom contacts export', () => {
     );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('cannot write missing/presse.csv: its folder does not exist');
-    expect((await readdir(work)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect((await readdir(workspace.dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 });
 
@@ -182,7 +172,7 @@ describe('npm start', () => {
   it('publishes the examples, imports the press list and sends the campaign to the outbox, once', async () => {
     const start = () =>
       run(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(repo, 'bin/start.ts')], {
-        cwd: work,
+        cwd: workspace.dir,
         env: {
           ...process.env,
           PRESSROOM_DATA_DIR: 'start-data',
@@ -199,14 +189,14 @@ describe('npm start', () => {
     expect(stdout).toContain(
       'through the outbox: 30 sent now, 0 already sent before, 0 failed, 0 skipped (sent)',
     );
-    expect(stdout).toContain(`Press room: ${path.join(work, 'start-data/site/index.html')}`);
-    const index = await readFile(path.join(work, 'start-data/site/index.html'), 'utf8');
+    expect(stdout).toContain(`Press room: ${path.join(workspace.dir, 'start-data/site/index.html')}`);
+    const index = await readFile(path.join(workspace.dir, 'start-data/site/index.html'), 'utf8');
     expect(index).toContain('Gestion de crise avec le numérique');
     expect(index).toContain('Open Data Barometer 2024');
-    expect(await readdir(path.join(work, 'start-data/outbox/etude-2021-presse'))).toHaveLength(30);
+    expect(await readdir(path.join(workspace.dir, 'start-data/outbox/etude-2021-presse'))).toHaveLength(30);
 
     const again = await start();
     expect(again.stdout).toContain('through the outbox: 0 sent now, 30 already sent before');
-    expect(await readdir(path.join(work, 'start-data/outbox/etude-2021-presse'))).toHaveLength(30);
+    expect(await readdir(path.join(workspace.dir, 'start-data/outbox/etude-2021-presse'))).toHaveLength(30);
   });
 });

@@ -5,14 +5,12 @@
  * overflow horizontally, every image must load and fit; the item image is served by the
  * test itself (no network). Screenshots go to test-output/screenshots/.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumArgs, defaultChromiumPath } from '../../lambdas/adapters/chromium-pdf.ts';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../../lambdas/adapters/local-files.ts';
 import { writeFolderAtomically } from '../../lambdas/adapters/output-folder.ts';
@@ -23,10 +21,8 @@ import { publishIssue, renderIssueFiles } from '../../lambdas/core/newsletter/pu
 import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
 import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
+import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const screenshotsDir = path.join(repoRoot, 'test-output', 'screenshots');
-const chromiumPath = process.env.CHROMIUM_PATH ?? defaultChromiumPath;
 const imageHost = 'https://images.example.org/';
 const issueFile = 'examples/newsletters/navigateur.md';
 
@@ -71,12 +67,7 @@ let work: string | undefined;
 const pages: Record<string, string> = {};
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `No chromium at ${chromiumPath}: the browser tests need it and do not download browsers.\n` +
-        '  Install it with:  apt-get install -y chromium   (or point CHROMIUM_PATH at one).',
-    );
-  }
+  requireChromium();
   work = await mkdtemp(path.join(os.tmpdir(), 'pressroom-newsletter-browser-'));
   const store = new FolderObjectStore({
     root: path.join(work, 'store'),
@@ -89,7 +80,7 @@ beforeAll(async () => {
   const clock = () => new Date('2024-03-15T12:00:00Z');
   const base = { store, files, pressRoom, sampleRecipient: templates.sampleRecipient, siteUrl, clock };
   const [launched] = await Promise.all([
-    chromium.launch({ executablePath: chromiumPath, args: chromiumArgs }),
+    launchChromium(),
     (async () => {
       for (const f of ['2021-06-08-numerique-gestion-de-crise.md', '2024-03-12-open-data-barometer.md']) {
         await publishRelease(`examples/publications/${f}`, {

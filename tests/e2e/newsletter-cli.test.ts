@@ -2,30 +2,20 @@
  * `pressroom newsletter render | publish | draft`, run as a user would in a temporary
  * workspace holding a copy of the examples.
  */
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectExit, type Run, repo, runPressroom } from '../support/cli.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exampleWorkspaceForFile, expectExit } from '../support/cli.ts';
 
 const issue = 'examples/newsletters/2024-03-lettre.md';
-let work: string;
-
-function pressroom(...args: string[]): Promise<Run> {
-  return runPressroom(args, { cwd: work });
-}
+const workspace = exampleWorkspaceForFile('pressroom-newsletter-cli-');
+const { pressroom } = workspace;
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'pressroom-newsletter-cli-'));
-  await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
-  for (const file of await readdir(path.join(work, 'examples/publications'))) {
+  for (const file of await readdir(path.join(workspace.dir, 'examples/publications'))) {
     if (!file.endsWith('.md')) continue;
     expectExit(await pressroom('publish', `examples/publications/${file}`, '--no-pdf'), 0);
   }
-});
-
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
 });
 
 describe('pressroom newsletter', () => {
@@ -35,7 +25,7 @@ describe('pressroom newsletter', () => {
     expect(run.stdout).toContain(
       `Rendered 2024-03-lettre into ${path.join('out', 'newsletters', '2024-03-lettre')}/`,
     );
-    const dir = path.join(work, 'out/newsletters/2024-03-lettre');
+    const dir = path.join(workspace.dir, 'out/newsletters/2024-03-lettre');
     expect((await readdir(dir)).sort()).toEqual([
       '.pressroom-output',
       'email.html',
@@ -46,7 +36,7 @@ describe('pressroom newsletter', () => {
       'preview.txt',
     ]);
     expect(await readFile(path.join(dir, 'preview.txt'), 'utf8')).toContain('Bonjour Camille,');
-    await expect(readdir(path.join(work, '.pressroom/newsletters'))).rejects.toThrow();
+    await expect(readdir(path.join(workspace.dir, '.pressroom/newsletters'))).rejects.toThrow();
   });
 
   it('publish archives the issue and prints its page; --json gives the result', async () => {
@@ -71,10 +61,10 @@ describe('pressroom newsletter', () => {
   });
 
   it('refuses a bad issue with each problem located, exits 1 and writes nothing', async () => {
-    const broken = (await readFile(path.join(work, issue), 'utf8'))
+    const broken = (await readFile(path.join(workspace.dir, issue), 'utf8'))
       .replace('date: 2024-03-15', 'date: 2024-03-32')
       .replace('  - release: open-data-barometer-2024', '  - release: barometre-inconnu');
-    await writeFile(path.join(work, 'examples/newsletters/broken.md'), broken);
+    await writeFile(path.join(workspace.dir, 'examples/newsletters/broken.md'), broken);
     const render = await pressroom(
       'newsletter',
       'render',
@@ -84,17 +74,17 @@ describe('pressroom newsletter', () => {
     );
     expectExit(render, 1);
     expect(render.stderr).toContain('examples/newsletters/broken.md:6:7 date: must be a real calendar date');
-    await expect(readdir(path.join(work, 'out/broken'))).rejects.toThrow();
+    await expect(readdir(path.join(workspace.dir, 'out/broken'))).rejects.toThrow();
 
     const dated = broken.replace('date: 2024-03-32', 'date: 2024-03-31');
-    await writeFile(path.join(work, 'examples/newsletters/broken.md'), dated);
+    await writeFile(path.join(workspace.dir, 'examples/newsletters/broken.md'), dated);
     const publish = await pressroom('newsletter', 'publish', 'examples/newsletters/broken.md');
     expectExit(publish, 1);
     expect(publish.stderr).toContain(
       'examples/newsletters/broken.md:15:14 items[0].release: no published release has this slug',
     );
     expect(publish.stderr).toContain('(value: "barometre-inconnu")');
-    await expect(readdir(path.join(work, '.pressroom/newsletters/broken'))).rejects.toThrow();
+    await expect(readdir(path.join(workspace.dir, '.pressroom/newsletters/broken'))).rejects.toThrow();
   });
 
   it('draft writes a starting issue, refuses to overwrite it without --force', async () => {
@@ -102,17 +92,17 @@ describe('pressroom newsletter', () => {
     const first = await pressroom('newsletter', 'draft', '--since', '2024-01-01', '--out', out);
     expectExit(first, 0);
     expect(first.stdout).toContain(`Wrote ${out}: 1 release(s) since 2024-01-01`);
-    const text = await readFile(path.join(work, out), 'utf8');
+    const text = await readFile(path.join(workspace.dir, out), 'utf8');
     expect(text).toContain('  - release: open-data-barometer-2024');
     expect(text).not.toContain('gestion-de-crise');
     // It renders as it stands.
     expectExit(await pressroom('newsletter', 'render', out, '--out', 'out/brouillon'), 0);
 
-    await writeFile(path.join(work, out), 'my edits');
+    await writeFile(path.join(workspace.dir, out), 'my edits');
     const refused = await pressroom('newsletter', 'draft', '--since', '2021-01-01', '--out', out);
     expectExit(refused, 1);
     expect(refused.stderr).toContain(`${out} already exists: nothing was written`);
-    expect(await readFile(path.join(work, out), 'utf8')).toBe('my edits');
+    expect(await readFile(path.join(workspace.dir, out), 'utf8')).toBe('my edits');
 
     const forced = await pressroom(
       'newsletter',
@@ -126,9 +116,9 @@ describe('pressroom newsletter', () => {
     );
     expectExit(forced, 0);
     expect(JSON.parse(forced.stdout).releases).toHaveLength(2);
-    expect(await readFile(path.join(work, out), 'utf8')).toContain('gestion-de-crise');
+    expect(await readFile(path.join(workspace.dir, out), 'utf8')).toContain('gestion-de-crise');
     expect(
-      (await readdir(path.join(work, 'examples/newsletters'))).filter((f) => f.includes('.tmp-')),
+      (await readdir(path.join(workspace.dir, 'examples/newsletters'))).filter((f) => f.includes('.tmp-')),
     ).toEqual([]);
   });
 
@@ -140,6 +130,6 @@ describe('pressroom newsletter', () => {
     const missing = await pressroom('newsletter', 'draft');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("required option '--since <YYYY-MM-DD>' not specified");
-    await expect(readFile(path.join(work, 'x.md'))).rejects.toThrow();
+    await expect(readFile(path.join(workspace.dir, 'x.md'))).rejects.toThrow();
   });
 });

@@ -6,33 +6,17 @@
  * The archive is published in-process with the same adapters as the CLI (bin/context.ts),
  * PDFs included. Nothing may reach the network; screenshots go to test-output/screenshots/.
  */
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, localBackend } from '../../bin/context.ts';
-import { chromiumArgs, defaultChromiumPath } from '../../lambdas/adapters/chromium-pdf.ts';
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
+import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
+import { exampleWorkspace } from '../support/cli.ts';
+import { barometer, crise } from '../support/example-releases.ts';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const screenshotsDir = path.join(repoRoot, 'test-output', 'screenshots');
-// The same browser and flags as the PDF printer.
-const chromiumPath = process.env.CHROMIUM_PATH ?? defaultChromiumPath;
-
-const crise = {
-  file: 'examples/publications/2021-06-08-numerique-gestion-de-crise.md',
-  slug: 'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes',
-  title: 'Gestion de crise avec le numérique\u00a0: les villes moyennes résilientes',
-};
-const barometer = {
-  file: 'examples/publications/2024-03-12-open-data-barometer.md',
-  slug: 'open-data-barometer-2024',
-  title: 'Open Data Barometer 2024: two cities in three now publish their budgets openly',
-  tag: 'open data',
-};
 /** A copy of the barometer under embargo until long after this test: same year, same tags. */
 const embargoed = {
   file: 'examples/publications/embargo-2024.md',
@@ -45,18 +29,10 @@ let work: string | undefined;
 let siteDir: string | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `No chromium at ${chromiumPath}: the browser tests need it and do not download browsers.\n` +
-        '  Install it with:  apt-get install -y chromium   (Debian/Ubuntu; as root or with sudo)\n' +
-        '  or point CHROMIUM_PATH at a Chromium/Chrome executable.\n' +
-        '  Never run `npx playwright install` here.',
-    );
-  }
-  work = await mkdtemp(path.join(os.tmpdir(), 'pressroom-browser-'));
+  requireChromium();
+  work = await exampleWorkspace('pressroom-browser-');
   const dataDir = path.join(work, 'data');
   siteDir = path.join(dataDir, 'site');
-  await cp(path.join(repoRoot, 'examples'), path.join(work, 'examples'), { recursive: true });
   const source = await readFile(path.join(work, barometer.file), 'utf8');
   const copy = source
     .replace(/^title: .*$/m, `title: "${embargoed.title}"`)
@@ -82,11 +58,7 @@ beforeAll(async () => {
   };
   const [, launched] = await Promise.all([
     publishAll(),
-    chromium.launch({ executablePath: chromiumPath, args: chromiumArgs }).catch((error: unknown) => {
-      throw new Error(
-        `Could not launch chromium at ${chromiumPath} (install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH): ${String(error)}`,
-      );
-    }),
+    launchChromium(),
     mkdir(screenshotsDir, { recursive: true }),
   ]);
   browser = launched;

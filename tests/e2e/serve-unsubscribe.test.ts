@@ -8,22 +8,16 @@
  * local server with that Host header: it answers the same paths whatever host the link names.
  * The tests of this file share one data folder and run in order.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
-import { expectExit, type Run, runPressroom } from '../support/cli.ts';
+import { exampleWorkspace, expectExit, type Run, runPressroom } from '../support/cli.ts';
+import { outboxEnv, requestLink, type Server, startServer, stopServer } from '../support/serve.ts';
 
-const _execFileAsync = promisify(execFile);
-const repo = path.resolve(import.meta.dirname, '../..');
-const bin = path.join(repo, 'bin/pressroom.js');
 const secret = 'e2e-serve-unsubscribe-secret-0123456789abcdef';
 const publicUrl = 'https://press.example.org';
 const seedFile = 'examples/publications/2021-06-08-numerique-gestion-de-crise.md';
@@ -42,20 +36,13 @@ const staying = people[0] as (typeof people)[number];
 
 let work: string;
 let data: string;
-let server: { process: ChildProcess; url: URL; output: () => string } | undefined;
+let server: Server | undefined;
 /** Requests sent to the server, to compare with the lines it logs. */
 let requestsSent = 0;
 /** The URLs of the unsubscribe links of the first campaign, by recipient address. */
 const links = new Map<string, string>();
 
-const env = () => ({
-  ...process.env,
-  PRESSROOM_DATA_DIR: data,
-  PRESSROOM_SECRET: secret,
-  PRESSROOM_PUBLIC_URL: publicUrl,
-  PRESSROOM_SITE_URL: `${publicUrl}/`,
-  PRESSROOM_MAILER: 'outbox',
-});
+const env = () => outboxEnv({ data, secret, publicUrl });
 
 function pressroom(args: string[]): Promise<Run> {
   return runPressroom(args, { cwd: work, env: env() });
@@ -74,55 +61,18 @@ interface Shown {
 }
 const show = (email: string) => json<Shown>(['contacts', 'show', email]);
 
-interface Reply {
-  status: number;
-  type: string;
-  body: string;
-}
-
 /**
- * A request to the local server for the path of `link`, sent with the Host header the link
- * names (what a proxy in front of the server passes on).
+ * A request to the local server for the path of `link`, with the Host header the link names,
+ * counted for the request-log checks. The raw path: a link's token must reach the server
+ * exactly as written.
  */
 function ask(
   method: string,
   link: string,
   options: { body?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  if (!server) throw new Error('the server did not start: see the error of beforeAll');
-  const target = new URL(link, publicUrl);
-  // The raw path: a link's token must reach the server exactly as written.
-  const rawPath = link.startsWith('/') ? link : link.slice(target.origin.length);
+) {
   requestsSent++;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: server?.url.hostname,
-        port: server?.url.port,
-        method,
-        path: rawPath,
-        headers: {
-          host: target.host,
-          ...(options.body !== undefined && { 'content-length': String(Buffer.byteLength(options.body)) }),
-          ...options.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            type: String(res.headers['content-type'] ?? ''),
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
+  return requestLink(server, link, publicUrl, { ...options, method, raw: true });
 }
 
 const oneClick = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -173,38 +123,6 @@ function rawHeader(raw: Buffer, name: string): string[] {
     .map((l) => l.slice(name.length + 1).trim());
 }
 
-async function startServer(): Promise<NonNullable<typeof server>> {
-  const child = spawn(
-    process.execPath,
-    [bin, 'serve', '--port', '0', '--host', '127.0.0.1', '--interval', '1'],
-    { cwd: work, env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL in 30 s:\n${output}`)), 30_000);
-    const check = () => {
-      const match = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        child.stdout.off('data', check);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before listening:\n${output}`));
-    });
-  });
-  return { process: child, url: new URL(url), output: () => output };
-}
-
 const requestLine = /^\d{4}-\d{2}-\d{2}T[\d:.]+Z (GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS) \S* \d{3} \d+ms$/;
 const requestLines = () => (server?.output() ?? '').split('\n').filter((line) => requestLine.test(line));
 
@@ -218,9 +136,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'pressroom-serve-unsub-'));
+  work = await exampleWorkspace('pressroom-serve-unsub-');
   data = path.join(work, 'data');
-  await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
   await writeFile(
     path.join(work, 'presse.csv'),
     ['Prénom;Nom;Courriel;Langue', ...people.map((p) => `${p.first};${p.last};${p.email};${p.lang}`)].join(
@@ -229,7 +146,7 @@ beforeAll(async () => {
   );
   // The server starts while the release is published and the list imported.
   const [started, published, imported] = await Promise.all([
-    startServer(),
+    startServer(['--interval', '1'], { cwd: work, env: env() }),
     pressroom(['publish', seedFile, '--no-pdf']),
     pressroom(['contacts', 'import', 'presse.csv', '--list', 'presse', '--json']),
   ]);
@@ -240,12 +157,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const child = server?.process;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await stopServer(server, 'SIGKILL');
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -469,16 +381,8 @@ describe('the due-job runner and the process', () => {
   });
 
   it('stops with exit code 0 on SIGTERM', async () => {
-    const child = server?.process;
-    if (!child) throw new Error('no server');
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    child.kill('SIGTERM');
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('serve did not stop within 10 s of SIGTERM')), 10_000),
-    );
-    expect(await Promise.race([exited, timeout])).toEqual({ code: 0, signal: null });
+    if (!server) throw new Error('no server');
+    expect(await stopServer(server, 'SIGTERM', 10_000)).toEqual({ code: 0, signal: null });
     expect(server?.output()).toContain('stopping');
   });
 });

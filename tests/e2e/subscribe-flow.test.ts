@@ -9,10 +9,7 @@
  * data folder. Links name https://press.example.org (PRESSROOM_PUBLIC_URL); requests go to
  * the local server with that Host header. The tests share one data folder and run in order.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,8 +21,9 @@ import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { subscriptionKeys } from '../../lambdas/core/contacts/subscription.ts';
 import { confirmationMailbox } from '../../lambdas/core/contacts/subscription-email.ts';
-import { expectExit, pressroomBin, repo, runPressroom } from '../support/cli.ts';
+import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
 import { memoryFiles } from '../support/memory-files.ts';
+import { outboxEnv, requestLink, type Server, startServer, stopServer } from '../support/serve.ts';
 
 const secret = 'e2e-subscribe-flow-secret-0123456789abcdef';
 const keys = contactKeys(secret);
@@ -37,63 +35,18 @@ const subscriber = { email: 'Louise.Bernard@exemple-média.fr', name: 'Louise Be
 let work: string;
 let data: string;
 let store: FolderObjectStore;
-let server: { process: ChildProcess; url: URL; output: () => string } | undefined;
+let server: Server | undefined;
 /** The unsubscribe URL of the first campaign's message to the subscriber. */
 let unsubscribeUrl: string;
 
-const env = () => ({
-  ...process.env,
-  PRESSROOM_DATA_DIR: data,
-  PRESSROOM_SECRET: secret,
-  PRESSROOM_PUBLIC_URL: publicUrl,
-  PRESSROOM_SITE_URL: `${publicUrl}/`,
-  PRESSROOM_MAILER: 'outbox',
-});
-
-interface Reply {
-  status: number;
-  type: string;
-  body: string;
-}
+const env = () => outboxEnv({ data, secret, publicUrl });
 
 /** A request to the local server for the path of `link`, with the Host header the link names. */
-function ask(
+const ask = (
   method: string,
   link: string,
   options: { body?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  if (!server) throw new Error('the server did not start: see the error of beforeAll');
-  const target = new URL(link, publicUrl);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: server?.url.hostname,
-        port: server?.url.port,
-        method,
-        path: target.pathname + target.search,
-        headers: {
-          host: target.host,
-          ...(options.body !== undefined && { 'content-length': String(Buffer.byteLength(options.body)) }),
-          ...options.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            type: String(res.headers['content-type'] ?? ''),
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+) => requestLink(server, link, publicUrl, { ...options, method });
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' };
 const subscribe = () =>
@@ -151,44 +104,11 @@ from: "Villes Internet <lettre@villes-internet.example.org>"
   return { sent: report.sent, to: to as string[], raws };
 }
 
-async function startServer(): Promise<NonNullable<typeof server>> {
-  const child = spawn(
-    process.execPath,
-    [pressroomBin, 'serve', '--port', '0', '--host', '127.0.0.1', '--lists', 'examples/lists.yaml'],
-    { cwd: work, env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL in 30 s:\n${output}`)), 30_000);
-    const check = () => {
-      const match = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        child.stdout.off('data', check);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before listening:\n${output}`));
-    });
-  });
-  return { process: child, url: new URL(url), output: () => output };
-}
-
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'pressroom-subscribe-'));
+  work = await exampleWorkspace('pressroom-subscribe-');
   data = path.join(work, 'data');
-  await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
   const [started, published] = await Promise.all([
-    startServer(),
+    startServer(['--lists', 'examples/lists.yaml'], { cwd: work, env: env() }),
     runPressroom(['publish', seedFile, '--no-pdf'], { cwd: work, env: env() }),
   ]);
   server = started;
@@ -197,12 +117,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const child = server?.process;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await stopServer(server, 'SIGTERM');
   if (work) await rm(work, { recursive: true, force: true });
 });
 

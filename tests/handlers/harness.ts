@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { S3Event, SNSEvent } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
 import { listAll, type ObjectInfo } from '../../lambdas/core/store/object-store.ts';
 import { type RunningS3rver, s3rverClientConfig, s3rverEnvironment, startS3rver } from '../support/s3rver.ts';
@@ -93,6 +93,21 @@ export async function snapshot(store: S3ObjectStore, prefix: string): Promise<Re
   return out;
 }
 
+/**
+ * The versions stored under `prefix` (`archive/<slug>/` or `newsletters/<id>/`): the names of
+ * the folders below it, and of any file there but its manifest (`release.json`, `issue.json`).
+ */
+export async function versionsOf(
+  store: S3ObjectStore,
+  prefix: string,
+  manifest: string,
+): Promise<Set<string>> {
+  const keys = Object.keys(await snapshot(store, prefix));
+  return new Set(
+    keys.map((key) => key.slice(prefix.length).split('/')[0] as string).filter((n) => n !== manifest),
+  );
+}
+
 /** Everything the functions print (Powertools writes JSON lines to stdout), while `run` runs. */
 export async function captureLogs(run: () => Promise<unknown>): Promise<string> {
   const lines: string[] = [];
@@ -111,13 +126,15 @@ export async function captureLogs(run: () => Promise<unknown>): Promise<string> 
   return lines.join('');
 }
 
+/** The repository's examples folder. */
+export const examples = path.resolve(import.meta.dirname, '../../examples');
+
 /**
  * A workspace under publications/, from the examples: organisations in
  * publications/organizations/ (where the loader looks: beside a publication, then one level
  * up) and attachments in publications/attachments/.
  */
 export async function uploadExampleWorkspace(store: S3ObjectStore): Promise<void> {
-  const examples = path.resolve(import.meta.dirname, '../../examples');
   for (const [from, to] of [
     ['organizations', 'publications/organizations'],
     ['publications/attachments', 'publications/attachments'],
@@ -125,4 +142,50 @@ export async function uploadExampleWorkspace(store: S3ObjectStore): Promise<void
     for (const name of await readdir(path.join(examples, from)))
       await store.put(`${to}/${name}`, await readFile(path.join(examples, from, name)));
   }
+}
+
+/** The press room's address in the publish function's environment. */
+export const SITE_URL = 'https://presse.example.org/';
+
+export interface PublishWorld extends HandlerWorld {
+  /** Uploads a file as a user would, and returns the notification S3 would send about it. */
+  upload(key: string, body: string | Uint8Array): Promise<S3Event>;
+}
+
+/**
+ * The publish function's world for all the tests of the calling file: started before them (a
+ * `beforeAll` registered by this call, so before the file's own), stopped after them.
+ */
+export function publishWorldForFile(): PublishWorld {
+  const world = {} as PublishWorld;
+  beforeAll(async () => {
+    Object.assign(world, await startPublishWorld());
+  });
+  afterAll(async () => {
+    await world.stop?.();
+  });
+  return world;
+}
+
+/** The publish function's world: the press room's settings, and the examples' workspace uploaded. */
+export async function startPublishWorld(): Promise<PublishWorld> {
+  const world = await startHandlerWorld({
+    PRESSROOM_SITE_URL: SITE_URL,
+    PRESSROOM_SITE_LANG: 'fr',
+    PRESSROOM_SITE_TITLE: 'Salle de presse des villes',
+  });
+  try {
+    await uploadExampleWorkspace(world.store);
+  } catch (error) {
+    await world.stop();
+    throw error;
+  }
+  return {
+    ...world,
+    async upload(key, body) {
+      const { version } = await world.store.put(key, body);
+      const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+      return objectCreated(key, version, size);
+    },
+  };
 }

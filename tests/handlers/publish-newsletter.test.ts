@@ -1,16 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IssueManifest } from '../../lambdas/core/newsletter/catalog.ts';
 import { getJson, getText } from '../../lambdas/core/store/object-store.ts';
 import { handler, type PublicationReport } from '../../lambdas/handlers/publish.ts';
-import {
-  type HandlerWorld,
-  objectCreated,
-  snapshot,
-  startHandlerWorld,
-  uploadExampleWorkspace,
-} from './harness.ts';
+import { examples, objectCreated, publishWorldForFile, SITE_URL, snapshot, versionsOf } from './harness.ts';
 
 /**
  * The publish function on newsletter issues: an issue uploaded under
@@ -18,8 +12,6 @@ import {
  * release items read from the bucket's archive; a bad one gets its error report. On s3rver.
  */
 
-const examples = path.resolve(import.meta.dirname, '../../examples');
-const SITE_URL = 'https://presse.example.org/';
 const issueKey = 'publications/newsletters/2024-03-lettre.md';
 const issueId = '2024-03-lettre';
 const releases = [
@@ -27,13 +19,7 @@ const releases = [
   'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes',
 ];
 
-let world: HandlerWorld;
-
-/** Uploads a file as a user would, and returns the notification S3 would send about it. */
-async function upload(key: string, body: string | Uint8Array) {
-  const { version } = await world.store.put(key, body);
-  return objectCreated(key, version, typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-}
+const world = publishWorldForFile();
 
 const example = () => readFile(path.join(examples, 'newsletters', `${issueId}.md`), 'utf8');
 
@@ -47,29 +33,19 @@ async function everything(): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  world = await startHandlerWorld({
-    PRESSROOM_SITE_URL: SITE_URL,
-    PRESSROOM_SITE_LANG: 'fr',
-    PRESSROOM_SITE_TITLE: 'Salle de presse des villes',
-  });
-  await uploadExampleWorkspace(world.store);
   // The releases the example issue names, published by the same function.
   for (const name of ['2024-03-12-open-data-barometer.md', '2021-06-08-numerique-gestion-de-crise.md']) {
     const text = await readFile(path.join(examples, 'publications', name), 'utf8');
-    const outcomes = await handler(await upload(`publications/${name}`, text));
+    const outcomes = await handler(await world.upload(`publications/${name}`, text));
     expect(outcomes).toEqual([expect.objectContaining({ outcome: 'published' })]);
   }
-});
-
-afterAll(async () => {
-  await world?.stop();
 });
 
 describe('publish handler on newsletter issues (publications/newsletters/ → newsletters/ and site/newsletters/)', () => {
   it('publishes an uploaded issue: archive, press room section, catalogue; the releases untouched', async () => {
     const releasesBefore = await snapshot(world.store, 'archive/');
 
-    const outcomes = await handler(await upload(issueKey, await example()));
+    const outcomes = await handler(await world.upload(issueKey, await example()));
 
     expect(outcomes).toEqual([
       { key: issueKey, outcome: 'published', newsletter: issueId, state: 'public', action: 'created' },
@@ -111,18 +87,14 @@ describe('publish handler on newsletter issues (publications/newsletters/ → ne
 
   it('a redelivered event publishes the same issue again: updated in place, one version', async () => {
     const before = await getJson<IssueManifest>(world.store, `newsletters/${issueId}/issue.json`);
-    const event = await upload(issueKey, await example());
+    const event = await world.upload(issueKey, await example());
     await handler(event);
     expect(await handler(event)).toEqual([
       expect.objectContaining({ outcome: 'published', newsletter: issueId, action: 'updated' }),
     ]);
     const after = await getJson<IssueManifest>(world.store, `newsletters/${issueId}/issue.json`);
     expect(after?.value.summary.publishedAt).toBe(before?.value.summary.publishedAt);
-    const versions = new Set(
-      Object.keys(await snapshot(world.store, `newsletters/${issueId}/`))
-        .map((k) => k.split('/')[2])
-        .filter((v) => v !== 'issue.json'),
-    );
+    const versions = await versionsOf(world.store, `newsletters/${issueId}/`, 'issue.json');
     expect(versions).toEqual(new Set([after?.value.version]));
   });
 
@@ -134,7 +106,7 @@ describe('publish handler on newsletter issues (publications/newsletters/ → ne
       .replace('date: 2024-03-15', 'date: 2024-04-31')
       .replace('title: "La lettre', 'titre: "La lettre');
 
-    expect(await handler(await upload(key, broken))).toEqual([
+    expect(await handler(await world.upload(key, broken))).toEqual([
       { key, outcome: 'rejected', report: reportKey, problems: 3 },
     ]);
     const report = await getJson<PublicationReport>(world.store, reportKey);
@@ -163,7 +135,7 @@ describe('publish handler on newsletter issues (publications/newsletters/ → ne
       '  - release: open-data-barometer-2024\n',
       '  - release: open-data-barometer-2025\n',
     );
-    expect(await handler(await upload(key, unknown))).toEqual([
+    expect(await handler(await world.upload(key, unknown))).toEqual([
       { key, outcome: 'rejected', report: reportKey, problems: 1 },
     ]);
     const report = await getJson<PublicationReport>(world.store, reportKey);
@@ -179,7 +151,7 @@ describe('publish handler on newsletter issues (publications/newsletters/ → ne
     ]);
     expect(await everything()).toEqual(before);
 
-    const outcomes = await handler(await upload(key, await example()));
+    const outcomes = await handler(await world.upload(key, await example()));
     expect(outcomes).toEqual([
       { key, outcome: 'published', newsletter: '2024-04-lettre', state: 'public', action: 'created' },
     ]);
@@ -193,7 +165,7 @@ describe('publish handler on newsletter issues (publications/newsletters/ → ne
     const siteBefore = await snapshot(world.store, 'site/');
     const key = 'publications/newsletters/copie.md';
     const copy = (await example()).replace('---\n', `---\nid: ${issueId}\n`);
-    expect(await handler(await upload(key, copy))).toEqual([
+    expect(await handler(await world.upload(key, copy))).toEqual([
       expect.objectContaining({ outcome: 'rejected', problems: 1 }),
     ]);
     const report = await getJson<PublicationReport>(
@@ -216,7 +188,9 @@ describe('publish handler on newsletter issues (publications/newsletters/ → ne
     const before = await everything();
     const report = await world.store.head('publications/newsletters/copie.errors.json');
     const outcomes = [
-      ...(await handler(await upload('publications/newsletters/bandeau.png', new Uint8Array([1, 2, 3])))),
+      ...(await handler(
+        await world.upload('publications/newsletters/bandeau.png', new Uint8Array([1, 2, 3])),
+      )),
       ...(await handler(objectCreated('publications/newsletters/copie.errors.json', report?.version ?? ''))),
     ];
     expect(outcomes).toEqual([

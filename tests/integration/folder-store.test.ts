@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
-import { objectStoreContract } from '../contract/object-store.contract.ts';
+import { fetchSignedFrom, objectStoreContract } from '../contract/object-store.contract.ts';
 
 const run = promisify(execFile);
 const roots: string[] = [];
@@ -24,18 +24,7 @@ objectStoreContract(
   'folder',
   async () => {
     const store = await folderStore();
-    return {
-      store,
-      // What the local server does with a signed link: verify, then serve the object.
-      async fetchSigned(url) {
-        const checked = store.verifySignedUrl(new URL(url).pathname + new URL(url).search);
-        if (!checked.ok) return { status: 403, body: checked.reason };
-        const object = await store.get(checked.key);
-        return object
-          ? { status: 200, body: new TextDecoder().decode(object.body) }
-          : { status: 404, body: '' };
-      },
-    };
+    return { store, fetchSigned: fetchSignedFrom(store) };
   },
   { conditionalWrites: true },
 );

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { OutboxMailer } from '../../lambdas/adapters/outbox-mailer.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
-import { createPressRoom } from '../../lambdas/core/archive/press-room.ts';
 import { type PublishDeps, publishRelease } from '../../lambdas/core/archive/publish.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
 import { readLedger } from '../../lambdas/core/campaigns/ledger.ts';
@@ -19,17 +18,12 @@ import { scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
 import { EmbargoError, type SendDeps, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { applyUnsubscribe } from '../../lambdas/core/contacts/feedback.ts';
-import { importContacts } from '../../lambdas/core/contacts/import.ts';
-import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { IssueNotFoundError, publishIssue } from '../../lambdas/core/newsletter/publish.ts';
-import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
-import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
+import { IssueNotFoundError } from '../../lambdas/core/newsletter/catalog.ts';
+import { publishIssue } from '../../lambdas/core/newsletter/publish.ts';
 import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
+import { importCsv, issueDeps, keys, publicUrl, releaseDeps } from '../support/dispatch-fixtures.ts';
 import { memoryFiles, publicationText, villesInternet } from '../support/memory-files.ts';
 
-const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
-const siteUrl = 'https://press.example.org/';
-const publicUrl = 'https://press.example.org';
 const now = new Date('2026-03-15T08:00:00Z');
 const roots: string[] = [];
 
@@ -67,44 +61,23 @@ from: "Villes Internet <lettre@villes-internet.example.org>"
 });
 
 let store: ObjectStore;
-let releaseDeps: PublishDeps;
+let publishing: PublishDeps;
 
 beforeAll(async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'pressroom-newsletter-send-'));
   roots.push(root);
   store = new FolderObjectStore({ root, signingSecret: 's', publicUrl });
   const templates = await loadTemplateFiles();
-  const pressRoom = createPressRoom(templates, { siteUrl, lang: 'fr' });
-  releaseDeps = {
-    store,
-    files,
-    renderer: createReleaseRenderer(templates),
-    pressRoom,
-    sampleRecipient: templates.sampleRecipient,
-    siteUrl,
-    clock: () => new Date('2026-01-15T09:00:00Z'),
-  };
-  await publishRelease('publications/etude.md', releaseDeps);
-  await publishIssue('lettres/mars.md', {
-    store,
-    files,
-    renderer: createNewsletterRenderer(templates),
-    pressRoom,
-    sampleRecipient: templates.sampleRecipient,
-    siteUrl,
-    clock: () => now,
-  });
+  publishing = releaseDeps(store, templates, files, () => new Date('2026-01-15T09:00:00Z'));
+  await publishRelease('publications/etude.md', publishing);
+  await publishIssue(
+    'lettres/mars.md',
+    issueDeps(publishing, templates, () => now),
+  );
   const csv = ['Prénom;Nom;Courriel', ...members.map((m) => `${m.firstName};${m.lastName};${m.email}`)].join(
     '\n',
   );
-  await importContacts(
-    (async function* () {
-      yield new TextEncoder().encode(csv);
-    })(),
-    'adherents.csv',
-    { store, keys },
-    { list: 'adherents', source: 'import:adherents.csv', now },
-  );
+  await importCsv({ store, keys }, csv, { file: 'adherents.csv', list: 'adherents', now });
 });
 
 const deps = (): SendDeps => ({ store, mailer: new OutboxMailer(store), keys, publicUrl, clock: () => now });
@@ -215,7 +188,7 @@ describe('a campaign with newsletter: <issue id>', () => {
       'organizations/villes-internet.yaml': villesInternet,
       'publications/etude.md': publicationText('slug: etude-villes\nembargo: 2026-04-01T08:00:00+02:00\n'),
     });
-    await publishRelease('publications/etude.md', { ...releaseDeps, files: embargoed, clock: () => now });
+    await publishRelease('publications/etude.md', { ...publishing, files: embargoed, clock: () => now });
     const definition = await loadCampaignFile(
       'c.yaml',
       memoryFiles({

@@ -11,26 +11,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../../lambdas/adapters/local-files.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
-import { createPressRoom, siteKeys } from '../../lambdas/core/archive/press-room.ts';
-import { type PublishDeps, publishRelease, SlugTakenError } from '../../lambdas/core/archive/publish.ts';
+import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
+import { publishRelease, SlugTakenError } from '../../lambdas/core/archive/publish.ts';
 import { InvalidInputError, PressroomError } from '../../lambdas/core/errors.ts';
-import { newsletterKeys, readIssues } from '../../lambdas/core/newsletter/catalog.ts';
+import { newsletterKeys, readIssueManifest, readIssues } from '../../lambdas/core/newsletter/catalog.ts';
 import { draftIssue } from '../../lambdas/core/newsletter/draft.ts';
 import { loadIssue } from '../../lambdas/core/newsletter/load.ts';
-import {
-  type PublishIssueDeps,
-  publishIssue,
-  readIssueManifest,
-} from '../../lambdas/core/newsletter/publish.ts';
-import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
+import { publishIssue } from '../../lambdas/core/newsletter/publish.ts';
 import { resolveIssue } from '../../lambdas/core/newsletter/resolve.ts';
 import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
-import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
 import { getText, listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
-import { memoryFiles, publicationText, villesInternet } from '../support/memory-files.ts';
+import { issueDeps, releaseDeps, siteUrl } from '../support/dispatch-fixtures.ts';
+import { memoryFiles, releaseText, villesInternet } from '../support/memory-files.ts';
 
-const siteUrl = 'https://press.example.org/';
 const roots: string[] = [];
 let templates: TemplateSet;
 
@@ -58,9 +52,6 @@ Le réseau grandit.
 `;
 }
 
-const release = (slug: string, title: string, extra = '', body?: string) =>
-  publicationText(`slug: ${slug}\n${extra}`, body).replace(/^title: .*$/m, `title: "${title}"`);
-
 /** A store with three releases (public, private, embargoed until 2026-04-01) and a workspace. */
 async function setup(workspace: Record<string, string> = {}) {
   const root = await mkdtemp(path.join(tmpdir(), 'pressroom-newsletter-'));
@@ -69,37 +60,20 @@ async function setup(workspace: Record<string, string> = {}) {
   const clock = { now: new Date('2026-01-15T09:00:00Z') };
   const files = memoryFiles({
     'organizations/villes-internet.yaml': villesInternet,
-    'publications/etude.md': release(
+    'publications/etude.md': releaseText(
       'etude-villes',
       'Étude : les villes moyennes résilientes',
       '',
       'Texte.\n\n![Carte](https://img.example.org/carte.png)\n',
     ),
-    'publications/privee.md': release('note-privee', 'Note interne', 'visibility: private\n'),
-    'publications/embargo.md': release('sous-embargo', 'Annonce', 'embargo: 2026-04-01T08:00:00+02:00\n'),
+    'publications/privee.md': releaseText('note-privee', 'Note interne', 'visibility: private\n'),
+    'publications/embargo.md': releaseText('sous-embargo', 'Annonce', 'embargo: 2026-04-01T08:00:00+02:00\n'),
     ...workspace,
   });
-  const pressRoom = createPressRoom(templates, { siteUrl, lang: 'fr' });
-  const releaseDeps: PublishDeps = {
-    store,
-    files,
-    renderer: createReleaseRenderer(templates),
-    pressRoom,
-    sampleRecipient: templates.sampleRecipient,
-    siteUrl,
-    clock: () => clock.now,
-  };
-  for (const f of ['etude', 'privee', 'embargo']) await publishRelease(`publications/${f}.md`, releaseDeps);
+  const releases = releaseDeps(store, templates, files, () => clock.now);
+  for (const f of ['etude', 'privee', 'embargo']) await publishRelease(`publications/${f}.md`, releases);
   clock.now = new Date('2026-03-15T08:00:00Z');
-  const deps: PublishIssueDeps = {
-    store,
-    files,
-    renderer: createNewsletterRenderer(templates),
-    pressRoom,
-    sampleRecipient: templates.sampleRecipient,
-    siteUrl,
-    clock: () => clock.now,
-  };
+  const deps = issueDeps(releases, templates);
   return { store, clock, deps };
 }
 
@@ -291,15 +265,7 @@ describe('drafting an issue from the examples', () => {
     const root = await mkdtemp(path.join(tmpdir(), 'pressroom-draft-'));
     roots.push(root);
     const store = new FolderObjectStore({ root, signingSecret: 's', publicUrl: 'http://localhost:3000' });
-    const deps: PublishDeps = {
-      store,
-      files: localSourceFiles,
-      renderer: createReleaseRenderer(templates),
-      pressRoom: createPressRoom(templates, { siteUrl, lang: 'fr' }),
-      sampleRecipient: templates.sampleRecipient,
-      siteUrl,
-      clock: () => new Date('2024-03-15T08:00:00Z'),
-    };
+    const deps = releaseDeps(store, templates, localSourceFiles, () => new Date('2024-03-15T08:00:00Z'));
     for (const file of examples) await publishRelease(file, deps);
     return store;
   }

@@ -11,24 +11,21 @@ import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { catalogKeys, readPending, readYear } from '../../lambdas/core/archive/catalog.ts';
 import { exportArchive } from '../../lambdas/core/archive/export.ts';
-import { createPressRoom, siteKeys } from '../../lambdas/core/archive/press-room.ts';
+import { archiveKeys, readManifest } from '../../lambdas/core/archive/manifest.ts';
+import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import {
-  archiveKeys,
   PdfUnavailableError,
-  type PublishDeps,
   publishRelease,
-  readManifest,
   releaseDueEmbargoes,
   SlugTakenError,
 } from '../../lambdas/core/archive/publish.ts';
-import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
 import { getText, listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
+import { releaseDeps, siteUrl } from '../support/dispatch-fixtures.ts';
 import { memoryFiles, publicationText, villesInternet } from '../support/memory-files.ts';
 
 let templates: TemplateSet;
 const roots: string[] = [];
-const siteUrl = 'https://press.example.org/';
 
 beforeAll(async () => {
   templates = await loadTemplateFiles();
@@ -47,15 +44,7 @@ async function setup(workspace: Record<string, string> = {}) {
     'organizations/villes-internet.yaml': villesInternet,
     ...workspace,
   };
-  const deps: PublishDeps = {
-    store,
-    files: memoryFiles(files),
-    renderer: createReleaseRenderer(templates),
-    pressRoom: createPressRoom(templates, { siteUrl, lang: 'fr' }),
-    sampleRecipient: templates.sampleRecipient,
-    siteUrl,
-    clock: () => clock.now,
-  };
+  const deps = releaseDeps(store, templates, memoryFiles(files), () => clock.now);
   return { store, clock, files, deps };
 }
 

@@ -12,8 +12,8 @@ import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { readPending } from '../../lambdas/core/archive/catalog.ts';
-import { createPressRoom, siteKeys } from '../../lambdas/core/archive/press-room.ts';
-import { type PublishDeps, publishRelease, releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
+import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
+import { publishRelease, releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
 import {
   type CampaignDefinition,
   CampaignNotFoundError,
@@ -38,17 +38,11 @@ import {
   sendCampaign,
 } from '../../lambdas/core/campaigns/send.ts';
 import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
-import { importContacts } from '../../lambdas/core/contacts/import.ts';
-import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
 import { getText, listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
-import { memoryFiles, publicationText, villesInternet } from '../support/memory-files.ts';
+import { importCsv, keys, publicUrl, releaseDeps, releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { memoryFiles, releaseText } from '../support/memory-files.ts';
 
-const secret = 'a-secret-of-at-least-thirty-two-characters';
-const keys = contactKeys(secret);
-const publicUrl = 'https://press.example.org';
-const siteUrl = 'https://press.example.org/';
 /** When the releases were published and the contacts imported. */
 const setupAt = new Date('2026-03-20T09:00:00Z');
 /** The embargoed release's embargo: 08:00 in Paris (winter time) on 2026-03-25. */
@@ -75,28 +69,11 @@ async function tempRoot(): Promise<string> {
 
 const storeAt = (root: string) => new FolderObjectStore({ root, signingSecret: 's', publicUrl });
 
-const releaseText = (slug: string, title: string, extra = '') =>
-  publicationText(`slug: ${slug}\n${extra}`).replace(/^title: .*$/m, `title: "${title}"`);
+/** The workspace's files: the embargoed release is under `embargo`. */
+const workspace = () => releaseWorkspace('embargo: 2026-03-25T08:00:00+01:00\n');
 
-function workspace(embargoLine = 'embargo: 2026-03-25T08:00:00+01:00\n'): Record<string, string> {
-  return {
-    'organizations/villes-internet.yaml': villesInternet,
-    'publications/etude.md': releaseText('etude-villes', 'Étude : les villes moyennes résilientes'),
-    'publications/embargo.md': releaseText('sous-embargo', 'Annonce sous embargo', embargoLine),
-  };
-}
-
-function publishDeps(store: ObjectStore, files: Record<string, string>, clock: () => Date): PublishDeps {
-  return {
-    store,
-    files: memoryFiles(files),
-    renderer: createReleaseRenderer(templates),
-    pressRoom: createPressRoom(templates, { siteUrl, lang: 'fr' }),
-    sampleRecipient: templates.sampleRecipient,
-    siteUrl,
-    clock,
-  };
-}
+const publishDeps = (store: ObjectStore, files: Record<string, string>, clock: () => Date) =>
+  releaseDeps(store, templates, memoryFiles(files), clock);
 
 beforeAll(async () => {
   templates = await loadTemplateFiles();
@@ -106,15 +83,7 @@ beforeAll(async () => {
   expect((await publishRelease('publications/etude.md', deps)).state).toBe('public');
   expect((await publishRelease('publications/embargo.md', deps)).state).toBe('embargoed');
   const csv = ['Courriel;Prénom;Langue', ...emails.map((e, i) => `${e};Personne ${i};fr`)].join('\r\n');
-  const bytes = new TextEncoder().encode(csv);
-  const report = await importContacts(
-    (async function* () {
-      yield bytes;
-    })(),
-    'presse.csv',
-    { store, keys },
-    { list: 'presse', source: 'import:presse.csv', now: setupAt },
-  );
+  const report = await importCsv({ store, keys }, csv, { file: 'presse.csv', list: 'presse', now: setupAt });
   expect(report).toMatchObject({ added: emails.length, rejected: [] });
 });
 

@@ -9,8 +9,7 @@ import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { OutboxMailer, outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
 import { SesMailer } from '../../lambdas/adapters/ses-mailer.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
-import { createPressRoom } from '../../lambdas/core/archive/press-room.ts';
-import { type PublishDeps, publishRelease } from '../../lambdas/core/archive/publish.ts';
+import { publishRelease } from '../../lambdas/core/archive/publish.ts';
 import {
   type CampaignDefinition,
   campaignKeys,
@@ -34,23 +33,24 @@ import {
   type SendOptions,
   sendCampaign,
 } from '../../lambdas/core/campaigns/send.ts';
-import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
+import { type CampaignStatus, campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { blockAddress, unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
-import { importContacts } from '../../lambdas/core/contacts/import.ts';
-import { type Contact, contactKeys } from '../../lambdas/core/contacts/model.ts';
+import type { Contact } from '../../lambdas/core/contacts/model.ts';
 import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
-import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import { prng } from '../support/cli.ts';
-import { memoryFiles, publicationText, villesInternet } from '../support/memory-files.ts';
+import {
+  importCsv,
+  keys,
+  publicUrl,
+  publishedAt,
+  releaseDeps,
+  releaseWorkspace,
+} from '../support/dispatch-fixtures.ts';
+import { memoryFiles, releaseText } from '../support/memory-files.ts';
 
-const secret = 'a-secret-of-at-least-thirty-two-characters';
-const keys = contactKeys(secret);
-const publicUrl = 'https://press.example.org';
-const siteUrl = 'https://press.example.org/';
-const publishedAt = new Date('2026-01-15T09:00:00Z');
 /** The campaigns' clock: after the publication, before the embargoed release's embargo. */
 const now = new Date('2026-01-16T07:30:00Z');
 const domain = 'villes-internet.example.org';
@@ -73,27 +73,8 @@ const storeAt = (root: string) => new FolderObjectStore({ root, signingSecret: '
 
 beforeAll(async () => {
   baseRoot = await tempRoot();
-  const templates = await loadTemplateFiles();
-  const release = (slug: string, title: string, extra = '') =>
-    publicationText(`slug: ${slug}\n${extra}`).replace(/^title: .*$/m, `title: "${title}"`);
-  const deps: PublishDeps = {
-    store: storeAt(baseRoot),
-    files: memoryFiles({
-      'organizations/villes-internet.yaml': villesInternet,
-      'publications/etude.md': release('etude-villes', 'Étude : les villes moyennes résilientes'),
-      'publications/pdf.md': release('etude-pdf', 'Étude avec PDF'),
-      'publications/embargo.md': release(
-        'sous-embargo',
-        'Annonce sous embargo',
-        'embargo: 2026-01-20T08:00:00+01:00\n',
-      ),
-    }),
-    renderer: createReleaseRenderer(templates),
-    pressRoom: createPressRoom(templates, { siteUrl, lang: 'fr' }),
-    sampleRecipient: templates.sampleRecipient,
-    siteUrl,
-    clock: () => publishedAt,
-  };
+  const files = { ...releaseWorkspace(), 'publications/pdf.md': releaseText('etude-pdf', 'Étude avec PDF') };
+  const deps = releaseDeps(storeAt(baseRoot), await loadTemplateFiles(), memoryFiles(files));
   await publishRelease('publications/etude.md', deps);
   await publishRelease('publications/embargo.md', deps);
   const printed = await publishRelease('publications/pdf.md', {
@@ -131,15 +112,11 @@ async function setup(persons: Person[]) {
     'Prénom;Nom;Courriel',
     ...persons.map((p) => [p.firstName, p.lastName, p.email].map(csvField).join(';')),
   ].join('\r\n');
-  const bytes = new TextEncoder().encode(csv);
-  const report = await importContacts(
-    (async function* () {
-      yield bytes;
-    })(),
-    'presse.csv',
-    { store, keys },
-    { list: 'presse', source: 'import:presse.csv', now: publishedAt },
-  );
+  const report = await importCsv({ store, keys }, csv, {
+    file: 'presse.csv',
+    list: 'presse',
+    now: publishedAt,
+  });
   expect(report.rejected).toEqual([]);
   expect(report.added).toBe(persons.length);
   return { root, store };
@@ -223,6 +200,17 @@ function busiestSecond(times: number[]): number {
     busiest = Math.max(busiest, j - i);
   }
   return busiest;
+}
+
+/** Checks that the campaign is done: sent, nobody skipped, uncertain or left, and `counts`. */
+async function expectDone(store: ObjectStore, counts: Partial<CampaignStatus>): Promise<void> {
+  expect(await campaignStatus(store, 'etude-test')).toMatchObject({
+    state: 'sent',
+    skipped: 0,
+    uncertain: 0,
+    remaining: 0,
+    ...counts,
+  });
 }
 
 async function keysUnder(store: ObjectStore, prefix: string): Promise<string[]> {
@@ -337,16 +325,7 @@ describe('sending a campaign to the outbox', () => {
       expect(entry.status).toBe('sent');
       expect(entry.providerMessageId).toBe(outboxKey('etude-test', entry.messageId));
     }
-    const status = await campaignStatus(store, 'etude-test');
-    expect(status).toMatchObject({
-      state: 'sent',
-      audience: 12,
-      sent: 12,
-      failed: 0,
-      skipped: 0,
-      uncertain: 0,
-      remaining: 0,
-    });
+    await expectDone(store, { audience: 12, sent: 12, failed: 0 });
 
     // Sending again sends nobody twice.
     const again = await sendCampaign(definition, depsFor(store, new OutboxMailer(store)), { rate: 500 });
@@ -689,17 +668,12 @@ describe('throttling, refusals and the error budget', () => {
         expect(entry?.status).toBe('sent');
       }
     }
-    const status = await campaignStatus(store, 'etude-test');
-    expect(status).toMatchObject({
-      state: 'sent',
+    await expectDone(store, {
       audience: 300,
       sent: 294,
       failed: 6,
       failedByReason: { rejected: 6 },
       retryable: 0,
-      skipped: 0,
-      uncertain: 0,
-      remaining: 0,
     });
 
     // Nobody is mailed again: the refused stay refused, the others are done.

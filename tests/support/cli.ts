@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 const execFileAsync = promisify(execFile);
 
@@ -38,6 +40,42 @@ export async function runPressroom(
 /** Fails with everything the command printed, so a failure says why. */
 export function expectExit(run: Run, code: number): void {
   expect(run.code, `exit code\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`).toBe(code);
+}
+
+/** A new temporary folder (under the system's, named `prefix…`) holding a copy of examples/. */
+export async function exampleWorkspace(prefix: string): Promise<string> {
+  const work = await mkdtemp(path.join(tmpdir(), prefix));
+  await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
+  return work;
+}
+
+/**
+ * One workspace holding a copy of examples/ for all the tests of a file: made before them and
+ * removed after them, by hooks this call registers (call it above the file's own `beforeAll`).
+ */
+export function exampleWorkspaceForFile(prefix: string): {
+  /** Its folder (once made). */
+  readonly dir: string;
+  /** Runs the real command in it, as a user would. */
+  pressroom: (...args: string[]) => Promise<Run>;
+} {
+  let made: string | undefined;
+  beforeAll(async () => {
+    made = await exampleWorkspace(prefix);
+  });
+  afterAll(async () => {
+    if (made) await rm(made, { recursive: true, force: true });
+  });
+  const dir = () => {
+    if (!made) throw new Error('the workspace was not made: see the error of beforeAll');
+    return made;
+  };
+  return {
+    get dir() {
+      return dir();
+    },
+    pressroom: (...args) => runPressroom(args, { cwd: dir() }),
+  };
 }
 
 /** A deterministic pseudo-random generator (mulberry32), for fault tests that print their seed. */

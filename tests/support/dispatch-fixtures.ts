@@ -8,11 +8,15 @@ import {
   updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
 import type { Mailer, OutgoingMessage } from '../../lambdas/core/campaigns/mailer.ts';
-import { importContacts } from '../../lambdas/core/contacts/import.ts';
-import type { ContactKeys } from '../../lambdas/core/contacts/model.ts';
+import { type ImportReport, importContacts } from '../../lambdas/core/contacts/import.ts';
+import { type ContactKeys, contactKeys } from '../../lambdas/core/contacts/model.ts';
+import type { PublishIssueDeps } from '../../lambdas/core/newsletter/publish.ts';
+import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
+import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
+import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
 import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
-import { memoryFiles, publicationText, villesInternet } from './memory-files.ts';
+import { memoryFiles, releaseText, villesInternet } from './memory-files.ts';
 
 /**
  * A store ready for dispatching: two published releases (one under embargo until
@@ -21,28 +25,55 @@ import { memoryFiles, publicationText, villesInternet } from './memory-files.ts'
  */
 export const publishedAt = new Date('2026-01-15T09:00:00Z');
 export const siteUrl = 'https://press.example.org/';
+/** The address of the public endpoint (unsubscribe links), and the contact keys, of the campaign tests. */
+export const publicUrl = 'https://press.example.org';
+export const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
 
-export async function publishReleases(store: ObjectStore): Promise<void> {
-  const templates = await loadTemplateFiles();
-  const release = (slug: string, title: string, extra = '') =>
-    publicationText(`slug: ${slug}\n${extra}`).replace(/^title: .*$/m, `title: "${title}"`);
-  const deps: PublishDeps = {
+/**
+ * The organisation, the release "etude-villes" and the release "sous-embargo" under
+ * `embargoLine`, as workspace files.
+ */
+export function releaseWorkspace(
+  embargoLine = 'embargo: 2026-01-20T08:00:00+01:00\n',
+): Record<string, string> {
+  return {
+    'organizations/villes-internet.yaml': villesInternet,
+    'publications/etude.md': releaseText('etude-villes', 'Étude : les villes moyennes résilientes'),
+    'publications/embargo.md': releaseText('sous-embargo', 'Annonce sous embargo', embargoLine),
+  };
+}
+
+/** What publishRelease needs to publish `files` into `store`: the real renderer, a French press room at `siteUrl`. */
+export function releaseDeps(
+  store: ObjectStore,
+  templates: TemplateSet,
+  files: SourceFiles,
+  clock: () => Date = () => publishedAt,
+): PublishDeps {
+  return {
     store,
-    files: memoryFiles({
-      'organizations/villes-internet.yaml': villesInternet,
-      'publications/etude.md': release('etude-villes', 'Étude : les villes moyennes résilientes'),
-      'publications/embargo.md': release(
-        'sous-embargo',
-        'Annonce sous embargo',
-        'embargo: 2026-01-20T08:00:00+01:00\n',
-      ),
-    }),
+    files,
     renderer: createReleaseRenderer(templates),
     pressRoom: createPressRoom(templates, { siteUrl, lang: 'fr' }),
     sampleRecipient: templates.sampleRecipient,
     siteUrl,
-    clock: () => publishedAt,
+    clock,
   };
+}
+
+/** What publishIssue needs beside `release`: the same store, files and press room; its clock unless `clock`. */
+export function issueDeps(
+  release: PublishDeps,
+  templates: TemplateSet,
+  clock = release.clock,
+): PublishIssueDeps {
+  const { store, files, pressRoom, sampleRecipient, siteUrl } = release;
+  const renderer = createNewsletterRenderer(templates);
+  return { store, files, renderer, pressRoom, sampleRecipient, siteUrl, clock };
+}
+
+export async function publishReleases(store: ObjectStore): Promise<void> {
+  const deps = releaseDeps(store, await loadTemplateFiles(), memoryFiles(releaseWorkspace()));
   await publishRelease('publications/etude.md', deps);
   await publishRelease('publications/embargo.md', deps);
 }
@@ -55,14 +86,23 @@ export async function importJournalists(store: ObjectStore, keys: ContactKeys, c
     'Prénom;Nom;Courriel',
     ...Array.from({ length: count }, (_, i) => `Zoé;Lefèvre-${i};${journalist(i)}`),
   ].join('\r\n');
+  await importCsv({ store, keys }, csv, { file: 'presse.csv', list: 'presse', now: publishedAt });
+}
+
+/** Imports `csv`, read as the file `file` in one chunk, into the list `list`, as `pressroom contacts import` does. */
+export function importCsv(
+  deps: { store: ObjectStore; keys: ContactKeys },
+  csv: string,
+  options: { file: string; list: string; now: Date },
+): Promise<ImportReport> {
   const bytes = new TextEncoder().encode(csv);
-  await importContacts(
+  return importContacts(
     (async function* () {
       yield bytes;
     })(),
-    'presse.csv',
-    { store, keys },
-    { list: 'presse', source: 'import:presse.csv', now: publishedAt },
+    options.file,
+    deps,
+    { list: options.list, source: `import:${options.file}`, now: options.now },
   );
 }
 

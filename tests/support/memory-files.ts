@@ -47,3 +47,8 @@ ${extra}---
 ${body}
 `;
 }
+
+/** A release with its slug and title; `extra` lines are added to its front matter. */
+export function releaseText(slug: string, title: string, extra = '', body?: string): string {
+  return publicationText(`slug: ${slug}\n${extra}`, body).replace(/^title: .*$/m, `title: "${title}"`);
+}

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ParsedMail, simpleParser } from 'mailparser';
+import { afterEach, beforeEach } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import type { Mailer, OutgoingMessage } from '../../lambdas/core/campaigns/mailer.ts';
@@ -93,6 +94,29 @@ export async function fixture(start = new Date('2026-03-02T09:00:00Z')): Promise
     close: () => rm(root, { recursive: true, force: true }),
   };
   return f;
+}
+
+/**
+ * A fresh fixture for each test of the calling file, closed after it: registers the
+ * beforeEach/afterEach hooks and returns a handle that reads and writes the current one.
+ */
+export function fixtureForEachTest(start?: Date): Fixture {
+  let current: Fixture | undefined;
+  beforeEach(async () => {
+    current = await fixture(start);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const live = (): Fixture => {
+    if (!current) throw new Error('the fixture exists only while a test runs');
+    return current;
+  };
+  return new Proxy({} as Fixture, {
+    get: (_, name) => Reflect.get(live(), name),
+    set: (_, name, value) => Reflect.set(live(), name, value),
+  });
 }
 
 /** A request as a Function URL or the local server gives it. */

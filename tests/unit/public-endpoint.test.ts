@@ -3,7 +3,7 @@
  * Function URL handler call it: each route, each bad input (a clear page, its status, and a
  * store left byte for byte as it was), the security headers, and the confirmation email.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '../../lambdas/core/campaigns/mailer.ts';
 import { applyHardBounce } from '../../lambdas/core/contacts/feedback.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
@@ -12,8 +12,7 @@ import { handlePublicRequest, honeypotField, isPublicPath } from '../../lambdas/
 import {
   confirmBody,
   confirmPath,
-  type Fixture,
-  fixture,
+  fixtureForEachTest,
   formHeaders,
   keys,
   parse,
@@ -21,13 +20,7 @@ import {
   subscribeForm,
 } from '../support/subscription-fixtures.ts';
 
-let f: Fixture;
-beforeEach(async () => {
-  f = await fixture();
-});
-afterEach(async () => {
-  await f.close();
-});
+const f = fixtureForEachTest();
 
 const call = (request: Parameters<typeof handlePublicRequest>[0], settings = {}) =>
   handlePublicRequest(request, f.deps(settings));

@@ -4,7 +4,7 @@
  * suppressions a confirmation lifts and which it never does, and the purge of expired state,
  * including requests and windows written while a confirmation or the purge is under way.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PermanentSendError } from '../../lambdas/core/campaigns/mailer.ts';
 import {
   applyComplaint,
@@ -27,21 +27,14 @@ import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import {
   confirmBody,
   confirmPath,
-  type Fixture,
-  fixture,
+  fixtureForEachTest,
   formHeaders,
   keys,
   req,
   subscribeForm,
 } from '../support/subscription-fixtures.ts';
 
-let f: Fixture;
-beforeEach(async () => {
-  f = await fixture();
-});
-afterEach(async () => {
-  await f.close();
-});
+const f = fixtureForEachTest();
 
 const call = (request: Parameters<typeof handlePublicRequest>[0]) => handlePublicRequest(request, f.deps());
 const minutes = (n: number) => {
