@@ -17,13 +17,9 @@ import {
   recordRelease,
 } from '../lambdas/core/archive/catalog.ts';
 import { exportArchive } from '../lambdas/core/archive/export.ts';
+import { archiveKeys, type ReleaseManifest } from '../lambdas/core/archive/manifest.ts';
 import { createPressRoom, type PressRoom, siteKeys } from '../lambdas/core/archive/press-room.ts';
-import {
-  archiveKeys,
-  type PublishDeps,
-  publishRelease,
-  type ReleaseManifest,
-} from '../lambdas/core/archive/publish.ts';
+import { type PublishDeps, publishRelease } from '../lambdas/core/archive/publish.ts';
 import { slugify } from '../lambdas/core/publication/slug.ts';
 import { createReleaseRenderer, type ReleaseRenderer } from '../lambdas/core/render/document.ts';
 import {

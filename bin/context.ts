@@ -8,8 +8,7 @@ import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
 import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
-import { createPressRoom } from '../lambdas/core/archive/press-room.ts';
-import type { PublishDeps } from '../lambdas/core/archive/publish.ts';
+import { type PublishDeps, siteDeps } from '../lambdas/core/archive/publish.ts';
 import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';
@@ -229,13 +228,7 @@ export async function localBackend(
     templates,
     files: localSourceFiles,
     renderer: createReleaseRenderer(templates),
-    pressRoom: createPressRoom(templates, {
-      siteUrl: config.siteUrl,
-      lang: config.siteLang,
-      ...(config.siteTitle !== undefined && { title: config.siteTitle }),
-    }),
-    sampleRecipient: templates.sampleRecipient,
-    siteUrl: config.siteUrl,
+    ...siteDeps(templates, config),
     ...(printer && { printer }),
     async close() {
       await printer?.close();

@@ -2,13 +2,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
 import { catalogYears, readYear } from '../../lambdas/core/archive/catalog.ts';
 import { exportArchive } from '../../lambdas/core/archive/export.ts';
+import { stateOf } from '../../lambdas/core/archive/manifest.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
-import {
-  linkFormats,
-  releaseDueEmbargoes,
-  signedReleaseLinks,
-  stateOf,
-} from '../../lambdas/core/archive/publish.ts';
+import { linkFormats, releaseDueEmbargoes, signedReleaseLinks } from '../../lambdas/core/archive/publish.ts';
 import { PressroomError } from '../../lambdas/core/errors.ts';
 import { dataDirOption, loadConfig, localBackend } from '../context.ts';
 import { print } from '../output.ts';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { archiveKeys, readManifest } from '../core/archive/publish.ts';
+import { archiveKeys, readManifest } from '../core/archive/manifest.ts';
 import {
   handlePublicRequest,
   isPublicPath,

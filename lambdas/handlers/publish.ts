@@ -1,8 +1,7 @@
 import type { Context, S3Event } from 'aws-lambda';
 import { z } from 'zod';
 import { storeSourceFiles } from '../adapters/store-files.ts';
-import { createPressRoom } from '../core/archive/press-room.ts';
-import { type PublishDeps, publishRelease, SlugTakenError } from '../core/archive/publish.ts';
+import { type PublishDeps, publishRelease, SlugTakenError, siteDeps } from '../core/archive/publish.ts';
 import { formatProblems, InvalidInputError, type Problem } from '../core/errors.ts';
 import { type PublishIssueDeps, publishIssue } from '../core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../core/newsletter/render.ts';
@@ -102,13 +101,7 @@ const context = cached(async () => {
   const shared = {
     store,
     files: storeSourceFiles(store),
-    pressRoom: createPressRoom(templates, {
-      siteUrl: config.siteUrl,
-      lang: config.siteLang,
-      ...(config.siteTitle !== undefined && { title: config.siteTitle }),
-    }),
-    sampleRecipient: templates.sampleRecipient,
-    siteUrl: config.siteUrl,
+    ...siteDeps(templates, config),
   };
   const releaseDeps: PublishDeps = { ...shared, renderer: createReleaseRenderer(templates) };
   const issueDeps: PublishIssueDeps = { ...shared, renderer: createNewsletterRenderer(templates) };
@@ -212,10 +205,8 @@ async function publishObject(
 function problemsOf(error: unknown, file: string, idField: Publisher['idField']): Problem[] | undefined {
   if (error instanceof InvalidInputError) return error.problems;
   if (error instanceof SlugTakenError) {
-    // The command line's way out, --replace, does not exist for an upload.
-    return [
-      { file, path: idField, message: error.message.replace(/, or publish with --replace[^.]*\./, '.') },
-    ];
+    // The reason alone: the command line's way out, --replace, does not exist for an upload.
+    return [{ file, path: idField, message: `${error.reason}.` }];
   }
   return undefined;
 }

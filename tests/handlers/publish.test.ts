@@ -2,41 +2,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReleaseManifest } from '../../lambdas/core/archive/publish.ts';
+import { describe, expect, it } from 'vitest';
+import type { ReleaseManifest } from '../../lambdas/core/archive/manifest.ts';
 import { getJson, getText } from '../../lambdas/core/store/object-store.ts';
 import { handler, type PublicationReport, reportKeyOf } from '../../lambdas/handlers/publish.ts';
-import {
-  type HandlerWorld,
-  objectCreated,
-  snapshot,
-  startHandlerWorld,
-  uploadExampleWorkspace,
-} from './harness.ts';
+import { examples, objectCreated, publishWorldForFile, SITE_URL, snapshot, versionsOf } from './harness.ts';
 
-const examples = path.resolve(import.meta.dirname, '../../examples');
-const SITE_URL = 'https://presse.example.org/';
-
-let world: HandlerWorld;
-
-/** Uploads a file as a user would, and returns the notification S3 would send about it. */
-async function upload(key: string, body: string | Uint8Array) {
-  const { version } = await world.store.put(key, body);
-  return objectCreated(key, version, typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-}
-
-beforeAll(async () => {
-  world = await startHandlerWorld({
-    PRESSROOM_SITE_URL: SITE_URL,
-    PRESSROOM_SITE_LANG: 'fr',
-    PRESSROOM_SITE_TITLE: 'Salle de presse des villes',
-  });
-  await uploadExampleWorkspace(world.store);
-});
-
-afterAll(async () => {
-  await world?.stop();
-});
+const world = publishWorldForFile();
 
 const seed = () =>
   readFile(path.join(examples, 'publications', '2021-06-08-numerique-gestion-de-crise.md'), 'utf8');
@@ -46,7 +18,7 @@ const seedKey = 'publications/Numérique et gestion de crise.md';
 
 describe('publish handler (S3 ObjectCreated → archive and press room, on s3rver)', () => {
   it('publishes an uploaded publication: archive, press room pages and feeds, no PDF', async () => {
-    const event = await upload(seedKey, await seed());
+    const event = await world.upload(seedKey, await seed());
     expect(event.Records[0]?.s3.object.key).toBe('publications/Num%C3%A9rique+et+gestion+de+crise.md');
 
     const outcomes = await handler(event);
@@ -89,7 +61,7 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
       path.join(examples, 'publications', '2024-03-12-open-data-barometer.md'),
       'utf8',
     );
-    const outcomes = await handler(await upload(key, text));
+    const outcomes = await handler(await world.upload(key, text));
     expect(outcomes).toEqual([
       expect.objectContaining({ outcome: 'published', slug: 'open-data-barometer-2024' }),
     ]);
@@ -111,18 +83,14 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
 
   it('a redelivered event publishes the same release again: one release, one version, same pages', async () => {
     const before = await getJson<ReleaseManifest>(world.store, `archive/${seedSlug}/release.json`);
-    const event = await upload(seedKey, await seed());
+    const event = await world.upload(seedKey, await seed());
     await handler(event);
     const outcomes = await handler(event);
     expect(outcomes).toEqual([expect.objectContaining({ outcome: 'published', action: 'updated' })]);
     const after = await getJson<ReleaseManifest>(world.store, `archive/${seedSlug}/release.json`);
     expect(after?.value.summary.publishedAt).toBe(before?.value.summary.publishedAt);
     expect(after?.value.source.sha256).toBe(before?.value.source.sha256);
-    const versions = new Set(
-      Object.keys(await snapshot(world.store, `archive/${seedSlug}/`))
-        .map((k) => k.split('/')[2])
-        .filter((v) => v !== 'release.json'),
-    );
+    const versions = await versionsOf(world.store, `archive/${seedSlug}/`, 'release.json');
     expect(versions).toEqual(new Set([after?.value.version]));
     const year = await getJson<{ releases: { slug: string }[] }>(world.store, 'catalog/years/2021.json');
     expect(year?.value.releases.filter((r) => r.slug === seedSlug)).toHaveLength(1);
@@ -137,7 +105,7 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
       .replace('date: 2021-06-08', 'date: 2021-06-31')
       .replace('author: Michaël Bideault', 'auteur: Michaël Bideault');
 
-    const outcomes = await handler(await upload(key, broken));
+    const outcomes = await handler(await world.upload(key, broken));
 
     const reportKey = 'publications/2021/communiqué cassé.errors.json';
     expect(outcomes).toEqual([{ key, outcome: 'rejected', report: reportKey, problems: 2 }]);
@@ -174,7 +142,7 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
     // Still wrong: an organisation id with a typo, looked up in publications/2021/organizations/
     // and then in publications/organizations/.
     const typo = fixed.replace('  - villes-internet\n', '  - villes-internett\n');
-    expect(await handler(await upload(key, typo))).toEqual([
+    expect(await handler(await world.upload(key, typo))).toEqual([
       expect.objectContaining({ outcome: 'rejected', problems: 1 }),
     ]);
     const report = await getJson<PublicationReport>(world.store, reportKey);
@@ -182,7 +150,7 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
       expect.objectContaining({ field: 'publishers[0]', value: 'villes-internett', line: 11 }),
     ]);
 
-    const outcomes = await handler(await upload(key, fixed));
+    const outcomes = await handler(await world.upload(key, fixed));
     expect(outcomes).toEqual([
       expect.objectContaining({ outcome: 'published', slug: 'villes-moyennes-seconde-etude' }),
     ]);
@@ -193,7 +161,7 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
   it('another file with a taken slug is refused in its report; the release stays the first file’s', async () => {
     const before = await snapshot(world.store, `archive/${seedSlug}/`);
     const key = 'publications/copie.md';
-    const outcomes = await handler(await upload(key, await seed()));
+    const outcomes = await handler(await world.upload(key, await seed()));
     expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', problems: 1 })]);
     const report = await getJson<PublicationReport>(world.store, 'publications/copie.errors.json');
     expect(report?.value.problems).toEqual([
@@ -213,15 +181,15 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
     };
     const report = await world.store.head('publications/copie.errors.json');
     const organisation = await world.store.head('publications/organizations/villes-internet.yaml');
-    const replaced = await upload('publications/remplacé.md', await seed());
+    const replaced = await world.upload('publications/remplacé.md', await seed());
     const replacedRecord = replaced.Records[0];
     if (!replacedRecord) throw new Error('no record');
     replacedRecord.s3.object.eTag = '0123456789abcdef0123456789abcdef'; // an older upload's
     const events = [
       objectCreated('publications/copie.errors.json', report?.version ?? ''),
       objectCreated('publications/organizations/villes-internet.yaml', organisation?.version ?? ''),
-      await upload('publications/attachments/note.txt', 'une note'),
-      await upload('drafts/brouillon.md', await seed()),
+      await world.upload('publications/attachments/note.txt', 'une note'),
+      await world.upload('drafts/brouillon.md', await seed()),
       objectCreated('publications/supprimé.md', 'abc'),
       replaced,
     ];
@@ -260,7 +228,7 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
   });
 
   it('a store failure fails the invocation (Lambda retries it) and writes no report', async () => {
-    const event = await upload('publications/panne.md', await seed());
+    const event = await world.upload('publications/panne.md', await seed());
     const s3 = mockClient(S3Client);
     s3.on(HeadObjectCommand).resolves({ ETag: `"${event.Records[0]?.s3.object.eTag}"`, ContentLength: 10 });
     s3.on(GetObjectCommand).rejects(

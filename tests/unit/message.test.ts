@@ -31,18 +31,18 @@ function body(random: () => number, i: number): string {
 describe('BodyEncoder', () => {
   it('gives, message after message, what a fresh encoder gives, and decodes to the input', () => {
     const random = prng(7);
-    const shared = new BodyEncoder(20_000, 8);
+    const shared = new BodyEncoder(20_000);
     for (let i = 0; i < 60; i++) {
       const text = body(random, i);
-      const encoded = shared.encode(text, 'html');
-      expect(encoded).toBe(new BodyEncoder().encode(text, 'html'));
+      const encoded = shared.encode(text);
+      expect(encoded).toBe(new BodyEncoder().encode(text));
       expect(libqp.decode(encoded).toString('utf8')).toBe(text.replace(/\r?\n/g, '\r\n'));
       for (const line of encoded.split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
     }
   });
 
   it('keeps a bounded number of lines, whatever the audience', () => {
-    const encoder = new BodyEncoder(10, 4);
+    const encoder = new BodyEncoder(10);
     for (let i = 0; i < 50; i++) {
       const text = `a\nb ${i}\nc ${i}\nd`;
       expect(libqp.decode(encoder.encode(text)).toString('utf8')).toBe(text.replace(/\n/g, '\r\n'));

@@ -6,7 +6,8 @@ import { spreadsheetSafe } from '../csv.ts';
 import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { catalogYears, readYear } from './catalog.ts';
-import { archiveKeys, readManifest, releaseFiles, stateOf } from './publish.ts';
+import { archiveKeys, readManifest, stateOf } from './manifest.ts';
+import { releaseFiles } from './publish.ts';
 
 /** Archived files that go into an export, and their names there (the archive keeps more). */
 const exported: Record<string, string> = Object.fromEntries(

@@ -2,12 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { PressroomError } from '../errors.ts';
 import type { SourceFiles } from '../publication/load.ts';
-import type { Publication } from '../publication/schema.ts';
+import type { Language, Publication } from '../publication/schema.ts';
 import { slugify } from '../publication/slug.ts';
 import { renderReleaseFiles } from '../release/render-release.ts';
 import type { ReleaseRenderer } from '../render/document.ts';
 import { inlineMarkdownToText } from '../render/markdown.ts';
-import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
+import { anonymousCopy, type RecipientFields } from '../render/recipient.ts';
+import type { TemplateSet } from '../render/templates.ts';
 import {
   getJson,
   listAll,
@@ -24,17 +25,8 @@ import {
   readPending,
   recordRelease,
 } from './catalog.ts';
-import {
-  archiveKeys,
-  type ReleaseManifest,
-  ReleaseNotFoundError,
-  type ReleaseState,
-  readManifest,
-  stateOf,
-} from './manifest.ts';
-import { type PressRoom, releaseDownloads, siteKeys } from './press-room.ts';
-
-export { archiveKeys, type ReleaseManifest, ReleaseNotFoundError, type ReleaseState, readManifest, stateOf };
+import { archiveKeys, type ReleaseManifest, type ReleaseState, readManifest, stateOf } from './manifest.ts';
+import { createPressRoom, type PressRoom, releaseDownloads, siteKeys } from './press-room.ts';
 
 /**
  * Publishing: a release's files are archived under a new version folder, then its manifest
@@ -58,9 +50,18 @@ export class PdfUnavailableError extends PressroomError {
   override name = 'PdfUnavailableError';
 }
 
-/** The slug is taken by another publication file. */
+/**
+ * The slug (or a newsletter's id) is taken by another file. `reason` says so; the message
+ * adds the command line's way out, `--replace`, which an upload to the stack does not have.
+ */
 export class SlugTakenError extends PressroomError {
   override name = 'SlugTakenError';
+  constructor(
+    readonly reason: string,
+    replaced: string,
+  ) {
+    super(`${reason}, or publish with --replace to replace that ${replaced}.`);
+  }
 }
 
 /**
@@ -157,6 +158,25 @@ export interface PublishDeps {
   newId?: () => string;
 }
 
+/**
+ * What publishing takes from the templates and the site's settings, the same for releases
+ * and newsletter issues, on the command line and in the publish function.
+ */
+export function siteDeps(
+  templates: TemplateSet,
+  site: { siteUrl: string; siteLang: Language; siteTitle?: string | undefined },
+): Pick<PublishDeps, 'pressRoom' | 'sampleRecipient' | 'siteUrl'> {
+  return {
+    pressRoom: createPressRoom(templates, {
+      siteUrl: site.siteUrl,
+      lang: site.siteLang,
+      ...(site.siteTitle !== undefined && { title: site.siteTitle }),
+    }),
+    sampleRecipient: templates.sampleRecipient,
+    siteUrl: site.siteUrl,
+  };
+}
+
 export interface PublishResult {
   slug: string;
   title: string;
@@ -185,16 +205,17 @@ export async function publishRelease(
     ...(p.visibility === 'public' && { webUrl: releaseUrl(p.slug) + releaseDownloads.page }),
   }));
   const slug = publication.slug;
-  const source = (await deps.files.readText(file)) ?? '';
-  // The same file named another way (./a.md, an absolute path) is the same release.
-  const sourcePath = path.resolve(file);
-  const previous = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(slug));
-  if (previous && previous.value.source.path !== sourcePath && !options.replace) {
-    throw new SlugTakenError(
-      `${file}: the slug "${slug}" is already used by ${previous.value.source.path} (published ${previous.value.summary.publishedAt.slice(0, 10)}). ` +
-        'Give this publication another "slug", or publish with --replace to replace that release.',
-    );
-  }
+  const { source, sourcePath, previous } = await previousVersion<ReleaseManifest>(
+    deps,
+    file,
+    archiveKeys.manifest(slug),
+    options,
+    {
+      reason: (owner) =>
+        `${file}: the slug "${slug}" is already used by ${owner}. Give this publication another "slug"`,
+      replaced: 'release',
+    },
+  );
 
   let pdf: PublishResult['pdf'] = { stored: false, reason: 'no PDF printer configured' };
   let pdfBytes: Uint8Array | undefined;
@@ -213,13 +234,9 @@ export async function publishRelease(
     publishedAt: previous?.value.summary.publishedAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   });
-  const publicEmail = compileForRecipients(rendered.email).fill({
-    recipient: { email: '' },
-    unsubscribeUrl: '',
-  });
+  const publicEmail = anonymousCopy(rendered.email);
   const archived: ArchivedFile[] = [
-    { name: 'source.md', content: source, contentType: 'text/markdown; charset=utf-8' },
-    ...files.filter((f) => !f.name.startsWith('preview.')),
+    ...sourceAndRendered(source, files),
     ...(pdfBytes ? [{ name: 'release.pdf', content: pdfBytes, contentType: 'application/pdf' }] : []),
     {
       name: 'public/index.html',
@@ -299,6 +316,39 @@ async function syncReleaseFiles(store: ObjectStore, manifest: ReleaseManifest, n
       wanted.set(sitePrefix + name, from + name);
   }
   return syncSiteCopy(store, sitePrefix, wanted);
+}
+
+/**
+ * What publishing a file (a release, a newsletter issue) reads first: its source, its path
+ * (the same file named another way, ./a.md or an absolute path, is the same publication),
+ * and the manifest of what is published under its slug. Another file's publication there is
+ * refused unless replacing: `taken` gives the reason, given who holds it, and what is replaced.
+ */
+export async function previousVersion<
+  M extends { source: { path: string }; summary: { publishedAt: string } },
+>(
+  deps: Pick<PublishDeps, 'files' | 'store'>,
+  file: string,
+  manifestKey: string,
+  options: { replace?: boolean },
+  taken: { reason: (owner: string) => string; replaced: string },
+): Promise<{ source: string; sourcePath: string; previous: { value: M; version: string } | undefined }> {
+  const source = (await deps.files.readText(file)) ?? '';
+  const sourcePath = path.resolve(file);
+  const previous = await getJson<M>(deps.store, manifestKey);
+  if (previous && previous.value.source.path !== sourcePath && !options.replace) {
+    const owner = `${previous.value.source.path} (published ${previous.value.summary.publishedAt.slice(0, 10)})`;
+    throw new SlugTakenError(taken.reason(owner), taken.replaced);
+  }
+  return { source, sourcePath, previous };
+}
+
+/** The start of every archived version: the source, and the rendered files but the previews. */
+export function sourceAndRendered(source: string, files: readonly ArchivedFile[]): ArchivedFile[] {
+  return [
+    { name: 'source.md', content: source, contentType: 'text/markdown; charset=utf-8' },
+    ...files.filter((f) => !f.name.startsWith('preview.')),
+  ];
 }
 
 /** A file to archive in a version folder. */

@@ -64,13 +64,6 @@ export type CampaignDefinition = CampaignContent & {
   attachPdf: boolean;
 };
 
-/** `release <slug>` or `newsletter <id>`: what a campaign sends, for messages and lists. */
-export function campaignContentLabel(definition: CampaignContent): string {
-  return definition.newsletter !== undefined
-    ? `newsletter ${definition.newsletter}`
-    : `release ${definition.publication}`;
-}
-
 export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';
 
 /** The campaign as stored: its definition and where it stands. */

@@ -51,48 +51,35 @@ export type CampaignParts = Pick<MessageParts, 'from' | 'replyTo' | 'subject' | 
 export type PersonalParts = Pick<MessageParts, 'to' | 'html' | 'text' | 'messageId' | 'date' | 'unsubscribe'>;
 
 /**
- * Quoted-printable bodies, encoded line by line with a cache shared by every message of a
- * campaign. QP is line-local: a line's encoding does not depend on its neighbours, so the
- * body of a personal message is the cached encoding of the lines it shares with the others
- * (nearly all) plus the few lines that carry the recipient's fields. Each line is encoded
- * by nodemailer's own `encode` and `wrap`, as MailComposer's encoder does.
+ * Quoted-printable bodies, with caches shared by every message of a campaign. QP is
+ * line-local: a line's encoding does not depend on its neighbours, and a soft line break
+ * may end any line. So a body given in segments (see EmailSegments) is the cached bytes of
+ * the segments every recipient shares, plus the few placeholder values encoded for this
+ * one; a body given whole is encoded line by line, with a cache of lines. Each line is
+ * encoded by nodemailer's own `encode` and `wrap`, as MailComposer's encoder does.
  */
 export class BodyEncoder {
   private readonly lines = new Map<string, string>();
-  /** The last body of each kind, in blocks of lines, and their encodings. */
-  private readonly previous = new Map<string, Block[]>();
+  private readonly segments = new Map<string, Uint8Array>();
+  private readonly midLine = new Map<string, Uint8Array>();
 
-  /**
-   * @param capacity distinct lines kept at most: enough for any template, bounded whatever
-   *   the audience.
-   * @param blockLines lines per block: a block the same as last time, at the same place, is
-   *   reused whole after one comparison; only the blocks that differ are looked at line by line.
-   */
-  constructor(
-    private readonly capacity = 5_000,
-    private readonly blockLines = 8,
-  ) {}
+  /** @param capacity distinct lines kept at most (a tenth as many segments): bounded whatever the audience. */
+  constructor(private readonly capacity = 5_000) {}
 
-  /**
-   * `text` (lines ending in LF or CRLF) as quoted-printable with CRLF line ends. Given in
-   * segments (to be joined by LF), the segments that come back (the same string for every
-   * recipient: its hash is computed once) are encoded once; a single string is compared
-   * block by block with the last one.
-   */
-  encode(text: string | readonly string[], kind = ''): string {
+  /** `text` (lines ending in LF or CRLF), or its segments, as quoted-printable with CRLF line ends. */
+  encode(text: string | readonly string[]): string {
     const chunks: Uint8Array[] = [];
-    this.encodeInto(text, kind, chunks);
+    this.encodeInto(text, chunks);
     return Buffer.concat(chunks).toString('latin1');
   }
 
-  /**
-   * The same as `encode`, as bytes appended to `chunks`: a segment that comes back adds the
-   * bytes kept from its first time, with no copy.
-   */
-  encodeInto(text: string | readonly string[], kind: string, chunks: Uint8Array[]): void {
+  /** The same as `encode`, as bytes appended to `chunks`. */
+  encodeInto(text: string | readonly string[], chunks: Uint8Array[]): void {
+    // One piece (a whole text, a template that could not be cut) differs from one recipient
+    // to the next: its lines are cached, not the piece.
     if (typeof text === 'string' || text.length === 1) {
       chunks.push(
-        Buffer.from(this.encodeText(typeof text === 'string' ? text : (text[0] as string), kind), 'latin1'),
+        Buffer.from(this.encodeLines(typeof text === 'string' ? text : (text[0] as string), false), 'latin1'),
       );
       return;
     }
@@ -107,62 +94,18 @@ export class BodyEncoder {
       const cache = soft ? this.midLine : this.segments;
       let bytes = cache.get(segment);
       if (bytes === undefined) {
-        const ends = segment.endsWith('\n');
-        const lines = (ends ? segment.slice(0, -1) : segment).split('\n').map((line) => this.line(line));
-        bytes = Buffer.from(lines.join('\r\n') + (ends ? '\r\n' : soft ? '=\r\n' : ''), 'latin1');
+        bytes = Buffer.from(this.encodeLines(segment, soft), 'latin1');
         if (cache.size < this.capacity / 10) cache.set(segment, bytes);
       }
       chunks.push(bytes);
     }
   }
 
-  private readonly midLine = new Map<string, Uint8Array>();
-  private readonly segments = new Map<string, Uint8Array>();
-
-  private encodeText(text: string, kind: string): string {
-    const last = this.previous.get(kind) ?? [];
-    const blocks: Block[] = [];
-    let at = 0;
-    while (at <= text.length) {
-      const before = last[blocks.length];
-      if (before !== undefined && this.sameAt(text, at, before.input)) {
-        blocks.push(before);
-        at += before.input.length + 1;
-        continue;
-      }
-      // A new block, of the same lines as before where there was one: encoded line by line,
-      // each line compared first with the one at its place before (cheaper than hashing it).
-      let end = at;
-      const count = before?.lines ?? this.blockLines;
-      for (let n = 0; n < count && end <= text.length; n++) {
-        const next = text.indexOf('\n', end);
-        end = next < 0 ? text.length + 1 : next + 1;
-      }
-      const input = text.slice(at, end - 1);
-      const lines = input.split('\n');
-      const old = before?.split;
-      const encoded = lines.map((line, i) =>
-        old && old.inputs[i] === line ? (old.outputs[i] as string) : this.line(line),
-      );
-      blocks.push({
-        input,
-        output: encoded.join('\r\n'),
-        lines: encoded.length,
-        split: { inputs: lines, outputs: encoded },
-      });
-      at = end;
-    }
-    this.previous.set(kind, blocks);
-    let out = '';
-    for (let i = 0; i < blocks.length; i++) out += i === 0 ? blocks[i]?.output : `\r\n${blocks[i]?.output}`;
-    return out;
-  }
-
-  /** Whether `text` holds `block` at `at`, a whole number of lines. */
-  private sameAt(text: string, at: number, block: string): boolean {
-    const end = at + block.length;
-    if (end > text.length || (end < text.length && text.charCodeAt(end) !== 10)) return false;
-    return text.substr(at, block.length) === block;
+  /** Lines encoded and joined by CRLF; a final LF gives a CRLF, `soft` a soft line break. */
+  private encodeLines(text: string, soft: boolean): string {
+    const ends = text.endsWith('\n');
+    const lines = (ends ? text.slice(0, -1) : text).split('\n').map((line) => this.line(line));
+    return lines.join('\r\n') + (ends ? '\r\n' : soft ? '=\r\n' : '');
   }
 
   private line(raw: string): string {
@@ -174,16 +117,6 @@ export class BodyEncoder {
     }
     return encoded;
   }
-}
-
-interface Block {
-  /** The lines as given, joined by LF. */
-  input: string;
-  /** Their encoding, joined by CRLF. */
-  output: string;
-  lines: number;
-  /** The same, line by line (an encoded line may hold soft breaks: never split the output). */
-  split: { inputs: string[]; outputs: string[] };
 }
 
 /** Stand-ins written into the campaign's skeleton, where each message's own values go. */
@@ -261,7 +194,7 @@ export async function createMessageComposer(
     const chunks: Uint8Array[] = [bytes[0] as Uint8Array];
     for (let i = 1; i < pieces.length; i += 2) {
       const slot = pieces[i] as Slot;
-      if (slot === 'text' || slot === 'html') bodies.encodeInto(personal[slot], slot, chunks);
+      if (slot === 'text' || slot === 'html') bodies.encodeInto(personal[slot], chunks);
       // The address may hold UTF-8 (an internationalised local part); the rest is ASCII.
       else chunks.push(Buffer.from(values[slot], 'utf8'));
       chunks.push(bytes[i + 1] as Uint8Array);

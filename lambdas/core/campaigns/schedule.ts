@@ -1,6 +1,6 @@
-import { readManifest } from '../archive/publish.ts';
+import { readManifest } from '../archive/manifest.ts';
 import { PressroomError } from '../errors.ts';
-import { readIssueManifest } from '../newsletter/publish.ts';
+import { readIssueManifest } from '../newsletter/catalog.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import {
   type CampaignDefinition,

@@ -1,6 +1,6 @@
 import { Document, isMap, isScalar, isSeq } from 'yaml';
 import { catalogYears, isPublic, type ReleaseSummary, readYear } from '../archive/catalog.ts';
-import { archiveKeys, readManifest } from '../archive/publish.ts';
+import { archiveKeys, readManifest } from '../archive/manifest.ts';
 import { PressroomError } from '../errors.ts';
 import { organizationSearchPaths, type SourceFiles } from '../publication/load.ts';
 import { isoDate, type Language, type Publication, type Publisher } from '../publication/schema.ts';

@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { issueDownloads, type PressRoom, siteKeys } from '../archive/press-room.ts';
 import {
   type ArchivedFile,
   commitVersion,
   deleteUnder,
   newVersion,
-  SlugTakenError,
+  previousVersion,
+  sourceAndRendered,
   syncSiteCopy,
 } from '../archive/publish.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import { inlineMarkdownToText } from '../render/markdown.ts';
-import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
-import { getJson, type ObjectStore } from '../store/object-store.ts';
+import { anonymousCopy, compileForRecipients, type RecipientFields } from '../render/recipient.ts';
+import type { ObjectStore } from '../store/object-store.ts';
 import {
   type IssueManifest,
   type IssueSummary,
@@ -120,16 +120,17 @@ export async function publishIssue(
   const now = (deps.clock ?? (() => new Date()))();
   const { issue, rendered, files } = await renderIssueFiles(file, { ...deps, clock: () => now });
   const id = issue.id;
-  const source = (await deps.files.readText(file)) ?? '';
-  // The same file named another way (./a.md, an absolute path) is the same issue.
-  const sourcePath = path.resolve(file);
-  const previous = await getJson<IssueManifest>(deps.store, newsletterKeys.manifest(id));
-  if (previous && previous.value.source.path !== sourcePath && !options.replace) {
-    throw new SlugTakenError(
-      `${file}: the newsletter id "${id}" is already used by ${previous.value.source.path} (published ${previous.value.summary.publishedAt.slice(0, 10)}). ` +
-        'Give this issue another "id" (or file name), or publish with --replace to replace that issue.',
-    );
-  }
+  const { source, sourcePath, previous } = await previousVersion<IssueManifest>(
+    deps,
+    file,
+    newsletterKeys.manifest(id),
+    options,
+    {
+      reason: (owner) =>
+        `${file}: the newsletter id "${id}" is already used by ${owner}. Give this issue another "id" (or file name)`,
+      replaced: 'issue',
+    },
+  );
 
   const releases = issue.items.flatMap((item) => (item.release ? [item.release.slug] : []));
   const summary: IssueSummary = {
@@ -144,13 +145,9 @@ export async function publishIssue(
     publishedAt: previous?.value.summary.publishedAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   };
-  const publicEmail = compileForRecipients(rendered.email).fill({
-    recipient: { email: '' },
-    unsubscribeUrl: '',
-  });
+  const publicEmail = anonymousCopy(rendered.email);
   const archived: ArchivedFile[] = [
-    { name: 'source.md', content: source, contentType: 'text/markdown; charset=utf-8' },
-    ...files.filter((f) => !f.name.startsWith('preview.')),
+    ...sourceAndRendered(source, files),
     {
       name: 'public/index.html',
       content: deps.renderer.renderPage(issue, { pressRoom: deps.pressRoom.issuePageLinks(summary) }),
@@ -210,5 +207,3 @@ export async function publishIssue(
 function shorten(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text;
 }
-
-export { IssueNotFoundError, readIssueManifest } from './catalog.ts';

@@ -1,5 +1,5 @@
+import { archiveKeys, type ReleaseManifest, stateOf } from '../archive/manifest.ts';
 import { releaseDownloads } from '../archive/press-room.ts';
-import { archiveKeys, type ReleaseManifest, stateOf } from '../archive/publish.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { formatPath } from '../input.ts';
 import type { Publication } from '../publication/schema.ts';

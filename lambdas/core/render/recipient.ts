@@ -168,3 +168,8 @@ function cutAtLines(source: string): Part[] | undefined {
   if (run) parts.push({ text: run, dynamic: false });
   return parts;
 }
+
+/** The email as the press room shows it: the placeholders filled for nobody. */
+export function anonymousCopy(email: EmailDocument): EmailDocument {
+  return compileForRecipients(email).fill({ recipient: { email: '' }, unsubscribeUrl: '' });
+}
