@@ -1,19 +1,51 @@
-import { PressroomError } from '../lambdas/core/errors.ts';
+import { exitCodes, PressroomError } from '../lambdas/core/errors.ts';
 
-/** Results go to stdout: lines for people, or one JSON document with --json. */
-export function print(result: unknown, json = false): void {
-  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else process.stdout.write(`${(Array.isArray(result) ? result : [String(result)]).join('\n')}\n`);
+/**
+ * Text for a terminal: control characters other than newline and tab are shown as escapes
+ * (`\x1B`), so data (a contact's name, a file's content in an error) cannot move the cursor,
+ * rewrite a line or change the terminal's state.
+ */
+export function forTerminal(text: string): string {
+  // C0 controls but \t and \n, DEL, and the C1 controls (U+0080–U+009F), and the bidi
+  // overrides that can make a line read differently from what it holds.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0).toString(16).toUpperCase();
+    return code.length <= 2 ? `\\x${code.padStart(2, '0')}` : `\\u${code}`;
+  });
 }
 
-/** Errors go to stderr with a non-zero exit: ours as they are, others with their stack. */
+/** Results go to stdout: lines for people (made safe for a terminal), or one JSON document with --json. */
+export function print(result: unknown, json = false): void {
+  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else
+    process.stdout.write(`${forTerminal((Array.isArray(result) ? result : [String(result)]).join('\n'))}\n`);
+}
+
+/** True when the user asked for stack traces: PRESSROOM_DEBUG=1 (or any value but 0/false). */
+export function debugEnabled(env = process.env): boolean {
+  const v = env.PRESSROOM_DEBUG;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+/**
+ * Errors go to stderr with a non-zero exit. Ours say what is wrong and what to do, and exit
+ * with their own code (1 input, 3 busy or paused...). Anything else is a bug in pressroom:
+ * one line and a request for a report; the stack only with PRESSROOM_DEBUG=1.
+ */
 export function fail(error: unknown): never {
   if (error instanceof PressroomError) {
-    process.stderr.write(`pressroom: ${error.message}\n`);
-    process.exit(1);
+    process.stderr.write(`pressroom: ${forTerminal(error.message)}\n`);
+    if (debugEnabled() && error.stack) process.stderr.write(`${forTerminal(error.stack)}\n`);
+    process.exit(error.exitCode);
   }
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   process.stderr.write(
-    `pressroom: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    `pressroom: internal error: ${forTerminal(message.split('\n')[0] ?? '')}\n` +
+      (debugEnabled()
+        ? `${forTerminal(error instanceof Error ? (error.stack ?? '') : '')}\n`
+        : '  This is a bug in pressroom, not in your files: please report it with the command you ran.\n' +
+          '  Run it again with PRESSROOM_DEBUG=1 to see the details to include.\n'),
   );
-  process.exit(70);
+  process.exit(exitCodes.internal);
 }

@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { exitCodes } from '../lambdas/core/errors.ts';
 import { archiveCommand } from './commands/archive.ts';
 import { contactsCommand } from './commands/contacts.ts';
 import { newsletterCommand } from './commands/newsletter.ts';
@@ -24,4 +25,15 @@ const program = new Command('pressroom')
   .addCommand(serveCommand)
   .addCommand(schemaCommand);
 
-program.parseAsync(process.argv).catch(fail);
+// Usage errors (unknown command or option, missing argument) exit with 2, after commander has
+// printed them; help and version exit with 0. Every command gets the same rule.
+const exitOnUsage = (command: Command): void => {
+  command.exitOverride();
+  for (const sub of command.commands) exitOnUsage(sub);
+};
+exitOnUsage(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : exitCodes.usage);
+  fail(error);
+});

@@ -19,9 +19,39 @@ export interface Problem {
   value?: unknown;
 }
 
+/**
+ * How a command ends, for scripts and schedulers (docs/commands.md lists them):
+ * 1 the input is wrong (a file, a value, the configuration: the message says where);
+ * 2 the command line is wrong (unknown command or option, missing argument);
+ * 3 busy or paused: another run holds the campaign, or the mail provider is unreachable or
+ *   refuses everything; nothing was lost, try again later (or `--wait`);
+ * 4 still pending: an upload to the stack got no result in time;
+ * 70 an internal error (a bug: one line, and a request for a report);
+ * 130 interrupted (Ctrl-C).
+ */
+export const exitCodes = {
+  input: 1,
+  usage: 2,
+  busy: 3,
+  pending: 4,
+  internal: 70,
+  interrupted: 130,
+} as const;
+
 /** Base class of every error pressroom reports to its users. */
 export class PressroomError extends Error {
   override name = 'PressroomError';
+  /** The exit code of a command that stops on this error. */
+  readonly exitCode: number = exitCodes.input;
+}
+
+/**
+ * Not now, but nothing is wrong with the input: the campaign is held by another run, or the
+ * provider is unavailable. The command exits with code 3; running it again later resumes.
+ */
+export class BusyError extends PressroomError {
+  override name = 'BusyError';
+  override readonly exitCode: number = exitCodes.busy;
 }
 
 /** One or more problems in the input files: nothing was written. */
