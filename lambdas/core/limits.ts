@@ -1,0 +1,8 @@
+/**
+ * Limits on what pressroom accepts, in one place: the format docs list the same numbers.
+ * A value over a limit is refused with the file, line, field and the limit, never truncated.
+ */
+export const limits = {
+  /** An email address (RFC 5321: 254 octets for a path). */
+  email: 254,
+} as const;
