@@ -10,6 +10,7 @@ import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
 import { type PublishDeps, siteDeps } from '../lambdas/core/archive/publish.ts';
 import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
+import { isTimeZone, systemTimeZone } from '../lambdas/core/campaigns/time.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
@@ -27,6 +28,8 @@ export interface LocalConfig {
   publicUrl: string;
   siteLang: (typeof languages)[number];
   siteTitle?: string;
+  /** The zone every time shown to the user is in (IANA); the machine's by default. */
+  timeZone: string;
   templatesDir: string;
   /** Chromium for PDFs: CHROMIUM_PATH, default Debian's /usr/bin/chromium. */
   chromiumPath: string;
@@ -90,6 +93,10 @@ const envSchema = z.object({
   PRESSROOM_PUBLIC_URL: url('PRESSROOM_PUBLIC_URL').default('http://localhost:3000'),
   PRESSROOM_SITE_LANG: z.enum(languages, { error: 'PRESSROOM_SITE_LANG must be "fr" or "en"' }).default('fr'),
   PRESSROOM_SITE_TITLE: z.string().min(1).optional(),
+  PRESSROOM_TIME_ZONE: z
+    .string()
+    .refine(isTimeZone, 'PRESSROOM_TIME_ZONE must be an IANA time zone such as Europe/Paris')
+    .optional(),
   PRESSROOM_TEMPLATES_DIR: z.string().min(1).optional(),
   CHROMIUM_PATH: z.string().min(1).optional(),
   PRESSROOM_SECRET: z.string().min(32, 'PRESSROOM_SECRET must be at least 32 characters').optional(),
@@ -130,6 +137,7 @@ export function loadConfig(opts: { dataDir?: string; templates?: string }, env =
     publicUrl: e.PRESSROOM_PUBLIC_URL,
     siteLang: e.PRESSROOM_SITE_LANG,
     ...(e.PRESSROOM_SITE_TITLE !== undefined && { siteTitle: e.PRESSROOM_SITE_TITLE }),
+    timeZone: e.PRESSROOM_TIME_ZONE ?? systemTimeZone(),
     templatesDir: opts.templates ?? e.PRESSROOM_TEMPLATES_DIR ?? defaultTemplatesDir,
     chromiumPath: e.CHROMIUM_PATH ?? defaultChromiumPath,
     mailer: mailerConfig(e),

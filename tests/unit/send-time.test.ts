@@ -4,7 +4,13 @@
  * America/New_York; the refusals; the display in the time's own zone.
  */
 import { describe, expect, it } from 'vitest';
-import { formatInZone, parseSendTime, type SendTime, zonedToUtc } from '../../lambdas/core/campaigns/time.ts';
+import {
+  formatInZone,
+  parseSendTime,
+  type SendTime,
+  showTime,
+  zonedToUtc,
+} from '../../lambdas/core/campaigns/time.ts';
 
 /** The parsed time, failing with the reason when it was refused. */
 function parsed(text: string): SendTime {
@@ -299,5 +305,16 @@ describe('formatInZone', () => {
     const autumn = parsed('2026-10-29T08:00 Europe/Paris');
     expect(autumn.utc).toBe('2026-10-29T07:00:00.000Z');
     expect(formatInZone(autumn.utc, autumn.zone)).toBe('jeudi 29 octobre 2026 à 08:00 (Europe/Paris)');
+  });
+});
+
+describe('showTime', () => {
+  it('shows an instant in the zone with its offset, summer and winter', () => {
+    expect(showTime('2021-06-08T06:00:00.000Z', 'Europe/Paris')).toBe('2021-06-08 08:00 +02:00 Europe/Paris');
+    expect(showTime('2021-12-08T07:00:00.000Z', 'Europe/Paris')).toBe('2021-12-08 08:00 +01:00 Europe/Paris');
+    expect(showTime('2021-06-08T06:00:30.000Z', 'America/St_Johns')).toBe(
+      '2021-06-08 03:30:30 -02:30 America/St_Johns',
+    );
+    expect(showTime('2021-06-08T06:00:00.000Z', 'UTC')).toBe('2021-06-08 06:00 +00:00 UTC');
   });
 });

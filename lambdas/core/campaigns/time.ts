@@ -139,3 +139,26 @@ export function formatInZone(utc: string, zone: string, locale = 'fr-FR'): strin
   }
   return `${new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short', timeZone: zone }).format(new Date(utc))} (${zone})`;
 }
+
+/**
+ * A time as the command line shows it: in the workspace's zone, with the offset, so that
+ * nobody has to convert from UTC (`2021-06-08 08:00 +02:00 Europe/Paris`). Seconds are shown
+ * only when there are some.
+ */
+export function showTime(utc: string | Date, zone: string): string {
+  const instant = typeof utc === 'string' ? Date.parse(utc) : utc.getTime();
+  if (Number.isNaN(instant)) return String(utc);
+  const offsetMs = offsetAt(instant, zone);
+  const local = new Date(Math.floor(instant / 1000) * 1000 + offsetMs);
+  const iso = local.toISOString();
+  const seconds = iso.slice(17, 19);
+  const minutes = Math.round(Math.abs(offsetMs) / 60_000);
+  const sign = offsetMs < 0 ? '-' : '+';
+  const offset = `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds === '00' ? '' : `:${seconds}`} ${offset} ${zone}`;
+}
+
+/** The machine's own time zone (IANA), the default when a workspace names none. */
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
