@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import { z } from 'zod';
 import { ChromiumPdfPrinter, defaultChromiumPath } from '../lambdas/adapters/chromium-pdf.ts';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
-import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
+import { localFiles } from '../lambdas/adapters/local-files.ts';
 import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
 import { type PublishDeps, siteDeps } from '../lambdas/core/archive/publish.ts';
@@ -13,6 +13,7 @@ import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
 import { isTimeZone, systemTimeZone } from '../lambdas/core/campaigns/time.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';
+import { parseByteSize, publicationLimits } from '../lambdas/core/limits.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
 import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
 import type { TemplateSet } from '../lambdas/core/render/templates.ts';
@@ -35,6 +36,8 @@ export interface LocalConfig {
   chromiumPath: string;
   mailer: { kind: 'outbox' } | { kind: 'smtp'; url: string } | { kind: 'ses'; configurationSet?: string };
   unsubscribeMailbox?: string;
+  /** The largest file a publication may bring, in bytes (PRESSROOM_MAX_FILE_SIZE). */
+  maxFileSize: number;
 }
 
 export const dataDirOption = new Option('--data-dir <dir>', 'local data folder (the store)')
@@ -88,6 +91,8 @@ export function localOnly(given: boolean, option: string, why: string): void {
 const url = (name: string) =>
   z.url({ protocol: /^https?$/, error: `${name} must be an absolute http:// or https:// URL` });
 
+const maxFileSizeMessage = 'PRESSROOM_MAX_FILE_SIZE must be a size such as 50MB, 500kB or a number of bytes';
+
 const envSchema = z.object({
   PRESSROOM_SITE_URL: url('PRESSROOM_SITE_URL').default('http://localhost:3000/'),
   PRESSROOM_PUBLIC_URL: url('PRESSROOM_PUBLIC_URL').default('http://localhost:3000'),
@@ -109,6 +114,11 @@ const envSchema = z.object({
     .optional(),
   PRESSROOM_SES_CONFIGURATION_SET: z.string().min(1).optional(),
   PRESSROOM_UNSUBSCRIBE_MAILTO: z.email('PRESSROOM_UNSUBSCRIBE_MAILTO must be an email address').optional(),
+  PRESSROOM_MAX_FILE_SIZE: z
+    .string()
+    .refine((v) => parseByteSize(v) !== undefined, maxFileSizeMessage)
+    .transform((v) => parseByteSize(v) ?? publicationLimits.fileSize)
+    .optional(),
 });
 
 /** The value in an error message, except for names that hold secrets or passwords. */
@@ -144,6 +154,7 @@ export function loadConfig(opts: { dataDir?: string; templates?: string }, env =
     ...(e.PRESSROOM_UNSUBSCRIBE_MAILTO !== undefined && {
       unsubscribeMailbox: e.PRESSROOM_UNSUBSCRIBE_MAILTO,
     }),
+    maxFileSize: e.PRESSROOM_MAX_FILE_SIZE ?? publicationLimits.fileSize,
   };
 }
 
@@ -234,7 +245,7 @@ export async function localBackend(
     store,
     keys: contactKeys(secret),
     templates,
-    files: localSourceFiles,
+    files: localFiles({ maxFileSize: config.maxFileSize }),
     renderer: createReleaseRenderer(templates),
     ...siteDeps(templates, config),
     ...(printer && { printer }),

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { PressroomError } from '../errors.ts';
+import { readSourceText } from '../input.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import type { Language, Publication } from '../publication/schema.ts';
 import { slugify } from '../publication/slug.ts';
@@ -189,6 +190,8 @@ export interface PublishResult {
   url?: string;
   /** How many press room objects were written (pages, feeds, sitemaps, release files). */
   siteObjectsWritten: number;
+  /** What the user should know that did not stop the publish (a file converted to UTF-8...). */
+  notices: string[];
 }
 
 /** Validates, renders, archives and publishes one publication file. */
@@ -200,7 +203,7 @@ export async function publishRelease(
   const now = (deps.clock ?? (() => new Date()))();
   const siteUrl = deps.siteUrl.endsWith('/') ? deps.siteUrl : `${deps.siteUrl}/`;
   const releaseUrl = (slug: string) => `${siteUrl}releases/${slug}/`;
-  const { publication, rendered, files } = await renderReleaseFiles(file, deps, (p) => ({
+  const { publication, rendered, files, notices } = await renderReleaseFiles(file, deps, (p) => ({
     filesUrl: `${releaseUrl(p.slug)}files/`,
     ...(p.visibility === 'public' && { webUrl: releaseUrl(p.slug) + releaseDownloads.page }),
   }));
@@ -242,6 +245,7 @@ export async function publishRelease(
       name: 'public/index.html',
       content: deps.renderer.renderPage(publication, {
         filesUrl: 'files/',
+        imagesUrl: `${releaseUrl(slug)}files/`,
         pressRoom: deps.pressRoom.releasePageLinks(summary),
       }),
       contentType: 'text/html; charset=utf-8',
@@ -295,6 +299,7 @@ export async function publishRelease(
     pdf,
     ...(state === 'public' && { url: releaseUrl(slug) + releaseDownloads.page }),
     siteObjectsWritten,
+    notices,
   };
 }
 
@@ -333,7 +338,7 @@ export async function previousVersion<
   options: { replace?: boolean },
   taken: { reason: (owner: string) => string; replaced: string },
 ): Promise<{ source: string; sourcePath: string; previous: { value: M; version: string } | undefined }> {
-  const source = (await deps.files.readText(file)) ?? '';
+  const source = (await readSourceText(deps.files.within(file), file))?.text ?? '';
   const sourcePath = path.resolve(file);
   const previous = await getJson<M>(deps.store, manifestKey);
   if (previous && previous.value.source.path !== sourcePath && !options.replace) {

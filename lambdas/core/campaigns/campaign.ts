@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { listName } from '../contacts/model.ts';
 import { InvalidInputError, PressroomError, type Problem } from '../errors.ts';
-import { formatPath, parseYaml, validate } from '../input.ts';
+import { formatPath, parseYaml, readSourceText, validate } from '../input.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
@@ -106,7 +106,7 @@ export class CampaignNotFoundError extends PressroomError {
 
 /** Reads and validates a campaign file; every problem is reported with its line. */
 export async function loadCampaignFile(file: string, files: SourceFiles): Promise<CampaignDefinition> {
-  const source = await files.readText(file);
+  const source = (await readSourceText(files, file))?.text;
   if (source === undefined)
     throw new InvalidInputError([{ file, path: '', message: 'file not found: check the path' }]);
   const parsed = parseYaml(source, file);
