@@ -92,28 +92,7 @@ export async function loadPublication(file: string, sourceFiles: SourceFiles): P
     if (size !== undefined) attachments.push({ file: a.file, label: a.label ?? path.basename(a.file), size });
   }
 
-  const images: PublicationImage[] = [];
-  for (const image of bodyImages) {
-    const source = imageSource(image.src);
-    const where = { file, line: image.line, path: 'body', value: image.src };
-    if (source.kind === 'https') continue;
-    if (source.kind === 'refused') {
-      problems.push({ ...where, message: source.reason });
-      continue;
-    }
-    if (images.some((i) => i.file === source.file)) continue;
-    if (images.length === max.images) {
-      problems.push({
-        ...where,
-        message: `is one local image too many: at most ${max.images}; link to the others with https:// URLs`,
-      });
-      break;
-    }
-    const size = await sizeOf(files, path.join(dir, source.file), where, problems, {
-      missing: `image not found at ${path.join(dir, source.file)}: an image is a file beside the publication (e.g. images/photo.jpg) or an https:// URL`,
-    });
-    if (size !== undefined) images.push({ file: source.file, size });
-  }
+  const images = await localImages(file, bodyImages, files, problems);
 
   const slug = fm.slug ?? slugify(fm.title);
   if (!slug) {
@@ -151,6 +130,42 @@ export async function loadPublication(file: string, sourceFiles: SourceFiles): P
     },
     notices,
   };
+}
+
+/**
+ * The body's local images (its https images stay remote), each measured inside the
+ * workspace; problems at their lines for the others.
+ */
+async function localImages(
+  file: string,
+  bodyImages: readonly { src: string; line: number }[],
+  files: SourceFiles,
+  problems: Problem[],
+): Promise<PublicationImage[]> {
+  const images: PublicationImage[] = [];
+  for (const image of bodyImages) {
+    const source = imageSource(image.src);
+    const where = { file, line: image.line, path: 'body', value: image.src };
+    if (source.kind === 'https') continue;
+    if (source.kind === 'refused') {
+      problems.push({ ...where, message: source.reason });
+      continue;
+    }
+    if (images.some((i) => i.file === source.file)) continue;
+    if (images.length === max.images) {
+      problems.push({
+        ...where,
+        message: `is one local image too many: at most ${max.images}; link to the others with https:// URLs`,
+      });
+      break;
+    }
+    const target = path.join(path.dirname(file), source.file);
+    const size = await sizeOf(files, target, where, problems, {
+      missing: `image not found at ${target}: an image is a file beside the publication (e.g. images/photo.jpg) or an https:// URL`,
+    });
+    if (size !== undefined) images.push({ file: source.file, size });
+  }
+  return images;
 }
 
 /** A Markdown file with front matter (a publication, an issue), read and parsed. */
