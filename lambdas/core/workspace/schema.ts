@@ -44,8 +44,9 @@ const mailerSettings = z
       .optional()
       .describe('smtp: require STARTTLS: refuse a server that does not offer it (port 587)'),
     user: text.optional().describe('smtp: the login; the password comes from PRESSROOM_SMTP_PASSWORD'),
+    // Named so that the refusal says what to do (an unknown key would only suggest others).
     password: z
-      .never({
+      .custom<never>(() => false, {
         error:
           'never write a password in pressroom.yaml: set PRESSROOM_SMTP_PASSWORD in the environment instead, and remove this line',
       })
