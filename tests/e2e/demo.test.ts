@@ -67,7 +67,9 @@ beforeAll(async () => {
   await mkdir(path.join(home, 'tmp'));
   await mkdir(data);
   await writeFile(path.join(data, 'precious.txt'), 'the real store');
-  const skip = ['node_modules', '.git'];
+  // Not the project: dependencies, git, and what other test files write while this one runs
+  // (browser screenshots, synthesised stacks).
+  const skip = ['node_modules', '.git', 'test-output', 'cdk.out'];
   projectBefore = await folderSnapshot(repo, skip);
   dataBefore = await folderSnapshot(data);
   runs.push(await npmStart(hostile()));

@@ -63,6 +63,22 @@ describe('pressroom.yaml', () => {
     expect(fromWorkspace).toEqual(fromListsFile);
   });
 
+  it('docs/workspace.md: every YAML example is valid, and the full one is examples/pressroom.yaml', async () => {
+    const doc = await readFile(path.join(repo, 'docs/workspace.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
+    for (const block of blocks) parseWorkspaceFile(block, 'docs/workspace.md');
+    const example = doc.slice(doc.indexOf('## Example'));
+    const shown = /```yaml\n([\s\S]*?)```/.exec(example)?.[1] ?? '';
+    const real = await readFile(path.join(repo, 'examples/pressroom.yaml'), 'utf8');
+    const { file: _a, ...fromDoc } = parseWorkspaceFile(shown, 'doc');
+    const { file: _b, ...fromExamples } = parseWorkspaceFile(real, 'examples');
+    // Lines differ (comments), settings do not.
+    const withoutLines = (s: typeof fromDoc) =>
+      JSON.parse(JSON.stringify(s, (key, value) => (key === 'line' ? undefined : value)));
+    expect(withoutLines(fromDoc)).toEqual(withoutLines(fromExamples));
+  });
+
   it('is valid empty: every key has a default', () => {
     expect(parseWorkspaceFile('# nothing yet\n', 'pressroom.yaml')).toEqual({
       file: 'pressroom.yaml',
