@@ -10,6 +10,7 @@ import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
 import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
 import { loadWorkspace } from '../lambdas/adapters/workspace-file.ts';
+import { workspaceFileName } from '../lambdas/adapters/workspace-root.ts';
 import { type PublishDeps, siteDeps } from '../lambdas/core/archive/publish.ts';
 import { type CampaignDefaults, sender } from '../lambdas/core/campaigns/campaign.ts';
 import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
@@ -217,7 +218,8 @@ export function loadConfig(
   const siteTitle = e.PRESSROOM_SITE_TITLE ?? w?.siteTitle;
   const senderOf = e.PRESSROOM_SENDER ?? w?.sender;
   const replyTo = e.PRESSROOM_REPLY_TO ?? w?.replyTo;
-  const given = opts.dataDir ?? env.PRESSROOM_DATA_DIR;
+  // An empty value names no folder (it would make the current folder the store).
+  const given = opts.dataDir || env.PRESSROOM_DATA_DIR || undefined;
   const dataDir =
     given !== undefined
       ? path.resolve(cwd, given)
@@ -309,14 +311,15 @@ export async function subscriptionLists(
   config: LocalConfig,
 ): Promise<{ lists: SubscribableLists; from: string }> {
   if (file === undefined && config.workspace) {
+    const shown = path.relative(process.cwd(), config.workspace.file) || config.workspace.file;
     return {
       lists: openLists(config.lists, {
         lang: config.siteLang,
         ...(config.sender && { sender: config.sender }),
         ...(config.replyTo !== undefined && { replyTo: config.replyTo }),
-        file: path.relative(process.cwd(), config.workspace.file) || config.workspace.file,
+        file: shown,
       }),
-      from: path.relative(process.cwd(), config.workspace.file) || config.workspace.file,
+      from: shown,
     };
   }
   const name = file ?? 'lists.yaml';
@@ -420,7 +423,7 @@ export function storeDir(config: LocalConfig, cwd = process.cwd()): string {
   if (config.dataDir !== undefined) return config.dataDir;
   const older = path.join(cwd, '.pressroom', '.pressroom-store');
   throw new NoWorkspaceError(
-    `no workspace here: run \`pressroom init\` or pass --data-dir (no ${'pressroom.yaml'} in ${shortPath(cwd)} or any folder above it)${
+    `no workspace here: run \`pressroom init\` or pass --data-dir (no ${workspaceFileName} in ${shortPath(cwd)} or any folder above it)${
       existsSync(older)
         ? '. This folder holds a store made before workspaces (.pressroom): `pressroom init` here makes the folder a workspace that keeps using it, or pass --data-dir .pressroom'
         : ''

@@ -197,7 +197,7 @@ export const initCommand = new Command('init')
   )
   .option(
     '--time-zone <zone>',
-    "the zone times are shown in (default: this machine's)",
+    'the zone times are shown in, and sendAt is read in',
     timeZone,
     systemTimeZone(),
   )

@@ -294,6 +294,8 @@ describe('the configuration: option > environment > pressroom.yaml > default', (
       mailer: { kind: 'outbox' },
     });
     expect(() => storeDir(config, top)).toThrow(NoWorkspaceError);
+    // An empty variable names no store (it would otherwise make the current folder one).
+    expect(loadConfig({}, { PRESSROOM_DATA_DIR: '' }, top).dataDir).toBeUndefined();
     expect(() => storeDir(config, top)).toThrow('no workspace here: run `pressroom init` or pass --data-dir');
   });
 
