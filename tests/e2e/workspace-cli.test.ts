@@ -94,7 +94,14 @@ describe('pressroom init', () => {
       `node_modules/\n${await readFile(path.join(repo, 'templates/workspace/gitignore'), 'utf8')}`,
     );
     expect(loadWorkspace(ws)?.settings).toMatchObject({ language: 'en', lists: { press: { press: true } } });
-  });
+    // The English starter publication renders as it is.
+    const [publication] = await readdir(path.join(ws, 'publications'));
+    const rendered = await pressroom(ws, 'render', `publications/${publication}`);
+    expectExit(rendered, 0);
+    expect(await readFile(path.join(ws, 'out/first-release/page.html'), 'utf8')).toContain(
+      'My organisation issues its first release',
+    );
+  }, 120_000);
 
   it('refuses a bad option as a usage error', async () => {
     const run = await pressroom(top, 'init', 'nowhere', '--time-zone', 'Europe/Parsi');
