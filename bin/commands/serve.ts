@@ -1,14 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
 import { createLocalServer, previewPath } from '../../lambdas/adapters/local-server.ts';
 import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription.ts';
-import {
-  parseSubscribableLists,
-  type SubscribableLists,
-} from '../../lambdas/core/contacts/subscription-lists.ts';
-import { InvalidInputError } from '../../lambdas/core/errors.ts';
-import { createMailer, dataDirOption, loadConfig, localBackend } from '../context.ts';
+import { createMailer, dataDirOption, loadConfig, localBackend, subscriptionLists } from '../context.ts';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -24,26 +18,6 @@ function port(value: string): number {
   return n;
 }
 
-const defaultListsFile = 'lists.yaml';
-
-/**
- * The lists open to subscription: the file named, or `lists.yaml` of the current folder
- * when there is one; none otherwise (every subscription then answers "unknown list").
- */
-async function readLists(file: string | undefined): Promise<{ lists: SubscribableLists; file?: string }> {
-  const name = file ?? defaultListsFile;
-  let source: string;
-  try {
-    source = await readFile(name, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && file === undefined) return { lists: {} };
-    throw new InvalidInputError([
-      { file: name, path: '', message: `cannot read the lists file: ${(error as Error).message}` },
-    ]);
-  }
-  return { lists: parseSubscribableLists(source, name), file: name };
-}
-
 export const serveCommand = new Command('serve')
   .description(
     'Serve the press room, the public endpoint (unsubscribe, subscribe), signed downloads and previews',
@@ -54,7 +28,7 @@ export const serveCommand = new Command('serve')
   .addOption(
     new Option(
       '--lists <file>',
-      `lists open to subscription (default: ./${defaultListsFile} when present)`,
+      "lists open to subscription, in the lists.yaml format (default: the workspace's lists with subscription: open; outside a workspace, ./lists.yaml when present)",
     ).env('PRESSROOM_LISTS'),
   )
   .addOption(dataDirOption)
@@ -65,7 +39,7 @@ Serves site/ of the data folder at /, signed links from \`pressroom archive link
 ${'/_signed/...'}, unsubscribe links at /unsubscribe/<token> (GET: a page with a button;
 POST List-Unsubscribe=One-Click: at once), subscriptions with double opt-in at /subscribe
 (GET: a form; POST email, name, list, lang: a confirmation email with a link to
-/subscribe/confirm/<token>, valid 48 hours) for the lists of --lists, and the email of a
+/subscribe/confirm/<token>, valid 48 hours) for the open lists, and the email of a
 release, filled for the sample recipient, at ${previewPath}<slug> (from this machine only).
 Every --interval seconds it sends the campaigns that are due and publishes releases whose
 embargo has passed. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM, after the requests and
@@ -73,7 +47,7 @@ sends in flight.`,
   )
   .action(async (opts: { port: number; host: string; interval: number; dataDir: string; lists?: string }) => {
     const config = loadConfig(opts);
-    const { lists, file: listsFile } = await readLists(opts.lists);
+    const { lists, from: listsFrom } = await subscriptionLists(opts.lists, config);
     const backend = await localBackend(config, { pdf: false });
     const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
     const mailer = await createMailer(config, backend.store);
@@ -106,8 +80,8 @@ sends in flight.`,
     const open = Object.keys(lists);
     process.stdout.write(
       open.length > 0
-        ? `lists open to subscription (${listsFile}): ${open.join(', ')}\n`
-        : `no list open to subscription (${listsFile ? `none in ${listsFile}` : `no ./${defaultListsFile}`}): /subscribe answers "unknown list"\n`,
+        ? `lists open to subscription (${listsFrom}): ${open.join(', ')}\n`
+        : `no list open to subscription (${listsFrom}): /subscribe answers "unknown list"\n`,
     );
     // Expired confirmation requests (which hold unconfirmed addresses) and spent rate-limit
     // windows are removed every hour.

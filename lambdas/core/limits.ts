@@ -5,4 +5,6 @@
 export const limits = {
   /** An email address (RFC 5321: 254 octets for a path). */
   email: 254,
+  /** pressroom.yaml: a few settings, read at every command. */
+  workspaceFileBytes: 256 * 1024,
 } as const;
