@@ -77,7 +77,7 @@ export interface BrowserSearch {
 export interface NpmChromiumOptions {
   /** The installed `@sparticuz/chromium` package's folder (default: resolved from here). */
   packageDir?: string;
-  /** The folder holding the extracted builds (default: `npmChromiumCacheRoot()`). */
+  /** The folder holding the extracted builds (default: the first usable of `npmChromiumCacheRoots()`). */
   cacheRoot?: string;
 }
 
@@ -212,7 +212,7 @@ export async function npmChromium(options: NpmChromiumOptions = {}): Promise<Fou
   }
   const packageDir = options.packageDir ?? installedPackageDir();
   const version = await packageVersion(packageDir);
-  const root = options.cacheRoot ?? (await usableCacheRoot());
+  const root = await usableCacheRoot(options.cacheRoot ? [options.cacheRoot] : npmChromiumCacheRoots());
   const target = path.join(root, `chromium-${version}`);
   let found = preparing.get(target);
   if (!found) {
@@ -243,9 +243,9 @@ async function packageVersion(packageDir: string): Promise<string> {
 }
 
 /** The first cache root that can be made and is this user's alone. */
-async function usableCacheRoot(): Promise<string> {
+async function usableCacheRoot(roots: string[]): Promise<string> {
   const problems: string[] = [];
-  for (const root of npmChromiumCacheRoots()) {
+  for (const root of roots) {
     try {
       await mkdir(root, { recursive: true, mode: 0o700 });
       await checkPrivate(root);
