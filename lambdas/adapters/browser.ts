@@ -145,7 +145,12 @@ export async function launchBrowser(found: FoundBrowser): Promise<Browser> {
       env: { ...env, ...found.env },
     });
   } catch (error) {
-    const detail = (error as Error).message.split('\n').find((line) => line.trim() !== '') ?? String(error);
+    // Playwright's first line is often "browser has been closed"; the browser's own words say why.
+    const lines = (error as Error).message.split('\n').map((line) => line.trim());
+    const detail =
+      lines.find((line) => /error while loading shared libraries/.test(line))?.replace(/^.*\[err\]\s*/, '') ??
+      lines.find((line) => line !== '') ??
+      String(error);
     throw new BrowserLaunchError(
       `${found.label} did not start: ${detail}. ${found.source === 'CHROMIUM_PATH' ? 'Point CHROMIUM_PATH at another Chromium' : 'Set CHROMIUM_PATH to a Chromium that starts'}, or see docs/development.md (Testing)`,
       { cause: error },
@@ -190,7 +195,9 @@ const extractionTimeoutMs = 5 * 60_000;
  */
 export function npmChromiumCacheRoots(env: NodeJS.ProcessEnv = process.env): string[] {
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  const home = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  // The XDG spec ignores a relative XDG_CACHE_HOME.
+  const xdg = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : undefined;
+  const home = xdg ?? path.join(os.homedir(), '.cache');
   return [path.join(home, 'pressroom'), path.join(os.tmpdir(), `pressroom-cache-${uid ?? 'user'}`)];
 }
 

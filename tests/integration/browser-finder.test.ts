@@ -15,9 +15,11 @@ import { promisify } from 'node:util';
 import { brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BrowserLaunchError,
   BrowserNotFoundError,
   chromiumArgs,
   findBrowser,
+  launchBrowser,
   npmChromium,
   systemBrowserNames,
 } from '../../lambdas/adapters/browser.ts';
@@ -77,6 +79,23 @@ describe('CHROMIUM_PATH', () => {
         `no Chromium at ${bad} (CHROMIUM_PATH): it is not an executable file. Point CHROMIUM_PATH at a Chromium or Chrome executable, or unset it to use the system's Chromium or the one in @sparticuz/chromium`,
       );
     }
+  });
+});
+
+describe('a browser that does not start', () => {
+  it('is reported with its origin and the reason the browser itself gave', async () => {
+    const broken = path.join(work, 'broken/chromium');
+    await mkdir(path.dirname(broken), { recursive: true });
+    await writeFile(
+      broken,
+      '#!/bin/sh\necho "$0: error while loading shared libraries: libnss3.so: cannot open shared object file" >&2\nexit 127\n',
+    );
+    await chmod(broken, 0o755);
+    const error = await launchBrowser(await findBrowser({ chromiumPath: broken })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrowserLaunchError);
+    expect((error as Error).message).toBe(
+      `Chromium from CHROMIUM_PATH (${broken}) did not start: ${broken}: error while loading shared libraries: libnss3.so: cannot open shared object file. Point CHROMIUM_PATH at another Chromium, or see docs/development.md (Testing)`,
+    );
   });
 });
 
