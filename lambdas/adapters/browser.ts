@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { PressroomError } from '../core/errors.ts';
+import { processAlive } from './folder-store.ts';
 
 /**
  * Finds the Chromium that prints PDFs and draws pages, and launches it with playwright-core.
@@ -342,7 +343,7 @@ async function takeLock(lock: string): Promise<boolean> {
     if (await isStaleLock(lock)) await rm(lock, { recursive: true, force: true });
     return false;
   }
-  await writeFile(path.join(lock, 'pid'), String(process.pid));
+  await writeFile(path.join(lock, 'owner'), `${os.hostname()} ${process.pid}`);
   return true;
 }
 
@@ -353,28 +354,23 @@ async function isStaleLock(lock: string): Promise<boolean> {
   );
   if (made === undefined) return false; // released meanwhile
   if (Date.now() - made > extractionTimeoutMs) return true;
-  const pid = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => ''));
-  // The pid is written just after the folder is made: give its holder a moment.
-  if (!pid) return Date.now() - made > 10_000;
-  return !isAlive(pid);
+  const [host, pid] = (await readFile(path.join(lock, 'owner'), 'utf8').catch(() => '')).split(' ');
+  // The owner is written just after the folder is made: give its holder a moment.
+  if (!host || !Number(pid)) return Date.now() - made > 10_000;
+  // A process of another machine (a home shared over the network) cannot be checked: wait.
+  return host === os.hostname() && !processAlive(Number(pid));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Folders left by extractions whose process died (`chromium-<version>.part-<pid>-<random>`). */
+/**
+ * Folders left by extractions of this machine whose process died
+ * (`chromium-<version>.part-<host>-<pid>-<random>`).
+ */
 async function removeAbandonedParts(target: string): Promise<void> {
-  const prefix = `${path.basename(target)}.part-`;
+  const prefix = `${path.basename(target)}.part-${os.hostname()}-`;
   for (const name of await readdir(path.dirname(target))) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (!isAlive(pid)) await rm(path.join(path.dirname(target), name), { recursive: true, force: true });
+    if (!processAlive(pid)) await rm(path.join(path.dirname(target), name), { recursive: true, force: true });
   }
 }
 
@@ -386,7 +382,7 @@ async function removeAbandonedParts(target: string): Promise<void> {
  * too, for machines that lack them.
  */
 async function extract(packageDir: string, target: string): Promise<void> {
-  const part = `${target}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const part = `${target}.part-${os.hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(part, { mode: 0o700 });
   try {
     const script = `

@@ -234,9 +234,10 @@ describe('the Chromium of @sparticuz/chromium', () => {
     const target = path.join(cacheRoot, 'chromium-1.0.0-test');
     const dead = await deadPid();
     await mkdir(`${target}.lock`, { recursive: true, mode: 0o700 });
-    await writeFile(path.join(`${target}.lock`, 'pid'), String(dead));
-    await mkdir(`${target}.part-${dead}-abcd1234`);
-    await writeFile(path.join(`${target}.part-${dead}-abcd1234`, 'chromium'), 'half');
+    await writeFile(path.join(`${target}.lock`, 'owner'), `${os.hostname()} ${dead}`);
+    const part = `${target}.part-${os.hostname()}-${dead}-abcd1234`;
+    await mkdir(part);
+    await writeFile(path.join(part, 'chromium'), 'half');
     const found = await npmChromium({ packageDir, cacheRoot });
     expect((await run(found.executablePath, ['--version'])).stdout).toBe('Chromium 1.0\n');
     expect(await readdir(cacheRoot)).toEqual(['chromium-1.0.0-test']);
