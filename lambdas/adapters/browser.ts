@@ -92,10 +92,6 @@ export class BrowserLaunchError extends PressroomError {
   override name = 'BrowserLaunchError';
 }
 
-/** How to get a browser, for every message that says none was found. */
-const howToFix =
-  'run `npm ci` (it installs @sparticuz/chromium, whose Chromium needs no other install), install Chromium (apt-get install -y chromium), or set CHROMIUM_PATH to a Chromium or Chrome executable';
-
 /** Finds a browser in the three places, in order; throws BrowserNotFoundError naming each. */
 export async function findBrowser(search: BrowserSearch = {}): Promise<FoundBrowser> {
   if (search.chromiumPath !== undefined) {
@@ -128,7 +124,7 @@ export async function findBrowser(search: BrowserSearch = {}): Promise<FoundBrow
   } catch (error) {
     if (!(error instanceof NpmChromiumUnavailableError)) throw error;
     throw new BrowserNotFoundError(
-      `no browser found. Tried: CHROMIUM_PATH (not set); a system Chromium or Chrome (${systemBrowserNames.join(', ')} on PATH, and ${(search.systemPaths ?? systemBrowserPaths).join(', ')}): none; @sparticuz/chromium: ${error.message}. To fix: ${howToFix}`,
+      `no browser found. Tried: CHROMIUM_PATH (not set); a system Chromium or Chrome (${systemBrowserNames.join(', ')} on PATH, and ${(search.systemPaths ?? systemBrowserPaths).join(', ')}): none; @sparticuz/chromium: ${error.message}. To fix: run \`npm ci\` (it installs @sparticuz/chromium, whose Chromium runs on Linux x64), install Chromium (apt-get install -y chromium), or set CHROMIUM_PATH to a Chromium or Chrome executable`,
       { cause: error },
     );
   }
@@ -224,7 +220,13 @@ export async function npmChromium(options: NpmChromiumOptions = {}): Promise<Fou
   const target = path.join(root, `chromium-${version}`);
   let found = preparing.get(target);
   if (!found) {
-    found = prepare(packageDir, version, target);
+    found = prepare(packageDir, version, target).catch((error: Error) => {
+      if (error instanceof NpmChromiumUnavailableError) throw error;
+      // A full disk, a folder that cannot be written: the message says where.
+      throw new NpmChromiumUnavailableError(`its extraction into ${target} failed: ${error.message}`, {
+        cause: error,
+      });
+    });
     preparing.set(target, found);
     found.catch(() => preparing.delete(target));
   }
