@@ -4,7 +4,8 @@ import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option } from 'commander';
 import { z } from 'zod';
-import { ChromiumPdfPrinter, defaultChromiumPath } from '../lambdas/adapters/chromium-pdf.ts';
+import { findBrowser } from '../lambdas/adapters/browser.ts';
+import { ChromiumPdfPrinter } from '../lambdas/adapters/chromium-pdf.ts';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
 import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
@@ -55,8 +56,8 @@ export interface LocalConfig {
   /** The zone every time shown to the user is in (IANA); the machine's by default. */
   timeZone: string;
   templatesDir: string;
-  /** Chromium for PDFs: CHROMIUM_PATH, default Debian's /usr/bin/chromium. */
-  chromiumPath: string;
+  /** Chromium for PDFs: CHROMIUM_PATH; unset, one is found (lambdas/adapters/browser.ts). */
+  chromiumPath?: string;
   mailer:
     | { kind: 'outbox' }
     | {
@@ -248,7 +249,7 @@ export function loadConfig(
     ...(siteTitle !== undefined && { siteTitle }),
     timeZone: e.PRESSROOM_TIME_ZONE ?? w?.timeZone ?? systemTimeZone(),
     templatesDir: opts.templates ?? e.PRESSROOM_TEMPLATES_DIR ?? defaultTemplatesDir,
-    chromiumPath: e.CHROMIUM_PATH ?? defaultChromiumPath,
+    ...(e.CHROMIUM_PATH !== undefined && { chromiumPath: e.CHROMIUM_PATH }),
     mailer: mailerConfig(e, w?.mailer),
     ...(e.PRESSROOM_UNSUBSCRIBE_MAILTO !== undefined && {
       unsubscribeMailbox: e.PRESSROOM_UNSUBSCRIBE_MAILTO,
@@ -449,7 +450,10 @@ export async function localBackend(
     signingSecret: secret,
     publicUrl: config.publicUrl,
   });
-  const printer = options.pdf === false ? undefined : new ChromiumPdfPrinter(config.chromiumPath);
+  const printer =
+    options.pdf === false
+      ? undefined
+      : new ChromiumPdfPrinter(() => findBrowser({ chromiumPath: config.chromiumPath }));
   return {
     config,
     store,
