@@ -160,7 +160,11 @@ describe('a workspace made by init', () => {
 
   it('serves the lists pressroom.yaml opens to subscription', async () => {
     server = await startServer([], { cwd: ws(), env: env() });
-    expect(server.output()).toContain('lists open to subscription (pressroom.yaml): lettre');
+    // The line comes right after the URL, maybe in a later chunk of the output.
+    const started = server;
+    await expect
+      .poll(() => started.output())
+      .toContain('lists open to subscription (pressroom.yaml): lettre');
     await stopServer(server, 'SIGTERM');
     server = undefined;
   });
