@@ -35,6 +35,8 @@ export interface LocalConfig {
   chromiumPath: string;
   mailer: { kind: 'outbox' } | { kind: 'smtp'; url: string } | { kind: 'ses'; configurationSet?: string };
   unsubscribeMailbox?: string;
+  /** `pressroom serve` is behind a reverse proxy whose X-Forwarded-* headers it believes. */
+  trustProxy: boolean;
 }
 
 export const dataDirOption = new Option('--data-dir <dir>', 'local data folder (the store)')
@@ -109,6 +111,9 @@ const envSchema = z.object({
     .optional(),
   PRESSROOM_SES_CONFIGURATION_SET: z.string().min(1).optional(),
   PRESSROOM_UNSUBSCRIBE_MAILTO: z.email('PRESSROOM_UNSUBSCRIBE_MAILTO must be an email address').optional(),
+  PRESSROOM_TRUST_PROXY: z
+    .enum(['1', '0', 'true', 'false'], { error: 'PRESSROOM_TRUST_PROXY must be 1 or 0 (or true or false)' })
+    .optional(),
 });
 
 /** The value in an error message, except for names that hold secrets or passwords. */
@@ -144,6 +149,7 @@ export function loadConfig(opts: { dataDir?: string; templates?: string }, env =
     ...(e.PRESSROOM_UNSUBSCRIBE_MAILTO !== undefined && {
       unsubscribeMailbox: e.PRESSROOM_UNSUBSCRIBE_MAILTO,
     }),
+    trustProxy: e.PRESSROOM_TRUST_PROXY === '1' || e.PRESSROOM_TRUST_PROXY === 'true',
   };
 }
 

@@ -2,12 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { exitCodes } from '../lambdas/core/errors.ts';
 import { archiveCommand } from './commands/archive.ts';
 import { contactsCommand } from './commands/contacts.ts';
+import { runDueCommand } from './commands/due.ts';
 import { newsletterCommand } from './commands/newsletter.ts';
 import { publishCommand } from './commands/publish.ts';
 import { renderCommand } from './commands/render.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { campaignCommand, scheduleCommand, sendCommand } from './commands/send.ts';
 import { serveCommand } from './commands/serve.ts';
+import { siteCommand } from './commands/site.ts';
 import { fail } from './output.ts';
 
 const program = new Command('pressroom')
@@ -22,7 +24,9 @@ const program = new Command('pressroom')
   .addCommand(sendCommand)
   .addCommand(scheduleCommand)
   .addCommand(campaignCommand)
+  .addCommand(runDueCommand)
   .addCommand(serveCommand)
+  .addCommand(siteCommand)
   .addCommand(schemaCommand);
 
 // Usage errors (unknown command or option, missing argument) exit with 2, after commander has

@@ -5,4 +5,6 @@
 export const limits = {
   /** An email address (RFC 5321: 254 octets for a path). */
   email: 254,
+  /** The reason given for withdrawing a release (`pressroom archive withdraw --reason`), in characters. */
+  withdrawReason: 500,
 } as const;

@@ -33,8 +33,8 @@ export interface Withdrawal {
   by: string;
   /** Whether it was public then: its old addresses answer "withdrawn" (410) only if so. */
   wasPublic: boolean;
-  /** Its archived files were deleted too (`--purge`); only this record is left. */
-  purged?: boolean;
+  /** When its archived files were deleted too (`--purge`, ISO): only this record is left. */
+  purgedAt?: string;
 }
 
 export const archiveKeys = {

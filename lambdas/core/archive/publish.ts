@@ -122,6 +122,11 @@ export async function signedReleaseLinks(
     );
   }
   const manifest = await readManifest(store, slug);
+  if (manifest.withdrawn?.purgedAt) {
+    throw new PressroomError(
+      `${slug} was withdrawn and its archive purged on ${manifest.withdrawn.purgedAt.slice(0, 10)}: nothing is left to link to`,
+    );
+  }
   const prefix = archiveKeys.version(slug, manifest.version);
   const wanted = [
     ...releaseFiles

@@ -18,13 +18,18 @@
 export const pageContentSecurityPolicy =
   "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
-/** Published files: nothing runs, nothing loads, even when a browser renders one. */
+/**
+ * Published files that download: nothing runs, nothing loads, even if a browser renders one.
+ * Files that open in the browser get no policy: Chrome's PDF viewer is a plugin in a page of
+ * its own, which `default-src 'none'` or a sandbox would stop (crbug.com/271452).
+ */
 export const fileContentSecurityPolicy = "default-src 'none'; sandbox";
 
-/** Headers every response of the press room carries. */
+/** Headers every response of the press room carries (X-Frame-Options: frame-ancestors for every file). */
 export const commonSiteHeaders = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'SAMEORIGIN',
 } as const;
 
 const mediaTypes: Record<string, string> = {
@@ -103,17 +108,15 @@ export interface ServedFile {
 export function servedFile(sitePath: string): ServedFile {
   const base = sitePath.slice(sitePath.lastIndexOf('/') + 1);
   const contentType = (!isPublishedFile(sitePath) && namedTypes[base]) || mediaTypeOf(sitePath);
-  if (isPublishedFile(sitePath)) {
-    const download = !opensInBrowser(contentType);
+  if (isPublishedFile(sitePath) && !opensInBrowser(contentType)) {
     return {
       contentType,
-      ...(download && { disposition: 'attachment' as const }),
+      disposition: 'attachment',
       headers: {
         'Content-Type': contentType,
         ...commonSiteHeaders,
-        // A PDF viewer is a plugin that a sandbox or `default-src 'none'` may stop.
-        ...(contentType !== 'application/pdf' && { 'Content-Security-Policy': fileContentSecurityPolicy }),
-        ...(download && { 'Content-Disposition': 'attachment' }),
+        'Content-Security-Policy': fileContentSecurityPolicy,
+        'Content-Disposition': 'attachment',
       },
     };
   }
