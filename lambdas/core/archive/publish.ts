@@ -452,17 +452,18 @@ export async function commitVersion(
     conflict: string;
   },
 ): Promise<void> {
-  // 1. New objects first, under a version folder nobody reads yet.
-  for (const f of args.files)
-    await store.put(args.prefix + f.name, f.content, { contentType: f.contentType });
-  // 2. The switch: the manifest now names the new version.
   const body = `${JSON.stringify(args.manifest, null, 2)}\n`;
   try {
+    // 1. New objects first, under a version folder nobody reads yet.
+    for (const f of args.files)
+      await store.put(args.prefix + f.name, f.content, { contentType: f.contentType });
+    // 2. The switch: the manifest now names the new version.
     if (args.previousVersion !== undefined)
       await store.putIfVersion(args.manifestKey, body, args.previousVersion);
     else await store.putIfAbsent(args.manifestKey, body);
   } catch (error) {
-    await deleteUnder(store, args.prefix);
+    // Nothing names the new folder: it goes (as far as the store lets it), the error stays.
+    await deleteUnder(store, args.prefix).catch(() => undefined);
     if (error instanceof VersionConflictError || error instanceof ObjectExistsError) {
       throw new PressroomError(args.conflict, { cause: error });
     }
