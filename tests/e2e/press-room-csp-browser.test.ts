@@ -46,7 +46,7 @@ beforeAll(async () => {
   ]);
   server = started;
   browser = launched;
-});
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -94,7 +94,7 @@ const pages: [string, string, number][] = [
   ['subscription form', '/subscribe?list=lettre', 200],
 ];
 
-describe('every page under its Content-Security-Policy', () => {
+describe('every page under its Content-Security-Policy', { timeout: 180_000 }, () => {
   it.each(pages)('%s (%s) loads without a console error', async (_name, url, status) => {
     const { page, problems, status: got, csp } = await open(url);
     try {

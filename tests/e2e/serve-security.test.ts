@@ -117,7 +117,7 @@ beforeAll(async () => {
   for (const file of ['examples/publications/pieges.md', crise.file])
     expectExit(await pressroom(['publish', file, '--no-pdf']), 0);
   server = await startServer(['--lists', 'examples/lists.yaml'], { cwd: work, env: env() });
-});
+}, 300_000);
 
 afterAll(async () => {
   await stopServer(server, 'SIGTERM');
@@ -125,7 +125,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('published files', () => {
+describe('published files', { timeout: 180_000 }, () => {
   it.each(Object.entries(hostile))(
     'serves %s as a download, nosniff, under a sandbox',
     async (name, expected) => {
@@ -170,7 +170,7 @@ describe('published files', () => {
   });
 });
 
-describe('pages', () => {
+describe('pages', { timeout: 180_000 }, () => {
   it('every page of the press room comes with the page policy; feeds and text with nosniff only', async () => {
     const pages = [
       '/',
@@ -210,7 +210,7 @@ describe('pages', () => {
   });
 });
 
-describe('previews', () => {
+describe('previews', { timeout: 180_000 }, () => {
   let link: URL;
 
   it('opens with the link `archive preview` prints, filled for the sample recipient', async () => {
@@ -274,7 +274,7 @@ describe('previews', () => {
   });
 });
 
-describe('a withdrawn release', () => {
+describe('a withdrawn release', { timeout: 180_000 }, () => {
   it('answers 410 Gone at its page and its files, with a notice that says nothing of it', async () => {
     const before = await get(server, `/releases/${crise.slug}/email.html`);
     expect(before.status).toBe(200);
@@ -296,7 +296,7 @@ describe('a withdrawn release', () => {
   });
 });
 
-describe('forwarded headers', () => {
+describe('forwarded headers', { timeout: 180_000 }, () => {
   it('without --trust-proxy, every request counts against the socket address', async () => {
     expect(await sourceThrottles()).toBe(0);
     expect((await subscribe(server, '203.0.113.7', 'a@example.org')).status).toBe(200);
@@ -334,7 +334,7 @@ describe('forwarded headers', () => {
   });
 });
 
-describe('exposure', () => {
+describe('exposure', { timeout: 180_000 }, () => {
   it.each([
     [['--host', '0.0.0.0'], {}, 'listening on 0.0.0.0', 'PRESSROOM_PUBLIC_URL'],
     [['--host', '127.0.0.1', '--trust-proxy'], {}, 'behind a reverse proxy', 'PRESSROOM_PUBLIC_URL'],
@@ -364,7 +364,7 @@ describe('exposure', () => {
   });
 });
 
-describe('the request log', () => {
+describe('the request log', { timeout: 180_000 }, () => {
   it('holds no token, signature, preview token or address', async () => {
     const output = `${server?.output() ?? ''}${proxied?.output() ?? ''}`;
     const lines = output.split('\n').filter((l) => / (GET|POST|HEAD) /.test(l));

@@ -113,13 +113,13 @@ beforeAll(async () => {
     expectExit(await pressroom(['publish', file, '--no-pdf']), 0);
   expectExit(await pressroom(['newsletter', 'publish', `examples/newsletters/${issue}.md`]), 0);
   expectExit(await pressroom(['archive', 'withdraw', withdrawn.slug, '--reason', 'doublon']), 0);
-});
+}, 300_000);
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('pressroom site build', () => {
+describe('pressroom site build', { timeout: 180_000 }, () => {
   it('refuses an http site address unless asked, or for localhost, and writes nothing', async () => {
     const refused = await pressroom(['site', 'build', '--out', out], {
       PRESSROOM_SITE_URL: 'http://press.example.org/',
