@@ -46,7 +46,7 @@ What \`pressroom serve\` does every --interval seconds, once: for a machine wher
 room is static and nothing runs all the time. A campaign that another run is sending now
 is left to it, and the command exits with 3 (a run that died is taken over once its
 heartbeat is 90 s old). A due campaign that cannot be sent (its release withdrawn, its
-embargo moved) is paused with the reason, and the command exits with 1.
+embargo moved) is paused with the reason, and the command exits with 1 (before 3).
 
 Example (crontab, every minute):
   * * * * *  cd /srv/presse && pressroom run-due >>/var/log/pressroom-due.log 2>&1`,
@@ -67,30 +67,33 @@ Example (crontab, every minute):
           held.push({ name, since: campaign.runs.at(-1)?.startedAt ?? campaign.updatedAt });
       }
       const failed = runs.filter((r) => r.error !== undefined);
+      const heldLines = held.map(
+        (h) =>
+          `Campaign ${h.name}: being sent by another run since ${showTime(h.since, config.timeZone)}; follow it with \`pressroom campaign status ${h.name}\``,
+      );
       if (opts.json) {
         print({ released, campaigns: runs, held }, true);
       } else {
         print([
           released.length > 0 ? `Now public: ${released.join(', ')}` : 'No embargo has passed.',
-          ...(runs.length > 0
-            ? runs.map((r) =>
-                r.report
-                  ? `Campaign ${r.name}: ${r.report.state}, sent ${r.report.sent}, failed ${r.report.failed}, skipped ${r.report.skipped}`
-                  : `Campaign ${r.name} not sent: ${r.error}`,
-              )
-            : held.length === 0
-              ? ['No campaign is due.']
-              : []),
+          ...runs.map((r) =>
+            r.report
+              ? `Campaign ${r.name}: ${r.report.state}, sent ${r.report.sent}, failed ${r.report.failed}, skipped ${r.report.skipped}`
+              : `Campaign ${r.name} not sent: ${r.error}`,
+          ),
+          ...heldLines,
+          ...(runs.length === 0 && held.length === 0 ? ['No campaign is due.'] : []),
         ]);
+      }
+      // A campaign that needs someone's attention comes before one that only needs time.
+      if (failed.length > 0) {
+        throw new PressroomError(
+          `${failed.length} due campaign(s) could not be sent and were paused: ${failed.map((f) => f.name).join(', ')} (\`pressroom campaign status <name>\` says why)`,
+        );
       }
       if (held.length > 0) {
         throw new BusyError(
           `${held.map((h) => `${h.name} (since ${showTime(h.since, config.timeZone)})`).join(', ')} ${held.length === 1 ? 'is' : 'are'} being sent by another run; follow it with \`pressroom campaign status\`. The next run-due takes it over if that run dies.`,
-        );
-      }
-      if (failed.length > 0) {
-        throw new PressroomError(
-          `${failed.length} due campaign(s) could not be sent and were paused: ${failed.map((f) => f.name).join(', ')} (\`pressroom campaign status <name>\` says why)`,
         );
       }
     } finally {
