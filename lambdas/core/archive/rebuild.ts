@@ -92,9 +92,13 @@ async function rebuildRelease(
   const prefix = archiveKeys.version(slug, before.version);
   const source = await getText(deps.store, `${prefix}source.md`);
   if (source === undefined) throw new PressroomError(`the archive of "${slug}" has no source.md`);
-  const rendered = await renderRelease(before.source.path, {
+  // The file as it was named when published (publication.json keeps that name), read where it was.
+  const given =
+    (await getJson<{ source?: string }>(deps.store, `${prefix}publication.json`))?.value.source ??
+    before.source.path;
+  const rendered = await renderRelease(given, {
     ...deps,
-    files: archivedSources(deps.files, deps.store, before),
+    files: archivedSources(deps.files, deps.store, before, given),
   });
   if (rendered.publication.slug !== slug) {
     throw new PressroomError(
@@ -154,34 +158,38 @@ async function rebuildRelease(
 
 /**
  * A release's sources as they were published: its Markdown and attachments from the archive,
- * anything else (organisation files) from `files`, where the publication was.
+ * anything else (organisation files) from `files`, where the publication was. `given` is the
+ * name it was published under (`examples/x.md`, relative to where that command ran): paths
+ * relative to it are read relative to the file's recorded place.
  */
 export function archivedSources(
   files: SourceFiles,
   store: ObjectStore,
   manifest: ReleaseManifest,
+  given: string = manifest.source.path,
 ): SourceFiles {
   const prefix = archiveKeys.version(manifest.summary.slug, manifest.version);
   const source = path.resolve(manifest.source.path);
+  const place = (file: string) => path.resolve(path.dirname(source), path.relative(path.dirname(given), file));
   const archived = (file: string): string | undefined => {
-    const resolved = path.resolve(file);
-    if (resolved === source) return `${prefix}source.md`;
-    const relative = path.relative(path.dirname(source), resolved).split(path.sep).join('/');
+    const at = place(file);
+    if (at === source) return `${prefix}source.md`;
+    const relative = path.relative(path.dirname(source), at).split(path.sep).join('/');
     const name = `files/${relative}`;
     return !relative.startsWith('../') && manifest.files.includes(name) ? prefix + name : undefined;
   };
   return {
     async readText(file) {
       const key = archived(file);
-      return key === undefined ? files.readText(file) : getText(store, key);
+      return key === undefined ? files.readText(place(file)) : getText(store, key);
     },
     async size(file) {
       const key = archived(file);
-      return key === undefined ? files.size(file) : (await store.head(key))?.size;
+      return key === undefined ? files.size(place(file)) : (await store.head(key))?.size;
     },
     async readBytes(file) {
       const key = archived(file);
-      if (key === undefined) return files.readBytes(file);
+      if (key === undefined) return files.readBytes(place(file));
       const object = await store.get(key);
       if (!object) throw new PressroomError(`the archive is missing ${key}`);
       return object.body;
