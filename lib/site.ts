@@ -19,10 +19,7 @@ import {
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import {
-  fileContentSecurityPolicy,
-  pageContentSecurityPolicy,
-} from '../lambdas/core/public/site-headers.ts';
+import { fileContentSecurityPolicy, pageContentSecurityPolicy } from '../lambdas/core/public/site-headers.ts';
 import { acknowledge } from './nag.ts';
 
 export interface SiteProps {

@@ -1,10 +1,10 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handlerNames } from '../../lib/functions.ts';
 import {
   fileContentSecurityPolicy,
   pageContentSecurityPolicy,
 } from '../../lambdas/core/public/site-headers.ts';
+import { handlerNames } from '../../lib/functions.ts';
 import { headerPaths, indexRewrite } from '../../lib/site.ts';
 import { logicalId, realSender, removeOutdirs, type Synthesised, synth } from './stack.ts';
 
@@ -221,7 +221,10 @@ describe('the press room (CloudFront)', () => {
       ContentSecurityPolicy: { ContentSecurityPolicy: pageContentSecurityPolicy, Override: true },
     });
     // The order matters: CloudFront takes the first pattern that matches.
-    const behaviors = distribution.CacheBehaviors as { PathPattern: string; ResponseHeadersPolicyId: unknown }[];
+    const behaviors = distribution.CacheBehaviors as {
+      PathPattern: string;
+      ResponseHeadersPolicyId: unknown;
+    }[];
     expect(behaviors.map((b) => b.PathPattern)).toEqual([
       headerPaths.pdf,
       headerPaths.releaseFiles,

@@ -170,7 +170,8 @@ export function archivedSources(
 ): SourceFiles {
   const prefix = archiveKeys.version(manifest.summary.slug, manifest.version);
   const source = path.resolve(manifest.source.path);
-  const place = (file: string) => path.resolve(path.dirname(source), path.relative(path.dirname(given), file));
+  const place = (file: string) =>
+    path.resolve(path.dirname(source), path.relative(path.dirname(given), file));
   const archived = (file: string): string | undefined => {
     const at = place(file);
     if (at === source) return `${prefix}source.md`;
