@@ -22,23 +22,19 @@ import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import { getJson, getText, listAll } from '../../lambdas/core/store/object-store.ts';
 import { exampleWorkspace, expectExit, type Run, repo, runPressroom } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
+import { publishToPressList } from '../support/press-list.ts';
 import { type RunningS3rver, s3rverClientConfig, s3rverEnvironment, startS3rver } from '../support/s3rver.ts';
+import { outboxEnv } from '../support/serve.ts';
+import { writeStackOutputs } from '../support/stack-outputs.ts';
 
-const siteUrl = 'https://press.example.org/';
+const publicUrl = 'https://press.example.org';
+const localSecret = 'e2e-archive-manage-local-secret-0123456789';
 
 describe('on the folder store', { timeout: 180_000 }, () => {
   let work: string;
   let data: string;
   const pressroom = (...args: string[]): Promise<Run> =>
-    runPressroom(args, {
-      cwd: work,
-      env: {
-        ...process.env,
-        PRESSROOM_DATA_DIR: data,
-        PRESSROOM_SITE_URL: siteUrl,
-        PRESSROOM_MAILER: 'outbox',
-      },
-    });
+    runPressroom(args, { cwd: work, env: outboxEnv({ data, secret: localSecret, publicUrl }) });
   const site = (key: string) => readFile(path.join(data, 'site', key), 'utf8');
   const manifest = async (slug: string) =>
     JSON.parse(await readFile(path.join(data, 'archive', slug, 'release.json'), 'utf8')) as ReleaseManifest;
@@ -47,12 +43,7 @@ describe('on the folder store', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     work = await exampleWorkspace('pressroom-archive-manage-');
     data = path.join(work, 'data');
-    for (const file of [crise.file, barometer.file])
-      expectExit(await pressroom('publish', file, '--no-pdf'), 0);
-    expectExit(
-      await pressroom('contacts', 'import', 'examples/contacts/journalistes.csv', '--list', 'presse'),
-      0,
-    );
+    await publishToPressList(pressroom, [crise.file, barometer.file]);
   }, 300_000);
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
@@ -264,23 +255,7 @@ describe('on the stack (--backend aws, s3rver)', { timeout: 180_000 }, () => {
     s3 = await startS3rver([bucket]);
     work = await mkdtemp(path.join(tmpdir(), 'pressroom-archive-aws-'));
     await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
-    await writeFile(
-      path.join(work, 'cdk-outputs.json'),
-      JSON.stringify({
-        Pressroom: {
-          Region: 'us-east-1',
-          DataBucketName: bucket,
-          PressRoomUrl: pressRoomUrl,
-          PublicEndpointUrl: 'https://abc.lambda-url.us-east-1.on.aws',
-          DispatchFunctionName: 'Pressroom-Dispatch',
-          DispatchFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:Pressroom-Dispatch',
-          SchedulerRoleArn: 'arn:aws:iam::123456789012:role/Pressroom-SchedulerRole',
-          ScheduleGroupName: 'pressroom-campaigns',
-          SigningSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pressroom-AbCdEf',
-          SiteLang: 'en',
-        },
-      }),
-    );
+    await writeStackOutputs(work, bucket, { PressRoomUrl: pressRoomUrl, SiteLang: 'en' });
     const { PRESSROOM_BACKEND: _b, PRESSROOM_STACK_OUTPUTS: _o, PRESSROOM_STACK: _s, ...rest } = process.env;
     env = { ...rest, ...s3rverEnvironment(s3.endpoint), PRESSROOM_SECRET: secret, PRESSROOM_SITE_LANG: 'fr' };
     client = new S3Client(s3rverClientConfig(s3.endpoint));

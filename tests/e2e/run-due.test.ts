@@ -12,6 +12,8 @@ import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import { exampleWorkspace, expectExit, type Run, runPressroom } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
+import { publishToPressList } from '../support/press-list.ts';
+import { outboxEnv } from '../support/serve.ts';
 
 const secret = 'e2e-run-due-secret-0123456789abcdef0123';
 const embargoed = { file: 'examples/publications/embargo.md', slug: 'annonce-imminente-2024' };
@@ -20,17 +22,7 @@ let work: string;
 let data: string;
 
 const pressroom = (...args: string[]): Promise<Run> =>
-  runPressroom(args, {
-    cwd: work,
-    env: {
-      ...process.env,
-      PRESSROOM_DATA_DIR: data,
-      PRESSROOM_SECRET: secret,
-      PRESSROOM_SITE_URL: 'https://press.example.org/',
-      PRESSROOM_PUBLIC_URL: 'https://press.example.org',
-      PRESSROOM_MAILER: 'outbox',
-    },
-  });
+  runPressroom(args, { cwd: work, env: outboxEnv({ data, secret, publicUrl: 'https://press.example.org' }) });
 
 /** A campaign of `publication` to the press list, due `inMs` from now. */
 async function campaign(name: string, publication: string, inMs: number): Promise<number> {
@@ -61,12 +53,7 @@ beforeAll(async () => {
       .replace(/^slug: .*$/m, `slug: ${embargoed.slug}`)
       .replace(/^embargo: .*$/m, `embargo: "${new Date(Date.now() + 60_000).toISOString()}"`),
   );
-  for (const file of [crise.file, barometer.file, embargoed.file])
-    expectExit(await pressroom('publish', file, '--no-pdf'), 0);
-  expectExit(
-    await pressroom('contacts', 'import', 'examples/contacts/journalistes.csv', '--list', 'presse'),
-    0,
-  );
+  await publishToPressList(pressroom, [crise.file, barometer.file, embargoed.file]);
 }, 300_000);
 
 afterAll(async () => {

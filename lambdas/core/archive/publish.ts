@@ -242,22 +242,16 @@ export async function publishRelease(
     publishedAt: previous?.value.summary.publishedAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   });
-  const version = newVersion(now, deps.newId);
-  const manifest: ReleaseManifest = {
-    summary,
-    version,
-    source: { path: sourcePath, sha256: createHash('sha256').update(source).digest('hex') },
-    files: archived.map((f) => f.name),
-    siteUrl: siteTop(deps.siteUrl),
-  };
-  await commitVersion(deps.store, {
-    prefix: archiveKeys.version(slug, version),
-    files: archived,
-    manifestKey: archiveKeys.manifest(slug),
-    manifest,
+  const manifest = await archiveVersion(deps, now, {
+    manifest: {
+      summary,
+      source: { path: sourcePath, sha256: createHash('sha256').update(source).digest('hex') },
+    },
+    archived,
     ...(previous && { previousVersion: previous.version }),
     conflict: `${file}: "${slug}" was published by someone else at the same time; publish again`,
   });
+  const { version } = manifest;
   const siteObjectsWritten = await installRelease(deps, manifest, previous?.value, now);
 
   const state = stateOf(summary, now);
@@ -271,6 +265,40 @@ export async function publishRelease(
     ...(state === 'public' && { url: releaseUrl(deps.siteUrl, slug) + releaseDownloads.page }),
     siteObjectsWritten,
   };
+}
+
+/**
+ * Archives a release's files as a new version and switches its manifest to it (see
+ * {@link commitVersion}); the manifest names the files and the site address they were
+ * rendered for. Returns it.
+ */
+export async function archiveVersion(
+  deps: Pick<PublishDeps, 'store' | 'siteUrl' | 'newId'>,
+  now: Date,
+  args: {
+    manifest: Omit<ReleaseManifest, 'version' | 'files' | 'siteUrl'>;
+    archived: ArchivedFile[];
+    previousVersion?: string;
+    conflict: string;
+  },
+): Promise<ReleaseManifest> {
+  const slug = args.manifest.summary.slug;
+  const version = newVersion(now, deps.newId);
+  const manifest: ReleaseManifest = {
+    ...args.manifest,
+    version,
+    files: args.archived.map((f) => f.name),
+    siteUrl: siteTop(deps.siteUrl),
+  };
+  await commitVersion(deps.store, {
+    prefix: archiveKeys.version(slug, version),
+    files: args.archived,
+    manifestKey: archiveKeys.manifest(slug),
+    manifest,
+    ...(args.previousVersion !== undefined && { previousVersion: args.previousVersion }),
+    conflict: args.conflict,
+  });
+  return manifest;
 }
 
 /** The press room's top, ending in "/". */

@@ -6,13 +6,11 @@ import { readTags, readYearIndex } from './catalog.ts';
 import { archiveKeys, type ReleaseManifest } from './manifest.ts';
 import {
   archivedRelease,
-  commitVersion,
+  archiveVersion,
   installRelease,
-  newVersion,
   PdfUnavailableError,
   type PublishDeps,
   renderRelease,
-  siteTop,
 } from './publish.ts';
 
 /**
@@ -136,19 +134,10 @@ async function rebuildRelease(
   if (changed.length === 0 && !summaryChanged)
     return { report: { slug, outcome: 'unchanged', pdf }, written: 0 };
 
-  const version = newVersion(now, deps.newId);
-  const manifest: ReleaseManifest = {
-    ...before,
-    summary,
-    version,
-    files: archived.map((f) => f.name),
-    siteUrl: siteTop(deps.siteUrl),
-  };
-  await commitVersion(deps.store, {
-    prefix: archiveKeys.version(slug, version),
-    files: archived,
-    manifestKey: archiveKeys.manifest(slug),
-    manifest,
+  const { version: _version, files: _files, siteUrl: _siteUrl, ...kept } = before;
+  const manifest = await archiveVersion(deps, now, {
+    manifest: { ...kept, summary },
+    archived,
     previousVersion: current.version,
     conflict: `"${slug}" was published by someone else during the rebuild: run the rebuild again`,
   });

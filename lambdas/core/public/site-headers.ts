@@ -49,6 +49,7 @@ const mediaTypes: Record<string, string> = {
   '.avif': 'image/avif',
   '.svg': 'image/svg+xml',
   '.zip': 'application/zip',
+  '.eml': 'message/rfc822',
   '.js': 'text/javascript',
   '.css': 'text/css; charset=utf-8',
   '.doc': 'application/msword',
