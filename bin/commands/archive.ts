@@ -349,7 +349,7 @@ signed with the store's secret: 404 otherwise.`,
   .action(async (slug: string, opts: { port: number; expires: number; json?: boolean; dataDir: string }) => {
     const backend = await localBackend(loadConfig(opts), { pdf: false });
     await readManifest(backend.store, slug);
-    const signer = new PreviewSigner(await signingSecret(backend.config.dataDir));
+    const signer = new PreviewSigner(await signingSecret(backend.store.root));
     const url = signer.link(`http://127.0.0.1:${opts.port}`, slug, opts.expires);
     const expiresAt = new Date(Date.now() + opts.expires * 1000).toISOString();
     if (opts.json) return print({ slug, url, expiresAt }, true);

@@ -133,7 +133,7 @@ sends in flight.`,
     const server = createLocalServer({
       store: backend.store,
       sampleRecipient: backend.sampleRecipient,
-      previews: new PreviewSigner(await signingSecret(config.dataDir)),
+      previews: new PreviewSigner(await signingSecret(backend.store.root)),
       trustProxy,
       endpoint: {
         keys: backend.keys,

@@ -304,7 +304,7 @@ function send(
   res.end(headOnly ? undefined : body);
 }
 
-export function isLoopback(address: string | undefined): boolean {
+function isLoopback(address: string | undefined): boolean {
   return (
     address === '::1' || address?.startsWith('127.') === true || address?.startsWith('::ffff:127.') === true
   );

@@ -11,7 +11,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, requireChromium } from '../support/browser.ts';
+import { launchChromium } from '../support/browser.ts';
 import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
 import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
@@ -26,7 +26,6 @@ let server: Server | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  requireChromium();
   work = await exampleWorkspace('pressroom-csp-browser-');
   const cwd = work;
   const env = outboxEnv({ data: path.join(cwd, 'data'), secret, publicUrl });
