@@ -309,7 +309,8 @@ describe('forwarded headers', { timeout: 180_000 }, () => {
       cwd: work,
       env: env(),
     });
-    expect(proxied.stdout()).toContain('behind a reverse proxy');
+    const started = proxied;
+    await expect.poll(() => started.stdout()).toContain('behind a reverse proxy');
     const before = await sourceThrottles();
     expect((await subscribe(proxied, '203.0.113.7', 'c@example.org')).status).toBe(200);
     expect((await subscribe(proxied, '198.51.100.9', 'd@example.org')).status).toBe(200);
