@@ -82,6 +82,8 @@ export interface LocalConfig {
   replyTo?: string;
   /** The lists pressroom.yaml declares. */
   lists: Record<string, WorkspaceList>;
+  /** `pressroom serve` is behind a reverse proxy whose X-Forwarded-* headers it believes. */
+  trustProxy: boolean;
 }
 
 export const dataDirOption = new Option(
@@ -178,6 +180,9 @@ const envSchema = z.object({
   // The "Name <address>" form of a sender (a variable holds text, not { name, address }).
   PRESSROOM_SENDER: sender.options[0].optional(),
   PRESSROOM_REPLY_TO: z.email('PRESSROOM_REPLY_TO must be an email address').optional(),
+  PRESSROOM_TRUST_PROXY: z
+    .enum(['1', '0', 'true', 'false'], { error: 'PRESSROOM_TRUST_PROXY must be 1 or 0 (or true or false)' })
+    .optional(),
 });
 
 /** The value in an error message, except for names that hold secrets or passwords. */
@@ -257,6 +262,7 @@ export function loadConfig(
     ...(senderOf !== undefined && { sender: senderOf }),
     ...(replyTo !== undefined && { replyTo }),
     lists: w?.lists ?? {},
+    trustProxy: e.PRESSROOM_TRUST_PROXY === '1' || e.PRESSROOM_TRUST_PROXY === 'true',
   };
 }
 

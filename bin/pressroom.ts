@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodes } from '../lambdas/core/errors.ts';
 import { archiveCommand } from './commands/archive.ts';
 import { contactsCommand } from './commands/contacts.ts';
+import { runDueCommand } from './commands/due.ts';
 import { initCommand } from './commands/init.ts';
 import { newsletterCommand } from './commands/newsletter.ts';
 import { publishCommand } from './commands/publish.ts';
@@ -9,6 +10,7 @@ import { renderCommand } from './commands/render.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { campaignCommand, scheduleCommand, sendCommand } from './commands/send.ts';
 import { serveCommand } from './commands/serve.ts';
+import { siteCommand } from './commands/site.ts';
 import { fail, setJsonOutput } from './output.ts';
 
 const program = new Command('pressroom')
@@ -24,7 +26,9 @@ const program = new Command('pressroom')
   .addCommand(sendCommand)
   .addCommand(scheduleCommand)
   .addCommand(campaignCommand)
+  .addCommand(runDueCommand)
   .addCommand(serveCommand)
+  .addCommand(siteCommand)
   .addCommand(schemaCommand);
 
 // With --json the store a command used goes into its result rather than on stderr.

@@ -7,4 +7,6 @@ export const limits = {
   email: 254,
   /** pressroom.yaml: a few settings, read at every command. */
   workspaceFileBytes: 256 * 1024,
+  /** The reason given for withdrawing a release (`pressroom archive withdraw --reason`), in characters. */
+  withdrawReason: 500,
 } as const;
