@@ -13,6 +13,7 @@ import { EventBridgeCampaignScheduler } from '../lambdas/adapters/scheduler.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';
 import type { SourceFiles } from '../lambdas/core/publication/load.ts';
+import { languages } from '../lambdas/core/publication/schema.ts';
 import { defaultStackName } from '../lib/config.ts';
 
 /**
@@ -39,6 +40,9 @@ const outputsSchema = z.object({
   SchedulerRoleArn: text,
   ScheduleGroupName: text,
   SigningSecretArn: text,
+  /** The press room's language and title (stacks deployed before they were outputs lack them). */
+  SiteLang: z.enum(languages).optional(),
+  SiteTitle: text.optional(),
 });
 
 export type StackOutputs = z.infer<typeof outputsSchema>;

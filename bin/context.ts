@@ -1,30 +1,55 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option } from 'commander';
 import { z } from 'zod';
-import { ChromiumPdfPrinter, defaultChromiumPath } from '../lambdas/adapters/chromium-pdf.ts';
+import { findBrowser } from '../lambdas/adapters/browser.ts';
+import { ChromiumPdfPrinter } from '../lambdas/adapters/chromium-pdf.ts';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localFiles } from '../lambdas/adapters/local-files.ts';
 import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
+import { loadWorkspace } from '../lambdas/adapters/workspace-file.ts';
+import { workspaceFileName } from '../lambdas/adapters/workspace-root.ts';
 import { type PublishDeps, siteDeps } from '../lambdas/core/archive/publish.ts';
+import { type CampaignDefaults, sender } from '../lambdas/core/campaigns/campaign.ts';
 import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
 import { isTimeZone, systemTimeZone } from '../lambdas/core/campaigns/time.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
-import { PressroomError } from '../lambdas/core/errors.ts';
+import {
+  parseSubscribableLists,
+  type SubscribableLists,
+} from '../lambdas/core/contacts/subscription-lists.ts';
+import { InvalidInputError, PressroomError } from '../lambdas/core/errors.ts';
 import { parseByteSize, publicationLimits } from '../lambdas/core/limits.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
 import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
 import type { TemplateSet } from '../lambdas/core/render/templates.ts';
 import type { ObjectStore } from '../lambdas/core/store/object-store.ts';
+import {
+  type MailerSettings,
+  openLists,
+  type Sender,
+  type WorkspaceList,
+} from '../lambdas/core/workspace/settings.ts';
+import { announceStore, shortPath } from './output.ts';
 
 /**
- * The local configuration, read once at start-up from options and environment variables
- * (options win). The README's configuration table lists the same names.
+ * The local configuration, read once at start-up: command-line options, then environment
+ * variables, then the workspace's pressroom.yaml, then defaults (docs/configuration.md lists
+ * every name).
  */
 export interface LocalConfig {
-  dataDir: string;
+  /**
+   * The store folder; undefined outside a workspace when neither --data-dir nor
+   * PRESSROOM_DATA_DIR names one (localBackend then refuses: "no workspace here").
+   */
+  dataDir?: string;
+  /** What chose the store, for the line that shows it. */
+  dataDirFrom?: '--data-dir' | 'PRESSROOM_DATA_DIR' | 'workspace';
+  /** The workspace the command runs in (pressroom.yaml in the current folder or above). */
+  workspace?: { root: string; file: string; name?: string; organizations: string[] };
   siteUrl: string;
   publicUrl: string;
   siteLang: (typeof languages)[number];
@@ -32,17 +57,42 @@ export interface LocalConfig {
   /** The zone every time shown to the user is in (IANA); the machine's by default. */
   timeZone: string;
   templatesDir: string;
-  /** Chromium for PDFs: CHROMIUM_PATH, default Debian's /usr/bin/chromium. */
-  chromiumPath: string;
-  mailer: { kind: 'outbox' } | { kind: 'smtp'; url: string } | { kind: 'ses'; configurationSet?: string };
+  /** Chromium for PDFs: CHROMIUM_PATH; unset, one is found (lambdas/adapters/browser.ts). */
+  chromiumPath?: string;
+  mailer:
+    | { kind: 'outbox' }
+    | {
+        kind: 'smtp';
+        /** smtp://user:pass@host:587 (PRESSROOM_SMTP_URL), or the parts below. */
+        url?: string;
+        host?: string;
+        port?: number;
+        /** TLS from the first byte (port 465). */
+        secure?: boolean;
+        /** STARTTLS required: a server without it is refused. */
+        requireTls?: boolean;
+        user?: string;
+        /** From PRESSROOM_SMTP_PASSWORD only, never from a file. */
+        password?: string;
+      }
+    | { kind: 'ses'; configurationSet?: string };
   unsubscribeMailbox?: string;
+  /** The default sender of campaigns and confirmations. */
+  sender?: Sender;
+  /** The default reply address of campaigns and confirmations. */
+  replyTo?: string;
+  /** The lists pressroom.yaml declares. */
+  lists: Record<string, WorkspaceList>;
+  /** `pressroom serve` is behind a reverse proxy whose X-Forwarded-* headers it believes. */
+  trustProxy: boolean;
   /** The largest file a publication may bring, in bytes (PRESSROOM_MAX_FILE_SIZE). */
   maxFileSize: number;
 }
 
-export const dataDirOption = new Option('--data-dir <dir>', 'local data folder (the store)')
-  .env('PRESSROOM_DATA_DIR')
-  .default('./.pressroom');
+export const dataDirOption = new Option(
+  '--data-dir <dir>',
+  "the store folder (default: the workspace's, <workspace>/.pressroom)",
+).env('PRESSROOM_DATA_DIR');
 
 /** Where the commands work: the local data folder, or a deployed stack (see aws-backend.ts). */
 export type BackendKind = 'local' | 'aws';
@@ -61,7 +111,9 @@ export async function openAwsBackend(): Promise<import('./aws-backend.ts').AwsBa
   // the README says so once; AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false shows it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { awsBackend } = await import('./aws-backend.ts');
-  return awsBackend();
+  const aws = await awsBackend();
+  announceStore(`s3://${aws.outputs.DataBucketName}`, `the stack's, outputs from ${aws.outputsFrom}`);
+  return aws;
 }
 
 /** The store of either backend: what the store-agnostic commands (campaign status...) need. */
@@ -93,10 +145,11 @@ const url = (name: string) =>
 
 const maxFileSizeMessage = 'PRESSROOM_MAX_FILE_SIZE must be a size such as 50MB, 500kB or a number of bytes';
 
+// No defaults here: an unset variable leaves the value to pressroom.yaml, then to the default.
 const envSchema = z.object({
-  PRESSROOM_SITE_URL: url('PRESSROOM_SITE_URL').default('http://localhost:3000/'),
-  PRESSROOM_PUBLIC_URL: url('PRESSROOM_PUBLIC_URL').default('http://localhost:3000'),
-  PRESSROOM_SITE_LANG: z.enum(languages, { error: 'PRESSROOM_SITE_LANG must be "fr" or "en"' }).default('fr'),
+  PRESSROOM_SITE_URL: url('PRESSROOM_SITE_URL').optional(),
+  PRESSROOM_PUBLIC_URL: url('PRESSROOM_PUBLIC_URL').optional(),
+  PRESSROOM_SITE_LANG: z.enum(languages, { error: 'PRESSROOM_SITE_LANG must be "fr" or "en"' }).optional(),
   PRESSROOM_SITE_TITLE: z.string().min(1).optional(),
   PRESSROOM_TIME_ZONE: z
     .string()
@@ -107,13 +160,34 @@ const envSchema = z.object({
   PRESSROOM_SECRET: z.string().min(32, 'PRESSROOM_SECRET must be at least 32 characters').optional(),
   PRESSROOM_MAILER: z
     .enum(['outbox', 'smtp', 'ses'], { error: 'PRESSROOM_MAILER must be outbox, smtp or ses' })
-    .default('outbox'),
+    .optional(),
   PRESSROOM_SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'PRESSROOM_SMTP_URL must be smtp://... or smtps://...')
     .optional(),
+  PRESSROOM_SMTP_HOST: z.string().min(1).optional(),
+  PRESSROOM_SMTP_PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'PRESSROOM_SMTP_PORT must be a port number such as 587')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 65535, 'PRESSROOM_SMTP_PORT must be a port number from 1 to 65535')
+    .optional(),
+  PRESSROOM_SMTP_SECURE: z
+    .enum(['true', 'false'], {
+      error: 'PRESSROOM_SMTP_SECURE must be true (TLS from the start, port 465) or false',
+    })
+    .transform((v) => v === 'true')
+    .optional(),
+  PRESSROOM_SMTP_USER: z.string().min(1).optional(),
+  PRESSROOM_SMTP_PASSWORD: z.string().min(1).optional(),
   PRESSROOM_SES_CONFIGURATION_SET: z.string().min(1).optional(),
   PRESSROOM_UNSUBSCRIBE_MAILTO: z.email('PRESSROOM_UNSUBSCRIBE_MAILTO must be an email address').optional(),
+  // The "Name <address>" form of a sender (a variable holds text, not { name, address }).
+  PRESSROOM_SENDER: sender.options[0].optional(),
+  PRESSROOM_REPLY_TO: z.email('PRESSROOM_REPLY_TO must be an email address').optional(),
+  PRESSROOM_TRUST_PROXY: z
+    .enum(['1', '0', 'true', 'false'], { error: 'PRESSROOM_TRUST_PROXY must be 1 or 0 (or true or false)' })
+    .optional(),
   PRESSROOM_MAX_FILE_SIZE: z
     .string()
     .refine((v) => parseByteSize(v) !== undefined, maxFileSizeMessage)
@@ -123,7 +197,7 @@ const envSchema = z.object({
 
 /** The value in an error message, except for names that hold secrets or passwords. */
 function showConfigValue(name: string, env: NodeJS.ProcessEnv): string {
-  if (name === 'PRESSROOM_SECRET' || name === 'PRESSROOM_SMTP_URL')
+  if (name === 'PRESSROOM_SECRET' || name === 'PRESSROOM_SMTP_URL' || name === 'PRESSROOM_SMTP_PASSWORD')
     return ' (value not shown: it holds a secret)';
   return ` (value: ${JSON.stringify(env[name])})`;
 }
@@ -132,47 +206,176 @@ export class ConfigurationError extends PressroomError {
   override name = 'ConfigurationError';
 }
 
-/** Reads and checks the configuration; a bad value stops the command with its name. */
-export function loadConfig(opts: { dataDir?: string; templates?: string }, env = process.env): LocalConfig {
+/**
+ * Reads and checks the configuration; a bad value stops the command with its name (or its
+ * file, line and field in pressroom.yaml). `cwd` is where the workspace is looked for.
+ */
+export function loadConfig(
+  opts: { dataDir?: string; templates?: string },
+  env = process.env,
+  cwd = process.cwd(),
+): LocalConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigurationError(
-      `bad configuration: ${parsed.error.issues.map((i) => `${i.message}${showConfigValue(String(i.path[0]), env)}`).join('; ')}`,
+      `bad configuration: ${parsed.error.issues
+        .map((i) => {
+          const name = String(i.path[0]);
+          return `${i.message.startsWith(name) ? '' : `${name} `}${i.message}${showConfigValue(name, env)}`;
+        })
+        .join('; ')}`,
     );
   }
   const e = parsed.data;
+  const workspace = loadWorkspace(cwd);
+  const w = workspace?.settings;
+  const publicUrl = e.PRESSROOM_PUBLIC_URL ?? w?.publicUrl ?? 'http://localhost:3000';
+  const siteUrl = e.PRESSROOM_SITE_URL ?? w?.siteUrl ?? `${publicUrl.replace(/\/+$/, '')}/`;
+  const siteTitle = e.PRESSROOM_SITE_TITLE ?? w?.siteTitle;
+  const senderOf = e.PRESSROOM_SENDER ?? w?.sender;
+  const replyTo = e.PRESSROOM_REPLY_TO ?? w?.replyTo;
+  // An empty value names no folder (it would make the current folder the store).
+  const given = opts.dataDir || env.PRESSROOM_DATA_DIR || undefined;
+  const dataDir =
+    given !== undefined
+      ? path.resolve(cwd, given)
+      : workspace && path.resolve(workspace.root, w?.store ?? '.pressroom');
   return {
-    dataDir: path.resolve(opts.dataDir ?? env.PRESSROOM_DATA_DIR ?? './.pressroom'),
-    siteUrl: e.PRESSROOM_SITE_URL.endsWith('/') ? e.PRESSROOM_SITE_URL : `${e.PRESSROOM_SITE_URL}/`,
-    publicUrl: e.PRESSROOM_PUBLIC_URL,
-    siteLang: e.PRESSROOM_SITE_LANG,
-    ...(e.PRESSROOM_SITE_TITLE !== undefined && { siteTitle: e.PRESSROOM_SITE_TITLE }),
-    timeZone: e.PRESSROOM_TIME_ZONE ?? systemTimeZone(),
+    ...(dataDir !== undefined && {
+      dataDir,
+      dataDirFrom:
+        given === undefined
+          ? 'workspace'
+          : given === env.PRESSROOM_DATA_DIR
+            ? 'PRESSROOM_DATA_DIR'
+            : '--data-dir',
+    }),
+    ...(workspace && {
+      workspace: {
+        root: workspace.root,
+        file: workspace.file,
+        ...(workspace.settings.name !== undefined && { name: workspace.settings.name }),
+        organizations: workspace.settings.organizations,
+      },
+    }),
+    siteUrl: siteUrl.endsWith('/') ? siteUrl : `${siteUrl}/`,
+    publicUrl,
+    siteLang: e.PRESSROOM_SITE_LANG ?? w?.language ?? 'fr',
+    ...(siteTitle !== undefined && { siteTitle }),
+    timeZone: e.PRESSROOM_TIME_ZONE ?? w?.timeZone ?? systemTimeZone(),
     templatesDir: opts.templates ?? e.PRESSROOM_TEMPLATES_DIR ?? defaultTemplatesDir,
-    chromiumPath: e.CHROMIUM_PATH ?? defaultChromiumPath,
-    mailer: mailerConfig(e),
+    ...(e.CHROMIUM_PATH !== undefined && { chromiumPath: e.CHROMIUM_PATH }),
+    mailer: mailerConfig(e, w?.mailer),
     ...(e.PRESSROOM_UNSUBSCRIBE_MAILTO !== undefined && {
       unsubscribeMailbox: e.PRESSROOM_UNSUBSCRIBE_MAILTO,
     }),
+    ...(senderOf !== undefined && { sender: senderOf }),
+    ...(replyTo !== undefined && { replyTo }),
+    lists: w?.lists ?? {},
+    trustProxy: e.PRESSROOM_TRUST_PROXY === '1' || e.PRESSROOM_TRUST_PROXY === 'true',
     maxFileSize: e.PRESSROOM_MAX_FILE_SIZE ?? publicationLimits.fileSize,
   };
 }
 
-function mailerConfig(e: z.infer<typeof envSchema>): LocalConfig['mailer'] {
-  if (e.PRESSROOM_MAILER === 'smtp') {
-    if (!e.PRESSROOM_SMTP_URL)
-      throw new ConfigurationError(
-        'PRESSROOM_MAILER=smtp needs PRESSROOM_SMTP_URL (smtp://user:pass@host:587)',
-      );
-    return { kind: 'smtp', url: e.PRESSROOM_SMTP_URL };
-  }
-  if (e.PRESSROOM_MAILER === 'ses') {
+/**
+ * The mailer: PRESSROOM_MAILER, else pressroom.yaml's `mailer`, else the outbox. Each SMTP
+ * setting comes from its PRESSROOM_SMTP_* variable, else from the file (when the file names
+ * the same kind); the password only ever from PRESSROOM_SMTP_PASSWORD.
+ */
+function mailerConfig(e: z.infer<typeof envSchema>, file: MailerSettings | undefined): LocalConfig['mailer'] {
+  const kind = e.PRESSROOM_MAILER ?? file?.kind ?? 'outbox';
+  if (kind === 'smtp') {
+    const f: Partial<Extract<MailerSettings, { kind: 'smtp' }>> = file?.kind === 'smtp' ? file : {};
+    const host = e.PRESSROOM_SMTP_HOST ?? f.host;
+    const port = e.PRESSROOM_SMTP_PORT ?? f.port;
+    const secure = e.PRESSROOM_SMTP_SECURE ?? f.secure;
+    const user = e.PRESSROOM_SMTP_USER ?? f.user;
     return {
-      kind: 'ses',
-      ...(e.PRESSROOM_SES_CONFIGURATION_SET && { configurationSet: e.PRESSROOM_SES_CONFIGURATION_SET }),
+      kind: 'smtp',
+      ...(e.PRESSROOM_SMTP_URL !== undefined && { url: e.PRESSROOM_SMTP_URL }),
+      ...(host !== undefined && { host }),
+      ...(port !== undefined && { port }),
+      ...(secure !== undefined && { secure }),
+      ...(f.requireTls !== undefined && { requireTls: f.requireTls }),
+      ...(user !== undefined && { user }),
+      ...(e.PRESSROOM_SMTP_PASSWORD !== undefined && { password: e.PRESSROOM_SMTP_PASSWORD }),
     };
   }
+  if (kind === 'ses') {
+    const configurationSet =
+      e.PRESSROOM_SES_CONFIGURATION_SET ?? (file?.kind === 'ses' ? file.configurationSet : undefined);
+    return { kind: 'ses', ...(configurationSet !== undefined && { configurationSet }) };
+  }
   return { kind: 'outbox' };
+}
+
+/** What a campaign file may leave out, from the configuration (pressroom.yaml, environment). */
+export function campaignDefaults(config: LocalConfig): CampaignDefaults {
+  return {
+    ...(config.sender && { from: config.sender }),
+    ...(config.replyTo !== undefined && { replyTo: config.replyTo }),
+    timeZone: config.timeZone,
+  };
+}
+
+/**
+ * The lists open to subscription, for `serve`: the file named by --lists (or PRESSROOM_LISTS;
+ * every list in it is open), else the workspace's lists marked `subscription: open`, else
+ * `./lists.yaml` when there is one (outside a workspace, as before workspaces). `from` says
+ * where they came from, for the line serve prints.
+ */
+export async function subscriptionLists(
+  file: string | undefined,
+  config: LocalConfig,
+): Promise<{ lists: SubscribableLists; from: string }> {
+  if (file === undefined && config.workspace) {
+    const shown = path.relative(process.cwd(), config.workspace.file) || config.workspace.file;
+    return {
+      lists: openLists(config.lists, {
+        lang: config.siteLang,
+        ...(config.sender && { sender: config.sender }),
+        ...(config.replyTo !== undefined && { replyTo: config.replyTo }),
+        file: shown,
+      }),
+      from: shown,
+    };
+  }
+  const name = file ?? 'lists.yaml';
+  let source: string;
+  try {
+    source = await readFile(name, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && file === undefined)
+      return { lists: {}, from: 'no pressroom.yaml, no ./lists.yaml' };
+    throw new InvalidInputError([
+      { file: name, path: '', message: `cannot read the lists file: ${(error as Error).message}` },
+    ]);
+  }
+  return { lists: parseSubscribableLists(source, name), from: name };
+}
+
+/**
+ * The SMTP server as a URL: PRESSROOM_SMTP_URL, or one made of the parts (host, port, TLS,
+ * user and password), in the form nodemailer reads (`?requireTLS=true` for STARTTLS required).
+ */
+export function smtpUrl(smtp: Extract<LocalConfig['mailer'], { kind: 'smtp' }>): string {
+  if (smtp.url) return smtp.url;
+  if (!smtp.host) {
+    throw new ConfigurationError(
+      'the smtp mailer needs a server: set mailer.host in pressroom.yaml, or PRESSROOM_SMTP_HOST (or PRESSROOM_SMTP_URL=smtp://user:password@host:587)',
+    );
+  }
+  if (smtp.user !== undefined && smtp.password === undefined) {
+    throw new ConfigurationError(
+      `the SMTP login ${JSON.stringify(smtp.user)} needs its password: set PRESSROOM_SMTP_PASSWORD in the environment (never in pressroom.yaml)`,
+    );
+  }
+  const auth =
+    smtp.user !== undefined
+      ? `${encodeURIComponent(smtp.user)}:${encodeURIComponent(smtp.password ?? '')}@`
+      : '';
+  const port = smtp.port ?? (smtp.secure ? 465 : 587);
+  return `${smtp.secure ? 'smtps' : 'smtp'}://${auth}${smtp.host}:${port}${smtp.requireTls ? '/?requireTLS=true' : ''}`;
 }
 
 /** The mailer named by the configuration; the outbox writes into the store. */
@@ -183,7 +386,7 @@ export async function createMailer(
   switch (config.mailer.kind) {
     case 'smtp': {
       const { SmtpMailer } = await import('../lambdas/adapters/smtp-mailer.ts');
-      return new SmtpMailer({ url: config.mailer.url });
+      return new SmtpMailer({ url: smtpUrl(config.mailer) });
     }
     case 'ses': {
       const { SesMailer } = await import('../lambdas/adapters/ses-mailer.ts');
@@ -228,18 +431,46 @@ export interface LocalBackend extends PublishDeps {
   close(): Promise<void>;
 }
 
+/** A command that needs a store, run outside any workspace with no --data-dir. */
+export class NoWorkspaceError extends PressroomError {
+  override name = 'NoWorkspaceError';
+}
+
+/** The store folder, or the "no workspace here" error (with a hint when an older store is here). */
+export function storeDir(config: LocalConfig, cwd = process.cwd()): string {
+  if (config.dataDir !== undefined) return config.dataDir;
+  const older = path.join(cwd, '.pressroom', '.pressroom-store');
+  throw new NoWorkspaceError(
+    `no workspace here: run \`pressroom init\` or pass --data-dir (no ${workspaceFileName} in ${shortPath(cwd)} or any folder above it)${
+      existsSync(older)
+        ? '. This folder holds a store made before workspaces (.pressroom): `pressroom init` here makes the folder a workspace that keeps using it, or pass --data-dir .pressroom'
+        : ''
+    }`,
+  );
+}
+
 export async function localBackend(
   config: LocalConfig,
   options: { pdf?: boolean } = {},
 ): Promise<LocalBackend> {
+  const dataDir = storeDir(config);
   const templates = await loadTemplateFiles(config.templatesDir);
-  const secret = await signingSecret(config.dataDir);
+  const secret = await signingSecret(dataDir);
+  announceStore(
+    dataDir,
+    config.dataDirFrom === 'workspace' && config.workspace
+      ? `workspace ${shortPath(config.workspace.root)}`
+      : (config.dataDirFrom ?? '--data-dir'),
+  );
   const store = new FolderObjectStore({
-    root: config.dataDir,
+    root: dataDir,
     signingSecret: secret,
     publicUrl: config.publicUrl,
   });
-  const printer = options.pdf === false ? undefined : new ChromiumPdfPrinter(config.chromiumPath);
+  const printer =
+    options.pdf === false
+      ? undefined
+      : new ChromiumPdfPrinter(() => findBrowser({ chromiumPath: config.chromiumPath }));
   return {
     config,
     store,

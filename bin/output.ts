@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { exitCodes, PressroomError } from '../lambdas/core/errors.ts';
 
 /**
@@ -15,10 +17,47 @@ export function forTerminal(text: string): string {
   });
 }
 
+/** `~/presse/.pressroom` rather than `/home/someone/presse/.pressroom`. */
+export function shortPath(file: string): string {
+  const home = homedir();
+  return home && home !== path.parse(home).root && (file === home || file.startsWith(`${home}${path.sep}`))
+    ? `~${file.slice(home.length)}`
+    : file;
+}
+
+/** Whether the command runs with --json (set once before its action runs). */
+let jsonOutput = false;
+/** The store a --json command used, until its result carries it. */
+let storeToReport: { where: string; line: string } | undefined;
+let storesShown = new Set<string>();
+
+export function setJsonOutput(json: boolean): void {
+  jsonOutput = json;
+}
+
+/**
+ * Says which store the command uses: one line on stderr (`store: ~/presse/.pressroom
+ * (workspace ~/presse)`), so that stdout stays the command's result; with --json, a `store`
+ * field in the result instead (or that line, when the result is a list).
+ */
+export function announceStore(where: string, why: string): void {
+  if (storesShown.has(where)) return;
+  storesShown = new Set([...storesShown, where]);
+  const line = `store: ${shortPath(where)} (${why})`;
+  if (jsonOutput) storeToReport = { where, line };
+  else process.stderr.write(`${forTerminal(line)}\n`);
+}
+
 /** Results go to stdout: lines for people (made safe for a terminal), or one JSON document with --json. */
 export function print(result: unknown, json = false): void {
-  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else
+  if (json) {
+    const store = storeToReport;
+    storeToReport = undefined;
+    const isRecord = typeof result === 'object' && result !== null && !Array.isArray(result);
+    if (store && !isRecord) process.stderr.write(`${forTerminal(store.line)}\n`);
+    const withStore = store && isRecord && !('store' in result) ? { ...result, store: store.where } : result;
+    process.stdout.write(`${JSON.stringify(withStore, null, 2)}\n`);
+  } else
     process.stdout.write(`${forTerminal((Array.isArray(result) ? result : [String(result)]).join('\n'))}\n`);
 }
 

@@ -252,6 +252,10 @@ export class PressroomStack extends Stack {
       Region: [this.region, 'the region of the stack'],
       DataBucketName: [bucket.bucketName, 'the data bucket (all state; publications go under publications/)'],
       PressRoomUrl: [this.site.url, 'the public press room'],
+      SiteLang: [config.siteLang, "the press room's language (archive rebuild and withdraw render with it)"],
+      ...(config.siteTitle !== undefined && {
+        SiteTitle: [config.siteTitle, "the press room's title"] as [string, string],
+      }),
       PublicEndpointUrl: [publicUrl.url, 'unsubscribe, subscribe and confirm links'],
       SendQueueUrl: [this.sending.queue.queueUrl, 'the queue of recipient batches'],
       SendDeadLetterQueueUrl: [this.sending.deadLetterQueue.queueUrl, 'batches that failed 5 times'],

@@ -1,11 +1,15 @@
+import { Duration } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
+  type BehaviorOptions,
   CachePolicy,
   Distribution,
   Function as EdgeFunction,
   FunctionCode,
   FunctionEventType,
   FunctionRuntime,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
   HttpVersion,
   PriceClass,
   ResponseHeadersPolicy,
@@ -15,6 +19,7 @@ import {
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { fileContentSecurityPolicy, pageContentSecurityPolicy } from '../lambdas/core/public/site-headers.ts';
 import { acknowledge } from './nag.ts';
 
 export interface SiteProps {
@@ -44,9 +49,22 @@ export const indexRewrite = `function handler(event) {
 }`;
 
 /**
+ * Where the press room's headers differ from its pages' (lambdas/core/public/site-headers.ts):
+ * PDFs get no Content-Security-Policy (Chrome's viewer would not run under one), and files
+ * people published nothing may run in. Their `Content-Disposition: attachment`, for types
+ * other than PDF, images and text, is set on the objects when the press room is written.
+ * CloudFront takes the first pattern that matches, in this order.
+ */
+export const headerPaths = {
+  pdf: '*.pdf',
+  releaseFiles: 'releases/*/files/*',
+  newsletterFiles: 'newsletters/*/files/*',
+} as const;
+
+/**
  * The public press room: CloudFront in front of the data bucket's `site/` prefix, read
- * through origin access control (the bucket stays private), HTTPS only, security headers,
- * access logs to the logs bucket.
+ * through origin access control (the bucket stays private), HTTPS only, security headers
+ * (a Content-Security-Policy on pages, nosniff everywhere), access logs to the logs bucket.
  */
 export class Site extends Construct {
   readonly distribution: Distribution;
@@ -60,15 +78,44 @@ export class Site extends Construct {
       code: FunctionCode.fromInline(indexRewrite),
       runtime: FunctionRuntime.JS_2_0,
     });
+    const headers = (id: string, comment: string, contentSecurityPolicy?: string) =>
+      new ResponseHeadersPolicy(this, id, {
+        comment,
+        securityHeadersBehavior: {
+          ...(contentSecurityPolicy && { contentSecurityPolicy: { contentSecurityPolicy, override: true } }),
+          contentTypeOptions: { override: true },
+          frameOptions: { frameOption: HeadersFrameOption.SAMEORIGIN, override: true },
+          referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+          strictTransportSecurity: {
+            accessControlMaxAge: Duration.days(365),
+            includeSubdomains: false,
+            override: true,
+          },
+        },
+      });
+    const origin = S3BucketOrigin.withOriginAccessControl(props.dataBucket, { originPath: '/site' });
+    const behavior = (policy: ResponseHeadersPolicy): BehaviorOptions => ({
+      origin,
+      viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+      responseHeadersPolicy: policy,
+    });
+    const pages = headers('PageHeaders', 'pressroom: pages and feeds', pageContentSecurityPolicy);
+    const files = behavior(
+      headers('FileHeaders', 'pressroom: published files, nothing runs', fileContentSecurityPolicy),
+    );
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'pressroom press room',
       defaultRootObject: 'index.html',
       defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(props.dataBucket, { originPath: '/site' }),
-        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        cachePolicy: CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+        ...behavior(pages),
         functionAssociations: [{ function: rewrite, eventType: FunctionEventType.VIEWER_REQUEST }],
+      },
+      // No index rewrite for files: an attachment without an extension is not a folder.
+      additionalBehaviors: {
+        [headerPaths.pdf]: behavior(headers('PdfHeaders', 'pressroom: PDFs, shown by the browser')),
+        [headerPaths.releaseFiles]: files,
+        [headerPaths.newsletterFiles]: files,
       },
       httpVersion: HttpVersion.HTTP2_AND_3,
       priceClass: PriceClass.PRICE_CLASS_100,

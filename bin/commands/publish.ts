@@ -95,7 +95,10 @@ export const publishCommand = new Command('publish')
   .description('Validate, render and archive a publication, and update the press room')
   .argument('<publication>', 'the publication file (Markdown with YAML front matter)')
   .option('--replace', 'replace a release with the same slug that came from another file')
-  .option('--no-pdf', 'do not print a PDF (by default Chromium prints one when it is installed)')
+  .option(
+    '--no-pdf',
+    'do not print a PDF (by default headless Chromium prints one: CHROMIUM_PATH, a system Chromium, or the one in @sparticuz/chromium)',
+  )
   .option('--templates <dir>', 'template folder laid out like templates/')
   .option('--json', 'print the result as JSON')
   .option('--wait <seconds>', 'with --backend aws: how long to wait for the publish function', seconds, 60)

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { issueFrontMatterSchema } from '../../lambdas/core/newsletter/schema.ts';
 import { organizationSchema, publicationFrontMatterSchema } from '../../lambdas/core/publication/schema.ts';
+import { workspaceFileSchema } from '../../lambdas/core/workspace/schema.ts';
 import { dataDirOption } from '../context.ts';
 import { print } from '../output.ts';
 
@@ -22,11 +23,17 @@ export function jsonSchemas(): Record<string, unknown> {
       title: 'pressroom newsletter issue front matter',
       ...z.toJSONSchema(issueFrontMatterSchema, { io: 'input', unrepresentable: 'any' }),
     },
+    'workspace.schema.json': {
+      title: 'pressroom workspace (pressroom.yaml)',
+      ...z.toJSONSchema(workspaceFileSchema, { io: 'input', unrepresentable: 'any' }),
+    },
   };
 }
 
 export const schemaCommand = new Command('schema')
-  .description('Write the JSON Schemas of publication and newsletter front matter and organisation files')
+  .description(
+    'Write the JSON Schemas of publication and newsletter front matter, organisation files and pressroom.yaml',
+  )
   .option('--out <dir>', 'output folder', 'schemas')
   .addOption(dataDirOption)
   .action(async (opts: { out: string }) => {

@@ -15,6 +15,7 @@ import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import {
   type BackendKind,
   backendOption,
+  campaignDefaults,
   createMailer,
   dataDirOption,
   loadConfig,
@@ -92,7 +93,7 @@ async function sendOnStack(
     'the stack’s sending rate is its `sendRate` context value (npx cdk deploy -c sendRate=N)',
   );
   const aws = await openAwsBackend();
-  const definition = await loadCampaignFile(file, aws.files);
+  const definition = await loadCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
   if (opts.dryRun) {
     const report = await sendCampaign(
       definition,
@@ -135,7 +136,7 @@ async function sendOnStack(
 /** `schedule --backend aws`: the record says scheduled and an EventBridge schedule starts dispatch. */
 async function scheduleOnStack(file: string, opts: { json?: boolean }): Promise<void> {
   const aws = await openAwsBackend();
-  const definition = await loadCampaignFile(file, aws.files);
+  const definition = await loadCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
   const { record, schedule, action } = await scheduleCampaignRemotely(definition, aws, file);
   const at = record.definition.sendAt;
   if (opts.json) {
@@ -199,7 +200,7 @@ Example:
       if (opts.backend === 'aws') return sendOnStack(file, opts);
       const config = loadConfig(opts);
       const backend = await localBackend(config, { pdf: false });
-      const definition = await loadCampaignFile(file, backend.files);
+      const definition = await loadCampaignFile(file, backend.files, campaignDefaults(config));
       const mailer = await createMailer(config, backend.store);
       const controller = new AbortController();
       const onInterrupt = () => {
@@ -325,7 +326,7 @@ embargo. Scheduling again with another sendAt reschedules; \`pressroom campaign 
   .action(async (file: string, opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
     if (opts.backend === 'aws') return scheduleOnStack(file, opts);
     const backend = await localBackend(loadConfig(opts), { pdf: false });
-    const definition = await loadCampaignFile(file, backend.files);
+    const definition = await loadCampaignFile(file, backend.files, campaignDefaults(backend.config));
     const saved = await scheduleCampaign(definition, backend, file);
     const at = saved.definition.sendAt;
     if (opts.json) return print({ name: definition.name, state: saved.state, sendAt: at }, true);

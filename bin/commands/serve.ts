@@ -1,14 +1,19 @@
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
 import { createLocalServer, previewPath } from '../../lambdas/adapters/local-server.ts';
+import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription.ts';
 import {
-  parseSubscribableLists,
-  type SubscribableLists,
-} from '../../lambdas/core/contacts/subscription-lists.ts';
-import { InvalidInputError } from '../../lambdas/core/errors.ts';
-import { createMailer, dataDirOption, loadConfig, localBackend } from '../context.ts';
+  ConfigurationError,
+  createMailer,
+  dataDirOption,
+  type LocalConfig,
+  loadConfig,
+  localBackend,
+  signingSecret,
+  subscriptionLists,
+} from '../context.ts';
+import { dueJobDeps } from './due.ts';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -24,24 +29,36 @@ function port(value: string): number {
   return n;
 }
 
-const defaultListsFile = 'lists.yaml';
+interface ServeOptions {
+  port: number;
+  host: string;
+  trustProxy?: boolean;
+  interval: number;
+  dataDir: string;
+  lists?: string;
+}
+
+/** Whether `--host` names this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 /**
- * The lists open to subscription: the file named, or `lists.yaml` of the current folder
- * when there is one; none otherwise (every subscription then answers "unknown list").
+ * A server others reach (another address than loopback, or behind a proxy) hands out its
+ * links to the world: they must be https. TLS itself is the reverse proxy's job.
  */
-async function readLists(file: string | undefined): Promise<{ lists: SubscribableLists; file?: string }> {
-  const name = file ?? defaultListsFile;
-  let source: string;
-  try {
-    source = await readFile(name, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && file === undefined) return { lists: {} };
-    throw new InvalidInputError([
-      { file: name, path: '', message: `cannot read the lists file: ${(error as Error).message}` },
-    ]);
+function checkExposedUrls(config: LocalConfig, why: string): void {
+  const urls = [
+    ['PRESSROOM_PUBLIC_URL', config.publicUrl, 'https://press.example.org'],
+    ['PRESSROOM_SITE_URL', config.siteUrl, 'https://press.example.org/'],
+  ] as const;
+  for (const [name, value, example] of urls) {
+    if (new URL(value).protocol === 'https:') continue;
+    throw new ConfigurationError(
+      `${why}, so ${name} must be the https address people reach it at (value: "${value}"). Set it, e.g. ${name}=${example}, with TLS at the reverse proxy (docs/self-hosting.md); or serve on 127.0.0.1 without --trust-proxy for a preview on this machine.`,
+    );
   }
-  return { lists: parseSubscribableLists(source, name), file: name };
 }
 
 export const serveCommand = new Command('serve')
@@ -50,11 +67,15 @@ export const serveCommand = new Command('serve')
   )
   .option('--port <port>', 'TCP port (0 picks a free one)', port, 3000)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option(
+    '--trust-proxy',
+    'behind a reverse proxy: believe its X-Forwarded-Proto, -Host and -For (or PRESSROOM_TRUST_PROXY=1)',
+  )
   .option('--interval <seconds>', 'how often due campaigns and embargoes are checked', seconds, 30)
   .addOption(
     new Option(
       '--lists <file>',
-      `lists open to subscription (default: ./${defaultListsFile} when present)`,
+      "lists open to subscription, in the lists.yaml format (default: the workspace's lists with subscription: open; outside a workspace, ./lists.yaml when present)",
     ).env('PRESSROOM_LISTS'),
   )
   .addOption(dataDirOption)
@@ -65,21 +86,30 @@ Serves site/ of the data folder at /, signed links from \`pressroom archive link
 ${'/_signed/...'}, unsubscribe links at /unsubscribe/<token> (GET: a page with a button;
 POST List-Unsubscribe=One-Click: at once), subscriptions with double opt-in at /subscribe
 (GET: a form; POST email, name, list, lang: a confirmation email with a link to
-/subscribe/confirm/<token>, valid 48 hours) for the lists of --lists, and the email of a
-release, filled for the sample recipient, at ${previewPath}<slug> (from this machine only).
+/subscribe/confirm/<token>, valid 48 hours) for the open lists, and the email of a
+release, filled for the sample recipient, at ${previewPath}<slug> (from this machine only, with
+the link \`pressroom archive preview <slug>\` prints). Listening on another address than
+loopback, or with --trust-proxy, needs https addresses in PRESSROOM_PUBLIC_URL and
+PRESSROOM_SITE_URL.
 Every --interval seconds it sends the campaigns that are due and publishes releases whose
 embargo has passed. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM, after the requests and
 sends in flight.`,
   )
-  .action(async (opts: { port: number; host: string; interval: number; dataDir: string; lists?: string }) => {
+  .action(async (opts: ServeOptions) => {
     const config = loadConfig(opts);
-    const { lists, file: listsFile } = await readLists(opts.lists);
+    const trustProxy = opts.trustProxy === true || config.trustProxy;
+    if (trustProxy) checkExposedUrls(config, 'behind a reverse proxy (--trust-proxy) the server is public');
+    else if (!isLoopbackHost(opts.host))
+      checkExposedUrls(config, `listening on ${opts.host}, the server is reachable from other machines`);
+    const { lists, from: listsFrom } = await subscriptionLists(opts.lists, config);
     const backend = await localBackend(config, { pdf: false });
     const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
     const mailer = await createMailer(config, backend.store);
     const server = createLocalServer({
       store: backend.store,
       sampleRecipient: backend.sampleRecipient,
+      previews: new PreviewSigner(await signingSecret(backend.store.root)),
+      trustProxy,
       endpoint: {
         keys: backend.keys,
         templates: backend.templates,
@@ -103,11 +133,18 @@ sends in flight.`,
         ? `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${address.port}/`
         : String(address);
     process.stdout.write(`pressroom serving ${backend.store.root} at ${where} (Ctrl-C to stop)\n`);
+    if (trustProxy)
+      process.stdout.write(
+        `behind a reverse proxy: X-Forwarded-Proto, -Host and -For are believed; public address ${config.publicUrl}\n`,
+      );
+    process.stdout.write(
+      'email previews: `pressroom archive preview <slug>` prints a link that works from this machine only\n',
+    );
     const open = Object.keys(lists);
     process.stdout.write(
       open.length > 0
-        ? `lists open to subscription (${listsFile}): ${open.join(', ')}\n`
-        : `no list open to subscription (${listsFile ? `none in ${listsFile}` : `no ./${defaultListsFile}`}): /subscribe answers "unknown list"\n`,
+        ? `lists open to subscription (${listsFrom}): ${open.join(', ')}\n`
+        : `no list open to subscription (${listsFrom}): /subscribe answers "unknown list"\n`,
     );
     // Expired confirmation requests (which hold unconfirmed addresses) and spent rate-limit
     // windows are removed every hour.
@@ -118,19 +155,7 @@ sends in flight.`,
     void purge();
     const purgeTimer = setInterval(purge, 3600_000);
     purgeTimer.unref();
-    const runner = startDueJobRunner(
-      {
-        send: {
-          store: backend.store,
-          mailer,
-          keys: backend.keys,
-          publicUrl: config.publicUrl,
-          ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
-        },
-        publish: backend,
-      },
-      { intervalMs: opts.interval * 1000, log },
-    );
+    const runner = startDueJobRunner(dueJobDeps(backend, mailer), { intervalMs: opts.interval * 1000, log });
     let stopping = false;
     const stop = () => {
       if (stopping) return;

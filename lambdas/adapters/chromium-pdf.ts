@@ -1,30 +1,19 @@
-import { access, constants } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { type PdfPrinter, PdfUnavailableError } from '../core/archive/publish.ts';
-
-/** Flags for headless Chromium on a locked-down machine: no sandbox as root, no background traffic. */
-export const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-export const defaultChromiumPath = '/usr/bin/chromium';
+import { PressroomError } from '../core/errors.ts';
+import { type FoundBrowser, findBrowser, launchBrowser } from './browser.ts';
 
 /**
- * Prints pages to PDF with the machine's Chromium (Debian's `chromium`) through
- * playwright-core; no browser is ever downloaded. The browser starts on first use; `close`
- * stops it. Without a browser, `print` throws PdfUnavailableError and publishing goes on.
+ * Prints pages to PDF through playwright-core with the browser `findBrowser` finds
+ * (CHROMIUM_PATH, a system Chromium, or the one in @sparticuz/chromium); no browser is ever
+ * downloaded. The browser starts on first use; `close` stops it. Without a browser, `print`
+ * throws PdfUnavailableError and publishing goes on. `find` picks the browser (tests give
+ * their own).
  */
 export class ChromiumPdfPrinter implements PdfPrinter {
   private browser: Promise<Browser> | undefined;
 
-  constructor(private readonly executablePath: string = defaultChromiumPath) {}
+  constructor(private readonly find: () => Promise<FoundBrowser> = () => findBrowser()) {}
 
   async print(html: string): Promise<Uint8Array> {
     const browser = await this.launch();
@@ -56,22 +45,11 @@ export class ChromiumPdfPrinter implements PdfPrinter {
   private launch(): Promise<Browser> {
     this.browser ??= (async () => {
       try {
-        await access(this.executablePath, constants.X_OK);
-      } catch {
-        throw new PdfUnavailableError(
-          `no Chromium at ${this.executablePath}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
-        );
-      }
-      const { chromium } = await import('playwright-core');
-      try {
-        return await chromium.launch({ executablePath: this.executablePath, args: chromiumArgs });
+        return await launchBrowser(await this.find());
       } catch (error) {
-        throw new PdfUnavailableError(
-          `Chromium at ${this.executablePath} did not start: ${(error as Error).message.split('\n')[0]}`,
-          {
-            cause: error,
-          },
-        );
+        // No browser, or one that does not start: the release is published without a PDF.
+        if (error instanceof PressroomError) throw new PdfUnavailableError(error.message, { cause: error });
+        throw error;
       }
     })();
     this.browser.catch(() => {

@@ -3,6 +3,7 @@ import { linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } 
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { mediaTypeOf } from '../core/public/site-headers.ts';
 import {
   type Body,
   checkKey,
@@ -35,29 +36,8 @@ export interface FolderStoreOptions {
 
 export { signedDownloadPath } from './signed-downloads.ts';
 
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.md': 'text/markdown; charset=utf-8',
-  '.json': 'application/json',
-  '.xml': 'application/xml',
-  '.csv': 'text/csv; charset=utf-8',
-  '.pdf': 'application/pdf',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.svg': 'image/svg+xml',
-  '.zip': 'application/zip',
-  '.eml': 'message/rfc822',
-  '.css': 'text/css; charset=utf-8',
-};
-
 /** The content type of a key, from its extension (a folder keeps no metadata). */
-export function contentTypeOf(key: string): string {
-  return contentTypes[path.extname(key).toLowerCase()] ?? 'application/octet-stream';
-}
+export const contentTypeOf: (key: string) => string = mediaTypeOf;
 
 const lockStaleMs = 30_000;
 
@@ -396,7 +376,8 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this machine is running (a process of another user's counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { archiveKeys, readManifest } from '../core/archive/manifest.ts';
+import { archiveKeys, type ReleaseManifest, readManifest } from '../core/archive/manifest.ts';
+import { siteKeys } from '../core/archive/press-room.ts';
 import {
   handlePublicRequest,
   isPublicPath,
@@ -11,34 +13,84 @@ import {
   publicPaths,
 } from '../core/public/endpoint.ts';
 import { maxBodyBytes } from '../core/public/http.ts';
+import {
+  commonSiteHeaders,
+  contentDisposition,
+  fileContentSecurityPolicy,
+  mediaTypeOf,
+  pageContentSecurityPolicy,
+  servedFile,
+} from '../core/public/site-headers.ts';
 import { compileForRecipients, type RecipientFields } from '../core/render/recipient.ts';
-import { checkKey, getText } from '../core/store/object-store.ts';
-import { contentTypeOf, type FolderObjectStore, signedDownloadPath } from './folder-store.ts';
+import { checkKey, getJson, getText } from '../core/store/object-store.ts';
+import type { FolderObjectStore } from './folder-store.ts';
+import { type PreviewSigner, previewPath, signedDownloadPath } from './signed-downloads.ts';
+
+export { previewPath };
 
 /**
  * The local server, stand-in for CloudFront and the public endpoint: the press room from
- * `site/`, the public endpoint of the core (unsubscribe, subscribe, confirm) translated from
- * and to node:http, signed downloads (checked as S3 checks presigned URLs), and email
- * previews. Paths are answered whatever host the link names.
+ * `site/` (with the headers of site-headers.ts: a Content-Security-Policy on pages, published
+ * files that are not PDF, images or text as downloads), the public endpoint of the core
+ * (unsubscribe, subscribe, confirm) translated from and to node:http, signed downloads
+ * (checked as S3 checks presigned URLs), and email previews. Paths are answered whatever
+ * host the link names.
+ *
+ * Behind a reverse proxy (`trustProxy`), the proxy's `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` make the addresses of redirects, and the last `X-Forwarded-For` entry
+ * (the address the proxy saw) is the client for the subscription rate limit. Without it,
+ * those headers are ignored: anyone can send them.
  */
 export interface LocalServerDeps {
   store: FolderObjectStore;
   sampleRecipient: RecipientFields;
   /** The public endpoint's ports and settings; its store is `store`. */
   endpoint: Omit<PublicEndpointDeps, 'store'>;
-  /** One line per request; never an email address. */
+  /** Checks the tokens of preview links (`pressroom archive preview`). */
+  previews: PreviewSigner;
+  /** Believe X-Forwarded-Proto, -Host and -For: one reverse proxy, ours, is in front. */
+  trustProxy?: boolean;
+  /** One line per request; never an email address, a token or a client address. */
   log?: (line: string) => void;
 }
 
-export const previewPath = '/_preview/';
+/** Who asked, as far as the server may believe it. */
+interface Client {
+  /** The client's address: the socket's, or the proxy's last X-Forwarded-For entry. */
+  ip?: string;
+  /** `https://press.example.org` from a trusted proxy; undefined otherwise (relative redirects). */
+  origin?: string;
+}
+
+/** The last value of a header that may be repeated or hold a list. */
+function lastValue(value: string | string[] | undefined): string | undefined {
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  const last = joined?.split(',').at(-1)?.trim();
+  return last === '' ? undefined : last;
+}
+
+function clientOf(req: IncomingMessage, trustProxy: boolean): Client {
+  const socketIp = req.socket.remoteAddress;
+  if (!trustProxy) return { ...(socketIp && { ip: socketIp }) };
+  const forwardedFor = lastValue(req.headers['x-forwarded-for']);
+  const ip = forwardedFor && isIP(forwardedFor) ? forwardedFor : socketIp;
+  const proto = lastValue(req.headers['x-forwarded-proto'])?.toLowerCase();
+  const host = lastValue(req.headers['x-forwarded-host']) ?? req.headers.host;
+  const origin =
+    (proto === 'https' || proto === 'http') &&
+    host &&
+    /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i.test(host)
+      ? `${proto}://${host.toLowerCase()}`
+      : undefined;
+  return { ...(ip && { ip }), ...(origin && { origin }) };
+}
 
 /** node:http → the endpoint's request: lower-case headers, raw path, body read up to the limit. */
-async function publicRequest(req: IncomingMessage, url: URL): Promise<PublicRequest> {
+async function publicRequest(req: IncomingMessage, url: URL, client: Client): Promise<PublicRequest> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
-  const sourceIp = req.socket.remoteAddress;
   const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, maxBodyBytes + 1) : '';
   return {
     method: req.method ?? 'GET',
@@ -46,7 +98,7 @@ async function publicRequest(req: IncomingMessage, url: URL): Promise<PublicRequ
     query: Object.fromEntries(url.searchParams),
     headers,
     body,
-    ...(sourceIp && { sourceIp }),
+    ...(client.ip && { sourceIp: client.ip }),
   };
 }
 
@@ -83,7 +135,7 @@ export function createLocalServer(deps: LocalServerDeps): Server {
         log(`error ${(error as Error).message}`);
       })
       .finally(() => {
-        // The path only: queries may carry signatures, and nothing here logs who asked.
+        // The path only: queries carry signatures and preview tokens, and nothing here logs who asked.
         const path = redact((req.url ?? '/').split('?')[0] ?? '/');
         log(`${req.method} ${path} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
       });
@@ -92,8 +144,9 @@ export function createLocalServer(deps: LocalServerDeps): Server {
 
 async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
+  const client = clientOf(req, deps.trustProxy === true);
   if (isPublicPath(url.pathname)) {
-    const response = await handlePublicRequest(await publicRequest(req, url), {
+    const response = await handlePublicRequest(await publicRequest(req, url, client), {
       store: deps.store,
       ...deps.endpoint,
     });
@@ -103,43 +156,115 @@ async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerRe
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
   }
+  const headOnly = req.method === 'HEAD';
   if (url.pathname.startsWith(signedDownloadPath)) {
     const checked = deps.store.verifySignedUrl(url.pathname + url.search);
     if (!checked.ok) return send(res, 403, 'text/plain; charset=utf-8', `Forbidden: ${checked.reason}\n`);
-    return serveObject(deps.store, checked.key, req, res, checked.downloadName);
+    // Pages open in the browser; everything else is saved under the name the link carries.
+    return serveObject(deps.store, checked.key, req, res, {
+      'Content-Type': mediaTypeOf(checked.key),
+      ...commonSiteHeaders,
+      ...(checked.downloadName
+        ? {
+            'Content-Disposition': contentDisposition(checked.downloadName),
+            'Content-Security-Policy': fileContentSecurityPolicy,
+          }
+        : { 'Content-Security-Policy': pageContentSecurityPolicy }),
+    });
   }
-  if (url.pathname.startsWith(previewPath)) {
-    // Previews show embargoed and private releases: for this machine only.
-    if (!isLoopback(req.socket.remoteAddress))
-      return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
-    let slug: string;
-    try {
-      slug = decodeURIComponent(url.pathname.slice(previewPath.length).replace(/\/(index\.html)?$/, ''));
-    } catch {
-      return send(res, 400, 'text/plain; charset=utf-8', 'Bad request\n');
-    }
-    const manifest = await readManifest(deps.store, slug).catch(() => undefined);
-    if (!manifest) return send(res, 404, 'text/plain; charset=utf-8', 'No such release\n');
-    const prefix = archiveKeys.version(slug, manifest.version);
-    const html = await getText(deps.store, `${prefix}email.html`);
-    const text = (await getText(deps.store, `${prefix}email.txt`)) ?? '';
-    if (html === undefined) return send(res, 404, 'text/plain; charset=utf-8', 'No such release\n');
-    const filled = compileForRecipients({ html, text }).fill(deps.sampleRecipient);
-    return send(res, 200, 'text/html; charset=utf-8', filled.html, req.method === 'HEAD');
-  }
+  if (url.pathname.startsWith(previewPath)) return preview(deps, req, res, url);
+
   let path: string;
   try {
     path = decodeURIComponent(url.pathname);
   } catch {
     return send(res, 400, 'text/plain; charset=utf-8', 'Bad request\n');
   }
-  const key = `site${path.endsWith('/') ? `${path}index.html` : path}`;
+  const sitePath = (path.endsWith('/') ? `${path}index.html` : path).slice(1);
+  const key = siteKeys.prefix + sitePath;
   try {
     checkKey(key);
   } catch {
     return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
   }
-  return serveObject(deps.store, key, req, res);
+  const withdrawn = await withdrawnRelease(deps, sitePath);
+  if (withdrawn) {
+    // Gone for good: the notice page the archive left there, with the status that says so.
+    const notice = await getText(deps.store, siteKeys.release(withdrawn));
+    return notice === undefined
+      ? send(res, 410, 'text/plain; charset=utf-8', 'Gone: this release was withdrawn\n', headOnly)
+      : send(res, 410, 'text/html; charset=utf-8', notice, headOnly, {
+          'Content-Security-Policy': pageContentSecurityPolicy,
+        });
+  }
+  if ((await deps.store.head(key)) === undefined) {
+    // A folder named without its slash: where the relative links of its page need it.
+    const folder = `${siteKeys.prefix}${sitePath}/index.html`;
+    if (!path.endsWith('/') && checkKeyQuietly(folder) && (await deps.store.head(folder))) {
+      res.setHeader('Location', `${client.origin ?? ''}${url.pathname}/${url.search}`);
+      return send(res, 301, 'text/plain; charset=utf-8', 'Moved permanently\n', headOnly);
+    }
+    return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n', headOnly);
+  }
+  return serveObject(deps.store, key, req, res, servedFile(sitePath).headers);
+}
+
+/** The email of a release filled for the sample recipient: from this machine, with its token. */
+async function preview(
+  deps: LocalServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  // Previews show embargoed and private releases. A request that went through a proxy is not
+  // from this machine, whatever the proxy's own address: no forwarded header is believed here.
+  const forwarded = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'].some(
+    (name) => req.headers[name] !== undefined,
+  );
+  let slug: string | undefined;
+  try {
+    slug = decodeURIComponent(url.pathname.slice(previewPath.length).replace(/\/(index\.html)?$/, ''));
+  } catch {
+    slug = undefined;
+  }
+  // One answer for every refusal, so that nothing tells a slug that exists from one that does not.
+  const notFound = () => send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
+  if (
+    !isLoopback(req.socket.remoteAddress) ||
+    forwarded ||
+    !slug ||
+    !deps.previews.verify(slug, url.searchParams)
+  )
+    return notFound();
+  const manifest = await readManifest(deps.store, slug).catch(() => undefined);
+  if (!manifest) return notFound();
+  const prefix = archiveKeys.version(slug, manifest.version);
+  const html = await getText(deps.store, `${prefix}email.html`);
+  const text = (await getText(deps.store, `${prefix}email.txt`)) ?? '';
+  if (html === undefined) return notFound();
+  const filled = compileForRecipients({ html, text }).fill(deps.sampleRecipient);
+  return send(res, 200, 'text/html; charset=utf-8', filled.html, req.method === 'HEAD', {
+    'Content-Security-Policy': pageContentSecurityPolicy,
+    'Cache-Control': 'no-store',
+    'X-Robots-Tag': 'noindex',
+  });
+}
+
+/** The slug of the withdrawn release a path of the press room is under, if it is one. */
+async function withdrawnRelease(deps: LocalServerDeps, sitePath: string): Promise<string | undefined> {
+  const slug = /^releases\/([^/]+)\//.exec(sitePath)?.[1];
+  if (!slug || !checkKeyQuietly(archiveKeys.manifest(slug))) return undefined;
+  const manifest = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(slug));
+  return manifest?.value.withdrawn?.wasPublic ? slug : undefined;
+}
+
+function checkKeyQuietly(key: string): boolean {
+  try {
+    checkKey(key);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function serveObject(
@@ -147,21 +272,13 @@ async function serveObject(
   key: string,
   req: IncomingMessage,
   res: ServerResponse,
-  downloadName?: string,
+  headers: Record<string, string>,
 ): Promise<void> {
   const info = await store.head(key);
   if (!info) return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
   res.statusCode = 200;
-  res.setHeader('Content-Type', contentTypeOf(key));
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('Content-Length', info.size);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  if (downloadName) {
-    const ascii = downloadName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-    res.setHeader(
-      'Content-Disposition',
-      `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(downloadName)}`,
-    );
-  }
   if (req.method === 'HEAD') {
     res.end();
     return;
@@ -171,11 +288,19 @@ async function serveObject(
   await pipeline(Readable.from(body), res);
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, headOnly = false): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headOnly = false,
+  headers: Record<string, string> = {},
+): void {
   res.statusCode = status;
   res.setHeader('Content-Type', type);
   res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.setHeader('X-Content-Type-Options', 'nosniff');
+  for (const [name, value] of Object.entries({ ...commonSiteHeaders, ...headers }))
+    res.setHeader(name, value);
   res.end(headOnly ? undefined : body);
 }
 
@@ -185,7 +310,10 @@ function isLoopback(address: string | undefined): boolean {
   );
 }
 
-/** Tokens (each one unsubscribes or subscribes someone) and anything like an address are not logged. */
+/**
+ * Tokens (each one unsubscribes or subscribes someone) and anything like an address are not
+ * logged. Signatures and preview tokens are in queries, which are never logged.
+ */
 function redact(path: string): string {
   if (path.startsWith(publicPaths.unsubscribe)) return `${publicPaths.unsubscribe}[token]`;
   if (path.startsWith(publicPaths.confirm)) return `${publicPaths.confirm}[token]`;

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PressroomError } from '../core/errors.ts';
+import { contentDisposition } from '../core/public/site-headers.ts';
 import {
   type Body,
   checkKey,
@@ -21,6 +22,8 @@ import {
   type StoredObject,
   VersionConflictError,
 } from '../core/store/object-store.ts';
+
+export { contentDisposition };
 
 /** Options of {@link S3ObjectStore}. */
 export interface S3ObjectStoreOptions {
@@ -275,6 +278,7 @@ export class S3ObjectStore implements ObjectStore {
       Body: body,
       ...(options?.contentType !== undefined && { ContentType: options.contentType }),
       ...(options?.cacheControl !== undefined && { CacheControl: options.cacheControl }),
+      ...(options?.contentDisposition !== undefined && { ContentDisposition: options.contentDisposition }),
       ...condition,
     });
   }
@@ -312,24 +316,6 @@ export class S3ObjectStore implements ObjectStore {
     const detail = `${name}${status !== undefined ? ` (HTTP ${status})` : ''}: ${message}`;
     return new S3StoreError(operation, this.bucket, s3Key, detail, { cause: error });
   }
-}
-
-/**
- * A Content-Disposition value that offers `filename` for download (RFC 6266): an ASCII
- * fallback for old clients, and `filename*` (RFC 8187) with the exact UTF-8 name, so
- * `Étude «villes» 2021.pdf` keeps its accents in every current browser.
- */
-export function contentDisposition(filename: string): string {
-  const fallback = filename
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '') // accents off: é → e
-    .replace(/[^\x20-\x7e]|["\\]/g, '_');
-  // encodeURIComponent leaves ' ( ) * unescaped, which RFC 8187's attr-char does not allow.
-  const encoded = encodeURIComponent(filename).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
 
 /** `tenant-a`, `tenant-a/` and `/tenant-a/` all mean the folder `tenant-a/`. */

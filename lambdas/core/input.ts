@@ -207,8 +207,15 @@ export function zodProblems(
     if (issue.code === 'invalid_union') {
       // A union such as "an organisation id or an organisation object": report the
       // branch that matches the kind of value written, not every branch's complaint.
+      // A branch of allowed words (an enum) does not fit a mapping or a list either.
+      const structured = typeof value === 'object' && value !== null;
       const relevant = issue.errors.filter(
-        (branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0),
+        (branch) =>
+          !branch.some(
+            (i) =>
+              i.path.length === 0 &&
+              (i.code === 'invalid_type' || (structured && i.code === 'invalid_value')),
+          ),
       );
       if (relevant.length === 1 && relevant[0]) {
         problems.push(...zodProblems(relevant[0], input, schema, path));

@@ -122,7 +122,7 @@ afterAll(async () => {
 
 describe('pressroom publish and archive list', () => {
   it('publishes the barometer with a PDF printed by chromium, linked from its pages', async () => {
-    requireChromium('this test prints a PDF with it');
+    await requireChromium('this test prints a PDF with it');
     const run = await pressroom(['publish', barometer.file]);
     expectExit(run, 0);
     expect(run.stdout).toContain(`Published ${barometer.slug} (public)`);

@@ -15,6 +15,7 @@ import { listAll } from '../../lambdas/core/store/object-store.ts';
 import { expectExit, repo, runPressroom } from '../support/cli.ts';
 import { definition, publishReleases, registerDraft } from '../support/dispatch-fixtures.ts';
 import { type RunningS3rver, s3rverClientConfig, s3rverEnvironment, startS3rver } from '../support/s3rver.ts';
+import { writeStackOutputs } from '../support/stack-outputs.ts';
 
 const BUCKET = 'pressroom-data-e2e';
 const SECRET = 'e2e-signing-secret-0123456789abcdef';
@@ -35,22 +36,7 @@ beforeAll(async () => {
   s3 = await startS3rver([BUCKET]);
   work = await mkdtemp(path.join(tmpdir(), 'pressroom-aws-cli-'));
   await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
-  await writeFile(
-    path.join(work, 'cdk-outputs.json'),
-    JSON.stringify({
-      Pressroom: {
-        Region: 'us-east-1',
-        DataBucketName: BUCKET,
-        PressRoomUrl: 'https://d111111abcdef8.cloudfront.net/',
-        PublicEndpointUrl: 'https://abc.lambda-url.us-east-1.on.aws',
-        DispatchFunctionName: 'Pressroom-Dispatch',
-        DispatchFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:Pressroom-Dispatch',
-        SchedulerRoleArn: 'arn:aws:iam::123456789012:role/Pressroom-SchedulerRole',
-        ScheduleGroupName: 'pressroom-campaigns',
-        SigningSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pressroom-AbCdEf',
-      },
-    }),
-  );
+  await writeStackOutputs(work, BUCKET);
   const { PRESSROOM_BACKEND: _b, PRESSROOM_STACK_OUTPUTS: _o, PRESSROOM_STACK: _s, ...rest } = process.env;
   env = { ...rest, ...s3rverEnvironment(s3.endpoint), PRESSROOM_SECRET: SECRET };
   store = new S3ObjectStore({ bucket: BUCKET, client: new S3Client(s3rverClientConfig(s3.endpoint)) });

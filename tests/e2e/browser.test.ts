@@ -1,9 +1,9 @@
 /**
- * Renders the two example publications and opens what they produce in a real browser
- * (Debian's chromium driven by playwright-core): the email as a recipient sees it
- * (preview.html, and the unfilled email.html) at phone and desktop-client widths, and the
- * web page at desktop and phone widths. Nothing may reach the network; each case saves a
- * full-page screenshot under test-output/screenshots/.
+ * Renders the two example publications and opens what they produce in a real browser (the
+ * Chromium lambdas/adapters/browser.ts finds, driven by playwright-core): the email as a
+ * recipient sees it (preview.html, and the unfilled email.html) at phone and desktop-client
+ * widths, and the web page at desktop and phone widths. Nothing may reach the network; each
+ * case saves a full-page screenshot under test-output/screenshots/.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -53,7 +53,7 @@ let outRoot: string | undefined;
 const renderedDirs = new Map<string, { slug: string; dir: string }>();
 
 beforeAll(async () => {
-  requireChromium();
+  await requireChromium();
   outRoot = await mkdtemp(path.join(os.tmpdir(), 'pressroom-e2e-'));
   const [rendered, launched] = await Promise.all([
     renderToFolders(

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { exampleWorkspaceForFile, repo } from '../support/cli.ts';
+import { exampleWorkspaceForFile } from '../support/cli.ts';
 
-const run = promisify(execFile);
 const seed = 'examples/publications/2021-06-08-numerique-gestion-de-crise.md';
 const workspace = exampleWorkspaceForFile('pressroom-cli-');
 const { pressroom } = workspace;
@@ -165,38 +162,5 @@ describe('pressroom contacts export', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('cannot write missing/presse.csv: its folder does not exist');
     expect((await readdir(workspace.dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
-  });
-});
-
-describe('npm start', () => {
-  it('publishes the examples, imports the press list and sends the campaign to the outbox, once', async () => {
-    const start = () =>
-      run(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(repo, 'bin/start.ts')], {
-        cwd: workspace.dir,
-        env: {
-          ...process.env,
-          PRESSROOM_DATA_DIR: 'start-data',
-          CHROMIUM_PATH: '/nonexistent/chromium',
-          PRESSROOM_MAILER: 'outbox',
-        },
-      });
-    const { stdout } = await start();
-    expect(stdout).toContain('1. Published 2 example release(s)');
-    expect(stdout).toContain('PDF skipped: no Chromium at /nonexistent/chromium');
-    expect(stdout).toContain(
-      'into the list "presse": 30 added, 0 updated, 0 unchanged, 0 rejected, 0 suppressed',
-    );
-    expect(stdout).toContain(
-      'through the outbox: 30 sent now, 0 already sent before, 0 failed, 0 skipped (sent)',
-    );
-    expect(stdout).toContain(`Press room: ${path.join(workspace.dir, 'start-data/site/index.html')}`);
-    const index = await readFile(path.join(workspace.dir, 'start-data/site/index.html'), 'utf8');
-    expect(index).toContain('Gestion de crise avec le numérique');
-    expect(index).toContain('Open Data Barometer 2024');
-    expect(await readdir(path.join(workspace.dir, 'start-data/outbox/etude-2021-presse'))).toHaveLength(30);
-
-    const again = await start();
-    expect(again.stdout).toContain('through the outbox: 0 sent now, 30 already sent before');
-    expect(await readdir(path.join(workspace.dir, 'start-data/outbox/etude-2021-presse'))).toHaveLength(30);
   });
 });

@@ -68,7 +68,7 @@ let work: string | undefined;
 const pages: Record<string, string> = {};
 
 beforeAll(async () => {
-  requireChromium();
+  await requireChromium();
   work = await mkdtemp(path.join(os.tmpdir(), 'pressroom-newsletter-browser-'));
   const store = new FolderObjectStore({
     root: path.join(work, 'store'),

@@ -1,6 +1,6 @@
 /**
- * The generated press room in a real browser (Debian's chromium driven by playwright-core),
- * opened from the data folder over file://, as a journalist would browse a synced copy:
+ * The generated press room in a real browser (the Chromium lambdas/adapters/browser.ts
+ * finds, driven by playwright-core), opened from the data folder over file://, as a journalist would browse a synced copy:
  * the index without the embargoed release, the first release's page and each of its
  * downloads, the way back, a year page and a tag page; no horizontal overflow on a phone.
  * The archive is published in-process with the same adapters as the CLI (bin/context.ts),
@@ -29,7 +29,7 @@ let work: string | undefined;
 let siteDir: string | undefined;
 
 beforeAll(async () => {
-  requireChromium();
+  await requireChromium();
   work = await exampleWorkspace('pressroom-browser-');
   const dataDir = path.join(work, 'data');
   siteDir = path.join(dataDir, 'site');

@@ -1,7 +1,11 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  fileContentSecurityPolicy,
+  pageContentSecurityPolicy,
+} from '../../lambdas/core/public/site-headers.ts';
 import { handlerNames } from '../../lib/functions.ts';
-import { indexRewrite } from '../../lib/site.ts';
+import { headerPaths, indexRewrite } from '../../lib/site.ts';
 import { logicalId, realSender, removeOutdirs, type Synthesised, synth } from './stack.ts';
 
 let s: Synthesised;
@@ -200,6 +204,46 @@ describe('the press room (CloudFront)', () => {
       FunctionCode: indexRewrite,
       FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }),
     });
+  });
+
+  it('sends a Content-Security-Policy with pages, none with PDFs, and a sandbox with published files', () => {
+    const policies = t.findResources('AWS::CloudFront::ResponseHeadersPolicy');
+    const byId = (logical: unknown) =>
+      policies[String((logical as { Ref?: string }).Ref)]?.Properties.ResponseHeadersPolicyConfig;
+    const distribution = t.findResources('AWS::CloudFront::Distribution')[id.distribution]?.Properties
+      .DistributionConfig;
+    const pages = byId(distribution.DefaultCacheBehavior.ResponseHeadersPolicyId);
+    expect(pages.SecurityHeadersConfig).toMatchObject({
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: 'SAMEORIGIN', Override: true },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 31_536_000, Override: true },
+      ContentSecurityPolicy: { ContentSecurityPolicy: pageContentSecurityPolicy, Override: true },
+    });
+    // The order matters: CloudFront takes the first pattern that matches.
+    const behaviors = distribution.CacheBehaviors as {
+      PathPattern: string;
+      ResponseHeadersPolicyId: unknown;
+    }[];
+    expect(behaviors.map((b) => b.PathPattern)).toEqual([
+      headerPaths.pdf,
+      headerPaths.releaseFiles,
+      headerPaths.newsletterFiles,
+    ]);
+    const [pdf, releaseFiles, newsletterFiles] = behaviors.map((b) => byId(b.ResponseHeadersPolicyId));
+    expect(pdf.SecurityHeadersConfig.ContentSecurityPolicy).toBeUndefined();
+    expect(pdf.SecurityHeadersConfig.ContentTypeOptions).toEqual({ Override: true });
+    for (const files of [releaseFiles, newsletterFiles]) {
+      expect(files.SecurityHeadersConfig).toMatchObject({
+        ContentTypeOptions: { Override: true },
+        ContentSecurityPolicy: { ContentSecurityPolicy: fileContentSecurityPolicy, Override: true },
+      });
+    }
+    // Files are not folders: no index rewrite (an attachment without an extension would be redirected).
+    for (const b of distribution.CacheBehaviors) {
+      expect(b.FunctionAssociations, b.PathPattern).toBeUndefined();
+      expect(b.ViewerProtocolPolicy, b.PathPattern).toBe('redirect-to-https');
+    }
   });
 
   it('takes the configured domain and certificate, with TLS 1.2 at least', () => {
@@ -584,9 +628,14 @@ describe('outputs', () => {
         'SendQueueUrl',
         'SesConfigurationSetName',
         'SigningSecretArn',
+        'SiteLang',
       ].sort(),
     );
     t.hasOutput('DataBucketName', { Value: { Ref: id.data } });
+    t.hasOutput('SiteLang', { Value: 'fr' });
+    const titled = synth({ ...realSender, siteTitle: 'Presse – Villes Internet', siteLang: 'en' }).template;
+    titled.hasOutput('SiteLang', { Value: 'en' });
+    titled.hasOutput('SiteTitle', { Value: 'Presse – Villes Internet' });
     t.hasOutput('SendQueueUrl', { Value: { Ref: id.queue } });
     t.hasOutput('DispatchFunctionName', { Value: { Ref: fn.dispatch } });
     t.hasOutput('PublicEndpointUrl', {

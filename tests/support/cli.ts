@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -42,10 +43,19 @@ export function expectExit(run: Run, code: number): void {
   expect(run.code, `exit code\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`).toBe(code);
 }
 
-/** A new temporary folder (under the system's, named `prefix…`) holding a copy of examples/. */
+/**
+ * A new temporary folder (under the system's, named `prefix…`) holding a copy of examples/.
+ * The folder is a workspace with every setting at its default (an empty pressroom.yaml), so
+ * that commands run in it use its store, `.pressroom/`, as a user's workspace would; the copy
+ * of examples/ under it is a workspace of its own (examples/pressroom.yaml).
+ */
 export async function exampleWorkspace(prefix: string): Promise<string> {
   const work = await mkdtemp(path.join(tmpdir(), prefix));
   await cp(path.join(repo, 'examples'), path.join(work, 'examples'), { recursive: true });
+  await writeFile(
+    path.join(work, 'pressroom.yaml'),
+    '# A test workspace: every setting at its default, the store in .pressroom/.\n',
+  );
   return work;
 }
 
@@ -76,6 +86,35 @@ export function exampleWorkspaceForFile(prefix: string): {
     },
     pressroom: (...args) => runPressroom(args, { cwd: dir() }),
   };
+}
+
+/**
+ * Every file, folder and symbolic link under `dir` with a hash of its bytes (or its target),
+ * by path relative to `dir`: two snapshots are equal when nothing was added, removed or
+ * changed. `skip` names top-level entries left out (node_modules, .git).
+ */
+export async function folderSnapshot(dir: string, skip: string[] = []): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  const walk = async (sub: string): Promise<void> => {
+    for (const name of (await readdir(path.join(dir, sub))).sort()) {
+      const rel = sub ? `${sub}/${name}` : name;
+      if (!sub && skip.includes(name)) continue;
+      const full = path.join(dir, rel);
+      const info = await lstat(full);
+      if (info.isDirectory()) {
+        found[`${rel}/`] = 'folder';
+        await walk(rel);
+      } else if (info.isSymbolicLink()) {
+        found[rel] = `link to ${await readlink(full)}`;
+      } else {
+        found[rel] = createHash('sha256')
+          .update(await readFile(full))
+          .digest('hex');
+      }
+    }
+  };
+  await walk('');
+  return found;
 }
 
 /** A deterministic pseudo-random generator (mulberry32), for fault tests that print their seed. */

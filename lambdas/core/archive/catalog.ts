@@ -25,11 +25,16 @@ export interface ReleaseSummary {
   publishers: string[];
   visibility: Visibility;
   embargo?: string;
+  /** When it was withdrawn (ISO): out of the press room for good (`pressroom archive withdraw`). */
+  withdrawn?: string;
   /** Formats offered for download, besides the web page. */
   formats: { pdf: boolean; attachments: { file: string; label: string; size: number }[] };
   publishedAt: string;
   updatedAt: string;
 }
+
+/** What decides whether a release is public now. */
+export type PublicityOf = Pick<ReleaseSummary, 'visibility' | 'embargo' | 'withdrawn'>;
 
 export interface YearShard {
   year: string;
@@ -43,15 +48,12 @@ export interface TagShard {
 
 export interface TagIndex {
   /** tag slug → display name, and the releases carrying it (enough to count the public ones). */
-  tags: Record<
-    string,
-    { name: string; releases: Record<string, Pick<ReleaseSummary, 'visibility' | 'embargo'>> }
-  >;
+  tags: Record<string, { name: string; releases: Record<string, PublicityOf> }>;
 }
 
 export interface YearIndex {
   /** year → release slug → what decides whether it is public now. */
-  years: Record<string, Record<string, Pick<ReleaseSummary, 'visibility' | 'embargo'>>>;
+  years: Record<string, Record<string, PublicityOf>>;
 }
 
 export interface PendingIndex {
@@ -68,11 +70,22 @@ export const catalogKeys = {
   pending: 'catalog/pending.json',
 };
 
-/** Public now: visibility public and no embargo ahead. */
-export function isPublic(release: Pick<ReleaseSummary, 'visibility' | 'embargo'>, now: Date): boolean {
+/** Public now: visibility public, no embargo ahead, not withdrawn. */
+export function isPublic(release: PublicityOf, now: Date): boolean {
   return (
-    release.visibility === 'public' && (!release.embargo || Date.parse(release.embargo) <= now.getTime())
+    !release.withdrawn &&
+    release.visibility === 'public' &&
+    (!release.embargo || Date.parse(release.embargo) <= now.getTime())
   );
+}
+
+/** The fields of a summary that say whether it is public, as the indexes keep them. */
+function publicityOf(release: ReleaseSummary): PublicityOf {
+  return {
+    visibility: release.visibility,
+    ...(release.embargo && { embargo: release.embargo }),
+    ...(release.withdrawn && { withdrawn: release.withdrawn }),
+  };
 }
 
 const newestFirst = (a: ReleaseSummary, b: ReleaseSummary) =>
@@ -109,13 +122,7 @@ export async function recordRelease(
         if (Object.keys(rest).length > 0) years[previousYear] = rest;
         else delete years[previousYear];
       }
-      years[year] = {
-        ...years[year],
-        [release.slug]: {
-          visibility: release.visibility,
-          ...(release.embargo && { embargo: release.embargo }),
-        },
-      };
+      years[year] = { ...years[year], [release.slug]: publicityOf(release) };
       return { years };
     },
   );
@@ -136,10 +143,7 @@ export async function recordRelease(
           if (Object.keys(rest).length > 0) tags[t] = { ...entry, releases: rest };
           else delete tags[t];
         }
-        const state = {
-          visibility: release.visibility,
-          ...(release.embargo && { embargo: release.embargo }),
-        };
+        const state = publicityOf(release);
         for (const t of release.tags) {
           tags[t.slug] = {
             name: tags[t.slug]?.name ?? t.name,
@@ -171,6 +175,7 @@ export async function recordRelease(
   const isPending =
     release.embargo !== undefined &&
     release.visibility === 'public' &&
+    !release.withdrawn &&
     Date.parse(release.embargo) > now.getTime();
   if (wasPending || isPending) {
     await updateJson<PendingIndex>(

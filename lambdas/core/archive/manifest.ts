@@ -16,8 +16,25 @@ export interface ReleaseManifest {
   summary: ReleaseSummary;
   version: string;
   source: { path: string; sha256: string };
-  /** Names inside the version folder. */
+  /** Names inside the version folder (none once a withdrawn release is purged). */
   files: string[];
+  /** The press room's address the version was rendered for (its emails and pages link there). */
+  siteUrl?: string;
+  /** Set when the release was taken out of the public press room (`pressroom archive withdraw`). */
+  withdrawn?: Withdrawal;
+}
+
+/** When, why and by whom a release was withdrawn. */
+export interface Withdrawal {
+  /** ISO time. */
+  at: string;
+  reason: string;
+  /** Who withdrew it: `user@host` on the command line. */
+  by: string;
+  /** Whether it was public then: its old addresses answer "withdrawn" (410) only if so. */
+  wasPublic: boolean;
+  /** When its archived files were deleted too (`--purge`, ISO): only this record is left. */
+  purgedAt?: string;
 }
 
 export const archiveKeys = {
@@ -25,9 +42,13 @@ export const archiveKeys = {
   version: (slug: string, version: string) => `archive/${slug}/${version}/`,
 };
 
-export type ReleaseState = 'public' | 'embargoed' | 'private';
+export type ReleaseState = 'public' | 'embargoed' | 'private' | 'withdrawn';
 
-export function stateOf(summary: Pick<ReleaseSummary, 'visibility' | 'embargo'>, now: Date): ReleaseState {
+export function stateOf(
+  summary: Pick<ReleaseSummary, 'visibility' | 'embargo' | 'withdrawn'>,
+  now: Date,
+): ReleaseState {
+  if (summary.withdrawn) return 'withdrawn';
   if (summary.visibility === 'private') return 'private';
   return isPublic(summary, now) ? 'public' : 'embargoed';
 }
@@ -41,4 +62,18 @@ export async function readManifest(store: ObjectStore, slug: string): Promise<Re
     );
   }
   return manifest.value;
+}
+
+/** A withdrawn release is not sent, linked from a newsletter, or published again unasked. */
+export class WithdrawnError extends PressroomError {
+  override name = 'WithdrawnError';
+}
+
+/** Refuses to send a withdrawn release: campaigns check it before anything goes out. */
+export function refuseWithdrawn(slug: string, manifest: Pick<ReleaseManifest, 'withdrawn'>): void {
+  const w = manifest.withdrawn;
+  if (!w) return;
+  throw new WithdrawnError(
+    `"${slug}" was withdrawn on ${w.at.slice(0, 10)} (${w.reason}): it is no longer sent. \`pressroom archive list\` shows its state; publish it again with --replace to bring it back.`,
+  );
 }

@@ -46,6 +46,8 @@ export interface PressRoomSettings {
 }
 
 export const siteKeys = {
+  /** Every key of the press room starts with it; the rest is the path on the site. */
+  prefix: 'site/',
   index: 'site/index.html',
   year: (year: string) => `site/${year}/index.html`,
   tag: (tag: string) => `site/tags/${tag}/index.html`,
@@ -99,6 +101,11 @@ export interface PressRoom {
    * link. Returns the keys written.
    */
   refreshNewsletters(store: ObjectStore, now: Date): Promise<string[]>;
+  /**
+   * The page left at a withdrawn release's address: it says that the release was withdrawn
+   * and when, and nothing of what it said (neither its title nor the reason).
+   */
+  withdrawnPage(release: Pick<ReleaseSummary, 'withdrawn'>): string;
   /** Links from an issue's own page: the ways back and the downloads. */
   issuePageLinks(issue: IssueSummary): {
     indexUrl: string;
@@ -215,6 +222,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     nav: ReturnType<typeof navigation>;
     showYears: boolean;
     feeds: { rss: string; atom: string; json: string };
+    /** Shown instead of the list; the page is then kept out of search engines. */
+    notice?: string;
   }) {
     const groups: { year: string; releases: typeof args.items }[] = [];
     for (const item of args.items) {
@@ -237,6 +246,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       groups,
       ...args.nav,
       feeds: args.feeds,
+      ...(args.notice !== undefined && { notice: args.notice, noindex: true }),
     });
   }
 
@@ -338,6 +348,22 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
   }
 
   const pressRoom: PressRoom = {
+    withdrawnPage(release) {
+      const root = '../../';
+      return listPage({
+        root,
+        heading: t.withdrawnTitle,
+        items: [],
+        // No years or tags: the page is written once and never refreshed.
+        nav: { years: [], tags: [], newsletters: undefined },
+        showYears: false,
+        feeds: { rss: `${root}feed.xml`, atom: `${root}atom.xml`, json: `${root}feed.json` },
+        notice: fillPattern(t.withdrawnText, {
+          date: formatDate((release.withdrawn ?? '').slice(0, 10), settings.lang),
+        }),
+      });
+    },
+
     releasePageLinks(release) {
       const lt = templates.locales[release.lang];
       return { indexUrl: '../../index.html', downloads: downloadsOf(release, '', lt) };

@@ -2,10 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { PressroomError } from '../errors.ts';
 import { readSourceText } from '../input.ts';
+import { isPublishedFile, servedFile } from '../public/site-headers.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import type { Language, Publication } from '../publication/schema.ts';
 import { slugify } from '../publication/slug.ts';
-import { renderReleaseFiles } from '../release/render-release.ts';
+import { type RenderedReleaseFiles, renderReleaseFiles } from '../release/render-release.ts';
 import type { ReleaseRenderer } from '../render/document.ts';
 import { inlineMarkdownToText } from '../render/markdown.ts';
 import { anonymousCopy, type RecipientFields } from '../render/recipient.ts';
@@ -122,6 +123,11 @@ export async function signedReleaseLinks(
     );
   }
   const manifest = await readManifest(store, slug);
+  if (manifest.withdrawn?.purgedAt) {
+    throw new PressroomError(
+      `${slug} was withdrawn and its archive purged on ${manifest.withdrawn.purgedAt.slice(0, 10)}: nothing is left to link to`,
+    );
+  }
   const prefix = archiveKeys.version(slug, manifest.version);
   const wanted = [
     ...releaseFiles
@@ -201,13 +207,8 @@ export async function publishRelease(
   options: { replace?: boolean } = {},
 ): Promise<PublishResult> {
   const now = (deps.clock ?? (() => new Date()))();
-  const siteUrl = deps.siteUrl.endsWith('/') ? deps.siteUrl : `${deps.siteUrl}/`;
-  const releaseUrl = (slug: string) => `${siteUrl}releases/${slug}/`;
-  const { publication, rendered, files, notices } = await renderReleaseFiles(file, deps, (p) => ({
-    filesUrl: `${releaseUrl(p.slug)}files/`,
-    ...(p.visibility === 'public' && { webUrl: releaseUrl(p.slug) + releaseDownloads.page }),
-  }));
-  const slug = publication.slug;
+  const rendered = await renderRelease(file, deps);
+  const slug = rendered.publication.slug;
   const { source, sourcePath, previous } = await previousVersion<ReleaseManifest>(
     deps,
     file,
@@ -219,12 +220,20 @@ export async function publishRelease(
       replaced: 'release',
     },
   );
+  // Publishing a withdrawn release again would put it back in the press room: only when asked.
+  const withdrawn = previous?.value.withdrawn;
+  if (withdrawn && !options.replace) {
+    throw new SlugTakenError(
+      `${file}: the release "${slug}" was withdrawn on ${withdrawn.at.slice(0, 10)} (${withdrawn.reason}). Give this publication another "slug"`,
+      'withdrawn release and put it back in the press room',
+    );
+  }
 
   let pdf: PublishResult['pdf'] = { stored: false, reason: 'no PDF printer configured' };
   let pdfBytes: Uint8Array | undefined;
   if (deps.printer) {
     try {
-      pdfBytes = await deps.printer.print(rendered.page);
+      pdfBytes = await deps.printer.print(rendered.rendered.page);
       pdf = { stored: true };
     } catch (error) {
       if (!(error instanceof PdfUnavailableError)) throw error;
@@ -232,62 +241,21 @@ export async function publishRelease(
     }
   }
 
-  const summary = summarize(publication, {
-    pdf: pdfBytes !== undefined,
+  const { summary, archived } = archivedRelease(deps, rendered, source, pdfBytes, {
     publishedAt: previous?.value.summary.publishedAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   });
-  const publicEmail = anonymousCopy(rendered.email);
-  const archived: ArchivedFile[] = [
-    ...sourceAndRendered(source, files),
-    ...(pdfBytes ? [{ name: 'release.pdf', content: pdfBytes, contentType: 'application/pdf' }] : []),
-    {
-      name: 'public/index.html',
-      content: deps.renderer.renderPage(publication, {
-        filesUrl: 'files/',
-        imagesUrl: `${releaseUrl(slug)}files/`,
-        pressRoom: deps.pressRoom.releasePageLinks(summary),
-      }),
-      contentType: 'text/html; charset=utf-8',
+  const manifest = await archiveVersion(deps, now, {
+    manifest: {
+      summary,
+      source: { path: sourcePath, sha256: createHash('sha256').update(source).digest('hex') },
     },
-    { name: 'public/email.html', content: publicEmail.html, contentType: 'text/html; charset=utf-8' },
-    { name: 'public/release.txt', content: publicEmail.text, contentType: 'text/plain; charset=utf-8' },
-  ];
-
-  const version = newVersion(now, deps.newId);
-  const prefix = archiveKeys.version(slug, version);
-  const manifest: ReleaseManifest = {
-    summary,
-    version,
-    source: { path: sourcePath, sha256: createHash('sha256').update(source).digest('hex') },
-    files: archived.map((f) => f.name),
-  };
-  await commitVersion(deps.store, {
-    prefix,
-    files: archived,
-    manifestKey: archiveKeys.manifest(slug),
-    manifest,
+    archived,
     ...(previous && { previousVersion: previous.version }),
     conflict: `${file}: "${slug}" was published by someone else at the same time; publish again`,
   });
-
-  // 3. The catalogue and the press room.
-  await recordRelease(deps.store, summary, previous?.value.summary, now);
-  let siteObjectsWritten = await syncReleaseFiles(deps.store, manifest, now);
-  const written = await deps.pressRoom.refresh(
-    deps.store,
-    {
-      years: [summary.date.slice(0, 4), ...(previous ? [previous.value.summary.date.slice(0, 4)] : [])],
-      tags: [...summary.tags, ...(previous?.value.summary.tags ?? [])].map((t) => t.slug),
-    },
-    now,
-  );
-  siteObjectsWritten += written.length;
-
-  // 4. The previous version is no longer referenced.
-  if (previous && previous.value.version !== version) {
-    await deleteUnder(deps.store, archiveKeys.version(slug, previous.value.version));
-  }
+  const { version } = manifest;
+  const siteObjectsWritten = await installRelease(deps, manifest, previous?.value, now);
 
   const state = stateOf(summary, now);
   return {
@@ -297,21 +265,143 @@ export async function publishRelease(
     state,
     action: !previous ? 'created' : previous.value.source.path === sourcePath ? 'updated' : 'replaced',
     pdf,
-    ...(state === 'public' && { url: releaseUrl(slug) + releaseDownloads.page }),
+    ...(state === 'public' && { url: releaseUrl(deps.siteUrl, slug) + releaseDownloads.page }),
     siteObjectsWritten,
-    notices,
+    notices: rendered.notices,
   };
 }
 
 /**
- * Makes the press room's copy of a release match its state: the public files copied from the
- * archive when it is public, nothing left when it is not (private, or embargoed).
+ * Archives a release's files as a new version and switches its manifest to it (see
+ * {@link commitVersion}); the manifest names the files and the site address they were
+ * rendered for. Returns it.
  */
-async function syncReleaseFiles(store: ObjectStore, manifest: ReleaseManifest, now: Date): Promise<number> {
-  const sitePrefix = siteKeys.releasePrefix(manifest.summary.slug);
+export async function archiveVersion(
+  deps: Pick<PublishDeps, 'store' | 'siteUrl' | 'newId'>,
+  now: Date,
+  args: {
+    manifest: Omit<ReleaseManifest, 'version' | 'files' | 'siteUrl'>;
+    archived: ArchivedFile[];
+    previousVersion?: string;
+    conflict: string;
+  },
+): Promise<ReleaseManifest> {
+  const slug = args.manifest.summary.slug;
+  const version = newVersion(now, deps.newId);
+  const manifest: ReleaseManifest = {
+    ...args.manifest,
+    version,
+    files: args.archived.map((f) => f.name),
+    siteUrl: siteTop(deps.siteUrl),
+  };
+  await commitVersion(deps.store, {
+    prefix: archiveKeys.version(slug, version),
+    files: args.archived,
+    manifestKey: archiveKeys.manifest(slug),
+    manifest,
+    ...(args.previousVersion !== undefined && { previousVersion: args.previousVersion }),
+    conflict: args.conflict,
+  });
+  return manifest;
+}
+
+/** The press room's top, ending in "/". */
+export function siteTop(siteUrl: string): string {
+  return siteUrl.endsWith('/') ? siteUrl : `${siteUrl}/`;
+}
+
+function releaseUrl(siteUrl: string, slug: string): string {
+  return `${siteTop(siteUrl)}releases/${slug}/`;
+}
+
+/** Loads and renders a publication, its links pointing at its place in the press room. */
+export function renderRelease(
+  file: string,
+  deps: Pick<PublishDeps, 'files' | 'renderer' | 'sampleRecipient' | 'siteUrl'>,
+): Promise<RenderedReleaseFiles> {
+  return renderReleaseFiles(file, deps, (p) => ({
+    filesUrl: `${releaseUrl(deps.siteUrl, p.slug)}files/`,
+    ...(p.visibility === 'public' && { webUrl: releaseUrl(deps.siteUrl, p.slug) + releaseDownloads.page }),
+  }));
+}
+
+/** A rendered release's summary, and every file its version folder holds. */
+export function archivedRelease(
+  deps: Pick<PublishDeps, 'renderer' | 'pressRoom' | 'siteUrl'>,
+  { publication, rendered, files }: RenderedReleaseFiles,
+  source: string,
+  pdfBytes: Uint8Array | undefined,
+  times: { publishedAt: string; updatedAt: string },
+): { summary: ReleaseSummary; archived: ArchivedFile[] } {
+  const summary = summarize(publication, { pdf: pdfBytes !== undefined, ...times });
+  const publicEmail = anonymousCopy(rendered.email);
+  const archived: ArchivedFile[] = [
+    ...sourceAndRendered(source, files),
+    ...(pdfBytes ? [{ name: 'release.pdf', content: pdfBytes, contentType: 'application/pdf' }] : []),
+    {
+      name: 'public/index.html',
+      content: deps.renderer.renderPage(publication, {
+        filesUrl: 'files/',
+        imagesUrl: `${releaseUrl(deps.siteUrl, publication.slug)}files/`,
+        pressRoom: deps.pressRoom.releasePageLinks(summary),
+      }),
+      contentType: 'text/html; charset=utf-8',
+    },
+    { name: 'public/email.html', content: publicEmail.html, contentType: 'text/html; charset=utf-8' },
+    { name: 'public/release.txt', content: publicEmail.text, contentType: 'text/plain; charset=utf-8' },
+  ];
+  return { summary, archived };
+}
+
+/**
+ * After a release's manifest changed (a new version, a withdrawal): the catalogue, its copy
+ * in the press room, the pages that list it (unless `refresh` is false: the caller refreshes
+ * them all at the end), and the previous version's folder, no longer referenced, deleted.
+ * Returns how many press room objects were written.
+ */
+export async function installRelease(
+  deps: Pick<PublishDeps, 'store' | 'pressRoom'>,
+  manifest: ReleaseManifest,
+  previous: ReleaseManifest | undefined,
+  now: Date,
+  options: { refresh?: boolean } = {},
+): Promise<number> {
+  const { summary } = manifest;
+  await recordRelease(deps.store, summary, previous?.summary, now);
+  let written = await syncReleaseFiles(deps, manifest, now);
+  if (options.refresh !== false) {
+    const pages = await deps.pressRoom.refresh(
+      deps.store,
+      {
+        years: [summary.date.slice(0, 4), ...(previous ? [previous.summary.date.slice(0, 4)] : [])],
+        tags: [...summary.tags, ...(previous?.summary.tags ?? [])].map((t) => t.slug),
+      },
+      now,
+    );
+    written += pages.length;
+  }
+  if (previous && previous.version !== manifest.version) {
+    await deleteUnder(deps.store, archiveKeys.version(summary.slug, previous.version));
+  }
+  return written;
+}
+
+/**
+ * Makes the press room's copy of a release match its state: the public files copied from the
+ * archive when it is public, nothing left when it is not (private, or embargoed), and a page
+ * saying so at its address once it has been withdrawn after being public.
+ */
+export async function syncReleaseFiles(
+  deps: Pick<PublishDeps, 'store' | 'pressRoom'>,
+  manifest: ReleaseManifest,
+  now: Date,
+): Promise<number> {
+  const { store } = deps;
+  const slug = manifest.summary.slug;
+  const sitePrefix = siteKeys.releasePrefix(slug);
   const wanted = new Map<string, string>();
   if (isPublic(manifest.summary, now)) {
-    const from = archiveKeys.version(manifest.summary.slug, manifest.version);
+    const from = archiveKeys.version(slug, manifest.version);
     for (const file of releaseFiles) {
       if (file.published && manifest.files.includes(file.archived)) {
         wanted.set(sitePrefix + file.published, from + file.archived);
@@ -320,7 +410,16 @@ async function syncReleaseFiles(store: ObjectStore, manifest: ReleaseManifest, n
     for (const name of manifest.files.filter((n) => n.startsWith('files/')))
       wanted.set(sitePrefix + name, from + name);
   }
-  return syncSiteCopy(store, sitePrefix, wanted);
+  const notice = manifest.withdrawn?.wasPublic ? siteKeys.release(slug) : undefined;
+  let written = await syncSiteCopy(store, sitePrefix, wanted, notice);
+  if (notice) {
+    await store.put(notice, deps.pressRoom.withdrawnPage(manifest.summary), {
+      contentType: 'text/html; charset=utf-8',
+      cacheControl: 'public, max-age=300',
+    });
+    written++;
+  }
+  return written;
 }
 
 /**
@@ -386,17 +485,18 @@ export async function commitVersion(
     conflict: string;
   },
 ): Promise<void> {
-  // 1. New objects first, under a version folder nobody reads yet.
-  for (const f of args.files)
-    await store.put(args.prefix + f.name, f.content, { contentType: f.contentType });
-  // 2. The switch: the manifest now names the new version.
   const body = `${JSON.stringify(args.manifest, null, 2)}\n`;
   try {
+    // 1. New objects first, under a version folder nobody reads yet.
+    for (const f of args.files)
+      await store.put(args.prefix + f.name, f.content, { contentType: f.contentType });
+    // 2. The switch: the manifest now names the new version.
     if (args.previousVersion !== undefined)
       await store.putIfVersion(args.manifestKey, body, args.previousVersion);
     else await store.putIfAbsent(args.manifestKey, body);
   } catch (error) {
-    await deleteUnder(store, args.prefix);
+    // Nothing names the new folder: it goes (as far as the store lets it), the error stays.
+    await deleteUnder(store, args.prefix).catch(() => undefined);
     if (error instanceof VersionConflictError || error instanceof ObjectExistsError) {
       throw new PressroomError(args.conflict, { cause: error });
     }
@@ -406,26 +506,33 @@ export async function commitVersion(
 
 /**
  * Makes a folder of the press room hold exactly `wanted` (press room key → archive key):
- * each copied from the archive, anything else under the folder deleted. Returns how many
- * objects were written.
+ * each copied from the archive, anything else under the folder deleted but `keep`. Published
+ * files get the type of their name and, when they must download, `Content-Disposition:
+ * attachment` (which S3 serves as it is; see site-headers.ts). Returns how many objects were
+ * written.
  */
 export async function syncSiteCopy(
   store: ObjectStore,
   sitePrefix: string,
   wanted: ReadonlyMap<string, string>,
+  keep?: string,
 ): Promise<number> {
   let written = 0;
   for (const [to, from] of wanted) {
     const object = await store.get(from);
     if (!object) throw new PressroomError(`archive is missing ${from}`);
+    const sitePath = to.slice(siteKeys.prefix.length);
+    const served = servedFile(sitePath);
+    const contentType = isPublishedFile(sitePath) ? served.contentType : object.contentType;
     await store.put(to, object.body, {
-      ...(object.contentType !== undefined && { contentType: object.contentType }),
+      ...(contentType !== undefined && { contentType }),
       cacheControl: 'public, max-age=300',
+      ...(served.disposition && { contentDisposition: served.disposition }),
     });
     written++;
   }
   for await (const item of listAll(store, sitePrefix)) {
-    if (!wanted.has(item.key)) await store.delete(item.key);
+    if (!wanted.has(item.key) && item.key !== keep) await store.delete(item.key);
   }
   return written;
 }
@@ -444,7 +551,7 @@ export async function releaseDueEmbargoes(
   for (const slug of due) {
     const manifest = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(slug));
     if (manifest) {
-      await syncReleaseFiles(deps.store, manifest.value, now);
+      await syncReleaseFiles(deps, manifest.value, now);
       years.add(manifest.value.summary.date.slice(0, 4));
       for (const t of manifest.value.summary.tags) tags.add(t.slug);
     }
@@ -463,7 +570,7 @@ export async function releaseDueEmbargoes(
   return due;
 }
 
-function summarize(
+export function summarize(
   p: Publication,
   extra: { pdf: boolean; publishedAt: string; updatedAt: string },
 ): ReleaseSummary {

@@ -13,7 +13,8 @@ import { parseSendTime, type SendTime } from './time.ts';
  */
 const text = z.string().trim().min(1, 'must not be empty');
 
-const sender = z.union([
+/** A sender: `"Display Name <address>"` or `{ name, address }`. */
+export const sender = z.union([
   z
     .string()
     .regex(
@@ -41,10 +42,17 @@ export const campaignFileSchema = z
       tags: z.array(text).optional(),
       tagsMode: z.enum(['any', 'all'], { error: 'must be "any" or "all"' }).default('any'),
     }),
-    from: sender.describe('"Display Name <address>" or { name, address }'),
+    from: sender
+      .optional()
+      .describe('"Display Name <address>" or { name, address }; default: the workspace\'s sender'),
     replyTo: email.optional(),
     subject: text.optional().describe("Default: the release's (or the issue's) title"),
-    sendAt: z.string().optional().describe('2021-06-08T08:00:00+02:00, or 2021-06-08T08:00 Europe/Paris'),
+    sendAt: z
+      .string()
+      .optional()
+      .describe(
+        "2021-06-08T08:00:00+02:00, 2021-06-08T08:00 Europe/Paris, or 2021-06-08 08:00 in the workspace's time zone",
+      ),
     attachPdf: z.boolean().default(false).describe("Attach the release's PDF instead of linking it"),
   })
   .describe('A pressroom campaign');
@@ -104,8 +112,28 @@ export class CampaignNotFoundError extends PressroomError {
   override name = 'CampaignNotFoundError';
 }
 
+/**
+ * What a campaign file may leave out, taken from its workspace (pressroom.yaml, or the
+ * environment): the sender, the reply address, and the zone of a `sendAt` written without one.
+ */
+export interface CampaignDefaults {
+  from?: { name: string; address: string };
+  replyTo?: string;
+  timeZone?: string;
+}
+
+/** `2021-06-08 08:00` (a wall-clock time with no zone or offset): read in `zone` when there is one. */
+function inZone(sendAt: string, zone: string | undefined): string {
+  const bare = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?$/.test(sendAt.trim());
+  return bare && zone ? `${sendAt.trim()} ${zone}` : sendAt;
+}
+
 /** Reads and validates a campaign file; every problem is reported with its line. */
-export async function loadCampaignFile(file: string, files: SourceFiles): Promise<CampaignDefinition> {
+export async function loadCampaignFile(
+  file: string,
+  files: SourceFiles,
+  defaults: CampaignDefaults = {},
+): Promise<CampaignDefinition> {
   const source = (await readSourceText(files, file))?.text;
   if (source === undefined)
     throw new InvalidInputError([{ file, path: '', message: 'file not found: check the path' }]);
@@ -134,10 +162,21 @@ export async function loadCampaignFile(file: string, files: SourceFiles): Promis
       value: true,
     });
   }
-  if (problems.length > 0) throw new InvalidInputError(problems);
+  const from = c.from ?? defaults.from;
+  const replyTo = c.replyTo ?? defaults.replyTo;
+  if (!from) {
+    problems.push({
+      file,
+      line: 1,
+      path: 'from',
+      message:
+        'is required: write from: "Name <address@example.org>" here, or set sender in pressroom.yaml (or PRESSROOM_SENDER)',
+    });
+  }
+  if (problems.length > 0 || !from) throw new InvalidInputError(problems);
   let sendAt: SendTime | undefined;
   if (c.sendAt !== undefined) {
-    const time = parseSendTime(c.sendAt);
+    const time = parseSendTime(inZone(c.sendAt, defaults.timeZone));
     if ('error' in time) {
       throw new InvalidInputError([
         {
@@ -159,8 +198,8 @@ export async function loadCampaignFile(file: string, files: SourceFiles): Promis
       ...(c.audience.tags && { tags: c.audience.tags }),
       tagsMode: c.audience.tagsMode,
     },
-    from: c.from,
-    ...(c.replyTo !== undefined && { replyTo: c.replyTo }),
+    from,
+    ...(replyTo !== undefined && { replyTo }),
     ...(c.subject !== undefined && { subject: c.subject }),
     ...(sendAt && { sendAt }),
     attachPdf: c.attachPdf,

@@ -1,4 +1,4 @@
-import { archiveKeys, readManifest } from '../archive/manifest.ts';
+import { archiveKeys, readManifest, refuseWithdrawn } from '../archive/manifest.ts';
 import { loadSuppressions, resolveAudience } from '../contacts/audience.ts';
 import { type Contact, type ContactKeys, isSuppressed, type Suppression } from '../contacts/model.ts';
 import { signUnsubscribeToken } from '../contacts/tokens.ts';
@@ -144,6 +144,7 @@ export async function prepareCampaign(
     ({ title, prefix } = issue);
   } else {
     const manifest = await readManifest(deps.store, definition.publication);
+    refuseWithdrawn(definition.publication, manifest);
     const embargo = manifest.summary.embargo;
     if (embargo && Date.parse(embargo) > now.getTime() && !options.test) {
       throw new EmbargoError(

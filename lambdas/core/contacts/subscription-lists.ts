@@ -1,29 +1,41 @@
 import { z } from 'zod';
-import { campaignFileSchema } from '../campaigns/campaign.ts';
+import { sender } from '../campaigns/campaign.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
-import { parseYaml, validate } from '../input.ts';
+import { type LocatedYaml, parseYaml, validate } from '../input.ts';
 import { email, type Language, language, languages } from '../publication/schema.ts';
 import { listName } from './model.ts';
 
 /**
- * The lists open to self-service subscription (`lists.yaml`): only these may be named by
- * the public form. Every other list (a press list imported from a spreadsheet, say) stays
- * closed, whatever a request says.
+ * The lists open to self-service subscription: only these may be named by the public form.
+ * Every other list (a press list imported from a spreadsheet, say) stays closed, whatever a
+ * request says. They come from a workspace's `pressroom.yaml` (`subscription: open`), or
+ * from a `lists.yaml` file (every list in it is open).
  */
 
 const text = z.string().trim().min(1, 'must not be empty');
 
-const title = z.union([
+/** A list's title: one text for every language, or `{ fr, en }`. */
+export const listTitle = z.union([
   text,
   z
     .strictObject({ fr: text.optional(), en: text.optional() })
     .refine((t) => t.fr !== undefined || t.en !== undefined, 'give the title in fr, en or both'),
 ]);
 
+/** The title in each language (the other language's when only one was given). */
+export function titleInEachLanguage(given: z.output<typeof listTitle>): Record<Language, string> {
+  const titles = typeof given === 'string' ? { fr: given, en: given } : given;
+  const fallback = (titles.fr ?? titles.en) as string;
+  return Object.fromEntries(languages.map((lang) => [lang, titles[lang] ?? fallback])) as Record<
+    Language,
+    string
+  >;
+}
+
 const listSettings = z.strictObject({
-  title: title.describe('Shown on pages and in the confirmation email: text, or { fr, en }'),
+  title: listTitle.describe('Shown on pages and in the confirmation email: text, or { fr, en }'),
   lang: language.default('fr').describe('Language of pages and emails when the request names none'),
-  from: campaignFileSchema.shape.from.describe('Sender of the confirmation email'),
+  from: sender.describe('Sender of the confirmation email'),
   replyTo: email.optional(),
 });
 
@@ -46,37 +58,37 @@ export interface SubscribableList {
 /** By list name. */
 export type SubscribableLists = Readonly<Record<string, SubscribableList>>;
 
+/** The list names under `lists:` that are not valid list names, each with its line. */
+export function listNameProblems(parsed: LocatedYaml): Problem[] {
+  const data = parsed.data as { lists?: unknown } | null;
+  if (!data?.lists || typeof data.lists !== 'object') return [];
+  const problems: Problem[] = [];
+  for (const name of Object.keys(data.lists)) {
+    const result = listName.safeParse(name);
+    if (!result.success) {
+      problems.push({
+        file: parsed.file,
+        ...parsed.locateKey(['lists'], name),
+        path: `lists.${name}`,
+        message: result.error.issues[0]?.message ?? 'not a list name',
+        value: name,
+      });
+    }
+  }
+  return problems;
+}
+
 /** Reads and checks `lists.yaml`; every problem is reported with its line. */
 export function parseSubscribableLists(source: string, file: string): SubscribableLists {
   const parsed = parseYaml(source, file);
   const checked = validate(subscribableListsSchema, parsed);
-  const problems: Problem[] = checked.ok ? [] : checked.problems;
-  const data = parsed.data as { lists?: unknown } | null;
-  if (data?.lists && typeof data.lists === 'object') {
-    for (const name of Object.keys(data.lists)) {
-      const result = listName.safeParse(name);
-      if (!result.success) {
-        problems.unshift({
-          file,
-          ...parsed.locateKey(['lists'], name),
-          path: `lists.${name}`,
-          message: result.error.issues[0]?.message ?? 'not a list name',
-          value: name,
-        });
-      }
-    }
-  }
+  const problems: Problem[] = [...listNameProblems(parsed), ...(checked.ok ? [] : checked.problems)];
   if (!checked.ok || problems.length > 0) throw new InvalidInputError(problems);
   const lists: Record<string, SubscribableList> = {};
   for (const [name, l] of Object.entries(checked.value.lists)) {
-    const given = typeof l.title === 'string' ? { fr: l.title, en: l.title } : l.title;
-    const fallback = (given.fr ?? given.en) as string;
     lists[name] = {
       name,
-      title: Object.fromEntries(languages.map((lang) => [lang, given[lang] ?? fallback])) as Record<
-        Language,
-        string
-      >,
+      title: titleInEachLanguage(l.title),
       lang: l.lang,
       from: l.from,
       ...(l.replyTo !== undefined && { replyTo: l.replyTo }),

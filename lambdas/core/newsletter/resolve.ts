@@ -57,7 +57,9 @@ export async function resolveIssue(
         message:
           state === 'private'
             ? 'this release is private: a newsletter only links to public releases'
-            : `this release is under embargo until ${manifest.value.summary.embargo}: a newsletter only links to public releases; publish the issue after the embargo`,
+            : state === 'withdrawn'
+              ? 'this release was withdrawn from the press room (`pressroom archive list`): take it out of the issue'
+              : `this release is under embargo until ${manifest.value.summary.embargo}: a newsletter only links to public releases; publish the issue after the embargo`,
       });
       continue;
     }

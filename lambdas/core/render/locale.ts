@@ -37,6 +37,8 @@ export const localeStringsSchema = z.strictObject({
   years: z.string(),
   feeds: z.string(),
   noReleases: z.string(),
+  withdrawnTitle: z.string(),
+  withdrawnText: z.string().includes('{date}'),
   newsletter: z.string(),
   newsletters: z.string(),
   newsletterReceivedAs: z.string().includes('{fullName}'),

@@ -40,6 +40,8 @@ export interface PutOptions {
   contentType?: string;
   /** Cache-Control for objects served to the public (the press room). */
   cacheControl?: string;
+  /** Content-Disposition for objects served to the public: `attachment` makes them download (S3 only; a folder keeps no metadata). */
+  contentDisposition?: string;
 }
 
 export interface ObjectInfo {

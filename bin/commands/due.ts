@@ -1,0 +1,103 @@
+import { Command } from 'commander';
+import type { PublishDeps } from '../../lambdas/core/archive/publish.ts';
+import { releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
+import { readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
+import { dueCampaigns, runDied, runDueCampaigns } from '../../lambdas/core/campaigns/schedule.ts';
+import type { SendDeps } from '../../lambdas/core/campaigns/send.ts';
+import { showTime } from '../../lambdas/core/campaigns/time.ts';
+import { BusyError, PressroomError } from '../../lambdas/core/errors.ts';
+import { createMailer, dataDirOption, type LocalBackend, loadConfig, localBackend } from '../context.ts';
+import { print } from '../output.ts';
+
+/** What the due jobs need, the same for `serve` (every few seconds) and `run-due` (once). */
+export function dueJobDeps(
+  backend: LocalBackend,
+  mailer: Mailer,
+): { send: SendDeps; publish: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'> } {
+  const { config } = backend;
+  return {
+    send: {
+      store: backend.store,
+      mailer,
+      keys: backend.keys,
+      publicUrl: config.publicUrl,
+      ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+    },
+    publish: backend,
+  };
+}
+
+/**
+ * The due jobs once, for cron or a systemd timer, on a machine where `pressroom serve` does
+ * not run them: releases whose embargo has passed appear, and campaigns whose time has come
+ * are sent. A campaign another run is sending is left to it (exit 3).
+ */
+export const runDueCommand = new Command('run-due')
+  .description(
+    'Publish releases whose embargo has passed and send the campaigns that are due, once, then exit (for cron)',
+  )
+  .option('--json', 'print the result as JSON')
+  .addOption(dataDirOption)
+  .addHelpText(
+    'after',
+    `
+What \`pressroom serve\` does every --interval seconds, once: for a machine where the press
+room is static and nothing runs all the time. A campaign that another run is sending now
+is left to it, and the command exits with 3 (a run that died is taken over once its
+heartbeat is 90 s old). A due campaign that cannot be sent (its release withdrawn, its
+embargo moved) is paused with the reason, and the command exits with 1 (before 3).
+
+Example (crontab, every minute):
+  * * * * *  cd /srv/presse && pressroom run-due >>/var/log/pressroom-due.log 2>&1`,
+  )
+  .action(async (opts: { json?: boolean; dataDir: string }) => {
+    const config = loadConfig(opts);
+    const backend = await localBackend(config, { pdf: false });
+    const mailer = await createMailer(config, backend.store);
+    try {
+      const deps = dueJobDeps(backend, mailer);
+      const released = await releaseDueEmbargoes(deps.publish);
+      const runs = await runDueCampaigns(deps.send);
+      const now = new Date();
+      const held: { name: string; since: string }[] = [];
+      for (const name of await dueCampaigns(backend.store, now)) {
+        const campaign = await readCampaign(backend.store, name);
+        if (campaign.state === 'sending' && !runDied(campaign, now))
+          held.push({ name, since: campaign.runs.at(-1)?.startedAt ?? campaign.updatedAt });
+      }
+      const failed = runs.filter((r) => r.error !== undefined);
+      const heldLines = held.map(
+        (h) =>
+          `Campaign ${h.name}: being sent by another run since ${showTime(h.since, config.timeZone)}; follow it with \`pressroom campaign status ${h.name}\``,
+      );
+      if (opts.json) {
+        print({ released, campaigns: runs, held }, true);
+      } else {
+        print([
+          released.length > 0 ? `Now public: ${released.join(', ')}` : 'No embargo has passed.',
+          ...runs.map((r) =>
+            r.report
+              ? `Campaign ${r.name}: ${r.report.state}, sent ${r.report.sent}, failed ${r.report.failed}, skipped ${r.report.skipped}`
+              : `Campaign ${r.name} not sent: ${r.error}`,
+          ),
+          ...heldLines,
+          ...(runs.length === 0 && held.length === 0 ? ['No campaign is due.'] : []),
+        ]);
+      }
+      // A campaign that needs someone's attention comes before one that only needs time.
+      if (failed.length > 0) {
+        throw new PressroomError(
+          `${failed.length} due campaign(s) could not be sent and were paused: ${failed.map((f) => f.name).join(', ')} (\`pressroom campaign status <name>\` says why)`,
+        );
+      }
+      if (held.length > 0) {
+        throw new BusyError(
+          `${held.map((h) => `${h.name} (since ${showTime(h.since, config.timeZone)})`).join(', ')} ${held.length === 1 ? 'is' : 'are'} being sent by another run; follow it with \`pressroom campaign status\`. The next run-due takes it over if that run dies.`,
+        );
+      }
+    } finally {
+      mailer.close?.();
+      await backend.close();
+    }
+  });
