@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
 import { campaignNames, loadCampaignFile, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
@@ -10,7 +11,7 @@ import {
 import { cancelCampaign, scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
 import { type Progress, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
-import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
+import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import {
   type BackendKind,
@@ -23,7 +24,7 @@ import {
   openAwsBackend,
   storeFor,
 } from '../context.ts';
-import { print } from '../output.ts';
+import { forTerminal, print } from '../output.ts';
 
 function positive(value: string): number {
   const n = Number(value);
@@ -36,6 +37,9 @@ function address(value: string): string {
   if (!email) throw new InvalidArgumentError('give an email address');
   return email;
 }
+
+const takenOver = (name: string, by: string) =>
+  `campaign "${name}" was taken over by ${by}, which found this run silent for too long: this run stopped, and that one sends the rest. \`pressroom campaign status ${name}\` follows it.`;
 
 /** A progress bar on a terminal; a plain line every few seconds otherwise (logs, CI). */
 function progressPrinter(stream: NodeJS.WriteStream) {
@@ -169,12 +173,16 @@ export const sendCommand = new Command('send')
     '--resend-uncertain',
     'also send to recipients whose send was in flight when a run stopped (may duplicate)',
   )
+  .option('--wait', 'when another run is sending this campaign, wait for it to end, then send what is left')
   .option('--json', 'print the report as JSON')
   .addOption(dataDirOption)
   .addOption(backendOption)
   .addHelpText(
     'after',
     `
+One run sends a campaign at a time: a second \`send\` of it says who is sending it since when
+and exits with status 3 (or waits, with --wait). A run that died (kill -9, power loss) is
+taken over at once on the same machine, and after 90 s from another one.
 Running it again on an interrupted campaign (crash, kill, Ctrl-C) sends only to recipients
 who have no outcome yet: nobody gets two copies. Ctrl-C stops after the sends in flight.
 The mailer is the outbox by default (.eml files under <data-dir>/outbox/<campaign>/);
@@ -191,6 +199,7 @@ Example:
         testTo?: string;
         rate?: number;
         resendUncertain?: boolean;
+        wait?: boolean;
         json?: boolean;
         dataDir: string;
         backend: BackendKind;
@@ -210,6 +219,7 @@ Example:
       process.on('SIGINT', onInterrupt);
       process.on('SIGTERM', onInterrupt);
       const bar = opts.json || opts.dryRun || opts.testTo ? undefined : progressPrinter(process.stderr);
+      let waiting = false;
       try {
         const report = await sendCampaign(
           definition,
@@ -219,9 +229,18 @@ Example:
             keys: backend.keys,
             publicUrl: config.publicUrl,
             ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+            owner: thisProcess(),
+            holderAlive: localHolderAlive,
+            timeZone: config.timeZone,
           },
           {
             ...(opts.rate !== undefined && { rate: opts.rate }),
+            wait: opts.wait === true,
+            onWait: (busy) => {
+              if (waiting) return;
+              waiting = true;
+              process.stderr.write(`waiting: ${busy.message.replace(/; follow it.*$/, '')}\n`);
+            },
             dryRun: opts.dryRun === true,
             ...(opts.testTo && { testTo: opts.testTo }),
             resendUncertain: opts.resendUncertain === true,
@@ -231,6 +250,10 @@ Example:
         );
         const outbox =
           config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${definition.name}`) : undefined;
+        // Paused (the provider refuses, too many failures) or taken over: exit 3, nothing lost.
+        const stoppedBy =
+          report.pausedReason ?? (report.takenOverBy && takenOver(definition.name, report.takenOverBy));
+        if (stoppedBy) process.exitCode = 3;
         if (opts.json) return print({ ...report, ...(outbox && { outbox }) }, true);
         if (report.test) {
           const where = outbox
@@ -267,10 +290,9 @@ Example:
                 `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
               ]
             : []),
-          ...(report.pausedReason ? [`  ${report.pausedReason}`] : []),
           ...(outbox ? [`  outbox        ${outbox}`] : []),
         ]);
-        if (report.pausedReason) process.exitCode = 3;
+        if (stoppedBy) process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}\n`);
       } finally {
         process.off('SIGINT', onInterrupt);
         process.off('SIGTERM', onInterrupt);
@@ -287,6 +309,7 @@ const statusCommand = new Command('status')
   .addOption(dataDirOption)
   .addOption(backendOption)
   .action(async (name: string, opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
+    const zone = loadConfig(opts).timeZone;
     const s = await campaignStatus(await storeFor(opts), name);
     if (opts.json) return print(s, true);
     print([
@@ -304,7 +327,12 @@ const statusCommand = new Command('status')
       `  deferred    ${s.deferred}`,
       `  uncertain   ${s.uncertain}${s.uncertainRecipients.length ? `: ${s.uncertainRecipients.map((r) => r.name ?? r.email).join(', ')}` : ''}`,
       `  remaining   ${s.remaining}`,
-      ...(s.pausedReason ? [`  ${s.pausedReason}`] : []),
+      ...(s.lease
+        ? [
+            `  being sent by ${s.lease.holder} since ${showTime(s.lease.since, zone)} (lease renewed until ${showTime(s.lease.expiresAt, zone)})`,
+          ]
+        : []),
+      ...(s.pausedReason ? [`  paused: ${s.pausedReason}`] : []),
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
+import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { createLocalServer, previewPath } from '../../lambdas/adapters/local-server.ts';
 import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription.ts';
 import {
@@ -126,6 +127,9 @@ sends in flight.`,
           keys: backend.keys,
           publicUrl: config.publicUrl,
           ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+          owner: thisProcess('pressroom serve on'),
+          holderAlive: localHolderAlive,
+          timeZone: config.timeZone,
         },
         publish: backend,
       },

@@ -91,6 +91,10 @@ export class FolderObjectStore implements ObjectStore {
     return path.join(this.root, ...key.split('/'));
   }
 
+  locate(key: string): string {
+    return this.fileOf(key);
+  }
+
   async get(key: string): Promise<StoredObject | undefined> {
     const file = this.fileOf(key);
     // One handle for the bytes and the version: a rename between two separate calls would
@@ -396,7 +400,8 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this machine runs (a process of another user's counts as running). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,6 +5,7 @@ import { formatPath, parseYaml, validate } from '../input.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
+import type { CampaignLease } from './lease.ts';
 import { parseSendTime, type SendTime } from './time.ts';
 
 /**
@@ -77,6 +78,8 @@ export interface CampaignRecord {
   audienceSize?: number;
   /** Why the campaign was paused (error budget). */
   pausedReason?: string;
+  /** The run sending it now, until when (lease.ts). */
+  lease?: CampaignLease;
   /** One per run. A run without endedAt whose heartbeat is old was cut short (a crash). */
   runs: {
     startedAt: string;
@@ -87,6 +90,17 @@ export interface CampaignRecord {
     batches?: number;
   }[];
 }
+
+/** How to repair each kind of campaign file when it is damaged (see CorruptObjectError). */
+export const campaignRepairs = {
+  record:
+    'Restore it from a backup, or delete it: the next `pressroom send` starts the record again, and the ledger beside it still keeps everyone already mailed from a second copy',
+  ledger:
+    "This is one recipient's delivery record. Restore it from a backup; deleting it makes the next send treat this recipient as not yet mailed (a second copy if they were mailed)",
+  index:
+    'Delete it: `pressroom campaign list` then shows each campaign again once it is sent or scheduled again',
+  schedule: 'Delete it, then run `pressroom schedule` again for each scheduled campaign',
+};
 
 export const campaignKeys = {
   record: (name: string) => `campaigns/${name}/campaign.json`,
@@ -168,7 +182,9 @@ export async function loadCampaignFile(file: string, files: SourceFiles): Promis
 }
 
 export async function readCampaign(store: ObjectStore, name: string): Promise<CampaignRecord> {
-  const record = await getJson<CampaignRecord>(store, campaignKeys.record(name));
+  const record = await getJson<CampaignRecord>(store, campaignKeys.record(name), {
+    repair: campaignRepairs.record,
+  });
   if (!record)
     throw new CampaignNotFoundError(`no campaign "${name}": \`pressroom campaign list\` shows them`);
   return record.value;
@@ -190,12 +206,12 @@ export function updateCampaign(
   initial: () => CampaignRecord,
   change: (current: CampaignRecord) => CampaignRecord,
 ): Promise<CampaignRecord> {
-  return updateJson(store, campaignKeys.record(name), initial, change);
+  return updateJson(store, campaignKeys.record(name), initial, change, { repair: campaignRepairs.record });
 }
 
 /** Remembers a campaign's name, for `campaign list`. */
 export async function registerCampaign(store: ObjectStore, name: string): Promise<void> {
-  const index = await getJson<CampaignIndex>(store, campaignKeys.index);
+  const index = await getJson<CampaignIndex>(store, campaignKeys.index, { repair: campaignRepairs.index });
   if (index?.value.names.includes(name)) return;
   await updateJson<CampaignIndex>(
     store,
@@ -204,9 +220,13 @@ export async function registerCampaign(store: ObjectStore, name: string): Promis
     (current) => ({
       names: [...new Set([...current.names, name])].sort(),
     }),
+    { repair: campaignRepairs.index },
   );
 }
 
 export async function campaignNames(store: ObjectStore): Promise<string[]> {
-  return (await getJson<CampaignIndex>(store, campaignKeys.index))?.value.names ?? [];
+  return (
+    (await getJson<CampaignIndex>(store, campaignKeys.index, { repair: campaignRepairs.index }))?.value
+      .names ?? []
+  );
 }

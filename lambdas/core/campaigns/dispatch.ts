@@ -3,8 +3,9 @@ import type { Contact } from '../contacts/model.ts';
 import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { type CampaignRecord, readCampaign, registerCampaign, updateCampaign } from './campaign.ts';
-import { readLedger } from './ledger.ts';
-import { isTerminal, prepareCampaign } from './send.ts';
+import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
+import { isTerminal, readLedger } from './ledger.ts';
+import { prepareCampaign } from './send.ts';
 
 /**
  * Dispatching a campaign (the AWS way of sending): resolve the audience once, cut the
@@ -52,6 +53,8 @@ export interface DispatchDeps {
   store: ObjectStore;
   queue: RecipientQueue;
   clock?: () => Date;
+  /** Who dispatches, as the campaign's lease shows it (default "the dispatch function"). */
+  owner?: LeaseOwner;
 }
 
 export interface DispatchOptions {
@@ -153,7 +156,19 @@ export async function dispatchCampaign(
     () => record,
     (current) => {
       if (current.state === 'cancelled') throw new PressroomError(`campaign "${name}" was cancelled`);
-      const { pausedReason: _old, ...rest } = current;
+      // One run at a time, as locally: the lease lasts while the run's batches are being
+      // sent (each batch renews it) and ends with the run. CampaignBusyError otherwise.
+      const leased = takeLease(
+        current,
+        name,
+        run,
+        deps.owner ?? { holder: 'the dispatch function' },
+        clock(),
+        {
+          duration: dispatchLeaseMs,
+        },
+      );
+      const { pausedReason: _old, ...rest } = empty ? dropLease(leased, run) : leased;
       return {
         ...rest,
         state: empty ? 'sent' : 'sending',
@@ -222,7 +237,7 @@ export async function closeRun(
       if (!open) return current;
       closed = true;
       return change({
-        ...current,
+        ...dropLease(current, run),
         runs: current.runs.map((r) =>
           r.startedAt === run && !r.endedAt ? { ...r, endedAt: at, outcome } : r,
         ),

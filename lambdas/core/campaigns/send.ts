@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { archiveKeys, readManifest } from '../archive/manifest.ts';
 import { loadSuppressions, resolveAudience } from '../contacts/audience.ts';
 import { type Contact, type ContactKeys, isSuppressed, type Suppression } from '../contacts/model.ts';
@@ -14,7 +15,24 @@ import {
   registerCampaign,
   updateCampaign,
 } from './campaign.ts';
-import { claim, type LedgerEntry, type LedgerRecord, readLedger, reclaim, record } from './ledger.ts';
+import {
+  CampaignBusyError,
+  dropLease,
+  type HolderAlive,
+  type LeaseOwner,
+  leaseMs,
+  leaseRenewMs,
+  takeLease,
+} from './lease.ts';
+import {
+  claim,
+  isTerminal,
+  type LedgerEntry,
+  type LedgerRecord,
+  readLedger,
+  reclaim,
+  record,
+} from './ledger.ts';
 import { type Mailer, PermanentSendError, SendingHaltedError, ThrottledError } from './mailer.ts';
 import {
   asciiDomain,
@@ -51,6 +69,12 @@ export interface SendDeps {
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Who this run is, as the campaign's lease shows it to others (default "a pressroom run"). */
+  owner?: LeaseOwner;
+  /** Tells a lease holder known to be dead (a local process gone): its lease is taken at once. */
+  holderAlive?: HolderAlive;
+  /** The zone times are shown in, in messages (default UTC). */
+  timeZone?: string;
 }
 
 export interface SendOptions {
@@ -71,6 +95,12 @@ export interface SendOptions {
   maxAttempts?: number;
   /** Throttled retries before a recipient is left for the next run (recorded, not lost). */
   maxThrottleRetries?: number;
+  /** When another run holds the campaign: wait until it is done instead of CampaignBusyError. */
+  wait?: boolean;
+  /** Told each time the run finds the campaign held while waiting. */
+  onWait?: (busy: CampaignBusyError) => void;
+  /** A lease the caller already took for this run (the scheduler's takeover). */
+  leaseId?: string;
 }
 
 export interface Progress {
@@ -99,6 +129,8 @@ export interface SendReport {
   alreadyDone: number;
   interrupted: boolean;
   pausedReason?: string;
+  /** Another run took the campaign over (this one had been silent too long): this one stopped. */
+  takenOverBy?: string;
   elapsedMs: number;
   dryRun?: { sample: { subject: string; to: string; size: number } | undefined };
   test?: { to: string; messageId: string };
@@ -114,10 +146,6 @@ export interface Prepared {
   /** Composes each recipient's message from the campaign's, built once. */
   compose: (personal: PersonalParts) => Uint8Array;
 }
-
-/** How often a running campaign says it is alive, and after how long silence a run is dead. */
-export const heartbeatMs = 20_000;
-export const runLeaseMs = 90_000;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -317,9 +345,9 @@ export async function sendCampaign(
 
   const audience: Contact[] = [];
   for await (const contact of resolveAudience(deps.store, definition.audience)) audience.push(contact);
-  const ledger = await readLedger(deps.store, definition.name);
 
   if (options.dryRun) {
+    const ledger = await readLedger(deps.store, definition.name);
     const first = audience[0];
     const sample = first ? await messageFor(prepared, first, deps, clock()) : undefined;
     const done = audience.filter((c) => isTerminal(ledger.get(c.id)?.entry)).length;
@@ -338,31 +366,23 @@ export async function sendCampaign(
     };
   }
 
-  const startedAt = clock().toISOString();
-  await registerCampaign(deps.store, definition.name);
-  await updateCampaign(
-    deps.store,
-    definition.name,
-    () => newCampaignRecord(definition, '', startedAt),
-    (current) => {
-      if (current.state === 'cancelled')
-        throw new PressroomError(`campaign "${definition.name}" was cancelled`);
-      return {
-        ...current,
-        definition,
-        state: 'sending',
-        updatedAt: startedAt,
-        audienceSize: audience.length,
-        runs: [
-          // A run left open was cut short (it is being taken over): close it as such.
-          ...current.runs.map((r) => (r.endedAt ? r : { ...r, endedAt: startedAt, outcome: 'abandoned' })),
-          { startedAt, heartbeatAt: startedAt },
-        ],
-      };
-    },
-  );
+  // The lease first: the ledger is read by the run that holds the campaign, never before.
+  const leaseId = options.leaseId ?? randomUUID();
+  const startedAt = await openRun(definition, deps, options, leaseId, audience.length);
+  const closeEarly = (error: unknown) =>
+    updateThisRun(
+      deps.store,
+      definition,
+      startedAt,
+      (run) => ({ ...run, endedAt: clock().toISOString(), outcome: 'error' }),
+      (current) => dropLease(current, leaseId),
+    ).then(
+      () => Promise.reject(error),
+      () => Promise.reject(error),
+    );
+  const ledger = await readLedger(deps.store, definition.name).catch(closeEarly);
 
-  const rate = options.rate ?? (await deps.mailer.maxRate?.()) ?? 10;
+  const rate = options.rate ?? (await deps.mailer.maxRate?.().catch(closeEarly)) ?? 10;
   const concurrency = Math.max(1, options.concurrency ?? Math.min(64, Math.ceil(rate * 0.2) + 1));
   const waitForSlot = rateLimiter(rate, sleep);
   const budget = options.errorBudget ?? { ratio: 0.05, after: 100 };
@@ -371,7 +391,7 @@ export async function sendCampaign(
 
   // Suppressions are read again now and then: someone who unsubscribes during a long
   // campaign is not mailed afterwards.
-  let suppressions = await loadSuppressions(deps.store);
+  let suppressions = await loadSuppressions(deps.store).catch(closeEarly);
   let suppressionsAt = performance.now();
   const currentSuppression = async (id: string): Promise<Suppression | undefined> => {
     if (performance.now() - suppressionsAt > 30_000) {
@@ -394,6 +414,10 @@ export async function sendCampaign(
   }
 
   let pausedReason: string | undefined;
+  /** Set when another run took the lease over (this one was thought dead): this run stops. */
+  let takenOverBy: string | undefined;
+  /** Until when the lease is surely ours: past it, another run may have taken over. */
+  let leaseUntil = clock().getTime() + leaseMs;
   const tally = emptyTally();
   const progress = () =>
     options.onProgress?.({
@@ -404,7 +428,8 @@ export async function sendCampaign(
       skipped: tally.skipped,
       rate: tally.sent / Math.max(0.001, (performance.now() - started) / 1000),
     });
-  const stopped = () => options.signal?.aborted === true || pausedReason !== undefined;
+  const leaseLost = () => takenOverBy !== undefined || clock().getTime() >= leaseUntil - leaseRenewMs / 2;
+  const stopped = () => options.signal?.aborted === true || pausedReason !== undefined || leaseLost();
   const delivery: Delivery = {
     definition,
     prepared,
@@ -425,12 +450,26 @@ export async function sendCampaign(
     progress();
   };
 
-  // While it runs, the run says so every 20 s: a scheduler seeing an old heartbeat knows the
-  // run died (kill -9, power loss) and may take the campaign over.
-  const heartbeat = setInterval(() => {
-    const heartbeatAt = clock().toISOString();
-    void updateThisRun(deps.store, definition, startedAt, (run) => ({ ...run, heartbeatAt })).catch(() => {});
-  }, heartbeatMs);
+  // While it runs, the run renews its lease: a run whose lease ran out is taken to be dead
+  // (kill -9, power loss) and another may take the campaign over.
+  const renew = async () => {
+    const at = clock();
+    await updateThisRun(
+      deps.store,
+      definition,
+      startedAt,
+      (run) => ({ ...run, heartbeatAt: at.toISOString() }),
+      (current) => {
+        if (current.lease?.id !== leaseId) {
+          takenOverBy ??= current.lease?.holder ?? 'another run';
+          return current;
+        }
+        return takeLease(current, definition.name, leaseId, owner(deps), at);
+      },
+    );
+    if (takenOverBy === undefined) leaseUntil = at.getTime() + leaseMs;
+  };
+  const heartbeat = setInterval(() => void renew().catch(() => {}), leaseRenewMs);
   heartbeat.unref();
   let next = 0;
   // An unexpected error (the store failing) stops every worker after its send in flight,
@@ -450,7 +489,7 @@ export async function sendCampaign(
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
 
   clearInterval(heartbeat);
-  const interrupted = options.signal?.aborted === true || fatal !== undefined;
+  const interrupted = options.signal?.aborted === true || fatal !== undefined || leaseLost();
   // Transient failures and recipients held by another run are left for the next run.
   const remaining = queue.length - tally.settled;
   const state: CampaignRecord['state'] = pausedReason
@@ -460,14 +499,24 @@ export async function sendCampaign(
       : 'sent';
   const endedAt = clock().toISOString();
   const outcome =
-    fatal !== undefined ? 'error' : pausedReason ? 'paused' : interrupted ? 'interrupted' : 'completed';
+    fatal !== undefined
+      ? 'error'
+      : takenOverBy !== undefined
+        ? 'taken over'
+        : pausedReason
+          ? 'paused'
+          : interrupted
+            ? 'interrupted'
+            : 'completed';
   await updateThisRun(
     deps.store,
     definition,
     startedAt,
     (run) => ({ ...run, endedAt, outcome }),
     (current) => {
-      const { pausedReason: _old, ...withoutReason } = current;
+      // Taken over meanwhile: the campaign is the other run's to change.
+      if (current.lease?.id !== leaseId && current.lease !== undefined) return current;
+      const { pausedReason: _old, ...withoutReason } = dropLease(current, leaseId);
       return { ...withoutReason, state, updatedAt: endedAt, ...(pausedReason && { pausedReason }) };
     },
   );
@@ -483,8 +532,68 @@ export async function sendCampaign(
     audience: audience.length,
     interrupted,
     ...(pausedReason && { pausedReason }),
+    ...(takenOverBy !== undefined && { takenOverBy }),
     elapsedMs: performance.now() - started,
   };
+}
+
+/** Who this run is, as a lease shows it. */
+const owner = (deps: SendDeps): LeaseOwner => deps.owner ?? { holder: 'a pressroom run' };
+
+/**
+ * Takes the campaign's lease and opens a run in its record (state `sending`); waits for the
+ * lease with `options.wait`. Returns the run's start time, its id in the record.
+ */
+async function openRun(
+  definition: CampaignDefinition,
+  deps: SendDeps,
+  options: SendOptions,
+  leaseId: string,
+  audienceSize: number,
+): Promise<string> {
+  const clock = deps.clock ?? (() => new Date());
+  const sleep = deps.sleep ?? realSleep;
+  await registerCampaign(deps.store, definition.name);
+  for (;;) {
+    const now = clock();
+    const startedAt = now.toISOString();
+    try {
+      await updateCampaign(
+        deps.store,
+        definition.name,
+        () => newCampaignRecord(definition, '', startedAt),
+        (current) => {
+          if (current.state === 'cancelled')
+            throw new PressroomError(`campaign "${definition.name}" was cancelled`);
+          const leased = takeLease(current, definition.name, leaseId, owner(deps), now, {
+            ...(deps.holderAlive && { alive: deps.holderAlive }),
+            ...(deps.timeZone && { timeZone: deps.timeZone }),
+          });
+          return {
+            ...leased,
+            definition,
+            state: 'sending',
+            updatedAt: startedAt,
+            audienceSize,
+            runs: [
+              // A run left open was cut short (its lease ran out): close it as such.
+              ...current.runs.map((r) =>
+                r.endedAt ? r : { ...r, endedAt: startedAt, outcome: 'abandoned' },
+              ),
+              { startedAt, heartbeatAt: startedAt },
+            ],
+          };
+        },
+      );
+      return startedAt;
+    } catch (error) {
+      if (!(error instanceof CampaignBusyError) || !options.wait || options.signal?.aborted) throw error;
+      options.onWait?.(error);
+      // Looked at again every few seconds, and at once when the lease is due to end.
+      const left = Date.parse(error.lease.expiresAt) - clock().getTime();
+      await sleep(Math.max(250, Math.min(2_000, left)));
+    }
+  }
 }
 
 /** What a run or a batch counts as it goes. */
@@ -638,15 +747,6 @@ export async function deliverTo(
     tally.attempted++;
     return status;
   }
-}
-
-export function isTerminal(entry: LedgerEntry | undefined): boolean {
-  if (!entry) return false;
-  return (
-    entry.status === 'sent' ||
-    entry.status === 'skipped' ||
-    (entry.status === 'failed' && entry.error?.kind === 'permanent')
-  );
 }
 
 /** Exponential back-off with full jitter: 100 ms, 200 ms, ... up to 10 s. */
