@@ -15,7 +15,9 @@ import {
   campaignKeys,
   loadCampaignFile,
   readCampaign,
+  updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
+import { CampaignBusyError, leaseMs, takeLease } from '../../lambdas/core/campaigns/lease.ts';
 import { claim, readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import {
   type Mailer,
@@ -34,10 +36,12 @@ import {
   sendCampaign,
 } from '../../lambdas/core/campaigns/send.ts';
 import { type CampaignStatus, campaignStatus } from '../../lambdas/core/campaigns/status.ts';
+import { showTime } from '../../lambdas/core/campaigns/time.ts';
 import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { blockAddress, unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import type { Contact } from '../../lambdas/core/contacts/model.ts';
 import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
+import { BusyError } from '../../lambdas/core/errors.ts';
 import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import { prng } from '../support/cli.ts';
@@ -943,5 +947,130 @@ describe('access and erasure requests', () => {
     const bytes = everything.map((o) => new TextDecoder().decode(o?.body)).join('\n');
     expect(bytes).not.toContain(target.email);
     expect(bytes).toContain((persons[0] as Person).email);
+  });
+});
+
+describe('one run at a time: the lease', () => {
+  const hostA = { holder: 'poste-a pid 101', host: 'poste-a', pid: 101 };
+  const hostB = { holder: 'poste-b pid 202', host: 'poste-b', pid: 202 };
+
+  it('tells a second send who holds the campaign since when; with wait it waits, then finds nothing to do', async () => {
+    const persons = people(6);
+    const { store } = await setup(persons);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // The first run's mailer holds its first message until the others have looked.
+    const slow = new MemoryMailer(false, { behave: (_m, call) => (call === 1 ? gate : undefined) });
+    const first = sendCampaign(await campaign(), depsFor(store, slow, { owner: hostA }), { concurrency: 1 });
+    for (let i = 0; i < 200 && slow.calls === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(slow.calls).toBe(1);
+
+    const other = new MemoryMailer(false);
+    const busy = await sendCampaign(await campaign(), depsFor(store, other, { owner: hostB }), {}).catch(
+      (e: unknown) => e,
+    );
+    expect(busy).toBeInstanceOf(CampaignBusyError);
+    expect(busy).toBeInstanceOf(BusyError);
+    expect((busy as BusyError).exitCode).toBe(3);
+    expect((busy as Error).message).toContain(
+      `campaign "etude-test" is being sent by poste-a pid 101 since ${showTime(now, 'UTC')}`,
+    );
+    expect((busy as Error).message).toContain('pressroom campaign status etude-test');
+    expect((await campaignStatus(store, 'etude-test', now)).lease?.holder).toBe('poste-a pid 101');
+
+    const waits: string[] = [];
+    const waiting = sendCampaign(await campaign(), depsFor(store, other, { owner: hostB }), {
+      wait: true,
+      onWait: (e) => waits.push(e.lease.holder),
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    release();
+    const [a, b] = await Promise.all([first, waiting]);
+    expect(a).toMatchObject({ state: 'sent', sent: 6 });
+    expect(b).toMatchObject({ state: 'sent', sent: 0, alreadyDone: 6 });
+    expect(waits[0]).toBe('poste-a pid 101');
+    expect(other.delivered).toHaveLength(0);
+    for (const p of persons) expect(slow.deliveriesTo(p.email)).toBe(1);
+    const record = await readCampaign(store, 'etude-test');
+    expect(record.lease).toBeUndefined();
+    expect(record.runs.map((r) => r.outcome)).toEqual(['completed', 'completed']);
+  });
+
+  it('takes over a lease that ran out (a run that died elsewhere), and one whose process is known dead at once', async () => {
+    const persons = people(4);
+    const { store } = await setup(persons);
+    const diedAt = now.toISOString();
+    // A run on another machine took the campaign, then died: its lease is never renewed.
+    await updateCampaign(
+      store,
+      'etude-test',
+      () => ({
+        definition: { name: 'etude-test' } as CampaignDefinition,
+        state: 'draft',
+        source: '',
+        createdAt: diedAt,
+        updatedAt: diedAt,
+        runs: [],
+      }),
+      (current) => ({
+        ...takeLease(current, 'etude-test', 'dead-run', hostA, now),
+        state: 'sending',
+        runs: [{ startedAt: diedAt, heartbeatAt: diedAt }],
+      }),
+    );
+    const mailer = new MemoryMailer(false);
+    const later = (ms: number) => new Date(now.getTime() + ms);
+    await expect(
+      sendCampaign(await campaign(), depsFor(store, mailer, { owner: hostB, clock: () => later(60_000) })),
+    ).rejects.toBeInstanceOf(CampaignBusyError);
+    expect(mailer.delivered).toHaveLength(0);
+    // Known dead (its process is gone): taken at once, before its lease runs out.
+    const report = await sendCampaign(
+      await campaign(),
+      depsFor(store, mailer, {
+        owner: hostB,
+        clock: () => later(60_000),
+        holderAlive: (lease) => (lease.host === 'poste-a' ? false : undefined),
+      }),
+    );
+    expect(report).toMatchObject({ state: 'sent', sent: 4 });
+    const record = await readCampaign(store, 'etude-test');
+    expect(record.runs[0]).toMatchObject({ startedAt: diedAt, outcome: 'abandoned' });
+
+    // The same with nobody able to tell: taken once the lease has run out.
+    const { store: second } = await setup(persons);
+    await updateCampaign(
+      second,
+      'etude-test',
+      () => ({ ...record, runs: [], lease: undefined, state: 'draft' }),
+      (current) => ({ ...takeLease(current, 'etude-test', 'dead-run', hostA, now), state: 'sending' }),
+    );
+    const after = await sendCampaign(
+      await campaign(),
+      depsFor(second, mailer, { owner: hostB, clock: () => later(leaseMs + 1) }),
+    );
+    expect(after).toMatchObject({ state: 'sent', sent: 4 });
+    for (const p of persons) expect(mailer.deliveriesTo(p.email)).toBe(2);
+  });
+
+  it('stops sending when its lease may have run out (the process was suspended), leaving the rest for the run that takes over', async () => {
+    const persons = people(6);
+    const { store } = await setup(persons);
+    const clock = { now };
+    // After two messages the machine "sleeps" past the lease.
+    const mailer = new MemoryMailer(false, {
+      behave: (_m, call) => {
+        if (call === 2) clock.now = new Date(now.getTime() + leaseMs);
+      },
+    });
+    const report = await sendCampaign(await campaign(), depsFor(store, mailer, { clock: () => clock.now }), {
+      concurrency: 1,
+    });
+    expect(report).toMatchObject({ interrupted: true, sent: 2, state: 'sending' });
+    const resumed = await sendCampaign(await campaign(), depsFor(store, mailer, { clock: () => clock.now }));
+    expect(resumed).toMatchObject({ state: 'sent', sent: 4, alreadyDone: 2 });
+    for (const p of persons) expect(mailer.deliveriesTo(p.email)).toBe(1);
   });
 });
