@@ -33,8 +33,21 @@ export interface LocalConfig {
   templatesDir: string;
   /** Chromium for PDFs: CHROMIUM_PATH, default Debian's /usr/bin/chromium. */
   chromiumPath: string;
-  mailer: { kind: 'outbox' } | { kind: 'smtp'; url: string } | { kind: 'ses'; configurationSet?: string };
+  mailer: { kind: 'outbox' } | ({ kind: 'smtp' } & SmtpSettings) | { kind: 'ses'; configurationSet?: string };
   unsubscribeMailbox?: string;
+}
+
+/** An SMTP server: nodemailer's URL form, or its parts (see SmtpMailerOptions). */
+export interface SmtpSettings {
+  url?: string;
+  host?: string;
+  port?: number;
+  /** TLS from the first byte (port 465). */
+  secure?: boolean;
+  /** STARTTLS required. */
+  requireTls?: boolean;
+  user?: string;
+  password?: string;
 }
 
 export const dataDirOption = new Option('--data-dir <dir>', 'local data folder (the store)')
@@ -107,13 +120,27 @@ const envSchema = z.object({
     .string()
     .regex(/^smtps?:\/\//, 'PRESSROOM_SMTP_URL must be smtp://... or smtps://...')
     .optional(),
+  PRESSROOM_SMTP_HOST: z.string().min(1).optional(),
+  PRESSROOM_SMTP_PORT: z.coerce
+    .number({ error: 'PRESSROOM_SMTP_PORT must be a port number such as 587' })
+    .int('PRESSROOM_SMTP_PORT must be a port number such as 587')
+    .min(1, 'PRESSROOM_SMTP_PORT must be a port number such as 587')
+    .max(65535, 'PRESSROOM_SMTP_PORT must be a port number such as 587')
+    .optional(),
+  PRESSROOM_SMTP_SECURE: z
+    .enum(['tls', 'starttls', 'none', 'true', 'false'], {
+      error: 'PRESSROOM_SMTP_SECURE must be tls (port 465), starttls (port 587) or none',
+    })
+    .optional(),
+  PRESSROOM_SMTP_USER: z.string().min(1).optional(),
+  PRESSROOM_SMTP_PASSWORD: z.string().min(1).optional(),
   PRESSROOM_SES_CONFIGURATION_SET: z.string().min(1).optional(),
   PRESSROOM_UNSUBSCRIBE_MAILTO: z.email('PRESSROOM_UNSUBSCRIBE_MAILTO must be an email address').optional(),
 });
 
 /** The value in an error message, except for names that hold secrets or passwords. */
 function showConfigValue(name: string, env: NodeJS.ProcessEnv): string {
-  if (name === 'PRESSROOM_SECRET' || name === 'PRESSROOM_SMTP_URL')
+  if (name === 'PRESSROOM_SECRET' || name === 'PRESSROOM_SMTP_URL' || name === 'PRESSROOM_SMTP_PASSWORD')
     return ' (value not shown: it holds a secret)';
   return ` (value: ${JSON.stringify(env[name])})`;
 }
@@ -149,11 +176,33 @@ export function loadConfig(opts: { dataDir?: string; templates?: string }, env =
 
 function mailerConfig(e: z.infer<typeof envSchema>): LocalConfig['mailer'] {
   if (e.PRESSROOM_MAILER === 'smtp') {
-    if (!e.PRESSROOM_SMTP_URL)
+    if (e.PRESSROOM_SMTP_URL && e.PRESSROOM_SMTP_HOST)
       throw new ConfigurationError(
-        'PRESSROOM_MAILER=smtp needs PRESSROOM_SMTP_URL (smtp://user:pass@host:587)',
+        'set PRESSROOM_SMTP_URL or PRESSROOM_SMTP_HOST (and its companions), not both',
       );
-    return { kind: 'smtp', url: e.PRESSROOM_SMTP_URL };
+    if (e.PRESSROOM_SMTP_URL) return { kind: 'smtp', url: e.PRESSROOM_SMTP_URL };
+    if (!e.PRESSROOM_SMTP_HOST)
+      throw new ConfigurationError(
+        'PRESSROOM_MAILER=smtp needs PRESSROOM_SMTP_HOST (and PRESSROOM_SMTP_PORT, PRESSROOM_SMTP_SECURE, PRESSROOM_SMTP_USER, PRESSROOM_SMTP_PASSWORD), or PRESSROOM_SMTP_URL (smtp://user:pass@host:587)',
+      );
+    // Encrypted by default: TLS from the first byte on 465, STARTTLS required elsewhere.
+    const mode =
+      e.PRESSROOM_SMTP_SECURE === 'true'
+        ? 'tls'
+        : e.PRESSROOM_SMTP_SECURE === 'false'
+          ? 'starttls'
+          : (e.PRESSROOM_SMTP_SECURE ?? (e.PRESSROOM_SMTP_PORT === 465 ? 'tls' : 'starttls'));
+    if (e.PRESSROOM_SMTP_PASSWORD && !e.PRESSROOM_SMTP_USER)
+      throw new ConfigurationError('PRESSROOM_SMTP_PASSWORD is set without PRESSROOM_SMTP_USER');
+    return {
+      kind: 'smtp',
+      host: e.PRESSROOM_SMTP_HOST,
+      port: e.PRESSROOM_SMTP_PORT ?? (mode === 'tls' ? 465 : 587),
+      secure: mode === 'tls',
+      requireTls: mode === 'starttls',
+      ...(e.PRESSROOM_SMTP_USER !== undefined && { user: e.PRESSROOM_SMTP_USER }),
+      ...(e.PRESSROOM_SMTP_PASSWORD !== undefined && { password: e.PRESSROOM_SMTP_PASSWORD }),
+    };
   }
   if (e.PRESSROOM_MAILER === 'ses') {
     return {
@@ -172,7 +221,8 @@ export async function createMailer(
   switch (config.mailer.kind) {
     case 'smtp': {
       const { SmtpMailer } = await import('../lambdas/adapters/smtp-mailer.ts');
-      return new SmtpMailer({ url: config.mailer.url });
+      const { kind: _smtp, ...settings } = config.mailer;
+      return new SmtpMailer(settings);
     }
     case 'ses': {
       const { SesMailer } = await import('../lambdas/adapters/ses-mailer.ts');

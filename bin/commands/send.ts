@@ -13,6 +13,7 @@ import { type Progress, sendCampaign } from '../../lambdas/core/campaigns/send.t
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
+import { BusyError } from '../../lambdas/core/errors.ts';
 import {
   type BackendKind,
   backendOption,
@@ -83,7 +84,14 @@ const noMailer: Mailer = {
  */
 async function sendOnStack(
   file: string,
-  opts: { dryRun?: boolean; testTo?: string; rate?: number; resendUncertain?: boolean; json?: boolean },
+  opts: {
+    dryRun?: boolean;
+    testTo?: string;
+    rate?: number;
+    resendUncertain?: boolean;
+    wait?: boolean;
+    json?: boolean;
+  },
 ): Promise<void> {
   localOnly(
     opts.testTo !== undefined,
@@ -118,9 +126,18 @@ async function sendOnStack(
         : '  sample        none: the audience is empty',
     ]);
   }
-  const report = await startCampaign(definition, aws, file, {
-    resendUncertain: opts.resendUncertain === true,
-  });
+  let report: Awaited<ReturnType<typeof startCampaign>>;
+  for (let told = false; ; told = true) {
+    try {
+      report = await startCampaign(definition, aws, file, { resendUncertain: opts.resendUncertain === true });
+      break;
+    } catch (error) {
+      // Another run holds the campaign: with --wait, dispatch again every few seconds.
+      if (!(error instanceof BusyError) || !opts.wait) throw error;
+      if (!told) process.stderr.write(`waiting: ${error.message.replace(/; follow it.*$/, '')}\n`);
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+  }
   if (opts.json) return print(report, true);
   print([
     `${definition.name}: dispatched by ${aws.outputs.DispatchFunctionName} (${report.state})`,
@@ -228,6 +245,7 @@ Example:
             mailer,
             keys: backend.keys,
             publicUrl: config.publicUrl,
+            siteUrl: config.siteUrl,
             ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
             owner: thisProcess(),
             holderAlive: localHolderAlive,
@@ -254,7 +272,13 @@ Example:
         const stoppedBy =
           report.pausedReason ?? (report.takenOverBy && takenOver(definition.name, report.takenOverBy));
         if (stoppedBy) process.exitCode = 3;
-        if (opts.json) return print({ ...report, ...(outbox && { outbox }) }, true);
+        const whyStopped = () => {
+          if (stoppedBy) process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}\n`);
+        };
+        if (opts.json) {
+          print({ ...report, ...(outbox && { outbox }) }, true);
+          return whyStopped();
+        }
         if (report.test) {
           const where = outbox
             ? ` (${backend.store.fileOf(outboxKey(definition.name, report.test.messageId))})`
@@ -292,7 +316,7 @@ Example:
             : []),
           ...(outbox ? [`  outbox        ${outbox}`] : []),
         ]);
-        if (stoppedBy) process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}\n`);
+        whyStopped();
       } finally {
         process.off('SIGINT', onInterrupt);
         process.off('SIGTERM', onInterrupt);

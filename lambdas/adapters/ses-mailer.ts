@@ -21,12 +21,17 @@ export interface SesMailerOptions {
 /** SES error codes that no retry will fix for this message. */
 const permanentCodes = new Set(['MessageRejected', 'InvalidParameterValue']);
 
-/** SES error codes that refuse every message until someone fixes the account or its setup. */
-const haltingCodes = new Set([
-  'MailFromDomainNotVerifiedException',
-  'ConfigurationSetDoesNotExistException',
-  'ConfigurationSetSendingPausedException',
-  'AccountSendingPausedException',
+/** AWS refuses who we are, or what we may do: every message would be refused. */
+const credentialCodes = new Set([
+  'CredentialsProviderError',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidAccessKeyId',
+  'AccessDenied',
+  'AccessDeniedException',
 ]);
 
 /**
@@ -37,6 +42,7 @@ const haltingCodes = new Set([
 export class SesMailer implements Mailer {
   readonly name = 'ses';
   readonly idempotent = false;
+  readonly delivers = true;
   private readonly client: SESClient;
 
   constructor(private readonly options: SesMailerOptions = {}) {
@@ -58,7 +64,10 @@ export class SesMailer implements Mailer {
       );
       return { providerMessageId: result.MessageId ?? '' };
     } catch (error) {
-      throw mapSesError(error);
+      throw mapSesError(error, {
+        from: message.from,
+        ...(this.options.configurationSet && { configurationSet: this.options.configurationSet }),
+      });
     }
   }
 
@@ -68,17 +77,73 @@ export class SesMailer implements Mailer {
   }
 }
 
-export function mapSesError(error: unknown): Error {
+/**
+ * What an SES error means for the campaign. Whatever refuses every message (the account or
+ * the configuration set paused, the sender not verified, the sandbox, the daily quota used
+ * up, credentials) is SendingHaltedError naming the identity and the fix: the campaign
+ * pauses and nobody is counted as failed. The text never holds a recipient's address (SES's
+ * own message may: it is left out).
+ */
+export function mapSesError(
+  error: unknown,
+  context: { from?: string; configurationSet?: string } = {},
+): Error {
   const name = (error as { name?: string }).name ?? '';
+  const code = (error as { code?: string }).code;
   const message = (error as Error).message ?? String(error);
+  const halt = (text: string) => new SendingHaltedError(`SES refuses to send: ${text}`, { cause: error });
+  if (/daily message quota exceeded/i.test(message)) {
+    return halt(
+      "the account's daily sending quota (Max24HourSend) is used up. Sending resumes as the 24-hour window moves on: send again later, or ask AWS for a higher quota (Service Quotas, Amazon SES)",
+    );
+  }
   if (name === 'Throttling' || name === 'ThrottlingException' || /rate exceeded/i.test(message)) {
     return new ThrottledError(`SES is throttling: ${message}`, { cause: error });
   }
-  if (/daily message quota exceeded/i.test(message)) {
-    return new ThrottledError(`SES daily quota reached: ${message}`, { cause: error });
+  const set = context.configurationSet ? `"${context.configurationSet}"` : '';
+  switch (name) {
+    case 'AccountSendingPausedException':
+      return halt(
+        "sending is paused for the whole AWS account (AccountSendingPausedException). Read the notice AWS sent to the account's address, fix what it says, then `aws ses update-account-sending-enabled --enabled`",
+      );
+    case 'ConfigurationSetSendingPausedException':
+      return halt(
+        `sending is paused for the configuration set ${set} (ConfigurationSetSendingPausedException): \`aws ses update-configuration-set-sending-enabled --configuration-set-name ${context.configurationSet ?? 'NAME'} --enabled\``,
+      );
+    case 'ConfigurationSetDoesNotExistException':
+      return halt(
+        `the configuration set ${set} does not exist in this region (ConfigurationSetDoesNotExistException): create it, or set PRESSROOM_SES_CONFIGURATION_SET to one that exists`,
+      );
+    case 'MailFromDomainNotVerifiedException':
+      return halt(
+        `the custom MAIL FROM domain of ${context.from ?? 'the sender'} has no MX record SES can read (MailFromDomainNotVerifiedException): fix its DNS records (SES console, the identity's "Custom MAIL FROM domain")`,
+      );
   }
-  if (haltingCodes.has(name)) {
-    return new SendingHaltedError(`SES refuses to send (${name}): ${message}`, { cause: error });
+  if (name === 'MessageRejected' && /not verified/i.test(message)) {
+    const [, region = 'this region', identities = ''] =
+      /failed the check in region ([^:]+):\s*(.*)$/i.exec(message) ?? [];
+    const from = context.from?.toLowerCase();
+    const domain = from?.slice(from.lastIndexOf('@') + 1);
+    const failed = identities.toLowerCase().split(/,\s*/);
+    if (from && failed.some((i) => i.trim() === from || i.trim() === domain)) {
+      return halt(
+        `the sender ${context.from} is not a verified identity in SES region ${region}: verify the address or its domain (SES console, "Verified identities"), or send from one that is`,
+      );
+    }
+    return halt(
+      `the account is in the SES sandbox in region ${region}: it sends only to verified addresses. Request production access (SES console, "Account dashboard"), or verify the recipients of a test list`,
+    );
+  }
+  if (name === 'MessageRejected' && /(account|sending).*(paused|suspended)/i.test(message)) {
+    return halt(`${message} Read the notice AWS sent to the account's address and fix what it says.`);
+  }
+  if (credentialCodes.has(name)) {
+    return halt(
+      `AWS refuses the credentials or their rights (${name}: ${message}). Check the AWS credentials (AWS_PROFILE, the role) and that they may call ses:SendRawEmail in this region`,
+    );
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return halt(`the SES endpoint cannot be reached (${code}): check AWS_REGION and the network`);
   }
   if (permanentCodes.has(name)) {
     return new PermanentSendError(

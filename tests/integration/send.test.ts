@@ -19,6 +19,7 @@ import {
 } from '../../lambdas/core/campaigns/campaign.ts';
 import { CampaignBusyError, leaseMs, takeLease } from '../../lambdas/core/campaigns/lease.ts';
 import { claim, readLedger } from '../../lambdas/core/campaigns/ledger.ts';
+import { UnreachableLinkError } from '../../lambdas/core/campaigns/links.ts';
 import {
   type Mailer,
   type OutgoingMessage,
@@ -1072,5 +1073,81 @@ describe('one run at a time: the lease', () => {
     const resumed = await sendCampaign(await campaign(), depsFor(store, mailer, { clock: () => clock.now }));
     expect(resumed).toMatchObject({ state: 'sent', sent: 4, alreadyDone: 2 });
     for (const p of persons) expect(mailer.deliveriesTo(p.email)).toBe(1);
+  });
+});
+
+describe('a provider that fails everyone the same way, and links that would not work', () => {
+  it('pauses after 10 recipients in a row fail with the same transient error, and resumes them later', async () => {
+    const persons = people(30);
+    const { store } = await setup(persons);
+    const down = new MemoryMailer(false, {
+      behave: () => {
+        throw Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION' });
+      },
+    });
+    const report = await sendCampaign(await campaign(), depsFor(store, down, { sleep: shortSleep() }), {
+      concurrency: 1,
+    });
+    expect(report.state).toBe('paused');
+    expect(report.pausedReason).toContain('10 recipients in a row failed with the same error');
+    expect(report.pausedReason).toContain('Connection closed unexpectedly');
+    expect(report.failed).toBe(10);
+    const fine = new MemoryMailer(false);
+    const resumed = await sendCampaign(await campaign(), depsFor(store, fine));
+    expect(resumed).toMatchObject({ state: 'sent', sent: 30 });
+    for (const p of persons) expect(fine.deliveriesTo(p.email)).toBe(1);
+  });
+
+  it('a success between two failures starts the count again: no pause for scattered failures', async () => {
+    const persons = people(24);
+    const { store } = await setup(persons);
+    const flaky = new MemoryMailer(false, {
+      behave: (_m, call) => {
+        if (call % 2 === 0) throw new Error(`timeout after ${call} ms`);
+      },
+    });
+    const report = await sendCampaign(await campaign(), depsFor(store, flaky, { sleep: shortSleep() }), {
+      concurrency: 1,
+      maxAttempts: 1,
+      errorBudget: { ratio: 1, after: 1000 },
+    });
+    expect(report.pausedReason).toBeUndefined();
+    expect(report.sent).toBe(12);
+  });
+
+  it('refuses a real send of an email published with a local site address, naming PRESSROOM_SITE_URL; the outbox takes it', async () => {
+    const { store } = await setup(people(3));
+    const deps = releaseDeps(
+      store,
+      await loadTemplateFiles(),
+      memoryFiles({
+        ...releaseWorkspace(),
+        'publications/locale.md': releaseText('etude-locale', 'Étude locale'),
+      }),
+    );
+    await publishRelease('publications/locale.md', { ...deps, siteUrl: 'http://localhost:3000/' });
+    const real = new MemoryMailer(false);
+    Object.assign(real, { delivers: true });
+    const error = await sendCampaign(
+      await campaign({ publication: 'etude-locale' }),
+      depsFor(store, real),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnreachableLinkError);
+    expect((error as Error).message).toMatch(
+      /the email of "etude-locale" links to http:\/\/localhost:3000\/releases\/etude-locale\/.* \(localhost is a local name/,
+    );
+    expect((error as Error).message).toContain('PRESSROOM_SITE_URL=https://presse.example.org/');
+    expect(real.delivered).toHaveLength(0);
+    expect(await keysUnder(store, 'campaigns/etude-test/ledger/')).toEqual([]);
+    // A test message to oneself, and the outbox, are not real mail to the audience.
+    await sendCampaign(await campaign({ publication: 'etude-locale' }), depsFor(store, real), {
+      testTo: 'moi@villes-internet.example.org',
+    });
+    expect(real.delivered).toHaveLength(1);
+    const outbox = await sendCampaign(
+      await campaign({ publication: 'etude-locale' }),
+      depsFor(store, new OutboxMailer(store)),
+    );
+    expect(outbox.state).toBe('sent');
   });
 });

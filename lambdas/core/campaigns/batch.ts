@@ -45,6 +45,7 @@ export interface BatchOptions {
   errorBudget?: { ratio: number; after: number };
   maxAttempts?: number;
   maxThrottleRetries?: number;
+  maxSameTransient?: number;
 }
 
 export interface BatchReport {
@@ -148,6 +149,7 @@ export async function sendBatch(
     budget: options.errorBudget ?? { ratio: 0.05, after: 100 },
     maxAttempts: options.maxAttempts ?? 3,
     maxThrottleRetries: options.maxThrottleRetries ?? 12,
+    maxSameTransient: options.maxSameTransient ?? 10,
   };
 
   let next = 0;

@@ -5,7 +5,7 @@ import type { ObjectStore } from '../store/object-store.ts';
 import { type CampaignRecord, readCampaign, registerCampaign, updateCampaign } from './campaign.ts';
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
 import { isTerminal, readLedger } from './ledger.ts';
-import { prepareCampaign } from './send.ts';
+import { checkRealSend, prepareCampaign } from './send.ts';
 
 /**
  * Dispatching a campaign (the AWS way of sending): resolve the audience once, cut the
@@ -55,6 +55,8 @@ export interface DispatchDeps {
   clock?: () => Date;
   /** Who dispatches, as the campaign's lease shows it (default "the dispatch function"). */
   owner?: LeaseOwner;
+  /** The addresses in the messages: checked before anything is enqueued (real mail only). */
+  urls?: { publicUrl: string; siteUrl?: string };
 }
 
 export interface DispatchOptions {
@@ -112,8 +114,9 @@ export async function dispatchCampaign(
     );
   }
   const definition = record.definition;
-  // Embargo and sendAt: a clear error, and nothing is changed or enqueued.
-  await prepareCampaign(definition, { store: deps.store, clock });
+  // Embargo, sendAt, links that would not work: a clear error, nothing changed or enqueued.
+  const prepared = await prepareCampaign(definition, { store: deps.store, clock });
+  if (deps.urls) checkRealSend(prepared, deps.urls);
 
   const audience: Contact[] = [];
   for await (const contact of resolveAudience(deps.store, definition.audience)) audience.push(contact);

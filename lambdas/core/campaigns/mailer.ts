@@ -19,6 +19,11 @@ export interface Mailer {
   readonly name: string;
   /** True when sending the same Message-ID twice delivers it once (the outbox overwrites its file). */
   readonly idempotent: boolean;
+  /**
+   * True when messages reach people's mailboxes (SMTP, SES): their links must then work for
+   * anyone (checkPublicUrl). The outbox keeps them on disk.
+   */
+  readonly delivers?: boolean;
   send(message: OutgoingMessage): Promise<{ providerMessageId: string }>;
   /** The provider's rate limit in messages per second, when it has one (SES MaxSendRate). */
   maxRate?(): Promise<number | undefined>;

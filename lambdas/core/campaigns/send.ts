@@ -33,6 +33,7 @@ import {
   reclaim,
   record,
 } from './ledger.ts';
+import { checkEmailLinks, checkPublicUrls, emailLinks } from './links.ts';
 import { type Mailer, PermanentSendError, SendingHaltedError, ThrottledError } from './mailer.ts';
 import {
   asciiDomain,
@@ -64,6 +65,8 @@ export interface SendDeps {
   keys: ContactKeys;
   /** Base of the unsubscribe links, e.g. https://press.example.org (the public endpoint). */
   publicUrl: string;
+  /** The press room's address (PRESSROOM_SITE_URL): checked, with publicUrl, before a real send. */
+  siteUrl?: string;
   /** Where mail clients send the mailto: unsubscribe; default the campaign's reply-to or sender. */
   unsubscribeMailbox?: string;
   clock?: () => Date;
@@ -95,6 +98,8 @@ export interface SendOptions {
   maxAttempts?: number;
   /** Throttled retries before a recipient is left for the next run (recorded, not lost). */
   maxThrottleRetries?: number;
+  /** Recipients in a row failing with the same transient error before the run pauses. Default 10. */
+  maxSameTransient?: number;
   /** When another run holds the campaign: wait until it is done instead of CampaignBusyError. */
   wait?: boolean;
   /** Told each time the run finds the campaign held while waiting. */
@@ -143,6 +148,8 @@ export interface Prepared {
   attachments: MessageParts['attachments'];
   listId: string;
   domain: string;
+  /** The absolute links of the email (href, src), for the check before a real send. */
+  links: string[];
   /** Composes each recipient's message from the campaign's, built once. */
   compose: (personal: PersonalParts) => Uint8Array;
 }
@@ -215,8 +222,19 @@ export async function prepareCampaign(
     attachments,
     listId: common.listId,
     domain,
+    links: emailLinks(html),
     compose: await createMessageComposer(common),
   };
+}
+
+/**
+ * Refuses, before anything leaves, a real send whose links would not work for recipients:
+ * the unsubscribe base and the site's address, and the links already in the email.
+ */
+export function checkRealSend(prepared: Prepared, urls: { publicUrl: string; siteUrl?: string | undefined }) {
+  checkPublicUrls({ PRESSROOM_PUBLIC_URL: urls.publicUrl, PRESSROOM_SITE_URL: urls.siteUrl });
+  const d = prepared.definition;
+  checkEmailLinks(d.newsletter ?? d.publication, prepared.links);
 }
 
 /** The message for one recipient. */
@@ -308,6 +326,8 @@ export async function sendCampaign(
   const prepared = await prepareCampaign(definition, deps, {
     test: options.testTo !== undefined || options.dryRun === true,
   });
+  // Real mail carries working links; a test message to oneself may show a local preview.
+  if (deps.mailer.delivers && options.testTo === undefined) checkRealSend(prepared, deps);
   const base: Omit<SendReport, 'state' | 'audience'> = {
     campaign: definition.name,
     sent: 0,
@@ -444,6 +464,7 @@ export async function sendCampaign(
     budget,
     maxAttempts,
     maxThrottleRetries,
+    maxSameTransient: options.maxSameTransient ?? 10,
   };
   const deliver = async (contact: Contact) => {
     await deliverTo(delivery, contact, ledger.get(contact.id));
@@ -607,6 +628,9 @@ export interface Tally {
   attempted: number;
   /** Recipients that reached an outcome no later run changes. */
   settled: number;
+  /** Transient failures in a row with the same error, and that error. */
+  sameTransient: number;
+  lastTransient?: string | undefined;
 }
 
 export const emptyTally = (): Tally => ({
@@ -617,6 +641,7 @@ export const emptyTally = (): Tally => ({
   deferred: 0,
   attempted: 0,
   settled: 0,
+  sameTransient: 0,
 });
 
 /** Everything one recipient's delivery needs, shared by the recipients of a run or a batch. */
@@ -633,6 +658,14 @@ export interface Delivery {
   budget: { ratio: number; after: number };
   maxAttempts: number;
   maxThrottleRetries: number;
+  /** Recipients in a row failing with the same transient error before the run pauses. */
+  maxSameTransient: number;
+}
+
+/** What makes two transient errors the same: their code or name and message, numbers aside. */
+function transientSignature(error: unknown): string {
+  const e = error as { code?: string; name?: string; message?: string };
+  return `${e.code ?? e.name ?? 'Error'}: ${(e.message ?? String(error)).replace(/\d+/g, '#').slice(0, 200)}`;
 }
 
 /**
@@ -704,7 +737,7 @@ export async function deliverTo(
     } catch (error) {
       if (error instanceof SendingHaltedError) {
         // The account or its configuration refuses everything: no recipient is to blame.
-        d.halt(`${error.message}. Paused: fix it, then run \`pressroom send\` again to resume.`);
+        d.halt(`${error.message}. Paused, nobody counted as failed: fix it, then send again to resume.`);
         return deferred();
       }
       if (error instanceof ThrottledError) {
@@ -729,6 +762,16 @@ export async function deliverTo(
       tally.failed++;
       if (failure.kind === 'permanent') tally.settled++;
       tally.attempted++;
+      // The same transient error for many recipients in a row is the provider's, not theirs.
+      const signature = failure.kind === 'transient' ? transientSignature(error) : undefined;
+      if (signature !== undefined && signature === tally.lastTransient) tally.sameTransient++;
+      else tally.sameTransient = signature === undefined ? 0 : 1;
+      tally.lastTransient = signature;
+      if (tally.sameTransient >= d.maxSameTransient) {
+        d.halt(
+          `${tally.sameTransient} recipients in a row failed with the same error (${failure.message}): the provider seems unavailable. Paused: check it, then send again to resume (these recipients are tried again).`,
+        );
+      }
       if (tally.attempted >= d.budget.after && tally.failed / tally.attempted > d.budget.ratio) {
         d.halt(
           `${tally.failed} of ${tally.attempted} sends failed (more than ${Math.round(d.budget.ratio * 100)}%): paused. Check \`pressroom campaign status ${definition.name}\`, fix the cause, then run \`pressroom send\` again to resume.`,
@@ -742,6 +785,8 @@ export async function deliverTo(
       sentAt: clock().toISOString(),
       providerMessageId: result.providerMessageId,
     });
+    tally.sameTransient = 0;
+    tally.lastTransient = undefined;
     tally.sent++;
     tally.settled++;
     tally.attempted++;
