@@ -12,6 +12,7 @@ import { cancelCampaign, scheduleCampaign } from '../../lambdas/core/campaigns/s
 import { type Progress, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
+import { audienceLists } from '../../lambdas/core/contacts/audience.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { BusyError } from '../../lambdas/core/errors.ts';
 import {
@@ -404,7 +405,7 @@ const listCommand = new Command('list')
         ...(c.definition.newsletter !== undefined
           ? { newsletter: c.definition.newsletter }
           : { publication: c.definition.publication }),
-        list: c.definition.audience.list,
+        list: audienceLists(c.definition.audience).join(', '),
         ...(at && { sendAt: { local: formatInZone(at.utc, at.zone), zone: at.zone, utc: at.utc } }),
       });
     }

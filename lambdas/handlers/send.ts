@@ -5,6 +5,7 @@ import { type BatchReport, sendBatch } from '../core/campaigns/batch.ts';
 import { readCampaign } from '../core/campaigns/campaign.ts';
 import type { RecipientBatch } from '../core/campaigns/dispatch.ts';
 import { type Prepared, prepareCampaign, type SendDeps } from '../core/campaigns/send.ts';
+import { listName } from '../core/contacts/model.ts';
 import { slug } from '../core/publication/schema.ts';
 import { loadConfig } from './config.ts';
 import { cached, dataStore, logger, signingKeys } from './runtime.ts';
@@ -25,6 +26,7 @@ const recipientSchema = z.strictObject({
   email: z.string().min(3).max(320),
   firstName: z.string().optional(),
   lastName: z.string().optional(),
+  lists: z.array(listName).min(1).optional(),
   resendClaimedAt: z.string().optional(),
 });
 

@@ -38,11 +38,11 @@ import {
 } from '../../lambdas/core/campaigns/send.ts';
 import { type CampaignStatus, campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { showTime } from '../../lambdas/core/campaigns/time.ts';
-import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
-import { blockAddress, unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
+import { resolveAudience, UnknownListError } from '../../lambdas/core/contacts/audience.ts';
+import { applyUnsubscribe, blockAddress, unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import type { Contact } from '../../lambdas/core/contacts/model.ts';
 import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
-import { BusyError } from '../../lambdas/core/errors.ts';
+import { BusyError, InvalidInputError } from '../../lambdas/core/errors.ts';
 import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import { prng } from '../support/cli.ts';
@@ -1149,5 +1149,107 @@ describe('a provider that fails everyone the same way, and links that would not 
       depsFor(store, new OutboxMailer(store)),
     );
     expect(outbox.state).toBe('sent');
+  });
+});
+
+describe('one campaign, several lists', () => {
+  /** presse: 0-5; lettre: 3-8 (3, 4, 5 on both); 4 left presse; 7 left lettre. */
+  async function twoLists() {
+    const persons = people(9);
+    const { store } = await setup(persons.slice(0, 6));
+    const csv = [
+      'Prénom;Nom;Courriel',
+      ...persons.slice(3).map((p) => `${p.firstName};${p.lastName};${p.email}`),
+    ].join('\r\n');
+    await importCsv({ store, keys }, csv, { file: 'lettre.csv', list: 'lettre', now: publishedAt });
+    const [left, leftLettre] = [persons[4] as Person, persons[7] as Person];
+    await unsubscribeAddress(store, keys, left.email, publishedAt, 'presse');
+    await unsubscribeAddress(store, keys, leftLettre.email, publishedAt, 'lettre');
+    return { persons, store };
+  }
+
+  it('sends one message per person; the unsubscribe link and List-Id name the lists that reached them', async () => {
+    const { persons, store } = await twoLists();
+    const definition = await campaign({ audience: '\n  lists: [presse, lettre, presse]' });
+    expect(definition.audience.lists).toEqual(['presse', 'lettre']);
+    const report = await sendCampaign(definition, depsFor(store, new OutboxMailer(store)));
+    // 9 people, one of whom (7) left the only list they were on.
+    expect(report).toMatchObject({ state: 'sent', audience: 8, sent: 8 });
+    const files = await outboxFiles(store, 'etude-test');
+    expect(files).toHaveLength(8);
+    const expected: Record<number, string[]> = {
+      0: ['presse'],
+      1: ['presse'],
+      2: ['presse'],
+      3: ['presse', 'lettre'],
+      4: ['lettre'], // left presse: reached through lettre only
+      5: ['presse', 'lettre'],
+      6: ['lettre'],
+      8: ['lettre'],
+    };
+    for (const [i, lists] of Object.entries(expected)) {
+      const person = persons[Number(i)] as Person;
+      const mail = files.find((f) => addressesOf(f.to)[0]?.address === person.email);
+      expect(mail, person.email).toBeDefined();
+      if (!mail) continue;
+      expect(header(mail.raw, 'List-Id')).toEqual([`<${lists[0]}.${domain}>`]);
+      const url = /<(https:[^>]+)>/.exec(header(mail.raw, 'List-Unsubscribe')[0] ?? '')?.[1] ?? '';
+      const token = url.slice(url.lastIndexOf('/') + 1);
+      const payload = verifyUnsubscribeToken(keys, token);
+      expect(payload.lists ?? [payload.list], person.email).toEqual(lists);
+    }
+    // Unsubscribing from a message reached through both lists leaves both.
+    const both = files.find((f) => addressesOf(f.to)[0]?.address === (persons[3] as Person).email);
+    const url =
+      /<(https:[^>]+)>/.exec(header(both?.raw ?? new Uint8Array(), 'List-Unsubscribe')[0] ?? '')?.[1] ?? '';
+    await applyUnsubscribe(store, keys, url.slice(url.lastIndexOf('/') + 1), now);
+    const after: string[] = [];
+    for await (const c of resolveAudience(store, { lists: ['presse', 'lettre'] })) after.push(c.email);
+    expect(after).not.toContain((persons[3] as Person).email);
+  });
+
+  it('gives the plain-text part the same personal fields as the HTML, for each recipient', async () => {
+    const { persons, store } = await twoLists();
+    await sendCampaign(
+      await campaign({ audience: '\n  lists: [presse, lettre]' }),
+      depsFor(store, new OutboxMailer(store)),
+    );
+    for (const mail of await outboxFiles(store, 'etude-test')) {
+      const to = addressesOf(mail.to)[0]?.address;
+      const person = persons.find((p) => p.email === to) as Person;
+      const url = /<(https:[^>]+)>/.exec(header(mail.raw, 'List-Unsubscribe')[0] ?? '')?.[1] ?? '';
+      for (const [part, body] of [
+        ['text', mail.text ?? ''],
+        ['html', (mail.html || '').replace(/&#x27;|&#39;/g, "'").replace(/&amp;/g, '&')],
+      ] as const) {
+        expect(body, `${part} of ${to}`).toContain(`Bonjour ${person.firstName},`);
+        expect(body, `${part} of ${to}`).toContain(`${person.firstName} ${person.lastName}`);
+        expect(body, `${part} of ${to}`).toContain(url);
+        expect(body, `${part} of ${to}`).not.toContain('{{');
+      }
+    }
+  });
+
+  it('names the known lists when the campaign names one nobody is on, with a guess', async () => {
+    const { store } = await twoLists();
+    const error = await sendCampaign(
+      await campaign({ audience: '\n  lists: [presse, lettres]' }),
+      depsFor(store, new MemoryMailer(false)),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownListError);
+    expect((error as Error).message).toBe(
+      'no contact is on the list "lettres" ("lettres": did you mean "lettre"?). The lists with contacts are: lettre, presse. Check the campaign\'s audience, or import the list first.',
+    );
+    expect(await keysUnder(store, 'campaigns/etude-test/')).toEqual([]);
+  });
+
+  it('refuses a campaign file with both list and lists, or neither, with the line', async () => {
+    const both = await campaign({ audience: '\n  list: presse\n  lists: [lettre]' }).catch((e: unknown) => e);
+    expect(both).toBeInstanceOf(InvalidInputError);
+    expect((both as Error).message).toMatch(
+      /campaigns\/c\.yaml:\d+:\d+ audience\.lists: write "list: presse" for one list/,
+    );
+    const neither = await campaign({ audience: '\n  tags: [radio]' }).catch((e: unknown) => e);
+    expect((neither as Error).message).toContain('audience: names no list');
   });
 });

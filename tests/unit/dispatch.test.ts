@@ -101,7 +101,10 @@ describe('dispatchCampaign', () => {
   });
 
   it('an empty audience finishes the campaign at once', async () => {
-    await registerDraft(store, definition('vide', { audience: { list: 'personne', tagsMode: 'any' } }));
+    await registerDraft(
+      store,
+      definition('vide', { audience: { list: 'presse', tags: ['aucun-tag'], tagsMode: 'any' } }),
+    );
     const queue = new CapturingQueue();
     const report = await dispatchCampaign('vide', { store, queue, clock }, { recipientsPerMessage: 10 });
     expect(report).toMatchObject({ audience: 0, batches: 0, state: 'sent' });

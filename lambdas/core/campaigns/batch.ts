@@ -161,7 +161,11 @@ export async function sendBatch(
       if (!item || stopped() || fatal !== undefined) return;
       next++;
       try {
-        const status = await deliverTo(delivery, item.recipient, item.existing);
+        const status = await deliverTo(
+          delivery,
+          { ...item.recipient, ...(item.recipient.lists && { via: item.recipient.lists }) },
+          item.existing,
+        );
         if (status === undefined) report.held++;
         else if (status === 'deferred') report.deferred.push(item.recipient.id);
         else if (status === 'failed') failedIds.push(item.recipient.id);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AudienceFilter } from '../contacts/audience.ts';
 import { listName } from '../contacts/model.ts';
 import { InvalidInputError, PressroomError, type Problem } from '../errors.ts';
 import { formatPath, parseYaml, validate } from '../input.ts';
@@ -38,7 +39,12 @@ export const campaignFileSchema = z
     publication: slug.optional().describe('Slug of a published release (pressroom archive list)'),
     newsletter: slug.optional().describe('Id of a published newsletter issue, instead of a publication'),
     audience: z.strictObject({
-      list: listName,
+      list: listName.optional().describe('One list, e.g. "presse"'),
+      lists: z
+        .array(listName)
+        .min(1, 'name at least one list')
+        .optional()
+        .describe('Several lists, e.g. [presse, lettre]: each person receives one message'),
       tags: z.array(text).optional(),
       tagsMode: z.enum(['any', 'all'], { error: 'must be "any" or "all"' }).default('any'),
     }),
@@ -57,7 +63,8 @@ export type CampaignContent =
 
 export type CampaignDefinition = CampaignContent & {
   name: string;
-  audience: { list: string; tags?: string[]; tagsMode: 'any' | 'all' };
+  /** `lists` (records written before it have `list`: read them with audienceLists). */
+  audience: AudienceFilter & { tagsMode: 'any' | 'all' };
   from: { name: string; address: string };
   replyTo?: string;
   subject?: string;
@@ -139,6 +146,17 @@ export async function loadCampaignFile(file: string, files: SourceFiles): Promis
         : 'is required: write "publication: <release slug>" or "newsletter: <issue id>"',
     });
   }
+  if ((c.audience.list === undefined) === (c.audience.lists === undefined)) {
+    const both = c.audience.list !== undefined;
+    problems.push({
+      file,
+      ...(both ? parsed.locateKey(['audience'], 'lists') : parsed.locate(['audience'])),
+      path: both ? 'audience.lists' : 'audience',
+      message: both
+        ? 'write "list: presse" for one list or "lists: [presse, lettre]" for several, not both'
+        : 'names no list: write "list: presse", or "lists: [presse, lettre]" for several',
+    });
+  }
   if (c.newsletter !== undefined && c.attachPdf) {
     problems.push({
       file,
@@ -169,7 +187,7 @@ export async function loadCampaignFile(file: string, files: SourceFiles): Promis
     name: c.name,
     ...(c.newsletter !== undefined ? { newsletter: c.newsletter } : { publication: c.publication ?? '' }),
     audience: {
-      list: c.audience.list,
+      lists: [...new Set(c.audience.lists ?? (c.audience.list !== undefined ? [c.audience.list] : []))],
       ...(c.audience.tags && { tags: c.audience.tags }),
       tagsMode: c.audience.tagsMode,
     },

@@ -1,5 +1,4 @@
-import { resolveAudience } from '../contacts/audience.ts';
-import type { Contact } from '../contacts/model.ts';
+import { type AudienceMember, audienceLists, resolveAudience } from '../contacts/audience.ts';
 import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { type CampaignRecord, readCampaign, registerCampaign, updateCampaign } from './campaign.ts';
@@ -27,6 +26,8 @@ export interface BatchRecipient {
   email: string;
   firstName?: string;
   lastName?: string;
+  /** The campaign's lists that reach this person, when not all of them (several lists). */
+  lists?: string[];
   /**
    * Set when dispatched with resendUncertain: the claim time of the uncertain ledger entry.
    * The batch resends only over that very claim, so a redelivered batch does not send twice.
@@ -57,6 +58,8 @@ export interface DispatchDeps {
   owner?: LeaseOwner;
   /** The addresses in the messages: checked before anything is enqueued (real mail only). */
   urls?: { publicUrl: string; siteUrl?: string };
+  /** Lists declared in the workspace: a campaign may name one that has no contact yet. */
+  lists?: readonly string[];
 }
 
 export interface DispatchOptions {
@@ -118,8 +121,10 @@ export async function dispatchCampaign(
   const prepared = await prepareCampaign(definition, { store: deps.store, clock });
   if (deps.urls) checkRealSend(prepared, deps.urls);
 
-  const audience: Contact[] = [];
-  for await (const contact of resolveAudience(deps.store, definition.audience)) audience.push(contact);
+  const audience: AudienceMember[] = [];
+  for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists))
+    audience.push(contact);
+  const allLists = audienceLists(definition.audience).join(',');
   const ledger = await readLedger(deps.store, name);
   const recipients: BatchRecipient[] = [];
   const uncertain: string[] = [];
@@ -140,6 +145,8 @@ export async function dispatchCampaign(
       email: contact.email,
       ...(contact.firstName && { firstName: contact.firstName }),
       ...(contact.lastName && { lastName: contact.lastName }),
+      // Only when it is not every list of the campaign: queue messages stay small.
+      ...(contact.via.join(',') !== allLists && { lists: contact.via }),
       ...(claimed && entry && { resendClaimedAt: entry.claimedAt }),
     });
   }

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { archiveKeys, readManifest } from '../archive/manifest.ts';
-import { loadSuppressions, resolveAudience } from '../contacts/audience.ts';
+import {
+  type AudienceMember,
+  audienceLists,
+  loadSuppressions,
+  resolveAudience,
+} from '../contacts/audience.ts';
 import { type Contact, type ContactKeys, isSuppressed, type Suppression } from '../contacts/model.ts';
 import { signUnsubscribeToken } from '../contacts/tokens.ts';
 import { PressroomError } from '../errors.ts';
@@ -78,6 +83,8 @@ export interface SendDeps {
   holderAlive?: HolderAlive;
   /** The zone times are shown in, in messages (default UTC). */
   timeZone?: string;
+  /** Lists declared in the workspace: a campaign may name one that has no contact yet. */
+  lists?: readonly string[];
 }
 
 export interface SendOptions {
@@ -212,7 +219,7 @@ export async function prepareCampaign(
     from: definition.from,
     ...(definition.replyTo && { replyTo: definition.replyTo }),
     subject: definition.subject ?? title,
-    listId: `<${definition.audience.list}.${domain}>`,
+    listId: listIdOf(audienceLists(definition.audience)[0] ?? 'campaign', domain),
     ...(attachments && { attachments }),
   };
   return {
@@ -240,15 +247,20 @@ export function checkRealSend(prepared: Prepared, urls: { publicUrl: string; sit
 /** The message for one recipient. */
 export async function messageFor(
   prepared: Prepared,
-  contact: Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'>,
+  contact: Recipient,
   deps: SendDeps,
   date: Date,
   overrides: { subjectPrefix?: string; messageId?: string } = {},
 ): Promise<{ raw: Uint8Array; messageId: string }> {
   const d = prepared.definition;
+  // The lists this message reaches the person through: its unsubscribe link leaves them all,
+  // and its List-Id is the first of them.
+  const lists = contact.via && contact.via.length > 0 ? contact.via : audienceLists(d.audience);
+  const [list = 'campaign'] = lists;
   const token = signUnsubscribeToken(deps.keys, {
     contact: contact.id,
-    list: d.audience.list,
+    list,
+    ...(lists.length > 1 && { lists }),
     campaign: d.name,
   });
   const unsubscribeUrl = `${deps.publicUrl.replace(/\/$/, '')}/unsubscribe/${token}`;
@@ -270,6 +282,7 @@ export async function messageFor(
     messageId,
     date,
     unsubscribe: { url: unsubscribeUrl, mailto: `mailto:${mailbox}?subject=unsubscribe%20${token}` },
+    listId: listIdOf(list, prepared.domain),
   };
   const raw = overrides.subjectPrefix
     ? await composeMessage({
@@ -283,6 +296,12 @@ export async function messageFor(
     : prepared.compose(personal);
   return { raw, messageId };
 }
+
+/** A List-Id (RFC 2919): `<list.sender-domain>`. */
+const listIdOf = (list: string, domain: string) => `<${list}.${domain}>`;
+
+/** A recipient as a message needs them; `via`: the campaign's lists that reach them (default all). */
+export type Recipient = Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'> & { via?: string[] };
 
 /**
  * Start times for sends: evenly spaced at `rate` per second, and never more than `rate`
@@ -363,8 +382,9 @@ export async function sendCampaign(
     };
   }
 
-  const audience: Contact[] = [];
-  for await (const contact of resolveAudience(deps.store, definition.audience)) audience.push(contact);
+  const audience: AudienceMember[] = [];
+  for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists))
+    audience.push(contact);
 
   if (options.dryRun) {
     const ledger = await readLedger(deps.store, definition.name);
@@ -421,7 +441,7 @@ export async function sendCampaign(
     return suppressions.get(id);
   };
 
-  const queue: Contact[] = [];
+  const queue: AudienceMember[] = [];
   for (const contact of audience) {
     const existing = ledger.get(contact.id);
     if (isTerminal(existing?.entry)) {
@@ -466,7 +486,7 @@ export async function sendCampaign(
     maxThrottleRetries,
     maxSameTransient: options.maxSameTransient ?? 10,
   };
-  const deliver = async (contact: Contact) => {
+  const deliver = async (contact: AudienceMember) => {
     await deliverTo(delivery, contact, ledger.get(contact.id));
     progress();
   };
@@ -675,7 +695,7 @@ function transientSignature(error: unknown): string {
  */
 export async function deliverTo(
   d: Delivery,
-  contact: Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'>,
+  contact: Recipient,
   existing: LedgerRecord | undefined,
 ): Promise<LedgerEntry['status'] | undefined> {
   const { definition, deps, tally } = d;
@@ -708,14 +728,19 @@ export async function deliverTo(
     return status;
   };
 
-  if (isSuppressed(await d.suppressionOf(contact.id), definition.audience.list)) {
+  // Unsubscribed since the audience was resolved: from the lists that reached them, or all.
+  const suppression = await d.suppressionOf(contact.id);
+  const via = (contact.via ?? audienceLists(definition.audience)).filter(
+    (l) => !isSuppressed(suppression, l),
+  );
+  if (via.length === 0) {
     const status = await outcome('skipped', { skippedReason: 'suppressed' });
     tally.skipped++;
     tally.settled++;
     return status;
   }
 
-  const message = await messageFor(d.prepared, contact, deps, now);
+  const message = await messageFor(d.prepared, { ...contact, via }, deps, now);
   let throttles = 0;
   let transient = 0;
   for (;;) {
