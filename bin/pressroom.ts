@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodes } from '../lambdas/core/errors.ts';
 import { archiveCommand } from './commands/archive.ts';
 import { contactsCommand } from './commands/contacts.ts';
+import { mailerCommand } from './commands/mailer.ts';
 import { newsletterCommand } from './commands/newsletter.ts';
 import { publishCommand } from './commands/publish.ts';
 import { renderCommand } from './commands/render.ts';
@@ -22,6 +23,7 @@ const program = new Command('pressroom')
   .addCommand(sendCommand)
   .addCommand(scheduleCommand)
   .addCommand(campaignCommand)
+  .addCommand(mailerCommand)
   .addCommand(serveCommand)
   .addCommand(schemaCommand);
 

@@ -1,4 +1,6 @@
 import {
+  GetAccountSendingEnabledCommand,
+  GetIdentityVerificationAttributesCommand,
   GetSendQuotaCommand,
   SESClient,
   SESServiceException,
@@ -155,4 +157,69 @@ export function mapSesError(
     );
   }
   return error instanceof SESServiceException || error instanceof Error ? error : new Error(message);
+}
+
+/** What `pressroom mailer check` found on SES: nothing is sent. */
+export interface SesCheck {
+  region: string;
+  /** The sender's identity (the address, else its domain) and its verification status. */
+  identity?: { name: string; status: string };
+  /** A quota of 200 a day and 1 a second is the sandbox's (the v1 API does not say it otherwise). */
+  mode: 'sandbox' | 'production';
+  quota: { max24HourSend: number; maxSendRate: number; sentLast24Hours: number };
+}
+
+/**
+ * Reads, without sending, what decides whether SES will take a campaign: sending enabled
+ * for the account, the sender's verification (address or domain), the quota and rate. A
+ * problem is SendingHaltedError naming it and the fix, as a send would stop on it.
+ */
+export async function checkSes(options: { client?: SESClient; from?: string } = {}): Promise<SesCheck> {
+  const client = options.client ?? new SESClient({ maxAttempts: 2 });
+  const context = options.from ? { from: options.from } : {};
+  try {
+    const region = await client.config.region();
+    const enabled = await client.send(new GetAccountSendingEnabledCommand({}));
+    if (enabled.Enabled === false) {
+      throw new SendingHaltedError(
+        "SES refuses to send: sending is disabled for the whole AWS account. Read the notice AWS sent to the account's address, fix what it says, then `aws ses update-account-sending-enabled --enabled`",
+      );
+    }
+    const q = await client.send(new GetSendQuotaCommand({}));
+    const quota = {
+      max24HourSend: q.Max24HourSend ?? 0,
+      maxSendRate: q.MaxSendRate ?? 0,
+      sentLast24Hours: q.SentLast24Hours ?? 0,
+    };
+    const check: SesCheck = {
+      region,
+      mode: quota.max24HourSend <= 200 && quota.maxSendRate <= 1 ? 'sandbox' : 'production',
+      quota,
+    };
+    if (options.from) {
+      const address = options.from.toLowerCase();
+      const domain = address.slice(address.lastIndexOf('@') + 1);
+      const found = await client.send(
+        new GetIdentityVerificationAttributesCommand({ Identities: [address, domain] }),
+      );
+      const status = (name: string) => found.VerificationAttributes?.[name]?.VerificationStatus;
+      const verified = [address, domain].find((name) => status(name) === 'Success');
+      const named = verified ?? [address, domain].find((name) => status(name) !== undefined);
+      check.identity = { name: named ?? address, status: (named && status(named)) ?? 'not an identity' };
+      if (!verified) {
+        throw new SendingHaltedError(
+          `SES refuses to send: the sender ${options.from} is not a verified identity in SES region ${region} (${check.identity.name}: ${check.identity.status}). Verify the address or its domain (SES console, "Verified identities"), or send from one that is`,
+        );
+      }
+    }
+    return check;
+  } catch (error) {
+    if (error instanceof SendingHaltedError) throw error;
+    const mapped = mapSesError(error, context);
+    if (mapped instanceof SendingHaltedError) throw mapped;
+    throw new SendingHaltedError(
+      `SES could not be asked (${(error as Error).name}: ${(error as Error).message}): check AWS_REGION, the credentials and the network`,
+      { cause: error },
+    );
+  }
 }

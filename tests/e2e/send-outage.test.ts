@@ -151,4 +151,69 @@ describe('pressroom send through SMTP', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }, 60_000);
+
+  it('`pressroom mailer check`: the outbox says where it writes; SMTP connects and logs in without sending, or says why not (exit 3)', async () => {
+    const outbox = await run(baseEnv(), 'mailer', 'check');
+    expectExit(outbox, 0);
+    expect(outbox.stdout).toContain(`written as .eml files under ${dataDir}/outbox/<campaign>/`);
+
+    const received: string[] = [];
+    const server = new SMTPServer({
+      logger: false,
+      disabledCommands: ['STARTTLS'],
+      allowInsecureAuth: true,
+      closeTimeout: 200,
+      onAuth: (auth, _session, callback) =>
+        auth.password === 'bon-mot-de-passe'
+          ? callback(null, { user: auth.username })
+          : callback(new Error('Invalid username or password')),
+      onData(stream, _session, callback) {
+        received.push('a message');
+        stream.resume();
+        stream.on('end', () => callback());
+      },
+    });
+    server.on('error', () => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.server.address() as AddressInfo).port;
+      const login = { PRESSROOM_SMTP_USER: 'presse@villes-internet.example.org' };
+      const ok = await run(
+        { ...smtpEnv(port), ...login, PRESSROOM_SMTP_PASSWORD: 'bon-mot-de-passe' },
+        'mailer',
+        'check',
+      );
+      expectExit(ok, 0);
+      expect(ok.stdout).toContain(`SMTP server 127.0.0.1:${port}: ready (nothing was sent)`);
+      expect(ok.stdout).toContain('encryption  none: messages cross the network in clear');
+      expect(ok.stdout).toContain('login       accepted for presse@villes-internet.example.org');
+      const json = await run(
+        { ...smtpEnv(port), ...login, PRESSROOM_SMTP_PASSWORD: 'bon-mot-de-passe' },
+        'mailer',
+        'check',
+        '--json',
+      );
+      expect(JSON.parse(json.stdout)).toMatchObject({ mailer: 'smtp', ready: true, tls: 'none' });
+      const wrong = await run(
+        { ...smtpEnv(port), ...login, PRESSROOM_SMTP_PASSWORD: 'faux' },
+        'mailer',
+        'check',
+      );
+      expectExit(wrong, 3);
+      expect(wrong.stderr).toContain(`the SMTP server 127.0.0.1:${port} refused the login`);
+      expect(wrong.stderr).toContain('PRESSROOM_SMTP_PASSWORD');
+      expect(wrong.stderr).not.toContain('faux');
+      // STARTTLS required (the default) where the server offers none.
+      const { PRESSROOM_SMTP_SECURE: _none, ...encrypted } = smtpEnv(port);
+      const clear = await run(encrypted, 'mailer', 'check');
+      expectExit(clear, 3);
+      expect(clear.stderr).toContain('refused STARTTLS');
+      expect(received).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    const down = await run(smtpEnv(closedPort), 'mailer', 'check');
+    expectExit(down, 3);
+    expect(down.stderr).toContain(`the SMTP server 127.0.0.1:${closedPort} cannot be reached (ECONNREFUSED)`);
+  }, 60_000);
 });

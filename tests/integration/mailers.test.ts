@@ -5,6 +5,8 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  GetAccountSendingEnabledCommand,
+  GetIdentityVerificationAttributesCommand,
   GetSendQuotaCommand,
   MessageRejected,
   SESClient,
@@ -17,7 +19,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { OutboxMailer, outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
-import { SesMailer } from '../../lambdas/adapters/ses-mailer.ts';
+import { checkSes, SesMailer } from '../../lambdas/adapters/ses-mailer.ts';
 import { checkSmtp, classifySmtpError, SmtpMailer, smtpServer } from '../../lambdas/adapters/smtp-mailer.ts';
 import {
   PermanentSendError,
@@ -701,4 +703,50 @@ describe('SesMailer when SES refuses everything: SendingHaltedError naming the i
       }
     });
   }
+});
+
+describe('checkSes (aws-sdk-client-mock): what decides whether SES takes a campaign, nothing sent', () => {
+  const client = () => new SESClient({ region: 'eu-west-3', credentials: dummyCredentials });
+  it('reports the region, a verified sender (its domain), production and the quota', async () => {
+    const c = client();
+    const ses = mockClient(c);
+    try {
+      ses.on(GetAccountSendingEnabledCommand).resolves({ Enabled: true });
+      ses.on(GetSendQuotaCommand).resolves({ Max24HourSend: 50_000, MaxSendRate: 14, SentLast24Hours: 120 });
+      ses.on(GetIdentityVerificationAttributesCommand).resolves({
+        VerificationAttributes: { 'villes-internet.example.org': { VerificationStatus: 'Success' } },
+      });
+      expect(await checkSes({ client: c, from: 'presse@villes-internet.example.org' })).toEqual({
+        region: 'eu-west-3',
+        identity: { name: 'villes-internet.example.org', status: 'Success' },
+        mode: 'production',
+        quota: { max24HourSend: 50_000, maxSendRate: 14, sentLast24Hours: 120 },
+      });
+      expect(ses.commandCalls(SendRawEmailCommand)).toHaveLength(0);
+    } finally {
+      ses.restore();
+    }
+  });
+
+  it('says sandbox, and stops on a sender that is not verified or an account whose sending is disabled', async () => {
+    const c = client();
+    const ses = mockClient(c);
+    try {
+      ses.on(GetAccountSendingEnabledCommand).resolves({ Enabled: true });
+      ses.on(GetSendQuotaCommand).resolves({ Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 0 });
+      ses.on(GetIdentityVerificationAttributesCommand).resolves({
+        VerificationAttributes: { 'presse@villes-internet.example.org': { VerificationStatus: 'Pending' } },
+      });
+      expect((await checkSes({ client: c })).mode).toBe('sandbox');
+      const pending = await errorOf(checkSes({ client: c, from: 'presse@villes-internet.example.org' }));
+      expect(pending).toBeInstanceOf(SendingHaltedError);
+      expect((pending as Error).message).toContain(
+        'the sender presse@villes-internet.example.org is not a verified identity in SES region eu-west-3 (presse@villes-internet.example.org: Pending)',
+      );
+      ses.on(GetAccountSendingEnabledCommand).resolves({ Enabled: false });
+      expect((await errorOf(checkSes({ client: c }))) as Error).toBeInstanceOf(SendingHaltedError);
+    } finally {
+      ses.restore();
+    }
+  });
 });

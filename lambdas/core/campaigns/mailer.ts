@@ -1,4 +1,4 @@
-import { PressroomError } from '../errors.ts';
+import { BusyError, PressroomError } from '../errors.ts';
 
 /**
  * The mailer port: sends one raw MIME message to one recipient. Implementations: the outbox
@@ -48,8 +48,9 @@ export class PermanentSendError extends PressroomError {
 
 /**
  * The provider refuses everything for now (account paused, sender not verified,
- * configuration missing): the campaign pauses and no recipient is marked as failed.
+ * configuration missing, the server unreachable): the campaign pauses and no recipient is
+ * marked as failed. A command it stops exits with 3 (busy or paused).
  */
-export class SendingHaltedError extends PressroomError {
+export class SendingHaltedError extends BusyError {
   override name = 'SendingHaltedError';
 }
