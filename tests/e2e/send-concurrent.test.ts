@@ -117,7 +117,8 @@ afterAll(async () => {
 describe('concurrent sends of one campaign (real processes, 1,500 recipients)', () => {
   it('the second exits 3 saying who sends since when; --wait waits and finds nothing to do; one message each', async () => {
     const file = await campaignFile('simultane');
-    const first = start(file, '--rate', String(rate), '--json');
+    // Slow enough (about 10 s) that the others start while it sends, even on a busy machine.
+    const first = start(file, '--rate', '150', '--json');
     await until('the first run to hold the lease', async () =>
       readRecord('simultane').then(
         (r) => r.lease !== undefined,
@@ -125,6 +126,7 @@ describe('concurrent sends of one campaign (real processes, 1,500 recipients)', 
       ),
     );
 
+    const waiting = start(file, '--wait', '--json');
     const second = await pressroom('send', file);
     expectExit(second, 3);
     const pid = first.child.pid;
@@ -135,7 +137,6 @@ describe('concurrent sends of one campaign (real processes, 1,500 recipients)', 
     );
     expect(second.stderr).not.toMatch(/internal error|at .*\.ts:/);
 
-    const waiting = start(file, '--wait', '--json');
     const [a, c] = await Promise.all([first.done, waiting.done]);
     expect(a.code, a.stderr).toBe(0);
     expect(JSON.parse(a.stdout)).toMatchObject({ state: 'sent', sent: recipients, failed: 0 });
