@@ -7,6 +7,7 @@ import { ChromiumPdfPrinter, defaultChromiumPath } from '../lambdas/adapters/chr
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
 import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
+import type { SmtpMailerOptions } from '../lambdas/adapters/smtp-mailer.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
 import { type PublishDeps, siteDeps } from '../lambdas/core/archive/publish.ts';
 import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
@@ -37,18 +38,11 @@ export interface LocalConfig {
   unsubscribeMailbox?: string;
 }
 
-/** An SMTP server: nodemailer's URL form, or its parts (see SmtpMailerOptions). */
-export interface SmtpSettings {
-  url?: string;
-  host?: string;
-  port?: number;
-  /** TLS from the first byte (port 465). */
-  secure?: boolean;
-  /** STARTTLS required. */
-  requireTls?: boolean;
-  user?: string;
-  password?: string;
-}
+/** An SMTP server: nodemailer's URL form, or its parts. */
+export type SmtpSettings = Pick<
+  SmtpMailerOptions,
+  'url' | 'host' | 'port' | 'secure' | 'requireTls' | 'user' | 'password'
+>;
 
 export const dataDirOption = new Option('--data-dir <dir>', 'local data folder (the store)')
   .env('PRESSROOM_DATA_DIR')

@@ -9,7 +9,7 @@ import {
   startCampaign,
 } from '../../lambdas/core/campaigns/remote.ts';
 import { cancelCampaign, scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
-import { type Progress, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
+import { type Progress, type SendDeps, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
 import { audienceLists } from '../../lambdas/core/contacts/audience.ts';
@@ -20,6 +20,7 @@ import {
   backendOption,
   createMailer,
   dataDirOption,
+  type LocalBackend,
   loadConfig,
   localBackend,
   localOnly,
@@ -80,20 +81,39 @@ const noMailer: Mailer = {
 };
 
 /**
+ * What sending needs on the local backend: this process as the lease holder (`role`, e.g.
+ * "pressroom serve on"), its addresses for the link check, the workspace's time zone.
+ */
+export function localSendDeps(backend: LocalBackend, mailer: Mailer, role?: string): SendDeps {
+  const config = backend.config;
+  return {
+    store: backend.store,
+    mailer,
+    keys: backend.keys,
+    publicUrl: config.publicUrl,
+    siteUrl: config.siteUrl,
+    ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+    owner: thisProcess(role),
+    holderAlive: localHolderAlive,
+    timeZone: config.timeZone,
+  };
+}
+
+/** The options of `pressroom send` that both backends read. */
+interface SendCliOptions {
+  dryRun?: boolean;
+  testTo?: string;
+  rate?: number;
+  resendUncertain?: boolean;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/**
  * `send --backend aws`: the campaign record goes into the bucket and the stack's dispatch
  * function is invoked; a dry run reads the bucket and composes a sample here.
  */
-async function sendOnStack(
-  file: string,
-  opts: {
-    dryRun?: boolean;
-    testTo?: string;
-    rate?: number;
-    resendUncertain?: boolean;
-    wait?: boolean;
-    json?: boolean;
-  },
-): Promise<void> {
+async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
   localOnly(
     opts.testTo !== undefined,
     '--test-to',
@@ -209,123 +229,95 @@ PRESSROOM_MAILER=smtp or ses sends for real.
 Example:
   $ pressroom send examples/campaigns/etude-2021-presse.yaml --dry-run`,
   )
-  .action(
-    async (
-      file: string,
-      opts: {
-        dryRun?: boolean;
-        testTo?: string;
-        rate?: number;
-        resendUncertain?: boolean;
-        wait?: boolean;
-        json?: boolean;
-        dataDir: string;
-        backend: BackendKind;
-      },
-    ) => {
-      if (opts.backend === 'aws') return sendOnStack(file, opts);
-      const config = loadConfig(opts);
-      const backend = await localBackend(config, { pdf: false });
-      const definition = await loadCampaignFile(file, backend.files);
-      const mailer = await createMailer(config, backend.store);
-      const controller = new AbortController();
-      const onInterrupt = () => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\nstopping after the sends in flight (Ctrl-C again to quit at once)\n');
-        controller.abort();
+  .action(async (file: string, opts: SendCliOptions & { dataDir: string; backend: BackendKind }) => {
+    if (opts.backend === 'aws') return sendOnStack(file, opts);
+    const config = loadConfig(opts);
+    const backend = await localBackend(config, { pdf: false });
+    const definition = await loadCampaignFile(file, backend.files);
+    const mailer = await createMailer(config, backend.store);
+    const controller = new AbortController();
+    const onInterrupt = () => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\nstopping after the sends in flight (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onInterrupt);
+    process.on('SIGTERM', onInterrupt);
+    const bar = opts.json || opts.dryRun || opts.testTo ? undefined : progressPrinter(process.stderr);
+    let waiting = false;
+    try {
+      const report = await sendCampaign(definition, localSendDeps(backend, mailer), {
+        ...(opts.rate !== undefined && { rate: opts.rate }),
+        wait: opts.wait === true,
+        onWait: (busy) => {
+          if (waiting) return;
+          waiting = true;
+          process.stderr.write(`waiting: ${busy.message.replace(/; follow it.*$/, '')}\n`);
+        },
+        dryRun: opts.dryRun === true,
+        ...(opts.testTo && { testTo: opts.testTo }),
+        resendUncertain: opts.resendUncertain === true,
+        signal: controller.signal,
+        ...(bar && { onProgress: bar.update }),
+      });
+      const outbox =
+        config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${definition.name}`) : undefined;
+      // Paused (the provider refuses, too many failures) or taken over: exit 3, nothing lost.
+      const stoppedBy =
+        report.pausedReason ?? (report.takenOverBy && takenOver(definition.name, report.takenOverBy));
+      if (stoppedBy) process.exitCode = 3;
+      const whyStopped = () => {
+        if (stoppedBy) process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}\n`);
       };
-      process.on('SIGINT', onInterrupt);
-      process.on('SIGTERM', onInterrupt);
-      const bar = opts.json || opts.dryRun || opts.testTo ? undefined : progressPrinter(process.stderr);
-      let waiting = false;
-      try {
-        const report = await sendCampaign(
-          definition,
-          {
-            store: backend.store,
-            mailer,
-            keys: backend.keys,
-            publicUrl: config.publicUrl,
-            siteUrl: config.siteUrl,
-            ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
-            owner: thisProcess(),
-            holderAlive: localHolderAlive,
-            timeZone: config.timeZone,
-          },
-          {
-            ...(opts.rate !== undefined && { rate: opts.rate }),
-            wait: opts.wait === true,
-            onWait: (busy) => {
-              if (waiting) return;
-              waiting = true;
-              process.stderr.write(`waiting: ${busy.message.replace(/; follow it.*$/, '')}\n`);
-            },
-            dryRun: opts.dryRun === true,
-            ...(opts.testTo && { testTo: opts.testTo }),
-            resendUncertain: opts.resendUncertain === true,
-            signal: controller.signal,
-            ...(bar && { onProgress: bar.update }),
-          },
-        );
-        const outbox =
-          config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${definition.name}`) : undefined;
-        // Paused (the provider refuses, too many failures) or taken over: exit 3, nothing lost.
-        const stoppedBy =
-          report.pausedReason ?? (report.takenOverBy && takenOver(definition.name, report.takenOverBy));
-        if (stoppedBy) process.exitCode = 3;
-        const whyStopped = () => {
-          if (stoppedBy) process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}\n`);
-        };
-        if (opts.json) {
-          print({ ...report, ...(outbox && { outbox }) }, true);
-          return whyStopped();
-        }
-        if (report.test) {
-          const where = outbox
-            ? ` (${backend.store.fileOf(outboxKey(definition.name, report.test.messageId))})`
-            : '';
-          return print(
-            `Sent one [TEST] message to ${report.test.to}${where}. Nothing recorded in the campaign.`,
-          );
-        }
-        if (report.dryRun) {
-          const s = report.dryRun.sample;
-          return print([
-            `Dry run of ${definition.name}: nothing sent.`,
-            `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
-            s
-              ? `  sample        "${s.subject}" to ${s.to}, ${Math.round(s.size / 1024)} KB`
-              : '  sample        none: the audience is empty',
-          ]);
-        }
-        print([
-          `${definition.name}: ${report.state}${report.interrupted ? ' (interrupted: run `pressroom send` again to resume)' : ''}`,
-          `  audience      ${report.audience}`,
-          `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
-          `  failed        ${report.failed}`,
-          `  skipped       ${report.skipped} (suppressed since the start)`,
-          `  throttled     ${report.throttled} (retried; never a failure)`,
-          ...(report.deferred
-            ? [
-                `  deferred      ${report.deferred}: still throttled or stopped; \`pressroom send\` again sends them`,
-              ]
-            : []),
-          ...(report.uncertain.length
-            ? [
-                `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
-              ]
-            : []),
-          ...(outbox ? [`  outbox        ${outbox}`] : []),
-        ]);
-        whyStopped();
-      } finally {
-        process.off('SIGINT', onInterrupt);
-        process.off('SIGTERM', onInterrupt);
-        bar?.end();
-        mailer.close?.();
+      if (opts.json) {
+        print({ ...report, ...(outbox && { outbox }) }, true);
+        return whyStopped();
       }
-    },
-  );
+      if (report.test) {
+        const where = outbox
+          ? ` (${backend.store.fileOf(outboxKey(definition.name, report.test.messageId))})`
+          : '';
+        return print(
+          `Sent one [TEST] message to ${report.test.to}${where}. Nothing recorded in the campaign.`,
+        );
+      }
+      if (report.dryRun) {
+        const s = report.dryRun.sample;
+        return print([
+          `Dry run of ${definition.name}: nothing sent.`,
+          `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
+          s
+            ? `  sample        "${s.subject}" to ${s.to}, ${Math.round(s.size / 1024)} KB`
+            : '  sample        none: the audience is empty',
+        ]);
+      }
+      print([
+        `${definition.name}: ${report.state}${report.interrupted ? ' (interrupted: run `pressroom send` again to resume)' : ''}`,
+        `  audience      ${report.audience}`,
+        `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
+        `  failed        ${report.failed}`,
+        `  skipped       ${report.skipped} (suppressed since the start)`,
+        `  throttled     ${report.throttled} (retried; never a failure)`,
+        ...(report.deferred
+          ? [
+              `  deferred      ${report.deferred}: still throttled or stopped; \`pressroom send\` again sends them`,
+            ]
+          : []),
+        ...(report.uncertain.length
+          ? [
+              `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
+            ]
+          : []),
+        ...(outbox ? [`  outbox        ${outbox}`] : []),
+      ]);
+      whyStopped();
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+      bar?.end();
+      mailer.close?.();
+    }
+  });
 
 const statusCommand = new Command('status')
   .description('Where a campaign stands: sent, failed (by reason), skipped, uncertain, remaining')

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
-import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { createLocalServer, previewPath } from '../../lambdas/adapters/local-server.ts';
 import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription.ts';
 import {
@@ -10,6 +9,7 @@ import {
 } from '../../lambdas/core/contacts/subscription-lists.ts';
 import { InvalidInputError } from '../../lambdas/core/errors.ts';
 import { createMailer, dataDirOption, loadConfig, localBackend } from '../context.ts';
+import { localSendDeps } from './send.ts';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -121,17 +121,7 @@ sends in flight.`,
     purgeTimer.unref();
     const runner = startDueJobRunner(
       {
-        send: {
-          store: backend.store,
-          mailer,
-          keys: backend.keys,
-          publicUrl: config.publicUrl,
-          siteUrl: config.siteUrl,
-          ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
-          owner: thisProcess('pressroom serve on'),
-          holderAlive: localHolderAlive,
-          timeZone: config.timeZone,
-        },
+        send: localSendDeps(backend, mailer, 'pressroom serve on'),
         publish: backend,
       },
       { intervalMs: opts.interval * 1000, log },
