@@ -1,4 +1,4 @@
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -216,4 +216,22 @@ describe('pressroom send through SMTP', () => {
     expectExit(down, 3);
     expect(down.stderr).toContain(`the SMTP server 127.0.0.1:${closedPort} cannot be reached (ECONNREFUSED)`);
   }, 60_000);
+
+  it('names a damaged campaign file and how to repair it, instead of a stack', async () => {
+    const file = path.join(dataDir, 'campaigns', 'etude-2021-presse', 'campaign.json');
+    const good = await readFile(file, 'utf8');
+    await writeFile(file, good.slice(0, 40));
+    try {
+      const status = await run(baseEnv(), 'campaign', 'status', 'etude-2021-presse');
+      expectExit(status, 1);
+      expect(status.stderr).toContain(`the store's file ${file} is damaged and cannot be read`);
+      expect(status.stderr).toContain('or delete it: the next `pressroom send` starts the record again');
+      expect(status.stderr).not.toMatch(/internal error|SyntaxError|at .*\.ts:/);
+      const send = await run(baseEnv(), 'send', campaign);
+      expectExit(send, 1);
+      expect(send.stderr).toContain(file);
+    } finally {
+      await writeFile(file, good);
+    }
+  });
 });
