@@ -305,9 +305,13 @@ export type Recipient = Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'>
 
 /**
  * Start times for sends: evenly spaced at `rate` per second, and never more than `rate`
- * actual starts in any sliding second, even when timers fire late and then catch up.
+ * actual starts in any sliding second, even when timers fire late and then catch up. The
+ * limiter calls `start` itself, in the same step as it counts the start: no other work (a
+ * worker's synchronous write, on a busy machine) can come between the two and bunch calls.
  */
-export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>) {
+export type SlotWaiter = <T>(start: () => T) => Promise<T>;
+
+export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>): SlotWaiter {
   const interval = 1000 / rate;
   const limit = Math.max(1, Math.floor(rate));
   // The window is a little longer than a second: the provider counts the requests it
@@ -315,7 +319,7 @@ export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>) 
   const windowMs = 1010;
   const starts: number[] = [];
   let next = performance.now();
-  return async () => {
+  return async <T>(start: () => T): Promise<T> => {
     for (;;) {
       const now = performance.now();
       while (starts.length > 0 && (starts[0] ?? 0) <= now - windowMs) starts.shift();
@@ -324,7 +328,7 @@ export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>) 
       if (at <= now) {
         starts.push(now);
         next = Math.max(next, now - interval) + interval;
-        return;
+        return start();
       }
       await sleep(at - now + 0.1);
     }
@@ -669,7 +673,7 @@ export interface Delivery {
   definition: CampaignDefinition;
   prepared: Prepared;
   deps: SendDeps;
-  waitForSlot: () => Promise<void>;
+  waitForSlot: SlotWaiter;
   suppressionOf: (id: string) => Promise<Suppression | undefined>;
   stopped: () => boolean;
   /** Stops the run for a reason of its own (the provider refuses everything, too many failures). */
@@ -744,21 +748,29 @@ export async function deliverTo(
   let throttles = 0;
   let transient = 0;
   for (;;) {
-    // The slot is taken right before the call: the provider sees the starts as counted.
-    await d.waitForSlot();
-    if (d.stopped()) {
-      // Paused or interrupted while waiting: not sent, so not uncertain; the next run sends it.
-      return deferred();
-    }
+    // The call starts in the slot itself: the provider sees the starts as counted. The
+    // promise is wrapped so that the slot does not wait for the send.
+    const call = await d.waitForSlot(() => {
+      if (d.stopped()) return undefined;
+      try {
+        return {
+          sending: deps.mailer.send({
+            raw: message.raw,
+            messageId: message.messageId,
+            from: definition.from.address,
+            to: contact.email,
+            campaign: definition.name,
+          }),
+        };
+      } catch (error) {
+        return { sending: Promise.reject(error) };
+      }
+    });
+    // Paused or interrupted while waiting: not sent, so not uncertain; the next run sends it.
+    if (call === undefined) return deferred();
     let result: { providerMessageId: string };
     try {
-      result = await deps.mailer.send({
-        raw: message.raw,
-        messageId: message.messageId,
-        from: definition.from.address,
-        to: contact.email,
-        campaign: definition.name,
-      });
+      result = await call.sending;
     } catch (error) {
       if (error instanceof SendingHaltedError) {
         // The account or its configuration refuses everything: no recipient is to blame.
