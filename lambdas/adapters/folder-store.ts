@@ -71,6 +71,10 @@ export class FolderObjectStore implements ObjectStore {
     return path.join(this.root, ...key.split('/'));
   }
 
+  locate(key: string): string {
+    return this.fileOf(key);
+  }
+
   async get(key: string): Promise<StoredObject | undefined> {
     const file = this.fileOf(key);
     // One handle for the bytes and the version: a rename between two separate calls would

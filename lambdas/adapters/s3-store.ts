@@ -248,6 +248,10 @@ export class S3ObjectStore implements ObjectStore {
     return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
   }
 
+  locate(key: string): string {
+    return `s3://${this.bucket}/${this.s3Key(key)}`;
+  }
+
   private s3Key(key: string): string {
     return this.prefix + checkKey(key);
   }

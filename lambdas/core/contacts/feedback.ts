@@ -44,7 +44,7 @@ async function suppressAll(
   });
 }
 
-/** A one-click unsubscribe from a signed token: that list only. Returns what the token named. */
+/** A one-click unsubscribe from a signed token: the lists it names only. Returns what the token named. */
 export async function applyUnsubscribe(
   store: ObjectStore,
   keys: ContactKeys,
@@ -52,17 +52,18 @@ export async function applyUnsubscribe(
   at: Date,
 ): Promise<UnsubscribeToken & { already: boolean }> {
   const payload = verifyUnsubscribeToken(keys, token);
+  // Every list the message reached the person through (a campaign to several lists).
+  const lists = payload.lists ?? [payload.list];
   let already = false;
   await updateSuppression(store, payload.contact, (current) => {
     const base: Suppression = current ?? { id: payload.contact };
-    if (base.lists?.[payload.list] || base.all) {
+    const left = lists.filter((list) => !base.lists?.[list]);
+    if (left.length === 0 || base.all) {
       already = true;
       return current;
     }
-    return {
-      ...base,
-      lists: { ...base.lists, [payload.list]: { reason: 'unsubscribed', at: at.toISOString() } },
-    };
+    const unsubscribed = { reason: 'unsubscribed' as const, at: at.toISOString() };
+    return { ...base, lists: { ...base.lists, ...Object.fromEntries(left.map((l) => [l, unsubscribed])) } };
   });
   return { ...payload, already };
 }
