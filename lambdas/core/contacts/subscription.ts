@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { type Mailer, PermanentSendError } from '../campaigns/mailer.ts';
 import { PressroomError } from '../errors.ts';
+import { limits } from '../limits.ts';
 import type { Language } from '../publication/schema.ts';
 import type { TemplateSet } from '../render/templates.ts';
 import {
@@ -42,8 +43,8 @@ export const confirmationTtlHours = 48;
 export const addressInterval = { max: 1, windowMs: 10 * 60_000 };
 /** At most this many confirmation emails per source (an IPv4 address, an IPv6 /64) per hour. */
 export const sourceLimit = { max: 30, windowMs: 60 * 60_000 };
-/** Longest name accepted from the form. */
-export const maxNameLength = 100;
+/** Longest name accepted from the form: the same as from an import. */
+export const maxNameLength = limits.contactName;
 
 export const subscriptionKeys = {
   prefix: 'subscriptions/',

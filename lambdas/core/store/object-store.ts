@@ -32,6 +32,8 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** A URL that lets anyone holding it download the object until it expires. */
   signedUrl(key: string, options: { expiresInSeconds: number; downloadName?: string }): Promise<string>;
+  /** Where the object is, for people: a file's path, an `s3://` URL. */
+  locate?(key: string): string;
 }
 
 export type Body = string | Uint8Array;
@@ -84,7 +86,11 @@ export async function getJson<T>(
 ): Promise<{ value: T; version: string } | undefined> {
   const object = await store.get(key);
   if (!object) return undefined;
-  return { value: JSON.parse(new TextDecoder().decode(object.body)) as T, version: object.version };
+  try {
+    return { value: JSON.parse(new TextDecoder().decode(object.body)) as T, version: object.version };
+  } catch (error) {
+    throw new DamagedObjectError(store, key, `not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /**
@@ -153,6 +159,27 @@ export class VersionConflictError extends PressroomError {
   ) {
     super(
       `${key} was changed by someone else (or removed) since it was read; read it again and retry`,
+      options,
+    );
+  }
+}
+
+/**
+ * An object of the store holds something pressroom never writes (edited by hand, cut short
+ * by a full disk under an older version, damaged by a sync tool): the message names it and
+ * how to repair it.
+ */
+export class DamagedObjectError extends PressroomError {
+  override name = 'DamagedObjectError';
+  constructor(
+    store: ObjectStore,
+    readonly key: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    const where = store.locate?.(key);
+    super(
+      `${key} in the store${where ? ` (${where})` : ''} is damaged, ${detail}. Restore it from a backup (on S3: an earlier version of the object, if the bucket keeps versions), then run the command again.`,
       options,
     );
   }
