@@ -125,7 +125,6 @@ export interface ImportReport {
 type Row = Partial<Record<Exclude<ContactField, 'tags'>, string>> & {
   email: string;
   tags: string[];
-  line: number;
 };
 
 /**
@@ -178,8 +177,11 @@ export async function importContacts(
   };
   let header: string[] | undefined;
   let columns: (ContactField | undefined)[] | undefined;
-  /** The rows to apply, by shard and contact id: held until the file has been read whole. */
-  const rows = new Map<string, Map<string, Row>>();
+  /**
+   * The rows to apply, by shard and contact id, held until the file has been read whole;
+   * packed in one string each (see packRow): a tenth of the objects to keep and collect.
+   */
+  const rows = new Map<string, Map<string, string>>();
 
   try {
     for await (const { record, info, raw } of parser as AsyncIterable<{
@@ -202,9 +204,10 @@ export async function importContacts(
       }
       const id = deps.keys.idOf(row.email);
       const shard = shardOf(id);
-      const inShard = rows.get(shard) ?? new Map<string, Row>();
+      const inShard = rows.get(shard) ?? new Map<string, string>();
       rows.set(shard, inShard);
-      inShard.set(id, mergeRows(inShard.get(id), row));
+      const earlier = inShard.get(id);
+      inShard.set(id, packRow(earlier === undefined ? row : mergeRows(unpackRow(earlier), row)));
     }
   } catch (error) {
     if (error instanceof InvalidInputError) throw error;
@@ -428,7 +431,7 @@ function readRow(
   header: string[],
   line: number,
 ): Row | RejectedRow {
-  const row: Row = { email: '', tags: [], line };
+  const row: Row = { email: '', tags: [] };
   let rawEmail = '';
   let emailColumn = '';
   for (const [i, field] of columns.entries()) {
@@ -481,6 +484,35 @@ export function splitTags(value: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * A row as one string: its fields joined by U+001F, its tags by U+001E. Values never hold
+ * control characters (readRow refuses them), so the separators cannot occur in them.
+ */
+function packRow(row: Row): string {
+  return [
+    row.email,
+    row.firstName ?? '',
+    row.lastName ?? '',
+    row.organization ?? '',
+    row.role ?? '',
+    row.language ?? '',
+    row.tags.join('\u001e'),
+  ].join('\u001f');
+}
+
+function unpackRow(packed: string): Row {
+  const [email = '', firstName, lastName, organization, role, language, tags] = packed.split('\u001f');
+  return {
+    email,
+    tags: tags ? tags.split('\u001e') : [],
+    ...(firstName && { firstName }),
+    ...(lastName && { lastName }),
+    ...(organization && { organization }),
+    ...(role && { role }),
+    ...(language && { language }),
+  };
+}
+
 /** The same address twice in a file: later non-empty values (and spelling) win, tags add up. */
 function mergeRows(a: Row | undefined, b: Row): Row {
   if (!a) return b;
@@ -495,7 +527,7 @@ function mergeRows(a: Row | undefined, b: Row): Row {
 /** The rows of one shard applied to it: the shard itself when nothing changes. */
 function applyRows(
   current: ContactShard,
-  entries: Map<string, Row>,
+  entries: Map<string, string>,
   suppressions: Record<string, Suppression>,
   options: ImportOptions,
 ): { shard: ContactShard; outcomes: Map<string, Outcome> } {
@@ -503,7 +535,7 @@ function applyRows(
   const extraTags = (options.tags ?? []).map((t) => t.toLowerCase());
   const outcomes = new Map<string, Outcome>();
   let contacts: Record<string, Contact> | undefined;
-  for (const [id, row] of entries) {
+  for (const [id, packed] of entries) {
     const suppression: Suppression | undefined = suppressions[id];
     if (suppression?.all?.reason === 'erased') {
       // Erased people are not brought back by an old spreadsheet.
@@ -511,7 +543,7 @@ function applyRows(
       continue;
     }
     const before = current.contacts[id];
-    const after = upsert(before, id, row, extraTags, options, now);
+    const after = upsert(before, id, unpackRow(packed), extraTags, options, now);
     const same = before !== undefined && sameContact(before, after);
     if (!same) {
       contacts ??= { ...current.contacts };

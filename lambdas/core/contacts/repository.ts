@@ -230,7 +230,7 @@ export async function updateContactShards(
         return !before || before.base !== keyOf(snapshot, shard);
       });
       for (let i = 0; i < todo.length && !raced; i += parallelShards) {
-        await Promise.all(
+        await allSettled(
           todo.slice(i, i + parallelShards).map(async ([shard, change]) => {
             const base = keyOf(snapshot, shard);
             const found = base === undefined ? undefined : await getJson<ContactShard>(store, base);
@@ -291,6 +291,16 @@ export async function updateContactShards(
     );
     throw error;
   }
+}
+
+/**
+ * Like Promise.all, but waits for every promise before rejecting with the first failure: a
+ * write still in flight when another fails would land after the clean-up.
+ */
+async function allSettled(promises: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 async function inBatches<T>(items: T[], work: (item: T) => Promise<unknown>): Promise<void> {
