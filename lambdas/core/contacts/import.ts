@@ -195,8 +195,9 @@ export async function importContacts(
         continue;
       }
       report.rows++;
-      // info.lines is where the record ends; quoted new lines inside it moved it down.
-      const line = info.lines - (raw.match(/\n/g)?.length ?? 0);
+      // info.lines is the line the record ends on; quoted new lines inside it moved it down
+      // (its own end of line, which raw may hold, did not).
+      const line = info.lines - (raw.replace(/\r?\n$|\r$/, '').match(/\n/g)?.length ?? 0);
       const row = readRow(record, columns, header ?? [], line);
       if ('reason' in row) {
         report.rejected.push(row);
@@ -299,18 +300,23 @@ async function decode(
     lines += countLines(chunk);
     return chunk;
   };
+  let current: Uint8Array = sample;
   async function* text(): AsyncGenerator<string> {
     try {
       yield checked(decoder.decode(sample, { stream: true }));
       for (;;) {
         const next = await iterator.next();
         if (next.done) break;
+        current = next.value;
         yield checked(decoder.decode(next.value, { stream: true }));
       }
       const rest = decoder.decode();
       if (rest) yield checked(rest);
     } catch (error) {
       if (error instanceof TypeError) {
+        // The line: those of the chunk before its first undecodable byte.
+        const lenient = new TextDecoder(encoding).decode(current, { stream: true });
+        lines += countLines(lenient.slice(0, Math.max(0, lenient.indexOf('\uFFFD'))));
         throw refuse(
           encoding === 'utf-8'
             ? 'this line is not UTF-8, while the file starts in UTF-8: it mixes encodings. Save it again as "CSV UTF-8" and import it again'
@@ -357,13 +363,16 @@ export function detectEncoding(sample: Uint8Array, file: string): CsvEncoding {
   }
   if (oddNuls > scan / 4 && evenNuls === 0) return 'utf-16le';
   if (evenNuls > scan / 4 && oddNuls === 0) return 'utf-16be';
-  if (evenNuls + oddNuls > 0) {
+  // A spreadsheet's own format (.xlsx is a ZIP, .xls an OLE file), or many NULs: not text.
+  const zip = sample[0] === 0x50 && sample[1] === 0x4b && sample[2] === 0x03 && sample[3] === 0x04;
+  const ole = sample[0] === 0xd0 && sample[1] === 0xcf && sample[2] === 0x11 && sample[3] === 0xe0;
+  if (zip || ole || evenNuls + oddNuls > scan / 100) {
     throw new InvalidInputError([
       {
         file,
         path: '',
         message:
-          'the file holds NUL bytes: it is not a CSV text file (a spreadsheet saved as .xlsx?). Save it as "CSV UTF-8" and import it again',
+          'this is not a CSV text file (a spreadsheet saved as .xlsx or .xls?): save it as "CSV UTF-8" and import it again',
       },
     ]);
   }
