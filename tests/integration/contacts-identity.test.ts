@@ -22,7 +22,8 @@ import {
   MergeNeededError,
   readSuppressionShard,
 } from '../../lambdas/core/contacts/repository.ts';
-import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
+import { confirmSubscription, subscriptionKeys } from '../../lambdas/core/contacts/subscription.ts';
+import { signSubscriptionToken, signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { serializeJson } from '../../lambdas/core/store/object-store.ts';
 
 const secret = 'a-secret-of-at-least-thirty-two-characters';
@@ -305,5 +306,47 @@ describe('pressroom contacts merge', () => {
       exitCode: 3,
       message: expect.stringContaining('campaign "etude" is being sent'),
     });
+  });
+});
+
+describe('a subscription asked before canonical addresses', () => {
+  it('is confirmed under the canonical id, though its link carries the older one', async () => {
+    const store = await freshStore();
+    await importText(store, `email;prénom\n${ascii};José\n`, 'lettre');
+    const older = olderId(nfc);
+    await store.put(
+      subscriptionKeys.pending(older),
+      serializeJson({
+        id: older,
+        email: nfc,
+        requests: {
+          infos: { lang: 'fr', requestedAt: now.toISOString(), expiresAt: '2026-03-03T10:00:00.000Z' },
+        },
+      }),
+    );
+    const token = signSubscriptionToken(keys, {
+      contact: older,
+      list: 'infos',
+      expiresAt: new Date('2026-03-03T10:00:00Z'),
+    });
+    const lists = {
+      infos: {
+        name: 'infos',
+        title: { fr: 'Infos', en: 'News' },
+        lang: 'fr' as const,
+        from: { name: 'Presse', address: 'presse@example.org' },
+      },
+    };
+    const outcome = await confirmSubscription(
+      token,
+      { store, keys, lists, clock: () => now },
+      { apply: true },
+    );
+    expect(outcome.outcome).toBe('confirmed');
+    const contacts: Contact[] = [];
+    for await (const { contact } of listContacts(store)) contacts.push(contact);
+    expect(contacts).toHaveLength(1);
+    expect(contacts[0]).toMatchObject({ id: keys.idOf(ascii), firstName: 'José' });
+    expect(Object.keys(contacts[0]?.lists ?? {}).sort()).toEqual(['infos', 'lettre']);
   });
 });

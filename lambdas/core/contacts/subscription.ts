@@ -252,15 +252,18 @@ export async function confirmSubscription(
     // Signed by us, so its content can be read for the page's language and list title.
     payload = readExpiredToken(token);
   }
-  const id = payload.contact;
-  const [pending, contacts, suppressions] = await Promise.all([
-    getJson<PendingSubscriptions>(deps.store, subscriptionKeys.pending(id)),
+  const requestId = payload.contact;
+  const pending = await getJson<PendingSubscriptions>(deps.store, subscriptionKeys.pending(requestId));
+  // A record holds the address as long as it holds a request (an emptied one holds neither).
+  const email = pending?.value.email;
+  // A request made before canonical addresses carries the id its address had then: the
+  // contact is kept under the canonical one.
+  const id = email === undefined ? requestId : deps.keys.idOf(email);
+  const [contacts, suppressions] = await Promise.all([
     readContactShard(deps.store, shardOf(id)),
     readSuppressionShard(deps.store, shardOf(id)),
   ]);
   const contact = contacts.contacts[id];
-  // A record holds the address as long as it holds a request (an emptied one holds neither).
-  const email = pending?.value.email;
   const request = email === undefined ? undefined : pending?.value.requests[payload.list];
   const list = subscribableList(deps.lists, payload.list);
   const lang = request?.lang ?? languageOf(contact) ?? list?.lang;
@@ -313,7 +316,7 @@ export async function confirmSubscription(
     return { outcome: 'blocked', list, lang: pageLang };
   }
   await updateSuppression(deps.store, id, (current) => liftUnsubscribe(current, list.name));
-  await removePendingRequest(deps.store, id, list.name);
+  await removePendingRequest(deps.store, requestId, list.name);
   return { outcome: 'confirmed', list, lang: pageLang };
 }
 
