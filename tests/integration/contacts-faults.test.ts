@@ -1,19 +1,24 @@
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
 import { listContacts } from '../../lambdas/core/contacts/audience.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import { ImportNotSavedError, importContacts } from '../../lambdas/core/contacts/import.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
+import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import {
   type Body,
+  DamagedObjectError,
   listAll,
   type ObjectStore,
   type PutOptions,
 } from '../../lambdas/core/store/object-store.ts';
+import { s3rverClientConfig, startS3rver } from '../support/s3rver.ts';
 
 /**
  * An import is all or nothing: a store that fails its Nth write, for every N, leaves the
@@ -194,5 +199,50 @@ describe.each(['memory', 'folder'] as const)('an import into a %s store that fai
     }
     // The index was the last write: its answer lost, it is read back and found in place.
     expect(whole).toBe(1);
+  });
+});
+
+describe('an import into S3 (s3rver) that fails a write', () => {
+  // The same core code as above; over HTTP a few writes stand for all: the first, one in the
+  // middle, and the switch of the index.
+  it('leaves the objects as they were; a damaged object is named by its s3:// URL', {
+    timeout: 180_000,
+  }, async () => {
+    const s3rver = await startS3rver(['contacts-faults']);
+    try {
+      const client = new S3Client(s3rverClientConfig(s3rver.endpoint));
+      let run = 0;
+      const fresh = async () => {
+        const store = new S3ObjectStore({ bucket: 'contacts-faults', prefix: `run-${++run}`, client });
+        await importContacts(bytes(seedCsv), 'seed.csv', { store, keys }, options);
+        return store;
+      };
+      const counting = new FailingStore(await fresh(), 0, 'before');
+      await importContacts(bytes(importCsv), 'test.csv', { store: counting, keys }, options);
+      for (const n of [1, Math.ceil(counting.writes / 2), counting.writes]) {
+        const store = await fresh();
+        const before = await snapshot(store);
+        const error = await importContacts(
+          bytes(importCsv),
+          'test.csv',
+          { store: new FailingStore(store, n, 'before'), keys },
+          options,
+        ).catch((e: unknown) => e);
+        expect(error, `write ${n}`).toBeInstanceOf(ImportNotSavedError);
+        expect(await snapshot(store), `write ${n}`).toEqual(before);
+      }
+      const store = await fresh();
+      await importContacts(bytes(importCsv), 'test.csv', { store, keys }, options);
+      expect((await findContact(store, keys, 'n3@example.org')).contact?.firstName).toBe('Nouveau3');
+      // A shard damaged outside pressroom.
+      const index = JSON.parse(new TextDecoder().decode((await store.get('contacts/index.json'))?.body));
+      const shard = Object.values(index.shards)[0] as string;
+      await store.put(shard, '{"contacts":');
+      const damaged = await contactsOf(store).catch((e: unknown) => e);
+      expect(damaged).toBeInstanceOf(DamagedObjectError);
+      expect((damaged as Error).message).toContain(`(s3://contacts-faults/run-${run}/${shard}) is damaged`);
+    } finally {
+      await s3rver.stop();
+    }
   });
 });
