@@ -1,36 +1,19 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
+import { readdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import type { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { exportContacts, listContacts } from '../../lambdas/core/contacts/audience.ts';
 import { importContacts } from '../../lambdas/core/contacts/import.ts';
-import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { fromSpreadsheetSafe, type SpreadsheetFormat, spreadsheetSafe } from '../../lambdas/core/csv.ts';
 import { InvalidInputError } from '../../lambdas/core/errors.ts';
 import { limits } from '../../lambdas/core/limits.ts';
+import { chunked, contactsKeys, folderStores } from '../support/contacts.ts';
 
-const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
+const keys = contactsKeys;
 const now = new Date('2026-03-01T10:00:00Z');
-const roots: string[] = [];
+const freshStore = folderStores('pressroom-csv-');
 
-afterAll(async () => {
-  for (const root of roots) await rm(root, { recursive: true, force: true });
-});
-
-async function freshStore(): Promise<FolderObjectStore> {
-  const root = await mkdtemp(path.join(tmpdir(), 'pressroom-csv-'));
-  roots.push(root);
-  return new FolderObjectStore({ root, signingSecret: 's', publicUrl: 'http://localhost:3000' });
-}
-
-async function* chunked(data: Uint8Array, size = 5): AsyncGenerator<Uint8Array> {
-  // Small chunks: a character's bytes fall across chunks.
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
-}
-
-function importBytes(store: FolderObjectStore, data: Uint8Array, size?: number) {
+function importBytes(store: FolderObjectStore, data: Uint8Array, size = 5) {
   return importContacts(
     chunked(data, size),
     'presse.csv',

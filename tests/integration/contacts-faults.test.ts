@@ -137,18 +137,25 @@ async function seeded(kind: 'memory' | 'folder', template?: string): Promise<Wor
   };
 }
 
+/**
+ * A seeded store to copy (folder stores), and the same import without a fault: how many
+ * writes it makes, and the contacts it leaves.
+ */
+async function withoutFault(kind: 'memory' | 'folder') {
+  const template = kind === 'folder' ? (await seeded('folder')).store : undefined;
+  const templateRoot = template instanceof FolderObjectStore ? template.root : undefined;
+  const clean = await seeded(kind, templateRoot);
+  const counting = new FailingStore(clean.store, 0, 'before');
+  await importContacts(bytes(importCsv), 'test.csv', { store: counting, keys }, options);
+  return { templateRoot, writes: counting.writes, expected: await contactsOf(clean.store) };
+}
+
 describe.each(['memory', 'folder'] as const)('an import into a %s store that fails its Nth write', (kind) => {
   it('leaves the contacts byte for byte as they were, for every N, and says so', async () => {
-    const template = kind === 'folder' ? (await seeded('folder')).store : undefined;
-    const templateRoot = template instanceof FolderObjectStore ? template.root : undefined;
-    // The same import without a fault: how many writes it makes, and what it leaves.
-    const clean = await seeded(kind, templateRoot);
-    const counting = new FailingStore(clean.store, 0, 'before');
-    await importContacts(bytes(importCsv), 'test.csv', { store: counting, keys }, options);
-    const expected = await contactsOf(clean.store);
-    expect(counting.writes).toBeGreaterThan(25);
+    const { templateRoot, writes, expected } = await withoutFault(kind);
+    expect(writes).toBeGreaterThan(25);
 
-    for (let n = 1; n <= counting.writes; n++) {
+    for (let n = 1; n <= writes; n++) {
       const world = await seeded(kind, templateRoot);
       const before = await snapshot(world.store);
       const store = new FailingStore(world.store, n, 'before');
@@ -167,20 +174,15 @@ describe.each(['memory', 'folder'] as const)('an import into a %s store that fai
 
     // Past the last write, nothing fails, and the import is whole.
     const world = await seeded(kind, templateRoot);
-    const store = new FailingStore(world.store, counting.writes + 1, 'before');
+    const store = new FailingStore(world.store, writes + 1, 'before');
     await importContacts(bytes(importCsv), 'test.csv', { store, keys }, options);
     expect(await contactsOf(world.store)).toEqual(expected);
   });
 
   it('when a write is done but its answer is lost, the import is whole or not at all', async () => {
-    const template = kind === 'folder' ? (await seeded('folder')).store : undefined;
-    const templateRoot = template instanceof FolderObjectStore ? template.root : undefined;
-    const clean = await seeded(kind, templateRoot);
-    const counting = new FailingStore(clean.store, 0, 'after');
-    await importContacts(bytes(importCsv), 'test.csv', { store: counting, keys }, options);
-    const expected = await contactsOf(clean.store);
+    const { templateRoot, writes, expected } = await withoutFault(kind);
     let whole = 0;
-    for (let n = 1; n <= counting.writes; n++) {
+    for (let n = 1; n <= writes; n++) {
       const world = await seeded(kind, templateRoot);
       const before = await snapshot(world.store);
       const store = new FailingStore(world.store, n, 'after');

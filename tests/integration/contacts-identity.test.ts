@@ -1,9 +1,7 @@
-import { createHmac } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
+import { describe, expect, it } from 'vitest';
+import type { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { campaignKeys } from '../../lambdas/core/campaigns/campaign.ts';
 import { listContacts, resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { applyHardBounce, applyUnsubscribe } from '../../lambdas/core/contacts/feedback.ts';
@@ -11,7 +9,6 @@ import { importContacts } from '../../lambdas/core/contacts/import.ts';
 import { mergeContacts } from '../../lambdas/core/contacts/merge.ts';
 import {
   type Contact,
-  contactKeys,
   contactStoreKeys,
   type Suppression,
   shardOf,
@@ -25,28 +22,14 @@ import {
 import { confirmSubscription, subscriptionKeys } from '../../lambdas/core/contacts/subscription.ts';
 import { signSubscriptionToken, signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { serializeJson } from '../../lambdas/core/store/object-store.ts';
+import { chunked, contactsKeys, folderStores, olderId } from '../support/contacts.ts';
 
-const secret = 'a-secret-of-at-least-thirty-two-characters';
-const keys = contactKeys(secret);
+const keys = contactsKeys;
 const now = new Date('2026-03-01T10:00:00Z');
-const roots: string[] = [];
-
-afterAll(async () => {
-  for (const root of roots) await rm(root, { recursive: true, force: true });
-});
-
-async function freshStore(): Promise<FolderObjectStore> {
-  const root = await mkdtemp(path.join(tmpdir(), 'pressroom-identity-'));
-  roots.push(root);
-  return new FolderObjectStore({ root, signingSecret: 's', publicUrl: 'http://localhost:3000' });
-}
-
-async function* bytes(text: string): AsyncGenerator<Uint8Array> {
-  yield new TextEncoder().encode(text);
-}
+const freshStore = folderStores('pressroom-identity-');
 
 function importText(store: FolderObjectStore, text: string, list = 'presse') {
-  return importContacts(bytes(text), 'test.csv', { store, keys }, { list, source: 'import:test.csv', now });
+  return importContacts(chunked(text), 'test.csv', { store, keys }, { list, source: 'import:test.csv', now });
 }
 
 async function audience(store: FolderObjectStore, list = 'presse'): Promise<string[]> {
@@ -111,12 +94,6 @@ describe('one mailbox, one contact', () => {
     expect(await audience(store, 'newsletter')).toEqual([]);
   });
 });
-
-/** The id versions before canonical addresses made: the address in lower case as written. */
-function olderId(email: string): string {
-  const idKey = createHmac('sha256', secret).update('pressroom:contact-id').digest();
-  return createHmac('sha256', idKey).update(email.trim().toLowerCase()).digest('hex').slice(0, 32);
-}
 
 function contact(email: string, extra: Partial<Contact>): Contact {
   return {

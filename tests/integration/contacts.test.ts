@@ -1,8 +1,6 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
+import { readdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import type { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import {
   eraseContact,
   exportContacts,
@@ -26,25 +24,11 @@ import {
   verifyUnsubscribeToken,
 } from '../../lambdas/core/contacts/tokens.ts';
 import { InvalidInputError } from '../../lambdas/core/errors.ts';
+import { chunked, contactsKeys, folderStores } from '../support/contacts.ts';
 
-const roots: string[] = [];
-const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
+const keys = contactsKeys;
 const now = new Date('2026-03-01T10:00:00Z');
-
-afterAll(async () => {
-  for (const root of roots) await rm(root, { recursive: true, force: true });
-});
-
-async function freshStore(): Promise<FolderObjectStore> {
-  const root = await mkdtemp(path.join(tmpdir(), 'pressroom-contacts-'));
-  roots.push(root);
-  return new FolderObjectStore({ root, signingSecret: 's', publicUrl: 'http://localhost:3000' });
-}
-
-async function* bytesOf(data: Uint8Array, chunk = 7): AsyncGenerator<Uint8Array> {
-  // Small chunks: multi-byte characters and quoted fields fall across chunk boundaries.
-  for (let i = 0; i < data.length; i += chunk) yield data.subarray(i, i + chunk);
-}
+const freshStore = folderStores('pressroom-contacts-');
 
 /** Encodes text as Windows-1252, as French Excel saves "CSV (séparateur: point-virgule)". */
 function windows1252(text: string): Uint8Array {
@@ -63,7 +47,7 @@ const options = (extra: Partial<ImportOptions> = {}): ImportOptions => ({
 });
 
 async function importText(store: FolderObjectStore, data: Uint8Array, extra: Partial<ImportOptions> = {}) {
-  return importContacts(bytesOf(data), 'test.csv', { store, keys }, options(extra));
+  return importContacts(chunked(data), 'test.csv', { store, keys }, options(extra));
 }
 
 async function audience(store: FolderObjectStore, filter: Parameters<typeof resolveAudience>[1]) {

@@ -1,20 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalAddress,
-  contactKeys,
-  hadOlderId,
-  normalizeEmail,
-} from '../../lambdas/core/contacts/model.ts';
+import { canonicalAddress, hadOlderId, normalizeEmail } from '../../lambdas/core/contacts/model.ts';
+import { contactsKeys, olderId } from '../support/contacts.ts';
 
-const secret = 'a-secret-of-at-least-thirty-two-characters';
-const keys = contactKeys(secret);
-
-/** The id versions before canonical addresses gave an address: its text in lower case, as written. */
-function olderId(email: string): string {
-  const idKey = createHmac('sha256', secret).update('pressroom:contact-id').digest();
-  return createHmac('sha256', idKey).update(email.trim().toLowerCase()).digest('hex').slice(0, 32);
-}
+const keys = contactsKeys;
 
 const nfc = 'jose@exämple.fr';
 const nfd = 'jose@exa\u0308mple.fr';
