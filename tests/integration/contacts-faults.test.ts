@@ -10,7 +10,7 @@ import { listContacts } from '../../lambdas/core/contacts/audience.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import { ImportNotSavedError, importContacts } from '../../lambdas/core/contacts/import.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { findContact } from '../../lambdas/core/contacts/repository.ts';
+import { findContact, UnknownOutcomeError } from '../../lambdas/core/contacts/repository.ts';
 import {
   type Body,
   DamagedObjectError,
@@ -202,6 +202,48 @@ describe.each(['memory', 'folder'] as const)('an import into a %s store that fai
     // The index was the last write: its answer lost, it is read back and found in place.
     expect(whole).toBe(1);
   });
+});
+
+describe('an import whose switch of the index cannot be confirmed', () => {
+  it.each([true, false])(
+    'says the outcome is unknown, never "nothing was written", and removes nothing (the write landed: %s)',
+    async (landed) => {
+      const world = await seeded('memory');
+      const before = await contactsOf(world.store);
+      let down = false;
+      // The index write fails (after landing or not), and then the store stops answering.
+      const store = new Proxy(world.store, {
+        get(target, prop, receiver) {
+          if (prop === 'putIfVersion')
+            return async (key: string, body: Body, version: string) => {
+              if (key !== 'contacts/index.json') return target.putIfVersion(key, body, version);
+              if (landed) await target.putIfVersion(key, body, version);
+              down = true;
+              throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+            };
+          if (prop === 'get' || prop === 'delete')
+            return async (key: string) => {
+              if (down) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+              return (target[prop] as (key: string) => Promise<unknown>)(key);
+            };
+          return Reflect.get(target, prop, receiver);
+        },
+      });
+      const error = await importContacts(bytes(importCsv), 'test.csv', { store, keys }, options).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UnknownOutcomeError);
+      expect((error as Error).message).toContain(
+        'did not answer whether the change of the contacts was saved',
+      );
+      expect((error as Error).message).not.toContain('Nothing was written');
+      // Once the store answers again: the import is whole, or the contacts are as they were.
+      const after = await contactsOf(world.store);
+      if (landed) expect(after).not.toEqual(before);
+      else expect(after).toEqual(before);
+      if (landed) expect((await findContact(world.store, keys, 'n3@example.org')).contact).toBeDefined();
+    },
+  );
 });
 
 describe('an import into S3 (s3rver) that fails a write', () => {

@@ -17,6 +17,7 @@ import {
   readSuppressionShard,
   removeOrphanShards,
   type ShardChange,
+  UnknownOutcomeError,
   updateContactShards,
 } from './repository.ts';
 
@@ -240,6 +241,8 @@ export async function importContacts(
     try {
       await updateContactShards(deps.store, changes);
     } catch (error) {
+      // Said only when it is true: a bug, or an outcome the store could not tell, passes as it is.
+      if (error instanceof UnknownOutcomeError) throw error;
       if (!(error instanceof PressroomError) && typeof (error as NodeJS.ErrnoException).code !== 'string')
         throw error;
       throw new ImportNotSavedError(file, error);

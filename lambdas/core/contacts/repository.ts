@@ -169,6 +169,20 @@ export async function contactsNeedMerge(store: ObjectStore): Promise<boolean> {
   return false;
 }
 
+/**
+ * Switching the index failed in a way that leaves its outcome unknown (the write may have
+ * landed, and the index could not be read back): the change may or may not be in place.
+ */
+export class UnknownOutcomeError extends PressroomError {
+  override name = 'UnknownOutcomeError';
+  constructor(cause: unknown) {
+    super(
+      `the store did not answer whether the change of the contacts was saved (${(cause as Error).message}): \`pressroom contacts list\` shows what is there; running the same command again is safe`,
+      { cause },
+    );
+  }
+}
+
 /** The contacts need `contacts merge` before they can be mailed. */
 export class MergeNeededError extends PressroomError {
   override name = 'MergeNeededError';
@@ -281,8 +295,10 @@ export async function updateContactShards(
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
     }
   } catch (error) {
-    // What the index names stays: when the outcome of a switch is unknown, it may name what
-    // was written.
+    // The index may name what was written: leave it all (an hour later, what it does not
+    // name is removed as orphans).
+    if (error instanceof UnknownOutcomeError) throw error;
+    // What the index names stays, whatever happened.
     const now = await readIndex(store).catch(() => latest);
     const keep = new Set(Object.values(now?.index.shards ?? {}));
     await inBatches(
@@ -330,8 +346,13 @@ async function switchIndex(
   } catch (error) {
     const conflict = error instanceof VersionConflictError || error instanceof ObjectExistsError;
     // A retried request may find its own first attempt already in place.
-    const after = await readIndex(store).catch(() => undefined);
-    if (after && JSON.stringify(after.index) === JSON.stringify(next)) return true;
+    let after: IndexSnapshot;
+    try {
+      after = await readIndex(store);
+    } catch {
+      throw new UnknownOutcomeError(error);
+    }
+    if (JSON.stringify(after.index) === JSON.stringify(next)) return true;
     if (conflict) return false;
     throw error;
   }
