@@ -171,7 +171,7 @@ export const contactStoreKeys = {
   /** Names the object that holds each contact shard (see repository.ts). */
   index: 'contacts/index.json',
   /** One version of a contact shard: written once, never changed, removed once replaced. */
-  contactShard: (shard: string, tag: string) => `contacts/shards/${shard}/${tag}.json`,
+  contactShard: (shard: string, tag: string) => `contacts/shards/${shard}-${tag}.json`,
   /** Where versions before the index kept a contact shard; read until the index replaces it. */
   legacyContacts: (shard: string) => `contacts/shards/${shard}.json`,
   suppressions: (shard: string) => `suppressions/shards/${shard}.json`,

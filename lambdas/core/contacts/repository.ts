@@ -22,7 +22,7 @@ import {
 
 /**
  * Where contacts live. The 256 contact shards are objects written once and never changed
- * (`contacts/shards/<xx>/<tag>.json`); one index object (`contacts/index.json`) names the
+ * (`contacts/shards/<xx>-<tag>.json`); one index object (`contacts/index.json`) names the
  * current object of each shard. A change writes new shard objects beside the old ones, then
  * switches the index with compare-and-swap: that one write commits every shard at once, so
  * an import of any size is all or nothing, and one that fails at any point leaves the
