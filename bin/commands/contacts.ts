@@ -315,13 +315,15 @@ Example:
       now: new Date(),
     });
     if (opts.json) return print(report, true);
-    const verb = opts.dryRun ? 'would be' : 'was';
+    const verb = opts.dryRun ? 'would be' : 'are now';
     print([
       `${opts.dryRun ? 'Dry run, nothing written: ' : ''}${report.contacts} contact(s) read; ${report.groups.length} to merge.`,
       ...report.groups.map((g) =>
         g.erased
-          ? `  ${g.email}: erased under another form of the address, so ${g.from.length} contact(s) ${verb} erased`
-          : `  ${g.email}: ${g.from.length} contact(s) under an older id ${verb} merged into ${g.id}${g.suppressions ? `, with ${g.suppressions} suppression(s) of other forms` : ''}`,
+          ? `  ${g.email}: erased under another form of the address, so its contact(s) ${verb} erased`
+          : g.from.length === 0
+            ? `  ${g.email}: ${g.suppressions} suppression(s) under another form of the address ${verb} moved to ${g.id}`
+            : `  ${g.email}: ${g.from.length} contact(s) under an older id ${verb} merged into ${g.id}${g.suppressions ? `, with ${g.suppressions} suppression(s) of other forms` : ''}`,
       ),
     ]);
   });

@@ -286,6 +286,42 @@ describe('pressroom contacts merge', () => {
   });
 });
 
+describe('suppressions stored under an older id', () => {
+  it('hold sending back until merged, then keep the contact out', async () => {
+    // The contact was imported in ASCII; the provider reported a bounce in Unicode.
+    const store = await olderStore(
+      [contact(ascii, { lists: { presse: { addedAt: '2025-01-01T00:00:00.000Z', source: 'x' } } })],
+      [{ id: olderId(nfc), email: nfc, all: { reason: 'hard-bounce', at: '2025-02-01T00:00:00.000Z' } }],
+    );
+    expect(await contactsNeedMerge(store)).toBe(true);
+    await expect(audience(store)).rejects.toThrow(MergeNeededError);
+    const report = await mergeContacts(store, keys, { now });
+    expect(report.groups).toEqual([
+      { id: keys.idOf(ascii), email: nfc, from: [], suppressions: 1, erased: false },
+    ]);
+    expect((await findContact(store, keys, ascii)).suppression?.all?.reason).toBe('hard-bounce');
+    expect(await audience(store)).toEqual([]);
+    expect(await contactsNeedMerge(store)).toBe(false);
+  });
+
+  it('a store with nothing to merge is told so once: the merge writes the index that says it', async () => {
+    // Written by this version before any contact change: a suppression under the canonical id,
+    // the address as the provider wrote it. Without an index, that looks like an older one.
+    const store = await olderStore(
+      [
+        contact('ana@example.org', {
+          lists: { presse: { addedAt: '2025-01-01T00:00:00.000Z', source: 'x' } },
+        }),
+      ],
+      [{ id: keys.idOf(nfc), email: nfc, all: { reason: 'complaint', at: '2025-02-01T00:00:00.000Z' } }],
+    );
+    await expect(audience(store)).rejects.toThrow(MergeNeededError);
+    expect((await mergeContacts(store, keys, { now })).groups).toEqual([]);
+    expect(await audience(store)).toEqual(['ana@example.org']);
+    expect(await contactsNeedMerge(store)).toBe(false);
+  });
+});
+
 describe('a subscription asked before canonical addresses', () => {
   it('is confirmed under the canonical id, though its link carries the older one', async () => {
     const store = await freshStore();

@@ -12,6 +12,7 @@ import {
   contactShardReader,
   MergeNeededError,
   readSuppressionShard,
+  suppressionsHadOlderIds,
   updateContactShard,
   updateSuppression,
 } from './repository.ts';
@@ -60,9 +61,10 @@ export function matchesTags(contact: Contact, filter: AudienceFilter): boolean {
 export async function* resolveAudience(store: ObjectStore, filter: AudienceFilter): AsyncGenerator<Contact> {
   const suppressions = await loadSuppressions(store);
   const contacts = await contactShardReader(store);
-  // Contacts under an older id could be mailed twice, or despite an unsubscribe made under
-  // their canonical id: nothing is resolved until they are merged (callers collect the whole
-  // audience before sending anything).
+  // Contacts or suppressions under an older id: a person could be mailed twice, or despite
+  // an unsubscribe or a bounce under another form of the address. Nothing is resolved until
+  // they are merged (callers collect the whole audience before sending anything).
+  if (contacts.legacy() && suppressionsHadOlderIds(suppressions.values())) throw new MergeNeededError();
   const read = async (s: string) => {
     const shard = await contacts.read(s);
     if (contacts.olderIds()) throw new MergeNeededError();

@@ -106,13 +106,22 @@ export async function mergeContacts(
   }
 
   const suppressionShards = new Map<string, Promise<Record<string, Suppression>>>();
-  const suppressionsOf = (id: string) => {
-    const shard = shardOf(id);
+  const suppressionShard = (shard: string) => {
     const read =
       suppressionShards.get(shard) ?? readSuppressionShard(store, shard).then((s) => s.suppressions);
     suppressionShards.set(shard, read);
-    return read.then((all) => all[id]);
+    return read;
   };
+  const suppressionsOf = (id: string) => suppressionShard(shardOf(id)).then((all) => all[id]);
+  // Suppressions an older version stored under the id of the address the event named (a
+  // bounce reported in another form): they move to the canonical id, contact or not.
+  for (const shard of shardNames) {
+    for (const [storedId, s] of Object.entries(await suppressionShard(shard))) {
+      if (!s.email || s.mergedInto) continue;
+      const id = keys.idOf(s.email);
+      if (storedId !== id) groupOf(id, s.email).suppressionIds.add(storedId);
+    }
+  }
   // A contact already under its canonical id may still have a suppression under an older form.
   for (const contact of withForms) {
     const id = keys.idOf(contact.email);
@@ -193,6 +202,8 @@ export async function mergeContacts(
   };
   for (const group of groups.values()) {
     const erased = merged.get(group.id)?.erased === true;
+    // Only suppressions to move, and no erasure among them: the contacts stay as they are.
+    if (group.members.size === 0 && !erased) continue;
     for (const olderId of group.members.keys()) addChange(shardOf(olderId), (c) => delete c[olderId]);
     addChange(shardOf(group.id), (contacts) => {
       if (erased) {
@@ -205,8 +216,10 @@ export async function mergeContacts(
       if (all.length > 0) contacts[group.id] = combineContacts(group.id, all);
     });
   }
+  // The index is written even when no contact moved: from then on it says no merge is needed.
   await updateContactShards(store, changes, {
     index: ({ mergeNeeded: _done, ...index }) => index,
+    writeIndex: true,
   });
 
   // 4. The older ids keep only the pointer: what they held (an address) now lives under the new id.

@@ -134,11 +134,12 @@ export async function readContactShard(store: ObjectStore, shard: string): Promi
 /**
  * A reader of every shard through one read of the index: what audiences, lists and exports
  * use (256 shards, one index). `olderIds` says whether contacts stored under an older id
- * were seen (`contacts merge` gives them their canonical one).
+ * were seen (`contacts merge` gives them their canonical one); `legacy` whether the store
+ * has no index yet (all it holds was written by older versions).
  */
 export async function contactShardReader(
   store: ObjectStore,
-): Promise<{ read(shard: string): Promise<ContactShard>; olderIds(): boolean }> {
+): Promise<{ read(shard: string): Promise<ContactShard>; olderIds(): boolean; legacy(): boolean }> {
   const snapshot = { current: await readIndex(store) };
   let olderIds = snapshot.current.index.mergeNeeded === true;
   return {
@@ -151,22 +152,42 @@ export async function contactShardReader(
       return content;
     },
     olderIds: () => olderIds,
+    legacy: () => snapshot.current.legacy,
   };
 }
 
 /**
- * Whether the store holds contacts under an older id, which `pressroom contacts merge` would
- * give their canonical id. One read when the store has an index; otherwise every shard is read.
+ * Whether suppressions written by an older version are under an older id (the address a
+ * bounce or an unsubscribe named, in Unicode or decomposed): a contact under the canonical id
+ * would not be stopped by them.
+ */
+export function suppressionsHadOlderIds(suppressions: Iterable<Suppression>): boolean {
+  for (const s of suppressions) if (s.email && !s.mergedInto && hadOlderId(s.email)) return true;
+  return false;
+}
+
+async function storedSuppressionsHadOlderIds(store: ObjectStore): Promise<boolean> {
+  for (const shard of shardNames) {
+    if (suppressionsHadOlderIds(Object.values((await readSuppressionShard(store, shard)).suppressions)))
+      return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the store holds contacts or suppressions under an older id, which `pressroom
+ * contacts merge` would give their canonical id. One read when the store has an index;
+ * otherwise every shard is read.
  */
 export async function contactsNeedMerge(store: ObjectStore): Promise<boolean> {
   const reader = await contactShardReader(store);
   if (reader.olderIds()) return true;
-  if (!(await readIndex(store)).legacy) return false;
+  if (!reader.legacy()) return false;
   for (const shard of shardNames) {
     await reader.read(shard);
     if (reader.olderIds()) return true;
   }
-  return false;
+  return storedSuppressionsHadOlderIds(store);
 }
 
 /**
@@ -213,13 +234,14 @@ const orphanAgeMs = 60 * 60_000;
  * Changes contact shards all at once or not at all (see the top of this file). `change`
  * functions may run more than once (when another writer changed their shard meanwhile)
  * and must depend only on their input and on what they read then. `index` may change the
- * index's other fields (the merge clears `mergeNeeded`). On any failure every object written
+ * index's other fields (the merge clears `mergeNeeded`); `writeIndex` writes the index even
+ * when nothing changes, if there is none yet. On any failure every object written
  * is removed again and the contacts are exactly as they were; the error is passed on.
  */
 export async function updateContactShards(
   store: ObjectStore,
   changes: Map<string, ShardChange>,
-  options: { index?: (index: ContactIndex) => ContactIndex } = {},
+  options: { index?: (index: ContactIndex) => ContactIndex; writeIndex?: boolean } = {},
 ): Promise<ShardsUpdate> {
   /** Per shard: the object it was computed from, the object that holds the result, the result. */
   const staged = new Map<
@@ -280,7 +302,8 @@ export async function updateContactShards(
           next.shards[shard] = s.key;
         }
         const nextIndex = options.index ? options.index(next) : next;
-        if (!changed && JSON.stringify(nextIndex) === JSON.stringify(snapshot.index)) return result(false);
+        const same = !changed && JSON.stringify(nextIndex) === JSON.stringify(snapshot.index);
+        if (same && !(options.writeIndex && snapshot.version === undefined)) return result(false);
         if (await switchIndex(store, snapshot, nextIndex)) {
           written.clear();
           // The objects replaced go; a reader that still follows the old index reads it again.
@@ -374,6 +397,10 @@ async function indexForWriting(store: ObjectStore): Promise<IndexSnapshot> {
       mergeNeeded = Object.values(content.contacts).some((c) => hadOlderId(c.email));
     }
   }
+  // Suppressions written before the index may be under an older id too (once, then the index
+  // remembers).
+  if (!mergeNeeded && Object.keys(shards).length > 0)
+    mergeNeeded = await storedSuppressionsHadOlderIds(store);
   return { index: { shards, ...(mergeNeeded && { mergeNeeded }) }, version: undefined, legacy: false };
 }
 
