@@ -84,6 +84,10 @@ export class S3ObjectStore implements ObjectStore {
     this.client = options.client ?? new S3Client({});
   }
 
+  locate(key: string): string {
+    return `s3://${this.bucket}/${this.s3Key(key)}`;
+  }
+
   async get(key: string): Promise<StoredObject | undefined> {
     const response = await this.getObject('GetObject', key);
     if (!response) return undefined;
@@ -246,10 +250,6 @@ export class S3ObjectStore implements ObjectStore {
       ...(downloadName !== undefined && { ResponseContentDisposition: contentDisposition(downloadName) }),
     });
     return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
-  }
-
-  locate(key: string): string {
-    return `s3://${this.bucket}/${this.s3Key(key)}`;
   }
 
   private s3Key(key: string): string {

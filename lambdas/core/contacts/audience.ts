@@ -1,5 +1,4 @@
-import { stringify } from 'csv-stringify/sync';
-import { spreadsheetSafe } from '../csv.ts';
+import { type SpreadsheetFormat, spreadsheetLines } from '../csv.ts';
 import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
@@ -11,8 +10,10 @@ import {
   shardOf,
 } from './model.ts';
 import {
-  readContactShard,
+  contactShardReader,
+  MergeNeededError,
   readSuppressionShard,
+  suppressionsHadOlderIds,
   updateContactShard,
   updateSuppression,
 } from './repository.ts';
@@ -86,7 +87,17 @@ export async function* resolveAudience(
   const lists = audienceLists(filter);
   const suppressions = await loadSuppressions(store);
   const seen = new Set<string>(known);
-  for await (const [, shard] of shardsInOrder((s) => readContactShard(store, s))) {
+  const contacts = await contactShardReader(store);
+  // Contacts or suppressions under an older id: a person could be mailed twice, or despite
+  // an unsubscribe or a bounce under another form of the address. Nothing is resolved until
+  // they are merged (callers collect the whole audience before sending anything).
+  if (contacts.legacy() && suppressionsHadOlderIds(suppressions.values())) throw new MergeNeededError();
+  const read = async (s: string) => {
+    const shard = await contacts.read(s);
+    if (contacts.olderIds()) throw new MergeNeededError();
+    return shard;
+  };
+  for await (const [, shard] of shardsInOrder(read)) {
     for (const contact of Object.values(shard.contacts)) {
       for (const list of Object.keys(contact.lists)) seen.add(list);
       const suppression = suppressions.get(contact.id);
@@ -133,7 +144,8 @@ export async function* listContacts(
   filter: { list?: string; tag?: string } = {},
 ): AsyncGenerator<{ contact: Contact; suppression?: Suppression }> {
   const suppressions = await loadSuppressions(store);
-  for await (const [, shard] of shardsInOrder((s) => readContactShard(store, s))) {
+  const reader = await contactShardReader(store);
+  for await (const [, shard] of shardsInOrder(reader.read)) {
     const contacts = Object.values(shard.contacts).sort((a, b) => a.email.localeCompare(b.email));
     for (const contact of contacts) {
       if (filter.list && !contact.lists[filter.list]) continue;
@@ -163,9 +175,16 @@ export function statusOn(suppression: Suppression | undefined, list: string | un
   return 'subscribed';
 }
 
-/** A list as CSV (UTF-8 with BOM, for spreadsheets), formula-like cells neutralised; re-importable as it is. */
-export async function* exportContacts(store: ObjectStore, filter: { list: string }): AsyncGenerator<string> {
-  yield `\uFEFF${stringify([exportColumns])}`;
+/**
+ * A list as CSV (UTF-8, with a BOM unless asked not to), every cell neutralised for
+ * spreadsheets; re-importable as it is.
+ */
+export async function* exportContacts(
+  store: ObjectStore,
+  filter: { list: string },
+  format: SpreadsheetFormat = {},
+): AsyncGenerator<string> {
+  yield `${format.bom === false ? '' : '\uFEFF'}${spreadsheetLines([exportColumns], format)}`;
   for await (const { contact: c, suppression } of listContacts(store, { list: filter.list })) {
     const row = [
       c.email,
@@ -177,7 +196,7 @@ export async function* exportContacts(store: ObjectStore, filter: { list: string
       c.tags.join(', '),
       statusOn(suppression, filter.list),
     ];
-    yield stringify([row.map((v) => spreadsheetSafe(v ?? ''))]);
+    yield spreadsheetLines([row], format);
   }
 }
 
@@ -198,7 +217,9 @@ export async function eraseContact(
   await updateSuppression(store, id, () => ({ id, all: { reason: 'erased', at: at.toISOString() } }));
   await updateContactShard(store, shardOf(id), (shard) => {
     hadContact = id in shard.contacts;
-    if (!hadContact) return shard;
+    // Written even when the contact is not there: an import that read the suppressions
+    // before the erasure and commits after it finds its shard changed, reads them again,
+    // and leaves the address out.
     const { [id]: _erased, ...contacts } = shard.contacts;
     return { contacts };
   });
