@@ -9,6 +9,7 @@ import { ChromiumPdfPrinter } from '../lambdas/adapters/chromium-pdf.ts';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localFiles } from '../lambdas/adapters/local-files.ts';
 import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
+import type { SmtpMailerOptions } from '../lambdas/adapters/smtp-mailer.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
 import { loadWorkspace } from '../lambdas/adapters/workspace-file.ts';
 import { workspaceFileName } from '../lambdas/adapters/workspace-root.ts';
@@ -59,23 +60,8 @@ export interface LocalConfig {
   templatesDir: string;
   /** Chromium for PDFs: CHROMIUM_PATH; unset, one is found (lambdas/adapters/browser.ts). */
   chromiumPath?: string;
-  mailer:
-    | { kind: 'outbox' }
-    | {
-        kind: 'smtp';
-        /** smtp://user:pass@host:587 (PRESSROOM_SMTP_URL), or the parts below. */
-        url?: string;
-        host?: string;
-        port?: number;
-        /** TLS from the first byte (port 465). */
-        secure?: boolean;
-        /** STARTTLS required: a server without it is refused. */
-        requireTls?: boolean;
-        user?: string;
-        /** From PRESSROOM_SMTP_PASSWORD only, never from a file. */
-        password?: string;
-      }
-    | { kind: 'ses'; configurationSet?: string };
+  /** The mailer; SMTP settings are checked when the mailer is built (reading commands need none). */
+  mailer: { kind: 'outbox' } | ({ kind: 'smtp' } & SmtpSettings) | { kind: 'ses'; configurationSet?: string };
   unsubscribeMailbox?: string;
   /** The default sender of campaigns and confirmations. */
   sender?: Sender;
@@ -88,6 +74,12 @@ export interface LocalConfig {
   /** The largest file a publication may bring, in bytes (PRESSROOM_MAX_FILE_SIZE). */
   maxFileSize: number;
 }
+
+/** An SMTP server: nodemailer's URL form, or its parts. */
+export type SmtpSettings = Pick<
+  SmtpMailerOptions,
+  'url' | 'host' | 'port' | 'secure' | 'requireTls' | 'user' | 'password'
+>;
 
 export const dataDirOption = new Option(
   '--data-dir <dir>',
@@ -173,10 +165,9 @@ const envSchema = z.object({
     .refine((n) => n >= 1 && n <= 65535, 'PRESSROOM_SMTP_PORT must be a port number from 1 to 65535')
     .optional(),
   PRESSROOM_SMTP_SECURE: z
-    .enum(['true', 'false'], {
-      error: 'PRESSROOM_SMTP_SECURE must be true (TLS from the start, port 465) or false',
+    .enum(['tls', 'starttls', 'none', 'true', 'false'], {
+      error: 'PRESSROOM_SMTP_SECURE must be tls (port 465), starttls (port 587) or none',
     })
-    .transform((v) => v === 'true')
     .optional(),
   PRESSROOM_SMTP_USER: z.string().min(1).optional(),
   PRESSROOM_SMTP_PASSWORD: z.string().min(1).optional(),
@@ -280,23 +271,40 @@ export function loadConfig(
 /**
  * The mailer: PRESSROOM_MAILER, else pressroom.yaml's `mailer`, else the outbox. Each SMTP
  * setting comes from its PRESSROOM_SMTP_* variable, else from the file (when the file names
- * the same kind); the password only ever from PRESSROOM_SMTP_PASSWORD.
+ * the same kind); the password only ever from PRESSROOM_SMTP_PASSWORD. Encrypted by default:
+ * TLS from the first byte on port 465, STARTTLS required elsewhere; plain text only when asked
+ * (PRESSROOM_SMTP_SECURE=none, or `starttls: false` in the file).
  */
 function mailerConfig(e: z.infer<typeof envSchema>, file: MailerSettings | undefined): LocalConfig['mailer'] {
   const kind = e.PRESSROOM_MAILER ?? file?.kind ?? 'outbox';
   if (kind === 'smtp') {
     const f: Partial<Extract<MailerSettings, { kind: 'smtp' }>> = file?.kind === 'smtp' ? file : {};
+    if (e.PRESSROOM_SMTP_URL !== undefined) {
+      if (e.PRESSROOM_SMTP_HOST !== undefined)
+        throw new ConfigurationError(
+          'set PRESSROOM_SMTP_URL or PRESSROOM_SMTP_HOST (and its companions), not both',
+        );
+      return { kind: 'smtp', url: e.PRESSROOM_SMTP_URL };
+    }
     const host = e.PRESSROOM_SMTP_HOST ?? f.host;
-    const port = e.PRESSROOM_SMTP_PORT ?? f.port;
-    const secure = e.PRESSROOM_SMTP_SECURE ?? f.secure;
     const user = e.PRESSROOM_SMTP_USER ?? f.user;
+    const secureEnv = e.PRESSROOM_SMTP_SECURE;
+    const envMode = secureEnv === 'true' ? 'tls' : secureEnv === 'false' ? 'starttls' : secureEnv;
+    const fileMode = f.secure
+      ? 'tls'
+      : f.requireTls === true
+        ? 'starttls'
+        : f.requireTls === false
+          ? 'none'
+          : undefined;
+    const givenPort = e.PRESSROOM_SMTP_PORT ?? f.port;
+    const mode = envMode ?? fileMode ?? (givenPort === 465 ? 'tls' : 'starttls');
     return {
       kind: 'smtp',
-      ...(e.PRESSROOM_SMTP_URL !== undefined && { url: e.PRESSROOM_SMTP_URL }),
       ...(host !== undefined && { host }),
-      ...(port !== undefined && { port }),
-      ...(secure !== undefined && { secure }),
-      ...(f.requireTls !== undefined && { requireTls: f.requireTls }),
+      port: givenPort ?? (mode === 'tls' ? 465 : 587),
+      secure: mode === 'tls',
+      requireTls: mode === 'starttls',
       ...(user !== undefined && { user }),
       ...(e.PRESSROOM_SMTP_PASSWORD !== undefined && { password: e.PRESSROOM_SMTP_PASSWORD }),
     };
@@ -355,27 +363,27 @@ export async function subscriptionLists(
 }
 
 /**
- * The SMTP server as a URL: PRESSROOM_SMTP_URL, or one made of the parts (host, port, TLS,
- * user and password), in the form nodemailer reads (`?requireTLS=true` for STARTTLS required).
+ * The SMTP settings, complete: a server, and a password for a login. Checked when the mailer
+ * is built, so that commands that send nothing do not ask for the password.
  */
-export function smtpUrl(smtp: Extract<LocalConfig['mailer'], { kind: 'smtp' }>): string {
-  if (smtp.url) return smtp.url;
-  if (!smtp.host) {
+export function smtpSettings(smtp: Extract<LocalConfig['mailer'], { kind: 'smtp' }>): SmtpSettings {
+  const { kind: _smtp, ...settings } = smtp;
+  if (settings.url) return settings;
+  if (!settings.host) {
     throw new ConfigurationError(
       'the smtp mailer needs a server: set mailer.host in pressroom.yaml, or PRESSROOM_SMTP_HOST (or PRESSROOM_SMTP_URL=smtp://user:password@host:587)',
     );
   }
-  if (smtp.user !== undefined && smtp.password === undefined) {
+  if (settings.user !== undefined && settings.password === undefined) {
     throw new ConfigurationError(
-      `the SMTP login ${JSON.stringify(smtp.user)} needs its password: set PRESSROOM_SMTP_PASSWORD in the environment (never in pressroom.yaml)`,
+      `the SMTP login ${JSON.stringify(settings.user)} needs its password: set PRESSROOM_SMTP_PASSWORD in the environment (never in pressroom.yaml)`,
     );
   }
-  const auth =
-    smtp.user !== undefined
-      ? `${encodeURIComponent(smtp.user)}:${encodeURIComponent(smtp.password ?? '')}@`
-      : '';
-  const port = smtp.port ?? (smtp.secure ? 465 : 587);
-  return `${smtp.secure ? 'smtps' : 'smtp'}://${auth}${smtp.host}:${port}${smtp.requireTls ? '/?requireTLS=true' : ''}`;
+  if (settings.password !== undefined && settings.user === undefined)
+    throw new ConfigurationError(
+      'PRESSROOM_SMTP_PASSWORD is set without a login: set PRESSROOM_SMTP_USER (or mailer.user)',
+    );
+  return settings;
 }
 
 /** The mailer named by the configuration; the outbox writes into the store. */
@@ -386,7 +394,7 @@ export async function createMailer(
   switch (config.mailer.kind) {
     case 'smtp': {
       const { SmtpMailer } = await import('../lambdas/adapters/smtp-mailer.ts');
-      return new SmtpMailer({ url: smtpUrl(config.mailer) });
+      return new SmtpMailer(smtpSettings(config.mailer));
     }
     case 'ses': {
       const { SesMailer } = await import('../lambdas/adapters/ses-mailer.ts');

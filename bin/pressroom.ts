@@ -4,6 +4,7 @@ import { archiveCommand } from './commands/archive.ts';
 import { contactsCommand } from './commands/contacts.ts';
 import { runDueCommand } from './commands/due.ts';
 import { initCommand } from './commands/init.ts';
+import { mailerCommand } from './commands/mailer.ts';
 import { newsletterCommand } from './commands/newsletter.ts';
 import { publishCommand } from './commands/publish.ts';
 import { renderCommand } from './commands/render.ts';
@@ -27,6 +28,7 @@ const program = new Command('pressroom')
   .addCommand(scheduleCommand)
   .addCommand(campaignCommand)
   .addCommand(runDueCommand)
+  .addCommand(mailerCommand)
   .addCommand(serveCommand)
   .addCommand(siteCommand)
   .addCommand(schemaCommand);

@@ -1,31 +1,28 @@
 import { Command } from 'commander';
+import { localHolderAlive } from '../../lambdas/adapters/local-process.ts';
 import type { PublishDeps } from '../../lambdas/core/archive/publish.ts';
 import { releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
 import { readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { activeLease } from '../../lambdas/core/campaigns/lease.ts';
 import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
-import { dueCampaigns, runDied, runDueCampaigns } from '../../lambdas/core/campaigns/schedule.ts';
+import { dueCampaigns, runDueCampaigns } from '../../lambdas/core/campaigns/schedule.ts';
 import type { SendDeps } from '../../lambdas/core/campaigns/send.ts';
 import { showTime } from '../../lambdas/core/campaigns/time.ts';
 import { BusyError, PressroomError } from '../../lambdas/core/errors.ts';
 import { createMailer, dataDirOption, type LocalBackend, loadConfig, localBackend } from '../context.ts';
 import { print } from '../output.ts';
+import { localSendDeps } from './send.ts';
 
-/** What the due jobs need, the same for `serve` (every few seconds) and `run-due` (once). */
+/**
+ * What the due jobs need, the same for `serve` (every few seconds) and `run-due` (once);
+ * `role` names the process in the campaign's lease ("pressroom serve on host pid 42").
+ */
 export function dueJobDeps(
   backend: LocalBackend,
   mailer: Mailer,
+  role: string,
 ): { send: SendDeps; publish: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'> } {
-  const { config } = backend;
-  return {
-    send: {
-      store: backend.store,
-      mailer,
-      keys: backend.keys,
-      publicUrl: config.publicUrl,
-      ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
-    },
-    publish: backend,
-  };
+  return { send: localSendDeps(backend, mailer, role), publish: backend };
 }
 
 /**
@@ -45,7 +42,7 @@ export const runDueCommand = new Command('run-due')
 What \`pressroom serve\` does every --interval seconds, once: for a machine where the press
 room is static and nothing runs all the time. A campaign that another run is sending now
 is left to it, and the command exits with 3 (a run that died is taken over once its
-heartbeat is 90 s old). A due campaign that cannot be sent (its release withdrawn, its
+lease, renewed every 20 s, is 90 s old). A due campaign that cannot be sent (its release withdrawn, its
 embargo moved) is paused with the reason, and the command exits with 1 (before 3).
 
 Example (crontab, every minute):
@@ -56,20 +53,20 @@ Example (crontab, every minute):
     const backend = await localBackend(config, { pdf: false });
     const mailer = await createMailer(config, backend.store);
     try {
-      const deps = dueJobDeps(backend, mailer);
+      const deps = dueJobDeps(backend, mailer, 'pressroom run-due on');
       const released = await releaseDueEmbargoes(deps.publish);
       const runs = await runDueCampaigns(deps.send);
       const now = new Date();
-      const held: { name: string; since: string }[] = [];
+      const held: { name: string; holder: string; since: string }[] = [];
       for (const name of await dueCampaigns(backend.store, now)) {
         const campaign = await readCampaign(backend.store, name);
-        if (campaign.state === 'sending' && !runDied(campaign, now))
-          held.push({ name, since: campaign.runs.at(-1)?.startedAt ?? campaign.updatedAt });
+        const lease = activeLease(campaign, now, localHolderAlive);
+        if (lease) held.push({ name, holder: lease.holder, since: lease.since });
       }
       const failed = runs.filter((r) => r.error !== undefined);
       const heldLines = held.map(
         (h) =>
-          `Campaign ${h.name}: being sent by another run since ${showTime(h.since, config.timeZone)}; follow it with \`pressroom campaign status ${h.name}\``,
+          `Campaign ${h.name}: being sent by ${h.holder} since ${showTime(h.since, config.timeZone)}; follow it with \`pressroom campaign status ${h.name}\``,
       );
       if (opts.json) {
         print({ released, campaigns: runs, held }, true);
@@ -93,7 +90,7 @@ Example (crontab, every minute):
       }
       if (held.length > 0) {
         throw new BusyError(
-          `${held.map((h) => `${h.name} (since ${showTime(h.since, config.timeZone)})`).join(', ')} ${held.length === 1 ? 'is' : 'are'} being sent by another run; follow it with \`pressroom campaign status\`. The next run-due takes it over if that run dies.`,
+          `${held.map((h) => `${h.name} (by ${h.holder} since ${showTime(h.since, config.timeZone)})`).join(', ')} ${held.length === 1 ? 'is' : 'are'} being sent by another run; follow it with \`pressroom campaign status\`. The next run-due takes it over if that run dies.`,
         );
       }
     } finally {

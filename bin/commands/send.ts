@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
 import { campaignNames, loadCampaignFile, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
@@ -8,23 +9,26 @@ import {
   startCampaign,
 } from '../../lambdas/core/campaigns/remote.ts';
 import { cancelCampaign, scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
-import { type Progress, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
+import { type Progress, type SendDeps, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
-import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
+import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
+import { audienceLists } from '../../lambdas/core/contacts/audience.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
+import { BusyError } from '../../lambdas/core/errors.ts';
 import {
   type BackendKind,
   backendOption,
   campaignDefaults,
   createMailer,
   dataDirOption,
+  type LocalBackend,
   loadConfig,
   localBackend,
   localOnly,
   openAwsBackend,
   storeFor,
 } from '../context.ts';
-import { print } from '../output.ts';
+import { forTerminal, print } from '../output.ts';
 
 function positive(value: string): number {
   const n = Number(value);
@@ -37,6 +41,9 @@ function address(value: string): string {
   if (!email) throw new InvalidArgumentError('give an email address');
   return email;
 }
+
+const takenOver = (name: string, by: string) =>
+  `campaign "${name}" was taken over by ${by}, which found this run silent for too long: this run stopped, and that one sends the rest. \`pressroom campaign status ${name}\` follows it.`;
 
 /** A progress bar on a terminal; a plain line every few seconds otherwise (logs, CI). */
 function progressPrinter(stream: NodeJS.WriteStream) {
@@ -75,13 +82,41 @@ const noMailer: Mailer = {
 };
 
 /**
+ * What sending needs on the local backend: this process as the lease holder (`role`, e.g.
+ * "pressroom serve on"), its addresses for the link check, the workspace's time zone.
+ */
+export function localSendDeps(backend: LocalBackend, mailer: Mailer, role?: string): SendDeps {
+  const config = backend.config;
+  return {
+    store: backend.store,
+    mailer,
+    keys: backend.keys,
+    publicUrl: config.publicUrl,
+    siteUrl: config.siteUrl,
+    ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+    owner: thisProcess(role),
+    holderAlive: localHolderAlive,
+    timeZone: config.timeZone,
+    // Lists pressroom.yaml declares are known even before anyone is on them.
+    lists: Object.keys(config.lists),
+  };
+}
+
+/** The options of `pressroom send` that both backends read. */
+interface SendCliOptions {
+  dryRun?: boolean;
+  testTo?: string;
+  rate?: number;
+  resendUncertain?: boolean;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/**
  * `send --backend aws`: the campaign record goes into the bucket and the stack's dispatch
  * function is invoked; a dry run reads the bucket and composes a sample here.
  */
-async function sendOnStack(
-  file: string,
-  opts: { dryRun?: boolean; testTo?: string; rate?: number; resendUncertain?: boolean; json?: boolean },
-): Promise<void> {
+async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
   localOnly(
     opts.testTo !== undefined,
     '--test-to',
@@ -115,9 +150,18 @@ async function sendOnStack(
         : '  sample        none: the audience is empty',
     ]);
   }
-  const report = await startCampaign(definition, aws, file, {
-    resendUncertain: opts.resendUncertain === true,
-  });
+  let report: Awaited<ReturnType<typeof startCampaign>>;
+  for (let told = false; ; told = true) {
+    try {
+      report = await startCampaign(definition, aws, file, { resendUncertain: opts.resendUncertain === true });
+      break;
+    } catch (error) {
+      // Another run holds the campaign: with --wait, dispatch again every few seconds.
+      if (!(error instanceof BusyError) || !opts.wait) throw error;
+      if (!told) process.stderr.write(`waiting: ${error.message.replace(/; follow it.*$/, '')}\n`);
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+  }
   if (opts.json) return print(report, true);
   print([
     `${definition.name}: dispatched by ${aws.outputs.DispatchFunctionName} (${report.state})`,
@@ -170,12 +214,16 @@ export const sendCommand = new Command('send')
     '--resend-uncertain',
     'also send to recipients whose send was in flight when a run stopped (may duplicate)',
   )
+  .option('--wait', 'when another run is sending this campaign, wait for it to end, then send what is left')
   .option('--json', 'print the report as JSON')
   .addOption(dataDirOption)
   .addOption(backendOption)
   .addHelpText(
     'after',
     `
+One run sends a campaign at a time: a second \`send\` of it says who is sending it since when
+and exits with status 3 (or waits, with --wait). A run that died (kill -9, power loss) is
+taken over at once on the same machine, and after 90 s from another one.
 Running it again on an interrupted campaign (crash, kill, Ctrl-C) sends only to recipients
 who have no outcome yet: nobody gets two copies. Ctrl-C stops after the sends in flight.
 The mailer is the outbox by default (.eml files under <data-dir>/outbox/<campaign>/);
@@ -184,102 +232,95 @@ PRESSROOM_MAILER=smtp or ses sends for real.
 Example:
   $ pressroom send examples/campaigns/etude-2021-presse.yaml --dry-run`,
   )
-  .action(
-    async (
-      file: string,
-      opts: {
-        dryRun?: boolean;
-        testTo?: string;
-        rate?: number;
-        resendUncertain?: boolean;
-        json?: boolean;
-        dataDir: string;
-        backend: BackendKind;
-      },
-    ) => {
-      if (opts.backend === 'aws') return sendOnStack(file, opts);
-      const config = loadConfig(opts);
-      const backend = await localBackend(config, { pdf: false });
-      const definition = await loadCampaignFile(file, backend.files, campaignDefaults(config));
-      const mailer = await createMailer(config, backend.store);
-      const controller = new AbortController();
-      const onInterrupt = () => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\nstopping after the sends in flight (Ctrl-C again to quit at once)\n');
-        controller.abort();
+  .action(async (file: string, opts: SendCliOptions & { dataDir: string; backend: BackendKind }) => {
+    if (opts.backend === 'aws') return sendOnStack(file, opts);
+    const config = loadConfig(opts);
+    const backend = await localBackend(config, { pdf: false });
+    const definition = await loadCampaignFile(file, backend.files, campaignDefaults(config));
+    const mailer = await createMailer(config, backend.store);
+    const controller = new AbortController();
+    const onInterrupt = () => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\nstopping after the sends in flight (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onInterrupt);
+    process.on('SIGTERM', onInterrupt);
+    const bar = opts.json || opts.dryRun || opts.testTo ? undefined : progressPrinter(process.stderr);
+    let waiting = false;
+    try {
+      const report = await sendCampaign(definition, localSendDeps(backend, mailer), {
+        ...(opts.rate !== undefined && { rate: opts.rate }),
+        wait: opts.wait === true,
+        onWait: (busy) => {
+          if (waiting) return;
+          waiting = true;
+          process.stderr.write(`waiting: ${busy.message.replace(/; follow it.*$/, '')}\n`);
+        },
+        dryRun: opts.dryRun === true,
+        ...(opts.testTo && { testTo: opts.testTo }),
+        resendUncertain: opts.resendUncertain === true,
+        signal: controller.signal,
+        ...(bar && { onProgress: bar.update }),
+      });
+      const outbox =
+        config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${definition.name}`) : undefined;
+      // Paused (the provider refuses, too many failures) or taken over: exit 3, nothing lost.
+      const stoppedBy =
+        report.pausedReason ?? (report.takenOverBy && takenOver(definition.name, report.takenOverBy));
+      if (stoppedBy) process.exitCode = 3;
+      const whyStopped = () => {
+        if (stoppedBy) process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}\n`);
       };
-      process.on('SIGINT', onInterrupt);
-      process.on('SIGTERM', onInterrupt);
-      const bar = opts.json || opts.dryRun || opts.testTo ? undefined : progressPrinter(process.stderr);
-      try {
-        const report = await sendCampaign(
-          definition,
-          {
-            store: backend.store,
-            mailer,
-            keys: backend.keys,
-            publicUrl: config.publicUrl,
-            ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
-          },
-          {
-            ...(opts.rate !== undefined && { rate: opts.rate }),
-            dryRun: opts.dryRun === true,
-            ...(opts.testTo && { testTo: opts.testTo }),
-            resendUncertain: opts.resendUncertain === true,
-            signal: controller.signal,
-            ...(bar && { onProgress: bar.update }),
-          },
-        );
-        const outbox =
-          config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${definition.name}`) : undefined;
-        if (opts.json) return print({ ...report, ...(outbox && { outbox }) }, true);
-        if (report.test) {
-          const where = outbox
-            ? ` (${backend.store.fileOf(outboxKey(definition.name, report.test.messageId))})`
-            : '';
-          return print(
-            `Sent one [TEST] message to ${report.test.to}${where}. Nothing recorded in the campaign.`,
-          );
-        }
-        if (report.dryRun) {
-          const s = report.dryRun.sample;
-          return print([
-            `Dry run of ${definition.name}: nothing sent.`,
-            `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
-            s
-              ? `  sample        "${s.subject}" to ${s.to}, ${Math.round(s.size / 1024)} KB`
-              : '  sample        none: the audience is empty',
-          ]);
-        }
-        print([
-          `${definition.name}: ${report.state}${report.interrupted ? ' (interrupted: run `pressroom send` again to resume)' : ''}`,
-          `  audience      ${report.audience}`,
-          `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
-          `  failed        ${report.failed}`,
-          `  skipped       ${report.skipped} (suppressed since the start)`,
-          `  throttled     ${report.throttled} (retried; never a failure)`,
-          ...(report.deferred
-            ? [
-                `  deferred      ${report.deferred}: still throttled or stopped; \`pressroom send\` again sends them`,
-              ]
-            : []),
-          ...(report.uncertain.length
-            ? [
-                `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
-              ]
-            : []),
-          ...(report.pausedReason ? [`  ${report.pausedReason}`] : []),
-          ...(outbox ? [`  outbox        ${outbox}`] : []),
-        ]);
-        if (report.pausedReason) process.exitCode = 3;
-      } finally {
-        process.off('SIGINT', onInterrupt);
-        process.off('SIGTERM', onInterrupt);
-        bar?.end();
-        mailer.close?.();
+      if (opts.json) {
+        print({ ...report, ...(outbox && { outbox }) }, true);
+        return whyStopped();
       }
-    },
-  );
+      if (report.test) {
+        const where = outbox
+          ? ` (${backend.store.fileOf(outboxKey(definition.name, report.test.messageId))})`
+          : '';
+        return print(
+          `Sent one [TEST] message to ${report.test.to}${where}. Nothing recorded in the campaign.`,
+        );
+      }
+      if (report.dryRun) {
+        const s = report.dryRun.sample;
+        return print([
+          `Dry run of ${definition.name}: nothing sent.`,
+          `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
+          s
+            ? `  sample        "${s.subject}" to ${s.to}, ${Math.round(s.size / 1024)} KB`
+            : '  sample        none: the audience is empty',
+        ]);
+      }
+      print([
+        `${definition.name}: ${report.state}${report.interrupted ? ' (interrupted: run `pressroom send` again to resume)' : ''}`,
+        `  audience      ${report.audience}`,
+        `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
+        `  failed        ${report.failed}`,
+        `  skipped       ${report.skipped} (suppressed since the start)`,
+        `  throttled     ${report.throttled} (retried; never a failure)`,
+        ...(report.deferred
+          ? [
+              `  deferred      ${report.deferred}: still throttled or stopped; \`pressroom send\` again sends them`,
+            ]
+          : []),
+        ...(report.uncertain.length
+          ? [
+              `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
+            ]
+          : []),
+        ...(outbox ? [`  outbox        ${outbox}`] : []),
+      ]);
+      whyStopped();
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+      bar?.end();
+      mailer.close?.();
+    }
+  });
 
 const statusCommand = new Command('status')
   .description('Where a campaign stands: sent, failed (by reason), skipped, uncertain, remaining')
@@ -288,6 +329,7 @@ const statusCommand = new Command('status')
   .addOption(dataDirOption)
   .addOption(backendOption)
   .action(async (name: string, opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
+    const zone = loadConfig(opts).timeZone;
     const s = await campaignStatus(await storeFor(opts), name);
     if (opts.json) return print(s, true);
     print([
@@ -305,7 +347,12 @@ const statusCommand = new Command('status')
       `  deferred    ${s.deferred}`,
       `  uncertain   ${s.uncertain}${s.uncertainRecipients.length ? `: ${s.uncertainRecipients.map((r) => r.name ?? r.email).join(', ')}` : ''}`,
       `  remaining   ${s.remaining}`,
-      ...(s.pausedReason ? [`  ${s.pausedReason}`] : []),
+      ...(s.lease
+        ? [
+            `  being sent by ${s.lease.holder} since ${showTime(s.lease.since, zone)} (lease renewed until ${showTime(s.lease.expiresAt, zone)})`,
+          ]
+        : []),
+      ...(s.pausedReason ? [`  paused: ${s.pausedReason}`] : []),
     ]);
   });
 
@@ -353,7 +400,7 @@ const listCommand = new Command('list')
         ...(c.definition.newsletter !== undefined
           ? { newsletter: c.definition.newsletter }
           : { publication: c.definition.publication }),
-        list: c.definition.audience.list,
+        list: audienceLists(c.definition.audience).join(', '),
         ...(at && { sendAt: { local: formatInZone(at.utc, at.zone), zone: at.zone, utc: at.utc } }),
       });
     }

@@ -155,7 +155,10 @@ sends in flight.`,
     void purge();
     const purgeTimer = setInterval(purge, 3600_000);
     purgeTimer.unref();
-    const runner = startDueJobRunner(dueJobDeps(backend, mailer), { intervalMs: opts.interval * 1000, log });
+    const runner = startDueJobRunner(dueJobDeps(backend, mailer, 'pressroom serve on'), {
+      intervalMs: opts.interval * 1000,
+      log,
+    });
     let stopping = false;
     const stop = () => {
       if (stopping) return;

@@ -3,6 +3,7 @@ import { linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } 
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { PressroomError } from '../core/errors.ts';
 import { mediaTypeOf } from '../core/public/site-headers.ts';
 import {
   type Body,
@@ -39,6 +40,51 @@ export { signedDownloadPath } from './signed-downloads.ts';
 /** The content type of a key, from its extension (a folder keeps no metadata). */
 export const contentTypeOf: (key: string) => string = mediaTypeOf;
 
+/**
+ * The file system refused a read or a write: a full disk, a quota, a read-only mount, a file
+ * or folder pressroom may not touch. The message names the file and what to do; the write
+ * left nothing behind (its temporary file is removed).
+ */
+export class FolderStoreError extends PressroomError {
+  override name = 'FolderStoreError';
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+const fileProblems: Record<string, string> = {
+  ENOSPC: 'the disk is full: free some space',
+  EDQUOT: 'the disk quota is used up: free some space',
+  EACCES:
+    'permission denied: let the user running pressroom read and write the data folder, or use another --data-dir',
+  EPERM:
+    'operation not permitted: let the user running pressroom read and write the data folder, or use another --data-dir',
+  EROFS: 'the file system is read-only: use a data folder on a writable disk',
+  EMFILE: 'too many open files: raise the limit (ulimit -n)',
+};
+
+/** A file system error as a FolderStoreError naming the file, or the error itself when it is not one of those. */
+function fileFailure(error: unknown, verb: 'read' | 'write', file: string): unknown {
+  const { code, path: at } = error as NodeJS.ErrnoException;
+  const problem = code && fileProblems[code];
+  if (!problem) return error;
+  // The failing call may be on the temporary file or the lock, not the file itself: say both.
+  const detail = at && at !== file ? `${code} on ${at}` : code;
+  return new FolderStoreError(
+    file,
+    code,
+    `cannot ${verb} ${file} (${detail}): ${problem}, then run the command again`,
+    {
+      cause: error,
+    },
+  );
+}
+
 const lockStaleMs = 30_000;
 
 function unlinkQuietly(file: string): void {
@@ -71,6 +117,10 @@ export class FolderObjectStore implements ObjectStore {
     return path.join(this.root, ...key.split('/'));
   }
 
+  locate(key: string): string {
+    return this.fileOf(key);
+  }
+
   async get(key: string): Promise<StoredObject | undefined> {
     const file = this.fileOf(key);
     // One handle for the bytes and the version: a rename between two separate calls would
@@ -80,7 +130,7 @@ export class FolderObjectStore implements ObjectStore {
       handle = await open(file, 'r');
     } catch (error) {
       if (isMissing(error)) return undefined;
-      throw error;
+      throw fileFailure(error, 'read', file);
     }
     try {
       const info = await handle.stat();
@@ -99,7 +149,7 @@ export class FolderObjectStore implements ObjectStore {
     const file = this.fileOf(key);
     const handle = await open(file, 'r').catch((error) => {
       if (isMissing(error)) return undefined;
-      throw error;
+      throw fileFailure(error, 'read', file);
     });
     if (!handle) return undefined;
     return handle.createReadStream({ autoClose: true, highWaterMark: 64 * 1024 });
@@ -117,10 +167,19 @@ export class FolderObjectStore implements ObjectStore {
 
   async put(key: string, body: Body, _options?: PutOptions): Promise<{ version: string }> {
     const file = this.fileOf(key);
-    const temp = await this.writeTemp(body);
-    await mkdir(path.dirname(file), { recursive: true });
-    await rename(temp, file);
-    return { version: await this.versionOf(file) };
+    try {
+      const temp = await this.writeTemp(body);
+      try {
+        await mkdir(path.dirname(file), { recursive: true });
+        await rename(temp, file);
+      } catch (error) {
+        unlinkQuietly(temp);
+        throw error;
+      }
+      return { version: await this.versionOf(file) };
+    } catch (error) {
+      throw fileFailure(error, 'write', file);
+    }
   }
 
   /*
@@ -131,7 +190,12 @@ export class FolderObjectStore implements ObjectStore {
    */
   async putIfAbsent(key: string, body: Body, _options?: PutOptions): Promise<{ version: string }> {
     const file = this.fileOf(key);
-    const temp = this.writeTempSync(body);
+    let temp: string;
+    try {
+      temp = this.writeTempSync(body);
+    } catch (error) {
+      throw fileFailure(error, 'write', file);
+    }
     try {
       // link() fails with EEXIST when the name is taken: an atomic create-if-absent of a
       // complete file (O_EXCL on the final name would let readers see it half-written).
@@ -139,7 +203,7 @@ export class FolderObjectStore implements ObjectStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST')
         throw new ObjectExistsError(key, { cause: error });
-      throw error;
+      throw fileFailure(error, 'write', file);
     } finally {
       unlinkQuietly(temp);
     }
@@ -153,8 +217,9 @@ export class FolderObjectStore implements ObjectStore {
     _options?: PutOptions,
   ): Promise<{ version: string }> {
     const file = this.fileOf(key);
-    const temp = this.writeTempSync(body);
+    let temp: string | undefined;
     try {
+      temp = this.writeTempSync(body);
       const release = await this.lock(key);
       try {
         const current = statSync(file, { throwIfNoEntry: false });
@@ -164,8 +229,10 @@ export class FolderObjectStore implements ObjectStore {
       } finally {
         release();
       }
+    } catch (error) {
+      throw fileFailure(error, 'write', file);
     } finally {
-      unlinkQuietly(temp);
+      if (temp) unlinkQuietly(temp);
     }
   }
 
@@ -191,7 +258,9 @@ export class FolderObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     const file = this.fileOf(key);
-    await rm(file, { force: true });
+    await rm(file, { force: true }).catch((error) => {
+      throw fileFailure(error, 'write', file);
+    });
     // Remove folders left empty, as a bucket has no empty folders.
     let dir = path.dirname(file);
     while (dir.startsWith(this.root + path.sep)) {
@@ -241,12 +310,18 @@ export class FolderObjectStore implements ObjectStore {
     this.tmpDirReady ??= mkdir(dir, { recursive: true });
     await this.tmpDirReady;
     const temp = path.join(dir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    // A write that fails half-way (a full disk) leaves a partial file: it goes at once.
+    const write = () =>
+      writeFile(temp, body, { flag: 'wx' }).catch((error) => {
+        unlinkQuietly(temp);
+        throw error;
+      });
     try {
-      await writeFile(temp, body, { flag: 'wx' });
+      await write();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       await mkdir(dir, { recursive: true });
-      await writeFile(temp, body, { flag: 'wx' });
+      await write();
     }
     return temp;
   }
@@ -276,7 +351,15 @@ export class FolderObjectStore implements ObjectStore {
   private writeTempSync(body: Body): string {
     const dir = path.join(this.internal, 'tmp');
     const temp = path.join(dir, `${process.pid}-${randomBytes(8).toString('hex')}`);
-    this.withDirSync(dir, () => writeFileSync(temp, body, { flag: 'wx' }));
+    this.withDirSync(dir, () => {
+      try {
+        writeFileSync(temp, body, { flag: 'wx' });
+      } catch (error) {
+        // A write that fails half-way (a full disk) leaves a partial file: it goes at once.
+        unlinkQuietly(temp);
+        throw error;
+      }
+    });
     return temp;
   }
 

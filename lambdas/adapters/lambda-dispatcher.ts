@@ -1,7 +1,7 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { DispatchReport } from '../core/campaigns/dispatch.ts';
 import type { CampaignDispatcher } from '../core/campaigns/remote.ts';
-import { PressroomError } from '../core/errors.ts';
+import { BusyError, PressroomError } from '../core/errors.ts';
 
 /** Options of {@link LambdaCampaignDispatcher}. */
 export interface LambdaCampaignDispatcherOptions {
@@ -49,12 +49,16 @@ export class LambdaCampaignDispatcher implements CampaignDispatcher {
     const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
     if (response.FunctionError) {
       let reason = text;
+      let type: string | undefined;
       try {
-        const payload = JSON.parse(text) as { errorMessage?: string };
+        const payload = JSON.parse(text) as { errorMessage?: string; errorType?: string };
         if (payload.errorMessage) reason = payload.errorMessage;
+        type = payload.errorType;
       } catch {
         // Not JSON: the raw payload is the best description there is.
       }
+      // Another run holds the campaign: busy (exit 3), not a failure.
+      if (type === 'CampaignBusyError') throw new BusyError(reason);
       throw new DispatchFailedError(
         `dispatch of campaign "${campaign}" failed (${response.FunctionError}): ${reason || 'no message'}`,
       );

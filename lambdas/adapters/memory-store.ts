@@ -30,6 +30,10 @@ export class MemoryObjectStore implements ObjectStore {
     );
   }
 
+  locate(key: string): string {
+    return `memory:${key}`;
+  }
+
   async get(key: string): Promise<StoredObject | undefined> {
     const object = this.objects.get(checkKey(key));
     return object && { ...object, body: object.body.slice() };

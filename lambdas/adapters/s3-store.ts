@@ -84,6 +84,10 @@ export class S3ObjectStore implements ObjectStore {
     this.client = options.client ?? new S3Client({});
   }
 
+  locate(key: string): string {
+    return `s3://${this.bucket}/${this.s3Key(key)}`;
+  }
+
   async get(key: string): Promise<StoredObject | undefined> {
     const response = await this.getObject('GetObject', key);
     if (!response) return undefined;

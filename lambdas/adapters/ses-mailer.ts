@@ -1,4 +1,6 @@
 import {
+  GetAccountSendingEnabledCommand,
+  GetIdentityVerificationAttributesCommand,
   GetSendQuotaCommand,
   SESClient,
   SESServiceException,
@@ -21,12 +23,17 @@ export interface SesMailerOptions {
 /** SES error codes that no retry will fix for this message. */
 const permanentCodes = new Set(['MessageRejected', 'InvalidParameterValue']);
 
-/** SES error codes that refuse every message until someone fixes the account or its setup. */
-const haltingCodes = new Set([
-  'MailFromDomainNotVerifiedException',
-  'ConfigurationSetDoesNotExistException',
-  'ConfigurationSetSendingPausedException',
-  'AccountSendingPausedException',
+/** AWS refuses who we are, or what we may do: every message would be refused. */
+const credentialCodes = new Set([
+  'CredentialsProviderError',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidAccessKeyId',
+  'AccessDenied',
+  'AccessDeniedException',
 ]);
 
 /**
@@ -37,6 +44,7 @@ const haltingCodes = new Set([
 export class SesMailer implements Mailer {
   readonly name = 'ses';
   readonly idempotent = false;
+  readonly delivers = true;
   private readonly client: SESClient;
 
   constructor(private readonly options: SesMailerOptions = {}) {
@@ -58,7 +66,10 @@ export class SesMailer implements Mailer {
       );
       return { providerMessageId: result.MessageId ?? '' };
     } catch (error) {
-      throw mapSesError(error);
+      throw mapSesError(error, {
+        from: message.from,
+        ...(this.options.configurationSet && { configurationSet: this.options.configurationSet }),
+      });
     }
   }
 
@@ -68,17 +79,73 @@ export class SesMailer implements Mailer {
   }
 }
 
-export function mapSesError(error: unknown): Error {
+/**
+ * What an SES error means for the campaign. Whatever refuses every message (the account or
+ * the configuration set paused, the sender not verified, the sandbox, the daily quota used
+ * up, credentials) is SendingHaltedError naming the identity and the fix: the campaign
+ * pauses and nobody is counted as failed. The text never holds a recipient's address (SES's
+ * own message may: it is left out).
+ */
+export function mapSesError(
+  error: unknown,
+  context: { from?: string; configurationSet?: string } = {},
+): Error {
   const name = (error as { name?: string }).name ?? '';
+  const code = (error as { code?: string }).code;
   const message = (error as Error).message ?? String(error);
+  const halt = (text: string) => new SendingHaltedError(`SES refuses to send: ${text}`, { cause: error });
+  if (/daily message quota exceeded/i.test(message)) {
+    return halt(
+      "the account's daily sending quota (Max24HourSend) is used up. Sending resumes as the 24-hour window moves on: send again later, or ask AWS for a higher quota (Service Quotas, Amazon SES)",
+    );
+  }
   if (name === 'Throttling' || name === 'ThrottlingException' || /rate exceeded/i.test(message)) {
     return new ThrottledError(`SES is throttling: ${message}`, { cause: error });
   }
-  if (/daily message quota exceeded/i.test(message)) {
-    return new ThrottledError(`SES daily quota reached: ${message}`, { cause: error });
+  const set = context.configurationSet ? `"${context.configurationSet}"` : '';
+  switch (name) {
+    case 'AccountSendingPausedException':
+      return halt(
+        "sending is paused for the whole AWS account (AccountSendingPausedException). Read the notice AWS sent to the account's address, fix what it says, then `aws ses update-account-sending-enabled --enabled`",
+      );
+    case 'ConfigurationSetSendingPausedException':
+      return halt(
+        `sending is paused for the configuration set ${set} (ConfigurationSetSendingPausedException): \`aws ses update-configuration-set-sending-enabled --configuration-set-name ${context.configurationSet ?? 'NAME'} --enabled\``,
+      );
+    case 'ConfigurationSetDoesNotExistException':
+      return halt(
+        `the configuration set ${set} does not exist in this region (ConfigurationSetDoesNotExistException): create it, or set PRESSROOM_SES_CONFIGURATION_SET to one that exists`,
+      );
+    case 'MailFromDomainNotVerifiedException':
+      return halt(
+        `the custom MAIL FROM domain of ${context.from ?? 'the sender'} has no MX record SES can read (MailFromDomainNotVerifiedException): fix its DNS records (SES console, the identity's "Custom MAIL FROM domain")`,
+      );
   }
-  if (haltingCodes.has(name)) {
-    return new SendingHaltedError(`SES refuses to send (${name}): ${message}`, { cause: error });
+  if (name === 'MessageRejected' && /not verified/i.test(message)) {
+    const [, region = 'this region', identities = ''] =
+      /failed the check in region ([^:]+):\s*(.*)$/i.exec(message) ?? [];
+    const from = context.from?.toLowerCase();
+    const domain = from?.slice(from.lastIndexOf('@') + 1);
+    const failed = identities.toLowerCase().split(/,\s*/);
+    if (from && failed.some((i) => i.trim() === from || i.trim() === domain)) {
+      return halt(
+        `the sender ${context.from} is not a verified identity in SES region ${region}: verify the address or its domain (SES console, "Verified identities"), or send from one that is`,
+      );
+    }
+    return halt(
+      `the account is in the SES sandbox in region ${region}: it sends only to verified addresses. Request production access (SES console, "Account dashboard"), or verify the recipients of a test list`,
+    );
+  }
+  if (name === 'MessageRejected' && /(account|sending).*(paused|suspended)/i.test(message)) {
+    return halt(`${message} Read the notice AWS sent to the account's address and fix what it says.`);
+  }
+  if (credentialCodes.has(name)) {
+    return halt(
+      `AWS refuses the credentials or their rights (${name}: ${message}). Check the AWS credentials (AWS_PROFILE, the role) and that they may call ses:SendRawEmail in this region`,
+    );
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return halt(`the SES endpoint cannot be reached (${code}): check AWS_REGION and the network`);
   }
   if (permanentCodes.has(name)) {
     return new PermanentSendError(
@@ -90,4 +157,69 @@ export function mapSesError(error: unknown): Error {
     );
   }
   return error instanceof SESServiceException || error instanceof Error ? error : new Error(message);
+}
+
+/** What `pressroom mailer check` found on SES: nothing is sent. */
+export interface SesCheck {
+  region: string;
+  /** The sender's identity (the address, else its domain) and its verification status. */
+  identity?: { name: string; status: string };
+  /** A quota of 200 a day and 1 a second is the sandbox's (the v1 API does not say it otherwise). */
+  mode: 'sandbox' | 'production';
+  quota: { max24HourSend: number; maxSendRate: number; sentLast24Hours: number };
+}
+
+/**
+ * Reads, without sending, what decides whether SES will take a campaign: sending enabled
+ * for the account, the sender's verification (address or domain), the quota and rate. A
+ * problem is SendingHaltedError naming it and the fix, as a send would stop on it.
+ */
+export async function checkSes(options: { client?: SESClient; from?: string } = {}): Promise<SesCheck> {
+  const client = options.client ?? new SESClient({ maxAttempts: 2 });
+  const context = options.from ? { from: options.from } : {};
+  try {
+    const region = await client.config.region();
+    const enabled = await client.send(new GetAccountSendingEnabledCommand({}));
+    if (enabled.Enabled === false) {
+      throw new SendingHaltedError(
+        "SES refuses to send: sending is disabled for the whole AWS account. Read the notice AWS sent to the account's address, fix what it says, then `aws ses update-account-sending-enabled --enabled`",
+      );
+    }
+    const q = await client.send(new GetSendQuotaCommand({}));
+    const quota = {
+      max24HourSend: q.Max24HourSend ?? 0,
+      maxSendRate: q.MaxSendRate ?? 0,
+      sentLast24Hours: q.SentLast24Hours ?? 0,
+    };
+    const check: SesCheck = {
+      region,
+      mode: quota.max24HourSend <= 200 && quota.maxSendRate <= 1 ? 'sandbox' : 'production',
+      quota,
+    };
+    if (options.from) {
+      const address = options.from.toLowerCase();
+      const domain = address.slice(address.lastIndexOf('@') + 1);
+      const found = await client.send(
+        new GetIdentityVerificationAttributesCommand({ Identities: [address, domain] }),
+      );
+      const status = (name: string) => found.VerificationAttributes?.[name]?.VerificationStatus;
+      const verified = [address, domain].find((name) => status(name) === 'Success');
+      const named = verified ?? [address, domain].find((name) => status(name) !== undefined);
+      check.identity = { name: named ?? address, status: (named && status(named)) ?? 'not an identity' };
+      if (!verified) {
+        throw new SendingHaltedError(
+          `SES refuses to send: the sender ${options.from} is not a verified identity in SES region ${region} (${check.identity.name}: ${check.identity.status}). Verify the address or its domain (SES console, "Verified identities"), or send from one that is`,
+        );
+      }
+    }
+    return check;
+  } catch (error) {
+    if (error instanceof SendingHaltedError) throw error;
+    const mapped = mapSesError(error, context);
+    if (mapped instanceof SendingHaltedError) throw mapped;
+    throw new SendingHaltedError(
+      `SES could not be asked (${(error as Error).name}: ${(error as Error).message}): check AWS_REGION, the credentials and the network`,
+      { cause: error },
+    );
+  }
 }

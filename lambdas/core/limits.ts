@@ -9,6 +9,15 @@ export const limits = {
   workspaceFileBytes: 256 * 1024,
   /** The reason given for withdrawing a release (`pressroom archive withdraw --reason`), in characters. */
   withdrawReason: 500,
+  /** A contact's first name, and last name (also what the subscription form accepts). */
+  contactName: 100,
+  /** A contact's organisation (outlet, company) and role (function, beat). */
+  contactOrganization: 200,
+  contactRole: 200,
+  /** A contact's language tag (BCP 47 tags are at most 35 characters). */
+  contactLanguage: 35,
+  /** One tag of a contact. */
+  contactTag: 50,
 } as const;
 
 /**

@@ -49,6 +49,17 @@ export async function eraseAddress(
   at: Date,
 ): Promise<{ id: string; hadContact: boolean; ledgerEntries: number; messages: number }> {
   const { id, hadContact } = await eraseContact(store, keys, email, at);
+  return { id, hadContact, ...(await eraseRecordsOf(store, id)) };
+}
+
+/**
+ * Erases what campaigns, subscriptions and the outbox hold under a contact id: pending
+ * subscription requests, ledger entries, the provider's reports, outbox messages.
+ */
+export async function eraseRecordsOf(
+  store: ObjectStore,
+  id: string,
+): Promise<{ ledgerEntries: number; messages: number }> {
   // A subscription waiting for its confirmation holds the address too.
   await forgetSubscriptionRequests(store, id);
   let ledgerEntries = 0;
@@ -64,7 +75,7 @@ export async function eraseAddress(
   for await (const item of listAll(store, 'outbox/'))
     if (item.key.includes(`.${id}@`)) messages.push(item.key);
   for (const key of messages) await store.delete(key);
-  return { id, hadContact, ledgerEntries, messages: messages.length };
+  return { ledgerEntries, messages: messages.length };
 }
 
 /**

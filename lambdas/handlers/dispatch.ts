@@ -22,11 +22,12 @@ const dispatchEventSchema = z.strictObject({
 export type DispatchEvent = z.infer<typeof dispatchEventSchema>;
 
 const context = cached(async () => {
-  const config = loadConfig(['bucket', 'queueUrl', 'recipientsPerMessage']);
+  const config = loadConfig(['bucket', 'queueUrl', 'recipientsPerMessage', 'publicUrl', 'siteUrl']);
   return {
     store: dataStore(config.bucket),
     queue: new SqsRecipientQueue({ queueUrl: config.queueUrl }),
     recipientsPerMessage: config.recipientsPerMessage,
+    urls: { publicUrl: config.publicUrl, siteUrl: config.siteUrl },
   };
 });
 
@@ -40,11 +41,12 @@ export async function handler(event: unknown, lambdaContext?: Context): Promise<
       `the dispatch event must be { "campaign": "<campaign name>", "resendUncertain"?: true|false } (${where.join('; ')})`,
     );
   }
-  const { store, queue, recipientsPerMessage } = await context();
+  const { store, queue, recipientsPerMessage, urls } = await context();
   try {
+    // SES delivers to people: the links in the messages must work for them.
     const report = await dispatchCampaign(
       parsed.data.campaign,
-      { store, queue },
+      { store, queue, urls },
       {
         recipientsPerMessage,
         ...(parsed.data.resendUncertain !== undefined && { resendUncertain: parsed.data.resendUncertain }),

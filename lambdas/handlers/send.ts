@@ -5,6 +5,7 @@ import { type BatchReport, sendBatch } from '../core/campaigns/batch.ts';
 import { readCampaign } from '../core/campaigns/campaign.ts';
 import type { RecipientBatch } from '../core/campaigns/dispatch.ts';
 import { type Prepared, prepareCampaign, type SendDeps } from '../core/campaigns/send.ts';
+import { listName } from '../core/contacts/model.ts';
 import { slug } from '../core/publication/schema.ts';
 import { loadConfig } from './config.ts';
 import { cached, dataStore, logger, signingKeys } from './runtime.ts';
@@ -13,9 +14,10 @@ import { cached, dataStore, logger, signingKeys } from './runtime.ts';
  * The send function: an SQS consumer. Each record is one batch of recipients put on the
  * queue by `dispatch`; it is mailed with `sendBatch` through SES at PRESSROOM_WORKER_RATE.
  * Records are reported as `batchItemFailures` (SQS delivers them again later, and after the
- * queue's maxReceiveCount moves them to the dead-letter queue) when they are malformed, when
- * their batch left recipients for a retry (throttled, the function's time running out, a
- * transient error) or paused the campaign. A retried batch sends only to those without an
+ * queue's maxReceiveCount moves them to the dead-letter queue) when they are malformed, or
+ * when their batch left recipients for a retry (throttled, the function's time running out, a
+ * transient error). A batch that paused the campaign (the provider refuses everything) is
+ * not: the campaign record says paused and why, and dispatching again resumes. A retried batch sends only to those without an
  * outcome. This bundle never loads MJML: the message is prepared from the archived HTML.
  */
 
@@ -24,6 +26,7 @@ const recipientSchema = z.strictObject({
   email: z.string().min(3).max(320),
   firstName: z.string().optional(),
   lastName: z.string().optional(),
+  lists: z.array(listName).min(1).optional(),
   resendClaimedAt: z.string().optional(),
 });
 
@@ -114,7 +117,10 @@ export async function handler(event: SQSEvent, lambdaContext?: Context): Promise
       deferred: deferred.length,
       uncertain: uncertain.length,
     });
-    if (deferred.length > 0 || report.halted !== undefined)
+    // Left for a retry of the batch: reported, so SQS delivers it again. A batch that paused
+    // the campaign is not: its recipients are deferred, nobody failed, and dispatching again
+    // (once the cause is fixed) sends them; redelivering it would only reach the DLQ.
+    if (deferred.length > 0 && report.halted === undefined)
       failures.push({ itemIdentifier: record.messageId });
   }
   return { batchItemFailures: failures };

@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CampaignRecord, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { CampaignBusyError, takeLease } from '../../lambdas/core/campaigns/lease.ts';
+import { claim, type LedgerEntry, reclaim, record } from '../../lambdas/core/campaigns/ledger.ts';
 import {
+  CorruptObjectError,
+  getJson,
   InvalidKeyError,
   listAll,
   ObjectExistsError,
   type ObjectStore,
+  updateJson,
   VersionConflictError,
 } from '../../lambdas/core/store/object-store.ts';
 
@@ -31,10 +37,16 @@ export function fetchSignedFrom(store: SelfVerifyingStore): NonNullable<ObjectSt
   };
 }
 
-export interface ContractOptions {
-  /** False for emulators that ignore If-None-Match / If-Match (s3rver): those cases are tested elsewhere. */
-  conditionalWrites: boolean;
-}
+/** One recipient's ledger entry, as a run writes it. */
+const ledgerEntry = (more: Partial<LedgerEntry> = {}): LedgerEntry => ({
+  contact: '0123456789abcdef0123456789abcdef',
+  email: 'zoe@redaction.example.org',
+  status: 'claimed',
+  messageId: '<c.0123456789abcdef0123456789abcdef@example.org>',
+  attempts: 1,
+  claimedAt: '2026-01-16T07:30:00.000Z',
+  ...more,
+});
 
 const text = (bytes: Uint8Array | undefined) => (bytes ? new TextDecoder().decode(bytes) : undefined);
 
@@ -42,11 +54,7 @@ const text = (bytes: Uint8Array | undefined) => (bytes ? new TextDecoder().decod
  * The behaviour every ObjectStore must have. Each implementation's test file calls this with
  * a factory; the same cases then run against the folder store, S3 over HTTP, and so on.
  */
-export function objectStoreContract(
-  name: string,
-  create: () => Promise<ObjectStoreHarness>,
-  options: ContractOptions,
-) {
+export function objectStoreContract(name: string, create: () => Promise<ObjectStoreHarness>) {
   describe(`ObjectStore contract: ${name}`, () => {
     let h: ObjectStoreHarness;
     let store: ObjectStore;
@@ -154,7 +162,7 @@ export function objectStoreContract(
       expect((await h.fetchSigned(expired)).status).toBeGreaterThanOrEqual(400);
     });
 
-    if (options.conditionalWrites) {
+    describe('conditional writes and lost races', () => {
       it('creates only if absent', async () => {
         const p = prefix();
         await store.putIfAbsent(`${p}claim`, 'first');
@@ -209,6 +217,128 @@ export function objectStoreContract(
         await Promise.all(Array.from({ length: 20 }, increment));
         expect(text((await store.get(`${p}counter`))?.body)).toBe('20');
       });
-    }
+
+      it('of writers holding the same version, exactly one wins; the others see a conflict', async () => {
+        const p = prefix();
+        const { version } = await store.put(`${p}entry`, 'claimed');
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) => store.putIfVersion(`${p}entry`, `outcome ${i}`, version)),
+        );
+        const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+        expect(won).toHaveLength(1);
+        for (const r of results)
+          if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(VersionConflictError);
+        expect(text((await store.get(`${p}entry`))?.body)).toBe(`outcome ${won[0]}`);
+      });
+
+      it('loses a compare-and-swap to a plain put, and to a delete, made after the read', async () => {
+        const p = prefix();
+        const read = await store.put(`${p}doc`, 'as read');
+        await store.put(`${p}doc`, 'written by someone else');
+        await expect(store.putIfVersion(`${p}doc`, 'mine', read.version)).rejects.toBeInstanceOf(
+          VersionConflictError,
+        );
+        expect(text((await store.get(`${p}doc`))?.body)).toBe('written by someone else');
+        const again = await store.get(`${p}doc`);
+        await store.delete(`${p}doc`);
+        await expect(store.putIfVersion(`${p}doc`, 'mine', again?.version ?? '')).rejects.toBeInstanceOf(
+          VersionConflictError,
+        );
+        expect(await store.get(`${p}doc`)).toBeUndefined();
+        // Once deleted, the key can be created again.
+        await store.putIfAbsent(`${p}doc`, 'new');
+        expect(text((await store.get(`${p}doc`))?.body)).toBe('new');
+      });
+
+      it('updateJson applies every one of many racing changes', async () => {
+        const p = prefix();
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            updateJson<{ seen: number[] }>(
+              store,
+              `${p}index.json`,
+              () => ({ seen: [] }),
+              (current) => ({ seen: [...current.seen, i].sort((a, b) => a - b) }),
+            ),
+          ),
+        );
+        expect((await getJson<{ seen: number[] }>(store, `${p}index.json`))?.value.seen).toEqual([
+          0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+        ]);
+      });
+
+      // The sending path's writes, each a race it must lose gracefully on every store.
+      it('ledger: of runs claiming one recipient at once, exactly one gets the claim', async () => {
+        const campaign = prefix().replace(/\/$/, '');
+        const claims = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => claim(store, campaign, ledgerEntry({ attempts: i + 1 }))),
+        );
+        expect(claims.filter((v) => v !== undefined)).toHaveLength(1);
+      });
+
+      it('ledger: an outcome written after another run took the recipient over settles, never throws', async () => {
+        const campaign = prefix().replace(/\/$/, '');
+        const mine = await claim(store, campaign, ledgerEntry());
+        if (mine === undefined) throw new Error('the first claim must succeed');
+        // Another run, which thought this one dead, takes the recipient over.
+        const theirs = await reclaim(store, campaign, ledgerEntry({ attempts: 2 }), mine);
+        expect(theirs).toBeDefined();
+        // Our send happened: it is recorded over their claim, never lost.
+        expect(await record(store, campaign, ledgerEntry({ status: 'sent' }), mine)).toBe('sent');
+        // Their later, lesser outcome yields to it.
+        expect(await record(store, campaign, ledgerEntry({ status: 'deferred' }), theirs as string)).toBe(
+          'sent',
+        );
+        const stored = await getJson<LedgerEntry>(
+          store,
+          `campaigns/${campaign}/ledger/${ledgerEntry().contact}.json`,
+        );
+        expect(stored?.value.status).toBe('sent');
+      });
+
+      it('lease: of runs taking a campaign at once, exactly one holds it; the others are told who', async () => {
+        const name = prefix().replace(/\/$/, '');
+        const now = new Date();
+        const record: CampaignRecord = {
+          definition: {} as CampaignRecord['definition'],
+          state: 'draft',
+          source: '',
+          createdAt: now.toISOString(),
+          updatedAt: now.toISOString(),
+          runs: [],
+        };
+        const results = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) =>
+            updateCampaign(
+              store,
+              name,
+              () => record,
+              (current) => takeLease(current, name, `run-${i}`, { holder: `host pid ${i}` }, now),
+            ),
+          ),
+        );
+        const held = results.filter((r) => r.status === 'fulfilled');
+        expect(held).toHaveLength(1);
+        for (const r of results)
+          if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(CampaignBusyError);
+        const holder = (held[0] as PromiseFulfilledResult<CampaignRecord>).value.lease?.holder;
+        const busy = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        expect((busy.reason as Error).message).toContain(`being sent by ${holder} since`);
+      });
+
+      it('reads a damaged JSON file as CorruptObjectError naming where it is', async () => {
+        const p = prefix();
+        await store.put(`${p}campaign.json`, '{"state":"sen');
+        const error = await getJson(store, `${p}campaign.json`, { repair: 'Delete it to start over' }).catch(
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(CorruptObjectError);
+        const where = store.locate?.(`${p}campaign.json`) ?? `${p}campaign.json`;
+        expect((error as Error).message).toContain(where);
+        expect((error as Error).message).toContain('Delete it to start over');
+        await store.put(`${p}null.json`, 'null');
+        await expect(getJson(store, `${p}null.json`)).rejects.toBeInstanceOf(CorruptObjectError);
+      });
+    });
   });
 }

@@ -117,7 +117,7 @@ describe('pressroom run-due', { timeout: 240_000 }, () => {
     );
     const run = await pressroom('run-due');
     expectExit(run, 3);
-    expect(run.stderr).toContain('barometre-presse (since ');
+    expect(run.stderr).toContain('barometre-presse (by an earlier run since ');
     expect(run.stderr).toContain('is being sent by another run');
     expect(run.stderr).toContain('pressroom campaign status');
     expect(await messages('barometre-presse')).toEqual([]);
@@ -133,7 +133,7 @@ describe('pressroom run-due', { timeout: 240_000 }, () => {
     expect(run.stdout).toContain(`Campaign embargo-presse not sent: "${embargoed.slug}" was withdrawn on`);
     expect(run.stderr).toContain('1 due campaign(s) could not be sent and were paused: embargo-presse');
     // The campaign still held by the other run is said too; the failure decides the exit code.
-    expect(run.stdout).toContain('Campaign barometre-presse: being sent by another run since');
+    expect(run.stdout).toContain('Campaign barometre-presse: being sent by an earlier run since');
     expect(await messages('embargo-presse')).toEqual([]);
     const status = await pressroom('campaign', 'status', 'embargo-presse', '--json');
     expect(JSON.parse(status.stdout)).toMatchObject({ state: 'paused' });

@@ -10,7 +10,7 @@ import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { campaignKeys, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import type { RecipientBatch } from '../../lambdas/core/campaigns/dispatch.ts';
 import type { LedgerEntry } from '../../lambdas/core/campaigns/ledger.ts';
@@ -53,6 +53,7 @@ beforeAll(async () => {
     PRESSROOM_RECIPIENTS_PER_MESSAGE: '2',
     PRESSROOM_WORKER_RATE: '50',
     PRESSROOM_PUBLIC_URL: 'https://abc.lambda-url.eu-west-3.on.aws',
+    PRESSROOM_SITE_URL: 'https://press.example.org/',
     PRESSROOM_SES_CONFIGURATION_SET: 'pressroom-events',
   });
   sqs = mockClient(SQSClient);
@@ -64,6 +65,7 @@ beforeAll(async () => {
   await importJournalists(world.store, keys, AUDIENCE);
   await registerDraft(world.store, definition('etude'));
   await registerDraft(world.store, definition('etude-lente'));
+  await registerDraft(world.store, definition('etude-pause'));
   await registerDraft(
     world.store,
     definition('plus-tard', {
@@ -114,6 +116,22 @@ const lambdaContext = (remainingMs: number): Context =>
   }) as unknown as Context;
 
 describe('dispatch handler', () => {
+  it('refuses a campaign whose links would not work (PRESSROOM_PUBLIC_URL on localhost): nothing enqueued', async () => {
+    vi.stubEnv('PRESSROOM_PUBLIC_URL', 'http://localhost:3000');
+    vi.resetModules();
+    try {
+      const { handler } = await import('../../lambdas/handlers/dispatch.ts');
+      await expect(handler({ campaign: 'etude' })).rejects.toThrow(
+        /PRESSROOM_PUBLIC_URL is http:\/\/localhost:3000 \(localhost is a local name: recipients cannot open it\): set it to your public address, e\.g\. PRESSROOM_PUBLIC_URL=https:\/\/presse\.example\.org/,
+      );
+    } finally {
+      vi.stubEnv('PRESSROOM_PUBLIC_URL', 'https://abc.lambda-url.eu-west-3.on.aws');
+      vi.resetModules();
+    }
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect((await readCampaign(world.store, 'etude')).state).toBe('draft');
+  });
+
   it('refuses a malformed event and a campaign whose sendAt is ahead: nothing enqueued', async () => {
     await expect(dispatch({ campagne: 'etude' })).rejects.toThrow(/"campaign": "<campaign name>"/);
     await expect(dispatch({ campaign: 'plus-tard' })).rejects.toThrow(/set to go at 2099-06-08T08:00/);
@@ -212,5 +230,54 @@ describe('dispatch → SQS → send handler (s3rver + aws-ses-v2-local)', () => 
     expect(statuses).toContain('deferred');
     expect((await readCampaign(world.store, 'etude-lente')).state).toBe('sending');
     expect(await mails()).toHaveLength(AUDIENCE);
+  });
+
+  it('a second dispatch while a run is being sent is busy, naming the dispatch function', async () => {
+    enqueued = [];
+    await dispatch({ campaign: 'etude-pause' });
+    await expect(dispatch({ campaign: 'etude-pause' })).rejects.toThrow(
+      /campaign "etude-pause" is being sent by the dispatch function since/,
+    );
+    expect(enqueued).toHaveLength(3);
+  });
+
+  it('an SES account whose sending is paused pauses the campaign with the reason: nobody failed, nothing left for the DLQ', async () => {
+    const sesMock = mockClient(SESClient);
+    sesMock
+      .on(SendRawEmailCommand)
+      .rejects(
+        Object.assign(new Error('Account sending paused.'), { name: 'AccountSendingPausedException' }),
+      );
+    let response: Awaited<ReturnType<typeof send>>;
+    try {
+      response = await send(sqsEvent([enqueued[0], enqueued[1]]), lambdaContext(60_000));
+    } finally {
+      sesMock.restore();
+    }
+    // Not failures: SQS deletes them; dispatching again (once fixed) makes new batches.
+    expect(response.batchItemFailures).toEqual([]);
+    const record = await readCampaign(world.store, 'etude-pause');
+    expect(record.state).toBe('paused');
+    expect(record.pausedReason).toMatch(/whole AWS account.*update-account-sending-enabled/);
+    expect(record.lease).toBeUndefined();
+    const statuses = await Promise.all(
+      Array.from(
+        { length: AUDIENCE },
+        async (_, i) =>
+          (
+            await getJson<LedgerEntry>(
+              world.store,
+              campaignKeys.ledger('etude-pause', keys.idOf(journalist(i))),
+            )
+          )?.value.status,
+      ),
+    );
+    expect(statuses).not.toContain('failed');
+    // Fixed: dispatching again resumes with everyone.
+    enqueued = [];
+    expect(await dispatch({ campaign: 'etude-pause' })).toMatchObject({
+      enqueued: AUDIENCE,
+      state: 'sending',
+    });
   });
 });

@@ -1,8 +1,6 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
+import { readdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import type { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import {
   eraseContact,
   exportContacts,
@@ -26,25 +24,11 @@ import {
   verifyUnsubscribeToken,
 } from '../../lambdas/core/contacts/tokens.ts';
 import { InvalidInputError } from '../../lambdas/core/errors.ts';
+import { chunked, contactsKeys, folderStores } from '../support/contacts.ts';
 
-const roots: string[] = [];
-const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
+const keys = contactsKeys;
 const now = new Date('2026-03-01T10:00:00Z');
-
-afterAll(async () => {
-  for (const root of roots) await rm(root, { recursive: true, force: true });
-});
-
-async function freshStore(): Promise<FolderObjectStore> {
-  const root = await mkdtemp(path.join(tmpdir(), 'pressroom-contacts-'));
-  roots.push(root);
-  return new FolderObjectStore({ root, signingSecret: 's', publicUrl: 'http://localhost:3000' });
-}
-
-async function* bytesOf(data: Uint8Array, chunk = 7): AsyncGenerator<Uint8Array> {
-  // Small chunks: multi-byte characters and quoted fields fall across chunk boundaries.
-  for (let i = 0; i < data.length; i += chunk) yield data.subarray(i, i + chunk);
-}
+const freshStore = folderStores('pressroom-contacts-');
 
 /** Encodes text as Windows-1252, as French Excel saves "CSV (séparateur: point-virgule)". */
 function windows1252(text: string): Uint8Array {
@@ -63,7 +47,7 @@ const options = (extra: Partial<ImportOptions> = {}): ImportOptions => ({
 });
 
 async function importText(store: FolderObjectStore, data: Uint8Array, extra: Partial<ImportOptions> = {}) {
-  return importContacts(bytesOf(data), 'test.csv', { store, keys }, options(extra));
+  return importContacts(chunked(data), 'test.csv', { store, keys }, options(extra));
 }
 
 async function audience(store: FolderObjectStore, filter: Parameters<typeof resolveAudience>[1]) {
@@ -97,12 +81,13 @@ describe('importContacts', () => {
       suppressed: 0,
     });
     expect(report.rejected).toEqual([
-      { line: 5, reason: 'invalid email address "pas-une-adresse"' },
+      { line: 5, column: 'Adresse électronique', reason: 'invalid email address "pas-une-adresse"' },
       { line: 9, reason: 'no email address' },
     ]);
     const zoe = await findContact(store, keys, 'zoe.lhote@exemple-média.example.com');
     expect(zoe.contact).toMatchObject({
-      email: 'zoe.lhote@exemple-média.example.com',
+      // The same mailbox in another case: one contact, shown as last written.
+      email: 'ZOE.LHOTE@exemple-média.example.com',
       firstName: 'Zoé',
       lastName: 'L’Hôte-Martin',
       organization: 'Le Cœur; l’hebdo',
@@ -190,29 +175,30 @@ describe('importContacts', () => {
     expect(JSON.stringify(erased)).not.toContain('erased@example.org');
   });
 
-  it('imports in chunks with the same result', async () => {
+  it('merges a repeated address across a file of many shards', async () => {
     const store = await freshStore();
     const lines = ['email;tags'];
     for (let i = 0; i < 250; i++) lines.push(`p${i}@example.org;t${i % 3}`);
     lines.push('P7@EXAMPLE.ORG;extra');
-    const report = await importText(store, utf8(lines.join('\n')), { chunkRows: 40 });
+    const report = await importText(store, utf8(lines.join('\n')));
     expect(report).toMatchObject({ added: 250, updated: 0, rows: 251 });
     expect((await findContact(store, keys, 'p7@example.org')).contact?.tags).toEqual(['extra', 't1']);
   });
 
-  it('keeps a re-import idempotent when the same address comes in another case in another chunk', async () => {
+  it('keeps a re-import idempotent when the same address comes in another case', async () => {
     const store = await freshStore();
     const csv = utf8('email\ncamille@example.org\nleo@example.org\nCAMILLE@example.org\n');
-    expect(await importText(store, csv, { chunkRows: 2 })).toMatchObject({ added: 2 });
+    expect(await importText(store, csv)).toMatchObject({ added: 2 });
     for (let i = 0; i < 2; i++) {
-      expect(await importText(store, csv, { chunkRows: 2 })).toMatchObject({
-        added: 0,
-        updated: 0,
-        unchanged: 2,
-      });
+      expect(await importText(store, csv)).toMatchObject({ added: 0, updated: 0, unchanged: 2 });
     }
+    // Shown as the latest row wrote it; another file's spelling then replaces it.
     expect((await findContact(store, keys, 'Camille@example.org')).contact?.email).toBe(
-      'camille@example.org',
+      'CAMILLE@example.org',
+    );
+    expect(await importText(store, utf8('email\nCamille@Example.org\n'))).toMatchObject({ updated: 1 });
+    expect((await findContact(store, keys, 'camille@example.org')).contact?.email).toBe(
+      'Camille@example.org',
     );
   });
 
@@ -221,7 +207,7 @@ describe('importContacts', () => {
     const lines = ['email'];
     for (let i = 0; i < 600; i++) lines.push(`r${i}@example.org`);
     await Promise.all([
-      importText(store, utf8(lines.join('\n')), { chunkRows: 100 }),
+      importText(store, utf8(lines.join('\n'))),
       ...Array.from({ length: 30 }, (_, i) =>
         unsubscribeAddress(store, keys, `r${i * 20}@example.org`, now, 'presse'),
       ),

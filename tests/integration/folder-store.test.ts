@@ -20,14 +20,10 @@ afterAll(async () => {
   for (const root of roots) await rm(root, { recursive: true, force: true });
 });
 
-objectStoreContract(
-  'folder',
-  async () => {
-    const store = await folderStore();
-    return { store, fetchSigned: fetchSignedFrom(store) };
-  },
-  { conditionalWrites: true },
-);
+objectStoreContract('folder', async () => {
+  const store = await folderStore();
+  return { store, fetchSigned: fetchSignedFrom(store) };
+});
 
 describe('folder store on disk', () => {
   it('mirrors keys as files, keeps its bookkeeping out of listings and leaves no temporary files', async () => {

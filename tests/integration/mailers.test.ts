@@ -1,9 +1,12 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  GetAccountSendingEnabledCommand,
+  GetIdentityVerificationAttributesCommand,
   GetSendQuotaCommand,
   MessageRejected,
   SESClient,
@@ -16,9 +19,13 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { OutboxMailer, outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
-import { SesMailer } from '../../lambdas/adapters/ses-mailer.ts';
-import { SmtpMailer } from '../../lambdas/adapters/smtp-mailer.ts';
-import { PermanentSendError, ThrottledError } from '../../lambdas/core/campaigns/mailer.ts';
+import { checkSes, SesMailer } from '../../lambdas/adapters/ses-mailer.ts';
+import { checkSmtp, classifySmtpError, SmtpMailer, smtpServer } from '../../lambdas/adapters/smtp-mailer.ts';
+import {
+  PermanentSendError,
+  SendingHaltedError,
+  ThrottledError,
+} from '../../lambdas/core/campaigns/mailer.ts';
 import {
   headerLines,
   mailerContract,
@@ -256,7 +263,7 @@ const throttling = () =>
   });
 const rejected = () =>
   new MessageRejected({
-    message: 'Email address is not verified. The following identities failed the check: x',
+    message: 'Illegal address',
     $metadata: { httpStatusCode: 400 },
   });
 
@@ -369,7 +376,7 @@ describe('SesMailer (aws-sdk-client-mock)', () => {
       const refused = await errorOf(mailer.send(await sampleMessage()));
       expect(refused).toBeInstanceOf(PermanentSendError);
       expect((refused as PermanentSendError).reason).toBe('rejected');
-      expect((refused as Error).message).toContain('Email address is not verified');
+      expect((refused as Error).message).toContain('Illegal address');
 
       ses.fail = () =>
         new SESServiceException({
@@ -467,4 +474,279 @@ describe('SES over HTTP (aws-ses-v2-local)', () => {
     },
     { refuses: false, throttles: false },
   );
+});
+
+// ---------------------------------------------------------------- outages: stop, name the server and the fix
+
+/** A port on 127.0.0.1 with nothing listening. */
+async function closedPort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** An smtp-server on 127.0.0.1 with these options; its errors (a client hanging up) are expected. */
+async function smtpServerWith(options: ConstructorParameters<typeof SMTPServer>[0]) {
+  const server = new SMTPServer({ logger: false, closeTimeout: 200, authOptional: true, ...options });
+  server.on('error', () => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return port;
+}
+
+describe('SmtpMailer when the server cannot take anything: SendingHaltedError naming the server and the fix', () => {
+  const halted = async (options: ConstructorParameters<typeof SmtpMailer>[0]) => {
+    const mailer = new SmtpMailer({ timeoutMs: 2000, ...options });
+    cleanups.push(async () => mailer.close());
+    const error = await errorOf(mailer.send(await sampleMessage()));
+    expect(error).toBeInstanceOf(SendingHaltedError);
+    return (error as Error).message;
+  };
+
+  it('nothing listening on the port', async () => {
+    const port = await closedPort();
+    const message = await halted({ host: '127.0.0.1', port });
+    expect(message).toContain(`the SMTP server 127.0.0.1:${port} cannot be reached (ECONNREFUSED)`);
+    expect(message).toContain('PRESSROOM_SMTP_PORT');
+  });
+
+  it('the login refused', async () => {
+    const port = await smtpServerWith({
+      authOptional: false,
+      allowInsecureAuth: true,
+      disabledCommands: ['STARTTLS'],
+      onAuth: (_auth, _session, callback) => callback(new Error('Invalid username or password')),
+    });
+    const message = await halted({ host: '127.0.0.1', port, user: 'presse', password: 'faux' });
+    expect(message).toContain(`the SMTP server 127.0.0.1:${port} refused the login`);
+    expect(message).toContain('PRESSROOM_SMTP_PASSWORD');
+    // No login at all, where one is required: 530.
+    const anonymous = await halted({ host: '127.0.0.1', port });
+    expect(anonymous).toContain('requires a login');
+  });
+
+  it('TLS asked of a server that speaks plain SMTP, and STARTTLS required where it is not offered', async () => {
+    const port = await smtpServerWith({ disabledCommands: ['STARTTLS'] });
+    const tls = await halted({ host: '127.0.0.1', port, secure: true });
+    expect(tls).toContain('failed the TLS handshake');
+    expect(tls).toContain('PRESSROOM_SMTP_SECURE=starttls');
+    const starttls = await halted({ host: '127.0.0.1', port, requireTls: true });
+    expect(starttls).toContain('refused STARTTLS');
+  });
+
+  it('a certificate that is not trusted', async () => {
+    // smtp-server's built-in certificate is self-signed (and expired): refused by default.
+    const port = await smtpServerWith({ secure: true });
+    const message = await halted({ host: '127.0.0.1', port, secure: true });
+    expect(message).toContain('failed the TLS handshake');
+    expect(message).toContain('certificate is not trusted');
+  });
+
+  it('a server that closes every connection, and one that never greets', async () => {
+    const closing = createNetServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => closing.close(() => resolve())));
+    const closes = await halted({ host: '127.0.0.1', port: (closing.address() as AddressInfo).port });
+    expect(closes).toContain('closes every connection');
+    const silent = createNetServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      silent.close();
+    });
+    const quiet = await halted({
+      host: '127.0.0.1',
+      port: (silent.address() as AddressInfo).port,
+      timeoutMs: 300,
+    });
+    expect(quiet).toContain('did not answer in time');
+  });
+
+  it('names host:port from a URL without its password', () => {
+    const error = classifySmtpError(
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET', originalCode: 'ECONNREFUSED' }),
+      smtpServer({ url: 'smtps://presse:secret@smtp.example.org' }),
+    );
+    expect(error.message).toContain('smtp.example.org:465');
+    expect(error.message).not.toContain('secret');
+    const dns = classifySmtpError(
+      Object.assign(new Error('getaddrinfo ENOTFOUND smtp.exemple.invalid'), {
+        code: 'EDNS',
+        originalCode: 'ENOTFOUND',
+      }),
+      'smtp.exemple.invalid:587',
+    );
+    expect(dns).toBeInstanceOf(SendingHaltedError);
+    expect(dns.message).toContain('PRESSROOM_SMTP_HOST');
+    const quota = classifySmtpError(
+      Object.assign(new Error('454 Throttling failure: Daily message quota exceeded'), { responseCode: 454 }),
+      'email-smtp.eu-west-3.amazonaws.com:587',
+    );
+    expect(quota).toBeInstanceOf(SendingHaltedError);
+  });
+
+  it('with explicit options, STARTTLS and a login, a message goes through', async () => {
+    let authed = '';
+    const received: string[] = [];
+    const port = await smtpServerWith({
+      authOptional: false,
+      onAuth: (auth, _session, callback) => {
+        authed = auth.username ?? '';
+        callback(null, { user: auth.username });
+      },
+      onData(stream, _session, callback) {
+        stream.on('data', (c: Buffer) => received.push(c.toString()));
+        stream.on('end', () => callback());
+      },
+    });
+    const mailer = new SmtpMailer({
+      host: '127.0.0.1',
+      port,
+      requireTls: true,
+      user: 'presse@villes-internet.example.org',
+      password: 'mot de passe',
+      tls: { rejectUnauthorized: false },
+    });
+    cleanups.push(async () => mailer.close());
+    const message = await sampleMessage();
+    await mailer.send(message);
+    expect(authed).toBe('presse@villes-internet.example.org');
+    expect(received.join('')).toContain(message.messageId);
+    expect(
+      await checkSmtp({
+        host: '127.0.0.1',
+        port,
+        requireTls: true,
+        user: 'presse',
+        password: 'x',
+        tls: { rejectUnauthorized: false },
+      }),
+    ).toEqual({
+      server: `127.0.0.1:${port}`,
+      tls: expect.stringMatching(/^TLSv1\.[23] \(STARTTLS\)$/),
+      login: 'accepted for presse',
+    });
+  });
+});
+
+describe('SesMailer when SES refuses everything: SendingHaltedError naming the identity and the fix', () => {
+  const sesError = (name: string, message: string) =>
+    new SESServiceException({ name, $fault: 'client', message, $metadata: { httpStatusCode: 400 } });
+  const cases: [string, Error, RegExp][] = [
+    [
+      'account paused',
+      sesError('AccountSendingPausedException', 'Account sending paused'),
+      /whole AWS account.*update-account-sending-enabled/,
+    ],
+    [
+      'configuration set paused',
+      sesError('ConfigurationSetSendingPausedException', 'paused'),
+      /configuration set "pressroom-events".*--enabled/,
+    ],
+    [
+      'configuration set missing',
+      sesError(
+        'ConfigurationSetDoesNotExistException',
+        'Configuration set <pressroom-events> does not exist.',
+      ),
+      /does not exist.*PRESSROOM_SES_CONFIGURATION_SET/,
+    ],
+    [
+      'MAIL FROM domain',
+      sesError('MailFromDomainNotVerifiedException', 'no MX'),
+      /MAIL FROM domain of presse@villes-internet\.example\.org/,
+    ],
+    [
+      'sender not verified',
+      new MessageRejected({
+        message:
+          'Email address is not verified. The following identities failed the check in region EU-WEST-3: presse@villes-internet.example.org',
+        $metadata: {},
+      }),
+      /the sender presse@villes-internet\.example\.org is not a verified identity in SES region EU-WEST-3/,
+    ],
+    [
+      'sandbox',
+      new MessageRejected({
+        message:
+          'Email address is not verified. The following identities failed the check in region EU-WEST-3: zoe.lhote@exemple.example.com',
+        $metadata: {},
+      }),
+      /sandbox in region EU-WEST-3.*production access/,
+    ],
+    [
+      'daily quota',
+      sesError('Throttling', 'Daily message quota exceeded.'),
+      /daily sending quota \(Max24HourSend\) is used up/,
+    ],
+    [
+      'credentials',
+      sesError('InvalidClientTokenId', 'The security token included in the request is invalid.'),
+      /credentials.*ses:SendRawEmail/,
+    ],
+  ];
+  for (const [what, thrown, expected] of cases) {
+    it(what, async () => {
+      const ses = mockedSes(refusedBySes);
+      try {
+        ses.fail = () => thrown;
+        const mailer = new SesMailer({ client: ses.client, configurationSet: 'pressroom-events' });
+        const error = await errorOf(mailer.send(await sampleMessage()));
+        expect(error).toBeInstanceOf(SendingHaltedError);
+        expect((error as Error).message).toMatch(expected);
+        // Never the recipient's address (it is in SES's own sandbox message).
+        expect((error as Error).message).not.toContain('zoe.lhote@exemple.example.com');
+      } finally {
+        ses.sesMock.restore();
+      }
+    });
+  }
+});
+
+describe('checkSes (aws-sdk-client-mock): what decides whether SES takes a campaign, nothing sent', () => {
+  const client = () => new SESClient({ region: 'eu-west-3', credentials: dummyCredentials });
+  it('reports the region, a verified sender (its domain), production and the quota', async () => {
+    const c = client();
+    const ses = mockClient(c);
+    try {
+      ses.on(GetAccountSendingEnabledCommand).resolves({ Enabled: true });
+      ses.on(GetSendQuotaCommand).resolves({ Max24HourSend: 50_000, MaxSendRate: 14, SentLast24Hours: 120 });
+      ses.on(GetIdentityVerificationAttributesCommand).resolves({
+        VerificationAttributes: { 'villes-internet.example.org': { VerificationStatus: 'Success' } },
+      });
+      expect(await checkSes({ client: c, from: 'presse@villes-internet.example.org' })).toEqual({
+        region: 'eu-west-3',
+        identity: { name: 'villes-internet.example.org', status: 'Success' },
+        mode: 'production',
+        quota: { max24HourSend: 50_000, maxSendRate: 14, sentLast24Hours: 120 },
+      });
+      expect(ses.commandCalls(SendRawEmailCommand)).toHaveLength(0);
+    } finally {
+      ses.restore();
+    }
+  });
+
+  it('says sandbox, and stops on a sender that is not verified or an account whose sending is disabled', async () => {
+    const c = client();
+    const ses = mockClient(c);
+    try {
+      ses.on(GetAccountSendingEnabledCommand).resolves({ Enabled: true });
+      ses.on(GetSendQuotaCommand).resolves({ Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 0 });
+      ses.on(GetIdentityVerificationAttributesCommand).resolves({
+        VerificationAttributes: { 'presse@villes-internet.example.org': { VerificationStatus: 'Pending' } },
+      });
+      expect((await checkSes({ client: c })).mode).toBe('sandbox');
+      const pending = await errorOf(checkSes({ client: c, from: 'presse@villes-internet.example.org' }));
+      expect(pending).toBeInstanceOf(SendingHaltedError);
+      expect((pending as Error).message).toContain(
+        'the sender presse@villes-internet.example.org is not a verified identity in SES region eu-west-3 (presse@villes-internet.example.org: Pending)',
+      );
+      ses.on(GetAccountSendingEnabledCommand).resolves({ Enabled: false });
+      expect((await errorOf(checkSes({ client: c }))) as Error).toBeInstanceOf(SendingHaltedError);
+    } finally {
+      ses.restore();
+    }
+  });
 });

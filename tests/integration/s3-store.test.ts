@@ -114,7 +114,7 @@ async function create(): Promise<ObjectStoreHarness> {
   };
 }
 
-objectStoreContract('S3 over HTTP (s3rver)', create, { conditionalWrites: false });
+objectStoreContract('S3 over HTTP (s3rver behind the conditional-write proxy)', create);
 
 describe('S3ObjectStore on s3rver', () => {
   let store: S3ObjectStore;

@@ -22,6 +22,7 @@ import {
   readCampaign,
   updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
+import { leaseMs, takeLease } from '../../lambdas/core/campaigns/lease.ts';
 import { readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import type { Mailer, OutgoingMessage } from '../../lambdas/core/campaigns/mailer.ts';
 import {
@@ -269,6 +270,42 @@ describe('running due campaigns', () => {
     expect(record.runs[0]).toMatchObject({ startedAt: diedAt, outcome: 'abandoned' });
     expect(record.runs.at(-1)).toMatchObject({ outcome: 'completed' });
     expect(await runDueCampaigns(s.send, sendOptions)).toEqual([]);
+  });
+
+  it('leaves a campaign someone is sending to them (the same lease as pressroom send), and takes it over once the lease runs out', async () => {
+    const s = await setup();
+    await schedule(await campaign({ sendAt: '2026-03-23T08:00:00Z' }), s);
+    const heldAt = at('2026-03-23T08:00:05Z');
+    // `pressroom send` on another machine took it at 08:00:05 and is sending.
+    await updateCampaign(
+      s.store,
+      'etude-programmee',
+      () => {
+        throw new Error('the campaign should exist');
+      },
+      (current) => ({
+        ...takeLease(
+          current,
+          'etude-programmee',
+          'manual-run',
+          { holder: 'poste-b pid 7', host: 'poste-b', pid: 7 },
+          heldAt,
+        ),
+        state: 'sending',
+        runs: [{ startedAt: heldAt.toISOString(), heartbeatAt: heldAt.toISOString() }],
+      }),
+    );
+    s.clock.now = at('2026-03-23T08:01:00Z');
+    expect(await runDueCampaigns(s.send, sendOptions)).toEqual([]);
+    expect(s.mailer.delivered).toHaveLength(0);
+    expect(await dueCampaigns(s.store, s.clock.now)).toEqual(['etude-programmee']);
+    s.clock.now = new Date(heldAt.getTime() + leaseMs + 1000);
+    const runs = await runDueCampaigns(s.send, sendOptions);
+    expect(runs.map((r) => [r.name, r.report?.state])).toEqual([['etude-programmee', 'sent']]);
+    expect(s.mailer.counts()).toEqual(everyoneOnce);
+    const record = await readCampaign(s.store, 'etude-programmee');
+    expect(record.lease).toBeUndefined();
+    expect(record.runs.map((r) => r.outcome)).toEqual(['abandoned', 'completed']);
   });
 
   it('runs several due campaigns oldest first, and leaves the one not yet due', async () => {

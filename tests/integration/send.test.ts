@@ -15,8 +15,11 @@ import {
   campaignKeys,
   loadCampaignFile,
   readCampaign,
+  updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
+import { CampaignBusyError, leaseMs, takeLease } from '../../lambdas/core/campaigns/lease.ts';
 import { claim, readLedger } from '../../lambdas/core/campaigns/ledger.ts';
+import { UnreachableLinkError } from '../../lambdas/core/campaigns/links.ts';
 import {
   type Mailer,
   type OutgoingMessage,
@@ -34,10 +37,12 @@ import {
   sendCampaign,
 } from '../../lambdas/core/campaigns/send.ts';
 import { type CampaignStatus, campaignStatus } from '../../lambdas/core/campaigns/status.ts';
-import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
-import { blockAddress, unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
+import { showTime } from '../../lambdas/core/campaigns/time.ts';
+import { resolveAudience, UnknownListError } from '../../lambdas/core/contacts/audience.ts';
+import { applyUnsubscribe, blockAddress, unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import type { Contact } from '../../lambdas/core/contacts/model.ts';
 import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
+import { BusyError, InvalidInputError } from '../../lambdas/core/errors.ts';
 import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import { prng } from '../support/cli.ts';
@@ -943,5 +948,308 @@ describe('access and erasure requests', () => {
     const bytes = everything.map((o) => new TextDecoder().decode(o?.body)).join('\n');
     expect(bytes).not.toContain(target.email);
     expect(bytes).toContain((persons[0] as Person).email);
+  });
+});
+
+describe('one run at a time: the lease', () => {
+  const hostA = { holder: 'poste-a pid 101', host: 'poste-a', pid: 101 };
+  const hostB = { holder: 'poste-b pid 202', host: 'poste-b', pid: 202 };
+
+  it('tells a second send who holds the campaign since when; with wait it waits, then finds nothing to do', async () => {
+    const persons = people(6);
+    const { store } = await setup(persons);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // The first run's mailer holds its first message until the others have looked.
+    const slow = new MemoryMailer(false, { behave: (_m, call) => (call === 1 ? gate : undefined) });
+    const first = sendCampaign(await campaign(), depsFor(store, slow, { owner: hostA }), { concurrency: 1 });
+    for (let i = 0; i < 200 && slow.calls === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(slow.calls).toBe(1);
+
+    const other = new MemoryMailer(false);
+    const busy = await sendCampaign(await campaign(), depsFor(store, other, { owner: hostB }), {}).catch(
+      (e: unknown) => e,
+    );
+    expect(busy).toBeInstanceOf(CampaignBusyError);
+    expect(busy).toBeInstanceOf(BusyError);
+    expect((busy as BusyError).exitCode).toBe(3);
+    expect((busy as Error).message).toContain(
+      `campaign "etude-test" is being sent by poste-a pid 101 since ${showTime(now, 'UTC')}`,
+    );
+    expect((busy as Error).message).toContain('pressroom campaign status etude-test');
+    expect((await campaignStatus(store, 'etude-test', now)).lease?.holder).toBe('poste-a pid 101');
+
+    const waits: string[] = [];
+    const waiting = sendCampaign(await campaign(), depsFor(store, other, { owner: hostB }), {
+      wait: true,
+      onWait: (e) => waits.push(e.lease.holder),
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    release();
+    const [a, b] = await Promise.all([first, waiting]);
+    expect(a).toMatchObject({ state: 'sent', sent: 6 });
+    expect(b).toMatchObject({ state: 'sent', sent: 0, alreadyDone: 6 });
+    expect(waits[0]).toBe('poste-a pid 101');
+    expect(other.delivered).toHaveLength(0);
+    for (const p of persons) expect(slow.deliveriesTo(p.email)).toBe(1);
+    const record = await readCampaign(store, 'etude-test');
+    expect(record.lease).toBeUndefined();
+    expect(record.runs.map((r) => r.outcome)).toEqual(['completed', 'completed']);
+  });
+
+  it('takes over a lease that ran out (a run that died elsewhere), and one whose process is known dead at once', async () => {
+    const persons = people(4);
+    const { store } = await setup(persons);
+    const diedAt = now.toISOString();
+    // A run on another machine took the campaign, then died: its lease is never renewed.
+    await updateCampaign(
+      store,
+      'etude-test',
+      () => ({
+        definition: { name: 'etude-test' } as CampaignDefinition,
+        state: 'draft',
+        source: '',
+        createdAt: diedAt,
+        updatedAt: diedAt,
+        runs: [],
+      }),
+      (current) => ({
+        ...takeLease(current, 'etude-test', 'dead-run', hostA, now),
+        state: 'sending',
+        runs: [{ startedAt: diedAt, heartbeatAt: diedAt }],
+      }),
+    );
+    const mailer = new MemoryMailer(false);
+    const later = (ms: number) => new Date(now.getTime() + ms);
+    await expect(
+      sendCampaign(await campaign(), depsFor(store, mailer, { owner: hostB, clock: () => later(60_000) })),
+    ).rejects.toBeInstanceOf(CampaignBusyError);
+    expect(mailer.delivered).toHaveLength(0);
+    // Known dead (its process is gone): taken at once, before its lease runs out.
+    const report = await sendCampaign(
+      await campaign(),
+      depsFor(store, mailer, {
+        owner: hostB,
+        clock: () => later(60_000),
+        holderAlive: (lease) => (lease.host === 'poste-a' ? false : undefined),
+      }),
+    );
+    expect(report).toMatchObject({ state: 'sent', sent: 4 });
+    const record = await readCampaign(store, 'etude-test');
+    expect(record.runs[0]).toMatchObject({ startedAt: diedAt, outcome: 'abandoned' });
+
+    // The same with nobody able to tell: taken once the lease has run out.
+    const { store: second } = await setup(persons);
+    await updateCampaign(
+      second,
+      'etude-test',
+      () => ({ ...record, runs: [], lease: undefined, state: 'draft' }),
+      (current) => ({ ...takeLease(current, 'etude-test', 'dead-run', hostA, now), state: 'sending' }),
+    );
+    const after = await sendCampaign(
+      await campaign(),
+      depsFor(second, mailer, { owner: hostB, clock: () => later(leaseMs + 1) }),
+    );
+    expect(after).toMatchObject({ state: 'sent', sent: 4 });
+    for (const p of persons) expect(mailer.deliveriesTo(p.email)).toBe(2);
+  });
+
+  it('stops sending when its lease may have run out (the process was suspended), leaving the rest for the run that takes over', async () => {
+    const persons = people(6);
+    const { store } = await setup(persons);
+    const clock = { now };
+    // After two messages the machine "sleeps" past the lease.
+    const mailer = new MemoryMailer(false, {
+      behave: (_m, call) => {
+        if (call === 2) clock.now = new Date(now.getTime() + leaseMs);
+      },
+    });
+    const report = await sendCampaign(await campaign(), depsFor(store, mailer, { clock: () => clock.now }), {
+      concurrency: 1,
+    });
+    expect(report).toMatchObject({ interrupted: true, sent: 2, state: 'sending' });
+    const resumed = await sendCampaign(await campaign(), depsFor(store, mailer, { clock: () => clock.now }));
+    expect(resumed).toMatchObject({ state: 'sent', sent: 4, alreadyDone: 2 });
+    for (const p of persons) expect(mailer.deliveriesTo(p.email)).toBe(1);
+  });
+});
+
+describe('a provider that fails everyone the same way, and links that would not work', () => {
+  it('pauses after 10 recipients in a row fail with the same transient error, and resumes them later', async () => {
+    const persons = people(30);
+    const { store } = await setup(persons);
+    const down = new MemoryMailer(false, {
+      behave: () => {
+        throw Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION' });
+      },
+    });
+    const report = await sendCampaign(await campaign(), depsFor(store, down, { sleep: shortSleep() }), {
+      concurrency: 1,
+    });
+    expect(report.state).toBe('paused');
+    expect(report.pausedReason).toContain('10 recipients in a row failed with the same error');
+    expect(report.pausedReason).toContain('Connection closed unexpectedly');
+    expect(report.failed).toBe(10);
+    const fine = new MemoryMailer(false);
+    const resumed = await sendCampaign(await campaign(), depsFor(store, fine));
+    expect(resumed).toMatchObject({ state: 'sent', sent: 30 });
+    for (const p of persons) expect(fine.deliveriesTo(p.email)).toBe(1);
+  });
+
+  it('a success between two failures starts the count again: no pause for scattered failures', async () => {
+    const persons = people(24);
+    const { store } = await setup(persons);
+    const flaky = new MemoryMailer(false, {
+      behave: (_m, call) => {
+        if (call % 2 === 0) throw new Error(`timeout after ${call} ms`);
+      },
+    });
+    const report = await sendCampaign(await campaign(), depsFor(store, flaky, { sleep: shortSleep() }), {
+      concurrency: 1,
+      maxAttempts: 1,
+      errorBudget: { ratio: 1, after: 1000 },
+    });
+    expect(report.pausedReason).toBeUndefined();
+    expect(report.sent).toBe(12);
+  });
+
+  it('refuses a real send of an email published with a local site address, naming PRESSROOM_SITE_URL; the outbox takes it', async () => {
+    const { store } = await setup(people(3));
+    const deps = releaseDeps(
+      store,
+      await loadTemplateFiles(),
+      memoryFiles({
+        ...releaseWorkspace(),
+        'publications/locale.md': releaseText('etude-locale', 'Étude locale'),
+      }),
+    );
+    await publishRelease('publications/locale.md', { ...deps, siteUrl: 'http://localhost:3000/' });
+    const real = new MemoryMailer(false);
+    Object.assign(real, { delivers: true });
+    const error = await sendCampaign(
+      await campaign({ publication: 'etude-locale' }),
+      depsFor(store, real),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnreachableLinkError);
+    expect((error as Error).message).toMatch(
+      /the email of "etude-locale" links to http:\/\/localhost:3000\/releases\/etude-locale\/.* \(localhost is a local name/,
+    );
+    expect((error as Error).message).toContain('PRESSROOM_SITE_URL=https://presse.example.org/');
+    expect(real.delivered).toHaveLength(0);
+    expect(await keysUnder(store, 'campaigns/etude-test/ledger/')).toEqual([]);
+    // A test message to oneself, and the outbox, are not real mail to the audience.
+    await sendCampaign(await campaign({ publication: 'etude-locale' }), depsFor(store, real), {
+      testTo: 'moi@villes-internet.example.org',
+    });
+    expect(real.delivered).toHaveLength(1);
+    const outbox = await sendCampaign(
+      await campaign({ publication: 'etude-locale' }),
+      depsFor(store, new OutboxMailer(store)),
+    );
+    expect(outbox.state).toBe('sent');
+  });
+});
+
+describe('one campaign, several lists', () => {
+  /** presse: 0-5; lettre: 3-8 (3, 4, 5 on both); 4 left presse; 7 left lettre. */
+  async function twoLists() {
+    const persons = people(9);
+    const { store } = await setup(persons.slice(0, 6));
+    const csv = [
+      'Prénom;Nom;Courriel',
+      ...persons.slice(3).map((p) => `${p.firstName};${p.lastName};${p.email}`),
+    ].join('\r\n');
+    await importCsv({ store, keys }, csv, { file: 'lettre.csv', list: 'lettre', now: publishedAt });
+    const [left, leftLettre] = [persons[4] as Person, persons[7] as Person];
+    await unsubscribeAddress(store, keys, left.email, publishedAt, 'presse');
+    await unsubscribeAddress(store, keys, leftLettre.email, publishedAt, 'lettre');
+    return { persons, store };
+  }
+
+  it('sends one message per person; the unsubscribe link and List-Id name the lists that reached them', async () => {
+    const { persons, store } = await twoLists();
+    const definition = await campaign({ audience: '\n  lists: [presse, lettre, presse]' });
+    expect(definition.audience.lists).toEqual(['presse', 'lettre']);
+    const report = await sendCampaign(definition, depsFor(store, new OutboxMailer(store)));
+    // 9 people, one of whom (7) left the only list they were on.
+    expect(report).toMatchObject({ state: 'sent', audience: 8, sent: 8 });
+    const files = await outboxFiles(store, 'etude-test');
+    expect(files).toHaveLength(8);
+    const expected: Record<number, string[]> = {
+      0: ['presse'],
+      1: ['presse'],
+      2: ['presse'],
+      3: ['presse', 'lettre'],
+      4: ['lettre'], // left presse: reached through lettre only
+      5: ['presse', 'lettre'],
+      6: ['lettre'],
+      8: ['lettre'],
+    };
+    for (const [i, lists] of Object.entries(expected)) {
+      const person = persons[Number(i)] as Person;
+      const mail = files.find((f) => addressesOf(f.to)[0]?.address === person.email);
+      expect(mail, person.email).toBeDefined();
+      if (!mail) continue;
+      expect(header(mail.raw, 'List-Id')).toEqual([`<${lists[0]}.${domain}>`]);
+      const url = /<(https:[^>]+)>/.exec(header(mail.raw, 'List-Unsubscribe')[0] ?? '')?.[1] ?? '';
+      const token = url.slice(url.lastIndexOf('/') + 1);
+      const payload = verifyUnsubscribeToken(keys, token);
+      expect(payload.lists ?? [payload.list], person.email).toEqual(lists);
+    }
+    // Unsubscribing from a message reached through both lists leaves both.
+    const both = files.find((f) => addressesOf(f.to)[0]?.address === (persons[3] as Person).email);
+    const url =
+      /<(https:[^>]+)>/.exec(header(both?.raw ?? new Uint8Array(), 'List-Unsubscribe')[0] ?? '')?.[1] ?? '';
+    await applyUnsubscribe(store, keys, url.slice(url.lastIndexOf('/') + 1), now);
+    const after: string[] = [];
+    for await (const c of resolveAudience(store, { lists: ['presse', 'lettre'] })) after.push(c.email);
+    expect(after).not.toContain((persons[3] as Person).email);
+  });
+
+  it('gives the plain-text part the same personal fields as the HTML, for each recipient', async () => {
+    const { persons, store } = await twoLists();
+    await sendCampaign(
+      await campaign({ audience: '\n  lists: [presse, lettre]' }),
+      depsFor(store, new OutboxMailer(store)),
+    );
+    for (const mail of await outboxFiles(store, 'etude-test')) {
+      const to = addressesOf(mail.to)[0]?.address;
+      const person = persons.find((p) => p.email === to) as Person;
+      const url = /<(https:[^>]+)>/.exec(header(mail.raw, 'List-Unsubscribe')[0] ?? '')?.[1] ?? '';
+      for (const [part, body] of [
+        ['text', mail.text ?? ''],
+        ['html', (mail.html || '').replace(/&#x27;|&#39;/g, "'").replace(/&amp;/g, '&')],
+      ] as const) {
+        expect(body, `${part} of ${to}`).toContain(`Bonjour ${person.firstName},`);
+        expect(body, `${part} of ${to}`).toContain(`${person.firstName} ${person.lastName}`);
+        expect(body, `${part} of ${to}`).toContain(url);
+        expect(body, `${part} of ${to}`).not.toContain('{{');
+      }
+    }
+  });
+
+  it('names the known lists when the campaign names one nobody is on, with a guess', async () => {
+    const { store } = await twoLists();
+    const error = await sendCampaign(
+      await campaign({ audience: '\n  lists: [presse, lettres]' }),
+      depsFor(store, new MemoryMailer(false)),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownListError);
+    expect((error as Error).message).toBe(
+      'no contact is on the list "lettres" ("lettres": did you mean "lettre"?). The lists with contacts are: lettre, presse. Check the campaign\'s audience, or import the list first.',
+    );
+    expect(await keysUnder(store, 'campaigns/etude-test/')).toEqual([]);
+  });
+
+  it('refuses a campaign file with both list and lists, or neither, with the line', async () => {
+    const both = await campaign({ audience: '\n  list: presse\n  lists: [lettre]' }).catch((e: unknown) => e);
+    expect(both).toBeInstanceOf(InvalidInputError);
+    expect((both as Error).message).toMatch(
+      /campaigns\/c\.yaml:\d+:\d+ audience\.lists: write "list: presse" for one list/,
+    );
+    const neither = await campaign({ audience: '\n  tags: [radio]' }).catch((e: unknown) => e);
+    expect((neither as Error).message).toContain('audience: names no list');
   });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { conditionalS3 } from './s3-conditional.ts';
 
 /** s3rver knows one account only: any other access key id gets InvalidAccessKeyId. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -27,8 +28,13 @@ process.stdin.on('end', () => process.exit(0)).resume();
 `;
 
 export interface RunningS3rver {
-  /** `http://127.0.0.1:<port>` */
+  /**
+   * `http://127.0.0.1:<port>`: s3rver behind the conditional-write proxy (s3-conditional.ts),
+   * so If-None-Match and If-Match hold as on S3.
+   */
   endpoint: string;
+  /** s3rver itself, without the proxy. */
+  s3rverEndpoint: string;
   /** Stops the server and removes its folder. */
   stop(): Promise<void>;
 }
@@ -71,7 +77,16 @@ export async function startS3rver(buckets: string[]): Promise<RunningS3rver> {
       }),
     ])) as [string];
     const { port } = JSON.parse(line) as AddressInfo;
-    return { endpoint: `http://127.0.0.1:${port}`, stop };
+    const s3rverEndpoint = `http://127.0.0.1:${port}`;
+    const proxy = await conditionalS3(s3rverEndpoint);
+    return {
+      endpoint: proxy.endpoint,
+      s3rverEndpoint,
+      async stop() {
+        await proxy.close();
+        await stop();
+      },
+    };
   } catch (error) {
     await stop();
     throw error;

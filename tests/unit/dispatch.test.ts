@@ -18,9 +18,11 @@ import { SendingHaltedError, ThrottledError } from '../../lambdas/core/campaigns
 import { EmbargoError, type SendDeps } from '../../lambdas/core/campaigns/send.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import { contactKeys, shardOf } from '../../lambdas/core/contacts/model.ts';
+import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import {
   definition,
+  importCsv,
   importJournalists,
   journalist,
   MemoryMailer,
@@ -101,7 +103,10 @@ describe('dispatchCampaign', () => {
   });
 
   it('an empty audience finishes the campaign at once', async () => {
-    await registerDraft(store, definition('vide', { audience: { list: 'personne', tagsMode: 'any' } }));
+    await registerDraft(
+      store,
+      definition('vide', { audience: { list: 'presse', tags: ['aucun-tag'], tagsMode: 'any' } }),
+    );
     const queue = new CapturingQueue();
     const report = await dispatchCampaign('vide', { store, queue, clock }, { recipientsPerMessage: 10 });
     expect(report).toMatchObject({ audience: 0, batches: 0, state: 'sent' });
@@ -327,5 +332,43 @@ describe('sendBatch', () => {
     expect(reads.filter((k) => k.includes('/ledger/')).length).toBeLessThanOrEqual(
       2 * batch.recipients.length,
     );
+  });
+});
+
+describe('a campaign to several lists, dispatched', () => {
+  it('carries the lists of a recipient not reached through all of them, and the message names them', async () => {
+    // journalist 0 and 1 are also on "lettre"; journalist 1 left "presse".
+    const csv = ['Courriel', journalist(0), journalist(1)].join('\r\n');
+    await importCsv({ store, keys }, csv, { file: 'lettre.csv', list: 'lettre', now });
+    await unsubscribeAddress(store, keys, journalist(1), now, 'presse');
+    await registerDraft(
+      store,
+      definition('deux', { audience: { lists: ['presse', 'lettre'], tagsMode: 'any' } }),
+    );
+    const queue = new CapturingQueue();
+    const report = await dispatchCampaign('deux', { store, queue, clock }, { recipientsPerMessage: 10 });
+    expect(report).toMatchObject({ audience: 7, enqueued: 7 });
+    const recipients = queue.batches.flatMap((b) => b.recipients);
+    const byEmail = new Map(recipients.map((r) => [r.email, r]));
+    expect(byEmail.get(journalist(0))?.lists).toBeUndefined();
+    expect(byEmail.get(journalist(1))?.lists).toEqual(['lettre']);
+    expect(byEmail.get(journalist(2))?.lists).toEqual(['presse']);
+
+    const mailer = new MemoryMailer();
+    await sendBatch(queue.batches[0] as RecipientBatch, deps(mailer), { rate: 1000 });
+    const sent = (address: string) => {
+      const raw = Buffer.from(mailer.delivered.find((m) => m.to === address)?.raw ?? []).toString('latin1');
+      const token = /\/unsubscribe\/([^>\s]+)>/.exec(raw)?.[1] ?? '';
+      const payload = verifyUnsubscribeToken(keys, token);
+      return { lists: payload.lists ?? [payload.list], listId: /^List-Id: ([^\r\n]*)/im.exec(raw)?.[1] };
+    };
+    expect(sent(journalist(0))).toEqual({
+      lists: ['presse', 'lettre'],
+      listId: '<presse.villes-internet.example.org>',
+    });
+    expect(sent(journalist(1))).toEqual({
+      lists: ['lettre'],
+      listId: '<lettre.villes-internet.example.org>',
+    });
   });
 });

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignDefaults, loadConfig, NoWorkspaceError, smtpUrl, storeDir } from '../../bin/context.ts';
+import { campaignDefaults, loadConfig, NoWorkspaceError, smtpSettings, storeDir } from '../../bin/context.ts';
 import { loadWorkspace } from '../../lambdas/adapters/workspace-file.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
 import { parseSubscribableLists } from '../../lambdas/core/contacts/subscription-lists.ts';
@@ -312,23 +312,40 @@ describe('the configuration: option > environment > pressroom.yaml > default', (
     );
   });
 
-  it('builds the SMTP server address from its parts, and asks for the password by its name', () => {
-    expect(
-      smtpUrl({
-        kind: 'smtp',
-        host: 'smtp.example.org',
-        requireTls: true,
-        user: 'a@b.org',
-        password: 'p@ss:w/rd',
-      }),
-    ).toBe('smtp://a%40b.org:p%40ss%3Aw%2Frd@smtp.example.org:587/?requireTLS=true');
-    expect(smtpUrl({ kind: 'smtp', host: 'smtp.example.org', secure: true })).toBe(
-      'smtps://smtp.example.org:465',
-    );
-    expect(() => smtpUrl({ kind: 'smtp', host: 'smtp.example.org', user: 'a@b.org' })).toThrow(
+  it('asks for the SMTP server and the password by their names, when the mailer is built', () => {
+    const settings = {
+      host: 'smtp.example.org',
+      port: 587,
+      requireTls: true,
+      user: 'a@b.org',
+      password: 'x',
+    };
+    expect(smtpSettings({ kind: 'smtp', ...settings })).toEqual(settings);
+    expect(() => smtpSettings({ kind: 'smtp', host: 'smtp.example.org', user: 'a@b.org' })).toThrow(
       /needs its password: set PRESSROOM_SMTP_PASSWORD/,
     );
-    expect(() => smtpUrl({ kind: 'smtp' })).toThrow(/needs a server: set mailer.host in pressroom.yaml/);
+    expect(() => smtpSettings({ kind: 'smtp', host: 'smtp.example.org', password: 'x' })).toThrow(
+      /PRESSROOM_SMTP_PASSWORD is set without a login/,
+    );
+    expect(() => smtpSettings({ kind: 'smtp' })).toThrow(/needs a server: set mailer.host in pressroom.yaml/);
+  });
+
+  it('encrypts SMTP by default: STARTTLS required, or TLS on port 465; plain only when asked', () => {
+    const mailer = (env: NodeJS.ProcessEnv) =>
+      loadConfig({}, { PRESSROOM_MAILER: 'smtp', PRESSROOM_SMTP_HOST: 'smtp.example.org', ...env }, tmpdir())
+        .mailer;
+    expect(mailer({})).toMatchObject({ port: 587, secure: false, requireTls: true });
+    expect(mailer({ PRESSROOM_SMTP_PORT: '465' })).toMatchObject({
+      port: 465,
+      secure: true,
+      requireTls: false,
+    });
+    expect(mailer({ PRESSROOM_SMTP_SECURE: 'tls' })).toMatchObject({ port: 465, secure: true });
+    expect(mailer({ PRESSROOM_SMTP_SECURE: 'none', PRESSROOM_SMTP_PORT: '25' })).toMatchObject({
+      port: 25,
+      secure: false,
+      requireTls: false,
+    });
   });
 });
 

@@ -1,14 +1,21 @@
 import { type Suppression, shardOf } from '../contacts/model.ts';
 import { readSuppressionShard, type SuppressionShard } from '../contacts/repository.ts';
+import { PressroomError } from '../errors.ts';
 import { getJson, listAll, type ObjectStore } from '../store/object-store.ts';
-import { campaignKeys, readCampaign } from './campaign.ts';
+import {
+  type CampaignRecord,
+  campaignKeys,
+  campaignRepairs,
+  readCampaign,
+  updateCampaign,
+} from './campaign.ts';
 import { type BatchRecipient, closeRun, dispatchKeys, type RecipientBatch } from './dispatch.ts';
-import type { LedgerEntry, LedgerRecord } from './ledger.ts';
+import { dispatchLeaseMs, takeLease } from './lease.ts';
+import { isTerminal, type LedgerEntry, type LedgerRecord } from './ledger.ts';
 import {
   type Delivery,
   deliverTo,
   emptyTally,
-  isTerminal,
   type Prepared,
   prepareCampaign,
   rateLimiter,
@@ -38,6 +45,7 @@ export interface BatchOptions {
   errorBudget?: { ratio: number; after: number };
   maxAttempts?: number;
   maxThrottleRetries?: number;
+  maxSameTransient?: number;
 }
 
 export interface BatchReport {
@@ -93,6 +101,7 @@ export async function sendBatch(
   }
   const definition = record.definition;
   const prepared = options.prepared ?? (await prepareCampaign(definition, deps));
+  await renewRunLease(deps.store, batch, record, clock());
 
   const entries = await ledgerEntries(deps.store, batch.campaign, batch.recipients);
   const todo: { recipient: BatchRecipient; existing: LedgerRecord | undefined }[] = [];
@@ -140,6 +149,7 @@ export async function sendBatch(
     budget: options.errorBudget ?? { ratio: 0.05, after: 100 },
     maxAttempts: options.maxAttempts ?? 3,
     maxThrottleRetries: options.maxThrottleRetries ?? 12,
+    maxSameTransient: options.maxSameTransient ?? 10,
   };
 
   let next = 0;
@@ -151,7 +161,11 @@ export async function sendBatch(
       if (!item || stopped() || fatal !== undefined) return;
       next++;
       try {
-        const status = await deliverTo(delivery, item.recipient, item.existing);
+        const status = await deliverTo(
+          delivery,
+          { ...item.recipient, ...(item.recipient.lists && { via: item.recipient.lists }) },
+          item.existing,
+        );
         if (status === undefined) report.held++;
         else if (status === 'deferred') report.deferred.push(item.recipient.id);
         else if (status === 'failed') failedIds.push(item.recipient.id);
@@ -203,6 +217,32 @@ export async function sendBatch(
   return report;
 }
 
+/**
+ * A batch being sent keeps its run's lease (taken by dispatch) alive. Renewed only once half
+ * of it has gone, so that most batches only read the record.
+ */
+async function renewRunLease(
+  store: ObjectStore,
+  batch: RecipientBatch,
+  read: CampaignRecord,
+  now: Date,
+): Promise<void> {
+  const stale = (r: CampaignRecord) =>
+    r.lease?.id === batch.run && Date.parse(r.lease.expiresAt) - now.getTime() < dispatchLeaseMs / 2;
+  if (!stale(read)) return;
+  await updateCampaign(
+    store,
+    batch.campaign,
+    () => {
+      throw new PressroomError(`no campaign "${batch.campaign}"`);
+    },
+    (current) =>
+      stale(current) && current.lease
+        ? takeLease(current, batch.campaign, batch.run, current.lease, now, { duration: dispatchLeaseMs })
+        : current,
+  );
+}
+
 /** When every batch of the run has its marker, closes the run and marks the campaign sent. */
 async function closeIfComplete(store: ObjectStore, campaign: string, run: string, at: string) {
   const record = await readCampaign(store, campaign);
@@ -227,7 +267,9 @@ async function ledgerEntries(
   for (let i = 0; i < recipients.length; i += 32) {
     const slice = recipients.slice(i, i + 32);
     const found = await Promise.all(
-      slice.map((r) => getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, r.id))),
+      slice.map((r) =>
+        getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, r.id), { repair: campaignRepairs.ledger }),
+      ),
     );
     for (const [j, f] of found.entries()) {
       const id = slice[j]?.id;

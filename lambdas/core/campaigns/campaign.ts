@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import type { AudienceFilter } from '../contacts/audience.ts';
 import { listName } from '../contacts/model.ts';
 import { InvalidInputError, PressroomError, type Problem } from '../errors.ts';
 import { formatPath, parseYaml, readSourceText, validate } from '../input.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
+import type { CampaignLease } from './lease.ts';
 import { parseSendTime, type SendTime } from './time.ts';
 
 /**
@@ -38,7 +40,12 @@ export const campaignFileSchema = z
     publication: slug.optional().describe('Slug of a published release (pressroom archive list)'),
     newsletter: slug.optional().describe('Id of a published newsletter issue, instead of a publication'),
     audience: z.strictObject({
-      list: listName,
+      list: listName.optional().describe('One list, e.g. "presse"'),
+      lists: z
+        .array(listName)
+        .min(1, 'name at least one list')
+        .optional()
+        .describe('Several lists, e.g. [presse, lettre]: each person receives one message'),
       tags: z.array(text).optional(),
       tagsMode: z.enum(['any', 'all'], { error: 'must be "any" or "all"' }).default('any'),
     }),
@@ -64,7 +71,8 @@ export type CampaignContent =
 
 export type CampaignDefinition = CampaignContent & {
   name: string;
-  audience: { list: string; tags?: string[]; tagsMode: 'any' | 'all' };
+  /** `lists` (records written before it have `list`: read them with audienceLists). */
+  audience: AudienceFilter & { tagsMode: 'any' | 'all' };
   from: { name: string; address: string };
   replyTo?: string;
   subject?: string;
@@ -85,6 +93,8 @@ export interface CampaignRecord {
   audienceSize?: number;
   /** Why the campaign was paused (error budget). */
   pausedReason?: string;
+  /** The run sending it now, until when (lease.ts). */
+  lease?: CampaignLease;
   /** One per run. A run without endedAt whose heartbeat is old was cut short (a crash). */
   runs: {
     startedAt: string;
@@ -95,6 +105,17 @@ export interface CampaignRecord {
     batches?: number;
   }[];
 }
+
+/** How to repair each kind of campaign file when it is damaged (see CorruptObjectError). */
+export const campaignRepairs = {
+  record:
+    'Restore it from a backup, or delete it: the next `pressroom send` starts the record again, and the ledger beside it still keeps everyone already mailed from a second copy',
+  ledger:
+    "This is one recipient's delivery record. Restore it from a backup; deleting it makes the next send treat this recipient as not yet mailed (a second copy if they were mailed)",
+  index:
+    'Delete it: `pressroom campaign list` then shows each campaign again once it is sent or scheduled again',
+  schedule: 'Delete it, then run `pressroom schedule` again for each scheduled campaign',
+};
 
 export const campaignKeys = {
   record: (name: string) => `campaigns/${name}/campaign.json`,
@@ -153,6 +174,17 @@ export async function loadCampaignFile(
         : 'is required: write "publication: <release slug>" or "newsletter: <issue id>"',
     });
   }
+  if ((c.audience.list === undefined) === (c.audience.lists === undefined)) {
+    const both = c.audience.list !== undefined;
+    problems.push({
+      file,
+      ...(both ? parsed.locateKey(['audience'], 'lists') : parsed.locate(['audience'])),
+      path: both ? 'audience.lists' : 'audience',
+      message: both
+        ? 'write "list: presse" for one list or "lists: [presse, lettre]" for several, not both'
+        : 'names no list: write "list: presse", or "lists: [presse, lettre]" for several',
+    });
+  }
   if (c.newsletter !== undefined && c.attachPdf) {
     problems.push({
       file,
@@ -194,7 +226,7 @@ export async function loadCampaignFile(
     name: c.name,
     ...(c.newsletter !== undefined ? { newsletter: c.newsletter } : { publication: c.publication ?? '' }),
     audience: {
-      list: c.audience.list,
+      lists: [...new Set(c.audience.lists ?? (c.audience.list !== undefined ? [c.audience.list] : []))],
       ...(c.audience.tags && { tags: c.audience.tags }),
       tagsMode: c.audience.tagsMode,
     },
@@ -207,7 +239,9 @@ export async function loadCampaignFile(
 }
 
 export async function readCampaign(store: ObjectStore, name: string): Promise<CampaignRecord> {
-  const record = await getJson<CampaignRecord>(store, campaignKeys.record(name));
+  const record = await getJson<CampaignRecord>(store, campaignKeys.record(name), {
+    repair: campaignRepairs.record,
+  });
   if (!record)
     throw new CampaignNotFoundError(`no campaign "${name}": \`pressroom campaign list\` shows them`);
   return record.value;
@@ -229,12 +263,12 @@ export function updateCampaign(
   initial: () => CampaignRecord,
   change: (current: CampaignRecord) => CampaignRecord,
 ): Promise<CampaignRecord> {
-  return updateJson(store, campaignKeys.record(name), initial, change);
+  return updateJson(store, campaignKeys.record(name), initial, change, { repair: campaignRepairs.record });
 }
 
 /** Remembers a campaign's name, for `campaign list`. */
 export async function registerCampaign(store: ObjectStore, name: string): Promise<void> {
-  const index = await getJson<CampaignIndex>(store, campaignKeys.index);
+  const index = await getJson<CampaignIndex>(store, campaignKeys.index, { repair: campaignRepairs.index });
   if (index?.value.names.includes(name)) return;
   await updateJson<CampaignIndex>(
     store,
@@ -243,9 +277,13 @@ export async function registerCampaign(store: ObjectStore, name: string): Promis
     (current) => ({
       names: [...new Set([...current.names, name])].sort(),
     }),
+    { repair: campaignRepairs.index },
   );
 }
 
 export async function campaignNames(store: ObjectStore): Promise<string[]> {
-  return (await getJson<CampaignIndex>(store, campaignKeys.index))?.value.names ?? [];
+  return (
+    (await getJson<CampaignIndex>(store, campaignKeys.index, { repair: campaignRepairs.index }))?.value
+      .names ?? []
+  );
 }

@@ -1,10 +1,10 @@
-import { resolveAudience } from '../contacts/audience.ts';
-import type { Contact } from '../contacts/model.ts';
+import { type AudienceMember, audienceLists, resolveAudience } from '../contacts/audience.ts';
 import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { type CampaignRecord, readCampaign, registerCampaign, updateCampaign } from './campaign.ts';
-import { readLedger } from './ledger.ts';
-import { isTerminal, prepareCampaign } from './send.ts';
+import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
+import { isTerminal, readLedger } from './ledger.ts';
+import { checkRealSend, prepareCampaign } from './send.ts';
 
 /**
  * Dispatching a campaign (the AWS way of sending): resolve the audience once, cut the
@@ -26,6 +26,8 @@ export interface BatchRecipient {
   email: string;
   firstName?: string;
   lastName?: string;
+  /** The campaign's lists that reach this person, when not all of them (several lists). */
+  lists?: string[];
   /**
    * Set when dispatched with resendUncertain: the claim time of the uncertain ledger entry.
    * The batch resends only over that very claim, so a redelivered batch does not send twice.
@@ -52,6 +54,12 @@ export interface DispatchDeps {
   store: ObjectStore;
   queue: RecipientQueue;
   clock?: () => Date;
+  /** Who dispatches, as the campaign's lease shows it (default "the dispatch function"). */
+  owner?: LeaseOwner;
+  /** The addresses in the messages: checked before anything is enqueued (real mail only). */
+  urls?: { publicUrl: string; siteUrl?: string };
+  /** Lists declared in the workspace: a campaign may name one that has no contact yet. */
+  lists?: readonly string[];
 }
 
 export interface DispatchOptions {
@@ -109,11 +117,14 @@ export async function dispatchCampaign(
     );
   }
   const definition = record.definition;
-  // Embargo and sendAt: a clear error, and nothing is changed or enqueued.
-  await prepareCampaign(definition, { store: deps.store, clock });
+  // Embargo, sendAt, links that would not work: a clear error, nothing changed or enqueued.
+  const prepared = await prepareCampaign(definition, { store: deps.store, clock });
+  if (deps.urls) checkRealSend(prepared, deps.urls);
 
-  const audience: Contact[] = [];
-  for await (const contact of resolveAudience(deps.store, definition.audience)) audience.push(contact);
+  const audience: AudienceMember[] = [];
+  for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists))
+    audience.push(contact);
+  const allLists = audienceLists(definition.audience).join(',');
   const ledger = await readLedger(deps.store, name);
   const recipients: BatchRecipient[] = [];
   const uncertain: string[] = [];
@@ -134,6 +145,8 @@ export async function dispatchCampaign(
       email: contact.email,
       ...(contact.firstName && { firstName: contact.firstName }),
       ...(contact.lastName && { lastName: contact.lastName }),
+      // Only when it is not every list of the campaign: queue messages stay small.
+      ...(contact.via.join(',') !== allLists && { lists: contact.via }),
       ...(claimed && entry && { resendClaimedAt: entry.claimedAt }),
     });
   }
@@ -153,7 +166,19 @@ export async function dispatchCampaign(
     () => record,
     (current) => {
       if (current.state === 'cancelled') throw new PressroomError(`campaign "${name}" was cancelled`);
-      const { pausedReason: _old, ...rest } = current;
+      // One run at a time, as locally: the lease lasts while the run's batches are being
+      // sent (each batch renews it) and ends with the run. CampaignBusyError otherwise.
+      const leased = takeLease(
+        current,
+        name,
+        run,
+        deps.owner ?? { holder: 'the dispatch function' },
+        clock(),
+        {
+          duration: dispatchLeaseMs,
+        },
+      );
+      const { pausedReason: _old, ...rest } = empty ? dropLease(leased, run) : leased;
       return {
         ...rest,
         state: empty ? 'sent' : 'sending',
@@ -222,7 +247,7 @@ export async function closeRun(
       if (!open) return current;
       closed = true;
       return change({
-        ...current,
+        ...dropLease(current, run),
         runs: current.runs.map((r) =>
           r.startedAt === run && !r.endedAt ? { ...r, endedAt: at, outcome } : r,
         ),

@@ -5,7 +5,7 @@ import {
   type ObjectStore,
   VersionConflictError,
 } from '../store/object-store.ts';
-import { campaignKeys } from './campaign.ts';
+import { campaignKeys, campaignRepairs } from './campaign.ts';
 
 /**
  * The delivery ledger: one object per (campaign, recipient). A recipient is claimed with
@@ -45,7 +45,9 @@ export async function readLedger(store: ObjectStore, campaign: string): Promise<
   const keys: string[] = [];
   for await (const item of listAll(store, prefix)) keys.push(item.key);
   for (let i = 0; i < keys.length; i += 32) {
-    const batch = await Promise.all(keys.slice(i, i + 32).map((k) => getJson<LedgerEntry>(store, k)));
+    const batch = await Promise.all(
+      keys.slice(i, i + 32).map((k) => getJson<LedgerEntry>(store, k, { repair: campaignRepairs.ledger })),
+    );
     for (const found of batch)
       if (found) out.set(found.value.contact, { entry: found.value, version: found.version });
   }
@@ -82,13 +84,48 @@ export async function reclaim(
   }
 }
 
-/** Writes the outcome over our own claim. */
+/**
+ * Writes the outcome over our own claim. When another run wrote the entry meanwhile (it
+ * took over a campaign whose lease it saw expire), the conflict is settled here, never shown
+ * as a failure: a send that happened is always recorded and never written over; an outcome
+ * that is final beats one that is not; a non-final outcome of ours (deferred, a transient
+ * failure) yields to the run that now holds the recipient. An entry erased meanwhile (a
+ * GDPR erasure) stays erased. Returns the status the ledger holds in the end.
+ */
 export async function record(
   store: ObjectStore,
   campaign: string,
   entry: LedgerEntry,
   version: string,
-): Promise<string> {
-  return (await store.putIfVersion(campaignKeys.ledger(campaign, entry.contact), json(entry), version))
-    .version;
+): Promise<LedgerStatus | undefined> {
+  const key = campaignKeys.ledger(campaign, entry.contact);
+  let expected = version;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await store.putIfVersion(key, json(entry), expected);
+      return entry.status;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= 20) throw error;
+    }
+    const current = await getJson<LedgerEntry>(store, key, { repair: campaignRepairs.ledger });
+    if (!current) return undefined;
+    if (!outranks(entry, current.value)) return current.value.status;
+    expected = current.version;
+  }
+}
+
+/** Whether our outcome should replace theirs (see `record`). */
+function outranks(ours: LedgerEntry, theirs: LedgerEntry): boolean {
+  if (theirs.status === 'sent') return false;
+  return ours.status === 'sent' || (isTerminal(ours) && !isTerminal(theirs));
+}
+
+/** An outcome no later run changes: sent, skipped, or refused for good. */
+export function isTerminal(entry: LedgerEntry | undefined): boolean {
+  if (!entry) return false;
+  return (
+    entry.status === 'sent' ||
+    entry.status === 'skipped' ||
+    (entry.status === 'failed' && entry.error?.kind === 'permanent')
+  );
 }

@@ -1,4 +1,4 @@
-import { PressroomError } from '../errors.ts';
+import { BusyError, PressroomError } from '../errors.ts';
 
 /**
  * The mailer port: sends one raw MIME message to one recipient. Implementations: the outbox
@@ -19,6 +19,11 @@ export interface Mailer {
   readonly name: string;
   /** True when sending the same Message-ID twice delivers it once (the outbox overwrites its file). */
   readonly idempotent: boolean;
+  /**
+   * True when messages reach people's mailboxes (SMTP, SES): their links must then work for
+   * anyone (checkPublicUrl). The outbox keeps them on disk.
+   */
+  readonly delivers?: boolean;
   send(message: OutgoingMessage): Promise<{ providerMessageId: string }>;
   /** The provider's rate limit in messages per second, when it has one (SES MaxSendRate). */
   maxRate?(): Promise<number | undefined>;
@@ -43,8 +48,9 @@ export class PermanentSendError extends PressroomError {
 
 /**
  * The provider refuses everything for now (account paused, sender not verified,
- * configuration missing): the campaign pauses and no recipient is marked as failed.
+ * configuration missing, the server unreachable): the campaign pauses and no recipient is
+ * marked as failed. A command it stops exits with 3 (busy or paused).
  */
-export class SendingHaltedError extends PressroomError {
+export class SendingHaltedError extends BusyError {
   override name = 'SendingHaltedError';
 }

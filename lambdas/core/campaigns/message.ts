@@ -48,7 +48,12 @@ const address = (a: Address) => ({ name: headerSafe(a.name ?? ''), address: head
 /** What every message of a campaign shares. */
 export type CampaignParts = Pick<MessageParts, 'from' | 'replyTo' | 'subject' | 'listId' | 'attachments'>;
 /** What each recipient's message has of its own. */
-export type PersonalParts = Pick<MessageParts, 'to' | 'html' | 'text' | 'messageId' | 'date' | 'unsubscribe'>;
+export type PersonalParts = Pick<
+  MessageParts,
+  'to' | 'html' | 'text' | 'messageId' | 'date' | 'unsubscribe'
+> &
+  /** This recipient's list, when the campaign reaches people through several (default the campaign's). */
+  Partial<Pick<MessageParts, 'listId'>>;
 
 /**
  * Quoted-printable bodies, with caches shared by every message of a campaign. QP is
@@ -120,7 +125,7 @@ export class BodyEncoder {
 }
 
 /** Stand-ins written into the campaign's skeleton, where each message's own values go. */
-const slots = ['to', 'messageId', 'date', 'unsubscribe', 'text', 'html'] as const;
+const slots = ['to', 'messageId', 'date', 'unsubscribe', 'listId', 'text', 'html'] as const;
 type Slot = (typeof slots)[number];
 const marker = (slot: Slot) => `@@pressroom-${slot}@@`;
 /** Encoded lines are at most 75 characters: one more for a soft break after a mid-line segment. */
@@ -156,7 +161,7 @@ export async function createMessageComposer(
       // MailComposer ignores its `list` option; these are set as plain headers (see TOOLCHAIN.md).
       'List-Unsubscribe': prepared('unsubscribe'),
       'List-Unsubscribe-Post': { prepared: true, value: 'List-Unsubscribe=One-Click' },
-      'List-Id': { prepared: true, value: asciiHeader(common.listId) },
+      'List-Id': prepared('listId'),
     },
     attachments: (common.attachments ?? []).map((a) => ({
       filename: headerSafe(a.filename),
@@ -182,6 +187,7 @@ export async function createMessageComposer(
   const bytes = pieces.map((piece, i) => (i % 2 === 0 ? Buffer.from(piece, 'utf8') : undefined));
   const bodies = new BodyEncoder();
   const headers = new MimeNode();
+  const listId = asciiHeader(common.listId);
   return (personal) => {
     const values: Record<Exclude<Slot, 'text' | 'html'>, string> = {
       // `To: ` is in the skeleton; the folded line starts with it, so it is cut off again.
@@ -189,6 +195,7 @@ export async function createMessageComposer(
       messageId: asciiHeader(personal.messageId),
       date: personal.date.toUTCString().replace(/GMT/, '+0000'),
       unsubscribe: asciiHeader(`<${personal.unsubscribe.url}>, <${personal.unsubscribe.mailto}>`),
+      listId: personal.listId === undefined ? listId : asciiHeader(personal.listId),
     };
     // RFC 5322 lines end in CRLF; templates end theirs in LF: the encoder writes CRLF.
     const chunks: Uint8Array[] = [bytes[0] as Uint8Array];

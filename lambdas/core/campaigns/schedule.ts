@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readManifest } from '../archive/manifest.ts';
 import { PressroomError } from '../errors.ts';
 import { readIssueManifest } from '../newsletter/catalog.ts';
@@ -5,19 +6,14 @@ import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts'
 import {
   type CampaignDefinition,
   type CampaignRecord,
+  campaignRepairs,
   newCampaignRecord,
   readCampaign,
   registerCampaign,
   updateCampaign,
 } from './campaign.ts';
-import {
-  EmbargoError,
-  runLeaseMs,
-  type SendDeps,
-  type SendOptions,
-  type SendReport,
-  sendCampaign,
-} from './send.ts';
+import { activeLease, dropLease, takeLease } from './lease.ts';
+import { EmbargoError, type SendDeps, type SendOptions, type SendReport, sendCampaign } from './send.ts';
 
 /**
  * Scheduling: a campaign waits in `campaigns/schedule.json` (name → UTC time) until the
@@ -48,6 +44,7 @@ async function setDue(store: ObjectStore, name: string, utc: string | undefined)
       else delete due[name];
       return { due };
     },
+    { repair: campaignRepairs.schedule },
   );
 }
 
@@ -118,23 +115,13 @@ export async function cancelCampaign(store: ObjectStore, name: string, now: Date
 
 /** Campaigns due at `now`, oldest first. */
 export async function dueCampaigns(store: ObjectStore, now: Date): Promise<string[]> {
-  const index = (await getJson<ScheduleIndex>(store, scheduleKeys.schedule))?.value.due ?? {};
+  const index =
+    (await getJson<ScheduleIndex>(store, scheduleKeys.schedule, { repair: campaignRepairs.schedule }))?.value
+      .due ?? {};
   return Object.entries(index)
     .filter(([, utc]) => Date.parse(utc) <= now.getTime())
     .sort((a, b) => a[1].localeCompare(b[1]))
     .map(([name]) => name);
-}
-
-/**
- * A run that started, never ended and has not said it was alive for longer than the lease:
- * its process died (kill -9, power loss). Its campaign may be taken over; the ledger makes
- * sure nobody who was sent to gets a second copy.
- */
-export function runDied(campaign: CampaignRecord, now: Date): boolean {
-  const last = campaign.runs.at(-1);
-  if (campaign.state !== 'sending' || !last || last.endedAt) return false;
-  const alive = Date.parse(last.heartbeatAt ?? last.startedAt);
-  return now.getTime() - alive > runLeaseMs;
 }
 
 export interface DueRun {
@@ -154,6 +141,9 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
     let taken = false;
     let state: CampaignRecord['state'] | undefined;
     let definition: CampaignDefinition | undefined;
+    // The same lease as `pressroom send`: a campaign someone is sending is left to them; one
+    // whose run died (its lease ran out) is taken over, once, whoever looks.
+    const leaseId = randomUUID();
     try {
       await updateCampaign(
         deps.store,
@@ -162,10 +152,14 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
           throw new ScheduleError(`no campaign "${name}"`);
         },
         (current) => {
-          taken = current.state === 'scheduled' || runDied(current, clock());
+          const now = clock();
+          const free = activeLease(current, now, deps.holderAlive) === undefined;
+          taken = free && (current.state === 'scheduled' || current.state === 'sending');
           state = current.state;
           definition = current.definition;
-          return taken ? { ...current, state: 'sending', updatedAt: clock().toISOString() } : current;
+          if (!taken) return current;
+          const leased = takeLease(current, name, leaseId, deps.owner ?? { holder: 'the scheduler' }, now);
+          return { ...leased, state: 'sending', updatedAt: now.toISOString() };
         },
       );
     } catch (error) {
@@ -179,7 +173,7 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
       continue;
     }
     try {
-      const report = await sendCampaign(definition, deps, options);
+      const report = await sendCampaign(definition, deps, { ...options, leaseId });
       if (report.interrupted) {
         // Stopped before the end (the server is shutting down): due again at the next look.
         await updateCampaign(
@@ -204,7 +198,7 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
           throw new ScheduleError(`no campaign "${name}"`);
         },
         (current) => ({
-          ...current,
+          ...dropLease(current, leaseId),
           state: 'paused',
           pausedReason: reason,
           updatedAt: clock().toISOString(),

@@ -1,5 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { archiveKeys, readManifest, refuseWithdrawn } from '../archive/manifest.ts';
-import { loadSuppressions, resolveAudience } from '../contacts/audience.ts';
+import {
+  type AudienceMember,
+  audienceLists,
+  loadSuppressions,
+  resolveAudience,
+} from '../contacts/audience.ts';
 import { type Contact, type ContactKeys, isSuppressed, type Suppression } from '../contacts/model.ts';
 import { signUnsubscribeToken } from '../contacts/tokens.ts';
 import { PressroomError } from '../errors.ts';
@@ -14,7 +20,25 @@ import {
   registerCampaign,
   updateCampaign,
 } from './campaign.ts';
-import { claim, type LedgerEntry, type LedgerRecord, readLedger, reclaim, record } from './ledger.ts';
+import {
+  CampaignBusyError,
+  dropLease,
+  type HolderAlive,
+  type LeaseOwner,
+  leaseMs,
+  leaseRenewMs,
+  takeLease,
+} from './lease.ts';
+import {
+  claim,
+  isTerminal,
+  type LedgerEntry,
+  type LedgerRecord,
+  readLedger,
+  reclaim,
+  record,
+} from './ledger.ts';
+import { checkEmailLinks, checkPublicUrls, emailLinks } from './links.ts';
 import { type Mailer, PermanentSendError, SendingHaltedError, ThrottledError } from './mailer.ts';
 import {
   asciiDomain,
@@ -46,11 +70,21 @@ export interface SendDeps {
   keys: ContactKeys;
   /** Base of the unsubscribe links, e.g. https://press.example.org (the public endpoint). */
   publicUrl: string;
+  /** The press room's address (PRESSROOM_SITE_URL): checked, with publicUrl, before a real send. */
+  siteUrl?: string;
   /** Where mail clients send the mailto: unsubscribe; default the campaign's reply-to or sender. */
   unsubscribeMailbox?: string;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Who this run is, as the campaign's lease shows it to others (default "a pressroom run"). */
+  owner?: LeaseOwner;
+  /** Tells a lease holder known to be dead (a local process gone): its lease is taken at once. */
+  holderAlive?: HolderAlive;
+  /** The zone times are shown in, in messages (default UTC). */
+  timeZone?: string;
+  /** Lists declared in the workspace: a campaign may name one that has no contact yet. */
+  lists?: readonly string[];
 }
 
 export interface SendOptions {
@@ -71,6 +105,14 @@ export interface SendOptions {
   maxAttempts?: number;
   /** Throttled retries before a recipient is left for the next run (recorded, not lost). */
   maxThrottleRetries?: number;
+  /** Recipients in a row failing with the same transient error before the run pauses. Default 10. */
+  maxSameTransient?: number;
+  /** When another run holds the campaign: wait until it is done instead of CampaignBusyError. */
+  wait?: boolean;
+  /** Told each time the run finds the campaign held while waiting. */
+  onWait?: (busy: CampaignBusyError) => void;
+  /** A lease the caller already took for this run (the scheduler's takeover). */
+  leaseId?: string;
 }
 
 export interface Progress {
@@ -99,6 +141,8 @@ export interface SendReport {
   alreadyDone: number;
   interrupted: boolean;
   pausedReason?: string;
+  /** Another run took the campaign over (this one had been silent too long): this one stopped. */
+  takenOverBy?: string;
   elapsedMs: number;
   dryRun?: { sample: { subject: string; to: string; size: number } | undefined };
   test?: { to: string; messageId: string };
@@ -111,13 +155,11 @@ export interface Prepared {
   attachments: MessageParts['attachments'];
   listId: string;
   domain: string;
+  /** The absolute links of the email (href, src), for the check before a real send. */
+  links: string[];
   /** Composes each recipient's message from the campaign's, built once. */
   compose: (personal: PersonalParts) => Uint8Array;
 }
-
-/** How often a running campaign says it is alive, and after how long silence a run is dead. */
-export const heartbeatMs = 20_000;
-export const runLeaseMs = 90_000;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -178,7 +220,7 @@ export async function prepareCampaign(
     from: definition.from,
     ...(definition.replyTo && { replyTo: definition.replyTo }),
     subject: definition.subject ?? title,
-    listId: `<${definition.audience.list}.${domain}>`,
+    listId: listIdOf(audienceLists(definition.audience)[0] ?? 'campaign', domain),
     ...(attachments && { attachments }),
   };
   return {
@@ -188,22 +230,38 @@ export async function prepareCampaign(
     attachments,
     listId: common.listId,
     domain,
+    links: emailLinks(html),
     compose: await createMessageComposer(common),
   };
+}
+
+/**
+ * Refuses, before anything leaves, a real send whose links would not work for recipients:
+ * the unsubscribe base and the site's address, and the links already in the email.
+ */
+export function checkRealSend(prepared: Prepared, urls: { publicUrl: string; siteUrl?: string | undefined }) {
+  checkPublicUrls({ PRESSROOM_PUBLIC_URL: urls.publicUrl, PRESSROOM_SITE_URL: urls.siteUrl });
+  const d = prepared.definition;
+  checkEmailLinks(d.newsletter ?? d.publication, prepared.links);
 }
 
 /** The message for one recipient. */
 export async function messageFor(
   prepared: Prepared,
-  contact: Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'>,
+  contact: Recipient,
   deps: SendDeps,
   date: Date,
   overrides: { subjectPrefix?: string; messageId?: string } = {},
 ): Promise<{ raw: Uint8Array; messageId: string }> {
   const d = prepared.definition;
+  // The lists this message reaches the person through: its unsubscribe link leaves them all,
+  // and its List-Id is the first of them.
+  const lists = contact.via && contact.via.length > 0 ? contact.via : audienceLists(d.audience);
+  const [list = 'campaign'] = lists;
   const token = signUnsubscribeToken(deps.keys, {
     contact: contact.id,
-    list: d.audience.list,
+    list,
+    ...(lists.length > 1 && { lists }),
     campaign: d.name,
   });
   const unsubscribeUrl = `${deps.publicUrl.replace(/\/$/, '')}/unsubscribe/${token}`;
@@ -225,6 +283,7 @@ export async function messageFor(
     messageId,
     date,
     unsubscribe: { url: unsubscribeUrl, mailto: `mailto:${mailbox}?subject=unsubscribe%20${token}` },
+    listId: listIdOf(list, prepared.domain),
   };
   const raw = overrides.subjectPrefix
     ? await composeMessage({
@@ -239,11 +298,21 @@ export async function messageFor(
   return { raw, messageId };
 }
 
+/** A List-Id (RFC 2919): `<list.sender-domain>`. */
+const listIdOf = (list: string, domain: string) => `<${list}.${domain}>`;
+
+/** A recipient as a message needs them; `via`: the campaign's lists that reach them (default all). */
+export type Recipient = Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'> & { via?: string[] };
+
 /**
  * Start times for sends: evenly spaced at `rate` per second, and never more than `rate`
- * actual starts in any sliding second, even when timers fire late and then catch up.
+ * actual starts in any sliding second, even when timers fire late and then catch up. The
+ * limiter calls `start` itself, in the same step as it counts the start: no other work (a
+ * worker's synchronous write, on a busy machine) can come between the two and bunch calls.
  */
-export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>) {
+export type SlotWaiter = <T>(start: () => T) => Promise<T>;
+
+export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>): SlotWaiter {
   const interval = 1000 / rate;
   const limit = Math.max(1, Math.floor(rate));
   // The window is a little longer than a second: the provider counts the requests it
@@ -251,7 +320,7 @@ export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>) 
   const windowMs = 1010;
   const starts: number[] = [];
   let next = performance.now();
-  return async () => {
+  return async <T>(start: () => T): Promise<T> => {
     for (;;) {
       const now = performance.now();
       while (starts.length > 0 && (starts[0] ?? 0) <= now - windowMs) starts.shift();
@@ -260,7 +329,7 @@ export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>) 
       if (at <= now) {
         starts.push(now);
         next = Math.max(next, now - interval) + interval;
-        return;
+        return start();
       }
       await sleep(at - now + 0.1);
     }
@@ -281,6 +350,8 @@ export async function sendCampaign(
   const prepared = await prepareCampaign(definition, deps, {
     test: options.testTo !== undefined || options.dryRun === true,
   });
+  // Real mail carries working links; a test message to oneself may show a local preview.
+  if (deps.mailer.delivers && options.testTo === undefined) checkRealSend(prepared, deps);
   const base: Omit<SendReport, 'state' | 'audience'> = {
     campaign: definition.name,
     sent: 0,
@@ -316,11 +387,12 @@ export async function sendCampaign(
     };
   }
 
-  const audience: Contact[] = [];
-  for await (const contact of resolveAudience(deps.store, definition.audience)) audience.push(contact);
-  const ledger = await readLedger(deps.store, definition.name);
+  const audience: AudienceMember[] = [];
+  for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists))
+    audience.push(contact);
 
   if (options.dryRun) {
+    const ledger = await readLedger(deps.store, definition.name);
     const first = audience[0];
     const sample = first ? await messageFor(prepared, first, deps, clock()) : undefined;
     const done = audience.filter((c) => isTerminal(ledger.get(c.id)?.entry)).length;
@@ -339,31 +411,23 @@ export async function sendCampaign(
     };
   }
 
-  const startedAt = clock().toISOString();
-  await registerCampaign(deps.store, definition.name);
-  await updateCampaign(
-    deps.store,
-    definition.name,
-    () => newCampaignRecord(definition, '', startedAt),
-    (current) => {
-      if (current.state === 'cancelled')
-        throw new PressroomError(`campaign "${definition.name}" was cancelled`);
-      return {
-        ...current,
-        definition,
-        state: 'sending',
-        updatedAt: startedAt,
-        audienceSize: audience.length,
-        runs: [
-          // A run left open was cut short (it is being taken over): close it as such.
-          ...current.runs.map((r) => (r.endedAt ? r : { ...r, endedAt: startedAt, outcome: 'abandoned' })),
-          { startedAt, heartbeatAt: startedAt },
-        ],
-      };
-    },
-  );
+  // The lease first: the ledger is read by the run that holds the campaign, never before.
+  const leaseId = options.leaseId ?? randomUUID();
+  const startedAt = await openRun(definition, deps, options, leaseId, audience.length);
+  const closeEarly = (error: unknown) =>
+    updateThisRun(
+      deps.store,
+      definition,
+      startedAt,
+      (run) => ({ ...run, endedAt: clock().toISOString(), outcome: 'error' }),
+      (current) => dropLease(current, leaseId),
+    ).then(
+      () => Promise.reject(error),
+      () => Promise.reject(error),
+    );
+  const ledger = await readLedger(deps.store, definition.name).catch(closeEarly);
 
-  const rate = options.rate ?? (await deps.mailer.maxRate?.()) ?? 10;
+  const rate = options.rate ?? (await deps.mailer.maxRate?.().catch(closeEarly)) ?? 10;
   const concurrency = Math.max(1, options.concurrency ?? Math.min(64, Math.ceil(rate * 0.2) + 1));
   const waitForSlot = rateLimiter(rate, sleep);
   const budget = options.errorBudget ?? { ratio: 0.05, after: 100 };
@@ -372,7 +436,7 @@ export async function sendCampaign(
 
   // Suppressions are read again now and then: someone who unsubscribes during a long
   // campaign is not mailed afterwards.
-  let suppressions = await loadSuppressions(deps.store);
+  let suppressions = await loadSuppressions(deps.store).catch(closeEarly);
   let suppressionsAt = performance.now();
   const currentSuppression = async (id: string): Promise<Suppression | undefined> => {
     if (performance.now() - suppressionsAt > 30_000) {
@@ -382,7 +446,7 @@ export async function sendCampaign(
     return suppressions.get(id);
   };
 
-  const queue: Contact[] = [];
+  const queue: AudienceMember[] = [];
   for (const contact of audience) {
     const existing = ledger.get(contact.id);
     if (isTerminal(existing?.entry)) {
@@ -395,6 +459,10 @@ export async function sendCampaign(
   }
 
   let pausedReason: string | undefined;
+  /** Set when another run took the lease over (this one was thought dead): this run stops. */
+  let takenOverBy: string | undefined;
+  /** Until when the lease is surely ours: past it, another run may have taken over. */
+  let leaseUntil = clock().getTime() + leaseMs;
   const tally = emptyTally();
   const progress = () =>
     options.onProgress?.({
@@ -405,7 +473,8 @@ export async function sendCampaign(
       skipped: tally.skipped,
       rate: tally.sent / Math.max(0.001, (performance.now() - started) / 1000),
     });
-  const stopped = () => options.signal?.aborted === true || pausedReason !== undefined;
+  const leaseLost = () => takenOverBy !== undefined || clock().getTime() >= leaseUntil - leaseRenewMs / 2;
+  const stopped = () => options.signal?.aborted === true || pausedReason !== undefined || leaseLost();
   const delivery: Delivery = {
     definition,
     prepared,
@@ -420,18 +489,33 @@ export async function sendCampaign(
     budget,
     maxAttempts,
     maxThrottleRetries,
+    maxSameTransient: options.maxSameTransient ?? 10,
   };
-  const deliver = async (contact: Contact) => {
+  const deliver = async (contact: AudienceMember) => {
     await deliverTo(delivery, contact, ledger.get(contact.id));
     progress();
   };
 
-  // While it runs, the run says so every 20 s: a scheduler seeing an old heartbeat knows the
-  // run died (kill -9, power loss) and may take the campaign over.
-  const heartbeat = setInterval(() => {
-    const heartbeatAt = clock().toISOString();
-    void updateThisRun(deps.store, definition, startedAt, (run) => ({ ...run, heartbeatAt })).catch(() => {});
-  }, heartbeatMs);
+  // While it runs, the run renews its lease: a run whose lease ran out is taken to be dead
+  // (kill -9, power loss) and another may take the campaign over.
+  const renew = async () => {
+    const at = clock();
+    await updateThisRun(
+      deps.store,
+      definition,
+      startedAt,
+      (run) => ({ ...run, heartbeatAt: at.toISOString() }),
+      (current) => {
+        if (current.lease?.id !== leaseId) {
+          takenOverBy ??= current.lease?.holder ?? 'another run';
+          return current;
+        }
+        return takeLease(current, definition.name, leaseId, owner(deps), at);
+      },
+    );
+    if (takenOverBy === undefined) leaseUntil = at.getTime() + leaseMs;
+  };
+  const heartbeat = setInterval(() => void renew().catch(() => {}), leaseRenewMs);
   heartbeat.unref();
   let next = 0;
   // An unexpected error (the store failing) stops every worker after its send in flight,
@@ -451,7 +535,7 @@ export async function sendCampaign(
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
 
   clearInterval(heartbeat);
-  const interrupted = options.signal?.aborted === true || fatal !== undefined;
+  const interrupted = options.signal?.aborted === true || fatal !== undefined || leaseLost();
   // Transient failures and recipients held by another run are left for the next run.
   const remaining = queue.length - tally.settled;
   const state: CampaignRecord['state'] = pausedReason
@@ -461,14 +545,24 @@ export async function sendCampaign(
       : 'sent';
   const endedAt = clock().toISOString();
   const outcome =
-    fatal !== undefined ? 'error' : pausedReason ? 'paused' : interrupted ? 'interrupted' : 'completed';
+    fatal !== undefined
+      ? 'error'
+      : takenOverBy !== undefined
+        ? 'taken over'
+        : pausedReason
+          ? 'paused'
+          : interrupted
+            ? 'interrupted'
+            : 'completed';
   await updateThisRun(
     deps.store,
     definition,
     startedAt,
     (run) => ({ ...run, endedAt, outcome }),
     (current) => {
-      const { pausedReason: _old, ...withoutReason } = current;
+      // Taken over meanwhile: the campaign is the other run's to change.
+      if (current.lease?.id !== leaseId && current.lease !== undefined) return current;
+      const { pausedReason: _old, ...withoutReason } = dropLease(current, leaseId);
       return { ...withoutReason, state, updatedAt: endedAt, ...(pausedReason && { pausedReason }) };
     },
   );
@@ -484,8 +578,68 @@ export async function sendCampaign(
     audience: audience.length,
     interrupted,
     ...(pausedReason && { pausedReason }),
+    ...(takenOverBy !== undefined && { takenOverBy }),
     elapsedMs: performance.now() - started,
   };
+}
+
+/** Who this run is, as a lease shows it. */
+const owner = (deps: SendDeps): LeaseOwner => deps.owner ?? { holder: 'a pressroom run' };
+
+/**
+ * Takes the campaign's lease and opens a run in its record (state `sending`); waits for the
+ * lease with `options.wait`. Returns the run's start time, its id in the record.
+ */
+async function openRun(
+  definition: CampaignDefinition,
+  deps: SendDeps,
+  options: SendOptions,
+  leaseId: string,
+  audienceSize: number,
+): Promise<string> {
+  const clock = deps.clock ?? (() => new Date());
+  const sleep = deps.sleep ?? realSleep;
+  await registerCampaign(deps.store, definition.name);
+  for (;;) {
+    const now = clock();
+    const startedAt = now.toISOString();
+    try {
+      await updateCampaign(
+        deps.store,
+        definition.name,
+        () => newCampaignRecord(definition, '', startedAt),
+        (current) => {
+          if (current.state === 'cancelled')
+            throw new PressroomError(`campaign "${definition.name}" was cancelled`);
+          const leased = takeLease(current, definition.name, leaseId, owner(deps), now, {
+            ...(deps.holderAlive && { alive: deps.holderAlive }),
+            ...(deps.timeZone && { timeZone: deps.timeZone }),
+          });
+          return {
+            ...leased,
+            definition,
+            state: 'sending',
+            updatedAt: startedAt,
+            audienceSize,
+            runs: [
+              // A run left open was cut short (its lease ran out): close it as such.
+              ...current.runs.map((r) =>
+                r.endedAt ? r : { ...r, endedAt: startedAt, outcome: 'abandoned' },
+              ),
+              { startedAt, heartbeatAt: startedAt },
+            ],
+          };
+        },
+      );
+      return startedAt;
+    } catch (error) {
+      if (!(error instanceof CampaignBusyError) || !options.wait || options.signal?.aborted) throw error;
+      options.onWait?.(error);
+      // Looked at again every few seconds, and at once when the lease is due to end.
+      const left = Date.parse(error.lease.expiresAt) - clock().getTime();
+      await sleep(Math.max(250, Math.min(2_000, left)));
+    }
+  }
 }
 
 /** What a run or a batch counts as it goes. */
@@ -499,6 +653,9 @@ export interface Tally {
   attempted: number;
   /** Recipients that reached an outcome no later run changes. */
   settled: number;
+  /** Transient failures in a row with the same error, and that error. */
+  sameTransient: number;
+  lastTransient?: string | undefined;
 }
 
 export const emptyTally = (): Tally => ({
@@ -509,6 +666,7 @@ export const emptyTally = (): Tally => ({
   deferred: 0,
   attempted: 0,
   settled: 0,
+  sameTransient: 0,
 });
 
 /** Everything one recipient's delivery needs, shared by the recipients of a run or a batch. */
@@ -516,7 +674,7 @@ export interface Delivery {
   definition: CampaignDefinition;
   prepared: Prepared;
   deps: SendDeps;
-  waitForSlot: () => Promise<void>;
+  waitForSlot: SlotWaiter;
   suppressionOf: (id: string) => Promise<Suppression | undefined>;
   stopped: () => boolean;
   /** Stops the run for a reason of its own (the provider refuses everything, too many failures). */
@@ -525,6 +683,14 @@ export interface Delivery {
   budget: { ratio: number; after: number };
   maxAttempts: number;
   maxThrottleRetries: number;
+  /** Recipients in a row failing with the same transient error before the run pauses. */
+  maxSameTransient: number;
+}
+
+/** What makes two transient errors the same: their code or name and message, numbers aside. */
+function transientSignature(error: unknown): string {
+  const e = error as { code?: string; name?: string; message?: string };
+  return `${e.code ?? e.name ?? 'Error'}: ${(e.message ?? String(error)).replace(/\d+/g, '#').slice(0, 200)}`;
 }
 
 /**
@@ -534,7 +700,7 @@ export interface Delivery {
  */
 export async function deliverTo(
   d: Delivery,
-  contact: Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'>,
+  contact: Recipient,
   existing: LedgerRecord | undefined,
 ): Promise<LedgerEntry['status'] | undefined> {
   const { definition, deps, tally } = d;
@@ -567,36 +733,49 @@ export async function deliverTo(
     return status;
   };
 
-  if (isSuppressed(await d.suppressionOf(contact.id), definition.audience.list)) {
+  // Unsubscribed since the audience was resolved: from the lists that reached them, or all.
+  const suppression = await d.suppressionOf(contact.id);
+  const via = (contact.via ?? audienceLists(definition.audience)).filter(
+    (l) => !isSuppressed(suppression, l),
+  );
+  if (via.length === 0) {
     const status = await outcome('skipped', { skippedReason: 'suppressed' });
     tally.skipped++;
     tally.settled++;
     return status;
   }
 
-  const message = await messageFor(d.prepared, contact, deps, now);
+  const message = await messageFor(d.prepared, { ...contact, via }, deps, now);
   let throttles = 0;
   let transient = 0;
   for (;;) {
-    // The slot is taken right before the call: the provider sees the starts as counted.
-    await d.waitForSlot();
-    if (d.stopped()) {
-      // Paused or interrupted while waiting: not sent, so not uncertain; the next run sends it.
-      return deferred();
-    }
+    // The call starts in the slot itself: the provider sees the starts as counted. The
+    // promise is wrapped so that the slot does not wait for the send.
+    const call = await d.waitForSlot(() => {
+      if (d.stopped()) return undefined;
+      try {
+        return {
+          sending: deps.mailer.send({
+            raw: message.raw,
+            messageId: message.messageId,
+            from: definition.from.address,
+            to: contact.email,
+            campaign: definition.name,
+          }),
+        };
+      } catch (error) {
+        return { sending: Promise.reject(error) };
+      }
+    });
+    // Paused or interrupted while waiting: not sent, so not uncertain; the next run sends it.
+    if (call === undefined) return deferred();
     let result: { providerMessageId: string };
     try {
-      result = await deps.mailer.send({
-        raw: message.raw,
-        messageId: message.messageId,
-        from: definition.from.address,
-        to: contact.email,
-        campaign: definition.name,
-      });
+      result = await call.sending;
     } catch (error) {
       if (error instanceof SendingHaltedError) {
         // The account or its configuration refuses everything: no recipient is to blame.
-        d.halt(`${error.message}. Paused: fix it, then run \`pressroom send\` again to resume.`);
+        d.halt(`${error.message}. Paused, nobody counted as failed: fix it, then send again to resume.`);
         return deferred();
       }
       if (error instanceof ThrottledError) {
@@ -621,6 +800,16 @@ export async function deliverTo(
       tally.failed++;
       if (failure.kind === 'permanent') tally.settled++;
       tally.attempted++;
+      // The same transient error for many recipients in a row is the provider's, not theirs.
+      const signature = failure.kind === 'transient' ? transientSignature(error) : undefined;
+      if (signature !== undefined && signature === tally.lastTransient) tally.sameTransient++;
+      else tally.sameTransient = signature === undefined ? 0 : 1;
+      tally.lastTransient = signature;
+      if (tally.sameTransient >= d.maxSameTransient) {
+        d.halt(
+          `${tally.sameTransient} recipients in a row failed with the same error (${failure.message}): the provider seems unavailable. Paused: check it, then send again to resume (these recipients are tried again).`,
+        );
+      }
       if (tally.attempted >= d.budget.after && tally.failed / tally.attempted > d.budget.ratio) {
         d.halt(
           `${tally.failed} of ${tally.attempted} sends failed (more than ${Math.round(d.budget.ratio * 100)}%): paused. Check \`pressroom campaign status ${definition.name}\`, fix the cause, then run \`pressroom send\` again to resume.`,
@@ -634,20 +823,13 @@ export async function deliverTo(
       sentAt: clock().toISOString(),
       providerMessageId: result.providerMessageId,
     });
+    tally.sameTransient = 0;
+    tally.lastTransient = undefined;
     tally.sent++;
     tally.settled++;
     tally.attempted++;
     return status;
   }
-}
-
-export function isTerminal(entry: LedgerEntry | undefined): boolean {
-  if (!entry) return false;
-  return (
-    entry.status === 'sent' ||
-    entry.status === 'skipped' ||
-    (entry.status === 'failed' && entry.error?.kind === 'permanent')
-  );
 }
 
 /** Exponential back-off with full jitter: 100 ms, 200 ms, ... up to 10 s. */

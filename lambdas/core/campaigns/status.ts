@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../store/object-store.ts';
 import { type CampaignRecord, readCampaign } from './campaign.ts';
+import { activeLease } from './lease.ts';
 import { readLedger } from './ledger.ts';
 
 /** Where a campaign stands, from its record and its ledger. */
@@ -25,11 +26,18 @@ export interface CampaignStatus {
   remaining: number;
   sendAt?: { utc: string; zone: string; written: string };
   pausedReason?: string;
+  /** The run sending it now: who, since when, until when unless renewed. */
+  lease?: { holder: string; since: string; expiresAt: string };
   runs: CampaignRecord['runs'];
 }
 
-export async function campaignStatus(store: ObjectStore, name: string): Promise<CampaignStatus> {
+export async function campaignStatus(
+  store: ObjectStore,
+  name: string,
+  now = new Date(),
+): Promise<CampaignStatus> {
   const campaign = await readCampaign(store, name);
+  const lease = activeLease(campaign, now);
   const ledger = await readLedger(store, name);
   const status: CampaignStatus = {
     name,
@@ -49,6 +57,7 @@ export async function campaignStatus(store: ObjectStore, name: string): Promise<
     remaining: 0,
     ...(campaign.definition.sendAt && { sendAt: campaign.definition.sendAt }),
     ...(campaign.pausedReason && { pausedReason: campaign.pausedReason }),
+    ...(lease && { lease: { holder: lease.holder, since: lease.since, expiresAt: lease.expiresAt } }),
     runs: campaign.runs,
   };
   for (const { entry } of ledger.values()) {

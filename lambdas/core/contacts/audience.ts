@@ -1,5 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
-import { spreadsheetSafe } from '../csv.ts';
+import { type SpreadsheetFormat, spreadsheetLines } from '../csv.ts';
+import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
   type Contact,
@@ -10,18 +10,36 @@ import {
   shardOf,
 } from './model.ts';
 import {
-  readContactShard,
+  contactShardReader,
+  MergeNeededError,
   readSuppressionShard,
+  suppressionsHadOlderIds,
   updateContactShard,
   updateSuppression,
 } from './repository.ts';
 
-/** Who a campaign is for: a list, optionally narrowed by tags. */
+/** Who a campaign is for: one list or several, optionally narrowed by tags. */
 export interface AudienceFilter {
-  list: string;
+  /** One list (campaigns recorded before `lists` have this). */
+  list?: string;
+  /** Several lists: each person once, whichever lists they are on. */
+  lists?: string[];
   tags?: string[];
   /** `any`: at least one of the tags (default); `all`: every one of them. */
   tagsMode?: 'any' | 'all';
+}
+
+/** The lists of an audience, in the campaign's order. */
+export function audienceLists(filter: Pick<AudienceFilter, 'list' | 'lists'>): string[] {
+  return filter.lists ?? (filter.list !== undefined ? [filter.list] : []);
+}
+
+/** A recipient, and the campaign's lists that reach them (on the list, not unsubscribed from it). */
+export type AudienceMember = Contact & { via: string[] };
+
+/** A campaign names a list no contact is on (nor declared in the workspace). */
+export class UnknownListError extends PressroomError {
+  override name = 'UnknownListError';
 }
 
 /** Shards are read a few at a time: enough to hide S3's latency, few enough to bound memory. */
@@ -53,20 +71,71 @@ export function matchesTags(contact: Contact, filter: AudienceFilter): boolean {
 }
 
 /**
- * The recipients a campaign may mail: on the list, matching the tags, not suppressed. Each
- * address once (contacts are keyed by their address). Yields shard by shard, so memory
- * holds one batch of shards and the suppressions, not the whole audience.
+ * The recipients a campaign may mail: on one of its lists and not unsubscribed from that
+ * list, matching the tags, not suppressed from everything. Each address once (contacts are
+ * keyed by their address), with the lists that reach it (`via`): someone who left "presse"
+ * but is still on "lettre" gets the campaign through "lettre" only, and its unsubscribe link
+ * names "lettre". Yields shard by shard, so memory holds one batch of shards and the
+ * suppressions, not the whole audience. A list no contact was ever on, and that `known`
+ * does not name, is UnknownListError (at the end: the caller collects the audience first).
  */
-export async function* resolveAudience(store: ObjectStore, filter: AudienceFilter): AsyncGenerator<Contact> {
+export async function* resolveAudience(
+  store: ObjectStore,
+  filter: AudienceFilter,
+  known: readonly string[] = [],
+): AsyncGenerator<AudienceMember> {
+  const lists = audienceLists(filter);
   const suppressions = await loadSuppressions(store);
-  for await (const [, shard] of shardsInOrder((s) => readContactShard(store, s))) {
+  const seen = new Set<string>(known);
+  const contacts = await contactShardReader(store);
+  // Contacts or suppressions under an older id: a person could be mailed twice, or despite
+  // an unsubscribe or a bounce under another form of the address. Nothing is resolved until
+  // they are merged (callers collect the whole audience before sending anything).
+  if (contacts.legacy() && suppressionsHadOlderIds(suppressions.values())) throw new MergeNeededError();
+  const read = async (s: string) => {
+    const shard = await contacts.read(s);
+    if (contacts.olderIds()) throw new MergeNeededError();
+    return shard;
+  };
+  for await (const [, shard] of shardsInOrder(read)) {
     for (const contact of Object.values(shard.contacts)) {
-      if (!contact.lists[filter.list]) continue;
-      if (isSuppressed(suppressions.get(contact.id), filter.list)) continue;
+      for (const list of Object.keys(contact.lists)) seen.add(list);
+      const suppression = suppressions.get(contact.id);
+      const via = lists.filter((list) => contact.lists[list] && !isSuppressed(suppression, list));
+      if (via.length === 0) continue;
       if (!matchesTags(contact, filter)) continue;
-      yield contact;
+      yield { ...contact, via };
     }
   }
+  const unknown = lists.filter((list) => !seen.has(list));
+  if (unknown.length > 0) throw new UnknownListError(unknownListMessage(unknown, [...seen].sort()));
+}
+
+function unknownListMessage(unknown: string[], known: string[]): string {
+  const guesses = unknown.flatMap((name) => {
+    const close = known.filter((k) => editDistance(name, k) <= Math.max(1, Math.floor(k.length / 4)));
+    return close.length > 0 ? [`"${name}": did you mean "${close[0]}"?`] : [];
+  });
+  const names = unknown.map((n) => `"${n}"`).join(', ');
+  return `no contact is on the list${unknown.length > 1 ? 's' : ''} ${names}${guesses.length ? ` (${guesses.join('; ')})` : ''}. ${
+    known.length > 0
+      ? `The lists with contacts are: ${known.join(', ')}.`
+      : 'No list has contacts yet: import some with `pressroom contacts import FILE --list NAME`.'
+  } Check the campaign's audience, or import the list first.`;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 /** Every contact, with its suppression, optionally on one list and with one tag. */
@@ -75,7 +144,8 @@ export async function* listContacts(
   filter: { list?: string; tag?: string } = {},
 ): AsyncGenerator<{ contact: Contact; suppression?: Suppression }> {
   const suppressions = await loadSuppressions(store);
-  for await (const [, shard] of shardsInOrder((s) => readContactShard(store, s))) {
+  const reader = await contactShardReader(store);
+  for await (const [, shard] of shardsInOrder(reader.read)) {
     const contacts = Object.values(shard.contacts).sort((a, b) => a.email.localeCompare(b.email));
     for (const contact of contacts) {
       if (filter.list && !contact.lists[filter.list]) continue;
@@ -105,9 +175,16 @@ export function statusOn(suppression: Suppression | undefined, list: string | un
   return 'subscribed';
 }
 
-/** A list as CSV (UTF-8 with BOM, for spreadsheets), formula-like cells neutralised; re-importable as it is. */
-export async function* exportContacts(store: ObjectStore, filter: { list: string }): AsyncGenerator<string> {
-  yield `\uFEFF${stringify([exportColumns])}`;
+/**
+ * A list as CSV (UTF-8, with a BOM unless asked not to), every cell neutralised for
+ * spreadsheets; re-importable as it is.
+ */
+export async function* exportContacts(
+  store: ObjectStore,
+  filter: { list: string },
+  format: SpreadsheetFormat = {},
+): AsyncGenerator<string> {
+  yield `${format.bom === false ? '' : '\uFEFF'}${spreadsheetLines([exportColumns], format)}`;
   for await (const { contact: c, suppression } of listContacts(store, { list: filter.list })) {
     const row = [
       c.email,
@@ -119,7 +196,7 @@ export async function* exportContacts(store: ObjectStore, filter: { list: string
       c.tags.join(', '),
       statusOn(suppression, filter.list),
     ];
-    yield stringify([row.map((v) => spreadsheetSafe(v ?? ''))]);
+    yield spreadsheetLines([row], format);
   }
 }
 
@@ -140,7 +217,9 @@ export async function eraseContact(
   await updateSuppression(store, id, () => ({ id, all: { reason: 'erased', at: at.toISOString() } }));
   await updateContactShard(store, shardOf(id), (shard) => {
     hadContact = id in shard.contacts;
-    if (!hadContact) return shard;
+    // Written even when the contact is not there: an import that read the suppressions
+    // before the erasure and commits after it finds its shard changed, reads them again,
+    // and leaves the address out.
     const { [id]: _erased, ...contacts } = shard.contacts;
     return { contacts };
   });

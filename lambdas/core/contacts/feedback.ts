@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../store/object-store.ts';
-import type { ContactKeys, Suppression, SuppressionReason } from './model.ts';
-import { updateSuppression } from './repository.ts';
+import { type ContactKeys, type Suppression, type SuppressionReason, shardOf } from './model.ts';
+import { readSuppressionShard, updateSuppression } from './repository.ts';
 import { type UnsubscribeToken, verifyUnsubscribeToken } from './tokens.ts';
 
 /**
@@ -44,7 +44,7 @@ async function suppressAll(
   });
 }
 
-/** A one-click unsubscribe from a signed token: that list only. Returns what the token named. */
+/** A one-click unsubscribe from a signed token: the lists it names only. Returns what the token named. */
 export async function applyUnsubscribe(
   store: ObjectStore,
   keys: ContactKeys,
@@ -52,17 +52,21 @@ export async function applyUnsubscribe(
   at: Date,
 ): Promise<UnsubscribeToken & { already: boolean }> {
   const payload = verifyUnsubscribeToken(keys, token);
+  // Every list the message reached the person through (a campaign to several lists).
+  const lists = payload.lists ?? [payload.list];
+  // A link mailed before `contacts merge` names the id the contact had then.
+  const pointer = (await readSuppressionShard(store, shardOf(payload.contact))).suppressions[payload.contact];
+  const id = pointer?.mergedInto ?? payload.contact;
   let already = false;
-  await updateSuppression(store, payload.contact, (current) => {
-    const base: Suppression = current ?? { id: payload.contact };
-    if (base.lists?.[payload.list] || base.all) {
+  await updateSuppression(store, id, (current) => {
+    const base: Suppression = current ?? { id };
+    const left = lists.filter((list) => !base.lists?.[list]);
+    if (left.length === 0 || base.all) {
       already = true;
       return current;
     }
-    return {
-      ...base,
-      lists: { ...base.lists, [payload.list]: { reason: 'unsubscribed', at: at.toISOString() } },
-    };
+    const unsubscribed = { reason: 'unsubscribed' as const, at: at.toISOString() };
+    return { ...base, lists: { ...base.lists, ...Object.fromEntries(left.map((l) => [l, unsubscribed])) } };
   });
   return { ...payload, already };
 }

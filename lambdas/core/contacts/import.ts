@@ -1,5 +1,7 @@
 import { parse } from 'csv-parse';
-import { InvalidInputError } from '../errors.ts';
+import { fromSpreadsheetSafe } from '../csv.ts';
+import { InvalidInputError, PressroomError, showValue } from '../errors.ts';
+import { limits } from '../limits.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
   type Contact,
@@ -9,13 +11,24 @@ import {
   type Suppression,
   shardOf,
 } from './model.ts';
-import { readContactShard, readSuppressionShard, updateContactShard } from './repository.ts';
+import {
+  type ContactShard,
+  readContactShard,
+  readSuppressionShard,
+  removeOrphanShards,
+  type ShardChange,
+  UnknownOutcomeError,
+  updateContactShards,
+} from './repository.ts';
 
 /**
- * Importing contacts from spreadsheet exports as they really are: `,` `;` or tab, UTF-8 with
- * or without BOM or Windows-1252, quoted fields with delimiters and new lines inside, French
- * or English headers. Rows are read as a stream and applied in chunks, shard by shard, with
- * compare-and-swap; a re-import never resubscribes a suppressed address.
+ * Importing contacts from spreadsheet exports as they really are: `,` `;` or tab; UTF-8 with
+ * or without BOM, Windows-1252 (Latin-1) or UTF-16 (Excel's "Unicode text"), converted;
+ * quoted fields with delimiters and new lines inside; French or English headers. The file is
+ * read as a stream and checked row by row; then every shard it changes is written at once
+ * (repository.ts), so an import is all or nothing: one that fails, at any row or any write,
+ * leaves the contacts exactly as they were. A re-import never resubscribes a suppressed
+ * address.
  */
 
 export const contactFields = [
@@ -83,19 +96,28 @@ export interface ImportOptions {
   /** Recorded with each list membership, e.g. `import:journalistes.csv`. */
   source: string;
   now: Date;
-  /** Rows applied at a time; bounds memory. */
-  chunkRows?: number;
+}
+
+/** The encodings an import reads; every one but UTF-8 is converted (and the report says so). */
+export type CsvEncoding = 'utf-8' | 'windows-1252' | 'utf-16le' | 'utf-16be';
+
+/** A row left out: where, why, and the column and value at fault when there is one. */
+export interface RejectedRow {
+  line: number;
+  reason: string;
+  column?: string;
 }
 
 export interface ImportReport {
   added: number;
   updated: number;
   unchanged: number;
-  rejected: { line: number; reason: string }[];
+  rejected: RejectedRow[];
   suppressed: number;
   /** Rows read (without the header and blank lines). */
   rows: number;
-  encoding: 'utf-8' | 'windows-1252';
+  /** The file's encoding: anything but UTF-8 was converted. */
+  encoding: CsvEncoding;
   delimiter: string;
   list: string;
   dryRun: boolean;
@@ -104,17 +126,18 @@ export interface ImportReport {
 type Row = Partial<Record<Exclude<ContactField, 'tags'>, string>> & {
   email: string;
   tags: string[];
-  line: number;
 };
 
-/** Imports contacts from the bytes of a CSV file. Nothing is written with `dryRun`. */
+/**
+ * Imports contacts from the bytes of a CSV file. Nothing is written with `dryRun`, nor when
+ * the file cannot be read whole; when writing fails, ImportNotSavedError says so.
+ */
 export async function importContacts(
   bytes: AsyncIterable<Uint8Array>,
   file: string,
   deps: { store: ObjectStore; keys: ContactKeys },
   options: ImportOptions,
 ): Promise<ImportReport> {
-  const chunkRows = options.chunkRows ?? 50_000;
   const { encoding, text } = await decode(bytes, file);
   const first = await text.next();
   if (first.done) throw new InvalidInputError([{ file, path: '', message: 'the file is empty' }]);
@@ -153,9 +176,13 @@ export async function importContacts(
     list: options.list,
     dryRun: options.dryRun === true,
   };
+  let header: string[] | undefined;
   let columns: (ContactField | undefined)[] | undefined;
-  const classified = new Map<string, 'added' | 'updated' | 'unchanged' | 'suppressed'>();
-  let pending = new Map<string, Row>();
+  /**
+   * The rows to apply, by shard and contact id, held until the file has been read whole;
+   * packed in one string each (see packRow): a tenth of the objects to keep and collect.
+   */
+  const rows = new Map<string, Map<string, string>>();
 
   try {
     for await (const { record, info, raw } of parser as AsyncIterable<{
@@ -164,23 +191,25 @@ export async function importContacts(
       raw: string;
     }>) {
       if (!columns) {
+        header = record;
         columns = mapHeader(record, file, options.map ?? {});
         continue;
       }
       report.rows++;
-      // info.lines is where the record ends; quoted new lines inside it moved it down.
-      const line = info.lines - (raw.match(/\n/g)?.length ?? 0);
-      const row = readRow(record, columns, line);
+      // info.lines is the line the record ends on; quoted new lines inside it moved it down
+      // (its own end of line, which raw may hold, did not).
+      const line = info.lines - (raw.replace(/\r?\n$|\r$/, '').match(/\n/g)?.length ?? 0);
+      const row = readRow(record, columns, header ?? [], line);
       if ('reason' in row) {
-        report.rejected.push({ line: row.line, reason: row.reason });
+        report.rejected.push(row);
         continue;
       }
       const id = deps.keys.idOf(row.email);
-      pending.set(id, mergeRows(pending.get(id), row));
-      if (pending.size >= chunkRows) {
-        await applyChunk(pending, deps, options, classified);
-        pending = new Map();
-      }
+      const shard = shardOf(id);
+      const inShard = rows.get(shard) ?? new Map<string, string>();
+      rows.set(shard, inShard);
+      const earlier = inShard.get(id);
+      inShard.set(id, packRow(earlier === undefined ? row : mergeRows(unpackRow(earlier), row)));
     }
   } catch (error) {
     if (error instanceof InvalidInputError) throw error;
@@ -194,16 +223,59 @@ export async function importContacts(
   await feed;
   if (!columns)
     throw new InvalidInputError([{ file, line: 1, path: '', message: 'the file has no header row' }]);
-  await applyChunk(pending, deps, options, classified);
-  for (const outcome of classified.values()) report[outcome]++;
+
+  const outcomes = new Map<string, Map<string, Outcome>>();
+  const changes = new Map<string, ShardChange>();
+  for (const [shard, entries] of rows) {
+    changes.set(shard, async (current) => {
+      // Read again each time the shard is computed: an erasure that landed meanwhile wins.
+      const suppressions = (await readSuppressionShard(deps.store, shard)).suppressions;
+      const applied = applyRows(current, entries, suppressions, options);
+      outcomes.set(shard, applied.outcomes);
+      return applied.shard;
+    });
+  }
+  if (options.dryRun) {
+    for (const [shard, change] of changes) await change(await readContactShard(deps.store, shard));
+  } else {
+    try {
+      await updateContactShards(deps.store, changes);
+    } catch (error) {
+      // Said only when it is true: a bug, or an outcome the store could not tell, passes as it is.
+      if (error instanceof UnknownOutcomeError) throw error;
+      if (!(error instanceof PressroomError) && typeof (error as NodeJS.ErrnoException).code !== 'string')
+        throw error;
+      throw new ImportNotSavedError(file, error);
+    }
+    // Left by an import or a change stopped half-way long ago: tidied, never a reason to fail.
+    await removeOrphanShards(deps.store).catch(() => 0);
+  }
+  for (const shard of outcomes.values()) for (const outcome of shard.values()) report[outcome]++;
   return report;
 }
 
-/** Detects the encoding on the first bytes, then decodes the stream as text. */
+/** Writing the import failed: nothing of it was saved, the contacts are as they were. */
+export class ImportNotSavedError extends PressroomError {
+  override name = 'ImportNotSavedError';
+  constructor(file: string, cause: unknown) {
+    super(
+      `${file} was not imported: ${(cause as Error).message}\nNothing was written: the contacts are exactly as they were before this import. Once that is fixed, run the same import again.`,
+      { cause },
+    );
+  }
+}
+
+type Outcome = 'added' | 'updated' | 'unchanged' | 'suppressed';
+
+/**
+ * Detects the encoding on the first bytes, then decodes the whole stream with it. A file
+ * taken for UTF-8 that turns out not to be further on is refused whole (nothing has been
+ * written by then), never decoded in two ways.
+ */
 async function decode(
   bytes: AsyncIterable<Uint8Array>,
   file: string,
-): Promise<{ encoding: ImportReport['encoding']; text: AsyncGenerator<string> }> {
+): Promise<{ encoding: CsvEncoding; text: AsyncGenerator<string> }> {
   const iterator = bytes[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let size = 0;
@@ -214,50 +286,105 @@ async function decode(
     size += next.value.byteLength;
   }
   const sample = Buffer.concat(head);
-  const bom = sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf;
-  let encoding: ImportReport['encoding'] = 'utf-8';
-  if (!bom) {
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
-    } catch {
-      // Not UTF-8: French Excel exports are Windows-1252, which decodes any byte.
-      encoding = 'windows-1252';
+  const encoding = detectEncoding(sample, file);
+  const decoder = new TextDecoder(encoding, { fatal: encoding !== 'windows-1252' });
+  let lines = 1;
+  const refuse = (message: string) => new InvalidInputError([{ file, line: lines, path: '', message }]);
+  const checked = (chunk: string): string => {
+    // Windows-1252 leaves five bytes undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D): a file that
+    // holds one is in yet another encoding, and would be stored with control characters.
+    const c1 = encoding === 'windows-1252' ? /[\u0080-\u009f]/.exec(chunk) : null;
+    if (c1) {
+      lines += countLines(chunk.slice(0, c1.index));
+      throw refuse(
+        `byte 0x${c1[0].charCodeAt(0).toString(16).toUpperCase()} is not a character in UTF-8 nor in Windows-1252: save the file as "CSV UTF-8" and import it again`,
+      );
     }
-  }
-  if (sample[0] === 0xff || sample[0] === 0xfe) {
-    throw new InvalidInputError([
-      {
-        file,
-        path: '',
-        message: 'the file looks like UTF-16: save it as "CSV UTF-8" (or CSV) and import again',
-      },
-    ]);
-  }
-  const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
+    lines += countLines(chunk);
+    return chunk;
+  };
+  let current: Uint8Array = sample;
   async function* text(): AsyncGenerator<string> {
     try {
-      yield decoder.decode(sample, { stream: true });
+      yield checked(decoder.decode(sample, { stream: true }));
       for (;;) {
         const next = await iterator.next();
         if (next.done) break;
-        yield decoder.decode(next.value, { stream: true });
+        current = next.value;
+        yield checked(decoder.decode(next.value, { stream: true }));
       }
       const rest = decoder.decode();
-      if (rest) yield rest;
+      if (rest) yield checked(rest);
     } catch (error) {
       if (error instanceof TypeError) {
-        throw new InvalidInputError([
-          {
-            file,
-            path: '',
-            message: 'the file mixes UTF-8 and another encoding: save it again as "CSV UTF-8"',
-          },
-        ]);
+        // The line: those of the chunk before its first undecodable byte.
+        const lenient = new TextDecoder(encoding).decode(current, { stream: true });
+        lines += countLines(lenient.slice(0, Math.max(0, lenient.indexOf('\uFFFD'))));
+        throw refuse(
+          encoding === 'utf-8'
+            ? 'this line is not UTF-8, while the file starts in UTF-8: it mixes encodings. Save it again as "CSV UTF-8" and import it again'
+            : `the file is not valid ${encodingNames[encoding]} here: save it again as "CSV UTF-8" and import it again`,
+        );
       }
       throw error;
     }
   }
   return { encoding, text: text() };
+}
+
+/** How people call each encoding. */
+export const encodingNames: Record<CsvEncoding, string> = {
+  'utf-8': 'UTF-8',
+  'windows-1252': 'Windows-1252 (Latin-1)',
+  'utf-16le': 'UTF-16 (little-endian)',
+  'utf-16be': 'UTF-16 (big-endian)',
+};
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * The encoding of a file from its first bytes: a byte-order mark says it; UTF-16 without one
+ * shows as NUL bytes every other byte (in a CSV, mostly ASCII); valid UTF-8 is UTF-8; the
+ * rest is taken for Windows-1252, what French Excel writes ("CSV (séparateur : point-virgule)").
+ */
+export function detectEncoding(sample: Uint8Array, file: string): CsvEncoding {
+  if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) return 'utf-8';
+  if (sample[0] === 0xff && sample[1] === 0xfe) return 'utf-16le';
+  if (sample[0] === 0xfe && sample[1] === 0xff) return 'utf-16be';
+  let evenNuls = 0;
+  let oddNuls = 0;
+  const scan = Math.min(sample.length, 4096);
+  for (let i = 0; i < scan; i++) {
+    if (sample[i] === 0) {
+      if (i % 2 === 0) evenNuls++;
+      else oddNuls++;
+    }
+  }
+  if (oddNuls > scan / 4 && evenNuls === 0) return 'utf-16le';
+  if (evenNuls > scan / 4 && oddNuls === 0) return 'utf-16be';
+  // A spreadsheet's own format (.xlsx is a ZIP, .xls an OLE file), or many NULs: not text.
+  const zip = sample[0] === 0x50 && sample[1] === 0x4b && sample[2] === 0x03 && sample[3] === 0x04;
+  const ole = sample[0] === 0xd0 && sample[1] === 0xcf && sample[2] === 0x11 && sample[3] === 0xe0;
+  if (zip || ole || evenNuls + oddNuls > scan / 100) {
+    throw new InvalidInputError([
+      {
+        file,
+        path: '',
+        message:
+          'this is not a CSV text file (a spreadsheet saved as .xlsx or .xls?): save it as "CSV UTF-8" and import it again',
+      },
+    ]);
+  }
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+    return 'utf-8';
+  } catch {
+    return 'windows-1252';
+  }
 }
 
 /** The delimiter that splits the header line best, counting outside quotes. */
@@ -293,30 +420,73 @@ function mapHeader(
   return columns;
 }
 
+/** The longest value of each field. */
+const fieldLimits: Record<Exclude<ContactField, 'email'>, number> = {
+  firstName: limits.contactName,
+  lastName: limits.contactName,
+  organization: limits.contactOrganization,
+  role: limits.contactRole,
+  language: limits.contactLanguage,
+  tags: limits.contactTag,
+};
+
+/**
+ * Control characters other than tab and new line: a sign of a damaged file or of another
+ * encoding, and trouble in every terminal and message that would show them.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const controlCharacter = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
 function readRow(
   record: string[],
   columns: (ContactField | undefined)[],
+  header: string[],
   line: number,
-): Row | { line: number; reason: string } {
-  const row: Row = { email: '', tags: [], line };
+): Row | RejectedRow {
+  const row: Row = { email: '', tags: [] };
   let rawEmail = '';
+  let emailColumn = '';
   for (const [i, field] of columns.entries()) {
-    const value = unneutralize((record[i] ?? '').trim());
+    const value = fromSpreadsheetSafe((record[i] ?? '').trim());
     if (!field || !value) continue;
-    if (field === 'email') rawEmail ||= value;
-    else if (field === 'tags') row.tags.push(...splitTags(value));
-    else row[field] ??= value;
+    const column = header[i] ?? field;
+    const problem = valueProblem(field, value);
+    if (problem) return { line, column, reason: `${problem} (value: ${showValue(value)})` };
+    if (field === 'email') {
+      if (!rawEmail) [rawEmail, emailColumn] = [value, column];
+    } else if (field === 'tags') {
+      const tags = splitTags(value);
+      const long = tags.find((t) => t.length > limits.contactTag);
+      if (long)
+        return {
+          line,
+          column,
+          reason: `a tag has ${long.length} characters, more than the limit of ${limits.contactTag} (value: ${showValue(long)})`,
+        };
+      row.tags.push(...tags);
+    } else row[field] ??= value;
   }
   if (!rawEmail) return { line, reason: 'no email address' };
   const email = normalizeEmail(rawEmail);
-  if (!email) return { line, reason: `invalid email address ${JSON.stringify(rawEmail)}` };
+  if (!email)
+    return { line, column: emailColumn, reason: `invalid email address ${JSON.stringify(rawEmail)}` };
   row.email = email;
   return row;
 }
 
-/** Our own exports prefix formula-like cells with "'": take it off again on import. */
-function unneutralize(value: string): string {
-  return /^'[=+\-@]/.test(value) ? value.slice(1) : value;
+/** What is wrong with a field's value, if anything (tags are checked one by one). */
+function valueProblem(field: ContactField, value: string): string | undefined {
+  const c = controlCharacter.exec(value);
+  if (c) {
+    const code = c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    return `control character U+${code} in the value: the file is damaged or in another encoding`;
+  }
+  if (value.includes('\uFFFD'))
+    return 'the value holds "\uFFFD", a character lost when the file was converted before: correct it in the file';
+  const max =
+    field === 'email' ? limits.email : field === 'tags' ? Number.POSITIVE_INFINITY : fieldLimits[field];
+  if (value.length > max) return `${value.length} characters, more than the limit of ${max}`;
+  return undefined;
 }
 
 export function splitTags(value: string): string[] {
@@ -326,10 +496,39 @@ export function splitTags(value: string): string[] {
     .filter(Boolean);
 }
 
-/** The same address twice in a file: later non-empty values win, tags add up. */
+/**
+ * A row as one string: its fields joined by U+001F, its tags by U+001E. Values never hold
+ * control characters (readRow refuses them), so the separators cannot occur in them.
+ */
+function packRow(row: Row): string {
+  return [
+    row.email,
+    row.firstName ?? '',
+    row.lastName ?? '',
+    row.organization ?? '',
+    row.role ?? '',
+    row.language ?? '',
+    row.tags.join('\u001e'),
+  ].join('\u001f');
+}
+
+function unpackRow(packed: string): Row {
+  const [email = '', firstName, lastName, organization, role, language, tags] = packed.split('\u001f');
+  return {
+    email,
+    tags: tags ? tags.split('\u001e') : [],
+    ...(firstName && { firstName }),
+    ...(lastName && { lastName }),
+    ...(organization && { organization }),
+    ...(role && { role }),
+    ...(language && { language }),
+  };
+}
+
+/** The same address twice in a file: later non-empty values (and spelling) win, tags add up. */
 function mergeRows(a: Row | undefined, b: Row): Row {
   if (!a) return b;
-  const merged: Row = { ...a };
+  const merged: Row = { ...a, email: b.email };
   for (const field of ['firstName', 'lastName', 'organization', 'role', 'language'] as const) {
     if (b[field]) merged[field] = b[field];
   }
@@ -337,67 +536,44 @@ function mergeRows(a: Row | undefined, b: Row): Row {
   return merged;
 }
 
-async function applyChunk(
-  rows: Map<string, Row>,
-  deps: { store: ObjectStore; keys: ContactKeys },
+/** The rows of one shard applied to it: the shard itself when nothing changes. */
+function applyRows(
+  current: ContactShard,
+  entries: Map<string, string>,
+  suppressions: Record<string, Suppression>,
   options: ImportOptions,
-  classified: Map<string, 'added' | 'updated' | 'unchanged' | 'suppressed'>,
-): Promise<void> {
-  const byShard = new Map<string, [string, Row][]>();
-  for (const entry of rows) {
-    const shard = shardOf(entry[0]);
-    const list = byShard.get(shard);
-    if (list) list.push(entry);
-    else byShard.set(shard, [entry]);
-  }
+): { shard: ContactShard; outcomes: Map<string, Outcome> } {
   const now = options.now.toISOString();
   const extraTags = (options.tags ?? []).map((t) => t.toLowerCase());
-  const applyShard = async (shard: string, entries: [string, Row][]) => {
-    const suppressions = (await readSuppressionShard(deps.store, shard)).suppressions;
-    let outcomes = new Map<string, 'added' | 'updated' | 'unchanged' | 'suppressed'>();
-    const change = (current: { contacts: Record<string, Contact> }) => {
-      outcomes = new Map();
-      let contacts: Record<string, Contact> | undefined;
-      for (const [id, row] of entries) {
-        const suppression: Suppression | undefined = suppressions[id];
-        if (suppression?.all?.reason === 'erased') {
-          // Erased people are not brought back by an old spreadsheet.
-          outcomes.set(id, 'suppressed');
-          continue;
-        }
-        const before = (contacts ?? current.contacts)[id];
-        const after = upsert(before, id, row, extraTags, options, now);
-        const same = before !== undefined && sameContact(before, after);
-        if (!same) {
-          contacts ??= { ...current.contacts };
-          contacts[id] = after;
-        }
-        outcomes.set(
-          id,
-          isSuppressed(suppression, options.list)
-            ? 'suppressed'
-            : !before
-              ? 'added'
-              : same
-                ? 'unchanged'
-                : 'updated',
-        );
-      }
-      // Nothing changed: hand back the shard as it was, and nothing is written.
-      return contacts ? { contacts } : current;
-    };
-    if (options.dryRun) change(await readContactShard(deps.store, shard));
-    else await updateContactShard(deps.store, shard, change);
-    for (const [id, outcome] of outcomes) {
-      // An address seen in an earlier chunk keeps its first classification.
-      if (!classified.has(id)) classified.set(id, outcome);
+  const outcomes = new Map<string, Outcome>();
+  let contacts: Record<string, Contact> | undefined;
+  for (const [id, packed] of entries) {
+    const suppression: Suppression | undefined = suppressions[id];
+    if (suppression?.all?.reason === 'erased') {
+      // Erased people are not brought back by an old spreadsheet.
+      outcomes.set(id, 'suppressed');
+      continue;
     }
-  };
-  // A few shards at a time: enough to overlap the store's latency.
-  const shards = [...byShard];
-  for (let i = 0; i < shards.length; i += 8) {
-    await Promise.all(shards.slice(i, i + 8).map(([shard, entries]) => applyShard(shard, entries)));
+    const before = current.contacts[id];
+    const after = upsert(before, id, unpackRow(packed), extraTags, options, now);
+    const same = before !== undefined && sameContact(before, after);
+    if (!same) {
+      contacts ??= { ...current.contacts };
+      contacts[id] = after;
+    }
+    outcomes.set(
+      id,
+      isSuppressed(suppression, options.list)
+        ? 'suppressed'
+        : !before
+          ? 'added'
+          : same
+            ? 'unchanged'
+            : 'updated',
+    );
   }
+  // Nothing changed: hand back the shard as it was, and nothing is written.
+  return { shard: contacts ? { contacts } : current, outcomes };
 }
 
 function upsert(
@@ -411,7 +587,9 @@ function upsert(
   const contact: Contact = before
     ? { ...before, tags: [...before.tags], lists: { ...before.lists } }
     : { id, email: row.email, tags: [], lists: {}, createdAt: now, updatedAt: now };
-  // The spelling first stored stays: the same address in another case is the same contact.
+  // The same mailbox in another spelling (case, IDN form) is the same contact, shown as the
+  // latest import wrote it.
+  contact.email = row.email;
   for (const field of ['firstName', 'lastName', 'organization', 'role', 'language'] as const) {
     const value = row[field];
     if (value) contact[field] = value;

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { z } from 'zod';
+import { limits } from '../limits.ts';
 
 /**
  * Contacts: journalists from press lists and subscribers from forms. A contact is keyed by
@@ -12,11 +13,18 @@ export const listName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a list name is lower-case letters, digits and "-", e.g. "presse"');
 
-/** A validated, normalised address: trimmed, domain in lower case. */
 const emailSyntax = z.email();
 
+/**
+ * An address as the user wrote it, checked: trimmed, `mailto:` taken off, the domain in lower
+ * case (in Unicode or ASCII, as written). This is what is shown and what messages are sent
+ * to; identity uses {@link canonicalAddress}. Undefined when it is not an address pressroom
+ * can mail: a local part of ASCII letters, digits and `. _ ' + -` (most providers, SES among
+ * them, do not deliver to others), a domain with a dot, at most 254 characters.
+ */
 export function normalizeEmail(raw: string): string | undefined {
   const trimmed = raw.trim().replace(/^mailto:/i, '');
+  if (trimmed.length > limits.email) return undefined;
   const at = trimmed.lastIndexOf('@');
   if (at < 1) return undefined;
   const local = trimmed.slice(0, at);
@@ -25,6 +33,36 @@ export function normalizeEmail(raw: string): string | undefined {
   const ascii = domainToASCII(domain);
   if (!ascii || !emailSyntax.safeParse(`${local}@${ascii}`).success) return undefined;
   return `${local}@${domain}`;
+}
+
+/**
+ * The one form of an address that identity, suppressions and unsubscribes use: one mailbox,
+ * one form. The domain in ASCII (IDNA: `exämple.fr` and its decomposed spelling both become
+ * `xn--exmple-cua.fr`) and lower case; the local part in Unicode NFC and lower case (mail
+ * providers treat case as the same mailbox, and ids have always been made from the address
+ * in lower case, so every ASCII address keeps its id); spaces around and `mailto:` taken off.
+ * The address as written is kept for display ({@link normalizeEmail}).
+ */
+export function canonicalAddress(email: string): string {
+  const trimmed = email.trim().replace(/^mailto:/i, '');
+  const at = trimmed.lastIndexOf('@');
+  const local = (at < 0 ? trimmed : trimmed.slice(0, at)).normalize('NFC').toLowerCase().normalize('NFC');
+  if (at < 0) return local;
+  const domain = trimmed.slice(at + 1).normalize('NFC');
+  return `${local}@${(domainToASCII(domain) || domain).toLowerCase()}`;
+}
+
+/**
+ * Whether a contact stored before canonical addresses (ids made from the address in lower
+ * case, as written) has an id other than its canonical one: an internationalised domain
+ * written in Unicode, or decomposed accents. Needs no key: two ids differ exactly when the
+ * texts they were made from differ. Only meaningful for contacts written by older versions.
+ */
+export function hadOlderId(email: string): boolean {
+  // ASCII addresses always had their canonical id: the quick test first.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is the point
+  if (/^[\u0000-\u007f]*$/.test(email)) return false;
+  return email.trim().toLowerCase() !== canonicalAddress(email);
 }
 
 export interface ListMembership {
@@ -70,6 +108,11 @@ export interface Suppression {
   softBounces?: { count: number; lastAt: string };
   /** Events already applied, so that a repeated notification changes nothing. */
   events?: string[];
+  /**
+   * This id was a contact's before `contacts merge` gave it its canonical id: links mailed
+   * earlier carry it, and an unsubscribe through them applies to the canonical id.
+   */
+  mergedInto?: string;
 }
 
 /** Whether a suppression keeps an address off `list`. */
@@ -79,8 +122,17 @@ export function isSuppressed(s: Suppression | undefined, list: string): boolean 
 
 /** Keys derived from the configured secret, each for one purpose. */
 export interface ContactKeys {
-  /** The contact id of an address: 32 hex characters, the same for any case of the address. */
+  /**
+   * The contact id of an address: 32 hex characters, made from its canonical form, so the
+   * same for every spelling of one mailbox (case, IDN in Unicode or ASCII, NFC or NFD).
+   */
   idOf(email: string): string;
+  /**
+   * The ids older versions may have given to this mailbox (made from the address in lower
+   * case as written: its domain in Unicode or ASCII, its accents composed or not), other than
+   * its id now. `contacts merge` looks for suppressions under them.
+   */
+  olderIdsOf(email: string): string[];
   /** HMAC key for unsubscribe tokens. */
   tokenKey: Buffer;
 }
@@ -88,9 +140,22 @@ export interface ContactKeys {
 export function contactKeys(secret: string): ContactKeys {
   const derive = (purpose: string) => createHmac('sha256', secret).update(`pressroom:${purpose}`).digest();
   const idKey = derive('contact-id');
+  const id = (text: string) => createHmac('sha256', idKey).update(text).digest('hex').slice(0, 32);
   return {
-    idOf: (email) =>
-      createHmac('sha256', idKey).update(email.trim().toLowerCase()).digest('hex').slice(0, 32),
+    idOf: (email) => id(canonicalAddress(email)),
+    olderIdsOf(email) {
+      const canonical = canonicalAddress(email);
+      const at = canonical.lastIndexOf('@');
+      if (at < 0) return [];
+      const local = canonical.slice(0, at);
+      const ascii = canonical.slice(at + 1);
+      const unicode = domainToUnicode(ascii) || ascii;
+      const spellings = new Set<string>();
+      for (const l of [local, local.normalize('NFD')])
+        for (const d of [ascii, unicode, unicode.normalize('NFD')]) spellings.add(`${l}@${d}`);
+      spellings.delete(canonical);
+      return [...spellings].map(id);
+    },
     tokenKey: derive('unsubscribe-token'),
   };
 }
@@ -103,6 +168,11 @@ export function shardOf(id: string): string {
 export const shardNames = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export const contactStoreKeys = {
-  contacts: (shard: string) => `contacts/shards/${shard}.json`,
+  /** Names the object that holds each contact shard (see repository.ts). */
+  index: 'contacts/index.json',
+  /** One version of a contact shard: written once, never changed, removed once replaced. */
+  contactShard: (shard: string, tag: string) => `contacts/shards/${shard}-${tag}.json`,
+  /** Where versions before the index kept a contact shard; read until the index replaces it. */
+  legacyContacts: (shard: string) => `contacts/shards/${shard}.json`,
   suppressions: (shard: string) => `suppressions/shards/${shard}.json`,
 };

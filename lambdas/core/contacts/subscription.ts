@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { type Mailer, PermanentSendError } from '../campaigns/mailer.ts';
 import { PressroomError } from '../errors.ts';
+import { limits } from '../limits.ts';
 import type { Language } from '../publication/schema.ts';
 import type { TemplateSet } from '../render/templates.ts';
 import {
@@ -42,8 +43,8 @@ export const confirmationTtlHours = 48;
 export const addressInterval = { max: 1, windowMs: 10 * 60_000 };
 /** At most this many confirmation emails per source (an IPv4 address, an IPv6 /64) per hour. */
 export const sourceLimit = { max: 30, windowMs: 60 * 60_000 };
-/** Longest name accepted from the form. */
-export const maxNameLength = 100;
+/** Longest name accepted from the form: the same as from an import. */
+export const maxNameLength = limits.contactName;
 
 export const subscriptionKeys = {
   prefix: 'subscriptions/',
@@ -251,15 +252,18 @@ export async function confirmSubscription(
     // Signed by us, so its content can be read for the page's language and list title.
     payload = readExpiredToken(token);
   }
-  const id = payload.contact;
-  const [pending, contacts, suppressions] = await Promise.all([
-    getJson<PendingSubscriptions>(deps.store, subscriptionKeys.pending(id)),
+  const requestId = payload.contact;
+  const pending = await getJson<PendingSubscriptions>(deps.store, subscriptionKeys.pending(requestId));
+  // A record holds the address as long as it holds a request (an emptied one holds neither).
+  const email = pending?.value.email;
+  // A request made before canonical addresses carries the id its address had then: the
+  // contact is kept under the canonical one.
+  const id = email === undefined ? requestId : deps.keys.idOf(email);
+  const [contacts, suppressions] = await Promise.all([
     readContactShard(deps.store, shardOf(id)),
     readSuppressionShard(deps.store, shardOf(id)),
   ]);
   const contact = contacts.contacts[id];
-  // A record holds the address as long as it holds a request (an emptied one holds neither).
-  const email = pending?.value.email;
   const request = email === undefined ? undefined : pending?.value.requests[payload.list];
   const list = subscribableList(deps.lists, payload.list);
   const lang = request?.lang ?? languageOf(contact) ?? list?.lang;
@@ -312,7 +316,7 @@ export async function confirmSubscription(
     return { outcome: 'blocked', list, lang: pageLang };
   }
   await updateSuppression(deps.store, id, (current) => liftUnsubscribe(current, list.name));
-  await removePendingRequest(deps.store, id, list.name);
+  await removePendingRequest(deps.store, requestId, list.name);
   return { outcome: 'confirmed', list, lang: pageLang };
 }
 

@@ -12,7 +12,10 @@ import type { ContactKeys } from './model.ts';
 export interface UnsubscribeToken {
   /** Contact id. */
   contact: string;
+  /** The list (the first, when the message reached the person through several). */
   list: string;
+  /** Every list the message reached the person through, when more than one: unsubscribing leaves them all. */
+  lists?: string[];
   campaign: string;
 }
 
@@ -57,17 +60,27 @@ function open(keys: ContactKeys, version: string, token: string, what: string): 
 }
 
 export function signUnsubscribeToken(keys: ContactKeys, token: UnsubscribeToken): string {
-  return sign(keys, unsubscribeVersion, [token.contact, token.list, token.campaign]);
+  // One list stays a string, as tokens always had it: links already mailed keep working.
+  const lists = token.lists && token.lists.length > 1 ? token.lists : token.list;
+  return sign(keys, unsubscribeVersion, [token.contact, lists as unknown as string, token.campaign]);
 }
 
 /** The token's content, or InvalidTokenError when it was not signed by us or was changed. */
 export function verifyUnsubscribeToken(keys: ContactKeys, token: string): UnsubscribeToken {
   const parts = open(keys, unsubscribeVersion, token, 'unsubscribe');
-  if (parts.length !== 3 || !parts.every((p) => typeof p === 'string')) {
+  const [contact, lists, campaign] = parts;
+  const several =
+    Array.isArray(lists) && lists.length > 1 && lists.every((l): l is string => typeof l === 'string');
+  if (
+    parts.length !== 3 ||
+    typeof contact !== 'string' ||
+    typeof campaign !== 'string' ||
+    !(typeof lists === 'string' || several)
+  ) {
     throw new InvalidTokenError('this unsubscribe link is not valid (unreadable)');
   }
-  const [contact, list, campaign] = parts as [string, string, string];
-  return { contact, list, campaign };
+  if (typeof lists === 'string') return { contact, list: lists, campaign };
+  return { contact, list: lists[0] as string, lists: lists as string[], campaign };
 }
 
 /** What a subscription confirmation link carries: who, which list, until when. */

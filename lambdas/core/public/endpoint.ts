@@ -136,7 +136,7 @@ async function unsubscribe(
   if (method === 'GET' || method === 'HEAD') {
     return page(templates, 200, lang, {
       title: t.unsubscribeTitle,
-      text: fillPattern(t.unsubscribeQuestion, { list: payload.list }),
+      text: fillPattern(t.unsubscribeQuestion, { list: (payload.lists ?? [payload.list]).join(', ') }),
       action: { button: t.unsubscribeButton, fields: [{ name: 'List-Unsubscribe', value: 'One-Click' }] },
     });
   }
@@ -150,7 +150,7 @@ async function unsubscribe(
   if (/text\/html/.test(request.headers.accept ?? '')) {
     return page(templates, 200, lang, {
       title: t.unsubscribedTitle,
-      text: fillPattern(t.unsubscribedText, { list: payload.list }),
+      text: fillPattern(t.unsubscribedText, { list: (payload.lists ?? [payload.list]).join(', ') }),
     });
   }
   return plain(200, 'Unsubscribed.\n');

@@ -32,6 +32,8 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** A URL that lets anyone holding it download the object until it expires. */
   signedUrl(key: string, options: { expiresInSeconds: number; downloadName?: string }): Promise<string>;
+  /** Where a key is, for people: a file path, `s3://bucket/key`. */
+  locate?(key: string): string;
 }
 
 export type Body = string | Uint8Array;
@@ -79,14 +81,32 @@ export async function getText(store: ObjectStore, key: string): Promise<string |
   return object && new TextDecoder().decode(object.body);
 }
 
-/** The object parsed as JSON, with its version, or undefined. */
+/**
+ * The object parsed as JSON, with its version, or undefined. Pressroom stores objects and
+ * arrays only: anything else (a truncated copy, an edit gone wrong) is CorruptObjectError,
+ * naming the file and how to repair it (`repair`: what is safe for this kind of file).
+ */
 export async function getJson<T>(
   store: ObjectStore,
   key: string,
+  options: { repair?: string } = {},
 ): Promise<{ value: T; version: string } | undefined> {
   const object = await store.get(key);
   if (!object) return undefined;
-  return { value: JSON.parse(new TextDecoder().decode(object.body)) as T, version: object.version };
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(object.body));
+  } catch (error) {
+    throw new CorruptObjectError(store, key, (error as Error).message, options.repair, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null)
+    throw new CorruptObjectError(
+      store,
+      key,
+      `it holds ${JSON.stringify(value)}, not an object`,
+      options.repair,
+    );
+  return { value: value as T, version: object.version };
 }
 
 /**
@@ -98,9 +118,10 @@ export async function updateJson<T>(
   key: string,
   empty: () => T,
   change: (current: T) => T,
+  options: { repair?: string } = {},
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const current = await getJson<T>(store, key);
+    const current = await getJson<T>(store, key, options);
     const before = current ? current.value : empty();
     const next = change(before);
     // `change` hands back what it was given when nothing changed: no write, no new version.
@@ -155,6 +176,29 @@ export class VersionConflictError extends PressroomError {
   ) {
     super(
       `${key} was changed by someone else (or removed) since it was read; read it again and retry`,
+      options,
+    );
+  }
+}
+
+/**
+ * A stored JSON file that cannot be read: damaged by a partial copy, a full disk on another
+ * tool's write, or a hand edit. Names the file and how to repair it; pressroom itself writes
+ * whole files only (rename into place, S3 PUT).
+ */
+export class CorruptObjectError extends PressroomError {
+  override name = 'CorruptObjectError';
+  constructor(
+    store: Pick<ObjectStore, 'locate'>,
+    readonly key: string,
+    detail: string,
+    repair?: string,
+    options?: ErrorOptions,
+  ) {
+    const where = store.locate?.(key) ?? key;
+    super(
+      `the store's file ${where} is damaged and cannot be read (${detail}). ${repair ?? 'Restore it from a backup'}` +
+        '; on S3 with versioning, restore its previous version. Nothing was changed.',
       options,
     );
   }
