@@ -55,7 +55,9 @@ describe('a damaged contact shard', () => {
       expect(run.stderr).toContain(
         `the store's file ${path.join(workspace.dir, data, shard)} is damaged and cannot be read`,
       );
-      expect(run.stderr).toContain('Restore it from a backup; on S3 with versioning, restore its previous version');
+      expect(run.stderr).toContain(
+        'Restore it from a backup; on S3 with versioning, restore its previous version',
+      );
       expect(run.stderr).not.toMatch(/\n\s+at /);
     }
   });
