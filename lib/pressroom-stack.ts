@@ -214,14 +214,17 @@ export class PressroomStack extends Stack {
       read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
       write: ['campaigns/*'],
     });
+    // Contact shards are written once and switched by their index: a function that writes
+    // one removes the object it replaced (contacts/shards/*), or it would stay until an import.
     this.storage.grantData(feedback, {
       read: ['contacts/*', 'suppressions/*', 'campaigns/*'],
       write: ['contacts/*', 'suppressions/*', 'campaigns/*'],
+      delete: ['contacts/shards/*'],
     });
     this.storage.grantData(publicFn, {
       read: ['config/*', 'contacts/*', 'suppressions/*', 'subscriptions/*'],
       write: ['contacts/*', 'suppressions/*', 'subscriptions/*'],
-      delete: ['subscriptions/*'],
+      delete: ['contacts/shards/*', 'subscriptions/*'],
     });
     dispatch.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.sending.queue.queueArn] }),

@@ -53,9 +53,11 @@ describe('a damaged contact shard', () => {
       const run = await contacts(data, ...args);
       expectExit(run, 1);
       expect(run.stderr).toContain(
-        `${shard} in the store (${path.join(workspace.dir, data, shard)}) is damaged, not valid JSON`,
+        `the store's file ${path.join(workspace.dir, data, shard)} is damaged and cannot be read`,
       );
-      expect(run.stderr).toContain('Restore it from a backup (on S3: an earlier version of the object');
+      expect(run.stderr).toContain(
+        'Restore it from a backup; on S3 with versioning, restore its previous version',
+      );
       expect(run.stderr).not.toMatch(/\n\s+at /);
     }
   });

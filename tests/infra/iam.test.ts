@@ -135,6 +135,7 @@ describe('least privilege', () => {
       's3:ListBucket',
       's3:GetObject',
       's3:PutObject',
+      's3:DeleteObject',
       'secretsmanager:GetSecretValue',
     ],
     public: [
@@ -171,12 +172,12 @@ describe('least privilege', () => {
     feedback: {
       get: ['campaigns/*', 'contacts/*', 'suppressions/*'],
       put: ['campaigns/*', 'contacts/*', 'suppressions/*'],
-      delete: [],
+      delete: ['contacts/shards/*'],
     },
     public: {
       get: ['config/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
       put: ['contacts/*', 'subscriptions/*', 'suppressions/*'],
-      delete: ['subscriptions/*'],
+      delete: ['contacts/shards/*', 'subscriptions/*'],
     },
   };
 

@@ -117,7 +117,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(iam5.map((a) => a.id)).not.toContain('AwsSolutions-IAM5');
     for (const a of iam5) {
       expect(a.id).toMatch(
-        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+\/\*(\.errors\.json)?|\*)\]$/,
+        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+(\/shards)?\/\*(\.errors\.json)?|\*)\]$/,
       );
     }
     // The one "*" is send's ses:GetSendQuota.

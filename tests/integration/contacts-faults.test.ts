@@ -284,7 +284,9 @@ describe('an import into S3 (s3rver) that fails a write', () => {
       await store.put(shard, '{"contacts":');
       const damaged = await contactsOf(store).catch((e: unknown) => e);
       expect(damaged).toBeInstanceOf(CorruptObjectError);
-      expect((damaged as Error).message).toContain(`(s3://contacts-faults/run-${run}/${shard}) is damaged`);
+      expect((damaged as Error).message).toContain(
+        `file s3://contacts-faults/run-${run}/${shard} is damaged`,
+      );
     } finally {
       await s3rver.stop();
     }
