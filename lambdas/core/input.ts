@@ -417,8 +417,9 @@ const windows1252High =
 const latin1 = new TextDecoder('latin1');
 
 /**
- * Windows-1252 text. Node 20's TextDecoder accepts the label 'windows-1252' but decodes
- * Latin-1 (0x92 gives U+0092, not ’), so the 32 bytes where the two differ are mapped here.
+ * Windows-1252 text. Node 20's TextDecoder('windows-1252') decodes Latin-1 in a one-shot
+ * decode (0x92 gives U+0092, not ’; only its streaming mode gets it right), so the 32 bytes
+ * where the two differ are mapped here.
  */
 export function decodeWindows1252(bytes: Uint8Array): string {
   return latin1
