@@ -52,7 +52,7 @@ export const renderBenchmark: Benchmark = {
     // 2. Document stage.
     log('document stage: load templates and publication');
     const templates = await loadTemplateFiles();
-    const publication = await loadPublication(exampleFile, localSourceFiles);
+    const { publication } = await loadPublication(exampleFile, localSourceFiles);
     const renderer = createReleaseRenderer(templates);
     const renderOptions = { webUrl: `https://press.example.org/${publication.slug}/` };
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { findBrowser } from '../lambdas/adapters/browser.ts';
 import { ChromiumPdfPrinter } from '../lambdas/adapters/chromium-pdf.ts';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
-import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
+import { localFiles } from '../lambdas/adapters/local-files.ts';
 import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
 import type { SmtpMailerOptions } from '../lambdas/adapters/smtp-mailer.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
@@ -23,6 +23,7 @@ import {
   type SubscribableLists,
 } from '../lambdas/core/contacts/subscription-lists.ts';
 import { InvalidInputError, PressroomError } from '../lambdas/core/errors.ts';
+import { parseByteSize, publicationLimits } from '../lambdas/core/limits.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
 import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
 import type { TemplateSet } from '../lambdas/core/render/templates.ts';
@@ -70,6 +71,8 @@ export interface LocalConfig {
   lists: Record<string, WorkspaceList>;
   /** `pressroom serve` is behind a reverse proxy whose X-Forwarded-* headers it believes. */
   trustProxy: boolean;
+  /** The largest file a publication may bring, in bytes (PRESSROOM_MAX_FILE_SIZE). */
+  maxFileSize: number;
 }
 
 /** An SMTP server: nodemailer's URL form, or its parts. */
@@ -132,6 +135,8 @@ export function localOnly(given: boolean, option: string, why: string): void {
 const url = (name: string) =>
   z.url({ protocol: /^https?$/, error: `${name} must be an absolute http:// or https:// URL` });
 
+const maxFileSizeMessage = 'PRESSROOM_MAX_FILE_SIZE must be a size such as 50MB, 500kB or a number of bytes';
+
 // No defaults here: an unset variable leaves the value to pressroom.yaml, then to the default.
 const envSchema = z.object({
   PRESSROOM_SITE_URL: url('PRESSROOM_SITE_URL').optional(),
@@ -173,6 +178,11 @@ const envSchema = z.object({
   PRESSROOM_REPLY_TO: z.email('PRESSROOM_REPLY_TO must be an email address').optional(),
   PRESSROOM_TRUST_PROXY: z
     .enum(['1', '0', 'true', 'false'], { error: 'PRESSROOM_TRUST_PROXY must be 1 or 0 (or true or false)' })
+    .optional(),
+  PRESSROOM_MAX_FILE_SIZE: z
+    .string()
+    .refine((v) => parseByteSize(v) !== undefined, maxFileSizeMessage)
+    .transform((v) => parseByteSize(v) ?? publicationLimits.fileSize)
     .optional(),
 });
 
@@ -254,6 +264,7 @@ export function loadConfig(
     ...(replyTo !== undefined && { replyTo }),
     lists: w?.lists ?? {},
     trustProxy: e.PRESSROOM_TRUST_PROXY === '1' || e.PRESSROOM_TRUST_PROXY === 'true',
+    maxFileSize: e.PRESSROOM_MAX_FILE_SIZE ?? publicationLimits.fileSize,
   };
 }
 
@@ -473,7 +484,7 @@ export async function localBackend(
     store,
     keys: contactKeys(secret),
     templates,
-    files: localSourceFiles,
+    files: localFiles({ maxFileSize: config.maxFileSize }),
     renderer: createReleaseRenderer(templates),
     ...siteDeps(templates, config),
     ...(printer && { printer }),

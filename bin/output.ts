@@ -88,3 +88,8 @@ export function fail(error: unknown): never {
   );
   process.exit(exitCodes.internal);
 }
+
+/** Notices (a file converted to UTF-8...) go to stderr, one `pressroom: ` line each, so stdout stays the result. */
+export function warn(notices: readonly string[]): void {
+  for (const notice of notices) process.stderr.write(`pressroom: ${forTerminal(notice)}\n`);
+}

@@ -20,6 +20,7 @@ import { rebuildPressRoom } from '../../lambdas/core/archive/rebuild.ts';
 import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
 import { showTime } from '../../lambdas/core/campaigns/time.ts';
 import { PressroomError } from '../../lambdas/core/errors.ts';
+import { uploadPrefix } from '../../lambdas/core/publication/upload.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import {
   type BackendKind,
@@ -177,7 +178,7 @@ async function archiveDeps(opts: {
   return {
     deps: {
       store: aws.store,
-      files: storeSourceFiles(aws.store),
+      files: storeSourceFiles(aws.store, { root: uploadPrefix }),
       renderer: createReleaseRenderer(templates),
       ...siteDeps(templates, site),
     },

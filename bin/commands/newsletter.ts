@@ -10,7 +10,7 @@ import { publishIssue, renderIssueFiles } from '../../lambdas/core/newsletter/pu
 import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
 import { languages } from '../../lambdas/core/publication/schema.ts';
 import { dataDirOption, type LocalBackend, loadConfig, localBackend } from '../context.ts';
-import { print } from '../output.ts';
+import { print, warn } from '../output.ts';
 
 /** `pressroom newsletter render | publish | draft`: newsletter issues. */
 
@@ -53,7 +53,8 @@ Example:
     async (file: string, opts: { out?: string; templates?: string; json?: boolean; dataDir: string }) => {
       const backend = await localBackend(loadConfig(opts), { pdf: false });
       try {
-        const { issue, files } = await renderIssueFiles(file, issueDeps(backend));
+        const { issue, files, notices } = await renderIssueFiles(file, issueDeps(backend));
+        warn(notices);
         const dir = opts.out ?? path.join('out', 'newsletters', issue.id);
         const written = await writeFolderAtomically(dir, files);
         const result = { id: issue.id, dir, files: written };
@@ -92,6 +93,7 @@ Example:
       const backend = await localBackend(loadConfig(opts), { pdf: false });
       try {
         const result = await publishIssue(file, issueDeps(backend), { replace: opts.replace === true });
+        warn(result.notices);
         const index = backend.store.fileOf(siteKeys.newsletters);
         if (opts.json) return print({ ...result, newslettersIndex: index }, true);
         print([

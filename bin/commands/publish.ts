@@ -18,7 +18,7 @@ import {
   localOnly,
   openAwsBackend,
 } from '../context.ts';
-import { print } from '../output.ts';
+import { print, warn } from '../output.ts';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -44,6 +44,7 @@ async function publishOnStack(
   const aws = await openAwsBackend();
   // Checked here first, with the local loader: problems are shown at once and nothing is uploaded.
   const plan = await planUpload(file, aws.files);
+  warn(plan.notices);
   const { reportKeyOf } = await import('../../lambdas/handlers/publish.ts');
   const reportKey = reportKeyOf(plan.key);
   const slug = plan.publication.slug;
@@ -136,6 +137,7 @@ Example:
       const backend = await localBackend(loadConfig(opts), { pdf: opts.pdf });
       try {
         const result = await publishRelease(file, backend, { replace: opts.replace === true });
+        warn(result.notices);
         const index = backend.store.fileOf(siteKeys.index);
         if (opts.json) return print({ ...result, pressRoomIndex: index }, true);
         print([

@@ -1,17 +1,32 @@
 import path from 'node:path';
+import { RefusedFileError } from '../core/errors.ts';
+import { publicationLimits, showByteSize } from '../core/limits.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
-import { checkKey, getText, InvalidKeyError, type ObjectStore } from '../core/store/object-store.ts';
+import { checkKey, InvalidKeyError, type ObjectStore } from '../core/store/object-store.ts';
 
 /**
  * Source files read from the object store: a publication uploaded to the bucket, with its
  * organisations and attachments beside it. A path is a key, written with or without a
- * leading "/" (the bucket's root): `/publications/2021/etude.md`. `..` segments are
- * resolved first and cannot climb above the root; a path that is not a valid key reads as
- * a missing file, which the loader reports with the publication's line.
+ * leading "/" (the bucket's root): `/publications/2021/etude.md`. Reads are confined to
+ * `root` (the uploads' prefix, `publications/`, the bucket's counterpart of a workspace):
+ * a path whose `..` segments climb out of it is refused like a file outside a workspace,
+ * and so is an object over the size limit. A path that is not a valid key reads as a
+ * missing file, which the loader reports with the publication's line.
  */
-export function storeSourceFiles(store: ObjectStore): SourceFiles {
+export function storeSourceFiles(
+  store: ObjectStore,
+  options: { root: string; maxFileSize?: number },
+): SourceFiles {
+  const maxSize = options.maxFileSize ?? publicationLimits.fileSize;
   const keyOf = (file: string): string | undefined => {
     const key = path.posix.normalize(`/${file}`).slice(1);
+    if (!key.startsWith(options.root)) {
+      throw new RefusedFileError(
+        file,
+        'outside',
+        `is outside ${options.root}: a publication reads only files uploaded beside it under ${options.root}`,
+      );
+    }
     try {
       return checkKey(key);
     } catch (error) {
@@ -19,20 +34,29 @@ export function storeSourceFiles(store: ObjectStore): SourceFiles {
       throw error;
     }
   };
-  return {
-    async readText(file) {
+  const tooLarge = (file: string, size: number) =>
+    new RefusedFileError(
+      file,
+      'size',
+      `is ${showByteSize(size)}, more than the ${showByteSize(maxSize)} a publication may bring in one file: make it smaller, or put it online and add a link to it`,
+    );
+  const self: SourceFiles = {
+    async readBytes(file) {
       const key = keyOf(file);
-      return key === undefined ? undefined : getText(store, key);
+      const head = key === undefined ? undefined : await store.head(key);
+      if (key === undefined || head === undefined) return undefined;
+      if (head.size > maxSize) throw tooLarge(file, head.size);
+      const object = await store.get(key);
+      if (object && object.body.byteLength > maxSize) throw tooLarge(file, object.body.byteLength);
+      return object?.body;
     },
     async size(file) {
       const key = keyOf(file);
-      return key === undefined ? undefined : (await store.head(key))?.size;
+      const size = key === undefined ? undefined : (await store.head(key))?.size;
+      if (size !== undefined && size > maxSize) throw tooLarge(file, size);
+      return size;
     },
-    async readBytes(file) {
-      const key = keyOf(file);
-      const object = key === undefined ? undefined : await store.get(key);
-      if (!object) throw new Error(`${file}: no such object in the store`);
-      return object.body;
-    },
+    within: () => self,
   };
+  return self;
 }

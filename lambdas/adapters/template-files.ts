@@ -8,6 +8,8 @@ import { languages } from '../core/publication/schema.ts';
 import { type LocaleStrings, localeStringsSchema } from '../core/render/locale.ts';
 import type { RecipientFields } from '../core/render/recipient.ts';
 import type { TemplateSet } from '../core/render/templates.ts';
+import { filesUnder } from './local-files.ts';
+import { findWorkspaceRoot } from './workspace-root.ts';
 
 /** The templates shipped with pressroom: `templates/` at the top of the project. */
 export const defaultTemplatesDir = fileURLToPath(new URL('../../templates/', import.meta.url));
@@ -27,11 +29,31 @@ const sampleRecipientSchema = z.strictObject({
  * `press-release/email.txt.hbs`, `press-release/page.html.hbs`, the same three under
  * `newsletter/`, `partials/*.mjml`,
  * `locales/<lang>.yaml`, `sample-recipient.yaml`.
+ *
+ * pressroom's own `templates/` is trusted. A folder the user chose (`--templates`,
+ * PRESSROOM_TEMPLATES_DIR) is read like a publication's files: it must lie inside
+ * `workspace` (by default the workspace of the current folder, or the current folder
+ * outside any), its files regular files reached without a symbolic link.
  */
-export async function loadTemplateFiles(dir: string = defaultTemplatesDir): Promise<TemplateSet> {
-  const read = (...parts: string[]) => readFile(path.join(dir, ...parts), 'utf8');
+export async function loadTemplateFiles(
+  dir: string = defaultTemplatesDir,
+  options: { workspace?: string } = {},
+): Promise<TemplateSet> {
+  const readText = templateReader(dir, options.workspace);
+  const read = (...parts: string[]) => readText(path.join(dir, ...parts));
   const partials: Record<string, string> = {};
-  for (const name of await readdir(path.join(dir, 'partials'))) {
+  const partialsDir = path.join(dir, 'partials');
+  const names = await readdir(partialsDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw error;
+    throw new InvalidInputError([
+      {
+        file: partialsDir,
+        path: '',
+        message: 'no such folder: a template folder is laid out like templates/',
+      },
+    ]);
+  });
+  for (const name of names) {
     if (name.endsWith('.mjml') || name.endsWith('.hbs')) {
       partials[name.replace(/\.(mjml|hbs)$/, '')] = await read('partials', name);
     }
@@ -39,12 +61,12 @@ export async function loadTemplateFiles(dir: string = defaultTemplatesDir): Prom
   const locales = {} as Record<(typeof languages)[number], LocaleStrings>;
   for (const lang of languages) {
     const file = path.join(dir, 'locales', `${lang}.yaml`);
-    locales[lang] = parseChecked(localeStringsSchema, await readFile(file, 'utf8'), file);
+    locales[lang] = parseChecked(localeStringsSchema, await readText(file), file);
   }
   const sampleFile = path.join(dir, 'sample-recipient.yaml');
   const sampleRecipient: RecipientFields = parseChecked(
     sampleRecipientSchema,
-    await readFile(sampleFile, 'utf8'),
+    await readText(sampleFile),
     sampleFile,
   );
   return {
@@ -67,6 +89,22 @@ export async function loadTemplateFiles(dir: string = defaultTemplatesDir): Prom
     partials,
     locales,
     sampleRecipient,
+  };
+}
+
+/** How the files of a template folder are read: directly for pressroom's own, checked for the user's. */
+function templateReader(dir: string, workspace: string | undefined): (file: string) => Promise<string> {
+  if (path.resolve(dir) === path.resolve(defaultTemplatesDir)) return (file) => readFile(file, 'utf8');
+  const root = workspace ?? findWorkspaceRoot(process.cwd()) ?? process.cwd();
+  const files = filesUnder(root);
+  return async (file) => {
+    const bytes = await files.readBytes(file);
+    if (bytes === undefined) {
+      throw new InvalidInputError([
+        { file, path: '', message: 'template file not found: a template folder is laid out like templates/' },
+      ]);
+    }
+    return new TextDecoder().decode(bytes);
   };
 }
 

@@ -94,3 +94,20 @@ export function formatProblems(problems: Problem[]): string {
     ...problems.map((p) => `  ${formatProblem(p)}`),
   ].join('\n');
 }
+
+/**
+ * A file pressroom will not read for a publication: outside its workspace, a symbolic link,
+ * not a regular file (a FIFO, a device, /proc), or over the size limit. Adapters throw it;
+ * loaders turn it into a problem at the line that names the file. `kind` tells an
+ * organisation lookup to pass over a candidate outside the workspace.
+ */
+export class RefusedFileError extends PressroomError {
+  override name = 'RefusedFileError';
+  constructor(
+    readonly file: string,
+    readonly kind: 'outside' | 'link' | 'special' | 'size',
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}

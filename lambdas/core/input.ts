@@ -1,6 +1,7 @@
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InvalidInputError, type Problem } from './errors.ts';
+import type { SourceFiles } from './publication/load.ts';
 
 /**
  * Reading user files (publications, organisations, later campaigns): YAML with positions,
@@ -17,6 +18,8 @@ export interface LocatedYaml {
   locate(path: FieldPath): { line: number; column: number } | undefined;
   /** Line and column of the key `key` in the mapping at `path`. */
   locateKey(path: FieldPath, key: string): { line: number; column: number } | undefined;
+  /** The text of a line of the file (numbered as in `locate`), for hints. */
+  lineText(line: number): string | undefined;
 }
 
 /** `publishers[0].pressContact.email` */
@@ -31,8 +34,9 @@ export function formatPath(path: FieldPath): string {
 
 /**
  * Parses YAML text. `firstLine` is the line of the file where `text` starts (front matter
- * starts on line 2, after the opening `---`). Syntax errors and duplicate keys are thrown
- * as an InvalidInputError with their positions.
+ * starts on line 2, after the opening `---`). Syntax errors, duplicate keys, nesting too
+ * deep for the parser and alias bombs are thrown as an InvalidInputError with their
+ * positions; an unquoted ": " inside a value gets the quoted fix.
  */
 export function parseYaml(text: string, file: string, firstLine = 1): LocatedYaml {
   const lineCounter = new LineCounter();
@@ -41,15 +45,29 @@ export function parseYaml(text: string, file: string, firstLine = 1): LocatedYam
     const pos = lineCounter.linePos(offset);
     return { line: pos.line + firstLine - 1, column: pos.col };
   };
+  const lines = text.split(/\r?\n/);
+  const lineText = (line: number) => lines[line - firstLine];
   if (doc.errors.length > 0) {
-    throw new InvalidInputError(
-      doc.errors.map((e) => ({
+    const seen = new Set<number>();
+    const problems: Problem[] = [];
+    for (const e of doc.errors) {
+      const at = lineOf(e.pos[0]);
+      // One mistake often gives several errors on its line: the first says enough.
+      if (seen.has(at.line)) continue;
+      seen.add(at.line);
+      const fix = quotedValueFix(lineText(at.line) ?? '');
+      problems.push({
         file,
-        ...lineOf(e.pos[0]),
+        ...at,
         path: '',
-        message: `YAML syntax error: ${e.message.split('\n')[0]}. Check indentation, colons and quotes on this line.`,
-      })),
-    );
+        message: fix
+          ? `a colon followed by a space inside a value starts a new field in YAML: put the whole value in double quotes, as in ${fix}`
+          : e.code === 'RESOURCE_EXHAUSTION'
+            ? 'YAML nested too deeply for pressroom to read: a front matter needs a few levels at most'
+            : `YAML syntax error: ${e.message.split('\n')[0]}. Check indentation, colons and quotes on this line.`,
+      });
+    }
+    throw new InvalidInputError(problems);
   }
   const nodeAt = (path: FieldPath): Node | undefined => {
     for (let n = path.length; n >= 0; n--) {
@@ -58,9 +76,25 @@ export function parseYaml(text: string, file: string, firstLine = 1): LocatedYam
     }
     return undefined;
   };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // The yaml library refuses an alias bomb ("billion laughs") while building the values.
+    if (!(error instanceof ReferenceError)) throw error;
+    throw new InvalidInputError([
+      {
+        file,
+        line: firstLine,
+        path: '',
+        message:
+          'uses YAML aliases (*name) that expand to too many values: write the values out instead of repeating aliases',
+      },
+    ]);
+  }
   return {
     file,
-    data: doc.toJS({ maxAliasCount: 100 }),
+    data,
     locate(path) {
       const node = nodeAt(path);
       return node?.range ? lineOf(node.range[0]) : undefined;
@@ -73,7 +107,31 @@ export function parseYaml(text: string, file: string, firstLine = 1): LocatedYam
       }
       return this.locate(path);
     },
+    lineText,
   };
+}
+
+/**
+ * `title: Gestion de crise : les villes` → `title: "Gestion de crise : les villes"`: the line
+ * with its value quoted, when an unquoted value holds ": " (or ends with ":"), which YAML
+ * reads as a new field. Undefined for any other line.
+ */
+export function quotedValueFix(line: string): string | undefined {
+  const field = /^(\s*(?:-\s+)?)([^\s:#"'\-[{][^:#]*?):[ \t]+(.*?)\s*$/.exec(line);
+  if (!field) return undefined;
+  const [, indent, key, value] = field as unknown as [string, string, string, string];
+  if (!value || /^["'[{|>&*!#]/.test(value) || !/:(?:\s|$)/.test(value)) return undefined;
+  return `${indent}${key}: ${quote(value)}`;
+}
+
+/** `- numérique : avenir`, a list item YAML read as a one-field mapping → `- "numérique : avenir"`. */
+function quotedItemFix(line: string): string | undefined {
+  const item = /^(\s*-\s+)([^\s"'[{#].*?:\s.*?)\s*$/.exec(line);
+  return item ? `${item[1]}${quote(item[2] ?? '')}` : undefined;
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 /** A Markdown file split into its YAML front matter and its body. */
@@ -81,7 +139,10 @@ export interface FrontMatterFile {
   yaml: string;
   /** The file line where the YAML starts. */
   yamlFirstLine: number;
+  /** The Markdown after the closing `---`, line endings made `\n`. */
   body: string;
+  /** The file line where the body starts. */
+  bodyFirstLine: number;
 }
 
 const frontMatterPattern = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n?^---[ \t]*(?:\r?\n|$)/m;
@@ -100,7 +161,12 @@ export function splitFrontMatter(text: string, file: string): FrontMatterFile {
       },
     ]);
   }
-  return { yaml: match[1] ?? '', yamlFirstLine: 2, body: text.slice(match[0].length).replace(/\r\n/g, '\n') };
+  return {
+    yaml: match[1] ?? '',
+    yamlFirstLine: 2,
+    body: text.slice(match[0].length).replace(/\r\n/g, '\n'),
+    bodyFirstLine: match[0].split('\n').length,
+  };
 }
 
 /**
@@ -193,10 +259,26 @@ export function zodProblems(
       continue;
     }
     const message =
-      issue.code === 'invalid_type' ? `must be ${describeTypes([issue.expected])}` : issue.message;
+      issue.code === 'invalid_type'
+        ? `must be ${describeTypes([issue.expected])}${issue.expected === 'string' ? colonHint(input, path, value) : ''}`
+        : issue.message;
     problems.push({ file: input.file, ...input.locate(path), path: formatPath(path), message, value });
   }
   return problems;
+}
+
+/**
+ * Text that YAML read as a mapping because of an unquoted ": " (`- numérique : avenir`): the
+ * quoted fix, or nothing when the value does not look like that.
+ */
+function colonHint(input: LocatedYaml, path: FieldPath, value: unknown): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return '';
+  const at = input.locate(path);
+  const line = at && input.lineText(at.line);
+  const fix = line !== undefined && (quotedItemFix(line) ?? quotedValueFix(line));
+  return fix
+    ? `; the ": " in it made YAML read a field: put the whole text in double quotes, as in ${fix.trim()}`
+    : '';
 }
 
 function describeTypes(types: string[]): string {
@@ -276,4 +358,117 @@ function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length] ?? 0;
+}
+
+/** A text file decoded, and what was done when it was not UTF-8. */
+export interface DecodedText {
+  text: string;
+  /** Set when the file was converted from another encoding: tell the user. */
+  notice?: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A text file people wrote, decoded (see decodeText), or undefined when there is no such file. */
+export async function readSourceText(files: SourceFiles, file: string): Promise<DecodedText | undefined> {
+  const bytes = await files.readBytes(file);
+  return bytes && decodeText(bytes, file);
+}
+
+/**
+ * Decodes a text file people wrote. Valid UTF-8 is always read as UTF-8 (a byte-order mark
+ * is dropped). A file with a UTF-16 mark, or UTF-16 without one (every other byte zero), is
+ * converted. Anything else is read as Windows-1252, the encoding Windows editors in France
+ * save in (Latin-1 is a subset of it): every byte decodes to a character, so no U+FFFD ever
+ * reaches a release. The notice names the encoding and how to save the file as UTF-8.
+ */
+export function decodeText(bytes: Uint8Array, file: string): DecodedText {
+  const saveAsUtf8 =
+    'saving it as UTF-8 avoids this (in Notepad: File > Save as > Encoding: UTF-8; in most editors: Save with encoding > UTF-8)';
+  let text: string | undefined;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    // not UTF-8: see below
+  }
+  // Valid UTF-8 is text as it is, unless it is full of NULs: then it is UTF-16 without its mark.
+  const utf16 = text === undefined || text.includes('\u0000') ? utf16Of(bytes) : undefined;
+  if (utf16) {
+    return {
+      text: new TextDecoder(utf16).decode(bytes),
+      notice: `${file} is ${utf16 === 'utf-16le' ? 'UTF-16 (little-endian)' : 'UTF-16 (big-endian)'}, not UTF-8: converted; ${saveAsUtf8}`,
+    };
+  }
+  if (text !== undefined) return { text };
+  return {
+    text: decodeWindows1252(bytes),
+    notice: `${file} is not UTF-8: read as Windows-1252 (Latin-1), the usual encoding of Windows in France. If accented letters look wrong in the result, the file is in another encoding; ${saveAsUtf8}`,
+  };
+}
+
+/**
+ * Windows-1252's characters for the bytes 0x80–0x9F, where it differs from Latin-1 (the five
+ * bytes it leaves undefined stay control characters, which the loaders refuse).
+ */
+const windows1252High =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+const latin1 = new TextDecoder('latin1');
+
+/**
+ * Windows-1252 text. Node 20's TextDecoder('windows-1252') decodes Latin-1 in a one-shot
+ * decode (0x92 gives U+0092, not ’; only its streaming mode gets it right), so the 32 bytes
+ * where the two differ are mapped here.
+ */
+export function decodeWindows1252(bytes: Uint8Array): string {
+  return latin1
+    .decode(bytes)
+    .replace(/[\u0080-\u009f]/g, (c) => windows1252High[c.charCodeAt(0) - 0x80] ?? c);
+}
+
+/** UTF-16 by its byte-order mark, or by its zero bytes (ASCII letters in UTF-16 are half zeros). */
+function utf16Of(bytes: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
+  const sample = Math.min(bytes.length, 4096) & ~1;
+  if (sample < 8) return undefined;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < sample; i += 2) {
+    if (bytes[i] === 0) evenZeros++;
+    if (bytes[i + 1] === 0) oddZeros++;
+  }
+  const pairs = sample / 2;
+  if (oddZeros > pairs * 0.4 && evenZeros < pairs * 0.05) return 'utf-16le';
+  if (evenZeros > pairs * 0.4 && oddZeros < pairs * 0.05) return 'utf-16be';
+  return undefined;
+}
+
+// C0 controls but tab, line feed and carriage return; DEL; the C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const controlCharacter = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/** True when the text holds a control character no person types (NUL, escape...). */
+export function hasControlCharacter(text: string): boolean {
+  return controlCharacter.test(text);
+}
+
+/**
+ * The first control character in a file's text, as a problem at its line and column: a NUL
+ * or an escape byte in a Markdown or YAML file means a binary file or a broken export.
+ */
+export function controlCharacterProblem(text: string, file: string, firstLine = 1): Problem | undefined {
+  const match = controlCharacter.exec(text);
+  if (!match) return undefined;
+  const before = text.slice(0, match.index);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return {
+    file,
+    line: firstLine + (before.match(/\n/g)?.length ?? 0),
+    column: match.index - lineStart + 1,
+    path: '',
+    message: `contains the control character U+${code}${code === '0000' ? ' (NUL)' : ''}, which no text should hold: remove it (is this really a text file, saved as UTF-8?)`,
+  };
 }

@@ -2,7 +2,7 @@ import type { Context, S3Event } from 'aws-lambda';
 import { z } from 'zod';
 import { storeSourceFiles } from '../adapters/store-files.ts';
 import { type PublishDeps, publishRelease, SlugTakenError, siteDeps } from '../core/archive/publish.ts';
-import { formatProblems, InvalidInputError, type Problem } from '../core/errors.ts';
+import { formatProblems, InvalidInputError, type Problem, RefusedFileError } from '../core/errors.ts';
 import { type PublishIssueDeps, publishIssue } from '../core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../core/newsletter/render.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
@@ -46,8 +46,15 @@ export interface PublicationReport {
 
 /** What became of one record of the event. */
 export type PublishOutcome =
-  | { key: string; outcome: 'published'; slug: string; state: string; action: string }
-  | { key: string; outcome: 'published'; newsletter: string; state: string; action: string }
+  | { key: string; outcome: 'published'; slug: string; state: string; action: string; notices?: string[] }
+  | {
+      key: string;
+      outcome: 'published';
+      newsletter: string;
+      state: string;
+      action: string;
+      notices?: string[];
+    }
   | { key: string; outcome: 'rejected'; report: string; problems: number }
   | { key: string; outcome: 'ignored'; reason: string };
 
@@ -79,8 +86,15 @@ export function decodeS3Key(key: string): string | undefined {
   }
 }
 
-/** What publishing a file gives: the release's slug or the issue's id, its state, what was done. */
-type Published = ({ slug: string } | { newsletter: string }) & { state: string; action: string };
+/**
+ * What publishing a file gives: the release's slug or the issue's id, its state, what was
+ * done, and what the user should know (a file converted to UTF-8).
+ */
+type Published = ({ slug: string } | { newsletter: string }) & {
+  state: string;
+  action: string;
+  notices: string[];
+};
 
 /** One kind of file the function publishes, and the field a clash of identifiers is reported on. */
 interface Publisher {
@@ -100,7 +114,8 @@ const context = cached(async () => {
   const store = dataStore(config.bucket);
   const shared = {
     store,
-    files: storeSourceFiles(store),
+    // Publications read only what was uploaded with them, under publications/.
+    files: storeSourceFiles(store, { root: publicationsPrefix }),
     ...siteDeps(templates, config),
   };
   const releaseDeps: PublishDeps = { ...shared, renderer: createReleaseRenderer(templates) };
@@ -109,16 +124,16 @@ const context = cached(async () => {
     release: {
       idField: 'slug',
       async publish(file) {
-        const { slug, state, action } = await publishRelease(file, releaseDeps);
-        return { slug, state, action };
+        const { slug, state, action, notices } = await publishRelease(file, releaseDeps);
+        return { slug, state, action, notices };
       },
     },
     // An upload has no --replace: an issue of another file with the same id is refused.
     newsletter: {
       idField: 'id',
       async publish(file) {
-        const { id, state, action } = await publishIssue(file, issueDeps);
-        return { newsletter: id, state, action };
+        const { id, state, action, notices } = await publishIssue(file, issueDeps);
+        return { newsletter: id, state, action, notices };
       },
     },
   };
@@ -186,9 +201,10 @@ async function publishObject(
   const file = `/${key}`;
   const publisher = key.startsWith(newslettersPrefix) ? publishers.newsletter : publishers.release;
   try {
-    const published = await publisher.publish(file);
+    const { notices, ...published } = await publisher.publish(file);
+    for (const notice of notices) logger.warn(notice);
     await store.delete(reportKeyOf(key));
-    return { key, outcome: 'published', ...published };
+    return { key, outcome: 'published', ...published, ...(notices.length > 0 && { notices }) };
   } catch (error) {
     const problems = problemsOf(error, file, publisher.idField);
     if (!problems) throw error;
@@ -204,6 +220,8 @@ async function publishObject(
 /** The problems of a publication or issue the user must fix; undefined for any other failure. */
 function problemsOf(error: unknown, file: string, idField: Publisher['idField']): Problem[] | undefined {
   if (error instanceof InvalidInputError) return error.problems;
+  // A file the publication brings, refused where no line names it (read again when copied).
+  if (error instanceof RefusedFileError) return [{ file: error.file, path: '', message: error.reason }];
   if (error instanceof SlugTakenError) {
     // The reason alone: the command line's way out, --replace, does not exist for an upload.
     return [{ file, path: idField, message: `${error.reason}.` }];

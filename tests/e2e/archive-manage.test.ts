@@ -245,7 +245,7 @@ describe('on the stack (--backend aws, s3rver)', { timeout: 180_000 }, () => {
     const templates = await loadTemplateFiles();
     await publishRelease(`/${key}`, {
       store,
-      files: storeSourceFiles(store),
+      files: storeSourceFiles(store, { root: 'publications/' }),
       renderer: createReleaseRenderer(templates),
       ...siteDeps(templates, { siteUrl: pressRoomUrl, siteLang: 'en' }),
     });

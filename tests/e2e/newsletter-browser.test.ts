@@ -57,9 +57,10 @@ Le réseau grandit.
 const wideImage = `<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="900" viewBox="0 0 1600 900"><rect width="1600" height="900" fill="#0b7a5a"/><circle cx="800" cy="450" r="300" fill="#fff"/></svg>`;
 
 const files: SourceFiles = {
-  readText: (f) => (f === issueFile ? Promise.resolve(issueSource) : localSourceFiles.readText(f)),
+  readBytes: (f) =>
+    f === issueFile ? Promise.resolve(new TextEncoder().encode(issueSource)) : localSourceFiles.readBytes(f),
   size: (f) => (f === issueFile ? Promise.resolve(issueSource.length) : localSourceFiles.size(f)),
-  readBytes: (f) => localSourceFiles.readBytes(f),
+  within: () => files,
 };
 
 let browser: Browser | undefined;

@@ -68,11 +68,12 @@ async function contents(s: ObjectStore, prefix: string): Promise<Record<string, 
 function workspaceFiles(files: Record<string, string>): SourceFiles {
   const relative = memoryFiles(files);
   const strip = (file: string) => (path.isAbsolute(file) ? path.relative(process.cwd(), file) : file);
-  return {
-    readText: (file) => relative.readText(strip(file)),
+  const self: SourceFiles = {
     size: (file) => relative.size(strip(file)),
     readBytes: (file) => relative.readBytes(strip(file)),
+    within: () => self,
   };
+  return self;
 }
 
 const renamed = () => {

@@ -250,9 +250,9 @@ function overlay(files: SourceFiles, replaced: Record<string, string>): SourceFi
   const extra = memoryFiles(replaced);
   const has = (file: string) => file.replace(/^\.\//, '') in replaced;
   return {
-    readText: (file) => (has(file) ? extra.readText(file) : files.readText(file)),
     size: (file) => (has(file) ? extra.size(file) : files.size(file)),
     readBytes: (file) => (has(file) ? extra.readBytes(file) : files.readBytes(file)),
+    within: (publicationFile) => overlay(files.within(publicationFile), replaced),
   };
 }
 

@@ -1,13 +1,23 @@
+import path from 'node:path';
+import { RefusedFileError } from '../../lambdas/core/errors.ts';
 import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
 
-/** An in-memory workspace for core tests: paths map to file contents. */
-export function memoryFiles(files: Record<string, string | Uint8Array>): SourceFiles {
-  const get = (file: string) => files[file.replace(/^\.\//, '')];
-  return {
-    async readText(file) {
-      const content = get(file);
-      return typeof content === 'string' ? content : content && new TextDecoder().decode(content);
-    },
+/**
+ * An in-memory workspace for core tests: paths map to file contents. With `root`, reads are
+ * confined to paths under it, as the adapters confine them to a workspace.
+ */
+export function memoryFiles(
+  files: Record<string, string | Uint8Array>,
+  options: { root?: string } = {},
+): SourceFiles {
+  const get = (file: string) => {
+    const key = path.posix.normalize(file);
+    if (options.root !== undefined && !key.startsWith(options.root)) {
+      throw new RefusedFileError(file, 'outside', `is outside the workspace ${options.root}`);
+    }
+    return files[key];
+  };
+  const self: SourceFiles = {
     async size(file) {
       const content = get(file);
       if (content === undefined) return undefined;
@@ -15,10 +25,11 @@ export function memoryFiles(files: Record<string, string | Uint8Array>): SourceF
     },
     async readBytes(file) {
       const content = get(file);
-      if (content === undefined) throw new Error(`no such file: ${file}`);
       return typeof content === 'string' ? new TextEncoder().encode(content) : content;
     },
+    within: () => self,
   };
+  return self;
 }
 
 export const villesInternet = `name: Villes Internet

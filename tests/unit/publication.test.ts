@@ -18,7 +18,7 @@ async function problemsOf(files: Record<string, string>, file = 'publications/p.
 
 describe('loadPublication', () => {
   it('reads a valid publication and resolves organisations from the parent folder', async () => {
-    const pub = await loadPublication(
+    const { publication: pub } = await loadPublication(
       'publications/p.md',
       memoryFiles({ ...org, 'publications/p.md': publicationText() }),
     );
@@ -30,7 +30,7 @@ describe('loadPublication', () => {
   });
 
   it('prefers organisations beside the publication over the parent folder', async () => {
-    const pub = await loadPublication(
+    const { publication: pub } = await loadPublication(
       'publications/p.md',
       memoryFiles({
         ...org,
@@ -49,7 +49,7 @@ describe('loadPublication', () => {
       '  - villes-internet\n',
       '  - villes-internet\n  - name: Villes de France\n    about: Association d’élus.\n',
     );
-    const pub = await loadPublication(
+    const { publication: pub } = await loadPublication(
       'publications/p.md',
       memoryFiles({ ...org, 'publications/p.md': text }),
     );
@@ -148,7 +148,7 @@ links:
     expect(problems).toEqual([
       expect.objectContaining({ path: 'attachments[1].file', value: 'missing.pdf', line: 10 }),
     ]);
-    const ok = await loadPublication(
+    const { publication: ok } = await loadPublication(
       'publications/p.md',
       memoryFiles({
         ...org,

@@ -26,7 +26,7 @@ let seedRelease: RenderedRelease;
 beforeAll(async () => {
   templates = await loadTemplateFiles();
   renderer = createReleaseRenderer(templates);
-  seedPublication = await loadPublication(seed, localSourceFiles);
+  seedPublication = (await loadPublication(seed, localSourceFiles)).publication;
   seedRelease = await renderer.render(seedPublication);
 });
 
@@ -142,7 +142,7 @@ describe('data is escaped', () => {
   };
 
   it('in the email, the text and the page', async () => {
-    const pub = await loadPublication('publications/p.md', memoryFiles(hostile));
+    const { publication: pub } = await loadPublication('publications/p.md', memoryFiles(hostile));
     const release = await renderer.render(pub);
     const filled = compileForRecipients(release.email).fill(camille);
     for (const html of [release.email.html, release.page, filled.html]) {
@@ -153,7 +153,7 @@ describe('data is escaped', () => {
   });
 
   it('and never becomes template code for the recipient stage', async () => {
-    const pub = await loadPublication('publications/p.md', memoryFiles(hostile));
+    const { publication: pub } = await loadPublication('publications/p.md', memoryFiles(hostile));
     const release = await renderer.render(pub);
     const filled = compileForRecipients(release.email).fill(camille);
     // The byline and body asked for the recipient's address and link: they show the braces, not the values.
@@ -167,7 +167,7 @@ describe('data is escaped', () => {
 
 describe('English releases', () => {
   it('use English strings and dates', async () => {
-    const pub = await loadPublication(
+    const { publication: pub } = await loadPublication(
       'examples/publications/2024-03-12-open-data-barometer.md',
       localSourceFiles,
     );
@@ -197,7 +197,7 @@ describe('the recipient stage in segments (what messages are composed from)', ()
       },
     ];
     for (const file of [seed, 'examples/publications/2024-03-12-open-data-barometer.md']) {
-      const release = await renderer.render(await loadPublication(file, localSourceFiles));
+      const release = await renderer.render((await loadPublication(file, localSourceFiles)).publication);
       const email = compileForRecipients(release.email);
       for (const fields of recipients) {
         const whole = email.fill(fields);

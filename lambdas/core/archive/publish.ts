@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { PressroomError } from '../errors.ts';
+import { readSourceText } from '../input.ts';
 import { isPublishedFile, servedFile } from '../public/site-headers.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import type { Language, Publication } from '../publication/schema.ts';
@@ -195,6 +196,8 @@ export interface PublishResult {
   url?: string;
   /** How many press room objects were written (pages, feeds, sitemaps, release files). */
   siteObjectsWritten: number;
+  /** What the user should know that did not stop the publish (a file converted to UTF-8...). */
+  notices: string[];
 }
 
 /** Validates, renders, archives and publishes one publication file. */
@@ -264,6 +267,7 @@ export async function publishRelease(
     pdf,
     ...(state === 'public' && { url: releaseUrl(deps.siteUrl, slug) + releaseDownloads.page }),
     siteObjectsWritten,
+    notices: rendered.notices,
   };
 }
 
@@ -323,7 +327,7 @@ export function renderRelease(
 
 /** A rendered release's summary, and every file its version folder holds. */
 export function archivedRelease(
-  deps: Pick<PublishDeps, 'renderer' | 'pressRoom'>,
+  deps: Pick<PublishDeps, 'renderer' | 'pressRoom' | 'siteUrl'>,
   { publication, rendered, files }: RenderedReleaseFiles,
   source: string,
   pdfBytes: Uint8Array | undefined,
@@ -338,6 +342,7 @@ export function archivedRelease(
       name: 'public/index.html',
       content: deps.renderer.renderPage(publication, {
         filesUrl: 'files/',
+        imagesUrl: `${releaseUrl(deps.siteUrl, publication.slug)}files/`,
         pressRoom: deps.pressRoom.releasePageLinks(summary),
       }),
       contentType: 'text/html; charset=utf-8',
@@ -432,7 +437,7 @@ export async function previousVersion<
   options: { replace?: boolean },
   taken: { reason: (owner: string) => string; replaced: string },
 ): Promise<{ source: string; sourcePath: string; previous: { value: M; version: string } | undefined }> {
-  const source = (await deps.files.readText(file)) ?? '';
+  const source = (await readSourceText(deps.files.within(file), file))?.text ?? '';
   const sourcePath = path.resolve(file);
   const previous = await getJson<M>(deps.store, manifestKey);
   if (previous && previous.value.source.path !== sourcePath && !options.replace) {

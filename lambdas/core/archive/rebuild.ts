@@ -169,10 +169,6 @@ export function archivedSources(
     return !relative.startsWith('../') && manifest.files.includes(name) ? prefix + name : undefined;
   };
   return {
-    async readText(file) {
-      const key = archived(file);
-      return key === undefined ? files.readText(place(file)) : getText(store, key);
-    },
     async size(file) {
       const key = archived(file);
       return key === undefined ? files.size(place(file)) : (await store.head(key))?.size;
@@ -184,5 +180,8 @@ export function archivedSources(
       if (!object) throw new PressroomError(`the archive is missing ${key}`);
       return object.body;
     },
+    // What is not in the archive is read inside the workspace of the publication's place.
+    within: (publicationFile) =>
+      archivedSources(files.within(place(publicationFile)), store, manifest, given),
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AudienceFilter } from '../contacts/audience.ts';
 import { listName } from '../contacts/model.ts';
 import { InvalidInputError, PressroomError, type Problem } from '../errors.ts';
-import { formatPath, parseYaml, validate } from '../input.ts';
+import { formatPath, parseYaml, readSourceText, validate } from '../input.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
@@ -155,7 +155,7 @@ export async function loadCampaignFile(
   files: SourceFiles,
   defaults: CampaignDefaults = {},
 ): Promise<CampaignDefinition> {
-  const source = await files.readText(file);
+  const source = (await readSourceText(files, file))?.text;
   if (source === undefined)
     throw new InvalidInputError([{ file, path: '', message: 'file not found: check the path' }]);
   const parsed = parseYaml(source, file);

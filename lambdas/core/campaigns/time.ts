@@ -152,10 +152,24 @@ export function showTime(utc: string | Date, zone: string): string {
   const local = new Date(Math.floor(instant / 1000) * 1000 + offsetMs);
   const iso = local.toISOString();
   const seconds = iso.slice(17, 19);
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds === '00' ? '' : `:${seconds}`} ${offsetText(offsetMs)} ${zone}`;
+}
+
+/** An offset from UTC in milliseconds as `+02:00`. */
+function offsetText(offsetMs: number): string {
   const minutes = Math.round(Math.abs(offsetMs) / 60_000);
   const sign = offsetMs < 0 ? '-' : '+';
-  const offset = `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds === '00' ? '' : `:${seconds}`} ${offset} ${zone}`;
+  return `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+/**
+ * An instant as an ISO date-time with the offset its zone has then:
+ * `2021-06-08T06:00:00.000Z` in Europe/Paris → `2021-06-08T08:00:00+02:00`.
+ */
+export function isoWithOffset(utc: string, zone: string): string {
+  const instant = Math.floor(Date.parse(utc) / 1000) * 1000;
+  const offsetMs = offsetAt(instant, zone);
+  return `${new Date(instant + offsetMs).toISOString().slice(0, 19)}${offsetText(offsetMs)}`;
 }
 
 /** The machine's own time zone (IANA), the default when a workspace names none. */

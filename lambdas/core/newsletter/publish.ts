@@ -45,6 +45,8 @@ export interface RenderedIssueFiles {
   issue: ResolvedIssue;
   rendered: RenderedIssue;
   files: ArchivedFile[];
+  /** What the user should know that did not stop the render (a file converted to UTF-8...). */
+  notices: string[];
 }
 
 const htmlType = 'text/html; charset=utf-8';
@@ -63,11 +65,8 @@ export function issuePageUrl(siteUrl: string, id: string): string {
  */
 export async function renderIssueFiles(file: string, deps: IssueFilesDeps): Promise<RenderedIssueFiles> {
   const now = (deps.clock ?? (() => new Date()))();
-  const issue = await resolveIssue(await loadIssue(file, deps.files), {
-    store: deps.store,
-    siteUrl: deps.siteUrl,
-    now,
-  });
+  const loaded = await loadIssue(file, deps.files);
+  const issue = await resolveIssue(loaded, { store: deps.store, siteUrl: deps.siteUrl, now });
   const options: IssueRenderOptions =
     issue.visibility === 'public' ? { webUrl: issuePageUrl(deps.siteUrl, issue.id) } : {};
   const rendered = await deps.renderer.render(issue, options);
@@ -83,6 +82,7 @@ export async function renderIssueFiles(file: string, deps: IssueFilesDeps): Prom
       { name: 'preview.txt', content: preview.text, contentType: textType },
       { name: 'issue.json', content: `${JSON.stringify(issue, null, 2)}\n`, contentType: 'application/json' },
     ],
+    notices: loaded.notices,
   };
 }
 
@@ -102,6 +102,8 @@ export interface PublishIssueResult {
   /** The releases the issue links to. */
   releases: string[];
   siteObjectsWritten: number;
+  /** What the user should know that did not stop the publish (a file converted to UTF-8...). */
+  notices: string[];
 }
 
 /** The files of an archived issue that the press room shows, when the issue is public. */
@@ -118,7 +120,7 @@ export async function publishIssue(
   options: { replace?: boolean } = {},
 ): Promise<PublishIssueResult> {
   const now = (deps.clock ?? (() => new Date()))();
-  const { issue, rendered, files } = await renderIssueFiles(file, { ...deps, clock: () => now });
+  const { issue, rendered, files, notices } = await renderIssueFiles(file, { ...deps, clock: () => now });
   const id = issue.id;
   const { source, sourcePath, previous } = await previousVersion<IssueManifest>(
     deps,
@@ -201,6 +203,7 @@ export async function publishIssue(
     ...(isPublicIssue(summary) && { url: issuePageUrl(deps.siteUrl, id) }),
     releases: summary.releases,
     siteObjectsWritten,
+    notices,
   };
 }
 

@@ -3,6 +3,7 @@ import { releaseDownloads } from '../archive/press-room.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { formatPath } from '../input.ts';
 import type { Publication } from '../publication/schema.ts';
+import { releaseImageUrl } from '../render/document.ts';
 import { markdownToHtml } from '../render/markdown.ts';
 import { getJson, type ObjectStore } from '../store/object-store.ts';
 import type { LoadedIssue } from './load.ts';
@@ -74,7 +75,9 @@ export async function resolveIssue(
       continue;
     }
     const publication = data.value;
-    const image = item.image ?? firstImage(markdownToHtml(publication.body));
+    // The release's own images are in its press-room folder, which is public now.
+    const imageUrl = releaseImageUrl(publication, `${siteUrl}releases/${item.release}/files/`);
+    const image = item.image ?? firstImage(markdownToHtml(publication.body, { imageUrl }));
     items.push({
       title: item.title ?? publication.title,
       summary: item.summary ?? publication.lead,
@@ -87,9 +90,9 @@ export async function resolveIssue(
   return { ...issue, items };
 }
 
-/** The first https image of sanitised HTML (attribute entities decoded). */
+/** The first image of sanitised HTML (attribute entities decoded). */
 function firstImage(html: string): string | undefined {
-  const src = /<img\b[^>]*\ssrc="(https:[^"]+)"/.exec(html)?.[1];
+  const src = /<img\b[^>]*\ssrc="(https?:[^"]+)"/.exec(html)?.[1];
   return src
     ?.replace(/&quot;/g, '"')
     .replace(/&#x27;|&#39;/g, "'")

@@ -1,13 +1,17 @@
 import { z } from 'zod';
+import { publicationLimits as max } from '../limits.ts';
 import {
   httpUrl,
   isoDate,
   type Language,
   language,
+  list,
   organizationSchema,
   type Publisher,
   slug,
   slugPattern,
+  text,
+  tooLong,
 } from '../publication/schema.ts';
 
 /**
@@ -16,8 +20,6 @@ import {
  * generated from this schema.
  */
 
-const text = z.string().trim().min(1, 'must not be empty');
-
 /** Images are loaded by mail clients and browsers from anywhere: https only. */
 const httpsImage = z
   .url({
@@ -25,6 +27,7 @@ const httpsImage = z
     hostname: z.regexes.domain,
     error: 'must be an absolute https:// URL of an image, e.g. "https://example.org/photo.jpg"',
   })
+  .max(max.url, tooLong(max.url))
   .describe('Absolute https:// URL of an image (emails load images from the web)');
 
 /** `2024-03-21`, or with a wall-clock time `2024-03-21T18:30` (shown as written, no time zone). */
@@ -42,16 +45,18 @@ export const eventDate = z
   .describe('YYYY-MM-DD, or YYYY-MM-DDTHH:MM (local time, shown as written)');
 
 /**
- * An item: a published release (`release: <slug>`; its title, lead, image and press-room
- * link are pulled from the archive, `title`, `summary` and `image` may override them), or
- * an inline item (`title`, `summary`, `url`, optional `image`). One object with a check
- * rather than a union, so that a missing field is reported as such.
+ * An item: a published release (`release: <slug>`, or the slug alone; its title, lead, image
+ * and press-room link are pulled from the archive, `title`, `summary` and `image` may
+ * override them), or an inline item (`title`, `summary`, `url`, optional `image`). One
+ * object with a check rather than a union, so that a missing field is reported as such.
  */
-export const issueItemSchema = z
+const issueItemObject = z
   .strictObject({
     release: slug.optional().describe('Slug of a published public release (pressroom archive list)'),
-    title: text.optional().describe("Inline item: the title. Release item: replaces the release's title"),
-    summary: text
+    title: text(max.title)
+      .optional()
+      .describe("Inline item: the title. Release item: replaces the release's title"),
+    summary: text(max.lead)
       .optional()
       .describe("Inline item: a short text (inline Markdown). Release item: replaces the release's lead"),
     url: httpUrl.optional().describe('Inline item: where the item links to'),
@@ -78,13 +83,23 @@ export const issueItemSchema = z
         });
       }
     }
-  })
-  .describe('A published release ({ release: slug }) or an inline item ({ title, summary, url, image })');
+  });
+
+export const issueItemSchema = z
+  .union([
+    slug
+      .describe('Slug of a published public release, written alone: the same as { release: slug }')
+      .transform((release) => ({ release }) as z.output<typeof issueItemObject>),
+    issueItemObject,
+  ])
+  .describe(
+    'A published release (its slug, or { release: slug }) or an inline item ({ title, summary, url, image })',
+  );
 
 export const issueEventSchema = z.strictObject({
-  title: text,
+  title: text(max.title),
   date: eventDate,
-  place: text.optional(),
+  place: text(max.name).optional(),
   url: httpUrl.optional(),
 });
 
@@ -99,19 +114,19 @@ export const issueFrontMatterSchema = z
     id: slug
       .optional()
       .describe('The issue id (campaigns name it with "newsletter: <id>"); default: the file name'),
-    title: text.describe('The issue title, also the default email subject'),
+    title: text(max.title).describe('The issue title, also the default email subject'),
     date: isoDate.describe('The issue date, YYYY-MM-DD'),
     lang: language.default('fr').describe('Language of the fixed strings and dates: fr or en'),
-    publishers: z
-      .array(z.union([organizationId, organizationSchema]))
+    publishers: list(z.union([organizationId, organizationSchema]), max.publishers, 'publishers')
       .min(1, 'needs at least one publisher')
       .describe('Organisation ids or inline organisations, in order'),
-    intro: text.describe('The opening text (Markdown)'),
-    items: z
-      .array(issueItemSchema)
-      .min(1, 'needs at least one item: { release: <slug> } or { title, summary, url }')
+    intro: text(max.intro).describe('The opening text (Markdown)'),
+    items: list(issueItemSchema, max.items, 'items')
+      .min(1, 'needs at least one item: a release slug, { release: <slug> } or { title, summary, url }')
       .describe('The issue contents, in order'),
-    events: z.array(issueEventSchema).optional().describe('Coming events: title, date, place, url'),
+    events: list(issueEventSchema, max.events, 'events')
+      .optional()
+      .describe('Coming events: title, date, place, url'),
     visibility: z
       .enum(['public', 'private'], { error: 'must be "public" or "private"' })
       .default('public')

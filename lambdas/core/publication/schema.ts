@@ -1,12 +1,44 @@
 import { z } from 'zod';
+import { isoWithOffset, parseSendTime } from '../campaigns/time.ts';
+import { hasControlCharacter } from '../input.ts';
+import { limits, publicationLimits as max } from '../limits.ts';
 
 /**
  * The publication format: YAML front matter of a publication file, and organisation files.
- * This is a user-facing contract: the README documents it and `schemas/*.schema.json` are
- * generated from these schemas, so editors validate and complete the same rules.
+ * This is a user-facing contract: docs/publication-format.md documents it (with the limits
+ * of lambdas/core/limits.ts) and `schemas/*.schema.json` are generated from these schemas,
+ * so editors validate and complete the same rules. The Markdown of fields (lead, about...)
+ * is checked by the loaders, which render it: the send function loads these schemas
+ * and no Markdown parser.
  */
 
-const text = z.string().trim().min(1, 'must not be empty');
+const controlMessage =
+  'contains a control character (such as NUL, U+0000), which no text should hold: remove it';
+
+/** The error of a text over `limit` characters, with its length. */
+export function tooLong(limit: number) {
+  return {
+    error: (issue: { input?: unknown }) =>
+      `is too long: ${String(issue.input).length} characters, at most ${limit.toLocaleString('en')}`,
+  };
+}
+
+/** Text written by a person: trimmed, not empty, at most `limit` characters, no control characters. */
+export function text(limit: number) {
+  return z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(limit, tooLong(limit))
+    .refine((value) => !hasControlCharacter(value), controlMessage);
+}
+
+/** A list of at most `limit` things: a longer one is refused, never cut. */
+export function list<T extends z.ZodType>(item: T, limit: number, what: string) {
+  return z.array(item).max(limit, {
+    error: (issue) => `has ${(issue.input as unknown[]).length} ${what}, at most ${limit}`,
+  });
+}
 
 /** An absolute http(s) URL; other schemes (javascript:, data:, file:) are refused. */
 export const httpUrl = z
@@ -16,6 +48,7 @@ export const httpUrl = z
     error:
       'must be an absolute http:// or https:// URL with a domain name, e.g. "https://example.org/report"',
   })
+  .max(max.url, tooLong(max.url))
   .describe('An absolute http:// or https:// URL');
 
 /** A calendar date written YYYY-MM-DD (a real date: 2021-02-30 is refused). */
@@ -23,14 +56,36 @@ export const isoDate = z.iso
   .date({ error: 'must be a real calendar date written YYYY-MM-DD, e.g. 2021-06-08' })
   .describe('A calendar date, YYYY-MM-DD');
 
-/** A date-time with an explicit UTC offset, e.g. 2021-06-08T08:00:00+02:00. */
-export const isoDateTime = z.iso
-  .datetime({
-    offset: true,
-    local: false,
-    error: 'must be a date-time with its UTC offset, e.g. 2021-06-08T08:00:00+02:00',
+/** A wall-clock date-time written without its zone or offset (which instant is unknown). */
+const zoneless = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?$/;
+
+/**
+ * An embargo: a date-time with its IANA zone (`2021-06-08 08:00 Europe/Paris`, as campaigns
+ * write send times) or its UTC offset (`2021-06-08T08:00:00+02:00`), normalised to the
+ * second form. Without either, the instant is unknown: refused, saying how to write it.
+ */
+export const embargoTime = z
+  .string()
+  .transform((value, ctx) => {
+    const written = value.trim();
+    if (zoneless.test(written)) {
+      const time = written.length === 10 ? `${written} 08:00` : written.replace('T', ' ');
+      ctx.addIssue({
+        code: 'custom',
+        message: `has no time zone, so the moment is unknown: write the zone after the time, e.g. "${time} Europe/Paris", or the UTC offset, e.g. "${time.replace(' ', 'T')}${time.length === 16 ? ':00' : ''}+02:00"`,
+      });
+      return z.NEVER;
+    }
+    const parsed = parseSendTime(written);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.zone.startsWith('UTC') ? parsed.written : isoWithOffset(parsed.utc, parsed.zone);
   })
-  .describe('A date-time with its UTC offset, e.g. 2021-06-08T08:00:00+02:00');
+  .describe(
+    'A date-time with its time zone, "2021-06-08 08:00 Europe/Paris", or its UTC offset, "2021-06-08T08:00:00+02:00"',
+  );
 
 export const slugPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const slug = z
@@ -42,7 +97,9 @@ export const languages = ['fr', 'en'] as const;
 export const language = z.enum(languages, { error: 'must be "fr" or "en"' });
 export type Language = z.infer<typeof language>;
 
-export const email = z.email('must be an email address such as press@example.org');
+export const email = z
+  .email('must be an email address such as press@example.org')
+  .max(limits.email, tooLong(limits.email));
 
 const color = z
   .string()
@@ -54,7 +111,7 @@ const phone = z
 
 export const pressContactSchema = z
   .strictObject({
-    name: text,
+    name: text(max.name),
     email: email.optional(),
     phone: phone.optional(),
   })
@@ -63,16 +120,16 @@ export const pressContactSchema = z
 /** An organisation that publishes releases: its identity and its "about" boilerplate. */
 export const organizationSchema = z
   .strictObject({
-    name: text.describe('Full name, as printed in releases'),
-    about: text.describe('The boilerplate paragraph shown under "About" (Markdown)'),
+    name: text(max.name).describe('Full name, as printed in releases'),
+    about: text(max.about).describe('The boilerplate paragraph shown under "About" (Markdown)'),
     website: httpUrl.optional(),
-    address: text.optional().describe('Postal address; new lines are kept'),
+    address: text(max.address).optional().describe('Postal address; new lines are kept'),
     phone: phone.optional(),
     email: email.optional(),
     social: z
       .partialRecord(
         z.enum(['twitter', 'x', 'mastodon', 'bluesky', 'linkedin', 'facebook', 'instagram', 'youtube']),
-        text,
+        text(max.label),
       )
       .optional()
       .describe('Handles by network, e.g. { twitter: "@Villes_Internet" }'),
@@ -93,58 +150,63 @@ const organizationId = z
   );
 
 export const quoteSchema = z.strictObject({
-  text: text,
-  author: text,
-  role: text.optional(),
+  text: text(max.quote),
+  author: text(max.name),
+  role: text(max.name).optional(),
 });
 
 export const figureSchema = z.strictObject({
-  value: z.union([text, z.number()]).transform(String),
-  label: text,
+  value: z.union([text(max.label), z.number()]).transform(String),
+  label: text(max.label),
 });
 
 export const linkSchema = z.strictObject({
-  label: text,
+  label: text(max.label),
   url: httpUrl,
 });
 
-const attachmentPath = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .refine((p) => !p.startsWith('/') && !/^[a-zA-Z]:[\\/]/.test(p) && !p.split(/[\\/]/).includes('..'), {
+const attachmentPath = text(max.path).refine(
+  (p) => !p.startsWith('/') && !/^[a-zA-Z]:[\\/]/.test(p) && !p.split(/[\\/]/).includes('..'),
+  {
     message: 'must be a path relative to the publication file, inside its folder (no "..", not absolute)',
-  });
+  },
+);
 
 export const attachmentSchema = z.union([
   attachmentPath.transform((file) => ({ file, label: undefined as string | undefined })),
-  z.strictObject({ file: attachmentPath, label: text.optional() }),
+  z.strictObject({ file: attachmentPath, label: text(max.label).optional() }),
 ]);
 
 /** The front matter of a publication (press release) file. */
 export const publicationFrontMatterSchema = z
   .strictObject({
-    title: text.describe('The headline'),
-    subtitle: text.optional(),
+    title: text(max.title).describe('The headline'),
+    subtitle: text(max.subtitle).optional(),
     date: isoDate.describe('The announcement date, YYYY-MM-DD'),
-    embargo: isoDateTime.optional().describe('Not to be published before this date-time'),
-    place: text.optional().describe('Where the release is issued, e.g. "Paris" (shown in the date line)'),
+    embargo: embargoTime
+      .optional()
+      .describe(
+        'Not to be published before this date-time, written with its zone ("2021-06-08 08:00 Europe/Paris") or its UTC offset ("2021-06-08T08:00:00+02:00")',
+      ),
+    place: text(max.name)
+      .optional()
+      .describe('Where the release is issued, e.g. "Paris" (shown in the date line)'),
     lang: language.default('fr').describe('Language of the fixed strings and dates: fr or en'),
     slug: slug.optional().describe('URL name; derived from the title when absent'),
-    lead: text.describe('The opening paragraph (inline Markdown)'),
-    publishers: z
-      .array(z.union([organizationId, organizationSchema]))
+    lead: text(max.lead).describe('The opening paragraph (inline Markdown)'),
+    publishers: list(z.union([organizationId, organizationSchema]), max.publishers, 'publishers')
       .min(1, 'needs at least one publisher')
       .describe('Organisation ids or inline organisations, co-publishers in order'),
-    quotes: z.array(quoteSchema).optional(),
-    figures: z
-      .array(figureSchema)
+    quotes: list(quoteSchema, max.quotes, 'quotes').optional(),
+    figures: list(figureSchema, max.figures, 'figures')
       .optional()
       .describe('Key numbers, e.g. { value: 97, label: contributions }'),
-    links: z.array(linkSchema).optional(),
-    attachments: z.array(attachmentSchema).optional().describe('Files relative to the publication file'),
-    author: text.optional().describe('Byline'),
-    tags: z.array(text).optional(),
+    links: list(linkSchema, max.links, 'links').optional(),
+    attachments: list(attachmentSchema, max.attachments, 'attachments')
+      .optional()
+      .describe('Files relative to the publication file'),
+    author: text(max.name).optional().describe('Byline'),
+    tags: list(text(max.label), max.tags, 'tags').optional(),
     visibility: z
       .enum(['public', 'private'], { error: 'must be "public" or "private"' })
       .default('public')
@@ -158,6 +220,14 @@ export type PublicationFrontMatter = z.output<typeof publicationFrontMatterSchem
 /** An organisation once resolved: its id is the file name, or derived from its name when inline. */
 export interface Publisher extends Organization {
   id: string;
+}
+
+/** A local image of the body, copied with the release like an attachment. */
+export interface PublicationImage {
+  /** Path relative to the publication file, normalised (`images/photo.jpg`). */
+  file: string;
+  /** Size in bytes. */
+  size: number;
 }
 
 export interface Attachment {
@@ -184,6 +254,8 @@ export interface Publication {
   figures: z.output<typeof figureSchema>[];
   links: z.output<typeof linkSchema>[];
   attachments: Attachment[];
+  /** The body's local images (its https images stay remote). Absent in releases archived before images were copied. */
+  images: PublicationImage[];
   author?: string;
   tags: string[];
   visibility: 'public' | 'private';

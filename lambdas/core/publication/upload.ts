@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { archiveKeys, type ReleaseManifest } from '../archive/manifest.ts';
-import { InvalidInputError } from '../errors.ts';
+import { InvalidInputError, PressroomError } from '../errors.ts';
+import { readSourceText } from '../input.ts';
 import { getJson, type ObjectInfo, type ObjectStore } from '../store/object-store.ts';
 import { loadPublication, type SourceFiles } from './load.ts';
 import type { Publication } from './schema.ts';
@@ -20,10 +21,14 @@ export const uploadPrefix = 'publications/';
 export interface UploadItem {
   file: string;
   key: string;
+  /** A text the loader read (the publication, an organisation): uploaded as UTF-8. */
+  text: boolean;
 }
 
 export interface UploadPlan {
   publication: Publication;
+  /** What the local check had to say (a file converted to UTF-8...). */
+  notices: string[];
   /** The publication's key: `publications/<year>/<file name>`. */
   key: string;
   /** Organisations and attachments, then the publication itself. */
@@ -47,21 +52,21 @@ const contentTypes: Record<string, string> = {
  * measured), keyed under `publications/<year of its date>/` at the same relative place.
  */
 export async function planUpload(file: string, files: SourceFiles): Promise<UploadPlan> {
-  const read = new Set<string>();
-  const recording: SourceFiles = {
-    async readText(f) {
-      const text = await files.readText(f);
-      if (text !== undefined) read.add(path.normalize(f));
-      return text;
+  const read = new Map<string, boolean>();
+  const recording = (inner: SourceFiles): SourceFiles => ({
+    async readBytes(f) {
+      const bytes = await inner.readBytes(f);
+      if (bytes !== undefined) read.set(path.normalize(f), true);
+      return bytes;
     },
     async size(f) {
-      const size = await files.size(f);
-      if (size !== undefined) read.add(path.normalize(f));
+      const size = await inner.size(f);
+      if (size !== undefined && !read.has(path.normalize(f))) read.set(path.normalize(f), false);
       return size;
     },
-    readBytes: (f) => files.readBytes(f),
-  };
-  const publication = await loadPublication(file, recording);
+    within: (publicationFile) => recording(inner.within(publicationFile)),
+  });
+  const { publication, notices } = await loadPublication(file, recording(files));
   const dir = path.dirname(file);
   const base = `${uploadPrefix}${publication.date.slice(0, 4)}/`;
   const keyOf = (f: string) => {
@@ -80,16 +85,27 @@ export async function planUpload(file: string, files: SourceFiles): Promise<Uplo
     return key;
   };
   const self = path.normalize(file);
-  const items = [...read].filter((f) => f !== self).map((f) => ({ file: f, key: keyOf(f) }));
+  const items = [...read].filter(([f]) => f !== self).map(([f, text]) => ({ file: f, key: keyOf(f), text }));
   const key = keyOf(self);
-  return { publication, key, items: [...items, { file: self, key }] };
+  return { publication, notices, key, items: [...items, { file: self, key, text: true }] };
 }
 
-/** Puts the plan's files into the store, in order (the publication last). */
+/**
+ * Puts the plan's files into the store, in order (the publication last). Texts go up as
+ * UTF-8 (converted as the check converted them), so the stack reads what was checked.
+ */
 export async function uploadPlan(plan: UploadPlan, files: SourceFiles, store: ObjectStore): Promise<void> {
+  const publicationFiles = files.within(plan.publication.source);
   for (const item of plan.items) {
     const type = contentTypes[path.extname(item.file).toLowerCase()];
-    await store.put(item.key, await files.readBytes(item.file), type ? { contentType: type } : {});
+    const body = item.text
+      ? (await readSourceText(publicationFiles, item.file))?.text
+      : await publicationFiles.readBytes(item.file);
+    if (body === undefined)
+      throw new PressroomError(
+        `${item.file} was removed after it was checked: nothing more was uploaded; publish again`,
+      );
+    await store.put(item.key, body, type ? { contentType: type } : {});
   }
 }
 

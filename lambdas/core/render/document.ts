@@ -42,6 +42,12 @@ export function loadMjml(): Promise<Mjml2Html> {
 export interface RenderOptions {
   /** URL (absolute, or relative to the page) under which attachments are served, ending in "/". Default `files/`. */
   filesUrl?: string;
+  /**
+   * Absolute URL under which the body's images are served, ending in "/" (the release's
+   * `files/` in the press room); default `filesUrl` when that is absolute. Emails and pages
+   * are read anywhere, so images never get a relative URL: without an absolute one they are left out.
+   */
+  imagesUrl?: string;
   /** Absolute URL of the release's web page, for the "view online" link. Omitted: no link. */
   webUrl?: string;
   /** On the press room's page of the release: the way back and the downloads. */
@@ -180,7 +186,9 @@ export function publishersView(publishers: Publisher[], t: LocaleStrings, lang: 
 function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions) {
   const filesUrl = options.filesUrl ?? 'files/';
   const leadHtml = inlineMarkdownToHtml(pub.lead);
-  const bodyHtml = markdownToHtml(pub.body);
+  const bodyHtml = markdownToHtml(pub.body, {
+    imageUrl: releaseImageUrl(pub, options.imagesUrl ?? filesUrl),
+  });
   const date = formatDate(pub.date, pub.lang);
   const downloads = [
     ...pub.links.map((l) => ({ label: l.label, url: l.url, detail: undefined as string | undefined })),
@@ -216,6 +224,21 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
     webUrl: options.webUrl,
     pressRoom: options.pressRoom,
   });
+}
+
+/**
+ * The absolute URL of each local image of a release under `base`, or undefined (the image
+ * is left out) for a file the release did not bring or when `base` is not absolute.
+ */
+export function releaseImageUrl(
+  pub: Pick<Publication, 'images'>,
+  base: string,
+): (file: string) => string | undefined {
+  const files = new Set((pub.images ?? []).map((i) => i.file));
+  return (file) =>
+    /^https?:\/\//.test(base) && files.has(file)
+      ? base + file.split('/').map(encodeURIComponent).join('/')
+      : undefined;
 }
 
 function publisherView(p: Publisher, t: LocaleStrings, lang: Language, accent: string) {
