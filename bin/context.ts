@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Option } from 'commander';
 import { z } from 'zod';
 import { findBrowser } from '../lambdas/adapters/browser.ts';
 import { ChromiumPdfPrinter } from '../lambdas/adapters/chromium-pdf.ts';
@@ -34,6 +33,7 @@ import {
   type Sender,
   type WorkspaceList,
 } from '../lambdas/core/workspace/settings.ts';
+import type { BackendKind } from './options.ts';
 import { announceStore, shortPath } from './output.ts';
 
 /**
@@ -80,22 +80,6 @@ export type SmtpSettings = Pick<
   SmtpMailerOptions,
   'url' | 'host' | 'port' | 'secure' | 'requireTls' | 'user' | 'password'
 >;
-
-export const dataDirOption = new Option(
-  '--data-dir <dir>',
-  "the store folder (default: the workspace's, <workspace>/.pressroom)",
-).env('PRESSROOM_DATA_DIR');
-
-/** Where the commands work: the local data folder, or a deployed stack (see aws-backend.ts). */
-export type BackendKind = 'local' | 'aws';
-
-export const backendOption = new Option(
-  '--backend <where>',
-  'local: the data folder; aws: the deployed stack (outputs from cdk-outputs.json or CloudFormation)',
-)
-  .choices(['local', 'aws'])
-  .env('PRESSROOM_BACKEND')
-  .default('local');
 
 /** The AWS backend, loaded only when asked for: the local mode never loads the AWS SDK clients. */
 export async function openAwsBackend(): Promise<import('./aws-backend.ts').AwsBackend> {

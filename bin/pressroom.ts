@@ -1,50 +1,13 @@
-import { Command, CommanderError } from 'commander';
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
 import { exitCodes } from '../lambdas/core/errors.ts';
-import { archiveCommand } from './commands/archive.ts';
-import { contactsCommand } from './commands/contacts.ts';
-import { runDueCommand } from './commands/due.ts';
-import { initCommand } from './commands/init.ts';
-import { mailerCommand } from './commands/mailer.ts';
-import { newsletterCommand } from './commands/newsletter.ts';
-import { publishCommand } from './commands/publish.ts';
-import { renderCommand } from './commands/render.ts';
-import { schemaCommand } from './commands/schema.ts';
-import { campaignCommand, scheduleCommand, sendCommand } from './commands/send.ts';
-import { serveCommand } from './commands/serve.ts';
-import { siteCommand } from './commands/site.ts';
-import { fail, setJsonOutput } from './output.ts';
+import { fail } from './output.ts';
+import { buildProgram } from './program.ts';
 
-const program = new Command('pressroom')
-  .description('Press releases and newsletters: render, archive, schedule and mail them.')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .addCommand(initCommand)
-  .addCommand(renderCommand)
-  .addCommand(publishCommand)
-  .addCommand(newsletterCommand)
-  .addCommand(archiveCommand)
-  .addCommand(contactsCommand)
-  .addCommand(sendCommand)
-  .addCommand(scheduleCommand)
-  .addCommand(campaignCommand)
-  .addCommand(runDueCommand)
-  .addCommand(mailerCommand)
-  .addCommand(serveCommand)
-  .addCommand(siteCommand)
-  .addCommand(schemaCommand);
-
-// With --json the store a command used goes into its result rather than on stderr.
-program.hook('preAction', (_program, action) => setJsonOutput(action.opts().json === true));
-
-// Usage errors (unknown command or option, missing argument) exit with 2, after commander has
-// printed them; help and version exit with 0. Every command gets the same rule.
-const exitOnUsage = (command: Command): void => {
-  command.exitOverride();
-  for (const sub of command.commands) exitOnUsage(sub);
-};
-exitOnUsage(program);
-
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : exitCodes.usage);
-  fail(error);
-});
+/** The `pressroom` command (compiled to dist/pressroom.js; `npm run pressroom` runs this source). */
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : exitCodes.usage);
+    fail(error);
+  });

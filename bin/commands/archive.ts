@@ -22,15 +22,8 @@ import { showTime } from '../../lambdas/core/campaigns/time.ts';
 import { PressroomError } from '../../lambdas/core/errors.ts';
 import { uploadPrefix } from '../../lambdas/core/publication/upload.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
-import {
-  type BackendKind,
-  backendOption,
-  dataDirOption,
-  loadConfig,
-  localBackend,
-  openAwsBackend,
-  signingSecret,
-} from '../context.ts';
+import { loadConfig, localBackend, openAwsBackend, signingSecret } from '../context.ts';
+import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
 import { print } from '../output.ts';
 
 /** `90s`, `15m`, `12h`, `7d` → seconds; signed links last at most 7 days, as with S3. */

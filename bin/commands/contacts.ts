@@ -20,7 +20,8 @@ import type { SpreadsheetFormat } from '../../lambdas/core/csv.ts';
 import { InvalidInputError, PressroomError } from '../../lambdas/core/errors.ts';
 import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
-import { type BackendKind, backendOption, dataDirOption, storeAndKeys, storeFor } from '../context.ts';
+import { storeAndKeys, storeFor } from '../context.ts';
+import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
 import { forTerminal, print } from '../output.ts';
 
 function list(value: string): string {

@@ -9,7 +9,8 @@ import { dueCampaigns, runDueCampaigns } from '../../lambdas/core/campaigns/sche
 import type { SendDeps } from '../../lambdas/core/campaigns/send.ts';
 import { showTime } from '../../lambdas/core/campaigns/time.ts';
 import { BusyError, PressroomError } from '../../lambdas/core/errors.ts';
-import { createMailer, dataDirOption, type LocalBackend, loadConfig, localBackend } from '../context.ts';
+import { createMailer, type LocalBackend, loadConfig, localBackend } from '../context.ts';
+import { dataDirOption } from '../options.ts';
 import { print } from '../output.ts';
 import { localSendDeps } from './send.ts';
 

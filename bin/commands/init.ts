@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { packageFile } from '../../lambdas/adapters/package-files.ts';
 import { findWorkspaceRoot, workspaceFileName } from '../../lambdas/adapters/workspace-root.ts';
 import { sender } from '../../lambdas/core/campaigns/campaign.ts';
 import { isTimeZone, showTime, systemTimeZone } from '../../lambdas/core/campaigns/time.ts';
@@ -12,9 +12,9 @@ import { parseWorkspaceFile } from '../../lambdas/core/workspace/settings.ts';
 import { print, shortPath } from '../output.ts';
 
 /** The starter files, one set per language: real files with {{placeholders}}, not strings in code. */
-const starterDir = fileURLToPath(new URL('../../templates/workspace/', import.meta.url));
+const starterDir = packageFile('templates/workspace/');
 /** The JSON Schemas editors validate pressroom.yaml and organisation files with. */
-const schemasDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const schemasDir = packageFile('schemas/');
 
 /** What each language names its example files and lists. */
 const names: Record<

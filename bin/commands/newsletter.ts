@@ -9,7 +9,8 @@ import { draftIssue } from '../../lambdas/core/newsletter/draft.ts';
 import { publishIssue, renderIssueFiles } from '../../lambdas/core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
 import { languages } from '../../lambdas/core/publication/schema.ts';
-import { dataDirOption, type LocalBackend, loadConfig, localBackend } from '../context.ts';
+import { type LocalBackend, loadConfig, localBackend } from '../context.ts';
+import { dataDirOption } from '../options.ts';
 import { print, warn } from '../output.ts';
 
 /** `pressroom newsletter render | publish | draft`: newsletter issues. */

@@ -9,15 +9,8 @@ import {
   snapshotOutcome,
   uploadPlan,
 } from '../../lambdas/core/publication/upload.ts';
-import {
-  type BackendKind,
-  backendOption,
-  dataDirOption,
-  loadConfig,
-  localBackend,
-  localOnly,
-  openAwsBackend,
-} from '../context.ts';
+import { loadConfig, localBackend, localOnly, openAwsBackend } from '../context.ts';
+import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
 import { print, warn } from '../output.ts';
 
 function seconds(value: string): number {

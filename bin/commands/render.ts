@@ -5,7 +5,8 @@ import { writeFolderAtomically } from '../../lambdas/adapters/output-folder.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { renderReleaseFiles } from '../../lambdas/core/release/render-release.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
-import { dataDirOption, loadConfig } from '../context.ts';
+import { loadConfig } from '../context.ts';
+import { dataDirOption } from '../options.ts';
 import { print, warn } from '../output.ts';
 
 /**

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { issueFrontMatterSchema } from '../../lambdas/core/newsletter/schema.ts';
 import { organizationSchema, publicationFrontMatterSchema } from '../../lambdas/core/publication/schema.ts';
 import { workspaceFileSchema } from '../../lambdas/core/workspace/schema.ts';
-import { dataDirOption } from '../context.ts';
+import { dataDirOption } from '../options.ts';
 import { print } from '../output.ts';
 
 /** JSON Schemas generated from the zod schemas that validate the files. */

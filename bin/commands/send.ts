@@ -16,11 +16,8 @@ import { audienceLists } from '../../lambdas/core/contacts/audience.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { BusyError } from '../../lambdas/core/errors.ts';
 import {
-  type BackendKind,
-  backendOption,
   campaignDefaults,
   createMailer,
-  dataDirOption,
   type LocalBackend,
   loadConfig,
   localBackend,
@@ -28,6 +25,7 @@ import {
   openAwsBackend,
   storeFor,
 } from '../context.ts';
+import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
 import { forTerminal, print } from '../output.ts';
 
 function positive(value: string): number {

@@ -6,13 +6,13 @@ import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription
 import {
   ConfigurationError,
   createMailer,
-  dataDirOption,
   type LocalConfig,
   loadConfig,
   localBackend,
   signingSecret,
   subscriptionLists,
 } from '../context.ts';
+import { dataDirOption } from '../options.ts';
 import { dueJobDeps } from './due.ts';
 
 function seconds(value: string): number {

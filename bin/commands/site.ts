@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { replaceFolder } from '../../lambdas/adapters/output-folder.ts';
 import { buildStaticSite, type StaticSiteReport } from '../../lambdas/core/archive/static-site.ts';
 import { PressroomError } from '../../lambdas/core/errors.ts';
-import { ConfigurationError, dataDirOption, loadConfig, localBackend } from '../context.ts';
+import { ConfigurationError, loadConfig, localBackend } from '../context.ts';
+import { dataDirOption } from '../options.ts';
 import { print } from '../output.ts';
 
 /** Left in the folder `site build` writes: it only ever replaces a folder holding it. */

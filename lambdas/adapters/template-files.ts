@@ -1,6 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
 import { parseYaml, validate } from '../core/input.ts';
@@ -9,10 +8,11 @@ import { type LocaleStrings, localeStringsSchema } from '../core/render/locale.t
 import type { RecipientFields } from '../core/render/recipient.ts';
 import type { TemplateSet } from '../core/render/templates.ts';
 import { filesUnder } from './local-files.ts';
+import { packageFile } from './package-files.ts';
 import { findWorkspaceRoot } from './workspace-root.ts';
 
 /** The templates shipped with pressroom: `templates/` at the top of the project. */
-export const defaultTemplatesDir = fileURLToPath(new URL('../../templates/', import.meta.url));
+export const defaultTemplatesDir = packageFile('templates/');
 
 const sampleRecipientSchema = z.strictObject({
   recipient: z.strictObject({

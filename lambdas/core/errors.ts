@@ -54,6 +54,16 @@ export class BusyError extends PressroomError {
   override readonly exitCode: number = exitCodes.busy;
 }
 
+/**
+ * A command-line argument that is not what the command takes, found when the command runs
+ * (the checks that need more than the command-line parser loads): exit code 2, as commander's
+ * own usage errors.
+ */
+export class UsageError extends PressroomError {
+  override name = 'UsageError';
+  override readonly exitCode: number = exitCodes.usage;
+}
+
 /** One or more problems in the input files: nothing was written. */
 export class InvalidInputError extends PressroomError {
   override name = 'InvalidInputError';

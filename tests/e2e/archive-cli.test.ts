@@ -1,6 +1,6 @@
 /**
  * Black-box tests of the archive commands: `pressroom publish`, `archive list | link |
- * export` and `pressroom serve`, run as child processes (`node bin/pressroom.js ...`) in a
+ * export` and `pressroom serve`, run as child processes (`node dist/pressroom.js ...`) in a
  * temporary workspace copied from examples/, with a temporary data folder. What they write
  * is read back from the data folder, through the local server, with a real feed parser and
  * with a ZIP reader that is not the one that wrote the export.

@@ -15,7 +15,7 @@ import { prng, type Run, runPressroom } from '../support/cli.ts';
  */
 const _run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
-const cli = path.join(repo, 'bin/pressroom.js');
+const cli = path.join(repo, 'dist/pressroom.js');
 const seedRelease = 'examples/publications/2021-06-08-numerique-gestion-de-crise.md';
 const secret = 'fault-test-secret-0123456789abcdef-fixed';
 const keys = contactKeys(secret);

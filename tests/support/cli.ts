@@ -10,8 +10,8 @@ const execFileAsync = promisify(execFile);
 
 /** The repository's top folder. */
 export const repo = path.resolve(import.meta.dirname, '../..');
-/** The command as users run it. */
-export const pressroomBin = path.join(repo, 'bin/pressroom.js');
+/** The command as users run it: compiled to dist/ (tests/support/build-command.ts builds it). */
+export const pressroomBin = path.join(repo, 'dist/pressroom.js');
 
 /** What a run of the command said, and how it ended. */
 export interface Run {
