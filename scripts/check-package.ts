@@ -117,7 +117,9 @@ export async function checkPackage(options: {
     );
     const page = await readFile(path.join(project, 'out', 'preview.html'), 'utf8').catch(() => '');
     if (!page.includes('Gestion de crise')) {
-      throw new Error(`pressroom render wrote no preview of the seed release in ${path.join(project, 'out')}`);
+      throw new Error(
+        `pressroom render wrote no preview of the seed release in ${path.join(project, 'out')}`,
+      );
     }
     if (!existsSync(path.join(project, 'presse', 'pressroom.yaml'))) {
       throw new Error('pressroom init made no presse/pressroom.yaml');
