@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { cliBenchmark } from './cli.ts';
 import { contactsBenchmark } from './contacts.ts';
 import { publishBenchmark } from './publish.ts';
 import { renderBenchmark } from './render.ts';
@@ -15,7 +16,13 @@ import type { Benchmark, BenchRow } from './types.ts';
  * check on its output fails.
  */
 
-const benchmarks: Benchmark[] = [renderBenchmark, publishBenchmark, contactsBenchmark, sendBenchmark];
+const benchmarks: Benchmark[] = [
+  cliBenchmark,
+  renderBenchmark,
+  publishBenchmark,
+  contactsBenchmark,
+  sendBenchmark,
+];
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -123,13 +130,15 @@ function table(result: BenchRow[]): string {
     r.name,
     formatValue(r.value),
     r.unit,
+    r.anchor ? `${r.anchor.name}: ${formatValue(r.anchor.value)} ${r.unit}` : '',
+    r.anchor ? `${formatValue(r.value / r.anchor.value)}×` : '',
     r.target ? `${r.target.label} (${r.value < r.target.max ? 'within' : 'ABOVE'})` : '',
   ]);
-  const head = ['name', 'value', 'unit', 'target (info only)'];
+  const head = ['name', 'value', 'unit', 'anchor (same run)', 'ratio', 'target (info only)'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: string[]) =>
     c
-      .map((v, i) => (i === 1 ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number)))
+      .map((v, i) => (i === 1 || i === 4 ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number)))
       .join('  ')
       .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');

@@ -7,6 +7,11 @@ export interface BenchRow {
   unit: string;
   /** The target from the issue, for information only: a benchmark never fails on speed. */
   target?: { max: number; label: string };
+  /**
+   * What the figure is compared with, measured in the same run on the same machine (a bare
+   * `node -e 0`, raw file writes, the bare parser): the table prints it and the ratio.
+   */
+  anchor?: { name: string; value: number };
 }
 
 /** A benchmark module: a name and a function that measures and returns rows. */
