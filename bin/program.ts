@@ -30,12 +30,12 @@ export function buildProgram(): Command {
     .addCommand(newsletterCommand)
     .addCommand(archiveCommand)
     .addCommand(contactsCommand)
-    .addCommand(sendCommand)
-    .addCommand(scheduleCommand)
-    .addCommand(campaignCommand)
-    .addCommand(runDueCommand)
+    .addCommand(sendCommand())
+    .addCommand(scheduleCommand())
+    .addCommand(campaignCommand())
+    .addCommand(runDueCommand())
     .addCommand(mailerCommand())
-    .addCommand(serveCommand)
+    .addCommand(serveCommand())
     .addCommand(siteCommand)
     .addCommand(schemaCommand);
 

@@ -1,45 +1,26 @@
 import { Command } from 'commander';
-import { localHolderAlive } from '../../lambdas/adapters/local-process.ts';
-import type { PublishDeps } from '../../lambdas/core/archive/publish.ts';
-import { releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
-import { readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
-import { activeLease } from '../../lambdas/core/campaigns/lease.ts';
-import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
-import { dueCampaigns, runDueCampaigns } from '../../lambdas/core/campaigns/schedule.ts';
-import type { SendDeps } from '../../lambdas/core/campaigns/send.ts';
-import { showTime } from '../../lambdas/core/campaigns/time.ts';
-import { BusyError, PressroomError } from '../../lambdas/core/errors.ts';
-import { createMailer, type LocalBackend, loadConfig, localBackend } from '../context.ts';
 import { dataDirOption } from '../options.ts';
-import { print } from '../output.ts';
-import { localSendDeps } from './send.ts';
 
-/**
- * What the due jobs need, the same for `serve` (every few seconds) and `run-due` (once);
- * `role` names the process in the campaign's lease ("pressroom serve on host pid 42").
- */
-export function dueJobDeps(
-  backend: LocalBackend,
-  mailer: Mailer,
-  role: string,
-): { send: SendDeps; publish: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'> } {
-  return { send: localSendDeps(backend, mailer, role), publish: backend };
+/** What `pressroom run-due` is given. */
+export interface RunDueOptions {
+  json?: boolean;
+  dataDir: string;
 }
 
 /**
- * The due jobs once, for cron or a systemd timer, on a machine where `pressroom serve` does
- * not run them: releases whose embargo has passed appear, and campaigns whose time has come
- * are sent. A campaign another run is sending is left to it (exit 3).
+ * `pressroom run-due`: the due jobs once, for cron or a systemd timer, on a machine where
+ * `pressroom serve` does not run them (bin/actions/due.ts does the work).
  */
-export const runDueCommand = new Command('run-due')
-  .description(
-    'Publish releases whose embargo has passed and send the campaigns that are due, once, then exit (for cron)',
-  )
-  .option('--json', 'print the result as JSON')
-  .addOption(dataDirOption)
-  .addHelpText(
-    'after',
-    `
+export function runDueCommand(): Command {
+  return new Command('run-due')
+    .description(
+      'Publish releases whose embargo has passed and send the campaigns that are due, once, then exit (for cron)',
+    )
+    .option('--json', 'print the result as JSON')
+    .addOption(dataDirOption)
+    .addHelpText(
+      'after',
+      `
 What \`pressroom serve\` does every --interval seconds, once: for a machine where the press
 room is static and nothing runs all the time. A campaign that another run is sending now
 is left to it, and the command exits with 3 (a run that died is taken over once its
@@ -48,54 +29,6 @@ embargo moved) is paused with the reason, and the command exits with 1 (before 3
 
 Example (crontab, every minute):
   * * * * *  cd /srv/presse && pressroom run-due >>/var/log/pressroom-due.log 2>&1`,
-  )
-  .action(async (opts: { json?: boolean; dataDir: string }) => {
-    const config = loadConfig(opts);
-    const backend = await localBackend(config, { pdf: false });
-    const mailer = await createMailer(config, backend.store);
-    try {
-      const deps = dueJobDeps(backend, mailer, 'pressroom run-due on');
-      const released = await releaseDueEmbargoes(deps.publish);
-      const runs = await runDueCampaigns(deps.send);
-      const now = new Date();
-      const held: { name: string; holder: string; since: string }[] = [];
-      for (const name of await dueCampaigns(backend.store, now)) {
-        const campaign = await readCampaign(backend.store, name);
-        const lease = activeLease(campaign, now, localHolderAlive);
-        if (lease) held.push({ name, holder: lease.holder, since: lease.since });
-      }
-      const failed = runs.filter((r) => r.error !== undefined);
-      const heldLines = held.map(
-        (h) =>
-          `Campaign ${h.name}: being sent by ${h.holder} since ${showTime(h.since, config.timeZone)}; follow it with \`pressroom campaign status ${h.name}\``,
-      );
-      if (opts.json) {
-        print({ released, campaigns: runs, held }, true);
-      } else {
-        print([
-          released.length > 0 ? `Now public: ${released.join(', ')}` : 'No embargo has passed.',
-          ...runs.map((r) =>
-            r.report
-              ? `Campaign ${r.name}: ${r.report.state}, sent ${r.report.sent}, failed ${r.report.failed}, skipped ${r.report.skipped}`
-              : `Campaign ${r.name} not sent: ${r.error}`,
-          ),
-          ...heldLines,
-          ...(runs.length === 0 && held.length === 0 ? ['No campaign is due.'] : []),
-        ]);
-      }
-      // A campaign that needs someone's attention comes before one that only needs time.
-      if (failed.length > 0) {
-        throw new PressroomError(
-          `${failed.length} due campaign(s) could not be sent and were paused: ${failed.map((f) => f.name).join(', ')} (\`pressroom campaign status <name>\` says why)`,
-        );
-      }
-      if (held.length > 0) {
-        throw new BusyError(
-          `${held.map((h) => `${h.name} (by ${h.holder} since ${showTime(h.since, config.timeZone)})`).join(', ')} ${held.length === 1 ? 'is' : 'are'} being sent by another run; follow it with \`pressroom campaign status\`. The next run-due takes it over if that run dies.`,
-        );
-      }
-    } finally {
-      mailer.close?.();
-      await backend.close();
-    }
-  });
+    )
+    .action(async (opts: RunDueOptions) => (await import('../actions/due.ts')).runDueJobs(opts));
+}

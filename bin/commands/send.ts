@@ -1,32 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
-import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
-import { campaignNames, loadCampaignFile, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
-import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
-import {
-  cancelCampaignRemotely,
-  scheduleCampaignRemotely,
-  startCampaign,
-} from '../../lambdas/core/campaigns/remote.ts';
-import { cancelCampaign, scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
-import { type Progress, type SendDeps, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
-import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
-import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
-import { audienceLists } from '../../lambdas/core/contacts/audience.ts';
-import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
-import { BusyError } from '../../lambdas/core/errors.ts';
-import {
-  campaignDefaults,
-  createMailer,
-  type LocalBackend,
-  loadConfig,
-  localBackend,
-  localOnly,
-  openAwsBackend,
-  storeFor,
-} from '../context.ts';
 import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
-import { forTerminal, print } from '../output.ts';
+
+/*
+ * The campaign commands: `send`, `schedule` and `campaign list|status|cancel`. This module only
+ * defines them (arguments, options, help); bin/actions/send.ts does the work when one runs.
+ */
 
 function positive(value: string): number {
   const n = Number(value);
@@ -34,75 +12,10 @@ function positive(value: string): number {
   return n;
 }
 
-function address(value: string): string {
-  const email = normalizeEmail(value);
-  if (!email) throw new InvalidArgumentError('give an email address');
-  return email;
-}
-
-const takenOver = (name: string, by: string) =>
-  `campaign "${name}" was taken over by ${by}, which found this run silent for too long: this run stopped, and that one sends the rest. \`pressroom campaign status ${name}\` follows it.`;
-
-/** A progress bar on a terminal; a plain line every few seconds otherwise (logs, CI). */
-function progressPrinter(stream: NodeJS.WriteStream) {
-  let lastLine = 0;
-  return {
-    update(p: Progress) {
-      const now = Date.now();
-      const finished = p.done >= p.total;
-      if (!stream.isTTY && !finished && now - lastLine < 5000) return;
-      lastLine = now;
-      const share = p.total ? p.done / p.total : 1;
-      const eta = p.rate > 0 ? Math.round((p.total - p.done) / p.rate) : 0;
-      const text = `${p.done}/${p.total} · sent ${p.sent} · failed ${p.failed} · skipped ${p.skipped} · ${p.rate.toFixed(1)}/s · ETA ${eta}s`;
-      if (stream.isTTY) {
-        const width = 24;
-        const bar = '█'.repeat(Math.round(share * width)).padEnd(width, '░');
-        stream.write(`\r${bar} ${text}\u001b[K`);
-        if (finished) stream.write('\n');
-      } else {
-        stream.write(`${text}\n`);
-      }
-    },
-    end() {
-      if (stream.isTTY) stream.write('\n');
-    },
-  };
-}
-
-/** A mailer for a dry run on the stack, which composes a sample and sends nothing. */
-const noMailer: Mailer = {
-  name: 'none (dry run)',
-  idempotent: true,
-  send() {
-    throw new Error('a dry run sends nothing');
-  },
-};
-
-/**
- * What sending needs on the local backend: this process as the lease holder (`role`, e.g.
- * "pressroom serve on"), its addresses for the link check, the workspace's time zone.
- */
-export function localSendDeps(backend: LocalBackend, mailer: Mailer, role?: string): SendDeps {
-  const config = backend.config;
-  return {
-    store: backend.store,
-    mailer,
-    keys: backend.keys,
-    publicUrl: config.publicUrl,
-    siteUrl: config.siteUrl,
-    ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
-    owner: thisProcess(role),
-    holderAlive: localHolderAlive,
-    timeZone: config.timeZone,
-    // Lists pressroom.yaml declares are known even before anyone is on them.
-    lists: Object.keys(config.lists),
-  };
-}
-
 /** The options of `pressroom send` that both backends read. */
-interface SendCliOptions {
+export interface SendCliOptions {
   dryRun?: boolean;
+  /** Checked when the command runs (bin/actions/send.ts): an email address. */
   testTo?: string;
   rate?: number;
   resendUncertain?: boolean;
@@ -110,115 +23,62 @@ interface SendCliOptions {
   json?: boolean;
 }
 
-/**
- * `send --backend aws`: the campaign record goes into the bucket and the stack's dispatch
- * function is invoked; a dry run reads the bucket and composes a sample here.
- */
-async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
-  localOnly(
-    opts.testTo !== undefined,
-    '--test-to',
-    'the stack sends only whole campaigns. Send the test from this machine with the same data: `pressroom send --test-to` on the local backend, or a campaign whose list holds only you',
-  );
-  localOnly(
-    opts.rate !== undefined,
-    '--rate',
-    'the stack’s sending rate is its `sendRate` context value (npx cdk deploy -c sendRate=N)',
-  );
-  const aws = await openAwsBackend();
-  const definition = await loadCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
-  if (opts.dryRun) {
-    const report = await sendCampaign(
-      definition,
-      {
-        store: aws.store,
-        mailer: noMailer,
-        keys: await aws.signingKeys(),
-        publicUrl: aws.outputs.PublicEndpointUrl,
-      },
-      { dryRun: true },
-    );
-    if (opts.json) return print(report, true);
-    const sample = report.dryRun?.sample;
-    return print([
-      `Dry run of ${definition.name} on the stack (${aws.outputs.DataBucketName}): nothing sent, nothing written.`,
-      `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
-      sample
-        ? `  sample        "${sample.subject}" to ${sample.to}, ${Math.round(sample.size / 1024)} KB`
-        : '  sample        none: the audience is empty',
-    ]);
-  }
-  let report: Awaited<ReturnType<typeof startCampaign>>;
-  for (let told = false; ; told = true) {
-    try {
-      report = await startCampaign(definition, aws, file, { resendUncertain: opts.resendUncertain === true });
-      break;
-    } catch (error) {
-      // Another run holds the campaign: with --wait, dispatch again every few seconds.
-      if (!(error instanceof BusyError) || !opts.wait) throw error;
-      if (!told) process.stderr.write(`waiting: ${error.message.replace(/; follow it.*$/, '')}\n`);
-      await new Promise((r) => setTimeout(r, 5_000));
-    }
-  }
-  if (opts.json) return print(report, true);
-  print([
-    `${definition.name}: dispatched by ${aws.outputs.DispatchFunctionName} (${report.state})`,
-    `  audience      ${report.audience}`,
-    `  enqueued      ${report.enqueued} recipient(s) in ${report.batches} batch(es)`,
-    `  already done  ${report.alreadyDone}`,
-    ...(report.uncertain.length
-      ? [
-          `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
-        ]
-      : []),
-    `  \`pressroom campaign status ${definition.name} --backend aws\` follows the sending.`,
-  ]);
+/** What `pressroom send` is given. */
+export interface SendOptions extends SendCliOptions {
+  dataDir: string;
+  backend: BackendKind;
 }
 
-/** `schedule --backend aws`: the record says scheduled and an EventBridge schedule starts dispatch. */
-async function scheduleOnStack(file: string, opts: { json?: boolean }): Promise<void> {
-  const aws = await openAwsBackend();
-  const definition = await loadCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
-  const { record, schedule, action } = await scheduleCampaignRemotely(definition, aws, file);
-  const at = record.definition.sendAt;
-  if (opts.json) {
-    return print(
-      {
-        name: definition.name,
-        state: record.state,
-        sendAt: at,
-        schedule: { group: aws.outputs.ScheduleGroupName, ...schedule, action },
-      },
-      true,
-    );
-  }
-  print([
-    `${action === 'created' ? 'Scheduled' : 'Rescheduled'} ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
-    `  EventBridge Scheduler ${aws.outputs.ScheduleGroupName}/${schedule.name}: ${schedule.expression} ${schedule.timezone} invokes ${aws.outputs.DispatchFunctionName}, then is deleted.`,
-  ]);
+/** What `pressroom schedule` is given. */
+export interface ScheduleOptions {
+  json?: boolean;
+  dataDir: string;
+  backend: BackendKind;
 }
 
-export const sendCommand = new Command('send')
-  .description('Send a campaign: one personal message per recipient, resumable, at the provider’s rate')
-  .argument('<campaign.yaml>', 'the campaign file')
-  .option('--dry-run', 'resolve the audience and compose one sample message; send nothing')
-  .option('--test-to <address>', 'send one [TEST] message to this address only; record nothing', address)
-  .option(
-    '--rate <n>',
-    'messages per second at most (default: the provider’s limit; 10 for the outbox)',
-    positive,
-  )
-  .option(
-    '--resend-uncertain',
-    'also send to recipients whose send was in flight when a run stopped (may duplicate)',
-  )
-  .option('--wait', 'when another run is sending this campaign, wait for it to end, then send what is left')
-  .option('--json', 'print the report as JSON')
-  .addOption(dataDirOption)
-  .addOption(backendOption)
-  .addHelpText(
-    'after',
-    `
+/** What `pressroom campaign status` is given. */
+export interface CampaignStatusOptions {
+  json?: boolean;
+  dataDir: string;
+  backend: BackendKind;
+}
+
+/** What `pressroom campaign list` is given. */
+export interface CampaignListOptions {
+  json?: boolean;
+  dataDir: string;
+  backend: BackendKind;
+}
+
+/** What `pressroom campaign cancel` is given. */
+export interface CampaignCancelOptions {
+  dataDir: string;
+  backend: BackendKind;
+}
+
+/** `pressroom send`: sends a campaign (locally or on the stack). */
+export function sendCommand(): Command {
+  return new Command('send')
+    .description('Send a campaign: one personal message per recipient, resumable, at the provider’s rate')
+    .argument('<campaign.yaml>', 'the campaign file')
+    .option('--dry-run', 'resolve the audience and compose one sample message; send nothing')
+    .option('--test-to <address>', 'send one [TEST] message to this address only; record nothing')
+    .option(
+      '--rate <n>',
+      'messages per second at most (default: the provider’s limit; 10 for the outbox)',
+      positive,
+    )
+    .option(
+      '--resend-uncertain',
+      'also send to recipients whose send was in flight when a run stopped (may duplicate)',
+    )
+    .option('--wait', 'when another run is sending this campaign, wait for it to end, then send what is left')
+    .option('--json', 'print the report as JSON')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .addHelpText(
+      'after',
+      `
 One run sends a campaign at a time: a second \`send\` of it says who is sending it since when
 and exits with status 3 (or waits, with --wait). A run that died (kill -9, power loss) is
 taken over at once on the same machine, and after 90 s from another one.
@@ -229,209 +89,64 @@ PRESSROOM_MAILER=smtp or ses sends for real.
 
 Example:
   $ pressroom send examples/campaigns/etude-2021-presse.yaml --dry-run`,
-  )
-  .action(async (file: string, opts: SendCliOptions & { dataDir: string; backend: BackendKind }) => {
-    if (opts.backend === 'aws') return sendOnStack(file, opts);
-    const config = loadConfig(opts);
-    const backend = await localBackend(config, { pdf: false });
-    const definition = await loadCampaignFile(file, backend.files, campaignDefaults(config));
-    const mailer = await createMailer(config, backend.store);
-    const controller = new AbortController();
-    const onInterrupt = () => {
-      if (controller.signal.aborted) process.exit(130);
-      process.stderr.write('\nstopping after the sends in flight (Ctrl-C again to quit at once)\n');
-      controller.abort();
-    };
-    process.on('SIGINT', onInterrupt);
-    process.on('SIGTERM', onInterrupt);
-    const bar = opts.json || opts.dryRun || opts.testTo ? undefined : progressPrinter(process.stderr);
-    let waiting = false;
-    try {
-      const report = await sendCampaign(definition, localSendDeps(backend, mailer), {
-        ...(opts.rate !== undefined && { rate: opts.rate }),
-        wait: opts.wait === true,
-        onWait: (busy) => {
-          if (waiting) return;
-          waiting = true;
-          process.stderr.write(`waiting: ${busy.message.replace(/; follow it.*$/, '')}\n`);
-        },
-        dryRun: opts.dryRun === true,
-        ...(opts.testTo && { testTo: opts.testTo }),
-        resendUncertain: opts.resendUncertain === true,
-        signal: controller.signal,
-        ...(bar && { onProgress: bar.update }),
-      });
-      const outbox =
-        config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${definition.name}`) : undefined;
-      // Paused (the provider refuses, too many failures) or taken over: exit 3, nothing lost.
-      const stoppedBy =
-        report.pausedReason ?? (report.takenOverBy && takenOver(definition.name, report.takenOverBy));
-      if (stoppedBy) process.exitCode = 3;
-      const whyStopped = () => {
-        if (stoppedBy) process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}\n`);
-      };
-      if (opts.json) {
-        print({ ...report, ...(outbox && { outbox }) }, true);
-        return whyStopped();
-      }
-      if (report.test) {
-        const where = outbox
-          ? ` (${backend.store.fileOf(outboxKey(definition.name, report.test.messageId))})`
-          : '';
-        return print(
-          `Sent one [TEST] message to ${report.test.to}${where}. Nothing recorded in the campaign.`,
-        );
-      }
-      if (report.dryRun) {
-        const s = report.dryRun.sample;
-        return print([
-          `Dry run of ${definition.name}: nothing sent.`,
-          `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
-          s
-            ? `  sample        "${s.subject}" to ${s.to}, ${Math.round(s.size / 1024)} KB`
-            : '  sample        none: the audience is empty',
-        ]);
-      }
-      print([
-        `${definition.name}: ${report.state}${report.interrupted ? ' (interrupted: run `pressroom send` again to resume)' : ''}`,
-        `  audience      ${report.audience}`,
-        `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
-        `  failed        ${report.failed}`,
-        `  skipped       ${report.skipped} (suppressed since the start)`,
-        `  throttled     ${report.throttled} (retried; never a failure)`,
-        ...(report.deferred
-          ? [
-              `  deferred      ${report.deferred}: still throttled or stopped; \`pressroom send\` again sends them`,
-            ]
-          : []),
-        ...(report.uncertain.length
-          ? [
-              `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
-            ]
-          : []),
-        ...(outbox ? [`  outbox        ${outbox}`] : []),
-      ]);
-      whyStopped();
-    } finally {
-      process.off('SIGINT', onInterrupt);
-      process.off('SIGTERM', onInterrupt);
-      bar?.end();
-      mailer.close?.();
-    }
-  });
+    )
+    .action(async (file: string, opts: SendOptions) =>
+      (await import('../actions/send.ts')).sendCampaignFile(file, opts),
+    );
+}
 
-const statusCommand = new Command('status')
-  .description('Where a campaign stands: sent, failed (by reason), skipped, uncertain, remaining')
-  .argument('<name>', 'the campaign name')
-  .option('--json', 'print as JSON')
-  .addOption(dataDirOption)
-  .addOption(backendOption)
-  .action(async (name: string, opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
-    const zone = loadConfig(opts).timeZone;
-    const s = await campaignStatus(await storeFor(opts), name);
-    if (opts.json) return print(s, true);
-    print([
-      `${s.name} (${s.newsletter !== undefined ? `newsletter ${s.newsletter}` : s.publication}): ${s.state}`,
-      `  audience    ${s.audience}`,
-      `  sent        ${s.sent}`,
-      `  failed      ${s.failed}${
-        Object.keys(s.failedByReason).length
-          ? ` (${Object.entries(s.failedByReason)
-              .map(([r, n]) => `${r}: ${n}`)
-              .join(', ')})`
-          : ''
-      }${s.retryable ? `, ${s.retryable} to retry on resume` : ''}`,
-      `  skipped     ${s.skipped}`,
-      `  deferred    ${s.deferred}`,
-      `  uncertain   ${s.uncertain}${s.uncertainRecipients.length ? `: ${s.uncertainRecipients.map((r) => r.name ?? r.email).join(', ')}` : ''}`,
-      `  remaining   ${s.remaining}`,
-      ...(s.lease
-        ? [
-            `  being sent by ${s.lease.holder} since ${showTime(s.lease.since, zone)} (lease renewed until ${showTime(s.lease.expiresAt, zone)})`,
-          ]
-        : []),
-      ...(s.pausedReason ? [`  paused: ${s.pausedReason}`] : []),
-    ]);
-  });
-
-export const scheduleCommand = new Command('schedule')
-  .description('Schedule a campaign for its sendAt; `pressroom serve` sends it then')
-  .argument('<campaign.yaml>', 'the campaign file, with sendAt')
-  .option('--json', 'print the result as JSON')
-  .addOption(dataDirOption)
-  .addOption(backendOption)
-  .addHelpText(
-    'after',
-    `
+/** `pressroom schedule`: schedules a campaign for its sendAt. */
+export function scheduleCommand(): Command {
+  return new Command('schedule')
+    .description('Schedule a campaign for its sendAt; `pressroom serve` sends it then')
+    .argument('<campaign.yaml>', 'the campaign file, with sendAt')
+    .option('--json', 'print the result as JSON')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .addHelpText(
+      'after',
+      `
 sendAt is a date-time with an offset (2021-06-08T08:00:00+02:00) or a local time with an
 IANA time zone (2021-06-08T08:00 Europe/Paris): a zoned time is sent at that wall-clock time,
 daylight saving or not. Refused when sendAt is missing, in the past, or before the release's
 embargo. Scheduling again with another sendAt reschedules; \`pressroom campaign cancel\` cancels.`,
-  )
-  .action(async (file: string, opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
-    if (opts.backend === 'aws') return scheduleOnStack(file, opts);
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
-    const definition = await loadCampaignFile(file, backend.files, campaignDefaults(backend.config));
-    const saved = await scheduleCampaign(definition, backend, file);
-    const at = saved.definition.sendAt;
-    if (opts.json) return print({ name: definition.name, state: saved.state, sendAt: at }, true);
-    print([
-      `Scheduled ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
-      '  `pressroom serve` sends it then (a campaign missed while the server was down goes when it starts).',
-    ]);
-  });
-
-const listCommand = new Command('list')
-  .description('Every campaign, its state and its send time (in its own zone and in UTC)')
-  .option('--json', 'print as JSON')
-  .addOption(dataDirOption)
-  .addOption(backendOption)
-  .action(async (opts: { json?: boolean; dataDir: string; backend: BackendKind }) => {
-    const store = await storeFor(opts);
-    const rows = [];
-    for (const name of await campaignNames(store)) {
-      const c = await readCampaign(store, name);
-      const at = c.definition.sendAt;
-      rows.push({
-        name,
-        state: c.state,
-        ...(c.definition.newsletter !== undefined
-          ? { newsletter: c.definition.newsletter }
-          : { publication: c.definition.publication }),
-        list: audienceLists(c.definition.audience).join(', '),
-        ...(at && { sendAt: { local: formatInZone(at.utc, at.zone), zone: at.zone, utc: at.utc } }),
-      });
-    }
-    if (opts.json) return print(rows, true);
-    if (rows.length === 0) return print('No campaigns yet.');
-    print(
-      rows.map(
-        (r) =>
-          `${r.name.padEnd(28)} ${r.state.padEnd(10)} ${r.sendAt ? `${r.sendAt.local} = ${r.sendAt.utc} UTC` : 'no send time'}`,
-      ),
+    )
+    .action(async (file: string, opts: ScheduleOptions) =>
+      (await import('../actions/send.ts')).scheduleCampaignFile(file, opts),
     );
-  });
+}
 
-const cancelCommand = new Command('cancel')
-  .description('Cancel a scheduled campaign (before it starts)')
-  .argument('<name>', 'the campaign name')
-  .addOption(dataDirOption)
-  .addOption(backendOption)
-  .action(async (name: string, opts: { dataDir: string; backend: BackendKind }) => {
-    if (opts.backend === 'aws') {
-      const aws = await openAwsBackend();
-      const { scheduleDeleted } = await cancelCampaignRemotely(name, aws, new Date());
-      return print(
-        `Cancelled ${name}${scheduleDeleted ? `; its schedule in ${aws.outputs.ScheduleGroupName} is deleted` : ' (it had no schedule left)'}.`,
-      );
-    }
-    const backend = await localBackend(loadConfig(opts), { pdf: false });
-    await cancelCampaign(backend.store, name, new Date());
-    print(`Cancelled ${name}.`);
-  });
+/** `pressroom campaign`: list, status, cancel. */
+export function campaignCommand(): Command {
+  const listCommand = new Command('list')
+    .description('Every campaign, its state and its send time (in its own zone and in UTC)')
+    .option('--json', 'print as JSON')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .action(async (opts: CampaignListOptions) => (await import('../actions/send.ts')).listCampaigns(opts));
 
-export const campaignCommand = new Command('campaign')
-  .description('Campaigns: list, status, cancel')
-  .addCommand(listCommand)
-  .addCommand(statusCommand)
-  .addCommand(cancelCommand);
+  const statusCommand = new Command('status')
+    .description('Where a campaign stands: sent, failed (by reason), skipped, uncertain, remaining')
+    .argument('<name>', 'the campaign name')
+    .option('--json', 'print as JSON')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .action(async (name: string, opts: CampaignStatusOptions) =>
+      (await import('../actions/send.ts')).showCampaignStatus(name, opts),
+    );
+
+  const cancelCommand = new Command('cancel')
+    .description('Cancel a scheduled campaign (before it starts)')
+    .argument('<name>', 'the campaign name')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .action(async (name: string, opts: CampaignCancelOptions) =>
+      (await import('../actions/send.ts')).cancelScheduledCampaign(name, opts),
+    );
+
+  return new Command('campaign')
+    .description('Campaigns: list, status, cancel')
+    .addCommand(listCommand)
+    .addCommand(statusCommand)
+    .addCommand(cancelCommand);
+}

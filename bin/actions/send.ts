@@ -1,0 +1,371 @@
+import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
+import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
+import { campaignNames, loadCampaignFile, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
+import {
+  cancelCampaignRemotely,
+  scheduleCampaignRemotely,
+  startCampaign,
+} from '../../lambdas/core/campaigns/remote.ts';
+import { cancelCampaign, scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
+import { type Progress, type SendDeps, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
+import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
+import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
+import { audienceLists } from '../../lambdas/core/contacts/audience.ts';
+import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
+import { BusyError, UsageError } from '../../lambdas/core/errors.ts';
+import type {
+  CampaignCancelOptions,
+  CampaignListOptions,
+  CampaignStatusOptions,
+  ScheduleOptions,
+  SendCliOptions,
+  SendOptions,
+} from '../commands/send.ts';
+import {
+  campaignDefaults,
+  createMailer,
+  type LocalBackend,
+  loadConfig,
+  localBackend,
+  localOnly,
+  openAwsBackend,
+  storeFor,
+} from '../context.ts';
+import { forTerminal, print } from '../output.ts';
+
+const takenOver = (name: string, by: string) =>
+  `campaign "${name}" was taken over by ${by}, which found this run silent for too long: this run stopped, and that one sends the rest. \`pressroom campaign status ${name}\` follows it.`;
+
+/** A progress bar on a terminal; a plain line every few seconds otherwise (logs, CI). */
+function progressPrinter(stream: NodeJS.WriteStream) {
+  let lastLine = 0;
+  return {
+    update(p: Progress) {
+      const now = Date.now();
+      const finished = p.done >= p.total;
+      if (!stream.isTTY && !finished && now - lastLine < 5000) return;
+      lastLine = now;
+      const share = p.total ? p.done / p.total : 1;
+      const eta = p.rate > 0 ? Math.round((p.total - p.done) / p.rate) : 0;
+      const text = `${p.done}/${p.total} · sent ${p.sent} · failed ${p.failed} · skipped ${p.skipped} · ${p.rate.toFixed(1)}/s · ETA ${eta}s`;
+      if (stream.isTTY) {
+        const width = 24;
+        const bar = '█'.repeat(Math.round(share * width)).padEnd(width, '░');
+        stream.write(`\r${bar} ${text}\u001b[K`);
+        if (finished) stream.write('\n');
+      } else {
+        stream.write(`${text}\n`);
+      }
+    },
+    end() {
+      if (stream.isTTY) stream.write('\n');
+    },
+  };
+}
+
+/** A mailer for a dry run on the stack, which composes a sample and sends nothing. */
+const noMailer: Mailer = {
+  name: 'none (dry run)',
+  idempotent: true,
+  send() {
+    throw new Error('a dry run sends nothing');
+  },
+};
+
+/**
+ * What sending needs on the local backend: this process as the lease holder (`role`, e.g.
+ * "pressroom serve on"), its addresses for the link check, the workspace's time zone.
+ */
+export function localSendDeps(backend: LocalBackend, mailer: Mailer, role?: string): SendDeps {
+  const config = backend.config;
+  return {
+    store: backend.store,
+    mailer,
+    keys: backend.keys,
+    publicUrl: config.publicUrl,
+    siteUrl: config.siteUrl,
+    ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+    owner: thisProcess(role),
+    holderAlive: localHolderAlive,
+    timeZone: config.timeZone,
+    // Lists pressroom.yaml declares are known even before anyone is on them.
+    lists: Object.keys(config.lists),
+  };
+}
+
+/**
+ * `send --backend aws`: the campaign record goes into the bucket and the stack's dispatch
+ * function is invoked; a dry run reads the bucket and composes a sample here.
+ */
+async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
+  localOnly(
+    opts.testTo !== undefined,
+    '--test-to',
+    'the stack sends only whole campaigns. Send the test from this machine with the same data: `pressroom send --test-to` on the local backend, or a campaign whose list holds only you',
+  );
+  localOnly(
+    opts.rate !== undefined,
+    '--rate',
+    'the stack’s sending rate is its `sendRate` context value (npx cdk deploy -c sendRate=N)',
+  );
+  const aws = await openAwsBackend();
+  const definition = await loadCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
+  if (opts.dryRun) {
+    const report = await sendCampaign(
+      definition,
+      {
+        store: aws.store,
+        mailer: noMailer,
+        keys: await aws.signingKeys(),
+        publicUrl: aws.outputs.PublicEndpointUrl,
+      },
+      { dryRun: true },
+    );
+    if (opts.json) return print(report, true);
+    const sample = report.dryRun?.sample;
+    return print([
+      `Dry run of ${definition.name} on the stack (${aws.outputs.DataBucketName}): nothing sent, nothing written.`,
+      `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
+      sample
+        ? `  sample        "${sample.subject}" to ${sample.to}, ${Math.round(sample.size / 1024)} KB`
+        : '  sample        none: the audience is empty',
+    ]);
+  }
+  let report: Awaited<ReturnType<typeof startCampaign>>;
+  for (let told = false; ; told = true) {
+    try {
+      report = await startCampaign(definition, aws, file, { resendUncertain: opts.resendUncertain === true });
+      break;
+    } catch (error) {
+      // Another run holds the campaign: with --wait, dispatch again every few seconds.
+      if (!(error instanceof BusyError) || !opts.wait) throw error;
+      if (!told) process.stderr.write(`waiting: ${error.message.replace(/; follow it.*$/, '')}\n`);
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+  }
+  if (opts.json) return print(report, true);
+  print([
+    `${definition.name}: dispatched by ${aws.outputs.DispatchFunctionName} (${report.state})`,
+    `  audience      ${report.audience}`,
+    `  enqueued      ${report.enqueued} recipient(s) in ${report.batches} batch(es)`,
+    `  already done  ${report.alreadyDone}`,
+    ...(report.uncertain.length
+      ? [
+          `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
+        ]
+      : []),
+    `  \`pressroom campaign status ${definition.name} --backend aws\` follows the sending.`,
+  ]);
+}
+
+/** `schedule --backend aws`: the record says scheduled and an EventBridge schedule starts dispatch. */
+async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>): Promise<void> {
+  const aws = await openAwsBackend();
+  const definition = await loadCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
+  const { record, schedule, action } = await scheduleCampaignRemotely(definition, aws, file);
+  const at = record.definition.sendAt;
+  if (opts.json) {
+    return print(
+      {
+        name: definition.name,
+        state: record.state,
+        sendAt: at,
+        schedule: { group: aws.outputs.ScheduleGroupName, ...schedule, action },
+      },
+      true,
+    );
+  }
+  print([
+    `${action === 'created' ? 'Scheduled' : 'Rescheduled'} ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
+    `  EventBridge Scheduler ${aws.outputs.ScheduleGroupName}/${schedule.name}: ${schedule.expression} ${schedule.timezone} invokes ${aws.outputs.DispatchFunctionName}, then is deleted.`,
+  ]);
+}
+
+/**
+ * `pressroom send`: sends a campaign, one personal message per recipient, resumable, at the
+ * provider's rate; or a dry run, or one [TEST] message. On the stack (`--backend aws`) the
+ * stack's dispatch function sends it. Exit 3 when paused or taken over, nothing lost.
+ */
+export async function sendCampaignFile(file: string, options: SendOptions): Promise<void> {
+  // Checked here rather than when the command line is parsed, which loads nothing heavy.
+  const testTo = options.testTo === undefined ? undefined : normalizeEmail(options.testTo);
+  if (options.testTo !== undefined && !testTo) {
+    throw new UsageError(
+      `--test-to ${JSON.stringify(options.testTo)} is not an email address: give the address the test goes to`,
+    );
+  }
+  const opts: SendOptions = { ...options, ...(testTo && { testTo }) };
+  if (opts.backend === 'aws') return sendOnStack(file, opts);
+  const config = loadConfig(opts);
+  const backend = await localBackend(config, { pdf: false });
+  const definition = await loadCampaignFile(file, backend.files, campaignDefaults(config));
+  const mailer = await createMailer(config, backend.store);
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after the sends in flight (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  const bar = opts.json || opts.dryRun || opts.testTo ? undefined : progressPrinter(process.stderr);
+  let waiting = false;
+  try {
+    const report = await sendCampaign(definition, localSendDeps(backend, mailer), {
+      ...(opts.rate !== undefined && { rate: opts.rate }),
+      wait: opts.wait === true,
+      onWait: (busy) => {
+        if (waiting) return;
+        waiting = true;
+        process.stderr.write(`waiting: ${busy.message.replace(/; follow it.*$/, '')}\n`);
+      },
+      dryRun: opts.dryRun === true,
+      ...(opts.testTo && { testTo: opts.testTo }),
+      resendUncertain: opts.resendUncertain === true,
+      signal: controller.signal,
+      ...(bar && { onProgress: bar.update }),
+    });
+    const outbox =
+      config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${definition.name}`) : undefined;
+    // Paused (the provider refuses, too many failures) or taken over: exit 3, nothing lost.
+    const stoppedBy =
+      report.pausedReason ?? (report.takenOverBy && takenOver(definition.name, report.takenOverBy));
+    if (stoppedBy) process.exitCode = 3;
+    const whyStopped = () => {
+      if (stoppedBy) process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}\n`);
+    };
+    if (opts.json) {
+      print({ ...report, ...(outbox && { outbox }) }, true);
+      return whyStopped();
+    }
+    if (report.test) {
+      const where = outbox
+        ? ` (${backend.store.fileOf(outboxKey(definition.name, report.test.messageId))})`
+        : '';
+      return print(`Sent one [TEST] message to ${report.test.to}${where}. Nothing recorded in the campaign.`);
+    }
+    if (report.dryRun) {
+      const s = report.dryRun.sample;
+      return print([
+        `Dry run of ${definition.name}: nothing sent.`,
+        `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
+        s
+          ? `  sample        "${s.subject}" to ${s.to}, ${Math.round(s.size / 1024)} KB`
+          : '  sample        none: the audience is empty',
+      ]);
+    }
+    print([
+      `${definition.name}: ${report.state}${report.interrupted ? ' (interrupted: run `pressroom send` again to resume)' : ''}`,
+      `  audience      ${report.audience}`,
+      `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
+      `  failed        ${report.failed}`,
+      `  skipped       ${report.skipped} (suppressed since the start)`,
+      `  throttled     ${report.throttled} (retried; never a failure)`,
+      ...(report.deferred
+        ? [
+            `  deferred      ${report.deferred}: still throttled or stopped; \`pressroom send\` again sends them`,
+          ]
+        : []),
+      ...(report.uncertain.length
+        ? [
+            `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
+          ]
+        : []),
+      ...(outbox ? [`  outbox        ${outbox}`] : []),
+    ]);
+    whyStopped();
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+    bar?.end();
+    mailer.close?.();
+  }
+}
+
+/**
+ * `pressroom schedule`: schedules a campaign for its sendAt; `pressroom serve` (or `run-due`)
+ * sends it then. On the stack an EventBridge schedule starts its dispatch.
+ */
+export async function scheduleCampaignFile(file: string, opts: ScheduleOptions): Promise<void> {
+  if (opts.backend === 'aws') return scheduleOnStack(file, opts);
+  const backend = await localBackend(loadConfig(opts), { pdf: false });
+  const definition = await loadCampaignFile(file, backend.files, campaignDefaults(backend.config));
+  const saved = await scheduleCampaign(definition, backend, file);
+  const at = saved.definition.sendAt;
+  if (opts.json) return print({ name: definition.name, state: saved.state, sendAt: at }, true);
+  print([
+    `Scheduled ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
+    '  `pressroom serve` sends it then (a campaign missed while the server was down goes when it starts).',
+  ]);
+}
+
+/** `pressroom campaign status`: where a campaign stands, from the store of either backend. */
+export async function showCampaignStatus(name: string, opts: CampaignStatusOptions): Promise<void> {
+  const zone = loadConfig(opts).timeZone;
+  const s = await campaignStatus(await storeFor(opts), name);
+  if (opts.json) return print(s, true);
+  print([
+    `${s.name} (${s.newsletter !== undefined ? `newsletter ${s.newsletter}` : s.publication}): ${s.state}`,
+    `  audience    ${s.audience}`,
+    `  sent        ${s.sent}`,
+    `  failed      ${s.failed}${
+      Object.keys(s.failedByReason).length
+        ? ` (${Object.entries(s.failedByReason)
+            .map(([r, n]) => `${r}: ${n}`)
+            .join(', ')})`
+        : ''
+    }${s.retryable ? `, ${s.retryable} to retry on resume` : ''}`,
+    `  skipped     ${s.skipped}`,
+    `  deferred    ${s.deferred}`,
+    `  uncertain   ${s.uncertain}${s.uncertainRecipients.length ? `: ${s.uncertainRecipients.map((r) => r.name ?? r.email).join(', ')}` : ''}`,
+    `  remaining   ${s.remaining}`,
+    ...(s.lease
+      ? [
+          `  being sent by ${s.lease.holder} since ${showTime(s.lease.since, zone)} (lease renewed until ${showTime(s.lease.expiresAt, zone)})`,
+        ]
+      : []),
+    ...(s.pausedReason ? [`  paused: ${s.pausedReason}`] : []),
+  ]);
+}
+
+/** `pressroom campaign list`: every campaign, its state and its send time. */
+export async function listCampaigns(opts: CampaignListOptions): Promise<void> {
+  const store = await storeFor(opts);
+  const rows = [];
+  for (const name of await campaignNames(store)) {
+    const c = await readCampaign(store, name);
+    const at = c.definition.sendAt;
+    rows.push({
+      name,
+      state: c.state,
+      ...(c.definition.newsletter !== undefined
+        ? { newsletter: c.definition.newsletter }
+        : { publication: c.definition.publication }),
+      list: audienceLists(c.definition.audience).join(', '),
+      ...(at && { sendAt: { local: formatInZone(at.utc, at.zone), zone: at.zone, utc: at.utc } }),
+    });
+  }
+  if (opts.json) return print(rows, true);
+  if (rows.length === 0) return print('No campaigns yet.');
+  print(
+    rows.map(
+      (r) =>
+        `${r.name.padEnd(28)} ${r.state.padEnd(10)} ${r.sendAt ? `${r.sendAt.local} = ${r.sendAt.utc} UTC` : 'no send time'}`,
+    ),
+  );
+}
+
+/** `pressroom campaign cancel`: cancels a scheduled campaign (and its schedule on the stack). */
+export async function cancelScheduledCampaign(name: string, opts: CampaignCancelOptions): Promise<void> {
+  if (opts.backend === 'aws') {
+    const aws = await openAwsBackend();
+    const { scheduleDeleted } = await cancelCampaignRemotely(name, aws, new Date());
+    return print(
+      `Cancelled ${name}${scheduleDeleted ? `; its schedule in ${aws.outputs.ScheduleGroupName} is deleted` : ' (it had no schedule left)'}.`,
+    );
+  }
+  const backend = await localBackend(loadConfig(opts), { pdf: false });
+  await cancelCampaign(backend.store, name, new Date());
+  print(`Cancelled ${name}.`);
+}
