@@ -24,12 +24,12 @@ export function buildProgram(): Command {
     .description('Press releases and newsletters: render, archive, schedule and mail them.')
     .version('0.1.0')
     .showHelpAfterError()
-    .addCommand(initCommand)
+    .addCommand(initCommand())
     .addCommand(renderCommand)
     .addCommand(publishCommand)
-    .addCommand(newsletterCommand)
+    .addCommand(newsletterCommand())
     .addCommand(archiveCommand)
-    .addCommand(contactsCommand)
+    .addCommand(contactsCommand())
     .addCommand(sendCommand())
     .addCommand(scheduleCommand())
     .addCommand(campaignCommand())
@@ -37,7 +37,7 @@ export function buildProgram(): Command {
     .addCommand(mailerCommand())
     .addCommand(serveCommand())
     .addCommand(siteCommand)
-    .addCommand(schemaCommand);
+    .addCommand(schemaCommand());
 
   // With --json the store a command used goes into its result rather than on stderr.
   program.hook('preAction', (_program, action) => setJsonOutput(action.opts().json === true));

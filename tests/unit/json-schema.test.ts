@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { jsonSchemas } from '../../bin/commands/schema.ts';
+import { jsonSchemas } from '../../bin/actions/schema.ts';
 
 describe('JSON Schemas for editors', () => {
   it.each(Object.keys(jsonSchemas()))(
