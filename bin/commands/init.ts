@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+// time.ts imports nothing: it is light enough for the definition.
+import { systemTimeZone } from '../../lambdas/core/campaigns/time.ts';
 import type { languages as coreLanguages, Language } from '../../lambdas/core/publication/schema.ts';
 
 /** The languages, as lambdas/core/publication/schema.ts lists them (its type checks they are the same). */
@@ -50,12 +52,7 @@ export function initCommand(): Command {
         .choices(languages)
         .default('fr'),
     )
-    .option(
-      '--time-zone <zone>',
-      'the zone times are shown in, and sendAt is read in',
-      // The system's zone, as systemTimeZone() (lambdas/core/campaigns/time.ts) says it.
-      Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
-    )
+    .option('--time-zone <zone>', 'the zone times are shown in, and sendAt is read in', systemTimeZone())
     .option(
       '--public-url <url>',
       'the base of links in emails (https for real sends)',
