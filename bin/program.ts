@@ -25,10 +25,10 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .addCommand(initCommand())
-    .addCommand(renderCommand)
-    .addCommand(publishCommand)
+    .addCommand(renderCommand())
+    .addCommand(publishCommand())
     .addCommand(newsletterCommand())
-    .addCommand(archiveCommand)
+    .addCommand(archiveCommand())
     .addCommand(contactsCommand())
     .addCommand(sendCommand())
     .addCommand(scheduleCommand())
@@ -36,7 +36,7 @@ export function buildProgram(): Command {
     .addCommand(runDueCommand())
     .addCommand(mailerCommand())
     .addCommand(serveCommand())
-    .addCommand(siteCommand)
+    .addCommand(siteCommand())
     .addCommand(schemaCommand());
 
   // With --json the store a command used goes into its result rather than on stderr.

@@ -19,7 +19,7 @@ import { importContacts } from '../lambdas/core/contacts/import.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';
 import { publishIssue } from '../lambdas/core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../lambdas/core/newsletter/render.ts';
-import { renderToFolders } from './commands/render.ts';
+import { renderToFolders } from './actions/render.ts';
 import { campaignDefaults, createMailer, type LocalConfig, loadConfig, localBackend } from './context.ts';
 import { fail } from './output.ts';
 

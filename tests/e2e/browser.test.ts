@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderToFolders } from '../../bin/commands/render.ts';
+import { renderToFolders } from '../../bin/actions/render.ts';
 import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
 import { repo } from '../support/cli.ts';
 

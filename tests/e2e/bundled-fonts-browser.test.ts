@@ -12,7 +12,7 @@ import path from 'node:path';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderToFolders } from '../../bin/commands/render.ts';
+import { renderToFolders } from '../../bin/actions/render.ts';
 import { type FoundBrowser, launchBrowser, npmChromium } from '../../lambdas/adapters/browser.ts';
 import { ChromiumPdfPrinter } from '../../lambdas/adapters/chromium-pdf.ts';
 import { screenshotsDir } from '../support/browser.ts';

@@ -1,0 +1,258 @@
+import { hostname, userInfo } from 'node:os';
+import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
+import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
+import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
+import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
+import { catalogYears, readYear } from '../../lambdas/core/archive/catalog.ts';
+import { exportArchive } from '../../lambdas/core/archive/export.ts';
+import { readManifest, stateOf } from '../../lambdas/core/archive/manifest.ts';
+import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
+import {
+  type PublishDeps,
+  releaseDueEmbargoes,
+  signedReleaseLinks,
+  siteDeps,
+  siteTop,
+} from '../../lambdas/core/archive/publish.ts';
+import { rebuildPressRoom } from '../../lambdas/core/archive/rebuild.ts';
+import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
+import { showTime } from '../../lambdas/core/campaigns/time.ts';
+import { PressroomError } from '../../lambdas/core/errors.ts';
+import { uploadPrefix } from '../../lambdas/core/publication/upload.ts';
+import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
+import type {
+  ArchiveExportOptions,
+  ArchiveLinkOptions,
+  ArchiveListOptions,
+  ArchivePreviewOptions,
+  ArchiveRebuildOptions,
+  ArchiveRefreshOptions,
+  ArchiveWithdrawOptions,
+} from '../commands/archive.ts';
+import { loadConfig, localBackend, openAwsBackend, signingSecret } from '../context.ts';
+import type { BackendKind } from '../options.ts';
+import { print } from '../output.ts';
+
+/** `pressroom archive list`: the archived releases, newest first, with their state and formats. */
+export async function listArchive(opts: ArchiveListOptions): Promise<void> {
+  const backend = await localBackend(loadConfig(opts), { pdf: false });
+  const now = new Date();
+  const rows = [];
+  for (const year of await catalogYears(backend.store)) {
+    for (const r of await readYear(backend.store, year)) {
+      rows.push({
+        slug: r.slug,
+        date: r.date,
+        title: r.title,
+        visibility: stateOf(r, now),
+        ...(r.embargo && { embargo: r.embargo }),
+        formats: [
+          'page',
+          'email',
+          'text',
+          ...(r.formats.pdf ? ['pdf'] : []),
+          ...r.formats.attachments.map((a) => a.file),
+        ],
+      });
+    }
+  }
+  if (opts.json) return print(rows, true);
+  if (rows.length === 0) return print('No releases yet: `pressroom publish <file.md>` adds one.');
+  print(
+    rows.map(
+      (r) =>
+        `${r.date}  ${r.visibility.padEnd(9)}  ${r.slug}\n            ${r.title}\n            ${r.formats.join(', ')}`,
+    ),
+  );
+}
+
+/**
+ * `pressroom archive link <slug>`: signed download links to a release's archived files
+ * (one format or all), served by `pressroom serve` until they expire.
+ */
+export async function linkArchived(slug: string, opts: ArchiveLinkOptions): Promise<void> {
+  const backend = await localBackend(loadConfig(opts), { pdf: false });
+  const links = await signedReleaseLinks(backend.store, slug, {
+    format: opts.format,
+    expiresInSeconds: opts.expires,
+  });
+  const expiresAt = new Date(Date.now() + opts.expires * 1000).toISOString();
+  if (opts.json) return print({ slug, expiresAt, links }, true);
+  print([
+    `Signed links to ${slug}, valid until ${expiresAt} (served by \`pressroom serve\`):`,
+    ...links.map((l) => `  ${l.format.padEnd(10)} ${l.url}`),
+  ]);
+}
+
+/** `pressroom archive refresh`: publishes releases whose embargo has passed, and the pages. */
+export async function refreshArchive(opts: ArchiveRefreshOptions): Promise<void> {
+  const backend = await localBackend(loadConfig(opts), { pdf: false });
+  const released = await releaseDueEmbargoes(backend);
+  if (opts.json) return print({ released }, true);
+  print(
+    released.length
+      ? [`Now public: ${released.join(', ')}`, `  press room  ${backend.store.fileOf(siteKeys.index)}`]
+      : 'No embargo has passed since the last refresh.',
+  );
+}
+
+/** `pressroom archive export --out <file.zip>`: the archive (or one year of it) as a ZIP. */
+export async function exportArchiveZip(opts: ArchiveExportOptions): Promise<void> {
+  if (opts.year !== undefined && !/^\d{4}$/.test(opts.year)) {
+    throw new PressroomError(`--year must be a year such as 2021 (value: "${opts.year}")`);
+  }
+  const backend = await localBackend(loadConfig(opts), { pdf: false });
+  // A failed export leaves no partial ZIP behind.
+  const result = await writeFileAtomically(opts.out, (out) =>
+    exportArchive(backend.store, out, opts.year === undefined ? {} : { year: opts.year }),
+  );
+  if (opts.json) return print({ ...result, file: opts.out }, true);
+  print(`Exported ${result.releases} release(s), ${result.files} file(s), into ${opts.out}`);
+}
+
+/**
+ * What withdraw and rebuild work with, on either backend. On the stack: its bucket, the
+ * sources the publish function read there, and the press room's address, language and
+ * title from its outputs, rendered here with the templates of this copy of pressroom.
+ */
+async function archiveDeps(opts: {
+  backend: BackendKind;
+  dataDir: string;
+  templates?: string;
+  pdf?: boolean;
+}): Promise<{ deps: PublishDeps; where: string; timeZone: string; close(): Promise<void> }> {
+  const config = loadConfig(opts);
+  if (opts.backend !== 'aws') {
+    const backend = await localBackend(
+      opts.templates ? { ...config, templatesDir: opts.templates } : config,
+      {
+        pdf: opts.pdf !== false,
+      },
+    );
+    return {
+      deps: backend,
+      where: backend.store.root,
+      timeZone: config.timeZone,
+      close: () => backend.close(),
+    };
+  }
+  const aws = await openAwsBackend();
+  const templates = await loadTemplateFiles(opts.templates ?? config.templatesDir);
+  const site = {
+    siteUrl: aws.outputs.PressRoomUrl,
+    siteLang: aws.outputs.SiteLang ?? config.siteLang,
+    siteTitle: aws.outputs.SiteTitle ?? config.siteTitle,
+  };
+  return {
+    deps: {
+      store: aws.store,
+      files: storeSourceFiles(aws.store, { root: uploadPrefix }),
+      renderer: createReleaseRenderer(templates),
+      ...siteDeps(templates, site),
+    },
+    where: `s3://${aws.outputs.DataBucketName}`,
+    timeZone: config.timeZone,
+    close: async () => {},
+  };
+}
+
+/** Who runs the command, for the archive's records: `user@host`. */
+function operator(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username || user;
+  } catch {
+    // No user entry (some containers): the host still says where it came from.
+  }
+  return `${user}@${hostname()}`;
+}
+
+/**
+ * `pressroom archive withdraw <slug> --reason <text>`: takes a release out of the public
+ * press room (local store or stack), recording why, when and by whom; --purge deletes its
+ * archived files too.
+ */
+export async function withdrawArchived(slug: string, opts: ArchiveWithdrawOptions): Promise<void> {
+  const { deps, where, timeZone, close } = await archiveDeps({ ...opts, pdf: false });
+  try {
+    const result = await withdrawRelease(
+      slug,
+      { reason: opts.reason, by: operator(), ...(opts.purge && { purge: true }) },
+      deps,
+    );
+    if (opts.json) return print({ ...result, store: where }, true);
+    const w = result.withdrawal;
+    const when = showTime(w.at, timeZone);
+    if (result.outcome === 'already') {
+      return print(
+        `${slug} was already withdrawn on ${when} by ${w.by} (${w.reason})${w.purgedAt ? '; its archive was purged' : ''}: nothing changed.`,
+      );
+    }
+    print([
+      `${result.outcome === 'purged' ? 'Withdrawn and purged' : 'Withdrawn'}: ${slug} (${result.title})`,
+      `  recorded     ${when}, by ${w.by}: ${w.reason}`,
+      '  press room   out of the lists, feeds and sitemaps; campaigns and newsletters refuse it',
+      w.wasPublic
+        ? `  its address  ${siteTop(deps.siteUrl)}releases/${slug}/ now says it was withdrawn`
+        : '  its address  never was public: nothing is left there',
+      result.outcome === 'purged'
+        ? '  archive      its files are deleted; only the record is left'
+        : `  archive      kept: \`pressroom archive link ${slug}\` still gives signed links`,
+    ]);
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * `pressroom archive rebuild [slug...]`: renders releases again from their archived sources
+ * (local store or stack) and writes every press room page; exit 1 if one could not be.
+ */
+export async function rebuildArchive(slugs: string[], opts: ArchiveRebuildOptions): Promise<void> {
+  const { deps, where, close } = await archiveDeps({
+    ...opts,
+    pdf: opts.pdf && opts.backend !== 'aws',
+  });
+  try {
+    const report = await rebuildPressRoom(deps, { slugs });
+    const failed = report.releases.filter((r) => r.outcome === 'failed');
+    if (failed.length > 0) process.exitCode = 1;
+    if (opts.json) return print({ ...report, store: where }, true);
+    const count = (outcome: string) => report.releases.filter((r) => r.outcome === outcome).length;
+    print([
+      `Rebuilt the press room of ${where} from the archived sources:`,
+      ...report.releases.map((r) => {
+        const detail =
+          r.outcome === 'changed'
+            ? `${(r.changed ?? []).join(', ')}${r.pdf === 'printed' ? ' (PDF printed again)' : r.pdf === 'kept-stale' ? ' (its PDF is kept from before: print it again by rebuilding with a browser, without --no-pdf)' : ''}`
+            : (r.reason ?? '');
+        return `  ${r.outcome.padEnd(9)}  ${r.slug}${detail ? `\n             ${detail}` : ''}`;
+      }),
+      `${count('changed')} changed, ${count('unchanged')} unchanged, ${count('skipped')} withdrawn, ${failed.length} failed; ${report.siteObjectsWritten} press room object(s) written`,
+    ]);
+    if (failed.length > 0)
+      process.stderr.write(
+        `pressroom: ${failed.length} release(s) could not be rebuilt and were left as they were: ${failed.map((f) => f.slug).join(', ')}\n`,
+      );
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * `pressroom archive preview <slug>`: a link to the release's email filled for the sample
+ * recipient, signed with the store's secret, that `pressroom serve` answers from this machine.
+ */
+export async function previewArchived(slug: string, opts: ArchivePreviewOptions): Promise<void> {
+  const backend = await localBackend(loadConfig(opts), { pdf: false });
+  await readManifest(backend.store, slug);
+  const signer = new PreviewSigner(await signingSecret(backend.store.root));
+  const url = signer.link(`http://127.0.0.1:${opts.port}`, slug, opts.expires);
+  const expiresAt = new Date(Date.now() + opts.expires * 1000).toISOString();
+  if (opts.json) return print({ slug, url, expiresAt }, true);
+  print([
+    `Preview of ${slug}, from this machine, while \`pressroom serve --port ${opts.port}\` runs:`,
+    `  ${url}`,
+    `  valid until ${showTime(expiresAt, backend.config.timeZone)}`,
+  ]);
+}
