@@ -3,16 +3,12 @@ import { existsSync } from 'node:fs';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { findBrowser } from '../lambdas/adapters/browser.ts';
-import { ChromiumPdfPrinter } from '../lambdas/adapters/chromium-pdf.ts';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
-import { localFiles } from '../lambdas/adapters/local-files.ts';
-import { OutboxMailer } from '../lambdas/adapters/outbox-mailer.ts';
 import type { SmtpMailerOptions } from '../lambdas/adapters/smtp-mailer.ts';
-import { defaultTemplatesDir, loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
+import { defaultTemplatesDir } from '../lambdas/adapters/template-files.ts';
 import { loadWorkspace } from '../lambdas/adapters/workspace-file.ts';
 import { workspaceFileName } from '../lambdas/adapters/workspace-root.ts';
-import { type PublishDeps, siteDeps } from '../lambdas/core/archive/publish.ts';
+import type { PdfPrinter, PublishDeps } from '../lambdas/core/archive/publish.ts';
 import { type CampaignDefaults, sender } from '../lambdas/core/campaigns/campaign.ts';
 import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
 import { isTimeZone, systemTimeZone } from '../lambdas/core/campaigns/time.ts';
@@ -24,7 +20,6 @@ import {
 import { InvalidInputError, PressroomError } from '../lambdas/core/errors.ts';
 import { parseByteSize, publicationLimits } from '../lambdas/core/limits.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
-import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
 import type { TemplateSet } from '../lambdas/core/render/templates.ts';
 import type { ObjectStore } from '../lambdas/core/store/object-store.ts';
 import {
@@ -95,7 +90,7 @@ export async function openAwsBackend(): Promise<import('./aws-backend.ts').AwsBa
 /** The store of either backend: what the store-agnostic commands (campaign status...) need. */
 export async function storeFor(opts: { backend?: BackendKind; dataDir?: string }): Promise<ObjectStore> {
   if (opts.backend === 'aws') return (await openAwsBackend()).store;
-  return (await localBackend(loadConfig(opts), { pdf: false })).store;
+  return (await localStore(loadConfig(opts))).store;
 }
 
 /** The store and the contact keys of either backend (contacts commands). */
@@ -107,8 +102,7 @@ export async function storeAndKeys(opts: {
     const aws = await openAwsBackend();
     return { store: aws.store, keys: await aws.signingKeys() };
   }
-  const local = await localBackend(loadConfig(opts), { pdf: false });
-  return { store: local.store, keys: local.keys };
+  return localStore(loadConfig(opts));
 }
 
 /** On the stack: refuses an option that only the local backend has, saying what to do instead. */
@@ -386,8 +380,10 @@ export async function createMailer(
         config.mailer.configurationSet ? { configurationSet: config.mailer.configurationSet } : {},
       );
     }
-    default:
+    default: {
+      const { OutboxMailer } = await import('../lambdas/adapters/outbox-mailer.ts');
       return new OutboxMailer(store);
+    }
   }
 }
 
@@ -441,12 +437,11 @@ export function storeDir(config: LocalConfig, cwd = process.cwd()): string {
   );
 }
 
-export async function localBackend(
+/** The store of the local backend and the keys derived from its secret: what reading commands need. */
+export async function localStore(
   config: LocalConfig,
-  options: { pdf?: boolean } = {},
-): Promise<LocalBackend> {
+): Promise<{ store: FolderObjectStore; keys: ContactKeys }> {
   const dataDir = storeDir(config);
-  const templates = await loadTemplateFiles(config.templatesDir);
   const secret = await signingSecret(dataDir);
   announceStore(
     dataDir,
@@ -459,14 +454,39 @@ export async function localBackend(
     signingSecret: secret,
     publicUrl: config.publicUrl,
   });
-  const printer =
-    options.pdf === false
-      ? undefined
-      : new ChromiumPdfPrinter(() => findBrowser({ chromiumPath: config.chromiumPath }));
+  return { store, keys: contactKeys(secret) };
+}
+
+/**
+ * Everything the local commands that render or publish need: the store, the templates, the
+ * renderer, the press room and (unless `pdf: false`) the PDF printer. What renders is loaded
+ * here, when a command asks for it, so that the commands that only read the store start fast.
+ */
+export async function localBackend(
+  config: LocalConfig,
+  options: { pdf?: boolean } = {},
+): Promise<LocalBackend> {
+  const dataDir = storeDir(config);
+  const [{ loadTemplateFiles }, { createReleaseRenderer }, { siteDeps }, { localFiles }] = await Promise.all([
+    import('../lambdas/adapters/template-files.ts'),
+    import('../lambdas/core/render/document.ts'),
+    import('../lambdas/core/archive/publish.ts'),
+    import('../lambdas/adapters/local-files.ts'),
+  ]);
+  const templates = await loadTemplateFiles(config.templatesDir);
+  const { store, keys } = await localStore({ ...config, dataDir });
+  let printer: (PdfPrinter & { close(): Promise<void> }) | undefined;
+  if (options.pdf !== false) {
+    const [{ ChromiumPdfPrinter }, { findBrowser }] = await Promise.all([
+      import('../lambdas/adapters/chromium-pdf.ts'),
+      import('../lambdas/adapters/browser.ts'),
+    ]);
+    printer = new ChromiumPdfPrinter(() => findBrowser({ chromiumPath: config.chromiumPath }));
+  }
   return {
     config,
     store,
-    keys: contactKeys(secret),
+    keys,
     templates,
     files: localFiles({ maxFileSize: config.maxFileSize }),
     renderer: createReleaseRenderer(templates),

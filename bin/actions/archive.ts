@@ -3,9 +3,8 @@ import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
-import { catalogYears, readYear } from '../../lambdas/core/archive/catalog.ts';
 import { exportArchive } from '../../lambdas/core/archive/export.ts';
-import { readManifest, stateOf } from '../../lambdas/core/archive/manifest.ts';
+import { readManifest } from '../../lambdas/core/archive/manifest.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import {
   type PublishDeps,
@@ -23,7 +22,6 @@ import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import type {
   ArchiveExportOptions,
   ArchiveLinkOptions,
-  ArchiveListOptions,
   ArchivePreviewOptions,
   ArchiveRebuildOptions,
   ArchiveRefreshOptions,
@@ -32,39 +30,6 @@ import type {
 import { loadConfig, localBackend, openAwsBackend, signingSecret } from '../context.ts';
 import type { BackendKind } from '../options.ts';
 import { print } from '../output.ts';
-
-/** `pressroom archive list`: the archived releases, newest first, with their state and formats. */
-export async function listArchive(opts: ArchiveListOptions): Promise<void> {
-  const backend = await localBackend(loadConfig(opts), { pdf: false });
-  const now = new Date();
-  const rows = [];
-  for (const year of await catalogYears(backend.store)) {
-    for (const r of await readYear(backend.store, year)) {
-      rows.push({
-        slug: r.slug,
-        date: r.date,
-        title: r.title,
-        visibility: stateOf(r, now),
-        ...(r.embargo && { embargo: r.embargo }),
-        formats: [
-          'page',
-          'email',
-          'text',
-          ...(r.formats.pdf ? ['pdf'] : []),
-          ...r.formats.attachments.map((a) => a.file),
-        ],
-      });
-    }
-  }
-  if (opts.json) return print(rows, true);
-  if (rows.length === 0) return print('No releases yet: `pressroom publish <file.md>` adds one.');
-  print(
-    rows.map(
-      (r) =>
-        `${r.date}  ${r.visibility.padEnd(9)}  ${r.slug}\n            ${r.title}\n            ${r.formats.join(', ')}`,
-    ),
-  );
-}
 
 /**
  * `pressroom archive link <slug>`: signed download links to a release's archived files

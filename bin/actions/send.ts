@@ -1,27 +1,14 @@
 import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
-import { campaignNames, loadCampaignFile, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
 import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
-import {
-  cancelCampaignRemotely,
-  scheduleCampaignRemotely,
-  startCampaign,
-} from '../../lambdas/core/campaigns/remote.ts';
-import { cancelCampaign, scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
+import { scheduleCampaignRemotely, startCampaign } from '../../lambdas/core/campaigns/remote.ts';
+import { scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
 import { type Progress, type SendDeps, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
-import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
-import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
-import { audienceLists } from '../../lambdas/core/contacts/audience.ts';
+import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { BusyError, UsageError } from '../../lambdas/core/errors.ts';
-import type {
-  CampaignCancelOptions,
-  CampaignListOptions,
-  CampaignStatusOptions,
-  ScheduleOptions,
-  SendCliOptions,
-  SendOptions,
-} from '../commands/send.ts';
+import type { ScheduleOptions, SendCliOptions, SendOptions } from '../commands/send.ts';
 import {
   campaignDefaults,
   createMailer,
@@ -30,7 +17,6 @@ import {
   localBackend,
   localOnly,
   openAwsBackend,
-  storeFor,
 } from '../context.ts';
 import { forTerminal, print } from '../output.ts';
 
@@ -298,74 +284,4 @@ export async function scheduleCampaignFile(file: string, opts: ScheduleOptions):
     `Scheduled ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
     '  `pressroom serve` sends it then (a campaign missed while the server was down goes when it starts).',
   ]);
-}
-
-/** `pressroom campaign status`: where a campaign stands, from the store of either backend. */
-export async function showCampaignStatus(name: string, opts: CampaignStatusOptions): Promise<void> {
-  const zone = loadConfig(opts).timeZone;
-  const s = await campaignStatus(await storeFor(opts), name);
-  if (opts.json) return print(s, true);
-  print([
-    `${s.name} (${s.newsletter !== undefined ? `newsletter ${s.newsletter}` : s.publication}): ${s.state}`,
-    `  audience    ${s.audience}`,
-    `  sent        ${s.sent}`,
-    `  failed      ${s.failed}${
-      Object.keys(s.failedByReason).length
-        ? ` (${Object.entries(s.failedByReason)
-            .map(([r, n]) => `${r}: ${n}`)
-            .join(', ')})`
-        : ''
-    }${s.retryable ? `, ${s.retryable} to retry on resume` : ''}`,
-    `  skipped     ${s.skipped}`,
-    `  deferred    ${s.deferred}`,
-    `  uncertain   ${s.uncertain}${s.uncertainRecipients.length ? `: ${s.uncertainRecipients.map((r) => r.name ?? r.email).join(', ')}` : ''}`,
-    `  remaining   ${s.remaining}`,
-    ...(s.lease
-      ? [
-          `  being sent by ${s.lease.holder} since ${showTime(s.lease.since, zone)} (lease renewed until ${showTime(s.lease.expiresAt, zone)})`,
-        ]
-      : []),
-    ...(s.pausedReason ? [`  paused: ${s.pausedReason}`] : []),
-  ]);
-}
-
-/** `pressroom campaign list`: every campaign, its state and its send time. */
-export async function listCampaigns(opts: CampaignListOptions): Promise<void> {
-  const store = await storeFor(opts);
-  const rows = [];
-  for (const name of await campaignNames(store)) {
-    const c = await readCampaign(store, name);
-    const at = c.definition.sendAt;
-    rows.push({
-      name,
-      state: c.state,
-      ...(c.definition.newsletter !== undefined
-        ? { newsletter: c.definition.newsletter }
-        : { publication: c.definition.publication }),
-      list: audienceLists(c.definition.audience).join(', '),
-      ...(at && { sendAt: { local: formatInZone(at.utc, at.zone), zone: at.zone, utc: at.utc } }),
-    });
-  }
-  if (opts.json) return print(rows, true);
-  if (rows.length === 0) return print('No campaigns yet.');
-  print(
-    rows.map(
-      (r) =>
-        `${r.name.padEnd(28)} ${r.state.padEnd(10)} ${r.sendAt ? `${r.sendAt.local} = ${r.sendAt.utc} UTC` : 'no send time'}`,
-    ),
-  );
-}
-
-/** `pressroom campaign cancel`: cancels a scheduled campaign (and its schedule on the stack). */
-export async function cancelScheduledCampaign(name: string, opts: CampaignCancelOptions): Promise<void> {
-  if (opts.backend === 'aws') {
-    const aws = await openAwsBackend();
-    const { scheduleDeleted } = await cancelCampaignRemotely(name, aws, new Date());
-    return print(
-      `Cancelled ${name}${scheduleDeleted ? `; its schedule in ${aws.outputs.ScheduleGroupName} is deleted` : ' (it had no schedule left)'}.`,
-    );
-  }
-  const backend = await localBackend(loadConfig(opts), { pdf: false });
-  await cancelCampaign(backend.store, name, new Date());
-  print(`Cancelled ${name}.`);
 }

@@ -86,7 +86,9 @@ export function archiveCommand(): Command {
     .description('List the archived releases, newest first')
     .option('--json', 'print the result as JSON')
     .addOption(dataDirOption)
-    .action(async (opts: ArchiveListOptions) => (await import('../actions/archive.ts')).listArchive(opts));
+    .action(async (opts: ArchiveListOptions) =>
+      (await import('../actions/archive-list.ts')).listArchive(opts),
+    );
 
   const link = new Command('link')
     .description('Print signed download links to a release (works for private and embargoed releases)')

@@ -123,7 +123,9 @@ export function campaignCommand(): Command {
     .option('--json', 'print as JSON')
     .addOption(dataDirOption)
     .addOption(backendOption)
-    .action(async (opts: CampaignListOptions) => (await import('../actions/send.ts')).listCampaigns(opts));
+    .action(async (opts: CampaignListOptions) =>
+      (await import('../actions/campaign.ts')).listCampaigns(opts),
+    );
 
   const statusCommand = new Command('status')
     .description('Where a campaign stands: sent, failed (by reason), skipped, uncertain, remaining')
@@ -132,7 +134,7 @@ export function campaignCommand(): Command {
     .addOption(dataDirOption)
     .addOption(backendOption)
     .action(async (name: string, opts: CampaignStatusOptions) =>
-      (await import('../actions/send.ts')).showCampaignStatus(name, opts),
+      (await import('../actions/campaign.ts')).showCampaignStatus(name, opts),
     );
 
   const cancelCommand = new Command('cancel')
@@ -141,7 +143,7 @@ export function campaignCommand(): Command {
     .addOption(dataDirOption)
     .addOption(backendOption)
     .action(async (name: string, opts: CampaignCancelOptions) =>
-      (await import('../actions/send.ts')).cancelScheduledCampaign(name, opts),
+      (await import('../actions/campaign.ts')).cancelScheduledCampaign(name, opts),
     );
 
   return new Command('campaign')

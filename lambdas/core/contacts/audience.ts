@@ -1,3 +1,4 @@
+import { audienceLists } from '../campaigns/campaign.ts';
 import { type SpreadsheetFormat, spreadsheetLines } from '../csv.ts';
 import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -29,10 +30,8 @@ export interface AudienceFilter {
   tagsMode?: 'any' | 'all';
 }
 
-/** The lists of an audience, in the campaign's order. */
-export function audienceLists(filter: Pick<AudienceFilter, 'list' | 'lists'>): string[] {
-  return filter.lists ?? (filter.list !== undefined ? [filter.list] : []);
-}
+// Kept with the campaign (a light module that commands listing campaigns load); exported here too.
+export { audienceLists };
 
 /** A recipient, and the campaign's lists that reach them (on the list, not unsubscribed from it). */
 export type AudienceMember = Contact & { via: string[] };

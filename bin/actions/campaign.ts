@@ -1,0 +1,82 @@
+import { audienceLists, campaignNames, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
+import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
+import type { CampaignCancelOptions, CampaignListOptions, CampaignStatusOptions } from '../commands/send.ts';
+import { loadConfig, openAwsBackend, storeFor } from '../context.ts';
+import { print } from '../output.ts';
+
+/**
+ * `pressroom campaign list|status|cancel`: they read (or cancel) campaigns in the store of
+ * either backend, and load nothing that sends or renders, so that they start fast.
+ */
+
+/** `pressroom campaign status`: where a campaign stands, from the store of either backend. */
+export async function showCampaignStatus(name: string, opts: CampaignStatusOptions): Promise<void> {
+  const zone = loadConfig(opts).timeZone;
+  const s = await campaignStatus(await storeFor(opts), name);
+  if (opts.json) return print(s, true);
+  print([
+    `${s.name} (${s.newsletter !== undefined ? `newsletter ${s.newsletter}` : s.publication}): ${s.state}`,
+    `  audience    ${s.audience}`,
+    `  sent        ${s.sent}`,
+    `  failed      ${s.failed}${
+      Object.keys(s.failedByReason).length
+        ? ` (${Object.entries(s.failedByReason)
+            .map(([r, n]) => `${r}: ${n}`)
+            .join(', ')})`
+        : ''
+    }${s.retryable ? `, ${s.retryable} to retry on resume` : ''}`,
+    `  skipped     ${s.skipped}`,
+    `  deferred    ${s.deferred}`,
+    `  uncertain   ${s.uncertain}${s.uncertainRecipients.length ? `: ${s.uncertainRecipients.map((r) => r.name ?? r.email).join(', ')}` : ''}`,
+    `  remaining   ${s.remaining}`,
+    ...(s.lease
+      ? [
+          `  being sent by ${s.lease.holder} since ${showTime(s.lease.since, zone)} (lease renewed until ${showTime(s.lease.expiresAt, zone)})`,
+        ]
+      : []),
+    ...(s.pausedReason ? [`  paused: ${s.pausedReason}`] : []),
+  ]);
+}
+
+/** `pressroom campaign list`: every campaign, its state and its send time. */
+export async function listCampaigns(opts: CampaignListOptions): Promise<void> {
+  const store = await storeFor(opts);
+  const rows = [];
+  for (const name of await campaignNames(store)) {
+    const c = await readCampaign(store, name);
+    const at = c.definition.sendAt;
+    rows.push({
+      name,
+      state: c.state,
+      ...(c.definition.newsletter !== undefined
+        ? { newsletter: c.definition.newsletter }
+        : { publication: c.definition.publication }),
+      list: audienceLists(c.definition.audience).join(', '),
+      ...(at && { sendAt: { local: formatInZone(at.utc, at.zone), zone: at.zone, utc: at.utc } }),
+    });
+  }
+  if (opts.json) return print(rows, true);
+  if (rows.length === 0) return print('No campaigns yet.');
+  print(
+    rows.map(
+      (r) =>
+        `${r.name.padEnd(28)} ${r.state.padEnd(10)} ${r.sendAt ? `${r.sendAt.local} = ${r.sendAt.utc} UTC` : 'no send time'}`,
+    ),
+  );
+}
+
+/** `pressroom campaign cancel`: cancels a scheduled campaign (and its schedule on the stack). */
+export async function cancelScheduledCampaign(name: string, opts: CampaignCancelOptions): Promise<void> {
+  if (opts.backend === 'aws') {
+    const aws = await openAwsBackend();
+    const { cancelCampaignRemotely } = await import('../../lambdas/core/campaigns/remote.ts');
+    const { scheduleDeleted } = await cancelCampaignRemotely(name, aws, new Date());
+    return print(
+      `Cancelled ${name}${scheduleDeleted ? `; its schedule in ${aws.outputs.ScheduleGroupName} is deleted` : ' (it had no schedule left)'}.`,
+    );
+  }
+  const { cancelCampaign } = await import('../../lambdas/core/campaigns/schedule.ts');
+  await cancelCampaign(await storeFor(opts), name, new Date());
+  print(`Cancelled ${name}.`);
+}
