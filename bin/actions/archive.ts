@@ -44,7 +44,7 @@ export async function linkArchived(slug: string, opts: ArchiveLinkOptions): Prom
   const expiresAt = new Date(Date.now() + opts.expires * 1000).toISOString();
   if (opts.json) return print({ slug, expiresAt, links }, true);
   print([
-    `Signed links to ${slug}, valid until ${expiresAt} (served by \`pressroom serve\`):`,
+    `Signed links to ${slug}, valid until ${showTime(expiresAt, backend.config.timeZone)} (served by \`pressroom serve\`):`,
     ...links.map((l) => `  ${l.format.padEnd(10)} ${l.url}`),
   ]);
 }

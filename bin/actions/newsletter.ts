@@ -3,6 +3,7 @@ import { link, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFolderAtomically } from '../../lambdas/adapters/output-folder.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
+import { showTime } from '../../lambdas/core/campaigns/time.ts';
 import { PressroomError } from '../../lambdas/core/errors.ts';
 import { draftIssue } from '../../lambdas/core/newsletter/draft.ts';
 import { publishIssue, renderIssueFiles } from '../../lambdas/core/newsletter/publish.ts';
@@ -82,7 +83,8 @@ export async function draftNewsletter(opts: NewsletterDraftOptions): Promise<voi
   const backend = await localBackend(config, { pdf: false });
   try {
     const now = new Date();
-    const out = opts.out ?? `newsletter-${now.toISOString().slice(0, 10)}.md`;
+    // Today in the workspace's zone: a draft made at 00:30 in Paris is named after that day.
+    const out = opts.out ?? `newsletter-${showTime(now, config.timeZone).slice(0, 10)}.md`;
     const draft = await draftIssue(
       { store: backend.store, files: backend.files, locales: backend.templates.locales },
       { since: opts.since, now, lang: opts.lang ?? config.siteLang, outFile: out },
