@@ -394,6 +394,12 @@ export async function createMailer(
 export async function signingSecret(dataDir: string, env = process.env): Promise<string> {
   if (env.PRESSROOM_SECRET) return env.PRESSROOM_SECRET;
   const file = path.join(dataDir, '.pressroom-store', 'secret');
+  // Made once: afterwards it is only read, so that a command that changes nothing writes nothing.
+  const existing = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (existing?.trim()) return existing.trim();
   await mkdir(path.dirname(file), { recursive: true });
   // Written whole under another name, then linked into place: a process starting at the
   // same time reads either no file or the complete secret, never an empty one.
