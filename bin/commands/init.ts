@@ -1,10 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 // time.ts imports nothing: it is light enough for the definition.
 import { systemTimeZone } from '../../lambdas/core/campaigns/time.ts';
-import type { languages as coreLanguages, Language } from '../../lambdas/core/publication/schema.ts';
-
-/** The languages, as lambdas/core/publication/schema.ts lists them (its type checks they are the same). */
-const languages: typeof coreLanguages = ['fr', 'en'];
+// languages.ts imports nothing: light enough for the definition.
+import { type Language, languages } from '../../lambdas/core/publication/languages.ts';
 
 /** What `pressroom init` is given. */
 export interface InitOptions {

@@ -1,9 +1,7 @@
 import { Command, Option } from 'commander';
-import type { languages as coreLanguages, Language } from '../../lambdas/core/publication/schema.ts';
+// languages.ts imports nothing: light enough for the definition.
+import { type Language, languages } from '../../lambdas/core/publication/languages.ts';
 import { dataDirOption } from '../options.ts';
-
-/** The languages, as lambdas/core/publication/schema.ts lists them (its type checks they are the same). */
-const languages: typeof coreLanguages = ['fr', 'en'];
 
 /** What `pressroom newsletter render` is given. */
 export interface NewsletterRenderOptions {

@@ -3,6 +3,7 @@ import { fromSpreadsheetSafe } from '../csv.ts';
 import { InvalidInputError, PressroomError, showValue } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { type ContactField, contactFields } from './fields.ts';
 import {
   type Contact,
   type ContactKeys,
@@ -31,16 +32,7 @@ import {
  * address.
  */
 
-export const contactFields = [
-  'email',
-  'firstName',
-  'lastName',
-  'organization',
-  'role',
-  'language',
-  'tags',
-] as const;
-export type ContactField = (typeof contactFields)[number];
+export { type ContactField, contactFields };
 
 /** Header names (lower case, no accents, letters and digits only) and the field they mean. */
 const aliases: Record<string, ContactField> = {};

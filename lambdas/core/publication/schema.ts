@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isoWithOffset, parseSendTime } from '../campaigns/time.ts';
 import { hasControlCharacter } from '../input.ts';
 import { limits, publicationLimits as max } from '../limits.ts';
+import { type Language, languages } from './languages.ts';
 
 /**
  * The publication format: YAML front matter of a publication file, and organisation files.
@@ -93,9 +94,8 @@ export const slug = z
   .regex(slugPattern, 'must be lower-case letters and digits joined by single hyphens, e.g. "etude-2021"')
   .max(120);
 
-export const languages = ['fr', 'en'] as const;
+export { type Language, languages };
 export const language = z.enum(languages, { error: 'must be "fr" or "en"' });
-export type Language = z.infer<typeof language>;
 
 export const email = z
   .email('must be an email address such as press@example.org')

@@ -1,0 +1,7 @@
+/**
+ * The languages pressroom writes in (its locales under templates/locales/). A module of its
+ * own, importing nothing, so that the command line's definitions can offer them as choices
+ * without loading the publication schema.
+ */
+export const languages = ['fr', 'en'] as const;
+export type Language = (typeof languages)[number];
