@@ -35,11 +35,13 @@ export async function showCampaignStatus(name: string, opts: CampaignStatusOptio
           `  being sent by ${s.lease.holder} since ${showTime(s.lease.since, zone)} (lease renewed until ${showTime(s.lease.expiresAt, zone)})`,
         ]
       : []),
-    ...(s.pausedReason ? [`  paused: ${s.pausedReason}`] : []),
+    // A due job that failed pauses with its error as the reason: said once, with its time.
+    ...(s.pausedReason && s.pausedReason !== s.lastError?.message ? [`  paused: ${s.pausedReason}`] : []),
+    ...(s.lastError ? [`  last error  ${showTime(s.lastError.at, zone)}: ${s.lastError.message}`] : []),
   ]);
 }
 
-/** `pressroom campaign list`: every campaign, its state and its send time. */
+/** `pressroom campaign list`: every campaign, its state (marked when its last start failed) and its send time. */
 export async function listCampaigns(opts: CampaignListOptions): Promise<void> {
   const store = await storeFor(opts);
   const rows = [];
@@ -54,6 +56,7 @@ export async function listCampaigns(opts: CampaignListOptions): Promise<void> {
         : { publication: c.definition.publication }),
       list: audienceLists(c.definition.audience).join(', '),
       ...(at && { sendAt: { local: formatInZone(at.utc, at.zone), zone: at.zone, utc: at.utc } }),
+      ...(c.lastError && { lastError: c.lastError }),
     });
   }
   if (opts.json) return print(rows, true);
@@ -61,7 +64,7 @@ export async function listCampaigns(opts: CampaignListOptions): Promise<void> {
   print(
     rows.map(
       (r) =>
-        `${r.name.padEnd(28)} ${r.state.padEnd(10)} ${r.sendAt ? `${r.sendAt.local} = ${r.sendAt.utc} UTC` : 'no send time'}`,
+        `${r.name.padEnd(28)} ${(r.lastError ? `${r.state} (failed: see campaign status)` : r.state).padEnd(10)} ${r.sendAt ? `${r.sendAt.local} = ${r.sendAt.utc} UTC` : 'no send time'}`,
     ),
   );
 }

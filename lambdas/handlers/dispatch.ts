@@ -11,7 +11,8 @@ import { cached, dataStore, logger } from './runtime.ts';
  * Scheduler one-time schedule or on demand (`pressroom send --backend aws`). It resolves the
  * audience and puts batches of recipients on the SQS queue for the send function
  * (`dispatchCampaign`); an embargo or a `sendAt` still ahead fails the invocation with the
- * reason, and nothing is enqueued.
+ * reason, and nothing is enqueued. Such a failure is also kept in the campaign record
+ * (`lastError`, by the core), where `pressroom campaign status --backend aws` shows it.
  */
 
 const dispatchEventSchema = z.strictObject({

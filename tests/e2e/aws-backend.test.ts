@@ -11,6 +11,7 @@ import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
+import { campaignFailure, recordCampaignFailure } from '../../lambdas/core/campaigns/campaign.ts';
 import { listAll } from '../../lambdas/core/store/object-store.ts';
 import { expectExit, repo, runPressroom } from '../support/cli.ts';
 import { definition, publishReleases, registerDraft } from '../support/dispatch-fixtures.ts';
@@ -93,6 +94,24 @@ describe('pressroom campaign --backend aws', () => {
     const list = await pressroom('campaign', 'list');
     expectExit(list, 0);
     expect(list.stdout).toMatch(/etude-aws\s+draft/);
+    // A dispatch the schedule started failed: the record keeps why, the commands show it.
+    await recordCampaignFailure(
+      store,
+      'etude-aws',
+      campaignFailure('no contact is on the list "presse-regions"', new Date('2026-01-16T07:30:00Z')),
+    );
+    const failed = await pressroom('campaign', 'status', 'etude-aws');
+    expectExit(failed, 0);
+    expect(failed.stdout).toMatch(
+      /\n {2}last error {2}2026-01-16 \d{2}:30 [+-]\d{2}:\d{2} \S+: no contact is on the list "presse-regions"\n/,
+    );
+    expect(JSON.parse((await pressroom('campaign', 'status', 'etude-aws', '--json')).stdout)).toMatchObject({
+      state: 'draft',
+      lastError: { at: '2026-01-16T07:30:00.000Z', message: 'no contact is on the list "presse-regions"' },
+    });
+    expect((await pressroom('campaign', 'list')).stdout).toMatch(
+      /etude-aws\s+draft \(failed: see campaign status\)/,
+    );
     const missing = await pressroom('campaign', 'status', 'nulle-part');
     expectExit(missing, 1);
     expect(missing.stderr).toContain('no campaign "nulle-part"');

@@ -136,6 +136,21 @@ describe('pressroom run-due', { timeout: 240_000 }, () => {
     expect(run.stdout).toContain('Campaign barometre-presse: being sent by an earlier run since');
     expect(await messages('embargo-presse')).toEqual([]);
     const status = await pressroom('campaign', 'status', 'embargo-presse', '--json');
-    expect(JSON.parse(status.stdout)).toMatchObject({ state: 'paused' });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      state: 'paused',
+      lastError: { at: expect.any(String), message: expect.stringContaining('was withdrawn on') },
+    });
+    // Said once, with its time in the workspace's zone.
+    const text = await pressroom('campaign', 'status', 'embargo-presse');
+    expectExit(text, 0);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `\\n {2}last error {2}\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}(:\\d{2})? [+-]\\d{2}:\\d{2} \\S+: "${embargoed.slug}" was withdrawn on`,
+      ),
+    );
+    expect(text.stdout).not.toContain('  paused:');
+    const list = await pressroom('campaign', 'list');
+    expect(list.stdout).toMatch(/embargo-presse\s+paused \(failed: see campaign status\)/);
+    expect(list.stdout).toMatch(/crise-presse\s+sent /);
   });
 });

@@ -11,15 +11,22 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { campaignKeys, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import {
+  type CampaignRecord,
+  campaignKeys,
+  readCampaign,
+  updateCampaign,
+} from '../../lambdas/core/campaigns/campaign.ts';
 import type { RecipientBatch } from '../../lambdas/core/campaigns/dispatch.ts';
 import type { LedgerEntry } from '../../lambdas/core/campaigns/ledger.ts';
+import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getJson } from '../../lambdas/core/store/object-store.ts';
 import { handler as dispatch } from '../../lambdas/handlers/dispatch.ts';
 import { handler as send } from '../../lambdas/handlers/send.ts';
 import {
   definition,
+  importCsv,
   importJournalists,
   journalist,
   publishReleases,
@@ -239,6 +246,8 @@ describe('dispatch → SQS → send handler (s3rver + aws-ses-v2-local)', () => 
       /campaign "etude-pause" is being sent by the dispatch function since/,
     );
     expect(enqueued).toHaveLength(3);
+    // Busy is not a failure of the campaign: the lease says who sends it.
+    expect((await readCampaign(world.store, 'etude-pause')).lastError).toBeUndefined();
   });
 
   it('an SES account whose sending is paused pauses the campaign with the reason: nobody failed, nothing left for the DLQ', async () => {
@@ -279,5 +288,81 @@ describe('dispatch → SQS → send handler (s3rver + aws-ses-v2-local)', () => 
       enqueued: AUDIENCE,
       state: 'sending',
     });
+  });
+});
+
+describe('a scheduled campaign whose dispatch fails, as EventBridge Scheduler invokes it', () => {
+  /** The record as `pressroom schedule --backend aws` leaves it: scheduled for its sendAt. */
+  async function scheduled(name: string, extra: Parameters<typeof definition>[1] = {}) {
+    await registerDraft(world.store, definition(name, extra));
+    await updateCampaign(
+      world.store,
+      name,
+      () => {
+        throw new Error(`no campaign ${name}`);
+      },
+      (c) => ({ ...c, state: 'scheduled' }),
+    );
+  }
+  const record = (name: string): Promise<CampaignRecord> => readCampaign(world.store, name);
+
+  it('records the error where campaign status reads it, keeps the state, and still fails the invocation; a later dispatch clears it', async () => {
+    await scheduled('etude-regions', { audience: { list: 'presse-regions', tagsMode: 'any' } });
+    enqueued = [];
+    const before = Date.now();
+    let failure: unknown;
+    const logs = await captureLogs(async () => {
+      failure = await dispatch({ campaign: 'etude-regions' }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    });
+    // The invocation fails (Scheduler and Lambda see it), and CloudWatch has it as before.
+    expect((failure as Error).message).toMatch(/no contact is on the list "presse-regions"/);
+    expect(logs).toContain('dispatch failed');
+    expect(enqueued).toEqual([]);
+
+    const failed = await record('etude-regions');
+    expect(failed.state).toBe('scheduled');
+    expect(failed.runs).toEqual([]);
+    expect(failed.lastError?.message).toBe((failure as Error).message);
+    expect(Date.parse(failed.lastError?.at ?? '')).toBeGreaterThanOrEqual(before - 1000);
+    // The message names lists, not people.
+    expect(failed.lastError?.message).toContain('The lists with contacts are: presse.');
+    expect(failed.lastError?.message).not.toContain('@');
+    const status = await campaignStatus(world.store, 'etude-regions');
+    expect(status).toMatchObject({ state: 'scheduled', lastError: failed.lastError });
+
+    // The list gets its contacts; the schedule's retry (or `pressroom send --backend aws`) dispatches it.
+    await importCsv(
+      { store: world.store, keys },
+      'Prénom;Nom;Courriel\r\nLéa;Roux;lea.roux@ouest.example.org',
+      {
+        file: 'regions.csv',
+        list: 'presse-regions',
+        now: new Date(),
+      },
+    );
+    expect(await dispatch({ campaign: 'etude-regions' })).toMatchObject({ enqueued: 1, state: 'sending' });
+    const started = await record('etude-regions');
+    expect(started.state).toBe('sending');
+    expect(started.lastError).toBeUndefined();
+    expect((await campaignStatus(world.store, 'etude-regions')).lastError).toBeUndefined();
+  });
+
+  it('a schedule that fires on a cancelled campaign records why nothing was sent; the campaign stays cancelled', async () => {
+    await scheduled('etude-annulee');
+    await updateCampaign(
+      world.store,
+      'etude-annulee',
+      () => {
+        throw new Error('no campaign');
+      },
+      (c) => ({ ...c, state: 'cancelled' }),
+    );
+    await expect(dispatch({ campaign: 'etude-annulee' })).rejects.toThrow(/was cancelled: nothing is sent/);
+    const cancelled = await record('etude-annulee');
+    expect(cancelled.state).toBe('cancelled');
+    expect(cancelled.lastError?.message).toMatch(/campaign "etude-annulee" was cancelled/);
   });
 });

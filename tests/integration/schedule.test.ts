@@ -38,6 +38,7 @@ import {
   type SendOptions,
   sendCampaign,
 } from '../../lambdas/core/campaigns/send.ts';
+import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
 import { getText, listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
@@ -535,12 +536,24 @@ describe('the embargo guard in the send path', () => {
     const record = await readCampaign(s.store, 'etude-programmee');
     expect(record.state).toBe('paused');
     expect(record.pausedReason).toMatch(/embargo until 2026-03-26T07:00:00\.000Z/);
+    // Kept as its last error too, with its time, as the dispatch function keeps it on AWS.
+    expect(record.lastError).toEqual({ at: embargo, message: runs[0]?.error });
+    expect(await campaignStatus(s.store, 'etude-programmee', at(embargo))).toMatchObject({
+      state: 'paused',
+      lastError: record.lastError,
+    });
     expect(await readLedger(s.store, 'etude-programmee')).toEqual(new Map());
     // Neither a later run nor a manual resume before the new embargo sends anything.
     s.clock.now = at('2026-03-25T12:00:00Z');
     expect(await runDueCampaigns(s.send, sendOptions)).toEqual([]);
     await expect(sendCampaign(record.definition, s.send, sendOptions)).rejects.toBeInstanceOf(EmbargoError);
     expect(s.mailer.delivered).toEqual([]);
+    // At the new embargo, a manual resume sends it: the run that starts clears the error.
+    s.clock.now = at('2026-03-26T07:00:00Z');
+    expect(await sendCampaign(record.definition, s.send, sendOptions)).toMatchObject({ state: 'sent' });
+    const sent = await readCampaign(s.store, 'etude-programmee');
+    expect(sent.lastError).toBeUndefined();
+    expect(sent.pausedReason).toBeUndefined();
   });
 
   // Regression (fixed): the pause reason (EmbargoError's message, from prepareCampaign) tells the user
@@ -568,6 +581,9 @@ describe('the embargo guard in the send path', () => {
       s,
     );
     expect(again.state).toBe('scheduled');
+    // Scheduled again: the old pause and its error are no longer shown.
+    expect(again.pausedReason).toBeUndefined();
+    expect(again.lastError).toBeUndefined();
     s.clock.now = at('2026-03-26T07:00:00Z');
     expect((await runDueCampaigns(s.send, sendOptions)).map((r) => r.report?.state)).toEqual(['sent']);
     expect(s.mailer.counts()).toEqual(everyoneOnce);

@@ -3,19 +3,27 @@
  * store: batches and their completion, redelivery, throttling, deadline, pause, uncertain
  * recipients, suppressions read per shard.
  */
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { sendBatch } from '../../lambdas/core/campaigns/batch.ts';
-import { campaignKeys, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import {
+  CampaignNotFoundError,
+  campaignFailure,
+  campaignKeys,
+  readCampaign,
+  updateCampaign,
+} from '../../lambdas/core/campaigns/campaign.ts';
 import {
   dispatchCampaign,
   dispatchKeys,
   type RecipientBatch,
   type RecipientQueue,
 } from '../../lambdas/core/campaigns/dispatch.ts';
+import { CampaignBusyError } from '../../lambdas/core/campaigns/lease.ts';
 import { claim, type LedgerEntry, readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import { SendingHaltedError, ThrottledError } from '../../lambdas/core/campaigns/mailer.ts';
 import { EmbargoError, type SendDeps } from '../../lambdas/core/campaigns/send.ts';
+import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import { contactKeys, shardOf } from '../../lambdas/core/contacts/model.ts';
 import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
@@ -55,6 +63,14 @@ beforeEach(async () => {
     if (object) await store.put(item.key, object.body);
   }
 });
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const noRecord = () => {
+  throw new Error('no campaign record');
+};
 
 class CapturingQueue implements RecipientQueue {
   readonly batches: RecipientBatch[] = [];
@@ -116,15 +132,77 @@ describe('dispatchCampaign', () => {
     expect(record.runs[0]).toMatchObject({ batches: 0, outcome: 'completed' });
   });
 
-  it('refuses a release under embargo: nothing enqueued, the record unchanged', async () => {
+  it('refuses a release under embargo: nothing enqueued, the error recorded in the campaign, its state kept; a run that starts clears it', async () => {
     await registerDraft(store, definition('tot', { publication: 'sous-embargo' }));
-    const before = await store.head(campaignKeys.record('tot'));
+    await updateCampaign(store, 'tot', noRecord, (c) => ({ ...c, state: 'scheduled' }));
+    const queue = new CapturingQueue();
+    const refused = dispatchCampaign('tot', { store, queue, clock }, { recipientsPerMessage: 10 });
+    await expect(refused).rejects.toThrow(EmbargoError);
+    const message = ((await refused.catch((e: unknown) => e)) as Error).message;
+    expect(message).toMatch(/"sous-embargo" is under embargo until 2026-01-20T07:00:00\.000Z/);
+    expect(queue.batches).toEqual([]);
+    const record = await readCampaign(store, 'tot');
+    expect(record).toMatchObject({ state: 'scheduled', runs: [] });
+    expect(record.lease).toBeUndefined();
+    expect(record.lastError).toEqual({ at: now.toISOString(), message });
+    expect((await campaignStatus(store, 'tot', now)).lastError).toEqual(record.lastError);
+
+    // Once the embargo has passed (the schedule fires again, or someone dispatches it).
+    const later = new Date('2026-01-20T07:00:00Z');
+    const report = await dispatchCampaign(
+      'tot',
+      { store, queue, clock: () => later },
+      { recipientsPerMessage: 10 },
+    );
+    expect(report).toMatchObject({ state: 'sending', enqueued: 7 });
+    expect((await readCampaign(store, 'tot')).lastError).toBeUndefined();
+    expect((await campaignStatus(store, 'tot', later)).lastError).toBeUndefined();
+  });
+
+  it('records nothing for a campaign held by another run, a missing campaign, or an error that is not a PressroomError (retried)', async () => {
     const queue = new CapturingQueue();
     await expect(
-      dispatchCampaign('tot', { store, queue, clock }, { recipientsPerMessage: 10 }),
-    ).rejects.toThrow(EmbargoError);
-    expect(queue.batches).toEqual([]);
-    expect((await store.head(campaignKeys.record('tot')))?.version).toBe(before?.version);
+      dispatchCampaign('nope', { store, queue, clock }, { recipientsPerMessage: 5 }),
+    ).rejects.toThrow(CampaignNotFoundError);
+    expect(await store.head(campaignKeys.record('nope'))).toBeUndefined();
+
+    await registerDraft(store, definition('etude'));
+    await dispatchCampaign('etude', { store, queue, clock }, { recipientsPerMessage: 5 });
+    const second = new Date(now.getTime() + 60_000);
+    await expect(
+      dispatchCampaign('etude', { store, queue, clock: () => second }, { recipientsPerMessage: 5 }),
+    ).rejects.toBeInstanceOf(CampaignBusyError);
+    expect((await readCampaign(store, 'etude')).lastError).toBeUndefined();
+
+    // S3 failing while the ledger is read: an AWS error, for Lambda's and Scheduler's retries.
+    await registerDraft(store, definition('lent'));
+    const list = store.list.bind(store);
+    vi.spyOn(store, 'list').mockImplementation((prefix, cursor) =>
+      prefix.startsWith(campaignKeys.ledgerPrefix('lent'))
+        ? Promise.reject(Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }))
+        : list(prefix, cursor),
+    );
+    await expect(
+      dispatchCampaign('lent', { store, queue, clock }, { recipientsPerMessage: 5 }),
+    ).rejects.toThrow(/reduce your request rate/);
+    expect((await readCampaign(store, 'lent')).lastError).toBeUndefined();
+  });
+
+  it('a failed start is recorded with any address in its message masked', () => {
+    const at = new Date('2026-01-16T07:30:00Z');
+    expect(
+      campaignFailure(
+        'the store\'s file contacts/x.json is damaged and cannot be read (Unexpected token \'}\', ...", "jeanne.martin@exam"... is not valid JSON)',
+        at,
+      ),
+    ).toEqual({
+      at: '2026-01-16T07:30:00.000Z',
+      message:
+        'the store\'s file contacts/x.json is damaged and cannot be read (Unexpected token \'}\', ...", "<address>"... is not valid JSON)',
+    });
+    expect(campaignFailure('no contact is on the list "presse-regions"', at).message).toBe(
+      'no contact is on the list "presse-regions"',
+    );
   });
 
   it('refuses an unknown campaign and a bad recipientsPerMessage', async () => {

@@ -96,8 +96,14 @@ export interface CampaignRecord {
   updatedAt: string;
   /** The audience size at the last dispatch. */
   audienceSize?: number;
-  /** Why the campaign was paused (error budget). */
+  /** Why the campaign was paused (error budget, a due job that could not send it). */
   pausedReason?: string;
+  /**
+   * Why the last start nobody watched failed: a schedule firing (the dispatch function on
+   * AWS, the due job of `serve` or `run-due` locally). Cleared when a run starts, or when the
+   * campaign is scheduled again.
+   */
+  lastError?: CampaignFailure;
   /** The run sending it now, until when (lease.ts). */
   lease?: CampaignLease;
   /** One per run. A run without endedAt whose heartbeat is old was cut short (a crash). */
@@ -109,6 +115,45 @@ export interface CampaignRecord {
     /** Runs dispatched to a queue (AWS): how many batches were enqueued; the run ends when each has its completion marker. */
     batches?: number;
   }[];
+}
+
+/** A failed start of a campaign, as its record keeps it. */
+export interface CampaignFailure {
+  /** When it failed (UTC ISO). */
+  at: string;
+  /** The error's message, as the command line would print it (addresses masked). */
+  message: string;
+}
+
+/** Anything shaped like an email address: a damaged file's excerpt in a message may hold one. */
+const addressLike = /[^\s<>()[\]"'`,;:]+@[^\s<>()[\]"'`,;:]+/g;
+
+/**
+ * A failure as the record keeps it. Messages name files, lists and releases, not people;
+ * should one quote an address anyway (an excerpt of a damaged contact file), it is masked.
+ */
+export function campaignFailure(message: string, at: Date): CampaignFailure {
+  return { at: at.toISOString(), message: message.replace(addressLike, '<address>') };
+}
+
+/**
+ * Records on the campaign's record why starting it failed (compare-and-swap), the state and
+ * the rest left as they are. Best effort: a record that is missing or cannot be read is left
+ * alone, and the caller passes its error on either way.
+ */
+export async function recordCampaignFailure(
+  store: ObjectStore,
+  name: string,
+  failure: CampaignFailure,
+): Promise<void> {
+  await updateCampaign(
+    store,
+    name,
+    () => {
+      throw new CampaignNotFoundError(`no campaign "${name}"`);
+    },
+    (current) => ({ ...current, lastError: failure }),
+  ).catch(() => {});
 }
 
 /** How to repair each kind of campaign file when it is damaged (see CorruptObjectError). */

@@ -1,7 +1,15 @@
 import { type AudienceMember, audienceLists, resolveAudience } from '../contacts/audience.ts';
-import { PressroomError } from '../errors.ts';
+import { BusyError, PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
-import { type CampaignRecord, readCampaign, registerCampaign, updateCampaign } from './campaign.ts';
+import {
+  CampaignNotFoundError,
+  type CampaignRecord,
+  campaignFailure,
+  readCampaign,
+  recordCampaignFailure,
+  registerCampaign,
+  updateCampaign,
+} from './campaign.ts';
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
 import { isTerminal, readLedger } from './ledger.ts';
 import { checkRealSend, prepareCampaign } from './send.ts';
@@ -97,8 +105,38 @@ const runKey = (run: string) => run.replace(/[^0-9A-Za-z]/g, '');
 /** Above this, a batch would come near SQS's 256 KiB message limit (~150 bytes a recipient). */
 export const maxRecipientsPerMessage = 1000;
 
-/** Starts (or resumes) a campaign: enqueues the recipients still to be mailed, in batches. */
+/**
+ * Starts (or resumes) a campaign: enqueues the recipients still to be mailed, in batches.
+ *
+ * Nobody may be watching (a schedule fires it), so a failure the user has to act on (a
+ * PressroomError: embargo, unknown list, contacts to merge, links that would not work, a
+ * cancelled campaign, a damaged file) is also recorded in the campaign's record as
+ * `lastError`, where `pressroom campaign status` shows it; the state stays as it was. The
+ * error is thrown all the same, so the invocation fails. Not recorded: a campaign held by
+ * another run (BusyError: the lease says who), and errors of AWS or of the code, which go up
+ * for Lambda's and Scheduler's retries. A run that starts clears `lastError`.
+ */
 export async function dispatchCampaign(
+  name: string,
+  deps: DispatchDeps,
+  options: DispatchOptions,
+): Promise<DispatchReport> {
+  try {
+    return await dispatchRun(name, deps, options);
+  } catch (error) {
+    if (
+      error instanceof PressroomError &&
+      !(error instanceof BusyError) &&
+      !(error instanceof CampaignNotFoundError)
+    ) {
+      const now = (deps.clock ?? (() => new Date()))();
+      await recordCampaignFailure(deps.store, name, campaignFailure(error.message, now));
+    }
+    throw error;
+  }
+}
+
+async function dispatchRun(
   name: string,
   deps: DispatchDeps,
   options: DispatchOptions,
@@ -178,7 +216,8 @@ export async function dispatchCampaign(
           duration: dispatchLeaseMs,
         },
       );
-      const { pausedReason: _old, ...rest } = empty ? dropLease(leased, run) : leased;
+      // A run starts: an earlier pause or failed start is over.
+      const { pausedReason: _old, lastError: _failed, ...rest } = empty ? dropLease(leased, run) : leased;
       return {
         ...rest,
         state: empty ? 'sent' : 'sending',

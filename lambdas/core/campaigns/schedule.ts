@@ -6,6 +6,7 @@ import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts'
 import {
   type CampaignDefinition,
   type CampaignRecord,
+  campaignFailure,
   campaignRepairs,
   newCampaignRecord,
   readCampaign,
@@ -83,7 +84,9 @@ export async function scheduleCampaign(
           `campaign "${definition.name}" is ${current.state}: it can no longer be scheduled (give the campaign another name to send again)`,
         );
       }
-      return { ...current, definition, source, state: 'scheduled', updatedAt: at };
+      // A new schedule: why an earlier one paused or failed is no longer news.
+      const { pausedReason: _paused, lastError: _failed, ...rest } = current;
+      return { ...rest, definition, source, state: 'scheduled', updatedAt: at };
     },
   );
   await setDue(deps.store, definition.name, sendAt.utc);
@@ -189,8 +192,11 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
       }
       runs.push({ name, report });
     } catch (error) {
-      // Nothing was sent (embargo moved, release gone): the campaign pauses with the reason.
+      // Nothing was sent (embargo moved, release gone): the campaign pauses with the reason,
+      // kept as its last error too, as the dispatch function keeps it on AWS. Nobody retries
+      // a due job, so every error counts.
       const reason = (error as Error).message;
+      const failure = campaignFailure(reason, clock());
       await updateCampaign(
         deps.store,
         name,
@@ -200,8 +206,9 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
         (current) => ({
           ...dropLease(current, leaseId),
           state: 'paused',
-          pausedReason: reason,
-          updatedAt: clock().toISOString(),
+          pausedReason: failure.message,
+          lastError: failure,
+          updatedAt: failure.at,
         }),
       );
       await setDue(deps.store, name, undefined);

@@ -615,8 +615,10 @@ async function openRun(
             ...(deps.holderAlive && { alive: deps.holderAlive }),
             ...(deps.timeZone && { timeZone: deps.timeZone }),
           });
+          // A run starts: an earlier failed start is over.
+          const { lastError: _failed, ...rest } = leased;
           return {
-            ...leased,
+            ...rest,
             definition,
             state: 'sending',
             updatedAt: startedAt,

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../store/object-store.ts';
-import { type CampaignRecord, readCampaign } from './campaign.ts';
+import { type CampaignFailure, type CampaignRecord, readCampaign } from './campaign.ts';
 import { activeLease } from './lease.ts';
 import { readLedger } from './ledger.ts';
 
@@ -26,6 +26,8 @@ export interface CampaignStatus {
   remaining: number;
   sendAt?: { utc: string; zone: string; written: string };
   pausedReason?: string;
+  /** Why the last unattended start failed (a schedule firing), until a run starts. */
+  lastError?: CampaignFailure;
   /** The run sending it now: who, since when, until when unless renewed. */
   lease?: { holder: string; since: string; expiresAt: string };
   runs: CampaignRecord['runs'];
@@ -57,6 +59,7 @@ export async function campaignStatus(
     remaining: 0,
     ...(campaign.definition.sendAt && { sendAt: campaign.definition.sendAt }),
     ...(campaign.pausedReason && { pausedReason: campaign.pausedReason }),
+    ...(campaign.lastError && { lastError: campaign.lastError }),
     ...(lease && { lease: { holder: lease.holder, since: lease.since, expiresAt: lease.expiresAt } }),
     runs: campaign.runs,
   };
