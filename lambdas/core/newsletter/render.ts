@@ -9,7 +9,7 @@ import {
   publishersView,
   tidyText,
 } from '../render/document.ts';
-import { formatDate, type LocaleStrings } from '../render/locale.ts';
+import { formatDate, frenchFirst, type LocaleStrings } from '../render/locale.ts';
 import { htmlToText, inlineMarkdownToHtml, markdownToHtml } from '../render/markdown.ts';
 import type { EmailDocument } from '../render/recipient.ts';
 import type { TemplateSet } from '../render/templates.ts';
@@ -142,5 +142,5 @@ export function formatEventDate(value: string, lang: Language): string {
   const [y, m, d] = day.split('-').map(Number);
   const [h, min] = time.split(':').map(Number);
   const date = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1, h ?? 0, min ?? 0));
-  return capitalize(wallClock[lang].format(date).replace(',', ''));
+  return capitalize(frenchFirst(wallClock[lang].format(date).replace(',', ''), lang));
 }
