@@ -136,7 +136,7 @@ describe('double opt-in, end to end', () => {
     expect(mail?.to && !Array.isArray(mail.to) && mail.to.value[0]?.address).toBe(
       'Louise.Bernard@exemple-média.fr',
     );
-    expect(mail?.subject).toBe('Confirmez votre inscription à «\u00a0La lettre de Villes Internet\u00a0»');
+    expect(mail?.subject).toBe('Confirmez votre inscription à «\u202fLa lettre de Villes Internet\u202f»');
     expect(confirmLink(mail as ParsedMail)).toMatch(/^https:\/\/press\.example\.org\/subscribe\/confirm\//);
     // Not on the list yet.
     expect((await findContact(store, keys, subscriber.email)).contact).toBeUndefined();

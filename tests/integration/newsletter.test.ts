@@ -131,7 +131,7 @@ describe('publishing an issue', () => {
     );
     const page = await site(store, 'site/newsletters/mars/index.html');
     expect(page).toContain(
-      'href="../../releases/etude-villes/index.html">Étude : les villes moyennes résilientes',
+      'href="../../releases/etude-villes/index.html">Étude\u00a0: les villes moyennes résilientes',
     );
     expect(page).toContain('src="https://img.example.org/carte.png"');
     expect(page).toContain('Un rapport &lt;partenaire&gt; &amp; co');

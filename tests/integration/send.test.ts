@@ -321,7 +321,7 @@ describe('sending a campaign to the outbox', () => {
       expect(mail.text).not.toContain('{{');
       expect(mail.html).not.toContain('{{');
       expect(mail.html).toContain(https);
-      expect(mail.text).toContain('Étude : les villes moyennes résilientes');
+      expect(mail.text).toContain('Étude\u00a0: les villes moyennes résilientes');
     }
 
     const ledger = await readLedger(store, 'etude-test');

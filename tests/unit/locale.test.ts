@@ -8,6 +8,14 @@ describe('dates', () => {
     expect(formatDate('2024-02-29', 'fr')).toBe('jeudi 29 février 2024');
   });
 
+  it('writes the first of the month "1er" in French only', () => {
+    expect(formatDate('2021-06-01', 'fr')).toBe('mardi 1er juin 2021');
+    expect(formatDate('2021-06-11', 'fr')).toBe('vendredi 11 juin 2021');
+    expect(formatDate('2021-06-21', 'fr')).toBe('lundi 21 juin 2021');
+    expect(formatDate('2021-06-01', 'en')).toBe('Tuesday 1 June 2021');
+    expect(formatDateTime('2021-06-01T10:00:00+02:00', 'fr')).toBe('mardi 1er juin 2021 à 10:00 (UTC+02:00)');
+  });
+
   it('shows an embargo at the wall-clock time written, with its offset', () => {
     expect(formatDateTime('2021-06-08T08:00:00+02:00', 'fr')).toBe('mardi 8 juin 2021 à 08:00 (UTC+02:00)');
     expect(formatDateTime('2021-06-08T23:30:00-05:00', 'en')).toBe(

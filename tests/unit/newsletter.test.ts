@@ -18,6 +18,7 @@ import type { ResolvedIssue } from '../../lambdas/core/newsletter/schema.ts';
 import { compileForRecipients } from '../../lambdas/core/render/recipient.ts';
 import type { ObjectStore, StoredObject } from '../../lambdas/core/store/object-store.ts';
 import { memoryFiles, villesInternet } from '../support/memory-files.ts';
+import { visibleText } from '../support/reference-facts.ts';
 
 /** A minimal issue file; `extra` lines are added to its front matter. */
 function issueText(extra = '', items = '  - release: etude-villes\n', body = ''): string {
@@ -262,7 +263,7 @@ describe('rendering an issue', () => {
       },
       { title: 'Remise des labels', date: '2026-06-20' },
     ],
-    body: '## En bref\n\nLe réseau grandit.',
+    body: "## En bref\n\nLe réseau grandit ; qui l'eût cru ? « Tous » : oui !",
     visibility: 'public',
     source: 'lettres/mars.md',
   };
@@ -304,6 +305,13 @@ describe('rendering an issue', () => {
       'Voir la version en ligne\u00a0: https://press.example.org/newsletters/lettre-mars/',
     ]) {
       expect(text).toContain(part);
+    }
+    // French typography in every part: no plain space before high punctuation or inside « ».
+    for (const part of [text, visibleText(rendered.page), visibleText(html)]) {
+      expect(part).not.toMatch(/[\p{L}»)] [:;!?»]|« /u);
+      expect(part).toContain(
+        'Le réseau grandit\u202f; qui l’eût cru\u202f? «\u202fTous\u202f»\u00a0: oui\u202f!',
+      );
     }
     // The page is the web version: same content, no recipient placeholders.
     expect(rendered.page).toContain('Un rapport partenaire');
@@ -347,6 +355,8 @@ describe('rendering an issue', () => {
   it('writes event times as given, in the issue language', () => {
     expect(formatEventDate('2026-04-04T14:00', 'en')).toBe('Saturday 4 April 2026 at 14:00');
     expect(formatEventDate('2026-06-20', 'fr')).toBe('Samedi 20 juin 2026');
+    expect(formatEventDate('2026-05-01T09:30', 'fr')).toBe('Vendredi 1er mai 2026 à 09:30');
+    expect(formatEventDate('2026-05-01', 'fr')).toBe('Vendredi 1er mai 2026');
   });
 });
 

@@ -98,7 +98,7 @@ describe('GET /subscribe: the form', () => {
     const reply = await unchanged(() => call(req('GET', '/subscribe?list=lettre')));
     expect(reply.status).toBe(200);
     expect(reply.body).toContain('<html lang="fr">');
-    expect(reply.body).toContain('Recevoir «\u00a0La lettre de Villes Internet\u00a0» par courriel.');
+    expect(reply.body).toContain('Recevoir «\u202fLa lettre de Villes Internet\u202f» par courriel.');
     expect(reply.body).toContain('<input type="hidden" name="list" value="lettre">');
     expect(reply.body).toContain(`name="${honeypotField}" type="text" tabindex="-1" autocomplete="off"`);
     expect(reply.body).toMatch(/<form method="post"[^>]*>/);
@@ -115,7 +115,7 @@ describe('GET /subscribe: the form', () => {
   it('an unknown or closed list, or no open list at all: 404 and a clear page', async () => {
     const closed = await unchanged(() => call(req('GET', '/subscribe?list=presse')));
     expect(closed.status).toBe(404);
-    expect(closed.body).toContain('Aucune liste «\u00a0presse\u00a0» n’est ouverte aux inscriptions ici.');
+    expect(closed.body).toContain('Aucune liste «\u202fpresse\u202f» n’est ouverte aux inscriptions ici.');
     const none = await call(req('GET', '/subscribe'), { lists: {} });
     expect(none.status).toBe(404);
   });
@@ -141,7 +141,7 @@ describe('POST /subscribe', () => {
       new RegExp(`^<subscription\\.[a-z0-9]+\\.${id}@villes-internet\\.example\\.org>$`),
     );
     const parsed = await parse(message);
-    expect(parsed.subject).toBe('Confirmez votre inscription à «\u00a0La lettre de Villes Internet\u00a0»');
+    expect(parsed.subject).toBe('Confirmez votre inscription à «\u202fLa lettre de Villes Internet\u202f»');
     expect(parsed.from?.value).toEqual([
       { name: 'Villes Internet', address: 'lettre@villes-internet.example.org' },
     ]);
@@ -207,14 +207,14 @@ describe('POST /subscribe', () => {
         'invalid address',
         () => subscribeForm({ ...jeanne, email: 'jeanne.martin@' }),
         400,
-        '«\u00a0jeanne.martin@\u00a0» n’est pas une adresse électronique valide',
+        '«\u202fjeanne.martin@\u202f» n’est pas une adresse électronique valide',
       ],
       ['no address', () => subscribeForm({ list: 'lettre' }), 400, 'Adresse non valide'],
       [
         'unknown list',
         () => subscribeForm({ ...jeanne, list: 'nope' }),
         400,
-        'Aucune liste «\u00a0nope\u00a0» n’est ouverte',
+        'Aucune liste «\u202fnope\u202f» n’est ouverte',
       ],
       [
         'a list that exists but is not open (the press list)',
@@ -227,7 +227,7 @@ describe('POST /subscribe', () => {
         'a name of 101 characters',
         () => subscribeForm({ ...jeanne, name: 'x'.repeat(101) }),
         400,
-        'Le champ «\u00a0name\u00a0» est trop long',
+        'Le champ «\u202fname\u202f» est trop long',
       ],
       [
         'control characters in a name',
@@ -336,7 +336,7 @@ describe('/subscribe/confirm/<token>', () => {
       return reply;
     });
     expect(page.status).toBe(200);
-    expect(page.body).toContain('Recevoir «\u00a0La lettre de Villes Internet\u00a0» à cette adresse\u00a0?');
+    expect(page.body).toContain('Recevoir «\u202fLa lettre de Villes Internet\u202f» à cette adresse\u202f?');
     expect(page.body).toContain('<dt>Nom</dt><dd>Jeanne Martin</dd>');
     expect(page.body).toContain('<input type="hidden" name="confirm" value="yes">');
     expect(page.body).toContain('<button type="submit">Confirmer mon inscription</button>');

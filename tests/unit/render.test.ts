@@ -68,7 +68,8 @@ describe('the seed press release', () => {
     '@villes2fr',
     'Adrian Philip',
     'Par Michaël Bideault',
-    'Contact presse\u00a0:',
+    'Contact Presse\u00a0: Florence Poznanski',
+    'Contact Presse\u00a0: Adrian Philip',
     'À propos de Villes Internet',
     'mardi 8 juin 2021',
   ];

@@ -9,10 +9,11 @@ import {
   publishersView,
   tidyText,
 } from '../render/document.ts';
-import { formatDate, type LocaleStrings } from '../render/locale.ts';
+import { formatDate, frenchFirst, type LocaleStrings } from '../render/locale.ts';
 import { htmlToText, inlineMarkdownToHtml, markdownToHtml } from '../render/markdown.ts';
 import type { EmailDocument } from '../render/recipient.ts';
 import type { TemplateSet } from '../render/templates.ts';
+import { typesetHtml, typesetText } from '../render/typography.ts';
 import { releaseSitePath } from './resolve.ts';
 import type { ResolvedIssue } from './schema.ts';
 
@@ -67,25 +68,30 @@ export function createNewsletterRenderer(templates: TemplateSet): NewsletterRend
         email({ ...view, ...personalBits(t, 'html', t.newsletterReceivedAs) }),
         'newsletter',
       );
+      const lang = issue.lang;
       return {
-        subject: issue.title,
+        subject: typesetText(issue.title, lang),
         email: {
-          html,
-          text: tidyText(text({ ...view, ...personalBits(t, 'text', t.newsletterReceivedAs) })),
+          html: typesetHtml(html, lang),
+          text: typesetText(
+            tidyText(text({ ...view, ...personalBits(t, 'text', t.newsletterReceivedAs) })),
+            lang,
+          ),
         },
-        page: page(view),
+        page: typesetHtml(page(view), lang),
       };
     },
     renderPage(issue, renderOptions = {}) {
-      return page(issueView(issue, templates.locales[issue.lang], renderOptions));
+      return typesetHtml(page(issueView(issue, templates.locales[issue.lang], renderOptions)), issue.lang);
     },
   };
 }
 
 function issueView(issue: ResolvedIssue, t: LocaleStrings, options: IssueRenderOptions) {
-  const introHtml = markdownToHtml(issue.intro);
+  // Typeset before the text versions are wrapped, so no line starts with a lone "?".
+  const introHtml = typesetHtml(markdownToHtml(issue.intro), issue.lang);
   const introText = htmlToText(introHtml);
-  const bodyHtml = issue.body ? markdownToHtml(issue.body) : '';
+  const bodyHtml = issue.body ? typesetHtml(markdownToHtml(issue.body), issue.lang) : '';
   const root = options.pressRoom?.siteRoot;
   return guardBraces({
     lang: issue.lang,
@@ -100,7 +106,8 @@ function issueView(issue: ResolvedIssue, t: LocaleStrings, options: IssueRenderO
     bodyHtml,
     bodyText: bodyHtml ? htmlToText(bodyHtml) : '',
     items: issue.items.map((item) => {
-      const summaryHtml = item.summary !== undefined ? inlineMarkdownToHtml(item.summary) : '';
+      const summaryHtml =
+        item.summary !== undefined ? typesetHtml(inlineMarkdownToHtml(item.summary), issue.lang) : '';
       return {
         title: item.title,
         // In the press room, a release is linked relatively, so the site also works from a folder.
@@ -135,5 +142,5 @@ export function formatEventDate(value: string, lang: Language): string {
   const [y, m, d] = day.split('-').map(Number);
   const [h, min] = time.split(':').map(Number);
   const date = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1, h ?? 0, min ?? 0));
-  return capitalize(wallClock[lang].format(date).replace(',', ''));
+  return capitalize(frenchFirst(wallClock[lang].format(date).replace(',', ''), lang));
 }

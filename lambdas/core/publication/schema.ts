@@ -114,6 +114,11 @@ export const pressContactSchema = z
     name: text(max.name),
     email: email.optional(),
     phone: phone.optional(),
+    label: text(max.label)
+      .optional()
+      .describe(
+        'The label before the name, as the organisation writes it, e.g. "Contact Presse"; default the language\'s ("Contact presse")',
+      ),
   })
   .describe('The person journalists should call or write to');
 
@@ -136,6 +141,15 @@ export const organizationSchema = z
     pressContact: pressContactSchema.optional(),
     logo: httpUrl.optional().describe('Absolute URL of the logo image (emails need absolute URLs)'),
     color: color.optional().describe('Brand colour, used for headings and links'),
+    article: z
+      .enum(['le', 'la', 'les', 'l’', "l'"])
+      .optional()
+      .describe(
+        'The French article of the name, for generated headings: "la" gives "À propos de la Fédération"; without it "de" is elided before a vowel or mute h ("À propos d’Intercommunalités de France")',
+      ),
+    aboutHeading: text(max.label)
+      .optional()
+      .describe('The whole heading over the "about" paragraph, when the generated one does not fit'),
   })
   .describe('An organisation that publishes releases');
 

@@ -12,6 +12,7 @@ import {
 import { htmlToText, inlineMarkdownToHtml, markdownToHtml } from './markdown.ts';
 import type { EmailDocument } from './recipient.ts';
 import type { TemplateSet } from './templates.ts';
+import { frenchOf, typesetHtml, typesetText } from './typography.ts';
 
 /**
  * The document stage: once per release, publication data + templates → Handlebars → MJML →
@@ -87,15 +88,20 @@ export function createReleaseRenderer(templates: TemplateSet): ReleaseRenderer {
     async render(publication, renderOptions = {}) {
       const t = templates.locales[publication.lang];
       const view = releaseView(publication, t, renderOptions);
+      const lang = publication.lang;
       const html = await compileMjml(email({ ...view, ...personalBits(t, 'html') }), 'press-release');
       return {
-        subject: publication.title,
-        email: { html, text: tidyText(text({ ...view, ...personalBits(t, 'text') })) },
-        page: page(view),
+        subject: typesetText(publication.title, lang),
+        email: {
+          html: typesetHtml(html, lang),
+          text: typesetText(tidyText(text({ ...view, ...personalBits(t, 'text') })), lang),
+        },
+        page: typesetHtml(page(view), lang),
       };
     },
     renderPage(publication, renderOptions = {}) {
-      return page(releaseView(publication, templates.locales[publication.lang], renderOptions));
+      const view = releaseView(publication, templates.locales[publication.lang], renderOptions);
+      return typesetHtml(page(view), publication.lang);
     },
   };
 }
@@ -184,11 +190,14 @@ export function publishersView(publishers: Publisher[], t: LocaleStrings, lang: 
 }
 
 function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions) {
+  const lang = pub.lang;
   const filesUrl = options.filesUrl ?? 'files/';
-  const leadHtml = inlineMarkdownToHtml(pub.lead);
-  const bodyHtml = markdownToHtml(pub.body, {
-    imageUrl: releaseImageUrl(pub, options.imagesUrl ?? filesUrl),
-  });
+  // Typeset before the text versions are wrapped, so no line starts with a lone "?".
+  const leadHtml = typesetHtml(inlineMarkdownToHtml(pub.lead), pub.lang);
+  const bodyHtml = typesetHtml(
+    markdownToHtml(pub.body, { imageUrl: releaseImageUrl(pub, options.imagesUrl ?? filesUrl) }),
+    lang,
+  );
   const date = formatDate(pub.date, pub.lang);
   const downloads = [
     ...pub.links.map((l) => ({ label: l.label, url: l.url, detail: undefined as string | undefined })),
@@ -242,7 +251,7 @@ export function releaseImageUrl(
 }
 
 function publisherView(p: Publisher, t: LocaleStrings, lang: Language, accent: string) {
-  const aboutHtml = markdownToHtml(p.about);
+  const aboutHtml = typesetHtml(markdownToHtml(p.about), lang);
   const contactParts: { label: string; text: string; href?: string }[] = [];
   if (p.phone)
     contactParts.push({
@@ -262,7 +271,8 @@ function publisherView(p: Publisher, t: LocaleStrings, lang: Language, accent: s
   return {
     ...p,
     color: p.color ?? accent,
-    aboutTitle: fillPattern(t.about, { name: p.name }),
+    aboutTitle: aboutHeading(p, t, lang),
+    pressContactLabel: p.pressContact?.label ?? t.pressContact,
     aboutHtml,
     aboutText: htmlToText(aboutHtml),
     contactParts,
@@ -276,6 +286,21 @@ function publisherView(p: Publisher, t: LocaleStrings, lang: Language, accent: s
     websiteLabel: p.website?.replace(/^https?:\/\/(www\.)?/, '').replace(/\/$/, ''),
     lang,
   };
+}
+
+/**
+ * The heading over an organisation's boilerplate: its own `aboutHeading`, or the language's
+ * pattern with its name: `À propos de la Fédération` (article given), `À propos
+ * d’Intercommunalités de France` (elided before a vowel or mute h).
+ */
+export function aboutHeading(
+  p: Pick<Publisher, 'name' | 'article' | 'aboutHeading'>,
+  t: Pick<LocaleStrings, 'about'>,
+  lang: Language,
+): string {
+  if (p.aboutHeading) return p.aboutHeading;
+  const ofName = lang === 'fr' ? frenchOf(p.name, p.article) : `of ${p.name}`;
+  return fillPattern(t.about, { name: p.name, ofName });
 }
 
 const networkLabels: Record<string, string> = {

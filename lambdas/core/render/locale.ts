@@ -6,7 +6,10 @@ export const localeStringsSchema = z.strictObject({
   pressRelease: z.string(),
   dateLine: z.string().includes('{date}'),
   embargoUntil: z.string().includes('{date}'),
-  about: z.string().includes('{name}'),
+  /** `{name}`, or `{ofName}`: "de" + the name as French wants it (`d’Intercommunalités de France`). */
+  about: z
+    .string()
+    .refine((s) => s.includes('{name}') || s.includes('{ofName}'), 'must include {name} or {ofName}'),
   pressContact: z.string(),
   phone: z.string(),
   email: z.string(),
@@ -109,11 +112,16 @@ export function fillPattern(pattern: string, values: Record<string, string>): st
   return pattern.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
-/** `2021-06-08` → `mardi 8 juin 2021` (fr) or `Tuesday 8 June 2021` (en). */
+/** `2021-06-08` → `mardi 8 juin 2021` (fr) or `Tuesday 8 June 2021` (en); `mardi 1er juin 2021`. */
 export function formatDate(isoDate: string, lang: Language): string {
   const [y, m, d] = isoDate.split('-').map(Number);
   const date = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1));
-  return dateFormat[lang].format(date).replace(',', '');
+  return frenchFirst(dateFormat[lang].format(date).replace(',', ''), lang);
+}
+
+/** French writes the first of the month as an ordinal: `1er juin`, not `1 juin`. */
+export function frenchFirst(text: string, lang: Language): string {
+  return lang === 'fr' ? text.replace(/(?<=^|\s)1(?= \p{L})/u, '1er') : text;
 }
 
 /**
@@ -127,7 +135,7 @@ export function formatDateTime(isoDateTime: string, lang: Language): string {
       ? 0
       : (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(-2)));
   const wallClock = new Date(Date.parse(isoDateTime) + offsetMinutes * 60_000);
-  const text = dateTimeFormat[lang].format(wallClock).replace(',', '');
+  const text = frenchFirst(dateTimeFormat[lang].format(wallClock).replace(',', ''), lang);
   const sign = offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(offsetMinutes);
   const hh = String(Math.floor(abs / 60)).padStart(2, '0');
