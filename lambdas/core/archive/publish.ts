@@ -321,7 +321,11 @@ export function renderRelease(
 ): Promise<RenderedReleaseFiles> {
   return renderReleaseFiles(file, deps, (p) => ({
     filesUrl: `${releaseUrl(deps.siteUrl, p.slug)}files/`,
-    ...(p.visibility === 'public' && { webUrl: releaseUrl(deps.siteUrl, p.slug) + releaseDownloads.page }),
+    ...(p.visibility === 'public' && {
+      webUrl: releaseUrl(deps.siteUrl, p.slug) + releaseDownloads.page,
+      // The tag's page as the press room names it (summarize's slug).
+      tagUrl: (tag: string) => `${siteTop(deps.siteUrl)}tags/${slugify(tag) || 'tag'}/index.html`,
+    }),
   }));
 }
 
