@@ -192,6 +192,18 @@ describe('links', () => {
   });
 });
 
+describe('landmarks', () => {
+  it('marks the header, the release and the footer, so a screen reader can jump between them', () => {
+    for (const [cls, role] of [
+      ['pr-head', 'banner'],
+      ['pr-card', 'main'],
+      ['pr-footer', 'contentinfo'],
+    ]) {
+      expect(release.email.html).toMatch(new RegExp(`<div class="${cls}"[^>]* role="${role}"`));
+    }
+  });
+});
+
 describe('dark mode', () => {
   it('declares both colour schemes and has dark styles that keep logos on a light pad', () => {
     const html = release.email.html;
