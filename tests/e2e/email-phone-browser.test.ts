@@ -183,6 +183,18 @@ describe('the email on a phone and in a desktop client', () => {
     }
   }
 
+  it('leaves no word broken inside on the web page at 375 px either (the key figures)', async () => {
+    const rendered = dirs[0];
+    if (!rendered) throw new Error('the seed was not rendered: see the error of beforeAll');
+    const page = await open(path.join(rendered.dir, 'page.html'), 375, 'light');
+    try {
+      // "intercommunalités" was cut in two in a key figure's box, two boxes to a row.
+      expect(await page.evaluate<string[]>(splitWords)).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it('puts the press contacts at 15 px in the text colour, and the tag chips link to tag pages', async () => {
     const rendered = dirs[0];
     if (!rendered) throw new Error('the seed was not rendered: see the error of beforeAll');
