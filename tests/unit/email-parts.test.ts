@@ -106,6 +106,13 @@ describe('sizes and colours', () => {
     expect(weak).toEqual([]);
   });
 
+  it('keeps a contact’s label on the line of its value, and the press contact’s address on a line of its own', () => {
+    expect(release.email.html).toContain('Twitter\u00a0:\u00a0<a href="https://x.com/Villes_Internet"');
+    expect(release.email.html).toMatch(
+      /Florence Poznanski<br><a href="mailto:florence\.poznanski@villes-internet\.example\.org"/,
+    );
+  });
+
   it('shows the press contacts at 15 px in the text colour', () => {
     const contact = /<p[^>]*style="([^"]*)"[^>]*>\s*<strong[^>]*>Contact presse/.exec(release.email.html);
     expect(contact?.[1]).toContain('font-size: 15px');

@@ -312,11 +312,12 @@ function publisherView(p: Publisher, t: LocaleStrings, lang: Language, accent: s
   }
   return {
     ...p,
+    // In the email, a label stays on the line of what it labels ("Twitter : @name").
+    contactParts: contactParts.map((c) => ({ ...c, boundLabel: c.label.replace(/ $/, '\u00a0') })),
     color: p.color ? legibleColor(p.color) : accent,
     aboutTitle: fillPattern(t.about, { name: p.name }),
     aboutHtml,
     aboutText: htmlToText(aboutHtml),
-    contactParts,
     // In the text part, one way to reach the organisation per line: nothing to wrap mid-way.
     contactLine: contactParts.map((c) => `${c.label}${c.text}`).join('\n'),
     addressLines: p.address
