@@ -2,6 +2,8 @@ import path from 'node:path';
 import { localFiles } from '../../lambdas/adapters/local-files.ts';
 import { writeFolderAtomically } from '../../lambdas/adapters/output-folder.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
+import { siteTop } from '../../lambdas/core/archive/publish.ts';
+import { slugify } from '../../lambdas/core/publication/slug.ts';
 import { renderReleaseFiles } from '../../lambdas/core/release/render-release.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import type { RenderOptions } from '../commands/render.ts';
@@ -26,7 +28,10 @@ export async function renderToFolders(
   const results = [];
   for (const file of publications) {
     results.push(
-      await renderReleaseFiles(file, deps, (p) => ({ imagesUrl: `${siteUrl}releases/${p.slug}/files/` })),
+      await renderReleaseFiles(file, deps, (p) => ({
+        imagesUrl: `${siteUrl}releases/${p.slug}/files/`,
+        tagUrl: (tag) => `${siteTop(siteUrl)}tags/${slugify(tag) || 'tag'}/index.html`,
+      })),
     );
   }
   const written = [];

@@ -44,7 +44,7 @@ const files = memoryFiles({
 title: "La lettre de mars : les villes résilientes"
 date: 2026-03-15
 publishers: [villes-internet]
-intro: Bonjour à toutes et à tous.
+intro: Les nouvelles du mois.
 items:
   - release: etude-villes
   - title: Un rapport partenaire

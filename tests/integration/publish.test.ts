@@ -231,6 +231,13 @@ describe('publishRelease', () => {
     expect(printed.pdf).toEqual({ stored: true });
     expect(await site(store, 'site/releases/avec-pdf/release.pdf')).toBe('%PDF-1.7 test');
     expect(await site(store, siteKeys.release('avec-pdf'))).toContain('href="release.pdf"');
+    // The email and its text part link to the PDF once it exists.
+    expect(await site(store, 'site/releases/avec-pdf/email.html')).toMatch(
+      /href="[^"]*releases\/avec-pdf\/release\.pdf"/,
+    );
+    expect(await site(store, 'site/releases/avec-pdf/release.txt')).toMatch(
+      /^- PDF: \S*releases\/avec-pdf\/release\.pdf$/m,
+    );
 
     const skipped = await publishRelease('publications/b.md', {
       ...deps,
@@ -243,6 +250,8 @@ describe('publishRelease', () => {
     expect(skipped.pdf).toEqual({ stored: false, reason: 'no Chromium at /nope' });
     expect(await site(store, siteKeys.release('sans-pdf'))).not.toContain('release.pdf');
     expect(await site(store, siteKeys.index)).not.toContain('releases/sans-pdf/release.pdf');
+    expect(await site(store, 'site/releases/sans-pdf/email.html')).not.toContain('release.pdf');
+    expect(await site(store, 'site/releases/sans-pdf/release.txt')).not.toContain('release.pdf');
   });
 
   it('escapes data in the press room pages and feeds', async () => {

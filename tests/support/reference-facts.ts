@@ -103,12 +103,13 @@ export const allReferenceFacts: { kind: string; fact: string }[] = Object.entrie
 
 /**
  * Text as a reader compares it: runs of white space as one space, and the no-break spaces
- * French typography puts before ":" ";" "!" "?" and inside « » read as spaces. A no-break
- * space anywhere else is kept, so it still counts as a difference.
+ * French typography puts before ":" ";" "!" "?" and inside « », and the one that binds a
+ * label to its value after its colon ("Tél.\u00a0:\u00a0+33…", kept on one line on a phone),
+ * read as spaces. A no-break space anywhere else is kept, so it still counts as a difference.
  */
 export function normalizeForFacts(text: string): string {
   return text
-    .replace(/[\u00a0\u202f](?=[:;!?»])|(?<=«)[\u00a0\u202f]/g, ' ')
+    .replace(/[\u00a0\u202f](?=[:;!?»])|(?<=[«:])[\u00a0\u202f]/g, ' ')
     .replace(/[ \t\r\n]+/g, ' ')
     .trim();
 }

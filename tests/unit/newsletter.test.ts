@@ -27,7 +27,7 @@ title: "La lettre : mars 2026"
 date: 2026-03-15
 publishers:
   - villes-internet
-intro: Bonjour à toutes et à tous.
+intro: Les nouvelles du mois.
 items:
 ${items}${extra}---
 ${body}`;
@@ -239,7 +239,7 @@ describe('rendering an issue', () => {
         color: '#c8102e',
       },
     ],
-    intro: 'Bonjour **à tous**. <img src=x onerror=alert(1)> [lien](javascript:alert(1))',
+    intro: 'Les nouvelles **du mois**. <img src=x onerror=alert(1)> [lien](javascript:alert(1))',
     items: [
       {
         title: `Étude ${hostile}`,
@@ -299,7 +299,8 @@ describe('rendering an issue', () => {
       'Au sommaire',
       '* Un rapport partenaire',
       'Lire la suite\u00a0: https://partner.example.org/r?x=1&y=2',
-      '- Samedi 4 avril 2026 à 14:00, Paris\u00a0: Assemblée générale [https://example.org/ag]',
+      // Wrapped at 78 characters: the link goes on the next line, under the item's text.
+      '- Samedi 4 avril 2026 à 14:00, Paris\u00a0: Assemblée générale\n  [https://example.org/ag]',
       '- Samedi 20 juin 2026\u00a0: Remise des labels',
       'En bref',
       'Voir la version en ligne\u00a0: https://press.example.org/newsletters/lettre-mars/',

@@ -6,8 +6,8 @@ import { isPublishedFile, servedFile } from '../public/site-headers.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import type { Language, Publication } from '../publication/schema.ts';
 import { slugify } from '../publication/slug.ts';
-import { type RenderedReleaseFiles, renderReleaseFiles } from '../release/render-release.ts';
-import type { ReleaseRenderer } from '../render/document.ts';
+import { type RenderedReleaseFiles, renderReleaseFiles, withEmail } from '../release/render-release.ts';
+import type { ReleaseRenderer, RenderOptions } from '../render/document.ts';
 import { inlineMarkdownToText } from '../render/markdown.ts';
 import { anonymousCopy, type RecipientFields } from '../render/recipient.ts';
 import type { TemplateSet } from '../render/templates.ts';
@@ -207,7 +207,7 @@ export async function publishRelease(
   options: { replace?: boolean } = {},
 ): Promise<PublishResult> {
   const now = (deps.clock ?? (() => new Date()))();
-  const rendered = await renderRelease(file, deps);
+  let rendered = await renderRelease(file, deps);
   const slug = rendered.publication.slug;
   const { source, sourcePath, previous } = await previousVersion<ReleaseManifest>(
     deps,
@@ -240,6 +240,7 @@ export async function publishRelease(
       pdf = { stored: false, reason: error.message };
     }
   }
+  if (pdfBytes) rendered = await withPdfLink(rendered, deps);
 
   const { summary, archived } = archivedRelease(deps, rendered, source, pdfBytes, {
     publishedAt: previous?.value.summary.publishedAt ?? now.toISOString(),
@@ -319,10 +320,36 @@ export function renderRelease(
   file: string,
   deps: Pick<PublishDeps, 'files' | 'renderer' | 'sampleRecipient' | 'siteUrl'>,
 ): Promise<RenderedReleaseFiles> {
-  return renderReleaseFiles(file, deps, (p) => ({
-    filesUrl: `${releaseUrl(deps.siteUrl, p.slug)}files/`,
-    ...(p.visibility === 'public' && { webUrl: releaseUrl(deps.siteUrl, p.slug) + releaseDownloads.page }),
-  }));
+  return renderReleaseFiles(file, deps, (p) => releaseRenderOptions(deps.siteUrl, p));
+}
+
+/** Where a release's email and page link to, once in the press room. */
+function releaseRenderOptions(siteUrl: string, p: Publication): RenderOptions {
+  return {
+    filesUrl: `${releaseUrl(siteUrl, p.slug)}files/`,
+    ...(p.visibility === 'public' && {
+      webUrl: releaseUrl(siteUrl, p.slug) + releaseDownloads.page,
+      // The tag's page as the press room names it (summarize's slug).
+      tagUrl: (tag: string) => `${siteTop(siteUrl)}tags/${slugify(tag) || 'tag'}/index.html`,
+    }),
+  };
+}
+
+/**
+ * The email once the PDF exists: rendered again with a link to it (in the press room, so
+ * for a public release only). The page, printed into that PDF, does not change.
+ */
+export async function withPdfLink(
+  release: RenderedReleaseFiles,
+  deps: Pick<PublishDeps, 'renderer' | 'sampleRecipient' | 'siteUrl'>,
+): Promise<RenderedReleaseFiles> {
+  const p = release.publication;
+  if (p.visibility !== 'public') return release;
+  const again = await deps.renderer.render(p, {
+    ...releaseRenderOptions(deps.siteUrl, p),
+    pdfUrl: releaseUrl(deps.siteUrl, p.slug) + releaseDownloads.pdf,
+  });
+  return withEmail(release, again.email, deps.sampleRecipient);
 }
 
 /** A rendered release's summary, and every file its version folder holds. */

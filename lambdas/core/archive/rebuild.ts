@@ -11,6 +11,7 @@ import {
   PdfUnavailableError,
   type PublishDeps,
   renderRelease,
+  withPdfLink,
 } from './publish.ts';
 
 /**
@@ -118,8 +119,9 @@ async function rebuildRelease(
       if (!(error instanceof PdfUnavailableError)) throw error;
     }
   }
+  const emailed = pdfBytes ? await withPdfLink(rendered, deps) : rendered;
 
-  const { summary, archived } = archivedRelease(deps, rendered, source, pdfBytes, {
+  const { summary, archived } = archivedRelease(deps, emailed, source, pdfBytes, {
     publishedAt: before.summary.publishedAt,
     updatedAt: before.summary.updatedAt,
   });

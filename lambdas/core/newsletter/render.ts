@@ -5,6 +5,8 @@ import {
   compileMjml,
   guardBraces,
   personalBits,
+  preheaderPadding,
+  preheaderText,
   previewText,
   publishersView,
   tidyText,
@@ -101,6 +103,10 @@ function issueView(issue: ResolvedIssue, t: LocaleStrings, options: IssueRenderO
     date: issue.date,
     dateLine: capitalize(formatDate(issue.date, issue.lang)),
     preview: previewText(introText),
+    preheader: preheaderText(introText),
+    preheaderPadding,
+    // The issue greets once: when its intro opens with a greeting of its own, the personal one is left out.
+    greets: !opensWithGreeting(introText),
     introHtml,
     introText,
     bodyHtml,
@@ -143,4 +149,11 @@ export function formatEventDate(value: string, lang: Language): string {
   const [h, min] = time.split(':').map(Number);
   const date = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1, h ?? 0, min ?? 0));
   return capitalize(frenchFirst(wallClock[lang].format(date).replace(',', ''), lang));
+}
+
+/** Whether a text starts by greeting its readers ("Bonjour à toutes et à tous.", "Dear members,"). */
+export function opensWithGreeting(text: string): boolean {
+  return /^\s*(?:bonjour|bonsoir|salut|cher|chère|chers|chères|hello|hi|dear|good (?:morning|afternoon|evening))(?=[\s,.!]|$)/iu.test(
+    text,
+  );
 }

@@ -3,6 +3,7 @@ import { isoWithOffset, parseSendTime } from '../campaigns/time.ts';
 import { hasControlCharacter } from '../input.ts';
 import { limits, publicationLimits as max } from '../limits.ts';
 import { type Language, languages } from './languages.ts';
+import { socialHandleHelp, socialNetworks, socialProfile } from './social.ts';
 
 /**
  * The publication format: YAML front matter of a publication file, and organisation files.
@@ -132,12 +133,18 @@ export const organizationSchema = z
     phone: phone.optional(),
     email: email.optional(),
     social: z
-      .partialRecord(
-        z.enum(['twitter', 'x', 'mastodon', 'bluesky', 'linkedin', 'facebook', 'instagram', 'youtube']),
-        text(max.label),
-      )
+      .partialRecord(z.enum(socialNetworks), text(max.label))
+      .superRefine((profiles, ctx) => {
+        for (const [network, handle] of Object.entries(profiles)) {
+          if (handle !== undefined && !socialProfile(network, handle).url) {
+            ctx.addIssue({ code: 'custom', path: [network], message: socialHandleHelp, input: handle });
+          }
+        }
+      })
       .optional()
-      .describe('Handles by network, e.g. { twitter: "@Villes_Internet" }'),
+      .describe(
+        'Profiles by network, each a handle or an https URL, shown as links: e.g. { twitter: "@Villes_Internet", mastodon: "@name@mastodon.social", linkedin: "company/name" }',
+      ),
     pressContact: pressContactSchema.optional(),
     logo: httpUrl.optional().describe('Absolute URL of the logo image (emails need absolute URLs)'),
     color: color.optional().describe('Brand colour, used for headings and links'),

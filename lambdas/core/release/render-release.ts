@@ -4,7 +4,7 @@ import { loadPublication, type SourceFiles } from '../publication/load.ts';
 import type { Publication } from '../publication/schema.ts';
 import type { ReleaseRenderer, RenderedRelease, RenderOptions } from '../render/document.ts';
 import { imageTypes } from '../render/markdown.ts';
-import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
+import { compileForRecipients, type EmailDocument, type RecipientFields } from '../render/recipient.ts';
 
 /** A file of a rendered release, by its name inside the release's folder. */
 export interface ReleaseFile {
@@ -38,13 +38,9 @@ export async function renderReleaseFiles(
     publication,
     typeof options === 'function' ? options(publication) : options,
   );
-  const preview = compileForRecipients(rendered.email).fill(deps.sampleRecipient);
   const files: ReleaseFile[] = [
-    { name: 'email.html', content: rendered.email.html, contentType: 'text/html; charset=utf-8' },
-    { name: 'email.txt', content: rendered.email.text, contentType: 'text/plain; charset=utf-8' },
+    ...emailFiles(rendered.email, deps.sampleRecipient),
     { name: 'page.html', content: rendered.page, contentType: 'text/html; charset=utf-8' },
-    { name: 'preview.html', content: preview.html, contentType: 'text/html; charset=utf-8' },
-    { name: 'preview.txt', content: preview.text, contentType: 'text/plain; charset=utf-8' },
     {
       name: 'publication.json',
       content: `${JSON.stringify(publication, null, 2)}\n`,
@@ -64,4 +60,32 @@ export async function renderReleaseFiles(
     files.push({ name: `files/${name}`, content, contentType: type ?? 'application/octet-stream' });
   }
   return { publication, rendered, files, notices };
+}
+
+/** The email's files: as sent (placeholders in) and as the sample recipient would read it. */
+function emailFiles(email: EmailDocument, sampleRecipient: RecipientFields): ReleaseFile[] {
+  const preview = compileForRecipients(email).fill(sampleRecipient);
+  return [
+    { name: 'email.html', content: email.html, contentType: 'text/html; charset=utf-8' },
+    { name: 'email.txt', content: email.text, contentType: 'text/plain; charset=utf-8' },
+    { name: 'preview.html', content: preview.html, contentType: 'text/html; charset=utf-8' },
+    { name: 'preview.txt', content: preview.text, contentType: 'text/plain; charset=utf-8' },
+  ];
+}
+
+/**
+ * The same release with another email (rendered again once its PDF exists, to link to it):
+ * the email's files replaced, everything else kept.
+ */
+export function withEmail(
+  release: RenderedReleaseFiles,
+  email: EmailDocument,
+  sampleRecipient: RecipientFields,
+): RenderedReleaseFiles {
+  const replaced = new Map(emailFiles(email, sampleRecipient).map((f) => [f.name, f]));
+  return {
+    ...release,
+    rendered: { ...release.rendered, email },
+    files: release.files.map((f) => replaced.get(f.name) ?? f),
+  };
 }

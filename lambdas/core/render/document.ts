@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 import { TemplateError } from '../errors.ts';
 import type { Language, Publication, Publisher } from '../publication/schema.ts';
+import { socialProfile } from '../publication/social.ts';
 import {
   fillPattern,
   formatDate,
@@ -51,6 +52,10 @@ export interface RenderOptions {
   imagesUrl?: string;
   /** Absolute URL of the release's web page, for the "view online" link. Omitted: no link. */
   webUrl?: string;
+  /** Absolute URL of the release's PDF, when it has one (the press room's copy). Omitted: no link. */
+  pdfUrl?: string;
+  /** The press room's page of a tag (absolute URL). Omitted: tags are shown without links. */
+  tagUrl?: (tag: string) => string;
   /** On the press room's page of the release: the way back and the downloads. */
   pressRoom?: {
     indexUrl: string;
@@ -177,7 +182,7 @@ export function guardBraces<T>(value: T): T {
  * accent colour (the first publisher's), each publisher's block, the names and addresses.
  */
 export function publishersView(publishers: Publisher[], t: LocaleStrings, lang: Language) {
-  const accentColor = publishers[0]?.color ?? defaultAccent;
+  const accentColor = legibleColor(publishers[0]?.color ?? defaultAccent);
   return {
     accentColor,
     publishers: publishers.map((p) => publisherView(p, t, lang, accentColor)),
@@ -220,6 +225,8 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
       ? fillPattern(t.embargoUntil, { date: formatDateTime(pub.embargo, pub.lang) })
       : undefined,
     preview: previewText(leadText),
+    preheader: preheaderText(leadText),
+    preheaderPadding,
     leadHtml,
     leadText,
     bodyHtml,
@@ -228,11 +235,55 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
     figures: pub.figures,
     quotes: pub.quotes,
     downloads,
+    // The email links to the PDF too; the page does not (it is what the PDF is printed from).
+    emailDownloads: [
+      ...(options.pdfUrl ? [{ label: t.pdf, url: options.pdfUrl, detail: undefined }] : []),
+      ...downloads,
+    ],
     byline: pub.author ? fillPattern(t.by, { author: pub.author }) : undefined,
-    tags: pub.tags,
+    tags: pub.tags.map((name) => ({ name, url: options.tagUrl?.(name) })),
     webUrl: options.webUrl,
+    pdfUrl: options.pdfUrl,
     pressRoom: options.pressRoom,
   });
+}
+
+/** WCAG contrast ratio of two colours written #rrggbb or #rgb. */
+export function contrastRatio(a: string, b: string): number {
+  const [la, lb] = [luminance(a), luminance(b)];
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
+function rgb(hex: string): [number, number, number] {
+  const h = hex.replace('#', '');
+  const full = h.length === 3 ? [...h].map((c) => c + c).join('') : h;
+  return [0, 2, 4].map((i) => Number.parseInt(full.slice(i, i + 2), 16)) as [number, number, number];
+}
+
+function luminance(hex: string): number {
+  const [r, g, b] = rgb(hex).map((v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** The greyest background a brand colour is written on in the emails and pages. */
+const lightestGrey = '#f3f4f6';
+
+/**
+ * A brand colour as text: the colour itself when it reads at 4.5:1 on the emails' light
+ * backgrounds, else the same hue darkened until it does (a yellow brand becomes an ochre).
+ */
+export function legibleColor(hex: string): string {
+  let [r, g, b] = rgb(hex);
+  const toHex = () => `#${[r, g, b].map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`;
+  let color = hex.length === 4 ? toHex() : hex;
+  while (contrastRatio(color, lightestGrey) < 4.6) {
+    [r, g, b] = [r * 0.93, g * 0.93, b * 0.93];
+    color = toHex();
+  }
+  return color;
 }
 
 /**
@@ -270,13 +321,15 @@ function publisherView(p: Publisher, t: LocaleStrings, lang: Language, accent: s
   }
   return {
     ...p,
-    color: p.color ?? accent,
+    // In the email, a label stays on the line of what it labels ("Twitter : @name").
+    contactParts: contactParts.map((c) => ({ ...c, boundLabel: c.label.replace(/ $/, '\u00a0') })),
+    color: p.color ? legibleColor(p.color) : accent,
     aboutTitle: aboutHeading(p, t, lang),
     pressContactLabel: p.pressContact?.label ?? t.pressContact,
     aboutHtml,
     aboutText: htmlToText(aboutHtml),
-    contactParts,
-    contactLine: contactParts.map((c) => `${c.label}${c.text}`).join(' | '),
+    // In the text part, one way to reach the organisation per line: nothing to wrap mid-way.
+    contactLine: contactParts.map((c) => `${c.label}${c.text}`).join('\n'),
     addressLines: p.address
       ? p.address
           .split(/\n/)
@@ -303,56 +356,70 @@ export function aboutHeading(
   return fillPattern(t.about, { name: p.name, ofName });
 }
 
-const networkLabels: Record<string, string> = {
-  twitter: 'Twitter',
-  x: 'X',
-  mastodon: 'Mastodon',
-  bluesky: 'Bluesky',
-  linkedin: 'LinkedIn',
-  facebook: 'Facebook',
-  instagram: 'Instagram',
-  youtube: 'YouTube',
-};
-
-/** A profile link for a handle, when the network's URL scheme is known and the handle is plain. */
-export function socialProfile(network: string, handle: string): { label: string; url?: string } {
-  const label = networkLabels[network] ?? network;
-  if (/^https:\/\/[^\s"'<>]+$/.test(handle)) return { label, url: handle };
-  const name = handle.replace(/^@/, '');
-  if (!/^[A-Za-z0-9_.@-]+$/.test(name)) return { label };
-  switch (network) {
-    case 'twitter':
-    case 'x':
-      return /^[A-Za-z0-9_]{1,15}$/.test(name) ? { label, url: `https://x.com/${name}` } : { label };
-    case 'bluesky':
-      return { label, url: `https://bsky.app/profile/${name}` };
-    case 'instagram':
-      return { label, url: `https://www.instagram.com/${name}` };
-    case 'mastodon': {
-      const [user, host] = name.split('@');
-      return user && host ? { label, url: `https://${host}/@${user}` } : { label };
-    }
-    default:
-      return { label };
-  }
-}
-
 /** The inbox preview line and page description: the first 150 characters of a text. */
 export function previewText(text: string): string {
   return text.length > 150 ? `${text.slice(0, 149).trimEnd()}…` : text;
 }
+
+/**
+ * The inbox preview line (preheader): the lead's first words, about 100 characters, cut
+ * between two words and ended with an ellipsis when something was cut.
+ */
+export function preheaderText(text: string, max = 105): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  const words = (space > max * 0.6 ? cut.slice(0, space) : cut).replace(/[\s,;:.!?«“(–—-]+$/u, '');
+  return `${words}…`;
+}
+
+/**
+ * Invisible characters after the preheader, so that clients showing a longer preview do not
+ * fill it with the start of the body (the date line, "Communiqué de presse"...).
+ */
+export const preheaderPadding = '&#847;&zwnj;&nbsp;'.repeat(90);
 
 /** `mardi 8 juin 2021` → `Mardi 8 juin 2021`. */
 export function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** Trailing spaces off, at most one blank line in a row, one final newline. */
+/**
+ * Trailing spaces off, lines wrapped at 78 characters, at most one blank line in a row, one
+ * final newline.
+ */
 export function tidyText(text: string): string {
   return `${text
     .split('\n')
-    .map((l) => l.trimEnd())
+    .map((l) => wrapLine(l.trimEnd()))
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim()}\n`;
+}
+
+/** Plain-text lines stay within this width (RFC 5322 recommends 78), but for a word longer than that (a URL). */
+export const textWidth = 78;
+
+/**
+ * Wraps a line at spaces (never at a no-break space).
+ * The lines that follow a list item's are indented under its text.
+ */
+export function wrapLine(line: string, width = textWidth): string {
+  // A line holding recipient placeholders is as long as what fills them: left as it is.
+  if (line.length <= width || line.includes('{{')) return line;
+  const indent = /^(?:[-*—] |\s+)/.exec(line)?.[0].replace(/\S/g, ' ') ?? '';
+  const lines: string[] = [];
+  let current = '';
+  for (const word of line.slice(indent.length).split(' ')) {
+    const start = lines.length === 0 && current === '' ? line.slice(0, indent.length) : '';
+    if (current === '') current = (lines.length === 0 ? start : indent) + word;
+    else if (current.length + 1 + word.length <= width) current += ` ${word}`;
+    else {
+      lines.push(current);
+      current = indent + word;
+    }
+  }
+  lines.push(current);
+  return lines.join('\n');
 }
