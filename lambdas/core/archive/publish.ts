@@ -42,9 +42,18 @@ import { createPressRoom, type PressRoom, releaseDownloads, siteKeys } from './p
  *                                          page.html, release.pdf, files/..., public/...
  */
 
-/** Prints a web page to PDF (headless Chromium locally). */
+/** What a printed document says about itself beyond its page: its footer. */
+export interface PrintedDocument {
+  /** The release's title, printed in the footer of every page with "n / N". */
+  title: string;
+}
+
+/**
+ * Prints a web page to PDF (headless Chromium locally). The page's `<title>` and `lang` are
+ * the PDF's title and language; `document` gives what the page cannot say in print.
+ */
 export interface PdfPrinter {
-  print(html: string): Promise<Uint8Array>;
+  print(html: string, document?: PrintedDocument): Promise<Uint8Array>;
 }
 
 /** No browser to print with: publishing goes on without a PDF. */
@@ -233,7 +242,7 @@ export async function publishRelease(
   let pdfBytes: Uint8Array | undefined;
   if (deps.printer) {
     try {
-      pdfBytes = await deps.printer.print(rendered.rendered.page);
+      pdfBytes = await deps.printer.print(rendered.rendered.page, { title: rendered.publication.title });
       pdf = { stored: true };
     } catch (error) {
       if (!(error instanceof PdfUnavailableError)) throw error;
