@@ -151,7 +151,13 @@ export async function signedReleaseLinks(
   const links = [];
   for (const f of wanted) {
     // Pages open in the browser; everything else downloads under a name that says what it is.
-    const downloadName = f.format === 'page' ? undefined : `${slug}-${f.name.split('/').at(-1)}`;
+    // The PDF is the release itself: `<slug>.pdf`, as in the press room.
+    const downloadName =
+      f.format === 'page'
+        ? undefined
+        : f.format === 'pdf'
+          ? `${slug}.pdf`
+          : `${slug}-${f.name.split('/').at(-1)}`;
     const url = await store.signedUrl(prefix + f.name, {
       expiresInSeconds: options.expiresInSeconds,
       ...(downloadName && { downloadName }),
@@ -517,8 +523,8 @@ export async function commitVersion(
  * Makes a folder of the press room hold exactly `wanted` (press room key → archive key):
  * each copied from the archive, anything else under the folder deleted but `keep`. Published
  * files get the type of their name and, when they must download, `Content-Disposition:
- * attachment` (which S3 serves as it is; see site-headers.ts). Returns how many objects were
- * written.
+ * attachment`; a release's PDF its `<slug>.pdf` name (S3 serves both as they are; see
+ * site-headers.ts). Returns how many objects were written.
  */
 export async function syncSiteCopy(
   store: ObjectStore,
@@ -536,7 +542,9 @@ export async function syncSiteCopy(
     await store.put(to, object.body, {
       ...(contentType !== undefined && { contentType }),
       cacheControl: 'public, max-age=300',
-      ...(served.disposition && { contentDisposition: served.disposition }),
+      ...(served.headers['Content-Disposition'] !== undefined && {
+        contentDisposition: served.headers['Content-Disposition'],
+      }),
     });
     written++;
   }
