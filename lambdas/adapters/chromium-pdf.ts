@@ -14,7 +14,9 @@ import { type FoundBrowser, findBrowser, launchBrowser } from './browser.ts';
  * readers (structure tree, `/Lang` from the page's `lang`), with an outline from the headings,
  * and a footer on every page: the document's title and "n / N". Chromium writes the page's
  * `<title>` as the PDF's Title; it ignores `<meta name="author">`, `description` and
- * `keywords`, and dates the PDF when it prints it (README: what it would take to set those).
+ * `keywords`, and dates the PDF when it prints it: an author (the publishers), a subject (the
+ * lead) and the release's date need a PDF library to rewrite the document information after
+ * printing (pdf-lib's setAuthor, setSubject, setCreationDate keep the tags and outline).
  */
 export class ChromiumPdfPrinter implements PdfPrinter {
   private browser: Promise<Browser> | undefined;

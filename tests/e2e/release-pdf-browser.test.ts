@@ -172,31 +172,54 @@ describe('the footer', () => {
 
 describe('blocks kept whole wherever the page breaks fall', () => {
   /**
-   * The seed page with a blank block of `mm` before its figures and quotes, so that a page
-   * break falls at every place in them in turn. `splitOK` takes the print stylesheet's
-   * `break-inside: avoid` (and widows and orphans) off, to show that the check finds a split quote.
+   * What is split in the seed page printed with a blank block of `mm` before its body's first
+   * heading, so that a page break falls at every place in turn: a quote not whole on one page,
+   * a key figure not on the page of its heading, a press contact not on the page of its
+   * organisation's heading. `loose` is CSS added to the print stylesheet.
    */
-  async function splitQuotes(mm: number, splitOK = false): Promise<string[]> {
+  async function splitBlocks(mm: number, loose = ''): Promise<string[]> {
     let html = page.replace('<h2>', `<div style="height:${mm}mm"></div><h2>`);
-    if (splitOK) {
-      // Widows and orphans would keep a three-line quote whole too: one line each is allowed.
-      const loose = 'figure.quote, figure.quote p { break-inside: auto !important; orphans: 1; widows: 1 }';
+    if (loose) {
       html = html.replace('</style>\n</head>', `${loose}</style>\n</head>`);
       expect(html).toContain(loose);
     }
     const pdf = await readPdf(await printer.print(html, { title: publication.title }));
-    return (publication.quotes ?? []).filter((q) => pagesWith(pdf, q.text).length !== 1).map((q) => q.text);
+    const onPageOf = (heading: string, what: string) => {
+      const [on] = pagesWith(pdf, heading);
+      return on !== undefined && pdf.pages[on - 1]?.join(' ').includes(flat(what)) === true;
+    };
+    return [
+      ...(publication.quotes ?? [])
+        .filter((q) => pagesWith(pdf, q.text).length !== 1)
+        .map((q) => `quote: ${q.text.slice(0, 30)}`),
+      ...(publication.figures ?? [])
+        .filter((f) => !onPageOf('Chiffres clés', `${f.value} ${f.label}`))
+        .map((f) => `figure: ${f.value}`),
+      ...[
+        ['À propos de Villes Internet', 'Contact presse : Florence Poznanski'],
+        ['À propos de Villes de France', 'Contact presse : Adrian Philip'],
+      ]
+        .filter(([heading, contact]) => !onPageOf(heading ?? '', contact ?? ''))
+        .map(([heading]) => `about: ${heading}`),
+    ];
   }
 
   const offsets = Array.from({ length: 14 }, (_, i) => i * 18);
 
-  it('never splits a quote', async () => {
-    for (const mm of offsets) expect(await splitQuotes(mm), `with ${mm} mm more before`).toEqual([]);
+  it('never splits a quote, the key figures from their heading, nor a press contact from its organisation', async () => {
+    expect(publication.figures?.length).toBeGreaterThan(0);
+    for (const mm of offsets) expect(await splitBlocks(mm), `with ${mm} mm more before`).toEqual([]);
   }, 120_000);
 
-  it('the check can fail: without break-inside: avoid, a quote is split at some offset', async () => {
-    const split = [];
-    for (const mm of offsets) split.push(...(await splitQuotes(mm, true)));
-    expect(split.length).toBeGreaterThan(0);
+  it('the check can fail: without break-inside and break-after: avoid, each kind is split at some offset', async () => {
+    // Widows and orphans would keep a three-line quote whole too: one line each is allowed.
+    const loose = [
+      'figure.quote, figure.quote p, .figures, .figures li, .about section, .about p { break-inside: auto !important; orphans: 1; widows: 1 }',
+      'h2 { break-after: auto !important }',
+    ].join('\n');
+    const split = new Set<string>();
+    for (const mm of offsets)
+      for (const what of await splitBlocks(mm, loose)) split.add(what.split(':')[0] ?? '');
+    expect([...split].sort()).toEqual(['about', 'figure', 'quote']);
   }, 120_000);
 });
