@@ -255,7 +255,9 @@ describe('publishRelease', () => {
       ok: true,
       downloadName: 'avec-pdf.pdf',
     });
-    expect(await site(store, siteKeys.release('avec-pdf'))).toContain('href="release.pdf"');
+    expect(await site(store, siteKeys.release('avec-pdf'))).toContain(
+      '<a href="release.pdf" download="avec-pdf.pdf">',
+    );
 
     const skipped = await publishRelease('publications/b.md', {
       ...deps,
