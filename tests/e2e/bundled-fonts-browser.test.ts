@@ -267,10 +267,11 @@ describe('PDFs printed by the Chromium of @sparticuz/chromium with only its own 
     // spaces as spaces, and the narrow one is drawn with the space glyph (Open Sans has none of
     // its own for it: the shaper draws a space half as wide), so both read back as spaces...
     const lines = pdf.text.split('\n').filter((line) => line.trim() !== '');
+    // The page's footer follows: its title and "1 / 1".
     expect(lines.join(' ')).toBe(
-      Array(4)
+      `${Array(4)
         .fill(sentence.replace(/[\u00a0\u202f]/g, ' '))
-        .join(' '),
+        .join(' ')} Glyphes 1 / 1`,
     );
     // ...but the no-break spaces are drawn with Open Sans' own no-break space glyph.
     expect(pdf.glyphs.match(/\u00a0/g)).toHaveLength(4 * (sentence.match(/\u00a0/g)?.length ?? 0));

@@ -18,6 +18,7 @@ import {
   publishRelease,
   releaseDueEmbargoes,
   SlugTakenError,
+  signedReleaseLinks,
 } from '../../lambdas/core/archive/publish.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
 import { getText, listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
@@ -224,19 +225,45 @@ describe('publishRelease', () => {
       'publications/a.md': release('Avec PDF'),
       'publications/b.md': release('Sans PDF'),
     });
+    const titles: (string | undefined)[] = [];
+    const dispositions = new Map<string, string | undefined>();
+    const put = store.put.bind(store);
+    store.put = (key, body, options) => {
+      dispositions.set(key, options?.contentDisposition);
+      return put(key, body, options);
+    };
     const printed = await publishRelease('publications/a.md', {
       ...deps,
-      printer: { print: async () => new TextEncoder().encode('%PDF-1.7 test') },
+      printer: {
+        print: async (_html, document) => {
+          titles.push(document?.title);
+          return new TextEncoder().encode('%PDF-1.7 test');
+        },
+      },
     });
     expect(printed.pdf).toEqual({ stored: true });
+    // The footer's title; the press room's copy saves as <slug>.pdf (S3 serves the metadata).
+    expect(titles).toEqual(['Avec PDF']);
     expect(await site(store, 'site/releases/avec-pdf/release.pdf')).toBe('%PDF-1.7 test');
-    expect(await site(store, siteKeys.release('avec-pdf'))).toContain('href="release.pdf"');
     // The email and its text part link to the PDF once it exists.
     expect(await site(store, 'site/releases/avec-pdf/email.html')).toMatch(
       /href="[^"]*releases\/avec-pdf\/release\.pdf"/,
     );
     expect(await site(store, 'site/releases/avec-pdf/release.txt')).toMatch(
-      /^- PDF: \S*releases\/avec-pdf\/release\.pdf$/m,
+      /^- PDF[\u00a0 ]: \S*releases\/avec-pdf\/release\.pdf$/m,
+    );
+    expect(dispositions.get('site/releases/avec-pdf/release.pdf')).toMatch(
+      /^inline; filename="avec-pdf\.pdf"/,
+    );
+    // A signed link to it downloads under the same name.
+    const [link] = await signedReleaseLinks(store, 'avec-pdf', { format: 'pdf', expiresInSeconds: 60 });
+    const signed = new URL(link?.url ?? '');
+    expect(store.verifySignedUrl(signed.pathname + signed.search)).toMatchObject({
+      ok: true,
+      downloadName: 'avec-pdf.pdf',
+    });
+    expect(await site(store, siteKeys.release('avec-pdf'))).toContain(
+      '<a href="release.pdf" download="avec-pdf.pdf">',
     );
 
     const skipped = await publishRelease('publications/b.md', {

@@ -1,7 +1,7 @@
 /**
  * What each path of the press room is served with (lambdas/core/public/site-headers.ts), the
  * same for `pressroom serve`, `site build` (_headers) and S3: pages carry the policy, PDFs
- * none, published files that are not PDF, images or text download under a sandbox. The
+ * none (a release's own saves as `<slug>.pdf`), published files that are not PDF, images or text download under a sandbox. The
  * templates' <meta> policy is the header's, less what only a header can say.
  */
 import { readFile } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import {
   mediaTypeOf,
   opensInBrowser,
   pageContentSecurityPolicy,
+  releasePdfName,
   servedFile,
 } from '../../lambdas/core/public/site-headers.ts';
 import { repo } from '../support/cli.ts';
@@ -49,7 +50,6 @@ describe('servedFile', () => {
     ['feed.json', 'application/feed+json; charset=utf-8'],
     ['newsletters/feed.xml', 'application/rss+xml; charset=utf-8'],
     ['sitemap.xml', 'application/xml'],
-    [`${release}release.pdf`, 'application/pdf'],
     [`${release}release.txt`, 'text/plain; charset=utf-8'],
     [`${release}files/rapport.pdf`, 'application/pdf'],
     [`${release}files/photos/une.JPG`, 'image/jpeg'],
@@ -62,6 +62,21 @@ describe('servedFile', () => {
     expect(served.headers['X-Content-Type-Options']).toBe('nosniff');
     expect(served.headers['Content-Disposition']).toBeUndefined();
     expect(served.headers['Content-Security-Policy']).toBeUndefined();
+  });
+
+  it('serves a release’s PDF inline, saved as <slug>.pdf, without a policy', () => {
+    const served = servedFile(`${release}release.pdf`);
+    expect(served.contentType).toBe('application/pdf');
+    expect(served.disposition).toBeUndefined();
+    expect(served.headers['Content-Disposition']).toBe(
+      `inline; filename="etude-2024.pdf"; filename*=UTF-8''etude-2024.pdf`,
+    );
+    expect(served.headers['Content-Security-Policy']).toBeUndefined();
+    expect(releasePdfName(`${release}release.pdf`)).toBe('etude-2024.pdf');
+    // Only the release's own PDF: an attachment keeps its name, a newsletter has no such file.
+    expect(releasePdfName(`${release}files/release.pdf`)).toBeUndefined();
+    expect(releasePdfName('newsletters/2024-03/release.pdf')).toBeUndefined();
+    expect(servedFile(`${release}files/release.pdf`).headers['Content-Disposition']).toBeUndefined();
   });
 
   it.each([
@@ -136,6 +151,17 @@ describe('_headers', () => {
       '/newsletters/*/files/*',
       '  Content-Disposition: attachment',
       `  Content-Security-Policy: ${fileContentSecurityPolicy}`,
+    ]);
+  });
+
+  it('names each release’s PDF <slug>.pdf, one rule per PDF', () => {
+    const rules = headersFile([`${release}release.pdf`, 'releases/autre/release.pdf']).split('\n');
+    expect(rules.slice(rules.indexOf(`/${release}release.pdf`))).toEqual([
+      `/${release}release.pdf`,
+      `  Content-Disposition: inline; filename="etude-2024.pdf"; filename*=UTF-8''etude-2024.pdf`,
+      '/releases/autre/release.pdf',
+      `  Content-Disposition: inline; filename="autre.pdf"; filename*=UTF-8''autre.pdf`,
+      '',
     ]);
   });
 });

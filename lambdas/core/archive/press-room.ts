@@ -93,7 +93,8 @@ export interface PressRoom {
   /** Links from a release's own page: the way back and the downloads. */
   releasePageLinks(release: ReleaseSummary): {
     indexUrl: string;
-    downloads: { label: string; url: string; detail?: string; download?: boolean }[];
+    /** `download` makes the link save the file; `downloadName` names it (hosts that send no headers). */
+    downloads: { label: string; url: string; detail?: string; download?: boolean; downloadName?: string }[];
   };
   /**
    * Rewrites the Newsletters section (its page, its feeds, its sitemap), or removes it when no
@@ -128,7 +129,10 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
 
   function downloadsOf(r: ReleaseSummary, base: string, lt: LocaleStrings) {
     return [
-      ...(r.formats.pdf ? [{ label: lt.pdf, url: base + releaseDownloads.pdf, download: true }] : []),
+      // Saved as <slug>.pdf, like the Content-Disposition the press room's hosts send with it.
+      ...(r.formats.pdf
+        ? [{ label: lt.pdf, url: base + releaseDownloads.pdf, download: true, downloadName: `${r.slug}.pdf` }]
+        : []),
       { label: lt.emailVersion, url: base + releaseDownloads.email },
       { label: lt.plainText, url: base + releaseDownloads.text, download: true },
       ...r.formats.attachments.map((a) => ({

@@ -42,9 +42,18 @@ import { createPressRoom, type PressRoom, releaseDownloads, siteKeys } from './p
  *                                          page.html, release.pdf, files/..., public/...
  */
 
-/** Prints a web page to PDF (headless Chromium locally). */
+/** What a printed document says about itself beyond its page: its footer. */
+export interface PrintedDocument {
+  /** The release's title, printed in the footer of every page with "n / N". */
+  title: string;
+}
+
+/**
+ * Prints a web page to PDF (headless Chromium locally). The page's `<title>` and `lang` are
+ * the PDF's title and language; `document` gives what the page cannot say in print.
+ */
 export interface PdfPrinter {
-  print(html: string): Promise<Uint8Array>;
+  print(html: string, document?: PrintedDocument): Promise<Uint8Array>;
 }
 
 /** No browser to print with: publishing goes on without a PDF. */
@@ -142,7 +151,13 @@ export async function signedReleaseLinks(
   const links = [];
   for (const f of wanted) {
     // Pages open in the browser; everything else downloads under a name that says what it is.
-    const downloadName = f.format === 'page' ? undefined : `${slug}-${f.name.split('/').at(-1)}`;
+    // The PDF is the release itself: `<slug>.pdf`, as in the press room.
+    const downloadName =
+      f.format === 'page'
+        ? undefined
+        : f.format === 'pdf'
+          ? `${slug}.pdf`
+          : `${slug}-${f.name.split('/').at(-1)}`;
     const url = await store.signedUrl(prefix + f.name, {
       expiresInSeconds: options.expiresInSeconds,
       ...(downloadName && { downloadName }),
@@ -233,7 +248,7 @@ export async function publishRelease(
   let pdfBytes: Uint8Array | undefined;
   if (deps.printer) {
     try {
-      pdfBytes = await deps.printer.print(rendered.rendered.page);
+      pdfBytes = await deps.printer.print(rendered.rendered.page, { title: rendered.publication.title });
       pdf = { stored: true };
     } catch (error) {
       if (!(error instanceof PdfUnavailableError)) throw error;
@@ -535,8 +550,8 @@ export async function commitVersion(
  * Makes a folder of the press room hold exactly `wanted` (press room key → archive key):
  * each copied from the archive, anything else under the folder deleted but `keep`. Published
  * files get the type of their name and, when they must download, `Content-Disposition:
- * attachment` (which S3 serves as it is; see site-headers.ts). Returns how many objects were
- * written.
+ * attachment`; a release's PDF its `<slug>.pdf` name (S3 serves both as they are; see
+ * site-headers.ts). Returns how many objects were written.
  */
 export async function syncSiteCopy(
   store: ObjectStore,
@@ -554,7 +569,9 @@ export async function syncSiteCopy(
     await store.put(to, object.body, {
       ...(contentType !== undefined && { contentType }),
       cacheControl: 'public, max-age=300',
-      ...(served.disposition && { contentDisposition: served.disposition }),
+      ...(served.headers['Content-Disposition'] !== undefined && {
+        contentDisposition: served.headers['Content-Disposition'],
+      }),
     });
     written++;
   }

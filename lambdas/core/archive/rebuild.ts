@@ -113,7 +113,7 @@ async function rebuildRelease(
   let pdf: ReleaseRebuild['pdf'] = oldPdf ? (pageChanged ? 'kept-stale' : 'kept') : 'none';
   if (deps.printer && (pageChanged || !oldPdf)) {
     try {
-      pdfBytes = await deps.printer.print(rendered.rendered.page);
+      pdfBytes = await deps.printer.print(rendered.rendered.page, { title: rendered.publication.title });
       pdf = 'printed';
     } catch (error) {
       if (!(error instanceof PdfUnavailableError)) throw error;

@@ -4,6 +4,7 @@ import {
   fileContentSecurityPolicy,
   isPublishedFile,
   opensInBrowser,
+  releasePdfName,
   servedFile,
 } from '../public/site-headers.ts';
 import {
@@ -52,8 +53,12 @@ export interface StaticSiteReport {
   downloads: string[];
 }
 
-/** The `_headers` file: what Netlify and Cloudflare Pages send with each path. */
-export function headersFile(): string {
+/**
+ * The `_headers` file: what Netlify and Cloudflare Pages send with each path. `pdfs` are the
+ * paths of release PDFs (`releases/<slug>/release.pdf`): each is saved as `<slug>.pdf`, one
+ * rule each, as Netlify has no placeholders in header values.
+ */
+export function headersFile(pdfs: readonly string[] = []): string {
   const rule = (pattern: string, headers: Record<string, string>) =>
     [pattern, ...Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`)].join('\n');
   const downloads = {
@@ -67,6 +72,10 @@ export function headersFile(): string {
     rule('/*', commonSiteHeaders),
     rule('/releases/*/files/*', downloads),
     rule('/newsletters/*/files/*', downloads),
+    ...pdfs.flatMap((pdf) => {
+      const disposition = servedFile(pdf).headers['Content-Disposition'];
+      return disposition ? [rule(`/${pdf}`, { 'Content-Disposition': disposition })] : [];
+    }),
   ].join('\n')}\n`;
 }
 
@@ -86,11 +95,13 @@ export async function buildStaticSite(
     downloads: [],
   };
   const emitted = new Set<string>();
+  const pdfs: string[] = [];
   const put = async (path: string, body: SiteFile['body']) => {
     if (emitted.has(path)) return;
     emitted.add(path);
     report.files++;
     if (isPublishedFile(path) && !opensInBrowser(servedFile(path).contentType)) report.downloads.push(path);
+    if (releasePdfName(path) !== undefined) pdfs.push(path);
     await emit({ path, body });
   };
   const fromStore = (key: string) => async () => {
@@ -151,7 +162,7 @@ export async function buildStaticSite(
     const path = item.key.slice(siteKeys.prefix.length);
     if (!isGenerated(path)) await put(path, fromStore(item.key));
   }
-  await put('_headers', async () => new TextEncoder().encode(headersFile()));
+  await put('_headers', async () => new TextEncoder().encode(headersFile(pdfs)));
   return report;
 }
 

@@ -105,6 +105,15 @@ export interface ServedFile {
   headers: Record<string, string>;
 }
 
+/**
+ * The name a release's PDF is saved under, `<slug>.pdf`, for `releases/<slug>/release.pdf`
+ * (press-room.ts's `releaseDownloads.pdf`): a folder of `release.pdf` files helps no one.
+ */
+export function releasePdfName(sitePath: string): string | undefined {
+  const slug = /^releases\/([^/]+)\/release\.pdf$/.exec(sitePath)?.[1];
+  return slug === undefined ? undefined : `${slug}.pdf`;
+}
+
 /** The headers of one path of the press room (relative to its top, no leading "/"). */
 export function servedFile(sitePath: string): ServedFile {
   const base = sitePath.slice(sitePath.lastIndexOf('/') + 1);
@@ -121,12 +130,15 @@ export function servedFile(sitePath: string): ServedFile {
       },
     };
   }
+  // A release's PDF opens in the browser, and is saved under its release's name.
+  const pdfName = releasePdfName(sitePath);
   return {
     contentType,
     headers: {
       'Content-Type': contentType,
       ...commonSiteHeaders,
       ...(contentType.startsWith('text/html') && { 'Content-Security-Policy': pageContentSecurityPolicy }),
+      ...(pdfName !== undefined && { 'Content-Disposition': contentDisposition(pdfName, 'inline') }),
     },
   };
 }
@@ -134,9 +146,10 @@ export function servedFile(sitePath: string): ServedFile {
 /**
  * A Content-Disposition value that offers `filename` for download (RFC 6266): an ASCII
  * fallback for old clients, and `filename*` (RFC 8187) with the exact UTF-8 name, so
- * `Étude «villes» 2021.pdf` keeps its accents in every current browser.
+ * `Étude «villes» 2021.pdf` keeps its accents in every current browser. `inline` shows the
+ * file in the browser and names it when the reader saves it.
  */
-export function contentDisposition(filename: string): string {
+export function contentDisposition(filename: string, type: 'attachment' | 'inline' = 'attachment'): string {
   const fallback = filename
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '') // accents off: é → e
@@ -146,5 +159,5 @@ export function contentDisposition(filename: string): string {
     /['()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+  return `${type}; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }

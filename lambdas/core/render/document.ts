@@ -59,7 +59,7 @@ export interface RenderOptions {
   /** On the press room's page of the release: the way back and the downloads. */
   pressRoom?: {
     indexUrl: string;
-    downloads: { label: string; url: string; detail?: string; download?: boolean }[];
+    downloads: { label: string; url: string; detail?: string; download?: boolean; downloadName?: string }[];
   };
 }
 
