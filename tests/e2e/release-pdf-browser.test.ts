@@ -121,8 +121,8 @@ describe('the seed release printed to PDF', () => {
 
   it('keeps each organisation’s about block, press contact included, on one page', () => {
     for (const [heading, contact] of [
-      ['À propos de Villes Internet', 'Contact presse : Florence Poznanski'],
-      ['À propos de Villes de France', 'Contact presse : Adrian Philip'],
+      ['À propos de Villes Internet', 'Contact Presse : Florence Poznanski'],
+      ['À propos de Villes de France', 'Contact Presse : Adrian Philip'],
     ] as const) {
       const [on] = pagesWith(seed, heading);
       expect(on, heading).toBeDefined();
@@ -196,8 +196,8 @@ describe('blocks kept whole wherever the page breaks fall', () => {
         .filter((f) => !onPageOf('Chiffres clés', `${f.value} ${f.label}`))
         .map((f) => `figure: ${f.value}`),
       ...[
-        ['À propos de Villes Internet', 'Contact presse : Florence Poznanski'],
-        ['À propos de Villes de France', 'Contact presse : Adrian Philip'],
+        ['À propos de Villes Internet', 'Contact Presse : Florence Poznanski'],
+        ['À propos de Villes de France', 'Contact Presse : Adrian Philip'],
       ]
         .filter(([heading, contact]) => !onPageOf(heading ?? '', contact ?? ''))
         .map(([heading]) => `about: ${heading}`),
