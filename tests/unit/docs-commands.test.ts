@@ -141,7 +141,9 @@ describe('the command lines in README.md and docs/', () => {
         wrong.push(`${span.where}: \`${span.text}\` names no pressroom command`);
         continue;
       }
-      const known = new Set(['--help', '--version', ...command.options.map((o) => o.long ?? '')]);
+      // --version is the program's own option: the text may name it only without a subcommand.
+      const own = names.length === 0 ? ['--version'] : [];
+      const known = new Set(['--help', ...own, ...command.options.map((o) => o.long ?? '')]);
       for (const flag of flags.filter((f) => !known.has(f))) {
         wrong.push(`${span.where}: \`${span.text}\`: \`pressroom ${names.join(' ')}\` has no ${flag}`);
       }
