@@ -88,9 +88,12 @@ export async function openAwsBackend(): Promise<import('./aws-backend.ts').AwsBa
 }
 
 /** The store of either backend: what the store-agnostic commands (campaign status...) need. */
-export async function storeFor(opts: { backend?: BackendKind; dataDir?: string }): Promise<ObjectStore> {
+export async function storeFor(
+  opts: { backend?: BackendKind; dataDir?: string },
+  config?: LocalConfig,
+): Promise<ObjectStore> {
   if (opts.backend === 'aws') return (await openAwsBackend()).store;
-  return (await localStore(loadConfig(opts))).store;
+  return (await localStore(config ?? loadConfig(opts))).store;
 }
 
 /** The store and the contact keys of either backend (contacts commands). */

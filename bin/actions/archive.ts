@@ -27,7 +27,7 @@ import type {
   ArchiveRefreshOptions,
   ArchiveWithdrawOptions,
 } from '../commands/archive.ts';
-import { loadConfig, localBackend, openAwsBackend, signingSecret } from '../context.ts';
+import { loadConfig, localBackend, localStore, openAwsBackend, signingSecret } from '../context.ts';
 import type { BackendKind } from '../options.ts';
 import { print } from '../output.ts';
 
@@ -36,15 +36,16 @@ import { print } from '../output.ts';
  * (one format or all), served by `pressroom serve` until they expire.
  */
 export async function linkArchived(slug: string, opts: ArchiveLinkOptions): Promise<void> {
-  const backend = await localBackend(loadConfig(opts), { pdf: false });
-  const links = await signedReleaseLinks(backend.store, slug, {
+  const config = loadConfig(opts);
+  const { store } = await localStore(config);
+  const links = await signedReleaseLinks(store, slug, {
     format: opts.format,
     expiresInSeconds: opts.expires,
   });
   const expiresAt = new Date(Date.now() + opts.expires * 1000).toISOString();
   if (opts.json) return print({ slug, expiresAt, links }, true);
   print([
-    `Signed links to ${slug}, valid until ${showTime(expiresAt, backend.config.timeZone)} (served by \`pressroom serve\`):`,
+    `Signed links to ${slug}, valid until ${showTime(expiresAt, config.timeZone)} (served by \`pressroom serve\`):`,
     ...links.map((l) => `  ${l.format.padEnd(10)} ${l.url}`),
   ]);
 }
@@ -66,10 +67,10 @@ export async function exportArchiveZip(opts: ArchiveExportOptions): Promise<void
   if (opts.year !== undefined && !/^\d{4}$/.test(opts.year)) {
     throw new PressroomError(`--year must be a year such as 2021 (value: "${opts.year}")`);
   }
-  const backend = await localBackend(loadConfig(opts), { pdf: false });
+  const { store } = await localStore(loadConfig(opts));
   // A failed export leaves no partial ZIP behind.
   const result = await writeFileAtomically(opts.out, (out) =>
-    exportArchive(backend.store, out, opts.year === undefined ? {} : { year: opts.year }),
+    exportArchive(store, out, opts.year === undefined ? {} : { year: opts.year }),
   );
   if (opts.json) return print({ ...result, file: opts.out }, true);
   print(`Exported ${result.releases} release(s), ${result.files} file(s), into ${opts.out}`);
@@ -88,12 +89,8 @@ async function archiveDeps(opts: {
 }): Promise<{ deps: PublishDeps; where: string; timeZone: string; close(): Promise<void> }> {
   const config = loadConfig(opts);
   if (opts.backend !== 'aws') {
-    const backend = await localBackend(
-      opts.templates ? { ...config, templatesDir: opts.templates } : config,
-      {
-        pdf: opts.pdf !== false,
-      },
-    );
+    // loadConfig already took --templates into templatesDir.
+    const backend = await localBackend(config, { pdf: opts.pdf !== false });
     return {
       deps: backend,
       where: backend.store.root,
@@ -102,7 +99,7 @@ async function archiveDeps(opts: {
     };
   }
   const aws = await openAwsBackend();
-  const templates = await loadTemplateFiles(opts.templates ?? config.templatesDir);
+  const templates = await loadTemplateFiles(config.templatesDir);
   const site = {
     siteUrl: aws.outputs.PressRoomUrl,
     siteLang: aws.outputs.SiteLang ?? config.siteLang,
@@ -209,15 +206,16 @@ export async function rebuildArchive(slugs: string[], opts: ArchiveRebuildOption
  * recipient, signed with the store's secret, that `pressroom serve` answers from this machine.
  */
 export async function previewArchived(slug: string, opts: ArchivePreviewOptions): Promise<void> {
-  const backend = await localBackend(loadConfig(opts), { pdf: false });
-  await readManifest(backend.store, slug);
-  const signer = new PreviewSigner(await signingSecret(backend.store.root));
+  const config = loadConfig(opts);
+  const { store } = await localStore(config);
+  await readManifest(store, slug);
+  const signer = new PreviewSigner(await signingSecret(store.root));
   const url = signer.link(`http://127.0.0.1:${opts.port}`, slug, opts.expires);
   const expiresAt = new Date(Date.now() + opts.expires * 1000).toISOString();
   if (opts.json) return print({ slug, url, expiresAt }, true);
   print([
     `Preview of ${slug}, from this machine, while \`pressroom serve --port ${opts.port}\` runs:`,
     `  ${url}`,
-    `  valid until ${showTime(expiresAt, backend.config.timeZone)}`,
+    `  valid until ${showTime(expiresAt, config.timeZone)}`,
   ]);
 }

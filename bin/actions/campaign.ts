@@ -12,8 +12,9 @@ import { print } from '../output.ts';
 
 /** `pressroom campaign status`: where a campaign stands, from the store of either backend. */
 export async function showCampaignStatus(name: string, opts: CampaignStatusOptions): Promise<void> {
-  const zone = loadConfig(opts).timeZone;
-  const s = await campaignStatus(await storeFor(opts), name);
+  const config = loadConfig(opts);
+  const zone = config.timeZone;
+  const s = await campaignStatus(await storeFor(opts, config), name);
   if (opts.json) return print(s, true);
   print([
     `${s.name} (${s.newsletter !== undefined ? `newsletter ${s.newsletter}` : s.publication}): ${s.state}`,

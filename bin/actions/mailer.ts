@@ -1,7 +1,7 @@
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { UsageError } from '../../lambdas/core/errors.ts';
 import type { MailerCheckOptions } from '../commands/mailer.ts';
-import { loadConfig } from '../context.ts';
+import { loadConfig, smtpSettings, storeDir } from '../context.ts';
 import { print } from '../output.ts';
 
 /**
@@ -21,8 +21,8 @@ export async function checkMailer(opts: MailerCheckOptions): Promise<void> {
   const mailer = config.mailer;
   if (mailer.kind === 'smtp') {
     const { checkSmtp } = await import('../../lambdas/adapters/smtp-mailer.ts');
-    const { kind: _smtp, ...settings } = mailer;
-    const check = await checkSmtp(settings);
+    // The same settings, checked the same way, as a send would use.
+    const check = await checkSmtp(smtpSettings(mailer));
     if (opts.json) return print({ mailer: 'smtp', ready: true, ...check }, true);
     return print([
       `SMTP server ${check.server}: ready (nothing was sent)`,
@@ -47,7 +47,7 @@ export async function checkMailer(opts: MailerCheckOptions): Promise<void> {
       `  quota       ${q.sentLast24Hours} of ${q.max24HourSend} sent in the last 24 hours, at most ${q.maxSendRate} a second`,
     ]);
   }
-  const outbox = `${config.dataDir}/outbox/<campaign>/`;
+  const outbox = `${storeDir(config)}/outbox/<campaign>/`;
   if (opts.json) return print({ mailer: 'outbox', ready: true, outbox }, true);
   print([
     `The outbox: messages are written as .eml files under ${outbox}, one per recipient; nothing leaves this machine.`,
