@@ -15,12 +15,12 @@ import { parseSendTime, type SendTime } from './time.ts';
  */
 const text = z.string().trim().min(1, 'must not be empty');
 
-/** A sender: `"Display Name <address>"` or `{ name, address }`. */
 /** The lists of an audience, in the campaign's order. */
 export function audienceLists(filter: Pick<AudienceFilter, 'list' | 'lists'>): string[] {
   return filter.lists ?? (filter.list !== undefined ? [filter.list] : []);
 }
 
+/** A sender: `"Display Name <address>"` or `{ name, address }`. */
 export const sender = z.union([
   z
     .string()

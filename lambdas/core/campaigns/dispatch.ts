@@ -1,7 +1,8 @@
-import { type AudienceMember, audienceLists, resolveAudience } from '../contacts/audience.ts';
+import { type AudienceMember, resolveAudience } from '../contacts/audience.ts';
 import { BusyError, PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
+  audienceLists,
   CampaignNotFoundError,
   type CampaignRecord,
   campaignFailure,

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { archiveKeys, readManifest, refuseWithdrawn } from '../archive/manifest.ts';
-import {
-  type AudienceMember,
-  audienceLists,
-  loadSuppressions,
-  resolveAudience,
-} from '../contacts/audience.ts';
+import { type AudienceMember, loadSuppressions, resolveAudience } from '../contacts/audience.ts';
 import { type Contact, type ContactKeys, isSuppressed, type Suppression } from '../contacts/model.ts';
 import { signUnsubscribeToken } from '../contacts/tokens.ts';
 import { PressroomError } from '../errors.ts';
@@ -13,6 +8,7 @@ import { issueForCampaign } from '../newsletter/campaign.ts';
 import { compileForRecipients, type PersonalizableEmail } from '../render/recipient.ts';
 import { getText, type ObjectStore } from '../store/object-store.ts';
 import {
+  audienceLists,
   type CampaignDefinition,
   type CampaignRecord,
   newCampaignRecord,

@@ -30,9 +30,6 @@ export interface AudienceFilter {
   tagsMode?: 'any' | 'all';
 }
 
-// Kept with the campaign (a light module that commands listing campaigns load); exported here too.
-export { audienceLists };
-
 /** A recipient, and the campaign's lists that reach them (on the list, not unsubscribed from it). */
 export type AudienceMember = Contact & { via: string[] };
 
