@@ -222,7 +222,8 @@ export async function publishRelease(
   options: { replace?: boolean } = {},
 ): Promise<PublishResult> {
   const now = (deps.clock ?? (() => new Date()))();
-  let rendered = await renderRelease(file, deps);
+  // Rendered once, with the link to the PDF when a printer will make it (the page does not change).
+  let rendered = await renderRelease(file, deps, { pdfLink: deps.printer !== undefined });
   const slug = rendered.publication.slug;
   const { source, sourcePath, previous } = await previousVersion<ReleaseManifest>(
     deps,
@@ -253,9 +254,9 @@ export async function publishRelease(
     } catch (error) {
       if (!(error instanceof PdfUnavailableError)) throw error;
       pdf = { stored: false, reason: error.message };
+      rendered = await withoutPdfLink(rendered, deps);
     }
   }
-  if (pdfBytes) rendered = await withPdfLink(rendered, deps);
 
   const { summary, archived } = archivedRelease(deps, rendered, source, pdfBytes, {
     publishedAt: previous?.value.summary.publishedAt ?? now.toISOString(),
@@ -334,16 +335,21 @@ function releaseUrl(siteUrl: string, slug: string): string {
 export function renderRelease(
   file: string,
   deps: Pick<PublishDeps, 'files' | 'renderer' | 'sampleRecipient' | 'siteUrl'>,
+  options: { pdfLink?: boolean } = {},
 ): Promise<RenderedReleaseFiles> {
-  return renderReleaseFiles(file, deps, (p) => releaseRenderOptions(deps.siteUrl, p));
+  return renderReleaseFiles(file, deps, (p) =>
+    releaseRenderOptions(deps.siteUrl, p, options.pdfLink === true),
+  );
 }
 
 /** Where a release's email and page link to, once in the press room. */
-function releaseRenderOptions(siteUrl: string, p: Publication): RenderOptions {
+function releaseRenderOptions(siteUrl: string, p: Publication, pdfLink = false): RenderOptions {
   return {
     filesUrl: `${releaseUrl(siteUrl, p.slug)}files/`,
     ...(p.visibility === 'public' && {
       webUrl: releaseUrl(siteUrl, p.slug) + releaseDownloads.page,
+      // The email links to the PDF in the press room (so for a public release only).
+      ...(pdfLink && { pdfUrl: releaseUrl(siteUrl, p.slug) + releaseDownloads.pdf }),
       // The tag's page as the press room names it (summarize's slug).
       tagUrl: (tag: string) => `${siteTop(siteUrl)}tags/${slugify(tag) || 'tag'}/index.html`,
     }),
@@ -351,19 +357,16 @@ function releaseRenderOptions(siteUrl: string, p: Publication): RenderOptions {
 }
 
 /**
- * The email once the PDF exists: rendered again with a link to it (in the press room, so
- * for a public release only). The page, printed into that PDF, does not change.
+ * The email again without its link to the PDF, when the PDF it was rendered for could not be
+ * printed (no browser): the rare path; the page, which links to no PDF, does not change.
  */
-export async function withPdfLink(
+export async function withoutPdfLink(
   release: RenderedReleaseFiles,
   deps: Pick<PublishDeps, 'renderer' | 'sampleRecipient' | 'siteUrl'>,
 ): Promise<RenderedReleaseFiles> {
   const p = release.publication;
   if (p.visibility !== 'public') return release;
-  const again = await deps.renderer.render(p, {
-    ...releaseRenderOptions(deps.siteUrl, p),
-    pdfUrl: releaseUrl(deps.siteUrl, p.slug) + releaseDownloads.pdf,
-  });
+  const again = await deps.renderer.render(p, releaseRenderOptions(deps.siteUrl, p));
   return withEmail(release, again.email, deps.sampleRecipient);
 }
 

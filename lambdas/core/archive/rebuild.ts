@@ -11,7 +11,7 @@ import {
   PdfUnavailableError,
   type PublishDeps,
   renderRelease,
-  withPdfLink,
+  withoutPdfLink,
 } from './publish.ts';
 
 /**
@@ -95,10 +95,13 @@ async function rebuildRelease(
   const given =
     (await getJson<{ source?: string }>(deps.store, `${prefix}publication.json`))?.value.source ??
     before.source.path;
-  const rendered = await renderRelease(given, {
-    ...deps,
-    files: archivedSources(deps.files, deps.store, before, given),
-  });
+  // With the link to the PDF when the release will have one (kept, or printed now).
+  const pdfExpected = deps.printer !== undefined || before.files.includes('release.pdf');
+  const rendered = await renderRelease(
+    given,
+    { ...deps, files: archivedSources(deps.files, deps.store, before, given) },
+    { pdfLink: pdfExpected },
+  );
   if (rendered.publication.slug !== slug) {
     throw new PressroomError(
       `its source now gives the slug "${rendered.publication.slug}": publish it instead`,
@@ -119,7 +122,7 @@ async function rebuildRelease(
       if (!(error instanceof PdfUnavailableError)) throw error;
     }
   }
-  const emailed = pdfBytes ? await withPdfLink(rendered, deps) : rendered;
+  const emailed = pdfExpected && !pdfBytes ? await withoutPdfLink(rendered, deps) : rendered;
 
   const { summary, archived } = archivedRelease(deps, emailed, source, pdfBytes, {
     publishedAt: before.summary.publishedAt,
