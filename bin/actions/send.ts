@@ -18,7 +18,7 @@ import {
   localOnly,
   openAwsBackend,
 } from '../context.ts';
-import { forTerminal, print } from '../output.ts';
+import { forTerminal, print, warn } from '../output.ts';
 
 const takenOver = (name: string, by: string) =>
   `campaign "${name}" was taken over by ${by}, which found this run silent for too long: this run stopped, and that one sends the rest. \`pressroom campaign status ${name}\` follows it.`;
@@ -96,7 +96,7 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
     'the stack’s sending rate is its `sendRate` context value (npx cdk deploy -c sendRate=N)',
   );
   const aws = await openAwsBackend();
-  const definition = await loadCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
+  const definition = await readCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
   if (opts.dryRun) {
     const report = await sendCampaign(
       definition,
@@ -148,7 +148,7 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
 /** `schedule --backend aws`: the record says scheduled and an EventBridge schedule starts dispatch. */
 async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>): Promise<void> {
   const aws = await openAwsBackend();
-  const definition = await loadCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
+  const definition = await readCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
   const { record, schedule, action } = await scheduleCampaignRemotely(definition, aws, file);
   const at = record.definition.sendAt;
   if (opts.json) {
@@ -185,7 +185,7 @@ export async function sendCampaignFile(file: string, options: SendOptions): Prom
   if (opts.backend === 'aws') return sendOnStack(file, opts);
   const config = loadConfig(opts);
   const backend = await localBackend(config, { pdf: false });
-  const definition = await loadCampaignFile(file, backend.files, campaignDefaults(config));
+  const definition = await readCampaignFile(file, backend.files, campaignDefaults(config));
   const mailer = await createMailer(config, backend.store);
   const controller = new AbortController();
   const onInterrupt = () => {
@@ -276,7 +276,7 @@ export async function sendCampaignFile(file: string, options: SendOptions): Prom
 export async function scheduleCampaignFile(file: string, opts: ScheduleOptions): Promise<void> {
   if (opts.backend === 'aws') return scheduleOnStack(file, opts);
   const backend = await localBackend(loadConfig(opts), { pdf: false });
-  const definition = await loadCampaignFile(file, backend.files, campaignDefaults(backend.config));
+  const definition = await readCampaignFile(file, backend.files, campaignDefaults(backend.config));
   const saved = await scheduleCampaign(definition, backend, file);
   const at = saved.definition.sendAt;
   if (opts.json) return print({ name: definition.name, state: saved.state, sendAt: at }, true);
@@ -284,4 +284,12 @@ export async function scheduleCampaignFile(file: string, opts: ScheduleOptions):
     `Scheduled ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
     '  `pressroom serve` sends it then (a campaign missed while the server was down goes when it starts).',
   ]);
+}
+
+/** The campaign file, checked; what reading it noticed (a file converted to UTF-8) is shown. */
+async function readCampaignFile(...[file, files, defaults]: Parameters<typeof loadCampaignFile>) {
+  const notices: string[] = [];
+  const definition = await loadCampaignFile(file, files, defaults, notices);
+  warn(notices);
+  return definition;
 }

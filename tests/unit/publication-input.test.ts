@@ -7,11 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, type Problem } from '../../lambdas/core/errors.ts';
-import { decodeText } from '../../lambdas/core/input.ts';
 import { limits, publicationLimits as max, parseByteSize } from '../../lambdas/core/limits.ts';
 import { loadIssue } from '../../lambdas/core/newsletter/load.ts';
 import { loadPublication } from '../../lambdas/core/publication/load.ts';
 import { markdownToHtml } from '../../lambdas/core/render/markdown.ts';
+import { decodeText } from '../../lambdas/core/text-encoding.ts';
 import { memoryFiles, publicationText, villesInternet } from '../support/memory-files.ts';
 
 const org = { 'organizations/villes-internet.yaml': villesInternet };

@@ -366,6 +366,26 @@ describe('campaign files in a workspace', () => {
     expect(own.from).toEqual({ name: 'Me', address: 'me@example.org' });
   });
 
+  it('are read as publications are: converted with a notice, refused outside the workspace or with a NUL', async () => {
+    // "Équipe" saved by a French Windows editor: É is 0xC9 in Windows-1252.
+    const latin = Uint8Array.from([
+      ...new TextEncoder().encode('name: c\npublication: p\naudience:\n  list: presse\nsubject: "'),
+      0xc9,
+      ...new TextEncoder().encode('quipe"\n'),
+    ]);
+    const notices: string[] = [];
+    const c = await loadCampaignFile('c.yaml', memoryFiles({ 'c.yaml': latin }), defaults, notices);
+    expect(c.subject).toBe('Équipe');
+    expect(notices).toEqual([expect.stringMatching(/^c\.yaml is not UTF-8: read as Windows-1252/)]);
+    const outside = memoryFiles({ 'other/c.yaml': 'name: c\n' }, { root: 'work/' });
+    await expect(loadCampaignFile('other/c.yaml', outside, defaults)).rejects.toThrow(
+      /other\/c\.yaml: this file is outside the workspace work\//,
+    );
+    await expect(loadCampaignFile('c.yaml', campaign('subject: "a\u0000b"\n'), defaults)).rejects.toThrow(
+      /c\.yaml:5.*control character/i,
+    );
+  });
+
   it('need a sender when the workspace has none', async () => {
     await expect(loadCampaignFile('c.yaml', campaign(''))).rejects.toThrow(
       /c\.yaml:1 from: is required: write from: "Name <address@example.org>" here, or set sender in pressroom.yaml/,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AudienceFilter } from '../contacts/audience.ts';
 import { listName } from '../contacts/model.ts';
 import { InvalidInputError, PressroomError, type Problem } from '../errors.ts';
-import { formatPath, parseYaml, readSourceText, validate } from '../input.ts';
+import { controlCharacterProblem, formatPath, parseYaml, readInputText, validate } from '../input.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
@@ -199,15 +199,19 @@ function inZone(sendAt: string, zone: string | undefined): string {
   return bare && zone ? `${sendAt.trim()} ${zone}` : sendAt;
 }
 
-/** Reads and validates a campaign file; every problem is reported with its line. */
+/**
+ * Reads and validates a campaign file; every problem is reported with its line. What reading
+ * it noticed (a file converted to UTF-8) goes to `notices`, for the caller to show.
+ */
 export async function loadCampaignFile(
   file: string,
   files: SourceFiles,
   defaults: CampaignDefaults = {},
+  notices: string[] = [],
 ): Promise<CampaignDefinition> {
-  const source = (await readSourceText(files, file))?.text;
-  if (source === undefined)
-    throw new InvalidInputError([{ file, path: '', message: 'file not found: check the path' }]);
+  const source = await readInputText(files, file, notices);
+  const control = controlCharacterProblem(source, file);
+  if (control) throw new InvalidInputError([control]);
   const parsed = parseYaml(source, file);
   const checked = validate(campaignFileSchema, parsed);
   if (!checked.ok) throw new InvalidInputError(checked.problems);

@@ -3,6 +3,7 @@ import { fromSpreadsheetSafe } from '../csv.ts';
 import { InvalidInputError, PressroomError, showValue } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { utf16Of } from '../text-encoding.ts';
 import { type ContactField, contactFields } from './fields.ts';
 import {
   type Contact,
@@ -345,23 +346,15 @@ function countLines(text: string): number {
  */
 export function detectEncoding(sample: Uint8Array, file: string): CsvEncoding {
   if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) return 'utf-8';
-  if (sample[0] === 0xff && sample[1] === 0xfe) return 'utf-16le';
-  if (sample[0] === 0xfe && sample[1] === 0xff) return 'utf-16be';
-  let evenNuls = 0;
-  let oddNuls = 0;
+  const utf16 = utf16Of(sample);
+  if (utf16) return utf16;
   const scan = Math.min(sample.length, 4096);
-  for (let i = 0; i < scan; i++) {
-    if (sample[i] === 0) {
-      if (i % 2 === 0) evenNuls++;
-      else oddNuls++;
-    }
-  }
-  if (oddNuls > scan / 4 && evenNuls === 0) return 'utf-16le';
-  if (evenNuls > scan / 4 && oddNuls === 0) return 'utf-16be';
+  let nuls = 0;
+  for (let i = 0; i < scan; i++) if (sample[i] === 0) nuls++;
   // A spreadsheet's own format (.xlsx is a ZIP, .xls an OLE file), or many NULs: not text.
   const zip = sample[0] === 0x50 && sample[1] === 0x4b && sample[2] === 0x03 && sample[3] === 0x04;
   const ole = sample[0] === 0xd0 && sample[1] === 0xcf && sample[2] === 0x11 && sample[3] === 0xe0;
-  if (zip || ole || evenNuls + oddNuls > scan / 100) {
+  if (zip || ole || nuls > scan / 100) {
     throw new InvalidInputError([
       {
         file,

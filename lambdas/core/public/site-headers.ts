@@ -37,6 +37,8 @@ const mediaTypes: Record<string, string> = {
   '.htm': 'text/html; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
   '.md': 'text/markdown; charset=utf-8',
+  '.yaml': 'application/yaml; charset=utf-8',
+  '.yml': 'application/yaml; charset=utf-8',
   '.json': 'application/json',
   '.xml': 'application/xml',
   '.csv': 'text/csv; charset=utf-8',

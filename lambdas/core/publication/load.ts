@@ -2,17 +2,18 @@ import path from 'node:path';
 import { InvalidInputError, type Problem, RefusedFileError } from '../errors.ts';
 import {
   controlCharacterProblem,
-  type DecodedText,
   type FieldPath,
   formatPath,
   type LocatedYaml,
   parseYaml,
+  readInputText,
   readSourceText,
   splitFrontMatter,
   validate,
 } from '../input.ts';
 import { publicationLimits as max } from '../limits.ts';
 import { imageSource, inspectMarkdown } from '../render/markdown.ts';
+import type { DecodedText } from '../text-encoding.ts';
 import {
   type Attachment,
   type Organization,
@@ -186,22 +187,8 @@ export async function readFrontMatterFile(
   files: SourceFiles,
   notices: string[],
 ): Promise<FrontMatterSource> {
-  let source: DecodedText | undefined;
-  try {
-    source = await readSourceText(files, file);
-  } catch (error) {
-    if (error instanceof RefusedFileError) {
-      throw new InvalidInputError([{ file, path: '', message: `this file ${error.reason}` }], {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-  if (source === undefined) {
-    throw new InvalidInputError([{ file, path: '', message: 'file not found: check the path' }]);
-  }
-  if (source.notice) notices.push(source.notice);
-  const { yaml, yamlFirstLine, body, bodyFirstLine } = splitFrontMatter(source.text, file);
+  const text = await readInputText(files, file, notices);
+  const { yaml, yamlFirstLine, body, bodyFirstLine } = splitFrontMatter(text, file);
   const tooLong: Problem[] = [];
   if (yaml.length > max.frontMatter) {
     tooLong.push({
@@ -220,7 +207,7 @@ export async function readFrontMatterFile(
     });
   }
   if (tooLong.length > 0) throw new InvalidInputError(tooLong);
-  const control = controlCharacterProblem(source.text, file);
+  const control = controlCharacterProblem(text, file);
   if (control) throw new InvalidInputError([control]);
   return { parsed: parseYaml(yaml, file, yamlFirstLine), body, bodyFirstLine };
 }

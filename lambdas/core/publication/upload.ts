@@ -2,6 +2,7 @@ import path from 'node:path';
 import { archiveKeys, type ReleaseManifest } from '../archive/manifest.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
 import { readSourceText } from '../input.ts';
+import { mediaTypeOf } from '../public/site-headers.ts';
 import { getJson, type ObjectInfo, type ObjectStore } from '../store/object-store.ts';
 import { loadPublication, type SourceFiles } from './load.ts';
 import type { Publication } from './schema.ts';
@@ -34,17 +35,6 @@ export interface UploadPlan {
   /** Organisations and attachments, then the publication itself. */
   items: UploadItem[];
 }
-
-const contentTypes: Record<string, string> = {
-  '.md': 'text/markdown; charset=utf-8',
-  '.yaml': 'application/yaml; charset=utf-8',
-  '.yml': 'application/yaml; charset=utf-8',
-  '.pdf': 'application/pdf',
-  '.csv': 'text/csv; charset=utf-8',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-};
 
 /**
  * Checks the publication as `pressroom publish` would, and lists what to upload: every file
@@ -97,7 +87,6 @@ export async function planUpload(file: string, files: SourceFiles): Promise<Uplo
 export async function uploadPlan(plan: UploadPlan, files: SourceFiles, store: ObjectStore): Promise<void> {
   const publicationFiles = files.within(plan.publication.source);
   for (const item of plan.items) {
-    const type = contentTypes[path.extname(item.file).toLowerCase()];
     const body = item.text
       ? (await readSourceText(publicationFiles, item.file))?.text
       : await publicationFiles.readBytes(item.file);
@@ -105,7 +94,7 @@ export async function uploadPlan(plan: UploadPlan, files: SourceFiles, store: Ob
       throw new PressroomError(
         `${item.file} was removed after it was checked: nothing more was uploaded; publish again`,
       );
-    await store.put(item.key, body, type ? { contentType: type } : {});
+    await store.put(item.key, body, { contentType: mediaTypeOf(item.file) });
   }
 }
 

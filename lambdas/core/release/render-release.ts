@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { PressroomError } from '../errors.ts';
+import { mediaTypeOf } from '../public/site-headers.ts';
 import { loadPublication, type SourceFiles } from '../publication/load.ts';
 import type { Publication } from '../publication/schema.ts';
 import type { ReleaseRenderer, RenderedRelease, RenderOptions } from '../render/document.ts';
-import { imageTypes } from '../render/markdown.ts';
 import { compileForRecipients, type EmailDocument, type RecipientFields } from '../render/recipient.ts';
 
 /** A file of a rendered release, by its name inside the release's folder. */
@@ -49,15 +49,13 @@ export async function renderReleaseFiles(
   ];
   // Attachments and images are read through the workspace's checks again, now whole.
   const sources = deps.files.within(file);
-  const images = new Set(publication.images.map((i) => i.file));
-  const names = new Set([...publication.attachments.map((a) => a.file), ...images]);
+  const names = new Set([...publication.attachments, ...publication.images].map((f) => f.file));
   for (const name of names) {
-    const type = images.has(name) ? imageTypes[path.extname(name).toLowerCase()] : undefined;
     const content = await sources.readBytes(path.join(path.dirname(file), name));
     if (content === undefined) {
       throw new PressroomError(`${file}: ${name} was removed while the release was rendered; render again`);
     }
-    files.push({ name: `files/${name}`, content, contentType: type ?? 'application/octet-stream' });
+    files.push({ name: `files/${name}`, content, contentType: mediaTypeOf(name) });
   }
   return { publication, rendered, files, notices };
 }

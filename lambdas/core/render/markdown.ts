@@ -127,13 +127,7 @@ export function inlineMarkdownToHtml(source: string, images: ImageOptions = {}):
 }
 
 /** The image files a release may bring, by extension: the formats mail clients show. */
-export const imageTypes: Readonly<Record<string, string>> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-};
+const imageExtensions: readonly string[] = ['.png', '.jpg', '.jpeg', '.gif', '.webp'];
 
 /** What an image's `src` names: a remote https image, a file beside the publication, or neither. */
 export type ImageSource =
@@ -167,10 +161,10 @@ export function imageSource(src: string): ImageSource {
     return { kind: 'refused', reason: 'is not a usable file name' };
   if (file.startsWith('/') || file.includes('\\') || file.split('/').includes('..'))
     return { kind: 'refused', reason: inside };
-  if (!imageTypes[path.posix.extname(file).toLowerCase()]) {
+  if (!imageExtensions.includes(path.posix.extname(file).toLowerCase())) {
     return {
       kind: 'refused',
-      reason: `an image file must be ${Object.keys(imageTypes).join(', ')} (what mail clients show): convert it, or attach it instead`,
+      reason: `an image file must be ${imageExtensions.join(', ')} (what mail clients show): convert it, or attach it instead`,
     };
   }
   return { kind: 'file', file: path.posix.normalize(file) };
