@@ -2,7 +2,7 @@ import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { RefusedFileError } from '../core/errors.ts';
-import { publicationLimits, showByteSize } from '../core/limits.ts';
+import { fileTooLarge, publicationLimits } from '../core/limits.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
 import { findWorkspaceRoot } from './workspace-root.ts';
 
@@ -112,7 +112,7 @@ async function opened<T>(
     if (!stats.isFile()) {
       throw new RefusedFileError(file, 'special', `is ${kindOf(stats)}, not a regular file: ${copyInstead}`);
     }
-    if (stats.size > maxSize) throw tooLarge(file, stats.size, maxSize);
+    if (stats.size > maxSize) throw fileTooLarge(file, stats.size, maxSize, 'PRESSROOM_MAX_FILE_SIZE');
     // Linux tells where the descriptor really points: a folder swapped for a link after the
     // checks above would show here.
     const openedAt = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
@@ -138,17 +138,9 @@ async function readAll(handle: FileHandle, size: number, maxSize: number, file: 
     const { bytesRead } = await handle.read(buffer, total, buffer.length - total, total);
     if (bytesRead === 0) break;
     total += bytesRead;
-    if (total > maxSize) throw tooLarge(file, total, maxSize);
+    if (total > maxSize) throw fileTooLarge(file, total, maxSize, 'PRESSROOM_MAX_FILE_SIZE');
   }
   return buffer.subarray(0, total);
-}
-
-function tooLarge(file: string, size: number, maxSize: number): RefusedFileError {
-  return new RefusedFileError(
-    file,
-    'size',
-    `is ${showByteSize(size)}, more than the ${showByteSize(maxSize)} a publication may bring in one file (PRESSROOM_MAX_FILE_SIZE): make it smaller, or put it online and add a link to it`,
-  );
 }
 
 /** Paths compared as the file system does: without case on macOS and Windows. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { RefusedFileError } from '../core/errors.ts';
-import { publicationLimits, showByteSize } from '../core/limits.ts';
+import { fileTooLarge, publicationLimits } from '../core/limits.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
 import { checkKey, InvalidKeyError, type ObjectStore } from '../core/store/object-store.ts';
 
@@ -34,12 +34,7 @@ export function storeSourceFiles(
       throw error;
     }
   };
-  const tooLarge = (file: string, size: number) =>
-    new RefusedFileError(
-      file,
-      'size',
-      `is ${showByteSize(size)}, more than the ${showByteSize(maxSize)} a publication may bring in one file: make it smaller, or put it online and add a link to it`,
-    );
+  const tooLarge = (file: string, size: number) => fileTooLarge(file, size, maxSize);
   const self: SourceFiles = {
     async readBytes(file) {
       const key = keyOf(file);

@@ -1,3 +1,5 @@
+import { RefusedFileError } from './errors.ts';
+
 /**
  * Limits on what pressroom accepts, in one place: the format docs list the same numbers.
  * A value over a limit is refused with the file, line, field and the limit, never truncated.
@@ -94,4 +96,21 @@ export function showByteSize(bytes: number): string {
   if (bytes >= 1_000_000) return `${Number((bytes / 1_000_000).toFixed(1))} MB`;
   if (bytes >= 1_000) return `${Number((bytes / 1_000).toFixed(1))} kB`;
   return `${bytes} bytes`;
+}
+
+/**
+ * A file a publication brings, refused for its size; `setting` names the variable that raises
+ * the limit where there is one (the command line's PRESSROOM_MAX_FILE_SIZE).
+ */
+export function fileTooLarge(
+  file: string,
+  size: number,
+  maxSize: number,
+  setting?: string,
+): RefusedFileError {
+  return new RefusedFileError(
+    file,
+    'size',
+    `is ${showByteSize(size)}, more than the ${showByteSize(maxSize)} a publication may bring in one file${setting ? ` (${setting})` : ''}: make it smaller, or put it online and add a link to it`,
+  );
 }

@@ -13,8 +13,8 @@ import { socialProfile } from '../../lambdas/core/publication/social.ts';
 import {
   contrastRatio,
   createReleaseRenderer,
+  excerpt,
   legibleColor,
-  preheaderText,
   type RenderedRelease,
   wrapLine,
 } from '../../lambdas/core/render/document.ts';
@@ -76,9 +76,23 @@ describe('the preview line (preheader)', () => {
     expect(hidden.match(/&#847;&zwnj;(?:&nbsp;|\u00a0)/g)?.length ?? 0).toBeGreaterThanOrEqual(50);
   });
 
+  it("cuts the page's description between two words, as the preheader", () => {
+    const description = /<meta name="description" content="([^"]*)">/.exec(release.page)?.[1] ?? '';
+    expect(description).toMatch(/…$/);
+    expect(description.length).toBeLessThanOrEqual(151);
+    const kept = description
+      .slice(0, -1)
+      .replace(/&#x27;|&#39;/g, "'")
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
+    const lead = publication.lead.replace(/\s+/g, ' ');
+    expect(lead.startsWith(kept)).toBe(true);
+    expect(lead.charAt(kept.length)).toMatch(/[\s,;:.!?”]/);
+  });
+
   it('keeps a short text whole and never ends on a dangling comma', () => {
-    expect(preheaderText('Court.')).toBe('Court.');
-    const cut = preheaderText(`${'mot, '.repeat(40)}fin`);
+    expect(excerpt('Court.', 105)).toBe('Court.');
+    const cut = excerpt(`${'mot, '.repeat(40)}fin`, 105);
     expect(cut).toMatch(/mot…$/);
     expect(cut.length).toBeLessThanOrEqual(106);
   });

@@ -3,11 +3,10 @@ import type { Language } from '../publication/schema.ts';
 import {
   capitalize,
   compileMjml,
+  excerpt,
   guardBraces,
   personalBits,
   preheaderPadding,
-  preheaderText,
-  previewText,
   publishersView,
   tidyText,
 } from '../render/document.ts';
@@ -102,8 +101,8 @@ function issueView(issue: ResolvedIssue, t: LocaleStrings, options: IssueRenderO
     titleUnderlined: `${issue.title}\n${'='.repeat(Math.min(issue.title.length, 76))}`,
     date: issue.date,
     dateLine: capitalize(formatDate(issue.date, issue.lang)),
-    preview: previewText(introText),
-    preheader: preheaderText(introText),
+    preview: excerpt(introText, 150),
+    preheader: excerpt(introText, 105),
     preheaderPadding,
     // The issue greets once: when its intro opens with a greeting of its own, the personal one is left out.
     greets: !opensWithGreeting(introText),

@@ -224,8 +224,8 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
     embargoLine: pub.embargo
       ? fillPattern(t.embargoUntil, { date: formatDateTime(pub.embargo, pub.lang) })
       : undefined,
-    preview: previewText(leadText),
-    preheader: preheaderText(leadText),
+    preview: excerpt(leadText, 150),
+    preheader: excerpt(leadText, 105),
     preheaderPadding,
     leadHtml,
     leadText,
@@ -356,16 +356,12 @@ export function aboutHeading(
   return fillPattern(t.about, { name: p.name, ofName });
 }
 
-/** The inbox preview line and page description: the first 150 characters of a text. */
-export function previewText(text: string): string {
-  return text.length > 150 ? `${text.slice(0, 149).trimEnd()}…` : text;
-}
-
 /**
- * The inbox preview line (preheader): the lead's first words, about 100 characters, cut
- * between two words and ended with an ellipsis when something was cut.
+ * A text's first words, at most `max` characters: cut between two words and ended with an
+ * ellipsis when something was cut. The inbox preview line (preheader) takes about 100
+ * characters of the lead, the page's description about 150.
  */
-export function preheaderText(text: string, max = 105): string {
+export function excerpt(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   if (flat.length <= max) return flat;
   const cut = flat.slice(0, max);
