@@ -30,3 +30,8 @@ export function spreadsheetLines(rows: (string | undefined)[][], format: Spreads
     { delimiter: format.delimiter ?? ',' },
   );
 }
+
+/** A CSV file's first line: the byte-order mark (unless `bom` is false), then the column names. */
+export function spreadsheetHeader(columns: string[], format: SpreadsheetFormat = {}): string {
+  return `${format.bom === false ? '' : '\uFEFF'}${spreadsheetLines([columns], format)}`;
+}

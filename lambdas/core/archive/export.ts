@@ -1,8 +1,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { stringify } from 'csv-stringify/sync';
 import yazl from 'yazl';
-import { spreadsheetSafe } from '../csv.ts';
+import { spreadsheetHeader, spreadsheetLines } from '../csv.ts';
 import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { catalogYears, readYear } from './catalog.ts';
@@ -52,26 +51,21 @@ export async function exportArchive(
         });
         files++;
       }
-      rows.push(
-        [
-          summary.slug,
-          summary.date,
-          summary.title,
-          stateOf(summary, now),
-          summary.embargo ?? '',
-          summary.lang,
-          summary.publishers.join(' | '),
-          summary.tags.map((t) => t.name).join(' | '),
-          names.join(' | '),
-        ].map(spreadsheetSafe),
-      );
+      rows.push([
+        summary.slug,
+        summary.date,
+        summary.title,
+        stateOf(summary, now),
+        summary.embargo ?? '',
+        summary.lang,
+        summary.publishers.join(' | '),
+        summary.tags.map((t) => t.name).join(' | '),
+        names.join(' | '),
+      ]);
     }
   }
-  const csv = stringify(rows, {
-    header: true,
-    columns: ['slug', 'date', 'title', 'visibility', 'embargo', 'lang', 'publishers', 'tags', 'files'],
-    bom: true,
-  });
+  const columns = ['slug', 'date', 'title', 'visibility', 'embargo', 'lang', 'publishers', 'tags', 'files'];
+  const csv = spreadsheetHeader(columns) + spreadsheetLines(rows);
   zip.addBuffer(Buffer.from(csv), 'index.csv', { mtime: now });
   zip.end();
   await done;

@@ -1,5 +1,5 @@
 import { audienceLists } from '../campaigns/campaign.ts';
-import { type SpreadsheetFormat, spreadsheetLines } from '../csv.ts';
+import { type SpreadsheetFormat, spreadsheetHeader, spreadsheetLines } from '../csv.ts';
 import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
@@ -180,7 +180,7 @@ export async function* exportContacts(
   filter: { list: string },
   format: SpreadsheetFormat = {},
 ): AsyncGenerator<string> {
-  yield `${format.bom === false ? '' : '\uFEFF'}${spreadsheetLines([exportColumns], format)}`;
+  yield spreadsheetHeader(exportColumns, format);
   for await (const { contact: c, suppression } of listContacts(store, { list: filter.list })) {
     const row = [
       c.email,
