@@ -83,7 +83,7 @@ export async function exportArchiveZip(opts: ArchiveExportOptions): Promise<void
  */
 async function archiveDeps(opts: {
   backend: BackendKind;
-  dataDir: string;
+  dataDir?: string;
   templates?: string;
   pdf?: boolean;
 }): Promise<{ deps: PublishDeps; where: string; timeZone: string; close(): Promise<void> }> {

@@ -4,7 +4,7 @@ import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
 /** What `pressroom archive list` is given. */
 export interface ArchiveListOptions {
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /** What `pressroom archive link` is given. */
@@ -12,13 +12,13 @@ export interface ArchiveLinkOptions {
   expires: number;
   format: string;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /** What `pressroom archive refresh` is given. */
 export interface ArchiveRefreshOptions {
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /** What `pressroom archive export` is given. */
@@ -26,7 +26,7 @@ export interface ArchiveExportOptions {
   out: string;
   year?: string;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /** What `pressroom archive withdraw` is given. */
@@ -34,7 +34,7 @@ export interface ArchiveWithdrawOptions {
   reason: string;
   purge?: boolean;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
@@ -43,7 +43,7 @@ export interface ArchiveRebuildOptions {
   templates?: string;
   pdf: boolean;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
@@ -52,7 +52,7 @@ export interface ArchivePreviewOptions {
   port: number;
   expires: number;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /**

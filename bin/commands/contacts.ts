@@ -12,7 +12,7 @@ export interface ContactsImportOptions {
   map?: Record<string, ContactField>;
   dryRun?: boolean;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
@@ -21,7 +21,7 @@ export interface ContactsListOptions {
   list?: string;
   tag?: string;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
@@ -31,27 +31,27 @@ export interface ContactsExportOptions {
   out: string;
   delimiter?: SpreadsheetFormat['delimiter'];
   bom: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
 /** What `pressroom contacts unsubscribe` is given. */
 export interface ContactsUnsubscribeOptions {
   list?: string;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
 /** What `pressroom contacts erase` is given. */
 export interface ContactsEraseOptions {
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
 /** What `pressroom contacts show` is given. */
 export interface ContactsShowOptions {
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
@@ -59,7 +59,7 @@ export interface ContactsShowOptions {
 export interface ContactsMergeOptions {
   dryRun?: boolean;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 

@@ -4,7 +4,7 @@ import { dataDirOption } from '../options.ts';
 /** What `pressroom run-due` is given. */
 export interface RunDueOptions {
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /**

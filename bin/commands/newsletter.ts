@@ -8,7 +8,7 @@ export interface NewsletterRenderOptions {
   out?: string;
   templates?: string;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /** What `pressroom newsletter publish` is given. */
@@ -16,7 +16,7 @@ export interface NewsletterPublishOptions {
   replace?: boolean;
   templates?: string;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /** What `pressroom newsletter draft` is given. */
@@ -26,7 +26,7 @@ export interface NewsletterDraftOptions {
   force?: boolean;
   lang?: Language;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /** The action module, loaded when a newsletter command runs. */

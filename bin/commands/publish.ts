@@ -8,7 +8,7 @@ export interface PublishOptions {
   templates?: string;
   json?: boolean;
   wait: number | false;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 

@@ -6,7 +6,7 @@ export interface RenderOptions {
   out?: string;
   templates?: string;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /** `pressroom render`: the command's definition (bin/actions/render.ts does the work). */

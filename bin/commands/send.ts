@@ -25,34 +25,34 @@ export interface SendCliOptions {
 
 /** What `pressroom send` is given. */
 export interface SendOptions extends SendCliOptions {
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
 /** What `pressroom schedule` is given. */
 export interface ScheduleOptions {
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
 /** What `pressroom campaign status` is given. */
 export interface CampaignStatusOptions {
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
 /** What `pressroom campaign list` is given. */
 export interface CampaignListOptions {
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 
 /** What `pressroom campaign cancel` is given. */
 export interface CampaignCancelOptions {
-  dataDir: string;
+  dataDir?: string;
   backend: BackendKind;
 }
 

@@ -21,7 +21,7 @@ export interface ServeOptions {
   host: string;
   trustProxy?: boolean;
   interval: number;
-  dataDir: string;
+  dataDir?: string;
   lists?: string;
 }
 

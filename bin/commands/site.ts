@@ -6,7 +6,7 @@ export interface SiteBuildOptions {
   out: string;
   allowHttp?: boolean;
   json?: boolean;
-  dataDir: string;
+  dataDir?: string;
 }
 
 /** `pressroom site`: the commands' definitions (bin/actions/site.ts does the work). */
