@@ -44,7 +44,7 @@ beforeAll(async () => {
   const found = await shippedFontsChromium(work, 'the visual regression tests compare screenshots drawn by', {
     antialias: false,
   });
-  const launched = launchBrowser({ ...found, args: [...found.args, ...screenshotArgs] });
+  const launching = launchBrowser({ ...found, args: [...found.args, ...screenshotArgs] });
   vi.useFakeTimers({ toFake: ['Date'], now, shouldAdvanceTime: true });
   try {
     const [rendered] = await renderToFolders([path.resolve(repo, crise.file)], {
@@ -55,9 +55,12 @@ beforeAll(async () => {
 
     workspace = await exampleWorkspace('pressroom-visual-workspace-');
     const dataDir = path.join(workspace, 'data');
-    const backend = await localBackend(loadConfig({ dataDir }, { PRESSROOM_SITE_URL: siteUrl }), {
-      pdf: false,
-    });
+    // Only these variables: none of the machine's settings (its time zone...) reaches the page.
+    const config = loadConfig(
+      { dataDir },
+      { PRESSROOM_SITE_URL: siteUrl, PRESSROOM_TIME_ZONE: 'Europe/Paris' },
+    );
+    const backend = await localBackend(config, { pdf: false });
     try {
       const result = await publishRelease(path.join(workspace, crise.file), {
         ...backend,
@@ -71,8 +74,9 @@ beforeAll(async () => {
     }
   } finally {
     vi.useRealTimers();
+    // Kept even when rendering failed, so that afterAll closes it.
+    browser = await launching;
   }
-  browser = await launched;
 });
 
 afterAll(async () => {
@@ -130,17 +134,25 @@ describe('the seed release looks as it did', () => {
 });
 
 describe('the comparison sees a change', () => {
-  it('fails on the email moved down 2 px, with the share that differs and the images to look at', async () => {
-    const shifted = await shoot(emailFile, 375, 'body { padding-top: 2px !important; }');
-    const failure = await matchBaseline('seed-email-375', shifted, {
+  /**
+   * The mismatch of a screenshot altered on purpose, compared with the baseline (never written
+   * over, even when updating); its images are left as `<name>-<what>-on-purpose.*.png`.
+   */
+  async function mismatch(name: string, screenshot: Buffer, what: string): Promise<VisualMismatchError> {
+    const failure = await matchBaseline(name, screenshot, {
       update: false,
-      artifactsName: 'seed-email-375-shifted-on-purpose',
+      artifactsName: `${name}-${what}-on-purpose`,
     }).then(
       () => undefined,
       (error: unknown) => error,
     );
     expect(failure).toBeInstanceOf(VisualMismatchError);
-    const { comparison, message } = failure as VisualMismatchError;
+    return failure as VisualMismatchError;
+  }
+
+  it('fails on the email moved down 2 px, with the share that differs and the images to look at', async () => {
+    const shifted = await shoot(emailFile, 375, 'body { padding-top: 2px !important; }');
+    const { comparison, message } = await mismatch('seed-email-375', shifted, 'shifted');
     expect(comparison.share).toBeGreaterThan(tolerance.maxShare);
     expect(message).toMatch(/^seed-email-375: \d+\.\d{3} % of the pixels differ from the baseline/);
     expect(message).toContain('The size changed');
@@ -153,15 +165,7 @@ describe('the comparison sees a change', () => {
 
   it('fails on the key figures in another colour, the size unchanged', async () => {
     const recoloured = await shoot(emailFile, 600, '.figure-value { color: #1f2328 !important; }');
-    const failure = await matchBaseline('seed-email-600', recoloured, {
-      update: false,
-      artifactsName: 'seed-email-600-recoloured-on-purpose',
-    }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(failure).toBeInstanceOf(VisualMismatchError);
-    const { comparison, message } = failure as VisualMismatchError;
+    const { comparison, message } = await mismatch('seed-email-600', recoloured, 'recoloured');
     expect(comparison.baselineSize).toBe(comparison.actualSize);
     expect(comparison.share).toBeGreaterThan(tolerance.maxShare);
     expect(message).not.toContain('The size changed');

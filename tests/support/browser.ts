@@ -50,7 +50,7 @@ export async function shippedFontsChromium(
     npm = await npmChromium();
   } catch (error) {
     throw new Error(
-      `${need} the Chromium of @sparticuz/chromium, which cannot be used here: ${(error as Error).message}. Run \`npm ci\` on Linux x64 (CHROMIUM_PATH and a system Chromium do not count here)`,
+      `${need} the Chromium of @sparticuz/chromium, which cannot be used here: ${(error as Error).message}. It needs \`npm ci\` on Linux x64; CHROMIUM_PATH and a system Chromium do not count here`,
       { cause: error },
     );
   }

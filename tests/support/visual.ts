@@ -3,7 +3,7 @@
  * `UPDATE_VISUAL_BASELINES=1` (npm run test:visual:update) writes the baselines instead.
  * A mismatch leaves the screenshot taken and a diff image under .artifacts/visual/.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
@@ -91,7 +91,8 @@ const percent = (share: number) => `${(share * 100).toFixed(3)} %`;
  * Compares a screenshot with its baseline `<name>.png`; returns the comparison when it
  * matches, throws saying how much differs and where the images are when it does not. When
  * updating, writes the baseline instead (only when a pixel changed: no churn in git).
- * `update` overrides the environment; `artifactsName` names the images left on a mismatch.
+ * `update` overrides the environment; `artifactsName` names the images left on a mismatch
+ * (those of an earlier run are removed first).
  */
 export async function matchBaseline(
   name: string,
@@ -104,6 +105,11 @@ export async function matchBaseline(
     (bytes) => PNG.sync.read(bytes),
     () => undefined,
   );
+  const artifacts = options.artifactsName ?? name;
+  const actualFile = path.join(artifactsDir, `${artifacts}.actual.png`);
+  const diffFile = path.join(artifactsDir, `${artifacts}.diff.png`);
+  // What an earlier run left is not this run's result.
+  await Promise.all([rm(actualFile, { force: true }), rm(diffFile, { force: true })]);
   if (options.update ?? updating) {
     const same =
       existing?.width === actual.width &&
@@ -123,8 +129,6 @@ export async function matchBaseline(
     };
   }
   await mkdir(artifactsDir, { recursive: true });
-  const artifacts = options.artifactsName ?? name;
-  const actualFile = path.join(artifactsDir, `${artifacts}.actual.png`);
   const update = `If the change is intended, run \`npm run test:visual:update\` (${updateVariable}=1) and commit the baselines.`;
   if (!existing) {
     await writeFile(actualFile, encodePng(actual));
@@ -134,7 +138,6 @@ export async function matchBaseline(
   }
   const { diff, ...comparison } = comparePngs(name, existing, actual);
   if (comparison.share <= tolerance.maxShare) return comparison;
-  const diffFile = path.join(artifactsDir, `${artifacts}.diff.png`);
   await Promise.all([writeFile(actualFile, encodePng(actual)), writeFile(diffFile, encodePng(diff))]);
   const sizes =
     comparison.baselineSize === comparison.actualSize
