@@ -6,16 +6,16 @@
  * fails. The PDFs it prints are read back with pdf.js: the text extracts as it was written,
  * every font is embedded, and no glyph is the missing glyph (glyph 0, `.notdef`).
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderToFolders } from '../../bin/actions/render.ts';
-import { type FoundBrowser, launchBrowser, npmChromium } from '../../lambdas/adapters/browser.ts';
+import { type FoundBrowser, launchBrowser } from '../../lambdas/adapters/browser.ts';
 import { ChromiumPdfPrinter } from '../../lambdas/adapters/chromium-pdf.ts';
-import { screenshotsDir } from '../support/browser.ts';
+import { screenshotsDir, shippedFontsChromium } from '../support/browser.ts';
 import { repo } from '../support/cli.ts';
 import { crise } from '../support/example-releases.ts';
 
@@ -69,28 +69,13 @@ const sampleHtml = `<!doctype html><html lang="fr"><head><meta charset="utf-8"><
 </body></html>`;
 
 let work: string;
-let npm: FoundBrowser;
 /** The npm build, seeing only the fonts it ships. */
 let bare: FoundBrowser;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'pressroom-fonts-'));
-  npm = await npmChromium();
-  if (!npm.fontsDir) throw new Error('npmChromium() gave no fonts folder');
-  // No <include> of /etc/fonts and no system folder: the shipped fonts only.
-  const onlyShipped = path.join(work, 'fonts.conf');
-  await writeFile(
-    onlyShipped,
-    `<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
-<fontconfig>
-  <dir>${npm.fontsDir}</dir>
-  <cachedir>${path.join(work, 'fontconfig-cache')}</cachedir>
-</fontconfig>
-`,
-  );
-  bare = { ...npm, env: { ...npm.env, FONTCONFIG_FILE: onlyShipped } };
+  bare = await shippedFontsChromium(work, 'these tests check');
   browser = await launchBrowser(bare);
   await mkdir(screenshotsDir, { recursive: true });
 });
