@@ -18,7 +18,7 @@ import { type FoundBrowser, findBrowser, launchBrowser } from './browser.ts';
  * PDF is then rewritten with pdf-lib (@cantoo/pdf-lib, loaded on first use) to say what the
  * document is: see {@link describePdf}. The rewrite keeps Chromium's objects as they are (the
  * structure tree, the outline, the fonts and the text) and packs them into object streams,
- * which makes the file about a quarter smaller.
+ * which makes the file about a fifth smaller.
  */
 export class ChromiumPdfPrinter implements PdfPrinter {
   private browser: Promise<Browser> | undefined;
