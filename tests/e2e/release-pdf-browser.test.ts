@@ -1,14 +1,26 @@
 /**
  * The seed release's PDF as the archive prints it (ChromiumPdfPrinter, the page's print
  * stylesheet), read back with pdf.js: pages, footers, metadata, tags and outline, every fact
- * of the seed, and blocks that must not be split across pages.
+ * of the seed, and blocks that must not be split across pages; and Chromium's PDF before and
+ * after pdf-lib rewrites its document information, object for object the same document.
  */
 import path from 'node:path';
+import {
+  decodePDFRawStream,
+  PDFArray,
+  PDFDict,
+  PDFDocument,
+  PDFName,
+  type PDFObject,
+  PDFRawStream,
+  PDFRef,
+} from '@cantoo/pdf-lib';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChromiumPdfPrinter, pageFooter } from '../../lambdas/adapters/chromium-pdf.ts';
+import { ChromiumPdfPrinter, describePdf, pageFooter, pdfDate } from '../../lambdas/adapters/chromium-pdf.ts';
 import { localFiles } from '../../lambdas/adapters/local-files.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
+import { type PrintedDocument, printedRelease } from '../../lambdas/core/archive/publish.ts';
 import type { Publication } from '../../lambdas/core/publication/schema.ts';
 import { renderReleaseFiles } from '../../lambdas/core/release/render-release.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
@@ -21,23 +33,44 @@ import { seedFacts } from '../support/seed-facts.ts';
 interface ReadPdf {
   pages: string[][];
   info: Record<string, unknown>;
+  /** The XMP metadata, property by property (`dc:title`...), when there is some. */
+  xmp: Record<string, unknown> | undefined;
+  displayDocTitle: boolean;
   marked: boolean;
   /** The roles of page 1's structure tree, depth first. */
   roles: string[];
   outline: string[];
+  /** Every page's text items as the PDF says them (text, position, font), and its structure tree. */
+  raw: { text: unknown[]; structure: unknown }[];
+  /** The outline's titles and the pages (from 0) they go to, depth first. */
+  outlineTargets: { title: string; page: number }[];
 }
 
 /** Spaces as pdf.js gives them: no-break spaces become spaces, runs of space one. */
 const flat = (text: string) => text.replace(/[\s\u00a0\u202f]+/g, ' ').trim();
 
 async function readPdf(bytes: Uint8Array): Promise<ReadPdf> {
-  const doc = await pdfjs.getDocument({ data: bytes, disableFontFace: true, useSystemFonts: false }).promise;
+  // pdf.js takes the bytes over (it detaches their buffer): it reads a copy.
+  const doc = await pdfjs.getDocument({
+    data: bytes.slice(),
+    disableFontFace: true,
+    useSystemFonts: false,
+    verbosity: 0,
+  }).promise;
   try {
     const pages: string[][] = [];
+    const raw: ReadPdf['raw'] = [];
     for (let n = 1; n <= doc.numPages; n++) {
-      const content = await (await doc.getPage(n)).getTextContent();
+      const page = await doc.getPage(n);
+      const content = await page.getTextContent();
       const text = content.items.map((i) => ('str' in i ? `${i.str}${i.hasEOL ? '\n' : ''}` : '')).join('');
       pages.push(text.split('\n').map(flat).filter(Boolean));
+      // As the PDF says it (no NFKC: ligatures stay ﬀ). Font names are pdf.js's own, numbered
+      // per document read (g_d3_f2): the number goes.
+      const items = (await page.getTextContent({ disableNormalization: true })).items.map((i) =>
+        'fontName' in i ? { ...i, fontName: i.fontName.replace(/^g_d\d+_/, '') } : i,
+      );
+      raw.push({ text: items, structure: await page.getStructTree() });
     }
     const roles: string[] = [];
     const walk = (node: { role?: string; children?: unknown[] }) => {
@@ -46,20 +79,31 @@ async function readPdf(bytes: Uint8Array): Promise<ReadPdf> {
     };
     const tree = await (await doc.getPage(1)).getStructTree();
     if (tree) walk(tree as { role?: string; children?: unknown[] });
-    const outline: string[] = [];
-    const titles = (items: { title: string; items: unknown[] }[] | null) => {
-      for (const item of items ?? []) {
-        outline.push(flat(item.title));
-        titles(item.items as { title: string; items: unknown[] }[]);
+    // The outline, depth first: each entry's title and the page it goes to.
+    type Entry = { title: string; dest: string | unknown[] | null; items: Entry[] };
+    const outlineTargets: ReadPdf['outlineTargets'] = [];
+    const visit = async (entries: Entry[] | null) => {
+      for (const entry of entries ?? []) {
+        const dest = typeof entry.dest === 'string' ? await doc.getDestination(entry.dest) : entry.dest;
+        const target = dest?.[0] as { num: number; gen: number } | undefined;
+        outlineTargets.push({ title: entry.title, page: target ? await doc.getPageIndex(target) : -1 });
+        await visit(entry.items);
       }
     };
-    titles(await doc.getOutline());
+    await visit((await doc.getOutline()) as Entry[] | null);
+    const { info, metadata } = await doc.getMetadata();
     return {
       pages,
-      info: (await doc.getMetadata()).info as Record<string, unknown>,
+      info: info as Record<string, unknown>,
+      xmp: metadata ? Object.fromEntries(metadata) : undefined,
+      displayDocTitle:
+        ((await doc.getViewerPreferences()) as { DisplayDocTitle?: boolean } | null)?.DisplayDocTitle ===
+        true,
       marked: (await doc.getMarkInfo())?.Marked === true,
       roles,
-      outline,
+      outline: outlineTargets.map((entry) => flat(entry.title)),
+      raw,
+      outlineTargets,
     };
   } finally {
     await doc.destroy();
@@ -75,6 +119,8 @@ let printer: ChromiumPdfPrinter;
 let publication: Publication;
 let page: string;
 let seed: ReadPdf;
+/** The seed's document information, as publishing it in January 2026 gives it. */
+let seedDocument: PrintedDocument;
 
 beforeAll(async () => {
   const found = await requireChromium('the PDF tests print with it');
@@ -87,7 +133,8 @@ beforeAll(async () => {
   });
   publication = rendered.publication;
   page = rendered.rendered.page;
-  seed = await readPdf(await printer.print(page, { title: publication.title }));
+  seedDocument = printedRelease(publication, '2026-01-15T09:00:00.000Z');
+  seed = await readPdf(await printer.print(page, seedDocument));
 });
 
 afterAll(async () => {
@@ -143,23 +190,173 @@ describe('the seed release printed to PDF', () => {
     expect(seed.outline[0]).toBe(flat(crise.title).replace('les villes', 'lesvilles'));
   });
 
-  it('has the title as Chromium writes it; author, subject and release date it cannot write', () => {
-    expect(seed.info.Title).toBe(crise.title);
-    expect(seed.info.Creator).toBe('Chromium');
-    // Chromium ignores <meta name="author"> and "description", and dates the PDF when it prints:
-    // setting these needs a PDF library after printing (see the printer's comment).
-    expect(seed.info.Author).toBeUndefined();
-    expect(seed.info.Subject).toBeUndefined();
-    expect(String(seed.info.CreationDate)).not.toContain('20210608');
+  it('says what it is: title, publishers, lead, tags, language, the release’s date, made by pressroom', () => {
+    expect(seed.info).toMatchObject({
+      Title: crise.title,
+      Author: 'Villes Internet, Villes de France',
+      // The lead (plain text in the seed), its no-break spaces kept.
+      Subject: publication.lead,
+      Keywords: 'numérique, gestion de crise, villes moyennes',
+      Language: 'fr',
+      // The embargo lifts on the release's day at 8:00 in Paris: that is its date and time.
+      CreationDate: "D:20210608080000+02'00'",
+      ModDate: 'D:20260115090000Z',
+      Creator: 'pressroom',
+      Producer: expect.stringMatching(/^pressroom \(Skia\/PDF m\d+\)$/),
+    });
+    expect(pdfjs.PDFDateString.toDateObject(String(seed.info.CreationDate))?.toISOString()).toBe(
+      '2021-06-08T06:00:00.000Z',
+    );
+    expect(seed.info.Subject).toContain('locale\u00a0: des');
+    expect(seed.displayDocTitle).toBe(true);
+  });
+
+  it('says the same in its XMP metadata, as PDF/UA wants', () => {
+    expect(seed.xmp).toEqual({
+      'dc:format': 'application/pdf',
+      'dc:title': crise.title,
+      'dc:creator': ['Villes Internet', 'Villes de France'],
+      'dc:description': seed.info.Subject,
+      'dc:subject': ['numérique', 'gestion de crise', 'villes moyennes'],
+      'dc:language': 'fr',
+      'dc:date': '2021-06-08T08:00:00+02:00',
+      'xmp:createdate': '2021-06-08T08:00:00+02:00',
+      'xmp:modifydate': '2026-01-15T09:00:00Z',
+      'xmp:metadatadate': '2026-01-15T09:00:00Z',
+      'xmp:creatortool': 'pressroom',
+      'pdf:producer': seed.info.Producer,
+      'pdf:keywords': seed.info.Keywords,
+    });
+  });
+});
+
+describe('the document information pdf-lib writes after Chromium', () => {
+  /** Chromium's PDF of the seed as it prints it, and the same rewritten by describePdf. */
+  let printed: Uint8Array;
+  let described: Uint8Array;
+  beforeAll(async () => {
+    printed = await printer.print(page);
+    described = await describePdf(printed, seedDocument);
+  });
+
+  it('is what Chromium alone cannot write: it says no author, no subject, and dates the PDF when printed', async () => {
+    const chromium = await readPdf(printed);
+    expect(chromium.info.Creator).toBe('Chromium');
+    expect(chromium.info.Author).toBeUndefined();
+    expect(chromium.info.Subject).toBeUndefined();
+    expect(chromium.xmp).toBeUndefined();
+    expect(String(chromium.info.CreationDate)).not.toContain('20210608');
+  });
+
+  it('keeps the pages, their text (French accents, « », ligatures), tags and outline exactly', async () => {
+    const [before, after] = [await readPdf(printed), await readPdf(described)];
+    expect(after.pages.length).toBe(before.pages.length);
+    // Every text item, with its position, size and font, and every page's structure tree.
+    expect(after.raw).toEqual(before.raw);
+    expect(after.outlineTargets).toEqual(before.outlineTargets);
+    expect(after.outlineTargets.length).toBeGreaterThan(1);
+    expect(after.marked).toBe(true);
+    expect(after.roles).toEqual(before.roles);
+    expect(after.info.Language).toBe('fr');
+    const text = after.raw
+      .flatMap((p) => p.text as { str: string }[])
+      .map((i) => i.str)
+      .join('');
+    // pdf.js gives every white space as a space, no-break ones too (the fonts map their
+    // glyphs to U+00A0 and U+202F: see below).
+    expect(text).not.toMatch(/[\u00a0\u202f]/);
+    for (const french of [
+      '« Si cette crise',
+      'territoires »',
+      'diﬀéremment ? Les',
+      'À propos de',
+      'Lire l’étude : Numérique',
+    ]) {
+      expect(text).toContain(french);
+    }
+  });
+
+  it('packs its objects into object streams: the file comes out smaller', async () => {
+    const started = performance.now();
+    await describePdf(printed, seedDocument);
+    const ms = performance.now() - started;
+    console.log(`describePdf: ${printed.length} → ${described.length} bytes, ${ms.toFixed(0)} ms`);
+    expect(described.length).toBeLessThan(printed.length);
+  });
+
+  it('keeps the structure tree root, the outline and every font, embedded', async () => {
+    const [before, after] = [await pdfObjects(printed), await pdfObjects(described)];
+    expect(after.fonts).toEqual(before.fonts);
+    // The catalog gains the XMP metadata stream, and loses nothing.
+    expect(after.catalog).toEqual([...before.catalog, 'Metadata'].sort());
+    expect(after.catalog).toEqual(
+      expect.arrayContaining(['Lang', 'MarkInfo', 'Outlines', 'StructTreeRoot', 'ViewerPreferences']),
+    );
+    expect(after.fonts.length).toBeGreaterThan(0);
+    expect(after.fonts.filter((f) => !f.embedded)).toEqual([]);
+    // The glyphs of the no-break spaces (before « : » and inside « », narrow before ; ! ?)
+    // still read as no-break spaces: a glyph maps to each (`<0062> <00A0>`).
+    const cmaps = after.fonts.map((f) => f.toUnicode.toUpperCase()).join('\n');
+    expect(cmaps).toMatch(/^<[0-9A-F]+> <00A0>$/m);
+    expect(cmaps).toMatch(/^<[0-9A-F]+> <202F>$/m);
+  });
+});
+
+/**
+ * The keys of a PDF's catalog, and its fonts (base name, embedded or not, the map from its
+ * glyphs to text) page by page, read with pdf-lib.
+ */
+async function pdfObjects(bytes: Uint8Array) {
+  const doc = await PDFDocument.load(bytes, { updateMetadata: false });
+  const catalog = doc.catalog.keys().map((k) => k.decodeText());
+  const fonts: { page: number; name: string; embedded: boolean; toUnicode: string }[] = [];
+  const lookup = (o: PDFObject | undefined) => (o instanceof PDFRef ? doc.context.lookup(o) : o);
+  for (const [n, page] of doc.getPages().entries()) {
+    const resources = lookup(page.node.Resources());
+    const fontDict = resources instanceof PDFDict ? lookup(resources.get(PDFName.of('Font'))) : undefined;
+    if (!(fontDict instanceof PDFDict)) continue;
+    for (const ref of fontDict.values()) {
+      const font = lookup(ref) as PDFDict;
+      const descendants = lookup(font.get(PDFName.of('DescendantFonts')));
+      const described = descendants instanceof PDFArray ? (lookup(descendants.get(0)) as PDFDict) : font;
+      const descriptor = lookup(described.get(PDFName.of('FontDescriptor')));
+      const embedded =
+        descriptor instanceof PDFDict &&
+        ['FontFile', 'FontFile2', 'FontFile3'].some((k) => descriptor.has(PDFName.of(k)));
+      const cmap = lookup(font.get(PDFName.of('ToUnicode')));
+      const toUnicode =
+        cmap instanceof PDFRawStream ? new TextDecoder().decode(decodePDFRawStream(cmap).decode()) : '';
+      fonts.push({ page: n + 1, name: String(font.get(PDFName.of('BaseFont'))), embedded, toUnicode });
+    }
+  }
+  return { catalog: catalog.sort(), fonts };
+}
+
+describe('PDF dates', () => {
+  it('are written as the PDF date syntax says: a day, or a time with its offset', () => {
+    expect(pdfDate('2021-06-08')).toBe('D:20210608');
+    expect(pdfDate('2021-06-08T08:00:00+02:00')).toBe("D:20210608080000+02'00'");
+    expect(pdfDate('2021-12-08T08:30-05:30')).toBe("D:20211208083000-05'30'");
+    expect(pdfDate('2026-01-15T09:00:00.000Z')).toBe('D:20260115090000Z');
+    expect(() => pdfDate('8 juin 2021')).toThrow('not an ISO date');
   });
 });
 
 describe('the footer', () => {
-  it('prints the title as text, markup and all', async () => {
+  it('prints the title as text, markup and all, and gives it as it is to the metadata', async () => {
     const title = '<b>Villes & "territoires"</b> d’<i>avenir</i>';
     expect(pageFooter(title)).not.toContain('<b>');
-    const pdf = await readPdf(await printer.print('<!doctype html><title>x</title><p>Un</p>', { title }));
+    const pdf = await readPdf(
+      await printer.print('<!doctype html><title>x</title><p>Un</p>', {
+        title,
+        authors: ["L'<Un> & l’autre"],
+        date: '2021-06-08',
+      }),
+    );
     expect(pdf.pages).toEqual([['Un', `${title} 1 / 1`]]);
+    expect(pdf.info).toMatchObject({ Title: title, Author: "L'<Un> & l’autre", CreationDate: 'D:20210608' });
+    expect(pdf.xmp?.['dc:title']).toBe(title);
+    expect(pdf.xmp?.['dc:creator']).toEqual(["L'<Un> & l’autre"]);
   });
 
   it('takes the page’s title when it is given none', async () => {

@@ -10,7 +10,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import type { ReleaseManifest } from '../../lambdas/core/archive/manifest.ts';
-import { type PublishDeps, publishRelease } from '../../lambdas/core/archive/publish.ts';
+import {
+  type PrintedDocument,
+  type PublishDeps,
+  publishRelease,
+} from '../../lambdas/core/archive/publish.ts';
 import { rebuildPressRoom } from '../../lambdas/core/archive/rebuild.ts';
 import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
 import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
@@ -123,6 +127,26 @@ describe('rebuildPressRoom', () => {
       expect(manifest?.value.summary.publishers).toEqual(['Villes Internet et Territoires']);
     },
   );
+
+  it('prints a PDF again with the release’s dates: its last publication, not the rebuild’s time', async () => {
+    const printed: (PrintedDocument | undefined)[] = [];
+    const printer = {
+      print: async (_html: string, document?: PrintedDocument) => {
+        printed.push(document);
+        return new TextEncoder().encode('%PDF-1.7 test');
+      },
+    };
+    const report = await rebuildPressRoom({
+      ...deps,
+      printer,
+      clock: () => new Date('2026-03-01T12:00:00Z'),
+    });
+    expect(report.releases.map((r) => r.pdf)).toEqual(['printed', 'printed']);
+    expect(printed.map((d) => [d?.title, d?.modified])).toEqual([
+      [expect.any(String), publishedAt.toISOString()],
+      [expect.any(String), publishedAt.toISOString()],
+    ]);
+  });
 
   it('does not overwrite a publish that slipped in during the rebuild: that release fails, the others go on', async () => {
     const racing = new (class extends FailingStore {})({

@@ -15,11 +15,14 @@ import { archiveKeys, readManifest } from '../../lambdas/core/archive/manifest.t
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import {
   PdfUnavailableError,
+  type PrintedDocument,
+  printedRelease,
   publishRelease,
   releaseDueEmbargoes,
   SlugTakenError,
   signedReleaseLinks,
 } from '../../lambdas/core/archive/publish.ts';
+import type { Publication } from '../../lambdas/core/publication/schema.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
 import { getText, listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import { releaseDeps, siteUrl } from '../support/dispatch-fixtures.ts';
@@ -222,10 +225,13 @@ describe('publishRelease', () => {
 
   it('stores a PDF when a printer is there, and goes on without one when it is not', async () => {
     const { store, deps } = await setup({
-      'publications/a.md': release('Avec PDF'),
+      'publications/a.md': release(
+        'Avec PDF',
+        'tags: [numérique, gestion de crise]\nembargo: 2021-06-08 08:00 Europe/Paris\n',
+      ).replace(/^lead: .*$/m, 'lead: Une *étude* inédite.'),
       'publications/b.md': release('Sans PDF'),
     });
-    const titles: (string | undefined)[] = [];
+    const documents: (PrintedDocument | undefined)[] = [];
     const dispositions = new Map<string, string | undefined>();
     const put = store.put.bind(store);
     store.put = (key, body, options) => {
@@ -236,14 +242,26 @@ describe('publishRelease', () => {
       ...deps,
       printer: {
         print: async (_html, document) => {
-          titles.push(document?.title);
+          documents.push(document);
           return new TextEncoder().encode('%PDF-1.7 test');
         },
       },
     });
     expect(printed.pdf).toEqual({ stored: true });
-    // The footer's title; the press room's copy saves as <slug>.pdf (S3 serves the metadata).
-    expect(titles).toEqual(['Avec PDF']);
+    // The footer's title and the PDF's document information: the lead as text, the embargo's
+    // time on the release's day, and this publication as its last modification.
+    // The press room's copy saves as <slug>.pdf (S3 serves the metadata).
+    expect(documents).toEqual([
+      {
+        title: 'Avec PDF',
+        authors: ['Villes Internet'],
+        subject: 'Une étude inédite.',
+        keywords: ['numérique', 'gestion de crise'],
+        lang: 'fr',
+        date: '2021-06-08T08:00:00+02:00',
+        modified: '2026-01-15T09:00:00.000Z',
+      },
+    ]);
     expect(await site(store, 'site/releases/avec-pdf/release.pdf')).toBe('%PDF-1.7 test');
     // The email and its text part link to the PDF once it exists.
     expect(await site(store, 'site/releases/avec-pdf/email.html')).toMatch(
@@ -330,6 +348,53 @@ describe('publishRelease', () => {
     expect(new Set(written.slice(6)).size).toBe(1);
     expect(written.at(-1)).toBeLessThanOrEqual(4 + 2 + 1 + 1 + 3 + 2);
     expect(await getText(deps.store, catalogKeys.tags)).toContain('t2');
+  });
+});
+
+describe('printedRelease: what the PDF says about its release', () => {
+  const publication: Publication = {
+    slug: 'etude',
+    title: 'Étude',
+    date: '2021-06-08',
+    lang: 'en',
+    lead: 'A **new** study.',
+    body: '',
+    publishers: [
+      { id: 'a', name: 'A & Co', about: 'A.' },
+      { id: 'b', name: 'B', about: 'B.' },
+    ],
+    quotes: [],
+    figures: [],
+    links: [],
+    attachments: [],
+    images: [],
+    tags: [],
+    visibility: 'public',
+    source: 'a.md',
+  };
+
+  it('dates the PDF the release’s day, with the embargo’s time only when the embargo ends that day', () => {
+    expect(printedRelease(publication, '2021-06-08T00:00:00.000Z')).toEqual({
+      title: 'Étude',
+      authors: ['A & Co', 'B'],
+      subject: 'A new study.',
+      keywords: [],
+      lang: 'en',
+      date: '2021-06-08',
+    });
+    const embargoed = { ...publication, embargo: '2021-06-08T08:00:00+02:00' };
+    expect(printedRelease(embargoed, '2021-06-01T10:00:00.000Z')).toMatchObject({
+      date: '2021-06-08T08:00:00+02:00',
+    });
+    const dayBefore = { ...publication, embargo: '2021-06-07T18:00:00+02:00' };
+    expect(printedRelease(dayBefore, '2021-06-01T10:00:00.000Z').date).toBe('2021-06-08');
+  });
+
+  it('gives the publication as its modification only when it comes after that date', () => {
+    const embargoed = { ...publication, embargo: '2021-06-08T08:00:00+02:00' };
+    // Published before the embargo ends: the PDF is as new as the release.
+    expect(printedRelease(embargoed, '2021-06-08T05:59:59.000Z')).not.toHaveProperty('modified');
+    expect(printedRelease(embargoed, '2021-06-08T06:00:01.000Z').modified).toBe('2021-06-08T06:00:01.000Z');
   });
 });
 

@@ -42,15 +42,35 @@ import { createPressRoom, type PressRoom, releaseDownloads, siteKeys } from './p
  *                                          page.html, release.pdf, files/..., public/...
  */
 
-/** What a printed document says about itself beyond its page: its footer. */
+/**
+ * What a printed document says about itself beyond its page: its footer, and its document
+ * information (what a PDF reader shows as its properties, and what screen readers and search
+ * engines read first).
+ */
 export interface PrintedDocument {
-  /** The release's title, printed in the footer of every page with "n / N". */
+  /** The release's title: the PDF's title, and printed in the footer of every page with "n / N". */
   title: string;
+  /** Who publishes it (the publishers' names, in order): the PDF's author. */
+  authors?: string[];
+  /** What it is about, in plain text (the lead): the PDF's subject. */
+  subject?: string;
+  /** Its tags: the PDF's keywords. */
+  keywords?: string[];
+  /** Its language (`fr`, `en`), the same as the page's `lang`. */
+  lang?: string;
+  /**
+   * When it was issued, the PDF's creation date: a day (`2021-06-08`), or a date-time with its
+   * offset (`2021-06-08T08:00:00+02:00`) when the time is known.
+   */
+  date?: string;
+  /** When it was last published, if after `date` (an ISO date-time): the PDF's modification date. */
+  modified?: string;
 }
 
 /**
- * Prints a web page to PDF (headless Chromium locally). The page's `<title>` and `lang` are
- * the PDF's title and language; `document` gives what the page cannot say in print.
+ * Prints a web page to PDF (headless Chromium locally). The page's `lang` is the PDF's
+ * language, and its `<title>` the PDF's title unless `document` gives one; `document` gives
+ * what the page cannot say in print.
  */
 export interface PdfPrinter {
   print(html: string, document?: PrintedDocument): Promise<Uint8Array>;
@@ -249,7 +269,10 @@ export async function publishRelease(
   let pdfBytes: Uint8Array | undefined;
   if (deps.printer) {
     try {
-      pdfBytes = await deps.printer.print(rendered.rendered.page, { title: rendered.publication.title });
+      pdfBytes = await deps.printer.print(
+        rendered.rendered.page,
+        printedRelease(rendered.publication, now.toISOString()),
+      );
       pdf = { stored: true };
     } catch (error) {
       if (!(error instanceof PdfUnavailableError)) throw error;
@@ -634,6 +657,24 @@ export function summarize(
     formats: { pdf: extra.pdf, attachments: p.attachments },
     publishedAt: extra.publishedAt,
     updatedAt: extra.updatedAt,
+  };
+}
+
+/**
+ * What a release's PDF says about itself: its title, publishers, lead, tags and language, the
+ * day it is issued (with the embargo's time when the embargo ends that day), and `updatedAt`,
+ * when this version was published, as its modification if later.
+ */
+export function printedRelease(p: Publication, updatedAt: string): PrintedDocument {
+  const date = p.embargo?.startsWith(p.date) ? p.embargo : p.date;
+  return {
+    title: p.title,
+    authors: p.publishers.map((o) => o.name),
+    subject: inlineMarkdownToText(p.lead),
+    keywords: p.tags,
+    lang: p.lang,
+    date,
+    ...(Date.parse(updatedAt) > Date.parse(date) && { modified: updatedAt }),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   installRelease,
   PdfUnavailableError,
   type PublishDeps,
+  printedRelease,
   renderRelease,
   withoutPdfLink,
 } from './publish.ts';
@@ -116,7 +117,10 @@ async function rebuildRelease(
   let pdf: ReleaseRebuild['pdf'] = oldPdf ? (pageChanged ? 'kept-stale' : 'kept') : 'none';
   if (deps.printer && (pageChanged || !oldPdf)) {
     try {
-      pdfBytes = await deps.printer.print(rendered.rendered.page, { title: rendered.publication.title });
+      pdfBytes = await deps.printer.print(
+        rendered.rendered.page,
+        printedRelease(rendered.publication, before.summary.updatedAt),
+      );
       pdf = 'printed';
     } catch (error) {
       if (!(error instanceof PdfUnavailableError)) throw error;
