@@ -104,6 +104,7 @@ async function archiveDeps(opts: {
     siteUrl: aws.outputs.PressRoomUrl,
     siteLang: aws.outputs.SiteLang ?? config.siteLang,
     siteTitle: aws.outputs.SiteTitle ?? config.siteTitle,
+    siteOrganization: config.siteOrganization,
   };
   return {
     deps: {
