@@ -103,8 +103,9 @@ async function archiveDeps(opts: {
   const site = {
     siteUrl: aws.outputs.PressRoomUrl,
     siteLang: aws.outputs.SiteLang ?? config.siteLang,
+    // Not the workspace's organisation: the functions, which rewrite the same pages, do not
+    // know it; the stack's SiteTitle names the site on AWS.
     siteTitle: aws.outputs.SiteTitle ?? config.siteTitle,
-    siteOrganization: config.siteOrganization,
   };
   return {
     deps: {
