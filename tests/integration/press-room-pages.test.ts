@@ -80,6 +80,9 @@ lead: Two cities in three publish their budgets.
 publishers:
   - villes-internet
 tags: [Open data]
+attachments:
+  - file: summary.txt
+    label: Summary (text)
 ---
 The body.
 `;
@@ -137,6 +140,7 @@ describe('one language per room', () => {
     const { store, deps } = await setup({
       'publications/a.md': publicationText('tags: [Open data]\n'),
       'publications/en.md': english,
+      'publications/summary.txt': 'Two in three.\n',
     });
     await publishRelease('publications/a.md', deps);
     await publishRelease('publications/en.md', deps);
@@ -157,7 +161,11 @@ describe('one language per room', () => {
       const french = entries.find((e) => e.includes('Gestion de crise')) ?? '';
       expect(french, key).toContain('<h3><a href=');
       expect(french, key).not.toContain('lang="en"');
-      expect(html.match(/lang="en"/g), key).toHaveLength(2);
+      // Its attachment's label is its own words too.
+      expect(entry, key).toMatch(
+        /<a href="(\.\.\/)*releases\/open-data-barometer\/files\/summary\.txt" lang="en">Summary \(text\)<\/a>/,
+      );
+      expect(html.match(/lang="en"/g), key).toHaveLength(3);
     }
     // The release's own page is the document, in its language throughout.
     const page = await site(store, siteKeys.release('open-data-barometer'));
@@ -222,7 +230,10 @@ describe('the 404 page', () => {
   });
 
   it('is in English in an English room', async () => {
-    const { store, deps } = await setup({ 'publications/en.md': english }, { siteUrl, lang: 'en' });
+    const { store, deps } = await setup(
+      { 'publications/en.md': english, 'publications/summary.txt': 'Two in three.\n' },
+      { siteUrl, lang: 'en' },
+    );
     await publishRelease('publications/en.md', deps);
     const html = await site(store, siteKeys.notFound);
     expect(html).toMatch(/^<!DOCTYPE html>\n<html lang="en">/);

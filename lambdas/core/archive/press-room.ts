@@ -153,6 +153,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         url: base + releaseDownloads.attachment(a.file).split('/').map(encodeURIComponent).join('/'),
         detail: formatSize(a.size, lang),
         download: true,
+        // The label is the release's own words: marked when the page is in another language.
+        ...(r.lang !== lang && { lang: r.lang }),
       })),
     ];
   }
