@@ -7,9 +7,8 @@
  * used as it is (its organisation names the site, its lists name the lists); axe-core (a
  * devDependency) is injected into each page: nothing is fetched from the network.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -21,6 +20,7 @@ import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
 import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
+import { axeSource, axeViolations } from '../support/axe.ts';
 import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
 import { exampleWorkspace } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
@@ -34,14 +34,14 @@ let work: string | undefined;
 let backend: LocalBackend | undefined;
 let server: Server | undefined;
 let origin = '';
-let axeSource = '';
+let axe = '';
 const mailer = new MemoryMailer();
 /** Paths of the pages to check, by name. */
 const paths: Record<string, string> = {};
 
 beforeAll(async () => {
   await requireChromium();
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core'), 'utf8');
+  axe = await axeSource();
   work = await exampleWorkspace('pressroom-room-a11y-');
   // The examples' own workspace (examples/pressroom.yaml): Villes Internet, in French.
   const examples = path.join(work, 'examples');
@@ -108,13 +108,6 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-interface Violation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
 /** A page that reaches this server only. */
 async function newPage(width: number): Promise<Page> {
   if (!browser) throw new Error('the browser did not start: see the error of beforeAll');
@@ -126,21 +119,11 @@ async function newPage(width: number): Promise<Page> {
   return page;
 }
 
-/** axe's violations on the page, every rule it runs by default (WCAG 2.x A, AA, best practices), one line each. */
+/** axe's violations on the page, one line each; axe looked at it (rules passed). */
 async function violations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate<{ violations: Violation[]; passes: unknown[] }>(
-    `axe.run(document, { resultTypes: ['violations'] })`,
-  );
-  // axe ran its rules on the page (lang, landmarks, contrast, names...): it is not an empty pass.
-  expect(result.passes.length).toBeGreaterThan(10);
-  return result.violations.map(
-    (v) =>
-      `${v.impact} ${v.id}: ${v.help} (${v.nodes
-        .map((n) => n.target.join(' '))
-        .slice(0, 3)
-        .join(', ')})`,
-  );
+  const result = await axeViolations(page, axe);
+  expect(result.passes).toBeGreaterThan(10);
+  return result.violations;
 }
 
 describe('axe on the press room and the public pages', () => {
