@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import type { SmtpMailerOptions } from '../lambdas/adapters/smtp-mailer.ts';
 import { defaultTemplatesDir } from '../lambdas/adapters/template-files.ts';
-import { loadWorkspace } from '../lambdas/adapters/workspace-file.ts';
+import { loadWorkspace, workspaceOrganization } from '../lambdas/adapters/workspace-file.ts';
 import { workspaceFileName } from '../lambdas/adapters/workspace-root.ts';
 import type { PdfPrinter, PublishDeps } from '../lambdas/core/archive/publish.ts';
 import { type CampaignDefaults, sender } from '../lambdas/core/campaigns/campaign.ts';
@@ -21,6 +21,7 @@ import { InvalidInputError, PressroomError } from '../lambdas/core/errors.ts';
 import { parseByteSize, publicationLimits } from '../lambdas/core/limits.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
 import type { TemplateSet } from '../lambdas/core/render/templates.ts';
+import type { FrenchArticle } from '../lambdas/core/render/typography.ts';
 import type { ObjectStore } from '../lambdas/core/store/object-store.ts';
 import {
   type MailerSettings,
@@ -50,6 +51,8 @@ export interface LocalConfig {
   publicUrl: string;
   siteLang: (typeof languages)[number];
   siteTitle?: string;
+  /** The workspace's organisation: names the press room when no title is set ("Salle de presse de …"). */
+  siteOrganization?: { name: string; article?: FrenchArticle };
   /** The zone every time shown to the user is in (IANA); the machine's by default. */
   timeZone: string;
   templatesDir: string;
@@ -204,6 +207,7 @@ export function loadConfig(
   const publicUrl = e.PRESSROOM_PUBLIC_URL ?? w?.publicUrl ?? 'http://localhost:3000';
   const siteUrl = e.PRESSROOM_SITE_URL ?? w?.siteUrl ?? `${publicUrl.replace(/\/+$/, '')}/`;
   const siteTitle = e.PRESSROOM_SITE_TITLE ?? w?.siteTitle;
+  const siteOrganization = workspace && workspaceOrganization(workspace);
   const senderOf = e.PRESSROOM_SENDER ?? w?.sender;
   const replyTo = e.PRESSROOM_REPLY_TO ?? w?.replyTo;
   // An empty value names no folder (it would make the current folder the store).
@@ -234,6 +238,7 @@ export function loadConfig(
     publicUrl,
     siteLang: e.PRESSROOM_SITE_LANG ?? w?.language ?? 'fr',
     ...(siteTitle !== undefined && { siteTitle }),
+    ...(siteOrganization !== undefined && { siteOrganization }),
     timeZone: e.PRESSROOM_TIME_ZONE ?? w?.timeZone ?? systemTimeZone(),
     templatesDir: opts.templates ?? e.PRESSROOM_TEMPLATES_DIR ?? defaultTemplatesDir,
     ...(e.CHROMIUM_PATH !== undefined && { chromiumPath: e.CHROMIUM_PATH }),

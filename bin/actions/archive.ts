@@ -103,6 +103,8 @@ async function archiveDeps(opts: {
   const site = {
     siteUrl: aws.outputs.PressRoomUrl,
     siteLang: aws.outputs.SiteLang ?? config.siteLang,
+    // Not the workspace's organisation: the functions, which rewrite the same pages, do not
+    // know it; the stack's SiteTitle names the site on AWS.
     siteTitle: aws.outputs.SiteTitle ?? config.siteTitle,
   };
   return {

@@ -65,6 +65,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
         publicUrl: config.publicUrl,
         lang: config.siteLang,
         lists,
+        // What the unsubscribe page calls each list, closed ones (the press list) too.
+        listTitles: Object.fromEntries(Object.values(config.lists).map((l) => [l.name, l.title])),
         ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
       },
     },

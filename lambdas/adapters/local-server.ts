@@ -185,7 +185,7 @@ async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerRe
   try {
     checkKey(key);
   } catch {
-    return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
+    return notFound(deps, req, res, url, client);
   }
   const withdrawn = await withdrawnRelease(deps, sitePath);
   if (withdrawn) {
@@ -204,9 +204,34 @@ async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerRe
       res.setHeader('Location', `${client.origin ?? ''}${url.pathname}/${url.search}`);
       return send(res, 301, 'text/plain; charset=utf-8', 'Moved permanently\n', headOnly);
     }
-    return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n', headOnly);
+    return notFound(deps, req, res, url, client);
   }
   return serveObject(deps.store, key, req, res, servedFile(sitePath).headers);
+}
+
+/**
+ * Nothing at this address of the press room: its 404 page (`site/404.html`, in the site's
+ * language and look, with a link home), as CloudFront and static hosts answer; the public
+ * endpoint's "not found" page while the press room has none yet. Status 404 either way.
+ */
+async function notFound(
+  deps: LocalServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  client: Client,
+): Promise<void> {
+  const headOnly = req.method === 'HEAD';
+  const page = await getText(deps.store, siteKeys.notFound);
+  if (page !== undefined)
+    return send(res, 404, 'text/html; charset=utf-8', page, headOnly, {
+      'Content-Security-Policy': pageContentSecurityPolicy,
+    });
+  const response = await handlePublicRequest(await publicRequest(req, url, client), {
+    store: deps.store,
+    ...deps.endpoint,
+  });
+  return reply(res, response);
 }
 
 /** The email of a release filled for the sample recipient: from this machine, with its token. */

@@ -1,7 +1,9 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '../core/errors.ts';
-import { limits } from '../core/limits.ts';
+import { parseYaml, validate } from '../core/input.ts';
+import { limits, publicationLimits } from '../core/limits.ts';
+import { type Organization, organizationSchema } from '../core/publication/schema.ts';
 import { parseWorkspaceFile, type WorkspaceSettings } from '../core/workspace/settings.ts';
 import { findWorkspaceRoot, workspaceFileName } from './workspace-root.ts';
 
@@ -53,4 +55,33 @@ export function loadWorkspace(from: string, cwd: string = from): Workspace | und
     organizationExists: (id) => isFile(path.join(root, 'organizations', `${id}.yaml`)),
   });
   return { root, file, settings };
+}
+
+/**
+ * The organisation the workspace is for: the first of its `organizations`, as its file
+ * `organizations/<id>.yaml` names it (with its French article), else the workspace's `name`;
+ * undefined when neither is there. A file that cannot be read or is invalid is passed over
+ * here: publishing reports its problems.
+ */
+export function workspaceOrganization(
+  workspace: Workspace,
+): Pick<Organization, 'name' | 'article'> | undefined {
+  const id = workspace.settings.organizations[0];
+  if (id !== undefined) {
+    const file = path.join(workspace.root, 'organizations', `${id}.yaml`);
+    try {
+      if (lstatSync(file).size <= publicationLimits.organizationFile) {
+        const org = validate(organizationSchema, parseYaml(readFileSync(file, 'utf8'), file));
+        if (org.ok)
+          return {
+            name: org.value.name,
+            ...(org.value.article !== undefined && { article: org.value.article }),
+          };
+      }
+    } catch {
+      // Unreadable or not YAML: the workspace's name, if any.
+    }
+  }
+  const name = workspace.settings.name;
+  return name === undefined ? undefined : { name };
 }

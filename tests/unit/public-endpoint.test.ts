@@ -456,3 +456,53 @@ describe('/unsubscribe/<token> (moved into the core, unchanged)', () => {
     expect(bad.body).toContain('Lien non valide');
   });
 });
+
+describe('the unsubscribe page names lists as people know them', () => {
+  const contact = keys.idOf('jeanne@example.org');
+  /** French typography puts no-break spaces inside « »: compared as spaces. */
+  const spaces = /[\u00a0\u202f]/g;
+  const pageFor = (token: Parameters<typeof signUnsubscribeToken>[1], settings = {}) =>
+    call(req('GET', `/unsubscribe/${signUnsubscribeToken(keys, token)}`), settings);
+
+  it('shows an open list’s title, a declared list’s title, escaped, and the name of a list declared nowhere', async () => {
+    const open = await pageFor({ contact, list: 'lettre', campaign: 'c' });
+    expect(open.body.replace(spaces, ' ')).toContain('« La lettre de Villes Internet »');
+    expect(open.body).not.toContain('« lettre »');
+
+    const listTitles = { presse: { fr: 'Journalistes <b>& co</b>', en: 'Journalists' } };
+    const closed = await pageFor({ contact, list: 'presse', campaign: 'c' }, { listTitles });
+    expect(closed.body.replace(spaces, ' ')).toContain('« Journalistes &lt;b&gt;&amp; co&lt;/b&gt; »');
+    expect(closed.body).not.toContain('<b>');
+
+    const several = await pageFor(
+      { contact, list: 'lettre', lists: ['lettre', 'presse'], campaign: 'c' },
+      { listTitles },
+    );
+    expect(several.body.replace(spaces, ' ')).toContain(
+      '« La lettre de Villes Internet, Journalistes &lt;b&gt;&amp; co&lt;/b&gt; »',
+    );
+
+    // A list that is no longer declared (or a name like "constructor"): its name, as it is.
+    expect((await pageFor({ contact, list: 'ancienne', campaign: 'c' })).body.replace(spaces, ' ')).toContain(
+      '« ancienne »',
+    );
+    expect(
+      (await pageFor({ contact, list: 'constructor', campaign: 'c' }, { listTitles })).body.replace(
+        spaces,
+        ' ',
+      ),
+    ).toContain('« constructor »');
+  });
+
+  it('names them after unsubscribing too', async () => {
+    const link = `/unsubscribe/${signUnsubscribeToken(keys, { contact, list: 'lettre', campaign: 'c' })}`;
+    const done = await call(
+      req('POST', link, {
+        body: 'List-Unsubscribe=One-Click',
+        headers: { ...formHeaders, accept: 'text/html' },
+      }),
+    );
+    expect(done.status).toBe(200);
+    expect(done.body.replace(spaces, ' ')).toContain('« La lettre de Villes Internet »');
+  });
+});

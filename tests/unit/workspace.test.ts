@@ -412,3 +412,46 @@ describe('campaign files in a workspace', () => {
     ).rejects.toThrow(/sendAt: must be a date-time with an offset/);
   });
 });
+
+describe('the organisation the press room is named after', () => {
+  let top: string;
+  beforeAll(async () => {
+    top = await mkdtemp(path.join(tmpdir(), 'pressroom-organisation-'));
+  });
+  afterAll(async () => {
+    await rm(top, { recursive: true, force: true });
+  });
+
+  async function workspace(name: string, settings: string, organizations: Record<string, string> = {}) {
+    const ws = path.join(top, name);
+    await mkdir(path.join(ws, 'organizations'), { recursive: true });
+    await writeFile(path.join(ws, 'pressroom.yaml'), settings);
+    for (const [id, text] of Object.entries(organizations))
+      await writeFile(path.join(ws, 'organizations', `${id}.yaml`), text);
+    return ws;
+  }
+
+  it('is the first organisation of the workspace, from its file, with its article', async () => {
+    const ws = await workspace('two', 'name: Le réseau\norganizations: [federation, other]\n', {
+      federation: 'name: Fédération des villes\narticle: la\nabout: Une fédération.\n',
+      other: 'name: Autre\n',
+    });
+    expect(loadConfig({}, {}, ws).siteOrganization).toEqual({ name: 'Fédération des villes', article: 'la' });
+  });
+
+  it('is the workspace’s name when its organisation file cannot be used, and nothing without either', async () => {
+    const broken = await workspace('broken', 'name: Villes Internet\norganizations: [vi]\n', {
+      vi: 'name: [not, a, name]\n',
+    });
+    expect(loadConfig({}, {}, broken).siteOrganization).toEqual({ name: 'Villes Internet' });
+    const bare = await workspace('bare', 'language: en\n');
+    expect(loadConfig({}, {}, bare).siteOrganization).toBeUndefined();
+    expect(loadConfig({}, {}, top).siteOrganization).toBeUndefined();
+  });
+
+  it('is Villes Internet for the examples', () => {
+    expect(loadConfig({}, {}, path.join(repo, 'examples')).siteOrganization).toEqual({
+      name: 'Villes Internet',
+    });
+  });
+});

@@ -4,6 +4,7 @@ import { type IssueSummary, isPublicIssue, readIssues } from '../newsletter/cata
 import type { Language } from '../publication/schema.ts';
 import { fillPattern, formatDate, formatSize, type LocaleStrings } from '../render/locale.ts';
 import type { TemplateSet } from '../render/templates.ts';
+import { type FrenchArticle, frenchOf } from '../render/typography.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
   isPublic,
@@ -22,6 +23,7 @@ import {
  * rewritten: a year, a few tags, the home page, the feeds and that year's sitemap.
  *
  *   site/index.html                   latest releases
+ *   site/404.html                     the page a host answers with when nothing is at an address
  *   site/<yyyy>/index.html            a year
  *   site/tags/<tag>/index.html        a tag
  *   site/releases/<slug>/index.html   a release, with its downloads beside it
@@ -30,6 +32,11 @@ import {
  *   site/newsletters/index.html       the newsletter issues (when one is public), and
  *   site/newsletters/<id>/...         each public issue; feed.xml, atom.xml, feed.json of
  *                                     their own: the releases' feeds carry releases only
+ *
+ * One language per press room: the site's (the workspace's `language`). Every string of the
+ * site's own (headings, navigation, dates, download labels, the 404 and withdrawn pages) is in
+ * it; a release or an issue in another language keeps its own: its title and lead carry their
+ * `lang` in the lists, and its page (a document of its own, printed to PDF) is in its language.
  */
 
 export interface PressRoomSettings {
@@ -37,8 +44,10 @@ export interface PressRoomSettings {
   siteUrl: string;
   /** Language of the site's own strings. */
   lang: Language;
-  /** Site title; default "Salle de presse" / "Press room". */
+  /** Site title; default from `organization` ("Salle de presse de Villes Internet"), else "Salle de presse" / "Press room". */
   title?: string;
+  /** The organisation whose press room this is (the workspace's first): names the site when `title` is not given. */
+  organization?: { name: string; article?: FrenchArticle | undefined };
   /** How many releases the home page lists. */
   latestCount?: number;
   /** How many releases the feeds carry. */
@@ -49,6 +58,7 @@ export const siteKeys = {
   /** Every key of the press room starts with it; the rest is the path on the site. */
   prefix: 'site/',
   index: 'site/index.html',
+  notFound: 'site/404.html',
   year: (year: string) => `site/${year}/index.html`,
   tag: (tag: string) => `site/tags/${tag}/index.html`,
   releasePrefix: (slug: string) => `site/releases/${slug}/`,
@@ -123,11 +133,14 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
   const env = Handlebars.create();
   const list = env.compile(templates.pressRoom.list, { preventIndent: true });
   const siteUrl = settings.siteUrl.endsWith('/') ? settings.siteUrl : `${settings.siteUrl}/`;
-  const title = settings.title ?? t.pressRoom;
+  const title = settings.title ?? siteTitle(t, settings);
+  // The 404 page is answered at any address: its links start from the site's top.
+  const topPath = new URL(siteUrl).pathname;
   const latestCount = settings.latestCount ?? 30;
   const feedCount = settings.feedCount ?? 20;
 
-  function downloadsOf(r: ReleaseSummary, base: string, lt: LocaleStrings) {
+  /** `lt`, `lang`: the language of the page the links are on. */
+  function downloadsOf(r: ReleaseSummary, base: string, lt: LocaleStrings, lang: Language) {
     return [
       // Saved as <slug>.pdf, like the Content-Disposition the press room's hosts send with it.
       ...(r.formats.pdf
@@ -138,25 +151,30 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       ...r.formats.attachments.map((a) => ({
         label: a.label,
         url: base + releaseDownloads.attachment(a.file).split('/').map(encodeURIComponent).join('/'),
-        detail: formatSize(a.size, r.lang),
+        detail: formatSize(a.size, lang),
         download: true,
+        // The label is the release's own words: marked when the page is in another language.
+        ...(r.lang !== lang && { lang: r.lang }),
       })),
     ];
   }
+
+  /** The language an item's own words (title, lead) are marked with: only when it is not the site's. */
+  const ownLang = (lang: Language) => (lang === settings.lang ? undefined : lang);
 
   function releaseItem(r: ReleaseSummary, root: string) {
     const base = `${root}releases/${r.slug}/`;
     return {
       slug: r.slug,
-      lang: r.lang,
+      lang: ownLang(r.lang),
       title: r.title,
       date: r.date,
-      dateText: formatDate(r.date, r.lang),
+      dateText: formatDate(r.date, settings.lang),
       lead: r.lead,
       publishers: r.publishers.join(', '),
       url: base + releaseDownloads.page,
       tags: r.tags.map((x) => ({ name: x.name, url: `${root}tags/${x.slug}/index.html` })),
-      downloads: downloadsOf(r, base, t),
+      downloads: downloadsOf(r, base, t, settings.lang),
     };
   }
 
@@ -207,10 +225,12 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     releases: ReleaseSummary[],
     nav: ReturnType<typeof navigation>,
     showYears: boolean,
+    home = false,
   ) {
     return listPage({
       root,
       heading,
+      home,
       items: releases.map((r) => releaseItem(r, root)),
       nav,
       showYears,
@@ -228,6 +248,10 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     feeds: { rss: string; atom: string; json: string };
     /** Shown instead of the list; the page is then kept out of search engines. */
     notice?: string;
+    /** With `notice`: a link to the home page, with this text. */
+    homeLink?: string;
+    /** The home page: its title is the site's alone. */
+    home?: boolean;
   }) {
     const groups: { year: string; releases: typeof args.items }[] = [];
     for (const item of args.items) {
@@ -244,13 +268,14 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       t,
       root: args.root,
       siteTitle: title,
-      pageTitle: args.heading === title ? title : `${args.heading} – ${title}`,
+      pageTitle: args.home || args.heading === title ? title : `${args.heading} – ${title}`,
       heading: args.heading,
       showYears: args.showYears,
       groups,
       ...args.nav,
       feeds: args.feeds,
       ...(args.notice !== undefined && { notice: args.notice, noindex: true }),
+      ...(args.homeLink !== undefined && { homeLink: args.homeLink }),
     });
   }
 
@@ -258,15 +283,15 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
   function issueItem(issue: IssueSummary) {
     return {
       slug: issue.id,
-      lang: issue.lang,
+      lang: ownLang(issue.lang),
       title: issue.title,
       date: issue.date,
-      dateText: formatDate(issue.date, issue.lang),
+      dateText: formatDate(issue.date, settings.lang),
       lead: issue.summary,
       publishers: issue.publishers.join(', '),
       url: `${issue.id}/${issueDownloads.page}`,
       tags: [] as { name: string; url: string }[],
-      downloads: issueFiles(issue, `${issue.id}/`, templates.locales[issue.lang]),
+      downloads: issueFiles(issue, `${issue.id}/`, t),
     };
   }
 
@@ -351,6 +376,20 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${entries.join('\n')}\n</urlset>\n`;
   }
 
+  /** The page hosts answer with when nothing is at an address (status 404); kept out of search engines. */
+  function notFoundPage(nav: ReturnType<typeof navigation>) {
+    return listPage({
+      root: topPath,
+      heading: t.notFoundTitle,
+      items: [],
+      nav,
+      showYears: false,
+      feeds: { rss: `${topPath}feed.xml`, atom: `${topPath}atom.xml`, json: `${topPath}feed.json` },
+      notice: t.notFoundText,
+      homeLink: t.notFoundHome,
+    });
+  }
+
   const pressRoom: PressRoom = {
     withdrawnPage(release) {
       const root = '../../';
@@ -370,7 +409,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
 
     releasePageLinks(release) {
       const lt = templates.locales[release.lang];
-      return { indexUrl: '../../index.html', downloads: downloadsOf(release, '', lt) };
+      return { indexUrl: '../../index.html', downloads: downloadsOf(release, '', lt, release.lang) };
     },
 
     async refresh(store, touched, now) {
@@ -426,8 +465,10 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       const latest = await newestReleases(store, Math.max(latestCount, feedCount), visible);
       await put(
         siteKeys.index,
-        page('', t.latestReleases, latest.slice(0, latestCount), navigation(index, '', {}), true),
+        page('', t.latestReleases, latest.slice(0, latestCount), navigation(index, '', {}), true, true),
       );
+      // Its navigation lists the years and tags, like the home page's: rewritten with it.
+      await put(siteKeys.notFound, notFoundPage(navigation(index, topPath, {})));
       const f = feeds(latest.slice(0, feedCount).map(releaseEntry), now);
       const feedOptions = (contentType: string) => ({ contentType, cacheControl: 'public, max-age=300' });
       await put(siteKeys.rss, f.rss, feedOptions('application/rss+xml; charset=utf-8'));
@@ -543,6 +584,21 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     },
   };
   return pressRoom;
+}
+
+/**
+ * The site's title when none is configured: the organisation's press room ("Salle de presse
+ * de Villes Internet", "Salle de presse d’Intercommunalités de France", "Villes Internet press
+ * room"), else the language's "Salle de presse" / "Press room".
+ */
+export function siteTitle(
+  t: Pick<LocaleStrings, 'pressRoom' | 'pressRoomOf'>,
+  settings: Pick<PressRoomSettings, 'lang' | 'organization'>,
+): string {
+  const org = settings.organization;
+  if (!org) return t.pressRoom;
+  const ofName = settings.lang === 'fr' ? frenchOf(org.name, org.article) : `of ${org.name}`;
+  return fillPattern(t.pressRoomOf, { name: org.name, ofName });
 }
 
 function xml(s: string): string {

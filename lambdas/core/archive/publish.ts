@@ -28,7 +28,13 @@ import {
   recordRelease,
 } from './catalog.ts';
 import { archiveKeys, type ReleaseManifest, type ReleaseState, readManifest, stateOf } from './manifest.ts';
-import { createPressRoom, type PressRoom, releaseDownloads, siteKeys } from './press-room.ts';
+import {
+  createPressRoom,
+  type PressRoom,
+  type PressRoomSettings,
+  releaseDownloads,
+  siteKeys,
+} from './press-room.ts';
 
 /**
  * Publishing: a release's files are archived under a new version folder, then its manifest
@@ -206,13 +212,19 @@ export interface PublishDeps {
  */
 export function siteDeps(
   templates: TemplateSet,
-  site: { siteUrl: string; siteLang: Language; siteTitle?: string | undefined },
+  site: {
+    siteUrl: string;
+    siteLang: Language;
+    siteTitle?: string | undefined;
+    siteOrganization?: PressRoomSettings['organization'];
+  },
 ): Pick<PublishDeps, 'pressRoom' | 'sampleRecipient' | 'siteUrl'> {
   return {
     pressRoom: createPressRoom(templates, {
       siteUrl: site.siteUrl,
       lang: site.siteLang,
       ...(site.siteTitle !== undefined && { title: site.siteTitle }),
+      ...(site.siteOrganization !== undefined && { organization: site.siteOrganization }),
     }),
     sampleRecipient: templates.sampleRecipient,
     siteUrl: site.siteUrl,
@@ -403,12 +415,15 @@ export function archivedRelease(
 ): { summary: ReleaseSummary; archived: ArchivedFile[] } {
   const summary = summarize(publication, { pdf: pdfBytes !== undefined, ...times });
   const publicEmail = anonymousCopy(rendered.email);
+  // The press room's copy is only ever online once the embargo has lifted (syncReleaseFiles):
+  // it says nothing of an embargo. The archived page (advance copies, the PDF) keeps its line.
+  const { embargo: _embargo, ...lifted } = publication;
   const archived: ArchivedFile[] = [
     ...sourceAndRendered(source, files),
     ...(pdfBytes ? [{ name: 'release.pdf', content: pdfBytes, contentType: 'application/pdf' }] : []),
     {
       name: 'public/index.html',
-      content: deps.renderer.renderPage(publication, {
+      content: deps.renderer.renderPage(lifted, {
         filesUrl: 'files/',
         imagesUrl: `${releaseUrl(deps.siteUrl, publication.slug)}files/`,
         pressRoom: deps.pressRoom.releasePageLinks(summary),

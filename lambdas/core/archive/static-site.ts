@@ -30,7 +30,9 @@ import { releaseFiles, siteTop } from './publish.ts';
  * scratch layer over it.
  *
  * Headers cannot travel with static files: `_headers` (Netlify, Cloudflare Pages) says what
- * the host must send; docs/self-hosting.md has the same for nginx and Caddy.
+ * the host must send; docs/self-hosting.md has the same for nginx and Caddy. `404.html` is the
+ * page hosts answer with when nothing is at an address (Netlify, Cloudflare Pages and GitHub
+ * Pages find it by its name; nginx and Caddy are told in docs/self-hosting.md).
  */
 
 /** One file of the site: its path under the site's top (no leading "/") and its bytes. */
@@ -170,7 +172,7 @@ export async function buildStaticSite(
 function isGenerated(path: string): boolean {
   return (
     /^(releases|newsletters|tags|sitemaps|\d{4})\//.test(path) ||
-    ['index.html', 'feed.xml', 'atom.xml', 'feed.json', 'sitemap.xml', '_headers'].includes(path)
+    ['index.html', '404.html', 'feed.xml', 'atom.xml', 'feed.json', 'sitemap.xml', '_headers'].includes(path)
   );
 }
 

@@ -60,6 +60,12 @@ export interface PublicSettings {
   lang: Language;
   /** The lists open to subscription (`lists.yaml`); none when empty. */
   lists: SubscribableLists;
+  /**
+   * The titles of every declared list, closed ones too (pressroom.yaml's `lists`), by name: what
+   * the unsubscribe page calls a list. An open list's title is in `lists`; a list named nowhere
+   * is shown by its name.
+   */
+  listTitles?: Record<string, Record<Language, string>>;
   /** Mailbox of the mailto: unsubscribe in confirmation emails; default the list's reply-to or sender. */
   unsubscribeMailbox?: string;
 }
@@ -133,10 +139,13 @@ async function unsubscribe(
   }
   const lang = (await contactLanguage(deps.store, payload.contact)) ?? deps.settings.lang;
   const t = templates.locales[lang];
+  const lists = (payload.lists ?? [payload.list])
+    .map((name) => listTitle(deps.settings, name, lang))
+    .join(', ');
   if (method === 'GET' || method === 'HEAD') {
     return page(templates, 200, lang, {
       title: t.unsubscribeTitle,
-      text: fillPattern(t.unsubscribeQuestion, { list: (payload.lists ?? [payload.list]).join(', ') }),
+      text: fillPattern(t.unsubscribeQuestion, { list: lists }),
       action: { button: t.unsubscribeButton, fields: [{ name: 'List-Unsubscribe', value: 'One-Click' }] },
     });
   }
@@ -150,10 +159,17 @@ async function unsubscribe(
   if (/text\/html/.test(request.headers.accept ?? '')) {
     return page(templates, 200, lang, {
       title: t.unsubscribedTitle,
-      text: fillPattern(t.unsubscribedText, { list: (payload.lists ?? [payload.list]).join(', ') }),
+      text: fillPattern(t.unsubscribedText, { list: lists }),
     });
   }
   return plain(200, 'Unsubscribed.\n');
+}
+
+/** A list as people know it: its title in `lang`, else its name. */
+function listTitle(settings: PublicSettings, name: string, lang: Language): string {
+  const declared =
+    settings.listTitles && Object.hasOwn(settings.listTitles, name) ? settings.listTitles[name] : undefined;
+  return subscribableList(settings.lists, name)?.title[lang] ?? declared?.[lang] ?? name;
 }
 
 async function contactLanguage(store: ObjectStore, contactId: string): Promise<Language | undefined> {

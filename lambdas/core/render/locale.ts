@@ -30,6 +30,10 @@ export const localeStringsSchema = z.strictObject({
   closeQuote: z.string(),
   backToPressRoom: z.string(),
   pressRoom: z.string(),
+  /** The press room of an organisation: `{name}`, or `{ofName}` as in `about`. */
+  pressRoomOf: z
+    .string()
+    .refine((s) => s.includes('{name}') || s.includes('{ofName}'), 'must include {name} or {ofName}'),
   webPage: z.string(),
   emailVersion: z.string(),
   plainText: z.string(),
@@ -94,6 +98,7 @@ export const localeStringsSchema = z.strictObject({
   confirmationIgnore: z.string(),
   notFoundTitle: z.string(),
   notFoundText: z.string(),
+  notFoundHome: z.string(),
 });
 export type LocaleStrings = z.infer<typeof localeStringsSchema>;
 
