@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { maxSendRate } from '../../lib/config.ts';
-import { recipientsPerMessage, sendingPlan } from '../../lib/sending.ts';
+import { recipientsPerMessage, sendingPlan } from '../../lib/sending-plan.ts';
 import { logicalId, realSender, removeOutdirs, synth } from './stack.ts';
 
 afterAll(removeOutdirs);

@@ -95,6 +95,11 @@ describe('schedule names', () => {
 const GROUP = 'pressroom-campaigns';
 const DISPATCH_ARN = 'arn:aws:lambda:eu-west-3:123456789012:function:Pressroom-Dispatch';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/Pressroom-SchedulerRole';
+const DLQ_ARN = 'arn:aws:sqs:eu-west-3:123456789012:Pressroom-SchedulingDeadLetterQueue';
+const retryAndDeadLetter = {
+  RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 185 },
+  DeadLetterConfig: { Arn: DLQ_ARN },
+};
 
 describe('scheduling on the stack (Scheduler mocked, store in memory)', () => {
   const scheduler = mockClient(SchedulerClient);
@@ -105,6 +110,7 @@ describe('scheduling on the stack (Scheduler mocked, store in memory)', () => {
       groupName: GROUP,
       targetArn: DISPATCH_ARN,
       roleArn: ROLE_ARN,
+      deadLetterArn: DLQ_ARN,
       client: new SchedulerClient({ region: 'eu-west-3' }),
     });
 
@@ -133,7 +139,13 @@ describe('scheduling on the stack (Scheduler mocked, store in memory)', () => {
       FlexibleTimeWindow: { Mode: 'OFF' },
       ActionAfterCompletion: 'DELETE',
       State: 'ENABLED',
-      Target: { Arn: DISPATCH_ARN, RoleArn: ROLE_ARN, Input: '{"campaign":"etude-printemps"}' },
+      Target: {
+        Arn: DISPATCH_ARN,
+        RoleArn: ROLE_ARN,
+        // The time it was set for: dispatch pauses the campaign when it starts too late.
+        Input: '{"campaign":"etude-printemps","scheduledAt":"2026-04-01T06:00:00.000Z"}',
+        ...retryAndDeadLetter,
+      },
     });
     const record = await readCampaign(store, 'etude-printemps');
     expect(record.state).toBe('scheduled');
@@ -160,7 +172,12 @@ describe('scheduling on the stack (Scheduler mocked, store in memory)', () => {
       ScheduleExpression: 'at(2026-04-02T09:15:00)',
       ScheduleExpressionTimezone: 'Europe/Paris',
       ActionAfterCompletion: 'DELETE',
-      Target: { Arn: DISPATCH_ARN, RoleArn: ROLE_ARN, Input: '{"campaign":"etude-printemps"}' },
+      Target: {
+        Arn: DISPATCH_ARN,
+        RoleArn: ROLE_ARN,
+        Input: '{"campaign":"etude-printemps","scheduledAt":"2026-04-02T07:15:00.000Z"}',
+        ...retryAndDeadLetter,
+      },
     });
     expect((await readCampaign(store, 'etude-printemps')).definition.sendAt?.utc).toBe(
       '2026-04-02T07:15:00.000Z',
