@@ -5,6 +5,7 @@ import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge } from './nag.ts';
 import { deadLetterAlarm } from './sending.ts';
 
 export interface SchedulingProps {
@@ -62,6 +63,11 @@ export class Scheduling extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      "It is a dead-letter queue: the CLI names it in each schedule's DeadLetterConfig, which cdk-nag cannot see.",
+    );
     this.role.addToPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
     );
