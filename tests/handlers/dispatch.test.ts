@@ -291,19 +291,20 @@ describe('dispatch → SQS → send handler (s3rver + aws-ses-v2-local)', () => 
   });
 });
 
+/** The record as `pressroom schedule --backend aws` leaves it: scheduled for its sendAt. */
+async function scheduled(name: string, extra: Parameters<typeof definition>[1] = {}) {
+  await registerDraft(world.store, definition(name, extra));
+  await updateCampaign(
+    world.store,
+    name,
+    () => {
+      throw new Error(`no campaign ${name}`);
+    },
+    (c) => ({ ...c, state: 'scheduled' }),
+  );
+}
+
 describe('a scheduled campaign whose dispatch fails, as EventBridge Scheduler invokes it', () => {
-  /** The record as `pressroom schedule --backend aws` leaves it: scheduled for its sendAt. */
-  async function scheduled(name: string, extra: Parameters<typeof definition>[1] = {}) {
-    await registerDraft(world.store, definition(name, extra));
-    await updateCampaign(
-      world.store,
-      name,
-      () => {
-        throw new Error(`no campaign ${name}`);
-      },
-      (c) => ({ ...c, state: 'scheduled' }),
-    );
-  }
   const record = (name: string): Promise<CampaignRecord> => readCampaign(world.store, name);
 
   it('records the error where campaign status reads it, keeps the state, and still fails the invocation; a later dispatch clears it', async () => {
@@ -368,17 +369,9 @@ describe('a scheduled campaign whose dispatch fails, as EventBridge Scheduler in
 });
 
 describe('a schedule that fires later than the late-fire window', () => {
-  /** A campaign as `pressroom schedule --backend aws` leaves it, and the event its schedule sends. */
+  /** A scheduled campaign, and the event its schedule sends `minutesAgo` after its time. */
   async function scheduledFor(name: string, minutesAgo: number) {
-    await registerDraft(world.store, definition(name));
-    await updateCampaign(
-      world.store,
-      name,
-      () => {
-        throw new Error(`no campaign ${name}`);
-      },
-      (c) => ({ ...c, state: 'scheduled' }),
-    );
+    await scheduled(name);
     // Seconds more than the whole minutes: the handler rounds down.
     const scheduledAt = new Date(Date.now() - minutesAgo * 60_000 - 20_000).toISOString();
     return { campaign: name, scheduledAt };
