@@ -39,6 +39,7 @@ const outputsSchema = z.object({
   DispatchFunctionArn: text,
   SchedulerRoleArn: text,
   ScheduleGroupName: text,
+  ScheduleDeadLetterQueueArn: text,
   SigningSecretArn: text,
   /** The press room's language and title (stacks deployed before they were outputs lack them). */
   SiteLang: z.enum(languages).optional(),
@@ -221,6 +222,7 @@ export async function awsBackend(
       groupName: outputs.ScheduleGroupName,
       targetArn: outputs.DispatchFunctionArn,
       roleArn: outputs.SchedulerRoleArn,
+      deadLetterArn: outputs.ScheduleDeadLetterQueueArn,
       client: clients.scheduler ?? new SchedulerClient({ region }),
     }),
     signingKeys() {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { showValue } from '../lambdas/core/errors.ts';
 import { closest } from '../lambdas/core/input.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
+import { sendingPlan } from './sending-plan.ts';
 
 /**
  * The deployment's configuration, read once at synth from the CDK context (`cdk.json`
@@ -32,6 +33,19 @@ export interface PressroomConfig {
   noncurrentVersionDays: number;
   /** An existing signing secret to reuse (after a `cdk destroy`, or shared with another stack). */
   signingSecretArn?: string;
+  /**
+   * An SES identity that already exists in the account and region (the sender's domain, a
+   * parent domain of it, or the sender's address): the stack then creates none and sends
+   * from that one.
+   */
+  existingSesIdentity?: string;
+  /**
+   * Concurrency reserved for the send function, only when asked for: a new account has 10 in
+   * all, and reserving fails the deploy when fewer than 10 would be left unreserved.
+   */
+  reservedSendConcurrency?: number;
+  /** A schedule that fires more than this many minutes late pauses its campaign instead of sending. */
+  lateFireWindowMinutes: number;
 }
 
 /** Log retentions CloudWatch Logs accepts, in days. */
@@ -118,8 +132,46 @@ const contextSchema = z
         'must be the complete ARN of a Secrets Manager secret (ending in -XXXXXX)',
       )
       .optional(),
+    existingSesIdentity: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine((v) => hostname.test(v) || z.email().safeParse(v).success, {
+        error:
+          'must be the name of an SES identity: a domain such as your-domain.org, or an address such as press@your-domain.org',
+      })
+      .optional(),
+    reservedSendConcurrency: numeric(
+      z
+        .number({ error: 'must be a whole number of concurrent executions' })
+        .int('must be a whole number of concurrent executions')
+        .min(2, 'must be at least 2 (the SQS event source runs at least 2 send functions)')
+        .max(1000, 'must be 1000 or fewer'),
+    ).optional(),
+    lateFireWindowMinutes: numeric(
+      z
+        .number({ error: 'must be a number of minutes' })
+        .int('must be a whole number of minutes')
+        .min(1, 'must be between 1 and 10080 minutes (a week)')
+        .max(10_080, 'must be between 1 and 10080 minutes (a week)'),
+    ).default(60),
   })
   .superRefine((c, ctx) => {
+    if (c.existingSesIdentity && !identityCovers(c.existingSesIdentity, c.sender)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['existingSesIdentity'],
+        message: `does not cover the sender ${c.sender}: give the sender's domain, a parent domain of it, or the sender's own address`,
+      });
+    }
+    const workers = sendingPlan(c.sendRate).workers;
+    if (c.reservedSendConcurrency !== undefined && c.reservedSendConcurrency < workers) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reservedSendConcurrency'],
+        message: `must be at least ${workers}, the send functions that sendRate ${c.sendRate} runs at once (fewer would throttle the queue's event source); or leave it unset`,
+      });
+    }
     if (c.siteDomain && !c.certificateArn)
       ctx.addIssue({
         code: 'custom',
@@ -192,7 +244,21 @@ export function parseConfig(context: Record<string, unknown>): PressroomConfig {
     logRetentionDays: c.logRetentionDays,
     noncurrentVersionDays: c.noncurrentVersionDays,
     ...(c.signingSecretArn !== undefined && { signingSecretArn: c.signingSecretArn }),
+    ...(c.existingSesIdentity !== undefined && { existingSesIdentity: c.existingSesIdentity }),
+    ...(c.reservedSendConcurrency !== undefined && { reservedSendConcurrency: c.reservedSendConcurrency }),
+    lateFireWindowMinutes: c.lateFireWindowMinutes,
   };
+}
+
+/**
+ * Whether mail from `sender` can be sent through the SES identity `identity`: the address
+ * itself, its domain, or a parent domain (SES lets a verified domain's subdomains send).
+ */
+export function identityCovers(identity: string, sender: string): boolean {
+  const address = sender.toLowerCase();
+  const domain = address.slice(address.lastIndexOf('@') + 1);
+  const name = identity.toLowerCase();
+  return name === address || name === domain || (!name.includes('@') && domain.endsWith(`.${name}`));
 }
 
 /** The configuration from a construct's context (the app's: cdk.json and -c values). */

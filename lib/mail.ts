@@ -13,8 +13,13 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 export interface MailProps {
-  /** The sender's domain: the SES identity. */
+  /** The sender's domain: the SES identity the stack creates. */
   senderDomain: string;
+  /**
+   * An SES identity that already exists (a domain or an address): no identity is created,
+   * and sending is granted on that one's ARN. Creating one that exists fails the deploy.
+   */
+  existingIdentity?: string;
   /** Encrypts the feedback topic (the events carry recipients' addresses). */
   topicKey: IKey;
 }
@@ -29,11 +34,15 @@ export const feedbackEvents = [
 
 /**
  * SES: a domain identity for the sender, signed with Easy DKIM (three CNAME records to
- * publish), and a configuration set whose bounce, complaint, delivery and reject events
- * go to an encrypted, TLS-only SNS topic that the feedback function reads.
+ * publish), unless one that already exists is named; and a configuration set whose bounce,
+ * complaint, delivery and reject events go to an encrypted, TLS-only SNS topic that the
+ * feedback function reads.
  */
 export class Mail extends Construct {
-  readonly identity: EmailIdentity;
+  /** The identity the stack created; undefined when it sends from an existing one. */
+  readonly identity: EmailIdentity | undefined;
+  /** The ARN of the identity mail is sent from (created or existing). */
+  readonly identityArn: string;
   readonly configurationSet: ConfigurationSet;
   readonly feedbackTopic: Topic;
 
@@ -44,11 +53,22 @@ export class Mail extends Construct {
       sendingEnabled: true,
       suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
-    this.identity = new EmailIdentity(this, 'Identity', {
-      identity: Identity.domain(props.senderDomain),
-      // Messages sent without naming a configuration set still report their events.
-      configurationSet: this.configurationSet,
-    });
+    if (props.existingIdentity) {
+      this.identity = undefined;
+      // An identity's ARN: arn:aws:ses:<region>:<account>:identity/<domain or address>.
+      this.identityArn = Stack.of(this).formatArn({
+        service: 'ses',
+        resource: 'identity',
+        resourceName: props.existingIdentity,
+      });
+    } else {
+      this.identity = new EmailIdentity(this, 'Identity', {
+        identity: Identity.domain(props.senderDomain),
+        // Messages sent without naming a configuration set still report their events.
+        configurationSet: this.configurationSet,
+      });
+      this.identityArn = this.identity.emailIdentityArn;
+    }
     this.feedbackTopic = new Topic(this, 'FeedbackTopic', {
       displayName: 'pressroom SES feedback',
       masterKey: props.topicKey,
@@ -63,7 +83,7 @@ export class Mail extends Construct {
   /** The ARNs `ses:SendRawEmail` is checked against: the identity and the configuration set. */
   get sendingResources(): string[] {
     return [
-      this.identity.emailIdentityArn,
+      this.identityArn,
       Stack.of(this).formatArn({
         service: 'ses',
         resource: 'configuration-set',

@@ -13,7 +13,8 @@ import { Mail } from './mail.ts';
 import { acknowledge } from './nag.ts';
 import { Notifications } from './notifications.ts';
 import { Scheduling } from './scheduling.ts';
-import { deadLetterAlarm, Sending, sendingPlan } from './sending.ts';
+import { deadLetterAlarm, Sending } from './sending.ts';
+import { sendingPlan } from './sending-plan.ts';
 import { Site } from './site.ts';
 import { Storage } from './storage.ts';
 
@@ -62,7 +63,11 @@ export class PressroomStack extends Stack {
       }),
     });
     this.storage.confineCloudFrontToSite();
-    this.mail = new Mail(this, 'Mail', { senderDomain: config.senderDomain, topicKey: notifications.key });
+    this.mail = new Mail(this, 'Mail', {
+      senderDomain: config.senderDomain,
+      topicKey: notifications.key,
+      ...(config.existingSesIdentity && { existingIdentity: config.existingSesIdentity }),
+    });
     const plan = sendingPlan(config.sendRate);
     this.sending = new Sending(this, 'Sending', { plan, alarmTopic: notifications.alarmTopic });
 
@@ -135,6 +140,7 @@ export class PressroomStack extends Stack {
         PRESSROOM_QUEUE_URL: this.sending.queue.queueUrl,
         PRESSROOM_SEND_RATE: String(config.sendRate),
         PRESSROOM_RECIPIENTS_PER_MESSAGE: String(plan.recipientsPerMessage),
+        PRESSROOM_LATE_FIRE_WINDOW_MINUTES: String(config.lateFireWindowMinutes),
       },
     });
 
@@ -144,7 +150,13 @@ export class PressroomStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(plan.timeoutSeconds),
       config,
-      reservedConcurrentExecutions: plan.workers,
+      // No reserved concurrency unless asked for: a new account has 10 in all, and Lambda
+      // refuses a reservation that leaves fewer than 10 unreserved (the deploy fails). The
+      // event source's maxConcurrency bounds the send functions, and each one's token
+      // bucket (PRESSROOM_WORKER_RATE) its rate.
+      ...(config.reservedSendConcurrency !== undefined && {
+        reservedConcurrentExecutions: config.reservedSendConcurrency,
+      }),
       environment: {
         ...shared,
         ...withPublicUrl,
@@ -248,7 +260,10 @@ export class PressroomStack extends Stack {
       );
     }
 
-    this.scheduling = new Scheduling(this, 'Scheduling', { dispatch: dispatch.function });
+    this.scheduling = new Scheduling(this, 'Scheduling', {
+      dispatch: dispatch.function,
+      alarmTopic: notifications.alarmTopic,
+    });
     this.acknowledgeNotificationsHandler();
 
     const outputs: Record<string, [string, string]> = {
@@ -266,6 +281,10 @@ export class PressroomStack extends Stack {
       DispatchFunctionArn: [dispatch.function.functionArn, 'the target of campaign schedules'],
       SchedulerRoleArn: [this.scheduling.role.roleArn, 'the role campaign schedules run with'],
       ScheduleGroupName: [this.scheduling.group.scheduleGroupName, 'where campaign schedules go'],
+      ScheduleDeadLetterQueueArn: [
+        this.scheduling.deadLetterQueue.queueArn,
+        'where a campaign schedule that could not start dispatch leaves its event',
+      ],
       SigningSecretArn: [this.signingSecret.secretArn, 'the key of contact ids and links (the CLI needs it)'],
       SesConfigurationSetName: [this.mail.configurationSet.configurationSetName, 'the SES configuration set'],
       AlarmTopicArn: [notifications.alarmTopic.topicArn, 'subscribe to it to hear about failures'],
@@ -273,7 +292,8 @@ export class PressroomStack extends Stack {
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });
     }
-    this.mail.identity.dkimRecords.forEach((record, i) => {
+    // An existing identity keeps the DKIM records it already has.
+    this.mail.identity?.dkimRecords.forEach((record, i) => {
       new CfnOutput(this, `DkimRecord${i + 1}`, {
         value: Fn.join(' ', [record.name, 'CNAME', record.value]),
         description: `DNS record ${i + 1} of 3 for Easy DKIM of ${config.senderDomain}`,

@@ -1,45 +1,82 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge } from './nag.ts';
+import { deadLetterAlarm } from './sending.ts';
 
 export interface SchedulingProps {
   /** The function a schedule starts: dispatch. */
   dispatch: IFunction;
+  /** Where the alarm of the schedules' dead-letter queue goes. */
+  alarmTopic: ITopic;
 }
 
 /**
  * EventBridge Scheduler: the group that holds the campaigns' one-time schedules
- * (`pressroom schedule --backend aws` creates them, with ActionAfterCompletion DELETE),
- * and the role Scheduler assumes to run them. That role can invoke dispatch and nothing
- * else, and only schedules of this group, in this account, can assume it.
+ * (`pressroom schedule --backend aws` creates them, with ActionAfterCompletion DELETE, a
+ * retry policy and this construct's dead-letter queue), and the role Scheduler assumes to
+ * run them. That role can invoke dispatch and send to the dead-letter queue, nothing else,
+ * and only schedules of this group, in this account, can assume it.
  */
 export class Scheduling extends Construct {
   readonly group: ScheduleGroup;
   readonly role: Role;
+  /** Where Scheduler puts an invocation of dispatch that failed after its retries. */
+  readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: SchedulingProps) {
     super(scope, id);
-    this.group = new ScheduleGroup(this, 'Campaigns', {});
+    // Deleted with the stack: CDK names the group after its path, the same name at every
+    // deploy, and a group kept after `cdk destroy` made the next deploy fail ("already exists").
+    // Deleting a group deletes the schedules in it; the campaigns' records stay in the bucket.
+    this.group = new ScheduleGroup(this, 'Campaigns', { removalPolicy: RemovalPolicy.DESTROY });
     const stack = Stack.of(this);
     this.role = new Role(this, 'SchedulerRole', {
       description: 'pressroom: EventBridge Scheduler starts campaigns by invoking the dispatch function',
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        // Scheduler's source ARN is the schedule GROUP's ARN, never a schedule's: a condition
+        // on schedule ARNs matches nothing, and no schedule could assume the role.
+        // https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
+        // ("The value of aws:SourceArn must be your EventBridge Scheduler schedule group ARN";
+        // "Do not scope the aws:SourceArn statement to a specific schedule").
         conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'scheduler',
-              resource: 'schedule',
-              resourceName: `${this.group.scheduleGroupName}/*`,
-            }),
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': this.group.scheduleGroupArn,
           },
         },
       }),
     });
     this.role.addToPolicy(
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.dispatch.functionArn] }),
+    );
+
+    // Scheduler sends dead-letter events with the schedule's execution role, so the role gets
+    // sqs:SendMessage on the queue (no queue policy is needed):
+    // https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      "It is a dead-letter queue: the CLI names it in each schedule's DeadLetterConfig, which cdk-nag cannot see.",
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
+    deadLetterAlarm(
+      this,
+      'DeadLetterAlarm',
+      this.deadLetterQueue,
+      props.alarmTopic,
+      'A campaign schedule could not invoke the dispatch function, even after its retries: the campaign did not start. Read the message in the schedules dead-letter queue, then run `pressroom campaign status` and start it again.',
     );
   }
 }

@@ -16,6 +16,8 @@ export interface EventBridgeCampaignSchedulerOptions {
   targetArn: string;
   /** `SchedulerRoleArn`: the role Scheduler assumes to invoke it. */
   roleArn: string;
+  /** `ScheduleDeadLetterQueueArn`: where Scheduler leaves an invocation that failed after its retries. */
+  deadLetterArn: string;
   /** An SDK client to use (tests, another region); a default one is built otherwise. */
   client?: SchedulerClient;
 }
@@ -24,11 +26,27 @@ export class SchedulerError extends PressroomError {
   override name = 'SchedulerError';
 }
 
+/**
+ * Scheduler retries an invocation of dispatch that fails (throttled, dispatch unavailable)
+ * for up to an hour, then leaves the event in the dead-letter queue, whose alarm says so.
+ * 185 attempts is Scheduler's most; the hour is the default late-fire window, after which
+ * dispatch would pause the campaign anyway.
+ */
+export const scheduleRetryPolicy = { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 185 };
+
+/** What dispatch receives from a campaign's schedule (lambdas/handlers/dispatch.ts). */
+export interface ScheduledDispatchEvent {
+  campaign: string;
+  /** The time the schedule was set for (UTC ISO): dispatch pauses a campaign started too late. */
+  scheduledAt: string;
+}
+
 const errorName = (error: unknown) => (error as { name?: string } | undefined)?.name;
 
 /**
  * Campaign schedules on EventBridge Scheduler: one-time `at()` schedules in the campaign's
- * time zone, invoking dispatch with `{"campaign": name}`, deleted by Scheduler once run
+ * time zone, invoking dispatch with `{"campaign": name, "scheduledAt": utc}`, retried and
+ * dead-lettered when dispatch cannot be invoked, deleted by Scheduler once run
  * (`ActionAfterCompletion: DELETE`). Putting a schedule that exists replaces it
  * (`UpdateSchedule` takes the whole definition), which is how a campaign is rescheduled.
  */
@@ -53,7 +71,12 @@ export class EventBridgeCampaignScheduler implements CampaignScheduler {
       Target: {
         Arn: this.options.targetArn,
         RoleArn: this.options.roleArn,
-        Input: JSON.stringify({ campaign: schedule.campaign }),
+        Input: JSON.stringify({
+          campaign: schedule.campaign,
+          scheduledAt: schedule.at,
+        } satisfies ScheduledDispatchEvent),
+        RetryPolicy: scheduleRetryPolicy,
+        DeadLetterConfig: { Arn: this.options.deadLetterArn },
       },
     };
   }

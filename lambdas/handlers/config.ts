@@ -67,6 +67,12 @@ const settings = {
     schema: z.coerce.number().int().positive(),
     expected: 'how many recipients one queue message carries, a whole number such as "50"',
   },
+  lateFireWindowMinutes: {
+    variable: 'PRESSROOM_LATE_FIRE_WINDOW_MINUTES',
+    schema: z.coerce.number().int().positive().default(60),
+    expected:
+      'minutes after its time past which a schedule pauses its campaign instead of sending, a whole number such as "60"',
+  },
   sesConfigurationSet: {
     variable: 'PRESSROOM_SES_CONFIGURATION_SET',
     schema: z.string().min(1).optional(),

@@ -1,7 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { SqsRecipientQueue } from '../adapters/sqs-queue.ts';
-import { type DispatchReport, dispatchCampaign } from '../core/campaigns/dispatch.ts';
+import {
+  type DispatchReport,
+  dispatchCampaign,
+  dispatchScheduledCampaign,
+} from '../core/campaigns/dispatch.ts';
 import { slug } from '../core/publication/schema.ts';
 import { loadConfig } from './config.ts';
 import { cached, dataStore, logger } from './runtime.ts';
@@ -13,18 +17,30 @@ import { cached, dataStore, logger } from './runtime.ts';
  * (`dispatchCampaign`); an embargo or a `sendAt` still ahead fails the invocation with the
  * reason, and nothing is enqueued. Such a failure is also kept in the campaign record
  * (`lastError`, by the core), where `pressroom campaign status --backend aws` shows it.
+ * A schedule's event carries the time it was set for (`scheduledAt`): fired later than the
+ * late-fire window (PRESSROOM_LATE_FIRE_WINDOW_MINUTES), it pauses the campaign with the
+ * reason instead, and the invocation succeeds (a retry would not make it less late).
  */
 
 const dispatchEventSchema = z.strictObject({
   campaign: slug,
   resendUncertain: z.boolean().optional(),
+  scheduledAt: z.iso.datetime({ offset: true }).optional(),
 });
 
 export type DispatchEvent = z.infer<typeof dispatchEventSchema>;
 
 const context = cached(async () => {
-  const config = loadConfig(['bucket', 'queueUrl', 'recipientsPerMessage', 'publicUrl', 'siteUrl']);
+  const config = loadConfig([
+    'bucket',
+    'queueUrl',
+    'recipientsPerMessage',
+    'publicUrl',
+    'siteUrl',
+    'lateFireWindowMinutes',
+  ]);
   return {
+    lateFireWindowMinutes: config.lateFireWindowMinutes,
     store: dataStore(config.bucket),
     queue: new SqsRecipientQueue({ queueUrl: config.queueUrl }),
     recipientsPerMessage: config.recipientsPerMessage,
@@ -32,27 +48,41 @@ const context = cached(async () => {
   };
 });
 
-/** The Lambda entry point: `{ "campaign": "<name>", "resendUncertain"?: true }` → the counts. */
+/**
+ * The Lambda entry point: `{ "campaign": "<name>", "resendUncertain"?: true, "scheduledAt"?: "<UTC ISO>" }`
+ * → the counts.
+ */
 export async function handler(event: unknown, lambdaContext?: Context): Promise<DispatchReport> {
   if (lambdaContext) logger.addContext(lambdaContext);
   const parsed = dispatchEventSchema.safeParse(event);
   if (!parsed.success) {
     const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
     throw new Error(
-      `the dispatch event must be { "campaign": "<campaign name>", "resendUncertain"?: true|false } (${where.join('; ')})`,
+      `the dispatch event must be { "campaign": "<campaign name>", "resendUncertain"?: true|false, "scheduledAt"?: "<ISO time>" } (${where.join('; ')})`,
     );
   }
-  const { store, queue, recipientsPerMessage, urls } = await context();
+  const { store, queue, recipientsPerMessage, urls, lateFireWindowMinutes } = await context();
+  const { campaign, scheduledAt } = parsed.data;
   try {
     // SES delivers to people: the links in the messages must work for them.
-    const report = await dispatchCampaign(
-      parsed.data.campaign,
-      { store, queue, urls },
-      {
-        recipientsPerMessage,
-        ...(parsed.data.resendUncertain !== undefined && { resendUncertain: parsed.data.resendUncertain }),
-      },
-    );
+    const deps = { store, queue, urls };
+    const options = {
+      recipientsPerMessage,
+      ...(parsed.data.resendUncertain !== undefined && { resendUncertain: parsed.data.resendUncertain }),
+    };
+    const report =
+      scheduledAt === undefined
+        ? await dispatchCampaign(campaign, deps, options)
+        : await dispatchScheduledCampaign(campaign, scheduledAt, deps, { ...options, lateFireWindowMinutes });
+    if (report.pausedReason !== undefined) {
+      logger.warn('campaign paused: its schedule fired too late', {
+        campaignName: report.campaign,
+        scheduledAt,
+        state: report.state,
+        reason: report.pausedReason,
+      });
+      return report;
+    }
     // Counts only: the uncertain recipients are ids, never addresses.
     logger.info('campaign dispatched', {
       campaignName: report.campaign,
@@ -65,7 +95,7 @@ export async function handler(event: unknown, lambdaContext?: Context): Promise<
     });
     return report;
   } catch (error) {
-    logger.error('dispatch failed', { campaignName: parsed.data.campaign, error: error as Error });
+    logger.error('dispatch failed', { campaignName: campaign, error: error as Error });
     throw error;
   }
 }

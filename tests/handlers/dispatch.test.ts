@@ -291,19 +291,20 @@ describe('dispatch → SQS → send handler (s3rver + aws-ses-v2-local)', () => 
   });
 });
 
+/** The record as `pressroom schedule --backend aws` leaves it: scheduled for its sendAt. */
+async function scheduled(name: string, extra: Parameters<typeof definition>[1] = {}) {
+  await registerDraft(world.store, definition(name, extra));
+  await updateCampaign(
+    world.store,
+    name,
+    () => {
+      throw new Error(`no campaign ${name}`);
+    },
+    (c) => ({ ...c, state: 'scheduled' }),
+  );
+}
+
 describe('a scheduled campaign whose dispatch fails, as EventBridge Scheduler invokes it', () => {
-  /** The record as `pressroom schedule --backend aws` leaves it: scheduled for its sendAt. */
-  async function scheduled(name: string, extra: Parameters<typeof definition>[1] = {}) {
-    await registerDraft(world.store, definition(name, extra));
-    await updateCampaign(
-      world.store,
-      name,
-      () => {
-        throw new Error(`no campaign ${name}`);
-      },
-      (c) => ({ ...c, state: 'scheduled' }),
-    );
-  }
   const record = (name: string): Promise<CampaignRecord> => readCampaign(world.store, name);
 
   it('records the error where campaign status reads it, keeps the state, and still fails the invocation; a later dispatch clears it', async () => {
@@ -364,5 +365,90 @@ describe('a scheduled campaign whose dispatch fails, as EventBridge Scheduler in
     const cancelled = await record('etude-annulee');
     expect(cancelled.state).toBe('cancelled');
     expect(cancelled.lastError?.message).toMatch(/campaign "etude-annulee" was cancelled/);
+  });
+});
+
+describe('a schedule that fires later than the late-fire window', () => {
+  /** A scheduled campaign, and the event its schedule sends `minutesAgo` after its time. */
+  async function scheduledFor(name: string, minutesAgo: number) {
+    await scheduled(name);
+    // Seconds more than the whole minutes: the handler rounds down.
+    const scheduledAt = new Date(Date.now() - minutesAgo * 60_000 - 20_000).toISOString();
+    return { campaign: name, scheduledAt };
+  }
+
+  it('pauses the campaign with the reason instead of sending, and succeeds; a resume sends it', async () => {
+    const event = await scheduledFor('etude-en-retard', 95);
+    enqueued = [];
+    let report: Awaited<ReturnType<typeof dispatch>> | undefined;
+    const logs = await captureLogs(async () => {
+      report = await dispatch(event);
+    });
+    expect(report).toMatchObject({
+      campaign: 'etude-en-retard',
+      state: 'paused',
+      enqueued: 0,
+      batches: 0,
+      pausedReason: expect.stringMatching(
+        /^the schedule fired 95 min late \(set for .+; the window is 60 min\)/,
+      ),
+    });
+    expect(report?.pausedReason).toContain('Resume to send');
+    expect(enqueued).toEqual([]);
+    expect(logs).toContain('its schedule fired too late');
+    expect(logs).not.toMatch(/@[a-z0-9-]+\.example\.org/);
+
+    const paused = await readCampaign(world.store, 'etude-en-retard');
+    expect(paused.state).toBe('paused');
+    expect(paused.runs).toEqual([]);
+    expect(paused.pausedReason).toBe(report?.pausedReason);
+    expect(paused.lastError?.message).toBe(report?.pausedReason);
+    expect(await campaignStatus(world.store, 'etude-en-retard')).toMatchObject({
+      state: 'paused',
+      pausedReason: report?.pausedReason,
+    });
+
+    // The same event again (Lambda's retry, a duplicate delivery): still nothing sent.
+    expect(await dispatch(event)).toMatchObject({ state: 'paused', enqueued: 0 });
+    expect(enqueued).toEqual([]);
+
+    // Resumed by hand (`pressroom send --backend aws` invokes dispatch without scheduledAt).
+    expect(await dispatch({ campaign: 'etude-en-retard' })).toMatchObject({
+      state: 'sending',
+      enqueued: AUDIENCE,
+    });
+    const resumed = await readCampaign(world.store, 'etude-en-retard');
+    expect(resumed.pausedReason).toBeUndefined();
+    expect(resumed.lastError).toBeUndefined();
+  });
+
+  it('sends a schedule that fires late but within the window', async () => {
+    enqueued = [];
+    const report = await dispatch(await scheduledFor('etude-un-peu-tard', 10));
+    expect(report).toMatchObject({ state: 'sending', enqueued: AUDIENCE });
+    expect(report.pausedReason).toBeUndefined();
+    expect(enqueued.length).toBeGreaterThan(0);
+  });
+
+  it('takes its window from PRESSROOM_LATE_FIRE_WINDOW_MINUTES, and refuses a scheduledAt that is no time', async () => {
+    const event = await scheduledFor('etude-fenetre-courte', 10);
+    vi.stubEnv('PRESSROOM_LATE_FIRE_WINDOW_MINUTES', '5');
+    vi.resetModules();
+    try {
+      const { handler } = await import('../../lambdas/handlers/dispatch.ts');
+      expect(await handler(event)).toMatchObject({
+        state: 'paused',
+        enqueued: 0,
+        pausedReason: expect.stringMatching(/fired 10 min late .*the window is 5 min/),
+      });
+      await expect(
+        handler({ campaign: 'etude-fenetre-courte', scheduledAt: 'demain matin' }),
+      ).rejects.toThrow(/scheduledAt/);
+    } finally {
+      // Empty counts as unset: the default window again.
+      vi.stubEnv('PRESSROOM_LATE_FIRE_WINDOW_MINUTES', '');
+      vi.resetModules();
+    }
+    expect((await readCampaign(world.store, 'etude-fenetre-courte')).state).toBe('paused');
   });
 });

@@ -34,7 +34,55 @@ describe('configuration from the CDK context', () => {
       logLevel: 'INFO',
       logRetentionDays: 90,
       noncurrentVersionDays: 90,
+      lateFireWindowMinutes: 60,
     });
+  });
+
+  it('takes an SES identity that exists: the domain, a parent domain, or the address itself', () => {
+    const sender = 'presse@lettres.villes-internet.net';
+    for (const existingSesIdentity of ['lettres.villes-internet.net', 'Villes-Internet.net', sender]) {
+      expect(parseConfig({ sender, existingSesIdentity }).existingSesIdentity).toBe(
+        existingSesIdentity.toLowerCase(),
+      );
+    }
+  });
+
+  it('refuses an existing identity that does not cover the sender, or is no identity name', () => {
+    const sender = 'presse@villes-internet.net';
+    expect(problemsOf({ sender, existingSesIdentity: 'autre-domaine.org' })).toContain(
+      'existingSesIdentity: does not cover the sender presse@villes-internet.net: give the sender\'s domain, a parent domain of it, or the sender\'s own address (value: "autre-domaine.org")',
+    );
+    expect(problemsOf({ sender, existingSesIdentity: 'contact@villes-internet.net' })).toContain(
+      'existingSesIdentity: does not cover the sender',
+    );
+    // villes-internet.net ends with internet.net, but is no subdomain of it.
+    expect(problemsOf({ sender, existingSesIdentity: 'internet.net' })).toContain(
+      'existingSesIdentity: does not cover the sender',
+    );
+    expect(problemsOf({ sender, existingSesIdentity: 'https://villes-internet.net' })).toContain(
+      'existingSesIdentity: must be the name of an SES identity: a domain such as your-domain.org, or an address',
+    );
+  });
+
+  it('reserves send concurrency only when asked, and no less than the send functions the rate runs', () => {
+    expect(parseConfig({ sender: 'press@example.org' }).reservedSendConcurrency).toBeUndefined();
+    expect(parseConfig({ sender: 'press@example.org', reservedSendConcurrency: '4' })).toMatchObject({
+      reservedSendConcurrency: 4,
+    });
+    expect(problemsOf({ sender: 'press@example.org', sendRate: 250, reservedSendConcurrency: 10 })).toContain(
+      'reservedSendConcurrency: must be at least 25, the send functions that sendRate 250 runs at once',
+    );
+    expect(problemsOf({ sender: 'press@example.org', reservedSendConcurrency: 1 })).toContain(
+      'reservedSendConcurrency: must be at least 2',
+    );
+  });
+
+  it.each([
+    [0, 'lateFireWindowMinutes: must be between 1 and 10080 minutes (a week) (value: 0)'],
+    ['1.5', 'lateFireWindowMinutes: must be a whole number of minutes (value: "1.5")'],
+    ['soon', 'lateFireWindowMinutes: must be a number of minutes (value: "soon")'],
+  ])('reports a bad lateFireWindowMinutes %j', (lateFireWindowMinutes, expected) => {
+    expect(problemsOf({ sender: 'press@example.org', lateFireWindowMinutes })).toContain(expected);
   });
 
   it('accepts numbers written as text, as `-c sendRate=14` passes them, and ignores CDK feature flags', () => {

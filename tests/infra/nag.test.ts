@@ -54,6 +54,10 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       },
     ],
     [
+      'an existing SES identity and reserved send concurrency',
+      { ...realSender, existingSesIdentity: 'villes-internet.net', reservedSendConcurrency: 4 },
+    ],
+    [
       'an existing signing secret',
       {
         ...realSender,

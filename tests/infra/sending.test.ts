@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { maxSendRate } from '../../lib/config.ts';
-import { recipientsPerMessage, sendingPlan } from '../../lib/sending.ts';
+import { recipientsPerMessage, sendingPlan } from '../../lib/sending-plan.ts';
 import { logicalId, realSender, removeOutdirs, synth } from './stack.ts';
 
 afterAll(removeOutdirs);
@@ -67,14 +67,15 @@ describe('the sending plan derived from the SES rate', () => {
 
 describe('the stack applies the plan', () => {
   it.each([1, 14, 250])(
-    'at sendRate %d: reserved concurrency, maxConcurrency, batch size, timeouts and worker rate',
+    'at sendRate %d: no reserved concurrency, maxConcurrency, batch size, timeouts and worker rate',
     (rate) => {
       const plan = sendingPlan(rate);
       const t = synth({ ...realSender, sendRate: String(rate) }, { nag: false }).template;
       const send = logicalId(t, 'AWS::Lambda::Function', 'SendFunction');
       const queue = logicalId(t, 'AWS::SQS::Queue', 'SendingQueue');
       const f = t.findResources('AWS::Lambda::Function')[send]?.Properties;
-      expect(f.ReservedConcurrentExecutions).toBe(plan.workers);
+      // A new account has 10 concurrent executions in all: reserving any fails the deploy.
+      expect(f.ReservedConcurrentExecutions).toBeUndefined();
       expect(f.Timeout).toBe(plan.timeoutSeconds);
       expect(f.Environment.Variables.PRESSROOM_WORKER_RATE).toBe(String(plan.workerRate));
       expect(f.Environment.Variables.PRESSROOM_SEND_RATE).toBe(String(rate));
@@ -89,4 +90,16 @@ describe('the stack applies the plan', () => {
       );
     },
   );
+
+  it('reserves concurrency for send when reservedSendConcurrency asks for it, and only for send', () => {
+    const t = synth({ ...realSender, sendRate: '14', reservedSendConcurrency: '5' }, { nag: false }).template;
+    const functions = t.findResources('AWS::Lambda::Function');
+    const send = logicalId(t, 'AWS::Lambda::Function', 'SendFunction');
+    expect(functions[send]?.Properties.ReservedConcurrentExecutions).toBe(5);
+    const reserved = Object.entries(functions)
+      .filter(([, f]) => f.Properties.ReservedConcurrentExecutions !== undefined)
+      .map(([id]) => id);
+    expect(reserved).toEqual([send]);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 2 } });
+  });
 });

@@ -1,10 +1,16 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fileContentSecurityPolicy,
   pageContentSecurityPolicy,
 } from '../../lambdas/core/public/site-headers.ts';
+import { parseConfig } from '../../lib/config.ts';
 import { handlerNames } from '../../lib/functions.ts';
+import { PressroomStack } from '../../lib/pressroom-stack.ts';
 import { headerPaths, indexRewrite } from '../../lib/site.ts';
 import { logicalId, realSender, removeOutdirs, type Synthesised, synth } from './stack.ts';
 
@@ -541,37 +547,28 @@ describe('SES', () => {
 });
 
 describe('EventBridge Scheduler', () => {
-  it('has a schedule group and a role only its schedules can assume, allowed to invoke dispatch and nothing else', () => {
+  it('has a schedule group and a role only its schedules can assume (the group ARN, as AWS documents), allowed to invoke dispatch and write to the schedules DLQ', () => {
     t.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
-    const group = Object.values(t.findResources('AWS::Scheduler::ScheduleGroup'))[0]?.Properties.Name;
+    const groupId = logicalId(t, 'AWS::Scheduler::ScheduleGroup', 'SchedulingCampaigns');
+    const group = t.findResources('AWS::Scheduler::ScheduleGroup')[groupId]?.Properties.Name;
     const roleId = logicalId(t, 'AWS::IAM::Role', 'SchedulingSchedulerRole');
+    const dlq = logicalId(t, 'AWS::SQS::Queue', 'SchedulingDeadLetterQueue');
     const role = t.findResources('AWS::IAM::Role')[roleId]?.Properties;
+    // Scheduler's aws:SourceArn is the schedule group's ARN; a schedule ARN would never match.
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([
       {
         Action: 'sts:AssumeRole',
         Effect: 'Allow',
         Principal: { Service: 'scheduler.amazonaws.com' },
         Condition: {
-          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-          ArnLike: {
-            'aws:SourceArn': {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':scheduler:',
-                  { Ref: 'AWS::Region' },
-                  ':',
-                  { Ref: 'AWS::AccountId' },
-                  `:schedule/${group}/*`,
-                ],
-              ],
-            },
+          StringEquals: {
+            'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+            'aws:SourceArn': arnOf(groupId),
           },
         },
       },
     ]);
+    expect(JSON.stringify(role.AssumeRolePolicyDocument)).not.toContain(':schedule/');
     expect(role.ManagedPolicyArns).toBeUndefined();
     expect(role.Policies).toBeUndefined();
     const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
@@ -579,8 +576,113 @@ describe('EventBridge Scheduler', () => {
     );
     expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
       { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: arnOf(fn.dispatch) },
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: arnOf(dlq) },
     ]);
     t.hasOutput('ScheduleGroupName', { Value: group });
+  });
+
+  it('has a dead-letter queue for schedules that could not start dispatch, alarmed like the others, its ARN an output', () => {
+    const dlq = logicalId(t, 'AWS::SQS::Queue', 'SchedulingDeadLetterQueue');
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    const queue = t.findResources('AWS::SQS::Queue')[dlq]?.Properties;
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
+      Threshold: 1,
+      AlarmActions: [{ Ref: logicalId(t, 'AWS::SNS::Topic', 'NotificationsAlarmTopic') }],
+    });
+    t.hasOutput('ScheduleDeadLetterQueueArn', { Value: arnOf(dlq) });
+  });
+});
+
+describe('deploys on a new account, and again after destroy', () => {
+  it('reserves no concurrency (a new account has 10 in all)', () => {
+    for (const f of Object.values(t.findResources('AWS::Lambda::Function'))) {
+      expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+    expect(JSON.stringify(t.toJSON())).not.toContain('ReservedConcurrentExecutions');
+  });
+
+  it('keeps no resource with a fixed name: what is kept on destroy is named by CloudFormation', () => {
+    const resources = t.toJSON().Resources as Record<
+      string,
+      {
+        Type: string;
+        DeletionPolicy?: string;
+        UpdateReplacePolicy?: string;
+        Properties?: Record<string, unknown>;
+      }
+    >;
+    const retained = Object.entries(resources).filter(
+      ([, r]) => r.DeletionPolicy === 'Retain' || r.UpdateReplacePolicy === 'Retain',
+    );
+    expect(retained.map(([, r]) => r.Type).sort()).toEqual([
+      'AWS::S3::Bucket',
+      'AWS::S3::Bucket',
+      'AWS::SecretsManager::Secret',
+    ]);
+    // The physical-name properties of every resource type CloudFormation lets you name.
+    const nameKeys =
+      /^(Name|BucketName|SecretName|LogGroupName|QueueName|TopicName|ConfigurationSetName|ScheduleGroupName|RoleName|FunctionName|TableName|AliasName|EmailIdentity)$/;
+    for (const [logical, r] of retained) {
+      const named = Object.keys(r.Properties ?? {}).filter((k) => nameKeys.test(k));
+      expect(named, `${logical} (${r.Type})`).toEqual([]);
+    }
+    // The schedule group has a name CDK makes (the same at each deploy): it goes with the stack.
+    const group = Object.values(t.findResources('AWS::Scheduler::ScheduleGroup'))[0];
+    expect(group?.DeletionPolicy).toBe('Delete');
+  });
+
+  it('needs nothing but the sender: every other context key has a default', () => {
+    // No cdk.json at all: only -c sender=... and the bundling switch of the tests.
+    const context = { sender: 'presse@villes-internet.net', 'aws:cdk:bundling-stacks': [] };
+    const app = new App({ context, outdir: mkdtempSync(path.join(tmpdir(), 'pressroom-sender-only-')) });
+    const config = parseConfig(context);
+    const bare = Template.fromStack(new PressroomStack(app, config.stackName, { config }));
+    bare.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'villes-internet.net' });
+    expect(
+      Object.values(bare.findResources('AWS::Lambda::Function')).filter((f) =>
+        String(f.Properties.Description ?? '').startsWith('pressroom:'),
+      ),
+    ).toHaveLength(5);
+    rmSync(app.outdir, { recursive: true, force: true });
+  });
+
+  it('sends from an SES identity that exists: no EmailIdentity, no DKIM outputs, sending still scoped to that identity', () => {
+    const existing = synth({ ...realSender, existingSesIdentity: 'villes-internet.net' }).template;
+    existing.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    const outputs = Object.keys(existing.toJSON().Outputs);
+    expect(outputs.filter((o) => o.startsWith('DkimRecord'))).toEqual([]);
+    const identityArn = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ses:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':identity/villes-internet.net',
+        ],
+      ],
+    };
+    const sendRaw = Object.values(existing.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: { Action: string | string[] }) => [st.Action].flat().includes('ses:SendRawEmail'));
+    // send and public, each on the identity and the configuration set, never on "*".
+    expect(sendRaw).toHaveLength(2);
+    for (const st of sendRaw) {
+      expect(st.Resource).toHaveLength(2);
+      expect(st.Resource).toContainEqual(identityArn);
+      expect(JSON.stringify(st.Resource)).toContain(':configuration-set/');
+      expect(st.Resource).not.toContain('*');
+    }
   });
 });
 
@@ -622,6 +724,7 @@ describe('outputs', () => {
         'PressRoomUrl',
         'PublicEndpointUrl',
         'Region',
+        'ScheduleDeadLetterQueueArn',
         'ScheduleGroupName',
         'SchedulerRoleArn',
         'SendDeadLetterQueueUrl',

@@ -231,11 +231,11 @@ describe('running due campaigns', () => {
     expect(s.mailer.delivered).toHaveLength(emails.length);
   });
 
-  it('runs a campaign missed while the runner was down once, when it comes back', async () => {
+  it('runs a campaign missed while the runner was down once, when it comes back within the window', async () => {
     const s = await setup();
     await schedule(await campaign({ sendAt: '2026-03-23T08:00 Europe/Paris' }), s);
-    // The server was down for three days.
-    s.clock.now = at('2026-03-26T15:42:00Z');
+    // The server was down for 40 minutes: within the default window of an hour.
+    s.clock.now = at('2026-03-23T07:40:00Z');
     const first = await runDueCampaigns(s.send, sendOptions);
     expect(first.map((r) => [r.name, r.report?.state, r.report?.sent])).toEqual([
       ['etude-programmee', 'sent', emails.length],
@@ -243,6 +243,30 @@ describe('running due campaigns', () => {
     expect(await runDueCampaigns(s.send, sendOptions)).toEqual([]);
     s.clock.now = at('2026-03-27T15:42:00Z');
     expect(await runDueCampaigns(s.send, sendOptions)).toEqual([]);
+    expect(s.mailer.counts()).toEqual(everyoneOnce);
+    expect(await stateOf(s.store)).toBe('sent');
+  });
+
+  it('pauses a campaign missed for longer than the window with the reason, sending nothing; a send resumes it', async () => {
+    const s = await setup();
+    await schedule(await campaign({ sendAt: '2026-03-23T08:00 Europe/Paris' }), s);
+    // The server was down for three days: the announcement may be stale.
+    s.clock.now = at('2026-03-26T15:42:00Z');
+    const runs = await runDueCampaigns(s.send, sendOptions);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.name).toBe('etude-programmee');
+    expect(runs[0]?.error).toMatch(
+      /^the schedule fired 4842 min late \(set for 2026-03-23T07:00:00\.000Z; the window is 60 min\): paused instead of sending a stale announcement\. Resume to send/,
+    );
+    expect(s.mailer.delivered).toEqual([]);
+    const paused = await readCampaign(s.store, 'etude-programmee');
+    expect(paused).toMatchObject({ state: 'paused', pausedReason: runs[0]?.error });
+    expect(paused.lastError?.message).toBe(runs[0]?.error);
+    // Not due any more: the next look sends nothing and says nothing.
+    expect(await runDueCampaigns(s.send, sendOptions)).toEqual([]);
+    expect(await dueCampaigns(s.store, s.clock.now)).toEqual([]);
+    // Resumed by hand: everyone once.
+    await sendCampaign(paused.definition, s.send, sendOptions);
     expect(s.mailer.counts()).toEqual(everyoneOnce);
     expect(await stateOf(s.store)).toBe('sent');
   });
@@ -315,7 +339,8 @@ describe('running due campaigns', () => {
     await schedule(await campaign({ name: 'premier', sendAt: '2026-03-22T09:00:00Z' }), s);
     await schedule(await campaign({ name: 'plus-tard', sendAt: '2026-03-30T09:00:00Z' }), s);
     s.clock.now = at('2026-03-24T00:00:00Z');
-    const runs = await runDueCampaigns(s.send, sendOptions);
+    // A late-fire window of two days: both are late, neither too late.
+    const runs = await runDueCampaigns(s.send, { ...sendOptions, lateFireWindowMinutes: 2 * 24 * 60 });
     expect(runs.map((r) => r.name)).toEqual(['premier', 'deuxieme']);
     expect(await stateOf(s.store, 'plus-tard')).toBe('scheduled');
     expect(await dueCampaigns(s.store, at('2026-03-30T09:00:00Z'))).toEqual(['plus-tard']);

@@ -22,6 +22,7 @@ export async function writeStackOutputs(
         DispatchFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:Pressroom-Dispatch',
         SchedulerRoleArn: 'arn:aws:iam::123456789012:role/Pressroom-SchedulerRole',
         ScheduleGroupName: 'pressroom-campaigns',
+        ScheduleDeadLetterQueueArn: 'arn:aws:sqs:us-east-1:123456789012:Pressroom-SchedulingDeadLetterQueue',
         SigningSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pressroom-AbCdEf',
         ...extra,
       },

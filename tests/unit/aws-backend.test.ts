@@ -33,6 +33,7 @@ const outputs: StackOutputs = {
   DispatchFunctionArn: 'arn:aws:lambda:eu-west-3:123456789012:function:Pressroom-Dispatch',
   SchedulerRoleArn: 'arn:aws:iam::123456789012:role/Pressroom-SchedulerRole',
   ScheduleGroupName: 'pressroom-campaigns',
+  ScheduleDeadLetterQueueArn: 'arn:aws:sqs:eu-west-3:123456789012:Pressroom-SchedulingDeadLetterQueue',
   SigningSecretArn: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:pressroom-signing-AbCdEf',
 };
 

@@ -4,6 +4,10 @@
  * scheduling, rescheduling and cancelling on a store in memory with the Scheduler client
  * mocked (aws-sdk-client-mock): the requests sent, update on reschedule, delete on cancel.
  */
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   ConflictException,
   CreateScheduleCommand,
@@ -14,6 +18,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { awsBackend } from '../../bin/aws-backend.ts';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { EventBridgeCampaignScheduler } from '../../lambdas/adapters/scheduler.ts';
 import { campaignNames, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
@@ -25,10 +30,15 @@ import {
   scheduleNameFor,
   scheduleNamePattern,
 } from '../../lambdas/core/campaigns/remote.ts';
-import { ScheduleError } from '../../lambdas/core/campaigns/schedule.ts';
+import {
+  defaultLateFireWindowMinutes,
+  lateFire,
+  ScheduleError,
+} from '../../lambdas/core/campaigns/schedule.ts';
 import { EmbargoError } from '../../lambdas/core/campaigns/send.ts';
 import { parseSendTime, type SendTime } from '../../lambdas/core/campaigns/time.ts';
 import { definition, publishedAt, publishReleases } from '../support/dispatch-fixtures.ts';
+import { writeStackOutputs } from '../support/stack-outputs.ts';
 
 function sendTime(text: string): SendTime {
   const t = parseSendTime(text);
@@ -95,6 +105,11 @@ describe('schedule names', () => {
 const GROUP = 'pressroom-campaigns';
 const DISPATCH_ARN = 'arn:aws:lambda:eu-west-3:123456789012:function:Pressroom-Dispatch';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/Pressroom-SchedulerRole';
+const DLQ_ARN = 'arn:aws:sqs:eu-west-3:123456789012:Pressroom-SchedulingDeadLetterQueue';
+const retryAndDeadLetter = {
+  RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 185 },
+  DeadLetterConfig: { Arn: DLQ_ARN },
+};
 
 describe('scheduling on the stack (Scheduler mocked, store in memory)', () => {
   const scheduler = mockClient(SchedulerClient);
@@ -105,6 +120,7 @@ describe('scheduling on the stack (Scheduler mocked, store in memory)', () => {
       groupName: GROUP,
       targetArn: DISPATCH_ARN,
       roleArn: ROLE_ARN,
+      deadLetterArn: DLQ_ARN,
       client: new SchedulerClient({ region: 'eu-west-3' }),
     });
 
@@ -133,7 +149,13 @@ describe('scheduling on the stack (Scheduler mocked, store in memory)', () => {
       FlexibleTimeWindow: { Mode: 'OFF' },
       ActionAfterCompletion: 'DELETE',
       State: 'ENABLED',
-      Target: { Arn: DISPATCH_ARN, RoleArn: ROLE_ARN, Input: '{"campaign":"etude-printemps"}' },
+      Target: {
+        Arn: DISPATCH_ARN,
+        RoleArn: ROLE_ARN,
+        // The time it was set for: dispatch pauses the campaign when it starts too late.
+        Input: '{"campaign":"etude-printemps","scheduledAt":"2026-04-01T06:00:00.000Z"}',
+        ...retryAndDeadLetter,
+      },
     });
     const record = await readCampaign(store, 'etude-printemps');
     expect(record.state).toBe('scheduled');
@@ -160,7 +182,12 @@ describe('scheduling on the stack (Scheduler mocked, store in memory)', () => {
       ScheduleExpression: 'at(2026-04-02T09:15:00)',
       ScheduleExpressionTimezone: 'Europe/Paris',
       ActionAfterCompletion: 'DELETE',
-      Target: { Arn: DISPATCH_ARN, RoleArn: ROLE_ARN, Input: '{"campaign":"etude-printemps"}' },
+      Target: {
+        Arn: DISPATCH_ARN,
+        RoleArn: ROLE_ARN,
+        Input: '{"campaign":"etude-printemps","scheduledAt":"2026-04-02T07:15:00.000Z"}',
+        ...retryAndDeadLetter,
+      },
     });
     expect((await readCampaign(store, 'etude-printemps')).definition.sendAt?.utc).toBe(
       '2026-04-02T07:15:00.000Z',
@@ -238,5 +265,68 @@ describe('scheduling on the stack (Scheduler mocked, store in memory)', () => {
       /"refuse".*iam:PassRole.*pressroom schedule.*campaign cancel refuse/s,
     );
     expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
+  });
+});
+
+describe('a schedule that fires late (the rule of dispatch and of the due-job runner)', () => {
+  const setFor = '2026-04-01T06:00:00.000Z';
+  const firedAt = (ms: number) => new Date(Date.parse(setFor) + ms);
+
+  it('is on time up to the window, an hour by default, and late one moment after', () => {
+    expect(defaultLateFireWindowMinutes).toBe(60);
+    expect(lateFire(setFor, firedAt(0), 60)).toBeUndefined();
+    expect(lateFire(setFor, firedAt(60 * 60_000), 60)).toBeUndefined();
+    expect(lateFire(setFor, firedAt(60 * 60_000 + 1), 60)).toMatchObject({ minutesLate: 60 });
+    // Early (a clock a little ahead) is not late.
+    expect(lateFire(setFor, firedAt(-5_000), 60)).toBeUndefined();
+  });
+
+  it('says by how many whole minutes, when it was set for, the window, and how to resume', () => {
+    const late = lateFire(setFor, firedAt(95 * 60_000 + 59_000), 60);
+    expect(late?.minutesLate).toBe(95);
+    expect(late?.reason).toBe(
+      'the schedule fired 95 min late (set for 2026-04-01T06:00:00.000Z; the window is 60 min): paused instead of sending a stale announcement. Resume to send it now (`pressroom send` with its campaign file, --backend aws on AWS), or schedule it again',
+    );
+    expect(lateFire(setFor, firedAt(10 * 60_000), 5)?.reason).toMatch(
+      /^the schedule fired 10 min late .*the window is 5 min/,
+    );
+  });
+});
+
+describe("the command line's scheduler, from the stack's outputs", () => {
+  it('puts every schedule in the group, with the role, the retries and the dead-letter queue the outputs name', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pressroom-scheduler-'));
+    try {
+      await writeStackOutputs(dir, 'pressroom-data');
+      const backend = await awsBackend({ PRESSROOM_STACK_OUTPUTS: path.join(dir, 'cdk-outputs.json') });
+      const request = backend.scheduler.request({
+        campaign: 'etude',
+        name: 'etude',
+        at: '2026-04-01T06:00:00.000Z',
+        ...oneTimeSchedule(sendTime('2026-04-01T08:00 Europe/Paris')),
+      });
+      expect(request.GroupName).toBe(backend.outputs.ScheduleGroupName);
+      expect(request.Target).toMatchObject({
+        Arn: backend.outputs.DispatchFunctionArn,
+        RoleArn: backend.outputs.SchedulerRoleArn,
+        DeadLetterConfig: { Arn: backend.outputs.ScheduleDeadLetterQueueArn },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 185 },
+      });
+      expect(backend.outputs.ScheduleDeadLetterQueueArn).toMatch(/^arn:aws:sqs:/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses outputs without the dead-letter queue (a stack deployed before it): deploy again', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pressroom-scheduler-'));
+    try {
+      await writeStackOutputs(dir, 'pressroom-data', { ScheduleDeadLetterQueueArn: '' });
+      await expect(
+        awsBackend({ PRESSROOM_STACK_OUTPUTS: path.join(dir, 'cdk-outputs.json') }),
+      ).rejects.toThrow(/lacks the stack outputs ScheduleDeadLetterQueueArn: deploy the current stack again/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,6 +13,7 @@ import {
 } from './campaign.ts';
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
 import { isTerminal, readLedger } from './ledger.ts';
+import { lateFire, pauseLateCampaign } from './schedule.ts';
 import { checkRealSend, prepareCampaign } from './send.ts';
 
 /**
@@ -91,6 +92,8 @@ export interface DispatchReport {
   alreadyDone: number;
   /** Claimed with no outcome, left out (see resendUncertain); their ids. */
   uncertain: string[];
+  /** Why nothing was enqueued when a schedule fired too late (see dispatchScheduledCampaign). */
+  pausedReason?: string;
 }
 
 /** The key layout of dispatched runs, beside the campaign record. */
@@ -135,6 +138,36 @@ export async function dispatchCampaign(
     }
     throw error;
   }
+}
+
+/**
+ * Dispatching when a campaign's schedule fires, `scheduledAt` being the time it was set for.
+ * Started later than the window (Scheduler was down, retries ran long), it enqueues nobody:
+ * the campaign is paused with the reason (`lateFire`, the due-job runner's rule) and
+ * someone decides whether the announcement is still worth sending. In time, it is
+ * {@link dispatchCampaign}.
+ */
+export async function dispatchScheduledCampaign(
+  name: string,
+  scheduledAt: string,
+  deps: DispatchDeps,
+  options: DispatchOptions & { lateFireWindowMinutes: number },
+): Promise<DispatchReport> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const late = lateFire(scheduledAt, now, options.lateFireWindowMinutes);
+  if (!late) return dispatchCampaign(name, deps, options);
+  const { record } = await pauseLateCampaign(deps.store, name, late, now);
+  return {
+    campaign: name,
+    run: '',
+    state: record.state,
+    audience: 0,
+    enqueued: 0,
+    batches: 0,
+    alreadyDone: 0,
+    uncertain: [],
+    pausedReason: late.reason,
+  };
 }
 
 async function dispatchRun(

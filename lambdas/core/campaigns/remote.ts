@@ -32,6 +32,8 @@ export interface OneTimeSchedule {
 /** The schedule that starts one campaign. */
 export interface CampaignSchedule extends OneTimeSchedule {
   campaign: string;
+  /** The instant it fires (UTC ISO): dispatch compares it with the time it starts. */
+  at: string;
   /** The schedule's own name (see {@link scheduleNameFor}). */
   name: string;
 }
@@ -155,6 +157,7 @@ export async function scheduleCampaignRemotely(
   if (!sendAt) throw new ScheduleError(`${source}: no sendAt`);
   const schedule: CampaignSchedule = {
     campaign: definition.name,
+    at: sendAt.utc,
     name: scheduleNameFor(definition.name),
     ...oneTimeSchedule(sendAt),
   };

@@ -5,6 +5,7 @@ import { readIssueManifest } from '../newsletter/catalog.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import {
   type CampaignDefinition,
+  CampaignNotFoundError,
   type CampaignRecord,
   campaignFailure,
   campaignRepairs,
@@ -116,15 +117,81 @@ export async function cancelCampaign(store: ObjectStore, name: string, now: Date
   return saved;
 }
 
-/** Campaigns due at `now`, oldest first. */
-export async function dueCampaigns(store: ObjectStore, now: Date): Promise<string[]> {
+/** Campaigns due at `now` with the time each was due, oldest first. */
+async function dueEntries(store: ObjectStore, now: Date): Promise<[name: string, utc: string][]> {
   const index =
     (await getJson<ScheduleIndex>(store, scheduleKeys.schedule, { repair: campaignRepairs.schedule }))?.value
       .due ?? {};
   return Object.entries(index)
     .filter(([, utc]) => Date.parse(utc) <= now.getTime())
-    .sort((a, b) => a[1].localeCompare(b[1]))
-    .map(([name]) => name);
+    .sort((a, b) => a[1].localeCompare(b[1]));
+}
+
+/** Campaigns due at `now`, oldest first. */
+export async function dueCampaigns(store: ObjectStore, now: Date): Promise<string[]> {
+  return (await dueEntries(store, now)).map(([name]) => name);
+}
+
+/**
+ * A schedule that starts its campaign more than this many minutes after its time (an
+ * outage, a runner that was off) pauses the campaign instead of sending: an announcement
+ * meant for 08:00 may be wrong at noon. On AWS the stack's `lateFireWindowMinutes` sets it.
+ */
+export const defaultLateFireWindowMinutes = 60;
+
+/** A start that came too late: by how much, and the reason the campaign is paused with. */
+export interface LateFire {
+  minutesLate: number;
+  reason: string;
+}
+
+/**
+ * Whether a schedule set for `scheduledAt` (UTC ISO) that fires at `now` is later than the
+ * window, and the reason to pause with. The one rule of the due-job runner and of dispatch.
+ */
+export function lateFire(scheduledAt: string, now: Date, windowMinutes: number): LateFire | undefined {
+  const lateMs = now.getTime() - Date.parse(scheduledAt);
+  if (!(lateMs > windowMinutes * 60_000)) return undefined;
+  const minutesLate = Math.floor(lateMs / 60_000);
+  return {
+    minutesLate,
+    reason: `the schedule fired ${minutesLate} min late (set for ${scheduledAt}; the window is ${windowMinutes} min): paused instead of sending a stale announcement. Resume to send it now (\`pressroom send\` with its campaign file, --backend aws on AWS), or schedule it again`,
+  };
+}
+
+/**
+ * Pauses a campaign whose schedule fired too late, with the reason (also its `lastError`,
+ * where `pressroom campaign status` shows it). Only a campaign still waiting for its
+ * schedule is paused: one being sent, sent or cancelled is left as it is. Nothing is sent
+ * either way. Says whether this call paused it, and the record as it now is.
+ */
+export async function pauseLateCampaign(
+  store: ObjectStore,
+  name: string,
+  late: LateFire,
+  now: Date,
+): Promise<{ paused: boolean; record: CampaignRecord }> {
+  const failure = campaignFailure(late.reason, now);
+  let paused = false;
+  const record = await updateCampaign(
+    store,
+    name,
+    () => {
+      throw new CampaignNotFoundError(`no campaign "${name}"`);
+    },
+    (current) => {
+      paused = current.state === 'scheduled';
+      if (!paused) return current;
+      return {
+        ...current,
+        state: 'paused',
+        pausedReason: failure.message,
+        lastError: failure,
+        updatedAt: failure.at,
+      };
+    },
+  );
+  return { paused, record };
 }
 
 export interface DueRun {
@@ -134,13 +201,29 @@ export interface DueRun {
 }
 
 /**
- * Runs every due campaign once. A campaign missed while nothing was running is due all the
- * same, and runs when the runner comes back; a second runner finds it taken.
+ * Runs every due campaign once; a second runner finds it taken. A campaign missed while
+ * nothing was running runs when the runner comes back, within the late-fire window
+ * (`lateFireWindowMinutes`, default an hour); later than that it is paused with the reason
+ * (see {@link lateFire}) and left for someone to resume.
  */
-export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {}): Promise<DueRun[]> {
+export async function runDueCampaigns(
+  deps: SendDeps,
+  options: SendOptions & { lateFireWindowMinutes?: number } = {},
+): Promise<DueRun[]> {
   const clock = deps.clock ?? (() => new Date());
+  const { lateFireWindowMinutes = defaultLateFireWindowMinutes, ...sendOptions } = options;
   const runs: DueRun[] = [];
-  for (const name of await dueCampaigns(deps.store, clock())) {
+  for (const [name, dueAt] of await dueEntries(deps.store, clock())) {
+    const late = lateFire(dueAt, clock(), lateFireWindowMinutes);
+    if (late) {
+      // A run that died is taken over whatever the time (it had started); a start is not.
+      const pause = await pauseLateCampaign(deps.store, name, late, clock()).catch(() => undefined);
+      if (pause?.paused) {
+        await setDue(deps.store, name, undefined);
+        runs.push({ name, error: late.reason });
+        continue;
+      }
+    }
     let taken = false;
     let state: CampaignRecord['state'] | undefined;
     let definition: CampaignDefinition | undefined;
@@ -176,7 +259,7 @@ export async function runDueCampaigns(deps: SendDeps, options: SendOptions = {})
       continue;
     }
     try {
-      const report = await sendCampaign(definition, deps, { ...options, leaseId });
+      const report = await sendCampaign(definition, deps, { ...sendOptions, leaseId });
       if (report.interrupted) {
         // Stopped before the end (the server is shutting down): due again at the next look.
         await updateCampaign(
