@@ -107,6 +107,15 @@ export class Site extends Construct {
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'pressroom press room',
       defaultRootObject: 'index.html',
+      // The press room's own 404 page (site/404.html, in its language and style) for any
+      // address it does not have. S3 answers 403 for a missing key when the reader may not
+      // list the bucket, as CloudFront may not: both become the 404 page, with status 404.
+      errorResponses: [403, 404].map((httpStatus) => ({
+        httpStatus,
+        responseHttpStatus: 404,
+        responsePagePath: '/404.html',
+        ttl: Duration.seconds(60),
+      })),
       defaultBehavior: {
         ...behavior(pages),
         functionAssociations: [{ function: rewrite, eventType: FunctionEventType.VIEWER_REQUEST }],

@@ -187,6 +187,19 @@ describe('the press room (CloudFront)', () => {
     });
   });
 
+  it("answers an address it does not have with the press room's 404 page, status 404 (S3's 403 included)", () => {
+    const config = t.findResources('AWS::CloudFront::Distribution')[id.distribution]?.Properties
+      .DistributionConfig;
+    expect(config.CustomErrorResponses).toEqual(
+      [403, 404].map((ErrorCode) => ({
+        ErrorCode,
+        ResponseCode: 404,
+        ResponsePagePath: '/404.html',
+        ErrorCachingMinTTL: 60,
+      })),
+    );
+  });
+
   it('serves index.html for folder URLs and adds the slash the relative links need', () => {
     // The CloudFront Function's own code, run as CloudFront would run it.
     const handler = new Function(`${indexRewrite}; return handler;`)() as (
