@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBridgeCampaignScheduler } from '../../lambdas/adapters/scheduler.ts';
+import { scheduleCampaignRemotely } from '../../lambdas/core/campaigns/remote.ts';
+import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
+import { parseSendTime, type SendTime } from '../../lambdas/core/campaigns/time.ts';
+import { loadSuppressions } from '../../lambdas/core/contacts/audience.ts';
+import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
-import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
-import type { Denial } from './edge.ts';
+import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import type { Denial, SentMail } from './edge.ts';
 import { type HarnessWorld, startHarness } from './world.ts';
 
 /**
@@ -47,3 +53,173 @@ describe('the life of a release on the stack as synthesized', () => {
     expect(denials()).toEqual([]);
   });
 });
+
+describe('the life of a campaign on the stack as synthesized', () => {
+  const name = 'lancement-etude';
+  const recipients = 4;
+  let scheduleKey: string;
+
+  it('contacts: the operator imports the press list with the keys of the signing secret', async () => {
+    await importJournalists(world.store, contactKeys(world.secret), recipients);
+    expect(Object.keys(await snapshotKeys('contacts/')).length).toBeGreaterThan(0);
+  });
+
+  it('schedule: the command line leaves a one-time schedule on the group the stack outputs', async () => {
+    const { ScheduleGroupName, DispatchFunctionArn, SchedulerRoleArn } = world.outputs;
+    const scheduler = new EventBridgeCampaignScheduler({
+      groupName: ScheduleGroupName as string,
+      targetArn: DispatchFunctionArn as string,
+      roleArn: SchedulerRoleArn as string,
+      client: world.scheduler,
+    });
+    // Scheduled an hour ago for a minute ago: it is due when the schedule fires.
+    const sendAt = parseSendTime(new Date(Date.now() - 60_000).toISOString()) as SendTime;
+    const campaign = definition(name, {
+      from: { name: 'Villes Internet', address: context.sender },
+      sendAt,
+    });
+    const scheduled = await scheduleCampaignRemotely(
+      campaign,
+      { store: world.store, scheduler, clock: () => new Date(Date.now() - 3_600_000) },
+      `campaigns/${name}.yaml`,
+    );
+    expect(scheduled.action).toBe('created');
+    scheduleKey = `${ScheduleGroupName}/${scheduled.schedule.name}`;
+    const stored = world.edge.schedules.get(scheduleKey);
+    expect(stored?.definition).toMatchObject({
+      ActionAfterCompletion: 'DELETE',
+      Target: {
+        Arn: DispatchFunctionArn,
+        RoleArn: SchedulerRoleArn,
+        Input: JSON.stringify({ campaign: name }),
+      },
+    });
+  });
+
+  it('fire: Scheduler assumes the role (trusted for its schedule group, as AWS documents) and invokes dispatch', async () => {
+    const firing = await world.fireSchedule(scheduleKey);
+    expect(firing.delivery?.function).toMatch(/^DispatchFunction/);
+    expect(firing.delivery?.invocation).toMatchObject({ ok: true });
+    expect(firing.invokeAllowed).toBe(true);
+    expect(world.edge.schedules.has(scheduleKey)).toBe(false);
+    expect(denials()).toEqual([]);
+    // AWS documents the schedule group's ARN as the aws:SourceArn Scheduler assumes a role with.
+    expect(
+      firing.assumed,
+      `scheduler.amazonaws.com may not assume ${world.outputs.SchedulerRoleArn} with ${JSON.stringify(firing.context)}: on AWS the schedule would never fire`,
+    ).toBe(true);
+  });
+
+  it('dispatch: the audience is cut into queue messages for the send function', async () => {
+    const queued = [...world.edge.queues.values()].flat();
+    expect(queued).toHaveLength(1);
+    const batch = JSON.parse(queued[0]?.body ?? '{}') as { campaign: string; recipients: unknown[] };
+    expect(batch.campaign).toBe(name);
+    expect(batch.recipients).toHaveLength(recipients);
+    expect((await campaignStatus(world.store, name)).state).toBe('sending');
+  });
+
+  it('send: the SQS event source hands the batch to send, which mails each recipient through SES', async () => {
+    const deliveries = await world.drainQueues();
+    expect(deliveries.map((d) => d.function)).toEqual([expect.stringMatching(/^SendFunction/)]);
+    expect(deliveries[0]?.invocation).toEqual(
+      expect.objectContaining({ ok: true, result: { batchItemFailures: [] } }),
+    );
+    expect(world.edge.mails.map((m) => m.destinations)).toEqual(
+      expect.arrayContaining(Array.from({ length: recipients }, (_, i) => [journalist(i)])),
+    );
+    for (const mail of world.edge.mails) {
+      expect(mail.source).toContain(context.sender);
+      expect(mail.tags.campaign).toBe(name);
+      expect(mail.configurationSet).toBe(
+        world.functions.find((f) => f.logicalId.startsWith('Send'))?.environment
+          .PRESSROOM_SES_CONFIGURATION_SET,
+      );
+      expect(unsubscribeUrl(mail).startsWith(world.outputs.PublicEndpointUrl as string)).toBe(true);
+    }
+    const status = await campaignStatus(world.store, name);
+    expect({ state: status.state, sent: status.sent, failed: status.failed }).toEqual({
+      state: 'sent',
+      sent: recipients,
+      failed: 0,
+    });
+    expect(denials()).toEqual([]);
+  });
+
+  it('SES events: a delivery, a bounce and a complaint reach feedback through SNS and suppress', async () => {
+    const [delivered, bounced, complained] = mailsTo([journalist(0), journalist(1), journalist(2)]) as [
+      SentMail,
+      SentMail,
+      SentMail,
+    ];
+    const deliveries = [
+      ...(await world.publishSesEvent(delivered, 'Delivery')),
+      ...(await world.publishSesEvent(bounced, 'Bounce')),
+      ...(await world.publishSesEvent(complained, 'Complaint')),
+    ];
+    expect(deliveries.map((d) => d.function)).toEqual(
+      Array(3).fill(expect.stringMatching(/^FeedbackFunction/)),
+    );
+    expect(deliveries.map((d) => d.invocation)).toEqual(
+      Array(3).fill(expect.objectContaining({ ok: true, result: expect.objectContaining({ applied: 1 }) })),
+    );
+    const suppressed = await suppressedAddresses();
+    expect(suppressed).toEqual(expect.arrayContaining([journalist(1), journalist(2)]));
+    expect(suppressed).not.toContain(journalist(0));
+    expect(denials()).toEqual([]);
+  });
+
+  it('unsubscribe: the one-click POST of List-Unsubscribe reaches public through its Function URL', async () => {
+    const [mail] = mailsTo([journalist(3)]) as [SentMail];
+    const delivery = await world.functionUrlRequest(unsubscribeUrl(mail), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': 'Google-Mail-Unsubscribe',
+      },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(delivery.invocation).toEqual(
+      expect.objectContaining({ ok: true, result: expect.objectContaining({ statusCode: 200 }) }),
+    );
+    // An unsubscribe keeps the contact's id and the list only, not the address.
+    const keys = contactKeys(world.secret);
+    const suppression = (await loadSuppressions(world.store)).get(keys.idOf(journalist(3)));
+    expect(suppression?.lists?.presse?.reason).toBe('unsubscribed');
+    expect(denials()).toEqual([]);
+  });
+
+  it('status: the campaign reads as sent, with the outcomes SES reported', async () => {
+    const status = await campaignStatus(world.store, name);
+    expect(status).toMatchObject({ state: 'sent', audience: recipients, sent: recipients, remaining: 0 });
+  });
+});
+
+/** Keys under a prefix, as the operator lists them. */
+async function snapshotKeys(prefix: string): Promise<Record<string, string>> {
+  const page = await world.store.list(prefix);
+  return Object.fromEntries(page.items.map((i) => [i.key, i.version]));
+}
+
+/** The mails sent to these addresses, in the same order. */
+function mailsTo(addresses: string[]): SentMail[] {
+  return addresses.map((a) => {
+    const mail = world.edge.mails.find((m) => m.destinations.includes(a));
+    if (!mail) throw new Error(`no mail was sent to ${a}`);
+    return mail;
+  });
+}
+
+/** The https link of a message's List-Unsubscribe header (RFC 8058). */
+function unsubscribeUrl(mail: SentMail): string {
+  const header =
+    /^List-Unsubscribe:(.*(?:\r?\n[ \t].*)*)/im.exec(mail.raw)?.[1]?.replace(/\r?\n[ \t]/g, '') ?? '';
+  const url = /<(https:[^>]+)>/.exec(header)?.[1];
+  if (!url) throw new Error(`no https List-Unsubscribe in the message to ${mail.destinations[0]}`);
+  return url;
+}
+
+/** The addresses suppressed (from everything or a list) in the data bucket. */
+async function suppressedAddresses(): Promise<string[]> {
+  return [...(await loadSuppressions(world.store)).values()].flatMap((s) => (s.email ? [s.email] : []));
+}
