@@ -193,6 +193,14 @@ describe('the life of a campaign on the stack as synthesized', () => {
     const status = await campaignStatus(world.store, name);
     expect(status).toMatchObject({ state: 'sent', audience: recipients, sent: recipients, remaining: 0 });
   });
+
+  it('logs: every function logged JSON lines, and no recipient address in any of them', () => {
+    for (const spec of world.functions) {
+      const lines = world.container(spec.logicalId).logs.filter((l) => l.startsWith('{'));
+      expect(lines.length, spec.logicalId).toBeGreaterThan(0);
+      for (const line of lines) expect(line).not.toMatch(/journaliste\.\d+@/);
+    }
+  });
 });
 
 /** Keys under a prefix, as the operator lists them. */
