@@ -108,6 +108,25 @@ describe('IAM evaluation: trust policies and conditions', () => {
     expect(assume('scheduler.amazonaws.com', { 'aws:SourceAccount': '123456789012' })).toBe('implicit-deny');
   });
 
+  it('reads condition key names without regard to case', () => {
+    const upper = policy({
+      Effect: 'Allow',
+      Action: 'sns:Publish',
+      Principal: { Service: 'ses.amazonaws.com' },
+      Resource: '*',
+      Condition: { StringEquals: { 'AWS:SourceAccount': '123456789012' } },
+    });
+    const publish = (account: string) =>
+      evaluate(upper, {
+        action: 'sns:Publish',
+        resource: 'arn:aws:sns:eu-west-3:123456789012:t',
+        principal: { service: 'ses.amazonaws.com' },
+        context: { 'aws:SourceAccount': account },
+      }).effect;
+    expect(publish('123456789012')).toBe('allow');
+    expect(publish('999999999999')).toBe('implicit-deny');
+  });
+
   it('matches ArnLike wildcards: a schedule pattern does not cover the group ARN', () => {
     const schedules = policy({
       Effect: 'Allow',

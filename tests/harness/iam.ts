@@ -121,8 +121,10 @@ function conditionHolds(
   else if (operator.startsWith('ForAllValues:')) [set, operator] = ['all', operator.slice(13)];
   const ifExists = operator.endsWith('IfExists');
   if (ifExists) operator = operator.slice(0, -'IfExists'.length);
-  const present = Object.hasOwn(context, key);
-  const actual = list(context[key]);
+  // Condition key names are case-insensitive (`AWS:SourceArn` is `aws:SourceArn`).
+  const found = Object.keys(context).find((k) => k.toLowerCase() === key.toLowerCase());
+  const present = found !== undefined;
+  const actual = found === undefined ? [] : list(context[found]);
   if (operator === 'Null') {
     // Null: true means "the key is absent".
     return expected.some((e) => String(e).toLowerCase() === String(!present));

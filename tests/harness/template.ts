@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CfnResource, CfnTemplate } from './assembly.ts';
-import type { PolicyDocument } from './iam.ts';
+import type { PolicyDocument, PolicyStatement } from './iam.ts';
 
 /** The account and region the harness deploys to, in its imagination. */
 export const ACCOUNT = '123456789012';
@@ -117,6 +117,8 @@ export class TemplateValues {
         return String(this.resolve(this.resource(logicalId).Properties?.TargetFunctionArn));
       case 'AWS::IAM::Role.Arn':
         return `arn:aws:iam::${ACCOUNT}:role/${ref()}`;
+      case 'AWS::SES::ConfigurationSet.Arn':
+        return this.arn('ses', `configuration-set/${ref()}`);
       case 'AWS::Scheduler::ScheduleGroup.Arn':
         return this.arn('scheduler', `schedule-group/${ref()}`);
       case 'AWS::CloudFront::Distribution.DomainName':
@@ -235,6 +237,66 @@ export class TemplateValues {
   /** A role's trust policy, resolved. */
   trustPolicy(roleId: string): PolicyDocument {
     return this.resolve(this.resource(roleId).Properties?.AssumeRolePolicyDocument) as PolicyDocument;
+  }
+
+  /**
+   * A function's resource-based policy, from its AWS::Lambda::Permission resources: who may
+   * invoke it, with the source conditions Lambda checks.
+   */
+  lambdaPolicy(functionArn: string): PolicyDocument {
+    const Statement = this.ofType('AWS::Lambda::Permission').flatMap((id): PolicyStatement[] => {
+      const p = this.resolve(this.resource(id).Properties) as Record<string, string>;
+      if (p.FunctionName !== functionArn && p.FunctionName !== functionArn.split(':').pop()) return [];
+      const principal: PolicyStatement['Principal'] =
+        p.Principal === '*'
+          ? '*'
+          : p.Principal?.endsWith('.amazonaws.com')
+            ? { Service: p.Principal }
+            : { AWS: p.Principal ?? '' };
+      const condition: Record<string, Record<string, string>> = {};
+      if (p.SourceArn) condition.ArnLike = { 'aws:SourceArn': p.SourceArn };
+      if (p.SourceAccount) condition.StringEquals = { 'aws:SourceAccount': p.SourceAccount };
+      if (p.FunctionUrlAuthType)
+        condition.StringEquals = {
+          ...condition.StringEquals,
+          'lambda:FunctionUrlAuthType': p.FunctionUrlAuthType,
+        };
+      // Since October 2025 a Function URL call needs lambda:InvokeFunction too, granted this way.
+      if (String(p.InvokedViaFunctionUrl) === 'true')
+        condition.Bool = { 'lambda:InvokedViaFunctionUrl': 'true' };
+      return [
+        {
+          Effect: 'Allow',
+          Action: p.Action ?? '',
+          Resource: functionArn,
+          Principal: principal,
+          Condition: condition,
+        },
+      ];
+    });
+    return { Statement };
+  }
+
+  /**
+   * The resource policies attached to a resource by policy resources of `type` (queue and
+   * topic policies name their targets in `property`, by Ref).
+   */
+  attachedPolicies(
+    type: 'AWS::SQS::QueuePolicy' | 'AWS::SNS::TopicPolicy',
+    target: string,
+  ): PolicyDocument[] {
+    const property = type === 'AWS::SQS::QueuePolicy' ? 'Queues' : 'Topics';
+    return this.ofType(type)
+      .map((id) => this.resolve(this.resource(id).Properties) as Record<string, unknown>)
+      .filter((p) => (p[property] as string[]).includes(target))
+      .map((p) => p.PolicyDocument as PolicyDocument);
+  }
+
+  /** The key policy of the KMS key with this ARN. */
+  keyPolicy(keyArn: string): PolicyDocument {
+    const id = this.logicalIdOf('AWS::KMS::Key', keyArn, 'Arn');
+    if (!id) throw new Error(`no KMS key ${keyArn} in the template`);
+    return this.resolve(this.resource(id).Properties?.KeyPolicy) as PolicyDocument;
   }
 
   /** The logical id of the resource an ARN or name from the template belongs to. */

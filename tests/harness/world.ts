@@ -17,7 +17,7 @@ import {
   LambdaContainer,
   runtimeEnvironment,
 } from './functions.ts';
-import { evaluate, type PolicyDocument, type PolicyStatement } from './iam.ts';
+import { evaluate } from './iam.ts';
 import { ACCOUNT, REGION, TemplateValues } from './template.ts';
 
 /**
@@ -179,36 +179,6 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
       invocation: await container.invoke<T>(event),
     });
 
-    /** Resource-based policy of a function: its AWS::Lambda::Permission resources. */
-    const lambdaPermissions = (fnArn: string): PolicyDocument => ({
-      Statement: values.ofType('AWS::Lambda::Permission').flatMap((id) => {
-        const p = values.resolve(values.resource(id).Properties) as Record<string, string>;
-        if (p.FunctionName !== fnArn && p.FunctionName !== fnArn.split(':').pop()) return [];
-        const principal: PolicyStatement['Principal'] =
-          p.Principal === '*'
-            ? '*'
-            : p.Principal?.endsWith('.amazonaws.com')
-              ? { Service: p.Principal }
-              : { AWS: p.Principal ?? '' };
-        const condition: Record<string, Record<string, string>> = {};
-        if (p.SourceArn) condition.ArnLike = { 'aws:SourceArn': p.SourceArn };
-        if (p.SourceAccount) condition.StringEquals = { 'aws:SourceAccount': p.SourceAccount };
-        if (p.FunctionUrlAuthType)
-          condition.StringEquals = {
-            ...condition.StringEquals,
-            'lambda:FunctionUrlAuthType': p.FunctionUrlAuthType,
-          };
-        return [
-          {
-            Effect: 'Allow' as const,
-            Action: p.Action ?? '',
-            Resource: fnArn,
-            Principal: principal,
-            Condition: condition,
-          },
-        ];
-      }),
-    });
     /** Whether a service may invoke a function, by the function's resource-based policy. */
     const mayInvoke = (
       fnArn: string,
@@ -216,7 +186,7 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
       context: Record<string, string>,
       action = 'lambda:InvokeFunction',
     ) =>
-      evaluate([lambdaPermissions(fnArn)], { action, resource: fnArn, principal: { service }, context })
+      evaluate([values.lambdaPolicy(fnArn)], { action, resource: fnArn, principal: { service }, context })
         .effect === 'allow';
 
     const world: HarnessWorld = {
