@@ -1,10 +1,13 @@
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeCampaignScheduler } from '../../lambdas/adapters/scheduler.ts';
-import { scheduleCampaignRemotely } from '../../lambdas/core/campaigns/remote.ts';
+import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
+import { scheduleCampaignRemotely, startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { parseSendTime, type SendTime } from '../../lambdas/core/campaigns/time.ts';
 import { loadSuppressions } from '../../lambdas/core/contacts/audience.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
+import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
 import type { Denial, SentMail } from './edge.ts';
@@ -59,8 +62,23 @@ describe('the life of a campaign on the stack as synthesized', () => {
   const recipients = 4;
   let scheduleKey: string;
 
-  it('contacts: the operator imports the press list with the keys of the signing secret', async () => {
+  it('contacts: the operator imports the press list with the keys of the signing secret, and opens two lists', async () => {
     await importJournalists(world.store, contactKeys(world.secret), recipients);
+    // One list mails from the stack's sender domain, the other from a domain the stack has no identity for.
+    await world.store.put(
+      'config/lists.yaml',
+      [
+        'lists:',
+        '  lettre:',
+        '    title: La lettre de Villes Internet',
+        '    from: "Villes Internet <lettre@villes-internet.net>"',
+        '  open-data:',
+        '    title: Open data',
+        '    lang: en',
+        '    from: "Open Cities <news@open-cities.example.org>"',
+        '',
+      ].join('\n'),
+    );
     expect(Object.keys(await snapshotKeys('contacts/')).length).toBeGreaterThan(0);
   });
 
@@ -189,16 +207,92 @@ describe('the life of a campaign on the stack as synthesized', () => {
     expect(denials()).toEqual([]);
   });
 
+  it("subscribe: the form posts to public, which mails the confirmation from the list's sender through SES", async () => {
+    const delivery = await subscribe('abonnee@exemple.org', 'lettre');
+    expect(delivery.invocation).toEqual(
+      expect.objectContaining({ ok: true, result: expect.objectContaining({ statusCode: 200 }) }),
+    );
+    const [mail] = mailsTo(['abonnee@exemple.org']) as [SentMail];
+    expect(mail.caller).toMatch(/^PublicFunction/);
+    expect(mail.source).toContain('lettre@villes-internet.net');
+    expect(denials()).toEqual([]);
+  });
+
+  it('confirm: the link in the confirmation mail, posted, puts the address on the list', async () => {
+    const [mail] = mailsTo(['abonnee@exemple.org']) as [SentMail];
+    const text = (await simpleParser(mail.raw)).text ?? '';
+    const link = /https:\/\/\S+\/subscribe\/confirm\/\S+/.exec(text)?.[0];
+    expect(link?.startsWith(world.outputs.PublicEndpointUrl as string)).toBe(true);
+    const delivery = await world.functionUrlRequest(link as string, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: 'confirm=yes',
+    });
+    expect(delivery.invocation).toEqual(
+      expect.objectContaining({ ok: true, result: expect.objectContaining({ statusCode: 200 }) }),
+    );
+    const { contact } = await findContact(world.store, contactKeys(world.secret), 'abonnee@exemple.org');
+    expect(Object.keys(contact?.lists ?? {})).toEqual(['lettre']);
+    expect(denials()).toEqual([]);
+  });
+
+  it('finding: a list whose sender is on a domain the stack has no identity for cannot send its confirmation', async () => {
+    // lists.yaml and campaigns name their own sender; the roles may send only from the stack's identity.
+    const delivery = await subscribe('someone@exemple.org', 'open-data');
+    expect(world.edge.denials.splice(0)).toEqual([
+      expect.objectContaining({
+        caller: expect.stringMatching(/^PublicFunction/),
+        action: 'ses:SendRawEmail',
+        resource: expect.stringMatching(/:identity\/open-cities\.example\.org$/),
+      }),
+    ]);
+    expect(delivery.invocation).toEqual(
+      expect.objectContaining({ ok: true, result: expect.objectContaining({ statusCode: 503 }) }),
+    );
+  });
+
   it('status: the campaign reads as sent, with the outcomes SES reported', async () => {
     const status = await campaignStatus(world.store, name);
     expect(status).toMatchObject({ state: 'sent', audience: recipients, sent: recipients, remaining: 0 });
+  });
+
+  it('finding: a campaign from a domain the stack has no identity for pauses, its send denied by IAM', async () => {
+    // `pressroom send --backend aws`: the record written, then dispatch invoked directly.
+    const other = 'annonce-autre-domaine';
+    const report = await startCampaign(
+      definition(other, { from: { name: 'Open Cities', address: 'news@open-cities.example.org' } }),
+      {
+        store: world.store,
+        dispatcher: {
+          async dispatch(campaign) {
+            const invocation = await world.container('Dispatch').invoke<DispatchReport>({ campaign });
+            if (!invocation.ok) throw new Error(invocation.error.errorMessage);
+            return invocation.result;
+          },
+        },
+      },
+      `campaigns/${other}.yaml`,
+    );
+    // Journalists 1 and 2 are suppressed, 3 unsubscribed from the list: one recipient is left.
+    expect(report.enqueued).toBe(1);
+    await world.drainQueues();
+    expect(world.edge.denials.splice(0)).toEqual([
+      expect.objectContaining({
+        caller: expect.stringMatching(/^SendFunction/),
+        action: 'ses:SendRawEmail',
+        resource: expect.stringMatching(/:identity\/open-cities\.example\.org$/),
+      }),
+    ]);
+    const status = await campaignStatus(world.store, other);
+    expect({ state: status.state, failed: status.failed }).toEqual({ state: 'paused', failed: 0 });
+    expect(status.pausedReason).toMatch(/AccessDenied/);
   });
 
   it('logs: every function logged JSON lines, and no recipient address in any of them', () => {
     for (const spec of world.functions) {
       const lines = world.container(spec.logicalId).logs.filter((l) => l.startsWith('{'));
       expect(lines.length, spec.logicalId).toBeGreaterThan(0);
-      for (const line of lines) expect(line).not.toMatch(/journaliste\.\d+@/);
+      for (const line of lines) expect(line).not.toMatch(/journaliste\.\d+@|@exemple\.org/);
     }
   });
 });
@@ -215,6 +309,19 @@ function mailsTo(addresses: string[]): SentMail[] {
     const mail = world.edge.mails.find((m) => m.destinations.includes(a));
     if (!mail) throw new Error(`no mail was sent to ${a}`);
     return mail;
+  });
+}
+
+/** A subscription request from the public form, to public's Function URL. */
+function subscribe(email: string, list: string) {
+  return world.functionUrlRequest(`${world.outputs.PublicEndpointUrl}subscribe`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'text/html',
+      'accept-language': 'fr',
+    },
+    body: new URLSearchParams({ email, list }).toString(),
   });
 }
 
