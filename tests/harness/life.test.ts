@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeCampaignScheduler } from '../../lambdas/adapters/scheduler.ts';
@@ -53,6 +55,55 @@ describe('the life of a release on the stack as synthesized', () => {
     // The function's own calls, checked against its role: signed with its key, not the operator's.
     const own = world.edge.calls.filter((c) => c.caller === delivery?.function).map((c) => c.operation);
     expect(own).toEqual(expect.arrayContaining(['HeadObject', 'GetObject', 'PutObject', 'ListObjectsV2']));
+    expect(denials()).toEqual([]);
+  });
+});
+
+describe('publishing the examples on the stack as synthesized', () => {
+  const examples = path.resolve(import.meta.dirname, '../../examples');
+  const upload = async (from: string, to: string) =>
+    world.store.put(to, await readFile(path.join(examples, from)));
+
+  it('the example releases with their organisations and attachments, then the example newsletter issue', async () => {
+    for (const name of await readdir(path.join(examples, 'organizations')))
+      await upload(`organizations/${name}`, `publications/organizations/${name}`);
+    await upload(
+      'publications/attachments/open-data-barometer-summary.txt',
+      'publications/attachments/open-data-barometer-summary.txt',
+    );
+    const releases = (await readdir(path.join(examples, 'publications'))).filter((n) => n.endsWith('.md'));
+    for (const name of releases) await upload(`publications/${name}`, `publications/${name}`);
+    const published = await world.deliverS3Notifications();
+    expect(published.map((d) => d.invocation)).toEqual(
+      releases.map(() =>
+        expect.objectContaining({ ok: true, result: [expect.objectContaining({ outcome: 'published' })] }),
+      ),
+    );
+    const issues = (await readdir(path.join(examples, 'newsletters'))).filter((n) => n.endsWith('.md'));
+    for (const name of issues) await upload(`newsletters/${name}`, `publications/newsletters/${name}`);
+    const issued = await world.deliverS3Notifications();
+    expect(issued.map((d) => d.invocation)).toEqual(
+      issues.map(() =>
+        expect.objectContaining({
+          ok: true,
+          result: [expect.objectContaining({ outcome: 'published', newsletter: expect.any(String) })],
+        }),
+      ),
+    );
+    expect(await getText(world.store, 'site/newsletters/index.html')).toBeDefined();
+    expect(denials()).toEqual([]);
+  });
+
+  it('a publication with a mistake gets its error report beside it, and the archive is left as it was', async () => {
+    await world.store.put('publications/broken.md', '---\ntitle: ""\n---\nNo date, no publisher.\n');
+    const [delivery] = await world.deliverS3Notifications();
+    expect(delivery?.invocation).toEqual(
+      expect.objectContaining({
+        ok: true,
+        result: [expect.objectContaining({ outcome: 'rejected', report: 'publications/broken.errors.json' })],
+      }),
+    );
+    expect(await getText(world.store, 'publications/broken.errors.json')).toContain('"problems"');
     expect(denials()).toEqual([]);
   });
 });
