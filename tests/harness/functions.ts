@@ -123,6 +123,8 @@ export class LambdaContainer {
   private readonly pending = new Map<string, (message: WorkerMessage) => void>();
   /** Every line the function printed (its JSON logs). */
   readonly logs: string[] = [];
+  /** The environment variables the function has read so far, set or not. */
+  readonly variablesRead = new Set<string>();
 
   constructor(
     readonly spec: FunctionSpec,
@@ -175,6 +177,7 @@ export class LambdaContainer {
       this.pending.set(id, resolve);
       this.worker?.postMessage({ id, event: JSON.stringify(event) });
     });
+    for (const name of message.variablesRead ?? []) this.variablesRead.add(name);
     // Lines still in flight from the worker's stdout.
     await new Promise((r) => setImmediate(r));
     const logs = this.logs.slice(from);
@@ -189,6 +192,11 @@ export class LambdaContainer {
 }
 
 type WorkerMessage =
-  | { type: 'ready' | 'init-error'; id?: undefined; error?: unknown }
-  | { type: 'result'; id: string; result: string }
-  | { type: 'error'; id: string; error: { errorType: string; errorMessage: string; stack?: string } };
+  | { type: 'ready' | 'init-error'; id?: undefined; error?: unknown; variablesRead?: undefined }
+  | { type: 'result'; id: string; result: string; variablesRead?: string[] }
+  | {
+      type: 'error';
+      id: string;
+      error: { errorType: string; errorMessage: string; stack?: string };
+      variablesRead?: string[];
+    };

@@ -6,6 +6,19 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { entry, exportName, functionName, functionArn, memorySize, timeoutSeconds } = workerData;
+
+// Which variables the function reads, set or not: what tells a missing or a dead variable.
+const variablesRead = new Set();
+process.env = new Proxy(process.env, {
+  get(target, name) {
+    if (typeof name === 'string') variablesRead.add(name);
+    return Reflect.get(target, name);
+  },
+  has(target, name) {
+    if (typeof name === 'string') variablesRead.add(name);
+    return Reflect.has(target, name);
+  },
+});
 if ((process.env.NODE_OPTIONS ?? '').includes('--enable-source-maps')) process.setSourceMapsEnabled(true);
 
 let handler;
@@ -42,6 +55,7 @@ parentPort.on('message', async ({ id, event }) => {
       type: 'result',
       id,
       result: result === undefined ? 'null' : JSON.stringify(result),
+      variablesRead: [...variablesRead],
     });
   } catch (error) {
     parentPort.postMessage({
@@ -52,6 +66,7 @@ parentPort.on('message', async ({ id, event }) => {
         errorMessage: error?.message ?? String(error),
         stack: error?.stack,
       },
+      variablesRead: [...variablesRead],
     });
   }
 });

@@ -11,6 +11,7 @@ import { loadSuppressions } from '../../lambdas/core/contacts/audience.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
+import { type ConfigName, configVariables, loadConfig } from '../../lambdas/handlers/config.ts';
 import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
 import type { Denial, SentMail } from './edge.ts';
 import { type HarnessWorld, startHarness } from './world.ts';
@@ -337,6 +338,34 @@ describe('the life of a campaign on the stack as synthesized', () => {
     const status = await campaignStatus(world.store, other);
     expect({ state: status.state, failed: status.failed }).toEqual({ state: 'paused', failed: 0 });
     expect(status.pausedReason).toMatch(/AccessDenied/);
+  });
+
+  it('environment: every required variable a function reads is one the template sets', () => {
+    // Required: loadConfig refuses its absence (optional ones have a default or may be unset).
+    const required = new Set(
+      Object.entries(configVariables)
+        .filter(([name]) => {
+          try {
+            loadConfig([name as ConfigName], {});
+            return false;
+          } catch {
+            return true;
+          }
+        })
+        .map(([, variable]) => variable),
+    );
+    // lib/README.md: public cannot be given its own Function URL; it takes the request's host.
+    const byDesign = new Set(['PublicFunction PRESSROOM_PUBLIC_URL']);
+    const missing = world.functions.flatMap((spec) =>
+      [...world.container(spec.logicalId).variablesRead]
+        .filter((name) => required.has(name) && !(name in spec.environment))
+        .map((name) => `${spec.logicalId.replace(/[0-9A-F]{8}$/, '')} ${name}`)
+        .filter((entry) => !byDesign.has(entry)),
+    );
+    expect(
+      world.functions.every((spec) => world.container(spec.logicalId).variablesRead.has('PRESSROOM_BUCKET')),
+    ).toBe(true);
+    expect(missing).toEqual([]);
   });
 
   it('logs: every function logged JSON lines, and no recipient address in any of them', () => {
