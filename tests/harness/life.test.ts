@@ -135,13 +135,19 @@ describe('the life of a campaign on the stack as synthesized', () => {
   });
 
   it('schedule: the command line leaves a one-time schedule on the group the stack outputs', async () => {
-    const { ScheduleGroupName, DispatchFunctionArn, SchedulerRoleArn } = world.outputs;
-    const scheduler = new EventBridgeCampaignScheduler({
+    const { ScheduleGroupName, DispatchFunctionArn, SchedulerRoleArn, ScheduleDeadLetterQueueArn } =
+      world.outputs;
+    // As bin/aws-backend.ts builds it from the stack's outputs (the dead-letter queue when the stack has one).
+    const options = {
       groupName: ScheduleGroupName as string,
       targetArn: DispatchFunctionArn as string,
       roleArn: SchedulerRoleArn as string,
       client: world.scheduler,
-    });
+      ...(ScheduleDeadLetterQueueArn !== undefined && { deadLetterArn: ScheduleDeadLetterQueueArn }),
+    };
+    const scheduler = new EventBridgeCampaignScheduler(
+      options as ConstructorParameters<typeof EventBridgeCampaignScheduler>[0],
+    );
     // Scheduled an hour ago for a minute ago: it is due when the schedule fires.
     const sendAt = parseSendTime(new Date(Date.now() - 60_000).toISOString()) as SendTime;
     const campaign = definition(name, {
@@ -158,12 +164,10 @@ describe('the life of a campaign on the stack as synthesized', () => {
     const stored = world.edge.schedules.get(scheduleKey);
     expect(stored?.definition).toMatchObject({
       ActionAfterCompletion: 'DELETE',
-      Target: {
-        Arn: DispatchFunctionArn,
-        RoleArn: SchedulerRoleArn,
-        Input: JSON.stringify({ campaign: name }),
-      },
+      Target: { Arn: DispatchFunctionArn, RoleArn: SchedulerRoleArn },
     });
+    const input = (stored?.definition.Target as { Input?: string } | undefined)?.Input ?? '{}';
+    expect(JSON.parse(input)).toMatchObject({ campaign: name });
   });
 
   it('fire: Scheduler assumes the role (trusted for its schedule group, as AWS documents) and invokes dispatch', async () => {
@@ -171,6 +175,8 @@ describe('the life of a campaign on the stack as synthesized', () => {
     expect(firing.delivery?.function).toMatch(/^DispatchFunction/);
     expect(firing.delivery?.invocation).toMatchObject({ ok: true });
     expect(firing.invokeAllowed).toBe(true);
+    // A schedule that names a dead-letter queue: its role may send there (and the queue exists).
+    expect(firing.deadLetterAllowed).not.toBe(false);
     expect(world.edge.schedules.has(scheduleKey)).toBe(false);
     expect(denials()).toEqual([]);
     // AWS documents the schedule group's ARN as the aws:SourceArn Scheduler assumes a role with.

@@ -69,6 +69,8 @@ export interface ScheduleFiring {
   assumed: boolean;
   /** The role may invoke the target. */
   invokeAllowed: boolean;
+  /** The role may send to the schedule's dead-letter queue; undefined when it names none. */
+  deadLetterAllowed?: boolean;
   context: Record<string, string>;
   delivery?: Delivery<unknown>;
 }
@@ -338,7 +340,12 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
       async fireSchedule(key) {
         const schedule = edge.schedules.get(key);
         if (!schedule) throw new Error(`no schedule ${key}`);
-        const target = schedule.definition.Target as { Arn: string; RoleArn: string; Input?: string };
+        const target = schedule.definition.Target as {
+          Arn: string;
+          RoleArn: string;
+          Input?: string;
+          DeadLetterConfig?: { Arn?: string };
+        };
         const groupId = values
           .ofType('AWS::Scheduler::ScheduleGroup')
           .find((id) => values.ref(id) === schedule.groupName);
@@ -361,13 +368,28 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
           roleId !== undefined &&
           evaluate(values.rolePolicies(roleId), { action: 'lambda:InvokeFunction', resource: target.Arn })
             .effect === 'allow';
+        // Scheduler sends what it could not deliver to the dead-letter queue with the same role.
+        const deadLetter = target.DeadLetterConfig?.Arn;
+        const deadLetterAllowed =
+          deadLetter === undefined
+            ? undefined
+            : roleId !== undefined &&
+              edge.queues.has(deadLetter) &&
+              evaluate(values.rolePolicies(roleId), { action: 'sqs:SendMessage', resource: deadLetter })
+                .effect === 'allow';
         // Scheduler deletes a one-time schedule once it ran (ActionAfterCompletion DELETE).
         if (schedule.definition.ActionAfterCompletion === 'DELETE') edge.schedules.delete(key);
         const delivery = await deliver(
           byArn(target.Arn),
           target.Input === undefined ? {} : JSON.parse(target.Input),
         );
-        return { assumed, invokeAllowed, context, delivery };
+        return {
+          assumed,
+          invokeAllowed,
+          ...(deadLetterAllowed !== undefined && { deadLetterAllowed }),
+          context,
+          delivery,
+        };
       },
 
       async publishSesEvent(mail, type, recipient) {
