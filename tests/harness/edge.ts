@@ -203,9 +203,12 @@ export function s3Checks(
   }
 }
 
+/** The address of a `Name <address>` sender. */
+const addressOf = (source: string) => (/<([^>]+)>/.exec(source)?.[1] ?? source).trim().toLowerCase();
+
 /** The SES identity a message is sent from: the address when it is an identity, else its domain. */
 export function sesIdentityArn(source: string, identities: string[]): string {
-  const address = (/<([^>]+)>/.exec(source)?.[1] ?? source).trim().toLowerCase();
+  const address = addressOf(source);
   const domain = address.slice(address.lastIndexOf('@') + 1);
   const identity = identities.includes(address) ? address : domain;
   return `arn:aws:ses:${REGION}:${ACCOUNT}:identity/${identity}`;
@@ -485,7 +488,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
             {
               action: 'ses:SendRawEmail',
               resource: sesIdentityArn(source, identities),
-              context: { 'ses:FromAddress': source },
+              context: { 'ses:FromAddress': addressOf(source) },
             },
             ...(set
               ? [
