@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from '../support/listen.ts';
 import { evaluate, type PolicyDocument } from './iam.ts';
 import { ACCOUNT, REGION, type TemplateValues } from './template.ts';
 
@@ -376,11 +376,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     );
   };
 
-  const scheduler = (
-    method: string,
-    url: URL,
-    input: Record<string, unknown>,
-  ): { operation: string; answer: Answer } => {
+  const scheduler = (operation: string, url: URL, input: Record<string, unknown>): Answer => {
     const name = decodeURIComponent(url.pathname.replace(/^\/schedules\//, ''));
     const groupName = String(input.GroupName ?? url.searchParams.get('groupName') ?? 'default');
     const arn = `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${groupName}/${name}`;
@@ -389,67 +385,32 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       headers: { 'content-type': 'application/json', 'x-amzn-errortype': type },
       body: JSON.stringify({ Message: message }),
     });
-    const operation =
-      { POST: 'CreateSchedule', PUT: 'UpdateSchedule', DELETE: 'DeleteSchedule', GET: 'GetSchedule' }[
-        method
-      ] ?? method;
     if (!url.pathname.startsWith('/schedules/'))
-      return {
-        operation,
-        answer: restError(
-          400,
-          'ValidationException',
-          `the harness's Scheduler does not answer ${method} ${url.pathname}`,
-        ),
-      };
+      return restError(400, 'ValidationException', `the harness's Scheduler does not answer ${url.pathname}`);
     if (!groups.has(groupName))
-      return {
-        operation,
-        answer: restError(404, 'ResourceNotFoundException', `Schedule group ${groupName} does not exist.`),
-      };
+      return restError(404, 'ResourceNotFoundException', `Schedule group ${groupName} does not exist.`);
     const key = `${groupName}/${name}`;
     const existing = edge.schedules.get(key);
+    if (operation === 'CreateSchedule' && existing)
+      return restError(409, 'ConflictException', `Schedule ${name} already exists.`);
+    if (operation !== 'CreateSchedule' && !existing)
+      return restError(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
     switch (operation) {
       case 'CreateSchedule':
-        if (existing)
-          return {
-            operation,
-            answer: restError(409, 'ConflictException', `Schedule ${name} already exists.`),
-          };
-        edge.schedules.set(key, { arn, name, groupName, definition: input });
-        return { operation, answer: json(200, { ScheduleArn: arn }, 'application/json') };
       case 'UpdateSchedule':
-        if (!existing)
-          return {
-            operation,
-            answer: restError(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`),
-          };
         edge.schedules.set(key, { arn, name, groupName, definition: input });
-        return { operation, answer: json(200, { ScheduleArn: arn }, 'application/json') };
+        return json(200, { ScheduleArn: arn }, 'application/json');
       case 'DeleteSchedule':
-        if (!existing)
-          return {
-            operation,
-            answer: restError(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`),
-          };
         edge.schedules.delete(key);
-        return { operation, answer: json(200, {}, 'application/json') };
+        return json(200, {}, 'application/json');
       case 'GetSchedule':
-        if (!existing)
-          return {
-            operation,
-            answer: restError(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`),
-          };
-        return {
-          operation,
-          answer: json(
-            200,
-            { ...existing.definition, Name: name, GroupName: groupName, Arn: arn },
-            'application/json',
-          ),
-        };
+        return json(
+          200,
+          { ...existing?.definition, Name: name, GroupName: groupName, Arn: arn },
+          'application/json',
+        );
       default:
-        return { operation, answer: restError(400, 'ValidationException', `unsupported ${method}`) };
+        return restError(400, 'ValidationException', `the harness's Scheduler does not answer ${operation}`);
     }
   };
 
@@ -645,7 +606,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         return send(res, answer);
       }
       case 'scheduler': {
-        const { answer } = scheduler(req.method ?? 'GET', url, input());
+        const answer = scheduler(operation, url, input());
         call.status = answer.status;
         return send(res, answer);
       }
@@ -664,12 +625,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       res.end(String(error));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  edge.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  edge.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenLocally(server);
+  edge.endpoint = listening.endpoint;
+  edge.close = listening.close;
   return edge;
 }

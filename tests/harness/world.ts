@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { LambdaFunctionURLEvent, S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
+import { listenLocally } from '../support/listen.ts';
 import { S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
 import { type Assembly, synthWithBundles } from './assembly.ts';
 import { type Edge, type QueuedMessage, type SentMail, startEdge } from './edge.ts';
@@ -82,15 +82,7 @@ async function startSesLocal(): Promise<{ endpoint: string; close(): Promise<voi
     default: SesLocal | { default: SesLocal };
   };
   const start = typeof module.default === 'function' ? module.default : module.default.default;
-  const server = await start({ host: '127.0.0.1', port: 0 });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLocally(await start({ host: '127.0.0.1', port: 0 }));
 }
 
 /** A value like the one Secrets Manager generates for GenerateSecretString. */
