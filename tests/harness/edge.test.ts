@@ -72,6 +72,29 @@ describe('the edge answers a call the role denies as AWS does, and records it', 
     Resources: {
       Data: { Type: 'AWS::S3::Bucket', Properties: { BucketName: bucket } },
       Secret: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'signing' } },
+      DataPolicy: {
+        Type: 'AWS::S3::BucketPolicy',
+        Properties: {
+          Bucket: { Ref: 'Data' },
+          PolicyDocument: {
+            Statement: [
+              {
+                Effect: 'Deny',
+                Principal: { AWS: '*' },
+                Action: 's3:*',
+                Resource: `arn:aws:s3:::${bucket}/archive/sealed/*`,
+              },
+              {
+                Effect: 'Deny',
+                Principal: { AWS: '*' },
+                Action: 's3:*',
+                Resource: '*',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              },
+            ],
+          },
+        },
+      },
     },
   };
   const values = new TemplateValues(template, 'Test');
@@ -147,6 +170,22 @@ describe('the edge answers a call the role denies as AWS does, and records it', 
         action: 's3:PutObject',
         resource: objectArn('contacts/x.json'),
       },
+    ]);
+  });
+
+  it("refuses what the bucket's policy denies, even when the role allows it", async () => {
+    const s3 = client((c) => new S3Client(c));
+    await expect(
+      s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'archive/sealed/a.html' })),
+    ).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
+    expect(edge.denials.splice(0)).toEqual([
+      expect.objectContaining({
+        caller: 'ReaderFunction',
+        action: 's3:GetObject',
+        resource: objectArn('archive/sealed/a.html'),
+      }),
     ]);
   });
 

@@ -301,6 +301,21 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     close: async () => {},
   };
 
+  /**
+   * In one account a call is allowed when the caller's policies allow it and no resource
+   * policy (the bucket's, the queue's, the topic's) denies it explicitly. Requests reach AWS
+   * over TLS: the policies that deny anything else are evaluated as such.
+   */
+  const allowed = (caller: Caller, check: AccessCheck) => {
+    const context = { 'aws:SecureTransport': 'true', ...check.context };
+    if (evaluate(caller.policies, { ...check, context }).effect !== 'allow') return false;
+    const principal = { arn: caller.roleArn };
+    return (
+      evaluate(values.resourcePolicies(check.resource), { ...check, principal, context }).effect !==
+      'explicit-deny'
+    );
+  };
+
   const deniedMessage = (caller: Caller, check: AccessCheck) =>
     `User: arn:aws:sts::${ACCOUNT}:assumed-role/${caller.roleArn.split('/').pop()}/${caller.name} is not authorized to perform: ${check.action} on resource: ${check.resource} because no identity-based policy allows the ${check.action} action`;
 
@@ -505,12 +520,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
 
     // The operator (the command line, the test) is not checked: only the functions' roles are.
-    const denied = caller
-      ? checks.filter(
-          (c) =>
-            evaluate(caller.policies, { ...c, ...(c.context && { context: c.context }) }).effect !== 'allow',
-        )
-      : [];
+    const denied = caller ? checks.filter((c) => !allowed(caller, c)) : [];
     const call: EdgeCall = {
       caller: caller?.name ?? 'operator',
       service,

@@ -292,6 +292,29 @@ export class TemplateValues {
       .map((p) => p.PolicyDocument as PolicyDocument);
   }
 
+  /**
+   * The resource policies that apply to a resource ARN: its bucket's policy (for a bucket or
+   * an object), its queue's or its topic's.
+   */
+  resourcePolicies(arn: string): PolicyDocument[] {
+    if (arn.startsWith('arn:aws:s3:::')) {
+      const bucket = arn.slice('arn:aws:s3:::'.length).split('/')[0];
+      return this.ofType('AWS::S3::BucketPolicy')
+        .map(
+          (id) =>
+            this.resolve(this.resource(id).Properties) as { Bucket: string; PolicyDocument: PolicyDocument },
+        )
+        .filter((p) => p.Bucket === bucket)
+        .map((p) => p.PolicyDocument);
+    }
+    if (arn.startsWith('arn:aws:sqs:')) {
+      const id = this.logicalIdOf('AWS::SQS::Queue', arn, 'Arn');
+      return id ? this.attachedPolicies('AWS::SQS::QueuePolicy', this.ref(id)) : [];
+    }
+    if (arn.startsWith('arn:aws:sns:')) return this.attachedPolicies('AWS::SNS::TopicPolicy', arn);
+    return [];
+  }
+
   /** The key policy of the KMS key with this ARN. */
   keyPolicy(keyArn: string): PolicyDocument {
     const id = this.logicalIdOf('AWS::KMS::Key', keyArn, 'Arn');
