@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './listen.ts';
 
 /**
  * S3's conditional writes in front of s3rver, which ignores them: an in-process HTTP proxy
@@ -117,12 +117,8 @@ export async function conditionalS3(upstream: string): Promise<ConditionalS3> {
       }).catch(fail);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenLocally(server);
+  state.endpoint = listening.endpoint;
+  state.close = listening.close;
   return state;
 }

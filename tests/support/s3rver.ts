@@ -21,8 +21,10 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
  * cannot outlive the test process.
  */
 const S3RVER_MAIN = `
-const [modulePath, options] = process.argv.slice(1);
+const [modulePath, options, keys] = process.argv.slice(1);
 const S3rver = require(modulePath);
+const { DUMMY_ACCOUNT } = require(require('path').join(require('path').dirname(modulePath), 'models/account.js'));
+for (const { accessKeyId, secretAccessKey } of JSON.parse(keys)) DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 new S3rver(JSON.parse(options)).run().then((address) => process.stdout.write(JSON.stringify(address) + '\\n'));
 process.stdin.on('end', () => process.exit(0)).resume();
 `;
@@ -39,10 +41,17 @@ export interface RunningS3rver {
   stop(): Promise<void>;
 }
 
-/** Starts s3rver on 127.0.0.1 with the given buckets, in a temporary folder. */
-export async function startS3rver(buckets: string[]): Promise<RunningS3rver> {
+/**
+ * Starts s3rver on 127.0.0.1 with the given buckets, in a temporary folder. It accepts
+ * S3RVER_CREDENTIALS, and `credentials` too (the harness signs each function's requests
+ * with a key of its own, to tell them apart).
+ */
+export async function startS3rver(
+  buckets: string[],
+  options: { credentials?: { accessKeyId: string; secretAccessKey: string }[] } = {},
+): Promise<RunningS3rver> {
   const directory = await mkdtemp(path.join(tmpdir(), 'pressroom-s3rver-'));
-  const options = {
+  const serverOptions = {
     address: '127.0.0.1',
     port: 0,
     directory,
@@ -57,7 +66,8 @@ export async function startS3rver(buckets: string[]): Promise<RunningS3rver> {
       '-e',
       S3RVER_MAIN,
       createRequire(import.meta.url).resolve('s3rver'),
-      JSON.stringify(options),
+      JSON.stringify(serverOptions),
+      JSON.stringify(options.credentials ?? []),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );

@@ -1,0 +1,72 @@
+// The harness's Lambda runtime: one worker thread is one warm container of one function.
+// The worker's process.env is exactly the function's environment (the template's variables
+// and those Lambda adds); the bundle is imported once, and each message is an invocation.
+// Events and results cross as JSON, as they do on Lambda.
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { entry, exportName, functionName, functionArn, memorySize, timeoutSeconds } = workerData;
+
+// Which variables the function reads, set or not: what tells a missing or a dead variable.
+const variablesRead = new Set();
+process.env = new Proxy(process.env, {
+  get(target, name) {
+    if (typeof name === 'string') variablesRead.add(name);
+    return Reflect.get(target, name);
+  },
+  has(target, name) {
+    if (typeof name === 'string') variablesRead.add(name);
+    return Reflect.has(target, name);
+  },
+});
+if ((process.env.NODE_OPTIONS ?? '').includes('--enable-source-maps')) process.setSourceMapsEnabled(true);
+
+let handler;
+let initError;
+try {
+  handler = (await import(pathToFileURL(entry).href))[exportName];
+  if (typeof handler !== 'function') throw new Error(`${entry} exports no function "${exportName}"`);
+  parentPort.postMessage({ type: 'ready' });
+} catch (error) {
+  initError = error;
+  parentPort.postMessage({
+    type: 'init-error',
+    error: { errorType: error?.name, errorMessage: error?.message, stack: error?.stack },
+  });
+}
+
+parentPort.on('message', async ({ id, event }) => {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const context = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn,
+    memoryLimitInMB: String(memorySize),
+    awsRequestId: id,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  try {
+    if (!handler) throw initError;
+    const result = await handler(JSON.parse(event), context);
+    parentPort.postMessage({
+      type: 'result',
+      id,
+      result: result === undefined ? 'null' : JSON.stringify(result),
+      variablesRead: [...variablesRead],
+    });
+  } catch (error) {
+    parentPort.postMessage({
+      type: 'error',
+      id,
+      error: {
+        errorType: error?.name ?? 'Error',
+        errorMessage: error?.message ?? String(error),
+        stack: error?.stack,
+      },
+      variablesRead: [...variablesRead],
+    });
+  }
+});

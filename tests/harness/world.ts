@@ -1,0 +1,568 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { LambdaFunctionURLEvent, S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
+import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
+import { listenLocally } from '../support/listen.ts';
+import { S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
+import { type Assembly, synthWithBundles } from './assembly.ts';
+import { type Edge, type QueuedMessage, type SentMail, startEdge } from './edge.ts';
+import {
+  callerOf,
+  FUNCTION_SECRET_KEY,
+  type FunctionSpec,
+  functionSpecs,
+  type Invocation,
+  LambdaContainer,
+  runtimeEnvironment,
+} from './functions.ts';
+import { evaluate } from './iam.ts';
+import { ACCOUNT, REGION, TemplateValues } from './template.ts';
+
+/**
+ * The stack as the template wires it, on 127.0.0.1: the functions' real bundles in their
+ * own containers (worker threads with the template's environment), the edge in front of
+ * s3rver, aws-ses-v2-local and the fakes, and the event sources (S3 notifications, the SQS
+ * event source mapping, SNS subscriptions, Scheduler, Function URLs) read from the template.
+ */
+export interface HarnessWorld {
+  assembly: Assembly;
+  values: TemplateValues;
+  outputs: Record<string, string>;
+  edge: Edge;
+  functions: FunctionSpec[];
+  /** The data bucket, read and written as the operator (the command line) does. */
+  store: S3ObjectStore;
+  /** The signing secret's value, as Secrets Manager holds it. */
+  secret: string;
+  /** A Scheduler client signed as the operator, as `pressroom schedule --backend aws` uses. */
+  scheduler: SchedulerClient;
+  container(logicalIdPrefix: string): LambdaContainer;
+  /** Delivers the notifications the bucket's configuration makes of the objects created so far. */
+  deliverS3Notifications(): Promise<Delivery<unknown>[]>;
+  /** Runs the SQS event sources until their queues are empty or `rounds` is reached. */
+  drainQueues(rounds?: number): Promise<Delivery<{ batchItemFailures?: { itemIdentifier: string }[] }>[]>;
+  /** What Scheduler does when a schedule's time comes: assume its role, invoke its target. */
+  fireSchedule(key: string): Promise<ScheduleFiring>;
+  /** Publishes an SES event about a sent mail to the configuration set's SNS destination. */
+  publishSesEvent(mail: SentMail, type: SesEventType, recipient?: string): Promise<Delivery<unknown>[]>;
+  /** A request to a Function URL, as Lambda hands it to the function (payload 2.0). */
+  functionUrlRequest(
+    url: string,
+    request: { method: string; headers?: Record<string, string>; body?: string },
+  ): Promise<Delivery<{ statusCode: number; headers?: Record<string, string>; body?: string }>>;
+  stop(): Promise<void>;
+}
+
+export type SesEventType = 'Delivery' | 'Bounce' | 'Complaint' | 'Reject';
+
+/** One event handed to one function. */
+export interface Delivery<T> {
+  function: string;
+  event: unknown;
+  invocation: Invocation<T>;
+}
+
+export interface ScheduleFiring {
+  /** Scheduler could assume the schedule's role (its trust policy, with AWS's context keys). */
+  assumed: boolean;
+  /** The role may invoke the target. */
+  invokeAllowed: boolean;
+  /** The role may send to the schedule's dead-letter queue; undefined when it names none. */
+  deadLetterAllowed?: boolean;
+  context: Record<string, string>;
+  delivery?: Delivery<unknown>;
+}
+
+type SesLocal = (config?: { host?: string; port?: number }) => Promise<Server>;
+
+async function startSesLocal(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const module = (await import('aws-ses-v2-local')) as unknown as {
+    default: SesLocal | { default: SesLocal };
+  };
+  const start = typeof module.default === 'function' ? module.default : module.default.default;
+  return listenLocally(await start({ host: '127.0.0.1', port: 0 }));
+}
+
+/** A value like the one Secrets Manager generates for GenerateSecretString. */
+function generatedSecret(settings: { PasswordLength?: number } | undefined): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(settings?.PasswordLength ?? 32)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** Synthesizes the stack with `context`, starts everything, and returns the world. */
+export async function startHarness(context: Record<string, unknown> = {}): Promise<HarnessWorld> {
+  const assembly = synthWithBundles(context);
+  const cleanups: (() => Promise<void> | void)[] = [() => assembly.remove()];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    // The queue URLs point at the edge, which is only known once it listens: a first pass
+    // gives the names, the second the URLs.
+    const draft = new TemplateValues(assembly.template, assembly.stackName);
+    const functions = functionSpecs(assembly, draft);
+    const s3 = await startS3rver(
+      draft.ofType('AWS::S3::Bucket').map((id) => draft.ref(id)),
+      {
+        credentials: functions.map((f) => ({
+          accessKeyId: f.logicalId,
+          secretAccessKey: FUNCTION_SECRET_KEY,
+        })),
+      },
+    );
+    cleanups.push(() => s3.stop());
+    const ses = await startSesLocal();
+    cleanups.push(() => ses.close());
+    const secrets = Object.fromEntries(
+      draft
+        .ofType('AWS::SecretsManager::Secret')
+        .map((id) => [
+          draft.ref(id),
+          generatedSecret(draft.resource(id).Properties?.GenerateSecretString as { PasswordLength?: number }),
+        ]),
+    );
+    const edge = await startEdge({
+      values: draft,
+      callers: functions.map((f) => callerOf(f, draft)),
+      s3Endpoint: s3.endpoint,
+      sesEndpoint: ses.endpoint,
+      secrets,
+    });
+    cleanups.push(() => edge.close());
+    const values = new TemplateValues(assembly.template, assembly.stackName, edge.endpoint);
+    const specs = functionSpecs(assembly, values);
+    const containers = new Map(
+      specs.map((spec) => [
+        spec.logicalId,
+        new LambdaContainer(spec, runtimeEnvironment(spec, edge.endpoint)),
+      ]),
+    );
+    cleanups.push(async () => {
+      for (const c of containers.values()) await c.stop();
+    });
+    const operatorConfig = {
+      region: REGION,
+      endpoint: edge.endpoint,
+      credentials: S3RVER_CREDENTIALS,
+    };
+    const dataBucket = values.ofType('AWS::S3::Bucket').find((id) => id.includes('Data'));
+    if (!dataBucket) throw new Error('the template has no data bucket');
+    const store = new S3ObjectStore({
+      bucket: values.ref(dataBucket),
+      client: new S3Client({
+        ...operatorConfig,
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+    });
+    const scheduler = new SchedulerClient(operatorConfig);
+    const secretId = values.ofType('AWS::SecretsManager::Secret')[0];
+    const secret = secretId ? (secrets[values.ref(secretId)] as string) : '';
+
+    const byArn = (arn: string) => {
+      const spec = specs.find((s) => s.arn === arn || s.name === arn);
+      if (!spec) throw new Error(`no bundled function has the ARN ${arn}`);
+      return containers.get(spec.logicalId) as LambdaContainer;
+    };
+    const deliver = async <T>(container: LambdaContainer, event: unknown): Promise<Delivery<T>> => ({
+      function: container.spec.logicalId,
+      event,
+      invocation: await container.invoke<T>(event),
+    });
+
+    /** Whether a service may invoke a function, by the function's resource-based policy. */
+    const mayInvoke = (
+      fnArn: string,
+      service: string,
+      context: Record<string, string>,
+      action = 'lambda:InvokeFunction',
+    ) =>
+      evaluate([values.lambdaPolicy(fnArn)], { action, resource: fnArn, principal: { service }, context })
+        .effect === 'allow';
+
+    const world: HarnessWorld = {
+      assembly,
+      values,
+      outputs: values.outputs(),
+      edge,
+      functions: specs,
+      store,
+      secret,
+      scheduler,
+      container(prefix) {
+        const spec = specs.find((s) => s.logicalId.startsWith(prefix));
+        if (!spec) throw new Error(`no function ${prefix}* in the template`);
+        return containers.get(spec.logicalId) as LambdaContainer;
+      },
+
+      async deliverS3Notifications() {
+        const deliveries: Delivery<unknown>[] = [];
+        const created = edge.objectsCreated.splice(0);
+        for (const id of values.ofType('Custom::S3BucketNotifications')) {
+          const p = values.resolve(values.resource(id).Properties) as {
+            BucketName: string;
+            NotificationConfiguration: {
+              LambdaFunctionConfigurations?: {
+                Events: string[];
+                LambdaFunctionArn: string;
+                Filter?: { Key?: { FilterRules?: { Name: string; Value: string }[] } };
+              }[];
+            };
+          };
+          for (const config of p.NotificationConfiguration.LambdaFunctionConfigurations ?? []) {
+            const rules = config.Filter?.Key?.FilterRules ?? [];
+            const prefix = rules.find((r) => r.Name.toLowerCase() === 'prefix')?.Value ?? '';
+            const suffix = rules.find((r) => r.Name.toLowerCase() === 'suffix')?.Value ?? '';
+            for (const object of created) {
+              if (
+                object.bucket !== p.BucketName ||
+                !object.key.startsWith(prefix) ||
+                !object.key.endsWith(suffix)
+              )
+                continue;
+              if (!config.Events.some((e) => e === 's3:ObjectCreated:*' || e === `s3:${object.eventName}`))
+                continue;
+              const bucketArn = `arn:aws:s3:::${object.bucket}`;
+              if (
+                !mayInvoke(config.LambdaFunctionArn, 's3.amazonaws.com', {
+                  'aws:SourceArn': bucketArn,
+                  'aws:SourceAccount': ACCOUNT,
+                })
+              ) {
+                throw new Error(
+                  `S3 may not invoke ${config.LambdaFunctionArn}: no permission for ${bucketArn}`,
+                );
+              }
+              const event: S3Event = {
+                Records: [
+                  {
+                    eventVersion: '2.1',
+                    eventSource: 'aws:s3',
+                    awsRegion: REGION,
+                    eventTime: new Date().toISOString(),
+                    eventName: object.eventName,
+                    userIdentity: { principalId: 'AWS:AIDAOPERATOR' },
+                    requestParameters: { sourceIPAddress: '198.51.100.7' },
+                    responseElements: { 'x-amz-request-id': 'HARNESS', 'x-amz-id-2': 'HARNESS' },
+                    s3: {
+                      s3SchemaVersion: '1.0',
+                      configurationId: id,
+                      bucket: {
+                        name: object.bucket,
+                        ownerIdentity: { principalId: 'A3OWNER' },
+                        arn: bucketArn,
+                      },
+                      object: {
+                        // Form encoding, as S3 writes keys in notifications.
+                        key: encodeURIComponent(object.key).replace(/%20/g, '+').replace(/%2F/g, '/'),
+                        size: object.size,
+                        eTag: object.eTag.replace(/"/g, ''),
+                        sequencer: Date.now().toString(16).toUpperCase(),
+                      },
+                    },
+                  },
+                ],
+              };
+              deliveries.push(await deliver(byArn(config.LambdaFunctionArn), event));
+            }
+          }
+        }
+        return deliveries;
+      },
+
+      async drainQueues(rounds = 10) {
+        const deliveries: Delivery<{ batchItemFailures?: { itemIdentifier: string }[] }>[] = [];
+        for (let round = 0; round < rounds; round++) {
+          let delivered = false;
+          for (const id of values.ofType('AWS::Lambda::EventSourceMapping')) {
+            const p = values.resolve(values.resource(id).Properties) as {
+              EventSourceArn: string;
+              FunctionName: string;
+              BatchSize?: number;
+              FunctionResponseTypes?: string[];
+              Enabled?: boolean;
+            };
+            const queue = edge.queues.get(p.EventSourceArn);
+            if (!queue || queue.length === 0 || p.Enabled === false) continue;
+            const batch: QueuedMessage[] = queue.splice(0, p.BatchSize ?? 10);
+            for (const m of batch) m.receiveCount++;
+            const event: SQSEvent = {
+              Records: batch.map((m) => ({
+                messageId: m.messageId,
+                receiptHandle: `${m.messageId}#${m.receiveCount}`,
+                body: m.body,
+                attributes: {
+                  ApproximateReceiveCount: String(m.receiveCount),
+                  SentTimestamp: String(m.sentTimestamp),
+                  SenderId: m.senderId,
+                  ApproximateFirstReceiveTimestamp: String(m.sentTimestamp),
+                },
+                messageAttributes: {},
+                md5OfBody: m.md5OfBody,
+                eventSource: 'aws:sqs',
+                eventSourceARN: p.EventSourceArn,
+                awsRegion: REGION,
+              })),
+            };
+            const delivery = await deliver<{ batchItemFailures?: { itemIdentifier: string }[] }>(
+              byArn(p.FunctionName),
+              event,
+            );
+            deliveries.push(delivery);
+            delivered = true;
+            // What the event source mapping deletes and what it leaves for redelivery.
+            const reports = p.FunctionResponseTypes?.includes('ReportBatchItemFailures');
+            const failed = new Set(
+              !delivery.invocation.ok
+                ? batch.map((m) => m.messageId)
+                : reports
+                  ? (delivery.invocation.result?.batchItemFailures ?? []).map((f) => f.itemIdentifier)
+                  : [],
+            );
+            queue.push(...batch.filter((m) => failed.has(m.messageId)));
+          }
+          if (!delivered) break;
+        }
+        return deliveries;
+      },
+
+      async fireSchedule(key) {
+        const schedule = edge.schedules.get(key);
+        if (!schedule) throw new Error(`no schedule ${key}`);
+        const target = schedule.definition.Target as {
+          Arn: string;
+          RoleArn: string;
+          Input?: string;
+          DeadLetterConfig?: { Arn?: string };
+        };
+        const groupId = values
+          .ofType('AWS::Scheduler::ScheduleGroup')
+          .find((id) => values.ref(id) === schedule.groupName);
+        // AWS documents the schedule group's ARN as the source ARN Scheduler assumes roles with.
+        const context = {
+          'aws:SourceAccount': ACCOUNT,
+          'aws:SourceArn': groupId
+            ? values.getAtt(groupId, 'Arn')
+            : `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/${schedule.groupName}`,
+        };
+        const roleId = values.logicalIdOf('AWS::IAM::Role', target.RoleArn, 'Arn');
+        const assumed =
+          roleId !== undefined &&
+          evaluate([values.trustPolicy(roleId)], {
+            action: 'sts:AssumeRole',
+            principal: { service: 'scheduler.amazonaws.com' },
+            context,
+          }).effect === 'allow';
+        const invokeAllowed =
+          roleId !== undefined &&
+          evaluate(values.rolePolicies(roleId), { action: 'lambda:InvokeFunction', resource: target.Arn })
+            .effect === 'allow';
+        // Scheduler sends what it could not deliver to the dead-letter queue with the same role.
+        const deadLetter = target.DeadLetterConfig?.Arn;
+        const deadLetterAllowed =
+          deadLetter === undefined
+            ? undefined
+            : roleId !== undefined &&
+              edge.queues.has(deadLetter) &&
+              evaluate(values.rolePolicies(roleId), { action: 'sqs:SendMessage', resource: deadLetter })
+                .effect === 'allow';
+        // Scheduler deletes a one-time schedule once it ran (ActionAfterCompletion DELETE).
+        if (schedule.definition.ActionAfterCompletion === 'DELETE') edge.schedules.delete(key);
+        const delivery = await deliver(
+          byArn(target.Arn),
+          target.Input === undefined ? {} : JSON.parse(target.Input),
+        );
+        return {
+          assumed,
+          invokeAllowed,
+          ...(deadLetterAllowed !== undefined && { deadLetterAllowed }),
+          context,
+          delivery,
+        };
+      },
+
+      async publishSesEvent(mail, type, recipient) {
+        const to = recipient ?? mail.destinations[0] ?? '';
+        const destinations = values.ofType('AWS::SES::ConfigurationSetEventDestination').map(
+          (id) =>
+            values.resolve(values.resource(id).Properties) as {
+              ConfigurationSetName: string;
+              EventDestination: {
+                Enabled?: boolean;
+                MatchingEventTypes: string[];
+                SnsDestination?: { TopicARN: string };
+              };
+            },
+        );
+        const destination = destinations.find(
+          (d) =>
+            d.ConfigurationSetName === mail.configurationSet &&
+            d.EventDestination.Enabled !== false &&
+            d.EventDestination.MatchingEventTypes.map((t) => t.toLowerCase()).includes(type.toLowerCase()) &&
+            d.EventDestination.SnsDestination,
+        );
+        if (!destination) return [];
+        const topicArn = destination.EventDestination.SnsDestination?.TopicARN as string;
+        const now = new Date().toISOString();
+        const domain = mail.source.slice(mail.source.lastIndexOf('@') + 1).replace(/>$/, '');
+        const message: Record<string, unknown> = {
+          eventType: type,
+          mail: {
+            timestamp: mail.at.toISOString(),
+            source: mail.source,
+            sourceArn: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/${domain}`,
+            sendingAccountId: ACCOUNT,
+            messageId: mail.messageId,
+            destination: mail.destinations,
+            headersTruncated: false,
+            tags: {
+              'ses:configuration-set': [mail.configurationSet],
+              'ses:from-domain': [domain],
+              ...Object.fromEntries(Object.entries(mail.tags).map(([k, v]) => [k, [v]])),
+            },
+          },
+        };
+        if (type === 'Delivery')
+          message.delivery = {
+            timestamp: now,
+            recipients: [to],
+            processingTimeMillis: 500,
+            smtpResponse: '250 2.0.0 OK',
+            reportingMTA: 'a1-1.smtp-out.amazonses.com',
+          };
+        if (type === 'Bounce')
+          message.bounce = {
+            bounceType: 'Permanent',
+            bounceSubType: 'General',
+            bouncedRecipients: [
+              {
+                emailAddress: to,
+                action: 'failed',
+                status: '5.1.1',
+                diagnosticCode: 'smtp; 550 5.1.1 user unknown',
+              },
+            ],
+            timestamp: now,
+            feedbackId: `${randomUUID()}-000000`,
+          };
+        if (type === 'Complaint')
+          message.complaint = {
+            complainedRecipients: [{ emailAddress: to }],
+            timestamp: now,
+            feedbackId: `${randomUUID()}-000000`,
+            complaintFeedbackType: 'abuse',
+          };
+        if (type === 'Reject') message.reject = { reason: 'Bad content' };
+        const deliveries: Delivery<unknown>[] = [];
+        for (const id of values.ofType('AWS::SNS::Subscription')) {
+          const s = values.resolve(values.resource(id).Properties) as {
+            TopicArn: string;
+            Protocol: string;
+            Endpoint: string;
+          };
+          if (s.TopicArn !== topicArn || s.Protocol !== 'lambda') continue;
+          if (
+            !mayInvoke(s.Endpoint, 'sns.amazonaws.com', {
+              'aws:SourceArn': topicArn,
+              'aws:SourceAccount': ACCOUNT,
+            })
+          ) {
+            throw new Error(`SNS may not invoke ${s.Endpoint} for ${topicArn}`);
+          }
+          const event: SNSEvent = {
+            Records: [
+              {
+                EventVersion: '1.0',
+                EventSubscriptionArn: `${topicArn}:${randomUUID()}`,
+                EventSource: 'aws:sns',
+                Sns: {
+                  SignatureVersion: '1',
+                  Timestamp: now,
+                  Signature: 'harness',
+                  SigningCertUrl: `https://sns.${REGION}.amazonaws.com/SimpleNotificationService-harness.pem`,
+                  MessageId: randomUUID(),
+                  Message: JSON.stringify(message),
+                  MessageAttributes: {},
+                  Type: 'Notification',
+                  UnsubscribeUrl: `https://sns.${REGION}.amazonaws.com/?Action=Unsubscribe`,
+                  TopicArn: topicArn,
+                  Subject: '',
+                },
+              },
+            ],
+          };
+          deliveries.push(await deliver(byArn(s.Endpoint), event));
+        }
+        return deliveries;
+      },
+
+      async functionUrlRequest(url, request) {
+        const target = new URL(url);
+        const urlId = values
+          .ofType('AWS::Lambda::Url')
+          .find((id) => new URL(values.getAtt(id, 'FunctionUrl')).host === target.host);
+        if (!urlId) throw new Error(`no Function URL at ${target.host}`);
+        const p = values.resolve(values.resource(urlId).Properties) as {
+          TargetFunctionArn: string;
+          AuthType: string;
+        };
+        if (p.AuthType !== 'NONE') throw new Error(`the Function URL ${url} needs ${p.AuthType} signing`);
+        if (
+          !mayInvoke(
+            p.TargetFunctionArn,
+            '*',
+            { 'lambda:FunctionUrlAuthType': 'NONE' },
+            'lambda:InvokeFunctionUrl',
+          )
+        ) {
+          throw new Error(`anyone may not invoke the Function URL of ${p.TargetFunctionArn}`);
+        }
+        const headers: Record<string, string> = {
+          host: target.host,
+          'x-forwarded-proto': 'https',
+          'x-forwarded-for': '198.51.100.23',
+          ...request.headers,
+        };
+        const body = request.body === undefined ? undefined : Buffer.from(request.body).toString('base64');
+        const event: LambdaFunctionURLEvent = {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: target.pathname,
+          rawQueryString: target.search.slice(1),
+          headers,
+          ...(target.search && { queryStringParameters: Object.fromEntries(target.searchParams) }),
+          requestContext: {
+            accountId: 'anonymous',
+            apiId: target.host.split('.')[0] as string,
+            domainName: target.host,
+            domainPrefix: target.host.split('.')[0] as string,
+            http: {
+              method: request.method,
+              path: target.pathname,
+              protocol: 'HTTP/1.1',
+              sourceIp: '198.51.100.23',
+              userAgent: headers['user-agent'] ?? 'harness',
+            },
+            requestId: randomUUID(),
+            routeKey: '$default',
+            stage: '$default',
+            time: new Date().toUTCString(),
+            timeEpoch: Date.now(),
+          },
+          ...(body !== undefined && { body }),
+          isBase64Encoded: body !== undefined,
+        };
+        return deliver(byArn(p.TargetFunctionArn), event);
+      },
+
+      stop: stopAll,
+    };
+    return world;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
