@@ -98,8 +98,9 @@ export function sendCommand(): Command {
 One run sends a campaign at a time: a second \`send\` of it says who is sending it since when
 and exits with status 3 (or waits, with --wait). A run that died (kill -9, power loss) is
 taken over at once on the same machine, and after 90 s from another one.
-Running it again on an interrupted campaign (crash, kill, Ctrl-C) sends only to recipients
-who have no outcome yet: nobody gets two copies. Ctrl-C stops after the sends in flight.
+Running it again on an interrupted campaign (crash, kill, Ctrl-C), or \`pressroom campaign
+resume <name>\`, sends only to recipients who have no outcome yet: nobody gets two copies.
+Ctrl-C, or \`pressroom campaign stop <name>\` from elsewhere, stops after the sends in flight.
 The mailer is the outbox by default (.eml files under <data-dir>/outbox/<campaign>/);
 PRESSROOM_MAILER=smtp or ses sends for real.
 
