@@ -319,6 +319,11 @@ async function sendHere(
 export async function resumeCampaignByName(name: string, opts: CampaignResumeOptions): Promise<void> {
   if (opts.backend === 'aws') {
     localOnly(
+      opts.wait === true,
+      '--wait',
+      'on the stack a stop frees the campaign at once: resume it once `campaign status` shows it paused',
+    );
+    localOnly(
       opts.rate !== undefined,
       '--rate',
       'the stack’s sending rate is its `sendRate` context value (npx cdk deploy -c sendRate=N)',

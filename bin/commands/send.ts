@@ -60,6 +60,7 @@ export interface CampaignCancelOptions {
 export interface CampaignResumeOptions {
   rate?: number;
   resendUncertain?: boolean;
+  wait?: boolean;
   json?: boolean;
   dataDir?: string;
   backend: BackendKind;
@@ -175,6 +176,7 @@ export function campaignCommand(): Command {
       '--resend-uncertain',
       'also send to recipients whose send was in flight when a run stopped (may duplicate)',
     )
+    .option('--wait', 'when a stopped run has not ended yet, wait for it, then send what is left')
     .option('--json', 'print the report as JSON')
     .addOption(dataDirOption)
     .addOption(backendOption)
