@@ -1,5 +1,5 @@
-import { hostname, userInfo } from 'node:os';
 import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
+import { operator } from '../../lambdas/adapters/local-process.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
@@ -118,17 +118,6 @@ async function archiveDeps(opts: {
     timeZone: config.timeZone,
     close: async () => {},
   };
-}
-
-/** Who runs the command, for the archive's records: `user@host`. */
-function operator(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username || user;
-  } catch {
-    // No user entry (some containers): the host still says where it came from.
-  }
-  return `${user}@${hostname()}`;
 }
 
 /**

@@ -1,7 +1,12 @@
 import { audienceLists, campaignNames, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
-import type { CampaignCancelOptions, CampaignListOptions, CampaignStatusOptions } from '../commands/send.ts';
+import type {
+  CampaignCancelOptions,
+  CampaignListOptions,
+  CampaignStatusOptions,
+  CampaignStopOptions,
+} from '../commands/send.ts';
 import { loadConfig, openAwsBackend, storeFor } from '../context.ts';
 import { print } from '../output.ts';
 
@@ -39,6 +44,7 @@ export async function showCampaignStatus(name: string, opts: CampaignStatusOptio
     // A due job that failed pauses with its error as the reason: said once, with its time.
     ...(s.pausedReason && s.pausedReason !== s.lastError?.message ? [`  paused: ${s.pausedReason}`] : []),
     ...(s.lastError ? [`  last error  ${showTime(s.lastError.at, zone)}: ${s.lastError.message}`] : []),
+    ...(s.state === 'paused' ? [`  resume      \`${resumeCommandFor(name, opts)}\``] : []),
   ]);
 }
 
@@ -83,4 +89,56 @@ export async function cancelScheduledCampaign(name: string, opts: CampaignCancel
   const { cancelCampaign } = await import('../../lambdas/core/campaigns/schedule.ts');
   await cancelCampaign(await storeFor(opts), name, new Date());
   print(`Cancelled ${name}.`);
+}
+
+/** The command that resumes a campaign on the backend the user named. */
+export const resumeCommandFor = (name: string, opts: { backend: string }) =>
+  `pressroom campaign resume ${name}${opts.backend === 'aws' ? ' --backend aws' : ''}`;
+
+/**
+ * `pressroom campaign stop`: marks a campaign being sent paused ("stopped by user@host at
+ * time"); the run sending it stops before its next recipient, or, on the stack, its batches
+ * still queued are dropped. `campaign resume` continues it.
+ */
+export async function stopCampaignByName(name: string, opts: CampaignStopOptions): Promise<void> {
+  const { operator, localHolderAlive } = await import('../../lambdas/adapters/local-process.ts');
+  const { stopCampaign } = await import('../../lambdas/core/campaigns/control.ts');
+  const config = loadConfig(opts);
+  const aws = opts.backend === 'aws';
+  const result = await stopCampaign(name, {
+    store: await storeFor(opts, config),
+    by: operator(),
+    timeZone: config.timeZone,
+    ...(aws ? { backendFlag: ' --backend aws' } : { holderAlive: localHolderAlive }),
+  });
+  const reason = result.record.pausedReason ?? 'paused';
+  if (opts.json) {
+    return print(
+      {
+        name,
+        state: result.record.state,
+        pausedReason: reason,
+        outcome: result.alreadyPaused !== undefined ? 'already paused' : 'stopped',
+        ...(result.runStopping && { runStopping: result.runStopping }),
+        ...(result.dispatchedRunClosed && { dispatchedRunClosed: result.dispatchedRunClosed }),
+      },
+      true,
+    );
+  }
+  const resume = `\`${resumeCommandFor(name, opts)}\` continues it.`;
+  if (result.alreadyPaused !== undefined) return print(`${name} is already paused: ${reason}. ${resume}`);
+  print([
+    `Stopped ${name}: paused, ${reason}.`,
+    ...(result.runStopping
+      ? [
+          `  ${result.runStopping} stops before its next recipient (the sends in flight finish and are recorded).`,
+        ]
+      : []),
+    ...(result.dispatchedRunClosed
+      ? [
+          '  The send function drops the batches still queued, leaving their recipients pending; a batch being sent finishes first.',
+        ]
+      : []),
+    `  ${resume}`,
+  ]);
 }

@@ -5,15 +5,23 @@ import { writeFolderAtomically } from '../../lambdas/adapters/output-folder.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { showTime } from '../../lambdas/core/campaigns/time.ts';
 import { PressroomError } from '../../lambdas/core/errors.ts';
+import { type IssueManifest, newsletterKeys } from '../../lambdas/core/newsletter/catalog.ts';
 import { draftIssue } from '../../lambdas/core/newsletter/draft.ts';
-import { publishIssue, renderIssueFiles } from '../../lambdas/core/newsletter/publish.ts';
+import { issuePageUrl, publishIssue, renderIssueFiles } from '../../lambdas/core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
+import { resolveIssue } from '../../lambdas/core/newsletter/resolve.ts';
+import {
+  awaitOutcome,
+  planIssueUpload,
+  snapshotOutcome,
+  uploadPlan,
+} from '../../lambdas/core/publication/upload.ts';
 import type {
   NewsletterDraftOptions,
   NewsletterPublishOptions,
   NewsletterRenderOptions,
 } from '../commands/newsletter.ts';
-import { type LocalBackend, loadConfig, localBackend } from '../context.ts';
+import { type LocalBackend, loadConfig, localBackend, localOnly, openAwsBackend } from '../context.ts';
 import { print, warn } from '../output.ts';
 
 /** What the newsletter commands need, from the local backend. */
@@ -54,6 +62,7 @@ export async function renderNewsletter(file: string, opts: NewsletterRenderOptio
  * press room (a public issue's page and feeds).
  */
 export async function publishNewsletter(file: string, opts: NewsletterPublishOptions): Promise<void> {
+  if (opts.backend === 'aws') return publishNewsletterOnStack(file, opts);
   const backend = await localBackend(loadConfig(opts), { pdf: false });
   try {
     const result = await publishIssue(file, issueDeps(backend), { replace: opts.replace === true });
@@ -71,6 +80,74 @@ export async function publishNewsletter(file: string, opts: NewsletterPublishOpt
     ]);
   } finally {
     await backend.close();
+  }
+}
+
+/**
+ * `newsletter publish --backend aws`: the issue is checked here (its release items against the
+ * stack's archive), uploaded with its organisation files under publications/newsletters/,
+ * then the command waits for the publish function's result, as `publish --backend aws` does.
+ */
+async function publishNewsletterOnStack(file: string, opts: NewsletterPublishOptions): Promise<void> {
+  localOnly(
+    opts.replace === true,
+    '--replace',
+    'uploads have no --replace: give the issue another "id" (or file name)',
+  );
+  localOnly(
+    opts.templates !== undefined,
+    '--templates',
+    'the publish function renders with the templates bundled at deploy: change templates/ and deploy again',
+  );
+  const aws = await openAwsBackend();
+  const plan = await planIssueUpload(file, aws.files, async (loaded) => {
+    await resolveIssue(loaded, { store: aws.store, siteUrl: aws.outputs.PressRoomUrl, now: new Date() });
+  });
+  warn(plan.notices);
+  const { reportKeyOf } = await import('../../lambdas/handlers/publish.ts');
+  const reportKey = reportKeyOf(plan.key);
+  const manifestKey = newsletterKeys.manifest(plan.id);
+  const before = await snapshotOutcome(aws.store, manifestKey, reportKey);
+  await uploadPlan(plan, aws.files, aws.store);
+  const bucket = aws.outputs.DataBucketName;
+  const uploaded = plan.items.map((i) => `s3://${bucket}/${i.key}`);
+  if (opts.wait === false) {
+    if (opts.json) return print({ id: plan.id, key: plan.key, uploaded, outcome: 'uploaded' }, true);
+    return print([
+      `Uploaded ${plan.key} (${plan.items.length} file(s)); the publish function takes it from here.`,
+      ...uploaded.map((u) => `  ${u}`),
+      `  problems, if any: s3://${bucket}/${reportKey}`,
+    ]);
+  }
+  const outcome = await awaitOutcome<IssueManifest>(
+    aws.store,
+    { manifestKey, reportKey, before },
+    { timeoutMs: opts.wait * 1000 },
+  );
+  if (opts.json) print({ id: plan.id, key: plan.key, uploaded, ...outcome }, true);
+  else if (outcome.outcome === 'published') {
+    const summary = outcome.manifest.summary;
+    print([
+      `Published newsletter ${plan.id} (${summary.visibility}) from ${plan.key}`,
+      summary.visibility === 'public'
+        ? `  page         ${issuePageUrl(aws.outputs.PressRoomUrl, plan.id)}`
+        : '  not in the public press room (private); a campaign can still send it',
+      `  releases     ${summary.releases.length ? summary.releases.join(', ') : 'none'}`,
+      `  send it with a campaign file holding "newsletter: ${plan.id}" (pressroom send --backend aws)`,
+    ]);
+  }
+  if (outcome.outcome === 'rejected') {
+    if (opts.json) process.exitCode = 1;
+    else
+      throw new PressroomError(
+        `the publish function refused ${plan.key}; the archive is unchanged. ${outcome.report.message ?? 'No detail in the report.'}`,
+      );
+  }
+  if (outcome.outcome === 'pending') {
+    process.stderr.write(
+      `pressroom: uploaded ${plan.key}, but no result after ${opts.wait} s: the publish function may still be working. See s3://${bucket}/${manifestKey} for the issue, and s3://${bucket}/${reportKey} for problems.\n`,
+    );
+    process.exitCode = 4;
   }
 }
 

@@ -1,4 +1,4 @@
-import { stateOf } from '../../lambdas/core/archive/manifest.ts';
+import { archiveKeys, stateOf } from '../../lambdas/core/archive/manifest.ts';
 import { releaseDownloads, siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
 import { PressroomError } from '../../lambdas/core/errors.ts';
@@ -59,8 +59,9 @@ async function publishOnStack(
   warn(plan.notices);
   const { reportKeyOf } = await import('../../lambdas/handlers/publish.ts');
   const reportKey = reportKeyOf(plan.key);
-  const slug = plan.publication.slug;
-  const before = await snapshotOutcome(aws.store, slug, reportKey);
+  const slug = plan.publication.slug as string;
+  const manifestKey = archiveKeys.manifest(slug);
+  const before = await snapshotOutcome(aws.store, manifestKey, reportKey);
   await uploadPlan(plan, aws.files, aws.store);
   const uploaded = plan.items.map((i) => `s3://${aws.outputs.DataBucketName}/${i.key}`);
   if (opts.wait === false) {
@@ -71,7 +72,11 @@ async function publishOnStack(
       `  problems, if any: s3://${aws.outputs.DataBucketName}/${reportKey}`,
     ]);
   }
-  const outcome = await awaitOutcome(aws.store, { slug, reportKey, before }, { timeoutMs: opts.wait * 1000 });
+  const outcome = await awaitOutcome(
+    aws.store,
+    { manifestKey, reportKey, before },
+    { timeoutMs: opts.wait * 1000 },
+  );
   if (opts.json) {
     print({ slug, key: plan.key, uploaded, ...outcome }, true);
   } else if (outcome.outcome === 'published') {

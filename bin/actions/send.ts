@@ -1,18 +1,36 @@
 import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
+import { resumeCampaign } from '../../lambdas/core/campaigns/control.ts';
+import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
-import { scheduleCampaignRemotely, startCampaign } from '../../lambdas/core/campaigns/remote.ts';
+import {
+  resumeCampaignRemotely,
+  scheduleCampaignRemotely,
+  startCampaign,
+} from '../../lambdas/core/campaigns/remote.ts';
 import { scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
-import { type Progress, type SendDeps, sendCampaign } from '../../lambdas/core/campaigns/send.ts';
+import {
+  type Progress,
+  type SendDeps,
+  type SendReport,
+  type SendOptions as SendRunOptions,
+  sendCampaign,
+} from '../../lambdas/core/campaigns/send.ts';
 import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { BusyError, UsageError } from '../../lambdas/core/errors.ts';
-import type { ScheduleOptions, SendCliOptions, SendOptions } from '../commands/send.ts';
+import type {
+  CampaignResumeOptions,
+  ScheduleOptions,
+  SendCliOptions,
+  SendOptions,
+} from '../commands/send.ts';
 import {
   campaignDefaults,
   createMailer,
   type LocalBackend,
+  type LocalConfig,
   loadConfig,
   localBackend,
   localOnly,
@@ -130,9 +148,17 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
       await new Promise((r) => setTimeout(r, 5_000));
     }
   }
-  if (opts.json) return print(report, true);
+  printDispatch(definition.name, report, aws.outputs.DispatchFunctionName, opts);
+}
+
+/** What dispatch on the stack did, as `send` and `campaign resume` print it. */
+function printDispatch(name: string, report: DispatchReport, by: string, opts: { json?: boolean }): void {
+  if (opts.json) {
+    print(report, true);
+    return;
+  }
   print([
-    `${definition.name}: dispatched by ${aws.outputs.DispatchFunctionName} (${report.state})`,
+    `${name}: dispatched by ${by} (${report.state})`,
     `  audience      ${report.audience}`,
     `  enqueued      ${report.enqueued} recipient(s) in ${report.batches} batch(es)`,
     `  already done  ${report.alreadyDone}`,
@@ -141,7 +167,7 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
           `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
         ]
       : []),
-    `  \`pressroom campaign status ${definition.name} --backend aws\` follows the sending.`,
+    `  \`pressroom campaign status ${name} --backend aws\` follows the sending.`,
   ]);
 }
 
@@ -186,6 +212,22 @@ export async function sendCampaignFile(file: string, options: SendOptions): Prom
   const config = loadConfig(opts);
   const backend = await localBackend(config, { pdf: false });
   const definition = await readCampaignFile(file, backend.files, campaignDefaults(config));
+  await sendHere(definition.name, config, backend, opts, (deps, sendOptions) =>
+    sendCampaign(definition, deps, sendOptions),
+  );
+}
+
+/**
+ * A run on this machine, of `send` or `campaign resume`: the mailer, Ctrl-C, the progress
+ * bar, and the report; exit 3 when paused or taken over, nothing lost.
+ */
+async function sendHere(
+  name: string,
+  config: LocalConfig,
+  backend: LocalBackend,
+  opts: SendCliOptions,
+  run: (deps: SendDeps, options: SendRunOptions) => Promise<SendReport>,
+): Promise<void> {
   const mailer = await createMailer(config, backend.store);
   const controller = new AbortController();
   const onInterrupt = () => {
@@ -198,7 +240,7 @@ export async function sendCampaignFile(file: string, options: SendOptions): Prom
   const bar = opts.json || opts.dryRun || opts.testTo ? undefined : progressPrinter(process.stderr);
   let waiting = false;
   try {
-    const report = await sendCampaign(definition, localSendDeps(backend, mailer), {
+    const report = await run(localSendDeps(backend, mailer), {
       ...(opts.rate !== undefined && { rate: opts.rate }),
       wait: opts.wait === true,
       onWait: (busy) => {
@@ -212,29 +254,29 @@ export async function sendCampaignFile(file: string, options: SendOptions): Prom
       signal: controller.signal,
       ...(bar && { onProgress: bar.update }),
     });
-    const outbox =
-      config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${definition.name}`) : undefined;
-    // Paused (the provider refuses, too many failures) or taken over: exit 3, nothing lost.
-    const stoppedBy =
-      report.pausedReason ?? (report.takenOverBy && takenOver(definition.name, report.takenOverBy));
+    const outbox = config.mailer.kind === 'outbox' ? backend.store.fileOf(`outbox/${name}`) : undefined;
+    // Paused (a stop, the provider refuses, too many failures) or taken over: exit 3, nothing lost.
+    const stoppedBy = report.pausedReason ?? (report.takenOverBy && takenOver(name, report.takenOverBy));
     if (stoppedBy) process.exitCode = 3;
     const whyStopped = () => {
-      if (stoppedBy) process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}\n`);
+      if (!stoppedBy) return;
+      const resume = report.pausedReason?.startsWith('stopped by ')
+        ? `: \`pressroom campaign resume ${name}\` continues it`
+        : '';
+      process.stderr.write(`pressroom: ${forTerminal(stoppedBy)}${resume}\n`);
     };
     if (opts.json) {
       print({ ...report, ...(outbox && { outbox }) }, true);
       return whyStopped();
     }
     if (report.test) {
-      const where = outbox
-        ? ` (${backend.store.fileOf(outboxKey(definition.name, report.test.messageId))})`
-        : '';
+      const where = outbox ? ` (${backend.store.fileOf(outboxKey(name, report.test.messageId))})` : '';
       return print(`Sent one [TEST] message to ${report.test.to}${where}. Nothing recorded in the campaign.`);
     }
     if (report.dryRun) {
       const s = report.dryRun.sample;
       return print([
-        `Dry run of ${definition.name}: nothing sent.`,
+        `Dry run of ${name}: nothing sent.`,
         `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
         s
           ? `  sample        "${s.subject}" to ${s.to}, ${Math.round(s.size / 1024)} KB`
@@ -242,7 +284,7 @@ export async function sendCampaignFile(file: string, options: SendOptions): Prom
       ]);
     }
     print([
-      `${definition.name}: ${report.state}${report.interrupted ? ' (interrupted: run `pressroom send` again to resume)' : ''}`,
+      `${name}: ${report.state}${report.interrupted ? ` (interrupted: \`pressroom campaign resume ${name}\` resumes it)` : ''}`,
       `  audience      ${report.audience}`,
       `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
       `  failed        ${report.failed}`,
@@ -250,7 +292,7 @@ export async function sendCampaignFile(file: string, options: SendOptions): Prom
       `  throttled     ${report.throttled} (retried; never a failure)`,
       ...(report.deferred
         ? [
-            `  deferred      ${report.deferred}: still throttled or stopped; \`pressroom send\` again sends them`,
+            `  deferred      ${report.deferred}: still throttled or stopped; \`pressroom campaign resume ${name}\` sends them`,
           ]
         : []),
       ...(report.uncertain.length
@@ -267,6 +309,37 @@ export async function sendCampaignFile(file: string, options: SendOptions): Prom
     bar?.end();
     mailer.close?.();
   }
+}
+
+/**
+ * `pressroom campaign resume <name>`: continues a paused or interrupted campaign from its
+ * record (no campaign file), with the same lease and ledger as `send`; on the stack
+ * (`--backend aws`) dispatch is invoked and enqueues only the recipients still pending.
+ */
+export async function resumeCampaignByName(name: string, opts: CampaignResumeOptions): Promise<void> {
+  if (opts.backend === 'aws') {
+    localOnly(
+      opts.wait === true,
+      '--wait',
+      'on the stack a stop frees the campaign at once: resume it once `campaign status` shows it paused',
+    );
+    localOnly(
+      opts.rate !== undefined,
+      '--rate',
+      'the stack’s sending rate is its `sendRate` context value (npx cdk deploy -c sendRate=N)',
+    );
+    const aws = await openAwsBackend();
+    const config = loadConfig({});
+    const report = await resumeCampaignRemotely(
+      name,
+      { store: aws.store, dispatcher: aws.dispatcher, timeZone: config.timeZone },
+      { resendUncertain: opts.resendUncertain === true },
+    );
+    return printDispatch(name, report, aws.outputs.DispatchFunctionName, opts);
+  }
+  const config = loadConfig(opts);
+  const backend = await localBackend(config, { pdf: false });
+  await sendHere(name, config, backend, opts, (deps, sendOptions) => resumeCampaign(name, deps, sendOptions));
 }
 
 /**

@@ -1,7 +1,7 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 // languages.ts imports nothing: light enough for the definition.
 import { type Language, languages } from '../../lambdas/core/publication/languages.ts';
-import { dataDirOption } from '../options.ts';
+import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
 
 /** What `pressroom newsletter render` is given. */
 export interface NewsletterRenderOptions {
@@ -16,7 +16,15 @@ export interface NewsletterPublishOptions {
   replace?: boolean;
   templates?: string;
   json?: boolean;
+  wait: number | false;
   dataDir?: string;
+  backend: BackendKind;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('give a number of seconds, 0 or more');
+  return n;
 }
 
 /** What `pressroom newsletter draft` is given. */
@@ -68,13 +76,22 @@ Example:
     .option('--replace', 'replace an issue with the same id that came from another file')
     .addOption(templatesOption())
     .option('--json', 'print the result as JSON')
+    .option('--wait <seconds>', 'with --backend aws: how long to wait for the publish function', seconds, 60)
+    .option('--no-wait', 'with --backend aws: upload and return at once')
     .addOption(dataDirOption)
+    .addOption(backendOption)
     .addHelpText(
       'after',
       `
 Publishing the same file again updates its issue in place. A public issue gets a page in
 the press room's Newsletters section and an entry in its feeds; "visibility: private"
 keeps it out of them. A campaign sends it with "newsletter: <id>".
+
+With --backend aws the issue (checked here first, its releases against the stack's archive)
+and its organisation files are uploaded under publications/newsletters/ of the stack's
+bucket, and the publish function does the rest; the command waits for the issue's manifest
+to change or for the error report <name>.errors.json to appear. Exit 1 on problems, 4 when
+--wait ran out.
 
 Example:
   $ pressroom newsletter publish examples/newsletters/2024-03-lettre.md`,

@@ -56,6 +56,23 @@ export interface CampaignCancelOptions {
   backend: BackendKind;
 }
 
+/** What `pressroom campaign resume` is given. */
+export interface CampaignResumeOptions {
+  rate?: number;
+  resendUncertain?: boolean;
+  wait?: boolean;
+  json?: boolean;
+  dataDir?: string;
+  backend: BackendKind;
+}
+
+/** What `pressroom campaign stop` is given. */
+export interface CampaignStopOptions {
+  json?: boolean;
+  dataDir?: string;
+  backend: BackendKind;
+}
+
 /** `pressroom send`: sends a campaign (locally or on the stack). */
 export function sendCommand(): Command {
   return new Command('send')
@@ -82,8 +99,9 @@ export function sendCommand(): Command {
 One run sends a campaign at a time: a second \`send\` of it says who is sending it since when
 and exits with status 3 (or waits, with --wait). A run that died (kill -9, power loss) is
 taken over at once on the same machine, and after 90 s from another one.
-Running it again on an interrupted campaign (crash, kill, Ctrl-C) sends only to recipients
-who have no outcome yet: nobody gets two copies. Ctrl-C stops after the sends in flight.
+Running it again on an interrupted campaign (crash, kill, Ctrl-C), or \`pressroom campaign
+resume <name>\`, sends only to recipients who have no outcome yet: nobody gets two copies.
+Ctrl-C, or \`pressroom campaign stop <name>\` from elsewhere, stops after the sends in flight.
 The mailer is the outbox by default (.eml files under <data-dir>/outbox/<campaign>/);
 PRESSROOM_MAILER=smtp or ses sends for real.
 
@@ -146,9 +164,58 @@ export function campaignCommand(): Command {
       (await import('../actions/campaign.ts')).cancelScheduledCampaign(name, opts),
     );
 
+  const resumeCommand = new Command('resume')
+    .description('Continue a paused or interrupted campaign: only recipients without an outcome are sent to')
+    .argument('<name>', 'the campaign name')
+    .option(
+      '--rate <n>',
+      'messages per second at most (default: the provider’s limit; 10 for the outbox)',
+      positive,
+    )
+    .option(
+      '--resend-uncertain',
+      'also send to recipients whose send was in flight when a run stopped (may duplicate)',
+    )
+    .option('--wait', 'when a stopped run has not ended yet, wait for it, then send what is left')
+    .option('--json', 'print the report as JSON')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .addHelpText(
+      'after',
+      `
+Resumes from the campaign's record (no campaign file needed): a campaign paused by a stop,
+the provider, the error budget or a late schedule, or left "sending" by a run that was
+interrupted or died. The same lease and ledger as \`pressroom send\`: nobody already mailed
+gets a second message. On the stack (--backend aws) it invokes the dispatch function, which
+enqueues only the recipients still pending.`,
+    )
+    .action(async (name: string, opts: CampaignResumeOptions) =>
+      (await import('../actions/send.ts')).resumeCampaignByName(name, opts),
+    );
+
+  const stopCommand = new Command('stop')
+    .description('Stop a campaign being sent: it is paused, and `campaign resume` continues it')
+    .argument('<name>', 'the campaign name')
+    .option('--json', 'print the result as JSON')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .addHelpText(
+      'after',
+      `
+The campaign is marked paused, "stopped by <user@host> at <time>". A run sending it here
+stops before its next recipient (the sends in flight finish and are recorded). On the stack
+(--backend aws) the dispatched run is closed at once: the send function drops each of its
+batches still queued, leaving their recipients pending; a batch being sent finishes first.`,
+    )
+    .action(async (name: string, opts: CampaignStopOptions) =>
+      (await import('../actions/campaign.ts')).stopCampaignByName(name, opts),
+    );
+
   return new Command('campaign')
-    .description('Campaigns: list, status, cancel')
+    .description('Campaigns: list, status, cancel, stop, resume')
     .addCommand(listCommand)
     .addCommand(statusCommand)
-    .addCommand(cancelCommand);
+    .addCommand(cancelCommand)
+    .addCommand(stopCommand)
+    .addCommand(resumeCommand);
 }

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { CampaignLease, HolderAlive, LeaseOwner } from '../core/campaigns/lease.ts';
 import { processAlive } from './folder-store.ts';
 
@@ -20,3 +20,14 @@ export const localHolderAlive: HolderAlive = (lease: CampaignLease) => {
   if (lease.pid === process.pid) return true;
   return processAlive(lease.pid);
 };
+
+/** Who runs the command, for the records it leaves (a withdrawal, a stop): `user@host`. */
+export function operator(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username || user;
+  } catch {
+    // No user entry (some containers): the host still says where it came from.
+  }
+  return `${user}@${hostname()}`;
+}

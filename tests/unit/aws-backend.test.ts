@@ -302,20 +302,28 @@ describe('waiting for the publish function', () => {
   it('sees a new error report, not the stale one that was there before the upload', async () => {
     const store = newStore();
     await store.put(reportKey, JSON.stringify({ message: 'old problem' }));
-    const before = await snapshotOutcome(store, slug, reportKey);
+    const before = await snapshotOutcome(store, manifestKey, reportKey);
     const sleep = onLook(2, () => store.put(reportKey, JSON.stringify({ message: 'new problem' })));
-    const outcome = await awaitOutcome(store, { slug, reportKey, before }, { timeoutMs: 60_000, sleep });
+    const outcome = await awaitOutcome(
+      store,
+      { manifestKey: manifestKey, reportKey, before },
+      { timeoutMs: 60_000, sleep },
+    );
     expect(outcome).toEqual({ outcome: 'rejected', report: { message: 'new problem' } });
   });
 
   it('sees the manifest change when the release is published again', async () => {
     const store = newStore();
     await store.put(manifestKey, JSON.stringify({ version: 'v1', summary: { slug } }));
-    const before = await snapshotOutcome(store, slug, reportKey);
+    const before = await snapshotOutcome(store, manifestKey, reportKey);
     const sleep = onLook(3, () =>
       store.put(manifestKey, JSON.stringify({ version: 'v2', summary: { slug } })),
     );
-    const outcome = await awaitOutcome(store, { slug, reportKey, before }, { timeoutMs: 60_000, sleep });
+    const outcome = await awaitOutcome(
+      store,
+      { manifestKey: manifestKey, reportKey, before },
+      { timeoutMs: 60_000, sleep },
+    );
     expect(outcome).toMatchObject({ outcome: 'published', manifest: { version: 'v2' } });
   });
 
@@ -324,7 +332,7 @@ describe('waiting for the publish function', () => {
     let clock = 0;
     const outcome = await awaitOutcome(
       store,
-      { slug, reportKey, before: {} },
+      { manifestKey, reportKey, before: {} },
       {
         timeoutMs: 5000,
         now: () => clock,

@@ -282,10 +282,10 @@ describe('a schedule that fires late (the rule of dispatch and of the due-job ru
   });
 
   it('says by how many whole minutes, when it was set for, the window, and how to resume', () => {
-    const late = lateFire(setFor, firedAt(95 * 60_000 + 59_000), 60);
+    const late = lateFire(setFor, firedAt(95 * 60_000 + 59_000), 60, 'etude-presse');
     expect(late?.minutesLate).toBe(95);
     expect(late?.reason).toBe(
-      'the schedule fired 95 min late (set for 2026-04-01T06:00:00.000Z; the window is 60 min): paused instead of sending a stale announcement. Resume to send it now (`pressroom send` with its campaign file, --backend aws on AWS), or schedule it again',
+      'the schedule fired 95 min late (set for 2026-04-01T06:00:00.000Z; the window is 60 min): paused instead of sending a stale announcement. Resume to send it now (`pressroom campaign resume etude-presse`, with --backend aws on AWS), or schedule it again',
     );
     expect(lateFire(setFor, firedAt(10 * 60_000), 5)?.reason).toMatch(
       /^the schedule fired 10 min late .*the window is 5 min/,

@@ -341,3 +341,23 @@ export async function campaignNames(store: ObjectStore): Promise<string[]> {
       .names ?? []
   );
 }
+
+/**
+ * Tells a run whether its campaign was stopped while it sends (`pressroom campaign stop`: the
+ * record says `paused`), reading the record at most once per `everyMs`; the reason, once seen.
+ */
+export function stopWatch(
+  store: ObjectStore,
+  name: string,
+  everyMs = 250,
+): () => Promise<string | undefined> {
+  let lastRead = Number.NEGATIVE_INFINITY;
+  let reason: string | undefined;
+  return async () => {
+    if (reason !== undefined || performance.now() - lastRead < everyMs) return reason;
+    lastRead = performance.now();
+    const record = await readCampaign(store, name).catch(() => undefined);
+    if (record?.state === 'paused') reason ??= record.pausedReason ?? 'stopped';
+    return reason;
+  };
+}

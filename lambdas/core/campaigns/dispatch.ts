@@ -154,7 +154,7 @@ export async function dispatchScheduledCampaign(
   options: DispatchOptions & { lateFireWindowMinutes: number },
 ): Promise<DispatchReport> {
   const now = (deps.clock ?? (() => new Date()))();
-  const late = lateFire(scheduledAt, now, options.lateFireWindowMinutes);
+  const late = lateFire(scheduledAt, now, options.lateFireWindowMinutes, name);
   if (!late) return dispatchCampaign(name, deps, options);
   const { record } = await pauseLateCampaign(deps.store, name, late, now);
   return {
@@ -279,7 +279,7 @@ async function dispatchRun(
     const at = clock().toISOString();
     await closeRun(deps.store, name, run, 'error', at, (r) => ({ ...r, updatedAt: at })).catch(() => {});
     throw new PressroomError(
-      `campaign "${name}": the batches could not all be enqueued (${(error as Error).message}). Dispatch it again to resume: nobody is mailed twice.`,
+      `campaign "${name}": the batches could not all be enqueued (${(error as Error).message}). Dispatch it again to resume (\`pressroom campaign resume ${name} --backend aws\`): nobody is mailed twice.`,
       { cause: error },
     );
   }

@@ -9,6 +9,7 @@ import {
   registerCampaign,
   updateCampaign,
 } from './campaign.ts';
+import { resumableCampaign } from './control.ts';
 import type { DispatchReport } from './dispatch.ts';
 import { cancelCampaign, ScheduleError, scheduleCampaign } from './schedule.ts';
 import { prepareCampaign } from './send.ts';
@@ -193,4 +194,24 @@ export async function cancelCampaignRemotely(
       { cause: error },
     );
   }
+}
+
+/**
+ * Resumes a campaign on the stack (`pressroom campaign resume --backend aws`): the same
+ * checks as locally (paused, or left `sending` by a run whose lease is gone), then dispatch
+ * is invoked as `send --backend aws` invokes it; dispatch enqueues only the recipients
+ * without an outcome.
+ */
+export async function resumeCampaignRemotely(
+  name: string,
+  deps: { store: ObjectStore; dispatcher: CampaignDispatcher; clock?: () => Date; timeZone?: string },
+  options: { resendUncertain?: boolean } = {},
+): Promise<DispatchReport> {
+  await resumableCampaign(name, {
+    store: deps.store,
+    backendFlag: ' --backend aws',
+    ...(deps.clock && { clock: deps.clock }),
+    ...(deps.timeZone && { timeZone: deps.timeZone }),
+  });
+  return deps.dispatcher.dispatch(name, options.resendUncertain ? { resendUncertain: true } : {});
 }

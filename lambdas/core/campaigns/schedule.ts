@@ -149,13 +149,18 @@ export interface LateFire {
  * Whether a schedule set for `scheduledAt` (UTC ISO) that fires at `now` is later than the
  * window, and the reason to pause with. The one rule of the due-job runner and of dispatch.
  */
-export function lateFire(scheduledAt: string, now: Date, windowMinutes: number): LateFire | undefined {
+export function lateFire(
+  scheduledAt: string,
+  now: Date,
+  windowMinutes: number,
+  campaign = '<name>',
+): LateFire | undefined {
   const lateMs = now.getTime() - Date.parse(scheduledAt);
   if (!(lateMs > windowMinutes * 60_000)) return undefined;
   const minutesLate = Math.floor(lateMs / 60_000);
   return {
     minutesLate,
-    reason: `the schedule fired ${minutesLate} min late (set for ${scheduledAt}; the window is ${windowMinutes} min): paused instead of sending a stale announcement. Resume to send it now (\`pressroom send\` with its campaign file, --backend aws on AWS), or schedule it again`,
+    reason: `the schedule fired ${minutesLate} min late (set for ${scheduledAt}; the window is ${windowMinutes} min): paused instead of sending a stale announcement. Resume to send it now (\`pressroom campaign resume ${campaign}\`, with --backend aws on AWS), or schedule it again`,
   };
 }
 
@@ -214,7 +219,7 @@ export async function runDueCampaigns(
   const { lateFireWindowMinutes = defaultLateFireWindowMinutes, ...sendOptions } = options;
   const runs: DueRun[] = [];
   for (const [name, dueAt] of await dueEntries(deps.store, clock())) {
-    const late = lateFire(dueAt, clock(), lateFireWindowMinutes);
+    const late = lateFire(dueAt, clock(), lateFireWindowMinutes, name);
     if (late) {
       // A run that died is taken over whatever the time (it had started); a start is not.
       const pause = await pauseLateCampaign(deps.store, name, late, clock()).catch(() => undefined);

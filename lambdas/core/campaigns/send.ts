@@ -14,6 +14,7 @@ import {
   newCampaignRecord,
   readCampaign,
   registerCampaign,
+  stopWatch,
   updateCampaign,
 } from './campaign.ts';
 import {
@@ -517,8 +518,12 @@ export async function sendCampaign(
   // An unexpected error (the store failing) stops every worker after its send in flight,
   // and the run is closed before the error goes up: no worker keeps sending unseen.
   let fatal: unknown;
+  const stopRequest = stopWatch(deps.store, definition.name);
   const worker = async () => {
-    while (!stopped() && fatal === undefined) {
+    for (;;) {
+      // A stop (`pressroom campaign stop`) pauses the record: seen, no recipient starts after it.
+      pausedReason ??= await stopRequest();
+      if (stopped() || fatal !== undefined) return;
       const contact = queue[next++];
       if (!contact) return;
       try {

@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { archiveKeys, type ReleaseManifest } from '../archive/manifest.ts';
+import type { ReleaseManifest } from '../archive/manifest.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
 import { readSourceText } from '../input.ts';
+import { type LoadedIssue, loadIssue } from '../newsletter/load.ts';
 import { mediaTypeOf } from '../public/site-headers.ts';
 import { getJson, type ObjectInfo, type ObjectStore } from '../store/object-store.ts';
 import { loadPublication, type SourceFiles } from './load.ts';
@@ -27,7 +28,8 @@ export interface UploadItem {
 }
 
 export interface UploadPlan {
-  publication: Publication;
+  /** What was checked; its `source` is the file the plan's files are relative to. */
+  publication: Pick<Publication, 'source'> & Partial<Publication>;
   /** What the local check had to say (a file converted to UTF-8...). */
   notices: string[];
   /** The publication's key: `publications/<year>/<file name>`. */
@@ -42,6 +44,43 @@ export interface UploadPlan {
  * measured), keyed under `publications/<year of its date>/` at the same relative place.
  */
 export async function planUpload(file: string, files: SourceFiles): Promise<UploadPlan> {
+  return planSourceUpload(file, files, async (recording) => {
+    const { publication, notices } = await loadPublication(file, recording);
+    return { publication, notices, base: `${uploadPrefix}${publication.date.slice(0, 4)}/` };
+  });
+}
+
+/** Where the publish function takes newsletter issues: every `.md` under it is one. */
+export const issueUploadPrefix = `${uploadPrefix}newsletters/`;
+
+/**
+ * Checks a newsletter issue as `pressroom newsletter publish` would (its release items
+ * against the archive of `store`, when given), and lists what to upload: the issue under
+ * `publications/newsletters/`, and the organisation files it read at the same relative place.
+ */
+export async function planIssueUpload(
+  file: string,
+  files: SourceFiles,
+  check?: (loaded: LoadedIssue) => Promise<void>,
+): Promise<UploadPlan & { id: string }> {
+  let id = '';
+  const plan = await planSourceUpload(file, files, async (recording) => {
+    const loaded = await loadIssue(file, recording);
+    await check?.(loaded);
+    id = loaded.issue.id;
+    return { publication: { source: file }, notices: loaded.notices, base: issueUploadPrefix };
+  });
+  return { ...plan, id };
+}
+
+/** The plan of the files `load` reads through the recording files it is given, under its base. */
+async function planSourceUpload(
+  file: string,
+  files: SourceFiles,
+  load: (
+    recording: SourceFiles,
+  ) => Promise<{ publication: Pick<Publication, 'source'>; notices: string[]; base: string }>,
+): Promise<UploadPlan> {
   const read = new Map<string, boolean>();
   const recording = (inner: SourceFiles): SourceFiles => ({
     async readBytes(f) {
@@ -56,9 +95,8 @@ export async function planUpload(file: string, files: SourceFiles): Promise<Uplo
     },
     within: (publicationFile) => recording(inner.within(publicationFile)),
   });
-  const { publication, notices } = await loadPublication(file, recording(files));
+  const { publication, notices, base } = await load(recording(files));
   const dir = path.dirname(file);
-  const base = `${uploadPrefix}${publication.date.slice(0, 4)}/`;
   const keyOf = (f: string) => {
     const relative = path.relative(dir, f).split(path.sep).join('/');
     const key = path.posix.normalize(base + relative);
@@ -106,13 +144,10 @@ export interface PublishSnapshot {
 
 export async function snapshotOutcome(
   store: ObjectStore,
-  slug: string,
+  manifestKey: string,
   reportKey: string,
 ): Promise<PublishSnapshot> {
-  const [manifest, report] = await Promise.all([
-    store.head(archiveKeys.manifest(slug)),
-    store.head(reportKey),
-  ]);
+  const [manifest, report] = await Promise.all([store.head(manifestKey), store.head(reportKey)]);
   return { ...(manifest && { manifest }), ...(report && { report }) };
 }
 
@@ -123,33 +158,33 @@ const changed = (before: ObjectInfo | undefined, now: ObjectInfo | undefined) =>
     before.lastModified.getTime() !== now.lastModified.getTime());
 
 /** What became of an uploaded publication. */
-export type UploadOutcome =
-  | { outcome: 'published'; manifest: ReleaseManifest }
+export type UploadOutcome<M = ReleaseManifest> =
+  | { outcome: 'published'; manifest: M }
   | { outcome: 'rejected'; report: { message?: string; problems?: unknown[] } }
   | { outcome: 'pending' };
 
 /** Looks every `intervalMs` until the manifest or the report changes, for `timeoutMs` at most. */
-export async function awaitOutcome(
+export async function awaitOutcome<M = ReleaseManifest>(
   store: ObjectStore,
-  target: { slug: string; reportKey: string; before: PublishSnapshot },
+  target: { manifestKey: string; reportKey: string; before: PublishSnapshot },
   options: {
     timeoutMs: number;
     intervalMs?: number;
     sleep?: (ms: number) => Promise<void>;
     now?: () => number;
   },
-): Promise<UploadOutcome> {
+): Promise<UploadOutcome<M>> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = options.now ?? Date.now;
   const deadline = now() + options.timeoutMs;
   for (;;) {
-    const seen = await snapshotOutcome(store, target.slug, target.reportKey);
+    const seen = await snapshotOutcome(store, target.manifestKey, target.reportKey);
     if (changed(target.before.report, seen.report)) {
       const report = await getJson<{ message?: string; problems?: unknown[] }>(store, target.reportKey);
       if (report) return { outcome: 'rejected', report: report.value };
     }
     if (changed(target.before.manifest, seen.manifest)) {
-      const manifest = await getJson<ReleaseManifest>(store, archiveKeys.manifest(target.slug));
+      const manifest = await getJson<M>(store, target.manifestKey);
       if (manifest) return { outcome: 'published', manifest: manifest.value };
     }
     if (now() >= deadline) return { outcome: 'pending' };
