@@ -14,7 +14,7 @@ import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts
 import { PressroomError } from '../lambdas/core/errors.ts';
 import type { SourceFiles } from '../lambdas/core/publication/load.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
-import { defaultStackName } from '../lib/config.ts';
+import { defaultStackName, identityCovers } from '../lib/config.ts';
 
 /**
  * The command line against a deployed stack (`--backend aws`): the stack's outputs say
@@ -44,6 +44,8 @@ const outputsSchema = z.object({
   /** The press room's language and title (stacks deployed before they were outputs lack them). */
   SiteLang: z.enum(languages).optional(),
   SiteTitle: text.optional(),
+  /** The SES identity the functions may send from (stacks deployed before it was an output lack it). */
+  SenderIdentity: text.optional(),
 });
 
 export type StackOutputs = z.infer<typeof outputsSchema>;
@@ -136,6 +138,24 @@ function outputsFromFile(content: string, file: string, wanted: string | undefin
     );
   }
   return checkOutputs(values, `${file} (stack "${name}")`);
+}
+
+/**
+ * Refuses, before anything is written or dispatched, a campaign whose sender the stack may
+ * not send from: its functions may send from the stack's SES identity only, and AWS would
+ * refuse every message (AccessDenied), pausing the campaign. Older stacks, without the
+ * `SenderIdentity` output, are not checked here: the send pauses with the same reason.
+ */
+export function checkSenderOnStack(
+  loaded: Pick<AwsBackend, 'outputs' | 'outputsFrom'>,
+  campaign: string,
+  from: string,
+) {
+  const identity = loaded.outputs.SenderIdentity;
+  if (identity === undefined || identityCovers(identity, from)) return;
+  throw new PressroomError(
+    `campaign "${campaign}" is sent from ${from}, but the stack sends only from its SES identity ${identity} (SenderIdentity in ${loaded.outputsFrom}): AWS would refuse every message. Use a sender on ${identity} in the campaign's from (or its list's in pressroom.yaml), or deploy a stack for that domain (npx cdk deploy -c sender=...)`,
+  );
 }
 
 /** The SDK clients the AWS backend uses; tests pass mocks, otherwise defaults in the stack's region. */

@@ -287,6 +287,10 @@ export class PressroomStack extends Stack {
       ],
       SigningSecretArn: [this.signingSecret.secretArn, 'the key of contact ids and links (the CLI needs it)'],
       SesConfigurationSetName: [this.mail.configurationSet.configurationSetName, 'the SES configuration set'],
+      SenderIdentity: [
+        config.existingSesIdentity ?? config.senderDomain,
+        'the SES identity campaigns may be sent from (the functions may send from it only)',
+      ],
       AlarmTopicArn: [notifications.alarmTopic.topicArn, 'subscribe to it to hear about failures'],
     };
     for (const [name, [value, description]] of Object.entries(outputs)) {

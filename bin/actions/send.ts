@@ -115,6 +115,7 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
   );
   const aws = await openAwsBackend();
   const definition = await readCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
+  (await import('../aws-backend.ts')).checkSenderOnStack(aws, definition.name, definition.from.address);
   if (opts.dryRun) {
     const report = await sendCampaign(
       definition,
@@ -175,6 +176,7 @@ function printDispatch(name: string, report: DispatchReport, by: string, opts: {
 async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>): Promise<void> {
   const aws = await openAwsBackend();
   const definition = await readCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
+  (await import('../aws-backend.ts')).checkSenderOnStack(aws, definition.name, definition.from.address);
   const { record, schedule, action } = await scheduleCampaignRemotely(definition, aws, file);
   const at = record.definition.sendAt;
   if (opts.json) {

@@ -18,6 +18,11 @@ export interface SesMailerOptions {
   client?: SESClient;
   /** Configuration set whose event destinations report bounces and complaints. */
   configurationSet?: string;
+  /**
+   * The SES identity this function may send from (the stack's sender domain): an IAM refusal
+   * of a sender outside it is then told as such, with the fix.
+   */
+  senderIdentity?: string;
 }
 
 /** SES error codes that no retry will fix for this message. */
@@ -69,6 +74,7 @@ export class SesMailer implements Mailer {
       throw mapSesError(error, {
         from: message.from,
         ...(this.options.configurationSet && { configurationSet: this.options.configurationSet }),
+        ...(this.options.senderIdentity && { senderIdentity: this.options.senderIdentity }),
       });
     }
   }
@@ -88,7 +94,7 @@ export class SesMailer implements Mailer {
  */
 export function mapSesError(
   error: unknown,
-  context: { from?: string; configurationSet?: string } = {},
+  context: { from?: string; configurationSet?: string; senderIdentity?: string } = {},
 ): Error {
   const name = (error as { name?: string }).name ?? '';
   const code = (error as { code?: string }).code;
@@ -138,6 +144,17 @@ export function mapSesError(
   }
   if (name === 'MessageRejected' && /(account|sending).*(paused|suspended)/i.test(message)) {
     return halt(`${message} Read the notice AWS sent to the account's address and fix what it says.`);
+  }
+  if ((name === 'AccessDenied' || name === 'AccessDeniedException') && /ses:SendRawEmail/.test(message)) {
+    // The role may send only from the stack's identity: a sender elsewhere is refused by IAM
+    // before SES looks at it. No retry, no verification in SES, changes that.
+    const domain = context.from?.slice(context.from.lastIndexOf('@') + 1);
+    const where = context.senderIdentity
+      ? `The SES identity this stack sends from is ${context.senderIdentity}: use a sender on ${context.senderIdentity} (the campaign's or the list's from), or deploy a stack for ${domain ?? 'that domain'}`
+      : `Use a sender on the stack's SES identity (the domain of its sender), or deploy a stack for ${domain ?? 'that domain'}`;
+    return halt(
+      `the stack may not send from ${context.from ?? 'this sender'} (IAM denies ses:SendRawEmail on ${domain ?? 'its identity'}: AccessDenied). ${where}`,
+    );
   }
   if (credentialCodes.has(name)) {
     return halt(

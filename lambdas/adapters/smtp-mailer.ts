@@ -163,7 +163,7 @@ export function classifySmtpError(error: unknown, server: string): Error {
   if (code === 454 && /quota/i.test(text))
     return halt(
       `says the daily sending quota is used up (${text})`,
-      'sending resumes once the provider allows it: run `pressroom send` again later, or ask the provider for a higher quota',
+      'sending resumes once the provider allows it: resume the campaign later (`pressroom campaign resume <name>`), or ask the provider for a higher quota',
     );
   // 554 not about a mailbox, 552 message too big: the server refuses us or this message for
   // every recipient, not this address.

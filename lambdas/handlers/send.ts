@@ -16,9 +16,12 @@ import { cached, dataStore, logger, signingKeys } from './runtime.ts';
  * Records are reported as `batchItemFailures` (SQS delivers them again later, and after the
  * queue's maxReceiveCount moves them to the dead-letter queue) when they are malformed, or
  * when their batch left recipients for a retry (throttled, the function's time running out, a
- * transient error). A batch that paused the campaign (the provider refuses everything) is
- * not: the campaign record says paused and why, and dispatching again resumes. A retried batch sends only to those without an
- * outcome. This bundle never loads MJML: the message is prepared from the archived HTML.
+ * transient error). A batch that paused the campaign (the provider refuses everything, the
+ * run's error budget is spent), and the batches that arrive after it, are acknowledged, not
+ * redelivered: their recipients stay without an outcome (or `deferred`) in the ledger, the
+ * campaign record says paused and why, and a resume dispatches again exactly those. A
+ * retried batch sends only to those without an outcome. This bundle never loads MJML: the
+ * message is prepared from the archived HTML.
  */
 
 const recipientSchema = z.strictObject({
@@ -50,11 +53,14 @@ const context = cached(async () => {
     'workerRate',
     'sesConfigurationSet',
     'unsubscribeMailto',
+    'sender',
   ]);
   const deps: SendDeps = {
     store: dataStore(config.bucket),
     mailer: new SesMailer({
       ...(config.sesConfigurationSet !== undefined && { configurationSet: config.sesConfigurationSet }),
+      // The stack's identity is its sender's domain: IAM lets the function send from it only.
+      senderIdentity: config.sender.slice(config.sender.lastIndexOf('@') + 1),
     }),
     keys: await signingKeys(config.secretArn),
     publicUrl: config.publicUrl,

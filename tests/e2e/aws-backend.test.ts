@@ -5,7 +5,7 @@
  * imported by one run are listed by the next, a campaign record in the bucket is read by
  * `campaign status`, and `publish` puts the publication and its files under publications/.
  */
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -132,6 +132,35 @@ describe('pressroom campaign --backend aws', () => {
     expect(run.stdout).toMatch(/audience\s+29 /);
     expect(run.stdout).toMatch(/sample\s+"Étude : les villes moyennes résilientes" to /);
     expect(await store.head('campaigns/etude-dry/campaign.json')).toBeUndefined();
+  });
+
+  it("refuses up front a sender outside the stack's SES identity (send and schedule), writing nothing", async () => {
+    const outputs = path.join(work, 'with-identity');
+    await mkdir(outputs, { recursive: true });
+    await writeStackOutputs(outputs, BUCKET, { SenderIdentity: 'villes-internet.example.org' });
+    const withIdentity = { ...env, PRESSROOM_STACK_OUTPUTS: path.join(outputs, 'cdk-outputs.json') };
+    await writeFile(
+      path.join(work, 'other.yaml'),
+      'name: autre-domaine\npublication: etude-villes\naudience:\n  list: presse\nfrom: "Open Cities <news@open-cities.example.org>"\nsendAt: 2030-01-15T08:00\n',
+    );
+    for (const command of ['send', 'schedule']) {
+      const run = await runPressroom([command, 'other.yaml', '--backend', 'aws'], {
+        cwd: work,
+        env: withIdentity,
+      });
+      expectExit(run, 1);
+      expect(run.stderr).toContain(
+        'campaign "autre-domaine" is sent from news@open-cities.example.org, but the stack sends only from its SES identity villes-internet.example.org',
+      );
+      expect(run.stderr).toContain('Use a sender on villes-internet.example.org');
+    }
+    expect(await keysUnder('campaigns/autre-domaine/')).toEqual([]);
+    // A sender on the identity goes on.
+    const dry = await runPressroom(['send', 'dry.yaml', '--dry-run', '--backend', 'aws'], {
+      cwd: work,
+      env: withIdentity,
+    });
+    expectExit(dry, 0);
   });
 
   it('refuses the options only the local backend has, before touching the stack', async () => {

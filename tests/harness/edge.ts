@@ -62,6 +62,20 @@ export interface SentMail {
   at: Date;
 }
 
+/** An error the edge answers a SendRawEmail with, as SES would: its code, message and status. */
+export interface SesFault {
+  code: string;
+  message: string;
+  /** Default 400, as SES answers its refusals and throttling. */
+  status?: number;
+}
+
+/** What a test's fault injection sees of a SendRawEmail, the role having allowed it. */
+export interface SesRequest {
+  source: string;
+  destinations: string[];
+}
+
 export interface QueuedMessage {
   messageId: string;
   body: string;
@@ -108,6 +122,13 @@ export interface Edge {
   queues: Map<string, QueuedMessage[]>;
   schedules: Map<string, StoredSchedule>;
   objectsCreated: ObjectCreated[];
+  /**
+   * Fault injection: set by a test, it answers a SendRawEmail the role allowed with an SES
+   * error instead of sending it (undefined: sent). Unset, every allowed send goes out.
+   */
+  sesFault?: ((request: SesRequest) => SesFault | undefined) | undefined;
+  /** The SendRawEmail calls a fault answered. */
+  sesFaults: (SesRequest & SesFault)[];
   close(): Promise<void>;
 }
 
@@ -298,6 +319,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     queues: new Map(values.ofType('AWS::SQS::Queue').map((id) => [values.getAtt(id, 'Arn'), []])),
     schedules: new Map(),
     objectsCreated: [],
+    sesFaults: [],
     close: async () => {},
   };
 
@@ -579,18 +601,31 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
             body: `<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult><Max24HourSend>${q.max24HourSend}</Max24HourSend><MaxSendRate>${q.maxSendRate}</MaxSendRate><SentLast24Hours>${edge.mails.length}</SentLast24Hours></GetSendQuotaResult><ResponseMetadata><RequestId>harness</RequestId></ResponseMetadata></GetSendQuotaResponse>`,
           });
         }
+        const params = form();
+        const destinations: string[] = [];
+        for (let i = 1; params.has(`Destinations.member.${i}`); i++)
+          destinations.push(params.get(`Destinations.member.${i}`) as string);
+        if (operation === 'SendRawEmail' && edge.sesFault) {
+          const request = { source: params.get('Source') ?? '', destinations };
+          const fault = edge.sesFault(request);
+          if (fault) {
+            edge.sesFaults.push({ ...request, ...fault });
+            call.status = fault.status ?? 400;
+            return send(res, {
+              status: call.status,
+              headers: { 'content-type': 'text/xml' },
+              body: `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>${xmlEscape(fault.code)}</Code><Message>${xmlEscape(fault.message)}</Message></Error><RequestId>harness</RequestId></ErrorResponse>`,
+            });
+          }
+        }
         const answer = await forward(options.sesEndpoint, req, body, res);
         call.status = answer.status;
         if (operation === 'SendRawEmail' && answer.status === 200) {
-          const params = form();
           const raw = Buffer.from(params.get('RawMessage.Data') ?? '', 'base64').toString('utf8');
           const tags: Record<string, string> = {};
           for (let i = 1; params.has(`Tags.member.${i}.Name`); i++) {
             tags[params.get(`Tags.member.${i}.Name`) as string] = params.get(`Tags.member.${i}.Value`) ?? '';
           }
-          const destinations: string[] = [];
-          for (let i = 1; params.has(`Destinations.member.${i}`); i++)
-            destinations.push(params.get(`Destinations.member.${i}`) as string);
           const set = params.get('ConfigurationSetName');
           edge.mails.push({
             caller: call.caller,

@@ -742,6 +742,7 @@ describe('outputs', () => {
         'SchedulerRoleArn',
         'SendDeadLetterQueueUrl',
         'SendQueueUrl',
+        'SenderIdentity',
         'SesConfigurationSetName',
         'SigningSecretArn',
         'SiteLang',
@@ -749,6 +750,7 @@ describe('outputs', () => {
     );
     t.hasOutput('DataBucketName', { Value: { Ref: id.data } });
     t.hasOutput('SiteLang', { Value: 'fr' });
+    t.hasOutput('SenderIdentity', { Value: realSender.sender.slice(realSender.sender.indexOf('@') + 1) });
     const titled = synth({ ...realSender, siteTitle: 'Presse – Villes Internet', siteLang: 'en' }).template;
     titled.hasOutput('SiteLang', { Value: 'en' });
     titled.hasOutput('SiteTitle', { Value: 'Presse – Villes Internet' });

@@ -1,7 +1,7 @@
 import { type Suppression, shardOf } from '../contacts/model.ts';
 import { readSuppressionShard, type SuppressionShard } from '../contacts/repository.ts';
 import { PressroomError } from '../errors.ts';
-import { getJson, listAll, type ObjectStore } from '../store/object-store.ts';
+import { getJson, listAll, type ObjectStore, updateJson } from '../store/object-store.ts';
 import {
   type CampaignRecord,
   campaignKeys,
@@ -13,6 +13,7 @@ import { type BatchRecipient, closeRun, dispatchKeys, type RecipientBatch } from
 import { dispatchLeaseMs, takeLease } from './lease.ts';
 import { isTerminal, type LedgerEntry, type LedgerRecord } from './ledger.ts';
 import {
+  budgetExceeded,
   type Delivery,
   deliverTo,
   emptyTally,
@@ -41,7 +42,10 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /** Epoch milliseconds: no recipient is started after it; the rest are deferred. */
   deadline?: number;
-  /** Pause when more than `ratio` of the batch's sends fail, once `after` were tried. */
+  /**
+   * Pause when more than `ratio` of the run's sends fail for good, once `after` were tried:
+   * counted over every batch of the run, in every send function (see `runBudget`).
+   */
   errorBudget?: { ratio: number; after: number };
   maxAttempts?: number;
   maxThrottleRetries?: number;
@@ -130,6 +134,14 @@ export async function sendBatch(
   };
 
   let halted: string | undefined;
+  const budget = runBudget(
+    deps.store,
+    batch,
+    options.errorBudget ?? { ratio: 0.05, after: 100 },
+    (reason) => {
+      halted ??= reason;
+    },
+  );
   const pastDeadline = () => options.deadline !== undefined && Date.now() >= options.deadline;
   const stopped = () => options.signal?.aborted === true || halted !== undefined || pastDeadline();
   const rate = options.rate;
@@ -146,7 +158,8 @@ export async function sendBatch(
       halted ??= reason;
     },
     tally,
-    budget: options.errorBudget ?? { ratio: 0.05, after: 100 },
+    counted: budget.counted,
+    resume: resumeOnStack(batch.campaign),
     maxAttempts: options.maxAttempts ?? 3,
     maxThrottleRetries: options.maxThrottleRetries ?? 12,
     maxSameTransient: options.maxSameTransient ?? 10,
@@ -178,6 +191,8 @@ export async function sendBatch(
   // Not started (deadline, stop, halt, an error): left for the next delivery of the batch.
   for (const item of todo.slice(next)) report.deferred.push(item.recipient.id);
   if (fatal !== undefined) throw fatal;
+  // What this batch counted and has not yet added to the run's count.
+  await budget.flush();
 
   // A transient failure is tried again with the batch; a refused address is final.
   const failed = await ledgerEntries(
@@ -215,6 +230,68 @@ export async function sendBatch(
   report.completed = true;
   report.closed = await closeIfComplete(deps.store, batch.campaign, batch.run, at);
   return report;
+}
+
+/** How a pause on the stack says to resume. */
+export const resumeOnStack = (campaign: string) =>
+  `resume it with \`pressroom campaign resume ${campaign} --backend aws\``;
+
+/** The count of a dispatched run's sends, for its error budget. */
+export interface RunBudgetCount {
+  /** Sends tried that reached an outcome: sent, or refused for good. */
+  attempted: number;
+  /** Refused for good (the address, the content). */
+  failed: number;
+}
+
+/**
+ * Where a run's count is kept: beside the run's batch markers, not among them (they are
+ * counted to know when the run is complete).
+ */
+export const runBudgetKey = (campaign: string, run: string) =>
+  `${dispatchKeys.runPrefix(campaign, run).replace(/\/$/, '')}.budget.json`;
+
+/** Sends counted before the count is added to the run's: one read and one write per this many. */
+const budgetFlushEvery = 20;
+
+/**
+ * The error budget of a dispatched run, whose batches are sent by many functions at once:
+ * each batch adds what it counted to one object per run with compare-and-swap (a conflict
+ * reads again and adds again, so no count is lost to a concurrent worker), at once after a
+ * permanent failure and otherwise every few sends, and compares the run's total with the
+ * budget. A transient failure is not counted: its batch is delivered again and tries it
+ * again (and a run of them is the provider's, which pauses on its own). A resume is a new run
+ * with a new count, as a new `pressroom send` run is locally.
+ */
+function runBudget(
+  store: ObjectStore,
+  batch: RecipientBatch,
+  budget: { ratio: number; after: number },
+  halt: (reason: string) => void,
+) {
+  const key = runBudgetKey(batch.campaign, batch.run);
+  let pending: RunBudgetCount = { attempted: 0, failed: 0 };
+  const flush = async () => {
+    if (pending.attempted === 0) return;
+    const add = pending;
+    pending = { attempted: 0, failed: 0 };
+    const total = await updateJson<RunBudgetCount>(
+      store,
+      key,
+      () => ({ attempted: 0, failed: 0 }),
+      (current) => ({ attempted: current.attempted + add.attempted, failed: current.failed + add.failed }),
+    );
+    if (total.attempted >= budget.after && total.failed / total.attempted > budget.ratio)
+      halt(budgetExceeded(total, budget.ratio, batch.campaign, resumeOnStack(batch.campaign)));
+  };
+  return {
+    flush,
+    counted: async (outcome: 'sent' | 'failed') => {
+      pending.attempted++;
+      if (outcome === 'failed') pending.failed++;
+      if (outcome === 'failed' || pending.attempted >= budgetFlushEvery) await flush();
+    },
+  };
 }
 
 /**

@@ -484,6 +484,7 @@ export async function sendCampaign(
     },
     tally,
     budget,
+    resume: `resume it with \`pressroom campaign resume ${definition.name}\``,
     maxAttempts,
     maxThrottleRetries,
     maxSameTransient: options.maxSameTransient ?? 10,
@@ -683,7 +684,15 @@ export interface Delivery {
   /** Stops the run for a reason of its own (the provider refuses everything, too many failures). */
   halt: (reason: string) => void;
   tally: Tally;
-  budget: { ratio: number; after: number };
+  /**
+   * Pause when more than `ratio` of this run's sends fail, once `after` were tried. Left out
+   * when the caller counts across workers itself (`counted`, the batches of a dispatched run).
+   */
+  budget?: { ratio: number; after: number };
+  /** Told of each send tried, once its outcome is recorded: counts kept beyond this process. */
+  counted?: (outcome: 'sent' | 'failed') => Promise<void>;
+  /** How the pause messages say to resume, e.g. "send again to resume". */
+  resume: string;
   maxAttempts: number;
   maxThrottleRetries: number;
   /** Recipients in a row failing with the same transient error before the run pauses. */
@@ -778,7 +787,7 @@ export async function deliverTo(
     } catch (error) {
       if (error instanceof SendingHaltedError) {
         // The account or its configuration refuses everything: no recipient is to blame.
-        d.halt(`${error.message}. Paused, nobody counted as failed: fix it, then send again to resume.`);
+        d.halt(`${error.message}. Paused, nobody counted as failed: fix it, then ${d.resume}.`);
         return deferred();
       }
       if (error instanceof ThrottledError) {
@@ -810,14 +819,13 @@ export async function deliverTo(
       tally.lastTransient = signature;
       if (tally.sameTransient >= d.maxSameTransient) {
         d.halt(
-          `${tally.sameTransient} recipients in a row failed with the same error (${failure.message}): the provider seems unavailable. Paused: check it, then send again to resume (these recipients are tried again).`,
+          `${tally.sameTransient} recipients in a row failed with the same error (${failure.message}): the provider seems unavailable. Paused: check it, then ${d.resume} (these recipients are tried again).`,
         );
       }
-      if (tally.attempted >= d.budget.after && tally.failed / tally.attempted > d.budget.ratio) {
-        d.halt(
-          `${tally.failed} of ${tally.attempted} sends failed (more than ${Math.round(d.budget.ratio * 100)}%): paused. Check \`pressroom campaign status ${definition.name}\`, fix the cause, then run \`pressroom send\` again to resume.`,
-        );
+      if (d.budget && tally.attempted >= d.budget.after && tally.failed / tally.attempted > d.budget.ratio) {
+        d.halt(budgetExceeded(tally, d.budget.ratio, definition.name, d.resume));
       }
+      if (failure.kind === 'permanent') await d.counted?.('failed');
       return status;
     }
     // Sent. Recording it is outside the retry: a store error here must never send again.
@@ -831,8 +839,19 @@ export async function deliverTo(
     tally.sent++;
     tally.settled++;
     tally.attempted++;
+    await d.counted?.('sent');
     return status;
   }
+}
+
+/** The pause reason of an error budget spent: `failed` of `attempted` sends, over `ratio`. */
+export function budgetExceeded(
+  count: { failed: number; attempted: number },
+  ratio: number,
+  campaign: string,
+  resume: string,
+): string {
+  return `${count.failed} of ${count.attempted} sends failed (more than ${Math.round(ratio * 100)}%): paused. Check \`pressroom campaign status ${campaign}\`, fix the cause (the failed addresses and reasons), then ${resume}.`;
 }
 
 /** Exponential back-off with full jitter: 100 ms, 200 ms, ... up to 10 s. */
