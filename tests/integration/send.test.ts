@@ -701,7 +701,7 @@ describe('throttling, refusals and the error budget', () => {
     expect(paused.state).toBe('paused');
     expect(paused.pausedReason).toMatch(/\d+ of \d+ sends failed \(more than 5%\): paused/);
     expect(paused.pausedReason).toContain('pressroom campaign status etude-test');
-    expect(paused.pausedReason).toContain('pressroom send');
+    expect(paused.pausedReason).toContain('pressroom campaign resume etude-test');
     // It stops soon after 100 tries: what was in flight finishes, nothing new starts.
     expect(tried.size).toBeGreaterThanOrEqual(100);
     expect(tried.size).toBeLessThan(100 + 70);
