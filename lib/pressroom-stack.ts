@@ -88,15 +88,16 @@ export class PressroomStack extends Stack {
       this.signingSecret = secret;
     }
 
-    // Shared by every function; each adds its own below (lib/README.md lists them all).
-    const shared: Record<string, string> = {
-      PRESSROOM_BUCKET: bucket.bucketName,
-      PRESSROOM_SITE_URL: this.site.url,
-      PRESSROOM_SITE_LANG: config.siteLang,
-      ...(config.siteTitle !== undefined && { PRESSROOM_SITE_TITLE: config.siteTitle }),
-    };
-    const sender = {
-      PRESSROOM_SENDER: config.sender,
+    // Each function gets the variables its handler reads, and no other (lib/README.md lists
+    // them; tests/infra/environment.test.ts holds each function to its handler's reads).
+    const bucketName = { PRESSROOM_BUCKET: bucket.bucketName };
+    const siteUrl = { PRESSROOM_SITE_URL: this.site.url };
+    const siteLang = { PRESSROOM_SITE_LANG: config.siteLang };
+    const siteTitle: Record<string, string> =
+      config.siteTitle !== undefined ? { PRESSROOM_SITE_TITLE: config.siteTitle } : {};
+    // The sender of campaigns is their own `from`, of confirmations their list's: no function
+    // reads the configured sender, which SES's identity is made from.
+    const mailing = {
       PRESSROOM_SES_CONFIGURATION_SET: this.mail.configurationSet.configurationSetName,
       ...(config.unsubscribeMailto !== undefined && {
         PRESSROOM_UNSUBSCRIBE_MAILTO: config.unsubscribeMailto,
@@ -113,7 +114,7 @@ export class PressroomStack extends Stack {
       timeout: Duration.seconds(15),
       config,
       withTemplates: true,
-      environment: { ...shared, ...sender, ...secretArn },
+      environment: { ...bucketName, ...siteLang, ...mailing, ...secretArn },
     });
     const publicUrl = publicFn.function.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     const withPublicUrl = { PRESSROOM_PUBLIC_URL: publicUrl.url };
@@ -125,7 +126,7 @@ export class PressroomStack extends Stack {
       timeout: Duration.minutes(5),
       config,
       withTemplates: true,
-      environment: { ...shared, ...withPublicUrl },
+      environment: { ...bucketName, ...siteUrl, ...siteLang, ...siteTitle },
     });
 
     const dispatch = new PressroomFunction(this, 'Dispatch', {
@@ -135,10 +136,10 @@ export class PressroomStack extends Stack {
       timeout: Duration.minutes(15),
       config,
       environment: {
-        ...shared,
+        ...bucketName,
+        ...siteUrl,
         ...withPublicUrl,
         PRESSROOM_QUEUE_URL: this.sending.queue.queueUrl,
-        PRESSROOM_SEND_RATE: String(config.sendRate),
         PRESSROOM_RECIPIENTS_PER_MESSAGE: String(plan.recipientsPerMessage),
         PRESSROOM_LATE_FIRE_WINDOW_MINUTES: String(config.lateFireWindowMinutes),
       },
@@ -158,13 +159,11 @@ export class PressroomStack extends Stack {
         reservedConcurrentExecutions: config.reservedSendConcurrency,
       }),
       environment: {
-        ...shared,
+        ...bucketName,
         ...withPublicUrl,
-        ...sender,
+        ...mailing,
         ...secretArn,
-        PRESSROOM_SEND_RATE: String(config.sendRate),
         PRESSROOM_WORKER_RATE: String(plan.workerRate),
-        PRESSROOM_RECIPIENTS_PER_MESSAGE: String(plan.recipientsPerMessage),
       },
     });
     send.function.addEventSource(
@@ -194,7 +193,7 @@ export class PressroomStack extends Stack {
       timeout: Duration.seconds(30),
       config,
       deadLetterQueue: feedbackDeadLetters,
-      environment: { ...shared, ...withPublicUrl, ...secretArn },
+      environment: { ...bucketName, ...secretArn },
     });
     this.mail.feedbackTopic.addSubscription(
       new LambdaSubscription(feedback.function, { deadLetterQueue: feedbackDeadLetters }),
