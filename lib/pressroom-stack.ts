@@ -1,4 +1,6 @@
 import { Annotations, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { S3EventSourceV2, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -258,6 +260,22 @@ export class PressroomStack extends Stack {
         }),
       );
     }
+
+    // Unconfirmed subscriptions expire: every hour public removes the requests past their
+    // 48 hours (the addresses they hold) and spent rate-limit windows, with the grants it
+    // already has on subscriptions/ (docs/subscriptions.md).
+    new Rule(this, 'SubscriptionSweep', {
+      description: 'pressroom: removes expired subscription requests and spent rate-limit windows, hourly',
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [
+        new LambdaFunction(publicFn.function, {
+          event: RuleTargetInput.fromObject({ sweep: 'subscriptions' }),
+          // The next hour sweeps again: a missed one is not worth retrying for long.
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
 
     this.scheduling = new Scheduling(this, 'Scheduling', {
       dispatch: dispatch.function,
