@@ -11,6 +11,7 @@ import { schemaCommand } from './commands/schema.ts';
 import { campaignCommand, scheduleCommand, sendCommand } from './commands/send.ts';
 import { serveCommand } from './commands/serve.ts';
 import { siteCommand } from './commands/site.ts';
+import { subscriptionsCommand } from './commands/subscriptions.ts';
 import { setJsonOutput } from './output.ts';
 
 /**
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .addCommand(newsletterCommand())
     .addCommand(archiveCommand())
     .addCommand(contactsCommand())
+    .addCommand(subscriptionsCommand())
     .addCommand(sendCommand())
     .addCommand(scheduleCommand())
     .addCommand(campaignCommand())

@@ -1,4 +1,6 @@
 import { Annotations, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { S3EventSourceV2, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -88,15 +90,18 @@ export class PressroomStack extends Stack {
       this.signingSecret = secret;
     }
 
-    // Shared by every function; each adds its own below (lib/README.md lists them all).
-    const shared: Record<string, string> = {
-      PRESSROOM_BUCKET: bucket.bucketName,
-      PRESSROOM_SITE_URL: this.site.url,
-      PRESSROOM_SITE_LANG: config.siteLang,
-      ...(config.siteTitle !== undefined && { PRESSROOM_SITE_TITLE: config.siteTitle }),
-    };
-    const sender = {
-      PRESSROOM_SENDER: config.sender,
+    // Each function gets the variables its handler reads, and no other (lib/README.md lists
+    // them; tests/infra/environment.test.ts holds each function to its handler's reads).
+    // The SES identity campaigns are sent from: the functions may send from it only.
+    const senderIdentity = config.existingSesIdentity ?? config.senderDomain;
+    const bucketName = { PRESSROOM_BUCKET: bucket.bucketName };
+    const siteUrl = { PRESSROOM_SITE_URL: this.site.url };
+    const siteLang = { PRESSROOM_SITE_LANG: config.siteLang };
+    const siteTitle: Record<string, string> =
+      config.siteTitle !== undefined ? { PRESSROOM_SITE_TITLE: config.siteTitle } : {};
+    // The sender of campaigns is their own `from`, of confirmations their list's: no function
+    // reads the configured sender, which SES's identity is made from.
+    const mailing = {
       PRESSROOM_SES_CONFIGURATION_SET: this.mail.configurationSet.configurationSetName,
       ...(config.unsubscribeMailto !== undefined && {
         PRESSROOM_UNSUBSCRIBE_MAILTO: config.unsubscribeMailto,
@@ -113,7 +118,7 @@ export class PressroomStack extends Stack {
       timeout: Duration.seconds(15),
       config,
       withTemplates: true,
-      environment: { ...shared, ...sender, ...secretArn },
+      environment: { ...bucketName, ...siteLang, ...mailing, ...secretArn },
     });
     const publicUrl = publicFn.function.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     const withPublicUrl = { PRESSROOM_PUBLIC_URL: publicUrl.url };
@@ -125,7 +130,7 @@ export class PressroomStack extends Stack {
       timeout: Duration.minutes(5),
       config,
       withTemplates: true,
-      environment: { ...shared, ...withPublicUrl },
+      environment: { ...bucketName, ...siteUrl, ...siteLang, ...siteTitle },
     });
 
     const dispatch = new PressroomFunction(this, 'Dispatch', {
@@ -135,10 +140,10 @@ export class PressroomStack extends Stack {
       timeout: Duration.minutes(15),
       config,
       environment: {
-        ...shared,
+        ...bucketName,
+        ...siteUrl,
         ...withPublicUrl,
         PRESSROOM_QUEUE_URL: this.sending.queue.queueUrl,
-        PRESSROOM_SEND_RATE: String(config.sendRate),
         PRESSROOM_RECIPIENTS_PER_MESSAGE: String(plan.recipientsPerMessage),
         PRESSROOM_LATE_FIRE_WINDOW_MINUTES: String(config.lateFireWindowMinutes),
       },
@@ -158,13 +163,12 @@ export class PressroomStack extends Stack {
         reservedConcurrentExecutions: config.reservedSendConcurrency,
       }),
       environment: {
-        ...shared,
+        ...bucketName,
         ...withPublicUrl,
-        ...sender,
+        ...mailing,
         ...secretArn,
-        PRESSROOM_SEND_RATE: String(config.sendRate),
         PRESSROOM_WORKER_RATE: String(plan.workerRate),
-        PRESSROOM_RECIPIENTS_PER_MESSAGE: String(plan.recipientsPerMessage),
+        PRESSROOM_SENDER_IDENTITY: senderIdentity,
       },
     });
     send.function.addEventSource(
@@ -194,7 +198,7 @@ export class PressroomStack extends Stack {
       timeout: Duration.seconds(30),
       config,
       deadLetterQueue: feedbackDeadLetters,
-      environment: { ...shared, ...withPublicUrl, ...secretArn },
+      environment: { ...bucketName, ...secretArn },
     });
     this.mail.feedbackTopic.addSubscription(
       new LambdaSubscription(feedback.function, { deadLetterQueue: feedbackDeadLetters }),
@@ -260,6 +264,22 @@ export class PressroomStack extends Stack {
       );
     }
 
+    // Unconfirmed subscriptions expire: every hour public removes the requests past their
+    // 48 hours (the addresses they hold) and spent rate-limit windows, with the grants it
+    // already has on subscriptions/ (docs/subscriptions.md).
+    new Rule(this, 'SubscriptionSweep', {
+      description: 'pressroom: removes expired subscription requests and spent rate-limit windows, hourly',
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [
+        new LambdaFunction(publicFn.function, {
+          event: RuleTargetInput.fromObject({ sweep: 'subscriptions' }),
+          // The next hour sweeps again: a missed one is not worth retrying for long.
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+
     this.scheduling = new Scheduling(this, 'Scheduling', {
       dispatch: dispatch.function,
       alarmTopic: notifications.alarmTopic,
@@ -288,7 +308,7 @@ export class PressroomStack extends Stack {
       SigningSecretArn: [this.signingSecret.secretArn, 'the key of contact ids and links (the CLI needs it)'],
       SesConfigurationSetName: [this.mail.configurationSet.configurationSetName, 'the SES configuration set'],
       SenderIdentity: [
-        config.existingSesIdentity ?? config.senderDomain,
+        senderIdentity,
         'the SES identity campaigns may be sent from (the functions may send from it only)',
       ],
       AlarmTopicArn: [notifications.alarmTopic.topicArn, 'subscribe to it to hear about failures'],

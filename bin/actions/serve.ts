@@ -98,8 +98,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // Expired confirmation requests (which hold unconfirmed addresses) and spent rate-limit
   // windows are removed every hour.
   const purge = () =>
-    purgeSubscriptionState(backend.store, new Date()).catch((error: unknown) =>
-      log(`subscription purge failed: ${(error as Error).message}`),
+    purgeSubscriptionState(backend.store, new Date()).then(
+      // Counts only: the requests held addresses.
+      (removed) => {
+        if (removed.pending + removed.throttles > 0)
+          log(
+            `subscription sweep: ${removed.pending} request record(s), ${removed.throttles} window(s) removed`,
+          );
+      },
+      (error: unknown) => log(`subscription sweep failed: ${(error as Error).message}`),
     );
   void purge();
   const purgeTimer = setInterval(purge, 3600_000);

@@ -83,6 +83,12 @@ const settings = {
     schema: z.email(),
     expected: 'the verified sender address, e.g. "presse@example.org"',
   },
+  senderIdentity: {
+    variable: 'PRESSROOM_SENDER_IDENTITY',
+    schema: z.string().min(1),
+    expected:
+      'the SES identity the stack sends from: a domain such as "example.org", or an address (its SenderIdentity output)',
+  },
   unsubscribeMailto: {
     variable: 'PRESSROOM_UNSUBSCRIBE_MAILTO',
     schema: z.email().optional(),

@@ -3,7 +3,9 @@ import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'a
 /** A Function URL response in its structured form (status, headers, body). */
 export type FunctionUrlResponse = Exclude<LambdaFunctionURLResult, string>;
 
+import { z } from 'zod';
 import { SesMailer } from '../adapters/ses-mailer.ts';
+import { purgeSubscriptionState } from '../core/contacts/subscription.ts';
 import { parseSubscribableLists, type SubscribableLists } from '../core/contacts/subscription-lists.ts';
 import { handlePublicRequest, type PublicRequest } from '../core/public/endpoint.ts';
 import { getText, type ObjectStore } from '../core/store/object-store.ts';
@@ -19,7 +21,26 @@ import { cached, dataStore, logger, signingKeys, templateSet } from './runtime.t
  * The lists open to subscription are `config/lists.yaml` in the data bucket (the format of
  * `lists.yaml`), read again every few minutes. Absent: no list is open. Invalid: the error
  * is logged and no list is open, while unsubscribing keeps working.
+ *
+ * Its other event is `{ "sweep": "subscriptions" }`, sent every hour by an EventBridge rule:
+ * expired confirmation requests (the unconfirmed addresses they hold), records emptied by
+ * confirmations and spent rate-limit windows are removed (`purgeSubscriptionState`, which
+ * writes by compare-and-swap, so a confirmation at the same moment is kept). Counts only are
+ * logged and returned.
  */
+
+/** The event of the hourly sweep (the rule's fixed input). */
+export const sweepEventSchema = z.strictObject({ sweep: z.literal('subscriptions') });
+export type SweepEvent = z.infer<typeof sweepEventSchema>;
+
+/** What a sweep removed. */
+export interface SweepReport {
+  sweep: 'subscriptions';
+  /** Request records removed (expired, or emptied by confirmations). */
+  pending: number;
+  /** Rate-limit windows that were over. */
+  throttles: number;
+}
 
 export const listsKey = 'config/lists.yaml';
 const listsTtlMs = 5 * 60_000;
@@ -91,12 +112,37 @@ export function publicRequestOf(event: LambdaFunctionURLEvent): PublicRequest {
   };
 }
 
-/** The Lambda entry point for the Function URL. */
+/** The bucket only: a sweep needs neither the secret nor the templates. */
+const sweepStore = cached(async () => dataStore(loadConfig(['bucket']).bucket));
+
+/** The hourly sweep of subscription state: counts, never an address. */
+export async function sweepSubscriptions(clock: () => Date = () => new Date()): Promise<SweepReport> {
+  const removed = await purgeSubscriptionState(await sweepStore(), clock());
+  logger.info('subscription sweep', { ...removed });
+  return { sweep: 'subscriptions', ...removed };
+}
+
+/** The Lambda entry point: a Function URL request, or the hourly sweep's event. */
 export async function handler(
   event: LambdaFunctionURLEvent,
   lambdaContext?: Context,
-): Promise<FunctionUrlResponse> {
+): Promise<FunctionUrlResponse>;
+export async function handler(event: SweepEvent, lambdaContext?: Context): Promise<SweepReport>;
+export async function handler(
+  event: LambdaFunctionURLEvent | SweepEvent,
+  lambdaContext?: Context,
+): Promise<FunctionUrlResponse | SweepReport> {
   if (lambdaContext) logger.addContext(lambdaContext);
+  if (!('requestContext' in event)) {
+    const sweep = sweepEventSchema.safeParse(event);
+    if (!sweep.success)
+      throw new Error('the public function takes a Function URL request or { "sweep": "subscriptions" }');
+    return sweepSubscriptions();
+  }
+  return answer(event);
+}
+
+async function answer(event: LambdaFunctionURLEvent): Promise<FunctionUrlResponse> {
   const started = performance.now();
   const c = await context();
   const request = publicRequestOf(event);

@@ -53,14 +53,14 @@ const context = cached(async () => {
     'workerRate',
     'sesConfigurationSet',
     'unsubscribeMailto',
-    'sender',
+    'senderIdentity',
   ]);
   const deps: SendDeps = {
     store: dataStore(config.bucket),
     mailer: new SesMailer({
       ...(config.sesConfigurationSet !== undefined && { configurationSet: config.sesConfigurationSet }),
-      // The stack's identity is its sender's domain: IAM lets the function send from it only.
-      senderIdentity: config.sender.slice(config.sender.lastIndexOf('@') + 1),
+      // IAM lets the function send from the stack's identity only: a refusal names it.
+      senderIdentity: config.senderIdentity,
     }),
     keys: await signingKeys(config.secretArn),
     publicUrl: config.publicUrl,

@@ -62,7 +62,7 @@ beforeAll(async () => {
     PRESSROOM_PUBLIC_URL: 'https://abc.lambda-url.eu-west-3.on.aws',
     PRESSROOM_SITE_URL: 'https://press.example.org/',
     PRESSROOM_SES_CONFIGURATION_SET: 'pressroom-events',
-    PRESSROOM_SENDER: 'presse@villes-internet.net',
+    PRESSROOM_SENDER_IDENTITY: 'villes-internet.net',
   });
   sqs = mockClient(SQSClient);
   sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string; MessageBody: string }[] }) => {

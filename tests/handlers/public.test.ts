@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactKeys, isSuppressed, shardOf } from '../../lambdas/core/contacts/model.ts';
 import { readSuppressionShard } from '../../lambdas/core/contacts/repository.ts';
 import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
+import { getJson } from '../../lambdas/core/store/object-store.ts';
 import { handler, publicRequestOf } from '../../lambdas/handlers/public.ts';
 import { importJournalists, journalist } from '../support/dispatch-fixtures.ts';
 import { type HandlerWorld, recordedEvent, SECRET, snapshot, startHandlerWorld } from './harness.ts';
@@ -70,5 +71,54 @@ describe('public handler (Function URL)', () => {
     const response = await handler(event('function-url-post.json', `${token().slice(0, -2)}xx`));
     expect(response.statusCode).toBe(400);
     expect(await snapshot(world.store, 'suppressions/')).toEqual(before);
+  });
+});
+
+describe('public handler (the hourly sweep)', () => {
+  it('{ sweep: "subscriptions" } removes expired requests and their addresses, keeps live ones, returns counts', async () => {
+    const hour = 3600_000;
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    const request = (expiresInMs: number) => ({
+      lang: 'fr',
+      requestedAt: at(expiresInMs - 48 * hour),
+      expiresAt: at(expiresInMs),
+    });
+    await world.store.put(
+      'subscriptions/pending/aaaa.json',
+      JSON.stringify({ id: 'aaaa', email: 'ancienne@exemple.org', requests: { lettre: request(-hour) } }),
+    );
+    await world.store.put(
+      'subscriptions/pending/bbbb.json',
+      JSON.stringify({
+        id: 'bbbb',
+        email: 'vivante@exemple.org',
+        requests: { lettre: request(hour), 'open-data': request(-hour) },
+      }),
+    );
+    await world.store.put(
+      'subscriptions/throttle/address/aaaa.json',
+      JSON.stringify({ since: at(-hour), count: 1, windowMs: 600_000 }),
+    );
+    const report = await handler({ sweep: 'subscriptions' });
+    expect(report).toEqual({ sweep: 'subscriptions', pending: 1, throttles: 1 });
+    expect(Object.keys(await snapshot(world.store, 'subscriptions/'))).toEqual([
+      'subscriptions/pending/bbbb.json',
+    ]);
+    const live = (
+      await getJson<{ email?: string; requests: object }>(world.store, 'subscriptions/pending/bbbb.json')
+    )?.value;
+    expect(Object.keys(live?.requests ?? {})).toEqual(['lettre']);
+    expect(live?.email).toBe('vivante@exemple.org');
+    expect(await handler({ sweep: 'subscriptions' })).toEqual({
+      sweep: 'subscriptions',
+      pending: 0,
+      throttles: 0,
+    });
+  });
+
+  it('any other event is refused, and changes nothing', async () => {
+    const before = await snapshot(world.store, 'subscriptions/');
+    await expect(handler({ sweep: 'everything' } as never)).rejects.toThrow(/sweep/);
+    expect(await snapshot(world.store, 'subscriptions/')).toEqual(before);
   });
 });

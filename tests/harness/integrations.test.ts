@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { removeOutdirs, synth } from '../infra/stack.ts';
 import type { CfnTemplate } from './assembly.ts';
 import { evaluate, type PolicyDocument } from './iam.ts';
-import { ACCOUNT, TemplateValues } from './template.ts';
+import { ACCOUNT, REGION, TemplateValues } from './template.ts';
 
 /**
  * What each AWS service needs from the template to call the next one, decided by the
@@ -209,6 +209,45 @@ describe('service integrations as the template wires them', () => {
           }),
           action,
         ).toBe('allow');
+      }
+    }
+  });
+
+  it('CloudWatch may publish each alarm to its topic (the SSL-only topic policy replaced the default), for this account only', () => {
+    const alarms = values.ofType('AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const id of alarms) {
+      // CloudFormation names an alarm after the stack and its logical id.
+      const alarmArn = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${stack.stackName}-${id}-ABC123`;
+      for (const topic of (props(id).AlarmActions as string[] | undefined) ?? []) {
+        const policies = values.attachedPolicies('AWS::SNS::TopicPolicy', topic);
+        const publish = (context: Record<string, string>) =>
+          decide(policies, 'cloudwatch.amazonaws.com', 'sns:Publish', topic, context);
+        // https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html (CloudWatch alarms)
+        expect(publish({ 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': alarmArn }), id).toBe('allow');
+        expect(
+          publish({
+            'aws:SourceAccount': '999999999999',
+            'aws:SourceArn': alarmArn.replace(ACCOUNT, '999999999999'),
+          }),
+        ).toBe('implicit-deny');
+        // Not over plain HTTP: the SSL-only statement still denies it.
+        expect(
+          evaluate(policies, {
+            action: 'sns:Publish',
+            resource: topic,
+            principal: { service: 'cloudwatch.amazonaws.com' },
+            context: {
+              'aws:SecureTransport': 'false',
+              'aws:SourceAccount': ACCOUNT,
+              'aws:SourceArn': alarmArn,
+            },
+          }).effect,
+        ).toBe('explicit-deny');
+        // Nobody else gained anything.
+        expect(
+          decide(policies, 'events.amazonaws.com', 'sns:Publish', topic, { 'aws:SourceAccount': ACCOUNT }),
+        ).toBe('implicit-deny');
       }
     }
   });

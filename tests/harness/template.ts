@@ -123,6 +123,8 @@ export class TemplateValues {
         return this.arn('scheduler', `schedule-group/${ref()}`);
       case 'AWS::CloudFront::Distribution.DomainName':
         return `d${createHash('sha256').update(logicalId).digest('hex').slice(0, 13)}.cloudfront.net`;
+      case 'AWS::Events::Rule.Arn':
+        return this.arn('events', `rule/${ref()}`);
       case 'AWS::Logs::LogGroup.Arn':
         return this.arn('logs', `log-group:${ref()}:*`);
       case 'AWS::KMS::Key.Arn':

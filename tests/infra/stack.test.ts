@@ -314,10 +314,16 @@ describe('the functions', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         PRESSROOM_BUCKET: { Ref: id.data },
+      });
+    }
+    // The press room's address, where the handler reads it (tests/infra/environment.test.ts).
+    for (const name of ['publish', 'dispatch'] as const) {
+      expect(
+        t.findResources('AWS::Lambda::Function')[fn[name]]?.Properties.Environment.Variables,
+      ).toMatchObject({
         PRESSROOM_SITE_URL: {
           'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [id.distribution, 'DomainName'] }, '/']],
         },
-        PRESSROOM_SITE_LANG: 'fr',
       });
     }
     const retained = synth(
@@ -345,40 +351,46 @@ describe('the functions', () => {
     };
     const secret = { Ref: id.secret };
     const configSet = { Ref: id.configSet };
-    const sender = 'presse@villes-internet.net';
 
     expect(env('publish')).toMatchObject({
       PRESSROOM_TEMPLATES_DIR: '/var/task/templates',
-      PRESSROOM_PUBLIC_URL: publicUrl,
+      PRESSROOM_SITE_LANG: 'fr',
     });
+    expect(env('publish')).not.toHaveProperty('PRESSROOM_PUBLIC_URL');
     expect(env('publish')).not.toHaveProperty('PRESSROOM_SECRET_ARN');
     expect(env('dispatch')).toMatchObject({
       PRESSROOM_PUBLIC_URL: publicUrl,
       PRESSROOM_QUEUE_URL: { Ref: id.queue },
-      PRESSROOM_SEND_RATE: '1',
       PRESSROOM_RECIPIENTS_PER_MESSAGE: '50',
     });
-    for (const unused of ['PRESSROOM_SECRET_ARN', 'PRESSROOM_SENDER', 'PRESSROOM_SES_CONFIGURATION_SET']) {
+    for (const unused of [
+      'PRESSROOM_SECRET_ARN',
+      'PRESSROOM_SENDER',
+      'PRESSROOM_SES_CONFIGURATION_SET',
+      'PRESSROOM_SEND_RATE',
+    ]) {
       expect(env('dispatch')).not.toHaveProperty(unused);
     }
     expect(env('send')).toMatchObject({
       PRESSROOM_PUBLIC_URL: publicUrl,
       PRESSROOM_SECRET_ARN: secret,
-      PRESSROOM_SEND_RATE: '1',
       PRESSROOM_WORKER_RATE: '0.5',
-      PRESSROOM_RECIPIENTS_PER_MESSAGE: '50',
-      PRESSROOM_SENDER: sender,
       PRESSROOM_SES_CONFIGURATION_SET: configSet,
     });
+    for (const unused of ['PRESSROOM_SENDER', 'PRESSROOM_SEND_RATE', 'PRESSROOM_RECIPIENTS_PER_MESSAGE']) {
+      expect(env('send')).not.toHaveProperty(unused);
+    }
     expect(env('send')).not.toHaveProperty('PRESSROOM_TEMPLATES_DIR');
     expect(env('send')).not.toHaveProperty('PRESSROOM_QUEUE_URL');
-    expect(env('feedback')).toMatchObject({ PRESSROOM_SECRET_ARN: secret, PRESSROOM_PUBLIC_URL: publicUrl });
+    expect(env('feedback')).toMatchObject({ PRESSROOM_SECRET_ARN: secret });
+    expect(env('feedback')).not.toHaveProperty('PRESSROOM_PUBLIC_URL');
     expect(env('public')).toMatchObject({
       PRESSROOM_TEMPLATES_DIR: '/var/task/templates',
       PRESSROOM_SECRET_ARN: secret,
-      PRESSROOM_SENDER: sender,
+      PRESSROOM_SITE_LANG: 'fr',
       PRESSROOM_SES_CONFIGURATION_SET: configSet,
     });
+    expect(env('public')).not.toHaveProperty('PRESSROOM_SENDER');
     // Its own URL would be a circular reference: the handler takes it from the request.
     expect(env('public')).not.toHaveProperty('PRESSROOM_PUBLIC_URL');
     for (const name of handlerNames) {
@@ -401,11 +413,22 @@ describe('the functions', () => {
     expect(checked).toHaveLength(5);
     for (const f of checked) {
       const vars = f.Properties.Environment.Variables;
-      expect(vars.PRESSROOM_SITE_TITLE).toBe('Salle de presse de Villes Internet');
-      expect(vars.PRESSROOM_SITE_LANG).toBe('en');
-      if (vars.PRESSROOM_SENDER)
+      if (vars.PRESSROOM_TEMPLATES_DIR) expect(vars.PRESSROOM_SITE_LANG).toBe('en');
+      if (vars.PRESSROOM_SES_CONFIGURATION_SET)
         expect(vars.PRESSROOM_UNSUBSCRIBE_MAILTO).toBe('desinscription@villes-internet.net');
     }
+    // The title is the press room's: publish renders it.
+    expect(checked.filter((f) => f.Properties.Environment.Variables.PRESSROOM_SITE_TITLE)).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          Environment: {
+            Variables: expect.objectContaining({
+              PRESSROOM_SITE_TITLE: 'Salle de presse de Villes Internet',
+            }),
+          },
+        }),
+      }),
+    ]);
   });
 
   it('publish runs when a .md lands under publications/', () => {

@@ -462,8 +462,9 @@ async function updateIfPresent<T>(
 /**
  * Removes what has served its time: pending requests past their expiry (the unconfirmed
  * addresses they hold), records left empty by confirmations, and rate-limit windows that are
- * over. Locally `pressroom serve` runs it every hour; on S3 a lifecycle rule on
- * `subscriptions/` (3 days) does the same.
+ * over; counts only come back (no address). `pressroom serve` runs it at start and every
+ * hour, `pressroom subscriptions sweep` on demand, and on AWS the public function every hour
+ * (an EventBridge rule's `{ "sweep": "subscriptions" }`).
  */
 export async function purgeSubscriptionState(
   store: ObjectStore,
