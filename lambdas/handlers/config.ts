@@ -56,12 +56,6 @@ const settings = {
     schema: z.coerce.number().positive().finite(),
     expected: 'messages per second one send function may start, a positive number such as "2"',
   },
-  sendRate: {
-    variable: 'PRESSROOM_SEND_RATE',
-    schema: z.coerce.number().positive().finite(),
-    expected:
-      'messages per second for the whole account (SES\'s MaxSendRate), a positive number such as "14"',
-  },
   recipientsPerMessage: {
     variable: 'PRESSROOM_RECIPIENTS_PER_MESSAGE',
     schema: z.coerce.number().int().positive(),
@@ -77,11 +71,6 @@ const settings = {
     variable: 'PRESSROOM_SES_CONFIGURATION_SET',
     schema: z.string().min(1).optional(),
     expected: 'the SES configuration set whose events reach the feedback function',
-  },
-  sender: {
-    variable: 'PRESSROOM_SENDER',
-    schema: z.email(),
-    expected: 'the verified sender address, e.g. "presse@example.org"',
   },
   senderIdentity: {
     variable: 'PRESSROOM_SENDER_IDENTITY',

@@ -10,11 +10,10 @@ const complete = {
   PRESSROOM_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:pressroom-signing-AbCdEf',
   PRESSROOM_QUEUE_URL: 'https://sqs.eu-west-3.amazonaws.com/123456789012/pressroom-send',
   PRESSROOM_WORKER_RATE: '2',
-  PRESSROOM_SEND_RATE: '14',
   PRESSROOM_RECIPIENTS_PER_MESSAGE: '50',
   PRESSROOM_LATE_FIRE_WINDOW_MINUTES: '90',
   PRESSROOM_SES_CONFIGURATION_SET: 'pressroom-events',
-  PRESSROOM_SENDER: 'presse@example.org',
+  PRESSROOM_SENDER_IDENTITY: 'example.org',
   PRESSROOM_UNSUBSCRIBE_MAILTO: 'desabonnement@example.org',
   PRESSROOM_TEMPLATES_DIR: '/var/task/templates',
 };
@@ -31,13 +30,16 @@ function problemOf(run: () => unknown): string {
 
 describe('handler configuration', () => {
   it('reads only the settings a function asks for, typed and normalised', () => {
-    const config = loadConfig(['bucket', 'siteUrl', 'publicUrl', 'workerRate', 'sendRate'], complete);
+    const config = loadConfig(
+      ['bucket', 'siteUrl', 'publicUrl', 'workerRate', 'recipientsPerMessage'],
+      complete,
+    );
     expect(config).toEqual({
       bucket: 'pressroom-data-123456789012',
       siteUrl: 'https://presse.example.org/',
       publicUrl: 'https://abc.lambda-url.eu-west-3.on.aws',
       workerRate: 2,
-      sendRate: 14,
+      recipientsPerMessage: 50,
     });
   });
 
@@ -52,18 +54,17 @@ describe('handler configuration', () => {
       secretArn: complete.PRESSROOM_SECRET_ARN,
       queueUrl: complete.PRESSROOM_QUEUE_URL,
       workerRate: 2,
-      sendRate: 14,
       recipientsPerMessage: 50,
       lateFireWindowMinutes: 90,
       sesConfigurationSet: 'pressroom-events',
-      sender: 'presse@example.org',
+      senderIdentity: 'example.org',
       unsubscribeMailto: 'desabonnement@example.org',
       templatesDir: '/var/task/templates',
     });
   });
 
   it('a setting nobody asked for is not checked', () => {
-    expect(loadConfig(['bucket'], { ...complete, PRESSROOM_SEND_RATE: 'fast' })).toEqual({
+    expect(loadConfig(['bucket'], { ...complete, PRESSROOM_WORKER_RATE: 'fast' })).toEqual({
       bucket: complete.PRESSROOM_BUCKET,
     });
   });
@@ -90,25 +91,33 @@ describe('handler configuration', () => {
       ...complete,
       PRESSROOM_BUCKET: 'My_Bucket',
       PRESSROOM_SITE_URL: 'presse.example.org',
-      PRESSROOM_SEND_RATE: '-3',
+      PRESSROOM_WORKER_RATE: '-3',
       PRESSROOM_SITE_LANG: 'de',
-      PRESSROOM_SENDER: 'presse',
+      PRESSROOM_UNSUBSCRIBE_MAILTO: 'desabonnement',
       PRESSROOM_SECRET_ARN: 'pressroom-signing',
       PRESSROOM_RECIPIENTS_PER_MESSAGE: '2.5',
     };
     const message = problemOf(() =>
       loadConfig(
-        ['bucket', 'siteUrl', 'sendRate', 'siteLang', 'sender', 'secretArn', 'recipientsPerMessage'],
+        [
+          'bucket',
+          'siteUrl',
+          'workerRate',
+          'siteLang',
+          'unsubscribeMailto',
+          'secretArn',
+          'recipientsPerMessage',
+        ],
         env,
       ),
     );
     expect(message).toContain("PRESSROOM_BUCKET must be the data bucket's name");
     expect(message).toContain('(value: "My_Bucket")');
     expect(message).toContain("PRESSROOM_SITE_URL must be the press room's public URL");
-    expect(message).toContain('PRESSROOM_SEND_RATE must be messages per second');
+    expect(message).toContain('PRESSROOM_WORKER_RATE must be messages per second');
     expect(message).toContain('(value: "-3")');
     expect(message).toContain('PRESSROOM_SITE_LANG must be "fr" or "en" (value: "de")');
-    expect(message).toContain('PRESSROOM_SENDER must be the verified sender address');
+    expect(message).toContain('PRESSROOM_UNSUBSCRIBE_MAILTO must be the mailbox');
     expect(message).toContain('PRESSROOM_SECRET_ARN must be the ARN');
     expect(message).toContain('PRESSROOM_RECIPIENTS_PER_MESSAGE must be how many recipients');
   });
