@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 /**
  * The options several commands share. This module is loaded to build the command line, even
@@ -20,3 +20,21 @@ export const backendOption = new Option(
   .choices(['local', 'aws'])
   .env('PRESSROOM_BACKEND')
   .default('local');
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('give a number of seconds, 0 or more');
+  return n;
+}
+
+/** `--wait <seconds>` of the commands that upload to the stack's publish function. */
+export function waitOption(): Option {
+  return new Option('--wait <seconds>', 'with --backend aws: how long to wait for the publish function')
+    .argParser(seconds)
+    .default(60);
+}
+
+/** Its `--no-wait`. */
+export function noWaitOption(): Option {
+  return new Option('--no-wait', 'with --backend aws: upload and return at once');
+}

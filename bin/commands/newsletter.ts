@@ -1,7 +1,7 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 // languages.ts imports nothing: light enough for the definition.
 import { type Language, languages } from '../../lambdas/core/publication/languages.ts';
-import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
+import { type BackendKind, backendOption, dataDirOption, noWaitOption, waitOption } from '../options.ts';
 
 /** What `pressroom newsletter render` is given. */
 export interface NewsletterRenderOptions {
@@ -19,12 +19,6 @@ export interface NewsletterPublishOptions {
   wait: number | false;
   dataDir?: string;
   backend: BackendKind;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('give a number of seconds, 0 or more');
-  return n;
 }
 
 /** What `pressroom newsletter draft` is given. */
@@ -76,8 +70,8 @@ Example:
     .option('--replace', 'replace an issue with the same id that came from another file')
     .addOption(templatesOption())
     .option('--json', 'print the result as JSON')
-    .option('--wait <seconds>', 'with --backend aws: how long to wait for the publish function', seconds, 60)
-    .option('--no-wait', 'with --backend aws: upload and return at once')
+    .addOption(waitOption())
+    .addOption(noWaitOption())
     .addOption(dataDirOption)
     .addOption(backendOption)
     .addHelpText(

@@ -1,5 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
+import { Command } from 'commander';
+import { type BackendKind, backendOption, dataDirOption, noWaitOption, waitOption } from '../options.ts';
 
 /** What `pressroom publish` is given. */
 export interface PublishOptions {
@@ -10,12 +10,6 @@ export interface PublishOptions {
   wait: number | false;
   dataDir?: string;
   backend: BackendKind;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('give a number of seconds, 0 or more');
-  return n;
 }
 
 /** `pressroom publish`: the command's definition (bin/actions/publish.ts does the work). */
@@ -30,8 +24,8 @@ export function publishCommand(): Command {
     )
     .option('--templates <dir>', 'template folder laid out like templates/')
     .option('--json', 'print the result as JSON')
-    .option('--wait <seconds>', 'with --backend aws: how long to wait for the publish function', seconds, 60)
-    .option('--no-wait', 'with --backend aws: upload and return at once')
+    .addOption(waitOption())
+    .addOption(noWaitOption())
     .addOption(dataDirOption)
     .addOption(backendOption)
     .addHelpText(

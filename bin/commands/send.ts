@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { type BackendKind, backendOption, dataDirOption } from '../options.ts';
 
 /*
@@ -10,6 +10,22 @@ function positive(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a number above 0');
   return n;
+}
+
+/** `--rate` of send and campaign resume. */
+function rateOption(): Option {
+  return new Option(
+    '--rate <n>',
+    'messages per second at most (default: the provider’s limit; 10 for the outbox)',
+  ).argParser(positive);
+}
+
+/** `--resend-uncertain` of send and campaign resume. */
+function resendUncertainOption(): Option {
+  return new Option(
+    '--resend-uncertain',
+    'also send to recipients whose send was in flight when a run stopped (may duplicate)',
+  );
 }
 
 /** The options of `pressroom send` that both backends read. */
@@ -80,15 +96,8 @@ export function sendCommand(): Command {
     .argument('<campaign.yaml>', 'the campaign file')
     .option('--dry-run', 'resolve the audience and compose one sample message; send nothing')
     .option('--test-to <address>', 'send one [TEST] message to this address only; record nothing')
-    .option(
-      '--rate <n>',
-      'messages per second at most (default: the provider’s limit; 10 for the outbox)',
-      positive,
-    )
-    .option(
-      '--resend-uncertain',
-      'also send to recipients whose send was in flight when a run stopped (may duplicate)',
-    )
+    .addOption(rateOption())
+    .addOption(resendUncertainOption())
     .option('--wait', 'when another run is sending this campaign, wait for it to end, then send what is left')
     .option('--json', 'print the report as JSON')
     .addOption(dataDirOption)
@@ -167,15 +176,8 @@ export function campaignCommand(): Command {
   const resumeCommand = new Command('resume')
     .description('Continue a paused or interrupted campaign: only recipients without an outcome are sent to')
     .argument('<name>', 'the campaign name')
-    .option(
-      '--rate <n>',
-      'messages per second at most (default: the provider’s limit; 10 for the outbox)',
-      positive,
-    )
-    .option(
-      '--resend-uncertain',
-      'also send to recipients whose send was in flight when a run stopped (may duplicate)',
-    )
+    .addOption(rateOption())
+    .addOption(resendUncertainOption())
     .option('--wait', 'when a stopped run has not ended yet, wait for it, then send what is left')
     .option('--json', 'print the report as JSON')
     .addOption(dataDirOption)

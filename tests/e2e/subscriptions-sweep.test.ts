@@ -9,18 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { getJson } from '../../lambdas/core/store/object-store.ts';
 import { expectExit, runPressroom } from '../support/cli.ts';
+import { fromNow, pendingRequest } from '../support/subscription-fixtures.ts';
 
 const secret = 'e2e-subscriptions-sweep-secret-0123456789';
 let work: string;
 let store: FolderObjectStore;
 
 const hour = 3600_000;
-const at = (ms: number) => new Date(Date.now() + ms).toISOString();
-const request = (expiresInMs: number) => ({
-  lang: 'fr',
-  requestedAt: at(expiresInMs - 48 * hour),
-  expiresAt: at(expiresInMs),
-});
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'pressroom-sweep-'));
@@ -32,15 +27,15 @@ beforeAll(async () => {
   });
   await store.put(
     'subscriptions/pending/aaaa.json',
-    JSON.stringify({ id: 'aaaa', email: 'expiree@exemple.org', requests: { lettre: request(-hour) } }),
+    JSON.stringify({ id: 'aaaa', email: 'expiree@exemple.org', requests: { lettre: pendingRequest(-hour) } }),
   );
   await store.put(
     'subscriptions/pending/bbbb.json',
-    JSON.stringify({ id: 'bbbb', email: 'vivante@exemple.org', requests: { lettre: request(hour) } }),
+    JSON.stringify({ id: 'bbbb', email: 'vivante@exemple.org', requests: { lettre: pendingRequest(hour) } }),
   );
   await store.put(
     'subscriptions/throttle/address/aaaa.json',
-    JSON.stringify({ since: at(-hour), count: 1, windowMs: 600_000 }),
+    JSON.stringify({ since: fromNow(-hour), count: 1, windowMs: 600_000 }),
   );
 });
 

@@ -7,6 +7,7 @@ import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { getJson } from '../../lambdas/core/store/object-store.ts';
 import { handler, publicRequestOf } from '../../lambdas/handlers/public.ts';
 import { importJournalists, journalist } from '../support/dispatch-fixtures.ts';
+import { fromNow, pendingRequest } from '../support/subscription-fixtures.ts';
 import { type HandlerWorld, recordedEvent, SECRET, snapshot, startHandlerWorld } from './harness.ts';
 
 const keys = contactKeys(SECRET);
@@ -77,27 +78,25 @@ describe('public handler (Function URL)', () => {
 describe('public handler (the hourly sweep)', () => {
   it('{ sweep: "subscriptions" } removes expired requests and their addresses, keeps live ones, returns counts', async () => {
     const hour = 3600_000;
-    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
-    const request = (expiresInMs: number) => ({
-      lang: 'fr',
-      requestedAt: at(expiresInMs - 48 * hour),
-      expiresAt: at(expiresInMs),
-    });
     await world.store.put(
       'subscriptions/pending/aaaa.json',
-      JSON.stringify({ id: 'aaaa', email: 'ancienne@exemple.org', requests: { lettre: request(-hour) } }),
+      JSON.stringify({
+        id: 'aaaa',
+        email: 'ancienne@exemple.org',
+        requests: { lettre: pendingRequest(-hour) },
+      }),
     );
     await world.store.put(
       'subscriptions/pending/bbbb.json',
       JSON.stringify({
         id: 'bbbb',
         email: 'vivante@exemple.org',
-        requests: { lettre: request(hour), 'open-data': request(-hour) },
+        requests: { lettre: pendingRequest(hour), 'open-data': pendingRequest(-hour) },
       }),
     );
     await world.store.put(
       'subscriptions/throttle/address/aaaa.json',
-      JSON.stringify({ since: at(-hour), count: 1, windowMs: 600_000 }),
+      JSON.stringify({ since: fromNow(-hour), count: 1, windowMs: 600_000 }),
     );
     const report = await handler({ sweep: 'subscriptions' });
     expect(report).toEqual({ sweep: 'subscriptions', pending: 1, throttles: 1 });

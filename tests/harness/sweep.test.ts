@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getJson } from '../../lambdas/core/store/object-store.ts';
+import { fromNow, pendingRequest } from '../support/subscription-fixtures.ts';
 import type { Denial } from './edge.ts';
 import { evaluate } from './iam.ts';
 import { ACCOUNT } from './template.ts';
@@ -46,12 +47,6 @@ function scheduledRules(): { id: string; arn: string; schedule: string; targets:
 
 describe('the subscription sweep on the stack as synthesized', () => {
   const hour = 3600_000;
-  const at = (ms: number) => new Date(Date.now() + ms).toISOString();
-  const request = (expiresInMs: number) => ({
-    lang: 'fr',
-    requestedAt: at(expiresInMs - 48 * hour),
-    expiresAt: at(expiresInMs),
-  });
 
   it('an hourly rule sends { sweep: "subscriptions" } to the public function, which EventBridge may invoke', () => {
     const sweeps = scheduledRules().filter((r) =>
@@ -79,19 +74,19 @@ describe('the subscription sweep on the stack as synthesized', () => {
     const kept = keys.idOf('vivante@exemple.org');
     await world.store.put(
       `subscriptions/pending/${gone}.json`,
-      JSON.stringify({ id: gone, email: 'expiree@exemple.org', requests: { lettre: request(-hour) } }),
+      JSON.stringify({ id: gone, email: 'expiree@exemple.org', requests: { lettre: pendingRequest(-hour) } }),
     );
     await world.store.put(
       `subscriptions/pending/${kept}.json`,
       JSON.stringify({
         id: kept,
         email: 'vivante@exemple.org',
-        requests: { lettre: request(hour), 'open-data': request(-hour) },
+        requests: { lettre: pendingRequest(hour), 'open-data': pendingRequest(-hour) },
       }),
     );
     await world.store.put(
       `subscriptions/throttle/address/${gone}.json`,
-      JSON.stringify({ since: at(-hour), count: 1, windowMs: 600_000 }),
+      JSON.stringify({ since: fromNow(-hour), count: 1, windowMs: 600_000 }),
     );
     const [rule] = scheduledRules().filter((r) => r.targets.some((t) => t.Input?.includes('"sweep"')));
     const target = rule?.targets[0] as RuleTarget;

@@ -164,3 +164,20 @@ export async function confirmPath(message: OutgoingMessage): Promise<string> {
 }
 
 export const confirmBody = { body: 'confirm=yes', headers: formHeaders };
+
+/**
+ * A pending subscription request as the store keeps it, expiring `expiresInMs` from now
+ * (negative: already expired), made 48 hours before it expires.
+ */
+export function pendingRequest(expiresInMs: number): {
+  lang: string;
+  requestedAt: string;
+  expiresAt: string;
+} {
+  return { lang: 'fr', requestedAt: fromNow(expiresInMs - 48 * 3600_000), expiresAt: fromNow(expiresInMs) };
+}
+
+/** The time `ms` from now, as the store writes times. */
+export function fromNow(ms: number): string {
+  return new Date(Date.now() + ms).toISOString();
+}
