@@ -10,6 +10,7 @@ import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
+import { EmbargoLifts } from './embargoes.ts';
 import { PressroomFunction } from './functions.ts';
 import { Mail } from './mail.ts';
 import { acknowledge } from './nag.ts';
@@ -35,6 +36,7 @@ export class PressroomStack extends Stack {
   readonly mail: Mail;
   readonly sending: Sending;
   readonly scheduling: Scheduling;
+  readonly embargoLifts: EmbargoLifts;
   readonly signingSecret: ISecret;
   readonly functions: Record<'publish' | 'dispatch' | 'send' | 'feedback' | 'public', PressroomFunction>;
 
@@ -284,6 +286,11 @@ export class PressroomStack extends Stack {
       dispatch: dispatch.function,
       alarmTopic: notifications.alarmTopic,
     });
+    // Embargoed releases go public at their time: a schedule per release, and a safety refresh.
+    this.embargoLifts = new EmbargoLifts(this, 'EmbargoLifts', {
+      publish,
+      alarmTopic: notifications.alarmTopic,
+    });
     this.acknowledgeNotificationsHandler();
 
     const outputs: Record<string, [string, string]> = {
@@ -304,6 +311,14 @@ export class PressroomStack extends Stack {
       ScheduleDeadLetterQueueArn: [
         this.scheduling.deadLetterQueue.queueArn,
         'where a campaign schedule that could not start dispatch leaves its event',
+      ],
+      EmbargoScheduleGroupName: [
+        this.embargoLifts.group.scheduleGroupName,
+        'where the lifts of embargoed releases wait (one schedule per release, named after its slug)',
+      ],
+      EmbargoDeadLetterQueueUrl: [
+        this.embargoLifts.deadLetterQueue.queueUrl,
+        'where a lift that could not invoke the publish function leaves its event',
       ],
       SigningSecretArn: [this.signingSecret.secretArn, 'the key of contact ids and links (the CLI needs it)'],
       SesConfigurationSetName: [this.mail.configurationSet.configurationSetName, 'the SES configuration set'],

@@ -8,35 +8,41 @@ import { Construct } from 'constructs';
 import { acknowledge } from './nag.ts';
 import { deadLetterAlarm } from './sending.ts';
 
-export interface SchedulingProps {
-  /** The function a schedule starts: dispatch. */
-  dispatch: IFunction;
+export interface ScheduledInvocationsProps {
+  /** The construct id of the schedule group (CDK names the group after its path). */
+  groupId: string;
+  /** The one function the group's schedules invoke. */
+  target: IFunction;
   /** Where the alarm of the schedules' dead-letter queue goes. */
   alarmTopic: ITopic;
+  /** The role's description. */
+  roleDescription: string;
+  /** What the alarm says happened and what to do. */
+  alarmDescription: string;
 }
 
 /**
- * EventBridge Scheduler: the group that holds the campaigns' one-time schedules
- * (`pressroom schedule --backend aws` creates them, with ActionAfterCompletion DELETE, a
- * retry policy and this construct's dead-letter queue), and the role Scheduler assumes to
- * run them. That role can invoke dispatch and send to the dead-letter queue, nothing else,
- * and only schedules of this group, in this account, can assume it.
+ * An EventBridge Scheduler group for one-time schedules that invoke one function (with
+ * ActionAfterCompletion DELETE, a retry policy and this construct's dead-letter queue), and
+ * the role Scheduler assumes to run them. That role can invoke the function and send to the
+ * dead-letter queue, nothing else, and only schedules of this group, in this account, can
+ * assume it.
  */
-export class Scheduling extends Construct {
+export class ScheduledInvocations extends Construct {
   readonly group: ScheduleGroup;
   readonly role: Role;
-  /** Where Scheduler puts an invocation of dispatch that failed after its retries. */
+  /** Where Scheduler puts an invocation that failed after its retries. */
   readonly deadLetterQueue: Queue;
 
-  constructor(scope: Construct, id: string, props: SchedulingProps) {
+  constructor(scope: Construct, id: string, props: ScheduledInvocationsProps) {
     super(scope, id);
     // Deleted with the stack: CDK names the group after its path, the same name at every
     // deploy, and a group kept after `cdk destroy` made the next deploy fail ("already exists").
-    // Deleting a group deletes the schedules in it; the campaigns' records stay in the bucket.
-    this.group = new ScheduleGroup(this, 'Campaigns', { removalPolicy: RemovalPolicy.DESTROY });
+    // Deleting a group deletes the schedules in it; the records they act on stay in the bucket.
+    this.group = new ScheduleGroup(this, props.groupId, { removalPolicy: RemovalPolicy.DESTROY });
     const stack = Stack.of(this);
     this.role = new Role(this, 'SchedulerRole', {
-      description: 'pressroom: EventBridge Scheduler starts campaigns by invoking the dispatch function',
+      description: props.roleDescription,
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         // Scheduler's source ARN is the schedule GROUP's ARN, never a schedule's: a condition
         // on schedule ARNs matches nothing, and no schedule could assume the role.
@@ -52,7 +58,7 @@ export class Scheduling extends Construct {
       }),
     });
     this.role.addToPolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.dispatch.functionArn] }),
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.target.functionArn] }),
     );
 
     // Scheduler sends dead-letter events with the schedule's execution role, so the role gets
@@ -66,17 +72,35 @@ export class Scheduling extends Construct {
     acknowledge(
       this.deadLetterQueue,
       'AwsSolutions-SQS3',
-      "It is a dead-letter queue: the CLI names it in each schedule's DeadLetterConfig, which cdk-nag cannot see.",
+      'It is a dead-letter queue: each schedule names it in its DeadLetterConfig, which cdk-nag cannot see.',
     );
     this.role.addToPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
     );
-    deadLetterAlarm(
-      this,
-      'DeadLetterAlarm',
-      this.deadLetterQueue,
-      props.alarmTopic,
-      'A campaign schedule could not invoke the dispatch function, even after its retries: the campaign did not start. Read the message in the schedules dead-letter queue, then run `pressroom campaign status` and start it again.',
-    );
+    deadLetterAlarm(this, 'DeadLetterAlarm', this.deadLetterQueue, props.alarmTopic, props.alarmDescription);
+  }
+}
+
+export interface SchedulingProps {
+  /** The function a schedule starts: dispatch. */
+  dispatch: IFunction;
+  /** Where the alarm of the schedules' dead-letter queue goes. */
+  alarmTopic: ITopic;
+}
+
+/**
+ * The campaigns' schedules: `pressroom schedule --backend aws` creates them in this group,
+ * with this role and dead-letter queue; each invokes dispatch.
+ */
+export class Scheduling extends ScheduledInvocations {
+  constructor(scope: Construct, id: string, props: SchedulingProps) {
+    super(scope, id, {
+      groupId: 'Campaigns',
+      target: props.dispatch,
+      alarmTopic: props.alarmTopic,
+      roleDescription: 'pressroom: EventBridge Scheduler starts campaigns by invoking the dispatch function',
+      alarmDescription:
+        'A campaign schedule could not invoke the dispatch function, even after its retries: the campaign did not start. Read the message in the schedules dead-letter queue, then run `pressroom campaign status` and start it again.',
+    });
   }
 }

@@ -5,6 +5,7 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
+import type { LiftScheduler, ScheduledLift } from '../core/archive/lift.ts';
 import type { CampaignSchedule, CampaignScheduler } from '../core/campaigns/remote.ts';
 import { PressroomError } from '../core/errors.ts';
 
@@ -82,20 +83,7 @@ export class EventBridgeCampaignScheduler implements CampaignScheduler {
   }
 
   async put(schedule: CampaignSchedule): Promise<'created' | 'updated'> {
-    const input = this.request(schedule);
-    try {
-      await this.client.send(new CreateScheduleCommand(input));
-      return 'created';
-    } catch (error) {
-      if (errorName(error) !== 'ConflictException')
-        throw this.failure('CreateSchedule', schedule.name, error);
-    }
-    try {
-      await this.client.send(new UpdateScheduleCommand(input));
-      return 'updated';
-    } catch (error) {
-      throw this.failure('UpdateSchedule', schedule.name, error);
-    }
+    return putSchedule(this.client, this.request(schedule));
   }
 
   async remove(name: string): Promise<boolean> {
@@ -109,9 +97,96 @@ export class EventBridgeCampaignScheduler implements CampaignScheduler {
   }
 
   private failure(operation: string, name: string, error: unknown): SchedulerError {
-    return new SchedulerError(
-      `EventBridge Scheduler ${operation} failed for ${this.options.groupName}/${name}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    return scheduleFailure(operation, this.options.groupName, name, error);
+  }
+}
+
+function scheduleFailure(operation: string, group: string, name: string, error: unknown): SchedulerError {
+  return new SchedulerError(
+    `EventBridge Scheduler ${operation} failed for ${group}/${name}: ${(error as Error).message}`,
+    { cause: error },
+  );
+}
+
+/**
+ * Creates a schedule, or replaces the one of the same name: `UpdateSchedule` takes the
+ * whole definition, so nothing of the old one (its time above all) stays.
+ */
+async function putSchedule(
+  client: SchedulerClient,
+  input: CreateScheduleCommandInput,
+): Promise<'created' | 'updated'> {
+  const fail = (operation: string, error: unknown) =>
+    scheduleFailure(operation, String(input.GroupName), String(input.Name), error);
+  try {
+    await client.send(new CreateScheduleCommand(input));
+    return 'created';
+  } catch (error) {
+    if (errorName(error) !== 'ConflictException') throw fail('CreateSchedule', error);
+  }
+  try {
+    await client.send(new UpdateScheduleCommand(input));
+    return 'updated';
+  } catch (error) {
+    throw fail('UpdateSchedule', error);
+  }
+}
+
+/** Options of {@link EventBridgeLiftScheduler}: the publish function's settings. */
+export interface EventBridgeLiftSchedulerOptions {
+  /** The group of the embargoes' lifts (PRESSROOM_LIFT_SCHEDULE_GROUP). */
+  groupName: string;
+  /** What a lift invokes: the publish function itself (its ARN, unqualified). */
+  targetArn: string;
+  /** The role Scheduler assumes to invoke it (PRESSROOM_LIFT_ROLE_ARN). */
+  roleArn: string;
+  /** Where Scheduler leaves a lift it could not deliver (PRESSROOM_LIFT_DEAD_LETTER_ARN). */
+  deadLetterArn: string;
+  client?: SchedulerClient;
+}
+
+/** What a lift's schedule sends the publish function (lambdas/handlers/publish.ts). */
+export interface LiftEvent {
+  lift: 'embargoes';
+  /** The release whose embargo set this lift (for the logs: every due embargo is lifted). */
+  release?: string;
+}
+
+/**
+ * Embargo lifts on EventBridge Scheduler: one one-time `at()` schedule per release, in UTC,
+ * named after its slug, invoking the publish function with `{"lift": "embargoes"}`, retried
+ * and dead-lettered like campaign schedules, deleted by Scheduler once run.
+ */
+export class EventBridgeLiftScheduler implements LiftScheduler {
+  readonly client: SchedulerClient;
+
+  constructor(private readonly options: EventBridgeLiftSchedulerOptions) {
+    this.client = options.client ?? new SchedulerClient({});
+  }
+
+  /** The request that creates (or moves) a release's lift. */
+  request(lift: ScheduledLift): CreateScheduleCommandInput {
+    return {
+      Name: lift.name,
+      GroupName: this.options.groupName,
+      Description: `pressroom embargo of ${lift.slug}`.slice(0, 512),
+      // Scheduler's at() takes seconds and no zone: the instant in UTC.
+      ScheduleExpression: `at(${lift.at.toISOString().slice(0, 19)})`,
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      ActionAfterCompletion: 'DELETE',
+      State: 'ENABLED',
+      Target: {
+        Arn: this.options.targetArn,
+        RoleArn: this.options.roleArn,
+        Input: JSON.stringify({ lift: 'embargoes', release: lift.slug } satisfies LiftEvent),
+        RetryPolicy: scheduleRetryPolicy,
+        DeadLetterConfig: { Arn: this.options.deadLetterArn },
+      },
+    };
+  }
+
+  schedule(lift: ScheduledLift): Promise<'created' | 'updated'> {
+    return putSchedule(this.client, this.request(lift));
   }
 }

@@ -83,6 +83,23 @@ const settings = {
     schema: z.email().optional(),
     expected: 'the mailbox of the List-Unsubscribe mailto:, e.g. "desabonnement@example.org"',
   },
+  liftScheduleGroup: {
+    variable: 'PRESSROOM_LIFT_SCHEDULE_GROUP',
+    schema: z.string().regex(/^[0-9A-Za-z._-]{1,64}$/),
+    expected:
+      'the EventBridge Scheduler group of the embargoes\' lifts, e.g. "PressroomEmbargoLiftsGroup1A2B3C4D"',
+  },
+  liftRoleArn: {
+    variable: 'PRESSROOM_LIFT_ROLE_ARN',
+    schema: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/),
+    expected:
+      'the ARN of the role the lifts\' schedules run with, e.g. "arn:aws:iam::123456789012:role/pressroom-lifts"',
+  },
+  liftDeadLetterArn: {
+    variable: 'PRESSROOM_LIFT_DEAD_LETTER_ARN',
+    schema: z.string().regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:.+$/),
+    expected: 'the ARN of the SQS queue where Scheduler leaves a lift it could not deliver',
+  },
   templatesDir: {
     variable: 'PRESSROOM_TEMPLATES_DIR',
     // Unset: the project's own templates/ (tests, local runs). The stack always sets it.

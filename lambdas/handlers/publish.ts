@@ -1,13 +1,22 @@
 import type { Context, S3Event } from 'aws-lambda';
 import { z } from 'zod';
+import { EventBridgeLiftScheduler, type LiftEvent } from '../adapters/scheduler.ts';
 import { storeSourceFiles } from '../adapters/store-files.ts';
-import { type PublishDeps, publishRelease, SlugTakenError, siteDeps } from '../core/archive/publish.ts';
+import { type LiftPlan, type LiftScheduler, planLift } from '../core/archive/lift.ts';
+import {
+  type PublishDeps,
+  publishRelease,
+  releaseDueEmbargoes,
+  SlugTakenError,
+  siteDeps,
+} from '../core/archive/publish.ts';
 import { formatProblems, InvalidInputError, type Problem, RefusedFileError } from '../core/errors.ts';
 import { type PublishIssueDeps, publishIssue } from '../core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../core/newsletter/render.ts';
+import { slug } from '../core/publication/schema.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
-import { loadConfig } from './config.ts';
+import { ConfigurationError, loadConfig } from './config.ts';
 import { cached, dataStore, logger, templateSet } from './runtime.ts';
 
 /**
@@ -21,6 +30,13 @@ import { cached, dataStore, logger, templateSet } from './runtime.ts';
  * Redelivered events publish the same release or issue again (same content), which is
  * harmless; an event about an object that was replaced since is skipped, since the newer
  * object has its own event.
+ *
+ * A release published under an embargo gets its lift: a one-time EventBridge Scheduler
+ * schedule at the embargo's instant, named after its slug (republished with another
+ * embargo, the schedule moves), which invokes this function with `{ "lift": "embargoes" }`.
+ * That event, also sent every 15 minutes by an EventBridge rule in case a lift was missed,
+ * publishes every release whose embargo has passed and refreshes the press room
+ * (`releaseDueEmbargoes`, as `pressroom archive refresh` does); slugs and counts are logged.
  */
 
 export const publicationsPrefix = 'publications/';
@@ -44,9 +60,28 @@ export interface PublicationReport {
   }[];
 }
 
+/** The event of an embargo's lift and of the safety refresh (lambdas/adapters/scheduler.ts). */
+export const liftEventSchema = z.strictObject({ lift: z.literal('embargoes'), release: slug.optional() });
+
+/** What a lift published. */
+export interface LiftReport {
+  lift: 'embargoes';
+  /** The releases now public. */
+  released: string[];
+}
+
 /** What became of one record of the event. */
 export type PublishOutcome =
-  | { key: string; outcome: 'published'; slug: string; state: string; action: string; notices?: string[] }
+  | {
+      key: string;
+      outcome: 'published';
+      slug: string;
+      state: string;
+      action: string;
+      notices?: string[];
+      /** An embargoed release's lift: scheduled, or done at once when the embargo has passed. */
+      lift?: LiftPlan;
+    }
   | {
       key: string;
       outcome: 'published';
@@ -90,16 +125,19 @@ export function decodeS3Key(key: string): string | undefined {
  * What publishing a file gives: the release's slug or the issue's id, its state, what was
  * done, and what the user should know (a file converted to UTF-8).
  */
-type Published = ({ slug: string } | { newsletter: string }) & {
+type Published = ({ slug: string; lift?: LiftPlan } | { newsletter: string }) & {
   state: string;
   action: string;
   notices: string[];
 };
 
-/** One kind of file the function publishes, and the field a clash of identifiers is reported on. */
+/**
+ * One kind of file the function publishes, and the field a clash of identifiers is reported
+ * on. `self` is the function's own ARN, the target of an embargo's lift.
+ */
 interface Publisher {
   idField: 'slug' | 'id';
-  publish(file: string): Promise<Published>;
+  publish(file: string, self: string | undefined): Promise<Published>;
 }
 
 /** The two kinds of file the function publishes: a release, and a newsletter issue. */
@@ -123,9 +161,17 @@ const context = cached(async () => {
   const publishers: Publishers = {
     release: {
       idField: 'slug',
-      async publish(file) {
-        const { slug, state, action, notices } = await publishRelease(file, releaseDeps);
-        return { slug, state, action, notices };
+      async publish(file, self) {
+        const { slug, state, action, notices, embargo } = await publishRelease(file, releaseDeps);
+        if (embargo === undefined) return { slug, state, action, notices };
+        const lifts = await liftScheduler(self);
+        return {
+          slug,
+          state,
+          action,
+          notices,
+          lift: await planLift({ slug, embargo }, { ...releaseDeps, lifts }),
+        };
       },
     },
     // An upload has no --replace: an issue of another file with the same id is refused.
@@ -137,12 +183,62 @@ const context = cached(async () => {
       },
     },
   };
-  return { bucket: config.bucket, store, publishers };
+  return { bucket: config.bucket, store, publishers, releaseDeps };
 });
 
-/** The Lambda entry point. Failures other than bad publications throw, so that Lambda retries. */
-export async function handler(event: S3Event, lambdaContext?: Context): Promise<PublishOutcome[]> {
+/** Read when an embargoed release is published: other publications need none of it. */
+const liftSettings = cached(async () =>
+  loadConfig(['liftScheduleGroup', 'liftRoleArn', 'liftDeadLetterArn']),
+);
+
+/** The lifts, invoking `self` (this function's ARN, without a version or alias). */
+async function liftScheduler(self: string | undefined): Promise<LiftScheduler> {
+  const settings = await liftSettings();
+  if (self === undefined)
+    throw new ConfigurationError(
+      "an embargo's lift invokes the publish function, whose ARN the invocation lacks",
+    );
+  return new EventBridgeLiftScheduler({
+    groupName: settings.liftScheduleGroup,
+    roleArn: settings.liftRoleArn,
+    deadLetterArn: settings.liftDeadLetterArn,
+    targetArn: self.split(':').slice(0, 7).join(':'),
+  });
+}
+
+/** Publishes every release whose embargo has passed, and the press room with them. */
+export async function liftEmbargoes(event: LiftEvent): Promise<LiftReport> {
+  const { releaseDeps } = await context();
+  const released = await releaseDueEmbargoes(releaseDeps);
+  logger.info('embargo lift', {
+    count: released.length,
+    released,
+    ...(event.release && { for: event.release }),
+  });
+  return { lift: 'embargoes', released };
+}
+
+/**
+ * The Lambda entry point: an S3 notification, or a lift's event. Failures other than bad
+ * publications throw, so that Lambda (or Scheduler, or EventBridge) retries.
+ */
+export async function handler(event: S3Event, lambdaContext?: Context): Promise<PublishOutcome[]>;
+export async function handler(event: LiftEvent, lambdaContext?: Context): Promise<LiftReport>;
+export async function handler(
+  event: S3Event | LiftEvent,
+  lambdaContext?: Context,
+): Promise<PublishOutcome[] | LiftReport> {
   if (lambdaContext) logger.addContext(lambdaContext);
+  if ('lift' in event) {
+    const lift = liftEventSchema.safeParse(event);
+    if (!lift.success)
+      throw new Error('a lift event is { "lift": "embargoes" }, with the "release" it was set for');
+    return liftEmbargoes(lift.data);
+  }
+  return publishRecords(event, lambdaContext?.invokedFunctionArn);
+}
+
+async function publishRecords(event: S3Event, self: string | undefined): Promise<PublishOutcome[]> {
   const parsed = s3EventSchema.safeParse(event);
   if (!parsed.success) {
     logger.error('not an S3 event notification: nothing done', { issues: parsed.error.issues.length });
@@ -162,7 +258,7 @@ export async function handler(event: S3Event, lambdaContext?: Context): Promise<
         outcome = ignored(key, `the event is about the bucket ${record.s3.bucket.name}, not ${bucket}`);
       else if (!record.eventName.startsWith('ObjectCreated:'))
         outcome = ignored(key, `${record.eventName} events are not handled`);
-      else outcome = await publishObject(store, publishers, key, record.s3.object.eTag);
+      else outcome = await publishObject(store, publishers, key, record.s3.object.eTag, self);
       outcomes.push(outcome);
       logger.info(`publication ${outcome.outcome}`, { ...outcome });
     } catch (error) {
@@ -185,6 +281,7 @@ async function publishObject(
   publishers: Publishers,
   key: string,
   eTag: string | undefined,
+  self: string | undefined,
 ): Promise<PublishOutcome> {
   if (!key.startsWith(publicationsPrefix)) return ignored(key, `not under ${publicationsPrefix}`);
   if (!key.toLowerCase().endsWith('.md')) {
@@ -201,7 +298,7 @@ async function publishObject(
   const file = `/${key}`;
   const publisher = key.startsWith(newslettersPrefix) ? publishers.newsletter : publishers.release;
   try {
-    const { notices, ...published } = await publisher.publish(file);
+    const { notices, ...published } = await publisher.publish(file, self);
     for (const notice of notices) logger.warn(notice);
     await store.delete(reportKeyOf(key));
     return { key, outcome: 'published', ...published, ...(notices.length > 0 && { notices }) };

@@ -15,7 +15,16 @@ import { logicalId, realSender, removeOutdirs, repo, synth } from './stack.ts';
 afterAll(removeOutdirs);
 
 const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
-  publish: ['bucket', 'siteUrl', 'siteLang', 'siteTitle', 'templatesDir'],
+  publish: [
+    'bucket',
+    'siteUrl',
+    'siteLang',
+    'siteTitle',
+    'templatesDir',
+    'liftScheduleGroup',
+    'liftRoleArn',
+    'liftDeadLetterArn',
+  ],
   dispatch: ['bucket', 'queueUrl', 'recipientsPerMessage', 'publicUrl', 'siteUrl', 'lateFireWindowMinutes'],
   send: [
     'bucket',

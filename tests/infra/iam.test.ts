@@ -117,7 +117,17 @@ describe('least privilege', () => {
     'sqs:ReceiveMessage',
   ];
   const expectedActions: Record<HandlerName, string[]> = {
-    publish: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    publish: [
+      ...logs,
+      's3:ListBucket',
+      's3:GetObject',
+      's3:PutObject',
+      's3:DeleteObject',
+      // An embargoed release's lift (tests/infra/embargoes.test.ts).
+      'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
+      'iam:PassRole',
+    ],
     dispatch: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 'sqs:SendMessage'],
     send: [
       ...logs,

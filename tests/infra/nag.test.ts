@@ -121,9 +121,11 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(iam5.map((a) => a.id)).not.toContain('AwsSolutions-IAM5');
     for (const a of iam5) {
       expect(a.id).toMatch(
-        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+(\/shards)?\/\*(\.errors\.json)?|\*)\]$/,
+        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+(\/shards)?\/\*(\.errors\.json)?|\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Pressroom-EmbargoLifts-Group-[0-9A-F]+\/\*)\]$/,
       );
     }
+    // The schedules of the lifts' group, to publish only: one per embargoed release.
+    expect(iam5.filter((a) => a.id.includes(':schedule/')).map((a) => a.path)).toEqual(['Pressroom/Publish']);
     // The one "*" is send's ses:GetSendQuota.
     expect(iam5.filter((a) => a.id === 'AwsSolutions-IAM5[Resource::*]').map((a) => a.path)).toEqual([
       'Pressroom/Send',

@@ -584,7 +584,8 @@ describe('SES', () => {
 
 describe('EventBridge Scheduler', () => {
   it('has a schedule group and a role only its schedules can assume (the group ARN, as AWS documents), allowed to invoke dispatch and write to the schedules DLQ', () => {
-    t.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    // The campaigns' group, and the embargoes' lifts' (tests/infra/embargoes.test.ts).
+    t.resourceCountIs('AWS::Scheduler::ScheduleGroup', 2);
     const groupId = logicalId(t, 'AWS::Scheduler::ScheduleGroup', 'SchedulingCampaigns');
     const group = t.findResources('AWS::Scheduler::ScheduleGroup')[groupId]?.Properties.Name;
     const roleId = logicalId(t, 'AWS::IAM::Role', 'SchedulingSchedulerRole');
@@ -757,6 +758,8 @@ describe('outputs', () => {
         'DkimRecord1',
         'DkimRecord2',
         'DkimRecord3',
+        'EmbargoDeadLetterQueueUrl',
+        'EmbargoScheduleGroupName',
         'PressRoomUrl',
         'PublicEndpointUrl',
         'Region',

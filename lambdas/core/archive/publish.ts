@@ -241,6 +241,8 @@ export interface PublishResult {
   pdf: { stored: true } | { stored: false; reason: string };
   /** The release's page in the press room, when it is public. */
   url?: string;
+  /** When it becomes public (UTC ISO), while it is embargoed. */
+  embargo?: string;
   /** How many press room objects were written (pages, feeds, sitemaps, release files). */
   siteObjectsWritten: number;
   /** What the user should know that did not stop the publish (a file converted to UTF-8...). */
@@ -318,6 +320,7 @@ export async function publishRelease(
     action: !previous ? 'created' : previous.value.source.path === sourcePath ? 'updated' : 'replaced',
     pdf,
     ...(state === 'public' && { url: releaseUrl(deps.siteUrl, slug) + releaseDownloads.page }),
+    ...(state === 'embargoed' && summary.embargo !== undefined && { embargo: summary.embargo }),
     siteObjectsWritten,
     notices: rendered.notices,
   };

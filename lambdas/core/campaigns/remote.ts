@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { PressroomError } from '../errors.ts';
+import { scheduleNameFor } from '../schedule-name.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
   type CampaignDefinition,
@@ -13,6 +13,9 @@ import { resumableCampaign } from './control.ts';
 import type { DispatchReport } from './dispatch.ts';
 import { cancelCampaign, ScheduleError, scheduleCampaign } from './schedule.ts';
 import { prepareCampaign } from './send.ts';
+
+export { scheduleNameFor, scheduleNamePattern } from '../schedule-name.ts';
+
 import type { SendTime } from './time.ts';
 
 /**
@@ -50,21 +53,6 @@ export interface CampaignScheduler {
 /** The dispatcher port: starts a campaign now and says what it enqueued. */
 export interface CampaignDispatcher {
   dispatch(campaign: string, options?: { resendUncertain?: boolean }): Promise<DispatchReport>;
-}
-
-/** A schedule name: letters, digits, `-`, `_` and `.`, 64 characters at most. */
-export const scheduleNamePattern = /^[0-9A-Za-z._-]{1,64}$/;
-
-/**
- * The schedule's name for a campaign: the campaign's name (a slug, so only valid
- * characters) when it fits in 64 characters; else its first 55 characters and 8 hex digits
- * of its SHA-256, so two long names never share a schedule.
- */
-export function scheduleNameFor(campaign: string): string {
-  if (scheduleNamePattern.test(campaign)) return campaign;
-  const safe = campaign.replace(/[^0-9A-Za-z._-]/g, '-');
-  const hash = createHash('sha256').update(campaign).digest('hex').slice(0, 8);
-  return `${safe.slice(0, 55).replace(/-+$/, '')}-${hash}`;
 }
 
 /** A fixed offset (`UTC+02:00`) or UTC itself: the zone of a time written with an offset. */
