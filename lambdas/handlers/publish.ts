@@ -1,3 +1,4 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context, S3Event } from 'aws-lambda';
 import { z } from 'zod';
 import { EventBridgeLiftScheduler, type LiftEvent } from '../adapters/scheduler.ts';
@@ -187,9 +188,10 @@ const context = cached(async () => {
 });
 
 /** Read when an embargoed release is published: other publications need none of it. */
-const liftSettings = cached(async () =>
-  loadConfig(['liftScheduleGroup', 'liftRoleArn', 'liftDeadLetterArn']),
-);
+const liftSettings = cached(async () => ({
+  ...loadConfig(['liftScheduleGroup', 'liftRoleArn', 'liftDeadLetterArn']),
+  client: new SchedulerClient({}),
+}));
 
 /** The lifts, invoking `self` (this function's ARN, without a version or alias). */
 async function liftScheduler(self: string | undefined): Promise<LiftScheduler> {
@@ -203,6 +205,7 @@ async function liftScheduler(self: string | undefined): Promise<LiftScheduler> {
     roleArn: settings.liftRoleArn,
     deadLetterArn: settings.liftDeadLetterArn,
     targetArn: self.split(':').slice(0, 7).join(':'),
+    client: settings.client,
   });
 }
 

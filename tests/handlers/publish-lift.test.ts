@@ -1,0 +1,92 @@
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getText } from '../../lambdas/core/store/object-store.ts';
+import { handler } from '../../lambdas/handlers/publish.ts';
+import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { publishWorldForFile } from './harness.ts';
+
+/**
+ * The publish function's embargoes (s3rver, Scheduler mocked at the client): an embargoed
+ * upload sets its lift (the function's own ARN, unqualified, as the target); the lift event
+ * publishes nothing before the embargo and the release after it; any other event is refused.
+ */
+
+const world = publishWorldForFile();
+const lifts = {
+  PRESSROOM_LIFT_SCHEDULE_GROUP: 'Pressroom-EmbargoLifts-Group-ABCD1234',
+  PRESSROOM_LIFT_ROLE_ARN: 'arn:aws:iam::123456789012:role/pressroom-lifts',
+  PRESSROOM_LIFT_DEAD_LETTER_ARN: 'arn:aws:sqs:eu-west-3:123456789012:pressroom-lifts-dlq',
+};
+const functionArn = 'arn:aws:lambda:eu-west-3:123456789012:function:pressroom-publish';
+const lambdaContext = { invokedFunctionArn: `${functionArn}:$LATEST` } as Context;
+const scheduler = mockClient(SchedulerClient);
+
+beforeAll(() => {
+  for (const [name, value] of Object.entries(lifts)) vi.stubEnv(name, value);
+  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+});
+afterAll(() => scheduler.restore());
+
+describe('publish handler: embargoes', () => {
+  let embargo = new Date();
+  const slug = 'sous-embargo';
+
+  it('sets the lift of an embargoed release at its embargo, invoking the function itself', async () => {
+    // To the second, as written in the front matter.
+    embargo = new Date(Math.floor(Date.now() / 1000 + 5) * 1000);
+    const files = releaseWorkspace(`embargo: ${embargo.toISOString().slice(0, 19)}+00:00\n`);
+    await world.store.put(
+      'publications/organizations/villes-internet.yaml',
+      files['organizations/villes-internet.yaml'] as string,
+    );
+    const event = await world.upload('publications/embargo.md', files['publications/embargo.md'] as string);
+    const at = embargo.toISOString();
+    expect(await handler(event, lambdaContext)).toEqual([
+      expect.objectContaining({
+        slug,
+        state: 'embargoed',
+        lift: { lift: 'scheduled', name: slug, at, schedule: 'created' },
+      }),
+    ]);
+    expect(scheduler.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({
+        Name: slug,
+        GroupName: lifts.PRESSROOM_LIFT_SCHEDULE_GROUP,
+        ScheduleExpression: `at(${at.slice(0, 19)})`,
+        Target: expect.objectContaining({
+          Arn: functionArn,
+          RoleArn: lifts.PRESSROOM_LIFT_ROLE_ARN,
+          DeadLetterConfig: { Arn: lifts.PRESSROOM_LIFT_DEAD_LETTER_ARN },
+          Input: JSON.stringify({ lift: 'embargoes', release: slug }),
+        }),
+      }),
+    ]);
+    expect(await getText(world.store, 'site/index.html')).not.toContain(`releases/${slug}/`);
+  });
+
+  it('lifts nothing before the embargo, and publishes the release and the press room after it', async () => {
+    expect(await handler({ lift: 'embargoes', release: slug }, lambdaContext)).toEqual({
+      lift: 'embargoes',
+      released: [],
+    });
+    await new Promise((resolve) => setTimeout(resolve, embargo.getTime() - Date.now() + 50));
+    expect(await handler({ lift: 'embargoes' }, lambdaContext)).toEqual({
+      lift: 'embargoes',
+      released: [slug],
+    });
+    expect(await getText(world.store, `site/releases/${slug}/index.html`)).toContain('Annonce sous embargo');
+    expect(await getText(world.store, 'site/index.html')).toContain(`releases/${slug}/`);
+    expect(await getText(world.store, 'site/feed.xml')).toContain(`releases/${slug}/`);
+  }, 15_000);
+
+  it('refuses a lift event of another shape', async () => {
+    for (const event of [
+      { lift: 'everything' },
+      { lift: 'embargoes', extra: 1 },
+      { lift: 'embargoes', release: '../x' },
+    ])
+      await expect(handler(event as never, lambdaContext)).rejects.toThrow('{ "lift": "embargoes" }');
+  });
+});
