@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { LambdaCampaignDispatcher } from '../lambdas/adapters/lambda-dispatcher.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
 import { S3ObjectStore } from '../lambdas/adapters/s3-store.ts';
-import { EventBridgeCampaignScheduler } from '../lambdas/adapters/scheduler.ts';
+import { EventBridgeCampaignScheduler, EventBridgeLiftCanceller } from '../lambdas/adapters/scheduler.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';
 import type { SourceFiles } from '../lambdas/core/publication/load.ts';
@@ -46,6 +46,8 @@ const outputsSchema = z.object({
   SiteTitle: text.optional(),
   /** The SES identity the functions may send from (stacks deployed before it was an output lack it). */
   SenderIdentity: text.optional(),
+  /** Where publish sets the lifts of embargoed releases (stacks deployed before it lack it). */
+  EmbargoScheduleGroupName: text.optional(),
 });
 
 export type StackOutputs = z.infer<typeof outputsSchema>;
@@ -177,6 +179,8 @@ export interface AwsBackend {
   files: SourceFiles;
   dispatcher: LambdaCampaignDispatcher;
   scheduler: EventBridgeCampaignScheduler;
+  /** Deletes the lift of an embargoed release (undefined on a stack without embargo lifts). */
+  lifts?: EventBridgeLiftCanceller;
   /** Contact ids and token keys from the stack's signing secret, read on first use. */
   signingKeys(): Promise<ContactKeys>;
 }
@@ -226,6 +230,7 @@ export async function awsBackend(
   const { outputs, from } = await loadStackOutputs(env, clients);
   const region = outputs.Region;
   let keys: Promise<ContactKeys> | undefined;
+  const schedulerClient = clients.scheduler ?? new SchedulerClient({ region });
   return {
     outputs,
     outputsFrom: from,
@@ -243,7 +248,13 @@ export async function awsBackend(
       targetArn: outputs.DispatchFunctionArn,
       roleArn: outputs.SchedulerRoleArn,
       deadLetterArn: outputs.ScheduleDeadLetterQueueArn,
-      client: clients.scheduler ?? new SchedulerClient({ region }),
+      client: schedulerClient,
+    }),
+    ...(outputs.EmbargoScheduleGroupName !== undefined && {
+      lifts: new EventBridgeLiftCanceller({
+        groupName: outputs.EmbargoScheduleGroupName,
+        client: schedulerClient,
+      }),
     }),
     signingKeys() {
       keys ??= stackSigningSecret(

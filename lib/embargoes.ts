@@ -52,7 +52,8 @@ export class EmbargoLifts extends ScheduledInvocations {
     for (const [name, value] of Object.entries(env)) publish.function.addEnvironment(name, value);
 
     // A lift is named after its release: republished with another embargo, the schedule is
-    // updated in place. Scheduler deletes it once run; nothing else deletes one.
+    // updated in place. Scheduler deletes it once run; `archive withdraw --backend aws` deletes
+    // the lift of a release it withdraws, with the operator's credentials.
     const schedules = Stack.of(this).formatArn({
       service: 'scheduler',
       resource: 'schedule',

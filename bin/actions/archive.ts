@@ -4,6 +4,7 @@ import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { exportArchive } from '../../lambdas/core/archive/export.ts';
+import type { LiftCancellation, LiftCanceller } from '../../lambdas/core/archive/lift.ts';
 import { readManifest } from '../../lambdas/core/archive/manifest.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import {
@@ -86,7 +87,12 @@ async function archiveDeps(opts: {
   dataDir?: string;
   templates?: string;
   pdf?: boolean;
-}): Promise<{ deps: PublishDeps; where: string; timeZone: string; close(): Promise<void> }> {
+}): Promise<{
+  deps: PublishDeps & { lifts?: LiftCanceller };
+  where: string;
+  timeZone: string;
+  close(): Promise<void>;
+}> {
   const config = loadConfig(opts);
   if (opts.backend !== 'aws') {
     // loadConfig already took --templates into templatesDir.
@@ -113,11 +119,21 @@ async function archiveDeps(opts: {
       files: storeSourceFiles(aws.store, { root: uploadPrefix }),
       renderer: createReleaseRenderer(templates),
       ...siteDeps(templates, site),
+      ...(aws.lifts && { lifts: aws.lifts }),
     },
     where: `s3://${aws.outputs.DataBucketName}`,
     timeZone: config.timeZone,
     close: async () => {},
   };
+}
+
+/** What became of the lift of a release withdrawn under its embargo, on the stack. */
+function liftLine(lift: LiftCancellation): string {
+  if (lift.outcome === 'failed')
+    return `  embargo lift not deleted (${lift.reason}): it will fire, publish nothing and go`;
+  return lift.outcome === 'deleted'
+    ? `  embargo lift deleted (schedule ${lift.name})`
+    : '  embargo lift none was waiting';
 }
 
 /**
@@ -151,6 +167,7 @@ export async function withdrawArchived(slug: string, opts: ArchiveWithdrawOption
       result.outcome === 'purged'
         ? '  archive      its files are deleted; only the record is left'
         : `  archive      kept: \`pressroom archive link ${slug}\` still gives signed links`,
+      ...(result.lift ? [liftLine(result.lift)] : []),
     ]);
   } finally {
     await close();

@@ -5,7 +5,7 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import type { LiftScheduler, ScheduledLift } from '../core/archive/lift.ts';
+import type { LiftCanceller, LiftScheduler, ScheduledLift } from '../core/archive/lift.ts';
 import type { CampaignSchedule, CampaignScheduler } from '../core/campaigns/remote.ts';
 import { PressroomError } from '../core/errors.ts';
 
@@ -86,18 +86,19 @@ export class EventBridgeCampaignScheduler implements CampaignScheduler {
     return putSchedule(this.client, this.request(schedule));
   }
 
-  async remove(name: string): Promise<boolean> {
-    try {
-      await this.client.send(new DeleteScheduleCommand({ Name: name, GroupName: this.options.groupName }));
-      return true;
-    } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException') return false;
-      throw this.failure('DeleteSchedule', name, error);
-    }
+  remove(name: string): Promise<boolean> {
+    return deleteSchedule(this.client, this.options.groupName, name);
   }
+}
 
-  private failure(operation: string, name: string, error: unknown): SchedulerError {
-    return scheduleFailure(operation, this.options.groupName, name, error);
+/** Deletes a schedule; false when there was none (it ran, or was never made). */
+async function deleteSchedule(client: SchedulerClient, group: string, name: string): Promise<boolean> {
+  try {
+    await client.send(new DeleteScheduleCommand({ Name: name, GroupName: group }));
+    return true;
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException') return false;
+    throw scheduleFailure('DeleteSchedule', group, name, error);
   }
 }
 
@@ -188,5 +189,21 @@ export class EventBridgeLiftScheduler implements LiftScheduler {
 
   schedule(lift: ScheduledLift): Promise<'created' | 'updated'> {
     return putSchedule(this.client, this.request(lift));
+  }
+}
+
+/**
+ * Deletes lifts from the command line (`pressroom archive withdraw --backend aws`), which
+ * knows the group from the stack's outputs (`EmbargoScheduleGroupName`) but not the target.
+ */
+export class EventBridgeLiftCanceller implements LiftCanceller {
+  readonly client: SchedulerClient;
+
+  constructor(private readonly options: { groupName: string; client?: SchedulerClient }) {
+    this.client = options.client ?? new SchedulerClient({});
+  }
+
+  cancel(name: string): Promise<boolean> {
+    return deleteSchedule(this.client, this.options.groupName, name);
   }
 }

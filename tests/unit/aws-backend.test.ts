@@ -141,6 +141,16 @@ describe('the stack outputs', () => {
   });
 });
 
+describe('the embargo lifts', () => {
+  it('are deleted in EmbargoScheduleGroupName; a stack without that output has none to delete', async () => {
+    const file = path.join(dir, 'lifts-outputs.json');
+    await writeFile(file, JSON.stringify({ Pressroom: { ...outputs, EmbargoScheduleGroupName: 'lifts' } }));
+    expect((await awsBackend({ PRESSROOM_STACK_OUTPUTS: file })).lifts).toBeDefined();
+    await writeFile(file, JSON.stringify({ Pressroom: outputs }));
+    expect((await awsBackend({ PRESSROOM_STACK_OUTPUTS: file })).lifts).toBeUndefined();
+  });
+});
+
 describe('the signing keys', () => {
   const file = () => path.join(dir, 'cdk-outputs.json');
   beforeAll(async () => {

@@ -8,16 +8,23 @@
 import {
   ConflictException,
   CreateScheduleCommand,
+  DeleteScheduleCommand,
+  ResourceNotFoundException,
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
-import { EventBridgeLiftScheduler, SchedulerError } from '../../lambdas/adapters/scheduler.ts';
+import {
+  EventBridgeLiftCanceller,
+  EventBridgeLiftScheduler,
+  SchedulerError,
+} from '../../lambdas/adapters/scheduler.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { type LiftScheduler, liftOf, planLift, type ScheduledLift } from '../../lambdas/core/archive/lift.ts';
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
+import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { releaseDeps, releaseWorkspace } from '../support/dispatch-fixtures.ts';
 import { memoryFiles } from '../support/memory-files.ts';
@@ -103,6 +110,62 @@ describe('planLift after publishing an embargoed release', () => {
   });
 });
 
+describe('withdrawing a release under its embargo', () => {
+  const withdrawing = async (cancel: (name: string) => Promise<boolean>) => {
+    const store = new MemoryObjectStore({
+      signingSecret: 's'.repeat(32),
+      publicUrl: 'https://press.example.org',
+    });
+    const deps = releaseDeps(
+      store,
+      await loadTemplateFiles(),
+      memoryFiles(releaseWorkspace('embargo: 2026-03-25T08:00:00+01:00\n')),
+      () => new Date('2026-03-24T10:00:00Z'),
+    );
+    await publishRelease('publications/embargo.md', deps);
+    await publishRelease('publications/etude.md', deps);
+    const asked: string[] = [];
+    const lifts = {
+      cancel: (name: string) => {
+        asked.push(name);
+        return cancel(name);
+      },
+    };
+    return { deps: { ...deps, lifts }, asked };
+  };
+  const request = { reason: 'annulée', by: 'test@host' };
+
+  it('deletes its lift, and only for a release still waiting for its embargo', async () => {
+    const { deps, asked } = await withdrawing(async () => true);
+    expect((await withdrawRelease('sous-embargo', request, deps)).lift).toEqual({
+      outcome: 'deleted',
+      name: 'sous-embargo',
+    });
+    expect((await withdrawRelease('etude-villes', request, deps)).lift).toBeUndefined();
+    expect(asked).toEqual(['sous-embargo']);
+  });
+
+  it('is done even when the lift cannot be deleted: it would fire and publish nothing', async () => {
+    const { deps } = await withdrawing(async () => {
+      throw new Error('AccessDenied');
+    });
+    const result = await withdrawRelease('sous-embargo', request, deps);
+    expect(result).toMatchObject({
+      outcome: 'withdrawn',
+      lift: { outcome: 'failed', name: 'sous-embargo', reason: 'AccessDenied' },
+    });
+    expect(
+      await planLift(
+        { slug: 'sous-embargo', embargo },
+        { ...deps, clock: () => new Date(embargo), lifts: recordingLifts() },
+      ),
+    ).toEqual({
+      lift: 'lifted',
+      released: [],
+    });
+  });
+});
+
 describe('EventBridgeLiftScheduler', () => {
   const options = {
     groupName: 'Pressroom-EmbargoLifts-ABCD1234',
@@ -162,6 +225,25 @@ describe('EventBridgeLiftScheduler', () => {
     await expect(failure).rejects.toThrow(
       'EventBridge Scheduler CreateSchedule failed for Pressroom-EmbargoLifts-ABCD1234/sous-embargo: AccessDenied',
     );
+    client.restore();
+  });
+});
+
+describe('EventBridgeLiftCanceller', () => {
+  it('deletes the schedule of the group, and says when there was none', async () => {
+    const client = mockClient(SchedulerClient);
+    client
+      .on(DeleteScheduleCommand, { Name: 'sous-embargo' })
+      .resolves({})
+      .on(DeleteScheduleCommand, { Name: 'partie' })
+      .rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
+    const lifts = new EventBridgeLiftCanceller({ groupName: 'lifts', client: new SchedulerClient({}) });
+    expect(await lifts.cancel('sous-embargo')).toBe(true);
+    expect(await lifts.cancel('partie')).toBe(false);
+    expect(client.commandCalls(DeleteScheduleCommand).map((c) => c.args[0].input)).toEqual([
+      { Name: 'sous-embargo', GroupName: 'lifts' },
+      { Name: 'partie', GroupName: 'lifts' },
+    ]);
     client.restore();
   });
 });

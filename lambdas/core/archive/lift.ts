@@ -16,6 +16,30 @@ export interface LiftScheduler {
   schedule(lift: ScheduledLift): Promise<'created' | 'updated'>;
 }
 
+/** Deletes a release's lift (`pressroom archive withdraw` on the stack). */
+export interface LiftCanceller {
+  /** Deletes the schedule named `name`; false when there was none (it ran, or was never set). */
+  cancel(name: string): Promise<boolean>;
+}
+
+/** What became of a withdrawn release's lift: deleted, none was waiting, or left to fire for nothing. */
+export type LiftCancellation =
+  | { outcome: 'deleted' | 'none'; name: string }
+  | { outcome: 'failed'; name: string; reason: string };
+
+/**
+ * Deletes the lift of a release that was waiting for its embargo. Failing is not fatal: the
+ * lift would fire and publish nothing (the release is no longer pending), then be deleted.
+ */
+export async function cancelLift(slug: string, lifts: LiftCanceller): Promise<LiftCancellation> {
+  const name = scheduleNameFor(slug);
+  try {
+    return { outcome: (await lifts.cancel(name)) ? 'deleted' : 'none', name };
+  } catch (error) {
+    return { outcome: 'failed', name, reason: (error as Error).message };
+  }
+}
+
 /** A release's lift: its slug, the schedule's name made of it, and when. */
 export interface ScheduledLift {
   slug: string;

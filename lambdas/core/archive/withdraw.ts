@@ -2,6 +2,7 @@ import { PressroomError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { getJson, VersionConflictError } from '../store/object-store.ts';
 import { isPublic, type ReleaseSummary } from './catalog.ts';
+import { cancelLift, type LiftCancellation, type LiftCanceller } from './lift.ts';
 import { archiveKeys, type ReleaseManifest, ReleaseNotFoundError, type Withdrawal } from './manifest.ts';
 import { deleteUnder, installRelease, type PublishDeps } from './publish.ts';
 
@@ -31,6 +32,8 @@ export interface WithdrawResult {
   withdrawal: Withdrawal;
   /** How many press room objects were written (the pages that listed it, the notice). */
   siteObjectsWritten: number;
+  /** The lift of a release withdrawn under its embargo, where lifts are scheduled (AWS). */
+  lift?: LiftCancellation;
 }
 
 /** Checks the reason given: required, one line, within the limit. */
@@ -53,7 +56,7 @@ export function checkWithdrawReason(reason: string): string {
 export async function withdrawRelease(
   slug: string,
   request: WithdrawRequest,
-  deps: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'>,
+  deps: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'> & { lifts?: LiftCanceller },
 ): Promise<WithdrawResult> {
   const reason = checkWithdrawReason(request.reason);
   const now = (deps.clock ?? (() => new Date()))();
@@ -99,7 +102,17 @@ export async function withdrawRelease(
   }
   const siteObjectsWritten = await installRelease(deps, after, before, now);
   if (request.purge) await deleteUnder(deps.store, archiveKeys.version(slug, before.version));
-  return { slug, title, outcome: request.purge ? 'purged' : 'withdrawn', withdrawal, siteObjectsWritten };
+  const embargo = before.summary.embargo;
+  const waiting = !before.withdrawn && embargo !== undefined && Date.parse(embargo) > now.getTime();
+  const lift = waiting && deps.lifts ? await cancelLift(slug, deps.lifts) : undefined;
+  return {
+    slug,
+    title,
+    outcome: request.purge ? 'purged' : 'withdrawn',
+    withdrawal,
+    siteObjectsWritten,
+    ...(lift && { lift }),
+  };
 }
 
 /** What is left of a purged release: enough to list it and know what it was, not what it said. */
