@@ -60,26 +60,13 @@ export class EventBridgeCampaignScheduler implements CampaignScheduler {
 
   /** The request that creates (or replaces) a campaign's schedule. */
   request(schedule: CampaignSchedule): CreateScheduleCommandInput {
-    return {
-      Name: schedule.name,
-      GroupName: this.options.groupName,
-      Description: `pressroom campaign ${schedule.campaign}`,
-      ScheduleExpression: schedule.expression,
-      ScheduleExpressionTimezone: schedule.timezone,
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      ActionAfterCompletion: 'DELETE',
-      State: 'ENABLED',
-      Target: {
-        Arn: this.options.targetArn,
-        RoleArn: this.options.roleArn,
-        Input: JSON.stringify({
-          campaign: schedule.campaign,
-          scheduledAt: schedule.at,
-        } satisfies ScheduledDispatchEvent),
-        RetryPolicy: scheduleRetryPolicy,
-        DeadLetterConfig: { Arn: this.options.deadLetterArn },
-      },
-    };
+    return oneTimeInvocation(this.options, {
+      name: schedule.name,
+      description: `pressroom campaign ${schedule.campaign}`,
+      expression: schedule.expression,
+      timezone: schedule.timezone,
+      input: { campaign: schedule.campaign, scheduledAt: schedule.at } satisfies ScheduledDispatchEvent,
+    });
   }
 
   async put(schedule: CampaignSchedule): Promise<'created' | 'updated'> {
@@ -107,6 +94,33 @@ function scheduleFailure(operation: string, group: string, name: string, error: 
     `EventBridge Scheduler ${operation} failed for ${group}/${name}: ${(error as Error).message}`,
     { cause: error },
   );
+}
+
+/**
+ * A one-time schedule of `group` that invokes `targetArn` with `input` as `roleArn`, retried
+ * and dead-lettered, deleted by Scheduler once run.
+ */
+function oneTimeInvocation(
+  where: { groupName: string; targetArn: string; roleArn: string; deadLetterArn: string },
+  what: { name: string; description: string; expression: string; timezone: string; input: object },
+): CreateScheduleCommandInput {
+  return {
+    Name: what.name,
+    GroupName: where.groupName,
+    Description: what.description,
+    ScheduleExpression: what.expression,
+    ScheduleExpressionTimezone: what.timezone,
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    ActionAfterCompletion: 'DELETE',
+    State: 'ENABLED',
+    Target: {
+      Arn: where.targetArn,
+      RoleArn: where.roleArn,
+      Input: JSON.stringify(what.input),
+      RetryPolicy: scheduleRetryPolicy,
+      DeadLetterConfig: { Arn: where.deadLetterArn },
+    },
+  };
 }
 
 /**
@@ -167,24 +181,14 @@ export class EventBridgeLiftScheduler implements LiftScheduler {
 
   /** The request that creates (or moves) a release's lift. */
   request(lift: ScheduledLift): CreateScheduleCommandInput {
-    return {
-      Name: lift.name,
-      GroupName: this.options.groupName,
-      Description: `pressroom embargo of ${lift.slug}`.slice(0, 512),
+    return oneTimeInvocation(this.options, {
+      name: lift.name,
+      description: `pressroom embargo of ${lift.slug}`.slice(0, 512),
       // Scheduler's at() takes seconds and no zone: the instant in UTC.
-      ScheduleExpression: `at(${lift.at.toISOString().slice(0, 19)})`,
-      ScheduleExpressionTimezone: 'UTC',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      ActionAfterCompletion: 'DELETE',
-      State: 'ENABLED',
-      Target: {
-        Arn: this.options.targetArn,
-        RoleArn: this.options.roleArn,
-        Input: JSON.stringify({ lift: 'embargoes', release: lift.slug } satisfies LiftEvent),
-        RetryPolicy: scheduleRetryPolicy,
-        DeadLetterConfig: { Arn: this.options.deadLetterArn },
-      },
-    };
+      expression: `at(${lift.at.toISOString().slice(0, 19)})`,
+      timezone: 'UTC',
+      input: { lift: 'embargoes', release: lift.slug } satisfies LiftEvent,
+    });
   }
 
   schedule(lift: ScheduledLift): Promise<'created' | 'updated'> {

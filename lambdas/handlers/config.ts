@@ -87,7 +87,7 @@ const settings = {
     variable: 'PRESSROOM_LIFT_SCHEDULE_GROUP',
     schema: z.string().regex(/^[0-9A-Za-z._-]{1,64}$/),
     expected:
-      'the EventBridge Scheduler group of the embargoes\' lifts, e.g. "PressroomEmbargoLiftsGroup1A2B3C4D"',
+      'the EventBridge Scheduler group of the embargoes\' lifts, e.g. "Pressroom-EmbargoLifts-Group-1A2B3C4D"',
   },
   liftRoleArn: {
     variable: 'PRESSROOM_LIFT_ROLE_ARN',

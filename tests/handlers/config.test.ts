@@ -16,6 +16,9 @@ const complete = {
   PRESSROOM_SENDER_IDENTITY: 'example.org',
   PRESSROOM_UNSUBSCRIBE_MAILTO: 'desabonnement@example.org',
   PRESSROOM_TEMPLATES_DIR: '/var/task/templates',
+  PRESSROOM_LIFT_SCHEDULE_GROUP: 'Pressroom-EmbargoLifts-Group-ABCD1234',
+  PRESSROOM_LIFT_ROLE_ARN: 'arn:aws:iam::123456789012:role/pressroom-lifts',
+  PRESSROOM_LIFT_DEAD_LETTER_ARN: 'arn:aws:sqs:eu-west-3:123456789012:pressroom-lifts-dlq',
 };
 
 function problemOf(run: () => unknown): string {
@@ -60,6 +63,9 @@ describe('handler configuration', () => {
       senderIdentity: 'example.org',
       unsubscribeMailto: 'desabonnement@example.org',
       templatesDir: '/var/task/templates',
+      liftScheduleGroup: complete.PRESSROOM_LIFT_SCHEDULE_GROUP,
+      liftRoleArn: complete.PRESSROOM_LIFT_ROLE_ARN,
+      liftDeadLetterArn: complete.PRESSROOM_LIFT_DEAD_LETTER_ARN,
     });
   });
 

@@ -3,8 +3,7 @@ import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getJson } from '../../lambdas/core/store/object-store.ts';
 import { fromNow, pendingRequest } from '../support/subscription-fixtures.ts';
 import type { Denial } from './edge.ts';
-import { evaluate } from './iam.ts';
-import { ACCOUNT } from './template.ts';
+import { eventsMayInvoke, type RuleTarget, scheduledRules } from './rules.ts';
 import { type HarnessWorld, startHarness } from './world.ts';
 
 /**
@@ -25,31 +24,11 @@ afterAll(async () => {
 const denials = (): string[] =>
   world.edge.denials.splice(0).map((d: Denial) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
 
-interface RuleTarget {
-  Arn: string;
-  Input?: string;
-  RetryPolicy?: { MaximumRetryAttempts?: number };
-}
-
-/** The scheduled rules of the template, resolved. */
-function scheduledRules(): { id: string; arn: string; schedule: string; targets: RuleTarget[] }[] {
-  const { values } = world;
-  return values.ofType('AWS::Events::Rule').flatMap((id) => {
-    const p = values.resolve(values.resource(id).Properties) as {
-      ScheduleExpression?: string;
-      State?: string;
-      Targets?: RuleTarget[];
-    };
-    if (!p.ScheduleExpression || p.State === 'DISABLED') return [];
-    return [{ id, arn: values.getAtt(id, 'Arn'), schedule: p.ScheduleExpression, targets: p.Targets ?? [] }];
-  });
-}
-
 describe('the subscription sweep on the stack as synthesized', () => {
   const hour = 3600_000;
 
   it('an hourly rule sends { sweep: "subscriptions" } to the public function, which EventBridge may invoke', () => {
-    const sweeps = scheduledRules().filter((r) =>
+    const sweeps = scheduledRules(world).filter((r) =>
       r.targets.some((t) => t.Input !== undefined && JSON.parse(t.Input).sweep === 'subscriptions'),
     );
     expect(sweeps).toHaveLength(1);
@@ -57,15 +36,10 @@ describe('the subscription sweep on the stack as synthesized', () => {
     expect(rule.schedule).toBe('rate(1 hour)');
     const target = rule.targets[0] as RuleTarget;
     expect(world.functions.find((f) => f.arn === target.Arn)?.logicalId).toMatch(/^PublicFunction/);
-    const invoke = (sourceArn: string) =>
-      evaluate([world.values.lambdaPolicy(target.Arn)], {
-        action: 'lambda:InvokeFunction',
-        resource: target.Arn,
-        principal: { service: 'events.amazonaws.com' },
-        context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': ACCOUNT },
-      }).effect;
-    expect(invoke(rule.arn)).toBe('allow');
-    expect(invoke(rule.arn.replace(/rule\/.*/, 'rule/another-rule'))).toBe('implicit-deny');
+    expect(eventsMayInvoke(world, target.Arn, rule.arn)).toBe('allow');
+    expect(eventsMayInvoke(world, target.Arn, rule.arn.replace(/rule\/.*/, 'rule/another-rule'))).toBe(
+      'implicit-deny',
+    );
   });
 
   it('fired: expired requests and their addresses go, live ones stay, with no call denied and counts only in the logs', async () => {
@@ -88,7 +62,7 @@ describe('the subscription sweep on the stack as synthesized', () => {
       `subscriptions/throttle/address/${gone}.json`,
       JSON.stringify({ since: fromNow(-hour), count: 1, windowMs: 600_000 }),
     );
-    const [rule] = scheduledRules().filter((r) => r.targets.some((t) => t.Input?.includes('"sweep"')));
+    const [rule] = scheduledRules(world).filter((r) => r.targets.some((t) => t.Input?.includes('"sweep"')));
     const target = rule?.targets[0] as RuleTarget;
     const container = world.container('PublicFunction');
     const from = container.logs.length;

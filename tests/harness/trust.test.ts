@@ -50,50 +50,75 @@ describe('trust: function roles', () => {
   );
 });
 
-describe('trust: the role campaign schedules run with', () => {
+/** The schedule groups, each with the role its schedules run with and the one function they invoke. */
+const scheduling = [
+  {
+    what: 'campaign schedules',
+    group: 'SchedulingCampaigns',
+    role: 'SchedulingSchedulerRole',
+    target: 'Dispatch',
+  },
+  { what: 'embargo lifts', group: 'EmbargoLiftsGroup', role: 'EmbargoLiftsSchedulerRole', target: 'Publish' },
+];
+const idOf = (ids: string[], prefix: string) => {
+  const found = ids.filter((id) => id.startsWith(prefix));
+  expect(found, prefix).toHaveLength(1);
+  return found[0] as string;
+};
+
+describe('trust: the roles schedules run with', () => {
   const groupIds = values.ofType('AWS::Scheduler::ScheduleGroup');
   const schedulerRoles = roleIds.filter((id) => trustedServices(id).includes('scheduler.amazonaws.com'));
 
-  it('exists, with one schedule group, and may invoke only the dispatch function', () => {
-    expect(schedulerRoles).toHaveLength(1);
-    expect(groupIds).toHaveLength(1);
-    const role = schedulerRoles[0] as string;
-    const dispatch = functionIds.find((id) => id.startsWith('Dispatch')) as string;
-    const invoke = (arn: string) =>
-      evaluate(values.rolePolicies(role), { action: 'lambda:InvokeFunction', resource: arn }).effect;
-    expect(invoke(values.getAtt(dispatch, 'Arn'))).toBe('allow');
-    for (const other of functionIds.filter((id) => id !== dispatch)) {
-      expect(invoke(values.getAtt(other, 'Arn'))).toBe('implicit-deny');
-    }
+  it('are two, one per schedule group', () => {
+    expect(schedulerRoles.sort()).toEqual(scheduling.map((s) => idOf(roleIds, s.role)).sort());
+    expect(groupIds.sort()).toEqual(scheduling.map((s) => idOf(groupIds, s.group)).sort());
   });
 
-  it('is trusted as AWS documents: scheduler.amazonaws.com, this account, the schedule group ARN as source', () => {
-    const role = schedulerRoles[0] as string;
-    const groupArn = values.getAtt(groupIds[0] as string, 'Arn');
-    // https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
-    // "aws:SourceArn": "arn:aws:scheduler:<region>:<account>:schedule-group/<group>"
-    expect(
-      assume(role, 'scheduler.amazonaws.com', { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': groupArn }),
-      `the trust policy of ${role} refuses Scheduler's own context (aws:SourceArn ${groupArn}): ${JSON.stringify(values.trustPolicy(role))}`,
-    ).toBe('allow');
-  });
+  describe.each(scheduling)('$what', ({ group, role: rolePrefix, target }) => {
+    const role = idOf(roleIds, rolePrefix);
+    const groupArn = values.getAtt(idOf(groupIds, group), 'Arn');
 
-  it('refuses another account, another schedule group, and other services', () => {
-    const role = schedulerRoles[0] as string;
-    const groupArn = values.getAtt(groupIds[0] as string, 'Arn');
-    const otherGroup = `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/someone-else`;
-    expect(
-      assume(role, 'scheduler.amazonaws.com', {
-        'aws:SourceAccount': '999999999999',
-        'aws:SourceArn': groupArn.replace(ACCOUNT, '999999999999'),
-      }),
-    ).toBe('implicit-deny');
-    expect(
-      assume(role, 'scheduler.amazonaws.com', { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': otherGroup }),
-    ).toBe('implicit-deny');
-    expect(assume(role, 'scheduler.amazonaws.com', { 'aws:SourceAccount': ACCOUNT })).toBe('implicit-deny');
-    expect(
-      assume(role, 'lambda.amazonaws.com', { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': groupArn }),
-    ).toBe('implicit-deny');
+    it(`may invoke only the ${target.toLowerCase()} function`, () => {
+      const fn = idOf(functionIds, target);
+      const invoke = (arn: string) =>
+        evaluate(values.rolePolicies(role), { action: 'lambda:InvokeFunction', resource: arn }).effect;
+      expect(invoke(values.getAtt(fn, 'Arn'))).toBe('allow');
+      for (const other of functionIds.filter((id) => id !== fn)) {
+        expect(invoke(values.getAtt(other, 'Arn'))).toBe('implicit-deny');
+      }
+    });
+
+    it('is trusted as AWS documents: scheduler.amazonaws.com, this account, its schedule group ARN as source', () => {
+      // https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
+      // "aws:SourceArn": "arn:aws:scheduler:<region>:<account>:schedule-group/<group>"
+      expect(
+        assume(role, 'scheduler.amazonaws.com', { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': groupArn }),
+        `the trust policy of ${role} refuses Scheduler's own context (aws:SourceArn ${groupArn}): ${JSON.stringify(values.trustPolicy(role))}`,
+      ).toBe('allow');
+    });
+
+    it('refuses another account, another schedule group (the other one of the stack too), and other services', () => {
+      const otherGroups = [
+        `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/someone-else`,
+        ...groupIds.map((id) => values.getAtt(id, 'Arn')).filter((arn) => arn !== groupArn),
+      ];
+      expect(otherGroups).toHaveLength(2);
+      expect(
+        assume(role, 'scheduler.amazonaws.com', {
+          'aws:SourceAccount': '999999999999',
+          'aws:SourceArn': groupArn.replace(ACCOUNT, '999999999999'),
+        }),
+      ).toBe('implicit-deny');
+      for (const other of otherGroups) {
+        expect(
+          assume(role, 'scheduler.amazonaws.com', { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': other }),
+        ).toBe('implicit-deny');
+      }
+      expect(assume(role, 'scheduler.amazonaws.com', { 'aws:SourceAccount': ACCOUNT })).toBe('implicit-deny');
+      expect(
+        assume(role, 'lambda.amazonaws.com', { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': groupArn }),
+      ).toBe('implicit-deny');
+    });
   });
 });
