@@ -3,7 +3,7 @@ import type { LedgerEntry } from './campaigns/ledger.ts';
 import { eraseContact } from './contacts/audience.ts';
 import { type ContactKeys, contactStoreKeys, shardOf } from './contacts/model.ts';
 import { feedbackKeys, type RecipientFeedback } from './contacts/provider-feedback.ts';
-import { findContact } from './contacts/repository.ts';
+import { findContact, removeOrphanShards } from './contacts/repository.ts';
 import {
   forgetSubscriptionRequests,
   readPendingSubscriptions,
@@ -69,6 +69,9 @@ export async function eraseAddress(
   const { removed, ...records } = await eraseRecordsOf(store, id);
   let oldVersions: number;
   try {
+    // Shard objects a writer stopped half-way left (an hour old, named by no index) may hold
+    // the person as current objects: they go first, and their versions with the rest.
+    await removeOrphanShards(store);
     oldVersions = await purgeHistoryOf(store, id, removed);
   } catch (error) {
     throw new HistoryNotPurgedError(error);

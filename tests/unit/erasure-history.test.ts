@@ -1,8 +1,12 @@
+import { utimes } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { contactKeys, shardOf } from '../../lambdas/core/contacts/model.ts';
 import { readSuppressionShard } from '../../lambdas/core/contacts/repository.ts';
 import { eraseAddress, HistoryNotPurgedError } from '../../lambdas/core/privacy.ts';
+import { listAll, serializeJson } from '../../lambdas/core/store/object-store.ts';
+import { folderStores } from '../support/contacts.ts';
 import { definition, registerDraft } from '../support/dispatch-fixtures.ts';
 
 /** The erasure's last step: the history of every object that held the person. */
@@ -56,5 +60,20 @@ describe('eraseAddress and the history of the objects that held the person', () 
     const id = keys.idOf(email);
     const suppression = (await readSuppressionShard(store, shardOf(id))).suppressions[id];
     expect(suppression).toEqual({ id, all: { reason: 'erased', at: at.toISOString() } });
+  });
+
+  it('removes shard objects a stopped writer left with the person in them, an hour old and named by no index', async () => {
+    const store = await folderStores('pressroom-erasure-')();
+    const id = keys.idOf(email);
+    const orphan = `contacts/shards/${shardOf(id)}-old-abandoned.json`;
+    await store.put(orphan, serializeJson({ contacts: { [id]: { id, email } } }));
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(path.join(store.root, orphan), twoHoursAgo, twoHoursAgo);
+    await eraseAddress(store, keys, email, at);
+    const shards: string[] = [];
+    for await (const item of listAll(store, 'contacts/shards/')) shards.push(item.key);
+    expect(shards).not.toContain(orphan);
+    for (const key of shards)
+      expect(new TextDecoder().decode((await store.get(key))?.body)).not.toContain(email);
   });
 });
