@@ -404,6 +404,9 @@ class CountingStore implements ObjectStore {
   delete(key: string) {
     return this.inner.delete(key);
   }
+  purgeHistory(prefix: string) {
+    return this.inner.purgeHistory(prefix);
+  }
   signedUrl(key: string, options: { expiresInSeconds: number; downloadName?: string }) {
     return this.inner.signedUrl(key, options);
   }

@@ -29,7 +29,7 @@ export interface PressroomConfig {
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Days the functions' logs and the access logs are kept. */
   logRetentionDays: number;
-  /** Days an overwritten or deleted object's old version is kept in the data bucket. */
+  /** Days an overwritten or deleted object's old version is kept in the data bucket (one under the personal-data prefixes: storage.ts). */
   noncurrentVersionDays: number;
   /** An existing signing secret to reuse (after a `cdk destroy`, or shared with another stack). */
   signingSecretArn?: string;

@@ -10,6 +10,12 @@ import {
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeWildcardResource } from './nag.ts';
 
+/**
+ * The prefixes of the data bucket that hold people's addresses and names (docs/storage.md):
+ * contacts, suppressions, subscription requests, and campaigns (ledger entries).
+ */
+export const personalDataPrefixes = ['contacts/', 'suppressions/', 'subscriptions/', 'campaigns/'];
+
 export interface StorageProps {
   /** Days an old version of a data object is kept. */
   noncurrentVersionDays: number;
@@ -70,6 +76,14 @@ export class Storage extends Construct {
           expiredObjectDeleteMarker: true,
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        // The backstop of an erasure (which removes those versions itself): what an old
+        // version still holds of a person goes within a day or two, whatever the rule above
+        // keeps elsewhere. S3 honours the shorter of two overlapping expirations.
+        ...personalDataPrefixes.map((prefix) => ({
+          id: `expire-personal-data-versions-${prefix.slice(0, -1)}`,
+          prefix,
+          noncurrentVersionExpiration: Duration.days(1),
+        })),
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });

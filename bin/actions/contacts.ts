@@ -180,8 +180,9 @@ export async function eraseContact(email: string, opts: ContactsEraseOptions): P
   if (isEmpty(await describeAddress(backend.store, backend.keys, address(email))))
     return noSuchContact(backend.store, address(email));
   const result = await eraseAddress(backend.store, backend.keys, address(email), new Date());
+  if (opts.json) return print(result, true);
   print(
-    `${result.hadContact ? 'Erased the contact' : 'No contact held for that address'}, ${result.ledgerEntries} delivery record(s) and ${result.messages} outbox message(s); a hashed suppression (${result.id}) keeps it from being imported again.`,
+    `${result.hadContact ? 'Erased the contact' : 'No contact held for that address'}, ${result.ledgerEntries} delivery record(s), ${result.messages} outbox message(s) and ${result.oldVersions} old version(s) of the objects that held them; a hashed suppression (${result.id}) keeps it from being imported again.`,
   );
 }
 

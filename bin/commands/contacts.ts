@@ -44,6 +44,7 @@ export interface ContactsUnsubscribeOptions {
 
 /** What `pressroom contacts erase` is given. */
 export interface ContactsEraseOptions {
+  json?: boolean;
   dataDir?: string;
   backend: BackendKind;
 }
@@ -161,6 +162,7 @@ Example, for Excel set to French (opens with a double click, accents right):
   const eraseCommand = new Command('erase')
     .description('Erase everything held about a person (GDPR), keeping only a hashed suppression')
     .argument('<email>', 'the address')
+    .option('--json', 'print the report as JSON (counts only)')
     .addOption(dataDirOption)
     .addOption(backendOption)
     .action(async (email: string, opts: ContactsEraseOptions) => (await actions()).eraseContact(email, opts));

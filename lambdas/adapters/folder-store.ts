@@ -86,6 +86,8 @@ function fileFailure(error: unknown, verb: 'read' | 'write', file: string): unkn
 }
 
 const lockStaleMs = 30_000;
+/** A temporary file this old was left by a writer that was killed before renaming it into place. */
+const abandonedTempMs = 60 * 60_000;
 
 function unlinkQuietly(file: string): void {
   try {
@@ -271,6 +273,32 @@ export class FolderObjectStore implements ObjectStore {
       }
       dir = path.dirname(dir);
     }
+  }
+
+  /**
+   * A folder keeps no old versions: an overwritten or deleted file is gone. The only copies
+   * left behind are temporary files of writers killed before their rename (`.pressroom-store/tmp/`):
+   * they cannot be told apart by key, so every one older than an hour goes (younger ones may
+   * belong to a write in flight). Locks hold a process id and a host name, never data.
+   */
+  async purgeHistory(prefix: string): Promise<number> {
+    if (prefix !== '') checkKey(prefix);
+    const dir = path.join(this.internal, 'tmp');
+    const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw fileFailure(error, 'read', dir);
+    });
+    let removed = 0;
+    for (const name of names) {
+      const file = path.join(dir, name);
+      const info = await stat(file).catch(() => undefined);
+      if (!info?.isFile() || Date.now() - info.mtimeMs < abandonedTempMs) continue;
+      await rm(file, { force: true }).catch((error) => {
+        throw fileFailure(error, 'write', file);
+      });
+      removed++;
+    }
+    return removed;
   }
 
   async signedUrl(

@@ -93,6 +93,12 @@ export class MemoryObjectStore implements ObjectStore {
     this.objects.delete(checkKey(key));
   }
 
+  /** Memory keeps no history: nothing to remove. */
+  async purgeHistory(prefix: string): Promise<number> {
+    if (prefix !== '') checkKey(prefix);
+    return 0;
+  }
+
   async signedUrl(
     key: string,
     options: { expiresInSeconds: number; downloadName?: string },

@@ -4,6 +4,7 @@ import {
   type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   S3Client,
@@ -53,6 +54,8 @@ export class S3StoreError extends PressroomError {
 
 /** The largest page S3 returns, and the default one. */
 const MAX_LIST_LIMIT = 1000;
+/** Old versions deleted at a time by purgeHistory. */
+const PURGE_PARALLEL = 16;
 /** SigV4 presigned URLs live at most seven days. */
 const MAX_SIGNED_URL_SECONDS = 604_800;
 
@@ -222,6 +225,54 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       throw this.failure('DeleteObject', s3Key, error);
     }
+  }
+
+  /**
+   * Deletes every version of the keys under `prefix` that is not current, and every delete
+   * marker: what a versioned bucket still holds of an object overwritten or deleted. Needs
+   * s3:ListBucketVersions and s3:DeleteObjectVersion. The whole history is listed first; old
+   * versions go before delete markers, so that a deleted object never comes back, even when
+   * this stops half-way (run it again). A version made current meanwhile is not touched.
+   */
+  async purgeHistory(prefix: string): Promise<number> {
+    const s3Prefix = this.prefix + (prefix === '' ? '' : checkKey(prefix));
+    const versions: { Key: string; VersionId: string }[] = [];
+    const markers: { Key: string; VersionId: string }[] = [];
+    let page: { KeyMarker?: string; VersionIdMarker?: string } = {};
+    try {
+      for (;;) {
+        const response = await this.client.send(
+          new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: s3Prefix, ...page }),
+        );
+        for (const v of response.Versions ?? [])
+          if (!v.IsLatest && v.Key && v.VersionId) versions.push({ Key: v.Key, VersionId: v.VersionId });
+        for (const m of response.DeleteMarkers ?? [])
+          if (m.Key && m.VersionId) markers.push({ Key: m.Key, VersionId: m.VersionId });
+        if (!response.IsTruncated) break;
+        page = {
+          ...(response.NextKeyMarker !== undefined && { KeyMarker: response.NextKeyMarker }),
+          ...(response.NextVersionIdMarker !== undefined && {
+            VersionIdMarker: response.NextVersionIdMarker,
+          }),
+        };
+      }
+    } catch (error) {
+      throw this.failure('ListObjectVersions', s3Prefix, error);
+    }
+    for (const batch of [versions, markers]) {
+      for (let i = 0; i < batch.length; i += PURGE_PARALLEL) {
+        await Promise.all(
+          batch.slice(i, i + PURGE_PARALLEL).map(async (version) => {
+            try {
+              await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, ...version }));
+            } catch (error) {
+              throw this.failure('DeleteObject (VersionId)', version.Key, error);
+            }
+          }),
+        );
+      }
+    }
+    return versions.length + markers.length;
   }
 
   /**

@@ -1,10 +1,15 @@
 import { campaignKeys, campaignNames } from './campaigns/campaign.ts';
 import type { LedgerEntry } from './campaigns/ledger.ts';
 import { eraseContact } from './contacts/audience.ts';
-import type { ContactKeys } from './contacts/model.ts';
+import { type ContactKeys, contactStoreKeys, shardOf } from './contacts/model.ts';
 import { feedbackKeys, type RecipientFeedback } from './contacts/provider-feedback.ts';
-import { findContact } from './contacts/repository.ts';
-import { forgetSubscriptionRequests, readPendingSubscriptions } from './contacts/subscription.ts';
+import { findContact, removeOrphanShards } from './contacts/repository.ts';
+import {
+  forgetSubscriptionRequests,
+  readPendingSubscriptions,
+  subscriptionKeys,
+} from './contacts/subscription.ts';
+import { PressroomError } from './errors.ts';
 import { getJson, listAll, type ObjectStore } from './store/object-store.ts';
 
 /**
@@ -38,28 +43,92 @@ export async function describeAddress(store: ObjectStore, keys: ContactKeys, ema
   };
 }
 
+/** What an erasure removed: counts only, never an address. */
+export interface Erasure {
+  id: string;
+  hadContact: boolean;
+  ledgerEntries: number;
+  messages: number;
+  /** Old versions and delete markers of the objects that held the person (S3 with versioning). */
+  oldVersions: number;
+}
+
 /**
  * Erases an address everywhere. The suppression that keeps it from coming back is written
- * first, so that an import racing with the erasure cannot bring the person back.
+ * first, so that an import racing with the erasure cannot bring the person back. Then the
+ * history of every object that held the person goes too (purgeHistoryOf): on a versioned
+ * bucket an overwritten shard would otherwise keep the address for `noncurrentVersionDays`.
  */
 export async function eraseAddress(
   store: ObjectStore,
   keys: ContactKeys,
   email: string,
   at: Date,
-): Promise<{ id: string; hadContact: boolean; ledgerEntries: number; messages: number }> {
+): Promise<Erasure> {
   const { id, hadContact } = await eraseContact(store, keys, email, at);
-  return { id, hadContact, ...(await eraseRecordsOf(store, id)) };
+  const { removed, ...records } = await eraseRecordsOf(store, id);
+  let oldVersions: number;
+  try {
+    // Shard objects a writer stopped half-way left (an hour old, named by no index) may hold
+    // the person as current objects: they go first, and their versions with the rest.
+    await removeOrphanShards(store);
+    oldVersions = await purgeHistoryOf(store, id, removed);
+  } catch (error) {
+    throw new HistoryNotPurgedError(error);
+  }
+  return { id, hadContact, ...records, oldVersions };
+}
+
+/**
+ * The erasure itself is done, but the old versions of the objects that held the person could
+ * not be removed (a policy without s3:ListBucketVersions or s3:DeleteObjectVersion, an outage).
+ */
+export class HistoryNotPurgedError extends PressroomError {
+  override name = 'HistoryNotPurgedError';
+  constructor(cause: unknown) {
+    super(
+      `the address is erased, but the old versions of the objects that held it could not be removed (${(cause as Error).message}). The stack's lifecycle expires them within two days; to remove them now, allow s3:ListBucketVersions and s3:DeleteObjectVersion (docs/aws.md) and run the same erase again.`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Removes the history of every object that held an id's data, after its erasure: every
+ * object its contact shard was ever written to (each holds the whole shard, the person
+ * included), its suppression shard, its subscription request and rate-limit window, its
+ * ledger entries and provider reports, and `keys` (outbox messages removed). Current objects
+ * stay: they no longer hold the person. The history of the others in those shards goes too,
+ * which is the price of erasing one of them. Returns how many old copies went.
+ */
+export async function purgeHistoryOf(store: ObjectStore, id: string, keys: string[] = []): Promise<number> {
+  const shard = shardOf(id);
+  const prefixes = [
+    // `<xx>.json` (before the index) and every `<xx>-<tag>.json`: shard names have two digits.
+    contactStoreKeys.legacyContacts(shard).replace(/\.json$/, ''),
+    contactStoreKeys.suppressions(shard),
+    subscriptionKeys.pending(id),
+    subscriptionKeys.addressThrottle(id),
+    ...(await campaignNames(store)).flatMap((campaign) => [
+      campaignKeys.ledger(campaign, id),
+      feedbackKeys.recipient(campaign, id),
+    ]),
+    ...keys,
+  ];
+  let removed = 0;
+  for (const prefix of prefixes) removed += await store.purgeHistory(prefix);
+  return removed;
 }
 
 /**
  * Erases what campaigns, subscriptions and the outbox hold under a contact id: pending
- * subscription requests, ledger entries, the provider's reports, outbox messages.
+ * subscription requests, ledger entries, the provider's reports, outbox messages (`removed`
+ * names the messages, whose keys only a listing finds).
  */
 export async function eraseRecordsOf(
   store: ObjectStore,
   id: string,
-): Promise<{ ledgerEntries: number; messages: number }> {
+): Promise<{ ledgerEntries: number; messages: number; removed: string[] }> {
   // A subscription waiting for its confirmation holds the address too.
   await forgetSubscriptionRequests(store, id);
   let ledgerEntries = 0;
@@ -75,7 +144,7 @@ export async function eraseRecordsOf(
   for await (const item of listAll(store, 'outbox/'))
     if (item.key.includes(`.${id}@`)) messages.push(item.key);
   for (const key of messages) await store.delete(key);
-  return { ledgerEntries, messages: messages.length };
+  return { ledgerEntries, messages: messages.length, removed: messages };
 }
 
 /**

@@ -18,7 +18,21 @@ export interface ObjectStoreHarness {
   store: ObjectStore;
   /** Fetches a signed URL as a browser would: status and body. */
   fetchSigned?: (url: string) => Promise<{ status: number; body: string }>;
+  /**
+   * Every version the store holds under a prefix, delete markers included, with the bytes of
+   * each (a versioned S3 bucket); absent for a store that keeps no history.
+   */
+  history?: (prefix: string) => Promise<StoredVersion[]>;
   cleanup?: () => Promise<void>;
+}
+
+/** One version of an object, as `ObjectStoreHarness.history` reads it. */
+export interface StoredVersion {
+  key: string;
+  latest: boolean;
+  marker: boolean;
+  /** The version's bytes as text (none for a delete marker). */
+  body?: string;
 }
 
 /** A store that checks its own signed links (the folder and memory stores, behind the local server). */
@@ -160,6 +174,44 @@ export function objectStoreContract(name: string, create: () => Promise<ObjectSt
       const expired = await store.signedUrl(`${p}rapport.txt`, { expiresInSeconds: 1 });
       await new Promise((r) => setTimeout(r, 2100));
       expect((await h.fetchSigned(expired)).status).toBeGreaterThanOrEqual(400);
+    });
+
+    describe('history', () => {
+      it('purgeHistory removes old versions and delete markers under the prefix, and nothing current', async () => {
+        const p = prefix();
+        const outside = prefix();
+        await store.put(`${p}shards/00-a.json`, 'first');
+        await store.put(`${p}shards/00-a.json`, 'second');
+        await store.put(`${p}shards/00-b.json`, 'gone');
+        await store.delete(`${p}shards/00-b.json`);
+        await store.put(`${p}shards/01-c.json`, 'other shard');
+        await store.put(`${outside}kept.json`, 'old');
+        await store.put(`${outside}kept.json`, 'new');
+
+        const removed = await store.purgeHistory(`${p}shards/00`);
+        // A versioned store held a's first version, b's version and b's delete marker.
+        expect(removed).toBe(h.history ? 3 : 0);
+        expect(text((await store.get(`${p}shards/00-a.json`))?.body)).toBe('second');
+        expect(await store.get(`${p}shards/00-b.json`)).toBeUndefined();
+        expect(text((await store.get(`${p}shards/01-c.json`))?.body)).toBe('other shard');
+        expect((await store.list(p)).items.map((i) => i.key)).toEqual([
+          `${p}shards/00-a.json`,
+          `${p}shards/01-c.json`,
+        ]);
+        if (h.history) {
+          expect(await h.history(`${p}shards/00`)).toEqual([
+            { key: `${p}shards/00-a.json`, latest: true, marker: false, body: 'second' },
+          ]);
+          // Outside the prefix, history stays.
+          expect((await h.history(outside)).map((v) => v.body)).toEqual(['new', 'old']);
+          expect((await h.history(`${p}shards/01`)).map((v) => v.body)).toEqual(['other shard']);
+        }
+        expect(await store.purgeHistory(`${p}shards/00`)).toBe(0);
+      });
+
+      it('purgeHistory refuses a key that is not a relative path', async () => {
+        await expect(store.purgeHistory('../contacts/')).rejects.toBeInstanceOf(InvalidKeyError);
+      });
     });
 
     describe('conditional writes and lost races', () => {

@@ -29,7 +29,8 @@ export interface HandlerWorld {
 
 /** Starts s3rver, points the functions' environment at it and mocks Secrets Manager. */
 export async function startHandlerWorld(env: Record<string, string> = {}): Promise<HandlerWorld> {
-  const s3rver: RunningS3rver = await startS3rver([BUCKET]);
+  // Versioned, as the stack's data bucket is.
+  const s3rver: RunningS3rver = await startS3rver([BUCKET], { versioned: true });
   for (const [name, value] of Object.entries({
     ...s3rverEnvironment(s3rver.endpoint),
     PRESSROOM_BUCKET: BUCKET,

@@ -213,6 +213,16 @@ describe('least privilege', () => {
     }
   });
 
+  it('no function may read or delete old object versions: erasure runs from the command line only', () => {
+    for (const name of handlerNames) {
+      const actions = [...permissions(name).keys()];
+      expect(
+        actions.filter((a) => /Version|^s3:\*$|^\*$/.test(a)),
+        name,
+      ).toEqual([]);
+    }
+  });
+
   it('SES sending is allowed on the identity and the configuration set only', () => {
     const identity = `<${logicalId(t, 'AWS::SES::EmailIdentity', 'MailIdentity')}>`;
     const configSet = logicalId(t, 'AWS::SES::ConfigurationSet', 'MailConfigurationSet');

@@ -67,15 +67,36 @@ describe('the data bucket', () => {
   it('expires old versions after noncurrentVersionDays', () => {
     const rules = (template: Template) =>
       template.findResources('AWS::S3::Bucket')[id.data]?.Properties.LifecycleConfiguration.Rules;
-    expect(rules(t)).toEqual([
+    expect(rules(t)?.[0]).toEqual(
       expect.objectContaining({
+        Id: 'expire-old-versions',
         Status: 'Enabled',
         NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+        ExpiredObjectDeleteMarker: true,
         AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
       }),
-    ]);
+    );
+    expect(rules(t)?.[0].Prefix).toBeUndefined();
     const shorter = synth({ ...realSender, noncurrentVersionDays: 30 }, { nag: false }).template;
     expect(rules(shorter)?.[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 30 });
+  });
+
+  it('expires old versions of personal data after one day: the backstop of an erasure', () => {
+    const rules = t.findResources('AWS::S3::Bucket')[id.data]?.Properties.LifecycleConfiguration
+      .Rules as Record<string, unknown>[];
+    expect(rules.slice(1)).toEqual(
+      ['contacts', 'suppressions', 'subscriptions', 'campaigns'].map((name) => ({
+        Id: `expire-personal-data-versions-${name}`,
+        Prefix: `${name}/`,
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      })),
+    );
+    // Every prefix that holds addresses in the storage layout, and none that does not.
+    expect(rules.map((r) => r.Prefix).filter(Boolean)).not.toContain('archive/');
+    expect(rules.map((r) => r.Prefix).filter(Boolean)).not.toContain('publications/');
+    // S3 refuses two rules with one id.
+    expect(new Set(rules.map((r) => r.Id)).size).toBe(rules.length);
   });
 
   it('refuses requests without TLS, and lets CloudFront read site/ only', () => {

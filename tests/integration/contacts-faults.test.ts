@@ -73,6 +73,9 @@ class FailingStore implements ObjectStore {
   delete(key: string) {
     return this.inner.delete(key);
   }
+  purgeHistory(prefix: string) {
+    return this.inner.purgeHistory(prefix);
+  }
   signedUrl(key: string, options: { expiresInSeconds: number }) {
     return this.inner.signedUrl(key, options);
   }

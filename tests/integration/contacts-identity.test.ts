@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { campaignKeys } from '../../lambdas/core/campaigns/campaign.ts';
 import { listContacts, resolveAudience } from '../../lambdas/core/contacts/audience.ts';
@@ -199,7 +199,12 @@ describe('pressroom contacts merge', () => {
   it('merges each group into its canonical id, suppressions of any form winning; a second run does nothing', async () => {
     const store = await seed();
     const oldLink = signUnsubscribeToken(keys, { contact: olderId(nfc), list: 'presse', campaign: 'c' });
+    const purged = vi.spyOn(store, 'purgeHistory');
     const report = await mergeContacts(store, keys, { now });
+    // The shards just rewritten without the erased person lose their history (S3 versioning).
+    expect(purged).toHaveBeenCalledWith(`contacts/shards/${shardOf(olderId(paulNfc))}`);
+    expect(purged).toHaveBeenCalledWith(contactStoreKeys.suppressions(shardOf(olderId(paulNfc))));
+    expect(purged).not.toHaveBeenCalledWith(`contacts/shards/${shardOf(olderId(nfd))}`);
     expect(report.groups).toHaveLength(2);
     const jose = await findContact(store, keys, nfc);
     expect(jose.contact).toEqual({

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +39,23 @@ describe('folder store on disk', () => {
     expect((await store.list('')).items.map((i) => i.key)).toEqual(['ledger/c1/a.json', 'site/index.html']);
     expect(await readdir(path.join(store.root, '.pressroom-store/tmp'))).toEqual([]);
     await expect(store.put('.pressroom-store/x', 'no')).rejects.toThrow(/invalid store key/);
+  });
+
+  it('purgeHistory removes temporary files a killed writer left over an hour ago, and nothing else', async () => {
+    const store = await folderStore();
+    await store.put('contacts/shards/0a-x.json', '{"contacts":{}}');
+    const tmp = path.join(store.root, '.pressroom-store/tmp');
+    // What a writer killed between writing and renaming leaves: the bytes of a contact shard.
+    await writeFile(path.join(tmp, '123-abandoned'), '{"contacts":{"x":{"email":"zoe@example.org"}}}');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(path.join(tmp, '123-abandoned'), twoHoursAgo, twoHoursAgo);
+    await writeFile(path.join(tmp, '456-in-flight'), '{}');
+    expect(await store.purgeHistory('contacts/shards/0a')).toBe(1);
+    expect(await readdir(tmp)).toEqual(['456-in-flight']);
+    expect(await readFile(path.join(store.root, 'contacts/shards/0a-x.json'), 'utf8')).toBe(
+      '{"contacts":{}}',
+    );
+    expect(await store.purgeHistory('contacts/shards/0a')).toBe(0);
   });
 
   it('removes folders left empty by a delete', async () => {

@@ -2,9 +2,11 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   NoSuchKey,
   NotFound,
   PutObjectCommand,
@@ -17,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentDisposition, S3ObjectStore, S3StoreError } from '../../lambdas/adapters/s3-store.ts';
 import { ObjectExistsError, VersionConflictError } from '../../lambdas/core/store/object-store.ts';
 import { type ObjectStoreHarness, objectStoreContract } from '../contract/object-store.contract.ts';
+import { bucketHistory } from '../support/s3-versions.ts';
 import {
   type RunningS3rver,
   S3RVER_CREDENTIALS,
@@ -31,7 +34,8 @@ let s3rver: RunningS3rver | undefined;
 let endpoint: string;
 
 beforeAll(async () => {
-  s3rver = await startS3rver([BUCKET]);
+  // Versioned, as the stack's data bucket is (tests/support/s3-versions.ts).
+  s3rver = await startS3rver([BUCKET], { versioned: true });
   endpoint = s3rver.endpoint;
 });
 
@@ -103,8 +107,10 @@ async function create(): Promise<ObjectStoreHarness> {
         'by s3rver. The canary tests below fail when that changes.',
     );
   }
+  const client = s3rverClient();
   return {
-    store: new S3ObjectStore({ bucket: BUCKET, client: s3rverClient() }),
+    store: new S3ObjectStore({ bucket: BUCKET, client }),
+    history: (prefix) => bucketHistory(client, BUCKET, prefix),
     async fetchSigned(url) {
       const problem = sigV4Problem(url, CREDENTIALS.secretAccessKey);
       if (problem) return { status: 403, body: `refused by the test harness's SigV4 check: ${problem}` };
@@ -114,7 +120,7 @@ async function create(): Promise<ObjectStoreHarness> {
   };
 }
 
-objectStoreContract('S3 over HTTP (s3rver behind the conditional-write proxy)', create);
+objectStoreContract('S3 over HTTP (s3rver behind the conditional-write and versioning proxies)', create);
 
 describe('S3ObjectStore on s3rver', () => {
   let store: S3ObjectStore;
@@ -238,6 +244,53 @@ describe('S3ObjectStore request and error mapping (aws-sdk-client-mock)', () => 
     const store = new S3ObjectStore({ bucket: 'press', client, ...options });
     return { mock, store };
   }
+
+  it('purgeHistory lists every page, then deletes old versions before delete markers, never a current one', async () => {
+    const { mock, store } = mocked({ prefix: 'tenant' });
+    mock
+      .on(ListObjectVersionsCommand, { KeyMarker: undefined })
+      .resolves({
+        IsTruncated: true,
+        NextKeyMarker: 'tenant/contacts/shards/0a-1.json',
+        NextVersionIdMarker: 'v2',
+        DeleteMarkers: [{ Key: 'tenant/contacts/shards/0a-1.json', VersionId: 'm1', IsLatest: true }],
+        Versions: [{ Key: 'tenant/contacts/shards/0a-1.json', VersionId: 'v2', IsLatest: false }],
+      })
+      .on(ListObjectVersionsCommand, { KeyMarker: 'tenant/contacts/shards/0a-1.json' })
+      .resolves({
+        IsTruncated: false,
+        Versions: [
+          { Key: 'tenant/contacts/shards/0a-2.json', VersionId: 'v4', IsLatest: true },
+          { Key: 'tenant/contacts/shards/0a-2.json', VersionId: 'v3', IsLatest: false },
+        ],
+      });
+    mock.on(DeleteObjectCommand).resolves({});
+    await expect(store.purgeHistory('contacts/shards/0a')).resolves.toBe(3);
+    expect(mock.commandCalls(ListObjectVersionsCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'press', Prefix: 'tenant/contacts/shards/0a' },
+      {
+        Bucket: 'press',
+        Prefix: 'tenant/contacts/shards/0a',
+        KeyMarker: 'tenant/contacts/shards/0a-1.json',
+        VersionIdMarker: 'v2',
+      },
+    ]);
+    expect(mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.VersionId)).toEqual([
+      'v2',
+      'v3',
+      'm1',
+    ]);
+  });
+
+  it('purgeHistory names the bucket and the operation when S3 refuses it', async () => {
+    const { mock, store } = mocked();
+    mock.on(ListObjectVersionsCommand).rejects(s3Error('AccessDenied', 403, 'Access Denied'));
+    const error = await store.purgeHistory('contacts/shards/0a').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(S3StoreError);
+    expect((error as Error).message).toBe(
+      'S3 ListObjectVersions failed for s3://press/contacts/shards/0a: AccessDenied (HTTP 403): Access Denied',
+    );
+  });
 
   it('putIfAbsent sends If-None-Match: * with the body and headers', async () => {
     const { mock, store } = mocked({ prefix: 'tenant' });

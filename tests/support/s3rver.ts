@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { conditionalS3 } from './s3-conditional.ts';
+import { versionedS3, versionsBucket } from './s3-versions.ts';
 
 /** s3rver knows one account only: any other access key id gets InvalidAccessKeyId. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -44,11 +45,12 @@ export interface RunningS3rver {
 /**
  * Starts s3rver on 127.0.0.1 with the given buckets, in a temporary folder. It accepts
  * S3RVER_CREDENTIALS, and `credentials` too (the harness signs each function's requests
- * with a key of its own, to tell them apart).
+ * with a key of its own, to tell them apart). `versioned`: the buckets keep versions, as the
+ * stack's data bucket does (s3-versions.ts, between the conditional-write proxy and s3rver).
  */
 export async function startS3rver(
   buckets: string[],
-  options: { credentials?: { accessKeyId: string; secretAccessKey: string }[] } = {},
+  options: { credentials?: { accessKeyId: string; secretAccessKey: string }[]; versioned?: boolean } = {},
 ): Promise<RunningS3rver> {
   const directory = await mkdtemp(path.join(tmpdir(), 'pressroom-s3rver-'));
   const serverOptions = {
@@ -56,7 +58,9 @@ export async function startS3rver(
     port: 0,
     directory,
     silent: true,
-    configureBuckets: buckets.map((name) => ({ name })),
+    configureBuckets: [...buckets, ...(options.versioned ? buckets.map(versionsBucket) : [])].map((name) => ({
+      name,
+    })),
   };
   const child: ChildProcess = spawn(
     process.execPath,
@@ -88,12 +92,16 @@ export async function startS3rver(
     ])) as [string];
     const { port } = JSON.parse(line) as AddressInfo;
     const s3rverEndpoint = `http://127.0.0.1:${port}`;
-    const proxy = await conditionalS3(s3rverEndpoint);
+    const versions = options.versioned
+      ? await versionedS3(s3rverEndpoint, buckets, S3RVER_CREDENTIALS)
+      : undefined;
+    const proxy = await conditionalS3(versions?.endpoint ?? s3rverEndpoint);
     return {
       endpoint: proxy.endpoint,
       s3rverEndpoint,
       async stop() {
         await proxy.close();
+        await versions?.close();
         await stop();
       },
     };

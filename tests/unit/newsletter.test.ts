@@ -139,6 +139,7 @@ function storeWith(objects: Record<string, unknown>): ObjectStore {
     putIfVersion: unused,
     list: unused,
     delete: unused,
+    purgeHistory: unused,
     signedUrl: unused,
   };
 }

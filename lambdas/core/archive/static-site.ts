@@ -247,6 +247,11 @@ class ScratchStore implements ObjectStore {
     this.objects.set(key, null);
   }
 
+  /** The layer keeps no history, and the store under it is not changed through it. */
+  async purgeHistory(): Promise<number> {
+    return 0;
+  }
+
   signedUrl(key: string, options: { expiresInSeconds: number; downloadName?: string }): Promise<string> {
     return this.base.signedUrl(key, options);
   }

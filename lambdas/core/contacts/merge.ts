@@ -1,7 +1,7 @@
 import { campaignKeys, campaignNames, readCampaign } from '../campaigns/campaign.ts';
 import type { LedgerEntry } from '../campaigns/ledger.ts';
 import { BusyError } from '../errors.ts';
-import { eraseRecordsOf } from '../privacy.ts';
+import { eraseRecordsOf, HistoryNotPurgedError, purgeHistoryOf } from '../privacy.ts';
 import { getJson, ObjectExistsError, type ObjectStore, serializeJson } from '../store/object-store.ts';
 import {
   type Contact,
@@ -226,6 +226,14 @@ export async function mergeContacts(
   for (const [id, { older }] of merged) {
     for (const olderId of older)
       await updateSuppression(store, olderId, () => ({ id: olderId, mergedInto: id }));
+  }
+
+  // 5. An erased person stays in no old version of the shards just rewritten (S3 versioning).
+  try {
+    for (const group of erasedGroups)
+      for (const erasedId of [group.id, ...group.members.keys()]) await purgeHistoryOf(store, erasedId);
+  } catch (error) {
+    throw new HistoryNotPurgedError(error);
   }
   return report;
 }

@@ -30,6 +30,14 @@ export interface ObjectStore {
   list(prefix: string, options?: { cursor?: string; limit?: number }): Promise<ListPage>;
   /** Deletes the object; deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes the history of every object whose key begins with `prefix`, deleted objects
+   * included: its older versions and delete markers (S3 with versioning). Current objects stay
+   * as they are. Returns how many old copies went: an erasure's proof. A store that keeps no
+   * history removes only copies it may have left behind (the folder's abandoned temporary
+   * files) and answers how many.
+   */
+  purgeHistory(prefix: string): Promise<number>;
   /** A URL that lets anyone holding it download the object until it expires. */
   signedUrl(key: string, options: { expiresInSeconds: number; downloadName?: string }): Promise<string>;
   /** Where a key is, for people: a file path, `s3://bucket/key`. */
