@@ -4,6 +4,7 @@ import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { isPublicPath } from '../../lambdas/core/public/endpoint.ts';
 import { siteRequestHeaders } from '../../lambdas/core/public/site-headers.ts';
 import { endpointForward, endpointPaths } from '../../lib/site.ts';
+import { pathMatches } from '../support/cloudfront.ts';
 import { logicalId, realSender, removeOutdirs, synth } from './stack.ts';
 
 /**
@@ -26,16 +27,6 @@ const envOf = (template: Template, description: string) =>
   Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
     String(f.Properties.Description).includes(description),
   )?.Properties.Environment.Variables as Record<string, unknown>;
-
-/** CloudFront's path patterns: `*` any characters, `?` one; matched against the path without its leading slash. */
-function matches(pattern: string, path: string): boolean {
-  const source = pattern
-    .replace(/^\//, '')
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`).test(path.replace(/^\//, ''));
-}
 
 describe('the endpoint on the press room domain', () => {
   it('routes the endpoint paths to the function URL: every method, no cache, every viewer header but Host', () => {
@@ -134,7 +125,7 @@ describe('the endpoint on the press room domain', () => {
       '/subscribers',
       '/unsubscribe',
     ].map((key) => `/${key.replace(/^site\//, '')}`);
-    const routed = (path: string) => endpointPaths.some((pattern) => matches(pattern, path));
+    const routed = (path: string) => endpointPaths.some((pattern) => pathMatches(pattern, path));
     for (const path of endpoint) {
       expect(routed(path), path).toBe(true);
       expect(isPublicPath(path), path).toBe(true);

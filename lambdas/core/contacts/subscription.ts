@@ -392,7 +392,7 @@ function readExpiredToken(token: string): { contact: string; list: string } {
 }
 
 /** The source address, keyed: counted without being kept. */
-function sourceHash(keys: ContactKeys, ip: string): string {
+export function sourceHash(keys: ContactKeys, ip: string): string {
   return createHmac('sha256', keys.tokenKey)
     .update(`subscription-source:${rateLimitedSource(ip)}`)
     .digest('hex')
