@@ -4,7 +4,7 @@ import { ConfigurationError, configVariables, loadConfig } from '../../lambdas/h
 const complete = {
   PRESSROOM_BUCKET: 'pressroom-data-123456789012',
   PRESSROOM_SITE_URL: 'https://presse.example.org',
-  PRESSROOM_PUBLIC_URL: 'https://abc.lambda-url.eu-west-3.on.aws/',
+  PRESSROOM_PUBLIC_URL: 'https://presse.example.org/',
   PRESSROOM_SITE_LANG: 'en',
   PRESSROOM_SITE_TITLE: 'Newsroom',
   PRESSROOM_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:pressroom-signing-AbCdEf',
@@ -16,6 +16,8 @@ const complete = {
   PRESSROOM_SENDER_IDENTITY: 'example.org',
   PRESSROOM_UNSUBSCRIBE_MAILTO: 'desabonnement@example.org',
   PRESSROOM_TEMPLATES_DIR: '/var/task/templates',
+  PRESSROOM_ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:SiteOriginSecret-AbCdEf',
+  PRESSROOM_CONFIRMATIONS_PER_HOUR: '40',
 };
 
 function problemOf(run: () => unknown): string {
@@ -37,7 +39,7 @@ describe('handler configuration', () => {
     expect(config).toEqual({
       bucket: 'pressroom-data-123456789012',
       siteUrl: 'https://presse.example.org/',
-      publicUrl: 'https://abc.lambda-url.eu-west-3.on.aws',
+      publicUrl: 'https://presse.example.org',
       workerRate: 2,
       recipientsPerMessage: 50,
     });
@@ -48,7 +50,7 @@ describe('handler configuration', () => {
     expect(loadConfig(all, complete)).toEqual({
       bucket: 'pressroom-data-123456789012',
       siteUrl: 'https://presse.example.org/',
-      publicUrl: 'https://abc.lambda-url.eu-west-3.on.aws',
+      publicUrl: 'https://presse.example.org',
       siteLang: 'en',
       siteTitle: 'Newsroom',
       secretArn: complete.PRESSROOM_SECRET_ARN,
@@ -60,6 +62,8 @@ describe('handler configuration', () => {
       senderIdentity: 'example.org',
       unsubscribeMailto: 'desabonnement@example.org',
       templatesDir: '/var/task/templates',
+      originSecretArn: complete.PRESSROOM_ORIGIN_SECRET_ARN,
+      confirmationsPerHour: 40,
     });
   });
 
@@ -77,6 +81,9 @@ describe('handler configuration', () => {
       },
     );
     expect(config).toEqual({ siteLang: 'fr' });
+    expect(loadConfig(['confirmationsPerHour', 'originSecretArn'], {})).toEqual({
+      confirmationsPerHour: 500,
+    });
   });
 
   it('names every missing variable at once, with what it should be', () => {
