@@ -150,6 +150,22 @@ describe('one public domain, on the stack as synthesized', () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(3600);
     expect(world.edge.mails).toHaveLength(mailed);
+    // Logged as a count, never who asked.
+    const logs = refused.invocation.logs.join('\n');
+    expect(logs).toContain('subscription confirmations capped for this hour');
+    expect(logs).toContain('"limit":3');
+    expect(logs).not.toContain('fourth@exemple.org');
+    expect(logs).not.toContain('203.0.113.51');
     expect(denials()).toEqual([]);
+  });
+
+  it("known limit: CloudFront's error pages (403, 404 → the press room's 404) stand in for the function's own", async () => {
+    // The distribution's custom error responses apply to every origin, the function's too.
+    const direct = await world.functionUrlRequest(`${functionUrl}subscribe?list=fermee`, { method: 'GET' });
+    expect(status(direct)).toBe(404);
+    expect(direct.invocation.ok && direct.invocation.result.body).toContain('fermee');
+    const viaSite = await world.siteRequest(`${site}subscribe?list=fermee`, { method: 'GET' });
+    expect(status(viaSite)).toBe(404);
+    expect(viaSite.invocation.ok && viaSite.invocation.result.body).not.toContain('fermee');
   });
 });

@@ -102,6 +102,7 @@ const allViewerExceptHostHeader = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
 interface CloudFrontConfig {
   Aliases?: string[];
+  CustomErrorResponses?: { ErrorCode: number; ResponseCode?: number; ResponsePagePath?: string }[];
   Origins: {
     Id: string;
     DomainName: unknown;
@@ -660,13 +661,28 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
         for (const h of origin.OriginCustomHeaders ?? [])
           headers[h.HeaderName.toLowerCase()] = resolveSecrets(String(values.resolve(h.HeaderValue)));
         const host = String(values.resolve(origin.DomainName));
-        return world.functionUrlRequest(`https://${host}${viewerRequest.uri}${target.search}`, {
-          method: request.method,
-          headers,
-          ...(request.body !== undefined && { body: request.body }),
-          // An address of CloudFront's origin-facing servers.
-          sourceIp: '130.176.0.10',
-        });
+        const delivery = await world.functionUrlRequest(
+          `https://${host}${viewerRequest.uri}${target.search}`,
+          {
+            method: request.method,
+            headers,
+            ...(request.body !== undefined && { body: request.body }),
+            // An address of CloudFront's origin-facing servers.
+            sourceIp: '130.176.0.10',
+          },
+        );
+        // The distribution's custom error responses apply to every origin: the page (from the
+        // default behaviour, the bucket's site/) and status stand in for the function's answer.
+        const answer = delivery.invocation.ok ? delivery.invocation.result : undefined;
+        const custom = config.CustomErrorResponses?.find((r) => r.ErrorCode === answer?.statusCode);
+        if (!answer || !custom?.ResponsePagePath) return delivery;
+        const page = await world.store.get(`site${custom.ResponsePagePath}`);
+        const replaced = {
+          statusCode: custom.ResponseCode ?? answer.statusCode,
+          headers: { 'content-type': 'text/html; charset=utf-8' },
+          body: page ? Buffer.from(page.body).toString('utf8') : '',
+        };
+        return { ...delivery, invocation: { ...delivery.invocation, ok: true as const, result: replaced } };
       },
 
       stop: stopAll,
