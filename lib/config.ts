@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { defaultConfirmationsPerHour } from '../lambdas/core/contacts/subscription-limits.ts';
 import { showValue } from '../lambdas/core/errors.ts';
 import { closest } from '../lambdas/core/input.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
@@ -46,6 +47,10 @@ export interface PressroomConfig {
   reservedSendConcurrency?: number;
   /** A schedule that fires more than this many minutes late pauses its campaign instead of sending. */
   lateFireWindowMinutes: number;
+  /** At most this many subscription confirmation emails in all, per hour. */
+  confirmationsPerHour: number;
+  /** An AWS WAF web ACL (CLOUDFRONT scope, us-east-1) put in front of the press room, by ARN. */
+  webAclArn?: string;
 }
 
 /** Log retentions CloudWatch Logs accepts, in days. */
@@ -155,6 +160,20 @@ const contextSchema = z
         .min(1, 'must be between 1 and 10080 minutes (a week)')
         .max(10_080, 'must be between 1 and 10080 minutes (a week)'),
     ).default(60),
+    confirmationsPerHour: numeric(
+      z
+        .number({ error: 'must be a number of emails per hour' })
+        .int('must be a whole number of emails per hour')
+        .min(1, 'must be between 1 and 100000 emails per hour')
+        .max(100_000, 'must be between 1 and 100000 emails per hour'),
+    ).default(defaultConfirmationsPerHour),
+    webAclArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[A-Za-z0-9_-]{1,128}\/[0-9a-f-]{36}$/,
+        'must be the ARN of an AWS WAF web ACL of scope CLOUDFRONT, which lives in us-east-1: arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>',
+      )
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if (c.existingSesIdentity && !identityCovers(c.existingSesIdentity, c.sender)) {
@@ -247,6 +266,8 @@ export function parseConfig(context: Record<string, unknown>): PressroomConfig {
     ...(c.existingSesIdentity !== undefined && { existingSesIdentity: c.existingSesIdentity }),
     ...(c.reservedSendConcurrency !== undefined && { reservedSendConcurrency: c.reservedSendConcurrency }),
     lateFireWindowMinutes: c.lateFireWindowMinutes,
+    confirmationsPerHour: c.confirmationsPerHour,
+    ...(c.webAclArn !== undefined && { webAclArn: c.webAclArn }),
   };
 }
 

@@ -65,6 +65,7 @@ export class PressroomStack extends Stack {
       ...(config.site && {
         domain: { name: config.site.domain, certificateArn: config.site.certificateArn },
       }),
+      ...(config.webAclArn && { webAclArn: config.webAclArn }),
     });
     this.storage.confineCloudFrontToSite();
     this.mail = new Mail(this, 'Mail', {
@@ -111,8 +112,11 @@ export class PressroomStack extends Stack {
     };
     const secretArn = { PRESSROOM_SECRET_ARN: this.signingSecret.secretArn };
 
-    // public first: the others carry its URL. It cannot carry its own (the URL is made
-    // after the function), so the handler takes it from the request's domain name.
+    // Links in mails are on the press room's domain: CloudFront sends the endpoint's paths to
+    // the public function (Site.routeEndpoint). The public function knows that address only
+    // with a custom domain (CloudFront's own is made after the function); otherwise it takes
+    // the host the request came to.
+    const linksUrl = { PRESSROOM_PUBLIC_URL: this.site.url };
     const publicFn = new PressroomFunction(this, 'Public', {
       handler: 'public',
       description: 'pressroom: unsubscribe (page and RFC 8058 one-click), subscribe and confirm',
@@ -120,10 +124,25 @@ export class PressroomStack extends Stack {
       timeout: Duration.seconds(15),
       config,
       withTemplates: true,
-      environment: { ...bucketName, ...siteLang, ...mailing, ...secretArn },
+      environment: {
+        ...bucketName,
+        ...siteLang,
+        ...mailing,
+        ...secretArn,
+        ...(config.site && linksUrl),
+        PRESSROOM_CONFIRMATIONS_PER_HOUR: String(config.confirmationsPerHour),
+      },
     });
+    // Open (auth NONE): links mailed with this URL before keep working (Site.routeEndpoint).
     const publicUrl = publicFn.function.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
-    const withPublicUrl = { PRESSROOM_PUBLIC_URL: publicUrl.url };
+    const originSecret = this.site.routeEndpoint(publicUrl);
+    publicFn.function.addEnvironment('PRESSROOM_ORIGIN_SECRET_ARN', originSecret.secretArn);
+    publicFn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [originSecret.secretArn],
+      }),
+    );
 
     const publish = new PressroomFunction(this, 'Publish', {
       handler: 'publish',
@@ -144,7 +163,7 @@ export class PressroomStack extends Stack {
       environment: {
         ...bucketName,
         ...siteUrl,
-        ...withPublicUrl,
+        ...linksUrl,
         PRESSROOM_QUEUE_URL: this.sending.queue.queueUrl,
         PRESSROOM_RECIPIENTS_PER_MESSAGE: String(plan.recipientsPerMessage),
         PRESSROOM_LATE_FIRE_WINDOW_MINUTES: String(config.lateFireWindowMinutes),
@@ -166,7 +185,7 @@ export class PressroomStack extends Stack {
       }),
       environment: {
         ...bucketName,
-        ...withPublicUrl,
+        ...linksUrl,
         ...mailing,
         ...secretArn,
         PRESSROOM_WORKER_RATE: String(plan.workerRate),
@@ -301,7 +320,10 @@ export class PressroomStack extends Stack {
       ...(config.siteTitle !== undefined && {
         SiteTitle: [config.siteTitle, "the press room's title"] as [string, string],
       }),
-      PublicEndpointUrl: [publicUrl.url, 'unsubscribe, subscribe and confirm links'],
+      PublicEndpointUrl: [
+        publicUrl.url,
+        "the public function's own URL: links mailed before they moved to the press room's domain",
+      ],
       SendQueueUrl: [this.sending.queue.queueUrl, 'the queue of recipient batches'],
       SendDeadLetterQueueUrl: [this.sending.deadLetterQueue.queueUrl, 'batches that failed 5 times'],
       DispatchFunctionName: [dispatch.function.functionName, 'invoke it to start a campaign now'],

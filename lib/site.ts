@@ -1,6 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
+  AllowedMethods,
   type BehaviorOptions,
   CachePolicy,
   Distribution,
@@ -11,15 +12,22 @@ import {
   HeadersFrameOption,
   HeadersReferrerPolicy,
   HttpVersion,
+  OriginRequestPolicy,
   PriceClass,
   ResponseHeadersPolicy,
   SecurityPolicyProtocol,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
-import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { FunctionUrlOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import type { IFunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { fileContentSecurityPolicy, pageContentSecurityPolicy } from '../lambdas/core/public/site-headers.ts';
+import {
+  fileContentSecurityPolicy,
+  pageContentSecurityPolicy,
+  siteRequestHeaders,
+} from '../lambdas/core/public/site-headers.ts';
 import { acknowledge } from './nag.ts';
 
 export interface SiteProps {
@@ -28,7 +36,29 @@ export interface SiteProps {
   logsBucket: IBucket;
   /** A custom domain and its ACM certificate (us-east-1), or CloudFront's own domain. */
   domain?: { name: string; certificateArn: string };
+  /** An AWS WAF web ACL (scope CLOUDFRONT, so in us-east-1) to put in front, by ARN. */
+  webAclArn?: string;
 }
+
+/**
+ * The public endpoint's paths (lambdas/core/public/endpoint.ts), sent to the public function:
+ * `/unsubscribe/<token>`, `/subscribe` (the form) and `/subscribe/confirm/<token>`. No key of
+ * the press room (site/) starts with them.
+ */
+export const endpointPaths = ['/unsubscribe/*', '/subscribe', '/subscribe/*'] as const;
+
+/**
+ * On the endpoint's paths, before the request leaves for the function: the host the visitor
+ * asked for (the links the function mails are made on it) and the visitor's address (the
+ * per-source limit), which the function believes only with the origin secret beside them.
+ */
+export const endpointForward = `function handler(event) {
+  var request = event.request;
+  var host = request.headers.host ? request.headers.host.value : '';
+  request.headers['${siteRequestHeaders.host}'] = { value: host };
+  request.headers['${siteRequestHeaders.viewer}'] = { value: event.viewer.ip };
+  return request;
+}`;
 
 /**
  * `/releases/x/` → `/releases/x/index.html`; `/releases/x` → redirect to `/releases/x/`
@@ -70,6 +100,7 @@ export class Site extends Construct {
   readonly distribution: Distribution;
   /** The press room's address, ending in `/`. */
   readonly url: string;
+  private readonly pageHeaders: (id: string, comment: string, csp?: string) => ResponseHeadersPolicy;
 
   constructor(scope: Construct, id: string, props: SiteProps) {
     super(scope, id);
@@ -93,6 +124,7 @@ export class Site extends Construct {
           },
         },
       });
+    this.pageHeaders = headers;
     const origin = S3BucketOrigin.withOriginAccessControl(props.dataBucket, { originPath: '/site' });
     const behavior = (policy: ResponseHeadersPolicy): BehaviorOptions => ({
       origin,
@@ -131,6 +163,7 @@ export class Site extends Construct {
       enableLogging: true,
       logBucket: props.logsBucket,
       logFilePrefix: 'cloudfront/',
+      ...(props.webAclArn && { webAclId: props.webAclArn }),
       ...(props.domain && {
         domainNames: [props.domain.name],
         certificate: Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
@@ -144,11 +177,13 @@ export class Site extends Construct {
       'AwsSolutions-CFR1',
       'A public press room for journalists anywhere: no country is to be blocked.',
     );
-    acknowledge(
-      this.distribution,
-      'AwsSolutions-CFR2',
-      'Static pages only, read-only origin, no forms or queries reach it; a web ACL (from about $6 a month) is left to operators who want one.',
-    );
+    if (!props.webAclArn) {
+      acknowledge(
+        this.distribution,
+        'AwsSolutions-CFR2',
+        'The subscribe form behind it is limited by the function itself (per address, per source, an hourly cap on confirmation mails: docs/subscriptions.md); a web ACL (from about $6 a month) is optional: webAclArn.',
+      );
+    }
     if (!props.domain) {
       acknowledge(
         this.distribution,
@@ -156,5 +191,49 @@ export class Site extends Construct {
         'Without siteDomain the distribution uses the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes; with siteDomain it uses TLSv1.2_2021.',
       );
     }
+  }
+
+  /**
+   * Routes the public endpoint's paths to the public function's URL, so that the press room,
+   * the subscribe form and the links of every mail share one domain. Not through origin access
+   * control: Lambda would then refuse POST bodies the viewer did not hash itself
+   * (x-amz-content-sha256), which neither a browser's form nor a mail provider's RFC 8058
+   * one-click POST sends. The URL stays open (links mailed before keep working); CloudFront
+   * adds a secret header, generated in Secrets Manager, by which the function knows that the
+   * host and visitor address beside it come from CloudFront. Returns that secret.
+   */
+  routeEndpoint(functionUrl: IFunctionUrl): Secret {
+    const originSecret = new Secret(this, 'OriginSecret', {
+      description:
+        'pressroom: the header CloudFront adds to the requests it sends to the public function (they carry the visitor address)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(
+      originSecret,
+      'AwsSolutions-SMG4',
+      'CloudFront reads it once, at deploy: a rotation would not reach the distribution. Changing it is a redeploy (docs/aws.md).',
+    );
+    const forward = new EdgeFunction(this, 'EndpointForward', {
+      comment: 'pressroom: tells the public function the host and the visitor address',
+      code: FunctionCode.fromInline(endpointForward),
+      runtime: FunctionRuntime.JS_2_0,
+    });
+    const options = {
+      viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: AllowedMethods.ALLOW_ALL,
+      cachePolicy: CachePolicy.CACHING_DISABLED,
+      // The function URL answers only to its own host name.
+      originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      // The press room's security headers, but not its Content-Security-Policy: the
+      // function sets its pages' own.
+      responseHeadersPolicy: this.pageHeaders('EndpointHeaders', 'pressroom: the public endpoint'),
+      functionAssociations: [{ function: forward, eventType: FunctionEventType.VIEWER_REQUEST }],
+    };
+    const origin = new FunctionUrlOrigin(functionUrl, {
+      customHeaders: { [siteRequestHeaders.origin]: originSecret.secretValue.unsafeUnwrap() },
+    });
+    for (const path of endpointPaths) this.distribution.addBehavior(path, origin, options);
+    return originSecret;
   }
 }

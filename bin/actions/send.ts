@@ -123,7 +123,8 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
         store: aws.store,
         mailer: noMailer,
         keys: await aws.signingKeys(),
-        publicUrl: aws.outputs.PublicEndpointUrl,
+        // Links are on the press room's domain, as the stack's send function makes them.
+        publicUrl: aws.outputs.PressRoomUrl.replace(/\/+$/, ''),
       },
       { dryRun: true },
     );

@@ -69,6 +69,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
         listTitles: Object.fromEntries(Object.values(config.lists).map((l) => [l.name, l.title])),
         ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
       },
+      // The hourly cap on confirmation emails (the core's default): a count, never who asked.
+      onCapped: (cap) =>
+        log(
+          `subscription confirmations capped for this hour (${cap.limit}); retry in ${cap.retryAfterSeconds} s`,
+        ),
     },
     log,
   });

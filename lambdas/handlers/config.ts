@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultConfirmationsPerHour } from '../core/contacts/subscription-limits.ts';
 import { PressroomError } from '../core/errors.ts';
 import { languages } from '../core/publication/schema.ts';
 
@@ -28,7 +29,20 @@ const settings = {
     variable: 'PRESSROOM_PUBLIC_URL',
     schema: httpUrl.transform((url) => url.replace(/\/+$/, '')),
     expected:
-      'the base URL of unsubscribe and download links, e.g. "https://abc.lambda-url.eu-west-3.on.aws"',
+      'the base URL of unsubscribe and confirmation links: the press room, e.g. "https://presse.example.org"',
+  },
+  originSecretArn: {
+    variable: 'PRESSROOM_ORIGIN_SECRET_ARN',
+    schema: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/)
+      .optional(),
+    expected: 'the ARN of the secret CloudFront adds to the requests it sends the public function',
+  },
+  confirmationsPerHour: {
+    variable: 'PRESSROOM_CONFIRMATIONS_PER_HOUR',
+    schema: z.coerce.number().int().positive().default(defaultConfirmationsPerHour),
+    expected: 'at most this many confirmation emails in all per hour, a whole number such as "500"',
   },
   siteLang: {
     variable: 'PRESSROOM_SITE_LANG',

@@ -3,11 +3,14 @@ import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'a
 /** A Function URL response in its structured form (status, headers, body). */
 export type FunctionUrlResponse = Exclude<LambdaFunctionURLResult, string>;
 
+import { timingSafeEqual } from 'node:crypto';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
 import { SesMailer } from '../adapters/ses-mailer.ts';
 import { purgeSubscriptionState } from '../core/contacts/subscription.ts';
 import { parseSubscribableLists, type SubscribableLists } from '../core/contacts/subscription-lists.ts';
 import { handlePublicRequest, type PublicRequest } from '../core/public/endpoint.ts';
+import { siteRequestHeaders } from '../core/public/site-headers.ts';
 import { getText, type ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
 import { cached, dataStore, logger, signingKeys, templateSet } from './runtime.ts';
@@ -53,9 +56,12 @@ const context = cached(async () => {
     'sesConfigurationSet',
     'unsubscribeMailto',
     'templatesDir',
+    'confirmationsPerHour',
+    'originSecretArn',
   ]);
-  // The function's own URL cannot be given to it by the stack that creates it: without
-  // PRESSROOM_PUBLIC_URL (a custom domain), links use the host the request came to.
+  // The press room's address cannot be given to the function when CloudFront makes it (the
+  // distribution is made after the function): without PRESSROOM_PUBLIC_URL (a custom
+  // domain), links use the host the request came to, the press room's through CloudFront.
   const publicUrl = process.env.PRESSROOM_PUBLIC_URL ? loadConfig(['publicUrl']).publicUrl : undefined;
   return {
     store: dataStore(config.bucket),
@@ -67,8 +73,42 @@ const context = cached(async () => {
     lang: config.siteLang,
     publicUrl,
     unsubscribeMailbox: config.unsubscribeMailto,
+    confirmationsPerHour: config.confirmationsPerHour,
+    originSecret:
+      config.originSecretArn === undefined
+        ? undefined
+        : String(await getSecret(config.originSecretArn, { maxAge: 3600 })),
   };
 });
+
+/**
+ * Where a request came from: through CloudFront (its origin secret beside them), the host the
+ * visitor asked for and the visitor's address, which CloudFront adds; otherwise (the function
+ * URL called directly, as links mailed before the press room's domain do) the function URL's
+ * host and the caller's address. The headers are believed only with the secret.
+ */
+export function requestOrigin(
+  event: LambdaFunctionURLEvent,
+  originSecret: string | undefined,
+): { host: string; sourceIp: string; viaSite: boolean } {
+  const header = (name: string) => event.headers?.[name] ?? undefined;
+  const given = header(siteRequestHeaders.origin);
+  const direct = {
+    host: event.requestContext.domainName,
+    sourceIp: event.requestContext.http.sourceIp,
+    viaSite: false,
+  };
+  if (originSecret === undefined || given === undefined) return direct;
+  const [a, b] = [Buffer.from(given), Buffer.from(originSecret)];
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return direct;
+  const host = header(siteRequestHeaders.host)?.toLowerCase();
+  const viewer = header(siteRequestHeaders.viewer);
+  return {
+    host: host && /^[a-z0-9.-]+$/.test(host) ? host : direct.host,
+    sourceIp: viewer || direct.sourceIp,
+    viaSite: true,
+  };
+}
 
 let lists: { at: number; value: SubscribableLists } | undefined;
 
@@ -101,6 +141,8 @@ export function publicRequestOf(event: LambdaFunctionURLEvent): PublicRequest {
   for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
     if (value !== undefined) query[name] = value;
   }
+  // What CloudFront adds is for requestOrigin, not for the endpoint.
+  for (const name of Object.values(siteRequestHeaders)) delete headers[name];
   return {
     method: event.requestContext.http.method,
     path: event.rawPath,
@@ -145,7 +187,8 @@ export async function handler(
 async function answer(event: LambdaFunctionURLEvent): Promise<FunctionUrlResponse> {
   const started = performance.now();
   const c = await context();
-  const request = publicRequestOf(event);
+  const origin = requestOrigin(event, c.originSecret);
+  const request = { ...publicRequestOf(event), sourceIp: origin.sourceIp };
   let status = 500;
   try {
     const response = await handlePublicRequest(request, {
@@ -154,11 +197,14 @@ async function answer(event: LambdaFunctionURLEvent): Promise<FunctionUrlRespons
       templates: c.templates,
       mailer: c.mailer,
       settings: {
-        publicUrl: c.publicUrl ?? `https://${event.requestContext.domainName}`,
+        publicUrl: c.publicUrl ?? `https://${origin.host}`,
         lang: c.lang,
         lists: await subscribableLists(c.store),
         ...(c.unsubscribeMailbox !== undefined && { unsubscribeMailbox: c.unsubscribeMailbox }),
+        confirmationsPerHour: c.confirmationsPerHour,
       },
+      // Counts only: who asked is never logged.
+      onCapped: (cap) => logger.warn('subscription confirmations capped for this hour', { ...cap }),
     });
     status = response.status;
     return { statusCode: response.status, headers: response.headers, body: response.body };
@@ -174,6 +220,7 @@ async function answer(event: LambdaFunctionURLEvent): Promise<FunctionUrlRespons
     logger.info('public request', {
       method: request.method,
       route: request.path.split('/').slice(0, 2).join('/') || '/',
+      via: origin.viaSite ? 'site' : 'function-url',
       status,
       ms: Math.round(performance.now() - started),
     });

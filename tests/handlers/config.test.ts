@@ -4,7 +4,7 @@ import { ConfigurationError, configVariables, loadConfig } from '../../lambdas/h
 const complete = {
   PRESSROOM_BUCKET: 'pressroom-data-123456789012',
   PRESSROOM_SITE_URL: 'https://presse.example.org',
-  PRESSROOM_PUBLIC_URL: 'https://abc.lambda-url.eu-west-3.on.aws/',
+  PRESSROOM_PUBLIC_URL: 'https://presse.example.org/',
   PRESSROOM_SITE_LANG: 'en',
   PRESSROOM_SITE_TITLE: 'Newsroom',
   PRESSROOM_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:pressroom-signing-AbCdEf',
@@ -19,6 +19,8 @@ const complete = {
   PRESSROOM_LIFT_SCHEDULE_GROUP: 'Pressroom-EmbargoLifts-Group-ABCD1234',
   PRESSROOM_LIFT_ROLE_ARN: 'arn:aws:iam::123456789012:role/pressroom-lifts',
   PRESSROOM_LIFT_DEAD_LETTER_ARN: 'arn:aws:sqs:eu-west-3:123456789012:pressroom-lifts-dlq',
+  PRESSROOM_ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:SiteOriginSecret-AbCdEf',
+  PRESSROOM_CONFIRMATIONS_PER_HOUR: '40',
 };
 
 function problemOf(run: () => unknown): string {
@@ -40,7 +42,7 @@ describe('handler configuration', () => {
     expect(config).toEqual({
       bucket: 'pressroom-data-123456789012',
       siteUrl: 'https://presse.example.org/',
-      publicUrl: 'https://abc.lambda-url.eu-west-3.on.aws',
+      publicUrl: 'https://presse.example.org',
       workerRate: 2,
       recipientsPerMessage: 50,
     });
@@ -51,7 +53,7 @@ describe('handler configuration', () => {
     expect(loadConfig(all, complete)).toEqual({
       bucket: 'pressroom-data-123456789012',
       siteUrl: 'https://presse.example.org/',
-      publicUrl: 'https://abc.lambda-url.eu-west-3.on.aws',
+      publicUrl: 'https://presse.example.org',
       siteLang: 'en',
       siteTitle: 'Newsroom',
       secretArn: complete.PRESSROOM_SECRET_ARN,
@@ -66,6 +68,8 @@ describe('handler configuration', () => {
       liftScheduleGroup: complete.PRESSROOM_LIFT_SCHEDULE_GROUP,
       liftRoleArn: complete.PRESSROOM_LIFT_ROLE_ARN,
       liftDeadLetterArn: complete.PRESSROOM_LIFT_DEAD_LETTER_ARN,
+      originSecretArn: complete.PRESSROOM_ORIGIN_SECRET_ARN,
+      confirmationsPerHour: 40,
     });
   });
 
@@ -83,6 +87,9 @@ describe('handler configuration', () => {
       },
     );
     expect(config).toEqual({ siteLang: 'fr' });
+    expect(loadConfig(['confirmationsPerHour', 'originSecretArn'], {})).toEqual({
+      confirmationsPerHour: 500,
+    });
   });
 
   it('names every missing variable at once, with what it should be', () => {

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactKeys, isSuppressed, shardOf } from '../../lambdas/core/contacts/model.ts';
 import { readSuppressionShard } from '../../lambdas/core/contacts/repository.ts';
 import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
+import { siteRequestHeaders } from '../../lambdas/core/public/site-headers.ts';
 import { getJson } from '../../lambdas/core/store/object-store.ts';
-import { handler, publicRequestOf } from '../../lambdas/handlers/public.ts';
+import { handler, publicRequestOf, requestOrigin } from '../../lambdas/handlers/public.ts';
 import { importJournalists, journalist } from '../support/dispatch-fixtures.ts';
 import { fromNow, pendingRequest } from '../support/subscription-fixtures.ts';
 import { type HandlerWorld, recordedEvent, SECRET, snapshot, startHandlerWorld } from './harness.ts';
@@ -47,6 +48,37 @@ describe('public handler (Function URL)', () => {
       sourceIp: '198.51.100.23',
     });
     expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
+  });
+
+  it("believes CloudFront's host and visitor address only beside the origin secret, and hides them from the endpoint", () => {
+    const secret = 'origin-secret-0123456789abcdefghijklmnopqrstuv';
+    const viaSite = (origin: string | undefined) => {
+      const e = event('function-url-post.json', 'x');
+      e.headers = {
+        ...e.headers,
+        [siteRequestHeaders.host]: 'Presse.Villes-Internet.net',
+        [siteRequestHeaders.viewer]: '2001:db8::7',
+        ...(origin !== undefined && { [siteRequestHeaders.origin]: origin }),
+      };
+      return e;
+    };
+    const direct = {
+      host: viaSite(secret).requestContext.domainName,
+      sourceIp: '198.51.100.23',
+      viaSite: false,
+    };
+    expect(requestOrigin(viaSite(secret), secret)).toEqual({
+      host: 'presse.villes-internet.net',
+      sourceIp: '2001:db8::7',
+      viaSite: true,
+    });
+    expect(requestOrigin(viaSite('a guess'), secret)).toEqual(direct);
+    expect(requestOrigin(viaSite(`${secret}x`), secret)).toEqual(direct);
+    expect(requestOrigin(viaSite(undefined), secret)).toEqual(direct);
+    // No secret configured (a stack before the press room's domain): nothing is believed.
+    expect(requestOrigin(viaSite(secret), undefined)).toEqual(direct);
+    const headers = publicRequestOf(viaSite(secret)).headers;
+    for (const name of Object.values(siteRequestHeaders)) expect(headers[name]).toBeUndefined();
   });
 
   it('GET shows the unsubscribe page and changes nothing', async () => {

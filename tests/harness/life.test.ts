@@ -211,7 +211,8 @@ describe('the life of a campaign on the stack as synthesized', () => {
         world.functions.find((f) => f.logicalId.startsWith('Send'))?.environment
           .PRESSROOM_SES_CONFIGURATION_SET,
       );
-      expect(unsubscribeUrl(mail).startsWith(world.outputs.PublicEndpointUrl as string)).toBe(true);
+      // On the press room's domain (tests/harness/domain.test.ts).
+      expect(unsubscribeUrl(mail).startsWith(world.outputs.PressRoomUrl as string)).toBe(true);
     }
     const status = await campaignStatus(world.store, name);
     expect({ state: status.state, sent: status.sent, failed: status.failed }).toEqual({
@@ -245,9 +246,9 @@ describe('the life of a campaign on the stack as synthesized', () => {
     expect(denials()).toEqual([]);
   });
 
-  it('unsubscribe: the one-click POST of List-Unsubscribe reaches public through its Function URL', async () => {
+  it("unsubscribe: the one-click POST of List-Unsubscribe reaches public through the press room's domain", async () => {
     const [mail] = mailsTo([journalist(3)]) as [SentMail];
-    const delivery = await world.functionUrlRequest(unsubscribeUrl(mail), {
+    const delivery = await world.siteRequest(unsubscribeUrl(mail), {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',

@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { LambdaFunctionURLEvent, S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
+import { pathMatches } from '../support/cloudfront.ts';
 import { listenLocally } from '../support/listen.ts';
 import { S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
 import { type Assembly, synthWithBundles } from './assembly.ts';
@@ -50,7 +51,18 @@ export interface HarnessWorld {
   /** A request to a Function URL, as Lambda hands it to the function (payload 2.0). */
   functionUrlRequest(
     url: string,
-    request: { method: string; headers?: Record<string, string>; body?: string },
+    request: { method: string; headers?: Record<string, string>; body?: string; sourceIp?: string },
+  ): Promise<Delivery<{ statusCode: number; headers?: Record<string, string>; body?: string }>>;
+  /**
+   * A visitor's request to the press room's domain, as CloudFront handles one for a path its
+   * distribution sends to a Function URL: the first matching behaviour, its allowed methods,
+   * its viewer-request CloudFront Function (the template's code, run), its origin request
+   * policy, the origin's custom headers (secrets resolved as CloudFormation would), then the
+   * Function URL request from a CloudFront address.
+   */
+  siteRequest(
+    url: string,
+    request: { method: string; headers?: Record<string, string>; body?: string; viewerIp?: string },
   ): Promise<Delivery<{ statusCode: number; headers?: Record<string, string>; body?: string }>>;
   stop(): Promise<void>;
 }
@@ -83,6 +95,34 @@ async function startSesLocal(): Promise<{ endpoint: string; close(): Promise<voi
   };
   const start = typeof module.default === 'function' ? module.default : module.default.default;
   return listenLocally(await start({ host: '127.0.0.1', port: 0 }));
+}
+
+/** The managed origin request policy AllViewerExceptHostHeader. */
+const allViewerExceptHostHeader = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+
+interface CloudFrontConfig {
+  Aliases?: string[];
+  CustomErrorResponses?: { ErrorCode: number; ResponseCode?: number; ResponsePagePath?: string }[];
+  Origins: {
+    Id: string;
+    DomainName: unknown;
+    CustomOriginConfig?: unknown;
+    OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[];
+  }[];
+  CacheBehaviors?: {
+    PathPattern: string;
+    TargetOriginId: string;
+    AllowedMethods?: string[];
+    OriginRequestPolicyId?: string;
+    FunctionAssociations?: { EventType: string; FunctionARN: { 'Fn::GetAtt': [string, string] } }[];
+  }[];
+}
+
+interface CloudFrontFunctionRequest {
+  method: string;
+  uri: string;
+  querystring: Record<string, unknown>;
+  headers: Record<string, { value: string }>;
 }
 
 /** A value like the one Secrets Manager generates for GenerateSecretString. */
@@ -123,6 +163,13 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
           generatedSecret(draft.resource(id).Properties?.GenerateSecretString as { PasswordLength?: number }),
         ]),
     );
+    /** `{{resolve:secretsmanager:<arn>:SecretString:::}}`, as CloudFormation resolves it at deploy. */
+    const resolveSecrets = (text: string) =>
+      text.replace(/\{\{resolve:secretsmanager:(.+?):SecretString:::\}\}/g, (_, arn: string) => {
+        const value = secrets[arn];
+        if (value === undefined) throw new Error(`no secret ${arn} in the template`);
+        return value;
+      });
     const edge = await startEdge({
       values: draft,
       callers: functions.map((f) => callerOf(f, draft)),
@@ -159,7 +206,9 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
       }),
     });
     const scheduler = new SchedulerClient(operatorConfig);
-    const secretId = values.ofType('AWS::SecretsManager::Secret')[0];
+    const secretId = values
+      .ofType('AWS::SecretsManager::Secret')
+      .find((id) => id.startsWith('SigningSecret'));
     const secret = secretId ? (secrets[values.ref(secretId)] as string) : '';
 
     const byArn = (arn: string) => {
@@ -520,11 +569,12 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
         ) {
           throw new Error(`anyone may not invoke the Function URL of ${p.TargetFunctionArn}`);
         }
+        const sourceIp = request.sourceIp ?? '198.51.100.23';
         const headers: Record<string, string> = {
+          ...request.headers,
           host: target.host,
           'x-forwarded-proto': 'https',
-          'x-forwarded-for': '198.51.100.23',
-          ...request.headers,
+          'x-forwarded-for': sourceIp,
         };
         const body = request.body === undefined ? undefined : Buffer.from(request.body).toString('base64');
         const event: LambdaFunctionURLEvent = {
@@ -543,7 +593,7 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
               method: request.method,
               path: target.pathname,
               protocol: 'HTTP/1.1',
-              sourceIp: '198.51.100.23',
+              sourceIp,
               userAgent: headers['user-agent'] ?? 'harness',
             },
             requestId: randomUUID(),
@@ -556,6 +606,83 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
           isBase64Encoded: body !== undefined,
         };
         return deliver(byArn(p.TargetFunctionArn), event);
+      },
+
+      async siteRequest(url, request) {
+        const target = new URL(url);
+        const [distributionId] = values.ofType('AWS::CloudFront::Distribution');
+        if (!distributionId) throw new Error('the template has no distribution');
+        const config = values.resource(distributionId).Properties?.DistributionConfig as CloudFrontConfig;
+        const domains = [values.getAtt(distributionId, 'DomainName'), ...(config.Aliases ?? [])];
+        if (!domains.includes(target.host)) throw new Error(`${target.host} is not the press room's domain`);
+        const behavior = (config.CacheBehaviors ?? []).find((b) =>
+          pathMatches(b.PathPattern, target.pathname),
+        );
+        if (!behavior)
+          throw new Error(
+            `CloudFront sends ${target.pathname} to the bucket, which the harness does not serve`,
+          );
+        if (!behavior.AllowedMethods?.includes(request.method))
+          throw new Error(`CloudFront refuses ${request.method} on ${behavior.PathPattern} (403)`);
+        if (behavior.OriginRequestPolicyId !== allViewerExceptHostHeader)
+          throw new Error(`the harness knows the origin request policy AllViewerExceptHostHeader only`);
+        const origin = config.Origins.find((o) => o.Id === behavior.TargetOriginId);
+        if (!origin?.CustomOriginConfig)
+          throw new Error(`${behavior.PathPattern} does not go to a custom origin`);
+        // The viewer's request, as a CloudFront Function sees it (header names in lower case).
+        let viewerRequest: CloudFrontFunctionRequest = {
+          method: request.method,
+          uri: target.pathname,
+          querystring: {},
+          headers: Object.fromEntries(
+            Object.entries({ ...request.headers, host: target.host }).map(([k, v]) => [
+              k.toLowerCase(),
+              { value: v },
+            ]),
+          ),
+        };
+        for (const association of behavior.FunctionAssociations ?? []) {
+          if (association.EventType !== 'viewer-request') continue;
+          const [functionId] = association.FunctionARN['Fn::GetAtt'];
+          const code = String(values.resource(functionId).Properties?.FunctionCode);
+          const handler = new Function(`${code}; return handler;`)() as (event: unknown) => unknown;
+          const result = (await handler({
+            viewer: { ip: request.viewerIp ?? '203.0.113.50' },
+            request: viewerRequest,
+          })) as CloudFrontFunctionRequest & { statusCode?: number };
+          if (result.statusCode !== undefined)
+            throw new Error(`the CloudFront Function answered ${result.statusCode}`);
+          viewerRequest = result;
+        }
+        // AllViewerExceptHostHeader: every viewer header but Host; then the origin's own.
+        const headers: Record<string, string> = {};
+        for (const [name, { value }] of Object.entries(viewerRequest.headers))
+          if (name !== 'host') headers[name] = value;
+        for (const h of origin.OriginCustomHeaders ?? [])
+          headers[h.HeaderName.toLowerCase()] = resolveSecrets(String(values.resolve(h.HeaderValue)));
+        const host = String(values.resolve(origin.DomainName));
+        const delivery = await world.functionUrlRequest(
+          `https://${host}${viewerRequest.uri}${target.search}`,
+          {
+            method: request.method,
+            headers,
+            ...(request.body !== undefined && { body: request.body }),
+            // An address of CloudFront's origin-facing servers.
+            sourceIp: '130.176.0.10',
+          },
+        );
+        // The distribution's custom error responses apply to every origin: the page (from the
+        // default behaviour, the bucket's site/) and status stand in for the function's answer.
+        const answer = delivery.invocation.ok ? delivery.invocation.result : undefined;
+        const custom = config.CustomErrorResponses?.find((r) => r.ErrorCode === answer?.statusCode);
+        if (!answer || !custom?.ResponsePagePath) return delivery;
+        const page = await world.store.get(`site${custom.ResponsePagePath}`);
+        const replaced = {
+          statusCode: custom.ResponseCode ?? answer.statusCode,
+          headers: { 'content-type': 'text/html; charset=utf-8' },
+          body: page ? Buffer.from(page.body).toString('utf8') : '',
+        };
+        return { ...delivery, invocation: { ...delivery.invocation, ok: true as const, result: replaced } };
       },
 
       stop: stopAll,

@@ -35,7 +35,32 @@ describe('configuration from the CDK context', () => {
       logRetentionDays: 90,
       noncurrentVersionDays: 90,
       lateFireWindowMinutes: 60,
+      confirmationsPerHour: 500,
     });
+  });
+
+  it('takes an hourly cap on confirmation mails, a whole number from 1 to 100000', () => {
+    const sender = 'press@example.org';
+    expect(parseConfig({ sender, confirmationsPerHour: '40' }).confirmationsPerHour).toBe(40);
+    expect(problemsOf({ sender, confirmationsPerHour: 0 })).toContain(
+      'confirmationsPerHour: must be between 1 and 100000 emails per hour (value: 0)',
+    );
+    expect(problemsOf({ sender, confirmationsPerHour: '2.5' })).toContain(
+      'confirmationsPerHour: must be a whole number of emails per hour',
+    );
+  });
+
+  it('takes a WAF web ACL by ARN, of scope CLOUDFRONT (us-east-1) only', () => {
+    const sender = 'press@example.org';
+    const webAclArn =
+      'arn:aws:wafv2:us-east-1:123456789012:global/webacl/pressroom-rate/0a1b2c3d-1111-2222-3333-444455556666';
+    expect(parseConfig({ sender, webAclArn }).webAclArn).toBe(webAclArn);
+    expect(parseConfig({ sender }).webAclArn).toBeUndefined();
+    const regional = webAclArn.replace('us-east-1', 'eu-west-3').replace('global', 'regional');
+    expect(problemsOf({ sender, webAclArn: regional })).toContain(
+      'webAclArn: must be the ARN of an AWS WAF web ACL of scope CLOUDFRONT, which lives in us-east-1',
+    );
+    expect(problemsOf({ sender, webAclArn: 'pressroom-rate' })).toContain('webAclArn: must be the ARN');
   });
 
   it('takes an SES identity that exists: the domain, a parent domain, or the address itself', () => {

@@ -36,7 +36,7 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'senderIdentity',
   ],
   feedback: ['bucket', 'secretArn'],
-  // publicUrl only when set (a custom domain): otherwise the request's host.
+  // publicUrl only when set (a custom domain): otherwise the host the request came to.
   public: [
     'bucket',
     'secretArn',
@@ -45,6 +45,8 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'unsubscribeMailto',
     'templatesDir',
     'publicUrl',
+    'confirmationsPerHour',
+    'originSecretArn',
   ],
 };
 /** Read by a handler when set, never given by this stack: see lib/README.md. */

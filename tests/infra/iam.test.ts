@@ -206,10 +206,13 @@ describe('least privilege', () => {
     );
     expect(withContacts).toEqual(['dispatch', 'send', 'feedback', 'public']);
     const secret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SigningSecret')}>`;
+    // public also reads the origin secret CloudFront sends it (tests/infra/domain.test.ts).
+    const originSecret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SiteOriginSecret')}>`;
     for (const name of handlerNames) {
       const allowed = permissions(name).get('secretsmanager:GetSecretValue');
       const needsIt = name === 'send' || name === 'feedback' || name === 'public';
-      expect(allowed, name).toEqual(needsIt ? new Set([secret]) : undefined);
+      const expected = name === 'public' ? [secret, originSecret] : [secret];
+      expect(allowed, name).toEqual(needsIt ? new Set(expected) : undefined);
     }
   });
 

@@ -313,7 +313,10 @@ describe('erasure', () => {
     await eraseAddress(f.store, keys, camille.email, f.now);
     expect((await describeAddress(f.store, keys, camille.email)).pendingSubscriptions).toBeUndefined();
     const left = Object.keys(await f.snapshot());
-    expect(left.filter((k) => k.startsWith(subscriptionKeys.prefix))).toEqual([]);
+    // Only the hourly cap's counter stays: a count of mails, no address.
+    expect(left.filter((k) => k.startsWith(subscriptionKeys.prefix))).toEqual([
+      subscriptionKeys.confirmationsThrottle,
+    ]);
     // The link finds no request any more.
     expect((await call(req('POST', link, confirmBody))).status).toBe(410);
     minutes(11);
@@ -329,8 +332,8 @@ describe('purging expired state', () => {
     await call(subscribeForm({ email: 'recent@example.org', list: 'lettre' }, { sourceIp: '192.0.2.1' }));
     minutes(24 * 60 + 1);
     const removed = await purgeSubscriptionState(f.store, f.now);
-    // Both addresses' windows and the source's are over; one request is still live.
-    expect(removed).toEqual({ pending: 1, throttles: 3 });
+    // Both addresses' windows, the source's and the hourly cap's are over; one request is still live.
+    expect(removed).toEqual({ pending: 1, throttles: 4 });
     const left = Object.keys(await f.snapshot()).sort();
     expect(left).toEqual([subscriptionKeys.pending(keys.idOf('recent@example.org'))]);
     // Nothing left to do: a second purge changes nothing.

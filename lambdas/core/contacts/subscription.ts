@@ -21,6 +21,7 @@ import {
   updateSuppression,
 } from './repository.ts';
 import { composeConfirmationEmail } from './subscription-email.ts';
+import { defaultConfirmationsPerHour } from './subscription-limits.ts';
 import { type SubscribableList, type SubscribableLists, subscribableList } from './subscription-lists.ts';
 import {
   ExpiredTokenError,
@@ -43,6 +44,9 @@ export const confirmationTtlHours = 48;
 export const addressInterval = { max: 1, windowMs: 10 * 60_000 };
 /** At most this many confirmation emails per source (an IPv4 address, an IPv6 /64) per hour. */
 export const sourceLimit = { max: 30, windowMs: 60 * 60_000 };
+export { defaultConfirmationsPerHour };
+
+const hourMs = 60 * 60_000;
 /** Longest name accepted from the form: the same as from an import. */
 export const maxNameLength = limits.contactName;
 
@@ -53,6 +57,8 @@ export const subscriptionKeys = {
   throttlePrefix: 'subscriptions/throttle/',
   addressThrottle: (contactId: string) => `subscriptions/throttle/address/${contactId}.json`,
   sourceThrottle: (sourceHash: string) => `subscriptions/throttle/source/${sourceHash}.json`,
+  /** The window of the hourly cap on confirmation emails, shared by every request. */
+  confirmationsThrottle: 'subscriptions/throttle/confirmations.json',
 };
 
 /** A request waiting for its confirmation, per list. The only place an unconfirmed address is kept. */
@@ -96,6 +102,8 @@ export interface SubscriptionDeps {
   /** Base of confirmation and unsubscribe links, e.g. https://press.example.org */
   publicUrl: string;
   unsubscribeMailbox?: string;
+  /** The hourly cap on confirmation emails; default `defaultConfirmationsPerHour`. */
+  confirmationsPerHour?: number;
   clock?: () => Date;
 }
 
@@ -121,6 +129,8 @@ export type RequestOutcome =
   | { outcome: 'invalid-field'; field: string; max: number }
   | { outcome: 'unknown-list' }
   | { outcome: 'source-limited'; list: SubscribableList }
+  /** The hourly cap on confirmation emails is reached: nothing was mailed; ask again later. */
+  | { outcome: 'capped'; list: SubscribableList; limit: number; retryAfterSeconds: number }
   | {
       outcome: 'accepted';
       list: SubscribableList;
@@ -165,6 +175,11 @@ export async function requestSubscription(
     if (!(await takeSlot(deps.store, subscriptionKeys.sourceThrottle(source), sourceLimit, now)))
       return { outcome: 'source-limited', list };
   }
+  // The cap is looked at before anyone's suppression, so that while it holds every address
+  // gets the same answer; its slot is taken only when a mail is about to go.
+  const cap = { max: deps.confirmationsPerHour ?? defaultConfirmationsPerHour, windowMs: hourMs };
+  const full = await windowFull(deps.store, subscriptionKeys.confirmationsThrottle, cap, now);
+  if (full) return { outcome: 'capped', list, limit: cap.max, retryAfterSeconds: full.retryAfterSeconds };
   const suppression = (await readSuppressionShard(deps.store, shardOf(id))).suppressions[id];
   // A bounce, a complaint, a block or an erasure is not lifted by a form anyone can fill,
   // and such an address is not mailed again.
@@ -172,6 +187,12 @@ export async function requestSubscription(
   const addressKey = subscriptionKeys.addressThrottle(id);
   if (!(await takeSlot(deps.store, addressKey, addressInterval, now)))
     return { outcome: 'accepted', list, detail: 'throttled' };
+  if (!(await takeSlot(deps.store, subscriptionKeys.confirmationsThrottle, cap, now))) {
+    // Filled by other requests since it was looked at: this address may ask again later.
+    await giveSlotBack(deps.store, addressKey);
+    const left = await windowFull(deps.store, subscriptionKeys.confirmationsThrottle, cap, now);
+    return { outcome: 'capped', list, limit: cap.max, retryAfterSeconds: left?.retryAfterSeconds ?? 60 };
+  }
 
   const expiresAt = new Date(Math.floor(now.getTime() / 1000) * 1000 + confirmationTtlHours * 3600_000);
   const pending: PendingRequest = {
@@ -207,8 +228,9 @@ export async function requestSubscription(
   } catch (error) {
     // A refused address is answered like any other: the page must not tell.
     if (error instanceof PermanentSendError) return { outcome: 'accepted', list, detail: 'refused' };
-    // Nothing went out: the address may ask again at once.
+    // Nothing went out: the address may ask again at once, and the mail is not counted.
     await giveSlotBack(deps.store, addressKey);
+    await giveSlotBack(deps.store, subscriptionKeys.confirmationsThrottle);
     throw new SubscriptionUnavailableError(
       `the confirmation email could not be sent: ${(error as Error).message}`,
       { cause: error },
@@ -370,7 +392,7 @@ function readExpiredToken(token: string): { contact: string; list: string } {
 }
 
 /** The source address, keyed: counted without being kept. */
-function sourceHash(keys: ContactKeys, ip: string): string {
+export function sourceHash(keys: ContactKeys, ip: string): string {
   return createHmac('sha256', keys.tokenKey)
     .update(`subscription-source:${rateLimitedSource(ip)}`)
     .digest('hex')
@@ -429,6 +451,20 @@ async function takeSlot(
     return taken ? { ...window, count: window.count + 1 } : current;
   });
   return taken;
+}
+
+/** When the current window has no slot left: the seconds until it ends (at least 1); else undefined. */
+async function windowFull(
+  store: ObjectStore,
+  key: string,
+  limit: { max: number; windowMs: number },
+  now: Date,
+): Promise<{ retryAfterSeconds: number } | undefined> {
+  const window = (await getJson<ThrottleWindow>(store, key))?.value;
+  if (!window) return undefined;
+  const endsAt = Date.parse(window.since) + limit.windowMs;
+  if (now.getTime() >= endsAt || window.count < limit.max) return undefined;
+  return { retryAfterSeconds: Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000)) };
 }
 
 async function giveSlotBack(store: ObjectStore, key: string): Promise<void> {

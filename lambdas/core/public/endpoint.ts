@@ -51,6 +51,8 @@ export interface PublicEndpointDeps {
   mailer: Mailer;
   settings: PublicSettings;
   clock?: () => Date;
+  /** Told when the hourly cap on confirmation emails turns a request away: counts, never an address. */
+  onCapped?: (cap: { limit: number; retryAfterSeconds: number }) => void;
 }
 
 export interface PublicSettings {
@@ -68,6 +70,8 @@ export interface PublicSettings {
   listTitles?: Record<string, Record<Language, string>>;
   /** Mailbox of the mailto: unsubscribe in confirmation emails; default the list's reply-to or sender. */
   unsubscribeMailbox?: string;
+  /** At most this many confirmation emails in all per hour (default `defaultConfirmationsPerHour`). */
+  confirmationsPerHour?: number;
 }
 
 export const publicPaths = {
@@ -249,27 +253,43 @@ async function subscribe(
           lists: deps.settings.lists,
           publicUrl: deps.settings.publicUrl,
           ...(deps.settings.unsubscribeMailbox && { unsubscribeMailbox: deps.settings.unsubscribeMailbox }),
+          ...(deps.settings.confirmationsPerHour !== undefined && {
+            confirmationsPerHour: deps.settings.confirmationsPerHour,
+          }),
         },
       );
+      if (outcome.outcome === 'capped')
+        deps.onCapped?.({ limit: outcome.limit, retryAfterSeconds: outcome.retryAfterSeconds });
     } catch (error) {
       if (!(error instanceof SubscriptionUnavailableError)) throw error;
-      const t = deps.templates.locales[lang];
-      const retry = { ...cors, 'retry-after': '300' };
-      return wantsJson
-        ? json(503, { error: 'unavailable', message: t.subscribeUnavailableText }, retry)
-        : page(
-            deps.templates,
-            503,
-            lang,
-            { title: t.subscribeUnavailableTitle, text: t.subscribeUnavailableText },
-            retry,
-          );
+      return unavailable(deps, lang, wantsJson, 300);
     }
   }
+  if (outcome.outcome === 'capped') return unavailable(deps, lang, wantsJson, outcome.retryAfterSeconds);
   // A name sent as `name` is reported under that name.
   if (outcome.outcome === 'invalid-field' && outcome.field === 'firstName' && !fields.firstName)
     outcome = { ...outcome, field: 'name' };
   return subscribeAnswer(outcome, input, lang, wantsJson, deps);
+}
+
+/** 503 with Retry-After: nothing was mailed, the person may try again later. */
+function unavailable(
+  deps: PublicEndpointDeps,
+  lang: Language,
+  wantsJson: boolean,
+  retryAfterSeconds: number,
+): PublicResponse {
+  const t = deps.templates.locales[lang];
+  const retry = { ...cors, 'retry-after': String(retryAfterSeconds) };
+  return wantsJson
+    ? json(503, { error: 'unavailable', message: t.subscribeUnavailableText }, retry)
+    : page(
+        deps.templates,
+        503,
+        lang,
+        { title: t.subscribeUnavailableTitle, text: t.subscribeUnavailableText },
+        retry,
+      );
 }
 
 /** Form fields as text; undefined when the body cannot be read as such. */
@@ -293,7 +313,7 @@ function readFields(text: string, contentType: string): Record<string, string | 
 }
 
 function subscribeAnswer(
-  outcome: RequestOutcome,
+  outcome: Exclude<RequestOutcome, { outcome: 'capped' }>,
   input: { email: string; list: string },
   lang: Language,
   wantsJson: boolean,

@@ -163,3 +163,13 @@ export function contentDisposition(filename: string, type: 'attachment' | 'inlin
   );
   return `${type}; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
+
+/**
+ * The headers CloudFront adds to the requests it sends the public function (lib/site.ts): the
+ * origin secret, and beside it the host the visitor asked for and the visitor's address.
+ */
+export const siteRequestHeaders = {
+  origin: 'x-pressroom-origin',
+  host: 'x-pressroom-host',
+  viewer: 'x-pressroom-viewer',
+} as const;
