@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
+  AccessLevel,
   AllowedMethods,
   type BehaviorOptions,
   CachePolicy,
@@ -125,7 +126,14 @@ export class Site extends Construct {
         },
       });
     this.pageHeaders = headers;
-    const origin = S3BucketOrigin.withOriginAccessControl(props.dataBucket, { originPath: '/site' });
+    // LIST as well as READ: S3 then answers a missing key with 404, not 403, and the
+    // distribution maps 404 alone to the press room's page, leaving the public function's
+    // own 403 (a confirmation refused) as it is. Viewers cannot make CloudFront list: every
+    // request becomes a GET of an object under /site (no query string is forwarded).
+    const origin = S3BucketOrigin.withOriginAccessControl(props.dataBucket, {
+      originPath: '/site',
+      originAccessLevels: [AccessLevel.READ, AccessLevel.LIST],
+    });
     const behavior = (policy: ResponseHeadersPolicy): BehaviorOptions => ({
       origin,
       viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -140,9 +148,10 @@ export class Site extends Construct {
       comment: 'pressroom press room',
       defaultRootObject: 'index.html',
       // The press room's own 404 page (site/404.html, in its language and style) for any
-      // address it does not have. S3 answers 403 for a missing key when the reader may not
-      // list the bucket, as CloudFront may not: both become the 404 page, with status 404.
-      errorResponses: [403, 404].map((httpStatus) => ({
+      // address it does not have (S3 says 404: CloudFront may list the bucket). The mapping is
+      // the distribution's, so the public function's own 404 pages (an unknown list) become
+      // this page too when reached through the press room.
+      errorResponses: [404].map((httpStatus) => ({
         httpStatus,
         responseHttpStatus: 404,
         responsePagePath: '/404.html',

@@ -159,7 +159,7 @@ describe('one public domain, on the stack as synthesized', () => {
     expect(denials()).toEqual([]);
   });
 
-  it("known limit: CloudFront's error pages (403, 404 → the press room's 404) stand in for the function's own", async () => {
+  it("known limit: CloudFront's error page (404 → the press room's 404) stands in for the function's own", async () => {
     // The distribution's custom error responses apply to every origin, the function's too.
     const direct = await world.functionUrlRequest(`${functionUrl}subscribe?list=fermee`, { method: 'GET' });
     expect(status(direct)).toBe(404);

@@ -122,8 +122,10 @@ describe('the data bucket', () => {
     const cloudFrontAllow = statements.find(
       (st) => st.Effect === 'Allow' && JSON.stringify(st.Principal).includes('cloudfront'),
     );
+    // Listing lets S3 answer 404 for a missing key (403 otherwise): the 404 page maps it.
     expect(cloudFrontAllow).toMatchObject({
-      Action: 's3:GetObject',
+      Action: ['s3:GetObject', 's3:ListBucket'],
+      Resource: [arnOf(id.data), { 'Fn::Join': ['', [arnOf(id.data), '/*']] }],
       Condition: {
         StringEquals: {
           'AWS:SourceArn': {
@@ -208,17 +210,12 @@ describe('the press room (CloudFront)', () => {
     });
   });
 
-  it("answers an address it does not have with the press room's 404 page, status 404 (S3's 403 included)", () => {
+  it("answers an address it does not have with the press room's 404 page, status 404, and leaves 403 alone", () => {
     const config = t.findResources('AWS::CloudFront::Distribution')[id.distribution]?.Properties
       .DistributionConfig;
-    expect(config.CustomErrorResponses).toEqual(
-      [403, 404].map((ErrorCode) => ({
-        ErrorCode,
-        ResponseCode: 404,
-        ResponsePagePath: '/404.html',
-        ErrorCachingMinTTL: 60,
-      })),
-    );
+    expect(config.CustomErrorResponses).toEqual([
+      { ErrorCode: 404, ResponseCode: 404, ResponsePagePath: '/404.html', ErrorCachingMinTTL: 60 },
+    ]);
   });
 
   it('serves index.html for folder URLs and adds the slash the relative links need', () => {
