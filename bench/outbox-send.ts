@@ -27,4 +27,4 @@ const report = await sendCampaign(definition, {
 });
 clearInterval(sampler);
 const peakRss = Math.max(sampled, process.resourceUsage().maxRSS * 1024);
-process.stdout.write(JSON.stringify({ report, rssBefore, peakRss }));
+process.stdout.write(JSON.stringify({ report, rssBefore, peakRss, sampled }));
