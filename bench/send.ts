@@ -1,4 +1,6 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +15,7 @@ import { publishRelease } from '../lambdas/core/archive/publish.ts';
 import { type CampaignDefinition, campaignKeys } from '../lambdas/core/campaigns/campaign.ts';
 import { claim, type LedgerEntry, readLedger, record } from '../lambdas/core/campaigns/ledger.ts';
 import { type Mailer, type OutgoingMessage, ThrottledError } from '../lambdas/core/campaigns/mailer.ts';
-import type { MessageParts } from '../lambdas/core/campaigns/message.ts';
+import { composeMessage, type MessageParts } from '../lambdas/core/campaigns/message.ts';
 import {
   messageFor,
   prepareCampaign,
@@ -26,8 +28,13 @@ import { resolveAudience } from '../lambdas/core/contacts/audience.ts';
 import { importContacts } from '../lambdas/core/contacts/import.ts';
 import { type Contact, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { signUnsubscribeToken } from '../lambdas/core/contacts/tokens.ts';
+import { loadPublication } from '../lambdas/core/publication/load.ts';
 import { createReleaseRenderer } from '../lambdas/core/render/document.ts';
-import type { EmailSegments } from '../lambdas/core/render/recipient.ts';
+import {
+  compileForRecipients,
+  type EmailSegments,
+  type RecipientFields,
+} from '../lambdas/core/render/recipient.ts';
 import { listAll } from '../lambdas/core/store/object-store.ts';
 import { firstNames, lastNames } from './names.ts';
 import { type Benchmark, type BenchRow, msSince } from './types.ts';
@@ -50,6 +57,9 @@ import { type Benchmark, type BenchRow, msSince } from './types.ts';
  *    claim (putIfAbsent), unsubscribe token, fill, compose (campaign skeleton), ledger
  *    record (putIfVersion), messageFor (token + fill + compose) and one outbox write. These
  *    also warm up the code paths before the runs below.
+ * 1b. The naive anchor: the release's MJML rendered for each of 200 recipients, then
+ *    filled and composed by a MailComposer run of its own, as a rate (messages prepared per
+ *    second, extrapolated from the sample), beside messageFor on 1,000 (target ≥ 100×).
  * 2. sendCampaign with a no-op mailer (idempotent, resolves at once) at rate 1e9: concurrency
  *    1, 8 and 32 on the 1,500-recipient sample (three full runs would take minutes at
  *    today's speed), then all 10,000 at the best of the three. Per run: wall time of the
@@ -63,6 +73,12 @@ import { type Benchmark, type BenchRow, msSince } from './types.ts';
  *    accepted in the last second (a sliding window, as a provider sees it). Reports the
  *    rate achieved (sent / whole elapsed time, and over the send span), the most calls
  *    started in any 1-second window (must stay ≤ 100) and the throttled calls.
+ * 5. The outbox at scale (issue 19): 50,000 recipients of their own list, and 5,000 of them
+ *    (a tag), each sent with default options (no rate: the outbox has no limit) by
+ *    bench/outbox-send.ts in a process of its own, whose peak RSS is the send's. The anchor,
+ *    in the same run on the same disk: the same .eml bytes written again as new files, one
+ *    fsync each, one after the other (target: ours ≥ 50% of that rate; peak RSS ≤ 250 MB
+ *    and flat). PRESSROOM_BENCH_SEND_SCALE=N runs N and N/10 instead, for a quick look.
  * Figures are information; the benchmark fails only when an output check fails (someone
  * not sent, sent twice, a wrong .eml count). PRESSROOM_BENCH_KEEP=1 keeps the store.
  */
@@ -82,6 +98,13 @@ const providerLatencyMs = 50;
 const concurrencies = [1, 8, 32];
 const microIterations = 1_000;
 const crossCheckIterations = 200;
+/** Recipients of the naive anchor (MJML per recipient, tens of ms each): its rate is extrapolated. */
+const naiveSample = 200;
+/** The outbox at scale (PRESSROOM_BENCH_SEND_SCALE changes it, for a quick run): the issue's 50,000 and a tenth. */
+const scaleCount = Number(process.env.PRESSROOM_BENCH_SEND_SCALE ?? 50_000);
+const scaleSmall = Math.round(scaleCount / 10);
+const scaleList = 'presse-grande';
+const scaleSmallTag = 'scale-tenth';
 
 const n = (count: number) => count.toLocaleString('en');
 
@@ -132,6 +155,23 @@ export const sendBenchmark: Benchmark = {
           `import: ${imported.added} added, ${imported.rejected.length} rejected of ${recipientCount}`,
         );
       }
+
+      log(`setup: importing ${n(scaleCount)} more contacts into the list "${scaleList}"`);
+      start = process.hrtime.bigint();
+      const scaled = await importContacts(
+        (async function* () {
+          yield Buffer.from(
+            contactsCsv(scaleCount, { prefix: 'scale', sample: scaleSmallTag, sampleCount: scaleSmall }),
+            'utf8',
+          );
+        })(),
+        'bench-scale.csv',
+        { store, keys },
+        { list: scaleList, source: 'import:bench-scale.csv', now: new Date() },
+      );
+      row(`setup: import ${n(scaleCount)} contacts (not a send figure)`, msSince(start), 'ms');
+      if (scaled.added !== scaleCount)
+        throw new Error(`scale import: ${scaled.added} added of ${scaleCount}`);
 
       const definition = (name: string, tags?: string[]): CampaignDefinition => ({
         name,
@@ -212,14 +252,7 @@ export const sendBenchmark: Benchmark = {
           'fill (recipient stage, in segments)',
           (i) => {
             const c = contacts[i] as Contact;
-            filled[i] = prepared.email.fillSegments({
-              recipient: {
-                email: c.email,
-                ...(c.firstName && { firstName: c.firstName }),
-                ...(c.lastName && { lastName: c.lastName }),
-              },
-              unsubscribeUrl: `${publicUrl}/unsubscribe/${tokens[i]}`,
-            });
+            filled[i] = prepared.email.fillSegments(fieldsOf(c, tokens[i] as string));
           },
         ],
         [
@@ -272,6 +305,40 @@ export const sendBenchmark: Benchmark = {
       );
       row('step: outbox write (one .eml, put)', outboxUs, 'µs');
       row('message size (no attachment), mean', mean(raws.map((r) => r.byteLength)) / 1024, 'KiB');
+
+      // 1b. Anchor: the naive way, MJML rendered once per recipient (then filled and composed
+      // by a MailComposer run of its own), on a sample; against messageFor, the two-stage way
+      // (token, fill, compose on the campaign's skeleton), on all 1,000.
+      log(`naive anchor: MJML rendered for each of ${n(naiveSample)} recipients`);
+      {
+        const { publication } = await loadPublication(exampleFile, localSourceFiles);
+        const webUrl = `${publicUrl}/${publication.slug}/`;
+        const renderer = createReleaseRenderer(templates);
+        start = process.hrtime.bigint();
+        for (let i = 0; i < naiveSample; i++) {
+          const rendered = await renderer.render(publication, { webUrl });
+          const f = compileForRecipients(rendered.email).fill(
+            fieldsOf(contacts[i] as Contact, tokens[i] as string),
+          );
+          await composeMessage({ ...partsFor(i), html: f.html, text: f.text });
+        }
+        const naivePerSecond = (naiveSample / msSince(start)) * 1000;
+        start = process.hrtime.bigint();
+        const ours = depsWith(new NoopMailer());
+        for (const c of contacts) await messageFor(prepared, c, ours, now);
+        const oursPerSecond = (contacts.length / msSince(start)) * 1000;
+        rows.push({
+          suite,
+          name: `prepared per second: messageFor on ${n(contacts.length)} (anchor: MJML per recipient, ${n(naiveSample)} sampled, as a rate)`,
+          value: oursPerSecond,
+          unit: 'msg/s',
+          anchor: { name: 'naive MJML loop', value: naivePerSecond },
+        });
+        row('time per message ÷ the naive loop’s', naivePerSecond / oursPerSecond, '×', {
+          max: 0.01,
+          label: '≤ 0.01 (≥ 100× faster)',
+        });
+      }
 
       // 2. Prepared per second, no-op mailer: the concurrency sweep on the 1,500-recipient
       // sample (at today's speed three full runs of 10,000 would not fit the time budget),
@@ -434,6 +501,46 @@ export const sendBenchmark: Benchmark = {
         }
       }
 
+      // 5. The outbox at scale, as `pressroom send` runs it (default options), each send in a
+      // process of its own (its peak RSS is the send's), against the raw rate of the disk.
+      for (const count of [scaleSmall, scaleCount]) {
+        log(
+          `outbox at scale: ${n(count)} recipients, default options, in a child process; then the same bytes written raw`,
+        );
+        const name = `bench-scale-${count}`;
+        const scale: CampaignDefinition = {
+          ...definition(name),
+          audience: {
+            list: scaleList,
+            ...(count === scaleSmall && { tags: [scaleSmallTag] }),
+            tagsMode: 'any',
+          },
+        };
+        const child = await outboxSendInChild(store.root, scale);
+        await checkRun(store, child.report, name, count);
+        const raw = await rawWrites(store.fileOf(`outbox/${name}`), path.join(temp, `raw-${count}`), count);
+        const perSecond = (count / child.report.elapsedMs) * 1000;
+        const label = `outbox ${n(count)}, default options`;
+        row(`${label}: wall time (whole sendCampaign)`, child.report.elapsedMs / 1000, 's');
+        rows.push({
+          suite,
+          name: `${label}: messages per second`,
+          value: perSecond,
+          unit: 'msg/s',
+          anchor: { name: 'raw writes, same bytes, one fsync each', value: raw.perSecond },
+        });
+        row(`${label}: raw rate ÷ ours (time per message, relative)`, raw.perSecond / perSecond, '×', {
+          max: 2,
+          label: '≤ 2 (≥ 50% of the raw rate)',
+        });
+        row(`${label}: peak RSS of the send process`, child.peakRss / 2 ** 20, 'MiB', {
+          max: 250,
+          label: '≤ 250 MB, flat in the audience',
+        });
+        row(`${label}: RSS before the send (modules loaded)`, child.rssBefore / 2 ** 20, 'MiB');
+        await rm(store.fileOf(`outbox/${name}`), { recursive: true, force: true });
+      }
+
       row('load average (1 min) at the end', os.loadavg()[0] ?? 0, '');
       log(`send benchmark took ${(msSince(benchStart) / 1000).toFixed(1)} s`);
       return rows;
@@ -443,6 +550,18 @@ export const sendBenchmark: Benchmark = {
     }
   },
 };
+
+/** What a recipient's message is filled with. */
+function fieldsOf(c: Contact, token: string): RecipientFields {
+  return {
+    recipient: {
+      email: c.email,
+      ...(c.firstName && { firstName: c.firstName }),
+      ...(c.lastName && { lastName: c.lastName }),
+    },
+    unsubscribeUrl: `${publicUrl}/unsubscribe/${token}`,
+  };
+}
 
 /** Resolves at once; counts calls and distinct Message-IDs. */
 class NoopMailer implements Mailer {
@@ -542,19 +661,14 @@ async function checkRun(store: FolderObjectStore, report: SendReport, name: stri
     report.alreadyDone !== 0 && `already done ${report.alreadyDone}`,
     report.state !== 'sent' && `state ${report.state}`,
   ].filter(Boolean);
-  const ledger = await readdir(store.fileOf(campaignKeys.ledgerPrefix(name).replace(/\/$/, '')));
-  const sentEntries = (
-    await Promise.all(
-      ledger.map(async (f) =>
-        (
-          await readFile(
-            path.join(store.fileOf(campaignKeys.ledgerPrefix(name).replace(/\/$/, '')), f),
-            'utf8',
-          )
-        ).includes('"status":"sent"'),
-      ),
-    )
-  ).filter(Boolean).length;
+  const dir = store.fileOf(campaignKeys.ledgerPrefix(name).replace(/\/$/, ''));
+  const ledger = await readdir(dir);
+  // Read 64 at a time: 50,000 at once would run out of file handles.
+  let sentEntries = 0;
+  for (let i = 0; i < ledger.length; i += 64) {
+    const texts = await Promise.all(ledger.slice(i, i + 64).map((f) => readFile(path.join(dir, f), 'utf8')));
+    sentEntries += texts.filter((t) => t.includes('"status":"sent"')).length;
+  }
   if (ledger.length !== expected) problems.push(`${ledger.length} ledger entries`);
   if (sentEntries !== expected) problems.push(`${sentEntries} ledger entries marked sent`);
   if (problems.length > 0) throw new Error(`${name}: expected ${expected} sent; got ${problems.join(', ')}`);
@@ -617,7 +731,11 @@ const outlets = [
  * `count` contacts as a `;` CSV with French headers: distinct addresses, accented names, a
  * tag shared by all and the rate test's tag on the first `rateSampleCount`.
  */
-function contactsCsv(count: number): string {
+function contactsCsv(
+  count: number,
+  options: { prefix?: string; sample?: string; sampleCount?: number } = {},
+): string {
+  const { prefix = '', sample = rateSampleTag, sampleCount = rateSampleCount } = options;
   const ascii = (s: string) =>
     s
       .normalize('NFD')
@@ -627,9 +745,55 @@ function contactsCsv(count: number): string {
   for (let i = 0; i < count; i++) {
     const first = firstNames[i % firstNames.length] as string;
     const last = lastNames[Math.floor(i / firstNames.length) % lastNames.length] as string;
-    const tags = i < rateSampleCount ? `numérique, ${rateSampleTag}` : 'numérique';
-    const email = `${ascii(first)}.${ascii(last)}.${i}@media-${i % 40}.example.org`;
+    const tags = i < sampleCount ? `numérique, ${sample}` : 'numérique';
+    const email = `${prefix}${ascii(first)}.${ascii(last)}.${i}@media-${i % 40}.example.org`;
     lines.push(`${first};${last};${email};${outlets[i % outlets.length]};"${tags}"`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Runs bench/outbox-send.ts in a new process (same Node, same loader) and reads its JSON. */
+async function outboxSendInChild(
+  root: string,
+  definition: CampaignDefinition,
+): Promise<{ report: SendReport; rssBefore: number; peakRss: number }> {
+  const script = fileURLToPath(new URL('outbox-send.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, script, root, secret, publicUrl, JSON.stringify(definition)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`bench/outbox-send.ts exited with ${code}`);
+  return JSON.parse(out);
+}
+
+/**
+ * The anchor: the .eml files of `from` written again into `to`, each as a new file with one
+ * fsync, one after the other, on the same disk. Only the writes are timed (each file is read
+ * first, from the page cache); the copies are removed afterwards.
+ */
+async function rawWrites(from: string, to: string, expected: number): Promise<{ perSecond: number }> {
+  const files = (await readdir(from)).filter((f) => f.endsWith('.eml'));
+  if (files.length !== expected) throw new Error(`${from}: ${files.length} .eml files for ${expected}`);
+  await mkdir(to, { recursive: true });
+  let ns = 0n;
+  for (const f of files) {
+    const bytes = await readFile(path.join(from, f));
+    const start = process.hrtime.bigint();
+    const handle = await open(path.join(to, f), 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    ns += process.hrtime.bigint() - start;
+  }
+  await rm(to, { recursive: true, force: true });
+  return { perSecond: files.length / (Number(ns) / 1e9) };
 }

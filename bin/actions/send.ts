@@ -41,18 +41,25 @@ import { forTerminal, print, warn } from '../output.ts';
 const takenOver = (name: string, by: string) =>
   `campaign "${name}" was taken over by ${by}, which found this run silent for too long: this run stopped, and that one sends the rest. \`pressroom campaign status ${name}\` follows it.`;
 
-/** A progress bar on a terminal; a plain line every few seconds otherwise (logs, CI). */
-function progressPrinter(stream: NodeJS.WriteStream) {
-  let lastLine = 0;
+/**
+ * A progress bar on a terminal, redrawn at most ten times a second; a plain line every few
+ * seconds otherwise (logs, CI). The rate is the real one over the last few seconds (not
+ * since the start, which counts reading the audience), and the ETA follows from it.
+ */
+export function progressPrinter(stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'>, now = () => Date.now()) {
+  let lastLine = Number.NEGATIVE_INFINITY;
+  const window = new RecentRate(5_000);
   return {
     update(p: Progress) {
-      const now = Date.now();
+      const at = now();
+      window.add(at, p.done);
       const finished = p.done >= p.total;
-      if (!stream.isTTY && !finished && now - lastLine < 5000) return;
-      lastLine = now;
+      if (!finished && at - lastLine < (stream.isTTY ? 100 : 5000)) return;
+      lastLine = at;
       const share = p.total ? p.done / p.total : 1;
-      const eta = p.rate > 0 ? Math.round((p.total - p.done) / p.rate) : 0;
-      const text = `${p.done}/${p.total} · sent ${p.sent} · failed ${p.failed} · skipped ${p.skipped} · ${p.rate.toFixed(1)}/s · ETA ${eta}s`;
+      const rate = window.rate();
+      const eta = rate > 0 ? formatDuration((p.total - p.done) / rate) : '?';
+      const text = `${p.done}/${p.total} · sent ${p.sent} · failed ${p.failed} · skipped ${p.skipped} · ${rate >= 100 ? Math.round(rate) : rate.toFixed(1)}/s · ETA ${eta}`;
       if (stream.isTTY) {
         const width = 24;
         const bar = '█'.repeat(Math.round(share * width)).padEnd(width, '░');
@@ -66,6 +73,41 @@ function progressPrinter(stream: NodeJS.WriteStream) {
       if (stream.isTTY) stream.write('\n');
     },
   };
+}
+
+/** Messages per second over the last `spanMs`, from (time, count done) readings. */
+class RecentRate {
+  private readonly times: number[] = [];
+  private readonly counts: number[] = [];
+  private head = 0;
+  constructor(private readonly spanMs: number) {}
+  add(at: number, done: number): void {
+    this.times.push(at);
+    this.counts.push(done);
+    // Keep one reading older than the span, as the start of the window.
+    while (this.head + 1 < this.times.length && (this.times[this.head + 1] as number) <= at - this.spanMs)
+      this.head++;
+    if (this.head > 1024) {
+      this.times.splice(0, this.head);
+      this.counts.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+  rate(): number {
+    const last = this.times.length - 1;
+    const ms = (this.times[last] as number) - (this.times[this.head] as number);
+    if (last <= this.head || ms <= 0) return 0;
+    return (((this.counts[last] as number) - (this.counts[this.head] as number)) / ms) * 1000;
+  }
+}
+
+/** 75 → "1m15s", 3 → "3s". */
+function formatDuration(seconds: number): string {
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 /** A mailer for a dry run on the stack, which composes a sample and sends nothing. */

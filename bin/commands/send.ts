@@ -16,7 +16,7 @@ function positive(value: string): number {
 function rateOption(): Option {
   return new Option(
     '--rate <n>',
-    'messages per second at most (default: the provider’s limit; 10 for the outbox)',
+    'messages per second at most (default: SES’s limit; none for the outbox; 10 for SMTP)',
   ).argParser(positive);
 }
 

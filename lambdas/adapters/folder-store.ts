@@ -1,5 +1,15 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -88,6 +98,7 @@ function fileFailure(error: unknown, verb: 'read' | 'write', file: string): unkn
 const lockStaleMs = 30_000;
 /** A temporary file this old was left by a writer that was killed before renaming it into place. */
 const abandonedTempMs = 60 * 60_000;
+const emptyLockStaleMs = 1_000;
 
 function unlinkQuietly(file: string): void {
   try {
@@ -172,8 +183,7 @@ export class FolderObjectStore implements ObjectStore {
     try {
       const temp = await this.writeTemp(body);
       try {
-        await mkdir(path.dirname(file), { recursive: true });
-        await rename(temp, file);
+        await this.withDir(path.dirname(file), () => rename(temp, file));
       } catch (error) {
         unlinkQuietly(temp);
         throw error;
@@ -227,6 +237,7 @@ export class FolderObjectStore implements ObjectStore {
         const current = statSync(file, { throwIfNoEntry: false });
         if (!current || versionFromStat(current) !== expectedVersion) throw new VersionConflictError(key);
         renameSync(temp, file);
+        temp = undefined;
         return { version: versionFromStat(statSync(file)) };
       } finally {
         release();
@@ -363,6 +374,23 @@ export class FolderObjectStore implements ObjectStore {
     this.dirsMade.add(dir);
   }
 
+  /** `withDirSync` for an asynchronous `op`. */
+  private async withDir(dir: string, op: () => Promise<void>): Promise<void> {
+    if (!this.dirsMade.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.dirsMade.add(dir);
+    }
+    try {
+      await op();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.dirsMade.delete(dir);
+      await mkdir(dir, { recursive: true });
+      this.dirsMade.add(dir);
+      await op();
+    }
+  }
+
   /** Runs `op` in `dir`, made first, and made again if it was removed meanwhile. */
   private withDirSync(dir: string, op: () => void): void {
     this.ensureDirSync(dir);
@@ -401,16 +429,21 @@ export class FolderObjectStore implements ObjectStore {
     const file = path.join(dir, createHmac('sha256', 'lock').update(key).digest('hex'));
     const deadline = Date.now() + lockWaitMs;
     for (let attempt = 0; ; attempt++) {
-      // The owner is written first and linked into place: a lock file is never seen empty,
-      // even when its owner is killed while taking it.
-      const owner = this.writeTempSync(`${process.pid} ${hostname()}\n`);
+      // Created with O_EXCL and the owner written at once: one file per lock, not a second
+      // one linked into place (a campaign takes a lock per recipient). A taker killed
+      // between the two leaves an empty lock, which breakIfAbandoned removes after a second.
       try {
-        this.withDirSync(dir, () => linkSync(owner, file));
+        this.withDirSync(dir, () => {
+          const fd = openSync(file, 'wx');
+          try {
+            writeSync(fd, `${process.pid} ${hostname()}\n`);
+          } finally {
+            closeSync(fd);
+          }
+        });
         return () => unlinkQuietly(file);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      } finally {
-        unlinkQuietly(owner);
       }
       await this.breakIfAbandoned(file);
       if (Date.now() > deadline) throw new VersionConflictError(key);
@@ -439,7 +472,10 @@ export class FolderObjectStore implements ObjectStore {
       ]);
       if (content === undefined || !info) return;
       const [pid, host] = content.trim().split(' ');
-      const ownerDead = host === hostname() && Number(pid) > 0 && !processAlive(Number(pid));
+      const ownerDead =
+        (host === hostname() && Number(pid) > 0 && !processAlive(Number(pid))) ||
+        // Empty for over a second: its taker died between creating and writing it.
+        (content === '' && Date.now() - info.mtimeMs > emptyLockStaleMs);
       if (!ownerDead && Date.now() - info.mtimeMs <= lockStaleMs) return;
       // Still the same lock file as the one judged abandoned (not a fresh one since)?
       const again = await stat(file).catch(() => undefined);

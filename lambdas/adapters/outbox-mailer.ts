@@ -18,6 +18,11 @@ export class OutboxMailer implements Mailer {
 
   constructor(private readonly store: ObjectStore) {}
 
+  /** No provider, no limit: as fast as the disk allows, unless `--rate` says otherwise. */
+  async maxRate(): Promise<number> {
+    return Number.POSITIVE_INFINITY;
+  }
+
   async send(message: OutgoingMessage): Promise<{ providerMessageId: string }> {
     const key = outboxKey(message.campaign, message.messageId);
     await this.store.put(key, message.raw, { contentType: 'message/rfc822' });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { createHmac } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -63,6 +64,37 @@ describe('folder store on disk', () => {
     await store.put('archive/a/b/c.txt', 'x');
     await store.delete('archive/a/b/c.txt');
     expect((await readdir(store.root)).filter((f) => !f.startsWith('.'))).toEqual([]);
+  });
+
+  it('writes into a folder again after a delete removed it (folders it made are remembered, not trusted)', async () => {
+    const store = await folderStore();
+    await store.put('outbox/c/a.eml', 'one');
+    await store.delete('outbox/c/a.eml');
+    await store.put('outbox/c/b.eml', 'two');
+    expect(await readFile(path.join(store.root, 'outbox/c/b.eml'), 'utf8')).toBe('two');
+  });
+
+  it('breaks a lock left empty by a taker killed while taking it, once it is a second old, not before', async () => {
+    const store = await folderStore();
+    const key = 'campaigns/c/ledger/a.json';
+    const { version } = await store.putIfAbsent(key, '{"status":"claimed"}');
+    const locks = path.join(store.root, '.pressroom-store', 'locks');
+    const lock = path.join(locks, createHmac('sha256', 'lock').update(key).digest('hex'));
+    await mkdir(locks, { recursive: true });
+    // Fresh and empty: a taker between creating and writing it. The write waits for it.
+    await writeFile(lock, '');
+    const removed = new Promise((r) => setTimeout(r, 300)).then(() => rm(lock, { force: true }));
+    const started = performance.now();
+    const { version: second } = await store.putIfVersion(key, '{"status":"sent"}', version);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    await removed;
+    // Empty for over a second: its taker died. Broken, and the write goes through.
+    await writeFile(lock, '');
+    const old = new Date(Date.now() - 5_000);
+    await utimes(lock, old, old);
+    await store.putIfVersion(key, '{"status":"sent","again":true}', second);
+    expect(await readFile(path.join(store.root, key), 'utf8')).toBe('{"status":"sent","again":true}');
+    expect(await readdir(locks)).toEqual([]);
   });
 
   it('loses no update when two processes race with compare-and-swap', async () => {

@@ -812,6 +812,77 @@ describe('rate', () => {
   });
 });
 
+describe('the outbox, with no limit', () => {
+  /** An .eml with its MIME boundaries (random for each campaign prepared) replaced by their rank. */
+  const withoutBoundaries = (raw: Uint8Array) => {
+    let text = Buffer.from(raw).toString('latin1');
+    const boundaries = [...text.matchAll(/boundary="([^"]+)"/g)].map((m) => m[1] as string);
+    for (const [i, b] of boundaries.entries()) text = text.split(b).join(`BOUNDARY-${i}`);
+    return text;
+  };
+
+  it('sends with no pause by default, and writes the same messages as a run at a limited rate', async () => {
+    const persons = people(80);
+    const fast = await setup(persons);
+    const slow = await setup(persons);
+    const sleeps: number[] = [];
+    const fastReport = await sendCampaign(
+      await campaign(),
+      depsFor(fast.store, new OutboxMailer(fast.store), { sleep: async (ms) => void sleeps.push(ms) }),
+    );
+    expect(fastReport).toMatchObject({ state: 'sent', audience: 80, sent: 80, failed: 0 });
+    // No rate slot was ever waited for: the outbox has no limit of its own.
+    expect(sleeps).toEqual([]);
+    const slowReport = await sendCampaign(
+      await campaign(),
+      depsFor(slow.store, new OutboxMailer(slow.store)),
+      {
+        rate: 40,
+        concurrency: 1,
+      },
+    );
+    expect(slowReport).toMatchObject({ state: 'sent', sent: 80 });
+    const fastFiles = await outboxFiles(fast.store, 'etude-test');
+    const slowFiles = await outboxFiles(slow.store, 'etude-test');
+    expect(fastFiles.map((f) => f.key)).toEqual(slowFiles.map((f) => f.key));
+    expect(fastFiles).toHaveLength(80);
+    for (const [i, file] of fastFiles.entries()) {
+      expect(withoutBoundaries(file.raw)).toBe(withoutBoundaries((slowFiles[i] as ParsedMailWithRaw).raw));
+    }
+    await expectDone(fast.store, { sent: 80 });
+  });
+
+  it('a run stopped half-way and resumed writes one .eml per recipient, and counts the rest of the audience', async () => {
+    const persons = people(120);
+    const { store } = await setup(persons);
+    const controller = new AbortController();
+    let written = 0;
+    const outbox = new OutboxMailer(store);
+    const stopping: Mailer = {
+      name: 'outbox',
+      idempotent: true,
+      maxRate: () => outbox.maxRate(),
+      send: async (message) => {
+        if (++written === 50) controller.abort();
+        return outbox.send(message);
+      },
+    };
+    const first = await sendCampaign(await campaign(), depsFor(store, stopping), {
+      signal: controller.signal,
+    });
+    expect(first).toMatchObject({ state: 'sending', audience: 120, interrupted: true });
+    expect(first.sent).toBeGreaterThanOrEqual(50);
+    expect(first.sent).toBeLessThan(120);
+    const second = await sendCampaign(await campaign(), depsFor(store, outbox));
+    // Everyone not sent by the first run, and the first run's recipients counted as done.
+    expect(second).toMatchObject({ state: 'sent', audience: 120, alreadyDone: first.sent, uncertain: [] });
+    expect(first.sent + second.sent).toBe(120);
+    const files = await readdir(path.join((store as FolderObjectStore).root, 'outbox', 'etude-test'));
+    expect(files.sort()).toEqual(persons.map((p) => `etude-test.${keys.idOf(p.email)}@${domain}.eml`).sort());
+    await expectDone(store, { sent: 120 });
+  });
+});
+
 describe('uncertain sends (in flight when a run stopped)', () => {
   it('does not resend them with a non-idempotent mailer, reports them by name, and resends with resendUncertain', async () => {
     const persons = people(6);

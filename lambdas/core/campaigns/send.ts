@@ -85,7 +85,10 @@ export interface SendDeps {
 }
 
 export interface SendOptions {
-  /** Messages per second, at most. Default: the mailer's limit, else 10. */
+  /**
+   * Messages per second, at most. Default: the mailer's limit (`maxRate`; Infinity for the
+   * outbox: as fast as the disk allows), else 10.
+   */
   rate?: number;
   /** Sends in flight at once. Default: enough for the rate at ~200 ms per send. */
   concurrency?: number;
@@ -157,6 +160,9 @@ export interface Prepared {
   /** Composes each recipient's message from the campaign's, built once. */
   compose: (personal: PersonalParts) => Uint8Array;
 }
+
+/** Messages per second when neither `--rate` nor the mailer says (an SMTP server's limit is not known). */
+export const defaultRate = 10;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -310,6 +316,8 @@ export type Recipient = Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'>
 export type SlotWaiter = <T>(start: () => T) => Promise<T>;
 
 export function rateLimiter(rate: number, sleep: (ms: number) => Promise<void>): SlotWaiter {
+  // No limit (the outbox): every send starts at once, with nothing to count.
+  if (rate === Number.POSITIVE_INFINITY) return async (start) => start();
   const interval = 1000 / rate;
   const limit = Math.max(1, Math.floor(rate));
   // The window is a little longer than a second: the provider counts the requests it
@@ -384,19 +392,26 @@ export async function sendCampaign(
     };
   }
 
-  const audience: AudienceMember[] = [];
-  for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists))
-    audience.push(contact);
+  // The audience is read twice and never held: once here to count it (and to meet a list
+  // nobody is on, or contacts to merge, before anything is sent), then streamed to the
+  // workers. Memory holds a few contact shards, not 50,000 contacts.
+  const members = () => resolveAudience(deps.store, definition.audience, deps.lists);
 
   if (options.dryRun) {
     const ledger = await readLedger(deps.store, definition.name);
-    const first = audience[0];
+    let first: AudienceMember | undefined;
+    let size = 0;
+    let done = 0;
+    for await (const contact of members()) {
+      first ??= contact;
+      size++;
+      if (isTerminal(ledger.get(contact.id)?.entry)) done++;
+    }
     const sample = first ? await messageFor(prepared, first, deps, clock()) : undefined;
-    const done = audience.filter((c) => isTerminal(ledger.get(c.id)?.entry)).length;
     return {
       ...base,
       state: (await readCampaign(deps.store, definition.name).catch(() => undefined))?.state ?? 'draft',
-      audience: audience.length,
+      audience: size,
       alreadyDone: done,
       dryRun: {
         sample:
@@ -408,9 +423,12 @@ export async function sendCampaign(
     };
   }
 
+  let audienceSize = 0;
+  for await (const _ of members()) audienceSize++;
+
   // The lease first: the ledger is read by the run that holds the campaign, never before.
   const leaseId = options.leaseId ?? randomUUID();
-  const startedAt = await openRun(definition, deps, options, leaseId, audience.length);
+  const startedAt = await openRun(definition, deps, options, leaseId, audienceSize);
   const closeEarly = (error: unknown) =>
     updateThisRun(
       deps.store,
@@ -424,7 +442,9 @@ export async function sendCampaign(
     );
   const ledger = await readLedger(deps.store, definition.name).catch(closeEarly);
 
-  const rate = options.rate ?? (await deps.mailer.maxRate?.().catch(closeEarly)) ?? 10;
+  // The mailer's own limit (SES MaxSendRate; none for the outbox, which writes as fast as
+  // the disk allows), else 10 a second: an SMTP server's limit is not known.
+  const rate = options.rate ?? (await deps.mailer.maxRate?.().catch(closeEarly)) ?? defaultRate;
   const concurrency = Math.max(1, options.concurrency ?? Math.min(64, Math.ceil(rate * 0.2) + 1));
   const waitForSlot = rateLimiter(rate, sleep);
   const budget = options.errorBudget ?? { ratio: 0.05, after: 100 };
@@ -443,17 +463,35 @@ export async function sendCampaign(
     return suppressions.get(id);
   };
 
-  const queue: AudienceMember[] = [];
-  for (const contact of audience) {
-    const existing = ledger.get(contact.id);
-    if (isTerminal(existing?.entry)) {
-      base.alreadyDone++;
-    } else if (existing?.entry.status === 'claimed' && !deps.mailer.idempotent && !options.resendUncertain) {
-      base.uncertain.push(existing.entry.email);
-    } else {
-      queue.push(contact);
+  // The recipients this run sends to, taken from the stream as workers are free: those
+  // with a final outcome are counted as done, those in flight when a run stopped as
+  // uncertain (unless the mailer is idempotent or they are to be sent again).
+  const stream = members()[Symbol.asyncIterator]();
+  let queued = 0;
+  let streamEnded = false;
+  const nextRecipient = async (): Promise<AudienceMember | undefined> => {
+    for (;;) {
+      const item = streamEnded ? undefined : await stream.next();
+      if (!item || item.done) {
+        streamEnded = true;
+        return undefined;
+      }
+      const contact = item.value;
+      const existing = ledger.get(contact.id);
+      if (isTerminal(existing?.entry)) {
+        base.alreadyDone++;
+      } else if (
+        existing?.entry.status === 'claimed' &&
+        !deps.mailer.idempotent &&
+        !options.resendUncertain
+      ) {
+        base.uncertain.push(existing.entry.email);
+      } else {
+        queued++;
+        return contact;
+      }
     }
-  }
+  };
 
   let pausedReason: string | undefined;
   /** Set when another run took the lease over (this one was thought dead): this run stops. */
@@ -463,7 +501,7 @@ export async function sendCampaign(
   const tally = emptyTally();
   const progress = () =>
     options.onProgress?.({
-      total: audience.length,
+      total: audienceSize,
       done: base.alreadyDone + tally.sent + tally.failed + tally.skipped,
       sent: tally.sent,
       failed: tally.failed,
@@ -515,7 +553,6 @@ export async function sendCampaign(
   };
   const heartbeat = setInterval(() => void renew().catch(() => {}), leaseRenewMs);
   heartbeat.unref();
-  let next = 0;
   // An unexpected error (the store failing) stops every worker after its send in flight,
   // and the run is closed before the error goes up: no worker keeps sending unseen.
   let fatal: unknown;
@@ -525,21 +562,29 @@ export async function sendCampaign(
       // A stop (`pressroom campaign stop`) pauses the record: seen, no recipient starts after it.
       pausedReason ??= await stopRequest();
       if (stopped() || fatal !== undefined) return;
-      const contact = queue[next++];
-      if (!contact) return;
       try {
+        const contact = await nextRecipient();
+        if (!contact) return;
         await deliver(contact);
       } catch (error) {
         fatal ??= error;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, audienceSize)) }, worker));
+  // Stopped early: the rest of the audience is only counted (already done, uncertain, left).
+  if (fatal === undefined) {
+    try {
+      while (await nextRecipient());
+    } catch (error) {
+      fatal = error;
+    }
+  }
 
   clearInterval(heartbeat);
   const interrupted = options.signal?.aborted === true || fatal !== undefined || leaseLost();
   // Transient failures and recipients held by another run are left for the next run.
-  const remaining = queue.length - tally.settled;
+  const remaining = queued - tally.settled;
   const state: CampaignRecord['state'] = pausedReason
     ? 'paused'
     : interrupted || remaining > 0
@@ -577,7 +622,7 @@ export async function sendCampaign(
     throttled: tally.throttled,
     deferred: tally.deferred,
     state,
-    audience: audience.length,
+    audience: audienceSize,
     interrupted,
     ...(pausedReason && { pausedReason }),
     ...(takenOverBy !== undefined && { takenOverBy }),
