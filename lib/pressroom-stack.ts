@@ -9,8 +9,9 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ChromiumLayer } from './chromium.ts';
 import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
-import { PressroomFunction } from './functions.ts';
+import { PressroomFunction, projectRoot } from './functions.ts';
 import { Mail } from './mail.ts';
 import { acknowledge } from './nag.ts';
 import { Notifications } from './notifications.ts';
@@ -126,10 +127,12 @@ export class PressroomStack extends Stack {
     const publish = new PressroomFunction(this, 'Publish', {
       handler: 'publish',
       description: 'pressroom: renders and archives a publication dropped under publications/',
+      // PUBLISH_MEMORY
       memorySize: 1024,
       timeout: Duration.minutes(5),
       config,
       withTemplates: true,
+      chromium: new ChromiumLayer(this, 'Chromium', { projectRoot }),
       environment: { ...bucketName, ...siteUrl, ...siteLang, ...siteTitle },
     });
 
