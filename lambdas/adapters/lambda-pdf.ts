@@ -19,7 +19,9 @@ import { ChromiumPdfPrinter } from './chromium-pdf.ts';
 export class LambdaPdfPrinter implements PdfPrinter {
   constructor(
     private readonly budgetMs: number,
-    private readonly printer = new ChromiumPdfPrinter(lambdaChromium),
+    private readonly printer: PdfPrinter & { close(): Promise<void> } = new ChromiumPdfPrinter(
+      lambdaChromium,
+    ),
   ) {}
 
   async print(html: string, document?: PrintedDocument): Promise<Uint8Array> {
