@@ -127,9 +127,10 @@ export class PressroomStack extends Stack {
     const publish = new PressroomFunction(this, 'Publish', {
       handler: 'publish',
       description: 'pressroom: renders and archives a publication dropped under publications/',
-      // Printing the reference release peaked at 510 MB (Node 350, Chromium 165) and took 5-15 s
-      // cold, 1-4 s warm on a busy machine (docs/aws.md, "PDFs on Lambda"): 2048 MB is 4× that,
-      // and over the 1,769 MB at which Lambda gives a whole vCPU. The PDF has 60 s of the 5 min.
+      // Publishing the reference release with its PDF peaked at 510 MB (Node 350, Chromium 165)
+      // and took 5-27 s cold, 1-6 s warm on a busy 2-core machine (docs/aws.md, "PDFs on
+      // Lambda"): 2048 MB is 4× that peak, and over the 1,769 MB at which Lambda gives a whole
+      // vCPU. The PDF has 60 s (pdfBudgetMs) of the 5 minutes.
       memorySize: 2048,
       timeout: Duration.minutes(5),
       config,

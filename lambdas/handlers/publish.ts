@@ -112,8 +112,8 @@ interface Publishers {
 
 /**
  * How long printing a release's PDF may take before the release is published without it:
- * 4× the slowest first print measured (docs/aws.md, "PDFs on Lambda"), well within the
- * function's 5 minutes.
+ * twice the slowest first publish measured, extraction of Chromium included (27 s on a busy
+ * machine: docs/aws.md, "PDFs on Lambda"), well within the function's 5 minutes.
  */
 export const pdfBudgetMs = 60_000;
 

@@ -2,11 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PDFDict, PDFDocument, PDFName } from '@cantoo/pdf-lib';
-import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveKeys, type ReleaseManifest } from '../../lambdas/core/archive/manifest.ts';
 import { getJson } from '../../lambdas/core/store/object-store.ts';
 import type { PublishOutcome } from '../../lambdas/handlers/publish.ts';
+import { openPdf } from '../support/pdf.ts';
 import type { Denial } from './edge.ts';
 import type { LambdaContainer } from './functions.ts';
 import { type HarnessWorld, startHarness } from './world.ts';
@@ -106,12 +106,7 @@ describe('PDFs on Lambda, on the stack as synthesized', () => {
     const offered = await world.store.get(`site/releases/${slug}/release.pdf`);
     expect(offered && Buffer.from(offered.body).equals(Buffer.from(bytes))).toBe(true);
 
-    const doc = await pdfjs.getDocument({
-      data: bytes.slice(),
-      disableFontFace: true,
-      useSystemFonts: false,
-      verbosity: 0,
-    }).promise;
+    const doc = await openPdf(bytes);
     const { info } = await doc.getMetadata();
     // French typography: a no-break space before the colon.
     expect((info as { Title?: string }).Title?.replace(/[\u00a0\u202f]/g, ' ')).toBe(title);
