@@ -13,6 +13,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { ChromiumLayer } from './chromium.ts';
 import type { PressroomConfig } from './config.ts';
 import { acknowledge } from './nag.ts';
 
@@ -39,10 +40,13 @@ export interface PressroomFunctionProps {
   reservedConcurrentExecutions?: number;
   /** Where failed asynchronous invocations go. */
   deadLetterQueue?: IQueue;
+  /** Print PDFs: the Chromium layer, its packages left out of the bundle, its architecture. */
+  chromium?: ChromiumLayer;
 }
 
 /**
- * One shared shape for every pressroom function: Node.js 22 on arm64, bundled by the
+ * One shared shape for every pressroom function: Node.js 22 on arm64 (x86_64 with the
+ * Chromium layer, whose Chromium is x64 only), bundled by the
  * local esbuild as an ES module with source maps, its own role (no managed policy: each
  * grant is added by the stack) and its own log group with a retention. JSON logs go
  * through the Powertools logger, at the configured level.
@@ -74,7 +78,8 @@ export class PressroomFunction extends Construct implements IGrantable {
       depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+      architecture: props.chromium?.architecture ?? Architecture.ARM_64,
+      ...(props.chromium && { layers: [props.chromium.layer] }),
       memorySize: props.memorySize,
       timeout: props.timeout,
       role: this.role,
@@ -107,7 +112,8 @@ export class PressroomFunction extends Construct implements IGrantable {
         banner:
           "import { createRequire as __pressroomRequire } from 'node:module'; const require = __pressroomRequire(import.meta.url);",
         // The Node.js 22 runtime provides the AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
+        // The Chromium layer's packages read their own files at run time: they stay in the layer.
+        externalModules: ['@aws-sdk/*', ...(props.chromium?.modules ?? [])],
         ...(props.withTemplates && {
           commandHooks: {
             beforeBundling: () => [],

@@ -9,9 +9,10 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ChromiumLayer } from './chromium.ts';
 import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
 import { EmbargoLifts } from './embargoes.ts';
-import { PressroomFunction } from './functions.ts';
+import { PressroomFunction, projectRoot } from './functions.ts';
 import { Mail } from './mail.ts';
 import { acknowledge } from './nag.ts';
 import { Notifications } from './notifications.ts';
@@ -147,10 +148,15 @@ export class PressroomStack extends Stack {
     const publish = new PressroomFunction(this, 'Publish', {
       handler: 'publish',
       description: 'pressroom: renders and archives a publication dropped under publications/',
-      memorySize: 1024,
+      // Publishing the reference release with its PDF peaked at 510 MB (Node 350, Chromium 165)
+      // and took 5-27 s cold, 1-6 s warm on a busy 2-core machine (docs/aws.md, "PDFs on
+      // Lambda"): 2048 MB is 4× that peak, and over the 1,769 MB at which Lambda gives a whole
+      // vCPU. The PDF has 60 s (pdfBudgetMs) of the 5 minutes.
+      memorySize: 2048,
       timeout: Duration.minutes(5),
       config,
       withTemplates: true,
+      chromium: new ChromiumLayer(this, 'Chromium', { projectRoot }),
       environment: { ...bucketName, ...siteUrl, ...siteLang, ...siteTitle },
     });
 

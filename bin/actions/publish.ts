@@ -90,7 +90,9 @@ async function publishOnStack(
       state === 'public'
         ? `  page        ${site}releases/${slug}/${releaseDownloads.page}`
         : `  not in the public press room (${state})`,
-      '  PDF         none: the functions have no Chromium',
+      summary.formats.pdf
+        ? `  PDF         ${state === 'public' ? `${site}releases/${slug}/${releaseDownloads.pdf}` : 'stored'}`
+        : `  PDF         none: the function could not print it (its log says why); upload ${plan.key} again to print it`,
     ]);
   }
   if (outcome.outcome === 'rejected') {

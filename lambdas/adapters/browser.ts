@@ -48,7 +48,7 @@ export const systemBrowserPaths = [
 ];
 
 /** Where a browser came from. */
-export type BrowserSource = 'CHROMIUM_PATH' | 'system' | 'npm';
+export type BrowserSource = 'CHROMIUM_PATH' | 'system' | 'npm' | 'lambda';
 
 /** A browser found, with what it needs to start. */
 export interface FoundBrowser {
@@ -173,6 +173,57 @@ async function findSystemBrowser(search: BrowserSearch): Promise<string | undefi
   ];
   for (const file of candidates) if (await isExecutableFile(file)) return file;
   return undefined;
+}
+
+// --- on Lambda ---------------------------------------------------------------------------
+
+/**
+ * @sparticuz/chromium's Lambda flags that pressroom leaves out: it prints its own pages with
+ * JavaScript off and the network closed, and needs no exception to the same-origin policy.
+ */
+const unwantedLambdaArgs = new Set(['--disable-web-security', '--allow-running-insecure-content']);
+
+/**
+ * The Chromium of the publish function's layer (`@sparticuz/chromium`, found through
+ * NODE_PATH), as that package runs it on Lambda: its `executablePath()` extracts the build,
+ * the fonts it ships (Open Sans) and the Amazon Linux libraries it needs into the temporary
+ * folder (/tmp, once per execution environment), and its `args` are the flags Lambda needs
+ * (one process, no zygote, no sandbox), less `unwantedLambdaArgs`, with WebGL off.
+ * Fontconfig reads a file of ours that names the temporary folder (the package's own names
+ * /tmp), so that text is drawn with the shipped fonts wherever the temporary folder is. The publish handler asks for it: no environment variable
+ * is guessed from here, and the command line keeps `findBrowser`.
+ */
+export async function lambdaChromium(): Promise<FoundBrowser> {
+  let chromium: typeof import('@sparticuz/chromium')['default'];
+  try {
+    chromium = (await import('@sparticuz/chromium')).default;
+  } catch (error) {
+    throw new BrowserNotFoundError(
+      `@sparticuz/chromium cannot be loaded (${(error as Error).message}): the function needs the Chromium layer`,
+      { cause: error },
+    );
+  }
+  chromium.setGraphicsMode = false;
+  let executablePath: string;
+  try {
+    executablePath = await chromium.executablePath();
+  } catch (error) {
+    throw new BrowserNotFoundError(
+      `the Chromium of @sparticuz/chromium could not be extracted into ${os.tmpdir()}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const fontsDir = path.join(os.tmpdir(), 'fonts');
+  const fontconfig = path.join(os.tmpdir(), 'pressroom-fonts.conf');
+  await writeFile(fontconfig, fontconfigFile([fontsDir], path.join(os.tmpdir(), 'fonts-cache')));
+  return {
+    source: 'lambda',
+    executablePath,
+    args: chromium.args.filter((arg) => !unwantedLambdaArgs.has(arg)),
+    env: { FONTCONFIG_FILE: fontconfig },
+    label: `Chromium of the layer's @sparticuz/chromium (${executablePath})`,
+    fontsDir,
+  };
 }
 
 // --- the npm build -------------------------------------------------------------------------
@@ -404,7 +455,12 @@ async function extract(packageDir: string, target: string): Promise<void> {
         cause: error,
       });
     });
-    await writeFile(path.join(part, 'fonts.conf'), fontconfigFile(target));
+    await writeFile(
+      path.join(part, 'fonts.conf'),
+      fontconfigFile([path.join(target, 'fonts')], path.join(target, 'fontconfig-cache'), {
+        machineFonts: true,
+      }),
+    );
     try {
       await rename(part, target);
     } catch (error) {
@@ -421,19 +477,18 @@ async function extract(packageDir: string, target: string): Promise<void> {
 }
 
 /**
- * The machine's fontconfig setup when it has one (its fonts and rules stay as they are),
- * plus the fonts the package ships: on a machine with no fonts at all, text is still drawn.
+ * A fontconfig file for the Chromium of @sparticuz/chromium: the fonts it ships (`dirs`), plus,
+ * with `machineFonts`, the machine's setup when it has one (its fonts and rules stay as they
+ * are): on a machine with no fonts at all, text is still drawn.
  */
-function fontconfigFile(target: string): string {
+function fontconfigFile(dirs: string[], cacheDir: string, options: { machineFonts?: boolean } = {}): string {
   const xml = (s: string) =>
     s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   return `<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
 <!-- Written by pressroom for the Chromium of @sparticuz/chromium. -->
 <fontconfig>
-  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
-  <dir>${xml(path.join(target, 'fonts'))}</dir>
-  <cachedir>${xml(path.join(target, 'fontconfig-cache'))}</cachedir>
+${options.machineFonts ? '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n' : ''}${dirs.map((d) => `  <dir>${xml(d)}</dir>\n`).join('')}  <cachedir>${xml(cacheDir)}</cachedir>
 </fontconfig>
 `;
 }

@@ -1,6 +1,7 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context, S3Event } from 'aws-lambda';
 import { z } from 'zod';
+import { LambdaPdfPrinter } from '../adapters/lambda-pdf.ts';
 import { EventBridgeLiftScheduler, type LiftEvent } from '../adapters/scheduler.ts';
 import { storeSourceFiles } from '../adapters/store-files.ts';
 import { type LiftPlan, type LiftScheduler, planLift } from '../core/archive/lift.ts';
@@ -25,8 +26,9 @@ import { cached, dataStore, logger, templateSet } from './runtime.ts';
  * is validated, rendered, archived and put in the press room by the same core as
  * `pressroom publish`; one under `publications/newsletters/` is a newsletter issue, published
  * as `pressroom newsletter publish` does. A file with problems gets `<name>.errors.json`
- * beside it and the archive is left as it was; a good one removes a stale report. No PDF is
- * printed here (there is no Chromium on Lambda).
+ * beside it and the archive is left as it was; a good one removes a stale report. A release's
+ * PDF is printed by the Chromium of the function's layer; when it cannot be, the release is
+ * published without one, with a notice and an error in the log (see `pdfBudgetMs`).
  *
  * Redelivered events publish the same release or issue again (same content), which is
  * harmless; an event about an object that was replaced since is skipped, since the newer
@@ -147,6 +149,13 @@ interface Publishers {
   newsletter: Publisher;
 }
 
+/**
+ * How long printing a release's PDF may take before the release is published without it:
+ * twice the slowest first publish measured, extraction of Chromium included (27 s on a busy
+ * machine: docs/aws.md, "PDFs on Lambda"), well within the function's 5 minutes.
+ */
+export const pdfBudgetMs = 60_000;
+
 const context = cached(async () => {
   const config = loadConfig(['bucket', 'siteUrl', 'siteLang', 'siteTitle', 'templatesDir']);
   const templates = await templateSet(config.templatesDir);
@@ -157,13 +166,26 @@ const context = cached(async () => {
     files: storeSourceFiles(store, { root: publicationsPrefix }),
     ...siteDeps(templates, config),
   };
-  const releaseDeps: PublishDeps = { ...shared, renderer: createReleaseRenderer(templates) };
+  const releaseDeps: PublishDeps = {
+    ...shared,
+    renderer: createReleaseRenderer(templates),
+    printer: new LambdaPdfPrinter(pdfBudgetMs),
+  };
   const issueDeps: PublishIssueDeps = { ...shared, renderer: createNewsletterRenderer(templates) };
   const publishers: Publishers = {
     release: {
       idField: 'slug',
       async publish(file, self) {
-        const { slug, state, action, notices, embargo } = await publishRelease(file, releaseDeps);
+        const { slug, state, action, notices, pdf, embargo } = await publishRelease(file, releaseDeps);
+        if (!pdf.stored) {
+          logger.error('the PDF could not be printed: the release is published without it', {
+            slug,
+            reason: pdf.reason,
+          });
+          notices.push(
+            `no PDF: ${pdf.reason}. The release is published without it; upload ${file.slice(1)} again (or publish it again with --backend aws) to print it`,
+          );
+        }
         if (embargo === undefined) return { slug, state, action, notices };
         const lifts = await liftScheduler(self);
         return {

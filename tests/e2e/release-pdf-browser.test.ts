@@ -27,6 +27,7 @@ import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import { requireChromium } from '../support/browser.ts';
 import { repo } from '../support/cli.ts';
 import { crise } from '../support/example-releases.ts';
+import { openPdf } from '../support/pdf.ts';
 import { seedFacts } from '../support/seed-facts.ts';
 
 /** What pdf.js reads in a PDF: each page's lines, the document's information and tags. */
@@ -50,13 +51,7 @@ interface ReadPdf {
 const flat = (text: string) => text.replace(/[\s\u00a0\u202f]+/g, ' ').trim();
 
 async function readPdf(bytes: Uint8Array): Promise<ReadPdf> {
-  // pdf.js takes the bytes over (it detaches their buffer): it reads a copy.
-  const doc = await pdfjs.getDocument({
-    data: bytes.slice(),
-    disableFontFace: true,
-    useSystemFonts: false,
-    verbosity: 0,
-  }).promise;
+  const doc = await openPdf(bytes);
   try {
     const pages: string[][] = [];
     const raw: ReadPdf['raw'] = [];

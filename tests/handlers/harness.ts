@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -168,21 +169,32 @@ export function publishWorldForFile(): PublishWorld {
   return world;
 }
 
-/** The publish function's world: the press room's settings, and the examples' workspace uploaded. */
+/**
+ * The publish function's world: the press room's settings, and the examples' workspace
+ * uploaded. Its temporary folder (`TMPDIR`) is its own, as a Lambda execution environment's
+ * /tmp is: the function prints PDFs with the Chromium of @sparticuz/chromium, extracted there.
+ */
 export async function startPublishWorld(): Promise<PublishWorld> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'pressroom-publish-tmp-'));
   const world = await startHandlerWorld({
     PRESSROOM_SITE_URL: SITE_URL,
     PRESSROOM_SITE_LANG: 'fr',
     PRESSROOM_SITE_TITLE: 'Salle de presse des villes',
+    TMPDIR: tmp,
   });
+  const stop = async () => {
+    await world.stop();
+    await rm(tmp, { recursive: true, force: true });
+  };
   try {
     await uploadExampleWorkspace(world.store);
   } catch (error) {
-    await world.stop();
+    await stop();
     throw error;
   }
   return {
     ...world,
+    stop,
     async upload(key, body) {
       const { version } = await world.store.put(key, body);
       const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;

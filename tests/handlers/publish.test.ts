@@ -17,7 +17,7 @@ const seedSlug = 'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilie
 const seedKey = 'publications/Numérique et gestion de crise.md';
 
 describe('publish handler (S3 ObjectCreated → archive and press room, on s3rver)', () => {
-  it('publishes an uploaded publication: archive, press room pages and feeds, no PDF', async () => {
+  it('publishes an uploaded publication: archive, press room pages and feeds, its PDF', async () => {
     const event = await world.upload(seedKey, await seed());
     expect(event.Records[0]?.s3.object.key).toBe('publications/Num%C3%A9rique+et+gestion+de+crise.md');
 
@@ -40,10 +40,10 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
       'Villes Internet',
       'Villes de France',
     ]);
-    // No Chromium on Lambda: no PDF, anywhere.
-    expect(manifest?.value.files).not.toContain('release.pdf');
-    expect(manifest?.value.summary.formats.pdf).toBe(false);
-    expect(await world.store.head(`site/releases/${seedSlug}/release.pdf`)).toBeUndefined();
+    // Printed by Chromium (tests/harness/pdf.test.ts reads it back, from the layer's Chromium).
+    expect(manifest?.value.files).toContain('release.pdf');
+    expect(manifest?.value.summary.formats.pdf).toBe(true);
+    expect(await world.store.head(`site/releases/${seedSlug}/release.pdf`)).toBeDefined();
 
     const page = await getText(world.store, `site/releases/${seedSlug}/index.html`);
     expect(page).toContain('les villes moyennes résilientes');

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -24,6 +24,8 @@ export interface Assembly {
   outdir: string;
   stackName: string;
   template: CfnTemplate;
+  /** What stands for the runtime's /var/runtime/node_modules: the AWS SDK alone. */
+  runtimeModules: string;
   /** The folder of a resource's asset (`aws:asset:path`), e.g. a function's bundle. */
   assetDir(logicalId: string): string;
   remove(): void;
@@ -32,8 +34,9 @@ export interface Assembly {
 /**
  * `cdk synth` in-process, as cdk.json configures it plus `overrides` (as `-c`), with the
  * functions bundled by the local esbuild exactly as for a deploy. The bundles leave
- * `@aws-sdk/*` to the Lambda runtime: a `node_modules` link beside them lets Node find the
- * project's SDK as the runtime's would be found on Lambda.
+ * `@aws-sdk/*` to the Lambda runtime: `runtimeModules` holds a link to the project's SDK,
+ * found through NODE_PATH as the runtime's is on Lambda. Nothing else of the project's
+ * node_modules is within the bundles' reach: what a bundle leaves out must be in a layer.
  */
 export function synthWithBundles(overrides: Record<string, unknown> = {}): Assembly {
   // Asset metadata names each function's bundle folder, as the CDK CLI asks for it.
@@ -46,9 +49,12 @@ export function synthWithBundles(overrides: Record<string, unknown> = {}): Assem
     const cloud = app.synth();
     const artifact = cloud.getStackByName(stack.stackName);
     const template = JSON.parse(readFileSync(artifact.templateFullPath, 'utf8')) as CfnTemplate;
-    symlinkSync(path.join(repo, 'node_modules'), path.join(outdir, 'node_modules'), 'dir');
+    const runtimeModules = path.join(outdir, 'runtime', 'node_modules');
+    mkdirSync(runtimeModules, { recursive: true });
+    symlinkSync(path.join(repo, 'node_modules', '@aws-sdk'), path.join(runtimeModules, '@aws-sdk'), 'dir');
     return {
       outdir,
+      runtimeModules,
       stackName: stack.stackName,
       template,
       assetDir(logicalId) {

@@ -25,6 +25,8 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   /** The template's variables, resolved (values under /var/task point into the bundle). */
   environment: Record<string, string>;
+  /** The folders of the function's layers, in order: what Lambda unpacks under /opt. */
+  layerDirs: string[];
 }
 
 /** The functions the template bundles (CDK's own deploy-time handlers carry no bundle). */
@@ -50,6 +52,11 @@ export function functionSpecs(assembly: Assembly, values: TemplateValues): Funct
         }),
       );
       const roleId = (p.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const layers = ((p.Layers ?? []) as { Ref?: string }[]).map((layer) => {
+        if (!layer.Ref)
+          throw new Error(`${logicalId} has a layer the harness cannot find: ${JSON.stringify(layer)}`);
+        return assembly.assetDir(layer.Ref);
+      });
       return {
         logicalId,
         name: values.ref(logicalId),
@@ -62,6 +69,7 @@ export function functionSpecs(assembly: Assembly, values: TemplateValues): Funct
         memorySize: Number(p.MemorySize ?? 128),
         timeoutSeconds: Number(p.Timeout ?? 3),
         environment,
+        layerDirs: layers,
       };
     });
 }
@@ -80,14 +88,27 @@ export function callerOf(spec: FunctionSpec, values: TemplateValues): Caller {
  * The variables Lambda adds to a function's own (its reserved ones), and what points the
  * SDK at the harness: `AWS_ENDPOINT_URL` for every service, the function's own access key,
  * and the checksum setting s3rver needs (it stores streamed uploads corrupted otherwise).
+ * `NODE_PATH` is Lambda's node_modules folders, with /opt as the function's layers and
+ * /var/runtime/node_modules as `runtimeModules` (the SDK the runtime provides); `TMPDIR` is the container's own
+ * temporary folder, as each execution environment has its own /tmp.
  */
 export function runtimeEnvironment(
   spec: FunctionSpec,
   endpoint: string,
+  where: { runtimeModules: string; tmpDir: string },
   logLevel = 'INFO',
 ): Record<string, string> {
+  const nodePath = [
+    ...spec.layerDirs.flatMap((opt) => [
+      path.join(opt, 'nodejs', 'node22', 'node_modules'),
+      path.join(opt, 'nodejs', 'node_modules'),
+    ]),
+    where.runtimeModules,
+  ];
   return {
     ...spec.environment,
+    NODE_PATH: nodePath.join(path.delimiter),
+    TMPDIR: where.tmpDir,
     AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
     AWS_LAMBDA_FUNCTION_NAME: spec.name,

@@ -2,10 +2,17 @@
 // The worker's process.env is exactly the function's environment (the template's variables
 // and those Lambda adds); the bundle is imported once, and each message is an invocation.
 // Events and results cross as JSON, as they do on Lambda.
+import { register } from 'node:module';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { entry, exportName, functionName, functionArn, memorySize, timeoutSeconds } = workerData;
+
+// Packages the bundle leaves out are found through NODE_PATH only, as on Lambda.
+register(new URL('./node-path-hooks.mjs', import.meta.url), {
+  data: { nodePath: (process.env.NODE_PATH ?? '').split(path.delimiter).filter((f) => f !== '') },
+});
 
 // Which variables the function reads, set or not: what tells a missing or a dead variable.
 const variablesRead = new Set();

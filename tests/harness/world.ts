@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { LambdaFunctionURLEvent, S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
@@ -181,10 +183,12 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
     const values = new TemplateValues(assembly.template, assembly.stackName, edge.endpoint);
     const specs = functionSpecs(assembly, values);
     const containers = new Map(
-      specs.map((spec) => [
-        spec.logicalId,
-        new LambdaContainer(spec, runtimeEnvironment(spec, edge.endpoint)),
-      ]),
+      specs.map((spec) => {
+        const tmpDir = path.join(assembly.outdir, 'tmp', spec.logicalId);
+        mkdirSync(tmpDir, { recursive: true });
+        const where = { runtimeModules: assembly.runtimeModules, tmpDir };
+        return [spec.logicalId, new LambdaContainer(spec, runtimeEnvironment(spec, edge.endpoint, where))];
+      }),
     );
     cleanups.push(async () => {
       for (const c of containers.values()) await c.stop();

@@ -314,12 +314,12 @@ describe('the press room (CloudFront)', () => {
 });
 
 describe('the functions', () => {
-  it('run Node.js 22 on arm64, log JSON into their own log group with a retention', () => {
+  it('run Node.js 22 on arm64 (publish on x86_64: tests/infra/chromium.test.ts), log JSON into their own log group with a retention', () => {
     for (const name of handlerNames) {
       const f = t.findResources('AWS::Lambda::Function')[fn[name]]?.Properties;
       expect(f, name).toMatchObject({
         Runtime: 'nodejs22.x',
-        Architectures: ['arm64'],
+        Architectures: [name === 'publish' ? 'x86_64' : 'arm64'],
         Handler: 'index.handler',
         LoggingConfig: {
           LogFormat: 'JSON',

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,7 +20,7 @@ let outdir: string;
 let run: { code: number; stdout: string; stderr: string };
 interface LambdaResource {
   Type: string;
-  Properties: { Description?: string; Code?: { S3Key?: string } };
+  Properties: { Description?: string; Code?: { S3Key?: string }; Content?: { S3Key?: string } };
 }
 let template: { Resources: Record<string, LambdaResource> };
 
@@ -120,4 +120,36 @@ describe('npx cdk synth on a fresh clone', () => {
     expect(code).not.toMatch(/mj-(column|section|body|attributes)/);
     expect(code).not.toContain('mjml-core');
   });
+
+  it('copies the Chromium layer from node_modules, and keeps publish and its layer under the 250 MB Lambda unzips', async () => {
+    const layer = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::LayerVersion');
+    const layerDir = path.join(
+      outdir,
+      `asset.${String(layer?.Properties.Content?.S3Key).replace(/\.zip$/, '')}`,
+    );
+    const modules = path.join(layerDir, 'nodejs', 'node_modules');
+    expect(existsSync(path.join(modules, '@sparticuz/chromium/bin/chromium.br'))).toBe(true);
+    expect(existsSync(path.join(modules, 'playwright-core/lib'))).toBe(true);
+    expect(existsSync(path.join(modules, 'tar-fs/package.json'))).toBe(true);
+    const layerBytes = await folderSize(layerDir);
+    const publishBytes = await folderSize(assetOf('publish'));
+    console.log(
+      `publish: bundle ${(publishBytes / 2 ** 20).toFixed(1)} MB, Chromium layer ${(layerBytes / 2 ** 20).toFixed(1)} MB (unzipped)`,
+    );
+    expect(layerBytes + publishBytes).toBeLessThan(250 * 2 ** 20);
+    // The other functions carry neither Chromium nor playwright-core.
+    for (const name of handlerNames) {
+      expect(existsSync(path.join(assetOf(name), 'node_modules')), name).toBe(false);
+      if (name !== 'publish') expect(await folderSize(assetOf(name)), name).toBeLessThan(10 * 2 ** 20);
+    }
+  });
 });
+
+/** The bytes of the files under a folder. */
+async function folderSize(folder: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(path.join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
