@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AccessLevel,
@@ -179,6 +179,13 @@ export class Site extends Construct {
         minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
       }),
     });
+    // CDK warns that LIST lets a request for the bucket's root list it: none can come from a
+    // viewer here (defaultRootObject, the index rewrite and the /site origin path make every
+    // request a GET of an object key, and no query string is forwarded).
+    Annotations.of(this).acknowledgeWarning(
+      '@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk',
+      'defaultRootObject is set and every request reaches S3 as a GET of a key under site/',
+    );
     this.url = `https://${props.domain?.name ?? this.distribution.distributionDomainName}/`;
 
     acknowledge(
