@@ -343,7 +343,7 @@ interface Generated {
   contacts: GeneratedContact[];
 }
 
-async function writeCsv(file: string, rowCount: number, seed: number): Promise<Generated> {
+export async function writeCsv(file: string, rowCount: number, seed: number): Promise<Generated> {
   let random = seed;
   const next = () => {
     random = (random * 1103515245 + 12345) % 2 ** 31;

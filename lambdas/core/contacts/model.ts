@@ -175,4 +175,6 @@ export const contactStoreKeys = {
   /** Where versions before the index kept a contact shard; read until the index replaces it. */
   legacyContacts: (shard: string) => `contacts/shards/${shard}.json`,
   suppressions: (shard: string) => `suppressions/shards/${shard}.json`,
+  /** Where an import running keeps rows past its memory budget (import-staging.ts). */
+  staging: (run: string, shard: string, part: string) => `contacts/staging/${run}/${shard}-${part}.txt`,
 };

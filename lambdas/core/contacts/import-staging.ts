@@ -1,0 +1,117 @@
+import type { ObjectStore } from '../store/object-store.ts';
+import { contactStoreKeys } from './model.ts';
+import { newTag } from './repository.ts';
+
+/**
+ * The rows of an import on their way to the contact shards, in bounded memory. Each valid row
+ * is kept by shard, as one string (its contact id, then the row packed by import.ts); past a
+ * budget of characters every shard's rows so far are written to the store's staging area as
+ * one object per shard (`contacts/staging/<run>/<xx>-<part>.txt`) and memory starts again.
+ * Once the file has been read whole, each shard's rows are read back in file order (parts,
+ * then what is still in memory) while that shard is computed. Nothing in the staging area is
+ * a contact yet: the import commits by switching the contact index (repository.ts), and the
+ * staging objects are deleted whatever happens; those of an import that was killed are
+ * deleted by a later one once an hour old (removeOrphanShards).
+ *
+ * Separators: rows are joined by U+001C, the id and the row by U+001D. The import refuses
+ * every value with a control character, so neither can occur in a row.
+ */
+
+/** About 16 million characters (16 to 32 MB) held before spilling: 100,000 rows fit. */
+const defaultBudget = 16 * 2 ** 20;
+const rowSeparator = '\u001c';
+const idSeparator = '\u001d';
+/** Staging objects written or read at a time. */
+const parallel = 16;
+
+export class StagedRows {
+  readonly #store: ObjectStore;
+  readonly #budget: number;
+  readonly #run = newTag();
+  readonly #memory = new Map<string, string[]>();
+  /** Per shard, its staging objects in the order they were written. */
+  readonly #spilled = new Map<string, string[]>();
+  #chars = 0;
+  #parts = 0;
+
+  constructor(store: ObjectStore, options: { budget?: number } = {}) {
+    this.#store = store;
+    this.#budget = options.budget ?? defaultBudget;
+  }
+
+  add(shard: string, id: string, packed: string): void {
+    let rows = this.#memory.get(shard);
+    if (!rows) {
+      rows = [];
+      this.#memory.set(shard, rows);
+    }
+    rows.push(id + idSeparator + packed);
+    this.#chars += id.length + packed.length + 2;
+  }
+
+  /** Whether memory holds more than its budget: time to spill. */
+  get full(): boolean {
+    return this.#chars >= this.#budget;
+  }
+
+  /** Writes the rows held in memory to the staging area, one object per shard. */
+  async spill(): Promise<void> {
+    const part = String(this.#parts++).padStart(4, '0');
+    const batch = [...this.#memory];
+    this.#memory.clear();
+    this.#chars = 0;
+    for (let i = 0; i < batch.length; i += parallel) {
+      await Promise.all(
+        batch.slice(i, i + parallel).map(async ([shard, rows]) => {
+          const key = contactStoreKeys.staging(this.#run, shard, part);
+          const keys = this.#spilled.get(shard) ?? [];
+          keys.push(key);
+          this.#spilled.set(shard, keys);
+          await this.#store.put(key, rows.join(rowSeparator), { contentType: 'text/plain; charset=utf-8' });
+        }),
+      );
+    }
+  }
+
+  /** The shards that have rows. */
+  shards(): string[] {
+    return [...new Set([...this.#spilled.keys(), ...this.#memory.keys()])].sort();
+  }
+
+  /**
+   * The rows of one shard by contact id, in file order: `combine` merges a later row of an
+   * id into the earlier one.
+   */
+  async rowsOf(
+    shard: string,
+    combine: (earlier: string, later: string) => string,
+  ): Promise<Map<string, string>> {
+    const entries = new Map<string, string>();
+    const add = (line: string) => {
+      const cut = line.indexOf(idSeparator);
+      const id = line.slice(0, cut);
+      const packed = line.slice(cut + 1);
+      const earlier = entries.get(id);
+      entries.set(id, earlier === undefined ? packed : combine(earlier, packed));
+    };
+    const decoder = new TextDecoder();
+    for (const key of this.#spilled.get(shard) ?? []) {
+      const object = await this.#store.get(key);
+      // Deleted under it (a clean-up by another run, hours later): this import cannot finish.
+      if (!object) throw new Error(`the import's staging object ${key} is gone: run the import again`);
+      for (const line of decoder.decode(object.body).split(rowSeparator)) add(line);
+    }
+    for (const line of this.#memory.get(shard) ?? []) add(line);
+    return entries;
+  }
+
+  /** Deletes every staging object written (best effort: what stays is an orphan for later). */
+  async discard(): Promise<void> {
+    const keys = [...this.#spilled.values()].flat();
+    this.#spilled.clear();
+    this.#memory.clear();
+    for (let i = 0; i < keys.length; i += parallel) {
+      await Promise.all(keys.slice(i, i + parallel).map((key) => this.#store.delete(key).catch(() => {})));
+    }
+  }
+}
