@@ -45,7 +45,8 @@ export class StagedRows {
       rows = [];
       this.#memory.set(shard, rows);
     }
-    rows.push(id + idSeparator + packed);
+    // Apart, not concatenated: one string each, no rope of three.
+    rows.push(id, packed);
     this.#chars += id.length + packed.length + 2;
   }
 
@@ -67,7 +68,9 @@ export class StagedRows {
           const keys = this.#spilled.get(shard) ?? [];
           keys.push(key);
           this.#spilled.set(shard, keys);
-          await this.#store.put(key, rows.join(rowSeparator), { contentType: 'text/plain; charset=utf-8' });
+          const lines: string[] = [];
+          for (let r = 0; r < rows.length; r += 2) lines.push(`${rows[r]}${idSeparator}${rows[r + 1]}`);
+          await this.#store.put(key, lines.join(rowSeparator), { contentType: 'text/plain; charset=utf-8' });
         }),
       );
     }
@@ -87,10 +90,7 @@ export class StagedRows {
     combine: (earlier: string, later: string) => string,
   ): Promise<Map<string, string>> {
     const entries = new Map<string, string>();
-    const add = (line: string) => {
-      const cut = line.indexOf(idSeparator);
-      const id = line.slice(0, cut);
-      const packed = line.slice(cut + 1);
+    const add = (id: string, packed: string) => {
       const earlier = entries.get(id);
       entries.set(id, earlier === undefined ? packed : combine(earlier, packed));
     };
@@ -99,9 +99,13 @@ export class StagedRows {
       const object = await this.#store.get(key);
       // Deleted under it (a clean-up by another run, hours later): this import cannot finish.
       if (!object) throw new Error(`the import's staging object ${key} is gone: run the import again`);
-      for (const line of decoder.decode(object.body).split(rowSeparator)) add(line);
+      for (const line of decoder.decode(object.body).split(rowSeparator)) {
+        const cut = line.indexOf(idSeparator);
+        add(line.slice(0, cut), line.slice(cut + 1));
+      }
     }
-    for (const line of this.#memory.get(shard) ?? []) add(line);
+    const rows = this.#memory.get(shard) ?? [];
+    for (let r = 0; r < rows.length; r += 2) add(rows[r] as string, rows[r + 1] as string);
     return entries;
   }
 

@@ -464,6 +464,9 @@ const fieldLimits: Record<Exclude<ContactField, 'email'>, number> = {
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const controlCharacter = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** A control character or U+FFFD: what valueProblem looks at closer. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const suspect = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\uFFFD]/;
 
 /**
  * A record read into a row, or rejected with its line: the one it starts on (`endLine`, where
@@ -509,6 +512,10 @@ function readRow(
 
 /** What is wrong with a field's value, if anything (tags are checked one by one). */
 function valueProblem(field: ContactField, value: string): string | undefined {
+  const max =
+    field === 'email' ? limits.email : field === 'tags' ? Number.POSITIVE_INFINITY : fieldLimits[field];
+  // One scan for the usual value, with nothing wrong.
+  if (!suspect.test(value) && value.length <= max) return undefined;
   const c = controlCharacter.exec(value);
   if (c) {
     const code = c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
@@ -516,8 +523,6 @@ function valueProblem(field: ContactField, value: string): string | undefined {
   }
   if (value.includes('\uFFFD'))
     return 'the value holds "\uFFFD", a character lost when the file was converted before: correct it in the file';
-  const max =
-    field === 'email' ? limits.email : field === 'tags' ? Number.POSITIVE_INFINITY : fieldLimits[field];
   if (value.length > max) return `${value.length} characters, more than the limit of ${max}`;
   return undefined;
 }
