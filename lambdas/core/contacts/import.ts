@@ -220,7 +220,7 @@ export async function importContacts(
         parser.write(chunk);
         if (parser.failure !== undefined || parser.errored) break;
         options.progress?.({ phase: 'reading', rows: report.rows });
-        if (staged.full) await staged.spill();
+        if (staged.full) await staged.spill().catch((error) => Promise.reject(notSaved(file, error)));
       }
       if (parser.failure === undefined && !parser.errored) parser.end();
       else parser.destroy();
@@ -228,7 +228,7 @@ export async function importContacts(
       await parsed;
       if (parser.failure !== undefined) throw parser.failure;
     } catch (error) {
-      if (error instanceof InvalidInputError) throw error;
+      if (error instanceof InvalidInputError || error instanceof ImportNotSavedError) throw error;
       throw new InvalidInputError(
         [{ file, path: '', message: `cannot read the CSV: ${(error as Error).message}` }],
         { cause: error },
@@ -256,15 +256,9 @@ export async function importContacts(
     if (options.dryRun) {
       for (const [shard, change] of changes) await change(await readContactShard(deps.store, shard));
     } else {
-      try {
-        await updateContactShards(deps.store, changes, { forget: true });
-      } catch (error) {
-        // Said only when it is true: a bug, or an outcome the store could not tell, passes as it is.
-        if (error instanceof UnknownOutcomeError) throw error;
-        if (!(error instanceof PressroomError) && typeof (error as NodeJS.ErrnoException).code !== 'string')
-          throw error;
-        throw new ImportNotSavedError(file, error);
-      }
+      await updateContactShards(deps.store, changes, { forget: true }).catch((error) =>
+        Promise.reject(notSaved(file, error)),
+      );
     }
     for (const shard of counts.values())
       for (const [outcome, count] of Object.entries(shard)) report[outcome as Outcome] += count;
@@ -274,6 +268,17 @@ export async function importContacts(
   // Left by an import or a change stopped half-way long ago: tidied, never a reason to fail.
   if (!options.dryRun) await removeOrphanShards(deps.store).catch(() => 0);
   return report;
+}
+
+/**
+ * A failure to write, as said to the user: ImportNotSavedError when that is true; a bug, or
+ * an outcome the store could not tell, passes as it is.
+ */
+function notSaved(file: string, error: unknown): unknown {
+  if (error instanceof UnknownOutcomeError) return error;
+  if (!(error instanceof PressroomError) && typeof (error as NodeJS.ErrnoException).code !== 'string')
+    return error;
+  return new ImportNotSavedError(file, error);
 }
 
 /** Writing the import failed: nothing of it was saved, the contacts are as they were. */
