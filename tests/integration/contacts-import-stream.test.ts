@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import type { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
+import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
 import { type ImportOptions, importContacts } from '../../lambdas/core/contacts/import.ts';
 import { InvalidInputError } from '../../lambdas/core/errors.ts';
-import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
+import { getJson, listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import { chunked, folderStores, contactsKeys as keys } from '../support/contacts.ts';
+import { s3rverClientConfig, startS3rver } from '../support/s3rver.ts';
 
 /**
  * The streamed import (import-staging.ts): rows past a memory budget are staged in the store
@@ -48,8 +50,17 @@ async function contactsDigest(root: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The bytes of every contact shard the index names, through the store port. */
+async function storedDigest(store: ObjectStore): Promise<string> {
+  const index = (await getJson<{ shards: Record<string, string> }>(store, 'contacts/index.json'))?.value;
+  const hash = createHash('sha256');
+  for (const shard of Object.keys(index?.shards ?? {}).sort())
+    hash.update(shard).update((await store.get(index?.shards[shard] as string))?.body ?? new Uint8Array());
+  return hash.digest('hex');
+}
+
 /** Two press lists (generated as bench/contacts.ts does, with odd rows added to the second). */
-async function importFixtures(store: FolderObjectStore, stagingBudget?: number) {
+async function importFixtures(store: ObjectStore, stagingBudget?: number) {
   const reports = [];
   const files: [string, string, Partial<ImportOptions>][] = [
     ['a', '01', {}],
@@ -110,6 +121,23 @@ describe('the streamed import', () => {
     expect(await contactsDigest(staged.root)).toBe(before);
     expect(await readdir(path.join(staged.root, 'contacts'))).not.toContain('staging');
   });
+
+  it('stages through the store port on S3 too, and leaves nothing staged', async () => {
+    const s3rver = await startS3rver(['import-stream']);
+    try {
+      const client = new S3Client(s3rverClientConfig(s3rver.endpoint));
+      const store = new S3ObjectStore({ bucket: 'import-stream', prefix: 'staged', client });
+      const folder = await freshStore();
+      // 30 KB: the first file is staged in two parts per shard, the second in one.
+      expect(await importFixtures(store, 30_000)).toEqual(await importFixtures(folder));
+      expect(await storedDigest(store)).toBe(await contactsDigest(folder.root));
+      const staging = [];
+      for await (const item of listAll(store, 'contacts/staging/')) staging.push(item.key);
+      expect(staging).toEqual([]);
+    } finally {
+      await s3rver.stop();
+    }
+  }, 120_000);
 
   it('is all or nothing: a bad byte on the last line of a big file leaves the contacts as they were', async () => {
     const store = await freshStore();

@@ -256,7 +256,8 @@ export async function importContacts(
     if (options.dryRun) {
       for (const [shard, change] of changes) await change(await readContactShard(deps.store, shard));
     } else {
-      await updateContactShards(deps.store, changes, { forget: true }).catch((error) =>
+      // Four shards at a time: a shard of a million-contact list is megabytes of objects.
+      await updateContactShards(deps.store, changes, { forget: true, parallel: 4 }).catch((error) =>
         Promise.reject(notSaved(file, error)),
       );
     }

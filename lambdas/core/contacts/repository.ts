@@ -246,6 +246,8 @@ export async function updateContactShards(
     writeIndex?: boolean;
     /** The shards computed are not kept for the result (an import of millions of contacts). */
     forget?: boolean;
+    /** Shards computed at a time (8 by default): fewer holds less in memory. */
+    parallel?: number;
   } = {},
 ): Promise<ShardsUpdate> {
   /** Per shard: the object it was computed from, the object that holds the result, the result. */
@@ -270,9 +272,10 @@ export async function updateContactShards(
         const before = staged.get(shard);
         return !before || before.base !== keyOf(snapshot, shard);
       });
-      for (let i = 0; i < todo.length && !raced; i += parallelShards) {
+      const width = options.parallel ?? parallelShards;
+      for (let i = 0; i < todo.length && !raced; i += width) {
         await allSettled(
-          todo.slice(i, i + parallelShards).map(async ([shard, change]) => {
+          todo.slice(i, i + width).map(async ([shard, change]) => {
             const base = keyOf(snapshot, shard);
             const found = base === undefined ? undefined : await getJson<ContactShard>(store, base);
             if (base !== undefined && !found) {

@@ -145,19 +145,8 @@ export async function updateJson<T>(
  * than they are written (every audience resolution reads them all).
  */
 export function serializeJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  // What String.replace with a function does, without a call per character.
-  let escaped = '';
-  let from = 0;
-  nonAscii.lastIndex = 0;
-  for (let found = nonAscii.exec(json); found; found = nonAscii.exec(json)) {
-    escaped += json.slice(from, found.index) + escapeOf(found[0]);
-    from = found.index + 1;
-  }
-  return `${escaped}${json.slice(from)}\n`;
+  return `${JSON.stringify(value).replace(/[\u007f-\uffff]/g, escapeOf)}\n`;
 }
-
-const nonAscii = /[\u007f-\uffff]/g;
 
 /** `é` → `\u00e9`, remembered (a contact shard holds the same few accents thousands of times). */
 const escapes = new Map<string, string>();
