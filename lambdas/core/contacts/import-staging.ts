@@ -17,8 +17,8 @@ import { newTag } from './repository.ts';
  * every value with a control character, so neither can occur in a row.
  */
 
-/** About 32 MB of rows (UTF-8) held before spilling: 100,000 rows fit. */
-const defaultBudget = 32 * 2 ** 20;
+/** About 16 MB of rows (UTF-8) held before spilling: 100,000 rows fit. */
+const defaultBudget = 16 * 2 ** 20;
 const rowSeparator = '\u001c';
 const idSeparator = '\u001d';
 /** Staging objects written or read at a time. */

@@ -13,6 +13,7 @@ import {
   isSuppressed,
   normalizeEmail,
   type Suppression,
+  shardNames,
   shardOf,
 } from './model.ts';
 import {
@@ -256,8 +257,13 @@ export async function importContacts(
     if (options.dryRun) {
       for (const [shard, change] of changes) await change(await readContactShard(deps.store, shard));
     } else {
-      // Four shards at a time: a shard of a million-contact list is megabytes of objects.
-      await updateContactShards(deps.store, changes, { forget: true, parallel: 4 }).catch((error) =>
+      // A shard of a million-row file is megabytes of objects while it is computed: about
+      // 8,000 rows’ worth at a time (8 shards at most, for a store far away).
+      const parallel = Math.max(
+        1,
+        Math.min(8, Math.floor((8_000 * shardNames.length) / Math.max(1, report.rows))),
+      );
+      await updateContactShards(deps.store, changes, { forget: true, parallel }).catch((error) =>
         Promise.reject(notSaved(file, error)),
       );
     }
