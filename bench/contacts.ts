@@ -81,7 +81,8 @@ const hugeRows = (() => {
 })();
 
 /** The import's figures beside csv-parse alone on the same file, in the same process. */
-function importRows(name: string, count: number, figures: ImportFigures): BenchRow[] {
+/** `targets`: those of 100,000 rows (seconds, tens of MB), which a far bigger file is not held to. */
+function importRows(name: string, count: number, figures: ImportFigures, targets = true): BenchRow[] {
   const anchor = (value: number) => ({ name: 'csv-parse alone', value });
   return [
     {
@@ -89,7 +90,7 @@ function importRows(name: string, count: number, figures: ImportFigures): BenchR
       name: `${name}: wall time`,
       value: figures.ms / 1000,
       unit: 's',
-      target: inSeconds,
+      ...(targets && { target: inSeconds }),
       anchor: anchor(figures.parseMs / 1000),
     },
     {
@@ -118,7 +119,7 @@ function importRows(name: string, count: number, figures: ImportFigures): BenchR
       name: `${name}: peak RSS growth`,
       value: mib(figures.peakRssGrowth),
       unit: 'MiB',
-      target: tensOfMb,
+      ...(targets && { target: tensOfMb }),
     },
   ];
 }
@@ -152,6 +153,8 @@ export const contactsBenchmark: Benchmark = {
       log(`import of ${smallRows.toLocaleString('en')} rows into an empty store, in a child process`);
       const twenty = await importInChild(small.file, smallDir, '2026-03-01T09:00:00.000Z');
       checkFirstImport('20k', twenty, small);
+      /** The --import-rows figures, printed after those of 100,000 rows. */
+      const hugeFigures: BenchRow[] = [];
       if (hugeRows !== undefined) {
         log(`generating a ${hugeRows.toLocaleString('en')}-row CSV file (--import-rows)`);
         const huge = await writeCsv(path.join(temp, `journalistes-${hugeRows}.csv`), hugeRows, 5551212);
@@ -163,8 +166,13 @@ export const contactsBenchmark: Benchmark = {
         );
         checkFirstImport('huge', result, huge);
         const name = `import ${hugeRows.toLocaleString('en')} rows`;
-        rows.push(...importRows(name, hugeRows, result));
-        row(`${name}: peak RSS of the process`, mib(result.peakRss), 'MiB', { max: 300, label: '≤ 300 MB' });
+        hugeFigures.push(...importRows(name, hugeRows, result, false), {
+          suite,
+          name: `${name}: peak RSS of the process (with the tsx loader)`,
+          value: mib(result.peakRss),
+          unit: 'MiB',
+          target: { max: 300, label: '≤ 300 MB' },
+        });
         await rm(huge.file, { force: true });
         await rm(path.join(temp, 'store-huge'), { recursive: true, force: true });
       }
@@ -188,6 +196,7 @@ export const contactsBenchmark: Benchmark = {
       row(`import ${n(smallRows)} rows: CPU time (user + system)`, twenty.cpuMs / 1000, 's');
       row(`import ${n(smallRows)} rows: peak RSS growth`, mib(twenty.peakRssGrowth), 'MiB', tensOfMb);
       row(`import ${n(smallRows)} rows: peak heap-used growth`, mib(twenty.peakHeapGrowth), 'MiB', tensOfMb);
+      rows.push(...hugeFigures);
       row(
         `contact shards after ${n(bigRows)} rows: total size`,
         mib(await folderSize(path.join(bigDir, 'contacts/shards'))),
