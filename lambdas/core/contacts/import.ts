@@ -30,8 +30,9 @@ import {
  * Importing contacts from spreadsheet exports as they really are: `,` `;` or tab; UTF-8 with
  * or without BOM, Windows-1252 (Latin-1) or UTF-16 (Excel's "Unicode text"), converted;
  * quoted fields with delimiters and new lines inside; French or English headers. The file is
- * read as a stream and checked row by row; then every shard it changes is written at once
- * (repository.ts), so an import is all or nothing: one that fails, at any row or any write,
+ * read as a stream and checked row by row, its rows set aside by shard in bounded memory
+ * (import-staging.ts); then every shard it changes is written at once (repository.ts), so an
+ * import is all or nothing: one that fails, at any row or any write,
  * leaves the contacts exactly as they were. A re-import never resubscribes a suppressed
  * address.
  */
