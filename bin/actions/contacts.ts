@@ -5,7 +5,12 @@ import path from 'node:path';
 import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
 import { exportContacts, listContacts, statusOn } from '../../lambdas/core/contacts/audience.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
-import { encodingNames, importContacts, splitTags } from '../../lambdas/core/contacts/import.ts';
+import {
+  encodingNames,
+  type ImportProgress,
+  importContacts,
+  splitTags,
+} from '../../lambdas/core/contacts/import.ts';
 import { mergeContacts } from '../../lambdas/core/contacts/merge.ts';
 import { type ContactKeys, listName, normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { contactsNeedMerge, findContact } from '../../lambdas/core/contacts/repository.ts';
@@ -75,6 +80,47 @@ async function knownContact(backend: { store: ObjectStore; keys: ContactKeys }, 
 }
 
 /**
+ * The import's progress bar, on a terminal only (stderr): the share of the file read, rows
+ * per second and the time left (from the bytes read), then the shards written. Redrawn at
+ * most ten times a second; erased at the end, before the report.
+ */
+function importProgressBar(stream: NodeJS.WriteStream, size: number) {
+  const start = Date.now();
+  let bytes = 0;
+  let drawn = 0;
+  const draw = (share: number, text: string) => {
+    const width = 24;
+    const bar = '█'.repeat(Math.round(Math.min(1, share) * width)).padEnd(width, '░');
+    stream.write(`\r${bar} ${text}\u001b[K`);
+  };
+  return {
+    async *count(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const chunk of input) {
+        bytes += chunk.byteLength;
+        yield chunk;
+      }
+    },
+    update(p: ImportProgress) {
+      const now = Date.now();
+      if (now - drawn < 100) return;
+      drawn = now;
+      const seconds = Math.max(0.001, (now - start) / 1000);
+      if (p.phase === 'reading') {
+        const left = bytes > 0 ? Math.round(((size - bytes) * seconds) / bytes) : 0;
+        draw(
+          size > 0 ? bytes / size : 1,
+          `${p.rows.toLocaleString('en')} rows · ${Math.round(p.rows / seconds).toLocaleString('en')} rows/s · ETA ${left}s`,
+        );
+      } else
+        draw(p.shards / p.of, `${p.rows.toLocaleString('en')} rows read · writing shard ${p.shards}/${p.of}`);
+    },
+    end() {
+      if (drawn > 0) stream.write('\r\u001b[K');
+    },
+  };
+}
+
+/**
  * `pressroom contacts import`: imports a CSV file into a list (added, updated, kept
  * suppressed, rejected rows with their line), all or nothing; a dry run writes nothing.
  */
@@ -87,16 +133,25 @@ export async function importContactsFile(file: string, opts: ContactsImportOptio
       { file, path: '', message: `cannot read the file (${error.code ?? error.message})` },
     ]);
   });
+  const { size } = await handle.stat();
   await handle.close();
   const backend = await storeAndKeys(opts);
-  const report = await importContacts(createReadStream(file), file, backend, {
-    list: opts.list,
-    ...(tags && { tags }),
-    ...(opts.map && { map: opts.map }),
-    dryRun: opts.dryRun === true,
-    source: `import:${path.basename(file)}`,
-    now: new Date(),
-  });
+  const bar = !opts.json && process.stderr.isTTY ? importProgressBar(process.stderr, size) : undefined;
+  const input = createReadStream(file);
+  let report: Awaited<ReturnType<typeof importContacts>>;
+  try {
+    report = await importContacts(bar ? bar.count(input) : input, file, backend, {
+      list: opts.list,
+      ...(tags && { tags }),
+      ...(opts.map && { map: opts.map }),
+      dryRun: opts.dryRun === true,
+      source: `import:${path.basename(file)}`,
+      now: new Date(),
+      ...(bar && { progress: bar.update }),
+    });
+  } finally {
+    bar?.end();
+  }
   if (report.encoding !== 'utf-8')
     notice(`${file} is in ${encodingNames[report.encoding]}, not UTF-8: converted.`);
   if (!opts.dryRun) await noticeIfMergeNeeded(backend.store);

@@ -12,7 +12,8 @@ export function spreadsheetSafe(value: string): string {
 
 /** The value a {@link spreadsheetSafe} cell was made from (our own exports, imported again). */
 export function fromSpreadsheetSafe(value: string): string {
-  return /^'[=+\-@\t\r']/.test(value) ? value.slice(1) : value;
+  // The apostrophe first: the test most values skip (every cell of an import goes through).
+  return value.charCodeAt(0) === 39 && /^'[=+\-@\t\r']/.test(value) ? value.slice(1) : value;
 }
 
 /** How a CSV file for people is written: the delimiter, and a byte-order mark for Excel. */

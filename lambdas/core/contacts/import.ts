@@ -1,16 +1,19 @@
-import { parse } from 'csv-parse';
+import { finished } from 'node:stream/promises';
+import { type Options, Parser } from 'csv-parse';
 import { fromSpreadsheetSafe } from '../csv.ts';
 import { InvalidInputError, PressroomError, showValue } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { utf16Of } from '../text-encoding.ts';
 import { type ContactField, contactFields } from './fields.ts';
+import { StagedRows } from './import-staging.ts';
 import {
   type Contact,
   type ContactKeys,
   isSuppressed,
   normalizeEmail,
   type Suppression,
+  shardNames,
   shardOf,
 } from './model.ts';
 import {
@@ -27,8 +30,9 @@ import {
  * Importing contacts from spreadsheet exports as they really are: `,` `;` or tab; UTF-8 with
  * or without BOM, Windows-1252 (Latin-1) or UTF-16 (Excel's "Unicode text"), converted;
  * quoted fields with delimiters and new lines inside; French or English headers. The file is
- * read as a stream and checked row by row; then every shard it changes is written at once
- * (repository.ts), so an import is all or nothing: one that fails, at any row or any write,
+ * read as a stream and checked row by row, its rows set aside by shard in bounded memory
+ * (import-staging.ts); then every shard it changes is written at once (repository.ts), so an
+ * import is all or nothing: one that fails, at any row or any write,
  * leaves the contacts exactly as they were. A re-import never resubscribes a suppressed
  * address.
  */
@@ -121,42 +125,49 @@ type Row = Partial<Record<Exclude<ContactField, 'tags'>, string>> & {
   tags: string[];
 };
 
+/** How far an import has gone: rows read, then shards written of those to write. */
+export type ImportProgress =
+  | { phase: 'reading'; rows: number }
+  | { phase: 'writing'; rows: number; shards: number; of: number };
+
+/**
+ * csv-parse's stream parser, handing each record and the line it ends on to `onRecord` as
+ * soon as it is parsed: no record queued, no per-record info object (csv-parse's `info` and
+ * `raw` options cost more than the parsing itself). A failure of `onRecord` stops the rest.
+ */
+class RecordParser extends Parser {
+  readonly #onRecord: (fields: string[], endLine: number) => void;
+  failure: unknown;
+  constructor(options: Options, onRecord: (fields: string[], endLine: number) => void) {
+    super(options);
+    this.#onRecord = onRecord;
+  }
+  override push(record: unknown, encoding?: BufferEncoding): boolean {
+    if (record === null) return super.push(record, encoding);
+    if (this.failure === undefined) {
+      try {
+        this.#onRecord(record as string[], this.info.lines);
+      } catch (error) {
+        this.failure = error;
+      }
+    }
+    return true;
+  }
+}
+
 /**
  * Imports contacts from the bytes of a CSV file. Nothing is written with `dryRun`, nor when
- * the file cannot be read whole; when writing fails, ImportNotSavedError says so.
+ * the file cannot be read whole; when writing fails, ImportNotSavedError says so. Memory
+ * stays bounded whatever the size of the file (see import-staging.ts).
  */
 export async function importContacts(
   bytes: AsyncIterable<Uint8Array>,
   file: string,
   deps: { store: ObjectStore; keys: ContactKeys },
-  options: ImportOptions,
+  options: ImportOptions & { progress?: (progress: ImportProgress) => void; stagingBudget?: number },
 ): Promise<ImportReport> {
-  const { encoding, text } = await decode(bytes, file);
-  const first = await text.next();
-  if (first.done) throw new InvalidInputError([{ file, path: '', message: 'the file is empty' }]);
-  const delimiter = detectDelimiter(first.value);
-  const parser = parse({
-    delimiter,
-    bom: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    skip_records_with_empty_values: true,
-    trim: true,
-    info: true,
-    raw: true,
-  });
-  const feed = (async () => {
-    try {
-      parser.write(first.value);
-      for await (const chunk of text)
-        if (!parser.write(chunk)) await new Promise((r) => parser.once('drain', r));
-      parser.end();
-    } catch (error) {
-      parser.destroy(error as Error);
-    }
-  })();
-
+  const { encoding, head, chunks } = await decode(bytes, file);
+  const delimiter = detectDelimiter(head);
   const report: ImportReport = {
     added: 0,
     updated: 0,
@@ -171,80 +182,111 @@ export async function importContacts(
   };
   let header: string[] | undefined;
   let columns: (ContactField | undefined)[] | undefined;
-  /**
-   * The rows to apply, by shard and contact id, held until the file has been read whole;
-   * packed in one string each (see packRow): a tenth of the objects to keep and collect.
-   */
-  const rows = new Map<string, Map<string, string>>();
-
-  try {
-    for await (const { record, info, raw } of parser as AsyncIterable<{
-      record: string[];
-      info: { lines: number };
-      raw: string;
-    }>) {
+  const staged = new StagedRows(
+    deps.store,
+    options.stagingBudget === undefined ? {} : { budget: options.stagingBudget },
+  );
+  const parser = new RecordParser(
+    {
+      delimiter,
+      bom: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+      trim: true,
+    },
+    (record, endLine) => {
       if (!columns) {
         header = record;
         columns = mapHeader(record, file, options.map ?? {});
-        continue;
+        return;
       }
       report.rows++;
-      // info.lines is the line the record ends on; quoted new lines inside it moved it down
-      // (its own end of line, which raw may hold, did not).
-      const line = info.lines - (raw.replace(/\r?\n$|\r$/, '').match(/\n/g)?.length ?? 0);
-      const row = readRow(record, columns, header ?? [], line);
+      const row = readRow(record, columns, header ?? [], endLine);
       if ('reason' in row) {
         report.rejected.push(row);
-        continue;
+        return;
       }
       const id = deps.keys.idOf(row.email);
-      const shard = shardOf(id);
-      const inShard = rows.get(shard) ?? new Map<string, string>();
-      rows.set(shard, inShard);
-      const earlier = inShard.get(id);
-      inShard.set(id, packRow(earlier === undefined ? row : mergeRows(unpackRow(earlier), row)));
-    }
-  } catch (error) {
-    if (error instanceof InvalidInputError) throw error;
-    throw new InvalidInputError(
-      [{ file, path: '', message: `cannot read the CSV: ${(error as Error).message}` }],
-      {
-        cause: error,
-      },
-    );
-  }
-  await feed;
-  if (!columns)
-    throw new InvalidInputError([{ file, line: 1, path: '', message: 'the file has no header row' }]);
+      staged.add(shardOf(id), id, packRow(row));
+    },
+  );
+  parser.resume();
+  const parsed = finished(parser);
+  parsed.catch(() => {});
 
-  const outcomes = new Map<string, Map<string, Outcome>>();
-  const changes = new Map<string, ShardChange>();
-  for (const [shard, entries] of rows) {
-    changes.set(shard, async (current) => {
-      // Read again each time the shard is computed: an erasure that landed meanwhile wins.
-      const suppressions = (await readSuppressionShard(deps.store, shard)).suppressions;
-      const applied = applyRows(current, entries, suppressions, options);
-      outcomes.set(shard, applied.outcomes);
-      return applied.shard;
-    });
-  }
-  if (options.dryRun) {
-    for (const [shard, change] of changes) await change(await readContactShard(deps.store, shard));
-  } else {
+  try {
     try {
-      await updateContactShards(deps.store, changes);
+      for await (const chunk of chunks) {
+        parser.write(chunk);
+        if (parser.failure !== undefined || parser.errored) break;
+        options.progress?.({ phase: 'reading', rows: report.rows });
+        if (staged.full) await staged.spill().catch((error) => Promise.reject(notSaved(file, error)));
+      }
+      if (parser.failure === undefined && !parser.errored) parser.end();
+      else parser.destroy();
+      if (parser.failure !== undefined) throw parser.failure;
+      await parsed;
+      if (parser.failure !== undefined) throw parser.failure;
     } catch (error) {
-      // Said only when it is true: a bug, or an outcome the store could not tell, passes as it is.
-      if (error instanceof UnknownOutcomeError) throw error;
-      if (!(error instanceof PressroomError) && typeof (error as NodeJS.ErrnoException).code !== 'string')
-        throw error;
-      throw new ImportNotSavedError(file, error);
+      if (error instanceof InvalidInputError || error instanceof ImportNotSavedError) throw error;
+      throw new InvalidInputError(
+        [{ file, path: '', message: `cannot read the CSV: ${(error as Error).message}` }],
+        { cause: error },
+      );
     }
-    // Left by an import or a change stopped half-way long ago: tidied, never a reason to fail.
-    await removeOrphanShards(deps.store).catch(() => 0);
+    if (!columns)
+      throw new InvalidInputError([{ file, line: 1, path: '', message: 'the file has no header row' }]);
+
+    const counts = new Map<string, Record<Outcome, number>>();
+    const changes = new Map<string, ShardChange>();
+    const shards = staged.shards();
+    const combine = (earlier: string, later: string) =>
+      packRow(mergeRows(unpackRow(earlier), unpackRow(later)));
+    for (const shard of shards) {
+      changes.set(shard, async (current) => {
+        // Read again each time the shard is computed: an erasure that landed meanwhile wins.
+        const suppressions = (await readSuppressionShard(deps.store, shard)).suppressions;
+        const entries = await staged.rowsOf(shard, combine);
+        const applied = applyRows(current, entries, suppressions, options);
+        counts.set(shard, applied.counts);
+        options.progress?.({ phase: 'writing', rows: report.rows, shards: counts.size, of: shards.length });
+        return applied.shard;
+      });
+    }
+    if (options.dryRun) {
+      for (const [shard, change] of changes) await change(await readContactShard(deps.store, shard));
+    } else {
+      // A shard of a million-row file is megabytes of objects while it is computed: about
+      // 8,000 rows’ worth at a time (8 shards at most, for a store far away).
+      const parallel = Math.max(
+        1,
+        Math.min(8, Math.floor((8_000 * shardNames.length) / Math.max(1, report.rows))),
+      );
+      await updateContactShards(deps.store, changes, { forget: true, parallel }).catch((error) =>
+        Promise.reject(notSaved(file, error)),
+      );
+    }
+    for (const shard of counts.values())
+      for (const [outcome, count] of Object.entries(shard)) report[outcome as Outcome] += count;
+  } finally {
+    await staged.discard();
   }
-  for (const shard of outcomes.values()) for (const outcome of shard.values()) report[outcome]++;
+  // Left by an import or a change stopped half-way long ago: tidied, never a reason to fail.
+  if (!options.dryRun) await removeOrphanShards(deps.store).catch(() => 0);
   return report;
+}
+
+/**
+ * A failure to write, as said to the user: ImportNotSavedError when that is true; a bug, or
+ * an outcome the store could not tell, passes as it is.
+ */
+function notSaved(file: string, error: unknown): unknown {
+  if (error instanceof UnknownOutcomeError) return error;
+  if (!(error instanceof PressroomError) && typeof (error as NodeJS.ErrnoException).code !== 'string')
+    return error;
+  return new ImportNotSavedError(file, error);
 }
 
 /** Writing the import failed: nothing of it was saved, the contacts are as they were. */
@@ -263,22 +305,24 @@ type Outcome = 'added' | 'updated' | 'unchanged' | 'suppressed';
 /**
  * Detects the encoding on the first bytes, then decodes the whole stream with it. A file
  * taken for UTF-8 that turns out not to be further on is refused whole (nothing has been
- * written by then), never decoded in two ways.
+ * written by then), never decoded in two ways. UTF-8 is checked and passed on as bytes (the
+ * parser reads them as they are); other encodings are converted to text. `head` is the
+ * start of the file as text, to detect the delimiter on.
  */
 async function decode(
   bytes: AsyncIterable<Uint8Array>,
   file: string,
-): Promise<{ encoding: CsvEncoding; text: AsyncGenerator<string> }> {
+): Promise<{ encoding: CsvEncoding; head: string; chunks: AsyncGenerator<string | Uint8Array> }> {
   const iterator = bytes[Symbol.asyncIterator]();
-  const head: Uint8Array[] = [];
+  const first: Uint8Array[] = [];
   let size = 0;
   while (size < 256 * 1024) {
     const next = await iterator.next();
     if (next.done) break;
-    head.push(next.value);
+    first.push(next.value);
     size += next.value.byteLength;
   }
-  const sample = Buffer.concat(head);
+  const sample = Buffer.concat(first);
   const encoding = detectEncoding(sample, file);
   const decoder = new TextDecoder(encoding, { fatal: encoding !== 'windows-1252' });
   let lines = 1;
@@ -296,18 +340,29 @@ async function decode(
     lines += countLines(chunk);
     return chunk;
   };
+  /** UTF-8: checked (decoding throws at the first invalid byte), then passed on as it is. */
+  const pass = (chunk: Uint8Array, last = false): Uint8Array => {
+    decoder.decode(chunk, { stream: !last });
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+    return chunk;
+  };
   let current: Uint8Array = sample;
-  async function* text(): AsyncGenerator<string> {
+  async function* chunks(): AsyncGenerator<string | Uint8Array> {
     try {
-      yield checked(decoder.decode(sample, { stream: true }));
+      yield encoding === 'utf-8' ? pass(sample) : checked(decoder.decode(sample, { stream: true }));
       for (;;) {
         const next = await iterator.next();
         if (next.done) break;
         current = next.value;
-        yield checked(decoder.decode(next.value, { stream: true }));
+        yield encoding === 'utf-8' ? pass(next.value) : checked(decoder.decode(next.value, { stream: true }));
       }
-      const rest = decoder.decode();
-      if (rest) yield checked(rest);
+      if (encoding === 'utf-8') {
+        current = new Uint8Array(0);
+        pass(current, true);
+      } else {
+        const rest = decoder.decode();
+        if (rest) yield checked(rest);
+      }
     } catch (error) {
       if (error instanceof TypeError) {
         // The line: those of the chunk before its first undecodable byte.
@@ -322,7 +377,8 @@ async function decode(
       throw error;
     }
   }
-  return { encoding, text: text() };
+  const head = new TextDecoder(encoding).decode(sample.subarray(0, 64 * 1024));
+  return { encoding, head, chunks: chunks() };
 }
 
 /** How people call each encoding. */
@@ -421,14 +477,22 @@ const fieldLimits: Record<Exclude<ContactField, 'email'>, number> = {
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const controlCharacter = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** A control character or U+FFFD: what valueProblem looks at closer. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const suspect = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\uFFFD]/;
 
+/**
+ * A record read into a row, or rejected with its line: the one it starts on (`endLine`, where
+ * it ends, less the new lines quoted inside it).
+ */
 function readRow(
   record: string[],
   columns: (ContactField | undefined)[],
   header: string[],
-  line: number,
+  endLine: number,
 ): Row | RejectedRow {
   const row: Row = { email: '', tags: [] };
+  const at = () => ({ line: endLine - countLines(record.join('')) });
   let rawEmail = '';
   let emailColumn = '';
   for (const [i, field] of columns.entries()) {
@@ -436,7 +500,7 @@ function readRow(
     if (!field || !value) continue;
     const column = header[i] ?? field;
     const problem = valueProblem(field, value);
-    if (problem) return { line, column, reason: `${problem} (value: ${showValue(value)})` };
+    if (problem) return { ...at(), column, reason: `${problem} (value: ${showValue(value)})` };
     if (field === 'email') {
       if (!rawEmail) [rawEmail, emailColumn] = [value, column];
     } else if (field === 'tags') {
@@ -444,23 +508,27 @@ function readRow(
       const long = tags.find((t) => t.length > limits.contactTag);
       if (long)
         return {
-          line,
+          ...at(),
           column,
           reason: `a tag has ${long.length} characters, more than the limit of ${limits.contactTag} (value: ${showValue(long)})`,
         };
       row.tags.push(...tags);
     } else row[field] ??= value;
   }
-  if (!rawEmail) return { line, reason: 'no email address' };
+  if (!rawEmail) return { ...at(), reason: 'no email address' };
   const email = normalizeEmail(rawEmail);
   if (!email)
-    return { line, column: emailColumn, reason: `invalid email address ${JSON.stringify(rawEmail)}` };
+    return { ...at(), column: emailColumn, reason: `invalid email address ${JSON.stringify(rawEmail)}` };
   row.email = email;
   return row;
 }
 
 /** What is wrong with a field's value, if anything (tags are checked one by one). */
 function valueProblem(field: ContactField, value: string): string | undefined {
+  const max =
+    field === 'email' ? limits.email : field === 'tags' ? Number.POSITIVE_INFINITY : fieldLimits[field];
+  // One scan for the usual value, with nothing wrong.
+  if (!suspect.test(value) && value.length <= max) return undefined;
   const c = controlCharacter.exec(value);
   if (c) {
     const code = c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
@@ -468,8 +536,6 @@ function valueProblem(field: ContactField, value: string): string | undefined {
   }
   if (value.includes('\uFFFD'))
     return 'the value holds "\uFFFD", a character lost when the file was converted before: correct it in the file';
-  const max =
-    field === 'email' ? limits.email : field === 'tags' ? Number.POSITIVE_INFINITY : fieldLimits[field];
   if (value.length > max) return `${value.length} characters, more than the limit of ${max}`;
   return undefined;
 }
@@ -527,16 +593,16 @@ function applyRows(
   entries: Map<string, string>,
   suppressions: Record<string, Suppression>,
   options: ImportOptions,
-): { shard: ContactShard; outcomes: Map<string, Outcome> } {
+): { shard: ContactShard; counts: Record<Outcome, number> } {
   const now = options.now.toISOString();
   const extraTags = (options.tags ?? []).map((t) => t.toLowerCase());
-  const outcomes = new Map<string, Outcome>();
+  const counts: Record<Outcome, number> = { added: 0, updated: 0, unchanged: 0, suppressed: 0 };
   let contacts: Record<string, Contact> | undefined;
   for (const [id, packed] of entries) {
     const suppression: Suppression | undefined = suppressions[id];
     if (suppression?.all?.reason === 'erased') {
       // Erased people are not brought back by an old spreadsheet.
-      outcomes.set(id, 'suppressed');
+      counts.suppressed++;
       continue;
     }
     const before = current.contacts[id];
@@ -546,19 +612,18 @@ function applyRows(
       contacts ??= { ...current.contacts };
       contacts[id] = after;
     }
-    outcomes.set(
-      id,
+    counts[
       isSuppressed(suppression, options.list)
         ? 'suppressed'
         : !before
           ? 'added'
           : same
             ? 'unchanged'
-            : 'updated',
-    );
+            : 'updated'
+    ]++;
   }
   // Nothing changed: hand back the shard as it was, and nothing is written.
-  return { shard: contacts ? { contacts } : current, outcomes };
+  return { shard: contacts ? { contacts } : current, counts };
 }
 
 function upsert(

@@ -241,17 +241,24 @@ const orphanAgeMs = 60 * 60_000;
 export async function updateContactShards(
   store: ObjectStore,
   changes: Map<string, ShardChange>,
-  options: { index?: (index: ContactIndex) => ContactIndex; writeIndex?: boolean } = {},
+  options: {
+    index?: (index: ContactIndex) => ContactIndex;
+    writeIndex?: boolean;
+    /** The shards computed are not kept for the result (an import of millions of contacts). */
+    forget?: boolean;
+    /** Shards computed at a time (8 by default): fewer holds less in memory. */
+    parallel?: number;
+  } = {},
 ): Promise<ShardsUpdate> {
   /** Per shard: the object it was computed from, the object that holds the result, the result. */
   const staged = new Map<
     string,
-    { base: string | undefined; key: string | undefined; shard: ContactShard }
+    { base: string | undefined; key: string | undefined; shard: ContactShard | undefined }
   >();
   /** Objects written and not (yet) named by the index: removed on failure. */
   const written = new Set<string>();
   const result = (write: boolean): ShardsUpdate => ({
-    shards: new Map([...staged].map(([shard, s]) => [shard, s.shard])),
+    shards: new Map([...staged].flatMap(([shard, s]) => (s.shard ? [[shard, s.shard] as const] : []))),
     written: write,
   });
   let latest: IndexSnapshot | undefined;
@@ -265,9 +272,10 @@ export async function updateContactShards(
         const before = staged.get(shard);
         return !before || before.base !== keyOf(snapshot, shard);
       });
-      for (let i = 0; i < todo.length && !raced; i += parallelShards) {
+      const width = options.parallel ?? parallelShards;
+      for (let i = 0; i < todo.length && !raced; i += width) {
         await allSettled(
-          todo.slice(i, i + parallelShards).map(async ([shard, change]) => {
+          todo.slice(i, i + width).map(async ([shard, change]) => {
             const base = keyOf(snapshot, shard);
             const found = base === undefined ? undefined : await getJson<ContactShard>(store, base);
             if (base !== undefined && !found) {
@@ -285,7 +293,7 @@ export async function updateContactShards(
             // Computed again: the object written the first time is of no use, unless a switch
             // whose answer was lost put it in the index after all.
             const before = staged.get(shard);
-            staged.set(shard, { base, key, shard: next });
+            staged.set(shard, { base, key, shard: options.forget ? undefined : next });
             if (before?.key && before.key !== before.base && !named.has(before.key)) {
               written.delete(before.key);
               await store.delete(before.key).catch(() => {});
@@ -405,19 +413,26 @@ async function indexForWriting(store: ObjectStore): Promise<IndexSnapshot> {
 }
 
 /** A new shard object's name: its time first (to read a listing), then randomness. */
-function newTag(): string {
+export function newTag(): string {
   return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
 }
 
 /**
  * Removes contact shard objects that the index does not name and that are older than an
- * hour: left by a writer that was stopped between writing them and switching the index.
- * Returns how many went. Best effort: an object that cannot be removed stays. The hour is
+ * hour: left by a writer that was stopped between writing them and switching the index; and
+ * staging objects of an import as old (one that was killed). Returns how many shard objects
+ * went. Best effort: an object that cannot be removed stays. The hour is
  * measured on the real clock, against the store's modification times, whatever clock the
  * caller's domain runs on: it keeps another writer's fresh objects safe.
  */
 export async function removeOrphanShards(store: ObjectStore): Promise<number> {
   const now = new Date();
+  // Rows an import kept aside (import-staging.ts) and did not delete: it was killed.
+  const staging: string[] = [];
+  for await (const item of listAll(store, 'contacts/staging/')) {
+    if (now.getTime() - item.lastModified.getTime() >= orphanAgeMs) staging.push(item.key);
+  }
+  await inBatches(staging, (key) => store.delete(key).catch(() => {}));
   const snapshot = await readIndex(store);
   if (snapshot.legacy) return 0;
   const named = new Set(Object.values(snapshot.index.shards));

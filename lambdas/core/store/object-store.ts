@@ -153,7 +153,19 @@ export async function updateJson<T>(
  * than they are written (every audience resolution reads them all).
  */
 export function serializeJson(value: unknown): string {
-  return `${JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+  return `${JSON.stringify(value).replace(/[\u007f-\uffff]/g, escapeOf)}\n`;
+}
+
+/** `é` → `\u00e9`, remembered (a contact shard holds the same few accents thousands of times). */
+const escapes = new Map<string, string>();
+function escapeOf(c: string): string {
+  let found = escapes.get(c);
+  if (found === undefined) {
+    found = `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    if (escapes.size >= 4096) escapes.clear();
+    escapes.set(c, found);
+  }
+  return found;
 }
 
 /** Keys are relative paths: no leading "/", no "." or ".." segments, no empty segments, no backslashes. */
