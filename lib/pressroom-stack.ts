@@ -6,6 +6,7 @@ import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { S3EventSourceV2, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { EventType } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -157,6 +158,13 @@ export class PressroomStack extends Stack {
       config,
       withTemplates: true,
       chromium: new ChromiumLayer(this, 'Chromium', { projectRoot }),
+      // S3 notifications, lifts and the safety refresh invoke it asynchronously: an event it
+      // failed on three times (Lambda's two retries) is kept here, not dropped.
+      deadLetterQueue: this.alarmedDeadLetters(
+        'PublishDeadLetter',
+        notifications.alarmTopic,
+        "The publish function failed three times on an event (an upload under publications/, or an embargo lift): read the message and the function's logs, fix the cause, then upload the .md again (or send the lift event again).",
+      ),
       environment: { ...bucketName, ...siteUrl, ...siteLang, ...siteTitle },
     });
 
@@ -166,6 +174,13 @@ export class PressroomStack extends Stack {
       memorySize: 1024,
       timeout: Duration.minutes(15),
       config,
+      // Scheduler and the command line invoke it asynchronously: a campaign whose start failed
+      // three times (Lambda's two retries) is kept here with its payload, not dropped.
+      deadLetterQueue: this.alarmedDeadLetters(
+        'DispatchDeadLetter',
+        notifications.alarmTopic,
+        "The dispatch function failed three times to start a campaign: read the message (its payload names the campaign) and the function's logs, fix the cause, then `pressroom campaign status <name> --backend aws` says whether to resume it or send it again.",
+      ),
       environment: {
         ...bucketName,
         ...siteUrl,
@@ -206,15 +221,8 @@ export class PressroomStack extends Stack {
       }),
     );
 
-    const feedbackDeadLetters = new Queue(this, 'FeedbackDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    deadLetterAlarm(
-      this,
-      'FeedbackDeadLetterAlarm',
-      feedbackDeadLetters,
+    const feedbackDeadLetters = this.alarmedDeadLetters(
+      'FeedbackDeadLetter',
       notifications.alarmTopic,
       'SES feedback events (bounces, complaints) could not be applied: read the feedback function logs, then replay them.',
     );
@@ -378,5 +386,16 @@ export class PressroomStack extends Stack {
         "CDK's own handler that sets the bucket notification at deploy time; it writes only its logs.",
       );
     }
+  }
+
+  /** A dead-letter queue for a function's failed events, kept 14 days, alarmed at its first message. */
+  private alarmedDeadLetters(id: string, topic: ITopic, description: string): Queue {
+    const queue = new Queue(this, `${id}Queue`, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    deadLetterAlarm(this, `${id}Alarm`, queue, topic, description);
+    return queue;
   }
 }

@@ -127,6 +127,8 @@ describe('least privilege', () => {
       'scheduler:CreateSchedule',
       'scheduler:UpdateSchedule',
       'iam:PassRole',
+      // Its dead-letter queue (an event it failed on three times).
+      'sqs:SendMessage',
     ],
     dispatch: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 'sqs:SendMessage'],
     send: [
@@ -238,9 +240,15 @@ describe('least privilege', () => {
     }
   });
 
-  it('queue access: dispatch sends to the queue, send consumes it, nobody else touches it', () => {
+  it('queue access: dispatch sends to the queue, send consumes it, nobody else touches it; failed events go to the dead-letter queue of their function', () => {
     const queue = `<${logicalId(t, 'AWS::SQS::Queue', 'SendingQueue')}.Arn>`;
-    expect(permissions('dispatch').get('sqs:SendMessage')).toEqual(new Set([queue]));
+    const deadLetters = (id: string) => `<${logicalId(t, 'AWS::SQS::Queue', id)}.Arn>`;
+    expect(permissions('dispatch').get('sqs:SendMessage')).toEqual(
+      new Set([queue, deadLetters('DispatchDeadLetterQueue')]),
+    );
+    expect(permissions('publish').get('sqs:SendMessage')).toEqual(
+      new Set([deadLetters('PublishDeadLetterQueue')]),
+    );
     for (const action of sqsConsumer) expect(permissions('send').get(action)).toEqual(new Set([queue]));
     const feedbackDlq = `<${logicalId(t, 'AWS::SQS::Queue', 'FeedbackDeadLetterQueue')}.Arn>`;
     expect(permissions('feedback').get('sqs:SendMessage')).toEqual(new Set([feedbackDlq]));

@@ -604,6 +604,33 @@ describe('SES', () => {
   });
 });
 
+describe('failed asynchronous invocations', () => {
+  it.each([
+    ['publish', 'PublishDeadLetter'],
+    ['dispatch', 'DispatchDeadLetter'],
+    ['feedback', 'FeedbackDeadLetter'],
+  ] as const)(
+    '%s keeps the events it failed on in its own dead-letter queue, alarmed at the first',
+    (name, id) => {
+      const queue = logicalId(t, 'AWS::SQS::Queue', `${id}Queue`);
+      expect(t.findResources('AWS::Lambda::Function')[fn[name]]?.Properties.DeadLetterConfig).toEqual({
+        TargetArn: arnOf(queue),
+      });
+      const alarm =
+        t.findResources('AWS::CloudWatch::Alarm')[logicalId(t, 'AWS::CloudWatch::Alarm', `${id}Alarm`)];
+      expect(alarm?.Properties).toMatchObject({
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+        Threshold: 1,
+        AlarmActions: [expect.anything()],
+      });
+      expect(t.findResources('AWS::SQS::Queue')[queue]?.Properties).toMatchObject({
+        MessageRetentionPeriod: 1_209_600,
+        SqsManagedSseEnabled: true,
+      });
+    },
+  );
+});
+
 describe('EventBridge Scheduler', () => {
   it('has a schedule group and a role only its schedules can assume (the group ARN, as AWS documents), allowed to invoke dispatch and write to the schedules DLQ', () => {
     // The campaigns' group, and the embargoes' lifts' (tests/infra/embargoes.test.ts).
