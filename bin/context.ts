@@ -11,7 +11,7 @@ import { workspaceFileName } from '../lambdas/adapters/workspace-root.ts';
 import type { PdfPrinter, PublishDeps } from '../lambdas/core/archive/publish.ts';
 import { type CampaignDefaults, sender } from '../lambdas/core/campaigns/campaign.ts';
 import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
-import { isTimeZone, systemTimeZone } from '../lambdas/core/campaigns/time.ts';
+import { defaultLateFireWindowMinutes, isTimeZone, systemTimeZone } from '../lambdas/core/campaigns/time.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
 import {
   parseSubscribableLists,
@@ -55,6 +55,8 @@ export interface LocalConfig {
   siteOrganization?: { name: string; article?: FrenchArticle };
   /** The zone every time shown to the user is in (IANA); the machine's by default. */
   timeZone: string;
+  /** A due campaign started more than this many minutes after its sendAt is paused (serve, run-due). */
+  lateFireWindowMinutes: number;
   templatesDir: string;
   /** Chromium for PDFs: CHROMIUM_PATH; unset, one is found (lambdas/adapters/browser.ts). */
   chromiumPath?: string;
@@ -163,6 +165,15 @@ const envSchema = z.object({
   PRESSROOM_TRUST_PROXY: z
     .enum(['1', '0', 'true', 'false'], { error: 'PRESSROOM_TRUST_PROXY must be 1 or 0 (or true or false)' })
     .optional(),
+  PRESSROOM_LATE_FIRE_WINDOW_MINUTES: z
+    .string()
+    .regex(/^\d{1,5}$/, 'PRESSROOM_LATE_FIRE_WINDOW_MINUTES must be a whole number of minutes such as 60')
+    .transform(Number)
+    .refine(
+      (n) => n >= 1 && n <= 10_080,
+      'PRESSROOM_LATE_FIRE_WINDOW_MINUTES must be from 1 to 10080 minutes (a week)',
+    )
+    .optional(),
   PRESSROOM_MAX_FILE_SIZE: z
     .string()
     .refine((v) => parseByteSize(v) !== undefined, maxFileSizeMessage)
@@ -240,6 +251,8 @@ export function loadConfig(
     ...(siteTitle !== undefined && { siteTitle }),
     ...(siteOrganization !== undefined && { siteOrganization }),
     timeZone: e.PRESSROOM_TIME_ZONE ?? w?.timeZone ?? systemTimeZone(),
+    lateFireWindowMinutes:
+      e.PRESSROOM_LATE_FIRE_WINDOW_MINUTES ?? w?.lateFireWindowMinutes ?? defaultLateFireWindowMinutes,
     templatesDir: opts.templates ?? e.PRESSROOM_TEMPLATES_DIR ?? defaultTemplatesDir,
     ...(e.CHROMIUM_PATH !== undefined && { chromiumPath: e.CHROMIUM_PATH }),
     mailer: mailerConfig(e, w?.mailer),

@@ -1,11 +1,10 @@
+import type { DueJobDeps } from '../../lambdas/adapters/due-job-runner.ts';
 import { localHolderAlive } from '../../lambdas/adapters/local-process.ts';
-import type { PublishDeps } from '../../lambdas/core/archive/publish.ts';
 import { releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
 import { readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import { activeLease } from '../../lambdas/core/campaigns/lease.ts';
 import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
 import { dueCampaigns, runDueCampaigns } from '../../lambdas/core/campaigns/schedule.ts';
-import type { SendDeps } from '../../lambdas/core/campaigns/send.ts';
 import { showTime } from '../../lambdas/core/campaigns/time.ts';
 import { BusyError, PressroomError } from '../../lambdas/core/errors.ts';
 import type { RunDueOptions } from '../commands/due.ts';
@@ -17,12 +16,12 @@ import { localSendDeps } from './send.ts';
  * What the due jobs need, the same for `serve` (every few seconds) and `run-due` (once);
  * `role` names the process in the campaign's lease ("pressroom serve on host pid 42").
  */
-export function dueJobDeps(
-  backend: LocalBackend,
-  mailer: Mailer,
-  role: string,
-): { send: SendDeps; publish: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'> } {
-  return { send: localSendDeps(backend, mailer, role), publish: backend };
+export function dueJobDeps(backend: LocalBackend, mailer: Mailer, role: string): DueJobDeps {
+  return {
+    send: localSendDeps(backend, mailer, role),
+    publish: backend,
+    lateFireWindowMinutes: backend.config.lateFireWindowMinutes,
+  };
 }
 
 /**
@@ -38,7 +37,7 @@ export async function runDueJobs(opts: RunDueOptions): Promise<void> {
   try {
     const deps = dueJobDeps(backend, mailer, 'pressroom run-due on');
     const released = await releaseDueEmbargoes(deps.publish);
-    const runs = await runDueCampaigns(deps.send);
+    const runs = await runDueCampaigns(deps.send, { lateFireWindowMinutes: deps.lateFireWindowMinutes });
     const now = new Date();
     const held: { name: string; holder: string; since: string }[] = [];
     for (const name of await dueCampaigns(backend.store, now)) {

@@ -8,8 +8,15 @@ import type { SendDeps } from '../core/campaigns/send.ts';
  * whose embargo has passed and runs the campaigns that are due (a campaign due while
  * nothing ran is run when this starts, once). `stop` waits for the work in flight.
  */
+/** What the due jobs work with; a campaign started later than `lateFireWindowMinutes` is paused. */
+export interface DueJobDeps {
+  send: SendDeps;
+  publish: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'>;
+  lateFireWindowMinutes?: number;
+}
+
 export function startDueJobRunner(
-  deps: { send: SendDeps; publish: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'> },
+  deps: DueJobDeps,
   options: { intervalMs: number; log: (line: string) => void },
 ): { stop(): Promise<void>; tick(): Promise<void> } {
   const controller = new AbortController();
@@ -20,7 +27,13 @@ export function startDueJobRunner(
     try {
       const released = await releaseDueEmbargoes(deps.publish);
       if (released.length > 0) options.log(`embargo passed, now public: ${released.join(', ')}`);
-      for (const run of await runDueCampaigns(deps.send, { signal: controller.signal })) {
+      const runs = await runDueCampaigns(deps.send, {
+        signal: controller.signal,
+        ...(deps.lateFireWindowMinutes !== undefined && {
+          lateFireWindowMinutes: deps.lateFireWindowMinutes,
+        }),
+      });
+      for (const run of runs) {
         options.log(
           run.report
             ? `campaign ${run.name}: ${run.report.state}, sent ${run.report.sent}, failed ${run.report.failed}, skipped ${run.report.skipped}`

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { scheduleKeys } from '../../lambdas/core/campaigns/schedule.ts';
+import { updateJson } from '../../lambdas/core/store/object-store.ts';
 import { exampleWorkspace, expectExit, type Run, runPressroom } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
 import { publishToPressList } from '../support/press-list.ts';
@@ -21,8 +23,12 @@ const embargoed = { file: 'examples/publications/embargo.md', slug: 'annonce-imm
 let work: string;
 let data: string;
 
-const pressroom = (...args: string[]): Promise<Run> =>
-  runPressroom(args, { cwd: work, env: outboxEnv({ data, secret, publicUrl: 'https://press.example.org' }) });
+const pressroomWith = (extra: Record<string, string>, ...args: string[]): Promise<Run> =>
+  runPressroom(args, {
+    cwd: work,
+    env: { ...outboxEnv({ data, secret, publicUrl: 'https://press.example.org' }), ...extra },
+  });
+const pressroom = (...args: string[]): Promise<Run> => pressroomWith({}, ...args);
 
 /** A campaign of `publication` to the press list, due `inMs` from now. */
 async function campaign(name: string, publication: string, inMs: number): Promise<number> {
@@ -152,5 +158,47 @@ describe('pressroom run-due', { timeout: 240_000 }, () => {
     const list = await pressroom('campaign', 'list');
     expect(list.stdout).toMatch(/embargo-presse\s+paused \(failed: see campaign status\)/);
     expect(list.stdout).toMatch(/crise-presse\s+sent /);
+  });
+
+  it('pauses a campaign started later than the late-fire window, and sends one within a wider window', async () => {
+    const store = new FolderObjectStore({
+      root: data,
+      signingSecret: secret,
+      publicUrl: 'https://press.example.org',
+    });
+    // Two campaigns whose time was two hours ago (the runner was off): the schedule says so.
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+    for (const name of ['retard-presse', 'retard-accepte']) {
+      await campaign(name, crise.slug, 120_000);
+    }
+    const setDue = (name: string) =>
+      updateJson<{ due: Record<string, string> }>(
+        store,
+        scheduleKeys.schedule,
+        () => ({ due: {} }),
+        (index) => ({ ...index, due: { ...index.due, [name]: twoHoursAgo } }),
+      );
+    await setDue('retard-presse');
+    const late = await pressroom('run-due');
+    expectExit(late, 1);
+    expect(late.stdout).toContain('Campaign retard-presse not sent: the schedule fired 120 min late');
+    expect(late.stdout).toContain('the window is 60 min');
+    expect(await messages('retard-presse')).toEqual([]);
+    expect((await readCampaign(store, 'retard-presse')).state).toBe('paused');
+
+    await setDue('retard-accepte');
+    const wider = await pressroomWith({ PRESSROOM_LATE_FIRE_WINDOW_MINUTES: '180' }, 'run-due', '--json');
+    const result = JSON.parse(wider.stdout) as { campaigns: { name: string; report?: { state: string } }[] };
+    expect(result.campaigns).toContainEqual({
+      name: 'retard-accepte',
+      report: expect.objectContaining({ state: 'sent' }),
+    });
+    expect(await messages('retard-accepte')).toHaveLength(30);
+
+    const bad = await pressroomWith({ PRESSROOM_LATE_FIRE_WINDOW_MINUTES: 'soon' }, 'run-due');
+    expectExit(bad, 1);
+    expect(bad.stderr).toContain(
+      'PRESSROOM_LATE_FIRE_WINDOW_MINUTES must be a whole number of minutes such as 60',
+    );
   });
 });

@@ -101,6 +101,7 @@ describe('pressroom.yaml', () => {
         '  Presse:',
         '    press: yes',
         'store: ../elsewhere',
+        'lateFireWindowMinutes: 0',
       ].join('\n'),
       (id) => id === 'villes-internet',
     );
@@ -113,6 +114,7 @@ describe('pressroom.yaml', () => {
         expect.stringMatching(/^9:3 lists\.Presse: a list name is lower-case letters/),
         '10:12 lists.Presse.press: must be true or false',
         '11:8 store: must be a folder inside the workspace (such as .pressroom), or an absolute path',
+        '12:24 lateFireWindowMinutes: must be from 1 to 10080 minutes (a week)',
       ]),
     );
   });
@@ -202,6 +204,7 @@ describe('the configuration: option > environment > pressroom.yaml > default', (
     'timeZone: America/Montreal',
     'publicUrl: https://press.example.org',
     'siteTitle: Newsroom',
+    'lateFireWindowMinutes: 180',
     'sender: "Press office <press@example.org>"',
     'replyTo: desk@example.org',
     'store: data/store',
@@ -234,6 +237,7 @@ describe('the configuration: option > environment > pressroom.yaml > default', (
       publicUrl: 'https://press.example.org',
       siteUrl: 'https://press.example.org/',
       siteTitle: 'Newsroom',
+      lateFireWindowMinutes: 180,
       sender: { name: 'Press office', address: 'press@example.org' },
       replyTo: 'desk@example.org',
       mailer: { kind: 'smtp', host: 'smtp.example.org', requireTls: true, user: 'press@example.org' },
@@ -255,6 +259,7 @@ describe('the configuration: option > environment > pressroom.yaml > default', (
       PRESSROOM_SMTP_HOST: 'mail.example.net',
       PRESSROOM_SMTP_PORT: '2525',
       PRESSROOM_SMTP_PASSWORD: 'from-the-environment',
+      PRESSROOM_LATE_FIRE_WINDOW_MINUTES: '30',
     };
     const config = loadConfig({}, env, sub);
     expect(config).toMatchObject({
@@ -262,6 +267,7 @@ describe('the configuration: option > environment > pressroom.yaml > default', (
       dataDirFrom: 'PRESSROOM_DATA_DIR',
       siteLang: 'fr',
       timeZone: 'Europe/Paris',
+      lateFireWindowMinutes: 30,
       publicUrl: 'https://other.example.org',
       // siteUrl follows publicUrl when neither the file nor the environment gives it
       siteUrl: 'https://other.example.org/',
@@ -291,6 +297,7 @@ describe('the configuration: option > environment > pressroom.yaml > default', (
       siteLang: 'fr',
       publicUrl: 'http://localhost:3000',
       siteUrl: 'http://localhost:3000/',
+      lateFireWindowMinutes: 60,
       mailer: { kind: 'outbox' },
     });
     expect(() => storeDir(config, top)).toThrow(NoWorkspaceError);

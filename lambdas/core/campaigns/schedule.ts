@@ -16,6 +16,7 @@ import {
 } from './campaign.ts';
 import { activeLease, dropLease, takeLease } from './lease.ts';
 import { EmbargoError, type SendDeps, type SendOptions, type SendReport, sendCampaign } from './send.ts';
+import { defaultLateFireWindowMinutes } from './time.ts';
 
 /**
  * Scheduling: a campaign waits in `campaigns/schedule.json` (name → UTC time) until the
@@ -132,12 +133,7 @@ export async function dueCampaigns(store: ObjectStore, now: Date): Promise<strin
   return (await dueEntries(store, now)).map(([name]) => name);
 }
 
-/**
- * A schedule that starts its campaign more than this many minutes after its time (an
- * outage, a runner that was off) pauses the campaign instead of sending: an announcement
- * meant for 08:00 may be wrong at noon. On AWS the stack's `lateFireWindowMinutes` sets it.
- */
-export const defaultLateFireWindowMinutes = 60;
+export { defaultLateFireWindowMinutes };
 
 /** A start that came too late: by how much, and the reason the campaign is paused with. */
 export interface LateFire {

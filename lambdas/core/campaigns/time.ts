@@ -176,3 +176,11 @@ export function isoWithOffset(utc: string, zone: string): string {
 export function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
+
+/**
+ * A schedule that starts its campaign more than this many minutes after its time (an
+ * outage, a runner that was off) pauses the campaign instead of sending: an announcement
+ * meant for 08:00 may be wrong at noon. Locally `lateFireWindowMinutes` in pressroom.yaml
+ * (or PRESSROOM_LATE_FIRE_WINDOW_MINUTES) sets it, on AWS the stack's context key.
+ */
+export const defaultLateFireWindowMinutes = 60;

@@ -119,6 +119,15 @@ export const workspaceFileSchema = z
       .optional()
       .describe('Base of signed links, unsubscribe and subscription links (default http://localhost:3000)'),
     siteUrl: url.optional().describe("The press room's top URL (default: publicUrl + /)"),
+    lateFireWindowMinutes: z
+      .number()
+      .int('must be a whole number of minutes')
+      .min(1, 'must be from 1 to 10080 minutes (a week)')
+      .max(10_080, 'must be from 1 to 10080 minutes (a week)')
+      .optional()
+      .describe(
+        'A scheduled campaign started more than this many minutes after its sendAt is paused instead of sent (default 60)',
+      ),
     siteTitle: text.optional().describe('The press room title (default “Salle de presse” / “Press room”)'),
     sender: sender
       .optional()

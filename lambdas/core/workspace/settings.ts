@@ -45,6 +45,7 @@ export interface WorkspaceSettings {
   publicUrl?: string;
   siteUrl?: string;
   siteTitle?: string;
+  lateFireWindowMinutes?: number;
   sender?: Sender;
   replyTo?: string;
   organizations: string[];
@@ -119,6 +120,7 @@ export function parseWorkspaceFile(
     ...(w.publicUrl !== undefined && { publicUrl: w.publicUrl }),
     ...(w.siteUrl !== undefined && { siteUrl: w.siteUrl }),
     ...(w.siteTitle !== undefined && { siteTitle: w.siteTitle }),
+    ...(w.lateFireWindowMinutes !== undefined && { lateFireWindowMinutes: w.lateFireWindowMinutes }),
     ...(w.sender !== undefined && { sender: w.sender }),
     ...(w.replyTo !== undefined && { replyTo: w.replyTo }),
     organizations: w.organizations ?? [],
