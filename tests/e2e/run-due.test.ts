@@ -171,13 +171,26 @@ describe('pressroom run-due', { timeout: 240_000 }, () => {
     for (const name of ['retard-presse', 'retard-accepte']) {
       await campaign(name, crise.slug, 120_000);
     }
-    const setDue = (name: string) =>
-      updateJson<{ due: Record<string, string> }>(
+    // The campaign's time and the schedule's entry, as a campaign due two hours ago has them.
+    const setDue = async (name: string) => {
+      await updateCampaign(
+        store,
+        name,
+        () => {
+          throw new Error('no campaign');
+        },
+        (c) => ({
+          ...c,
+          definition: { ...c.definition, sendAt: { written: twoHoursAgo, utc: twoHoursAgo, zone: 'UTC' } },
+        }),
+      );
+      await updateJson<{ due: Record<string, string> }>(
         store,
         scheduleKeys.schedule,
         () => ({ due: {} }),
         (index) => ({ ...index, due: { ...index.due, [name]: twoHoursAgo } }),
       );
+    };
     await setDue('retard-presse');
     const late = await pressroom('run-due');
     expectExit(late, 1);
