@@ -47,10 +47,11 @@ class SlowMailer implements Mailer {
   readonly delivered: OutgoingMessage[] = [];
   constructor(
     private readonly latencyMs: number,
-    private readonly onSend?: (call: number) => void,
+    /** Called before each send; the send waits for what it returns. */
+    private readonly onSend?: (call: number) => unknown,
   ) {}
   async send(message: OutgoingMessage) {
-    this.onSend?.(this.delivered.length + 1);
+    await this.onSend?.(this.delivered.length + 1);
     await new Promise((r) => setTimeout(r, this.latencyMs));
     this.delivered.push(message);
     return { providerMessageId: `slow-${this.delivered.length}` };
@@ -70,11 +71,14 @@ const deps = (store: FolderObjectStore, mailer: Mailer, extra: Partial<SendDeps>
 
 describe('stop in the middle of a send, then resume', () => {
   it('pauses before the next recipient, and the resume mails each remaining one once', async () => {
-    const recipients = 40;
+    // Enough recipients that the run is still going well after the stop is written, however
+    // slow the machine: the fifth send waits for the stop, the other worker goes on.
+    const recipients = 200;
     const store = await world(recipients);
     let stopping: Promise<unknown> | undefined;
     const mailer = new SlowMailer(15, (call) => {
       if (call === 5) stopping = stopCampaign('etude-stop', { store, by: 'alice@poste-b' });
+      return call === 5 ? stopping : undefined;
     });
     const report = await sendCampaign(definition('etude-stop'), deps(store, mailer), {
       concurrency: 2,
