@@ -10,6 +10,7 @@ import {
   isPublic,
   newestReleases,
   type PublicityOf,
+  publicTagCount,
   type ReleaseSummary,
   readTag,
   readTags,
@@ -191,12 +192,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
 
   /** What the site may show: years and tags that have at least one public release now. */
   async function publicIndex(store: ObjectStore, now: Date, tagIndex: TagIndex['tags']) {
-    // Every release of the archive is looked at once (years.json, tags.json): plain loops.
-    const publicCount = (releases: Record<string, PublicityOf>) => {
-      let count = 0;
-      for (const slug in releases) if (isPublic(releases[slug] as PublicityOf, now)) count++;
-      return count;
-    };
+    // years.json names every release of the archive: a plain loop, stopping at the first public one.
     const hasPublic = (releases: Record<string, PublicityOf>) => {
       for (const slug in releases) if (isPublic(releases[slug] as PublicityOf, now)) return true;
       return false;
@@ -207,7 +203,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       .sort()
       .reverse();
     const tags = Object.entries(tagIndex)
-      .map(([slug, entry]) => ({ slug, name: entry.name, count: publicCount(entry.releases) }))
+      .map(([slug, entry]) => ({ slug, name: entry.name, count: publicTagCount(entry, now) }))
       .filter((x) => x.count > 0)
       .sort((a, b) => a.name.localeCompare(b.name, settings.lang));
     const newsletters = (await readIssues(store)).some(isPublicIssue);
