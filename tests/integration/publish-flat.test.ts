@@ -10,6 +10,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
+import { publicTagCount, readTags, type TagEntry } from '../../lambdas/core/archive/catalog.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
 import { rebuildPressRoom } from '../../lambdas/core/archive/rebuild.ts';
@@ -103,5 +104,46 @@ describe('publishing a sequence of releases', () => {
     for (const key of [siteKeys.index, siteKeys.rss, siteKeys.atom, siteKeys.json, siteKeys.tag('sante')]) {
       expect(rebuilt.get(key), key).toBe(incremental.get(key));
     }
+  });
+});
+
+describe('the tag index', () => {
+  it('counts each tag’s public releases, embargoed ones once their embargo has passed, and forgets an emptied tag', async () => {
+    const files: Record<string, string> = {
+      'organizations/villes-internet.yaml': villesInternet,
+      'publications/a.md': releaseText('a', 'A', 'tags:\n  - Budget\n  - Vélo\n'),
+      'publications/b.md': releaseText('b', 'B', 'tags:\n  - Budget\nembargo: 2026-02-01T09:00:00Z\n'),
+      'publications/c.md': releaseText('c', 'C', 'tags:\n  - Budget\nvisibility: private\n'),
+    };
+    const store = new MemoryObjectStore({ signingSecret: 's', publicUrl: 'http://localhost:3000' });
+    const deps = releaseDeps(store, templates, memoryFiles(files));
+    for (const name of ['a', 'b', 'c']) await publishRelease(`publications/${name}.md`, deps);
+    const tags = await readTags(store);
+    expect(Object.keys(tags).sort()).toEqual(['budget', 'velo']);
+    expect(tags.budget).toMatchObject({
+      name: 'Budget',
+      public: 1,
+      embargoed: { b: '2026-02-01T09:00:00.000Z' },
+    });
+    expect(publicTagCount(tags.budget as TagEntry, new Date('2026-01-31T00:00:00Z'))).toBe(1);
+    expect(publicTagCount(tags.budget as TagEntry, new Date('2026-02-01T09:00:00Z'))).toBe(2);
+
+    files['publications/a.md'] = releaseText('a', 'A', 'tags:\n  - Budget\n');
+    await publishRelease('publications/a.md', deps);
+    expect(Object.keys(await readTags(store)).sort()).toEqual(['budget']);
+  });
+
+  it('still reads an entry written before issue 19 (every release with its publicity)', () => {
+    const entry: TagEntry = {
+      name: 'Budget',
+      releases: {
+        a: { visibility: 'public' },
+        b: { visibility: 'public', embargo: '2026-02-01T09:00:00Z' },
+        c: { visibility: 'private' },
+        d: { visibility: 'public', withdrawn: '2026-01-02T00:00:00Z' },
+      },
+    };
+    expect(publicTagCount(entry, new Date('2026-01-31T00:00:00Z'))).toBe(1);
+    expect(publicTagCount(entry, new Date('2026-02-02T00:00:00Z'))).toBe(2);
   });
 });
