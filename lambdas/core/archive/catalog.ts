@@ -64,7 +64,7 @@ export interface TagEntry {
 }
 
 export interface TagIndex {
-  /** tag slug → display name and public count (a tag with no release left counts 0). */
+  /** tag slug → display name and public count (a tag with no release left is taken out). */
   tags: Record<string, TagEntry>;
 }
 
@@ -207,7 +207,7 @@ export async function recordRelease(
   }
 }
 
-/** A tag's entry in the tag index, counted from its shard; `name` when the shard has no release left. */
+/** A tag's entry in the tag index, counted from its shard; named `name` when given. */
 function tagEntry(shard: TagShard, name: string | undefined): TagEntry {
   let count = 0;
   const embargoed: Record<string, string> = {};
