@@ -32,7 +32,8 @@ import {
 import { type Benchmark, type BenchRow, median, msSince } from './types.ts';
 
 /**
- * Publishing into archives of 10, 100 and 1,000 releases (ISSUE 3: "cost must stay flat"),
+ * Publishing into archives of 10, 100 and 1,000 releases (issue 19: the 1,001st publish costs
+ * at most 1.2 × the 11th, printed as a figure beside its anchor and their ratio),
  * and the memory an export of 1,000 releases takes ("streamed: memory must not grow with
  * archive size").
  *
@@ -73,7 +74,7 @@ const exampleSlug = 'open-data-barometer-2024';
 
 const archiveSizes = [10, 100, 1_000];
 const publishWarmups = 1;
-const publishRuns = 5;
+const publishRuns = 15;
 const exportSizes = [100, 1_000];
 const exportChildFlag = '--export-child';
 
@@ -237,18 +238,39 @@ export const publishBenchmark: Benchmark = {
           }
         }
       }
-      const flat = (base: number) => ({ max: base * 1.5, label: `flat (< 1.5 × ${base.toFixed(0)} at 10)` });
+      // The figure of issue 19: the 1,001st publish against the 11th, measured in the same
+      // run (interleaved), as a ratio; then each archive's breakdown.
       const first = runs.get(archiveSizes[0] as number) as PublishRun[];
-      const baseMedian = median(first.map((r) => r.totalMs));
+      const last = runs.get(archiveSizes.at(-1) as number) as PublishRun[];
+      const med = (r: PublishRun[], pick: (x: PublishRun) => number) => median(r.map(pick));
+      const nth = (size: number) => `${(size + 1).toLocaleString('en')}${size + 1 === 11 ? 'th' : 'st'}`;
+      const [small, large] = [archiveSizes[0] as number, archiveSizes.at(-1) as number];
+      const versus = (what: string, pick: (x: PublishRun) => number, unit: string, limit?: number) => {
+        const anchor = med(first, pick);
+        rows.push({
+          suite,
+          name: `publish the ${nth(large)} release: ${what}`,
+          value: med(last, pick),
+          unit,
+          anchor: { name: `the ${nth(small)}`, value: anchor },
+          ...(limit !== undefined && {
+            target: { max: anchor * limit, label: `≤ ${limit} × the ${nth(small)}` },
+          }),
+        });
+      };
+      versus(`time (median of ${last.length})`, (x) => x.totalMs, 'ms', 1.2);
+      versus('objects written', (x) => x.puts, 'objects', 1.2);
+      versus('objects read', (x) => x.gets, 'objects', 1.2);
+      versus('bytes written', (x) => x.bytesWritten / 1024, 'KiB');
+      versus('bytes read', (x) => x.bytesRead / 1024, 'KiB');
       for (const { size } of archives) {
         const r = runs.get(size) as PublishRun[];
-        const m = (pick: (x: PublishRun) => number) => median(r.map(pick));
+        const m = (pick: (x: PublishRun) => number) => med(r, pick);
         const n = `publish into ${size}`;
         row(
           `${n}: total (median of ${r.length})`,
           m((x) => x.totalMs),
           'ms',
-          flat(baseMedian),
         );
         row(`${n}: total (min)`, Math.min(...r.map((x) => x.totalMs)), 'ms');
         row(
@@ -281,6 +303,16 @@ export const publishBenchmark: Benchmark = {
           m((x) => x.siteObjects),
           'objects',
         );
+        row(
+          `${n}: objects read (gets)`,
+          m((x) => x.gets),
+          'objects',
+        );
+        row(
+          `${n}: listings`,
+          m((x) => x.lists),
+          'lists',
+        );
         row(`${n}: bytes written`, m((x) => x.bytesWritten) / 1024, 'KiB');
         row(`${n}: bytes read`, m((x) => x.bytesRead) / 1024, 'KiB');
         row(`${n}: of which catalogue bytes read`, m((x) => x.catalogBytesRead) / 1024, 'KiB');
@@ -301,6 +333,8 @@ interface PublishRun {
   refreshMs: number;
   catalogMs: number;
   puts: number;
+  gets: number;
+  lists: number;
   siteObjects: number;
   bytesWritten: number;
   bytesRead: number;
@@ -349,7 +383,7 @@ class CountingStore implements ObjectStore {
   constructor(private readonly inner: ObjectStore) {}
 
   static zero() {
-    return { puts: 0, bytesWritten: 0, bytesRead: 0, catalogBytesRead: 0, catalogMs: 0 };
+    return { puts: 0, gets: 0, lists: 0, bytesWritten: 0, bytesRead: 0, catalogBytesRead: 0, catalogMs: 0 };
   }
   reset(): void {
     this.counts = CountingStore.zero();
@@ -374,6 +408,7 @@ class CountingStore implements ObjectStore {
 
   async get(key: string) {
     const object = await this.timed(key, () => this.inner.get(key));
+    this.counts.gets++;
     if (object) {
       this.counts.bytesRead += object.body.byteLength;
       if (key.startsWith('catalog/')) this.counts.catalogBytesRead += object.body.byteLength;
@@ -381,6 +416,7 @@ class CountingStore implements ObjectStore {
     return object;
   }
   stream(key: string) {
+    this.counts.gets++;
     return this.inner.stream(key);
   }
   head(key: string) {
@@ -399,6 +435,7 @@ class CountingStore implements ObjectStore {
     return this.timed(key, () => this.inner.putIfVersion(key, body, expectedVersion, options));
   }
   list(prefix: string, options?: { cursor?: string; limit?: number }) {
+    this.counts.lists++;
     return this.timed(prefix, () => this.inner.list(prefix, options));
   }
   delete(key: string) {

@@ -6,7 +6,9 @@ import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts'
  * archive. Shards are updated with compare-and-swap, so concurrent publishes lose nothing.
  *
  *   catalog/years/<yyyy>.json   every release of that year, newest first
- *   catalog/tags.json           tag slug → display name, and the releases that carry it
+ *   catalog/tags.json           tag slug → display name, and how many of its releases are public
+ *                               (a few bytes a tag: every page's navigation needs it, every
+ *                               publish reads it, whatever the size of the archive)
  *   catalog/tags/<tag>.json     every release with that tag, newest first
  *   catalog/years.json          year → the releases of that year and their visibility (which years to show)
  *   catalog/pending.json        releases not yet public because of an embargo
@@ -44,11 +46,26 @@ export interface YearShard {
 export interface TagShard {
   tag: string;
   releases: ReleaseSummary[];
+  /** One more at each change: orders the shard's states, so the tag index keeps the newest. */
+  revision?: number;
+}
+
+/** What the tag index keeps of a tag: enough to count its public releases at any time. */
+export interface TagEntry {
+  name: string;
+  /** The tag shard's revision it was counted from. */
+  revision?: number;
+  /** Releases public for good: public, no embargo, not withdrawn. */
+  public?: number;
+  /** Public releases with an embargo (slug → embargo): public once it has passed. */
+  embargoed?: Record<string, string>;
+  /** Before issue 19: every release carrying the tag. Still read; replaced at the tag's next change. */
+  releases?: Record<string, PublicityOf>;
 }
 
 export interface TagIndex {
-  /** tag slug → display name, and the releases carrying it (enough to count the public ones). */
-  tags: Record<string, { name: string; releases: Record<string, PublicityOf> }>;
+  /** tag slug → display name and public count (a tag with no release left is taken out). */
+  tags: Record<string, TagEntry>;
 }
 
 export interface YearIndex {
@@ -129,44 +146,42 @@ export async function recordRelease(
 
   const before = new Set(previous?.tags.map((t) => t.slug) ?? []);
   const after = new Set(release.tags.map((t) => t.slug));
-  if (before.size > 0 || after.size > 0) {
+  const counted: Record<string, TagEntry> = {};
+  const empty = new Set<string>();
+  for (const tag of new Set([...before, ...after])) {
+    const shard = await updateJson<TagShard>(
+      store,
+      catalogKeys.tag(tag),
+      () => ({ tag, releases: [] }),
+      (current) => ({
+        tag,
+        releases: [
+          ...current.releases.filter((r) => r.slug !== release.slug),
+          ...(after.has(tag) ? [release] : []),
+        ].sort(newestFirst),
+        revision: (current.revision ?? 0) + 1,
+      }),
+    );
+    counted[tag] = tagEntry(shard, release.tags.find((t) => t.slug === tag)?.name);
+    if (shard.releases.length === 0) empty.add(tag);
+  }
+  if (Object.keys(counted).length > 0) {
+    // Each tag as its shard now counts it; a slower publish's older count never wins.
     await updateJson<TagIndex>(
       store,
       catalogKeys.tags,
       () => ({ tags: {} }),
       (index) => {
         const tags = { ...index.tags };
-        for (const t of before) {
-          const entry = tags[t];
-          if (!entry || after.has(t)) continue;
-          const { [release.slug]: _gone, ...rest } = entry.releases;
-          if (Object.keys(rest).length > 0) tags[t] = { ...entry, releases: rest };
-          else delete tags[t];
-        }
-        const state = publicityOf(release);
-        for (const t of release.tags) {
-          tags[t.slug] = {
-            name: tags[t.slug]?.name ?? t.name,
-            releases: { ...tags[t.slug]?.releases, [release.slug]: state },
-          };
+        for (const [slug, entry] of Object.entries(counted)) {
+          const known = tags[slug];
+          if (known?.revision !== undefined && known.revision >= (entry.revision ?? 0)) continue;
+          // A tag keeps the name it was first given; one with no release left goes.
+          if (empty.has(slug)) delete tags[slug];
+          else tags[slug] = { ...entry, name: known?.name ?? entry.name };
         }
         return { tags };
       },
-    );
-  }
-
-  for (const tag of new Set([...before, ...after])) {
-    await updateJson<TagShard>(
-      store,
-      catalogKeys.tag(tag),
-      () => ({ tag, releases: [] }),
-      (shard) => ({
-        tag,
-        releases: [
-          ...shard.releases.filter((r) => r.slug !== release.slug),
-          ...(after.has(tag) ? [release] : []),
-        ].sort(newestFirst),
-      }),
     );
   }
 
@@ -190,6 +205,32 @@ export async function recordRelease(
       },
     );
   }
+}
+
+/** A tag's entry in the tag index, counted from its shard; named `name` when given. */
+function tagEntry(shard: TagShard, name: string | undefined): TagEntry {
+  let count = 0;
+  const embargoed: Record<string, string> = {};
+  for (const r of shard.releases) {
+    if (r.withdrawn || r.visibility !== 'public') continue;
+    if (r.embargo) embargoed[r.slug] = r.embargo;
+    else count++;
+  }
+  return {
+    name: name ?? shard.releases[0]?.tags.find((t) => t.slug === shard.tag)?.name ?? shard.tag,
+    revision: shard.revision ?? 0,
+    public: count,
+    ...(Object.keys(embargoed).length > 0 && { embargoed }),
+  };
+}
+
+/** How many of a tag's releases are public at `now`. */
+export function publicTagCount(entry: TagEntry, now: Date): number {
+  let count = entry.public ?? 0;
+  for (const slug in entry.embargoed)
+    if (Date.parse(entry.embargoed[slug] as string) <= now.getTime()) count++;
+  for (const slug in entry.releases) if (isPublic(entry.releases[slug] as PublicityOf, now)) count++;
+  return count;
 }
 
 async function removeFromYear(store: ObjectStore, year: string, slug: string): Promise<void> {

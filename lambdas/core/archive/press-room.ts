@@ -9,6 +9,8 @@ import type { ObjectStore } from '../store/object-store.ts';
 import {
   isPublic,
   newestReleases,
+  type PublicityOf,
+  publicTagCount,
   type ReleaseSummary,
   readTag,
   readTags,
@@ -138,6 +140,16 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
   const topPath = new URL(siteUrl).pathname;
   const latestCount = settings.latestCount ?? 30;
   const feedCount = settings.feedCount ?? 20;
+  // A tag page lists every release with that tag: Intl formats each date once per press room.
+  const dateTexts = new Map<string, string>();
+  const dateText = (date: string) => {
+    let text = dateTexts.get(date);
+    if (text === undefined) {
+      text = formatDate(date, settings.lang);
+      dateTexts.set(date, text);
+    }
+    return text;
+  };
 
   /** `lt`, `lang`: the language of the page the links are on. */
   function downloadsOf(r: ReleaseSummary, base: string, lt: LocaleStrings, lang: Language) {
@@ -169,7 +181,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       lang: ownLang(r.lang),
       title: r.title,
       date: r.date,
-      dateText: formatDate(r.date, settings.lang),
+      dateText: dateText(r.date),
       lead: r.lead,
       publishers: r.publishers.join(', '),
       url: base + releaseDownloads.page,
@@ -180,17 +192,18 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
 
   /** What the site may show: years and tags that have at least one public release now. */
   async function publicIndex(store: ObjectStore, now: Date, tagIndex: TagIndex['tags']) {
-    const years = Object.entries(await readYearIndex(store))
-      .filter(([, releases]) => Object.values(releases).some((r) => isPublic(r, now)))
-      .map(([year]) => year)
+    // years.json names every release of the archive: a plain loop, stopping at the first public one.
+    const hasPublic = (releases: Record<string, PublicityOf>) => {
+      for (const slug in releases) if (isPublic(releases[slug] as PublicityOf, now)) return true;
+      return false;
+    };
+    const yearIndex = await readYearIndex(store);
+    const years = Object.keys(yearIndex)
+      .filter((year) => hasPublic(yearIndex[year] as Record<string, PublicityOf>))
       .sort()
       .reverse();
     const tags = Object.entries(tagIndex)
-      .map(([slug, entry]) => ({
-        slug,
-        name: entry.name,
-        count: Object.values(entry.releases).filter((r) => isPublic(r, now)).length,
-      }))
+      .map(([slug, entry]) => ({ slug, name: entry.name, count: publicTagCount(entry, now) }))
       .filter((x) => x.count > 0)
       .sort((a, b) => a.name.localeCompare(b.name, settings.lang));
     const newsletters = (await readIssues(store)).some(isPublicIssue);
@@ -286,7 +299,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       lang: ownLang(issue.lang),
       title: issue.title,
       date: issue.date,
-      dateText: formatDate(issue.date, settings.lang),
+      dateText: dateText(issue.date),
       lead: issue.summary,
       publishers: issue.publishers.join(', '),
       url: `${issue.id}/${issueDownloads.page}`,
