@@ -4,6 +4,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { cliBenchmark } from './cli.ts';
 import { contactsBenchmark } from './contacts.ts';
+import { lambdaBenchmark } from './lambda.ts';
 import { publishBenchmark } from './publish.ts';
 import { renderBenchmark } from './render.ts';
 import { sendBenchmark } from './send.ts';
@@ -22,6 +23,7 @@ const benchmarks: Benchmark[] = [
   publishBenchmark,
   contactsBenchmark,
   sendBenchmark,
+  lambdaBenchmark,
 ];
 
 const args = process.argv.slice(2);

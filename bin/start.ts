@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { releaseDownloads, siteKeys } from '../lambdas/core/archive/press-room.ts';
 import { publishRelease } from '../lambdas/core/archive/publish.ts';
-import { loadCampaignFile } from '../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../lambdas/core/campaigns/campaign-file.ts';
 import { sendCampaign } from '../lambdas/core/campaigns/send.ts';
 import { importContacts } from '../lambdas/core/contacts/import.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';

@@ -106,7 +106,11 @@ export class PressroomFunction extends Construct implements IGrantable {
         sourcesContent: false,
         // Accented text and entity tables stay as UTF-8 instead of \uXXXX escapes (about 8%
         // smaller). Passed as an argument: this CDK version ignores its own `charset` prop.
-        esbuildArgs: { '--charset': 'utf8' },
+        // source-map is left out (see no-source-map.cjs): nothing asks for maps of templates.
+        esbuildArgs: {
+          '--charset': 'utf8',
+          '--alias:source-map': path.join(projectRoot, 'lib', 'no-source-map.cjs'),
+        },
         mainFields: ['module', 'main'],
         // Some CommonJS dependencies call require() for Node's own modules.
         banner:

@@ -1,6 +1,6 @@
 import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
-import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { resumeCampaign } from '../../lambdas/core/campaigns/control.ts';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
 import { parseYaml, validate } from '../core/input.ts';
 import { languages } from '../core/publication/schema.ts';

@@ -12,6 +12,8 @@ import {
 import { PressroomError } from './errors.ts';
 import { getJson, listAll, type ObjectStore } from './store/object-store.ts';
 
+export { redactEmailAddresses } from './redact.ts';
+
 /**
  * Access and erasure requests (GDPR) over everything pressroom holds about an address: the
  * contact, its suppression, its entries in campaign ledgers, the provider's reports on it
@@ -145,23 +147,4 @@ export async function eraseRecordsOf(
     if (item.key.includes(`.${id}@`)) messages.push(item.key);
   for (const key of messages) await store.delete(key);
   return { ledgerEntries, messages: messages.length, removed: messages };
-}
-
-/**
- * An address, bare or URL-encoded (`%40`, `%C3%A9`): a local part of RFC 5322 atext (letters
- * in any script) without `/`, `?` and `&` (so that paths such as `node_modules/@aws-sdk/...` and query strings are
- * left alone), then a domain of letters in any script, digits, `.`, `-` and `%XX`.
- */
-const domainChar = String.raw`(?:[\p{L}\p{N}-]|%[0-9a-f]{2})`;
-const addressPattern = new RegExp(
-  String.raw`[\p{L}\p{N}_.!#$%'*+=^\x60{|}~-]+(?:@|%40)${domainChar}+(?:\.${domainChar}+)*`,
-  'giu',
-);
-
-/**
- * The text with every email address replaced by `[address]`: for log lines and error
- * messages that may quote data (a bounce's diagnostic, a validation problem's value).
- */
-export function redactEmailAddresses(text: string): string {
-  return text.replace(addressPattern, '[address]');
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultConfirmationsPerHour } from '../core/contacts/subscription-limits.ts';
 import { PressroomError } from '../core/errors.ts';
 import { languages } from '../core/publication/schema.ts';

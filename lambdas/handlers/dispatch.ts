@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SqsRecipientQueue } from '../adapters/sqs-queue.ts';
 import {
   type DispatchReport,

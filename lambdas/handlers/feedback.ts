@@ -1,5 +1,5 @@
 import type { Context, SNSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeEmail } from '../core/contacts/model.ts';
 import {
   applyProviderFeedback,

@@ -5,7 +5,7 @@ export type FunctionUrlResponse = Exclude<LambdaFunctionURLResult, string>;
 
 import { timingSafeEqual } from 'node:crypto';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SesMailer } from '../adapters/ses-mailer.ts';
 import { purgeSubscriptionState } from '../core/contacts/subscription.ts';
 import { parseSubscribableLists, type SubscribableLists } from '../core/contacts/subscription-lists.ts';
@@ -13,7 +13,8 @@ import { handlePublicRequest, type PublicRequest } from '../core/public/endpoint
 import { siteRequestHeaders } from '../core/public/site-headers.ts';
 import { getText, type ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
-import { cached, dataStore, logger, signingKeys, templateSet } from './runtime.ts';
+import { cached, dataStore, logger, signingKeys } from './runtime.ts';
+import { templateSet } from './templates.ts';
 
 /**
  * The public function, behind a Lambda Function URL: unsubscribe (a GET page and the

@@ -1,6 +1,6 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context, S3Event } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LambdaPdfPrinter } from '../adapters/lambda-pdf.ts';
 import { EventBridgeLiftScheduler, type LiftEvent } from '../adapters/scheduler.ts';
 import { storeSourceFiles } from '../adapters/store-files.ts';
@@ -19,7 +19,8 @@ import { slug } from '../core/publication/schema.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { ConfigurationError, loadConfig } from './config.ts';
-import { cached, dataStore, logger, templateSet } from './runtime.ts';
+import { cached, dataStore, logger } from './runtime.ts';
+import { templateSet } from './templates.ts';
 
 /**
  * The publish function: an object created under `publications/` (an S3 event notification)

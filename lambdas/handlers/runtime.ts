@@ -1,15 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { S3ObjectStore } from '../adapters/s3-store.ts';
-import { loadTemplateFiles } from '../adapters/template-files.ts';
 import { type ContactKeys, contactKeys } from '../core/contacts/model.ts';
-import { redactEmailAddresses } from '../core/privacy.ts';
-import type { TemplateSet } from '../core/render/templates.ts';
+import { redactEmailAddresses } from '../core/redact.ts';
 import { ConfigurationError, configVariables } from './config.ts';
 
 /**
  * What every function shares, built on first use and kept for the container's life: the
- * Powertools logger, the S3 store, the signing secret's keys, the templates.
+ * Powertools logger, the S3 store, the signing secret's keys (the templates: templates.ts).
  *
  * AWS clients are the SDK's defaults: region and credentials come from the Lambda
  * environment. Tests and local runs point them elsewhere with the SDK's own variables
@@ -101,19 +99,4 @@ export async function signingSecret(secretArn: string): Promise<string> {
  */
 export async function signingKeys(secretArn: string): Promise<ContactKeys> {
   return contactKeys(await signingSecret(secretArn));
-}
-
-const templateSets = new Map<string, () => Promise<TemplateSet>>();
-
-/**
- * The template folder bundled with the function (PRESSROOM_TEMPLATES_DIR), or the project's
- * own `templates/` when none is given; read once per container.
- */
-export function templateSet(dir?: string): Promise<TemplateSet> {
-  let load = templateSets.get(dir ?? '');
-  if (!load) {
-    load = cached(() => loadTemplateFiles(dir));
-    templateSets.set(dir ?? '', load);
-  }
-  return load();
 }

@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SesMailer } from '../adapters/ses-mailer.ts';
 import { type BatchReport, sendBatch } from '../core/campaigns/batch.ts';
 import { readCampaign } from '../core/campaigns/campaign.ts';

@@ -15,7 +15,7 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { OutboxMailer } from '../../lambdas/adapters/outbox-mailer.ts';
-import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { sendCampaign } from '../../lambdas/core/campaigns/send.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';

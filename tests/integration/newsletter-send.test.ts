@@ -12,7 +12,7 @@ import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { OutboxMailer } from '../../lambdas/adapters/outbox-mailer.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { type PublishDeps, publishRelease } from '../../lambdas/core/archive/publish.ts';
-import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import { scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
 import { EmbargoError, type SendDeps, sendCampaign } from '../../lambdas/core/campaigns/send.ts';

@@ -18,10 +18,10 @@ import {
   type CampaignDefinition,
   CampaignNotFoundError,
   campaignNames,
-  loadCampaignFile,
   readCampaign,
   updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { leaseMs, takeLease } from '../../lambdas/core/campaigns/lease.ts';
 import { readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import type { Mailer, OutgoingMessage } from '../../lambdas/core/campaigns/mailer.ts';

@@ -13,10 +13,10 @@ import { publishRelease } from '../../lambdas/core/archive/publish.ts';
 import {
   type CampaignDefinition,
   campaignKeys,
-  loadCampaignFile,
   readCampaign,
   updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { CampaignBusyError, leaseMs, takeLease } from '../../lambdas/core/campaigns/lease.ts';
 import { claim, readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import { UnreachableLinkError } from '../../lambdas/core/campaigns/links.ts';

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { archiveKeys } from '../../lambdas/core/archive/manifest.ts';
-import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { InvalidInputError, type Problem } from '../../lambdas/core/errors.ts';
 import { issueIdOf, loadIssue } from '../../lambdas/core/newsletter/load.ts';
 import {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignDefaults, loadConfig, NoWorkspaceError, smtpSettings, storeDir } from '../../bin/context.ts';
 import { loadWorkspace } from '../../lambdas/adapters/workspace-file.ts';
-import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { parseSubscribableLists } from '../../lambdas/core/contacts/subscription-lists.ts';
 import { InvalidInputError, type Problem } from '../../lambdas/core/errors.ts';
 import { openLists, parseWorkspaceFile } from '../../lambdas/core/workspace/settings.ts';

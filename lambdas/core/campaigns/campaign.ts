@@ -1,13 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AudienceFilter } from '../contacts/audience.ts';
 import { listName } from '../contacts/model.ts';
-import { InvalidInputError, PressroomError, type Problem } from '../errors.ts';
-import { controlCharacterProblem, formatPath, parseYaml, readInputText, validate } from '../input.ts';
-import type { SourceFiles } from '../publication/load.ts';
+import { PressroomError } from '../errors.ts';
 import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import type { CampaignLease } from './lease.ts';
-import { parseSendTime, type SendTime } from './time.ts';
+import type { SendTime } from './time.ts';
 
 /**
  * The campaign file: what to send (a published release or newsletter issue), to whom (a
@@ -181,115 +179,6 @@ interface CampaignIndex {
 
 export class CampaignNotFoundError extends PressroomError {
   override name = 'CampaignNotFoundError';
-}
-
-/**
- * What a campaign file may leave out, taken from its workspace (pressroom.yaml, or the
- * environment): the sender, the reply address, and the zone of a `sendAt` written without one.
- */
-export interface CampaignDefaults {
-  from?: { name: string; address: string };
-  replyTo?: string;
-  timeZone?: string;
-}
-
-/** `2021-06-08 08:00` (a wall-clock time with no zone or offset): read in `zone` when there is one. */
-function inZone(sendAt: string, zone: string | undefined): string {
-  const bare = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?$/.test(sendAt.trim());
-  return bare && zone ? `${sendAt.trim()} ${zone}` : sendAt;
-}
-
-/**
- * Reads and validates a campaign file; every problem is reported with its line. What reading
- * it noticed (a file converted to UTF-8) goes to `notices`, for the caller to show.
- */
-export async function loadCampaignFile(
-  file: string,
-  files: SourceFiles,
-  defaults: CampaignDefaults = {},
-  notices: string[] = [],
-): Promise<CampaignDefinition> {
-  const source = await readInputText(files, file, notices);
-  const control = controlCharacterProblem(source, file);
-  if (control) throw new InvalidInputError([control]);
-  const parsed = parseYaml(source, file);
-  const checked = validate(campaignFileSchema, parsed);
-  if (!checked.ok) throw new InvalidInputError(checked.problems);
-  const c = checked.value;
-  const problems: Problem[] = [];
-  if ((c.publication === undefined) === (c.newsletter === undefined)) {
-    const both = c.publication !== undefined;
-    problems.push({
-      file,
-      ...(both ? parsed.locateKey([], 'newsletter') : { line: 1 }),
-      path: both ? 'newsletter' : 'publication',
-      message: both
-        ? 'a campaign sends one thing: keep "publication" (a release) or "newsletter" (an issue), not both'
-        : 'is required: write "publication: <release slug>" or "newsletter: <issue id>"',
-    });
-  }
-  if ((c.audience.list === undefined) === (c.audience.lists === undefined)) {
-    const both = c.audience.list !== undefined;
-    problems.push({
-      file,
-      ...(both ? parsed.locateKey(['audience'], 'lists') : parsed.locate(['audience'])),
-      path: both ? 'audience.lists' : 'audience',
-      message: both
-        ? 'write "list: presse" for one list or "lists: [presse, lettre]" for several, not both'
-        : 'names no list: write "list: presse", or "lists: [presse, lettre]" for several',
-    });
-  }
-  if (c.newsletter !== undefined && c.attachPdf) {
-    problems.push({
-      file,
-      ...parsed.locateKey([], 'attachPdf'),
-      path: 'attachPdf',
-      message: 'a newsletter issue has no PDF: remove attachPdf (or set it to false)',
-      value: true,
-    });
-  }
-  const from = c.from ?? defaults.from;
-  const replyTo = c.replyTo ?? defaults.replyTo;
-  if (!from) {
-    problems.push({
-      file,
-      line: 1,
-      path: 'from',
-      message:
-        'is required: write from: "Name <address@example.org>" here, or set sender in pressroom.yaml (or PRESSROOM_SENDER)',
-    });
-  }
-  if (problems.length > 0 || !from) throw new InvalidInputError(problems);
-  let sendAt: SendTime | undefined;
-  if (c.sendAt !== undefined) {
-    const time = parseSendTime(inZone(c.sendAt, defaults.timeZone));
-    if ('error' in time) {
-      throw new InvalidInputError([
-        {
-          file,
-          ...parsed.locate(['sendAt']),
-          path: formatPath(['sendAt']),
-          message: time.error,
-          value: c.sendAt,
-        },
-      ]);
-    }
-    sendAt = time;
-  }
-  return {
-    name: c.name,
-    ...(c.newsletter !== undefined ? { newsletter: c.newsletter } : { publication: c.publication ?? '' }),
-    audience: {
-      lists: [...new Set(c.audience.lists ?? (c.audience.list !== undefined ? [c.audience.list] : []))],
-      ...(c.audience.tags && { tags: c.audience.tags }),
-      tagsMode: c.audience.tagsMode,
-    },
-    from,
-    ...(replyTo !== undefined && { replyTo }),
-    ...(c.subject !== undefined && { subject: c.subject }),
-    ...(sendAt && { sendAt }),
-    attachPdf: c.attachPdf,
-  };
 }
 
 export async function readCampaign(store: ObjectStore, name: string): Promise<CampaignRecord> {

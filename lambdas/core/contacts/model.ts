@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { domainToASCII, domainToUnicode } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { limits } from '../limits.ts';
 
 /**

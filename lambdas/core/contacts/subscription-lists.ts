@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { sender } from '../campaigns/campaign.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { type LocatedYaml, parseYaml, validate } from '../input.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { publicationLimits as max } from '../limits.ts';
 import {
   httpUrl,

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoWithOffset, parseSendTime } from '../campaigns/time.ts';
-import { hasControlCharacter } from '../input.ts';
+import { hasControlCharacter } from '../control-characters.ts';
 import { limits, publicationLimits as max } from '../limits.ts';
 import { type Language, languages } from './languages.ts';
 import { socialHandleHelp, socialNetworks, socialProfile } from './social.ts';

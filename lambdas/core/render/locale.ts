@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Language } from '../publication/schema.ts';
 
 /** The fixed strings of a language, from `templates/locales/<lang>.yaml`. `{name}` marks a value. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sender } from '../campaigns/campaign.ts';
 import { isTimeZone } from '../campaigns/time.ts';
 import { listTitle } from '../contacts/subscription-lists.ts';
