@@ -34,7 +34,7 @@ export function workspaceOf(file: string): string {
  */
 export function localFiles(options: LocalFilesOptions = {}): SourceFiles {
   return {
-    readBytes: (file) => filesUnder(workspaceOf(file), options).readBytes(file),
+    readBytes: (file, read) => filesUnder(workspaceOf(file), options).readBytes(file, read),
     size: (file) => filesUnder(workspaceOf(file), options).size(file),
     within: (publicationFile) => filesUnder(workspaceOf(publicationFile), options),
   };
@@ -47,7 +47,10 @@ export const localSourceFiles: SourceFiles = localFiles();
 export function filesUnder(root: string, options: LocalFilesOptions = {}): SourceFiles {
   const maxSize = options.maxFileSize ?? publicationLimits.fileSize;
   const self: SourceFiles = {
-    readBytes: (file) => opened(file, root, maxSize, (handle, size) => readAll(handle, size, maxSize, file)),
+    readBytes: (file, read) => {
+      const limit = Math.min(maxSize, read?.maxSize ?? maxSize);
+      return opened(file, root, limit, (handle, size) => readAll(handle, size, limit, file));
+    },
     size: (file) => opened(file, root, maxSize, (_handle, size) => size),
     within: () => self,
   };

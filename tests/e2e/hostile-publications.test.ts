@@ -186,9 +186,24 @@ const hostile: Hostile[] = [
     says: ['h-email.md:8', 'publishers[0].email', 'at most 254'],
   },
   {
-    name: 'a 49 MB body',
+    name: 'a 50 MB Markdown file, from its size alone',
     file: 'h-huge.md',
-    says: ['h-huge.md:8', 'body', 'more than the 200,000 allowed'],
+    says: [
+      'h-huge.md: this file is 50 MB, more than the 2 MB a publication or issue file',
+      'put the full text in an attachment',
+    ],
+  },
+  {
+    name: 'a 3 MB newsletter issue, from its size alone',
+    file: 'h-huge-issue.md',
+    args: ['newsletter', 'render', `${publications}/h-huge-issue.md`, '--out', 'out/h', '--data-dir', store],
+    says: ['h-huge-issue.md: this file is 3 MB, more than the 2 MB a publication or issue file'],
+  },
+  {
+    name: 'a body over 200,000 characters in a file under 2 MB',
+    file: 'h-long.md',
+    text: publication('', `${'Du texte. '.repeat(30_000)}\n`),
+    says: ['h-long.md:8', 'body', 'more than the 200,000 allowed'],
   },
   {
     name: 'an unquoted colon in the title',
@@ -232,7 +247,11 @@ beforeAll(async () => {
   await symlink(at('outside/evil.yaml'), at('examples/organizations/h-evil.yaml'));
   await symlink(path.join(repo, 'templates'), at('h-templates'));
   for (const h of hostile) if (h.text !== undefined) await writeFile(at(publications, h.file), h.text);
-  await writeFile(at(publications, 'h-huge.md'), publication('', `${'Du texte. '.repeat(4_900_000)}\n`));
+  await writeFile(at(publications, 'h-huge.md'), publication('', `${'Du texte. '.repeat(5_000_000)}\n`));
+  await writeFile(
+    at(publications, 'h-huge-issue.md'),
+    `---\ntitle: La lettre\ndate: 2024-03-15\npublishers: [villes-internet]\n---\n${'Du texte. '.repeat(300_000)}\n`,
+  );
   // A store with a release in it, so that "unchanged" means something.
   expectExit(
     await pressroom(

@@ -13,7 +13,7 @@ import { localFiles, workspaceOf } from '../../lambdas/adapters/local-files.ts';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
-import { RefusedFileError } from '../../lambdas/core/errors.ts';
+import { FileTooLargeError, RefusedFileError } from '../../lambdas/core/errors.ts';
 
 let top: string;
 let ws: string;
@@ -84,6 +84,19 @@ describe('local files of a publication', () => {
       expect(error).toMatchObject({ kind });
       expect((error as RefusedFileError).reason).toMatch(message);
     }
+  });
+
+  it('refuses a file over a read’s own limit from its size, with the size and the limit', async () => {
+    const error = await files()
+      .readBytes(attachment('big.bin'), { maxSize: 100 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileTooLargeError);
+    expect(error).toMatchObject({ kind: 'size', size: 2048, maxSize: 100 });
+    expect(await files().readBytes(attachment('ok.txt'), { maxSize: 2 })).toEqual(Buffer.from('ok'));
+    // The adapter's own limit stays the most a read may ask for.
+    await expect(files().readBytes(attachment('big.bin'), { maxSize: 10_000 })).rejects.toMatchObject({
+      maxSize: 1000,
+    });
   });
 
   it('names the limit in the size refusal', async () => {
@@ -163,6 +176,28 @@ describe('files of a publication in the bucket', () => {
       kind: 'outside',
     });
     await expect(files.readBytes('/contacts/contacts.json')).rejects.toMatchObject({ kind: 'outside' });
+  });
+
+  it('refuses an object over a read’s own limit from its head, without getting it', async () => {
+    const got: string[] = [];
+    const watched = Object.create(store, {
+      get: {
+        value: (key: string) => {
+          got.push(key);
+          return store.get(key);
+        },
+      },
+    }) as MemoryObjectStore;
+    const watchedFiles = storeSourceFiles(watched, { root: 'publications/', maxFileSize: 1000 });
+    await expect(watchedFiles.readBytes('/publications/2021/a.md', { maxSize: 5 })).rejects.toMatchObject({
+      size: 11,
+      maxSize: 5,
+    });
+    await expect(watchedFiles.readBytes('/publications/attachments/big.bin')).rejects.toMatchObject({
+      size: 2000,
+      maxSize: 1000,
+    });
+    expect(got).toEqual([]);
   });
 
   it('refuses an object over the size limit', async () => {

@@ -182,9 +182,9 @@ export function archivedSources(
       const key = archived(file);
       return key === undefined ? files.size(place(file)) : (await store.head(key))?.size;
     },
-    async readBytes(file) {
+    async readBytes(file, options) {
       const key = archived(file);
-      if (key === undefined) return files.readBytes(place(file));
+      if (key === undefined) return files.readBytes(place(file), options);
       const object = await store.get(key);
       if (!object) throw new PressroomError(`the archive is missing ${key}`);
       return object.body;

@@ -83,8 +83,8 @@ async function planSourceUpload(
 ): Promise<UploadPlan> {
   const read = new Map<string, boolean>();
   const recording = (inner: SourceFiles): SourceFiles => ({
-    async readBytes(f) {
-      const bytes = await inner.readBytes(f);
+    async readBytes(f, options) {
+      const bytes = await inner.readBytes(f, options);
       if (bytes !== undefined) read.set(path.normalize(f), true);
       return bytes;
     },
