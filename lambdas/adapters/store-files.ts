@@ -2,7 +2,7 @@ import path from 'node:path';
 import { RefusedFileError } from '../core/errors.ts';
 import { fileTooLarge, publicationLimits } from '../core/limits.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
-import { checkKey, InvalidKeyError, type ObjectStore } from '../core/store/object-store.ts';
+import { checkKey, InvalidKeyError, type ObjectStore, storedBody } from '../core/store/object-store.ts';
 
 /**
  * Source files read from the object store: a publication uploaded to the bucket, with its
@@ -43,6 +43,12 @@ export function storeSourceFiles(
       if (head.size > limit) throw fileTooLarge(file, head.size, limit);
       const object = await store.get(key);
       if (object && object.body.byteLength > limit) throw fileTooLarge(file, object.body.byteLength, limit);
+      return object?.body;
+    },
+    async stream(file) {
+      const key = keyOf(file);
+      const object = key === undefined ? undefined : await storedBody(store, key);
+      if (object && object.info.size > maxSize) throw fileTooLarge(file, object.info.size, maxSize);
       return object?.body;
     },
     async size(file) {

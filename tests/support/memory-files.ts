@@ -2,6 +2,7 @@ import path from 'node:path';
 import { RefusedFileError } from '../../lambdas/core/errors.ts';
 import { fileTooLarge } from '../../lambdas/core/limits.ts';
 import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
+import { streamedBytes } from '../../lambdas/core/store/object-store.ts';
 
 /**
  * An in-memory workspace for core tests: paths map to file contents. With `root`, reads are
@@ -30,6 +31,10 @@ export function memoryFiles(
       if (bytes && read?.maxSize !== undefined && bytes.byteLength > read.maxSize)
         throw fileTooLarge(file, bytes.byteLength, read.maxSize);
       return bytes;
+    },
+    async stream(file) {
+      const bytes = await self.readBytes(file);
+      return bytes && streamedBytes(bytes);
     },
     within: () => self,
   };

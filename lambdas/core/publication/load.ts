@@ -13,6 +13,7 @@ import {
 } from '../input.ts';
 import { publicationLimits as max, publicationFileTooLarge } from '../limits.ts';
 import { imageSource, inspectMarkdown } from '../render/markdown.ts';
+import type { StreamedBody } from '../store/object-store.ts';
 import type { DecodedText } from '../text-encoding.ts';
 import {
   type Attachment,
@@ -36,6 +37,11 @@ export interface SourceFiles {
    * the adapter's own limit) is refused with a FileTooLargeError before it is read.
    */
   readBytes(file: string, options?: ReadOptions): Promise<Uint8Array | undefined>;
+  /**
+   * The file checked as readBytes checks it, with its size, to be read while it is written
+   * (an attachment copied into the archive, never held whole); undefined when there is none.
+   */
+  stream(file: string): Promise<StreamedBody | undefined>;
   /** The file's size in bytes, or undefined when there is no such file. */
   size(file: string): Promise<number | undefined>;
   /**

@@ -88,6 +88,11 @@ async function planSourceUpload(
       if (bytes !== undefined) read.set(path.normalize(f), true);
       return bytes;
     },
+    async stream(f) {
+      const body = await inner.stream(f);
+      if (body !== undefined && !read.has(path.normalize(f))) read.set(path.normalize(f), false);
+      return body;
+    },
     async size(f) {
       const size = await inner.size(f);
       if (size !== undefined && !read.has(path.normalize(f))) read.set(path.normalize(f), false);
