@@ -7,7 +7,7 @@
  * (tests/unit/publication-input.test.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -338,6 +338,29 @@ describe('what people write that must work', () => {
     const rendered = await readFile(at('out/image/email.html'), 'utf8');
     expect(rendered).toContain(`src="${url}"`);
     expect(await readFile(at('out/image/files/images/h-photo.png'))).toEqual(png);
+  });
+
+  it('streams a large attachment: the archive, the press room and a render hold the same bytes', async () => {
+    const bytes = randomBytes(5 * 1024 * 1024 + 3);
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    await writeFile(at(publications, 'attachments/h-large.bin'), bytes);
+    await writeFile(
+      at(publications, 'h-large.md'),
+      publication('slug: h-large\nattachments: [attachments/h-large.bin]\n'),
+    );
+    const run = await pressroom('publish', `${publications}/h-large.md`, '--no-pdf', '--data-dir', store);
+    expectExit(run, 0);
+    const archived = (await readdir(at(store, 'archive/h-large'), { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+    expect(archived).toHaveLength(1);
+    for (const copy of [
+      at(store, 'archive/h-large', archived[0] ?? '', 'files/attachments/h-large.bin'),
+      at(store, 'site/releases/h-large/files/attachments/h-large.bin'),
+    ])
+      expect(sha(await readFile(copy))).toBe(sha(bytes));
+    expectExit(await pressroom('render', `${publications}/h-large.md`, '--out', 'out/large'), 0);
+    expect(sha(await readFile(at('out/large/files/attachments/h-large.bin')))).toBe(sha(bytes));
   });
 
   it('takes bare release slugs as newsletter items', async () => {

@@ -14,6 +14,7 @@ import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { FileTooLargeError, RefusedFileError } from '../../lambdas/core/errors.ts';
+import { collect } from '../../lambdas/core/store/object-store.ts';
 
 let top: string;
 let ws: string;
@@ -61,6 +62,20 @@ describe('local files of a publication', () => {
     expect(await files().size(attachment('ok.txt'))).toBe(2);
     expect(await files().readBytes(attachment('missing.txt'))).toBeUndefined();
     expect(await files().size(attachment('missing.txt'))).toBeUndefined();
+    expect(await files().stream(attachment('missing.txt'))).toBeUndefined();
+  });
+
+  it('streams a file, checked when it is measured and again when it is opened', async () => {
+    const body = await files().stream(attachment('ok.txt'));
+    expect(body?.size).toBe(2);
+    expect(Buffer.from(await collect((await body?.open()) ?? [])).toString()).toBe('ok');
+    // Swapped for a link after it was measured: refused when it is opened.
+    const swapped = path.join(ws, 'publications', 'attachments', 'swapped.txt');
+    await writeFile(swapped, 'fine');
+    const later = await files().stream(swapped);
+    await rm(swapped);
+    await symlink(path.join(outside, 'secret.txt'), swapped);
+    await expect(later?.open()).rejects.toMatchObject({ kind: 'link' });
   });
 
   it.each([
@@ -78,7 +93,11 @@ describe('local files of a publication', () => {
     ['a folder', 'folder.pdf', 'special', /a folder, not a regular file/],
     ['a file over the size limit', 'big.bin', 'size', /2\.0 kB|2 kB/],
   ])('refuses %s, for reading and for measuring', async (_name, name, kind, message) => {
-    for (const read of [() => files().readBytes(attachment(name)), () => files().size(attachment(name))]) {
+    for (const read of [
+      () => files().readBytes(attachment(name)),
+      () => files().size(attachment(name)),
+      () => files().stream(attachment(name)),
+    ]) {
       const error = await read().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RefusedFileError);
       expect(error).toMatchObject({ kind });
@@ -205,5 +224,9 @@ describe('files of a publication in the bucket', () => {
       kind: 'size',
     });
     await expect(files.size('/publications/attachments/big.bin')).rejects.toMatchObject({ kind: 'size' });
+    await expect(files.stream('/publications/attachments/big.bin')).rejects.toMatchObject({ kind: 'size' });
+    const body = await files.stream('/publications/2021/a.md');
+    expect(body?.size).toBe(11);
+    expect(Buffer.from(await collect((await body?.open()) ?? [])).toString()).toBe('publication');
   });
 });

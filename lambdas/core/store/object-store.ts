@@ -79,7 +79,7 @@ export function streamedBytes(bytes: Uint8Array): StreamedBody {
 }
 
 /** Reads a stream whole (a store that cannot write from a stream, a comparison in memory). */
-export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+export async function collect(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const chunk of chunks) parts.push(chunk);
   return Buffer.concat(parts);
