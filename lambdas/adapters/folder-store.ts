@@ -25,6 +25,7 @@ import {
   type ObjectStore,
   type PutOptions,
   type StoredObject,
+  type StreamedBody,
   VersionConflictError,
 } from '../core/store/object-store.ts';
 import { DownloadSigner, type SignedDownloadCheck } from './signed-downloads.ts';
@@ -179,9 +180,21 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Body, _options?: PutOptions): Promise<{ version: string }> {
+    return this.replace(key, async () => body);
+  }
+
+  /** Piped into a temporary file, which then takes the key's place: never held whole. */
+  async putStream(key: string, body: StreamedBody, _options?: PutOptions): Promise<{ version: string }> {
+    return this.replace(key, () => body.open());
+  }
+
+  private async replace(
+    key: string,
+    body: () => Promise<Body | AsyncIterable<Uint8Array>>,
+  ): Promise<{ version: string }> {
     const file = this.fileOf(key);
     try {
-      const temp = await this.writeTemp(body);
+      const temp = await this.writeTemp(await body());
       try {
         await this.withDir(path.dirname(file), () => rename(temp, file));
       } catch (error) {
@@ -343,7 +356,7 @@ export class FolderObjectStore implements ObjectStore {
 
   private tmpDirReady: Promise<unknown> | undefined;
 
-  private async writeTemp(body: Body): Promise<string> {
+  private async writeTemp(body: Body | AsyncIterable<Uint8Array>): Promise<string> {
     const dir = path.join(this.internal, 'tmp');
     // Made once per store; a folder removed meanwhile is made again below.
     this.tmpDirReady ??= mkdir(dir, { recursive: true });

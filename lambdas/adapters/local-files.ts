@@ -1,7 +1,8 @@
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { RefusedFileError } from '../core/errors.ts';
+import { Readable } from 'node:stream';
+import { PressroomError, RefusedFileError } from '../core/errors.ts';
 import { fileTooLarge, publicationLimits } from '../core/limits.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
 import { findWorkspaceRoot } from './workspace-root.ts';
@@ -34,7 +35,8 @@ export function workspaceOf(file: string): string {
  */
 export function localFiles(options: LocalFilesOptions = {}): SourceFiles {
   return {
-    readBytes: (file) => filesUnder(workspaceOf(file), options).readBytes(file),
+    readBytes: (file, read) => filesUnder(workspaceOf(file), options).readBytes(file, read),
+    stream: (file) => filesUnder(workspaceOf(file), options).stream(file),
     size: (file) => filesUnder(workspaceOf(file), options).size(file),
     within: (publicationFile) => filesUnder(workspaceOf(publicationFile), options),
   };
@@ -47,8 +49,16 @@ export const localSourceFiles: SourceFiles = localFiles();
 export function filesUnder(root: string, options: LocalFilesOptions = {}): SourceFiles {
   const maxSize = options.maxFileSize ?? publicationLimits.fileSize;
   const self: SourceFiles = {
-    readBytes: (file) => opened(file, root, maxSize, (handle, size) => readAll(handle, size, maxSize, file)),
+    readBytes: (file, read) => {
+      const limit = Math.min(maxSize, read?.maxSize ?? maxSize);
+      return opened(file, root, limit, (handle, size) => readAll(handle, size, limit, file));
+    },
     size: (file) => opened(file, root, maxSize, (_handle, size) => size),
+    // Checked now for its size, checked again when it is opened to be read.
+    stream: async (file) => {
+      const size = await self.size(file);
+      return size === undefined ? undefined : { size, open: () => streamOf(file, root, maxSize) };
+    },
     within: () => self,
   };
   return self;
@@ -64,6 +74,36 @@ async function opened<T>(
   maxSize: number,
   use: (handle: FileHandle, size: number) => Promise<T> | T,
 ): Promise<T | undefined> {
+  const found = await openChecked(file, root, maxSize);
+  if (!found) return undefined;
+  try {
+    return await use(found.handle, found.size);
+  } finally {
+    await found.handle.close();
+  }
+}
+
+/**
+ * The file's bytes as a stream, from a descriptor checked as `opened` checks it: as many
+ * bytes as it had when it was opened (a file that grows meanwhile is cut there), in 1 MB
+ * chunks; the descriptor closes at the end or on an error.
+ */
+async function streamOf(file: string, root: string, maxSize: number): Promise<AsyncIterable<Uint8Array>> {
+  const found = await openChecked(file, root, maxSize);
+  if (!found) throw new PressroomError(`${file} was removed while it was being read: publish again`);
+  if (found.size === 0) {
+    await found.handle.close();
+    return Readable.from([]);
+  }
+  return found.handle.createReadStream({ start: 0, end: found.size - 1, highWaterMark: 1024 * 1024 });
+}
+
+/** The open descriptor of `file` and its size, once every check passed; undefined when there is none. */
+async function openChecked(
+  file: string,
+  root: string,
+  maxSize: number,
+): Promise<{ handle: FileHandle; size: number } | undefined> {
   if (file.includes('\0')) {
     throw new RefusedFileError(file, 'special', 'has a NUL character in its name: fix the file name');
   }
@@ -119,9 +159,10 @@ async function opened<T>(
     if (openedAt !== undefined && openedAt !== real) {
       throw new RefusedFileError(file, 'link', `changed while being read (now ${openedAt}): ${copyInstead}`);
     }
-    return await use(handle, stats.size);
-  } finally {
+    return { handle, size: stats.size };
+  } catch (error) {
     await handle.close();
+    throw error;
   }
 }
 

@@ -1,12 +1,14 @@
 import {
   type Body,
   checkKey,
+  collect,
   type ListPage,
   ObjectExistsError,
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
   type StoredObject,
+  type StreamedBody,
   VersionConflictError,
 } from '../core/store/object-store.ts';
 import { compareKeys, contentTypeOf } from './folder-store.ts';
@@ -56,6 +58,11 @@ export class MemoryObjectStore implements ObjectStore {
 
   async put(key: string, body: Body, options?: PutOptions): Promise<{ version: string }> {
     return this.write(checkKey(key), body, options);
+  }
+
+  async putStream(key: string, body: StreamedBody, options?: PutOptions): Promise<{ version: string }> {
+    checkKey(key);
+    return this.write(key, await collect(await body.open()), options);
   }
 
   async putIfAbsent(key: string, body: Body, options?: PutOptions): Promise<{ version: string }> {

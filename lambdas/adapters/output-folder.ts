@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PressroomError } from '../core/errors.ts';
 import type { ReleaseFile } from '../core/release/render-release.ts';
+import { isStreamed } from '../core/store/object-store.ts';
 
 /** Left in every folder `render` writes, so that it only ever replaces its own folders. */
 export const outputMarker = '.pressroom-output';
@@ -98,7 +99,8 @@ export async function replaceFolder(
 /** {@link replaceFolder} with files already in memory (a rendered release). */
 export async function writeFolderAtomically(dir: string, files: readonly ReleaseFile[]): Promise<string[]> {
   await replaceFolder(dir, async (write) => {
-    for (const file of files) await write(file.name, file.content);
+    for (const file of files)
+      await write(file.name, isStreamed(file.content) ? await file.content.open() : file.content);
   });
   return files.map((f) => path.join(dir, f.name));
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { RefusedFileError } from '../core/errors.ts';
 import { fileTooLarge, publicationLimits } from '../core/limits.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
-import { checkKey, InvalidKeyError, type ObjectStore } from '../core/store/object-store.ts';
+import { checkKey, InvalidKeyError, type ObjectStore, storedBody } from '../core/store/object-store.ts';
 
 /**
  * Source files read from the object store: a publication uploaded to the bucket, with its
@@ -34,21 +34,27 @@ export function storeSourceFiles(
       throw error;
     }
   };
-  const tooLarge = (file: string, size: number) => fileTooLarge(file, size, maxSize);
   const self: SourceFiles = {
-    async readBytes(file) {
+    async readBytes(file, read) {
       const key = keyOf(file);
       const head = key === undefined ? undefined : await store.head(key);
       if (key === undefined || head === undefined) return undefined;
-      if (head.size > maxSize) throw tooLarge(file, head.size);
+      const limit = Math.min(maxSize, read?.maxSize ?? maxSize);
+      if (head.size > limit) throw fileTooLarge(file, head.size, limit);
       const object = await store.get(key);
-      if (object && object.body.byteLength > maxSize) throw tooLarge(file, object.body.byteLength);
+      if (object && object.body.byteLength > limit) throw fileTooLarge(file, object.body.byteLength, limit);
+      return object?.body;
+    },
+    async stream(file) {
+      const key = keyOf(file);
+      const object = key === undefined ? undefined : await storedBody(store, key);
+      if (object && object.info.size > maxSize) throw fileTooLarge(file, object.info.size, maxSize);
       return object?.body;
     },
     async size(file) {
       const key = keyOf(file);
       const size = key === undefined ? undefined : (await store.head(key))?.size;
-      if (size !== undefined && size > maxSize) throw tooLarge(file, size);
+      if (size !== undefined && size > maxSize) throw fileTooLarge(file, size, maxSize);
       return size;
     },
     within: () => self,

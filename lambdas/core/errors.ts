@@ -121,3 +121,17 @@ export class RefusedFileError extends PressroomError {
     super(`${file}: ${reason}`);
   }
 }
+
+/** A file refused for its size, found before it was read (a stat, an object's head). */
+export class FileTooLargeError extends RefusedFileError {
+  override name = 'FileTooLargeError';
+  constructor(
+    file: string,
+    reason: string,
+    /** The file's size, and the most that was accepted, in bytes. */
+    readonly size: number,
+    readonly maxSize: number,
+  ) {
+    super(file, 'size', reason);
+  }
+}

@@ -1,7 +1,7 @@
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { InvalidInputError, type Problem, RefusedFileError } from './errors.ts';
-import type { SourceFiles } from './publication/load.ts';
+import { FileTooLargeError, InvalidInputError, type Problem, RefusedFileError } from './errors.ts';
+import type { ReadOptions, SourceFiles } from './publication/load.ts';
 import { type DecodedText, decodeText } from './text-encoding.ts';
 
 export { controlCharacterProblem, hasControlCharacter } from './control-characters.ts';
@@ -363,16 +363,32 @@ function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
+/** The size a kind of input file may have, and the problem of one over it. */
+export interface InputSizeLimit {
+  maxSize: number;
+  tooLarge(size: number, maxSize: number): string;
+}
+
 /**
  * A file a loader reads (a publication, an issue, a campaign): decoded, with the notice of a
  * conversion added to `notices`; a missing file, or one the workspace refuses (outside it, a
- * symlink, too large), is a problem on the file itself.
+ * symlink, too large), is a problem on the file itself. With `limit`, a larger file is refused
+ * from its size alone, before it is read.
  */
-export async function readInputText(files: SourceFiles, file: string, notices: string[]): Promise<string> {
+export async function readInputText(
+  files: SourceFiles,
+  file: string,
+  notices: string[],
+  limit?: InputSizeLimit,
+): Promise<string> {
   let source: DecodedText | undefined;
   try {
-    source = await readSourceText(files, file);
+    source = await readSourceText(files, file, limit && { maxSize: limit.maxSize });
   } catch (error) {
+    if (limit && error instanceof FileTooLargeError) {
+      const message = limit.tooLarge(error.size, error.maxSize);
+      throw new InvalidInputError([{ file, path: '', message }], { cause: error });
+    }
     if (error instanceof RefusedFileError) {
       throw new InvalidInputError([{ file, path: '', message: `this file ${error.reason}` }], {
         cause: error,
@@ -388,7 +404,11 @@ export async function readInputText(files: SourceFiles, file: string, notices: s
 }
 
 /** A text file people wrote, decoded (see decodeText), or undefined when there is no such file. */
-export async function readSourceText(files: SourceFiles, file: string): Promise<DecodedText | undefined> {
-  const bytes = await files.readBytes(file);
+export async function readSourceText(
+  files: SourceFiles,
+  file: string,
+  options?: ReadOptions,
+): Promise<DecodedText | undefined> {
+  const bytes = await files.readBytes(file, options);
   return bytes && decodeText(bytes, file);
 }

@@ -1,4 +1,4 @@
-import { RefusedFileError } from './errors.ts';
+import { FileTooLargeError } from './errors.ts';
 
 /**
  * Limits on what pressroom accepts, in one place: the format docs list the same numbers.
@@ -36,6 +36,12 @@ export const publicationLimits = {
   bodyElements: 20_000,
   /** Elements nested in one another (lists in quotes in tables...): real documents stay under 15. */
   nesting: 100,
+  /**
+   * A publication or issue file (front matter and Markdown), in bytes: refused from its size
+   * alone, before it is read. The body and front matter limits below, in characters, fit in it
+   * even in UTF-16.
+   */
+  publicationFile: 2_000_000,
   /** The YAML front matter of a publication or an issue, before it is parsed. */
   frontMatter: 100_000,
   /** An organisation file, before it is parsed. */
@@ -98,6 +104,11 @@ export function showByteSize(bytes: number): string {
   return `${bytes} bytes`;
 }
 
+/** The problem of a publication or issue file over `maxSize` bytes (publicationLimits.publicationFile). */
+export function publicationFileTooLarge(size: number, maxSize: number): string {
+  return `this file is ${showByteSize(size)}, more than the ${showByteSize(maxSize)} a publication or issue file (front matter and Markdown) may be; a long press release is about 50 kB: shorten it, or put the full text in an attachment`;
+}
+
 /**
  * A file a publication brings, refused for its size; `setting` names the variable that raises
  * the limit where there is one (the command line's PRESSROOM_MAX_FILE_SIZE).
@@ -107,10 +118,11 @@ export function fileTooLarge(
   size: number,
   maxSize: number,
   setting?: string,
-): RefusedFileError {
-  return new RefusedFileError(
+): FileTooLargeError {
+  return new FileTooLargeError(
     file,
-    'size',
     `is ${showByteSize(size)}, more than the ${showByteSize(maxSize)} a publication may bring in one file${setting ? ` (${setting})` : ''}: make it smaller, or put it online and add a link to it`,
+    size,
+    maxSize,
   );
 }

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignRecord, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import { CampaignBusyError, takeLease } from '../../lambdas/core/campaigns/lease.ts';
@@ -9,6 +10,10 @@ import {
   listAll,
   ObjectExistsError,
   type ObjectStore,
+  putContent,
+  type StreamedBody,
+  storedBody,
+  streamedBytes,
   updateJson,
   VersionConflictError,
 } from '../../lambdas/core/store/object-store.ts';
@@ -116,6 +121,45 @@ export function objectStoreContract(name: string, create: () => Promise<ObjectSt
       const chunks: Uint8Array[] = [];
       for await (const chunk of (await store.stream(`${p}big.txt`)) ?? []) chunks.push(chunk);
       expect(Buffer.concat(chunks).toString()).toBe(big);
+    });
+
+    it('writes an object from a stream, chunk by chunk, with its type, replacing any previous one', async () => {
+      const p = prefix();
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 65_536) }, (_, i) =>
+        bytes.subarray(i * 65_536, (i + 1) * 65_536),
+      );
+      let opened = 0;
+      const body: StreamedBody = {
+        size: bytes.length,
+        open: async () => {
+          opened++;
+          return (async function* () {
+            yield* chunks;
+          })();
+        },
+      };
+      await store.put(`${p}files/big.bin`, 'an older copy');
+      expect(store.putStream).toBeTypeOf('function');
+      const written = await putContent(store, `${p}files/big.bin`, body, { contentType: 'application/pdf' });
+      expect(opened).toBe(1);
+      const got = await store.get(`${p}files/big.bin`);
+      expect(got?.version).toBe(written.version);
+      expect(got?.size).toBe(bytes.length);
+      expect(
+        createHash('sha256')
+          .update(got?.body ?? new Uint8Array())
+          .digest('hex'),
+      ).toBe(createHash('sha256').update(bytes).digest('hex'));
+      // A copy from one key to another, streamed (the press room's copy of an attachment).
+      const stored = await storedBody(store, `${p}files/big.bin`);
+      expect(stored?.info.size).toBe(bytes.length);
+      if (!stored) throw new Error('the object is missing');
+      await putContent(store, `${p}site/big.bin`, stored.body);
+      expect(Buffer.from((await store.get(`${p}site/big.bin`))?.body ?? []).equals(bytes)).toBe(true);
+      // An empty file too.
+      await putContent(store, `${p}files/empty.txt`, streamedBytes(new Uint8Array()));
+      expect((await store.head(`${p}files/empty.txt`))?.size).toBe(0);
     });
 
     it('overwrites with put and changes the version', async () => {

@@ -7,7 +7,7 @@
  * (tests/unit/publication-input.test.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -186,9 +186,24 @@ const hostile: Hostile[] = [
     says: ['h-email.md:8', 'publishers[0].email', 'at most 254'],
   },
   {
-    name: 'a 49 MB body',
+    name: 'a 50 MB Markdown file, from its size alone',
     file: 'h-huge.md',
-    says: ['h-huge.md:8', 'body', 'more than the 200,000 allowed'],
+    says: [
+      'h-huge.md: this file is 50 MB, more than the 2 MB a publication or issue file',
+      'put the full text in an attachment',
+    ],
+  },
+  {
+    name: 'a 3 MB newsletter issue, from its size alone',
+    file: 'h-huge-issue.md',
+    args: ['newsletter', 'render', `${publications}/h-huge-issue.md`, '--out', 'out/h', '--data-dir', store],
+    says: ['h-huge-issue.md: this file is 3 MB, more than the 2 MB a publication or issue file'],
+  },
+  {
+    name: 'a body over 200,000 characters in a file under 2 MB',
+    file: 'h-long.md',
+    text: publication('', `${'Du texte. '.repeat(30_000)}\n`),
+    says: ['h-long.md:8', 'body', 'more than the 200,000 allowed'],
   },
   {
     name: 'an unquoted colon in the title',
@@ -232,7 +247,11 @@ beforeAll(async () => {
   await symlink(at('outside/evil.yaml'), at('examples/organizations/h-evil.yaml'));
   await symlink(path.join(repo, 'templates'), at('h-templates'));
   for (const h of hostile) if (h.text !== undefined) await writeFile(at(publications, h.file), h.text);
-  await writeFile(at(publications, 'h-huge.md'), publication('', `${'Du texte. '.repeat(4_900_000)}\n`));
+  await writeFile(at(publications, 'h-huge.md'), publication('', `${'Du texte. '.repeat(5_000_000)}\n`));
+  await writeFile(
+    at(publications, 'h-huge-issue.md'),
+    `---\ntitle: La lettre\ndate: 2024-03-15\npublishers: [villes-internet]\n---\n${'Du texte. '.repeat(300_000)}\n`,
+  );
   // A store with a release in it, so that "unchanged" means something.
   expectExit(
     await pressroom(
@@ -319,6 +338,29 @@ describe('what people write that must work', () => {
     const rendered = await readFile(at('out/image/email.html'), 'utf8');
     expect(rendered).toContain(`src="${url}"`);
     expect(await readFile(at('out/image/files/images/h-photo.png'))).toEqual(png);
+  });
+
+  it('streams a large attachment: the archive, the press room and a render hold the same bytes', async () => {
+    const bytes = randomBytes(5 * 1024 * 1024 + 3);
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    await writeFile(at(publications, 'attachments/h-large.bin'), bytes);
+    await writeFile(
+      at(publications, 'h-large.md'),
+      publication('slug: h-large\nattachments: [attachments/h-large.bin]\n'),
+    );
+    const run = await pressroom('publish', `${publications}/h-large.md`, '--no-pdf', '--data-dir', store);
+    expectExit(run, 0);
+    const archived = (await readdir(at(store, 'archive/h-large'), { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+    expect(archived).toHaveLength(1);
+    for (const copy of [
+      at(store, 'archive/h-large', archived[0] ?? '', 'files/attachments/h-large.bin'),
+      at(store, 'site/releases/h-large/files/attachments/h-large.bin'),
+    ])
+      expect(sha(await readFile(copy))).toBe(sha(bytes));
+    expectExit(await pressroom('render', `${publications}/h-large.md`, '--out', 'out/large'), 0);
+    expect(sha(await readFile(at('out/large/files/attachments/h-large.bin')))).toBe(sha(bytes));
   });
 
   it('takes bare release slugs as newsletter items', async () => {

@@ -60,6 +60,7 @@ const files: SourceFiles = {
   readBytes: (f) =>
     f === issueFile ? Promise.resolve(new TextEncoder().encode(issueSource)) : localSourceFiles.readBytes(f),
   size: (f) => (f === issueFile ? Promise.resolve(issueSource.length) : localSourceFiles.size(f)),
+  stream: (f) => localSourceFiles.stream(f),
   within: () => files,
 };
 

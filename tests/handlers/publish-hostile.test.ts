@@ -59,6 +59,21 @@ describe('publish handler on hostile uploads', () => {
     expect(await snapshot(world.store, 'archive/')).toEqual(before);
   });
 
+  it('refuses an upload over 2 MB from its size, with the size and the limit', async () => {
+    const key = 'publications/2021/huge.md';
+    const before = await snapshot(world.store, 'archive/');
+    const outcomes = await handler(await world.upload(key, publication('', 'Du texte. '.repeat(300_000))));
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', problems: 1 })]);
+    const report = await getJson<PublicationReport>(world.store, reportKeyOf(key));
+    expect(report?.value.problems).toEqual([
+      expect.objectContaining({
+        file: `/${key}`,
+        message: expect.stringContaining('this file is 3 MB, more than the 2 MB a publication or issue file'),
+      }),
+    ]);
+    expect(await snapshot(world.store, 'archive/')).toEqual(before);
+  });
+
   it('reads organisations only under publications/', async () => {
     await world.store.put('organizations/ailleurs.yaml', 'name: Ailleurs\nabout: Hors de publications/.\n');
     const key = 'publications/hors-champ.md';

@@ -75,6 +75,7 @@ function workspaceFiles(files: Record<string, string>): SourceFiles {
   const self: SourceFiles = {
     size: (file) => relative.size(strip(file)),
     readBytes: (file) => relative.readBytes(strip(file)),
+    stream: (file) => relative.stream(strip(file)),
     within: () => self,
   };
   return self;

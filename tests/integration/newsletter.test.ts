@@ -252,6 +252,7 @@ function overlay(files: SourceFiles, replaced: Record<string, string>): SourceFi
   return {
     size: (file) => (has(file) ? extra.size(file) : files.size(file)),
     readBytes: (file) => (has(file) ? extra.readBytes(file) : files.readBytes(file)),
+    stream: (file) => (has(file) ? extra.stream(file) : files.stream(file)),
     within: (publicationFile) => overlay(files.within(publicationFile), replaced),
   };
 }

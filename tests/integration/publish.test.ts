@@ -238,6 +238,12 @@ describe('publishRelease', () => {
       dispositions.set(key, options?.contentDisposition);
       return put(key, body, options);
     };
+    // The press room's copies are streamed from the archive.
+    const putStream = store.putStream.bind(store);
+    store.putStream = (key, body, options) => {
+      dispositions.set(key, options?.contentDisposition);
+      return putStream(key, body, options);
+    };
     const printed = await publishRelease('publications/a.md', {
       ...deps,
       printer: {

@@ -13,7 +13,8 @@ import { localFiles, workspaceOf } from '../../lambdas/adapters/local-files.ts';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
-import { RefusedFileError } from '../../lambdas/core/errors.ts';
+import { FileTooLargeError, RefusedFileError } from '../../lambdas/core/errors.ts';
+import { collect } from '../../lambdas/core/store/object-store.ts';
 
 let top: string;
 let ws: string;
@@ -61,6 +62,20 @@ describe('local files of a publication', () => {
     expect(await files().size(attachment('ok.txt'))).toBe(2);
     expect(await files().readBytes(attachment('missing.txt'))).toBeUndefined();
     expect(await files().size(attachment('missing.txt'))).toBeUndefined();
+    expect(await files().stream(attachment('missing.txt'))).toBeUndefined();
+  });
+
+  it('streams a file, checked when it is measured and again when it is opened', async () => {
+    const body = await files().stream(attachment('ok.txt'));
+    expect(body?.size).toBe(2);
+    expect(Buffer.from(await collect((await body?.open()) ?? [])).toString()).toBe('ok');
+    // Swapped for a link after it was measured: refused when it is opened.
+    const swapped = path.join(ws, 'publications', 'attachments', 'swapped.txt');
+    await writeFile(swapped, 'fine');
+    const later = await files().stream(swapped);
+    await rm(swapped);
+    await symlink(path.join(outside, 'secret.txt'), swapped);
+    await expect(later?.open()).rejects.toMatchObject({ kind: 'link' });
   });
 
   it.each([
@@ -78,12 +93,29 @@ describe('local files of a publication', () => {
     ['a folder', 'folder.pdf', 'special', /a folder, not a regular file/],
     ['a file over the size limit', 'big.bin', 'size', /2\.0 kB|2 kB/],
   ])('refuses %s, for reading and for measuring', async (_name, name, kind, message) => {
-    for (const read of [() => files().readBytes(attachment(name)), () => files().size(attachment(name))]) {
+    for (const read of [
+      () => files().readBytes(attachment(name)),
+      () => files().size(attachment(name)),
+      () => files().stream(attachment(name)),
+    ]) {
       const error = await read().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RefusedFileError);
       expect(error).toMatchObject({ kind });
       expect((error as RefusedFileError).reason).toMatch(message);
     }
+  });
+
+  it('refuses a file over a read’s own limit from its size, with the size and the limit', async () => {
+    const error = await files()
+      .readBytes(attachment('big.bin'), { maxSize: 100 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileTooLargeError);
+    expect(error).toMatchObject({ kind: 'size', size: 2048, maxSize: 100 });
+    expect(await files().readBytes(attachment('ok.txt'), { maxSize: 2 })).toEqual(Buffer.from('ok'));
+    // The adapter's own limit stays the most a read may ask for.
+    await expect(files().readBytes(attachment('big.bin'), { maxSize: 10_000 })).rejects.toMatchObject({
+      maxSize: 1000,
+    });
   });
 
   it('names the limit in the size refusal', async () => {
@@ -165,10 +197,36 @@ describe('files of a publication in the bucket', () => {
     await expect(files.readBytes('/contacts/contacts.json')).rejects.toMatchObject({ kind: 'outside' });
   });
 
+  it('refuses an object over a read’s own limit from its head, without getting it', async () => {
+    const got: string[] = [];
+    const watched = Object.create(store, {
+      get: {
+        value: (key: string) => {
+          got.push(key);
+          return store.get(key);
+        },
+      },
+    }) as MemoryObjectStore;
+    const watchedFiles = storeSourceFiles(watched, { root: 'publications/', maxFileSize: 1000 });
+    await expect(watchedFiles.readBytes('/publications/2021/a.md', { maxSize: 5 })).rejects.toMatchObject({
+      size: 11,
+      maxSize: 5,
+    });
+    await expect(watchedFiles.readBytes('/publications/attachments/big.bin')).rejects.toMatchObject({
+      size: 2000,
+      maxSize: 1000,
+    });
+    expect(got).toEqual([]);
+  });
+
   it('refuses an object over the size limit', async () => {
     await expect(files.readBytes('/publications/attachments/big.bin')).rejects.toMatchObject({
       kind: 'size',
     });
     await expect(files.size('/publications/attachments/big.bin')).rejects.toMatchObject({ kind: 'size' });
+    await expect(files.stream('/publications/attachments/big.bin')).rejects.toMatchObject({ kind: 'size' });
+    const body = await files.stream('/publications/2021/a.md');
+    expect(body?.size).toBe(11);
+    expect(Buffer.from(await collect((await body?.open()) ?? [])).toString()).toBe('publication');
   });
 });

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { RefusedFileError } from '../../lambdas/core/errors.ts';
+import { fileTooLarge } from '../../lambdas/core/limits.ts';
 import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
+import { streamedBytes } from '../../lambdas/core/store/object-store.ts';
 
 /**
  * An in-memory workspace for core tests: paths map to file contents. With `root`, reads are
@@ -23,9 +25,16 @@ export function memoryFiles(
       if (content === undefined) return undefined;
       return typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
     },
-    async readBytes(file) {
+    async readBytes(file, read) {
       const content = get(file);
-      return typeof content === 'string' ? new TextEncoder().encode(content) : content;
+      const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+      if (bytes && read?.maxSize !== undefined && bytes.byteLength > read.maxSize)
+        throw fileTooLarge(file, bytes.byteLength, read.maxSize);
+      return bytes;
+    },
+    async stream(file) {
+      const bytes = await self.readBytes(file);
+      return bytes && streamedBytes(bytes);
     },
     within: () => self,
   };

@@ -109,6 +109,35 @@ describe('limits on fields and lists', () => {
     ]);
   });
 
+  it('refuses a publication file over 2 MB from its size, before decoding or parsing it', async () => {
+    // Invalid YAML and a NUL: neither is reported, the size alone is.
+    const text = `---\ntitle: [\n---\n\u0000${'x'.repeat(max.publicationFile)}`;
+    const problems = await problemsOf({ ...org, [file]: text });
+    expect(problems).toEqual([
+      {
+        file,
+        path: '',
+        message: expect.stringMatching(
+          /^this file is 2 MB, more than the 2 MB a publication or issue file \(front matter and Markdown\) may be.*put the full text in an attachment$/,
+        ),
+      },
+    ]);
+    expect(max.publicationFile).toBeGreaterThanOrEqual(2 * (max.body + max.frontMatter));
+  });
+
+  it('refuses a newsletter issue over 2 MB the same way', async () => {
+    const issue = 'newsletters/n.md';
+    const text = `---\ntitle: La lettre\n---\n${'x'.repeat(3_000_000)}`;
+    const error = await loadIssue(issue, memoryFiles({ ...org, [issue]: text })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).problems).toEqual([
+      expect.objectContaining({
+        file: issue,
+        message: expect.stringContaining('is 3 MB, more than the 2 MB'),
+      }),
+    ]);
+  });
+
   it('refuses a body over the limit before parsing it, at the line where it starts', async () => {
     const body = 'Du texte. '.repeat(max.body / 10 + 1);
     const problems = await problemsOf(withFields('', body));

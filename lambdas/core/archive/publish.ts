@@ -12,10 +12,13 @@ import { inlineMarkdownToText } from '../render/markdown.ts';
 import { anonymousCopy, type RecipientFields } from '../render/recipient.ts';
 import type { TemplateSet } from '../render/templates.ts';
 import {
+  type Content,
   getJson,
   listAll,
   ObjectExistsError,
   type ObjectStore,
+  putContent,
+  storedBody,
   updateJson,
   VersionConflictError,
 } from '../store/object-store.ts';
@@ -544,7 +547,7 @@ export function sourceAndRendered(source: string, files: readonly ArchivedFile[]
 /** A file to archive in a version folder. */
 export interface ArchivedFile {
   name: string;
-  content: string | Uint8Array;
+  content: Content;
   contentType: string;
 }
 
@@ -575,7 +578,7 @@ export async function commitVersion(
   try {
     // 1. New objects first, under a version folder nobody reads yet.
     for (const f of args.files)
-      await store.put(args.prefix + f.name, f.content, { contentType: f.contentType });
+      await putContent(store, args.prefix + f.name, f.content, { contentType: f.contentType });
     // 2. The switch: the manifest now names the new version.
     if (args.previousVersion !== undefined)
       await store.putIfVersion(args.manifestKey, body, args.previousVersion);
@@ -605,12 +608,13 @@ export async function syncSiteCopy(
 ): Promise<number> {
   let written = 0;
   for (const [to, from] of wanted) {
-    const object = await store.get(from);
+    // Streamed from the archive: a 50 MB attachment is never held whole.
+    const object = await storedBody(store, from);
     if (!object) throw new PressroomError(`archive is missing ${from}`);
     const sitePath = to.slice(siteKeys.prefix.length);
     const served = servedFile(sitePath);
-    const contentType = isPublishedFile(sitePath) ? served.contentType : object.contentType;
-    await store.put(to, object.body, {
+    const contentType = isPublishedFile(sitePath) ? served.contentType : object.info.contentType;
+    await putContent(store, to, object.body, {
       ...(contentType !== undefined && { contentType }),
       cacheControl: 'public, max-age=300',
       ...(served.headers['Content-Disposition'] !== undefined && {

@@ -1,7 +1,15 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PressroomError } from '../errors.ts';
 import type { SourceFiles } from '../publication/load.ts';
-import { getJson, getText, type ObjectStore } from '../store/object-store.ts';
+import {
+  type Content,
+  getJson,
+  getText,
+  isStreamed,
+  type ObjectStore,
+  storedBody,
+} from '../store/object-store.ts';
 import { readTags, readYearIndex } from './catalog.ts';
 import { archiveKeys, type ReleaseManifest } from './manifest.ts';
 import {
@@ -134,9 +142,9 @@ async function rebuildRelease(
   });
   const changed: string[] = [];
   for (const file of archived) {
-    const old = before.files.includes(file.name) ? await deps.store.get(prefix + file.name) : undefined;
-    const content = typeof file.content === 'string' ? Buffer.from(file.content) : file.content;
-    if (!old || !Buffer.from(old.body).equals(content)) changed.push(file.name);
+    const same =
+      before.files.includes(file.name) && (await isStored(deps.store, prefix + file.name, file.content));
+    if (!same) changed.push(file.name);
   }
   changed.push(...before.files.filter((name) => !archived.some((f) => f.name === name)));
   const summaryChanged = JSON.stringify(summary) !== JSON.stringify(before.summary);
@@ -152,6 +160,24 @@ async function rebuildRelease(
   });
   const written = await installRelease(deps, manifest, before, now, { refresh: false });
   return { report: { slug, outcome: 'changed', changed: changed.sort(), pdf }, written };
+}
+
+/** True when `key` holds exactly `content`; streamed content is compared by size and hash. */
+async function isStored(store: ObjectStore, key: string, content: Content): Promise<boolean> {
+  if (!isStreamed(content)) {
+    const old = await store.get(key);
+    return old !== undefined && Buffer.from(old.body).equals(Buffer.from(content));
+  }
+  const old = await storedBody(store, key);
+  if (!old || old.info.size !== content.size) return false;
+  const [a, b] = await Promise.all([sha256Of(await old.body.open()), sha256Of(await content.open())]);
+  return a === b;
+}
+
+async function sha256Of(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
 }
 
 /**
@@ -182,9 +208,16 @@ export function archivedSources(
       const key = archived(file);
       return key === undefined ? files.size(place(file)) : (await store.head(key))?.size;
     },
-    async readBytes(file) {
+    async stream(file) {
       const key = archived(file);
-      if (key === undefined) return files.readBytes(place(file));
+      if (key === undefined) return files.stream(place(file));
+      const object = await storedBody(store, key);
+      if (!object) throw new PressroomError(`the archive is missing ${key}`);
+      return object.body;
+    },
+    async readBytes(file, options) {
+      const key = archived(file);
+      if (key === undefined) return files.readBytes(place(file), options);
       const object = await store.get(key);
       if (!object) throw new PressroomError(`the archive is missing ${key}`);
       return object.body;

@@ -11,8 +11,9 @@ import {
   splitFrontMatter,
   validate,
 } from '../input.ts';
-import { publicationLimits as max } from '../limits.ts';
+import { publicationLimits as max, publicationFileTooLarge } from '../limits.ts';
 import { imageSource, inspectMarkdown } from '../render/markdown.ts';
+import type { StreamedBody } from '../store/object-store.ts';
 import type { DecodedText } from '../text-encoding.ts';
 import {
   type Attachment,
@@ -31,8 +32,16 @@ import { slugify } from './slug.ts';
  * the workspace, a symbolic link, not a regular file, or over the size limit.
  */
 export interface SourceFiles {
-  /** The file's bytes, or undefined when there is no such file. */
-  readBytes(file: string): Promise<Uint8Array | undefined>;
+  /**
+   * The file's bytes, or undefined when there is no such file. A file over `maxSize` (below
+   * the adapter's own limit) is refused with a FileTooLargeError before it is read.
+   */
+  readBytes(file: string, options?: ReadOptions): Promise<Uint8Array | undefined>;
+  /**
+   * The file checked as readBytes checks it, with its size, to be read while it is written
+   * (an attachment copied into the archive, never held whole); undefined when there is none.
+   */
+  stream(file: string): Promise<StreamedBody | undefined>;
   /** The file's size in bytes, or undefined when there is no such file. */
   size(file: string): Promise<number | undefined>;
   /**
@@ -40,6 +49,11 @@ export interface SourceFiles {
    * workspace. Everything a publication brings is read through this.
    */
   within(publicationFile: string): SourceFiles;
+}
+
+export interface ReadOptions {
+  /** The largest file this read accepts, in bytes. */
+  maxSize?: number;
 }
 
 /** Where organisation ids are looked up, in order, for a publication file. */
@@ -178,8 +192,9 @@ export interface FrontMatterSource {
 }
 
 /**
- * Reads a publication or an issue: decoded (notices added for converted files), its sizes
- * checked before anything is parsed (a 50 MB body is refused at once), no control
+ * Reads a publication or an issue: refused from its size before it is read (a 50 MB file is
+ * refused at once), decoded (notices added for converted files), its lengths checked before
+ * anything is parsed, no control
  * characters, front matter parsed with positions.
  */
 export async function readFrontMatterFile(
@@ -187,7 +202,10 @@ export async function readFrontMatterFile(
   files: SourceFiles,
   notices: string[],
 ): Promise<FrontMatterSource> {
-  const text = await readInputText(files, file, notices);
+  const text = await readInputText(files, file, notices, {
+    maxSize: max.publicationFile,
+    tooLarge: publicationFileTooLarge,
+  });
   const { yaml, yamlFirstLine, body, bodyFirstLine } = splitFrontMatter(text, file);
   const tooLong: Problem[] = [];
   if (yaml.length > max.frontMatter) {

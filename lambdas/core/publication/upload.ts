@@ -4,7 +4,7 @@ import { InvalidInputError, PressroomError } from '../errors.ts';
 import { readSourceText } from '../input.ts';
 import { type LoadedIssue, loadIssue } from '../newsletter/load.ts';
 import { mediaTypeOf } from '../public/site-headers.ts';
-import { getJson, type ObjectInfo, type ObjectStore } from '../store/object-store.ts';
+import { getJson, type ObjectInfo, type ObjectStore, putContent } from '../store/object-store.ts';
 import { loadPublication, type SourceFiles } from './load.ts';
 import type { Publication } from './schema.ts';
 
@@ -83,10 +83,15 @@ async function planSourceUpload(
 ): Promise<UploadPlan> {
   const read = new Map<string, boolean>();
   const recording = (inner: SourceFiles): SourceFiles => ({
-    async readBytes(f) {
-      const bytes = await inner.readBytes(f);
+    async readBytes(f, options) {
+      const bytes = await inner.readBytes(f, options);
       if (bytes !== undefined) read.set(path.normalize(f), true);
       return bytes;
+    },
+    async stream(f) {
+      const body = await inner.stream(f);
+      if (body !== undefined && !read.has(path.normalize(f))) read.set(path.normalize(f), false);
+      return body;
     },
     async size(f) {
       const size = await inner.size(f);
@@ -125,14 +130,15 @@ async function planSourceUpload(
 export async function uploadPlan(plan: UploadPlan, files: SourceFiles, store: ObjectStore): Promise<void> {
   const publicationFiles = files.within(plan.publication.source);
   for (const item of plan.items) {
+    // Attachments and images go up as streams, never held whole.
     const body = item.text
       ? (await readSourceText(publicationFiles, item.file))?.text
-      : await publicationFiles.readBytes(item.file);
+      : await publicationFiles.stream(item.file);
     if (body === undefined)
       throw new PressroomError(
         `${item.file} was removed after it was checked: nothing more was uploaded; publish again`,
       );
-    await store.put(item.key, body, { contentType: mediaTypeOf(item.file) });
+    await putContent(store, item.key, body, { contentType: mediaTypeOf(item.file) });
   }
 }
 

@@ -5,11 +5,13 @@ import { loadPublication, type SourceFiles } from '../publication/load.ts';
 import type { Publication } from '../publication/schema.ts';
 import type { ReleaseRenderer, RenderedRelease, RenderOptions } from '../render/document.ts';
 import { compileForRecipients, type EmailDocument, type RecipientFields } from '../render/recipient.ts';
+import type { Content } from '../store/object-store.ts';
 
 /** A file of a rendered release, by its name inside the release's folder. */
 export interface ReleaseFile {
   name: string;
-  content: string | Uint8Array;
+  /** Attachments and images are streamed: read when they are written, never held whole. */
+  content: Content;
   contentType: string;
 }
 
@@ -47,11 +49,11 @@ export async function renderReleaseFiles(
       contentType: 'application/json',
     },
   ];
-  // Attachments and images are read through the workspace's checks again, now whole.
+  // Attachments and images are checked again, and read only when they are written.
   const sources = deps.files.within(file);
   const names = new Set([...publication.attachments, ...publication.images].map((f) => f.file));
   for (const name of names) {
-    const content = await sources.readBytes(path.join(path.dirname(file), name));
+    const content = await sources.stream(path.join(path.dirname(file), name));
     if (content === undefined) {
       throw new PressroomError(`${file}: ${name} was removed while the release was rendered; render again`);
     }

@@ -14,6 +14,11 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Writes the object, replacing any previous one. */
   put(key: string, body: Body, options?: PutOptions): Promise<{ version: string }>;
+  /**
+   * Writes the object from a stream of known size, never holding it whole (an attachment).
+   * A store without it is written through `put` (see putContent).
+   */
+  putStream?(key: string, body: StreamedBody, options?: PutOptions): Promise<{ version: string }>;
   /** Writes the object only if there is none yet; throws ObjectExistsError otherwise. */
   putIfAbsent(key: string, body: Body, options?: PutOptions): Promise<{ version: string }>;
   /**
@@ -45,6 +50,70 @@ export interface ObjectStore {
 }
 
 export type Body = string | Uint8Array;
+
+/**
+ * Bytes read while they are written, never held whole (an attachment, an image, a copy from
+ * the archive): their size, known beforehand, and a way to read them, once per call.
+ */
+export interface StreamedBody {
+  size: number;
+  open(): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/** What a file of a release holds: text, bytes, or bytes read when they are written. */
+export type Content = Body | StreamedBody;
+
+export function isStreamed(content: Content): content is StreamedBody {
+  return typeof content === 'object' && !(content instanceof Uint8Array);
+}
+
+/** Bytes already in memory, as a StreamedBody. */
+export function streamedBytes(bytes: Uint8Array): StreamedBody {
+  return {
+    size: bytes.byteLength,
+    open: async () =>
+      (async function* () {
+        yield bytes;
+      })(),
+  };
+}
+
+/** Reads a stream whole (a store that cannot write from a stream, a comparison in memory). */
+export async function collect(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/** Writes `content` at `key`: streamed when it is a StreamedBody and the store can. */
+export async function putContent(
+  store: ObjectStore,
+  key: string,
+  content: Content,
+  options?: PutOptions,
+): Promise<{ version: string }> {
+  if (!isStreamed(content)) return store.put(key, content, options);
+  if (store.putStream) return store.putStream(key, content, options);
+  return store.put(key, await collect(await content.open()), options);
+}
+
+/** The object at `key` as a StreamedBody (its bytes read when they are written), or undefined. */
+export async function storedBody(
+  store: ObjectStore,
+  key: string,
+): Promise<{ info: ObjectInfo; body: StreamedBody } | undefined> {
+  const info = await store.head(key);
+  if (!info) return undefined;
+  const body: StreamedBody = {
+    size: info.size,
+    open: async () => {
+      const stream = await store.stream(key);
+      if (!stream) throw new PressroomError(`${key} was removed while it was copied`);
+      return stream;
+    },
+  };
+  return { info, body };
+}
 
 export interface PutOptions {
   contentType?: string;
