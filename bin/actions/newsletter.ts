@@ -10,19 +10,15 @@ import { draftIssue } from '../../lambdas/core/newsletter/draft.ts';
 import { issuePageUrl, publishIssue, renderIssueFiles } from '../../lambdas/core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
 import { resolveIssue } from '../../lambdas/core/newsletter/resolve.ts';
-import {
-  awaitOutcome,
-  planIssueUpload,
-  snapshotOutcome,
-  uploadPlan,
-} from '../../lambdas/core/publication/upload.ts';
+import { planIssueUpload } from '../../lambdas/core/publication/upload.ts';
 import type {
   NewsletterDraftOptions,
   NewsletterPublishOptions,
   NewsletterRenderOptions,
 } from '../commands/newsletter.ts';
-import { type LocalBackend, loadConfig, localBackend, localOnly, openAwsBackend } from '../context.ts';
+import { type LocalBackend, loadConfig, localBackend, openAwsBackend } from '../context.ts';
 import { print, warn } from '../output.ts';
+import { refuseLocalPublishOptions, uploadAndAwait } from './stack-upload.ts';
 
 /** What the newsletter commands need, from the local backend. */
 function issueDeps(backend: LocalBackend) {
@@ -89,66 +85,30 @@ export async function publishNewsletter(file: string, opts: NewsletterPublishOpt
  * then the command waits for the publish function's result, as `publish --backend aws` does.
  */
 async function publishNewsletterOnStack(file: string, opts: NewsletterPublishOptions): Promise<void> {
-  localOnly(
-    opts.replace === true,
-    '--replace',
-    'uploads have no --replace: give the issue another "id" (or file name)',
-  );
-  localOnly(
-    opts.templates !== undefined,
-    '--templates',
-    'the publish function renders with the templates bundled at deploy: change templates/ and deploy again',
-  );
+  refuseLocalPublishOptions(opts, 'uploads have no --replace: give the issue another "id" (or file name)');
   const aws = await openAwsBackend();
   const plan = await planIssueUpload(file, aws.files, async (loaded) => {
     await resolveIssue(loaded, { store: aws.store, siteUrl: aws.outputs.PressRoomUrl, now: new Date() });
   });
   warn(plan.notices);
-  const { reportKeyOf } = await import('../../lambdas/handlers/publish.ts');
-  const reportKey = reportKeyOf(plan.key);
-  const manifestKey = newsletterKeys.manifest(plan.id);
-  const before = await snapshotOutcome(aws.store, manifestKey, reportKey);
-  await uploadPlan(plan, aws.files, aws.store);
-  const bucket = aws.outputs.DataBucketName;
-  const uploaded = plan.items.map((i) => `s3://${bucket}/${i.key}`);
-  if (opts.wait === false) {
-    if (opts.json) return print({ id: plan.id, key: plan.key, uploaded, outcome: 'uploaded' }, true);
-    return print([
-      `Uploaded ${plan.key} (${plan.items.length} file(s)); the publish function takes it from here.`,
-      ...uploaded.map((u) => `  ${u}`),
-      `  problems, if any: s3://${bucket}/${reportKey}`,
-    ]);
-  }
-  const outcome = await awaitOutcome<IssueManifest>(
-    aws.store,
-    { manifestKey, reportKey, before },
-    { timeoutMs: opts.wait * 1000 },
+  await uploadAndAwait<IssueManifest>(
+    aws,
+    plan,
+    {
+      ids: { id: plan.id },
+      manifestKey: newsletterKeys.manifest(plan.id),
+      noun: 'issue',
+      published: ({ summary }) => [
+        `Published newsletter ${plan.id} (${summary.visibility}) from ${plan.key}`,
+        summary.visibility === 'public'
+          ? `  page         ${issuePageUrl(aws.outputs.PressRoomUrl, plan.id)}`
+          : '  not in the public press room (private); a campaign can still send it',
+        `  releases     ${summary.releases.length ? summary.releases.join(', ') : 'none'}`,
+        `  send it with a campaign file holding "newsletter: ${plan.id}" (pressroom send --backend aws)`,
+      ],
+    },
+    opts,
   );
-  if (opts.json) print({ id: plan.id, key: plan.key, uploaded, ...outcome }, true);
-  else if (outcome.outcome === 'published') {
-    const summary = outcome.manifest.summary;
-    print([
-      `Published newsletter ${plan.id} (${summary.visibility}) from ${plan.key}`,
-      summary.visibility === 'public'
-        ? `  page         ${issuePageUrl(aws.outputs.PressRoomUrl, plan.id)}`
-        : '  not in the public press room (private); a campaign can still send it',
-      `  releases     ${summary.releases.length ? summary.releases.join(', ') : 'none'}`,
-      `  send it with a campaign file holding "newsletter: ${plan.id}" (pressroom send --backend aws)`,
-    ]);
-  }
-  if (outcome.outcome === 'rejected') {
-    if (opts.json) process.exitCode = 1;
-    else
-      throw new PressroomError(
-        `the publish function refused ${plan.key}; the archive is unchanged. ${outcome.report.message ?? 'No detail in the report.'}`,
-      );
-  }
-  if (outcome.outcome === 'pending') {
-    process.stderr.write(
-      `pressroom: uploaded ${plan.key}, but no result after ${opts.wait} s: the publish function may still be working. See s3://${bucket}/${manifestKey} for the issue, and s3://${bucket}/${reportKey} for problems.\n`,
-    );
-    process.exitCode = 4;
-  }
 }
 
 /**

@@ -16,6 +16,7 @@ import { formatProblems, InvalidInputError, type Problem, RefusedFileError } fro
 import { type PublishIssueDeps, publishIssue } from '../core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../core/newsletter/render.ts';
 import { slug } from '../core/publication/schema.ts';
+import { reportKeyOf } from '../core/publication/upload.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { ConfigurationError, loadConfig } from './config.ts';
@@ -46,7 +47,6 @@ import { templateSet } from './templates.ts';
 export const publicationsPrefix = 'publications/';
 /** Newsletter issues are another format: every `.md` under this prefix is one. */
 const newslettersPrefix = 'publications/newsletters/';
-const reportSuffix = '.errors.json';
 
 /** The error report written beside a publication that could not be published. */
 export interface PublicationReport {
@@ -97,10 +97,8 @@ export type PublishOutcome =
   | { key: string; outcome: 'rejected'; report: string; problems: number }
   | { key: string; outcome: 'ignored'; reason: string };
 
-/** The report's key for a publication key: `publications/a.md` → `publications/a.errors.json`. */
-export function reportKeyOf(key: string): string {
-  return `${key.replace(/\.md$/i, '')}${reportSuffix}`;
-}
+/** The report's key for a publication key (the command line reads it too). */
+export { reportKeyOf };
 
 const s3EventSchema = z.object({
   Records: z

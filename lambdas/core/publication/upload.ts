@@ -142,6 +142,14 @@ export async function uploadPlan(plan: UploadPlan, files: SourceFiles, store: Ob
   }
 }
 
+/**
+ * The error report the publish function writes beside a publication it refused:
+ * `publications/a.md` → `publications/a.errors.json`.
+ */
+export function reportKeyOf(key: string): string {
+  return `${key.replace(/\.md$/i, '')}.errors.json`;
+}
+
 /** The manifest and the error report before the upload: a change in either is the outcome. */
 export interface PublishSnapshot {
   manifest?: ObjectInfo;
