@@ -10,7 +10,7 @@ import { parse } from 'csv-parse';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { type AudienceFilter, resolveAudience } from '../lambdas/core/contacts/audience.ts';
 import { applyComplaint, applyHardBounce, unsubscribeAddress } from '../lambdas/core/contacts/feedback.ts';
-import { importContacts } from '../lambdas/core/contacts/import.ts';
+import { csvReading, importContacts } from '../lambdas/core/contacts/import.ts';
 import { contactKeys, type Suppression, shardNames, shardOf } from '../lambdas/core/contacts/model.ts';
 import { readSuppressionShard, updateSuppressionShard } from '../lambdas/core/contacts/repository.ts';
 import { firstNames, lastNames } from './names.ts';
@@ -712,17 +712,7 @@ function importInChild(csv: string, dataDir: string, now: string): Promise<Impor
 async function parseAlone(csv: string): Promise<{ ms: number; cpuMs: number; records: number }> {
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
-  const parser = createReadStream(csv).pipe(
-    parse({
-      delimiter: ';',
-      bom: true,
-      relax_column_count: true,
-      relax_quotes: true,
-      skip_empty_lines: true,
-      skip_records_with_empty_values: true,
-      trim: true,
-    }),
-  );
+  const parser = createReadStream(csv).pipe(parse({ delimiter: ';', ...csvReading }));
   let records = 0;
   for await (const _ of parser) records++;
   return { ms: msSince(start), cpuMs: cpuMsSince(cpu), records };

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localSourceFiles } from '../../lambdas/adapters/local-files.ts';
 import { stopCampaign } from '../../lambdas/core/campaigns/control.ts';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
@@ -18,7 +18,7 @@ import {
 } from '../../lambdas/core/publication/upload.ts';
 import { reportKeyOf } from '../../lambdas/handlers/publish.ts';
 import { definition, importJournalists, journalist } from '../support/dispatch-fixtures.ts';
-import { type HarnessWorld, startHarness } from './world.ts';
+import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
  * The command line's `--backend aws` paths of item 11, against the stack as synthesized:
@@ -33,15 +33,11 @@ const examples = path.resolve(import.meta.dirname, '../../examples');
 const release = 'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes';
 
 let world: HarnessWorld;
-beforeAll(async () => {
-  world = await startHarness(context);
-}, 120_000);
-afterAll(async () => {
-  await world?.stop();
+useHarness(context, (started) => {
+  world = started;
 });
 
-const denials = () =>
-  world.edge.denials.splice(0).map((d) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
+const denials = (): string[] => takeDenials(world);
 
 /** `pressroom send|campaign resume --backend aws`: the dispatch function invoked on demand. */
 const dispatcher: CampaignDispatcher = {

@@ -6,8 +6,8 @@ import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { sourceHash, subscriptionKeys } from '../../lambdas/core/contacts/subscription.ts';
 import { siteRequestHeaders } from '../../lambdas/core/public/site-headers.ts';
 import { listAll } from '../../lambdas/core/store/object-store.ts';
-import type { Denial, SentMail } from './edge.ts';
-import { type HarnessWorld, startHarness } from './world.ts';
+import type { SentMail } from './edge.ts';
+import { type HarnessWorld, startHarness, takeDenials } from './world.ts';
 
 /**
  * One public domain on the stack as synthesized: a visitor subscribes, confirms and
@@ -36,8 +36,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-const denials = (): string[] =>
-  world.edge.denials.splice(0).map((d: Denial) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
+const denials = (): string[] => takeDenials(world);
 const form = (email: string) => ({
   method: 'POST',
   headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },

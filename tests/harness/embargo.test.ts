@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
-import type { Denial } from './edge.ts';
 import { eventsMayInvoke, scheduledRules } from './rules.ts';
-import { type HarnessWorld, startHarness } from './world.ts';
+import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
  * Embargoes lift on the stack as synthesized: the publish bundle, given an embargoed release,
@@ -14,15 +13,11 @@ import { type HarnessWorld, startHarness } from './world.ts';
  */
 
 let world: HarnessWorld;
-beforeAll(async () => {
-  world = await startHarness({ sender: 'presse@villes-internet.net' });
-}, 120_000);
-afterAll(async () => {
-  await world?.stop();
+useHarness({ sender: 'presse@villes-internet.net' }, (started) => {
+  world = started;
 });
 
-const denials = (): string[] =>
-  world.edge.denials.splice(0).map((d: Denial) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
+const denials = (): string[] => takeDenials(world);
 
 /** The logical id of the one resource of `type` whose id starts with `prefix`. */
 function resourceId(type: string, prefix: string): string {

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBridgeCampaignScheduler } from '../../lambdas/adapters/scheduler.ts';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import { scheduleCampaignRemotely, startCampaign } from '../../lambdas/core/campaigns/remote.ts';
@@ -13,8 +13,8 @@ import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { type ConfigName, configVariables, loadConfig } from '../../lambdas/handlers/config.ts';
 import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
-import type { Denial, SentMail } from './edge.ts';
-import { type HarnessWorld, startHarness } from './world.ts';
+import type { SentMail } from './edge.ts';
+import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
  * The whole life of a release on the stack as its template wires it: the real bundles, with
@@ -27,16 +27,12 @@ import { type HarnessWorld, startHarness } from './world.ts';
 const context = { sender: 'presse@villes-internet.net', sendRate: 14 };
 
 let world: HarnessWorld;
-beforeAll(async () => {
-  world = await startHarness(context);
-}, 120_000);
-afterAll(async () => {
-  await world?.stop();
+useHarness(context, (started) => {
+  world = started;
 });
 
 /** The denials so far, one line each: what a failing step prints. */
-const denials = (): string[] =>
-  world.edge.denials.splice(0).map((d: Denial) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
+const denials = (): string[] => takeDenials(world);
 
 describe('the life of a release on the stack as synthesized', () => {
   it('publish: a publication uploaded under publications/ is rendered, archived and put in the press room', async () => {

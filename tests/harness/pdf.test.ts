@@ -7,9 +7,8 @@ import { archiveKeys, type ReleaseManifest } from '../../lambdas/core/archive/ma
 import { getJson } from '../../lambdas/core/store/object-store.ts';
 import type { PublishOutcome } from '../../lambdas/handlers/publish.ts';
 import { openPdf } from '../support/pdf.ts';
-import type { Denial } from './edge.ts';
 import type { LambdaContainer } from './functions.ts';
-import { type HarnessWorld, startHarness } from './world.ts';
+import { type HarnessWorld, startHarness, takeDenials } from './world.ts';
 
 /**
  * PDFs on Lambda, proved on the stack as synthesized: the publish function's real bundle, run
@@ -43,8 +42,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-const denials = (): string[] =>
-  world.edge.denials.splice(0).map((d: Denial) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
+const denials = (): string[] => takeDenials(world);
 
 /** Uploads the reference release and delivers its notification; times the invocation and Chromium's memory. */
 async function publishReference(): Promise<{ outcome: PublishOutcome; ms: number; chromiumPeakMb: number }> {

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getJson } from '../../lambdas/core/store/object-store.ts';
 import { fromNow, pendingRequest } from '../support/subscription-fixtures.ts';
-import type { Denial } from './edge.ts';
 import { eventsMayInvoke, type RuleTarget, scheduledRules } from './rules.ts';
-import { type HarnessWorld, startHarness } from './world.ts';
+import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
  * Unconfirmed subscriptions expire on the stack as synthesized: the scheduled EventBridge rule
@@ -14,15 +13,11 @@ import { type HarnessWorld, startHarness } from './world.ts';
  */
 
 let world: HarnessWorld;
-beforeAll(async () => {
-  world = await startHarness({ sender: 'presse@villes-internet.net' });
-}, 120_000);
-afterAll(async () => {
-  await world?.stop();
+useHarness({ sender: 'presse@villes-internet.net' }, (started) => {
+  world = started;
 });
 
-const denials = (): string[] =>
-  world.edge.denials.splice(0).map((d: Denial) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
+const denials = (): string[] => takeDenials(world);
 
 describe('the subscription sweep on the stack as synthesized', () => {
   const hour = 3600_000;

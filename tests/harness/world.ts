@@ -5,6 +5,7 @@ import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { LambdaFunctionURLEvent, S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
 import { pathMatches } from '../support/cloudfront.ts';
 import { listenLocally } from '../support/listen.ts';
@@ -131,6 +132,26 @@ interface CloudFrontFunctionRequest {
 function generatedSecret(settings: { PasswordLength?: number } | undefined): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   return [...randomBytes(settings?.PasswordLength ?? 32)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+/**
+ * One harness for a test file: started before its tests (the synth takes a while), stopped
+ * after them; `started` receives it.
+ */
+export function useHarness(context: Record<string, unknown>, started: (world: HarnessWorld) => void): void {
+  let world: HarnessWorld | undefined;
+  beforeAll(async () => {
+    world = await startHarness(context);
+    started(world);
+  }, 120_000);
+  afterAll(async () => {
+    await world?.stop();
+  });
+}
+
+/** The calls IAM denied since the last look, one line each (what a failing step prints). */
+export function takeDenials(world: HarnessWorld): string[] {
+  return world.edge.denials.splice(0).map((d) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
 }
 
 /** Synthesizes the stack with `context`, starts everything, and returns the world. */
