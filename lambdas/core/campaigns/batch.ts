@@ -10,6 +10,7 @@ import {
   updateCampaign,
 } from './campaign.ts';
 import { type BatchRecipient, closeRun, dispatchKeys, type RecipientBatch } from './dispatch.ts';
+import { holdPauseReason, readSendingHold } from './hold.ts';
 import { dispatchLeaseMs, takeLease } from './lease.ts';
 import { isTerminal, type LedgerEntry, type LedgerRecord } from './ledger.ts';
 import {
@@ -101,6 +102,13 @@ export async function sendBatch(
   if (record.state === 'paused' || record.state === 'cancelled') {
     // Dispatching again resumes a paused campaign, with fresh batches.
     report.dropped = `campaign ${record.state}`;
+    return report;
+  }
+  // Sending held (a reputation alarm) after this batch was queued: nobody is sent, and the
+  // campaign is paused already (hold.ts).
+  const hold = await readSendingHold(deps.store);
+  if (hold) {
+    report.dropped = holdPauseReason(hold);
     return report;
   }
   const definition = record.definition;

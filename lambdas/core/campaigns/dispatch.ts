@@ -11,6 +11,7 @@ import {
   registerCampaign,
   updateCampaign,
 } from './campaign.ts';
+import { heldError, holdPauseReason, readSendingHold, type SendingHold } from './hold.ts';
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
 import { isTerminal, readLedger } from './ledger.ts';
 import { lateFire, pauseLateCampaign } from './schedule.ts';
@@ -125,6 +126,8 @@ export async function dispatchCampaign(
   deps: DispatchDeps,
   options: DispatchOptions,
 ): Promise<DispatchReport> {
+  const hold = await readSendingHold(deps.store);
+  if (hold) return pauseForHold(name, hold, deps);
   try {
     return await dispatchRun(name, deps, options);
   } catch (error) {
@@ -167,6 +170,44 @@ export async function dispatchScheduledCampaign(
     alreadyDone: 0,
     uncertain: [],
     pausedReason: late.reason,
+  };
+}
+
+/**
+ * While sending is held (hold.ts), a campaign that would start (its schedule fires, a send or a
+ * resume through the function) is paused with the reason instead, and nobody is enqueued. The
+ * invocation succeeds: retrying it would not lift the hold.
+ */
+async function pauseForHold(name: string, hold: SendingHold, deps: DispatchDeps): Promise<DispatchReport> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const reason = holdPauseReason(hold);
+  const record = await updateCampaign(
+    deps.store,
+    name,
+    () => {
+      throw new CampaignNotFoundError(`no campaign "${name}"`);
+    },
+    (current) =>
+      current.state === 'sent' || current.state === 'cancelled'
+        ? current
+        : {
+            ...current,
+            state: 'paused',
+            pausedReason: reason,
+            lastError: campaignFailure(heldError(name, hold).message, now),
+            updatedAt: now.toISOString(),
+          },
+  );
+  return {
+    campaign: name,
+    run: '',
+    state: record.state,
+    audience: 0,
+    enqueued: 0,
+    batches: 0,
+    alreadyDone: 0,
+    uncertain: [],
+    pausedReason: reason,
   };
 }
 
