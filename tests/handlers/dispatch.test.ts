@@ -476,7 +476,9 @@ describe('the sending hold (a reputation alarm)', () => {
     expect(on).not.toMatchObject({ paused: expect.arrayContaining(['etude-apres']) });
     const held = await readCampaign(world.store, 'etude-tenue');
     expect(held.state).toBe('paused');
-    expect(held.pausedReason).toMatch(/^sending is held since .+ \(alarm pressroom-BounceRateReview: Threshold/);
+    expect(held.pausedReason).toMatch(
+      /^sending is held since .+ \(alarm pressroom-BounceRateReview: Threshold/,
+    );
 
     // The batch on the queue before the alarm: nobody sent, nothing failed.
     expect(await send(sqsEvent([queued[0]]), lambdaContext(60_000))).toEqual({ batchItemFailures: [] });
