@@ -183,6 +183,30 @@ describe('dispatch → SQS → send handler (s3rver + aws-ses-v2-local)', () => 
     expect(logs).toContain('malformed queue message');
     expect(logs).not.toMatch(/@[a-z0-9-]+\.example\.org/);
     expect((await readCampaign(world.store, 'etude')).state).toBe('sending');
+    // The counts as CloudWatch metrics (embedded metric format): the service's, summed over
+    // the invocation, and the campaign's own.
+    const emf = logs
+      .split('\n')
+      .filter((l) => l.includes('"_aws"'))
+      .map(
+        (l) =>
+          JSON.parse(l) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+          },
+      );
+    /** A metric's total over lines (a line may hold several values of one metric). */
+    const total = (lines: typeof emf, name: string) =>
+      lines.flatMap((m) => m[name] ?? []).reduce((n: number, v) => n + Number(v), 0);
+    const service = emf.filter((m) => m.campaign === undefined);
+    expect(service).toHaveLength(1);
+    expect(service[0]).toMatchObject({ service: 'pressroom' });
+    expect(service[0]?._aws.CloudWatchMetrics[0]?.Namespace).toBe('pressroom');
+    expect([total(service, 'Sent'), total(service, 'Failed'), total(service, 'Throttled')]).toEqual([
+      4, 0, 0,
+    ]);
+    const own = emf.filter((m) => m.campaign === 'etude');
+    expect(own.every((m) => m._aws.CloudWatchMetrics[0]?.Dimensions[0]?.includes('campaign'))).toBe(true);
+    expect(total(own, 'Sent')).toBe(4);
   });
 
   it('the last batch completes the campaign: everyone exactly once, ledger sent', async () => {

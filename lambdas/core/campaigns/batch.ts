@@ -60,6 +60,8 @@ export interface BatchReport {
   sent: number;
   failed: number;
   skipped: number;
+  /** Sends the provider throttled (each retried after a back-off, or deferred). */
+  throttled: number;
   /** Contact ids left for a retry of the batch (throttled, deadline, transient error). */
   deferred: string[];
   /** Contact ids claimed by an earlier attempt with no outcome: not resent (SES may have it). */
@@ -91,6 +93,7 @@ export async function sendBatch(
     sent: 0,
     failed: 0,
     skipped: 0,
+    throttled: 0,
     deferred: [],
     uncertain: [],
     alreadyDone: 0,
@@ -214,6 +217,7 @@ export async function sendBatch(
   report.sent = tally.sent;
   report.failed = tally.failed;
   report.skipped = tally.skipped;
+  report.throttled = tally.throttled;
 
   const at = clock().toISOString();
   if (halted !== undefined) {
