@@ -264,7 +264,8 @@ export class PressroomStack extends Stack {
       read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
       write: ['campaigns/*'],
       // The sending hold is one object: dispatch puts it on and takes it off (Monitoring).
-      delete: [sendingHoldKey],
+      // Batches are staged, then removed once on the queue (core/campaigns/dispatch.ts).
+      delete: [sendingHoldKey, 'campaigns/*/staging/*'],
     });
     this.storage.grantData(send, {
       read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],

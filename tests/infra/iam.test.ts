@@ -130,7 +130,7 @@ describe('least privilege', () => {
       // Its dead-letter queue (an event it failed on three times).
       'sqs:SendMessage',
     ],
-    // DeleteObject: the sending hold, one key (lib/monitoring.ts).
+    // DeleteObject: the sending hold (lib/monitoring.ts) and the staged batches.
     dispatch: [
       ...logs,
       's3:ListBucket',
@@ -182,7 +182,7 @@ describe('least privilege', () => {
     dispatch: {
       get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],
       put: ['campaigns/*'],
-      delete: ['campaigns/hold.json'],
+      delete: ['campaigns/*/staging/*', 'campaigns/hold.json'],
     },
     send: {
       get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],

@@ -1,18 +1,12 @@
 import { type Suppression, shardOf } from '../contacts/model.ts';
 import { readSuppressionShard, type SuppressionShard } from '../contacts/repository.ts';
 import { PressroomError } from '../errors.ts';
-import { getJson, listAll, type ObjectStore, updateJson } from '../store/object-store.ts';
-import {
-  type CampaignRecord,
-  campaignKeys,
-  campaignRepairs,
-  readCampaign,
-  updateCampaign,
-} from './campaign.ts';
+import { listAll, type ObjectStore, updateJson } from '../store/object-store.ts';
+import { type CampaignRecord, readCampaign, updateCampaign } from './campaign.ts';
 import { type BatchRecipient, closeRun, dispatchKeys, type RecipientBatch } from './dispatch.ts';
 import { holdPauseReason, readSendingHold } from './hold.ts';
 import { dispatchLeaseMs, takeLease } from './lease.ts';
-import { isTerminal, type LedgerEntry, type LedgerRecord } from './ledger.ts';
+import { isTerminal, type LedgerRecord, ledgerEntries } from './ledger.ts';
 import {
   budgetExceeded,
   type Delivery,
@@ -344,26 +338,4 @@ async function closeIfComplete(store: ObjectStore, campaign: string, run: string
   return closeRun(store, campaign, run, 'completed', at, (r) =>
     r.state === 'sending' ? { ...r, state: 'sent', updatedAt: at } : { ...r, updatedAt: at },
   );
-}
-
-/** The ledger entries of these recipients only, read a few at a time. */
-async function ledgerEntries(
-  store: ObjectStore,
-  campaign: string,
-  recipients: readonly { id: string }[],
-): Promise<Map<string, LedgerRecord>> {
-  const out = new Map<string, LedgerRecord>();
-  for (let i = 0; i < recipients.length; i += 32) {
-    const slice = recipients.slice(i, i + 32);
-    const found = await Promise.all(
-      slice.map((r) =>
-        getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, r.id), { repair: campaignRepairs.ledger }),
-      ),
-    );
-    for (const [j, f] of found.entries()) {
-      const id = slice[j]?.id;
-      if (f && id !== undefined) out.set(id, { entry: f.value, version: f.version });
-    }
-  }
-  return out;
 }
