@@ -21,11 +21,9 @@ export async function proofCampaignFile(file: string, opts: ProofOptions): Promi
   if (opts.backend === 'aws') {
     const aws = await openAwsBackend();
     const definition = await loadCampaignFile(file, aws.files, campaignDefaults(config), notices);
-    const { loadTemplateFiles } = await import('../../lambdas/adapters/template-files.ts');
-    const { sampleRecipient } = await loadTemplateFiles(config.templatesDir);
     made = await makeProof(
       definition,
-      { store: aws.store, keys: await aws.signingKeys(), sampleRecipient },
+      { store: aws.store, keys: await aws.signingKeys() },
       { validSeconds: opts.valid, createdBy: operator() },
     );
     base = aws.outputs.PressRoomUrl;
@@ -35,7 +33,7 @@ export async function proofCampaignFile(file: string, opts: ProofOptions): Promi
     const definition = await loadCampaignFile(file, backend.files, campaignDefaults(config), notices);
     made = await makeProof(
       definition,
-      { store: backend.store, keys: backend.keys, sampleRecipient: backend.templates.sampleRecipient },
+      { store: backend.store, keys: backend.keys },
       { validSeconds: opts.valid, createdBy: operator() },
     );
     base = config.publicUrl;
@@ -64,7 +62,7 @@ export async function proofCampaignFile(file: string, opts: ProofOptions): Promi
     `Proof of ${record.campaign}, version ${record.hash.slice(0, 12)}: "${record.subject}" from ${record.from.name} <${record.from.address}>`,
     `  ${url}`,
     `  valid until ${showTime(expiresAt, config.timeZone)}; served by ${where}`,
-    `  shown as the sample recipient ${record.sample.name} <${record.sample.email}> would get it (no real contact)`,
+    `  shown as a made-up recipient, ${record.sample.name} <${record.sample.email}>, would get it (no real contact)`,
     ...(record.omitted?.length ? [`  left out: the PDF (over 4 MB, more than one response carries)`] : []),
     record.approvalRequired
       ? `  approval: required. Once checked: pressroom campaign approve ${record.campaign} --by "Name"`

@@ -43,8 +43,8 @@ export function proofCommand(): Command {
     .addHelpText(
       'after',
       `
-The proof shows the campaign as it would be sent now, its email filled for the made-up
-sample recipient of the templates (never a real contact: whoever holds the link sees it).
+The proof shows the campaign as it would be sent now, its email filled for a made-up
+recipient, "Prénom Nom" (never a real contact: whoever holds the link sees it).
 The link goes to the public address: PRESSROOM_PUBLIC_URL (\`pressroom serve\` answers it,
 http://localhost:3000 by default), or the press room's domain with --backend aws. It names
 one version: anything changed later (the campaign file, the release published again) needs

@@ -83,7 +83,7 @@ const sendDeps = (mailer = new MemoryMailer()): SendDeps => ({
   sleep: async () => {},
 });
 
-const proofDeps = () => ({ store, keys, sampleRecipient: templates.sampleRecipient, clock });
+const proofDeps = () => ({ store, keys, clock });
 
 /** The archived files of the release "etude-villes". */
 async function releasePrefix() {
@@ -274,12 +274,12 @@ describe('the proof page', () => {
     expect(page.body).toMatch(/<iframe id="email-desktop"[^>]* src="\/proof\/[^"]+\/email" sandbox=/);
     expect(page.body).toMatch(/<iframe id="email-phone"[^>]* src="\/proof\/[^"]+\/email" sandbox=/);
     expect(page.body).toContain('<pre id="email-text">');
-    expect(page.body).toContain('Camille Martin');
+    expect(page.body).toContain('Prénom Nom &lt;prenom.nom@example.org&gt;');
 
     const email = await ask(`/proof/${token}/email`);
     expect(email.status).toBe(200);
     expect(email.headers['content-security-policy']).toContain("frame-ancestors 'self'");
-    expect(email.body).toContain('Camille');
+    expect(email.body).toContain('Prénom');
     for (const i of [0, 1, 2]) expect(email.body).not.toContain(journalist(i));
     expect((await ask(`/proof/${token}/page`)).status).toBe(record.files.page ? 200 : 404);
     expect((await ask(`/proof/${token}/release.pdf`)).status).toBe(404);

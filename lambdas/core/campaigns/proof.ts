@@ -117,11 +117,19 @@ export function describeAudience(audience: CampaignDefinition['audience']): stri
   return `${lists.length > 1 ? 'lists' : 'list'} ${lists.join(', ')}${tags}`;
 }
 
+/**
+ * The recipient a proof's email is filled for: made up, and plainly so, never a contact of the
+ * audience (whoever holds the link would see their name and address). Its unsubscribe link
+ * goes nowhere.
+ */
+export const proofRecipient: RecipientFields = {
+  recipient: { firstName: 'Prénom', lastName: 'Nom', email: 'prenom.nom@example.org' },
+  unsubscribeUrl: 'https://example.org/unsubscribe/proof',
+};
+
 export interface ProofDeps {
   store: ObjectStore;
   keys: ContactKeys;
-  /** The made-up recipient the email is filled for (templates/sample-recipient.yaml). */
-  sampleRecipient: RecipientFields;
   clock?: () => Date;
 }
 
@@ -133,8 +141,8 @@ export interface MadeProof {
 
 /**
  * Stores the proof of a campaign as it would be sent now (the same version again replaces
- * it), and signs a link to it valid `validSeconds`. The email is filled for the sample
- * recipient, whose unsubscribe link goes nowhere.
+ * it), and signs a link to it valid `validSeconds`. The email is filled for
+ * {@link proofRecipient}.
  */
 export async function makeProof(
   definition: CampaignDefinition,
@@ -151,8 +159,8 @@ export async function makeProof(
   const page = await deps.store.get(`${source.prefix}page.html`);
   const pdf = await deps.store.get(`${source.prefix}release.pdf`);
   const pdfFits = pdf !== undefined && pdf.body.byteLength <= maxProofPdfBytes;
-  const filled = compileForRecipients({ html, text }).fill(deps.sampleRecipient);
-  const r = deps.sampleRecipient.recipient;
+  const filled = compileForRecipients({ html, text }).fill(proofRecipient);
+  const r = proofRecipient.recipient;
   const record: ProofRecord = {
     campaign: definition.name,
     hash: fingerprint.hash,
