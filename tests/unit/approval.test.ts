@@ -282,7 +282,7 @@ describe('the proof page', () => {
     expect(email.body).toContain('Prénom');
     for (const i of [0, 1, 2]) expect(email.body).not.toContain(journalist(i));
     expect((await ask(`/proof/${token}/page`)).status).toBe(record.files.page ? 200 : 404);
-    expect((await ask(`/proof/${token}/release.pdf`)).status).toBe(404);
+    expect((await ask(`/proof/${token}/pdf`)).status).toBe(404);
   });
 
   it('serves the PDF as bytes', async () => {
@@ -290,7 +290,7 @@ describe('the proof page', () => {
     const pdf = new Uint8Array([37, 80, 68, 70, 45, 0, 255, 10]);
     await store.put(`${prefix}release.pdf`, pdf);
     const { token } = await makeProof(approved, proofDeps());
-    const reply = await ask(`/proof/${token}/release.pdf`);
+    const reply = await ask(`/proof/${token}/pdf`);
     expect(reply).toMatchObject({ status: 200, isBase64Encoded: true });
     expect(reply.headers['content-type']).toBe('application/pdf');
     expect(new Uint8Array(Buffer.from(reply.body, 'base64'))).toEqual(pdf);

@@ -40,7 +40,7 @@ export type { PublicRequest, PublicResponse } from './http.ts';
  *   /unsubscribe/<token>          GET: a page with a button; POST List-Unsubscribe=One-Click (RFC 8058)
  *   /subscribe                    GET: a form; POST: ask for a subscription (form or JSON); OPTIONS: CORS
  *   /subscribe/confirm/<token>    GET: a page with a button; POST confirm=yes: confirm
- *   /proof/<token>[/email|/page|/release.pdf]   GET: a campaign's proof (proof-page.ts)
+ *   /proof/<token>[/email|/page|/pdf]   GET: a campaign's proof (proof-page.ts)
  *
  * GET never changes anything, so link scanners that open every URL of a message neither
  * unsubscribe nor subscribe anyone.

@@ -12,7 +12,8 @@ import { contentDisposition, pageContentSecurityPolicy } from './site-headers.ts
 /**
  * The proof page of a campaign, `/proof/<token>` on the public endpoint, and its parts under
  * the same token: `/proof/<token>/email` (the email filled for the sample recipient, shown in
- * two sandboxed frames), `/proof/<token>/page` and `/proof/<token>/release.pdf`. The token is
+ * two sandboxed frames), `/proof/<token>/page` and `/proof/<token>/pdf` (no `.pdf` ending:
+ * CloudFront's `*.pdf` behaviour, which goes to the bucket, would take it). The token is
  * the whole authority (campaigns/proof.ts): signed, expiring, naming one version. Nothing is
  * cached or indexed, and no page hands its URL on.
  */
@@ -109,7 +110,7 @@ export async function answerProof(
   const [raw = '', part = '', ...more] = path.slice(proofPath.length).split('/');
   const notFound = () =>
     page(deps.templates, 404, deps.lang, { title: t.notFoundTitle, text: t.notFoundText }, proofHeaders);
-  if (more.length > 0 || !['', 'email', 'page', 'release.pdf'].includes(part)) return notFound();
+  if (more.length > 0 || !['', 'email', 'page', 'pdf'].includes(part)) return notFound();
   let token: string;
   let proof: ProofRecord | undefined;
   let expiresAt: Date;
@@ -156,7 +157,7 @@ export async function answerProof(
       body: html,
     };
   }
-  if (part === 'release.pdf') {
+  if (part === 'pdf') {
     const pdf = proof.files.pdf ? await deps.store.get(file('release.pdf')) : undefined;
     if (!pdf) return notFound();
     // No Content-Security-Policy: Chrome's PDF viewer does not run under one (site-headers.ts).
@@ -196,7 +197,7 @@ export async function answerProof(
     text: (await getText(deps.store, file('email.txt'))) ?? '',
     emailUrl: `${base}/email`,
     ...(proof.files.page && { pageUrl: `${base}/page` }),
-    ...(proof.files.pdf && { pdfUrl: `${base}/release.pdf` }),
+    ...(proof.files.pdf && { pdfUrl: `${base}/pdf` }),
     omitted: proof.omitted?.includes('release.pdf') ? [l.tooLarge] : [],
   });
   return {
