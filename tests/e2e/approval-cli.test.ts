@@ -150,6 +150,8 @@ describe('approval proofs through the command', () => {
     expect((await outbox()).length).toBeGreaterThan(2);
     const status = await pressroom('campaign', 'status', name);
     expectExit(status, 0);
-    expect(status.stdout).toMatch(/\n {2}approval {4}approved by Florence Poznanski, .* \(version [0-9a-f]{12}\); required to send\n/);
+    expect(status.stdout).toMatch(
+      /\n {2}approval {4}approved by Florence Poznanski, .* \(version [0-9a-f]{12}\); required to send\n/,
+    );
   });
 });
