@@ -5,6 +5,7 @@
  * of the public endpoint.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { validity } from '../../bin/commands/proof.ts';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { archiveKeys, readManifest } from '../../lambdas/core/archive/manifest.ts';
@@ -34,17 +35,22 @@ import {
   InvalidTokenError,
   signSubscriptionToken,
 } from '../../lambdas/core/contacts/tokens.ts';
+import { publishIssue } from '../../lambdas/core/newsletter/publish.ts';
 import { handlePublicRequest } from '../../lambdas/core/public/endpoint.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
 import { listAll } from '../../lambdas/core/store/object-store.ts';
 import {
   definition,
   importJournalists,
+  issueDeps,
   journalist,
   MemoryMailer,
   publishReleases,
   registerDraft,
+  releaseDeps,
+  releaseWorkspace,
 } from '../support/dispatch-fixtures.ts';
+import { memoryFiles } from '../support/memory-files.ts';
 
 const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
 const now = new Date('2026-01-16T07:30:00Z');
@@ -59,6 +65,13 @@ beforeAll(async () => {
   base = newStore();
   await publishReleases(base);
   await importJournalists(base, keys, 3);
+  // A newsletter issue that links to the public release.
+  const files = memoryFiles({
+    ...releaseWorkspace(),
+    'lettres/mars.md':
+      '---\ntitle: "La lettre de janvier"\ndate: 2026-01-16\npublishers: [villes-internet]\nintro: Les nouvelles du mois.\nitems:\n  - release: etude-villes\n---\n',
+  });
+  await publishIssue('lettres/mars.md', issueDeps(releaseDeps(base, templates, files), templates, clock));
 });
 
 function newStore() {
@@ -128,6 +141,19 @@ describe('the proof token', () => {
   it('is refused when it names no proof (a campaign name or a hash out of shape)', () => {
     const bad = signProofToken(keys, { ...token, campaign: '../site' });
     expect(() => verifyProofToken(keys, bad, now)).toThrow(/unreadable/);
+  });
+});
+
+describe('--valid', () => {
+  it('reads days, hours and minutes, from a minute to 90 days, and refuses the rest', () => {
+    expect([validity('7d'), validity('36h'), validity('90m'), validity('90d')]).toEqual([
+      7 * 86_400,
+      36 * 3_600,
+      90 * 60,
+      90 * 86_400,
+    ]);
+    for (const bad of ['91d', '0m', '7', '1w', '-1d', 'soon'])
+      expect(() => validity(bad)).toThrow(/7d, 36h or 90m/);
   });
 });
 
@@ -229,6 +255,16 @@ describe('approval: required', () => {
       { recipientsPerMessage: 10 },
     );
     expect(report.enqueued).toBe(3);
+  });
+
+  it('holds for a newsletter issue too: its proof, its approval, its send', async () => {
+    const letter = definition('lettre', { newsletter: 'mars', publication: undefined, approval: 'required' });
+    await expect(sendCampaign(letter, sendDeps())).rejects.toThrow(/needs an approval/);
+    const { record } = await makeProof(letter, proofDeps());
+    expect(record).toMatchObject({ what: 'newsletter issue "mars"', files: { page: true, pdf: false } });
+    await approveCampaign('lettre', 'Florence Poznanski', { store, clock });
+    const mailer = new MemoryMailer();
+    expect((await sendCampaign(letter, sendDeps(mailer))).sent).toBe(3);
   });
 
   it('approves only a proof that still shows what would be sent, and a name given', async () => {
