@@ -110,11 +110,33 @@ export function verifyProofToken(keys: ContactKeys, token: string, now: Date): P
   return { campaign, hash, expiresAt };
 }
 
-/** A campaign's audience as people read it: `lists presse, lettre; tags a, b (any)`. */
-export function describeAudience(audience: CampaignDefinition['audience']): string {
+/** The words an audience is described with. */
+export interface AudienceWords {
+  list: string;
+  lists: string;
+  tags: string;
+  any: string;
+  all: string;
+}
+
+const englishWords: AudienceWords = {
+  list: 'list',
+  lists: 'lists',
+  tags: 'tags',
+  any: 'any of them',
+  all: 'all of them',
+};
+
+/** A campaign's audience as people read it: `lists presse, lettre; tags a, b (any of them)`. */
+export function describeAudience(
+  audience: CampaignDefinition['audience'],
+  words: AudienceWords = englishWords,
+): string {
   const lists = audienceLists(audience);
-  const tags = audience.tags?.length ? `; tags ${audience.tags.join(', ')} (${audience.tagsMode})` : '';
-  return `${lists.length > 1 ? 'lists' : 'list'} ${lists.join(', ')}${tags}`;
+  const tags = audience.tags?.length
+    ? `; ${words.tags} ${audience.tags.join(', ')} (${audience.tagsMode === 'all' ? words.all : words.any})`
+    : '';
+  return `${lists.length > 1 ? words.lists : words.list} ${lists.join(', ')}${tags}`;
 }
 
 /**

@@ -1,5 +1,13 @@
 import Handlebars from 'handlebars';
-import { type ProofFile, type ProofRecord, proofKeys, verifyProofToken } from '../campaigns/proof.ts';
+import type { CampaignDefinition } from '../campaigns/campaign.ts';
+import {
+  type AudienceWords,
+  describeAudience,
+  type ProofFile,
+  type ProofRecord,
+  proofKeys,
+  verifyProofToken,
+} from '../campaigns/proof.ts';
 import { showTime } from '../campaigns/time.ts';
 import type { ContactKeys } from '../contacts/model.ts';
 import { ExpiredTokenError, InvalidTokenError } from '../contacts/tokens.ts';
@@ -37,7 +45,7 @@ export const proofEmailSecurityPolicy =
   "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 /** The fixed strings of the proof page. */
-const labels: Record<Language, Record<string, string>> = {
+const labels: Record<Language, AudienceWords & Record<string, string>> = {
   fr: {
     proof: 'Épreuve',
     notSent: 'rien n’a été envoyé',
@@ -60,6 +68,13 @@ const labels: Record<Language, Record<string, string>> = {
     page: 'La page web',
     pdf: 'Le PDF',
     tooLarge: 'Le PDF est trop lourd pour l’épreuve (plus de 4 Mo) : voyez-le dans l’archive.',
+    release: 'communiqué',
+    newsletter: 'lettre',
+    list: 'liste',
+    lists: 'listes',
+    tags: 'étiquettes',
+    any: 'l’une d’elles',
+    all: 'toutes',
   },
   en: {
     proof: 'Proof',
@@ -82,10 +97,24 @@ const labels: Record<Language, Record<string, string>> = {
     page: 'The web page',
     pdf: 'The PDF',
     tooLarge: 'The PDF is too large for the proof (over 4 MB): see it in the archive.',
+    release: 'release',
+    newsletter: 'newsletter issue',
+    list: 'list',
+    lists: 'lists',
+    tags: 'tags',
+    any: 'any of them',
+    all: 'all of them',
   },
 };
 
 const templates = new WeakMap<TemplateSet, Handlebars.TemplateDelegate>();
+
+/** What the campaign sends, in the page's language: `communiqué etude-villes`. */
+function whatOf(definition: CampaignDefinition, l: Record<string, string>): string {
+  return definition.newsletter !== undefined
+    ? `${l.newsletter} ${definition.newsletter}`
+    : `${l.release} ${definition.publication}`;
+}
 
 export interface ProofPageDeps {
   store: ObjectStore;
@@ -186,9 +215,9 @@ export async function answerProof(
     subject: proof.subject,
     from: `${proof.from.name} <${proof.from.address}>`,
     replyTo: proof.replyTo,
-    what: proof.what,
+    what: whatOf(proof.definition, l),
     title: proof.title,
-    audience: proof.audience,
+    audience: describeAudience(proof.definition.audience, l),
     sample: `${proof.sample.name} <${proof.sample.email}>`,
     version: proof.hash.slice(0, 12),
     createdAt: showTime(proof.createdAt, zone),
