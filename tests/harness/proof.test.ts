@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CampaignDefinition } from '../../lambdas/core/campaigns/campaign.ts';
-import { makeProof } from '../../lambdas/core/campaigns/proof.ts';
+import {
+  type CampaignDefinition,
+  newCampaignRecord,
+  readCampaign,
+  updateCampaign,
+} from '../../lambdas/core/campaigns/campaign.ts';
+import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
+import { approveCampaign, makeProof } from '../../lambdas/core/campaigns/proof.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { serializeJson } from '../../lambdas/core/store/object-store.ts';
+import { importCsv } from '../support/dispatch-fixtures.ts';
 import { type HarnessWorld, startHarness, takeDenials } from './world.ts';
 
 /**
@@ -10,7 +17,8 @@ import { type HarnessWorld, startHarness, takeDenials } from './world.ts';
  * the proof in the bucket and signs its link with the stack's secret; a reviewer opens it on
  * the press room's domain, through CloudFront's `/proof/*` behaviour, and the public
  * function's real bundle shows it under its role's policy: it reads `proofs/*`, nothing of
- * the campaign's own records.
+ * the campaign's own records. The dispatch function, as a schedule or `send --backend aws`
+ * invokes it, refuses the campaign until it is approved.
  */
 
 let world: HarnessWorld;
@@ -92,6 +100,38 @@ describe('a proof on the stack as synthesized', () => {
 
     const forged = await world.siteRequest(`${site}proof/${token.slice(0, -4)}abcd`, { method: 'GET' });
     expect(forged.invocation.ok && forged.invocation.result.statusCode).toBe(400);
+    expect(takeDenials(world)).toEqual([]);
+  });
+
+  it('the dispatch function refuses the campaign until approved (its last error says why), then enqueues it', async () => {
+    await importCsv(
+      { store: world.store, keys: contactKeys(world.secret) },
+      'Prénom;Nom;Courriel\nZoé;Lefèvre;zoe@redaction.example.org\nJules;Martin;jules@radio.example.org',
+      {
+        file: 'presse.csv',
+        list: 'presse',
+        now: new Date(),
+      },
+    );
+    const at = new Date().toISOString();
+    await updateCampaign(
+      world.store,
+      definition.name,
+      () => newCampaignRecord(definition, 'etude.yaml', at),
+      (current) => current,
+    );
+    const dispatch = (campaign: string) => world.container('Dispatch').invoke<DispatchReport>({ campaign });
+    const refused = await dispatch(definition.name);
+    expect(refused.ok ? refused.result : refused.error.errorMessage).toMatch(
+      /needs an approval \(approval: required\)/,
+    );
+    expect((await readCampaign(world.store, definition.name)).lastError?.message).toMatch(
+      /needs an approval/,
+    );
+
+    await approveCampaign(definition.name, 'Florence Poznanski', { store: world.store });
+    const dispatched = await dispatch(definition.name);
+    expect(dispatched.ok ? dispatched.result : dispatched.error).toMatchObject({ audience: 2, enqueued: 2 });
     expect(takeDenials(world)).toEqual([]);
   });
 });
