@@ -154,4 +154,16 @@ describe('approval proofs through the command', () => {
       /\n {2}approval {4}approved by Florence Poznanski, .* \(version [0-9a-f]{12}\); required to send\n/,
     );
   });
+
+  it('publishing the release again with other content voids the approval too', async () => {
+    const file = path.join(work, seedFile);
+    const source = await readFile(file, 'utf8');
+    await writeFile(file, source.replace('Avec 97 contributions', 'Avec 98 contributions'));
+    expectExit(await pressroom('publish', seedFile, '--no-pdf'), 0);
+    const refused = await pressroom('send', campaignFile);
+    expectExit(refused, 1);
+    expect(refused.stderr).toContain(
+      'but it changed since: the email (HTML), the email (text part), the web page. The approval no longer holds',
+    );
+  });
 });
