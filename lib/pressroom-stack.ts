@@ -278,8 +278,9 @@ export class PressroomStack extends Stack {
       write: ['contacts/*', 'suppressions/*', 'campaigns/*'],
       delete: ['contacts/shards/*'],
     });
+    // proofs/*: the proofs `pressroom proof` stores, shown to whoever holds a signed link.
     this.storage.grantData(publicFn, {
-      read: ['config/*', 'contacts/*', 'suppressions/*', 'subscriptions/*'],
+      read: ['config/*', 'contacts/*', 'suppressions/*', 'subscriptions/*', 'proofs/*'],
       write: ['contacts/*', 'suppressions/*', 'subscriptions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     });

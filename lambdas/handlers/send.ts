@@ -84,7 +84,8 @@ async function preparedFor(deps: SendDeps, campaign: string): Promise<Prepared> 
   const hit = preparedCache.get(campaign);
   if (hit && Date.now() - hit.at < preparedTtlMs) return hit.prepared;
   const record = await readCampaign(deps.store, campaign);
-  const prepared = prepareCampaign(record.definition, deps);
+  // Approval is checked once, when dispatch starts the run: its batches go on.
+  const prepared = prepareCampaign(record.definition, deps, { checkApproval: false });
   preparedCache.set(campaign, { at: Date.now(), prepared });
   prepared.catch(() => preparedCache.delete(campaign));
   return prepared;

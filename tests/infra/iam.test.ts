@@ -195,7 +195,8 @@ describe('least privilege', () => {
       delete: ['contacts/shards/*'],
     },
     public: {
-      get: ['config/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
+      // proofs/*: the proofs it shows at /proof/<token>.
+      get: ['config/*', 'contacts/*', 'proofs/*', 'subscriptions/*', 'suppressions/*'],
       put: ['contacts/*', 'subscriptions/*', 'suppressions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     },

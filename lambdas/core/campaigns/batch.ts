@@ -109,7 +109,8 @@ export async function sendBatch(
     return report;
   }
   const definition = record.definition;
-  const prepared = options.prepared ?? (await prepareCampaign(definition, deps));
+  // Approval is checked once, when dispatch starts the run: its batches go on.
+  const prepared = options.prepared ?? (await prepareCampaign(definition, deps, { checkApproval: false }));
   await renewRunLease(deps.store, batch, record, clock());
 
   const entries = await ledgerEntries(deps.store, batch.campaign, batch.recipients);
