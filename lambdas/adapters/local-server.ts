@@ -106,8 +106,9 @@ async function publicRequest(req: IncomingMessage, url: URL, client: Client): Pr
 function reply(res: ServerResponse, response: PublicResponse): void {
   res.statusCode = response.status;
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-  res.setHeader('Content-Length', Buffer.byteLength(response.body));
-  res.end(response.body);
+  const body = response.isBase64Encoded ? Buffer.from(response.body, 'base64') : response.body;
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /**

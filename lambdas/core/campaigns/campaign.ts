@@ -64,6 +64,12 @@ export const campaignFileSchema = z
         "2021-06-08T08:00:00+02:00, 2021-06-08T08:00 Europe/Paris, or 2021-06-08 08:00 in the workspace's time zone",
       ),
     attachPdf: z.boolean().default(false).describe("Attach the release's PDF instead of linking it"),
+    embargo: z
+      .enum(['advance'], { error: 'must be "advance" (or leave it out)' })
+      .optional()
+      .describe(
+        "advance: send before the release's embargo lifts, to press lists only, with an embargo notice and personal copy links (docs/sending.md)",
+      ),
   })
   .describe('A pressroom campaign');
 
@@ -81,6 +87,11 @@ export type CampaignDefinition = CampaignContent & {
   subject?: string;
   sendAt?: SendTime;
   attachPdf: boolean;
+  /**
+   * `embargo: advance`: sent under the release's embargo (to press lists only, checked when
+   * the file is read), its notice's times shown in `zone` (the workspace's). advance-copy.ts.
+   */
+  advance?: { zone: string };
 };
 
 export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';

@@ -31,13 +31,17 @@ export class ExpiredTokenError extends InvalidTokenError {
 const unsubscribeVersion = 'u1';
 const subscriptionVersion = 's1';
 
-function sign(keys: ContactKeys, version: string, parts: (string | number)[]): string {
+/**
+ * A token of one kind (`version`, e.g. `u1`): its parts as base64url JSON, and the MAC over
+ * both. Each kind has its own version, so a token of one kind never opens as another.
+ */
+export function signToken(keys: ContactKeys, version: string, parts: (string | number)[]): string {
   const payload = Buffer.from(JSON.stringify(parts)).toString('base64url');
   return `${version}.${payload}.${mac(keys, version, payload)}`;
 }
 
 /** The payload's parts, or InvalidTokenError when it was not signed by us or was changed. */
-function open(keys: ContactKeys, version: string, token: string, what: string): unknown[] {
+export function openToken(keys: ContactKeys, version: string, token: string, what: string): unknown[] {
   const [v, payload, signature, ...rest] = token.split('.');
   if (v !== version || !payload || !signature || rest.length > 0) {
     throw new InvalidTokenError(`this ${what} link is not valid (malformed)`);
@@ -62,12 +66,12 @@ function open(keys: ContactKeys, version: string, token: string, what: string): 
 export function signUnsubscribeToken(keys: ContactKeys, token: UnsubscribeToken): string {
   // One list stays a string, as tokens always had it: links already mailed keep working.
   const lists = token.lists && token.lists.length > 1 ? token.lists : token.list;
-  return sign(keys, unsubscribeVersion, [token.contact, lists as unknown as string, token.campaign]);
+  return signToken(keys, unsubscribeVersion, [token.contact, lists as unknown as string, token.campaign]);
 }
 
 /** The token's content, or InvalidTokenError when it was not signed by us or was changed. */
 export function verifyUnsubscribeToken(keys: ContactKeys, token: string): UnsubscribeToken {
-  const parts = open(keys, unsubscribeVersion, token, 'unsubscribe');
+  const parts = openToken(keys, unsubscribeVersion, token, 'unsubscribe');
   const [contact, lists, campaign] = parts;
   const several =
     Array.isArray(lists) && lists.length > 1 && lists.every((l): l is string => typeof l === 'string');
@@ -93,11 +97,7 @@ export interface SubscriptionToken {
 }
 
 export function signSubscriptionToken(keys: ContactKeys, token: SubscriptionToken): string {
-  return sign(keys, subscriptionVersion, [
-    token.contact,
-    token.list,
-    Math.floor(token.expiresAt.getTime() / 1000),
-  ]);
+  return signExpiringToken(keys, subscriptionVersion, [token.contact, token.list], token.expiresAt);
 }
 
 /**
@@ -105,21 +105,48 @@ export function signSubscriptionToken(keys: ContactKeys, token: SubscriptionToke
  * ExpiredTokenError (checked after the signature) when its time is over at `now`.
  */
 export function verifySubscriptionToken(keys: ContactKeys, token: string, now: Date): SubscriptionToken {
-  const parts = open(keys, subscriptionVersion, token, 'confirmation');
-  const [contact, list, expires] = parts;
+  const { parts, expiresAt } = openExpiringToken(keys, subscriptionVersion, token, 'confirmation', now);
+  const [contact, list] = parts;
+  return { contact, list, expiresAt };
+}
+
+/** A token of two texts that works until `expiresAt` (whole seconds). */
+export function signExpiringToken(
+  keys: ContactKeys,
+  version: string,
+  texts: [string, string],
+  expiresAt: Date,
+): string {
+  return signToken(keys, version, [...texts, Math.floor(expiresAt.getTime() / 1000)]);
+}
+
+/**
+ * The two texts and the expiry of a token of {@link signExpiringToken}; InvalidTokenError
+ * when it was not signed by us or was changed, ExpiredTokenError (checked after the
+ * signature) when its time is over at `now`. `what` names the link in messages.
+ */
+export function openExpiringToken(
+  keys: ContactKeys,
+  version: string,
+  token: string,
+  what: string,
+  now: Date,
+): { parts: [string, string]; expiresAt: Date } {
+  const parts = openToken(keys, version, token, what);
+  const [a, b, expires] = parts;
   if (
     parts.length !== 3 ||
-    typeof contact !== 'string' ||
-    typeof list !== 'string' ||
+    typeof a !== 'string' ||
+    typeof b !== 'string' ||
     !Number.isSafeInteger(expires)
   ) {
-    throw new InvalidTokenError('this confirmation link is not valid (unreadable)');
+    throw new InvalidTokenError(`this ${what} link is not valid (unreadable)`);
   }
   const expiresAt = new Date((expires as number) * 1000);
   if (now.getTime() >= expiresAt.getTime()) {
-    throw new ExpiredTokenError(`this confirmation link expired at ${expiresAt.toISOString()}`);
+    throw new ExpiredTokenError(`this ${what} link expired at ${expiresAt.toISOString()}`);
   }
-  return { contact, list, expiresAt };
+  return { parts: [a, b], expiresAt };
 }
 
 function mac(keys: ContactKeys, version: string, payload: string): string {

@@ -17,6 +17,7 @@ import type { Language } from '../publication/schema.ts';
 import { fillPattern } from '../render/locale.ts';
 import type { TemplateSet } from '../render/templates.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { advanceCopy, isAdvancePath } from './advance.ts';
 import {
   acceptedLanguage,
   bodyText,
@@ -39,6 +40,7 @@ export type { PublicRequest, PublicResponse } from './http.ts';
  *   /unsubscribe/<token>          GET: a page with a button; POST List-Unsubscribe=One-Click (RFC 8058)
  *   /subscribe                    GET: a form; POST: ask for a subscription (form or JSON); OPTIONS: CORS
  *   /subscribe/confirm/<token>    GET: a page with a button; POST confirm=yes: confirm
+ *   /advance/<token>[/pdf]        GET: a journalist's advance copy of a release (advance.ts)
  *
  * GET never changes anything, so link scanners that open every URL of a message neither
  * unsubscribe nor subscribe anyone.
@@ -88,7 +90,8 @@ export function isPublicPath(path: string): boolean {
   return (
     path === publicPaths.subscribe ||
     path.startsWith(`${publicPaths.subscribe}/`) ||
-    path.startsWith(publicPaths.unsubscribe)
+    path.startsWith(publicPaths.unsubscribe) ||
+    isAdvancePath(path)
   );
 }
 
@@ -102,7 +105,13 @@ export async function handlePublicRequest(
   else if (request.path === publicPaths.subscribe || request.path === `${publicPaths.subscribe}/`)
     response = await subscribe(request, method, deps);
   else if (request.path.startsWith(publicPaths.confirm)) response = await confirm(request, method, deps);
-  else {
+  else if (isAdvancePath(request.path)) {
+    response = await advanceCopy(request, method, {
+      ...deps,
+      now: now(deps),
+      lang: fallbackLanguage(request, deps),
+    });
+  } else {
     const t = deps.templates.locales[fallbackLanguage(request, deps)];
     response = page(deps.templates, 404, fallbackLanguage(request, deps), {
       title: t.notFoundTitle,
