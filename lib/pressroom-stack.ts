@@ -272,8 +272,17 @@ export class PressroomStack extends Stack {
       write: ['contacts/*', 'suppressions/*', 'campaigns/*'],
       delete: ['contacts/shards/*'],
     });
+    // Advance copies (/advance/<token>): a release's manifest, its archived page and PDF only.
     this.storage.grantData(publicFn, {
-      read: ['config/*', 'contacts/*', 'suppressions/*', 'subscriptions/*'],
+      read: [
+        'config/*',
+        'contacts/*',
+        'suppressions/*',
+        'subscriptions/*',
+        'archive/*/release.json',
+        'archive/*/page.html',
+        'archive/*/release.pdf',
+      ],
       write: ['contacts/*', 'suppressions/*', 'subscriptions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     });

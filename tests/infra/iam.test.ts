@@ -187,7 +187,16 @@ describe('least privilege', () => {
       delete: ['contacts/shards/*'],
     },
     public: {
-      get: ['config/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
+      // Advance copies: a release's manifest, archived page and PDF, nothing else of archive/.
+      get: [
+        'archive/*/page.html',
+        'archive/*/release.json',
+        'archive/*/release.pdf',
+        'config/*',
+        'contacts/*',
+        'subscriptions/*',
+        'suppressions/*',
+      ],
       put: ['contacts/*', 'subscriptions/*', 'suppressions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     },
