@@ -1,12 +1,11 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { verifyAdvanceCopyToken } from '../../lambdas/core/campaigns/advance-copy.ts';
-import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
-import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
+import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
  * An advance send on the stack as synthesized: a release published under an embargo a day
@@ -53,13 +52,7 @@ describe('an advance copy on the stack as synthesized', () => {
       }),
       {
         store: world.store,
-        dispatcher: {
-          async dispatch(campaign) {
-            const invocation = await world.container('Dispatch').invoke<DispatchReport>({ campaign });
-            if (!invocation.ok) throw new Error(invocation.error.errorMessage);
-            return invocation.result;
-          },
-        },
+        dispatcher: dispatchFunction(world),
       },
       'campaigns/avance.yaml',
     );
