@@ -173,6 +173,11 @@ describe('an advance send under embargo', () => {
     const forged = await requestLink(server, `${link.slice(0, -3)}AAA`, publicUrl);
     expect(forged.status).toBe(400);
     expect(forged.body).not.toContain(crise.title);
+    // The request log names the route, never the token.
+    const token = /\/advance\/([^/]+)/.exec(link)?.[1] as string;
+    expect(server?.output()).toMatch(/GET \/advance\/\[token\] 200 /);
+    expect(server?.output()).toMatch(/GET \/advance\/\[token\]\/pdf 200 /);
+    expect(server?.output()).not.toContain(token);
   });
 
   it('keeps the release out of the public press room: index, feeds, sitemaps, its page', async () => {

@@ -79,7 +79,7 @@ describe('an advance copy on the stack as synthesized', () => {
       expect(copy).toMatchObject({ slug, contact: keys.idOf(mail.destinations[0] as string) });
       links.push({ to: mail.destinations[0] as string, page: page?.[0] as string });
     }
-  }, 120_000);
+  }, 300_000);
 
   it("serves each recipient's copy through the site's /advance/* behaviour, the public function allowed to read it", async () => {
     for (const { page } of links) {
