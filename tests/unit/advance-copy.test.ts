@@ -17,6 +17,9 @@ import {
   withEmbargoNotice,
 } from '../../lambdas/core/campaigns/advance-copy.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
+import { scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
+import { EmbargoError } from '../../lambdas/core/campaigns/send.ts';
+import { parseSendTime, type SendTime } from '../../lambdas/core/campaigns/time.ts';
 import {
   ExpiredTokenError,
   InvalidTokenError,
@@ -242,6 +245,23 @@ describe('the copy on the public endpoint', () => {
       status: 302,
       headers: { location: `https://press.example.org/releases/${slug}/release.pdf` },
     });
+  });
+
+  it('may be scheduled before the embargo, which a campaign without embargo: advance may not', async () => {
+    await archive();
+    const sendAt = parseSendTime('2026-03-09T18:00 Europe/Paris') as SendTime;
+    const campaign = {
+      name: 'avance',
+      publication: slug,
+      audience: { lists: ['presse'], tagsMode: 'any' as const },
+      from: { name: 'Presse', address: 'presse@example.org' },
+      attachPdf: false,
+      sendAt,
+    };
+    const deps = { store: f.store, clock: () => f.now };
+    await expect(scheduleCampaign(campaign, deps, 'c.yaml')).rejects.toThrow(EmbargoError);
+    const saved = await scheduleCampaign({ ...campaign, advance: { zone: 'Europe/Paris' } }, deps, 'c.yaml');
+    expect(saved.state).toBe('scheduled');
   });
 
   it('refuses a bad, expired or foreign link, and a withdrawn release, changing nothing', async () => {
