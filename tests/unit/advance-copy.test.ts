@@ -160,6 +160,16 @@ describe('embargo: advance in a campaign file', () => {
     expect((none as Error).message).toContain('none is');
   });
 
+  it('is for releases: a newsletter campaign with it is refused', async () => {
+    const files = memoryFiles({
+      'n.yaml':
+        'name: lettre\nnewsletter: 2024-03\nembargo: advance\naudience:\n  list: presse\nfrom: "P <p@example.org>"\n',
+    });
+    await expect(loadCampaignFile('n.yaml', files, { pressLists: ['presse'] })).rejects.toThrow(
+      /n\.yaml:3.*embargo: a newsletter issue .*advance copies are for releases/,
+    );
+  });
+
   it('accepts only "advance"', async () => {
     const files = memoryFiles({
       'c.yaml': `name: avance\npublication: ${slug}\nembargo: early\naudience:\n  list: presse\nfrom: "P <p@example.org>"\n`,

@@ -83,7 +83,17 @@ export async function loadCampaignFile(
       value: true,
     });
   }
-  if (c.embargo === 'advance') problems.push(...advanceListProblems(c.audience, defaults, parsed, file));
+  if (c.newsletter !== undefined && c.embargo !== undefined) {
+    problems.push({
+      file,
+      ...parsed.locateKey([], 'embargo'),
+      path: 'embargo',
+      message:
+        'a newsletter issue is sent once the releases it links to are public: advance copies are for releases; remove embargo',
+      value: c.embargo,
+    });
+  } else if (c.embargo === 'advance')
+    problems.push(...advanceListProblems(c.audience, defaults, parsed, file));
   const from = c.from ?? defaults.from;
   const replyTo = c.replyTo ?? defaults.replyTo;
   if (!from) {
