@@ -1,5 +1,5 @@
 import type { ContactKeys } from '../contacts/model.ts';
-import { openExpiringToken, signExpiringToken } from '../contacts/tokens.ts';
+import { InvalidTokenError, openExpiringToken, signExpiringToken } from '../contacts/tokens.ts';
 import type { Language } from '../publication/schema.ts';
 import { formatEmbargoTime } from '../render/locale.ts';
 
@@ -39,6 +39,8 @@ export function signAdvanceCopyToken(keys: ContactKeys, token: AdvanceCopyToken)
 export function verifyAdvanceCopyToken(keys: ContactKeys, token: string, now: Date): AdvanceCopyToken {
   const { parts, expiresAt } = openExpiringToken(keys, copyVersion, token, 'advance copy', now);
   const [slug, contact] = parts;
+  if (parts.length !== 2 || typeof slug !== 'string' || typeof contact !== 'string')
+    throw new InvalidTokenError('this advance copy link is not valid (unreadable)');
   return { slug, contact, expiresAt };
 }
 

@@ -32,8 +32,9 @@ const unsubscribeVersion = 'u1';
 const subscriptionVersion = 's1';
 
 /**
- * A token of one kind (`version`, e.g. `u1`): its parts as base64url JSON, and the MAC over
- * both. Each kind has its own version, so a token of one kind never opens as another.
+ * A signed token of one kind (`version`, e.g. `u1`): the parts as base64url JSON and an
+ * HMAC-SHA256 over the kind and the payload. Other modules make their own kinds with it
+ * (campaigns/proof.ts); a token of one kind is never valid as another.
  */
 export function signToken(keys: ContactKeys, version: string, parts: (string | number)[]): string {
   const payload = Buffer.from(JSON.stringify(parts)).toString('base64url');
@@ -107,23 +108,26 @@ export function signSubscriptionToken(keys: ContactKeys, token: SubscriptionToke
 export function verifySubscriptionToken(keys: ContactKeys, token: string, now: Date): SubscriptionToken {
   const { parts, expiresAt } = openExpiringToken(keys, subscriptionVersion, token, 'confirmation', now);
   const [contact, list] = parts;
+  if (parts.length !== 2 || typeof contact !== 'string' || typeof list !== 'string') {
+    throw new InvalidTokenError('this confirmation link is not valid (unreadable)');
+  }
   return { contact, list, expiresAt };
 }
 
-/** A token of two texts that works until `expiresAt` (whole seconds). */
+/** A token of one kind that works until `expiresAt` (whole seconds, the last part). */
 export function signExpiringToken(
   keys: ContactKeys,
   version: string,
-  texts: [string, string],
+  parts: (string | number)[],
   expiresAt: Date,
 ): string {
-  return signToken(keys, version, [...texts, Math.floor(expiresAt.getTime() / 1000)]);
+  return signToken(keys, version, [...parts, Math.floor(expiresAt.getTime() / 1000)]);
 }
 
 /**
- * The two texts and the expiry of a token of {@link signExpiringToken}; InvalidTokenError
+ * The parts of an expiring token (its time apart) and until when it works; InvalidTokenError
  * when it was not signed by us or was changed, ExpiredTokenError (checked after the
- * signature) when its time is over at `now`. `what` names the link in messages.
+ * signature) when its time is over at `now`.
  */
 export function openExpiringToken(
   keys: ContactKeys,
@@ -131,22 +135,16 @@ export function openExpiringToken(
   token: string,
   what: string,
   now: Date,
-): { parts: [string, string]; expiresAt: Date } {
+): { parts: unknown[]; expiresAt: Date } {
   const parts = openToken(keys, version, token, what);
-  const [a, b, expires] = parts;
-  if (
-    parts.length !== 3 ||
-    typeof a !== 'string' ||
-    typeof b !== 'string' ||
-    !Number.isSafeInteger(expires)
-  ) {
+  const expires = parts.at(-1);
+  if (!Number.isSafeInteger(expires))
     throw new InvalidTokenError(`this ${what} link is not valid (unreadable)`);
-  }
   const expiresAt = new Date((expires as number) * 1000);
   if (now.getTime() >= expiresAt.getTime()) {
     throw new ExpiredTokenError(`this ${what} link expired at ${expiresAt.toISOString()}`);
   }
-  return { parts: [a, b], expiresAt };
+  return { parts: parts.slice(0, -1), expiresAt };
 }
 
 function mac(keys: ContactKeys, version: string, payload: string): string {
