@@ -109,10 +109,6 @@ const dateFormat = {
   fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'full', timeZone: 'UTC' }),
   en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeZone: 'UTC' }),
 };
-const dateTimeFormat = {
-  fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }),
-  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }),
-};
 
 /** `{place}, le {date}` with values; unknown names are left as they are. */
 export function fillPattern(pattern: string, values: Record<string, string>): string {
@@ -132,22 +128,15 @@ export function frenchFirst(text: string, lang: Language): string {
 }
 
 /**
- * `2021-06-08T08:00:00+02:00` → `mardi 8 juin 2021 à 08:00 (UTC+02:00)`: the wall-clock time
- * written in the file, with its offset, so the reader sees the time the author meant.
+ * An embargo as a publication writes it (`2021-06-08T08:00:00+02:00`), in the release's
+ * embargo line: the wall-clock time written, with its offset, so the reader sees the time the
+ * author meant: `mardi 8 juin 2021 à 8 h (UTC+02:00)`. The same formatter as the notice of
+ * advance copies ({@link formatEmbargoTime}), which names the workspace's zone instead.
  */
 export function formatDateTime(isoDateTime: string, lang: Language): string {
   const offset = /(Z|[+-]\d{2}:?\d{2})$/i.exec(isoDateTime)?.[1] ?? 'Z';
-  const offsetMinutes =
-    offset.toUpperCase() === 'Z'
-      ? 0
-      : (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(-2)));
-  const wallClock = new Date(Date.parse(isoDateTime) + offsetMinutes * 60_000);
-  const text = frenchFirst(dateTimeFormat[lang].format(wallClock).replace(',', ''), lang);
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  const abs = Math.abs(offsetMinutes);
-  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
-  const mm = String(abs % 60).padStart(2, '0');
-  return `${text} (UTC${sign}${hh}:${mm})`;
+  const zone = offset.toUpperCase() === 'Z' ? 'UTC' : `UTC${offset.slice(0, 3)}:${offset.slice(-2)}`;
+  return formatEmbargoTime(isoDateTime, lang, zone);
 }
 
 /** `A`, `A et B`, `A, B et C`. */
