@@ -166,6 +166,8 @@ describe('an advance send under embargo', () => {
     expect(page.body).toContain('<meta name="robots" content="noindex, nofollow">');
     expect(page.body).toContain(crise.title);
     expect(page.body).toContain('Sous embargo jusqu’au');
+    // No link to the press room's PDF, which has nothing before the lift.
+    expect(page.body).not.toContain(`releases/${crise.slug}/release.pdf`);
     const pdf = await requestLink(server, `${link}/pdf`, publicUrl);
     expect(pdf.status).toBe(200);
     expect(pdf.type).toBe('application/pdf');

@@ -183,7 +183,8 @@ describe('embargo: advance in a campaign file', () => {
 describe('the copy on the public endpoint', () => {
   const f = fixtureForEachTest(new Date('2026-03-09T12:00:00Z'));
   const version = 'v1';
-  const page = '<!doctype html><html lang="fr"><head><title>T</title></head><body>Sous embargo</body></html>';
+  const publicPdf = `https://press.example.org/releases/${slug}/release.pdf`;
+  const page = `<!doctype html><html lang="fr"><head><title>T</title></head><body>Sous embargo <a href="${publicPdf}">PDF</a></body></html>`;
   const pdfBytes = new Uint8Array([0x25, 0x50, 0x44, 0x46, 0x2d, 0x00, 0xff]);
 
   async function archive(changes: Partial<ReleaseManifest> = {}): Promise<void> {
@@ -227,6 +228,9 @@ describe('the copy on the public endpoint', () => {
     });
     expect(reply.body).toContain('<meta name="robots" content="noindex, nofollow">');
     expect(reply.body).toContain('Sous embargo');
+    // Its link to the PDF, not yet in the press room, leads to the copy's.
+    expect(reply.body).toContain(`<a href="/advance/${token()}/pdf">PDF</a>`);
+    expect(reply.body).not.toContain(publicPdf);
   });
 
   it('serves the PDF as bytes (base64 for Function URLs), under the release name', async () => {

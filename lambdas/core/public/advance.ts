@@ -1,6 +1,11 @@
 import { isPublic } from '../archive/catalog.ts';
 import { archiveKeys, ReleaseNotFoundError, readManifest } from '../archive/manifest.ts';
-import { advancePaths, publicReleaseLinks, verifyAdvanceCopyToken } from '../campaigns/advance-copy.ts';
+import {
+  advancePaths,
+  publicReleaseLinks,
+  toPersonalCopy,
+  verifyAdvanceCopyToken,
+} from '../campaigns/advance-copy.ts';
 import type { ContactKeys } from '../contacts/model.ts';
 import { ExpiredTokenError, InvalidTokenError } from '../contacts/tokens.ts';
 import type { Language } from '../publication/schema.ts';
@@ -107,8 +112,18 @@ export async function advanceCopy(
       isBase64Encoded: true,
     };
   }
-  const html = await getText(deps.store, `${prefix}page.html`);
-  if (html === undefined) return invalid(lang);
+  const archived = await getText(deps.store, `${prefix}page.html`);
+  if (archived === undefined) return invalid(lang);
+  // Its links to the release's page and PDF in the press room (there from the lift) lead to
+  // this copy instead, on the host it was asked on.
+  const copy = `${advancePaths.prefix}${token}`;
+  const { html } =
+    manifest.siteUrl === undefined
+      ? { html: archived }
+      : toPersonalCopy({ html: archived, text: '' }, publicReleaseLinks(manifest.siteUrl, slug), {
+          page: copy,
+          pdf: `${copy}${advancePaths.pdfSuffix}`,
+        });
   return {
     status: 200,
     headers: {
