@@ -323,6 +323,9 @@ export function campaignDefaults(config: LocalConfig): CampaignDefaults {
     ...(config.sender && { from: config.sender }),
     ...(config.replyTo !== undefined && { replyTo: config.replyTo }),
     timeZone: config.timeZone,
+    pressLists: Object.values(config.lists)
+      .filter((l) => l.press)
+      .map((l) => l.name),
   };
 }
 

@@ -279,8 +279,18 @@ export class PressroomStack extends Stack {
       delete: ['contacts/shards/*'],
     });
     // proofs/*: the proofs `pressroom proof` stores, shown to whoever holds a signed link.
+    // Advance copies (/advance/<token>): a release's manifest, its archived page and PDF only.
     this.storage.grantData(publicFn, {
-      read: ['config/*', 'contacts/*', 'suppressions/*', 'subscriptions/*', 'proofs/*'],
+      read: [
+        'config/*',
+        'contacts/*',
+        'suppressions/*',
+        'subscriptions/*',
+        'proofs/*',
+        'archive/*/release.json',
+        'archive/*/page.html',
+        'archive/*/release.pdf',
+      ],
       write: ['contacts/*', 'suppressions/*', 'subscriptions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     });

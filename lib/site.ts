@@ -44,9 +44,17 @@ export interface SiteProps {
 /**
  * The public endpoint's paths (lambdas/core/public/endpoint.ts), sent to the public function:
  * `/unsubscribe/<token>`, `/subscribe` (the form), `/subscribe/confirm/<token>` and a
- * campaign's proof, `/proof/<token>`. No key of the press room (site/) starts with them.
+ * campaign's proof, `/proof/<token>`; a journalist's advance copy, `/advance/<token>` and
+ * `/advance/<token>/pdf` (not `.pdf`: the `*.pdf` behaviour, first, would send it to the
+ * bucket). No key of the press room (site/) starts with them.
  */
-export const endpointPaths = ['/unsubscribe/*', '/subscribe', '/subscribe/*', '/proof/*'] as const;
+export const endpointPaths = [
+  '/unsubscribe/*',
+  '/subscribe',
+  '/subscribe/*',
+  '/proof/*',
+  '/advance/*',
+] as const;
 
 /**
  * On the endpoint's paths, before the request leaves for the function: the host the visitor

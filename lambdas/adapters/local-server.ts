@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { archiveKeys, type ReleaseManifest, readManifest } from '../core/archive/manifest.ts';
 import { siteKeys } from '../core/archive/press-room.ts';
+import { advancePaths } from '../core/campaigns/advance-copy.ts';
 import {
   handlePublicRequest,
   isPublicPath,
@@ -344,6 +345,8 @@ function redact(path: string): string {
   if (path.startsWith(publicPaths.unsubscribe)) return `${publicPaths.unsubscribe}[token]`;
   if (path.startsWith(publicPaths.confirm)) return `${publicPaths.confirm}[token]`;
   if (path.startsWith(publicPaths.proof)) return `${publicPaths.proof}[token]`;
+  if (path.startsWith(advancePaths.prefix))
+    return `${advancePaths.prefix}[token]${path.endsWith(advancePaths.pdfSuffix) ? advancePaths.pdfSuffix : ''}`;
   return path
     .split('/')
     .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))

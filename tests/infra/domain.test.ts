@@ -110,6 +110,8 @@ describe('the endpoint on the press room domain', () => {
       '/subscribe/confirm/s1.abc.def',
       '/unsubscribe/u1.abc.def',
       '/unsubscribe/u1.abc.def_pdf',
+      '/advance/a1.abc.def',
+      '/advance/a1.abc.def/pdf',
     ];
     const pages = [
       siteKeys.index,
@@ -117,6 +119,7 @@ describe('the endpoint on the press room domain', () => {
       siteKeys.year('2026'),
       siteKeys.tag('subscribe'),
       siteKeys.release('subscribe'),
+      siteKeys.release('advance'),
       `${siteKeys.releasePrefix('unsubscribe')}files/subscribe.pdf`,
       siteKeys.rss,
       siteKeys.sitemap,

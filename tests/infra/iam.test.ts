@@ -195,8 +195,18 @@ describe('least privilege', () => {
       delete: ['contacts/shards/*'],
     },
     public: {
-      // proofs/*: the proofs it shows at /proof/<token>.
-      get: ['config/*', 'contacts/*', 'proofs/*', 'subscriptions/*', 'suppressions/*'],
+      // proofs/*: the proofs it shows at /proof/<token>. Advance copies: a release's
+      // manifest, archived page and PDF, nothing else of archive/.
+      get: [
+        'archive/*/page.html',
+        'archive/*/release.json',
+        'archive/*/release.pdf',
+        'config/*',
+        'contacts/*',
+        'proofs/*',
+        'subscriptions/*',
+        'suppressions/*',
+      ],
       put: ['contacts/*', 'subscriptions/*', 'suppressions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     },

@@ -13,15 +13,20 @@ describe('dates', () => {
     expect(formatDate('2021-06-11', 'fr')).toBe('vendredi 11 juin 2021');
     expect(formatDate('2021-06-21', 'fr')).toBe('lundi 21 juin 2021');
     expect(formatDate('2021-06-01', 'en')).toBe('Tuesday 1 June 2021');
-    expect(formatDateTime('2021-06-01T10:00:00+02:00', 'fr')).toBe('mardi 1er juin 2021 à 10:00 (UTC+02:00)');
+    expect(formatDateTime('2021-06-01T10:00:00+02:00', 'fr')).toBe(
+      'mardi 1er juin 2021 à 10\u00a0h (UTC+02:00)',
+    );
   });
 
-  it('shows an embargo at the wall-clock time written, with its offset', () => {
-    expect(formatDateTime('2021-06-08T08:00:00+02:00', 'fr')).toBe('mardi 8 juin 2021 à 08:00 (UTC+02:00)');
-    expect(formatDateTime('2021-06-08T23:30:00-05:00', 'en')).toBe(
-      'Tuesday 8 June 2021 at 23:30 (UTC-05:00)',
+  it('shows an embargo at the wall-clock time written, with its offset, hours as each language writes them', () => {
+    expect(formatDateTime('2021-06-08T08:00:00+02:00', 'fr')).toBe(
+      'mardi 8 juin 2021 à 8\u00a0h (UTC+02:00)',
     );
-    expect(formatDateTime('2021-06-08T06:00:00Z', 'en')).toBe('Tuesday 8 June 2021 at 06:00 (UTC+00:00)');
+    expect(formatDateTime('2021-06-08T08:30:00+0200', 'fr')).toBe(
+      'mardi 8 juin 2021 à 8\u00a0h\u00a030 (UTC+02:00)',
+    );
+    expect(formatDateTime('2021-06-08T23:30:00-05:00', 'en')).toBe('Tuesday 8 June 2021, 23:30 (UTC-05:00)');
+    expect(formatDateTime('2021-06-08T06:00:00Z', 'en')).toBe('Tuesday 8 June 2021, 6:00 (UTC)');
   });
 });
 

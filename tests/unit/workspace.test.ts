@@ -213,6 +213,10 @@ describe('the configuration: option > environment > pressroom.yaml > default', (
     '  host: smtp.example.org',
     '  starttls: true',
     '  user: press@example.org',
+    'lists:',
+    '  journalists:',
+    '    press: true',
+    '  newsletter:',
   ].join('\n');
 
   beforeAll(async () => {
@@ -246,6 +250,8 @@ describe('the configuration: option > environment > pressroom.yaml > default', (
       from: { name: 'Press office', address: 'press@example.org' },
       replyTo: 'desk@example.org',
       timeZone: 'America/Montreal',
+      // What embargo: advance may mail (docs/sending.md).
+      pressLists: ['journalists'],
     });
   });
 

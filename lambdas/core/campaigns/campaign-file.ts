@@ -1,5 +1,12 @@
 import { InvalidInputError, type Problem } from '../errors.ts';
-import { controlCharacterProblem, formatPath, parseYaml, readInputText, validate } from '../input.ts';
+import {
+  controlCharacterProblem,
+  formatPath,
+  type LocatedYaml,
+  parseYaml,
+  readInputText,
+  validate,
+} from '../input.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import { type CampaignDefinition, campaignFileSchema } from './campaign.ts';
 import { parseSendTime, type SendTime } from './time.ts';
@@ -17,6 +24,8 @@ export interface CampaignDefaults {
   from?: { name: string; address: string };
   replyTo?: string;
   timeZone?: string;
+  /** The lists marked `press: true` in pressroom.yaml: the only ones `embargo: advance` may mail. */
+  pressLists?: readonly string[];
 }
 
 /** `2021-06-08 08:00` (a wall-clock time with no zone or offset): read in `zone` when there is one. */
@@ -74,6 +83,17 @@ export async function loadCampaignFile(
       value: true,
     });
   }
+  if (c.newsletter !== undefined && c.embargo !== undefined) {
+    problems.push({
+      file,
+      ...parsed.locateKey([], 'embargo'),
+      path: 'embargo',
+      message:
+        'a newsletter issue is sent once the releases it links to are public: advance copies are for releases; remove embargo',
+      value: c.embargo,
+    });
+  } else if (c.embargo === 'advance')
+    problems.push(...advanceListProblems(c.audience, defaults, parsed, file));
   const from = c.from ?? defaults.from;
   const replyTo = c.replyTo ?? defaults.replyTo;
   if (!from) {
@@ -116,5 +136,32 @@ export async function loadCampaignFile(
     ...(sendAt && { sendAt }),
     attachPdf: c.attachPdf,
     ...(c.approval !== undefined && { approval: c.approval }),
+    ...(c.embargo === 'advance' && { advance: { zone: defaults.timeZone ?? 'UTC' } }),
   };
+}
+
+/** An advance copy goes to press lists only: each other list of the audience, with the reason. */
+function advanceListProblems(
+  audience: { list?: string | undefined; lists?: string[] | undefined },
+  defaults: CampaignDefaults,
+  parsed: LocatedYaml,
+  file: string,
+): Problem[] {
+  const press = defaults.pressLists ?? [];
+  const named = audience.lists ?? (audience.list !== undefined ? [audience.list] : []);
+  return named.flatMap((list, i) =>
+    press.includes(list)
+      ? []
+      : [
+          {
+            file,
+            ...(audience.lists
+              ? parsed.locate(['audience', 'lists', i])
+              : parsed.locate(['audience', 'list'])),
+            path: audience.lists ? `audience.lists[${i}]` : 'audience.list',
+            message: `is not a press list: embargo: advance sends the release before its embargo lifts, to journalists only, so only to lists marked "press: true" in pressroom.yaml (${press.length > 0 ? `press lists: ${press.join(', ')}` : 'none is'}). Send to a press list, mark this one press: true if it holds journalists only, or remove "embargo: advance" and send after the lift`,
+            value: list,
+          },
+        ],
+  );
 }

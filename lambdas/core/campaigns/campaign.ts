@@ -70,6 +70,12 @@ export const campaignFileSchema = z
       .describe(
         'required: send and schedule refuse the campaign until `pressroom campaign approve` records who approved this very version',
       ),
+    embargo: z
+      .enum(['advance'], { error: 'must be "advance" (or leave it out)' })
+      .optional()
+      .describe(
+        "advance: send before the release's embargo lifts, to press lists only, with an embargo notice and personal copy links (docs/sending.md)",
+      ),
   })
   .describe('A pressroom campaign');
 
@@ -89,6 +95,11 @@ export type CampaignDefinition = CampaignContent & {
   attachPdf: boolean;
   /** `required`: sending and scheduling need an approval of this version (approval.ts). */
   approval?: 'required';
+  /**
+   * `embargo: advance`: sent under the release's embargo (to press lists only, checked when
+   * the file is read), its notice's times shown in `zone` (the workspace's). advance-copy.ts.
+   */
+  advance?: { zone: string };
 };
 
 export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';

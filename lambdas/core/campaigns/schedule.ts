@@ -71,7 +71,8 @@ export async function scheduleCampaign(
   let embargo: string | undefined;
   if (definition.newsletter !== undefined) await readIssueManifest(deps.store, definition.newsletter);
   else embargo = (await readManifest(deps.store, definition.publication)).summary.embargo;
-  if (embargo && Date.parse(sendAt.utc) < Date.parse(embargo)) {
+  // An advance copy goes before the embargo: that is its point.
+  if (embargo && Date.parse(sendAt.utc) < Date.parse(embargo) && !definition.advance) {
     throw new EmbargoError(
       `${source}: sendAt ${sendAt.written} (${sendAt.utc} UTC) is before the embargo of "${definition.publication ?? definition.newsletter}" (${embargo}); schedule it at the embargo or later`,
     );

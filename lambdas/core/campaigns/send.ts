@@ -7,6 +7,16 @@ import { PressroomError } from '../errors.ts';
 import { issueForCampaign } from '../newsletter/campaign.ts';
 import { compileForRecipients, type PersonalizableEmail } from '../render/recipient.ts';
 import { getText, type ObjectStore } from '../store/object-store.ts';
+import {
+  advanceCopyExpiry,
+  advanceCopyPlaceholders,
+  advanceCopyUrls,
+  embargoNotice,
+  publicReleaseLinks,
+  signAdvanceCopyToken,
+  toPersonalCopy,
+  withEmbargoNotice,
+} from './advance-copy.ts';
 import { checkApproval } from './approval.ts';
 import {
   audienceLists,
@@ -163,6 +173,11 @@ export interface Prepared {
   links: string[];
   /** Composes each recipient's message from the campaign's, built once. */
   compose: (personal: PersonalParts) => Uint8Array;
+  /**
+   * An advance copy (`embargo: advance`, the embargo still ahead): the release, until when its
+   * copy links work, and its public links, which each message points at the recipient's copy.
+   */
+  advance?: { slug: string; expiresAt: Date; publicLinks: { page: string; pdf: string } };
 }
 
 /** Messages per second when neither `--rate` nor the mailer says (an SMTP server's limit is not known). */
@@ -187,6 +202,8 @@ export async function prepareCampaign(
   const what = definition.newsletter ?? definition.publication;
   let title: string;
   let prefix: string;
+  let notice: ReturnType<typeof embargoNotice> | undefined;
+  let advance: Prepared['advance'];
   if (definition.newsletter !== undefined) {
     const issue = await issueForCampaign(deps.store, definition.newsletter, now);
     if (issue.notPublic.length > 0 && !options.test) {
@@ -199,13 +216,22 @@ export async function prepareCampaign(
     const manifest = await readManifest(deps.store, definition.publication);
     refuseWithdrawn(definition.publication, manifest);
     const embargo = manifest.summary.embargo;
-    if (embargo && Date.parse(embargo) > now.getTime() && !options.test) {
+    const underEmbargo = embargo !== undefined && Date.parse(embargo) > now.getTime();
+    if (underEmbargo && !options.test && !definition.advance) {
       throw new EmbargoError(
-        `"${what}" is under embargo until ${embargo}: nothing is sent before then. Schedule the campaign for that time or later (pressroom schedule).`,
+        `"${what}" is under embargo until ${embargo}: nothing is sent before then. Schedule the campaign for that time or later (pressroom schedule), or, to send journalists an advance copy under embargo, write "embargo: advance" in the campaign (press lists only: docs/sending.md).`,
       );
     }
     title = manifest.summary.title;
     prefix = archiveKeys.version(definition.publication, manifest.version);
+    if (underEmbargo && definition.advance) {
+      notice = embargoNotice(embargo, manifest.summary.lang, definition.advance.zone);
+      advance = {
+        slug: definition.publication,
+        expiresAt: advanceCopyExpiry(embargo),
+        publicLinks: publicReleaseLinks(manifest.siteUrl ?? '/', definition.publication),
+      };
+    }
   }
   if (definition.sendAt && Date.parse(definition.sendAt.utc) > now.getTime() && !options.test) {
     throw new NotYetError(
@@ -219,10 +245,17 @@ export async function prepareCampaign(
       ...(deps.timeZone && { timeZone: deps.timeZone }),
     });
   }
-  const html = await getText(deps.store, `${prefix}email.html`);
-  const text = await getText(deps.store, `${prefix}email.txt`);
-  if (html === undefined || text === undefined)
+  const archivedHtml = await getText(deps.store, `${prefix}email.html`);
+  const archivedText = await getText(deps.store, `${prefix}email.txt`);
+  if (archivedHtml === undefined || archivedText === undefined)
     throw new PressroomError(`the archive of ${what} has no email`);
+  const archived = { html: archivedHtml, text: archivedText };
+  // Under embargo: the notice on top, and the links to the release placeholders that each
+  // message fills with the recipient's own copy.
+  const { html, text } =
+    notice && advance
+      ? toPersonalCopy(withEmbargoNotice(archived, notice), advance.publicLinks, advanceCopyPlaceholders)
+      : archived;
   let attachments: MessageParts['attachments'];
   if (definition.attachPdf) {
     const pdf = await deps.store.get(`${prefix}release.pdf`);
@@ -237,7 +270,7 @@ export async function prepareCampaign(
   const common = {
     from: definition.from,
     ...(definition.replyTo && { replyTo: definition.replyTo }),
-    subject: definition.subject ?? title,
+    subject: (notice?.subjectPrefix ?? '') + (definition.subject ?? title),
     listId: listIdOf(audienceLists(definition.audience)[0] ?? 'campaign', domain),
     ...(attachments && { attachments }),
   };
@@ -250,6 +283,7 @@ export async function prepareCampaign(
     domain,
     links: emailLinks(html),
     compose: await createMessageComposer(common),
+    ...(advance && { advance }),
   };
 }
 
@@ -284,6 +318,7 @@ export async function messageFor(
   });
   const unsubscribeUrl = `${deps.publicUrl.replace(/\/$/, '')}/unsubscribe/${token}`;
   const mailbox = deps.unsubscribeMailbox ?? d.replyTo ?? d.from.address;
+  const advance = prepared.advance;
   const filled = prepared.email.fillSegments({
     recipient: {
       email: contact.email,
@@ -291,6 +326,16 @@ export async function messageFor(
       ...(contact.lastName && { lastName: contact.lastName }),
     },
     unsubscribeUrl,
+    ...(advance && {
+      advanceCopy: advanceCopyUrls(
+        deps.publicUrl,
+        signAdvanceCopyToken(deps.keys, {
+          slug: advance.slug,
+          contact: contact.id,
+          expiresAt: advance.expiresAt,
+        }),
+      ),
+    }),
   });
   const messageId = overrides.messageId ?? `<${d.name}.${contact.id}@${prepared.domain}>`;
   const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ');

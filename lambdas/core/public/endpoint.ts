@@ -17,6 +17,7 @@ import type { Language } from '../publication/schema.ts';
 import { fillPattern } from '../render/locale.ts';
 import type { TemplateSet } from '../render/templates.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { advanceCopy, isAdvancePath } from './advance.ts';
 import {
   acceptedLanguage,
   bodyText,
@@ -41,6 +42,7 @@ export type { PublicRequest, PublicResponse } from './http.ts';
  *   /subscribe                    GET: a form; POST: ask for a subscription (form or JSON); OPTIONS: CORS
  *   /subscribe/confirm/<token>    GET: a page with a button; POST confirm=yes: confirm
  *   /proof/<token>[/email|/page|/pdf]   GET: a campaign's proof (proof-page.ts)
+ *   /advance/<token>[/pdf]        GET: a journalist's advance copy of a release (advance.ts)
  *
  * GET never changes anything, so link scanners that open every URL of a message neither
  * unsubscribe nor subscribe anyone.
@@ -94,7 +96,8 @@ export function isPublicPath(path: string): boolean {
     path === publicPaths.subscribe ||
     path.startsWith(`${publicPaths.subscribe}/`) ||
     path.startsWith(publicPaths.unsubscribe) ||
-    path.startsWith(publicPaths.proof)
+    path.startsWith(publicPaths.proof) ||
+    isAdvancePath(path)
   );
 }
 
@@ -116,6 +119,12 @@ export async function handlePublicRequest(
       lang: fallbackLanguage(request, deps),
       ...(deps.settings.timeZone && { timeZone: deps.settings.timeZone }),
       now: now(deps),
+    });
+  } else if (isAdvancePath(request.path)) {
+    response = await advanceCopy(request, method, {
+      ...deps,
+      now: now(deps),
+      lang: fallbackLanguage(request, deps),
     });
   } else {
     const t = deps.templates.locales[fallbackLanguage(request, deps)];

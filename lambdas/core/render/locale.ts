@@ -99,6 +99,8 @@ export const localeStringsSchema = z.strictObject({
   notFoundTitle: z.string(),
   notFoundText: z.string(),
   notFoundHome: z.string(),
+  advanceCopyInvalidText: z.string(),
+  advanceCopyExpiredText: z.string(),
 });
 export type LocaleStrings = z.infer<typeof localeStringsSchema>;
 
@@ -106,10 +108,6 @@ export type LocaleStrings = z.infer<typeof localeStringsSchema>;
 const dateFormat = {
   fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'full', timeZone: 'UTC' }),
   en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeZone: 'UTC' }),
-};
-const dateTimeFormat = {
-  fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }),
-  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }),
 };
 
 /** `{place}, le {date}` with values; unknown names are left as they are. */
@@ -130,22 +128,15 @@ export function frenchFirst(text: string, lang: Language): string {
 }
 
 /**
- * `2021-06-08T08:00:00+02:00` → `mardi 8 juin 2021 à 08:00 (UTC+02:00)`: the wall-clock time
- * written in the file, with its offset, so the reader sees the time the author meant.
+ * An embargo as a publication writes it (`2021-06-08T08:00:00+02:00`), in the release's
+ * embargo line: the wall-clock time written, with its offset, so the reader sees the time the
+ * author meant: `mardi 8 juin 2021 à 8 h (UTC+02:00)`. The same formatter as the notice of
+ * advance copies ({@link formatEmbargoTime}), which names the workspace's zone instead.
  */
 export function formatDateTime(isoDateTime: string, lang: Language): string {
   const offset = /(Z|[+-]\d{2}:?\d{2})$/i.exec(isoDateTime)?.[1] ?? 'Z';
-  const offsetMinutes =
-    offset.toUpperCase() === 'Z'
-      ? 0
-      : (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(-2)));
-  const wallClock = new Date(Date.parse(isoDateTime) + offsetMinutes * 60_000);
-  const text = frenchFirst(dateTimeFormat[lang].format(wallClock).replace(',', ''), lang);
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  const abs = Math.abs(offsetMinutes);
-  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
-  const mm = String(abs % 60).padStart(2, '0');
-  return `${text} (UTC${sign}${hh}:${mm})`;
+  const zone = offset.toUpperCase() === 'Z' ? 'UTC' : `UTC${offset.slice(0, 3)}:${offset.slice(-2)}`;
+  return formatEmbargoTime(isoDateTime, lang, zone);
 }
 
 /** `A`, `A et B`, `A, B et C`. */
@@ -170,4 +161,80 @@ export function formatSize(bytes: number, lang: Language): string {
     sizeFormats.set(key, format);
   }
   return format.format(value);
+}
+
+/** Date-time parts formatters by language and zone: built once each. */
+const zonedParts = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock parts of an instant in a zone (IANA, `UTC`, or `UTC+02:00`). */
+function wallClockParts(instant: Date, lang: Language, zone: string) {
+  const offset = /^UTC([+-])(\d{2}):(\d{2})$/.exec(zone);
+  const timeZone = offset ? 'UTC' : zone;
+  const shifted = offset
+    ? new Date(
+        instant.getTime() +
+          (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000,
+      )
+    : instant;
+  const key = `${lang}:${timeZone}`;
+  let format = zonedParts.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      hour: 'numeric',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZone,
+    });
+    zonedParts.set(key, format);
+  }
+  const parts: Record<string, string> = {};
+  for (const p of format.formatToParts(shifted)) parts[p.type] = p.value;
+  return {
+    weekday: parts.weekday ?? '',
+    day: parts.day ?? '',
+    month: parts.month ?? '',
+    year: parts.year ?? '',
+    hour: String(Number(parts.hour ?? 0)),
+    minute: parts.minute ?? '00',
+  };
+}
+
+/** The zone as readers name it: `heure de Paris` / `Paris time`; an offset or UTC as it is. */
+function zoneLabel(zone: string, lang: Language): string {
+  if (zone === 'UTC' || zone.startsWith('UTC+') || zone.startsWith('UTC-') || !zone.includes('/'))
+    return zone;
+  const city = (zone.split('/').at(-1) ?? zone).replace(/_/g, ' ');
+  if (lang === 'en') return `${city} time`;
+  return /^[AEIOUYÉÈÊÎÔÛ]/i.test(city) ? `heure d’${city}` : `heure de ${city}`;
+}
+
+/**
+ * An embargo's time as journalists read it, in `zone` (the workspace's): in full,
+ * `mardi 8 juin 2021 à 8 h (heure de Paris)` / `Tuesday 8 June 2021, 8:00 (Paris time)`;
+ * short (a subject's prefix), `8 juin 8 h` / `8 June 8:00`. French writes hours as `8 h`,
+ * `8 h 30`, with no-break spaces, and the first of the month `1er`.
+ */
+export function formatEmbargoTime(
+  instant: string | Date,
+  lang: Language,
+  zone: string,
+  form: 'full' | 'short' = 'full',
+): string {
+  const w = wallClockParts(new Date(instant), lang, zone);
+  const nb = '\u00a0';
+  if (lang === 'fr') {
+    const time = `${w.hour}${nb}h${w.minute === '00' ? '' : `${nb}${w.minute}`}`;
+    const day = frenchFirst(`${w.day} ${w.month}`, lang);
+    return form === 'short'
+      ? `${day} ${time}`
+      : `${w.weekday} ${day} ${w.year} à ${time} (${zoneLabel(zone, lang)})`;
+  }
+  const time = `${w.hour}:${w.minute}`;
+  return form === 'short'
+    ? `${w.day} ${w.month} ${time}`
+    : `${w.weekday} ${w.day} ${w.month} ${w.year}, ${time} (${zoneLabel(zone, lang)})`;
 }

@@ -17,6 +17,8 @@ export interface RecipientFields {
   };
   /** The recipient's own signed unsubscribe link. */
   unsubscribeUrl: string;
+  /** An advance copy's links, personal and signed (campaigns/advance-copy.ts). */
+  advanceCopy?: { page: string; pdf: string };
 }
 
 /** A rendered email whose placeholders are still to be filled. */
