@@ -28,6 +28,8 @@ export interface PressroomConfig {
   /** Where the alarms (dead-letter queues) are mailed, if anywhere. */
   alarmEmail?: string;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The share of invocations (0 to 1) that log at DEBUG whatever logLevel says. */
+  logDebugSampleRate: number;
   /** Days the functions' logs and the access logs are kept. */
   logRetentionDays: number;
   /** Days an overwritten or deleted object's old version is kept in the data bucket (one under the personal-data prefixes: storage.ts). */
@@ -116,6 +118,12 @@ const contextSchema = z
         z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be DEBUG, INFO, WARN or ERROR' }),
       )
       .default('INFO'),
+    logDebugSampleRate: numeric(
+      z
+        .number({ error: 'must be a number from 0 to 1 (the share of invocations that log at DEBUG)' })
+        .min(0, 'must be from 0 to 1 (0.01: one invocation in a hundred logs at DEBUG)')
+        .max(1, 'must be from 0 to 1 (0.01: one invocation in a hundred logs at DEBUG)'),
+    ).default(0.01),
     logRetentionDays: numeric(
       z
         .number({ error: 'must be a number of days' })
@@ -260,6 +268,7 @@ export function parseConfig(context: Record<string, unknown>): PressroomConfig {
     ...(c.unsubscribeMailto !== undefined && { unsubscribeMailto: c.unsubscribeMailto }),
     ...(c.alarmEmail !== undefined && { alarmEmail: c.alarmEmail }),
     logLevel: c.logLevel,
+    logDebugSampleRate: c.logDebugSampleRate,
     logRetentionDays: c.logRetentionDays,
     noncurrentVersionDays: c.noncurrentVersionDays,
     ...(c.signingSecretArn !== undefined && { signingSecretArn: c.signingSecretArn }),

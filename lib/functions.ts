@@ -2,13 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import {
-  type ApplicationLogLevel,
-  Architecture,
-  LoggingFormat,
-  Runtime,
-  SystemLogLevel,
-} from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -34,7 +28,7 @@ export interface PressroomFunctionProps {
   timeout: Duration;
   /** The function's own variables; the shared ones are added here. */
   environment: Record<string, string>;
-  config: Pick<PressroomConfig, 'logLevel' | 'logRetentionDays'>;
+  config: Pick<PressroomConfig, 'logLevel' | 'logDebugSampleRate' | 'logRetentionDays'>;
   /** Copy `templates/` into the bundle and point PRESSROOM_TEMPLATES_DIR at it. */
   withTemplates?: boolean;
   reservedConcurrentExecutions?: number;
@@ -49,7 +43,7 @@ export interface PressroomFunctionProps {
  * Chromium layer, whose Chromium is x64 only), bundled by the
  * local esbuild as an ES module with source maps, its own role (no managed policy: each
  * grant is added by the stack) and its own log group with a retention. JSON logs go
- * through the Powertools logger, at the configured level.
+ * through the Powertools logger, at the configured level, with a sampled share at DEBUG.
  */
 export class PressroomFunction extends Construct implements IGrantable {
   readonly function: NodejsFunction;
@@ -84,9 +78,10 @@ export class PressroomFunction extends Construct implements IGrantable {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      loggingFormat: LoggingFormat.JSON,
-      applicationLogLevelV2: props.config.logLevel as ApplicationLogLevel,
-      systemLogLevelV2: SystemLogLevel.WARN,
+      // Text, not JSON, on purpose: with JSON logs Lambda filters by its own level, under
+      // which the Powertools logger cannot sample debug lines. Every line the code writes is
+      // JSON all the same (Powertools); only Lambda's START/END/REPORT lines are text.
+      loggingFormat: LoggingFormat.TEXT,
       ...(props.reservedConcurrentExecutions !== undefined && {
         reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       }),
@@ -96,6 +91,8 @@ export class PressroomFunction extends Construct implements IGrantable {
         ...templatesDir,
         POWERTOOLS_SERVICE_NAME: 'pressroom',
         POWERTOOLS_LOG_LEVEL: props.config.logLevel,
+        // This share of invocations logs at DEBUG (Powertools decides per invocation).
+        POWERTOOLS_LOGGER_SAMPLE_RATE: String(props.config.logDebugSampleRate),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

@@ -10,7 +10,7 @@ import { holdSending, liftSendingHold } from '../core/campaigns/hold.ts';
 import { slug } from '../core/publication/schema.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
-import { cached, dataStore, logger } from './runtime.ts';
+import { cached, dataStore, logger, startInvocation } from './runtime.ts';
 
 /**
  * The dispatch function: starts (or resumes) a campaign, invoked by its EventBridge
@@ -90,7 +90,7 @@ const context = cached(async () => {
  * → the counts.
  */
 export async function handler(event: unknown, lambdaContext?: Context): Promise<DispatchReport | HoldReport> {
-  if (lambdaContext) logger.addContext(lambdaContext);
+  startInvocation(lambdaContext);
   const holdEvent = holdEventSchema.safeParse(event);
   if (holdEvent.success) return changeHold(holdEvent.data, (await context()).store);
   const parsed = dispatchEventSchema.safeParse(event);

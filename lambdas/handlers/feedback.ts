@@ -7,7 +7,7 @@ import {
   type ProviderFeedbackKind,
 } from '../core/contacts/provider-feedback.ts';
 import { loadConfig } from './config.ts';
-import { cached, dataStore, logger, signingKeys } from './runtime.ts';
+import { cached, dataStore, logger, signingKeys, startInvocation } from './runtime.ts';
 
 /**
  * The feedback function: SES events (configuration-set event publishing, `eventType`; or
@@ -157,7 +157,7 @@ const context = cached(async () => {
 
 /** The Lambda entry point for the SNS subscription. */
 export async function handler(event: SNSEvent, lambdaContext?: Context): Promise<FeedbackSummary> {
-  if (lambdaContext) logger.addContext(lambdaContext);
+  startInvocation(lambdaContext);
   const summary: FeedbackSummary = { applied: 0, ignored: 0, skipped: 0 };
   const parsed = snsEventSchema.safeParse(event);
   if (!parsed.success) {

@@ -13,7 +13,7 @@ import { handlePublicRequest, type PublicRequest } from '../core/public/endpoint
 import { siteRequestHeaders } from '../core/public/site-headers.ts';
 import { getText, type ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
-import { cached, dataStore, logger, signingKeys } from './runtime.ts';
+import { cached, dataStore, logger, signingKeys, startInvocation } from './runtime.ts';
 import { templateSet } from './templates.ts';
 
 /**
@@ -175,7 +175,7 @@ export async function handler(
   event: LambdaFunctionURLEvent | SweepEvent,
   lambdaContext?: Context,
 ): Promise<FunctionUrlResponse | SweepReport> {
-  if (lambdaContext) logger.addContext(lambdaContext);
+  startInvocation(lambdaContext);
   if (!('requestContext' in event)) {
     const sweep = sweepEventSchema.safeParse(event);
     if (!sweep.success)

@@ -20,7 +20,7 @@ import { reportKeyOf } from '../core/publication/upload.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { ConfigurationError, loadConfig } from './config.ts';
-import { cached, dataStore, logger } from './runtime.ts';
+import { cached, dataStore, logger, startInvocation } from './runtime.ts';
 import { templateSet } from './templates.ts';
 
 /**
@@ -252,7 +252,7 @@ export async function handler(
   event: S3Event | LiftEvent,
   lambdaContext?: Context,
 ): Promise<PublishOutcome[] | LiftReport> {
-  if (lambdaContext) logger.addContext(lambdaContext);
+  startInvocation(lambdaContext);
   if ('lift' in event) {
     const lift = liftEventSchema.safeParse(event);
     if (!lift.success)

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { Context } from 'aws-lambda';
 import { S3ObjectStore } from '../adapters/s3-store.ts';
 import { type ContactKeys, contactKeys } from '../core/contacts/model.ts';
 import { redactEmailAddresses } from '../core/redact.ts';
@@ -38,6 +39,15 @@ export const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'pressroom',
   jsonReplacerFn: withoutAddresses,
 });
+
+/**
+ * What every invocation starts with: the Lambda context on each log line, and the draw that
+ * makes this invocation one of the sampled few logging at DEBUG (POWERTOOLS_LOGGER_SAMPLE_RATE).
+ */
+export function startInvocation(lambdaContext: Context | undefined): void {
+  if (lambdaContext) logger.addContext(lambdaContext);
+  logger.refreshSampleRateCalculation();
+}
 
 /**
  * Caches what `make` resolves to, for the container's life. A failure is not cached: the

@@ -9,7 +9,7 @@ import { type Prepared, prepareCampaign, type SendDeps } from '../core/campaigns
 import { listName } from '../core/contacts/model.ts';
 import { slug } from '../core/publication/schema.ts';
 import { loadConfig } from './config.ts';
-import { cached, dataStore, logger, signingKeys } from './runtime.ts';
+import { cached, dataStore, logger, signingKeys, startInvocation } from './runtime.ts';
 
 /**
  * The send function: an SQS consumer. Each record is one batch of recipients put on the
@@ -93,7 +93,7 @@ async function preparedFor(deps: SendDeps, campaign: string): Promise<Prepared> 
 
 /** The Lambda entry point for the SQS event source (ReportBatchItemFailures on). */
 export async function handler(event: SQSEvent, lambdaContext?: Context): Promise<SQSBatchResponse> {
-  if (lambdaContext) logger.addContext(lambdaContext);
+  startInvocation(lambdaContext);
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   const records = Array.isArray(event?.Records) ? event.Records : [];
   const { deps, rate } = await context();

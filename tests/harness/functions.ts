@@ -27,6 +27,8 @@ export interface FunctionSpec {
   environment: Record<string, string>;
   /** The folders of the function's layers, in order: what Lambda unpacks under /opt. */
   layerDirs: string[];
+  /** The template's LoggingConfig: Lambda sets AWS_LAMBDA_LOG_FORMAT/LEVEL from it. */
+  logging: { format: string; applicationLevel?: string };
 }
 
 /** The functions the template bundles (CDK's own deploy-time handlers carry no bundle). */
@@ -57,7 +59,12 @@ export function functionSpecs(assembly: Assembly, values: TemplateValues): Funct
           throw new Error(`${logicalId} has a layer the harness cannot find: ${JSON.stringify(layer)}`);
         return assembly.assetDir(layer.Ref);
       });
+      const logging = (p.LoggingConfig ?? {}) as { LogFormat?: string; ApplicationLogLevel?: string };
       return {
+        logging: {
+          format: logging.LogFormat ?? 'Text',
+          ...(logging.ApplicationLogLevel && { applicationLevel: logging.ApplicationLogLevel }),
+        },
         logicalId,
         name: values.ref(logicalId),
         arn: values.getAtt(logicalId, 'Arn'),
@@ -96,7 +103,6 @@ export function runtimeEnvironment(
   spec: FunctionSpec,
   endpoint: string,
   where: { runtimeModules: string; tmpDir: string },
-  logLevel = 'INFO',
 ): Record<string, string> {
   const nodePath = [
     ...spec.layerDirs.flatMap((opt) => [
@@ -116,8 +122,9 @@ export function runtimeEnvironment(
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: `2026/01/01/[$LATEST]${spec.logicalId}`,
-    AWS_LAMBDA_LOG_FORMAT: 'JSON',
-    AWS_LAMBDA_LOG_LEVEL: logLevel,
+    // As Lambda: the format always, the level only with JSON logs and an application level.
+    AWS_LAMBDA_LOG_FORMAT: spec.logging.format.toUpperCase(),
+    ...(spec.logging.format === 'JSON' && { AWS_LAMBDA_LOG_LEVEL: spec.logging.applicationLevel ?? 'INFO' }),
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
     LAMBDA_TASK_ROOT: spec.assetDir,
     _HANDLER: `${path.basename(spec.entry, '.mjs')}.${spec.exportName}`,

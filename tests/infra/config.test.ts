@@ -32,6 +32,7 @@ describe('configuration from the CDK context', () => {
       siteLang: 'fr',
       sendRate: 1,
       logLevel: 'INFO',
+      logDebugSampleRate: 0.01,
       logRetentionDays: 90,
       noncurrentVersionDays: 90,
       lateFireWindowMinutes: 60,

@@ -321,9 +321,9 @@ describe('the functions', () => {
         Runtime: 'nodejs22.x',
         Architectures: [name === 'publish' ? 'x86_64' : 'arm64'],
         Handler: 'index.handler',
+        // Text: Lambda filters nothing, the Powertools logger decides (and samples DEBUG).
         LoggingConfig: {
-          LogFormat: 'JSON',
-          ApplicationLogLevel: 'INFO',
+          LogFormat: 'Text',
           LogGroup: { Ref: expect.any(String) },
         },
       });
@@ -332,6 +332,7 @@ describe('the functions', () => {
       expect(f?.Environment.Variables, name).toMatchObject({
         POWERTOOLS_SERVICE_NAME: 'pressroom',
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_LOGGER_SAMPLE_RATE: '0.01',
         NODE_OPTIONS: '--enable-source-maps',
         PRESSROOM_BUCKET: { Ref: id.data },
       });
@@ -347,7 +348,7 @@ describe('the functions', () => {
       });
     }
     const retained = synth(
-      { ...realSender, logRetentionDays: 365, logLevel: 'debug' },
+      { ...realSender, logRetentionDays: 365, logLevel: 'debug', logDebugSampleRate: '0.1' },
       { nag: false },
     ).template;
     for (const group of Object.values(retained.findResources('AWS::Logs::LogGroup'))) {
@@ -356,7 +357,8 @@ describe('the functions', () => {
     for (const f of Object.values(retained.findResources('AWS::Lambda::Function'))) {
       if (!f.Properties.Environment?.Variables?.POWERTOOLS_LOG_LEVEL) continue;
       expect(f.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
-      expect(f.Properties.LoggingConfig.ApplicationLogLevel).toBe('DEBUG');
+      expect(f.Properties.Environment.Variables.POWERTOOLS_LOGGER_SAMPLE_RATE).toBe('0.1');
+      expect(f.Properties.LoggingConfig.ApplicationLogLevel).toBeUndefined();
     }
   });
 
