@@ -316,8 +316,8 @@ export class S3ObjectStore implements ObjectStore {
       Key: s3Key,
       ...(downloadName !== undefined && { ResponseContentDisposition: contentDisposition(downloadName) }),
     });
-    // Imported here, not at the top: of the functions, only publish signs links, and the
-    // presigner would cost the others its load at every cold start (issue 19).
+    // Imported here, not at the top: no Lambda function signs links (the command line may),
+    // and the presigner would cost each of them its load at every cold start (issue 19).
     const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
     return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
   }

@@ -64,7 +64,7 @@ describe('send function bundle', () => {
     expect(from(send.inputs, /zod\/v4\/classic\/from-json-schema/)).toEqual([]);
     // The template reader, the erasure and the campaign file reader are not on this path.
     expect(from(send.inputs, /adapters\/template-files|core\/privacy|campaign-file/)).toEqual([]);
-    // S3, SES and the signing secret: no other client, and not the presigner (only publish
+    // S3, SES and the signing secret: no other client, and not the presigner (no function
     // signs download links: the S3 store imports it when it signs).
     expect(send.external).toEqual([
       '@aws-sdk/client-s3',
@@ -89,6 +89,15 @@ describe('send function bundle', () => {
       '@aws-sdk/client-s3',
       '@aws-sdk/client-secrets-manager',
       '@aws-sdk/client-sqs',
+    ]);
+  });
+
+  it('keeps the presigner out of public, which mails confirmations and signs no link', async () => {
+    const publicFunction = await bundle('public');
+    expect(publicFunction.external).toEqual([
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-ses',
     ]);
   });
 });
