@@ -10,7 +10,6 @@ import {
   type PutObjectCommandInput,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PressroomError } from '../core/errors.ts';
 import { contentDisposition } from '../core/public/site-headers.ts';
 import {
@@ -317,6 +316,9 @@ export class S3ObjectStore implements ObjectStore {
       Key: s3Key,
       ...(downloadName !== undefined && { ResponseContentDisposition: contentDisposition(downloadName) }),
     });
+    // Imported here, not at the top: no Lambda function signs links (the command line may),
+    // and the presigner would cost each of them its load at every cold start (issue 19).
+    const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
     return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
   }
 

@@ -8,7 +8,7 @@ interface Bundle {
   bytes: number;
   /** Every file the bundle holds code from, relative to the project. */
   inputs: string[];
-  /** The packages it leaves to the runtime (the AWS SDK). */
+  /** The packages it leaves to the runtime (the AWS SDK) and loads with the bundle. */
   external: string[];
 }
 
@@ -34,9 +34,11 @@ async function bundle(name: HandlerName): Promise<Bundle> {
   const inputs = Object.entries(output?.inputs ?? {})
     .filter(([, used]) => used.bytesInOutput > 0)
     .map(([file]) => file.replace(/^.*node_modules\//, 'node_modules/'));
+  // Loaded with the bundle: an `import()` inside a function (the presigner) is not.
   const external = new Set<string>();
   for (const input of Object.values(metafile.inputs))
-    for (const i of input.imports) if (i.external && i.path.startsWith('@aws-sdk/')) external.add(i.path);
+    for (const i of input.imports)
+      if (i.external && i.kind !== 'dynamic-import' && i.path.startsWith('@aws-sdk/')) external.add(i.path);
   return {
     bytes: result.outputFiles.reduce((sum, f) => sum + f.contents.byteLength, 0),
     inputs,
@@ -47,10 +49,14 @@ async function bundle(name: HandlerName): Promise<Bundle> {
 const from = (inputs: string[], pattern: RegExp) => inputs.filter((i) => pattern.test(i));
 
 describe('send function bundle', () => {
-  it('holds what sending needs only: no MJML, no YAML parser, no zod locales, no source maps, and stays under 420 KB', async () => {
+  it('holds what sending needs only: no MJML, no Handlebars, no YAML parser, no zod locales, no source maps, and stays under 330 KB', async () => {
     const send = await bundle('send');
     expect(send.inputs).toContain('lambdas/handlers/send.ts');
+    expect(send.inputs).toContain('lambdas/core/render/placeholders.ts');
     expect(from(send.inputs, /node_modules\/mjml/)).toEqual([]);
+    // The placeholders are filled by core/render/placeholders.ts: neither Handlebars' compiler
+    // nor its runtime is in the bundle.
+    expect(from(send.inputs, /node_modules\/handlebars\//)).toEqual([]);
     expect(from(send.inputs, /node_modules\/yaml\//)).toEqual([]);
     expect(from(send.inputs, /node_modules\/source-map\//)).toEqual([]);
     // zod's namespace import is shaken: its other languages and JSON Schema reading stay out.
@@ -58,25 +64,40 @@ describe('send function bundle', () => {
     expect(from(send.inputs, /zod\/v4\/classic\/from-json-schema/)).toEqual([]);
     // The template reader, the erasure and the campaign file reader are not on this path.
     expect(from(send.inputs, /adapters\/template-files|core\/privacy|campaign-file/)).toEqual([]);
-    // S3 (its store also signs download links), SES and the signing secret: no other client.
+    // S3, SES and the signing secret: no other client, and not the presigner (no function
+    // signs download links: the S3 store imports it when it signs).
     expect(send.external).toEqual([
       '@aws-sdk/client-s3',
       '@aws-sdk/client-secrets-manager',
       '@aws-sdk/client-ses',
-      '@aws-sdk/s3-request-presigner',
     ]);
     expect(send.bytes).toBeGreaterThan(100_000);
-    expect(send.bytes).toBeLessThan(420 * 1024);
+    expect(send.bytes).toBeLessThan(330 * 1024);
   });
 
   it('keeps the feedback function free of mail composition, templates and YAML', async () => {
     const feedback = await bundle('feedback');
     expect(from(feedback.inputs, /node_modules\/(nodemailer|handlebars|yaml|mjml)\//)).toEqual([]);
+    expect(feedback.external).toEqual(['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager']);
     expect(feedback.bytes).toBeLessThan(200 * 1024);
   });
 
-  it('keeps the YAML parser out of dispatch, which reads records only', async () => {
+  it('keeps the YAML parser, Handlebars and the presigner out of dispatch, which reads records only', async () => {
     const dispatch = await bundle('dispatch');
-    expect(from(dispatch.inputs, /node_modules\/(yaml|mjml|source-map)\//)).toEqual([]);
+    expect(from(dispatch.inputs, /node_modules\/(yaml|mjml|source-map|handlebars)\//)).toEqual([]);
+    expect(dispatch.external).toEqual([
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-sqs',
+    ]);
+  });
+
+  it('keeps the presigner out of public, which mails confirmations and signs no link', async () => {
+    const publicFunction = await bundle('public');
+    expect(publicFunction.external).toEqual([
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-ses',
+    ]);
   });
 });

@@ -1,9 +1,9 @@
-import Handlebars from 'handlebars';
+import { compilePlaceholders, type PlaceholderFill } from './placeholders.ts';
 
 /**
  * The recipient stage: fills the per-recipient placeholders that the document stage left
- * in the email. It costs microseconds a recipient and never loads MJML, so the sending
- * path imports this module only.
+ * in the email. It costs microseconds a recipient and loads neither MJML nor Handlebars'
+ * compiler (placeholders.ts fills them as Handlebars would), so the sending function stays small.
  */
 
 /** What a message knows about its recipient. Every value is optional but the address. */
@@ -43,17 +43,10 @@ export interface PersonalizableEmail {
   fillSegments(fields: RecipientFields): EmailSegments;
 }
 
-type CompileOptions = Parameters<typeof Handlebars.compile>[1];
-
-// A separate environment with no helpers but the built-in conditionals: stage-2 templates
-// are our own output, but nothing in them should be able to call anything else.
-const stage2 = Handlebars.create();
-const compileOptions = {
-  knownHelpers: { if: true, unless: true },
-  knownHelpersOnly: true,
-  strict: false,
-  preventIndent: true,
-} as const;
+/** HTML is escaped as Handlebars escapes it; the text version is filled as it is. */
+const htmlOptions = { escape: true } as const;
+const textOptions = { escape: false } as const;
+type CompileOptions = typeof htmlOptions | typeof textOptions;
 
 function withDefaults(fields: RecipientFields): RecipientFields {
   const r = fields.recipient;
@@ -61,14 +54,14 @@ function withDefaults(fields: RecipientFields): RecipientFields {
   return { ...fields, recipient: { ...r, fullName } };
 }
 
-type Filler = (data: RecipientFields) => string;
+type Filler = PlaceholderFill;
 
 /** Compiles an email's HTML and text once; `fill` then costs a few microseconds. */
 export function compileForRecipients(email: EmailDocument): PersonalizableEmail {
-  const html = stage2.compile(email.html, compileOptions);
-  const text = stage2.compile(email.text, { ...compileOptions, noEscape: true });
-  const htmlSegments = segmentsOf(email.html, html, compileOptions);
-  const textSegments = segmentsOf(email.text, text, { ...compileOptions, noEscape: true });
+  const html = compilePlaceholders(email.html, htmlOptions);
+  const text = compilePlaceholders(email.text, textOptions);
+  const htmlSegments = segmentsOf(email.html, html, htmlOptions);
+  const textSegments = segmentsOf(email.text, text, textOptions);
   return {
     fill(fields) {
       const data = withDefaults(fields);
@@ -102,11 +95,13 @@ function segmentsOf(
     { recipient: { email: 'b@example.org' }, unsubscribeUrl: 'https://x/u/2' },
   ].map(withDefaults);
   for (const cut of [cutAtPlaceholders, cutAtLines]) {
-    const parts = cut(source)?.map((part) => (part.dynamic ? stage2.compile(part.text, options) : part.text));
-    if (!parts) continue;
-    const fill = (data: RecipientFields) =>
-      parts.map((part) => (typeof part === 'string' ? part : part(data)));
     try {
+      const parts = cut(source)?.map((part) =>
+        part.dynamic ? compilePlaceholders(part.text, options) : part.text,
+      );
+      if (!parts) continue;
+      const fill = (data: RecipientFields) =>
+        parts.map((part) => (typeof part === 'string' ? part : part(data)));
       if (samples.every((data) => fill(data).join('') === whole(data))) return fill;
     } catch {
       // A part that does not compile on its own: try the next cut.
