@@ -272,9 +272,10 @@ export class PressroomStack extends Stack {
       write: ['contacts/*', 'suppressions/*', 'campaigns/*'],
       delete: ['contacts/shards/*'],
     });
+    // Opens and clicks: one new object per event, never read back by the function.
     this.storage.grantData(publicFn, {
       read: ['config/*', 'contacts/*', 'suppressions/*', 'subscriptions/*'],
-      write: ['contacts/*', 'suppressions/*', 'subscriptions/*'],
+      write: ['contacts/*', 'suppressions/*', 'subscriptions/*', 'campaigns/*/events/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     });
     dispatch.grantPrincipal.addToPrincipalPolicy(

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { archiveKeys, type ReleaseManifest, readManifest } from '../core/archive/manifest.ts';
 import { siteKeys } from '../core/archive/press-room.ts';
+import { trackingPaths } from '../core/campaigns/tracking.ts';
 import {
   handlePublicRequest,
   isPublicPath,
@@ -106,8 +107,9 @@ async function publicRequest(req: IncomingMessage, url: URL, client: Client): Pr
 function reply(res: ServerResponse, response: PublicResponse): void {
   res.statusCode = response.status;
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-  res.setHeader('Content-Length', Buffer.byteLength(response.body));
-  res.end(response.body);
+  const body = response.isBase64Encoded ? Buffer.from(response.body, 'base64') : response.body;
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /**
@@ -342,6 +344,7 @@ function isLoopback(address: string | undefined): boolean {
 function redact(path: string): string {
   if (path.startsWith(publicPaths.unsubscribe)) return `${publicPaths.unsubscribe}[token]`;
   if (path.startsWith(publicPaths.confirm)) return `${publicPaths.confirm}[token]`;
+  for (const prefix of Object.values(trackingPaths)) if (path.startsWith(prefix)) return `${prefix}[token]`;
   return path
     .split('/')
     .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))

@@ -188,7 +188,8 @@ describe('least privilege', () => {
     },
     public: {
       get: ['config/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
-      put: ['contacts/*', 'subscriptions/*', 'suppressions/*'],
+      // Opens and clicks of tracked campaigns: written, never read back nor deleted.
+      put: ['campaigns/*/events/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     },
   };

@@ -115,5 +115,6 @@ export async function loadCampaignFile(
     ...(c.subject !== undefined && { subject: c.subject }),
     ...(sendAt && { sendAt }),
     attachPdf: c.attachPdf,
+    ...((c.tracking?.opens || c.tracking?.clicks) && { tracking: c.tracking }),
   };
 }

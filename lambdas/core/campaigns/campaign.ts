@@ -6,6 +6,7 @@ import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import type { CampaignLease } from './lease.ts';
 import type { SendTime } from './time.ts';
+import type { CampaignTracking } from './tracking.ts';
 
 /**
  * The campaign file: what to send (a published release or newsletter issue), to whom (a
@@ -64,6 +65,16 @@ export const campaignFileSchema = z
         "2021-06-08T08:00:00+02:00, 2021-06-08T08:00 Europe/Paris, or 2021-06-08 08:00 in the workspace's time zone",
       ),
     attachPdf: z.boolean().default(false).describe("Attach the release's PDF instead of linking it"),
+    tracking: z
+      .strictObject({
+        opens: z.boolean().default(false).describe('Record opens (a 1×1 image from the press room)'),
+        clicks: z
+          .boolean()
+          .default(false)
+          .describe("Record clicks (the email's links go through the press room, signed)"),
+      })
+      .optional()
+      .describe('Opens and clicks for `pressroom campaign report`; off unless turned on here'),
   })
   .describe('A pressroom campaign');
 
@@ -81,6 +92,8 @@ export type CampaignDefinition = CampaignContent & {
   subject?: string;
   sendAt?: SendTime;
   attachPdf: boolean;
+  /** Opens and clicks recorded (tracking.ts); absent: neither. */
+  tracking?: CampaignTracking;
 };
 
 export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';

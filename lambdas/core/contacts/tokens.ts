@@ -31,13 +31,13 @@ export class ExpiredTokenError extends InvalidTokenError {
 const unsubscribeVersion = 'u1';
 const subscriptionVersion = 's1';
 
-function sign(keys: ContactKeys, version: string, parts: (string | number)[]): string {
+export function sign(keys: ContactKeys, version: string, parts: (string | number)[]): string {
   const payload = Buffer.from(JSON.stringify(parts)).toString('base64url');
   return `${version}.${payload}.${mac(keys, version, payload)}`;
 }
 
 /** The payload's parts, or InvalidTokenError when it was not signed by us or was changed. */
-function open(keys: ContactKeys, version: string, token: string, what: string): unknown[] {
+export function open(keys: ContactKeys, version: string, token: string, what: string): unknown[] {
   const [v, payload, signature, ...rest] = token.split('.');
   if (v !== version || !payload || !signature || rest.length > 0) {
     throw new InvalidTokenError(`this ${what} link is not valid (malformed)`);

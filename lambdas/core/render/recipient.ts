@@ -17,6 +17,8 @@ export interface RecipientFields {
   };
   /** The recipient's own signed unsubscribe link. */
   unsubscribeUrl: string;
+  /** The recipient's signed open image and links, when the campaign tracks them (campaigns/tracking.ts). */
+  tracking?: { open?: string; links?: string[] };
 }
 
 /** A rendered email whose placeholders are still to be filled. */
