@@ -33,15 +33,6 @@ const click: TrackingToken = {
 };
 const payload = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
 
-function refusal(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the token to be refused');
-}
-
 describe('tracking tokens', () => {
   it('carry the kind, the campaign, the contact id, the time and the target, never the address', () => {
     const token = signTrackingToken(keys, click);
@@ -68,33 +59,34 @@ describe('tracking tokens', () => {
       ['o', click.campaign, contact, seconds],
     ];
     for (const values of changed) {
-      const error = refusal(() =>
-        verifyTrackingToken(keys, `${version}.${payload(values)}.${signature}`, sentAt),
-      );
-      expect(error).toBeInstanceOf(InvalidTokenError);
-      expect(error.message).toMatch(/signature does not match/);
+      const forged = () => verifyTrackingToken(keys, `${version}.${payload(values)}.${signature}`, sentAt);
+      expect(forged).toThrow(InvalidTokenError);
+      expect(forged).toThrow(/signature does not match/);
     }
     const flipped = `${version}.${body}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
-    expect(refusal(() => verifyTrackingToken(keys, flipped, sentAt))).toBeInstanceOf(InvalidTokenError);
+    expect(() => verifyTrackingToken(keys, flipped, sentAt)).toThrow(InvalidTokenError);
     const other = contactKeys('another-secret-of-at-least-thirty-two-chars');
-    expect(refusal(() => verifyTrackingToken(other, signTrackingToken(keys, click), sentAt))).toBeInstanceOf(
+    expect(() => verifyTrackingToken(other, signTrackingToken(keys, click), sentAt)).toThrow(
       InvalidTokenError,
     );
   });
 
   it('refuse a token of another kind (unsubscribe) and one whose target is not a web link', () => {
     const unsubscribe = signUnsubscribeToken(keys, { contact, list: 'presse', campaign: click.campaign });
-    expect(refusal(() => verifyTrackingToken(keys, unsubscribe, sentAt)).message).toMatch(/malformed/);
+    expect(() => verifyTrackingToken(keys, unsubscribe, sentAt)).toThrow(/malformed/);
     const script = signTrackingToken(keys, { ...click, url: 'javascript:alert(1)' });
-    expect(refusal(() => verifyTrackingToken(keys, script, sentAt)).message).toMatch(/unreadable/);
+    expect(() => verifyTrackingToken(keys, script, sentAt)).toThrow(/unreadable/);
   });
 
   it('expire after their time, the expired token still telling where a click went', () => {
     const token = signTrackingToken(keys, click);
     expect(verifyTrackingToken(keys, token, new Date(until.getTime() - 1000))).toEqual(click);
-    const error = refusal(() => verifyTrackingToken(keys, token, until));
-    expect(error).toBeInstanceOf(ExpiredTrackingTokenError);
-    expect((error as ExpiredTrackingTokenError).token.url).toBe(click.url);
+    expect(() => verifyTrackingToken(keys, token, until)).toThrow(ExpiredTrackingTokenError);
+    try {
+      verifyTrackingToken(keys, token, until);
+    } catch (error) {
+      expect((error as ExpiredTrackingTokenError).token.url).toBe(click.url);
+    }
   });
 });
 
