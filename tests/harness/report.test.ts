@@ -1,6 +1,5 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { campaignReport } from '../../lambdas/core/campaigns/report.ts';
 import { trackingKeys } from '../../lambdas/core/campaigns/tracking.ts';
@@ -8,7 +7,7 @@ import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { listAll } from '../../lambdas/core/store/object-store.ts';
 import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
 import type { SentMail } from './edge.ts';
-import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
+import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
  * The delivery report on the stack as its template wires it: a campaign that tracks opens and
@@ -63,16 +62,7 @@ describe('the delivery report on the stack as synthesized', () => {
           from: { name: 'Villes Internet', address: context.sender },
           tracking: { opens: true, clicks: true },
         }),
-        {
-          store: world.store,
-          dispatcher: {
-            async dispatch(campaign) {
-              const invocation = await world.container('Dispatch').invoke<DispatchReport>({ campaign });
-              if (!invocation.ok) throw new Error(invocation.error.errorMessage);
-              return invocation.result;
-            },
-          },
-        },
+        { store: world.store, dispatcher: dispatchFunction(world) },
         `campaigns/${name}.yaml`,
       );
       await world.drainQueues();

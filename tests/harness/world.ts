@@ -7,6 +7,8 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { LambdaFunctionURLEvent, S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
+import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
+import type { CampaignDispatcher } from '../../lambdas/core/campaigns/remote.ts';
 import { pathMatches } from '../support/cloudfront.ts';
 import { listenLocally } from '../support/listen.ts';
 import { S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
@@ -152,6 +154,17 @@ export function useHarness(context: Record<string, unknown>, started: (world: Ha
 /** The calls IAM denied since the last look, one line each (what a failing step prints). */
 export function takeDenials(world: HarnessWorld): string[] {
   return world.edge.denials.splice(0).map((d) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
+}
+
+/** `pressroom send|campaign resume --backend aws`: the dispatch function invoked on demand. */
+export function dispatchFunction(world: HarnessWorld): CampaignDispatcher {
+  return {
+    async dispatch(campaign, options = {}) {
+      const invocation = await world.container('Dispatch').invoke<DispatchReport>({ campaign, ...options });
+      if (!invocation.ok) throw new Error(invocation.error.errorMessage);
+      return invocation.result;
+    },
+  };
 }
 
 /** Synthesizes the stack with `context`, starts everything, and returns the world. */
