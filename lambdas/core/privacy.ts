@@ -1,5 +1,6 @@
 import { campaignKeys, campaignNames } from './campaigns/campaign.ts';
 import type { LedgerEntry } from './campaigns/ledger.ts';
+import { trackingKeys } from './campaigns/tracking.ts';
 import { eraseContact } from './contacts/audience.ts';
 import { type ContactKeys, contactStoreKeys, shardOf } from './contacts/model.ts';
 import { feedbackKeys, type RecipientFeedback } from './contacts/provider-feedback.ts';
@@ -114,6 +115,7 @@ export async function purgeHistoryOf(store: ObjectStore, id: string, keys: strin
     ...(await campaignNames(store)).flatMap((campaign) => [
       campaignKeys.ledger(campaign, id),
       feedbackKeys.recipient(campaign, id),
+      trackingKeys.recipient(campaign, id),
     ]),
     ...keys,
   ];
@@ -141,6 +143,9 @@ export async function eraseRecordsOf(
       ledgerEntries++;
     }
     await store.delete(feedbackKeys.recipient(campaign, id));
+    // Opens and clicks (tracking.ts): one object each.
+    for await (const item of listAll(store, trackingKeys.recipient(campaign, id)))
+      await store.delete(item.key);
   }
   const messages: string[] = [];
   for await (const item of listAll(store, 'outbox/'))

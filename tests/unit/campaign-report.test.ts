@@ -8,10 +8,12 @@ import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import type { LedgerEntry } from '../../lambdas/core/campaigns/ledger.ts';
 import { claim } from '../../lambdas/core/campaigns/ledger.ts';
 import { campaignReport, reportRow, reportTable } from '../../lambdas/core/campaigns/report.ts';
-import { recordTrackingEvent, trackingDays } from '../../lambdas/core/campaigns/tracking.ts';
+import { recordTrackingEvent, trackingDays, trackingKeys } from '../../lambdas/core/campaigns/tracking.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { applyProviderFeedback } from '../../lambdas/core/contacts/provider-feedback.ts';
+import { eraseAddress } from '../../lambdas/core/privacy.ts';
+import { listAll } from '../../lambdas/core/store/object-store.ts';
 import { definition, registerDraft } from '../support/dispatch-fixtures.ts';
 
 const keys = contactKeys('report-tests-secret-0123456789abcdef0123');
@@ -214,5 +216,23 @@ describe('campaignReport', () => {
     expect(r.rows[0]?.opened).toBeUndefined();
     expect(r.deliveredBy).toEqual(['outbox']);
     expect(reportTable(r).columns).not.toContain('opened_at');
+  });
+
+  it('forgets an erased person’s opens and clicks with the rest (GDPR erasure)', async () => {
+    const store = new MemoryObjectStore({ signingSecret: 's', publicUrl: 'https://press.example.org' });
+    await registerDraft(store, definition(name, { tracking: { opens: true, clicks: false } }));
+    for (const email of ['ana@example.org', 'bob@example.org']) {
+      await claim(store, name, entry(email));
+      await recordTrackingEvent(
+        store,
+        { kind: 'open', campaign: name, contact: keys.idOf(email), until: later(10_000) },
+        later(1),
+      );
+    }
+    await eraseAddress(store, keys, 'ana@example.org', later(60));
+    const left: string[] = [];
+    for await (const item of listAll(store, trackingKeys.prefix(name))) left.push(item.key);
+    expect(left).toEqual([expect.stringContaining(`/events/${keys.idOf('bob@example.org')}/open-`)]);
+    expect((await campaignReport(store, name)).rows.map((r) => r.email)).toEqual(['bob@example.org']);
   });
 });
