@@ -211,10 +211,11 @@ describe('campaignReport', () => {
       { kind: 'open', campaign: name, contact: keys.idOf('ana@example.org'), until: later(10_000) },
       later(1),
     );
+    await claim(store, name, entry('bob@example.org', { mailer: 'smtp' }));
     const r = await campaignReport(store, name);
     expect(r.counts.opened).toBeUndefined();
     expect(r.rows[0]?.opened).toBeUndefined();
-    expect(r.deliveredBy).toEqual(['outbox']);
+    expect(r.deliveredBy).toEqual(['outbox', 'relay']);
     expect(reportTable(r).columns).not.toContain('opened_at');
   });
 
@@ -234,5 +235,14 @@ describe('campaignReport', () => {
     for await (const item of listAll(store, trackingKeys.prefix(name))) left.push(item.key);
     expect(left).toEqual([expect.stringContaining(`/events/${keys.idOf('bob@example.org')}/open-`)]);
     expect((await campaignReport(store, name)).rows.map((r) => r.email)).toEqual(['bob@example.org']);
+  });
+
+  it('says what delivered means for SES before any event came', async () => {
+    const store = new MemoryObjectStore({ signingSecret: 's', publicUrl: 'https://press.example.org' });
+    await registerDraft(store, definition(name));
+    await claim(store, name, entry('ana@example.org'));
+    const r = await campaignReport(store, name);
+    expect(r.deliveredBy).toEqual(['provider']);
+    expect(r.counts).toMatchObject({ sent: 1, delivered: 0 });
   });
 });

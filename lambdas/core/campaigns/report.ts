@@ -64,15 +64,19 @@ export interface CampaignReport {
   publication?: string;
   newsletter?: string;
   tracking: CampaignTracking;
-  /** What "delivered" means for the messages of this campaign: one entry per mailer that sent them. */
+  /** What "delivered" means for the messages sent: one entry per kind of mailer that sent them. */
   deliveredBy: DeliveredBy[];
   counts: ReportCounts;
   rows: ReportRow[];
 }
 
-/** The mailer that took a message; older ledgers do not say, but outbox keys do. */
-function mailerOf(entry: LedgerEntry): string | undefined {
-  return entry.mailer ?? (entry.providerMessageId?.startsWith('outbox/') ? 'outbox' : undefined);
+/**
+ * Who can say a message was delivered, from the mailer that took it (older ledgers do not
+ * name it, but the outbox's keys tell it; any other mailer is a provider that reports).
+ */
+function deliveredByOf(entry: LedgerEntry): DeliveredBy {
+  const mailer = entry.mailer ?? (entry.providerMessageId?.startsWith('outbox/') ? 'outbox' : undefined);
+  return mailer === 'smtp' ? 'relay' : mailer === 'outbox' ? 'outbox' : 'provider';
 }
 
 /** One recipient's row. Exported for its tests. */
@@ -97,15 +101,14 @@ export function reportRow(
   };
   const f = more.feedback ?? {};
   const sent = entry.status === 'sent' && entry.sentAt !== undefined;
-  const mailer = mailerOf(entry);
+  const by = deliveredByOf(entry);
   if (f.delivery) row.delivered = { at: f.delivery.at, by: 'provider' };
-  else if (sent && mailer === 'smtp')
+  else if (sent && by !== 'provider')
     row.delivered = {
       at: entry.sentAt as string,
-      by: 'relay',
-      ...(entry.reply && { reply: entry.reply }),
+      by,
+      ...(by === 'relay' && entry.reply && { reply: entry.reply }),
     };
-  else if (sent && mailer === 'outbox') row.delivered = { at: entry.sentAt as string, by: 'outbox' };
   // The latest bounce: a hard one outranks soft ones before it.
   const hard = f['hard-bounce'];
   const soft = f['soft-bounce'];
@@ -196,9 +199,12 @@ export async function campaignReport(store: ObjectStore, name: string): Promise<
       });
     })
     .sort((a, b) => a.email.localeCompare(b.email));
+  // What delivered means for the messages sent, said even before any is reported delivered.
   const deliveredBy = [
-    ...new Set(rows.flatMap((r) => (r.delivered ? [r.delivered.by] : []))),
-  ].sort() as DeliveredBy[];
+    ...new Set(
+      [...ledger.values()].flatMap(({ entry }) => (entry.status === 'sent' ? [deliveredByOf(entry)] : [])),
+    ),
+  ].sort();
   return {
     name,
     state: campaign.state,
