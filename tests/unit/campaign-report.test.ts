@@ -12,7 +12,7 @@ import { recordTrackingEvent, trackingDays, trackingKeys } from '../../lambdas/c
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { applyProviderFeedback } from '../../lambdas/core/contacts/provider-feedback.ts';
-import { eraseAddress } from '../../lambdas/core/privacy.ts';
+import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import { listAll } from '../../lambdas/core/store/object-store.ts';
 import { definition, registerDraft } from '../support/dispatch-fixtures.ts';
 
@@ -219,7 +219,7 @@ describe('campaignReport', () => {
     expect(reportTable(r).columns).not.toContain('opened_at');
   });
 
-  it('forgets an erased person’s opens and clicks with the rest (GDPR erasure)', async () => {
+  it('shows a person’s opens and clicks to an access request, and forgets them with the rest on erasure (GDPR)', async () => {
     const store = new MemoryObjectStore({ signingSecret: 's', publicUrl: 'https://press.example.org' });
     await registerDraft(store, definition(name, { tracking: { opens: true, clicks: false } }));
     for (const email of ['ana@example.org', 'bob@example.org']) {
@@ -230,6 +230,9 @@ describe('campaignReport', () => {
         later(1),
       );
     }
+    // An access request shows them first.
+    const described = await describeAddress(store, keys, 'ana@example.org');
+    expect(described.opensAndClicks).toEqual([{ campaign: name, kind: 'open', at: later(1).toISOString() }]);
     await eraseAddress(store, keys, 'ana@example.org', later(60));
     const left: string[] = [];
     for await (const item of listAll(store, trackingKeys.prefix(name))) left.push(item.key);
