@@ -15,7 +15,7 @@ import { loadConfig, openAwsBackend, storeFor } from '../context.ts';
 import { print } from '../output.ts';
 
 /**
- * `pressroom campaign list|status|cancel`: they read (or cancel) campaigns in the store of
+ * `pressroom campaign list|status|report|cancel`: they read (or cancel) campaigns in the store of
  * either backend, and load nothing that sends or renders, so that they start fast.
  */
 
