@@ -6,6 +6,7 @@ import {
   type OutgoingMessage,
   PermanentSendError,
   SendingHaltedError,
+  type SendResult,
   ThrottledError,
 } from '../core/campaigns/mailer.ts';
 import { redactEmailAddresses } from '../core/redact.ts';
@@ -81,7 +82,7 @@ export class SmtpMailer implements Mailer {
     } as never);
   }
 
-  async send(message: OutgoingMessage): Promise<{ providerMessageId: string }> {
+  async send(message: OutgoingMessage): Promise<SendResult> {
     try {
       const info = await this.transport.sendMail({
         envelope: { from: message.from, to: [message.to] },
