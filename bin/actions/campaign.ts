@@ -95,7 +95,11 @@ export async function showCampaignReport(name: string, opts: CampaignReportOptio
   ];
   const cells = report.rows.map((r) => [
     r.name ? `${r.name} <${r.email}>` : r.email,
-    r.reason ? `${r.status} (${r.reason})` : r.status,
+    r.rejected
+      ? `${r.status}, rejected by SES${r.rejected.reason ? ` (${r.rejected.reason})` : ''}`
+      : r.reason
+        ? `${r.status} (${r.reason})`
+        : r.status,
     short(r.sentAt),
     short(r.delivered?.at),
     r.bounce ? `${short(r.bounce.at)} ${r.bounce.type}${r.bounce.subType ? `/${r.bounce.subType}` : ''}` : '',
@@ -124,6 +128,7 @@ export async function showCampaignReport(name: string, opts: CampaignReportOptio
     ...(report.tracking.opens || report.tracking.clicks
       ? []
       : ['  opens, clicks not tracked (the campaign file did not turn them on)']),
+    ...(c.rejected ? [`  rejected      ${c.rejected} (SES took them, then refused to send them)`] : []),
     `  failed ${c.failed}, skipped ${c.skipped}, not sent yet ${c.pending}`,
     '',
     `times in ${zone}`,

@@ -133,6 +133,14 @@ describe('campaignReport', () => {
     await report('hard-bounce', 'bob@example.org', later(2));
     await report('complaint', 'chloe@example.org', later(30));
     await report('delivery', 'dan@example.org', later(1));
+    await applyProviderFeedback(store, keys, {
+      kind: 'reject',
+      id: 'reject-eve',
+      email: 'eve@example.org',
+      at: later(1),
+      campaign: name,
+      detail: { reason: 'Bad content' },
+    });
     await unsubscribeAddress(store, keys, 'dan@example.org', later(40), 'presse');
     const until = later(trackingDays * 24 * 60);
     const who = { campaign: name, until };
@@ -163,6 +171,7 @@ describe('campaignReport', () => {
       hardBounced: 1,
       complained: 1,
       unsubscribed: 1,
+      rejected: 1,
       failed: 0,
       skipped: 1,
       pending: 0,
@@ -185,7 +194,10 @@ describe('campaignReport', () => {
     });
     expect(by['chloe@example.org']?.complainedAt).toBe(later(30).toISOString());
     expect(by['dan@example.org']?.unsubscribedAt).toBe(later(40).toISOString());
-    expect(by['eve@example.org']).toMatchObject({ status: 'sent' });
+    expect(by['eve@example.org']).toMatchObject({
+      status: 'sent',
+      rejected: { at: later(1).toISOString(), reason: 'Bad content' },
+    });
     expect(by['eve@example.org']?.delivered).toBeUndefined();
     expect(by['fay@example.org']).toMatchObject({ status: 'skipped', reason: 'suppressed' });
 

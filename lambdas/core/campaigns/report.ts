@@ -34,6 +34,8 @@ export interface ReportRow {
   delivered?: { at: string; by: DeliveredBy; reply?: string };
   bounce?: { at: string; type: 'permanent' | 'transient'; subType?: string; status?: string; count: number };
   complainedAt?: string;
+  /** SES took the message, then refused to send it (a virus in it): nobody received it. */
+  rejected?: { at: string; reason?: string };
   /** Unsubscribed (from a list of the campaign, or from everything) since the message was sent. */
   unsubscribedAt?: string;
   /** Only when the campaign tracks opens. */
@@ -50,6 +52,7 @@ export interface ReportCounts {
   hardBounced: number;
   complained: number;
   unsubscribed: number;
+  rejected: number;
   failed: number;
   skipped: number;
   /** Deferred, or claimed without an outcome: not sent (yet). */
@@ -123,6 +126,8 @@ export function reportRow(
     };
   }
   if (f.complaint) row.complainedAt = f.complaint.at;
+  if (f.reject)
+    row.rejected = { at: f.reject.at, ...(f.reject.detail?.reason && { reason: f.reject.detail.reason }) };
   const since = entry.sentAt ?? entry.claimedAt;
   const unsubscribes = [more.suppression?.all, ...more.lists.map((l) => more.suppression?.lists?.[l])].filter(
     (u): u is { reason: 'unsubscribed'; at: string } => u?.reason === 'unsubscribed' && u.at >= since,
@@ -145,6 +150,7 @@ export function reportCounts(rows: ReportRow[], tracking: CampaignTracking): Rep
     hardBounced: count((r) => r.bounce?.type === 'permanent'),
     complained: count((r) => r.complainedAt !== undefined),
     unsubscribed: count((r) => r.unsubscribedAt !== undefined),
+    rejected: count((r) => r.rejected !== undefined),
     failed: count((r) => r.status === 'failed'),
     skipped: count((r) => r.status === 'skipped'),
     pending: count((r) => r.status === 'deferred' || r.status === 'claimed'),
@@ -232,6 +238,7 @@ export function reportTable(report: CampaignReport): { columns: string[]; rows: 
     'bounced_at',
     'complained_at',
     'unsubscribed_at',
+    'rejected_at',
     ...(report.tracking.opens ? ['opened_at', 'opens'] : []),
     ...(report.tracking.clicks ? ['clicked_at', 'clicks', 'links_clicked'] : []),
   ];
@@ -249,6 +256,7 @@ export function reportTable(report: CampaignReport): { columns: string[]; rows: 
     r.bounce?.at,
     r.complainedAt,
     r.unsubscribedAt,
+    r.rejected?.at,
     ...(report.tracking.opens ? [r.opened?.first, r.opened ? String(r.opened.count) : undefined] : []),
     ...(report.tracking.clicks
       ? [r.clicked?.first, r.clicked ? String(r.clicked.count) : undefined, r.clicked?.links.join(' ')]
