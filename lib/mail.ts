@@ -24,7 +24,11 @@ export interface MailProps {
   topicKey: IKey;
 }
 
-/** The SES events pressroom acts on: suppressions and per-campaign outcomes. */
+/**
+ * The SES events pressroom acts on: suppressions and per-campaign outcomes, which `campaign
+ * report` shows. Not Send (the ledger records each message SES took), nor Open and Click
+ * (campaigns that track them do it through the press room's domain: campaigns/tracking.ts).
+ */
 export const feedbackEvents = [
   EmailSendingEvent.BOUNCE,
   EmailSendingEvent.COMPLAINT,

@@ -280,6 +280,7 @@ export class PressroomStack extends Stack {
     });
     // proofs/*: the proofs `pressroom proof` stores, shown to whoever holds a signed link.
     // Advance copies (/advance/<token>): a release's manifest, its archived page and PDF only.
+    // Opens and clicks: one new object per event, never read back by the function.
     this.storage.grantData(publicFn, {
       read: [
         'config/*',
@@ -291,7 +292,7 @@ export class PressroomStack extends Stack {
         'archive/*/page.html',
         'archive/*/release.pdf',
       ],
-      write: ['contacts/*', 'suppressions/*', 'subscriptions/*'],
+      write: ['contacts/*', 'suppressions/*', 'subscriptions/*', 'campaigns/*/events/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     });
     dispatch.grantPrincipal.addToPrincipalPolicy(

@@ -43,10 +43,11 @@ export interface SiteProps {
 
 /**
  * The public endpoint's paths (lambdas/core/public/endpoint.ts), sent to the public function:
- * `/unsubscribe/<token>`, `/subscribe` (the form), `/subscribe/confirm/<token>` and a
+ * `/unsubscribe/<token>`, `/subscribe` (the form), `/subscribe/confirm/<token>`, a
  * campaign's proof, `/proof/<token>`; a journalist's advance copy, `/advance/<token>` and
  * `/advance/<token>/pdf` (not `.pdf`: the `*.pdf` behaviour, first, would send it to the
- * bucket). No key of the press room (site/) starts with them.
+ * bucket); and the opens and clicks of campaigns that track them, `/o/<token>.gif` and
+ * `/c/<token>`. No key of the press room (site/) starts with them.
  */
 export const endpointPaths = [
   '/unsubscribe/*',
@@ -54,6 +55,8 @@ export const endpointPaths = [
   '/subscribe/*',
   '/proof/*',
   '/advance/*',
+  '/o/*',
+  '/c/*',
 ] as const;
 
 /**

@@ -1,9 +1,13 @@
+import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
 import { audienceLists, campaignNames, readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { campaignReport, type DeliveredBy, reportTable } from '../../lambdas/core/campaigns/report.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
+import { spreadsheetHeader, spreadsheetLines } from '../../lambdas/core/csv.ts';
 import type {
   CampaignCancelOptions,
   CampaignListOptions,
+  CampaignReportOptions,
   CampaignStatusOptions,
   CampaignStopOptions,
 } from '../commands/send.ts';
@@ -11,7 +15,7 @@ import { loadConfig, openAwsBackend, storeFor } from '../context.ts';
 import { print } from '../output.ts';
 
 /**
- * `pressroom campaign list|status|cancel`: they read (or cancel) campaigns in the store of
+ * `pressroom campaign list|status|report|cancel`: they read (or cancel) campaigns in the store of
  * either backend, and load nothing that sends or renders, so that they start fast.
  */
 
@@ -54,6 +58,92 @@ export async function showCampaignStatus(name: string, opts: CampaignStatusOptio
         ]
       : []),
     ...(s.state === 'paused' ? [`  resume      \`${resumeCommandFor(name, opts)}\``] : []),
+  ]);
+}
+
+/** What "delivered" means, per mailer (lambdas/core/campaigns/report.ts). */
+const deliveredMeaning: Record<DeliveredBy, string> = {
+  provider: "SES: accepted by the recipient's server",
+  relay: 'SMTP: accepted by the relay (250)',
+  outbox: 'outbox: written to the outbox folder, nothing left this machine',
+};
+
+/**
+ * `pressroom campaign report`: the counts, then one row per recipient (times in the
+ * workspace's zone); `--csv` writes the rows (UTC times) into a file only its owner reads.
+ */
+export async function showCampaignReport(name: string, opts: CampaignReportOptions): Promise<void> {
+  const config = loadConfig(opts);
+  const zone = config.timeZone;
+  const report = await campaignReport(await storeFor(opts, config), name);
+  if (opts.csv) {
+    const file = opts.csv;
+    const table = reportTable(report);
+    await writeFileAtomically(
+      file,
+      async (out) => {
+        out.write(spreadsheetHeader(table.columns));
+        out.write(spreadsheetLines(table.rows));
+      },
+      { mode: 0o600 },
+    );
+  }
+  if (opts.json) return print(report, true);
+  const c = report.counts;
+  const short = (iso: string | undefined) => (iso ? showTime(iso, zone).slice(5, 16) : '');
+  const columns = [
+    'address',
+    'status',
+    'sent',
+    'delivered',
+    'bounced',
+    'complained',
+    'unsubscribed',
+    ...(report.tracking.opens ? ['opened'] : []),
+    ...(report.tracking.clicks ? ['clicked'] : []),
+  ];
+  const cells = report.rows.map((r) => [
+    r.name ? `${r.name} <${r.email}>` : r.email,
+    r.rejected
+      ? `${r.status}, rejected by SES${r.rejected.reason ? ` (${r.rejected.reason})` : ''}`
+      : r.reason
+        ? `${r.status} (${r.reason})`
+        : r.status,
+    short(r.sentAt),
+    short(r.delivered?.at),
+    r.bounce ? `${short(r.bounce.at)} ${r.bounce.type}${r.bounce.subType ? `/${r.bounce.subType}` : ''}` : '',
+    short(r.complainedAt),
+    short(r.unsubscribedAt),
+    ...(report.tracking.opens ? [r.opened ? `${short(r.opened.first)} ×${r.opened.count}` : ''] : []),
+    ...(report.tracking.clicks ? [r.clicked ? `${short(r.clicked.first)} ×${r.clicked.count}` : ''] : []),
+  ]);
+  const widths = columns.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const pct = (n: number) => (c.sent > 0 ? ` (${Math.round((100 * n) / c.sent)}%)` : '');
+  print([
+    `${report.name} (${report.newsletter !== undefined ? `newsletter ${report.newsletter}` : report.publication}): ${report.state}`,
+    `  recipients    ${c.recipients}`,
+    `  sent          ${c.sent}`,
+    `  delivered     ${c.delivered}${pct(c.delivered)}${report.deliveredBy.length ? `: ${report.deliveredBy.map((b) => deliveredMeaning[b]).join('; ')}` : ''}`,
+    `  bounced       ${c.bounced}${pct(c.bounced)}${c.bounced ? `, ${c.hardBounced} permanent` : ''}`,
+    `  complained    ${c.complained}`,
+    `  unsubscribed  ${c.unsubscribed}`,
+    ...(c.opened !== undefined ? [`  opened        ${c.opened}${pct(c.opened)}`] : []),
+    ...(c.clicked !== undefined ? [`  clicked       ${c.clicked}${pct(c.clicked)}`] : []),
+    ...(report.tracking.opens || report.tracking.clicks
+      ? []
+      : ['  opens, clicks not tracked (the campaign file did not turn them on)']),
+    ...(c.rejected ? [`  rejected      ${c.rejected} (SES took them, then refused to send them)`] : []),
+    `  failed ${c.failed}, skipped ${c.skipped}, not sent yet ${c.pending}`,
+    '',
+    `times in ${zone}`,
+    line(columns),
+    ...cells.map(line),
+    ...(opts.csv ? ['', `Wrote ${report.rows.length} row(s) into ${opts.csv}`] : []),
   ]);
 }
 

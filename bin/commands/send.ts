@@ -59,6 +59,14 @@ export interface CampaignStatusOptions {
   backend: BackendKind;
 }
 
+/** What `pressroom campaign report` is given. */
+export interface CampaignReportOptions {
+  csv?: string;
+  json?: boolean;
+  dataDir?: string;
+  backend: BackendKind;
+}
+
 /** What `pressroom campaign list` is given. */
 export interface CampaignListOptions {
   json?: boolean;
@@ -182,6 +190,30 @@ export function campaignCommand(): Command {
       (await import('../actions/campaign.ts')).showCampaignStatus(name, opts),
     );
 
+  const reportCommand = new Command('report')
+    .description(
+      'One row per recipient: sent, delivered, bounced, complained, unsubscribed (opened, clicked)',
+    )
+    .argument('<name>', 'the campaign name')
+    .option('--csv <file>', 'also write the rows as CSV into this file (it holds addresses: mode 600)')
+    .option('--json', 'print as JSON')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .addHelpText(
+      'after',
+      `
+"Delivered" is what the mailer can know: with SES (--backend aws, or PRESSROOM_MAILER=ses
+with its events) the recipient's server accepted the message; with SMTP the relay answered
+250; with the outbox the message was written to the outbox folder. Opened and clicked are
+shown only for a campaign whose file turns them on (tracking: { opens: true, clicks: true }).
+
+Example:
+  $ pressroom campaign report etude-2021-presse --csv rapport.csv`,
+    )
+    .action(async (name: string, opts: CampaignReportOptions) =>
+      (await import('../actions/campaign.ts')).showCampaignReport(name, opts),
+    );
+
   const cancelCommand = new Command('cancel')
     .description('Cancel a scheduled campaign (before it starts)')
     .argument('<name>', 'the campaign name')
@@ -256,9 +288,10 @@ editing it, or publishing the release again, voids the approval.`,
     );
 
   return new Command('campaign')
-    .description('Campaigns: list, status, cancel, stop, resume, approve')
+    .description('Campaigns: list, status, report, cancel, stop, resume, approve')
     .addCommand(listCommand)
     .addCommand(statusCommand)
+    .addCommand(reportCommand)
     .addCommand(cancelCommand)
     .addCommand(stopCommand)
     .addCommand(resumeCommand)

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { archiveKeys, type ReleaseManifest, readManifest } from '../core/archive/manifest.ts';
 import { siteKeys } from '../core/archive/press-room.ts';
 import { advancePaths } from '../core/campaigns/advance-copy.ts';
+import { trackingPaths } from '../core/campaigns/tracking.ts';
 import {
   handlePublicRequest,
   isPublicPath,
@@ -347,6 +348,7 @@ function redact(path: string): string {
   if (path.startsWith(publicPaths.proof)) return `${publicPaths.proof}[token]`;
   if (path.startsWith(advancePaths.prefix))
     return `${advancePaths.prefix}[token]${path.endsWith(advancePaths.pdfSuffix) ? advancePaths.pdfSuffix : ''}`;
+  for (const prefix of Object.values(trackingPaths)) if (path.startsWith(prefix)) return `${prefix}[token]`;
   return path
     .split('/')
     .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))

@@ -6,8 +6,10 @@ import {
   type OutgoingMessage,
   PermanentSendError,
   SendingHaltedError,
+  type SendResult,
   ThrottledError,
 } from '../core/campaigns/mailer.ts';
+import { redactEmailAddresses } from '../core/redact.ts';
 
 /**
  * Sending through an SMTP server, for users without AWS: any provider (host, port, TLS,
@@ -80,13 +82,19 @@ export class SmtpMailer implements Mailer {
     } as never);
   }
 
-  async send(message: OutgoingMessage): Promise<{ providerMessageId: string }> {
+  async send(message: OutgoingMessage): Promise<SendResult> {
     try {
       const info = await this.transport.sendMail({
         envelope: { from: message.from, to: [message.to] },
         raw: Buffer.from(message.raw),
       });
-      return { providerMessageId: String(info.messageId ?? message.messageId) };
+      // The relay's last reply (250 ...): it took the message, which is all SMTP tells.
+      const reply =
+        typeof info.response === 'string' ? redactEmailAddresses(info.response).slice(0, 200) : '';
+      return {
+        providerMessageId: String(info.messageId ?? message.messageId),
+        ...(reply && { reply }),
+      };
     } catch (error) {
       throw classifySmtpError(error, this.server);
     }

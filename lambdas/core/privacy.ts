@@ -1,5 +1,6 @@
 import { campaignKeys, campaignNames } from './campaigns/campaign.ts';
 import type { LedgerEntry } from './campaigns/ledger.ts';
+import { type TrackingEvent, trackingKeys } from './campaigns/tracking.ts';
 import { eraseContact } from './contacts/audience.ts';
 import { type ContactKeys, contactStoreKeys, shardOf } from './contacts/model.ts';
 import { feedbackKeys, type RecipientFeedback } from './contacts/provider-feedback.ts';
@@ -25,11 +26,17 @@ export async function describeAddress(store: ObjectStore, keys: ContactKeys, ema
   const found = await findContact(store, keys, email);
   const deliveries: { campaign: string; entry: LedgerEntry }[] = [];
   const providerReports: { campaign: string; reports: RecipientFeedback['reports'] }[] = [];
+  /** Opens and clicks of campaigns that tracked them. */
+  const opensAndClicks: ({ campaign: string } & TrackingEvent)[] = [];
   for (const campaign of await campaignNames(store)) {
     const entry = await getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, found.id));
     if (entry) deliveries.push({ campaign, entry: entry.value });
     const feedback = await getJson<RecipientFeedback>(store, feedbackKeys.recipient(campaign, found.id));
     if (feedback) providerReports.push({ campaign, reports: feedback.value.reports });
+    for await (const item of listAll(store, trackingKeys.recipient(campaign, found.id))) {
+      const event = await getJson<TrackingEvent>(store, item.key);
+      if (event) opensAndClicks.push({ campaign, ...event.value });
+    }
   }
   const messages: string[] = [];
   for await (const item of listAll(store, 'outbox/'))
@@ -40,6 +47,7 @@ export async function describeAddress(store: ObjectStore, keys: ContactKeys, ema
     ...found,
     deliveries,
     providerReports,
+    ...(opensAndClicks.length > 0 && { opensAndClicks }),
     messages,
     ...(pendingSubscriptions ? { pendingSubscriptions } : {}),
   };
@@ -114,6 +122,7 @@ export async function purgeHistoryOf(store: ObjectStore, id: string, keys: strin
     ...(await campaignNames(store)).flatMap((campaign) => [
       campaignKeys.ledger(campaign, id),
       feedbackKeys.recipient(campaign, id),
+      trackingKeys.recipient(campaign, id),
     ]),
     ...keys,
   ];
@@ -141,6 +150,9 @@ export async function eraseRecordsOf(
       ledgerEntries++;
     }
     await store.delete(feedbackKeys.recipient(campaign, id));
+    // Opens and clicks (tracking.ts): one object each.
+    for await (const item of listAll(store, trackingKeys.recipient(campaign, id)))
+      await store.delete(item.key);
   }
   const messages: string[] = [];
   for await (const item of listAll(store, 'outbox/'))

@@ -12,6 +12,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
 import { campaignFailure, recordCampaignFailure } from '../../lambdas/core/campaigns/campaign.ts';
+import { claim } from '../../lambdas/core/campaigns/ledger.ts';
+import { contactKeys } from '../../lambdas/core/contacts/model.ts';
+import { applyProviderFeedback } from '../../lambdas/core/contacts/provider-feedback.ts';
 import { listAll } from '../../lambdas/core/store/object-store.ts';
 import { expectExit, repo, runPressroom } from '../support/cli.ts';
 import { definition, publishReleases, registerDraft } from '../support/dispatch-fixtures.ts';
@@ -208,5 +211,43 @@ describe('pressroom publish --backend aws', () => {
     expectExit(run, 1);
     expect(run.stderr).toMatch(/bad\.md:3:\d+ date: must be a real calendar date/);
     expect(await keysUnder('publications/')).toEqual(before);
+  });
+});
+
+describe('pressroom campaign report --backend aws', () => {
+  it("reads the ledger and the provider's reports from the bucket", async () => {
+    const keys = contactKeys(SECRET);
+    const email = 'camille.martin@quotidien-ouest.example.com';
+    const contact = keys.idOf(email);
+    const sentAt = '2026-01-16T07:00:00.000Z';
+    await registerDraft(store, definition('etude-aws-report', { publication: 'etude-villes' }));
+    await claim(store, 'etude-aws-report', {
+      contact,
+      email,
+      status: 'sent',
+      messageId: `<etude-aws-report.${contact}@villes-internet.example.org>`,
+      attempts: 1,
+      claimedAt: sentAt,
+      sentAt,
+      mailer: 'ses',
+      providerMessageId: '0100-abc',
+    });
+    // As the feedback function applies SES's Delivery event.
+    await applyProviderFeedback(store, keys, {
+      kind: 'delivery',
+      id: '0100-abc',
+      email,
+      at: new Date('2026-01-16T07:00:02Z'),
+      campaign: 'etude-aws-report',
+    });
+    const run = await pressroom('campaign', 'report', 'etude-aws-report', '--json');
+    expectExit(run, 0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      counts: { recipients: 1, sent: 1, delivered: 1 },
+      deliveredBy: ['provider'],
+      rows: [{ email, delivered: { at: '2026-01-16T07:00:02.000Z', by: 'provider' } }],
+    });
+    const text = await pressroom('campaign', 'report', 'etude-aws-report');
+    expect(text.stdout).toContain("delivered     1 (100%): SES: accepted by the recipient's server");
   });
 });

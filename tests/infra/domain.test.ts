@@ -112,6 +112,8 @@ describe('the endpoint on the press room domain', () => {
       '/unsubscribe/u1.abc.def_pdf',
       '/advance/a1.abc.def',
       '/advance/a1.abc.def/pdf',
+      '/o/t1.abc.def.gif',
+      '/c/t1.abc.def',
     ];
     const pages = [
       siteKeys.index,
@@ -127,6 +129,9 @@ describe('the endpoint on the press room domain', () => {
       `${siteKeys.newsletterPrefix('2026-03')}index.html`,
       '/subscribers',
       '/unsubscribe',
+      '/communiques/index.html',
+      '/o',
+      '/c',
     ].map((key) => `/${key.replace(/^site\//, '')}`);
     const routed = (path: string) => endpointPaths.some((pattern) => pathMatches(pattern, path));
     for (const path of endpoint) {

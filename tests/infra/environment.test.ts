@@ -52,7 +52,12 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
 /** Read by a handler when set, never given by this stack: see lib/README.md. */
 const notGiven = new Set(['public PRESSROOM_PUBLIC_URL']);
 /** What every function has for the runtime and its logger, whatever its handler reads. */
-const runtime = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_LOGGER_SAMPLE_RATE', 'NODE_OPTIONS'];
+const runtime = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_LOGGER_SAMPLE_RATE',
+  'NODE_OPTIONS',
+];
 
 /** The config names in a handler's `loadConfig([...])` calls. */
 function namesRead(handler: string): string[] {

@@ -207,7 +207,8 @@ describe('least privilege', () => {
         'subscriptions/*',
         'suppressions/*',
       ],
-      put: ['contacts/*', 'subscriptions/*', 'suppressions/*'],
+      // Opens and clicks of tracked campaigns: written, never read back nor deleted.
+      put: ['campaigns/*/events/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     },
   };

@@ -604,6 +604,21 @@ describe('SES', () => {
       },
     });
   });
+
+  it("gives the delivery report what it reads (deliveries, bounces, complaints), and leaves opens and clicks to pressroom's own links", () => {
+    // `campaign report`: sent comes from the ledger; delivered, bounced and complained from
+    // these events. SES's own open and click tracking would rewrite links through its domain:
+    // campaigns that track do so through the press room's (lambdas/core/campaigns/tracking.ts).
+    const destinations = Object.values(t.findResources('AWS::SES::ConfigurationSetEventDestination'));
+    expect(destinations).toHaveLength(1);
+    const types = (destinations[0] as { Properties: { EventDestination: { MatchingEventTypes: string[] } } })
+      .Properties.EventDestination.MatchingEventTypes;
+    expect(types).toEqual(expect.arrayContaining(['delivery', 'bounce', 'complaint']));
+    expect(types).not.toContain('open');
+    expect(types).not.toContain('click');
+    for (const set of Object.values(t.findResources('AWS::SES::ConfigurationSet')))
+      expect((set as { Properties: Record<string, unknown> }).Properties.TrackingOptions).toBeUndefined();
+  });
 });
 
 describe('failed asynchronous invocations', () => {

@@ -205,7 +205,10 @@ describe('SmtpMailer', () => {
 
   it('uses the envelope: MAIL FROM the sender, RCPT TO the one recipient, bytes unchanged', async () => {
     const message = await sampleMessage('camille.martin@quotidien-ouest.example.com');
-    await mailer.send(message);
+    const result = await mailer.send(message);
+    // The relay's reply to the message: what `campaign report` calls delivered for SMTP.
+    expect(result.reply).toMatch(/^250 /);
+    expect(result.reply).not.toContain('@');
     const got = server.received.find((r) => messageIdOf(r.raw) === message.messageId);
     expect(got?.mailFrom).toBe('presse@villes-internet.example.org');
     expect(got?.rcptTo).toEqual(['camille.martin@quotidien-ouest.example.com']);

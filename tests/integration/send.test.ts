@@ -329,6 +329,8 @@ describe('sending a campaign to the outbox', () => {
     for (const { entry } of ledger.values()) {
       expect(entry.status).toBe('sent');
       expect(entry.providerMessageId).toBe(outboxKey('etude-test', entry.messageId));
+      // Which mailer took it: what "delivered" means in `campaign report`.
+      expect(entry.mailer).toBe('outbox');
     }
     await expectDone(store, { audience: 12, sent: 12, failed: 0 });
 

@@ -137,6 +137,7 @@ export async function loadCampaignFile(
     attachPdf: c.attachPdf,
     ...(c.approval !== undefined && { approval: c.approval }),
     ...(c.embargo === 'advance' && { advance: { zone: defaults.timeZone ?? 'UTC' } }),
+    ...((c.tracking?.opens || c.tracking?.clicks) && { tracking: c.tracking }),
   };
 }
 

@@ -6,6 +6,7 @@ import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import type { CampaignLease } from './lease.ts';
 import type { SendTime } from './time.ts';
+import type { CampaignTracking } from './tracking.ts';
 
 /**
  * The campaign file: what to send (a published release or newsletter issue), to whom (a
@@ -76,6 +77,16 @@ export const campaignFileSchema = z
       .describe(
         "advance: send before the release's embargo lifts, to press lists only, with an embargo notice and personal copy links (docs/sending.md)",
       ),
+    tracking: z
+      .strictObject({
+        opens: z.boolean().default(false).describe('Record opens (a 1×1 image from the press room)'),
+        clicks: z
+          .boolean()
+          .default(false)
+          .describe("Record clicks (the email's links go through the press room, signed)"),
+      })
+      .optional()
+      .describe('Opens and clicks for `pressroom campaign report`; off unless turned on here'),
   })
   .describe('A pressroom campaign');
 
@@ -100,6 +111,8 @@ export type CampaignDefinition = CampaignContent & {
    * the file is read), its notice's times shown in `zone` (the workspace's). advance-copy.ts.
    */
   advance?: { zone: string };
+  /** Opens and clicks recorded (tracking.ts); absent: neither. */
+  tracking?: CampaignTracking;
 };
 
 export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';

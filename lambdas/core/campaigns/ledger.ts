@@ -26,6 +26,10 @@ export interface LedgerEntry {
   claimedAt: string;
   sentAt?: string;
   providerMessageId?: string;
+  /** The mailer that took it (`outbox`, `smtp`, `ses`): what "delivered" can mean for it (report.ts). */
+  mailer?: string;
+  /** The server's reply when it took it (SMTP), addresses masked. */
+  reply?: string;
   /** permanent: the provider refused the address; transient: a resume tries again. */
   error?: { kind: 'permanent' | 'transient'; reason: string; message: string };
   skippedReason?: string;

@@ -15,6 +15,13 @@ export interface OutgoingMessage {
   campaign: string;
 }
 
+/** What the provider said when it took a message. */
+export interface SendResult {
+  providerMessageId: string;
+  /** The server's reply, when it gives one (SMTP: `250 2.0.0 Ok: queued as 4FbX`), addresses masked. */
+  reply?: string;
+}
+
 export interface Mailer {
   readonly name: string;
   /** True when sending the same Message-ID twice delivers it once (the outbox overwrites its file). */
@@ -24,7 +31,7 @@ export interface Mailer {
    * anyone (checkPublicUrl). The outbox keeps them on disk.
    */
   readonly delivers?: boolean;
-  send(message: OutgoingMessage): Promise<{ providerMessageId: string }>;
+  send(message: OutgoingMessage): Promise<SendResult>;
   /** The provider's rate limit in messages per second, when it has one (SES MaxSendRate). */
   maxRate?(): Promise<number | undefined>;
 }

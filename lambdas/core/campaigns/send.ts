@@ -47,7 +47,13 @@ import {
   record,
 } from './ledger.ts';
 import { checkEmailLinks, checkPublicUrls, emailLinks } from './links.ts';
-import { type Mailer, PermanentSendError, SendingHaltedError, ThrottledError } from './mailer.ts';
+import {
+  type Mailer,
+  PermanentSendError,
+  SendingHaltedError,
+  type SendResult,
+  ThrottledError,
+} from './mailer.ts';
 import {
   asciiDomain,
   composeMessage,
@@ -55,6 +61,7 @@ import {
   type MessageParts,
   type PersonalParts,
 } from './message.ts';
+import { recipientTracking, type TrackedEmail, trackEmail } from './tracking.ts';
 
 /**
  * Sending a campaign: resolve the audience, then for each recipient claim → personalise →
@@ -178,6 +185,8 @@ export interface Prepared {
    * copy links work, and its public links, which each message points at the recipient's copy.
    */
   advance?: { slug: string; expiresAt: Date; publicLinks: { page: string; pdf: string } };
+  /** The email's tracked links and image, when the campaign tracks opens or clicks. */
+  tracked?: TrackedEmail;
 }
 
 /** Messages per second when neither `--rate` nor the mailer says (an SMTP server's limit is not known). */
@@ -274,9 +283,12 @@ export async function prepareCampaign(
     listId: listIdOf(audienceLists(definition.audience)[0] ?? 'campaign', domain),
     ...(attachments && { attachments }),
   };
+  // Opens and clicks, when the campaign asks: links and image made placeholders once.
+  const tracked = definition.tracking && trackEmail(html, definition.tracking);
   return {
     definition,
-    email: compileForRecipients({ html, text }),
+    email: compileForRecipients({ html: tracked?.html ?? html, text }),
+    ...(tracked && { tracked }),
     subject: common.subject,
     attachments,
     listId: common.listId,
@@ -335,6 +347,14 @@ export async function messageFor(
           expiresAt: advance.expiresAt,
         }),
       ),
+    }),
+    ...(prepared.tracked && {
+      tracking: recipientTracking(deps.keys, prepared.tracked, {
+        campaign: d.name,
+        contact: contact.id,
+        publicUrl: deps.publicUrl,
+        sentAt: date,
+      }),
     }),
   });
   const messageId = overrides.messageId ?? `<${d.name}.${contact.id}@${prepared.domain}>`;
@@ -893,7 +913,7 @@ export async function deliverTo(
     });
     // Paused or interrupted while waiting: not sent, so not uncertain; the next run sends it.
     if (call === undefined) return deferred();
-    let result: { providerMessageId: string };
+    let result: SendResult;
     try {
       result = await call.sending;
     } catch (error) {
@@ -945,6 +965,8 @@ export async function deliverTo(
     const status = await outcome('sent', {
       sentAt: clock().toISOString(),
       providerMessageId: result.providerMessageId,
+      mailer: deps.mailer.name,
+      ...(result.reply !== undefined && { reply: result.reply }),
     });
     tally.sameTransient = 0;
     tally.lastTransient = undefined;

@@ -1,4 +1,11 @@
 import type { Mailer } from '../campaigns/mailer.ts';
+import {
+  ExpiredTrackingTokenError,
+  recordTrackingEvent,
+  type TrackingToken,
+  trackingPaths,
+  verifyTrackingToken,
+} from '../campaigns/tracking.ts';
 import { applyUnsubscribe } from '../contacts/feedback.ts';
 import { type ContactKeys, shardOf } from '../contacts/model.ts';
 import { readContactShard } from '../contacts/repository.ts';
@@ -43,9 +50,11 @@ export type { PublicRequest, PublicResponse } from './http.ts';
  *   /subscribe/confirm/<token>    GET: a page with a button; POST confirm=yes: confirm
  *   /proof/<token>[/email|/page|/pdf]   GET: a campaign's proof (proof-page.ts)
  *   /advance/<token>[/pdf]        GET: a journalist's advance copy of a release (advance.ts)
+ *   /o/<token>.gif, /c/<token>    GET: an open (a 1×1 image) or a click (a redirect), recorded
+ *                                 for campaigns that track them (campaigns/tracking.ts)
  *
  * GET never changes anything, so link scanners that open every URL of a message neither
- * unsubscribe nor subscribe anyone.
+ * unsubscribe nor subscribe anyone; it only records opens and clicks, which scanners inflate.
  */
 export interface PublicEndpointDeps {
   store: ObjectStore;
@@ -97,7 +106,9 @@ export function isPublicPath(path: string): boolean {
     path.startsWith(`${publicPaths.subscribe}/`) ||
     path.startsWith(publicPaths.unsubscribe) ||
     path.startsWith(publicPaths.proof) ||
-    isAdvancePath(path)
+    isAdvancePath(path) ||
+    path.startsWith(trackingPaths.open) ||
+    path.startsWith(trackingPaths.click)
   );
 }
 
@@ -126,6 +137,8 @@ export async function handlePublicRequest(
       now: now(deps),
       lang: fallbackLanguage(request, deps),
     });
+  } else if (request.path.startsWith(trackingPaths.open) || request.path.startsWith(trackingPaths.click)) {
+    response = await track(request, method, deps);
   } else {
     const t = deps.templates.locales[fallbackLanguage(request, deps)];
     response = page(deps.templates, 404, fallbackLanguage(request, deps), {
@@ -468,4 +481,51 @@ async function confirm(
         text: fillPattern(t.confirmedText, { list: outcome.list.title[lang] }),
       });
   }
+}
+
+/* ---------------------------------------------------------------- opens and clicks */
+
+/** A transparent 1×1 GIF. */
+const pixel = 'R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7';
+
+/**
+ * An open (`/o/<token>.gif`: the image) or a click (`/c/<token>`: a redirect to the link the
+ * token names, which we signed). Recorded on GET while the token is current; an expired click
+ * still redirects, recording nothing. HEAD (link checkers) records nothing. A token we did
+ * not sign gets 404, for both.
+ */
+async function track(
+  request: PublicRequest,
+  method: string,
+  deps: PublicEndpointDeps,
+): Promise<PublicResponse> {
+  if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET, HEAD');
+  const opening = request.path.startsWith(trackingPaths.open);
+  const raw = pathParameter(request.path, opening ? trackingPaths.open : trackingPaths.click);
+  let token: TrackingToken | undefined;
+  let current = true;
+  try {
+    if (raw === undefined) throw new InvalidTokenError('malformed escapes');
+    token = verifyTrackingToken(deps.keys, opening ? raw.replace(/\.gif$/, '') : raw, now(deps));
+  } catch (error) {
+    if (error instanceof ExpiredTrackingTokenError) {
+      token = error.token;
+      current = false;
+    } else if (!(error instanceof InvalidTokenError)) throw error;
+  }
+  if (!token || token.kind !== (opening ? 'open' : 'click')) return plain(404, 'Not found\n');
+  if (current && method === 'GET') await recordTrackingEvent(deps.store, token, now(deps));
+  if (opening) {
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'image/gif',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      },
+      body: pixel,
+      isBase64Encoded: true,
+    };
+  }
+  return plain(302, 'Found\n', { location: token.url as string });
 }

@@ -28,7 +28,7 @@ export interface PublicResponse {
   /** Header names in lower case. */
   headers: Record<string, string>;
   body: string;
-  /** True when `body` is base64 (bytes: a proof's PDF), as Function URL responses say it. */
+  /** True when `body` is base64 (bytes: a PDF, an image), as Function URL responses say it. */
   isBase64Encoded?: boolean;
 }
 

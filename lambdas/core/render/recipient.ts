@@ -19,6 +19,8 @@ export interface RecipientFields {
   unsubscribeUrl: string;
   /** An advance copy's links, personal and signed (campaigns/advance-copy.ts). */
   advanceCopy?: { page: string; pdf: string };
+  /** The recipient's signed open image and links, when the campaign tracks them (campaigns/tracking.ts). */
+  tracking?: { open?: string; links?: string[] };
 }
 
 /** A rendered email whose placeholders are still to be filled. */
