@@ -49,7 +49,7 @@ async function bundle(name: HandlerName): Promise<Bundle> {
 const from = (inputs: string[], pattern: RegExp) => inputs.filter((i) => pattern.test(i));
 
 describe('send function bundle', () => {
-  it('holds what sending needs only: no MJML, no Handlebars, no YAML parser, no zod locales, no source maps, and stays under 330 KB', async () => {
+  it('holds what sending needs only: no MJML, no Handlebars, no YAML parser, no zod locales, no source maps, and stays under 360 KB', async () => {
     const send = await bundle('send');
     expect(send.inputs).toContain('lambdas/handlers/send.ts');
     expect(send.inputs).toContain('lambdas/core/render/placeholders.ts');
@@ -72,7 +72,8 @@ describe('send function bundle', () => {
       '@aws-sdk/client-ses',
     ]);
     expect(send.bytes).toBeGreaterThan(100_000);
-    expect(send.bytes).toBeLessThan(330 * 1024);
+    // 352 KB with the advance copies, tracking, approval and metrics: nodemailer (138 KB) and zod (103 KB) are most of it.
+    expect(send.bytes).toBeLessThan(360 * 1024);
   });
 
   it('keeps the feedback function free of mail composition, templates and YAML', async () => {

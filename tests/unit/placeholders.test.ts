@@ -104,6 +104,8 @@ describe('the recipient placeholders, filled without Handlebars', () => {
       '{{&c}}',
       '{{~a~}}',
       '{{d.e}}',
+      '{{{g.[1]}}}',
+      '{{g.[0]}}',
       '{{!c}}',
       '{{!-- c --}}',
       '{{~! c ~}}',
@@ -126,8 +128,8 @@ describe('the recipient placeholders, filled without Handlebars', () => {
       return s;
     };
     const data = [
-      { a: 'A<', b: '', c: '<b>"c"</b>', d: { e: 'E' }, f: [] },
-      { a: '', b: 'B', c: '', d: {}, f: ['x'] },
+      { a: 'A<', b: '', c: '<b>"c"</b>', d: { e: 'E' }, f: [], g: ['https://a.example/?x=1&y=<2>', 'G1'] },
+      { a: '', b: 'B', c: '', d: {}, f: ['x'], g: [] },
       {},
       { b: 'constructor', d: 'not an object' },
     ];

@@ -149,11 +149,14 @@ function readTag(source: string, start: number): Tag & { end: number } {
   return { kind: kind === 'value' && inner === 'else' ? 'else' : kind, inner, strip, at: start, end };
 }
 
-/** A path such as `recipient.firstName`: names joined by dots, nothing else. */
+/**
+ * A path such as `recipient.firstName`: names joined by dots, and Handlebars' literal segments
+ * for an array's items (`tracking.links.[3]`), nothing else.
+ */
 function pathOf(source: string, tag: Tag, text: string): string[] {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(text))
+  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\[\d+\]))*$/.test(text))
     refuse(source, tag.at, 'a placeholder stage 2 does not fill');
-  return text.split('.');
+  return text.split('.').map((segment) => (segment.startsWith('[') ? segment.slice(1, -1) : segment));
 }
 
 function parse(source: string): Program {
