@@ -157,9 +157,14 @@ export const exportColumns = [
   'first name',
   'last name',
   'organisation',
+  'outlet',
   'role',
+  'beats',
   'language',
+  'phone',
+  'notes',
   'tags',
+  'do not contact',
   'status',
 ];
 
@@ -187,9 +192,14 @@ export async function* exportContacts(
       c.firstName,
       c.lastName,
       c.organization,
+      c.outlet,
       c.role,
+      c.beats?.join(', '),
       c.language,
+      c.phone,
+      c.notes,
       c.tags.join(', '),
+      c.doNotContact ? 'yes' : '',
       statusOn(suppression, filter.list),
     ];
     yield spreadsheetLines([row], format);
