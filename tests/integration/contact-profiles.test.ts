@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
+import { type AudienceFilter, resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { type ImportOptions, importContacts } from '../../lambdas/core/contacts/import.ts';
 import { combineContacts } from '../../lambdas/core/contacts/merge.ts';
 import type { Contact } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { chunked, folderStores, contactsKeys as keys } from '../support/contacts.ts';
+import { memoryFiles } from '../support/memory-files.ts';
 
 /** Press contact profiles: what an import reads into them, and how a re-import treats them. */
 
@@ -176,5 +179,97 @@ describe('contacts merge with profiles', () => {
       doNotContact: { at: now.toISOString(), source: 'cli' },
     });
     expect(combineContacts('c', [newer]).doNotContact).toBeUndefined();
+  });
+});
+
+describe('audiences by beat, outlet and language', () => {
+  const press = [
+    'email;média;société;rubrique;langue;ne pas contacter;tags',
+    'eco@example.org;Quotidien de l’Ouest;;Économie;fr;;national',
+    'num@example.org;Radio Cité;;Numérique, Économie;fr-BE;;radio',
+    'culture@example.org;Radio Cité;;Culture;en;;radio',
+    'dnc@example.org;L’Hebdo local;;Économie;fr;oui;national',
+    // Imported before outlets existed: the "Média" is its organisation.
+    'old@example.org;;L’Hebdo local;;;;',
+  ].join('\n');
+
+  async function audienceOf(store: FolderObjectStore, selectors: Partial<AudienceFilter>) {
+    const excluded = { doNotContact: 0 };
+    const emails: string[] = [];
+    for await (const c of resolveAudience(store, { list: 'presse', ...selectors }, [], excluded))
+      emails.push(c.email);
+    return { emails: emails.sort(), doNotContact: excluded.doNotContact };
+  }
+
+  it('selects by beat, outlet and language, each narrowing the others; never a do-not-contact person', async () => {
+    const store = await freshStore();
+    expect(await importCsv(store, press)).toMatchObject({ added: 5, rejected: [] });
+    expect(await audienceOf(store, {})).toEqual({
+      emails: ['culture@example.org', 'eco@example.org', 'num@example.org', 'old@example.org'],
+      doNotContact: 1,
+    });
+    expect(await audienceOf(store, { beats: ['economie'] })).toEqual({
+      emails: ['eco@example.org', 'num@example.org'],
+      doNotContact: 1,
+    });
+    expect(await audienceOf(store, { outlets: ['radio cite'] })).toEqual({
+      emails: ['culture@example.org', 'num@example.org'],
+      doNotContact: 0,
+    });
+    // `fr` takes in `fr-BE`; contacts without a language are not selected by a language.
+    expect(await audienceOf(store, { languages: ['fr'] })).toEqual({
+      emails: ['eco@example.org', 'num@example.org'],
+      doNotContact: 1,
+    });
+    expect(await audienceOf(store, { languages: ['fr-BE'] })).toEqual({
+      emails: ['num@example.org'],
+      doNotContact: 0,
+    });
+    expect(
+      await audienceOf(store, { beats: ['Économie'], outlets: ['Radio Cité'], languages: ['fr'] }),
+    ).toEqual({
+      emails: ['num@example.org'],
+      doNotContact: 0,
+    });
+    // An outlet matches the organisation of a contact that has no outlet.
+    expect(await audienceOf(store, { outlets: ['l’hebdo local'] })).toEqual({
+      emails: ['old@example.org'],
+      doNotContact: 1,
+    });
+    // Tags and selectors together.
+    expect(await audienceOf(store, { tags: ['radio'], beats: ['culture'] })).toEqual({
+      emails: ['culture@example.org'],
+      doNotContact: 0,
+    });
+  });
+
+  const campaignFile = (audience: string) =>
+    loadCampaignFile(
+      'campaigns/c.yaml',
+      memoryFiles({
+        'campaigns/c.yaml': `name: c\npublication: p\naudience:\n  list: presse\n${audience}\nfrom: "A <a@example.org>"\n`,
+      }),
+    );
+
+  it('reads the selectors of a campaign file, languages as tags', async () => {
+    const definition = await campaignFile(
+      '  beats: [Numérique, Économie]\n  outlets: ["Radio Cité"]\n  languages: [FR, fr_be]',
+    );
+    expect(definition.audience).toEqual({
+      lists: ['presse'],
+      tagsMode: 'any',
+      beats: ['Numérique', 'Économie'],
+      outlets: ['Radio Cité'],
+      languages: ['fr', 'fr-BE'],
+    });
+  });
+
+  it('refuses an unknown language or an empty selector, with the file, line and value', async () => {
+    const bad = await campaignFile('  languages: [fr, klingon]').catch((e: unknown) => e);
+    expect((bad as Error).message).toMatch(
+      /campaigns\/c\.yaml:5:\d+ audience\.languages\[1\]: not a language pressroom knows: .*\(value: "klingon"\)/,
+    );
+    const empty = await campaignFile('  beats: []').catch((e: unknown) => e);
+    expect((empty as Error).message).toContain('audience.beats: name at least one beat');
   });
 });

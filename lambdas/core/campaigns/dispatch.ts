@@ -1,4 +1,4 @@
-import { type AudienceMember, resolveAudience } from '../contacts/audience.ts';
+import { type AudienceExclusions, type AudienceMember, resolveAudience } from '../contacts/audience.ts';
 import { BusyError, PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
@@ -85,6 +85,8 @@ export interface DispatchReport {
   run: string;
   state: CampaignRecord['state'];
   audience: number;
+  /** Matching the audience but marked do-not-contact: left out, never mailed. */
+  doNotContact?: number;
   /** Recipients put on the queue. */
   enqueued: number;
   batches: number;
@@ -194,7 +196,8 @@ async function dispatchRun(
   if (deps.urls) checkRealSend(prepared, deps.urls);
 
   const audience: AudienceMember[] = [];
-  for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists))
+  const excluded: AudienceExclusions = { doNotContact: 0 };
+  for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists, excluded))
     audience.push(contact);
   const allLists = audienceLists(definition.audience).join(',');
   const ledger = await readLedger(deps.store, name);
@@ -288,6 +291,7 @@ async function dispatchRun(
     run,
     state: updated.state,
     audience: audience.length,
+    doNotContact: excluded.doNotContact,
     enqueued: recipients.length,
     batches: batches.length,
     alreadyDone,
