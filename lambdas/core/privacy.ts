@@ -1,6 +1,7 @@
 import { campaignKeys, campaignNames } from './campaigns/campaign.ts';
 import type { LedgerEntry } from './campaigns/ledger.ts';
 import { eraseContact } from './contacts/audience.ts';
+import { contactHistory } from './contacts/history.ts';
 import { type ContactKeys, contactStoreKeys, shardOf } from './contacts/model.ts';
 import { feedbackKeys, type RecipientFeedback } from './contacts/provider-feedback.ts';
 import { findContact, removeOrphanShards } from './contacts/repository.ts';
@@ -20,16 +21,34 @@ export { redactEmailAddresses } from './redact.ts';
  * (bounces, complaints), a subscription waiting for confirmation, and its messages in the outbox.
  */
 
-/** Everything held about one address. */
+/** Campaigns whose ledger entry and reports on one person are read at a time. */
+const parallelCampaigns = 16;
+
+/**
+ * Everything held about one address, with the history derived from it (history.ts). Two
+ * reads per campaign (its ledger entry and the provider's reports on the person), 16
+ * campaigns at a time, and one listing of the outbox.
+ */
 export async function describeAddress(store: ObjectStore, keys: ContactKeys, email: string) {
   const found = await findContact(store, keys, email);
   const deliveries: { campaign: string; entry: LedgerEntry }[] = [];
   const providerReports: { campaign: string; reports: RecipientFeedback['reports'] }[] = [];
-  for (const campaign of await campaignNames(store)) {
-    const entry = await getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, found.id));
-    if (entry) deliveries.push({ campaign, entry: entry.value });
-    const feedback = await getJson<RecipientFeedback>(store, feedbackKeys.recipient(campaign, found.id));
-    if (feedback) providerReports.push({ campaign, reports: feedback.value.reports });
+  const campaigns = await campaignNames(store);
+  for (let i = 0; i < campaigns.length; i += parallelCampaigns) {
+    const batch = campaigns.slice(i, i + parallelCampaigns);
+    const read = await Promise.all(
+      batch.map((campaign) =>
+        Promise.all([
+          getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, found.id)),
+          getJson<RecipientFeedback>(store, feedbackKeys.recipient(campaign, found.id)),
+        ]),
+      ),
+    );
+    for (const [j, [entry, feedback]] of read.entries()) {
+      const campaign = batch[j] as string;
+      if (entry) deliveries.push({ campaign, entry: entry.value });
+      if (feedback) providerReports.push({ campaign, reports: feedback.value.reports });
+    }
   }
   const messages: string[] = [];
   for await (const item of listAll(store, 'outbox/'))
@@ -38,6 +57,11 @@ export async function describeAddress(store: ObjectStore, keys: ContactKeys, ema
   const pendingSubscriptions = await readPendingSubscriptions(store, found.id);
   return {
     ...found,
+    history: contactHistory({
+      deliveries,
+      providerReports,
+      ...(found.suppression && { suppression: found.suppression }),
+    }),
     deliveries,
     providerReports,
     messages,

@@ -497,8 +497,8 @@ function readRow(
   return row;
 }
 
-/** What is wrong with a field's value, if anything (tags are checked one by one). */
-function valueProblem(field: ContactField, value: string): string | undefined {
+/** What is wrong with a field's value, if anything (tags are checked one by one); `contacts set` checks with it too. */
+export function valueProblem(field: ContactField, value: string): string | undefined {
   const max =
     field === 'email' ? limits.email : field === 'tags' ? Number.POSITIVE_INFINITY : fieldLimits[field];
   // One scan for the usual value, with nothing wrong.
