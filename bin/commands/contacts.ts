@@ -129,8 +129,10 @@ export function contactsCommand(): Command {
 Existing contacts are updated (matched by their canonical address: whatever the case, the
 domain in Unicode or punycode), not duplicated; the same address twice in the file is merged.
 A suppressed address (unsubscribed, bounced, complained, erased) stays suppressed: an import
-never resubscribes anyone. Rejected rows are listed with their line and do not stop the
-others. The import is all or nothing: if it fails, the contacts are exactly as they were.
+never resubscribes anyone. A column the file does not have, or an empty cell, keeps what the
+contact has; beats given replace the contact's; do-not-contact is set, never lifted (that is
+\`pressroom contacts set <email> --no-do-not-contact\`). Rejected rows are listed with their
+line, column and value and do not stop the others. The import is all or nothing: if it fails, the contacts are exactly as they were.
 
 Example:
   $ pressroom contacts import examples/contacts/journalistes.csv --list presse --tags national`,

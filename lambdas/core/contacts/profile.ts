@@ -109,6 +109,17 @@ for (const [tag, names] of Object.entries({
  * or its language is not a known one.
  */
 export function languageTag(value: string): string | undefined {
+  // A press list says `fr` thousands of times: each spelling is read once (forgotten past 1,000).
+  if (knownTags.has(value)) return knownTags.get(value);
+  const tag = readLanguageTag(value);
+  if (knownTags.size >= 1_000) knownTags.clear();
+  knownTags.set(value, tag);
+  return tag;
+}
+
+const knownTags = new Map<string, string | undefined>();
+
+function readLanguageTag(value: string): string | undefined {
   const named = languageNames[headerKey(value)];
   if (named) return named;
   const written = value.trim().replace(/_/g, '-');
