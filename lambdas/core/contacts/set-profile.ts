@@ -101,7 +101,6 @@ export async function setContactProfile(
     result = { before, after };
     if (JSON.stringify(after) === JSON.stringify(before)) return shard;
     after.updatedAt = at.toISOString();
-    result.after = after;
     return { contacts: { ...shard.contacts, [id]: after } };
   });
   return result;
