@@ -172,6 +172,30 @@ export function splitBeats(value: string): string[] {
   return beats;
 }
 
+/**
+ * A beats cell read and checked, or the problem: remembered, since a press list repeats the
+ * same few cells thousands of times (forgotten past 1,000).
+ */
+function beatsOf(value: string): readonly string[] | string {
+  let read = knownBeats.get(value);
+  if (read === undefined) {
+    const beats = splitBeats(value);
+    const long = beats.find((b) => b.length > limits.contactBeat);
+    read = long
+      ? `a beat has ${long.length} characters, more than the limit of ${limits.contactBeat}: separate beats with ";" or ","`
+      : beats.length > limits.contactBeats
+        ? tooManyBeats(beats.length)
+        : beats;
+    if (knownBeats.size >= 1_000) knownBeats.clear();
+    knownBeats.set(value, read);
+  }
+  return read;
+}
+
+const knownBeats = new Map<string, readonly string[] | string>();
+
+const tooManyBeats = (count: number) => `${count} beats, more than the limit of ${limits.contactBeats}`;
+
 /** Beats added to beats, each once. */
 export function addBeats(to: readonly string[], more: readonly string[]): string[] {
   return splitBeats([...to, ...more].join(';'));
@@ -224,12 +248,10 @@ export function addProfileValue(row: ProfileValues, field: ProfileField, value: 
       return undefined;
     }
     case 'beats': {
-      const beats = addBeats(row.beats ?? [], splitBeats(value));
-      const long = beats.find((b) => b.length > limits.contactBeat);
-      if (long)
-        return `a beat has ${long.length} characters, more than the limit of ${limits.contactBeat}: separate beats with ";" or ","`;
-      if (beats.length > limits.contactBeats)
-        return `${beats.length} beats, more than the limit of ${limits.contactBeats}`;
+      const read = beatsOf(value);
+      if (typeof read === 'string') return read;
+      const beats = row.beats ? addBeats(row.beats, read) : [...read];
+      if (beats.length > limits.contactBeats) return tooManyBeats(beats.length);
       row.beats = beats;
       return undefined;
     }
