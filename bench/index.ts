@@ -12,8 +12,10 @@ import { sendBenchmark } from './send.ts';
 import type { Benchmark, BenchRow } from './types.ts';
 
 /**
- * `npm run bench [-- [--json] [name...]]`: runs the benchmark modules below (or those named)
- * and prints their figures as a table, or as a JSON array with `--json`. Targets are shown
+ * `npm run bench [-- [--json | --markdown] [name...]]`: runs the benchmark modules below (or
+ * those named) and prints their figures as a table, as a JSON array with `--json`, or, with
+ * `--markdown`, as one Markdown table of the whole run headed by the machine, the date and the
+ * load (what docs/performance.md shows). Targets are shown
  * for information: a benchmark never fails because something is slow, only when a sanity
  * check on its output fails.
  */
@@ -36,6 +38,11 @@ if (args.includes('--help') || args.includes('-h')) {
   process.exit(0);
 }
 const json = args.includes('--json');
+const markdown = args.includes('--markdown');
+if (json && markdown) {
+  console.error('choose one of --json and --markdown');
+  process.exit(2);
+}
 const wanted = args.filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !benchmarks.some((b) => b.name === w));
 if (unknown.length > 0) {
@@ -56,7 +63,7 @@ const machine = {
 };
 
 // Progress and the header go to stderr with --json, so stdout is the array alone.
-const info = json ? (s: string) => console.error(s) : (s: string) => console.log(s);
+const info = json || markdown ? (s: string) => console.error(s) : (s: string) => console.log(s);
 info(`pressroom benchmarks — ${new Date().toISOString()}`);
 info(
   `cpu: ${machine.cpu} | node ${machine.node} | ${machine.os} | ${machine.memory} | load ${machine.loadAverage.toFixed(1)}`,
@@ -70,6 +77,7 @@ if (machine.loadAverage > cpus.length * 0.75) {
 const rows: BenchRow[] = [];
 let failed = false;
 const started = process.hrtime.bigint();
+const startedAt = new Date();
 for (const bench of selected) {
   info(`\n[${bench.name}] ${bench.description}`);
   try {
@@ -80,7 +88,7 @@ for (const bench of selected) {
         ? await inChildProcess(bench.name)
         : await bench.run((message) => console.error(`  … ${message}`));
     rows.push(...result);
-    if (!json) console.log(`\n${table(result)}`);
+    if (!json && !markdown) console.log(`\n${table(result)}`);
   } catch (error) {
     failed = true;
     console.error(`[${bench.name}] failed:`, error);
@@ -122,7 +130,33 @@ if (json) {
     ),
   );
 }
+if (markdown) console.log(markdownReport(rows, selected));
 if (failed) process.exitCode = 1;
+
+/** The whole run as one Markdown table, headed by what it ran on, when, and under which load. */
+function markdownReport(result: BenchRow[], ran: Benchmark[]): string {
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const command = `npm run bench -- --markdown${wanted.length > 0 ? ` ${wanted.join(' ')}` : ''}`;
+  const head = [
+    `One run of \`${command}\` (${ran.map((b) => b.name).join(', ')}), started ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${seconds.toFixed(0)} s in all.`,
+    `Machine: ${machine.cpu}, ${machine.memory}, ${machine.os}, Node ${machine.node}; 1-minute load ${machine.loadAverage.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end, on ${cpus.length} CPUs.`,
+    '',
+    '| suite | figure | value | anchor (same run) | ratio | target |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  const cell = (s: string) => s.replaceAll('|', '\\|');
+  const lines = result.map((r) =>
+    [
+      r.suite,
+      cell(r.name),
+      `${formatValue(r.value)} ${r.unit}`,
+      r.anchor ? `${cell(r.anchor.name)}: ${formatValue(r.anchor.value)} ${r.unit}` : '',
+      r.anchor ? `${formatValue(r.value / r.anchor.value)}×` : '',
+      r.target ? `${cell(r.target.label)} (${r.value < r.target.max ? 'within' : '**above**'})` : '',
+    ].join(' | '),
+  );
+  return [...head, ...lines.map((l) => `| ${l} |`)].join('\n');
+}
 
 function formatValue(value: number): string {
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;

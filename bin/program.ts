@@ -5,6 +5,7 @@ import { runDueCommand } from './commands/due.ts';
 import { initCommand } from './commands/init.ts';
 import { mailerCommand } from './commands/mailer.ts';
 import { newsletterCommand } from './commands/newsletter.ts';
+import { proofCommand } from './commands/proof.ts';
 import { publishCommand } from './commands/publish.ts';
 import { renderCommand } from './commands/render.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .addCommand(subscriptionsCommand())
     .addCommand(sendCommand())
     .addCommand(scheduleCommand())
+    .addCommand(proofCommand())
     .addCommand(campaignCommand())
     .addCommand(runDueCommand())
     .addCommand(mailerCommand())

@@ -10,11 +10,13 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { sendingHoldKey } from '../lambdas/core/campaigns/hold.ts';
 import { ChromiumLayer } from './chromium.ts';
 import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
 import { EmbargoLifts } from './embargoes.ts';
 import { PressroomFunction, projectRoot } from './functions.ts';
 import { Mail } from './mail.ts';
+import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import { Notifications } from './notifications.ts';
 import { Scheduling } from './scheduling.ts';
@@ -39,6 +41,7 @@ export class PressroomStack extends Stack {
   readonly sending: Sending;
   readonly scheduling: Scheduling;
   readonly embargoLifts: EmbargoLifts;
+  readonly monitoring: Monitoring;
   readonly signingSecret: ISecret;
   readonly functions: Record<'publish' | 'dispatch' | 'send' | 'feedback' | 'public', PressroomFunction>;
 
@@ -260,6 +263,9 @@ export class PressroomStack extends Stack {
     this.storage.grantData(dispatch, {
       read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
       write: ['campaigns/*'],
+      // The sending hold is one object: dispatch puts it on and takes it off (Monitoring).
+      // Batches are staged, then removed once on the queue (core/campaigns/dispatch.ts).
+      delete: [sendingHoldKey, 'campaigns/*/staging/*'],
     });
     this.storage.grantData(send, {
       read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
@@ -272,8 +278,9 @@ export class PressroomStack extends Stack {
       write: ['contacts/*', 'suppressions/*', 'campaigns/*'],
       delete: ['contacts/shards/*'],
     });
+    // proofs/*: the proofs `pressroom proof` stores, shown to whoever holds a signed link.
     this.storage.grantData(publicFn, {
-      read: ['config/*', 'contacts/*', 'suppressions/*', 'subscriptions/*'],
+      read: ['config/*', 'contacts/*', 'suppressions/*', 'subscriptions/*', 'proofs/*'],
       write: ['contacts/*', 'suppressions/*', 'subscriptions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     });
@@ -326,6 +333,29 @@ export class PressroomStack extends Stack {
     });
     this.acknowledgeNotificationsHandler();
 
+    // Alarms on reputation, errors and the queue, the hold at SES's review levels, a dashboard.
+    const deadLetters = (fn: PressroomFunction) => fn.function.deadLetterQueue as Queue;
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      alarmTopic: notifications.alarmTopic,
+      functions: {
+        publish: publish.function,
+        dispatch: dispatch.function,
+        send: send.function,
+        feedback: feedback.function,
+        public: publicFn.function,
+      },
+      sendQueue: this.sending.queue,
+      deadLetterQueues: {
+        send: this.sending.deadLetterQueue,
+        publish: deadLetters(publish),
+        dispatch: deadLetters(dispatch),
+        feedback: deadLetters(feedback),
+        schedules: this.scheduling.deadLetterQueue,
+        lifts: this.embargoLifts.deadLetterQueue,
+      },
+      holdTarget: dispatch.function,
+    });
+
     const outputs: Record<string, [string, string]> = {
       Region: [this.region, 'the region of the stack'],
       DataBucketName: [bucket.bucketName, 'the data bucket (all state; publications go under publications/)'],
@@ -363,6 +393,10 @@ export class PressroomStack extends Stack {
         'the SES identity campaigns may be sent from (the functions may send from it only)',
       ],
       AlarmTopicArn: [notifications.alarmTopic.topicArn, 'subscribe to it to hear about failures'],
+      DashboardName: [
+        this.monitoring.dashboard.dashboardName,
+        'the CloudWatch dashboard of sending and the functions',
+      ],
     };
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });

@@ -43,10 +43,10 @@ export interface SiteProps {
 
 /**
  * The public endpoint's paths (lambdas/core/public/endpoint.ts), sent to the public function:
- * `/unsubscribe/<token>`, `/subscribe` (the form) and `/subscribe/confirm/<token>`. No key of
- * the press room (site/) starts with them.
+ * `/unsubscribe/<token>`, `/subscribe` (the form), `/subscribe/confirm/<token>` and a
+ * campaign's proof, `/proof/<token>`. No key of the press room (site/) starts with them.
  */
-export const endpointPaths = ['/unsubscribe/*', '/subscribe', '/subscribe/*'] as const;
+export const endpointPaths = ['/unsubscribe/*', '/subscribe', '/subscribe/*', '/proof/*'] as const;
 
 /**
  * On the endpoint's paths, before the request leaves for the function: the host the visitor

@@ -121,7 +121,8 @@ export class Storage extends Construct {
       if (!patterns?.length) continue;
       const resources = patterns.map((p) => bucket.arnForObjects(p));
       principal.addToPrincipalPolicy(new PolicyStatement({ actions: [action], resources }));
-      for (const resource of resources) {
+      for (const [i, resource] of resources.entries()) {
+        if (!patterns[i]?.includes('*')) continue;
         acknowledgeWildcardResource(
           grantee,
           resource,

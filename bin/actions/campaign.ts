@@ -44,6 +44,15 @@ export async function showCampaignStatus(name: string, opts: CampaignStatusOptio
     // A due job that failed pauses with its error as the reason: said once, with its time.
     ...(s.pausedReason && s.pausedReason !== s.lastError?.message ? [`  paused: ${s.pausedReason}`] : []),
     ...(s.lastError ? [`  last error  ${showTime(s.lastError.at, zone)}: ${s.lastError.message}`] : []),
+    ...(s.approval
+      ? [
+          `  approval    ${
+            s.approval.by && s.approval.at
+              ? `approved by ${s.approval.by}, ${showTime(s.approval.at, zone)} (version ${s.approval.version?.slice(0, 12)})`
+              : 'none recorded'
+          }${s.approval.required ? '; required to send' : ''}`,
+        ]
+      : []),
     ...(s.state === 'paused' ? [`  resume      \`${resumeCommandFor(name, opts)}\``] : []),
   ]);
 }

@@ -253,13 +253,15 @@ async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>
  */
 export async function sendCampaignFile(file: string, options: SendOptions): Promise<void> {
   // Checked here rather than when the command line is parsed, which loads nothing heavy.
-  const testTo = options.testTo === undefined ? undefined : normalizeEmail(options.testTo);
-  if (options.testTo !== undefined && !testTo) {
-    throw new UsageError(
-      `--test-to ${JSON.stringify(options.testTo)} is not an email address: give the address the test goes to`,
-    );
-  }
-  const opts: SendOptions = { ...options, ...(testTo && { testTo }) };
+  const testTo = options.testTo?.map((given) => {
+    const address = normalizeEmail(given);
+    if (!address)
+      throw new UsageError(
+        `--test-to ${JSON.stringify(given)} is not an email address: give the addresses the test goes to (a@example.org,b@example.org, or --test-to repeated)`,
+      );
+    return address;
+  });
+  const opts: SendOptions = { ...options, ...(testTo && { testTo: [...new Set(testTo)] }) };
   if (opts.backend === 'aws') return sendOnStack(file, opts);
   const config = loadConfig(opts);
   const backend = await localBackend(config, { pdf: false });
@@ -321,9 +323,14 @@ async function sendHere(
       print({ ...report, ...(outbox && { outbox }) }, true);
       return whyStopped();
     }
-    if (report.test) {
-      const where = outbox ? ` (${backend.store.fileOf(outboxKey(name, report.test.messageId))})` : '';
-      return print(`Sent one [TEST] message to ${report.test.to}${where}. Nothing recorded in the campaign.`);
+    if (report.tests) {
+      return print([
+        ...report.tests.map((test) => {
+          const where = outbox ? ` (${backend.store.fileOf(outboxKey(name, test.messageId))})` : '';
+          return `Sent one [TEST] message to ${test.to}${where}.`;
+        }),
+        'Nothing recorded in the campaign.',
+      ]);
     }
     if (report.dryRun) {
       const s = report.dryRun.sample;

@@ -68,6 +68,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         // What the unsubscribe page calls each list, closed ones (the press list) too.
         listTitles: Object.fromEntries(Object.values(config.lists).map((l) => [l.name, l.title])),
         ...(config.unsubscribeMailbox && { unsubscribeMailbox: config.unsubscribeMailbox }),
+        timeZone: config.timeZone,
       },
       // The hourly cap on confirmation emails (the core's default): a count, never who asked.
       onCapped: (cap) =>

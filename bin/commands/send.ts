@@ -31,8 +31,8 @@ function resendUncertainOption(): Option {
 /** The options of `pressroom send` that both backends read. */
 export interface SendCliOptions {
   dryRun?: boolean;
-  /** Checked when the command runs (bin/actions/send.ts): an email address. */
-  testTo?: string;
+  /** Checked when the command runs (bin/actions/send.ts): email addresses. */
+  testTo?: string[];
   rate?: number;
   resendUncertain?: boolean;
   wait?: boolean;
@@ -82,6 +82,20 @@ export interface CampaignResumeOptions {
   backend: BackendKind;
 }
 
+/** What `pressroom campaign approve` is given. */
+export interface CampaignApproveOptions {
+  by: string;
+  version?: string;
+  json?: boolean;
+  dataDir?: string;
+  backend: BackendKind;
+}
+
+/** `--test-to a@x,b@y`, repeatable: every address, in order. */
+function addresses(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((a) => a.trim())];
+}
+
 /** What `pressroom campaign stop` is given. */
 export interface CampaignStopOptions {
   json?: boolean;
@@ -95,7 +109,11 @@ export function sendCommand(): Command {
     .description('Send a campaign: one personal message per recipient, resumable, at the provider’s rate')
     .argument('<campaign.yaml>', 'the campaign file')
     .option('--dry-run', 'resolve the audience and compose one sample message; send nothing')
-    .option('--test-to <address>', 'send one [TEST] message to this address only; record nothing')
+    .option(
+      '--test-to <address>',
+      'send one [TEST] message to each of these addresses only (a@x,b@y or the option repeated); record nothing',
+      addresses,
+    )
     .addOption(rateOption())
     .addOption(resendUncertainOption())
     .option('--wait', 'when another run is sending this campaign, wait for it to end, then send what is left')
@@ -213,11 +231,36 @@ batches still queued, leaving their recipients pending; a batch being sent finis
       (await import('../actions/campaign.ts')).stopCampaignByName(name, opts),
     );
 
+  const approveCommand = new Command('approve')
+    .description('Record who approved a campaign, as its latest proof shows it (approval: required)')
+    .argument('<name>', 'the campaign name')
+    .requiredOption('--by <name>', 'who approves, e.g. --by "Florence Poznanski"')
+    .option(
+      '--version <hash>',
+      'approve the proof of this version (8 hex digits or more) rather than the latest',
+    )
+    .option('--json', 'print the approval as JSON')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .addHelpText(
+      'after',
+      `
+Approves the version the latest proof (\`pressroom proof <campaign.yaml>\`) shows: its subject,
+sender, audience and options, and the release's (or the issue's) email, page and PDF. Refused
+when that is no longer what would be sent (the release was published again since). A campaign
+file with \`approval: required\` is then sent and scheduled only while it is that version:
+editing it, or publishing the release again, voids the approval.`,
+    )
+    .action(async (name: string, opts: CampaignApproveOptions) =>
+      (await import('../actions/proof.ts')).approveCampaignByName(name, opts),
+    );
+
   return new Command('campaign')
-    .description('Campaigns: list, status, cancel, stop, resume')
+    .description('Campaigns: list, status, cancel, stop, resume, approve')
     .addCommand(listCommand)
     .addCommand(statusCommand)
     .addCommand(cancelCommand)
     .addCommand(stopCommand)
-    .addCommand(resumeCommand);
+    .addCommand(resumeCommand)
+    .addCommand(approveCommand);
 }

@@ -106,8 +106,9 @@ async function publicRequest(req: IncomingMessage, url: URL, client: Client): Pr
 function reply(res: ServerResponse, response: PublicResponse): void {
   res.statusCode = response.status;
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-  res.setHeader('Content-Length', Buffer.byteLength(response.body));
-  res.end(response.body);
+  const body = response.isBase64Encoded ? Buffer.from(response.body, 'base64') : Buffer.from(response.body);
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
 }
 
 /**
@@ -342,6 +343,7 @@ function isLoopback(address: string | undefined): boolean {
 function redact(path: string): string {
   if (path.startsWith(publicPaths.unsubscribe)) return `${publicPaths.unsubscribe}[token]`;
   if (path.startsWith(publicPaths.confirm)) return `${publicPaths.confirm}[token]`;
+  if (path.startsWith(publicPaths.proof)) return `${publicPaths.proof}[token]`;
   return path
     .split('/')
     .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))

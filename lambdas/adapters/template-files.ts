@@ -81,7 +81,7 @@ export async function loadTemplateFiles(
       page: await read('newsletter', 'page.html.hbs'),
     },
     pressRoom: { list: await read('press-room', 'list.html.hbs') },
-    pages: { public: await read('pages', 'public.html.hbs') },
+    pages: { public: await read('pages', 'public.html.hbs'), proof: await read('pages', 'proof.html.hbs') },
     subscription: {
       email: await read('subscription', 'confirm.html.hbs'),
       text: await read('subscription', 'confirm.txt.hbs'),

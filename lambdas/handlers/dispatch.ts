@@ -6,7 +6,9 @@ import {
   dispatchCampaign,
   dispatchScheduledCampaign,
 } from '../core/campaigns/dispatch.ts';
+import { holdSending, liftSendingHold } from '../core/campaigns/hold.ts';
 import { slug } from '../core/publication/schema.ts';
+import type { ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
 import { cached, dataStore, logger } from './runtime.ts';
 
@@ -20,6 +22,8 @@ import { cached, dataStore, logger } from './runtime.ts';
  * A schedule's event carries the time it was set for (`scheduledAt`): fired later than the
  * late-fire window (PRESSROOM_LATE_FIRE_WINDOW_MINUTES), it pauses the campaign with the
  * reason instead, and the invocation succeeds (a retry would not make it less late).
+ * The stack's reputation rule also invokes it with an alarm's new state, to put the sending
+ * hold on or off (core/campaigns/hold.ts).
  */
 
 const dispatchEventSchema = z.strictObject({
@@ -29,6 +33,39 @@ const dispatchEventSchema = z.strictObject({
 });
 
 export type DispatchEvent = z.infer<typeof dispatchEventSchema>;
+
+/**
+ * A reputation alarm's change of state, as the stack's EventBridge rule passes it on: `ALARM`
+ * puts the sending hold on (every campaign being sent pauses), `OK` takes it off (hold.ts).
+ */
+const holdEventSchema = z.strictObject({
+  hold: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
+  alarm: z.string().min(1).max(255),
+  reason: z.string().max(1024).optional(),
+});
+
+/** The reputation alarms' descriptions start with what they measure; the hold says it. */
+async function changeHold(event: z.infer<typeof holdEventSchema>, store: ObjectStore): Promise<HoldReport> {
+  if (event.hold === 'INSUFFICIENT_DATA') return { hold: 'unchanged' };
+  if (event.hold === 'OK') {
+    const lifted = await liftSendingHold(store);
+    if (lifted) logger.warn('sending hold lifted', { alarm: event.alarm, since: lifted.since });
+    return { hold: lifted ? 'lifted' : 'unchanged' };
+  }
+  const reason = `alarm ${event.alarm}${event.reason ? `: ${event.reason}` : ''}`;
+  const { hold, paused } = await holdSending(store, reason, event.alarm, new Date());
+  logger.error('sending held: the provider reviews accounts at this rate', {
+    alarm: event.alarm,
+    since: hold.since,
+    paused,
+  });
+  return { hold: 'on', paused };
+}
+
+export interface HoldReport {
+  hold: 'on' | 'lifted' | 'unchanged';
+  paused?: string[];
+}
 
 const context = cached(async () => {
   const config = loadConfig([
@@ -52,8 +89,10 @@ const context = cached(async () => {
  * The Lambda entry point: `{ "campaign": "<name>", "resendUncertain"?: true, "scheduledAt"?: "<UTC ISO>" }`
  * → the counts.
  */
-export async function handler(event: unknown, lambdaContext?: Context): Promise<DispatchReport> {
+export async function handler(event: unknown, lambdaContext?: Context): Promise<DispatchReport | HoldReport> {
   if (lambdaContext) logger.addContext(lambdaContext);
+  const holdEvent = holdEventSchema.safeParse(event);
+  if (holdEvent.success) return changeHold(holdEvent.data, (await context()).store);
   const parsed = dispatchEventSchema.safeParse(event);
   if (!parsed.success) {
     const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);

@@ -208,7 +208,12 @@ async function answer(event: LambdaFunctionURLEvent): Promise<FunctionUrlRespons
       onCapped: (cap) => logger.warn('subscription confirmations capped for this hour', { ...cap }),
     });
     status = response.status;
-    return { statusCode: response.status, headers: response.headers, body: response.body };
+    return {
+      statusCode: response.status,
+      headers: response.headers,
+      body: response.body,
+      ...(response.isBase64Encoded && { isBase64Encoded: true }),
+    };
   } catch (error) {
     logger.error('public request failed', { error: error as Error });
     return {

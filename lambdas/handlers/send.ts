@@ -1,3 +1,4 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { SesMailer } from '../adapters/ses-mailer.ts';
@@ -69,6 +70,13 @@ const context = cached(async () => {
   return { deps, rate: config.workerRate };
 });
 
+/**
+ * Sent, failed and throttled per campaign, as CloudWatch metrics (Powertools Metrics: the
+ * embedded metric format, one log line per invocation, no API call). The dashboard sums them
+ * over every campaign; the `campaign` dimension lets one campaign be graphed on its own.
+ */
+const metrics = new Metrics({ namespace: 'pressroom', serviceName: 'pressroom' });
+
 const preparedCache = new Map<string, { at: number; prepared: Promise<Prepared> }>();
 
 /** The campaign's prepared message, kept a few minutes per container. */
@@ -76,7 +84,8 @@ async function preparedFor(deps: SendDeps, campaign: string): Promise<Prepared> 
   const hit = preparedCache.get(campaign);
   if (hit && Date.now() - hit.at < preparedTtlMs) return hit.prepared;
   const record = await readCampaign(deps.store, campaign);
-  const prepared = prepareCampaign(record.definition, deps);
+  // Approval is checked once, when dispatch starts the run: its batches go on.
+  const prepared = prepareCampaign(record.definition, deps, { checkApproval: false });
   preparedCache.set(campaign, { at: Date.now(), prepared });
   prepared.catch(() => preparedCache.delete(campaign));
   return prepared;
@@ -115,6 +124,7 @@ export async function handler(event: SQSEvent, lambdaContext?: Context): Promise
       failures.push({ itemIdentifier: record.messageId });
       continue;
     }
+    countSends(report);
     const { deferred, uncertain, ...counts } = report;
     logger.info('batch sent', {
       messageId: record.messageId,
@@ -129,7 +139,20 @@ export async function handler(event: SQSEvent, lambdaContext?: Context): Promise
     if (deferred.length > 0 && report.halted === undefined)
       failures.push({ itemIdentifier: record.messageId });
   }
+  metrics.publishStoredMetrics();
   return { batchItemFailures: failures };
+}
+
+/** The batch's counts: once for the whole service, once under the campaign's dimension. */
+function countSends(report: BatchReport): void {
+  const counts = { Sent: report.sent, Failed: report.failed, Throttled: report.throttled };
+  for (const [name, value] of Object.entries(counts)) {
+    metrics.addMetric(name, MetricUnit.Count, value);
+    // A single metric is written at once, with its own dimensions (then forgotten).
+    const own = metrics.singleMetric();
+    own.addDimension('campaign', report.campaign);
+    own.addMetric(name, MetricUnit.Count, value);
+  }
 }
 
 function parseBatch(body: string): RecipientBatch | undefined {

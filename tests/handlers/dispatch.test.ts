@@ -17,7 +17,7 @@ import {
   readCampaign,
   updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
-import type { RecipientBatch } from '../../lambdas/core/campaigns/dispatch.ts';
+import type { DispatchReport, RecipientBatch } from '../../lambdas/core/campaigns/dispatch.ts';
 import type { LedgerEntry } from '../../lambdas/core/campaigns/ledger.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
@@ -183,6 +183,30 @@ describe('dispatch → SQS → send handler (s3rver + aws-ses-v2-local)', () => 
     expect(logs).toContain('malformed queue message');
     expect(logs).not.toMatch(/@[a-z0-9-]+\.example\.org/);
     expect((await readCampaign(world.store, 'etude')).state).toBe('sending');
+    // The counts as CloudWatch metrics (embedded metric format): the service's, summed over
+    // the invocation, and the campaign's own.
+    const emf = logs
+      .split('\n')
+      .filter((l) => l.includes('"_aws"'))
+      .map(
+        (l) =>
+          JSON.parse(l) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+          },
+      );
+    /** A metric's total over lines (a line may hold several values of one metric). */
+    const total = (lines: typeof emf, name: string) =>
+      lines.flatMap((m) => m[name] ?? []).reduce((n: number, v) => n + Number(v), 0);
+    const service = emf.filter((m) => m.campaign === undefined);
+    expect(service).toHaveLength(1);
+    expect(service[0]).toMatchObject({ service: 'pressroom' });
+    expect(service[0]?._aws.CloudWatchMetrics[0]?.Namespace).toBe('pressroom');
+    expect([total(service, 'Sent'), total(service, 'Failed'), total(service, 'Throttled')]).toEqual([
+      4, 0, 0,
+    ]);
+    const own = emf.filter((m) => m.campaign === 'etude');
+    expect(own.every((m) => m._aws.CloudWatchMetrics[0]?.Dimensions[0]?.includes('campaign'))).toBe(true);
+    expect(total(own, 'Sent')).toBe(4);
   });
 
   it('the last batch completes the campaign: everyone exactly once, ledger sent', async () => {
@@ -381,9 +405,9 @@ describe('a schedule that fires later than the late-fire window', () => {
   it('pauses the campaign with the reason instead of sending, and succeeds; a resume sends it', async () => {
     const event = await scheduledFor('etude-en-retard', 95);
     enqueued = [];
-    let report: Awaited<ReturnType<typeof dispatch>> | undefined;
+    let report: DispatchReport | undefined;
     const logs = await captureLogs(async () => {
-      report = await dispatch(event);
+      report = (await dispatch(event)) as DispatchReport;
     });
     expect(report).toMatchObject({
       campaign: 'etude-en-retard',
@@ -425,7 +449,7 @@ describe('a schedule that fires later than the late-fire window', () => {
 
   it('sends a schedule that fires late but within the window', async () => {
     enqueued = [];
-    const report = await dispatch(await scheduledFor('etude-un-peu-tard', 10));
+    const report = (await dispatch(await scheduledFor('etude-un-peu-tard', 10))) as DispatchReport;
     expect(report).toMatchObject({ state: 'sending', enqueued: AUDIENCE });
     expect(report.pausedReason).toBeUndefined();
     expect(enqueued.length).toBeGreaterThan(0);
@@ -451,5 +475,62 @@ describe('a schedule that fires later than the late-fire window', () => {
       vi.resetModules();
     }
     expect((await readCampaign(world.store, 'etude-fenetre-courte')).state).toBe('paused');
+  });
+});
+
+describe('the sending hold (a reputation alarm)', () => {
+  const alarm = (state: string) => ({
+    hold: state,
+    alarm: 'pressroom-BounceRateReview',
+    reason: 'Threshold Crossed: 1 datapoint [0.061] was greater than or equal to the threshold (0.05).',
+  });
+
+  it('ALARM pauses the campaign being sent; its queued batch sends nobody; a start is paused instead', async () => {
+    await registerDraft(world.store, definition('etude-tenue'));
+    await registerDraft(world.store, definition('etude-apres'));
+    enqueued = [];
+    const started = (await dispatch({ campaign: 'etude-tenue' })) as DispatchReport;
+    expect(started.state).toBe('sending');
+    const queued = [...enqueued];
+    const before = (await mails()).length;
+
+    // Every campaign being sent pauses (earlier tests leave some mid-way).
+    const on = await dispatch(alarm('ALARM'));
+    expect(on).toMatchObject({ hold: 'on', paused: expect.arrayContaining(['etude-tenue']) });
+    expect(on).not.toMatchObject({ paused: expect.arrayContaining(['etude-apres']) });
+    const held = await readCampaign(world.store, 'etude-tenue');
+    expect(held.state).toBe('paused');
+    expect(held.pausedReason).toMatch(
+      /^sending is held since .+ \(alarm pressroom-BounceRateReview: Threshold/,
+    );
+
+    // The batch on the queue before the alarm: nobody sent, nothing failed.
+    expect(await send(sqsEvent([queued[0]]), lambdaContext(60_000))).toEqual({ batchItemFailures: [] });
+    expect((await mails()).length).toBe(before);
+
+    // A campaign that would start while held: paused with the reason, nothing enqueued.
+    enqueued = [];
+    const refused = (await dispatch({ campaign: 'etude-apres' })) as DispatchReport;
+    expect(refused).toMatchObject({ state: 'paused', enqueued: 0, pausedReason: held.pausedReason });
+    expect(enqueued).toEqual([]);
+    expect((await readCampaign(world.store, 'etude-apres')).lastError?.message).toMatch(
+      /campaign "etude-apres" cannot start: sending is held .* then resume it/,
+    );
+    // The alarm firing again changes nothing: the hold keeps its first time.
+    expect(await dispatch(alarm('ALARM'))).toEqual({ hold: 'on', paused: [] });
+  });
+
+  it('OK lifts the hold: the paused campaigns stay paused until resumed, and a resume sends', async () => {
+    expect(await dispatch(alarm('INSUFFICIENT_DATA'))).toEqual({ hold: 'unchanged' });
+    expect(await dispatch(alarm('OK'))).toEqual({ hold: 'lifted' });
+    expect(await dispatch(alarm('OK'))).toEqual({ hold: 'unchanged' });
+    expect((await readCampaign(world.store, 'etude-tenue')).state).toBe('paused');
+    enqueued = [];
+    const resumed = (await dispatch({ campaign: 'etude-apres' })) as DispatchReport;
+    expect(resumed).toMatchObject({ state: 'sending', enqueued: AUDIENCE });
+  });
+
+  it('refuses a hold event that is not one', async () => {
+    await expect(dispatch({ hold: 'ALARM' })).rejects.toThrow(/"campaign": "<campaign name>"/);
   });
 });

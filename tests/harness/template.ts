@@ -125,6 +125,8 @@ export class TemplateValues {
         return `d${createHash('sha256').update(logicalId).digest('hex').slice(0, 13)}.cloudfront.net`;
       case 'AWS::Events::Rule.Arn':
         return this.arn('events', `rule/${ref()}`);
+      case 'AWS::CloudWatch::Alarm.Arn':
+        return this.arn('cloudwatch', `alarm:${ref()}`);
       case 'AWS::Logs::LogGroup.Arn':
         return this.arn('logs', `log-group:${ref()}:*`);
       case 'AWS::KMS::Key.Arn':

@@ -130,7 +130,15 @@ describe('least privilege', () => {
       // Its dead-letter queue (an event it failed on three times).
       'sqs:SendMessage',
     ],
-    dispatch: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 'sqs:SendMessage'],
+    // DeleteObject: the sending hold (lib/monitoring.ts) and the staged batches.
+    dispatch: [
+      ...logs,
+      's3:ListBucket',
+      's3:GetObject',
+      's3:PutObject',
+      's3:DeleteObject',
+      'sqs:SendMessage',
+    ],
     send: [
       ...logs,
       ...sqsConsumer,
@@ -174,7 +182,7 @@ describe('least privilege', () => {
     dispatch: {
       get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],
       put: ['campaigns/*'],
-      delete: [],
+      delete: ['campaigns/*/staging/*', 'campaigns/hold.json'],
     },
     send: {
       get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],
@@ -187,7 +195,8 @@ describe('least privilege', () => {
       delete: ['contacts/shards/*'],
     },
     public: {
-      get: ['config/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
+      // proofs/*: the proofs it shows at /proof/<token>.
+      get: ['config/*', 'contacts/*', 'proofs/*', 'subscriptions/*', 'suppressions/*'],
       put: ['contacts/*', 'subscriptions/*', 'suppressions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     },

@@ -737,7 +737,8 @@ describe('deploys on a new account, and again after destroy', () => {
       ),
     ).toHaveLength(5);
     rmSync(app.outdir, { recursive: true, force: true });
-  });
+    // A synth of its own (the Chromium layer is copied): slow on a busy machine.
+  }, 120_000);
 
   it('sends from an SES identity that exists: no EmailIdentity, no DKIM outputs, sending still scoped to that identity', () => {
     const existing = synth({ ...realSender, existingSesIdentity: 'villes-internet.net' }).template;
@@ -804,6 +805,7 @@ describe('outputs', () => {
     expect(Object.keys(t.toJSON().Outputs).sort()).toEqual(
       [
         'AlarmTopicArn',
+        'DashboardName',
         'DataBucketName',
         'DispatchFunctionArn',
         'DispatchFunctionName',

@@ -20,7 +20,12 @@ import {
   type RecipientQueue,
 } from '../../lambdas/core/campaigns/dispatch.ts';
 import { CampaignBusyError } from '../../lambdas/core/campaigns/lease.ts';
-import { claim, type LedgerEntry, readLedger } from '../../lambdas/core/campaigns/ledger.ts';
+import {
+  claim,
+  LedgerContactIds,
+  type LedgerEntry,
+  readLedger,
+} from '../../lambdas/core/campaigns/ledger.ts';
 import { SendingHaltedError, ThrottledError } from '../../lambdas/core/campaigns/mailer.ts';
 import { EmbargoError, type SendDeps } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
@@ -227,6 +232,119 @@ describe('dispatchCampaign', () => {
       dispatchCampaign('etude', { store, queue, clock }, { recipientsPerMessage: 3 }),
     ).rejects.toThrow(/could not all be enqueued \(SQS down\)\. Dispatch it again/);
     expect((await readCampaign(store, 'etude')).runs[0]).toMatchObject({ outcome: 'error' });
+    expect(await keysUnder('campaigns/etude/staging/')).toEqual([]);
+  });
+
+  it('stages batches in the store as the audience is read, and leaves nothing staged once they are on the queue', async () => {
+    const puts: string[] = [];
+    const put = store.put.bind(store);
+    vi.spyOn(store, 'put').mockImplementation((key, body, options) => {
+      puts.push(key);
+      return put(key, body, options);
+    });
+    const { queue, report } = await dispatched('etude', 2);
+    expect(report).toMatchObject({ enqueued: 7, batches: 4 });
+    const staged = puts.filter((k) => k.startsWith('campaigns/etude/staging/'));
+    expect(staged).toHaveLength(4);
+    expect(staged[0]).toMatch(/^campaigns\/etude\/staging\/[0-9TZ]+\/000000\.json$/);
+    expect(queue.batches.map((b) => b.index)).toEqual([0, 1, 2, 3]);
+    expect(await keysUnder('campaigns/etude/staging/')).toEqual([]);
+  });
+
+  it('an unknown list found at the end of the audience: nothing on the queue, nothing left staged, nothing recorded as sending', async () => {
+    await registerDraft(
+      store,
+      definition('deux-listes', { audience: { lists: ['presse', 'lettre-inconnue'], tagsMode: 'any' } }),
+    );
+    const queue = new CapturingQueue();
+    await expect(
+      dispatchCampaign('deux-listes', { store, queue, clock }, { recipientsPerMessage: 2 }),
+    ).rejects.toThrow(/no contact is on the list "lettre-inconnue"/);
+    expect(queue.batches).toEqual([]);
+    expect(await keysUnder('campaigns/deux-listes/staging/')).toEqual([]);
+    expect((await readCampaign(store, 'deux-listes')).state).toBe('draft');
+  });
+
+  it('a run held by another: nothing on the queue, nothing left staged', async () => {
+    await dispatched('etude', 3);
+    const queue = new CapturingQueue();
+    const later = () => new Date(now.getTime() + 60_000);
+    await expect(
+      dispatchCampaign('etude', { store, queue, clock: later }, { recipientsPerMessage: 3 }),
+    ).rejects.toThrow(CampaignBusyError);
+    expect(queue.batches).toEqual([]);
+    expect(await keysUnder('campaigns/etude/staging/')).toEqual([]);
+  });
+});
+
+it('removes the batches a killed dispatch staged, once an hour old, and nothing younger', async () => {
+  await registerDraft(store, definition('etude'));
+  const old = 'campaigns/etude/staging/20260116T050000000Z/000000.json';
+  const young = 'campaigns/etude/staging/20260116T072500000Z/000000.json';
+  await store.put(old, '{}');
+  await store.put(young, '{}');
+  const stamped = store.list.bind(store);
+  vi.spyOn(store, 'list').mockImplementation(async (prefix, options) => {
+    const page = await stamped(prefix, options);
+    return {
+      ...page,
+      items: page.items.map((i) => ({
+        ...i,
+        lastModified:
+          i.key === old
+            ? new Date(now.getTime() - 2 * 3600_000)
+            : i.key === young
+              ? new Date(now.getTime() - 5 * 60_000)
+              : i.lastModified,
+      })),
+    };
+  });
+  await dispatchCampaign('etude', { store, queue: new CapturingQueue(), clock }, { recipientsPerMessage: 3 });
+  expect(await keysUnder('campaigns/etude/staging/')).toEqual([young]);
+});
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const item of listAll(store, prefix)) out.push(item.key);
+  return out;
+}
+
+describe('LedgerContactIds', () => {
+  const id = (i: number) => keys.idOf(journalist(i));
+  it('knows the contacts with a ledger entry from the keys alone, in 16 bytes each', async () => {
+    for (const i of [0, 3, 5]) {
+      await claim(store, 'etude', {
+        contact: id(i),
+        email: journalist(i),
+        status: 'claimed',
+        messageId: `<${i}@x>`,
+        attempts: 0,
+        claimedAt: now.toISOString(),
+      });
+    }
+    await store.put('campaigns/etude/ledger/not-an-id.json', '{}');
+    const ids = await LedgerContactIds.read(store, 'etude');
+    expect(ids.size).toBe(3);
+    for (let i = 0; i < 7; i++) expect(ids.has(id(i)), String(i)).toBe([0, 3, 5].includes(i));
+    expect(ids.has('not-an-id')).toBe(false);
+    expect((await LedgerContactIds.read(store, 'autre')).has(id(0))).toBe(false);
+  });
+
+  it('sorts a listing that was not in key order', async () => {
+    const wanted = Array.from({ length: 40 }, (_, i) => id(i));
+    const reversed: ObjectStore = {
+      ...store,
+      list: async () => ({
+        items: [...wanted]
+          .sort()
+          .reverse()
+          .map((c) => ({ key: `campaigns/etude/ledger/${c}.json`, size: 2, version: '1' })),
+      }),
+    } as unknown as ObjectStore;
+    const ids = await LedgerContactIds.read(reversed, 'etude');
+    expect(ids.size).toBe(40);
+    for (const c of wanted) expect(ids.has(c)).toBe(true);
+    expect(ids.has(keys.idOf('personne@exemple.org'))).toBe(false);
   });
 });
 

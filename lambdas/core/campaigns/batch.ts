@@ -1,17 +1,12 @@
 import { type Suppression, shardOf } from '../contacts/model.ts';
 import { readSuppressionShard, type SuppressionShard } from '../contacts/repository.ts';
 import { PressroomError } from '../errors.ts';
-import { getJson, listAll, type ObjectStore, updateJson } from '../store/object-store.ts';
-import {
-  type CampaignRecord,
-  campaignKeys,
-  campaignRepairs,
-  readCampaign,
-  updateCampaign,
-} from './campaign.ts';
+import { listAll, type ObjectStore, updateJson } from '../store/object-store.ts';
+import { type CampaignRecord, readCampaign, updateCampaign } from './campaign.ts';
 import { type BatchRecipient, closeRun, dispatchKeys, type RecipientBatch } from './dispatch.ts';
+import { holdPauseReason, readSendingHold } from './hold.ts';
 import { dispatchLeaseMs, takeLease } from './lease.ts';
-import { isTerminal, type LedgerEntry, type LedgerRecord } from './ledger.ts';
+import { isTerminal, type LedgerRecord, ledgerEntries } from './ledger.ts';
 import {
   budgetExceeded,
   type Delivery,
@@ -59,6 +54,8 @@ export interface BatchReport {
   sent: number;
   failed: number;
   skipped: number;
+  /** Sends the provider throttled (each retried after a back-off, or deferred). */
+  throttled: number;
   /** Contact ids left for a retry of the batch (throttled, deadline, transient error). */
   deferred: string[];
   /** Contact ids claimed by an earlier attempt with no outcome: not resent (SES may have it). */
@@ -90,6 +87,7 @@ export async function sendBatch(
     sent: 0,
     failed: 0,
     skipped: 0,
+    throttled: 0,
     deferred: [],
     uncertain: [],
     alreadyDone: 0,
@@ -103,8 +101,16 @@ export async function sendBatch(
     report.dropped = `campaign ${record.state}`;
     return report;
   }
+  // Sending held (a reputation alarm) after this batch was queued: nobody is sent, and the
+  // campaign is paused already (hold.ts).
+  const hold = await readSendingHold(deps.store);
+  if (hold) {
+    report.dropped = holdPauseReason(hold);
+    return report;
+  }
   const definition = record.definition;
-  const prepared = options.prepared ?? (await prepareCampaign(definition, deps));
+  // Approval is checked once, when dispatch starts the run: its batches go on.
+  const prepared = options.prepared ?? (await prepareCampaign(definition, deps, { checkApproval: false }));
   await renewRunLease(deps.store, batch, record, clock());
 
   const entries = await ledgerEntries(deps.store, batch.campaign, batch.recipients);
@@ -206,6 +212,7 @@ export async function sendBatch(
   report.sent = tally.sent;
   report.failed = tally.failed;
   report.skipped = tally.skipped;
+  report.throttled = tally.throttled;
 
   const at = clock().toISOString();
   if (halted !== undefined) {
@@ -332,26 +339,4 @@ async function closeIfComplete(store: ObjectStore, campaign: string, run: string
   return closeRun(store, campaign, run, 'completed', at, (r) =>
     r.state === 'sending' ? { ...r, state: 'sent', updatedAt: at } : { ...r, updatedAt: at },
   );
-}
-
-/** The ledger entries of these recipients only, read a few at a time. */
-async function ledgerEntries(
-  store: ObjectStore,
-  campaign: string,
-  recipients: readonly { id: string }[],
-): Promise<Map<string, LedgerRecord>> {
-  const out = new Map<string, LedgerRecord>();
-  for (let i = 0; i < recipients.length; i += 32) {
-    const slice = recipients.slice(i, i + 32);
-    const found = await Promise.all(
-      slice.map((r) =>
-        getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, r.id), { repair: campaignRepairs.ledger }),
-      ),
-    );
-    for (const [j, f] of found.entries()) {
-      const id = slice[j]?.id;
-      if (f && id !== undefined) out.set(id, { entry: f.value, version: f.version });
-    }
-  }
-  return out;
 }

@@ -118,5 +118,6 @@ export async function loadCampaignFile(
     ...(c.subject !== undefined && { subject: c.subject }),
     ...(sendAt && { sendAt }),
     attachPdf: c.attachPdf,
+    ...(c.approval !== undefined && { approval: c.approval }),
   };
 }

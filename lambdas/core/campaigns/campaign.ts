@@ -88,6 +88,12 @@ export const campaignFileSchema = z
         "2021-06-08T08:00:00+02:00, 2021-06-08T08:00 Europe/Paris, or 2021-06-08 08:00 in the workspace's time zone",
       ),
     attachPdf: z.boolean().default(false).describe("Attach the release's PDF instead of linking it"),
+    approval: z
+      .literal('required', { error: 'must be "required" (or left out)' })
+      .optional()
+      .describe(
+        'required: send and schedule refuse the campaign until `pressroom campaign approve` records who approved this very version',
+      ),
   })
   .describe('A pressroom campaign');
 
@@ -105,6 +111,8 @@ export type CampaignDefinition = CampaignContent & {
   subject?: string;
   sendAt?: SendTime;
   attachPdf: boolean;
+  /** `required`: sending and scheduling need an approval of this version (approval.ts). */
+  approval?: 'required';
 };
 
 export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';

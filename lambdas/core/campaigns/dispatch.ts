@@ -1,6 +1,6 @@
 import { type AudienceExclusions, type AudienceMember, resolveAudience } from '../contacts/audience.ts';
 import { BusyError, PressroomError } from '../errors.ts';
-import type { ObjectStore } from '../store/object-store.ts';
+import { getText, listAll, type ObjectStore } from '../store/object-store.ts';
 import {
   audienceLists,
   CampaignNotFoundError,
@@ -11,8 +11,9 @@ import {
   registerCampaign,
   updateCampaign,
 } from './campaign.ts';
+import { heldError, holdPauseReason, readSendingHold, type SendingHold } from './hold.ts';
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
-import { isTerminal, readLedger } from './ledger.ts';
+import { isTerminal, LedgerContactIds, type LedgerEntry, ledgerEntries } from './ledger.ts';
 import { lateFire, pauseLateCampaign } from './schedule.ts';
 import { checkRealSend, prepareCampaign } from './send.ts';
 
@@ -127,6 +128,8 @@ export async function dispatchCampaign(
   deps: DispatchDeps,
   options: DispatchOptions,
 ): Promise<DispatchReport> {
+  const hold = await readSendingHold(deps.store);
+  if (hold) return pauseForHold(name, hold, deps);
   try {
     return await dispatchRun(name, deps, options);
   } catch (error) {
@@ -172,6 +175,44 @@ export async function dispatchScheduledCampaign(
   };
 }
 
+/**
+ * While sending is held (hold.ts), a campaign that would start (its schedule fires, a send or a
+ * resume through the function) is paused with the reason instead, and nobody is enqueued. The
+ * invocation succeeds: retrying it would not lift the hold.
+ */
+async function pauseForHold(name: string, hold: SendingHold, deps: DispatchDeps): Promise<DispatchReport> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const reason = holdPauseReason(hold);
+  const record = await updateCampaign(
+    deps.store,
+    name,
+    () => {
+      throw new CampaignNotFoundError(`no campaign "${name}"`);
+    },
+    (current) =>
+      current.state === 'sent' || current.state === 'cancelled'
+        ? current
+        : {
+            ...current,
+            state: 'paused',
+            pausedReason: reason,
+            lastError: campaignFailure(heldError(name, hold).message, now),
+            updatedAt: now.toISOString(),
+          },
+  );
+  return {
+    campaign: name,
+    run: '',
+    state: record.state,
+    audience: 0,
+    enqueued: 0,
+    batches: 0,
+    alreadyDone: 0,
+    uncertain: [],
+    pausedReason: reason,
+  };
+}
+
 async function dispatchRun(
   name: string,
   deps: DispatchDeps,
@@ -195,27 +236,32 @@ async function dispatchRun(
   const prepared = await prepareCampaign(definition, { store: deps.store, clock });
   if (deps.urls) checkRealSend(prepared, deps.urls);
 
-  const audience: AudienceMember[] = [];
+  // The audience is read as a stream and cut into batches staged in the store as they fill:
+  // memory holds one batch, not the audience. Nothing is on the queue until the whole
+  // audience was read without an error (an unknown list, contacts to merge).
+  const run = clock().toISOString();
+  await removeAbandonedStaging(deps.store, name, clock());
+  const staging = new StagedBatches(deps.store, name, run, per);
+  // Do-not-contact people matching the audience: never enqueued, and the report says how many.
   const excluded: AudienceExclusions = { doNotContact: 0 };
-  for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists, excluded))
-    audience.push(contact);
   const allLists = audienceLists(definition.audience).join(',');
-  const ledger = await readLedger(deps.store, name);
-  const recipients: BatchRecipient[] = [];
+  const ledger = await LedgerContactIds.read(deps.store, name);
   const uncertain: string[] = [];
+  let audienceSize = 0;
   let alreadyDone = 0;
-  for (const contact of audience) {
-    const entry = ledger.get(contact.id)?.entry;
+  /** Contacts with a ledger entry, whose entries are read a few at a time. */
+  let withEntry: AudienceMember[] = [];
+  const add = async (contact: AudienceMember, entry?: LedgerEntry) => {
     if (isTerminal(entry)) {
       alreadyDone++;
-      continue;
+      return;
     }
     const claimed = entry?.status === 'claimed';
     if (claimed && !options.resendUncertain) {
       uncertain.push(contact.id);
-      continue;
+      return;
     }
-    recipients.push({
+    await staging.add({
       id: contact.id,
       email: contact.email,
       ...(contact.firstName && { firstName: contact.firstName }),
@@ -224,16 +270,33 @@ async function dispatchRun(
       ...(contact.via.join(',') !== allLists && { lists: contact.via }),
       ...(claimed && entry && { resendClaimedAt: entry.claimedAt }),
     });
+  };
+  const checkEntries = async () => {
+    const entries = await ledgerEntries(deps.store, name, withEntry);
+    for (const contact of withEntry) await add(contact, entries.get(contact.id)?.entry);
+    withEntry = [];
+  };
+  try {
+    for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists, excluded)) {
+      audienceSize++;
+      if (!ledger.has(contact.id)) await add(contact);
+      else {
+        withEntry.push(contact);
+        if (withEntry.length >= 64) await checkEntries();
+      }
+    }
+    await checkEntries();
+    await staging.end();
+  } catch (error) {
+    await staging.remove();
+    throw error;
   }
-  const batches: RecipientBatch[] = [];
-  const run = clock().toISOString();
-  for (let i = 0; i < recipients.length; i += per) {
-    batches.push({ campaign: name, run, index: batches.length, recipients: recipients.slice(i, i + per) });
-  }
+  const batchCount = staging.count;
+  const enqueued = staging.recipients;
 
   // The run is recorded (with its batch count) before any batch is on the queue: a send
   // function that finishes the last batch finds the count it compares with.
-  const empty = batches.length === 0;
+  const empty = batchCount === 0;
   await registerCampaign(deps.store, name);
   const updated = await updateCampaign(
     deps.store,
@@ -259,7 +322,7 @@ async function dispatchRun(
         ...rest,
         state: empty ? 'sent' : 'sending',
         updatedAt: run,
-        audienceSize: audience.length,
+        audienceSize,
         runs: [
           // An open run is superseded: its batches still deliver (the ledger keeps them from
           // sending twice) but only this run's batches close the campaign.
@@ -267,20 +330,25 @@ async function dispatchRun(
           {
             startedAt: run,
             heartbeatAt: run,
-            batches: batches.length,
+            batches: batchCount,
             ...(empty && { endedAt: run, outcome: 'completed' }),
           },
         ],
       };
     },
-  );
+  ).catch(async (error: unknown) => {
+    // Busy (another run holds the lease) or cancelled meanwhile: nothing goes on the queue.
+    await staging.remove();
+    throw error;
+  });
   try {
-    if (!empty) await deps.queue.enqueue(batches);
+    await staging.enqueue(deps.queue);
   } catch (error) {
     // Some batches may be missing from the queue: the run can never complete. It is closed,
     // and dispatching again resumes (recipients already mailed are not enqueued again).
     const at = clock().toISOString();
     await closeRun(deps.store, name, run, 'error', at, (r) => ({ ...r, updatedAt: at })).catch(() => {});
+    await staging.remove();
     throw new PressroomError(
       `campaign "${name}": the batches could not all be enqueued (${(error as Error).message}). Dispatch it again to resume (\`pressroom campaign resume ${name} --backend aws\`): nobody is mailed twice.`,
       { cause: error },
@@ -290,10 +358,10 @@ async function dispatchRun(
     campaign: name,
     run,
     state: updated.state,
-    audience: audience.length,
+    audience: audienceSize,
     doNotContact: excluded.doNotContact,
-    enqueued: recipients.length,
-    batches: batches.length,
+    enqueued,
+    batches: batchCount,
     alreadyDone,
     uncertain,
   };
@@ -333,3 +401,87 @@ export async function closeRun(
   );
   return closed;
 }
+
+/**
+ * A run's batches, staged in the store as they fill (`campaigns/<name>/staging/<run>/`, out of
+ * the run's prefix, whose objects count its finished batches), then put on the queue ten at a
+ * time and removed. Memory holds the batch being filled.
+ */
+class StagedBatches {
+  count = 0;
+  recipients = 0;
+  private filling: BatchRecipient[] = [];
+  private readonly prefix: string;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly campaign: string,
+    private readonly run: string,
+    private readonly per: number,
+  ) {
+    this.prefix = `campaigns/${campaign}/staging/${runKey(run)}/`;
+  }
+
+  async add(recipient: BatchRecipient): Promise<void> {
+    this.filling.push(recipient);
+    this.recipients++;
+    if (this.filling.length >= this.per) await this.flush();
+  }
+
+  async end(): Promise<void> {
+    if (this.filling.length > 0) await this.flush();
+  }
+
+  private key(index: number): string {
+    return `${this.prefix}${String(index).padStart(6, '0')}.json`;
+  }
+
+  private async flush(): Promise<void> {
+    const batch: RecipientBatch = {
+      campaign: this.campaign,
+      run: this.run,
+      index: this.count,
+      recipients: this.filling,
+    };
+    await this.store.put(this.key(this.count), JSON.stringify(batch), { contentType: 'application/json' });
+    this.count++;
+    this.filling = [];
+  }
+
+  /** Puts the staged batches on the queue in order, ten at a time, removing each group sent. */
+  async enqueue(queue: RecipientQueue): Promise<void> {
+    for (let i = 0; i < this.count; i += enqueueGroup) {
+      const indexes = Array.from({ length: Math.min(enqueueGroup, this.count - i) }, (_, j) => i + j);
+      const group = await Promise.all(
+        indexes.map(async (index) => {
+          const text = await getText(this.store, this.key(index));
+          if (text === undefined) throw new PressroomError(`staged batch ${index} of the run is missing`);
+          return JSON.parse(text) as RecipientBatch;
+        }),
+      );
+      await queue.enqueue(group);
+      await Promise.all(indexes.map((index) => this.store.delete(this.key(index))));
+    }
+  }
+
+  /** Removes what is staged (a failed run): a later dispatch stages its own. */
+  async remove(): Promise<void> {
+    for (let index = 0; index < this.count; index++) await this.store.delete(this.key(index)).catch(() => {});
+  }
+}
+
+/**
+ * Removes batches a dispatch staged and never put on the queue (it was killed: a timeout, an
+ * out-of-memory), once they are an hour old: they hold addresses, and no dispatch takes that
+ * long to stage (a live one is never touched).
+ */
+async function removeAbandonedStaging(store: ObjectStore, campaign: string, now: Date): Promise<void> {
+  for await (const item of listAll(store, `campaigns/${campaign}/staging/`)) {
+    if (now.getTime() - item.lastModified.getTime() > abandonedStagingMs) await store.delete(item.key);
+  }
+}
+
+const abandonedStagingMs = 60 * 60_000;
+
+/** Batches read back and put on the queue per call: SQS takes ten messages a call. */
+const enqueueGroup = 10;

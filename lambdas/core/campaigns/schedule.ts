@@ -3,6 +3,7 @@ import { readManifest } from '../archive/manifest.ts';
 import { PressroomError } from '../errors.ts';
 import { readIssueManifest } from '../newsletter/catalog.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
+import { checkApproval } from './approval.ts';
 import {
   type CampaignDefinition,
   CampaignNotFoundError,
@@ -54,7 +55,7 @@ async function setDue(store: ObjectStore, name: string, utc: string | undefined)
 /** Schedules (or reschedules) a campaign for its `sendAt`. */
 export async function scheduleCampaign(
   definition: CampaignDefinition,
-  deps: { store: ObjectStore; clock?: () => Date },
+  deps: { store: ObjectStore; clock?: () => Date; timeZone?: string },
   source: string,
 ): Promise<CampaignRecord> {
   const now = (deps.clock ?? (() => new Date()))();
@@ -75,6 +76,7 @@ export async function scheduleCampaign(
       `${source}: sendAt ${sendAt.written} (${sendAt.utc} UTC) is before the embargo of "${definition.publication ?? definition.newsletter}" (${embargo}); schedule it at the embargo or later`,
     );
   }
+  await checkApproval(definition, deps.store, deps.timeZone ? { timeZone: deps.timeZone } : {});
   const at = now.toISOString();
   const saved = await updateCampaign(
     deps.store,

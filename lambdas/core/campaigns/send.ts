@@ -12,6 +12,7 @@ import { PressroomError } from '../errors.ts';
 import { issueForCampaign } from '../newsletter/campaign.ts';
 import { compileForRecipients, type PersonalizableEmail } from '../render/recipient.ts';
 import { getText, type ObjectStore } from '../store/object-store.ts';
+import { checkApproval } from './approval.ts';
 import {
   audienceLists,
   type CampaignDefinition,
@@ -98,8 +99,8 @@ export interface SendOptions {
   /** Sends in flight at once. Default: enough for the rate at ~200 ms per send. */
   concurrency?: number;
   dryRun?: boolean;
-  /** Send one test message to this address only; record nothing. */
-  testTo?: string;
+  /** Send one test message to this address (to each of these) only; record nothing. */
+  testTo?: string | readonly string[];
   /** Send again to recipients whose send was in flight when a run stopped (may duplicate). */
   resendUncertain?: boolean;
   signal?: AbortSignal;
@@ -152,7 +153,10 @@ export interface SendReport {
   takenOverBy?: string;
   elapsedMs: number;
   dryRun?: { sample: { subject: string; to: string; size: number } | undefined };
+  /** The first test message (see `tests`). */
   test?: { to: string; messageId: string };
+  /** Every test message, one per address of `testTo`. */
+  tests?: { to: string; messageId: string }[];
 }
 
 export interface Prepared {
@@ -176,8 +180,12 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Checks what may be sent now, and prepares the message once for every recipient. */
 export async function prepareCampaign(
   definition: CampaignDefinition,
-  deps: Pick<SendDeps, 'store' | 'clock'>,
-  options: { test?: boolean } = {},
+  deps: Pick<SendDeps, 'store' | 'clock' | 'timeZone'>,
+  options: {
+    test?: boolean;
+    /** false: the run was approved when it started (the batches of a dispatched run). */
+    checkApproval?: boolean;
+  } = {},
 ): Promise<Prepared> {
   const now = (deps.clock ?? (() => new Date()))();
   // What is sent: a release, never before its embargo, or a newsletter issue, never while a
@@ -210,6 +218,13 @@ export async function prepareCampaign(
     throw new NotYetError(
       `campaign "${definition.name}" is set to go at ${definition.sendAt.written} (${definition.sendAt.utc} UTC): use \`pressroom schedule\` to send it then, or remove sendAt to send now.`,
     );
+  }
+  // `approval: required`: only the version approved goes (a test or a dry run is how it is checked).
+  if (!options.test && options.checkApproval !== false) {
+    await checkApproval(definition, deps.store, {
+      source: { prefix, title, what: what ?? '' },
+      ...(deps.timeZone && { timeZone: deps.timeZone }),
+    });
   }
   const html = await getText(deps.store, `${prefix}email.html`);
   const text = await getText(deps.store, `${prefix}email.txt`);
@@ -360,10 +375,10 @@ export async function sendCampaign(
   const started = performance.now();
   // A test message or a dry run sends nothing to the audience: both work before the embargo.
   const prepared = await prepareCampaign(definition, deps, {
-    test: options.testTo !== undefined || options.dryRun === true,
+    test: (options.testTo?.length ?? 0) > 0 || options.dryRun === true,
   });
   // Real mail carries working links; a test message to oneself may show a local preview.
-  if (deps.mailer.delivers && options.testTo === undefined) checkRealSend(prepared, deps);
+  if (deps.mailer.delivers && !options.testTo?.length) checkRealSend(prepared, deps);
   const base: Omit<SendReport, 'state' | 'audience'> = {
     campaign: definition.name,
     sent: 0,
@@ -377,24 +392,31 @@ export async function sendCampaign(
     elapsedMs: 0,
   };
 
-  if (options.testTo) {
-    const test = await messageFor(prepared, { id: 'test', email: options.testTo }, deps, clock(), {
-      subjectPrefix: '[TEST] ',
-      messageId: `<${definition.name}.test.${Date.now().toString(36)}@${prepared.domain}>`,
-    });
-    await deps.mailer.send({
-      raw: test.raw,
-      messageId: test.messageId,
-      from: definition.from.address,
-      to: options.testTo,
-      campaign: definition.name,
-    });
+  const testTo = typeof options.testTo === 'string' ? [options.testTo] : (options.testTo ?? []);
+  if (testTo.length > 0) {
+    const tests: { to: string; messageId: string }[] = [];
+    const stamp = Date.now().toString(36);
+    for (const [index, to] of testTo.entries()) {
+      const test = await messageFor(prepared, { id: 'test', email: to }, deps, clock(), {
+        subjectPrefix: '[TEST] ',
+        messageId: `<${definition.name}.test.${stamp}.${index + 1}@${prepared.domain}>`,
+      });
+      await deps.mailer.send({
+        raw: test.raw,
+        messageId: test.messageId,
+        from: definition.from.address,
+        to,
+        campaign: definition.name,
+      });
+      tests.push({ to, messageId: test.messageId });
+    }
     return {
       ...base,
       state: 'draft',
       audience: 0,
-      sent: 1,
-      test: { to: options.testTo, messageId: test.messageId },
+      sent: tests.length,
+      ...(tests[0] && { test: tests[0] }),
+      tests,
       elapsedMs: performance.now() - started,
     };
   }

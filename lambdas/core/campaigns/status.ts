@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../store/object-store.ts';
+import { readApproval } from './approval.ts';
 import { type CampaignFailure, type CampaignRecord, readCampaign } from './campaign.ts';
 import { activeLease } from './lease.ts';
 import { readLedger } from './ledger.ts';
@@ -30,6 +31,8 @@ export interface CampaignStatus {
   lastError?: CampaignFailure;
   /** The run sending it now: who, since when, until when unless renewed. */
   lease?: { holder: string; since: string; expiresAt: string };
+  /** `approval: required`, and the approval recorded (approval.ts): who, when, which version. */
+  approval?: { required: boolean; by?: string; at?: string; version?: string };
   runs: CampaignRecord['runs'];
 }
 
@@ -41,6 +44,8 @@ export async function campaignStatus(
   const campaign = await readCampaign(store, name);
   const lease = activeLease(campaign, now);
   const ledger = await readLedger(store, name);
+  const approved = await readApproval(store, name);
+  const required = campaign.definition.approval === 'required';
   const status: CampaignStatus = {
     name,
     state: campaign.state,
@@ -61,6 +66,12 @@ export async function campaignStatus(
     ...(campaign.pausedReason && { pausedReason: campaign.pausedReason }),
     ...(campaign.lastError && { lastError: campaign.lastError }),
     ...(lease && { lease: { holder: lease.holder, since: lease.since, expiresAt: lease.expiresAt } }),
+    ...((required || approved) && {
+      approval: {
+        required,
+        ...(approved && { by: approved.by, at: approved.at, version: approved.hash }),
+      },
+    }),
     runs: campaign.runs,
   };
   for (const { entry } of ledger.values()) {

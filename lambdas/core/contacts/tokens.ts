@@ -31,13 +31,18 @@ export class ExpiredTokenError extends InvalidTokenError {
 const unsubscribeVersion = 'u1';
 const subscriptionVersion = 's1';
 
-function sign(keys: ContactKeys, version: string, parts: (string | number)[]): string {
+/**
+ * A signed token of one kind (`version`, e.g. `u1`): the parts as base64url JSON and an
+ * HMAC-SHA256 over the kind and the payload. Other modules make their own kinds with it
+ * (campaigns/proof.ts); a token of one kind is never valid as another.
+ */
+export function signToken(keys: ContactKeys, version: string, parts: (string | number)[]): string {
   const payload = Buffer.from(JSON.stringify(parts)).toString('base64url');
   return `${version}.${payload}.${mac(keys, version, payload)}`;
 }
 
 /** The payload's parts, or InvalidTokenError when it was not signed by us or was changed. */
-function open(keys: ContactKeys, version: string, token: string, what: string): unknown[] {
+export function openToken(keys: ContactKeys, version: string, token: string, what: string): unknown[] {
   const [v, payload, signature, ...rest] = token.split('.');
   if (v !== version || !payload || !signature || rest.length > 0) {
     throw new InvalidTokenError(`this ${what} link is not valid (malformed)`);
@@ -62,12 +67,12 @@ function open(keys: ContactKeys, version: string, token: string, what: string): 
 export function signUnsubscribeToken(keys: ContactKeys, token: UnsubscribeToken): string {
   // One list stays a string, as tokens always had it: links already mailed keep working.
   const lists = token.lists && token.lists.length > 1 ? token.lists : token.list;
-  return sign(keys, unsubscribeVersion, [token.contact, lists as unknown as string, token.campaign]);
+  return signToken(keys, unsubscribeVersion, [token.contact, lists as unknown as string, token.campaign]);
 }
 
 /** The token's content, or InvalidTokenError when it was not signed by us or was changed. */
 export function verifyUnsubscribeToken(keys: ContactKeys, token: string): UnsubscribeToken {
-  const parts = open(keys, unsubscribeVersion, token, 'unsubscribe');
+  const parts = openToken(keys, unsubscribeVersion, token, 'unsubscribe');
   const [contact, lists, campaign] = parts;
   const several =
     Array.isArray(lists) && lists.length > 1 && lists.every((l): l is string => typeof l === 'string');
@@ -93,11 +98,7 @@ export interface SubscriptionToken {
 }
 
 export function signSubscriptionToken(keys: ContactKeys, token: SubscriptionToken): string {
-  return sign(keys, subscriptionVersion, [
-    token.contact,
-    token.list,
-    Math.floor(token.expiresAt.getTime() / 1000),
-  ]);
+  return signExpiringToken(keys, subscriptionVersion, [token.contact, token.list], token.expiresAt);
 }
 
 /**
@@ -105,21 +106,45 @@ export function signSubscriptionToken(keys: ContactKeys, token: SubscriptionToke
  * ExpiredTokenError (checked after the signature) when its time is over at `now`.
  */
 export function verifySubscriptionToken(keys: ContactKeys, token: string, now: Date): SubscriptionToken {
-  const parts = open(keys, subscriptionVersion, token, 'confirmation');
-  const [contact, list, expires] = parts;
-  if (
-    parts.length !== 3 ||
-    typeof contact !== 'string' ||
-    typeof list !== 'string' ||
-    !Number.isSafeInteger(expires)
-  ) {
+  const { parts, expiresAt } = openExpiringToken(keys, subscriptionVersion, token, 'confirmation', now);
+  const [contact, list] = parts;
+  if (parts.length !== 2 || typeof contact !== 'string' || typeof list !== 'string') {
     throw new InvalidTokenError('this confirmation link is not valid (unreadable)');
   }
+  return { contact, list, expiresAt };
+}
+
+/** A token of one kind that works until `expiresAt` (whole seconds, the last part). */
+export function signExpiringToken(
+  keys: ContactKeys,
+  version: string,
+  parts: (string | number)[],
+  expiresAt: Date,
+): string {
+  return signToken(keys, version, [...parts, Math.floor(expiresAt.getTime() / 1000)]);
+}
+
+/**
+ * The parts of an expiring token (its time apart) and until when it works; InvalidTokenError
+ * when it was not signed by us or was changed, ExpiredTokenError (checked after the
+ * signature) when its time is over at `now`.
+ */
+export function openExpiringToken(
+  keys: ContactKeys,
+  version: string,
+  token: string,
+  what: string,
+  now: Date,
+): { parts: unknown[]; expiresAt: Date } {
+  const parts = openToken(keys, version, token, what);
+  const expires = parts.at(-1);
+  if (!Number.isSafeInteger(expires))
+    throw new InvalidTokenError(`this ${what} link is not valid (unreadable)`);
   const expiresAt = new Date((expires as number) * 1000);
   if (now.getTime() >= expiresAt.getTime()) {
-    throw new ExpiredTokenError(`this confirmation link expired at ${expiresAt.toISOString()}`);
+    throw new ExpiredTokenError(`this ${what} link expired at ${expiresAt.toISOString()}`);
   }
-  return { contact, list, expiresAt };
+  return { parts: parts.slice(0, -1), expiresAt };
 }
 
 function mac(keys: ContactKeys, version: string, payload: string): string {

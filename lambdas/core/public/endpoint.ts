@@ -28,6 +28,7 @@ import {
   pathParameter,
   plain,
 } from './http.ts';
+import { answerProof, proofPath } from './proof-page.ts';
 
 export type { PublicRequest, PublicResponse } from './http.ts';
 
@@ -39,6 +40,7 @@ export type { PublicRequest, PublicResponse } from './http.ts';
  *   /unsubscribe/<token>          GET: a page with a button; POST List-Unsubscribe=One-Click (RFC 8058)
  *   /subscribe                    GET: a form; POST: ask for a subscription (form or JSON); OPTIONS: CORS
  *   /subscribe/confirm/<token>    GET: a page with a button; POST confirm=yes: confirm
+ *   /proof/<token>[/email|/page|/pdf]   GET: a campaign's proof (proof-page.ts)
  *
  * GET never changes anything, so link scanners that open every URL of a message neither
  * unsubscribe nor subscribe anyone.
@@ -72,12 +74,15 @@ export interface PublicSettings {
   unsubscribeMailbox?: string;
   /** At most this many confirmation emails in all per hour (default `defaultConfirmationsPerHour`). */
   confirmationsPerHour?: number;
+  /** The zone the proof pages show times in (default UTC). */
+  timeZone?: string;
 }
 
 export const publicPaths = {
   unsubscribe: '/unsubscribe/',
   subscribe: '/subscribe',
   confirm: '/subscribe/confirm/',
+  proof: proofPath,
 } as const;
 
 /** The form field that people leave empty and bots fill. */
@@ -88,7 +93,8 @@ export function isPublicPath(path: string): boolean {
   return (
     path === publicPaths.subscribe ||
     path.startsWith(`${publicPaths.subscribe}/`) ||
-    path.startsWith(publicPaths.unsubscribe)
+    path.startsWith(publicPaths.unsubscribe) ||
+    path.startsWith(publicPaths.proof)
   );
 }
 
@@ -102,14 +108,23 @@ export async function handlePublicRequest(
   else if (request.path === publicPaths.subscribe || request.path === `${publicPaths.subscribe}/`)
     response = await subscribe(request, method, deps);
   else if (request.path.startsWith(publicPaths.confirm)) response = await confirm(request, method, deps);
-  else {
+  else if (request.path.startsWith(publicPaths.proof)) {
+    response = await answerProof(request.path, method, {
+      store: deps.store,
+      keys: deps.keys,
+      templates: deps.templates,
+      lang: fallbackLanguage(request, deps),
+      ...(deps.settings.timeZone && { timeZone: deps.settings.timeZone }),
+      now: now(deps),
+    });
+  } else {
     const t = deps.templates.locales[fallbackLanguage(request, deps)];
     response = page(deps.templates, 404, fallbackLanguage(request, deps), {
       title: t.notFoundTitle,
       text: t.notFoundText,
     });
   }
-  return method === 'HEAD' ? { ...response, body: '' } : response;
+  return method === 'HEAD' ? { ...response, body: '', isBase64Encoded: false } : response;
 }
 
 const now = (deps: PublicEndpointDeps) => (deps.clock ?? (() => new Date()))();

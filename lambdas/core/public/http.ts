@@ -28,6 +28,8 @@ export interface PublicResponse {
   /** Header names in lower case. */
   headers: Record<string, string>;
   body: string;
+  /** True when `body` is base64 (bytes: a proof's PDF), as Function URL responses say it. */
+  isBase64Encoded?: boolean;
 }
 
 /** Bodies larger than this are refused (413): every form of the endpoint is a few hundred bytes. */

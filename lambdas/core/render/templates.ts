@@ -21,8 +21,11 @@ export interface TemplateSet {
     text: string;
     page: string;
   };
-  /** Handlebars: the one page layout of the public endpoint (unsubscribe, subscribe, confirm). */
-  pages: { public: string };
+  /**
+   * Handlebars: the one page layout of the public endpoint (unsubscribe, subscribe, confirm),
+   * and the proof page of a campaign (`/proof/<token>`).
+   */
+  pages: { public: string; proof: string };
   /** Handlebars: the subscription confirmation email, HTML and plain text. */
   subscription: { email: string; text: string };
   /** Handlebars: the press room's list pages (home, year, tag). */
