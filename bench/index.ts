@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { cliBenchmark } from './cli.ts';
+import { contactHistoryBenchmark } from './contact-history.ts';
 import { contactsBenchmark } from './contacts.ts';
 import { lambdaBenchmark } from './lambda.ts';
 import { publishBenchmark } from './publish.ts';
@@ -24,6 +25,7 @@ const benchmarks: Benchmark[] = [
   renderBenchmark,
   publishBenchmark,
   contactsBenchmark,
+  contactHistoryBenchmark,
   sendBenchmark,
   lambdaBenchmark,
 ];

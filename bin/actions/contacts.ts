@@ -12,10 +12,20 @@ import {
   splitTags,
 } from '../../lambdas/core/contacts/import.ts';
 import { mergeContacts } from '../../lambdas/core/contacts/merge.ts';
-import { type ContactKeys, listName, normalizeEmail } from '../../lambdas/core/contacts/model.ts';
+import {
+  type Contact,
+  type ContactKeys,
+  listName,
+  normalizeEmail,
+} from '../../lambdas/core/contacts/model.ts';
 import { contactsNeedMerge, findContact } from '../../lambdas/core/contacts/repository.ts';
+import {
+  type ProfileProblem,
+  readProfileChanges,
+  setContactProfile as setProfile,
+} from '../../lambdas/core/contacts/set-profile.ts';
 import type { SpreadsheetFormat } from '../../lambdas/core/csv.ts';
-import { InvalidInputError, PressroomError, UsageError } from '../../lambdas/core/errors.ts';
+import { InvalidInputError, PressroomError, showValue, UsageError } from '../../lambdas/core/errors.ts';
 import { describeAddress, eraseAddress } from '../../lambdas/core/privacy.ts';
 import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import type {
@@ -24,6 +34,7 @@ import type {
   ContactsImportOptions,
   ContactsListOptions,
   ContactsMergeOptions,
+  ContactsSetOptions,
   ContactsShowOptions,
   ContactsUnsubscribeOptions,
 } from '../commands/contacts.ts';
@@ -183,7 +194,7 @@ export async function listContactsOf(opts: ContactsListOptions): Promise<void> {
   print(
     rows.map(
       (r) =>
-        `${r.email}  ${[r.firstName, r.lastName].filter(Boolean).join(' ')}${r.organization ? ` (${r.organization})` : ''}  [${Object.keys(r.lists).join(', ')}]${r.tags.length ? ` #${r.tags.join(' #')}` : ''}${r.status === 'subscribed' ? '' : `  ${r.status}`}`,
+        `${r.email}  ${[r.firstName, r.lastName].filter(Boolean).join(' ')}${(r.outlet ?? r.organization) ? ` (${r.outlet ?? r.organization})` : ''}  [${Object.keys(r.lists).join(', ')}]${r.tags.length ? ` #${r.tags.join(' #')}` : ''}${r.status === 'subscribed' ? '' : `  ${r.status}`}${r.doNotContact ? '  do-not-contact' : ''}`,
     ),
   );
 }
@@ -258,6 +269,50 @@ function isEmpty(found: Awaited<ReturnType<typeof describeAddress>>): boolean {
     found.providerReports.length === 0 &&
     found.messages.length === 0 &&
     !found.pendingSubscriptions
+  );
+}
+
+/** The command-line option of each profile field, for messages. */
+const setOptions: Record<ProfileProblem['field'], string> = {
+  firstName: '--first-name',
+  lastName: '--last-name',
+  organization: '--organization',
+  outlet: '--outlet',
+  role: '--role',
+  beats: '--beats',
+  language: '--language',
+  phone: '--phone',
+  notes: '--notes',
+};
+
+/**
+ * `pressroom contacts set`: changes one contact's profile fields and do-not-contact flag;
+ * a bad value is a usage error (exit 2) naming the option and the value, and changes nothing.
+ */
+export async function setContactProfile(email: string, opts: ContactsSetOptions): Promise<void> {
+  const { json: _json, dataDir: _dataDir, backend: _backend, ...given } = opts;
+  const { changes, problems } = readProfileChanges(given);
+  if (problems.length > 0) {
+    throw new UsageError(
+      problems.map((p) => `${setOptions[p.field]} ${showValue(p.value)}: ${p.message}`).join('\n'),
+    );
+  }
+  if (Object.keys(changes).length === 0)
+    throw new UsageError(
+      `nothing to set: give at least one of ${Object.values(setOptions).join(', ')}, --do-not-contact or --no-do-not-contact`,
+    );
+  const backend = await storeAndKeys(opts);
+  const result = await setProfile(backend.store, backend.keys, address(email), changes, new Date());
+  if (!result) return noSuchContact(backend.store, address(email));
+  if (opts.json) return print(result.after, true);
+  const changed = [...Object.keys(setOptions), 'doNotContact'].filter(
+    (f) =>
+      JSON.stringify(result.before[f as keyof Contact]) !== JSON.stringify(result.after[f as keyof Contact]),
+  );
+  print(
+    changed.length === 0
+      ? 'Nothing changed: the contact already had these values.'
+      : `Updated ${changed.map((f) => (f === 'doNotContact' ? (result.after.doNotContact ? 'do-not-contact (set)' : 'do-not-contact (lifted)') : f)).join(', ')}.`,
   );
 }
 

@@ -175,6 +175,7 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
     return print([
       `Dry run of ${definition.name} on the stack (${aws.outputs.DataBucketName}): nothing sent, nothing written.`,
       `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
+      ...doNotContactLine(report.doNotContact),
       sample
         ? `  sample        "${sample.subject}" to ${sample.to}, ${Math.round(sample.size / 1024)} KB`
         : '  sample        none: the audience is empty',
@@ -195,6 +196,11 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
   printDispatch(definition.name, report, aws.outputs.DispatchFunctionName, opts);
 }
 
+/** The do-not-contact people the audience left out, when there are any. */
+function doNotContactLine(count: number | undefined): string[] {
+  return count ? [`  do not contact ${count}: matching the audience, left out (never mailed)`] : [];
+}
+
 /** What dispatch on the stack did, as `send` and `campaign resume` print it. */
 function printDispatch(name: string, report: DispatchReport, by: string, opts: { json?: boolean }): void {
   if (opts.json) {
@@ -204,6 +210,7 @@ function printDispatch(name: string, report: DispatchReport, by: string, opts: {
   print([
     `${name}: dispatched by ${by} (${report.state})`,
     `  audience      ${report.audience}`,
+    ...doNotContactLine(report.doNotContact),
     `  enqueued      ${report.enqueued} recipient(s) in ${report.batches} batch(es)`,
     `  already done  ${report.alreadyDone}`,
     ...(report.uncertain.length
@@ -330,6 +337,7 @@ async function sendHere(
       return print([
         `Dry run of ${name}: nothing sent.`,
         `  audience      ${report.audience} (already done: ${report.alreadyDone})`,
+        ...doNotContactLine(report.doNotContact),
         s
           ? `  sample        "${s.subject}" to ${s.to}, ${Math.round(s.size / 1024)} KB`
           : '  sample        none: the audience is empty',
@@ -338,6 +346,7 @@ async function sendHere(
     print([
       `${name}: ${report.state}${report.interrupted ? ` (interrupted: \`pressroom campaign resume ${name}\` resumes it)` : ''}`,
       `  audience      ${report.audience}`,
+      ...doNotContactLine(report.doNotContact),
       `  sent          ${report.sent}${report.alreadyDone ? ` (+${report.alreadyDone} in earlier runs)` : ''}`,
       `  failed        ${report.failed}`,
       `  skipped       ${report.skipped} (suppressed since the start)`,

@@ -56,6 +56,24 @@ export interface ContactsShowOptions {
   backend: BackendKind;
 }
 
+/** What `pressroom contacts set` is given: each profile field given is set (`""` clears it). */
+export interface ContactsSetOptions {
+  firstName?: string;
+  lastName?: string;
+  organization?: string;
+  outlet?: string;
+  role?: string;
+  beats?: string;
+  language?: string;
+  phone?: string;
+  notes?: string;
+  /** true: `--do-not-contact`; false: `--no-do-not-contact` (lifts it). */
+  doNotContact?: boolean;
+  json?: boolean;
+  dataDir?: string;
+  backend: BackendKind;
+}
+
 /** What `pressroom contacts merge` is given. */
 export interface ContactsMergeOptions {
   dryRun?: boolean;
@@ -111,8 +129,10 @@ export function contactsCommand(): Command {
 Existing contacts are updated (matched by their canonical address: whatever the case, the
 domain in Unicode or punycode), not duplicated; the same address twice in the file is merged.
 A suppressed address (unsubscribed, bounced, complained, erased) stays suppressed: an import
-never resubscribes anyone. Rejected rows are listed with their line and do not stop the
-others. The import is all or nothing: if it fails, the contacts are exactly as they were.
+never resubscribes anyone. A column the file does not have, or an empty cell, keeps what the
+contact has; beats given replace the contact's; do-not-contact is set, never lifted (that is
+\`pressroom contacts set <email> --no-do-not-contact\`). Rejected rows are listed with their
+line, column and value and do not stop the others. The import is all or nothing: if it fails, the contacts are exactly as they were.
 
 Example:
   $ pressroom contacts import examples/contacts/journalistes.csv --list presse --tags national`,
@@ -175,6 +195,37 @@ Example, for Excel set to French (opens with a double click, accents right):
     .addOption(backendOption)
     .action(async (email: string, opts: ContactsShowOptions) => (await actions()).showContact(email, opts));
 
+  const setCommand = new Command('set')
+    .description("Set one contact's profile: outlet, role, beats, language, phone, notes, do-not-contact")
+    .argument('<email>', 'the address of a contact')
+    .option('--first-name <text>', 'first name')
+    .option('--last-name <text>', 'last name')
+    .option('--organization <text>', 'organisation')
+    .option('--outlet <text>', 'the media outlet, e.g. "Radio Cité"')
+    .option('--role <text>', 'role, e.g. "Journaliste économie"')
+    .option('--beats <a;b>', 'the beats (topics), separated by ";" or ",": replaces the contact\'s beats')
+    .option('--language <tag>', 'a language tag, e.g. fr, en, fr-BE')
+    .option('--phone <text>', 'phone number(s), one line')
+    .option('--notes <text>', 'notes')
+    .option('--do-not-contact', 'never mail this person: left out of every audience')
+    .option('--no-do-not-contact', 'lift do-not-contact')
+    .option('--json', 'print the contact as JSON')
+    .addOption(dataDirOption)
+    .addOption(backendOption)
+    .addHelpText(
+      'after',
+      `
+Values are checked as an import checks them. An empty value clears the field (--outlet "").
+Only this command lifts do-not-contact: an import can set it, never lift it.
+
+Examples:
+  $ pressroom contacts set camille.martin@quotidien-ouest.example.com --outlet "Ouest Matin" --beats "Économie; Numérique"
+  $ pressroom contacts set j.lefevre@radio-cite.example.org --do-not-contact`,
+    )
+    .action(async (email: string, opts: ContactsSetOptions) =>
+      (await actions()).setContactProfile(email, opts),
+    );
+
   const mergeCommand = new Command('merge')
     .description('Give every contact its canonical id: one contact per mailbox (after an upgrade)')
     .option('--dry-run', 'find and report what would be merged, write nothing')
@@ -198,12 +249,13 @@ Example:
     .action(async (opts: ContactsMergeOptions) => (await actions()).mergeContactIds(opts));
 
   return new Command('contacts')
-    .description('Contacts and lists: import, list, export, unsubscribe, erase, show, merge')
+    .description('Contacts and lists: import, list, export, unsubscribe, erase, show, set, merge')
     .addCommand(importCommand)
     .addCommand(listCommand)
     .addCommand(exportCommand)
     .addCommand(unsubscribeCommand)
     .addCommand(eraseCommand)
     .addCommand(showCommand)
+    .addCommand(setCommand)
     .addCommand(mergeCommand);
 }

@@ -20,6 +20,15 @@ export const limits = {
   contactLanguage: 35,
   /** One tag of a contact. */
   contactTag: 50,
+  /** A contact's media outlet ("Média"). */
+  contactOutlet: 200,
+  /** One beat (topic) of a contact, and how many a contact has at most. */
+  contactBeat: 100,
+  contactBeats: 30,
+  /** A contact's phone numbers, as written (several columns are joined with " / "). */
+  contactPhone: 100,
+  /** A contact's notes. */
+  contactNotes: 2_000,
 } as const;
 
 /**

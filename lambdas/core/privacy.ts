@@ -2,6 +2,7 @@ import { campaignKeys, campaignNames } from './campaigns/campaign.ts';
 import type { LedgerEntry } from './campaigns/ledger.ts';
 import { type TrackingEvent, trackingKeys } from './campaigns/tracking.ts';
 import { eraseContact } from './contacts/audience.ts';
+import { contactHistory } from './contacts/history.ts';
 import { type ContactKeys, contactStoreKeys, shardOf } from './contacts/model.ts';
 import { feedbackKeys, type RecipientFeedback } from './contacts/provider-feedback.ts';
 import { findContact, removeOrphanShards } from './contacts/repository.ts';
@@ -21,21 +22,37 @@ export { redactEmailAddresses } from './redact.ts';
  * (bounces, complaints), a subscription waiting for confirmation, and its messages in the outbox.
  */
 
-/** Everything held about one address. */
+/** Campaigns whose ledger entry and reports on one person are read at a time. */
+const parallelCampaigns = 16;
+
+/**
+ * Everything held about one address, with the history derived from it (history.ts). Two
+ * reads per campaign (its ledger entry and the provider's reports on the person), 16
+ * campaigns at a time, and one listing of the outbox.
+ */
 export async function describeAddress(store: ObjectStore, keys: ContactKeys, email: string) {
   const found = await findContact(store, keys, email);
   const deliveries: { campaign: string; entry: LedgerEntry }[] = [];
   const providerReports: { campaign: string; reports: RecipientFeedback['reports'] }[] = [];
   /** Opens and clicks of campaigns that tracked them. */
   const opensAndClicks: ({ campaign: string } & TrackingEvent)[] = [];
-  for (const campaign of await campaignNames(store)) {
-    const entry = await getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, found.id));
-    if (entry) deliveries.push({ campaign, entry: entry.value });
-    const feedback = await getJson<RecipientFeedback>(store, feedbackKeys.recipient(campaign, found.id));
-    if (feedback) providerReports.push({ campaign, reports: feedback.value.reports });
-    for await (const item of listAll(store, trackingKeys.recipient(campaign, found.id))) {
-      const event = await getJson<TrackingEvent>(store, item.key);
-      if (event) opensAndClicks.push({ campaign, ...event.value });
+  const campaigns = await campaignNames(store);
+  for (let i = 0; i < campaigns.length; i += parallelCampaigns) {
+    const batch = campaigns.slice(i, i + parallelCampaigns);
+    const read = await Promise.all(
+      batch.map((campaign) =>
+        Promise.all([
+          getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, found.id)),
+          getJson<RecipientFeedback>(store, feedbackKeys.recipient(campaign, found.id)),
+          trackingEventsOf(store, campaign, found.id),
+        ]),
+      ),
+    );
+    for (const [j, [entry, feedback, events]] of read.entries()) {
+      const campaign = batch[j] as string;
+      if (entry) deliveries.push({ campaign, entry: entry.value });
+      if (feedback) providerReports.push({ campaign, reports: feedback.value.reports });
+      for (const event of events) opensAndClicks.push({ campaign, ...event });
     }
   }
   const messages: string[] = [];
@@ -45,12 +62,27 @@ export async function describeAddress(store: ObjectStore, keys: ContactKeys, ema
   const pendingSubscriptions = await readPendingSubscriptions(store, found.id);
   return {
     ...found,
+    history: contactHistory({
+      deliveries,
+      providerReports,
+      ...(found.suppression && { suppression: found.suppression }),
+    }),
     deliveries,
     providerReports,
     ...(opensAndClicks.length > 0 && { opensAndClicks }),
     messages,
     ...(pendingSubscriptions ? { pendingSubscriptions } : {}),
   };
+}
+
+/** One person's opens and clicks in one campaign (none unless it tracked them). */
+async function trackingEventsOf(store: ObjectStore, campaign: string, id: string): Promise<TrackingEvent[]> {
+  const events: TrackingEvent[] = [];
+  for await (const item of listAll(store, trackingKeys.recipient(campaign, id))) {
+    const event = await getJson<TrackingEvent>(store, item.key);
+    if (event) events.push(event.value);
+  }
+  return events;
 }
 
 /** What an erasure removed: counts only, never an address. */

@@ -103,7 +103,7 @@ describe('pressroom contacts export --delimiter', () => {
     );
     const csv = await readFile(path.join(workspace.dir, 'fr-out.csv'), 'utf8');
     expect(csv).toBe(
-      "\uFEFFemail;first name;last name;organisation;role;language;tags;status\nzoe@example.org;Zoé;;;'=chef;;;subscribed\n",
+      "\uFEFFemail;first name;last name;organisation;outlet;role;beats;language;phone;notes;tags;do not contact;status\nzoe@example.org;Zoé;;;;'=chef;;;;;;;subscribed\n",
     );
     const again = await contacts(data, 'import', 'fr-out.csv', '--list', 'presse');
     expect(again.stdout).toContain('unchanged   1');

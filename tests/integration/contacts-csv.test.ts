@@ -51,7 +51,7 @@ function utf16(text: string, endian: 'le' | 'be', bom = true): Uint8Array {
 async function names(store: FolderObjectStore): Promise<string[]> {
   const out: string[] = [];
   for await (const { contact } of listContacts(store))
-    out.push(`${contact.firstName} ${contact.lastName} (${contact.organization})`);
+    out.push(`${contact.firstName} ${contact.lastName} (${contact.outlet})`);
   return out.sort();
 }
 
@@ -175,9 +175,10 @@ describe('exports for spreadsheets', () => {
       store,
       utf8(
         [
-          'email;first name;last name;organisation;role;language;tags',
-          `-dash@example.org;=HYPERLINK("http://evil.example");+33 1 02;-Libé;@rédaction;=fr;-a, +b`,
-          "plain@example.org;'Zoé;Dupont;Le Monde;Journaliste;fr;x",
+          'email;first name;last name;organisation;outlet;role;beats;language;phone;notes;tags;do not contact',
+          // The language is checked (a tag): every other column may start like a formula.
+          `-dash@example.org;=HYPERLINK("http://evil.example");+33 1 02;-Libé;=Média;@rédaction;-Social, +Santé;fr;+33 6 12 34 56 78;=1+1;-a, +b;oui`,
+          "plain@example.org;'Zoé;Dupont;Le Monde;Le Monde;Journaliste;Économie;fr;01 23 45 67 89;Appeler le matin;x;",
         ].join('\n'),
       ),
     );

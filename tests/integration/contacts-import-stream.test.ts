@@ -74,7 +74,9 @@ async function importFixtures(store: ObjectStore, stagingBudget?: number) {
         file,
         { store, keys },
         {
-          ...options(day, { source: `import:${name}`, ...extra }),
+          // "Média" is an outlet since press contact profiles: mapped as it was then, the
+          // bytes stay those of the digest below.
+          ...options(day, { source: `import:${name}`, map: { Média: 'organization' }, ...extra }),
           ...(stagingBudget !== undefined && { stagingBudget }),
         },
       ),

@@ -228,13 +228,15 @@ describe('importContacts', () => {
     );
     let csv = '';
     for await (const chunk of exportContacts(store, { list: 'presse' })) csv += chunk;
-    expect(csv.startsWith('\uFEFFemail,first name,last name,organisation,role,language,tags,status\n')).toBe(
-      true,
-    );
+    expect(
+      csv.startsWith(
+        '\uFEFFemail,first name,last name,organisation,outlet,role,beats,language,phone,notes,tags,do not contact,status\n',
+      ),
+    ).toBe(true);
     expect(csv).toContain(
-      `x@example.org,,,"'=HYPERLINK(""http://evil.example"")",'+33 1 02,,"a, b",subscribed`,
+      `x@example.org,,,"'=HYPERLINK(""http://evil.example"")",,'+33 1 02,,,,,"a, b",,subscribed`,
     );
-    expect(csv).toContain("y@example.org,,,'@ Média,'-,,,subscribed");
+    expect(csv).toContain("y@example.org,,,'@ Média,,'-,,,,,,,subscribed");
     const other = await freshStore();
     await importText(other, utf8(csv));
     const report = await importText(other, utf8(csv));

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { AudienceFilter } from '../contacts/audience.ts';
 import { listName } from '../contacts/model.ts';
+import { languageAdvice, languageTag } from '../contacts/profile.ts';
 import { PressroomError } from '../errors.ts';
 import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
@@ -18,6 +19,14 @@ const text = z.string().trim().min(1, 'must not be empty');
 export function audienceLists(filter: Pick<AudienceFilter, 'list' | 'lists'>): string[] {
   return filter.lists ?? (filter.list !== undefined ? [filter.list] : []);
 }
+
+/** A language an audience selects, as a BCP 47 tag from the known list (`fr`, `fr-BE`). */
+const languageRange = z.string().transform((value, ctx) => {
+  const tag = languageTag(value);
+  if (tag) return tag;
+  ctx.addIssue({ code: 'custom', message: `not a language pressroom knows: ${languageAdvice}` });
+  return z.NEVER;
+});
 
 /** A sender: `"Display Name <address>"` or `{ name, address }`. */
 export const sender = z.union([
@@ -52,6 +61,21 @@ export const campaignFileSchema = z
         .describe('Several lists, e.g. [presse, lettre]: each person receives one message'),
       tags: z.array(text).optional(),
       tagsMode: z.enum(['any', 'all'], { error: 'must be "any" or "all"' }).default('any'),
+      beats: z
+        .array(text)
+        .min(1, 'name at least one beat, or leave beats out')
+        .optional()
+        .describe('Only contacts with one of these beats, e.g. [Numérique, Territoires]'),
+      outlets: z
+        .array(text)
+        .min(1, 'name at least one outlet, or leave outlets out')
+        .optional()
+        .describe('Only contacts of one of these outlets, e.g. ["Radio Cité"]'),
+      languages: z
+        .array(languageRange)
+        .min(1, 'name at least one language, or leave languages out')
+        .optional()
+        .describe('Only contacts whose language is one of these, e.g. [fr] (fr takes in fr-BE)'),
     }),
     from: sender
       .optional()

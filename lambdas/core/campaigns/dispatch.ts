@@ -1,4 +1,4 @@
-import { type AudienceMember, resolveAudience } from '../contacts/audience.ts';
+import { type AudienceExclusions, type AudienceMember, resolveAudience } from '../contacts/audience.ts';
 import { BusyError, PressroomError } from '../errors.ts';
 import { getText, listAll, type ObjectStore } from '../store/object-store.ts';
 import {
@@ -86,6 +86,8 @@ export interface DispatchReport {
   run: string;
   state: CampaignRecord['state'];
   audience: number;
+  /** Matching the audience but marked do-not-contact: left out, never mailed. */
+  doNotContact?: number;
   /** Recipients put on the queue. */
   enqueued: number;
   batches: number;
@@ -240,6 +242,8 @@ async function dispatchRun(
   const run = clock().toISOString();
   await removeAbandonedStaging(deps.store, name, clock());
   const staging = new StagedBatches(deps.store, name, run, per);
+  // Do-not-contact people matching the audience: never enqueued, and the report says how many.
+  const excluded: AudienceExclusions = { doNotContact: 0 };
   const allLists = audienceLists(definition.audience).join(',');
   const ledger = await LedgerContactIds.read(deps.store, name);
   const uncertain: string[] = [];
@@ -273,7 +277,7 @@ async function dispatchRun(
     withEntry = [];
   };
   try {
-    for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists)) {
+    for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists, excluded)) {
       audienceSize++;
       if (!ledger.has(contact.id)) await add(contact);
       else {
@@ -355,6 +359,7 @@ async function dispatchRun(
     run,
     state: updated.state,
     audience: audienceSize,
+    doNotContact: excluded.doNotContact,
     enqueued,
     batches: batchCount,
     alreadyDone,

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { archiveKeys, readManifest, refuseWithdrawn } from '../archive/manifest.ts';
-import { type AudienceMember, loadSuppressions, resolveAudience } from '../contacts/audience.ts';
+import {
+  type AudienceExclusions,
+  type AudienceMember,
+  loadSuppressions,
+  resolveAudience,
+} from '../contacts/audience.ts';
 import { type Contact, type ContactKeys, isSuppressed, type Suppression } from '../contacts/model.ts';
 import { signUnsubscribeToken } from '../contacts/tokens.ts';
 import { PressroomError } from '../errors.ts';
@@ -147,6 +152,8 @@ export interface SendReport {
   campaign: string;
   state: CampaignRecord['state'];
   audience: number;
+  /** Matching the audience but marked do-not-contact: left out, never mailed. */
+  doNotContact?: number;
   /** Sent in this run. */
   sent: number;
   failed: number;
@@ -482,14 +489,17 @@ export async function sendCampaign(
   // The audience is read twice and never held: once here to count it (and to meet a list
   // nobody is on, or contacts to merge, before anything is sent), then streamed to the
   // workers. Memory holds a few contact shards, not 50,000 contacts.
-  const members = () => resolveAudience(deps.store, definition.audience, deps.lists);
+  const members = (excluded?: AudienceExclusions) =>
+    resolveAudience(deps.store, definition.audience, deps.lists, excluded);
+  // Do-not-contact people matching the audience: never mailed, and the report says how many.
+  const excluded: AudienceExclusions = { doNotContact: 0 };
 
   if (options.dryRun) {
     const ledger = await readLedger(deps.store, definition.name);
     let first: AudienceMember | undefined;
     let size = 0;
     let done = 0;
-    for await (const contact of members()) {
+    for await (const contact of members(excluded)) {
       first ??= contact;
       size++;
       if (isTerminal(ledger.get(contact.id)?.entry)) done++;
@@ -499,6 +509,7 @@ export async function sendCampaign(
       ...base,
       state: (await readCampaign(deps.store, definition.name).catch(() => undefined))?.state ?? 'draft',
       audience: size,
+      doNotContact: excluded.doNotContact,
       alreadyDone: done,
       dryRun: {
         sample:
@@ -511,7 +522,7 @@ export async function sendCampaign(
   }
 
   let audienceSize = 0;
-  for await (const _ of members()) audienceSize++;
+  for await (const _ of members(excluded)) audienceSize++;
 
   // The lease first: the ledger is read by the run that holds the campaign, never before.
   const leaseId = options.leaseId ?? randomUUID();
@@ -710,6 +721,7 @@ export async function sendCampaign(
     deferred: tally.deferred,
     state,
     audience: audienceSize,
+    doNotContact: excluded.doNotContact,
     interrupted,
     ...(pausedReason && { pausedReason }),
     ...(takenOverBy !== undefined && { takenOverBy }),

@@ -10,6 +10,7 @@ import {
   shardNames,
   shardOf,
 } from './model.ts';
+import { languageMatches, matchKey } from './profile.ts';
 import {
   contactShardReader,
   MergeNeededError,
@@ -28,6 +29,18 @@ export interface AudienceFilter {
   tags?: string[];
   /** `any`: at least one of the tags (default); `all`: every one of them. */
   tagsMode?: 'any' | 'all';
+  /** Contacts with at least one of these beats (compared without case, accents or spaces). */
+  beats?: string[];
+  /** Contacts of one of these outlets (their organisation when they have no outlet). */
+  outlets?: string[];
+  /** Contacts whose language is in one of these ranges: `fr` takes in `fr-BE`. */
+  languages?: string[];
+}
+
+/** Who resolving an audience left out for a reason the sender should be told. */
+export interface AudienceExclusions {
+  /** On the audience's lists and matching it, but marked do-not-contact: never mailed. */
+  doNotContact: number;
 }
 
 /** A recipient, and the campaign's lists that reach them (on the list, not unsubscribed from it). */
@@ -67,8 +80,29 @@ export function matchesTags(contact: Contact, filter: AudienceFilter): boolean {
 }
 
 /**
+ * Whether a contact matches the audience's profile selectors: one of its beats, one of its
+ * outlets, one of its languages (each selector given narrows the audience; none selects all).
+ * Built once per audience: the selectors' keys are computed here, not per contact.
+ */
+export function profileMatcher(filter: AudienceFilter): (contact: Contact) => boolean {
+  const beats = filter.beats?.length ? new Set(filter.beats.map(matchKey)) : undefined;
+  const outlets = filter.outlets?.length ? new Set(filter.outlets.map(matchKey)) : undefined;
+  const languages = filter.languages?.length ? filter.languages : undefined;
+  if (!beats && !outlets && !languages) return () => true;
+  return (contact) => {
+    if (beats && !contact.beats?.some((b) => beats.has(matchKey(b)))) return false;
+    // Contacts imported before outlets existed hold their "Média" as their organisation.
+    const outlet = contact.outlet ?? contact.organization;
+    if (outlets && (outlet === undefined || !outlets.has(matchKey(outlet)))) return false;
+    if (languages && !languages.some((range) => languageMatches(contact.language, range))) return false;
+    return true;
+  };
+}
+
+/**
  * The recipients a campaign may mail: on one of its lists and not unsubscribed from that
- * list, matching the tags, not suppressed from everything. Each address once (contacts are
+ * list, matching the tags and the profile selectors (beats, outlets, languages), not
+ * suppressed from everything, not marked do-not-contact (counted in `excluded`). Each address once (contacts are
  * keyed by their address), with the lists that reach it (`via`): someone who left "presse"
  * but is still on "lettre" gets the campaign through "lettre" only, and its unsubscribe link
  * names "lettre". Yields shard by shard, so memory holds one batch of shards and the
@@ -79,8 +113,10 @@ export async function* resolveAudience(
   store: ObjectStore,
   filter: AudienceFilter,
   known: readonly string[] = [],
+  excluded: AudienceExclusions = { doNotContact: 0 },
 ): AsyncGenerator<AudienceMember> {
   const lists = audienceLists(filter);
+  const matchesProfile = profileMatcher(filter);
   const suppressions = await loadSuppressions(store);
   const seen = new Set<string>(known);
   const contacts = await contactShardReader(store);
@@ -99,7 +135,11 @@ export async function* resolveAudience(
       const suppression = suppressions.get(contact.id);
       const via = lists.filter((list) => contact.lists[list] && !isSuppressed(suppression, list));
       if (via.length === 0) continue;
-      if (!matchesTags(contact, filter)) continue;
+      if (!matchesTags(contact, filter) || !matchesProfile(contact)) continue;
+      if (contact.doNotContact) {
+        excluded.doNotContact++;
+        continue;
+      }
       yield { ...contact, via };
     }
   }
@@ -157,9 +197,14 @@ export const exportColumns = [
   'first name',
   'last name',
   'organisation',
+  'outlet',
   'role',
+  'beats',
   'language',
+  'phone',
+  'notes',
   'tags',
+  'do not contact',
   'status',
 ];
 
@@ -187,9 +232,14 @@ export async function* exportContacts(
       c.firstName,
       c.lastName,
       c.organization,
+      c.outlet,
       c.role,
+      c.beats?.join(', '),
       c.language,
+      c.phone,
+      c.notes,
       c.tags.join(', '),
+      c.doNotContact ? 'yes' : '',
       statusOn(suppression, filter.list),
     ];
     yield spreadsheetLines([row], format);

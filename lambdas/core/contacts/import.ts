@@ -5,7 +5,7 @@ import { InvalidInputError, PressroomError, showValue } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { utf16Of } from '../text-encoding.ts';
-import { type ContactField, contactFields } from './fields.ts';
+import { type ContactField, contactFields, contactTextFields } from './fields.ts';
 import { StagedRows } from './import-staging.ts';
 import {
   type Contact,
@@ -16,6 +16,14 @@ import {
   shardNames,
   shardOf,
 } from './model.ts';
+import {
+  addBeats,
+  addProfileValue,
+  fieldOfHeader,
+  headerKey,
+  isProfileField,
+  type ProfileValues,
+} from './profile.ts';
 import {
   type ContactShard,
   readContactShard,
@@ -39,49 +47,7 @@ import {
 
 export { type ContactField, contactFields };
 
-/** Header names (lower case, no accents, letters and digits only) and the field they mean. */
-const aliases: Record<string, ContactField> = {};
-for (const [field, names] of Object.entries({
-  email: [
-    'email',
-    'e-mail',
-    'mail',
-    'courriel',
-    'adresse electronique',
-    'adresse email',
-    'adresse mail',
-    'email address',
-    'adresse courriel',
-  ],
-  firstName: ['first name', 'firstname', 'given name', 'prenom'],
-  lastName: ['last name', 'lastname', 'surname', 'family name', 'nom', 'nom de famille'],
-  organization: [
-    'organisation',
-    'organization',
-    'media',
-    'média',
-    'societe',
-    'company',
-    'outlet',
-    'redaction',
-    'structure',
-    'employeur',
-  ],
-  role: ['role', 'fonction', 'poste', 'title', 'job title', 'beat', 'rubrique'],
-  language: ['language', 'langue', 'lang'],
-  tags: ['tags', 'tag', 'etiquettes', 'mots cles', 'labels'],
-} satisfies Record<ContactField, string[]>)) {
-  for (const name of names) aliases[headerKey(name)] = field as ContactField;
-}
-
-/** `Adresse électronique` → `adresseelectronique`. */
-export function headerKey(header: string): string {
-  return header
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .replace(/[^a-z0-9]/g, '');
-}
+// The headers each field is known by (French and English), and profile values: profile.ts.
 
 export interface ImportOptions {
   list: string;
@@ -120,10 +86,11 @@ export interface ImportReport {
   dryRun: boolean;
 }
 
-type Row = Partial<Record<Exclude<ContactField, 'tags'>, string>> & {
-  email: string;
-  tags: string[];
-};
+type Row = Partial<Record<Exclude<ContactField, 'tags' | 'beats' | 'doNotContact'>, string>> &
+  ProfileValues & {
+    email: string;
+    tags: string[];
+  };
 
 /** How far an import has gone: rows read, then shards written of those to write. */
 export type ImportProgress =
@@ -446,7 +413,7 @@ function mapHeader(
   map: Record<string, ContactField>,
 ): (ContactField | undefined)[] {
   const extra = Object.fromEntries(Object.entries(map).map(([column, field]) => [headerKey(column), field]));
-  const columns = header.map((h) => extra[headerKey(h)] ?? aliases[headerKey(h)]);
+  const columns = header.map((h) => extra[headerKey(h)] ?? fieldOfHeader(h));
   if (!columns.includes('email')) {
     throw new InvalidInputError([
       {
@@ -460,13 +427,18 @@ function mapHeader(
   return columns;
 }
 
-/** The longest value of each field. */
+/** The longest value of each field (beats and tags are checked one by one). */
 const fieldLimits: Record<Exclude<ContactField, 'email'>, number> = {
   firstName: limits.contactName,
   lastName: limits.contactName,
   organization: limits.contactOrganization,
+  outlet: limits.contactOutlet,
   role: limits.contactRole,
+  beats: Number.POSITIVE_INFINITY,
   language: limits.contactLanguage,
+  phone: limits.contactPhone,
+  notes: limits.contactNotes,
+  doNotContact: limits.contactTag,
   tags: limits.contactTag,
 };
 
@@ -512,6 +484,9 @@ function readRow(
           reason: `a tag has ${long.length} characters, more than the limit of ${limits.contactTag} (value: ${showValue(long)})`,
         };
       row.tags.push(...tags);
+    } else if (isProfileField(field)) {
+      const problem = addProfileValue(row, field, value);
+      if (problem) return { ...at(), column, reason: `${problem} (value: ${showValue(value)})` };
     } else row[field] ??= value;
   }
   if (!rawEmail) return { ...at(), reason: 'no email address' };
@@ -522,8 +497,8 @@ function readRow(
   return row;
 }
 
-/** What is wrong with a field's value, if anything (tags are checked one by one). */
-function valueProblem(field: ContactField, value: string): string | undefined {
+/** What is wrong with a field's value, if anything (tags are checked one by one); `contacts set` checks with it too. */
+export function valueProblem(field: ContactField, value: string): string | undefined {
   const max =
     field === 'email' ? limits.email : field === 'tags' ? Number.POSITIVE_INFINITY : fieldLimits[field];
   // One scan for the usual value, with nothing wrong.
@@ -559,11 +534,29 @@ function packRow(row: Row): string {
     row.role ?? '',
     row.language ?? '',
     row.tags.join('\u001e'),
+    row.outlet ?? '',
+    row.phone ?? '',
+    row.notes ?? '',
+    (row.beats ?? []).join('\u001e'),
+    row.doNotContact ? '1' : '',
   ].join('\u001f');
 }
 
 function unpackRow(packed: string): Row {
-  const [email = '', firstName, lastName, organization, role, language, tags] = packed.split('\u001f');
+  const [
+    email = '',
+    firstName,
+    lastName,
+    organization,
+    role,
+    language,
+    tags,
+    outlet,
+    phone,
+    notes,
+    beats,
+    dnc,
+  ] = packed.split('\u001f');
   return {
     email,
     tags: tags ? tags.split('\u001e') : [],
@@ -572,17 +565,27 @@ function unpackRow(packed: string): Row {
     ...(organization && { organization }),
     ...(role && { role }),
     ...(language && { language }),
+    ...(outlet && { outlet }),
+    ...(phone && { phone }),
+    ...(notes && { notes }),
+    ...(beats && { beats: beats.split('\u001e') }),
+    ...(dnc && { doNotContact: true }),
   };
 }
 
-/** The same address twice in a file: later non-empty values (and spelling) win, tags add up. */
+/**
+ * The same address twice in a file: later non-empty values (and spelling) win; tags and beats
+ * add up; do-not-contact in any row holds.
+ */
 function mergeRows(a: Row | undefined, b: Row): Row {
   if (!a) return b;
   const merged: Row = { ...a, email: b.email };
-  for (const field of ['firstName', 'lastName', 'organization', 'role', 'language'] as const) {
+  for (const field of contactTextFields) {
     if (b[field]) merged[field] = b[field];
   }
   merged.tags = [...new Set([...a.tags, ...b.tags])];
+  if (b.beats) merged.beats = addBeats(a.beats ?? [], b.beats);
+  if (b.doNotContact) merged.doNotContact = true;
   return merged;
 }
 
@@ -639,10 +642,15 @@ function upsert(
   // The same mailbox in another spelling (case, IDN form) is the same contact, shown as the
   // latest import wrote it.
   contact.email = row.email;
-  for (const field of ['firstName', 'lastName', 'organization', 'role', 'language'] as const) {
+  // A value replaces the contact's; an empty cell, or a column the file does not have, keeps it.
+  for (const field of contactTextFields) {
     const value = row[field];
     if (value) contact[field] = value;
   }
+  // The file's beats are the person's beats now (tags, labels of lists, add up instead).
+  if (row.beats?.length) contact.beats = row.beats;
+  // An import can set do-not-contact, never lift it: `contacts set --no-do-not-contact` does.
+  if (row.doNotContact && !contact.doNotContact) contact.doNotContact = { at: now, source: options.source };
   contact.tags = [...new Set([...contact.tags, ...row.tags, ...extraTags])].sort();
   contact.lists[options.list] ??= { addedAt: now, source: options.source };
   contact.updatedAt = now;
@@ -650,8 +658,9 @@ function upsert(
 }
 
 function sameContact(a: Contact, b: Contact): boolean {
-  const fields = ['email', 'firstName', 'lastName', 'organization', 'role', 'language'] as const;
-  if (fields.some((f) => a[f] !== b[f])) return false;
+  if (a.email !== b.email || contactTextFields.some((f) => a[f] !== b[f])) return false;
+  if ((a.beats ?? []).join('\u001e') !== (b.beats ?? []).join('\u001e')) return false;
+  if (a.doNotContact?.at !== b.doNotContact?.at) return false;
   if (a.tags.length !== b.tags.length || a.tags.some((t, i) => t !== b.tags[i])) return false;
   const listsA = Object.keys(a.lists);
   return listsA.length === Object.keys(b.lists).length && listsA.every((l) => l in b.lists);

@@ -3,6 +3,7 @@ import type { LedgerEntry } from '../campaigns/ledger.ts';
 import { BusyError } from '../errors.ts';
 import { eraseRecordsOf, HistoryNotPurgedError, purgeHistoryOf } from '../privacy.ts';
 import { getJson, ObjectExistsError, type ObjectStore, serializeJson } from '../store/object-store.ts';
+import { contactTextFields } from './fields.ts';
 import {
   type Contact,
   type ContactKeys,
@@ -282,7 +283,8 @@ export function mergeSuppressions(
 
 /**
  * Contacts of one mailbox as one: the newest value of each field (by `updatedAt`), every
- * tag, every list with its earliest membership and its latest consent.
+ * tag, every list with its earliest membership and its latest consent; do-not-contact when
+ * any of them has it.
  */
 export function combineContacts(id: string, contacts: Contact[]): Contact {
   const sorted = [...contacts].sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
@@ -296,10 +298,13 @@ export function combineContacts(id: string, contacts: Contact[]): Contact {
     updatedAt: newest.updatedAt,
   };
   for (const c of sorted) {
-    for (const field of ['firstName', 'lastName', 'organization', 'role', 'language'] as const) {
+    for (const field of contactTextFields) {
       const value = c[field];
       if (value) result[field] = value;
     }
+    if (c.beats?.length) result.beats = c.beats;
+    // Not to be mailed under any form of the address: the earliest decision stays.
+    if (c.doNotContact) result.doNotContact ??= c.doNotContact;
     for (const [list, membership] of Object.entries(c.lists)) {
       const before = result.lists[list];
       result.lists[list] = before ? combineMemberships(before, membership) : membership;

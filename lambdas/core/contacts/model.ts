@@ -101,8 +101,20 @@ export interface Contact {
   firstName?: string;
   lastName?: string;
   organization?: string;
+  /** The media outlet a journalist writes for ("Média" in a French press list). */
+  outlet?: string;
   role?: string;
+  /** The topics a journalist covers ("Rubrique"), as written; matched case- and accent-blind. */
+  beats?: string[];
+  /** A BCP 47 tag (`fr`, `fr-BE`), checked on import (profile.ts). */
   language?: string;
+  phone?: string;
+  notes?: string;
+  /**
+   * The press officer's decision not to mail this person: left out of every audience. Set by
+   * an import or `contacts set`; only `contacts set --no-do-not-contact` lifts it.
+   */
+  doNotContact?: { at: string; source: string };
   tags: string[];
   lists: Record<string, ListMembership>;
   createdAt: string;
