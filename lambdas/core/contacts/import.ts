@@ -494,9 +494,11 @@ function readRow(
   const at = () => ({ line: endLine - countLines(record.join('')) });
   let rawEmail = '';
   let emailColumn = '';
-  for (const [i, field] of columns.entries()) {
+  for (let i = 0; i < columns.length; i++) {
+    const field = columns[i];
+    if (!field) continue;
     const value = fromSpreadsheetSafe((record[i] ?? '').trim());
-    if (!field || !value) continue;
+    if (!value) continue;
     const column = header[i] ?? field;
     const problem = valueProblem(field, value);
     if (problem) return { ...at(), column, reason: `${problem} (value: ${showValue(value)})` };
@@ -564,15 +566,13 @@ function packRow(row: Row): string {
 
 function unpackRow(packed: string): Row {
   const [email = '', firstName, lastName, organization, role, language, tags] = packed.split('\u001f');
-  return {
-    email,
-    tags: tags ? tags.split('\u001e') : [],
-    ...(firstName && { firstName }),
-    ...(lastName && { lastName }),
-    ...(organization && { organization }),
-    ...(role && { role }),
-    ...(language && { language }),
-  };
+  const row: Row = { email, tags: tags ? tags.split('\u001e') : [] };
+  if (firstName) row.firstName = firstName;
+  if (lastName) row.lastName = lastName;
+  if (organization) row.organization = organization;
+  if (role) row.role = role;
+  if (language) row.language = language;
+  return row;
 }
 
 /** The same address twice in a file: later non-empty values (and spelling) win, tags add up. */
@@ -633,6 +633,7 @@ function upsert(
   options: ImportOptions,
   now: string,
 ): Contact {
+  if (!before) return newContact(id, row, extraTags, options, now);
   const contact: Contact = before
     ? { ...before, tags: [...before.tags], lists: { ...before.lists } }
     : { id, email: row.email, tags: [], lists: {}, createdAt: now, updatedAt: now };
@@ -647,6 +648,33 @@ function upsert(
   contact.lists[options.list] ??= { addedAt: now, source: options.source };
   contact.updatedAt = now;
   return contact;
+}
+
+/**
+ * What upsert makes of a row without a contact, built at once: the same keys in the same
+ * order (the stored bytes follow it), without copying an empty contact first.
+ */
+function newContact(id: string, row: Row, extraTags: string[], options: ImportOptions, now: string): Contact {
+  const contact: Contact = {
+    id,
+    email: row.email,
+    tags: sortedTags(row.tags, extraTags),
+    lists: { [options.list]: { addedAt: now, source: options.source } },
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (row.firstName) contact.firstName = row.firstName;
+  if (row.lastName) contact.lastName = row.lastName;
+  if (row.organization) contact.organization = row.organization;
+  if (row.role) contact.role = row.role;
+  if (row.language) contact.language = row.language;
+  return contact;
+}
+
+/** Both lists of tags, each tag once, sorted. */
+function sortedTags(tags: string[], extra: string[]): string[] {
+  if (extra.length === 0 && tags.length <= 1) return tags.slice();
+  return [...new Set([...tags, ...extra])].sort();
 }
 
 function sameContact(a: Contact, b: Contact): boolean {
