@@ -7,6 +7,7 @@ import { type ImportOptions, importContacts } from '../../lambdas/core/contacts/
 import type { Contact } from '../../lambdas/core/contacts/model.ts';
 import { shardOf } from '../../lambdas/core/contacts/model.ts';
 import { updateContactShard, updateSuppression } from '../../lambdas/core/contacts/repository.ts';
+import { InvalidInputError } from '../../lambdas/core/errors.ts';
 import { serializeJson } from '../../lambdas/core/store/object-store.ts';
 import { chunked, folderStores, contactsKeys as keys } from '../support/contacts.ts';
 
@@ -152,6 +153,46 @@ describe('the fast import', () => {
     for (const key of Object.values(index.shards)) {
       const text = await readFile(path.join(store.root, key), 'utf8');
       expect(text).toBe(serializeJson(JSON.parse(text)));
+    }
+  });
+});
+
+describe('UTF-8 checked chunk by chunk', () => {
+  // Past the first 256 KiB (what the encoding is detected on), 2-, 3- and 4-byte characters.
+  const lines = ['email;prénom;nom'];
+  for (let i = 0; i < 8_000; i++) lines.push(`p${i}@example.org;Zoé ${i};L’Hôte 𝄞 ${i}`);
+  const valid = Buffer.from(`${lines.join('\n')}\n`);
+  const badLine = lines.length + 1;
+
+  it('reads characters cut by the ends of chunks of any size', async () => {
+    const digests = [];
+    for (const size of [3, 5, 64 * 1024 + 1]) {
+      const store = await freshStore();
+      const report = await importContacts(chunked(valid, size), 'utf8.csv', { store, keys }, options('01'));
+      expect(report).toMatchObject({ encoding: 'utf-8', added: 8_000, rejected: [] });
+      digests.push(await contactsDigest(store.root));
+    }
+    expect(new Set(digests).size).toBe(1);
+  });
+
+  it.each([
+    ['a lone continuation byte', [0x41, 0x80, 0x0a]],
+    ['an overlong encoding', [0xc0, 0xaf, 0x0a]],
+    ['a surrogate', [0xed, 0xa0, 0x80, 0x0a]],
+    ['a character cut short before a new line', [0xe2, 0x80, 0x0a]],
+    ['a character cut short at the end of the file', [0x41, 0xf0, 0x9d, 0x84]],
+  ])('refuses %s, with its line', async (_, bytes) => {
+    const data = Buffer.concat([valid, Buffer.from('late@example.org;'), Buffer.from(bytes)]);
+    for (const size of [7, 64 * 1024]) {
+      const store = await freshStore();
+      const error = await importContacts(
+        chunked(data, size),
+        'bad.csv',
+        { store, keys },
+        options('01'),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as Error).message).toContain(`bad.csv:${badLine}: this line is not UTF-8`);
     }
   });
 });

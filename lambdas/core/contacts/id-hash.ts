@@ -74,10 +74,6 @@ function compress(state: Int32Array, bytes: Uint8Array, at: number, w: Int32Arra
   state[7] = ((state[7] as number) + h) | 0;
 }
 
-const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const word = (x: number) =>
-  `${hex[x >>> 24]}${hex[(x >>> 16) & 0xff]}${hex[(x >>> 8) & 0xff]}${hex[x & 0xff]}`;
-
 /**
  * `text` → the first 16 bytes of HMAC-SHA256(key, UTF-8 of text), in hex. The function
  * reuses its buffers: one caller at a time (JavaScript runs one at a time anyway).
@@ -99,6 +95,8 @@ export function truncatedHmacSha256(key: Uint8Array): (text: string) => string {
   const encoder = new TextEncoder();
   let message = new Uint8Array(256);
   const outer = new Uint8Array(64);
+  // The id's bytes, read out as hex in one call: one flat string, not a string of pieces.
+  const digest = Buffer.alloc(16);
   // The outer message: 32 bytes of inner digest, then the padding for 64 + 32 bytes.
   outer[32] = 0x80;
   outer[62] = 0x03; // (64 + 32) × 8 = 768 bits = 0x0300
@@ -136,6 +134,7 @@ export function truncatedHmacSha256(key: Uint8Array): (text: string) => string {
     }
     state.set(outerStart);
     compress(state, outer, 0, w);
-    return `${word(state[0] as number)}${word(state[1] as number)}${word(state[2] as number)}${word(state[3] as number)}`;
+    for (let i = 0; i < 4; i++) digest.writeInt32BE(state[i] as number, 4 * i);
+    return digest.toString('hex');
   };
 }

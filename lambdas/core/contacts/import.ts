@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { finished } from 'node:stream/promises';
 import { type Options, Parser } from 'csv-parse';
 import { fromSpreadsheetSafe } from '../csv.ts';
@@ -339,9 +340,17 @@ async function decode(
     lines += countLines(chunk);
     return chunk;
   };
-  /** UTF-8: checked (decoding throws at the first invalid byte), then passed on as it is. */
+  /**
+   * UTF-8: checked, then passed on as it is. isUtf8 checks without making a string of the
+   * chunk; a character cut by the end of a chunk is checked with the next one.
+   */
+  let carried: Uint8Array = new Uint8Array(0);
   const pass = (chunk: Uint8Array, last = false): Uint8Array => {
-    decoder.decode(chunk, { stream: !last });
+    const cut = last ? chunk.length : completeUpTo(chunk);
+    const whole =
+      carried.length > 0 ? Buffer.concat([carried, chunk.subarray(0, cut)]) : chunk.subarray(0, cut);
+    carried = chunk.slice(cut);
+    if (!isUtf8(whole) || (last && carried.length > 0)) throw new TypeError('not UTF-8');
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
     return chunk;
   };
@@ -378,6 +387,20 @@ async function decode(
   }
   const head = new TextDecoder(encoding).decode(sample.subarray(0, 64 * 1024));
   return { encoding, head, chunks: chunks() };
+}
+
+/**
+ * Where the last whole UTF-8 character of `bytes` ends: before a character whose lead byte
+ * says it goes on past the end (it is checked with the next chunk); the end otherwise.
+ */
+function completeUpTo(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(4, bytes.length); back++) {
+    const byte = bytes[bytes.length - back] as number;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const size = byte < 0x80 ? 1 : byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return size > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
 }
 
 /** How people call each encoding. */
@@ -491,7 +514,6 @@ function readRow(
   endLine: number,
 ): Row | RejectedRow {
   const row: Row = { email: '', tags: [] };
-  const at = () => ({ line: endLine - countLines(record.join('')) });
   let rawEmail = '';
   let emailColumn = '';
   for (let i = 0; i < columns.length; i++) {
@@ -501,7 +523,8 @@ function readRow(
     if (!value) continue;
     const column = header[i] ?? field;
     const problem = valueProblem(field, value);
-    if (problem) return { ...at(), column, reason: `${problem} (value: ${showValue(value)})` };
+    if (problem)
+      return { line: startLine(record, endLine), column, reason: `${problem} (value: ${showValue(value)})` };
     if (field === 'email') {
       if (!rawEmail) [rawEmail, emailColumn] = [value, column];
     } else if (field === 'tags') {
@@ -509,19 +532,28 @@ function readRow(
       const long = tags.find((t) => t.length > limits.contactTag);
       if (long)
         return {
-          ...at(),
+          line: startLine(record, endLine),
           column,
           reason: `a tag has ${long.length} characters, more than the limit of ${limits.contactTag} (value: ${showValue(long)})`,
         };
       row.tags.push(...tags);
     } else row[field] ??= value;
   }
-  if (!rawEmail) return { ...at(), reason: 'no email address' };
+  if (!rawEmail) return { line: startLine(record, endLine), reason: 'no email address' };
   const email = normalizeEmail(rawEmail);
   if (!email)
-    return { ...at(), column: emailColumn, reason: `invalid email address ${JSON.stringify(rawEmail)}` };
+    return {
+      line: startLine(record, endLine),
+      column: emailColumn,
+      reason: `invalid email address ${JSON.stringify(rawEmail)}`,
+    };
   row.email = email;
   return row;
+}
+
+/** The line a record starts on: where it ends, less the new lines quoted inside it. */
+function startLine(record: string[], endLine: number): number {
+  return endLine - countLines(record.join(''));
 }
 
 /** What is wrong with a field's value, if anything (tags are checked one by one). */
