@@ -529,14 +529,16 @@ function readRow(
       if (!rawEmail) [rawEmail, emailColumn] = [value, column];
     } else if (field === 'tags') {
       const tags = splitTags(value);
-      const long = tags.find((t) => t.length > limits.contactTag);
-      if (long)
+      for (const long of tags) {
+        if (long.length <= limits.contactTag) continue;
         return {
           line: startLine(record, endLine),
           column,
           reason: `a tag has ${long.length} characters, more than the limit of ${limits.contactTag} (value: ${showValue(long)})`,
         };
-      row.tags.push(...tags);
+      }
+      if (row.tags.length === 0) row.tags = tags;
+      else row.tags.push(...tags);
     } else row[field] ??= value;
   }
   if (!rawEmail) return { line: startLine(record, endLine), reason: 'no email address' };
@@ -574,11 +576,14 @@ function valueProblem(field: ContactField, value: string): string | undefined {
 }
 
 export function splitTags(value: string): string[] {
-  return value
-    .split(/[,;|]/)
-    .map((t) => t.trim().toLowerCase())
-    .filter(Boolean);
+  const tags: string[] = [];
+  for (const part of value.split(tagSeparator)) {
+    const tag = part.trim().toLowerCase();
+    if (tag) tags.push(tag);
+  }
+  return tags;
 }
+const tagSeparator = /[,;|]/;
 
 /**
  * A row as one string: its fields joined by U+001F, its tags by U+001E. Values never hold

@@ -51,8 +51,9 @@ export function normalizeEmail(raw: string): string | undefined {
   const domain = trimmed.slice(at + 1).toLowerCase();
   // Internationalised domains (exemple-média.fr) are checked in their ASCII (punycode) form.
   const ascii = asciiDomain(domain);
-  if (!ascii || !emailSyntax.test(`${local}@${ascii}`)) return undefined;
-  return `${local}@${domain}`;
+  const address = `${local}@${domain}`;
+  if (!ascii || !emailSyntax.test(ascii === domain ? address : `${local}@${ascii}`)) return undefined;
+  return address;
 }
 
 /**
