@@ -350,7 +350,8 @@ async function decode(
     const whole =
       carried.length > 0 ? Buffer.concat([carried, chunk.subarray(0, cut)]) : chunk.subarray(0, cut);
     carried = chunk.slice(cut);
-    if (!isUtf8(whole) || (last && carried.length > 0)) throw new TypeError('not UTF-8');
+    // The last call passes no bytes: a character still carried was cut short by the end.
+    if (!isUtf8(whole)) throw new TypeError('not UTF-8');
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
     return chunk;
   };
@@ -671,9 +672,7 @@ function upsert(
   now: string,
 ): Contact {
   if (!before) return newContact(id, row, extraTags, options, now);
-  const contact: Contact = before
-    ? { ...before, tags: [...before.tags], lists: { ...before.lists } }
-    : { id, email: row.email, tags: [], lists: {}, createdAt: now, updatedAt: now };
+  const contact: Contact = { ...before, tags: [...before.tags], lists: { ...before.lists } };
   // The same mailbox in another spelling (case, IDN form) is the same contact, shown as the
   // latest import wrote it.
   contact.email = row.email;
