@@ -6,7 +6,11 @@ import type { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { type ImportOptions, importContacts } from '../../lambdas/core/contacts/import.ts';
 import type { Contact } from '../../lambdas/core/contacts/model.ts';
 import { shardOf } from '../../lambdas/core/contacts/model.ts';
-import { updateContactShard, updateSuppression } from '../../lambdas/core/contacts/repository.ts';
+import {
+  contactShardBody,
+  updateContactShard,
+  updateSuppression,
+} from '../../lambdas/core/contacts/repository.ts';
 import { InvalidInputError } from '../../lambdas/core/errors.ts';
 import { serializeJson } from '../../lambdas/core/store/object-store.ts';
 import { chunked, folderStores, contactsKeys as keys } from '../support/contacts.ts';
@@ -142,6 +146,32 @@ describe('the fast import', () => {
       once: '70693881cb5a91399b9049d8434738761e9014a64def6677dd116b639275b8fd',
       twice: '70693881cb5a91399b9049d8434738761e9014a64def6677dd116b639275b8fd',
     });
+  });
+
+  it('serialises any shard as serializeJson does: odd keys, their order, undefined left out', () => {
+    const contact = (email: string) => ({
+      id: email,
+      email,
+      tags: ['été', '😀'],
+      lists: {},
+      createdAt: 'x',
+      updatedAt: 'y',
+    });
+    const odd = {
+      contacts: {
+        b: contact('b@x.fr'),
+        '10': contact('ten@x.fr'),
+        'é"\\': contact('zoé@x.fr'),
+        '2': contact('two@x.fr'),
+        gone: undefined,
+        a: { ...contact('a@x.fr'), role: 'Rédactrice\u007f’' },
+      },
+    } as unknown as Parameters<typeof contactShardBody>[0];
+    const text = (body: Uint8Array | string) =>
+      typeof body === 'string' ? body : Buffer.from(body).toString('latin1');
+    expect(text(contactShardBody(odd))).toBe(serializeJson(odd));
+    const extra = { ...odd, note: 'é' } as typeof odd;
+    expect(text(contactShardBody(extra))).toBe(serializeJson(extra));
   });
 
   it('serialises a shard as serializeJson does', async () => {

@@ -341,6 +341,9 @@ export async function updateContactShards(
   }
 }
 
+/** A contact id as made by contactKeys: nothing in it for JSON to escape. */
+const hexId = /^[0-9a-f]+$/;
+
 /**
  * A contact shard's bytes, exactly those of serializeJson, made contact by contact: escaping
  * one text of megabytes and encoding it costs several times more, and an import of a large
@@ -360,7 +363,7 @@ export function contactShardBody(shard: ContactShard): Uint8Array | string {
   for (const id of Object.keys(contacts)) {
     const text = JSON.stringify(contacts[id]);
     if (text === undefined) continue; // as JSON.stringify leaves it out
-    const key = asciiJson(JSON.stringify(id));
+    const key = hexId.test(id) ? `"${id}"` : asciiJson(JSON.stringify(id));
     const value = asciiJson(text);
     parts.push(key, value);
     size += key.length + value.length + 2;
