@@ -95,10 +95,16 @@ async function knownContact(backend: { store: ObjectStore; keys: ContactKeys }, 
  * per second and the time left (from the bytes read), then the shards written. Redrawn at
  * most ten times a second; erased at the end, before the report.
  */
-function importProgressBar(stream: NodeJS.WriteStream, size: number) {
-  const start = Date.now();
+export function importProgressBar(
+  stream: Pick<NodeJS.WriteStream, 'write'>,
+  size: number,
+  clock: () => number = Date.now,
+) {
+  const start = clock();
   let bytes = 0;
   let drawn = 0;
+  /** When the first shard was written, and how many had been by then: the writing rate. */
+  let writing: { at: number; shards: number } | undefined;
   const draw = (share: number, text: string) => {
     const width = 24;
     const bar = '█'.repeat(Math.round(Math.min(1, share) * width)).padEnd(width, '░');
@@ -112,7 +118,7 @@ function importProgressBar(stream: NodeJS.WriteStream, size: number) {
       }
     },
     update(p: ImportProgress) {
-      const now = Date.now();
+      const now = clock();
       if (now - drawn < 100) return;
       drawn = now;
       const seconds = Math.max(0.001, (now - start) / 1000);
@@ -122,8 +128,16 @@ function importProgressBar(stream: NodeJS.WriteStream, size: number) {
           size > 0 ? bytes / size : 1,
           `${p.rows.toLocaleString('en')} rows · ${Math.round(p.rows / seconds).toLocaleString('en')} rows/s · ETA ${left}s`,
         );
-      } else
-        draw(p.shards / p.of, `${p.rows.toLocaleString('en')} rows read · writing shard ${p.shards}/${p.of}`);
+      } else {
+        writing ??= { at: now, shards: p.shards };
+        const done = p.shards - writing.shards;
+        const left =
+          done > 0 ? ` · ETA ${Math.round(((p.of - p.shards) * (now - writing.at)) / done / 1000)}s` : '';
+        draw(
+          p.shards / p.of,
+          `${p.rows.toLocaleString('en')} rows read · writing shard ${p.shards}/${p.of}${left}`,
+        );
+      }
     },
     end() {
       if (drawn > 0) stream.write('\r\u001b[K');

@@ -50,8 +50,9 @@ export function normalizeEmail(raw: string): string | undefined {
   const domain = trimmed.slice(at + 1).toLowerCase();
   // Internationalised domains (exemple-média.fr) are checked in their ASCII (punycode) form.
   const ascii = asciiDomain(domain);
-  if (!ascii || !emailSyntax.test(`${local}@${ascii}`)) return undefined;
-  return `${local}@${domain}`;
+  const address = `${local}@${domain}`;
+  if (!ascii || !emailSyntax.test(ascii === domain ? address : `${local}@${ascii}`)) return undefined;
+  return address;
 }
 
 /**
@@ -175,6 +176,8 @@ export function contactKeys(secret: string): ContactKeys {
   const derive = (purpose: string) => createHmac('sha256', secret).update(`pressroom:${purpose}`).digest();
   const idKey = derive('contact-id');
   // The first 16 bytes in hex: 32 characters of their own (a slice would keep all 64 alive).
+  // node:crypto's HMAC, on purpose: a hand-written SHA-256 was faster per row (1.2 µs against a
+  // few), but a signing primitive is not code to keep ourselves.
   const id = (text: string) => createHmac('sha256', idKey).update(text).digest().toString('hex', 0, 16);
   return {
     idOf: (email) => id(canonicalAddress(email)),
