@@ -246,7 +246,8 @@ enqueues only the recipients still pending.`,
     );
 
   const stopCommand = new Command('stop')
-    .description('Stop a campaign being sent: it is paused, and `campaign resume` continues it')
+    .alias('pause')
+    .description('Stop (pause) a campaign being sent: it is paused, and `campaign resume` continues it')
     .argument('<name>', 'the campaign name')
     .option('--json', 'print the result as JSON')
     .addOption(dataDirOption)

@@ -114,6 +114,12 @@ describe('pressroom campaign stop and resume (real processes, the outbox)', () =
       1,
       'is sent: there is nothing to stop',
     );
+    // `pause` is the same command.
+    expectRefused(
+      await pressroom('campaign', 'pause', 'etude-2021-presse'),
+      1,
+      'is sent: there is nothing to stop',
+    );
   });
 });
 

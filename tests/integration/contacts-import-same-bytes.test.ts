@@ -141,10 +141,13 @@ describe('the fast import', () => {
         rejected: [expect.objectContaining({ line: 8 })],
       },
     ]);
+    // The digests of the import before it was made faster, with the profile columns (a "Média"
+    // column is the outlet since issue 20): taken with that import's code (h/profiles), the same
+    // file and store.
     expect({ prepared, once, twice }).toEqual({
-      prepared: '8096593423201e091929369ee306da88541465d8073d54b8f80f71e96e0ace5e',
-      once: '70693881cb5a91399b9049d8434738761e9014a64def6677dd116b639275b8fd',
-      twice: '70693881cb5a91399b9049d8434738761e9014a64def6677dd116b639275b8fd',
+      prepared: 'e1bfeddbdac19d941f7f63ac2324187cb80a91a814b091274dd7b694379b111d',
+      once: 'b821577b0baa2ede764a36c3f5ccf0d267b6dba9a617526ba09e841e92e28516',
+      twice: 'b821577b0baa2ede764a36c3f5ccf0d267b6dba9a617526ba09e841e92e28516',
     });
   });
 

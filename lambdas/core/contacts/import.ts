@@ -712,11 +712,12 @@ function newContact(id: string, row: Row, extraTags: string[], options: ImportOp
     createdAt: now,
     updatedAt: now,
   };
-  if (row.firstName) contact.firstName = row.firstName;
-  if (row.lastName) contact.lastName = row.lastName;
-  if (row.organization) contact.organization = row.organization;
-  if (row.role) contact.role = row.role;
-  if (row.language) contact.language = row.language;
+  for (const field of contactTextFields) {
+    const value = row[field];
+    if (value) contact[field] = value;
+  }
+  if (row.beats?.length) contact.beats = row.beats;
+  if (row.doNotContact) contact.doNotContact = { at: now, source: options.source };
   return contact;
 }
 
