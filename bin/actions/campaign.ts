@@ -57,6 +57,11 @@ export async function showCampaignStatus(name: string, opts: CampaignStatusOptio
           }${s.approval.required ? '; required to send' : ''}`,
         ]
       : []),
+    ...(s.hold
+      ? [
+          `  held        all sending is held since ${showTime(s.hold.since, zone)} (${s.hold.reason}): nothing starts or resumes until the hold goes (docs/aws.md, "Reputation: the sending hold")`,
+        ]
+      : []),
     ...(s.state === 'paused' ? [`  resume      \`${resumeCommandFor(name, opts)}\``] : []),
   ]);
 }

@@ -19,6 +19,7 @@ import {
   type RecipientBatch,
   type RecipientQueue,
 } from '../../lambdas/core/campaigns/dispatch.ts';
+import { holdSending, liftSendingHold } from '../../lambdas/core/campaigns/hold.ts';
 import { CampaignBusyError } from '../../lambdas/core/campaigns/lease.ts';
 import {
   claim,
@@ -566,5 +567,17 @@ describe('a campaign to several lists, dispatched', () => {
       lists: ['lettre'],
       listId: '<lettre.villes-internet.example.org>',
     });
+  });
+});
+
+describe('the sending hold in campaign status', () => {
+  it('campaign status shows the hold while it is on, and not after', async () => {
+    await dispatched('etude', 3);
+    const { hold, paused } = await holdSending(store, 'alarm BounceRateReview: 6 %', 'BounceRateReview', now);
+    expect(paused).toEqual(['etude']);
+    expect((await campaignStatus(store, 'etude', now)).hold).toEqual(hold);
+    expect((await campaignStatus(store, 'etude', now)).pausedReason).toMatch(/^sending is held since/);
+    await liftSendingHold(store);
+    expect((await campaignStatus(store, 'etude', now)).hold).toBeUndefined();
   });
 });

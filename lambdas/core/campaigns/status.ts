@@ -1,12 +1,15 @@
 import type { ObjectStore } from '../store/object-store.ts';
 import { readApproval } from './approval.ts';
 import { type CampaignFailure, type CampaignRecord, readCampaign } from './campaign.ts';
+import { readSendingHold, type SendingHold } from './hold.ts';
 import { activeLease } from './lease.ts';
 import { readLedger } from './ledger.ts';
 
 /** Where a campaign stands, from its record and its ledger. */
 export interface CampaignStatus {
   name: string;
+  /** All sending is held (a reputation alarm on AWS: hold.ts): nothing starts or resumes. */
+  hold?: SendingHold;
   state: CampaignRecord['state'];
   /** What the campaign sends: a release's slug, or a newsletter issue's id. */
   publication?: string;
@@ -45,6 +48,7 @@ export async function campaignStatus(
   const lease = activeLease(campaign, now);
   const ledger = await readLedger(store, name);
   const approved = await readApproval(store, name);
+  const hold = await readSendingHold(store);
   const required = campaign.definition.approval === 'required';
   const status: CampaignStatus = {
     name,
@@ -66,6 +70,7 @@ export async function campaignStatus(
     ...(campaign.pausedReason && { pausedReason: campaign.pausedReason }),
     ...(campaign.lastError && { lastError: campaign.lastError }),
     ...(lease && { lease: { holder: lease.holder, since: lease.since, expiresAt: lease.expiresAt } }),
+    ...(hold && { hold }),
     ...((required || approved) && {
       approval: {
         required,
