@@ -245,11 +245,34 @@ describe('dispatchCampaign', () => {
     });
     const { queue, report } = await dispatched('etude', 2);
     expect(report).toMatchObject({ enqueued: 7, batches: 4 });
+    // The four batches in one staged object (up to 100 batches or 5,000 recipients each).
     const staged = puts.filter((k) => k.startsWith('campaigns/etude/staging/'));
-    expect(staged).toHaveLength(4);
+    expect(staged).toHaveLength(1);
     expect(staged[0]).toMatch(/^campaigns\/etude\/staging\/[0-9TZ]+\/000000\.json$/);
     expect(queue.batches.map((b) => b.index)).toEqual([0, 1, 2, 3]);
     expect(await keysUnder('campaigns/etude/staging/')).toEqual([]);
+  });
+
+  it('stages a hundred batches an object: 250 recipients in batches of 2 are two objects, enqueued in order', async () => {
+    const big = newStore();
+    await publishReleases(big);
+    await importJournalists(big, keys, 250);
+    await registerDraft(big, definition('etude'));
+    const puts: string[] = [];
+    const put = big.put.bind(big);
+    vi.spyOn(big, 'put').mockImplementation((key, body, options) => {
+      puts.push(key);
+      return put(key, body, options);
+    });
+    const queue = new CapturingQueue();
+    const report = await dispatchCampaign('etude', { store: big, queue, clock }, { recipientsPerMessage: 2 });
+    expect(report).toMatchObject({ enqueued: 250, batches: 125 });
+    expect(puts.filter((k) => k.includes('/staging/'))).toHaveLength(2);
+    expect(queue.batches.map((b) => b.index)).toEqual(Array.from({ length: 125 }, (_, i) => i));
+    expect(new Set(queue.batches.flatMap((b) => b.recipients.map((r) => r.id))).size).toBe(250);
+    const left: string[] = [];
+    for await (const item of listAll(big, 'campaigns/etude/staging/')) left.push(item.key);
+    expect(left).toEqual([]);
   });
 
   it('an unknown list found at the end of the audience: nothing on the queue, nothing left staged, nothing recorded as sending', async () => {

@@ -408,9 +408,14 @@ export async function closeRun(
  * time and removed. Memory holds the batch being filled.
  */
 class StagedBatches {
+  /** Batches cut so far. */
   count = 0;
   recipients = 0;
+  /** Staged objects written, each holding up to `batchesPerObject` batches. */
+  private objects = 0;
   private filling: BatchRecipient[] = [];
+  private group: RecipientBatch[] = [];
+  private groupRecipients = 0;
   private readonly prefix: string;
 
   constructor(
@@ -425,50 +430,61 @@ class StagedBatches {
   async add(recipient: BatchRecipient): Promise<void> {
     this.filling.push(recipient);
     this.recipients++;
-    if (this.filling.length >= this.per) await this.flush();
+    if (this.filling.length >= this.per) await this.cut();
   }
 
   async end(): Promise<void> {
-    if (this.filling.length > 0) await this.flush();
+    if (this.filling.length > 0) await this.cut();
+    if (this.group.length > 0) await this.stage();
   }
 
   private key(index: number): string {
     return `${this.prefix}${String(index).padStart(6, '0')}.json`;
   }
 
-  private async flush(): Promise<void> {
-    const batch: RecipientBatch = {
-      campaign: this.campaign,
-      run: this.run,
-      index: this.count,
-      recipients: this.filling,
-    };
-    await this.store.put(this.key(this.count), JSON.stringify(batch), { contentType: 'application/json' });
+  /** The batch being filled is complete: into the group, which is staged once full. */
+  private async cut(): Promise<void> {
+    this.group.push({ campaign: this.campaign, run: this.run, index: this.count, recipients: this.filling });
+    this.groupRecipients += this.filling.length;
     this.count++;
     this.filling = [];
+    if (this.group.length >= batchesPerObject || this.groupRecipients >= recipientsPerObject)
+      await this.stage();
   }
 
-  /** Puts the staged batches on the queue in order, ten at a time, removing each group sent. */
+  private async stage(): Promise<void> {
+    await this.store.put(this.key(this.objects), JSON.stringify(this.group), {
+      contentType: 'application/json',
+    });
+    this.objects++;
+    this.group = [];
+    this.groupRecipients = 0;
+  }
+
+  /** Puts the staged batches on the queue in order (ten a call), removing each object once sent. */
   async enqueue(queue: RecipientQueue): Promise<void> {
-    for (let i = 0; i < this.count; i += enqueueGroup) {
-      const indexes = Array.from({ length: Math.min(enqueueGroup, this.count - i) }, (_, j) => i + j);
-      const group = await Promise.all(
-        indexes.map(async (index) => {
-          const text = await getText(this.store, this.key(index));
-          if (text === undefined) throw new PressroomError(`staged batch ${index} of the run is missing`);
-          return JSON.parse(text) as RecipientBatch;
-        }),
-      );
-      await queue.enqueue(group);
-      await Promise.all(indexes.map((index) => this.store.delete(this.key(index))));
+    for (let index = 0; index < this.objects; index++) {
+      const text = await getText(this.store, this.key(index));
+      if (text === undefined) throw new PressroomError(`staged batches ${index} of the run are missing`);
+      await queue.enqueue(JSON.parse(text) as RecipientBatch[]);
+      await this.store.delete(this.key(index));
     }
   }
 
   /** Removes what is staged (a failed run): a later dispatch stages its own. */
   async remove(): Promise<void> {
-    for (let index = 0; index < this.count; index++) await this.store.delete(this.key(index)).catch(() => {});
+    for (let index = 0; index < this.objects; index++)
+      await this.store.delete(this.key(index)).catch(() => {});
   }
 }
+
+/**
+ * Batches per staged object, and recipients: a million recipients in batches of 50 are 200
+ * objects written and read back, not 20,000 (each a request of tens of milliseconds on S3),
+ * and memory holds at most 5,000 recipients (about 750 KB of JSON) besides the one being read.
+ */
+const batchesPerObject = 100;
+const recipientsPerObject = 5000;
 
 /**
  * Removes batches a dispatch staged and never put on the queue (it was killed: a timeout, an
@@ -482,6 +498,3 @@ async function removeAbandonedStaging(store: ObjectStore, campaign: string, now:
 }
 
 const abandonedStagingMs = 60 * 60_000;
-
-/** Batches read back and put on the queue per call: SQS takes ten messages a call. */
-const enqueueGroup = 10;
