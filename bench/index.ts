@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { awsDispatchBenchmark } from './aws-dispatch.ts';
 import { cliBenchmark } from './cli.ts';
 import { contactHistoryBenchmark } from './contact-history.ts';
 import { contactsBenchmark } from './contacts.ts';
@@ -28,6 +29,7 @@ const benchmarks: Benchmark[] = [
   contactHistoryBenchmark,
   sendBenchmark,
   lambdaBenchmark,
+  awsDispatchBenchmark,
 ];
 
 const args = process.argv.slice(2);
