@@ -101,7 +101,14 @@ for (const bench of selected) {
 async function inChildProcess(name: string): Promise<BenchRow[]> {
   const child = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--json', name],
+    // With the modules' own options (`--recipients=N`, `--import-rows=N`).
+    [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      '--json',
+      name,
+      ...args.filter((a) => /^--[a-z-]+=/.test(a)),
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
