@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { awsDispatchBenchmark } from './aws-dispatch.ts';
 import { cliBenchmark } from './cli.ts';
 import { contactHistoryBenchmark } from './contact-history.ts';
 import { contactsBenchmark } from './contacts.ts';
@@ -28,6 +29,7 @@ const benchmarks: Benchmark[] = [
   contactHistoryBenchmark,
   sendBenchmark,
   lambdaBenchmark,
+  awsDispatchBenchmark,
 ];
 
 const args = process.argv.slice(2);
@@ -99,7 +101,14 @@ for (const bench of selected) {
 async function inChildProcess(name: string): Promise<BenchRow[]> {
   const child = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--json', name],
+    // With the modules' own options (`--recipients=N`, `--import-rows=N`).
+    [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      '--json',
+      name,
+      ...args.filter((a) => /^--[a-z-]+=/.test(a)),
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

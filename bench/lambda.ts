@@ -24,31 +24,43 @@ const suite = 'lambda';
 const sendBytes = 300 * 1024;
 const sendImportMs = 150;
 
+/**
+ * A handler's function in the synthesized template: its logical id, its bundle's index.mjs
+ * and the variables the template gives it (values CloudFormation resolves, such as the
+ * bucket's name, are left as they are in the template).
+ */
+export function templateFunction(
+  assembly: Assembly,
+  name: HandlerName,
+): { logicalId: string; file: string; variables: Record<string, unknown> } {
+  const resources = assembly.template.Resources;
+  const roleId = Object.keys(resources).find(
+    (id) =>
+      resources[id]?.Type === 'AWS::IAM::Role' &&
+      resources[id]?.Properties?.Description === `pressroom ${name} function`,
+  );
+  const fnId = Object.keys(resources).find((id) => {
+    const p = resources[id]?.Properties;
+    return (
+      resources[id]?.Type === 'AWS::Lambda::Function' &&
+      JSON.stringify(p?.Role) === JSON.stringify({ 'Fn::GetAtt': [roleId, 'Arn'] })
+    );
+  });
+  if (!fnId) throw new Error(`no function for the ${name} handler in the template`);
+  const variables =
+    (resources[fnId]?.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {};
+  return { logicalId: fnId, file: path.join(assembly.assetDir(fnId), 'index.mjs'), variables };
+}
+
 /** Each handler's bundle file and the NODE_OPTIONS the template gives it. */
 function bundles(
   assembly: Assembly,
 ): { name: HandlerName; file: string; nodeOptions: string; sdk: string[] }[] {
-  const resources = assembly.template.Resources;
   return handlerNames.map((name) => {
-    const roleId = Object.keys(resources).find(
-      (id) =>
-        resources[id]?.Type === 'AWS::IAM::Role' &&
-        resources[id]?.Properties?.Description === `pressroom ${name} function`,
-    );
-    const fnId = Object.keys(resources).find((id) => {
-      const p = resources[id]?.Properties;
-      return (
-        resources[id]?.Type === 'AWS::Lambda::Function' &&
-        JSON.stringify(p?.Role) === JSON.stringify({ 'Fn::GetAtt': [roleId, 'Arn'] })
-      );
-    });
-    if (!fnId) throw new Error(`no function for the ${name} handler in the template`);
-    const env = (resources[fnId]?.Properties?.Environment as { Variables?: Record<string, unknown> })
-      ?.Variables;
-    const file = path.join(assembly.assetDir(fnId), 'index.mjs');
+    const { file, variables } = templateFunction(assembly, name);
     // The SDK packages the bundle leaves to the runtime, as its import statements name them.
     const sdk = [...new Set(readFileSync(file, 'utf8').match(/(?<=from\s*["'])@aws-sdk\/[^"']+/g) ?? [])];
-    return { name, file, nodeOptions: String(env?.NODE_OPTIONS ?? ''), sdk: sdk.sort() };
+    return { name, file, nodeOptions: String(variables.NODE_OPTIONS ?? ''), sdk: sdk.sort() };
   });
 }
 

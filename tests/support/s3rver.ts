@@ -22,11 +22,19 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
  * cannot outlive the test process.
  */
 const S3RVER_MAIN = `
-const [modulePath, options, keys] = process.argv.slice(1);
+const [modulePath, options, keys, flags] = process.argv.slice(1);
 const S3rver = require(modulePath);
 const { DUMMY_ACCOUNT } = require(require('path').join(require('path').dirname(modulePath), 'models/account.js'));
 for (const { accessKeyId, secretAccessKey } of JSON.parse(keys)) DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
-new S3rver(JSON.parse(options)).run().then((address) => process.stdout.write(JSON.stringify(address) + '\\n'));
+const server = new S3rver(JSON.parse(options));
+if (JSON.parse(flags).deleteWithoutSweep) {
+  const { unlink } = require('fs/promises');
+  server.store.deleteObject = async function (bucket, key) {
+    const gone = (error) => { if (error.code !== 'ENOENT') throw error; };
+    await Promise.all(['object', 'object.md5', 'metadata.json'].map((r) => unlink(this.getResourcePath(bucket, key, r)).catch(gone)));
+  };
+}
+server.run().then((address) => process.stdout.write(JSON.stringify(address) + '\\n'));
 process.stdin.on('end', () => process.exit(0)).resume();
 `;
 
@@ -50,7 +58,16 @@ export interface RunningS3rver {
  */
 export async function startS3rver(
   buckets: string[],
-  options: { credentials?: { accessKeyId: string; secretAccessKey: string }[]; versioned?: boolean } = {},
+  options: {
+    credentials?: { accessKeyId: string; secretAccessKey: string }[];
+    versioned?: boolean;
+    /**
+     * DeleteObject without s3rver's sweep of empty folders, which reads the whole folder of
+     * the key at each delete (synchronously): deleting n keys of one folder costs n² there,
+     * and nothing on S3. For benchmarks that delete tens of thousands of keys of one prefix.
+     */
+    deleteWithoutSweep?: boolean;
+  } = {},
 ): Promise<RunningS3rver> {
   const directory = await mkdtemp(path.join(tmpdir(), 'pressroom-s3rver-'));
   const serverOptions = {
@@ -72,6 +89,7 @@ export async function startS3rver(
       createRequire(import.meta.url).resolve('s3rver'),
       JSON.stringify(serverOptions),
       JSON.stringify(options.credentials ?? []),
+      JSON.stringify({ deleteWithoutSweep: options.deleteWithoutSweep === true }),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
