@@ -162,16 +162,21 @@ export async function dispatchScheduledCampaign(
   const late = lateFire(scheduledAt, now, options.lateFireWindowMinutes, name);
   if (!late) return dispatchCampaign(name, deps, options);
   const { record } = await pauseLateCampaign(deps.store, name, late, now);
+  return pausedReport(name, record.state, late.reason);
+}
+
+/** What a dispatch that enqueued nobody, the campaign paused instead, answers. */
+function pausedReport(name: string, state: CampaignRecord['state'], reason: string): DispatchReport {
   return {
     campaign: name,
     run: '',
-    state: record.state,
+    state,
     audience: 0,
     enqueued: 0,
     batches: 0,
     alreadyDone: 0,
     uncertain: [],
-    pausedReason: late.reason,
+    pausedReason: reason,
   };
 }
 
@@ -200,17 +205,7 @@ async function pauseForHold(name: string, hold: SendingHold, deps: DispatchDeps)
             updatedAt: now.toISOString(),
           },
   );
-  return {
-    campaign: name,
-    run: '',
-    state: record.state,
-    audience: 0,
-    enqueued: 0,
-    batches: 0,
-    alreadyDone: 0,
-    uncertain: [],
-    pausedReason: reason,
-  };
+  return pausedReport(name, record.state, reason);
 }
 
 async function dispatchRun(
