@@ -5,9 +5,14 @@ import { describe, expect, it } from 'vitest';
 import {
   BodyEncoder,
   type CampaignParts,
-  createMessageComposer,
+  composerFromSkeleton,
   type PersonalParts,
 } from '../../lambdas/core/campaigns/message.ts';
+import {
+  buildSkeleton,
+  createMessageComposer,
+  encodeTo,
+} from '../../lambdas/core/campaigns/message-skeleton.ts';
 import { prng } from '../support/cli.ts';
 
 /** A template-like body: many shared lines, a few personal ones, lines that come and go. */
@@ -149,5 +154,42 @@ describe('createMessageComposer', () => {
     expect(raw).not.toMatch(/^(Cc|Bcc): /m);
     const parsed = await simpleParser(raw);
     expect(parsed.to).toMatchObject({ value: [{ address: 'john5@exämple.com' }] });
+  });
+
+  it('fills a skeleton read back from JSON into the same bytes as the skeleton it was built as', async () => {
+    const skeleton = await buildSkeleton(common);
+    const stored = JSON.parse(JSON.stringify(skeleton));
+    const fresh = composerFromSkeleton(skeleton, { listId: common.listId, encodeTo });
+    const readBack = composerFromSkeleton(stored, { listId: common.listId, encodeTo });
+    for (let i = 0; i < 5; i++) {
+      const bytes = Buffer.from(readBack(personal(i)));
+      expect(bytes.equals(Buffer.from(fresh(personal(i))))).toBe(true);
+      // The attachment is in the skeleton: it reaches every message.
+      expect((await simpleParser(bytes)).attachments.map((a) => a.filename)).toEqual(['etude.pdf']);
+    }
+  });
+
+  it('refuses a skeleton without every slot once, naming what it has', async () => {
+    const { pieces } = await buildSkeleton(common);
+    const withoutHtml = [...pieces];
+    withoutHtml.splice(withoutHtml.indexOf('html'), 2);
+    const twice = pieces.map((p, i) => (i % 2 === 1 && p === 'date' ? 'messageId' : p));
+    const campaign = { listId: common.listId, encodeTo };
+    expect(() => composerFromSkeleton({ pieces: withoutHtml }, campaign)).toThrow(
+      /has the slots messageId, unsubscribe, listId, to, date, text; it needs .*html/,
+    );
+    expect(() => composerFromSkeleton({ pieces: twice }, campaign)).toThrow(/slots .*messageId.*messageId/);
+    expect(() => composerFromSkeleton({ pieces: pieces.slice(1) }, campaign)).toThrow(
+      /not a list of texts and slots/,
+    );
+    expect(() => composerFromSkeleton({} as never, campaign)).toThrow(/not a list of texts and slots/);
+  });
+
+  it('encodes To as MimeNode does in a whole message: UTF-8 names encoded, lines folded at 76', async () => {
+    const to = { name: 'Jöhn Ünterwälder-Mëyer de la Fontaine-Saint-Étienne', address: 'john@exämple.com' };
+    const value = encodeTo(to);
+    for (const line of `To: ${value}`.split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
+    const whole = await new MailComposer({ to, from: 'a@example.org', text: 'x' }).compile().build();
+    expect(whole.toString('utf8')).toContain(`\r\nTo: ${value}\r\n`);
   });
 });

@@ -1,10 +1,13 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
-import { foldLines } from 'nodemailer/lib/mime-funcs';
-import MimeNode from 'nodemailer/lib/mime-node';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 
 /**
- * Composing one personal message: multipart/alternative text + HTML (+ attachments), UTF-8
+ * Filling one personal message into the campaign's skeleton. The skeleton itself (the MIME
+ * structure, built once per campaign by nodemailer's MailComposer) and the To header (encoded
+ * by nodemailer's MimeNode) come from message-skeleton.ts: this module uses nodemailer's
+ * quoted-printable functions only, so code that fills a stored skeleton leaves MailComposer,
+ * MimeNode and their content-type table out of its bundle.
+ *
+ * The message: multipart/alternative text + HTML (+ attachments), UTF-8
  * headers encoded, one recipient in To and nobody in Cc/Bcc, the List-Unsubscribe headers of
  * RFC 2369 and RFC 8058, a Message-ID derived from campaign and recipient.
  */
@@ -37,13 +40,13 @@ export function headerSafe(value: string): string {
 }
 
 /** Prepared headers are written as they are: only printable ASCII may go in. */
-function asciiHeader(value: string): string {
+export function asciiHeader(value: string): string {
   if (!/^[\x20-\x7e]*$/.test(value))
     throw new Error(`header value must be printable ASCII: ${JSON.stringify(value)}`);
   return value;
 }
 
-const address = (a: Address) => ({ name: headerSafe(a.name ?? ''), address: headerSafe(a.address) });
+export const address = (a: Address) => ({ name: headerSafe(a.name ?? ''), address: headerSafe(a.address) });
 
 /** What every message of a campaign shares. */
 export type CampaignParts = Pick<MessageParts, 'from' | 'replyTo' | 'subject' | 'listId' | 'attachments'>;
@@ -125,73 +128,56 @@ export class BodyEncoder {
 }
 
 /** Stand-ins written into the campaign's skeleton, where each message's own values go. */
-const slots = ['to', 'messageId', 'date', 'unsubscribe', 'listId', 'text', 'html'] as const;
-type Slot = (typeof slots)[number];
-const marker = (slot: Slot) => `@@pressroom-${slot}@@`;
+export const slots = ['to', 'messageId', 'date', 'unsubscribe', 'listId', 'text', 'html'] as const;
+export type Slot = (typeof slots)[number];
+export const marker = (slot: Slot) => `@@pressroom-${slot}@@`;
 /** Encoded lines are at most 75 characters: one more for a soft break after a mid-line segment. */
 const lineWidth = 75;
-const standIn = { to: 'recipient@pressroom.invalid', date: new Date(0) };
 
 /**
- * Composes the messages of one campaign. MailComposer builds the campaign's message once,
- * with stand-ins where each recipient's values go (the From, Subject, List-Id, attachments
- * and MIME structure are the same for all); each message is then that skeleton with the
- * recipient's To (encoded by nodemailer's MimeNode), Message-ID, Date, List-Unsubscribe and
- * quoted-printable bodies put in. Composing a message this way costs a few string joins
- * instead of a MailComposer run, and gives the same bytes MailComposer would, boundaries aside.
+ * The campaign's message with its slots: text, slot name, text, slot name, ... text, each
+ * slot once (see message-skeleton.ts, which builds it). Plain strings: it can be stored as
+ * JSON and read back.
  */
-export async function createMessageComposer(
-  common: CampaignParts,
-): Promise<(personal: PersonalParts) => Uint8Array> {
-  const prepared = (slot: Slot) => ({ prepared: true, value: marker(slot) });
-  const part = (contentType: string, slot: Slot) => ({
-    raw: `Content-Type: ${contentType}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${marker(slot)}`,
-  });
-  const skeleton = await new MailComposer({
-    from: address(common.from),
-    ...(common.replyTo && { replyTo: headerSafe(common.replyTo) }),
-    subject: headerSafe(common.subject),
-    text: part('text/plain; charset=utf-8', 'text'),
-    html: part('text/html; charset=utf-8', 'html'),
-    // To and Date are formatted by MimeNode whatever is asked: stand-in values, swapped below.
-    to: standIn.to,
-    date: standIn.date,
-    headers: {
-      'Message-ID': prepared('messageId'),
-      // MailComposer ignores its `list` option; these are set as plain headers (see TOOLCHAIN.md).
-      'List-Unsubscribe': prepared('unsubscribe'),
-      'List-Unsubscribe-Post': { prepared: true, value: 'List-Unsubscribe=One-Click' },
-      'List-Id': prepared('listId'),
-    },
-    attachments: (common.attachments ?? []).map((a) => ({
-      filename: headerSafe(a.filename),
-      content: Buffer.from(a.content),
-      contentType: a.contentType,
-    })),
-  })
-    .compile()
-    .build();
-  let text = skeleton.toString('utf8');
-  for (const [line, slot] of [
-    [`\r\nTo: ${standIn.to}\r\n`, 'to'],
-    [`\r\nDate: ${standIn.date.toUTCString().replace(/GMT/, '+0000')}\r\n`, 'date'],
-  ] as const) {
-    if (text.split(line).length !== 2) throw new Error(`the message skeleton has no single ${slot} line`);
-    text = text.replace(line, `\r\n${line.slice(2, line.indexOf(' ') + 1)}${marker(slot)}\r\n`);
-  }
-  // Split at the stand-ins: text, slot, text, slot, ... text.
-  const pieces = text.split(new RegExp(`@@pressroom-(${slots.join('|')})@@`));
+export interface MessageSkeleton {
+  pieces: string[];
+}
+
+/** A skeleton's pieces, checked: texts and every slot once, in an odd-length list. */
+function checkedPieces(skeleton: MessageSkeleton): string[] {
+  const pieces = skeleton?.pieces;
+  if (!Array.isArray(pieces) || pieces.length % 2 !== 1 || pieces.some((p) => typeof p !== 'string'))
+    throw new Error('the message skeleton is not a list of texts and slots: build it again');
   const found = pieces.filter((_, i) => i % 2 === 1);
-  if (found.length !== slots.length || new Set(found).size !== slots.length)
-    throw new Error(`the message skeleton has the slots ${found.join(', ')}`);
+  if (
+    found.length !== slots.length ||
+    new Set(found).size !== slots.length ||
+    found.some((slot) => !(slots as readonly string[]).includes(slot))
+  )
+    throw new Error(`the message skeleton has the slots ${found.join(', ')}; it needs ${slots.join(', ')}`);
+  return pieces;
+}
+
+/**
+ * Each message of a campaign: the skeleton with the recipient's To (encoded by `encodeTo`),
+ * Message-ID, Date, List-Unsubscribe, List-Id and quoted-printable bodies put in. Composing
+ * a message this way costs a few string joins instead of a MailComposer run, and gives the
+ * same bytes MailComposer would, boundaries aside.
+ *
+ * @param listId the campaign's List-Id, for messages that do not give their own
+ * @param encodeTo the To header's folded value, without `To: ` (message-skeleton.ts)
+ */
+export function composerFromSkeleton(
+  skeleton: MessageSkeleton,
+  campaign: { listId: string; encodeTo: (to: Address) => string },
+): (personal: PersonalParts) => Uint8Array {
+  const pieces = checkedPieces(skeleton);
   const bytes = pieces.map((piece, i) => (i % 2 === 0 ? Buffer.from(piece, 'utf8') : undefined));
   const bodies = new BodyEncoder();
-  const headers = new MimeNode();
-  const listId = asciiHeader(common.listId);
+  const listId = asciiHeader(campaign.listId);
   return (personal) => {
     const values: Record<Exclude<Slot, 'text' | 'html'>, string> = {
-      // `To: ` is in the skeleton; the folded line starts with it, so it is cut off again.
-      to: foldLines(`To: ${headers.encodeHeaderValue('To', address(personal.to))}`, 76).slice(4),
+      to: campaign.encodeTo(personal.to),
       messageId: asciiHeader(personal.messageId),
       date: personal.date.toUTCString().replace(/GMT/, '+0000'),
       unsubscribe: asciiHeader(`<${personal.unsubscribe.url}>, <${personal.unsubscribe.mailto}>`),
@@ -209,11 +195,6 @@ export async function createMessageComposer(
     const message = Buffer.concat(chunks);
     return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
   };
-}
-
-/** One message on its own (a test message, a confirmation): a composer used once. */
-export async function composeMessage(parts: MessageParts): Promise<Uint8Array> {
-  return (await createMessageComposer(parts))(parts);
 }
 
 /** The domain of an address, in its ASCII form for headers such as Message-ID. */

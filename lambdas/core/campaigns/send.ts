@@ -59,13 +59,8 @@ import {
   type SendResult,
   ThrottledError,
 } from './mailer.ts';
-import {
-  asciiDomain,
-  composeMessage,
-  createMessageComposer,
-  type MessageParts,
-  type PersonalParts,
-} from './message.ts';
+import { asciiDomain, type MessageParts, type PersonalParts } from './message.ts';
+import { composeMessage, createMessageComposer } from './message-skeleton.ts';
 import { recipientTracking, type TrackedEmail, trackEmail } from './tracking.ts';
 
 /**
