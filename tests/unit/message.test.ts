@@ -2,16 +2,19 @@ import libqp from 'libqp';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
+import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import {
   BodyEncoder,
   type CampaignParts,
   composerFromSkeleton,
   type PersonalParts,
+  storedComposer,
 } from '../../lambdas/core/campaigns/message.ts';
 import {
   buildSkeleton,
   createMessageComposer,
   encodeTo,
+  storeSkeleton,
 } from '../../lambdas/core/campaigns/message-skeleton.ts';
 import { prng } from '../support/cli.ts';
 
@@ -191,5 +194,52 @@ describe('createMessageComposer', () => {
     for (const line of `To: ${value}`.split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
     const whole = await new MailComposer({ to, from: 'a@example.org', text: 'x' }).compile().build();
     expect(whole.toString('utf8')).toContain(`\r\nTo: ${value}\r\n`);
+  });
+
+  /** A message with its multipart boundaries numbered in order: the only bytes that differ from run to run. */
+  const withoutBoundaries = (message: Uint8Array) => {
+    let text = Buffer.from(message).toString('latin1');
+    const boundaries = [...new Set([...text.matchAll(/boundary="([^"]+)"/g)].map((m) => m[1] as string))];
+    expect(boundaries.length).toBeGreaterThan(0);
+    boundaries.forEach((b, i) => {
+      text = text.split(b).join(`boundary-${i}`);
+    });
+    return text;
+  };
+
+  it('composes, from the skeleton dispatch stored and the To it encoded, the bytes composed in one process', async () => {
+    const store = new MemoryObjectStore({
+      signingSecret: 'x'.repeat(32),
+      publicUrl: 'https://press.example.org',
+    });
+    await storeSkeleton(store, 'etude', common);
+    const stored = await storedComposer(store, 'etude')(common);
+    const fresh = await createMessageComposer(common);
+    for (let i = 0; i < 6; i++) {
+      const own = { ...personal(i), ...(i % 2 === 1 && { to: { address: `plain${i}@example.com` } }) };
+      const queued = { ...own, toHeader: encodeTo(own.to) };
+      expect(withoutBoundaries(stored(queued))).toBe(withoutBoundaries(fresh(own)));
+    }
+  });
+
+  it('refuses, from the store, a campaign whose parts changed since dispatch, a To not encoded and a To that is not a header', async () => {
+    const store = new MemoryObjectStore({
+      signingSecret: 'x'.repeat(32),
+      publicUrl: 'https://press.example.org',
+    });
+    await storeSkeleton(store, 'etude', common);
+    await expect(storedComposer(store, 'etude')({ ...common, subject: 'Autre objet' })).rejects.toThrow(
+      /campaign "etude" has no message skeleton at campaigns\/etude\/messages\/[0-9a-f]{32}\.json .*dispatch it again/,
+    );
+    const stored = await storedComposer(store, 'etude')(common);
+    expect(() => stored(personal(1))).toThrow(/has no encoded To .*dispatch the campaign again/);
+    expect(() => stored({ ...personal(1), toHeader: 'a@example.org\r\nBcc: b@example.org' })).toThrow(
+      /folded lines without control characters/,
+    );
+    const folded = encodeTo(personal(1).to);
+    expect(folded).toContain('\r\n ');
+    expect(Buffer.from(stored({ ...personal(1), toHeader: folded })).toString('utf8')).toContain(
+      `\r\nTo: ${folded}\r\n`,
+    );
   });
 });

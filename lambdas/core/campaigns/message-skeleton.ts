@@ -1,6 +1,7 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { foldLines } from 'nodemailer/lib/mime-funcs';
 import MimeNode from 'nodemailer/lib/mime-node';
+import { type ObjectStore, serializeJson } from '../store/object-store.ts';
 import {
   type Address,
   address,
@@ -12,6 +13,7 @@ import {
   marker,
   type PersonalParts,
   type Slot,
+  skeletonKey,
   slots,
 } from './message.ts';
 
@@ -87,4 +89,16 @@ export async function createMessageComposer(
 /** One message on its own (a test message, a confirmation): a composer used once. */
 export async function composeMessage(parts: MessageParts): Promise<Uint8Array> {
   return (await createMessageComposer(parts))(parts);
+}
+
+/** Builds the campaign's skeleton and stores it where `storedComposer` (message.ts) finds it. */
+export async function storeSkeleton(
+  store: ObjectStore,
+  campaign: string,
+  common: CampaignParts,
+): Promise<void> {
+  const skeleton = await buildSkeleton(common);
+  await store.put(skeletonKey(campaign, common), serializeJson({ skeleton }), {
+    contentType: 'application/json',
+  });
 }

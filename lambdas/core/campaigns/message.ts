@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
+import { PressroomError } from '../errors.ts';
+import { getJson, type ObjectStore } from '../store/object-store.ts';
 
 /**
  * Filling one personal message into the campaign's skeleton. The skeleton itself (the MIME
@@ -56,7 +59,10 @@ export type PersonalParts = Pick<
   'to' | 'html' | 'text' | 'messageId' | 'date' | 'unsubscribe'
 > &
   /** This recipient's list, when the campaign reaches people through several (default the campaign's). */
-  Partial<Pick<MessageParts, 'listId'>>;
+  Partial<Pick<MessageParts, 'listId'>> & {
+    /** `to` already encoded (by dispatch, with message-skeleton.ts's `encodeTo`): written as it is. */
+    toHeader?: string;
+  };
 
 /**
  * Quoted-printable bodies, with caches shared by every message of a campaign. QP is
@@ -127,6 +133,20 @@ export class BodyEncoder {
   }
 }
 
+/** An encoded header value given whole: folded lines (CRLF, then a space or a tab), no other control character. */
+function foldedHeader(value: string): string {
+  const folded = value.split('\r\n').every((line, i) => {
+    const rest = i === 0 ? line : /^[ \t]/.test(line) ? line.slice(1) : undefined;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    return rest !== undefined && !/[\u0000-\u001f\u007f]/.test(rest);
+  });
+  if (!folded)
+    throw new Error(
+      `an encoded header must be folded lines without control characters: ${JSON.stringify(value)}`,
+    );
+  return value;
+}
+
 /** Stand-ins written into the campaign's skeleton, where each message's own values go. */
 export const slots = ['to', 'messageId', 'date', 'unsubscribe', 'listId', 'text', 'html'] as const;
 export type Slot = (typeof slots)[number];
@@ -177,7 +197,7 @@ export function composerFromSkeleton(
   const listId = asciiHeader(campaign.listId);
   return (personal) => {
     const values: Record<Exclude<Slot, 'text' | 'html'>, string> = {
-      to: campaign.encodeTo(personal.to),
+      to: personal.toHeader === undefined ? campaign.encodeTo(personal.to) : foldedHeader(personal.toHeader),
       messageId: asciiHeader(personal.messageId),
       date: personal.date.toUTCString().replace(/GMT/, '+0000'),
       unsubscribe: asciiHeader(`<${personal.unsubscribe.url}>, <${personal.unsubscribe.mailto}>`),
@@ -194,6 +214,64 @@ export function composerFromSkeleton(
     }
     const message = Buffer.concat(chunks);
     return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+  };
+}
+
+/** A composer for a campaign's parts (message-skeleton.ts: `createMessageComposer`; `storedComposer`). */
+export type ComposerFactory = (common: CampaignParts) => Promise<(personal: PersonalParts) => Uint8Array>;
+
+/**
+ * What names a campaign's skeleton in the store: a hash of everything it is built from (From,
+ * Reply-To, Subject, List-Id, the attachments' names, types and bytes). A skeleton is stored
+ * under it when the campaign is dispatched, and found again by whoever has the same parts.
+ */
+export function skeletonFingerprint(common: CampaignParts): string {
+  const hash = createHash('sha256');
+  hash.update(
+    JSON.stringify([
+      'skeleton 1',
+      common.from.name ?? '',
+      common.from.address,
+      common.replyTo ?? '',
+      common.subject,
+      common.listId,
+      (common.attachments ?? []).map((a) => [
+        a.filename,
+        a.contentType,
+        createHash('sha256').update(a.content).digest('hex'),
+      ]),
+    ]),
+  );
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** Where a campaign's skeleton is stored (message-skeleton.ts: `storeSkeleton`). */
+export const skeletonKey = (campaign: string, common: CampaignParts) =>
+  `campaigns/${campaign}/messages/${skeletonFingerprint(common)}.json`;
+
+/**
+ * Composers from the skeletons stored when the campaign was dispatched, for messages whose To
+ * was encoded by dispatch too (`toHeader`): what the send function composes with, without
+ * MailComposer or MimeNode in its code.
+ */
+export function storedComposer(store: ObjectStore, campaign: string): ComposerFactory {
+  return async (common) => {
+    const key = skeletonKey(campaign, common);
+    const stored = await getJson<{ skeleton: MessageSkeleton }>(store, key, {
+      repair: 'delete it and dispatch the campaign again',
+    });
+    if (!stored)
+      throw new PressroomError(
+        `campaign "${campaign}" has no message skeleton at ${key} (its sender, subject or attachment changed since it was dispatched, or it was dispatched by an older pressroom): dispatch it again`,
+      );
+    return composerFromSkeleton(stored.value.skeleton, {
+      listId: common.listId,
+      encodeTo: () => {
+        throw new PressroomError(
+          `a recipient of campaign "${campaign}" has no encoded To (a batch queued by an older pressroom): dispatch the campaign again`,
+        );
+      },
+    });
   };
 }
 
