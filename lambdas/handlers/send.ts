@@ -32,7 +32,9 @@ const recipientSchema = z.strictObject({
   email: z.string().min(3).max(320),
   firstName: z.string().optional(),
   lastName: z.string().optional(),
-  to: z.string().max(2000).optional(),
+  // Encoded by dispatch: this function has no MimeNode to encode it (a batch without it, queued
+  // by an older dispatch, is malformed here: nobody is claimed, it goes to the DLQ).
+  to: z.string().min(1).max(2000),
   lists: z.array(listName).min(1).optional(),
   resendClaimedAt: z.string().optional(),
 });

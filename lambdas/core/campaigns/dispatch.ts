@@ -241,6 +241,7 @@ async function dispatchRun(
   // The message's MIME structure, built here once, and each To below: the send function
   // fills them in without nodemailer's MailComposer and MimeNode (a smaller function).
   await storeSkeleton(deps.store, name, prepared.common);
+  if (prepared.commonAfterEmbargo) await storeSkeleton(deps.store, name, prepared.commonAfterEmbargo);
 
   // The audience is read as a stream and cut into batches staged in the store as they fill:
   // memory holds one batch, not the audience. Nothing is on the queue until the whole

@@ -189,6 +189,11 @@ export interface Prepared {
   links: string[];
   /** What every message of the campaign shares (its skeleton is built from it). */
   common: CampaignParts;
+  /**
+   * An advance copy's parts once its embargo has passed (the subject without the notice): the
+   * batches of a run still being sent then are composed with them.
+   */
+  commonAfterEmbargo?: CampaignParts;
   /** Composes each recipient's message from the campaign's, built once. */
   compose: (personal: PersonalParts) => Uint8Array;
   /** What `compose` was made by: a test message (another subject) is composed by it too. */
@@ -324,6 +329,7 @@ export async function prepareCampaignWith(
     domain,
     links: emailLinks(html),
     common,
+    ...(notice && { commonAfterEmbargo: { ...common, subject: definition.subject ?? title } }),
     compose: await composer(common),
     composer,
     ...(advance && { advance }),
