@@ -15,7 +15,8 @@ import { publishRelease } from '../lambdas/core/archive/publish.ts';
 import { type CampaignDefinition, campaignKeys } from '../lambdas/core/campaigns/campaign.ts';
 import { claim, type LedgerEntry, readLedger, record } from '../lambdas/core/campaigns/ledger.ts';
 import { type Mailer, type OutgoingMessage, ThrottledError } from '../lambdas/core/campaigns/mailer.ts';
-import { composeMessage, type MessageParts } from '../lambdas/core/campaigns/message.ts';
+import type { MessageParts } from '../lambdas/core/campaigns/message.ts';
+import { composeMessage } from '../lambdas/core/campaigns/message-skeleton.ts';
 import {
   messageFor,
   prepareCampaign,

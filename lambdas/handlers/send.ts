@@ -2,10 +2,11 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { SesMailer } from '../adapters/ses-mailer.ts';
-import { type BatchReport, sendBatch } from '../core/campaigns/batch.ts';
+import { type BatchReport, sendPreparedBatch } from '../core/campaigns/batch.ts';
 import { readCampaign } from '../core/campaigns/campaign.ts';
 import type { RecipientBatch } from '../core/campaigns/dispatch.ts';
-import { type Prepared, prepareCampaign, type SendDeps } from '../core/campaigns/send.ts';
+import { storedComposer } from '../core/campaigns/message.ts';
+import { type Prepared, prepareCampaignWith, type SendDeps } from '../core/campaigns/send.ts';
 import { listName } from '../core/contacts/model.ts';
 import { slug } from '../core/publication/schema.ts';
 import { loadConfig } from './config.ts';
@@ -22,7 +23,8 @@ import { cached, dataStore, logger, signingKeys, startInvocation } from './runti
  * redelivered: their recipients stay without an outcome (or `deferred`) in the ledger, the
  * campaign record says paused and why, and a resume dispatches again exactly those. A
  * retried batch sends only to those without an outcome. This bundle never loads MJML: the
- * message is prepared from the archived HTML.
+ * message is prepared from the archived HTML, and composed in the skeleton dispatch stored,
+ * with the To dispatch encoded (no MailComposer, no MimeNode).
  */
 
 const recipientSchema = z.strictObject({
@@ -30,6 +32,9 @@ const recipientSchema = z.strictObject({
   email: z.string().min(3).max(320),
   firstName: z.string().optional(),
   lastName: z.string().optional(),
+  // Encoded by dispatch: this function has no MimeNode to encode it (a batch without it, queued
+  // by an older dispatch, is malformed here: nobody is claimed, it goes to the DLQ).
+  to: z.string().min(1).max(2000),
   lists: z.array(listName).min(1).optional(),
   resendClaimedAt: z.string().optional(),
 });
@@ -84,8 +89,11 @@ async function preparedFor(deps: SendDeps, campaign: string): Promise<Prepared> 
   const hit = preparedCache.get(campaign);
   if (hit && Date.now() - hit.at < preparedTtlMs) return hit.prepared;
   const record = await readCampaign(deps.store, campaign);
-  // Approval is checked once, when dispatch starts the run: its batches go on.
-  const prepared = prepareCampaign(record.definition, deps, { checkApproval: false });
+  // Approval is checked once, when dispatch starts the run: its batches go on. The message's
+  // skeleton was stored by dispatch, each To encoded there: no MailComposer in this function.
+  const prepared = prepareCampaignWith(storedComposer(deps.store, campaign), record.definition, deps, {
+    checkApproval: false,
+  });
   preparedCache.set(campaign, { at: Date.now(), prepared });
   prepared.catch(() => preparedCache.delete(campaign));
   return prepared;
@@ -107,13 +115,19 @@ export async function handler(event: SQSEvent, lambdaContext?: Context): Promise
     const remaining = lambdaContext?.getRemainingTimeInMillis();
     let report: BatchReport;
     try {
-      report = await sendBatch(batch, deps, {
-        rate,
-        prepared: await preparedFor(deps, batch.campaign),
-        ...(remaining !== undefined && {
-          deadline: Date.now() + remaining - Math.min(deadlineMarginMs, remaining / 5),
-        }),
-      });
+      const prepared = await preparedFor(deps, batch.campaign);
+      report = await sendPreparedBatch(
+        batch,
+        deps,
+        {
+          rate,
+          prepared,
+          ...(remaining !== undefined && {
+            deadline: Date.now() + remaining - Math.min(deadlineMarginMs, remaining / 5),
+          }),
+        },
+        async () => prepared,
+      );
     } catch (error) {
       logger.error('batch failed: it will be delivered again', {
         messageId: record.messageId,

@@ -6,7 +6,7 @@ import {
   PermanentSendError,
   ThrottledError,
 } from '../../lambdas/core/campaigns/mailer.ts';
-import { composeMessage } from '../../lambdas/core/campaigns/message.ts';
+import { composeMessage } from '../../lambdas/core/campaigns/message-skeleton.ts';
 
 /** What arrived at the other end, as the receiving side has it. */
 export interface Received {

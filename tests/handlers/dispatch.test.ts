@@ -18,7 +18,7 @@ import {
   updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
 import type { DispatchReport, RecipientBatch } from '../../lambdas/core/campaigns/dispatch.ts';
-import type { LedgerEntry } from '../../lambdas/core/campaigns/ledger.ts';
+import { type LedgerEntry, readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getJson } from '../../lambdas/core/store/object-store.ts';
@@ -170,6 +170,18 @@ describe('dispatch → SQS → send handler (s3rver + aws-ses-v2-local)', () => 
       Array.from({ length: AUDIENCE }, (_, i) => journalist(i)).sort(),
     );
     expect((await readCampaign(world.store, 'etude')).runs.at(-1)?.batches).toBe(3);
+  });
+
+  it('reports a batch queued without its encoded To (by an older dispatch) as malformed, claiming nobody', async () => {
+    const batch = JSON.parse(bodies[0] as string) as RecipientBatch;
+    expect(batch.recipients.every((r) => typeof r.to === 'string')).toBe(true);
+    const old = sqsEvent([
+      JSON.stringify({ ...batch, recipients: batch.recipients.map(({ to: _, ...r }) => r) }),
+    ]);
+    const response = await send(old, lambdaContext(60_000));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: old.Records[0]?.messageId }] });
+    expect(await mails()).toHaveLength(0);
+    expect((await readLedger(world.store, 'etude')).size).toBe(0);
   });
 
   it('sends two batches; the poisoned record fails alone; no address in the logs', async () => {

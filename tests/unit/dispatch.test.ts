@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
-import { sendBatch } from '../../lambdas/core/campaigns/batch.ts';
+import { sendBatch, sendPreparedBatch } from '../../lambdas/core/campaigns/batch.ts';
 import {
   CampaignNotFoundError,
   campaignFailure,
@@ -28,7 +28,14 @@ import {
   readLedger,
 } from '../../lambdas/core/campaigns/ledger.ts';
 import { SendingHaltedError, ThrottledError } from '../../lambdas/core/campaigns/mailer.ts';
-import { EmbargoError, type SendDeps } from '../../lambdas/core/campaigns/send.ts';
+import { storedComposer } from '../../lambdas/core/campaigns/message.ts';
+import { encodeTo } from '../../lambdas/core/campaigns/message-skeleton.ts';
+import {
+  EmbargoError,
+  prepareCampaignWith,
+  recipientAddress,
+  type SendDeps,
+} from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import { contactKeys, shardOf } from '../../lambdas/core/contacts/model.ts';
@@ -332,6 +339,65 @@ async function keysUnder(prefix: string): Promise<string[]> {
   for await (const item of listAll(store, prefix)) out.push(item.key);
   return out;
 }
+
+describe('the message skeleton dispatch stores for the send function', () => {
+  /** A batch sent as the send function sends it: from the stored skeleton and each queued To. */
+  const sendAsTheFunction = (batch: RecipientBatch, d: SendDeps) =>
+    sendPreparedBatch(batch, d, { rate: 1000 }, (definition) =>
+      prepareCampaignWith(storedComposer(d.store, batch.campaign), definition, d, { checkApproval: false }),
+    );
+  const subjects = (mailer: MemoryMailer) =>
+    mailer.delivered.map((m) => /\r\nSubject: ([^\r]*)\r\n/.exec(Buffer.from(m.raw).toString('utf8'))?.[1]);
+
+  it("queues each recipient's encoded To, and an advance copy's batches go out before and after the embargo", async () => {
+    await registerDraft(
+      store,
+      definition('avance', { publication: 'sous-embargo', advance: { zone: 'Europe/Paris' } }),
+    );
+    const queue = new CapturingQueue();
+    await dispatchCampaign('avance', { store, queue, clock }, { recipientsPerMessage: 4 });
+    const [first, second] = queue.batches as [RecipientBatch, RecipientBatch];
+    for (const r of [...first.recipients, ...second.recipients])
+      expect(r.to).toBe(encodeTo(recipientAddress(r)));
+    expect(first.recipients[0]?.to).toMatch(
+      /^=\?UTF-8\?Q\?Zo=C3=A9_Lef=C3=A8vre-\d\?=\r\n <journaliste\.\d@/,
+    );
+
+    const before = new MemoryMailer();
+    expect(await sendAsTheFunction(first, deps(before))).toMatchObject({ sent: 4, failed: 0 });
+    // The embargo (2026-01-20 07:00 UTC) has passed when the second batch is sent.
+    const after = new MemoryMailer();
+    const later = () => new Date('2026-01-21T07:30:00Z');
+    expect(await sendAsTheFunction(second, { ...deps(after), clock: later })).toMatchObject({
+      sent: 3,
+      failed: 0,
+    });
+    for (const subject of subjects(before)) expect(subject).toMatch(/^=\?UTF-8\?Q\?=5BEmbargo_20_janvier_8/);
+    expect(subjects(after)).toEqual(
+      ['Communiqu=C3=A9_avance', 'Communiqu=C3=A9_avance', 'Communiqu=C3=A9_avance'].map(
+        (s) => `=?UTF-8?Q?${s}?=`,
+      ),
+    );
+    const to = (m: MemoryMailer) =>
+      m.delivered.map((d) => /\r\nTo: ((?:[^\r]|\r\n )*)\r\n/.exec(Buffer.from(d.raw).toString('utf8'))?.[1]);
+    // Messages of a batch go out concurrently: compare as sets, not in order.
+    expect([...to(before), ...to(after)].sort()).toEqual(
+      [...first.recipients, ...second.recipients].map((r) => r.to).sort(),
+    );
+  });
+
+  it('refuses, before claiming anyone, a batch whose campaign changed since dispatch', async () => {
+    const { queue } = await dispatched('etude', 4);
+    await updateCampaign(store, 'etude', undefined as never, (r) => ({
+      ...r,
+      definition: { ...r.definition, subject: 'Autre' },
+    }));
+    await expect(
+      sendAsTheFunction(queue.batches[0] as RecipientBatch, deps(new MemoryMailer())),
+    ).rejects.toThrow(/no message skeleton .*dispatch it again/);
+    expect((await readLedger(store, 'etude')).size).toBe(0);
+  });
+});
 
 describe('LedgerContactIds', () => {
   const id = (i: number) => keys.idOf(journalist(i));

@@ -2,12 +2,20 @@ import libqp from 'libqp';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
+import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import {
   BodyEncoder,
   type CampaignParts,
-  createMessageComposer,
+  composerFromSkeleton,
   type PersonalParts,
+  storedComposer,
 } from '../../lambdas/core/campaigns/message.ts';
+import {
+  buildSkeleton,
+  createMessageComposer,
+  encodeTo,
+  storeSkeleton,
+} from '../../lambdas/core/campaigns/message-skeleton.ts';
 import { prng } from '../support/cli.ts';
 
 /** A template-like body: many shared lines, a few personal ones, lines that come and go. */
@@ -149,5 +157,89 @@ describe('createMessageComposer', () => {
     expect(raw).not.toMatch(/^(Cc|Bcc): /m);
     const parsed = await simpleParser(raw);
     expect(parsed.to).toMatchObject({ value: [{ address: 'john5@exämple.com' }] });
+  });
+
+  it('fills a skeleton read back from JSON into the same bytes as the skeleton it was built as', async () => {
+    const skeleton = await buildSkeleton(common);
+    const stored = JSON.parse(JSON.stringify(skeleton));
+    const fresh = composerFromSkeleton(skeleton, { listId: common.listId, encodeTo });
+    const readBack = composerFromSkeleton(stored, { listId: common.listId, encodeTo });
+    for (let i = 0; i < 5; i++) {
+      const bytes = Buffer.from(readBack(personal(i)));
+      expect(bytes.equals(Buffer.from(fresh(personal(i))))).toBe(true);
+      // The attachment is in the skeleton: it reaches every message.
+      expect((await simpleParser(bytes)).attachments.map((a) => a.filename)).toEqual(['etude.pdf']);
+    }
+  });
+
+  it('refuses a skeleton without every slot once, naming what it has', async () => {
+    const { pieces } = await buildSkeleton(common);
+    const withoutHtml = [...pieces];
+    withoutHtml.splice(withoutHtml.indexOf('html'), 2);
+    const twice = pieces.map((p, i) => (i % 2 === 1 && p === 'date' ? 'messageId' : p));
+    const campaign = { listId: common.listId, encodeTo };
+    expect(() => composerFromSkeleton({ pieces: withoutHtml }, campaign)).toThrow(
+      /has the slots messageId, unsubscribe, listId, to, date, text; it needs .*html/,
+    );
+    expect(() => composerFromSkeleton({ pieces: twice }, campaign)).toThrow(/slots .*messageId.*messageId/);
+    expect(() => composerFromSkeleton({ pieces: pieces.slice(1) }, campaign)).toThrow(
+      /not a list of texts and slots/,
+    );
+    expect(() => composerFromSkeleton({} as never, campaign)).toThrow(/not a list of texts and slots/);
+  });
+
+  it('encodes To as MimeNode does in a whole message: UTF-8 names encoded, lines folded at 76', async () => {
+    const to = { name: 'Jöhn Ünterwälder-Mëyer de la Fontaine-Saint-Étienne', address: 'john@exämple.com' };
+    const value = encodeTo(to);
+    for (const line of `To: ${value}`.split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
+    const whole = await new MailComposer({ to, from: 'a@example.org', text: 'x' }).compile().build();
+    expect(whole.toString('utf8')).toContain(`\r\nTo: ${value}\r\n`);
+  });
+
+  /** A message with its multipart boundaries numbered in order: the only bytes that differ from run to run. */
+  const withoutBoundaries = (message: Uint8Array) => {
+    let text = Buffer.from(message).toString('latin1');
+    const boundaries = [...new Set([...text.matchAll(/boundary="([^"]+)"/g)].map((m) => m[1] as string))];
+    expect(boundaries.length).toBeGreaterThan(0);
+    boundaries.forEach((b, i) => {
+      text = text.split(b).join(`boundary-${i}`);
+    });
+    return text;
+  };
+
+  it('composes, from the skeleton dispatch stored and the To it encoded, the bytes composed in one process', async () => {
+    const store = new MemoryObjectStore({
+      signingSecret: 'x'.repeat(32),
+      publicUrl: 'https://press.example.org',
+    });
+    await storeSkeleton(store, 'etude', common);
+    const stored = await storedComposer(store, 'etude')(common);
+    const fresh = await createMessageComposer(common);
+    for (let i = 0; i < 6; i++) {
+      const own = { ...personal(i), ...(i % 2 === 1 && { to: { address: `plain${i}@example.com` } }) };
+      const queued = { ...own, toHeader: encodeTo(own.to) };
+      expect(withoutBoundaries(stored(queued))).toBe(withoutBoundaries(fresh(own)));
+    }
+  });
+
+  it('refuses, from the store, a campaign whose parts changed since dispatch, a To not encoded and a To that is not a header', async () => {
+    const store = new MemoryObjectStore({
+      signingSecret: 'x'.repeat(32),
+      publicUrl: 'https://press.example.org',
+    });
+    await storeSkeleton(store, 'etude', common);
+    await expect(storedComposer(store, 'etude')({ ...common, subject: 'Autre objet' })).rejects.toThrow(
+      /campaign "etude" has no message skeleton at campaigns\/etude\/messages\/[0-9a-f]{32}\.json .*dispatch it again/,
+    );
+    const stored = await storedComposer(store, 'etude')(common);
+    expect(() => stored(personal(1))).toThrow(/has no encoded To .*dispatch the campaign again/);
+    expect(() => stored({ ...personal(1), toHeader: 'a@example.org\r\nBcc: b@example.org' })).toThrow(
+      /folded lines without control characters/,
+    );
+    const folded = encodeTo(personal(1).to);
+    expect(folded).toContain('\r\n ');
+    expect(Buffer.from(stored({ ...personal(1), toHeader: folded })).toString('utf8')).toContain(
+      `\r\nTo: ${folded}\r\n`,
+    );
   });
 });

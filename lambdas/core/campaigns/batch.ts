@@ -74,10 +74,25 @@ export interface BatchReport {
 }
 
 /** Sends one batch of recipients; see the module comment. */
-export async function sendBatch(
+export function sendBatch(
   batch: RecipientBatch,
   deps: SendDeps,
   options: BatchOptions,
+): Promise<BatchReport> {
+  return sendPreparedBatch(batch, deps, options, (definition) =>
+    prepareCampaign(definition, deps, { checkApproval: false }),
+  );
+}
+
+/**
+ * sendBatch, the campaign prepared by `prepare` when `options.prepared` is not given: the send
+ * function prepares it with the skeleton stored by dispatch (send.ts: `prepareCampaignWith`).
+ */
+export async function sendPreparedBatch(
+  batch: RecipientBatch,
+  deps: SendDeps,
+  options: BatchOptions,
+  prepare: (definition: CampaignRecord['definition']) => Promise<Prepared>,
 ): Promise<BatchReport> {
   const clock = deps.clock ?? (() => new Date());
   const report: BatchReport = {
@@ -110,7 +125,7 @@ export async function sendBatch(
   }
   const definition = record.definition;
   // Approval is checked once, when dispatch starts the run: its batches go on.
-  const prepared = options.prepared ?? (await prepareCampaign(definition, deps, { checkApproval: false }));
+  const prepared = options.prepared ?? (await prepare(definition));
   await renewRunLease(deps.store, batch, record, clock());
 
   const entries = await ledgerEntries(deps.store, batch.campaign, batch.recipients);

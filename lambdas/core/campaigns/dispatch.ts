@@ -14,8 +14,9 @@ import {
 import { heldError, holdPauseReason, readSendingHold, type SendingHold } from './hold.ts';
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
 import { isTerminal, LedgerContactIds, type LedgerEntry, ledgerEntries } from './ledger.ts';
+import { encodeTo, storeSkeleton } from './message-skeleton.ts';
 import { lateFire, pauseLateCampaign } from './schedule.ts';
-import { checkRealSend, prepareCampaign } from './send.ts';
+import { checkRealSend, prepareCampaign, recipientAddress } from './send.ts';
 
 /**
  * Dispatching a campaign (the AWS way of sending): resolve the audience once, cut the
@@ -39,6 +40,8 @@ export interface BatchRecipient {
   lastName?: string;
   /** The campaign's lists that reach this person, when not all of them (several lists). */
   lists?: string[];
+  /** The To header, encoded by dispatch (message-skeleton.ts): the send function writes it as it is. */
+  to?: string;
   /**
    * Set when dispatched with resendUncertain: the claim time of the uncertain ledger entry.
    * The batch resends only over that very claim, so a redelivered batch does not send twice.
@@ -230,6 +233,10 @@ async function dispatchRun(
   // Embargo, sendAt, links that would not work: a clear error, nothing changed or enqueued.
   const prepared = await prepareCampaign(definition, { store: deps.store, clock });
   if (deps.urls) checkRealSend(prepared, deps.urls);
+  // The message's MIME structure, built here once, and each To below: the send function
+  // fills them in without nodemailer's MailComposer and MimeNode (a smaller function).
+  await storeSkeleton(deps.store, name, prepared.common);
+  if (prepared.commonAfterEmbargo) await storeSkeleton(deps.store, name, prepared.commonAfterEmbargo);
 
   // The audience is read as a stream and cut into batches staged in the store as they fill:
   // memory holds one batch, not the audience. Nothing is on the queue until the whole
@@ -261,6 +268,7 @@ async function dispatchRun(
       email: contact.email,
       ...(contact.firstName && { firstName: contact.firstName }),
       ...(contact.lastName && { lastName: contact.lastName }),
+      to: encodeTo(recipientAddress(contact)),
       // Only when it is not every list of the campaign: queue messages stay small.
       ...(contact.via.join(',') !== allLists && { lists: contact.via }),
       ...(claimed && entry && { resendClaimedAt: entry.claimedAt }),

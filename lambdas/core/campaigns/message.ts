@@ -1,10 +1,16 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
-import { foldLines } from 'nodemailer/lib/mime-funcs';
-import MimeNode from 'nodemailer/lib/mime-node';
+import { createHash } from 'node:crypto';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
+import { PressroomError } from '../errors.ts';
+import { getJson, type ObjectStore } from '../store/object-store.ts';
 
 /**
- * Composing one personal message: multipart/alternative text + HTML (+ attachments), UTF-8
+ * Filling one personal message into the campaign's skeleton. The skeleton itself (the MIME
+ * structure, built once per campaign by nodemailer's MailComposer) and the To header (encoded
+ * by nodemailer's MimeNode) come from message-skeleton.ts: this module uses nodemailer's
+ * quoted-printable functions only, so code that fills a stored skeleton leaves MailComposer,
+ * MimeNode and their content-type table out of its bundle.
+ *
+ * The message: multipart/alternative text + HTML (+ attachments), UTF-8
  * headers encoded, one recipient in To and nobody in Cc/Bcc, the List-Unsubscribe headers of
  * RFC 2369 and RFC 8058, a Message-ID derived from campaign and recipient.
  */
@@ -37,13 +43,13 @@ export function headerSafe(value: string): string {
 }
 
 /** Prepared headers are written as they are: only printable ASCII may go in. */
-function asciiHeader(value: string): string {
+export function asciiHeader(value: string): string {
   if (!/^[\x20-\x7e]*$/.test(value))
     throw new Error(`header value must be printable ASCII: ${JSON.stringify(value)}`);
   return value;
 }
 
-const address = (a: Address) => ({ name: headerSafe(a.name ?? ''), address: headerSafe(a.address) });
+export const address = (a: Address) => ({ name: headerSafe(a.name ?? ''), address: headerSafe(a.address) });
 
 /** What every message of a campaign shares. */
 export type CampaignParts = Pick<MessageParts, 'from' | 'replyTo' | 'subject' | 'listId' | 'attachments'>;
@@ -53,7 +59,10 @@ export type PersonalParts = Pick<
   'to' | 'html' | 'text' | 'messageId' | 'date' | 'unsubscribe'
 > &
   /** This recipient's list, when the campaign reaches people through several (default the campaign's). */
-  Partial<Pick<MessageParts, 'listId'>>;
+  Partial<Pick<MessageParts, 'listId'>> & {
+    /** `to` already encoded (by dispatch, with message-skeleton.ts's `encodeTo`): written as it is. */
+    toHeader?: string;
+  };
 
 /**
  * Quoted-printable bodies, with caches shared by every message of a campaign. QP is
@@ -124,74 +133,71 @@ export class BodyEncoder {
   }
 }
 
+/** An encoded header value given whole: folded lines (CRLF, then a space or a tab), no other control character. */
+function foldedHeader(value: string): string {
+  const folded = value.split('\r\n').every((line, i) => {
+    const rest = i === 0 ? line : /^[ \t]/.test(line) ? line.slice(1) : undefined;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    return rest !== undefined && !/[\u0000-\u001f\u007f]/.test(rest);
+  });
+  if (!folded)
+    throw new Error(
+      `an encoded header must be folded lines without control characters: ${JSON.stringify(value)}`,
+    );
+  return value;
+}
+
 /** Stand-ins written into the campaign's skeleton, where each message's own values go. */
-const slots = ['to', 'messageId', 'date', 'unsubscribe', 'listId', 'text', 'html'] as const;
-type Slot = (typeof slots)[number];
-const marker = (slot: Slot) => `@@pressroom-${slot}@@`;
+export const slots = ['to', 'messageId', 'date', 'unsubscribe', 'listId', 'text', 'html'] as const;
+export type Slot = (typeof slots)[number];
+export const marker = (slot: Slot) => `@@pressroom-${slot}@@`;
 /** Encoded lines are at most 75 characters: one more for a soft break after a mid-line segment. */
 const lineWidth = 75;
-const standIn = { to: 'recipient@pressroom.invalid', date: new Date(0) };
 
 /**
- * Composes the messages of one campaign. MailComposer builds the campaign's message once,
- * with stand-ins where each recipient's values go (the From, Subject, List-Id, attachments
- * and MIME structure are the same for all); each message is then that skeleton with the
- * recipient's To (encoded by nodemailer's MimeNode), Message-ID, Date, List-Unsubscribe and
- * quoted-printable bodies put in. Composing a message this way costs a few string joins
- * instead of a MailComposer run, and gives the same bytes MailComposer would, boundaries aside.
+ * The campaign's message with its slots: text, slot name, text, slot name, ... text, each
+ * slot once (see message-skeleton.ts, which builds it). Plain strings: it can be stored as
+ * JSON and read back.
  */
-export async function createMessageComposer(
-  common: CampaignParts,
-): Promise<(personal: PersonalParts) => Uint8Array> {
-  const prepared = (slot: Slot) => ({ prepared: true, value: marker(slot) });
-  const part = (contentType: string, slot: Slot) => ({
-    raw: `Content-Type: ${contentType}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${marker(slot)}`,
-  });
-  const skeleton = await new MailComposer({
-    from: address(common.from),
-    ...(common.replyTo && { replyTo: headerSafe(common.replyTo) }),
-    subject: headerSafe(common.subject),
-    text: part('text/plain; charset=utf-8', 'text'),
-    html: part('text/html; charset=utf-8', 'html'),
-    // To and Date are formatted by MimeNode whatever is asked: stand-in values, swapped below.
-    to: standIn.to,
-    date: standIn.date,
-    headers: {
-      'Message-ID': prepared('messageId'),
-      // MailComposer ignores its `list` option; these are set as plain headers (see TOOLCHAIN.md).
-      'List-Unsubscribe': prepared('unsubscribe'),
-      'List-Unsubscribe-Post': { prepared: true, value: 'List-Unsubscribe=One-Click' },
-      'List-Id': prepared('listId'),
-    },
-    attachments: (common.attachments ?? []).map((a) => ({
-      filename: headerSafe(a.filename),
-      content: Buffer.from(a.content),
-      contentType: a.contentType,
-    })),
-  })
-    .compile()
-    .build();
-  let text = skeleton.toString('utf8');
-  for (const [line, slot] of [
-    [`\r\nTo: ${standIn.to}\r\n`, 'to'],
-    [`\r\nDate: ${standIn.date.toUTCString().replace(/GMT/, '+0000')}\r\n`, 'date'],
-  ] as const) {
-    if (text.split(line).length !== 2) throw new Error(`the message skeleton has no single ${slot} line`);
-    text = text.replace(line, `\r\n${line.slice(2, line.indexOf(' ') + 1)}${marker(slot)}\r\n`);
-  }
-  // Split at the stand-ins: text, slot, text, slot, ... text.
-  const pieces = text.split(new RegExp(`@@pressroom-(${slots.join('|')})@@`));
+export interface MessageSkeleton {
+  pieces: string[];
+}
+
+/** A skeleton's pieces, checked: texts and every slot once, in an odd-length list. */
+function checkedPieces(skeleton: MessageSkeleton): string[] {
+  const pieces = skeleton?.pieces;
+  if (!Array.isArray(pieces) || pieces.length % 2 !== 1 || pieces.some((p) => typeof p !== 'string'))
+    throw new Error('the message skeleton is not a list of texts and slots: build it again');
   const found = pieces.filter((_, i) => i % 2 === 1);
-  if (found.length !== slots.length || new Set(found).size !== slots.length)
-    throw new Error(`the message skeleton has the slots ${found.join(', ')}`);
+  if (
+    found.length !== slots.length ||
+    new Set(found).size !== slots.length ||
+    found.some((slot) => !(slots as readonly string[]).includes(slot))
+  )
+    throw new Error(`the message skeleton has the slots ${found.join(', ')}; it needs ${slots.join(', ')}`);
+  return pieces;
+}
+
+/**
+ * Each message of a campaign: the skeleton with the recipient's To (encoded by `encodeTo`),
+ * Message-ID, Date, List-Unsubscribe, List-Id and quoted-printable bodies put in. Composing
+ * a message this way costs a few string joins instead of a MailComposer run, and gives the
+ * same bytes MailComposer would, boundaries aside.
+ *
+ * @param listId the campaign's List-Id, for messages that do not give their own
+ * @param encodeTo the To header's folded value, without `To: ` (message-skeleton.ts)
+ */
+export function composerFromSkeleton(
+  skeleton: MessageSkeleton,
+  campaign: { listId: string; encodeTo: (to: Address) => string },
+): (personal: PersonalParts) => Uint8Array {
+  const pieces = checkedPieces(skeleton);
   const bytes = pieces.map((piece, i) => (i % 2 === 0 ? Buffer.from(piece, 'utf8') : undefined));
   const bodies = new BodyEncoder();
-  const headers = new MimeNode();
-  const listId = asciiHeader(common.listId);
+  const listId = asciiHeader(campaign.listId);
   return (personal) => {
     const values: Record<Exclude<Slot, 'text' | 'html'>, string> = {
-      // `To: ` is in the skeleton; the folded line starts with it, so it is cut off again.
-      to: foldLines(`To: ${headers.encodeHeaderValue('To', address(personal.to))}`, 76).slice(4),
+      to: personal.toHeader === undefined ? campaign.encodeTo(personal.to) : foldedHeader(personal.toHeader),
       messageId: asciiHeader(personal.messageId),
       date: personal.date.toUTCString().replace(/GMT/, '+0000'),
       unsubscribe: asciiHeader(`<${personal.unsubscribe.url}>, <${personal.unsubscribe.mailto}>`),
@@ -211,9 +217,62 @@ export async function createMessageComposer(
   };
 }
 
-/** One message on its own (a test message, a confirmation): a composer used once. */
-export async function composeMessage(parts: MessageParts): Promise<Uint8Array> {
-  return (await createMessageComposer(parts))(parts);
+/** A composer for a campaign's parts (message-skeleton.ts: `createMessageComposer`; `storedComposer`). */
+export type ComposerFactory = (common: CampaignParts) => Promise<(personal: PersonalParts) => Uint8Array>;
+
+/**
+ * What names a campaign's skeleton in the store: a hash of everything it is built from (From,
+ * Reply-To, Subject, List-Id, the attachments' names, types and bytes). A skeleton is stored
+ * under it when the campaign is dispatched, and found again by whoever has the same parts.
+ */
+export function skeletonFingerprint(common: CampaignParts): string {
+  const hash = createHash('sha256');
+  hash.update(
+    JSON.stringify([
+      'skeleton 1',
+      common.from.name ?? '',
+      common.from.address,
+      common.replyTo ?? '',
+      common.subject,
+      common.listId,
+      (common.attachments ?? []).map((a) => [
+        a.filename,
+        a.contentType,
+        createHash('sha256').update(a.content).digest('hex'),
+      ]),
+    ]),
+  );
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** Where a campaign's skeleton is stored (message-skeleton.ts: `storeSkeleton`). */
+export const skeletonKey = (campaign: string, common: CampaignParts) =>
+  `campaigns/${campaign}/messages/${skeletonFingerprint(common)}.json`;
+
+/**
+ * Composers from the skeletons stored when the campaign was dispatched, for messages whose To
+ * was encoded by dispatch too (`toHeader`): what the send function composes with, without
+ * MailComposer or MimeNode in its code.
+ */
+export function storedComposer(store: ObjectStore, campaign: string): ComposerFactory {
+  return async (common) => {
+    const key = skeletonKey(campaign, common);
+    const stored = await getJson<{ skeleton: MessageSkeleton }>(store, key, {
+      repair: 'delete it and dispatch the campaign again',
+    });
+    if (!stored)
+      throw new PressroomError(
+        `campaign "${campaign}" has no message skeleton at ${key} (its sender, subject or attachment changed since it was dispatched, or it was dispatched by an older pressroom): dispatch it again`,
+      );
+    return composerFromSkeleton(stored.value.skeleton, {
+      listId: common.listId,
+      encodeTo: () => {
+        throw new PressroomError(
+          `a recipient of campaign "${campaign}" has no encoded To (a batch queued by an older pressroom): dispatch the campaign again`,
+        );
+      },
+    });
+  };
 }
 
 /** The domain of an address, in its ASCII form for headers such as Message-ID. */

@@ -60,12 +60,14 @@ import {
   ThrottledError,
 } from './mailer.ts';
 import {
+  type Address,
   asciiDomain,
-  composeMessage,
-  createMessageComposer,
+  type CampaignParts,
+  type ComposerFactory,
   type MessageParts,
   type PersonalParts,
 } from './message.ts';
+import { createMessageComposer } from './message-skeleton.ts';
 import { recipientTracking, type TrackedEmail, trackEmail } from './tracking.ts';
 
 /**
@@ -185,8 +187,17 @@ export interface Prepared {
   domain: string;
   /** The absolute links of the email (href, src), for the check before a real send. */
   links: string[];
+  /** What every message of the campaign shares (its skeleton is built from it). */
+  common: CampaignParts;
+  /**
+   * An advance copy's parts once its embargo has passed (the subject without the notice): the
+   * batches of a run still being sent then are composed with them.
+   */
+  commonAfterEmbargo?: CampaignParts;
   /** Composes each recipient's message from the campaign's, built once. */
   compose: (personal: PersonalParts) => Uint8Array;
+  /** What `compose` was made by: a test message (another subject) is composed by it too. */
+  composer: ComposerFactory;
   /**
    * An advance copy (`embargo: advance`, the embargo still ahead): the release, until when its
    * copy links work, and its public links, which each message points at the recipient's copy.
@@ -201,15 +212,31 @@ export const defaultRate = 10;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+type PrepareOptions = {
+  test?: boolean;
+  /** false: the run was approved when it started (the batches of a dispatched run). */
+  checkApproval?: boolean;
+};
+
 /** Checks what may be sent now, and prepares the message once for every recipient. */
-export async function prepareCampaign(
+export function prepareCampaign(
   definition: CampaignDefinition,
   deps: Pick<SendDeps, 'store' | 'clock' | 'timeZone'>,
-  options: {
-    test?: boolean;
-    /** false: the run was approved when it started (the batches of a dispatched run). */
-    checkApproval?: boolean;
-  } = {},
+  options: PrepareOptions = {},
+): Promise<Prepared> {
+  return prepareCampaignWith(createMessageComposer, definition, deps, options);
+}
+
+/**
+ * prepareCampaign, its messages composed by `composer`: the send function's composes from the
+ * skeleton stored by dispatch (message.ts: `storedComposer`), so that its code does not hold
+ * MailComposer.
+ */
+export async function prepareCampaignWith(
+  composer: ComposerFactory,
+  definition: CampaignDefinition,
+  deps: Pick<SendDeps, 'store' | 'clock' | 'timeZone'>,
+  options: PrepareOptions = {},
 ): Promise<Prepared> {
   const now = (deps.clock ?? (() => new Date()))();
   // What is sent: a release, never before its embargo, or a newsletter issue, never while a
@@ -283,7 +310,7 @@ export async function prepareCampaign(
     attachments = [{ filename: `${what}.pdf`, content: pdf.body, contentType: 'application/pdf' }];
   }
   const domain = asciiDomain(definition.from.address);
-  const common = {
+  const common: CampaignParts = {
     from: definition.from,
     ...(definition.replyTo && { replyTo: definition.replyTo }),
     subject: (notice?.subjectPrefix ?? '') + (definition.subject ?? title),
@@ -301,7 +328,10 @@ export async function prepareCampaign(
     listId: common.listId,
     domain,
     links: emailLinks(html),
-    compose: await createMessageComposer(common),
+    common,
+    ...(notice && { commonAfterEmbargo: { ...common, subject: definition.subject ?? title } }),
+    compose: await composer(common),
+    composer,
     ...(advance && { advance }),
   };
 }
@@ -365,9 +395,9 @@ export async function messageFor(
     }),
   });
   const messageId = overrides.messageId ?? `<${d.name}.${contact.id}@${prepared.domain}>`;
-  const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ');
   const personal: PersonalParts = {
-    to: { ...(name && { name }), address: contact.email },
+    to: recipientAddress(contact),
+    ...(contact.to !== undefined && { toHeader: contact.to }),
     html: filled.html,
     text: filled.text,
     messageId,
@@ -375,24 +405,35 @@ export async function messageFor(
     unsubscribe: { url: unsubscribeUrl, mailto: `mailto:${mailbox}?subject=unsubscribe%20${token}` },
     listId: listIdOf(list, prepared.domain),
   };
-  const raw = overrides.subjectPrefix
-    ? await composeMessage({
-        ...personal,
-        from: d.from,
-        ...(d.replyTo && { replyTo: d.replyTo }),
-        subject: `${overrides.subjectPrefix}${prepared.subject}`,
-        listId: prepared.listId,
-        ...(prepared.attachments && { attachments: prepared.attachments }),
-      })
-    : prepared.compose(personal);
+  let raw: Uint8Array;
+  if (overrides.subjectPrefix) {
+    const parts = {
+      ...personal,
+      ...prepared.common,
+      subject: `${overrides.subjectPrefix}${prepared.subject}`,
+    };
+    raw = (await prepared.composer(parts))(parts);
+  } else raw = prepared.compose(personal);
   return { raw, messageId };
 }
 
 /** A List-Id (RFC 2919): `<list.sender-domain>`. */
 const listIdOf = (list: string, domain: string) => `<${list}.${domain}>`;
 
-/** A recipient as a message needs them; `via`: the campaign's lists that reach them (default all). */
-export type Recipient = Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'> & { via?: string[] };
+/**
+ * A recipient as a message needs them; `via`: the campaign's lists that reach them (default
+ * all); `to`: their To header encoded already (by dispatch: `recipientAddress` and `encodeTo`).
+ */
+export type Recipient = Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'> & {
+  via?: string[];
+  to?: string;
+};
+
+/** Whom a message is addressed to: the name the contact gave, and their address. */
+export function recipientAddress(contact: Pick<Contact, 'email' | 'firstName' | 'lastName'>): Address {
+  const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ');
+  return { ...(name && { name }), address: contact.email };
+}
 
 /**
  * Start times for sends: evenly spaced at `rate` per second, and never more than `rate`

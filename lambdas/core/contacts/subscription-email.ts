@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 import type { OutgoingMessage } from '../campaigns/mailer.ts';
-import { asciiDomain, composeMessage } from '../campaigns/message.ts';
+import { asciiDomain } from '../campaigns/message.ts';
+import { composeMessage } from '../campaigns/message-skeleton.ts';
 import type { Language } from '../publication/schema.ts';
 import { fillPattern } from '../render/locale.ts';
 import type { TemplateSet } from '../render/templates.ts';
