@@ -498,12 +498,14 @@ export async function localBackend(
   options: { pdf?: boolean } = {},
 ): Promise<LocalBackend> {
   const dataDir = storeDir(config);
-  const [{ loadTemplateFiles }, { createReleaseRenderer }, { siteDeps }, { localFiles }] = await Promise.all([
-    import('../lambdas/adapters/template-files.ts'),
-    import('../lambdas/core/render/document.ts'),
-    import('../lambdas/core/archive/publish.ts'),
-    import('../lambdas/adapters/local-files.ts'),
-  ]);
+  const [{ loadTemplateFiles }, { createReleaseRenderer }, { siteDeps }, { localFiles }, { sharpImages }] =
+    await Promise.all([
+      import('../lambdas/adapters/template-files.ts'),
+      import('../lambdas/core/render/document.ts'),
+      import('../lambdas/core/archive/publish.ts'),
+      import('../lambdas/adapters/local-files.ts'),
+      import('../lambdas/adapters/sharp-images.ts'),
+    ]);
   const templates = await loadTemplateFiles(config.templatesDir);
   const { store, keys } = await localStore({ ...config, dataDir });
   let printer: (PdfPrinter & { close(): Promise<void> }) | undefined;
@@ -521,6 +523,7 @@ export async function localBackend(
     templates,
     files: localFiles({ maxFileSize: config.maxFileSize }),
     renderer: createReleaseRenderer(templates),
+    images: sharpImages(),
     ...siteDeps(templates, config),
     ...(printer && { printer }),
     async close() {

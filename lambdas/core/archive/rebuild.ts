@@ -16,6 +16,7 @@ import {
   archivedRelease,
   archiveVersion,
   installRelease,
+  manifestImages,
   PdfUnavailableError,
   type PublishDeps,
   printedRelease,
@@ -151,9 +152,9 @@ async function rebuildRelease(
   if (changed.length === 0 && !summaryChanged)
     return { report: { slug, outcome: 'unchanged', pdf }, written: 0 };
 
-  const { version: _version, files: _files, siteUrl: _siteUrl, ...kept } = before;
+  const { version: _version, files: _files, siteUrl: _siteUrl, images: _images, ...kept } = before;
   const manifest = await archiveVersion(deps, now, {
-    manifest: { ...kept, summary },
+    manifest: { ...kept, summary, ...manifestImages(emailed.publication) },
     archived,
     previousVersion: current.version,
     conflict: `"${slug}" was published by someone else during the rebuild: run the rebuild again`,
