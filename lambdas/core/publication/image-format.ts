@@ -44,7 +44,7 @@ export function sniffImageFormat(head: Uint8Array): { format: PressImageFormat }
     .trimStart();
   if (/^<(\?xml|svg|!DOCTYPE svg|!--)/i.test(text) && /<svg[\s>]/i.test(text))
     return {
-      refused: `is an SVG drawing, which is refused: it can hold scripts and links to other files. export it as a PNG file and list that one instead`,
+      refused: `is an SVG drawing, which is refused: it can hold scripts and links to other files; export it as a PNG file and list that one instead`,
     };
   return {
     refused: `is not a JPEG, PNG or WebP image (its first bytes are none of these formats): ${save}`,
