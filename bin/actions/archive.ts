@@ -1,5 +1,6 @@
 import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
 import { operator } from '../../lambdas/adapters/local-process.ts';
+import { sharpImages } from '../../lambdas/adapters/sharp-images.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
@@ -118,6 +119,7 @@ async function archiveDeps(opts: {
       store: aws.store,
       files: storeSourceFiles(aws.store, { root: uploadPrefix }),
       renderer: createReleaseRenderer(templates),
+      images: sharpImages(),
       ...siteDeps(templates, site),
       ...(aws.lifts && { lifts: aws.lifts }),
     },
