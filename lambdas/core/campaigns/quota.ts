@@ -100,6 +100,37 @@ function sliceCapacity(quota: SendQuota): number {
   return Math.max(0, Math.min(Math.floor(quota.max24Hour - quotaReserve(quota)), byRate));
 }
 
+/** What dispatch may enqueue now: the first slice's limit (no quota: everyone). */
+export function nowLimit(quota: SendQuota | undefined): number {
+  return quota ? Math.min(campaignAllowance(quota), sliceCapacity(quota)) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Whether the send function should leave a batch for later: what the account may still send
+ * in the 24-hour window is at most half the reserve. Dispatch plans with the whole reserve
+ * free; the batches may eat into its first half (a confirmation sent meanwhile, a stale read),
+ * never the second.
+ */
+export function quotaSpent(quota: SendQuota): boolean {
+  return quota.max24Hour - quota.sentLast24Hours <= quotaReserve(quota) / 2;
+}
+
+/** A quota read at most once per `ttlMs` (GetSendQuota is cheap, not free): per container. */
+export function cachedQuota(source: SendingQuota, ttlMs = 60_000, now = () => Date.now()): SendingQuota {
+  let last: { at: number; quota: Promise<SendQuota> } | undefined;
+  return {
+    read() {
+      if (last && now() - last.at < ttlMs) return last.quota;
+      const quota = source.read();
+      last = { at: now(), quota };
+      quota.catch(() => {
+        last = undefined;
+      });
+      return quota;
+    },
+  };
+}
+
 const dayMs = 86_400_000;
 
 /**
@@ -186,9 +217,9 @@ function nextDate(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + dayMs).toISOString().slice(0, 10);
 }
 
-/** The slices still ahead of `now`: those of a plan whose start is later (the continuations). */
-export function laterSlices(plan: SendingPlan): DaySlice[] {
-  return plan.slices.slice(1).filter((s) => s.count > 0);
+/** The slices after the first: the continuations still to come. */
+export function laterSlices(plan: SendingPlan | undefined): DaySlice[] {
+  return plan ? plan.slices.slice(1).filter((s) => s.count > 0) : [];
 }
 
 const words = {
