@@ -282,7 +282,7 @@ async function leaveForLater(
   now: Date,
 ): Promise<string | undefined> {
   const quota = await source.read();
-  if (!quotaSpent(quota)) return undefined;
+  if (!quota || !quotaSpent(quota)) return undefined;
   const at = now.toISOString();
   const reason = `the SES daily quota is used up (${quota.sentLast24Hours} of ${quota.max24Hour} sent in the last 24 hours)`;
   await closeRun(store, batch.campaign, batch.run, 'quota', at, (r) =>

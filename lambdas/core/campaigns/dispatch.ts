@@ -1,5 +1,6 @@
 import { type AudienceExclusions, type AudienceMember, resolveAudience } from '../contacts/audience.ts';
 import { BusyError, PressroomError } from '../errors.ts';
+import { scheduleNameFor } from '../schedule-name.ts';
 import { getText, listAll, type ObjectStore } from '../store/object-store.ts';
 import {
   audienceLists,
@@ -15,6 +16,7 @@ import { heldError, holdPauseReason, readSendingHold, type SendingHold } from '.
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
 import { isTerminal, LedgerContactIds, type LedgerEntry, ledgerEntries } from './ledger.ts';
 import { encodeTo, storeSkeleton } from './message-skeleton.ts';
+import { oneTimeSchedule } from './one-time-schedule.ts';
 import {
   defaultDailyStart,
   laterSlices,
@@ -24,7 +26,7 @@ import {
   type SendingPlan,
   type SendingQuota,
 } from './quota.ts';
-import { type CampaignScheduler, oneTimeSchedule, scheduleNameFor } from './remote.ts';
+import type { CampaignScheduler } from './remote.ts';
 import { lateFire, pauseLateCampaign } from './schedule.ts';
 import { checkRealSend, prepareCampaign, recipientAddress } from './send.ts';
 

@@ -19,9 +19,10 @@ export interface SendQuota {
   sentLast24Hours: number;
 }
 
-/** The sending-quota port: SES `GetSendQuota` on AWS (adapters/ses-mailer.ts), a fake in tests. */
+/** The sending-quota port: SES `GetSendQuota` on AWS (adapters/ses-quota.ts), a fake in tests. */
 export interface SendingQuota {
-  read(): Promise<SendQuota>;
+  /** The quota now; undefined when the account has no daily limit. */
+  read(): Promise<SendQuota | undefined>;
 }
 
 /**
@@ -117,7 +118,7 @@ export function quotaSpent(quota: SendQuota): boolean {
 
 /** A quota read at most once per `ttlMs` (GetSendQuota is cheap, not free): per container. */
 export function cachedQuota(source: SendingQuota, ttlMs = 60_000, now = () => Date.now()): SendingQuota {
-  let last: { at: number; quota: Promise<SendQuota> } | undefined;
+  let last: { at: number; quota: Promise<SendQuota | undefined> } | undefined;
   return {
     read() {
       if (last && now() - last.at < ttlMs) return last.quota;
