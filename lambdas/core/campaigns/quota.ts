@@ -231,14 +231,19 @@ const words = {
 /**
  * A plan in words: `78,000 today, 22,000 tomorrow from 09:00 Europe/Paris` (en), `78 000
  * aujourd’hui, 22 000 demain à partir de 09:00 Europe/Paris` (fr). Days after tomorrow are
- * named (`on Wed 9 Dec`, `le mer. 9 déc.`); the start's time is shown on each later slice, the
- * zone once at the end.
+ * named (`on Wed 9 Dec`, `le mer. 9 déc.`); the start's time is shown on each slice that does
+ * not start `now`, the zone once at the end. "Today" is `now`'s date (default: when the plan
+ * was made; `campaign status` passes the time it is shown).
  */
-export function describePlan(plan: SendingPlan, language: 'en' | 'fr' = 'en'): string {
+export function describePlan(
+  plan: SendingPlan,
+  language: 'en' | 'fr' = 'en',
+  now: Date = new Date(plan.madeAt),
+): string {
   const w = words[language];
   const locale = language === 'fr' ? 'fr-FR' : 'en-GB';
   const number = new Intl.NumberFormat(language === 'fr' ? 'fr-FR' : 'en-US');
-  const today = localDate(new Date(plan.madeAt), plan.timeZone);
+  const today = localDate(now, plan.timeZone);
   const parts = plan.slices
     .filter((slice, i) => i === 0 || slice.count > 0)
     .map((slice, i) => {
@@ -249,12 +254,12 @@ export function describePlan(plan: SendingPlan, language: 'en' | 'fr' = 'en'): s
             ? w.tomorrow
             : `${w.on} ${new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${slice.date}T12:00:00Z`))}`;
       const time =
-        i === 0 && slice.date === today && slice.from === plan.madeAt
+        i === 0 && slice.from === now.toISOString()
           ? ''
           : ` ${w.from} ${new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: plan.timeZone }).format(new Date(slice.from))}`;
       return `${number.format(slice.count)} ${when}${time}`;
     });
   if (plan.slices.length === 1 && plan.slices[0]?.count === 0) return w.none;
-  const later = plan.slices.length > 1 ? ` ${plan.timeZone}` : '';
-  return `${parts.join(', ')}${later}`;
+  const timed = parts.some((p) => p.includes(` ${w.from} `));
+  return `${parts.join(', ')}${timed ? ` ${plan.timeZone}` : ''}`;
 }

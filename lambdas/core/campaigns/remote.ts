@@ -12,6 +12,7 @@ import {
 import { resumableCampaign } from './control.ts';
 import type { DispatchReport } from './dispatch.ts';
 import { oneTimeSchedule } from './one-time-schedule.ts';
+import type { PacingSettings } from './quota.ts';
 import { cancelCampaign, ScheduleError, scheduleCampaign } from './schedule.ts';
 import { prepareCampaign } from './send.ts';
 
@@ -63,7 +64,7 @@ export async function startCampaign(
   definition: CampaignDefinition,
   deps: { store: ObjectStore; dispatcher: CampaignDispatcher; clock?: () => Date },
   source: string,
-  options: { resendUncertain?: boolean } = {},
+  options: { resendUncertain?: boolean; pacing?: PacingSettings } = {},
 ): Promise<DispatchReport> {
   const clock = deps.clock ?? (() => new Date());
   await prepareCampaign(definition, { store: deps.store, clock });
@@ -79,7 +80,13 @@ export async function startCampaign(
         );
       }
       // The state is dispatch's to change (sending, then sent).
-      return { ...current, definition, source, updatedAt: at };
+      return {
+        ...current,
+        definition,
+        source,
+        updatedAt: at,
+        ...(options.pacing && { pacing: options.pacing }),
+      };
     },
   );
   await registerCampaign(deps.store, definition.name);
@@ -100,7 +107,7 @@ export interface RemoteSchedule {
  */
 export async function scheduleCampaignRemotely(
   definition: CampaignDefinition,
-  deps: { store: ObjectStore; scheduler: CampaignScheduler; clock?: () => Date },
+  deps: { store: ObjectStore; scheduler: CampaignScheduler; clock?: () => Date; pacing?: PacingSettings },
   source: string,
 ): Promise<RemoteSchedule> {
   const record = await scheduleCampaign(definition, deps, source);
