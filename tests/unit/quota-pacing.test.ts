@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
+import { planLines } from '../../bin/pacing.ts';
 import {
   campaignAllowance,
   checkPacing,
@@ -182,5 +183,21 @@ describe('checkPacing', () => {
     ['09:00', 'Europe/Pariss', /time zone "Europe\/Pariss" is unknown/],
   ])('refuses %s in %s', (dailyStart, timeZone, message) => {
     expect(() => checkPacing({ dailyStart, timeZone })).toThrow(message);
+  });
+});
+
+describe('planLines (send, schedule and campaign status)', () => {
+  it('says the plan and the quota it was made with; nothing without a quota', () => {
+    const made = new Date('2026-12-07T14:00:00Z');
+    const plan = planSending(40_000, production(20_000), made, paris);
+    expect(planLines(plan, '  pacing      ')).toEqual([
+      '  pacing      27,500 today, 12,500 tomorrow from 15:33 Europe/Paris',
+      '              (SES quota: 20,000 of 50,000 sent in the last 24 hours, at most 14 a second; 2,500 kept free for other mail)',
+    ]);
+    // Read the next morning: yesterday's slice is dated, today's is "today".
+    expect(planLines(plan, '', new Date('2026-12-08T07:00:00Z'))[0]).toBe(
+      '27,500 on Mon 7 Dec from 15:00, 12,500 today from 15:33 Europe/Paris',
+    );
+    expect(planLines(planSending(10, undefined, made, paris), '  pacing  ')).toEqual([]);
   });
 });
