@@ -228,6 +228,20 @@ describe('dispatch paced by the quota', () => {
     );
   });
 
+  it('when the next slice cannot be scheduled, enqueues nobody and fails (to be retried)', async () => {
+    const deps = dispatchDeps(today);
+    scheduler.put = async () => {
+      throw new Error('Scheduler unavailable');
+    };
+    await expect(dispatchCampaign('etude', deps, { recipientsPerMessage: 4 })).rejects.toThrow(
+      /campaign "etude": the next day’s slice could not be scheduled \(Scheduler unavailable\)\. Dispatch it again/,
+    );
+    expect((deps.queue as CapturingQueue).batches).toEqual([]);
+    const record = await readCampaign(store, 'etude');
+    expect(record.runs[0]).toMatchObject({ outcome: 'error' });
+    expect(record.lastError?.message).toMatch(/could not be scheduled/);
+  });
+
   it('a continuation does not start a campaign stopped in the meantime', async () => {
     const deps = dispatchDeps(today);
     await dispatchCampaign('etude', deps, { recipientsPerMessage: 4 });

@@ -387,10 +387,12 @@ async function dispatchRun(
     throw error;
   });
   let continuation: DispatchReport['continuation'];
+  let step = 'the next day’s slice could not be scheduled';
   try {
     // The next day's slice is scheduled before today's is on the queue: should that fail,
     // nothing was sent and the invocation fails (and is retried).
     if (next) continuation = await scheduleContinuation(name, next.from, pacingOf(record), deps);
+    step = 'the batches could not all be enqueued';
     await staging.enqueue(deps.queue);
   } catch (error) {
     // Some batches may be missing from the queue: the run can never complete. It is closed,
@@ -399,7 +401,7 @@ async function dispatchRun(
     await closeRun(deps.store, name, run, 'error', at, (r) => ({ ...r, updatedAt: at })).catch(() => {});
     await staging.remove();
     throw new PressroomError(
-      `campaign "${name}": the batches could not all be enqueued (${(error as Error).message}). Dispatch it again to resume (\`pressroom campaign resume ${name} --backend aws\`): nobody is mailed twice.`,
+      `campaign "${name}": ${step} (${(error as Error).message}). Dispatch it again to resume (\`pressroom campaign resume ${name} --backend aws\`): nobody is mailed twice.`,
       { cause: error },
     );
   }
