@@ -19,7 +19,7 @@ import { Mail } from './mail.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import { Notifications } from './notifications.ts';
-import { Scheduling } from './scheduling.ts';
+import { allowContinuations, Scheduling } from './scheduling.ts';
 import { deadLetterAlarm, Sending } from './sending.ts';
 import { sendingPlan } from './sending-plan.ts';
 import { Site } from './site.ts';
@@ -337,6 +337,8 @@ export class PressroomStack extends Stack {
       dispatch: dispatch.function,
       alarmTopic: notifications.alarmTopic,
     });
+    // A campaign larger than the SES quota allows today continues the next day by itself.
+    allowContinuations(this.scheduling, dispatch);
     // Embargoed releases go public at their time: a schedule per release, and a safety refresh.
     this.embargoLifts = new EmbargoLifts(this, 'EmbargoLifts', {
       publish,

@@ -25,7 +25,18 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'liftRoleArn',
     'liftDeadLetterArn',
   ],
-  dispatch: ['bucket', 'queueUrl', 'recipientsPerMessage', 'publicUrl', 'siteUrl', 'lateFireWindowMinutes'],
+  dispatch: [
+    'bucket',
+    'queueUrl',
+    'recipientsPerMessage',
+    'publicUrl',
+    'siteUrl',
+    'lateFireWindowMinutes',
+    // Pacing by the SES quota: where the next day's slice is scheduled (lib/scheduling.ts).
+    'campaignScheduleGroup',
+    'campaignSchedulerRoleArn',
+    'campaignScheduleDeadLetterArn',
+  ],
   send: [
     'bucket',
     'secretArn',

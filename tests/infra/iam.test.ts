@@ -138,6 +138,11 @@ describe('least privilege', () => {
       's3:PutObject',
       's3:DeleteObject',
       'sqs:SendMessage',
+      // Pacing by the SES quota: the quota, and the next day's slice (lib/scheduling.ts).
+      'ses:GetSendQuota',
+      'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
+      'iam:PassRole',
     ],
     send: [
       ...logs,

@@ -37,6 +37,8 @@ export interface CampaignStatus {
   /** `approval: required`, and the approval recorded (approval.ts): who, when, which version. */
   approval?: { required: boolean; by?: string; at?: string; version?: string };
   runs: CampaignRecord['runs'];
+  /** How the sending quota spreads the campaign over days, as its last dispatch planned it (quota.ts). */
+  plan?: CampaignRecord['plan'];
 }
 
 export async function campaignStatus(
@@ -78,6 +80,7 @@ export async function campaignStatus(
       },
     }),
     runs: campaign.runs,
+    ...(campaign.plan && { plan: campaign.plan }),
   };
   for (const { entry } of ledger.values()) {
     if (entry.status === 'sent') status.sent++;
