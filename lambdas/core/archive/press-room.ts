@@ -18,6 +18,7 @@ import {
   readYearIndex,
   type TagIndex,
 } from './catalog.ts';
+import { isPublicSiteUrl, releaseDates } from './share.ts';
 
 /**
  * The public press room: static pages generated into the store under `site/`, served as
@@ -69,6 +70,7 @@ export const siteKeys = {
   atom: 'site/atom.xml',
   json: 'site/feed.json',
   sitemap: 'site/sitemap.xml',
+  robots: 'site/robots.txt',
   yearSitemap: (year: string) => `site/sitemaps/${year}.xml`,
   pagesSitemap: 'site/sitemaps/pages.xml',
   newsletters: 'site/newsletters/index.html',
@@ -96,6 +98,10 @@ export const issueDownloads = {
 };
 
 export interface PressRoom {
+  /** The site's title (og:site_name). */
+  readonly title: string;
+  /** The fixed strings of a language (a release's own, for its card). */
+  strings(lang: Language): LocaleStrings;
   /** Rewrites the pages listing these years and tags, plus the home page, feeds and sitemaps. Returns the keys written. */
   refresh(
     store: ObjectStore,
@@ -239,11 +245,13 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     nav: ReturnType<typeof navigation>,
     showYears: boolean,
     home = false,
+    path?: string,
   ) {
     return listPage({
       root,
       heading,
       home,
+      ...(path !== undefined && { path }),
       items: releases.map((r) => releaseItem(r, root)),
       nav,
       showYears,
@@ -265,6 +273,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     homeLink?: string;
     /** The home page: its title is the site's alone. */
     home?: boolean;
+    /** Its address under the site's top (`2021/index.html`): its canonical link. */
+    path?: string;
   }) {
     const groups: { year: string; releases: typeof args.items }[] = [];
     for (const item of args.items) {
@@ -289,6 +299,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       feeds: args.feeds,
       ...(args.notice !== undefined && { notice: args.notice, noindex: true }),
       ...(args.homeLink !== undefined && { homeLink: args.homeLink }),
+      ...(args.path !== undefined && isPublicSiteUrl(siteUrl) && { canonical: siteUrl + args.path }),
+      ogLocale: settings.lang === 'fr' ? 'fr_FR' : 'en_GB',
     });
   }
 
@@ -381,12 +393,13 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     };
   }
 
-  function urlset(urls: { loc: string; lastmod?: string }[]): string {
+  /** A sitemap; `image`: the page's image (Google's image extension). */
+  function urlset(urls: { loc: string; lastmod?: string; image?: string }[]): string {
     const entries = urls.map(
       (u) =>
-        `  <url><loc>${xml(u.loc)}</loc>${u.lastmod ? `<lastmod>${xml(u.lastmod)}</lastmod>` : ''}</url>`,
+        `  <url><loc>${xml(u.loc)}</loc>${u.lastmod ? `<lastmod>${xml(u.lastmod)}</lastmod>` : ''}${u.image ? `<image:image><image:loc>${xml(u.image)}</image:loc></image:image>` : ''}</url>`,
     );
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${entries.join('\n')}\n</urlset>\n`;
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">\n${entries.join('\n')}\n</urlset>\n`;
   }
 
   /** The page hosts answer with when nothing is at an address (status 404); kept out of search engines. */
@@ -404,6 +417,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
   }
 
   const pressRoom: PressRoom = {
+    title,
+    strings: (lang) => templates.locales[lang],
     withdrawnPage(release) {
       const root = '../../';
       return listPage({
@@ -448,14 +463,23 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         const nav = navigation(index, '../', { year });
         await put(
           siteKeys.year(year),
-          page('../', fillPattern(t.releasesOfYear, { year }), releases, nav, false),
+          page(
+            '../',
+            fillPattern(t.releasesOfYear, { year }),
+            releases,
+            nav,
+            false,
+            false,
+            `${year}/index.html`,
+          ),
         );
         await put(
           siteKeys.yearSitemap(year),
           urlset(
             releases.map((r) => ({
               loc: `${siteUrl}releases/${r.slug}/index.html`,
-              lastmod: r.updatedAt.slice(0, 10),
+              lastmod: releaseDates(r).modified,
+              ...(r.image !== undefined && { image: `${siteUrl}releases/${r.slug}/${r.image}` }),
             })),
           ),
           xmlOptions,
@@ -471,14 +495,30 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         const nav = navigation(index, '../../', { tag });
         await put(
           siteKeys.tag(tag),
-          page('../../', fillPattern(t.releasesTagged, { tag: entry.name }), releases, nav, true),
+          page(
+            '../../',
+            fillPattern(t.releasesTagged, { tag: entry.name }),
+            releases,
+            nav,
+            true,
+            false,
+            `tags/${tag}/index.html`,
+          ),
         );
       }
 
       const latest = await newestReleases(store, Math.max(latestCount, feedCount), visible);
       await put(
         siteKeys.index,
-        page('', t.latestReleases, latest.slice(0, latestCount), navigation(index, '', {}), true, true),
+        page(
+          '',
+          t.latestReleases,
+          latest.slice(0, latestCount),
+          navigation(index, '', {}),
+          true,
+          true,
+          'index.html',
+        ),
       );
       // Its navigation lists the years and tags, like the home page's: rewritten with it.
       await put(siteKeys.notFound, notFoundPage(navigation(index, topPath, {})));
@@ -503,6 +543,11 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         ...index.years.map(siteKeys.yearSitemap),
         ...(index.newsletters ? [siteKeys.newslettersSitemap] : []),
       ].map((key) => `  <sitemap><loc>${xml(siteUrl + key.slice('site/'.length))}</loc></sitemap>`);
+      // Crawlers find the sitemap here; nothing is kept from them (what is not public is not on the site).
+      await put(siteKeys.robots, robotsTxt(siteUrl), {
+        contentType: 'text/plain; charset=utf-8',
+        cacheControl: 'public, max-age=3600',
+      });
       await put(
         siteKeys.sitemap,
         `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${sitemaps.join('\n')}\n</sitemapindex>\n`,
@@ -542,6 +587,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
             items: issues.map(issueItem),
             nav: navigation(index, '../', { newsletters: true }),
             showYears: true,
+            path: 'newsletters/index.html',
             feeds: { rss: 'feed.xml', atom: 'atom.xml', json: 'feed.json' },
           }),
           html,
@@ -612,6 +658,15 @@ export function siteTitle(
   if (!org) return t.pressRoom;
   const ofName = settings.lang === 'fr' ? frenchOf(org.name, org.article) : `of ${org.name}`;
   return fillPattern(t.pressRoomOf, { name: org.name, ofName });
+}
+
+/**
+ * `robots.txt`: everything may be crawled, and the sitemap is named, by its absolute address
+ * when the site has an https one (a local `http://localhost` address would mislead).
+ */
+export function robotsTxt(siteUrl: string): string {
+  const sitemap = isPublicSiteUrl(siteUrl) ? `\nSitemap: ${siteUrl}sitemap.xml\n` : '';
+  return `User-agent: *\nAllow: /\n${sitemap}`;
 }
 
 function xml(s: string): string {

@@ -18,6 +18,7 @@ import {
   installRelease,
   PdfUnavailableError,
   type PublishDeps,
+  pageExtras,
   printedRelease,
   renderRelease,
   withoutPdfLink,
@@ -136,10 +137,14 @@ async function rebuildRelease(
   }
   const emailed = pdfExpected && !pdfBytes ? await withoutPdfLink(rendered, deps) : rendered;
 
-  const { summary, archived } = archivedRelease(deps, emailed, source, pdfBytes, {
-    publishedAt: before.summary.publishedAt,
-    updatedAt: before.summary.updatedAt,
-  });
+  const { summary, archived } = archivedRelease(
+    deps,
+    emailed,
+    source,
+    pdfBytes,
+    { publishedAt: before.summary.publishedAt, updatedAt: before.summary.updatedAt },
+    await pageExtras(deps, emailed.publication),
+  );
   const changed: string[] = [];
   for (const file of archived) {
     const same =

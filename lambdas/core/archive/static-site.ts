@@ -172,7 +172,16 @@ export async function buildStaticSite(
 function isGenerated(path: string): boolean {
   return (
     /^(releases|newsletters|tags|sitemaps|\d{4})\//.test(path) ||
-    ['index.html', '404.html', 'feed.xml', 'atom.xml', 'feed.json', 'sitemap.xml', '_headers'].includes(path)
+    [
+      'index.html',
+      '404.html',
+      'feed.xml',
+      'atom.xml',
+      'feed.json',
+      'sitemap.xml',
+      'robots.txt',
+      '_headers',
+    ].includes(path)
   );
 }
 

@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import type { ShareMeta } from '../archive/share.ts';
 import { TemplateError } from '../errors.ts';
 import type { Language, Publication, Publisher } from '../publication/schema.ts';
 import { socialProfile } from '../publication/social.ts';
@@ -61,6 +62,8 @@ export interface RenderOptions {
     indexUrl: string;
     downloads: { label: string; url: string; detail?: string; download?: boolean; downloadName?: string }[];
   };
+  /** On the press room's page of the release: canonical address, link previews, JSON-LD (templates/partials/share-meta.hbs). */
+  share?: ShareMeta;
 }
 
 /** A release rendered once, for every recipient. */
@@ -245,6 +248,7 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
     webUrl: options.webUrl,
     pdfUrl: options.pdfUrl,
     pressRoom: options.pressRoom,
+    share: options.share,
   });
 }
 
