@@ -83,7 +83,7 @@ export async function exportArchiveZip(opts: ArchiveExportOptions): Promise<void
  * sources the publish function read there, and the press room's address, language and
  * title from its outputs, rendered here with the templates of this copy of pressroom.
  */
-async function archiveDeps(opts: {
+export async function archiveDeps(opts: {
   backend: BackendKind;
   dataDir?: string;
   templates?: string;

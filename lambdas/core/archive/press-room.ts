@@ -18,6 +18,7 @@ import {
   readYearIndex,
   type TagIndex,
 } from './catalog.ts';
+import { type CoverageRow, listCoverage, publicCoverage } from './coverage.ts';
 import { isPublicSiteUrl, releaseDates } from './share.ts';
 
 /**
@@ -79,6 +80,8 @@ export const siteKeys = {
   newsletterAtom: 'site/newsletters/atom.xml',
   newsletterJson: 'site/newsletters/feed.json',
   newslettersSitemap: 'site/sitemaps/newsletters.xml',
+  /** The articles that cite the releases (`pressroom coverage add`), when there is one. */
+  coverage: 'site/coverage/index.html',
 };
 
 /** The files a public release offers, relative to its folder in the press room. */
@@ -120,6 +123,12 @@ export interface PressRoom {
    * link. Returns the keys written.
    */
   refreshNewsletters(store: ObjectStore, now: Date): Promise<string[]>;
+  /**
+   * Rewrites the coverage page from the coverage of every public release, newest first, or
+   * removes it when there is none. When it appears or goes, every list page is rewritten for
+   * its link. Returns the keys written.
+   */
+  refreshCoverage(store: ObjectStore, now: Date): Promise<string[]>;
   /**
    * The page left at a withdrawn release's address: it says that the release was withdrawn
    * and when, and nothing of what it said (neither its title nor the reason).
@@ -213,13 +222,14 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       .filter((x) => x.count > 0)
       .sort((a, b) => a.name.localeCompare(b.name, settings.lang));
     const newsletters = (await readIssues(store)).some(isPublicIssue);
-    return { years, tags, newsletters };
+    const coverage = (await store.head(siteKeys.coverage)) !== undefined;
+    return { years, tags, newsletters, coverage };
   }
 
   function navigation(
     index: Awaited<ReturnType<typeof publicIndex>>,
     root: string,
-    current: { year?: string; tag?: string; newsletters?: boolean },
+    current: { year?: string; tag?: string; newsletters?: boolean; coverage?: boolean },
   ) {
     return {
       years: index.years.map((year) => ({
@@ -234,6 +244,9 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       })),
       newsletters: index.newsletters
         ? { url: `${root}newsletters/index.html`, current: current.newsletters === true }
+        : undefined,
+      coverageLink: index.coverage
+        ? { url: `${root}coverage/index.html`, current: current.coverage === true }
         : undefined,
     };
   }
@@ -275,6 +288,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     home?: boolean;
     /** Its address under the site's top (`2021/index.html`): its canonical link. */
     path?: string;
+    /** The coverage page's articles, shown instead of releases. */
+    coverage?: ReturnType<typeof coverageItem>[];
   }) {
     const groups: { year: string; releases: typeof args.items }[] = [];
     for (const item of args.items) {
@@ -301,7 +316,25 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       ...(args.homeLink !== undefined && { homeLink: args.homeLink }),
       ...(args.path !== undefined && isPublicSiteUrl(siteUrl) && { canonical: siteUrl + args.path }),
       ogLocale: settings.lang === 'fr' ? 'fr_FR' : 'en_GB',
+      ...(args.coverage !== undefined && { coverage: args.coverage }),
     });
+  }
+
+  /** An article on the coverage page (`site/coverage/`). */
+  function coverageItem(row: CoverageRow) {
+    return {
+      date: row.date,
+      dateText: dateText(row.date),
+      outlet: row.outlet,
+      title: row.title,
+      url: row.url,
+      lang: row.language !== undefined && row.language !== settings.lang ? row.language : undefined,
+      release: {
+        title: row.release.title,
+        url: `../releases/${row.slug}/${releaseDownloads.page}`,
+        lang: ownLang(row.release.lang),
+      },
+    };
   }
 
   /** An issue in the Newsletters list, whose page is at `site/newsletters/`. */
@@ -416,6 +449,37 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     });
   }
 
+  /** Every year and tag page, the home page, feeds and sitemaps (a link of their navigation changed). */
+  async function everyList(store: ObjectStore, now: Date): Promise<string[]> {
+    const index = await publicIndex(store, now, await readTags(store));
+    return pressRoom.refresh(store, { years: index.years, tags: index.tags.map((x) => x.slug) }, now);
+  }
+
+  /** The coverage page, from the coverage of every public release; removed when there is none. Returns the keys written. */
+  async function writeCoveragePage(store: ObjectStore, now: Date): Promise<string[]> {
+    const rows = publicCoverage(await listCoverage(store), now);
+    if (rows.length === 0) {
+      await store.delete(siteKeys.coverage);
+      return [];
+    }
+    const index = { ...(await publicIndex(store, now, await readTags(store))), coverage: true };
+    await store.put(
+      siteKeys.coverage,
+      listPage({
+        root: '../',
+        heading: t.pressCoverage,
+        items: [],
+        nav: navigation(index, '../', { coverage: true }),
+        showYears: false,
+        feeds: { rss: '../feed.xml', atom: '../atom.xml', json: '../feed.json' },
+        path: 'coverage/index.html',
+        coverage: rows.map(coverageItem),
+      }),
+      html,
+    );
+    return [siteKeys.coverage];
+  }
+
   const pressRoom: PressRoom = {
     title,
     strings: (lang) => templates.locales[lang],
@@ -426,7 +490,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         heading: t.withdrawnTitle,
         items: [],
         // No years or tags: the page is written once and never refreshed.
-        nav: { years: [], tags: [], newsletters: undefined },
+        nav: { years: [], tags: [], newsletters: undefined, coverageLink: undefined },
         showYears: false,
         feeds: { rss: `${root}feed.xml`, atom: `${root}atom.xml`, json: `${root}feed.json` },
         notice: fillPattern(t.withdrawnText, {
@@ -535,6 +599,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
           ...index.years.map((y) => ({ loc: `${siteUrl}${y}/index.html` })),
           ...index.tags.map((x) => ({ loc: `${siteUrl}tags/${x.slug}/index.html` })),
           ...(index.newsletters ? [{ loc: `${siteUrl}newsletters/index.html` }] : []),
+          ...(index.coverage ? [{ loc: `${siteUrl}coverage/index.html` }] : []),
         ]),
         xmlOptions,
       );
@@ -553,6 +618,19 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${sitemaps.join('\n')}\n</sitemapindex>\n`,
         xmlOptions,
       );
+      return written;
+    },
+
+    async refreshCoverage(store, now) {
+      const hadPage = (await store.head(siteKeys.coverage)) !== undefined;
+      const written = await writeCoveragePage(store, now);
+      const hasPage = written.length > 0;
+      // The page's link is on every list page: they change only when the page appears or goes.
+      if (hadPage !== hasPage) {
+        written.push(...(await everyList(store, now)));
+        if ((await readIssues(store)).some(isPublicIssue))
+          written.push(...(await pressRoom.refreshNewsletters(store, now)));
+      }
       return written;
     },
 
@@ -630,14 +708,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       // The section's link is on every list page and in the sitemaps: they change only when
       // the section appears or goes.
       if (hadSection !== issues.length > 0) {
-        const index = await publicIndex(store, now, await readTags(store));
-        written.push(
-          ...(await pressRoom.refresh(
-            store,
-            { years: index.years, tags: index.tags.map((x) => x.slug) },
-            now,
-          )),
-        );
+        written.push(...(await everyList(store, now)));
+        written.push(...(await writeCoveragePage(store, now)));
       }
       return written;
     },

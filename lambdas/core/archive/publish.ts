@@ -30,6 +30,7 @@ import {
   readPending,
   recordRelease,
 } from './catalog.ts';
+import { type CoverageArticle, hasCoverage, readCoverage } from './coverage.ts';
 import { archiveKeys, type ReleaseManifest, type ReleaseState, readManifest, stateOf } from './manifest.ts';
 import {
   createPressRoom,
@@ -423,18 +424,25 @@ export async function withoutPdfLink(
   return withEmail(release, again.email, deps.sampleRecipient);
 }
 
-/** What the press room's copy of a release page shows besides the release: its card. */
+/** What the press room's copy of a release page shows besides the release: its card, its coverage. */
 export interface PageExtras {
   /** The generated card (PNG), when the release is shared with it and a painter drew it. */
   card?: Uint8Array;
+  /** The articles that cite it (`pressroom coverage add`), newest first. */
+  coverage?: CoverageArticle[];
 }
 
-/** Paints the release's card when it is shared with one (no image of its own) and there is a painter. */
+/**
+ * What the press room's copy of a release page needs from elsewhere: its coverage, and its
+ * card when it is shared with one (no image of its own) and there is a painter.
+ */
 export async function pageExtras(
-  deps: Pick<PublishDeps, 'cardPainter' | 'pressRoom'>,
+  deps: Pick<PublishDeps, 'cardPainter' | 'pressRoom' | 'store'>,
   publication: Publication,
 ): Promise<PageExtras> {
-  if (!deps.cardPainter || !shareImage(publication).generated) return {};
+  const coverage = await readCoverage(deps.store, publication.slug);
+  const extras = coverage.length > 0 ? { coverage } : {};
+  if (!deps.cardPainter || !shareImage(publication).generated) return extras;
   const svg = shareCardSvg({
     title: publication.title,
     publishers: publication.publishers.map((p) => p.name),
@@ -442,7 +450,7 @@ export async function pageExtras(
     accentColor: legibleColor(publication.publishers[0]?.color ?? '#0b5fa5'),
     t: deps.pressRoom.strings(publication.lang),
   });
-  return { card: await deps.cardPainter.paint(svg) };
+  return { ...extras, card: await deps.cardPainter.paint(svg) };
 }
 
 /** A rendered release's summary, and every file its version folder holds. */
@@ -480,6 +488,7 @@ export function archivedRelease(
           { siteUrl: siteTop(deps.siteUrl), siteName: deps.pressRoom.title },
           image,
         ),
+        ...(extras.coverage && { coverage: extras.coverage }),
       }),
       contentType: 'text/html; charset=utf-8',
     },
@@ -520,6 +529,9 @@ export async function installRelease(
   if (previous && previous.version !== manifest.version) {
     await deleteUnder(deps.store, archiveKeys.version(summary.slug, previous.version));
   }
+  // The coverage page names the release (its title, whether it is public): only when it has coverage.
+  if (options.refresh !== false && (await hasCoverage(deps.store, summary.slug)))
+    written += (await deps.pressRoom.refreshCoverage(deps.store, now)).length;
   return written;
 }
 
@@ -688,12 +700,14 @@ export async function releaseDueEmbargoes(
   if (due.length === 0) return [];
   const years = new Set<string>();
   const tags = new Set<string>();
+  let covered = false;
   for (const slug of due) {
     const manifest = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(slug));
     if (manifest) {
       await syncReleaseFiles(deps, manifest.value, now);
       years.add(manifest.value.summary.date.slice(0, 4));
       for (const t of manifest.value.summary.tags) tags.add(t.slug);
+      covered ||= await hasCoverage(deps.store, slug);
     }
   }
   await updateJson<PendingIndex>(
@@ -707,6 +721,7 @@ export async function releaseDueEmbargoes(
     },
   );
   await deps.pressRoom.refresh(deps.store, { years, tags }, now);
+  if (covered) await deps.pressRoom.refreshCoverage(deps.store, now);
   return due;
 }
 

@@ -64,6 +64,8 @@ export interface RenderOptions {
   };
   /** On the press room's page of the release: canonical address, link previews, JSON-LD (templates/partials/share-meta.hbs). */
   share?: ShareMeta;
+  /** On the press room's page of the release: the articles that cite it, newest first (templates/partials/coverage.hbs). */
+  coverage?: readonly { url: string; outlet: string; date: string; title?: string; language?: string }[];
 }
 
 /** A release rendered once, for every recipient. */
@@ -249,6 +251,15 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
     pdfUrl: options.pdfUrl,
     pressRoom: options.pressRoom,
     share: options.share,
+    coverage: options.coverage?.map((a) => ({
+      url: a.url,
+      outlet: a.outlet,
+      title: a.title,
+      date: a.date,
+      dateText: formatDate(a.date, lang),
+      // Marked only when the article is in another language than the page.
+      lang: a.language !== undefined && a.language !== lang ? a.language : undefined,
+    })),
   });
 }
 
