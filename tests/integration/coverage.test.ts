@@ -8,8 +8,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
+import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
-import { addCoverage, listCoverage, removeCoverage } from '../../lambdas/core/archive/coverage.ts';
+import {
+  addCoverage,
+  coverageCsv,
+  listCoverage,
+  removeCoverage,
+} from '../../lambdas/core/archive/coverage.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease, releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
 import { refreshReleaseCoverage } from '../../lambdas/core/archive/rebuild.ts';
@@ -78,6 +84,42 @@ describe('coverage in the press room', () => {
     // Still the user's record.
     expect(await removeCoverage(store, 'annonce', article.url)).toMatchObject(article);
     expect(await listCoverage(store)).toEqual([]);
+  });
+
+  it('keeps one entry per address, newest first, and exports CSV with formulas neutralised', async () => {
+    const store = new MemoryObjectStore({ signingSecret: 's', publicUrl: 'http://localhost:3000' });
+    const deps = releaseDeps(
+      store,
+      templates,
+      memoryFiles({ 'organizations/villes-internet.yaml': villesInternet, 'p.md': releaseText('r', 'R') }),
+    );
+    await publishRelease('p.md', deps);
+    const at = (minute: number) => new Date(Date.UTC(2026, 0, 10, 9, minute));
+    await addCoverage(store, 'r', { ...article, date: '2026-01-02' }, at(0));
+    await addCoverage(
+      store,
+      'r',
+      { url: 'https://b.example.com/x', outlet: '=HYPERLINK("x")', date: '2026-01-05' },
+      at(1),
+    );
+    const again = await addCoverage(
+      store,
+      'r',
+      { ...article, date: '2026-01-03', title: 'Titre corrigé' },
+      at(2),
+    );
+    expect(again.action).toBe('updated');
+    // The first record's time is kept; the date and title are the new ones.
+    expect(again.article).toMatchObject({ date: '2026-01-03', title: 'Titre corrigé' });
+    const rows = await listCoverage(store, 'r');
+    expect(rows.map((r) => [r.date, r.url, r.addedAt])).toEqual([
+      ['2026-01-05', 'https://b.example.com/x', at(1).toISOString()],
+      ['2026-01-03', article.url, at(0).toISOString()],
+    ]);
+    const csv = coverageCsv(rows).replace(/^\uFEFF/, '');
+    expect(csv.split('\n')[0]).toBe('date,outlet,title,url,language,release,release_title,added_at');
+    expect(csv).toContain(`'=HYPERLINK(""x"")`);
+    expect(JSON.parse((await getText(store, 'catalog/coverage.json')) ?? '')).toEqual({ releases: { r: 2 } });
   });
 
   it('refuses a wrong field naming it and its value, and writes nothing', async () => {
