@@ -13,7 +13,7 @@ import {
 } from './campaign.ts';
 import { heldError, holdPauseReason, readSendingHold, type SendingHold } from './hold.ts';
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
-import { isTerminal, LedgerContactIds, type LedgerEntry, ledgerEntries } from './ledger.ts';
+import { isTerminal, type Ledger, LedgerContactIds, type LedgerEntry, ledgerOf } from './ledger.ts';
 import { encodeTo, storeSkeleton } from './message-skeleton.ts';
 import { lateFire, pauseLateCampaign } from './schedule.ts';
 import { checkRealSend, prepareCampaign, recipientAddress } from './send.ts';
@@ -74,6 +74,8 @@ export interface DispatchDeps {
   urls?: { publicUrl: string; siteUrl?: string };
   /** Lists declared in the workspace: a campaign may name one that has no contact yet. */
   lists?: readonly string[];
+  /** The delivery ledger (DynamoDB on AWS); default the store's. */
+  ledger?: Ledger;
 }
 
 export interface DispatchOptions {
@@ -247,7 +249,7 @@ async function dispatchRun(
   // Do-not-contact people matching the audience: never enqueued, and the report says how many.
   const excluded: AudienceExclusions = { doNotContact: 0 };
   const allLists = audienceLists(definition.audience).join(',');
-  const ledger = await LedgerContactIds.read(deps.store, name);
+  const ledger = await LedgerContactIds.read(ledgerOf(deps), name);
   const uncertain: string[] = [];
   let audienceSize = 0;
   let alreadyDone = 0;
@@ -275,7 +277,7 @@ async function dispatchRun(
     });
   };
   const checkEntries = async () => {
-    const entries = await ledgerEntries(deps.store, name, withEntry);
+    const entries = await ledgerOf(deps).entries(name, withEntry);
     for (const contact of withEntry) await add(contact, entries.get(contact.id)?.entry);
     withEntry = [];
   };
@@ -283,6 +285,8 @@ async function dispatchRun(
     for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists, excluded)) {
       audienceSize++;
       if (!ledger.has(contact.id)) await add(contact);
+      // Final by the listing itself (DynamoDB): not read again.
+      else if (ledger.finished(contact.id)) alreadyDone++;
       else {
         withEntry.push(contact);
         if (withEntry.length >= 64) await checkEntries();
