@@ -10,6 +10,7 @@ import { holdSending, liftSendingHold } from '../core/campaigns/hold.ts';
 import { slug } from '../core/publication/schema.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
+import { dataLedger } from './ledger.ts';
 import { cached, dataStore, logger, startInvocation } from './runtime.ts';
 
 /**
@@ -75,8 +76,10 @@ const context = cached(async () => {
     'publicUrl',
     'siteUrl',
     'lateFireWindowMinutes',
+    'ledgerTable',
   ]);
   return {
+    ...dataLedger(config.ledgerTable),
     lateFireWindowMinutes: config.lateFireWindowMinutes,
     store: dataStore(config.bucket),
     queue: new SqsRecipientQueue({ queueUrl: config.queueUrl }),
@@ -100,11 +103,11 @@ export async function handler(event: unknown, lambdaContext?: Context): Promise<
       `the dispatch event must be { "campaign": "<campaign name>", "resendUncertain"?: true|false, "scheduledAt"?: "<ISO time>" } (${where.join('; ')})`,
     );
   }
-  const { store, queue, recipientsPerMessage, urls, lateFireWindowMinutes } = await context();
+  const { store, queue, recipientsPerMessage, urls, lateFireWindowMinutes, ledger } = await context();
   const { campaign, scheduledAt } = parsed.data;
   try {
     // SES delivers to people: the links in the messages must work for them.
-    const deps = { store, queue, urls };
+    const deps = { store, queue, urls, ...(ledger && { ledger }) };
     const options = {
       recipientsPerMessage,
       ...(parsed.data.resendUncertain !== undefined && { resendUncertain: parsed.data.resendUncertain }),

@@ -25,7 +25,15 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'liftRoleArn',
     'liftDeadLetterArn',
   ],
-  dispatch: ['bucket', 'queueUrl', 'recipientsPerMessage', 'publicUrl', 'siteUrl', 'lateFireWindowMinutes'],
+  dispatch: [
+    'bucket',
+    'queueUrl',
+    'recipientsPerMessage',
+    'publicUrl',
+    'siteUrl',
+    'lateFireWindowMinutes',
+    'ledgerTable',
+  ],
   send: [
     'bucket',
     'secretArn',
@@ -34,6 +42,7 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'sesConfigurationSet',
     'unsubscribeMailto',
     'senderIdentity',
+    'ledgerTable',
   ],
   feedback: ['bucket', 'secretArn'],
   // publicUrl only when set (a custom domain): otherwise the host the request came to.
