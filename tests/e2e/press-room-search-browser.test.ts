@@ -6,11 +6,17 @@
  * title says "résilientes"; the results are announced, reached with the keyboard and followed
  * with Enter. The search page shows the results for ?q=. axe finds no violation on the pages
  * with their results shown. Nothing reaches the network; no console error, no policy violation.
+ * The same box works on the static site `pressroom site build` writes, served by a plain file
+ * server under a folder of its own (`/presse/`), with no headers but the files' types.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mediaTypeOf } from '../../lambdas/core/public/site-headers.ts';
 import { axeSource, axeViolations } from '../support/axe.ts';
 import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
 import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
@@ -24,13 +30,14 @@ let work: string | undefined;
 let server: Server | undefined;
 let browser: Browser | undefined;
 let axe = '';
+let env: NodeJS.ProcessEnv = {};
 
 beforeAll(async () => {
   await requireChromium();
   axe = await axeSource();
   work = await exampleWorkspace('pressroom-search-browser-');
   const cwd = work;
-  const env = outboxEnv({ data: path.join(cwd, 'data'), secret, publicUrl });
+  env = outboxEnv({ data: path.join(cwd, 'data'), secret, publicUrl });
   for (const file of [crise.file, barometer.file])
     expectExit(await runPressroom(['publish', file, '--no-pdf'], { cwd, env }), 0);
   const [started, launched] = await Promise.all([
@@ -231,6 +238,58 @@ describe('without scripts', () => {
       expect(await page.locator('aside a', { hasText: '2024' }).count()).toBe(1);
     } finally {
       await context.close();
+    }
+  });
+});
+
+describe('on a static host', () => {
+  it('searches the site `pressroom site build` writes, served under /presse/ with the files’ types only', async () => {
+    if (!browser || !work) throw new Error('the browser is missing: see the error of beforeAll');
+    const out = path.join(work, 'static');
+    expectExit(await runPressroom(['site', 'build', '--out', out], { cwd: work, env }), 0);
+    // A host such as any: files as they are, `x/` → `x/index.html`, under /presse/; no policy header.
+    const host = createServer(async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://static');
+      const inside = url.pathname.startsWith('/presse/') ? url.pathname.slice('/presse'.length) : undefined;
+      let file = inside === undefined ? '' : path.join(out, decodeURIComponent(inside));
+      if (file.endsWith('/')) file = path.join(file, 'index.html');
+      const info = file.startsWith(out) ? await stat(file).catch(() => undefined) : undefined;
+      if (!info?.isFile()) {
+        res.writeHead(404).end('Not found');
+        return;
+      }
+      res.writeHead(200, { 'content-type': mediaTypeOf(file), 'content-length': info.size });
+      createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    try {
+      await page.route('**/*', (route) =>
+        route.request().url().startsWith(origin) ? route.continue() : route.abort('blockedbyclient'),
+      );
+      await page.goto(`${origin}/presse/`, { waitUntil: 'load' });
+      await page.getByLabel('Rechercher dans les communiqués').fill('federation');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => status(page).textContent()).toBe('1 communiqué trouvé');
+      expect(await resultLinks(page).first().getAttribute('href')).toBe(
+        `${origin}/presse/releases/${barometer.slug}/index.html`,
+      );
+      await page.keyboard.press('ArrowDown');
+      await Promise.all([
+        page.waitForURL(`**/presse/releases/${barometer.slug}/index.html`),
+        page.keyboard.press('Enter'),
+      ]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await new Promise((resolve) => host.close(resolve));
     }
   });
 });
