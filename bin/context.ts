@@ -504,12 +504,14 @@ export async function localBackend(
     { siteDeps },
     { localFiles },
     { createSharpCardPainter },
+    { sharpImages },
   ] = await Promise.all([
     import('../lambdas/adapters/template-files.ts'),
     import('../lambdas/core/render/document.ts'),
     import('../lambdas/core/archive/publish.ts'),
     import('../lambdas/adapters/local-files.ts'),
     import('../lambdas/adapters/sharp-card.ts'),
+    import('../lambdas/adapters/sharp-images.ts'),
   ]);
   const templates = await loadTemplateFiles(config.templatesDir);
   const { store, keys } = await localStore({ ...config, dataDir });
@@ -528,6 +530,7 @@ export async function localBackend(
     templates,
     files: localFiles({ maxFileSize: config.maxFileSize }),
     renderer: createReleaseRenderer(templates),
+    images: sharpImages(),
     ...siteDeps(templates, config),
     ...(printer && { printer }),
     cardPainter: createSharpCardPainter(),

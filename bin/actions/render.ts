@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { localFiles } from '../../lambdas/adapters/local-files.ts';
 import { writeFolderAtomically } from '../../lambdas/adapters/output-folder.ts';
+import { sharpImages } from '../../lambdas/adapters/sharp-images.ts';
 import { defaultTemplatesDir, loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { siteTop } from '../../lambdas/core/archive/publish.ts';
 import { slugify } from '../../lambdas/core/publication/slug.ts';
@@ -22,7 +23,7 @@ export async function renderToFolders(
   const templates = await loadTemplateFiles(options.templates ?? defaultTemplatesDir);
   const renderer = createReleaseRenderer(templates);
   const files = localFiles(options.maxFileSize !== undefined ? { maxFileSize: options.maxFileSize } : {});
-  const deps = { files, renderer, sampleRecipient: templates.sampleRecipient };
+  const deps = { files, renderer, sampleRecipient: templates.sampleRecipient, images: sharpImages() };
   const siteUrl = options.siteUrl ?? 'http://localhost:3000/';
   // Render everything first: a bad publication stops the run before anything is written.
   const results = [];
@@ -30,6 +31,7 @@ export async function renderToFolders(
     results.push(
       await renderReleaseFiles(file, deps, (p) => ({
         imagesUrl: `${siteUrl}releases/${p.slug}/files/`,
+        releaseUrl: `${siteUrl}releases/${p.slug}/`,
         tagUrl: (tag) => `${siteTop(siteUrl)}tags/${slugify(tag) || 'tag'}/index.html`,
       })),
     );

@@ -85,6 +85,22 @@ export const publicationLimits = {
   events: 100,
   /** The largest file a publication may bring (attachment, image): PRESSROOM_MAX_FILE_SIZE. */
   fileSize: 50_000_000,
+  /** Press kit images (`images:`): how many a release lists. */
+  pressImages: 20,
+  /** A press kit image's alt text: a sentence or two (screen readers read it whole). */
+  alt: 250,
+  /** A press kit image's caption. */
+  caption: 1_000,
+  /**
+   * One press kit image file, in bytes, checked before it is read: a 50-megapixel JPEG from a
+   * camera is 15–25 MB. Lower than PRESSROOM_MAX_FILE_SIZE when that is lower.
+   */
+  pressImageFile: 25_000_000,
+  /**
+   * Pixels of a press kit image (width × height), checked from its header before it is
+   * decoded: 50 MP is a full-frame camera's; decoding takes about 3 bytes a pixel (150 MB).
+   */
+  pressImagePixels: 50_000_000,
 } as const;
 
 const sizeUnits: Record<string, number> = {

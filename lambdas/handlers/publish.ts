@@ -3,6 +3,7 @@ import type { Context, S3Event } from 'aws-lambda';
 import * as z from 'zod';
 import { LambdaPdfPrinter } from '../adapters/lambda-pdf.ts';
 import { EventBridgeLiftScheduler, type LiftEvent } from '../adapters/scheduler.ts';
+import { sharpImages } from '../adapters/sharp-images.ts';
 import { storeSourceFiles } from '../adapters/store-files.ts';
 import { type LiftPlan, type LiftScheduler, planLift } from '../core/archive/lift.ts';
 import {
@@ -169,6 +170,8 @@ const context = cached(async () => {
     ...shared,
     renderer: createReleaseRenderer(templates),
     printer: new LambdaPdfPrinter(pdfBudgetMs),
+    // sharp comes from the function's layer, loaded when a release lists press kit images.
+    images: sharpImages(),
   };
   const issueDeps: PublishIssueDeps = { ...shared, renderer: createNewsletterRenderer(templates) };
   const publishers: Publishers = {

@@ -8,12 +8,14 @@
  *
  * The tests of each part share one store and run in order.
  */
+
 import { cp, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
+import { sharpImages } from '../../lambdas/adapters/sharp-images.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import type { ReleaseManifest } from '../../lambdas/core/archive/manifest.ts';
@@ -247,6 +249,7 @@ describe('on the stack (--backend aws, s3rver)', { timeout: 180_000 }, () => {
       store,
       files: storeSourceFiles(store, { root: 'publications/' }),
       renderer: createReleaseRenderer(templates),
+      images: sharpImages(),
       ...siteDeps(templates, { siteUrl: pressRoomUrl, siteLang: 'en' }),
     });
   }

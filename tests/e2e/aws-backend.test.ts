@@ -181,13 +181,14 @@ describe('pressroom campaign --backend aws', () => {
 describe('pressroom publish --backend aws', () => {
   const file = 'examples/publications/2024-03-12-open-data-barometer.md';
 
-  it('uploads the publication, its organisation and its attachment under publications/ (--no-wait)', async () => {
+  it('uploads the publication, its organisation, its attachment and its image under publications/ (--no-wait)', async () => {
     const run = await pressroom('publish', file, '--no-wait');
     expectExit(run, 0);
-    expect(run.stdout).toContain('Uploaded publications/2024/2024-03-12-open-data-barometer.md (3 file(s))');
+    expect(run.stdout).toContain('Uploaded publications/2024/2024-03-12-open-data-barometer.md (4 file(s))');
     expect(await keysUnder('publications/')).toEqual([
       'publications/2024/2024-03-12-open-data-barometer.md',
       'publications/2024/attachments/open-data-barometer-summary.txt',
+      'publications/2024/images/barometer-chart.jpg',
       'publications/organizations/open-cities-federation.yaml',
     ]);
     const uploaded = await store.get('publications/2024/2024-03-12-open-data-barometer.md');

@@ -5,6 +5,7 @@
  * overflow horizontally, every image must load and fit; the item image is served by the
  * test itself (no network). Screenshots go to test-output/screenshots/.
  */
+
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../../lambdas/adapters/local-files.ts';
 import { writeFolderAtomically } from '../../lambdas/adapters/output-folder.ts';
+import { sharpImages } from '../../lambdas/adapters/sharp-images.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { createPressRoom } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
@@ -80,7 +82,15 @@ beforeAll(async () => {
   const siteUrl = 'https://press.example.org/';
   const pressRoom = createPressRoom(templates, { siteUrl, lang: 'fr' });
   const clock = () => new Date('2024-03-15T12:00:00Z');
-  const base = { store, files, pressRoom, sampleRecipient: templates.sampleRecipient, siteUrl, clock };
+  const base = {
+    store,
+    files,
+    pressRoom,
+    sampleRecipient: templates.sampleRecipient,
+    siteUrl,
+    clock,
+    images: sharpImages(),
+  };
   const [launched] = await Promise.all([
     launchChromium(),
     (async () => {

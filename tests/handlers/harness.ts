@@ -134,12 +134,13 @@ export const examples = path.resolve(import.meta.dirname, '../../examples');
 /**
  * A workspace under publications/, from the examples: organisations in
  * publications/organizations/ (where the loader looks: beside a publication, then one level
- * up) and attachments in publications/attachments/.
+ * up), attachments in publications/attachments/ and press kit images in publications/images/.
  */
 export async function uploadExampleWorkspace(store: S3ObjectStore): Promise<void> {
   for (const [from, to] of [
     ['organizations', 'publications/organizations'],
     ['publications/attachments', 'publications/attachments'],
+    ['publications/images', 'publications/images'],
   ] as const) {
     for (const name of await readdir(path.join(examples, from)))
       await store.put(`${to}/${name}`, await readFile(path.join(examples, from, name)));

@@ -69,6 +69,14 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
     expect(site).toContain(
       'site/releases/open-data-barometer-2024/files/attachments/open-data-barometer-summary.txt',
     );
+    // Its press kit image: the original as given, the sizes made by sharp in the handler.
+    expect(site).toEqual(
+      expect.arrayContaining([
+        'site/releases/open-data-barometer-2024/files/images/barometer-chart.jpg',
+        'site/releases/open-data-barometer-2024/images/web/barometer-chart.jpg',
+        'site/releases/open-data-barometer-2024/images/thumbs/barometer-chart.jpg',
+      ]),
+    );
     const attachment = await getText(
       world.store,
       'site/releases/open-data-barometer-2024/files/attachments/open-data-barometer-summary.txt',

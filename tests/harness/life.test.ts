@@ -68,6 +68,7 @@ describe('publishing the examples on the stack as synthesized', () => {
       'publications/attachments/open-data-barometer-summary.txt',
       'publications/attachments/open-data-barometer-summary.txt',
     );
+    await upload('publications/images/barometer-chart.jpg', 'publications/images/barometer-chart.jpg');
     const releases = (await readdir(path.join(examples, 'publications'))).filter((n) => n.endsWith('.md'));
     for (const name of releases) await upload(`publications/${name}`, `publications/${name}`);
     const published = await world.deliverS3Notifications();
@@ -88,6 +89,12 @@ describe('publishing the examples on the stack as synthesized', () => {
       ),
     );
     expect(await getText(world.store, 'site/newsletters/index.html')).toBeDefined();
+    // The barometer's press kit image: its web size made by sharp from the function's layer.
+    const slug = 'open-data-barometer-2024';
+    const web = await world.store.get(`site/releases/${slug}/images/web/barometer-chart.jpg`);
+    expect(web?.contentType).toBe('image/jpeg');
+    expect(Buffer.from(web?.body ?? []).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    expect(await getText(world.store, `site/releases/${slug}/index.html`)).toContain('class="gallery"');
     expect(denials()).toEqual([]);
   });
 

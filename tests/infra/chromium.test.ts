@@ -27,7 +27,7 @@ describe('Chromium on the publish path', () => {
     expect(layer.Properties).toMatchObject({
       CompatibleArchitectures: ['x86_64'],
       CompatibleRuntimes: ['nodejs22.x'],
-      Description: `pressroom: @sparticuz/chromium@${lock['node_modules/@sparticuz/chromium'].version}, playwright-core@${lock['node_modules/playwright-core'].version} for printing PDFs`,
+      Description: `pressroom: @sparticuz/chromium@${lock['node_modules/@sparticuz/chromium'].version}, playwright-core@${lock['node_modules/playwright-core'].version}, sharp@${lock['node_modules/sharp'].version} for printing PDFs and making images`,
     });
     const publish = t.findResources('AWS::Lambda::Function')[fn.publish]?.Properties;
     expect(publish).toMatchObject({
@@ -72,6 +72,26 @@ describe('Chromium on the publish path', () => {
     ]);
     expect(() => packageClosure({ 'node_modules/a': { dependencies: { z: '1' } } }, ['a'])).toThrow(
       'node_modules/a needs z, which package-lock.json does not have: run npm ci',
+    );
+  });
+
+  it('the layer holds sharp with its Linux x64 (glibc) build and libvips only, whatever machine synthesizes', () => {
+    const packages = packageClosure(lock, ['sharp']);
+    expect(packages).toEqual(
+      expect.arrayContaining([
+        'node_modules/sharp',
+        'node_modules/@img/sharp-linux-x64',
+        'node_modules/@img/sharp-libvips-linux-x64',
+      ]),
+    );
+    // Other platforms' builds (macOS, Windows, arm64, musl) are left out.
+    expect(packages.filter((p) => p.startsWith('node_modules/@img/sharp-'))).toEqual([
+      'node_modules/@img/sharp-libvips-linux-x64',
+      'node_modules/@img/sharp-linux-x64',
+    ]);
+    // An optional package npm did not install here is not asked for.
+    expect(packageClosure(lock, ['sharp'], (p) => !p.includes('libvips'))).not.toContain(
+      'node_modules/@img/sharp-libvips-linux-x64',
     );
   });
 });

@@ -134,6 +134,10 @@ describe('npx cdk synth on a fresh clone', () => {
     expect(existsSync(path.join(modules, '@sparticuz/chromium/bin/chromium.br'))).toBe(true);
     expect(existsSync(path.join(modules, 'playwright-core/lib'))).toBe(true);
     expect(existsSync(path.join(modules, 'tar-fs/package.json'))).toBe(true);
+    // sharp, its native build and libvips for Linux x64 (press kit images).
+    expect(existsSync(path.join(modules, 'sharp/package.json'))).toBe(true);
+    expect(existsSync(path.join(modules, '@img/sharp-linux-x64/package.json'))).toBe(true);
+    expect(existsSync(path.join(modules, '@img/sharp-libvips-linux-x64/package.json'))).toBe(true);
     const layerBytes = await folderSize(layerDir);
     const publishBytes = await folderSize(assetOf('publish'));
     console.log(

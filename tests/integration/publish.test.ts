@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { parseFeed } from '@rowanmanning/feed-parser';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
@@ -39,12 +41,12 @@ afterAll(async () => {
 });
 
 /** A fresh store and workspace; `clock.now` can be moved. */
-async function setup(workspace: Record<string, string> = {}) {
+async function setup(workspace: Record<string, string | Uint8Array> = {}) {
   const root = await mkdtemp(path.join(tmpdir(), 'pressroom-publish-'));
   roots.push(root);
   const store = new FolderObjectStore({ root, signingSecret: 's', publicUrl: 'http://localhost:3000' });
   const clock = { now: new Date('2026-01-15T09:00:00Z') };
-  const files: Record<string, string> = {
+  const files: Record<string, string | Uint8Array> = {
     'organizations/villes-internet.yaml': villesInternet,
     ...workspace,
   };
@@ -445,6 +447,60 @@ describe('exportArchive', () => {
     const only2021 = await zipEntries(deps.store, { year: '2021' });
     expect(Object.keys(only2021).filter((k) => k.startsWith('note/'))).toEqual([]);
     expect(only2021['index.csv']?.split('\n').filter(Boolean)).toHaveLength(2);
+  });
+});
+
+describe('press kit images', () => {
+  it('archive the original with its hash, publish the made sizes beside it, and go into the ZIP export', async () => {
+    const photo = await sharp({ create: { width: 2400, height: 1200, channels: 3, background: '#0b5fa5' } })
+      .jpeg()
+      .toBuffer();
+    const { deps } = await setup({
+      'publications/a.md': release(
+        'Rapport 2021',
+        'slug: rapport\nimages:\n  - { file: photos/une.jpg, alt: La une }\n',
+      ),
+      'publications/photos/une.jpg': photo,
+    });
+    const { version } = await publishRelease('publications/a.md', deps);
+    const manifest = await readManifest(deps.store, 'rapport');
+    expect(manifest.images).toEqual([
+      {
+        original: 'files/photos/une.jpg',
+        sha256: createHash('sha256').update(photo).digest('hex'),
+        bytes: photo.byteLength,
+        format: 'jpeg',
+        width: 2400,
+        height: 1200,
+        web: 'images/web/une.jpg',
+        thumbnail: 'images/thumbs/une.jpg',
+      },
+    ]);
+    expect(manifest.files).toEqual(
+      expect.arrayContaining(['files/photos/une.jpg', 'images/web/une.jpg', 'images/thumbs/une.jpg']),
+    );
+    const archived = await deps.store.get(`${archiveKeys.version('rapport', version)}files/photos/une.jpg`);
+    expect(Buffer.from(archived?.body ?? []).equals(photo)).toBe(true);
+    const sitePrefix = siteKeys.releasePrefix('rapport');
+    expect(await keysUnder(deps.store, sitePrefix)).toEqual(
+      expect.arrayContaining([
+        `${sitePrefix}files/photos/une.jpg`,
+        `${sitePrefix}images/web/une.jpg`,
+        `${sitePrefix}images/thumbs/une.jpg`,
+      ]),
+    );
+    expect((await deps.store.head(`${sitePrefix}images/web/une.jpg`))?.contentType).toBe('image/jpeg');
+    const page = await site(deps.store, siteKeys.release('rapport'));
+    expect(page).toContain(`src="${siteUrl}releases/rapport/images/thumbs/une.jpg"`);
+    expect(page).toContain('href="files/photos/une.jpg" download="une.jpg"');
+    const entries = await zipEntries(deps.store, {});
+    expect(Object.keys(entries)).toEqual(
+      expect.arrayContaining([
+        'rapport/files/photos/une.jpg',
+        'rapport/images/web/une.jpg',
+        'rapport/images/thumbs/une.jpg',
+      ]),
+    );
   });
 });
 

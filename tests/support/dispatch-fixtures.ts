@@ -1,3 +1,4 @@
+import { sharpImages } from '../../lambdas/adapters/sharp-images.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { createPressRoom } from '../../lambdas/core/archive/press-room.ts';
 import { type PublishDeps, publishRelease } from '../../lambdas/core/archive/publish.ts';
@@ -54,6 +55,7 @@ export function releaseDeps(
     store,
     files,
     renderer: createReleaseRenderer(templates),
+    images: sharpImages(),
     pressRoom: createPressRoom(templates, { siteUrl, lang: 'fr' }),
     sampleRecipient: templates.sampleRecipient,
     siteUrl,

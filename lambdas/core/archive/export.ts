@@ -6,7 +6,7 @@ import { PressroomError } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { catalogYears, readYear } from './catalog.ts';
 import { archiveKeys, readManifest, stateOf } from './manifest.ts';
-import { releaseFiles } from './publish.ts';
+import { isReleaseFolderFile, releaseFiles } from './publish.ts';
 
 /** Archived files that go into an export, and their names there (the archive keeps more). */
 const exported: Record<string, string> = Object.fromEntries(
@@ -14,8 +14,8 @@ const exported: Record<string, string> = Object.fromEntries(
 );
 
 /**
- * Writes a ZIP of the archive to `out`: one folder per release with every format and its
- * attachments, and `index.csv` listing the releases. Files are streamed from the store one
+ * Writes a ZIP of the archive to `out`: one folder per release with every format, its
+ * attachments and its press kit images (originals, web sizes, thumbnails), and `index.csv` listing the releases. Files are streamed from the store one
  * at a time, so memory does not grow with the archive's size.
  */
 export async function exportArchive(
@@ -35,7 +35,7 @@ export async function exportArchive(
       const prefix = archiveKeys.version(summary.slug, manifest.version);
       const names: string[] = [];
       for (const name of manifest.files) {
-        const target = exported[name] ?? (name.startsWith('files/') ? name : undefined);
+        const target = exported[name] ?? (isReleaseFolderFile(name) ? name : undefined);
         if (!target) continue;
         const key = prefix + name;
         const entry = `${summary.slug}/${target}`;

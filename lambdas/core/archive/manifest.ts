@@ -22,6 +22,23 @@ export interface ReleaseManifest {
   siteUrl?: string;
   /** Set when the release was taken out of the public press room (`pressroom archive withdraw`). */
   withdrawn?: Withdrawal;
+  /** Its press kit images, in order (none: no field). */
+  images?: ManifestImage[];
+}
+
+/** A press kit image in a manifest: its files in the version folder, the original's hash. */
+export interface ManifestImage {
+  /** The original as it was given, `files/<path>`, and its SHA-256 (hex), size and format. */
+  original: string;
+  sha256: string;
+  bytes: number;
+  format: string;
+  /** Dimensions of the original once upright, in pixels. */
+  width: number;
+  height: number;
+  /** The web size and the thumbnail, `images/web/<name>.jpg`, `images/thumbs/<name>.jpg`. */
+  web: string;
+  thumbnail: string;
 }
 
 /** When, why and by whom a release was withdrawn. */

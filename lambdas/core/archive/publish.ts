@@ -6,8 +6,14 @@ import { isPublishedFile, servedFile } from '../public/site-headers.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import type { Language, Publication } from '../publication/schema.ts';
 import { slugify } from '../publication/slug.ts';
+import type { ImageProcessor } from '../release/press-kit.ts';
 import { type RenderedReleaseFiles, renderReleaseFiles, withEmail } from '../release/render-release.ts';
-import { legibleColor, type ReleaseRenderer, type RenderOptions } from '../render/document.ts';
+import {
+  legibleColor,
+  processedGallery,
+  type ReleaseRenderer,
+  type RenderOptions,
+} from '../render/document.ts';
 import { inlineMarkdownToText } from '../render/markdown.ts';
 import { anonymousCopy, type RecipientFields } from '../render/recipient.ts';
 import type { TemplateSet } from '../render/templates.ts';
@@ -212,6 +218,8 @@ export interface PublishDeps {
   printer?: PdfPrinter;
   /** Draws the link previews' card (share.ts); without one, a release without images has no og:image. */
   cardPainter?: CardPainter;
+  /** Makes press kit images' web sizes and thumbnails: needed to publish a release that lists images. */
+  images?: ImageProcessor;
   clock?: () => Date;
   newId?: () => string;
 }
@@ -320,6 +328,7 @@ export async function publishRelease(
     manifest: {
       summary,
       source: { path: sourcePath, sha256: createHash('sha256').update(source).digest('hex') },
+      ...manifestImages(rendered.publication),
     },
     archived,
     ...(previous && { previousVersion: previous.version }),
@@ -391,7 +400,7 @@ function releaseUrl(siteUrl: string, slug: string): string {
 /** Loads and renders a publication, its links pointing at its place in the press room. */
 export function renderRelease(
   file: string,
-  deps: Pick<PublishDeps, 'files' | 'renderer' | 'sampleRecipient' | 'siteUrl'>,
+  deps: Pick<PublishDeps, 'files' | 'renderer' | 'sampleRecipient' | 'siteUrl' | 'images'>,
   options: { pdfLink?: boolean } = {},
 ): Promise<RenderedReleaseFiles> {
   return renderReleaseFiles(file, deps, (p) =>
@@ -403,6 +412,7 @@ export function renderRelease(
 function releaseRenderOptions(siteUrl: string, p: Publication, pdfLink = false): RenderOptions {
   return {
     filesUrl: `${releaseUrl(siteUrl, p.slug)}files/`,
+    releaseUrl: releaseUrl(siteUrl, p.slug),
     ...(p.visibility === 'public' && {
       webUrl: releaseUrl(siteUrl, p.slug) + releaseDownloads.page,
       // The email links to the PDF in the press room (so for a public release only).
@@ -484,6 +494,7 @@ export function archivedRelease(
       content: deps.renderer.renderPage(lifted, {
         filesUrl: 'files/',
         imagesUrl: `${releaseUrl(deps.siteUrl, publication.slug)}files/`,
+        releaseUrl: releaseUrl(deps.siteUrl, publication.slug),
         pressRoom: deps.pressRoom.releasePageLinks(summary),
         share: releaseShareMeta(
           publication,
@@ -574,8 +585,7 @@ export async function syncReleaseFiles(
         wanted.set(sitePrefix + file.published, from + file.archived);
       }
     }
-    for (const name of manifest.files.filter((n) => n.startsWith('files/')))
-      wanted.set(sitePrefix + name, from + name);
+    for (const name of manifest.files.filter(isReleaseFolderFile)) wanted.set(sitePrefix + name, from + name);
   }
   const notice = manifest.withdrawn?.wasPublic ? siteKeys.release(slug) : undefined;
   let written = await syncSiteCopy(store, sitePrefix, wanted, notice);
@@ -612,6 +622,33 @@ export async function previousVersion<
     throw new SlugTakenError(taken.reason(owner), taken.replaced);
   }
   return { source, sourcePath, previous };
+}
+
+/**
+ * Files a release brings into its folder, published and exported under the same name:
+ * attachments, the body's images and press kit originals (`files/`), and the press kit's
+ * web sizes and thumbnails (`images/`).
+ */
+export function isReleaseFolderFile(name: string): boolean {
+  return name.startsWith('files/') || name.startsWith('images/');
+}
+
+/** The press kit images as the manifest records them (none: no field). */
+export function manifestImages(p: Publication): Pick<ReleaseManifest, 'images'> {
+  const gallery = processedGallery(p);
+  if (gallery.length === 0) return {};
+  return {
+    images: gallery.map((i) => ({
+      original: `files/${i.file}`,
+      sha256: i.sha256,
+      bytes: i.size,
+      format: i.format,
+      width: i.width,
+      height: i.height,
+      web: i.web.name,
+      thumbnail: i.thumbnail.name,
+    })),
+  };
 }
 
 /** The start of every archived version: the source, and the rendered files but the previews. */

@@ -16,6 +16,7 @@ import {
   archivedRelease,
   archiveVersion,
   installRelease,
+  manifestImages,
   PdfUnavailableError,
   type PublishDeps,
   pageExtras,
@@ -187,9 +188,9 @@ async function rebuildRelease(
     return { report: { slug, outcome: 'unchanged', pdf }, written: 0 };
   }
 
-  const { version: _version, files: _files, siteUrl: _siteUrl, ...kept } = before;
+  const { version: _version, files: _files, siteUrl: _siteUrl, images: _images, ...kept } = before;
   const manifest = await archiveVersion(deps, now, {
-    manifest: { ...kept, summary },
+    manifest: { ...kept, summary, ...manifestImages(emailed.publication) },
     archived,
     previousVersion: current.version,
     conflict: `"${slug}" was published by someone else during the rebuild: run the rebuild again`,

@@ -38,22 +38,21 @@ export interface ShareImage {
 }
 
 /**
- * The image a release is shared with. The hook for press kit images: a publication's first
- * image (`images[0]`) wins when it has one, with its alt text and size when the publication
- * gives them; else the generated card.
+ * The image a release is shared with: the web size of its first press kit image (`images:`
+ * in the front matter, made at publish: at most 1600 px wide, a JPEG or a PNG), with its alt
+ * text and size; else the generated card. Images of the body are not chosen: they illustrate
+ * the text, the press kit is what the organisation offers for publication.
  */
 export function shareImage(
-  release: Pick<Publication, 'title'> & {
-    images?: readonly { file: string; alt?: string; width?: number; height?: number }[];
-  },
+  release: Pick<Publication, 'title'> & { gallery?: Publication['gallery'] },
 ): ShareImage {
-  const first = release.images?.[0];
-  if (first) {
+  const first = release.gallery?.find((image) => 'web' in image);
+  if (first && 'web' in first) {
     return {
-      path: `files/${first.file.split('/').map(encodeURIComponent).join('/')}`,
-      alt: first.alt ?? release.title,
-      ...(first.width !== undefined && { width: first.width }),
-      ...(first.height !== undefined && { height: first.height }),
+      path: first.web.name.split('/').map(encodeURIComponent).join('/'),
+      alt: first.alt,
+      width: first.web.width,
+      height: first.web.height,
       generated: false,
     };
   }

@@ -20,7 +20,7 @@ import {
 import { isPublic, readTags, readYearIndex } from './catalog.ts';
 import { archiveKeys, type ReleaseManifest } from './manifest.ts';
 import { type PressRoom, siteKeys } from './press-room.ts';
-import { releaseFiles, siteTop } from './publish.ts';
+import { isReleaseFolderFile, releaseFiles, siteTop } from './publish.ts';
 
 /**
  * The whole public press room as static files, for any static host: built from the archive
@@ -136,7 +136,7 @@ export async function buildStaticSite(
       if (file.published && manifest.files.includes(file.archived))
         await put(folder + file.published, fromStore(from + file.archived));
     }
-    for (const name of manifest.files.filter((n) => n.startsWith('files/')))
+    for (const name of manifest.files.filter(isReleaseFolderFile))
       await put(folder + name, fromStore(from + name));
   }
 

@@ -11,14 +11,16 @@ import {
   splitFrontMatter,
   validate,
 } from '../input.ts';
-import { publicationLimits as max, publicationFileTooLarge } from '../limits.ts';
+import { publicationLimits as max, publicationFileTooLarge, showByteSize } from '../limits.ts';
 import { imageSource, inspectMarkdown } from '../render/markdown.ts';
 import type { StreamedBody } from '../store/object-store.ts';
 import type { DecodedText } from '../text-encoding.ts';
+import { extensionProblem, sniffBytes, sniffImageFormat } from './image-format.ts';
 import {
   type Attachment,
   type Organization,
   organizationSchema,
+  type PressImage,
   type Publication,
   type PublicationImage,
   type Publisher,
@@ -67,6 +69,8 @@ export interface LoadedPublication {
   publication: Publication;
   /** E.g. a file converted from Windows-1252: the command line prints them, the stack logs them. */
   notices: string[];
+  /** Where a field of the front matter is written, for problems found after loading. */
+  locate: LocatedYaml['locate'];
 }
 
 /**
@@ -108,6 +112,7 @@ export async function loadPublication(file: string, sourceFiles: SourceFiles): P
   }
 
   const images = await localImages(file, bodyImages, files, problems);
+  const gallery = await pressImages(file, fm.images ?? [], parsed, files, problems);
 
   const slug = fm.slug ?? slugify(fm.title);
   if (!slug) {
@@ -138,12 +143,14 @@ export async function loadPublication(file: string, sourceFiles: SourceFiles): P
       links: fm.links ?? [],
       attachments,
       images,
+      ...(gallery.length > 0 && { gallery }),
       ...(fm.author !== undefined && { author: fm.author }),
       tags: fm.tags ?? [],
       visibility: fm.visibility,
       source: file,
     },
     notices,
+    locate: (at) => parsed.locate(at),
   };
 }
 
@@ -181,6 +188,61 @@ async function localImages(
     if (size !== undefined) images.push({ file: source.file, size });
   }
   return images;
+}
+
+/**
+ * The press kit images (`images:`), each inside the workspace, measured before anything is
+ * read (over the limit: refused from its size alone), then its format told from its first
+ * bytes: JPEG, PNG or WebP, named with its format's extension. Problems at their lines.
+ */
+async function pressImages(
+  file: string,
+  entries: readonly Omit<PressImage, 'size' | 'format'>[],
+  parsed: LocatedYaml,
+  files: SourceFiles,
+  problems: Problem[],
+): Promise<PressImage[]> {
+  const gallery: PressImage[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const at = ['images', i, 'file'];
+    const where = { file, ...parsed.locate(at), path: formatPath(at), value: entry.file };
+    const target = path.join(path.dirname(file), entry.file);
+    const size = await sizeOf(files, target, where, problems, {
+      missing: `image not found at ${target}: paths are relative to the publication file`,
+    });
+    if (size === undefined) continue;
+    if (size > max.pressImageFile) {
+      problems.push({
+        ...where,
+        message: `${target} is ${showByteSize(size)}, more than the ${showByteSize(max.pressImageFile)} a press kit image may be: export it smaller (3000 px wide is plenty for print), or put it online and add a link to it`,
+      });
+      continue;
+    }
+    const sniffed = sniffImageFormat(await firstBytes(files, target, sniffBytes));
+    const problem = 'refused' in sniffed ? sniffed.refused : extensionProblem(entry.file, sniffed.format);
+    if (problem !== undefined || !('format' in sniffed)) {
+      problems.push({ ...where, message: `${target} ${problem}` });
+      continue;
+    }
+    gallery.push({ ...entry, size, format: sniffed.format });
+  }
+  return gallery;
+}
+
+/** The first `count` bytes of a file (fewer when it is shorter), read as the loader reads. */
+async function firstBytes(files: SourceFiles, file: string, count: number): Promise<Uint8Array> {
+  const body = await files.stream(file);
+  if (!body) return new Uint8Array();
+  const head = new Uint8Array(count);
+  let filled = 0;
+  // Leaving the loop early closes the stream: the rest of the file is never read.
+  for await (const chunk of await body.open()) {
+    const part = chunk.subarray(0, count - filled);
+    head.set(part, filled);
+    filled += part.byteLength;
+    if (filled === count) break;
+  }
+  return head.subarray(0, filled);
 }
 
 /** A Markdown file with front matter (a publication, an issue), read and parsed. */

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { isoWithOffset, parseSendTime } from '../campaigns/time.ts';
 import { hasControlCharacter } from '../control-characters.ts';
 import { limits, publicationLimits as max } from '../limits.ts';
+import type { PressImageFormat } from './image-format.ts';
 import { type Language, languages } from './languages.ts';
 import { socialHandleHelp, socialNetworks, socialProfile } from './social.ts';
 
@@ -198,6 +199,22 @@ export const attachmentSchema = z.union([
   z.strictObject({ file: attachmentPath, label: text(max.label).optional() }),
 ]);
 
+/**
+ * A press kit image: a JPEG, PNG or WebP file beside the publication, shown in the release's
+ * gallery (the first one also at the top of the email) and offered for download as it is.
+ */
+export const pressImageSchema = z.strictObject({
+  file: attachmentPath.describe('A JPEG, PNG or WebP file, relative to the publication file'),
+  alt: text(max.alt).describe(
+    'What the image shows, for people who cannot see it (screen readers, blocked images): required',
+  ),
+  caption: text(max.caption).optional().describe('Shown under the image'),
+  credit: text(max.name).optional().describe('Who took or made it, e.g. "Photo: Camille Martin"'),
+  licence: text(max.label)
+    .optional()
+    .describe('How it may be used, e.g. "CC BY 4.0" or "Free for press use"'),
+});
+
 /** The front matter of a publication (press release) file. */
 export const publicationFrontMatterSchema = z
   .strictObject({
@@ -226,6 +243,9 @@ export const publicationFrontMatterSchema = z
     attachments: list(attachmentSchema, max.attachments, 'attachments')
       .optional()
       .describe('Files relative to the publication file'),
+    images: list(pressImageSchema, max.pressImages, 'images')
+      .optional()
+      .describe('Press kit images: a gallery on the page, the first one in the email'),
     author: text(max.name).optional().describe('Byline'),
     tags: list(text(max.label), max.tags, 'tags').optional(),
     visibility: z
@@ -249,6 +269,40 @@ export interface PublicationImage {
   file: string;
   /** Size in bytes. */
   size: number;
+}
+
+/** A press kit image (`images:`), checked: an accepted format, within the limits. */
+export interface PressImage {
+  /** Path relative to the publication file, as written in the front matter. */
+  file: string;
+  alt: string;
+  caption?: string;
+  credit?: string;
+  licence?: string;
+  /** Size of the original in bytes. */
+  size: number;
+  /** Its format, told from its content. */
+  format: PressImageFormat;
+}
+
+/** A press kit image once its web size and thumbnail are made (when a release is rendered). */
+export interface ProcessedPressImage extends PressImage {
+  /** The original's dimensions, once oriented, in pixels, and its SHA-256 (hex). */
+  width: number;
+  height: number;
+  sha256: string;
+  /** The web size (at most 1600 px wide) and the thumbnail (400 px), under the release's `images/`. */
+  web: DerivedImage;
+  thumbnail: DerivedImage;
+}
+
+/** An image made from a press kit image: its name in the release's folder and its size. */
+export interface DerivedImage {
+  /** E.g. `images/place-du-marche.jpg`. */
+  name: string;
+  width: number;
+  height: number;
+  bytes: number;
 }
 
 export interface Attachment {
@@ -277,6 +331,11 @@ export interface Publication {
   attachments: Attachment[];
   /** The body's local images (its https images stay remote). Absent in releases archived before images were copied. */
   images: PublicationImage[];
+  /**
+   * Press kit images (`images:` in the front matter), in order; processed once the release is
+   * rendered. Absent in releases archived before press kit images.
+   */
+  gallery?: (PressImage | ProcessedPressImage)[];
   author?: string;
   tags: string[];
   visibility: 'public' | 'private';

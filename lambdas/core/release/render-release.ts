@@ -6,6 +6,7 @@ import type { Publication } from '../publication/schema.ts';
 import type { ReleaseRenderer, RenderedRelease, RenderOptions } from '../render/document.ts';
 import { compileForRecipients, type EmailDocument, type RecipientFields } from '../render/recipient.ts';
 import type { Content } from '../store/object-store.ts';
+import { type ImageProcessor, processPressKit } from './press-kit.ts';
 
 /** A file of a rendered release, by its name inside the release's folder. */
 export interface ReleaseFile {
@@ -27,15 +28,29 @@ export interface RenderedReleaseFiles {
 /**
  * Loads a publication, renders it once and lays out its files: the email with its
  * placeholders (`email.html`, `email.txt`), the web page, the normalised data, a preview
- * filled for the sample recipient, and the attachments and the body's images under
- * `files/`. Nothing is written: the caller stores the files, all or none.
+ * filled for the sample recipient, the attachments, the body's images and the press kit
+ * images' originals under `files/`, and the press kit's web sizes and thumbnails under
+ * `images/` (press-kit.ts). Nothing is written: the caller stores the files, all or none.
  */
 export async function renderReleaseFiles(
   file: string,
-  deps: { files: SourceFiles; renderer: ReleaseRenderer; sampleRecipient: RecipientFields },
+  deps: {
+    files: SourceFiles;
+    renderer: ReleaseRenderer;
+    sampleRecipient: RecipientFields;
+    /** Makes the press kit images' web sizes and thumbnails; needed when a release lists images. */
+    images?: ImageProcessor;
+  },
   options: RenderOptions | ((publication: Publication) => RenderOptions) = {},
 ): Promise<RenderedReleaseFiles> {
-  const { publication, notices } = await loadPublication(file, deps.files);
+  const loaded = await loadPublication(file, deps.files);
+  const { notices } = loaded;
+  const sources = deps.files.within(file);
+  const pressKit = await processPressKit(loaded, sources, deps.images);
+  const publication: Publication = {
+    ...loaded.publication,
+    ...(pressKit.gallery.length > 0 && { gallery: pressKit.gallery }),
+  };
   const rendered = await deps.renderer.render(
     publication,
     typeof options === 'function' ? options(publication) : options,
@@ -49,9 +64,10 @@ export async function renderReleaseFiles(
       contentType: 'application/json',
     },
   ];
-  // Attachments and images are checked again, and read only when they are written.
-  const sources = deps.files.within(file);
-  const names = new Set([...publication.attachments, ...publication.images].map((f) => f.file));
+  // Attachments and images (press kit originals too) are checked again, and read only when written.
+  const names = new Set(
+    [...publication.attachments, ...publication.images, ...pressKit.gallery].map((f) => f.file),
+  );
   for (const name of names) {
     const content = await sources.stream(path.join(path.dirname(file), name));
     if (content === undefined) {
@@ -59,6 +75,7 @@ export async function renderReleaseFiles(
     }
     files.push({ name: `files/${name}`, content, contentType: mediaTypeOf(name) });
   }
+  files.push(...pressKit.files);
   return { publication, rendered, files, notices };
 }
 

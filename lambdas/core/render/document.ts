@@ -1,7 +1,7 @@
 import Handlebars from 'handlebars';
 import type { ShareMeta } from '../archive/share.ts';
 import { TemplateError } from '../errors.ts';
-import type { Language, Publication, Publisher } from '../publication/schema.ts';
+import type { Language, ProcessedPressImage, Publication, Publisher } from '../publication/schema.ts';
 import { socialProfile } from '../publication/social.ts';
 import {
   fillPattern,
@@ -51,6 +51,11 @@ export interface RenderOptions {
    * are read anywhere, so images never get a relative URL: without an absolute one they are left out.
    */
   imagesUrl?: string;
+  /**
+   * Absolute URL of the release's folder in the press room, ending in "/": the press kit
+   * images' web sizes and thumbnails are under its `images/`. Omitted: no gallery, no lead image.
+   */
+  releaseUrl?: string;
   /** Absolute URL of the release's web page, for the "view online" link. Omitted: no link. */
   webUrl?: string;
   /** Absolute URL of the release's PDF, when it has one (the press room's copy). Omitted: no link. */
@@ -215,7 +220,7 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
     ...pub.links.map((l) => ({ label: l.label, url: l.url, detail: undefined as string | undefined })),
     ...pub.attachments.map((a) => ({
       label: a.label,
-      url: filesUrl + a.file.split('/').map(encodeURIComponent).join('/'),
+      url: filesUrl + encodePath(a.file),
       detail: formatSize(a.size, pub.lang),
     })),
   ];
@@ -262,7 +267,59 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
       // Marked only when the article is in another language than the page.
       lang: a.language !== undefined && a.language !== lang ? a.language : undefined,
     })),
+    ...galleryView(pub, t, options.releaseUrl, filesUrl),
   });
+}
+
+/** A release's processed press kit images (none before the release is rendered). */
+export function processedGallery(p: Pick<Publication, 'gallery'>): ProcessedPressImage[] {
+  return (p.gallery ?? []).filter((i): i is ProcessedPressImage => 'web' in i);
+}
+
+const encodePath = (file: string) => file.split('/').map(encodeURIComponent).join('/');
+
+/**
+ * The press kit images as the page and the email show them: the gallery (thumbnail, web size,
+ * the original to download with its format, dimensions and size) and the lead image (the
+ * first one: the email's picture, and what sharing metadata may use). Images are named by
+ * absolute URLs only, as the body's are; without `releaseUrl` there is neither.
+ */
+export function galleryView(
+  pub: Pick<Publication, 'gallery' | 'lang'>,
+  t: LocaleStrings,
+  releaseUrl: string | undefined,
+  filesUrl: string,
+) {
+  if (!releaseUrl || !/^https?:\/\//.test(releaseUrl)) return { gallery: [], leadImage: undefined };
+  const gallery = processedGallery(pub).map((image) => ({
+    alt: image.alt,
+    caption: image.caption,
+    credit: image.credit,
+    licence: image.licence,
+    hasCaption: image.caption !== undefined || image.credit !== undefined || image.licence !== undefined,
+    thumbnailUrl: releaseUrl + encodePath(image.thumbnail.name),
+    thumbnailWidth: image.thumbnail.width,
+    thumbnailHeight: image.thumbnail.height,
+    webUrl: releaseUrl + encodePath(image.web.name),
+    webWidth: image.web.width,
+    webHeight: image.web.height,
+    originalUrl: filesUrl + encodePath(image.file),
+    downloadName: image.file.split('/').at(-1),
+    detail: `${image.format.toUpperCase()}, ${image.width} × ${image.height} px, ${formatSize(image.size, pub.lang)}`,
+  }));
+  const first = gallery[0];
+  return {
+    gallery,
+    leadImage: first && {
+      url: first.webUrl,
+      width: first.webWidth,
+      height: first.webHeight,
+      alt: first.alt,
+      caption: first.caption,
+      credit: first.credit,
+      label: t.pressImage,
+    },
+  };
 }
 
 /** WCAG contrast ratio of two colours written #rrggbb or #rgb. */

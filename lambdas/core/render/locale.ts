@@ -17,6 +17,12 @@ export const localeStringsSchema = z.strictObject({
   keyFigures: z.string(),
   links: z.string(),
   downloads: z.string(),
+  /** The gallery's heading, the text part's word before the lead image, the download button. */
+  pressImages: z.string(),
+  pressImage: z.string(),
+  downloadOriginal: z.string(),
+  imageCredit: z.string(),
+  imageLicence: z.string(),
   by: z.string().includes('{author}'),
   and: z.string(),
   greeting: z.string().includes('{firstName}'),
