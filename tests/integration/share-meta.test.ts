@@ -85,9 +85,15 @@ describe('a release page in the press room', () => {
     expect(page.meta('twitter:card')).toBe('summary_large_image');
     expect(page.meta('twitter:image')).toBe(page.meta('og:image'));
 
-    // The only script is the JSON-LD, whole: the title did not close it nor open another.
-    expect(page.scripts).toHaveLength(1);
-    const [script] = page.scripts;
+    // One inline script, the JSON-LD, whole: the title did not close it nor open another. The
+    // only other is the search box's, a same-origin file with nothing inline.
+    const inline = page.scripts.filter((s) => s.attribs.src === undefined);
+    expect(inline).toHaveLength(1);
+    for (const other of page.scripts.filter((s) => s.attribs.src !== undefined)) {
+      expect(other.attribs.src).toMatch(/^(\.\.\/)*[\w/-]*search[\w.-]*\.js$/);
+      expect(DomUtils.textContent(other)).toBe('');
+    }
+    const [script] = inline;
     expect(script?.attribs.type).toBe('application/ld+json');
     const raw = DomUtils.textContent(script as NonNullable<typeof script>);
     expect(raw).not.toContain('<');
