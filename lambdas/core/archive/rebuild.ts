@@ -18,6 +18,7 @@ import {
   installRelease,
   PdfUnavailableError,
   type PublishDeps,
+  pageExtras,
   printedRelease,
   renderRelease,
   withoutPdfLink,
@@ -82,7 +83,33 @@ export async function rebuildPressRoom(
   const tags = Object.keys(await readTags(deps.store));
   siteObjectsWritten += (await deps.pressRoom.refresh(deps.store, { years, tags }, now)).length;
   siteObjectsWritten += (await deps.pressRoom.refreshNewsletters(deps.store, now)).length;
+  siteObjectsWritten += (await deps.pressRoom.refreshCoverage(deps.store, now)).length;
   return { releases, siteObjectsWritten };
+}
+
+/**
+ * After a release's coverage changed (`pressroom coverage add`, `remove`): its page rendered
+ * again as a rebuild of it alone does (its other files are left as they are when they come
+ * out the same), and the coverage page. The list pages are not rewritten: they do not show
+ * coverage. A withdrawn release is skipped.
+ */
+export async function refreshReleaseCoverage(
+  slug: string,
+  deps: PublishDeps,
+): Promise<{ release: ReleaseRebuild; siteObjectsWritten: number }> {
+  const now = (deps.clock ?? (() => new Date()))();
+  let release: ReleaseRebuild;
+  let written = 0;
+  try {
+    const result = await rebuildRelease(slug, deps, now);
+    release = result.report;
+    written = result.written;
+  } catch (error) {
+    if (!(error instanceof PressroomError)) throw error;
+    release = { slug, outcome: 'failed', reason: error.message };
+  }
+  written += (await deps.pressRoom.refreshCoverage(deps.store, now)).length;
+  return { release, siteObjectsWritten: written };
 }
 
 async function rebuildRelease(
@@ -137,10 +164,14 @@ async function rebuildRelease(
   }
   const emailed = pdfExpected && !pdfBytes ? await withoutPdfLink(rendered, deps) : rendered;
 
-  const { summary, archived } = archivedRelease(deps, emailed, source, pdfBytes, {
-    publishedAt: before.summary.publishedAt,
-    updatedAt: before.summary.updatedAt,
-  });
+  const { summary, archived } = archivedRelease(
+    deps,
+    emailed,
+    source,
+    pdfBytes,
+    { publishedAt: before.summary.publishedAt, updatedAt: before.summary.updatedAt },
+    await pageExtras(deps, emailed.publication),
+  );
   const changed: string[] = [];
   for (const file of archived) {
     const same =

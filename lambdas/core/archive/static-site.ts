@@ -153,6 +153,7 @@ export async function buildStaticSite(
   const generated = [
     ...(await deps.pressRoom.refresh(scratch, { years, tags }, now)),
     ...(await deps.pressRoom.refreshNewsletters(scratch, now)),
+    ...(await deps.pressRoom.refreshCoverage(scratch, now)),
   ];
   for (const key of generated) {
     const body = scratch.written(key);
@@ -171,8 +172,17 @@ export async function buildStaticSite(
 /** Paths the press room generates or copies per release and issue: never taken as they are. */
 function isGenerated(path: string): boolean {
   return (
-    /^(releases|newsletters|tags|sitemaps|search|\d{4})\//.test(path) ||
-    ['index.html', '404.html', 'feed.xml', 'atom.xml', 'feed.json', 'sitemap.xml', '_headers'].includes(path)
+    /^(releases|newsletters|tags|sitemaps|coverage|search|\d{4})\//.test(path) ||
+    [
+      'index.html',
+      '404.html',
+      'feed.xml',
+      'atom.xml',
+      'feed.json',
+      'sitemap.xml',
+      'robots.txt',
+      '_headers',
+    ].includes(path)
   );
 }
 

@@ -55,6 +55,13 @@ export const localeStringsSchema = z.strictObject({
   events: z.string(),
   readMore: z.string(),
   allNewsletters: z.string(),
+  /** A release page's section of the articles that cite it. */
+  inThePress: z.string(),
+  /** The press room's page of every article (and its link in the navigation). */
+  pressCoverage: z.string(),
+  /** On that page, before the release an article is about. */
+  coverageAbout: z.string(),
+  allCoverage: z.string(),
   unsubscribeTitle: z.string(),
   unsubscribeQuestion: z.string().includes('{list}'),
   unsubscribeButton: z.string(),
