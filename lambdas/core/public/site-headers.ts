@@ -118,10 +118,19 @@ export function releasePdfName(sitePath: string): string | undefined {
   return slug === undefined ? undefined : `${slug}.pdf`;
 }
 
+/**
+ * Script types. The pages may run scripts of the site's own (`script-src 'self'`, for the
+ * search box): a published script is sent as bytes, which browsers refuse to run under
+ * `nosniff`, so that no page could run it even if one were made to name it.
+ */
+const scriptTypes = /^(text|application)\/(javascript|ecmascript)\b/;
+
 /** The headers of one path of the press room (relative to its top, no leading "/"). */
 export function servedFile(sitePath: string): ServedFile {
   const base = sitePath.slice(sitePath.lastIndexOf('/') + 1);
-  const contentType = (!isPublishedFile(sitePath) && namedTypes[base]) || mediaTypeOf(sitePath);
+  const named = (!isPublishedFile(sitePath) && namedTypes[base]) || mediaTypeOf(sitePath);
+  const contentType =
+    isPublishedFile(sitePath) && scriptTypes.test(named) ? 'application/octet-stream' : named;
   if (isPublishedFile(sitePath) && !opensInBrowser(contentType)) {
     return {
       contentType,
