@@ -13,6 +13,7 @@ import type {
 } from '../commands/send.ts';
 import { loadConfig, openAwsBackend, storeFor } from '../context.ts';
 import { print } from '../output.ts';
+import { planLines } from '../pacing.ts';
 
 /**
  * `pressroom campaign list|status|report|cancel`: they read (or cancel) campaigns in the store of
@@ -63,6 +64,8 @@ export async function showCampaignStatus(name: string, opts: CampaignStatusOptio
         ]
       : []),
     ...(s.state === 'paused' ? [`  resume      \`${resumeCommandFor(name, opts)}\``] : []),
+    // Spread over days by the SES quota (--backend aws): the last dispatch's plan.
+    ...planLines(s.plan, '  pacing      ', new Date()),
   ]);
 }
 

@@ -1,9 +1,17 @@
 import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
+import type { CampaignDefinition } from '../../lambdas/core/campaigns/campaign.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { resumeCampaign } from '../../lambdas/core/campaigns/control.ts';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
+import {
+  checkPacing,
+  defaultDailyStart,
+  type PacingSettings,
+  planSending,
+  type SendingPlan,
+} from '../../lambdas/core/campaigns/quota.ts';
 import {
   resumeCampaignRemotely,
   scheduleCampaignRemotely,
@@ -17,9 +25,11 @@ import {
   type SendOptions as SendRunOptions,
   sendCampaign,
 } from '../../lambdas/core/campaigns/send.ts';
-import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
+import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
+import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { BusyError, UsageError } from '../../lambdas/core/errors.ts';
+import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import type {
   CampaignResumeOptions,
   ScheduleOptions,
@@ -37,6 +47,7 @@ import {
   openAwsBackend,
 } from '../context.ts';
 import { forTerminal, print, warn } from '../output.ts';
+import { planLines } from '../pacing.ts';
 
 const takenOver = (name: string, by: string) =>
   `campaign "${name}" was taken over by ${by}, which found this run silent for too long: this run stopped, and that one sends the rest. \`pressroom campaign status ${name}\` follows it.`;
@@ -184,7 +195,10 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
   let report: Awaited<ReturnType<typeof startCampaign>>;
   for (let told = false; ; told = true) {
     try {
-      report = await startCampaign(definition, aws, file, { resendUncertain: opts.resendUncertain === true });
+      report = await startCampaign(definition, aws, file, {
+        resendUncertain: opts.resendUncertain === true,
+        pacing: pacingFor(opts),
+      });
       break;
     } catch (error) {
       // Another run holds the campaign: with --wait, dispatch again every few seconds.
@@ -194,6 +208,43 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
     }
   }
   printDispatch(definition.name, report, aws.outputs.DispatchFunctionName, opts);
+}
+
+/**
+ * Where and from when a campaign larger than the SES quota allows goes on the next days: the
+ * workspace's zone, `--daily-start` (default 09:00). Kept in the campaign's record for dispatch.
+ */
+function pacingFor(opts: { dailyStart?: string }): PacingSettings {
+  try {
+    return checkPacing({
+      timeZone: loadConfig({}).timeZone,
+      dailyStart: opts.dailyStart ?? defaultDailyStart,
+    });
+  } catch (error) {
+    throw new UsageError(`--daily-start: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The plan `schedule --backend aws` shows: the audience as it is now, the quota read now with
+ * these credentials (what was sent in the last 24 hours is gone by a send time a day away).
+ * Dispatch makes the real plan when the schedule fires. Undefined when SES cannot be asked.
+ */
+async function estimatePlan(
+  store: ObjectStore,
+  definition: CampaignDefinition,
+  sendAt: string,
+  pacing: PacingSettings,
+): Promise<SendingPlan | undefined> {
+  const { SesSendingQuota } = await import('../../lambdas/adapters/ses-quota.ts');
+  const quota = await new SesSendingQuota({ timeoutMs: 10_000 }).read().catch(() => null);
+  if (quota === null) return undefined;
+  const start = new Date(sendAt);
+  const dayAway = start.getTime() - Date.now() >= 86_400_000;
+  let audience = 0;
+  for await (const _ of resolveAudience(store, definition.audience, Object.keys(loadConfig({}).lists)))
+    audience++;
+  return planSending(audience, quota && (dayAway ? { ...quota, sentLast24Hours: 0 } : quota), start, pacing);
 }
 
 /** The do-not-contact people the audience left out, when there are any. */
@@ -213,6 +264,12 @@ function printDispatch(name: string, report: DispatchReport, by: string, opts: {
     ...doNotContactLine(report.doNotContact),
     `  enqueued      ${report.enqueued} recipient(s) in ${report.batches} batch(es)`,
     `  already done  ${report.alreadyDone}`,
+    ...planLines(report.plan, '  pacing        '),
+    ...(report.continuation
+      ? [
+          `  next slice    dispatched again at ${showTime(report.continuation.at, report.plan?.timeZone ?? 'UTC')} by its schedule ${report.continuation.name} (the quota is read again then)`,
+        ]
+      : []),
     ...(report.uncertain.length
       ? [
           `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
@@ -223,12 +280,20 @@ function printDispatch(name: string, report: DispatchReport, by: string, opts: {
 }
 
 /** `schedule --backend aws`: the record says scheduled and an EventBridge schedule starts dispatch. */
-async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>): Promise<void> {
+async function scheduleOnStack(
+  file: string,
+  opts: Pick<ScheduleOptions, 'json' | 'dailyStart'>,
+): Promise<void> {
   const aws = await openAwsBackend();
   const definition = await readCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
   (await import('../aws-backend.ts')).checkSenderOnStack(aws, definition.name, definition.from.address);
-  const { record, schedule, action } = await scheduleCampaignRemotely(definition, aws, file);
+  const { record, schedule, action } = await scheduleCampaignRemotely(
+    definition,
+    { ...aws, pacing: pacingFor(opts) },
+    file,
+  );
   const at = record.definition.sendAt;
+  const plan = at && (await estimatePlan(aws.store, definition, at.utc, pacingFor(opts)));
   if (opts.json) {
     return print(
       {
@@ -236,6 +301,7 @@ async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>
         state: record.state,
         sendAt: at,
         schedule: { group: aws.outputs.ScheduleGroupName, ...schedule, action },
+        ...(plan && { plan }),
       },
       true,
     );
@@ -243,6 +309,13 @@ async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>
   print([
     `${action === 'created' ? 'Scheduled' : 'Rescheduled'} ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
     `  EventBridge Scheduler ${aws.outputs.ScheduleGroupName}/${schedule.name}: ${schedule.expression} ${schedule.timezone} invokes ${aws.outputs.DispatchFunctionName}, then is deleted.`,
+    ...(plan
+      ? planLines(plan, '  pacing      ', new Date()).map((line, i) =>
+          i === 0 ? `${line} (an estimate, from the quota and the audience now)` : line,
+        )
+      : [
+          '  pacing      unknown: the SES quota could not be read (dispatch reads it when the schedule fires)',
+        ]),
   ]);
 }
 

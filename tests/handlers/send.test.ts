@@ -99,9 +99,12 @@ describe('send function bundle', () => {
   it('keeps the YAML parser, Handlebars and the presigner out of dispatch, which reads records only', async () => {
     const dispatch = await bundle('dispatch');
     expect(from(dispatch.inputs, /node_modules\/(yaml|mjml|source-map|handlebars)\//)).toEqual([]);
+    // SES for the sending quota, Scheduler for the next day's slice (core/campaigns/quota.ts).
     expect(dispatch.external).toEqual([
       '@aws-sdk/client-s3',
+      '@aws-sdk/client-scheduler',
       '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-ses',
       '@aws-sdk/client-sqs',
     ]);
   });

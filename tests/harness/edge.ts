@@ -129,6 +129,11 @@ export interface Edge {
   sesFault?: ((request: SesRequest) => SesFault | undefined) | undefined;
   /** The SendRawEmail calls a fault answered. */
   sesFaults: (SesRequest & SesFault)[];
+  /**
+   * Set by a test: what GetSendQuota answers from now on, `sentLast24Hours` included (unset:
+   * the mails sent so far), e.g. a small account, or the 24-hour window moved on.
+   */
+  sendQuota?: { max24HourSend: number; maxSendRate: number; sentLast24Hours?: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -593,12 +598,13 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       }
       case 'ses': {
         if (operation === 'GetSendQuota') {
-          const q = options.sendQuota ?? { max24HourSend: 50_000, maxSendRate: 14 };
+          const q = edge.sendQuota ?? options.sendQuota ?? { max24HourSend: 50_000, maxSendRate: 14 };
+          const sent = (edge.sendQuota?.sentLast24Hours ?? edge.mails.length).toString();
           call.status = 200;
           return send(res, {
             status: 200,
             headers: { 'content-type': 'text/xml' },
-            body: `<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult><Max24HourSend>${q.max24HourSend}</Max24HourSend><MaxSendRate>${q.maxSendRate}</MaxSendRate><SentLast24Hours>${edge.mails.length}</SentLast24Hours></GetSendQuotaResult><ResponseMetadata><RequestId>harness</RequestId></ResponseMetadata></GetSendQuotaResponse>`,
+            body: `<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult><Max24HourSend>${q.max24HourSend}</Max24HourSend><MaxSendRate>${q.maxSendRate}</MaxSendRate><SentLast24Hours>${sent}</SentLast24Hours></GetSendQuotaResult><ResponseMetadata><RequestId>harness</RequestId></ResponseMetadata></GetSendQuotaResponse>`,
           });
         }
         const params = form();

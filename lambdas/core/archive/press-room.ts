@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Feed } from 'feed';
 import Handlebars from 'handlebars';
 import { type IssueSummary, isPublicIssue, readIssues } from '../newsletter/catalog.ts';
@@ -20,6 +21,7 @@ import {
 } from './catalog.ts';
 import { type CoverageRow, listCoverage, publicCoverage } from './coverage.ts';
 import { isPublicSiteUrl, releaseDates } from './share.ts';
+import { readSearchTexts, searchKeys, searchManifest, searchShard } from './search.ts';
 
 /**
  * The public press room: static pages generated into the store under `site/`, served as
@@ -33,6 +35,8 @@ import { isPublicSiteUrl, releaseDates } from './share.ts';
  *   site/releases/<slug>/index.html   a release, with its downloads beside it
  *   site/feed.xml, atom.xml, feed.json
  *   site/sitemap.xml → site/sitemaps/<yyyy>.xml, site/sitemaps/pages.xml
+ *   site/search/...                   the search index and page (search.ts)
+ *   site/assets/search-<hash>.js      the search box's script
  *   site/newsletters/index.html       the newsletter issues (when one is public), and
  *   site/newsletters/<id>/...         each public issue; feed.xml, atom.xml, feed.json of
  *                                     their own: the releases' feeds carry releases only
@@ -111,9 +115,10 @@ export interface PressRoom {
     touched: { years: Iterable<string>; tags: Iterable<string> },
     now: Date,
   ): Promise<string[]>;
-  /** Links from a release's own page: the way back and the downloads. */
+  /** Links from a release's own page: the way back, the search box and the downloads. */
   releasePageLinks(release: ReleaseSummary): {
     indexUrl: string;
+    search: SearchBox;
     /** `download` makes the link save the file; `downloadName` names it (hosts that send no headers). */
     downloads: { label: string; url: string; detail?: string; download?: boolean; downloadName?: string }[];
   };
@@ -145,10 +150,31 @@ export interface PressRoom {
 
 const html = { contentType: 'text/html; charset=utf-8', cacheControl: 'public, max-age=300' };
 
+/** What the search box of a page (templates/partials/search-box.hbs) links to. */
+export interface SearchBox {
+  /** The search page: where the form leads without scripts. */
+  action: string;
+  /** The way to the site's top, where `search/` is. */
+  root: string;
+  script: string;
+}
+
 export function createPressRoom(templates: TemplateSet, settings: PressRoomSettings): PressRoom {
   const t = templates.locales[settings.lang];
   const env = Handlebars.create();
+  const searchBoxPartial = templates.partials['search-box'];
+  if (searchBoxPartial !== undefined) env.registerPartial('search-box', searchBoxPartial);
   const list = env.compile(templates.pressRoom.list, { preventIndent: true });
+  // One file, MiniSearch then ours; its name changes with its content (cached for good).
+  const searchScript = `${templates.pressRoom.search.library.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')};\n${templates.pressRoom.search.script}`;
+  const searchScriptKey = searchKeys.script(
+    createHash('sha256').update(searchScript).digest('hex').slice(0, 12),
+  );
+  const searchBox = (root: string): SearchBox => ({
+    action: `${root}search/index.html`,
+    root,
+    script: root + searchScriptKey.slice(siteKeys.prefix.length),
+  });
   const siteUrl = settings.siteUrl.endsWith('/') ? settings.siteUrl : `${settings.siteUrl}/`;
   const title = settings.title ?? siteTitle(t, settings);
   // The 404 page is answered at any address: its links start from the site's top.
@@ -290,6 +316,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     path?: string;
     /** The coverage page's articles, shown instead of releases. */
     coverage?: ReturnType<typeof coverageItem>[];
+    /** The search page: its results come from the script; without it, it says so. */
+    searchPage?: boolean;
   }) {
     const groups: { year: string; releases: typeof args.items }[] = [];
     for (const item of args.items) {
@@ -312,6 +340,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       groups,
       ...args.nav,
       feeds: args.feeds,
+      search: searchBox(args.root),
+      ...(args.searchPage && { searchPage: true, noindex: true }),
       ...(args.notice !== undefined && { notice: args.notice, noindex: true }),
       ...(args.homeLink !== undefined && { homeLink: args.homeLink }),
       ...(args.path !== undefined && isPublicSiteUrl(siteUrl) && { canonical: siteUrl + args.path }),
@@ -501,11 +531,23 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
 
     releasePageLinks(release) {
       const lt = templates.locales[release.lang];
-      return { indexUrl: '../../index.html', downloads: downloadsOf(release, '', lt, release.lang) };
+      return {
+        indexUrl: '../../index.html',
+        search: searchBox('../../'),
+        downloads: downloadsOf(release, '', lt, release.lang),
+      };
     },
 
     async refresh(store, touched, now) {
       const written: string[] = [];
+      const searchOptions = { contentType: 'application/json', cacheControl: 'public, max-age=300' };
+      const searchResult = (r: ReleaseSummary) => ({
+        title: r.title,
+        url: `releases/${r.slug}/${releaseDownloads.page}`,
+        date: r.date,
+        dateText: dateText(r.date),
+        ...(ownLang(r.lang) && { lang: r.lang }),
+      });
       const put = async (key: string, body: string, options = html) => {
         await store.put(key, body, options);
         written.push(key);
@@ -521,9 +563,15 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         if (!index.years.includes(year)) {
           await store.delete(siteKeys.year(year));
           await store.delete(siteKeys.yearSitemap(year));
+          await store.delete(searchKeys.shard(year));
           continue;
         }
         const releases = (await readYear(store, year)).filter(visible);
+        await put(
+          searchKeys.shard(year),
+          searchShard(releases, await readSearchTexts(store, year), searchResult),
+          searchOptions,
+        );
         const nav = navigation(index, '../', { year });
         await put(
           siteKeys.year(year),
@@ -586,6 +634,26 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       );
       // Its navigation lists the years and tags, like the home page's: rewritten with it.
       await put(siteKeys.notFound, notFoundPage(navigation(index, topPath, {})));
+      // The search page, for the same reason; the years that have an index; the script once.
+      await put(
+        searchKeys.page,
+        listPage({
+          root: '../',
+          heading: t.searchTitle,
+          items: [],
+          nav: navigation(index, '../', {}),
+          showYears: false,
+          feeds: { rss: '../feed.xml', atom: '../atom.xml', json: '../feed.json' },
+          searchPage: true,
+        }),
+      );
+      await put(searchKeys.manifest, JSON.stringify(searchManifest(index.years)), searchOptions);
+      if (!(await store.head(searchScriptKey))) {
+        await put(searchScriptKey, searchScript, {
+          contentType: 'text/javascript; charset=utf-8',
+          cacheControl: 'public, max-age=31536000, immutable',
+        });
+      }
       const f = feeds(latest.slice(0, feedCount).map(releaseEntry), now);
       const feedOptions = (contentType: string) => ({ contentType, cacheControl: 'public, max-age=300' });
       await put(siteKeys.rss, f.rss, feedOptions('application/rss+xml; charset=utf-8'));

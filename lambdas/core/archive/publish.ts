@@ -40,6 +40,7 @@ import {
   siteKeys,
 } from './press-room.ts';
 import { type CardPainter, cardFile, releaseShareMeta, shareCardSvg, shareImage } from './share.ts';
+import { recordSearchText, searchText } from './search.ts';
 
 /**
  * Publishing: a release's files are archived under a new version folder, then its manifest
@@ -325,7 +326,9 @@ export async function publishRelease(
     conflict: `${file}: "${slug}" was published by someone else at the same time; publish again`,
   });
   const { version } = manifest;
-  const siteObjectsWritten = await installRelease(deps, manifest, previous?.value, now);
+  const siteObjectsWritten = await installRelease(deps, manifest, previous?.value, now, {
+    searchText: searchText(rendered.publication),
+  });
 
   const state = stateOf(summary, now);
   return {
@@ -500,7 +503,8 @@ export function archivedRelease(
 }
 
 /**
- * After a release's manifest changed (a new version, a withdrawal): the catalogue, its copy
+ * After a release's manifest changed (a new version, a withdrawal): the catalogue (and its
+ * words for search, when given), its copy
  * in the press room, the pages that list it (unless `refresh` is false: the caller refreshes
  * them all at the end), and the previous version's folder, no longer referenced, deleted.
  * Returns how many press room objects were written.
@@ -510,10 +514,24 @@ export async function installRelease(
   manifest: ReleaseManifest,
   previous: ReleaseManifest | undefined,
   now: Date,
-  options: { refresh?: boolean } = {},
+  options: {
+    refresh?: boolean;
+    /** Its words for the search index (search.ts); null takes them out; absent keeps them. */
+    searchText?: string | null;
+  } = {},
 ): Promise<number> {
   const { summary } = manifest;
   await recordRelease(deps.store, summary, previous?.summary, now);
+  if (options.searchText !== undefined) {
+    const year = summary.date.slice(0, 4);
+    await recordSearchText(
+      deps.store,
+      summary.slug,
+      year,
+      options.searchText,
+      previous?.summary.date.slice(0, 4),
+    );
+  }
   let written = await syncReleaseFiles(deps, manifest, now);
   if (options.refresh !== false) {
     const pages = await deps.pressRoom.refresh(

@@ -23,6 +23,7 @@ import {
   renderRelease,
   withoutPdfLink,
 } from './publish.ts';
+import { recordSearchText, searchText } from './search.ts';
 
 /**
  * Rebuilding the public press room after a change of templates, organisations or site
@@ -179,8 +180,12 @@ async function rebuildRelease(
   }
   changed.push(...before.files.filter((name) => !archived.some((f) => f.name === name)));
   const summaryChanged = JSON.stringify(summary) !== JSON.stringify(before.summary);
-  if (changed.length === 0 && !summaryChanged)
+  // Its words for search, even when nothing else changed: releases published before search.
+  const text = searchText(rendered.publication);
+  if (changed.length === 0 && !summaryChanged) {
+    await recordSearchText(deps.store, slug, summary.date.slice(0, 4), text);
     return { report: { slug, outcome: 'unchanged', pdf }, written: 0 };
+  }
 
   const { version: _version, files: _files, siteUrl: _siteUrl, ...kept } = before;
   const manifest = await archiveVersion(deps, now, {
@@ -189,7 +194,7 @@ async function rebuildRelease(
     previousVersion: current.version,
     conflict: `"${slug}" was published by someone else during the rebuild: run the rebuild again`,
   });
-  const written = await installRelease(deps, manifest, before, now, { refresh: false });
+  const written = await installRelease(deps, manifest, before, now, { refresh: false, searchText: text });
   return { report: { slug, outcome: 'changed', changed: changed.sort(), pdf }, written };
 }
 

@@ -160,7 +160,7 @@ export async function buildStaticSite(
     if (body) await put(key.slice(siteKeys.prefix.length), async () => body);
   }
 
-  // Anything else the press room holds at its top (a search index, robots.txt…).
+  // Anything else the press room holds at its top (the search box's script, robots.txt…).
   for await (const item of listAll(store, siteKeys.prefix)) {
     const path = item.key.slice(siteKeys.prefix.length);
     if (!isGenerated(path)) await put(path, fromStore(item.key));
@@ -172,7 +172,7 @@ export async function buildStaticSite(
 /** Paths the press room generates or copies per release and issue: never taken as they are. */
 function isGenerated(path: string): boolean {
   return (
-    /^(releases|newsletters|tags|sitemaps|coverage|\d{4})\//.test(path) ||
+    /^(releases|newsletters|tags|sitemaps|coverage|search|\d{4})\//.test(path) ||
     [
       'index.html',
       '404.html',

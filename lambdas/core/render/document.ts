@@ -57,9 +57,11 @@ export interface RenderOptions {
   pdfUrl?: string;
   /** The press room's page of a tag (absolute URL). Omitted: tags are shown without links. */
   tagUrl?: (tag: string) => string;
-  /** On the press room's page of the release: the way back and the downloads. */
+  /** On the press room's page of the release: the way back, the search box and the downloads. */
   pressRoom?: {
     indexUrl: string;
+    /** The search box (templates/partials/search-box.hbs): the search page, the site's top, the script. */
+    search?: { action: string; root: string; script: string };
     downloads: { label: string; url: string; detail?: string; download?: boolean; downloadName?: string }[];
   };
   /** On the press room's page of the release: canonical address, link previews, JSON-LD (templates/partials/share-meta.hbs). */

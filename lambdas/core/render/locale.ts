@@ -108,6 +108,15 @@ export const localeStringsSchema = z.strictObject({
   notFoundHome: z.string(),
   advanceCopyInvalidText: z.string(),
   advanceCopyExpiredText: z.string(),
+  /** The press room's search box (lambdas/core/archive/search.ts). */
+  searchTitle: z.string(),
+  searchLabel: z.string(),
+  searchButton: z.string(),
+  searchOneResult: z.string(),
+  searchResults: z.string().includes('{count}'),
+  searchNoResult: z.string(),
+  searchUnavailable: z.string(),
+  searchNeedsScript: z.string(),
 });
 export type LocaleStrings = z.infer<typeof localeStringsSchema>;
 
