@@ -1,6 +1,5 @@
 import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
 import { operator } from '../../lambdas/adapters/local-process.ts';
-import { createSharpCardPainter } from '../../lambdas/adapters/sharp-card.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
@@ -120,8 +119,8 @@ export async function archiveDeps(opts: {
       files: storeSourceFiles(aws.store, { root: uploadPrefix }),
       renderer: createReleaseRenderer(templates),
       ...siteDeps(templates, site),
-      // Drawn here, on this machine: the card goes to the bucket with the page.
-      cardPainter: createSharpCardPainter(),
+      // No card painter: the publish function draws none (sharp is not in its bundle), and a
+      // rebuild from here must give the same pages as it does (docs/templates.md).
       ...(aws.lifts && { lifts: aws.lifts }),
     },
     where: `s3://${aws.outputs.DataBucketName}`,
