@@ -339,6 +339,7 @@ export async function mergeContactIds(opts: ContactsMergeOptions): Promise<void>
   const report = await mergeContacts(backend.store, backend.keys, {
     dryRun: opts.dryRun === true,
     now: new Date(),
+    ledger: backend.ledger,
   });
   if (opts.json) return print(report, true);
   const verb = opts.dryRun ? 'would be' : 'are now';
