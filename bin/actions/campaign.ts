@@ -11,7 +11,7 @@ import type {
   CampaignStatusOptions,
   CampaignStopOptions,
 } from '../commands/send.ts';
-import { loadConfig, openAwsBackend, storeFor } from '../context.ts';
+import { loadConfig, openAwsBackend, storeAndLedger, storeFor } from '../context.ts';
 import { print } from '../output.ts';
 import { planLines } from '../pacing.ts';
 
@@ -24,7 +24,8 @@ import { planLines } from '../pacing.ts';
 export async function showCampaignStatus(name: string, opts: CampaignStatusOptions): Promise<void> {
   const config = loadConfig(opts);
   const zone = config.timeZone;
-  const s = await campaignStatus(await storeFor(opts, config), name);
+  const { store, ledger } = await storeAndLedger(opts, config);
+  const s = await campaignStatus(store, name, new Date(), ledger);
   if (opts.json) return print(s, true);
   print([
     `${s.name} (${s.newsletter !== undefined ? `newsletter ${s.newsletter}` : s.publication}): ${s.state}`,
@@ -83,7 +84,8 @@ const deliveredMeaning: Record<DeliveredBy, string> = {
 export async function showCampaignReport(name: string, opts: CampaignReportOptions): Promise<void> {
   const config = loadConfig(opts);
   const zone = config.timeZone;
-  const report = await campaignReport(await storeFor(opts, config), name);
+  const { store, ledger } = await storeAndLedger(opts, config);
+  const report = await campaignReport(store, name, ledger);
   if (opts.csv) {
     const file = opts.csv;
     const table = reportTable(report);

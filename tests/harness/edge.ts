@@ -108,6 +108,8 @@ export interface EdgeOptions {
   s3Endpoint: string;
   /** aws-ses-v2-local. */
   sesEndpoint: string;
+  /** dynalite, behind the front that does transactions (tests/support/dynalite.ts). */
+  dynamodbEndpoint?: string;
   /** The secrets' values, by ARN (Secrets Manager holds them). */
   secrets: Record<string, string>;
   /** What GetSendQuota answers. */
@@ -257,6 +259,40 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * The IAM actions and table ARNs a DynamoDB request needs: a batch or a transaction is
+ * authorized item by item, as the action of each item (TransactWriteItems has no action of
+ * its own: a Put needs dynamodb:PutItem), on its table (or index, for a Query on one).
+ */
+export function dynamodbChecks(operation: string, input: Record<string, unknown>): AccessCheck[] {
+  const table = (name: unknown, index?: unknown) =>
+    `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${String(name)}${index === undefined ? '' : `/index/${String(index)}`}`;
+  switch (operation) {
+    case 'BatchGetItem':
+    case 'BatchWriteItem':
+      return Object.keys((input.RequestItems ?? {}) as object).map((name) => ({
+        action: `dynamodb:${operation}`,
+        resource: table(name),
+      }));
+    case 'TransactWriteItems':
+    case 'TransactGetItems': {
+      const actions: Record<string, string> = {
+        Put: 'PutItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        ConditionCheck: 'ConditionCheckItem',
+        Get: 'GetItem',
+      };
+      return ((input.TransactItems ?? []) as Record<string, { TableName?: string }>[]).map((item) => {
+        const [kind, op] = Object.entries(item)[0] ?? ['', {}];
+        return { action: `dynamodb:${actions[kind] ?? kind}`, resource: table(op.TableName) };
+      });
+    }
+    default:
+      return [{ action: `dynamodb:${operation}`, resource: table(input.TableName, input.IndexName) }];
+  }
 }
 
 /** Sends the request on to an upstream server, unchanged; the answer goes back as is. */
@@ -511,6 +547,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         checks = [{ action, resource: queueArnOf(String(input().QueueUrl ?? 'http://x/0/none')) }];
         break;
       }
+      case 'dynamodb':
+        operation = target.replace(/^DynamoDB_20120810\./, '');
+        checks = dynamodbChecks(operation, input());
+        break;
       case 'secretsmanager': {
         operation = target.replace(/^secretsmanager\./, '');
         const id = String(input().SecretId ?? '');
@@ -650,6 +690,12 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         const answer = sqs(operation, input());
         call.status = answer.status;
         return send(res, answer);
+      }
+      case 'dynamodb': {
+        if (!options.dynamodbEndpoint) throw new Error('the harness was started without DynamoDB');
+        const answer = await forward(options.dynamodbEndpoint, req, body, res);
+        call.status = answer.status;
+        return;
       }
       case 'secretsmanager': {
         const answer = secretsManager(operation, input());
