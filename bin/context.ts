@@ -498,11 +498,18 @@ export async function localBackend(
   options: { pdf?: boolean } = {},
 ): Promise<LocalBackend> {
   const dataDir = storeDir(config);
-  const [{ loadTemplateFiles }, { createReleaseRenderer }, { siteDeps }, { localFiles }] = await Promise.all([
+  const [
+    { loadTemplateFiles },
+    { createReleaseRenderer },
+    { siteDeps },
+    { localFiles },
+    { createSharpCardPainter },
+  ] = await Promise.all([
     import('../lambdas/adapters/template-files.ts'),
     import('../lambdas/core/render/document.ts'),
     import('../lambdas/core/archive/publish.ts'),
     import('../lambdas/adapters/local-files.ts'),
+    import('../lambdas/adapters/sharp-card.ts'),
   ]);
   const templates = await loadTemplateFiles(config.templatesDir);
   const { store, keys } = await localStore({ ...config, dataDir });
@@ -523,6 +530,7 @@ export async function localBackend(
     renderer: createReleaseRenderer(templates),
     ...siteDeps(templates, config),
     ...(printer && { printer }),
+    cardPainter: createSharpCardPainter(),
     async close() {
       await printer?.close();
     },

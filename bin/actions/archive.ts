@@ -1,5 +1,6 @@
 import { writeFileAtomically } from '../../lambdas/adapters/file-output.ts';
 import { operator } from '../../lambdas/adapters/local-process.ts';
+import { createSharpCardPainter } from '../../lambdas/adapters/sharp-card.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
@@ -82,7 +83,7 @@ export async function exportArchiveZip(opts: ArchiveExportOptions): Promise<void
  * sources the publish function read there, and the press room's address, language and
  * title from its outputs, rendered here with the templates of this copy of pressroom.
  */
-async function archiveDeps(opts: {
+export async function archiveDeps(opts: {
   backend: BackendKind;
   dataDir?: string;
   templates?: string;
@@ -119,6 +120,8 @@ async function archiveDeps(opts: {
       files: storeSourceFiles(aws.store, { root: uploadPrefix }),
       renderer: createReleaseRenderer(templates),
       ...siteDeps(templates, site),
+      // Drawn here, on this machine: the card goes to the bucket with the page.
+      cardPainter: createSharpCardPainter(),
       ...(aws.lifts && { lifts: aws.lifts }),
     },
     where: `s3://${aws.outputs.DataBucketName}`,

@@ -135,6 +135,15 @@ const settings = {
     schema: z.string().regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:.+$/),
     expected: 'the ARN of the SQS queue where Scheduler leaves a campaign schedule it could not deliver',
   },
+  ledgerTable: {
+    variable: 'PRESSROOM_LEDGER_TABLE',
+    // Unset: the ledger stays in the data bucket (campaigns/<name>/ledger/), as before the table.
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/)
+      .optional(),
+    expected: 'the DynamoDB table of the delivery ledger, e.g. "Pressroom-LedgerTable-1A2B3C4D"',
+  },
   templatesDir: {
     variable: 'PRESSROOM_TEMPLATES_DIR',
     // Unset: the project's own templates/ (tests, local runs). The stack always sets it.

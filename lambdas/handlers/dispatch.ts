@@ -12,6 +12,7 @@ import { holdSending, liftSendingHold } from '../core/campaigns/hold.ts';
 import { slug } from '../core/publication/schema.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { ConfigurationError, loadConfig } from './config.ts';
+import { dataLedger } from './ledger.ts';
 import { cached, dataStore, logger, startInvocation } from './runtime.ts';
 
 /**
@@ -81,6 +82,7 @@ const context = cached(async () => {
     'siteUrl',
     'lateFireWindowMinutes',
     'campaignScheduleGroup',
+    'ledgerTable',
   ]);
   // Pacing by the SES quota: the quota, and where the next day's slice is scheduled.
   const group = config.campaignScheduleGroup;
@@ -94,6 +96,7 @@ const context = cached(async () => {
         };
   return {
     pacing,
+    ...dataLedger(config.ledgerTable),
     lateFireWindowMinutes: config.lateFireWindowMinutes,
     store: dataStore(config.bucket),
     queue: new SqsRecipientQueue({ queueUrl: config.queueUrl }),
@@ -117,7 +120,7 @@ export async function handler(event: unknown, lambdaContext?: Context): Promise<
       `the dispatch event must be { "campaign": "<campaign name>", "resendUncertain"?: true|false, "scheduledAt"?: "<ISO time>" } (${where.join('; ')})`,
     );
   }
-  const { store, queue, recipientsPerMessage, urls, lateFireWindowMinutes, pacing } = await context();
+  const { store, queue, recipientsPerMessage, urls, lateFireWindowMinutes, pacing, ledger } = await context();
   const { campaign, scheduledAt } = parsed.data;
   try {
     // SES delivers to people: the links in the messages must work for them.
@@ -125,6 +128,7 @@ export async function handler(event: unknown, lambdaContext?: Context): Promise<
       store,
       queue,
       urls,
+      ...(ledger && { ledger }),
       ...(pacing && {
         quota: pacing.quota,
         continuation: continuationScheduler(pacing, lambdaContext?.invokedFunctionArn),

@@ -12,6 +12,7 @@ import { type Prepared, prepareCampaignWith, type SendDeps } from '../core/campa
 import { listName } from '../core/contacts/model.ts';
 import { slug } from '../core/publication/schema.ts';
 import { loadConfig } from './config.ts';
+import { dataLedger } from './ledger.ts';
 import { cached, dataStore, logger, signingKeys, startInvocation } from './runtime.ts';
 
 /**
@@ -65,9 +66,11 @@ const context = cached(async () => {
     'sesConfigurationSet',
     'unsubscribeMailto',
     'senderIdentity',
+    'ledgerTable',
   ]);
   const deps: SendDeps = {
     store: dataStore(config.bucket),
+    ...dataLedger(config.ledgerTable),
     mailer: new SesMailer({
       ...(config.sesConfigurationSet !== undefined && { configurationSet: config.sesConfigurationSet }),
       // IAM lets the function send from the stack's identity only: a refusal names it.

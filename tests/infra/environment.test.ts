@@ -36,6 +36,7 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'campaignScheduleGroup',
     'campaignSchedulerRoleArn',
     'campaignScheduleDeadLetterArn',
+    'ledgerTable',
   ],
   send: [
     'bucket',
@@ -45,6 +46,7 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'sesConfigurationSet',
     'unsubscribeMailto',
     'senderIdentity',
+    'ledgerTable',
   ],
   feedback: ['bucket', 'secretArn'],
   // publicUrl only when set (a custom domain): otherwise the host the request came to.

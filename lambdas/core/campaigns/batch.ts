@@ -6,7 +6,7 @@ import { type CampaignRecord, readCampaign, updateCampaign } from './campaign.ts
 import { type BatchRecipient, closeRun, dispatchKeys, type RecipientBatch } from './dispatch.ts';
 import { holdPauseReason, readSendingHold } from './hold.ts';
 import { dispatchLeaseMs, takeLease } from './lease.ts';
-import { isTerminal, type LedgerRecord, ledgerEntries } from './ledger.ts';
+import { isTerminal, type LedgerRecord, ledgerOf } from './ledger.ts';
 import { laterSlices, quotaSpent, type SendingQuota } from './quota.ts';
 import {
   budgetExceeded,
@@ -141,7 +141,7 @@ export async function sendPreparedBatch(
   const prepared = options.prepared ?? (await prepare(definition));
   await renewRunLease(deps.store, batch, record, clock());
 
-  const entries = await ledgerEntries(deps.store, batch.campaign, batch.recipients);
+  const entries = await ledgerOf(deps).entries(batch.campaign, batch.recipients);
   const todo: { recipient: BatchRecipient; existing: LedgerRecord | undefined }[] = [];
   for (const recipient of batch.recipients) {
     const existing = entries.get(recipient.id);
@@ -229,8 +229,7 @@ export async function sendPreparedBatch(
   await budget.flush();
 
   // A transient failure is tried again with the batch; a refused address is final.
-  const failed = await ledgerEntries(
-    deps.store,
+  const failed = await ledgerOf(deps).entries(
     batch.campaign,
     failedIds.map((id) => ({ id })),
   );

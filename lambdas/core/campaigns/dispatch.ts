@@ -14,7 +14,7 @@ import {
 } from './campaign.ts';
 import { heldError, holdPauseReason, readSendingHold, type SendingHold } from './hold.ts';
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
-import { isTerminal, LedgerContactIds, type LedgerEntry, ledgerEntries } from './ledger.ts';
+import { isTerminal, type Ledger, LedgerContactIds, type LedgerEntry, ledgerOf } from './ledger.ts';
 import { encodeTo, storeSkeleton } from './message-skeleton.ts';
 import { oneTimeSchedule } from './one-time-schedule.ts';
 import {
@@ -93,6 +93,8 @@ export interface DispatchDeps {
   quota?: SendingQuota;
   /** Where the next day's slice is scheduled (the campaigns' schedule group on AWS). */
   continuation?: CampaignScheduler;
+  /** The delivery ledger (DynamoDB on AWS); default the store's. */
+  ledger?: Ledger;
 }
 
 export interface DispatchOptions {
@@ -276,7 +278,7 @@ async function dispatchRun(
   // Do-not-contact people matching the audience: never enqueued, and the report says how many.
   const excluded: AudienceExclusions = { doNotContact: 0 };
   const allLists = audienceLists(definition.audience).join(',');
-  const ledger = await LedgerContactIds.read(deps.store, name);
+  const ledger = await LedgerContactIds.read(ledgerOf(deps), name);
   const uncertain: string[] = [];
   let audienceSize = 0;
   let alreadyDone = 0;
@@ -312,7 +314,7 @@ async function dispatchRun(
     });
   };
   const checkEntries = async () => {
-    const entries = await ledgerEntries(deps.store, name, withEntry);
+    const entries = await ledgerOf(deps).entries(name, withEntry);
     for (const contact of withEntry) await add(contact, entries.get(contact.id)?.entry);
     withEntry = [];
   };
@@ -320,6 +322,8 @@ async function dispatchRun(
     for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists, excluded)) {
       audienceSize++;
       if (!ledger.has(contact.id)) await add(contact);
+      // Final by the listing itself (DynamoDB): not read again.
+      else if (ledger.finished(contact.id)) alreadyDone++;
       else {
         withEntry.push(contact);
         if (withEntry.length >= 64) await checkEntries();
