@@ -65,8 +65,11 @@ export async function showCampaignStatus(name: string, opts: CampaignStatusOptio
         ]
       : []),
     ...(s.state === 'paused' ? [`  resume      \`${resumeCommandFor(name, opts)}\``] : []),
-    // Spread over days by the SES quota (--backend aws): the last dispatch's plan.
-    ...planLines(s.plan, '  pacing      ', new Date()),
+    // Spread over days by the SES quota (--backend aws): the last dispatch's plan, while it
+    // matters (a finished campaign sent in one go needs none).
+    ...(s.plan && (s.plan.slices.length > 1 || s.state === 'sending' || s.state === 'scheduled')
+      ? planLines(s.plan, '  pacing      ', new Date())
+      : []),
   ]);
 }
 

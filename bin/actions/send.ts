@@ -181,7 +181,8 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
       },
       { dryRun: true },
     );
-    if (opts.json) return print(report, true);
+    const plan = await estimatePlan(report.audience - report.alreadyDone, new Date(), pacingFor(opts));
+    if (opts.json) return print({ ...report, ...(plan && { plan }) }, true);
     const sample = report.dryRun?.sample;
     return print([
       `Dry run of ${definition.name} on the stack (${aws.outputs.DataBucketName}): nothing sent, nothing written.`,
@@ -190,6 +191,7 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
       sample
         ? `  sample        "${sample.subject}" to ${sample.to}, ${Math.round(sample.size / 1024)} KB`
         : '  sample        none: the audience is empty',
+      ...estimateLines(plan),
     ]);
   }
   let report: Awaited<ReturnType<typeof startCampaign>>;
@@ -226,25 +228,38 @@ function pacingFor(opts: { dailyStart?: string }): PacingSettings {
 }
 
 /**
- * The plan `schedule --backend aws` shows: the audience as it is now, the quota read now with
- * these credentials (what was sent in the last 24 hours is gone by a send time a day away).
- * Dispatch makes the real plan when the schedule fires. Undefined when SES cannot be asked.
+ * The plan `schedule` and `send --dry-run` show with `--backend aws`: `count` recipients from
+ * `start`, by the quota read now with these credentials (what was sent in the last 24 hours is
+ * gone by a start a day away). Dispatch makes the real plan when it runs. Undefined when SES
+ * cannot be asked (or its account has no daily limit).
  */
 async function estimatePlan(
-  store: ObjectStore,
-  definition: CampaignDefinition,
-  sendAt: string,
+  count: number | Promise<number>,
+  start: Date,
   pacing: PacingSettings,
 ): Promise<SendingPlan | undefined> {
   const { SesSendingQuota } = await import('../../lambdas/adapters/ses-quota.ts');
-  const quota = await new SesSendingQuota({ timeoutMs: 10_000 }).read().catch(() => null);
-  if (quota === null) return undefined;
-  const start = new Date(sendAt);
+  const quota = await new SesSendingQuota({ timeoutMs: 10_000 }).read().catch(() => undefined);
+  if (!quota) return undefined;
   const dayAway = start.getTime() - Date.now() >= 86_400_000;
-  let audience = 0;
+  return planSending(await count, dayAway ? { ...quota, sentLast24Hours: 0 } : quota, start, pacing);
+}
+
+/** How many the campaign's audience holds now (do-not-contact and suppressed left out). */
+async function audienceCount(store: ObjectStore, definition: CampaignDefinition): Promise<number> {
+  let count = 0;
   for await (const _ of resolveAudience(store, definition.audience, Object.keys(loadConfig({}).lists)))
-    audience++;
-  return planSending(audience, quota && (dayAway ? { ...quota, sentLast24Hours: 0 } : quota), start, pacing);
+    count++;
+  return count;
+}
+
+/** The estimated plan's lines, or that it is unknown. */
+function estimateLines(plan: SendingPlan | undefined): string[] {
+  return plan
+    ? planLines(plan, '  pacing        ', new Date()).map((line, i) =>
+        i === 0 ? `${line} (an estimate, from the quota and the audience now)` : line,
+      )
+    : ['  pacing        unknown: the SES quota could not be read (dispatch reads it when it runs)'];
 }
 
 /** The do-not-contact people the audience left out, when there are any. */
@@ -293,7 +308,8 @@ async function scheduleOnStack(
     file,
   );
   const at = record.definition.sendAt;
-  const plan = at && (await estimatePlan(aws.store, definition, at.utc, pacingFor(opts)));
+  const plan =
+    at && (await estimatePlan(audienceCount(aws.store, definition), new Date(at.utc), pacingFor(opts)));
   if (opts.json) {
     return print(
       {
@@ -309,13 +325,7 @@ async function scheduleOnStack(
   print([
     `${action === 'created' ? 'Scheduled' : 'Rescheduled'} ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
     `  EventBridge Scheduler ${aws.outputs.ScheduleGroupName}/${schedule.name}: ${schedule.expression} ${schedule.timezone} invokes ${aws.outputs.DispatchFunctionName}, then is deleted.`,
-    ...(plan
-      ? planLines(plan, '  pacing      ', new Date()).map((line, i) =>
-          i === 0 ? `${line} (an estimate, from the quota and the audience now)` : line,
-        )
-      : [
-          '  pacing      unknown: the SES quota could not be read (dispatch reads it when the schedule fires)',
-        ]),
+    ...estimateLines(plan),
   ]);
 }
 

@@ -27,6 +27,9 @@ import { cached, dataStore, logger, startInvocation } from './runtime.ts';
  * reason instead, and the invocation succeeds (a retry would not make it less late).
  * The stack's reputation rule also invokes it with an alarm's new state, to put the sending
  * hold on or off (core/campaigns/hold.ts).
+ * With PRESSROOM_CAMPAIGN_SCHEDULE_GROUP (always, in the stack) it reads the SES quota and
+ * enqueues only what fits now; the rest waits for the next day's slice, a one-time schedule of
+ * that group that invokes this function again (core/campaigns/quota.ts).
  */
 
 const dispatchEventSchema = z.strictObject({

@@ -28,6 +28,9 @@ import { cached, dataStore, logger, signingKeys, startInvocation } from './runti
  * retried batch sends only to those without an outcome. This bundle never loads MJML: the
  * message is prepared from the archived HTML, and composed in the skeleton dispatch stored,
  * with the To dispatch encoded (no MailComposer, no MimeNode).
+ * Before each batch it reads the SES quota (at most once a minute): once the day's quota is
+ * spent, the batch sends nobody and is acknowledged, its recipients left for the campaign's
+ * next day (core/campaigns/batch.ts, quota.ts), never for the dead-letter queue.
  */
 
 const recipientSchema = z.strictObject({

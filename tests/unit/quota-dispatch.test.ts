@@ -8,6 +8,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { sendBatch } from '../../lambdas/core/campaigns/batch.ts';
 import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { stopCampaign } from '../../lambdas/core/campaigns/control.ts';
 import {
   type DispatchDeps,
   dispatchCampaign,
@@ -240,6 +241,24 @@ describe('dispatch paced by the quota', () => {
     const record = await readCampaign(store, 'etude');
     expect(record.runs[0]).toMatchObject({ outcome: 'error' });
     expect(record.lastError?.message).toMatch(/could not be scheduled/);
+  });
+
+  it('between two days, `campaign stop` pauses it: the next slice sends nobody, a resume sends the rest', async () => {
+    const deps = dispatchDeps(today);
+    await dispatchCampaign('etude', deps, { recipientsPerMessage: 4 });
+    await sendAll(deps, today);
+    expect((await readCampaign(store, 'etude')).state).toBe('scheduled');
+    const stopped = await stopCampaign('etude', { store, clock: () => today, by: 'zoe@poste' });
+    expect(stopped.record).toMatchObject({ state: 'paused' });
+    quota.quota.sentLast24Hours = 0;
+    const fired = dispatchDeps(tomorrow);
+    const report = await dispatchScheduledCampaign('etude', tomorrow.toISOString(), fired, {
+      recipientsPerMessage: 4,
+      lateFireWindowMinutes: 60,
+    });
+    expect(report).toMatchObject({ enqueued: 0, state: 'paused' });
+    const resumed = await dispatchCampaign('etude', dispatchDeps(tomorrow), { recipientsPerMessage: 4 });
+    expect(resumed).toMatchObject({ enqueued: 15, alreadyDone: 10, later: 0 });
   });
 
   it('a continuation does not start a campaign stopped in the meantime', async () => {
