@@ -276,7 +276,15 @@ describe('embargo and visibility', () => {
     links = result.links;
     expect(result.slug).toBe(embargoed.slug);
     expect(Date.parse(result.expiresAt) - Date.now()).toBeGreaterThan(6 * 86_400_000);
-    expect(links.map((l) => l.format).sort()).toEqual(['attachment', 'email', 'page', 'source', 'text']);
+    // Two attachments: the summary, and the original of its press kit image.
+    expect(links.map((l) => l.format).sort()).toEqual([
+      'attachment',
+      'attachment',
+      'email',
+      'page',
+      'source',
+      'text',
+    ]);
 
     for (const link of links) {
       expect(link.url.startsWith(`${server?.url}_signed/`), link.url).toBe(true);
@@ -517,9 +525,15 @@ describe('pressroom archive export', () => {
 
     const zip = await readZip(path.join(work, 'exports/all.zip'));
     const attachment = await readFile(path.join(work, 'examples/publications', barometer.attachment));
+    // The barometer's press kit image: its original, web size and thumbnail.
+    const pressKit = [
+      'files/images/barometer-chart.jpg',
+      'images/web/barometer-chart.jpg',
+      'images/thumbs/barometer-chart.jpg',
+    ];
     const expected = new Map<string, string[]>([
-      [barometer.slug, [...releaseFiles, 'release.pdf', `files/${barometer.attachment}`]],
-      [embargoed.slug, [...releaseFiles, `files/${barometer.attachment}`]],
+      [barometer.slug, [...releaseFiles, 'release.pdf', `files/${barometer.attachment}`, ...pressKit]],
+      [embargoed.slug, [...releaseFiles, `files/${barometer.attachment}`, ...pressKit]],
       [crise.slug, releaseFiles],
       [privateRelease.slug, releaseFiles],
     ]);
@@ -534,6 +548,11 @@ describe('pressroom archive export', () => {
     expect(zip.get(`${barometer.slug}/release.pdf`)?.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(zip.get(`${barometer.slug}/files/${barometer.attachment}`)?.equals(attachment)).toBe(true);
     expect(zip.get(`${embargoed.slug}/files/${barometer.attachment}`)?.equals(attachment)).toBe(true);
+    expect(
+      zip
+        .get(`${barometer.slug}/files/images/barometer-chart.jpg`)
+        ?.equals(await readFile(path.join(work, 'examples/publications/images/barometer-chart.jpg'))),
+    ).toBe(true);
     expect(zip.get(`${privateRelease.slug}/source.md`)?.toString()).toBe(
       await readFile(path.join(work, privateRelease.file), 'utf8'),
     );

@@ -47,6 +47,9 @@ const views: { view: View; file: string; widths: number[]; filled: boolean }[] =
   { view: 'page', file: 'page.html', widths: [1280, 375], filled: true },
 ];
 
+/** The press room the examples are rendered for. */
+const siteUrl = 'https://press.example.org/';
+
 let browser: Browser | undefined;
 let outRoot: string | undefined;
 /** The folder each example was rendered into, by the example's file. */
@@ -58,7 +61,7 @@ beforeAll(async () => {
   const [rendered, launched] = await Promise.all([
     renderToFolders(
       examples.map((e) => path.resolve(repo, e.file)),
-      { outRoot },
+      { outRoot, siteUrl },
     ),
     launchChromium(),
   ]);
@@ -76,16 +79,26 @@ afterAll(async () => {
   if (outRoot) await rm(outRoot, { recursive: true, force: true });
 });
 
-/** Opens a file:// page with every other request blocked, and records what went wrong. */
-async function open(url: string, width: number) {
+/**
+ * Opens a file:// page with every other request blocked, and records what went wrong. The
+ * release's images are named by their absolute URLs in the press room (rendered for
+ * `siteUrl`, https as in production: the pages' policy lets images load from https only):
+ * those are answered from the rendered folder.
+ */
+async function open(url: string, width: number, rendered: { slug: string; dir: string }) {
   if (!browser) throw new Error('the browser did not start: see the error of beforeAll');
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   const blocked: string[] = [];
   const consoleErrors: string[] = [];
   const pageErrors: string[] = [];
+  const published = `${siteUrl}releases/${rendered.slug}/`;
   await page.route('**/*', (route) => {
     const requested = route.request().url();
     if (requested.startsWith('file:')) return route.continue();
+    if (requested.startsWith(published) && !requested.includes('..'))
+      return route.fulfill({
+        path: path.join(rendered.dir, decodeURIComponent(requested.slice(published.length))),
+      });
     blocked.push(requested);
     return route.abort('blockedbyclient');
   });
@@ -114,7 +127,7 @@ for (const example of examples) {
           const rendered = renderedDirs.get(example.file);
           if (!rendered) throw new Error(`${example.file} was not rendered: see the error of beforeAll`);
           const url = pathToFileURL(path.join(rendered.dir, file)).href;
-          const { page, blocked, consoleErrors, pageErrors } = await open(url, width);
+          const { page, blocked, consoleErrors, pageErrors } = await open(url, width, rendered);
           try {
             await page.screenshot({
               path: path.join(screenshotsDir, `${rendered.slug}-${view}-${width}.png`),

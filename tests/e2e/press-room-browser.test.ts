@@ -28,6 +28,9 @@ let browser: Browser | undefined;
 let work: string | undefined;
 let siteDir: string | undefined;
 
+/** The press room's public address the releases are published for. */
+const pressRoomUrl = 'https://press.example.org/';
+
 beforeAll(async () => {
   await requireChromium();
   work = await exampleWorkspace('pressroom-browser-');
@@ -42,10 +45,7 @@ beforeAll(async () => {
   await writeFile(path.join(work, embargoed.file), copy);
 
   const publishAll = async () => {
-    const config = loadConfig(
-      { dataDir },
-      { ...process.env, PRESSROOM_SITE_URL: 'https://press.example.org/' },
-    );
+    const config = loadConfig({ dataDir }, { ...process.env, PRESSROOM_SITE_URL: pressRoomUrl });
     const backend = await localBackend(config, { pdf: true });
     try {
       for (const file of [crise.file, barometer.file, embargoed.file]) {
@@ -69,7 +69,11 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** A page with every non-file request blocked, recording console errors, page errors and blocked requests. */
+/**
+ * A page with every non-file request blocked, recording console errors, page errors and blocked
+ * requests. The press room's address (pages name images by their absolute URLs there) is
+ * answered from the site folder.
+ */
 async function newPage(width: number) {
   if (!browser || !siteDir)
     throw new Error('the browser or the archive is missing: see the error of beforeAll');
@@ -78,6 +82,10 @@ async function newPage(width: number) {
   await page.route('**/*', (route) => {
     const requested = route.request().url();
     if (requested.startsWith('file:')) return route.continue();
+    if (requested.startsWith(pressRoomUrl) && !requested.includes('..'))
+      return route.fulfill({
+        path: path.join(siteDir ?? '', decodeURIComponent(requested.slice(pressRoomUrl.length))),
+      });
     problems.push(`request to the network: ${requested}`);
     return route.abort('blockedbyclient');
   });

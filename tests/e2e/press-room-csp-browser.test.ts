@@ -53,16 +53,24 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** A page that records console errors, page errors, policy violations and requests to elsewhere. */
+/**
+ * A page that records console errors, page errors, policy violations and requests to elsewhere.
+ * The press room's public address (pages name images by their absolute URLs there) is answered
+ * by the server, as it would be in production, under the same policy.
+ */
 async function open(url: string): Promise<{ page: Page; problems: string[]; status: number; csp?: string }> {
   if (!browser || !server)
     throw new Error('the browser or the server is missing: see the error of beforeAll');
   const origin = server.url.origin;
   const page = await browser.newPage();
   const problems: string[] = [];
-  await page.route('**/*', (route) => {
+  await page.route('**/*', async (route) => {
     const requested = route.request().url();
     if (requested.startsWith(origin)) return route.continue();
+    if (requested.startsWith(`${publicUrl}/`))
+      return route.fulfill({
+        response: await route.fetch({ url: origin + requested.slice(publicUrl.length) }),
+      });
     problems.push(`request to the network: ${requested}`);
     return route.abort('blockedbyclient');
   });

@@ -182,6 +182,27 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
     expect(await snapshot(world.store, `archive/${seedSlug}/`)).toEqual(before);
   });
 
+  it('a press kit image that cannot be decoded gets the release refused, with its line, in the report', async () => {
+    const original = await readFile(path.join(examples, 'publications', 'images', 'barometer-chart.jpg'));
+    await world.upload('publications/2021/images/coupee.jpg', original.subarray(0, 3000));
+    const key = 'publications/2021/image coupée.md';
+    const text = (await seed()).replace(
+      'author: Michaël Bideault',
+      'slug: image-coupee\nimages:\n  - { file: images/coupee.jpg, alt: Une photo }\nauthor: Michaël Bideault',
+    );
+    const outcomes = await handler(await world.upload(key, text));
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', problems: 1 })]);
+    const report = await getJson<PublicationReport>(world.store, reportKeyOf(key));
+    expect(report?.value.problems).toEqual([
+      expect.objectContaining({
+        field: 'images[0].file',
+        value: 'images/coupee.jpg',
+        line: expect.any(Number),
+        message: expect.stringContaining('cannot be read as an image'),
+      }),
+    ]);
+  });
+
   it('ignores its own reports, other files, other prefixes and replaced objects', async () => {
     const before = {
       ...(await snapshot(world.store, 'archive/')),
