@@ -20,8 +20,8 @@ import {
   type TagIndex,
 } from './catalog.ts';
 import { type CoverageRow, listCoverage, publicCoverage } from './coverage.ts';
-import { isPublicSiteUrl, releaseDates } from './share.ts';
 import { readSearchTexts, searchKeys, searchManifest, searchShard } from './search.ts';
+import { isPublicSiteUrl, releaseDates } from './share.ts';
 
 /**
  * The public press room: static pages generated into the store under `site/`, served as

@@ -45,8 +45,8 @@ import {
   releaseDownloads,
   siteKeys,
 } from './press-room.ts';
-import { type CardPainter, cardFile, releaseShareMeta, shareCardSvg, shareImage } from './share.ts';
 import { recordSearchText, searchText } from './search.ts';
+import { type CardPainter, cardFile, releaseShareMeta, shareCardSvg, shareImage } from './share.ts';
 
 /**
  * Publishing: a release's files are archived under a new version folder, then its manifest
