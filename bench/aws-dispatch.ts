@@ -19,6 +19,7 @@ import {
   registerDraft,
   siteUrl,
 } from '../tests/support/dispatch-fixtures.ts';
+import { createTable, ledgerTableInput, startDynalite } from '../tests/support/dynalite.ts';
 import { type Listening, listenLocally } from '../tests/support/listen.ts';
 import { s3rverClientConfig, s3rverEnvironment, startS3rver } from '../tests/support/s3rver.ts';
 import { type CostInput, costRows } from './aws-dispatch-cost.ts';
@@ -311,14 +312,17 @@ async function runNode<T>(
   return { wallMs, result: JSON.parse(line.slice(resultMark.length)) as T, logLines: lines.length - 2 };
 }
 
+const ledgerTableName = 'pressroom-ledger';
+
 /** The dispatch function's variables: the template's, with the fakes' names and addresses. */
 function dispatchEnvironment(
   assembly: Assembly,
   fn: ReturnType<typeof templateFunction>,
-  where: { s3: string; queue: FakeQueue },
+  where: { s3: string; queue: FakeQueue; dynamodb: string },
 ): Record<string, string> {
   const own: Record<string, string> = {
     PRESSROOM_BUCKET: bucket,
+    PRESSROOM_LEDGER_TABLE: ledgerTableName,
     PRESSROOM_QUEUE_URL: where.queue.queueUrl,
     PRESSROOM_PUBLIC_URL: publicUrl,
     PRESSROOM_SITE_URL: siteUrl,
@@ -337,6 +341,7 @@ function dispatchEnvironment(
     ...own,
     ...s3rverEnvironment(where.s3),
     AWS_ENDPOINT_URL_SQS: where.queue.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: where.dynamodb,
     // As on Lambda: the SDK the runtime provides, nothing else of node_modules.
     NODE_PATH: assembly.runtimeModules,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -379,6 +384,10 @@ export async function runAwsDispatch(
     const s3 = await countingProxy(s3rver.endpoint);
     stops.unshift(() => s3.close());
     const store = new S3ObjectStore({ bucket, client: new S3Client(s3rverClientConfig(s3.endpoint)) });
+    // The ledger table (empty: a first run reads one page of it, to find no one done).
+    const dynamodb = await startDynalite();
+    stops.unshift(() => dynamodb.stop());
+    await createTable(dynamodb.client(), ledgerTableInput(ledgerTableName));
 
     log('publishing the release and registering the campaign');
     await publishReleases(store);
@@ -389,7 +398,7 @@ export async function runAwsDispatch(
     ids.length = 0;
     const queue = await startFakeQueue(check);
     stops.unshift(() => queue.close());
-    const env = dispatchEnvironment(assembly, fn, { s3: s3.endpoint, queue });
+    const env = dispatchEnvironment(assembly, fn, { s3: s3.endpoint, queue, dynamodb: dynamodb.endpoint });
     const where = { cwd: assembly.outdir, env };
 
     log('anchors: node -e 0 (5 runs), the 256 shards read alone');

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
@@ -20,6 +21,13 @@ import { exportArchive } from '../lambdas/core/archive/export.ts';
 import { archiveKeys, type ReleaseManifest } from '../lambdas/core/archive/manifest.ts';
 import { createPressRoom, type PressRoom, siteKeys } from '../lambdas/core/archive/press-room.ts';
 import { type PublishDeps, publishRelease } from '../lambdas/core/archive/publish.ts';
+import {
+  loadSearchIndex,
+  readSearchTexts,
+  recordSearchText,
+  type SearchManifest,
+  searchKeys,
+} from '../lambdas/core/archive/search.ts';
 import { slugify } from '../lambdas/core/publication/slug.ts';
 import { createReleaseRenderer, type ReleaseRenderer } from '../lambdas/core/render/document.ts';
 import {
@@ -136,6 +144,11 @@ export const publishBenchmark: Benchmark = {
       row('first publish in process (MJML load, empty archive)', msSince(start), 'ms');
       await publishRelease(exampleFile, depsFor(scratch));
       const template = await readTemplate(scratch, exampleSlug);
+      for await (const item of listAll(scratch, 'site/assets/search-')) {
+        const code = (await scratch.get(item.key))?.body ?? new Uint8Array();
+        row('search box script (MiniSearch and ours)', code.byteLength / 1024, 'KiB');
+        row('search box script, gzipped', gzipSync(code).byteLength / 1024, 'KiB');
+      }
 
       // 2. The archives.
       const archives: { size: number; store: FolderObjectStore }[] = [];
@@ -151,6 +164,18 @@ export const publishBenchmark: Benchmark = {
           throw new Error(`archive-${size}: site/index.html lists no seeded release`);
         }
         archives.push({ size, store });
+        const search = await searchFigures(store);
+        if (search.documents !== size - Math.floor(size / 37)) {
+          throw new Error(`archive-${size}: the search index holds ${search.documents} releases`);
+        }
+        row(`search index of ${size} releases: JSON, ${search.years} years`, search.bytes / 1024, 'KiB');
+        row(`search index of ${size} releases: gzipped`, search.gzipBytes / 1024, 'KiB');
+        row(`search index of ${size} releases: largest year`, search.largest / 1024, 'KiB');
+        row(
+          `search index of ${size} releases: load every year and search (Node)`,
+          search.loadAndSearchMs,
+          'ms',
+        );
       }
 
       // 3. Export memory, in a fresh process each (its own baseline and peak).
@@ -457,6 +482,8 @@ interface Template {
   site: { name: string; body: Uint8Array }[];
   /** How many files an export takes per release. */
   exportedPerRelease: number;
+  /** Its words for search (catalog/search/), varied per synthetic release. */
+  searchText: string;
 }
 
 async function readTemplate(store: ObjectStore, slug: string): Promise<Template> {
@@ -490,6 +517,7 @@ async function readTemplate(store: ObjectStore, slug: string): Promise<Template>
     site: await read(siteKeys.releasePrefix(slug)),
     exportedPerRelease: manifest.files.filter((n) => exportedNames.includes(n) || n.startsWith('files/'))
       .length,
+    searchText: (await readSearchTexts(store, manifest.summary.date.slice(0, 4)))[slug] ?? '',
   };
 }
 
@@ -573,6 +601,7 @@ async function seedArchive(
     await Promise.all(template.archived.map((f) => store.put(prefix + f.name, f.body)));
     await store.putIfAbsent(archiveKeys.manifest(slug), `${JSON.stringify(manifest, null, 2)}\n`);
     await recordRelease(store, summary, undefined, new Date());
+    await recordSearchText(store, slug, date.slice(0, 4), variedText(template.searchText, next));
     if (summary.visibility === 'public') {
       const sitePrefix = siteKeys.releasePrefix(slug);
       await Promise.all(template.site.map((f) => store.put(sitePrefix + f.name, f.body)));
@@ -581,6 +610,38 @@ async function seedArchive(
     for (const t of tags) tagSlugs.add(t.slug);
   }
   await pressRoom.refresh(store, { years, tags: tagSlugs }, new Date());
+}
+
+/**
+ * The example's words for search with one word in four replaced by one of 5,000 made-up
+ * words, so that the index's vocabulary grows with the archive as real releases' would.
+ */
+function variedText(text: string, next: () => number): string {
+  return text
+    .split(' ')
+    .map((word, i) => (i % 4 === 3 ? `w${Math.floor(next() ** 2 * 5000).toString(36)}x` : word))
+    .join(' ');
+}
+
+/** The search index of a press room: its files' sizes, and loading every year's index and querying it. */
+async function searchFigures(store: ObjectStore) {
+  const manifest = JSON.parse((await getText(store, searchKeys.manifest)) ?? '{}') as SearchManifest;
+  const shards: string[] = [];
+  for (const year of manifest.years) shards.push((await getText(store, searchKeys.shard(year))) ?? '');
+  const start = process.hrtime.bigint();
+  const indexes = shards.map(loadSearchIndex);
+  const results = indexes.flatMap((index) => index.search('federation barometer'));
+  const ms = msSince(start);
+  const sizes = shards.map((json) => Buffer.byteLength(json));
+  return {
+    years: shards.length,
+    documents: indexes.reduce((n, index) => n + index.documentCount, 0),
+    results: results.length,
+    bytes: sizes.reduce((a, b) => a + b, 0),
+    gzipBytes: shards.reduce((n, json) => n + gzipSync(json).byteLength, 0),
+    largest: Math.max(0, ...sizes),
+    loadAndSearchMs: ms,
+  };
 }
 
 async function releaseCount(store: ObjectStore): Promise<number> {

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { DynamoLedger } from '../lambdas/adapters/dynamodb-ledger.ts';
 import { LambdaCampaignDispatcher } from '../lambdas/adapters/lambda-dispatcher.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
 import { S3ObjectStore } from '../lambdas/adapters/s3-store.ts';
@@ -48,6 +50,8 @@ const outputsSchema = z.object({
   SenderIdentity: text.optional(),
   /** Where publish sets the lifts of embargoed releases (stacks deployed before it lack it). */
   EmbargoScheduleGroupName: text.optional(),
+  /** The delivery ledger's table (stacks deployed before it keep the ledger in the bucket). */
+  LedgerTableName: text.optional(),
 });
 
 export type StackOutputs = z.infer<typeof outputsSchema>;
@@ -167,6 +171,7 @@ export interface AwsClients {
   secretsManager?: SecretsManagerClient;
   lambda?: LambdaClient;
   scheduler?: SchedulerClient;
+  dynamodb?: DynamoDBClient;
 }
 
 /** Everything the commands need to work on a deployed stack. */
@@ -175,6 +180,8 @@ export interface AwsBackend {
   /** Where the outputs were read: a file, or `stack <name>`. */
   outputsFrom: string;
   store: S3ObjectStore;
+  /** The ledger table (LedgerTableName); absent on a stack deployed before it: the bucket's. */
+  ledger?: DynamoLedger;
   /** Local files: what `publish` and `send` read before uploading or dispatching. */
   files: SourceFiles;
   dispatcher: LambdaCampaignDispatcher;
@@ -237,6 +244,12 @@ export async function awsBackend(
     store: new S3ObjectStore({
       bucket: outputs.DataBucketName,
       client: clients.s3 ?? new S3Client({ region }),
+    }),
+    ...(outputs.LedgerTableName !== undefined && {
+      ledger: new DynamoLedger({
+        table: outputs.LedgerTableName,
+        client: clients.dynamodb ?? new DynamoDBClient({ region }),
+      }),
     }),
     files: localSourceFiles,
     dispatcher: new LambdaCampaignDispatcher({

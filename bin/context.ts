@@ -11,6 +11,7 @@ import { workspaceFileName } from '../lambdas/adapters/workspace-root.ts';
 import type { PdfPrinter, PublishDeps } from '../lambdas/core/archive/publish.ts';
 import { sender } from '../lambdas/core/campaigns/campaign.ts';
 import type { CampaignDefaults } from '../lambdas/core/campaigns/campaign-file.ts';
+import type { Ledger } from '../lambdas/core/campaigns/ledger.ts';
 import type { Mailer } from '../lambdas/core/campaigns/mailer.ts';
 import { defaultLateFireWindowMinutes, isTimeZone, systemTimeZone } from '../lambdas/core/campaigns/time.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
@@ -102,14 +103,29 @@ export async function storeFor(
   return (await localStore(config ?? loadConfig(opts))).store;
 }
 
-/** The store and the contact keys of either backend (contacts commands). */
+/**
+ * The store and the delivery ledger of either backend: on the stack, its ledger table
+ * (undefined: the core keeps the ledger in the store, as locally).
+ */
+export async function storeAndLedger(
+  opts: { backend?: BackendKind; dataDir?: string },
+  config?: LocalConfig,
+): Promise<{ store: ObjectStore; ledger?: Ledger | undefined }> {
+  if (opts.backend === 'aws') {
+    const aws = await openAwsBackend();
+    return { store: aws.store, ledger: aws.ledger };
+  }
+  return { store: await storeFor(opts, config) };
+}
+
+/** The store, the contact keys and the ledger of either backend (contacts commands). */
 export async function storeAndKeys(opts: {
   backend?: BackendKind;
   dataDir?: string;
-}): Promise<{ store: ObjectStore; keys: ContactKeys }> {
+}): Promise<{ store: ObjectStore; keys: ContactKeys; ledger?: Ledger | undefined }> {
   if (opts.backend === 'aws') {
     const aws = await openAwsBackend();
-    return { store: aws.store, keys: await aws.signingKeys() };
+    return { store: aws.store, keys: await aws.signingKeys(), ledger: aws.ledger };
   }
   return localStore(loadConfig(opts));
 }
@@ -498,14 +514,21 @@ export async function localBackend(
   options: { pdf?: boolean } = {},
 ): Promise<LocalBackend> {
   const dataDir = storeDir(config);
-  const [{ loadTemplateFiles }, { createReleaseRenderer }, { siteDeps }, { localFiles }, { sharpImages }] =
-    await Promise.all([
-      import('../lambdas/adapters/template-files.ts'),
-      import('../lambdas/core/render/document.ts'),
-      import('../lambdas/core/archive/publish.ts'),
-      import('../lambdas/adapters/local-files.ts'),
-      import('../lambdas/adapters/sharp-images.ts'),
-    ]);
+  const [
+    { loadTemplateFiles },
+    { createReleaseRenderer },
+    { siteDeps },
+    { localFiles },
+    { createSharpCardPainter },
+    { sharpImages },
+  ] = await Promise.all([
+    import('../lambdas/adapters/template-files.ts'),
+    import('../lambdas/core/render/document.ts'),
+    import('../lambdas/core/archive/publish.ts'),
+    import('../lambdas/adapters/local-files.ts'),
+    import('../lambdas/adapters/sharp-card.ts'),
+    import('../lambdas/adapters/sharp-images.ts'),
+  ]);
   const templates = await loadTemplateFiles(config.templatesDir);
   const { store, keys } = await localStore({ ...config, dataDir });
   let printer: (PdfPrinter & { close(): Promise<void> }) | undefined;
@@ -526,6 +549,7 @@ export async function localBackend(
     images: sharpImages(),
     ...siteDeps(templates, config),
     ...(printer && { printer }),
+    cardPainter: createSharpCardPainter(),
     async close() {
       await printer?.close();
     },

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { archiveCommand } from './commands/archive.ts';
 import { contactsCommand } from './commands/contacts.ts';
+import { coverageCommand } from './commands/coverage.ts';
 import { runDueCommand } from './commands/due.ts';
 import { initCommand } from './commands/init.ts';
 import { mailerCommand } from './commands/mailer.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .addCommand(publishCommand())
     .addCommand(newsletterCommand())
     .addCommand(archiveCommand())
+    .addCommand(coverageCommand())
     .addCommand(contactsCommand())
     .addCommand(subscriptionsCommand())
     .addCommand(sendCommand())

@@ -15,11 +15,12 @@ import { ChromiumLayer } from './chromium.ts';
 import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
 import { EmbargoLifts } from './embargoes.ts';
 import { PressroomFunction, projectRoot } from './functions.ts';
+import { LedgerTable } from './ledger-table.ts';
 import { Mail } from './mail.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import { Notifications } from './notifications.ts';
-import { Scheduling } from './scheduling.ts';
+import { allowContinuations, Scheduling } from './scheduling.ts';
 import { deadLetterAlarm, Sending } from './sending.ts';
 import { sendingPlan } from './sending-plan.ts';
 import { Site } from './site.ts';
@@ -36,6 +37,7 @@ export interface PressroomStackProps extends StackProps {
  */
 export class PressroomStack extends Stack {
   readonly storage: Storage;
+  readonly ledger: LedgerTable;
   readonly site: Site;
   readonly mail: Mail;
   readonly sending: Sending;
@@ -103,6 +105,9 @@ export class PressroomStack extends Stack {
     // The SES identity campaigns are sent from: the functions may send from it only.
     const senderIdentity = config.existingSesIdentity ?? config.senderDomain;
     const bucketName = { PRESSROOM_BUCKET: bucket.bucketName };
+    // The delivery ledger and the campaigns' counters (LedgerTable): dispatch and send only.
+    this.ledger = new LedgerTable(this, 'Ledger');
+    const ledgerTableName = { PRESSROOM_LEDGER_TABLE: this.ledger.table.tableName };
     const siteUrl = { PRESSROOM_SITE_URL: this.site.url };
     const siteLang = { PRESSROOM_SITE_LANG: config.siteLang };
     const siteTitle: Record<string, string> =
@@ -191,6 +196,7 @@ export class PressroomStack extends Stack {
         PRESSROOM_QUEUE_URL: this.sending.queue.queueUrl,
         PRESSROOM_RECIPIENTS_PER_MESSAGE: String(plan.recipientsPerMessage),
         PRESSROOM_LATE_FIRE_WINDOW_MINUTES: String(config.lateFireWindowMinutes),
+        ...ledgerTableName,
       },
     });
 
@@ -214,6 +220,7 @@ export class PressroomStack extends Stack {
         ...secretArn,
         PRESSROOM_WORKER_RATE: String(plan.workerRate),
         PRESSROOM_SENDER_IDENTITY: senderIdentity,
+        ...ledgerTableName,
       },
     });
     send.function.addEventSource(
@@ -295,6 +302,8 @@ export class PressroomStack extends Stack {
       write: ['contacts/*', 'suppressions/*', 'subscriptions/*', 'campaigns/*/events/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     });
+    this.ledger.grant(dispatch, 'read');
+    this.ledger.grant(send, 'send');
     dispatch.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.sending.queue.queueArn] }),
     );
@@ -337,6 +346,8 @@ export class PressroomStack extends Stack {
       dispatch: dispatch.function,
       alarmTopic: notifications.alarmTopic,
     });
+    // A campaign larger than the SES quota allows today continues the next day by itself.
+    allowContinuations(this.scheduling, dispatch);
     // Embargoed releases go public at their time: a schedule per release, and a safety refresh.
     this.embargoLifts = new EmbargoLifts(this, 'EmbargoLifts', {
       publish,
@@ -370,6 +381,10 @@ export class PressroomStack extends Stack {
     const outputs: Record<string, [string, string]> = {
       Region: [this.region, 'the region of the stack'],
       DataBucketName: [bucket.bucketName, 'the data bucket (all state; publications go under publications/)'],
+      LedgerTableName: [
+        this.ledger.table.tableName,
+        'the delivery ledger and campaign counters (campaign status and report read it)',
+      ],
       PressRoomUrl: [this.site.url, 'the public press room'],
       SiteLang: [config.siteLang, "the press room's language (archive rebuild and withdraw render with it)"],
       ...(config.siteTitle !== undefined && {

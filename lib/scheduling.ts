@@ -5,7 +5,8 @@ import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge } from './nag.ts';
+import type { PressroomFunction } from './functions.ts';
+import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { deadLetterAlarm } from './sending.ts';
 
 export interface ScheduledInvocationsProps {
@@ -103,4 +104,51 @@ export class Scheduling extends ScheduledInvocations {
         'A campaign schedule could not invoke the dispatch function, even after its retries: the campaign did not start. Read the message in the schedules dead-letter queue, then run `pressroom campaign status` and start it again.',
     });
   }
+}
+
+/**
+ * Pacing by the SES quota (lambdas/core/campaigns/quota.ts): dispatch reads the account's
+ * quota (`ses:GetSendQuota`, account-level: resource `*`), enqueues what fits now and puts
+ * the next day's slice of the campaign as a one-time schedule of the campaigns' group, with
+ * the group's role and dead-letter queue, invoking dispatch itself. It may create and update
+ * that group's schedules only, and pass that group's role only, to Scheduler only.
+ */
+export function allowContinuations(scheduling: Scheduling, dispatch: PressroomFunction): void {
+  const env = {
+    PRESSROOM_CAMPAIGN_SCHEDULE_GROUP: scheduling.group.scheduleGroupName,
+    PRESSROOM_CAMPAIGN_SCHEDULER_ROLE_ARN: scheduling.role.roleArn,
+    PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN: scheduling.deadLetterQueue.queueArn,
+  };
+  for (const [name, value] of Object.entries(env)) dispatch.function.addEnvironment(name, value);
+  const schedules = Stack.of(scheduling).formatArn({
+    service: 'scheduler',
+    resource: 'schedule',
+    resourceName: `${scheduling.group.scheduleGroupName}/*`,
+  });
+  dispatch.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
+      resources: [schedules],
+    }),
+  );
+  dispatch.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [scheduling.role.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }),
+  );
+  dispatch.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }),
+  );
+  acknowledgeWildcardResource(
+    dispatch,
+    schedules,
+    "A campaign's schedule is named after the campaign: the campaigns are not known at deploy time, the group is.",
+  );
+  acknowledge(
+    dispatch,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ses:GetSendQuota is an account-level action: IAM accepts no resource but "*" for it.',
+  );
 }

@@ -83,7 +83,7 @@ export async function exportArchiveZip(opts: ArchiveExportOptions): Promise<void
  * sources the publish function read there, and the press room's address, language and
  * title from its outputs, rendered here with the templates of this copy of pressroom.
  */
-async function archiveDeps(opts: {
+export async function archiveDeps(opts: {
   backend: BackendKind;
   dataDir?: string;
   templates?: string;
@@ -121,6 +121,8 @@ async function archiveDeps(opts: {
       renderer: createReleaseRenderer(templates),
       images: sharpImages(),
       ...siteDeps(templates, site),
+      // No card painter: the publish function draws none (sharp is not in its bundle), and a
+      // rebuild from here must give the same pages as it does (docs/templates.md).
       ...(aws.lifts && { lifts: aws.lifts }),
     },
     where: `s3://${aws.outputs.DataBucketName}`,

@@ -11,8 +11,9 @@ import type {
   CampaignStatusOptions,
   CampaignStopOptions,
 } from '../commands/send.ts';
-import { loadConfig, openAwsBackend, storeFor } from '../context.ts';
+import { loadConfig, openAwsBackend, storeAndLedger, storeFor } from '../context.ts';
 import { print } from '../output.ts';
+import { planLines } from '../pacing.ts';
 
 /**
  * `pressroom campaign list|status|report|cancel`: they read (or cancel) campaigns in the store of
@@ -23,7 +24,8 @@ import { print } from '../output.ts';
 export async function showCampaignStatus(name: string, opts: CampaignStatusOptions): Promise<void> {
   const config = loadConfig(opts);
   const zone = config.timeZone;
-  const s = await campaignStatus(await storeFor(opts, config), name);
+  const { store, ledger } = await storeAndLedger(opts, config);
+  const s = await campaignStatus(store, name, new Date(), ledger);
   if (opts.json) return print(s, true);
   print([
     `${s.name} (${s.newsletter !== undefined ? `newsletter ${s.newsletter}` : s.publication}): ${s.state}`,
@@ -63,6 +65,11 @@ export async function showCampaignStatus(name: string, opts: CampaignStatusOptio
         ]
       : []),
     ...(s.state === 'paused' ? [`  resume      \`${resumeCommandFor(name, opts)}\``] : []),
+    // Spread over days by the SES quota (--backend aws): the last dispatch's plan, while it
+    // matters (a finished campaign sent in one go needs none).
+    ...(s.plan && (s.plan.slices.length > 1 || s.state === 'sending' || s.state === 'scheduled')
+      ? planLines(s.plan, '  pacing      ', new Date())
+      : []),
   ]);
 }
 
@@ -80,7 +87,8 @@ const deliveredMeaning: Record<DeliveredBy, string> = {
 export async function showCampaignReport(name: string, opts: CampaignReportOptions): Promise<void> {
   const config = loadConfig(opts);
   const zone = config.timeZone;
-  const report = await campaignReport(await storeFor(opts, config), name);
+  const { store, ledger } = await storeAndLedger(opts, config);
+  const report = await campaignReport(store, name, ledger);
   if (opts.csv) {
     const file = opts.csv;
     const table = reportTable(report);

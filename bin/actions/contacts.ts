@@ -257,9 +257,9 @@ export async function unsubscribeContact(email: string, opts: ContactsUnsubscrib
 /** `pressroom contacts erase`: erases everything held about an address (GDPR), keeping a hashed suppression. */
 export async function eraseContact(email: string, opts: ContactsEraseOptions): Promise<void> {
   const backend = await storeAndKeys(opts);
-  if (isEmpty(await describeAddress(backend.store, backend.keys, address(email))))
+  if (isEmpty(await describeAddress(backend.store, backend.keys, address(email), backend.ledger)))
     return noSuchContact(backend.store, address(email));
-  const result = await eraseAddress(backend.store, backend.keys, address(email), new Date());
+  const result = await eraseAddress(backend.store, backend.keys, address(email), new Date(), backend.ledger);
   if (opts.json) return print(result, true);
   print(
     `${result.hadContact ? 'Erased the contact' : 'No contact held for that address'}, ${result.ledgerEntries} delivery record(s), ${result.messages} outbox message(s) and ${result.oldVersions} old version(s) of the objects that held them; a hashed suppression (${result.id}) keeps it from being imported again.`,
@@ -269,7 +269,7 @@ export async function eraseContact(email: string, opts: ContactsEraseOptions): P
 /** `pressroom contacts show`: everything held about one address (for access requests). */
 export async function showContact(email: string, opts: ContactsShowOptions): Promise<void> {
   const backend = await storeAndKeys(opts);
-  const found = await describeAddress(backend.store, backend.keys, address(email));
+  const found = await describeAddress(backend.store, backend.keys, address(email), backend.ledger);
   if (isEmpty(found)) return noSuchContact(backend.store, address(email));
   if (opts.json) return print(found, true);
   print(JSON.stringify(found, null, 2).split('\n'));
@@ -339,6 +339,7 @@ export async function mergeContactIds(opts: ContactsMergeOptions): Promise<void>
   const report = await mergeContacts(backend.store, backend.keys, {
     dryRun: opts.dryRun === true,
     now: new Date(),
+    ledger: backend.ledger,
   });
   if (opts.json) return print(report, true);
   const verb = opts.dryRun ? 'would be' : 'are now';

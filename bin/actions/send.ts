@@ -1,9 +1,17 @@
 import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
+import type { CampaignDefinition } from '../../lambdas/core/campaigns/campaign.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { resumeCampaign } from '../../lambdas/core/campaigns/control.ts';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import type { Mailer } from '../../lambdas/core/campaigns/mailer.ts';
+import {
+  checkPacing,
+  defaultDailyStart,
+  type PacingSettings,
+  planSending,
+  type SendingPlan,
+} from '../../lambdas/core/campaigns/quota.ts';
 import {
   resumeCampaignRemotely,
   scheduleCampaignRemotely,
@@ -17,9 +25,11 @@ import {
   type SendOptions as SendRunOptions,
   sendCampaign,
 } from '../../lambdas/core/campaigns/send.ts';
-import { formatInZone } from '../../lambdas/core/campaigns/time.ts';
+import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
+import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { BusyError, UsageError } from '../../lambdas/core/errors.ts';
+import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import type {
   CampaignResumeOptions,
   ScheduleOptions,
@@ -37,6 +47,7 @@ import {
   openAwsBackend,
 } from '../context.ts';
 import { forTerminal, print, warn } from '../output.ts';
+import { planLines } from '../pacing.ts';
 
 const takenOver = (name: string, by: string) =>
   `campaign "${name}" was taken over by ${by}, which found this run silent for too long: this run stopped, and that one sends the rest. \`pressroom campaign status ${name}\` follows it.`;
@@ -170,7 +181,8 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
       },
       { dryRun: true },
     );
-    if (opts.json) return print(report, true);
+    const plan = await estimatePlan(report.audience - report.alreadyDone, new Date(), pacingFor(opts));
+    if (opts.json) return print({ ...report, ...(plan && { plan }) }, true);
     const sample = report.dryRun?.sample;
     return print([
       `Dry run of ${definition.name} on the stack (${aws.outputs.DataBucketName}): nothing sent, nothing written.`,
@@ -179,12 +191,16 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
       sample
         ? `  sample        "${sample.subject}" to ${sample.to}, ${Math.round(sample.size / 1024)} KB`
         : '  sample        none: the audience is empty',
+      ...estimateLines(plan),
     ]);
   }
   let report: Awaited<ReturnType<typeof startCampaign>>;
   for (let told = false; ; told = true) {
     try {
-      report = await startCampaign(definition, aws, file, { resendUncertain: opts.resendUncertain === true });
+      report = await startCampaign(definition, aws, file, {
+        resendUncertain: opts.resendUncertain === true,
+        pacing: pacingFor(opts),
+      });
       break;
     } catch (error) {
       // Another run holds the campaign: with --wait, dispatch again every few seconds.
@@ -194,6 +210,56 @@ async function sendOnStack(file: string, opts: SendCliOptions): Promise<void> {
     }
   }
   printDispatch(definition.name, report, aws.outputs.DispatchFunctionName, opts);
+}
+
+/**
+ * Where and from when a campaign larger than the SES quota allows goes on the next days: the
+ * workspace's zone, `--daily-start` (default 09:00). Kept in the campaign's record for dispatch.
+ */
+function pacingFor(opts: { dailyStart?: string }): PacingSettings {
+  try {
+    return checkPacing({
+      timeZone: loadConfig({}).timeZone,
+      dailyStart: opts.dailyStart ?? defaultDailyStart,
+    });
+  } catch (error) {
+    throw new UsageError(`--daily-start: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The plan `schedule` and `send --dry-run` show with `--backend aws`: `count` recipients from
+ * `start`, by the quota read now with these credentials (what was sent in the last 24 hours is
+ * gone by a start a day away). Dispatch makes the real plan when it runs. Undefined when SES
+ * cannot be asked (or its account has no daily limit).
+ */
+async function estimatePlan(
+  count: number | Promise<number>,
+  start: Date,
+  pacing: PacingSettings,
+): Promise<SendingPlan | undefined> {
+  const { SesSendingQuota } = await import('../../lambdas/adapters/ses-quota.ts');
+  const quota = await new SesSendingQuota({ timeoutMs: 10_000 }).read().catch(() => undefined);
+  if (!quota) return undefined;
+  const dayAway = start.getTime() - Date.now() >= 86_400_000;
+  return planSending(await count, dayAway ? { ...quota, sentLast24Hours: 0 } : quota, start, pacing);
+}
+
+/** How many the campaign's audience holds now (do-not-contact and suppressed left out). */
+async function audienceCount(store: ObjectStore, definition: CampaignDefinition): Promise<number> {
+  let count = 0;
+  for await (const _ of resolveAudience(store, definition.audience, Object.keys(loadConfig({}).lists)))
+    count++;
+  return count;
+}
+
+/** The estimated plan's lines, or that it is unknown. */
+function estimateLines(plan: SendingPlan | undefined): string[] {
+  return plan
+    ? planLines(plan, '  pacing        ', new Date()).map((line, i) =>
+        i === 0 ? `${line} (an estimate, from the quota and the audience now)` : line,
+      )
+    : ['  pacing        unknown: the SES quota could not be read (dispatch reads it when it runs)'];
 }
 
 /** The do-not-contact people the audience left out, when there are any. */
@@ -213,6 +279,12 @@ function printDispatch(name: string, report: DispatchReport, by: string, opts: {
     ...doNotContactLine(report.doNotContact),
     `  enqueued      ${report.enqueued} recipient(s) in ${report.batches} batch(es)`,
     `  already done  ${report.alreadyDone}`,
+    ...planLines(report.plan, '  pacing        '),
+    ...(report.continuation
+      ? [
+          `  next slice    dispatched again at ${showTime(report.continuation.at, report.plan?.timeZone ?? 'UTC')} by its schedule ${report.continuation.name} (the quota is read again then)`,
+        ]
+      : []),
     ...(report.uncertain.length
       ? [
           `  uncertain     ${report.uncertain.length}: in flight when a run stopped, not resent (see --resend-uncertain)`,
@@ -223,12 +295,21 @@ function printDispatch(name: string, report: DispatchReport, by: string, opts: {
 }
 
 /** `schedule --backend aws`: the record says scheduled and an EventBridge schedule starts dispatch. */
-async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>): Promise<void> {
+async function scheduleOnStack(
+  file: string,
+  opts: Pick<ScheduleOptions, 'json' | 'dailyStart'>,
+): Promise<void> {
   const aws = await openAwsBackend();
   const definition = await readCampaignFile(file, aws.files, campaignDefaults(loadConfig({})));
   (await import('../aws-backend.ts')).checkSenderOnStack(aws, definition.name, definition.from.address);
-  const { record, schedule, action } = await scheduleCampaignRemotely(definition, aws, file);
+  const { record, schedule, action } = await scheduleCampaignRemotely(
+    definition,
+    { ...aws, pacing: pacingFor(opts) },
+    file,
+  );
   const at = record.definition.sendAt;
+  const plan =
+    at && (await estimatePlan(audienceCount(aws.store, definition), new Date(at.utc), pacingFor(opts)));
   if (opts.json) {
     return print(
       {
@@ -236,6 +317,7 @@ async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>
         state: record.state,
         sendAt: at,
         schedule: { group: aws.outputs.ScheduleGroupName, ...schedule, action },
+        ...(plan && { plan }),
       },
       true,
     );
@@ -243,6 +325,7 @@ async function scheduleOnStack(file: string, opts: Pick<ScheduleOptions, 'json'>
   print([
     `${action === 'created' ? 'Scheduled' : 'Rescheduled'} ${definition.name} for ${at ? `${formatInZone(at.utc, at.zone)} = ${at.utc} UTC` : '?'}`,
     `  EventBridge Scheduler ${aws.outputs.ScheduleGroupName}/${schedule.name}: ${schedule.expression} ${schedule.timezone} invokes ${aws.outputs.DispatchFunctionName}, then is deleted.`,
+    ...estimateLines(plan),
   ]);
 }
 

@@ -28,6 +28,14 @@ function resendUncertainOption(): Option {
   );
 }
 
+/** `--daily-start` of send and schedule: checked when the command runs (bin/actions/send.ts). */
+function dailyStartOption(): Option {
+  return new Option(
+    '--daily-start <HH:MM>',
+    'on AWS, when the SES daily quota spreads the campaign over days: the earliest time the next days start, in the workspace’s time zone (default 09:00)',
+  );
+}
+
 /** The options of `pressroom send` that both backends read. */
 export interface SendCliOptions {
   dryRun?: boolean;
@@ -37,6 +45,8 @@ export interface SendCliOptions {
   resendUncertain?: boolean;
   wait?: boolean;
   json?: boolean;
+  /** `HH:MM`: the earliest start of the next days' slices (AWS, quota pacing). */
+  dailyStart?: string;
 }
 
 /** What `pressroom send` is given. */
@@ -48,6 +58,8 @@ export interface SendOptions extends SendCliOptions {
 /** What `pressroom schedule` is given. */
 export interface ScheduleOptions {
   json?: boolean;
+  /** `HH:MM`: the earliest start of the next days' slices (AWS, quota pacing). */
+  dailyStart?: string;
   dataDir?: string;
   backend: BackendKind;
 }
@@ -125,6 +137,7 @@ export function sendCommand(): Command {
     .addOption(rateOption())
     .addOption(resendUncertainOption())
     .option('--wait', 'when another run is sending this campaign, wait for it to end, then send what is left')
+    .addOption(dailyStartOption())
     .option('--json', 'print the report as JSON')
     .addOption(dataDirOption)
     .addOption(backendOption)
@@ -153,6 +166,7 @@ export function scheduleCommand(): Command {
   return new Command('schedule')
     .description('Schedule a campaign for its sendAt; `pressroom serve` sends it then')
     .argument('<campaign.yaml>', 'the campaign file, with sendAt')
+    .addOption(dailyStartOption())
     .option('--json', 'print the result as JSON')
     .addOption(dataDirOption)
     .addOption(backendOption)

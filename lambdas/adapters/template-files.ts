@@ -80,7 +80,14 @@ export async function loadTemplateFiles(
       text: await read('newsletter', 'email.txt.hbs'),
       page: await read('newsletter', 'page.html.hbs'),
     },
-    pressRoom: { list: await read('press-room', 'list.html.hbs') },
+    pressRoom: {
+      list: await read('press-room', 'list.html.hbs'),
+      // Code, not looks: from pressroom's own templates when a chosen folder has none.
+      search: {
+        library: await readOwn(readText, dir, 'press-room/minisearch.js'),
+        script: await readOwn(readText, dir, 'press-room/search.js'),
+      },
+    },
     pages: { public: await read('pages', 'public.html.hbs'), proof: await read('pages', 'proof.html.hbs') },
     subscription: {
       email: await read('subscription', 'confirm.html.hbs'),
@@ -90,6 +97,19 @@ export async function loadTemplateFiles(
     locales,
     sampleRecipient,
   };
+}
+
+/**
+ * A file of the template folder `dir`, or pressroom's own when that folder has none (a folder
+ * copied from templates/ before the file existed).
+ */
+async function readOwn(readText: (file: string) => Promise<string>, dir: string, name: string) {
+  try {
+    return await readText(path.join(dir, name));
+  } catch (error) {
+    if (path.resolve(dir) === path.resolve(defaultTemplatesDir)) throw error;
+    return readFile(path.join(defaultTemplatesDir, name), 'utf8');
+  }
 }
 
 /** How the files of a template folder are read: directly for pressroom's own, checked for the user's. */

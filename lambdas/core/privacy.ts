@@ -1,5 +1,5 @@
 import { campaignKeys, campaignNames } from './campaigns/campaign.ts';
-import type { LedgerEntry } from './campaigns/ledger.ts';
+import { type Ledger, type LedgerEntry, ObjectStoreLedger } from './campaigns/ledger.ts';
 import { type TrackingEvent, trackingKeys } from './campaigns/tracking.ts';
 import { eraseContact } from './contacts/audience.ts';
 import { contactHistory } from './contacts/history.ts';
@@ -30,7 +30,12 @@ const parallelCampaigns = 16;
  * reads per campaign (its ledger entry and the provider's reports on the person), 16
  * campaigns at a time, and one listing of the outbox.
  */
-export async function describeAddress(store: ObjectStore, keys: ContactKeys, email: string) {
+export async function describeAddress(
+  store: ObjectStore,
+  keys: ContactKeys,
+  email: string,
+  ledger: Ledger = new ObjectStoreLedger(store),
+) {
   const found = await findContact(store, keys, email);
   const deliveries: { campaign: string; entry: LedgerEntry }[] = [];
   const providerReports: { campaign: string; reports: RecipientFeedback['reports'] }[] = [];
@@ -42,7 +47,7 @@ export async function describeAddress(store: ObjectStore, keys: ContactKeys, ema
     const read = await Promise.all(
       batch.map((campaign) =>
         Promise.all([
-          getJson<LedgerEntry>(store, campaignKeys.ledger(campaign, found.id)),
+          ledger.entries(campaign, [found]).then((entries) => entries.get(found.id)),
           getJson<RecipientFeedback>(store, feedbackKeys.recipient(campaign, found.id)),
           trackingEventsOf(store, campaign, found.id),
         ]),
@@ -50,7 +55,7 @@ export async function describeAddress(store: ObjectStore, keys: ContactKeys, ema
     );
     for (const [j, [entry, feedback, events]] of read.entries()) {
       const campaign = batch[j] as string;
-      if (entry) deliveries.push({ campaign, entry: entry.value });
+      if (entry) deliveries.push({ campaign, entry: entry.entry });
       if (feedback) providerReports.push({ campaign, reports: feedback.value.reports });
       for (const event of events) opensAndClicks.push({ campaign, ...event });
     }
@@ -106,9 +111,10 @@ export async function eraseAddress(
   keys: ContactKeys,
   email: string,
   at: Date,
+  ledger: Ledger = new ObjectStoreLedger(store),
 ): Promise<Erasure> {
   const { id, hadContact } = await eraseContact(store, keys, email, at);
-  const { removed, ...records } = await eraseRecordsOf(store, id);
+  const { removed, ...records } = await eraseRecordsOf(store, id, ledger);
   let oldVersions: number;
   try {
     // Shard objects a writer stopped half-way left (an hour old, named by no index) may hold
@@ -171,16 +177,13 @@ export async function purgeHistoryOf(store: ObjectStore, id: string, keys: strin
 export async function eraseRecordsOf(
   store: ObjectStore,
   id: string,
+  ledger: Ledger = new ObjectStoreLedger(store),
 ): Promise<{ ledgerEntries: number; messages: number; removed: string[] }> {
   // A subscription waiting for its confirmation holds the address too.
   await forgetSubscriptionRequests(store, id);
   let ledgerEntries = 0;
   for (const campaign of await campaignNames(store)) {
-    const key = campaignKeys.ledger(campaign, id);
-    if (await store.head(key)) {
-      await store.delete(key);
-      ledgerEntries++;
-    }
+    if (await ledger.erase(campaign, id)) ledgerEntries++;
     await store.delete(feedbackKeys.recipient(campaign, id));
     // Opens and clicks (tracking.ts): one object each.
     for await (const item of listAll(store, trackingKeys.recipient(campaign, id)))

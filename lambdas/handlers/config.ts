@@ -114,6 +114,36 @@ const settings = {
     schema: z.string().regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:.+$/),
     expected: 'the ARN of the SQS queue where Scheduler leaves a lift it could not deliver',
   },
+  campaignScheduleGroup: {
+    variable: 'PRESSROOM_CAMPAIGN_SCHEDULE_GROUP',
+    // Unset: no pacing by the SES quota (tests of the handler alone). The stack always sets it.
+    schema: z
+      .string()
+      .regex(/^[0-9A-Za-z._-]{1,64}$/)
+      .optional(),
+    expected:
+      'the EventBridge Scheduler group of the campaigns\' schedules, where dispatch puts the next day\'s slice of a campaign the SES quota spreads, e.g. "Pressroom-Scheduling-Campaigns-1A2B3C4D"',
+  },
+  campaignSchedulerRoleArn: {
+    variable: 'PRESSROOM_CAMPAIGN_SCHEDULER_ROLE_ARN',
+    schema: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/),
+    expected:
+      'the ARN of the role the campaigns\' schedules run with, e.g. "arn:aws:iam::123456789012:role/pressroom-campaigns"',
+  },
+  campaignScheduleDeadLetterArn: {
+    variable: 'PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN',
+    schema: z.string().regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:.+$/),
+    expected: 'the ARN of the SQS queue where Scheduler leaves a campaign schedule it could not deliver',
+  },
+  ledgerTable: {
+    variable: 'PRESSROOM_LEDGER_TABLE',
+    // Unset: the ledger stays in the data bucket (campaigns/<name>/ledger/), as before the table.
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/)
+      .optional(),
+    expected: 'the DynamoDB table of the delivery ledger, e.g. "Pressroom-LedgerTable-1A2B3C4D"',
+  },
   templatesDir: {
     variable: 'PRESSROOM_TEMPLATES_DIR',
     // Unset: the project's own templates/ (tests, local runs). The stack always sets it.

@@ -1,5 +1,7 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
+import { EventBridgeCampaignScheduler } from '../adapters/scheduler.ts';
+import { SesSendingQuota } from '../adapters/ses-quota.ts';
 import { SqsRecipientQueue } from '../adapters/sqs-queue.ts';
 import {
   type DispatchReport,
@@ -9,7 +11,8 @@ import {
 import { holdSending, liftSendingHold } from '../core/campaigns/hold.ts';
 import { slug } from '../core/publication/schema.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
-import { loadConfig } from './config.ts';
+import { ConfigurationError, loadConfig } from './config.ts';
+import { dataLedger } from './ledger.ts';
 import { cached, dataStore, logger, startInvocation } from './runtime.ts';
 
 /**
@@ -24,6 +27,9 @@ import { cached, dataStore, logger, startInvocation } from './runtime.ts';
  * reason instead, and the invocation succeeds (a retry would not make it less late).
  * The stack's reputation rule also invokes it with an alarm's new state, to put the sending
  * hold on or off (core/campaigns/hold.ts).
+ * With PRESSROOM_CAMPAIGN_SCHEDULE_GROUP (always, in the stack) it reads the SES quota and
+ * enqueues only what fits now; the rest waits for the next day's slice, a one-time schedule of
+ * that group that invokes this function again (core/campaigns/quota.ts).
  */
 
 const dispatchEventSchema = z.strictObject({
@@ -75,8 +81,22 @@ const context = cached(async () => {
     'publicUrl',
     'siteUrl',
     'lateFireWindowMinutes',
+    'campaignScheduleGroup',
+    'ledgerTable',
   ]);
+  // Pacing by the SES quota: the quota, and where the next day's slice is scheduled.
+  const group = config.campaignScheduleGroup;
+  const pacing =
+    group === undefined
+      ? undefined
+      : {
+          quota: new SesSendingQuota(),
+          group,
+          ...loadConfig(['campaignSchedulerRoleArn', 'campaignScheduleDeadLetterArn']),
+        };
   return {
+    pacing,
+    ...dataLedger(config.ledgerTable),
     lateFireWindowMinutes: config.lateFireWindowMinutes,
     store: dataStore(config.bucket),
     queue: new SqsRecipientQueue({ queueUrl: config.queueUrl }),
@@ -100,11 +120,20 @@ export async function handler(event: unknown, lambdaContext?: Context): Promise<
       `the dispatch event must be { "campaign": "<campaign name>", "resendUncertain"?: true|false, "scheduledAt"?: "<ISO time>" } (${where.join('; ')})`,
     );
   }
-  const { store, queue, recipientsPerMessage, urls, lateFireWindowMinutes } = await context();
+  const { store, queue, recipientsPerMessage, urls, lateFireWindowMinutes, pacing, ledger } = await context();
   const { campaign, scheduledAt } = parsed.data;
   try {
     // SES delivers to people: the links in the messages must work for them.
-    const deps = { store, queue, urls };
+    const deps = {
+      store,
+      queue,
+      urls,
+      ...(ledger && { ledger }),
+      ...(pacing && {
+        quota: pacing.quota,
+        continuation: continuationScheduler(pacing, lambdaContext?.invokedFunctionArn),
+      }),
+    };
     const options = {
       recipientsPerMessage,
       ...(parsed.data.resendUncertain !== undefined && { resendUncertain: parsed.data.resendUncertain }),
@@ -131,10 +160,29 @@ export async function handler(event: unknown, lambdaContext?: Context): Promise<
       batches: report.batches,
       alreadyDone: report.alreadyDone,
       uncertain: report.uncertain.length,
+      ...(report.later !== undefined && { later: report.later }),
+      ...(report.continuation && { continuesAt: report.continuation.at }),
     });
     return report;
   } catch (error) {
     logger.error('dispatch failed', { campaignName: campaign, error: error as Error });
     throw error;
   }
+}
+
+/** The next day's slices: schedules of the campaigns' group invoking this very function. */
+function continuationScheduler(
+  pacing: { group: string; campaignSchedulerRoleArn: string; campaignScheduleDeadLetterArn: string },
+  self: string | undefined,
+): EventBridgeCampaignScheduler {
+  if (self === undefined)
+    throw new ConfigurationError(
+      "a campaign's next slice invokes the dispatch function, whose ARN the invocation lacks",
+    );
+  return new EventBridgeCampaignScheduler({
+    groupName: pacing.group,
+    roleArn: pacing.campaignSchedulerRoleArn,
+    deadLetterArn: pacing.campaignScheduleDeadLetterArn,
+    targetArn: self.split(':').slice(0, 7).join(':'),
+  });
 }

@@ -2,14 +2,17 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { SesMailer } from '../adapters/ses-mailer.ts';
+import { SesSendingQuota } from '../adapters/ses-quota.ts';
 import { type BatchReport, sendPreparedBatch } from '../core/campaigns/batch.ts';
 import { readCampaign } from '../core/campaigns/campaign.ts';
 import type { RecipientBatch } from '../core/campaigns/dispatch.ts';
 import { storedComposer } from '../core/campaigns/message.ts';
+import { cachedQuota, type SendingQuota } from '../core/campaigns/quota.ts';
 import { type Prepared, prepareCampaignWith, type SendDeps } from '../core/campaigns/send.ts';
 import { listName } from '../core/contacts/model.ts';
 import { slug } from '../core/publication/schema.ts';
 import { loadConfig } from './config.ts';
+import { dataLedger } from './ledger.ts';
 import { cached, dataStore, logger, signingKeys, startInvocation } from './runtime.ts';
 
 /**
@@ -25,6 +28,9 @@ import { cached, dataStore, logger, signingKeys, startInvocation } from './runti
  * retried batch sends only to those without an outcome. This bundle never loads MJML: the
  * message is prepared from the archived HTML, and composed in the skeleton dispatch stored,
  * with the To dispatch encoded (no MailComposer, no MimeNode).
+ * Before each batch it reads the SES quota (at most once a minute): once the day's quota is
+ * spent, the batch sends nobody and is acknowledged, its recipients left for the campaign's
+ * next day (core/campaigns/batch.ts, quota.ts), never for the dead-letter queue.
  */
 
 const recipientSchema = z.strictObject({
@@ -60,9 +66,11 @@ const context = cached(async () => {
     'sesConfigurationSet',
     'unsubscribeMailto',
     'senderIdentity',
+    'ledgerTable',
   ]);
   const deps: SendDeps = {
     store: dataStore(config.bucket),
+    ...dataLedger(config.ledgerTable),
     mailer: new SesMailer({
       ...(config.sesConfigurationSet !== undefined && { configurationSet: config.sesConfigurationSet }),
       // IAM lets the function send from the stack's identity only: a refusal names it.
@@ -72,7 +80,19 @@ const context = cached(async () => {
     publicUrl: config.publicUrl,
     ...(config.unsubscribeMailto !== undefined && { unsubscribeMailbox: config.unsubscribeMailto }),
   };
-  return { deps, rate: config.workerRate };
+  // Read before each batch, at most once a minute per container: a spent daily quota leaves
+  // the batch's recipients for the campaign's next slice (batch.ts), never the dead-letter queue.
+  // Unreadable (or no answer within 2 s), it is not checked for a minute (a warning): SES
+  // itself refuses past the quota, which pauses the campaign (mapSesError): nobody is lost.
+  const ses = new SesSendingQuota({ timeoutMs: 2_000 });
+  const quota: SendingQuota = cachedQuota({
+    read: () =>
+      ses.read().catch((error: unknown) => {
+        logger.warn('the SES sending quota could not be read: not checked', { error: error as Error });
+        return undefined;
+      }),
+  });
+  return { deps, rate: config.workerRate, quota };
 });
 
 /**
@@ -104,7 +124,7 @@ export async function handler(event: SQSEvent, lambdaContext?: Context): Promise
   startInvocation(lambdaContext);
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   const records = Array.isArray(event?.Records) ? event.Records : [];
-  const { deps, rate } = await context();
+  const { deps, rate, quota } = await context();
   for (const record of records) {
     const batch = parseBatch(record.body);
     if (!batch) {
@@ -121,6 +141,7 @@ export async function handler(event: SQSEvent, lambdaContext?: Context): Promise
         deps,
         {
           rate,
+          quota,
           prepared,
           ...(remaining !== undefined && {
             deadline: Date.now() + remaining - Math.min(deadlineMarginMs, remaining / 5),

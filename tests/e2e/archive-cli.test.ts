@@ -487,9 +487,14 @@ describe('feeds and sitemaps', () => {
       const key = child.slice(siteUrl.length);
       expect(await exists(site(key)), `${child} in the store`).toBe(true);
       const xml = await readSite(key);
-      expect(xml, child).toMatch(/<urlset xmlns="http:\/\/www\.sitemaps\.org\/schemas\/sitemap\/0\.9">/);
+      expect(xml, child).toMatch(
+        /<urlset xmlns="http:\/\/www\.sitemaps\.org\/schemas\/sitemap\/0\.9" xmlns:image="http:\/\/www\.google\.com\/schemas\/sitemap-image\/1\.1">/,
+      );
       pages.push(...locs(xml));
+      // A release's image (its card): there too.
+      for (const m of xml.matchAll(/<image:loc>([^<]*)<\/image:loc>/g)) pages.push(m[1] ?? '');
     }
+    expect(pages.filter((p) => p.endsWith('/card.png')).length).toBeGreaterThan(0);
     for (const page of pages) {
       expect(page.startsWith(siteUrl), page).toBe(true);
       expect(await exists(site(page.slice(siteUrl.length))), `${page} in the store`).toBe(true);

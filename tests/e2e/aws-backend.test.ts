@@ -11,8 +11,13 @@ import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
-import { campaignFailure, recordCampaignFailure } from '../../lambdas/core/campaigns/campaign.ts';
+import {
+  campaignFailure,
+  recordCampaignFailure,
+  updateCampaign,
+} from '../../lambdas/core/campaigns/campaign.ts';
 import { claim } from '../../lambdas/core/campaigns/ledger.ts';
+import { planSending } from '../../lambdas/core/campaigns/quota.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { applyProviderFeedback } from '../../lambdas/core/contacts/provider-feedback.ts';
 import { listAll } from '../../lambdas/core/store/object-store.ts';
@@ -118,6 +123,33 @@ describe('pressroom campaign --backend aws', () => {
     const missing = await pressroom('campaign', 'status', 'nulle-part');
     expectExit(missing, 1);
     expect(missing.stderr).toContain('no campaign "nulle-part"');
+  });
+
+  it('shows the plan of a campaign the SES quota spreads over days', async () => {
+    await registerDraft(store, definition('etude-etalee', { publication: 'etude-villes' }));
+    const plan = planSending(
+      2_500,
+      { max24Hour: 1_000, maxSendRate: 14, sentLast24Hours: 0 },
+      new Date('2026-01-16T06:00:00Z'),
+      { timeZone: 'Europe/Paris', dailyStart: '09:00' },
+    );
+    await updateCampaign(
+      store,
+      'etude-etalee',
+      () => {
+        throw new Error('no record');
+      },
+      (c) => ({ ...c, state: 'scheduled', plan }),
+    );
+    const paced = await pressroom('campaign', 'status', 'etude-etalee');
+    expectExit(paced, 0);
+    expect(paced.stdout).toContain(
+      '\n  pacing      950 on Fri 16 Jan from 07:00, 950 on Sat 17 Jan from 09:00, 600 on Sun 18 Jan from 09:02 Europe/Paris\n' +
+        '              (SES quota: 0 of 1,000 sent in the last 24 hours, at most 14 a second; 50 kept free for other mail)\n',
+    );
+    expect(JSON.parse((await pressroom('campaign', 'status', 'etude-etalee', '--json')).stdout).plan).toEqual(
+      plan,
+    );
   });
 
   it('makes a dry run of a send from the bucket: a sample composed here, nothing written', async () => {

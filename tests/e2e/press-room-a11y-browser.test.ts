@@ -16,8 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalBackend, loadConfig, localBackend, subscriptionLists } from '../../bin/context.ts';
 import { createLocalServer } from '../../lambdas/adapters/local-server.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
+import { addCoverage } from '../../lambdas/core/archive/coverage.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
+import { refreshReleaseCoverage } from '../../lambdas/core/archive/rebuild.ts';
 import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { axeSource, axeViolations } from '../support/axe.ts';
@@ -53,6 +55,24 @@ beforeAll(async () => {
   const opened = await localBackend(config, { pdf: false });
   backend = opened;
   for (const file of [crise.file, barometer.file]) await publishRelease(path.join(work, file), opened);
+  // An article about the seed (one in English): its page's "Dans la presse" and the coverage page.
+  for (const [url, language] of [
+    ['https://www.quotidien-ouest.example.com/2021/06/09/villes', 'fr'],
+    ['https://www.cities-weekly.example.com/crisis', 'en'],
+  ] as const)
+    await addCoverage(
+      opened.store,
+      crise.slug,
+      {
+        url,
+        outlet: 'Quotidien de l’Ouest',
+        date: '2021-06-09',
+        title: 'Les villes face à la crise',
+        language,
+      },
+      new Date(),
+    );
+  expect((await refreshReleaseCoverage(crise.slug, opened)).release.outcome).toBe('changed');
   const { lists } = await subscriptionLists(undefined, config);
   server = createLocalServer({
     store: opened.store,
@@ -92,6 +112,7 @@ beforeAll(async () => {
     release: `/releases/${crise.slug}/`,
     'release-en': `/releases/${barometer.slug}/`,
     tag: '/tags/open-data/',
+    coverage: '/coverage/',
     'not-found': '/releases/no-such-release/',
     subscribe: '/subscribe?list=lettre',
     confirm: await confirmPath(message),
@@ -127,7 +148,17 @@ async function violations(page: Page): Promise<string[]> {
 }
 
 describe('axe on the press room and the public pages', () => {
-  const pages = ['index', 'release', 'release-en', 'tag', 'not-found', 'subscribe', 'confirm', 'unsubscribe'];
+  const pages = [
+    'index',
+    'release',
+    'release-en',
+    'tag',
+    'coverage',
+    'not-found',
+    'subscribe',
+    'confirm',
+    'unsubscribe',
+  ];
   for (const width of [375, 1280]) {
     for (const name of pages) {
       it(`finds no violation on the ${name} page at ${width} px`, async () => {

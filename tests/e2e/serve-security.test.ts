@@ -41,7 +41,8 @@ const hostile = {
     content: `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>`,
     type: 'image/svg+xml',
   },
-  'outil.js': { content: 'alert(document.cookie)', type: 'text/javascript' },
+  // As bytes: under nosniff no page can run it as a script.
+  'outil.js': { content: 'alert(document.cookie)', type: 'application/octet-stream' },
   LISEZMOI: { content: `<html>${script}</html>`, type: 'application/octet-stream' },
 };
 const harmless = {

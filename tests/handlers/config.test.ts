@@ -19,8 +19,12 @@ const complete = {
   PRESSROOM_LIFT_SCHEDULE_GROUP: 'Pressroom-EmbargoLifts-Group-ABCD1234',
   PRESSROOM_LIFT_ROLE_ARN: 'arn:aws:iam::123456789012:role/pressroom-lifts',
   PRESSROOM_LIFT_DEAD_LETTER_ARN: 'arn:aws:sqs:eu-west-3:123456789012:pressroom-lifts-dlq',
+  PRESSROOM_CAMPAIGN_SCHEDULE_GROUP: 'Pressroom-Scheduling-Campaigns-ABCD1234',
+  PRESSROOM_CAMPAIGN_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/pressroom-campaigns',
+  PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN: 'arn:aws:sqs:eu-west-3:123456789012:pressroom-campaigns-dlq',
   PRESSROOM_ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:SiteOriginSecret-AbCdEf',
   PRESSROOM_CONFIRMATIONS_PER_HOUR: '40',
+  PRESSROOM_LEDGER_TABLE: 'Pressroom-LedgerTable-1A2B3C4D',
 };
 
 function problemOf(run: () => unknown): string {
@@ -68,8 +72,12 @@ describe('handler configuration', () => {
       liftScheduleGroup: complete.PRESSROOM_LIFT_SCHEDULE_GROUP,
       liftRoleArn: complete.PRESSROOM_LIFT_ROLE_ARN,
       liftDeadLetterArn: complete.PRESSROOM_LIFT_DEAD_LETTER_ARN,
+      campaignScheduleGroup: complete.PRESSROOM_CAMPAIGN_SCHEDULE_GROUP,
+      campaignSchedulerRoleArn: complete.PRESSROOM_CAMPAIGN_SCHEDULER_ROLE_ARN,
+      campaignScheduleDeadLetterArn: complete.PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN,
       originSecretArn: complete.PRESSROOM_ORIGIN_SECRET_ARN,
       confirmationsPerHour: 40,
+      ledgerTable: complete.PRESSROOM_LEDGER_TABLE,
     });
   });
 

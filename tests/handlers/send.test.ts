@@ -76,9 +76,10 @@ describe('send function bundle', () => {
     expect(send.inputs).toContain('node_modules/nodemailer/dist/esm/qp/index.js');
     // The template reader, the erasure and the campaign file reader are not on this path.
     expect(from(send.inputs, /adapters\/template-files|core\/privacy|campaign-file/)).toEqual([]);
-    // S3, SES and the signing secret: no other client, and not the presigner (no function
-    // signs download links: the S3 store imports it when it signs).
+    // The ledger table, S3, SES and the signing secret: no other client, and not the presigner
+    // (no function signs download links: the S3 store imports it when it signs).
     expect(send.external).toEqual([
+      '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-s3',
       '@aws-sdk/client-secrets-manager',
       '@aws-sdk/client-ses',
@@ -99,9 +100,13 @@ describe('send function bundle', () => {
   it('keeps the YAML parser, Handlebars and the presigner out of dispatch, which reads records only', async () => {
     const dispatch = await bundle('dispatch');
     expect(from(dispatch.inputs, /node_modules\/(yaml|mjml|source-map|handlebars)\//)).toEqual([]);
+    // SES for the sending quota, Scheduler for the next day's slice (core/campaigns/quota.ts).
     expect(dispatch.external).toEqual([
+      '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-s3',
+      '@aws-sdk/client-scheduler',
       '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-ses',
       '@aws-sdk/client-sqs',
     ]);
   });

@@ -132,7 +132,7 @@ describe('campaign stop and resume --backend aws on the stack as synthesized', (
     ]);
     expect(queue).toHaveLength(0);
     expect(world.edge.mails).toHaveLength(50);
-    const status = await campaignStatus(world.store, name);
+    const status = await campaignStatus(world.store, name, new Date(), world.ledger);
     expect(status).toMatchObject({ state: 'paused', sent: 50, failed: 0, uncertain: 0, remaining: 70 });
     expect(status.pausedReason).toMatch(/^stopped by alice@poste-presse at /);
     expect(denials()).toEqual([]);
@@ -148,7 +148,7 @@ describe('campaign stop and resume --backend aws on the stack as synthesized', (
         journalist(i),
       ).toHaveLength(1);
     }
-    const status = await campaignStatus(world.store, name);
+    const status = await campaignStatus(world.store, name, new Date(), world.ledger);
     expect(status).toMatchObject({ state: 'sent', sent: recipients, remaining: 0 });
     expect(status.pausedReason).toBeUndefined();
     // Nothing left: resuming again is refused, and says how to look.

@@ -108,6 +108,8 @@ export interface EdgeOptions {
   s3Endpoint: string;
   /** aws-ses-v2-local. */
   sesEndpoint: string;
+  /** dynalite, behind the front that does transactions (tests/support/dynalite.ts). */
+  dynamodbEndpoint?: string;
   /** The secrets' values, by ARN (Secrets Manager holds them). */
   secrets: Record<string, string>;
   /** What GetSendQuota answers. */
@@ -129,6 +131,11 @@ export interface Edge {
   sesFault?: ((request: SesRequest) => SesFault | undefined) | undefined;
   /** The SendRawEmail calls a fault answered. */
   sesFaults: (SesRequest & SesFault)[];
+  /**
+   * Set by a test: what GetSendQuota answers from now on, `sentLast24Hours` included (unset:
+   * the mails sent so far), e.g. a small account, or the 24-hour window moved on.
+   */
+  sendQuota?: { max24HourSend: number; maxSendRate: number; sentLast24Hours?: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -252,6 +259,40 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * The IAM actions and table ARNs a DynamoDB request needs: a batch or a transaction is
+ * authorized item by item, as the action of each item (TransactWriteItems has no action of
+ * its own: a Put needs dynamodb:PutItem), on its table (or index, for a Query on one).
+ */
+export function dynamodbChecks(operation: string, input: Record<string, unknown>): AccessCheck[] {
+  const table = (name: unknown, index?: unknown) =>
+    `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${String(name)}${index === undefined ? '' : `/index/${String(index)}`}`;
+  switch (operation) {
+    case 'BatchGetItem':
+    case 'BatchWriteItem':
+      return Object.keys((input.RequestItems ?? {}) as object).map((name) => ({
+        action: `dynamodb:${operation}`,
+        resource: table(name),
+      }));
+    case 'TransactWriteItems':
+    case 'TransactGetItems': {
+      const actions: Record<string, string> = {
+        Put: 'PutItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        ConditionCheck: 'ConditionCheckItem',
+        Get: 'GetItem',
+      };
+      return ((input.TransactItems ?? []) as Record<string, { TableName?: string }>[]).map((item) => {
+        const [kind, op] = Object.entries(item)[0] ?? ['', {}];
+        return { action: `dynamodb:${actions[kind] ?? kind}`, resource: table(op.TableName) };
+      });
+    }
+    default:
+      return [{ action: `dynamodb:${operation}`, resource: table(input.TableName, input.IndexName) }];
+  }
 }
 
 /** Sends the request on to an upstream server, unchanged; the answer goes back as is. */
@@ -506,6 +547,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         checks = [{ action, resource: queueArnOf(String(input().QueueUrl ?? 'http://x/0/none')) }];
         break;
       }
+      case 'dynamodb':
+        operation = target.replace(/^DynamoDB_20120810\./, '');
+        checks = dynamodbChecks(operation, input());
+        break;
       case 'secretsmanager': {
         operation = target.replace(/^secretsmanager\./, '');
         const id = String(input().SecretId ?? '');
@@ -593,12 +638,13 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       }
       case 'ses': {
         if (operation === 'GetSendQuota') {
-          const q = options.sendQuota ?? { max24HourSend: 50_000, maxSendRate: 14 };
+          const q = edge.sendQuota ?? options.sendQuota ?? { max24HourSend: 50_000, maxSendRate: 14 };
+          const sent = (edge.sendQuota?.sentLast24Hours ?? edge.mails.length).toString();
           call.status = 200;
           return send(res, {
             status: 200,
             headers: { 'content-type': 'text/xml' },
-            body: `<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult><Max24HourSend>${q.max24HourSend}</Max24HourSend><MaxSendRate>${q.maxSendRate}</MaxSendRate><SentLast24Hours>${edge.mails.length}</SentLast24Hours></GetSendQuotaResult><ResponseMetadata><RequestId>harness</RequestId></ResponseMetadata></GetSendQuotaResponse>`,
+            body: `<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult><Max24HourSend>${q.max24HourSend}</Max24HourSend><MaxSendRate>${q.maxSendRate}</MaxSendRate><SentLast24Hours>${sent}</SentLast24Hours></GetSendQuotaResult><ResponseMetadata><RequestId>harness</RequestId></ResponseMetadata></GetSendQuotaResponse>`,
           });
         }
         const params = form();
@@ -644,6 +690,12 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         const answer = sqs(operation, input());
         call.status = answer.status;
         return send(res, answer);
+      }
+      case 'dynamodb': {
+        if (!options.dynamodbEndpoint) throw new Error('the harness was started without DynamoDB');
+        const answer = await forward(options.dynamodbEndpoint, req, body, res);
+        call.status = answer.status;
+        return;
       }
       case 'secretsmanager': {
         const answer = secretsManager(operation, input());

@@ -134,6 +134,9 @@ describe('embargoes lift on the stack as synthesized', () => {
     // Embargoed: in the archive, not in the press room.
     expect(await getText(world.store, 'site/index.html')).not.toContain(`releases/${slug}/`);
     expect(await world.store.head(`site/releases/${slug}/index.html`)).toBeUndefined();
+    // Nor in its search index (docs/search.md): its words wait in the private catalogue.
+    expect((await getText(world.store, 'site/search/2021.json')) ?? '').not.toContain(slug);
+    expect(await getText(world.store, 'catalog/search/2021.json')).toContain(slug);
   }, 60_000);
 
   it('a lift that fires early publishes nothing', async () => {
@@ -164,6 +167,14 @@ describe('embargoes lift on the stack as synthesized', () => {
     expect(await getText(world.store, 'site/feed.xml')).toContain(`releases/${slug}/`);
     // The release's year (2021, its date) is in the sitemap.
     expect(await getText(world.store, 'site/sitemaps/2021.xml')).toContain(`releases/${slug}/`);
+    // And in its year's search index, beside the script the pages name, written by the function
+    // from the templates it carries.
+    expect(await getText(world.store, 'site/search/2021.json')).toContain(`releases/${slug}/`);
+    const home = (await getText(world.store, 'site/index.html')) ?? '';
+    const script = /<script src="(assets\/search-[0-9a-f]{12}\.js)"/.exec(home)?.[1];
+    expect(await world.store.head(`site/${script}`)).toMatchObject({
+      contentType: 'text/javascript; charset=utf-8',
+    });
     const logs = container.logs.slice(from);
     expect(logs.some((l) => l.includes('embargo lift') && l.includes('"count":1'))).toBe(true);
 

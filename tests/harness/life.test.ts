@@ -195,7 +195,7 @@ describe('the life of a campaign on the stack as synthesized', () => {
     const batch = JSON.parse(queued[0]?.body ?? '{}') as { campaign: string; recipients: unknown[] };
     expect(batch.campaign).toBe(name);
     expect(batch.recipients).toHaveLength(recipients);
-    expect((await campaignStatus(world.store, name)).state).toBe('sending');
+    expect((await campaignStatus(world.store, name, new Date(), world.ledger)).state).toBe('sending');
   });
 
   it('send: the SQS event source hands the batch to send, which mails each recipient through SES', async () => {
@@ -217,12 +217,18 @@ describe('the life of a campaign on the stack as synthesized', () => {
       // On the press room's domain (tests/harness/domain.test.ts).
       expect(unsubscribeUrl(mail).startsWith(world.outputs.PressRoomUrl as string)).toBe(true);
     }
-    const status = await campaignStatus(world.store, name);
+    const status = await campaignStatus(world.store, name, new Date(), world.ledger);
     expect({ state: status.state, sent: status.sent, failed: status.failed }).toEqual({
       state: 'sent',
       sent: recipients,
       failed: 0,
     });
+    // The ledger is in the table, claimed and recorded in transactions by send: none in the bucket.
+    const sendCalls = world.edge.calls.filter((c) => c.caller.startsWith('Send') && c.service === 'dynamodb');
+    expect(sendCalls.filter((c) => c.operation === 'TransactWriteItems' && c.status === 200).length).toBe(
+      2 * recipients,
+    );
+    expect((await world.store.list(`campaigns/${name}/ledger/`)).items).toEqual([]);
     expect(denials()).toEqual([]);
   });
 
@@ -314,7 +320,7 @@ describe('the life of a campaign on the stack as synthesized', () => {
   });
 
   it('status: the campaign reads as sent, with the outcomes SES reported', async () => {
-    const status = await campaignStatus(world.store, name);
+    const status = await campaignStatus(world.store, name, new Date(), world.ledger);
     expect(status).toMatchObject({ state: 'sent', audience: recipients, sent: recipients, remaining: 0 });
   });
 
@@ -345,7 +351,7 @@ describe('the life of a campaign on the stack as synthesized', () => {
         resource: expect.stringMatching(/:identity\/open-cities\.example\.org$/),
       }),
     ]);
-    const status = await campaignStatus(world.store, other);
+    const status = await campaignStatus(world.store, other, new Date(), world.ledger);
     expect({ state: status.state, failed: status.failed }).toEqual({ state: 'paused', failed: 0 });
     expect(status.pausedReason).toMatch(/AccessDenied/);
   });

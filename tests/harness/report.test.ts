@@ -131,7 +131,7 @@ describe('the delivery report on the stack as synthesized', () => {
   );
 
   it('the report: delivered by SES, the bounce with its type, the click and the open, one row each', async () => {
-    const report = await campaignReport(world.store, name);
+    const report = await campaignReport(world.store, name, world.ledger);
     const row = (i: number) => report.rows.find((r) => r.email === journalist(i));
     expect(report.counts).toMatchObject({
       recipients: 3,

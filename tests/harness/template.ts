@@ -99,6 +99,8 @@ export class TemplateValues {
         return `${ref()}.s3.${REGION}.amazonaws.com`;
       case 'AWS::S3::Bucket.DomainName':
         return `${ref()}.s3.amazonaws.com`;
+      case 'AWS::DynamoDB::Table.Arn':
+        return this.arn('dynamodb', `table/${ref()}`);
       case 'AWS::SQS::Queue.Arn':
         return this.arn('sqs', this.queueName(logicalId));
       case 'AWS::SQS::Queue.QueueName':

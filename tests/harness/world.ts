@@ -2,14 +2,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { LambdaFunctionURLEvent, S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll } from 'vitest';
+import { DynamoLedger } from '../../lambdas/adapters/dynamodb-ledger.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import type { CampaignDispatcher } from '../../lambdas/core/campaigns/remote.ts';
 import { pathMatches } from '../support/cloudfront.ts';
+import { createTable, startDynalite } from '../support/dynalite.ts';
 import { listenLocally } from '../support/listen.ts';
 import { S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
 import { type Assembly, synthWithBundles } from './assembly.ts';
@@ -40,6 +43,8 @@ export interface HarnessWorld {
   functions: FunctionSpec[];
   /** The data bucket, read and written as the operator (the command line) does. */
   store: S3ObjectStore;
+  /** The ledger table, read as the operator (the command line) does. */
+  ledger: DynamoLedger;
   /** The signing secret's value, as Secrets Manager holds it. */
   secret: string;
   /** A Scheduler client signed as the operator, as `pressroom schedule --backend aws` uses. */
@@ -90,6 +95,20 @@ export interface ScheduleFiring {
   deadLetterAllowed?: boolean;
   context: Record<string, string>;
   delivery?: Delivery<unknown>;
+}
+
+/** CreateTable input from an AWS::DynamoDB::Table of the template, named as CloudFormation would. */
+function tableInputOf(values: TemplateValues, id: string): CreateTableCommandInput {
+  const p = (values.resource(id).Properties ?? {}) as Record<string, unknown>;
+  return {
+    TableName: values.ref(id),
+    AttributeDefinitions: p.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+    KeySchema: p.KeySchema as CreateTableCommandInput['KeySchema'],
+    BillingMode: p.BillingMode as CreateTableCommandInput['BillingMode'],
+    ...(p.GlobalSecondaryIndexes !== undefined && {
+      GlobalSecondaryIndexes: p.GlobalSecondaryIndexes as CreateTableCommandInput['GlobalSecondaryIndexes'],
+    }),
+  };
 }
 
 type SesLocal = (config?: { host?: string; port?: number }) => Promise<Server>;
@@ -191,6 +210,11 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
     cleanups.push(() => s3.stop());
     const ses = await startSesLocal();
     cleanups.push(() => ses.close());
+    // The ledger's tables, made as the template declares them (keys, indexes, billing).
+    const dynamodb = await startDynalite();
+    cleanups.push(() => dynamodb.stop());
+    const tableIds = draft.ofType('AWS::DynamoDB::Table');
+    for (const id of tableIds) await createTable(dynamodb.client(), tableInputOf(draft, id));
     const secrets = Object.fromEntries(
       draft
         .ofType('AWS::SecretsManager::Secret')
@@ -211,6 +235,7 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
       callers: functions.map((f) => callerOf(f, draft)),
       s3Endpoint: s3.endpoint,
       sesEndpoint: ses.endpoint,
+      dynamodbEndpoint: dynamodb.endpoint,
       secrets,
     });
     cleanups.push(() => edge.close());
@@ -244,6 +269,12 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
       }),
     });
     const scheduler = new SchedulerClient(operatorConfig);
+    const ledgerTableId = tableIds.find((id) => id.startsWith('Ledger'));
+    if (!ledgerTableId) throw new Error('the template has no ledger table');
+    const ledger = new DynamoLedger({
+      table: values.ref(ledgerTableId),
+      client: new DynamoDBClient(operatorConfig),
+    });
     const secretId = values
       .ofType('AWS::SecretsManager::Secret')
       .find((id) => id.startsWith('SigningSecret'));
@@ -277,6 +308,7 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
       edge,
       functions: specs,
       store,
+      ledger,
       secret,
       scheduler,
       container(prefix) {

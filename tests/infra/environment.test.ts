@@ -25,7 +25,19 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'liftRoleArn',
     'liftDeadLetterArn',
   ],
-  dispatch: ['bucket', 'queueUrl', 'recipientsPerMessage', 'publicUrl', 'siteUrl', 'lateFireWindowMinutes'],
+  dispatch: [
+    'bucket',
+    'queueUrl',
+    'recipientsPerMessage',
+    'publicUrl',
+    'siteUrl',
+    'lateFireWindowMinutes',
+    // Pacing by the SES quota: where the next day's slice is scheduled (lib/scheduling.ts).
+    'campaignScheduleGroup',
+    'campaignSchedulerRoleArn',
+    'campaignScheduleDeadLetterArn',
+    'ledgerTable',
+  ],
   send: [
     'bucket',
     'secretArn',
@@ -34,6 +46,7 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'sesConfigurationSet',
     'unsubscribeMailto',
     'senderIdentity',
+    'ledgerTable',
   ],
   feedback: ['bucket', 'secretArn'],
   // publicUrl only when set (a custom domain): otherwise the host the request came to.

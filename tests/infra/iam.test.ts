@@ -138,6 +138,14 @@ describe('least privilege', () => {
       's3:PutObject',
       's3:DeleteObject',
       'sqs:SendMessage',
+      // Pacing by the SES quota: the quota, and the next day's slice (lib/scheduling.ts).
+      'ses:GetSendQuota',
+      'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
+      'iam:PassRole',
+      // The ledger: which recipients have an entry, and those entries (no write).
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
     ],
     send: [
       ...logs,
@@ -145,6 +153,10 @@ describe('least privilege', () => {
       's3:ListBucket',
       's3:GetObject',
       's3:PutObject',
+      // The ledger: claims and outcomes (TransactWriteItems is authorized as its puts and updates).
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'ses:SendRawEmail',
       'ses:GetSendQuota',
       'secretsmanager:GetSecretValue',
@@ -272,6 +284,16 @@ describe('least privilege', () => {
     for (const action of sqsConsumer) expect(permissions('send').get(action)).toEqual(new Set([queue]));
     const feedbackDlq = `<${logicalId(t, 'AWS::SQS::Queue', 'FeedbackDeadLetterQueue')}.Arn>`;
     expect(permissions('feedback').get('sqs:SendMessage')).toEqual(new Set([feedbackDlq]));
+  });
+
+  it('the ledger table: send and dispatch only, on the table alone (no index, no scan, no delete)', () => {
+    const table = `<${logicalId(t, 'AWS::DynamoDB::Table', 'LedgerTable')}.Arn>`;
+    for (const name of handlerNames) {
+      const actions = [...permissions(name)].filter(([action]) => action.startsWith('dynamodb:'));
+      if (name !== 'send' && name !== 'dispatch') expect(actions, name).toEqual([]);
+      for (const [action, resources] of actions)
+        expect(resources, `${name} ${action}`).toEqual(new Set([table]));
+    }
   });
 
   it('each function writes logs only to its own log group', () => {

@@ -121,14 +121,23 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(iam5.map((a) => a.id)).not.toContain('AwsSolutions-IAM5');
     for (const a of iam5) {
       expect(a.id).toMatch(
-        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+((\/shards|\/\*\/staging|\/\*\/events)?\/\*(\.errors\.json)?|\/\*\/(release\.json|page\.html|release\.pdf))|\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Pressroom-EmbargoLifts-Group-[0-9A-F]+\/\*)\]$/,
+        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+((\/shards|\/\*\/staging|\/\*\/events)?\/\*(\.errors\.json)?|\/\*\/(release\.json|page\.html|release\.pdf))|\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Pressroom-(EmbargoLifts-Group|Scheduling-Campaigns)-[0-9A-F]+\/\*)\]$/,
       );
     }
-    // The schedules of the lifts' group, to publish only: one per embargoed release.
-    expect(iam5.filter((a) => a.id.includes(':schedule/')).map((a) => a.path)).toEqual(['Pressroom/Publish']);
-    // The one "*" is send's ses:GetSendQuota.
-    expect(iam5.filter((a) => a.id === 'AwsSolutions-IAM5[Resource::*]').map((a) => a.path)).toEqual([
-      'Pressroom/Send',
-    ]);
+    // The schedules of the lifts' group, to publish only: one per embargoed release; those of
+    // the campaigns' group, to dispatch only: a campaign's next day under the SES quota.
+    expect(
+      iam5
+        .filter((a) => a.id.includes(':schedule/'))
+        .map((a) => `${a.path} ${/Pressroom-([A-Za-z]+)-/.exec(a.id)?.[1]}`)
+        .sort(),
+    ).toEqual(['Pressroom/Dispatch Scheduling', 'Pressroom/Publish EmbargoLifts']);
+    // The only "*": ses:GetSendQuota, of send and dispatch.
+    expect(
+      iam5
+        .filter((a) => a.id === 'AwsSolutions-IAM5[Resource::*]')
+        .map((a) => a.path)
+        .sort(),
+    ).toEqual(['Pressroom/Dispatch', 'Pressroom/Send']);
   });
 });

@@ -151,6 +151,46 @@ describe('the data bucket', () => {
   });
 });
 
+describe('the ledger table', () => {
+  it('is on demand, keyed by campaign and recipient, with a sparse index of the unfinished, TTL, point-in-time recovery and encryption, kept on destroy', () => {
+    const tables = t.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(1);
+    const table = Object.values(tables)[0];
+    expect(table?.DeletionPolicy).toBe('Retain');
+    expect(table?.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'campaign', KeyType: 'HASH' },
+        { AttributeName: 'recipient', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'unfinished',
+          KeySchema: [
+            { AttributeName: 'campaign', KeyType: 'HASH' },
+            { AttributeName: 'unfinished', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    // Its name reaches the functions that use it, and the command line.
+    const name = { Ref: Object.keys(tables)[0] };
+    const withIt = Object.values(t.findResources('AWS::Lambda::Function')).filter(
+      (f) =>
+        JSON.stringify(f.Properties.Environment?.Variables?.PRESSROOM_LEDGER_TABLE) === JSON.stringify(name),
+    );
+    expect(withIt.map((f) => f.Properties.Description).sort()).toEqual([
+      expect.stringContaining('sends one batch'),
+      expect.stringContaining('queues its recipients'),
+    ]);
+    t.hasOutput('LedgerTableName', { Value: name });
+  });
+});
+
 describe('the logs bucket', () => {
   it('is private, encrypted, TLS-only, expires logs, and is kept on destroy', () => {
     const logs = t.findResources('AWS::S3::Bucket')[id.logs];
@@ -725,6 +765,7 @@ describe('deploys on a new account, and again after destroy', () => {
       ([, r]) => r.DeletionPolicy === 'Retain' || r.UpdateReplacePolicy === 'Retain',
     );
     expect(retained.map(([, r]) => r.Type).sort()).toEqual([
+      'AWS::DynamoDB::Table',
       'AWS::S3::Bucket',
       'AWS::S3::Bucket',
       'AWS::SecretsManager::Secret',
@@ -831,6 +872,7 @@ describe('outputs', () => {
         'DkimRecord3',
         'EmbargoDeadLetterQueueUrl',
         'EmbargoScheduleGroupName',
+        'LedgerTableName',
         'PressRoomUrl',
         'PublicEndpointUrl',
         'Region',

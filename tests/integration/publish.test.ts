@@ -352,9 +352,10 @@ describe('publishRelease', () => {
     const written = [];
     for (let i = 0; i < 12; i++)
       written.push((await publishRelease(`publications/p${i}.md`, deps)).siteObjectsWritten);
-    // Release files + its year page and sitemap + its tag page + home, 3 feeds, sitemap index and pages sitemap.
+    // Release files + its year page and sitemap + its tag page + home, 3 feeds, sitemap index and
+    // pages sitemap, robots.txt + its year's search index, search/index.json and the search page.
     expect(new Set(written.slice(6)).size).toBe(1);
-    expect(written.at(-1)).toBeLessThanOrEqual(4 + 2 + 1 + 1 + 3 + 2);
+    expect(written.at(-1)).toBeLessThanOrEqual(4 + 2 + 1 + 1 + 3 + 2 + 1 + 3);
     expect(await getText(deps.store, catalogKeys.tags)).toContain('t2');
   });
 });

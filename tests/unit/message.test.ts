@@ -233,9 +233,10 @@ describe('createMessageComposer', () => {
     );
     const stored = await storedComposer(store, 'etude')(common);
     expect(() => stored(personal(1))).toThrow(/has no encoded To .*dispatch the campaign again/);
-    expect(() => stored({ ...personal(1), toHeader: 'a@example.org\r\nBcc: b@example.org' })).toThrow(
-      /folded lines without control characters/,
-    );
+    const injected = () => stored({ ...personal(1), toHeader: 'a@example.org\r\nBcc: b@example.org' });
+    expect(injected).toThrow(/folded lines without control characters/);
+    // The error may be logged: it names no address.
+    expect(injected).not.toThrow(/@/);
     const folded = encodeTo(personal(1).to);
     expect(folded).toContain('\r\n ');
     expect(Buffer.from(stored({ ...personal(1), toHeader: folded })).toString('utf8')).toContain(

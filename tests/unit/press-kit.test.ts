@@ -12,6 +12,7 @@ import { localFiles } from '../../lambdas/adapters/local-files.ts';
 import { sharpImages } from '../../lambdas/adapters/sharp-images.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { manifestImages } from '../../lambdas/core/archive/publish.ts';
+import { shareImage } from '../../lambdas/core/archive/share.ts';
 import { emailLinks } from '../../lambdas/core/campaigns/links.ts';
 import { InvalidInputError, type Problem } from '../../lambdas/core/errors.ts';
 import { publicationLimits as max } from '../../lambdas/core/limits.ts';
@@ -264,6 +265,15 @@ describe('rendering a release with press kit images', () => {
       original: 'files/images/photo.jpg',
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       web: 'images/web/photo.jpg',
+    });
+
+    // Link previews take the first press kit image's web size, not a generated card.
+    expect(shareImage(release.publication)).toEqual({
+      path: 'images/web/photo.jpg',
+      alt: 'Le "marché" <script>alert(1)</script>',
+      width: 1600,
+      height: 2400,
+      generated: false,
     });
 
     const page = release.rendered.page;

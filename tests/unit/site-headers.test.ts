@@ -83,7 +83,8 @@ describe('servedFile', () => {
     [`${release}files/page.html`, 'text/html; charset=utf-8'],
     [`${release}files/piege.HTM`, 'text/html; charset=utf-8'],
     [`${release}files/logo.svg`, 'image/svg+xml'],
-    [`${release}files/script.js`, 'text/javascript'],
+    // A script as bytes: under nosniff no page can run it (the pages allow the site's own scripts).
+    [`${release}files/script.js`, 'application/octet-stream'],
     [`${release}files/LISEZMOI`, 'application/octet-stream'],
     [`${release}files/.htaccess`, 'application/octet-stream'],
     [`${release}files/tableau.xlsx`, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],

@@ -33,6 +33,8 @@ export interface ReleaseSummary {
   formats: { pdf: boolean; attachments: { file: string; label: string; size: number }[] };
   publishedAt: string;
   updatedAt: string;
+  /** The image it is shared with, relative to its folder in the press room (`card.png`, `files/…`): link previews and the sitemap. */
+  image?: string;
 }
 
 /** What decides whether a release is public now. */

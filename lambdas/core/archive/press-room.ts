@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Feed } from 'feed';
 import Handlebars from 'handlebars';
 import { type IssueSummary, isPublicIssue, readIssues } from '../newsletter/catalog.ts';
@@ -18,6 +19,9 @@ import {
   readYearIndex,
   type TagIndex,
 } from './catalog.ts';
+import { type CoverageRow, listCoverage, publicCoverage } from './coverage.ts';
+import { readSearchTexts, searchKeys, searchManifest, searchShard } from './search.ts';
+import { isPublicSiteUrl, releaseDates } from './share.ts';
 
 /**
  * The public press room: static pages generated into the store under `site/`, served as
@@ -31,6 +35,8 @@ import {
  *   site/releases/<slug>/index.html   a release, with its downloads beside it
  *   site/feed.xml, atom.xml, feed.json
  *   site/sitemap.xml → site/sitemaps/<yyyy>.xml, site/sitemaps/pages.xml
+ *   site/search/...                   the search index and page (search.ts)
+ *   site/assets/search-<hash>.js      the search box's script
  *   site/newsletters/index.html       the newsletter issues (when one is public), and
  *   site/newsletters/<id>/...         each public issue; feed.xml, atom.xml, feed.json of
  *                                     their own: the releases' feeds carry releases only
@@ -69,6 +75,7 @@ export const siteKeys = {
   atom: 'site/atom.xml',
   json: 'site/feed.json',
   sitemap: 'site/sitemap.xml',
+  robots: 'site/robots.txt',
   yearSitemap: (year: string) => `site/sitemaps/${year}.xml`,
   pagesSitemap: 'site/sitemaps/pages.xml',
   newsletters: 'site/newsletters/index.html',
@@ -77,6 +84,8 @@ export const siteKeys = {
   newsletterAtom: 'site/newsletters/atom.xml',
   newsletterJson: 'site/newsletters/feed.json',
   newslettersSitemap: 'site/sitemaps/newsletters.xml',
+  /** The articles that cite the releases (`pressroom coverage add`), when there is one. */
+  coverage: 'site/coverage/index.html',
 };
 
 /** The files a public release offers, relative to its folder in the press room. */
@@ -96,15 +105,20 @@ export const issueDownloads = {
 };
 
 export interface PressRoom {
+  /** The site's title (og:site_name). */
+  readonly title: string;
+  /** The fixed strings of a language (a release's own, for its card). */
+  strings(lang: Language): LocaleStrings;
   /** Rewrites the pages listing these years and tags, plus the home page, feeds and sitemaps. Returns the keys written. */
   refresh(
     store: ObjectStore,
     touched: { years: Iterable<string>; tags: Iterable<string> },
     now: Date,
   ): Promise<string[]>;
-  /** Links from a release's own page: the way back and the downloads. */
+  /** Links from a release's own page: the way back, the search box and the downloads. */
   releasePageLinks(release: ReleaseSummary): {
     indexUrl: string;
+    search: SearchBox;
     /** `download` makes the link save the file; `downloadName` names it (hosts that send no headers). */
     downloads: { label: string; url: string; detail?: string; download?: boolean; downloadName?: string }[];
   };
@@ -114,6 +128,12 @@ export interface PressRoom {
    * link. Returns the keys written.
    */
   refreshNewsletters(store: ObjectStore, now: Date): Promise<string[]>;
+  /**
+   * Rewrites the coverage page from the coverage of every public release, newest first, or
+   * removes it when there is none. When it appears or goes, every list page is rewritten for
+   * its link. Returns the keys written.
+   */
+  refreshCoverage(store: ObjectStore, now: Date): Promise<string[]>;
   /**
    * The page left at a withdrawn release's address: it says that the release was withdrawn
    * and when, and nothing of what it said (neither its title nor the reason).
@@ -130,10 +150,31 @@ export interface PressRoom {
 
 const html = { contentType: 'text/html; charset=utf-8', cacheControl: 'public, max-age=300' };
 
+/** What the search box of a page (templates/partials/search-box.hbs) links to. */
+export interface SearchBox {
+  /** The search page: where the form leads without scripts. */
+  action: string;
+  /** The way to the site's top, where `search/` is. */
+  root: string;
+  script: string;
+}
+
 export function createPressRoom(templates: TemplateSet, settings: PressRoomSettings): PressRoom {
   const t = templates.locales[settings.lang];
   const env = Handlebars.create();
+  const searchBoxPartial = templates.partials['search-box'];
+  if (searchBoxPartial !== undefined) env.registerPartial('search-box', searchBoxPartial);
   const list = env.compile(templates.pressRoom.list, { preventIndent: true });
+  // One file, MiniSearch then ours; its name changes with its content (cached for good).
+  const searchScript = `${templates.pressRoom.search.library.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')};\n${templates.pressRoom.search.script}`;
+  const searchScriptKey = searchKeys.script(
+    createHash('sha256').update(searchScript).digest('hex').slice(0, 12),
+  );
+  const searchBox = (root: string): SearchBox => ({
+    action: `${root}search/index.html`,
+    root,
+    script: root + searchScriptKey.slice(siteKeys.prefix.length),
+  });
   const siteUrl = settings.siteUrl.endsWith('/') ? settings.siteUrl : `${settings.siteUrl}/`;
   const title = settings.title ?? siteTitle(t, settings);
   // The 404 page is answered at any address: its links start from the site's top.
@@ -207,13 +248,14 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       .filter((x) => x.count > 0)
       .sort((a, b) => a.name.localeCompare(b.name, settings.lang));
     const newsletters = (await readIssues(store)).some(isPublicIssue);
-    return { years, tags, newsletters };
+    const coverage = (await store.head(siteKeys.coverage)) !== undefined;
+    return { years, tags, newsletters, coverage };
   }
 
   function navigation(
     index: Awaited<ReturnType<typeof publicIndex>>,
     root: string,
-    current: { year?: string; tag?: string; newsletters?: boolean },
+    current: { year?: string; tag?: string; newsletters?: boolean; coverage?: boolean },
   ) {
     return {
       years: index.years.map((year) => ({
@@ -229,6 +271,9 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       newsletters: index.newsletters
         ? { url: `${root}newsletters/index.html`, current: current.newsletters === true }
         : undefined,
+      coverageLink: index.coverage
+        ? { url: `${root}coverage/index.html`, current: current.coverage === true }
+        : undefined,
     };
   }
 
@@ -239,11 +284,13 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     nav: ReturnType<typeof navigation>,
     showYears: boolean,
     home = false,
+    path?: string,
   ) {
     return listPage({
       root,
       heading,
       home,
+      ...(path !== undefined && { path }),
       items: releases.map((r) => releaseItem(r, root)),
       nav,
       showYears,
@@ -265,6 +312,12 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     homeLink?: string;
     /** The home page: its title is the site's alone. */
     home?: boolean;
+    /** Its address under the site's top (`2021/index.html`): its canonical link. */
+    path?: string;
+    /** The coverage page's articles, shown instead of releases. */
+    coverage?: ReturnType<typeof coverageItem>[];
+    /** The search page: its results come from the script; without it, it says so. */
+    searchPage?: boolean;
   }) {
     const groups: { year: string; releases: typeof args.items }[] = [];
     for (const item of args.items) {
@@ -287,9 +340,31 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       groups,
       ...args.nav,
       feeds: args.feeds,
+      search: searchBox(args.root),
+      ...(args.searchPage && { searchPage: true, noindex: true }),
       ...(args.notice !== undefined && { notice: args.notice, noindex: true }),
       ...(args.homeLink !== undefined && { homeLink: args.homeLink }),
+      ...(args.path !== undefined && isPublicSiteUrl(siteUrl) && { canonical: siteUrl + args.path }),
+      ogLocale: settings.lang === 'fr' ? 'fr_FR' : 'en_GB',
+      ...(args.coverage !== undefined && { coverage: args.coverage }),
     });
+  }
+
+  /** An article on the coverage page (`site/coverage/`). */
+  function coverageItem(row: CoverageRow) {
+    return {
+      date: row.date,
+      dateText: dateText(row.date),
+      outlet: row.outlet,
+      title: row.title,
+      url: row.url,
+      lang: row.language !== undefined && row.language !== settings.lang ? row.language : undefined,
+      release: {
+        title: row.release.title,
+        url: `../releases/${row.slug}/${releaseDownloads.page}`,
+        lang: ownLang(row.release.lang),
+      },
+    };
   }
 
   /** An issue in the Newsletters list, whose page is at `site/newsletters/`. */
@@ -381,12 +456,13 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     };
   }
 
-  function urlset(urls: { loc: string; lastmod?: string }[]): string {
+  /** A sitemap; `image`: the page's image (Google's image extension). */
+  function urlset(urls: { loc: string; lastmod?: string; image?: string }[]): string {
     const entries = urls.map(
       (u) =>
-        `  <url><loc>${xml(u.loc)}</loc>${u.lastmod ? `<lastmod>${xml(u.lastmod)}</lastmod>` : ''}</url>`,
+        `  <url><loc>${xml(u.loc)}</loc>${u.lastmod ? `<lastmod>${xml(u.lastmod)}</lastmod>` : ''}${u.image ? `<image:image><image:loc>${xml(u.image)}</image:loc></image:image>` : ''}</url>`,
     );
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${entries.join('\n')}\n</urlset>\n`;
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">\n${entries.join('\n')}\n</urlset>\n`;
   }
 
   /** The page hosts answer with when nothing is at an address (status 404); kept out of search engines. */
@@ -403,7 +479,40 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     });
   }
 
+  /** Every year and tag page, the home page, feeds and sitemaps (a link of their navigation changed). */
+  async function everyList(store: ObjectStore, now: Date): Promise<string[]> {
+    const index = await publicIndex(store, now, await readTags(store));
+    return pressRoom.refresh(store, { years: index.years, tags: index.tags.map((x) => x.slug) }, now);
+  }
+
+  /** The coverage page, from the coverage of every public release; removed when there is none. Returns the keys written. */
+  async function writeCoveragePage(store: ObjectStore, now: Date): Promise<string[]> {
+    const rows = publicCoverage(await listCoverage(store), now);
+    if (rows.length === 0) {
+      await store.delete(siteKeys.coverage);
+      return [];
+    }
+    const index = { ...(await publicIndex(store, now, await readTags(store))), coverage: true };
+    await store.put(
+      siteKeys.coverage,
+      listPage({
+        root: '../',
+        heading: t.pressCoverage,
+        items: [],
+        nav: navigation(index, '../', { coverage: true }),
+        showYears: false,
+        feeds: { rss: '../feed.xml', atom: '../atom.xml', json: '../feed.json' },
+        path: 'coverage/index.html',
+        coverage: rows.map(coverageItem),
+      }),
+      html,
+    );
+    return [siteKeys.coverage];
+  }
+
   const pressRoom: PressRoom = {
+    title,
+    strings: (lang) => templates.locales[lang],
     withdrawnPage(release) {
       const root = '../../';
       return listPage({
@@ -411,7 +520,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         heading: t.withdrawnTitle,
         items: [],
         // No years or tags: the page is written once and never refreshed.
-        nav: { years: [], tags: [], newsletters: undefined },
+        nav: { years: [], tags: [], newsletters: undefined, coverageLink: undefined },
         showYears: false,
         feeds: { rss: `${root}feed.xml`, atom: `${root}atom.xml`, json: `${root}feed.json` },
         notice: fillPattern(t.withdrawnText, {
@@ -422,11 +531,23 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
 
     releasePageLinks(release) {
       const lt = templates.locales[release.lang];
-      return { indexUrl: '../../index.html', downloads: downloadsOf(release, '', lt, release.lang) };
+      return {
+        indexUrl: '../../index.html',
+        search: searchBox('../../'),
+        downloads: downloadsOf(release, '', lt, release.lang),
+      };
     },
 
     async refresh(store, touched, now) {
       const written: string[] = [];
+      const searchOptions = { contentType: 'application/json', cacheControl: 'public, max-age=300' };
+      const searchResult = (r: ReleaseSummary) => ({
+        title: r.title,
+        url: `releases/${r.slug}/${releaseDownloads.page}`,
+        date: r.date,
+        dateText: dateText(r.date),
+        ...(ownLang(r.lang) && { lang: r.lang }),
+      });
       const put = async (key: string, body: string, options = html) => {
         await store.put(key, body, options);
         written.push(key);
@@ -442,20 +563,35 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         if (!index.years.includes(year)) {
           await store.delete(siteKeys.year(year));
           await store.delete(siteKeys.yearSitemap(year));
+          await store.delete(searchKeys.shard(year));
           continue;
         }
         const releases = (await readYear(store, year)).filter(visible);
+        await put(
+          searchKeys.shard(year),
+          searchShard(releases, await readSearchTexts(store, year), searchResult),
+          searchOptions,
+        );
         const nav = navigation(index, '../', { year });
         await put(
           siteKeys.year(year),
-          page('../', fillPattern(t.releasesOfYear, { year }), releases, nav, false),
+          page(
+            '../',
+            fillPattern(t.releasesOfYear, { year }),
+            releases,
+            nav,
+            false,
+            false,
+            `${year}/index.html`,
+          ),
         );
         await put(
           siteKeys.yearSitemap(year),
           urlset(
             releases.map((r) => ({
               loc: `${siteUrl}releases/${r.slug}/index.html`,
-              lastmod: r.updatedAt.slice(0, 10),
+              lastmod: releaseDates(r).modified,
+              ...(r.image !== undefined && { image: `${siteUrl}releases/${r.slug}/${r.image}` }),
             })),
           ),
           xmlOptions,
@@ -471,17 +607,53 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         const nav = navigation(index, '../../', { tag });
         await put(
           siteKeys.tag(tag),
-          page('../../', fillPattern(t.releasesTagged, { tag: entry.name }), releases, nav, true),
+          page(
+            '../../',
+            fillPattern(t.releasesTagged, { tag: entry.name }),
+            releases,
+            nav,
+            true,
+            false,
+            `tags/${tag}/index.html`,
+          ),
         );
       }
 
       const latest = await newestReleases(store, Math.max(latestCount, feedCount), visible);
       await put(
         siteKeys.index,
-        page('', t.latestReleases, latest.slice(0, latestCount), navigation(index, '', {}), true, true),
+        page(
+          '',
+          t.latestReleases,
+          latest.slice(0, latestCount),
+          navigation(index, '', {}),
+          true,
+          true,
+          'index.html',
+        ),
       );
       // Its navigation lists the years and tags, like the home page's: rewritten with it.
       await put(siteKeys.notFound, notFoundPage(navigation(index, topPath, {})));
+      // The search page, for the same reason; the years that have an index; the script once.
+      await put(
+        searchKeys.page,
+        listPage({
+          root: '../',
+          heading: t.searchTitle,
+          items: [],
+          nav: navigation(index, '../', {}),
+          showYears: false,
+          feeds: { rss: '../feed.xml', atom: '../atom.xml', json: '../feed.json' },
+          searchPage: true,
+        }),
+      );
+      await put(searchKeys.manifest, JSON.stringify(searchManifest(index.years)), searchOptions);
+      if (!(await store.head(searchScriptKey))) {
+        await put(searchScriptKey, searchScript, {
+          contentType: 'text/javascript; charset=utf-8',
+          cacheControl: 'public, max-age=31536000, immutable',
+        });
+      }
       const f = feeds(latest.slice(0, feedCount).map(releaseEntry), now);
       const feedOptions = (contentType: string) => ({ contentType, cacheControl: 'public, max-age=300' });
       await put(siteKeys.rss, f.rss, feedOptions('application/rss+xml; charset=utf-8'));
@@ -495,6 +667,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
           ...index.years.map((y) => ({ loc: `${siteUrl}${y}/index.html` })),
           ...index.tags.map((x) => ({ loc: `${siteUrl}tags/${x.slug}/index.html` })),
           ...(index.newsletters ? [{ loc: `${siteUrl}newsletters/index.html` }] : []),
+          ...(index.coverage ? [{ loc: `${siteUrl}coverage/index.html` }] : []),
         ]),
         xmlOptions,
       );
@@ -503,11 +676,29 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         ...index.years.map(siteKeys.yearSitemap),
         ...(index.newsletters ? [siteKeys.newslettersSitemap] : []),
       ].map((key) => `  <sitemap><loc>${xml(siteUrl + key.slice('site/'.length))}</loc></sitemap>`);
+      // Crawlers find the sitemap here; nothing is kept from them (what is not public is not on the site).
+      await put(siteKeys.robots, robotsTxt(siteUrl), {
+        contentType: 'text/plain; charset=utf-8',
+        cacheControl: 'public, max-age=3600',
+      });
       await put(
         siteKeys.sitemap,
         `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${sitemaps.join('\n')}\n</sitemapindex>\n`,
         xmlOptions,
       );
+      return written;
+    },
+
+    async refreshCoverage(store, now) {
+      const hadPage = (await store.head(siteKeys.coverage)) !== undefined;
+      const written = await writeCoveragePage(store, now);
+      const hasPage = written.length > 0;
+      // The page's link is on every list page: they change only when the page appears or goes.
+      if (hadPage !== hasPage) {
+        written.push(...(await everyList(store, now)));
+        if ((await readIssues(store)).some(isPublicIssue))
+          written.push(...(await pressRoom.refreshNewsletters(store, now)));
+      }
       return written;
     },
 
@@ -542,6 +733,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
             items: issues.map(issueItem),
             nav: navigation(index, '../', { newsletters: true }),
             showYears: true,
+            path: 'newsletters/index.html',
             feeds: { rss: 'feed.xml', atom: 'atom.xml', json: 'feed.json' },
           }),
           html,
@@ -584,14 +776,8 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       // The section's link is on every list page and in the sitemaps: they change only when
       // the section appears or goes.
       if (hadSection !== issues.length > 0) {
-        const index = await publicIndex(store, now, await readTags(store));
-        written.push(
-          ...(await pressRoom.refresh(
-            store,
-            { years: index.years, tags: index.tags.map((x) => x.slug) },
-            now,
-          )),
-        );
+        written.push(...(await everyList(store, now)));
+        written.push(...(await writeCoveragePage(store, now)));
       }
       return written;
     },
@@ -612,6 +798,15 @@ export function siteTitle(
   if (!org) return t.pressRoom;
   const ofName = settings.lang === 'fr' ? frenchOf(org.name, org.article) : `of ${org.name}`;
   return fillPattern(t.pressRoomOf, { name: org.name, ofName });
+}
+
+/**
+ * `robots.txt`: everything may be crawled, and the sitemap is named, by its absolute address
+ * when the site has an https one (a local `http://localhost` address would mislead).
+ */
+export function robotsTxt(siteUrl: string): string {
+  const sitemap = isPublicSiteUrl(siteUrl) ? `\nSitemap: ${siteUrl}sitemap.xml\n` : '';
+  return `User-agent: *\nAllow: /\n${sitemap}`;
 }
 
 function xml(s: string): string {

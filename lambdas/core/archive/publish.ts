@@ -8,7 +8,12 @@ import type { Language, Publication } from '../publication/schema.ts';
 import { slugify } from '../publication/slug.ts';
 import type { ImageProcessor } from '../release/press-kit.ts';
 import { type RenderedReleaseFiles, renderReleaseFiles, withEmail } from '../release/render-release.ts';
-import { processedGallery, type ReleaseRenderer, type RenderOptions } from '../render/document.ts';
+import {
+  legibleColor,
+  processedGallery,
+  type ReleaseRenderer,
+  type RenderOptions,
+} from '../render/document.ts';
 import { inlineMarkdownToText } from '../render/markdown.ts';
 import { anonymousCopy, type RecipientFields } from '../render/recipient.ts';
 import type { TemplateSet } from '../render/templates.ts';
@@ -31,6 +36,7 @@ import {
   readPending,
   recordRelease,
 } from './catalog.ts';
+import { type CoverageArticle, hasCoverage, readCoverage } from './coverage.ts';
 import { archiveKeys, type ReleaseManifest, type ReleaseState, readManifest, stateOf } from './manifest.ts';
 import {
   createPressRoom,
@@ -39,6 +45,8 @@ import {
   releaseDownloads,
   siteKeys,
 } from './press-room.ts';
+import { recordSearchText, searchText } from './search.ts';
+import { type CardPainter, cardFile, releaseShareMeta, shareCardSvg, shareImage } from './share.ts';
 
 /**
  * Publishing: a release's files are archived under a new version folder, then its manifest
@@ -140,6 +148,8 @@ export const releaseFiles: readonly {
     exported: 'release.pdf',
     linkable: true,
   },
+  // The link previews' card (share.ts), when the release has no image of its own.
+  { format: 'card', archived: `public/${cardFile}`, published: cardFile },
   { format: 'source', archived: 'source.md', exported: 'source.md', linkable: true },
   { format: 'data', archived: 'publication.json', exported: 'publication.json' },
 ];
@@ -206,6 +216,8 @@ export interface PublishDeps {
   /** Absolute URL of the press room's top, ending in "/". */
   siteUrl: string;
   printer?: PdfPrinter;
+  /** Draws the link previews' card (share.ts); without one, a release without images has no og:image. */
+  cardPainter?: CardPainter;
   /** Makes press kit images' web sizes and thumbnails: needed to publish a release that lists images. */
   images?: ImageProcessor;
   clock?: () => Date;
@@ -301,10 +313,17 @@ export async function publishRelease(
     }
   }
 
-  const { summary, archived } = archivedRelease(deps, rendered, source, pdfBytes, {
-    publishedAt: previous?.value.summary.publishedAt ?? now.toISOString(),
-    updatedAt: now.toISOString(),
-  });
+  const { summary, archived } = archivedRelease(
+    deps,
+    rendered,
+    source,
+    pdfBytes,
+    {
+      publishedAt: previous?.value.summary.publishedAt ?? now.toISOString(),
+      updatedAt: now.toISOString(),
+    },
+    await pageExtras(deps, rendered.publication),
+  );
   const manifest = await archiveVersion(deps, now, {
     manifest: {
       summary,
@@ -316,7 +335,9 @@ export async function publishRelease(
     conflict: `${file}: "${slug}" was published by someone else at the same time; publish again`,
   });
   const { version } = manifest;
-  const siteObjectsWritten = await installRelease(deps, manifest, previous?.value, now);
+  const siteObjectsWritten = await installRelease(deps, manifest, previous?.value, now, {
+    searchText: searchText(rendered.publication),
+  });
 
   const state = stateOf(summary, now);
   return {
@@ -416,6 +437,35 @@ export async function withoutPdfLink(
   return withEmail(release, again.email, deps.sampleRecipient);
 }
 
+/** What the press room's copy of a release page shows besides the release: its card, its coverage. */
+export interface PageExtras {
+  /** The generated card (PNG), when the release is shared with it and a painter drew it. */
+  card?: Uint8Array;
+  /** The articles that cite it (`pressroom coverage add`), newest first. */
+  coverage?: CoverageArticle[];
+}
+
+/**
+ * What the press room's copy of a release page needs from elsewhere: its coverage, and its
+ * card when it is shared with one (no image of its own) and there is a painter.
+ */
+export async function pageExtras(
+  deps: Pick<PublishDeps, 'cardPainter' | 'pressRoom' | 'store'>,
+  publication: Publication,
+): Promise<PageExtras> {
+  const coverage = await readCoverage(deps.store, publication.slug);
+  const extras = coverage.length > 0 ? { coverage } : {};
+  if (!deps.cardPainter || !shareImage(publication).generated) return extras;
+  const svg = shareCardSvg({
+    title: publication.title,
+    publishers: publication.publishers.map((p) => p.name),
+    // The pages' accent: the first publisher's colour, legible on white.
+    accentColor: legibleColor(publication.publishers[0]?.color ?? '#0b5fa5'),
+    t: deps.pressRoom.strings(publication.lang),
+  });
+  return { ...extras, card: await deps.cardPainter.paint(svg) };
+}
+
 /** A rendered release's summary, and every file its version folder holds. */
 export function archivedRelease(
   deps: Pick<PublishDeps, 'renderer' | 'pressRoom' | 'siteUrl'>,
@@ -423,8 +473,15 @@ export function archivedRelease(
   source: string,
   pdfBytes: Uint8Array | undefined,
   times: { publishedAt: string; updatedAt: string },
+  extras: PageExtras = {},
 ): { summary: ReleaseSummary; archived: ArchivedFile[] } {
-  const summary = summarize(publication, { pdf: pdfBytes !== undefined, ...times });
+  const chosen = shareImage(publication);
+  const image = chosen.generated && !extras.card ? undefined : chosen;
+  const summary = summarize(publication, {
+    pdf: pdfBytes !== undefined,
+    ...times,
+    ...(image && { image: image.path }),
+  });
   const publicEmail = anonymousCopy(rendered.email);
   // The press room's copy is only ever online once the embargo has lifted (syncReleaseFiles):
   // it says nothing of an embargo. The archived page (advance copies, the PDF) keeps its line.
@@ -439,9 +496,17 @@ export function archivedRelease(
         imagesUrl: `${releaseUrl(deps.siteUrl, publication.slug)}files/`,
         releaseUrl: releaseUrl(deps.siteUrl, publication.slug),
         pressRoom: deps.pressRoom.releasePageLinks(summary),
+        share: releaseShareMeta(
+          publication,
+          summary,
+          { siteUrl: siteTop(deps.siteUrl), siteName: deps.pressRoom.title },
+          image,
+        ),
+        ...(extras.coverage && { coverage: extras.coverage }),
       }),
       contentType: 'text/html; charset=utf-8',
     },
+    ...(extras.card ? [{ name: `public/${cardFile}`, content: extras.card, contentType: 'image/png' }] : []),
     { name: 'public/email.html', content: publicEmail.html, contentType: 'text/html; charset=utf-8' },
     { name: 'public/release.txt', content: publicEmail.text, contentType: 'text/plain; charset=utf-8' },
   ];
@@ -449,7 +514,8 @@ export function archivedRelease(
 }
 
 /**
- * After a release's manifest changed (a new version, a withdrawal): the catalogue, its copy
+ * After a release's manifest changed (a new version, a withdrawal): the catalogue (and its
+ * words for search, when given), its copy
  * in the press room, the pages that list it (unless `refresh` is false: the caller refreshes
  * them all at the end), and the previous version's folder, no longer referenced, deleted.
  * Returns how many press room objects were written.
@@ -459,10 +525,24 @@ export async function installRelease(
   manifest: ReleaseManifest,
   previous: ReleaseManifest | undefined,
   now: Date,
-  options: { refresh?: boolean } = {},
+  options: {
+    refresh?: boolean;
+    /** Its words for the search index (search.ts); null takes them out; absent keeps them. */
+    searchText?: string | null;
+  } = {},
 ): Promise<number> {
   const { summary } = manifest;
   await recordRelease(deps.store, summary, previous?.summary, now);
+  if (options.searchText !== undefined) {
+    const year = summary.date.slice(0, 4);
+    await recordSearchText(
+      deps.store,
+      summary.slug,
+      year,
+      options.searchText,
+      previous?.summary.date.slice(0, 4),
+    );
+  }
   let written = await syncReleaseFiles(deps, manifest, now);
   if (options.refresh !== false) {
     const pages = await deps.pressRoom.refresh(
@@ -478,6 +558,9 @@ export async function installRelease(
   if (previous && previous.version !== manifest.version) {
     await deleteUnder(deps.store, archiveKeys.version(summary.slug, previous.version));
   }
+  // The coverage page names the release (its title, whether it is public): only when it has coverage.
+  if (options.refresh !== false && (await hasCoverage(deps.store, summary.slug)))
+    written += (await deps.pressRoom.refreshCoverage(deps.store, now)).length;
   return written;
 }
 
@@ -672,12 +755,14 @@ export async function releaseDueEmbargoes(
   if (due.length === 0) return [];
   const years = new Set<string>();
   const tags = new Set<string>();
+  let covered = false;
   for (const slug of due) {
     const manifest = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(slug));
     if (manifest) {
       await syncReleaseFiles(deps, manifest.value, now);
       years.add(manifest.value.summary.date.slice(0, 4));
       for (const t of manifest.value.summary.tags) tags.add(t.slug);
+      covered ||= await hasCoverage(deps.store, slug);
     }
   }
   await updateJson<PendingIndex>(
@@ -691,12 +776,13 @@ export async function releaseDueEmbargoes(
     },
   );
   await deps.pressRoom.refresh(deps.store, { years, tags }, now);
+  if (covered) await deps.pressRoom.refreshCoverage(deps.store, now);
   return due;
 }
 
 export function summarize(
   p: Publication,
-  extra: { pdf: boolean; publishedAt: string; updatedAt: string },
+  extra: { pdf: boolean; publishedAt: string; updatedAt: string; image?: string },
 ): ReleaseSummary {
   return {
     slug: p.slug,
@@ -711,6 +797,7 @@ export function summarize(
     formats: { pdf: extra.pdf, attachments: p.attachments },
     publishedAt: extra.publishedAt,
     updatedAt: extra.updatedAt,
+    ...(extra.image !== undefined && { image: extra.image }),
   };
 }
 

@@ -19,10 +19,12 @@ import {
   manifestImages,
   PdfUnavailableError,
   type PublishDeps,
+  pageExtras,
   printedRelease,
   renderRelease,
   withoutPdfLink,
 } from './publish.ts';
+import { recordSearchText, searchText } from './search.ts';
 
 /**
  * Rebuilding the public press room after a change of templates, organisations or site
@@ -82,7 +84,33 @@ export async function rebuildPressRoom(
   const tags = Object.keys(await readTags(deps.store));
   siteObjectsWritten += (await deps.pressRoom.refresh(deps.store, { years, tags }, now)).length;
   siteObjectsWritten += (await deps.pressRoom.refreshNewsletters(deps.store, now)).length;
+  siteObjectsWritten += (await deps.pressRoom.refreshCoverage(deps.store, now)).length;
   return { releases, siteObjectsWritten };
+}
+
+/**
+ * After a release's coverage changed (`pressroom coverage add`, `remove`): its page rendered
+ * again as a rebuild of it alone does (its other files are left as they are when they come
+ * out the same), and the coverage page. The list pages are not rewritten: they do not show
+ * coverage. A withdrawn release is skipped.
+ */
+export async function refreshReleaseCoverage(
+  slug: string,
+  deps: PublishDeps,
+): Promise<{ release: ReleaseRebuild; siteObjectsWritten: number }> {
+  const now = (deps.clock ?? (() => new Date()))();
+  let release: ReleaseRebuild;
+  let written = 0;
+  try {
+    const result = await rebuildRelease(slug, deps, now);
+    release = result.report;
+    written = result.written;
+  } catch (error) {
+    if (!(error instanceof PressroomError)) throw error;
+    release = { slug, outcome: 'failed', reason: error.message };
+  }
+  written += (await deps.pressRoom.refreshCoverage(deps.store, now)).length;
+  return { release, siteObjectsWritten: written };
 }
 
 async function rebuildRelease(
@@ -137,10 +165,14 @@ async function rebuildRelease(
   }
   const emailed = pdfExpected && !pdfBytes ? await withoutPdfLink(rendered, deps) : rendered;
 
-  const { summary, archived } = archivedRelease(deps, emailed, source, pdfBytes, {
-    publishedAt: before.summary.publishedAt,
-    updatedAt: before.summary.updatedAt,
-  });
+  const { summary, archived } = archivedRelease(
+    deps,
+    emailed,
+    source,
+    pdfBytes,
+    { publishedAt: before.summary.publishedAt, updatedAt: before.summary.updatedAt },
+    await pageExtras(deps, emailed.publication),
+  );
   const changed: string[] = [];
   for (const file of archived) {
     const same =
@@ -149,8 +181,12 @@ async function rebuildRelease(
   }
   changed.push(...before.files.filter((name) => !archived.some((f) => f.name === name)));
   const summaryChanged = JSON.stringify(summary) !== JSON.stringify(before.summary);
-  if (changed.length === 0 && !summaryChanged)
+  // Its words for search, even when nothing else changed: releases published before search.
+  const text = searchText(rendered.publication);
+  if (changed.length === 0 && !summaryChanged) {
+    await recordSearchText(deps.store, slug, summary.date.slice(0, 4), text);
     return { report: { slug, outcome: 'unchanged', pdf }, written: 0 };
+  }
 
   const { version: _version, files: _files, siteUrl: _siteUrl, images: _images, ...kept } = before;
   const manifest = await archiveVersion(deps, now, {
@@ -159,7 +195,7 @@ async function rebuildRelease(
     previousVersion: current.version,
     conflict: `"${slug}" was published by someone else during the rebuild: run the rebuild again`,
   });
-  const written = await installRelease(deps, manifest, before, now, { refresh: false });
+  const written = await installRelease(deps, manifest, before, now, { refresh: false, searchText: text });
   return { report: { slug, outcome: 'changed', changed: changed.sort(), pdf }, written };
 }
 

@@ -153,13 +153,14 @@ export async function buildStaticSite(
   const generated = [
     ...(await deps.pressRoom.refresh(scratch, { years, tags }, now)),
     ...(await deps.pressRoom.refreshNewsletters(scratch, now)),
+    ...(await deps.pressRoom.refreshCoverage(scratch, now)),
   ];
   for (const key of generated) {
     const body = scratch.written(key);
     if (body) await put(key.slice(siteKeys.prefix.length), async () => body);
   }
 
-  // Anything else the press room holds at its top (a search index, robots.txt…).
+  // Anything else the press room holds at its top (the search box's script, robots.txt…).
   for await (const item of listAll(store, siteKeys.prefix)) {
     const path = item.key.slice(siteKeys.prefix.length);
     if (!isGenerated(path)) await put(path, fromStore(item.key));
@@ -171,8 +172,17 @@ export async function buildStaticSite(
 /** Paths the press room generates or copies per release and issue: never taken as they are. */
 function isGenerated(path: string): boolean {
   return (
-    /^(releases|newsletters|tags|sitemaps|\d{4})\//.test(path) ||
-    ['index.html', '404.html', 'feed.xml', 'atom.xml', 'feed.json', 'sitemap.xml', '_headers'].includes(path)
+    /^(releases|newsletters|tags|sitemaps|coverage|search|\d{4})\//.test(path) ||
+    [
+      'index.html',
+      '404.html',
+      'feed.xml',
+      'atom.xml',
+      'feed.json',
+      'sitemap.xml',
+      'robots.txt',
+      '_headers',
+    ].includes(path)
   );
 }
 

@@ -100,7 +100,10 @@ export async function withdrawRelease(
       cause: error,
     });
   }
-  const siteObjectsWritten = await installRelease(deps, after, before, now);
+  // Out of the search index for good (the press room filters it out); purged: its words too.
+  const siteObjectsWritten = await installRelease(deps, after, before, now, {
+    ...(request.purge && { searchText: null }),
+  });
   if (request.purge) await deleteUnder(deps.store, archiveKeys.version(slug, before.version));
   const embargo = before.summary.embargo;
   const waiting = !before.withdrawn && embargo !== undefined && Date.parse(embargo) > now.getTime();

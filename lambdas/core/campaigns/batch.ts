@@ -6,7 +6,8 @@ import { type CampaignRecord, readCampaign, updateCampaign } from './campaign.ts
 import { type BatchRecipient, closeRun, dispatchKeys, type RecipientBatch } from './dispatch.ts';
 import { holdPauseReason, readSendingHold } from './hold.ts';
 import { dispatchLeaseMs, takeLease } from './lease.ts';
-import { isTerminal, type LedgerRecord, ledgerEntries } from './ledger.ts';
+import { isTerminal, type LedgerRecord, ledgerOf } from './ledger.ts';
+import { laterSlices, quotaSpent, type SendingQuota } from './quota.ts';
 import {
   budgetExceeded,
   type Delivery,
@@ -45,6 +46,11 @@ export interface BatchOptions {
   maxAttempts?: number;
   maxThrottleRetries?: number;
   maxSameTransient?: number;
+  /**
+   * The account's sending quota, read before the batch (cache it: quota.ts `cachedQuota`).
+   * Spent, the batch sends nobody and is acknowledged: see {@link leaveForLater}.
+   */
+  quota?: SendingQuota;
 }
 
 export interface BatchReport {
@@ -123,12 +129,19 @@ export async function sendPreparedBatch(
     report.dropped = holdPauseReason(hold);
     return report;
   }
+  if (options.quota) {
+    const left = await leaveForLater(deps.store, batch, options.quota, clock());
+    if (left) {
+      report.dropped = left;
+      return report;
+    }
+  }
   const definition = record.definition;
   // Approval is checked once, when dispatch starts the run: its batches go on.
   const prepared = options.prepared ?? (await prepare(definition));
   await renewRunLease(deps.store, batch, record, clock());
 
-  const entries = await ledgerEntries(deps.store, batch.campaign, batch.recipients);
+  const entries = await ledgerOf(deps).entries(batch.campaign, batch.recipients);
   const todo: { recipient: BatchRecipient; existing: LedgerRecord | undefined }[] = [];
   for (const recipient of batch.recipients) {
     const existing = entries.get(recipient.id);
@@ -216,8 +229,7 @@ export async function sendPreparedBatch(
   await budget.flush();
 
   // A transient failure is tried again with the batch; a refused address is final.
-  const failed = await ledgerEntries(
-    deps.store,
+  const failed = await ledgerOf(deps).entries(
     batch.campaign,
     failedIds.map((id) => ({ id })),
   );
@@ -252,6 +264,39 @@ export async function sendPreparedBatch(
   report.completed = true;
   report.closed = await closeIfComplete(deps.store, batch.campaign, batch.run, at);
   return report;
+}
+
+/**
+ * The daily quota is spent ({@link quotaSpent}): the batch claims nobody, so its recipients
+ * stay without an outcome, and it is acknowledged, not put back on the queue (which would
+ * only bring it to the dead-letter queue after its receives). The run is closed; the
+ * campaign waits for the next day's slice that dispatch scheduled (state `scheduled`: that
+ * dispatch sends whoever has no outcome), or, when none was planned (other mail used the
+ * quota), it is paused with the reason, to be resumed. Says why, or undefined to go on.
+ */
+async function leaveForLater(
+  store: ObjectStore,
+  batch: RecipientBatch,
+  source: SendingQuota,
+  now: Date,
+): Promise<string | undefined> {
+  const quota = await source.read();
+  if (!quota || !quotaSpent(quota)) return undefined;
+  const at = now.toISOString();
+  const reason = `the SES daily quota is used up (${quota.sentLast24Hours} of ${quota.max24Hour} sent in the last 24 hours)`;
+  await closeRun(store, batch.campaign, batch.run, 'quota', at, (r) =>
+    r.state !== 'sending'
+      ? r
+      : laterSlices(r.plan).length > 0
+        ? { ...r, state: 'scheduled', updatedAt: at }
+        : {
+            ...r,
+            state: 'paused',
+            pausedReason: `${reason}: nobody was counted as failed; ${resumeOnStack(batch.campaign)} once the 24-hour window has moved on`,
+            updatedAt: at,
+          },
+  );
+  return reason;
 }
 
 /** How a pause on the stack says to resume. */
@@ -351,7 +396,10 @@ async function closeIfComplete(store: ObjectStore, campaign: string, run: string
   for await (const _ of listAll(store, dispatchKeys.runPrefix(campaign, run))) done++;
   if (done < entry.batches) return false;
   // Compare-and-swap: of two last batches finishing together, one closes the run.
+  // A campaign the quota spreads over days waits for its next slice (quota.ts).
   return closeRun(store, campaign, run, 'completed', at, (r) =>
-    r.state === 'sending' ? { ...r, state: 'sent', updatedAt: at } : { ...r, updatedAt: at },
+    r.state === 'sending'
+      ? { ...r, state: laterSlices(r.plan).length > 0 ? 'scheduled' : 'sent', updatedAt: at }
+      : { ...r, updatedAt: at },
   );
 }

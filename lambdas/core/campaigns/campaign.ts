@@ -6,6 +6,7 @@ import { PressroomError } from '../errors.ts';
 import { email, slug } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import type { CampaignLease } from './lease.ts';
+import type { PacingSettings, SendingPlan } from './quota.ts';
 import type { SendTime } from './time.ts';
 import type { CampaignTracking } from './tracking.ts';
 
@@ -160,6 +161,13 @@ export interface CampaignRecord {
   lastError?: CampaignFailure;
   /** The run sending it now, until when (lease.ts). */
   lease?: CampaignLease;
+  /**
+   * Where and from when the days after the first go, when the sending quota spreads the
+   * campaign (quota.ts): written by the command line (the workspace's zone, `--daily-start`).
+   */
+  pacing?: PacingSettings;
+  /** How dispatch spread what was left over days, at its last run (quota.ts). */
+  plan?: SendingPlan;
   /** One per run. A run without endedAt whose heartbeat is old was cut short (a crash). */
   runs: {
     startedAt: string;

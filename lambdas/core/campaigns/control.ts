@@ -9,6 +9,7 @@ import {
   updateCampaign,
 } from './campaign.ts';
 import { activeLease, type HolderAlive } from './lease.ts';
+import { laterSlices } from './quota.ts';
 import { type SendDeps, type SendOptions, type SendReport, sendCampaign } from './send.ts';
 import { showTime } from './time.ts';
 
@@ -151,7 +152,11 @@ export async function stopCampaign(name: string, deps: ControlDeps & { by: strin
         result.alreadyPaused = current.pausedReason ?? 'paused';
         return current;
       }
-      if (current.state !== 'sending') throw new CampaignControlError(notSending(current, name, flag));
+      // Between two days of a campaign the SES quota spreads (quota.ts) it is `scheduled` for
+      // its next slice: stopped, it stays paused when that slice's schedule fires.
+      const betweenDays = current.state === 'scheduled' && laterSlices(current.plan).length > 0;
+      if (current.state !== 'sending' && !betweenDays)
+        throw new CampaignControlError(notSending(current, name, flag));
       const at = now.toISOString();
       const lease = activeLease(current, now, deps.holderAlive);
       const dispatched = current.runs.find((r) => !r.endedAt && r.batches !== undefined);

@@ -1,5 +1,6 @@
 import { type AudienceExclusions, type AudienceMember, resolveAudience } from '../contacts/audience.ts';
 import { BusyError, PressroomError } from '../errors.ts';
+import { scheduleNameFor } from '../schedule-name.ts';
 import { getText, listAll, type ObjectStore } from '../store/object-store.ts';
 import {
   audienceLists,
@@ -13,8 +14,19 @@ import {
 } from './campaign.ts';
 import { heldError, holdPauseReason, readSendingHold, type SendingHold } from './hold.ts';
 import { dispatchLeaseMs, dropLease, type LeaseOwner, takeLease } from './lease.ts';
-import { isTerminal, LedgerContactIds, type LedgerEntry, ledgerEntries } from './ledger.ts';
+import { isTerminal, type Ledger, LedgerContactIds, type LedgerEntry, ledgerOf } from './ledger.ts';
 import { encodeTo, storeSkeleton } from './message-skeleton.ts';
+import { oneTimeSchedule } from './one-time-schedule.ts';
+import {
+  defaultDailyStart,
+  laterSlices,
+  nowLimit,
+  type PacingSettings,
+  planSending,
+  type SendingPlan,
+  type SendingQuota,
+} from './quota.ts';
+import type { CampaignScheduler } from './remote.ts';
 import { lateFire, pauseLateCampaign } from './schedule.ts';
 import { checkRealSend, prepareCampaign, recipientAddress } from './send.ts';
 
@@ -74,6 +86,15 @@ export interface DispatchDeps {
   urls?: { publicUrl: string; siteUrl?: string };
   /** Lists declared in the workspace: a campaign may name one that has no contact yet. */
   lists?: readonly string[];
+  /**
+   * The account's sending quota (SES on AWS): read at each dispatch, which enqueues only what
+   * fits now and plans the rest over the next days (quota.ts). Absent: everyone now.
+   */
+  quota?: SendingQuota;
+  /** Where the next day's slice is scheduled (the campaigns' schedule group on AWS). */
+  continuation?: CampaignScheduler;
+  /** The delivery ledger (DynamoDB on AWS); default the store's. */
+  ledger?: Ledger;
 }
 
 export interface DispatchOptions {
@@ -100,6 +121,12 @@ export interface DispatchReport {
   uncertain: string[];
   /** Why nothing was enqueued when a schedule fired too late (see dispatchScheduledCampaign). */
   pausedReason?: string;
+  /** Left for the next days by the sending quota (see `plan`): not enqueued. */
+  later?: number;
+  /** How the quota spreads the recipients to do, this run's slice first (quota.ts). */
+  plan?: SendingPlan;
+  /** The schedule that dispatches the next slice: its name and when it fires (UTC ISO). */
+  continuation?: { name: string; at: string };
 }
 
 /** The key layout of dispatched runs, beside the campaign record. */
@@ -162,6 +189,10 @@ export async function dispatchScheduledCampaign(
   options: DispatchOptions & { lateFireWindowMinutes: number },
 ): Promise<DispatchReport> {
   const now = (deps.clock ?? (() => new Date()))();
+  // Stopped between two days of a paced campaign: the next day's schedule does not resume it.
+  const current = await readCampaign(deps.store, name);
+  if (current.state === 'paused')
+    return pausedReport(name, current.state, current.pausedReason ?? 'the campaign is paused');
   const late = lateFire(scheduledAt, now, options.lateFireWindowMinutes, name);
   if (!late) return dispatchCampaign(name, deps, options);
   const { record } = await pauseLateCampaign(deps.store, name, late, now);
@@ -247,10 +278,14 @@ async function dispatchRun(
   // Do-not-contact people matching the audience: never enqueued, and the report says how many.
   const excluded: AudienceExclusions = { doNotContact: 0 };
   const allLists = audienceLists(definition.audience).join(',');
-  const ledger = await LedgerContactIds.read(deps.store, name);
+  const ledger = await LedgerContactIds.read(ledgerOf(deps), name);
   const uncertain: string[] = [];
   let audienceSize = 0;
   let alreadyDone = 0;
+  // The sending quota: what fits now is enqueued, the rest left for the next days' slices.
+  const quota = deps.quota ? await deps.quota.read() : undefined;
+  const limit = nowLimit(quota);
+  let later = 0;
   /** Contacts with a ledger entry, whose entries are read a few at a time. */
   let withEntry: AudienceMember[] = [];
   const add = async (contact: AudienceMember, entry?: LedgerEntry) => {
@@ -261,6 +296,10 @@ async function dispatchRun(
     const claimed = entry?.status === 'claimed';
     if (claimed && !options.resendUncertain) {
       uncertain.push(contact.id);
+      return;
+    }
+    if (staging.recipients >= limit) {
+      later++;
       return;
     }
     await staging.add({
@@ -275,7 +314,7 @@ async function dispatchRun(
     });
   };
   const checkEntries = async () => {
-    const entries = await ledgerEntries(deps.store, name, withEntry);
+    const entries = await ledgerOf(deps).entries(name, withEntry);
     for (const contact of withEntry) await add(contact, entries.get(contact.id)?.entry);
     withEntry = [];
   };
@@ -283,6 +322,8 @@ async function dispatchRun(
     for await (const contact of resolveAudience(deps.store, definition.audience, deps.lists, excluded)) {
       audienceSize++;
       if (!ledger.has(contact.id)) await add(contact);
+      // Final by the listing itself (DynamoDB): not read again.
+      else if (ledger.finished(contact.id)) alreadyDone++;
       else {
         withEntry.push(contact);
         if (withEntry.length >= 64) await checkEntries();
@@ -296,10 +337,14 @@ async function dispatchRun(
   }
   const batchCount = staging.count;
   const enqueued = staging.recipients;
+  const plan = quota ? planSending(enqueued + later, quota, clock(), pacingOf(record)) : undefined;
+  const next = laterSlices(plan)[0];
 
   // The run is recorded (with its batch count) before any batch is on the queue: a send
   // function that finishes the last batch finds the count it compares with.
   const empty = batchCount === 0;
+  // Nothing fits now but some are left: the campaign waits for its next day's slice.
+  const waiting = empty && next !== undefined;
   await registerCampaign(deps.store, name);
   const updated = await updateCampaign(
     deps.store,
@@ -323,9 +368,10 @@ async function dispatchRun(
       const { pausedReason: _old, lastError: _failed, ...rest } = empty ? dropLease(leased, run) : leased;
       return {
         ...rest,
-        state: empty ? 'sent' : 'sending',
+        state: waiting ? 'scheduled' : empty ? 'sent' : 'sending',
         updatedAt: run,
         audienceSize,
+        ...(plan && { plan }),
         runs: [
           // An open run is superseded: its batches still deliver (the ledger keeps them from
           // sending twice) but only this run's batches close the campaign.
@@ -334,7 +380,7 @@ async function dispatchRun(
             startedAt: run,
             heartbeatAt: run,
             batches: batchCount,
-            ...(empty && { endedAt: run, outcome: 'completed' }),
+            ...(empty && { endedAt: run, outcome: waiting ? 'quota' : 'completed' }),
           },
         ],
       };
@@ -344,7 +390,13 @@ async function dispatchRun(
     await staging.remove();
     throw error;
   });
+  let continuation: DispatchReport['continuation'];
+  let step = 'the next day’s slice could not be scheduled';
   try {
+    // The next day's slice is scheduled before today's is on the queue: should that fail,
+    // nothing was sent and the invocation fails (and is retried).
+    if (next) continuation = await scheduleContinuation(name, next.from, pacingOf(record), deps);
+    step = 'the batches could not all be enqueued';
     await staging.enqueue(deps.queue);
   } catch (error) {
     // Some batches may be missing from the queue: the run can never complete. It is closed,
@@ -353,7 +405,7 @@ async function dispatchRun(
     await closeRun(deps.store, name, run, 'error', at, (r) => ({ ...r, updatedAt: at })).catch(() => {});
     await staging.remove();
     throw new PressroomError(
-      `campaign "${name}": the batches could not all be enqueued (${(error as Error).message}). Dispatch it again to resume (\`pressroom campaign resume ${name} --backend aws\`): nobody is mailed twice.`,
+      `campaign "${name}": ${step} (${(error as Error).message}). Dispatch it again to resume (\`pressroom campaign resume ${name} --backend aws\`): nobody is mailed twice.`,
       { cause: error },
     );
   }
@@ -367,7 +419,44 @@ async function dispatchRun(
     batches: batchCount,
     alreadyDone,
     uncertain,
+    ...(plan && { later, plan }),
+    ...(continuation && { continuation }),
   };
+}
+
+/**
+ * The zone and daily start of a campaign's later slices: the record's (the command line
+ * writes the workspace's), else the zone of its `sendAt` (when it names one) and 09:00.
+ */
+export function pacingOf(record: CampaignRecord): PacingSettings {
+  if (record.pacing) return record.pacing;
+  const zone = record.definition.sendAt?.zone;
+  return { timeZone: zone && !zone.startsWith('UTC') ? zone : 'UTC', dailyStart: defaultDailyStart };
+}
+
+/**
+ * Puts the one-time schedule that dispatches the campaign again at `at` (its next slice),
+ * under the campaign's own schedule name: `campaign cancel` deletes it, a reschedule replaces
+ * it. When it fires, dispatch reads the quota again and sends whoever has no outcome yet.
+ */
+async function scheduleContinuation(
+  name: string,
+  at: string,
+  pacing: PacingSettings,
+  deps: DispatchDeps,
+): Promise<{ name: string; at: string }> {
+  if (!deps.continuation)
+    throw new PressroomError(
+      `campaign "${name}": the sending quota leaves some recipients for later, and nothing can schedule the next slice (no scheduler)`,
+    );
+  const schedule = {
+    campaign: name,
+    at,
+    name: scheduleNameFor(name),
+    ...oneTimeSchedule({ utc: at, zone: pacing.timeZone, written: at }),
+  };
+  await deps.continuation.put(schedule);
+  return { name: schedule.name, at };
 }
 
 /**

@@ -142,7 +142,8 @@ function foldedHeader(value: string): string {
   });
   if (!folded)
     throw new Error(
-      `an encoded header must be folded lines without control characters: ${JSON.stringify(value)}`,
+      // The value is an address: never in an error that may be logged.
+      `an encoded header (${value.length} characters) must be folded lines without control characters`,
     );
   return value;
 }

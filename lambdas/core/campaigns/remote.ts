@@ -11,12 +11,16 @@ import {
 } from './campaign.ts';
 import { resumableCampaign } from './control.ts';
 import type { DispatchReport } from './dispatch.ts';
+import { oneTimeSchedule } from './one-time-schedule.ts';
+import type { PacingSettings } from './quota.ts';
 import { cancelCampaign, ScheduleError, scheduleCampaign } from './schedule.ts';
 import { prepareCampaign } from './send.ts';
 
 export { scheduleNameFor, scheduleNamePattern } from '../schedule-name.ts';
+// In a module of their own, so that dispatch puts a campaign's next slice without this one.
+export { type OneTimeSchedule, oneTimeSchedule } from './one-time-schedule.ts';
 
-import type { SendTime } from './time.ts';
+import type { OneTimeSchedule } from './one-time-schedule.ts';
 
 /**
  * Campaigns run by a deployed stack: the command line writes the campaign record into the
@@ -24,14 +28,6 @@ import type { SendTime } from './time.ts';
  * leaves a one-time schedule that starts it at `sendAt` (`CampaignScheduler`). Dispatch
  * reads the record; whatever starts it, sending is the same.
  */
-
-/** When a one-time schedule fires: an `at()` wall-clock time read in `timezone`. */
-export interface OneTimeSchedule {
-  /** `at(2021-06-08T08:00:00)` */
-  expression: string;
-  /** An IANA zone, or `UTC` for a time written with an offset. */
-  timezone: string;
-}
 
 /** The schedule that starts one campaign. */
 export interface CampaignSchedule extends OneTimeSchedule {
@@ -55,39 +51,6 @@ export interface CampaignDispatcher {
   dispatch(campaign: string, options?: { resendUncertain?: boolean }): Promise<DispatchReport>;
 }
 
-/** A fixed offset (`UTC+02:00`) or UTC itself: the zone of a time written with an offset. */
-const offsetZone = /^UTC([+-]\d{2}:\d{2})?$/;
-
-/**
- * The `at()` expression of a send time. A zoned time is given as its wall-clock time in
- * its IANA zone, so Scheduler keeps it at 08:00 Paris time whatever the daylight saving
- * (the wall time is read back from the stored instant, so a time in a spring-forward gap
- * fires at the instant the local mode would). A time written with an offset is one
- * instant: it is given in UTC.
- */
-export function oneTimeSchedule(sendAt: SendTime): OneTimeSchedule {
-  const instant = new Date(sendAt.utc);
-  if (offsetZone.test(sendAt.zone)) {
-    return { expression: `at(${instant.toISOString().slice(0, 19)})`, timezone: 'UTC' };
-  }
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone: sendAt.zone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(instant)
-      .map((p) => [p.type, p.value]),
-  );
-  const wall = `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
-  return { expression: `at(${wall})`, timezone: sendAt.zone };
-}
-
 export class RemoteCampaignError extends PressroomError {
   override name = 'RemoteCampaignError';
 }
@@ -101,7 +64,7 @@ export async function startCampaign(
   definition: CampaignDefinition,
   deps: { store: ObjectStore; dispatcher: CampaignDispatcher; clock?: () => Date },
   source: string,
-  options: { resendUncertain?: boolean } = {},
+  options: { resendUncertain?: boolean; pacing?: PacingSettings } = {},
 ): Promise<DispatchReport> {
   const clock = deps.clock ?? (() => new Date());
   await prepareCampaign(definition, { store: deps.store, clock });
@@ -117,7 +80,13 @@ export async function startCampaign(
         );
       }
       // The state is dispatch's to change (sending, then sent).
-      return { ...current, definition, source, updatedAt: at };
+      return {
+        ...current,
+        definition,
+        source,
+        updatedAt: at,
+        ...(options.pacing && { pacing: options.pacing }),
+      };
     },
   );
   await registerCampaign(deps.store, definition.name);
@@ -138,7 +107,7 @@ export interface RemoteSchedule {
  */
 export async function scheduleCampaignRemotely(
   definition: CampaignDefinition,
-  deps: { store: ObjectStore; scheduler: CampaignScheduler; clock?: () => Date },
+  deps: { store: ObjectStore; scheduler: CampaignScheduler; clock?: () => Date; pacing?: PacingSettings },
   source: string,
 ): Promise<RemoteSchedule> {
   const record = await scheduleCampaign(definition, deps, source);

@@ -3,7 +3,7 @@ import type { Suppression } from '../contacts/model.ts';
 import { feedbackKeys, type RecipientFeedback } from '../contacts/provider-feedback.ts';
 import { getJson, listAll, type ObjectStore } from '../store/object-store.ts';
 import { audienceLists, type CampaignRecord, readCampaign } from './campaign.ts';
-import { type LedgerEntry, readLedger } from './ledger.ts';
+import { type Ledger, type LedgerEntry, ObjectStoreLedger, readAll } from './ledger.ts';
 import { type CampaignTracking, type RecipientEngagement, readTrackingEvents } from './tracking.ts';
 
 /**
@@ -175,7 +175,11 @@ async function readCampaignFeedback(
 }
 
 /** The report of campaign `name`, rows by address. */
-export async function campaignReport(store: ObjectStore, name: string): Promise<CampaignReport> {
+export async function campaignReport(
+  store: ObjectStore,
+  name: string,
+  from: Ledger = new ObjectStoreLedger(store),
+): Promise<CampaignReport> {
   const campaign = await readCampaign(store, name);
   const d = campaign.definition;
   const tracking: CampaignTracking = {
@@ -183,7 +187,7 @@ export async function campaignReport(store: ObjectStore, name: string): Promise<
     clicks: d.tracking?.clicks ?? false,
   };
   const [ledger, feedback, suppressions, engagement] = await Promise.all([
-    readLedger(store, name),
+    readAll(from, name),
     readCampaignFeedback(store, name),
     loadSuppressions(store),
     tracking.opens || tracking.clicks

@@ -16,6 +16,7 @@ import {
   updateCampaign,
 } from './campaign.ts';
 import { activeLease, dropLease, takeLease } from './lease.ts';
+import type { PacingSettings } from './quota.ts';
 import { EmbargoError, type SendDeps, type SendOptions, type SendReport, sendCampaign } from './send.ts';
 import { defaultLateFireWindowMinutes } from './time.ts';
 
@@ -55,7 +56,7 @@ async function setDue(store: ObjectStore, name: string, utc: string | undefined)
 /** Schedules (or reschedules) a campaign for its `sendAt`. */
 export async function scheduleCampaign(
   definition: CampaignDefinition,
-  deps: { store: ObjectStore; clock?: () => Date; timeZone?: string },
+  deps: { store: ObjectStore; clock?: () => Date; timeZone?: string; pacing?: PacingSettings },
   source: string,
 ): Promise<CampaignRecord> {
   const now = (deps.clock ?? (() => new Date()))();
@@ -91,7 +92,15 @@ export async function scheduleCampaign(
       }
       // A new schedule: why an earlier one paused or failed is no longer news.
       const { pausedReason: _paused, lastError: _failed, ...rest } = current;
-      return { ...rest, definition, source, state: 'scheduled', updatedAt: at };
+      // Pacing (quota.ts): the zone and daily start of the days after the first, on AWS.
+      return {
+        ...rest,
+        definition,
+        source,
+        state: 'scheduled',
+        updatedAt: at,
+        ...(deps.pacing && { pacing: deps.pacing }),
+      };
     },
   );
   await setDue(deps.store, definition.name, sendAt.utc);

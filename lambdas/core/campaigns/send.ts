@@ -42,15 +42,7 @@ import {
   leaseRenewMs,
   takeLease,
 } from './lease.ts';
-import {
-  claim,
-  isTerminal,
-  type LedgerEntry,
-  type LedgerRecord,
-  readLedger,
-  reclaim,
-  record,
-} from './ledger.ts';
+import { isTerminal, type Ledger, type LedgerEntry, type LedgerRecord, ledgerOf, readAll } from './ledger.ts';
 import { checkEmailLinks, checkPublicUrls, emailLinks } from './links.ts';
 import {
   type Mailer,
@@ -107,6 +99,8 @@ export interface SendDeps {
   timeZone?: string;
   /** Lists declared in the workspace: a campaign may name one that has no contact yet. */
   lists?: readonly string[];
+  /** The delivery ledger (DynamoDB on AWS); default the store's. */
+  ledger?: Ledger;
 }
 
 export interface SendOptions {
@@ -536,7 +530,7 @@ export async function sendCampaign(
   const excluded: AudienceExclusions = { doNotContact: 0 };
 
   if (options.dryRun) {
-    const ledger = await readLedger(deps.store, definition.name);
+    const ledger = await readAll(ledgerOf(deps), definition.name);
     let first: AudienceMember | undefined;
     let size = 0;
     let done = 0;
@@ -579,7 +573,7 @@ export async function sendCampaign(
       () => Promise.reject(error),
       () => Promise.reject(error),
     );
-  const ledger = await readLedger(deps.store, definition.name).catch(closeEarly);
+  const ledger = await readAll(ledgerOf(deps), definition.name).catch(closeEarly);
 
   // The mailer's own limit (SES MaxSendRate; none for the outbox, which writes as fast as
   // the disk allows), else 10 a second: an SMTP server's limit is not known.
@@ -916,12 +910,13 @@ export async function deliverTo(
     attempts: (existing?.entry.attempts ?? 0) + 1,
     claimedAt: now.toISOString(),
   };
+  const ledger = ledgerOf(deps);
   const version = existing
-    ? await reclaim(deps.store, definition.name, entry, existing.version)
-    : await claim(deps.store, definition.name, entry);
+    ? await ledger.reclaim(definition.name, entry, existing.version)
+    : await ledger.claim(definition.name, entry);
   if (version === undefined) return undefined; // another run holds this recipient
   const outcome = async (status: LedgerEntry['status'], more: Partial<LedgerEntry> = {}) => {
-    await record(deps.store, definition.name, { ...entry, ...more, status }, version);
+    await ledger.record(definition.name, { ...entry, ...more, status }, version);
     return status;
   };
   const deferred = async () => {

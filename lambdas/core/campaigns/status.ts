@@ -3,7 +3,7 @@ import { readApproval } from './approval.ts';
 import { type CampaignFailure, type CampaignRecord, readCampaign } from './campaign.ts';
 import { readSendingHold, type SendingHold } from './hold.ts';
 import { activeLease } from './lease.ts';
-import { readLedger } from './ledger.ts';
+import { type Ledger, ObjectStoreLedger, uncertainShown } from './ledger.ts';
 
 /** Where a campaign stands, from its record and its ledger. */
 export interface CampaignStatus {
@@ -26,6 +26,7 @@ export interface CampaignStatus {
   deferred: number;
   /** Claimed but no outcome: in flight now, or in flight when a run stopped. */
   uncertain: number;
+  /** The first `uncertainShown` (1,000) of them. */
   uncertainRecipients: { email: string; name?: string }[];
   remaining: number;
   sendAt?: { utc: string; zone: string; written: string };
@@ -37,16 +38,20 @@ export interface CampaignStatus {
   /** `approval: required`, and the approval recorded (approval.ts): who, when, which version. */
   approval?: { required: boolean; by?: string; at?: string; version?: string };
   runs: CampaignRecord['runs'];
+  /** How the sending quota spreads the campaign over days, as its last dispatch planned it (quota.ts). */
+  plan?: CampaignRecord['plan'];
 }
 
 export async function campaignStatus(
   store: ObjectStore,
   name: string,
   now = new Date(),
+  ledger: Ledger = new ObjectStoreLedger(store),
 ): Promise<CampaignStatus> {
   const campaign = await readCampaign(store, name);
   const lease = activeLease(campaign, now);
-  const ledger = await readLedger(store, name);
+  // The ledger's counts (one item on DynamoDB), and the uncertain recipients only when some are.
+  const counts = await ledger.counts(name);
   const approved = await readApproval(store, name);
   const hold = await readSendingHold(store);
   const required = campaign.definition.approval === 'required';
@@ -78,21 +83,20 @@ export async function campaignStatus(
       },
     }),
     runs: campaign.runs,
+    ...(campaign.plan && { plan: campaign.plan }),
   };
-  for (const { entry } of ledger.values()) {
-    if (entry.status === 'sent') status.sent++;
-    else if (entry.status === 'skipped') status.skipped++;
-    else if (entry.status === 'deferred') status.deferred++;
-    else if (entry.status === 'claimed') {
-      status.uncertain++;
+  status.sent = counts.sent;
+  status.skipped = counts.skipped;
+  status.deferred = counts.deferred;
+  status.uncertain = counts.claimed;
+  status.failed = counts.failed;
+  status.failedByReason = Object.fromEntries(Object.entries(counts.failedByReason).filter(([, n]) => n > 0));
+  status.retryable = counts.retryable;
+  if (counts.claimed > 0)
+    for await (const { entry } of ledger.unfinished(name, 'claimed')) {
       status.uncertainRecipients.push({ email: entry.email, ...(entry.name && { name: entry.name }) });
-    } else if (entry.status === 'failed') {
-      status.failed++;
-      const reason = entry.error?.reason ?? 'unknown';
-      status.failedByReason[reason] = (status.failedByReason[reason] ?? 0) + 1;
-      if (entry.error?.kind !== 'permanent') status.retryable++;
+      if (status.uncertainRecipients.length >= uncertainShown) break;
     }
-  }
   status.remaining =
     Math.max(0, status.audience - status.sent - status.skipped - status.failed - status.uncertain) +
     status.retryable;

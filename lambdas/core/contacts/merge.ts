@@ -1,8 +1,8 @@
-import { campaignKeys, campaignNames, readCampaign } from '../campaigns/campaign.ts';
-import type { LedgerEntry } from '../campaigns/ledger.ts';
+import { campaignNames, readCampaign } from '../campaigns/campaign.ts';
+import { type Ledger, ObjectStoreLedger } from '../campaigns/ledger.ts';
 import { BusyError } from '../errors.ts';
 import { eraseRecordsOf, HistoryNotPurgedError, purgeHistoryOf } from '../privacy.ts';
-import { getJson, ObjectExistsError, type ObjectStore, serializeJson } from '../store/object-store.ts';
+import type { ObjectStore } from '../store/object-store.ts';
 import { contactTextFields } from './fields.ts';
 import {
   type Contact,
@@ -68,8 +68,9 @@ interface Group {
 export async function mergeContacts(
   store: ObjectStore,
   keys: ContactKeys,
-  options: { dryRun?: boolean; now: Date },
+  options: { dryRun?: boolean; now: Date; ledger?: Ledger | undefined },
 ): Promise<MergeReport> {
+  const ledger = options.ledger ?? new ObjectStoreLedger(store);
   const dryRun = options.dryRun === true;
   // A run in progress works from the ids it read: merging under it could mail someone twice.
   for (const name of await campaignNames(store)) {
@@ -185,10 +186,11 @@ export async function mergeContacts(
   const erasedGroups = [...groups.values()].filter((g) => merged.get(g.id)?.erased);
   await copyLedgerEntries(
     store,
+    ledger,
     [...groups.values()].filter((g) => !merged.get(g.id)?.erased),
   );
   for (const group of erasedGroups)
-    for (const olderId of group.members.keys()) await eraseRecordsOf(store, olderId);
+    for (const olderId of group.members.keys()) await eraseRecordsOf(store, olderId, ledger);
 
   // 3. The contacts, all at once; the index stops asking for a merge.
   const changes = new Map<string, ShardChange>();
@@ -323,24 +325,16 @@ function combineMemberships(a: ListMembership, b: ListMembership): ListMembershi
 }
 
 /** Entries under an older id are copied to the canonical id, unless it has its own. */
-async function copyLedgerEntries(store: ObjectStore, groups: Group[]): Promise<void> {
+async function copyLedgerEntries(store: ObjectStore, ledger: Ledger, groups: Group[]): Promise<void> {
   if (groups.length === 0) return;
   for (const name of await campaignNames(store)) {
     const record = await readCampaign(store, name).catch(() => undefined);
     if (!record || record.state === 'sent' || record.state === 'cancelled') continue;
     for (const group of groups) {
       for (const olderId of group.members.keys()) {
-        const entry = await getJson<LedgerEntry>(store, campaignKeys.ledger(name, olderId));
-        if (!entry) continue;
-        try {
-          await store.putIfAbsent(
-            campaignKeys.ledger(name, group.id),
-            serializeJson({ ...entry.value, contact: group.id }),
-            { contentType: 'application/json' },
-          );
-        } catch (error) {
-          if (!(error instanceof ObjectExistsError)) throw error;
-        }
+        const entry = (await ledger.entries(name, [{ id: olderId }])).get(olderId);
+        // A claim: the canonical id's own entry, when it has one, stays.
+        if (entry) await ledger.claim(name, { ...entry.entry, contact: group.id });
       }
     }
   }

@@ -3,6 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { type Mailer, PermanentSendError } from '../campaigns/mailer.ts';
 import { PressroomError } from '../errors.ts';
 import { limits } from '../limits.ts';
+import { languageNamed } from '../publication/languages.ts';
 import type { Language } from '../publication/schema.ts';
 import type { TemplateSet } from '../render/templates.ts';
 import {
@@ -288,7 +289,7 @@ export async function confirmSubscription(
   const contact = contacts.contacts[id];
   const request = email === undefined ? undefined : pending?.value.requests[payload.list];
   const list = subscribableList(deps.lists, payload.list);
-  const lang = request?.lang ?? languageOf(contact) ?? list?.lang;
+  const lang = request?.lang ?? languageNamed(contact?.language) ?? list?.lang;
   if (!list) return { outcome: 'unknown-list', name: payload.list, ...(lang && { lang }) };
   const pageLang = lang ?? list.lang;
   if (expired) return { outcome: 'expired', list, lang: pageLang };
@@ -378,11 +379,6 @@ export async function readPendingSubscriptions(
 ): Promise<PendingSubscriptions | undefined> {
   const pending = (await getJson<PendingSubscriptions>(store, subscriptionKeys.pending(contactId)))?.value;
   return pending && Object.keys(pending.requests).length > 0 ? pending : undefined;
-}
-
-function languageOf(contact: Contact | undefined): Language | undefined {
-  const l = contact?.language?.toLowerCase();
-  return l === 'fr' || l === 'en' ? l : undefined;
 }
 
 /** The content of a token whose signature was checked and whose time is over. */

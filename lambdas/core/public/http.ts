@@ -1,5 +1,9 @@
 import Handlebars from 'handlebars';
-import { type Language, languages } from '../publication/schema.ts';
+import { languageNamed } from '../publication/languages.ts';
+import type { Language } from '../publication/schema.ts';
+
+export { languageNamed };
+
 import type { TemplateSet } from '../render/templates.ts';
 
 /**
@@ -111,12 +115,6 @@ export function bodyText(request: PublicRequest): string | undefined {
   const raw = request.body ?? '';
   const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   return bytes.length > maxBodyBytes ? undefined : bytes.toString('utf8');
-}
-
-/** `fr` or `en` when the value names one of them (`fr`, `FR`, `fr-CA`). */
-export function languageNamed(value: string | undefined): Language | undefined {
-  const primary = value?.trim().toLowerCase().split(/[-_]/)[0];
-  return languages.find((l) => l === primary);
 }
 
 /** The first language of `Accept-Language`, by preference, that pages exist in. */

@@ -5,7 +5,9 @@
  * written, and the distribution's response headers policies, lib/site.ts).
  *
  * Pages are ours (templates, sanitised Markdown): they may show images and their own inline
- * styles, and nothing may run. Files people publish (attachments, under `files/`) are
+ * styles, and run one script of the site's own, the search box (site/assets/search-<hash>.js,
+ * which fetches the site's search index: `script-src` and `connect-src` 'self'; its form
+ * leads to the site's search page: `form-action 'self'`). Nothing inline runs. Files people publish (attachments, under `files/`) are
  * theirs: only PDF, raster images and plain text open in the browser; anything else (HTML,
  * SVG, scripts, files without an extension) downloads, and under a policy that lets nothing
  * run even if a browser renders it anyway.
@@ -16,7 +18,7 @@
  * `file://` and hosts that set no headers; `frame-ancestors` only works as a header.
  */
 export const pageContentSecurityPolicy =
-  "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+  "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 
 /**
  * Published files that download: nothing runs, nothing loads, even if a browser renders one.
@@ -116,10 +118,19 @@ export function releasePdfName(sitePath: string): string | undefined {
   return slug === undefined ? undefined : `${slug}.pdf`;
 }
 
+/**
+ * Script types. The pages may run scripts of the site's own (`script-src 'self'`, for the
+ * search box): a published script is sent as bytes, which browsers refuse to run under
+ * `nosniff`, so that no page could run it even if one were made to name it.
+ */
+const scriptTypes = /^(text|application)\/(javascript|ecmascript)\b/;
+
 /** The headers of one path of the press room (relative to its top, no leading "/"). */
 export function servedFile(sitePath: string): ServedFile {
   const base = sitePath.slice(sitePath.lastIndexOf('/') + 1);
-  const contentType = (!isPublishedFile(sitePath) && namedTypes[base]) || mediaTypeOf(sitePath);
+  const named = (!isPublishedFile(sitePath) && namedTypes[base]) || mediaTypeOf(sitePath);
+  const contentType =
+    isPublishedFile(sitePath) && scriptTypes.test(named) ? 'application/octet-stream' : named;
   if (isPublishedFile(sitePath) && !opensInBrowser(contentType)) {
     return {
       contentType,

@@ -5,3 +5,9 @@
  */
 export const languages = ['fr', 'en'] as const;
 export type Language = (typeof languages)[number];
+
+/** `fr` or `en` when the value names one of them (`fr`, `FR`, `fr-BE`, `en_GB`). */
+export function languageNamed(value: string | undefined): Language | undefined {
+  const primary = value?.trim().toLowerCase().split(/[-_]/)[0];
+  return languages.find((l) => l === primary);
+}

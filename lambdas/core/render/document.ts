@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import type { ShareMeta } from '../archive/share.ts';
 import { TemplateError } from '../errors.ts';
 import type { Language, ProcessedPressImage, Publication, Publisher } from '../publication/schema.ts';
 import { socialProfile } from '../publication/social.ts';
@@ -61,11 +62,17 @@ export interface RenderOptions {
   pdfUrl?: string;
   /** The press room's page of a tag (absolute URL). Omitted: tags are shown without links. */
   tagUrl?: (tag: string) => string;
-  /** On the press room's page of the release: the way back and the downloads. */
+  /** On the press room's page of the release: the way back, the search box and the downloads. */
   pressRoom?: {
     indexUrl: string;
+    /** The search box (templates/partials/search-box.hbs): the search page, the site's top, the script. */
+    search?: { action: string; root: string; script: string };
     downloads: { label: string; url: string; detail?: string; download?: boolean; downloadName?: string }[];
   };
+  /** On the press room's page of the release: canonical address, link previews, JSON-LD (templates/partials/share-meta.hbs). */
+  share?: ShareMeta;
+  /** On the press room's page of the release: the articles that cite it, newest first (templates/partials/coverage.hbs). */
+  coverage?: readonly { url: string; outlet: string; date: string; title?: string; language?: string }[];
 }
 
 /** A release rendered once, for every recipient. */
@@ -250,6 +257,16 @@ function releaseView(pub: Publication, t: LocaleStrings, options: RenderOptions)
     webUrl: options.webUrl,
     pdfUrl: options.pdfUrl,
     pressRoom: options.pressRoom,
+    share: options.share,
+    coverage: options.coverage?.map((a) => ({
+      url: a.url,
+      outlet: a.outlet,
+      title: a.title,
+      date: a.date,
+      dateText: formatDate(a.date, lang),
+      // Marked only when the article is in another language than the page.
+      lang: a.language !== undefined && a.language !== lang ? a.language : undefined,
+    })),
     ...galleryView(pub, t, options.releaseUrl, filesUrl),
   });
 }

@@ -61,6 +61,13 @@ export const localeStringsSchema = z.strictObject({
   events: z.string(),
   readMore: z.string(),
   allNewsletters: z.string(),
+  /** A release page's section of the articles that cite it. */
+  inThePress: z.string(),
+  /** The press room's page of every article (and its link in the navigation). */
+  pressCoverage: z.string(),
+  /** On that page, before the release an article is about. */
+  coverageAbout: z.string(),
+  allCoverage: z.string(),
   unsubscribeTitle: z.string(),
   unsubscribeQuestion: z.string().includes('{list}'),
   unsubscribeButton: z.string(),
@@ -107,6 +114,15 @@ export const localeStringsSchema = z.strictObject({
   notFoundHome: z.string(),
   advanceCopyInvalidText: z.string(),
   advanceCopyExpiredText: z.string(),
+  /** The press room's search box (lambdas/core/archive/search.ts). */
+  searchTitle: z.string(),
+  searchLabel: z.string(),
+  searchButton: z.string(),
+  searchOneResult: z.string(),
+  searchResults: z.string().includes('{count}'),
+  searchNoResult: z.string(),
+  searchUnavailable: z.string(),
+  searchNeedsScript: z.string(),
 });
 export type LocaleStrings = z.infer<typeof localeStringsSchema>;
 

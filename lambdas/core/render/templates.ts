@@ -28,8 +28,12 @@ export interface TemplateSet {
   pages: { public: string; proof: string };
   /** Handlebars: the subscription confirmation email, HTML and plain text. */
   subscription: { email: string; text: string };
-  /** Handlebars: the press room's list pages (home, year, tag). */
-  pressRoom: { list: string };
+  /**
+   * Handlebars: the press room's list pages (home, year, tag). `search`: the browser side of
+   * its search (lambdas/core/archive/search.ts), served as one script: MiniSearch's browser
+   * build (`library`) and the search box's code (`script`).
+   */
+  pressRoom: { list: string; search: { library: string; script: string } };
   /** Handlebars partials by name, e.g. `header` for `templates/partials/header.mjml`. */
   partials: Record<string, string>;
   /** Fixed strings by language. */

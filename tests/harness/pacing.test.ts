@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
+import { describePlan } from '../../lambdas/core/campaigns/quota.ts';
+import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
+import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
+import { contactKeys } from '../../lambdas/core/contacts/model.ts';
+import { definition, importJournalists, journalist, publishReleases } from '../support/dispatch-fixtures.ts';
+import { dispatchFunction, type HarnessWorld, startHarness } from './world.ts';
+
+/**
+ * Pacing by the SES quota on the stack as synthesized: the real dispatch and send bundles with
+ * the template's environment and IAM, SES's GetSendQuota answered by the edge as a small
+ * account (100 a day). Dispatch enqueues what fits now and puts the next day's slice in the
+ * campaigns' schedule group (its IAM allows it, the scheduler role may invoke dispatch); when
+ * Scheduler fires it, the rest goes, nobody twice, and nothing is left for a dead-letter queue.
+ */
+
+const context = { sender: 'presse@villes-internet.net', sendRate: 14 };
+const audience = 120;
+
+let world: HarnessWorld;
+beforeAll(async () => {
+  world = await startHarness(context);
+  await publishReleases(world.store);
+  await importJournalists(world.store, contactKeys(world.secret), audience);
+}, 180_000);
+afterAll(async () => {
+  await world?.stop();
+});
+
+async function dispatch(name: string): Promise<DispatchReport> {
+  return startCampaign(
+    definition(name, { from: { name: 'Villes Internet', address: context.sender } }),
+    { store: world.store, dispatcher: dispatchFunction(world) },
+    `campaigns/${name}.yaml`,
+    { pacing: { timeZone: 'Europe/Paris', dailyStart: '09:00' } },
+  );
+}
+
+async function drain() {
+  const deliveries = await world.drainQueues();
+  for (const d of deliveries)
+    expect(d.invocation).toMatchObject({ ok: true, result: { batchItemFailures: [] } });
+  expect([...world.edge.queues.values()].flat()).toEqual([]);
+  expect(world.edge.denials.splice(0)).toEqual([]);
+}
+
+describe('a campaign larger than the SES quota allows today', () => {
+  it('goes in two days: 95 now (5 kept free), the rest when the next slice’s schedule fires', async () => {
+    const name = 'quota-etale';
+    world.edge.sendQuota = { max24HourSend: 100, maxSendRate: 14 };
+    const first = await dispatch(name);
+    expect(first).toMatchObject({ enqueued: 95, later: 25, batches: 2 });
+    expect(first.plan?.slices.map((s) => s.count)).toEqual([95, 25]);
+    const key = `${world.outputs.ScheduleGroupName}/${first.continuation?.name}`;
+    const stored = world.edge.schedules.get(key);
+    expect(stored?.definition).toMatchObject({
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      ActionAfterCompletion: 'DELETE',
+      Target: { Input: JSON.stringify({ campaign: name, scheduledAt: first.continuation?.at }) },
+    });
+    expect(world.edge.denials.splice(0)).toEqual([]);
+
+    await drain();
+    expect(world.edge.mails).toHaveLength(95);
+    const waiting = await campaignStatus(world.store, name);
+    expect(waiting).toMatchObject({ state: 'scheduled', sent: 95, failed: 0 });
+    expect(waiting.plan && describePlan(waiting.plan)).toMatch(
+      /^95 today, 25 (tomorrow|on .+) from \d\d:\d\d Europe\/Paris$/,
+    );
+
+    // The next day: the window has moved on. Scheduler assumes the campaigns' role and invokes dispatch.
+    world.edge.sendQuota = { max24HourSend: 100, maxSendRate: 14, sentLast24Hours: 0 };
+    const firing = await world.fireSchedule(key);
+    expect(firing).toMatchObject({
+      assumed: true,
+      invokeAllowed: true,
+      delivery: { invocation: { ok: true } },
+    });
+    expect(firing.delivery?.invocation).toMatchObject({
+      result: { enqueued: 25, alreadyDone: 95, later: 0 },
+    });
+    await drain();
+    const mailed = world.edge.mails.flatMap((m) => m.destinations).sort();
+    expect(mailed).toEqual(Array.from({ length: audience }, (_, i) => journalist(i)).sort());
+    expect(await campaignStatus(world.store, name)).toMatchObject({
+      state: 'sent',
+      sent: audience,
+      failed: 0,
+    });
+    // Nothing left for a dead-letter queue.
+    for (const [arn, messages] of world.edge.queues) expect(messages, arn).toEqual([]);
+    // Two dispatches and their sends: 45 to 80 s on a busy 2-core machine.
+  }, 180_000);
+});
