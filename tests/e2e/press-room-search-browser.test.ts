@@ -14,7 +14,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaTypeOf } from '../../lambdas/core/public/site-headers.ts';
 import { axeSource, axeViolations } from '../support/axe.ts';
@@ -75,6 +75,7 @@ async function open(
   await page.route('**/*', (route) => {
     const requested = route.request().url();
     if (requested.startsWith(origin)) return route.continue();
+    if (requested.startsWith(`${publicUrl}/`)) return answerFrom(route, `${origin}/`);
     problems.push(`request to the network: ${requested}`);
     return route.abort('blockedbyclient');
   });
@@ -89,6 +90,26 @@ async function open(
   const response = await page.goto(new URL(address, origin).href, { waitUntil: 'load' });
   expect(response?.status(), address).toBe(200);
   return { page, problems };
+}
+
+/**
+ * A request to the press room's public address (pages name press kit images by their absolute
+ * URLs there), answered by the local server that holds the same files under `base`.
+ */
+async function answerFrom(route: Route, base: string): Promise<void> {
+  const local = new URL(
+    route
+      .request()
+      .url()
+      .slice(publicUrl.length + 1),
+    base,
+  );
+  const response = await fetch(local);
+  await route.fulfill({
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: Buffer.from(await response.arrayBuffer()),
+  });
 }
 
 const status = (page: Page) => page.locator('.site-search-status');
@@ -271,9 +292,12 @@ describe('on a static host', () => {
     });
     page.on('pageerror', (error) => problems.push(error.message));
     try {
-      await page.route('**/*', (route) =>
-        route.request().url().startsWith(origin) ? route.continue() : route.abort('blockedbyclient'),
-      );
+      await page.route('**/*', (route) => {
+        const requested = route.request().url();
+        if (requested.startsWith(origin)) return route.continue();
+        if (requested.startsWith(`${publicUrl}/`)) return answerFrom(route, `${origin}/presse/`);
+        return route.abort('blockedbyclient');
+      });
       await page.goto(`${origin}/presse/`, { waitUntil: 'load' });
       await page.getByLabel('Rechercher dans les communiqués').fill('federation');
       await page.keyboard.press('Enter');
