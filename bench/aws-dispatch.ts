@@ -109,10 +109,15 @@ export interface FakeQueue extends Listening {
   bytes: number;
   /** Requests as SQS bills them: each 64 KB of a call's payload counts as one. */
   billedRequests: number;
+  /** GetSendQuota calls answered (the same fake speaks SES's query protocol for it). */
+  quotaReads: number;
 }
 
+/** The daily quota the fake SES answers: more than any run of the bench sends. */
+const sendQuota = 10_000_000;
+
 export async function startFakeQueue(check: EnqueueCheck): Promise<FakeQueue> {
-  const state = { calls: 0, entries: 0, bytes: 0, billedRequests: 0 };
+  const state = { calls: 0, entries: 0, bytes: 0, billedRequests: 0, quotaReads: 0 };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -121,11 +126,24 @@ export async function startFakeQueue(check: EnqueueCheck): Promise<FakeQueue> {
         res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
         res.end(JSON.stringify(body));
       };
+      const body = Buffer.concat(chunks).toString('utf8');
+      // SES's GetSendQuota (query protocol): an account whose daily quota holds the whole run,
+      // so that dispatch paces by it as on AWS and enqueues everyone today.
+      if (new URLSearchParams(body).get('Action') === 'GetSendQuota') {
+        state.quotaReads++;
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(
+          '<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult>' +
+            `<Max24HourSend>${sendQuota}</Max24HourSend><MaxSendRate>14</MaxSendRate><SentLast24Hours>0</SentLast24Hours>` +
+            `</GetSendQuotaResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetSendQuotaResponse>`,
+        );
+        return;
+      }
       const target = String(req.headers['x-amz-target'] ?? '');
       if (target !== 'AmazonSQS.SendMessageBatch') {
         return reply(400, { __type: 'com.amazonaws.sqs#InvalidAction', message: `not faked: ${target}` });
       }
-      const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      const input = JSON.parse(body) as {
         Entries: { Id: string; MessageBody: string }[];
       };
       state.calls++;
@@ -254,7 +272,10 @@ const dispatchScript = (bundle: string, name: string) => `
 const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
 const importedRssKb = process.memoryUsage.rss() / 1024;
 const started = performance.now();
-const report = await handler({ campaign: ${JSON.stringify(name)} });
+// The context's ARN is what a continuation schedule would invoke (pacing: none here).
+const context = { invokedFunctionArn: 'arn:aws:lambda:eu-west-3:123456789012:function:pressroom-dispatch',
+  functionName: 'pressroom-dispatch', getRemainingTimeInMillis: () => 900_000 };
+const report = await handler({ campaign: ${JSON.stringify(name)} }, context);
 const handlerMs = performance.now() - started;
 const usage = process.resourceUsage();
 process.stdout.write(${JSON.stringify(resultMark)} + JSON.stringify({
@@ -326,6 +347,11 @@ function dispatchEnvironment(
     PRESSROOM_QUEUE_URL: where.queue.queueUrl,
     PRESSROOM_PUBLIC_URL: publicUrl,
     PRESSROOM_SITE_URL: siteUrl,
+    // Pacing by the SES quota (answered by the fake): the next day's slice would be scheduled in
+    // this group, with this role; the quota holds the whole run, so nothing is.
+    PRESSROOM_CAMPAIGN_SCHEDULE_GROUP: 'pressroom-campaigns',
+    PRESSROOM_CAMPAIGN_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/pressroom-campaigns',
+    PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN: 'arn:aws:sqs:eu-west-3:123456789012:pressroom-campaigns-dlq',
   };
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.variables)) {
@@ -341,6 +367,7 @@ function dispatchEnvironment(
     ...own,
     ...s3rverEnvironment(where.s3),
     AWS_ENDPOINT_URL_SQS: where.queue.endpoint,
+    AWS_ENDPOINT_URL_SES: where.queue.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: where.dynamodb,
     // As on Lambda: the SDK the runtime provides, nothing else of node_modules.
     NODE_PATH: assembly.runtimeModules,
@@ -484,6 +511,7 @@ export async function runAwsDispatch(
       { suite, name: 'queue messages (batches)', value: queue.entries, unit: '' },
       { suite, name: 'SendMessageBatch calls', value: queue.calls, unit: '' },
       { suite, name: 'SQS requests billed (64 KB chunks)', value: queue.billedRequests, unit: '' },
+      { suite, name: 'SES GetSendQuota calls (pacing)', value: queue.quotaReads, unit: '' },
       { suite, name: 'bytes enqueued per recipient', value: queue.bytes / recipients, unit: 'B' },
       ...s3Requests.map(([kind, n]) => ({
         suite,

@@ -57,6 +57,8 @@ describe('the aws-dispatch benchmark on 2,000 recipients', () => {
     // 50 recipients a message, as the stack configures the function: 40 batches.
     expect(row('queue messages')?.value).toBe(40);
     expect(row('SendMessageBatch calls')?.value).toBe(4);
+    // Dispatch paced by the (faked) SES quota, as the stack wires it: read once, everyone today.
+    expect(row('SES GetSendQuota calls (pacing)')?.value).toBe(1);
     // The 40 batches were staged together (up to 100 a staged object), written once, read back
     // and deleted: far fewer requests than one per batch.
     expect(row('S3 requests by the dispatch: PUT')?.value).toBeGreaterThanOrEqual(1);
