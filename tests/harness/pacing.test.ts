@@ -63,7 +63,7 @@ describe('a campaign larger than the SES quota allows today', () => {
 
     await drain();
     expect(world.edge.mails).toHaveLength(95);
-    const waiting = await campaignStatus(world.store, name);
+    const waiting = await campaignStatus(world.store, name, new Date(), world.ledger);
     expect(waiting).toMatchObject({ state: 'scheduled', sent: 95, failed: 0 });
     expect(waiting.plan && describePlan(waiting.plan)).toMatch(
       /^95 today, 25 (tomorrow|on .+) from \d\d:\d\d Europe\/Paris$/,
@@ -83,7 +83,7 @@ describe('a campaign larger than the SES quota allows today', () => {
     await drain();
     const mailed = world.edge.mails.flatMap((m) => m.destinations).sort();
     expect(mailed).toEqual(Array.from({ length: audience }, (_, i) => journalist(i)).sort());
-    expect(await campaignStatus(world.store, name)).toMatchObject({
+    expect(await campaignStatus(world.store, name, new Date(), world.ledger)).toMatchObject({
       state: 'sent',
       sent: audience,
       failed: 0,
