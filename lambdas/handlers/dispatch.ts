@@ -11,9 +11,9 @@ import {
 import { holdSending, liftSendingHold } from '../core/campaigns/hold.ts';
 import { slug } from '../core/publication/schema.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
-import { ConfigurationError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { dataLedger } from './ledger.ts';
-import { cached, dataStore, logger, startInvocation } from './runtime.ts';
+import { cached, dataStore, logger, ownFunctionArn, startInvocation } from './runtime.ts';
 
 /**
  * The dispatch function: starts (or resumes) a campaign, invoked by its EventBridge
@@ -175,14 +175,10 @@ function continuationScheduler(
   pacing: { group: string; campaignSchedulerRoleArn: string; campaignScheduleDeadLetterArn: string },
   self: string | undefined,
 ): EventBridgeCampaignScheduler {
-  if (self === undefined)
-    throw new ConfigurationError(
-      "a campaign's next slice invokes the dispatch function, whose ARN the invocation lacks",
-    );
   return new EventBridgeCampaignScheduler({
     groupName: pacing.group,
     roleArn: pacing.campaignSchedulerRoleArn,
     deadLetterArn: pacing.campaignScheduleDeadLetterArn,
-    targetArn: self.split(':').slice(0, 7).join(':'),
+    targetArn: ownFunctionArn(self, "a campaign's next slice"),
   });
 }

@@ -20,8 +20,8 @@ import { slug } from '../core/publication/schema.ts';
 import { reportKeyOf } from '../core/publication/upload.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
-import { ConfigurationError, loadConfig } from './config.ts';
-import { cached, dataStore, logger, startInvocation } from './runtime.ts';
+import { loadConfig } from './config.ts';
+import { cached, dataStore, logger, ownFunctionArn, startInvocation } from './runtime.ts';
 import { templateSet } from './templates.ts';
 
 /**
@@ -220,15 +220,11 @@ const liftSettings = cached(async () => ({
 /** The lifts, invoking `self` (this function's ARN, without a version or alias). */
 async function liftScheduler(self: string | undefined): Promise<LiftScheduler> {
   const settings = await liftSettings();
-  if (self === undefined)
-    throw new ConfigurationError(
-      "an embargo's lift invokes the publish function, whose ARN the invocation lacks",
-    );
   return new EventBridgeLiftScheduler({
     groupName: settings.liftScheduleGroup,
     roleArn: settings.liftRoleArn,
     deadLetterArn: settings.liftDeadLetterArn,
-    targetArn: self.split(':').slice(0, 7).join(':'),
+    targetArn: ownFunctionArn(self, "an embargo's lift"),
     client: settings.client,
   });
 }

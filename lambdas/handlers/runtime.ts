@@ -110,3 +110,13 @@ export async function signingSecret(secretArn: string): Promise<string> {
 export async function signingKeys(secretArn: string): Promise<ContactKeys> {
   return contactKeys(await signingSecret(secretArn));
 }
+
+/**
+ * This function's ARN without a version or alias, for schedules that invoke it again (embargo
+ * lifts, a campaign's next slice). `purpose` says what needs it, for the error.
+ */
+export function ownFunctionArn(invokedFunctionArn: string | undefined, purpose: string): string {
+  if (invokedFunctionArn === undefined)
+    throw new ConfigurationError(`${purpose} invokes this function, whose ARN the invocation lacks`);
+  return invokedFunctionArn.split(':').slice(0, 7).join(':');
+}

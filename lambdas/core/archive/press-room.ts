@@ -21,7 +21,7 @@ import {
 } from './catalog.ts';
 import { type CoverageRow, listCoverage, publicCoverage } from './coverage.ts';
 import { readSearchTexts, searchKeys, searchManifest, searchShard } from './search.ts';
-import { isPublicSiteUrl, releaseDates } from './share.ts';
+import { isPublicSiteUrl, ogLocale, releaseDates } from './share.ts';
 
 /**
  * The public press room: static pages generated into the store under `site/`, served as
@@ -345,7 +345,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       ...(args.notice !== undefined && { notice: args.notice, noindex: true }),
       ...(args.homeLink !== undefined && { homeLink: args.homeLink }),
       ...(args.path !== undefined && isPublicSiteUrl(siteUrl) && { canonical: siteUrl + args.path }),
-      ogLocale: settings.lang === 'fr' ? 'fr_FR' : 'en_GB',
+      ogLocale: ogLocale(settings.lang),
       ...(args.coverage !== undefined && { coverage: args.coverage }),
     });
   }

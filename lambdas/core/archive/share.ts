@@ -1,4 +1,4 @@
-import type { Publication } from '../publication/schema.ts';
+import type { Language, Publication } from '../publication/schema.ts';
 import type { LocaleStrings } from '../render/locale.ts';
 import type { ReleaseSummary } from './catalog.ts';
 
@@ -17,6 +17,9 @@ import type { ReleaseSummary } from './catalog.ts';
 
 /** The generated card's size: what Facebook, LinkedIn and X show in full. */
 export const cardSize = { width: 1200, height: 630 } as const;
+
+/** Open Graph's locale of a language. */
+export const ogLocale = (lang: Language): string => (lang === 'fr' ? 'fr_FR' : 'en_GB');
 
 /** The card's name in the release's folder (archive `public/`, and the press room). */
 export const cardFile = 'card.png';
@@ -144,7 +147,7 @@ export function releaseShareMeta(
   };
   return {
     siteName: site.siteName,
-    locale: publication.lang === 'fr' ? 'fr_FR' : 'en_GB',
+    locale: ogLocale(publication.lang),
     ...(absolute && { canonical }),
     ...(absolute &&
       image &&

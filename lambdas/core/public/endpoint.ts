@@ -20,6 +20,7 @@ import {
 } from '../contacts/subscription.ts';
 import { type SubscribableLists, subscribableList } from '../contacts/subscription-lists.ts';
 import { InvalidTokenError, type UnsubscribeToken, verifyUnsubscribeToken } from '../contacts/tokens.ts';
+import { languageNamed } from '../publication/languages.ts';
 import type { Language } from '../publication/schema.ts';
 import { fillPattern } from '../render/locale.ts';
 import type { TemplateSet } from '../render/templates.ts';
@@ -29,7 +30,6 @@ import {
   acceptedLanguage,
   bodyText,
   json,
-  languageNamed,
   type PublicRequest,
   type PublicResponse,
   page,

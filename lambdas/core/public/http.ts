@@ -2,8 +2,6 @@ import Handlebars from 'handlebars';
 import { languageNamed } from '../publication/languages.ts';
 import type { Language } from '../publication/schema.ts';
 
-export { languageNamed };
-
 import type { TemplateSet } from '../render/templates.ts';
 
 /**
