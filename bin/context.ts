@@ -75,6 +75,8 @@ export interface LocalConfig {
   trustProxy: boolean;
   /** The largest file a publication may bring, in bytes (PRESSROOM_MAX_FILE_SIZE). */
   maxFileSize: number;
+  /** The web admin's token (PRESSROOM_ADMIN_TOKEN); unset, `serve` makes one per run. */
+  adminToken?: string;
 }
 
 /** An SMTP server: nodemailer's URL form, or its parts. */
@@ -153,6 +155,11 @@ const envSchema = z.object({
   PRESSROOM_TEMPLATES_DIR: z.string().min(1).optional(),
   CHROMIUM_PATH: z.string().min(1).optional(),
   PRESSROOM_SECRET: z.string().min(32, 'PRESSROOM_SECRET must be at least 32 characters').optional(),
+  PRESSROOM_ADMIN_TOKEN: z
+    .string()
+    .min(32, 'PRESSROOM_ADMIN_TOKEN must be at least 32 characters, e.g. from `openssl rand -base64 32`')
+    .regex(/^[\x21-\x7e]+$/, 'PRESSROOM_ADMIN_TOKEN must be printable ASCII without spaces')
+    .optional(),
   PRESSROOM_MAILER: z
     .enum(['outbox', 'smtp', 'ses'], { error: 'PRESSROOM_MAILER must be outbox, smtp or ses' })
     .optional(),
@@ -200,7 +207,12 @@ const envSchema = z.object({
 
 /** The value in an error message, except for names that hold secrets or passwords. */
 function showConfigValue(name: string, env: NodeJS.ProcessEnv): string {
-  if (name === 'PRESSROOM_SECRET' || name === 'PRESSROOM_SMTP_URL' || name === 'PRESSROOM_SMTP_PASSWORD')
+  if (
+    name === 'PRESSROOM_SECRET' ||
+    name === 'PRESSROOM_ADMIN_TOKEN' ||
+    name === 'PRESSROOM_SMTP_URL' ||
+    name === 'PRESSROOM_SMTP_PASSWORD'
+  )
     return ' (value not shown: it holds a secret)';
   return ` (value: ${JSON.stringify(env[name])})`;
 }
@@ -281,6 +293,7 @@ export function loadConfig(
     lists: w?.lists ?? {},
     trustProxy: e.PRESSROOM_TRUST_PROXY === '1' || e.PRESSROOM_TRUST_PROXY === 'true',
     maxFileSize: e.PRESSROOM_MAX_FILE_SIZE ?? publicationLimits.fileSize,
+    ...(e.PRESSROOM_ADMIN_TOKEN !== undefined && { adminToken: e.PRESSROOM_ADMIN_TOKEN }),
   };
 }
 

@@ -1,6 +1,9 @@
+import { loadAdminTemplates, workspaceReleaseSources } from '../../lambdas/adapters/admin-files.ts';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
 import { createLocalServer } from '../../lambdas/adapters/local-server.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
+import { type AdminDeps, adminState } from '../../lambdas/core/admin/admin.ts';
+import { adminKeys, generateAdminToken } from '../../lambdas/core/admin/session.ts';
 import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription.ts';
 import type { ServeOptions } from '../commands/serve.ts';
 import {
@@ -52,10 +55,31 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const backend = await localBackend(config, { pdf: false });
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   const mailer = await createMailer(config, backend.store);
+  const secret = await signingSecret(backend.store.root);
+  // A token made for this run is printed once, on the terminal, and nowhere else.
+  const adminToken = config.adminToken ?? generateAdminToken();
+  const admin: AdminDeps = {
+    adminToken,
+    keys: adminKeys(adminToken, secret),
+    templates: await loadAdminTemplates(),
+    releases: {
+      sources: workspaceReleaseSources(config.workspace?.root ?? backend.store.root, backend.files),
+      renderer: backend.renderer,
+      sampleRecipient: backend.sampleRecipient,
+      store: backend.store,
+      siteUrl: config.siteUrl,
+    },
+    lang: config.siteLang,
+    // Cookies travel only over https once the server is reached from elsewhere (TLS at the proxy).
+    secureCookies: trustProxy || !isLoopbackHost(opts.host),
+    ...adminState(),
+    now: () => new Date(),
+  };
   const server = createLocalServer({
     store: backend.store,
     sampleRecipient: backend.sampleRecipient,
-    previews: new PreviewSigner(await signingSecret(backend.store.root)),
+    previews: new PreviewSigner(secret),
+    admin,
     trustProxy,
     endpoint: {
       keys: backend.keys,
@@ -94,6 +118,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
     );
   process.stdout.write(
     'email previews: `pressroom archive preview <slug>` prints a link that works from this machine only\n',
+  );
+  process.stdout.write(
+    config.adminToken === undefined
+      ? `admin: ${where}admin/ with the token ${adminToken} (made for this run; set PRESSROOM_ADMIN_TOKEN to keep one)\n`
+      : `admin: ${where}admin/ with the token of PRESSROOM_ADMIN_TOKEN\n`,
   );
   const open = Object.keys(lists);
   process.stdout.write(

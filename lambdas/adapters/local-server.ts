@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type AdminDeps, adminMaxBodyBytes, handleAdminRequest, isAdminPath } from '../core/admin/admin.ts';
 import { archiveKeys, type ReleaseManifest, readManifest } from '../core/archive/manifest.ts';
 import { siteKeys } from '../core/archive/press-room.ts';
 import { advancePaths } from '../core/campaigns/advance-copy.ts';
@@ -50,6 +51,8 @@ export interface LocalServerDeps {
   endpoint: Omit<PublicEndpointDeps, 'store'>;
   /** Checks the tokens of preview links (`pressroom archive preview`). */
   previews: PreviewSigner;
+  /** The web admin under /admin/ (lambdas/core/admin/); absent: /admin/ is not found. */
+  admin?: AdminDeps;
   /** Believe X-Forwarded-Proto, -Host and -For: one reverse proxy, ours, is in front. */
   trustProxy?: boolean;
   /** One line per request; never an email address, a token or a client address. */
@@ -88,12 +91,17 @@ function clientOf(req: IncomingMessage, trustProxy: boolean): Client {
 }
 
 /** node:http → the endpoint's request: lower-case headers, raw path, body read up to the limit. */
-async function publicRequest(req: IncomingMessage, url: URL, client: Client): Promise<PublicRequest> {
+async function publicRequest(
+  req: IncomingMessage,
+  url: URL,
+  client: Client,
+  limit = maxBodyBytes,
+): Promise<PublicRequest> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
-  const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, maxBodyBytes + 1) : '';
+  const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, limit + 1) : '';
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
@@ -107,7 +115,9 @@ async function publicRequest(req: IncomingMessage, url: URL, client: Client): Pr
 /** The endpoint's response → node:http. */
 function reply(res: ServerResponse, response: PublicResponse): void {
   res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  // Several cookies come as lines of one value (a header cannot hold a new line).
+  for (const [name, value] of Object.entries(response.headers))
+    res.setHeader(name, name === 'set-cookie' ? value.split('\n') : value);
   const body = response.isBase64Encoded ? Buffer.from(response.body, 'base64') : Buffer.from(response.body);
   res.setHeader('Content-Length', body.length);
   res.end(body);
@@ -148,6 +158,13 @@ export function createLocalServer(deps: LocalServerDeps): Server {
 async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const client = clientOf(req, deps.trustProxy === true);
+  if (isAdminPath(url.pathname)) {
+    if (!deps.admin) return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
+    const request = await publicRequest(req, url, client, adminMaxBodyBytes);
+    // The host the browser sent the request to, which its Origin header must name.
+    const host = client.origin ? new URL(client.origin).host : (req.headers.host ?? '');
+    return reply(res, await handleAdminRequest({ ...request, host }, deps.admin));
+  }
   if (isPublicPath(url.pathname)) {
     const response = await handlePublicRequest(await publicRequest(req, url, client), {
       store: deps.store,

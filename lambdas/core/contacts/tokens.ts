@@ -28,6 +28,9 @@ export class ExpiredTokenError extends InvalidTokenError {
   override name = 'ExpiredTokenError';
 }
 
+/** What signing needs of the keys: the contacts' keys, or a key of its own (admin sessions). */
+export type TokenKey = Pick<ContactKeys, 'tokenKey'>;
+
 const unsubscribeVersion = 'u1';
 const subscriptionVersion = 's1';
 
@@ -36,13 +39,13 @@ const subscriptionVersion = 's1';
  * HMAC-SHA256 over the kind and the payload. Other modules make their own kinds with it
  * (campaigns/proof.ts); a token of one kind is never valid as another.
  */
-export function signToken(keys: ContactKeys, version: string, parts: (string | number)[]): string {
+export function signToken(keys: TokenKey, version: string, parts: (string | number)[]): string {
   const payload = Buffer.from(JSON.stringify(parts)).toString('base64url');
   return `${version}.${payload}.${mac(keys, version, payload)}`;
 }
 
 /** The payload's parts, or InvalidTokenError when it was not signed by us or was changed. */
-export function openToken(keys: ContactKeys, version: string, token: string, what: string): unknown[] {
+export function openToken(keys: TokenKey, version: string, token: string, what: string): unknown[] {
   const [v, payload, signature, ...rest] = token.split('.');
   if (v !== version || !payload || !signature || rest.length > 0) {
     throw new InvalidTokenError(`this ${what} link is not valid (malformed)`);
@@ -116,7 +119,7 @@ export function verifySubscriptionToken(keys: ContactKeys, token: string, now: D
 
 /** A token of one kind that works until `expiresAt` (whole seconds, the last part). */
 export function signExpiringToken(
-  keys: ContactKeys,
+  keys: TokenKey,
   version: string,
   parts: (string | number)[],
   expiresAt: Date,
@@ -130,7 +133,7 @@ export function signExpiringToken(
  * signature) when its time is over at `now`.
  */
 export function openExpiringToken(
-  keys: ContactKeys,
+  keys: TokenKey,
   version: string,
   token: string,
   what: string,
@@ -147,6 +150,6 @@ export function openExpiringToken(
   return { parts: parts.slice(0, -1), expiresAt };
 }
 
-function mac(keys: ContactKeys, version: string, payload: string): string {
+function mac(keys: TokenKey, version: string, payload: string): string {
   return createHmac('sha256', keys.tokenKey).update(`${version}.${payload}`).digest('base64url');
 }

@@ -1,0 +1,69 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import type { AdminTemplates } from '../core/admin/pages.ts';
+import type { ReleaseSources } from '../core/admin/releases.ts';
+import type { SourceFiles } from '../core/publication/load.ts';
+import { languages } from '../core/publication/schema.ts';
+import { defaultTemplatesDir } from './template-files.ts';
+
+/**
+ * The admin's files on disk: its templates (pressroom's own `templates/admin/`: the admin is
+ * not themed by a workspace's templates), and the workspace's publication files.
+ */
+
+const strings = z.record(z.string(), z.string());
+
+/** Reads `templates/admin/`: pages, locale strings, the script and the style sheet. */
+export async function loadAdminTemplates(
+  dir = path.join(defaultTemplatesDir, 'admin'),
+): Promise<AdminTemplates> {
+  const read = (name: string) => readFile(path.join(dir, name), 'utf8');
+  const locales = {} as AdminTemplates['locales'];
+  for (const lang of languages) {
+    const file = path.join(dir, 'locales', `${lang}.yaml`);
+    const parsed = strings.safeParse(parse(await read(path.join('locales', `${lang}.yaml`))));
+    if (!parsed.success) throw new Error(`${file}: every entry must be a string (${parsed.error.message})`);
+    locales[lang] = parsed.data;
+  }
+  return {
+    pages: {
+      layout: await read('layout.html.hbs'),
+      signIn: await read('sign-in.html.hbs'),
+      releases: await read('releases.html.hbs'),
+      release: await read('release.html.hbs'),
+      notFound: await read('not-found.html.hbs'),
+    },
+    locales,
+    assets: {
+      'admin.js': { type: 'text/javascript; charset=utf-8', body: await read('admin.js') },
+      'admin.css': { type: 'text/css; charset=utf-8', body: await read('admin.css') },
+    },
+  };
+}
+
+/**
+ * The publication files of a workspace: the `.md` files directly in its `publications/`
+ * folder (none when there is no such folder), read inside the workspace by `files`.
+ */
+export function workspaceReleaseSources(workspaceRoot: string, files: SourceFiles): ReleaseSources {
+  const folder = path.join(workspaceRoot, 'publications');
+  return {
+    folder,
+    files,
+    async list() {
+      const entries = await readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      });
+      return entries
+        .filter((e) => e.isFile() && e.name.endsWith('.md') && !e.name.startsWith('.'))
+        .map((e) => ({
+          path: path.join(folder, e.name),
+          name: path.relative(workspaceRoot, path.join(folder, e.name)),
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    },
+  };
+}

@@ -1,0 +1,306 @@
+import { acceptedLanguage, json, type PublicRequest, type PublicResponse, plain } from '../public/http.ts';
+import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
+import { pageContentSecurityPolicy } from '../public/site-headers.ts';
+import type { Language } from '../publication/schema.ts';
+import { answerApi, apiPrefix } from './api.ts';
+import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
+import { type AdminReleaseDeps, findRelease, listReleases, previewRelease } from './releases.ts';
+import {
+  type AdminKeys,
+  type AdminSession,
+  cookieNames,
+  csrfToken,
+  isAdminToken,
+  isCsrfToken,
+  isSameOrigin,
+  openSession,
+  parseCookies,
+  readSession,
+  SignedOutSessions,
+  SignInLimiter,
+  sessionSeconds,
+  setCookie,
+  signInFormSeconds,
+  signInNonce,
+} from './session.ts';
+
+/**
+ * The web admin, `/admin/`: sign-in, pages and the JSON API (api.ts), as one function from
+ * a request to a response, like the public endpoint. The local server (`pressroom serve`)
+ * calls it; nothing here knows node:http.
+ *
+ * Every path but the sign-in form and the two static files (a script and a style sheet,
+ * which hold nothing of the workspace) needs the admin token (Bearer) or a session cookie.
+ * Without: API requests get 401 and pages a redirect to the sign-in form, with nothing of
+ * the workspace in either.
+ */
+
+export const adminPrefix = '/admin';
+
+/** Whether a path is the admin's. */
+export function isAdminPath(path: string): boolean {
+  return path === adminPrefix || path.startsWith(`${adminPrefix}/`);
+}
+
+/** The largest request body the admin takes: a publication's body is at most 200,000 characters. */
+export const adminMaxBodyBytes = 1024 * 1024;
+
+export interface AdminDeps {
+  adminToken: string;
+  keys: AdminKeys;
+  templates: AdminTemplates;
+  releases: Omit<AdminReleaseDeps, 'now'>;
+  /** The interface's language when the browser asks for none we have. */
+  lang: Language;
+  /** Cookies only over https (Secure): true unless the server is reached on this machine only. */
+  secureCookies: boolean;
+  limiter: SignInLimiter;
+  signedOut: SignedOutSessions;
+  now(): Date;
+}
+
+/** The admin's long-lived parts, made once per server. */
+export function adminState(): Pick<AdminDeps, 'limiter' | 'signedOut'> {
+  return { limiter: new SignInLimiter(), signedOut: new SignedOutSessions() };
+}
+
+/** The request, with the host it was sent to (the proxy's, when one is trusted): what Origin must name. */
+export interface AdminRequest extends PublicRequest {
+  host: string;
+}
+
+/** Pages: ours only, scripts and styles from our own files; frames of our own previews. */
+export const adminPageSecurityPolicy =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+const adminHeaders = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-robots-tag': 'noindex, nofollow',
+};
+
+const changes = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Who is asking: the token holder (Bearer), a session, or nobody. */
+type Caller = { kind: 'bearer' } | { kind: 'session'; session: AdminSession } | undefined;
+
+function callerOf(request: AdminRequest, deps: AdminDeps, now: Date): Caller {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) {
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+    return isAdminToken(deps.adminToken, token) ? { kind: 'bearer' } : undefined;
+  }
+  const session = readSession(deps.keys, parseCookies(request.headers.cookie)[cookieNames.session], now);
+  if (!session || deps.signedOut.has(session, now)) return undefined;
+  return { kind: 'session', session };
+}
+
+function withHeaders(response: PublicResponse, headers: Record<string, string>): PublicResponse {
+  return { ...response, headers: { ...response.headers, ...adminHeaders, ...headers } };
+}
+
+function html(status: number, body: string, headers: Record<string, string> = {}): PublicResponse {
+  return {
+    status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      ...adminHeaders,
+      'content-security-policy': adminPageSecurityPolicy,
+      'x-frame-options': 'DENY',
+      ...headers,
+    },
+    body,
+  };
+}
+
+function redirect(location: string, headers: Record<string, string> = {}): PublicResponse {
+  return withHeaders(plain(303, `See ${location}\n`, { location }), headers);
+}
+
+/** The body as text; undefined when it is larger than `adminMaxBodyBytes`. */
+function bodyOf(request: PublicRequest): string | undefined {
+  const raw = request.body ?? '';
+  const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  return bytes.length > adminMaxBodyBytes ? undefined : bytes.toString('utf8');
+}
+
+/** The form fields of an urlencoded body. */
+function formFields(request: PublicRequest): URLSearchParams | undefined {
+  const text = bodyOf(request);
+  return text === undefined ? undefined : new URLSearchParams(text);
+}
+
+/** Answers a request under `/admin`. */
+export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps): Promise<PublicResponse> {
+  const now = deps.now();
+  const lang = acceptedLanguage(request.headers['accept-language']) ?? deps.lang;
+  const pages = adminPages(deps.templates, lang);
+  const path = request.path;
+  const method = request.method.toUpperCase();
+
+  const asset = deps.templates.assets[path.slice(`${adminPrefix}/assets/`.length)];
+  if (path.startsWith(`${adminPrefix}/assets/`) && asset && (method === 'GET' || method === 'HEAD'))
+    return withHeaders(
+      { status: 200, headers: { 'content-type': asset.type }, body: asset.body },
+      { 'cache-control': 'no-cache' },
+    );
+  if (path === `${adminPrefix}/sign-in`) return signIn(request, method, deps, pages, now);
+
+  const caller = callerOf(request, deps, now);
+  const isApi = path === apiPrefix || path.startsWith(`${apiPrefix}/`);
+  if (!caller) {
+    if (isApi || method !== 'GET')
+      return withHeaders(
+        json(401, { error: 'sign in first: send the admin token as Authorization: Bearer <token>' }),
+        {
+          'www-authenticate': 'Bearer realm="pressroom admin"',
+        },
+      );
+    return redirect(`${adminPrefix}/sign-in`);
+  }
+  if (changes.has(method) && caller.kind === 'session') {
+    const fromForm = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
+      ? (formFields(request)?.get('csrf') ?? undefined)
+      : undefined;
+    const given = request.headers['x-csrf-token'] ?? fromForm;
+    if (
+      !isSameOrigin(request.headers, request.host) ||
+      !isCsrfToken(deps.keys, 'session', caller.session.id, given)
+    )
+      return withHeaders(
+        json(403, {
+          error: 'refused: this change did not come from the admin (CSRF check failed); reload the page',
+        }),
+        {},
+      );
+  }
+  const releases: AdminReleaseDeps = { ...deps.releases, now };
+  if (isApi) {
+    const text = bodyOf(request);
+    if (text === undefined)
+      return withHeaders(json(413, { error: `the body is larger than ${adminMaxBodyBytes} bytes` }), {});
+    return withHeaders(
+      await answerApi(
+        { method, path: path.slice(apiPrefix.length), query: request.query ?? {}, body: text },
+        releases,
+      ),
+      {},
+    );
+  }
+  if (path === `${adminPrefix}/sign-out` && method === 'POST') {
+    if (caller.kind === 'session') deps.signedOut.end(caller.session);
+    return redirect(`${adminPrefix}/sign-in`, {
+      'set-cookie': setCookie(cookieNames.session, '', { maxAgeSeconds: 0, secure: deps.secureCookies }),
+    });
+  }
+  if (method !== 'GET' && method !== 'HEAD')
+    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
+  const csrf = caller.kind === 'session' ? csrfToken(deps.keys, 'session', caller.session.id) : '';
+  if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);
+  if (path === `${adminPrefix}/releases`) {
+    const query = request.query?.q ?? '';
+    return html(200, pages.releases({ csrf, query, releases: await listReleases(releases, query) }));
+  }
+  const release = /^\/admin\/releases\/([^/]+)(?:\/(email|page))?$/.exec(path);
+  if (release?.[1]) {
+    let slug: string;
+    try {
+      slug = decodeURIComponent(release[1]);
+    } catch {
+      return html(404, pages.notFound({ csrf }));
+    }
+    if (release[2]) return framed(release[2] as 'email' | 'page', await previewRelease(releases, slug));
+    const detail = await findRelease(releases, slug);
+    if (!detail) return html(404, pages.notFound({ csrf }));
+    const preview = detail.problems === 0 ? await previewRelease(releases, slug) : undefined;
+    return html(
+      200,
+      pages.release({
+        csrf,
+        release: detail,
+        ...(preview && 'preview' in preview && { preview: preview.preview }),
+        problems: preview && 'problems' in preview ? preview.problems : detail.problemList,
+      }),
+    );
+  }
+  return html(404, pages.notFound({ csrf }));
+}
+
+/** A preview in its sandboxed frame: the email as a mail client shows it, or the page; nothing runs. */
+function framed(part: 'email' | 'page', result: Awaited<ReturnType<typeof previewRelease>>): PublicResponse {
+  if (!result || !('preview' in result)) return withHeaders(plain(404, 'Not found\n'), {});
+  const policy = part === 'email' ? proofEmailSecurityPolicy : pageContentSecurityPolicy;
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      ...adminHeaders,
+      'content-security-policy': `${policy}; sandbox allow-popups allow-popups-to-escape-sandbox`,
+      'x-frame-options': 'SAMEORIGIN',
+    },
+    body: part === 'email' ? result.preview.email.html : result.preview.page,
+  };
+}
+
+/**
+ * The sign-in form and its POST. The form carries an HMAC of a nonce kept in a short-lived
+ * cookie (no one can sign someone in from another site), tries are limited per client and in
+ * all, and the right token opens a session.
+ */
+function signIn(
+  request: AdminRequest,
+  method: string,
+  deps: AdminDeps,
+  pages: AdminPages,
+  now: Date,
+): PublicResponse {
+  const form = (status: number, error?: string, headers: Record<string, string> = {}) => {
+    const nonce = signInNonce();
+    return html(
+      status,
+      pages.signIn({ csrf: csrfToken(deps.keys, 'sign-in', nonce), ...(error && { error }) }),
+      {
+        'set-cookie': setCookie(cookieNames.signIn, nonce, {
+          maxAgeSeconds: signInFormSeconds,
+          secure: deps.secureCookies,
+        }),
+        ...headers,
+      },
+    );
+  };
+  if (method === 'GET' || method === 'HEAD') return form(200);
+  if (method !== 'POST')
+    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
+  const client = request.sourceIp ?? 'unknown';
+  const wait = deps.limiter.retryAfter(client, now);
+  if (wait > 0) return form(429, pages.t.tooManyTries, { 'retry-after': String(wait) });
+  const fields = formFields(request);
+  const nonce = parseCookies(request.headers.cookie)[cookieNames.signIn];
+  if (
+    !fields ||
+    !nonce ||
+    !isSameOrigin(request.headers, request.host) ||
+    !isCsrfToken(deps.keys, 'sign-in', nonce, fields.get('csrf') ?? undefined)
+  )
+    return form(403, pages.t.formExpired);
+  if (!isAdminToken(deps.adminToken, fields.get('token') ?? undefined)) {
+    deps.limiter.failed(client, now);
+    return form(401, pages.t.wrongToken);
+  }
+  const { cookie } = openSession(deps.keys, now);
+  return {
+    status: 303,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      ...adminHeaders,
+      location: `${adminPrefix}/releases`,
+      // Two cookies: node:http sends an array as two headers (local-server.ts splits on \n).
+      'set-cookie': [
+        setCookie(cookieNames.session, cookie, { maxAgeSeconds: sessionSeconds, secure: deps.secureCookies }),
+        setCookie(cookieNames.signIn, '', { maxAgeSeconds: 0, secure: deps.secureCookies }),
+      ].join('\n'),
+    },
+    body: `See ${adminPrefix}/releases\n`,
+  };
+}

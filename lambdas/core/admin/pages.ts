@@ -1,0 +1,75 @@
+import Handlebars from 'handlebars';
+import type { Language } from '../publication/schema.ts';
+import type { FieldProblem, ReleaseDetail, ReleaseListItem, ReleasePreview } from './releases.ts';
+
+/**
+ * The admin's pages: Handlebars templates (`templates/admin/*.html.hbs`) around one layout,
+ * their fixed strings in French and English (`templates/admin/locales/*.yaml`), and two
+ * static files (a script, a style sheet). Read by an adapter, like every template.
+ */
+export interface AdminTemplates {
+  pages: { layout: string; signIn: string; releases: string; release: string; notFound: string };
+  /** Fixed strings by language. */
+  locales: Record<Language, Record<string, string>>;
+  /** Static files by name (`admin.js`, `admin.css`): served under /admin/assets/. */
+  assets: Record<string, { type: string; body: string }>;
+}
+
+/** What every page is given: the CSRF token of the session (for the sign-out form). */
+interface PageBase {
+  csrf: string;
+}
+
+export interface AdminPages {
+  t: Record<string, string>;
+  signIn(view: PageBase & { error?: string }): string;
+  releases(view: PageBase & { query: string; releases: ReleaseListItem[] }): string;
+  release(
+    view: PageBase & { release: ReleaseDetail; preview?: ReleasePreview; problems: FieldProblem[] },
+  ): string;
+  notFound(view: PageBase): string;
+}
+
+const compiled = new WeakMap<
+  AdminTemplates,
+  Record<keyof AdminTemplates['pages'], Handlebars.TemplateDelegate>
+>();
+
+function compile(templates: AdminTemplates) {
+  let pages = compiled.get(templates);
+  if (!pages) {
+    const hb = Handlebars.create();
+    hb.registerPartial('layout', templates.pages.layout);
+    // "{{uri slug}}": a path segment.
+    hb.registerHelper('uri', (value: unknown) => encodeURIComponent(String(value)));
+    const c = (source: string) => hb.compile(source, { strict: false });
+    pages = {
+      layout: c(templates.pages.layout),
+      signIn: c(templates.pages.signIn),
+      releases: c(templates.pages.releases),
+      release: c(templates.pages.release),
+      notFound: c(templates.pages.notFound),
+    };
+    compiled.set(templates, pages);
+  }
+  return pages;
+}
+
+/** The pages in one language; every value is escaped by the templates. */
+export function adminPages(templates: AdminTemplates, lang: Language): AdminPages {
+  const pages = compile(templates);
+  const t = templates.locales[lang];
+  const base = { lang, t };
+  const withState = <T extends ReleaseListItem>(item: T) => {
+    const state = item.problems > 0 ? 'invalid' : (item.archive?.state ?? 'draft');
+    const key = `state${state.charAt(0).toUpperCase()}${state.slice(1)}`;
+    return { ...item, stateClass: state, stateLabel: t[key] ?? state };
+  };
+  return {
+    t,
+    signIn: (view) => pages.signIn({ ...base, ...view, signedOut: true }),
+    releases: (view) => pages.releases({ ...base, ...view, releases: view.releases.map(withState) }),
+    release: (view) => pages.release({ ...base, ...view, release: withState(view.release) }),
+    notFound: (view) => pages.notFound({ ...base, ...view }),
+  };
+}

@@ -1,0 +1,254 @@
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { ReleaseNotFoundError, type ReleaseState, readManifest, stateOf } from '../archive/manifest.ts';
+import { siteTop } from '../archive/publish.ts';
+import { InvalidInputError, type Problem } from '../errors.ts';
+import { validate } from '../input.ts';
+import { loadPublication, readFrontMatterFile, type SourceFiles } from '../publication/load.ts';
+import { type PublicationFrontMatter, publicationFrontMatterSchema } from '../publication/schema.ts';
+import { slugify } from '../publication/slug.ts';
+import type { ReleaseRenderer, RenderOptions } from '../render/document.ts';
+import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+
+/**
+ * The releases of a workspace as the admin shows them: its publication files (the same
+ * YAML + Markdown files the command line reads), each with what the archive knows of it, and
+ * previews rendered by the same renderer as `pressroom render`.
+ */
+
+/** A publication file of the workspace. */
+export interface ReleaseSourceFile {
+  /** The path the source files read it at. */
+  path: string;
+  /** Its name inside the workspace, as shown: `publications/2021-06-08-etude.md`. */
+  name: string;
+}
+
+/** Where the admin finds publications: the workspace's publication files, read inside it. */
+export interface ReleaseSources {
+  list(): Promise<ReleaseSourceFile[]>;
+  files: SourceFiles;
+  /** The folder new publications go in; a preview is read as if it were a file there. */
+  folder: string;
+}
+
+export interface AdminReleaseDeps {
+  sources: ReleaseSources;
+  renderer: ReleaseRenderer;
+  sampleRecipient: RecipientFields;
+  /** The archive: which releases are published, and in what state. */
+  store?: ObjectStore;
+  /** The press room's address, ending in "/": images and links of previews point there. */
+  siteUrl: string;
+  now: Date;
+}
+
+/** One problem, as the admin shows it beside its field. */
+export interface FieldProblem {
+  /** The field: `publishers[0].pressContact.email`; empty for the whole file. */
+  field: string;
+  message: string;
+  value?: unknown;
+  /** The file and line, when the problem is in a file (not in posted data). */
+  file?: string;
+  line?: number;
+}
+
+/** A release in the list. */
+export interface ReleaseListItem {
+  slug: string;
+  file: string;
+  title?: string;
+  subtitle?: string;
+  date?: string;
+  lang?: string;
+  tags: string[];
+  visibility?: 'public' | 'private';
+  embargo?: string;
+  /** How many problems keep the file from rendering (0: it renders). */
+  problems: number;
+  /** In the archive: its state and version; absent when never published. */
+  archive?: { state: ReleaseState; version: string };
+}
+
+/** A release read whole. */
+export interface ReleaseDetail extends ReleaseListItem {
+  /** The front matter as written (parsed YAML), and the Markdown body. */
+  frontMatter: Record<string, unknown>;
+  body: string;
+  problemList: FieldProblem[];
+}
+
+/** A preview: the email filled for the sample recipient, its text part, and the page. */
+export interface ReleasePreview {
+  slug: string;
+  subject: string;
+  email: { html: string; text: string };
+  page: string;
+  notices: string[];
+}
+
+function fieldProblems(problems: readonly Problem[], inFile: boolean): FieldProblem[] {
+  return problems.map((p) => ({
+    field: p.path,
+    message: p.message,
+    ...(p.value !== undefined && { value: p.value }),
+    ...(inFile && { file: p.file }),
+    ...(inFile && p.line !== undefined && { line: p.line }),
+  }));
+}
+
+/** Lower case, accents off: "Numérique" is found by "numerique". */
+function folded(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
+}
+
+/** Reads one file's front matter and body; problems instead of a throw. */
+async function readRelease(file: ReleaseSourceFile, deps: AdminReleaseDeps): Promise<ReleaseDetail> {
+  const files = deps.sources.files.within(file.path);
+  let frontMatter: Record<string, unknown> = {};
+  let body = '';
+  let problems: Problem[] = [];
+  let valid: PublicationFrontMatter | undefined;
+  try {
+    const read = await readFrontMatterFile(file.path, files, []);
+    frontMatter = (read.parsed.data ?? {}) as Record<string, unknown>;
+    body = read.body;
+    const checked = validate(publicationFrontMatterSchema, read.parsed);
+    if (checked.ok) valid = checked.value;
+    else problems = checked.problems;
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    problems = error.problems;
+  }
+  const title = valid?.title ?? (typeof frontMatter.title === 'string' ? frontMatter.title : undefined);
+  const written = valid?.slug ?? (typeof frontMatter.slug === 'string' ? frontMatter.slug : undefined);
+  // As loadPublication names it; a file too broken to say is named after itself.
+  const slug = written ?? (title ? slugify(title) : '');
+  const item: ReleaseDetail = {
+    slug: slug || slugify(path.basename(file.name, '.md')),
+    file: file.name,
+    ...(title !== undefined && { title }),
+    ...(valid?.subtitle !== undefined && { subtitle: valid.subtitle }),
+    ...(valid && { date: valid.date, lang: valid.lang, visibility: valid.visibility }),
+    ...(valid?.embargo !== undefined && { embargo: valid.embargo }),
+    tags: valid?.tags ?? [],
+    problems: problems.length,
+    frontMatter,
+    body,
+    problemList: fieldProblems(problems, true),
+  };
+  if (deps.store) {
+    try {
+      const manifest = await readManifest(deps.store, item.slug);
+      item.archive = { state: stateOf(manifest.summary, deps.now), version: manifest.version };
+    } catch (error) {
+      if (!(error instanceof ReleaseNotFoundError)) throw error;
+    }
+  }
+  return item;
+}
+
+function listItem(detail: ReleaseDetail): ReleaseListItem {
+  const { frontMatter: _f, body: _b, problemList: _p, ...item } = detail;
+  return item;
+}
+
+/**
+ * The workspace's releases, newest date first, those whose title, subtitle, slug, tags or file
+ * name hold every word of `query` (case and accents ignored).
+ */
+export async function listReleases(deps: AdminReleaseDeps, query = ''): Promise<ReleaseListItem[]> {
+  const words = folded(query).split(/\s+/).filter(Boolean);
+  const items = [];
+  for (const file of await deps.sources.list()) {
+    const item = listItem(await readRelease(file, deps));
+    const haystack = folded([item.title, item.subtitle, item.slug, item.file, ...item.tags].join(' '));
+    if (words.every((w) => haystack.includes(w))) items.push(item);
+  }
+  return items.sort((a, b) => (b.date ?? '').localeCompare(a.date ?? '') || a.file.localeCompare(b.file));
+}
+
+/** The release of a slug, read whole; undefined when no file of the workspace has it. */
+export async function findRelease(deps: AdminReleaseDeps, slug: string): Promise<ReleaseDetail | undefined> {
+  for (const file of await deps.sources.list()) {
+    const detail = await readRelease(file, deps);
+    if (detail.slug === slug) return detail;
+  }
+  return undefined;
+}
+
+/** Where a release's files will be in the press room: what its preview links to. */
+function renderOptions(siteUrl: string, slug: string): RenderOptions {
+  return {
+    imagesUrl: `${siteUrl}releases/${slug}/files/`,
+    tagUrl: (tag) => `${siteTop(siteUrl)}tags/${slugify(tag) || 'tag'}/index.html`,
+  };
+}
+
+/** A publication file loaded and rendered: the email filled for the sample recipient, and the page. */
+async function renderFile(file: string, files: SourceFiles, deps: AdminReleaseDeps): Promise<ReleasePreview> {
+  const loaded = await loadPublication(file, files);
+  const { publication } = loaded;
+  const rendered = await deps.renderer.render(publication, renderOptions(deps.siteUrl, publication.slug));
+  return {
+    slug: publication.slug,
+    subject: rendered.subject,
+    email: compileForRecipients(rendered.email).fill(deps.sampleRecipient),
+    page: rendered.page,
+    notices: loaded.notices,
+  };
+}
+
+/** The preview of a release of the workspace, from its file. */
+export async function previewRelease(
+  deps: AdminReleaseDeps,
+  slug: string,
+): Promise<{ preview: ReleasePreview } | { problems: FieldProblem[] } | undefined> {
+  for (const file of await deps.sources.list()) {
+    const detail = await readRelease(file, deps);
+    if (detail.slug !== slug) continue;
+    try {
+      return { preview: await renderFile(file.path, deps.sources.files, deps) };
+    } catch (error) {
+      if (error instanceof InvalidInputError) return { problems: fieldProblems(error.problems, true) };
+      throw error;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The preview of publication data that is not a file yet (the admin's form): written as the
+ * file it would be, in the publications folder (so organisation ids and attachments are found
+ * as they would be), and rendered. Problems name their fields.
+ */
+export async function previewPublication(
+  deps: AdminReleaseDeps,
+  input: { frontMatter: Record<string, unknown>; body: string },
+): Promise<{ preview: ReleasePreview } | { problems: FieldProblem[] }> {
+  const file = path.join(deps.sources.folder, '.admin-preview.md');
+  const text = `---\n${stringify(input.frontMatter)}---\n${input.body}`;
+  const files = withFile(deps.sources.files, file, new TextEncoder().encode(text));
+  try {
+    return { preview: await renderFile(file, files, deps) };
+  } catch (error) {
+    if (error instanceof InvalidInputError) return { problems: fieldProblems(error.problems, false) };
+    throw error;
+  }
+}
+
+/** The source files, with one more file that exists only in memory at `file`. */
+function withFile(files: SourceFiles, file: string, bytes: Uint8Array): SourceFiles {
+  const overlay = (inner: SourceFiles): SourceFiles => ({
+    readBytes: (f, o) => (f === file ? Promise.resolve(bytes) : inner.readBytes(f, o)),
+    size: (f) => (f === file ? Promise.resolve(bytes.byteLength) : inner.size(f)),
+    stream: (f) => (f === file ? Promise.resolve(undefined) : inner.stream(f)),
+    within: (f) => overlay(inner.within(f)),
+  });
+  return overlay(files);
+}
