@@ -31,7 +31,7 @@ export function serveCommand(): Command {
   // that this definition loads nothing but commander.
   return new Command('serve')
     .description(
-      'Serve the press room, the public endpoint (unsubscribe, subscribe), signed downloads and previews',
+      'Serve the press room, the public endpoint (unsubscribe, subscribe), signed downloads, previews and the web admin',
     )
     .option('--port <port>', 'TCP port (0 picks a free one)', port, 3000)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -59,6 +59,10 @@ release, filled for the sample recipient, at /_preview/<slug> (from this machine
 the link \`pressroom archive preview <slug>\` prints). Listening on another address than
 loopback, or with --trust-proxy, needs https addresses in PRESSROOM_PUBLIC_URL and
 PRESSROOM_SITE_URL.
+The web admin is at /admin/ (docs/admin.md): it asks for the admin token, from
+PRESSROOM_ADMIN_TOKEN (32 characters or more), else one made at start and printed here
+(a new one each run). Send it as Authorization: Bearer <token>, or give it once at
+/admin/sign-in for a session cookie.
 Every --interval seconds it sends the campaigns that are due and publishes releases whose
 embargo has passed. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM, after the requests and
 sends in flight.`,

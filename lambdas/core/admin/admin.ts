@@ -150,7 +150,7 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
   const caller = callerOf(request, deps, now);
   const isApi = path === apiPrefix || path.startsWith(`${apiPrefix}/`);
   if (!caller) {
-    if (isApi || method !== 'GET')
+    if (isApi || (method !== 'GET' && method !== 'HEAD'))
       return withHeaders(
         json(401, { error: 'sign in first: send the admin token as Authorization: Bearer <token>' }),
         {

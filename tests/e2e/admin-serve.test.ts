@@ -1,0 +1,309 @@
+/**
+ * The web admin through `pressroom serve` (a child process on 127.0.0.1, in a copy of the
+ * examples workspace, one release published): the admin token it makes and prints once;
+ * every admin page and API route refused without sign-in (with a wrong token, a forged
+ * cookie, or nothing), with nothing of the workspace in the answer; a signed-in flow through
+ * the sign-in form (list, search, one release, a preview of posted data, sign-out), with the
+ * CSRF token the pages carry; the OpenAPI document; and a PRESSROOM_ADMIN_TOKEN too short.
+ *
+ * The tests of this file share one server and run in order.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleWorkspace, expectExit, pressroomBin, runPressroom } from '../support/cli.ts';
+import { barometer, crise } from '../support/example-releases.ts';
+import { outboxEnv, type Reply, rawRequest, type Server, startServer, stopServer } from '../support/serve.ts';
+
+const secret = 'e2e-admin-serve-secret-0123456789abcdef';
+const publicUrl = 'http://localhost:3000';
+
+let work: string;
+let workspace: string;
+let server: Server | undefined;
+let token = '';
+
+const env = () => outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl });
+
+function request(
+  rawPath: string,
+  options: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  if (!server) throw new Error('the server did not start: see the error of beforeAll');
+  return rawRequest(server.url, rawPath, options);
+}
+
+/** What only the workspace holds: its releases' words, slugs and file names. */
+const workspaceWords = [
+  crise.slug,
+  barometer.slug,
+  'Gestion de crise',
+  'Barometer',
+  'publications/',
+  'villes-internet',
+];
+
+/** Every page and route of the admin that needs a sign-in, with a real slug. */
+const guarded = (): [string, string][] => [
+  ['GET', '/admin'],
+  ['GET', '/admin/'],
+  ['GET', '/admin/releases'],
+  ['GET', '/admin/releases?q=crise'],
+  ['GET', `/admin/releases/${crise.slug}`],
+  ['GET', `/admin/releases/${crise.slug}/email`],
+  ['GET', `/admin/releases/${crise.slug}/page`],
+  ['HEAD', `/admin/releases/${crise.slug}`],
+  ['GET', '/admin/does-not-exist'],
+  ['GET', '/admin/api/releases'],
+  ['GET', '/admin/api/releases?q=crise'],
+  ['GET', `/admin/api/releases/${crise.slug}`],
+  ['GET', '/admin/api/openapi.json'],
+  ['POST', '/admin/api/releases/preview'],
+  ['POST', '/admin/sign-out'],
+  ['DELETE', `/admin/api/releases/${crise.slug}`],
+];
+
+/** The cookie pairs (`name=value`) a reply sets. */
+function cookiesOf(reply: Reply): string[] {
+  const set = reply.headers['set-cookie'] ?? [];
+  return set.map((line) => line.split(';')[0] ?? '');
+}
+
+/** Signs in through the form, as a browser does; the session's cookie pair. */
+async function signIn(): Promise<string> {
+  const form = await request('/admin/sign-in');
+  expect(form.status).toBe(200);
+  const [formCookie = ''] = cookiesOf(form);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
+  const signedIn = await request('/admin/sign-in', {
+    method: 'POST',
+    headers: {
+      cookie: formCookie,
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: server?.url.origin ?? '',
+    },
+    body: new URLSearchParams({ csrf, token }).toString(),
+  });
+  expect(signedIn.status).toBe(303);
+  expect(signedIn.headers.location).toBe('/admin/releases');
+  const session = cookiesOf(signedIn).find((c) => c.startsWith('pressroom_admin='));
+  if (!session) throw new Error(`no session cookie: ${JSON.stringify(signedIn.headers['set-cookie'])}`);
+  return session;
+}
+
+beforeAll(async () => {
+  work = await exampleWorkspace('pressroom-admin-serve-');
+  workspace = path.join(work, 'examples');
+  expectExit(
+    await runPressroom(['publish', crise.file.replace(/^examples\//, ''), '--no-pdf'], {
+      cwd: workspace,
+      env: env(),
+    }),
+    0,
+  );
+  server = await startServer([], { cwd: workspace, env: env() });
+  token = /admin: \S+ with the token (\S+) \(made for this run/.exec(server.stdout())?.[1] ?? '';
+}, 300_000);
+
+afterAll(async () => {
+  await stopServer(server, 'SIGTERM');
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the admin token', { timeout: 60_000 }, () => {
+  it('is made at start and printed once, with the admin’s address', () => {
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(server?.stdout()).toContain(`admin: ${server?.url.href}admin/ with the token ${token}`);
+  });
+});
+
+describe('without signing in', { timeout: 120_000 }, () => {
+  it('every admin page and API route is refused, with nothing of the workspace', async () => {
+    const ways: Record<string, Record<string, string>> = {
+      nothing: {},
+      'a wrong token': { authorization: `Bearer ${token.slice(0, -1)}x` },
+      'a forged cookie': { cookie: 'pressroom_admin=a1.WyJ4Iiw5OTk5OTk5OTk5XQ.forged' },
+    };
+    for (const [way, headers] of Object.entries(ways)) {
+      for (const [method, rawPath] of guarded()) {
+        const reply = await request(rawPath, {
+          method,
+          headers: { ...headers, ...(method === 'POST' && { 'content-type': 'application/json' }) },
+          ...(method === 'POST' && { body: '{}' }),
+        });
+        const what = `${method} ${rawPath} with ${way}`;
+        if (rawPath.startsWith('/admin/api') || (method !== 'GET' && method !== 'HEAD')) {
+          expect(reply.status, what).toBe(401);
+          expect(reply.headers['www-authenticate'], what).toBe('Bearer realm="pressroom admin"');
+        } else {
+          expect(reply.status, what).toBe(303);
+          expect(reply.headers.location, what).toBe('/admin/sign-in');
+        }
+        for (const word of workspaceWords) expect(reply.body, what).not.toContain(word);
+      }
+    }
+  });
+
+  it('the sign-in form and the static files hold nothing of the workspace', async () => {
+    for (const rawPath of ['/admin/sign-in', '/admin/assets/admin.js', '/admin/assets/admin.css']) {
+      const reply = await request(rawPath);
+      expect(reply.status, rawPath).toBe(200);
+      for (const word of workspaceWords) expect(reply.body, rawPath).not.toContain(word);
+    }
+  });
+});
+
+describe('signed in', { timeout: 120_000 }, () => {
+  let cookie = '';
+  let csrf = '';
+
+  it('the form opens a session; the list shows the workspace’s releases with their state', async () => {
+    cookie = await signIn();
+    const list = await request('/admin/releases', { headers: { cookie, 'accept-language': 'en' } });
+    expect(list.status).toBe(200);
+    expect(list.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(list.body).toContain(`/admin/releases/${crise.slug}`);
+    expect(list.body).toContain(`/admin/releases/${barometer.slug}`);
+    // The seed is published (its embargo is long past); the barometer never was.
+    expect(list.body).toMatch(/state-public">Published</);
+    expect(list.body).toMatch(/state-draft">Never published</);
+    csrf = /name="csrf" value="([^"]+)"/.exec(list.body)?.[1] ?? '';
+    expect(csrf).not.toBe('');
+  });
+
+  it('search finds by words, accents and case ignored', async () => {
+    const found = await request('/admin/api/releases?q=NUMERIQUE%20crise', { headers: { cookie } });
+    expect(found.status).toBe(200);
+    const { releases } = JSON.parse(found.body) as {
+      releases: { slug: string; archive?: { state: string } }[];
+    };
+    expect(releases.map((r) => r.slug)).toEqual([crise.slug]);
+    expect(releases[0]?.archive?.state).toBe('public');
+    const page = await request('/admin/releases?q=barometer', { headers: { cookie } });
+    expect(page.body).toContain(barometer.slug);
+    expect(page.body).not.toContain(crise.slug);
+  });
+
+  it('one release reads back its front matter and body as written', async () => {
+    const reply = await request(`/admin/api/releases/${crise.slug}`, { headers: { cookie } });
+    expect(reply.status).toBe(200);
+    const detail = JSON.parse(reply.body) as { file: string; body: string; frontMatter: { title: string } };
+    const source = await readFile(path.join(workspace, detail.file), 'utf8');
+    expect(source).toContain(detail.body.trim());
+    expect(source).toContain(detail.frontMatter.title);
+    expect((await request('/admin/api/releases/no-such-release', { headers: { cookie } })).status).toBe(404);
+  });
+
+  it('the release page previews its email in frames that load under the session', async () => {
+    const page = await request(`/admin/releases/${crise.slug}`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`src="/admin/releases/${crise.slug}/email"`);
+    const email = await request(`/admin/releases/${crise.slug}/email`, { headers: { cookie } });
+    expect(email.status).toBe(200);
+    expect(email.headers['content-security-policy']).toMatch(/sandbox/);
+    expect(email.body).toContain('97 contributions');
+  });
+
+  it('a preview of posted data needs the CSRF token, and names each problem’s field', async () => {
+    const origin = server?.url.origin ?? '';
+    const data = {
+      frontMatter: {
+        title: 'Essai d’aperçu',
+        date: '2026-12-07',
+        lang: 'fr',
+        lead: 'Un chapeau **gras**.',
+        publishers: ['villes-internet'],
+      },
+      body: 'Le corps, avec <script>alert(1)</script> dedans.',
+    };
+    const post = (body: unknown, headers: Record<string, string> = {}) =>
+      request('/admin/api/releases/preview', {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', origin, ...headers },
+        body: JSON.stringify(body),
+      });
+    expect((await post(data)).status).toBe(403);
+    const ok = await post(data, { 'x-csrf-token': csrf });
+    expect(ok.status).toBe(200);
+    const preview = JSON.parse(ok.body) as {
+      subject: string;
+      email: { html: string; text: string };
+      page: string;
+    };
+    expect(preview.subject).toBe('Essai d’aperçu');
+    expect(preview.email.html).toContain('<strong>gras</strong>');
+    expect(preview.email.html).not.toContain('<script>');
+    expect(preview.page).not.toContain('<script>alert');
+    // The organisation id was found in the workspace, as for a file beside the others.
+    expect(preview.page).toContain('Villes Internet');
+    const bad = await post(
+      {
+        ...data,
+        frontMatter: {
+          ...data.frontMatter,
+          date: '2021-02-30',
+          links: [{ label: 'x', url: 'javascript:alert(1)' }],
+        },
+      },
+      { 'x-csrf-token': csrf },
+    );
+    expect(bad.status).toBe(422);
+    const fields = (JSON.parse(bad.body) as { problems: { field: string }[] }).problems.map((p) => p.field);
+    expect(fields).toEqual(expect.arrayContaining(['date', 'links[0].url']));
+    const malformed = await post({ frontMatter: 'x' }, { 'x-csrf-token': csrf });
+    expect(malformed.status).toBe(400);
+  });
+
+  it('the OpenAPI document describes the routes from their schemas', async () => {
+    const reply = await request('/admin/api/openapi.json', { headers: { authorization: `Bearer ${token}` } });
+    expect(reply.status).toBe(200);
+    const doc = JSON.parse(reply.body) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/admin/api/releases',
+      '/admin/api/releases/preview',
+      '/admin/api/releases/{slug}',
+    ]);
+    expect(JSON.stringify(doc.paths['/admin/api/releases/preview'])).toContain('frontMatter');
+  });
+
+  it('sign-out ends the session; the token never appears in the log', async () => {
+    const out = await request('/admin/sign-out', {
+      method: 'POST',
+      headers: {
+        cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: server?.url.origin ?? '',
+      },
+      body: new URLSearchParams({ csrf }).toString(),
+    });
+    expect(out.status).toBe(303);
+    expect((await request('/admin/releases', { headers: { cookie } })).status).toBe(303);
+    const output = server?.output() ?? '';
+    expect(output.split(token).length - 1).toBe(1);
+    expect(output).not.toContain(cookie.slice('pressroom_admin='.length));
+    expect(output).toMatch(/POST \/admin\/sign-in 303/);
+  });
+});
+
+describe('PRESSROOM_ADMIN_TOKEN', { timeout: 60_000 }, () => {
+  it('too short, stops serve saying so, without showing it', async () => {
+    const short = 'short-admin-token';
+    const run = await promisify(execFile)(process.execPath, [pressroomBin, 'serve', '--port', '0'], {
+      cwd: workspace,
+      env: { ...env(), PRESSROOM_ADMIN_TOKEN: short },
+      timeout: 20_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code?: number; stderr?: string; killed?: boolean }) => {
+        if (error.killed) throw new Error('serve started with a short admin token');
+        return { code: error.code ?? -1, stderr: error.stderr ?? '' };
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('PRESSROOM_ADMIN_TOKEN must be at least 32 characters');
+    expect(run.stderr).not.toContain(short);
+  });
+});
