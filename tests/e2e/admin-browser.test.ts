@@ -1,0 +1,173 @@
+/**
+ * The web admin in a real browser, through `pressroom serve` (a child process on 127.0.0.1, in
+ * a copy of the examples workspace), under its own Content-Security-Policy (no bypass: axe is
+ * served to the page as a script of the admin's own origin): sign in with the keyboard, list
+ * the releases, search as one types (admin.js), open a release and its email preview at phone
+ * width. axe finds no violation on any page; nothing is written to the console (a blocked
+ * script or style would be); no page overflows sideways at 375 px. Screenshots go to
+ * test-output/screenshots/admin-*.png.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeSource } from '../support/axe.ts';
+import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
+import { exampleWorkspace } from '../support/cli.ts';
+import { barometer, crise } from '../support/example-releases.ts';
+import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
+
+const secret = 'e2e-admin-browser-secret-0123456789abcdef';
+const token = 'admin-browser-token-0123456789abcdefghijklmnop';
+/** Where the page loads axe from: answered by the test, never by the server. */
+const axePath = '/admin/assets/axe-under-test.js';
+
+/** What beforeAll starts: the server and a browser context that reaches it only. */
+const run: { work?: string; server?: Server; browser?: Browser; context?: BrowserContext } = {};
+let origin = '';
+let axe = '';
+/** What the pages wrote to the console, and their errors. */
+const problems: string[] = [];
+
+beforeAll(async () => {
+  await requireChromium();
+  axe = await axeSource();
+  run.work = await exampleWorkspace('pressroom-admin-browser-');
+  const workspace = path.join(run.work, 'examples');
+  const server = await startServer([], {
+    cwd: workspace,
+    env: {
+      ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl: 'http://localhost:3000' }),
+      PRESSROOM_ADMIN_TOKEN: token,
+    },
+  });
+  run.server = server;
+  origin = server.url.origin;
+  run.browser = await launchChromium();
+  const context = await run.browser.newContext({ locale: 'fr-FR' });
+  run.context = context;
+  // The server only; axe from the test, as a script of the admin's origin (script-src 'self').
+  await context.route('**/*', async (route) => {
+    const url = route.request().url();
+    if (url === origin + axePath)
+      return route.fulfill({ status: 200, contentType: 'text/javascript', body: axe });
+    if (url.startsWith(origin)) return route.continue();
+    return route.abort('blockedbyclient');
+  });
+  await mkdir(screenshotsDir, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await run.browser?.close();
+  await stopServer(run.server, 'SIGTERM');
+  if (run.work) await rm(run.work, { recursive: true, force: true });
+});
+
+async function newPage(width: number): Promise<Page> {
+  if (!run.context) throw new Error('the browser did not start: see the error of beforeAll');
+  const page = await run.context.newPage();
+  await page.setViewportSize({ width, height: 900 });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+/** axe's violations on the page (not its frames), one line each (every rule it runs by default, every impact). */
+async function violations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ url: origin + axePath });
+  const result = await page.evaluate<{
+    violations: { id: string; help: string; nodes: { target: string[] }[] }[];
+    // Not into the frames: they are sandboxed (axe cannot talk to them), and the email has its
+    // own axe test (email-a11y-browser.test.ts).
+  }>(`axe.run(document, { iframes: false, resultTypes: ['violations'] })`);
+  return result.violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+  );
+}
+
+/** How far the page reaches past the window's width, in pixels (0: nothing overflows). */
+const overflow = (page: Page) =>
+  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+describe('the admin in a browser', { timeout: 180_000 }, () => {
+  let page: Page;
+
+  it('signs in with the keyboard alone', async () => {
+    page = await newPage(1280);
+    await page.goto(`${origin}/admin/`);
+    expect(new URL(page.url()).pathname).toBe('/admin/sign-in');
+    expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+    expect(await violations(page)).toEqual([]);
+    // The skip link first, then the token field.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string | null | undefined>('document.activeElement?.textContent')).toBe(
+      'Aller au contenu',
+    );
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string | undefined>('document.activeElement?.id')).toBe('token');
+    await page.keyboard.type(token);
+    await Promise.all([page.waitForURL(`${origin}/admin/releases`), page.keyboard.press('Enter')]);
+    expect(await page.locator('h1').textContent()).toBe('Communiqués');
+  });
+
+  it('lists the releases, and the search box narrows them as one types', async () => {
+    const rows = page.locator('#releases tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await violations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-releases-1280.png'), fullPage: true });
+    // Accents and case ignored: the seed's tag is "numérique".
+    await page.locator('#q').fill('NUMERIQUE');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1);
+    expect(await rows.first().locator('a').getAttribute('href')).toBe(`/admin/releases/${crise.slug}`);
+    await page.locator('#q').fill('barometer');
+    await expect
+      .poll(() => rows.first().locator('a').getAttribute('href'), { timeout: 10_000 })
+      .toBe(`/admin/releases/${barometer.slug}`);
+    expect(new URL(page.url()).searchParams.get('q')).toBe('barometer');
+    await page.locator('#q').fill('');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2);
+  });
+
+  it('opens a release and previews its email at phone width', async () => {
+    await page.setViewportSize({ width: 375, height: 900 });
+    await Promise.all([
+      page.waitForURL(`**/admin/releases/${crise.slug}`),
+      page.locator(`a[href="/admin/releases/${crise.slug}"]`).click(),
+    ]);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    const phone = page.locator('#email-phone');
+    await phone.scrollIntoViewIfNeeded();
+    const frame = await (await phone.elementHandle())?.contentFrame();
+    if (!frame) throw new Error('the phone frame has no document');
+    await frame.waitForLoadState('load');
+    expect(await frame.locator('body').textContent()).toContain('97 contributions');
+    // The frame is a phone's 375 px window (its border outside), and the email fits it.
+    expect(await frame.evaluate<number>('window.innerWidth')).toBe(375);
+    expect(await frame.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    // Sandboxed: no script could run in it.
+    expect(await phone.getAttribute('sandbox')).toBe('allow-popups allow-popups-to-escape-sandbox');
+    expect(await page.locator('#email-text').textContent()).toContain('Bonjour Camille');
+    expect(await violations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-release-375.png'), fullPage: false });
+  });
+
+  it('is in English for a browser that asks for it, and signs out', async () => {
+    const english = await run.browser?.newContext({ locale: 'en-GB' });
+    const other = await english?.newPage();
+    await other?.route('**/*', (route) =>
+      route.request().url().startsWith(origin) ? route.continue() : route.abort('blockedbyclient'),
+    );
+    await other?.goto(`${origin}/admin/sign-in`);
+    expect(await other?.locator('label[for="token"]').textContent()).toBe('Admin token');
+    await english?.close();
+    await Promise.all([page.waitForURL(`${origin}/admin/sign-in`), page.locator('.sign-out button').click()]);
+    await page.goto(`${origin}/admin/releases`);
+    expect(new URL(page.url()).pathname).toBe('/admin/sign-in');
+  });
+
+  it('wrote nothing to the console: no script or style was blocked', () => {
+    expect(problems).toEqual([]);
+  });
+});
