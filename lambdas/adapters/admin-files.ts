@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -52,6 +53,17 @@ export function workspaceReleaseSources(workspaceRoot: string, files: SourceFile
   return {
     folder,
     files,
+    // Written beside it, then renamed over it: readers see the old file or the new one, whole.
+    async write(file, text) {
+      const target = path.join(folder, path.basename(file.path));
+      if (target !== file.path) throw new Error(`${file.path} is not a publication of ${folder}`);
+      const temp = path.join(folder, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+      await writeFile(temp, text, { flag: 'wx' });
+      await rename(temp, target).catch(async (error: unknown) => {
+        await unlink(temp).catch(() => {});
+        throw error;
+      });
+    },
     async list() {
       const entries = await readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return [];

@@ -9,7 +9,7 @@
  * The tests of this file share one server and run in order.
  */
 import { execFile } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,7 @@ const guarded = (): [string, string][] => [
   ['GET', '/admin/api/openapi.json'],
   ['POST', '/admin/api/releases/preview'],
   ['POST', '/admin/sign-out'],
+  ['PUT', `/admin/api/releases/${crise.slug}`],
   ['DELETE', `/admin/api/releases/${crise.slug}`],
 ];
 
@@ -104,7 +105,11 @@ beforeAll(async () => {
     0,
   );
   server = await startServer([], { cwd: workspace, env: env() });
-  token = /admin: \S+ with the token (\S+) \(made for this run/.exec(server.stdout())?.[1] ?? '';
+  // The admin's line comes after the address the server is waited for by.
+  const printed = /admin: \S+ with the token (\S+) \(made for this run/;
+  for (let waited = 0; !printed.test(server.stdout()) && waited < 10_000; waited += 50)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  token = printed.exec(server.stdout())?.[1] ?? '';
 }, 300_000);
 
 afterAll(async () => {
@@ -130,8 +135,8 @@ describe('without signing in', { timeout: 120_000 }, () => {
       for (const [method, rawPath] of guarded()) {
         const reply = await request(rawPath, {
           method,
-          headers: { ...headers, ...(method === 'POST' && { 'content-type': 'application/json' }) },
-          ...(method === 'POST' && { body: '{}' }),
+          headers: { ...headers, 'content-type': 'application/json' },
+          ...((method === 'POST' || method === 'PUT') && { body: '{}' }),
         });
         const what = `${method} ${rawPath} with ${way}`;
         if (rawPath.startsWith('/admin/api') || (method !== 'GET' && method !== 'HEAD')) {
@@ -254,6 +259,48 @@ describe('signed in', { timeout: 120_000 }, () => {
     expect(fields).toEqual(expect.arrayContaining(['date', 'links[0].url']));
     const malformed = await post({ frontMatter: 'x' }, { 'x-csrf-token': csrf });
     expect(malformed.status).toBe(400);
+  });
+
+  it('a release saved unchanged is not written; an edit rewrites its field in the file', async () => {
+    const file = path.join(workspace, crise.file.replace(/^examples\//, ''));
+    const before = await readFile(file);
+    const { mtimeMs } = await stat(file);
+    const read = await request(`/admin/api/releases/${crise.slug}`, { headers: { cookie } });
+    const detail = JSON.parse(read.body) as {
+      frontMatter: Record<string, unknown>;
+      body: string;
+      version: string;
+    };
+    const put = (body: unknown, headers: Record<string, string> = { 'x-csrf-token': csrf }) =>
+      request(`/admin/api/releases/${crise.slug}`, {
+        method: 'PUT',
+        headers: { cookie, 'content-type': 'application/json', origin: server?.url.origin ?? '', ...headers },
+        body: JSON.stringify(body),
+      });
+    const same = { frontMatter: detail.frontMatter, body: detail.body, version: detail.version };
+    expect((await put(same, {})).status).toBe(403);
+    const unchanged = await put(same);
+    expect(unchanged.status).toBe(200);
+    expect(JSON.parse(unchanged.body).written).toBe(false);
+    expect((await readFile(file)).equals(before)).toBe(true);
+    expect((await stat(file)).mtimeMs).toBe(mtimeMs);
+
+    // A wrong date: refused per field, nothing written.
+    const bad = await put({ ...same, frontMatter: { ...detail.frontMatter, date: '2021-02-30' } });
+    expect(bad.status).toBe(422);
+    expect(JSON.parse(bad.body).problems).toContainEqual(expect.objectContaining({ field: 'date' }));
+    expect((await readFile(file)).equals(before)).toBe(true);
+
+    const saved = await put({ ...same, frontMatter: { ...detail.frontMatter, place: 'Nantes' } });
+    expect(saved.status).toBe(200);
+    expect(JSON.parse(saved.body).written).toBe(true);
+    const after = await readFile(file, 'utf8');
+    const changed = after.split('\n').filter((line, i) => line !== before.toString('utf8').split('\n')[i]);
+    expect(changed).toEqual(['place: Nantes']);
+    // The version read before the save is stale now: a second save from it is refused.
+    const stale = await put({ ...same, frontMatter: { ...detail.frontMatter, place: 'Brest' } });
+    expect(stale.status).toBe(409);
+    expect(await readFile(file, 'utf8')).toBe(after);
   });
 
   it('the OpenAPI document describes the routes from their schemas', async () => {

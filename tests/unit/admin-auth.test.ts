@@ -56,7 +56,8 @@ let clock = now;
 
 beforeAll(async () => {
   const templates = await loadTemplateFiles();
-  const files = memoryFiles({ '/ws/publications/etude.md': publication });
+  const written: Record<string, string> = { '/ws/publications/etude.md': publication };
+  const files = memoryFiles(written);
   deps = {
     adminToken: token,
     keys,
@@ -66,6 +67,9 @@ beforeAll(async () => {
         folder: '/ws/publications',
         files,
         list: async () => [{ path: '/ws/publications/etude.md', name: 'publications/etude.md' }],
+        write: async (file, text) => {
+          written[file.path] = text;
+        },
       },
       renderer: createReleaseRenderer(templates),
       sampleRecipient: templates.sampleRecipient,

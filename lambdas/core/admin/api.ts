@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { publicationLimits } from '../limits.ts';
 import { json, type PublicResponse } from '../public/http.ts';
-import { type AdminReleaseDeps, findRelease, listReleases, previewPublication } from './releases.ts';
+import {
+  type AdminReleaseDeps,
+  findRelease,
+  listReleases,
+  previewPublication,
+  saveRelease,
+} from './releases.ts';
 
 /**
  * The admin's JSON API, under `/admin/api/`: each route's request and response are zod
@@ -49,6 +55,7 @@ const releaseDetail = releaseListItem.extend({
   frontMatter: z.record(z.string(), z.unknown()).describe('The front matter as written'),
   body: z.string().describe('The Markdown body'),
   problemList: z.array(fieldProblem),
+  version: z.string().describe("The SHA-256 of the file's bytes: a save names it"),
 });
 
 export const previewRequest = z
@@ -71,12 +78,16 @@ const previewResponse = z.object({
   notices: z.array(z.string()),
 });
 
+export const saveRequest = previewRequest
+  .extend({ version: z.string().describe('The `version` the release was read at') })
+  .describe('The edited release, and the version it was read at');
+
 const errorResponse = z.object({ error: z.string() });
 const problemsResponse = z.object({ error: z.string(), problems: z.array(fieldProblem) });
 
 /** One route of the API: what it takes and answers, and the core function that answers. */
 interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** `/releases/{slug}`: `{name}` is a path parameter. */
   path: string;
   summary: string;
@@ -118,6 +129,33 @@ export const routes: Route[] = [
     async answer({ params }, deps) {
       const found = await findRelease(deps, params.slug ?? '');
       return found ? json(200, found) : json(404, { error: `no release "${params.slug}" in the workspace` });
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/releases/{slug}',
+    summary:
+      'Saves an edited release into its own file: only what changed is rewritten (a release saved unchanged stays byte for byte the same, and is not written)',
+    body: saveRequest,
+    responses: {
+      200: {
+        description: 'Saved (written: false when nothing changed)',
+        schema: z.object({ release: releaseDetail, written: z.boolean() }),
+      },
+      404: { description: 'No release has this slug', schema: errorResponse },
+      409: { description: 'The file changed since it was read: nothing was written', schema: errorResponse },
+      422: { description: 'Problems, per field: nothing was written', schema: problemsResponse },
+    },
+    async answer({ params, body }, deps) {
+      const result = await saveRelease(deps, params.slug ?? '', body as z.infer<typeof saveRequest>);
+      if (!result) return json(404, { error: `no release "${params.slug}" in the workspace` });
+      if ('conflict' in result) return json(409, { error: result.conflict });
+      if ('problems' in result)
+        return json(422, {
+          error: 'the release has problems; nothing was written',
+          problems: result.problems,
+        });
+      return json(200, { release: result.saved, written: result.written });
     },
   },
   {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ReleaseNotFoundError, type ReleaseState, readManifest, stateOf } from '../archive/manifest.ts';
@@ -10,6 +11,7 @@ import { slugify } from '../publication/slug.ts';
 import type { ReleaseRenderer, RenderOptions } from '../render/document.ts';
 import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { editPublicationText, type PublicationEdit } from './edit.ts';
 
 /**
  * The releases of a workspace as the admin shows them: its publication files (the same
@@ -28,6 +30,8 @@ export interface ReleaseSourceFile {
 /** Where the admin finds publications: the workspace's publication files, read inside it. */
 export interface ReleaseSources {
   list(): Promise<ReleaseSourceFile[]>;
+  /** Replaces a file of the list with `text` (UTF-8), whole or not at all. */
+  write(file: ReleaseSourceFile, text: string): Promise<void>;
   files: SourceFiles;
   /** The folder new publications go in; a preview is read as if it were a file there. */
   folder: string;
@@ -78,6 +82,8 @@ export interface ReleaseDetail extends ReleaseListItem {
   frontMatter: Record<string, unknown>;
   body: string;
   problemList: FieldProblem[];
+  /** The SHA-256 of the file's bytes (hex): a save names it, and is refused if the file changed since. */
+  version: string;
 }
 
 /** A preview: the email filled for the sample recipient, its text part, and the page. */
@@ -110,6 +116,7 @@ function folded(text: string): string {
 /** Reads one file's front matter and body; problems instead of a throw. */
 async function readRelease(file: ReleaseSourceFile, deps: AdminReleaseDeps): Promise<ReleaseDetail> {
   const files = deps.sources.files.within(file.path);
+  const bytes = await files.readBytes(file.path).catch(() => undefined);
   let frontMatter: Record<string, unknown> = {};
   let body = '';
   let problems: Problem[] = [];
@@ -141,6 +148,7 @@ async function readRelease(file: ReleaseSourceFile, deps: AdminReleaseDeps): Pro
     frontMatter,
     body,
     problemList: fieldProblems(problems, true),
+    version: bytes ? sha256(bytes) : '',
   };
   if (deps.store) {
     try {
@@ -153,8 +161,12 @@ async function readRelease(file: ReleaseSourceFile, deps: AdminReleaseDeps): Pro
   return item;
 }
 
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 function listItem(detail: ReleaseDetail): ReleaseListItem {
-  const { frontMatter: _f, body: _b, problemList: _p, ...item } = detail;
+  const { frontMatter: _f, body: _b, problemList: _p, version: _v, ...item } = detail;
   return item;
 }
 
@@ -251,4 +263,60 @@ function withFile(files: SourceFiles, file: string, bytes: Uint8Array): SourceFi
     within: (f) => overlay(inner.within(f)),
   });
   return overlay(files);
+}
+
+/** What a save did: written (or not, when nothing changed), refused, or nothing to save. */
+export type SaveResult =
+  | { saved: ReleaseDetail; written: boolean }
+  | { problems: FieldProblem[] }
+  | { conflict: string }
+  | undefined;
+
+/**
+ * Saves an edited release into its own file, rewriting only what changed (edit.ts): the file
+ * must still be the `version` that was read (else a conflict, nothing written), and what would
+ * be written must load as a publication (else its problems, nothing written). A save that
+ * changes nothing writes nothing.
+ */
+export async function saveRelease(
+  deps: AdminReleaseDeps,
+  slug: string,
+  edit: PublicationEdit & { version: string },
+): Promise<SaveResult> {
+  for (const file of await deps.sources.list()) {
+    const detail = await readRelease(file, deps);
+    if (detail.slug !== slug) continue;
+    const files = deps.sources.files.within(file.path);
+    const bytes = await files.readBytes(file.path);
+    if (!bytes || sha256(bytes) !== edit.version)
+      return { conflict: `${file.name} changed since it was opened: open it again, then redo the edit` };
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      return {
+        problems: [
+          {
+            field: '',
+            file: file.name,
+            message: 'the file is not UTF-8: save it as UTF-8 in an editor first',
+          },
+        ],
+      };
+    }
+    try {
+      const edited = editPublicationText(text, edit, file.name);
+      if (edited === text) return { saved: detail, written: false };
+      await loadPublication(
+        file.path,
+        withFile(deps.sources.files, file.path, new TextEncoder().encode(edited)),
+      );
+      await deps.sources.write(file, edited);
+    } catch (error) {
+      if (error instanceof InvalidInputError) return { problems: fieldProblems(error.problems, false) };
+      throw error;
+    }
+    return { saved: await readRelease(file, deps), written: true };
+  }
+  return undefined;
 }
