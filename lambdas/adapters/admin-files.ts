@@ -34,6 +34,7 @@ export async function loadAdminTemplates(
       signIn: await read('sign-in.html.hbs'),
       releases: await read('releases.html.hbs'),
       release: await read('release.html.hbs'),
+      edit: await read('edit.html.hbs'),
       notFound: await read('not-found.html.hbs'),
     },
     locales,

@@ -3,8 +3,16 @@ import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
 import { pageContentSecurityPolicy } from '../public/site-headers.ts';
 import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
+import { applyForm } from './form.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
-import { type AdminReleaseDeps, findRelease, listReleases, previewRelease } from './releases.ts';
+import {
+  type AdminReleaseDeps,
+  type FieldProblem,
+  findRelease,
+  listReleases,
+  previewRelease,
+  saveRelease,
+} from './releases.ts';
 import {
   type AdminKeys,
   type AdminSession,
@@ -196,9 +204,11 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
       'set-cookie': setCookie(cookieNames.session, '', { maxAgeSeconds: 0, secure: deps.secureCookies }),
     });
   }
+  const csrf = caller.kind === 'session' ? csrfToken(deps.keys, 'session', caller.session.id) : '';
+  const editing = /^\/admin\/releases\/([^/]+)\/edit$/.exec(path)?.[1];
+  if (editing !== undefined) return edit(request, method, editing, releases, pages, csrf);
   if (method !== 'GET' && method !== 'HEAD')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
-  const csrf = caller.kind === 'session' ? csrfToken(deps.keys, 'session', caller.session.id) : '';
   if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);
   if (path === `${adminPrefix}/releases`) {
     const query = request.query?.q ?? '';
@@ -223,10 +233,65 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
         release: detail,
         ...(preview && 'preview' in preview && { preview: preview.preview }),
         problems: preview && 'problems' in preview ? preview.problems : detail.problemList,
+        ...((request.query?.saved === 'written' || request.query?.saved === 'unchanged') && {
+          saved: request.query.saved,
+        }),
       }),
     );
   }
   return html(404, pages.notFound({ csrf }));
+}
+
+/**
+ * The edit form of a release (GET), and its POST: saved into the file (only what changed,
+ * releases.ts's saveRelease), then back to the release; problems and conflicts show the form
+ * again with what was typed, each problem beside its field. The CSRF check was made before.
+ */
+async function edit(
+  request: AdminRequest,
+  method: string,
+  rawSlug: string,
+  releases: AdminReleaseDeps,
+  pages: AdminPages,
+  csrf: string,
+): Promise<PublicResponse> {
+  let slug: string;
+  try {
+    slug = decodeURIComponent(rawSlug);
+  } catch {
+    return html(404, pages.notFound({ csrf }));
+  }
+  const release = await findRelease(releases, slug);
+  if (!release) return html(404, pages.notFound({ csrf }));
+  if (method === 'GET' || method === 'HEAD')
+    return html(
+      200,
+      pages.edit({
+        csrf,
+        release,
+        frontMatter: release.frontMatter,
+        body: release.body,
+        version: release.version,
+      }),
+    );
+  if (method !== 'POST')
+    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
+  const form = formFields(request);
+  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  const frontMatter = applyForm(release.frontMatter, form);
+  const body = (form.get('body') ?? release.body).replace(/\r\n/g, '\n');
+  const result = await saveRelease(releases, slug, { frontMatter, body, version: form.get('version') ?? '' });
+  const again = (status: number, extra: { problems?: FieldProblem[]; conflict?: string }) =>
+    html(
+      status,
+      pages.edit({ csrf, release, frontMatter, body, version: form.get('version') ?? '', ...extra }),
+    );
+  if (!result) return html(404, pages.notFound({ csrf }));
+  if ('conflict' in result) return again(409, { conflict: result.conflict });
+  if ('problems' in result) return again(422, { problems: result.problems });
+  return redirect(
+    `${adminPrefix}/releases/${encodeURIComponent(result.saved.slug)}?saved=${result.written ? 'written' : 'unchanged'}`,
+  );
 }
 
 /** A preview in its sandboxed frame: the email as a mail client shows it, or the page; nothing runs. */

@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
 import type { Language } from '../publication/schema.ts';
+import { type FormControl, formControls } from './form.ts';
 import type { FieldProblem, ReleaseDetail, ReleaseListItem, ReleasePreview } from './releases.ts';
 
 /**
@@ -8,7 +9,14 @@ import type { FieldProblem, ReleaseDetail, ReleaseListItem, ReleasePreview } fro
  * static files (a script, a style sheet). Read by an adapter, like every template.
  */
 export interface AdminTemplates {
-  pages: { layout: string; signIn: string; releases: string; release: string; notFound: string };
+  pages: {
+    layout: string;
+    signIn: string;
+    releases: string;
+    release: string;
+    edit: string;
+    notFound: string;
+  };
   /** Fixed strings by language. */
   locales: Record<Language, Record<string, string>>;
   /** Static files by name (`admin.js`, `admin.css`): served under /admin/assets/. */
@@ -25,7 +33,23 @@ export interface AdminPages {
   signIn(view: PageBase & { error?: string }): string;
   releases(view: PageBase & { query: string; releases: ReleaseListItem[] }): string;
   release(
-    view: PageBase & { release: ReleaseDetail; preview?: ReleasePreview; problems: FieldProblem[] },
+    view: PageBase & {
+      release: ReleaseDetail;
+      preview?: ReleasePreview;
+      problems: FieldProblem[];
+      saved?: 'written' | 'unchanged';
+    },
+  ): string;
+  /** The edit form: the front matter and body to show (the file's, or those of a refused save). */
+  edit(
+    view: PageBase & {
+      release: ReleaseDetail;
+      frontMatter: Record<string, unknown>;
+      body: string;
+      version: string;
+      problems?: FieldProblem[];
+      conflict?: string;
+    },
   ): string;
   notFound(view: PageBase): string;
 }
@@ -42,12 +66,14 @@ function compile(templates: AdminTemplates) {
     hb.registerPartial('layout', templates.pages.layout);
     // "{{uri slug}}": a path segment.
     hb.registerHelper('uri', (value: unknown) => encodeURIComponent(String(value)));
+    hb.registerHelper('is', (a: unknown, b: unknown) => String(a) === String(b));
     const c = (source: string) => hb.compile(source, { strict: false });
     pages = {
       layout: c(templates.pages.layout),
       signIn: c(templates.pages.signIn),
       releases: c(templates.pages.releases),
       release: c(templates.pages.release),
+      edit: c(templates.pages.edit),
       notFound: c(templates.pages.notFound),
     };
     compiled.set(templates, pages);
@@ -70,6 +96,13 @@ export function adminPages(templates: AdminTemplates, lang: Language): AdminPage
     signIn: (view) => pages.signIn({ ...base, ...view, signedOut: true }),
     releases: (view) => pages.releases({ ...base, ...view, releases: view.releases.map(withState) }),
     release: (view) => pages.release({ ...base, ...view, release: withState(view.release) }),
+    edit: ({ frontMatter, problems = [], ...view }) => {
+      const controls: FormControl[] = formControls(frontMatter, problems, t);
+      const shown = new Set(controls.map((c) => c.name));
+      // Problems of fields the form does not show, or of none, go above the form.
+      const others = problems.filter((p) => !shown.has(p.field.split(/[.[]/)[0] ?? ''));
+      return pages.edit({ ...base, ...view, controls, problems: others });
+    },
     notFound: (view) => pages.notFound({ ...base, ...view }),
   };
 }
