@@ -54,6 +54,8 @@ const guarded = (): [string, string][] => [
   ['GET', `/admin/releases/${crise.slug}`],
   ['GET', `/admin/releases/${crise.slug}/email`],
   ['GET', `/admin/releases/${crise.slug}/page`],
+  ['GET', `/admin/releases/${crise.slug}/edit`],
+  ['POST', `/admin/releases/${crise.slug}/edit`],
   ['HEAD', `/admin/releases/${crise.slug}`],
   ['GET', '/admin/does-not-exist'],
   ['GET', '/admin/api/releases'],
