@@ -63,7 +63,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     keys: adminKeys(adminToken, secret),
     templates: await loadAdminTemplates(),
     releases: {
-      sources: workspaceReleaseSources(config.workspace?.root ?? backend.store.root, backend.files),
+      sources: workspaceReleaseSources(config.workspace?.root, backend.files),
       renderer: backend.renderer,
       sampleRecipient: backend.sampleRecipient,
       store: backend.store,

@@ -47,10 +47,14 @@ export async function loadAdminTemplates(
 
 /**
  * The publication files of a workspace: the `.md` files directly in its `publications/`
- * folder (none when there is no such folder), read inside the workspace by `files`.
+ * folder (none when there is no such folder, or no workspace: `serve --data-dir` outside
+ * one), read inside the workspace by `files`.
  */
-export function workspaceReleaseSources(workspaceRoot: string, files: SourceFiles): ReleaseSources {
-  const folder = path.join(workspaceRoot, 'publications');
+export function workspaceReleaseSources(
+  workspaceRoot: string | undefined,
+  files: SourceFiles,
+): ReleaseSources {
+  const folder = path.join(workspaceRoot ?? process.cwd(), 'publications');
   return {
     folder,
     files,
@@ -66,6 +70,7 @@ export function workspaceReleaseSources(workspaceRoot: string, files: SourceFile
       });
     },
     async list() {
+      if (workspaceRoot === undefined) return [];
       const entries = await readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return [];
         throw error;
@@ -74,7 +79,7 @@ export function workspaceReleaseSources(workspaceRoot: string, files: SourceFile
         .filter((e) => e.isFile() && e.name.endsWith('.md') && !e.name.startsWith('.'))
         .map((e) => ({
           path: path.join(folder, e.name),
-          name: path.relative(workspaceRoot, path.join(folder, e.name)),
+          name: path.join('publications', e.name),
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
     },
