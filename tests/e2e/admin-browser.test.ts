@@ -195,6 +195,7 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     const field = page.locator('#f-embargo');
     expect(await field.getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#f-embargo-error').textContent()).toContain('has no time zone');
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-edit-1280.png') });
     expect(await field.inputValue()).toBe('2024-03-12 08:00');
     expect(await violations(page)).toEqual([]);
     expect(await readFile(file, 'utf8')).toBe(before);
