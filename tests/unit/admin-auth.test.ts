@@ -398,7 +398,8 @@ describe('unauthenticated requests', () => {
       expect(response.status, path).toBe(200);
       for (const word of workspace) expect(response.body, path).not.toContain(word);
     }
-    expect((await call(req('GET', '/admin/assets/other.js'))).status).toBe(303);
+    for (const path of ['/admin/assets/other.js', '/admin/assets/constructor', '/admin/assets/__proto__'])
+      expect((await call(req('GET', path))).status, path).toBe(303);
   });
 });
 

@@ -149,7 +149,11 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
   const path = request.path;
   const method = request.method.toUpperCase();
 
-  const asset = deps.templates.assets[path.slice(`${adminPrefix}/assets/`.length)];
+  const assetName = path.slice(`${adminPrefix}/assets/`.length);
+  // Own names only: "constructor" is not a file.
+  const asset = Object.hasOwn(deps.templates.assets, assetName)
+    ? deps.templates.assets[assetName]
+    : undefined;
   if (path.startsWith(`${adminPrefix}/assets/`) && asset && (method === 'GET' || method === 'HEAD'))
     return withHeaders(
       { status: 200, headers: { 'content-type': asset.type }, body: asset.body },
@@ -351,7 +355,8 @@ function signIn(
     !isCsrfToken(deps.keys, 'sign-in', nonce, fields.get('csrf') ?? undefined)
   )
     return form(403, pages.t.formExpired);
-  if (!isAdminToken(deps.adminToken, fields.get('token') ?? undefined)) {
+  // A token holds no spaces: those around a pasted one are not part of it.
+  if (!isAdminToken(deps.adminToken, fields.get('token')?.trim())) {
     deps.limiter.failed(client, now);
     return form(401, pages.t.wrongToken);
   }
