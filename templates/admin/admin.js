@@ -26,3 +26,16 @@ document.addEventListener('DOMContentLoaded', () => {
     }, 250);
   });
 });
+
+// The edit form: the email preview follows what one types, through the form's Preview button
+// (it posts the form into the preview's sandboxed frame; nothing is saved).
+document.addEventListener('DOMContentLoaded', () => {
+  const form = document.querySelector('form.edit');
+  const button = document.getElementById('preview-button');
+  if (!form || !button) return;
+  let timer;
+  form.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => form.requestSubmit(button), 600);
+  });
+});

@@ -160,10 +160,7 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     await page.goto(`${origin}/admin/releases/${barometer.slug}/edit`);
     expect(await page.locator('#f-title').inputValue()).toBe(barometer.title);
     expect(await violations(page)).toEqual([]);
-    await Promise.all([
-      page.waitForURL(/saved=unchanged$/),
-      page.locator('form.edit button[type=submit]').click(),
-    ]);
+    await Promise.all([page.waitForURL(/saved=unchanged$/), page.locator('#save-button').click()]);
     expect(await page.locator('.saved').textContent()).toBe(
       'Rien n’a changé ; le fichier n’a pas été réécrit.',
     );
@@ -172,10 +169,7 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     await page.goto(`${origin}/admin/releases/${barometer.slug}/edit`);
     await page.locator('#f-date').fill('2024-03-13');
     await page.locator('#f-tags').fill('open data, barometer, local government, budgets');
-    await Promise.all([
-      page.waitForURL(/saved=written$/),
-      page.locator('form.edit button[type=submit]').click(),
-    ]);
+    await Promise.all([page.waitForURL(/saved=written$/), page.locator('#save-button').click()]);
     const after = await readFile(file, 'utf8');
     // Those two lines, and nothing else: the folded lead, the publishers, the body are as they were.
     expect(after).toBe(
@@ -190,7 +184,7 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     const before = await readFile(file, 'utf8');
     await page.goto(`${origin}/admin/releases/${barometer.slug}/edit`);
     await page.locator('#f-embargo').fill('2024-03-12 08:00');
-    await page.locator('form.edit button[type=submit]').click();
+    await page.locator('#save-button').click();
     await page.waitForLoadState('load');
     const field = page.locator('#f-embargo');
     expect(await field.getAttribute('aria-invalid')).toBe('true');
@@ -198,6 +192,27 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     await page.screenshot({ path: path.join(screenshotsDir, 'admin-edit-1280.png') });
     expect(await field.inputValue()).toBe('2024-03-12 08:00');
     expect(await violations(page)).toEqual([]);
+    expect(await readFile(file, 'utf8')).toBe(before);
+  });
+
+  it('previews the email as one types, and saves nothing', async () => {
+    const file = path.join(run.work ?? '', barometer.file);
+    const before = await readFile(file, 'utf8');
+    await page.goto(`${origin}/admin/releases/${barometer.slug}/edit`);
+    await page.locator('#f-title').fill('A title typed a moment ago');
+    const frame = () => page.frame({ name: 'preview-frame' });
+    await expect
+      .poll(
+        async () =>
+          (await frame()
+            ?.locator('body')
+            .textContent()
+            .catch(() => '')) ?? '',
+        { timeout: 15_000 },
+      )
+      .toContain('A title typed a moment ago');
+    expect(await frame()?.evaluate<number>('window.innerWidth')).toBe(375);
+    expect(new URL(page.url()).pathname).toBe(`/admin/releases/${barometer.slug}/edit`);
     expect(await readFile(file, 'utf8')).toBe(before);
   });
 

@@ -10,6 +10,7 @@ import {
   type FieldProblem,
   findRelease,
   listReleases,
+  previewPublication,
   previewRelease,
   saveRelease,
 } from './releases.ts';
@@ -284,6 +285,9 @@ async function edit(
   if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
   const frontMatter = applyForm(release.frontMatter, form);
   const body = (form.get('body') ?? release.body).replace(/\r\n/g, '\n');
+  // The preview button (and admin.js as one types): the email as it would be, in its frame; nothing saved.
+  if (form.get('preview') === 'email')
+    return framed('email', await previewPublication(releases, { frontMatter, body }));
   const result = await saveRelease(releases, slug, { frontMatter, body, version: form.get('version') ?? '' });
   const again = (status: number, extra: { problems?: FieldProblem[]; conflict?: string }) =>
     html(
@@ -300,7 +304,12 @@ async function edit(
 
 /** A preview in its sandboxed frame: the email as a mail client shows it, or the page; nothing runs. */
 function framed(part: 'email' | 'page', result: Awaited<ReturnType<typeof previewRelease>>): PublicResponse {
-  if (!result || !('preview' in result)) return withHeaders(plain(404, 'Not found\n'), {});
+  if (result && 'problems' in result)
+    return withHeaders(
+      plain(422, result.problems.map((p) => `${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n')),
+      { 'content-security-policy': "default-src 'none'; sandbox", 'x-frame-options': 'SAMEORIGIN' },
+    );
+  if (!result) return withHeaders(plain(404, 'Not found\n'), {});
   const policy = part === 'email' ? proofEmailSecurityPolicy : pageContentSecurityPolicy;
   return {
     status: 200,
