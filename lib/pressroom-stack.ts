@@ -350,8 +350,9 @@ export class PressroomStack extends Stack {
       dispatch: dispatch.function,
       alarmTopic: notifications.alarmTopic,
     });
-    // A campaign larger than the SES quota allows today continues the next day by itself.
-    allowContinuations(this.scheduling, dispatch);
+    // A campaign larger than the SES quota allows today continues the next day by itself,
+    // and so does one whose quota SES says is used up (the send function schedules it).
+    allowContinuations(this.scheduling, dispatch, send);
     // Embargoed releases go public at their time: a schedule per release, and a safety refresh.
     this.embargoLifts = new EmbargoLifts(this, 'EmbargoLifts', {
       publish,

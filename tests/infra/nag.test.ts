@@ -125,13 +125,17 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       );
     }
     // The schedules of the lifts' group, to publish only: one per embargoed release; those of
-    // the campaigns' group, to dispatch only: a campaign's next day under the SES quota.
+    // the campaigns' group, to dispatch and send only: a campaign's next day under the SES quota.
     expect(
       iam5
         .filter((a) => a.id.includes(':schedule/'))
         .map((a) => `${a.path} ${/Pressroom-([A-Za-z]+)-/.exec(a.id)?.[1]}`)
         .sort(),
-    ).toEqual(['Pressroom/Dispatch Scheduling', 'Pressroom/Publish EmbargoLifts']);
+    ).toEqual([
+      'Pressroom/Dispatch Scheduling',
+      'Pressroom/Publish EmbargoLifts',
+      'Pressroom/Send Scheduling',
+    ]);
     // The only "*": ses:GetSendQuota, of send and dispatch.
     expect(
       iam5

@@ -161,13 +161,17 @@ describe('a provider refusing everything, on the stack', () => {
     const { queue, run } = await dispatched('etude', 10);
     const halting = new MemoryMailer((_, call) => {
       if (call > 3)
-        throw mapSesError(Object.assign(new Error('Daily message quota exceeded.'), { name: 'Throttling' }));
+        throw mapSesError(
+          Object.assign(new Error('Sending paused for this account.'), {
+            name: 'AccountSendingPausedException',
+          }),
+        );
     });
     const reports = [];
     for (const batch of queue.batches)
       reports.push(await sendBatch(batch, deps(halting), { rate: 1000, concurrency: 1 }));
     expect(reports[0]?.halted).toMatch(
-      /daily sending quota .* Paused, nobody counted as failed: fix it, then resume it with `pressroom campaign resume etude --backend aws`\.$/,
+      /paused for the whole AWS account .* Paused, nobody counted as failed: fix it, then resume it with `pressroom campaign resume etude --backend aws`\.$/,
     );
     expect(reports.slice(1).every((r) => r.dropped === 'campaign paused')).toBe(true);
     const status = await campaignStatus(store, 'etude');
