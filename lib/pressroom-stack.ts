@@ -302,6 +302,9 @@ export class PressroomStack extends Stack {
         'archive/*/release.json',
         'archive/*/page.html',
         'archive/*/release.pdf',
+        // The press kit images' web sizes and thumbnails: the copy's lead image and gallery.
+        'archive/*/images/web/*',
+        'archive/*/images/thumbs/*',
       ],
       write: ['contacts/*', 'suppressions/*', 'subscriptions/*', 'campaigns/*/events/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],

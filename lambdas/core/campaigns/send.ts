@@ -18,6 +18,7 @@ import {
   advanceCopyUrls,
   embargoNotice,
   publicReleaseLinks,
+  type ReleaseLinks,
   signAdvanceCopyToken,
   toPersonalCopy,
   withEmbargoNotice,
@@ -197,7 +198,7 @@ export interface Prepared {
    * An advance copy (`embargo: advance`, the embargo still ahead): the release, until when its
    * copy links work, and its public links, which each message points at the recipient's copy.
    */
-  advance?: { slug: string; expiresAt: Date; publicLinks: { page: string; pdf: string } };
+  advance?: { slug: string; expiresAt: Date; publicLinks: ReleaseLinks };
   /** The email's tracked links and image, when the campaign tracks opens or clicks. */
   tracked?: TrackedEmail;
 }
