@@ -6,7 +6,8 @@ import { verifyAdvanceCopyToken } from '../../lambdas/core/campaigns/advance-cop
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
-import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { definition, importJournalists, journalist } from '../support/dispatch-fixtures.ts';
+import { uploadRelease } from '../support/harness-campaigns.ts';
 import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
@@ -35,21 +36,17 @@ describe('an advance copy on the stack as synthesized', () => {
   it('publishes the release under embargo, then sends the advance campaign through dispatch, send and SES', async () => {
     const embargo = `${new Date(Date.now() + 86_400_000).toISOString().slice(0, 19)}+00:00`;
     // With a press kit image: the email's lead image, which the press room serves only from the lift.
-    const files = releaseWorkspace(
-      `embargo: ${embargo}\nimages:\n  - file: images/barometer-chart.jpg\n    alt: Un graphique en barres\n`,
-    );
     await world.store.put(
       'publications/images/barometer-chart.jpg',
       await readFile(
         path.resolve(import.meta.dirname, '../../examples/publications/images/barometer-chart.jpg'),
       ),
     );
-    await world.store.put(
-      'publications/organizations/villes-internet.yaml',
-      files['organizations/villes-internet.yaml'] as string,
+    const [published] = await uploadRelease(
+      world,
+      'embargo',
+      `embargo: ${embargo}\nimages:\n  - file: images/barometer-chart.jpg\n    alt: Un graphique en barres\n`,
     );
-    await world.store.put('publications/embargo.md', files['publications/embargo.md'] as string);
-    const [published] = await world.deliverS3Notifications();
     expect(published?.invocation).toMatchObject({
       ok: true,
       result: [expect.objectContaining({ slug, state: 'embargoed' })],

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import { describePlan } from '../../lambdas/core/campaigns/quota.ts';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
-import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { scheduleNameFor } from '../../lambdas/core/schedule-name.ts';
-import { definition, importJournalists, journalist, publishReleases } from '../support/dispatch-fixtures.ts';
-import { dispatchFunction, type HarnessWorld, startHarness } from './world.ts';
+import { definition, journalist } from '../support/dispatch-fixtures.ts';
+import { drainAcknowledged, useCampaignHarness } from '../support/harness-campaigns.ts';
+import { dispatchFunction, type HarnessWorld } from './world.ts';
 
 /**
  * Pacing by the SES quota on the stack as synthesized: the real dispatch and send bundles with
@@ -20,13 +20,8 @@ const context = { sender: 'presse@villes-internet.net', sendRate: 14 };
 const audience = 120;
 
 let world: HarnessWorld;
-beforeAll(async () => {
-  world = await startHarness(context);
-  await publishReleases(world.store);
-  await importJournalists(world.store, contactKeys(world.secret), audience);
-}, 180_000);
-afterAll(async () => {
-  await world?.stop();
+useCampaignHarness(context, audience, (started) => {
+  world = started;
 });
 
 async function dispatch(name: string): Promise<DispatchReport> {
@@ -38,13 +33,7 @@ async function dispatch(name: string): Promise<DispatchReport> {
   );
 }
 
-async function drain() {
-  const deliveries = await world.drainQueues();
-  for (const d of deliveries)
-    expect(d.invocation).toMatchObject({ ok: true, result: { batchItemFailures: [] } });
-  expect([...world.edge.queues.values()].flat()).toEqual([]);
-  expect(world.edge.denials.splice(0)).toEqual([]);
-}
+const drain = () => drainAcknowledged(world);
 
 /**
  * Scheduler fires the campaign's schedule (assuming the campaigns' role, invoking dispatch),

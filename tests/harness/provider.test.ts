@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignDefinition } from '../../lambdas/core/campaigns/campaign.ts';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
-import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { definition, importJournalists, journalist, publishReleases } from '../support/dispatch-fixtures.ts';
+import { definition, journalist } from '../support/dispatch-fixtures.ts';
+import { drainAcknowledged, useCampaignHarness } from '../support/harness-campaigns.ts';
 import type { SesFault, SesRequest } from './edge.ts';
-import { type HarnessWorld, startHarness } from './world.ts';
+import { dispatchFunction, type HarnessWorld } from './world.ts';
 
 /**
  * Provider-wide failures and the error budget on the stack as synthesized: the real dispatch
@@ -24,13 +24,8 @@ const audience = 120;
 const resumeHint = (name: string) => `resume it with \`pressroom campaign resume ${name} --backend aws\``;
 
 let world: HarnessWorld;
-beforeAll(async () => {
-  world = await startHarness(context);
-  await publishReleases(world.store);
-  await importJournalists(world.store, contactKeys(world.secret), audience);
-}, 180_000);
-afterAll(async () => {
-  await world?.stop();
+useCampaignHarness(context, audience, (started) => {
+  world = started;
 });
 beforeEach(() => {
   world.edge.sesFault = undefined;
@@ -42,29 +37,13 @@ beforeEach(() => {
 async function dispatch(name: string, extra: Partial<CampaignDefinition> = {}): Promise<DispatchReport> {
   return startCampaign(
     definition(name, { from: { name: 'Villes Internet', address: context.sender }, ...extra }),
-    {
-      store: world.store,
-      dispatcher: {
-        async dispatch(campaign) {
-          const invocation = await world.container('Dispatch').invoke<DispatchReport>({ campaign });
-          if (!invocation.ok) throw new Error(invocation.error.errorMessage);
-          return invocation.result;
-        },
-      },
-    },
+    { store: world.store, dispatcher: dispatchFunction(world) },
     `campaigns/${name}.yaml`,
   );
 }
 
 /** Runs the send functions until the queue is empty; every queue message must be acknowledged. */
-async function drain() {
-  const deliveries = await world.drainQueues();
-  for (const d of deliveries)
-    expect(d.invocation).toMatchObject({ ok: true, result: { batchItemFailures: [] } });
-  expect([...world.edge.queues.values()].flat()).toEqual([]);
-  expect(world.edge.denials.splice(0)).toEqual([]);
-  return deliveries;
-}
+const drain = () => drainAcknowledged(world);
 
 /** Answers the sends `when` picks (given each send and its number from 0) with `f`. */
 function fault(f: SesFault, when: (r: SesRequest, n: number) => boolean = () => true) {

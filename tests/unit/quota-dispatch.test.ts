@@ -5,7 +5,7 @@
  * quota spent sends nobody and fails nobody.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import type { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { mapSesError } from '../../lambdas/adapters/ses-mailer.ts';
 import { sendBatch } from '../../lambdas/core/campaigns/batch.ts';
 import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
@@ -14,8 +14,6 @@ import {
   type DispatchDeps,
   dispatchCampaign,
   dispatchScheduledCampaign,
-  type RecipientBatch,
-  type RecipientQueue,
 } from '../../lambdas/core/campaigns/dispatch.ts';
 import { readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import { describePlan, type SendingQuota, type SendQuota } from '../../lambdas/core/campaigns/quota.ts';
@@ -23,13 +21,13 @@ import type { CampaignSchedule, CampaignScheduler } from '../../lambdas/core/cam
 import type { SendDeps } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { listAll } from '../../lambdas/core/store/object-store.ts';
 import {
+  CapturingQueue,
+  copyOf,
   definition,
-  importJournalists,
   MemoryMailer,
-  publishReleases,
   registerDraft,
+  seededStore,
 } from '../support/dispatch-fixtures.ts';
 
 const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
@@ -48,13 +46,6 @@ class FakeQuota implements SendingQuota {
   }
 }
 
-class CapturingQueue implements RecipientQueue {
-  readonly batches: RecipientBatch[] = [];
-  async enqueue(messages: RecipientBatch[]) {
-    this.batches.push(...messages.map((m) => JSON.parse(JSON.stringify(m)) as RecipientBatch));
-  }
-}
-
 class FakeScheduler implements CampaignScheduler {
   readonly put_: CampaignSchedule[] = [];
   async put(schedule: CampaignSchedule) {
@@ -68,25 +59,15 @@ class FakeScheduler implements CampaignScheduler {
 
 let base: MemoryObjectStore;
 beforeAll(async () => {
-  base = newStore();
-  await publishReleases(base);
-  await importJournalists(base, keys, 25);
+  base = await seededStore(keys, 25);
 });
-
-function newStore() {
-  return new MemoryObjectStore({ signingSecret: 's', publicUrl: 'https://press.example.org' });
-}
 
 let store: MemoryObjectStore;
 let quota: FakeQuota;
 let scheduler: FakeScheduler;
 let mailer: MemoryMailer;
 beforeEach(async () => {
-  store = newStore();
-  for await (const item of listAll(base, '')) {
-    const object = await base.get(item.key);
-    if (object) await store.put(item.key, object.body);
-  }
+  store = await copyOf(base);
   // 20 a day, 1 kept free (5 %), 9 sent in the last 24 hours: 10 left for the campaign now.
   quota = new FakeQuota({ max24Hour: 20, maxSendRate: 14, sentLast24Hours: 9 });
   scheduler = new FakeScheduler();
