@@ -302,6 +302,9 @@ export class PressroomStack extends Stack {
         'archive/*/release.json',
         'archive/*/page.html',
         'archive/*/release.pdf',
+        // The press kit images' web sizes and thumbnails: the copy's lead image and gallery.
+        'archive/*/images/web/*',
+        'archive/*/images/thumbs/*',
       ],
       write: ['contacts/*', 'suppressions/*', 'subscriptions/*', 'campaigns/*/events/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
@@ -350,8 +353,9 @@ export class PressroomStack extends Stack {
       dispatch: dispatch.function,
       alarmTopic: notifications.alarmTopic,
     });
-    // A campaign larger than the SES quota allows today continues the next day by itself.
-    allowContinuations(this.scheduling, dispatch);
+    // A campaign larger than the SES quota allows today continues the next day by itself,
+    // and so does one whose quota SES says is used up (the send function schedules it).
+    allowContinuations(this.scheduling, dispatch, send);
     // Embargoed releases go public at their time: a schedule per release, and a safety refresh.
     this.embargoLifts = new EmbargoLifts(this, 'EmbargoLifts', {
       publish,

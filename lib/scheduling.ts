@@ -110,45 +110,59 @@ export class Scheduling extends ScheduledInvocations {
  * Pacing by the SES quota (lambdas/core/campaigns/quota.ts): dispatch reads the account's
  * quota (`ses:GetSendQuota`, account-level: resource `*`), enqueues what fits now and puts
  * the next day's slice of the campaign as a one-time schedule of the campaigns' group, with
- * the group's role and dead-letter queue, invoking dispatch itself. It may create and update
- * that group's schedules only, and pass that group's role only, to Scheduler only.
+ * the group's role and dead-letter queue, invoking dispatch itself. The send function puts the
+ * same schedule when the quota runs out with no next slice planned (SES answering "Daily
+ * message quota exceeded"): the campaign's next quota window (core/campaigns/batch.ts). Each
+ * may create and update that group's schedules only, and pass that group's role only, to
+ * Scheduler only. (The send function's own `ses:GetSendQuota` is granted with its sending.)
  */
-export function allowContinuations(scheduling: Scheduling, dispatch: PressroomFunction): void {
+export function allowContinuations(
+  scheduling: Scheduling,
+  dispatch: PressroomFunction,
+  send: PressroomFunction,
+): void {
+  allowCampaignSchedules(scheduling, dispatch);
+  allowCampaignSchedules(scheduling, send);
+  send.function.addEnvironment('PRESSROOM_DISPATCH_FUNCTION_ARN', dispatch.function.functionArn);
+  dispatch.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }),
+  );
+  acknowledge(
+    dispatch,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ses:GetSendQuota is an account-level action: IAM accepts no resource but "*" for it.',
+  );
+}
+
+/** One function may put the campaigns' schedules: the group's, with the group's role. */
+function allowCampaignSchedules(scheduling: Scheduling, fn: PressroomFunction): void {
   const env = {
     PRESSROOM_CAMPAIGN_SCHEDULE_GROUP: scheduling.group.scheduleGroupName,
     PRESSROOM_CAMPAIGN_SCHEDULER_ROLE_ARN: scheduling.role.roleArn,
     PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN: scheduling.deadLetterQueue.queueArn,
   };
-  for (const [name, value] of Object.entries(env)) dispatch.function.addEnvironment(name, value);
+  for (const [name, value] of Object.entries(env)) fn.function.addEnvironment(name, value);
   const schedules = Stack.of(scheduling).formatArn({
     service: 'scheduler',
     resource: 'schedule',
     resourceName: `${scheduling.group.scheduleGroupName}/*`,
   });
-  dispatch.grantPrincipal.addToPrincipalPolicy(
+  fn.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
       resources: [schedules],
     }),
   );
-  dispatch.grantPrincipal.addToPrincipalPolicy(
+  fn.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['iam:PassRole'],
       resources: [scheduling.role.roleArn],
       conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     }),
   );
-  dispatch.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }),
-  );
   acknowledgeWildcardResource(
-    dispatch,
+    fn,
     schedules,
     "A campaign's schedule is named after the campaign: the campaigns are not known at deploy time, the group is.",
-  );
-  acknowledge(
-    dispatch,
-    'AwsSolutions-IAM5[Resource::*]',
-    'ses:GetSendQuota is an account-level action: IAM accepts no resource but "*" for it.',
   );
 }

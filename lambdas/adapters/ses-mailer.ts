@@ -10,6 +10,7 @@ import {
   type Mailer,
   type OutgoingMessage,
   PermanentSendError,
+  QuotaExhaustedError,
   SendingHaltedError,
   ThrottledError,
 } from '../core/campaigns/mailer.ts';
@@ -100,9 +101,13 @@ export function mapSesError(
   const code = (error as { code?: string }).code;
   const message = (error as Error).message ?? String(error);
   const halt = (text: string) => new SendingHaltedError(`SES refuses to send: ${text}`, { cause: error });
+  // SES's only quota refusal of a send: the common error `Throttling` with this message (the
+  // other, "Maximum sending rate exceeded", is retried below). SendRawEmail has no error code
+  // of its own for either (AWS, "Errors related to the sending quotas for your Amazon SES account").
   if (/daily message quota exceeded/i.test(message)) {
-    return halt(
-      "the account's daily sending quota (Max24HourSend) is used up. Sending resumes as the 24-hour window moves on: send again later, or ask AWS for a higher quota (Service Quotas, Amazon SES)",
+    return new QuotaExhaustedError(
+      "SES refuses to send: the account's daily sending quota (Max24HourSend) is used up. Sending resumes as the 24-hour window moves on: send again later, or ask AWS for a higher quota (Service Quotas, Amazon SES)",
+      { cause: error },
     );
   }
   if (name === 'Throttling' || name === 'ThrottlingException' || /rate exceeded/i.test(message)) {

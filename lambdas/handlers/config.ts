@@ -130,6 +130,12 @@ const settings = {
     expected:
       'the ARN of the role the campaigns\' schedules run with, e.g. "arn:aws:iam::123456789012:role/pressroom-campaigns"',
   },
+  dispatchFunctionArn: {
+    variable: 'PRESSROOM_DISPATCH_FUNCTION_ARN',
+    schema: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+$/),
+    expected:
+      'the ARN of the dispatch function, which a campaign\'s next quota window invokes, e.g. "arn:aws:lambda:eu-west-3:123456789012:function:pressroom-dispatch"',
+  },
   campaignScheduleDeadLetterArn: {
     variable: 'PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN',
     schema: z.string().regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:.+$/),

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
+import { EventBridgeCampaignScheduler } from '../adapters/scheduler.ts';
 import { SesMailer } from '../adapters/ses-mailer.ts';
 import { SesSendingQuota } from '../adapters/ses-quota.ts';
 import { type BatchReport, sendPreparedBatch } from '../core/campaigns/batch.ts';
@@ -29,8 +30,10 @@ import { cached, dataStore, logger, signingKeys, startInvocation } from './runti
  * message is prepared from the archived HTML, and composed in the skeleton dispatch stored,
  * with the To dispatch encoded (no MailComposer, no MimeNode).
  * Before each batch it reads the SES quota (at most once a minute): once the day's quota is
- * spent, the batch sends nobody and is acknowledged, its recipients left for the campaign's
- * next day (core/campaigns/batch.ts, quota.ts), never for the dead-letter queue.
+ * spent, or SES answers "Daily message quota exceeded", the batch stops and is acknowledged,
+ * its recipients left pending for the campaign's next day or next quota window (a schedule
+ * this function puts when dispatch planned none: core/campaigns/batch.ts, quota.ts), never
+ * for the dead-letter queue.
  */
 
 const recipientSchema = z.strictObject({
@@ -67,6 +70,7 @@ const context = cached(async () => {
     'unsubscribeMailto',
     'senderIdentity',
     'ledgerTable',
+    'campaignScheduleGroup',
   ]);
   const deps: SendDeps = {
     store: dataStore(config.bucket),
@@ -83,7 +87,8 @@ const context = cached(async () => {
   // Read before each batch, at most once a minute per container: a spent daily quota leaves
   // the batch's recipients for the campaign's next slice (batch.ts), never the dead-letter queue.
   // Unreadable (or no answer within 2 s), it is not checked for a minute (a warning): SES
-  // itself refuses past the quota, which pauses the campaign (mapSesError): nobody is lost.
+  // itself refuses past the quota ("Daily message quota exceeded"), which is taken as the
+  // quota spent (batch.ts): nobody is lost.
   const ses = new SesSendingQuota({ timeoutMs: 2_000 });
   const quota: SendingQuota = cachedQuota({
     read: () =>
@@ -92,7 +97,27 @@ const context = cached(async () => {
         return undefined;
       }),
   });
-  return { deps, rate: config.workerRate, quota };
+  // SES refusing a send with its daily quota used up, or the quota read spent, with no next
+  // slice planned: the campaign's next quota window is a schedule of the campaigns' group
+  // invoking dispatch, as dispatch puts a next slice (batch.ts).
+  const group = config.campaignScheduleGroup;
+  const continuation =
+    group === undefined
+      ? undefined
+      : (() => {
+          const more = loadConfig([
+            'campaignSchedulerRoleArn',
+            'campaignScheduleDeadLetterArn',
+            'dispatchFunctionArn',
+          ]);
+          return new EventBridgeCampaignScheduler({
+            groupName: group,
+            roleArn: more.campaignSchedulerRoleArn,
+            deadLetterArn: more.campaignScheduleDeadLetterArn,
+            targetArn: more.dispatchFunctionArn,
+          });
+        })();
+  return { deps, rate: config.workerRate, quota, continuation };
 });
 
 /**
@@ -124,7 +149,7 @@ export async function handler(event: SQSEvent, lambdaContext?: Context): Promise
   startInvocation(lambdaContext);
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   const records = Array.isArray(event?.Records) ? event.Records : [];
-  const { deps, rate, quota } = await context();
+  const { deps, rate, quota, continuation } = await context();
   for (const record of records) {
     const batch = parseBatch(record.body);
     if (!batch) {
@@ -143,6 +168,7 @@ export async function handler(event: SQSEvent, lambdaContext?: Context): Promise
           rate,
           quota,
           prepared,
+          ...(continuation && { continuation }),
           ...(remaining !== undefined && {
             deadline: Date.now() + remaining - Math.min(deadlineMarginMs, remaining / 5),
           }),
@@ -168,10 +194,16 @@ export async function handler(event: SQSEvent, lambdaContext?: Context): Promise
       deferred: deferred.length,
       uncertain: uncertain.length,
     });
+    if (report.quotaSpent !== undefined)
+      logger.warn('the SES daily quota is used up: the campaign waits for its next quota window', {
+        campaignName: report.campaign,
+        reason: report.quotaSpent,
+      });
     // Left for a retry of the batch: reported, so SQS delivers it again. A batch that paused
-    // the campaign is not: its recipients are deferred, nobody failed, and dispatching again
-    // (once the cause is fixed) sends them; redelivering it would only reach the DLQ.
-    if (deferred.length > 0 && report.halted === undefined)
+    // the campaign, or stopped on SES's spent daily quota, is not: its recipients are
+    // deferred, nobody failed, and the next dispatch (a resume, the next quota window) sends
+    // them; redelivering it would only reach the DLQ.
+    if (deferred.length > 0 && report.halted === undefined && report.quotaSpent === undefined)
       failures.push({ itemIdentifier: record.messageId });
   }
   metrics.publishStoredMetrics();

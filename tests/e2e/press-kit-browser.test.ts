@@ -7,21 +7,15 @@
  * browser's requests there are answered by the local server (nothing reaches the network).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBackend, loadConfig, localBackend, subscriptionLists } from '../../bin/context.ts';
-import { createLocalServer } from '../../lambdas/adapters/local-server.ts';
-import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
-import { publishRelease } from '../../lambdas/core/archive/publish.ts';
+import { subscriptionLists } from '../../bin/context.ts';
 import { axeSource, axeViolations } from '../support/axe.ts';
 import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
-import { exampleWorkspace } from '../support/cli.ts';
 import { barometer } from '../support/example-releases.ts';
-import { MemoryMailer } from '../support/subscription-fixtures.ts';
+import { type ExampleServer, serveExample } from '../support/example-server.ts';
 
 const publicUrl = 'https://press.example.org';
 const secret = 'e2e-press-kit-secret-0123456789abcdef0123';
@@ -29,50 +23,31 @@ const original = 'examples/publications/images/barometer-chart.jpg';
 const releasePath = `/releases/${barometer.slug}/`;
 
 let browser: Browser | undefined;
-let work = '';
-let backend: LocalBackend | undefined;
-let server: Server | undefined;
+let site: ExampleServer | undefined;
 let origin = '';
 let axe = '';
 
 beforeAll(async () => {
   await requireChromium();
   axe = await axeSource();
-  work = await exampleWorkspace('pressroom-press-kit-');
-  const config = loadConfig(
-    {},
-    { ...process.env, PRESSROOM_SECRET: secret, PRESSROOM_PUBLIC_URL: publicUrl },
-    path.join(work, 'examples'),
-  );
-  backend = await localBackend(config, { pdf: false });
-  await publishRelease(path.join(work, barometer.file), backend);
-  const { lists } = await subscriptionLists(undefined, config);
-  server = createLocalServer({
-    store: backend.store,
-    sampleRecipient: backend.sampleRecipient,
-    previews: new PreviewSigner(secret),
-    endpoint: {
-      keys: backend.keys,
-      templates: backend.templates,
-      mailer: new MemoryMailer(),
-      settings: { publicUrl, lang: config.siteLang, lists, listTitles: {} },
-    },
-    log: () => {},
+  site = await serveExample({
+    prefix: 'pressroom-press-kit-',
+    secret,
+    publicUrl,
+    release: barometer.file,
+    settings: async (config) => ({
+      lists: (await subscriptionLists(undefined, config)).lists,
+      listTitles: {},
+    }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server?.once('error', reject);
-    server?.listen(0, '127.0.0.1', resolve);
-  });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = site.origin;
   browser = await launchChromium();
   await mkdir(screenshotsDir, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  await backend?.close();
-  if (work) await rm(work, { recursive: true, force: true });
+  await site?.close();
 });
 
 /**
@@ -143,7 +118,7 @@ describe('the press kit gallery of a published release', () => {
       const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
       expect(download.suggestedFilename()).toBe('barometer-chart.jpg');
       const saved = await readFile((await download.path()) ?? '');
-      const given = await readFile(path.join(work, original));
+      const given = await readFile(path.join(site?.work ?? '', original));
       expect(createHash('sha256').update(saved).digest('hex')).toBe(
         createHash('sha256').update(given).digest('hex'),
       );

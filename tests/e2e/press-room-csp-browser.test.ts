@@ -15,6 +15,7 @@ import { launchChromium } from '../support/browser.ts';
 import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
 import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
+import { watchedPage } from '../support/watched-page.ts';
 
 const secret = 'e2e-csp-browser-secret-0123456789abcdef';
 const publicUrl = 'https://press.example.org';
@@ -62,26 +63,7 @@ async function open(url: string): Promise<{ page: Page; problems: string[]; stat
   if (!browser || !server)
     throw new Error('the browser or the server is missing: see the error of beforeAll');
   const origin = server.url.origin;
-  const page = await browser.newPage();
-  const problems: string[] = [];
-  await page.route('**/*', async (route) => {
-    const requested = route.request().url();
-    if (requested.startsWith(origin)) return route.continue();
-    if (requested.startsWith(`${publicUrl}/`))
-      return route.fulfill({
-        response: await route.fetch({ url: origin + requested.slice(publicUrl.length) }),
-      });
-    problems.push(`request to the network: ${requested}`);
-    return route.abort('blockedbyclient');
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.addInitScript(
-    "document.addEventListener('securitypolicyviolation', (e) => console.error('policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))",
-  );
+  const { page, problems } = await watchedPage(browser, { origin, publicUrl });
   const response = await page.goto(new URL(url, origin).href, { waitUntil: 'load' });
   const csp = (await response?.allHeaders())?.['content-security-policy'];
   return { page, problems, status: response?.status() ?? 0, ...(csp && { csp }) };
@@ -113,7 +95,7 @@ describe('every page under its Content-Security-Policy', { timeout: 180_000 }, (
       const expected = `console error: Failed to load resource: the server responded with a status of ${status} (Gone)`;
       expect(problems.filter((p) => status === 200 || p !== expected)).toEqual([]);
     } finally {
-      await page.close();
+      await page.context().close();
     }
   });
 
@@ -133,7 +115,7 @@ describe('every page under its Content-Security-Policy', { timeout: 180_000 }, (
       expect(problems.some((p) => p.startsWith('request to the network'))).toBe(false);
       expect(await page.evaluate('window.ran === true')).toBe(false);
     } finally {
-      await page.close();
+      await page.context().close();
     }
   });
 });

@@ -14,7 +14,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaTypeOf } from '../../lambdas/core/public/site-headers.ts';
 import { axeSource, axeViolations } from '../support/axe.ts';
@@ -22,6 +22,7 @@ import { launchChromium, requireChromium, screenshotsDir } from '../support/brow
 import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
 import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
+import { answerFrom, watchedPage } from '../support/watched-page.ts';
 
 const secret = 'e2e-search-browser-secret-0123456789abcdef';
 const publicUrl = 'https://press.example.org';
@@ -66,50 +67,15 @@ async function open(
   if (!browser || !server)
     throw new Error('the browser or the server is missing: see the error of beforeAll');
   const origin = server.url.origin;
-  const context = await browser.newContext({
-    viewport: { width: options.width ?? 1280, height: 900 },
-    bypassCSP: options.bypassCSP === true,
+  const { page, problems } = await watchedPage(browser, {
+    origin,
+    publicUrl,
+    ...(options.width !== undefined && { width: options.width }),
+    ...(options.bypassCSP !== undefined && { bypassCSP: options.bypassCSP }),
   });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  await page.route('**/*', (route) => {
-    const requested = route.request().url();
-    if (requested.startsWith(origin)) return route.continue();
-    if (requested.startsWith(`${publicUrl}/`)) return answerFrom(route, `${origin}/`);
-    problems.push(`request to the network: ${requested}`);
-    return route.abort('blockedbyclient');
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.addInitScript(
-    "document.addEventListener('securitypolicyviolation', (e) => console.error('policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))",
-  );
   const response = await page.goto(new URL(address, origin).href, { waitUntil: 'load' });
   expect(response?.status(), address).toBe(200);
   return { page, problems };
-}
-
-/**
- * A request to the press room's public address (pages name press kit images by their absolute
- * URLs there), answered by the local server that holds the same files under `base`.
- */
-async function answerFrom(route: Route, base: string): Promise<void> {
-  const local = new URL(
-    route
-      .request()
-      .url()
-      .slice(publicUrl.length + 1),
-    base,
-  );
-  const response = await fetch(local);
-  await route.fulfill({
-    status: response.status,
-    headers: Object.fromEntries(response.headers),
-    body: Buffer.from(await response.arrayBuffer()),
-  });
 }
 
 const status = (page: Page) => page.locator('.site-search-status');
@@ -295,7 +261,7 @@ describe('on a static host', () => {
       await page.route('**/*', (route) => {
         const requested = route.request().url();
         if (requested.startsWith(origin)) return route.continue();
-        if (requested.startsWith(`${publicUrl}/`)) return answerFrom(route, `${origin}/presse/`);
+        if (requested.startsWith(`${publicUrl}/`)) return answerFrom(route, publicUrl, `${origin}/presse/`);
         return route.abort('blockedbyclient');
       });
       await page.goto(`${origin}/presse/`, { waitUntil: 'load' });

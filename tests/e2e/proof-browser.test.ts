@@ -6,30 +6,22 @@
  * as an error (the Content-Security-Policy lets the frames load, and nothing else), and axe
  * finds no violation on the page. Screenshots go to test-output/screenshots/.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, localBackend } from '../../bin/context.ts';
-import { createLocalServer } from '../../lambdas/adapters/local-server.ts';
-import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
-import { publishRelease } from '../../lambdas/core/archive/publish.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { makeProof } from '../../lambdas/core/campaigns/proof.ts';
 import { axeSource, axeViolations } from '../support/axe.ts';
 import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
-import { exampleWorkspace } from '../support/cli.ts';
 import { crise } from '../support/example-releases.ts';
-import { MemoryMailer } from '../support/subscription-fixtures.ts';
+import { type ExampleServer, serveExample } from '../support/example-server.ts';
 
 const publicUrl = 'https://press.example.org';
 const secret = 'e2e-proof-browser-secret-0123456789abcdef';
 
 let browser: Browser | undefined;
-let work: string | undefined;
-let server: Server | undefined;
+let site: ExampleServer | undefined;
 let proofPath = '';
 let origin = '';
 let axe = '';
@@ -37,46 +29,27 @@ let axe = '';
 beforeAll(async () => {
   await requireChromium();
   axe = await axeSource();
-  work = await exampleWorkspace('pressroom-proof-browser-');
-  const examples = path.join(work, 'examples');
-  const config = loadConfig(
-    {},
-    { ...process.env, PRESSROOM_SECRET: secret, PRESSROOM_PUBLIC_URL: publicUrl },
-    examples,
-  );
-  const backend = await localBackend(config, { pdf: false });
-  await publishRelease(path.join(work, crise.file), backend);
+  site = await serveExample({
+    prefix: 'pressroom-proof-browser-',
+    secret,
+    publicUrl,
+    release: crise.file,
+    settings: async () => ({ timeZone: 'Europe/Paris' }),
+  });
   const definition = await loadCampaignFile(
-    path.join(examples, 'campaigns/etude-2021-presse.yaml'),
-    backend.files,
+    path.join(site.examples, 'campaigns/etude-2021-presse.yaml'),
+    site.backend.files,
   );
-  const { token } = await makeProof(definition, { store: backend.store, keys: backend.keys });
+  const { token } = await makeProof(definition, { store: site.backend.store, keys: site.backend.keys });
   proofPath = `/proof/${token}`;
-  server = createLocalServer({
-    store: backend.store,
-    sampleRecipient: backend.sampleRecipient,
-    previews: new PreviewSigner(secret),
-    endpoint: {
-      keys: backend.keys,
-      templates: backend.templates,
-      mailer: new MemoryMailer(),
-      settings: { publicUrl, lang: config.siteLang, lists: {}, timeZone: 'Europe/Paris' },
-    },
-    log: () => {},
-  });
-  await new Promise<void>((resolve, reject) => {
-    server?.once('error', reject);
-    server?.listen(0, '127.0.0.1', resolve);
-  });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = site.origin;
   browser = await launchChromium();
   await mkdir(screenshotsDir, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
-  if (work) await rm(work, { recursive: true, force: true });
+  await site?.close();
 });
 
 describe('the proof page in a browser', () => {

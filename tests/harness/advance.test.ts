@@ -1,10 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { verifyAdvanceCopyToken } from '../../lambdas/core/campaigns/advance-copy.ts';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
-import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { definition, importJournalists, journalist } from '../support/dispatch-fixtures.ts';
+import { uploadRelease } from '../support/harness-campaigns.ts';
 import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
@@ -12,8 +15,9 @@ import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './
  * ahead, a campaign with `advance` dispatched and sent by the real bundles through SES; each
  * message's personal copy link, requested on the press room's domain, goes through the
  * distribution's /advance/* behaviour to the public function, whose role may read the
- * release's manifest, archived page and PDF (a denied call fails the test). The page and the
- * PDF are served, never cached; the press room still does not list the release.
+ * release's manifest, archived page and PDF, and its press kit images' web sizes (a denied call
+ * fails the test). The page, the PDF and the lead image are served, never cached; the press room
+ * still does not list the release (nor serve its image).
  */
 
 const context = { sender: 'presse@villes-internet.net' };
@@ -27,17 +31,22 @@ const slug = 'sous-embargo';
 const recipients = 2;
 
 describe('an advance copy on the stack as synthesized', () => {
-  const links: { to: string; page: string }[] = [];
+  const links: { to: string; page: string; image: string }[] = [];
 
   it('publishes the release under embargo, then sends the advance campaign through dispatch, send and SES', async () => {
     const embargo = `${new Date(Date.now() + 86_400_000).toISOString().slice(0, 19)}+00:00`;
-    const files = releaseWorkspace(`embargo: ${embargo}\n`);
+    // With a press kit image: the email's lead image, which the press room serves only from the lift.
     await world.store.put(
-      'publications/organizations/villes-internet.yaml',
-      files['organizations/villes-internet.yaml'] as string,
+      'publications/images/barometer-chart.jpg',
+      await readFile(
+        path.resolve(import.meta.dirname, '../../examples/publications/images/barometer-chart.jpg'),
+      ),
     );
-    await world.store.put('publications/embargo.md', files['publications/embargo.md'] as string);
-    const [published] = await world.deliverS3Notifications();
+    const [published] = await uploadRelease(
+      world,
+      'embargo',
+      `embargo: ${embargo}\nimages:\n  - file: images/barometer-chart.jpg\n    alt: Un graphique en barres\n`,
+    );
     expect(published?.invocation).toMatchObject({
       ok: true,
       result: [expect.objectContaining({ slug, state: 'embargoed' })],
@@ -77,7 +86,11 @@ describe('an advance copy on the stack as synthesized', () => {
       expect(page?.[0].startsWith(world.outputs.PressRoomUrl as string)).toBe(true);
       const copy = verifyAdvanceCopyToken(keys, page?.[1] as string, new Date());
       expect(copy).toMatchObject({ slug, contact: keys.idOf(mail.destinations[0] as string) });
-      links.push({ to: mail.destinations[0] as string, page: page?.[0] as string });
+      // The lead image is the recipient's copy's too: the press room has no image before the lift.
+      const image = /<img [^>]*src="([^"]*\/barometer-chart\.jpg)"/.exec(html)?.[1] ?? '';
+      expect(image).toBe(`${page?.[0]}/images/web/barometer-chart.jpg`);
+      expect(html).not.toContain(`releases/${slug}/images/`);
+      links.push({ to: mail.destinations[0] as string, page: page?.[0] as string, image });
     }
   }, 300_000);
 
@@ -113,6 +126,31 @@ describe('an advance copy on the stack as synthesized', () => {
     });
     const body = delivery.invocation.ok ? (delivery.invocation.result.body ?? '') : '';
     expect(Buffer.from(body, 'base64').subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(denials()).toEqual([]);
+  });
+
+  it('serves the lead image through the same behaviour, as bytes, only the names the manifest lists', async () => {
+    const delivery = await world.siteRequest(links[0]?.image as string, { method: 'GET' });
+    expect(delivery.function).toMatch(/^PublicFunction/);
+    expect(delivery.invocation).toMatchObject({
+      ok: true,
+      result: {
+        statusCode: 200,
+        isBase64Encoded: true,
+        headers: { 'content-type': 'image/jpeg', 'cache-control': 'private, no-store' },
+      },
+    });
+    const body = delivery.invocation.ok ? (delivery.invocation.result.body ?? '') : '';
+    expect(Buffer.from(body, 'base64').subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    // The original (files/) is not an image of the copy: refused, and the role could not read it.
+    const original = await world.siteRequest(
+      `${links[0]?.page}/images/..%2Ffiles%2Fimages%2Fbarometer-chart.jpg`,
+      {
+        method: 'GET',
+      },
+    );
+    expect(original.invocation).toMatchObject({ ok: true, result: { statusCode: 400 } });
+    expect(await world.store.head(`site/releases/${slug}/images/web/barometer-chart.jpg`)).toBeUndefined();
     expect(denials()).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getText } from '../../lambdas/core/store/object-store.ts';
-import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { uploadRelease } from '../support/harness-campaigns.ts';
 import { eventsMayInvoke, scheduledRules } from './rules.ts';
 import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
@@ -76,13 +76,7 @@ describe('embargoes lift on the stack as synthesized', () => {
       'Arn',
     );
     const publish = async (embargoLine: string) => {
-      const files = releaseWorkspace(embargoLine);
-      await world.store.put(
-        'publications/organizations/villes-internet.yaml',
-        files['organizations/villes-internet.yaml'] as string,
-      );
-      await world.store.put('publications/embargo.md', files['publications/embargo.md'] as string);
-      const [delivery, ...others] = await world.deliverS3Notifications();
+      const [delivery, ...others] = await uploadRelease(world, 'embargo', embargoLine);
       expect(others).toEqual([]);
       return delivery?.invocation.ok ? delivery.invocation.result : delivery?.invocation;
     };

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { EventBridgeCampaignScheduler } from '../../lambdas/adapters/scheduler.ts';
-import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import { scheduleCampaignRemotely, startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { parseSendTime, type SendTime } from '../../lambdas/core/campaigns/time.ts';
@@ -12,9 +11,10 @@ import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { type ConfigName, configVariables, loadConfig } from '../../lambdas/handlers/config.ts';
-import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { definition, importJournalists, journalist } from '../support/dispatch-fixtures.ts';
+import { uploadRelease } from '../support/harness-campaigns.ts';
 import type { SentMail } from './edge.ts';
-import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
+import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
  * The whole life of a release on the stack as its template wires it: the real bundles, with
@@ -36,13 +36,7 @@ const denials = (): string[] => takeDenials(world);
 
 describe('the life of a release on the stack as synthesized', () => {
   it('publish: a publication uploaded under publications/ is rendered, archived and put in the press room', async () => {
-    const files = releaseWorkspace();
-    await world.store.put(
-      'publications/organizations/villes-internet.yaml',
-      files['organizations/villes-internet.yaml'] as string,
-    );
-    await world.store.put('publications/etude.md', files['publications/etude.md'] as string);
-    const deliveries = await world.deliverS3Notifications();
+    const deliveries = await uploadRelease(world, 'etude');
     expect(deliveries.map((d) => d.function)).toEqual([expect.stringMatching(/^PublishFunction/)]);
     const [delivery] = deliveries;
     expect(delivery?.invocation.ok ? delivery.invocation.result : delivery?.invocation).toEqual([
@@ -329,16 +323,7 @@ describe('the life of a campaign on the stack as synthesized', () => {
     const other = 'annonce-autre-domaine';
     const report = await startCampaign(
       definition(other, { from: { name: 'Open Cities', address: 'news@open-cities.example.org' } }),
-      {
-        store: world.store,
-        dispatcher: {
-          async dispatch(campaign) {
-            const invocation = await world.container('Dispatch').invoke<DispatchReport>({ campaign });
-            if (!invocation.ok) throw new Error(invocation.error.errorMessage);
-            return invocation.result;
-          },
-        },
-      },
+      { store: world.store, dispatcher: dispatchFunction(world) },
       `campaigns/${other}.yaml`,
     );
     // Journalists 1 and 2 are suppressed, 3 unsubscribed from the list: one recipient is left.

@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import { describePlan } from '../../lambdas/core/campaigns/quota.ts';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
-import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { definition, importJournalists, journalist, publishReleases } from '../support/dispatch-fixtures.ts';
-import { dispatchFunction, type HarnessWorld, startHarness } from './world.ts';
+import { scheduleNameFor } from '../../lambdas/core/schedule-name.ts';
+import { definition, journalist } from '../support/dispatch-fixtures.ts';
+import { drainAcknowledged, useCampaignHarness } from '../support/harness-campaigns.ts';
+import { dispatchFunction, type HarnessWorld } from './world.ts';
 
 /**
  * Pacing by the SES quota on the stack as synthesized: the real dispatch and send bundles with
@@ -19,13 +20,8 @@ const context = { sender: 'presse@villes-internet.net', sendRate: 14 };
 const audience = 120;
 
 let world: HarnessWorld;
-beforeAll(async () => {
-  world = await startHarness(context);
-  await publishReleases(world.store);
-  await importJournalists(world.store, contactKeys(world.secret), audience);
-}, 180_000);
-afterAll(async () => {
-  await world?.stop();
+useCampaignHarness(context, audience, (started) => {
+  world = started;
 });
 
 async function dispatch(name: string): Promise<DispatchReport> {
@@ -37,12 +33,28 @@ async function dispatch(name: string): Promise<DispatchReport> {
   );
 }
 
-async function drain() {
-  const deliveries = await world.drainQueues();
-  for (const d of deliveries)
-    expect(d.invocation).toMatchObject({ ok: true, result: { batchItemFailures: [] } });
-  expect([...world.edge.queues.values()].flat()).toEqual([]);
-  expect(world.edge.denials.splice(0)).toEqual([]);
+const drain = () => drainAcknowledged(world);
+
+/**
+ * Scheduler fires the campaign's schedule (assuming the campaigns' role, invoking dispatch),
+ * dispatch enqueues what `result` says, and the sends reach everyone once: the campaign is sent.
+ */
+async function fireThenSendTheRest(name: string, key: string, result: Partial<DispatchReport>) {
+  const firing = await world.fireSchedule(key);
+  expect(firing).toMatchObject({
+    assumed: true,
+    invokeAllowed: true,
+    delivery: { invocation: { ok: true } },
+  });
+  expect(firing.delivery?.invocation).toMatchObject({ result });
+  await drain();
+  const mailed = world.edge.mails.flatMap((m) => m.destinations).sort();
+  expect(mailed).toEqual(Array.from({ length: audience }, (_, i) => journalist(i)).sort());
+  expect(await campaignStatus(world.store, name, new Date(), world.ledger)).toMatchObject({
+    state: 'sent',
+    sent: audience,
+    failed: 0,
+  });
 }
 
 describe('a campaign larger than the SES quota allows today', () => {
@@ -71,25 +83,48 @@ describe('a campaign larger than the SES quota allows today', () => {
 
     // The next day: the window has moved on. Scheduler assumes the campaigns' role and invokes dispatch.
     world.edge.sendQuota = { max24HourSend: 100, maxSendRate: 14, sentLast24Hours: 0 };
-    const firing = await world.fireSchedule(key);
-    expect(firing).toMatchObject({
-      assumed: true,
-      invokeAllowed: true,
-      delivery: { invocation: { ok: true } },
-    });
-    expect(firing.delivery?.invocation).toMatchObject({
-      result: { enqueued: 25, alreadyDone: 95, later: 0 },
-    });
-    await drain();
-    const mailed = world.edge.mails.flatMap((m) => m.destinations).sort();
-    expect(mailed).toEqual(Array.from({ length: audience }, (_, i) => journalist(i)).sort());
-    expect(await campaignStatus(world.store, name, new Date(), world.ledger)).toMatchObject({
-      state: 'sent',
-      sent: audience,
-      failed: 0,
-    });
+    await fireThenSendTheRest(name, key, { enqueued: 25, alreadyDone: 95, later: 0 });
     // Nothing left for a dead-letter queue.
     for (const [arn, messages] of world.edge.queues) expect(messages, arn).toEqual([]);
     // Two dispatches and their sends: 45 to 80 s on a busy 2-core machine.
+  }, 180_000);
+});
+
+describe('SES answering that the daily quota is used up', () => {
+  it('leaves the rest pending and continues in the next quota window, nobody dropped, nothing paused', async () => {
+    const name = 'quota-refuse';
+    world.edge.mails.splice(0);
+    // GetSendQuota says there is room: SES itself refuses from the 61st send (other mail used it).
+    world.edge.sendQuota = { max24HourSend: 1_000, maxSendRate: 14, sentLast24Hours: 0 };
+    const first = await dispatch(name);
+    expect(first).toMatchObject({ enqueued: audience, later: 0, batches: 3 });
+    expect(first.continuation).toBeUndefined();
+    let sends = 0;
+    world.edge.sesFault = () =>
+      sends++ >= 60 ? { code: 'Throttling', message: 'Daily message quota exceeded.' } : undefined;
+    const before = Date.now();
+    await drain();
+    expect(world.edge.mails).toHaveLength(60);
+
+    // Not paused: scheduled, the refused and the unsent pending (no outcome or deferred), none failed.
+    const waiting = await campaignStatus(world.store, name, new Date(), world.ledger);
+    expect(waiting).toMatchObject({ state: 'scheduled', sent: 60, failed: 0, remaining: audience - 60 });
+    expect(waiting.pausedReason).toBeUndefined();
+    expect(waiting.runs.at(-1)).toMatchObject({ startedAt: first.run, outcome: 'quota' });
+    // The send function put the next quota window in the campaigns' group (its IAM allows it).
+    const key = `${world.outputs.ScheduleGroupName}/${scheduleNameFor(name)}`;
+    const stored = world.edge.schedules.get(key);
+    if (!stored) throw new Error(`no schedule ${key}`);
+    const input = JSON.parse((stored.definition.Target as { Input: string }).Input);
+    expect(input.campaign).toBe(name);
+    expect(Date.parse(input.scheduledAt)).toBeGreaterThanOrEqual(before + 24 * 3_600_000 - 60_000);
+    expect(stored.definition).toMatchObject({
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      ActionAfterCompletion: 'DELETE',
+    });
+
+    // The next window: SES takes mail again; Scheduler invokes dispatch, which sends the 60 pending.
+    world.edge.sesFault = undefined;
+    await fireThenSendTheRest(name, key, { enqueued: audience - 60, alreadyDone: 60 });
   }, 180_000);
 });

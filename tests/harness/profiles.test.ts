@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { definition, importCsv, releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { definition, importCsv } from '../support/dispatch-fixtures.ts';
+import { uploadRelease } from '../support/harness-campaigns.ts';
 import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
@@ -25,13 +26,7 @@ describe('press contact profiles on the stack as synthesized', () => {
   it(
     'a campaign to a beat reaches its journalists only, never one marked do-not-contact',
     async () => {
-      const files = releaseWorkspace();
-      await world.store.put(
-        'publications/organizations/villes-internet.yaml',
-        files['organizations/villes-internet.yaml'] as string,
-      );
-      await world.store.put('publications/etude.md', files['publications/etude.md'] as string);
-      const [published] = await world.deliverS3Notifications();
+      const [published] = await uploadRelease(world, 'etude');
       expect(published?.invocation).toMatchObject({ ok: true });
 
       const csv = [

@@ -5,7 +5,8 @@ import { campaignReport } from '../../lambdas/core/campaigns/report.ts';
 import { trackingKeys } from '../../lambdas/core/campaigns/tracking.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { listAll } from '../../lambdas/core/store/object-store.ts';
-import { definition, importJournalists, journalist, releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { definition, importJournalists, journalist } from '../support/dispatch-fixtures.ts';
+import { uploadRelease } from '../support/harness-campaigns.ts';
 import type { SentMail } from './edge.ts';
 import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
@@ -41,13 +42,7 @@ describe('the delivery report on the stack as synthesized', () => {
   it(
     'the release is published by the publish function',
     async () => {
-      const files = releaseWorkspace();
-      await world.store.put(
-        'publications/organizations/villes-internet.yaml',
-        files['organizations/villes-internet.yaml'] as string,
-      );
-      await world.store.put('publications/etude.md', files['publications/etude.md'] as string);
-      const [published] = await world.deliverS3Notifications();
+      const [published] = await uploadRelease(world, 'etude');
       expect(published?.invocation).toMatchObject({ ok: true });
     },
     slow,

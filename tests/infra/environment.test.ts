@@ -47,6 +47,11 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'unsubscribeMailto',
     'senderIdentity',
     'ledgerTable',
+    // SES's daily quota used up with no next slice planned: the next quota window (lib/scheduling.ts).
+    'campaignScheduleGroup',
+    'campaignSchedulerRoleArn',
+    'campaignScheduleDeadLetterArn',
+    'dispatchFunctionArn',
   ],
   feedback: ['bucket', 'secretArn'],
   // publicUrl only when set (a custom domain): otherwise the host the request came to.

@@ -160,6 +160,10 @@ describe('least privilege', () => {
       'ses:SendRawEmail',
       'ses:GetSendQuota',
       'secretsmanager:GetSecretValue',
+      // SES's daily quota used up with no next slice planned: the next quota window (lib/scheduling.ts).
+      'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
+      'iam:PassRole',
     ],
     feedback: [
       ...logs,
@@ -208,8 +212,11 @@ describe('least privilege', () => {
     },
     public: {
       // proofs/*: the proofs it shows at /proof/<token>. Advance copies: a release's
-      // manifest, archived page and PDF, nothing else of archive/.
+      // manifest, archived page and PDF, its images' web sizes and thumbnails, nothing else
+      // of archive/ (not the originals under files/).
       get: [
+        'archive/*/images/thumbs/*',
+        'archive/*/images/web/*',
         'archive/*/page.html',
         'archive/*/release.json',
         'archive/*/release.pdf',

@@ -121,17 +121,21 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(iam5.map((a) => a.id)).not.toContain('AwsSolutions-IAM5');
     for (const a of iam5) {
       expect(a.id).toMatch(
-        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+((\/shards|\/\*\/staging|\/\*\/events)?\/\*(\.errors\.json)?|\/\*\/(release\.json|page\.html|release\.pdf))|\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Pressroom-(EmbargoLifts-Group|Scheduling-Campaigns)-[0-9A-F]+\/\*)\]$/,
+        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+((\/shards|\/\*\/staging|\/\*\/events)?\/\*(\.errors\.json)?|\/\*\/(release\.json|page\.html|release\.pdf|images\/(web|thumbs)\/\*))|\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Pressroom-(EmbargoLifts-Group|Scheduling-Campaigns)-[0-9A-F]+\/\*)\]$/,
       );
     }
     // The schedules of the lifts' group, to publish only: one per embargoed release; those of
-    // the campaigns' group, to dispatch only: a campaign's next day under the SES quota.
+    // the campaigns' group, to dispatch and send only: a campaign's next day under the SES quota.
     expect(
       iam5
         .filter((a) => a.id.includes(':schedule/'))
         .map((a) => `${a.path} ${/Pressroom-([A-Za-z]+)-/.exec(a.id)?.[1]}`)
         .sort(),
-    ).toEqual(['Pressroom/Dispatch Scheduling', 'Pressroom/Publish EmbargoLifts']);
+    ).toEqual([
+      'Pressroom/Dispatch Scheduling',
+      'Pressroom/Publish EmbargoLifts',
+      'Pressroom/Send Scheduling',
+    ]);
     // The only "*": ses:GetSendQuota, of send and dispatch.
     expect(
       iam5

@@ -1,3 +1,4 @@
+import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { sharpImages } from '../../lambdas/adapters/sharp-images.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { createPressRoom } from '../../lambdas/core/archive/press-room.ts';
@@ -8,6 +9,7 @@ import {
   registerCampaign,
   updateCampaign,
 } from '../../lambdas/core/campaigns/campaign.ts';
+import type { RecipientBatch, RecipientQueue } from '../../lambdas/core/campaigns/dispatch.ts';
 import type { Mailer, OutgoingMessage } from '../../lambdas/core/campaigns/mailer.ts';
 import { type ImportReport, importContacts } from '../../lambdas/core/contacts/import.ts';
 import { type ContactKeys, contactKeys } from '../../lambdas/core/contacts/model.ts';
@@ -16,7 +18,7 @@ import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.t
 import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
-import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
+import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import { memoryFiles, releaseText, villesInternet } from './memory-files.ts';
 
 /**
@@ -152,5 +154,36 @@ export class MemoryMailer implements Mailer {
     this.behave?.(message, call);
     this.delivered.push(message);
     return { providerMessageId: `mem-${call}` };
+  }
+}
+
+/** An empty store of the campaign tests, in memory, its download links on {@link publicUrl}. */
+export function memoryStore(): MemoryObjectStore {
+  return new MemoryObjectStore({ signingSecret: 's', publicUrl });
+}
+
+/** A store with the two releases published and `count` journalists imported with `keys`: a test file's base. */
+export async function seededStore(keys: ContactKeys, count: number): Promise<MemoryObjectStore> {
+  const store = memoryStore();
+  await publishReleases(store);
+  await importJournalists(store, keys, count);
+  return store;
+}
+
+/** A copy of `base` (what beforeAll published and imported once), for one test to change. */
+export async function copyOf(base: ObjectStore): Promise<MemoryObjectStore> {
+  const store = memoryStore();
+  for await (const item of listAll(base, '')) {
+    const object = await base.get(item.key);
+    if (object) await store.put(item.key, object.body);
+  }
+  return store;
+}
+
+/** The queue dispatch puts batches on, keeping what SQS would carry: the JSON, not the objects. */
+export class CapturingQueue implements RecipientQueue {
+  readonly batches: RecipientBatch[] = [];
+  async enqueue(messages: RecipientBatch[]) {
+    this.batches.push(...messages.map((m) => JSON.parse(JSON.stringify(m)) as RecipientBatch));
   }
 }

@@ -63,10 +63,11 @@ describe('the copy token', () => {
     expect(() => verifyAdvanceCopyToken(keys, token, expiresAt)).toThrow(ExpiredTokenError);
   });
 
-  it('goes in /advance/<token> and /advance/<token>/pdf on the public URL', () => {
+  it('goes in /advance/<token>, /advance/<token>/pdf and /advance/<token>/images/ on the public URL', () => {
     expect(advanceCopyUrls('https://press.example.org/', token)).toEqual({
       page: `https://press.example.org/advance/${token}`,
       pdf: `https://press.example.org/advance/${token}/pdf`,
+      images: `https://press.example.org/advance/${token}/images/`,
     });
     expect(isPublicPath(`/advance/${token}`)).toBe(true);
   });
@@ -246,6 +247,52 @@ describe('the copy on the public endpoint', () => {
       },
     });
     expect(new Uint8Array(Buffer.from(reply.body, 'base64'))).toEqual(pdfBytes);
+  });
+
+  it("serves the press kit images' web sizes the manifest lists (the lead image), and nothing else of the version", async () => {
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00]);
+    await archive({
+      files: [
+        'page.html',
+        'release.pdf',
+        'images/web/photo.jpg',
+        'images/thumbs/photo.jpg',
+        'files/photo.jpg',
+      ],
+      images: [
+        {
+          original: 'files/photo.jpg',
+          sha256: '0',
+          bytes: 5,
+          format: 'jpeg',
+          width: 10,
+          height: 10,
+          web: 'images/web/photo.jpg',
+          thumbnail: 'images/thumbs/photo.jpg',
+        },
+      ],
+    });
+    await f.store.put(`archive/${slug}/${version}/images/web/photo.jpg`, jpeg);
+    await f.store.put(`archive/${slug}/${version}/files/photo.jpg`, jpeg);
+    const reply = await get(`/advance/${token()}/images/web/photo.jpg`);
+    expect(reply).toMatchObject({
+      status: 200,
+      isBase64Encoded: true,
+      headers: { 'content-type': 'image/jpeg', 'cache-control': 'private, no-store' },
+    });
+    expect(new Uint8Array(Buffer.from(reply.body, 'base64'))).toEqual(jpeg);
+    // An original, another key, a name the manifest does not list: refused.
+    expect((await get(`/advance/${token()}/images/..%2Ffiles%2Fphoto.jpg`)).status).toBe(400);
+    expect((await get(`/advance/${token()}/images/web/other.jpg`)).status).toBe(400);
+    expect((await get(`/advance/${token()}/files/photo.jpg`)).status).toBe(404);
+    // A forged token gets nothing.
+    expect((await get(`/advance/${token().slice(0, -3)}AAA/images/web/photo.jpg`)).status).toBe(400);
+    // Once public: the press room's image.
+    f.now = new Date('2026-03-10T07:00:01Z');
+    expect(await get(`/advance/${token()}/images/web/photo.jpg`)).toMatchObject({
+      status: 302,
+      headers: { location: `https://press.example.org/releases/${slug}/images/web/photo.jpg` },
+    });
   });
 
   it('redirects to the press room once the release is public', async () => {

@@ -6,7 +6,7 @@
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validity } from '../../bin/commands/proof.ts';
-import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import type { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { archiveKeys, readManifest } from '../../lambdas/core/archive/manifest.ts';
 import {
@@ -38,17 +38,16 @@ import {
 import { publishIssue } from '../../lambdas/core/newsletter/publish.ts';
 import { handlePublicRequest } from '../../lambdas/core/public/endpoint.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';
-import { listAll } from '../../lambdas/core/store/object-store.ts';
 import {
+  copyOf,
   definition,
-  importJournalists,
   issueDeps,
   journalist,
   MemoryMailer,
-  publishReleases,
   registerDraft,
   releaseDeps,
   releaseWorkspace,
+  seededStore,
 } from '../support/dispatch-fixtures.ts';
 import { memoryFiles } from '../support/memory-files.ts';
 
@@ -62,9 +61,7 @@ let base: MemoryObjectStore;
 let templates: TemplateSet;
 beforeAll(async () => {
   templates = await loadTemplateFiles();
-  base = newStore();
-  await publishReleases(base);
-  await importJournalists(base, keys, 3);
+  base = await seededStore(keys, 3);
   // A newsletter issue that links to the public release.
   const files = memoryFiles({
     ...releaseWorkspace(),
@@ -74,17 +71,9 @@ beforeAll(async () => {
   await publishIssue('lettres/mars.md', issueDeps(releaseDeps(base, templates, files), templates, clock));
 });
 
-function newStore() {
-  return new MemoryObjectStore({ signingSecret: 's', publicUrl: 'https://press.example.org' });
-}
-
 let store: MemoryObjectStore;
 beforeEach(async () => {
-  store = newStore();
-  for await (const item of listAll(base, '')) {
-    const object = await base.get(item.key);
-    if (object) await store.put(item.key, object.body);
-  }
+  store = await copyOf(base);
 });
 
 const sendDeps = (mailer = new MemoryMailer()): SendDeps => ({

@@ -4,27 +4,24 @@
  * is spent, counted over every batch of the run and every send function at once.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import type { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { mapSesError } from '../../lambdas/adapters/ses-mailer.ts';
 import { type RunBudgetCount, runBudgetKey, sendBatch } from '../../lambdas/core/campaigns/batch.ts';
 import { readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
-import {
-  dispatchCampaign,
-  type RecipientBatch,
-  type RecipientQueue,
-} from '../../lambdas/core/campaigns/dispatch.ts';
+import { dispatchCampaign } from '../../lambdas/core/campaigns/dispatch.ts';
 import { readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import { PermanentSendError, SendingHaltedError } from '../../lambdas/core/campaigns/mailer.ts';
 import type { SendDeps } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { getJson, listAll } from '../../lambdas/core/store/object-store.ts';
+import { getJson } from '../../lambdas/core/store/object-store.ts';
 import {
+  CapturingQueue,
+  copyOf,
   definition,
-  importJournalists,
   MemoryMailer,
-  publishReleases,
   registerDraft,
+  seededStore,
 } from '../support/dispatch-fixtures.ts';
 
 const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
@@ -34,28 +31,14 @@ const audience = 120;
 
 let base: MemoryObjectStore;
 let store: MemoryObjectStore;
-const newStore = () => new MemoryObjectStore({ signingSecret: 's', publicUrl: 'https://press.example.org' });
 
 beforeAll(async () => {
-  base = newStore();
-  await publishReleases(base);
-  await importJournalists(base, keys, audience);
+  base = await seededStore(keys, audience);
 });
 
 beforeEach(async () => {
-  store = newStore();
-  for await (const item of listAll(base, '')) {
-    const object = await base.get(item.key);
-    if (object) await store.put(item.key, object.body);
-  }
+  store = await copyOf(base);
 });
-
-class CapturingQueue implements RecipientQueue {
-  readonly batches: RecipientBatch[] = [];
-  async enqueue(messages: RecipientBatch[]) {
-    this.batches.push(...messages.map((m) => JSON.parse(JSON.stringify(m)) as RecipientBatch));
-  }
-}
 
 const deps = (mailer: MemoryMailer): SendDeps => ({
   store,
@@ -161,13 +144,17 @@ describe('a provider refusing everything, on the stack', () => {
     const { queue, run } = await dispatched('etude', 10);
     const halting = new MemoryMailer((_, call) => {
       if (call > 3)
-        throw mapSesError(Object.assign(new Error('Daily message quota exceeded.'), { name: 'Throttling' }));
+        throw mapSesError(
+          Object.assign(new Error('Sending paused for this account.'), {
+            name: 'AccountSendingPausedException',
+          }),
+        );
     });
     const reports = [];
     for (const batch of queue.batches)
       reports.push(await sendBatch(batch, deps(halting), { rate: 1000, concurrency: 1 }));
     expect(reports[0]?.halted).toMatch(
-      /daily sending quota .* Paused, nobody counted as failed: fix it, then resume it with `pressroom campaign resume etude --backend aws`\.$/,
+      /paused for the whole AWS account .* Paused, nobody counted as failed: fix it, then resume it with `pressroom campaign resume etude --backend aws`\.$/,
     );
     expect(reports.slice(1).every((r) => r.dropped === 'campaign paused')).toBe(true);
     const status = await campaignStatus(store, 'etude');

@@ -4,7 +4,7 @@
  * recipients, suppressions read per shard.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import type { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { sendBatch, sendPreparedBatch } from '../../lambdas/core/campaigns/batch.ts';
 import {
   CampaignNotFoundError,
@@ -42,13 +42,17 @@ import { contactKeys, shardOf } from '../../lambdas/core/contacts/model.ts';
 import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import {
+  CapturingQueue,
+  copyOf,
   definition,
   importCsv,
   importJournalists,
   journalist,
   MemoryMailer,
+  memoryStore,
   publishReleases,
   registerDraft,
+  seededStore,
 } from '../support/dispatch-fixtures.ts';
 
 const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
@@ -59,22 +63,12 @@ const noSleep = async () => {};
 /** The published releases, copied into each test's store. */
 let base: MemoryObjectStore;
 beforeAll(async () => {
-  base = newStore();
-  await publishReleases(base);
-  await importJournalists(base, keys, 7);
+  base = await seededStore(keys, 7);
 });
-
-function newStore() {
-  return new MemoryObjectStore({ signingSecret: 's', publicUrl: 'https://press.example.org' });
-}
 
 let store: MemoryObjectStore;
 beforeEach(async () => {
-  store = newStore();
-  for await (const item of listAll(base, '')) {
-    const object = await base.get(item.key);
-    if (object) await store.put(item.key, object.body);
-  }
+  store = await copyOf(base);
 });
 
 afterEach(() => {
@@ -84,14 +78,6 @@ afterEach(() => {
 const noRecord = () => {
   throw new Error('no campaign record');
 };
-
-class CapturingQueue implements RecipientQueue {
-  readonly batches: RecipientBatch[] = [];
-  async enqueue(messages: RecipientBatch[]) {
-    // What SQS would carry: the JSON, not the objects.
-    this.batches.push(...messages.map((m) => JSON.parse(JSON.stringify(m)) as RecipientBatch));
-  }
-}
 
 const deps = (mailer: MemoryMailer, s: ObjectStore = store): SendDeps => ({
   store: s,
@@ -261,7 +247,7 @@ describe('dispatchCampaign', () => {
   });
 
   it('stages a hundred batches an object: 250 recipients in batches of 2 are two objects, enqueued in order', async () => {
-    const big = newStore();
+    const big = memoryStore();
     await publishReleases(big);
     await importJournalists(big, keys, 250);
     await registerDraft(big, definition('etude'));

@@ -5,7 +5,8 @@
  * quota spent sends nobody and fails nobody.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import type { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import { mapSesError } from '../../lambdas/adapters/ses-mailer.ts';
 import { sendBatch } from '../../lambdas/core/campaigns/batch.ts';
 import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import { stopCampaign } from '../../lambdas/core/campaigns/control.ts';
@@ -13,8 +14,6 @@ import {
   type DispatchDeps,
   dispatchCampaign,
   dispatchScheduledCampaign,
-  type RecipientBatch,
-  type RecipientQueue,
 } from '../../lambdas/core/campaigns/dispatch.ts';
 import { readLedger } from '../../lambdas/core/campaigns/ledger.ts';
 import { describePlan, type SendingQuota, type SendQuota } from '../../lambdas/core/campaigns/quota.ts';
@@ -22,13 +21,13 @@ import type { CampaignSchedule, CampaignScheduler } from '../../lambdas/core/cam
 import type { SendDeps } from '../../lambdas/core/campaigns/send.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { listAll } from '../../lambdas/core/store/object-store.ts';
 import {
+  CapturingQueue,
+  copyOf,
   definition,
-  importJournalists,
   MemoryMailer,
-  publishReleases,
   registerDraft,
+  seededStore,
 } from '../support/dispatch-fixtures.ts';
 
 const keys = contactKeys('a-secret-of-at-least-thirty-two-characters');
@@ -47,13 +46,6 @@ class FakeQuota implements SendingQuota {
   }
 }
 
-class CapturingQueue implements RecipientQueue {
-  readonly batches: RecipientBatch[] = [];
-  async enqueue(messages: RecipientBatch[]) {
-    this.batches.push(...messages.map((m) => JSON.parse(JSON.stringify(m)) as RecipientBatch));
-  }
-}
-
 class FakeScheduler implements CampaignScheduler {
   readonly put_: CampaignSchedule[] = [];
   async put(schedule: CampaignSchedule) {
@@ -67,25 +59,15 @@ class FakeScheduler implements CampaignScheduler {
 
 let base: MemoryObjectStore;
 beforeAll(async () => {
-  base = newStore();
-  await publishReleases(base);
-  await importJournalists(base, keys, 25);
+  base = await seededStore(keys, 25);
 });
-
-function newStore() {
-  return new MemoryObjectStore({ signingSecret: 's', publicUrl: 'https://press.example.org' });
-}
 
 let store: MemoryObjectStore;
 let quota: FakeQuota;
 let scheduler: FakeScheduler;
 let mailer: MemoryMailer;
 beforeEach(async () => {
-  store = newStore();
-  for await (const item of listAll(base, '')) {
-    const object = await base.get(item.key);
-    if (object) await store.put(item.key, object.body);
-  }
+  store = await copyOf(base);
   // 20 a day, 1 kept free (5 %), 9 sent in the last 24 hours: 10 left for the campaign now.
   quota = new FakeQuota({ max24Hour: 20, maxSendRate: 14, sentLast24Hours: 9 });
   scheduler = new FakeScheduler();
@@ -226,6 +208,68 @@ describe('dispatch paced by the quota', () => {
     expect(record.state).toBe('paused');
     expect(record.pausedReason).toMatch(
       /daily quota is used up \(990 of 1000 .*nobody was counted as failed; resume it with `pressroom campaign resume etude --backend aws`/,
+    );
+  });
+
+  it('SES refusing with its daily quota used up: the rest stays pending and the next quota window is scheduled', async () => {
+    quota.quota = { max24Hour: 1_000, maxSendRate: 14, sentLast24Hours: 0 };
+    const deps = dispatchDeps(today);
+    await dispatchCampaign('etude', deps, { recipientsPerMessage: 10 });
+    // The quota read says there is room; SES refuses from the 5th send (other mail used it).
+    mailer = new MemoryMailer((_, call) => {
+      if (call > 4)
+        throw mapSesError(Object.assign(new Error('Daily message quota exceeded.'), { name: 'Throttling' }));
+    });
+    const reports = [];
+    for (const batch of (deps.queue as CapturingQueue).batches)
+      reports.push(
+        await sendBatch(batch, sendDeps(today), {
+          rate: 1000,
+          concurrency: 1,
+          quota,
+          continuation: scheduler,
+        }),
+      );
+    expect(reports[0]).toMatchObject({ sent: 4, failed: 0 });
+    expect(reports[0]?.halted).toBeUndefined();
+    expect(reports[0]?.quotaSpent).toMatch(/daily sending quota \(Max24HourSend\) is used up/);
+    expect(reports[0]?.deferred).toHaveLength(6);
+    // The other batches of the run send nobody: it waits for the next window.
+    expect(reports.slice(1).map((r) => r.dropped)).toEqual([
+      'the daily quota is used up: waiting for the next quota window',
+      'the daily quota is used up: waiting for the next quota window',
+    ]);
+    expect(mailer.calls).toBe(5);
+    // 24 hours after 07:00 in Paris is before the daily start: 09:00 the next day.
+    expect(scheduler.put_.map((s) => [s.name, s.at])).toEqual([['etude', tomorrow.toISOString()]]);
+    const record = await readCampaign(store, 'etude');
+    expect(record).toMatchObject({ state: 'scheduled' });
+    expect(record.pausedReason).toBeUndefined();
+    expect(record.runs[0]).toMatchObject({ outcome: 'quota' });
+    const ledger = [...(await readLedger(store, 'etude')).values()].map((r) => r.entry.status).sort();
+    expect(ledger).toEqual(['deferred', 'sent', 'sent', 'sent', 'sent']);
+    // The window: dispatch sends everyone without an outcome.
+    const next = await dispatchCampaign('etude', dispatchDeps(tomorrow), { recipientsPerMessage: 10 });
+    expect(next).toMatchObject({ enqueued: 21, alreadyDone: 4 });
+  });
+
+  it('SES refusing with its daily quota used up and the window unschedulable: paused with both reasons', async () => {
+    quota.quota = { max24Hour: 1_000, maxSendRate: 14, sentLast24Hours: 0 };
+    const deps = dispatchDeps(today);
+    await dispatchCampaign('etude', deps, { recipientsPerMessage: 30 });
+    mailer = new MemoryMailer(() => {
+      throw mapSesError(Object.assign(new Error('Daily message quota exceeded.'), { name: 'Throttling' }));
+    });
+    scheduler.put = async () => {
+      throw new Error('Scheduler unavailable');
+    };
+    const [batch] = (deps.queue as CapturingQueue).batches;
+    if (!batch) throw new Error('no batch');
+    await sendBatch(batch, sendDeps(today), { rate: 1000, concurrency: 1, quota, continuation: scheduler });
+    const record = await readCampaign(store, 'etude');
+    expect(record.state).toBe('paused');
+    expect(record.pausedReason).toMatch(
+      /used up\. .*: nobody was counted as failed \(its next quota window could not be scheduled: Scheduler unavailable\); resume it with `pressroom campaign resume etude --backend aws`/,
     );
   });
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { mapConcurrent } from '../concurrency.ts';
 import { hasControlCharacter } from '../control-characters.ts';
 import { type SpreadsheetFormat, spreadsheetLines } from '../csv.ts';
 import { PressroomError } from '../errors.ts';
@@ -212,17 +213,23 @@ export interface CoverageRow extends CoverageArticle {
   release: Pick<ReleaseSummary, 'title' | 'lang' | 'visibility' | 'embargo' | 'withdrawn'>;
 }
 
-/** The coverage of one release, or of every release, newest first. */
+/** Covered releases read at once by {@link listCoverage}: a few, not every one together. */
+export const coverageReadConcurrency = 8;
+
+/**
+ * The coverage of one release, or of every release, newest first. The releases are read a few
+ * at a time ({@link coverageReadConcurrency}: a manifest and a coverage file each); the rows
+ * are in the same order as one release after the other would give.
+ */
 export async function listCoverage(store: ObjectStore, slug?: string): Promise<CoverageRow[]> {
   const slugs =
     slug !== undefined
       ? [slug]
       : Object.keys((await getJson<CoverageIndex>(store, coverageKeys.index))?.value.releases ?? {}).sort();
-  const rows: CoverageRow[] = [];
-  for (const s of slugs) {
+  const perRelease = await mapConcurrent(slugs, coverageReadConcurrency, async (s) => {
     const manifest = await getJson<ReleaseManifest>(store, archiveKeys.manifest(s));
     if (!manifest) {
-      if (slug === undefined) continue; // the coverage of a release no longer archived: left out
+      if (slug === undefined) return []; // the coverage of a release no longer archived: left out
       throw new ReleaseNotFoundError(
         `no release "${s}" in the archive: \`pressroom archive list\` shows the slugs`,
       );
@@ -235,9 +242,9 @@ export async function listCoverage(store: ObjectStore, slug?: string): Promise<C
       ...(summary.embargo !== undefined && { embargo: summary.embargo }),
       ...(summary.withdrawn !== undefined && { withdrawn: summary.withdrawn }),
     };
-    for (const article of await readCoverage(store, s)) rows.push({ ...article, slug: s, release });
-  }
-  return rows.sort(newestFirst);
+    return (await readCoverage(store, s)).map((article): CoverageRow => ({ ...article, slug: s, release }));
+  });
+  return perRelease.flat().sort(newestFirst);
 }
 
 /** The articles the public may see: those of public releases. */

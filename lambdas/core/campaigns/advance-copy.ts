@@ -49,9 +49,14 @@ export function advanceCopyExpiry(embargo: string): Date {
   return new Date(Math.ceil(Date.parse(embargo) / 1000) * 1000 + advanceCopyDays * 86_400_000);
 }
 
-/** The copy's paths on the public endpoint: the page at `/advance/<token>`, the PDF below it. */
+/**
+ * The copy's paths on the public endpoint: the page at `/advance/<token>`, the PDF and the press
+ * kit images (`/advance/<token>/images/web/<name>.jpg`: the email's lead image) below it.
+ */
 export const advancePaths = {
   prefix: '/advance/',
+  /** The release's `images/` folder (web sizes and thumbnails), as the copy serves it. */
+  imagesSuffix: '/images/',
   /**
    * Not `<token>.pdf`: on the stack CloudFront sends every `*.pdf` to the press room's bucket
    * (its first behaviour), so the PDF is `/advance/<token>/pdf`, with the release's name in
@@ -60,10 +65,18 @@ export const advancePaths = {
   pdfSuffix: '/pdf',
 } as const;
 
+/** A release's page, its PDF and its images' folder: in the press room, or in a personal copy. */
+export interface ReleaseLinks {
+  page: string;
+  pdf: string;
+  /** Ends with `/`: an image's name (`web/photo.jpg`) follows. */
+  images: string;
+}
+
 /** The personal copy's addresses for a token. */
-export function advanceCopyUrls(publicUrl: string, token: string): { page: string; pdf: string } {
+export function advanceCopyUrls(publicUrl: string, token: string): ReleaseLinks {
   const page = `${publicUrl.replace(/\/$/, '')}${advancePaths.prefix}${token}`;
-  return { page, pdf: `${page}${advancePaths.pdfSuffix}` };
+  return { page, pdf: `${page}${advancePaths.pdfSuffix}`, images: `${page}${advancePaths.imagesSuffix}` };
 }
 
 /**
@@ -129,21 +142,29 @@ export function withEmbargoNotice(
   return { html, text: `${notice.line}\n${notice.detail}\n\n${email.text}` };
 }
 
-/** The release's page and PDF in the press room, as its email links to them. */
-export function publicReleaseLinks(siteUrl: string, slug: string): { page: string; pdf: string } {
+/** The release's page, PDF and images in the press room, as its email links to them. */
+export function publicReleaseLinks(siteUrl: string, slug: string): ReleaseLinks {
   const folder = `${siteUrl.endsWith('/') ? siteUrl : `${siteUrl}/`}releases/${slug}/`;
-  return { page: `${folder}index.html`, pdf: `${folder}release.pdf` };
+  return { page: `${folder}index.html`, pdf: `${folder}release.pdf`, images: `${folder}images/` };
 }
 
 /** Where each message's copy links go in the email (recipient.ts fills them). */
-export const advanceCopyPlaceholders = { page: '{{advanceCopy.page}}', pdf: '{{advanceCopy.pdf}}' };
+export const advanceCopyPlaceholders: ReleaseLinks = {
+  page: '{{advanceCopy.page}}',
+  pdf: '{{advanceCopy.pdf}}',
+  images: '{{advanceCopy.images}}',
+};
 
-/** The email's links to the public page and PDF, pointed elsewhere (the recipient's copy). */
+/**
+ * The email's links to the public page and PDF, and its images (the lead image), pointed
+ * elsewhere (the recipient's copy): before the lift the press room serves none of them.
+ */
 export function toPersonalCopy(
   email: { html: string; text: string },
-  from: { page: string; pdf: string },
-  to: { page: string; pdf: string },
+  from: ReleaseLinks,
+  to: ReleaseLinks,
 ): { html: string; text: string } {
-  const swap = (s: string) => s.replaceAll(from.page, to.page).replaceAll(from.pdf, to.pdf);
+  const swap = (s: string) =>
+    s.replaceAll(from.page, to.page).replaceAll(from.pdf, to.pdf).replaceAll(from.images, to.images);
   return { html: swap(email.html), text: swap(email.text) };
 }

@@ -3,11 +3,19 @@ import { readSuppressionShard, type SuppressionShard } from '../contacts/reposit
 import { PressroomError } from '../errors.ts';
 import { listAll, type ObjectStore, updateJson } from '../store/object-store.ts';
 import { type CampaignRecord, readCampaign, updateCampaign } from './campaign.ts';
-import { type BatchRecipient, closeRun, dispatchKeys, type RecipientBatch } from './dispatch.ts';
+import {
+  type BatchRecipient,
+  closeRun,
+  dispatchKeys,
+  pacingOf,
+  type RecipientBatch,
+  scheduleContinuation,
+} from './dispatch.ts';
 import { holdPauseReason, readSendingHold } from './hold.ts';
 import { dispatchLeaseMs, takeLease } from './lease.ts';
 import { isTerminal, type LedgerRecord, ledgerOf } from './ledger.ts';
-import { laterSlices, quotaSpent, type SendingQuota } from './quota.ts';
+import { laterSlices, nextQuotaWindow, quotaSpent, type SendingQuota } from './quota.ts';
+import type { CampaignScheduler } from './remote.ts';
 import {
   budgetExceeded,
   type Delivery,
@@ -51,6 +59,11 @@ export interface BatchOptions {
    * Spent, the batch sends nobody and is acknowledged: see {@link leaveForLater}.
    */
   quota?: SendingQuota;
+  /**
+   * Where the campaign's next quota window is scheduled when its quota runs out and dispatch
+   * planned no next slice (the campaigns' schedule group on AWS). Absent: it is paused.
+   */
+  continuation?: CampaignScheduler;
 }
 
 export interface BatchReport {
@@ -74,6 +87,11 @@ export interface BatchReport {
   halted?: string;
   /** Why nothing was tried: the campaign is paused or cancelled. */
   dropped?: string;
+  /**
+   * Why the batch stopped for the next quota window: SES refused a send, its daily quota used
+   * up. Its recipients not sent are `deferred`, pending in the ledger; the run is closed.
+   */
+  quotaSpent?: string;
   /** This batch finished (marker written); `closed` when it was the run's last one. */
   completed: boolean;
   closed: boolean;
@@ -122,6 +140,11 @@ export async function sendPreparedBatch(
     report.dropped = `campaign ${record.state}`;
     return report;
   }
+  // Its run stopped on the spent quota (another batch of it): the next quota window sends it.
+  if (record.runs.some((r) => r.startedAt === batch.run && r.outcome === 'quota')) {
+    report.dropped = 'the daily quota is used up: waiting for the next quota window';
+    return report;
+  }
   // Sending held (a reputation alarm) after this batch was queued: nobody is sent, and the
   // campaign is paused already (hold.ts).
   const hold = await readSendingHold(deps.store);
@@ -130,7 +153,7 @@ export async function sendPreparedBatch(
     return report;
   }
   if (options.quota) {
-    const left = await leaveForLater(deps.store, batch, options.quota, clock());
+    const left = await leaveForLater(deps.store, batch, options, clock());
     if (left) {
       report.dropped = left;
       return report;
@@ -168,6 +191,7 @@ export async function sendPreparedBatch(
   };
 
   let halted: string | undefined;
+  let quotaRefused: string | undefined;
   const budget = runBudget(
     deps.store,
     batch,
@@ -177,7 +201,8 @@ export async function sendPreparedBatch(
     },
   );
   const pastDeadline = () => options.deadline !== undefined && Date.now() >= options.deadline;
-  const stopped = () => options.signal?.aborted === true || halted !== undefined || pastDeadline();
+  const stopped = () =>
+    options.signal?.aborted === true || halted !== undefined || quotaRefused !== undefined || pastDeadline();
   const rate = options.rate;
   const concurrency = Math.max(1, options.concurrency ?? Math.min(16, Math.ceil(rate * 0.2) + 1));
   const tally = emptyTally();
@@ -190,6 +215,9 @@ export async function sendPreparedBatch(
     stopped,
     halt: (reason) => {
       halted ??= reason;
+    },
+    quotaExhausted: (reason) => {
+      quotaRefused ??= reason;
     },
     tally,
     counted: budget.counted,
@@ -254,6 +282,12 @@ export async function sendPreparedBatch(
     }));
     return report;
   }
+  if (quotaRefused !== undefined) {
+    // SES's own answer that the quota is spent: as if the quota read had said so.
+    report.quotaSpent = quotaRefused;
+    await waitForQuotaWindow(deps.store, batch, quotaRefused, clock(), options.continuation);
+    return report;
+  }
   if (report.deferred.length > 0) return report;
 
   await deps.store.put(
@@ -269,34 +303,63 @@ export async function sendPreparedBatch(
 /**
  * The daily quota is spent ({@link quotaSpent}): the batch claims nobody, so its recipients
  * stay without an outcome, and it is acknowledged, not put back on the queue (which would
- * only bring it to the dead-letter queue after its receives). The run is closed; the
- * campaign waits for the next day's slice that dispatch scheduled (state `scheduled`: that
- * dispatch sends whoever has no outcome), or, when none was planned (other mail used the
- * quota), it is paused with the reason, to be resumed. Says why, or undefined to go on.
+ * only bring it to the dead-letter queue after its receives). The campaign waits for the next
+ * quota window ({@link waitForQuotaWindow}). Says why, or undefined to go on.
  */
 async function leaveForLater(
   store: ObjectStore,
   batch: RecipientBatch,
-  source: SendingQuota,
+  options: Pick<BatchOptions, 'quota' | 'continuation'>,
   now: Date,
 ): Promise<string | undefined> {
-  const quota = await source.read();
+  const quota = await options.quota?.read();
   if (!quota || !quotaSpent(quota)) return undefined;
-  const at = now.toISOString();
   const reason = `the SES daily quota is used up (${quota.sentLast24Hours} of ${quota.max24Hour} sent in the last 24 hours)`;
+  await waitForQuotaWindow(store, batch, reason, now, options.continuation);
+  return reason;
+}
+
+/**
+ * The quota is spent (read, or SES refused a send): the run is closed and the campaign waits
+ * for its next day's slice that dispatch scheduled (state `scheduled`: that dispatch sends
+ * whoever has no outcome). When none was planned (other mail used the quota, or SES counted
+ * more than the read said), the next quota window is scheduled here, as dispatch schedules a
+ * slice ({@link nextQuotaWindow}); with no scheduler, or should that fail, the campaign is
+ * paused with the reason, to be resumed.
+ */
+async function waitForQuotaWindow(
+  store: ObjectStore,
+  batch: RecipientBatch,
+  reason: string,
+  now: Date,
+  continuation: CampaignScheduler | undefined,
+): Promise<void> {
+  const at = now.toISOString();
+  const record = await readCampaign(store, batch.campaign);
+  const open = record.runs.some((r) => r.startedAt === batch.run && !r.endedAt);
+  let scheduled = false;
+  let unscheduled = '';
+  if (continuation && open && record.state === 'sending' && laterSlices(record.plan).length === 0) {
+    const pacing = pacingOf(record);
+    try {
+      await scheduleContinuation(batch.campaign, nextQuotaWindow(now, pacing), pacing, { continuation });
+      scheduled = true;
+    } catch (error) {
+      unscheduled = ` (its next quota window could not be scheduled: ${(error as Error).message})`;
+    }
+  }
   await closeRun(store, batch.campaign, batch.run, 'quota', at, (r) =>
     r.state !== 'sending'
       ? r
-      : laterSlices(r.plan).length > 0
+      : scheduled || laterSlices(r.plan).length > 0
         ? { ...r, state: 'scheduled', updatedAt: at }
         : {
             ...r,
             state: 'paused',
-            pausedReason: `${reason}: nobody was counted as failed; ${resumeOnStack(batch.campaign)} once the 24-hour window has moved on`,
+            pausedReason: `${reason}: nobody was counted as failed${unscheduled}; ${resumeOnStack(batch.campaign)} once the 24-hour window has moved on`,
             updatedAt: at,
           },
   );
-  return reason;
 }
 
 /** How a pause on the stack says to resume. */

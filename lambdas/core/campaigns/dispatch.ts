@@ -439,11 +439,11 @@ export function pacingOf(record: CampaignRecord): PacingSettings {
  * under the campaign's own schedule name: `campaign cancel` deletes it, a reschedule replaces
  * it. When it fires, dispatch reads the quota again and sends whoever has no outcome yet.
  */
-async function scheduleContinuation(
+export async function scheduleContinuation(
   name: string,
   at: string,
   pacing: PacingSettings,
-  deps: DispatchDeps,
+  deps: Pick<DispatchDeps, 'continuation'>,
 ): Promise<{ name: string; at: string }> {
   if (!deps.continuation)
     throw new PressroomError(

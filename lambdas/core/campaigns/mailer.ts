@@ -61,3 +61,13 @@ export class PermanentSendError extends PressroomError {
 export class SendingHaltedError extends BusyError {
   override name = 'SendingHaltedError';
 }
+
+/**
+ * The provider's daily sending quota is used up (SES: `Throttling`, "Daily message quota
+ * exceeded"). A dispatched campaign's batch treats it as the quota spent: the recipient stays
+ * pending and the campaign waits for the next quota window (batch.ts). Elsewhere (a local
+ * `pressroom send` through SES) it halts the run as any {@link SendingHaltedError} does.
+ */
+export class QuotaExhaustedError extends SendingHaltedError {
+  override name = 'QuotaExhaustedError';
+}

@@ -192,6 +192,19 @@ export function planSending(
   return { ...base, quota, reserve: quotaReserve(quota), slices };
 }
 
+/**
+ * When a campaign whose quota ran out now may go on: the later of 24 hours from now (whatever
+ * the account sent before now has left SES's rolling window by then) and the daily start of
+ * the next local day. As {@link planSending} starts the slice after an empty first one.
+ */
+export function nextQuotaWindow(now: Date, settings: PacingSettings): string {
+  const from = Math.max(
+    now.getTime() + dayMs,
+    startOfDay(nextDate(localDate(now, settings.timeZone)), settings),
+  );
+  return new Date(Math.ceil(from / 60_000) * 60_000).toISOString();
+}
+
 /** How long `count` messages take at the quota's rate (none: instant). */
 function sendingMs(count: number, quota: SendQuota): number {
   return quota.maxSendRate > 0 ? Math.ceil((count / quota.maxSendRate) * 1000) : 0;

@@ -18,6 +18,7 @@ import {
   advanceCopyUrls,
   embargoNotice,
   publicReleaseLinks,
+  type ReleaseLinks,
   signAdvanceCopyToken,
   toPersonalCopy,
   withEmbargoNotice,
@@ -47,6 +48,7 @@ import { checkEmailLinks, checkPublicUrls, emailLinks } from './links.ts';
 import {
   type Mailer,
   PermanentSendError,
+  QuotaExhaustedError,
   SendingHaltedError,
   type SendResult,
   ThrottledError,
@@ -196,7 +198,7 @@ export interface Prepared {
    * An advance copy (`embargo: advance`, the embargo still ahead): the release, until when its
    * copy links work, and its public links, which each message points at the recipient's copy.
    */
-  advance?: { slug: string; expiresAt: Date; publicLinks: { page: string; pdf: string } };
+  advance?: { slug: string; expiresAt: Date; publicLinks: ReleaseLinks };
   /** The email's tracked links and image, when the campaign tracks opens or clicks. */
   tracked?: TrackedEmail;
 }
@@ -862,6 +864,11 @@ export interface Delivery {
   stopped: () => boolean;
   /** Stops the run for a reason of its own (the provider refuses everything, too many failures). */
   halt: (reason: string) => void;
+  /**
+   * Told when the provider says its daily quota is used up (QuotaExhaustedError): the run stops
+   * and waits for the next quota window (a dispatched batch). Absent: that halts, as above.
+   */
+  quotaExhausted?: (reason: string) => void;
   tally: Tally;
   /**
    * Pause when more than `ratio` of this run's sends fail, once `after` were tried. Left out
@@ -965,6 +972,11 @@ export async function deliverTo(
     try {
       result = await call.sending;
     } catch (error) {
+      if (error instanceof QuotaExhaustedError && d.quotaExhausted) {
+        // Not sent: pending, for the campaign's next quota window.
+        d.quotaExhausted(error.message);
+        return deferred();
+      }
       if (error instanceof SendingHaltedError) {
         // The account or its configuration refuses everything: no recipient is to blame.
         d.halt(`${error.message}. Paused, nobody counted as failed: fix it, then ${d.resume}.`);

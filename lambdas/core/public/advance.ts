@@ -17,10 +17,12 @@ import { pageContentSecurityPolicy } from './site-headers.ts';
 
 /**
  * A journalist's advance copy (campaigns/advance-copy.ts): GET `/advance/<token>` is the
- * release's archived page (with its embargo line), `/advance/<token>/pdf` its PDF, for the
- * contact the token names until it expires, while the release is under embargo. Never cached
- * nor indexed (`Cache-Control: private, no-store`, `X-Robots-Tag: noindex` and a robots meta).
- * Once the release is public, both redirect (302) to its page (or PDF) in the press room.
+ * release's archived page (with its embargo line), `/advance/<token>/pdf` its PDF, and
+ * `/advance/<token>/images/<name>` its press kit images' web sizes and thumbnails (the email's
+ * lead image, the page's gallery: only the names its manifest lists), for the contact the token
+ * names until it expires, while the release is under embargo. Never cached nor indexed
+ * (`Cache-Control: private, no-store`, `X-Robots-Tag: noindex` and a robots meta). Once the
+ * release is public, each redirects (302) to the same in the press room.
  */
 
 export interface AdvanceCopyDeps {
@@ -51,8 +53,15 @@ export async function advanceCopy(
   if (method !== 'GET' && method !== 'HEAD')
     return plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' });
   const rest = pathParameter(request.path, advancePaths.prefix);
-  const pdf = rest?.endsWith(advancePaths.pdfSuffix) === true;
-  const token = pdf ? rest?.slice(0, -advancePaths.pdfSuffix.length) : rest;
+  // `<token>`, `<token>/pdf` or `<token>/images/<name>`: a token has no slash.
+  const slash = rest?.indexOf('/') ?? -1;
+  const token = slash < 0 ? rest : rest?.slice(0, slash);
+  const below = slash < 0 ? '' : (rest?.slice(slash) ?? '');
+  const pdf = below === advancePaths.pdfSuffix;
+  const image = below.startsWith(advancePaths.imagesSuffix)
+    ? `images/${below.slice(advancePaths.imagesSuffix.length)}`
+    : undefined;
+  if (below !== '' && !pdf && image === undefined) return plain(404, 'Not found\n', copyHeaders);
   const t = (lang: Language) => deps.templates.locales[lang];
   const invalid = (lang: Language) =>
     page(deps.templates, 400, lang, {
@@ -90,12 +99,31 @@ export async function advanceCopy(
       }),
     });
   }
+  // Only the web sizes and thumbnails the manifest lists: never the originals (files/), nor a
+  // name made up to reach another key.
+  const images = new Set((manifest.images ?? []).flatMap((i) => [i.web, i.thumbnail]));
+  if (image !== undefined && !(images.has(image) && manifest.files.includes(image))) return invalid(lang);
   if (isPublic(summary, deps.now) && manifest.siteUrl !== undefined) {
     const links = publicReleaseLinks(manifest.siteUrl, slug);
-    const location = pdf && summary.formats.pdf ? links.pdf : links.page.replace(/index\.html$/, '');
+    const location =
+      image !== undefined
+        ? `${links.images}${image.slice('images/'.length)}`
+        : pdf && summary.formats.pdf
+          ? links.pdf
+          : links.page.replace(/index\.html$/, '');
     return plain(302, `Found: ${location}\n`, { location });
   }
   const prefix = archiveKeys.version(slug, manifest.version);
+  if (image !== undefined) {
+    const object = await deps.store.get(`${prefix}${image}`);
+    if (!object) return invalid(lang);
+    return {
+      status: 200,
+      headers: { 'content-type': image.endsWith('.png') ? 'image/png' : 'image/jpeg', ...copyHeaders },
+      body: Buffer.from(object.body).toString('base64'),
+      isBase64Encoded: true,
+    };
+  }
   if (pdf) {
     const object = manifest.files.includes('release.pdf')
       ? await deps.store.get(`${prefix}release.pdf`)
@@ -123,6 +151,7 @@ export async function advanceCopy(
       : toPersonalCopy({ html: archived, text: '' }, publicReleaseLinks(manifest.siteUrl, slug), {
           page: copy,
           pdf: `${copy}${advancePaths.pdfSuffix}`,
+          images: `${copy}${advancePaths.imagesSuffix}`,
         });
   return {
     status: 200,

@@ -18,7 +18,7 @@ export interface RecipientFields {
   /** The recipient's own signed unsubscribe link. */
   unsubscribeUrl: string;
   /** An advance copy's links, personal and signed (campaigns/advance-copy.ts). */
-  advanceCopy?: { page: string; pdf: string };
+  advanceCopy?: { page: string; pdf: string; images: string };
   /** The recipient's signed open image and links, when the campaign tracks them (campaigns/tracking.ts). */
   tracking?: { open?: string; links?: string[] };
 }
