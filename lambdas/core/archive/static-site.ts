@@ -7,6 +7,7 @@ import {
   releasePdfName,
   servedFile,
 } from '../public/site-headers.ts';
+import { languages } from '../publication/languages.ts';
 import {
   type Body,
   getJson,
@@ -151,7 +152,7 @@ export async function buildStaticSite(
   const years = Object.keys(yearIndex);
   const tags = Object.keys(await readTags(store));
   const generated = [
-    ...(await deps.pressRoom.refresh(scratch, { years, tags }, now)),
+    ...(await deps.pressRoom.refresh(scratch, { years, tags, languages }, now)),
     ...(await deps.pressRoom.refreshNewsletters(scratch, now)),
     ...(await deps.pressRoom.refreshCoverage(scratch, now)),
   ];
