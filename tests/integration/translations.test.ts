@@ -10,7 +10,7 @@ import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease, releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
-import { readTranslationGroups } from '../../lambdas/core/archive/translations.ts';
+import { readTranslationGroups } from '../../lambdas/core/archive/translation-groups.ts';
 import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
 import { InvalidInputError } from '../../lambdas/core/errors.ts';
 import type { TemplateSet } from '../../lambdas/core/render/templates.ts';

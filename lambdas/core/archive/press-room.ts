@@ -22,7 +22,7 @@ import {
 import { type CoverageRow, listCoverage, publicCoverage } from './coverage.ts';
 import { readSearchTexts, searchKeys, searchManifest, searchShard } from './search.ts';
 import { isPublicSiteUrl, ogLocale, releaseDates } from './share.ts';
-import { groupOf, readTranslationGroups, type TranslationIndex } from './translations.ts';
+import { groupOf, readTranslationGroups, type TranslationIndex } from './translation-groups.ts';
 
 /**
  * The public press room: static pages generated into the store under `site/`, served as

@@ -1,9 +1,17 @@
 import Handlebars from 'handlebars';
 import { InvalidInputError, type Problem } from '../errors.ts';
-import { type Language, languageNames } from '../publication/languages.ts';
+import { languageNames } from '../publication/languages.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
-import { isPublic, type PublicityOf, type ReleaseSummary } from './catalog.ts';
+import { isPublic, type ReleaseSummary } from './catalog.ts';
 import { archiveKeys, type ReleaseManifest } from './manifest.ts';
+import {
+  readTranslationGroups,
+  type TranslationIndex,
+  type TranslationMember,
+  translationKeys,
+} from './translation-groups.ts';
+
+export { groupOf, readTranslationGroups, type TranslationMember } from './translation-groups.ts';
 
 /**
  * Translations: a release may name the release it translates (`translationOf: <slug>` in its
@@ -19,32 +27,6 @@ import { archiveKeys, type ReleaseManifest } from './manifest.ts';
  * (publish.ts: syncReleaseFiles) from the members public at that moment: a translation
  * still under embargo is never linked, nor named, from a public page.
  */
-
-export const translationKeys = { index: 'catalog/translations.json' };
-
-/** A release of a group, as its index keeps it. */
-export interface TranslationMember extends PublicityOf {
-  slug: string;
-  lang: Language;
-  year: string;
-}
-
-export interface TranslationIndex {
-  groups: Record<string, TranslationMember[]>;
-}
-
-export async function readTranslationGroups(store: ObjectStore): Promise<TranslationIndex['groups']> {
-  return (await getJson<TranslationIndex>(store, translationKeys.index))?.value.groups ?? {};
-}
-
-/** The members of a release's group (itself among them), or none when it has no translation. */
-export function groupOf(
-  groups: TranslationIndex['groups'],
-  release: Pick<ReleaseSummary, 'slug' | 'translationOf'>,
-): TranslationMember[] {
-  const members = groups[release.translationOf ?? release.slug] ?? [];
-  return members.length > 1 ? members : [];
-}
 
 function memberOf(summary: ReleaseSummary): TranslationMember {
   return {
