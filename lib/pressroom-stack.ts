@@ -10,6 +10,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { translationKeys } from '../lambdas/core/archive/translation-groups.ts';
 import { sendingHoldKey } from '../lambdas/core/campaigns/hold.ts';
 import { ChromiumLayer } from './chromium.ts';
 import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
@@ -271,15 +272,30 @@ export class PressroomStack extends Stack {
       write: ['archive/*', 'newsletters/*', 'catalog/*', 'site/*', 'publications/*.errors.json'],
       delete: ['archive/*', 'newsletters/*', 'site/*', 'publications/*.errors.json'],
     });
+    // catalog/translations.json: the versions of a release in other languages (translations).
     this.storage.grantData(dispatch, {
-      read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
+      read: [
+        'archive/*',
+        translationKeys.index,
+        'newsletters/*',
+        'contacts/*',
+        'suppressions/*',
+        'campaigns/*',
+      ],
       write: ['campaigns/*'],
       // The sending hold is one object: dispatch puts it on and takes it off (Monitoring).
       // Batches are staged, then removed once on the queue (core/campaigns/dispatch.ts).
       delete: [sendingHoldKey, 'campaigns/*/staging/*'],
     });
     this.storage.grantData(send, {
-      read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
+      read: [
+        'archive/*',
+        translationKeys.index,
+        'newsletters/*',
+        'contacts/*',
+        'suppressions/*',
+        'campaigns/*',
+      ],
       write: ['campaigns/*'],
     });
     // Contact shards are written once and switched by their index: a function that writes

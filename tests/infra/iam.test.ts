@@ -192,12 +192,26 @@ describe('least privilege', () => {
       delete: ['archive/*', 'newsletters/*', 'publications/*.errors.json', 'site/*'],
     },
     dispatch: {
-      get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],
+      get: [
+        'archive/*',
+        'campaigns/*',
+        'catalog/translations.json',
+        'contacts/*',
+        'newsletters/*',
+        'suppressions/*',
+      ],
       put: ['campaigns/*'],
       delete: ['campaigns/*/staging/*', 'campaigns/hold.json'],
     },
     send: {
-      get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],
+      get: [
+        'archive/*',
+        'campaigns/*',
+        'catalog/translations.json',
+        'contacts/*',
+        'newsletters/*',
+        'suppressions/*',
+      ],
       put: ['campaigns/*'],
       delete: [],
     },
