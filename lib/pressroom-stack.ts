@@ -272,30 +272,25 @@ export class PressroomStack extends Stack {
       write: ['archive/*', 'newsletters/*', 'catalog/*', 'site/*', 'publications/*.errors.json'],
       delete: ['archive/*', 'newsletters/*', 'site/*', 'publications/*.errors.json'],
     });
-    // catalog/translations.json: the versions of a release in other languages (translations).
+    // What a campaign reads: its release (and, in catalog/translations.json, the release's
+    // versions in other languages) or issue, its audience, itself.
+    const campaignReads = [
+      'archive/*',
+      translationKeys.index,
+      'newsletters/*',
+      'contacts/*',
+      'suppressions/*',
+      'campaigns/*',
+    ];
     this.storage.grantData(dispatch, {
-      read: [
-        'archive/*',
-        translationKeys.index,
-        'newsletters/*',
-        'contacts/*',
-        'suppressions/*',
-        'campaigns/*',
-      ],
+      read: campaignReads,
       write: ['campaigns/*'],
       // The sending hold is one object: dispatch puts it on and takes it off (Monitoring).
       // Batches are staged, then removed once on the queue (core/campaigns/dispatch.ts).
       delete: [sendingHoldKey, 'campaigns/*/staging/*'],
     });
     this.storage.grantData(send, {
-      read: [
-        'archive/*',
-        translationKeys.index,
-        'newsletters/*',
-        'contacts/*',
-        'suppressions/*',
-        'campaigns/*',
-      ],
+      read: campaignReads,
       write: ['campaigns/*'],
     });
     // Contact shards are written once and switched by their index: a function that writes

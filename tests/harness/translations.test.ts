@@ -6,13 +6,12 @@
  * No call is denied by the calling function's role.
  */
 import { describe, expect, it } from 'vitest';
-import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { definition, importCsv, publishedAt, releaseWorkspace } from '../support/dispatch-fixtures.ts';
 import { releaseText } from '../support/memory-files.ts';
-import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
+import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 const context = { sender: 'presse@villes-internet.net', sendRate: 14 };
 
@@ -86,16 +85,7 @@ describe('translations on the stack as synthesized', () => {
         subject: 'Etude des villes',
         from: { name: 'Villes Internet', address: context.sender },
       }),
-      {
-        store: world.store,
-        dispatcher: {
-          async dispatch(campaign) {
-            const invocation = await world.container('Dispatch').invoke<DispatchReport>({ campaign });
-            if (!invocation.ok) throw new Error(invocation.error.errorMessage);
-            return invocation.result;
-          },
-        },
-      },
+      { store: world.store, dispatcher: dispatchFunction(world) },
       `campaigns/${name}.yaml`,
     );
     expect(report.enqueued).toBe(4);
