@@ -10,6 +10,7 @@ import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease, releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
+import { buildStaticSite } from '../../lambdas/core/archive/static-site.ts';
 import { readTranslationGroups } from '../../lambdas/core/archive/translation-groups.ts';
 import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
 import { InvalidInputError } from '../../lambdas/core/errors.ts';
@@ -203,5 +204,30 @@ describe('the press room of a translated release', () => {
     expect(fr).not.toContain('hreflang');
     expect(await store.get(siteKeys.languageIndex('en'))).toBeUndefined();
     expect(await site(store, siteKeys.index)).not.toContain('en/index.html');
+  });
+
+  it('keeps the links in the static site `site build` writes, at its own address', async () => {
+    const { deps, store } = setup({ 'publications/fr.md': original, 'publications/en.md': english() });
+    await publishRelease('publications/fr.md', deps);
+    await publishRelease('publications/en.md', deps);
+    const written = new Map<string, string>();
+    await buildStaticSite(
+      { store, pressRoom: deps.pressRoom, siteUrl: 'https://example.org/presse/', clock: deps.clock },
+      async (file) => {
+        const body = await file.body();
+        const chunks: Uint8Array[] = [];
+        if (body instanceof Uint8Array) chunks.push(body);
+        else for await (const chunk of body) chunks.push(chunk);
+        written.set(file.path, Buffer.concat(chunks).toString('utf8'));
+      },
+    );
+    const fr = written.get('releases/etude-2021/index.html') ?? '';
+    expect(fr).toContain('<a href="../study-2021/index.html" hreflang="en" lang="en">English</a>');
+    expect(fr).toContain(
+      '<link rel="alternate" hreflang="en" href="https://example.org/presse/releases/study-2021/index.html">',
+    );
+    expect(fr).not.toContain('pressroom:translations');
+    expect(written.get('en/index.html')).toContain('Study 2021');
+    expect(written.get('en/feed.xml')).toContain('releases/study-2021/index.html');
   });
 });

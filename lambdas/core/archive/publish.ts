@@ -635,15 +635,19 @@ export async function syncReleaseFiles(
   return written;
 }
 
-/** A release page of the press room with the language links of its group (translations.ts). */
-function withLanguageLinks(
+/**
+ * A release page of the press room with the language links of its group (translations.ts),
+ * its alternates at `siteUrl` (default: the address it was rendered for).
+ */
+export function withLanguageLinks(
   deps: Pick<PublishDeps, 'pressRoom'>,
   manifest: ReleaseManifest,
   members: readonly TranslationMember[],
   now: Date,
   html: string,
+  site = manifest.siteUrl ?? '/',
 ): string {
-  const siteUrl = siteTop(manifest.siteUrl ?? '/');
+  const siteUrl = siteTop(site);
   return withTranslationLinks(html, manifest.summary, members, {
     now,
     siteUrl,
