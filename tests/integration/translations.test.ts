@@ -206,6 +206,20 @@ describe('the press room of a translated release', () => {
     expect(await site(store, siteKeys.index)).not.toContain('en/index.html');
   });
 
+  it('unlinks both pages when the translation no longer names the original', async () => {
+    const { deps, store, files } = setup({ 'publications/fr.md': original, 'publications/en.md': english() });
+    await publishRelease('publications/fr.md', deps);
+    await publishRelease('publications/en.md', deps);
+    files['publications/en.md'] = english().replace('translationOf: etude-2021\n', '');
+    await publishRelease('publications/en.md', deps);
+    expect(await readTranslationGroups(store)).toEqual({});
+    for (const slug of ['etude-2021', 'study-2021']) {
+      const page = await site(store, siteKeys.release(slug));
+      expect(page, slug).not.toContain('hreflang');
+      expect(page, slug).not.toContain('class="languages"');
+    }
+  });
+
   it('keeps the links in the static site `site build` writes, at its own address', async () => {
     const { deps, store } = setup({ 'publications/fr.md': original, 'publications/en.md': english() });
     await publishRelease('publications/fr.md', deps);

@@ -555,7 +555,7 @@ export async function installRelease(
 ): Promise<number> {
   const { summary } = manifest;
   await recordRelease(deps.store, summary, previous?.summary, now);
-  const group = await recordTranslation(deps.store, summary, previous?.summary, options.original);
+  const groups = await recordTranslation(deps.store, summary, previous?.summary, options.original);
   if (options.searchText !== undefined) {
     const year = summary.date.slice(0, 4);
     await recordSearchText(
@@ -568,7 +568,7 @@ export async function installRelease(
   }
   let written = await syncReleaseFiles(deps, manifest, now);
   // The other members' pages link to it now that it is public, or no longer do.
-  written += await relinkTranslations(deps, group, now, summary.slug);
+  for (const group of groups) written += await relinkTranslations(deps, group, now, summary.slug);
   if (options.refresh !== false) {
     const pages = await deps.pressRoom.refresh(
       deps.store,
@@ -577,7 +577,7 @@ export async function installRelease(
           summary.date.slice(0, 4),
           ...(previous ? [previous.summary.date.slice(0, 4)] : []),
           // The sitemaps of its group's years name it among each member's alternates.
-          ...group.map((m) => m.year),
+          ...groups.flat().map((m) => m.year),
         ],
         tags: [...summary.tags, ...(previous?.summary.tags ?? [])].map((t) => t.slug),
         languages: [summary.lang, ...(previous ? [previous.summary.lang] : [])],

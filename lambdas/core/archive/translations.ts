@@ -122,15 +122,15 @@ export async function checkTranslation(
 
 /**
  * Records a release in its group (and out of the group it left), when it is in one or was:
- * the original's entry comes from `original`. Returns the members of every group it touched,
- * whose pages may need their links again.
+ * the original's entry comes from `original`. Returns each group it touched, its members as
+ * they are now (the group it left without it), whose pages may need their links again.
  */
 export async function recordTranslation(
   store: ObjectStore,
   summary: ReleaseSummary,
   previous: ReleaseSummary | undefined,
   original: ReleaseSummary | undefined,
-): Promise<TranslationMember[]> {
+): Promise<TranslationMember[][]> {
   const before = previous?.translationOf;
   const after = summary.translationOf;
   if (before === undefined && after === undefined) {
@@ -138,34 +138,32 @@ export async function recordTranslation(
     const groups = await readTranslationGroups(store);
     if (!groups[summary.slug]) return [];
   }
-  const touched: TranslationMember[] = [];
+  let touched: TranslationMember[][] = [];
   await updateJson<TranslationIndex>(
     store,
     translationKeys.index,
     () => ({ groups: {} }),
     (index) => {
       const groups = { ...index.groups };
-      const without = (key: string) => (groups[key] ?? []).filter((m) => m.slug !== summary.slug);
+      touched = [];
       if (before !== undefined && before !== after) {
-        const left = without(before);
+        const left = (groups[before] ?? []).filter((m) => m.slug !== summary.slug);
         if (left.length > 1) groups[before] = left;
         else delete groups[before];
+        touched.push(left);
       }
       const key = after ?? summary.slug;
       let members = groups[key] ?? [];
       if (after !== undefined && original && !members.some((m) => m.slug === after)) {
         members = [memberOf(original)];
       }
+      // A release alone is no group: a former translation that translates nothing now has none.
+      if (!members.some((m) => m.slug !== summary.slug)) return { groups };
       members = members.some((m) => m.slug === summary.slug)
         ? members.map((m) => (m.slug === summary.slug ? memberOf(summary) : m))
         : [...members, memberOf(summary)];
       groups[key] = members;
-      touched.splice(
-        0,
-        touched.length,
-        ...members,
-        ...(before && before !== after ? (index.groups[before] ?? []) : []),
-      );
+      touched.push(members);
       return { groups };
     },
   );
