@@ -7,7 +7,7 @@
  * settings, and starts afresh at each run.
  */
 import { createReadStream } from 'node:fs';
-import { cp, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,7 +112,15 @@ async function main(): Promise<void> {
     if (!rendered) throw new Error('the seed release rendered nothing');
     lines.push(`rendered   ${rendered.slug} into ${path.resolve(rendered.dir)}/`);
 
-    const publications = (await readdir('publications')).filter((f) => f.endsWith('.md')).sort();
+    // A translation (`translationOf`) is published after the release it translates.
+    const names = (await readdir('publications')).filter((f) => f.endsWith('.md')).sort();
+    const translates = new Set<string>();
+    for (const f of names)
+      if (/^translationOf:/m.test(await readFile(path.join('publications', f), 'utf8'))) translates.add(f);
+    const publications = [
+      ...names.filter((f) => !translates.has(f)),
+      ...names.filter((f) => translates.has(f)),
+    ];
     let seedPdf: { stored: true } | { stored: false; reason: string } = {
       stored: false,
       reason: 'not published',

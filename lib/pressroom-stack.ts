@@ -10,6 +10,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { translationKeys } from '../lambdas/core/archive/translation-groups.ts';
 import { sendingHoldKey } from '../lambdas/core/campaigns/hold.ts';
 import { ChromiumLayer } from './chromium.ts';
 import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
@@ -271,15 +272,25 @@ export class PressroomStack extends Stack {
       write: ['archive/*', 'newsletters/*', 'catalog/*', 'site/*', 'publications/*.errors.json'],
       delete: ['archive/*', 'newsletters/*', 'site/*', 'publications/*.errors.json'],
     });
+    // What a campaign reads: its release (and, in catalog/translations.json, the release's
+    // versions in other languages) or issue, its audience, itself.
+    const campaignReads = [
+      'archive/*',
+      translationKeys.index,
+      'newsletters/*',
+      'contacts/*',
+      'suppressions/*',
+      'campaigns/*',
+    ];
     this.storage.grantData(dispatch, {
-      read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
+      read: campaignReads,
       write: ['campaigns/*'],
       // The sending hold is one object: dispatch puts it on and takes it off (Monitoring).
       // Batches are staged, then removed once on the queue (core/campaigns/dispatch.ts).
       delete: [sendingHoldKey, 'campaigns/*/staging/*'],
     });
     this.storage.grantData(send, {
-      read: ['archive/*', 'newsletters/*', 'contacts/*', 'suppressions/*', 'campaigns/*'],
+      read: campaignReads,
       write: ['campaigns/*'],
     });
     // Contact shards are written once and switched by their index: a function that writes

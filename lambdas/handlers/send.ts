@@ -46,6 +46,8 @@ const recipientSchema = z.strictObject({
   to: z.string().min(1).max(2000),
   lists: z.array(listName).min(1).optional(),
   resendClaimedAt: z.string().optional(),
+  // The contact's language, when the release has versions in others (send.ts: versionFor).
+  language: z.string().min(1).max(100).optional(),
 });
 
 const batchSchema = z.strictObject({

@@ -98,6 +98,11 @@ describe('npm start', () => {
         'published  gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes (public)',
       );
       expect(run.stdout).toContain('published  open-data-barometer-2024 (public)');
+      // Its French translation, published after it (translationOf names a release of the archive).
+      expect(run.stdout).toContain('published  barometre-open-data-2024 (public)');
+      expect(run.stdout.indexOf('published  barometre-open-data-2024')).toBeGreaterThan(
+        run.stdout.indexOf('published  open-data-barometer-2024'),
+      );
       expect(run.stdout).toContain('published  newsletter 2024-03-lettre (public)');
       expect(run.stdout).toContain('into the list "presse": 30 added, 0 rejected');
       // A fresh demo at each run: the second sends the 30 messages again into a new outbox.

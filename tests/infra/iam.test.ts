@@ -189,6 +189,15 @@ describe('least privilege', () => {
     expect([...permissions(name).keys()].sort()).toEqual([...expectedActions[name]].sort());
   });
 
+  // A campaign's release (and its versions in other languages) or issue, audience, record.
+  const campaignReads = [
+    'archive/*',
+    'campaigns/*',
+    'catalog/translations.json',
+    'contacts/*',
+    'newsletters/*',
+    'suppressions/*',
+  ];
   const expectedKeys: Record<HandlerName, { get: string[]; put: string[]; delete: string[] }> = {
     publish: {
       get: ['archive/*', 'catalog/*', 'newsletters/*', 'organizations/*', 'publications/*', 'site/*'],
@@ -196,12 +205,12 @@ describe('least privilege', () => {
       delete: ['archive/*', 'newsletters/*', 'publications/*.errors.json', 'site/*'],
     },
     dispatch: {
-      get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],
+      get: campaignReads,
       put: ['campaigns/*'],
       delete: ['campaigns/*/staging/*', 'campaigns/hold.json'],
     },
     send: {
-      get: ['archive/*', 'campaigns/*', 'contacts/*', 'newsletters/*', 'suppressions/*'],
+      get: campaignReads,
       put: ['campaigns/*'],
       delete: [],
     },

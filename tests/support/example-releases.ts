@@ -15,3 +15,11 @@ export const barometer = {
   /** One of its tags. */
   tag: 'open data',
 };
+/** The French translation of the barometer (`translationOf: open-data-barometer-2024`). */
+export const barometre = {
+  file: 'examples/publications/2024-03-12-barometre-open-data.md',
+  slug: 'barometre-open-data-2024',
+  title:
+    'Baromètre de l’open data 2024\u00a0: deux villes sur trois publient désormais leur budget en données ouvertes',
+  date: '2024-03-12',
+};

@@ -63,6 +63,31 @@ describe('loadPublication', () => {
     expect(problems[0]?.message).toContain('did you mean "author"');
   });
 
+  it('reads translationOf, and refuses one that is not a slug or names the release itself, at its line', async () => {
+    const { publication } = await loadPublication(
+      'publications/p.md',
+      memoryFiles({ ...org, 'publications/p.md': publicationText('lang: en\ntranslationOf: etude-2021\n') }),
+    );
+    expect(publication).toMatchObject({ lang: 'en', translationOf: 'etude-2021' });
+    const [notSlug] = await problemsOf({
+      ...org,
+      'publications/p.md': publicationText('translationOf: Étude 2021\n'),
+    });
+    expect(notSlug).toMatchObject({
+      file: 'publications/p.md',
+      line: 7,
+      path: 'translationOf',
+      value: 'Étude 2021',
+    });
+    expect(notSlug?.message).toContain('lower-case letters and digits');
+    const [itself] = await problemsOf({
+      ...org,
+      'publications/p.md': publicationText('slug: soi\ntranslationOf: soi\n'),
+    });
+    expect(itself).toMatchObject({ line: 8, path: 'translationOf', value: 'soi' });
+    expect(itself?.message).toContain('names this release itself');
+  });
+
   it('reports every problem at once, with lines', async () => {
     const text = `---
 title: ""

@@ -23,6 +23,8 @@ export interface ReleaseSummary {
   date: string;
   lead: string;
   lang: 'fr' | 'en';
+  /** The release it translates (`translationOf`), when it is a translation. */
+  translationOf?: string;
   tags: { slug: string; name: string }[];
   publishers: string[];
   visibility: Visibility;

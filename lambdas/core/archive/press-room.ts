@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Feed } from 'feed';
 import Handlebars from 'handlebars';
 import { type IssueSummary, isPublicIssue, readIssues } from '../newsletter/catalog.ts';
-import type { Language } from '../publication/schema.ts';
+import { type Language, languageNames, languages } from '../publication/languages.ts';
 import { fillPattern, formatDate, formatSize, type LocaleStrings } from '../render/locale.ts';
 import type { TemplateSet } from '../render/templates.ts';
 import { type FrenchArticle, frenchOf } from '../render/typography.ts';
@@ -22,6 +22,7 @@ import {
 import { type CoverageRow, listCoverage, publicCoverage } from './coverage.ts';
 import { readSearchTexts, searchKeys, searchManifest, searchShard } from './search.ts';
 import { isPublicSiteUrl, ogLocale, releaseDates } from './share.ts';
+import { groupOf, readTranslationGroups, type TranslationIndex } from './translation-groups.ts';
 
 /**
  * The public press room: static pages generated into the store under `site/`, served as
@@ -37,6 +38,9 @@ import { isPublicSiteUrl, ogLocale, releaseDates } from './share.ts';
  *   site/sitemap.xml → site/sitemaps/<yyyy>.xml, site/sitemaps/pages.xml
  *   site/search/...                   the search index and page (search.ts)
  *   site/assets/search-<hash>.js      the search box's script
+ *   site/<lang>/index.html            the latest releases in one language (fr, en), with its
+ *   site/<lang>/feed.xml, atom.xml,   feeds: only when the room has public releases in more
+ *     feed.json                       than one language (translations.ts)
  *   site/newsletters/index.html       the newsletter issues (when one is public), and
  *   site/newsletters/<id>/...         each public issue; feed.xml, atom.xml, feed.json of
  *                                     their own: the releases' feeds carry releases only
@@ -86,6 +90,11 @@ export const siteKeys = {
   newslettersSitemap: 'site/sitemaps/newsletters.xml',
   /** The articles that cite the releases (`pressroom coverage add`), when there is one. */
   coverage: 'site/coverage/index.html',
+  /** A language's page and feeds, when the room has public releases in more than one language. */
+  languageIndex: (lang: Language) => `site/${lang}/index.html`,
+  languageRss: (lang: Language) => `site/${lang}/feed.xml`,
+  languageAtom: (lang: Language) => `site/${lang}/atom.xml`,
+  languageJson: (lang: Language) => `site/${lang}/feed.json`,
 };
 
 /** The files a public release offers, relative to its folder in the press room. */
@@ -109,10 +118,13 @@ export interface PressRoom {
   readonly title: string;
   /** The fixed strings of a language (a release's own, for its card). */
   strings(lang: Language): LocaleStrings;
-  /** Rewrites the pages listing these years and tags, plus the home page, feeds and sitemaps. Returns the keys written. */
+  /**
+   * Rewrites the pages listing these years and tags (and languages: their page and feeds),
+   * plus the home page, feeds and sitemaps. Returns the keys written.
+   */
   refresh(
     store: ObjectStore,
-    touched: { years: Iterable<string>; tags: Iterable<string> },
+    touched: { years: Iterable<string>; tags: Iterable<string>; languages?: Iterable<Language> },
     now: Date,
   ): Promise<string[]>;
   /** Links from a release's own page: the way back, the search box and the downloads. */
@@ -249,15 +261,24 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       .sort((a, b) => a.name.localeCompare(b.name, settings.lang));
     const newsletters = (await readIssues(store)).some(isPublicIssue);
     const coverage = (await store.head(siteKeys.coverage)) !== undefined;
-    return { years, tags, newsletters, coverage };
+    const languagePages: Language[] = [];
+    for (const lang of languages)
+      if ((await store.head(siteKeys.languageIndex(lang))) !== undefined) languagePages.push(lang);
+    return { years, tags, newsletters, coverage, languages: languagePages };
   }
 
   function navigation(
     index: Awaited<ReturnType<typeof publicIndex>>,
     root: string,
-    current: { year?: string; tag?: string; newsletters?: boolean; coverage?: boolean },
+    current: { year?: string; tag?: string; newsletters?: boolean; coverage?: boolean; language?: Language },
   ) {
     return {
+      languageLinks: index.languages.map((lang) => ({
+        lang,
+        name: languageNames[lang],
+        url: `${root}${lang}/index.html`,
+        current: lang === current.language,
+      })),
       years: index.years.map((year) => ({
         year,
         url: `${root}${year}/index.html`,
@@ -405,7 +426,13 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
   function feeds(
     entries: FeedEntry[],
     now: Date,
-    meta: { title: string; id: string; links: { rss: string; atom: string; json: string } } = {
+    meta: {
+      title: string;
+      id: string;
+      links: { rss: string; atom: string; json: string };
+      /** The feed's language when not the site's (a language's feeds). */
+      language?: Language;
+    } = {
       title,
       id: siteUrl,
       links: { rss: `${siteUrl}feed.xml`, atom: `${siteUrl}atom.xml`, json: `${siteUrl}feed.json` },
@@ -419,7 +446,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         title: meta.title,
         id: meta.id,
         link: siteUrl,
-        language: settings.lang,
+        language: meta.language ?? settings.lang,
         updated: entries[0] ? new Date(entries[0].updated) : now,
         generator: 'pressroom',
         copyright: `© ${[...new Set(entries.flatMap((e) => e.authors))].join(', ')}`,
@@ -456,13 +483,29 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
     };
   }
 
-  /** A sitemap; `image`: the page's image (Google's image extension). */
-  function urlset(urls: { loc: string; lastmod?: string; image?: string }[]): string {
+  /**
+   * A sitemap; `image`: the page's image (Google's image extension); `alternates`: the page in
+   * each language of its group, itself among them (`xhtml:link`, as Google reads hreflang).
+   */
+  function urlset(
+    urls: { loc: string; lastmod?: string; image?: string; alternates?: { lang: string; href: string }[] }[],
+  ): string {
     const entries = urls.map(
       (u) =>
-        `  <url><loc>${xml(u.loc)}</loc>${u.lastmod ? `<lastmod>${xml(u.lastmod)}</lastmod>` : ''}${u.image ? `<image:image><image:loc>${xml(u.image)}</image:loc></image:image>` : ''}</url>`,
+        `  <url><loc>${xml(u.loc)}</loc>${u.lastmod ? `<lastmod>${xml(u.lastmod)}</lastmod>` : ''}${(u.alternates ?? []).map((a) => `<xhtml:link rel="alternate" hreflang="${xml(a.lang)}" href="${xml(a.href)}"/>`).join('')}${u.image ? `<image:image><image:loc>${xml(u.image)}</image:loc></image:image>` : ''}</url>`,
     );
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">\n${entries.join('\n')}\n</urlset>\n`;
+    // The xhtml namespace only where it is used: a room without translations keeps its sitemaps.
+    const xhtml = urls.some((u) => u.alternates?.length) ? ' xmlns:xhtml="http://www.w3.org/1999/xhtml"' : '';
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1"${xhtml}>\n${entries.join('\n')}\n</urlset>\n`;
+  }
+
+  /** A release's page in each language of its group public at `now`, when there are two or more. */
+  function alternatesOf(groups: TranslationIndex['groups'], r: ReleaseSummary, now: Date) {
+    const members = groupOf(groups, r).filter((m) => isPublic(m, now));
+    if (members.length < 2) return undefined;
+    return [...members]
+      .sort((a, b) => a.lang.localeCompare(b.lang))
+      .map((m) => ({ lang: m.lang, href: `${siteUrl}releases/${m.slug}/index.html` }));
   }
 
   /** The page hosts answer with when nothing is at an address (status 404); kept out of search engines. */
@@ -482,7 +525,11 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
   /** Every year and tag page, the home page, feeds and sitemaps (a link of their navigation changed). */
   async function everyList(store: ObjectStore, now: Date): Promise<string[]> {
     const index = await publicIndex(store, now, await readTags(store));
-    return pressRoom.refresh(store, { years: index.years, tags: index.tags.map((x) => x.slug) }, now);
+    return pressRoom.refresh(
+      store,
+      { years: index.years, tags: index.tags.map((x) => x.slug), languages },
+      now,
+    );
   }
 
   /** The coverage page, from the coverage of every public release; removed when there is none. Returns the keys written. */
@@ -520,7 +567,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         heading: t.withdrawnTitle,
         items: [],
         // No years or tags: the page is written once and never refreshed.
-        nav: { years: [], tags: [], newsletters: undefined, coverageLink: undefined },
+        nav: { years: [], tags: [], newsletters: undefined, coverageLink: undefined, languageLinks: [] },
         showYears: false,
         feeds: { rss: `${root}feed.xml`, atom: `${root}atom.xml`, json: `${root}feed.json` },
         notice: fillPattern(t.withdrawnText, {
@@ -556,6 +603,19 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       // Read once: every page's navigation lists the public years and tags.
       const tagIndex = await readTags(store);
       const index = await publicIndex(store, now, tagIndex);
+      // Languages with public releases: each has its page when there are two or more.
+      const hadLanguagePages = index.languages;
+      const inLanguage = new Map<Language, ReleaseSummary[]>();
+      for (const lang of languages) {
+        const releases = await newestReleases(
+          store,
+          Math.max(latestCount, feedCount),
+          (r) => r.lang === lang && visible(r),
+        );
+        if (releases.length > 0) inLanguage.set(lang, releases);
+      }
+      index.languages = inLanguage.size > 1 ? [...inLanguage.keys()] : [];
+      const groups = await readTranslationGroups(store);
       const xmlOptions = { contentType: 'application/xml', cacheControl: 'public, max-age=3600' };
 
       // A year or a tag with nothing public has no page at all: its name could say too much.
@@ -592,6 +652,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
               loc: `${siteUrl}releases/${r.slug}/index.html`,
               lastmod: releaseDates(r).modified,
               ...(r.image !== undefined && { image: `${siteUrl}releases/${r.slug}/${r.image}` }),
+              ...(alternatesOf(groups, r, now) && { alternates: alternatesOf(groups, r, now) }),
             })),
           ),
           xmlOptions,
@@ -660,6 +721,46 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
       await put(siteKeys.atom, f.atom, feedOptions('application/atom+xml; charset=utf-8'));
       await put(siteKeys.json, f.json, feedOptions('application/feed+json; charset=utf-8'));
 
+      // A language's page and feeds: rewritten when one of its releases changed, or when they appear; gone with the second language.
+      const touchedLanguages = new Set(touched.languages ?? []);
+      for (const lang of languages) {
+        const keys = [
+          siteKeys.languageIndex(lang),
+          siteKeys.languageRss(lang),
+          siteKeys.languageAtom(lang),
+          siteKeys.languageJson(lang),
+        ];
+        const releases = inLanguage.get(lang);
+        if (!index.languages.includes(lang) || !releases) {
+          if (hadLanguagePages.includes(lang)) for (const key of keys) await store.delete(key);
+          continue;
+        }
+        if (hadLanguagePages.includes(lang) && !touchedLanguages.has(lang)) continue;
+        const heading = t[lang === 'fr' ? 'releasesInFr' : 'releasesInEn'];
+        await put(
+          siteKeys.languageIndex(lang),
+          listPage({
+            root: '../',
+            heading,
+            items: releases.slice(0, latestCount).map((r) => releaseItem(r, '../')),
+            nav: navigation(index, '../', { language: lang }),
+            showYears: true,
+            path: `${lang}/index.html`,
+            feeds: { rss: 'feed.xml', atom: 'atom.xml', json: 'feed.json' },
+          }),
+        );
+        const base = `${siteUrl}${lang}/`;
+        const lf = feeds(releases.slice(0, feedCount).map(releaseEntry), now, {
+          title: `${heading} – ${title}`,
+          id: base,
+          links: { rss: `${base}feed.xml`, atom: `${base}atom.xml`, json: `${base}feed.json` },
+          language: lang,
+        });
+        await put(siteKeys.languageRss(lang), lf.rss, feedOptions('application/rss+xml; charset=utf-8'));
+        await put(siteKeys.languageAtom(lang), lf.atom, feedOptions('application/atom+xml; charset=utf-8'));
+        await put(siteKeys.languageJson(lang), lf.json, feedOptions('application/feed+json; charset=utf-8'));
+      }
+
       await put(
         siteKeys.pagesSitemap,
         urlset([
@@ -668,6 +769,7 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
           ...index.tags.map((x) => ({ loc: `${siteUrl}tags/${x.slug}/index.html` })),
           ...(index.newsletters ? [{ loc: `${siteUrl}newsletters/index.html` }] : []),
           ...(index.coverage ? [{ loc: `${siteUrl}coverage/index.html` }] : []),
+          ...index.languages.map((lang) => ({ loc: `${siteUrl}${lang}/index.html` })),
         ]),
         xmlOptions,
       );
@@ -686,6 +788,12 @@ export function createPressRoom(templates: TemplateSet, settings: PressRoomSetti
         `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${sitemaps.join('\n')}\n</sitemapindex>\n`,
         xmlOptions,
       );
+      // The language links are on every list page: they change only when the language pages appear or go.
+      if (hadLanguagePages.join() !== index.languages.join()) {
+        written.push(...(await everyList(store, now)));
+        written.push(...(await writeCoveragePage(store, now)));
+        if (index.newsletters) written.push(...(await pressRoom.refreshNewsletters(store, now)));
+      }
       return written;
     },
 

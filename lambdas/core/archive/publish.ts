@@ -20,6 +20,7 @@ import type { TemplateSet } from '../render/templates.ts';
 import {
   type Content,
   getJson,
+  getText,
   listAll,
   ObjectExistsError,
   type ObjectStore,
@@ -46,7 +47,22 @@ import {
   siteKeys,
 } from './press-room.ts';
 import { recordSearchText, searchText } from './search.ts';
-import { type CardPainter, cardFile, releaseShareMeta, shareCardSvg, shareImage } from './share.ts';
+import {
+  type CardPainter,
+  cardFile,
+  isPublicSiteUrl,
+  releaseShareMeta,
+  shareCardSvg,
+  shareImage,
+} from './share.ts';
+import {
+  checkTranslation,
+  groupOf,
+  readTranslationGroups,
+  recordTranslation,
+  type TranslationMember,
+  withTranslationLinks,
+} from './translations.ts';
 
 /**
  * Publishing: a release's files are archived under a new version folder, then its manifest
@@ -297,6 +313,9 @@ export async function publishRelease(
     );
   }
 
+  // Checked against the archive before anything is written (translations.ts).
+  const original = await checkTranslation(deps.store, rendered.publication, { file, source });
+
   let pdf: PublishResult['pdf'] = { stored: false, reason: 'no PDF printer configured' };
   let pdfBytes: Uint8Array | undefined;
   if (deps.printer) {
@@ -337,6 +356,7 @@ export async function publishRelease(
   const { version } = manifest;
   const siteObjectsWritten = await installRelease(deps, manifest, previous?.value, now, {
     searchText: searchText(rendered.publication),
+    ...(original && { original }),
   });
 
   const state = stateOf(summary, now);
@@ -529,10 +549,13 @@ export async function installRelease(
     refresh?: boolean;
     /** Its words for the search index (search.ts); null takes them out; absent keeps them. */
     searchText?: string | null;
+    /** The release it translates, when it is a translation (translations.ts: checkTranslation). */
+    original?: ReleaseSummary;
   } = {},
 ): Promise<number> {
   const { summary } = manifest;
   await recordRelease(deps.store, summary, previous?.summary, now);
+  const groups = await recordTranslation(deps.store, summary, previous?.summary, options.original);
   if (options.searchText !== undefined) {
     const year = summary.date.slice(0, 4);
     await recordSearchText(
@@ -544,12 +567,20 @@ export async function installRelease(
     );
   }
   let written = await syncReleaseFiles(deps, manifest, now);
+  // The other members' pages link to it now that it is public, or no longer do.
+  for (const group of groups) written += await relinkTranslations(deps, group, now, summary.slug);
   if (options.refresh !== false) {
     const pages = await deps.pressRoom.refresh(
       deps.store,
       {
-        years: [summary.date.slice(0, 4), ...(previous ? [previous.summary.date.slice(0, 4)] : [])],
+        years: [
+          summary.date.slice(0, 4),
+          ...(previous ? [previous.summary.date.slice(0, 4)] : []),
+          // The sitemaps of its group's years name it among each member's alternates.
+          ...groups.flat().map((m) => m.year),
+        ],
         tags: [...summary.tags, ...(previous?.summary.tags ?? [])].map((t) => t.slug),
+        languages: [summary.lang, ...(previous ? [previous.summary.lang] : [])],
       },
       now,
     );
@@ -588,12 +619,69 @@ export async function syncReleaseFiles(
     for (const name of manifest.files.filter(isReleaseFolderFile)) wanted.set(sitePrefix + name, from + name);
   }
   const notice = manifest.withdrawn?.wasPublic ? siteKeys.release(slug) : undefined;
-  let written = await syncSiteCopy(store, sitePrefix, wanted, notice);
+  const page = siteKeys.release(slug);
+  const members = wanted.has(page) ? groupOf(await readTranslationGroups(store), manifest.summary) : [];
+  let written = await syncSiteCopy(store, sitePrefix, wanted, notice, {
+    key: page,
+    change: (html) => withLanguageLinks(deps, manifest, members, now, html),
+  });
   if (notice) {
     await store.put(notice, deps.pressRoom.withdrawnPage(manifest.summary), {
       contentType: 'text/html; charset=utf-8',
       cacheControl: 'public, max-age=300',
     });
+    written++;
+  }
+  return written;
+}
+
+/**
+ * A release page of the press room with the language links of its group (translations.ts),
+ * its alternates at `siteUrl` (default: the address it was rendered for).
+ */
+export function withLanguageLinks(
+  deps: Pick<PublishDeps, 'pressRoom'>,
+  manifest: ReleaseManifest,
+  members: readonly TranslationMember[],
+  now: Date,
+  html: string,
+  site = manifest.siteUrl ?? '/',
+): string {
+  const siteUrl = siteTop(site);
+  return withTranslationLinks(html, manifest.summary, members, {
+    now,
+    siteUrl,
+    absolute: isPublicSiteUrl(siteUrl),
+    label: deps.pressRoom.strings(manifest.summary.lang).languages,
+  });
+}
+
+/**
+ * Writes again the press room's page of each public member of a group but `except`, with the
+ * group's links as they are at `now` (a member published, lifted or withdrawn). Returns how
+ * many pages were written.
+ */
+export async function relinkTranslations(
+  deps: Pick<PublishDeps, 'store' | 'pressRoom'>,
+  members: readonly TranslationMember[],
+  now: Date,
+  except: string,
+): Promise<number> {
+  let written = 0;
+  for (const member of members) {
+    if (member.slug === except || !isPublic(member, now)) continue;
+    const manifest = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(member.slug));
+    if (!manifest || !isPublic(manifest.value.summary, now)) continue;
+    const archived = await getText(
+      deps.store,
+      `${archiveKeys.version(member.slug, manifest.value.version)}public/index.html`,
+    );
+    if (archived === undefined) continue;
+    await deps.store.put(
+      siteKeys.release(member.slug),
+      withLanguageLinks(deps, manifest.value, members, now, archived),
+      { contentType: 'text/html; charset=utf-8', cacheControl: 'public, max-age=300' },
+    );
     written++;
   }
   return written;
@@ -720,9 +808,21 @@ export async function syncSiteCopy(
   sitePrefix: string,
   wanted: ReadonlyMap<string, string>,
   keep?: string,
+  /** A page written changed (its language links): read whole, as text. */
+  edit?: { key: string; change: (text: string) => string },
 ): Promise<number> {
   let written = 0;
   for (const [to, from] of wanted) {
+    if (to === edit?.key) {
+      const text = await getText(store, from);
+      if (text === undefined) throw new PressroomError(`archive is missing ${from}`);
+      await store.put(to, edit.change(text), {
+        contentType: 'text/html; charset=utf-8',
+        cacheControl: 'public, max-age=300',
+      });
+      written++;
+      continue;
+    }
     // Streamed from the archive: a 50 MB attachment is never held whole.
     const object = await storedBody(store, from);
     if (!object) throw new PressroomError(`archive is missing ${from}`);
@@ -755,13 +855,20 @@ export async function releaseDueEmbargoes(
   if (due.length === 0) return [];
   const years = new Set<string>();
   const tags = new Set<string>();
+  const languages = new Set<Language>();
   let covered = false;
+  const groups = await readTranslationGroups(deps.store);
   for (const slug of due) {
     const manifest = await getJson<ReleaseManifest>(deps.store, archiveKeys.manifest(slug));
     if (manifest) {
       await syncReleaseFiles(deps, manifest.value, now);
+      const group = groupOf(groups, manifest.value.summary);
+      // Its translations public already link to it from now on.
+      await relinkTranslations(deps, group, now, slug);
+      for (const m of group) years.add(m.year);
       years.add(manifest.value.summary.date.slice(0, 4));
       for (const t of manifest.value.summary.tags) tags.add(t.slug);
+      languages.add(manifest.value.summary.lang);
       covered ||= await hasCoverage(deps.store, slug);
     }
   }
@@ -775,7 +882,7 @@ export async function releaseDueEmbargoes(
       return { releases };
     },
   );
-  await deps.pressRoom.refresh(deps.store, { years, tags }, now);
+  await deps.pressRoom.refresh(deps.store, { years, tags, languages }, now);
   if (covered) await deps.pressRoom.refreshCoverage(deps.store, now);
   return due;
 }
@@ -790,6 +897,7 @@ export function summarize(
     date: p.date,
     lead: inlineMarkdownToText(p.lead),
     lang: p.lang,
+    ...(p.translationOf !== undefined && { translationOf: p.translationOf }),
     tags: p.tags.map((name) => ({ slug: slugify(name) || 'tag', name })),
     publishers: p.publishers.map((o) => o.name),
     visibility: p.visibility,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PressroomError } from '../errors.ts';
+import { languages } from '../publication/languages.ts';
 import type { SourceFiles } from '../publication/load.ts';
 import {
   type Content,
@@ -82,7 +83,7 @@ export async function rebuildPressRoom(
   // Every list page, feed and sitemap, since templates or the site's address may have changed.
   const years = Object.keys(await readYearIndex(deps.store));
   const tags = Object.keys(await readTags(deps.store));
-  siteObjectsWritten += (await deps.pressRoom.refresh(deps.store, { years, tags }, now)).length;
+  siteObjectsWritten += (await deps.pressRoom.refresh(deps.store, { years, tags, languages }, now)).length;
   siteObjectsWritten += (await deps.pressRoom.refreshNewsletters(deps.store, now)).length;
   siteObjectsWritten += (await deps.pressRoom.refreshCoverage(deps.store, now)).length;
   return { releases, siteObjectsWritten };

@@ -7,9 +7,11 @@ import {
   releasePdfName,
   servedFile,
 } from '../public/site-headers.ts';
+import { languages } from '../publication/languages.ts';
 import {
   type Body,
   getJson,
+  getText,
   type ListPage,
   listAll,
   type ObjectInfo,
@@ -19,8 +21,9 @@ import {
 } from '../store/object-store.ts';
 import { isPublic, readTags, readYearIndex } from './catalog.ts';
 import { archiveKeys, type ReleaseManifest } from './manifest.ts';
-import { type PressRoom, siteKeys } from './press-room.ts';
-import { isReleaseFolderFile, releaseFiles, siteTop } from './publish.ts';
+import { type PressRoom, releaseDownloads, siteKeys } from './press-room.ts';
+import { isReleaseFolderFile, releaseFiles, siteTop, withLanguageLinks } from './publish.ts';
+import { groupOf, readTranslationGroups } from './translation-groups.ts';
 
 /**
  * The whole public press room as static files, for any static host: built from the archive
@@ -115,6 +118,7 @@ export async function buildStaticSite(
   // Releases: public ones from their archived version, a notice where a withdrawn one was.
   const scratch = new ScratchStore(store);
   const yearIndex = await readYearIndex(store);
+  const groups = await readTranslationGroups(store);
   for (const slug of Object.values(yearIndex)
     .flatMap((releases) => Object.keys(releases))
     .sort()) {
@@ -133,8 +137,14 @@ export async function buildStaticSite(
       report.otherSiteUrl.push({ slug, siteUrl: manifest.siteUrl });
     const from = archiveKeys.version(slug, manifest.version);
     for (const file of releaseFiles) {
-      if (file.published && manifest.files.includes(file.archived))
-        await put(folder + file.published, fromStore(from + file.archived));
+      if (!file.published || !manifest.files.includes(file.archived)) continue;
+      // The page with the links to its translations public now (translations.ts).
+      if (file.published === releaseDownloads.page) {
+        const members = groupOf(groups, manifest.summary);
+        const html = (await getText(store, from + file.archived)) ?? '';
+        const linked = withLanguageLinks(deps, manifest, members, now, html, site);
+        await put(folder + file.published, async () => new TextEncoder().encode(linked));
+      } else await put(folder + file.published, fromStore(from + file.archived));
     }
     for (const name of manifest.files.filter(isReleaseFolderFile))
       await put(folder + name, fromStore(from + name));
@@ -151,7 +161,7 @@ export async function buildStaticSite(
   const years = Object.keys(yearIndex);
   const tags = Object.keys(await readTags(store));
   const generated = [
-    ...(await deps.pressRoom.refresh(scratch, { years, tags }, now)),
+    ...(await deps.pressRoom.refresh(scratch, { years, tags, languages }, now)),
     ...(await deps.pressRoom.refreshNewsletters(scratch, now)),
     ...(await deps.pressRoom.refreshCoverage(scratch, now)),
   ];
@@ -173,6 +183,7 @@ export async function buildStaticSite(
 function isGenerated(path: string): boolean {
   return (
     /^(releases|newsletters|tags|sitemaps|coverage|search|\d{4})\//.test(path) ||
+    languages.some((lang) => path.startsWith(`${lang}/`)) ||
     [
       'index.html',
       '404.html',

@@ -54,6 +54,8 @@ export interface BatchRecipient {
   lists?: string[];
   /** The To header, encoded by dispatch (message-skeleton.ts): the send function writes it as it is. */
   to?: string;
+  /** The contact's language, when the campaign's release has a version in another (send.ts: versionFor). */
+  language?: string;
   /**
    * Set when dispatched with resendUncertain: the claim time of the uncertain ledger entry.
    * The batch resends only over that very claim, so a redelivered batch does not send twice.
@@ -268,6 +270,9 @@ async function dispatchRun(
   // fills them in without nodemailer's MailComposer and MimeNode (a smaller function).
   await storeSkeleton(deps.store, name, prepared.common);
   if (prepared.commonAfterEmbargo) await storeSkeleton(deps.store, name, prepared.commonAfterEmbargo);
+  // Each translation's message has its subject (and PDF): a skeleton of its own.
+  for (const version of Object.values(prepared.translations ?? {}))
+    await storeSkeleton(deps.store, name, version.common);
 
   // The audience is read as a stream and cut into batches staged in the store as they fill:
   // memory holds one batch, not the audience. Nothing is on the queue until the whole
@@ -308,6 +313,8 @@ async function dispatchRun(
       ...(contact.firstName && { firstName: contact.firstName }),
       ...(contact.lastName && { lastName: contact.lastName }),
       to: encodeTo(recipientAddress(contact)),
+      // The send function picks the version in this language (translations): only when there is one.
+      ...(prepared.translations && contact.language && { language: contact.language }),
       // Only when it is not every list of the campaign: queue messages stay small.
       ...(contact.via.join(',') !== allLists && { lists: contact.via }),
       ...(claimed && entry && { resendClaimedAt: entry.claimedAt }),

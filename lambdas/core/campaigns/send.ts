@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { archiveKeys, readManifest, refuseWithdrawn } from '../archive/manifest.ts';
+import { isPublic } from '../archive/catalog.ts';
+import { archiveKeys, type ReleaseManifest, readManifest, refuseWithdrawn } from '../archive/manifest.ts';
+import { groupOf, readTranslationGroups } from '../archive/translation-groups.ts';
 import {
   type AudienceExclusions,
   type AudienceMember,
@@ -10,8 +12,9 @@ import { type Contact, type ContactKeys, isSuppressed, type Suppression } from '
 import { signUnsubscribeToken } from '../contacts/tokens.ts';
 import { PressroomError } from '../errors.ts';
 import { issueForCampaign } from '../newsletter/campaign.ts';
+import { type Language, languageNamed } from '../publication/languages.ts';
 import { compileForRecipients, type PersonalizableEmail } from '../render/recipient.ts';
-import { getText, type ObjectStore } from '../store/object-store.ts';
+import { getJson, getText, type ObjectStore } from '../store/object-store.ts';
 import {
   advanceCopyExpiry,
   advanceCopyPlaceholders,
@@ -201,7 +204,19 @@ export interface Prepared {
   advance?: { slug: string; expiresAt: Date; publicLinks: ReleaseLinks };
   /** The email's tracked links and image, when the campaign tracks opens or clicks. */
   tracked?: TrackedEmail;
+  /**
+   * The release's translations public now, by language: a contact whose language is one of
+   * them is sent that version (messageFor). None for a newsletter, an advance copy, or a
+   * campaign that needs an approval (only the approved version goes).
+   */
+  translations?: Partial<Record<Language, PreparedVersion>>;
 }
+
+/** What differs in a translation's message: its email, subject and parts (PDF), its links. */
+export type PreparedVersion = Pick<
+  Prepared,
+  'email' | 'tracked' | 'subject' | 'attachments' | 'links' | 'common' | 'compose'
+> & { slug: string };
 
 /** Messages per second when neither `--rate` nor the mailer says (an SMTP server's limit is not known). */
 export const defaultRate = 10;
@@ -284,11 +299,7 @@ export async function prepareCampaignWith(
       ...(deps.timeZone && { timeZone: deps.timeZone }),
     });
   }
-  const archivedHtml = await getText(deps.store, `${prefix}email.html`);
-  const archivedText = await getText(deps.store, `${prefix}email.txt`);
-  if (archivedHtml === undefined || archivedText === undefined)
-    throw new PressroomError(`the archive of ${what} has no email`);
-  const archived = { html: archivedHtml, text: archivedText };
+  const archived = await archivedEmail(deps.store, prefix, what ?? '');
   // Under embargo: the notice on top, and the links to the release placeholders that each
   // message fills with the recipient's own copy.
   const { html, text } =
@@ -297,13 +308,12 @@ export async function prepareCampaignWith(
       : archived;
   let attachments: MessageParts['attachments'];
   if (definition.attachPdf) {
-    const pdf = await deps.store.get(`${prefix}release.pdf`);
-    if (!pdf) {
+    attachments = await pdfAttachment(deps.store, prefix, what ?? '');
+    if (!attachments) {
       throw new PressroomError(
         `"${what}" has no PDF to attach (it was published without Chromium): publish it again with Chromium, or set attachPdf: false`,
       );
     }
-    attachments = [{ filename: `${what}.pdf`, content: pdf.body, contentType: 'application/pdf' }];
   }
   const domain = asciiDomain(definition.from.address);
   const common: CampaignParts = {
@@ -315,7 +325,15 @@ export async function prepareCampaignWith(
   };
   // Opens and clicks, when the campaign asks: links and image made placeholders once.
   const tracked = definition.tracking && trackEmail(html, definition.tracking);
+  const translations =
+    definition.publication !== undefined &&
+    !definition.newsletter &&
+    !advance &&
+    definition.approval !== 'required'
+      ? await translatedVersions(definition.publication, { ...common }, composer, deps.store, now, definition)
+      : undefined;
   return {
+    ...(translations && { translations }),
     definition,
     email: compileForRecipients({ html: tracked?.html ?? html, text }),
     ...(tracked && { tracked }),
@@ -340,6 +358,79 @@ export function checkRealSend(prepared: Prepared, urls: { publicUrl: string; sit
   checkPublicUrls({ PRESSROOM_PUBLIC_URL: urls.publicUrl, PRESSROOM_SITE_URL: urls.siteUrl });
   const d = prepared.definition;
   checkEmailLinks(d.newsletter ?? d.publication, prepared.links);
+  for (const version of Object.values(prepared.translations ?? {}))
+    checkEmailLinks(version.slug, version.links);
+}
+
+/** A version's archived email (HTML and text), or a clear error. */
+async function archivedEmail(store: ObjectStore, prefix: string, what: string) {
+  const html = await getText(store, `${prefix}email.html`);
+  const text = await getText(store, `${prefix}email.txt`);
+  if (html === undefined || text === undefined)
+    throw new PressroomError(`the archive of ${what} has no email`);
+  return { html, text };
+}
+
+/** A version's PDF as an attachment named `<slug>.pdf`, or undefined when it has none. */
+async function pdfAttachment(store: ObjectStore, prefix: string, slug: string) {
+  const pdf = await store.get(`${prefix}release.pdf`);
+  return pdf && [{ filename: `${slug}.pdf`, content: pdf.body, contentType: 'application/pdf' }];
+}
+
+/**
+ * The versions of a campaign's release in its other languages: each translation (or the
+ * original, when the campaign names a translation) public now, not withdrawn, in a language
+ * the release is not, with its own title as subject (the campaign's `subject` is written in
+ * the release's language) and its own PDF when the campaign attaches one (a translation
+ * without a PDF is not used). Undefined when there is none.
+ */
+async function translatedVersions(
+  slug: string,
+  common: CampaignParts,
+  composer: ComposerFactory,
+  store: ObjectStore,
+  now: Date,
+  definition: CampaignDefinition,
+): Promise<Prepared['translations']> {
+  const manifest = await readManifest(store, slug);
+  const members = groupOf(await readTranslationGroups(store), manifest.summary);
+  const versions: NonNullable<Prepared['translations']> = {};
+  for (const member of members) {
+    if (member.slug === slug || member.lang === manifest.summary.lang || !isPublic(member, now)) continue;
+    const other = (await getJson<ReleaseManifest>(store, archiveKeys.manifest(member.slug)))?.value;
+    if (!other || !isPublic(other.summary, now)) continue;
+    const prefix = archiveKeys.version(member.slug, other.version);
+    const { html, text } = await archivedEmail(store, prefix, member.slug);
+    const attachments = definition.attachPdf ? await pdfAttachment(store, prefix, member.slug) : undefined;
+    if (definition.attachPdf && !attachments) continue;
+    const parts: CampaignParts = {
+      ...common,
+      subject: other.summary.title,
+      ...(attachments && { attachments }),
+    };
+    const tracked = definition.tracking && trackEmail(html, definition.tracking);
+    versions[member.lang] = {
+      slug: member.slug,
+      email: compileForRecipients({ html: tracked?.html ?? html, text }),
+      ...(tracked && { tracked }),
+      subject: parts.subject,
+      attachments,
+      links: emailLinks(html),
+      common: parts,
+      compose: await composer(parts),
+    };
+  }
+  return Object.keys(versions).length > 0 ? versions : undefined;
+}
+
+/** The version of the campaign a contact reads: the one in their language, when there is one. */
+export function versionFor(
+  prepared: Prepared,
+  language: string | undefined,
+): Prepared | (Prepared & PreparedVersion) {
+  const lang = languageNamed(language);
+  const version = lang && prepared.translations?.[lang];
+  return version ? { ...prepared, ...version } : prepared;
 }
 
 /** The message for one recipient. */
@@ -350,6 +441,8 @@ export async function messageFor(
   date: Date,
   overrides: { subjectPrefix?: string; messageId?: string } = {},
 ): Promise<{ raw: Uint8Array; messageId: string }> {
+  // The version in the contact's language, when the release has one (translations).
+  prepared = versionFor(prepared, contact.language);
   const d = prepared.definition;
   // The lists this message reaches the person through: its unsubscribe link leaves them all,
   // and its List-Id is the first of them.
@@ -420,7 +513,7 @@ const listIdOf = (list: string, domain: string) => `<${list}.${domain}>`;
  * A recipient as a message needs them; `via`: the campaign's lists that reach them (default
  * all); `to`: their To header encoded already (by dispatch: `recipientAddress` and `encodeTo`).
  */
-export type Recipient = Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName'> & {
+export type Recipient = Pick<Contact, 'id' | 'email' | 'firstName' | 'lastName' | 'language'> & {
   via?: string[];
   to?: string;
 };

@@ -11,3 +11,6 @@ export function languageNamed(value: string | undefined): Language | undefined {
   const primary = value?.trim().toLowerCase().split(/[-_]/)[0];
   return languages.find((l) => l === primary);
 }
+
+/** Each language named in itself, as a language switcher shows it. */
+export const languageNames: Record<Language, string> = { fr: 'Français', en: 'English' };

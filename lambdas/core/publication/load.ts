@@ -124,6 +124,16 @@ export async function loadPublication(file: string, sourceFiles: SourceFiles): P
       value: fm.title,
     });
   }
+  if (fm.translationOf !== undefined && fm.translationOf === slug) {
+    problems.push({
+      file,
+      ...parsed.locate(['translationOf']),
+      path: 'translationOf',
+      message:
+        'names this release itself: write the slug of the release this one translates (in another language)',
+      value: fm.translationOf,
+    });
+  }
   if (problems.length > 0) throw new InvalidInputError(problems);
 
   return {
@@ -135,6 +145,7 @@ export async function loadPublication(file: string, sourceFiles: SourceFiles): P
       ...(fm.embargo !== undefined && { embargo: fm.embargo }),
       ...(fm.place !== undefined && { place: fm.place }),
       lang: fm.lang,
+      ...(fm.translationOf !== undefined && { translationOf: fm.translationOf }),
       lead: fm.lead,
       body: body.trim(),
       publishers,

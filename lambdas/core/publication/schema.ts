@@ -231,6 +231,11 @@ export const publicationFrontMatterSchema = z
       .describe('Where the release is issued, e.g. "Paris" (shown in the date line)'),
     lang: language.default('fr').describe('Language of the fixed strings and dates: fr or en'),
     slug: slug.optional().describe('URL name; derived from the title when absent'),
+    translationOf: slug
+      .optional()
+      .describe(
+        'The slug of the release this one translates (published before it, in another language): the two pages link to each other, and a campaign about either sends each contact the version in their language',
+      ),
     lead: text(max.lead).describe('The opening paragraph (inline Markdown)'),
     publishers: list(z.union([organizationId, organizationSchema]), max.publishers, 'publishers')
       .min(1, 'needs at least one publisher')
@@ -322,6 +327,8 @@ export interface Publication {
   embargo?: string;
   place?: string;
   lang: Language;
+  /** The slug of the release this one translates (`translationOf`): see archive/translations.ts. */
+  translationOf?: string;
   lead: string;
   body: string;
   publishers: Publisher[];

@@ -123,6 +123,10 @@ export const localeStringsSchema = z.strictObject({
   searchNoResult: z.string(),
   searchUnavailable: z.string(),
   searchNeedsScript: z.string(),
+  /** Translations (lambdas/core/archive/translations.ts): the language switcher's name, the language pages' headings. */
+  languages: z.string(),
+  releasesInFr: z.string(),
+  releasesInEn: z.string(),
 });
 export type LocaleStrings = z.infer<typeof localeStringsSchema>;
 
