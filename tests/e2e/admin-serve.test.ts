@@ -9,7 +9,7 @@
  * The tests of this file share one server and run in order.
  */
 import { execFile } from 'node:child_process';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,9 @@ const guarded = (): [string, string][] => [
   ['GET', `/admin/api/releases/${crise.slug}`],
   ['GET', '/admin/api/openapi.json'],
   ['POST', '/admin/api/releases/preview'],
+  ['POST', '/admin/api/releases'],
+  ['GET', '/admin/new-release'],
+  ['POST', '/admin/new-release'],
   ['POST', '/admin/sign-out'],
   ['PUT', `/admin/api/releases/${crise.slug}`],
   ['DELETE', `/admin/api/releases/${crise.slug}`],
@@ -303,6 +306,111 @@ describe('signed in', { timeout: 120_000 }, () => {
     const stale = await put({ ...same, frontMatter: { ...detail.frontMatter, place: 'Brest' } });
     expect(stale.status).toBe(409);
     expect(await readFile(file, 'utf8')).toBe(after);
+  });
+
+  it('a release created from scratch is a new file named as the CLI names them, which the CLI renders; never overwritten', async () => {
+    const folder = path.join(workspace, 'publications');
+    const before = (await readdir(folder)).sort();
+    const post = (body: unknown, headers: Record<string, string> = { 'x-csrf-token': csrf }) =>
+      request('/admin/api/releases', {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', origin: server?.url.origin ?? '', ...headers },
+        body: JSON.stringify(body),
+      });
+    const data = {
+      frontMatter: {
+        title: 'Nouvelle étude : « les villes » et le numérique',
+        subtitle: 'Une deuxième édition',
+        date: '2026-12-07',
+        lang: 'fr',
+        lead: 'Un chapeau **gras**.\nSur deux lignes.',
+        publishers: ['villes-internet', 'villes-de-france'],
+        tags: ['numérique', 'villes: moyennes'],
+        embargo: '2026-12-08T08:00:00+01:00',
+      },
+      body: 'Le corps.\n\n## Un intertitre\n\nLa suite.',
+    };
+    expect((await post(data, {})).status).toBe(403);
+    const bad = await post({
+      ...data,
+      frontMatter: { ...data.frontMatter, date: '2021-02-30', publishers: [] },
+    });
+    expect(bad.status).toBe(422);
+    const fields = (JSON.parse(bad.body) as { problems: { field: string }[] }).problems.map((p) => p.field);
+    expect(fields).toEqual(expect.arrayContaining(['date']));
+    expect((await readdir(folder)).sort()).toEqual(before);
+
+    const created = await post(data);
+    expect(created.status, created.body).toBe(201);
+    const release = (JSON.parse(created.body) as { release: { slug: string; file: string } }).release;
+    const name = `2026-12-07-${release.slug}.md`;
+    expect(release.file).toBe(`publications/${name}`);
+    expect((await readdir(folder)).sort()).toEqual([...before, name].sort());
+    const text = await readFile(path.join(folder, name), 'utf8');
+    expect(text.startsWith('---\n')).toBe(true);
+    expect(text).toContain('\n---\n\nLe corps.\n');
+
+    // The command line reads it as it is.
+    const rendered = await runPressroom(
+      ['render', `publications/${name}`, '--out', path.join(work, 'rendered')],
+      {
+        cwd: workspace,
+        env: env(),
+      },
+    );
+    expectExit(rendered, 0);
+    const page = await readFile(path.join(work, 'rendered', 'page.html'), 'utf8');
+    expect(page).toContain('les villes');
+    expect(page).toContain('Villes de France');
+
+    // The same title again: the same slug, refused; the file is left as it was.
+    const again = await post({ ...data, body: 'Autre chose.' });
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body).error).toContain(release.slug);
+    expect(await readFile(path.join(folder, name), 'utf8')).toBe(text);
+  });
+
+  it('the new-release form lists the organisations, shows problems beside their fields, and creates the file', async () => {
+    const origin = server?.url.origin ?? '';
+    const page = await request('/admin/new-release', { headers: { cookie, 'accept-language': 'en' } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('value="villes-internet"');
+    expect(page.body).toContain('Villes Internet');
+    const post = (fields: [string, string][]) =>
+      request('/admin/new-release', {
+        method: 'POST',
+        headers: {
+          cookie,
+          'content-type': 'application/x-www-form-urlencoded',
+          origin,
+          'accept-language': 'en',
+        },
+        body: new URLSearchParams([['csrf', csrf], ...fields]).toString(),
+      });
+    const fields: [string, string][] = [
+      ['title', 'Un communiqué <b>du formulaire</b>'],
+      ['date', '2026-12-09'],
+      ['lang', 'fr'],
+      ['lead', 'Le chapeau.'],
+      ['tags', 'un, deux'],
+      ['publishers', 'villes-internet'],
+      ['body', 'Le texte.'],
+    ];
+    const refused = await post(fields.map(([k, v]) => [k, k === 'date' ? '2026-13-01' : v]));
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatch(/id="f-date"[^>]*aria-invalid="true"/);
+    expect(refused.body).toContain('&lt;b&gt;du formulaire&lt;/b&gt;');
+    const created = await post(fields);
+    expect(created.status, created.body).toBe(303);
+    expect(created.headers.location).toMatch(
+      /^\/admin\/releases\/un-communique-b-du-formulaire-b\?saved=created$/,
+    );
+    const text = await readFile(
+      path.join(workspace, 'publications', '2026-12-09-un-communique-b-du-formulaire-b.md'),
+      'utf8',
+    );
+    expect(text).toContain('publishers:\n  - villes-internet\n');
+    expect(text).toContain('tags:\n  - un\n  - deux\n');
   });
 
   it('the OpenAPI document describes the routes from their schemas', async () => {

@@ -70,6 +70,8 @@ beforeAll(async () => {
         write: async (file, text) => {
           written[file.path] = text;
         },
+        create: async () => 'exists',
+        organizations: async () => [],
       },
       renderer: createReleaseRenderer(templates),
       sampleRecipient: templates.sampleRecipient,

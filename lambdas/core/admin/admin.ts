@@ -7,6 +7,7 @@ import { applyForm } from './form.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
 import {
   type AdminReleaseDeps,
+  createRelease,
   type FieldProblem,
   findRelease,
   listReleases,
@@ -210,6 +211,7 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     });
   }
   const csrf = caller.kind === 'session' ? csrfToken(deps.keys, 'session', caller.session.id) : '';
+  if (path === `${adminPrefix}/new-release`) return create(request, method, releases, pages, csrf, deps.lang);
   const editing = /^\/admin\/releases\/([^/]+)\/edit$/.exec(path)?.[1];
   if (editing !== undefined) return edit(request, method, editing, releases, pages, csrf);
   if (method !== 'GET' && method !== 'HEAD')
@@ -238,8 +240,8 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
         release: detail,
         ...(preview && 'preview' in preview && { preview: preview.preview }),
         problems: preview && 'problems' in preview ? preview.problems : detail.problemList,
-        ...((request.query?.saved === 'written' || request.query?.saved === 'unchanged') && {
-          saved: request.query.saved,
+        ...(['written', 'unchanged', 'created'].includes(request.query?.saved ?? '') && {
+          saved: request.query?.saved as 'written' | 'unchanged' | 'created',
         }),
       }),
     );
@@ -299,6 +301,42 @@ async function edit(
   if ('problems' in result) return again(422, { problems: result.problems });
   return redirect(
     `${adminPrefix}/releases/${encodeURIComponent(result.saved.slug)}?saved=${result.written ? 'written' : 'unchanged'}`,
+  );
+}
+
+/**
+ * The form of a new release (GET), and its POST: a new file in the publications folder
+ * (releases.ts's createRelease), then the release's page; problems and a slug already taken
+ * show the form again with what was typed. The CSRF check was made before.
+ */
+async function create(
+  request: AdminRequest,
+  method: string,
+  releases: AdminReleaseDeps,
+  pages: AdminPages,
+  csrf: string,
+  lang: Language,
+): Promise<PublicResponse> {
+  // What a new release starts with: today's date and the workspace's language.
+  const start = { date: releases.now.toISOString().slice(0, 10), lang };
+  const organizations = await releases.sources.organizations();
+  if (method === 'GET' || method === 'HEAD')
+    return html(200, pages.create({ csrf, frontMatter: start, body: '', organizations }));
+  if (method !== 'POST')
+    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
+  const form = formFields(request);
+  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  const publishers = form.getAll('publishers');
+  const frontMatter = { ...applyForm(start, form), ...(publishers.length > 0 && { publishers }) };
+  const body = (form.get('body') ?? '').replace(/\r\n/g, '\n');
+  if (form.get('preview') === 'email')
+    return framed('email', await previewPublication(releases, { frontMatter, body }));
+  const result = await createRelease(releases, { frontMatter, body });
+  if ('created' in result)
+    return redirect(`${adminPrefix}/releases/${encodeURIComponent(result.created.slug)}?saved=created`);
+  return html(
+    'conflict' in result ? 409 : 422,
+    pages.create({ csrf, frontMatter, body, organizations, ...result }),
   );
 }
 

@@ -3,6 +3,7 @@ import { publicationLimits } from '../limits.ts';
 import { json, type PublicResponse } from '../public/http.ts';
 import {
   type AdminReleaseDeps,
+  createRelease,
   findRelease,
   listReleases,
   previewPublication,
@@ -156,6 +157,31 @@ export const routes: Route[] = [
           problems: result.problems,
         });
       return json(200, { release: result.saved, written: result.written });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/releases',
+    summary:
+      "Creates a release from scratch: a new publication file in the workspace's publications folder, named <date>-<slug>.md; never overwrites one",
+    body: previewRequest,
+    responses: {
+      201: { description: 'Created', schema: z.object({ release: releaseDetail }) },
+      409: {
+        description: 'Another release has this slug, or the file name is taken: nothing was written',
+        schema: errorResponse,
+      },
+      422: { description: 'Problems, per field: nothing was written', schema: problemsResponse },
+    },
+    async answer({ body }, deps) {
+      const result = await createRelease(deps, body as z.infer<typeof previewRequest>);
+      if ('conflict' in result) return json(409, { error: result.conflict });
+      if ('problems' in result)
+        return json(422, {
+          error: 'the release has problems; nothing was written',
+          problems: result.problems,
+        });
+      return json(201, { release: result.created });
     },
   },
   {

@@ -32,6 +32,13 @@ export interface ReleaseSources {
   list(): Promise<ReleaseSourceFile[]>;
   /** Replaces a file of the list with `text` (UTF-8), whole or not at all. */
   write(file: ReleaseSourceFile, text: string): Promise<void>;
+  /**
+   * Creates a new file `name` in the folder with `text` (UTF-8), whole or not at all; never
+   * replaces one: `exists` when the name is taken.
+   */
+  create(name: string, text: string): Promise<ReleaseSourceFile | 'exists'>;
+  /** The workspace's organisations (`organizations/*.yaml`): what a new release's publishers are chosen from. */
+  organizations(): Promise<{ id: string; name: string }[]>;
   files: SourceFiles;
   /** The folder new publications go in; a preview is read as if it were a file there. */
   folder: string;
@@ -244,14 +251,54 @@ export async function previewPublication(
   input: { frontMatter: Record<string, unknown>; body: string },
 ): Promise<{ preview: ReleasePreview } | { problems: FieldProblem[] }> {
   const file = path.join(deps.sources.folder, '.admin-preview.md');
-  const text = `---\n${stringify(input.frontMatter)}---\n${input.body}`;
-  const files = withFile(deps.sources.files, file, new TextEncoder().encode(text));
+  const files = withFile(deps.sources.files, file, new TextEncoder().encode(publicationText(input)));
   try {
     return { preview: await renderFile(file, files, deps) };
   } catch (error) {
     if (error instanceof InvalidInputError) return { problems: fieldProblems(error.problems, false) };
     throw error;
   }
+}
+
+/** Publication data as the text of its file: the front matter as YAML, a blank line, the body. */
+function publicationText(input: PublicationEdit): string {
+  const body = input.body.replace(/\r\n/g, '\n').replace(/^\n+/, '');
+  return `---\n${stringify(input.frontMatter, { lineWidth: 0 })}---\n\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}`;
+}
+
+/** What creating a release did: its file, or why nothing was written. */
+export type CreateResult = { created: ReleaseDetail } | { problems: FieldProblem[] } | { conflict: string };
+
+/**
+ * Creates a release from scratch: a new publication file in the workspace's publications
+ * folder, named as the command line names them (`<date>-<slug>.md`). What would be written
+ * must load as a publication (else its problems, nothing written); a slug another release
+ * has, or a file name taken, is refused: nothing is ever overwritten.
+ */
+export async function createRelease(deps: AdminReleaseDeps, input: PublicationEdit): Promise<CreateResult> {
+  const text = publicationText(input);
+  const probe = path.join(deps.sources.folder, '.admin-new.md');
+  let publication: { slug: string; date: string };
+  try {
+    ({ publication } = await loadPublication(
+      probe,
+      withFile(deps.sources.files, probe, new TextEncoder().encode(text)),
+    ));
+  } catch (error) {
+    if (error instanceof InvalidInputError) return { problems: fieldProblems(error.problems, false) };
+    throw error;
+  }
+  const taken = await findRelease(deps, publication.slug);
+  if (taken)
+    return {
+      conflict: `the address "${publication.slug}" is already the release of ${taken.file}: give this one another title, or another "slug"`,
+    };
+  const file = await deps.sources.create(`${publication.date}-${publication.slug}.md`, text);
+  if (file === 'exists')
+    return {
+      conflict: `publications/${publication.date}-${publication.slug}.md already exists: give this release another title, or another "slug"`,
+    };
+  return { created: await readRelease(file, deps) };
 }
 
 /** The source files, with one more file that exists only in memory at `file`. */
