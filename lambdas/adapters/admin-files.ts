@@ -37,6 +37,7 @@ export async function loadAdminTemplates(
       edit: await read('edit.html.hbs'),
       fields: await read('fields.html.hbs'),
       create: await read('create.html.hbs'),
+      archive: await read('archive.html.hbs'),
       notFound: await read('not-found.html.hbs'),
     },
     locales,

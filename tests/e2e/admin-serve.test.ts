@@ -66,6 +66,12 @@ const guarded = (): [string, string][] => [
   ['POST', '/admin/api/releases'],
   ['GET', '/admin/new-release'],
   ['POST', '/admin/new-release'],
+  ['GET', `/admin/releases/${barometer.slug}/publish`],
+  ['POST', `/admin/releases/${barometer.slug}/publish`],
+  ['GET', `/admin/releases/${crise.slug}/withdraw`],
+  ['POST', `/admin/releases/${crise.slug}/withdraw`],
+  ['POST', `/admin/api/releases/${barometer.slug}/publish`],
+  ['POST', `/admin/api/releases/${crise.slug}/withdraw`],
   ['POST', '/admin/sign-out'],
   ['PUT', `/admin/api/releases/${crise.slug}`],
   ['DELETE', `/admin/api/releases/${crise.slug}`],
@@ -168,6 +174,18 @@ describe('without signing in', { timeout: 120_000 }, () => {
 describe('signed in', { timeout: 120_000 }, () => {
   let cookie = '';
   let csrf = '';
+  /** Posts a page's form under the session, as the browser does. */
+  const postForm = (to: string, fields: ConstructorParameters<typeof URLSearchParams>[0]) =>
+    request(to, {
+      method: 'POST',
+      headers: {
+        cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: server?.url.origin ?? '',
+        'accept-language': 'en',
+      },
+      body: new URLSearchParams(fields).toString(),
+    });
 
   it('the form opens a session; the list shows the workspace’s releases with their state', async () => {
     cookie = await signIn();
@@ -326,7 +344,7 @@ describe('signed in', { timeout: 120_000 }, () => {
         lead: 'Un chapeau **gras**.\nSur deux lignes.',
         publishers: ['villes-internet', 'villes-de-france'],
         tags: ['numérique', 'villes: moyennes'],
-        embargo: '2026-12-08T08:00:00+01:00',
+        embargo: '2099-06-08 08:00 Europe/Paris',
       },
       body: 'Le corps.\n\n## Un intertitre\n\nLa suite.',
     };
@@ -371,22 +389,11 @@ describe('signed in', { timeout: 120_000 }, () => {
   });
 
   it('the new-release form lists the organisations, shows problems beside their fields, and creates the file', async () => {
-    const origin = server?.url.origin ?? '';
     const page = await request('/admin/new-release', { headers: { cookie, 'accept-language': 'en' } });
     expect(page.status).toBe(200);
     expect(page.body).toContain('value="villes-internet"');
     expect(page.body).toContain('Villes Internet');
-    const post = (fields: [string, string][]) =>
-      request('/admin/new-release', {
-        method: 'POST',
-        headers: {
-          cookie,
-          'content-type': 'application/x-www-form-urlencoded',
-          origin,
-          'accept-language': 'en',
-        },
-        body: new URLSearchParams([['csrf', csrf], ...fields]).toString(),
-      });
+    const post = (fields: [string, string][]) => postForm('/admin/new-release', [['csrf', csrf], ...fields]);
     const fields: [string, string][] = [
       ['title', 'Un communiqué <b>du formulaire</b>'],
       ['date', '2026-12-09'],
@@ -413,6 +420,77 @@ describe('signed in', { timeout: 120_000 }, () => {
     expect(text).toContain('tags:\n  - un\n  - deux\n');
   });
 
+  it('publishes from the release’s confirmation form, and withdraws through the API with a reason', async () => {
+    const origin = server?.url.origin ?? '';
+    const slug = 'un-communique-b-du-formulaire-b';
+    const confirm = await request(`/admin/releases/${slug}/publish`, {
+      headers: { cookie, 'accept-language': 'en' },
+    });
+    expect(confirm.status).toBe(200);
+    expect(confirm.body).toContain(`action="/admin/releases/${slug}/publish"`);
+    const form = (action: string, fields: Record<string, string>, token = csrf) =>
+      postForm(`/admin/releases/${slug}/${action}`, { csrf: token, ...fields });
+    expect((await form('publish', {}, 'forged')).status).toBe(403);
+    const published = await form('publish', {});
+    expect(published.status, published.body).toBe(200);
+    const url = /id="published-url">([^<]+)</.exec(published.body)?.[1] ?? '';
+    expect(url).toBe(`http://localhost:3000/releases/${slug}/index.html`);
+    // The press room serves it.
+    const page = await request(`/releases/${slug}/index.html`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('du formulaire');
+
+    const api = (
+      action: string,
+      body?: unknown,
+      headers: Record<string, string> = { 'x-csrf-token': csrf },
+    ) =>
+      request(`/admin/api/releases/${slug}/${action}`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', origin, ...headers },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    expect((await api('withdraw', { reason: 'Erreur' }, {})).status).toBe(403);
+    expect((await api('withdraw', { reason: ' ' })).status).toBe(409);
+    const withdrawn = await api('withdraw', { reason: 'Publié par erreur' });
+    expect(withdrawn.status, withdrawn.body).toBe(200);
+    const result = JSON.parse(withdrawn.body) as {
+      outcome: string;
+      withdrawal: { by: string; reason: string };
+    };
+    expect(result.outcome).toBe('withdrawn');
+    expect(result.withdrawal).toMatchObject({ by: 'pressroom admin', reason: 'Publié par erreur' });
+    // Published again: refused, as the command line refuses it.
+    const again = await api('publish');
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body).error).toContain('withdrawn');
+    const list = JSON.parse(
+      (await request('/admin/api/releases?q=formulaire', { headers: { cookie } })).body,
+    ) as {
+      releases: { archive?: { state: string } }[];
+    };
+    expect(list.releases[0]?.archive?.state).toBe('withdrawn');
+  });
+
+  it('publishes an embargoed release through the API: its embargo time, no public page', async () => {
+    const slug = 'nouvelle-etude-les-villes-et-le-numerique';
+    const reply = await request(`/admin/api/releases/${slug}/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(reply.status, reply.body).toBe(200);
+    const result = JSON.parse(reply.body) as { state: string; embargo?: string; url?: string };
+    expect(result.state).toBe('embargoed');
+    expect(result.embargo).toBe('2099-06-08T06:00:00.000Z');
+    expect(result.url).toBeUndefined();
+    expect((await request(`/releases/${slug}/index.html`)).status).toBe(404);
+    const missing = await request('/admin/api/releases/no-such-release/publish', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(missing.status).toBe(404);
+  });
+
   it('the OpenAPI document describes the routes from their schemas', async () => {
     const reply = await request('/admin/api/openapi.json', { headers: { authorization: `Bearer ${token}` } });
     expect(reply.status).toBe(200);
@@ -422,7 +500,10 @@ describe('signed in', { timeout: 120_000 }, () => {
       '/admin/api/releases',
       '/admin/api/releases/preview',
       '/admin/api/releases/{slug}',
+      '/admin/api/releases/{slug}/publish',
+      '/admin/api/releases/{slug}/withdraw',
     ]);
+    expect(Object.keys(doc.paths['/admin/api/releases'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(JSON.stringify(doc.paths['/admin/api/releases/preview'])).toContain('frontMatter');
   });
 

@@ -3,6 +3,7 @@ import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
 import { pageContentSecurityPolicy } from '../public/site-headers.ts';
 import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
+import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
 import { applyForm } from './form.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
 import {
@@ -211,9 +212,17 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     });
   }
   const csrf = caller.kind === 'session' ? csrfToken(deps.keys, 'session', caller.session.id) : '';
-  if (path === `${adminPrefix}/new-release`) return create(request, method, releases, pages, csrf, deps.lang);
+  if (path === `${adminPrefix}/new-release`)
+    return create(request, method, { releases, pages, csrf }, deps.lang);
+  const archiving = /^\/admin\/releases\/([^/]+)\/(publish|withdraw)$/.exec(path);
+  if (archiving?.[1] && archiving[2])
+    return archive(request, method, archiving[1], archiving[2] as 'publish' | 'withdraw', {
+      releases,
+      pages,
+      csrf,
+    });
   const editing = /^\/admin\/releases\/([^/]+)\/edit$/.exec(path)?.[1];
-  if (editing !== undefined) return edit(request, method, editing, releases, pages, csrf);
+  if (editing !== undefined) return edit(request, method, editing, { releases, pages, csrf });
   if (method !== 'GET' && method !== 'HEAD')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
   if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);
@@ -258,18 +267,11 @@ async function edit(
   request: AdminRequest,
   method: string,
   rawSlug: string,
-  releases: AdminReleaseDeps,
-  pages: AdminPages,
-  csrf: string,
+  { releases, pages, csrf }: PageContext,
 ): Promise<PublicResponse> {
-  let slug: string;
-  try {
-    slug = decodeURIComponent(rawSlug);
-  } catch {
-    return html(404, pages.notFound({ csrf }));
-  }
-  const release = await findRelease(releases, slug);
-  if (!release) return html(404, pages.notFound({ csrf }));
+  const slug = decodedSlug(rawSlug);
+  const release = slug === undefined ? undefined : await findRelease(releases, slug);
+  if (!release || slug === undefined) return html(404, pages.notFound({ csrf }));
   if (method === 'GET' || method === 'HEAD')
     return html(
       200,
@@ -304,6 +306,23 @@ async function edit(
   );
 }
 
+/** What a page answering a signed-in request works with. */
+interface PageContext {
+  releases: AdminReleaseDeps;
+  pages: AdminPages;
+  /** The session's CSRF token, for the page's forms. */
+  csrf: string;
+}
+
+/** A path segment's slug; undefined when it is not one (a broken %-escape). */
+function decodedSlug(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The form of a new release (GET), and its POST: a new file in the publications folder
  * (releases.ts's createRelease), then the release's page; problems and a slug already taken
@@ -312,9 +331,7 @@ async function edit(
 async function create(
   request: AdminRequest,
   method: string,
-  releases: AdminReleaseDeps,
-  pages: AdminPages,
-  csrf: string,
+  { releases, pages, csrf }: PageContext,
   lang: Language,
 ): Promise<PublicResponse> {
   // What a new release starts with: today's date and the workspace's language.
@@ -338,6 +355,46 @@ async function create(
     'conflict' in result ? 409 : 422,
     pages.create({ csrf, frontMatter, body, organizations, ...result }),
   );
+}
+
+/**
+ * Publishing or withdrawing a release: GET asks to confirm (what will happen), POST does it
+ * with the core functions of the command line (archive.ts) and shows what became of it. The
+ * CSRF check was made before.
+ */
+async function archive(
+  request: AdminRequest,
+  method: string,
+  rawSlug: string,
+  action: 'publish' | 'withdraw',
+  { releases, pages, csrf }: PageContext,
+): Promise<PublicResponse> {
+  const slug = decodedSlug(rawSlug);
+  const release = slug === undefined ? undefined : await findRelease(releases, slug);
+  if (!release || slug === undefined) return html(404, pages.notFound({ csrf }));
+  if (method === 'GET' || method === 'HEAD') return html(200, pages.archive({ csrf, release, action }));
+  if (method !== 'POST')
+    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
+  const form = formFields(request);
+  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  const reason = form.get('reason') ?? '';
+  const outcome =
+    action === 'publish'
+      ? await publishFromAdmin(releases, slug)
+      : await withdrawFromAdmin(releases, slug, reason);
+  if ('done' in outcome)
+    return html(
+      200,
+      pages.archive({
+        csrf,
+        release: (await findRelease(releases, slug)) ?? release,
+        action,
+        done: outcome.done,
+      }),
+    );
+  if ('missing' in outcome)
+    return html(404, pages.archive({ csrf, release, action, refused: outcome.missing }));
+  return html(outcome.problems ? 422 : 409, pages.archive({ csrf, release, action, reason, ...outcome }));
 }
 
 /** A preview in its sandboxed frame: the email as a mail client shows it, or the page; nothing runs. */

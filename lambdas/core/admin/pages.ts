@@ -1,4 +1,6 @@
 import Handlebars from 'handlebars';
+import type { PublishResult } from '../archive/publish.ts';
+import type { WithdrawResult } from '../archive/withdraw.ts';
 import type { Language } from '../publication/schema.ts';
 import { type FormControl, formControls } from './form.ts';
 import type { FieldProblem, ReleaseDetail, ReleaseListItem, ReleasePreview } from './releases.ts';
@@ -18,6 +20,7 @@ export interface AdminTemplates {
     /** The form's fields, a partial of the edit and create forms. */
     fields: string;
     create: string;
+    archive: string;
     notFound: string;
   };
   /** Fixed strings by language. */
@@ -64,6 +67,17 @@ export interface AdminPages {
       conflict?: string;
     },
   ): string;
+  /** Publish or withdraw: the confirmation, or what was done (or refused). */
+  archive(
+    view: PageBase & {
+      release: ReleaseDetail;
+      action: 'publish' | 'withdraw';
+      done?: PublishResult | WithdrawResult;
+      refused?: string;
+      problems?: FieldProblem[];
+      reason?: string;
+    },
+  ): string;
   notFound(view: PageBase): string;
 }
 
@@ -90,6 +104,7 @@ function compile(templates: AdminTemplates) {
       release: c(templates.pages.release),
       edit: c(templates.pages.edit),
       create: c(templates.pages.create),
+      archive: c(templates.pages.archive),
       notFound: c(templates.pages.notFound),
     };
     compiled.set(templates, pages);
@@ -142,6 +157,8 @@ export function adminPages(templates: AdminTemplates, lang: Language): AdminPage
         organizations: organizations.map((o) => ({ ...o, checked: chosen.includes(o.id) })),
       });
     },
+    archive: ({ release, ...view }) =>
+      pages.archive({ ...base, ...view, release: withState(release), [view.action]: true }),
     notFound: (view) => pages.notFound({ ...base, ...view }),
   };
 }

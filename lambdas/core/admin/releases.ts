@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import type { LiftCanceller } from '../archive/lift.ts';
 import { ReleaseNotFoundError, type ReleaseState, readManifest, stateOf } from '../archive/manifest.ts';
-import { siteTop } from '../archive/publish.ts';
+import { type PublishDeps, siteTop } from '../archive/publish.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { validate } from '../input.ts';
 import { loadPublication, readFrontMatterFile, type SourceFiles } from '../publication/load.ts';
@@ -52,6 +53,8 @@ export interface AdminReleaseDeps {
   store?: ObjectStore;
   /** The press room's address, ending in "/": images and links of previews point there. */
   siteUrl: string;
+  /** What publishing and withdrawing work with (`pressroom publish`'s); without it, the admin does neither. */
+  publishing?: PublishDeps & { lifts?: LiftCanceller };
   now: Date;
 }
 
@@ -194,9 +197,17 @@ export async function listReleases(deps: AdminReleaseDeps, query = ''): Promise<
 
 /** The release of a slug, read whole; undefined when no file of the workspace has it. */
 export async function findRelease(deps: AdminReleaseDeps, slug: string): Promise<ReleaseDetail | undefined> {
+  return (await releaseFile(deps, slug))?.detail;
+}
+
+/** The file of a release, and the release read whole; undefined when no file of the workspace has it. */
+export async function releaseFile(
+  deps: AdminReleaseDeps,
+  slug: string,
+): Promise<{ file: ReleaseSourceFile; detail: ReleaseDetail } | undefined> {
   for (const file of await deps.sources.list()) {
     const detail = await readRelease(file, deps);
-    if (detail.slug === slug) return detail;
+    if (detail.slug === slug) return { file, detail };
   }
   return undefined;
 }
