@@ -380,6 +380,15 @@ describe('unauthenticated requests', () => {
       ['POST', '/admin/api/releases/preview'],
       ['POST', '/admin/sign-out'],
       ['PUT', '/admin/releases'],
+      ['GET', '/admin/new-release'],
+      ['POST', '/admin/new-release'],
+      ['POST', '/admin/api/releases'],
+      ['GET', '/admin/releases/etude-des-villes-moyennes/publish'],
+      ['POST', '/admin/releases/etude-des-villes-moyennes/publish'],
+      ['GET', '/admin/releases/etude-des-villes-moyennes/withdraw'],
+      ['POST', '/admin/releases/etude-des-villes-moyennes/withdraw'],
+      ['POST', '/admin/api/releases/etude-des-villes-moyennes/publish'],
+      ['POST', '/admin/api/releases/etude-des-villes-moyennes/withdraw'],
     ] as const;
     for (const [method, path] of paths) {
       const response = await call(
