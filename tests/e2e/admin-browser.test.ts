@@ -288,6 +288,16 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     ]);
     expect(await page.locator('#f-reason').getAttribute('required')).not.toBeNull();
     expect(await violations(page)).toEqual([]);
+    await page.locator('#f-reason').fill('Chiffres à revoir');
+    await page.locator('#confirm-button').click();
+    await page.locator('#result').waitFor();
+    expect(await page.locator('#result').textContent()).toContain('Chiffres à revoir');
+    expect(await page.locator('.state').textContent()).toBe('Retiré');
+    expect(await violations(page)).toEqual([]);
+    // Out of the press room's list.
+    await page.goto(`${origin}/`);
+    expect(await page.locator(`a[href*="${slug}"]`).count()).toBe(0);
+    await page.goto(`${origin}/admin/releases`);
   });
 
   it('is in English for a browser that asks for it, and signs out', async () => {

@@ -460,10 +460,13 @@ describe('signed in', { timeout: 120_000 }, () => {
     };
     expect(result.outcome).toBe('withdrawn');
     expect(result.withdrawal).toMatchObject({ by: 'pressroom admin', reason: 'Publié par erreur' });
-    // Published again: refused, as the command line refuses it.
+    // Published again: refused, as the command line refuses it; the form's page says why.
     const again = await api('publish');
     expect(again.status).toBe(409);
     expect(JSON.parse(again.body).error).toContain('withdrawn');
+    const refused = await form('publish', {});
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatch(/id="refused">[^<]*withdrawn/);
     const list = JSON.parse(
       (await request('/admin/api/releases?q=formulaire', { headers: { cookie } })).body,
     ) as {

@@ -359,6 +359,18 @@ describe('signed-in requests', () => {
   });
 });
 
+describe('the interface strings', () => {
+  it('are in French and in English alike, and every one a page names exists', async () => {
+    const { locales, pages } = await loadAdminTemplates();
+    expect(Object.keys(locales.en).sort()).toEqual(Object.keys(locales.fr).sort());
+    const named = new Set(
+      Object.values(pages).flatMap((source) => [...source.matchAll(/\bt\.([\w.]+)/g)].map((m) => m[1] ?? '')),
+    );
+    expect(named).toContain('publishNow');
+    expect([...named].filter((key) => !(key in locales.en) && !key.startsWith('field.'))).toEqual([]);
+  });
+});
+
 describe('unauthenticated requests', () => {
   const workspace = ['villes', 'Étude', 'etude', 'numérique', 'publications/'];
   it('get 401 (API, changes) or a redirect to sign-in (pages), with nothing of the workspace', async () => {
