@@ -418,6 +418,8 @@ describe('signed in', { timeout: 120_000 }, () => {
     );
     expect(text).toContain('publishers:\n  - villes-internet\n');
     expect(text).toContain('tags:\n  - un\n  - deux\n');
+    // In the form's order, as people write them: the title first.
+    expect(text.startsWith('---\ntitle: Un communiqué <b>du formulaire</b>\ndate: 2026-12-09\n')).toBe(true);
   });
 
   it('publishes from the release’s confirmation form, and withdraws through the API with a reason', async () => {

@@ -4,7 +4,7 @@ import { pageContentSecurityPolicy } from '../public/site-headers.ts';
 import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
 import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
-import { applyForm } from './form.ts';
+import { applyForm, newReleaseFrontMatter } from './form.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
 import {
   type AdminReleaseDeps,
@@ -343,8 +343,7 @@ async function create(
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
   const form = formFields(request);
   if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
-  const publishers = form.getAll('publishers');
-  const frontMatter = { ...applyForm(start, form), ...(publishers.length > 0 && { publishers }) };
+  const frontMatter = newReleaseFrontMatter(start, form);
   const body = (form.get('body') ?? '').replace(/\r\n/g, '\n');
   if (form.get('preview') === 'email')
     return framed('email', await previewPublication(releases, { frontMatter, body }));
