@@ -297,7 +297,11 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     // Out of the press room's list.
     await page.goto(`${origin}/`);
     expect(await page.locator(`a[href*="${slug}"]`).count()).toBe(0);
-    await page.goto(`${origin}/admin/releases`);
+    // Withdrawn: neither publish nor withdraw is offered any more.
+    await page.goto(`${origin}/admin/releases/${slug}`);
+    expect(await page.locator('.state').first().textContent()).toBe('Retiré');
+    expect(await page.locator('#publish-link, #withdraw-link').count()).toBe(0);
+    expect(await page.locator('#edit-link').count()).toBe(1);
   });
 
   it('is in English for a browser that asks for it, and signs out', async () => {
