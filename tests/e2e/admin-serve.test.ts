@@ -461,7 +461,7 @@ describe('signed in', { timeout: 120_000 }, () => {
       withdrawal: { by: string; reason: string };
     };
     expect(result.outcome).toBe('withdrawn');
-    expect(result.withdrawal).toMatchObject({ by: 'pressroom admin', reason: 'Publié par erreur' });
+    expect(result.withdrawal).toMatchObject({ by: 'web admin', reason: 'Publié par erreur' });
     // Published again: refused, as the command line refuses it; the form's page says why.
     const again = await api('publish');
     expect(again.status).toBe(409);

@@ -11,7 +11,7 @@ import { type AdminReleaseDeps, type FieldProblem, releaseFile } from './release
  */
 
 /** Who withdrew, as the archive records it (the command line records `user@host`). */
-export const adminOperator = 'pressroom admin';
+export const adminOperator = 'web admin';
 
 export type ArchiveOutcome<T> =
   | { done: T }
