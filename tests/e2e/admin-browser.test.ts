@@ -240,6 +240,7 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
         { timeout: 15_000 },
       )
       .toContain('Le détail des chiffres.');
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-new-release-1280.png'), fullPage: true });
     await Promise.all([page.waitForURL(/saved=created$/), page.locator('#create-button').click()]);
     const slug = 'les-villes-ouvrent-leurs-donnees-budgetaires';
     expect(new URL(page.url()).pathname).toBe(`/admin/releases/${slug}`);
