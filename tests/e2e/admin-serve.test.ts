@@ -489,6 +489,13 @@ describe('signed in', { timeout: 120_000 }, () => {
     expect(result.embargo).toBe('2099-06-08T06:00:00.000Z');
     expect(result.url).toBeUndefined();
     expect((await request(`/releases/${slug}/index.html`)).status).toBe(404);
+    // The seed, published by the command line from the same file: the admin updates it.
+    const seed = await request(`/admin/api/releases/${crise.slug}/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(seed.status, seed.body).toBe(200);
+    expect(JSON.parse(seed.body)).toMatchObject({ action: 'updated', state: 'public' });
     const missing = await request('/admin/api/releases/no-such-release/publish', {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
