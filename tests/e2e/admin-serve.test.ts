@@ -386,6 +386,15 @@ describe('signed in', { timeout: 120_000 }, () => {
     expect(again.status).toBe(409);
     expect(JSON.parse(again.body).error).toContain(release.slug);
     expect(await readFile(path.join(folder, name), 'utf8')).toBe(text);
+
+    // Two at once, the same title on two dates: one is created, the other refused.
+    const twins = await Promise.all(
+      ['2026-12-10', '2026-12-11'].map((date) =>
+        post({ ...data, frontMatter: { ...data.frontMatter, title: 'Jumeaux', date } }),
+      ),
+    );
+    expect(twins.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect((await readdir(folder)).filter((f) => f.endsWith('-jumeaux.md'))).toHaveLength(1);
   });
 
   it('the new-release form lists the organisations, shows problems beside their fields, and creates the file', async () => {

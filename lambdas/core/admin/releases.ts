@@ -286,7 +286,17 @@ export type CreateResult = { created: ReleaseDetail } | { problems: FieldProblem
  * must load as a publication (else its problems, nothing written); a slug another release
  * has, or a file name taken, is refused: nothing is ever overwritten.
  */
-export async function createRelease(deps: AdminReleaseDeps, input: PublicationEdit): Promise<CreateResult> {
+export function createRelease(deps: AdminReleaseDeps, input: PublicationEdit): Promise<CreateResult> {
+  // One at a time: the slug is checked, then the file created; two at once could both pass.
+  const run = creating.then(() => createNow(deps, input));
+  creating = run.catch(() => undefined);
+  return run;
+}
+
+/** The creation under way, which the next one waits for. */
+let creating: Promise<unknown> = Promise.resolve();
+
+async function createNow(deps: AdminReleaseDeps, input: PublicationEdit): Promise<CreateResult> {
   const text = publicationText(input);
   const probe = path.join(deps.sources.folder, '.admin-new.md');
   let publication: { slug: string; date: string };
