@@ -68,6 +68,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
       sampleRecipient: backend.sampleRecipient,
       store: backend.store,
       siteUrl: config.siteUrl,
+      // Publish and withdraw as the command line does, without a PDF (serve starts no browser).
+      publishing: backend,
     },
     lang: config.siteLang,
     // Cookies travel only over https once the server is reached from elsewhere (TLS at the proxy).

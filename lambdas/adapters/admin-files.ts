@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -35,6 +35,9 @@ export async function loadAdminTemplates(
       releases: await read('releases.html.hbs'),
       release: await read('release.html.hbs'),
       edit: await read('edit.html.hbs'),
+      fields: await read('fields.html.hbs'),
+      create: await read('create.html.hbs'),
+      archive: await read('archive.html.hbs'),
       notFound: await read('not-found.html.hbs'),
     },
     locales,
@@ -55,15 +58,59 @@ export function workspaceReleaseSources(
   files: SourceFiles,
 ): ReleaseSources {
   const folder = path.join(workspaceRoot ?? process.cwd(), 'publications');
+  /** `text` in a new file of the folder, not yet under its name. */
+  const temporary = async (name: string, text: string) => {
+    const temp = path.join(folder, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+    await writeFile(temp, text, { flag: 'wx' });
+    return temp;
+  };
   return {
     folder,
     files,
+    // Written whole, then linked under its name: link() fails when the name is taken, so a
+    // file is never replaced (rename would).
+    async create(name, text) {
+      if (workspaceRoot === undefined)
+        throw new Error('no workspace: run `pressroom serve` inside one (`pressroom init` makes one)');
+      if (path.basename(name) !== name || name.startsWith('.') || !name.endsWith('.md'))
+        throw new Error(`"${name}" is not a publication file name`);
+      await mkdir(folder, { recursive: true });
+      const temp = await temporary(name, text);
+      try {
+        await link(temp, path.join(folder, name));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+        throw error;
+      } finally {
+        await unlink(temp).catch(() => {});
+      }
+      return { path: path.join(folder, name), name: path.join('publications', name) };
+    },
+    async organizations() {
+      if (workspaceRoot === undefined) return [];
+      const dir = path.join(workspaceRoot, 'organizations');
+      const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      });
+      const found = [];
+      for (const name of names.filter((n) => n.endsWith('.yaml')).sort()) {
+        const id = name.slice(0, -'.yaml'.length);
+        // The name shown beside the id; a file that does not parse is still listed by its id.
+        let title = id;
+        try {
+          const data = parse(await readFile(path.join(dir, name), 'utf8')) as { name?: unknown } | null;
+          if (typeof data?.name === 'string') title = data.name;
+        } catch {}
+        found.push({ id, name: title });
+      }
+      return found;
+    },
     // Written beside it, then renamed over it: readers see the old file or the new one, whole.
     async write(file, text) {
       const target = path.join(folder, path.basename(file.path));
       if (target !== file.path) throw new Error(`${file.path} is not a publication of ${folder}`);
-      const temp = path.join(folder, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-      await writeFile(temp, text, { flag: 'wx' });
+      const temp = await temporary(path.basename(target), text);
       await rename(temp, target).catch(async (error: unknown) => {
         await unlink(temp).catch(() => {});
         throw error;

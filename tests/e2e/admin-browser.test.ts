@@ -216,6 +216,95 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     expect(await readFile(file, 'utf8')).toBe(before);
   });
 
+  it('creates a release from scratch, previews it at phone width, publishes it, and finds it in the press room', async () => {
+    const title = 'Les villes ouvrent leurs données « budgétaires »';
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${origin}/admin/releases`);
+    await Promise.all([page.waitForURL('**/admin/new-release'), page.locator('#new-release').click()]);
+    expect(await page.locator('h1').textContent()).toBe('Nouveau communiqué');
+    expect(await violations(page)).toEqual([]);
+    await page.locator('#f-title').fill(title);
+    await page.locator('#f-lead').fill('Une **première** : les budgets publiés en données ouvertes.');
+    await page.locator('#f-tags').fill('données ouvertes, budgets');
+    await page.getByLabel('Villes Internet').check();
+    await page.locator('#f-body').fill('Le détail des chiffres.\n\n## Ce qui change\n\nTout.');
+    // The preview beside the form follows what is typed.
+    await expect
+      .poll(
+        async () =>
+          (await page
+            .frame({ name: 'preview-frame' })
+            ?.locator('body')
+            .textContent()
+            .catch(() => '')) ?? '',
+        { timeout: 15_000 },
+      )
+      .toContain('Le détail des chiffres.');
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-new-release-1280.png'), fullPage: true });
+    await Promise.all([page.waitForURL(/saved=created$/), page.locator('#create-button').click()]);
+    const slug = 'les-villes-ouvrent-leurs-donnees-budgetaires';
+    expect(new URL(page.url()).pathname).toBe(`/admin/releases/${slug}`);
+    const today = (await page.locator('.saved code').textContent()) ?? '';
+    expect(today).toMatch(new RegExp(`^publications/\\d{4}-\\d{2}-\\d{2}-${slug}\\.md$`));
+    const text = await readFile(path.join(run.work ?? '', 'examples', today), 'utf8');
+    expect(text).toContain('publishers:\n  - villes-internet\n');
+
+    // At phone width: the page fits, and so does the email in its frame.
+    await page.setViewportSize({ width: 375, height: 900 });
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    const phone = page.locator('#email-phone');
+    const frame = await (await phone.elementHandle())?.contentFrame();
+    if (!frame) throw new Error('the phone frame has no document');
+    await frame.waitForLoadState('load');
+    expect(await frame.locator('body').textContent()).toContain('Le détail des chiffres.');
+    expect(await frame.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    expect(await violations(page)).toEqual([]);
+
+    // Publish: a confirmation first, then the result.
+    await Promise.all([
+      page.waitForURL(`**/admin/releases/${slug}/publish`),
+      page.locator('#publish-link').click(),
+    ]);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    expect(await violations(page)).toEqual([]);
+    await page.locator('#confirm-button').click();
+    await page.locator('#result').waitFor();
+    expect(await page.locator('#result').textContent()).toContain('Publié.');
+    const published = (await page.locator('#published-url').getAttribute('href')) ?? '';
+    expect(published).toBe(`http://localhost:3000/releases/${slug}/index.html`);
+    expect(await violations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-published-375.png'), fullPage: true });
+
+    // The press room that pressroom serve serves has it: its page, and the list on its home page.
+    await page.goto(`${origin}${new URL(published).pathname}`);
+    expect(await page.locator('h1').textContent()).toContain('budgétaires');
+    await page.goto(`${origin}/`);
+    expect(await page.locator(`a[href*="${slug}"]`).count()).toBeGreaterThan(0);
+
+    // Withdraw is offered now, behind its own confirmation, which asks for a reason.
+    await page.goto(`${origin}/admin/releases/${slug}`);
+    await Promise.all([
+      page.waitForURL(`**/admin/releases/${slug}/withdraw`),
+      page.locator('#withdraw-link').click(),
+    ]);
+    expect(await page.locator('#f-reason').getAttribute('required')).not.toBeNull();
+    expect(await violations(page)).toEqual([]);
+    await page.locator('#f-reason').fill('Chiffres à revoir');
+    await page.locator('#confirm-button').click();
+    await page.locator('#result').waitFor();
+    expect(await page.locator('#result').textContent()).toContain('Chiffres à revoir');
+    expect(await page.locator('.state').textContent()).toBe('Retiré');
+    expect(await violations(page)).toEqual([]);
+    // Out of the press room's list.
+    await page.goto(`${origin}/`);
+    expect(await page.locator(`a[href*="${slug}"]`).count()).toBe(0);
+    // Withdrawn: neither publish nor withdraw is offered any more.
+    await page.goto(`${origin}/admin/releases/${slug}`);
+    expect(await page.locator('.state').first().textContent()).toBe('Retiré');
+    expect(await page.locator('#publish-link, #withdraw-link').count()).toBe(0);
+    expect(await page.locator('#edit-link').count()).toBe(1);
+  });
+
   it('is in English for a browser that asks for it, and signs out', async () => {
     const english = await run.browser?.newContext({ locale: 'en-GB' });
     const other = await english?.newPage();

@@ -9,7 +9,7 @@
  * The tests of this file share one server and run in order.
  */
 import { execFile } from 'node:child_process';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,15 @@ const guarded = (): [string, string][] => [
   ['GET', `/admin/api/releases/${crise.slug}`],
   ['GET', '/admin/api/openapi.json'],
   ['POST', '/admin/api/releases/preview'],
+  ['POST', '/admin/api/releases'],
+  ['GET', '/admin/new-release'],
+  ['POST', '/admin/new-release'],
+  ['GET', `/admin/releases/${barometer.slug}/publish`],
+  ['POST', `/admin/releases/${barometer.slug}/publish`],
+  ['GET', `/admin/releases/${crise.slug}/withdraw`],
+  ['POST', `/admin/releases/${crise.slug}/withdraw`],
+  ['POST', `/admin/api/releases/${barometer.slug}/publish`],
+  ['POST', `/admin/api/releases/${crise.slug}/withdraw`],
   ['POST', '/admin/sign-out'],
   ['PUT', `/admin/api/releases/${crise.slug}`],
   ['DELETE', `/admin/api/releases/${crise.slug}`],
@@ -165,6 +174,18 @@ describe('without signing in', { timeout: 120_000 }, () => {
 describe('signed in', { timeout: 120_000 }, () => {
   let cookie = '';
   let csrf = '';
+  /** Posts a page's form under the session, as the browser does. */
+  const postForm = (to: string, fields: ConstructorParameters<typeof URLSearchParams>[0]) =>
+    request(to, {
+      method: 'POST',
+      headers: {
+        cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: server?.url.origin ?? '',
+        'accept-language': 'en',
+      },
+      body: new URLSearchParams(fields).toString(),
+    });
 
   it('the form opens a session; the list shows the workspace’s releases with their state', async () => {
     cookie = await signIn();
@@ -305,6 +326,192 @@ describe('signed in', { timeout: 120_000 }, () => {
     expect(await readFile(file, 'utf8')).toBe(after);
   });
 
+  it('a release created from scratch is a new file named as the CLI names them, which the CLI renders; never overwritten', async () => {
+    const folder = path.join(workspace, 'publications');
+    const before = (await readdir(folder)).sort();
+    const post = (body: unknown, headers: Record<string, string> = { 'x-csrf-token': csrf }) =>
+      request('/admin/api/releases', {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', origin: server?.url.origin ?? '', ...headers },
+        body: JSON.stringify(body),
+      });
+    const data = {
+      frontMatter: {
+        title: 'Nouvelle étude : « les villes » et le numérique',
+        subtitle: 'Une deuxième édition',
+        date: '2026-12-07',
+        lang: 'fr',
+        lead: 'Un chapeau **gras**.\nSur deux lignes.',
+        publishers: ['villes-internet', 'villes-de-france'],
+        tags: ['numérique', 'villes: moyennes'],
+        embargo: '2099-06-08 08:00 Europe/Paris',
+      },
+      body: 'Le corps.\n\n## Un intertitre\n\nLa suite.',
+    };
+    expect((await post(data, {})).status).toBe(403);
+    const bad = await post({
+      ...data,
+      frontMatter: { ...data.frontMatter, date: '2021-02-30', publishers: [] },
+    });
+    expect(bad.status).toBe(422);
+    const fields = (JSON.parse(bad.body) as { problems: { field: string }[] }).problems.map((p) => p.field);
+    expect(fields).toEqual(expect.arrayContaining(['date']));
+    expect((await readdir(folder)).sort()).toEqual(before);
+
+    const created = await post(data);
+    expect(created.status, created.body).toBe(201);
+    const release = (JSON.parse(created.body) as { release: { slug: string; file: string } }).release;
+    const name = `2026-12-07-${release.slug}.md`;
+    expect(release.file).toBe(`publications/${name}`);
+    expect((await readdir(folder)).sort()).toEqual([...before, name].sort());
+    const text = await readFile(path.join(folder, name), 'utf8');
+    expect(text.startsWith('---\n')).toBe(true);
+    expect(text).toContain('\n---\n\nLe corps.\n');
+
+    // The command line reads it as it is.
+    const rendered = await runPressroom(
+      ['render', `publications/${name}`, '--out', path.join(work, 'rendered')],
+      {
+        cwd: workspace,
+        env: env(),
+      },
+    );
+    expectExit(rendered, 0);
+    const page = await readFile(path.join(work, 'rendered', 'page.html'), 'utf8');
+    expect(page).toContain('les villes');
+    expect(page).toContain('Villes de France');
+
+    // The same title again: the same slug, refused; the file is left as it was.
+    const again = await post({ ...data, body: 'Autre chose.' });
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body).error).toContain(release.slug);
+    expect(await readFile(path.join(folder, name), 'utf8')).toBe(text);
+
+    // Two at once, the same title on two dates: one is created, the other refused.
+    const twins = await Promise.all(
+      ['2026-12-10', '2026-12-11'].map((date) =>
+        post({ ...data, frontMatter: { ...data.frontMatter, title: 'Jumeaux', date } }),
+      ),
+    );
+    expect(twins.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect((await readdir(folder)).filter((f) => f.endsWith('-jumeaux.md'))).toHaveLength(1);
+  });
+
+  it('the new-release form lists the organisations, shows problems beside their fields, and creates the file', async () => {
+    const page = await request('/admin/new-release', { headers: { cookie, 'accept-language': 'en' } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('value="villes-internet"');
+    expect(page.body).toContain('Villes Internet');
+    const post = (fields: [string, string][]) => postForm('/admin/new-release', [['csrf', csrf], ...fields]);
+    const fields: [string, string][] = [
+      ['title', 'Un communiqué <b>du formulaire</b>'],
+      ['date', '2026-12-09'],
+      ['lang', 'fr'],
+      ['lead', 'Le chapeau.'],
+      ['tags', 'un, deux'],
+      ['publishers', 'villes-internet'],
+      ['body', 'Le texte.'],
+    ];
+    const refused = await post(fields.map(([k, v]) => [k, k === 'date' ? '2026-13-01' : v]));
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatch(/id="f-date"[^>]*aria-invalid="true"/);
+    expect(refused.body).toContain('&lt;b&gt;du formulaire&lt;/b&gt;');
+    const created = await post(fields);
+    expect(created.status, created.body).toBe(303);
+    expect(created.headers.location).toMatch(
+      /^\/admin\/releases\/un-communique-b-du-formulaire-b\?saved=created$/,
+    );
+    const text = await readFile(
+      path.join(workspace, 'publications', '2026-12-09-un-communique-b-du-formulaire-b.md'),
+      'utf8',
+    );
+    expect(text).toContain('publishers:\n  - villes-internet\n');
+    expect(text).toContain('tags:\n  - un\n  - deux\n');
+    // In the form's order, as people write them: the title first.
+    expect(text.startsWith('---\ntitle: Un communiqué <b>du formulaire</b>\ndate: 2026-12-09\n')).toBe(true);
+  });
+
+  it('publishes from the release’s confirmation form, and withdraws through the API with a reason', async () => {
+    const origin = server?.url.origin ?? '';
+    const slug = 'un-communique-b-du-formulaire-b';
+    const confirm = await request(`/admin/releases/${slug}/publish`, {
+      headers: { cookie, 'accept-language': 'en' },
+    });
+    expect(confirm.status).toBe(200);
+    expect(confirm.body).toContain(`action="/admin/releases/${slug}/publish"`);
+    const form = (action: string, fields: Record<string, string>, token = csrf) =>
+      postForm(`/admin/releases/${slug}/${action}`, { csrf: token, ...fields });
+    expect((await form('publish', {}, 'forged')).status).toBe(403);
+    const published = await form('publish', {});
+    expect(published.status, published.body).toBe(200);
+    const url = /id="published-url">([^<]+)</.exec(published.body)?.[1] ?? '';
+    expect(url).toBe(`http://localhost:3000/releases/${slug}/index.html`);
+    // The press room serves it.
+    const page = await request(`/releases/${slug}/index.html`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('du formulaire');
+
+    const api = (
+      action: string,
+      body?: unknown,
+      headers: Record<string, string> = { 'x-csrf-token': csrf },
+    ) =>
+      request(`/admin/api/releases/${slug}/${action}`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', origin, ...headers },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    expect((await api('withdraw', { reason: 'Erreur' }, {})).status).toBe(403);
+    expect((await api('withdraw', { reason: ' ' })).status).toBe(409);
+    const withdrawn = await api('withdraw', { reason: 'Publié par erreur' });
+    expect(withdrawn.status, withdrawn.body).toBe(200);
+    const result = JSON.parse(withdrawn.body) as {
+      outcome: string;
+      withdrawal: { by: string; reason: string };
+    };
+    expect(result.outcome).toBe('withdrawn');
+    expect(result.withdrawal).toMatchObject({ by: 'web admin', reason: 'Publié par erreur' });
+    // Published again: refused, as the command line refuses it; the form's page says why.
+    const again = await api('publish');
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body).error).toContain('withdrawn');
+    const refused = await form('publish', {});
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatch(/id="refused">[^<]*withdrawn/);
+    const list = JSON.parse(
+      (await request('/admin/api/releases?q=formulaire', { headers: { cookie } })).body,
+    ) as {
+      releases: { archive?: { state: string } }[];
+    };
+    expect(list.releases[0]?.archive?.state).toBe('withdrawn');
+  });
+
+  it('publishes an embargoed release through the API: its embargo time, no public page', async () => {
+    const slug = 'nouvelle-etude-les-villes-et-le-numerique';
+    const reply = await request(`/admin/api/releases/${slug}/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(reply.status, reply.body).toBe(200);
+    const result = JSON.parse(reply.body) as { state: string; embargo?: string; url?: string };
+    expect(result.state).toBe('embargoed');
+    expect(result.embargo).toBe('2099-06-08T06:00:00.000Z');
+    expect(result.url).toBeUndefined();
+    expect((await request(`/releases/${slug}/index.html`)).status).toBe(404);
+    // The seed, published by the command line from the same file: the admin updates it.
+    const seed = await request(`/admin/api/releases/${crise.slug}/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(seed.status, seed.body).toBe(200);
+    expect(JSON.parse(seed.body)).toMatchObject({ action: 'updated', state: 'public' });
+    const missing = await request('/admin/api/releases/no-such-release/publish', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(missing.status).toBe(404);
+  });
+
   it('the OpenAPI document describes the routes from their schemas', async () => {
     const reply = await request('/admin/api/openapi.json', { headers: { authorization: `Bearer ${token}` } });
     expect(reply.status).toBe(200);
@@ -314,7 +521,10 @@ describe('signed in', { timeout: 120_000 }, () => {
       '/admin/api/releases',
       '/admin/api/releases/preview',
       '/admin/api/releases/{slug}',
+      '/admin/api/releases/{slug}/publish',
+      '/admin/api/releases/{slug}/withdraw',
     ]);
+    expect(Object.keys(doc.paths['/admin/api/releases'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(JSON.stringify(doc.paths['/admin/api/releases/preview'])).toContain('frontMatter');
   });
 

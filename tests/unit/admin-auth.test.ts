@@ -70,6 +70,8 @@ beforeAll(async () => {
         write: async (file, text) => {
           written[file.path] = text;
         },
+        create: async () => 'exists',
+        organizations: async () => [],
       },
       renderer: createReleaseRenderer(templates),
       sampleRecipient: templates.sampleRecipient,
@@ -357,6 +359,18 @@ describe('signed-in requests', () => {
   });
 });
 
+describe('the interface strings', () => {
+  it('are in French and in English alike, and every one a page names exists', async () => {
+    const { locales, pages } = await loadAdminTemplates();
+    expect(Object.keys(locales.en).sort()).toEqual(Object.keys(locales.fr).sort());
+    const named = new Set(
+      Object.values(pages).flatMap((source) => [...source.matchAll(/\bt\.([\w.]+)/g)].map((m) => m[1] ?? '')),
+    );
+    expect(named).toContain('publishNow');
+    expect([...named].filter((key) => !(key in locales.en) && !key.startsWith('field.'))).toEqual([]);
+  });
+});
+
 describe('unauthenticated requests', () => {
   const workspace = ['villes', 'Étude', 'etude', 'numérique', 'publications/'];
   it('get 401 (API, changes) or a redirect to sign-in (pages), with nothing of the workspace', async () => {
@@ -378,6 +392,15 @@ describe('unauthenticated requests', () => {
       ['POST', '/admin/api/releases/preview'],
       ['POST', '/admin/sign-out'],
       ['PUT', '/admin/releases'],
+      ['GET', '/admin/new-release'],
+      ['POST', '/admin/new-release'],
+      ['POST', '/admin/api/releases'],
+      ['GET', '/admin/releases/etude-des-villes-moyennes/publish'],
+      ['POST', '/admin/releases/etude-des-villes-moyennes/publish'],
+      ['GET', '/admin/releases/etude-des-villes-moyennes/withdraw'],
+      ['POST', '/admin/releases/etude-des-villes-moyennes/withdraw'],
+      ['POST', '/admin/api/releases/etude-des-villes-moyennes/publish'],
+      ['POST', '/admin/api/releases/etude-des-villes-moyennes/withdraw'],
     ] as const;
     for (const [method, path] of paths) {
       const response = await call(

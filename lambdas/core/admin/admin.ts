@@ -3,10 +3,12 @@ import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
 import { pageContentSecurityPolicy } from '../public/site-headers.ts';
 import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
-import { applyForm } from './form.ts';
+import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
+import { applyForm, newReleaseFrontMatter } from './form.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
 import {
   type AdminReleaseDeps,
+  createRelease,
   type FieldProblem,
   findRelease,
   listReleases,
@@ -210,8 +212,17 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     });
   }
   const csrf = caller.kind === 'session' ? csrfToken(deps.keys, 'session', caller.session.id) : '';
+  if (path === `${adminPrefix}/new-release`)
+    return create(request, method, { releases, pages, csrf }, deps.lang);
+  const archiving = /^\/admin\/releases\/([^/]+)\/(publish|withdraw)$/.exec(path);
+  if (archiving?.[1] && archiving[2])
+    return archive(request, method, archiving[1], archiving[2] as 'publish' | 'withdraw', {
+      releases,
+      pages,
+      csrf,
+    });
   const editing = /^\/admin\/releases\/([^/]+)\/edit$/.exec(path)?.[1];
-  if (editing !== undefined) return edit(request, method, editing, releases, pages, csrf);
+  if (editing !== undefined) return edit(request, method, editing, { releases, pages, csrf });
   if (method !== 'GET' && method !== 'HEAD')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
   if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);
@@ -238,8 +249,8 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
         release: detail,
         ...(preview && 'preview' in preview && { preview: preview.preview }),
         problems: preview && 'problems' in preview ? preview.problems : detail.problemList,
-        ...((request.query?.saved === 'written' || request.query?.saved === 'unchanged') && {
-          saved: request.query.saved,
+        ...(['written', 'unchanged', 'created'].includes(request.query?.saved ?? '') && {
+          saved: request.query?.saved as 'written' | 'unchanged' | 'created',
         }),
       }),
     );
@@ -256,18 +267,11 @@ async function edit(
   request: AdminRequest,
   method: string,
   rawSlug: string,
-  releases: AdminReleaseDeps,
-  pages: AdminPages,
-  csrf: string,
+  { releases, pages, csrf }: PageContext,
 ): Promise<PublicResponse> {
-  let slug: string;
-  try {
-    slug = decodeURIComponent(rawSlug);
-  } catch {
-    return html(404, pages.notFound({ csrf }));
-  }
-  const release = await findRelease(releases, slug);
-  if (!release) return html(404, pages.notFound({ csrf }));
+  const slug = decodedSlug(rawSlug);
+  const release = slug === undefined ? undefined : await findRelease(releases, slug);
+  if (!release || slug === undefined) return html(404, pages.notFound({ csrf }));
   if (method === 'GET' || method === 'HEAD')
     return html(
       200,
@@ -300,6 +304,96 @@ async function edit(
   return redirect(
     `${adminPrefix}/releases/${encodeURIComponent(result.saved.slug)}?saved=${result.written ? 'written' : 'unchanged'}`,
   );
+}
+
+/** What a page answering a signed-in request works with. */
+interface PageContext {
+  releases: AdminReleaseDeps;
+  pages: AdminPages;
+  /** The session's CSRF token, for the page's forms. */
+  csrf: string;
+}
+
+/** A path segment's slug; undefined when it is not one (a broken %-escape). */
+function decodedSlug(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The form of a new release (GET), and its POST: a new file in the publications folder
+ * (releases.ts's createRelease), then the release's page; problems and a slug already taken
+ * show the form again with what was typed. The CSRF check was made before.
+ */
+async function create(
+  request: AdminRequest,
+  method: string,
+  { releases, pages, csrf }: PageContext,
+  lang: Language,
+): Promise<PublicResponse> {
+  // What a new release starts with: today's date and the workspace's language.
+  const start = { date: releases.now.toISOString().slice(0, 10), lang };
+  const organizations = await releases.sources.organizations();
+  if (method === 'GET' || method === 'HEAD')
+    return html(200, pages.create({ csrf, frontMatter: start, body: '', organizations }));
+  if (method !== 'POST')
+    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
+  const form = formFields(request);
+  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  const frontMatter = newReleaseFrontMatter(start, form);
+  const body = (form.get('body') ?? '').replace(/\r\n/g, '\n');
+  if (form.get('preview') === 'email')
+    return framed('email', await previewPublication(releases, { frontMatter, body }));
+  const result = await createRelease(releases, { frontMatter, body });
+  if ('created' in result)
+    return redirect(`${adminPrefix}/releases/${encodeURIComponent(result.created.slug)}?saved=created`);
+  return html(
+    'conflict' in result ? 409 : 422,
+    pages.create({ csrf, frontMatter, body, organizations, ...result }),
+  );
+}
+
+/**
+ * Publishing or withdrawing a release: GET asks to confirm (what will happen), POST does it
+ * with the core functions of the command line (archive.ts) and shows what became of it. The
+ * CSRF check was made before.
+ */
+async function archive(
+  request: AdminRequest,
+  method: string,
+  rawSlug: string,
+  action: 'publish' | 'withdraw',
+  { releases, pages, csrf }: PageContext,
+): Promise<PublicResponse> {
+  const slug = decodedSlug(rawSlug);
+  const release = slug === undefined ? undefined : await findRelease(releases, slug);
+  if (!release || slug === undefined) return html(404, pages.notFound({ csrf }));
+  if (method === 'GET' || method === 'HEAD') return html(200, pages.archive({ csrf, release, action }));
+  if (method !== 'POST')
+    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
+  const form = formFields(request);
+  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  const reason = form.get('reason') ?? '';
+  const outcome =
+    action === 'publish'
+      ? await publishFromAdmin(releases, slug)
+      : await withdrawFromAdmin(releases, slug, reason);
+  if ('done' in outcome)
+    return html(
+      200,
+      pages.archive({
+        csrf,
+        release: (await findRelease(releases, slug)) ?? release,
+        action,
+        done: outcome.done,
+      }),
+    );
+  if ('missing' in outcome)
+    return html(404, pages.archive({ csrf, release, action, refused: outcome.missing }));
+  return html(outcome.problems ? 422 : 409, pages.archive({ csrf, release, action, reason, ...outcome }));
 }
 
 /** A preview in its sandboxed frame: the email as a mail client shows it, or the page; nothing runs. */

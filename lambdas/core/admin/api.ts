@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { publicationLimits } from '../limits.ts';
 import { json, type PublicResponse } from '../public/http.ts';
+import { type ArchiveOutcome, publishFromAdmin, withdrawFromAdmin } from './archive.ts';
 import {
   type AdminReleaseDeps,
+  createRelease,
   findRelease,
   listReleases,
   previewPublication,
@@ -83,6 +85,35 @@ export const saveRequest = previewRequest
   .describe('The edited release, and the version it was read at');
 
 const errorResponse = z.object({ error: z.string() });
+
+export const withdrawRequest = z
+  .strictObject({
+    reason: z.string().describe('Why, one line: recorded in the archive, never shown to the public'),
+  })
+  .describe('Why the release is withdrawn');
+
+const publishResponse = z
+  .object({
+    slug: z.string(),
+    title: z.string(),
+    version: z.string(),
+    state: z.enum(['public', 'embargoed', 'private', 'withdrawn']),
+    action: z.enum(['created', 'updated', 'replaced']),
+    url: z.string().optional().describe('Its page in the press room, when it is public'),
+    embargo: z.string().optional().describe('When it becomes public (UTC), while it is embargoed'),
+    pdf: z.object({ stored: z.boolean(), reason: z.string().optional() }),
+    notices: z.array(z.string()),
+  })
+  .describe('What `pressroom publish --json` prints');
+
+const withdrawResponse = z
+  .object({
+    slug: z.string(),
+    title: z.string(),
+    outcome: z.enum(['withdrawn', 'purged', 'already']),
+    withdrawal: z.object({ at: z.string(), by: z.string(), reason: z.string() }),
+  })
+  .describe('What `pressroom archive withdraw --json` prints');
 const problemsResponse = z.object({ error: z.string(), problems: z.array(fieldProblem) });
 
 /** One route of the API: what it takes and answers, and the core function that answers. */
@@ -160,6 +191,68 @@ export const routes: Route[] = [
   },
   {
     method: 'POST',
+    path: '/releases',
+    summary:
+      "Creates a release from scratch: a new publication file in the workspace's publications folder, named <date>-<slug>.md; never overwrites one",
+    body: previewRequest,
+    responses: {
+      201: { description: 'Created', schema: z.object({ release: releaseDetail }) },
+      409: {
+        description: 'Another release has this slug, or the file name is taken: nothing was written',
+        schema: errorResponse,
+      },
+      422: { description: 'Problems, per field: nothing was written', schema: problemsResponse },
+    },
+    async answer({ body }, deps) {
+      const result = await createRelease(deps, body as z.infer<typeof previewRequest>);
+      if ('conflict' in result) return json(409, { error: result.conflict });
+      if ('problems' in result)
+        return json(422, {
+          error: 'the release has problems; nothing was written',
+          problems: result.problems,
+        });
+      return json(201, { release: result.created });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/releases/{slug}/publish',
+    summary:
+      'Publishes the release from its file into the archive and the press room, as `pressroom publish` does (without a PDF under `pressroom serve`)',
+    responses: {
+      200: { description: 'Published (or updated, or under embargo)', schema: publishResponse },
+      404: { description: 'No release has this slug', schema: errorResponse },
+      409: {
+        description: 'Refused (its slug published from another file, withdrawn before): nothing changed',
+        schema: errorResponse,
+      },
+      422: { description: 'The file has problems: nothing changed', schema: problemsResponse },
+    },
+    async answer({ params }, deps) {
+      return archiveAnswer(await publishFromAdmin(deps, params.slug ?? ''));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/releases/{slug}/withdraw',
+    summary:
+      'Takes a published release out of the press room, recording why, as `pressroom archive withdraw --reason` does',
+    body: withdrawRequest,
+    responses: {
+      200: { description: 'Withdrawn (outcome already: it was before)', schema: withdrawResponse },
+      404: { description: 'The release was never published', schema: errorResponse },
+      409: {
+        description: 'Refused (the reason is missing or too long): nothing changed',
+        schema: errorResponse,
+      },
+    },
+    async answer({ params, body }, deps) {
+      const { reason } = body as z.infer<typeof withdrawRequest>;
+      return archiveAnswer(await withdrawFromAdmin(deps, params.slug ?? '', reason));
+    },
+  },
+  {
+    method: 'POST',
     path: '/releases/preview',
     summary:
       'Renders publication data as the email (HTML, text) and the page, with the same renderer as `pressroom render`',
@@ -176,6 +269,16 @@ export const routes: Route[] = [
     },
   },
 ];
+
+/** What publishing or withdrawing did, as the API answers it. */
+function archiveAnswer(outcome: ArchiveOutcome<unknown>): PublicResponse {
+  if ('missing' in outcome) return json(404, { error: outcome.missing });
+  if ('refused' in outcome)
+    return outcome.problems
+      ? json(422, { error: outcome.refused, problems: outcome.problems })
+      : json(409, { error: outcome.refused });
+  return json(200, outcome.done);
+}
 
 /** `/releases/{slug}` against `/releases/etude`: the parameters, or undefined when it does not match. */
 function match(pattern: string, path: string): Record<string, string> | undefined {

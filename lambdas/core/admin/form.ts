@@ -92,3 +92,23 @@ export function applyForm(
   }
   return result;
 }
+
+/**
+ * The front matter of a new release from its form: the fields in the form's order (title
+ * first, as people write them), then the publishers checked.
+ */
+export function newReleaseFrontMatter(
+  start: Record<string, unknown>,
+  form: URLSearchParams,
+): Record<string, unknown> {
+  const given = applyForm(start, form);
+  const publishers = form.getAll('publishers');
+  return {
+    ...Object.fromEntries(
+      formFields
+        .filter((field) => given[field.name] !== undefined)
+        .map((field) => [field.name, given[field.name]]),
+    ),
+    ...(publishers.length > 0 && { publishers }),
+  };
+}

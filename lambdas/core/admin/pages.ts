@@ -1,4 +1,6 @@
 import Handlebars from 'handlebars';
+import type { PublishResult } from '../archive/publish.ts';
+import type { WithdrawResult } from '../archive/withdraw.ts';
 import type { Language } from '../publication/schema.ts';
 import { type FormControl, formControls } from './form.ts';
 import type { FieldProblem, ReleaseDetail, ReleaseListItem, ReleasePreview } from './releases.ts';
@@ -15,6 +17,10 @@ export interface AdminTemplates {
     releases: string;
     release: string;
     edit: string;
+    /** The form's fields, a partial of the edit and create forms. */
+    fields: string;
+    create: string;
+    archive: string;
     notFound: string;
   };
   /** Fixed strings by language. */
@@ -37,7 +43,7 @@ export interface AdminPages {
       release: ReleaseDetail;
       preview?: ReleasePreview;
       problems: FieldProblem[];
-      saved?: 'written' | 'unchanged';
+      saved?: 'written' | 'unchanged' | 'created';
     },
   ): string;
   /** The edit form: the front matter and body to show (the file's, or those of a refused save). */
@@ -51,12 +57,33 @@ export interface AdminPages {
       conflict?: string;
     },
   ): string;
+  /** The form of a new release: the data typed so far, the workspace's organisations. */
+  create(
+    view: PageBase & {
+      frontMatter: Record<string, unknown>;
+      body: string;
+      organizations: { id: string; name: string }[];
+      problems?: FieldProblem[];
+      conflict?: string;
+    },
+  ): string;
+  /** Publish or withdraw: the confirmation, or what was done (or refused). */
+  archive(
+    view: PageBase & {
+      release: ReleaseDetail;
+      action: 'publish' | 'withdraw';
+      done?: PublishResult | WithdrawResult;
+      refused?: string;
+      problems?: FieldProblem[];
+      reason?: string;
+    },
+  ): string;
   notFound(view: PageBase): string;
 }
 
 const compiled = new WeakMap<
   AdminTemplates,
-  Record<keyof AdminTemplates['pages'], Handlebars.TemplateDelegate>
+  Record<Exclude<keyof AdminTemplates['pages'], 'fields'>, Handlebars.TemplateDelegate>
 >();
 
 function compile(templates: AdminTemplates) {
@@ -64,21 +91,36 @@ function compile(templates: AdminTemplates) {
   if (!pages) {
     const hb = Handlebars.create();
     hb.registerPartial('layout', templates.pages.layout);
+    hb.registerPartial('fields', templates.pages.fields);
     // "{{uri slug}}": a path segment.
     hb.registerHelper('uri', (value: unknown) => encodeURIComponent(String(value)));
     hb.registerHelper('is', (a: unknown, b: unknown) => String(a) === String(b));
-    const c = (source: string) => hb.compile(source, { strict: false });
+    // preventIndent: a partial's output (a text area's lines) is not indented like its tag.
+    const c = (source: string) => hb.compile(source, { strict: false, preventIndent: true });
     pages = {
       layout: c(templates.pages.layout),
       signIn: c(templates.pages.signIn),
       releases: c(templates.pages.releases),
       release: c(templates.pages.release),
       edit: c(templates.pages.edit),
+      create: c(templates.pages.create),
+      archive: c(templates.pages.archive),
       notFound: c(templates.pages.notFound),
     };
     compiled.set(templates, pages);
   }
   return pages;
+}
+
+/** The form's controls, and the problems of fields it does not show (or of none): those go above the form. */
+function controlsOf(
+  frontMatter: Record<string, unknown>,
+  problems: FieldProblem[],
+  t: Record<string, string>,
+): { controls: FormControl[]; problems: FieldProblem[] } {
+  const controls = formControls(frontMatter, problems, t);
+  const shown = new Set(controls.map((c) => c.name));
+  return { controls, problems: problems.filter((p) => !shown.has(p.field.split(/[.[]/)[0] ?? '')) };
 }
 
 /** The pages in one language; every value is escaped by the templates. */
@@ -96,13 +138,27 @@ export function adminPages(templates: AdminTemplates, lang: Language): AdminPage
     signIn: (view) => pages.signIn({ ...base, ...view, signedOut: true }),
     releases: (view) => pages.releases({ ...base, ...view, releases: view.releases.map(withState) }),
     release: (view) => pages.release({ ...base, ...view, release: withState(view.release) }),
-    edit: ({ frontMatter, problems = [], ...view }) => {
-      const controls: FormControl[] = formControls(frontMatter, problems, t);
-      const shown = new Set(controls.map((c) => c.name));
-      // Problems of fields the form does not show, or of none, go above the form.
-      const others = problems.filter((p) => !shown.has(p.field.split(/[.[]/)[0] ?? ''));
-      return pages.edit({ ...base, ...view, controls, problems: others });
+    edit: ({ frontMatter, problems = [], ...view }) =>
+      pages.edit({ ...base, ...view, ...controlsOf(frontMatter, problems, t) }),
+    create: ({ frontMatter, problems = [], organizations, ...view }) => {
+      const chosen = Array.isArray(frontMatter.publishers) ? frontMatter.publishers.map(String) : [];
+      const publisherErrors = problems.filter((p) => /^publishers\b/.test(p.field)).map((p) => p.message);
+      const { controls, problems: others } = controlsOf(
+        frontMatter,
+        problems.filter((p) => !/^publishers\b/.test(p.field)),
+        t,
+      );
+      return pages.create({
+        ...base,
+        ...view,
+        controls,
+        problems: others,
+        publisherErrors,
+        organizations: organizations.map((o) => ({ ...o, checked: chosen.includes(o.id) })),
+      });
     },
+    archive: ({ release, ...view }) =>
+      pages.archive({ ...base, ...view, release: withState(release), [view.action]: true }),
     notFound: (view) => pages.notFound({ ...base, ...view }),
   };
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import type { LiftCanceller } from '../archive/lift.ts';
 import { ReleaseNotFoundError, type ReleaseState, readManifest, stateOf } from '../archive/manifest.ts';
-import { siteTop } from '../archive/publish.ts';
+import { type PublishDeps, siteTop } from '../archive/publish.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { validate } from '../input.ts';
 import { loadPublication, readFrontMatterFile, type SourceFiles } from '../publication/load.ts';
@@ -32,6 +33,13 @@ export interface ReleaseSources {
   list(): Promise<ReleaseSourceFile[]>;
   /** Replaces a file of the list with `text` (UTF-8), whole or not at all. */
   write(file: ReleaseSourceFile, text: string): Promise<void>;
+  /**
+   * Creates a new file `name` in the folder with `text` (UTF-8), whole or not at all; never
+   * replaces one: `exists` when the name is taken.
+   */
+  create(name: string, text: string): Promise<ReleaseSourceFile | 'exists'>;
+  /** The workspace's organisations (`organizations/*.yaml`): what a new release's publishers are chosen from. */
+  organizations(): Promise<{ id: string; name: string }[]>;
   files: SourceFiles;
   /** The folder new publications go in; a preview is read as if it were a file there. */
   folder: string;
@@ -45,6 +53,8 @@ export interface AdminReleaseDeps {
   store?: ObjectStore;
   /** The press room's address, ending in "/": images and links of previews point there. */
   siteUrl: string;
+  /** What publishing and withdrawing work with (`pressroom publish`'s); without it, the admin does neither. */
+  publishing?: PublishDeps & { lifts?: LiftCanceller };
   now: Date;
 }
 
@@ -187,9 +197,17 @@ export async function listReleases(deps: AdminReleaseDeps, query = ''): Promise<
 
 /** The release of a slug, read whole; undefined when no file of the workspace has it. */
 export async function findRelease(deps: AdminReleaseDeps, slug: string): Promise<ReleaseDetail | undefined> {
+  return (await releaseFile(deps, slug))?.detail;
+}
+
+/** The file of a release, and the release read whole; undefined when no file of the workspace has it. */
+export async function releaseFile(
+  deps: AdminReleaseDeps,
+  slug: string,
+): Promise<{ file: ReleaseSourceFile; detail: ReleaseDetail } | undefined> {
   for (const file of await deps.sources.list()) {
     const detail = await readRelease(file, deps);
-    if (detail.slug === slug) return detail;
+    if (detail.slug === slug) return { file, detail };
   }
   return undefined;
 }
@@ -244,14 +262,64 @@ export async function previewPublication(
   input: { frontMatter: Record<string, unknown>; body: string },
 ): Promise<{ preview: ReleasePreview } | { problems: FieldProblem[] }> {
   const file = path.join(deps.sources.folder, '.admin-preview.md');
-  const text = `---\n${stringify(input.frontMatter)}---\n${input.body}`;
-  const files = withFile(deps.sources.files, file, new TextEncoder().encode(text));
+  const files = withFile(deps.sources.files, file, new TextEncoder().encode(publicationText(input)));
   try {
     return { preview: await renderFile(file, files, deps) };
   } catch (error) {
     if (error instanceof InvalidInputError) return { problems: fieldProblems(error.problems, false) };
     throw error;
   }
+}
+
+/** Publication data as the text of its file: the front matter as YAML, a blank line, the body. */
+function publicationText(input: PublicationEdit): string {
+  const body = input.body.replace(/\r\n/g, '\n').replace(/^\n+/, '');
+  return `---\n${stringify(input.frontMatter, { lineWidth: 0 })}---\n\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}`;
+}
+
+/** What creating a release did: its file, or why nothing was written. */
+export type CreateResult = { created: ReleaseDetail } | { problems: FieldProblem[] } | { conflict: string };
+
+/**
+ * Creates a release from scratch: a new publication file in the workspace's publications
+ * folder, named as the command line names them (`<date>-<slug>.md`). What would be written
+ * must load as a publication (else its problems, nothing written); a slug another release
+ * has, or a file name taken, is refused: nothing is ever overwritten.
+ */
+export function createRelease(deps: AdminReleaseDeps, input: PublicationEdit): Promise<CreateResult> {
+  // One at a time: the slug is checked, then the file created; two at once could both pass.
+  const run = creating.then(() => createNow(deps, input));
+  creating = run.catch(() => undefined);
+  return run;
+}
+
+/** The creation under way, which the next one waits for. */
+let creating: Promise<unknown> = Promise.resolve();
+
+async function createNow(deps: AdminReleaseDeps, input: PublicationEdit): Promise<CreateResult> {
+  const text = publicationText(input);
+  const probe = path.join(deps.sources.folder, '.admin-new.md');
+  let publication: { slug: string; date: string };
+  try {
+    ({ publication } = await loadPublication(
+      probe,
+      withFile(deps.sources.files, probe, new TextEncoder().encode(text)),
+    ));
+  } catch (error) {
+    if (error instanceof InvalidInputError) return { problems: fieldProblems(error.problems, false) };
+    throw error;
+  }
+  const taken = await findRelease(deps, publication.slug);
+  if (taken)
+    return {
+      conflict: `the address "${publication.slug}" is already the release of ${taken.file}: give this one another title, or another "slug"`,
+    };
+  const file = await deps.sources.create(`${publication.date}-${publication.slug}.md`, text);
+  if (file === 'exists')
+    return {
+      conflict: `publications/${publication.date}-${publication.slug}.md already exists: give this release another title, or another "slug"`,
+    };
+  return { created: await readRelease(file, deps) };
 }
 
 /** The source files, with one more file that exists only in memory at `file`. */
