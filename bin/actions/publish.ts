@@ -1,9 +1,15 @@
-import { archiveKeys, type ReleaseManifest, stateOf } from '../../lambdas/core/archive/manifest.ts';
+import { type AlertOutcome, queueReleaseAlerts } from '../../lambdas/core/alerts/release-alert.ts';
+import {
+  archiveKeys,
+  type ReleaseManifest,
+  readManifest,
+  stateOf,
+} from '../../lambdas/core/archive/manifest.ts';
 import { releaseDownloads, siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
 import { planUpload } from '../../lambdas/core/publication/upload.ts';
 import type { PublishOptions } from '../commands/publish.ts';
-import { loadConfig, localBackend, openAwsBackend } from '../context.ts';
+import { type LocalConfig, loadConfig, localBackend, openAwsBackend, subscriptionLists } from '../context.ts';
 import { print, warn } from '../output.ts';
 import { refuseLocalPublishOptions, uploadAndAwait } from './stack-upload.ts';
 
@@ -14,12 +20,14 @@ import { refuseLocalPublishOptions, uploadAndAwait } from './stack-upload.ts';
  */
 export async function publishPublication(file: string, opts: PublishOptions): Promise<void> {
   if (opts.backend === 'aws') return publishOnStack(file, opts);
-  const backend = await localBackend(loadConfig(opts), { pdf: opts.pdf });
+  const config = loadConfig(opts);
+  const backend = await localBackend(config, { pdf: opts.pdf });
   try {
     const result = await publishRelease(file, backend, { replace: opts.replace === true });
     warn(result.notices);
+    const alerts = opts.alerts === false ? [] : await releaseAlerts(result.slug, config, backend);
     const index = backend.store.fileOf(siteKeys.index);
-    if (opts.json) return print({ ...result, pressRoomIndex: index }, true);
+    if (opts.json) return print({ ...result, alerts, pressRoomIndex: index }, true);
     print([
       `${result.action === 'created' ? 'Published' : result.action === 'updated' ? 'Updated' : 'Replaced'} ${result.slug} (${result.state})`,
       result.url
@@ -27,10 +35,26 @@ export async function publishPublication(file: string, opts: PublishOptions): Pr
         : `  not in the public press room (${result.state}); \`pressroom archive link ${result.slug}\` gives signed links`,
       `  PDF         ${result.pdf.stored ? 'stored' : `skipped: ${result.pdf.reason}`}`,
       `  press room  ${index}`,
+      ...alerts.map(
+        (a) =>
+          `  alert       ${a.campaign} ${a.action === 'scheduled' ? `scheduled for ${a.sendAt} UTC` : a.action === 'kept' ? 'already sent: not sent again' : 'cancelled (the release is not public)'} (topics: ${a.topics.join(', ')})`,
+      ),
     ]);
   } finally {
     await backend.close();
   }
+}
+
+/** Schedules the release's topic alerts, when the workspace has alert lists (lists with topics). */
+async function releaseAlerts(
+  slug: string,
+  config: LocalConfig,
+  backend: Awaited<ReturnType<typeof localBackend>>,
+): Promise<AlertOutcome[]> {
+  if (!config.workspace || !Object.values(config.lists).some((l) => l.topics)) return [];
+  const { lists } = await subscriptionLists(undefined, config);
+  const { summary } = await readManifest(backend.store, slug);
+  return queueReleaseAlerts(summary, lists, backend);
 }
 
 /** `publish --backend aws`: upload under publications/, then wait for the publish function. */

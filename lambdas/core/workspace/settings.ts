@@ -1,4 +1,6 @@
+import type { AlertTopic } from '../alerts/topics.ts';
 import {
+  alertTopics,
   listNameProblems,
   type SubscribableList,
   type SubscribableLists,
@@ -25,6 +27,8 @@ export interface WorkspaceList {
   subscription: 'open' | 'closed';
   from?: Sender;
   replyTo?: string;
+  /** An alert list's topics (open lists only); absent: no topic alerts on this list. */
+  topics?: AlertTopic[];
   /** Where the list is written, for messages. */
   line?: number;
 }
@@ -95,6 +99,18 @@ export function parseWorkspaceFile(
       }
     });
   }
+  if (checked.ok) {
+    for (const [name, l] of Object.entries(checked.value.lists ?? {})) {
+      if (l?.topics === undefined || l.subscription === 'open') continue;
+      problems.push({
+        file,
+        ...parsed.locateKey(['lists', name], 'topics'),
+        path: `lists.${name}.topics`,
+        message:
+          'topics are picked by subscribers on the public form, so only an open list offers them: add "subscription: open" to this list, or remove topics',
+      });
+    }
+  }
   if (!checked.ok || problems.length > 0) throw new InvalidInputError(problems);
   const w: WorkspaceFile = checked.value;
   const lists: Record<string, WorkspaceList> = {};
@@ -109,6 +125,7 @@ export function parseWorkspaceFile(
       subscription: l.subscription,
       ...(l.from !== undefined && { from: l.from }),
       ...(l.replyTo !== undefined && { replyTo: l.replyTo }),
+      ...(l.topics !== undefined && { topics: alertTopics(l.topics) }),
       ...(line !== undefined && { line }),
     };
   }
@@ -177,6 +194,7 @@ export function openLists(
       lang: l.lang ?? defaults.lang,
       from,
       ...(replyTo !== undefined && { replyTo }),
+      ...(l.topics !== undefined && { topics: l.topics }),
     };
   }
   if (problems.length > 0) throw new InvalidInputError(problems);
