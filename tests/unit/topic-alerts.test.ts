@@ -14,6 +14,7 @@ import {
 import { checkTopics, matchingTopics } from '../../lambdas/core/alerts/topics.ts';
 import { archiveKeys } from '../../lambdas/core/archive/manifest.ts';
 import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { dueCampaigns } from '../../lambdas/core/campaigns/schedule.ts';
 import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { applyUnsubscribe } from '../../lambdas/core/contacts/feedback.ts';
@@ -23,6 +24,7 @@ import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
 import { InvalidInputError } from '../../lambdas/core/errors.ts';
 import { handlePublicRequest } from '../../lambdas/core/public/endpoint.ts';
 import { openLists, parseWorkspaceFile } from '../../lambdas/core/workspace/settings.ts';
+import { memoryFiles } from '../support/memory-files.ts';
 import {
   confirmBody,
   confirmPath,
@@ -110,6 +112,23 @@ lists:
     expect(message).toContain('pressroom.yaml:5');
     expect(message).toContain('lists.alertes.topics');
     expect(message).toContain('add "subscription: open"');
+  });
+});
+
+describe('a campaign file may name topics (an alert written by hand, e.g. on the stack)', () => {
+  const file = (topics: string) => `name: alerte
+publication: etude-2021
+audience:
+  list: alertes
+  topics: ${topics}
+from: "Villes Internet <alertes@villes-internet.example.org>"
+`;
+  it('keeps them in the audience; refuses a topic that is not a tag slug with its line', async () => {
+    const definition = await loadCampaignFile('c.yaml', memoryFiles({ 'c.yaml': file('[numerique]') }));
+    expect(definition.audience.topics).toEqual(['numerique']);
+    await expect(loadCampaignFile('c.yaml', memoryFiles({ 'c.yaml': file('[Numérique]') }))).rejects.toThrow(
+      /c\.yaml:5.*audience\.topics\[0\]/s,
+    );
   });
 });
 

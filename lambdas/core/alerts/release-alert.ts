@@ -65,6 +65,18 @@ export interface AlertOutcome {
 }
 
 /**
+ * Where alerts are scheduled: by default the local schedule (`serve` and `run-due` send it);
+ * on the stack, `schedule` and `cancel` are the remote ones (an EventBridge Scheduler one-time
+ * schedule that starts dispatch: campaigns/remote.ts).
+ */
+export interface AlertDeps {
+  store: ObjectStore;
+  clock?: () => Date;
+  schedule?: (definition: CampaignDefinition, source: string, now: Date) => Promise<unknown>;
+  cancel?: (name: string, now: Date) => Promise<unknown>;
+}
+
+/**
  * Schedules a release's alerts (publishing calls it): a new alert, or one still waiting moved
  * to the release's current embargo and topics. An alert that went (or is going, or was
  * stopped or cancelled by someone) is kept as it is: publishing the release again never alerts
@@ -73,8 +85,12 @@ export interface AlertOutcome {
 export async function queueReleaseAlerts(
   release: AlertedRelease,
   lists: SubscribableLists,
-  deps: { store: ObjectStore; clock?: () => Date },
+  deps: AlertDeps,
 ): Promise<AlertOutcome[]> {
+  const schedule =
+    deps.schedule ??
+    ((definition, source, now) => scheduleCampaign(definition, { ...deps, clock: () => now }, source));
+  const cancel = deps.cancel ?? ((name, now) => cancelCampaign(deps.store, name, now));
   const now = (deps.clock ?? (() => new Date()))();
   const wanted = releaseAlerts(release, lists, now);
   const outcomes: AlertOutcome[] = [];
@@ -86,7 +102,7 @@ export async function queueReleaseAlerts(
     const waiting = current?.state === 'scheduled' || current?.state === 'draft';
     if (!definition) {
       if (waiting) {
-        await cancelCampaign(deps.store, name, now);
+        await cancel(name, now);
         outcomes.push({
           campaign: name,
           action: 'cancelled',
@@ -100,7 +116,7 @@ export async function queueReleaseAlerts(
       outcomes.push({ campaign: name, action: 'kept', topics });
       continue;
     }
-    await scheduleCampaign(definition, { ...deps, clock: () => now }, `alert of ${release.slug}`);
+    await schedule(definition, `alert of ${release.slug}`, now);
     outcomes.push({ campaign: name, action: 'scheduled', topics, sendAt: definition.sendAt?.utc as string });
   }
   return outcomes;
