@@ -16,20 +16,9 @@ import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { parseSubscribableLists } from '../../lambdas/core/contacts/subscription-lists.ts';
 import { axeSource, axeViolations } from '../support/axe.ts';
 import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
-import { confirmPath, type Fixture, fixture, listsYaml } from '../support/subscription-fixtures.ts';
+import { alertListsYaml, confirmPath, type Fixture, fixture } from '../support/subscription-fixtures.ts';
 
-const lists = parseSubscribableLists(
-  `${listsYaml}  alertes:
-    title: { fr: "Alertes de Villes Internet", en: "Villes Internet alerts" }
-    lang: fr
-    from: "Villes Internet <alertes@villes-internet.example.org>"
-    topics:
-      numerique: { fr: Numérique, en: Digital }
-      villes-moyennes: { fr: Villes moyennes, en: Medium-sized cities }
-      open-data: Open data
-`,
-  'lists.yaml',
-);
+const lists = parseSubscribableLists(alertListsYaml, 'lists.yaml');
 
 let browser: Browser | undefined;
 let f: Fixture | undefined;

@@ -7,7 +7,7 @@
  * unsubscribe; publishing again alerts nobody twice; `contacts show` shows the topics; the
  * one-click unsubscribe takes them out of the next alert's audience.
  */
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,8 @@ const seedFile = 'examples/publications/2021-06-08-numerique-gestion-de-crise.md
 const seedSlug = 'gestion-de-crise-avec-le-numerique-les-villes-moyennes-resilientes';
 const alert = alertCampaignName('alertes', seedSlug);
 const workspaceYaml = `sender: "Villes Internet <presse@villes-internet.example.org>"
+timeZone: Europe/Paris
+organizations: [villes-internet]
 lists:
   alertes:
     title: { fr: Alertes de Villes Internet, en: Villes Internet alerts }
@@ -36,6 +38,7 @@ lists:
     topics:
       numerique: { fr: Numérique, en: Digital }
       culture: Culture
+    frequencies: [immediate, daily]
 `;
 
 let work: string;
@@ -66,9 +69,9 @@ async function lastConfirmLink(): Promise<string> {
   return link[0];
 }
 
-async function subscribe(email: string, topic: string): Promise<void> {
+async function subscribe(email: string, topic: string, frequency = 'immediate'): Promise<void> {
   const reply = await ask('POST', '/subscribe', {
-    body: `email=${encodeURIComponent(email)}&list=alertes&topic=${topic}&website=`,
+    body: `email=${encodeURIComponent(email)}&list=alertes&topic=${topic}&frequency=${frequency}&website=`,
     headers: form,
   });
   expect(reply.status).toBe(200);
@@ -79,6 +82,11 @@ async function subscribe(email: string, topic: string): Promise<void> {
 beforeAll(async () => {
   work = await exampleWorkspace('pressroom-alerts-');
   await writeFile(path.join(work, 'pressroom.yaml'), workspaceYaml);
+  await mkdir(path.join(work, 'organizations'));
+  await copyFile(
+    path.join(work, 'examples/organizations/villes-internet.yaml'),
+    path.join(work, 'organizations/villes-internet.yaml'),
+  );
   data = path.join(work, 'data');
   server = await startServer([], { cwd: work, env: env() });
   store = new FolderObjectStore({ root: data, signingSecret: secret, publicUrl });
@@ -110,6 +118,7 @@ describe('topic alerts, end to end', () => {
   it('publishing a release with a topic tag schedules its alert, once', async () => {
     await subscribe('numerique@example.org', 'numerique');
     await subscribe('culture@example.org', 'culture');
+    await subscribe('daily@example.org', 'numerique', 'daily');
     const published = await runPressroom(['publish', seedFile, '--no-pdf'], { cwd: work, env: env() });
     expectExit(published, 0);
     expect(published.stdout).toMatch(
@@ -153,6 +162,39 @@ describe('topic alerts, end to end', () => {
     expect((await readCampaign(store, alert)).state).toBe('sent');
   });
 
+  it('run-due sends the daily digest: a private issue of the releases on their topics, to the digest subscriber alone', async () => {
+    // The first run marks the digest time; the release is then moved to the day before, and
+    // the mark to two days before, as if the release had come out since yesterday's digest.
+    expectExit(await runPressroom(['run-due'], { cwd: work, env: env() }), 0);
+    const tagFile = path.join(data, 'catalog', 'tags', 'numerique.json');
+    const yesterday = new Date(Date.now() - 26 * 3600_000);
+    await writeFile(
+      tagFile,
+      (await readFile(tagFile, 'utf8')).replace(
+        /"publishedAt":\s*"[^"]+"/g,
+        `"publishedAt": "${yesterday.toISOString()}"`,
+      ),
+    );
+    const marks = path.join(data, 'alerts', 'digests', 'alertes.json');
+    await writeFile(marks, JSON.stringify({ daily: new Date(Date.now() - 50 * 3600_000).toISOString() }));
+    const run = await runPressroom(['run-due'], { cwd: work, env: env() });
+    expectExit(run, 0);
+    expect(run.stdout).toMatch(
+      /daily digest of alertes: digest-alertes-daily-\S+-1, 1 release\(s\) for 1 people/,
+    );
+    const name = /digest-alertes-daily-\S+-1/.exec(run.stdout)?.[0] as string;
+    expect(run.stdout).toContain(`Campaign ${name}: sent, sent 1`);
+    const dir = path.join(data, 'outbox', name);
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.eml'));
+    expect(files).toHaveLength(1);
+    const mail = await simpleParser(await readFile(path.join(dir, files[0] as string)));
+    expect(mail.to && !Array.isArray(mail.to) && mail.to.value[0]?.address).toBe('daily@example.org');
+    expect(mail.subject).toMatch(/^Alertes de Villes Internet – \d{4}-\d{2}-\d{2}$/);
+    expect(mail.html).toContain(seedSlug);
+    // Private: not in the press room.
+    await expect(readFile(path.join(data, 'site', 'newsletters', name, 'index.html'))).rejects.toThrow();
+  });
+
   it('contacts show shows the topics a person confirmed', async () => {
     const shown = await runPressroom(['contacts', 'show', 'numerique@example.org', '--json'], {
       cwd: work,
@@ -172,7 +214,11 @@ describe('topic alerts, end to end', () => {
     });
     expect(reply.status).toBe(200);
     const audience: string[] = [];
-    for await (const m of resolveAudience(store, { lists: ['alertes'], topics: ['numerique', 'culture'] }))
+    for await (const m of resolveAudience(store, {
+      lists: ['alertes'],
+      topics: ['numerique', 'culture'],
+      alertFrequency: 'immediate',
+    }))
       audience.push(m.email);
     expect(audience).toEqual(['culture@example.org']);
   });

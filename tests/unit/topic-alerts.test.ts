@@ -26,24 +26,15 @@ import { handlePublicRequest } from '../../lambdas/core/public/endpoint.ts';
 import { openLists, parseWorkspaceFile } from '../../lambdas/core/workspace/settings.ts';
 import { memoryFiles } from '../support/memory-files.ts';
 import {
+  alertListsYaml,
   confirmBody,
   confirmPath,
   fixtureForEachTest,
   keys,
-  listsYaml,
   req,
 } from '../support/subscription-fixtures.ts';
 
-const alertsYaml = `${listsYaml}  alertes:
-    title: { fr: "Alertes de Villes Internet", en: "Villes Internet alerts" }
-    lang: fr
-    from: "Villes Internet <alertes@villes-internet.example.org>"
-    topics:
-      numerique: { fr: Numérique, en: Digital }
-      villes-moyennes: { fr: Villes moyennes, en: Medium-sized cities }
-      open-data: Open data
-`;
-const lists = parseSubscribableLists(alertsYaml, 'lists.yaml');
+const lists = parseSubscribableLists(alertListsYaml, 'lists.yaml');
 
 function problemsOf(run: () => unknown): string {
   try {
@@ -268,6 +259,7 @@ describe("a release's alert", () => {
     expect(alert?.audience).toEqual({
       lists: ['alertes'],
       topics: ['numerique', 'villes-moyennes'],
+      alertFrequency: 'immediate',
       tagsMode: 'any',
     });
     const audience: string[] = [];

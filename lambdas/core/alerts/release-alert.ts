@@ -45,7 +45,8 @@ export function releaseAlerts(
     const definition: CampaignDefinition = {
       name: alertCampaignName(list.name, release.slug),
       publication: release.slug,
-      audience: { lists: [list.name], topics, tagsMode: 'any' },
+      // Those who chose a digest get the release in it instead.
+      audience: { lists: [list.name], topics, alertFrequency: 'immediate', tagsMode: 'any' },
       from: list.from,
       ...(list.replyTo !== undefined && { replyTo: list.replyTo }),
       sendAt: { utc, zone: 'UTC', written: utc },

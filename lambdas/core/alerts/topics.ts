@@ -15,9 +15,45 @@ export interface AlertTopic {
   label: Record<Language, string>;
 }
 
+/** How often a subscriber is alerted: at each release, or in a daily or weekly digest. */
+export const alertFrequencies = ['immediate', 'daily', 'weekly'] as const;
+export type AlertFrequency = (typeof alertFrequencies)[number];
+export type DigestFrequency = Exclude<AlertFrequency, 'immediate'>;
+
+/** A release of a digest, with the topics of the list it matches. */
+export interface DigestRelease {
+  slug: string;
+  topics: string[];
+}
+
+/** The releases (slugs, in order) that a subscriber with these topics gets in a digest. */
+export function digestReleases(releases: readonly DigestRelease[], topics: readonly string[]): string[] {
+  return releases.filter((r) => r.topics.some((t) => topics.includes(t))).map((r) => r.slug);
+}
+
+/**
+ * Whether a member's alert subscription is in an alert's audience: at the frequency asked
+ * (none written is `immediate`), and, for a digest group, exactly the group's releases.
+ */
+export function inAlertAudience(
+  subscription: AlertSubscription | undefined,
+  filter: { alertFrequency?: AlertFrequency; digest?: { releases: DigestRelease[]; picks: string[] } },
+): boolean {
+  if (
+    filter.alertFrequency !== undefined &&
+    (subscription?.frequency ?? 'immediate') !== filter.alertFrequency
+  )
+    return false;
+  if (!filter.digest) return true;
+  const picked = digestReleases(filter.digest.releases, subscription?.topics ?? []);
+  return picked.join(' ') === filter.digest.picks.join(' ');
+}
+
 /** A subscriber's confirmed topics, as their membership of the alert list keeps them. */
 export interface AlertSubscription {
   topics: string[];
+  /** Absent: `immediate`. */
+  frequency?: DigestFrequency;
   /** When the topics were confirmed (double opt-in). */
   confirmedAt: string;
 }

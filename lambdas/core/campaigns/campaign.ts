@@ -82,7 +82,7 @@ export const campaignFileSchema = z
         .min(1, 'name at least one topic, or leave topics out')
         .optional()
         .describe(
-          "Topic alerts: only the list members who confirmed one of these topics, e.g. [numerique] (publishing writes such campaigns itself: docs/subscriptions.md)",
+          'Topic alerts: only the list members who confirmed one of these topics, e.g. [numerique] (publishing writes such campaigns itself: docs/subscriptions.md)',
         ),
     }),
     from: sender

@@ -1,4 +1,4 @@
-import { wantsAnyTopic } from '../alerts/topics.ts';
+import { type AlertFrequency, type DigestRelease, inAlertAudience, wantsAnyTopic } from '../alerts/topics.ts';
 import { audienceLists } from '../campaigns/campaign.ts';
 import { type SpreadsheetFormat, spreadsheetHeader, spreadsheetLines } from '../csv.ts';
 import { PressroomError } from '../errors.ts';
@@ -41,6 +41,10 @@ export interface AudienceFilter {
    * release's alert names the topics its tags match: alerts/release-alert.ts).
    */
   topics?: string[];
+  /** Topic alerts: only the alert subscribers at this frequency (none chosen is `immediate`). */
+  alertFrequency?: AlertFrequency;
+  /** A digest group: only the subscribers whose topics pick exactly `picks` among `releases` (alerts/digest.ts). */
+  digest?: { releases: DigestRelease[]; picks: string[] };
 }
 
 /** Who resolving an audience left out for a reason the sender should be told. */
@@ -143,7 +147,8 @@ export async function* resolveAudience(
         (list) =>
           contact.lists[list] &&
           !isSuppressed(suppression, list) &&
-          (filter.topics === undefined || wantsAnyTopic(contact.lists[list].alerts, filter.topics)),
+          (filter.topics === undefined || wantsAnyTopic(contact.lists[list].alerts, filter.topics)) &&
+          inAlertAudience(contact.lists[list].alerts, filter),
       );
       if (via.length === 0) continue;
       if (!matchesTags(contact, filter) || !matchesProfile(contact)) continue;

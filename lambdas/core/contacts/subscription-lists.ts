@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { AlertTopic } from '../alerts/topics.ts';
+import { type AlertFrequency, type AlertTopic, alertFrequencies } from '../alerts/topics.ts';
 import { sender } from '../campaigns/campaign.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { type LocatedYaml, parseYaml, validate } from '../input.ts';
@@ -49,12 +49,22 @@ export function alertTopics(given: z.output<typeof listTopics>): AlertTopic[] {
   return Object.entries(given).map(([tag, label]) => ({ tag, label: titleInEachLanguage(label) }));
 }
 
+/** How often an alert list's subscribers may be alerted; the first is ticked on the form. */
+export const listFrequencies = z
+  .array(z.enum(alertFrequencies, { error: 'must be immediate, daily or weekly' }))
+  .min(1, 'name at least one of immediate, daily, weekly, or leave frequencies out')
+  .refine((f) => new Set(f).size === f.length, 'names a frequency twice')
+  .describe(
+    'Topic alerts: how often subscribers may choose to be alerted, the first ticked on the form: immediate (each release), daily or weekly (a digest at 08:00, weekly on Mondays). Default [immediate]',
+  );
+
 const listSettings = z.strictObject({
   title: listTitle.describe('Shown on pages and in the confirmation email: text, or { fr, en }'),
   lang: language.default('fr').describe('Language of pages and emails when the request names none'),
   from: sender.describe('Sender of the confirmation email'),
   replyTo: email.optional(),
   topics: listTopics.optional(),
+  frequencies: listFrequencies.optional(),
 });
 
 export const subscribableListsSchema = z
@@ -73,6 +83,8 @@ export interface SubscribableList {
   replyTo?: string;
   /** An alert list's topics (topic alerts: alerts/topics.ts); absent for any other list. */
   topics?: AlertTopic[];
+  /** An alert list's frequencies on offer, the first the default; absent: immediate alerts only. */
+  frequencies?: AlertFrequency[];
 }
 
 /** By list name. */
@@ -139,6 +151,7 @@ export function parseSubscribableLists(source: string, file: string): Subscribab
       from: l.from,
       ...(l.replyTo !== undefined && { replyTo: l.replyTo }),
       ...(l.topics !== undefined && { topics: alertTopics(l.topics) }),
+      ...(l.frequencies !== undefined && { frequencies: l.frequencies }),
     };
   }
   return lists;

@@ -1,3 +1,4 @@
+import type { AlertFrequency } from '../alerts/topics.ts';
 import type { Mailer } from '../campaigns/mailer.ts';
 import {
   ExpiredTrackingTokenError,
@@ -275,6 +276,7 @@ async function subscribe(
     ...(firstName && { firstName }),
     ...(fields.lastName && { lastName: fields.lastName }),
     ...(topics.length > 0 && { topics }),
+    ...(fields.frequency && { frequency: fields.frequency }),
   };
   const named = subscribableList(deps.settings.lists, input.list);
   const lang =
@@ -408,6 +410,13 @@ function subscribeAnswer(
         list: outcome.list.title[lang],
       });
       break;
+    case 'unknown-frequency':
+      [status, error, title] = [400, 'unknown-frequency', t.subscribeInvalidFieldTitle];
+      text = fillPattern(t.subscribeUnknownFrequencyText, {
+        value: shown(outcome.value),
+        list: outcome.list.title[lang],
+      });
+      break;
     case 'no-topic':
       [status, error, title] = [400, 'no-topic', t.subscribeInvalidFieldTitle];
       text = fillPattern(t.subscribeNoTopicText, { list: outcome.list.title[lang] });
@@ -467,6 +476,18 @@ function subscribeForm(request: PublicRequest, deps: PublicEndpointDeps): Public
           options: chosen.topics.map((topic) => ({ tag: topic.tag, label: topic.label[lang] })),
         },
       }),
+      // A choice of frequencies only when there is one to make; the first is ticked.
+      ...(chosen?.frequencies &&
+        chosen.frequencies.length > 1 && {
+          frequencies: {
+            legend: t.subscribeFrequencyLegend,
+            options: chosen.frequencies.map((value, i) => ({
+              value,
+              label: frequencyLabel(t, value),
+              checked: i === 0,
+            })),
+          },
+        }),
       honeypot: honeypotField,
       honeypotLabel: t.subscribeHoneypotLabel,
       button: t.subscribeButton,
@@ -533,6 +554,13 @@ async function confirm(
         text: fillPattern(t.confirmedText, { list: outcome.list.title[lang] }),
       });
   }
+}
+
+/** A frequency as the form names it. */
+function frequencyLabel(t: TemplateSet['locales'][Language], frequency: AlertFrequency): string {
+  if (frequency === 'daily') return t.subscribeFrequencyDaily;
+  if (frequency === 'weekly') return t.subscribeFrequencyWeekly;
+  return t.subscribeFrequencyImmediate;
 }
 
 /** The labels of topics of an alert list, in `lang`, as one text. */

@@ -1,4 +1,4 @@
-import type { AlertTopic } from '../alerts/topics.ts';
+import type { AlertFrequency, AlertTopic } from '../alerts/topics.ts';
 import {
   alertTopics,
   listNameProblems,
@@ -29,6 +29,8 @@ export interface WorkspaceList {
   replyTo?: string;
   /** An alert list's topics (open lists only); absent: no topic alerts on this list. */
   topics?: AlertTopic[];
+  /** An alert list's frequencies on offer (the first the default); absent: immediate only. */
+  frequencies?: AlertFrequency[];
   /** Where the list is written, for messages. */
   line?: number;
 }
@@ -101,6 +103,13 @@ export function parseWorkspaceFile(
   }
   if (checked.ok) {
     for (const [name, l] of Object.entries(checked.value.lists ?? {})) {
+      if (l?.frequencies !== undefined && l.topics === undefined)
+        problems.push({
+          file,
+          ...parsed.locateKey(['lists', name], 'frequencies'),
+          path: `lists.${name}.frequencies`,
+          message: 'frequencies are those of topic alerts: give the list topics too, or remove frequencies',
+        });
       if (l?.topics === undefined || l.subscription === 'open') continue;
       problems.push({
         file,
@@ -126,6 +135,7 @@ export function parseWorkspaceFile(
       ...(l.from !== undefined && { from: l.from }),
       ...(l.replyTo !== undefined && { replyTo: l.replyTo }),
       ...(l.topics !== undefined && { topics: alertTopics(l.topics) }),
+      ...(l.frequencies !== undefined && { frequencies: l.frequencies }),
       ...(line !== undefined && { line }),
     };
   }
@@ -195,6 +205,7 @@ export function openLists(
       from,
       ...(replyTo !== undefined && { replyTo }),
       ...(l.topics !== undefined && { topics: l.topics }),
+      ...(l.frequencies !== undefined && { frequencies: l.frequencies }),
     };
   }
   if (problems.length > 0) throw new InvalidInputError(problems);
