@@ -20,6 +20,11 @@ export function localDigests(backend: LocalBackend): (() => Promise<string[]>) |
   );
   if (!workspace || !offered) return undefined;
   return async () => {
+    // A failure is told, and the due campaigns still go: the digest is tried again next round.
+    return makeDigests().catch((error: unknown) => [`digests not made: ${(error as Error).message}`]);
+  };
+  async function makeDigests(): Promise<string[]> {
+    if (!workspace) return [];
     const { lists } = await subscriptionLists(undefined, config);
     const outcomes = await runDueDigests({
       store: backend.store,
@@ -49,7 +54,7 @@ export function localDigests(backend: LocalBackend): (() => Promise<string[]>) |
           `${o.frequency} digest of ${o.list}: ${c.name}, ${c.releases.length} release(s) for ${c.people} people`,
       ),
     );
-  };
+  }
 }
 
 /** `files`, with `file` holding `text`. */

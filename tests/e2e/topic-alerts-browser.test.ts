@@ -1,9 +1,9 @@
 /**
  * The subscription form of an alert list in a real browser, served by the local server: axe
  * finds no violation at 375 and 1280 px (its topics are checkboxes in a fieldset with a
- * legend and a hint); a person ticks two topics with the keyboard (space on each checkbox,
- * reached with Tab), submits, and the confirmation page they reach from the email names the
- * two topics and shows no violation either.
+ * legend and a hint, its frequencies radio buttons in another); a person ticks two topics and
+ * chooses the daily digest with the keyboard, submits, and the confirmation page they reach
+ * from the email names the two topics and the frequency and shows no violation either.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -18,7 +18,10 @@ import { axeSource, axeViolations } from '../support/axe.ts';
 import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
 import { alertListsYaml, confirmPath, type Fixture, fixture } from '../support/subscription-fixtures.ts';
 
-const lists = parseSubscribableLists(alertListsYaml, 'lists.yaml');
+const lists = parseSubscribableLists(
+  `${alertListsYaml}    frequencies: [immediate, daily, weekly]\n`,
+  'lists.yaml',
+);
 
 let browser: Browser | undefined;
 let f: Fixture | undefined;
@@ -83,6 +86,9 @@ describe('the form of an alert list in a browser', () => {
         const group = page.getByRole('group', { name: 'Thèmes' });
         expect(await group.getByRole('checkbox').count()).toBe(3);
         expect(await page.getByRole('checkbox', { name: 'Villes moyennes' }).isVisible()).toBe(true);
+        const often = page.getByRole('group', { name: 'Fréquence' });
+        expect(await often.getByRole('radio').count()).toBe(3);
+        expect(await page.getByRole('radio', { name: 'À chaque communiqué' }).isChecked()).toBe(true);
         const overflow = await page.evaluate<number>(
           'document.documentElement.scrollWidth - window.innerWidth',
         );
@@ -108,11 +114,18 @@ describe('the form of an alert list in a browser', () => {
       expect(await page.getByRole('checkbox', { name: 'Numérique' }).isChecked()).toBe(true);
       expect(await page.getByRole('checkbox', { name: 'Villes moyennes' }).isChecked()).toBe(false);
       expect(await page.getByRole('checkbox', { name: 'Open data' }).isChecked()).toBe(true);
+      // Tab leaves the last checkbox for the ticked radio button; an arrow moves the choice.
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('ArrowDown');
+      expect(await page.getByRole('radio', { name: /quotidien/ }).isChecked()).toBe(true);
       await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'M’inscrire' }).click()]);
       expect(await page.locator('h1').textContent()).toBe('Consultez votre messagerie');
       const link = await confirmPath(f?.mailer.sent.at(-1) as never);
       await page.goto(origin + link, { waitUntil: 'load' });
-      expect(await page.locator('dd').allTextContents()).toContain('Numérique, Open data');
+      expect(await page.locator('dd').allTextContents()).toEqual([
+        'Numérique, Open data',
+        'Un récapitulatif quotidien (8\u00a0h)',
+      ]);
       expect(await violations(page)).toEqual([]);
     } finally {
       await page.context().close();

@@ -103,6 +103,16 @@ lists:
     expect(message).toContain('pressroom.yaml:5');
     expect(message).toContain('lists.alertes.topics');
     expect(message).toContain('add "subscription: open"');
+    // Frequencies need topics; digests need an organisation to publish them.
+    const noTopics = `organizations: []\nlists:\n  lettre:\n    subscription: open\n    from: "A <a@example.org>"\n    frequencies: [daily]\n`;
+    expect(problemsOf(() => parseWorkspaceFile(noTopics, 'pressroom.yaml'))).toContain(
+      'frequencies are those of topic alerts',
+    );
+    const digests = problemsOf(() =>
+      parseWorkspaceFile(`${file}    frequencies: [immediate, daily]\n`, 'pressroom.yaml'),
+    );
+    expect(digests).toContain('pressroom.yaml:7');
+    expect(digests).toContain('name its organisation under "organizations"');
   });
 });
 

@@ -290,7 +290,14 @@ export type ConfirmOutcome =
   | { outcome: 'expired'; list: SubscribableList; lang: Language }
   | { outcome: 'blocked'; list: SubscribableList; lang: Language }
   | { outcome: 'already'; list: SubscribableList; lang: Language }
-  | { outcome: 'ask'; list: SubscribableList; lang: Language; name?: string; topics?: string[] }
+  | {
+      outcome: 'ask';
+      list: SubscribableList;
+      lang: Language;
+      name?: string;
+      topics?: string[];
+      frequency?: AlertFrequency;
+    }
   | { outcome: 'confirmed'; list: SubscribableList; lang: Language };
 
 /**
@@ -352,7 +359,7 @@ export async function confirmSubscription(
       list,
       lang: pageLang,
       ...(name && { name }),
-      ...(request.topics && { topics: request.topics }),
+      ...(request.topics && { topics: request.topics, frequency: request.frequency ?? 'immediate' }),
     };
   }
 

@@ -543,6 +543,9 @@ async function confirm(
             ...(outcome.topics
               ? [{ label: t.subscribeTopicsLegend, value: topicLabels(outcome.list, outcome.topics, lang) }]
               : []),
+            ...(outcome.frequency && (outcome.list.frequencies?.length ?? 0) > 1
+              ? [{ label: t.subscribeFrequencyLegend, value: frequencyLabel(t, outcome.frequency) }]
+              : []),
           ],
         }),
         action: { button: t.confirmButton, fields: [{ name: 'confirm', value: 'yes' }] },

@@ -110,6 +110,14 @@ export function parseWorkspaceFile(
           path: `lists.${name}.frequencies`,
           message: 'frequencies are those of topic alerts: give the list topics too, or remove frequencies',
         });
+      if (l?.frequencies?.some((f) => f !== 'immediate') && (checked.value.organizations ?? []).length === 0)
+        problems.push({
+          file,
+          ...parsed.locateKey(['lists', name], 'frequencies'),
+          path: `lists.${name}.frequencies`,
+          message:
+            'a digest is a newsletter issue published by the workspace: name its organisation under "organizations" (organizations/<id>.yaml), or offer immediate alerts only',
+        });
       if (l?.topics === undefined || l.subscription === 'open') continue;
       problems.push({
         file,
