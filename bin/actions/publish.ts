@@ -37,7 +37,7 @@ export async function publishPublication(file: string, opts: PublishOptions): Pr
       `  press room  ${index}`,
       ...alerts.map(
         (a) =>
-          `  alert       ${a.campaign} ${a.action === 'scheduled' ? `scheduled for ${a.sendAt} UTC` : a.action === 'kept' ? 'already sent: not sent again' : 'cancelled (the release is not public)'} (topics: ${a.topics.join(', ')})`,
+          `  alert       ${a.campaign} ${a.action === 'scheduled' ? `scheduled for ${a.sendAt} UTC` : a.action === 'kept' ? `${a.state}: left as it is (publishing again never alerts twice)` : 'cancelled (the release is not public)'} (topics: ${a.topics.join(', ')})`,
       ),
     ]);
   } finally {

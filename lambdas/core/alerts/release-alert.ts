@@ -63,6 +63,8 @@ export interface AlertOutcome {
   action: 'scheduled' | 'kept' | 'cancelled';
   topics: string[];
   sendAt?: string;
+  /** The alert's state when it is kept: sent, sending, paused or cancelled. */
+  state?: CampaignRecord['state'];
 }
 
 /**
@@ -114,7 +116,7 @@ export async function queueReleaseAlerts(
     }
     const topics = definition.audience.topics ?? [];
     if (current && !waiting) {
-      outcomes.push({ campaign: name, action: 'kept', topics });
+      outcomes.push({ campaign: name, action: 'kept', topics, state: current.state });
       continue;
     }
     await schedule(definition, `alert of ${release.slug}`, now);
