@@ -18,6 +18,7 @@ import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts'
 import { dueCampaigns } from '../../lambdas/core/campaigns/schedule.ts';
 import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { applyUnsubscribe } from '../../lambdas/core/contacts/feedback.ts';
+import { combineContacts } from '../../lambdas/core/contacts/merge.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { parseSubscribableLists } from '../../lambdas/core/contacts/subscription-lists.ts';
 import { signUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
@@ -130,6 +131,22 @@ from: "Villes Internet <alertes@villes-internet.example.org>"
     await expect(loadCampaignFile('c.yaml', memoryFiles({ 'c.yaml': file('[Numérique]') }))).rejects.toThrow(
       /c\.yaml:5.*audience\.topics\[0\]/s,
     );
+  });
+});
+
+describe('merging two forms of an address', () => {
+  it('keeps the topics confirmed last on the alert list', () => {
+    const at = (day: string) => `2026-03-0${day}T09:00:00.000Z`;
+    const contact = (topics: string[], day: string) => ({
+      id: `id-${day}`,
+      email: `camille${day}@example.org`,
+      tags: [],
+      lists: { alertes: { addedAt: at(day), source: 'form', alerts: { topics, confirmedAt: at(day) } } },
+      createdAt: at(day),
+      updatedAt: at(day),
+    });
+    const merged = combineContacts('id', [contact(['open-data'], '3'), contact(['numerique'], '1')]);
+    expect(merged.lists.alertes).toMatchObject({ addedAt: at('1'), alerts: { topics: ['open-data'] } });
   });
 });
 
