@@ -114,41 +114,68 @@ export class Scheduling extends ScheduledInvocations {
  * that group's schedules only, and pass that group's role only, to Scheduler only.
  */
 export function allowContinuations(scheduling: Scheduling, dispatch: PressroomFunction): void {
-  const env = {
-    PRESSROOM_CAMPAIGN_SCHEDULE_GROUP: scheduling.group.scheduleGroupName,
-    PRESSROOM_CAMPAIGN_SCHEDULER_ROLE_ARN: scheduling.role.roleArn,
-    PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN: scheduling.deadLetterQueue.queueArn,
-  };
-  for (const [name, value] of Object.entries(env)) dispatch.function.addEnvironment(name, value);
-  const schedules = Stack.of(scheduling).formatArn({
-    service: 'scheduler',
-    resource: 'schedule',
-    resourceName: `${scheduling.group.scheduleGroupName}/*`,
-  });
-  dispatch.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
-      resources: [schedules],
-    }),
-  );
-  dispatch.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: ['iam:PassRole'],
-      resources: [scheduling.role.roleArn],
-      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-    }),
+  allowCampaignSchedules(
+    scheduling,
+    dispatch,
+    ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
+    "A campaign's schedule is named after the campaign: the campaigns are not known at deploy time, the group is.",
   );
   dispatch.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }),
-  );
-  acknowledgeWildcardResource(
-    dispatch,
-    schedules,
-    "A campaign's schedule is named after the campaign: the campaigns are not known at deploy time, the group is.",
   );
   acknowledge(
     dispatch,
     'AwsSolutions-IAM5[Resource::*]',
     'ses:GetSendQuota is an account-level action: IAM accepts no resource but "*" for it.',
   );
+}
+
+/**
+ * Topic alerts (lambdas/core/alerts/release-alert.ts): publishing a release whose tags an alert
+ * list offers schedules the alert's campaign as `pressroom schedule --backend aws` does, a
+ * one-time schedule of the campaigns' group invoking dispatch; a waiting alert of a release no
+ * longer public is cancelled, its schedule deleted. The publish function may create, update
+ * and delete that group's schedules only, and pass that group's role only, to Scheduler only.
+ */
+export function allowAlerts(scheduling: Scheduling, publish: PressroomFunction, dispatch: IFunction): void {
+  publish.function.addEnvironment('PRESSROOM_DISPATCH_FUNCTION_ARN', dispatch.functionArn);
+  allowCampaignSchedules(
+    scheduling,
+    publish,
+    ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+    "A release's alert schedule is named after its campaign (alert-<list>-<slug>): the releases are not known at deploy time, the group is.",
+  );
+}
+
+/**
+ * Lets `fn` put one-time schedules in the campaigns' group (the `actions` on its schedules
+ * only) with the group's role (passed to Scheduler only) and dead-letter queue, named in its
+ * environment.
+ */
+function allowCampaignSchedules(
+  scheduling: Scheduling,
+  fn: PressroomFunction,
+  actions: string[],
+  why: string,
+): void {
+  const env = {
+    PRESSROOM_CAMPAIGN_SCHEDULE_GROUP: scheduling.group.scheduleGroupName,
+    PRESSROOM_CAMPAIGN_SCHEDULER_ROLE_ARN: scheduling.role.roleArn,
+    PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN: scheduling.deadLetterQueue.queueArn,
+  };
+  for (const [name, value] of Object.entries(env)) fn.function.addEnvironment(name, value);
+  const schedules = Stack.of(scheduling).formatArn({
+    service: 'scheduler',
+    resource: 'schedule',
+    resourceName: `${scheduling.group.scheduleGroupName}/*`,
+  });
+  fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [schedules] }));
+  fn.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [scheduling.role.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }),
+  );
+  acknowledgeWildcardResource(fn, schedules, why);
 }

@@ -135,6 +135,12 @@ const settings = {
     schema: z.string().regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:.+$/),
     expected: 'the ARN of the SQS queue where Scheduler leaves a campaign schedule it could not deliver',
   },
+  dispatchFunctionArn: {
+    variable: 'PRESSROOM_DISPATCH_FUNCTION_ARN',
+    schema: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+$/),
+    expected:
+      'the ARN of the dispatch function, which a topic alert\'s schedule invokes, e.g. "arn:aws:lambda:eu-west-3:123456789012:function:Pressroom-DispatchFunction-1A2B3C4D"',
+  },
   ledgerTable: {
     variable: 'PRESSROOM_LEDGER_TABLE',
     // Unset: the ledger stays in the data bucket (campaigns/<name>/ledger/), as before the table.

@@ -125,13 +125,18 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       );
     }
     // The schedules of the lifts' group, to publish only: one per embargoed release; those of
-    // the campaigns' group, to dispatch only: a campaign's next day under the SES quota.
+    // the campaigns' group, to dispatch (a campaign's next day under the SES quota) and publish
+    // (a release's topic alert) only.
     expect(
       iam5
         .filter((a) => a.id.includes(':schedule/'))
         .map((a) => `${a.path} ${/Pressroom-([A-Za-z]+)-/.exec(a.id)?.[1]}`)
         .sort(),
-    ).toEqual(['Pressroom/Dispatch Scheduling', 'Pressroom/Publish EmbargoLifts']);
+    ).toEqual([
+      'Pressroom/Dispatch Scheduling',
+      'Pressroom/Publish EmbargoLifts',
+      'Pressroom/Publish Scheduling',
+    ]);
     // The only "*": ses:GetSendQuota, of send and dispatch.
     expect(
       iam5
