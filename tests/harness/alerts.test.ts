@@ -1,24 +1,25 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { releaseAlerts } from '../../lambdas/core/alerts/release-alert.ts';
-import { readManifest } from '../../lambdas/core/archive/manifest.ts';
-import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
+import { alertCampaignName, alertDelayMs } from '../../lambdas/core/alerts/release-alert.ts';
+import { readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { scheduleNameFor } from '../../lambdas/core/campaigns/remote.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
-import { parseSubscribableLists } from '../../lambdas/core/contacts/subscription-lists.ts';
 import { releaseText, villesInternet } from '../support/memory-files.ts';
-import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
+import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
  * Topic alerts on the stack as its template wires it: an alert list with topics in
  * `config/lists.yaml`; two people subscribe through the public function's URL, each with a
  * topic, and confirm with the link SES carried; a release tagged with one topic is published
- * by the publish bundle; its alert (the campaign publishing writes locally) is started through
- * the real dispatch bundle and sent by the real send bundle through SES: only the subscriber
- * of that topic is mailed, with a one-click unsubscribe, and no call is denied.
+ * by the publish bundle, which writes its alert campaign and schedules it in the campaigns'
+ * schedule group, with its own role's permissions, as `pressroom schedule --backend aws` does;
+ * when Scheduler fires it (assuming the campaigns' scheduler role), the real dispatch bundle
+ * starts it and the real send bundle sends it through SES: only the subscriber of that topic is
+ * mailed, with a one-click unsubscribe, and no call is denied. Published again, the release's
+ * alert is not scheduled twice.
  *
- * Not proven here: on the stack the publish function writes no alert and nothing makes
- * digests (docs/subscriptions.md says so); the alert is started as an operator would.
+ * Not proven here: digests, which nothing makes on the stack (docs/subscriptions.md says so).
  */
 
 const context = { sender: 'presse@villes-internet.net', sendRate: 14 };
@@ -87,23 +88,69 @@ describe('topic alerts on the stack as synthesized', () => {
       const [published] = await world.deliverS3Notifications();
       expect(published?.invocation).toMatchObject({ ok: true });
 
-      const { summary } = await readManifest(world.store, 'etude-villes');
-      const lists = parseSubscribableLists(listsYaml, 'config/lists.yaml');
-      const [alert, ...more] = releaseAlerts(summary, lists, new Date());
-      expect(more).toEqual([]);
-      // Started now, as `pressroom send --backend aws` would: the stack's dispatch and send.
-      const { sendAt: _later, ...now } = alert as NonNullable<typeof alert>;
+      const name = alertCampaignName('alertes', 'etude-villes');
+      expect(published?.invocation).toMatchObject({
+        result: [
+          { slug: 'etude-villes', alerts: [{ campaign: name, action: 'scheduled', topics: ['numerique'] }] },
+        ],
+      });
+      // The publish function wrote the campaign, scheduled, and its one-time schedule.
+      const record = await readCampaign(world.store, name);
+      expect(record).toMatchObject({
+        state: 'scheduled',
+        definition: { audience: { lists: ['alertes'], topics: ['numerique'] } },
+      });
+      const sendAt = record.definition.sendAt?.utc as string;
+      expect(Date.parse(sendAt) - Date.parse(record.createdAt)).toBeGreaterThanOrEqual(alertDelayMs);
+      const scheduleKey = `${world.outputs.ScheduleGroupName}/${scheduleNameFor(name)}`;
+      expect([...world.edge.schedules.keys()]).toContain(scheduleKey);
+      const definition = world.edge.schedules.get(scheduleKey)?.definition as {
+        ScheduleExpression: string;
+        ScheduleExpressionTimezone: string;
+        ActionAfterCompletion: string;
+        Target: { Arn: string; RoleArn: string; Input: string; DeadLetterConfig: { Arn: string } };
+      };
+      expect(definition).toMatchObject({
+        // A minute after publishing, in UTC (the release has no embargo).
+        ScheduleExpression: `at(${sendAt.slice(0, 19)})`,
+        ScheduleExpressionTimezone: 'UTC',
+        ActionAfterCompletion: 'DELETE',
+        Target: {
+          Arn: world.outputs.DispatchFunctionArn,
+          RoleArn: world.outputs.SchedulerRoleArn,
+          DeadLetterConfig: { Arn: world.outputs.ScheduleDeadLetterQueueArn },
+        },
+      });
+      expect(JSON.parse(definition.Target.Input)).toEqual({
+        campaign: name,
+        scheduledAt: sendAt,
+      });
+      expect(takeDenials(world)).toEqual([]);
+
+      // Scheduler fires it at its time (dispatch refuses a campaign before its sendAt): wait for it.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(sendAt) - Date.now() + 500)));
       const mailsBefore = world.edge.mails.length;
-      const report = await startCampaign(
-        now,
-        { store: world.store, dispatcher: dispatchFunction(world) },
-        'alert of etude-villes',
-      );
-      expect(report).toMatchObject({ audience: 1 });
+      const firing = await world.fireSchedule(scheduleKey);
+      expect(firing).toMatchObject({ assumed: true, invokeAllowed: true });
+      expect(firing.delivery?.function).toMatch(/^DispatchFunction/);
+      expect(firing.delivery?.invocation).toMatchObject({ ok: true, result: { audience: 1 } });
       await world.drainQueues();
       const sent = world.edge.mails.slice(mailsBefore);
       expect(sent.map((m) => m.destinations)).toEqual([['numerique@exemple.org']]);
       expect(sent[0]?.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click/m);
+      expect(takeDenials(world)).toEqual([]);
+
+      // Published again (the same file uploaded again): the alert that went is kept, not sent twice.
+      await world.store.put(
+        'publications/etude.md',
+        releaseText('etude-villes', 'Étude : les villes moyennes', 'tags: [Numérique, Villes moyennes]\n'),
+      );
+      const [again] = await world.deliverS3Notifications();
+      expect(again?.invocation).toMatchObject({
+        ok: true,
+        result: [{ slug: 'etude-villes', alerts: [{ campaign: name, action: 'kept' }] }],
+      });
+      expect(world.edge.schedules.has(scheduleKey)).toBe(false);
       expect(takeDenials(world)).toEqual([]);
     },
     slow,
