@@ -9,7 +9,14 @@ import { releaseDownloads, siteKeys } from '../../lambdas/core/archive/press-roo
 import { publishRelease } from '../../lambdas/core/archive/publish.ts';
 import { planUpload } from '../../lambdas/core/publication/upload.ts';
 import type { PublishOptions } from '../commands/publish.ts';
-import { type LocalConfig, loadConfig, localBackend, openAwsBackend, subscriptionLists } from '../context.ts';
+import {
+  type LocalConfig,
+  loadConfig,
+  localBackend,
+  localOnly,
+  openAwsBackend,
+  subscriptionLists,
+} from '../context.ts';
 import { print, warn } from '../output.ts';
 import { refuseLocalPublishOptions, uploadAndAwait } from './stack-upload.ts';
 
@@ -60,9 +67,14 @@ async function releaseAlerts(
 /** `publish --backend aws`: upload under publications/, then wait for the publish function. */
 async function publishOnStack(
   file: string,
-  opts: { replace?: boolean; templates?: string; json?: boolean; wait: number | false },
+  opts: { replace?: boolean; templates?: string; json?: boolean; wait: number | false; alerts?: boolean },
 ): Promise<void> {
   refuseLocalPublishOptions(opts, 'uploads have no --replace: give the publication another "slug"');
+  localOnly(
+    opts.alerts === false,
+    '--no-alerts',
+    'the publish function schedules the topic alerts of config/lists.yaml; stop one before it goes with `pressroom campaign cancel alert-<list>-<slug> --backend aws`',
+  );
   const aws = await openAwsBackend();
   // Checked here first, with the local loader: problems are shown at once and nothing is uploaded.
   const plan = await planUpload(file, aws.files);
