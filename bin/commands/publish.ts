@@ -48,7 +48,8 @@ who confirmed one of them, a minute later or at the embargo's lift; \`pressroom 
 
 With --backend aws the publication, its organisation files and its attachments are
 uploaded under publications/<year>/ of the stack's bucket (the .md last), and the publish
-function does the rest; the command waits for the release's manifest to change or for the
+function does the rest, topic alerts from the bucket's config/lists.yaml included (so
+--no-alerts is refused); the command waits for the release's manifest to change or for the
 error report <name>.errors.json to appear. Exit 1 on problems, 4 when --wait ran out.
 
 Example:
