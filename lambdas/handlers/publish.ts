@@ -264,8 +264,10 @@ async function releaseAlerts(store: ObjectStore, slug: string, notices: string[]
   const { lists, invalid } = await readStackLists(store);
   if (invalid) {
     logger.error(`${listsKey} is invalid: no topic alert scheduled`, { slug, error: invalid });
+    const problems =
+      invalid instanceof InvalidInputError ? formatProblems(invalid.problems) : invalid.message;
     notices.push(
-      `${listsKey} is invalid, so no topic alert was scheduled for ${slug}: fix it (the function's log says where), then upload the release again`,
+      `${listsKey} is invalid, so no topic alert was scheduled for ${slug}; fix it, then upload the release again:\n${problems}`,
     );
     return [];
   }

@@ -92,8 +92,8 @@ describe('publish handler: topic alerts', () => {
     expect(outcome).toMatchObject({ outcome: 'published', slug: 'autre-alerte' });
     expect(outcome && 'alerts' in outcome).toBe(false);
     expect(outcome && 'notices' in outcome ? outcome.notices : []).toEqual([
-      expect.stringContaining(
-        'config/lists.yaml is invalid, so no topic alert was scheduled for autre-alerte',
+      expect.stringMatching(
+        /^config\/lists\.yaml is invalid, so no topic alert was scheduled for autre-alerte; fix it, then upload the release again:\n.*config\/lists\.yaml:4:7 lists\.alertes\.topics\.Numérique: is not a tag slug/s,
       ),
     ]);
     expect(scheduler.commandCalls(CreateScheduleCommand)).toEqual([]);
