@@ -5,7 +5,8 @@
  * of them schedules its alert; the due job (run here with a clock two minutes on, as `serve`
  * and `run-due` run it) mails the one subscriber of that topic, once, with a one-click
  * unsubscribe; publishing again alerts nobody twice; `contacts show` shows the topics; the
- * one-click unsubscribe takes them out of the next alert's audience.
+ * one-click unsubscribe takes them out of the next alert's audience; a release withdrawn
+ * within the minute after publishing has its waiting alert cancelled, and nothing is mailed.
  */
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -220,5 +221,39 @@ describe('topic alerts, end to end', () => {
     }))
       audience.push(m.email);
     expect(audience).toEqual(['culture@example.org']);
+  });
+
+  it('withdrawing a release within the minute cancels its waiting alert: nothing is mailed', async () => {
+    const file = path.join(work, 'examples/publications/culture.md');
+    await writeFile(
+      file,
+      (await readFile(path.join(work, seedFile), 'utf8'))
+        .replace(/^title: .*$/m, 'title: "Culture en ville : un essai"')
+        .replace(/^tags:\n(?: {2}- .*\n)+/m, 'tags:\n  - culture\n'),
+    );
+    const published = await runPressroom(['publish', file, '--no-pdf', '--json'], { cwd: work, env: env() });
+    expectExit(published, 0);
+    const { slug, alerts } = JSON.parse(published.stdout) as { slug: string; alerts: { action: string }[] };
+    const name = alertCampaignName('alertes', slug);
+    expect(alerts).toEqual([expect.objectContaining({ campaign: name, action: 'scheduled' })]);
+    const withdrawn = await runPressroom(['archive', 'withdraw', slug, '--reason', 'publiée par erreur'], {
+      cwd: work,
+      env: env(),
+    });
+    expectExit(withdrawn, 0);
+    expect(withdrawn.stdout).toContain(
+      `alert        ${name} cancelled (it was waiting to go; topics: culture)`,
+    );
+    expect((await readCampaign(store, name)).state).toBe('cancelled');
+    const runs = await runDueCampaigns({
+      store,
+      mailer: new OutboxMailer(store),
+      keys,
+      publicUrl,
+      clock: () => new Date(Date.now() + 2 * 60_000),
+      lists: ['alertes'],
+    });
+    expect(runs.map((r) => r.name)).not.toContain(name);
+    await expect(readdir(path.join(data, 'outbox', name))).rejects.toThrow();
   });
 });

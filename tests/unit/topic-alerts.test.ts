@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   alertCampaignName,
+  cancelReleaseAlerts,
   queueReleaseAlerts,
   releaseAlerts,
 } from '../../lambdas/core/alerts/release-alert.ts';
@@ -15,6 +16,7 @@ import { checkTopics, matchingTopics } from '../../lambdas/core/alerts/topics.ts
 import { archiveKeys } from '../../lambdas/core/archive/manifest.ts';
 import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
+import { cancelCampaignRemotely } from '../../lambdas/core/campaigns/remote.ts';
 import { dueCampaigns } from '../../lambdas/core/campaigns/schedule.ts';
 import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { applyUnsubscribe } from '../../lambdas/core/contacts/feedback.ts';
@@ -354,5 +356,40 @@ describe("a release's alert", () => {
     expect(outcome?.action).toBe('cancelled');
     expect((await readCampaign(f.store, alertCampaignName('alertes', 'etude-2021'))).state).toBe('cancelled');
     expect(await dueCampaigns(f.store, new Date(f.now.getTime() + 3600_000))).toEqual([]);
+  });
+
+  it('withdrawing the release cancels its waiting alert (on the stack with its schedule); one no longer waiting is left', async () => {
+    // Another release, "2021": the name of the alert of "etude-2021" ends with "-2021" too.
+    const other = { ...release, slug: '2021' };
+    for (const r of [release, other])
+      await f.store.put(archiveKeys.manifest(r.slug), JSON.stringify({ version: 'v1', summary: r }));
+    await queueReleaseAlerts(release, lists, { store: f.store, clock: () => f.now });
+    await queueReleaseAlerts(other, lists, { store: f.store, clock: () => f.now });
+    const name = alertCampaignName('alertes', 'etude-2021');
+    const otherName = alertCampaignName('alertes', '2021');
+    const removed: string[] = [];
+    const scheduler = {
+      put: async () => 'created' as const,
+      remove: async (schedule: string) => {
+        removed.push(schedule);
+        return true;
+      },
+    };
+    const outcomes = await cancelReleaseAlerts(
+      '2021',
+      { store: f.store, cancel: (n, now) => cancelCampaignRemotely(n, { store: f.store, scheduler }, now) },
+      f.now,
+    );
+    expect(outcomes).toEqual([
+      { campaign: otherName, action: 'cancelled', topics: ['numerique', 'villes-moyennes'] },
+    ]);
+    expect(removed).toHaveLength(1);
+    expect((await readCampaign(f.store, name)).state).toBe('scheduled');
+    // Locally: the record is cancelled and the due job no longer sees it.
+    expect(await cancelReleaseAlerts('etude-2021', { store: f.store }, f.now)).toHaveLength(1);
+    expect((await readCampaign(f.store, name)).state).toBe('cancelled');
+    expect(await dueCampaigns(f.store, new Date(f.now.getTime() + 3600_000))).toEqual([]);
+    // Cancelled (or sent) already: nothing more to do.
+    expect(await cancelReleaseAlerts('etude-2021', { store: f.store }, f.now)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { ReleaseSummary } from '../archive/catalog.ts';
 import type { CampaignDefinition, CampaignRecord } from '../campaigns/campaign.ts';
-import { campaignKeys } from '../campaigns/campaign.ts';
+import { campaignKeys, campaignNames } from '../campaigns/campaign.ts';
 import { cancelCampaign, scheduleCampaign } from '../campaigns/schedule.ts';
 import type { SubscribableLists } from '../contacts/subscription-lists.ts';
 import { getJson, type ObjectStore } from '../store/object-store.ts';
@@ -121,6 +121,34 @@ export async function queueReleaseAlerts(
     }
     await schedule(definition, `alert of ${release.slug}`, now);
     outcomes.push({ campaign: name, action: 'scheduled', topics, sendAt: definition.sendAt?.utc as string });
+  }
+  return outcomes;
+}
+
+/** How a withdrawn release's waiting alerts are cancelled: locally by default, on the stack with their schedules. */
+export type AlertCanceller = (name: string, now: Date) => Promise<unknown>;
+
+/**
+ * Cancels the alerts of a release that are still waiting (withdrawing it calls it): every
+ * campaign `alert-<list>-<slug>` of that release, whatever lists offer topics now, that is
+ * scheduled or a draft. An alert that went or is going is left as it is (dispatch and send
+ * refuse a withdrawn release anyway).
+ */
+export async function cancelReleaseAlerts(
+  slug: string,
+  deps: { store: ObjectStore; cancel?: AlertCanceller },
+  now: Date,
+): Promise<AlertOutcome[]> {
+  const cancel = deps.cancel ?? ((name, at) => cancelCampaign(deps.store, name, at));
+  const outcomes: AlertOutcome[] = [];
+  for (const name of await campaignNames(deps.store)) {
+    if (!name.startsWith('alert-') || !name.endsWith(`-${slug}`)) continue;
+    const current = (await getJson<CampaignRecord>(deps.store, campaignKeys.record(name)))?.value;
+    // `alert-news-a-b` is list "news" and release "a-b", or list "news-a" and release "b".
+    if (!current || current.definition.publication !== slug) continue;
+    if (current.state !== 'scheduled' && current.state !== 'draft') continue;
+    await cancel(name, now);
+    outcomes.push({ campaign: name, action: 'cancelled', topics: current.definition.audience.topics ?? [] });
   }
   return outcomes;
 }
