@@ -21,7 +21,7 @@ import { Mail } from './mail.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import { Notifications } from './notifications.ts';
-import { allowContinuations, Scheduling } from './scheduling.ts';
+import { allowAlerts, allowContinuations, Scheduling } from './scheduling.ts';
 import { deadLetterAlarm, Sending } from './sending.ts';
 import { sendingPlan } from './sending-plan.ts';
 import { Site } from './site.ts';
@@ -267,9 +267,26 @@ export class PressroomStack extends Stack {
     // Least privilege: each function gets the keys and the actions it uses (lib/README.md).
     // Releases go to archive/, newsletter issues (publications/newsletters/) to newsletters/;
     // both update catalog/ and the press room (site/, site/newsletters/ included).
+    // Topic alerts: the alert lists of config/lists.yaml; the alert's campaign under campaigns/.
     this.storage.grantData(publish, {
-      read: ['publications/*', 'organizations/*', 'archive/*', 'newsletters/*', 'catalog/*', 'site/*'],
-      write: ['archive/*', 'newsletters/*', 'catalog/*', 'site/*', 'publications/*.errors.json'],
+      read: [
+        'publications/*',
+        'organizations/*',
+        'archive/*',
+        'newsletters/*',
+        'catalog/*',
+        'site/*',
+        'config/lists.yaml',
+        'campaigns/*',
+      ],
+      write: [
+        'archive/*',
+        'newsletters/*',
+        'catalog/*',
+        'site/*',
+        'publications/*.errors.json',
+        'campaigns/*',
+      ],
       delete: ['archive/*', 'newsletters/*', 'site/*', 'publications/*.errors.json'],
     });
     // What a campaign reads: its release (and, in catalog/translations.json, the release's
@@ -367,6 +384,8 @@ export class PressroomStack extends Stack {
     // A campaign larger than the SES quota allows today continues the next day by itself,
     // and so does one whose quota SES says is used up (the send function schedules it).
     allowContinuations(this.scheduling, dispatch, send);
+    // A public release with an alert list's topics among its tags schedules its alert.
+    allowAlerts(this.scheduling, publish, dispatch.function);
     // Embargoed releases go public at their time: a schedule per release, and a safety refresh.
     this.embargoLifts = new EmbargoLifts(this, 'EmbargoLifts', {
       publish,

@@ -121,8 +121,10 @@ export function allowContinuations(
   dispatch: PressroomFunction,
   send: PressroomFunction,
 ): void {
-  allowCampaignSchedules(scheduling, dispatch);
-  allowCampaignSchedules(scheduling, send);
+  const why =
+    "A campaign's schedule is named after the campaign: the campaigns are not known at deploy time, the group is.";
+  allowCampaignSchedules(scheduling, dispatch, ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'], why);
+  allowCampaignSchedules(scheduling, send, ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'], why);
   send.function.addEnvironment('PRESSROOM_DISPATCH_FUNCTION_ARN', dispatch.function.functionArn);
   dispatch.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }),
@@ -134,8 +136,34 @@ export function allowContinuations(
   );
 }
 
-/** One function may put the campaigns' schedules: the group's, with the group's role. */
-function allowCampaignSchedules(scheduling: Scheduling, fn: PressroomFunction): void {
+/**
+ * Topic alerts (lambdas/core/alerts/release-alert.ts): publishing a release whose tags an alert
+ * list offers schedules the alert's campaign as `pressroom schedule --backend aws` does, a
+ * one-time schedule of the campaigns' group invoking dispatch; a waiting alert of a release no
+ * longer public is cancelled, its schedule deleted. The publish function may create, update
+ * and delete that group's schedules only, and pass that group's role only, to Scheduler only.
+ */
+export function allowAlerts(scheduling: Scheduling, publish: PressroomFunction, dispatch: IFunction): void {
+  publish.function.addEnvironment('PRESSROOM_DISPATCH_FUNCTION_ARN', dispatch.functionArn);
+  allowCampaignSchedules(
+    scheduling,
+    publish,
+    ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+    "A release's alert schedule is named after its campaign (alert-<list>-<slug>): the releases are not known at deploy time, the group is.",
+  );
+}
+
+/**
+ * Lets `fn` put one-time schedules in the campaigns' group (the `actions` on its schedules
+ * only) with the group's role (passed to Scheduler only) and dead-letter queue, named in its
+ * environment.
+ */
+function allowCampaignSchedules(
+  scheduling: Scheduling,
+  fn: PressroomFunction,
+  actions: string[],
+  why: string,
+): void {
   const env = {
     PRESSROOM_CAMPAIGN_SCHEDULE_GROUP: scheduling.group.scheduleGroupName,
     PRESSROOM_CAMPAIGN_SCHEDULER_ROLE_ARN: scheduling.role.roleArn,
@@ -147,12 +175,7 @@ function allowCampaignSchedules(scheduling: Scheduling, fn: PressroomFunction): 
     resource: 'schedule',
     resourceName: `${scheduling.group.scheduleGroupName}/*`,
   });
-  fn.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
-      resources: [schedules],
-    }),
-  );
+  fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [schedules] }));
   fn.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['iam:PassRole'],
@@ -160,9 +183,5 @@ function allowCampaignSchedules(scheduling: Scheduling, fn: PressroomFunction): 
       conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     }),
   );
-  acknowledgeWildcardResource(
-    fn,
-    schedules,
-    "A campaign's schedule is named after the campaign: the campaigns are not known at deploy time, the group is.",
-  );
+  acknowledgeWildcardResource(fn, schedules, why);
 }

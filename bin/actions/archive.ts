@@ -4,6 +4,7 @@ import { sharpImages } from '../../lambdas/adapters/sharp-images.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
+import type { AlertCanceller } from '../../lambdas/core/alerts/release-alert.ts';
 import { exportArchive } from '../../lambdas/core/archive/export.ts';
 import type { LiftCancellation, LiftCanceller } from '../../lambdas/core/archive/lift.ts';
 import { readManifest } from '../../lambdas/core/archive/manifest.ts';
@@ -17,6 +18,7 @@ import {
 } from '../../lambdas/core/archive/publish.ts';
 import { rebuildPressRoom } from '../../lambdas/core/archive/rebuild.ts';
 import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
+import { cancelCampaignRemotely } from '../../lambdas/core/campaigns/remote.ts';
 import { showTime } from '../../lambdas/core/campaigns/time.ts';
 import { PressroomError } from '../../lambdas/core/errors.ts';
 import { uploadPrefix } from '../../lambdas/core/publication/upload.ts';
@@ -89,7 +91,7 @@ export async function archiveDeps(opts: {
   templates?: string;
   pdf?: boolean;
 }): Promise<{
-  deps: PublishDeps & { lifts?: LiftCanceller };
+  deps: PublishDeps & { lifts?: LiftCanceller; cancelAlert?: AlertCanceller };
   where: string;
   timeZone: string;
   close(): Promise<void>;
@@ -124,6 +126,9 @@ export async function archiveDeps(opts: {
       // No card painter: the publish function draws none (sharp is not in its bundle), and a
       // rebuild from here must give the same pages as it does (docs/templates.md).
       ...(aws.lifts && { lifts: aws.lifts }),
+      // A waiting topic alert: its record cancelled and its one-time schedule deleted.
+      cancelAlert: (name, now) =>
+        cancelCampaignRemotely(name, { store: aws.store, scheduler: aws.scheduler }, now),
     },
     where: `s3://${aws.outputs.DataBucketName}`,
     timeZone: config.timeZone,
@@ -156,10 +161,14 @@ export async function withdrawArchived(slug: string, opts: ArchiveWithdrawOption
     if (opts.json) return print({ ...result, store: where }, true);
     const w = result.withdrawal;
     const when = showTime(w.at, timeZone);
+    const alerts = (result.alerts ?? []).map(
+      (a) => `  alert        ${a.campaign} cancelled (it was waiting to go; topics: ${a.topics.join(', ')})`,
+    );
     if (result.outcome === 'already') {
-      return print(
+      return print([
         `${slug} was already withdrawn on ${when} by ${w.by} (${w.reason})${w.purgedAt ? '; its archive was purged' : ''}: nothing changed.`,
-      );
+        ...alerts,
+      ]);
     }
     print([
       `${result.outcome === 'purged' ? 'Withdrawn and purged' : 'Withdrawn'}: ${slug} (${result.title})`,
@@ -172,6 +181,7 @@ export async function withdrawArchived(slug: string, opts: ArchiveWithdrawOption
         ? '  archive      its files are deleted; only the record is left'
         : `  archive      kept: \`pressroom archive link ${slug}\` still gives signed links`,
       ...(result.lift ? [liftLine(result.lift)] : []),
+      ...alerts,
     ]);
   } finally {
     await close();

@@ -10,6 +10,7 @@ import { BusyError, PressroomError } from '../../lambdas/core/errors.ts';
 import type { RunDueOptions } from '../commands/due.ts';
 import { createMailer, type LocalBackend, loadConfig, localBackend } from '../context.ts';
 import { print } from '../output.ts';
+import { localDigests } from './digests.ts';
 import { localSendDeps } from './send.ts';
 
 /**
@@ -17,10 +18,12 @@ import { localSendDeps } from './send.ts';
  * `role` names the process in the campaign's lease ("pressroom serve on host pid 42").
  */
 export function dueJobDeps(backend: LocalBackend, mailer: Mailer, role: string): DueJobDeps {
+  const digests = localDigests(backend);
   return {
     send: localSendDeps(backend, mailer, role),
     publish: backend,
     lateFireWindowMinutes: backend.config.lateFireWindowMinutes,
+    ...(digests && { digests }),
   };
 }
 
@@ -37,6 +40,7 @@ export async function runDueJobs(opts: RunDueOptions): Promise<void> {
   try {
     const deps = dueJobDeps(backend, mailer, 'pressroom run-due on');
     const released = await releaseDueEmbargoes(deps.publish);
+    const digests = (await deps.digests?.()) ?? [];
     const runs = await runDueCampaigns(deps.send, { lateFireWindowMinutes: deps.lateFireWindowMinutes });
     const now = new Date();
     const held: { name: string; holder: string; since: string }[] = [];
@@ -51,10 +55,11 @@ export async function runDueJobs(opts: RunDueOptions): Promise<void> {
         `Campaign ${h.name}: being sent by ${h.holder} since ${showTime(h.since, config.timeZone)}; follow it with \`pressroom campaign status ${h.name}\``,
     );
     if (opts.json) {
-      print({ released, campaigns: runs, held }, true);
+      print({ released, digests, campaigns: runs, held }, true);
     } else {
       print([
         released.length > 0 ? `Now public: ${released.join(', ')}` : 'No embargo has passed.',
+        ...digests,
         ...runs.map((r) =>
           r.report
             ? `Campaign ${r.name}: ${r.report.state}, sent ${r.report.sent}, failed ${r.report.failed}, skipped ${r.report.skipped}`

@@ -21,7 +21,7 @@ import { print, warn } from '../output.ts';
 import { refuseLocalPublishOptions, uploadAndAwait } from './stack-upload.ts';
 
 /** What the newsletter commands need, from the local backend. */
-function issueDeps(backend: LocalBackend) {
+export function issueDeps(backend: LocalBackend) {
   return {
     files: backend.files,
     store: backend.store,

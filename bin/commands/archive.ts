@@ -146,7 +146,8 @@ export function archiveCommand(): Command {
 A withdrawn release leaves the home page, its year and tag pages, the feeds and the
 sitemaps at once. If it was public, its address shows a short page saying it was withdrawn
 (\`pressroom serve\` answers 410 Gone for it and its files). Campaigns refuse to send it and
-newsletters to link to it. \`archive list\` shows it as withdrawn; \`archive link\` still
+newsletters to link to it; its topic alert, if still waiting to go, is cancelled (on the
+stack, its schedule deleted). \`archive list\` shows it as withdrawn; \`archive link\` still
 gives signed links to its archived files, unless --purge deleted them. Publishing the same
 slug again is refused unless --replace, which brings it back.
 

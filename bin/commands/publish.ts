@@ -5,6 +5,8 @@ import { type BackendKind, backendOption, dataDirOption, noWaitOption, waitOptio
 export interface PublishOptions {
   replace?: boolean;
   pdf: boolean;
+  /** False with --no-alerts: no topic alert for this publish. */
+  alerts: boolean;
   templates?: string;
   json?: boolean;
   wait: number | false;
@@ -22,6 +24,10 @@ export function publishCommand(): Command {
       '--no-pdf',
       'do not print a PDF (by default headless Chromium prints one: CHROMIUM_PATH, a system Chromium, or the one in @sparticuz/chromium)',
     )
+    .option(
+      '--no-alerts',
+      "schedule no topic alert for this release (by default a release with the tags of an alert list's topics alerts its subscribers)",
+    )
     .option('--templates <dir>', 'template folder laid out like templates/')
     .option('--json', 'print the result as JSON')
     .addOption(waitOption())
@@ -35,9 +41,15 @@ Publishing the same file again updates its release in place. A release with an e
 the future, or "visibility: private", is archived but stays out of the public press room and
 feeds (\`pressroom archive refresh\` publishes releases whose embargo has passed).
 
+Topic alerts (docs/subscriptions.md): when a list of pressroom.yaml offers topics, a public
+release with one of those tags schedules the campaign alert-<list>-<slug> to the subscribers
+who confirmed one of them, a minute later or at the embargo's lift; \`pressroom serve\` or
+\`pressroom run-due\` sends it. Publishing again never alerts twice.
+
 With --backend aws the publication, its organisation files and its attachments are
 uploaded under publications/<year>/ of the stack's bucket (the .md last), and the publish
-function does the rest; the command waits for the release's manifest to change or for the
+function does the rest, topic alerts from the bucket's config/lists.yaml included (so
+--no-alerts is refused); the command waits for the release's manifest to change or for the
 error report <name>.errors.json to appear. Exit 1 on problems, 4 when --wait ran out.
 
 Example:

@@ -13,6 +13,8 @@ export interface DueJobDeps {
   send: SendDeps;
   publish: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'>;
   lateFireWindowMinutes?: number;
+  /** Topic alert digests that are due: published and scheduled; a line per campaign (bin/actions/digests.ts). */
+  digests?: () => Promise<string[]>;
 }
 
 export function startDueJobRunner(
@@ -27,6 +29,7 @@ export function startDueJobRunner(
     try {
       const released = await releaseDueEmbargoes(deps.publish);
       if (released.length > 0) options.log(`embargo passed, now public: ${released.join(', ')}`);
+      for (const line of (await deps.digests?.()) ?? []) options.log(line);
       const runs = await runDueCampaigns(deps.send, {
         signal: controller.signal,
         ...(deps.lateFireWindowMinutes !== undefined && {

@@ -134,7 +134,7 @@ const settings = {
     variable: 'PRESSROOM_DISPATCH_FUNCTION_ARN',
     schema: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+$/),
     expected:
-      'the ARN of the dispatch function, which a campaign\'s next quota window invokes, e.g. "arn:aws:lambda:eu-west-3:123456789012:function:pressroom-dispatch"',
+      'the ARN of the dispatch function, which a campaign\'s next quota window (send) and a topic alert\'s schedule (publish) invoke, e.g. "arn:aws:lambda:eu-west-3:123456789012:function:pressroom-dispatch"',
   },
   campaignScheduleDeadLetterArn: {
     variable: 'PRESSROOM_CAMPAIGN_SCHEDULE_DEAD_LETTER_ARN',

@@ -8,11 +8,12 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
 import { SesMailer } from '../adapters/ses-mailer.ts';
 import { purgeSubscriptionState } from '../core/contacts/subscription.ts';
-import { parseSubscribableLists, type SubscribableLists } from '../core/contacts/subscription-lists.ts';
+import type { SubscribableLists } from '../core/contacts/subscription-lists.ts';
 import { handlePublicRequest, type PublicRequest } from '../core/public/endpoint.ts';
 import { siteRequestHeaders } from '../core/public/site-headers.ts';
-import { getText, type ObjectStore } from '../core/store/object-store.ts';
+import type { ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
+import { listsKey, readStackLists } from './lists.ts';
 import { cached, dataStore, logger, signingKeys, startInvocation } from './runtime.ts';
 import { templateSet } from './templates.ts';
 
@@ -46,7 +47,8 @@ export interface SweepReport {
   throttles: number;
 }
 
-export const listsKey = 'config/lists.yaml';
+export { listsKey };
+
 const listsTtlMs = 5 * 60_000;
 
 const context = cached(async () => {
@@ -116,16 +118,11 @@ let lists: { at: number; value: SubscribableLists } | undefined;
 /** `config/lists.yaml`, kept a few minutes. */
 async function subscribableLists(store: ObjectStore): Promise<SubscribableLists> {
   if (lists && Date.now() - lists.at < listsTtlMs) return lists.value;
-  const source = await getText(store, listsKey);
-  let value: SubscribableLists = {};
-  if (source !== undefined) {
-    try {
-      value = parseSubscribableLists(source, listsKey);
-    } catch (error) {
-      logger.error(`${listsKey} is invalid: no list is open to subscription until it is fixed`, {
-        error: error as Error,
-      });
-    }
+  const { lists: value, invalid } = await readStackLists(store);
+  if (invalid) {
+    logger.error(`${listsKey} is invalid: no list is open to subscription until it is fixed`, {
+      error: invalid,
+    });
   }
   lists = { at: Date.now(), value };
   return value;

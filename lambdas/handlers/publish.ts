@@ -2,10 +2,16 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context, S3Event } from 'aws-lambda';
 import * as z from 'zod';
 import { LambdaPdfPrinter } from '../adapters/lambda-pdf.ts';
-import { EventBridgeLiftScheduler, type LiftEvent } from '../adapters/scheduler.ts';
+import {
+  EventBridgeCampaignScheduler,
+  EventBridgeLiftScheduler,
+  type LiftEvent,
+} from '../adapters/scheduler.ts';
 import { sharpImages } from '../adapters/sharp-images.ts';
 import { storeSourceFiles } from '../adapters/store-files.ts';
+import { type AlertOutcome, queueReleaseAlerts } from '../core/alerts/release-alert.ts';
 import { type LiftPlan, type LiftScheduler, planLift } from '../core/archive/lift.ts';
+import { readManifest } from '../core/archive/manifest.ts';
 import {
   type PublishDeps,
   publishRelease,
@@ -13,6 +19,7 @@ import {
   SlugTakenError,
   siteDeps,
 } from '../core/archive/publish.ts';
+import { cancelCampaignRemotely, scheduleCampaignRemotely } from '../core/campaigns/remote.ts';
 import { formatProblems, InvalidInputError, type Problem, RefusedFileError } from '../core/errors.ts';
 import { type PublishIssueDeps, publishIssue } from '../core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../core/newsletter/render.ts';
@@ -21,6 +28,7 @@ import { reportKeyOf } from '../core/publication/upload.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
+import { listsKey, readStackLists } from './lists.ts';
 import { cached, dataStore, logger, ownFunctionArn, startInvocation } from './runtime.ts';
 import { templateSet } from './templates.ts';
 
@@ -43,6 +51,13 @@ import { templateSet } from './templates.ts';
  * That event, also sent every 15 minutes by an EventBridge rule in case a lift was missed,
  * publishes every release whose embargo has passed and refreshes the press room
  * (`releaseDueEmbargoes`, as `pressroom archive refresh` does); slugs and counts are logged.
+ *
+ * A release published public with tags that an alert list of `config/lists.yaml` offers as
+ * topics gets its topic alert, as `pressroom publish` does locally: the campaign
+ * `alert-<list>-<slug>` is written and scheduled as `pressroom schedule --backend aws` does (a
+ * one-time schedule of the campaigns' group that invokes dispatch), a minute later or at the
+ * embargo's lift; a waiting alert of a release no longer public is cancelled, its schedule
+ * deleted. An invalid `config/lists.yaml` publishes the release with a notice and no alert.
  */
 
 export const publicationsPrefix = 'publications/';
@@ -86,6 +101,8 @@ export type PublishOutcome =
       notices?: string[];
       /** An embargoed release's lift: scheduled, or done at once when the embargo has passed. */
       lift?: LiftPlan;
+      /** Its topic alerts, one per alert list with a topic among its tags. */
+      alerts?: AlertOutcome[];
     }
   | {
       key: string;
@@ -128,7 +145,7 @@ export function decodeS3Key(key: string): string | undefined {
  * What publishing a file gives: the release's slug or the issue's id, its state, what was
  * done, and what the user should know (a file converted to UTF-8).
  */
-type Published = ({ slug: string; lift?: LiftPlan } | { newsletter: string }) & {
+type Published = ({ slug: string; lift?: LiftPlan; alerts?: AlertOutcome[] } | { newsletter: string }) & {
   state: string;
   action: string;
   notices: string[];
@@ -188,14 +205,18 @@ const context = cached(async () => {
             `no PDF: ${pdf.reason}. The release is published without it; upload ${file.slice(1)} again (or publish it again with --backend aws) to print it`,
           );
         }
-        if (embargo === undefined) return { slug, state, action, notices };
-        const lifts = await liftScheduler(self);
+        const lift =
+          embargo === undefined
+            ? undefined
+            : await planLift({ slug, embargo }, { ...releaseDeps, lifts: await liftScheduler(self) });
+        const alerts = await releaseAlerts(store, slug, notices);
         return {
           slug,
           state,
           action,
           notices,
-          lift: await planLift({ slug, embargo }, { ...releaseDeps, lifts }),
+          ...(lift && { lift }),
+          ...(alerts.length > 0 && { alerts }),
         };
       },
     },
@@ -216,6 +237,54 @@ const liftSettings = cached(async () => ({
   ...loadConfig(['liftScheduleGroup', 'liftRoleArn', 'liftDeadLetterArn']),
   client: new SchedulerClient({}),
 }));
+
+/** Read when a release calls for a topic alert: the campaigns' schedules, which invoke dispatch. */
+const alertSettings = cached(async () => {
+  const settings = loadConfig([
+    'campaignScheduleGroup',
+    'campaignSchedulerRoleArn',
+    'campaignScheduleDeadLetterArn',
+    'dispatchFunctionArn',
+  ]);
+  if (settings.campaignScheduleGroup === undefined)
+    throw new Error('PRESSROOM_CAMPAIGN_SCHEDULE_GROUP is not set: topic alerts cannot be scheduled');
+  return new EventBridgeCampaignScheduler({
+    groupName: settings.campaignScheduleGroup,
+    roleArn: settings.campaignSchedulerRoleArn,
+    deadLetterArn: settings.campaignScheduleDeadLetterArn,
+    targetArn: settings.dispatchFunctionArn,
+  });
+});
+
+/**
+ * Schedules (or cancels) the release's topic alerts, as `pressroom publish` does locally, when
+ * `config/lists.yaml` has alert lists. An invalid file is a notice: the release is published.
+ */
+async function releaseAlerts(store: ObjectStore, slug: string, notices: string[]): Promise<AlertOutcome[]> {
+  const { lists, invalid } = await readStackLists(store);
+  if (invalid) {
+    logger.error(`${listsKey} is invalid: no topic alert scheduled`, { slug, error: invalid });
+    const problems =
+      invalid instanceof InvalidInputError ? formatProblems(invalid.problems) : invalid.message;
+    notices.push(
+      `${listsKey} is invalid, so no topic alert was scheduled for ${slug}; fix it, then upload the release again:\n${problems}`,
+    );
+    return [];
+  }
+  if (!Object.values(lists).some((list) => list.topics)) return [];
+  const { summary } = await readManifest(store, slug);
+  return queueReleaseAlerts(summary, lists, {
+    store,
+    schedule: async (definition, source, now) =>
+      scheduleCampaignRemotely(
+        definition,
+        { store, scheduler: await alertSettings(), clock: () => now },
+        source,
+      ),
+    cancel: async (name, now) =>
+      cancelCampaignRemotely(name, { store, scheduler: await alertSettings() }, now),
+  });
+}
 
 /** The lifts, invoking `self` (this function's ARN, without a version or alias). */
 async function liftScheduler(self: string | undefined): Promise<LiftScheduler> {

@@ -245,6 +245,15 @@ describe('pressroom publish --backend aws', () => {
     expect(run.stderr).toMatch(/bad\.md:3:\d+ date: must be a real calendar date/);
     expect(await keysUnder('publications/')).toEqual(before);
   });
+
+  it('refuses --no-alerts (the publish function schedules the alerts), uploading nothing', async () => {
+    const before = await keysUnder('publications/');
+    const run = await pressroom('publish', file, '--no-alerts', '--no-wait');
+    expectExit(run, 1);
+    expect(run.stderr).toContain('--no-alerts does not work with --backend aws');
+    expect(run.stderr).toContain('pressroom campaign cancel alert-<list>-<slug> --backend aws');
+    expect(await keysUnder('publications/')).toEqual(before);
+  });
 });
 
 describe('pressroom campaign report --backend aws', () => {

@@ -62,32 +62,32 @@ describe('embargo lifts', () => {
       [s.Action].flat().some((a) => a.startsWith('scheduler:') || a.startsWith('iam:')),
     );
     const groupName = resources('AWS::Scheduler::ScheduleGroup')[group]?.Properties.Name;
-    expect(statements).toEqual([
-      {
-        Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
-        Effect: 'Allow',
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':scheduler:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              `:schedule/${groupName}/*`,
-            ],
+    // CDK merges the PassRole of the campaigns' scheduler role (topic alerts, checked with
+    // the rest of publish's permissions in tests/infra/iam.test.ts) into this one.
+    const passRole = statements.find((s: { Action: string | string[] }) => s.Action === 'iam:PassRole');
+    expect(passRole).toMatchObject({
+      Effect: 'Allow',
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
+    expect([passRole?.Resource].flat()).toContainEqual(arnOf(role));
+    expect(statements.filter((s: unknown) => s !== passRole)).toContainEqual({
+      Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
+      Effect: 'Allow',
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':scheduler:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            `:schedule/${groupName}/*`,
           ],
-        },
+        ],
       },
-      {
-        Action: 'iam:PassRole',
-        Effect: 'Allow',
-        Resource: arnOf(role),
-        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      },
-    ]);
+    });
   });
 
   it('give publish the group, the role and the dead-letter queue its lifts name', () => {

@@ -24,6 +24,11 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'liftScheduleGroup',
     'liftRoleArn',
     'liftDeadLetterArn',
+    // Topic alerts: their schedules in the campaigns' group invoke dispatch (lib/scheduling.ts).
+    'campaignScheduleGroup',
+    'campaignSchedulerRoleArn',
+    'campaignScheduleDeadLetterArn',
+    'dispatchFunctionArn',
   ],
   dispatch: [
     'bucket',

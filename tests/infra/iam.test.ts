@@ -9,6 +9,7 @@ interface Statement {
   Action: string | string[];
   Resource?: unknown;
   NotResource?: unknown;
+  Condition?: unknown;
 }
 
 /**
@@ -123,9 +124,11 @@ describe('least privilege', () => {
       's3:GetObject',
       's3:PutObject',
       's3:DeleteObject',
-      // An embargoed release's lift (tests/infra/embargoes.test.ts).
+      // An embargoed release's lift (tests/infra/embargoes.test.ts) and a release's topic
+      // alert; a waiting alert is deleted when its release is no longer public.
       'scheduler:CreateSchedule',
       'scheduler:UpdateSchedule',
+      'scheduler:DeleteSchedule',
       'iam:PassRole',
       // Its dead-letter queue (an event it failed on three times).
       'sqs:SendMessage',
@@ -200,8 +203,18 @@ describe('least privilege', () => {
   ];
   const expectedKeys: Record<HandlerName, { get: string[]; put: string[]; delete: string[] }> = {
     publish: {
-      get: ['archive/*', 'catalog/*', 'newsletters/*', 'organizations/*', 'publications/*', 'site/*'],
-      put: ['archive/*', 'catalog/*', 'newsletters/*', 'publications/*.errors.json', 'site/*'],
+      // Topic alerts: the lists of config/lists.yaml, and the alerts' campaigns.
+      get: [
+        'archive/*',
+        'campaigns/*',
+        'catalog/*',
+        'config/lists.yaml',
+        'newsletters/*',
+        'organizations/*',
+        'publications/*',
+        'site/*',
+      ],
+      put: ['archive/*', 'campaigns/*', 'catalog/*', 'newsletters/*', 'publications/*.errors.json', 'site/*'],
       delete: ['archive/*', 'newsletters/*', 'publications/*.errors.json', 'site/*'],
     },
     dispatch: {
@@ -286,6 +299,29 @@ describe('least privilege', () => {
     for (const name of ['send', 'public'] as const) {
       expect(permissions(name).get('ses:SendRawEmail'), name).toEqual(expected);
     }
+  });
+
+  it("publish schedules topic alerts in the campaigns' group only (deleting there only), and passes only the lifts' and the campaigns' scheduler roles, to Scheduler only", () => {
+    const perms = permissions('publish');
+    const group = (id: string) =>
+      `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${
+        Object.values(t.findResources('AWS::Scheduler::ScheduleGroup')).find((g) =>
+          String(g.Properties.Name).startsWith(`Pressroom-${id}-`),
+        )?.Properties.Name
+      }/*`;
+    const [lifts, campaigns] = [group('EmbargoLifts-Group'), group('Scheduling-Campaigns')];
+    for (const action of ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'])
+      expect(perms.get(action), action).toEqual(new Set([lifts, campaigns]));
+    expect(perms.get('scheduler:DeleteSchedule')).toEqual(new Set([campaigns]));
+    expect(perms.get('iam:PassRole')).toEqual(
+      new Set([
+        `<${logicalId(t, 'AWS::IAM::Role', 'EmbargoLiftsSchedulerRole')}.Arn>`,
+        `<${logicalId(t, 'AWS::IAM::Role', 'SchedulingSchedulerRole')}.Arn>`,
+      ]),
+    );
+    const passRoles = statementsOf(roleOf('publish')).filter((s) => list(s.Action).includes('iam:PassRole'));
+    for (const s of passRoles)
+      expect(s.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
   });
 
   it('queue access: dispatch sends to the queue, send consumes it, nobody else touches it; failed events go to the dead-letter queue of their function', () => {

@@ -125,7 +125,8 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       );
     }
     // The schedules of the lifts' group, to publish only: one per embargoed release; those of
-    // the campaigns' group, to dispatch and send only: a campaign's next day under the SES quota.
+    // the campaigns' group, to dispatch and send (a campaign's next day under the SES quota) and
+    // publish (a release's topic alert) only.
     expect(
       iam5
         .filter((a) => a.id.includes(':schedule/'))
@@ -134,6 +135,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     ).toEqual([
       'Pressroom/Dispatch Scheduling',
       'Pressroom/Publish EmbargoLifts',
+      'Pressroom/Publish Scheduling',
       'Pressroom/Send Scheduling',
     ]);
     // The only "*": ses:GetSendQuota, of send and dispatch.

@@ -34,6 +34,17 @@ export const listsYaml = `lists:
 `;
 export const lists = parseSubscribableLists(listsYaml, 'lists.yaml');
 
+/** The lists above and an alert list offering three topics (topic alerts). */
+export const alertListsYaml = `${listsYaml}  alertes:
+    title: { fr: "Alertes de Villes Internet", en: "Villes Internet alerts" }
+    lang: fr
+    from: "Villes Internet <alertes@villes-internet.example.org>"
+    topics:
+      numerique: { fr: Numérique, en: Digital }
+      villes-moyennes: { fr: Villes moyennes, en: Medium-sized cities }
+      open-data: Open data
+`;
+
 /** Records what it was given; `fail` makes the next sends throw. */
 export class MemoryMailer implements Mailer {
   readonly name = 'memory';

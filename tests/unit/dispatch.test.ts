@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import { archiveKeys, WithdrawnError } from '../../lambdas/core/archive/manifest.ts';
 import { sendBatch, sendPreparedBatch } from '../../lambdas/core/campaigns/batch.ts';
 import {
   CampaignNotFoundError,
@@ -40,7 +41,7 @@ import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
 import { unsubscribeAddress } from '../../lambdas/core/contacts/feedback.ts';
 import { contactKeys, shardOf } from '../../lambdas/core/contacts/model.ts';
 import { verifyUnsubscribeToken } from '../../lambdas/core/contacts/tokens.ts';
-import { listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
+import { getJson, listAll, type ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import {
   CapturingQueue,
   copyOf,
@@ -156,6 +157,31 @@ describe('dispatchCampaign', () => {
     expect(report).toMatchObject({ state: 'sending', enqueued: 7 });
     expect((await readCampaign(store, 'tot')).lastError).toBeUndefined();
     expect((await campaignStatus(store, 'tot', later)).lastError).toBeUndefined();
+  });
+
+  it('refuses a release withdrawn since: dispatch enqueues nothing, and a batch already queued mails nobody', async () => {
+    const { queue } = await dispatched('etude', 3);
+    const key = archiveKeys.manifest('etude-villes');
+    const manifest = (await getJson<object>(store, key))?.value;
+    const withdrawn = { at: now.toISOString(), reason: 'erreur', by: 't@host', wasPublic: true };
+    await store.put(key, JSON.stringify({ ...manifest, withdrawn }));
+    await registerDraft(store, definition('alert-presse-etude-villes'));
+    const later = new CapturingQueue();
+    const refused = dispatchCampaign(
+      'alert-presse-etude-villes',
+      { store, queue: later, clock },
+      { recipientsPerMessage: 3 },
+    );
+    await expect(refused).rejects.toThrow(WithdrawnError);
+    expect(later.batches).toEqual([]);
+    expect((await readCampaign(store, 'alert-presse-etude-villes')).lastError?.message).toContain(
+      '"etude-villes" was withdrawn on',
+    );
+    const mailer = new MemoryMailer();
+    await expect(sendBatch(queue.batches[0] as RecipientBatch, deps(mailer), { rate: 1000 })).rejects.toThrow(
+      WithdrawnError,
+    );
+    expect(mailer.delivered).toEqual([]);
   });
 
   it('records nothing for a campaign held by another run, a missing campaign, or an error that is not a PressroomError (retried)', async () => {

@@ -1,3 +1,4 @@
+import { type AlertCanceller, type AlertOutcome, cancelReleaseAlerts } from '../alerts/release-alert.ts';
 import { PressroomError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { getJson, VersionConflictError } from '../store/object-store.ts';
@@ -34,6 +35,8 @@ export interface WithdrawResult {
   siteObjectsWritten: number;
   /** The lift of a release withdrawn under its embargo, where lifts are scheduled (AWS). */
   lift?: LiftCancellation;
+  /** Its topic alerts that were waiting, now cancelled (none: absent). */
+  alerts?: AlertOutcome[];
 }
 
 /** Checks the reason given: required, one line, within the limit. */
@@ -56,7 +59,11 @@ export function checkWithdrawReason(reason: string): string {
 export async function withdrawRelease(
   slug: string,
   request: WithdrawRequest,
-  deps: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'> & { lifts?: LiftCanceller },
+  deps: Pick<PublishDeps, 'store' | 'pressRoom' | 'clock'> & {
+    lifts?: LiftCanceller;
+    /** Cancels a waiting topic alert; by default in the store (the local schedule). */
+    cancelAlert?: AlertCanceller;
+  },
 ): Promise<WithdrawResult> {
   const reason = checkWithdrawReason(request.reason);
   const now = (deps.clock ?? (() => new Date()))();
@@ -72,7 +79,16 @@ export async function withdrawRelease(
   if (before.withdrawn && (before.withdrawn.purgedAt || !request.purge)) {
     // A purge cut short after its commit point left files behind: finish it.
     if (before.withdrawn.purgedAt) await deleteUnder(deps.store, archiveKeys.version(slug, before.version));
-    return { slug, title, outcome: 'already', withdrawal: before.withdrawn, siteObjectsWritten: 0 };
+    // And an alert left waiting by a withdrawal cut short before it was cancelled.
+    const alerts = await withdrawnAlerts(slug, deps, now);
+    return {
+      slug,
+      title,
+      outcome: 'already',
+      withdrawal: before.withdrawn,
+      siteObjectsWritten: 0,
+      ...(alerts.length > 0 && { alerts }),
+    };
   }
   const withdrawal: Withdrawal = {
     ...(before.withdrawn ?? {
@@ -108,6 +124,8 @@ export async function withdrawRelease(
   const embargo = before.summary.embargo;
   const waiting = !before.withdrawn && embargo !== undefined && Date.parse(embargo) > now.getTime();
   const lift = waiting && deps.lifts ? await cancelLift(slug, deps.lifts) : undefined;
+  // A release withdrawn within the minute after publishing: its alert never goes.
+  const alerts = await withdrawnAlerts(slug, deps, now);
   return {
     slug,
     title,
@@ -115,7 +133,20 @@ export async function withdrawRelease(
     withdrawal,
     siteObjectsWritten,
     ...(lift && { lift }),
+    ...(alerts.length > 0 && { alerts }),
   };
+}
+
+function withdrawnAlerts(
+  slug: string,
+  deps: { store: PublishDeps['store']; cancelAlert?: AlertCanceller },
+  now: Date,
+): Promise<AlertOutcome[]> {
+  return cancelReleaseAlerts(
+    slug,
+    { store: deps.store, ...(deps.cancelAlert && { cancel: deps.cancelAlert }) },
+    now,
+  );
 }
 
 /** What is left of a purged release: enough to list it and know what it was, not what it said. */

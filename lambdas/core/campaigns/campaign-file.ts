@@ -132,6 +132,7 @@ export async function loadCampaignFile(
       ...(c.audience.beats && { beats: c.audience.beats }),
       ...(c.audience.outlets && { outlets: c.audience.outlets }),
       ...(c.audience.languages && { languages: c.audience.languages }),
+      ...(c.audience.topics && { topics: c.audience.topics }),
     },
     from,
     ...(replyTo !== undefined && { replyTo }),

@@ -77,6 +77,13 @@ export const campaignFileSchema = z
         .min(1, 'name at least one language, or leave languages out')
         .optional()
         .describe('Only contacts whose language is one of these, e.g. [fr] (fr takes in fr-BE)'),
+      topics: z
+        .array(slug)
+        .min(1, 'name at least one topic, or leave topics out')
+        .optional()
+        .describe(
+          'Topic alerts: only the list members who confirmed one of these topics, e.g. [numerique] (publishing writes such campaigns itself: docs/subscriptions.md)',
+        ),
     }),
     from: sender
       .optional()

@@ -1,3 +1,4 @@
+import { type AlertFrequency, type DigestRelease, inAlertAudience, wantsAnyTopic } from '../alerts/topics.ts';
 import { audienceLists } from '../campaigns/campaign.ts';
 import { type SpreadsheetFormat, spreadsheetHeader, spreadsheetLines } from '../csv.ts';
 import { PressroomError } from '../errors.ts';
@@ -35,6 +36,15 @@ export interface AudienceFilter {
   outlets?: string[];
   /** Contacts whose language is in one of these ranges: `fr` takes in `fr-BE`. */
   languages?: string[];
+  /**
+   * Topic alerts: only the members of the lists who confirmed one of these topics there (a
+   * release's alert names the topics its tags match: alerts/release-alert.ts).
+   */
+  topics?: string[];
+  /** Topic alerts: only the alert subscribers at this frequency (none chosen is `immediate`). */
+  alertFrequency?: AlertFrequency;
+  /** A digest group: only the subscribers whose topics pick exactly `picks` among `releases` (alerts/digest.ts). */
+  digest?: { releases: DigestRelease[]; picks: string[] };
 }
 
 /** Who resolving an audience left out for a reason the sender should be told. */
@@ -133,7 +143,13 @@ export async function* resolveAudience(
     for (const contact of Object.values(shard.contacts)) {
       for (const list of Object.keys(contact.lists)) seen.add(list);
       const suppression = suppressions.get(contact.id);
-      const via = lists.filter((list) => contact.lists[list] && !isSuppressed(suppression, list));
+      const via = lists.filter(
+        (list) =>
+          contact.lists[list] &&
+          !isSuppressed(suppression, list) &&
+          (filter.topics === undefined || wantsAnyTopic(contact.lists[list].alerts, filter.topics)) &&
+          inAlertAudience(contact.lists[list].alerts, filter),
+      );
       if (via.length === 0) continue;
       if (!matchesTags(contact, filter) || !matchesProfile(contact)) continue;
       if (contact.doNotContact) {

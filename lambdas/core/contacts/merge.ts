@@ -321,7 +321,17 @@ function combineMemberships(a: ListMembership, b: ListMembership): ListMembershi
     .filter((c) => c !== undefined)
     .sort((x, y) => x.confirmedAt.localeCompare(y.confirmedAt))
     .at(-1);
-  return { addedAt: first.addedAt, source: first.source, ...(consent && { consent }) };
+  // The topics last confirmed are the person's choice.
+  const alerts = [a.alerts, b.alerts]
+    .filter((x) => x !== undefined)
+    .sort((x, y) => x.confirmedAt.localeCompare(y.confirmedAt))
+    .at(-1);
+  return {
+    addedAt: first.addedAt,
+    source: first.source,
+    ...(consent && { consent }),
+    ...(alerts && { alerts }),
+  };
 }
 
 /** Entries under an older id are copied to the canonical id, unless it has its own. */

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import * as z from 'zod';
+import type { AlertSubscription } from '../alerts/topics.ts';
 import { limits } from '../limits.ts';
 
 /**
@@ -94,6 +95,11 @@ export interface ListMembership {
   source: string;
   /** The person's own confirmed subscription (double opt-in): when asked, when confirmed. */
   consent?: { method: 'double-opt-in'; requestedAt: string; confirmedAt: string };
+  /**
+   * On an alert list (a list with topics): the topics the person confirmed, with their last
+   * subscription. Only these release tags are mailed to them (alerts/topics.ts).
+   */
+  alerts?: AlertSubscription;
 }
 
 export interface Contact {

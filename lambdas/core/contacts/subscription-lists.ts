@@ -1,8 +1,9 @@
 import * as z from 'zod';
+import { type AlertFrequency, type AlertTopic, alertFrequencies } from '../alerts/topics.ts';
 import { sender } from '../campaigns/campaign.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { type LocatedYaml, parseYaml, validate } from '../input.ts';
-import { email, type Language, language, languages } from '../publication/schema.ts';
+import { email, type Language, language, languages, slug } from '../publication/schema.ts';
 import { listName } from './model.ts';
 
 /**
@@ -32,11 +33,38 @@ export function titleInEachLanguage(given: z.output<typeof listTitle>): Record<L
   >;
 }
 
+/**
+ * The topics an alert list offers, by tag slug, each with its label: text, or `{ fr, en }`.
+ * Keys are checked one by one (topicKeyProblems), so that a bad one is reported with its line.
+ */
+export const listTopics = z
+  .record(z.string(), listTitle)
+  .refine((topics) => Object.keys(topics).length > 0, 'name at least one topic, or leave topics out')
+  .describe(
+    'Topic alerts: the topics subscribers may pick, by tag slug, each with its label (text or { fr, en }); a release with one of these tags is mailed to them',
+  );
+
+/** The topics as offered, in the order of the file. */
+export function alertTopics(given: z.output<typeof listTopics>): AlertTopic[] {
+  return Object.entries(given).map(([tag, label]) => ({ tag, label: titleInEachLanguage(label) }));
+}
+
+/** How often an alert list's subscribers may be alerted; the first is ticked on the form. */
+export const listFrequencies = z
+  .array(z.enum(alertFrequencies, { error: 'must be immediate, daily or weekly' }))
+  .min(1, 'name at least one of immediate, daily, weekly, or leave frequencies out')
+  .refine((f) => new Set(f).size === f.length, 'names a frequency twice')
+  .describe(
+    'Topic alerts: how often subscribers may choose to be alerted, the first ticked on the form: immediate (each release), daily or weekly (a digest at 08:00, weekly on Mondays). Default [immediate]',
+  );
+
 const listSettings = z.strictObject({
   title: listTitle.describe('Shown on pages and in the confirmation email: text, or { fr, en }'),
   lang: language.default('fr').describe('Language of pages and emails when the request names none'),
   from: sender.describe('Sender of the confirmation email'),
   replyTo: email.optional(),
+  topics: listTopics.optional(),
+  frequencies: listFrequencies.optional(),
 });
 
 export const subscribableListsSchema = z
@@ -53,6 +81,10 @@ export interface SubscribableList {
   lang: Language;
   from: { name: string; address: string };
   replyTo?: string;
+  /** An alert list's topics (topic alerts: alerts/topics.ts); absent for any other list. */
+  topics?: AlertTopic[];
+  /** An alert list's frequencies on offer, the first the default; absent: immediate alerts only. */
+  frequencies?: AlertFrequency[];
 }
 
 /** By list name. */
@@ -75,6 +107,32 @@ export function listNameProblems(parsed: LocatedYaml): Problem[] {
       });
     }
   }
+  return [...problems, ...topicKeyProblems(parsed)];
+}
+
+/**
+ * The topic keys under `lists.<name>.topics` that are not tag slugs, each with its line: a
+ * topic is a tag as the press room names it (`numerique` for `Numérique`), or no release could
+ * ever match it.
+ */
+function topicKeyProblems(parsed: LocatedYaml): Problem[] {
+  const lists = (parsed.data as { lists?: unknown } | null)?.lists;
+  if (!lists || typeof lists !== 'object') return [];
+  const problems: Problem[] = [];
+  for (const [name, settings] of Object.entries(lists)) {
+    const topics = (settings as { topics?: unknown } | null)?.topics;
+    if (!topics || typeof topics !== 'object') continue;
+    for (const key of Object.keys(topics)) {
+      if (slug.safeParse(key).success) continue;
+      problems.push({
+        file: parsed.file,
+        ...parsed.locateKey(['lists', name, 'topics'], key),
+        path: `lists.${name}.topics.${key}`,
+        message: `is not a tag slug: a topic is a tag as the press room names it, in lower case letters, digits and hyphens (e.g. "numerique" for the tag "Numérique")`,
+        value: key,
+      });
+    }
+  }
   return problems;
 }
 
@@ -92,6 +150,8 @@ export function parseSubscribableLists(source: string, file: string): Subscribab
       lang: l.lang,
       from: l.from,
       ...(l.replyTo !== undefined && { replyTo: l.replyTo }),
+      ...(l.topics !== undefined && { topics: alertTopics(l.topics) }),
+      ...(l.frequencies !== undefined && { frequencies: l.frequencies }),
     };
   }
   return lists;

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { type AlertFrequency, checkTopics, type DigestFrequency } from '../alerts/topics.ts';
 import { type Mailer, PermanentSendError } from '../campaigns/mailer.ts';
 import { PressroomError } from '../errors.ts';
 import { limits } from '../limits.ts';
@@ -67,6 +68,10 @@ interface PendingRequest {
   lang: Language;
   firstName?: string;
   lastName?: string;
+  /** An alert list's topics, as asked: they take effect only once confirmed. */
+  topics?: string[];
+  /** A digest asked for instead of immediate alerts. */
+  frequency?: DigestFrequency;
   requestedAt: string;
   expiresAt: string;
 }
@@ -115,6 +120,10 @@ export interface SubscriptionRequest {
   lang: Language;
   firstName?: string;
   lastName?: string;
+  /** An alert list's topics (tag slugs): at least one, each offered by the list; none for another list. */
+  topics?: string[];
+  /** An alert list's frequency, one it offers; default the first it offers. */
+  frequency?: string;
   /** The requester's IP address, for the per-source limit; never stored in clear. */
   sourceIp?: string;
 }
@@ -129,6 +138,12 @@ export type RequestOutcome =
   | { outcome: 'invalid-email' }
   | { outcome: 'invalid-field'; field: string; max: number }
   | { outcome: 'unknown-list' }
+  /** A topic the list does not offer (`value`), or topics for a list that offers none. */
+  | { outcome: 'unknown-topic'; list: SubscribableList; value: string }
+  /** A frequency the list does not offer (`value`), or one for a list without topics. */
+  | { outcome: 'unknown-frequency'; list: SubscribableList; value: string }
+  /** An alert list, and no topic picked. */
+  | { outcome: 'no-topic'; list: SubscribableList }
   | { outcome: 'source-limited'; list: SubscribableList }
   /** The hourly cap on confirmation emails is reached: nothing was mailed; ask again later. */
   | { outcome: 'capped'; list: SubscribableList; limit: number; retryAfterSeconds: number }
@@ -141,11 +156,22 @@ export type RequestOutcome =
 
 /** The problems a request can have, found before anything is read or written. */
 export function checkSubscriptionRequest(
-  request: Pick<SubscriptionRequest, 'email' | 'list' | 'firstName' | 'lastName'>,
+  request: Pick<SubscriptionRequest, 'email' | 'list' | 'firstName' | 'lastName' | 'topics' | 'frequency'>,
   lists: SubscribableLists,
 ):
-  | { ok: true; email: string; list: SubscribableList }
-  | Extract<RequestOutcome, { outcome: 'invalid-email' | 'invalid-field' | 'unknown-list' }> {
+  | { ok: true; email: string; list: SubscribableList; topics?: string[]; frequency?: AlertFrequency }
+  | Extract<
+      RequestOutcome,
+      {
+        outcome:
+          | 'invalid-email'
+          | 'invalid-field'
+          | 'unknown-list'
+          | 'unknown-topic'
+          | 'unknown-frequency'
+          | 'no-topic';
+      }
+    > {
   const email = normalizeEmail(request.email);
   if (!email || email.length > 254) return { outcome: 'invalid-email' };
   for (const field of ['firstName', 'lastName'] as const) {
@@ -156,7 +182,22 @@ export function checkSubscriptionRequest(
   }
   const list = subscribableList(lists, request.list);
   if (!list) return { outcome: 'unknown-list' };
-  return { ok: true, email, list };
+  const asked = request.topics ?? [];
+  if (!list.topics) {
+    const [first] = asked;
+    if (request.frequency !== undefined)
+      return { outcome: 'unknown-frequency', list, value: request.frequency };
+    return first === undefined ? { ok: true, email, list } : { outcome: 'unknown-topic', list, value: first };
+  }
+  const offered = list.frequencies ?? ['immediate'];
+  const frequency = (request.frequency ?? offered[0]) as AlertFrequency;
+  if (!offered.includes(frequency)) return { outcome: 'unknown-frequency', list, value: frequency };
+  const topics = checkTopics(list.topics, asked);
+  if (!topics.ok)
+    return topics.problem === 'none'
+      ? { outcome: 'no-topic', list }
+      : { outcome: 'unknown-topic', list, value: topics.value };
+  return { ok: true, email, list, topics: topics.topics, frequency };
 }
 
 /** Checks a request, and mails a confirmation link when it may. */
@@ -167,7 +208,7 @@ export async function requestSubscription(
   const now = (deps.clock ?? (() => new Date()))();
   const checked = checkSubscriptionRequest(request, deps.lists);
   if (!('ok' in checked)) return checked;
-  const { email, list } = checked;
+  const { email, list, topics, frequency } = checked;
   const id = deps.keys.idOf(email);
   // The source's slot is taken first, whoever the address: otherwise a source that used up
   // its slots could tell suppressed addresses (answered) from others (refused).
@@ -200,6 +241,8 @@ export async function requestSubscription(
     lang: request.lang,
     ...(request.firstName && { firstName: request.firstName }),
     ...(request.lastName && { lastName: request.lastName }),
+    ...(topics && { topics }),
+    ...(frequency && frequency !== 'immediate' && { frequency }),
     requestedAt: now.toISOString(),
     expiresAt: expiresAt.toISOString(),
   };
@@ -247,7 +290,14 @@ export type ConfirmOutcome =
   | { outcome: 'expired'; list: SubscribableList; lang: Language }
   | { outcome: 'blocked'; list: SubscribableList; lang: Language }
   | { outcome: 'already'; list: SubscribableList; lang: Language }
-  | { outcome: 'ask'; list: SubscribableList; lang: Language; name?: string }
+  | {
+      outcome: 'ask';
+      list: SubscribableList;
+      lang: Language;
+      name?: string;
+      topics?: string[];
+      frequency?: AlertFrequency;
+    }
   | { outcome: 'confirmed'; list: SubscribableList; lang: Language };
 
 /**
@@ -304,7 +354,13 @@ export async function confirmSubscription(
     return { outcome: 'blocked', list, lang: pageLang };
   if (!options.apply) {
     const name = [request.firstName, request.lastName].filter(Boolean).join(' ');
-    return { outcome: 'ask', list, lang: pageLang, ...(name && { name }) };
+    return {
+      outcome: 'ask',
+      list,
+      lang: pageLang,
+      ...(name && { name }),
+      ...(request.topics && { topics: request.topics, frequency: request.frequency ?? 'immediate' }),
+    };
   }
 
   // Contact first, suppression next, pending request last: a click that fails half-way can
@@ -324,6 +380,14 @@ export async function confirmSubscription(
       addedAt: membership?.addedAt ?? at,
       source: membership?.source ?? 'form',
       consent: { method: 'double-opt-in', requestedAt: request.requestedAt, confirmedAt: at },
+      // The topics confirmed now replace any earlier choice: the link confirms what was asked.
+      ...(request.topics && {
+        alerts: {
+          topics: request.topics,
+          ...(request.frequency && { frequency: request.frequency }),
+          confirmedAt: at,
+        },
+      }),
     };
     after.updatedAt = at;
     return { contacts: { ...shard.contacts, [id]: after } };

@@ -1,3 +1,4 @@
+import type { AlertFrequency } from '../alerts/topics.ts';
 import type { Mailer } from '../campaigns/mailer.ts';
 import {
   ExpiredTrackingTokenError,
@@ -18,7 +19,11 @@ import {
   requestSubscription,
   SubscriptionUnavailableError,
 } from '../contacts/subscription.ts';
-import { type SubscribableLists, subscribableList } from '../contacts/subscription-lists.ts';
+import {
+  type SubscribableList,
+  type SubscribableLists,
+  subscribableList,
+} from '../contacts/subscription-lists.ts';
 import { InvalidTokenError, type UnsubscribeToken, verifyUnsubscribeToken } from '../contacts/tokens.ts';
 import { languageNamed } from '../publication/languages.ts';
 import type { Language } from '../publication/schema.ts';
@@ -262,11 +267,16 @@ async function subscribe(
     );
   }
   const firstName = fields.firstName ?? fields.name;
+  const topics = readTopics(text, contentType);
+  if (topics === undefined)
+    return plain(400, 'topics must be a list of topic names, e.g. "topics": ["numerique"]\n', cors);
   const input = {
     email: fields.email ?? '',
     list: fields.list ?? '',
     ...(firstName && { firstName }),
     ...(fields.lastName && { lastName: fields.lastName }),
+    ...(topics.length > 0 && { topics }),
+    ...(fields.frequency && { frequency: fields.frequency }),
   };
   const named = subscribableList(deps.settings.lists, input.list);
   const lang =
@@ -349,6 +359,23 @@ function readFields(text: string, contentType: string): Record<string, string | 
   return fields;
 }
 
+/**
+ * The topics a request picks: every `topic` field of a form (one per ticked checkbox), or a
+ * JSON body's `topics` (an array of texts). Undefined when `topics` is not such an array.
+ */
+function readTopics(text: string, contentType: string): string[] | undefined {
+  if (contentType.includes('application/json')) {
+    const topics = (JSON.parse(text) as { topics?: unknown }).topics;
+    if (topics === undefined) return [];
+    if (!Array.isArray(topics) || !topics.every((t) => typeof t === 'string')) return undefined;
+    return topics.map((t) => t.trim()).filter(Boolean);
+  }
+  return new URLSearchParams(text)
+    .getAll('topic')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
+
 function subscribeAnswer(
   outcome: Exclude<RequestOutcome, { outcome: 'capped' }>,
   input: { email: string; list: string },
@@ -375,6 +402,24 @@ function subscribeAnswer(
     case 'unknown-list':
       [status, error, title] = [400, 'unknown-list', t.subscribeUnknownListTitle];
       text = fillPattern(t.subscribeUnknownListText, { value: shown(input.list) });
+      break;
+    case 'unknown-topic':
+      [status, error, title] = [400, 'unknown-topic', t.subscribeUnknownTopicTitle];
+      text = fillPattern(t.subscribeUnknownTopicText, {
+        value: shown(outcome.value),
+        list: outcome.list.title[lang],
+      });
+      break;
+    case 'unknown-frequency':
+      [status, error, title] = [400, 'unknown-frequency', t.subscribeInvalidFieldTitle];
+      text = fillPattern(t.subscribeUnknownFrequencyText, {
+        value: shown(outcome.value),
+        list: outcome.list.title[lang],
+      });
+      break;
+    case 'no-topic':
+      [status, error, title] = [400, 'no-topic', t.subscribeInvalidFieldTitle];
+      text = fillPattern(t.subscribeNoTopicText, { list: outcome.list.title[lang] });
       break;
     case 'source-limited':
       [status, error, title] = [429, 'too-many-requests', t.subscribeTooManyTitle];
@@ -423,6 +468,26 @@ function subscribeForm(request: PublicRequest, deps: PublicEndpointDeps): Public
       listLabel: t.subscribeListLabel,
       emailLabel: t.subscribeEmailLabel,
       nameLabel: t.subscribeNameLabel,
+      // An alert list's topics, ticked one by one; the form of another list has none.
+      ...(chosen?.topics && {
+        topics: {
+          legend: t.subscribeTopicsLegend,
+          hint: t.subscribeTopicsHint,
+          options: chosen.topics.map((topic) => ({ tag: topic.tag, label: topic.label[lang] })),
+        },
+      }),
+      // A choice of frequencies only when there is one to make; the first is ticked.
+      ...(chosen?.frequencies &&
+        chosen.frequencies.length > 1 && {
+          frequencies: {
+            legend: t.subscribeFrequencyLegend,
+            options: chosen.frequencies.map((value, i) => ({
+              value,
+              label: frequencyLabel(t, value),
+              checked: i === 0,
+            })),
+          },
+        }),
       honeypot: honeypotField,
       honeypotLabel: t.subscribeHoneypotLabel,
       button: t.subscribeButton,
@@ -471,7 +536,18 @@ async function confirm(
       return show(200, {
         title: t.confirmTitle,
         text: fillPattern(t.confirmQuestion, { list: outcome.list.title[lang] }),
-        ...(outcome.name && { details: [{ label: t.confirmName, value: outcome.name }] }),
+        ...((outcome.name || outcome.topics) && {
+          details: [
+            ...(outcome.name ? [{ label: t.confirmName, value: outcome.name }] : []),
+            // What the person is about to confirm: the topics they picked, as the form named them.
+            ...(outcome.topics
+              ? [{ label: t.subscribeTopicsLegend, value: topicLabels(outcome.list, outcome.topics, lang) }]
+              : []),
+            ...(outcome.frequency && (outcome.list.frequencies?.length ?? 0) > 1
+              ? [{ label: t.subscribeFrequencyLegend, value: frequencyLabel(t, outcome.frequency) }]
+              : []),
+          ],
+        }),
         action: { button: t.confirmButton, fields: [{ name: 'confirm', value: 'yes' }] },
       });
     case 'already':
@@ -481,6 +557,18 @@ async function confirm(
         text: fillPattern(t.confirmedText, { list: outcome.list.title[lang] }),
       });
   }
+}
+
+/** A frequency as the form names it. */
+function frequencyLabel(t: TemplateSet['locales'][Language], frequency: AlertFrequency): string {
+  if (frequency === 'daily') return t.subscribeFrequencyDaily;
+  if (frequency === 'weekly') return t.subscribeFrequencyWeekly;
+  return t.subscribeFrequencyImmediate;
+}
+
+/** The labels of topics of an alert list, in `lang`, as one text. */
+function topicLabels(list: SubscribableList, topics: string[], lang: Language): string {
+  return topics.map((tag) => list.topics?.find((t) => t.tag === tag)?.label[lang] ?? tag).join(', ');
 }
 
 /* ---------------------------------------------------------------- opens and clicks */

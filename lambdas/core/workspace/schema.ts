@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { sender } from '../campaigns/campaign.ts';
 import { isTimeZone } from '../campaigns/time.ts';
-import { listTitle } from '../contacts/subscription-lists.ts';
+import { listFrequencies, listTitle, listTopics } from '../contacts/subscription-lists.ts';
 import { email, language, slug } from '../publication/schema.ts';
 
 /**
@@ -93,6 +93,12 @@ const listSettings = z.strictObject({
     .optional()
     .describe("Sender of this list's confirmation emails; default: the workspace's sender"),
   replyTo: email.optional(),
+  topics: listTopics
+    .optional()
+    .describe(
+      'Topic alerts (an open list only): the topics subscribers pick on the form, by tag slug, each with its label (text or { fr, en }); publishing a release with one of these tags mails them',
+    ),
+  frequencies: listFrequencies.optional(),
 });
 
 /** Where the store may be: a folder inside the workspace (relative to pressroom.yaml), or an absolute path. */

@@ -1,4 +1,6 @@
+import type { AlertFrequency, AlertTopic } from '../alerts/topics.ts';
 import {
+  alertTopics,
   listNameProblems,
   type SubscribableList,
   type SubscribableLists,
@@ -25,6 +27,10 @@ export interface WorkspaceList {
   subscription: 'open' | 'closed';
   from?: Sender;
   replyTo?: string;
+  /** An alert list's topics (open lists only); absent: no topic alerts on this list. */
+  topics?: AlertTopic[];
+  /** An alert list's frequencies on offer (the first the default); absent: immediate only. */
+  frequencies?: AlertFrequency[];
   /** Where the list is written, for messages. */
   line?: number;
 }
@@ -95,6 +101,33 @@ export function parseWorkspaceFile(
       }
     });
   }
+  if (checked.ok) {
+    for (const [name, l] of Object.entries(checked.value.lists ?? {})) {
+      if (l?.frequencies !== undefined && l.topics === undefined)
+        problems.push({
+          file,
+          ...parsed.locateKey(['lists', name], 'frequencies'),
+          path: `lists.${name}.frequencies`,
+          message: 'frequencies are those of topic alerts: give the list topics too, or remove frequencies',
+        });
+      if (l?.frequencies?.some((f) => f !== 'immediate') && (checked.value.organizations ?? []).length === 0)
+        problems.push({
+          file,
+          ...parsed.locateKey(['lists', name], 'frequencies'),
+          path: `lists.${name}.frequencies`,
+          message:
+            'a digest is a newsletter issue published by the workspace: name its organisation under "organizations" (organizations/<id>.yaml), or offer immediate alerts only',
+        });
+      if (l?.topics === undefined || l.subscription === 'open') continue;
+      problems.push({
+        file,
+        ...parsed.locateKey(['lists', name], 'topics'),
+        path: `lists.${name}.topics`,
+        message:
+          'topics are picked by subscribers on the public form, so only an open list offers them: add "subscription: open" to this list, or remove topics',
+      });
+    }
+  }
   if (!checked.ok || problems.length > 0) throw new InvalidInputError(problems);
   const w: WorkspaceFile = checked.value;
   const lists: Record<string, WorkspaceList> = {};
@@ -109,6 +142,8 @@ export function parseWorkspaceFile(
       subscription: l.subscription,
       ...(l.from !== undefined && { from: l.from }),
       ...(l.replyTo !== undefined && { replyTo: l.replyTo }),
+      ...(l.topics !== undefined && { topics: alertTopics(l.topics) }),
+      ...(l.frequencies !== undefined && { frequencies: l.frequencies }),
       ...(line !== undefined && { line }),
     };
   }
@@ -177,6 +212,8 @@ export function openLists(
       lang: l.lang ?? defaults.lang,
       from,
       ...(replyTo !== undefined && { replyTo }),
+      ...(l.topics !== undefined && { topics: l.topics }),
+      ...(l.frequencies !== undefined && { frequencies: l.frequencies }),
     };
   }
   if (problems.length > 0) throw new InvalidInputError(problems);
