@@ -6,16 +6,20 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleWorkspaceForFile, expectExit } from '../support/cli.ts';
+import { barometer, barometre, crise } from '../support/example-releases.ts';
 
 const issue = 'examples/newsletters/2024-03-lettre.md';
 const workspace = exampleWorkspaceForFile('pressroom-newsletter-cli-');
 const { pressroom } = workspace;
 
 beforeAll(async () => {
-  for (const file of await readdir(path.join(workspace.dir, 'examples/publications'))) {
-    if (!file.endsWith('.md')) continue;
-    expectExit(await pressroom('publish', `examples/publications/${file}`, '--no-pdf'), 0);
-  }
+  // Every example release; a translation after the release it translates.
+  const examples = [crise, barometer, barometre].map((release) => release.file);
+  const files = (await readdir(path.join(workspace.dir, 'examples/publications'))).filter((f) =>
+    f.endsWith('.md'),
+  );
+  expect(files.map((f) => `examples/publications/${f}`).sort()).toEqual([...examples].sort());
+  for (const file of examples) expectExit(await pressroom('publish', file, '--no-pdf'), 0);
 });
 
 describe('pressroom newsletter', () => {
@@ -93,7 +97,9 @@ describe('pressroom newsletter', () => {
     expectExit(first, 0);
     expect(first.stdout).toContain(`Wrote ${out}: 1 release(s) since 2024-01-01`);
     const text = await readFile(path.join(workspace.dir, out), 'utf8');
-    expect(text).toContain('  - release: open-data-barometer-2024');
+    // One version of a translated release: the one in the issue's language (French here).
+    expect(text).toContain(`  - release: ${barometre.slug}`);
+    expect(text).not.toContain(`release: ${barometer.slug}`);
     expect(text).not.toContain('gestion-de-crise');
     // It renders as it stands.
     expectExit(await pressroom('newsletter', 'render', out, '--out', 'out/brouillon'), 0);

@@ -166,7 +166,7 @@ describe('one language per room', () => {
         /<a href="(\.\.\/)*releases\/open-data-barometer\/files\/summary\.txt" lang="en">Summary \(text\)<\/a>/,
       );
       // Three in the entry, and the English page's link among the language links (a room in two languages).
-      expect(html.match(/lang="en"/g), key).toHaveLength(4);
+      expect(html.match(/ lang="en"/g), key).toHaveLength(4);
       expect(html, key).toMatch(/<a href="(\.\.\/)*en\/index\.html" hreflang="en" lang="en">English<\/a>/);
     }
     // The release's own page is the document, in its language throughout.

@@ -58,13 +58,14 @@ export async function draftIssue(
       `--since must be a real calendar date written YYYY-MM-DD, e.g. 2024-03-01 (value: ${JSON.stringify(options.since)})`,
     );
   }
-  const releases: ReleaseSummary[] = [];
+  const listed: ReleaseSummary[] = [];
   for (const year of await catalogYears(deps.store)) {
     if (year < options.since.slice(0, 4)) break;
     for (const r of await readYear(deps.store, year)) {
-      if (r.date >= options.since && isPublic(r, options.now)) releases.push(r);
+      if (r.date >= options.since && isPublic(r, options.now)) listed.push(r);
     }
   }
+  const releases = oneVersionEach(listed, options.lang);
   const newest = releases[0];
   if (!newest) {
     throw new PressroomError(
@@ -114,4 +115,29 @@ export async function draftIssue(
     text: `---\n${doc.toString({ lineWidth: 0 })}---\n`,
     releases: releases.map((r) => ({ slug: r.slug, title: r.title, date: r.date })),
   };
+}
+
+/**
+ * One release per group of translations, where it stands in the list (newest first): the
+ * version in the issue's language, else the release the others translate, else the first.
+ */
+function oneVersionEach(releases: ReleaseSummary[], lang: Language): ReleaseSummary[] {
+  const groupOf = (r: ReleaseSummary) => r.translationOf ?? r.slug;
+  const chosen = new Map<string, ReleaseSummary>();
+  for (const r of releases) {
+    const held = chosen.get(groupOf(r));
+    const better =
+      !held || (held.lang !== lang && (r.lang === lang || (!r.translationOf && held.translationOf)));
+    if (better) chosen.set(groupOf(r), r);
+  }
+  const seen = new Set<string>();
+  const result: ReleaseSummary[] = [];
+  for (const r of releases) {
+    const group = groupOf(r);
+    if (seen.has(group)) continue;
+    seen.add(group);
+    const pick = chosen.get(group);
+    if (pick) result.push(pick);
+  }
+  return result;
 }
