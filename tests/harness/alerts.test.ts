@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { EventBridgeCampaignScheduler } from '../../lambdas/adapters/scheduler.ts';
+import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { alertCampaignName, alertDelayMs } from '../../lambdas/core/alerts/release-alert.ts';
+import { siteDeps } from '../../lambdas/core/archive/publish.ts';
+import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
 import { readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
-import { scheduleNameFor } from '../../lambdas/core/campaigns/remote.ts';
+import { cancelCampaignRemotely, scheduleNameFor } from '../../lambdas/core/campaigns/remote.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { releaseText } from '../support/memory-files.ts';
@@ -24,6 +28,9 @@ import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
  * starts it and the real send bundle sends it through SES: only the subscriber of that topic is
  * mailed, with a one-click unsubscribe, and no call is denied. Published again, the release's
  * alert is not scheduled twice.
+ *
+ * A release withdrawn as `archive withdraw --backend aws` does (the operator's Scheduler
+ * client) within the minute has its waiting alert cancelled and the schedule deleted.
  *
  * Digests: tests/harness/digests.test.ts.
  */
@@ -127,6 +134,50 @@ describe('topic alerts on the stack as synthesized', () => {
         result: [{ slug: 'etude-villes', alerts: [{ campaign: name, action: 'kept' }] }],
       });
       expect(world.edge.schedules.has(scheduleKey)).toBe(false);
+      expect(takeDenials(world)).toEqual([]);
+    },
+    slow,
+  );
+
+  it(
+    "withdrawn from the command line (archive withdraw --backend aws) within the minute, a release's waiting alert is cancelled and its schedule deleted",
+    async () => {
+      await world.store.put(
+        'publications/culture.md',
+        releaseText('culture-villes', 'Culture : les villes moyennes', 'tags: [Culture]\n'),
+      );
+      const [published] = await world.deliverS3Notifications();
+      const name = alertCampaignName('alertes', 'culture-villes');
+      expect(published?.invocation).toMatchObject({
+        ok: true,
+        result: [{ slug: 'culture-villes', alerts: [{ campaign: name, action: 'scheduled' }] }],
+      });
+      const scheduleKey = `${world.outputs.ScheduleGroupName}/${scheduleNameFor(name)}`;
+      expect(world.edge.schedules.has(scheduleKey)).toBe(true);
+      // As bin/actions/archive.ts builds it on the stack: the bucket, the operator's Scheduler.
+      const scheduler = new EventBridgeCampaignScheduler({
+        groupName: world.outputs.ScheduleGroupName as string,
+        targetArn: world.outputs.DispatchFunctionArn as string,
+        roleArn: world.outputs.SchedulerRoleArn as string,
+        deadLetterArn: world.outputs.ScheduleDeadLetterQueueArn as string,
+        client: world.scheduler,
+      });
+      const result = await withdrawRelease(
+        'culture-villes',
+        { reason: 'publiée par erreur', by: 'test@host' },
+        {
+          store: world.store,
+          ...siteDeps(await loadTemplateFiles(), {
+            siteUrl: world.outputs.PressRoomUrl as string,
+            siteLang: 'fr',
+          }),
+          cancelAlert: (campaign, now) =>
+            cancelCampaignRemotely(campaign, { store: world.store, scheduler }, now),
+        },
+      );
+      expect(result.alerts).toEqual([{ campaign: name, action: 'cancelled', topics: ['culture'] }]);
+      expect(world.edge.schedules.has(scheduleKey)).toBe(false);
+      expect((await readCampaign(world.store, name)).state).toBe('cancelled');
       expect(takeDenials(world)).toEqual([]);
     },
     slow,
