@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { isTimeZone } from '../lambdas/core/campaigns/time.ts';
 import { defaultConfirmationsPerHour } from '../lambdas/core/contacts/subscription-limits.ts';
 import { showValue } from '../lambdas/core/errors.ts';
 import { closest } from '../lambdas/core/input.ts';
@@ -53,6 +54,8 @@ export interface PressroomConfig {
   confirmationsPerHour: number;
   /** An AWS WAF web ACL (CLOUDFRONT scope, us-east-1) put in front of the press room, by ARN. */
   webAclArn?: string;
+  /** The zone (IANA) digests of topic alerts go at 08:00 in: the workspace's `timeZone`. */
+  timeZone: string;
 }
 
 /** Log retentions CloudWatch Logs accepts, in days. */
@@ -175,6 +178,12 @@ const contextSchema = z
         .min(1, 'must be between 1 and 100000 emails per hour')
         .max(100_000, 'must be between 1 and 100000 emails per hour'),
     ).default(defaultConfirmationsPerHour),
+    timeZone: z
+      .string()
+      .refine(isTimeZone, {
+        error: 'must be an IANA time zone such as Europe/Paris (the timeZone of pressroom.yaml)',
+      })
+      .default('UTC'),
     webAclArn: z
       .string()
       .regex(
@@ -277,6 +286,7 @@ export function parseConfig(context: Record<string, unknown>): PressroomConfig {
     lateFireWindowMinutes: c.lateFireWindowMinutes,
     confirmationsPerHour: c.confirmationsPerHour,
     ...(c.webAclArn !== undefined && { webAclArn: c.webAclArn }),
+    timeZone: c.timeZone,
   };
 }
 

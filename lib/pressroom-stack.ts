@@ -14,6 +14,7 @@ import { translationKeys } from '../lambdas/core/archive/translation-groups.ts';
 import { sendingHoldKey } from '../lambdas/core/campaigns/hold.ts';
 import { ChromiumLayer } from './chromium.ts';
 import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
+import { Digests } from './digests.ts';
 import { EmbargoLifts } from './embargoes.ts';
 import { PressroomFunction, projectRoot } from './functions.ts';
 import { LedgerTable } from './ledger-table.ts';
@@ -44,6 +45,7 @@ export class PressroomStack extends Stack {
   readonly sending: Sending;
   readonly scheduling: Scheduling;
   readonly embargoLifts: EmbargoLifts;
+  readonly digests: Digests;
   readonly monitoring: Monitoring;
   readonly signingSecret: ISecret;
   readonly functions: Record<'publish' | 'dispatch' | 'send' | 'feedback' | 'public', PressroomFunction>;
@@ -278,6 +280,10 @@ export class PressroomStack extends Stack {
         'site/*',
         'config/lists.yaml',
         'campaigns/*',
+        // Digests: who chose one (and their suppressions), and when the last one went.
+        'contacts/*',
+        'suppressions/*',
+        'alerts/digests/*',
       ],
       write: [
         'archive/*',
@@ -286,6 +292,7 @@ export class PressroomStack extends Stack {
         'site/*',
         'publications/*.errors.json',
         'campaigns/*',
+        'alerts/digests/*',
       ],
       delete: ['archive/*', 'newsletters/*', 'site/*', 'publications/*.errors.json'],
     });
@@ -389,6 +396,12 @@ export class PressroomStack extends Stack {
     // Embargoed releases go public at their time: a schedule per release, and a safety refresh.
     this.embargoLifts = new EmbargoLifts(this, 'EmbargoLifts', {
       publish,
+      alarmTopic: notifications.alarmTopic,
+    });
+    // Daily and weekly digests of topic alerts: a schedule at 08:00 in the workspace's zone.
+    this.digests = new Digests(this, 'Digests', {
+      publish,
+      timeZone: config.timeZone,
       alarmTopic: notifications.alarmTopic,
     });
     this.acknowledgeNotificationsHandler();

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { runDueDigests } from '../../lambdas/core/alerts/digest.ts';
 import { scheduleCampaign } from '../../lambdas/core/campaigns/schedule.ts';
 import { publishIssue } from '../../lambdas/core/newsletter/publish.ts';
-import type { SourceFiles } from '../../lambdas/core/publication/load.ts';
+import { withSourceText } from '../../lambdas/core/publication/load.ts';
 import { type LocalBackend, subscriptionLists } from '../context.ts';
 import { issueDeps } from './newsletter.ts';
 
@@ -36,7 +36,7 @@ export function localDigests(backend: LocalBackend): (() => Promise<string[]>) |
         const file = path.join(workspace.root, 'newsletters', `${id}.md`);
         await publishIssue(
           file,
-          { ...issueDeps(backend), files: withFile(backend.files, file, markdown) },
+          { ...issueDeps(backend), files: withSourceText(backend.files, file, markdown) },
           { replace: true },
         );
       },
@@ -55,16 +55,4 @@ export function localDigests(backend: LocalBackend): (() => Promise<string[]>) |
       ),
     );
   }
-}
-
-/** `files`, with `file` holding `text`. */
-function withFile(files: SourceFiles, file: string, text: string): SourceFiles {
-  const bytes = new TextEncoder().encode(text);
-  const wrap = (inner: SourceFiles): SourceFiles => ({
-    readBytes: async (f, options) => (path.resolve(f) === file ? bytes : inner.readBytes(f, options)),
-    stream: (f) => inner.stream(f),
-    size: async (f) => (path.resolve(f) === file ? bytes.length : inner.size(f)),
-    within: (f) => wrap(inner.within(f)),
-  });
-  return wrap(files);
 }

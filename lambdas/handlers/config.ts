@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isTimeZone } from '../core/campaigns/time.ts';
 import { defaultConfirmationsPerHour } from '../core/contacts/subscription-limits.ts';
 import { PressroomError } from '../core/errors.ts';
 import { languages } from '../core/publication/schema.ts';
@@ -96,6 +97,11 @@ const settings = {
     variable: 'PRESSROOM_UNSUBSCRIBE_MAILTO',
     schema: z.email().optional(),
     expected: 'the mailbox of the List-Unsubscribe mailto:, e.g. "desabonnement@example.org"',
+  },
+  timeZone: {
+    variable: 'PRESSROOM_TIME_ZONE',
+    schema: z.string().refine(isTimeZone),
+    expected: 'the IANA zone digests of topic alerts go at 08:00 in, e.g. "Europe/Paris"',
   },
   liftScheduleGroup: {
     variable: 'PRESSROOM_LIFT_SCHEDULE_GROUP',

@@ -9,7 +9,8 @@ import {
 } from '../adapters/scheduler.ts';
 import { sharpImages } from '../adapters/sharp-images.ts';
 import { storeSourceFiles } from '../adapters/store-files.ts';
-import { type AlertOutcome, queueReleaseAlerts } from '../core/alerts/release-alert.ts';
+import { runDueDigests } from '../core/alerts/digest.ts';
+import { type AlertOutcome, alertDelayMs, queueReleaseAlerts } from '../core/alerts/release-alert.ts';
 import { type LiftPlan, type LiftScheduler, planLift } from '../core/archive/lift.ts';
 import { readManifest } from '../core/archive/manifest.ts';
 import {
@@ -23,10 +24,11 @@ import { cancelCampaignRemotely, scheduleCampaignRemotely } from '../core/campai
 import { formatProblems, InvalidInputError, type Problem, RefusedFileError } from '../core/errors.ts';
 import { type PublishIssueDeps, publishIssue } from '../core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../core/newsletter/render.ts';
+import { withSourceText } from '../core/publication/load.ts';
 import { slug } from '../core/publication/schema.ts';
 import { reportKeyOf } from '../core/publication/upload.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
-import type { ObjectStore } from '../core/store/object-store.ts';
+import { listAll, type ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
 import { listsKey, readStackLists } from './lists.ts';
 import { cached, dataStore, logger, ownFunctionArn, startInvocation } from './runtime.ts';
@@ -58,6 +60,12 @@ import { templateSet } from './templates.ts';
  * one-time schedule of the campaigns' group that invokes dispatch), a minute later or at the
  * embargo's lift; a waiting alert of a release no longer public is cancelled, its schedule
  * deleted. An invalid `config/lists.yaml` publishes the release with a notice and no alert.
+ *
+ * `{ "digests": "due" }`, sent every day at 08:00 in PRESSROOM_TIME_ZONE by the digests'
+ * schedule (lib/digests.ts), runs the digest job of `pressroom serve` and `run-due`
+ * (alerts/digest.ts): each digest due is published as a private newsletter issue (from the
+ * first organisation under publications/organizations/) and its campaign scheduled in the
+ * campaigns' group a minute later, which dispatch and send mail.
  */
 
 export const publicationsPrefix = 'publications/';
@@ -82,6 +90,23 @@ export interface PublicationReport {
 
 /** The event of an embargo's lift and of the safety refresh (lambdas/adapters/scheduler.ts). */
 export const liftEventSchema = z.strictObject({ lift: z.literal('embargoes'), release: slug.optional() });
+
+/** The event of the digests' daily schedule (lib/digests.ts). */
+export const digestEventSchema = z.strictObject({ digests: z.literal('due') });
+export type DigestEvent = z.infer<typeof digestEventSchema>;
+
+/** What a digests' run made: a campaign per group of subscribers, each scheduled a minute later. */
+export interface DigestReport {
+  digests: 'due';
+  campaigns: {
+    name: string;
+    list: string;
+    frequency: string;
+    releases: string[];
+    people: number;
+    sendAt: string;
+  }[];
+}
 
 /** What a lift published. */
 export interface LiftReport {
@@ -229,7 +254,7 @@ const context = cached(async () => {
       },
     },
   };
-  return { bucket: config.bucket, store, publishers, releaseDeps };
+  return { bucket: config.bucket, store, publishers, releaseDeps, issueDeps };
 });
 
 /** Read when an embargoed release is published: other publications need none of it. */
@@ -298,6 +323,71 @@ async function liftScheduler(self: string | undefined): Promise<LiftScheduler> {
   });
 }
 
+/** Where digests' newsletter issues are published from: they are made in memory, never uploaded. */
+const organizationsPrefix = `${publicationsPrefix}organizations/`;
+
+/**
+ * Makes the digests that are due (the daily one every day, the weekly one on Mondays, as the
+ * local due job does): a private newsletter issue and a campaign per group of subscribers,
+ * scheduled on the stack a minute later. An invalid `config/lists.yaml` makes none (logged).
+ */
+export async function makeDigests(): Promise<DigestReport> {
+  const { store, issueDeps } = await context();
+  const { timeZone } = loadConfig(['timeZone']);
+  const { lists, invalid } = await readStackLists(store);
+  if (invalid) {
+    logger.error(`${listsKey} is invalid: no digest made`, { error: invalid });
+    return { digests: 'due', campaigns: [] };
+  }
+  const publishers: string[] = [];
+  for await (const item of listAll(store, organizationsPrefix)) {
+    const id = /^([^/]+)\.ya?ml$/.exec(item.key.slice(organizationsPrefix.length))?.[1];
+    if (id) publishers.push(id);
+  }
+  const sendAts = new Map<string, string>();
+  const outcomes = await runDueDigests({
+    store,
+    lists,
+    timeZone,
+    publishers: publishers.sort(),
+    async publishIssue(id, markdown) {
+      const file = `/${newslettersPrefix}${id}.md`;
+      await publishIssue(
+        file,
+        { ...issueDeps, files: withSourceText(issueDeps.files, file, markdown) },
+        {
+          replace: true,
+        },
+      );
+    },
+    // A one-time schedule must be ahead of now: the campaign goes a minute later.
+    schedule: async (definition, source) => {
+      const now = new Date();
+      const utc = new Date(now.getTime() + alertDelayMs).toISOString();
+      sendAts.set(definition.name, utc);
+      const later = { ...definition, sendAt: { utc, zone: 'UTC', written: utc } };
+      return scheduleCampaignRemotely(
+        later,
+        { store, scheduler: await alertSettings(), clock: () => now },
+        source,
+      );
+    },
+  });
+  const campaigns = outcomes.flatMap((o) =>
+    o.campaigns.map((c) => ({
+      ...c,
+      list: o.list,
+      frequency: o.frequency,
+      sendAt: sendAts.get(c.name) as string,
+    })),
+  );
+  logger.info('digests', {
+    runs: outcomes.map((o) => ({ list: o.list, frequency: o.frequency, until: o.until })),
+    campaigns: campaigns.map((c) => c.name),
+  });
+  return { digests: 'due', campaigns };
+}
+
 /** Publishes every release whose embargo has passed, and the press room with them. */
 export async function liftEmbargoes(event: LiftEvent): Promise<LiftReport> {
   const { releaseDeps } = await context();
@@ -316,11 +406,17 @@ export async function liftEmbargoes(event: LiftEvent): Promise<LiftReport> {
  */
 export async function handler(event: S3Event, lambdaContext?: Context): Promise<PublishOutcome[]>;
 export async function handler(event: LiftEvent, lambdaContext?: Context): Promise<LiftReport>;
+export async function handler(event: DigestEvent, lambdaContext?: Context): Promise<DigestReport>;
 export async function handler(
-  event: S3Event | LiftEvent,
+  event: S3Event | LiftEvent | DigestEvent,
   lambdaContext?: Context,
-): Promise<PublishOutcome[] | LiftReport> {
+): Promise<PublishOutcome[] | LiftReport | DigestReport> {
   startInvocation(lambdaContext);
+  if ('digests' in event) {
+    if (!digestEventSchema.safeParse(event).success)
+      throw new Error('a digests event is { "digests": "due" }');
+    return makeDigests();
+  }
   if ('lift' in event) {
     const lift = liftEventSchema.safeParse(event);
     if (!lift.success)

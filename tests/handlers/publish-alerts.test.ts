@@ -11,7 +11,8 @@ import { publishWorldForFile } from './harness.ts';
  * release with an alert list's topic among its tags gets its alert campaign, scheduled in the
  * campaigns' group and invoking dispatch; published again as private, the waiting alert is
  * cancelled and its schedule deleted; an invalid config/lists.yaml publishes the release with
- * a notice and schedules nothing.
+ * a notice and schedules nothing. A digests event of another shape is refused; an invalid
+ * config/lists.yaml makes no digest.
  */
 
 const world = publishWorldForFile();
@@ -96,6 +97,18 @@ describe('publish handler: topic alerts', () => {
         /^config\/lists\.yaml is invalid, so no topic alert was scheduled for autre-alerte; fix it, then upload the release again:\n.*config\/lists\.yaml:4:7 lists\.alertes\.topics\.Numérique: is not a tag slug/s,
       ),
     ]);
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toEqual([]);
+  });
+});
+
+describe('publish handler: digests', () => {
+  it('refuses a digests event of another shape, and makes no digest from an invalid config/lists.yaml', async () => {
+    vi.stubEnv('PRESSROOM_TIME_ZONE', 'Europe/Paris');
+    await expect(handler({ digests: 'now' } as never)).rejects.toThrow(
+      'a digests event is { "digests": "due" }',
+    );
+    await world.store.put('config/lists.yaml', 'lists:\n  alertes:\n    topics: 3\n');
+    expect(await handler({ digests: 'due' })).toEqual({ digests: 'due', campaigns: [] });
     expect(scheduler.commandCalls(CreateScheduleCommand)).toEqual([]);
   });
 });

@@ -1,11 +1,21 @@
-import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
+import { EventBridgeCampaignScheduler } from '../../lambdas/adapters/scheduler.ts';
+import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { alertCampaignName, alertDelayMs } from '../../lambdas/core/alerts/release-alert.ts';
+import { siteDeps } from '../../lambdas/core/archive/publish.ts';
+import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
 import { readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
-import { scheduleNameFor } from '../../lambdas/core/campaigns/remote.ts';
+import { cancelCampaignRemotely, scheduleNameFor } from '../../lambdas/core/campaigns/remote.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
-import { releaseText, villesInternet } from '../support/memory-files.ts';
+import { releaseText } from '../support/memory-files.ts';
+import {
+  alertListsYaml,
+  alertsContext,
+  askSubscription,
+  confirmSubscription,
+  publishTaggedRelease,
+} from './topic-alerts.ts';
 import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
@@ -19,18 +29,14 @@ import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
  * mailed, with a one-click unsubscribe, and no call is denied. Published again, the release's
  * alert is not scheduled twice.
  *
- * Not proven here: digests, which nothing makes on the stack (docs/subscriptions.md says so).
+ * A release withdrawn as `archive withdraw --backend aws` does (the operator's Scheduler
+ * client) within the minute has its waiting alert cancelled and the schedule deleted.
+ *
+ * Digests: tests/harness/digests.test.ts.
  */
 
-const context = { sender: 'presse@villes-internet.net', sendRate: 14 };
-const listsYaml = `lists:
-  alertes:
-    title: Alertes de Villes Internet
-    from: "Villes Internet <alertes@villes-internet.net>"
-    topics:
-      numerique: Numérique
-      culture: Culture
-`;
+const context = alertsContext;
+const listsYaml = alertListsYaml('      culture: Culture\n');
 
 let world: HarnessWorld;
 useHarness(context, (started) => {
@@ -40,24 +46,7 @@ useHarness(context, (started) => {
 const slow = 180_000;
 
 function subscribe(email: string, topic: string) {
-  return world.functionUrlRequest(`${world.outputs.PublicEndpointUrl}subscribe`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-    body: new URLSearchParams({ email, list: 'alertes', topic }).toString(),
-  });
-}
-
-async function confirm(email: string): Promise<void> {
-  const mail = world.edge.mails.find((m) => m.destinations.includes(email));
-  const link = /https:\/\/\S+\/subscribe\/confirm\/\S+/.exec(
-    (await simpleParser(mail?.raw ?? '')).text ?? '',
-  )?.[0];
-  const delivery = await world.functionUrlRequest(link as string, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-    body: 'confirm=yes',
-  });
-  expect(delivery.invocation).toMatchObject({ ok: true, result: { statusCode: 200 } });
+  return askSubscription(world, { email, list: 'alertes', topic });
 }
 
 describe('topic alerts on the stack as synthesized', () => {
@@ -71,7 +60,7 @@ describe('topic alerts on the stack as synthesized', () => {
       ] as const) {
         const delivery = await subscribe(email, topic);
         expect(delivery.invocation).toMatchObject({ ok: true, result: { statusCode: 200 } });
-        await confirm(email);
+        await confirmSubscription(world, email);
       }
       const keys = contactKeys(world.secret);
       const { contact } = await findContact(world.store, keys, 'numerique@exemple.org');
@@ -80,13 +69,7 @@ describe('topic alerts on the stack as synthesized', () => {
       const refused = await subscribe('x@exemple.org', 'sport');
       expect(refused.invocation).toMatchObject({ ok: true, result: { statusCode: 400 } });
 
-      await world.store.put('publications/organizations/villes-internet.yaml', villesInternet);
-      await world.store.put(
-        'publications/etude.md',
-        releaseText('etude-villes', 'Étude : les villes moyennes', 'tags: [Numérique, Villes moyennes]\n'),
-      );
-      const [published] = await world.deliverS3Notifications();
-      expect(published?.invocation).toMatchObject({ ok: true });
+      const published = await publishTaggedRelease(world, 'Numérique, Villes moyennes');
 
       const name = alertCampaignName('alertes', 'etude-villes');
       expect(published?.invocation).toMatchObject({
@@ -151,6 +134,50 @@ describe('topic alerts on the stack as synthesized', () => {
         result: [{ slug: 'etude-villes', alerts: [{ campaign: name, action: 'kept' }] }],
       });
       expect(world.edge.schedules.has(scheduleKey)).toBe(false);
+      expect(takeDenials(world)).toEqual([]);
+    },
+    slow,
+  );
+
+  it(
+    "withdrawn from the command line (archive withdraw --backend aws) within the minute, a release's waiting alert is cancelled and its schedule deleted",
+    async () => {
+      await world.store.put(
+        'publications/culture.md',
+        releaseText('culture-villes', 'Culture : les villes moyennes', 'tags: [Culture]\n'),
+      );
+      const [published] = await world.deliverS3Notifications();
+      const name = alertCampaignName('alertes', 'culture-villes');
+      expect(published?.invocation).toMatchObject({
+        ok: true,
+        result: [{ slug: 'culture-villes', alerts: [{ campaign: name, action: 'scheduled' }] }],
+      });
+      const scheduleKey = `${world.outputs.ScheduleGroupName}/${scheduleNameFor(name)}`;
+      expect(world.edge.schedules.has(scheduleKey)).toBe(true);
+      // As bin/actions/archive.ts builds it on the stack: the bucket, the operator's Scheduler.
+      const scheduler = new EventBridgeCampaignScheduler({
+        groupName: world.outputs.ScheduleGroupName as string,
+        targetArn: world.outputs.DispatchFunctionArn as string,
+        roleArn: world.outputs.SchedulerRoleArn as string,
+        deadLetterArn: world.outputs.ScheduleDeadLetterQueueArn as string,
+        client: world.scheduler,
+      });
+      const result = await withdrawRelease(
+        'culture-villes',
+        { reason: 'publiée par erreur', by: 'test@host' },
+        {
+          store: world.store,
+          ...siteDeps(await loadTemplateFiles(), {
+            siteUrl: world.outputs.PressRoomUrl as string,
+            siteLang: 'fr',
+          }),
+          cancelAlert: (campaign, now) =>
+            cancelCampaignRemotely(campaign, { store: world.store, scheduler }, now),
+        },
+      );
+      expect(result.alerts).toEqual([{ campaign: name, action: 'cancelled', topics: ['culture'] }]);
+      expect(world.edge.schedules.has(scheduleKey)).toBe(false);
+      expect((await readCampaign(world.store, name)).state).toBe('cancelled');
       expect(takeDenials(world)).toEqual([]);
     },
     slow,

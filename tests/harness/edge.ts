@@ -343,6 +343,27 @@ const jsonError = (status: number, type: string, message: string): Answer => ({
   body: JSON.stringify({ __type: type, message, Message: message }),
 });
 
+/**
+ * The schedules the template itself creates (AWS::Scheduler::Schedule), as Scheduler holds
+ * them once deployed: keyed `<group>/<name>` (the logical id when the template names none),
+ * their definition the resolved properties.
+ */
+function templateSchedules(values: TemplateValues): Map<string, StoredSchedule> {
+  const schedules = new Map<string, StoredSchedule>();
+  for (const id of values.ofType('AWS::Scheduler::Schedule')) {
+    const definition = values.resolve(values.resource(id).Properties) as Record<string, unknown>;
+    const groupName = (definition.GroupName as string | undefined) ?? 'default';
+    const name = (definition.Name as string | undefined) ?? id;
+    schedules.set(`${groupName}/${name}`, {
+      arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${groupName}/${name}`,
+      name,
+      groupName,
+      definition,
+    });
+  }
+  return schedules;
+}
+
 /** Starts the edge on 127.0.0.1. */
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const { values } = options;
@@ -358,7 +379,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     denials: [],
     mails: [],
     queues: new Map(values.ofType('AWS::SQS::Queue').map((id) => [values.getAtt(id, 'Arn'), []])),
-    schedules: new Map(),
+    schedules: templateSchedules(values),
     objectsCreated: [],
     sesFaults: [],
     close: async () => {},

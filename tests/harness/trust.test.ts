@@ -59,6 +59,7 @@ const scheduling = [
     target: 'Dispatch',
   },
   { what: 'embargo lifts', group: 'EmbargoLiftsGroup', role: 'EmbargoLiftsSchedulerRole', target: 'Publish' },
+  { what: 'digests', group: 'DigestsGroup', role: 'DigestsSchedulerRole', target: 'Publish' },
 ];
 const idOf = (ids: string[], prefix: string) => {
   const found = ids.filter((id) => id.startsWith(prefix));
@@ -70,7 +71,7 @@ describe('trust: the roles schedules run with', () => {
   const groupIds = values.ofType('AWS::Scheduler::ScheduleGroup');
   const schedulerRoles = roleIds.filter((id) => trustedServices(id).includes('scheduler.amazonaws.com'));
 
-  it('are two, one per schedule group', () => {
+  it('are three, one per schedule group', () => {
     expect(schedulerRoles.sort()).toEqual(scheduling.map((s) => idOf(roleIds, s.role)).sort());
     expect(groupIds.sort()).toEqual(scheduling.map((s) => idOf(groupIds, s.group)).sort());
   });
@@ -98,12 +99,12 @@ describe('trust: the roles schedules run with', () => {
       ).toBe('allow');
     });
 
-    it('refuses another account, another schedule group (the other one of the stack too), and other services', () => {
+    it('refuses another account, another schedule group (the other ones of the stack too), and other services', () => {
       const otherGroups = [
         `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/someone-else`,
         ...groupIds.map((id) => values.getAtt(id, 'Arn')).filter((arn) => arn !== groupArn),
       ];
-      expect(otherGroups).toHaveLength(2);
+      expect(otherGroups).toHaveLength(3);
       expect(
         assume(role, 'scheduler.amazonaws.com', {
           'aws:SourceAccount': '999999999999',

@@ -37,7 +37,16 @@ describe('configuration from the CDK context', () => {
       noncurrentVersionDays: 90,
       lateFireWindowMinutes: 60,
       confirmationsPerHour: 500,
+      timeZone: 'UTC',
     });
+  });
+
+  it('takes the time zone digests go at 08:00 in, an IANA name', () => {
+    const sender = 'press@example.org';
+    expect(parseConfig({ sender, timeZone: 'Europe/Paris' }).timeZone).toBe('Europe/Paris');
+    expect(problemsOf({ sender, timeZone: 'Paris' })).toContain(
+      'timeZone: must be an IANA time zone such as Europe/Paris (the timeZone of pressroom.yaml) (value: "Paris")',
+    );
   });
 
   it('takes an hourly cap on confirmation mails, a whole number from 1 to 100000', () => {

@@ -29,6 +29,8 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'campaignSchedulerRoleArn',
     'campaignScheduleDeadLetterArn',
     'dispatchFunctionArn',
+    // Digests: 08:00 in this zone (lib/digests.ts).
+    'timeZone',
   ],
   dispatch: [
     'bucket',

@@ -203,18 +203,30 @@ describe('least privilege', () => {
   ];
   const expectedKeys: Record<HandlerName, { get: string[]; put: string[]; delete: string[] }> = {
     publish: {
-      // Topic alerts: the lists of config/lists.yaml, and the alerts' campaigns.
+      // Topic alerts: the lists of config/lists.yaml, and the alerts' campaigns. Digests: who
+      // chose one (contacts and suppressions), and the time the last one covered.
       get: [
+        'alerts/digests/*',
         'archive/*',
         'campaigns/*',
         'catalog/*',
         'config/lists.yaml',
+        'contacts/*',
         'newsletters/*',
         'organizations/*',
         'publications/*',
         'site/*',
+        'suppressions/*',
       ],
-      put: ['archive/*', 'campaigns/*', 'catalog/*', 'newsletters/*', 'publications/*.errors.json', 'site/*'],
+      put: [
+        'alerts/digests/*',
+        'archive/*',
+        'campaigns/*',
+        'catalog/*',
+        'newsletters/*',
+        'publications/*.errors.json',
+        'site/*',
+      ],
       delete: ['archive/*', 'newsletters/*', 'publications/*.errors.json', 'site/*'],
     },
     dispatch: {
@@ -263,11 +275,12 @@ describe('least privilege', () => {
     expect(perms.get('s3:ListBucket')).toEqual(new Set([bucket]));
   });
 
-  it('only the functions that handle contacts can read them; only those that sign or derive ids get the secret', () => {
+  it('only the functions that handle contacts (publish: for digests) can read them; only those that sign or derive ids get the secret', () => {
     const withContacts = handlerNames.filter((n) =>
       keys(permissions(n), 's3:GetObject').includes('contacts/*'),
     );
-    expect(withContacts).toEqual(['dispatch', 'send', 'feedback', 'public']);
+    // publish: the people who chose a digest of topic alerts, read to group them.
+    expect(withContacts).toEqual(['publish', 'dispatch', 'send', 'feedback', 'public']);
     const secret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SigningSecret')}>`;
     // public also reads the origin secret CloudFront sends it (tests/infra/domain.test.ts).
     const originSecret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SiteOriginSecret')}>`;

@@ -692,8 +692,8 @@ describe('failed asynchronous invocations', () => {
 
 describe('EventBridge Scheduler', () => {
   it('has a schedule group and a role only its schedules can assume (the group ARN, as AWS documents), allowed to invoke dispatch and write to the schedules DLQ', () => {
-    // The campaigns' group, and the embargoes' lifts' (tests/infra/embargoes.test.ts).
-    t.resourceCountIs('AWS::Scheduler::ScheduleGroup', 2);
+    // The campaigns' group, the embargoes' lifts' (tests/infra/embargoes.test.ts), the digests'.
+    t.resourceCountIs('AWS::Scheduler::ScheduleGroup', 3);
     const groupId = logicalId(t, 'AWS::Scheduler::ScheduleGroup', 'SchedulingCampaigns');
     const group = t.findResources('AWS::Scheduler::ScheduleGroup')[groupId]?.Properties.Name;
     const roleId = logicalId(t, 'AWS::IAM::Role', 'SchedulingSchedulerRole');
@@ -724,6 +724,34 @@ describe('EventBridge Scheduler', () => {
       { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: arnOf(dlq) },
     ]);
     t.hasOutput('ScheduleGroupName', { Value: group });
+  });
+
+  it("has the digests' one recurring schedule: 08:00 every day in timeZone (UTC by default), invoking publish with its own role and dead-letter queue", () => {
+    t.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    const groupId = logicalId(t, 'AWS::Scheduler::ScheduleGroup', 'DigestsGroup');
+    const roleId = logicalId(t, 'AWS::IAM::Role', 'DigestsSchedulerRole');
+    const dlq = logicalId(t, 'AWS::SQS::Queue', 'DigestsDeadLetterQueue');
+    const group = t.findResources('AWS::Scheduler::ScheduleGroup')[groupId]?.Properties.Name;
+    expect(group).toMatch(/^Pressroom-Digests-Group-/);
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      GroupName: group,
+      ScheduleExpression: 'cron(0 8 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: arnOf(fn.publish),
+        RoleArn: arnOf(roleId),
+        Input: JSON.stringify({ digests: 'due' }),
+        DeadLetterConfig: { Arn: arnOf(dlq) },
+      },
+    });
+    const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+      p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId),
+    );
+    expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: arnOf(fn.publish) },
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: arnOf(dlq) },
+    ]);
   });
 
   it('has a dead-letter queue for schedules that could not start dispatch, alarmed like the others, its ARN an output', () => {

@@ -53,6 +53,22 @@ export interface SourceFiles {
   within(publicationFile: string): SourceFiles;
 }
 
+/**
+ * `files`, with `file` holding `text`: a document made in memory (a digest's newsletter
+ * issue) read as if it were a file, its organisations read from `files` as usual.
+ */
+export function withSourceText(files: SourceFiles, file: string, text: string): SourceFiles {
+  const bytes = new TextEncoder().encode(text);
+  const target = path.resolve(file);
+  const wrap = (inner: SourceFiles): SourceFiles => ({
+    readBytes: async (f, options) => (path.resolve(f) === target ? bytes : inner.readBytes(f, options)),
+    stream: (f) => inner.stream(f),
+    size: async (f) => (path.resolve(f) === target ? bytes.length : inner.size(f)),
+    within: (f) => wrap(inner.within(f)),
+  });
+  return wrap(files);
+}
+
 export interface ReadOptions {
   /** The largest file this read accepts, in bytes. */
   maxSize?: number;
