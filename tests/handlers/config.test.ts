@@ -26,6 +26,7 @@ const complete = {
   PRESSROOM_ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:SiteOriginSecret-AbCdEf',
   PRESSROOM_CONFIRMATIONS_PER_HOUR: '40',
   PRESSROOM_LEDGER_TABLE: 'Pressroom-LedgerTable-1A2B3C4D',
+  PRESSROOM_TIME_ZONE: 'Europe/Paris',
 };
 
 function problemOf(run: () => unknown): string {
@@ -80,6 +81,7 @@ describe('handler configuration', () => {
       originSecretArn: complete.PRESSROOM_ORIGIN_SECRET_ARN,
       confirmationsPerHour: 40,
       ledgerTable: complete.PRESSROOM_LEDGER_TABLE,
+      timeZone: 'Europe/Paris',
     });
   });
 
