@@ -17,6 +17,7 @@ import { launchChromium, requireChromium } from '../support/browser.ts';
 import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
 import { barometer, barometre } from '../support/example-releases.ts';
 import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
+import { watchedPage } from '../support/watched-page.ts';
 
 const secret = 'e2e-languages-browser-secret-0123456789abcdef';
 const publicUrl = 'https://press.example.org';
@@ -49,7 +50,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** A page of the server, recording console errors, policy violations and requests elsewhere. */
+/** A page of the server, recording console errors, policy violations and requests elsewhere ({@link watchedPage}). */
 async function open(
   address: string,
   options: { bypassCSP?: boolean; width?: number } = {},
@@ -57,28 +58,7 @@ async function open(
   if (!browser || !server)
     throw new Error('the browser or the server is missing: see the error of beforeAll');
   const origin = server.url.origin;
-  const context = await browser.newContext({
-    viewport: { width: options.width ?? 1280, height: 900 },
-    bypassCSP: options.bypassCSP === true,
-  });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  await page.route('**/*', (route) => {
-    const requested = route.request().url();
-    if (requested.startsWith(origin)) return route.continue();
-    // Press kit images are named by the public address: not needed here.
-    if (requested.startsWith(`${publicUrl}/`)) return route.abort('blockedbyclient');
-    problems.push(`request to the network: ${requested}`);
-    return route.abort('blockedbyclient');
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().includes('ERR_BLOCKED_BY_CLIENT'))
-      problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.addInitScript(
-    "document.addEventListener('securitypolicyviolation', (e) => console.error('policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))",
-  );
+  const { page, problems } = await watchedPage(browser, { origin, publicUrl, ...options });
   const response = await page.goto(new URL(address, origin).href, { waitUntil: 'load' });
   expect(response?.status(), address).toBe(200);
   return { page, problems };
