@@ -10,6 +10,7 @@ import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
 import { siteKeys } from '../../lambdas/core/archive/press-room.ts';
 import { publishRelease, releaseDueEmbargoes } from '../../lambdas/core/archive/publish.ts';
+import { rebuildPressRoom } from '../../lambdas/core/archive/rebuild.ts';
 import { buildStaticSite } from '../../lambdas/core/archive/static-site.ts';
 import { readTranslationGroups } from '../../lambdas/core/archive/translation-groups.ts';
 import { withdrawRelease } from '../../lambdas/core/archive/withdraw.ts';
@@ -218,6 +219,34 @@ describe('the press room of a translated release', () => {
       expect(page, slug).not.toContain('hreflang');
       expect(page, slug).not.toContain('class="languages"');
     }
+  });
+
+  it('makes the groups again from the catalogue on a rebuild, when their index is lost', async () => {
+    const { deps, store } = setup({
+      'publications/fr.md': original,
+      'publications/en.md': english(),
+      'publications/other.md': releaseText('autre', 'Autre'),
+    });
+    await publishRelease('publications/other.md', deps);
+    // A room without translations gets no index from a rebuild.
+    await rebuildPressRoom(deps);
+    expect(await store.get('catalog/translations.json')).toBeUndefined();
+    await publishRelease('publications/fr.md', deps);
+    await publishRelease('publications/en.md', deps);
+    const groups = await readTranslationGroups(store);
+    expect(Object.keys(groups)).toEqual(['etude-2021']);
+    await store.delete('catalog/translations.json');
+    await rebuildPressRoom(deps);
+    expect(await readTranslationGroups(store)).toEqual(groups);
+    // A damaged group (the translation missing) is made whole again too.
+    await store.put(
+      'catalog/translations.json',
+      JSON.stringify({ groups: { 'etude-2021': [groups['etude-2021']?.[0]] } }),
+    );
+    await rebuildPressRoom(deps);
+    expect(await readTranslationGroups(store)).toEqual(groups);
+    const fr = await site(store, siteKeys.release('etude-2021'));
+    expect(fr).toContain('<a href="../study-2021/index.html" hreflang="en" lang="en">English</a>');
   });
 
   it('keeps the links in the static site `site build` writes, at its own address', async () => {

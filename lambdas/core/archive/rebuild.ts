@@ -26,6 +26,7 @@ import {
   withoutPdfLink,
 } from './publish.ts';
 import { recordSearchText, searchText } from './search.ts';
+import { restoreTranslationGroups } from './translations.ts';
 
 /**
  * Rebuilding the public press room after a change of templates, organisations or site
@@ -68,6 +69,8 @@ export async function rebuildPressRoom(
   const yearIndex = await readYearIndex(deps.store);
   const all = Object.values(yearIndex).flatMap((releases) => Object.keys(releases));
   const slugs = options.slugs?.length ? options.slugs : all.sort();
+  // The groups of translations first, from the catalogue: the pages' language links read them.
+  await restoreTranslationGroups(deps.store);
   const releases: ReleaseRebuild[] = [];
   let siteObjectsWritten = 0;
   for (const slug of slugs) {

@@ -2,7 +2,7 @@ import Handlebars from 'handlebars';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { languageNames } from '../publication/languages.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
-import { isPublic, type ReleaseSummary } from './catalog.ts';
+import { catalogYears, isPublic, type ReleaseSummary, readYear } from './catalog.ts';
 import { archiveKeys, type ReleaseManifest } from './manifest.ts';
 import {
   readTranslationGroups,
@@ -168,6 +168,36 @@ export async function recordTranslation(
     },
   );
   return touched;
+}
+
+/**
+ * The groups made again from the catalogue, where each translation names the release it
+ * translates (`pressroom archive rebuild`: catalog/translations.json lost, damaged or from
+ * before a restore). Each group is the original, then its translations in the order they were
+ * first published. Writes only when the groups differ; returns how many groups there are.
+ */
+export async function restoreTranslationGroups(store: ObjectStore): Promise<number> {
+  const years = await catalogYears(store);
+  const summaries = (await Promise.all(years.map((year) => readYear(store, year)))).flat();
+  const bySlug = new Map(summaries.map((s) => [s.slug, s]));
+  const translations = summaries
+    .filter((s) => s.translationOf !== undefined && bySlug.has(s.translationOf))
+    .sort((a, b) => a.publishedAt.localeCompare(b.publishedAt));
+  // A room without translations, and without an index, is left without one.
+  if (translations.length === 0 && (await getJson(store, translationKeys.index)) === undefined) return 0;
+  const groups: TranslationIndex['groups'] = {};
+  for (const translation of translations) {
+    const original = bySlug.get(translation.translationOf ?? '');
+    if (!original) continue;
+    groups[original.slug] = [...(groups[original.slug] ?? [memberOf(original)]), memberOf(translation)];
+  }
+  await updateJson<TranslationIndex>(
+    store,
+    translationKeys.index,
+    () => ({ groups: {} }),
+    (index) => (JSON.stringify(index.groups) === JSON.stringify(groups) ? index : { groups }),
+  );
+  return Object.keys(groups).length;
 }
 
 /** A member's page, from another release's page in the press room (`releases/<slug>/`). */
