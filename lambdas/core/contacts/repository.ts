@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mapConcurrent } from '../concurrency.ts';
 import { PressroomError } from '../errors.ts';
 import {
   asciiJson,
@@ -390,8 +391,9 @@ async function allSettled(promises: Promise<unknown>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
+/** `work` over `items`, 16 at a time. */
 async function inBatches<T>(items: T[], work: (item: T) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < items.length; i += 16) await Promise.all(items.slice(i, i + 16).map(work));
+  await mapConcurrent(items, 16, (item) => work(item));
 }
 
 /**
