@@ -1,3 +1,4 @@
+import { mapConcurrent } from '../concurrency.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { contactStoreKeys } from './model.ts';
 import { newTag } from './repository.ts';
@@ -80,17 +81,13 @@ export class StagedRows {
     const batch = [...this.#memory];
     this.#memory.clear();
     this.#bytes = 0;
-    for (let i = 0; i < batch.length; i += parallel) {
-      await Promise.all(
-        batch.slice(i, i + parallel).map(async ([shard, buffers]) => {
-          const key = contactStoreKeys.staging(this.#run, shard, part);
-          const keys = this.#spilled.get(shard) ?? [];
-          keys.push(key);
-          this.#spilled.set(shard, keys);
-          await this.#store.put(key, bytesOf(buffers), { contentType: 'text/plain; charset=utf-8' });
-        }),
-      );
-    }
+    await mapConcurrent(batch, parallel, async ([shard, buffers]) => {
+      const key = contactStoreKeys.staging(this.#run, shard, part);
+      const keys = this.#spilled.get(shard) ?? [];
+      keys.push(key);
+      this.#spilled.set(shard, keys);
+      await this.#store.put(key, bytesOf(buffers), { contentType: 'text/plain; charset=utf-8' });
+    });
   }
 
   /** The shards that have rows. */
@@ -134,9 +131,7 @@ export class StagedRows {
     const keys = [...this.#spilled.values()].flat();
     this.#spilled.clear();
     this.#memory.clear();
-    for (let i = 0; i < keys.length; i += parallel) {
-      await Promise.all(keys.slice(i, i + parallel).map((key) => this.#store.delete(key).catch(() => {})));
-    }
+    await mapConcurrent(keys, parallel, (key) => this.#store.delete(key).catch(() => {}));
   }
 }
 
