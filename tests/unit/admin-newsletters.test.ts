@@ -338,6 +338,25 @@ describe("an issue's page", () => {
     expect(await readFile(lettre(), 'utf8')).toBe(before);
   });
 
+  it('saves one of two saves made at once from the same page, and refuses a huge intro', async () => {
+    const before = await readFile(lettre(), 'utf8');
+    const page = (await req('GET', '/admin/newsletters/2024-03-lettre', { headers: bearer })).body;
+    const [one, two] = await Promise.all([
+      post('/admin/newsletters/2024-03-lettre', formOf(page, { intro: 'Première.', action: 'save' })),
+      post('/admin/newsletters/2024-03-lettre', formOf(page, { intro: 'Seconde.', action: 'save' })),
+    ]);
+    expect([one?.status, two?.status]).toEqual([303, 409]);
+    expect(await readFile(lettre(), 'utf8')).toContain('intro: >-\n  Première.\n');
+    await writeFile(lettre(), before);
+    const huge = await post(
+      '/admin/newsletters/2024-03-lettre',
+      formOf(page, { intro: 'x'.repeat(20_000), action: 'save' }),
+    );
+    expect(huge.status).toBe(422);
+    expect(huge.body).toMatch(/id="f-intro-error">[^<]*10,000/);
+    expect(await readFile(lettre(), 'utf8')).toBe(before);
+  });
+
   it('adds a published release and removes an item', async () => {
     const before = await readFile(lettre(), 'utf8');
     const page = (await req('GET', '/admin/newsletters/2024-03-lettre', { headers: bearer })).body;
@@ -382,7 +401,10 @@ describe('the API', () => {
     };
     expect(issue.itemList[0]).toMatchObject({ release: barometer.slug, releaseTitle: barometer.title });
     const items = issue.itemList.map(({ releaseTitle: _t, ...item }) => item);
-    const same = bodyJson(await api('PUT', '/newsletters/2024-03-lettre', { version: issue.version, items }));
+    // What GET gave, put back as it is: nothing written.
+    const same = bodyJson(
+      await api('PUT', '/newsletters/2024-03-lettre', { version: issue.version, items: issue.itemList }),
+    );
     expect(same.written).toBe(false);
     expect(await readFile(lettre(), 'utf8')).toBe(before);
     const reordered = await api('PUT', '/newsletters/2024-03-lettre', {

@@ -51,7 +51,14 @@ export const issueSaveRequest = z
     version: z.string().describe('The `version` the issue was read at'),
     title: z.string().max(max.title).optional(),
     intro: z.string().max(max.intro).optional(),
-    items: z.array(issueItem).max(max.items).describe('Every item, in the new order'),
+    items: z
+      .array(
+        issueItem.extend({
+          releaseTitle: z.string().optional().describe("Ignored (the release's own title, as GET gives it)"),
+        }),
+      )
+      .max(max.items)
+      .describe('Every item, in the new order: `itemList` as GET gives it, reordered and edited'),
   })
   .describe('The edited issue: its title, intro and items, and the version it was read at');
 
@@ -153,7 +160,11 @@ export function newsletterRoutes(): Route[] {
         422: { description: 'Problems, per field: nothing was written', schema: problemsResponse },
       },
       answer: withSection(async ({ params, body }, deps) => {
-        const result = await saveIssue(deps, params.id ?? '', body as z.infer<typeof issueSaveRequest>);
+        const { items, ...edit } = body as z.infer<typeof issueSaveRequest>;
+        const result = await saveIssue(deps, params.id ?? '', {
+          ...edit,
+          items: items.map(({ releaseTitle: _t, ...item }) => item),
+        });
         if (!result) return noIssue(params.id);
         if ('conflict' in result) return json(409, { error: result.conflict });
         if ('problems' in result)

@@ -344,13 +344,19 @@ export type SaveIssueResult = SaveOutcome<IssueDetail>;
  * Saves an edited issue into its own file: the file must still be the `version` that was
  * read (else a conflict, nothing written), and what would be written must load as an issue
  * whose release items are public now, as `pressroom newsletter render` checks it (else its
- * problems, nothing written). A save that changes nothing writes nothing.
+ * problems, nothing written). A save that changes nothing writes nothing. Saves go one at a
+ * time: of two made at once from the same version, the second finds the file changed.
  */
-export async function saveIssue(
-  deps: AdminReleaseDeps,
-  id: string,
-  edit: IssueEdit,
-): Promise<SaveIssueResult> {
+export function saveIssue(deps: AdminReleaseDeps, id: string, edit: IssueEdit): Promise<SaveIssueResult> {
+  const run = saving.then(() => saveNow(deps, id, edit));
+  saving = run.catch(() => undefined);
+  return run;
+}
+
+/** The save under way, which the next one waits for. */
+let saving: Promise<unknown> = Promise.resolve();
+
+async function saveNow(deps: AdminReleaseDeps, id: string, edit: IssueEdit): Promise<SaveIssueResult> {
   const found = await issueFile(deps, id);
   if (!found) return undefined;
   const { file, detail } = found;
