@@ -1,10 +1,12 @@
 import { loadAdminTemplates, workspaceReleaseSources } from '../../lambdas/adapters/admin-files.ts';
+import { loadNewsletterPages } from '../../lambdas/adapters/admin-newsletter-files.ts';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
 import { createLocalServer } from '../../lambdas/adapters/local-server.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { type AdminDeps, adminState } from '../../lambdas/core/admin/admin.ts';
 import { adminKeys, generateAdminToken } from '../../lambdas/core/admin/session.ts';
 import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription.ts';
+import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
 import type { ServeOptions } from '../commands/serve.ts';
 import {
   ConfigurationError,
@@ -52,7 +54,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   else if (!isLoopbackHost(opts.host))
     checkExposedUrls(config, `listening on ${opts.host}, the server is reachable from other machines`);
   const { lists, from: listsFrom } = await subscriptionLists(opts.lists, config);
-  const backend = await localBackend(config, { pdf: false });
+  // The PDF printer finds its browser as `pressroom publish` does (CHROMIUM_PATH, a system
+  // Chromium, @sparticuz/chromium), on the first PDF only; `--no-pdf` starts none.
+  const backend = await localBackend(config, { pdf: opts.pdf !== false });
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   const mailer = await createMailer(config, backend.store);
   const secret = await signingSecret(backend.store.root);
@@ -68,8 +72,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
       sampleRecipient: backend.sampleRecipient,
       store: backend.store,
       siteUrl: config.siteUrl,
-      // Publish and withdraw as the command line does, without a PDF (serve starts no browser).
+      // Publish and withdraw as the command line does, with the PDF when a browser is found.
       publishing: backend,
+      newsletters: {
+        sources: workspaceReleaseSources(config.workspace?.root, backend.files, 'newsletters'),
+        renderer: createNewsletterRenderer(backend.templates),
+        locales: backend.templates.locales,
+        timeZone: config.timeZone,
+        lang: config.siteLang,
+        pages: await loadNewsletterPages(),
+      },
     },
     lang: config.siteLang,
     // Cookies travel only over https once the server is reached from elsewhere (TLS at the proxy).
@@ -160,10 +172,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
     clearInterval(purgeTimer);
     server.close();
     server.closeIdleConnections();
-    void runner.stop().then(() => {
-      mailer.close?.();
-      process.exit(0);
-    });
+    void runner
+      .stop()
+      .then(() => {
+        mailer.close?.();
+        // The PDF printer's browser, when one was started.
+        return backend.close();
+      })
+      .finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 30_000).unref();
   };
   process.once('SIGINT', stop);

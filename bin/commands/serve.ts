@@ -23,6 +23,8 @@ export interface ServeOptions {
   interval: number;
   dataDir?: string;
   lists?: string;
+  /** false with --no-pdf: no browser, no PDF. */
+  pdf?: boolean;
 }
 
 /** `pressroom serve`: the local server and its due jobs (bin/actions/serve.ts does the work). */
@@ -45,6 +47,10 @@ export function serveCommand(): Command {
         '--lists <file>',
         "lists open to subscription, in the lists.yaml format (default: the workspace's lists with subscription: open; outside a workspace, ./lists.yaml when present)",
       ).env('PRESSROOM_LISTS'),
+    )
+    .option(
+      '--no-pdf',
+      "print no PDF (the admin's PDF preview and publishing): no browser is looked for or started",
     )
     .addOption(dataDirOption)
     .addHelpText(

@@ -51,13 +51,15 @@ export async function loadAdminTemplates(
 /**
  * The publication files of a workspace: the `.md` files directly in its `publications/`
  * folder (none when there is no such folder, or no workspace: `serve --data-dir` outside
- * one), read inside the workspace by `files`.
+ * one), read inside the workspace by `files`. `folderName` names another folder of the
+ * workspace with files of the same kind (`newsletters`: the issues).
  */
 export function workspaceReleaseSources(
   workspaceRoot: string | undefined,
   files: SourceFiles,
+  folderName = 'publications',
 ): ReleaseSources {
-  const folder = path.join(workspaceRoot ?? process.cwd(), 'publications');
+  const folder = path.join(workspaceRoot ?? process.cwd(), folderName);
   /** `text` in a new file of the folder, not yet under its name. */
   const temporary = async (name: string, text: string) => {
     const temp = path.join(folder, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
@@ -84,7 +86,7 @@ export function workspaceReleaseSources(
       } finally {
         await unlink(temp).catch(() => {});
       }
-      return { path: path.join(folder, name), name: path.join('publications', name) };
+      return { path: path.join(folder, name), name: path.join(folderName, name) };
     },
     async organizations() {
       if (workspaceRoot === undefined) return [];
@@ -126,7 +128,7 @@ export function workspaceReleaseSources(
         .filter((e) => e.isFile() && e.name.endsWith('.md') && !e.name.startsWith('.'))
         .map((e) => ({
           path: path.join(folder, e.name),
-          name: path.join('publications', e.name),
+          name: path.join(folderName, e.name),
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
     },

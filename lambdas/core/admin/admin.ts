@@ -5,7 +5,9 @@ import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
 import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
 import { applyForm, newReleaseFrontMatter } from './form.ts';
+import { answerNewslettersPage } from './newsletters-pages.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
+import { releasePdf } from './release-pdf.ts';
 import {
   type AdminReleaseDeps,
   createRelease,
@@ -109,11 +111,11 @@ function callerOf(request: AdminRequest, deps: AdminDeps, now: Date): Caller {
   return { kind: 'session', session };
 }
 
-function withHeaders(response: PublicResponse, headers: Record<string, string>): PublicResponse {
+export function withHeaders(response: PublicResponse, headers: Record<string, string>): PublicResponse {
   return { ...response, headers: { ...response.headers, ...adminHeaders, ...headers } };
 }
 
-function html(status: number, body: string, headers: Record<string, string> = {}): PublicResponse {
+export function html(status: number, body: string, headers: Record<string, string> = {}): PublicResponse {
   return {
     status,
     headers: {
@@ -127,7 +129,7 @@ function html(status: number, body: string, headers: Record<string, string> = {}
   };
 }
 
-function redirect(location: string, headers: Record<string, string> = {}): PublicResponse {
+export function redirect(location: string, headers: Record<string, string> = {}): PublicResponse {
   return withHeaders(plain(303, `See ${location}\n`, { location }), headers);
 }
 
@@ -139,7 +141,7 @@ function bodyOf(request: PublicRequest): string | undefined {
 }
 
 /** The form fields of an urlencoded body. */
-function formFields(request: PublicRequest): URLSearchParams | undefined {
+export function formFields(request: PublicRequest): URLSearchParams | undefined {
   const text = bodyOf(request);
   return text === undefined ? undefined : new URLSearchParams(text);
 }
@@ -223,6 +225,9 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     });
   const editing = /^\/admin\/releases\/([^/]+)\/edit$/.exec(path)?.[1];
   if (editing !== undefined) return edit(request, method, editing, { releases, pages, csrf });
+  // Before the GET-only check below: the section's forms post to it.
+  if (path === `${adminPrefix}/newsletters` || path.startsWith(`${adminPrefix}/newsletters/`))
+    return answerNewslettersPage(request, method, { releases, pages, csrf, templates: deps.templates, lang });
   if (method !== 'GET' && method !== 'HEAD')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
   if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);
@@ -230,6 +235,8 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     const query = request.query?.q ?? '';
     return html(200, pages.releases({ csrf, query, releases: await listReleases(releases, query) }));
   }
+  const printing = /^\/admin\/releases\/([^/]+)\/pdf$/.exec(path)?.[1];
+  if (printing !== undefined) return pdfPreview(printing, { releases, pages, csrf });
   const release = /^\/admin\/releases\/([^/]+)(?:\/(email|page))?$/.exec(path);
   if (release?.[1]) {
     let slug: string;
@@ -307,7 +314,7 @@ async function edit(
 }
 
 /** What a page answering a signed-in request works with. */
-interface PageContext {
+export interface PageContext {
   releases: AdminReleaseDeps;
   pages: AdminPages;
   /** The session's CSRF token, for the page's forms. */
@@ -315,7 +322,7 @@ interface PageContext {
 }
 
 /** A path segment's slug; undefined when it is not one (a broken %-escape). */
-function decodedSlug(raw: string): string | undefined {
+export function decodedSlug(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -394,6 +401,39 @@ async function archive(
   if ('missing' in outcome)
     return html(404, pages.archive({ csrf, release, action, refused: outcome.missing }));
   return html(outcome.problems ? 422 : 409, pages.archive({ csrf, release, action, reason, ...outcome }));
+}
+
+/**
+ * A release's PDF, printed from its file as `pressroom publish` prints it (release-pdf.ts):
+ * served inline under a policy that lets nothing load or run. Without a browser, the
+ * release's page says why (503), and nothing else changes.
+ */
+async function pdfPreview(rawSlug: string, { releases, pages, csrf }: PageContext): Promise<PublicResponse> {
+  const slug = decodedSlug(rawSlug);
+  const detail = slug === undefined ? undefined : await findRelease(releases, slug);
+  const result = slug === undefined || !detail ? undefined : await releasePdf(releases, slug);
+  if (!result || !detail) return html(404, pages.notFound({ csrf }));
+  if ('pdf' in result)
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'application/pdf',
+        'content-disposition': `inline; filename="${result.slug}.pdf"`,
+        ...adminHeaders,
+        'content-security-policy': "default-src 'none'; frame-ancestors 'self'",
+        'x-frame-options': 'SAMEORIGIN',
+      },
+      body: Buffer.from(result.pdf).toString('base64'),
+      isBase64Encoded: true,
+    };
+  const view = {
+    csrf,
+    release: detail,
+    problems: 'problems' in result ? result.problems : detail.problemList,
+  };
+  return 'unavailable' in result
+    ? html(503, pages.release({ ...view, pdfUnavailable: result.unavailable }))
+    : html(422, pages.release(view));
 }
 
 /** A preview in its sandboxed frame: the email as a mail client shows it, or the page; nothing runs. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { publicationLimits } from '../limits.ts';
 import { json, type PublicResponse } from '../public/http.ts';
 import { type ArchiveOutcome, publishFromAdmin, withdrawFromAdmin } from './archive.ts';
+import { newsletterRoutes } from './newsletters-api.ts';
 import {
   type AdminReleaseDeps,
   createRelease,
@@ -20,7 +21,7 @@ import {
 
 export const apiPrefix = '/admin/api';
 
-const fieldProblem = z
+export const fieldProblem = z
   .object({
     field: z
       .string()
@@ -84,7 +85,7 @@ export const saveRequest = previewRequest
   .extend({ version: z.string().describe('The `version` the release was read at') })
   .describe('The edited release, and the version it was read at');
 
-const errorResponse = z.object({ error: z.string() });
+export const errorResponse = z.object({ error: z.string() });
 
 export const withdrawRequest = z
   .strictObject({
@@ -114,10 +115,10 @@ const withdrawResponse = z
     withdrawal: z.object({ at: z.string(), by: z.string(), reason: z.string() }),
   })
   .describe('What `pressroom archive withdraw --json` prints');
-const problemsResponse = z.object({ error: z.string(), problems: z.array(fieldProblem) });
+export const problemsResponse = z.object({ error: z.string(), problems: z.array(fieldProblem) });
 
 /** One route of the API: what it takes and answers, and the core function that answers. */
-interface Route {
+export interface Route {
   method: 'GET' | 'POST' | 'PUT';
   /** `/releases/{slug}`: `{name}` is a path parameter. */
   path: string;
@@ -268,6 +269,8 @@ export const routes: Route[] = [
         : json(422, { error: 'the publication has problems', problems: result.problems });
     },
   },
+  // After the schemas above, which they use: hence a function.
+  ...newsletterRoutes(),
 ];
 
 /** What publishing or withdrawing did, as the API answers it. */

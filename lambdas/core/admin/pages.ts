@@ -44,6 +44,8 @@ export interface AdminPages {
       preview?: ReleasePreview;
       problems: FieldProblem[];
       saved?: 'written' | 'unchanged' | 'created';
+      /** Why the PDF preview could not be printed (no browser). */
+      pdfUnavailable?: string;
     },
   ): string;
   /** The edit form: the front matter and body to show (the file's, or those of a refused save). */

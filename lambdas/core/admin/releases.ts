@@ -13,6 +13,7 @@ import type { ReleaseRenderer, RenderOptions } from '../render/document.ts';
 import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { editPublicationText, type PublicationEdit } from './edit.ts';
+import type { AdminNewsletterDeps } from './newsletters.ts';
 
 /**
  * The releases of a workspace as the admin shows them: its publication files (the same
@@ -55,6 +56,8 @@ export interface AdminReleaseDeps {
   siteUrl: string;
   /** What publishing and withdrawing work with (`pressroom publish`'s); without it, the admin does neither. */
   publishing?: PublishDeps & { lifts?: LiftCanceller };
+  /** The newsletters section (newsletters.ts); without it, its pages and routes answer 503. */
+  newsletters?: AdminNewsletterDeps;
   now: Date;
 }
 
@@ -105,7 +108,7 @@ export interface ReleasePreview {
   notices: string[];
 }
 
-function fieldProblems(problems: readonly Problem[], inFile: boolean): FieldProblem[] {
+export function fieldProblems(problems: readonly Problem[], inFile: boolean): FieldProblem[] {
   return problems.map((p) => ({
     field: p.path,
     message: p.message,
@@ -171,7 +174,7 @@ async function readRelease(file: ReleaseSourceFile, deps: AdminReleaseDeps): Pro
   return item;
 }
 
-function sha256(bytes: Uint8Array): string {
+export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
@@ -323,7 +326,7 @@ async function createNow(deps: AdminReleaseDeps, input: PublicationEdit): Promis
 }
 
 /** The source files, with one more file that exists only in memory at `file`. */
-function withFile(files: SourceFiles, file: string, bytes: Uint8Array): SourceFiles {
+export function withFile(files: SourceFiles, file: string, bytes: Uint8Array): SourceFiles {
   const overlay = (inner: SourceFiles): SourceFiles => ({
     readBytes: (f, o) => (f === file ? Promise.resolve(bytes) : inner.readBytes(f, o)),
     size: (f) => (f === file ? Promise.resolve(bytes.byteLength) : inner.size(f)),
@@ -334,11 +337,39 @@ function withFile(files: SourceFiles, file: string, bytes: Uint8Array): SourceFi
 }
 
 /** What a save did: written (or not, when nothing changed), refused, or nothing to save. */
-export type SaveResult =
-  | { saved: ReleaseDetail; written: boolean }
+export type SaveOutcome<T> =
+  | { saved: T; written: boolean }
   | { problems: FieldProblem[] }
   | { conflict: string }
   | undefined;
+export type SaveResult = SaveOutcome<ReleaseDetail>;
+
+/**
+ * The text of a file about to be saved: refused when it is no longer the `version` the
+ * form was opened on (someone changed it since), or is not UTF-8.
+ */
+export async function textToSave(
+  files: SourceFiles,
+  file: ReleaseSourceFile,
+  version: string,
+): Promise<{ text: string } | { problems: FieldProblem[] } | { conflict: string }> {
+  const bytes = await files.within(file.path).readBytes(file.path);
+  if (!bytes || sha256(bytes) !== version)
+    return { conflict: `${file.name} changed since it was opened: open it again, then redo the edit` };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
+  } catch {
+    return {
+      problems: [
+        {
+          field: '',
+          file: file.name,
+          message: 'the file is not UTF-8: save it as UTF-8 in an editor first',
+        },
+      ],
+    };
+  }
+}
 
 /**
  * Saves an edited release into its own file, rewriting only what changed (edit.ts): the file
@@ -354,24 +385,9 @@ export async function saveRelease(
   for (const file of await deps.sources.list()) {
     const detail = await readRelease(file, deps);
     if (detail.slug !== slug) continue;
-    const files = deps.sources.files.within(file.path);
-    const bytes = await files.readBytes(file.path);
-    if (!bytes || sha256(bytes) !== edit.version)
-      return { conflict: `${file.name} changed since it was opened: open it again, then redo the edit` };
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch {
-      return {
-        problems: [
-          {
-            field: '',
-            file: file.name,
-            message: 'the file is not UTF-8: save it as UTF-8 in an editor first',
-          },
-        ],
-      };
-    }
+    const read = await textToSave(deps.sources.files, file, edit.version);
+    if (!('text' in read)) return read;
+    const { text } = read;
     try {
       const edited = editPublicationText(text, edit, file.name);
       if (edited === text) return { saved: detail, written: false };

@@ -1,0 +1,255 @@
+/**
+ * The admin's Newsletters section and the releases' PDF in a real browser, through `pressroom
+ * serve` (a child process on 127.0.0.1, in a copy of the examples workspace whose releases are
+ * published first with `pressroom publish --no-pdf`), under the admin's own
+ * Content-Security-Policy (axe is served to the page as a script of the admin's origin):
+ * sign in, draft an issue from the published releases with the keyboard alone, move an item
+ * (focus stays on it), edit its text, save, find the file on disk, preview the email at 375
+ * px; open a release's PDF preview (a PDF with the release's title in its text) and publish a
+ * release from the admin with its PDF stored, printed by the browser `serve` starts on its
+ * first PDF. axe finds no violation on any page. Screenshots go to
+ * test-output/screenshots/admin-newsletters-*.png.
+ */
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeSource } from '../support/axe.ts';
+import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
+import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
+import { barometer, barometre, crise } from '../support/example-releases.ts';
+import { openPdf } from '../support/pdf.ts';
+import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
+
+const secret = 'e2e-admin-newsletters-secret-0123456789abcdef';
+const token = 'admin-newsletters-token-0123456789abcdefghijklmnop';
+const axePath = '/admin/assets/axe-under-test.js';
+
+const run: { work?: string; server?: Server; browser?: Browser; context?: BrowserContext } = {};
+let origin = '';
+let axe = '';
+let workspace = '';
+const problems: string[] = [];
+
+function env(): NodeJS.ProcessEnv {
+  return {
+    ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl: 'http://localhost:3000' }),
+    PRESSROOM_ADMIN_TOKEN: token,
+    PRESSROOM_TIME_ZONE: 'UTC',
+  };
+}
+
+beforeAll(async () => {
+  await requireChromium();
+  axe = await axeSource();
+  run.work = await exampleWorkspace('pressroom-admin-newsletters-browser-');
+  workspace = path.join(run.work, 'examples');
+  for (const release of [crise, barometer, barometre])
+    expectExit(
+      await runPressroom(['publish', release.file.replace(/^examples\//, ''), '--no-pdf'], {
+        cwd: workspace,
+        env: env(),
+      }),
+      0,
+    );
+  run.server = await startServer([], { cwd: workspace, env: env() });
+  origin = run.server.url.origin;
+  run.browser = await launchChromium();
+  const context = await run.browser.newContext({ locale: 'fr-FR' });
+  run.context = context;
+  await context.route('**/*', async (route) => {
+    const url = route.request().url();
+    if (url === origin + axePath)
+      return route.fulfill({ status: 200, contentType: 'text/javascript', body: axe });
+    if (url.startsWith(origin)) return route.continue();
+    return route.abort('blockedbyclient');
+  });
+  await mkdir(screenshotsDir, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await run.browser?.close();
+  await stopServer(run.server, 'SIGTERM');
+  if (run.work) await rm(run.work, { recursive: true, force: true });
+});
+
+async function newPage(width: number): Promise<Page> {
+  if (!run.context) throw new Error('the browser did not start: see the error of beforeAll');
+  const page = await run.context.newPage();
+  await page.setViewportSize({ width, height: 900 });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+async function violations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ url: origin + axePath });
+  const result = await page.evaluate<{
+    violations: { id: string; help: string; nodes: { target: string[] }[] }[];
+  }>(`axe.run(document, { iframes: false, resultTypes: ['violations'] })`);
+  return result.violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+  );
+}
+
+const activeId = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
+
+/** Presses Tab until the element with `id` has the focus (at most `max` times). */
+async function tabTo(page: Page, id: string, max = 60): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if ((await activeId(page)) === id) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached #${id} (focus on #${await activeId(page)})`);
+}
+
+const overflow = (page: Page) =>
+  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+describe('the Newsletters section and the PDF in a browser', { timeout: 240_000 }, () => {
+  let page: Page;
+  const today = new Date().toISOString().slice(0, 10);
+  const draftFile = () => path.join(workspace, 'newsletters', `newsletter-${today}.md`);
+
+  it('drafts an issue from the published releases with the keyboard alone', async () => {
+    page = await newPage(1280);
+    await page.goto(`${origin}/admin/sign-in`);
+    await tabTo(page, 'token');
+    await page.keyboard.type(token);
+    await Promise.all([page.waitForURL(`${origin}/admin/releases`), page.keyboard.press('Enter')]);
+    // The main navigation reaches the section.
+    await page.keyboard.press('Tab');
+    const nav = page.locator('nav a[href="/admin/newsletters"]');
+    await nav.focus();
+    await Promise.all([page.waitForURL(`${origin}/admin/newsletters`), page.keyboard.press('Enter')]);
+    expect(await page.locator('h1').textContent()).toBe('Lettres d’information');
+    expect(await page.locator('#issues a[href="/admin/newsletters/2024-03-lettre"]').count()).toBe(1);
+    expect(await violations(page)).toEqual([]);
+    await page.screenshot({
+      path: path.join(screenshotsDir, 'admin-newsletters-list-1280.png'),
+      fullPage: true,
+    });
+    await tabTo(page, 'f-since');
+    // A date field takes its digits typed in the locale's order (jj/mm/aaaa).
+    await page.keyboard.type('01012021');
+    expect(await page.locator('#f-since').inputValue()).toBe('2021-01-01');
+    await tabTo(page, 'draft-button');
+    await Promise.all([
+      page.waitForURL(/\/admin\/newsletters\/newsletter-.*\?saved=created$/),
+      page.keyboard.press('Enter'),
+    ]);
+    expect(await page.locator('.saved').textContent()).toContain(`newsletters/newsletter-${today}.md`);
+    const text = await readFile(draftFile(), 'utf8');
+    expect(text).toContain(`items:\n  - release: ${barometre.slug} # 2024-03-12:`);
+    expect(text).toContain(`  - release: ${crise.slug} # 2021-06-08:`);
+    expect(await violations(page)).toEqual([]);
+
+    // Move the first item down: the page comes back with the focus on its button, at its new place.
+    await tabTo(page, 'down-0', 120);
+    await Promise.all([
+      page.waitForURL(`**/admin/newsletters/newsletter-${today}`),
+      page.keyboard.press('Enter'),
+    ]);
+    expect(await activeId(page)).toBe('up-1');
+    expect(await page.locator('#unsaved').textContent()).toContain('Pas encore enregistré');
+    const legends = await page.locator('.issue-items legend').allTextContents();
+    expect(legends[0]).toBe(`1. ${crise.title}`);
+    expect(legends[1]).toMatch(/^2\. Baromètre de l’open data 2024/);
+    // Nothing written yet.
+    expect(await readFile(draftFile(), 'utf8')).toBe(text);
+  });
+
+  it('edits the moved item, saves it into the file, and previews the email at 375 px', async () => {
+    const before = await readFile(draftFile(), 'utf8');
+    await page.locator('#item-1-title').fill('Le baromètre <script>alert(1)</script>');
+    await page.locator('#item-1-summary').fill('Deux villes sur trois publient leur budget.');
+    await Promise.all([page.waitForURL(/\?saved=written$/), page.locator('#save-button').click()]);
+    const after = await readFile(draftFile(), 'utf8');
+    // The two items swapped with their comments, the second given a title and a summary; the rest as it was.
+    const items = (t: string) => t.slice(t.indexOf('items:'), t.indexOf('\n#', t.indexOf('items:')));
+    expect(after.replace(items(after), '')).toBe(before.replace(items(before), ''));
+    const [first, second] = items(before).split('\n').slice(1);
+    expect(items(after).trimEnd()).toBe(
+      `items:\n${second}\n${first}\n    title: Le baromètre <script>alert(1)</script>\n    summary: Deux villes sur trois publient leur budget.`,
+    );
+    expect(await page.locator('.issue-items legend').first().textContent()).toBe(`1. ${crise.title}`);
+    expect(await page.locator('#item-1-title').inputValue()).toBe('Le baromètre <script>alert(1)</script>');
+    expect(await violations(page)).toEqual([]);
+    // The form and its two items (a full-page picture leaves the sandboxed frames blank).
+    await page.setViewportSize({ width: 1280, height: 1500 });
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-newsletters-issue-1280.png') });
+
+    await page.setViewportSize({ width: 375, height: 900 });
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    const phone = page.locator('#email-phone');
+    await phone.scrollIntoViewIfNeeded();
+    const frame = await (await phone.elementHandle())?.contentFrame();
+    if (!frame) throw new Error('the phone frame has no document');
+    await frame.waitForLoadState('load');
+    expect(await frame.evaluate<number>('window.innerWidth')).toBe(375);
+    expect(await frame.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    const body = (await frame.locator('body').textContent()) ?? '';
+    // The markup is text, in the order saved.
+    expect(body).toContain('Le baromètre <script>alert(1)</script>');
+    expect(await frame.locator('script').count()).toBe(0);
+    expect(body.indexOf('Gestion de crise')).toBeLessThan(body.indexOf('Le baromètre'));
+    expect(await phone.getAttribute('sandbox')).toBe('allow-popups allow-popups-to-escape-sandbox');
+    expect(await page.locator('#email-text').textContent()).toContain(
+      'Deux villes sur trois publient leur budget.',
+    );
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-newsletters-phone-375.png') });
+    // Sending hands over to the campaigns section, the issue chosen.
+    expect(await page.locator('#send-link').getAttribute('href')).toBe(
+      `/admin/campaigns/new?newsletter=newsletter-${today}`,
+    );
+  });
+
+  it("opens a release's PDF preview: a PDF with the release's title in it", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${origin}/admin/releases/${barometer.slug}`);
+    const link = page.locator('#pdf-link');
+    expect(await link.getAttribute('href')).toBe(`/admin/releases/${barometer.slug}/pdf`);
+    expect(await violations(page)).toEqual([]);
+    const response = await page.request.get(`${origin}/admin/releases/${barometer.slug}/pdf`);
+    expect(response.status()).toBe(200);
+    expect(response.headers()['content-type']).toBe('application/pdf');
+    expect(response.headers()['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'self'");
+    const bytes = new Uint8Array(await response.body());
+    expect(Buffer.from(bytes.subarray(0, 5)).toString()).toBe('%PDF-');
+    const pdf = await openPdf(bytes);
+    try {
+      const first = await (await pdf.getPage(1)).getTextContent();
+      const text = first.items.map((i) => ('str' in i ? i.str : '')).join(' ');
+      expect(text).toContain('Open Data Barometer 2024');
+      expect((await pdf.getMetadata()).info).toMatchObject({ Title: barometer.title });
+    } finally {
+      await pdf.destroy();
+    }
+  });
+
+  it('publishes a release from the admin with its PDF stored', async () => {
+    await page.goto(`${origin}/admin/releases/${barometer.slug}/publish`);
+    expect(await violations(page)).toEqual([]);
+    await page.locator('#confirm-button').click();
+    await page.locator('#result').waitFor();
+    expect(await page.locator('#pdf-stored').textContent()).toBe('Le PDF a été imprimé et archivé avec lui.');
+    expect(await violations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-newsletters-published-pdf-1280.png') });
+    // In the archive, and in the press room that serve serves.
+    const folder = path.join(workspace, '.pressroom', 'archive', barometer.slug);
+    const versions = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isDirectory());
+    const stored = await Promise.all(
+      versions.map((v) => readFile(path.join(folder, v.name, 'release.pdf')).catch(() => undefined)),
+    );
+    expect(stored.some((b) => b?.subarray(0, 5).toString() === '%PDF-')).toBe(true);
+    const served = await page.request.get(`${origin}/releases/${barometer.slug}/release.pdf`);
+    expect(served.status()).toBe(200);
+    expect(served.headers()['content-type']).toBe('application/pdf');
+  });
+
+  it('wrote nothing to the console', () => {
+    expect(problems).toEqual([]);
+  });
+});
