@@ -29,18 +29,31 @@ document.addEventListener('DOMContentLoaded', () => {
 
 // The edit and create forms: the preview follows what one types. A moment after each change,
 // the script presses the form's preview buttons, which post the form into the frames of the
-// desktop and phone email, the text part and the page (nothing is saved). Without this
-// script, a person presses them.
+// desktop and phone email, the text part and the page (nothing is saved). One after the
+// other, each once the previous frame has loaded: a form submitted again before its
+// navigation starts cancels the one before. Without this script, a person presses them.
 document.addEventListener('DOMContentLoaded', () => {
   const form = document.querySelector('form.edit');
   const buttons = Array.from(document.querySelectorAll('button[data-preview]'));
   if (!form || buttons.length === 0) return;
   let timer;
+  let round = 0;
+  const refresh = async () => {
+    const mine = ++round;
+    for (const button of buttons) {
+      if (mine !== round) return;
+      const frame = document.querySelector(`iframe[name="${button.formTarget}"]`);
+      const loaded = new Promise((resolve) => {
+        frame?.addEventListener('load', resolve, { once: true });
+        setTimeout(resolve, 5000);
+      });
+      form.requestSubmit(button);
+      await loaded;
+    }
+  };
   form.addEventListener('input', () => {
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      for (const button of buttons) form.requestSubmit(button);
-    }, 600);
+    timer = setTimeout(refresh, 600);
   });
 });
 
