@@ -185,6 +185,8 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
     expect(await toolbar.isVisible()).toBe(true);
     await toolbar.getByRole('button', { name: 'Gras' }).click();
     expect(await body.inputValue()).toContain('Avec 97 **contributions** recueillies');
+    await toolbar.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-fields-toolbar-1280.png') });
     expect(await focused()).toBe('f-body');
     // Keyboard along the toolbar: one tab stop, the arrows move; Enter presses.
     await toolbar.getByRole('button', { name: 'Gras' }).focus();
@@ -203,6 +205,8 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
     const desktopFrame = page.frame({ name: 'preview-desktop' });
     expect(await desktopFrame?.evaluate<number>('window.innerWidth')).toBe(640);
     expect(await desktopFrame?.locator('strong', { hasText: 'contributions' }).count()).toBeGreaterThan(0);
+    await page.locator('#preview-desktop').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(screenshotsDir, 'admin-fields-preview-1280.png') });
     await frameText('preview-frame', 'ajoutée au clavier');
     await frameText('preview-text', 'ajoutée au clavier');
     await frameText('preview-page', 'ajoutée au clavier');
@@ -265,6 +269,9 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
     const badPublisher = async () => {
       await page.locator('#f-title').fill('Un émetteur à corriger');
       await page.locator('#f-lead').fill('Le chapô.');
+      // The empty row of an organisation written in the release is folded until opened.
+      expect(await page.locator('#f-publishers-0-name').isVisible()).toBe(false);
+      await page.locator('details.new-row > summary').click();
       await page.locator('#f-publishers-0-name').fill('Une association');
       await page.locator('#f-publishers-0-about').fill('Ce qu’elle fait.');
       await page.locator('#f-publishers-0-email').fill('pas-une-adresse');
