@@ -347,6 +347,23 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
     expect(await readdir(folder)).toEqual(files);
   });
 
+  it('without sign-in, the text preview and the preview posts are refused; the language switch answers, holding nothing', async () => {
+    const text = await fetch(`${origin}/admin/releases/${crise.slug}/text`, { redirect: 'manual' });
+    expect(text.status).toBe(303);
+    expect(text.headers.get('location')).toBe('/admin/sign-in');
+    const posted = await fetch(`${origin}/admin/releases/${crise.slug}/edit`, {
+      method: 'POST',
+      body: new URLSearchParams([['preview', 'text'], ['title', 'x']]),
+      redirect: 'manual',
+    });
+    expect(posted.status).toBe(401);
+    expect(await posted.text()).not.toContain('Gestion de crise');
+    const language = await fetch(`${origin}/admin/language?lang=en&back=/admin/sign-in`, { redirect: 'manual' });
+    expect(language.status).toBe(303);
+    expect(language.headers.get('location')).toBe('/admin/sign-in');
+    expect(language.headers.get('set-cookie')).toMatch(/^pressroom_admin_lang=en; Path=\/admin;/);
+  });
+
   it('wrote nothing to the console, and no script of the data ran', () => {
     // But the refused forms' status (422), which Chrome reports for the page it loads.
     expect(noise.filter((line) => !line.includes('status of 422'))).toEqual([]);
