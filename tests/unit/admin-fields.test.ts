@@ -15,7 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAdminTemplates, workspaceReleaseSources } from '../../lambdas/adapters/admin-files.ts';
 import { localFiles } from '../../lambdas/adapters/local-files.ts';
 import { editPublicationText } from '../../lambdas/core/admin/edit.ts';
-import { type FormChoices, newReleaseFrontMatter, readForm } from '../../lambdas/core/admin/form.ts';
+import {
+  addedRows,
+  type FormChoices,
+  formLists,
+  newReleaseFrontMatter,
+  readForm,
+} from '../../lambdas/core/admin/form.ts';
 import { answerLanguage, chosenLanguage, languageCookie } from '../../lambdas/core/admin/language.ts';
 import type { AdminTemplates } from '../../lambdas/core/admin/pages.ts';
 import { adminPages } from '../../lambdas/core/admin/pages.ts';
@@ -264,6 +270,51 @@ describe('the edit form of the example releases', () => {
   });
 });
 
+describe('a list edited in a file written by hand', () => {
+  const file = [
+    '---',
+    'title: T',
+    'date: 2021-06-08',
+    'lead: L',
+    'publishers: [villes-internet, villes-de-france]   # les deux',
+    'quotes:',
+    '  # la première',
+    "  - text: 'Une citation'   # citée",
+    '    author: A',
+    '  - text: >-',
+    '      Deux',
+    '    author: B',
+    '---',
+    '',
+    'Le corps.',
+    '',
+  ].join('\n');
+
+  it('keeps the unchanged items as written (quoting, comments, folding): only the changed line differs, and the spaces before a comment', () => {
+    const { frontMatter, body } = opened(file);
+    const quotes = structuredClone(frontMatter.quotes) as { author: string }[];
+    if (quotes[1]) quotes[1].author = 'C';
+    const edited = editPublicationText(file, { frontMatter: { ...frontMatter, quotes }, body }, 'x.md');
+    const before = file.split('\n');
+    // The list is written again by the yaml library: the spaces before a comment at the end of
+    // a line become one; the rest of its lines are as they were.
+    expect(edited.split('\n').filter((line, i) => line !== before[i])).toEqual([
+      "  - text: 'Une citation' # citée",
+      '    author: C',
+    ]);
+  });
+
+  it('a flow list stays a flow list when an item is added', () => {
+    const { frontMatter, body } = opened(file);
+    const publishers = [...(frontMatter.publishers as string[]), 'intercommunalites'];
+    const edited = editPublicationText(file, { frontMatter: { ...frontMatter, publishers }, body }, 'x.md');
+    expect(changedKeys(file, edited)).toEqual(['publishers']);
+    expect(edited).toContain(
+      'publishers: [ villes-internet, villes-de-france, intercommunalites ] # les deux\n',
+    );
+  });
+});
+
 describe('every field, from the form to the front matter and back', () => {
   const everything = {
     title: 'Essai de tous les champs',
@@ -464,6 +515,34 @@ describe('problems beside their fields, in the user’s language', () => {
     expect(fr).toContain('id="f-quotes-error">compte 51 citations, au plus 50 </p>');
     const en = editPage(frontMatter, body, problems, 'en');
     expect(en).toContain('id="f-quotes-0-author-error">must not be empty </p>');
+  });
+
+  it('a problem of a publisher named by its id (a check box, no row) is shown on the list, with its path', async () => {
+    const { frontMatter, body } = await seedForm();
+    const html = editPage(frontMatter, body, [
+      { field: 'publishers[1]', message: 'no organisation file "villes-de-france"' },
+    ]);
+    expect(html).toContain(
+      'id="f-publishers-error">publishers[1]: no organisation file &quot;villes-de-france&quot; </p>',
+    );
+  });
+
+  it('"add a row" asks for one more empty row, up to the limit', () => {
+    const lists = formLists(
+      { quotes: [{ text: 'a', author: 'b' }] },
+      [],
+      {},
+      choices,
+      addedRows(new URLSearchParams([['add', 'quotes']])),
+    );
+    expect(lists.find((l) => l.name === 'quotes')?.rows.map((r) => r.existing)).toEqual([true, false, false]);
+    expect(addedRows(new URLSearchParams([['add', '__proto__']]))).toEqual({});
+    const full = Array.from({ length: 50 }, (_, i) => ({ text: `${i}`, author: 'x' }));
+    const quotes = formLists({ quotes: full }, [], {}, choices, { quotes: 1 }).find(
+      (l) => l.name === 'quotes',
+    );
+    expect(quotes?.rows).toHaveLength(50);
+    expect(quotes?.canAdd).toBe(false);
   });
 
   it('the schema’s own messages are translated; one the table does not know stays in English', () => {

@@ -112,6 +112,13 @@ function fragment(key: string, value: unknown, was: unknown, newline: string): s
   return doc.toString({ lineWidth: 0 }).replace(/\n/g, newline);
 }
 
+/** `node` with the comments of the node it replaces: above it, and at the end of its line. */
+function withComments<T extends Node>(node: T, was: Node): T {
+  if (was.commentBefore) node.commentBefore = was.commentBefore;
+  if (was.comment) node.comment = was.comment;
+  return node;
+}
+
 /** The node of `value`, reusing what of the node `was` still holds the same data. */
 function merged(was: unknown, value: unknown, doc: Document): Node {
   if (isNode(was) && isDeepStrictEqual(was.toJS(doc), value)) return was;
@@ -119,7 +126,7 @@ function merged(was: unknown, value: unknown, doc: Document): Node {
     const seq = new YAMLSeq(doc.schema);
     seq.flow = was.flow ?? false;
     seq.items = value.map((item, i) => merged(was.items[i], item, doc));
-    return seq;
+    return withComments(seq, was);
   }
   if (isMap(was) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const map = new YAMLMap(doc.schema);
@@ -134,7 +141,7 @@ function merged(was: unknown, value: unknown, doc: Document): Node {
     for (const [k, v] of entries)
       if (!was.items.some((old) => keyOf(old.key) === k))
         map.items.push(doc.createPair(k, merged(undefined, v, doc)));
-    return map;
+    return withComments(map, was);
   }
   const node = doc.createNode(value) as Node;
   if (isScalar(was) && isScalar(node)) {

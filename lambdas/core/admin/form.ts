@@ -370,7 +370,15 @@ export function formLists(
       name: list.name,
       legend: labelOf(t, list.name),
       rows,
-      errors: errorsOf(problems, list.name),
+      // Its own, and those of its items no row shows (a publisher named by its id is a check box).
+      errors: problems
+        .filter(
+          (p) =>
+            p.field === list.name ||
+            (p.field.startsWith(`${list.name}[`) &&
+              !rows.some((r) => p.field === r.name || p.field.startsWith(`${r.name}.`))),
+        )
+        .map((p) => (p.field === list.name ? p.message : `${p.field}: ${p.message}`)),
       ...(organizations && { organizations }),
       canAdd: items.length < list.limit,
       addLabel: labelOf(t, `${list.name}.add`),
