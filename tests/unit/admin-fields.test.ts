@@ -419,6 +419,16 @@ describe('hostile forms', () => {
       const read = readForm(start, form, choices);
       expect(read.problems.map((p) => p.message).join(), name).toContain('a field this form does not have');
     }
+    // Thousands of them: one problem, naming the first.
+    const flood = new URLSearchParams(
+      Array.from({ length: 5000 }, (_, i) => [`x${i}`, 'y'] as [string, string]),
+    );
+    expect(readForm(start, flood, choices).problems).toEqual([
+      {
+        field: '',
+        message: 'the form sent a field this form does not have, "x0": reload the form and fill it again',
+      },
+    ]);
     expect(({} as Record<string, unknown>).text).toBeUndefined();
     expect(Object.hasOwn(Object.prototype, 'x')).toBe(false);
   });

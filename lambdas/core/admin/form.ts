@@ -438,10 +438,12 @@ export function readForm(
     const index = Number(match?.[2]);
     const sub = match?.[3] ?? '';
     if (!match || !list || (sub !== 'remove' && !list.fields.some((f) => f.name === sub))) {
-      problems.push({
-        field: '',
-        message: `the form sent a field this form does not have, "${name.slice(0, 80)}": reload the form and fill it again`,
-      });
+      // The first one is named; a form full of them gives one problem, not thousands.
+      if (!problems.some((p) => p.field === '' && p.message.startsWith('the form sent a field')))
+        problems.push({
+          field: '',
+          message: `the form sent a field this form does not have, "${name.slice(0, 80)}": reload the form and fill it again`,
+        });
       continue;
     }
     if (index > Math.min(maxRowIndex, list.limit)) {
