@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeSource } from '../support/axe.ts';
 import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
 import { exampleWorkspace } from '../support/cli.ts';
-import { crise } from '../support/example-releases.ts';
+import { barometre, crise } from '../support/example-releases.ts';
 import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
 
 const token = 'admin-fields-token-0123456789abcdefghijklmnop';
@@ -347,18 +347,57 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
     expect(await readdir(folder)).toEqual(files);
   });
 
+  it('without JavaScript: a row added with the "add" button, another removed with its box, then saved', async () => {
+    const context = await state.browser?.newContext({ locale: 'fr-FR', javaScriptEnabled: false });
+    if (!context) throw new Error('the browser did not start');
+    await context.route('**/*', (route) =>
+      route.request().url().startsWith(origin) ? route.continue() : route.abort('blockedbyclient'),
+    );
+    const plain = await context.newPage();
+    await plain.goto(`${origin}/admin/sign-in`);
+    await plain.locator('#token').fill(token);
+    await Promise.all([plain.waitForURL(`${origin}/admin/releases`), plain.locator('#token').press('Enter')]);
+    const file = path.join(state.work ?? '', barometre.file);
+    const before = await readFile(file, 'utf8');
+    await plain.goto(`${origin}/admin/releases/${barometre.slug}/edit`);
+    // No script: no toolbar.
+    expect(await plain.locator('.md-toolbar').isVisible()).toBe(false);
+    await plain.locator('#f-quotes-1-text').fill('Une deuxième voix.');
+    await plain.locator('#f-quotes-1-author').fill('Sam Placeholder');
+    await Promise.all([
+      plain.waitForURL(`**/admin/releases/${barometre.slug}/edit#f-quotes`),
+      plain.getByRole('button', { name: 'Ajouter une citation' }).click(),
+    ]);
+    // The form again, as typed, with one more empty row; nothing written yet.
+    expect(await plain.locator('#f-quotes-1-author').inputValue()).toBe('Sam Placeholder');
+    expect(await plain.locator('#f-quotes-2-text').inputValue()).toBe('');
+    expect(await readFile(file, 'utf8')).toBe(before);
+    await plain.locator('#f-links-0 input[name="links[0].remove"]').check();
+    await Promise.all([plain.waitForURL(/saved=written$/), plain.locator('#save-button').click()]);
+    const after = await readFile(file, 'utf8');
+    expect(changedParts(before, after)).toEqual(['links', 'quotes']);
+    expect(after).not.toContain('links:');
+    expect(after).toContain('  - text: Une deuxième voix.\n    author: Sam Placeholder\n');
+    await context.close();
+  });
+
   it('without sign-in, the text preview and the preview posts are refused; the language switch answers, holding nothing', async () => {
     const text = await fetch(`${origin}/admin/releases/${crise.slug}/text`, { redirect: 'manual' });
     expect(text.status).toBe(303);
     expect(text.headers.get('location')).toBe('/admin/sign-in');
     const posted = await fetch(`${origin}/admin/releases/${crise.slug}/edit`, {
       method: 'POST',
-      body: new URLSearchParams([['preview', 'text'], ['title', 'x']]),
+      body: new URLSearchParams([
+        ['preview', 'text'],
+        ['title', 'x'],
+      ]),
       redirect: 'manual',
     });
     expect(posted.status).toBe(401);
     expect(await posted.text()).not.toContain('Gestion de crise');
-    const language = await fetch(`${origin}/admin/language?lang=en&back=/admin/sign-in`, { redirect: 'manual' });
+    const language = await fetch(`${origin}/admin/language?lang=en&back=/admin/sign-in`, {
+      redirect: 'manual',
+    });
     expect(language.status).toBe(303);
     expect(language.headers.get('location')).toBe('/admin/sign-in');
     expect(language.headers.get('set-cookie')).toMatch(/^pressroom_admin_lang=en; Path=\/admin;/);

@@ -537,6 +537,11 @@ describe('problems beside their fields, in the user’s language', () => {
     );
   });
 
+  it('"add a row" posts the form back to its own list', () => {
+    const html = editPage({ title: 'T' }, '');
+    expect(html).toContain('name="add" value="quotes" formaction="/admin/releases/x/edit#f-quotes"');
+  });
+
   it('"add a row" asks for one more empty row, up to the limit', () => {
     const lists = formLists(
       { quotes: [{ text: 'a', author: 'b' }] },
