@@ -307,6 +307,10 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
     expect(await violations()).toEqual([]);
     await page.locator('#f-publishers-0-email').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(screenshotsDir, 'admin-fields-publisher-error-1280.png') });
+    // The live preview says it too, in French, naming the field.
+    await page.locator('#f-publishers-0-email').press('End');
+    await page.keyboard.type('!');
+    await frameText('preview-desktop', 'publishers[0].email: doit être une adresse électronique');
     expect(await readdir(folder)).toEqual(files);
   });
 

@@ -7,6 +7,7 @@ import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
 import { addedRows, type FormChoices, newReleaseFrontMatter, readForm } from './form.ts';
 import { answerLanguage, chosenLanguage } from './language.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
+import { translateProblem } from './problem-translations.ts';
 import {
   type AdminReleaseDeps,
   createRelease,
@@ -242,7 +243,7 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
       return html(404, pages.notFound({ csrf }));
     }
     if (release[2])
-      return framed(release[2] as 'email' | 'page' | 'text', await previewRelease(releases, slug));
+      return framed(release[2] as 'email' | 'page' | 'text', await previewRelease(releases, slug), lang);
     const detail = await findRelease(releases, slug);
     if (!detail) return html(404, pages.notFound({ csrf }));
     const preview = detail.problems === 0 ? await previewRelease(releases, slug) : undefined;
@@ -308,6 +309,7 @@ async function edit(
     return framed(
       part,
       refused.length ? { problems: refused } : await previewPublication(releases, { frontMatter, body }),
+      pages.lang,
     );
   // "Add a row": the form again, as typed, with one more empty row; nothing saved.
   if (form.get('add')) return again(200, { problems: refused });
@@ -377,6 +379,7 @@ async function create(
     return framed(
       part,
       refused.length ? { problems: refused } : await previewPublication(releases, { frontMatter, body }),
+      pages.lang,
     );
   const again = (status: number, extra: { problems?: FieldProblem[]; conflict?: string }) =>
     html(status, pages.create({ csrf, frontMatter, body, choices, extra: addedRows(form), ...extra }));
@@ -435,10 +438,16 @@ async function archive(
 function framed(
   part: 'email' | 'text' | 'page',
   result: Awaited<ReturnType<typeof previewRelease>>,
+  lang: Language,
 ): PublicResponse {
   if (result && 'problems' in result)
     return withHeaders(
-      plain(422, result.problems.map((p) => `${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n')),
+      plain(
+        422,
+        result.problems
+          .map((p) => `${p.field ? `${p.field}: ` : ''}${translateProblem(p.message, lang)}`)
+          .join('\n'),
+      ),
       { 'content-security-policy': "default-src 'none'; sandbox", 'x-frame-options': 'SAMEORIGIN' },
     );
   if (!result) return withHeaders(plain(404, 'Not found\n'), {});

@@ -48,6 +48,8 @@ interface PageBase {
 
 export interface AdminPages {
   t: Record<string, string>;
+  /** The pages' language: problems shown in them are translated into it. */
+  lang: Language;
   signIn(view: PageBase & { error?: string }): string;
   releases(view: PageBase & { query: string; releases: ReleaseListItem[] }): string;
   release(
@@ -161,6 +163,7 @@ export function adminPages(templates: AdminTemplates, lang: Language, here = '/a
   };
   return {
     t,
+    lang,
     signIn: (view) => pages.signIn({ ...base, ...view, signedOut: true }),
     releases: (view) => pages.releases({ ...base, ...view, releases: view.releases.map(withState) }),
     release: (view) =>
