@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -36,6 +36,7 @@ export async function loadAdminTemplates(
       release: await read('release.html.hbs'),
       edit: await read('edit.html.hbs'),
       fields: await read('fields.html.hbs'),
+      previews: await read('previews.html.hbs'),
       create: await read('create.html.hbs'),
       archive: await read('archive.html.hbs'),
       notFound: await read('not-found.html.hbs'),
@@ -46,6 +47,39 @@ export async function loadAdminTemplates(
       'admin.css': { type: 'text/css; charset=utf-8', body: await read('admin.css') },
     },
   };
+}
+
+/** The names a press kit image may have (its format is checked from its bytes when it loads). */
+const imageName = /\.(?:jpe?g|png|webp)$/i;
+
+/** At most this many files are offered per folder: a form is not a file browser. */
+const maxOffered = 1000;
+
+/**
+ * The regular files under `folder/sub` (`sub/a.pdf`, `sub/2024/b.png`), sorted; symbolic links
+ * (to a file or a folder, inside the workspace or not), hidden files and anything else are left
+ * out, so what the form offers is what loading accepts.
+ */
+async function regularFiles(folder: string, sub: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (relative: string, depth: number) => {
+    const entries = await readdir(path.join(folder, relative), { withFileTypes: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+        throw error;
+      },
+    );
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name.startsWith('.') || found.length >= maxOffered) continue;
+      const name = `${relative}/${entry.name}`;
+      if (entry.isFile()) found.push(name);
+      else if (entry.isDirectory() && depth < 4) await walk(name, depth + 1);
+    }
+  };
+  // The folder itself must not be a link either.
+  const top = await lstat(path.join(folder, sub)).catch(() => undefined);
+  if (top?.isDirectory()) await walk(sub, 0);
+  return found;
 }
 
 /**
@@ -107,6 +141,13 @@ export function workspaceReleaseSources(
         found.push({ id, name: title });
       }
       return found;
+    },
+    async pressKitFiles() {
+      if (workspaceRoot === undefined) return { attachments: [], images: [] };
+      const [attachments, images] = await Promise.all(
+        (['attachments', 'images'] as const).map((sub) => regularFiles(folder, sub)),
+      );
+      return { attachments: attachments ?? [], images: (images ?? []).filter((f) => imageName.test(f)) };
     },
     // Written beside it, then renamed over it: readers see the old file or the new one, whole.
     async write(file, text) {

@@ -27,15 +27,84 @@ document.addEventListener('DOMContentLoaded', () => {
   });
 });
 
-// The edit form: the email preview follows what one types, through the form's Preview button
-// (it posts the form into the preview's sandboxed frame; nothing is saved).
+// The edit and create forms: the preview follows what one types. A moment after each change,
+// the script presses the form's preview buttons, which post the form into the frames of the
+// desktop and phone email, the text part and the page (nothing is saved). One after the
+// other, each once the previous frame has loaded: a form submitted again before its
+// navigation starts cancels the one before. Without this script, a person presses them.
 document.addEventListener('DOMContentLoaded', () => {
   const form = document.querySelector('form.edit');
-  const button = document.getElementById('preview-button');
-  if (!form || !button) return;
+  const buttons = Array.from(document.querySelectorAll('button[data-preview]'));
+  if (!form || buttons.length === 0) return;
   let timer;
+  let round = 0;
+  const refresh = async () => {
+    const mine = ++round;
+    for (const button of buttons) {
+      if (mine !== round) return;
+      const frame = document.querySelector(`iframe[name="${button.formTarget}"]`);
+      const loaded = new Promise((resolve) => {
+        frame?.addEventListener('load', resolve, { once: true });
+        setTimeout(resolve, 5000);
+      });
+      form.requestSubmit(button);
+      await loaded;
+    }
+  };
   form.addEventListener('input', () => {
     clearTimeout(timer);
-    timer = setTimeout(() => form.requestSubmit(button), 600);
+    timer = setTimeout(refresh, 600);
   });
 });
+
+// ---- release forms: the Markdown toolbar of the body ----
+// Its buttons put Markdown around the selection of the body (bold, italic, link) or at the
+// start of its lines (heading, list, quote), then give the focus back to the text, the new
+// Markdown selected. The toolbar is one tab stop: the arrow keys, Home and End move along it.
+// Without this script it stays hidden, and Markdown is typed by hand.
+document.addEventListener('DOMContentLoaded', () => {
+  const toolbar = document.querySelector('.md-toolbar');
+  const body = document.getElementById('f-body');
+  if (!toolbar || !body) return;
+  toolbar.hidden = false;
+  const buttons = Array.from(toolbar.querySelectorAll('button[data-md]'));
+  const around = { bold: ['**', '**'], italic: ['_', '_'], link: ['[', '](https://)'] };
+  const lineStart = { heading: '## ', list: '- ', quote: '> ' };
+  const apply = (kind) => {
+    const { selectionStart: start, selectionEnd: end, value } = body;
+    const chosen = value.slice(start, end);
+    if (around[kind]) {
+      const [before, after] = around[kind];
+      body.setRangeText(before + chosen + after, start, end, 'end');
+      // The words selected again, or the address to type for a link.
+      if (kind === 'link')
+        body.setSelectionRange(
+          start + before.length + chosen.length + 2,
+          start + before.length + chosen.length + after.length - 1,
+        );
+      else body.setSelectionRange(start + before.length, start + before.length + chosen.length);
+    } else {
+      const from = value.lastIndexOf('\n', start - 1) + 1;
+      const lines = value
+        .slice(from, end)
+        .split('\n')
+        .map((line) => lineStart[kind] + line)
+        .join('\n');
+      body.setRangeText(lines, from, end, 'select');
+    }
+    body.focus();
+    body.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  for (const button of buttons) button.addEventListener('click', () => apply(button.dataset.md));
+  toolbar.addEventListener('keydown', (event) => {
+    const at = buttons.indexOf(document.activeElement);
+    if (at < 0) return;
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: buttons.length - 1 }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    const next = buttons[(to + buttons.length) % buttons.length];
+    for (const b of buttons) b.tabIndex = b === next ? 0 : -1;
+    next.focus();
+  });
+});
+// ---- end of the release forms ----

@@ -189,7 +189,8 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     await page.waitForLoadState('load');
     const field = page.locator('#f-embargo');
     expect(await field.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator('#f-embargo-error').textContent()).toContain('has no time zone');
+    // In French, as the interface (the problems' messages are translated: admin-fields.test.ts).
+    expect(await page.locator('#f-embargo-error').textContent()).toContain('n’a pas de fuseau horaire');
     await page.screenshot({ path: path.join(screenshotsDir, 'admin-edit-1280.png') });
     expect(await field.inputValue()).toBe('2024-03-12 08:00');
     expect(await violations(page)).toEqual([]);

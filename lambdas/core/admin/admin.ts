@@ -1,12 +1,14 @@
-import { acceptedLanguage, json, type PublicRequest, type PublicResponse, plain } from '../public/http.ts';
+import { json, type PublicRequest, type PublicResponse, plain } from '../public/http.ts';
 import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
 import { pageContentSecurityPolicy } from '../public/site-headers.ts';
 import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
 import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
-import { applyForm, newReleaseFrontMatter } from './form.ts';
+import { addedRows, type FormChoices, newReleaseFrontMatter, readForm } from './form.ts';
+import { answerLanguage, chosenLanguage } from './language.ts';
 import { answerNewslettersPage } from './newsletters-pages.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
+import { translateProblem } from './problem-translations.ts';
 import { releasePdf } from './release-pdf.ts';
 import {
   type AdminReleaseDeps,
@@ -149,8 +151,8 @@ export function formFields(request: PublicRequest): URLSearchParams | undefined 
 /** Answers a request under `/admin`. */
 export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps): Promise<PublicResponse> {
   const now = deps.now();
-  const lang = acceptedLanguage(request.headers['accept-language']) ?? deps.lang;
-  const pages = adminPages(deps.templates, lang);
+  const lang = chosenLanguage(request.headers, deps.lang);
+  const pages = adminPages(deps.templates, lang, request.path);
   const path = request.path;
   const method = request.method.toUpperCase();
 
@@ -164,6 +166,8 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
       { status: 200, headers: { 'content-type': asset.type }, body: asset.body },
       { 'cache-control': 'no-cache' },
     );
+  if (path === `${adminPrefix}/language` && (method === 'GET' || method === 'HEAD'))
+    return answerLanguage(request, deps.secureCookies, adminHeaders);
   if (path === `${adminPrefix}/sign-in`) return signIn(request, method, deps, pages, now);
 
   const caller = callerOf(request, deps, now);
@@ -237,7 +241,7 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
   }
   const printing = /^\/admin\/releases\/([^/]+)\/pdf$/.exec(path)?.[1];
   if (printing !== undefined) return pdfPreview(printing, { releases, pages, csrf });
-  const release = /^\/admin\/releases\/([^/]+)(?:\/(email|page))?$/.exec(path);
+  const release = /^\/admin\/releases\/([^/]+)(?:\/(email|page|text))?$/.exec(path);
   if (release?.[1]) {
     let slug: string;
     try {
@@ -245,7 +249,8 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     } catch {
       return html(404, pages.notFound({ csrf }));
     }
-    if (release[2]) return framed(release[2] as 'email' | 'page', await previewRelease(releases, slug));
+    if (release[2])
+      return framed(release[2] as 'email' | 'page' | 'text', await previewRelease(releases, slug), lang);
     const detail = await findRelease(releases, slug);
     if (!detail) return html(404, pages.notFound({ csrf }));
     const preview = detail.problems === 0 ? await previewRelease(releases, slug) : undefined;
@@ -279,6 +284,7 @@ async function edit(
   const slug = decodedSlug(rawSlug);
   const release = slug === undefined ? undefined : await findRelease(releases, slug);
   if (!release || slug === undefined) return html(404, pages.notFound({ csrf }));
+  const choices = await formChoices(releases);
   if (method === 'GET' || method === 'HEAD')
     return html(
       200,
@@ -288,29 +294,52 @@ async function edit(
         frontMatter: release.frontMatter,
         body: release.body,
         version: release.version,
+        choices,
       }),
     );
   if (method !== 'POST')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
   const form = formFields(request);
   if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
-  const frontMatter = applyForm(release.frontMatter, form);
+  const { frontMatter, problems: refused } = readForm(release.frontMatter, form, choices);
   const body = (form.get('body') ?? release.body).replace(/\r\n/g, '\n');
-  // The preview button (and admin.js as one types): the email as it would be, in its frame; nothing saved.
-  if (form.get('preview') === 'email')
-    return framed('email', await previewPublication(releases, { frontMatter, body }));
-  const result = await saveRelease(releases, slug, { frontMatter, body, version: form.get('version') ?? '' });
+  const version = form.get('version') ?? '';
   const again = (status: number, extra: { problems?: FieldProblem[]; conflict?: string }) =>
     html(
       status,
-      pages.edit({ csrf, release, frontMatter, body, version: form.get('version') ?? '', ...extra }),
+      pages.edit({ csrf, release, frontMatter, body, version, choices, extra: addedRows(form), ...extra }),
     );
+  // The preview buttons (and admin.js as one types): the email, its text or the page as they
+  // would be, in their frame; nothing saved.
+  const part = previewPart(form);
+  if (part)
+    return framed(
+      part,
+      refused.length ? { problems: refused } : await previewPublication(releases, { frontMatter, body }),
+      pages.lang,
+    );
+  // "Add a row": the form again, as typed, with one more empty row; nothing saved.
+  if (form.get('add')) return again(200, { problems: refused });
+  if (refused.length) return again(422, { problems: refused });
+  const result = await saveRelease(releases, slug, { frontMatter, body, version });
   if (!result) return html(404, pages.notFound({ csrf }));
   if ('conflict' in result) return again(409, { conflict: result.conflict });
   if ('problems' in result) return again(422, { problems: result.problems });
   return redirect(
     `${adminPrefix}/releases/${encodeURIComponent(result.saved.slug)}?saved=${result.written ? 'written' : 'unchanged'}`,
   );
+}
+
+/** What the forms' lists choose from: the workspace's organisations, attachments and images. */
+async function formChoices(releases: AdminReleaseDeps): Promise<FormChoices> {
+  const files = (await releases.sources.pressKitFiles?.()) ?? { attachments: [], images: [] };
+  return { organizations: await releases.sources.organizations(), ...files };
+}
+
+/** Which preview a form's button asked for, if any. */
+function previewPart(form: URLSearchParams): 'email' | 'text' | 'page' | undefined {
+  const part = form.get('preview');
+  return part === 'email' || part === 'text' || part === 'page' ? part : undefined;
 }
 
 /** What a page answering a signed-in request works with. */
@@ -343,24 +372,30 @@ async function create(
 ): Promise<PublicResponse> {
   // What a new release starts with: today's date and the workspace's language.
   const start = { date: releases.now.toISOString().slice(0, 10), lang };
-  const organizations = await releases.sources.organizations();
+  const choices = await formChoices(releases);
   if (method === 'GET' || method === 'HEAD')
-    return html(200, pages.create({ csrf, frontMatter: start, body: '', organizations }));
+    return html(200, pages.create({ csrf, frontMatter: start, body: '', choices }));
   if (method !== 'POST')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
   const form = formFields(request);
   if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
-  const frontMatter = newReleaseFrontMatter(start, form);
+  const { frontMatter, problems: refused } = newReleaseFrontMatter(start, form, choices);
   const body = (form.get('body') ?? '').replace(/\r\n/g, '\n');
-  if (form.get('preview') === 'email')
-    return framed('email', await previewPublication(releases, { frontMatter, body }));
+  const part = previewPart(form);
+  if (part)
+    return framed(
+      part,
+      refused.length ? { problems: refused } : await previewPublication(releases, { frontMatter, body }),
+      pages.lang,
+    );
+  const again = (status: number, extra: { problems?: FieldProblem[]; conflict?: string }) =>
+    html(status, pages.create({ csrf, frontMatter, body, choices, extra: addedRows(form), ...extra }));
+  if (form.get('add')) return again(200, { problems: refused });
+  if (refused.length) return again(422, { problems: refused });
   const result = await createRelease(releases, { frontMatter, body });
   if ('created' in result)
     return redirect(`${adminPrefix}/releases/${encodeURIComponent(result.created.slug)}?saved=created`);
-  return html(
-    'conflict' in result ? 409 : 422,
-    pages.create({ csrf, frontMatter, body, organizations, ...result }),
-  );
+  return again('conflict' in result ? 409 : 422, result);
 }
 
 /**
@@ -436,14 +471,31 @@ async function pdfPreview(rawSlug: string, { releases, pages, csrf }: PageContex
     : html(422, pages.release(view));
 }
 
-/** A preview in its sandboxed frame: the email as a mail client shows it, or the page; nothing runs. */
-function framed(part: 'email' | 'page', result: Awaited<ReturnType<typeof previewRelease>>): PublicResponse {
+/**
+ * A preview in its sandboxed frame: the email as a mail client shows it, its text part, or the
+ * page; nothing runs.
+ */
+function framed(
+  part: 'email' | 'text' | 'page',
+  result: Awaited<ReturnType<typeof previewRelease>>,
+  lang: Language,
+): PublicResponse {
   if (result && 'problems' in result)
     return withHeaders(
-      plain(422, result.problems.map((p) => `${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n')),
+      plain(
+        422,
+        result.problems
+          .map((p) => `${p.field ? `${p.field}: ` : ''}${translateProblem(p.message, lang)}`)
+          .join('\n'),
+      ),
       { 'content-security-policy': "default-src 'none'; sandbox", 'x-frame-options': 'SAMEORIGIN' },
     );
   if (!result) return withHeaders(plain(404, 'Not found\n'), {});
+  if (part === 'text')
+    return withHeaders(plain(200, result.preview.email.text), {
+      'content-security-policy': "default-src 'none'; sandbox",
+      'x-frame-options': 'SAMEORIGIN',
+    });
   const policy = part === 'email' ? proofEmailSecurityPolicy : pageContentSecurityPolicy;
   return {
     status: 200,

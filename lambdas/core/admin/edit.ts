@@ -1,5 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
-import { Document, isMap, isScalar, parseDocument, type Scalar } from 'yaml';
+import {
+  Document,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  type Node,
+  parseDocument,
+  type Scalar,
+  YAMLMap,
+  YAMLSeq,
+} from 'yaml';
 import { InvalidInputError } from '../errors.ts';
 
 /**
@@ -90,18 +101,55 @@ function trailingLines(span: string): string {
 }
 
 /**
- * `key: value` as the yaml library writes it; a text keeps the style (folded, quoted) it had,
- * and a value its comment at the end of the line.
+ * `key: value` as the yaml library writes it; the parts of a list or a mapping that did not
+ * change keep their nodes (a folded or quoted text its style, a flow list its brackets, a
+ * comment its place), so editing one quote leaves the others as they were written.
  */
 function fragment(key: string, value: unknown, was: unknown, newline: string): string {
-  const doc = new Document({ [key]: value });
+  const doc = new Document({ [key]: null });
   const pair = isMap(doc.contents) ? doc.contents.items[0] : undefined;
-  if (pair && isScalar(was) && isScalar(pair.value)) {
-    if (typeof value === 'string' && was.type) pair.value.type = was.type;
-    // A comment at the end of the value's line stays with it.
-    if (was.comment) pair.value.comment = was.comment;
-  }
+  if (pair) pair.value = merged(was, value, doc);
   return doc.toString({ lineWidth: 0 }).replace(/\n/g, newline);
+}
+
+/** `node` with the comments of the node it replaces: above it, and at the end of its line. */
+function withComments<T extends Node>(node: T, was: Node): T {
+  if (was.commentBefore) node.commentBefore = was.commentBefore;
+  if (was.comment) node.comment = was.comment;
+  return node;
+}
+
+/** The node of `value`, reusing what of the node `was` still holds the same data. */
+function merged(was: unknown, value: unknown, doc: Document): Node {
+  if (isNode(was) && isDeepStrictEqual(was.toJS(doc), value)) return was;
+  if (isSeq(was) && Array.isArray(value)) {
+    const seq = new YAMLSeq(doc.schema);
+    seq.flow = was.flow ?? false;
+    seq.items = value.map((item, i) => merged(was.items[i], item, doc));
+    return withComments(seq, was);
+  }
+  if (isMap(was) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const map = new YAMLMap(doc.schema);
+    map.flow = was.flow ?? false;
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    // The mapping's own order first, then the new keys.
+    const keyOf = (k: unknown) => (isScalar(k) ? String(k.value) : String(k));
+    for (const old of was.items) {
+      const entry = entries.find(([k]) => k === keyOf(old.key));
+      if (entry) map.items.push(doc.createPair(old.key, merged(old.value, entry[1], doc)));
+    }
+    for (const [k, v] of entries)
+      if (!was.items.some((old) => keyOf(old.key) === k))
+        map.items.push(doc.createPair(k, merged(undefined, v, doc)));
+    return withComments(map, was);
+  }
+  const node = doc.createNode(value) as Node;
+  if (isScalar(was) && isScalar(node)) {
+    if (typeof value === 'string' && was.type) node.type = was.type;
+    // A comment at the end of the value's line stays with it.
+    if (was.comment) node.comment = was.comment;
+  }
+  return node;
 }
 
 function lineStart(text: string, offset: number): number {

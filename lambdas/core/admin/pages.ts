@@ -2,7 +2,17 @@ import Handlebars from 'handlebars';
 import type { PublishResult } from '../archive/publish.ts';
 import type { WithdrawResult } from '../archive/withdraw.ts';
 import type { Language } from '../publication/schema.ts';
-import { type FormControl, formControls } from './form.ts';
+import {
+  type FormChoices,
+  type FormControl,
+  type FormList,
+  formControls,
+  formFields,
+  formLists,
+  listFields,
+  noChoices,
+} from './form.ts';
+import { translateProblem } from './problem-translations.ts';
 import type { FieldProblem, ReleaseDetail, ReleaseListItem, ReleasePreview } from './releases.ts';
 
 /**
@@ -19,6 +29,8 @@ export interface AdminTemplates {
     edit: string;
     /** The form's fields, a partial of the edit and create forms. */
     fields: string;
+    /** The live preview of the edit and create forms, a partial. */
+    previews: string;
     create: string;
     archive: string;
     notFound: string;
@@ -36,6 +48,8 @@ interface PageBase {
 
 export interface AdminPages {
   t: Record<string, string>;
+  /** The pages' language: problems shown in them are translated into it. */
+  lang: Language;
   signIn(view: PageBase & { error?: string }): string;
   releases(view: PageBase & { query: string; releases: ReleaseListItem[] }): string;
   release(
@@ -57,6 +71,10 @@ export interface AdminPages {
       version: string;
       problems?: FieldProblem[];
       conflict?: string;
+      /** The organisations and files the lists choose from. */
+      choices?: FormChoices;
+      /** Empty rows asked for besides the one each list has ("add a row"). */
+      extra?: Partial<Record<string, number>>;
     },
   ): string;
   /** The form of a new release: the data typed so far, the workspace's organisations. */
@@ -64,9 +82,10 @@ export interface AdminPages {
     view: PageBase & {
       frontMatter: Record<string, unknown>;
       body: string;
-      organizations: { id: string; name: string }[];
+      choices: FormChoices;
       problems?: FieldProblem[];
       conflict?: string;
+      extra?: Partial<Record<string, number>>;
     },
   ): string;
   /** Publish or withdraw: the confirmation, or what was done (or refused). */
@@ -85,7 +104,7 @@ export interface AdminPages {
 
 const compiled = new WeakMap<
   AdminTemplates,
-  Record<Exclude<keyof AdminTemplates['pages'], 'fields'>, Handlebars.TemplateDelegate>
+  Record<Exclude<keyof AdminTemplates['pages'], 'fields' | 'previews'>, Handlebars.TemplateDelegate>
 >();
 
 function compile(templates: AdminTemplates) {
@@ -94,6 +113,8 @@ function compile(templates: AdminTemplates) {
     const hb = Handlebars.create();
     hb.registerPartial('layout', templates.pages.layout);
     hb.registerPartial('fields', templates.pages.fields);
+    hb.registerPartial('previews', templates.pages.previews);
+    hb.registerHelper('concat', (...parts: unknown[]) => parts.slice(0, -1).map(String).join(''));
     // "{{uri slug}}": a path segment.
     hb.registerHelper('uri', (value: unknown) => encodeURIComponent(String(value)));
     hb.registerHelper('is', (a: unknown, b: unknown) => String(a) === String(b));
@@ -114,22 +135,29 @@ function compile(templates: AdminTemplates) {
   return pages;
 }
 
-/** The form's controls, and the problems of fields it does not show (or of none): those go above the form. */
+/** The form's controls and lists, and the problems of no field it shows: those go above the form. */
 function controlsOf(
   frontMatter: Record<string, unknown>,
   problems: FieldProblem[],
   t: Record<string, string>,
-): { controls: FormControl[]; problems: FieldProblem[] } {
-  const controls = formControls(frontMatter, problems, t);
-  const shown = new Set(controls.map((c) => c.name));
-  return { controls, problems: problems.filter((p) => !shown.has(p.field.split(/[.[]/)[0] ?? '')) };
+  choices: FormChoices = noChoices,
+  extra: Partial<Record<string, number>> = {},
+): { controls: FormControl[]; lists: FormList[]; problems: FieldProblem[] } {
+  const shown = new Set([...formFields.map((f) => f.name), ...listFields.map((l) => l.name)]);
+  return {
+    controls: formControls(frontMatter, problems, t),
+    lists: formLists(frontMatter, problems, t, choices, extra),
+    problems: problems.filter((p) => !shown.has(p.field.split(/[.[]/)[0] ?? '')),
+  };
 }
 
 /** The pages in one language; every value is escaped by the templates. */
-export function adminPages(templates: AdminTemplates, lang: Language): AdminPages {
+export function adminPages(templates: AdminTemplates, lang: Language, here = '/admin/releases'): AdminPages {
   const pages = compile(templates);
   const t = templates.locales[lang];
-  const base = { lang, t };
+  const base = { lang, t, here, other: lang === 'fr' ? 'en' : 'fr' };
+  const translated = (problems: FieldProblem[] = []) =>
+    problems.map((p) => ({ ...p, message: translateProblem(p.message, lang) }));
   const withState = <T extends ReleaseListItem>(item: T) => {
     const state = item.problems > 0 ? 'invalid' : (item.archive?.state ?? 'draft');
     const key = `state${state.charAt(0).toUpperCase()}${state.slice(1)}`;
@@ -137,30 +165,28 @@ export function adminPages(templates: AdminTemplates, lang: Language): AdminPage
   };
   return {
     t,
+    lang,
     signIn: (view) => pages.signIn({ ...base, ...view, signedOut: true }),
     releases: (view) => pages.releases({ ...base, ...view, releases: view.releases.map(withState) }),
-    release: (view) => pages.release({ ...base, ...view, release: withState(view.release) }),
-    edit: ({ frontMatter, problems = [], ...view }) =>
-      pages.edit({ ...base, ...view, ...controlsOf(frontMatter, problems, t) }),
-    create: ({ frontMatter, problems = [], organizations, ...view }) => {
-      const chosen = Array.isArray(frontMatter.publishers) ? frontMatter.publishers.map(String) : [];
-      const publisherErrors = problems.filter((p) => /^publishers\b/.test(p.field)).map((p) => p.message);
-      const { controls, problems: others } = controlsOf(
-        frontMatter,
-        problems.filter((p) => !/^publishers\b/.test(p.field)),
-        t,
-      );
-      return pages.create({
+    release: (view) =>
+      pages.release({
         ...base,
         ...view,
-        controls,
-        problems: others,
-        publisherErrors,
-        organizations: organizations.map((o) => ({ ...o, checked: chosen.includes(o.id) })),
-      });
-    },
+        problems: translated(view.problems),
+        release: withState(view.release),
+      }),
+    edit: ({ frontMatter, problems, choices, extra, ...view }) =>
+      pages.edit({ ...base, ...view, ...controlsOf(frontMatter, translated(problems), t, choices, extra) }),
+    create: ({ frontMatter, problems, choices, extra, ...view }) =>
+      pages.create({ ...base, ...view, ...controlsOf(frontMatter, translated(problems), t, choices, extra) }),
     archive: ({ release, ...view }) =>
-      pages.archive({ ...base, ...view, release: withState(release), [view.action]: true }),
+      pages.archive({
+        ...base,
+        ...view,
+        ...(view.problems && { problems: translated(view.problems) }),
+        release: withState(release),
+        [view.action]: true,
+      }),
     notFound: (view) => pages.notFound({ ...base, ...view }),
   };
 }

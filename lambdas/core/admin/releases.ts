@@ -41,6 +41,12 @@ export interface ReleaseSources {
   create(name: string, text: string): Promise<ReleaseSourceFile | 'exists'>;
   /** The workspace's organisations (`organizations/*.yaml`): what a new release's publishers are chosen from. */
   organizations(): Promise<{ id: string; name: string }[]>;
+  /**
+   * The files a release may list, relative to the publications folder: regular files of its
+   * `attachments/` and `images/` folders, reached without a symbolic link. Without it, the
+   * forms offer none.
+   */
+  pressKitFiles?(): Promise<{ attachments: string[]; images: string[] }>;
   files: SourceFiles;
   /** The folder new publications go in; a preview is read as if it were a file there. */
   folder: string;
