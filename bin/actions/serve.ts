@@ -1,13 +1,25 @@
+import {
+  loadCampaignTemplates,
+  workspaceCampaignFiles,
+  workspaceSenders,
+} from '../../lambdas/adapters/admin-campaign-files.ts';
 import { loadAdminTemplates, workspaceReleaseSources } from '../../lambdas/adapters/admin-files.ts';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
 import { createLocalServer } from '../../lambdas/adapters/local-server.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { type AdminDeps, adminState } from '../../lambdas/core/admin/admin.ts';
+import { CampaignRuns } from '../../lambdas/core/admin/campaign-runs.ts';
+import {
+  type AdminCampaignDeps,
+  adminSendRole,
+  resumeInterruptedSends,
+} from '../../lambdas/core/admin/campaigns.ts';
 import { adminKeys, generateAdminToken } from '../../lambdas/core/admin/session.ts';
 import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription.ts';
 import type { ServeOptions } from '../commands/serve.ts';
 import {
   ConfigurationError,
+  campaignDefaults,
   createMailer,
   type LocalConfig,
   loadConfig,
@@ -16,6 +28,7 @@ import {
   subscriptionLists,
 } from '../context.ts';
 import { dueJobDeps } from './due.ts';
+import { localSendDeps } from './send.ts';
 
 /** Whether `--host` names this machine only. */
 export function isLoopbackHost(host: string): boolean {
@@ -58,6 +71,21 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const secret = await signingSecret(backend.store.root);
   // A token made for this run is printed once, on the terminal, and nowhere else.
   const adminToken = config.adminToken ?? generateAdminToken();
+  // The admin's campaigns: sends run in this process, through the same ledger and mailer.
+  const campaignRuns = new CampaignRuns(log);
+  const campaigns: AdminCampaignDeps = {
+    files: workspaceCampaignFiles(config.workspace?.root, backend.files),
+    defaults: campaignDefaults(config),
+    lists: Object.fromEntries(
+      Object.values(config.lists).map((l) => [l.name, typeof l.title === 'string' ? l.title : l.name]),
+    ),
+    senders: () => workspaceSenders(config.workspace?.root, config.sender),
+    send: localSendDeps(backend, mailer, adminSendRole),
+    runs: campaignRuns,
+    publicUrl: config.publicUrl,
+    timeZone: config.timeZone,
+    templates: await loadCampaignTemplates(),
+  };
   const admin: AdminDeps = {
     adminToken,
     keys: adminKeys(adminToken, secret),
@@ -70,6 +98,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       siteUrl: config.siteUrl,
       // Publish and withdraw as the command line does, without a PDF (serve starts no browser).
       publishing: backend,
+      campaigns,
     },
     lang: config.siteLang,
     // Cookies travel only over https once the server is reached from elsewhere (TLS at the proxy).
@@ -148,6 +177,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
   void purge();
   const purgeTimer = setInterval(purge, 3600_000);
   purgeTimer.unref();
+  // Campaigns an admin send of a server that died left half sent go on (the ledger skips who has an outcome).
+  void resumeInterruptedSends(campaigns, new Date()).then(
+    (names) => {
+      if (names.length > 0) log(`resumed the admin's interrupted sends: ${names.join(', ')}`);
+    },
+    (error: unknown) => log(`resuming the admin's interrupted sends failed: ${(error as Error).message}`),
+  );
   const runner = startDueJobRunner(dueJobDeps(backend, mailer, 'pressroom serve on'), {
     intervalMs: opts.interval * 1000,
     log,
@@ -160,7 +196,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     clearInterval(purgeTimer);
     server.close();
     server.closeIdleConnections();
-    void runner.stop().then(() => {
+    void Promise.all([runner.stop(), campaignRuns.stopAll()]).then(() => {
       mailer.close?.();
       process.exit(0);
     });

@@ -4,6 +4,7 @@ import { pageContentSecurityPolicy } from '../public/site-headers.ts';
 import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
 import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
+import { answerCampaignsPage } from './campaigns-pages.ts';
 import { applyForm, newReleaseFrontMatter } from './form.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
 import {
@@ -109,11 +110,11 @@ function callerOf(request: AdminRequest, deps: AdminDeps, now: Date): Caller {
   return { kind: 'session', session };
 }
 
-function withHeaders(response: PublicResponse, headers: Record<string, string>): PublicResponse {
+export function withHeaders(response: PublicResponse, headers: Record<string, string>): PublicResponse {
   return { ...response, headers: { ...response.headers, ...adminHeaders, ...headers } };
 }
 
-function html(status: number, body: string, headers: Record<string, string> = {}): PublicResponse {
+export function html(status: number, body: string, headers: Record<string, string> = {}): PublicResponse {
   return {
     status,
     headers: {
@@ -127,7 +128,7 @@ function html(status: number, body: string, headers: Record<string, string> = {}
   };
 }
 
-function redirect(location: string, headers: Record<string, string> = {}): PublicResponse {
+export function redirect(location: string, headers: Record<string, string> = {}): PublicResponse {
   return withHeaders(plain(303, `See ${location}\n`, { location }), headers);
 }
 
@@ -139,7 +140,7 @@ function bodyOf(request: PublicRequest): string | undefined {
 }
 
 /** The form fields of an urlencoded body. */
-function formFields(request: PublicRequest): URLSearchParams | undefined {
+export function formFields(request: PublicRequest): URLSearchParams | undefined {
   const text = bodyOf(request);
   return text === undefined ? undefined : new URLSearchParams(text);
 }
@@ -223,6 +224,9 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     });
   const editing = /^\/admin\/releases\/([^/]+)\/edit$/.exec(path)?.[1];
   if (editing !== undefined) return edit(request, method, editing, { releases, pages, csrf });
+  // Campaigns take their own POSTs (campaigns-pages.ts).
+  if (path === `${adminPrefix}/campaigns` || path.startsWith(`${adminPrefix}/campaigns/`))
+    return answerCampaignsPage(request, method, { admin: deps, releases, csrf, lang });
   if (method !== 'GET' && method !== 'HEAD')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
   if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);
