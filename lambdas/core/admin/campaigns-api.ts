@@ -304,7 +304,11 @@ export const campaignRoutes: Route[] = [
       404: refusals[404],
       503: refusals[503],
     },
-    answer: withCampaign(async (deps, campaign) => json(200, await campaignProgress(deps, campaign.name))),
+    answer: withCampaign(async (deps, campaign) =>
+      campaign.status
+        ? json(200, await campaignProgress(deps, campaign.name))
+        : json(409, { error: `campaign "${campaign.name}" has not started: there is no progress yet` }),
+    ),
   },
   {
     method: 'GET',

@@ -142,6 +142,7 @@ export async function answerCampaignsPage(
   if (action === undefined) return read ? show(200) : allowed('GET, HEAD');
   if (action === 'progress') {
     if (!read) return allowed('GET, HEAD');
+    if (!campaign.status) return show(409, { refused: t.campaignsNotStarted });
     const progress = await campaignProgress(deps, campaign.name);
     return render('progress', 200, {
       campaign: { name: campaign.name },
@@ -173,7 +174,7 @@ export async function answerCampaignsPage(
   }
   if ((action === 'send' || action === 'stop') && read)
     return render('confirm', 200, {
-      campaign: campaignView(campaign, deps, t, when, stateLabel),
+      campaign: campaignView(campaign, deps, t, when, stateLabel).campaign,
       [action]: true,
       action,
     });
