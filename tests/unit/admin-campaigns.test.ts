@@ -1,0 +1,315 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCampaignTemplates } from '../../lambdas/adapters/admin-campaign-files.ts';
+import type { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import { adminSendRole, CampaignRuns } from '../../lambdas/core/admin/campaign-runs.ts';
+import {
+  type AdminCampaign,
+  type AdminCampaignDeps,
+  type CampaignFiles,
+  campaignProgress,
+  composeCampaign,
+  findAdminCampaign,
+  isRefusal,
+  listAdminCampaigns,
+  pauseFromAdmin,
+  resumeInterruptedSends,
+  scheduleFromAdmin,
+  sendFromAdmin,
+} from '../../lambdas/core/admin/campaigns.ts';
+import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
+import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
+import type { CampaignLease } from '../../lambdas/core/campaigns/lease.ts';
+import { copyOf, keys, MemoryMailer, publicUrl, seededStore } from '../support/dispatch-fixtures.ts';
+import { memoryFiles } from '../support/memory-files.ts';
+
+/**
+ * The admin's campaigns over the command line's core: a composed campaign is a file
+ * `pressroom send` reads, refused (and not written) for an unknown release, an empty audience
+ * or a name taken; a schedule is refused in the past and before the embargo; two starts send
+ * each recipient once; a finished campaign is not paused; a send a dead server left half done
+ * is resumed, and one a command-line run left is not.
+ */
+
+const journalists = 6;
+let base: MemoryObjectStore;
+
+beforeAll(async () => {
+  base = await seededStore(keys, journalists);
+});
+
+/** The workspace's campaigns folder, in memory. */
+function memoryCampaignFiles(
+  texts: Record<string, string> = {},
+): CampaignFiles & { texts: Record<string, string> } {
+  return {
+    texts,
+    folder: 'campaigns',
+    files: memoryFiles(texts),
+    async list() {
+      return Object.keys(texts)
+        .filter((k) => k.startsWith('campaigns/'))
+        .sort()
+        .map((k) => ({ path: k, name: k }));
+    },
+    async create(name, text) {
+      const key = `campaigns/${name}`;
+      if (key in texts) return 'exists';
+      texts[key] = text;
+      return { path: key, name: key };
+    },
+  };
+}
+
+async function setUp(holderAlive: (lease: CampaignLease) => boolean | undefined = () => true) {
+  const store = await copyOf(base);
+  const mailer = new MemoryMailer();
+  const files = memoryCampaignFiles();
+  const deps: AdminCampaignDeps = {
+    files,
+    defaults: {
+      from: { name: 'Villes Internet', address: 'presse@villes-internet.example.org' },
+      timeZone: 'Europe/Paris',
+      pressLists: ['presse'],
+    },
+    lists: { presse: 'Journalistes' },
+    senders: async () => ['Villes Internet <presse@villes-internet.example.org>'],
+    send: {
+      store,
+      mailer,
+      keys,
+      publicUrl,
+      owner: { holder: `${adminSendRole} test pid 1`, host: 'test', pid: 1 },
+      holderAlive,
+      lists: ['presse'],
+    },
+    runs: new CampaignRuns(),
+    publicUrl,
+    timeZone: 'Europe/Paris',
+    templates: await loadCampaignTemplates(),
+  };
+  return { store, mailer, files, deps };
+}
+
+const now = new Date();
+
+async function composed(deps: AdminCampaignDeps, name = 'etude-admin'): Promise<AdminCampaign> {
+  const result = await composeCampaign(
+    deps,
+    { name, content: 'release:etude-villes', lists: ['presse'], subject: 'Étude <b>gras</b>' },
+    now,
+  );
+  if (!('created' in result)) throw new Error(JSON.stringify(result));
+  return result.created;
+}
+
+describe('composing a campaign', () => {
+  it('writes a file the command line reads, with what was chosen', async () => {
+    const { deps, files } = await setUp();
+    const campaign = await composed(deps);
+    expect(Object.keys(files.texts)).toEqual(['campaigns/etude-admin.yaml']);
+    const read = await loadCampaignFile('campaigns/etude-admin.yaml', files.files, deps.defaults);
+    expect(read).toMatchObject({
+      name: 'etude-admin',
+      publication: 'etude-villes',
+      audience: { lists: ['presse'] },
+      subject: 'Étude <b>gras</b>',
+      from: { address: 'presse@villes-internet.example.org' },
+    });
+    expect(campaign.audience).toEqual({ count: journalists });
+    expect(campaign.state).toBe('draft');
+    expect((await listAdminCampaigns(deps)).map((c) => [c.name, c.state])).toEqual([
+      ['etude-admin', 'draft'],
+    ]);
+  });
+
+  it('refuses an unknown release, an empty audience, no list and a name taken, writing nothing more', async () => {
+    const { deps, files } = await setUp();
+    const unknown = await composeCampaign(deps, { content: 'release:nulle-part', lists: ['presse'] }, now);
+    expect(unknown).toEqual({
+      problems: [
+        expect.objectContaining({
+          field: 'content',
+          message: expect.stringContaining('no release "nulle-part"'),
+        }),
+      ],
+    });
+    const empty = await composeCampaign(
+      deps,
+      { content: 'release:etude-villes', lists: ['presse'], tags: ['personne'] },
+      now,
+    );
+    expect(empty).toEqual({
+      problems: [
+        expect.objectContaining({
+          field: 'lists',
+          message: expect.stringContaining('nobody is in this audience'),
+        }),
+      ],
+    });
+    const noList = await composeCampaign(deps, { content: 'release:etude-villes', lists: [] }, now);
+    expect('problems' in noList && noList.problems[0]?.field).toBe('lists');
+    const unknownList = await composeCampaign(
+      deps,
+      { content: 'release:etude-villes', lists: ['presss'] },
+      now,
+    );
+    expect('problems' in unknownList && unknownList.problems[0]?.message).toContain('did you mean "presse"');
+    expect(files.texts).toEqual({});
+    await composed(deps);
+    const before = { ...files.texts };
+    expect(
+      await composeCampaign(
+        deps,
+        { name: 'etude-admin', content: 'release:etude-villes', lists: ['presse'] },
+        now,
+      ),
+    ).toEqual({
+      conflict: 'a campaign named "etude-admin" exists already: give this one another name',
+    });
+    expect(files.texts).toEqual(before);
+  });
+
+  it('names a campaign left without a name after what it sends and the day', async () => {
+    const { deps } = await setUp();
+    const result = await composeCampaign(deps, { content: 'release:etude-villes', lists: ['presse'] }, now);
+    expect('created' in result && result.created.name).toBe(`etude-villes-${now.toISOString().slice(0, 10)}`);
+  });
+});
+
+describe('scheduling', () => {
+  it('refuses a time in the past and one before the embargo, saying so; stores a good one as schedule does', async () => {
+    const { deps, store } = await setUp();
+    const campaign = await composed(deps);
+    const past = await scheduleFromAdmin(
+      deps,
+      campaign,
+      { date: '2020-01-01', time: '08:00', zone: 'Europe/Paris' },
+      now,
+    );
+    expect(isRefusal(past) && past.refused).toContain('is in the past');
+    const zone = await scheduleFromAdmin(
+      deps,
+      campaign,
+      { date: '2030-01-01', time: '8h', zone: 'Lune/Tranquillité' },
+      now,
+    );
+    expect(isRefusal(zone) && zone.problems?.map((p) => p.field)).toEqual(['time', 'zone']);
+    await expect(readCampaign(store, campaign.name)).rejects.toThrow();
+    const embargoed = await composeCampaign(
+      deps,
+      { name: 'sous-embargo-admin', content: 'release:sous-embargo', lists: ['presse'] },
+      now,
+    );
+    if (!('created' in embargoed)) throw new Error('not composed');
+    const early = await scheduleFromAdmin(
+      deps,
+      embargoed.created,
+      { date: '2026-01-19', time: '08:00', zone: 'Europe/Paris' },
+      new Date('2026-01-16T00:00:00Z'),
+    );
+    expect(isRefusal(early) && early.refused).toContain('is before the embargo');
+    const good = await scheduleFromAdmin(
+      deps,
+      campaign,
+      { date: '2099-06-08', time: '08:00', zone: 'Europe/Paris' },
+      now,
+    );
+    expect(good).toEqual({
+      sendAt: {
+        utc: '2099-06-08T06:00:00.000Z',
+        zone: 'Europe/Paris',
+        written: '2099-06-08T08:00 Europe/Paris',
+      },
+    });
+    const record = await readCampaign(store, campaign.name);
+    expect(record.state).toBe('scheduled');
+    expect(record.definition.sendAt?.utc).toBe('2099-06-08T06:00:00.000Z');
+    // Stop cancels a scheduled campaign, as `campaign cancel` does.
+    const found = (await findAdminCampaign(deps, campaign.name)) as AdminCampaign;
+    expect(await pauseFromAdmin(deps, found, 'stop', now)).toEqual({ state: 'cancelled' });
+  });
+});
+
+describe('sending from the admin', () => {
+  it('two starts at once send each recipient once; the progress says finished', async () => {
+    const { deps, mailer } = await setUp();
+    const campaign = await composed(deps);
+    const [a, b] = await Promise.all([sendFromAdmin(deps, campaign), sendFromAdmin(deps, campaign)]);
+    expect([a, b]).toEqual(expect.arrayContaining([{ outcome: 'started' }, { outcome: 'already' }]));
+    for (let i = 0; i < 200 && deps.runs.isRunning(campaign.name); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(mailer.delivered.map((m) => m.to).sort()).toEqual(
+      [...new Set(mailer.delivered.map((m) => m.to))].sort(),
+    );
+    expect(mailer.delivered).toHaveLength(journalists);
+    const progress = await campaignProgress(deps, campaign.name);
+    expect(progress).toMatchObject({
+      state: 'sent',
+      finished: true,
+      sent: journalists,
+      pending: 0,
+      running: false,
+    });
+    // Sent: neither a new start nor a pause.
+    const finished = (await findAdminCampaign(deps, campaign.name)) as AdminCampaign;
+    const again = await sendFromAdmin(deps, finished);
+    expect(isRefusal(again) && again.refused).toContain('is sent: it cannot be sent again');
+    const pause = await pauseFromAdmin(deps, finished, 'pause', now);
+    expect(isRefusal(pause) && pause.refused).toMatch(/sent/);
+    expect(mailer.delivered).toHaveLength(journalists);
+  });
+
+  it('what refuses a send before anything goes comes back to the page (approval required, none given)', async () => {
+    const { deps, mailer } = await setUp();
+    const result = await composeCampaign(
+      deps,
+      { name: 'a-valider', content: 'release:etude-villes', lists: ['presse'], approval: true },
+      now,
+    );
+    if (!('created' in result)) throw new Error('not composed');
+    const refused = await sendFromAdmin(deps, result.created);
+    expect(isRefusal(refused) && refused.refused).toMatch(/approv/);
+    expect(mailer.delivered).toHaveLength(0);
+    expect(deps.runs.isRunning('a-valider')).toBe(false);
+  });
+
+  it('a send a dead server left half done resumes; one a command-line run left does not', async () => {
+    const dead = () => false;
+    const { deps, mailer, store } = await setUp(dead);
+    const admin = await composed(deps, 'par-le-serveur');
+    const cli = await composed(deps, 'par-la-commande');
+    const leftSending = async (name: string, holder: string) =>
+      updateCampaign(
+        store,
+        name,
+        () => ({
+          definition: (name === admin.name ? admin : cli).definition,
+          state: 'sending',
+          source: `campaigns/${name}.yaml`,
+          createdAt: now.toISOString(),
+          updatedAt: now.toISOString(),
+          runs: [{ startedAt: now.toISOString() }],
+          lease: {
+            id: 'x',
+            holder,
+            host: 'test',
+            pid: 99,
+            since: now.toISOString(),
+            expiresAt: new Date(now.getTime() + 60_000).toISOString(),
+          },
+        }),
+        (c) => c,
+      );
+    await leftSending(admin.name, `${adminSendRole} test pid 99`);
+    await leftSending(cli.name, 'poste-presse pid 99');
+    const { registerCampaign } = await import('../../lambdas/core/campaigns/campaign.ts');
+    await registerCampaign(store, admin.name);
+    await registerCampaign(store, cli.name);
+    expect(await resumeInterruptedSends(deps, now)).toEqual([admin.name]);
+    for (let i = 0; i < 200 && deps.runs.isRunning(admin.name); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await readCampaign(store, admin.name)).state).toBe('sent');
+    expect((await readCampaign(store, cli.name)).state).toBe('sending');
+    expect(mailer.delivered).toHaveLength(journalists);
+  });
+});
