@@ -77,7 +77,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     files: workspaceCampaignFiles(config.workspace?.root, backend.files),
     defaults: campaignDefaults(config),
     lists: Object.fromEntries(
-      Object.values(config.lists).map((l) => [l.name, typeof l.title === 'string' ? l.title : l.name]),
+      Object.values(config.lists).map((l) => [l.name, l.title[config.siteLang] ?? l.name]),
     ),
     senders: () => workspaceSenders(config.workspace?.root, config.sender),
     send: localSendDeps(backend, mailer, adminSendRole),

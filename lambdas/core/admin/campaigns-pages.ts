@@ -185,7 +185,9 @@ export async function answerCampaignsPage(
   switch (action) {
     case 'proof': {
       const proof = await proofFromAdmin(deps, campaign);
-      return isRefusal(proof) ? show(refusedStatus(proof), proof) : show(200, { proof });
+      return isRefusal(proof)
+        ? show(refusedStatus(proof), proof)
+        : show(200, { proof: { ...proof, expiresShown: when(proof.expiresAt) } });
     }
     case 'test': {
       const test = await testSendFromAdmin(deps, campaign, form.get('to') ?? '');
