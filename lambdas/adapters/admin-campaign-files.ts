@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { CampaignFiles } from '../core/admin/campaigns.ts';
 import type { CampaignTemplates } from '../core/admin/campaigns-pages.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
+import { createFileOnce } from './admin-files.ts';
 import { defaultTemplatesDir } from './template-files.ts';
 
 /**
@@ -32,24 +32,13 @@ export function workspaceCampaignFiles(workspaceRoot: string | undefined, files:
         .sort()
         .map((n) => ({ path: path.join(folder, n), name: path.join('campaigns', n) }));
     },
-    // Written whole under a hidden name, then linked under its own: link() fails when the
-    // name is taken, so a file is never replaced (two creations at once: one wins).
+    // Never over a file: two creations at once, one wins (admin-files.ts's createFileOnce).
     async create(name, text) {
       if (workspaceRoot === undefined)
         throw new Error('no workspace: run `pressroom serve` inside one (`pressroom init` makes one)');
       if (path.basename(name) !== name || name.startsWith('.') || !name.endsWith('.yaml'))
         throw new Error(`"${name}" is not a campaign file name`);
-      await mkdir(folder, { recursive: true });
-      const temp = path.join(folder, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-      await writeFile(temp, text, { flag: 'wx' });
-      try {
-        await link(temp, path.join(folder, name));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-        throw error;
-      } finally {
-        await unlink(temp).catch(() => {});
-      }
+      if ((await createFileOnce(folder, name, text)) === 'exists') return 'exists';
       return { path: path.join(folder, name), name: path.join('campaigns', name) };
     },
   };

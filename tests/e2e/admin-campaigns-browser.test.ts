@@ -11,8 +11,9 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminBrowserContext, adminViolations } from '../support/admin.ts';
 import { axeSource } from '../support/axe.ts';
 import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
 import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
@@ -21,19 +22,16 @@ import { outboxEnv, type Server, startServer, stopServer } from '../support/serv
 
 const secret = 'e2e-admin-campaigns-browser-0123456789abcdef';
 const token = 'admin-campaigns-token-0123456789abcdefghijklm';
-const axePath = '/admin/assets/axe-under-test.js';
 const campaign = 'etude-admin-navigateur';
 
-const run: { work?: string; server?: Server; browser?: Browser; context?: BrowserContext } = {};
+const run: { work?: string; server?: Server; browser?: Browser } = {};
+let admin: Awaited<ReturnType<typeof adminBrowserContext>> | undefined;
 let origin = '';
-let axe = '';
 let workspace = '';
 let audience = 0;
-const problems: string[] = [];
 
 beforeAll(async () => {
   await requireChromium();
-  axe = await axeSource();
   run.work = await exampleWorkspace('pressroom-admin-campaigns-browser-');
   workspace = path.join(run.work, 'examples');
   const env = {
@@ -63,15 +61,7 @@ beforeAll(async () => {
   run.server = await startServer([], { cwd: workspace, env });
   origin = run.server.url.origin;
   run.browser = await launchChromium();
-  const context = await run.browser.newContext({ locale: 'fr-FR' });
-  run.context = context;
-  await context.route('**/*', async (route) => {
-    const url = route.request().url();
-    if (url === origin + axePath)
-      return route.fulfill({ status: 200, contentType: 'text/javascript', body: axe });
-    if (url.startsWith(origin)) return route.continue();
-    return route.abort('blockedbyclient');
-  });
+  admin = await adminBrowserContext(run.browser, origin, await axeSource());
   await mkdir(screenshotsDir, { recursive: true });
 }, 180_000);
 
@@ -81,26 +71,11 @@ afterAll(async () => {
   if (run.work) await rm(run.work, { recursive: true, force: true });
 });
 
-async function newPage(width: number): Promise<Page> {
-  if (!run.context) throw new Error('the browser did not start: see the error of beforeAll');
-  const page = await run.context.newPage();
-  await page.setViewportSize({ width, height: 900 });
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function violations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ url: origin + axePath });
-  const result = await page.evaluate<{
-    violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-  }>(`axe.run(document, { resultTypes: ['violations'] })`);
-  return result.violations.map(
-    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
-  );
-}
+const newPage = (width: number) => {
+  if (!admin) throw new Error('the browser did not start: see the error of beforeAll');
+  return admin.newPage(width);
+};
+const violations = (page: Page) => adminViolations(page, origin);
 
 const overflow = (page: Page) =>
   page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
@@ -225,6 +200,6 @@ describe('campaigns in a browser', { timeout: 240_000 }, () => {
   });
 
   it('wrote nothing to the console', () => {
-    expect(problems).toEqual([]);
+    expect(admin?.problems).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminSession } from '../support/admin.ts';
 import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
 import { crise } from '../support/example-releases.ts';
 import { outboxEnv, type Reply, rawRequest, type Server, startServer, stopServer } from '../support/serve.ts';
@@ -23,26 +24,18 @@ const publicUrl = 'http://localhost:3000';
 let work: string;
 let workspace: string;
 let server: Server | undefined;
-let token = '';
+const token = 'admin-campaigns-serve-token-0123456789abcdefgh';
 let journalists = 0;
 
-const env = () => outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl });
+const env = () => ({
+  ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl }),
+  PRESSROOM_ADMIN_TOKEN: token,
+});
 
-function request(
-  rawPath: string,
-  options: { method?: string; body?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
+const request = (rawPath: string, options: Parameters<typeof rawRequest>[2] = {}): Promise<Reply> => {
   if (!server) throw new Error('the server did not start: see the error of beforeAll');
   return rawRequest(server.url, rawPath, options);
-}
-
-async function start(): Promise<void> {
-  server = await startServer([], { cwd: workspace, env: env() });
-  const printed = /admin: \S+ with the token (\S+) \(made for this run/;
-  for (let waited = 0; !printed.test(server.stdout()) && waited < 10_000; waited += 50)
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  token = printed.exec(server.stdout())?.[1] ?? '';
-}
+};
 
 const bearer = () => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
 const api = (to: string, body?: unknown) =>
@@ -92,7 +85,7 @@ beforeAll(async () => {
   expectExit(dry, 0);
   journalists = JSON.parse(dry.stdout).audience;
   expect(journalists).toBeGreaterThan(10);
-  await start();
+  server = await startServer([], { cwd: workspace, env: env() });
 }, 300_000);
 
 afterAll(async () => {
@@ -138,22 +131,8 @@ describe('signed in', { timeout: 120_000 }, () => {
   let csrf = '';
 
   it('a change without the CSRF token is refused, and changes nothing', async () => {
-    const form = await request('/admin/sign-in');
-    const formCookie = (form.headers['set-cookie'] ?? [])[0]?.split(';')[0] ?? '';
-    const signInCsrf = /name="csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
-    const signedIn = await request('/admin/sign-in', {
-      method: 'POST',
-      headers: {
-        cookie: formCookie,
-        'content-type': 'application/x-www-form-urlencoded',
-        origin: server?.url.origin ?? '',
-      },
-      body: new URLSearchParams({ csrf: signInCsrf, token }).toString(),
-    });
-    cookie =
-      (signedIn.headers['set-cookie'] ?? [])
-        .map((c) => c.split(';')[0] ?? '')
-        .find((c) => c.startsWith('pressroom_admin=')) ?? '';
+    if (!server) throw new Error('the server did not start');
+    cookie = await adminSession(server.url, token);
     const page = await request('/admin/campaigns/new', { headers: { cookie, 'accept-language': 'en' } });
     expect(page.status).toBe(200);
     csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
