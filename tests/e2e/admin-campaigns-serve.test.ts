@@ -340,6 +340,33 @@ describe('signed in', { timeout: 120_000 }, () => {
     expect(JSON.parse(viaApi.body).error).toContain('sent');
   });
 
+  it('the API composes as the form does, and refuses what the form refuses', async () => {
+    const unknown = await api('/campaigns', { content: 'release:nulle-part', lists: ['presse'] });
+    expect(unknown.status).toBe(422);
+    expect(JSON.parse(unknown.body).problems[0].field).toBe('content');
+    const created = await api('/campaigns', {
+      name: 'etude-presse-api',
+      content: `release:${crise.slug}`,
+      lists: ['presse'],
+    });
+    expect(created.status).toBe(201);
+    expect(JSON.parse(created.body).campaign).toMatchObject({
+      name: 'etude-presse-api',
+      file: 'campaigns/etude-presse-api.yaml',
+      state: 'draft',
+      audience: { count: journalists },
+    });
+    const again = await api('/campaigns', {
+      name: 'etude-presse-api',
+      content: `release:${crise.slug}`,
+      lists: ['presse'],
+    });
+    expect(again.status).toBe(409);
+    const notStarted = await api('/campaigns/etude-presse-api/progress');
+    expect(notStarted.status).toBe(409);
+    expect((await api('/campaigns/nulle-part')).status).toBe(404);
+  });
+
   it('the OpenAPI document lists the campaigns’ routes with their schemas', async () => {
     const doc = JSON.parse((await api('/openapi.json')).body);
     expect(Object.keys(doc.paths)).toEqual(
