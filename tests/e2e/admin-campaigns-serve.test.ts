@@ -6,13 +6,18 @@
  * command line reads (never over one), refuses an unknown release and an empty audience, and
  * escapes a subject with markup; a schedule in the past refused; two starts at once send each
  * recipient once (the outbox's .eml files are counted); pause of a finished campaign refused;
- * the report; and a server killed while sending resumes at its restart.
+ * the report; the API; and a send a killed server left resumes at the next start.
  *
  * The tests of this file share one server and run in order.
  */
+import { spawnSync } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
+import { adminSendRole } from '../../lambdas/core/admin/campaign-runs.ts';
+import { registerCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import { adminSession } from '../support/admin.ts';
 import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
 import { crise } from '../support/example-releases.ts';
@@ -365,6 +370,52 @@ describe('signed in', { timeout: 120_000 }, () => {
     const notStarted = await api('/campaigns/etude-presse-api/progress');
     expect(notStarted.status).toBe(409);
     expect((await api('/campaigns/nulle-part')).status).toBe(404);
+  });
+
+  it('a send a killed server left half done goes on when the server starts again', async () => {
+    const detail = JSON.parse((await api('/campaigns/etude-presse-api')).body);
+    await stopServer(server, 'SIGTERM');
+    server = undefined;
+    // What a server killed while sending leaves: the record `sending`, its lease held by the
+    // admin of a process that is gone.
+    const store = new FolderObjectStore({
+      root: path.join(workspace, '.pressroom'),
+      signingSecret: secret,
+      publicUrl,
+    });
+    const at = new Date().toISOString();
+    const gone = spawnSync('true').pid;
+    await updateCampaign(
+      store,
+      'etude-presse-api',
+      () => ({
+        definition: detail.definition,
+        state: 'sending',
+        source: 'campaigns/etude-presse-api.yaml',
+        createdAt: at,
+        updatedAt: at,
+        runs: [{ startedAt: at }],
+        lease: {
+          id: 'killed',
+          holder: `${adminSendRole} ${hostname()} pid ${gone}`,
+          host: hostname(),
+          pid: gone,
+          since: at,
+          expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        },
+      }),
+      (current) => current,
+    );
+    await registerCampaign(store, 'etude-presse-api');
+    server = await startServer([], { cwd: workspace, env: env() });
+    const progress = await waitFor(
+      'the resumed campaign to finish',
+      async () => JSON.parse((await api('/campaigns/etude-presse-api/progress')).body),
+      (p) => p.finished === true,
+    );
+    expect(progress.sent).toBe(journalists);
+    expect(await outboxFiles('etude-presse-api')).toHaveLength(journalists);
+    expect(server.stdout()).toContain("resumed the admin's interrupted sends: etude-presse-api");
   });
 
   it('the OpenAPI document lists the campaigns’ routes with their schemas', async () => {

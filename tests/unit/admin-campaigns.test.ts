@@ -146,6 +146,12 @@ describe('composing a campaign', () => {
         }),
       ],
     });
+    const huge = await composeCampaign(
+      deps,
+      { content: 'release:etude-villes', lists: ['presse'], subject: 'x'.repeat(100_000) },
+      now,
+    );
+    expect('problems' in huge && huge.problems.map((p) => p.field)).toEqual(['subject']);
     const noList = await composeCampaign(deps, { content: 'release:etude-villes', lists: [] }, now);
     expect('problems' in noList && noList.problems[0]?.field).toBe('lists');
     const unknownList = await composeCampaign(

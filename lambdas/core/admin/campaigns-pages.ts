@@ -87,8 +87,26 @@ interface CampaignPageContext {
 
 const allowed = (allow: string) => withHeaders(plain(405, 'Method not allowed\n', { allow }), {});
 
-/** Every IANA zone this runtime knows, for the schedule form. */
-const zones = (): string[] => Intl.supportedValuesOf('timeZone');
+/** Every IANA zone this runtime knows, for the schedule form; the workspace's first (it may be UTC, which the list leaves out). */
+const zones = (first: string): string[] => [
+  ...new Set([first, 'UTC', ...Intl.supportedValuesOf('timeZone')]),
+];
+
+/** In an hour, in `zone`, as the date and time fields want them: ["2026-12-07", "09:30"]. */
+function inAnHour(zone: string): [string, string] {
+  const [date = '', time = ''] = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  })
+    .format(new Date(Date.now() + 3600_000))
+    .split(' ');
+  return [date, time];
+}
 
 /** Answers a request under /admin/campaigns (signed in; a change's CSRF checked). */
 export async function answerCampaignsPage(
@@ -241,7 +259,7 @@ function campaignView(
   const d = campaign.definition;
   const s = campaign.status;
   const sendAt = s?.sendAt ?? d.sendAt;
-  const [date = '', time = ''] = new Date(Date.now() + 3600_000).toISOString().split('T');
+  const [date, time] = inAnHour(deps.timeZone);
   return {
     campaign: {
       ...campaign,
@@ -274,8 +292,8 @@ function campaignView(
       canStop: campaign.state === 'sending' || campaign.state === 'scheduled',
       started: s !== undefined,
     },
-    zones: zones(),
-    schedule: { date, time: time.slice(0, 5), zone: deps.timeZone },
+    zones: zones(deps.timeZone),
+    schedule: { date, time, zone: deps.timeZone },
   };
 }
 
