@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import type { CampaignFiles } from '../core/admin/campaigns.ts';
 import type { CampaignTemplates } from '../core/admin/campaigns-pages.ts';
+import { PressroomError } from '../core/errors.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
 import { createFileOnce } from './admin-files.ts';
 import { defaultTemplatesDir } from './template-files.ts';
@@ -35,7 +36,9 @@ export function workspaceCampaignFiles(workspaceRoot: string | undefined, files:
     // Never over a file: two creations at once, one wins (admin-files.ts's createFileOnce).
     async create(name, text) {
       if (workspaceRoot === undefined)
-        throw new Error('no workspace: run `pressroom serve` inside one (`pressroom init` makes one)');
+        throw new PressroomError(
+          'no workspace, so no campaigns folder to write in: run `pressroom serve` inside one (`pressroom init` makes one)',
+        );
       if (path.basename(name) !== name || name.startsWith('.') || !name.endsWith('.yaml'))
         throw new Error(`"${name}" is not a campaign file name`);
       if ((await createFileOnce(folder, name, text)) === 'exists') return 'exists';

@@ -1,5 +1,12 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCampaignTemplates } from '../../lambdas/adapters/admin-campaign-files.ts';
+import {
+  loadCampaignTemplates,
+  workspaceCampaignFiles,
+  workspaceSenders,
+} from '../../lambdas/adapters/admin-campaign-files.ts';
 import type { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { adminSendRole, CampaignRuns } from '../../lambdas/core/admin/campaign-runs.ts';
 import {
@@ -317,5 +324,30 @@ describe('sending from the admin', () => {
     expect((await readCampaign(store, admin.name)).state).toBe('sent');
     expect((await readCampaign(store, cli.name)).state).toBe('sending');
     expect(mailer.delivered).toHaveLength(journalists);
+  });
+});
+
+describe('the campaign files on disk', () => {
+  it('creates a file once, never over one; without a workspace it says why', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'pressroom-admin-campaigns-'));
+    try {
+      const files = workspaceCampaignFiles(root, memoryFiles({}));
+      expect(await files.create('a.yaml', 'name: a\n')).toEqual({
+        path: path.join(root, 'campaigns', 'a.yaml'),
+        name: path.join('campaigns', 'a.yaml'),
+      });
+      expect(await files.create('a.yaml', 'name: b\n')).toBe('exists');
+      expect(await readFile(path.join(root, 'campaigns', 'a.yaml'), 'utf8')).toBe('name: a\n');
+      await expect(files.create('../b.yaml', '')).rejects.toThrow('is not a campaign file name');
+      expect((await files.list()).map((f) => f.name)).toEqual([path.join('campaigns', 'a.yaml')]);
+      await expect(workspaceCampaignFiles(undefined, memoryFiles({})).create('a.yaml', '')).rejects.toThrow(
+        'no workspace',
+      );
+      expect(
+        await workspaceSenders(root, { name: 'Villes Internet', address: 'presse@example.org' }),
+      ).toEqual(['Villes Internet <presse@example.org>']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -382,7 +382,13 @@ export async function composeCampaign(
     };
   if ((await findAdminCampaign(deps, name)) !== undefined)
     return { conflict: `a campaign named "${name}" exists already: give this one another name` };
-  const created = await deps.files.create(fileName, text);
+  let created: Awaited<ReturnType<CampaignFiles['create']>>;
+  try {
+    created = await deps.files.create(fileName, text);
+  } catch (error) {
+    if (!(error instanceof PressroomError)) throw error;
+    return { problems: [{ field: '', message: error.message }] };
+  }
   if (created === 'exists')
     return { conflict: `the file campaigns/${fileName} exists already: give the campaign another name` };
   const found = await findAdminCampaign(deps, name);
