@@ -7,6 +7,7 @@ import {
   workspaceCampaignFiles,
   workspaceSenders,
 } from '../../lambdas/adapters/admin-campaign-files.ts';
+import { loadAdminTemplates } from '../../lambdas/adapters/admin-files.ts';
 import type { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { adminSendRole, CampaignRuns } from '../../lambdas/core/admin/campaign-runs.ts';
 import {
@@ -349,5 +350,29 @@ describe('the campaign files on disk', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the campaigns’ strings', () => {
+  it('every one the pages and their code name is in French and in English', async () => {
+    const { locales } = await loadAdminTemplates();
+    const pages = Object.values(await loadCampaignTemplates());
+    const code = await readFile(
+      new URL('../../lambdas/core/admin/campaigns-pages.ts', import.meta.url),
+      'utf8',
+    );
+    const named = new Set([
+      ...pages.flatMap((source) => [...source.matchAll(/\bt\.(\w+)/g)].map((m) => m[1] ?? '')),
+      ...[...code.matchAll(/\bt\.(campaigns\w+)/g)].map((m) => m[1] ?? ''),
+      ...['Draft', 'Scheduled', 'Sending', 'Paused', 'Sent', 'Cancelled', 'Finished'].map(
+        (s) => `campaignsState${s}`,
+      ),
+    ]);
+    expect(named).toContain('campaignsSendNow');
+    for (const lang of ['en', 'fr'] as const)
+      expect(
+        [...named].filter((key) => !(key in locales[lang])),
+        lang,
+      ).toEqual([]);
   });
 });
