@@ -14,6 +14,7 @@ import {
   type AdminCampaign,
   type AdminCampaignDeps,
   type CampaignFiles,
+  type ComposeInput,
   campaignProgress,
   composeCampaign,
   findAdminCampaign,
@@ -132,42 +133,20 @@ describe('composing a campaign', () => {
 
   it('refuses an unknown release, an empty audience, no list and a name taken, writing nothing more', async () => {
     const { deps, files } = await setUp();
-    const unknown = await composeCampaign(deps, { content: 'release:nulle-part', lists: ['presse'] }, now);
-    expect(unknown).toEqual({
-      problems: [
-        expect.objectContaining({
-          field: 'content',
-          message: expect.stringContaining('no release "nulle-part"'),
-        }),
-      ],
-    });
-    const empty = await composeCampaign(
-      deps,
-      { content: 'release:etude-villes', lists: ['presse'], tags: ['personne'] },
-      now,
-    );
-    expect(empty).toEqual({
-      problems: [
-        expect.objectContaining({
-          field: 'lists',
-          message: expect.stringContaining('nobody is in this audience'),
-        }),
-      ],
-    });
-    const huge = await composeCampaign(
-      deps,
-      { content: 'release:etude-villes', lists: ['presse'], subject: 'x'.repeat(100_000) },
-      now,
-    );
-    expect('problems' in huge && huge.problems.map((p) => p.field)).toEqual(['subject']);
-    const noList = await composeCampaign(deps, { content: 'release:etude-villes', lists: [] }, now);
-    expect('problems' in noList && noList.problems[0]?.field).toBe('lists');
-    const unknownList = await composeCampaign(
-      deps,
-      { content: 'release:etude-villes', lists: ['presss'] },
-      now,
-    );
-    expect('problems' in unknownList && unknownList.problems[0]?.message).toContain('did you mean "presse"');
+    const cases: [Partial<ComposeInput>, string, string][] = [
+      [{ content: 'release:nulle-part' }, 'content', 'no release "nulle-part"'],
+      [{ tags: ['personne'] }, 'lists', 'nobody is in this audience'],
+      [{ subject: 'x'.repeat(100_000) }, 'subject', 'is longer than 300 characters'],
+      [{ lists: [] }, 'lists', 'choose at least one list'],
+      [{ lists: ['presss'] }, 'lists', 'did you mean "presse"'],
+    ];
+    for (const [change, field, message] of cases) {
+      const input = { content: 'release:etude-villes', lists: ['presse'], ...change };
+      const result = await composeCampaign(deps, input, now);
+      expect(result, field).toEqual({
+        problems: [expect.objectContaining({ field, message: expect.stringContaining(message) })],
+      });
+    }
     expect(files.texts).toEqual({});
     await composed(deps);
     const before = { ...files.texts };
