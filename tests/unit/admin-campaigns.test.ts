@@ -266,6 +266,17 @@ describe('sending from the admin', () => {
     expect(deps.runs.isRunning('a-valider')).toBe(false);
   });
 
+  it('a campaign file whose audience is empty now is not sent, saying why', async () => {
+    const { deps, files, mailer } = await setUp();
+    files.texts['campaigns/vide.yaml'] =
+      'name: vide\npublication: etude-villes\naudience:\n  list: presse\n  tags: [personne]\n';
+    const campaign = (await findAdminCampaign(deps, 'vide')) as AdminCampaign;
+    expect(campaign.audience).toEqual({ count: 0 });
+    const refused = await sendFromAdmin(deps, campaign);
+    expect(isRefusal(refused) && refused.refused).toContain('nobody is in the audience of "vide"');
+    expect(mailer.delivered).toHaveLength(0);
+  });
+
   it('a send a dead server left half done resumes; one a command-line run left does not', async () => {
     const dead = () => false;
     const { deps, mailer, store } = await setUp(dead);

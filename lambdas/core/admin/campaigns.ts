@@ -525,6 +525,11 @@ export async function sendFromAdmin(
             : 'it cannot be sent again; compose a new campaign'
       }`,
     };
+  if ('error' in campaign.audience) return { refused: campaign.audience.error };
+  if (campaign.audience.count === 0)
+    return {
+      refused: `nobody is in the audience of "${campaign.name}" now (its lists and tags match no contact who may be mailed): nothing was sent. Import contacts, or compose a campaign for another audience`,
+    };
   return refusing(async () => ({
     outcome: await deps.runs.start(campaign.name, (options) =>
       sendCampaign(campaign.definition, deps.send, options),
