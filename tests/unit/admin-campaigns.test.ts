@@ -21,6 +21,7 @@ import {
   isRefusal,
   listAdminCampaigns,
   pauseFromAdmin,
+  resumeFromAdmin,
   resumeInterruptedSends,
   scheduleFromAdmin,
   sendFromAdmin,
@@ -28,6 +29,7 @@ import {
 import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import type { CampaignLease } from '../../lambdas/core/campaigns/lease.ts';
+import type { OutgoingMessage } from '../../lambdas/core/campaigns/mailer.ts';
 import { copyOf, keys, MemoryMailer, publicUrl, seededStore } from '../support/dispatch-fixtures.ts';
 import { memoryFiles } from '../support/memory-files.ts';
 
@@ -264,6 +266,46 @@ describe('sending from the admin', () => {
     expect(isRefusal(refused) && refused.refused).toMatch(/approv/);
     expect(mailer.delivered).toHaveLength(0);
     expect(deps.runs.isRunning('a-valider')).toBe(false);
+  });
+
+  it('pause stops a send after the messages in flight; resume sends the rest, each recipient once', async () => {
+    const { deps, store } = await setUp();
+    // A mailer that holds every message after the second until the test lets them go.
+    const held: OutgoingMessage[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    deps.send.mailer = {
+      name: 'gated',
+      idempotent: false,
+      async send(message) {
+        if (held.length >= 2) await gate;
+        held.push(message);
+        return { providerMessageId: `gated-${held.length}` };
+      },
+    };
+    const campaign = await composed(deps);
+    expect(await sendFromAdmin(deps, campaign)).toEqual({ outcome: 'started' });
+    const sending = (await findAdminCampaign(deps, campaign.name)) as AdminCampaign;
+    expect(sending.state).toBe('sending');
+    const paused = await pauseFromAdmin(deps, sending, 'pause', new Date());
+    expect(paused).toMatchObject({
+      state: 'paused',
+      reason: expect.stringContaining('stopped by web admin'),
+    });
+    release();
+    for (let i = 0; i < 300 && deps.runs.isRunning(campaign.name); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await readCampaign(store, campaign.name)).state).toBe('paused');
+    const before = held.length;
+    expect(before).toBeLessThan(journalists);
+    expect(await resumeFromAdmin(deps, campaign.name)).toEqual({ outcome: 'started' });
+    for (let i = 0; i < 300 && deps.runs.isRunning(campaign.name); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await readCampaign(store, campaign.name)).state).toBe('sent');
+    expect(held).toHaveLength(journalists);
+    expect(new Set(held.map((m) => m.to)).size).toBe(journalists);
   });
 
   it('a campaign file whose audience is empty now is not sent, saying why', async () => {
