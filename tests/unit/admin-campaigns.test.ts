@@ -308,6 +308,44 @@ describe('sending from the admin', () => {
     expect(new Set(held.map((m) => m.to)).size).toBe(journalists);
   });
 
+  it('a send the server stopped (Ctrl-C) goes on when it starts again, each recipient once', async () => {
+    const { deps, store } = await setUp();
+    const held: OutgoingMessage[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const mailer = deps.send.mailer;
+    deps.send.mailer = {
+      name: 'gated',
+      idempotent: false,
+      async send(message) {
+        if (held.length >= 2) await gate;
+        held.push(message);
+        return mailer.send(message);
+      },
+    };
+    const campaign = await composed(deps);
+    expect(await sendFromAdmin(deps, campaign)).toEqual({ outcome: 'started' });
+    const stopping = deps.runs.stopAll();
+    release();
+    await stopping;
+    const left = await readCampaign(store, campaign.name);
+    expect(left.state).toBe('sending');
+    expect(left.lease).toBeUndefined();
+    expect(held.length).toBeLessThan(journalists);
+    // The next start of the server: a new set of runs.
+    const next = { ...deps, runs: new CampaignRuns() };
+    expect(await resumeInterruptedSends(next, new Date())).toEqual([campaign.name]);
+    for (let i = 0; i < 300 && next.runs.isRunning(campaign.name); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await readCampaign(store, campaign.name)).state).toBe('sent');
+    expect(new Set(held.map((m) => m.to)).size).toBe(journalists);
+    expect(held).toHaveLength(journalists);
+    // Finished: the start after that resumes nothing.
+    expect(await resumeInterruptedSends({ ...deps, runs: new CampaignRuns() }, new Date())).toEqual([]);
+  });
+
   it('a campaign file whose audience is empty now is not sent, saying why', async () => {
     const { deps, files, mailer } = await setUp();
     files.texts['campaigns/vide.yaml'] =

@@ -22,9 +22,15 @@ import { InvalidInputError, PressroomError } from '../errors.ts';
 import { readIssueManifest, readIssues } from '../newsletter/catalog.ts';
 import { type SourceFiles, withSourceText } from '../publication/load.ts';
 import { slugPattern } from '../publication/schema.ts';
-import type { ObjectStore } from '../store/object-store.ts';
+import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import { adminOperator } from './archive.ts';
-import { adminSendRole, type CampaignRuns, leftByDeadAdminRun, type RunProgress } from './campaign-runs.ts';
+import {
+  adminSendRole,
+  type CampaignRun,
+  type CampaignRuns,
+  leftByDeadAdminRun,
+  type RunProgress,
+} from './campaign-runs.ts';
 import type { CampaignTemplates } from './campaigns-pages.ts';
 import type { FieldProblem } from './releases.ts';
 
@@ -531,8 +537,9 @@ export async function sendFromAdmin(
       refused: `nobody is in the audience of "${campaign.name}" now (its lists and tags match no contact who may be mailed): nothing was sent. Import contacts, or compose a campaign for another audience`,
     };
   return refusing(async () => ({
-    outcome: await deps.runs.start(campaign.name, (options) =>
-      sendCampaign(campaign.definition, deps.send, options),
+    outcome: await deps.runs.start(
+      campaign.name,
+      remembered(deps, campaign.name, (options) => sendCampaign(campaign.definition, deps.send, options)),
     ),
   }));
 }
@@ -544,7 +551,10 @@ export async function resumeFromAdmin(
 ): Promise<{ outcome: 'started' | 'already' } | Refusal> {
   if (deps.runs.isRunning(name)) return { outcome: 'already' };
   return refusing(async () => ({
-    outcome: await deps.runs.start(name, (options) => resumeCampaign(name, deps.send, options)),
+    outcome: await deps.runs.start(
+      name,
+      remembered(deps, name, (options) => resumeCampaign(name, deps.send, options)),
+    ),
   }));
 }
 
@@ -624,14 +634,53 @@ export async function reportFromAdmin(deps: AdminCampaignDeps, name: string): Pr
 }
 
 /**
- * When the server starts: resumes, in the background, the campaigns an admin send of a server
- * that died (stopped, killed) left `sending`. The ledger sends only to who has no outcome.
+ * The campaigns an admin run left unfinished when the server stopped (Ctrl-C, SIGTERM: the
+ * run ends after its sends in flight and drops its lease), to resume at the next start. A
+ * server that died leaves its lease instead (campaign-runs.ts's leftByDeadAdminRun).
+ */
+const interruptedKey = 'campaigns/admin-interrupted.json';
+
+async function rememberInterrupted(store: ObjectStore, name: string, interrupted: boolean): Promise<void> {
+  await updateJson<{ names: string[] }>(
+    store,
+    interruptedKey,
+    () => ({ names: [] }),
+    (current) => {
+      const known = current.names.includes(name);
+      if (known === interrupted) return current;
+      return { names: interrupted ? [...current.names, name] : current.names.filter((n) => n !== name) };
+    },
+  );
+}
+
+/** `run`, then what it left: remembered when it stopped before the end, forgotten otherwise. */
+function remembered(deps: AdminCampaignDeps, name: string, run: CampaignRun): CampaignRun {
+  return async (options) => {
+    const report = await run(options);
+    await rememberInterrupted(deps.send.store, name, report.interrupted && report.state === 'sending');
+    return report;
+  };
+}
+
+/**
+ * When the server starts: resumes, in the background, the campaigns an admin send left
+ * `sending` (the server stopped, or died, while sending). The ledger sends only to those
+ * without an outcome. Campaigns a `pressroom send` left are not the admin's to resume.
  */
 export async function resumeInterruptedSends(deps: AdminCampaignDeps, now: Date): Promise<string[]> {
+  const store = deps.send.store;
+  const stopped = new Set((await getJson<{ names: string[] }>(store, interruptedKey))?.value.names ?? []);
   const resumed: string[] = [];
-  for (const name of await campaignNames(deps.send.store)) {
-    const record = await recordOf(deps.send.store, name);
-    if (!record || !leftByDeadAdminRun(record, now, deps.send.holderAlive)) continue;
+  for (const name of new Set([...stopped, ...(await campaignNames(store))])) {
+    const record = await recordOf(store, name);
+    const left =
+      record !== undefined &&
+      (leftByDeadAdminRun(record, now, deps.send.holderAlive) ||
+        (stopped.has(name) && record.state === 'sending' && !record.lease));
+    if (!left) {
+      if (stopped.has(name)) await rememberInterrupted(store, name, false);
+      continue;
+    }
     const started = await resumeFromAdmin(deps, name);
     if (!isRefusal(started)) resumed.push(name);
   }
