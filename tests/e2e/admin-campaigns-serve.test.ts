@@ -193,6 +193,18 @@ describe('signed in', { timeout: 120_000 }, () => {
     expect(list.body).toMatch(/state-draft">draft</);
   });
 
+  it('an unknown name, or one with markup, is a 404 that escapes it', async () => {
+    for (const name of ['nulle-part', '%3Cscript%3Ealert(1)%3C%2Fscript%3E', '%E0%A4%A']) {
+      const reply = await request(`/admin/campaigns/${name}`, {
+        headers: { cookie, 'accept-language': 'en' },
+      });
+      expect(reply.status, name).toBe(404);
+      expect(reply.body, name).not.toContain('<script>alert');
+      const action = await post(`/admin/campaigns/${name}/send`, {});
+      expect(action.status, name).toBe(404);
+    }
+  });
+
   it('compose refuses an unknown release and an empty audience, and writes nothing', async () => {
     const unknown = await post('/admin/campaigns/new', {
       content: 'release:no-such-release',
