@@ -384,6 +384,36 @@ describe('signed in', { timeout: 120_000 }, () => {
     expect((await api('/campaigns/nulle-part')).status).toBe(404);
   });
 
+  it('schedules a campaign in its zone, and Stop, once confirmed, cancels the schedule', async () => {
+    const name = 'etude-programmee';
+    expect(
+      (await api('/campaigns', { name, content: `release:${crise.slug}`, lists: ['presse'] })).status,
+    ).toBe(201);
+    const scheduled = await post(`/admin/campaigns/${name}/schedule`, {
+      date: '2099-06-08',
+      time: '08:00',
+      zone: 'America/Montreal',
+    });
+    expect(scheduled.status).toBe(200);
+    expect(scheduled.body).toContain('Scheduled for 2099-06-08 08:00 -04:00 America/Montreal');
+    const listed = await runPressroom(['campaign', 'list', '--json'], { cwd: workspace, env: env() });
+    expect(JSON.parse(listed.stdout)).toContainEqual(
+      expect.objectContaining({
+        name,
+        state: 'scheduled',
+        sendAt: expect.objectContaining({ utc: '2099-06-08T12:00:00.000Z' }),
+      }),
+    );
+    const confirm = await request(`/admin/campaigns/${name}/stop`, {
+      headers: { cookie, 'accept-language': 'en' },
+    });
+    expect(confirm.status).toBe(200);
+    expect(confirm.body).toContain('Stopping cancels the schedule');
+    const stopped = await post(`/admin/campaigns/${name}/stop`, {});
+    expect(stopped.status).toBe(200);
+    expect(JSON.parse((await api(`/campaigns/${name}`)).body).state).toBe('cancelled');
+  });
+
   it('a send a killed server left half done goes on when the server starts again', async () => {
     const detail = JSON.parse((await api('/campaigns/etude-presse-api')).body);
     await stopServer(server, 'SIGTERM');

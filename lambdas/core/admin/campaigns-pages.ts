@@ -132,7 +132,7 @@ export async function answerCampaignsPage(
     const campaigns = (await listAdminCampaigns(deps)).map((c) => ({
       ...c,
       stateLabel: stateLabel(c.state),
-      sendAtShown: when(c.sendAt?.utc),
+      sendAtShown: c.sendAt ? showTime(c.sendAt.utc, c.sendAt.zone) : '',
     }));
     return render('list', 200, { campaigns });
   }
@@ -228,7 +228,9 @@ export async function answerCampaignsPage(
       const scheduled = await scheduleFromAdmin(deps, campaign, input, now);
       return isRefusal(scheduled)
         ? show(refusedStatus(scheduled), { ...scheduled, schedule: input })
-        : show(200, { notice: `${t.campaignsScheduledFor} ${when(scheduled.sendAt.utc)}` });
+        : show(200, {
+            notice: `${t.campaignsScheduledFor} ${showTime(scheduled.sendAt.utc, scheduled.sendAt.zone)}`,
+          });
     }
     case 'send':
     case 'resume': {
@@ -277,7 +279,8 @@ function campaignView(
       subject: d.subject ?? campaign.content.title,
       subjectIsDefault: d.subject === undefined,
       from: `${d.from.name} <${d.from.address}>`,
-      sendAtShown: sendAt ? `${when(sendAt.utc)}` : undefined,
+      // In its own zone, as `pressroom campaign list` shows it.
+      sendAtShown: sendAt ? showTime(sendAt.utc, sendAt.zone) : undefined,
       embargoShown: campaign.content.embargo ? when(campaign.content.embargo) : undefined,
       approvalRequired: d.approval === 'required',
       approvedShown: campaign.approval
