@@ -103,6 +103,30 @@ async function setUp(holderAlive: (lease: CampaignLease) => boolean | undefined 
 
 const now = new Date();
 
+/** A mailer that holds every message after the second until `release` (the test's), recording them in `held`. */
+function gateMailer(deps: AdminCampaignDeps): { held: OutgoingMessage[]; release: () => void } {
+  const held: OutgoingMessage[] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  deps.send.mailer = {
+    name: 'gated',
+    idempotent: false,
+    async send(message) {
+      if (held.length >= 2) await gate;
+      held.push(message);
+      return { providerMessageId: `gated-${held.length}` };
+    },
+  };
+  return { held, release };
+}
+
+/** Waits until this process no longer sends the campaign (at most 3 s). */
+async function ended(deps: AdminCampaignDeps, name: string): Promise<void> {
+  for (let i = 0; i < 300 && deps.runs.isRunning(name); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 async function composed(deps: AdminCampaignDeps, name = 'etude-admin'): Promise<AdminCampaign> {
   const result = await composeCampaign(
     deps,
@@ -231,8 +255,7 @@ describe('sending from the admin', () => {
     const campaign = await composed(deps);
     const [a, b] = await Promise.all([sendFromAdmin(deps, campaign), sendFromAdmin(deps, campaign)]);
     expect([a, b]).toEqual(expect.arrayContaining([{ outcome: 'started' }, { outcome: 'already' }]));
-    for (let i = 0; i < 200 && deps.runs.isRunning(campaign.name); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await ended(deps, campaign.name);
     expect(mailer.delivered.map((m) => m.to).sort()).toEqual(
       [...new Set(mailer.delivered.map((m) => m.to))].sort(),
     );
@@ -270,21 +293,7 @@ describe('sending from the admin', () => {
 
   it('pause stops a send after the messages in flight; resume sends the rest, each recipient once', async () => {
     const { deps, store } = await setUp();
-    // A mailer that holds every message after the second until the test lets them go.
-    const held: OutgoingMessage[] = [];
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    deps.send.mailer = {
-      name: 'gated',
-      idempotent: false,
-      async send(message) {
-        if (held.length >= 2) await gate;
-        held.push(message);
-        return { providerMessageId: `gated-${held.length}` };
-      },
-    };
+    const { held, release } = gateMailer(deps);
     const campaign = await composed(deps);
     expect(await sendFromAdmin(deps, campaign)).toEqual({ outcome: 'started' });
     const sending = (await findAdminCampaign(deps, campaign.name)) as AdminCampaign;
@@ -295,14 +304,12 @@ describe('sending from the admin', () => {
       reason: expect.stringContaining('stopped by web admin'),
     });
     release();
-    for (let i = 0; i < 300 && deps.runs.isRunning(campaign.name); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await ended(deps, campaign.name);
     expect((await readCampaign(store, campaign.name)).state).toBe('paused');
     const before = held.length;
     expect(before).toBeLessThan(journalists);
     expect(await resumeFromAdmin(deps, campaign.name)).toEqual({ outcome: 'started' });
-    for (let i = 0; i < 300 && deps.runs.isRunning(campaign.name); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await ended(deps, campaign.name);
     expect((await readCampaign(store, campaign.name)).state).toBe('sent');
     expect(held).toHaveLength(journalists);
     expect(new Set(held.map((m) => m.to)).size).toBe(journalists);
@@ -310,21 +317,7 @@ describe('sending from the admin', () => {
 
   it('a send the server stopped (Ctrl-C) goes on when it starts again, each recipient once', async () => {
     const { deps, store } = await setUp();
-    const held: OutgoingMessage[] = [];
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const mailer = deps.send.mailer;
-    deps.send.mailer = {
-      name: 'gated',
-      idempotent: false,
-      async send(message) {
-        if (held.length >= 2) await gate;
-        held.push(message);
-        return mailer.send(message);
-      },
-    };
+    const { held, release } = gateMailer(deps);
     const campaign = await composed(deps);
     expect(await sendFromAdmin(deps, campaign)).toEqual({ outcome: 'started' });
     const stopping = deps.runs.stopAll();
@@ -337,8 +330,7 @@ describe('sending from the admin', () => {
     // The next start of the server: a new set of runs.
     const next = { ...deps, runs: new CampaignRuns() };
     expect(await resumeInterruptedSends(next, new Date())).toEqual([campaign.name]);
-    for (let i = 0; i < 300 && next.runs.isRunning(campaign.name); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await ended(next, campaign.name);
     expect((await readCampaign(store, campaign.name)).state).toBe('sent');
     expect(new Set(held.map((m) => m.to)).size).toBe(journalists);
     expect(held).toHaveLength(journalists);
@@ -390,8 +382,7 @@ describe('sending from the admin', () => {
     await registerCampaign(store, admin.name);
     await registerCampaign(store, cli.name);
     expect(await resumeInterruptedSends(deps, now)).toEqual([admin.name]);
-    for (let i = 0; i < 200 && deps.runs.isRunning(admin.name); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await ended(deps, admin.name);
     expect((await readCampaign(store, admin.name)).state).toBe('sent');
     expect((await readCampaign(store, cli.name)).state).toBe('sending');
     expect(mailer.delivered).toHaveLength(journalists);
