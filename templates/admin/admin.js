@@ -60,7 +60,7 @@ document.addEventListener('DOMContentLoaded', () => {
     for (const el of box.querySelectorAll('[data-progress]')) {
       const field = el.getAttribute('data-progress');
       const value = field === 'stateLabel' ? label : p[field];
-      el.textContent = value === undefined ? '' : String(value);
+      el.textContent = value === undefined || value === '' ? '—' : String(value);
     }
     if (bar) {
       bar.setAttribute('max', String(p.audience));
