@@ -1,15 +1,27 @@
+import {
+  loadCampaignTemplates,
+  workspaceCampaignFiles,
+  workspaceSenders,
+} from '../../lambdas/adapters/admin-campaign-files.ts';
 import { loadAdminTemplates, workspaceReleaseSources } from '../../lambdas/adapters/admin-files.ts';
 import { loadNewsletterPages } from '../../lambdas/adapters/admin-newsletter-files.ts';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
 import { createLocalServer } from '../../lambdas/adapters/local-server.ts';
 import { PreviewSigner } from '../../lambdas/adapters/signed-downloads.ts';
 import { type AdminDeps, adminState } from '../../lambdas/core/admin/admin.ts';
+import { CampaignRuns } from '../../lambdas/core/admin/campaign-runs.ts';
+import {
+  type AdminCampaignDeps,
+  adminSendRole,
+  resumeInterruptedSends,
+} from '../../lambdas/core/admin/campaigns.ts';
 import { adminKeys, generateAdminToken } from '../../lambdas/core/admin/session.ts';
 import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription.ts';
 import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
 import type { ServeOptions } from '../commands/serve.ts';
 import {
   ConfigurationError,
+  campaignDefaults,
   createMailer,
   type LocalConfig,
   loadConfig,
@@ -18,6 +30,7 @@ import {
   subscriptionLists,
 } from '../context.ts';
 import { dueJobDeps } from './due.ts';
+import { localSendDeps } from './send.ts';
 
 /** Whether `--host` names this machine only. */
 export function isLoopbackHost(host: string): boolean {
@@ -62,6 +75,21 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const secret = await signingSecret(backend.store.root);
   // A token made for this run is printed once, on the terminal, and nowhere else.
   const adminToken = config.adminToken ?? generateAdminToken();
+  // The admin's campaigns: sends run in this process, through the same ledger and mailer.
+  const campaignRuns = new CampaignRuns(log);
+  const campaigns: AdminCampaignDeps = {
+    files: workspaceCampaignFiles(config.workspace?.root, backend.files),
+    defaults: campaignDefaults(config),
+    lists: Object.fromEntries(
+      Object.values(config.lists).map((l) => [l.name, l.title[config.siteLang] ?? l.name]),
+    ),
+    senders: () => workspaceSenders(config.workspace?.root, config.sender),
+    send: localSendDeps(backend, mailer, adminSendRole),
+    runs: campaignRuns,
+    publicUrl: config.publicUrl,
+    timeZone: config.timeZone,
+    templates: await loadCampaignTemplates(),
+  };
   const admin: AdminDeps = {
     adminToken,
     keys: adminKeys(adminToken, secret),
@@ -82,6 +110,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         lang: config.siteLang,
         pages: await loadNewsletterPages(),
       },
+      campaigns,
     },
     lang: config.siteLang,
     // Cookies travel only over https once the server is reached from elsewhere (TLS at the proxy).
@@ -160,6 +189,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
   void purge();
   const purgeTimer = setInterval(purge, 3600_000);
   purgeTimer.unref();
+  // Campaigns an admin send of a server that died left half sent go on (the ledger skips who has an outcome).
+  void resumeInterruptedSends(campaigns, new Date()).then(
+    (names) => {
+      if (names.length > 0) log(`resumed the admin's interrupted sends: ${names.join(', ')}`);
+    },
+    (error: unknown) => log(`resuming the admin's interrupted sends failed: ${(error as Error).message}`),
+  );
   const runner = startDueJobRunner(dueJobDeps(backend, mailer, 'pressroom serve on'), {
     intervalMs: opts.interval * 1000,
     log,
@@ -172,8 +208,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     clearInterval(purgeTimer);
     server.close();
     server.closeIdleConnections();
-    void runner
-      .stop()
+    void Promise.all([runner.stop(), campaignRuns.stopAll()])
       .then(() => {
         mailer.close?.();
         // The PDF printer's browser, when one was started.

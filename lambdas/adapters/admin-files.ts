@@ -82,6 +82,36 @@ async function regularFiles(folder: string, sub: string): Promise<string[]> {
   return found;
 }
 
+/** `text` in a new file of `folder`, not yet under its name. */
+async function temporaryFile(folder: string, name: string, text: string): Promise<string> {
+  const temp = path.join(folder, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  await writeFile(temp, text, { flag: 'wx' });
+  return temp;
+}
+
+/**
+ * Creates `folder/name` with `text`, whole or not at all, never over a file: written under a
+ * hidden name, then linked under its own (link() fails when the name is taken; rename would
+ * replace it). `exists` when the name is taken.
+ */
+export async function createFileOnce(
+  folder: string,
+  name: string,
+  text: string,
+): Promise<'created' | 'exists'> {
+  await mkdir(folder, { recursive: true });
+  const temp = await temporaryFile(folder, name, text);
+  try {
+    await link(temp, path.join(folder, name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+    throw error;
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+  return 'created';
+}
+
 /**
  * The publication files of a workspace: the `.md` files directly in its `publications/`
  * folder (none when there is no such folder, or no workspace: `serve --data-dir` outside
@@ -94,12 +124,6 @@ export function workspaceReleaseSources(
   folderName = 'publications',
 ): ReleaseSources {
   const folder = path.join(workspaceRoot ?? process.cwd(), folderName);
-  /** `text` in a new file of the folder, not yet under its name. */
-  const temporary = async (name: string, text: string) => {
-    const temp = path.join(folder, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(temp, text, { flag: 'wx' });
-    return temp;
-  };
   return {
     folder,
     files,
@@ -110,16 +134,7 @@ export function workspaceReleaseSources(
         throw new Error('no workspace: run `pressroom serve` inside one (`pressroom init` makes one)');
       if (path.basename(name) !== name || name.startsWith('.') || !name.endsWith('.md'))
         throw new Error(`"${name}" is not a publication file name`);
-      await mkdir(folder, { recursive: true });
-      const temp = await temporary(name, text);
-      try {
-        await link(temp, path.join(folder, name));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-        throw error;
-      } finally {
-        await unlink(temp).catch(() => {});
-      }
+      if ((await createFileOnce(folder, name, text)) === 'exists') return 'exists';
       return { path: path.join(folder, name), name: path.join(folderName, name) };
     },
     async organizations() {
@@ -153,7 +168,7 @@ export function workspaceReleaseSources(
     async write(file, text) {
       const target = path.join(folder, path.basename(file.path));
       if (target !== file.path) throw new Error(`${file.path} is not a publication of ${folder}`);
-      const temp = await temporary(path.basename(target), text);
+      const temp = await temporaryFile(folder, path.basename(target), text);
       await rename(temp, target).catch(async (error: unknown) => {
         await unlink(temp).catch(() => {});
         throw error;

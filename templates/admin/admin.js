@@ -108,3 +108,33 @@ document.addEventListener('DOMContentLoaded', () => {
   });
 });
 // ---- end of the release forms ----
+// campaigns: the progress page asks the JSON route every two seconds and fills its figures
+// (elements with data-progress="field"), until the campaign is finished, paused or stopped.
+// Without this script, the page's Refresh link reloads it.
+document.addEventListener('DOMContentLoaded', () => {
+  const box = document.getElementById('progress');
+  const url = box?.getAttribute('data-progress-url');
+  if (!box || !url) return;
+  const bar = document.getElementById('progress-bar');
+  const tick = async () => {
+    const response = await fetch(url, {
+      credentials: 'same-origin',
+      headers: { accept: 'application/json' },
+    });
+    if (!response.ok) return;
+    const p = await response.json();
+    const labels = JSON.parse(box.getAttribute('data-labels') || '{}');
+    const label = labels[p.finished ? 'finished' : p.state] || p.state;
+    for (const el of box.querySelectorAll('[data-progress]')) {
+      const field = el.getAttribute('data-progress');
+      const value = field === 'stateLabel' ? label : p[field];
+      el.textContent = value === undefined || value === '' ? '—' : String(value);
+    }
+    if (bar) {
+      bar.setAttribute('max', String(p.audience));
+      bar.setAttribute('value', String(p.sent));
+    }
+    if (p.running || p.state === 'sending') setTimeout(tick, 2000);
+  };
+  setTimeout(tick, 1000);
+});

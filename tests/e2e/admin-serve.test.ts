@@ -517,7 +517,7 @@ describe('signed in', { timeout: 120_000 }, () => {
     expect(reply.status).toBe(200);
     const doc = JSON.parse(reply.body) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
-    // The releases' routes (each section's own are tested with it).
+    // The releases' routes (each section's own test checks its routes).
     expect(
       Object.keys(doc.paths)
         .filter((p) => p.startsWith('/admin/api/releases'))

@@ -4,6 +4,7 @@ import { pageContentSecurityPolicy } from '../public/site-headers.ts';
 import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
 import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
+import { answerCampaignsPage } from './campaigns-pages.ts';
 import { addedRows, type FormChoices, newReleaseFrontMatter, readForm } from './form.ts';
 import { answerLanguage, chosenLanguage } from './language.ts';
 import { answerNewslettersPage } from './newsletters-pages.ts';
@@ -232,6 +233,9 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
   // Before the GET-only check below: the section's forms post to it.
   if (path === `${adminPrefix}/newsletters` || path.startsWith(`${adminPrefix}/newsletters/`))
     return answerNewslettersPage(request, method, { releases, pages, csrf, templates: deps.templates, lang });
+  // Campaigns take their own POSTs (campaigns-pages.ts).
+  if (path === `${adminPrefix}/campaigns` || path.startsWith(`${adminPrefix}/campaigns/`))
+    return answerCampaignsPage(request, method, { admin: deps, releases, csrf, lang });
   if (method !== 'GET' && method !== 'HEAD')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
   if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { publicationLimits } from '../limits.ts';
 import { json, type PublicResponse } from '../public/http.ts';
 import { type ArchiveOutcome, publishFromAdmin, withdrawFromAdmin } from './archive.ts';
+import { campaignRoutes } from './campaigns-api.ts';
 import { newsletterRoutes } from './newsletters-api.ts';
 import {
   type AdminReleaseDeps,
@@ -271,6 +272,7 @@ export const routes: Route[] = [
   },
   // After the schemas above, which they use: hence a function.
   ...newsletterRoutes(),
+  ...campaignRoutes,
 ];
 
 /** What publishing or withdrawing did, as the API answers it. */

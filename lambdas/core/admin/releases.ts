@@ -12,6 +12,7 @@ import { slugify } from '../publication/slug.ts';
 import type { ReleaseRenderer, RenderOptions } from '../render/document.ts';
 import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import type { AdminCampaignDeps } from './campaigns.ts';
 import { editPublicationText, type PublicationEdit } from './edit.ts';
 import type { AdminNewsletterDeps } from './newsletters.ts';
 
@@ -64,6 +65,8 @@ export interface AdminReleaseDeps {
   publishing?: PublishDeps & { lifts?: LiftCanceller };
   /** The newsletters section (newsletters.ts); without it, its pages and routes answer 503. */
   newsletters?: AdminNewsletterDeps;
+  /** The campaigns section (campaigns.ts); without it, its pages and routes answer 503. */
+  campaigns?: AdminCampaignDeps;
   now: Date;
 }
 
