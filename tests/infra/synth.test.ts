@@ -66,6 +66,7 @@ function assetOf(name: HandlerName): string {
     send: 'sends one batch',
     feedback: 'applies SES bounces',
     public: 'unsubscribe (page',
+    admin: 'the web admin',
   }[name];
   const fn = Object.values(template.Resources).find(
     (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).includes(description),
