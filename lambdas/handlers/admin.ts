@@ -239,6 +239,24 @@ async function callback(
   });
 }
 
+/**
+ * The core ended the admin's session (its cookie cleared): Cognito's too, at the pool's logout
+ * endpoint, which comes back to the sign-in (the app client's logout URL). Otherwise the
+ * sign-in page would sign the person in again without asking.
+ */
+function signedOut(c: AdminContext, response: PublicResponse, host: string): PublicResponse {
+  const logout = new URL(`${c.authUrl}/logout`);
+  logout.search = new URLSearchParams({
+    client_id: c.clientId,
+    logout_uri: `https://${host}${authPaths.signIn}`,
+  }).toString();
+  return {
+    ...response,
+    headers: { ...response.headers, location: logout.toString() },
+    body: `See ${logout}\n`,
+  };
+}
+
 /** The core's answer as a Function URL response: several Set-Cookie values go in `cookies`. */
 function functionUrlResponse(response: PublicResponse): FunctionUrlResponse {
   const { 'set-cookie': setCookies, ...headers } = response.headers;
@@ -278,6 +296,8 @@ export async function handler(
     else {
       const releases = { ...c.deps.releases, siteUrl: c.siteUrl ?? `https://${origin.host}/` };
       response = await handleAdminRequest({ ...request, host: origin.host }, { ...c.deps, releases });
+      if (request.path === `${adminPrefix}/sign-out` && response.status === 303)
+        response = signedOut(c, response, origin.host);
     }
   } catch (error) {
     if (!(error instanceof NotOnAwsYetError)) {

@@ -214,6 +214,30 @@ describe('the web admin on the stack as synthesized', () => {
     expect(takeDenials(world)).toEqual([]);
   });
 
+  it("signs out of the admin's session and of Cognito's, back to the sign-in", async () => {
+    const session = await signIn();
+    const page = await admin('/admin/releases', { headers: { cookie: session } });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body ?? '')?.[1] as string;
+    const out = await admin('/admin/sign-out', {
+      method: 'POST',
+      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf }).toString(),
+    });
+    expect(out.statusCode).toBe(303);
+    expect(out.cookies).toEqual([expect.stringMatching(/^pressroom_admin=; Path=\/admin; Max-Age=0;/)]);
+    const logout = new URL(out.headers?.location as string);
+    expect(`${logout.origin}${logout.pathname}`).toBe(`${world.cognito.domainUrl}/logout`);
+    expect(logout.searchParams.get('client_id')).toBe(world.cognito.clientId);
+    // Cognito goes back only to a logout URL of the app client.
+    const [clientId] = world.values.ofType('AWS::Cognito::UserPoolClient');
+    const client = world.values.resolve(world.values.resource(clientId as string).Properties) as {
+      LogoutURLs: string[];
+    };
+    expect(client.LogoutURLs).toContain(logout.searchParams.get('logout_uri'));
+    // This container knows the session ended (another would until its cookie expires: docs/aws.md).
+    expect((await admin('/admin/api/releases', { headers: { cookie: session } })).statusCode).toBe(401);
+  });
+
   it("refuses the function's URL called directly, without CloudFront's secret header", async () => {
     const [urlId] = world.values
       .ofType('AWS::Lambda::Url')
