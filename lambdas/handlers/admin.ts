@@ -68,9 +68,14 @@ const context = cached(async () => {
     'adminAuthUrl',
     'adminSecretName',
   ]);
-  const parsed = adminSecretSchema.safeParse(
-    JSON.parse(String(await getSecret(config.adminSecretName, { maxAge: 3600 }))),
-  );
+  const raw = String(await getSecret(config.adminSecretName, { maxAge: 3600 }));
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // JSON.parse's message quotes the text: never a secret's in a log.
+  }
+  const parsed = adminSecretSchema.safeParse(value);
   if (!parsed.success)
     throw new Error(
       `the admin secret ${config.adminSecretName} must be JSON with "clientId" and a "sessionKey" of 32 characters or more (value not shown: it is a secret)`,
