@@ -68,19 +68,7 @@ const context = cached(async () => {
     'adminAuthUrl',
     'adminSecretName',
   ]);
-  const raw = String(await getSecret(config.adminSecretName, { maxAge: 3600 }));
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    // JSON.parse's message quotes the text: never a secret's in a log.
-  }
-  const parsed = adminSecretSchema.safeParse(value);
-  if (!parsed.success)
-    throw new Error(
-      `the admin secret ${config.adminSecretName} must be JSON with "clientId" and a "sessionKey" of 32 characters or more (value not shown: it is a secret)`,
-    );
-  const { clientId, sessionKey } = parsed.data;
+  const { clientId, sessionKey } = await adminSecret(config.adminSecretName);
   // The press room's address is given with a custom domain only (CloudFront's own is made
   // after the function): otherwise the host the request came to, the press room's.
   const siteUrl = process.env.PRESSROOM_SITE_URL ? loadConfig(['siteUrl']).siteUrl : undefined;
@@ -98,11 +86,12 @@ const context = cached(async () => {
   });
   const verifier = (tokenUse: 'id' | 'access' | null) =>
     CognitoJwtVerifier.create({ userPoolId: config.adminUserPoolId, clientId, tokenUse }, { jwksCache });
+  const anyToken = verifier(null);
   const deps: AdminDeps = {
     identity: {
       async bearer(token) {
         try {
-          await verifier(null).verify(token);
+          await anyToken.verify(token);
           return true;
         } catch {
           return false;
@@ -110,8 +99,7 @@ const context = cached(async () => {
       },
       hint: `sign in first: at ${authPaths.signIn} in a browser, or send a Cognito ID or access token of the admin's app client as Authorization: Bearer <token>`,
     },
-    // Sessions end when the app client changes (a new stack): its id is in their keys.
-    keys: adminKeys(`cognito:${clientId}`, sessionKey),
+    keys: sessionKeys(clientId, sessionKey),
     templates: await loadAdminTemplates(
       config.templatesDir ? path.join(config.templatesDir, 'admin') : undefined,
     ),
@@ -130,6 +118,7 @@ const context = cached(async () => {
   };
   return {
     deps,
+    secretName: config.adminSecretName,
     siteUrl,
     clientId,
     authUrl: config.adminAuthUrl,
@@ -142,6 +131,31 @@ const context = cached(async () => {
 });
 
 type AdminContext = Awaited<ReturnType<typeof context>>;
+
+/** How long the admin's secret is kept: a new sessionKey ends every session within this. */
+const secretMaxAgeSeconds = 300;
+
+/** The admin's secret, `{ clientId, sessionKey }` (Powertools keeps it `secretMaxAgeSeconds`). */
+async function adminSecret(name: string): Promise<z.infer<typeof adminSecretSchema>> {
+  const raw = String(await getSecret(name, { maxAge: secretMaxAgeSeconds }));
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // JSON.parse's message quotes the text: never a secret's in a log.
+  }
+  const parsed = adminSecretSchema.safeParse(value);
+  if (!parsed.success)
+    throw new Error(
+      `the admin secret ${name} must be JSON with "clientId" and a "sessionKey" of 32 characters or more (value not shown: it is a secret)`,
+    );
+  return parsed.data;
+}
+
+/** Sessions end when the app client changes (a new stack) or the session key does: both are in their keys. */
+function sessionKeys(clientId: string, sessionKey: string) {
+  return adminKeys(`cognito:${clientId}`, sessionKey);
+}
 
 const noStore = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
@@ -281,7 +295,15 @@ export async function handler(
 ): Promise<FunctionUrlResponse> {
   startInvocation(lambdaContext);
   const started = performance.now();
-  const c = await context();
+  const made = await context();
+  // The session key as the secret has it now (a new one ends every session).
+  const c = {
+    ...made,
+    deps: {
+      ...made.deps,
+      keys: sessionKeys(made.clientId, (await adminSecret(made.secretName)).sessionKey),
+    },
+  };
   const origin = requestOrigin(event, c.originSecret);
   const base = publicRequestOf(event);
   // Function URLs put the cookies apart.
