@@ -2,6 +2,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAdminPath } from '../../lambdas/core/admin/admin.ts';
 import { siteRequestHeaders } from '../../lambdas/core/public/site-headers.ts';
+import { parseConfig } from '../../lib/config.ts';
 import { adminPaths, endpointPaths } from '../../lib/site.ts';
 import { pathMatches } from '../support/cloudfront.ts';
 import { logicalId, realSender, removeOutdirs, synth } from './stack.ts';
@@ -182,6 +183,16 @@ describe('the web admin on AWS', () => {
       ];
     expect(fn?.Properties.Environment.Variables.PRESSROOM_SITE_URL).toBe(
       'https://presse.villes-internet.net/',
+    );
+  });
+
+  it('refuses a stack name Cognito would refuse in the sign-in domain, saying why', () => {
+    for (const stackName of ['aws-presse', 'PresseAmazon', 'Cognito-Salle', `P${'r'.repeat(50)}`])
+      expect(() => parseConfig({ ...realSender, stackName }), stackName).toThrow(
+        /stackName.*must be 50 characters at most, without "aws", "amazon" or "cognito": the web admin's sign-in domain/,
+      );
+    expect(parseConfig({ ...realSender, stackName: 'Presse-Villes-Internet' }).stackName).toBe(
+      'Presse-Villes-Internet',
     );
   });
 });
