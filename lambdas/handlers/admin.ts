@@ -16,6 +16,7 @@ import { apiPrefix } from '../core/admin/api.ts';
 import {
   adminKeys,
   cookieNames,
+  generateAdminToken,
   openSession,
   parseCookies,
   sessionSeconds,
@@ -88,6 +89,8 @@ const context = cached(async () => {
     CognitoJwtVerifier.create({ userPoolId: config.adminUserPoolId, clientId, tokenUse }, { jwksCache });
   const anyToken = verifier(null);
   const deps: AdminDeps = {
+    // Never used with an identity (no token form, Bearer asked of Cognito); random all the same.
+    adminToken: generateAdminToken(),
     identity: {
       async bearer(token) {
         try {

@@ -49,6 +49,8 @@ beforeAll(async () => {
   await store.put('publications/newsletters/2021-06.md', '---\nid: 2021-06\n---\n');
   const templates = await loadTemplateFiles();
   deps = {
+    // Asked nothing when there is an identity: the right token is refused below.
+    adminToken: 'the-admin-token-of-a-local-serve-not-this-one',
     identity: {
       // Stands for Cognito: one token is good.
       async bearer(token) {
@@ -101,6 +103,13 @@ describe('an identity port instead of the admin token', () => {
       error: 'sign in first at /admin/sign-in, or send a Cognito token',
     });
     expect(seen).toContain('forged');
+    const token = await handleAdminRequest(
+      request('GET', '/admin/api/releases', {
+        authorization: 'Bearer the-admin-token-of-a-local-serve-not-this-one',
+      }),
+      deps,
+    );
+    expect(token.status).toBe(401);
     const let_in = await handleAdminRequest(
       request('GET', '/admin/api/releases', { authorization: 'Bearer good-cognito-token' }),
       deps,

@@ -68,10 +68,10 @@ export interface AdminIdentity {
   hint: string;
 }
 
-/** Locally the admin token is who may come in; elsewhere an identity port. */
-export type AdminCaller = { adminToken: string; identity?: undefined } | { identity: AdminIdentity };
-
-export type AdminDeps = AdminCaller & {
+export interface AdminDeps {
+  adminToken: string;
+  /** Who may come in instead of the admin token's holder (then the token form is not served). */
+  identity?: AdminIdentity;
   keys: AdminKeys;
   templates: AdminTemplates;
   releases: Omit<AdminReleaseDeps, 'now'>;
@@ -82,7 +82,7 @@ export type AdminDeps = AdminCaller & {
   limiter: SignInLimiter;
   signedOut: SignedOutSessions;
   now(): Date;
-};
+}
 
 /** The admin's long-lived parts, made once per server. */
 export function adminState(): Pick<AdminDeps, 'limiter' | 'signedOut'> {
