@@ -210,6 +210,21 @@ describe('the web admin on the stack as synthesized', () => {
       headers: { ...headers, 'x-csrf-token': csrf },
     });
     expect(published.statusCode).toBe(501);
+    // The edit form's POST too: its page says what to do instead.
+    const form = await admin(`/admin/releases/${slug}/edit`, {
+      method: 'POST',
+      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        csrf,
+        version: read.version,
+        title: 'Un autre titre',
+        body: read.body,
+      }).toString(),
+    });
+    expect(form.statusCode).toBe(501);
+    expect(form.body).toMatch(
+      /^Saving a release is not on AWS yet: .*pressroom publish <file> --backend aws/,
+    );
     expect(await getText(world.store, 'publications/2026/etude.md')).toBe(before);
     expect(takeDenials(world)).toEqual([]);
   });
