@@ -82,6 +82,11 @@ const contextSchema = z
         /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
         'must start with a letter and hold only letters, digits and "-" (a CloudFormation stack name)',
       )
+      // The admin's Cognito sign-in domain is `<stack name in lower case>-<account id>`.
+      .refine(
+        (name) => name.length <= 50 && !/aws|amazon|cognito/i.test(name),
+        'must be 50 characters at most, without "aws", "amazon" or "cognito": the web admin\'s sign-in domain is made from it (docs/aws.md, "The web admin")',
+      )
       .default(defaultStackName),
     sender: z.email({
       error: (issue) =>

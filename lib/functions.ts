@@ -15,7 +15,7 @@ import { acknowledge } from './nag.ts';
 export const projectRoot = fileURLToPath(new URL('../', import.meta.url));
 
 /** The functions, one entry file each: `lambdas/handlers/<name>.ts`, exporting `handler`. */
-export const handlerNames = ['publish', 'dispatch', 'send', 'feedback', 'public'] as const;
+export const handlerNames = ['publish', 'dispatch', 'send', 'feedback', 'public', 'admin'] as const;
 export type HandlerName = (typeof handlerNames)[number];
 
 /** Where the templates are inside a function that carries them. */

@@ -115,6 +115,7 @@ export class Monitoring extends Construct {
       send: 'a batch of recipients failed (it is retried, then kept in the dead-letter queue)',
       feedback: 'SES feedback (bounces, complaints) could not be applied (it is retried, then kept)',
       public: 'an unsubscribe, subscribe or confirm request failed (the visitor got an error page)',
+      admin: 'a web admin request failed (the person got "Internal error")',
     };
     for (const [name, fn] of Object.entries(props.functions) as [HandlerName, IFunction][]) {
       alarm(

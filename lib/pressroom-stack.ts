@@ -12,6 +12,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { translationKeys } from '../lambdas/core/archive/translation-groups.ts';
 import { sendingHoldKey } from '../lambdas/core/campaigns/hold.ts';
+import { Admin } from './admin.ts';
 import { ChromiumLayer } from './chromium.ts';
 import { isPlaceholderDomain, type PressroomConfig } from './config.ts';
 import { Digests } from './digests.ts';
@@ -48,7 +49,11 @@ export class PressroomStack extends Stack {
   readonly digests: Digests;
   readonly monitoring: Monitoring;
   readonly signingSecret: ISecret;
-  readonly functions: Record<'publish' | 'dispatch' | 'send' | 'feedback' | 'public', PressroomFunction>;
+  readonly admin: Admin;
+  readonly functions: Record<
+    'publish' | 'dispatch' | 'send' | 'feedback' | 'public' | 'admin',
+    PressroomFunction
+  >;
 
   constructor(scope: Construct, id: string, props: PressroomStackProps) {
     super(scope, id, props);
@@ -264,7 +269,15 @@ export class PressroomStack extends Stack {
       }),
     );
 
-    this.functions = { publish, dispatch, send, feedback, public: publicFn };
+    // The web admin: Cognito sign-in, the admin function behind /admin/* (lib/admin.ts).
+    this.admin = new Admin(this, 'Admin', {
+      site: this.site,
+      storage: this.storage,
+      config,
+      ...(config.site && { siteUrl: this.site.url }),
+    });
+
+    this.functions = { publish, dispatch, send, feedback, public: publicFn, admin: this.admin.function };
 
     // Least privilege: each function gets the keys and the actions it uses (lib/README.md).
     // Releases go to archive/, newsletter issues (publications/newsletters/) to newsletters/;
@@ -416,6 +429,7 @@ export class PressroomStack extends Stack {
         send: send.function,
         feedback: feedback.function,
         public: publicFn.function,
+        admin: this.admin.function.function,
       },
       sendQueue: this.sending.queue,
       deadLetterQueues: {
@@ -464,6 +478,11 @@ export class PressroomStack extends Stack {
         'where a lift that could not invoke the publish function leaves its event',
       ],
       SigningSecretArn: [this.signingSecret.secretArn, 'the key of contact ids and links (the CLI needs it)'],
+      AdminUrl: [`${this.site.url}admin/`, 'the web admin (sign in with a user of AdminUserPoolId)'],
+      AdminUserPoolId: [
+        this.admin.userPool.userPoolId,
+        "the admin's users: aws cognito-idp admin-create-user --user-pool-id <this> (docs/aws.md)",
+      ],
       SesConfigurationSetName: [this.mail.configurationSet.configurationSetName, 'the SES configuration set'],
       SenderIdentity: [
         senderIdentity,

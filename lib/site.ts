@@ -2,6 +2,7 @@ import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AccessLevel,
+  type AddBehaviorOptions,
   AllowedMethods,
   type BehaviorOptions,
   CachePolicy,
@@ -49,6 +50,9 @@ export interface SiteProps {
  * bucket); and the opens and clicks of campaigns that track them, `/o/<token>.gif` and
  * `/c/<token>`. No key of the press room (site/) starts with them.
  */
+/** The web admin's paths, sent to the admin function (lib/admin.ts). */
+export const adminPaths = ['/admin', '/admin/*'] as const;
+
 export const endpointPaths = [
   '/unsubscribe/*',
   '/subscribe',
@@ -230,22 +234,7 @@ export class Site extends Construct {
    * host and visitor address beside it come from CloudFront. Returns that secret.
    */
   routeEndpoint(functionUrl: IFunctionUrl): Secret {
-    const originSecret = new Secret(this, 'OriginSecret', {
-      description:
-        'pressroom: the header CloudFront adds to the requests it sends to the public function (they carry the visitor address)',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    acknowledge(
-      originSecret,
-      'AwsSolutions-SMG4',
-      'CloudFront reads it once, at deploy: a rotation would not reach the distribution. Changing it is a redeploy (docs/aws.md).',
-    );
-    const forward = new EdgeFunction(this, 'EndpointForward', {
-      comment: 'pressroom: tells the public function the host and the visitor address',
-      code: FunctionCode.fromInline(endpointForward),
-      runtime: FunctionRuntime.JS_2_0,
-    });
+    const { originSecret, forward } = this.functionOrigins();
     const options = {
       viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: AllowedMethods.ALLOW_ALL,
@@ -261,6 +250,73 @@ export class Site extends Construct {
       customHeaders: { [siteRequestHeaders.origin]: originSecret.secretValue.unsafeUnwrap() },
     });
     for (const path of endpointPaths) this.distribution.addBehavior(path, origin, options);
+    return originSecret;
+  }
+
+  private origins?: { originSecret: Secret; forward: EdgeFunction };
+
+  /**
+   * What the functions behind the press room's domain share: the secret header CloudFront adds
+   * to their requests, and the CloudFront Function that passes on the host and the visitor's
+   * address beside it. Made once, for the first route.
+   */
+  private functionOrigins(): { originSecret: Secret; forward: EdgeFunction } {
+    if (this.origins) return this.origins;
+    const originSecret = new Secret(this, 'OriginSecret', {
+      description:
+        'pressroom: the header CloudFront adds to the requests it sends to the public and admin functions (they carry the visitor address)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(
+      originSecret,
+      'AwsSolutions-SMG4',
+      'CloudFront reads it once, at deploy: a rotation would not reach the distribution. Changing it is a redeploy (docs/aws.md).',
+    );
+    const forward = new EdgeFunction(this, 'EndpointForward', {
+      comment: 'pressroom: tells the public function the host and the visitor address',
+      code: FunctionCode.fromInline(endpointForward),
+      runtime: FunctionRuntime.JS_2_0,
+    });
+    this.origins = { originSecret, forward };
+    return this.origins;
+  }
+
+  /**
+   * Routes `/admin` and `/admin/*` to the admin function's URL (lib/admin.ts), as the public
+   * endpoint is routed, and for the same reason not through origin access control: Lambda
+   * would refuse the admin's form and JSON POSTs, whose bodies the browser does not hash
+   * (x-amz-content-sha256), and OAC would take the Authorization header of API callers. The
+   * function answers only requests that carry CloudFront's secret header (returned). Nothing
+   * cached; every method, cookie, query string and header (Authorization included: with
+   * caching disabled the origin request policy forwards it) reaches the function. Only
+   * HSTS and nosniff are added: the admin sets its own Content-Security-Policy, frame and
+   * referrer policies (under no-referrer browsers send "Origin: null", which its CSRF check refuses).
+   */
+  routeAdmin(functionUrl: IFunctionUrl): Secret {
+    const { originSecret, forward } = this.functionOrigins();
+    const origin = new FunctionUrlOrigin(functionUrl, {
+      customHeaders: { [siteRequestHeaders.origin]: originSecret.secretValue.unsafeUnwrap() },
+    });
+    const options: AddBehaviorOptions = {
+      viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: AllowedMethods.ALLOW_ALL,
+      cachePolicy: CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      responseHeadersPolicy: new ResponseHeadersPolicy(this, 'AdminHeaders', {
+        comment: 'pressroom: the web admin (it sets its own page policies)',
+        securityHeadersBehavior: {
+          contentTypeOptions: { override: true },
+          strictTransportSecurity: {
+            accessControlMaxAge: Duration.days(365),
+            includeSubdomains: false,
+            override: true,
+          },
+        },
+      }),
+      functionAssociations: [{ function: forward, eventType: FunctionEventType.VIEWER_REQUEST }],
+    };
+    for (const path of adminPaths) this.distribution.addBehavior(path, origin, options);
     return originSecret;
   }
 }

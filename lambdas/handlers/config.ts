@@ -40,6 +40,23 @@ const settings = {
       .optional(),
     expected: 'the ARN of the secret CloudFront adds to the requests it sends the public function',
   },
+  adminUserPoolId: {
+    variable: 'PRESSROOM_ADMIN_USER_POOL_ID',
+    schema: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/),
+    expected: 'the id of the Cognito user pool of the admin\'s users, e.g. "eu-west-3_AbCdEfGhI"',
+  },
+  adminAuthUrl: {
+    variable: 'PRESSROOM_ADMIN_AUTH_URL',
+    schema: z.url({ protocol: /^https$/ }).transform((url) => url.replace(/\/+$/, '')),
+    expected:
+      'the address of the user pool\'s sign-in domain, e.g. "https://pressroom-123456789012.auth.eu-west-3.amazoncognito.com"',
+  },
+  adminSecretName: {
+    variable: 'PRESSROOM_ADMIN_SECRET_NAME',
+    schema: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
+    expected:
+      'the name of the admin\'s secret in Secrets Manager (its app client id and session key), e.g. "Pressroom-admin"',
+  },
   confirmationsPerHour: {
     variable: 'PRESSROOM_CONFIRMATIONS_PER_HOUR',
     schema: z.coerce.number().int().positive().default(defaultConfirmationsPerHour),

@@ -3,18 +3,17 @@ import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'a
 /** A Function URL response in its structured form (status, headers, body). */
 export type FunctionUrlResponse = Exclude<LambdaFunctionURLResult, string>;
 
-import { timingSafeEqual } from 'node:crypto';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
 import { SesMailer } from '../adapters/ses-mailer.ts';
 import { purgeSubscriptionState } from '../core/contacts/subscription.ts';
 import type { SubscribableLists } from '../core/contacts/subscription-lists.ts';
-import { handlePublicRequest, type PublicRequest } from '../core/public/endpoint.ts';
-import { siteRequestHeaders } from '../core/public/site-headers.ts';
+import { handlePublicRequest } from '../core/public/endpoint.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
 import { listsKey, readStackLists } from './lists.ts';
 import { cached, dataStore, logger, signingKeys, startInvocation } from './runtime.ts';
+import { publicRequestOf, requestOrigin } from './site-origin.ts';
 import { templateSet } from './templates.ts';
 
 /**
@@ -47,7 +46,7 @@ export interface SweepReport {
   throttles: number;
 }
 
-export { listsKey };
+export { listsKey, publicRequestOf, requestOrigin };
 
 const listsTtlMs = 5 * 60_000;
 
@@ -84,35 +83,6 @@ const context = cached(async () => {
   };
 });
 
-/**
- * Where a request came from: through CloudFront (its origin secret beside them), the host the
- * visitor asked for and the visitor's address, which CloudFront adds; otherwise (the function
- * URL called directly, as links mailed before the press room's domain do) the function URL's
- * host and the caller's address. The headers are believed only with the secret.
- */
-export function requestOrigin(
-  event: LambdaFunctionURLEvent,
-  originSecret: string | undefined,
-): { host: string; sourceIp: string; viaSite: boolean } {
-  const header = (name: string) => event.headers?.[name] ?? undefined;
-  const given = header(siteRequestHeaders.origin);
-  const direct = {
-    host: event.requestContext.domainName,
-    sourceIp: event.requestContext.http.sourceIp,
-    viaSite: false,
-  };
-  if (originSecret === undefined || given === undefined) return direct;
-  const [a, b] = [Buffer.from(given), Buffer.from(originSecret)];
-  if (a.length !== b.length || !timingSafeEqual(a, b)) return direct;
-  const host = header(siteRequestHeaders.host)?.toLowerCase();
-  const viewer = header(siteRequestHeaders.viewer);
-  return {
-    host: host && /^[a-z0-9.-]+$/.test(host) ? host : direct.host,
-    sourceIp: viewer || direct.sourceIp,
-    viaSite: true,
-  };
-}
-
 let lists: { at: number; value: SubscribableLists } | undefined;
 
 /** `config/lists.yaml`, kept a few minutes. */
@@ -126,30 +96,6 @@ async function subscribableLists(store: ObjectStore): Promise<SubscribableLists>
   }
   lists = { at: Date.now(), value };
   return value;
-}
-
-/** A Function URL event (payload 2.0) → the endpoint's request. */
-export function publicRequestOf(event: LambdaFunctionURLEvent): PublicRequest {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers[name.toLowerCase()] = value;
-  }
-  // Function URLs put cookies apart; the endpoint uses none.
-  const query: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-    if (value !== undefined) query[name] = value;
-  }
-  // What CloudFront adds is for requestOrigin, not for the endpoint.
-  for (const name of Object.values(siteRequestHeaders)) delete headers[name];
-  return {
-    method: event.requestContext.http.method,
-    path: event.rawPath,
-    query,
-    headers,
-    ...(event.body !== undefined && { body: event.body }),
-    isBase64Encoded: event.isBase64Encoded,
-    sourceIp: event.requestContext.http.sourceIp,
-  };
 }
 
 /** The bucket only: a sweep needs neither the secret nor the templates. */

@@ -445,6 +445,15 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     );
   };
 
+  /** A secret's ARN from its ARN, partial ARN or name, as Secrets Manager finds it (IAM authorizes that ARN). */
+  const secretArnOf = (id: string): string | undefined =>
+    Object.keys(options.secrets).find(
+      (a) =>
+        a === id ||
+        a.replace(/-[A-Za-z0-9]{6}$/, '') === id ||
+        a.split(':secret:')[1]?.replace(/-[A-Za-z0-9]{6}$/, '') === id,
+    );
+
   const secretsManager = (operation: string, input: Record<string, unknown>): Answer => {
     if (operation !== 'GetSecretValue')
       return jsonError(
@@ -452,13 +461,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         'InvalidRequestException',
         `the harness's Secrets Manager does not answer ${operation}`,
       );
-    const id = String(input.SecretId ?? '');
-    const arn = Object.keys(options.secrets).find(
-      (a) =>
-        a === id ||
-        a.replace(/-[A-Za-z0-9]{6}$/, '') === id ||
-        a.split(':secret:')[1]?.replace(/-[A-Za-z0-9]{6}$/, '') === id,
-    );
+    const arn = secretArnOf(String(input.SecretId ?? ''));
     if (!arn)
       return jsonError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return json(
@@ -575,7 +578,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       case 'secretsmanager': {
         operation = target.replace(/^secretsmanager\./, '');
         const id = String(input().SecretId ?? '');
-        const arn = Object.keys(options.secrets).find((a) => a === id || a.startsWith(`${id}-`)) ?? id;
+        const arn = secretArnOf(id) ?? id;
         checks = [{ action: `secretsmanager:${operation}`, resource: arn }];
         break;
       }

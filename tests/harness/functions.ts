@@ -157,6 +157,8 @@ export class LambdaContainer {
   constructor(
     readonly spec: FunctionSpec,
     private readonly env: Record<string, string>,
+    /** Hosts of the internet the harness stands for, each to its fake's local address. */
+    private readonly internet: Record<string, string> = {},
   ) {}
 
   private start(): Promise<void> {
@@ -172,6 +174,7 @@ export class LambdaContainer {
         functionArn: this.spec.arn,
         memorySize: this.spec.memorySize,
         timeoutSeconds: this.spec.timeoutSeconds,
+        internet: this.internet,
       },
     });
     this.worker = worker;

@@ -7,7 +7,27 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { entry, exportName, functionName, functionArn, memorySize, timeoutSeconds } = workerData;
+const {
+  entry,
+  exportName,
+  functionName,
+  functionArn,
+  memorySize,
+  timeoutSeconds,
+  internet = {},
+} = workerData;
+
+// The few hosts of the internet the harness stands for (Cognito's keys and token endpoint):
+// fetch() to them goes to their fake on 127.0.0.1, the host named in x-harness-host.
+const internetFetch = globalThis.fetch;
+globalThis.fetch = (input, init = {}) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  const local = internet[url.host];
+  if (!local || input instanceof Request) return internetFetch(input, init);
+  const headers = new Headers(init.headers);
+  headers.set('x-harness-host', url.host);
+  return internetFetch(`${local}${url.pathname}${url.search}`, { ...init, headers });
+};
 
 // Packages the bundle leaves out are found through NODE_PATH only, as on Lambda.
 register(new URL('./node-path-hooks.mjs', import.meta.url), {

@@ -348,6 +348,23 @@ describe('the life of a campaign on the stack as synthesized', () => {
     expect(status.pausedReason).toMatch(/AccessDenied/);
   });
 
+  it('admin: the web admin lists the uploaded publications, with what the archive knows of them', async () => {
+    const delivery = await world.siteRequest(`${world.outputs.PressRoomUrl}admin/api/releases`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${world.cognito.token()}` },
+    });
+    expect(delivery.invocation.ok).toBe(true);
+    const answer = delivery.invocation.ok ? delivery.invocation.result : undefined;
+    expect(answer?.statusCode).toBe(200);
+    expect(JSON.parse(answer?.body ?? '').releases).toContainEqual(
+      expect.objectContaining({
+        slug: 'etude-villes',
+        archive: expect.objectContaining({ state: expect.any(String) }),
+      }),
+    );
+    expect(takeDenials(world)).toEqual([]);
+  });
+
   it('environment: every required variable a function reads is one the template sets', () => {
     // Required: loadConfig refuses its absence (optional ones have a default or may be unset).
     const required = new Set(
@@ -363,7 +380,7 @@ describe('the life of a campaign on the stack as synthesized', () => {
         .map(([, variable]) => variable),
     );
     // lib/README.md: public cannot be given its own Function URL; it takes the request's host.
-    const byDesign = new Set(['PublicFunction PRESSROOM_PUBLIC_URL']);
+    const byDesign = new Set(['PublicFunction PRESSROOM_PUBLIC_URL', 'AdminFunction PRESSROOM_SITE_URL']);
     const missing = world.functions.flatMap((spec) =>
       [...world.container(spec.logicalId).variablesRead]
         .filter((name) => required.has(name) && !(name in spec.environment))

@@ -78,6 +78,13 @@ export class TemplateValues {
         return this.prop(logicalId, 'RoleName') ?? this.generatedName(logicalId);
       case 'AWS::KMS::Key':
         return createHash('sha256').update(logicalId).digest('hex').slice(0, 32);
+      // Cognito's shapes: "eu-west-3_AbC123xYz", a 26-character client id, the domain's prefix.
+      case 'AWS::Cognito::UserPool':
+        return `${REGION}_${createHash('sha256').update(logicalId).digest('base64url').replace(/[-_]/g, 'x').slice(0, 9)}`;
+      case 'AWS::Cognito::UserPoolClient':
+        return createHash('sha256').update(logicalId).digest('hex').slice(0, 26);
+      case 'AWS::Cognito::UserPoolDomain':
+        return this.prop(logicalId, 'Domain') as string;
       default:
         return this.generatedName(logicalId);
     }
@@ -135,6 +142,10 @@ export class TemplateValues {
         return this.arn('kms', `key/${ref()}`);
       case 'AWS::SecretsManager::Secret.Id':
         return ref();
+      case 'AWS::Cognito::UserPool.Arn':
+        return this.arn('cognito-idp', `userpool/${ref()}`);
+      case 'AWS::Cognito::UserPool.ProviderURL':
+        return `https://cognito-idp.${REGION}.amazonaws.com/${ref()}`;
       default:
         if (Type === 'AWS::SES::EmailIdentity' && attribute.startsWith('DkimDNSToken')) {
           return attribute.includes('Name')

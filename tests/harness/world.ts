@@ -16,6 +16,7 @@ import { createTable, startDynalite } from '../support/dynalite.ts';
 import { listenLocally } from '../support/listen.ts';
 import { S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
 import { type Assembly, synthWithBundles } from './assembly.ts';
+import { type CognitoFake, startCognitoFake } from './cognito.ts';
 import { type Edge, type QueuedMessage, type SentMail, startEdge } from './edge.ts';
 import {
   callerOf,
@@ -47,6 +48,8 @@ export interface HarnessWorld {
   ledger: DynamoLedger;
   /** The signing secret's value, as Secrets Manager holds it. */
   secret: string;
+  /** The admin's user pool, its keys and its token endpoint (tests/harness/cognito.ts). */
+  cognito: CognitoFake;
   /** A Scheduler client signed as the operator, as `pressroom schedule --backend aws` uses. */
   scheduler: SchedulerClient;
   container(logicalIdPrefix: string): LambdaContainer;
@@ -149,10 +152,25 @@ interface CloudFrontFunctionRequest {
   headers: Record<string, { value: string }>;
 }
 
-/** A value like the one Secrets Manager generates for GenerateSecretString. */
-function generatedSecret(settings: { PasswordLength?: number } | undefined): string {
+/** GenerateSecretString: a password, or a JSON template with the password at one key. */
+interface SecretGeneration {
+  PasswordLength?: number;
+  SecretStringTemplate?: unknown;
+  GenerateStringKey?: string;
+}
+
+/** A value like the one Secrets Manager generates for GenerateSecretString (the template resolved). */
+function generatedSecret(settings: SecretGeneration | undefined, values: TemplateValues): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return [...randomBytes(settings?.PasswordLength ?? 32)].map((b) => alphabet[b % alphabet.length]).join('');
+  const password = [...randomBytes(settings?.PasswordLength ?? 32)]
+    .map((b) => alphabet[b % alphabet.length])
+    .join('');
+  if (settings?.SecretStringTemplate === undefined || !settings.GenerateStringKey) return password;
+  const template = JSON.parse(String(values.resolve(settings.SecretStringTemplate))) as Record<
+    string,
+    unknown
+  >;
+  return JSON.stringify({ ...template, [settings.GenerateStringKey]: password });
 }
 
 /**
@@ -220,7 +238,7 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
         .ofType('AWS::SecretsManager::Secret')
         .map((id) => [
           draft.ref(id),
-          generatedSecret(draft.resource(id).Properties?.GenerateSecretString as { PasswordLength?: number }),
+          generatedSecret(draft.resource(id).Properties?.GenerateSecretString as SecretGeneration, draft),
         ]),
     );
     /** `{{resolve:secretsmanager:<arn>:SecretString:::}}`, as CloudFormation resolves it at deploy. */
@@ -240,13 +258,17 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
     });
     cleanups.push(() => edge.close());
     const values = new TemplateValues(assembly.template, assembly.stackName, edge.endpoint);
+    const cognito = await startCognitoFake(values);
+    if (!cognito) throw new Error('the template has no admin user pool, app client and domain');
+    cleanups.push(() => cognito.close());
     const specs = functionSpecs(assembly, values);
     const containers = new Map(
       specs.map((spec) => {
         const tmpDir = path.join(assembly.outdir, 'tmp', spec.logicalId);
         mkdirSync(tmpDir, { recursive: true });
         const where = { runtimeModules: assembly.runtimeModules, tmpDir };
-        return [spec.logicalId, new LambdaContainer(spec, runtimeEnvironment(spec, edge.endpoint, where))];
+        const env = runtimeEnvironment(spec, edge.endpoint, where);
+        return [spec.logicalId, new LambdaContainer(spec, env, cognito.internet)];
       }),
     );
     cleanups.push(async () => {
@@ -310,6 +332,7 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
       store,
       ledger,
       secret,
+      cognito,
       scheduler,
       container(prefix) {
         const spec = specs.find((s) => s.logicalId.startsWith(prefix));
@@ -646,6 +669,9 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
           'x-forwarded-proto': 'https',
           'x-forwarded-for': sourceIp,
         };
+        // Payload 2.0 carries the cookies apart, not as a header.
+        const cookies = headers.cookie?.split(/;\s*/).filter(Boolean);
+        delete headers.cookie;
         const body = request.body === undefined ? undefined : Buffer.from(request.body).toString('base64');
         const event: LambdaFunctionURLEvent = {
           version: '2.0',
@@ -654,6 +680,7 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
           rawQueryString: target.search.slice(1),
           headers,
           ...(target.search && { queryStringParameters: Object.fromEntries(target.searchParams) }),
+          ...(cookies?.length && { cookies }),
           requestContext: {
             accountId: 'anonymous',
             apiId: target.host.split('.')[0] as string,

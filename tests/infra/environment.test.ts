@@ -73,9 +73,20 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'confirmationsPerHour',
     'originSecretArn',
   ],
+  // siteUrl only when set (a custom domain): otherwise the host the request came to.
+  admin: [
+    'bucket',
+    'siteLang',
+    'siteUrl',
+    'templatesDir',
+    'originSecretArn',
+    'adminUserPoolId',
+    'adminAuthUrl',
+    'adminSecretName',
+  ],
 };
 /** Read by a handler when set, never given by this stack: see lib/README.md. */
-const notGiven = new Set(['public PRESSROOM_PUBLIC_URL']);
+const notGiven = new Set(['public PRESSROOM_PUBLIC_URL', 'admin PRESSROOM_SITE_URL']);
 /** What every function has for the runtime and its logger, whatever its handler reads. */
 const runtime = [
   'POWERTOOLS_SERVICE_NAME',

@@ -186,6 +186,8 @@ describe('least privilege', () => {
       'ses:SendRawEmail',
       'secretsmanager:GetSecretValue',
     ],
+    // Reads only: saving and publishing are not on AWS yet (docs/aws.md, "The web admin").
+    admin: [...logs, 's3:ListBucket', 's3:GetObject', 'secretsmanager:GetSecretValue'],
   };
 
   it.each(handlerNames)('%s has exactly the actions it uses', (name) => {
@@ -264,6 +266,8 @@ describe('least privilege', () => {
       put: ['campaigns/*/events/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     },
+    // The uploaded publications (with their organisations and attachments), each release's manifest.
+    admin: { get: ['archive/*/release.json', 'publications/*'], put: [], delete: [] },
   };
 
   it.each(handlerNames)('%s reads, writes and deletes only its own keys of the data bucket', (name) => {
@@ -284,11 +288,16 @@ describe('least privilege', () => {
     const secret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SigningSecret')}>`;
     // public also reads the origin secret CloudFront sends it (tests/infra/domain.test.ts).
     const originSecret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SiteOriginSecret')}>`;
+    // admin reads the origin secret and its own (app client id, session key), found by name.
+    // Named after the stack's id (a new name after a destroy), never a reference (lib/admin.ts).
+    const stackUuid = JSON.stringify({ 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] });
+    const adminSecret = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:pressroom-admin-${stackUuid}-??????`;
     for (const name of handlerNames) {
       const allowed = permissions(name).get('secretsmanager:GetSecretValue');
       const needsIt = name === 'send' || name === 'feedback' || name === 'public';
       const expected = name === 'public' ? [secret, originSecret] : [secret];
-      expect(allowed, name).toEqual(needsIt ? new Set(expected) : undefined);
+      if (name === 'admin') expect(allowed, name).toEqual(new Set([originSecret, adminSecret]));
+      else expect(allowed, name).toEqual(needsIt ? new Set(expected) : undefined);
     }
   });
 

@@ -11,7 +11,7 @@ import {
 import { parseConfig } from '../../lib/config.ts';
 import { handlerNames } from '../../lib/functions.ts';
 import { PressroomStack } from '../../lib/pressroom-stack.ts';
-import { endpointPaths, headerPaths, indexRewrite } from '../../lib/site.ts';
+import { adminPaths, endpointPaths, headerPaths, indexRewrite } from '../../lib/site.ts';
 import { logicalId, realSender, removeOutdirs, type Synthesised, synth } from './stack.ts';
 
 let s: Synthesised;
@@ -308,6 +308,8 @@ describe('the press room (CloudFront)', () => {
       headerPaths.newsletterFiles,
       // The public endpoint (tests/infra/domain.test.ts).
       ...endpointPaths,
+      // The web admin (tests/infra/admin.test.ts).
+      ...adminPaths,
     ]);
     const [pdf, releaseFiles, newsletterFiles] = behaviors.map((b) => byId(b.ResponseHeadersPolicyId));
     expect(pdf.SecurityHeadersConfig.ContentSecurityPolicy).toBeUndefined();
@@ -476,7 +478,7 @@ describe('the functions', () => {
     const checked = Object.values(titled.findResources('AWS::Lambda::Function')).filter(
       (f) => f.Properties.Environment?.Variables?.PRESSROOM_BUCKET,
     );
-    expect(checked).toHaveLength(5);
+    expect(checked).toHaveLength(6);
     for (const f of checked) {
       const vars = f.Properties.Environment.Variables;
       if (vars.PRESSROOM_TEMPLATES_DIR) expect(vars.PRESSROOM_SITE_LANG).toBe('en');
@@ -526,7 +528,8 @@ describe('the functions', () => {
   });
 
   it('public answers on a Function URL open to all (auth NONE)', () => {
-    t.resourceCountIs('AWS::Lambda::Url', 1);
+    // And the admin's (tests/infra/admin.test.ts).
+    t.resourceCountIs('AWS::Lambda::Url', 2);
     t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: arnOf(fn.public) });
     t.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunctionUrl',
@@ -823,7 +826,7 @@ describe('deploys on a new account, and again after destroy', () => {
       Object.values(bare.findResources('AWS::Lambda::Function')).filter((f) =>
         String(f.Properties.Description ?? '').startsWith('pressroom:'),
       ),
-    ).toHaveLength(5);
+    ).toHaveLength(6);
     rmSync(app.outdir, { recursive: true, force: true });
     // A synth of its own (the Chromium layer is copied): slow on a busy machine.
   }, 120_000);
@@ -876,10 +879,13 @@ describe('the signing secret', () => {
   it('can be an existing secret instead (after a destroy, contact ids stay the same)', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:pressroom-signing-AbC123';
     const reused = synth({ ...realSender, signingSecretArn: arn }).template;
-    // The only secret made is CloudFront's origin header (tests/infra/domain.test.ts).
-    expect(Object.keys(reused.findResources('AWS::SecretsManager::Secret'))).toEqual([
-      logicalId(reused, 'AWS::SecretsManager::Secret', 'SiteOriginSecret'),
-    ]);
+    // The only secrets made are CloudFront's origin header (tests/infra/domain.test.ts) and the admin's.
+    expect(Object.keys(reused.findResources('AWS::SecretsManager::Secret')).sort()).toEqual(
+      [
+        logicalId(reused, 'AWS::SecretsManager::Secret', 'SiteOriginSecret'),
+        logicalId(reused, 'AWS::SecretsManager::Secret', 'AdminSecret'),
+      ].sort(),
+    );
     const vars = Object.values(reused.findResources('AWS::Lambda::Function'))
       .map((f) => f.Properties.Environment?.Variables?.PRESSROOM_SECRET_ARN)
       .filter(Boolean);
@@ -892,6 +898,8 @@ describe('outputs', () => {
   it('give the CLI every name it needs (cdk-outputs.json)', () => {
     expect(Object.keys(t.toJSON().Outputs).sort()).toEqual(
       [
+        'AdminUrl',
+        'AdminUserPoolId',
         'AlarmTopicArn',
         'DashboardName',
         'DataBucketName',

@@ -66,6 +66,7 @@ function assetOf(name: HandlerName): string {
     send: 'sends one batch',
     feedback: 'applies SES bounces',
     public: 'unsubscribe (page',
+    admin: 'the web admin',
   }[name];
   const fn = Object.values(template.Resources).find(
     (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).includes(description),
@@ -101,13 +102,15 @@ describe('npx cdk synth on a fresh clone', () => {
     }
   });
 
-  it('copies the templates into publish and public only', () => {
+  it('copies the templates into publish, public and admin only', () => {
     for (const name of handlerNames) {
       const templates = path.join(assetOf(name), 'templates');
-      const expected = name === 'publish' || name === 'public';
+      const expected = name === 'publish' || name === 'public' || name === 'admin';
       expect(existsSync(path.join(templates, 'locales', 'fr.yaml')), name).toBe(expected);
       expect(existsSync(path.join(templates, 'press-release', 'email.mjml')), name).toBe(expected);
     }
+    // The admin's pages, strings, script and style sheet (lambdas/adapters/admin-files.ts).
+    expect(existsSync(path.join(assetOf('admin'), 'templates', 'admin', 'layout.html.hbs'))).toBe(true);
   });
 
   it('keeps the send function under 420 KB, without the YAML parser', async () => {

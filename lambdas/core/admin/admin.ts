@@ -61,8 +61,22 @@ export function isAdminPath(path: string): boolean {
 /** The largest request body the admin takes: a publication's body is at most 200,000 characters. */
 export const adminMaxBodyBytes = 1024 * 1024;
 
+/**
+ * Who may come in with a Bearer token, when it is not the admin token: an identity provider's
+ * check (Cognito on AWS, lambdas/handlers/admin.ts). Its sign-in happens elsewhere (the
+ * provider's page), which then opens the same session as the token form does.
+ */
+export interface AdminIdentity {
+  /** Whether this Bearer token names someone allowed in (a signature, an audience, a time checked). */
+  bearer(token: string): Promise<boolean>;
+  /** What a request without sign-in is told to send. */
+  hint: string;
+}
+
 export interface AdminDeps {
   adminToken: string;
+  /** Who may come in instead of the admin token's holder (then the token form is not served). */
+  identity?: AdminIdentity;
   keys: AdminKeys;
   templates: AdminTemplates;
   releases: Omit<AdminReleaseDeps, 'now'>;
@@ -103,11 +117,14 @@ const changes = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Who is asking: the token holder (Bearer), a session, or nobody. */
 type Caller = { kind: 'bearer' } | { kind: 'session'; session: AdminSession } | undefined;
 
-function callerOf(request: AdminRequest, deps: AdminDeps, now: Date): Caller {
+async function callerOf(request: AdminRequest, deps: AdminDeps, now: Date): Promise<Caller> {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-    return isAdminToken(deps.adminToken, token) ? { kind: 'bearer' } : undefined;
+    const known = deps.identity
+      ? token !== undefined && (await deps.identity.bearer(token))
+      : isAdminToken(deps.adminToken, token);
+    return known ? { kind: 'bearer' } : undefined;
   }
   const session = readSession(deps.keys, parseCookies(request.headers.cookie)[cookieNames.session], now);
   if (!session || deps.signedOut.has(session, now)) return undefined;
@@ -171,12 +188,15 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     return answerLanguage(request, deps.secureCookies, adminHeaders);
   if (path === `${adminPrefix}/sign-in`) return signIn(request, method, deps, pages, now);
 
-  const caller = callerOf(request, deps, now);
+  const caller = await callerOf(request, deps, now);
   const isApi = path === apiPrefix || path.startsWith(`${apiPrefix}/`);
   if (!caller) {
     if (isApi || (method !== 'GET' && method !== 'HEAD'))
       return withHeaders(
-        json(401, { error: 'sign in first: send the admin token as Authorization: Bearer <token>' }),
+        json(401, {
+          error:
+            deps.identity?.hint ?? 'sign in first: send the admin token as Authorization: Bearer <token>',
+        }),
         {
           'www-authenticate': 'Bearer realm="pressroom admin"',
         },
@@ -539,6 +559,8 @@ function signIn(
       },
     );
   };
+  // Signing in is the identity provider's (lambdas/handlers/admin.ts answers this path).
+  if (deps.identity) return withHeaders(plain(404, 'Not found\n'), {});
   if (method === 'GET' || method === 'HEAD') return form(200);
   if (method !== 'POST')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});

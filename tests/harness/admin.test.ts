@@ -1,0 +1,272 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getText } from '../../lambdas/core/store/object-store.ts';
+import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
+
+/**
+ * The web admin on the stack as synthesized: requests to the press room's domain go through the
+ * distribution's /admin/* behaviour (its CloudFront Function, origin request policy and secret
+ * header) to the admin function's real bundle, with the template's environment and IAM (a
+ * denied call fails the test). Signing in goes to the template's Cognito domain; the harness's
+ * Cognito (tests/harness/cognito.ts, keys made for this file) gives the code, exchanges it at
+ * its token endpoint and publishes its keys. The releases are the publications uploaded under
+ * publications/ in the data bucket.
+ */
+
+let world: HarnessWorld;
+useHarness({ sender: 'presse@villes-internet.net' }, (started) => {
+  world = started;
+});
+
+const files = releaseWorkspace();
+const title = 'Étude : les villes moyennes résilientes';
+const slug = 'etude-villes';
+
+type Answer = { statusCode: number; headers?: Record<string, string>; cookies?: string[]; body?: string };
+
+/** The press room's origin, as the template's output names it. */
+const site = () => world.outputs.PressRoomUrl?.replace(/\/$/, '') as string;
+
+/** A request to the press room's domain; the function's answer (it must not fail). */
+async function admin(
+  path: string,
+  request: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  const delivery = await world.siteRequest(`${site()}${path}`, {
+    method: request.method ?? 'GET',
+    ...(request.headers && { headers: request.headers }),
+    ...(request.body !== undefined && { body: request.body }),
+  });
+  if (!delivery.invocation.ok) throw new Error(delivery.invocation.error.errorMessage);
+  return delivery.invocation.result as Answer;
+}
+
+/** A cookie's `name=value` from an answer's Set-Cookie values. */
+function cookieOf(answer: Answer, name: string): string {
+  const found = (answer.cookies ?? []).find((c) => c.startsWith(`${name}=`));
+  if (!found) throw new Error(`no ${name} cookie in ${JSON.stringify(answer.cookies)}`);
+  return found.split(';')[0] as string;
+}
+
+/** Signs in as a person would: the sign-in, Cognito's page, the callback. The session cookie. */
+async function signIn(): Promise<string> {
+  const start = await admin('/admin/sign-in');
+  const back = new URL(world.cognito.signIn(start.headers?.location as string));
+  const done = await admin(`${back.pathname}${back.search}`, {
+    headers: { cookie: cookieOf(start, 'pressroom_admin_sign_in') },
+  });
+  expect(done.statusCode, done.body).toBe(303);
+  expect(done.headers?.location).toBe('/admin/releases');
+  return cookieOf(done, 'pressroom_admin');
+}
+
+beforeAll(async () => {
+  await world.store.put(
+    'publications/organizations/villes-internet.yaml',
+    files['organizations/villes-internet.yaml'] as string,
+  );
+  await world.store.put('publications/2026/etude.md', files['publications/etude.md'] as string);
+});
+
+describe('the web admin on the stack as synthesized', () => {
+  it("sends a page without sign-in to the sign-in, and the sign-in to the template's Cognito domain, with nothing of the workspace", async () => {
+    const page = await admin('/admin/releases');
+    expect(page.statusCode).toBe(303);
+    expect(page.headers?.location).toBe('/admin/sign-in');
+    const start = await admin('/admin/sign-in');
+    expect(start.statusCode).toBe(303);
+    const location = new URL(start.headers?.location as string);
+    // The domain the template gives the user pool, and its app client.
+    const [domainId] = world.values.ofType('AWS::Cognito::UserPoolDomain');
+    const [clientId] = world.values.ofType('AWS::Cognito::UserPoolClient');
+    expect(location.origin).toBe(
+      `https://${world.values.ref(domainId as string)}.auth.eu-west-3.amazoncognito.com`,
+    );
+    expect(location.pathname).toBe('/oauth2/authorize');
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: world.values.ref(clientId as string),
+      redirect_uri: `${site()}/admin/auth/callback`,
+      code_challenge_method: 'S256',
+    });
+    expect(start.cookies?.[0]).toMatch(
+      /^pressroom_admin_sign_in=.+; Path=\/admin; Max-Age=900; HttpOnly; SameSite=Strict; Secure$/,
+    );
+    for (const answer of [page, start]) {
+      expect(answer.body).not.toContain(slug);
+      expect(answer.body).not.toContain('villes');
+    }
+  });
+
+  it('answers the API without sign-in with 401 and nothing of the workspace', async () => {
+    const answer = await admin('/admin/api/releases');
+    expect(answer.statusCode).toBe(401);
+    expect(answer.headers?.['www-authenticate']).toBe('Bearer realm="pressroom admin"');
+    expect(JSON.parse(answer.body ?? '')).toEqual({
+      error: expect.stringContaining('/admin/sign-in'),
+    });
+    expect(answer.body).not.toContain(slug);
+  });
+
+  it('refuses a forged, expired or wrong-audience token, and lets a good one through', async () => {
+    const bearer = (token: string) =>
+      admin('/admin/api/releases', { headers: { authorization: `Bearer ${token}` } });
+    const refused = [
+      world.cognito.token({ forged: true }),
+      world.cognito.token({ expiresIn: -120 }),
+      world.cognito.token({ clientId: 'another-client-of-the-pool' }),
+      world.cognito.token({ use: 'access', clientId: 'another-client-of-the-pool' }),
+      'not-a-token',
+    ];
+    for (const token of refused) {
+      const answer = await bearer(token);
+      expect(answer.statusCode, token).toBe(401);
+      expect(answer.body).not.toContain(slug);
+    }
+    for (const use of ['id', 'access'] as const) {
+      const answer = await bearer(world.cognito.token({ use }));
+      expect(answer.statusCode, use).toBe(200);
+      expect(JSON.parse(answer.body ?? '').releases.map((r: { slug: string }) => r.slug)).toEqual([slug]);
+    }
+    expect(takeDenials(world)).toEqual([]);
+  });
+
+  it('signs in through Cognito into a session that lists, reads and previews the releases of the bucket', async () => {
+    const session = await signIn();
+    const list = await admin('/admin/api/releases', { headers: { cookie: session } });
+    expect(list.statusCode).toBe(200);
+    expect(JSON.parse(list.body ?? '').releases).toEqual([
+      expect.objectContaining({ slug, title, file: 'publications/2026/etude.md', problems: 0 }),
+    ]);
+    const page = await admin('/admin/releases', { headers: { cookie: session } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Étude : les villes moyennes résilientes');
+    const read = await admin(`/admin/api/releases/${slug}`, { headers: { cookie: session } });
+    expect(JSON.parse(read.body ?? '')).toMatchObject({ slug, body: expect.any(String) });
+    const email = await admin(`/admin/releases/${slug}/email`, { headers: { cookie: session } });
+    expect(email.statusCode).toBe(200);
+    expect(email.body).toContain('villes moyennes');
+    const preview = await admin(`/admin/releases/${slug}/page`, { headers: { cookie: session } });
+    expect(preview.statusCode).toBe(200);
+    expect(preview.body).toContain('https://x.com/Villes_Internet');
+    expect(takeDenials(world)).toEqual([]);
+  });
+
+  it('refuses a callback that was not started here, whose state differs, or whose code was used', async () => {
+    const start = await admin('/admin/sign-in');
+    const back = new URL(world.cognito.signIn(start.headers?.location as string));
+    const cookie = cookieOf(start, 'pressroom_admin_sign_in');
+    const noCookie = await admin(`${back.pathname}${back.search}`);
+    expect(noCookie.statusCode).toBe(401);
+    expect(noCookie.body).toMatch(
+      /^Sign-in failed: this sign-in was not started here.*Sign in again at \/admin\/sign-in/,
+    );
+    const otherState = new URL(back);
+    otherState.searchParams.set('state', 'another');
+    expect(
+      (await admin(`${otherState.pathname}${otherState.search}`, { headers: { cookie } })).statusCode,
+    ).toBe(401);
+    const once = await admin(`${back.pathname}${back.search}`, { headers: { cookie } });
+    expect(once.statusCode).toBe(303);
+    const twice = await admin(`${back.pathname}${back.search}`, { headers: { cookie } });
+    expect(twice.statusCode).toBe(401);
+    expect(twice.body).toContain('the token endpoint answered 400');
+    for (const answer of [noCookie, twice])
+      expect(answer.cookies ?? []).not.toContainEqual(expect.stringMatching(/^pressroom_admin=/));
+  });
+
+  it('refuses a change without its CSRF token (403), and answers one with it 501: saving is not on AWS yet, nothing written', async () => {
+    const session = await signIn();
+    const read = JSON.parse(
+      (await admin(`/admin/api/releases/${slug}`, { headers: { cookie: session } })).body ?? '',
+    );
+    const edit = JSON.stringify({
+      frontMatter: { ...read.frontMatter, title: 'Un autre titre' },
+      body: read.body,
+      version: read.version,
+    });
+    const headers = { cookie: session, origin: site(), 'content-type': 'application/json' };
+    const before = await getText(world.store, 'publications/2026/etude.md');
+    const noCsrf = await admin(`/admin/api/releases/${slug}`, { method: 'PUT', headers, body: edit });
+    expect(noCsrf.statusCode).toBe(403);
+    const page = await admin(`/admin/releases/${slug}/edit`, { headers: { cookie: session } });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body ?? '')?.[1] as string;
+    expect(csrf).toBeTruthy();
+    const crossSite = await admin(`/admin/api/releases/${slug}`, {
+      method: 'PUT',
+      headers: { ...headers, origin: 'https://elsewhere.example', 'x-csrf-token': csrf },
+      body: edit,
+    });
+    expect(crossSite.statusCode).toBe(403);
+    const saved = await admin(`/admin/api/releases/${slug}`, {
+      method: 'PUT',
+      headers: { ...headers, 'x-csrf-token': csrf },
+      body: edit,
+    });
+    expect(saved.statusCode).toBe(501);
+    expect(JSON.parse(saved.body ?? '').error).toMatch(/^Saving a release is not on AWS yet/);
+    const published = await admin(`/admin/api/releases/${slug}/publish`, {
+      method: 'POST',
+      headers: { ...headers, 'x-csrf-token': csrf },
+    });
+    expect(published.statusCode).toBe(501);
+    // The edit form's POST too: its page says what to do instead.
+    const form = await admin(`/admin/releases/${slug}/edit`, {
+      method: 'POST',
+      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        csrf,
+        version: read.version,
+        title: 'Un autre titre',
+        body: read.body,
+      }).toString(),
+    });
+    expect(form.statusCode).toBe(501);
+    expect(form.body).toMatch(
+      /^Saving a release is not on AWS yet: .*pressroom publish <file> --backend aws/,
+    );
+    expect(await getText(world.store, 'publications/2026/etude.md')).toBe(before);
+    expect(takeDenials(world)).toEqual([]);
+  });
+
+  it("signs out of the admin's session and of Cognito's, back to the sign-in", async () => {
+    const session = await signIn();
+    const page = await admin('/admin/releases', { headers: { cookie: session } });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body ?? '')?.[1] as string;
+    const out = await admin('/admin/sign-out', {
+      method: 'POST',
+      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf }).toString(),
+    });
+    expect(out.statusCode).toBe(303);
+    expect(out.cookies).toEqual([expect.stringMatching(/^pressroom_admin=; Path=\/admin; Max-Age=0;/)]);
+    const logout = new URL(out.headers?.location as string);
+    expect(`${logout.origin}${logout.pathname}`).toBe(`${world.cognito.domainUrl}/logout`);
+    expect(logout.searchParams.get('client_id')).toBe(world.cognito.clientId);
+    // Cognito goes back only to a logout URL of the app client.
+    const [clientId] = world.values.ofType('AWS::Cognito::UserPoolClient');
+    const client = world.values.resolve(world.values.resource(clientId as string).Properties) as {
+      LogoutURLs: string[];
+    };
+    expect(client.LogoutURLs).toContain(logout.searchParams.get('logout_uri'));
+    // This container knows the session ended (another would until its cookie expires: docs/aws.md).
+    expect((await admin('/admin/api/releases', { headers: { cookie: session } })).statusCode).toBe(401);
+  });
+
+  it("refuses the function's URL called directly, without CloudFront's secret header", async () => {
+    const [urlId] = world.values
+      .ofType('AWS::Lambda::Url')
+      .filter((id) =>
+        String(world.values.resolve(world.values.resource(id).Properties?.TargetFunctionArn)).includes(
+          'AdminFunction',
+        ),
+      );
+    const url = world.values.getAtt(urlId as string, 'FunctionUrl');
+    const delivery = await world.functionUrlRequest(`${url}admin/api/releases`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${world.cognito.token()}` },
+    });
+    expect(delivery.invocation).toMatchObject({ ok: true, result: { statusCode: 403 } });
+    expect(JSON.stringify(delivery.invocation)).not.toContain(slug);
+  });
+});
