@@ -1,3 +1,4 @@
+import { loadContactsTemplates } from '../../lambdas/adapters/admin-contacts-files.ts';
 import { loadAdminTemplates, workspaceReleaseSources } from '../../lambdas/adapters/admin-files.ts';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
 import { createLocalServer } from '../../lambdas/adapters/local-server.ts';
@@ -74,6 +75,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
     lang: config.siteLang,
     // Cookies travel only over https once the server is reached from elsewhere (TLS at the proxy).
     secureCookies: trustProxy || !isLoopbackHost(opts.host),
+    // The contacts section: the store and keys `pressroom contacts` uses; pressroom.yaml's lists.
+    contacts: {
+      store: backend.store,
+      keys: backend.keys,
+      lists: Object.values(config.lists).map((l) => ({ name: l.name, title: l.title[config.siteLang] })),
+      templates: await loadContactsTemplates(),
+    },
     ...adminState(),
     now: () => new Date(),
   };

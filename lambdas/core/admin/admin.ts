@@ -4,6 +4,15 @@ import { pageContentSecurityPolicy } from '../public/site-headers.ts';
 import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
 import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
+import { importMaxBytes } from './contacts.ts';
+import {
+  type AdminContactsSetup,
+  answerContactsPage,
+  contactsPrefix,
+  contactsUploadTooLarge,
+  isContactsImportPath,
+  readForm,
+} from './contacts-pages.ts';
 import { applyForm, newReleaseFrontMatter } from './form.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
 import {
@@ -56,6 +65,11 @@ export function isAdminPath(path: string): boolean {
 /** The largest request body the admin takes: a publication's body is at most 200,000 characters. */
 export const adminMaxBodyBytes = 1024 * 1024;
 
+/** The largest body a path takes: the contacts import's own, larger limit, else adminMaxBodyBytes. */
+export function adminBodyLimit(path: string): number {
+  return isContactsImportPath(path) ? importMaxBytes : adminMaxBodyBytes;
+}
+
 export interface AdminDeps {
   adminToken: string;
   keys: AdminKeys;
@@ -67,6 +81,8 @@ export interface AdminDeps {
   secureCookies: boolean;
   limiter: SignInLimiter;
   signedOut: SignedOutSessions;
+  /** The contacts section (contacts-pages.ts); absent, its pages and API routes answer 503. */
+  contacts?: AdminContactsSetup;
   now(): Date;
 }
 
@@ -135,7 +151,7 @@ function redirect(location: string, headers: Record<string, string> = {}): Publi
 function bodyOf(request: PublicRequest): string | undefined {
   const raw = request.body ?? '';
   const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  return bytes.length > adminMaxBodyBytes ? undefined : bytes.toString('utf8');
+  return bytes.length > adminBodyLimit(request.path) ? undefined : bytes.toString('utf8');
 }
 
 /** The form fields of an urlencoded body. */
@@ -176,10 +192,14 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
       );
     return redirect(`${adminPrefix}/sign-in`);
   }
+  const tooLarge = changes.has(method) ? contactsUploadTooLarge(request) : undefined;
+  if (tooLarge) return withHeaders(tooLarge, {});
   if (changes.has(method) && caller.kind === 'session') {
     const fromForm = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
       ? (formFields(request)?.get('csrf') ?? undefined)
-      : undefined;
+      : request.headers['content-type']?.startsWith('multipart/form-data')
+        ? (await readForm(request))?.get('csrf')
+        : undefined;
     const given = request.headers['x-csrf-token'] ?? fromForm;
     if (
       !isSameOrigin(request.headers, request.host) ||
@@ -196,11 +216,11 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
   if (isApi) {
     const text = bodyOf(request);
     if (text === undefined)
-      return withHeaders(json(413, { error: `the body is larger than ${adminMaxBodyBytes} bytes` }), {});
+      return withHeaders(json(413, { error: `the body is larger than ${adminBodyLimit(path)} bytes` }), {});
     return withHeaders(
       await answerApi(
         { method, path: path.slice(apiPrefix.length), query: request.query ?? {}, body: text },
-        releases,
+        { ...releases, ...(deps.contacts && { contacts: deps.contacts }) },
       ),
       {},
     );
@@ -223,6 +243,8 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     });
   const editing = /^\/admin\/releases\/([^/]+)\/edit$/.exec(path)?.[1];
   if (editing !== undefined) return edit(request, method, editing, { releases, pages, csrf });
+  if (path === contactsPrefix || path.startsWith(`${contactsPrefix}/`))
+    return withHeaders(await answerContactsPage(request, method, { ...deps, lang, csrf, now }), {});
   if (method !== 'GET' && method !== 'HEAD')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
   if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);

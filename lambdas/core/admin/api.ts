@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { publicationLimits } from '../limits.ts';
 import { json, type PublicResponse } from '../public/http.ts';
 import { type ArchiveOutcome, publishFromAdmin, withdrawFromAdmin } from './archive.ts';
+import { contactsRoutes } from './contacts-api.ts';
 import {
   type AdminReleaseDeps,
   createRelease,
@@ -117,7 +118,7 @@ const withdrawResponse = z
 const problemsResponse = z.object({ error: z.string(), problems: z.array(fieldProblem) });
 
 /** One route of the API: what it takes and answers, and the core function that answers. */
-interface Route {
+export interface Route {
   method: 'GET' | 'POST' | 'PUT';
   /** `/releases/{slug}`: `{name}` is a path parameter. */
   path: string;
@@ -268,6 +269,7 @@ export const routes: Route[] = [
         : json(422, { error: 'the publication has problems', problems: result.problems });
     },
   },
+  ...contactsRoutes,
 ];
 
 /** What publishing or withdrawing did, as the API answers it. */

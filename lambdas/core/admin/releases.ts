@@ -12,6 +12,7 @@ import { slugify } from '../publication/slug.ts';
 import type { ReleaseRenderer, RenderOptions } from '../render/document.ts';
 import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import type { AdminContactsDeps } from './contacts.ts';
 import { editPublicationText, type PublicationEdit } from './edit.ts';
 
 /**
@@ -55,6 +56,8 @@ export interface AdminReleaseDeps {
   siteUrl: string;
   /** What publishing and withdrawing work with (`pressroom publish`'s); without it, the admin does neither. */
   publishing?: PublishDeps & { lifts?: LiftCanceller };
+  /** The contacts section's store and keys (contacts.ts); absent, its API routes answer 503. */
+  contacts?: Omit<AdminContactsDeps, 'now'>;
   now: Date;
 }
 
