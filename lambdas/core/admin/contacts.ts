@@ -361,10 +361,11 @@ async function readUpload(store: ObjectStore, id: string): Promise<{ meta: Uploa
   return { meta: meta.value, bytes: file.body };
 }
 
-/** The column headers of an upload, as the preview shows them (for the mapping's form fields). */
+/** The column headers of an upload, as the preview shows them (for the mapping's form fields); none when it is gone. */
 export async function uploadHeaders(store: ObjectStore, id: string): Promise<string[]> {
-  const { meta, bytes } = await readUpload(store, id);
   try {
+    // Gone (imported already) or unreadable: none; the step that follows says why.
+    const { meta, bytes } = await readUpload(store, id);
     return detectColumns(meta.name, bytes).columns.map((c) => c.header);
   } catch (error) {
     if (error instanceof PressroomError) return [];
