@@ -10,13 +10,12 @@
  */
 
 import { rm } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importMaxBytes } from '../../lambdas/core/admin/contacts.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
-import { outboxEnv, type Reply, type Server, startServer, stopServer } from '../support/serve.ts';
+import { outboxEnv, type Reply, rawRequest, type Server, startServer, stopServer } from '../support/serve.ts';
 
 const secret = 'e2e-admin-contacts-secret-0123456789abcdef';
 const token = 'admin-contacts-token-0123456789abcdefghijklmnop';
@@ -32,40 +31,10 @@ const env = () => ({
   PRESSROOM_ADMIN_TOKEN: token,
 });
 
-/** An HTTP request whose body may be bytes (a Latin-1 file), with its Content-Length. */
-function send(
-  rawPath: string,
-  options: { method?: string; body?: Buffer | string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
+/** A request to the server; a body may be bytes (a Latin-1 file). */
+function send(rawPath: string, options: Parameters<typeof rawRequest>[2] = {}): Promise<Reply> {
   if (!server) throw new Error('the server did not start: see the error of beforeAll');
-  const url = server.url;
-  const body = typeof options.body === 'string' ? Buffer.from(options.body) : options.body;
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        method: options.method ?? 'GET',
-        path: rawPath,
-        headers: { ...(body && { 'content-length': String(body.length) }), ...options.headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            type: String(res.headers['content-type'] ?? ''),
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return rawRequest(server.url, rawPath, options);
 }
 
 /** A multipart/form-data body as a browser sends it: fields, then the file's bytes. */
@@ -129,11 +98,12 @@ describe('without signing in', { timeout: 60_000 }, () => {
       ['POST', `/admin/api/contacts/imports/${'a'.repeat(24)}/preview`],
       ['POST', `/admin/api/contacts/imports/${'a'.repeat(24)}/confirm`],
     ];
-    for (const headers of [
+    const ways: Record<string, string>[] = [
       {},
       { authorization: 'Bearer not-the-token' },
       { cookie: 'pressroom_admin=forged' },
-    ]) {
+    ];
+    for (const headers of ways) {
       for (const page of pages) {
         const reply = await send(page, { headers });
         expect(reply.status, page).toBe(303);
