@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import type { ImportReport } from '../contacts/import.ts';
 import { json, type PublicRequest, type PublicResponse, plain } from '../public/http.ts';
 import type { Language } from '../publication/schema.ts';
 import {
@@ -9,6 +10,7 @@ import {
   eraseContactById,
   type ImportChoice,
   ImportUploadError,
+  importedUpload,
   importMaxBytes,
   mappableFields,
   previewUpload,
@@ -257,20 +259,19 @@ export async function answerContactsPage(
     if (!isRead && method !== 'POST') return notAllowed('GET, HEAD, POST');
     const form = isRead ? undefined : await readForm(request);
     const get = (name: string) => (form ? form.get(name) : query[name]);
+    const done = (report: ImportReport, name: string, already: boolean) =>
+      html(200, 'importPreview', { id, done: true, already, name, report });
+    // Imported already (a page reloaded, the back button): its report, never a second import.
+    const imported = await importedUpload(deps.store, id);
+    if (imported) return done(imported.report, imported.name, true);
     try {
       // The headers first (with the detection's mapping), then the choices made on them.
       const choice = choiceOf(get, await uploadHeaders(deps.store, id));
       if (form?.get('step') === 'confirm') {
         const outcome = await confirmUpload(deps, id, choice);
-        const report = 'imported' in outcome ? outcome.imported : outcome.already;
-        return html(200, 'importPreview', {
-          id,
-          done: true,
-          already: 'already' in outcome,
-          name: outcome.name,
-          report,
-          delimiterLabel: report.delimiter === '\t' ? 'tab' : report.delimiter,
-        });
+        return 'imported' in outcome
+          ? done(outcome.imported, outcome.name, false)
+          : done(outcome.already, outcome.name, true);
       }
       const preview = await previewUpload(deps, id, choice);
       return html(preview.problem ? 422 : 200, 'importPreview', {

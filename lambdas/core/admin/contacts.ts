@@ -482,6 +482,19 @@ export type ConfirmOutcome =
   | { imported: ImportReport; name: string }
   | { already: ImportReport; name: string };
 
+/** The report of an upload imported already (its file is gone), or undefined. */
+export async function importedUpload(
+  store: ObjectStore,
+  id: string,
+): Promise<{ report: ImportReport; name: string } | undefined> {
+  if (!isUploadId(id)) return undefined;
+  const [meta, report] = await Promise.all([
+    getJson<UploadMeta>(store, uploadKeys.meta(id)),
+    getJson<ImportReport>(store, uploadKeys.report(id)),
+  ]);
+  return meta && report ? { report: report.value, name: meta.value.name } : undefined;
+}
+
 /**
  * Imports an upload, all or nothing, into the chosen list. Only the first confirmation
  * imports: it claims the upload (create-if-absent); a second one, at once or later, finds the
@@ -493,13 +506,8 @@ export async function confirmUpload(
   id: string,
   choice: ImportChoice,
 ): Promise<ConfirmOutcome> {
-  if (isUploadId(id)) {
-    const [meta, report] = await Promise.all([
-      getJson<UploadMeta>(deps.store, uploadKeys.meta(id)),
-      getJson<ImportReport>(deps.store, uploadKeys.report(id)),
-    ]);
-    if (meta && report) return { already: report.value, name: meta.value.name };
-  }
+  const done = await importedUpload(deps.store, id);
+  if (done) return { already: done.report, name: done.name };
   const { meta, bytes } = await readUpload(deps.store, id);
   const detection = (() => {
     try {
