@@ -437,6 +437,35 @@ describe('through the router', () => {
     expect((await searchContacts(deps, {})).all).toBe(1);
   });
 
+  it('takes CSV text pasted in a plain urlencoded form, and speaks French when asked', async () => {
+    const upload = await signedIn('POST', '/admin/contacts/import', {
+      ...form({ csrf, list: 'presse', tags: 'salon', csv: 'courriel;prénom\nzoe@example.org;Zoé\n' }),
+    });
+    expect(upload.status).toBe(303);
+    const preview = await signedIn('GET', upload.headers.location?.split('?')[0] ?? '', {
+      query: { list: 'presse', tags: 'salon' },
+      headers: { 'accept-language': 'fr-FR' },
+    });
+    expect(preview.body).toContain('<h1>Vérifier l’import</h1>');
+    expect(preview.body).toContain('pasted.csv');
+    expect(preview.body).toMatch(/Ajoutés : 1/);
+    const empty = await signedIn('POST', '/admin/contacts/import', form({ csrf, list: 'presse', csv: '' }));
+    expect(empty.status).toBe(422);
+    expect(empty.body).toContain('No file: choose a CSV file');
+  });
+
+  it('answers 503 without a contacts setup, saying why', async () => {
+    const { contacts: _none, ...without } = admin;
+    const page = await handleAdminRequest(req('GET', '/admin/contacts', { headers: { cookie } }), without);
+    expect(page.status).toBe(503);
+    expect(page.body).toContain('pressroom serve');
+    const api = await handleAdminRequest(
+      req('GET', '/admin/api/contacts', { headers: { authorization: `Bearer ${token}` } }),
+      without,
+    );
+    expect(api.status).toBe(503);
+  });
+
   it('refuses an upload over its limit with the size and the limit, before anything reads it', async () => {
     const response = await signedIn('POST', '/admin/contacts/import', {
       headers: {
