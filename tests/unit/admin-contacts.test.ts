@@ -77,6 +77,12 @@ describe('search', () => {
       p.contacts.map((c) => c.id),
     );
     expect(new Set(pages).size).toBe(121);
+    // In the order of the addresses, across pages.
+    const emails = [first, await searchContacts(deps, { page: 2 }), third].flatMap((p) =>
+      p.contacts.map((c) => c.email),
+    );
+    expect(emails[0]).toBe('p000@example.org');
+    expect(emails).toEqual([...emails].sort());
     expect(first.lists).toEqual([
       { name: 'abonnes', count: 1 },
       { name: 'presse', title: 'Presse', count: 120 },

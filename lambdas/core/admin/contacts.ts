@@ -16,7 +16,7 @@ import {
 } from '../contacts/import.ts';
 import { type Contact, type ContactKeys, listName, shardOf } from '../contacts/model.ts';
 import { fieldOfHeader } from '../contacts/profile.ts';
-import { findContact, readContactShard } from '../contacts/repository.ts';
+import { findContact, readContactShard, readSuppressionShard } from '../contacts/repository.ts';
 import { PressroomError } from '../errors.ts';
 import { describeAddress, type Erasure, eraseAddress } from '../privacy.ts';
 import { getJson, listAll, ObjectExistsError, type ObjectStore } from '../store/object-store.ts';
@@ -97,8 +97,9 @@ function rowOf(contact: Contact, status: string): ContactRow {
 
 /**
  * One page of the contacts matching a search (every word in the address, names, outlet,
- * organisation, role or tags; on a list; with a tag), with the counts of every list and tag.
- * One pass over the shards; only the page's contacts are kept.
+ * organisation, role or tags; on a list; with a tag), in the order of their addresses, with
+ * the counts of every list and tag. One pass over the shards keeps the addresses of the first
+ * pages only (page × 50 at most); the page's contacts are then read from their shards.
  */
 export async function searchContacts(
   deps: Pick<AdminContactsDeps, 'store' | 'lists'>,
@@ -110,11 +111,12 @@ export async function searchContacts(
   const page = Math.max(1, Math.floor(search.page ?? 1) || 1);
   const lists = new Map<string, number>(deps.lists.map((l) => [l.name, 0]));
   const tags = new Map<string, number>();
-  const shown: ContactRow[] = [];
-  let tail: ContactRow[] = [];
+  /** The first `page × 50` matches by address: [address in lower case, id], in order. */
+  const first: [string, string][] = [];
+  const limit = page * contactsPerPage;
   let total = 0;
   let all = 0;
-  for await (const { contact, suppression } of listContacts(deps.store)) {
+  for await (const { contact } of listContacts(deps.store)) {
     all++;
     for (const list of Object.keys(contact.lists)) lists.set(list, (lists.get(list) ?? 0) + 1);
     for (const tag of contact.tags) tags.set(tag, (tags.get(tag) ?? 0) + 1);
@@ -135,20 +137,25 @@ export async function searchContacts(
       if (!words.every((w) => text.includes(w))) continue;
     }
     total++;
-    const row = rowOf(contact, statusOn(suppression, search.list));
-    if (total > (page - 1) * contactsPerPage && total <= page * contactsPerPage) shown.push(row);
-    // The last page's contacts so far: what is shown when the page asked is past the end.
-    if ((total - 1) % contactsPerPage === 0) tail = [];
-    tail.push(row);
+    const key = contact.email.toLowerCase();
+    if (first.length === limit && key >= (first[limit - 1]?.[0] ?? '')) continue;
+    first.splice(insertionPoint(first, key), 0, [key, contact.id]);
+    if (first.length > limit) first.pop();
   }
   const pages = Math.max(1, Math.ceil(total / contactsPerPage));
+  // Past the last page: the last page, found by a second pass.
+  if (page > pages && total > 0) return searchContacts(deps, { ...search, page: pages });
   const titles = new Map(deps.lists.map((l) => [l.name, l.title]));
   return {
     total,
     all,
     page: Math.min(page, pages),
     pages,
-    contacts: page > pages ? tail : shown,
+    contacts: await rowsOf(
+      deps.store,
+      first.slice((page - 1) * contactsPerPage).map(([, id]) => id),
+      search.list,
+    ),
     lists: [...lists]
       .sort((a, b) => a[0].localeCompare(b[0]))
       .map(([name, count]) => {
@@ -159,6 +166,42 @@ export async function searchContacts(
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .map(([name, count]) => ({ name, count })),
   };
+}
+
+/** Where `key` goes in `sorted` (by its first element), after those equal to it. */
+function insertionPoint(sorted: [string, string][], key: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((sorted[middle]?.[0] ?? '') <= key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The rows of these contacts, in this order, read from their shards (one read of each shard). */
+async function rowsOf(store: ObjectStore, ids: string[], list: string | undefined): Promise<ContactRow[]> {
+  const shards = [...new Set(ids.map(shardOf))];
+  const read = new Map(
+    await Promise.all(
+      shards.map(
+        async (shard) =>
+          [
+            shard,
+            await Promise.all([readContactShard(store, shard), readSuppressionShard(store, shard)]),
+          ] as const,
+      ),
+    ),
+  );
+  const rows: ContactRow[] = [];
+  for (const id of ids) {
+    const [contacts, suppressions] = read.get(shardOf(id)) ?? [];
+    const contact = contacts?.contacts[id];
+    // Erased between the two reads: left out.
+    if (contact) rows.push(rowOf(contact, statusOn(suppressions?.suppressions[id], list)));
+  }
+  return rows;
 }
 
 /** A contact id: 32 hex digits (a keyed hash of the address, model.ts). */
