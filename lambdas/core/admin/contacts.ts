@@ -99,7 +99,7 @@ function rowOf(contact: Contact, status: string): ContactRow {
  * One page of the contacts matching a search (every word in the address, names, outlet,
  * organisation, role or tags; on a list; with a tag), in the order of their addresses, with
  * the counts of every list and tag. One pass over the shards keeps the addresses of the first
- * pages only (page × 50 at most); the page's contacts are then read from their shards.
+ * pages only (about twice page × 50 at most); the page's contacts are then read from their shards.
  */
 export async function searchContacts(
   deps: Pick<AdminContactsDeps, 'store' | 'lists'>,
@@ -111,7 +111,7 @@ export async function searchContacts(
   const page = Math.max(1, Math.floor(search.page ?? 1) || 1);
   const lists = new Map<string, number>(deps.lists.map((l) => [l.name, 0]));
   const tags = new Map<string, number>();
-  /** The first `page × 50` matches by address: [address in lower case, id], in order. */
+  /** The first `page × 50` matches by address (more between two cuts): [address in lower case, id]. */
   const first: [string, string][] = [];
   const limit = page * contactsPerPage;
   let total = 0;
@@ -137,14 +137,14 @@ export async function searchContacts(
       if (!words.every((w) => text.includes(w))) continue;
     }
     total++;
-    const key = contact.email.toLowerCase();
-    if (first.length === limit && key >= (first[limit - 1]?.[0] ?? '')) continue;
-    first.splice(insertionPoint(first, key), 0, [key, contact.id]);
-    if (first.length > limit) first.pop();
+    first.push([contact.email.toLowerCase(), contact.id]);
+    // Sorted and cut now and then: memory stays about twice the pages asked.
+    if (first.length >= Math.max(2 * limit, 1024)) keepFirst(first, limit);
   }
+  keepFirst(first, limit);
   const pages = Math.max(1, Math.ceil(total / contactsPerPage));
-  // Past the last page: the last page, found by a second pass.
-  if (page > pages && total > 0) return searchContacts(deps, { ...search, page: pages });
+  // Past the last page, every match was kept: the last page is the end of them.
+  const from = (Math.min(page, pages) - 1) * contactsPerPage;
   const titles = new Map(deps.lists.map((l) => [l.name, l.title]));
   return {
     total,
@@ -153,7 +153,7 @@ export async function searchContacts(
     pages,
     contacts: await rowsOf(
       deps.store,
-      first.slice((page - 1) * contactsPerPage).map(([, id]) => id),
+      first.slice(from, from + contactsPerPage).map(([, id]) => id),
       search.list,
     ),
     lists: [...lists]
@@ -168,16 +168,10 @@ export async function searchContacts(
   };
 }
 
-/** Where `key` goes in `sorted` (by its first element), after those equal to it. */
-function insertionPoint(sorted: [string, string][], key: string): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((sorted[middle]?.[0] ?? '') <= key) low = middle + 1;
-    else high = middle;
-  }
-  return low;
+/** Sorts `matches` by address (then id) and keeps the first `limit`. */
+function keepFirst(matches: [string, string][], limit: number): void {
+  matches.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
+  if (matches.length > limit) matches.length = limit;
 }
 
 /** The rows of these contacts, in this order, read from their shards (one read of each shard). */
