@@ -356,6 +356,8 @@ describe('through the router', () => {
     await seed('email,first name\na@example.org,<script>alert(1)</script>\n');
     const list = await signedIn('GET', '/admin/contacts');
     expect(list.status).toBe(200);
+    expect(list.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(list.headers).toMatchObject({ 'cache-control': 'no-store', 'x-frame-options': 'DENY' });
     const profile = await signedIn('GET', `/admin/contacts/${contactsKeys.idOf('a@example.org')}`);
     for (const page of [list, profile]) {
       expect(page.body).not.toContain('<script>alert');
@@ -397,6 +399,24 @@ describe('through the router', () => {
     expect(erased.status).toBe(200);
     expect(erased.body).toContain('Erased.');
     expect(erased.body).not.toContain('a@example.org');
+    expect((await findContact(store, contactsKeys, 'a@example.org')).contact).toBeUndefined();
+  });
+
+  it('says so when an erasure could not remove the store’s old versions', async () => {
+    await seed('email\na@example.org\n');
+    const failing = Object.assign(Object.create(store) as MemoryObjectStore, {
+      purgeHistory: async () => Promise.reject(new Error('AccessDenied: s3:ListBucketVersions')),
+    });
+    const contacts = { ...(admin.contacts as NonNullable<AdminDeps['contacts']>), store: failing };
+    const response = await handleAdminRequest(
+      req('POST', `/admin/contacts/${contactsKeys.idOf('a@example.org')}/erase`, {
+        headers: { cookie, ...form({}).headers },
+        body: form({ csrf }).body,
+      }),
+      { ...admin, contacts },
+    );
+    expect(response.status).toBe(502);
+    expect(response.body).toContain('the address is erased, but the old versions');
     expect((await findContact(store, contactsKeys, 'a@example.org')).contact).toBeUndefined();
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { contactFields } from '../contacts/fields.ts';
+import { HistoryNotPurgedError } from '../privacy.ts';
 import { json, type PublicResponse } from '../public/http.ts';
 import type { Route } from './api.ts';
 import {
@@ -128,6 +129,8 @@ async function withContacts(
     return await work(contacts);
   } catch (error) {
     if (error instanceof ImportUploadError) return json(error.status, { error: error.message });
+    // An erasure done, whose old versions in the store could not be removed.
+    if (error instanceof HistoryNotPurgedError) return json(502, { error: error.message });
     throw error;
   }
 }
@@ -211,6 +214,10 @@ export const contactsRoutes: Route[] = [
         }),
       },
       404: { description: 'No contact has this id (or it was erased already)', schema: errorResponse },
+      502: {
+        description: 'Erased, but the old versions of its objects could not be removed: erase again',
+        schema: errorResponse,
+      },
       ...unavailable,
     },
     answer: ({ params }, deps) =>

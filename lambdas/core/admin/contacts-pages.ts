@@ -1,7 +1,9 @@
 import Handlebars from 'handlebars';
 import type { ImportReport } from '../contacts/import.ts';
+import { HistoryNotPurgedError } from '../privacy.ts';
 import { json, type PublicRequest, type PublicResponse, plain } from '../public/http.ts';
 import type { Language } from '../publication/schema.ts';
+import { adminPageSecurityPolicy } from './admin.ts';
 import {
   type AdminContactsDeps,
   confirmUpload,
@@ -139,22 +141,15 @@ function compile(templates: ContactsTemplates, layout: string) {
   return pages;
 }
 
-const pageHeaders = {
+/** A page's own headers (the router adds the admin's others): read when answering, admin.ts imports this module. */
+const pageHeaders = () => ({
   'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-  'x-robots-tag': 'noindex, nofollow',
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy': adminPageSecurityPolicy,
   'x-frame-options': 'DENY',
-};
+});
 
 function redirect(location: string): PublicResponse {
-  return {
-    ...plain(303, `See ${location}\n`, { location }),
-    headers: { ...pageHeaders, location, 'content-type': 'text/plain; charset=utf-8' },
-  };
+  return plain(303, `See ${location}\n`, { location });
 }
 
 const notAllowed = (allow: string) => plain(405, 'Method not allowed\n', { allow });
@@ -192,17 +187,14 @@ export async function answerContactsPage(
 ): Promise<PublicResponse> {
   const t = context.templates.locales[context.lang];
   const setup = context.contacts;
-  const html = (status: number, page: keyof ContactsTemplates, view: Record<string, unknown>) => {
-    if (!setup) throw new Error('unreachable');
-    const pages = compile(setup.templates, context.templates.pages.layout);
-    return {
-      status,
-      headers: pageHeaders,
-      body: pages[page]({ lang: context.lang, t, csrf: context.csrf, fields: mappableFields, ...view }),
-    };
-  };
   if (!setup)
     return plain(503, 'Contacts are not available here: `pressroom serve` in a workspace gives them.\n');
+  const pages = compile(setup.templates, context.templates.pages.layout);
+  const html = (status: number, page: keyof ContactsTemplates, view: Record<string, unknown>) => ({
+    status,
+    headers: pageHeaders(),
+    body: pages[page]({ lang: context.lang, t, csrf: context.csrf, fields: mappableFields, ...view }),
+  });
   const deps: AdminContactsDeps = { ...setup, now: context.now };
   const path = request.path.slice(contactsPrefix.length);
   const query = request.query ?? {};
@@ -326,7 +318,13 @@ export async function answerContactsPage(
     return html(200, 'erase', { contact });
   }
   if (method !== 'POST') return notAllowed('GET, HEAD, POST');
-  const erased = await eraseContactById(deps, id);
-  if (!erased) return notFound(t.contactsNotFound ?? 'not found');
-  return html(200, 'erase', { erased });
+  try {
+    const erased = await eraseContactById(deps, id);
+    if (!erased) return notFound(t.contactsNotFound ?? 'not found');
+    return html(200, 'erase', { erased });
+  } catch (error) {
+    // Erased, but the store's old versions of its objects were not removed: said as the CLI says it.
+    if (error instanceof HistoryNotPurgedError) return html(502, 'erase', { missing: error.message });
+    throw error;
+  }
 }
