@@ -492,6 +492,22 @@ describe('through the router', () => {
     expect(api.status).toBe(503);
   });
 
+  it('tells an empty file chosen from no file chosen', async () => {
+    const upload = (filename: string) =>
+      signedIn('POST', '/admin/contacts/import', {
+        headers: { 'content-type': 'multipart/form-data; boundary=b' },
+        body: Buffer.from(
+          `--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${csrf}\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--b--\r\n`,
+        ),
+      });
+    const empty = await upload('vide.csv');
+    expect(empty.status).toBe(422);
+    expect(empty.body).toContain('vide.csv is empty: choose the CSV file of your contacts');
+    const none = await upload('');
+    expect(none.status).toBe(422);
+    expect(none.body).toContain('No file: choose a CSV file');
+  });
+
   it('refuses an upload over its limit with the size and the limit, before anything reads it', async () => {
     const response = await signedIn('POST', '/admin/contacts/import', {
       headers: {

@@ -95,7 +95,8 @@ export async function readForm(request: PublicRequest): Promise<FormInput | unde
   }
   const file = data.get('file');
   const chosen =
-    file && typeof file !== 'string' && file.size > 0
+    // A browser sends an empty part without a name when no file was chosen; an empty file chosen has one.
+    file && typeof file !== 'string' && (file.size > 0 || file.name !== '')
       ? { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }
       : undefined;
   return {
