@@ -172,9 +172,16 @@ describe('import steps', () => {
     expect((await searchContacts(deps, {})).all).toBe(0);
   });
 
-  it('refuses a bad list name and an upload id that does not exist, changing nothing', async () => {
+  it('refuses a bad list name, a huge tag and an upload id that does not exist, changing nothing', async () => {
     const { id } = await stageUpload(deps, { name: 'a.csv', bytes: Buffer.from('email\na@example.org\n') });
     await expect(confirmUpload(deps, id, { list: 'Presse Écrite' })).rejects.toThrow(/is not a list name/);
+    const huge = await previewUpload(deps, id, { list: 'presse', tags: `ok, ${'x'.repeat(5000)}` });
+    expect(huge.problem).toMatch(/a tag has 5000 characters, more than the limit of 50/);
+    await expect(confirmUpload(deps, id, { list: 'presse', tags: 'x'.repeat(51) })).rejects.toThrow(
+      /a tag has 51/,
+    );
+    // No list chosen yet: the dry run still reports the rows.
+    expect((await previewUpload(deps, id, { list: '' })).report?.added).toBe(1);
     await expect(previewUpload(deps, 'f'.repeat(24), { list: 'presse' })).rejects.toThrow(
       /upload the file again/,
     );
@@ -480,6 +487,28 @@ describe('through the router', () => {
     expect(empty.body).toContain('No file: choose a CSV file');
   });
 
+  it('shows the preview again, saying why, when a confirmation is refused', async () => {
+    const upload = await signedIn(
+      'POST',
+      '/admin/contacts/import',
+      form({ csrf, list: 'presse', csv: 'email;prénom\n' }),
+    );
+    const to = upload.headers.location?.split('?')[0] ?? '';
+    const confirm = await signedIn('POST', to, form({ csrf, list: 'presse', step: 'confirm' }));
+    expect(confirm.status).toBe(422);
+    expect(confirm.body).toContain('id="preview-form"');
+    expect(confirm.body).toContain('has a header and no contact rows');
+    const tag = await signedIn(
+      'POST',
+      to,
+      form({ csrf, list: 'presse', tags: 'y'.repeat(60), step: 'check' }),
+    );
+    expect(tag.status).toBe(422);
+    expect(tag.body).toContain('a tag has 60 characters');
+    expect(tag.body).toContain(`value="${'y'.repeat(60)}"`);
+    expect((await searchContacts(deps, {})).all).toBe(0);
+  });
+
   it('answers 503 without a contacts setup, saying why', async () => {
     const { contacts: _none, ...without } = admin;
     const page = await handleAdminRequest(req('GET', '/admin/contacts', { headers: { cookie } }), without);
@@ -495,9 +524,9 @@ describe('through the router', () => {
   it('tells an empty file chosen from no file chosen', async () => {
     const upload = (filename: string) =>
       signedIn('POST', '/admin/contacts/import', {
-        headers: { 'content-type': 'multipart/form-data; boundary=b' },
+        headers: { 'content-type': 'multipart/form-data; boundary=----pressroom' },
         body: Buffer.from(
-          `--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${csrf}\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--b--\r\n`,
+          `------pressroom\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${csrf}\r\n------pressroom\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n------pressroom--\r\n`,
         ),
       });
     const empty = await upload('vide.csv');

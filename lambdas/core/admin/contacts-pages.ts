@@ -260,14 +260,22 @@ export async function answerContactsPage(
     try {
       // The headers first (with the detection's mapping), then the choices made on them.
       const choice = choiceOf(get, await uploadHeaders(deps.store, id));
+      let refusal: ImportUploadError | undefined;
       if (form?.get('step') === 'confirm') {
-        const outcome = await confirmUpload(deps, id, choice);
-        return 'imported' in outcome
-          ? done(outcome.imported, outcome.name, false)
-          : done(outcome.already, outcome.name, true);
+        try {
+          const outcome = await confirmUpload(deps, id, choice);
+          return 'imported' in outcome
+            ? done(outcome.imported, outcome.name, false)
+            : done(outcome.already, outcome.name, true);
+        } catch (error) {
+          // Refused with nothing written (a header only, a tag too long, under way): the preview again, saying why.
+          if (!(error instanceof ImportUploadError) || error.status === 404) throw error;
+          refusal = error;
+        }
       }
-      const preview = await previewUpload(deps, id, choice);
-      return html(preview.problem ? 422 : 200, 'importPreview', {
+      const found = await previewUpload(deps, id, choice);
+      const preview = refusal ? { ...found, problem: refusal.message } : found;
+      return html(refusal?.status ?? (preview.problem ? 422 : 200), 'importPreview', {
         id,
         ...preview,
         columns: preview.upload.columns.map((c, i) => ({ ...c, index: i })),

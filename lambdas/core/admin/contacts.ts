@@ -17,7 +17,8 @@ import {
 import { type Contact, type ContactKeys, listName, shardOf } from '../contacts/model.ts';
 import { fieldOfHeader } from '../contacts/profile.ts';
 import { findContact, readContactShard, readSuppressionShard } from '../contacts/repository.ts';
-import { PressroomError } from '../errors.ts';
+import { PressroomError, showValue } from '../errors.ts';
+import { limits } from '../limits.ts';
 import { describeAddress, type Erasure, eraseAddress } from '../privacy.ts';
 import { getJson, listAll, ObjectExistsError, type ObjectStore } from '../store/object-store.ts';
 
@@ -465,6 +466,12 @@ function importOptions(choice: ImportChoice, columns: ColumnMapping[]) {
     else ignore.push(column.header);
   }
   const tags = choice.tags ? splitTags(choice.tags) : [];
+  const long = tags.find((tag) => tag.length > limits.contactTag);
+  if (long)
+    throw new ImportUploadError(
+      `a tag has ${long.length} characters, more than the limit of ${limits.contactTag}: shorten it (value: ${showValue(long)})`,
+      422,
+    );
   return { list: list.data, map, ignore, ...(tags.length > 0 && { tags }) };
 }
 
@@ -501,18 +508,24 @@ export async function previewUpload(
   }
   const upload = { name: meta.name, size: meta.size, ...detection };
   try {
+    // No list chosen yet: the dry run under a name no list has (the import then needs one).
+    const options = importOptions({ ...choice, list: choice.list || previewList }, detection.columns);
     const report = await importContacts(once(bytes), meta.name, deps, {
-      ...importOptions(choice, detection.columns),
+      ...options,
       dryRun: true,
       source: `import:${meta.name}`,
       now: deps.now,
     });
     return { upload, report };
   } catch (error) {
-    if (error instanceof ImportUploadError || !(error instanceof PressroomError)) throw error;
+    // A choice refused (a list name, a tag) or a file the import cannot read: said beside the form.
+    if (!(error instanceof PressroomError)) throw error;
     return { upload, problem: error.message };
   }
 }
+
+/** The list a preview's dry run is made for while none is chosen (a dry run writes nothing). */
+const previewList = '0-preview';
 
 /** What confirming did: the import's report, or the report of the first confirmation. */
 export type ConfirmOutcome =
