@@ -89,6 +89,14 @@ describe('the admin’s contacts in a browser', { timeout: 180_000 }, () => {
     expect(await page.locator('#list-counts').textContent()).toContain('presse · Journalistes: 30');
     expect(await violations(page)).toEqual([]);
     await shot(page, 'list', false);
+    // At phone width the page does not overflow sideways: the table scrolls in its own region.
+    await page.setViewportSize({ width: 375, height: 800 });
+    expect(
+      await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      ),
+    ).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it('imports a CSV with a bad row through the preview, and confirms it as it is', async () => {
