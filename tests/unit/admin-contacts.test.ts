@@ -30,6 +30,8 @@ import {
   uploadName,
 } from '../../lambdas/core/admin/contacts.ts';
 import { adminKeys, cookieNames, csrfToken, openSession } from '../../lambdas/core/admin/session.ts';
+import { campaignKeys } from '../../lambdas/core/campaigns/campaign.ts';
+import type { LedgerEntry } from '../../lambdas/core/campaigns/ledger.ts';
 import { importContacts } from '../../lambdas/core/contacts/import.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
 import { contactsKeys } from '../support/contacts.ts';
@@ -370,6 +372,25 @@ describe('through the router', () => {
       expect(page.body).not.toContain('<script>alert');
       expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     }
+  });
+
+  it('shows a contact’s sends and consent in its history', async () => {
+    await seed('email\na@example.org\n');
+    const id = contactsKeys.idOf('a@example.org');
+    await store.put(campaignKeys.index, JSON.stringify({ names: ['etude-2021'] }));
+    const entry: LedgerEntry = {
+      contact: id,
+      email: 'a@example.org',
+      status: 'sent',
+      messageId: `<etude-2021.${id}@example.org>`,
+      attempts: 1,
+      claimedAt: '2026-03-02T07:00:00.000Z',
+      sentAt: '2026-03-02T07:00:01.000Z',
+    };
+    await store.put(campaignKeys.ledger('etude-2021', id), JSON.stringify(entry));
+    const profile = await signedIn('GET', `/admin/contacts/${id}`);
+    expect(profile.body).toMatch(/Received: <strong>etude-2021<\/strong> · 2026-03-02T07:00:01.000Z/);
+    expect(profile.body).toContain('Last contacted: 2026-03-02T07:00:01.000Z');
   });
 
   it('answers 404 for a contact id that does not exist, on the pages and the API', async () => {
