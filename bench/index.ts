@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { adminContactsBenchmark } from './admin-contacts.ts';
 import { awsDispatchBenchmark } from './aws-dispatch.ts';
 import { cliBenchmark } from './cli.ts';
 import { contactHistoryBenchmark } from './contact-history.ts';
@@ -30,6 +31,7 @@ const benchmarks: Benchmark[] = [
   sendBenchmark,
   lambdaBenchmark,
   awsDispatchBenchmark,
+  adminContactsBenchmark,
 ];
 
 const args = process.argv.slice(2);

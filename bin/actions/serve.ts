@@ -3,6 +3,7 @@ import {
   workspaceCampaignFiles,
   workspaceSenders,
 } from '../../lambdas/adapters/admin-campaign-files.ts';
+import { loadContactsTemplates } from '../../lambdas/adapters/admin-contacts-files.ts';
 import { loadAdminTemplates, workspaceReleaseSources } from '../../lambdas/adapters/admin-files.ts';
 import { loadNewsletterPages } from '../../lambdas/adapters/admin-newsletter-files.ts';
 import { startDueJobRunner } from '../../lambdas/adapters/due-job-runner.ts';
@@ -115,6 +116,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
     lang: config.siteLang,
     // Cookies travel only over https once the server is reached from elsewhere (TLS at the proxy).
     secureCookies: trustProxy || !isLoopbackHost(opts.host),
+    // The contacts section: the store and keys `pressroom contacts` uses; pressroom.yaml's lists.
+    contacts: {
+      store: backend.store,
+      keys: backend.keys,
+      lists: Object.values(config.lists).map((l) => ({ name: l.name, title: l.title[config.siteLang] })),
+      templates: await loadContactsTemplates(),
+    },
     ...adminState(),
     now: () => new Date(),
   };

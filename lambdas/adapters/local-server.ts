@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type AdminDeps, adminMaxBodyBytes, handleAdminRequest, isAdminPath } from '../core/admin/admin.ts';
+import { type AdminDeps, adminBodyLimit, handleAdminRequest, isAdminPath } from '../core/admin/admin.ts';
 import { archiveKeys, type ReleaseManifest, readManifest } from '../core/archive/manifest.ts';
 import { siteKeys } from '../core/archive/press-room.ts';
 import { advancePaths } from '../core/campaigns/advance-copy.ts';
@@ -96,18 +96,22 @@ async function publicRequest(
   url: URL,
   client: Client,
   limit = maxBodyBytes,
+  /** The body as bytes (base64), not as UTF-8 text: an uploaded file in another encoding. */
+  binary = false,
 ): Promise<PublicRequest> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
-  const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, limit + 1) : '';
+  const bytes =
+    req.method === 'POST' || req.method === 'PUT' ? await readBody(req, limit + 1) : Buffer.alloc(0);
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
     query: Object.fromEntries(url.searchParams),
     headers,
-    body,
+    body: bytes.toString(binary ? 'base64' : 'utf8'),
+    ...(binary && { isBase64Encoded: true }),
     ...(client.ip && { sourceIp: client.ip }),
   };
 }
@@ -127,14 +131,14 @@ function reply(res: ServerResponse, response: PublicResponse): void {
  * At most `limit` bytes; the rest is read and dropped (the endpoint refuses the request as
  * too large), so that the socket stays open for that answer.
  */
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     if (size < limit) chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  return Buffer.concat(chunks).subarray(0, limit);
 }
 
 export function createLocalServer(deps: LocalServerDeps): Server {
@@ -160,7 +164,8 @@ async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerRe
   const client = clientOf(req, deps.trustProxy === true);
   if (isAdminPath(url.pathname)) {
     if (!deps.admin) return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
-    const request = await publicRequest(req, url, client, adminMaxBodyBytes);
+    // As bytes: a CSV uploaded to the contacts import may be in Windows-1252 or UTF-16.
+    const request = await publicRequest(req, url, client, adminBodyLimit(url.pathname), true);
     // The host the browser sent the request to, which its Origin header must name.
     const host = client.origin ? new URL(client.origin).host : (req.headers.host ?? '');
     return reply(res, await handleAdminRequest({ ...request, host }, deps.admin));

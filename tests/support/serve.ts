@@ -126,7 +126,8 @@ export interface Reply {
 export function rawRequest(
   origin: URL,
   rawPath: string,
-  options: { method?: string; body?: string; headers?: Record<string, string> } = {},
+  /** The body: text, or bytes (a file in another encoding). */
+  options: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
   const { method = 'GET', body, headers } = options;
   return new Promise((resolve, reject) => {

@@ -5,6 +5,15 @@ import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
 import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
 import { answerCampaignsPage } from './campaigns-pages.ts';
+import { importMaxBytes } from './contacts.ts';
+import {
+  type AdminContactsSetup,
+  answerContactsPage,
+  contactsPrefix,
+  contactsUploadTooLarge,
+  isContactsImportPath,
+  readForm as readContactsForm,
+} from './contacts-pages.ts';
 import { addedRows, type FormChoices, newReleaseFrontMatter, readForm } from './form.ts';
 import { answerLanguage, chosenLanguage } from './language.ts';
 import { answerNewslettersPage } from './newsletters-pages.ts';
@@ -73,6 +82,11 @@ export interface AdminIdentity {
   hint: string;
 }
 
+/** The largest body a path takes: the contacts import's own, larger limit, else adminMaxBodyBytes. */
+export function adminBodyLimit(path: string): number {
+  return isContactsImportPath(path) ? importMaxBytes : adminMaxBodyBytes;
+}
+
 export interface AdminDeps {
   adminToken: string;
   /** Who may come in instead of the admin token's holder (then the token form is not served). */
@@ -86,6 +100,8 @@ export interface AdminDeps {
   secureCookies: boolean;
   limiter: SignInLimiter;
   signedOut: SignedOutSessions;
+  /** The contacts section (contacts-pages.ts); absent, its pages and API routes answer 503. */
+  contacts?: AdminContactsSetup;
   now(): Date;
 }
 
@@ -157,7 +173,7 @@ export function redirect(location: string, headers: Record<string, string> = {})
 function bodyOf(request: PublicRequest): string | undefined {
   const raw = request.body ?? '';
   const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  return bytes.length > adminMaxBodyBytes ? undefined : bytes.toString('utf8');
+  return bytes.length > adminBodyLimit(request.path) ? undefined : bytes.toString('utf8');
 }
 
 /** The form fields of an urlencoded body. */
@@ -203,10 +219,14 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
       );
     return redirect(`${adminPrefix}/sign-in`);
   }
+  const tooLarge = changes.has(method) ? contactsUploadTooLarge(request) : undefined;
+  if (tooLarge) return withHeaders(tooLarge, {});
   if (changes.has(method) && caller.kind === 'session') {
     const fromForm = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
       ? (formFields(request)?.get('csrf') ?? undefined)
-      : undefined;
+      : request.headers['content-type']?.startsWith('multipart/form-data')
+        ? (await readContactsForm(request))?.get('csrf')
+        : undefined;
     const given = request.headers['x-csrf-token'] ?? fromForm;
     if (
       !isSameOrigin(request.headers, request.host) ||
@@ -223,11 +243,11 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
   if (isApi) {
     const text = bodyOf(request);
     if (text === undefined)
-      return withHeaders(json(413, { error: `the body is larger than ${adminMaxBodyBytes} bytes` }), {});
+      return withHeaders(json(413, { error: `the body is larger than ${adminBodyLimit(path)} bytes` }), {});
     return withHeaders(
       await answerApi(
         { method, path: path.slice(apiPrefix.length), query: request.query ?? {}, body: text },
-        releases,
+        { ...releases, ...(deps.contacts && { contacts: deps.contacts }) },
       ),
       {},
     );
@@ -256,6 +276,8 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
   // Campaigns take their own POSTs (campaigns-pages.ts).
   if (path === `${adminPrefix}/campaigns` || path.startsWith(`${adminPrefix}/campaigns/`))
     return answerCampaignsPage(request, method, { admin: deps, releases, csrf, lang });
+  if (path === contactsPrefix || path.startsWith(`${contactsPrefix}/`))
+    return withHeaders(await answerContactsPage(request, method, { ...deps, lang, csrf, now }), {});
   if (method !== 'GET' && method !== 'HEAD')
     return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
   if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);

@@ -3,6 +3,7 @@ import { publicationLimits } from '../limits.ts';
 import { json, type PublicResponse } from '../public/http.ts';
 import { type ArchiveOutcome, publishFromAdmin, withdrawFromAdmin } from './archive.ts';
 import { campaignRoutes } from './campaigns-api.ts';
+import { contactsRoutes } from './contacts-api.ts';
 import { newsletterRoutes } from './newsletters-api.ts';
 import {
   type AdminReleaseDeps,
@@ -273,6 +274,7 @@ export const routes: Route[] = [
   // After the schemas above, which they use: hence a function.
   ...newsletterRoutes(),
   ...campaignRoutes,
+  ...contactsRoutes,
 ];
 
 /** What publishing or withdrawing did, as the API answers it. */

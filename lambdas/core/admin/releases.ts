@@ -13,6 +13,7 @@ import type { ReleaseRenderer, RenderOptions } from '../render/document.ts';
 import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { AdminCampaignDeps } from './campaigns.ts';
+import type { AdminContactsDeps } from './contacts.ts';
 import { editPublicationText, type PublicationEdit } from './edit.ts';
 import type { AdminNewsletterDeps } from './newsletters.ts';
 
@@ -67,6 +68,8 @@ export interface AdminReleaseDeps {
   newsletters?: AdminNewsletterDeps;
   /** The campaigns section (campaigns.ts); without it, its pages and routes answer 503. */
   campaigns?: AdminCampaignDeps;
+  /** The contacts section's store and keys (contacts.ts); absent, its API routes answer 503. */
+  contacts?: Omit<AdminContactsDeps, 'now'>;
   now: Date;
 }
 

@@ -56,6 +56,8 @@ export interface ImportOptions {
   tags?: string[];
   /** Extra header mappings: column header → field. */
   map?: Record<string, ContactField>;
+  /** Column headers to leave out, even those the header detection knows (the admin's mapping). */
+  ignore?: string[];
   dryRun?: boolean;
   /** Recorded with each list membership, e.g. `import:journalistes.csv`. */
   source: string;
@@ -167,7 +169,7 @@ export async function importContacts(
   const parser = new RecordParser({ delimiter, ...csvReading }, (record, endLine) => {
     if (!columns) {
       header = record;
-      columns = mapHeader(record, file, options.map ?? {});
+      columns = mapHeader(record, file, options.map ?? {}, options.ignore ?? []);
       return;
     }
     report.rows++;
@@ -435,9 +437,13 @@ function mapHeader(
   header: string[],
   file: string,
   map: Record<string, ContactField>,
+  ignore: string[] = [],
 ): (ContactField | undefined)[] {
   const extra = Object.fromEntries(Object.entries(map).map(([column, field]) => [headerKey(column), field]));
-  const columns = header.map((h) => extra[headerKey(h)] ?? fieldOfHeader(h));
+  const ignored = new Set(ignore.map(headerKey));
+  const columns = header.map((h) =>
+    ignored.has(headerKey(h)) ? undefined : (extra[headerKey(h)] ?? fieldOfHeader(h)),
+  );
   if (!columns.includes('email')) {
     throw new InvalidInputError([
       {
