@@ -193,14 +193,21 @@ function signIn(c: AdminContext, host: string, now: Date): PublicResponse {
   }).toString();
   return text(303, `See ${authorize}\n`, {
     location: authorize.toString(),
-    'set-cookie': setCookie(cookieNames.signIn, cookie, { maxAgeSeconds: signInFormSeconds, secure: true }),
+    'set-cookie': setCookie(cookieNames.signIn, cookie, { maxAgeSeconds: signInFormSeconds, ...stateCookie }),
   });
 }
+
+/**
+ * The sign-in state's cookie comes back on Cognito's redirect to the callback, a navigation
+ * from another site (`*.amazoncognito.com`): a browser sends a SameSite=Strict cookie on none,
+ * a Lax one on a top-level GET. So it is Lax, and sent to the callback only.
+ */
+const stateCookie = { secure: true, sameSite: 'Lax', path: authPaths.callback } as const;
 
 /** Why a callback is refused: said to the person, with what to do. */
 function refused(why: string): PublicResponse {
   return text(401, `Sign-in failed: ${why}. Sign in again at ${authPaths.signIn}\n`, {
-    'set-cookie': setCookie(cookieNames.signIn, '', { maxAgeSeconds: 0, secure: true }),
+    'set-cookie': setCookie(cookieNames.signIn, '', { maxAgeSeconds: 0, ...stateCookie }),
   });
 }
 
@@ -251,14 +258,24 @@ async function callback(
     return refused('the identity token could not be verified');
   }
   const { cookie } = openSession(c.deps.keys, now);
-  return text(303, `See ${adminPrefix}/releases\n`, {
-    location: `${adminPrefix}/releases`,
-    // Two cookies: the Function URL answer carries them apart (cookiesOf).
-    'set-cookie': [
-      setCookie(cookieNames.session, cookie, { maxAgeSeconds: sessionSeconds, secure: true }),
-      setCookie(cookieNames.signIn, '', { maxAgeSeconds: 0, secure: true }),
-    ].join('\n'),
-  });
+  // A page of ours, not a redirect: this answer ends a navigation that started on Cognito's
+  // site, and a browser would not send the new (SameSite=Strict) session cookie on a redirect
+  // chained to it. The page's own navigation to the admin is same-site, so it does.
+  const to = `${adminPrefix}/releases`;
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      ...noStore,
+      'content-security-policy': "default-src 'none'",
+      // Two cookies: the Function URL answer carries them apart (cookiesOf).
+      'set-cookie': [
+        setCookie(cookieNames.session, cookie, { maxAgeSeconds: sessionSeconds, secure: true }),
+        setCookie(cookieNames.signIn, '', { maxAgeSeconds: 0, ...stateCookie }),
+      ].join('\n'),
+    },
+    body: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${to}"><title>pressroom admin</title></head>\n<body><p><a href="${to}">Signed in: continue to the admin</a></p></body></html>\n`,
+  };
 }
 
 /**

@@ -202,14 +202,20 @@ export function parseCookies(header: string | undefined): Record<string, string>
 export function setCookie(
   name: string,
   value: string,
-  options: { maxAgeSeconds: number; secure: boolean },
+  options: {
+    maxAgeSeconds: number;
+    secure: boolean;
+    /** Lax only for a cookie that must come back from another site's redirect (a sign-in provider's). */
+    sameSite?: 'Strict' | 'Lax';
+    path?: string;
+  },
 ): string {
   return [
     `${name}=${value}`,
-    'Path=/admin',
+    `Path=${options.path ?? '/admin'}`,
     `Max-Age=${options.maxAgeSeconds}`,
     'HttpOnly',
-    'SameSite=Strict',
+    `SameSite=${options.sameSite ?? 'Strict'}`,
     ...(options.secure ? ['Secure'] : []),
   ].join('; ');
 }
