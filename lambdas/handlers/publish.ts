@@ -482,7 +482,10 @@ async function publishObject(
     return ignored(key, 'the object was replaced since the event; its own event publishes it');
   }
   if (isAdminDraft(current.metadata))
-    return ignored(key, 'a draft saved in the web admin: it is published from the admin (Publish)');
+    return ignored(
+      key,
+      'a draft saved in the web admin: uploaded again without its mark, it is published (docs/aws.md, "The web admin")',
+    );
   // A rooted path: the core resolves the file name to identify the release's source, and
   // "/publications/a.md" stays itself whatever the function's working directory.
   const file = `/${key}`;

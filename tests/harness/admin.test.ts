@@ -324,7 +324,27 @@ describe('the web admin on the stack as synthesized', () => {
     ]);
     expect(await world.store.head('archive/nouvelle-etude/release.json')).toBeUndefined();
     expect(takeDenials(world)).toEqual([]);
-  });
+
+    // Published meanwhile as docs/aws.md says: the same bytes written again without the mark
+    // (`aws s3 cp` of the object onto itself, or `pressroom publish --backend aws` of a copy).
+    await world.store.put(file, (await getText(world.store, file)) as string);
+    expect(await publishOutcomes()).toEqual([
+      expect.objectContaining({ key: file, outcome: 'published', slug: 'nouvelle-etude' }),
+    ]);
+    expect(await getText(world.store, 'site/releases/nouvelle-etude/index.html')).toContain(
+      'Le texte de la nouvelle étude.',
+    );
+    const listed = JSON.parse(
+      (await admin('/admin/api/releases', { headers: { cookie: session } })).body ?? '',
+    );
+    expect(listed.releases).toContainEqual(
+      expect.objectContaining({
+        slug: 'nouvelle-etude',
+        archive: expect.objectContaining({ state: 'public' }),
+      }),
+    );
+    expect(takeDenials(world)).toEqual([]);
+  }, 180_000);
 
   it('answers publishing and withdrawing 501: not on AWS yet, nothing changed', async () => {
     const { session, csrf, headers } = await signedInForChanges();

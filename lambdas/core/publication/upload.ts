@@ -22,7 +22,8 @@ export const uploadPrefix = 'publications/';
 /**
  * The user metadata of a publication the web admin saved or created on the stack: a draft,
  * which the publish function leaves alone (an object under `publications/` is otherwise
- * published). Publishing it from the admin writes the same bytes again without the mark.
+ * published). Written again without the mark (`aws s3 cp` of the object onto itself,
+ * `pressroom publish --backend aws` of a copy), it is published.
  */
 export const adminDraftMark = { name: 'pressroom-draft', value: 'web-admin' } as const;
 
