@@ -45,8 +45,9 @@ import { templateSet } from './templates.ts';
  * - a Cognito ID or access token of the app client as `Authorization: Bearer` is let in too
  *   (the API from a script).
  *
- * The releases are read from `publications/` in the data bucket; saving, creating, publishing
- * and withdrawing answer 501 (store-release-sources.ts). Requests that do not come through
+ * The releases are read from `publications/` in the data bucket, and saved and created there as
+ * drafts that the publish function leaves alone; publishing and withdrawing answer 501
+ * (store-release-sources.ts). Requests that do not come through
  * CloudFront (its origin secret) are refused: the cookies and the Origin check are the
  * press room's domain's.
  */
