@@ -1,6 +1,8 @@
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { S3RVER_CREDENTIALS } from '../support/s3rver.ts';
 import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
@@ -325,9 +327,25 @@ describe('the web admin on the stack as synthesized', () => {
     expect(await world.store.head('archive/nouvelle-etude/release.json')).toBeUndefined();
     expect(takeDenials(world)).toEqual([]);
 
-    // Published meanwhile as docs/aws.md says: the same bytes written again without the mark
-    // (`aws s3 cp` of the object onto itself, or `pressroom publish --backend aws` of a copy).
-    await world.store.put(file, (await getText(world.store, file)) as string);
+    // Published meanwhile as docs/aws.md says: `aws s3 cp` of the object onto itself with
+    // --metadata-directive REPLACE (the operator's credentials), which drops the mark.
+    const operator = new S3Client({
+      region: 'eu-west-3',
+      endpoint: world.edge.endpoint,
+      credentials: S3RVER_CREDENTIALS,
+      forcePathStyle: true,
+    });
+    const bucket = world.outputs.DataBucketName as string;
+    await operator.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: file,
+        CopySource: `${bucket}/${file}`,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'text/markdown; charset=utf-8',
+      }),
+    );
+    expect((await world.store.head(file))?.metadata).toBeUndefined();
     expect(await publishOutcomes()).toEqual([
       expect.objectContaining({ key: file, outcome: 'published', slug: 'nouvelle-etude' }),
     ]);
