@@ -21,8 +21,10 @@ import { storeSourceFiles } from './store-files.ts';
  * leaves alone. A save replaces the file only if it is still the object last read (If-Match on
  * its ETag, the one whose bytes the core checked); a creation never replaces one
  * (If-None-Match: *). New releases go in `publications/` itself, where the admin's preview
- * reads them from (organisations in `publications/organizations/`). Publishing and withdrawing
- * throw `NotOnAwsYetError`, which the admin function answers with 501.
+ * reads them from (organisations in `publications/organizations/`). Publishing writes the same
+ * bytes again without the mark (handOver): the publish function makes the release, and the
+ * admin answers 202 before it is done. Withdrawing throws `NotOnAwsYetError`, which the admin
+ * function answers with 501.
  */
 
 /** What the admin on AWS cannot do yet (docs/aws.md, "The web admin"): answered 501, nothing changed. */
@@ -30,14 +32,16 @@ export class NotOnAwsYetError extends Error {
   override name = 'NotOnAwsYetError';
   constructor(readonly action: string) {
     super(
-      `${action} is not on AWS yet: the admin on AWS lists, reads, previews, saves and creates releases (as drafts). ${action} with the command line (pressroom publish <file> --backend aws, pressroom archive withdraw <slug> --backend aws), or locally with pressroom serve`,
+      `${action} is not on AWS yet: the admin on AWS lists, reads, previews, saves, creates and publishes releases. ${action} with the command line (pressroom archive withdraw <slug> --reason "…" --backend aws), or locally with pressroom serve`,
     );
   }
 }
 
 const newslettersPrefix = `${uploadPrefix}newsletters/`;
 
-export function storeReleaseSources(store: ObjectStore): ReleaseSources {
+export function storeReleaseSources(
+  store: ObjectStore,
+): ReleaseSources & { handOver(file: ReleaseSourceFile): Promise<void> } {
   const publications = async () => {
     const keys: string[] = [];
     for await (const { key } of listAll(store, uploadPrefix))
@@ -87,6 +91,16 @@ export function storeReleaseSources(store: ObjectStore): ReleaseSources {
       await store.putIfVersion(key, text, version, draft);
       lastRead.delete(key);
     },
+    /**
+     * Publishing on the stack: the file's bytes as last read, written again over that object
+     * (If-Match) without the draft mark, which starts the publish function.
+     */
+    async handOver(file) {
+      const key = file.name;
+      const object = await reading.get(key);
+      if (!object) throw new VersionConflictError(key);
+      await store.putIfVersion(key, object.body, object.version, { contentType: draft.contentType });
+    },
     async create(name, text) {
       const key = `${uploadPrefix}${name}`;
       try {
@@ -101,14 +115,15 @@ export function storeReleaseSources(store: ObjectStore): ReleaseSources {
 }
 
 /**
- * Publishing as the admin's deps name it, on a stack where the admin does not publish yet:
- * whatever the core reaches for throws NotOnAwsYetError before anything is read or written.
+ * Withdrawing as the admin's deps name it, on a stack where the admin does not withdraw yet
+ * (publishing goes through handOver): whatever the core reaches for throws NotOnAwsYetError
+ * before anything is read or written.
  */
 export function publishingNotOnAws(): PublishDeps {
   return new Proxy({} as PublishDeps, {
     get(_target, property) {
       if (property === 'then') return undefined;
-      throw new NotOnAwsYetError('Publishing or withdrawing a release');
+      throw new NotOnAwsYetError('Withdrawing a release');
     },
   });
 }

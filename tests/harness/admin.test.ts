@@ -364,30 +364,66 @@ describe('the web admin on the stack as synthesized', () => {
     expect(takeDenials(world)).toEqual([]);
   }, 180_000);
 
-  it('answers publishing and withdrawing 501: not on AWS yet, nothing changed', async () => {
+  it('publishes a draft by handing its file to the publish function (202, then its page in the press room); withdrawing answers 501', async () => {
     const { session, csrf, headers } = await signedInForChanges();
+    const key = 'publications/2026/etude.md';
+    const draft = await world.store.get(key);
+    expect(draft?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+    const noCsrf = await admin(`/admin/api/releases/${slug}/publish`, {
+      method: 'POST',
+      headers: { ...headers, 'x-csrf-token': '' },
+    });
+    expect(noCsrf.statusCode).toBe(403);
+    expect(await world.store.head(key)).toEqual(expect.objectContaining({ metadata: draft?.metadata }));
+
     const published = await admin(`/admin/api/releases/${slug}/publish`, { method: 'POST', headers });
-    expect(published.statusCode).toBe(501);
-    expect(JSON.parse(published.body ?? '').error).toMatch(
-      /^Publishing or withdrawing a release is not on AWS yet: .*pressroom publish <file> --backend aws/,
+    expect(published.statusCode, published.body).toBe(202);
+    expect(JSON.parse(published.body ?? '')).toEqual({
+      slug,
+      file: key,
+      url: `${site()}/releases/${slug}/index.html`,
+      message: expect.stringMatching(/^publishing: .*a few seconds/),
+    });
+    // The same bytes, without the mark: the upload the publish function publishes.
+    const handed = await world.store.get(key);
+    expect(handed?.body).toEqual(draft?.body);
+    expect(handed?.metadata).toBeUndefined();
+    expect(await publishOutcomes()).toEqual([
+      expect.objectContaining({ key, outcome: 'published', slug, action: 'created' }),
+    ]);
+    expect(await getText(world.store, `site/releases/${slug}/index.html`)).toContain('Un autre titre');
+    const read = JSON.parse(
+      (await admin(`/admin/api/releases/${slug}`, { headers: { cookie: session } })).body ?? '',
     );
+    expect(read.archive).toMatchObject({ state: 'public' });
+
+    // The page's form: its answer says the page comes in a few seconds, with its address.
+    const form = await admin(`/admin/releases/${slug}/publish`, {
+      method: 'POST',
+      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf }).toString(),
+    });
+    expect(form.statusCode).toBe(202);
+    expect(form.body).toContain('id="handed-over"');
+    expect(form.body).toContain(`href="${site()}/releases/${slug}/index.html"`);
+    expect(await publishOutcomes()).toEqual([
+      // Published again (the same file: the core says "updated", a new version of the same release).
+      expect.objectContaining({ key, outcome: 'published', slug, state: 'public' }),
+    ]);
+
     const withdrawn = await admin(`/admin/api/releases/${slug}/withdraw`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ reason: 'Une erreur' }),
     });
     expect(withdrawn.statusCode).toBe(501);
-    // The page's form too: its page says what to do instead.
-    const form = await admin(`/admin/releases/${slug}/publish`, {
-      method: 'POST',
-      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ csrf }).toString(),
-    });
-    expect(form.statusCode).toBe(501);
-    expect(form.body).toMatch(/^Publishing or withdrawing a release is not on AWS yet/);
+    expect(JSON.parse(withdrawn.body ?? '').error).toMatch(
+      /^Withdrawing a release is not on AWS yet: .*pressroom archive withdraw <slug> .*--backend aws/,
+    );
+    expect(read.archive).toMatchObject({ state: 'public' });
     expect(await world.deliverS3Notifications()).toEqual([]);
     expect(takeDenials(world)).toEqual([]);
-  });
+  }, 180_000);
 
   it("signs out of the admin's session and of Cognito's, back to the sign-in", async () => {
     const session = await signIn();

@@ -49,6 +49,7 @@ beforeAll(async () => {
   await store.put('publications/2021/etude.errors.json', '{}');
   await store.put('publications/newsletters/2021-06.md', '---\nid: 2021-06\n---\n');
   const templates = await loadTemplateFiles();
+  const sources = storeReleaseSources(store);
   deps = {
     // Asked nothing when there is an identity: the right token is refused below.
     adminToken: 'the-admin-token-of-a-local-serve-not-this-one',
@@ -63,7 +64,8 @@ beforeAll(async () => {
     keys,
     templates: await loadAdminTemplates(),
     releases: {
-      sources: storeReleaseSources(store),
+      sources,
+      handOver: (file) => sources.handOver(file),
       renderer: createReleaseRenderer(templates),
       sampleRecipient: templates.sampleRecipient,
       store,
@@ -166,27 +168,21 @@ describe('the releases of the data bucket', () => {
     expect(answer.body).toContain('L’association des villes numériques.');
   });
 
-  it('throws NotOnAwsYetError before writing anything, for publishing and withdrawing', async () => {
+  it('throws NotOnAwsYetError before writing anything, for withdrawing', async () => {
     const before = await store.get('publications/2021/etude.md');
-    const changes: [string, unknown][] = [
-      ['/admin/api/releases/etude-des-villes-moyennes/publish', undefined],
-      ['/admin/api/releases/etude-des-villes-moyennes/withdraw', { reason: 'Une erreur' }],
-    ];
-    for (const [path, body] of changes) {
-      const answer = handleAdminRequest(
-        request(
-          'POST',
-          path,
-          { ...bearer, 'content-type': 'application/json' },
-          body === undefined ? '' : JSON.stringify(body),
-        ),
-        deps,
-      );
-      await expect(answer, path).rejects.toThrow(NotOnAwsYetError);
-      await expect(answer, path).rejects.toThrow(
-        /is not on AWS yet: .*pressroom publish <file> --backend aws/,
-      );
-    }
+    const answer = handleAdminRequest(
+      request(
+        'POST',
+        '/admin/api/releases/etude-des-villes-moyennes/withdraw',
+        { ...bearer, 'content-type': 'application/json' },
+        JSON.stringify({ reason: 'Une erreur' }),
+      ),
+      deps,
+    );
+    await expect(answer).rejects.toThrow(NotOnAwsYetError);
+    await expect(answer).rejects.toThrow(
+      /^Withdrawing a release is not on AWS yet: .*pressroom archive withdraw <slug> .*--backend aws/,
+    );
     expect(await store.get('publications/2021/etude.md')).toEqual(before);
     expect((await store.list('publications/')).items.map((i) => i.key).sort()).toEqual([
       'publications/2021/etude.errors.json',
@@ -194,6 +190,38 @@ describe('the releases of the data bucket', () => {
       'publications/newsletters/2021-06.md',
       'publications/organizations/villes-internet.yaml',
     ]);
+  });
+
+  it('publishes by writing the same bytes again over the object read, without the draft mark (202); a file with problems is refused, nothing written', async () => {
+    const key = 'publications/2021/etude.md';
+    await store.put(key, publication, { metadata: { 'pressroom-draft': 'web-admin' } });
+    const answer = await handleAdminRequest(
+      request('POST', '/admin/api/releases/etude-des-villes-moyennes/publish', bearer),
+      deps,
+    );
+    expect(answer.status).toBe(202);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      slug: 'etude-des-villes-moyennes',
+      file: key,
+      url: 'https://d111111abcdef8.cloudfront.net/releases/etude-des-villes-moyennes/index.html',
+    });
+    const handed = await store.get(key);
+    expect(new TextDecoder().decode(handed?.body)).toBe(publication);
+    expect(handed?.metadata).toBeUndefined();
+    // A publisher that is not there: refused with its problem, the file untouched.
+    const broken = publication.replace('publishers: [villes-internet]', 'publishers: [inconnue]');
+    await store.put(key, broken, { metadata: { 'pressroom-draft': 'web-admin' } });
+    const before = await store.get(key);
+    const refused = await handleAdminRequest(
+      request('POST', '/admin/api/releases/etude-des-villes-moyennes/publish', bearer),
+      deps,
+    );
+    expect(refused.status).toBe(422);
+    expect(JSON.parse(refused.body).problems).toEqual([
+      expect.objectContaining({ field: expect.stringContaining('publishers') }),
+    ]);
+    expect(await store.get(key)).toEqual(before);
+    await store.put(key, publication);
   });
 
   it('saves over the object it read only (its version), as a draft; a write in between is a conflict', async () => {

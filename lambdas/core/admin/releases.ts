@@ -67,6 +67,12 @@ export interface AdminReleaseDeps {
   siteUrl: string;
   /** What publishing and withdrawing work with (`pressroom publish`'s); without it, the admin does neither. */
   publishing?: PublishDeps & { lifts?: LiftCanceller };
+  /**
+   * Publishing done apart (the stack's publish function, started by the file's upload): hands
+   * the file over and returns before the release is in the press room. Used instead of
+   * `publishing` for publishing when given.
+   */
+  handOver?: (file: ReleaseSourceFile) => Promise<void>;
   /** The newsletters section (newsletters.ts); without it, its pages and routes answer 503. */
   newsletters?: AdminNewsletterDeps;
   /** The campaigns section (campaigns.ts); without it, its pages and routes answer 503. */
