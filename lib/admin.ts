@@ -29,7 +29,10 @@ export interface AdminProps {
 /** What the admin function reads of the data bucket: the uploaded publications, and each release's manifest. */
 export const adminReads = ['publications/*', 'archive/*/release.json'] as const;
 
-/** What it writes: the publication files it saves and creates (as drafts, which nothing publishes). */
+/**
+ * What it writes: the publication files it saves and creates (as drafts, which the publish
+ * function leaves alone), and publishes (the same bytes again, without the draft mark).
+ */
 export const adminWrites = ['publications/*.md'] as const;
 
 /**

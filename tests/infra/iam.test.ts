@@ -186,8 +186,9 @@ describe('least privilege', () => {
       'ses:SendRawEmail',
       'secretsmanager:GetSecretValue',
     ],
-    // Saves and creates publication files (drafts); publishing and withdrawing are not on AWS
-    // yet (docs/aws.md, "The web admin"): nothing deleted, nothing of the archive written.
+    // Saves, creates and publishes publication files (the publish function makes the release);
+    // withdrawing is not on AWS yet (docs/aws.md, "The web admin"): nothing deleted, nothing
+    // of the archive or the press room written.
     admin: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 'secretsmanager:GetSecretValue'],
   };
 
