@@ -30,6 +30,12 @@ export interface AdminProps {
 export const adminReads = ['publications/*', 'archive/*/release.json'] as const;
 
 /**
+ * What it writes: the publication files it saves and creates (as drafts, which the publish
+ * function leaves alone), and publishes (the same bytes again, without the draft mark).
+ */
+export const adminWrites = ['publications/*.md'] as const;
+
+/**
  * The web admin on AWS (docs/aws.md, "The web admin"): a Cognito user pool of its users (made
  * by the deployer, no self sign-up, TOTP required), its sign-in domain and an app client with
  * the authorization-code flow back to `https://<press room>/admin/auth/callback`, and the admin
@@ -135,7 +141,7 @@ export class Admin extends Construct {
     const url = this.function.function.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     const originSecret = props.site.routeAdmin(url);
     this.function.function.addEnvironment('PRESSROOM_ORIGIN_SECRET_ARN', originSecret.secretArn);
-    props.storage.grantData(this.function, { read: [...adminReads] });
+    props.storage.grantData(this.function, { read: [...adminReads], write: [...adminWrites] });
     this.function.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

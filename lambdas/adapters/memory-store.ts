@@ -89,7 +89,7 @@ export class MemoryObjectStore implements ObjectStore {
     const items = keys.slice(0, limit).flatMap((k) => {
       const object = this.objects.get(k);
       if (!object) return [];
-      const { body: _body, ...info } = object;
+      const { body: _body, metadata: _metadata, ...info } = object;
       return [info];
     });
     const last = items.at(-1);
@@ -128,6 +128,8 @@ export class MemoryObjectStore implements ObjectStore {
       version,
       lastModified: new Date(),
       contentType: options?.contentType ?? contentTypeOf(key),
+      // As S3 keeps user metadata (get and head, not list).
+      ...(options?.metadata && { metadata: { ...options.metadata } }),
     });
     return { version };
   }

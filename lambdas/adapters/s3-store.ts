@@ -355,13 +355,14 @@ export class S3ObjectStore implements ObjectStore {
       ...(options?.contentType !== undefined && { ContentType: options.contentType }),
       ...(options?.cacheControl !== undefined && { CacheControl: options.cacheControl }),
       ...(options?.contentDisposition !== undefined && { ContentDisposition: options.contentDisposition }),
+      ...(options?.metadata !== undefined && { Metadata: options.metadata }),
       ...condition,
     });
   }
 
   private info(
     key: string,
-    response: { ETag?: string; LastModified?: Date; ContentType?: string },
+    response: { ETag?: string; LastModified?: Date; ContentType?: string; Metadata?: Record<string, string> },
     size: number,
   ): ObjectInfo {
     return {
@@ -370,6 +371,8 @@ export class S3ObjectStore implements ObjectStore {
       version: this.requireETag(this.s3Key(key), response.ETag),
       lastModified: response.LastModified ?? new Date(0),
       ...(response.ContentType !== undefined && { contentType: response.ContentType }),
+      ...(response.Metadata !== undefined &&
+        Object.keys(response.Metadata).length > 0 && { metadata: response.Metadata }),
     };
   }
 

@@ -1,8 +1,13 @@
 import path from 'node:path';
 import type { ReleaseSourceFile, ReleaseSources } from '../core/admin/releases.ts';
 import type { PublishDeps } from '../core/archive/publish.ts';
-import { uploadPrefix } from '../core/publication/upload.ts';
-import { listAll, type ObjectStore } from '../core/store/object-store.ts';
+import { adminDraftMark, uploadPrefix } from '../core/publication/upload.ts';
+import {
+  listAll,
+  ObjectExistsError,
+  type ObjectStore,
+  VersionConflictError,
+} from '../core/store/object-store.ts';
 import { storeSourceFiles } from './store-files.ts';
 
 /**
@@ -11,9 +16,15 @@ import { storeSourceFiles } from './store-files.ts';
  * beside them), read with the same store files as the publish function. Newsletter issues
  * (`publications/newsletters/`) are another format and are not listed.
  *
- * Read only, for now: an object written under `publications/` is what starts the publish
- * function, so saving a release there would publish it. Saving, creating, publishing and
- * withdrawing throw `NotOnAwsYetError`, which the admin function answers with 501.
+ * An object written under `publications/` starts the publish function, so the admin writes
+ * its saves and creations as drafts (user metadata adminDraftMark), which the publish function
+ * leaves alone. A save replaces the file only if it is still the object last read (If-Match on
+ * its ETag, the one whose bytes the core checked); a creation never replaces one
+ * (If-None-Match: *). New releases go in `publications/` itself, where the admin's preview
+ * reads them from (organisations in `publications/organizations/`). Publishing writes the same
+ * bytes again without the mark (handOver): the publish function makes the release, and the
+ * admin answers 202 before it is done. Withdrawing throws `NotOnAwsYetError`, which the admin
+ * function answers with 501.
  */
 
 /** What the admin on AWS cannot do yet (docs/aws.md, "The web admin"): answered 501, nothing changed. */
@@ -21,24 +32,42 @@ export class NotOnAwsYetError extends Error {
   override name = 'NotOnAwsYetError';
   constructor(readonly action: string) {
     super(
-      `${action} is not on AWS yet: the admin on AWS lists, reads and previews releases. ${action} with the command line (pressroom publish <file> --backend aws), or locally with pressroom serve`,
+      `${action} is not on AWS yet: the admin on AWS lists, reads, previews, saves, creates and publishes releases. ${action} with the command line (pressroom archive withdraw <slug> --reason "…" --backend aws), or locally with pressroom serve`,
     );
   }
 }
 
 const newslettersPrefix = `${uploadPrefix}newsletters/`;
 
-export function storeReleaseSources(store: ObjectStore): ReleaseSources {
+export function storeReleaseSources(
+  store: ObjectStore,
+): ReleaseSources & { handOver(file: ReleaseSourceFile): Promise<void> } {
   const publications = async () => {
     const keys: string[] = [];
     for await (const { key } of listAll(store, uploadPrefix))
       if (!key.startsWith(newslettersPrefix)) keys.push(key);
     return keys;
   };
+  // The ETag of each publication as it was last read: a save writes over that one only.
+  const lastRead = new Map<string, string>();
+  // The store itself (its prototype), with a get that notes the ETag.
+  const reading: ObjectStore = Object.create(store, {
+    get: {
+      value: async (key: string) => {
+        const object = await store.get(key);
+        if (object && key.endsWith('.md')) lastRead.set(key, object.version);
+        return object;
+      },
+    },
+  });
+  const draft = {
+    contentType: 'text/markdown; charset=utf-8',
+    metadata: { [adminDraftMark.name]: adminDraftMark.value },
+  };
   return {
     // Keys with a leading "/" (the bucket's root), as the publish function reads them.
     folder: `/${uploadPrefix.slice(0, -1)}`,
-    files: storeSourceFiles(store, { root: uploadPrefix }),
+    files: storeSourceFiles(reading, { root: uploadPrefix }),
     async list(): Promise<ReleaseSourceFile[]> {
       return (await publications())
         .filter((key) => key.endsWith('.md'))
@@ -55,24 +84,46 @@ export function storeReleaseSources(store: ObjectStore): ReleaseSources {
         .sort()
         .map((id) => ({ id, name: id }));
     },
-    async write() {
-      throw new NotOnAwsYetError('Saving a release');
+    async write(file, text) {
+      const key = file.name;
+      const version = lastRead.get(key);
+      if (version === undefined) throw new VersionConflictError(key);
+      await store.putIfVersion(key, text, version, draft);
+      lastRead.delete(key);
     },
-    async create() {
-      throw new NotOnAwsYetError('Creating a release');
+    /**
+     * Publishing on the stack: the file's bytes as last read, written again over that object
+     * (If-Match) without the draft mark, which starts the publish function.
+     */
+    async handOver(file) {
+      const key = file.name;
+      const object = await reading.get(key);
+      if (!object) throw new VersionConflictError(key);
+      await store.putIfVersion(key, object.body, object.version, { contentType: draft.contentType });
+    },
+    async create(name, text) {
+      const key = `${uploadPrefix}${name}`;
+      try {
+        await store.putIfAbsent(key, text, draft);
+      } catch (error) {
+        if (error instanceof ObjectExistsError) return 'exists';
+        throw error;
+      }
+      return { path: `/${key}`, name: key };
     },
   };
 }
 
 /**
- * Publishing as the admin's deps name it, on a stack where the admin does not publish yet:
- * whatever the core reaches for throws NotOnAwsYetError before anything is read or written.
+ * Withdrawing as the admin's deps name it, on a stack where the admin does not withdraw yet
+ * (publishing goes through handOver): whatever the core reaches for throws NotOnAwsYetError
+ * before anything is read or written.
  */
 export function publishingNotOnAws(): PublishDeps {
   return new Proxy({} as PublishDeps, {
     get(_target, property) {
       if (property === 'then') return undefined;
-      throw new NotOnAwsYetError('Publishing or withdrawing a release');
+      throw new NotOnAwsYetError('Withdrawing a release');
     },
   });
 }

@@ -45,8 +45,10 @@ import { templateSet } from './templates.ts';
  * - a Cognito ID or access token of the app client as `Authorization: Bearer` is let in too
  *   (the API from a script).
  *
- * The releases are read from `publications/` in the data bucket; saving, creating, publishing
- * and withdrawing answer 501 (store-release-sources.ts). Requests that do not come through
+ * The releases are read from `publications/` in the data bucket, and saved and created there as
+ * drafts that the publish function leaves alone; publishing writes the file again without the
+ * draft mark (the publish function makes the release; 202), withdrawing answers 501
+ * (store-release-sources.ts). Requests that do not come through
  * CloudFront (its origin secret) are refused: the cookies and the Origin check are the
  * press room's domain's.
  */
@@ -75,6 +77,7 @@ const context = cached(async () => {
   const siteUrl = process.env.PRESSROOM_SITE_URL ? loadConfig(['siteUrl']).siteUrl : undefined;
   const store = dataStore(config.bucket);
   const templates = await templateSet(config.templatesDir);
+  const sources = storeReleaseSources(store);
   // The pool's keys, fetched with fetch() (kept by the cache; a new kid fetches them again).
   const jwksCache = new SimpleJwksCache({
     fetcher: {
@@ -107,7 +110,8 @@ const context = cached(async () => {
       config.templatesDir ? path.join(config.templatesDir, 'admin') : undefined,
     ),
     releases: {
-      sources: storeReleaseSources(store),
+      sources,
+      handOver: (file) => sources.handOver(file),
       renderer: createReleaseRenderer(templates),
       sampleRecipient: templates.sampleRecipient,
       store,

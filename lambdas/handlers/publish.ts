@@ -26,7 +26,7 @@ import { type PublishIssueDeps, publishIssue } from '../core/newsletter/publish.
 import { createNewsletterRenderer } from '../core/newsletter/render.ts';
 import { withSourceText } from '../core/publication/load.ts';
 import { slug } from '../core/publication/schema.ts';
-import { reportKeyOf } from '../core/publication/upload.ts';
+import { isAdminDraft, reportKeyOf } from '../core/publication/upload.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import { listAll, type ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
@@ -481,6 +481,11 @@ async function publishObject(
   if (eTag !== undefined && unquote(current.version) !== unquote(eTag)) {
     return ignored(key, 'the object was replaced since the event; its own event publishes it');
   }
+  if (isAdminDraft(current.metadata))
+    return ignored(
+      key,
+      'a draft saved in the web admin: uploaded again without its mark, it is published (docs/aws.md, "The web admin")',
+    );
   // A rooted path: the core resolves the file name to identify the release's source, and
   // "/publications/a.md" stays itself whatever the function's working directory.
   const file = `/${key}`;

@@ -4,6 +4,7 @@ import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import type { ReleaseManifest } from '../../lambdas/core/archive/manifest.ts';
+import { adminDraftMark } from '../../lambdas/core/publication/upload.ts';
 import { getJson, getText } from '../../lambdas/core/store/object-store.ts';
 import { handler, type PublicationReport, reportKeyOf } from '../../lambdas/handlers/publish.ts';
 import { examples, objectCreated, publishWorldForFile, SITE_URL, snapshot, versionsOf } from './harness.ts';
@@ -203,7 +204,7 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
     ]);
   });
 
-  it('ignores its own reports, other files, other prefixes and replaced objects', async () => {
+  it("ignores its own reports, other files, other prefixes, replaced objects and the web admin's drafts", async () => {
     const before = {
       ...(await snapshot(world.store, 'archive/')),
       ...(await snapshot(world.store, 'site/')),
@@ -214,6 +215,9 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
     const replacedRecord = replaced.Records[0];
     if (!replacedRecord) throw new Error('no record');
     replacedRecord.s3.object.eTag = '0123456789abcdef0123456789abcdef'; // an older upload's
+    const draft = await world.store.put('publications/brouillon.md', await seed(), {
+      metadata: { [adminDraftMark.name]: adminDraftMark.value },
+    });
     const events = [
       objectCreated('publications/copie.errors.json', report?.version ?? ''),
       objectCreated('publications/organizations/villes-internet.yaml', organisation?.version ?? ''),
@@ -221,6 +225,7 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
       await world.upload('drafts/brouillon.md', await seed()),
       objectCreated('publications/supprimé.md', 'abc'),
       replaced,
+      objectCreated('publications/brouillon.md', draft.version),
     ];
     const outcomes = (await Promise.all(events.map((e) => handler(e)))).flat();
     expect(outcomes.map((o) => o.outcome)).toEqual(Array(events.length).fill('ignored'));
@@ -231,12 +236,14 @@ describe('publish handler (S3 ObjectCreated → archive and press room, on s3rve
       expect.stringContaining('not under publications/'),
       expect.stringContaining('deleted'),
       expect.stringContaining('replaced since'),
+      expect.stringMatching(/^a draft saved in the web admin/),
     ]);
     expect({
       ...(await snapshot(world.store, 'archive/')),
       ...(await snapshot(world.store, 'site/')),
     }).toEqual(before);
     expect(await world.store.head('publications/remplacé.errors.json')).toBeUndefined();
+    expect(await world.store.head('publications/brouillon.errors.json')).toBeUndefined();
   });
 
   it('an S3 test event, a removal and a badly encoded key change nothing', async () => {

@@ -1,6 +1,8 @@
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
+import { S3RVER_CREDENTIALS } from '../support/s3rver.ts';
 import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
 
 /**
@@ -66,6 +68,36 @@ async function signIn(): Promise<string> {
     ),
   );
   return cookieOf(done, 'pressroom_admin');
+}
+
+/** The CSRF token of a session, from a page's form. */
+async function csrfOf(session: string): Promise<string> {
+  const page = await admin('/admin/releases', { headers: { cookie: session } });
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.body ?? '')?.[1];
+  if (!csrf) throw new Error(`no CSRF token in the page: ${page.statusCode}`);
+  return csrf;
+}
+
+/** A session, its CSRF token, and the headers of a change through the API. */
+async function signedInForChanges() {
+  const session = await signIn();
+  const csrf = await csrfOf(session);
+  const headers = {
+    cookie: session,
+    origin: site(),
+    'content-type': 'application/json',
+    'x-csrf-token': csrf,
+  };
+  return { session, csrf, headers };
+}
+
+/** The bucket's notifications delivered to the publish function: what it did with each object. */
+async function publishOutcomes(): Promise<unknown[]> {
+  const deliveries = await world.deliverS3Notifications();
+  return deliveries.flatMap((d) => {
+    if (!d.invocation.ok) throw new Error(d.invocation.error.errorMessage);
+    return d.invocation.result as unknown[];
+  });
 }
 
 beforeAll(async () => {
@@ -183,7 +215,7 @@ describe('the web admin on the stack as synthesized', () => {
       expect(answer.cookies ?? []).not.toContainEqual(expect.stringMatching(/^pressroom_admin=/));
   });
 
-  it('refuses a change without its CSRF token (403), and answers one with it 501: saving is not on AWS yet, nothing written', async () => {
+  it('refuses a change without its CSRF token or from another site (403); saves an edit as a draft that nothing publishes, and an unchanged one not at all', async () => {
     const session = await signIn();
     const read = JSON.parse(
       (await admin(`/admin/api/releases/${slug}`, { headers: { cookie: session } })).body ?? '',
@@ -194,48 +226,212 @@ describe('the web admin on the stack as synthesized', () => {
       version: read.version,
     });
     const headers = { cookie: session, origin: site(), 'content-type': 'application/json' };
-    const before = await getText(world.store, 'publications/2026/etude.md');
+    const key = 'publications/2026/etude.md';
+    const before = await getText(world.store, key);
     const noCsrf = await admin(`/admin/api/releases/${slug}`, { method: 'PUT', headers, body: edit });
     expect(noCsrf.statusCode).toBe(403);
-    const page = await admin(`/admin/releases/${slug}/edit`, { headers: { cookie: session } });
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body ?? '')?.[1] as string;
-    expect(csrf).toBeTruthy();
+    const csrf = await csrfOf(session);
     const crossSite = await admin(`/admin/api/releases/${slug}`, {
       method: 'PUT',
       headers: { ...headers, origin: 'https://elsewhere.example', 'x-csrf-token': csrf },
       body: edit,
     });
     expect(crossSite.statusCode).toBe(403);
+    expect(await getText(world.store, key)).toBe(before);
+
     const saved = await admin(`/admin/api/releases/${slug}`, {
       method: 'PUT',
       headers: { ...headers, 'x-csrf-token': csrf },
       body: edit,
     });
-    expect(saved.statusCode).toBe(501);
-    expect(JSON.parse(saved.body ?? '').error).toMatch(/^Saving a release is not on AWS yet/);
-    const published = await admin(`/admin/api/releases/${slug}/publish`, {
-      method: 'POST',
+    expect(saved.statusCode, saved.body).toBe(200);
+    const answer = JSON.parse(saved.body ?? '');
+    expect(answer).toMatchObject({ written: true, release: { slug, title: 'Un autre titre' } });
+    const text = await getText(world.store, key);
+    // Only the title changed, written as it was (quoted).
+    expect(text).toBe(before?.replace(`title: "${title}"`, 'title: "Un autre titre"'));
+    expect(text).not.toBe(before);
+    const draft = await world.store.head(key);
+    expect(draft?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+
+    // The bucket's notifications reach the publish function, which publishes nothing: the
+    // upload of beforeAll was replaced since, and the draft is the admin's.
+    const outcomes = await publishOutcomes();
+    expect(outcomes).toContainEqual({
+      key,
+      outcome: 'ignored',
+      reason: expect.stringMatching(/^a draft saved in the web admin/),
+    });
+    expect(outcomes.every((o) => (o as { outcome?: string }).outcome === 'ignored')).toBe(true);
+    expect(await world.store.head(`archive/${slug}/release.json`)).toBeUndefined();
+
+    // Saved again as it is now: nothing written (the same object, same ETag and date).
+    const again = await admin(`/admin/api/releases/${slug}`, {
+      method: 'PUT',
       headers: { ...headers, 'x-csrf-token': csrf },
+      body: JSON.stringify({
+        frontMatter: answer.release.frontMatter,
+        body: answer.release.body,
+        version: answer.release.version,
+      }),
     });
-    expect(published.statusCode).toBe(501);
-    // The edit form's POST too: its page says what to do instead.
-    const form = await admin(`/admin/releases/${slug}/edit`, {
-      method: 'POST',
-      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        csrf,
-        version: read.version,
-        title: 'Un autre titre',
-        body: read.body,
-      }).toString(),
+    expect(again.statusCode).toBe(200);
+    expect(JSON.parse(again.body ?? '').written).toBe(false);
+    expect(await world.store.head(key)).toEqual(draft);
+    // An edit of the version read before the save: refused, nothing written.
+    const stale = await admin(`/admin/api/releases/${slug}`, {
+      method: 'PUT',
+      headers: { ...headers, 'x-csrf-token': csrf },
+      body: edit,
     });
-    expect(form.statusCode).toBe(501);
-    expect(form.body).toMatch(
-      /^Saving a release is not on AWS yet: .*pressroom publish <file> --backend aws/,
-    );
-    expect(await getText(world.store, 'publications/2026/etude.md')).toBe(before);
+    expect(stale.statusCode).toBe(409);
+    expect(JSON.parse(stale.body ?? '').error).toMatch(/changed since it was opened/);
+    expect(await world.store.head(key)).toEqual(draft);
+    expect(await world.deliverS3Notifications()).toEqual([]);
     expect(takeDenials(world)).toEqual([]);
   });
+
+  it('creates a release as a draft under publications/, never twice, and publishes nothing', async () => {
+    const { session, headers } = await signedInForChanges();
+    const read = JSON.parse(
+      (await admin(`/admin/api/releases/${slug}`, { headers: { cookie: session } })).body ?? '',
+    );
+    const release = JSON.stringify({
+      frontMatter: { ...read.frontMatter, title: 'Une nouvelle étude', slug: 'nouvelle-etude' },
+      body: 'Le texte de la nouvelle étude.\n',
+    });
+    const noCsrf = await admin('/admin/api/releases', {
+      method: 'POST',
+      headers: { ...headers, 'x-csrf-token': '' },
+      body: release,
+    });
+    expect(noCsrf.statusCode).toBe(403);
+    const created = await admin('/admin/api/releases', { method: 'POST', headers, body: release });
+    expect(created.statusCode, created.body).toBe(201);
+    const file = `publications/${read.frontMatter.date}-nouvelle-etude.md`;
+    expect(JSON.parse(created.body ?? '').release).toMatchObject({
+      slug: 'nouvelle-etude',
+      file,
+      problems: 0,
+    });
+    expect(await getText(world.store, file)).toContain('Le texte de la nouvelle étude.');
+    const object = await world.store.head(file);
+    expect(object?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+    // The same slug again: refused, the file as it was.
+    const twice = await admin('/admin/api/releases', { method: 'POST', headers, body: release });
+    expect(twice.statusCode).toBe(409);
+    expect(JSON.parse(twice.body ?? '').error).toMatch(/"nouvelle-etude" is already the release of/);
+    expect(await world.store.head(file)).toEqual(object);
+    const list = JSON.parse(
+      (await admin('/admin/api/releases', { headers: { cookie: session } })).body ?? '',
+    );
+    expect(list.releases.map((r: { slug: string }) => r.slug).sort()).toEqual([
+      'etude-villes',
+      'nouvelle-etude',
+    ]);
+    expect(await publishOutcomes()).toEqual([
+      { key: file, outcome: 'ignored', reason: expect.stringMatching(/^a draft saved in the web admin/) },
+    ]);
+    expect(await world.store.head('archive/nouvelle-etude/release.json')).toBeUndefined();
+    expect(takeDenials(world)).toEqual([]);
+
+    // Published meanwhile as docs/aws.md says: `aws s3 cp` of the object onto itself with
+    // --metadata-directive REPLACE (the operator's credentials), which drops the mark.
+    const operator = new S3Client({
+      region: 'eu-west-3',
+      endpoint: world.edge.endpoint,
+      credentials: S3RVER_CREDENTIALS,
+      forcePathStyle: true,
+    });
+    const bucket = world.outputs.DataBucketName as string;
+    await operator.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: file,
+        CopySource: `${bucket}/${file}`,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'text/markdown; charset=utf-8',
+      }),
+    );
+    expect((await world.store.head(file))?.metadata).toBeUndefined();
+    expect(await publishOutcomes()).toEqual([
+      expect.objectContaining({ key: file, outcome: 'published', slug: 'nouvelle-etude' }),
+    ]);
+    expect(await getText(world.store, 'site/releases/nouvelle-etude/index.html')).toContain(
+      'Le texte de la nouvelle étude.',
+    );
+    const listed = JSON.parse(
+      (await admin('/admin/api/releases', { headers: { cookie: session } })).body ?? '',
+    );
+    expect(listed.releases).toContainEqual(
+      expect.objectContaining({
+        slug: 'nouvelle-etude',
+        archive: expect.objectContaining({ state: 'public' }),
+      }),
+    );
+    expect(takeDenials(world)).toEqual([]);
+  }, 180_000);
+
+  it('publishes a draft by handing its file to the publish function (202, then its page in the press room); withdrawing answers 501', async () => {
+    const { session, csrf, headers } = await signedInForChanges();
+    const key = 'publications/2026/etude.md';
+    const draft = await world.store.get(key);
+    expect(draft?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+    const noCsrf = await admin(`/admin/api/releases/${slug}/publish`, {
+      method: 'POST',
+      headers: { ...headers, 'x-csrf-token': '' },
+    });
+    expect(noCsrf.statusCode).toBe(403);
+    expect(await world.store.head(key)).toEqual(expect.objectContaining({ metadata: draft?.metadata }));
+
+    const published = await admin(`/admin/api/releases/${slug}/publish`, { method: 'POST', headers });
+    expect(published.statusCode, published.body).toBe(202);
+    expect(JSON.parse(published.body ?? '')).toEqual({
+      slug,
+      file: key,
+      url: `${site()}/releases/${slug}/index.html`,
+      message: expect.stringMatching(/^publishing: .*a few seconds/),
+    });
+    // The same bytes, without the mark: the upload the publish function publishes.
+    const handed = await world.store.get(key);
+    expect(handed?.body).toEqual(draft?.body);
+    expect(handed?.metadata).toBeUndefined();
+    expect(await publishOutcomes()).toEqual([
+      expect.objectContaining({ key, outcome: 'published', slug, action: 'created' }),
+    ]);
+    expect(await getText(world.store, `site/releases/${slug}/index.html`)).toContain('Un autre titre');
+    const read = JSON.parse(
+      (await admin(`/admin/api/releases/${slug}`, { headers: { cookie: session } })).body ?? '',
+    );
+    expect(read.archive).toMatchObject({ state: 'public' });
+
+    // The page's form: its answer says the page comes in a few seconds, with its address.
+    const form = await admin(`/admin/releases/${slug}/publish`, {
+      method: 'POST',
+      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf }).toString(),
+    });
+    expect(form.statusCode).toBe(202);
+    expect(form.body).toContain('id="handed-over"');
+    expect(form.body).toContain(`href="${site()}/releases/${slug}/index.html"`);
+    expect(await publishOutcomes()).toEqual([
+      // Published again (the same file: the core says "updated", a new version of the same release).
+      expect.objectContaining({ key, outcome: 'published', slug, state: 'public' }),
+    ]);
+
+    const withdrawn = await admin(`/admin/api/releases/${slug}/withdraw`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ reason: 'Une erreur' }),
+    });
+    expect(withdrawn.statusCode).toBe(501);
+    expect(JSON.parse(withdrawn.body ?? '').error).toMatch(
+      /^Withdrawing a release is not on AWS yet: .*pressroom archive withdraw <slug> .*--backend aws/,
+    );
+    expect(read.archive).toMatchObject({ state: 'public' });
+    expect(await world.deliverS3Notifications()).toEqual([]);
+    expect(takeDenials(world)).toEqual([]);
+  }, 180_000);
 
   it("signs out of the admin's session and of Cognito's, back to the sign-in", async () => {
     const session = await signIn();

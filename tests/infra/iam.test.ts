@@ -186,8 +186,10 @@ describe('least privilege', () => {
       'ses:SendRawEmail',
       'secretsmanager:GetSecretValue',
     ],
-    // Reads only: saving and publishing are not on AWS yet (docs/aws.md, "The web admin").
-    admin: [...logs, 's3:ListBucket', 's3:GetObject', 'secretsmanager:GetSecretValue'],
+    // Saves, creates and publishes publication files (the publish function makes the release);
+    // withdrawing is not on AWS yet (docs/aws.md, "The web admin"): nothing deleted, nothing
+    // of the archive or the press room written.
+    admin: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 'secretsmanager:GetSecretValue'],
   };
 
   it.each(handlerNames)('%s has exactly the actions it uses', (name) => {
@@ -266,8 +268,9 @@ describe('least privilege', () => {
       put: ['campaigns/*/events/*', 'contacts/*', 'subscriptions/*', 'suppressions/*'],
       delete: ['contacts/shards/*', 'subscriptions/*'],
     },
-    // The uploaded publications (with their organisations and attachments), each release's manifest.
-    admin: { get: ['archive/*/release.json', 'publications/*'], put: [], delete: [] },
+    // The uploaded publications (with their organisations and attachments), each release's
+    // manifest; writes the publication files it saves and creates, and nothing else.
+    admin: { get: ['archive/*/release.json', 'publications/*'], put: ['publications/*.md'], delete: [] },
   };
 
   it.each(handlerNames)('%s reads, writes and deletes only its own keys of the data bucket', (name) => {

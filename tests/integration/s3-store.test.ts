@@ -189,6 +189,17 @@ describe('S3ObjectStore on s3rver', () => {
     });
   });
 
+  it('keeps user metadata: get and head give it back, list does not', async () => {
+    const p = prefix();
+    const key = `${p}draft.md`;
+    await store.put(key, '---\n', { metadata: { 'pressroom-draft': 'web-admin' } });
+    expect((await store.head(key))?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+    expect((await store.get(key))?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+    expect((await store.list(p)).items[0]?.metadata).toBeUndefined();
+    await store.put(key, '---\n');
+    expect((await store.head(key))?.metadata).toBeUndefined();
+  });
+
   it('keeps every key under its prefix, and lists relative to it', async () => {
     const p = prefix();
     const tenant = new S3ObjectStore({ bucket: BUCKET, prefix: `${p}tenant-a`, client: s3rverClient() });
@@ -350,7 +361,7 @@ describe('S3ObjectStore request and error mapping (aws-sdk-client-mock)', () => 
     expect(mock.commandCalls(PutObjectCommand)).toHaveLength(5);
   });
 
-  it('putIfVersion sends If-Match with the ETag as read', async () => {
+  it('putIfVersion sends If-Match with the ETag as read, and the metadata as x-amz-meta-*', async () => {
     const { mock, store } = mocked();
     mock.on(PutObjectCommand).resolves({ ETag: '"v2"' });
     await expect(store.putIfVersion('doc', 'v2', '"v1"')).resolves.toEqual({ version: '"v2"' });
@@ -359,6 +370,14 @@ describe('S3ObjectStore request and error mapping (aws-sdk-client-mock)', () => 
       Key: 'doc',
       Body: 'v2',
       IfMatch: '"v1"',
+    });
+    await store.putIfVersion('doc', 'v3', '"v2"', { metadata: { 'pressroom-draft': 'web-admin' } });
+    expect(mock.commandCalls(PutObjectCommand)[1]?.args[0].input).toEqual({
+      Bucket: 'press',
+      Key: 'doc',
+      Body: 'v3',
+      Metadata: { 'pressroom-draft': 'web-admin' },
+      IfMatch: '"v2"',
     });
   });
 

@@ -2,7 +2,7 @@
  * Who may come in as a port (lambdas/core/admin/admin.ts, `AdminIdentity`): on AWS the admin
  * token gives way to an identity provider's check (Cognito, lambdas/handlers/admin.ts), and
  * the releases are the publications of the data bucket (lambdas/adapters/store-release-sources.ts),
- * read only. The local behaviour is tests/unit/admin-auth.test.ts's, unchanged.
+ * saved and created as drafts. The local behaviour is tests/unit/admin-auth.test.ts's, unchanged.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAdminTemplates } from '../../lambdas/adapters/admin-files.ts';
@@ -21,6 +21,7 @@ import {
 } from '../../lambdas/core/admin/admin.ts';
 import { adminKeys, cookieNames, openSession } from '../../lambdas/core/admin/session.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
+import { VersionConflictError } from '../../lambdas/core/store/object-store.ts';
 
 const now = new Date('2026-12-07T10:00:00Z');
 const keys = adminKeys('cognito:client-id', 's'.repeat(64));
@@ -48,6 +49,7 @@ beforeAll(async () => {
   await store.put('publications/2021/etude.errors.json', '{}');
   await store.put('publications/newsletters/2021-06.md', '---\nid: 2021-06\n---\n');
   const templates = await loadTemplateFiles();
+  const sources = storeReleaseSources(store);
   deps = {
     // Asked nothing when there is an identity: the right token is refused below.
     adminToken: 'the-admin-token-of-a-local-serve-not-this-one',
@@ -62,7 +64,8 @@ beforeAll(async () => {
     keys,
     templates: await loadAdminTemplates(),
     releases: {
-      sources: storeReleaseSources(store),
+      sources,
+      handOver: (file) => sources.handOver(file),
       renderer: createReleaseRenderer(templates),
       sampleRecipient: templates.sampleRecipient,
       store,
@@ -165,55 +168,93 @@ describe('the releases of the data bucket', () => {
     expect(answer.body).toContain('L’association des villes numériques.');
   });
 
-  it('throws NotOnAwsYetError before writing anything, for saving, creating, publishing and withdrawing', async () => {
-    const before = (await store.get('publications/2021/etude.md'))?.body;
-    const read = JSON.parse(
-      (
-        await handleAdminRequest(
-          request('GET', '/admin/api/releases/etude-des-villes-moyennes', bearer),
-          deps,
-        )
-      ).body,
-    );
-    const changes: [string, string, unknown][] = [
-      [
-        'PUT',
-        '/admin/api/releases/etude-des-villes-moyennes',
-        {
-          frontMatter: { ...read.frontMatter, title: 'Autre titre' },
-          body: read.body,
-          version: read.version,
-        },
-      ],
-      [
+  it('throws NotOnAwsYetError before writing anything, for withdrawing', async () => {
+    const before = await store.get('publications/2021/etude.md');
+    const answer = handleAdminRequest(
+      request(
         'POST',
-        '/admin/api/releases',
-        { frontMatter: { ...read.frontMatter, title: 'Une autre étude' }, body: 'Texte.' },
-      ],
-      ['POST', '/admin/api/releases/etude-des-villes-moyennes/publish', undefined],
-      ['POST', '/admin/api/releases/etude-des-villes-moyennes/withdraw', { reason: 'Une erreur' }],
-    ];
-    for (const [method, path, body] of changes) {
-      const answer = handleAdminRequest(
-        request(
-          method,
-          path,
-          { ...bearer, 'content-type': 'application/json' },
-          body === undefined ? '' : JSON.stringify(body),
-        ),
-        deps,
-      );
-      await expect(answer, path).rejects.toThrow(NotOnAwsYetError);
-      await expect(answer, path).rejects.toThrow(
-        /is not on AWS yet: .*pressroom publish <file> --backend aws/,
-      );
-    }
-    expect((await store.get('publications/2021/etude.md'))?.body).toEqual(before);
+        '/admin/api/releases/etude-des-villes-moyennes/withdraw',
+        { ...bearer, 'content-type': 'application/json' },
+        JSON.stringify({ reason: 'Une erreur' }),
+      ),
+      deps,
+    );
+    await expect(answer).rejects.toThrow(NotOnAwsYetError);
+    await expect(answer).rejects.toThrow(
+      /^Withdrawing a release is not on AWS yet: .*pressroom archive withdraw <slug> .*--backend aws/,
+    );
+    expect(await store.get('publications/2021/etude.md')).toEqual(before);
     expect((await store.list('publications/')).items.map((i) => i.key).sort()).toEqual([
       'publications/2021/etude.errors.json',
       'publications/2021/etude.md',
       'publications/newsletters/2021-06.md',
       'publications/organizations/villes-internet.yaml',
     ]);
+  });
+
+  it('publishes by writing the same bytes again over the object read, without the draft mark (202); a file with problems is refused, nothing written', async () => {
+    const key = 'publications/2021/etude.md';
+    await store.put(key, publication, { metadata: { 'pressroom-draft': 'web-admin' } });
+    const answer = await handleAdminRequest(
+      request('POST', '/admin/api/releases/etude-des-villes-moyennes/publish', bearer),
+      deps,
+    );
+    expect(answer.status).toBe(202);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      slug: 'etude-des-villes-moyennes',
+      file: key,
+      url: 'https://d111111abcdef8.cloudfront.net/releases/etude-des-villes-moyennes/index.html',
+    });
+    const handed = await store.get(key);
+    expect(new TextDecoder().decode(handed?.body)).toBe(publication);
+    expect(handed?.metadata).toBeUndefined();
+    // A publisher that is not there: refused with its problem, the file untouched.
+    const broken = publication.replace('publishers: [villes-internet]', 'publishers: [inconnue]');
+    await store.put(key, broken, { metadata: { 'pressroom-draft': 'web-admin' } });
+    const before = await store.get(key);
+    const refused = await handleAdminRequest(
+      request('POST', '/admin/api/releases/etude-des-villes-moyennes/publish', bearer),
+      deps,
+    );
+    expect(refused.status).toBe(422);
+    expect(JSON.parse(refused.body).problems).toEqual([
+      expect.objectContaining({ field: expect.stringContaining('publishers') }),
+    ]);
+    expect(await store.get(key)).toEqual(before);
+    await store.put(key, publication);
+  });
+
+  it('saves over the object it read only (its version), as a draft; a write in between is a conflict', async () => {
+    const key = 'publications/2021/etude.md';
+    const sources = storeReleaseSources(store);
+    const file = { path: `/${key}`, name: key };
+    // Not read through these sources: nothing to compare with, nothing written.
+    await expect(sources.write(file, 'autre')).rejects.toThrow(VersionConflictError);
+    await sources.files.readBytes(file.path);
+    const edited = publication.replace('Le corps', 'Le nouveau corps');
+    await sources.write(file, edited);
+    const saved = await store.get(key);
+    expect(new TextDecoder().decode(saved?.body)).toBe(edited);
+    expect(saved?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+    expect(saved?.contentType).toBe('text/markdown; charset=utf-8');
+    // Read, then written by someone else (an upload), then saved: refused, theirs kept.
+    await sources.files.readBytes(file.path);
+    await store.put(key, publication);
+    await expect(sources.write(file, edited)).rejects.toThrow(VersionConflictError);
+    expect(new TextDecoder().decode((await store.get(key))?.body)).toBe(publication);
+  });
+
+  it('creates a new publication file as a draft in publications/, never over one', async () => {
+    const sources = storeReleaseSources(store);
+    const name = '2021-06-09-nouvelle.md';
+    expect(await sources.create(name, publication)).toEqual({
+      path: `/publications/${name}`,
+      name: `publications/${name}`,
+    });
+    const created = await store.get(`publications/${name}`);
+    expect(created?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+    expect(await sources.create(name, 'autre')).toBe('exists');
+    expect(await store.get(`publications/${name}`)).toEqual(created);
+    await store.delete(`publications/${name}`);
   });
 });

@@ -479,6 +479,8 @@ async function archive(
         done: outcome.done,
       }),
     );
+  if ('handedOver' in outcome)
+    return html(202, pages.archive({ csrf, release, action, handedOver: outcome.handedOver }));
   if ('missing' in outcome)
     return html(404, pages.archive({ csrf, release, action, refused: outcome.missing }));
   return html(outcome.problems ? 422 : 409, pages.archive({ csrf, release, action, reason, ...outcome }));

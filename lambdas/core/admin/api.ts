@@ -224,6 +224,17 @@ export const routes: Route[] = [
       'Publishes the release from its file into the archive and the press room, as `pressroom publish` does (without a PDF under `pressroom serve`)',
     responses: {
       200: { description: 'Published (or updated, or under embargo)', schema: publishResponse },
+      202: {
+        description:
+          'Handed over to be published apart (on AWS: the publish function, started by the file written again without its draft mark); the page appears in a few seconds',
+        schema: z.object({
+          slug: z.string(),
+          file: z.string(),
+          url: z.string().optional(),
+          embargo: z.string().optional(),
+          message: z.string(),
+        }),
+      },
       404: { description: 'No release has this slug', schema: errorResponse },
       409: {
         description: 'Refused (its slug published from another file, withdrawn before): nothing changed',
@@ -284,6 +295,12 @@ function archiveAnswer(outcome: ArchiveOutcome<unknown>): PublicResponse {
     return outcome.problems
       ? json(422, { error: outcome.refused, problems: outcome.problems })
       : json(409, { error: outcome.refused });
+  if ('handedOver' in outcome)
+    return json(202, {
+      ...outcome.handedOver,
+      message:
+        'publishing: the publish function makes the release from its file; its page appears in a few seconds',
+    });
   return json(200, outcome.done);
 }
 

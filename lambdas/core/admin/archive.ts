@@ -1,6 +1,8 @@
-import { type PublishResult, publishRelease } from '../archive/publish.ts';
+import { releaseDownloads } from '../archive/press-room.ts';
+import { type PublishResult, publishRelease, releaseUrl } from '../archive/publish.ts';
 import { type WithdrawResult, withdrawRelease } from '../archive/withdraw.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
+import { loadPublication } from '../publication/load.ts';
 import { type AdminReleaseDeps, type FieldProblem, releaseFile } from './releases.ts';
 
 /**
@@ -15,6 +17,7 @@ export const adminOperator = 'web admin';
 
 export type ArchiveOutcome<T> =
   | { done: T }
+  | { handedOver: HandedOver }
   | { refused: string; problems?: FieldProblem[] }
   | { missing: string };
 
@@ -32,14 +35,47 @@ function refusal(error: unknown): { refused: string; problems?: FieldProblem[] }
   throw error;
 }
 
-/** Publishes the workspace's release of `slug` from its file, as `pressroom publish <file>` does. */
+/** A release handed over to be published apart: where its page will be. */
+export interface HandedOver {
+  slug: string;
+  file: string;
+  /** Its page in the press room once published (not for a private release). */
+  url?: string;
+  /** Not in the press room before this time. */
+  embargo?: string;
+}
+
+/**
+ * Publishes the workspace's release of `slug` from its file, as `pressroom publish <file>` does;
+ * or, with `handOver`, checks that it loads and hands it over (its page comes a few seconds later).
+ */
 export async function publishFromAdmin(
   deps: AdminReleaseDeps,
   slug: string,
 ): Promise<ArchiveOutcome<PublishResult>> {
-  if (!deps.publishing) return { refused: 'publishing is not available here' };
+  if (!deps.publishing && !deps.handOver) return { refused: 'publishing is not available here' };
   const found = await releaseFile(deps, slug);
   if (!found) return { missing: `no release "${slug}" in the workspace` };
+  if (deps.handOver) {
+    try {
+      await loadPublication(found.file.path, deps.sources.files);
+      await deps.handOver(found.file);
+    } catch (error) {
+      return refusal(error);
+    }
+    const { detail } = found;
+    return {
+      handedOver: {
+        slug,
+        file: found.file.name,
+        ...(detail.visibility !== 'private' && {
+          url: releaseUrl(deps.siteUrl, slug) + releaseDownloads.page,
+        }),
+        ...(detail.embargo !== undefined && { embargo: detail.embargo }),
+      },
+    };
+  }
+  if (!deps.publishing) return { refused: 'publishing is not available here' };
   try {
     return { done: await publishRelease(found.file.path, deps.publishing) };
   } catch (error) {

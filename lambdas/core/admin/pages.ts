@@ -2,6 +2,7 @@ import Handlebars from 'handlebars';
 import type { PublishResult } from '../archive/publish.ts';
 import type { WithdrawResult } from '../archive/withdraw.ts';
 import type { Language } from '../publication/schema.ts';
+import type { HandedOver } from './archive.ts';
 import {
   type FormChoices,
   type FormControl,
@@ -94,6 +95,8 @@ export interface AdminPages {
       release: ReleaseDetail;
       action: 'publish' | 'withdraw';
       done?: PublishResult | WithdrawResult;
+      /** Handed over to be published apart (AWS): where its page will be. */
+      handedOver?: HandedOver;
       refused?: string;
       problems?: FieldProblem[];
       reason?: string;

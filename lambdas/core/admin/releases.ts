@@ -11,7 +11,7 @@ import { type PublicationFrontMatter, publicationFrontMatterSchema } from '../pu
 import { slugify } from '../publication/slug.ts';
 import type { ReleaseRenderer, RenderOptions } from '../render/document.ts';
 import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
-import type { ObjectStore } from '../store/object-store.ts';
+import { type ObjectStore, VersionConflictError } from '../store/object-store.ts';
 import type { AdminCampaignDeps } from './campaigns.ts';
 import type { AdminContactsDeps } from './contacts.ts';
 import { editPublicationText, type PublicationEdit } from './edit.ts';
@@ -34,7 +34,10 @@ export interface ReleaseSourceFile {
 /** Where the admin finds publications: the workspace's publication files, read inside it. */
 export interface ReleaseSources {
   list(): Promise<ReleaseSourceFile[]>;
-  /** Replaces a file of the list with `text` (UTF-8), whole or not at all. */
+  /**
+   * Replaces a file of the list with `text` (UTF-8), whole or not at all. A store that can
+   * throws VersionConflictError when the file changed since it was last read.
+   */
   write(file: ReleaseSourceFile, text: string): Promise<void>;
   /**
    * Creates a new file `name` in the folder with `text` (UTF-8), whole or not at all; never
@@ -64,6 +67,12 @@ export interface AdminReleaseDeps {
   siteUrl: string;
   /** What publishing and withdrawing work with (`pressroom publish`'s); without it, the admin does neither. */
   publishing?: PublishDeps & { lifts?: LiftCanceller };
+  /**
+   * Publishing done apart (the stack's publish function, started by the file's upload): hands
+   * the file over and returns before the release is in the press room. Used instead of
+   * `publishing` for publishing when given.
+   */
+  handOver?: (file: ReleaseSourceFile) => Promise<void>;
   /** The newsletters section (newsletters.ts); without it, its pages and routes answer 503. */
   newsletters?: AdminNewsletterDeps;
   /** The campaigns section (campaigns.ts); without it, its pages and routes answer 503. */
@@ -356,6 +365,10 @@ export type SaveOutcome<T> =
   | undefined;
 export type SaveResult = SaveOutcome<ReleaseDetail>;
 
+function changedSince(file: ReleaseSourceFile): { conflict: string } {
+  return { conflict: `${file.name} changed since it was opened: open it again, then redo the edit` };
+}
+
 /**
  * The text of a file about to be saved: refused when it is no longer the `version` the
  * form was opened on (someone changed it since), or is not UTF-8.
@@ -366,8 +379,7 @@ export async function textToSave(
   version: string,
 ): Promise<{ text: string } | { problems: FieldProblem[] } | { conflict: string }> {
   const bytes = await files.within(file.path).readBytes(file.path);
-  if (!bytes || sha256(bytes) !== version)
-    return { conflict: `${file.name} changed since it was opened: open it again, then redo the edit` };
+  if (!bytes || sha256(bytes) !== version) return changedSince(file);
   try {
     return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
   } catch {
@@ -410,6 +422,8 @@ export async function saveRelease(
       await deps.sources.write(file, edited);
     } catch (error) {
       if (error instanceof InvalidInputError) return { problems: fieldProblems(error.problems, false) };
+      // A store that checks the version as it writes (S3's If-Match): changed in between.
+      if (error instanceof VersionConflictError) return changedSince(file);
       throw error;
     }
     return { saved: await readRelease(file, deps), written: true };

@@ -413,7 +413,7 @@ export function siteTop(siteUrl: string): string {
   return siteUrl.endsWith('/') ? siteUrl : `${siteUrl}/`;
 }
 
-function releaseUrl(siteUrl: string, slug: string): string {
+export function releaseUrl(siteUrl: string, slug: string): string {
   return `${siteTop(siteUrl)}releases/${slug}/`;
 }
 

@@ -19,6 +19,19 @@ import type { Publication } from './schema.ts';
 
 export const uploadPrefix = 'publications/';
 
+/**
+ * The user metadata of a publication the web admin saved or created on the stack: a draft,
+ * which the publish function leaves alone (an object under `publications/` is otherwise
+ * published). Written again without the mark (`aws s3 cp` of the object onto itself,
+ * `pressroom publish --backend aws` of a copy), it is published.
+ */
+export const adminDraftMark = { name: 'pressroom-draft', value: 'web-admin' } as const;
+
+/** Whether an object's metadata marks it as a draft of the web admin (adminDraftMark). */
+export function isAdminDraft(metadata: Readonly<Record<string, string>> | undefined): boolean {
+  return metadata?.[adminDraftMark.name] === adminDraftMark.value;
+}
+
 /** One file to upload and its key. */
 export interface UploadItem {
   file: string;

@@ -121,6 +121,11 @@ export interface PutOptions {
   cacheControl?: string;
   /** Content-Disposition for objects served to the public: `attachment` makes them download (S3 only; a folder keeps no metadata). */
   contentDisposition?: string;
+  /**
+   * User metadata (S3's `x-amz-meta-*`: lower-case names, ASCII values), read back by `get` and
+   * `head`. S3 only: a folder keeps no metadata (a web admin's draft mark: upload.ts).
+   */
+  metadata?: Record<string, string>;
 }
 
 export interface ObjectInfo {
@@ -130,6 +135,8 @@ export interface ObjectInfo {
   version: string;
   lastModified: Date;
   contentType?: string;
+  /** The user metadata it was written with (`get` and `head` of S3; never from `list` or a folder). */
+  metadata?: Record<string, string>;
 }
 
 export interface StoredObject extends ObjectInfo {
