@@ -13,7 +13,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminUnderTest, adminViolations, overflow } from '../support/admin.ts';
+import { AdminUnderTest, adminViolations, overflow, tabTo } from '../support/admin.ts';
 import { screenshotsDir } from '../support/browser.ts';
 import { crise } from '../support/example-releases.ts';
 
@@ -44,15 +44,8 @@ const newPage = (width: number) => admin.newPage(width);
 // Into the pages' frames too, as this test always ran axe.
 const violations = (page: Page) => adminViolations(page, origin, { frames: true });
 
-const activeId = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: path.join(screenshotsDir, `admin-campaigns-${name}.png`), fullPage: true });
-
-/** Presses Tab until the element `id` has the focus (at most 40 times). */
-async function tabTo(page: Page, id: string): Promise<void> {
-  for (let i = 0; i < 40 && (await activeId(page)) !== id; i++) await page.keyboard.press('Tab');
-  expect(await activeId(page)).toBe(id);
-}
 
 describe('campaigns in a browser', { timeout: 240_000 }, () => {
   let page: Page;

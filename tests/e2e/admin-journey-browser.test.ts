@@ -16,7 +16,14 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminUnderTest, adminPublicUrl, adminViolations, overflow } from '../support/admin.ts';
+import {
+  AdminUnderTest,
+  adminPublicUrl,
+  adminViolations,
+  expectFitsPhone,
+  overflow,
+  phoneFrame,
+} from '../support/admin.ts';
 import { axeSource, axeViolations } from '../support/axe.ts';
 import { screenshotsDir } from '../support/browser.ts';
 import { watchedPage } from '../support/watched-page.ts';
@@ -97,16 +104,11 @@ describe('a user’s journey through the admin', { timeout: 300_000 }, () => {
   it('previews it at phone width: the phone frame shows the title, nothing overflows', async () => {
     await page.setViewportSize({ width: 375, height: 900 });
     expect(await overflow(page)).toBeLessThanOrEqual(0);
-    const phone = page.locator('#email-phone');
-    await phone.scrollIntoViewIfNeeded();
-    const frame = await (await phone.elementHandle())?.contentFrame();
-    if (!frame) throw new Error('the phone frame has no document');
-    await frame.waitForLoadState('load');
+    const frame = await phoneFrame(page);
     const email = (await frame.locator('body').textContent()) ?? '';
     expect(email).toContain(title);
     expect(email).toContain('Chacun peut lire où va l’argent public.');
-    expect(await frame.evaluate<number>('window.innerWidth')).toBe(375);
-    expect(await frame.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    await expectFitsPhone(frame);
     await checkAxe(page, 'release at 375 px');
   });
 

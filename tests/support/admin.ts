@@ -7,7 +7,8 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { axeSource } from './axe.ts';
 import { launchChromium, requireChromium, screenshotsDir } from './browser.ts';
 import { exampleWorkspace, expectExit, type Run, runPressroom } from './cli.ts';
@@ -206,3 +207,32 @@ export const overflow = (page: Page): Promise<number> =>
 /** The id of the element that has the focus. */
 export const focusedId = (page: Page): Promise<string | undefined> =>
   page.evaluate<string | undefined>('document.activeElement?.id');
+
+/**
+ * The email in the phone frame (`#email-phone`) of a release's or an issue's page, scrolled
+ * into view and loaded; the window it draws in is 375 px wide.
+ */
+export async function phoneFrame(page: Page): Promise<Frame> {
+  const phone = page.locator('#email-phone');
+  await phone.scrollIntoViewIfNeeded();
+  const frame = await (await phone.elementHandle())?.contentFrame();
+  if (!frame) throw new Error('the phone frame has no document');
+  await frame.waitForLoadState('load');
+  return frame;
+}
+
+/** The email in the phone frame fits it: the frame is 375 px wide, and nothing reaches past it. */
+export async function expectFitsPhone(frame: Frame): Promise<void> {
+  expect(await frame.evaluate<number>('window.innerWidth')).toBe(375);
+  expect(await frame.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+}
+
+/** Presses Tab until the element `id` has the focus; fails after `max` presses, naming where the focus is. */
+export async function tabTo(page: Page, id: string, max = 60): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if ((await focusedId(page)) === id) return;
+    await page.keyboard.press('Tab');
+  }
+  if ((await focusedId(page)) !== id)
+    throw new Error(`Tab never reached #${id} (focus on #${await focusedId(page)})`);
+}
