@@ -113,6 +113,12 @@ export class AdminUnderTest {
     return rawRequest(this.server.url, rawPath, options);
   }
 
+  /** Signs in through the form ({@link adminSession}) with the token: the session's cookie pair. */
+  session(): Promise<string> {
+    if (!this.server) throw new Error('the server did not start: see the error of beforeAll');
+    return adminSession(this.server.url, this.token);
+  }
+
   /**
    * Launches the browser (failing loudly when there is none) with a context in `locale` that
    * reaches the server only and gets axe there; makes the screenshots' folder.
