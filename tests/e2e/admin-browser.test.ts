@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminUnderTest, adminViolations, expectFitsPhone, overflow, phoneFrame } from '../support/admin.ts';
+import { AdminUnderTest, expectFitsPhone, overflow, phoneFrame } from '../support/admin.ts';
 import { screenshotsDir } from '../support/browser.ts';
 import { barometer, crise } from '../support/example-releases.ts';
 
@@ -24,21 +24,19 @@ const token = admin.token;
 let origin = '';
 
 beforeAll(async () => {
-  await admin.serve();
+  await admin.serveToBrowser('fr-FR');
   origin = admin.origin;
-  await admin.openBrowser('fr-FR');
 }, 120_000);
 
 afterAll(() => admin.stop());
 
-const newPage = (width: number) => admin.newPage(width);
-const violations = (page: Page) => adminViolations(page, origin);
+const violations = (page: Page) => admin.violations(page);
 
 describe('the admin in a browser', { timeout: 180_000 }, () => {
   let page: Page;
 
   it('signs in with the keyboard alone', async () => {
-    page = await newPage(1280);
+    page = await admin.newPage(1280);
     await page.goto(`${origin}/admin/`);
     expect(new URL(page.url()).pathname).toBe('/admin/sign-in');
     expect(await page.locator('html').getAttribute('lang')).toBe('fr');

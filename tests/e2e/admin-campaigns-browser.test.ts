@@ -13,7 +13,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminUnderTest, adminViolations, overflow, tabTo } from '../support/admin.ts';
+import { AdminUnderTest, overflow, tabTo } from '../support/admin.ts';
 import { screenshotsDir } from '../support/browser.ts';
 import { crise } from '../support/example-releases.ts';
 
@@ -30,19 +30,16 @@ let audience = 0;
 beforeAll(async () => {
   workspace = await admin.copy();
   await admin.publish(crise.file);
-  await admin.pressroom('contacts', 'import', 'contacts/journalistes.csv', '--list', 'presse');
-  const dry = await admin.pressroom('send', 'campaigns/etude-2021-presse.yaml', '--dry-run', '--json');
-  audience = JSON.parse(dry.stdout).audience;
-  await admin.serve();
+  await admin.importPressList();
+  audience = await admin.exampleCampaignAudience();
+  await admin.serveToBrowser('fr-FR');
   origin = admin.origin;
-  await admin.openBrowser('fr-FR');
 }, 180_000);
 
 afterAll(() => admin.stop());
 
-const newPage = (width: number) => admin.newPage(width);
 // Into the pages' frames too, as this test always ran axe.
-const violations = (page: Page) => adminViolations(page, origin, { frames: true });
+const violations = (page: Page) => admin.violations(page, { frames: true });
 
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: path.join(screenshotsDir, `admin-campaigns-${name}.png`), fullPage: true });
@@ -51,7 +48,7 @@ describe('campaigns in a browser', { timeout: 240_000 }, () => {
   let page: Page;
 
   it('signs in, and lists the campaigns', async () => {
-    page = await newPage(1280);
+    page = await admin.newPage(1280);
     await page.goto(`${origin}/admin/sign-in`);
     await page.locator('#token').fill(admin.token);
     await Promise.all([page.waitForURL(`${origin}/admin/releases`), page.locator('#token').press('Enter')]);
@@ -107,7 +104,7 @@ describe('campaigns in a browser', { timeout: 240_000 }, () => {
     expect(url.pathname).toMatch(/^\/proof\/\S+$/);
     expect(await violations(page)).toEqual([]);
     await shot(page, 'proof');
-    const proof = await newPage(1280);
+    const proof = await admin.newPage(1280);
     const opened = await proof.goto(origin + url.pathname);
     expect(opened?.status()).toBe(200);
     expect(await proof.locator('body').textContent()).toContain(

@@ -65,10 +65,9 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T)
 beforeAll(async () => {
   workspace = await admin.copy();
   await admin.publish(crise.file);
-  await admin.pressroom('contacts', 'import', 'contacts/journalistes.csv', '--list', 'presse');
+  await admin.importPressList();
   // The audience as the command line counts it: the example journalists who may be mailed.
-  const dry = await admin.pressroom('send', 'campaigns/etude-2021-presse.yaml', '--dry-run', '--json');
-  journalists = JSON.parse(dry.stdout).audience;
+  journalists = await admin.exampleCampaignAudience();
   expect(journalists).toBeGreaterThan(10);
   server = await admin.serve();
 }, 300_000);

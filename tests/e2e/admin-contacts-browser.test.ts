@@ -11,7 +11,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminUnderTest, adminViolations, focusedId, overflow } from '../support/admin.ts';
+import { AdminUnderTest, focusedId, overflow } from '../support/admin.ts';
 import { screenshotsDir } from '../support/browser.ts';
 
 const admin = new AdminUnderTest({
@@ -25,15 +25,14 @@ let erasedProfile = '';
 
 beforeAll(async () => {
   await admin.copy();
-  await admin.pressroom('contacts', 'import', 'contacts/journalistes.csv', '--list', 'presse');
-  await admin.serve();
+  await admin.importPressList();
+  await admin.serveToBrowser('en-GB');
   origin = admin.origin;
-  await admin.openBrowser('en-GB');
 }, 180_000);
 
 afterAll(() => admin.stop());
 
-const violations = (page: Page) => adminViolations(page, origin);
+const violations = (page: Page) => admin.violations(page);
 
 const shot = (page: Page, name: string, fullPage = true) =>
   page.screenshot({ path: path.join(screenshotsDir, `admin-contacts-${name}.png`), fullPage });

@@ -52,7 +52,7 @@ function multipart(fields: Record<string, string>, file: { name: string; bytes: 
 
 beforeAll(async () => {
   workspace = await admin.copy();
-  await admin.pressroom('contacts', 'import', 'contacts/journalistes.csv', '--list', 'presse');
+  await admin.importPressList();
   server = await admin.serve();
 }, 300_000);
 

@@ -14,7 +14,7 @@ import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminUnderTest, adminViolations } from '../support/admin.ts';
+import { AdminUnderTest } from '../support/admin.ts';
 import { screenshotsDir } from '../support/browser.ts';
 import { barometre, crise } from '../support/example-releases.ts';
 
@@ -37,9 +37,8 @@ beforeAll(async () => {
     path.join(admin.work, 'outside.txt'),
     path.join(workspace, 'publications', 'attachments', 'linked.txt'),
   );
-  await admin.serve();
+  await admin.serveToBrowser('fr-FR');
   origin = admin.origin;
-  await admin.openBrowser('fr-FR');
   page = await admin.newPage(1280);
   page.on('dialog', (d) => {
     noise.push(`dialog: ${d.message()}`);
@@ -50,7 +49,7 @@ beforeAll(async () => {
 afterAll(() => admin.stop());
 
 /** axe's violations on the page (its frames are sandboxed; the email has its own axe test). */
-const violations = () => adminViolations(page, origin);
+const violations = () => admin.violations(page);
 
 /** The id of the focused element. */
 const focused = () => page.evaluate<string | undefined>('document.activeElement?.id');

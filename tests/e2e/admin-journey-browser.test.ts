@@ -16,14 +16,7 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AdminUnderTest,
-  adminPublicUrl,
-  adminViolations,
-  expectFitsPhone,
-  overflow,
-  phoneFrame,
-} from '../support/admin.ts';
+import { AdminUnderTest, adminPublicUrl, expectFitsPhone, overflow, phoneFrame } from '../support/admin.ts';
 import { axeSource, axeViolations } from '../support/axe.ts';
 import { screenshotsDir } from '../support/browser.ts';
 import { watchedPage } from '../support/watched-page.ts';
@@ -49,15 +42,14 @@ const csv = `Prénom,Nom,Courriel\n${people.map((p) => `${p.first},${p.last},${p
 const axeFound: Record<string, string[]> = {};
 
 beforeAll(async () => {
-  await admin.serve();
-  await admin.openBrowser('fr-FR');
+  await admin.serveToBrowser('fr-FR');
 }, 180_000);
 
 afterAll(() => admin.stop());
 
 /** Records axe's violations on the page as it is now, under `step`, and expects none. */
 async function checkAxe(page: Page, step: string): Promise<void> {
-  axeFound[step] = await adminViolations(page, admin.origin);
+  axeFound[step] = await admin.violations(page);
   expect(axeFound[step], step).toEqual([]);
 }
 

@@ -14,15 +14,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AdminUnderTest,
-  adminViolations,
-  expectFitsPhone,
-  focusedId,
-  overflow,
-  phoneFrame,
-  tabTo,
-} from '../support/admin.ts';
+import { AdminUnderTest, expectFitsPhone, focusedId, overflow, phoneFrame, tabTo } from '../support/admin.ts';
 import { screenshotsDir } from '../support/browser.ts';
 import { barometer, barometre, crise } from '../support/example-releases.ts';
 import { openPdf } from '../support/pdf.ts';
@@ -40,15 +32,13 @@ let workspace = '';
 beforeAll(async () => {
   workspace = await admin.copy();
   await admin.publish(crise.file, barometer.file, barometre.file);
-  await admin.serve();
+  await admin.serveToBrowser('fr-FR');
   origin = admin.origin;
-  await admin.openBrowser('fr-FR');
 }, 180_000);
 
 afterAll(() => admin.stop());
 
-const newPage = (width: number) => admin.newPage(width);
-const violations = (page: Page) => adminViolations(page, origin);
+const violations = (page: Page) => admin.violations(page);
 
 describe('the Newsletters section and the PDF in a browser', { timeout: 240_000 }, () => {
   let page: Page;
@@ -56,7 +46,7 @@ describe('the Newsletters section and the PDF in a browser', { timeout: 240_000 
   const draftFile = () => path.join(workspace, 'newsletters', `newsletter-${today}.md`);
 
   it('drafts an issue from the published releases with the keyboard alone', async () => {
-    page = await newPage(1280);
+    page = await admin.newPage(1280);
     await page.goto(`${origin}/admin/sign-in`);
     await tabTo(page, 'token');
     await page.keyboard.type(token);

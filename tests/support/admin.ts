@@ -90,6 +90,17 @@ export class AdminUnderTest {
     for (const file of files) await this.pressroom('publish', file.replace(/^examples\//, ''), '--no-pdf');
   }
 
+  /** Imports the example journalists (contacts/journalistes.csv) into the press list, `presse`. */
+  async importPressList(): Promise<void> {
+    await this.pressroom('contacts', 'import', 'contacts/journalistes.csv', '--list', 'presse');
+  }
+
+  /** The audience of the example campaign (campaigns/etude-2021-presse.yaml) as `send --dry-run` counts it. */
+  async exampleCampaignAudience(): Promise<number> {
+    const dry = await this.pressroom('send', 'campaigns/etude-2021-presse.yaml', '--dry-run', '--json');
+    return (JSON.parse(dry.stdout) as { audience: number }).audience;
+  }
+
   /**
    * Starts `pressroom serve` in the workspace (copied first unless it was); without a token
    * given, waits for the line that prints the one it made.
@@ -151,6 +162,17 @@ export class AdminUnderTest {
     });
     page.on('pageerror', (e) => this.problems.push(`${page.url()}: ${e.message}`));
     return page;
+  }
+
+  /** Starts the server, then the browser with a context in `locale` ({@link openBrowser}). */
+  async serveToBrowser(locale = 'fr-FR'): Promise<void> {
+    await this.serve();
+    await this.openBrowser(locale);
+  }
+
+  /** axe's violations on a page of this server ({@link adminViolations}). */
+  violations(page: Page, options: { frames?: boolean } = {}): Promise<string[]> {
+    return adminViolations(page, this.origin, options);
   }
 
   /** Closes the browser, stops the server, removes the folder: what started, nothing else. */
