@@ -219,6 +219,11 @@ describe('a user’s journey through the admin', { timeout: 300_000 }, () => {
     const outbox = path.join(admin.workspace, '.pressroom', 'outbox', campaign);
     const files = (await readdir(outbox)).filter((n) => n.endsWith('.eml')).sort();
     expect(files).toHaveLength(people.length);
+    // Nothing else was mailed: the proof is a link, not a message.
+    const everywhere = await readdir(path.dirname(outbox), { recursive: true });
+    expect(everywhere.filter((n) => n.endsWith('.eml')).sort()).toEqual(
+      files.map((f) => path.join(campaign, f)),
+    );
     const addressed: string[] = [];
     for (const name of files) {
       const raw = await readFile(path.join(outbox, name));
