@@ -7,95 +7,36 @@
  * script or style would be); no page overflows sideways at 375 px. Screenshots go to
  * test-output/screenshots/admin-*.png.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeSource } from '../support/axe.ts';
-import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
-import { exampleWorkspace } from '../support/cli.ts';
+import { AdminUnderTest, expectFitsPhone, overflow, phoneFrame } from '../support/admin.ts';
+import { screenshotsDir } from '../support/browser.ts';
 import { barometer, crise } from '../support/example-releases.ts';
-import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
 
-const secret = 'e2e-admin-browser-secret-0123456789abcdef';
-const token = 'admin-browser-token-0123456789abcdefghijklmnop';
-/** Where the page loads axe from: answered by the test, never by the server. */
-const axePath = '/admin/assets/axe-under-test.js';
-
-/** What beforeAll starts: the server and a browser context that reaches it only. */
-const run: { work?: string; server?: Server; browser?: Browser; context?: BrowserContext } = {};
+const admin = new AdminUnderTest({
+  prefix: 'pressroom-admin-browser-',
+  secret: 'e2e-admin-browser-secret-0123456789abcdef',
+  token: 'admin-browser-token-0123456789abcdefghijklmnop',
+});
+const token = admin.token;
 let origin = '';
-let axe = '';
-/** What the pages wrote to the console, and their errors. */
-const problems: string[] = [];
 
 beforeAll(async () => {
-  await requireChromium();
-  axe = await axeSource();
-  run.work = await exampleWorkspace('pressroom-admin-browser-');
-  const workspace = path.join(run.work, 'examples');
-  const server = await startServer([], {
-    cwd: workspace,
-    env: {
-      ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl: 'http://localhost:3000' }),
-      PRESSROOM_ADMIN_TOKEN: token,
-    },
-  });
-  run.server = server;
-  origin = server.url.origin;
-  run.browser = await launchChromium();
-  const context = await run.browser.newContext({ locale: 'fr-FR' });
-  run.context = context;
-  // The server only; axe from the test, as a script of the admin's origin (script-src 'self').
-  await context.route('**/*', async (route) => {
-    const url = route.request().url();
-    if (url === origin + axePath)
-      return route.fulfill({ status: 200, contentType: 'text/javascript', body: axe });
-    if (url.startsWith(origin)) return route.continue();
-    return route.abort('blockedbyclient');
-  });
-  await mkdir(screenshotsDir, { recursive: true });
+  await admin.serveToBrowser('fr-FR');
+  origin = admin.origin;
 }, 120_000);
 
-afterAll(async () => {
-  await run.browser?.close();
-  await stopServer(run.server, 'SIGTERM');
-  if (run.work) await rm(run.work, { recursive: true, force: true });
-});
+afterAll(() => admin.stop());
 
-async function newPage(width: number): Promise<Page> {
-  if (!run.context) throw new Error('the browser did not start: see the error of beforeAll');
-  const page = await run.context.newPage();
-  await page.setViewportSize({ width, height: 900 });
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-/** axe's violations on the page (not its frames), one line each (every rule it runs by default, every impact). */
-async function violations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ url: origin + axePath });
-  const result = await page.evaluate<{
-    violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-    // Not into the frames: they are sandboxed (axe cannot talk to them), and the email has its
-    // own axe test (email-a11y-browser.test.ts).
-  }>(`axe.run(document, { iframes: false, resultTypes: ['violations'] })`);
-  return result.violations.map(
-    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
-  );
-}
-
-/** How far the page reaches past the window's width, in pixels (0: nothing overflows). */
-const overflow = (page: Page) =>
-  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+const violations = (page: Page) => admin.violations(page);
 
 describe('the admin in a browser', { timeout: 180_000 }, () => {
   let page: Page;
 
   it('signs in with the keyboard alone', async () => {
-    page = await newPage(1280);
+    page = await admin.newPage(1280);
     await page.goto(`${origin}/admin/`);
     expect(new URL(page.url()).pathname).toBe('/admin/sign-in');
     expect(await page.locator('html').getAttribute('lang')).toBe('fr');
@@ -138,17 +79,14 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
       page.locator(`a[href="/admin/releases/${crise.slug}"]`).click(),
     ]);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
-    const phone = page.locator('#email-phone');
-    await phone.scrollIntoViewIfNeeded();
-    const frame = await (await phone.elementHandle())?.contentFrame();
-    if (!frame) throw new Error('the phone frame has no document');
-    await frame.waitForLoadState('load');
+    const frame = await phoneFrame(page);
     expect(await frame.locator('body').textContent()).toContain('97 contributions');
     // The frame is a phone's 375 px window (its border outside), and the email fits it.
-    expect(await frame.evaluate<number>('window.innerWidth')).toBe(375);
-    expect(await frame.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    await expectFitsPhone(frame);
     // Sandboxed: no script could run in it.
-    expect(await phone.getAttribute('sandbox')).toBe('allow-popups allow-popups-to-escape-sandbox');
+    expect(await page.locator('#email-phone').getAttribute('sandbox')).toBe(
+      'allow-popups allow-popups-to-escape-sandbox',
+    );
     expect(await page.locator('#email-text').textContent()).toContain('Bonjour Camille');
     expect(await violations(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshotsDir, 'admin-release-375.png'), fullPage: false });
@@ -156,7 +94,7 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
 
   it('saves a release from its form: untouched, the file is the same; edited, only what changed', async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
-    const file = path.join(run.work ?? '', barometer.file);
+    const file = path.join(admin.work, barometer.file);
     const before = await readFile(file, 'utf8');
     await page.goto(`${origin}/admin/releases/${barometer.slug}/edit`);
     expect(await page.locator('#f-title').inputValue()).toBe(barometer.title);
@@ -181,7 +119,7 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
   });
 
   it('shows a problem beside its field, and writes nothing', async () => {
-    const file = path.join(run.work ?? '', barometer.file);
+    const file = path.join(admin.work, barometer.file);
     const before = await readFile(file, 'utf8');
     await page.goto(`${origin}/admin/releases/${barometer.slug}/edit`);
     await page.locator('#f-embargo').fill('2024-03-12 08:00');
@@ -198,7 +136,7 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
   });
 
   it('previews the email as one types, and saves nothing', async () => {
-    const file = path.join(run.work ?? '', barometer.file);
+    const file = path.join(admin.work, barometer.file);
     const before = await readFile(file, 'utf8');
     await page.goto(`${origin}/admin/releases/${barometer.slug}/edit`);
     await page.locator('#f-title').fill('A title typed a moment ago');
@@ -248,18 +186,15 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
     expect(new URL(page.url()).pathname).toBe(`/admin/releases/${slug}`);
     const today = (await page.locator('.saved code').textContent()) ?? '';
     expect(today).toMatch(new RegExp(`^publications/\\d{4}-\\d{2}-\\d{2}-${slug}\\.md$`));
-    const text = await readFile(path.join(run.work ?? '', 'examples', today), 'utf8');
+    const text = await readFile(path.join(admin.work, 'examples', today), 'utf8');
     expect(text).toContain('publishers:\n  - villes-internet\n');
 
     // At phone width: the page fits, and so does the email in its frame.
     await page.setViewportSize({ width: 375, height: 900 });
     expect(await overflow(page)).toBeLessThanOrEqual(0);
-    const phone = page.locator('#email-phone');
-    const frame = await (await phone.elementHandle())?.contentFrame();
-    if (!frame) throw new Error('the phone frame has no document');
-    await frame.waitForLoadState('load');
+    const frame = await phoneFrame(page);
     expect(await frame.locator('body').textContent()).toContain('Le détail des chiffres.');
-    expect(await frame.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    await expectFitsPhone(frame);
     expect(await violations(page)).toEqual([]);
 
     // Publish: a confirmation first, then the result.
@@ -308,7 +243,7 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
   });
 
   it('is in English for a browser that asks for it, and signs out', async () => {
-    const english = await run.browser?.newContext({ locale: 'en-GB' });
+    const english = await admin.browser?.newContext({ locale: 'en-GB' });
     const other = await english?.newPage();
     await other?.route('**/*', (route) =>
       route.request().url().startsWith(origin) ? route.continue() : route.abort('blockedbyclient'),
@@ -324,6 +259,6 @@ describe('the admin in a browser', { timeout: 180_000 }, () => {
   it('wrote nothing to the console: no script or style was blocked', () => {
     // But the refused save's status (422), which Chrome reports for the page it loads.
     const refused = `${origin}/admin/releases/${barometer.slug}/edit: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)`;
-    expect(problems.filter((p) => p !== refused)).toEqual([]);
+    expect(admin.problems.filter((p) => p !== refused)).toEqual([]);
   });
 });

@@ -9,93 +9,48 @@
  * any page; nothing is written to the console; nothing overflows at 375 px. Screenshots go to
  * test-output/screenshots/admin-campaigns-*.png.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminBrowserContext, adminViolations } from '../support/admin.ts';
-import { axeSource } from '../support/axe.ts';
-import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
-import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
+import { AdminUnderTest, overflow, tabTo } from '../support/admin.ts';
+import { screenshotsDir } from '../support/browser.ts';
 import { crise } from '../support/example-releases.ts';
-import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
 
-const secret = 'e2e-admin-campaigns-browser-0123456789abcdef';
-const token = 'admin-campaigns-token-0123456789abcdefghijklm';
 const campaign = 'etude-admin-navigateur';
-
-const run: { work?: string; server?: Server; browser?: Browser } = {};
-let admin: Awaited<ReturnType<typeof adminBrowserContext>> | undefined;
+const admin = new AdminUnderTest({
+  prefix: 'pressroom-admin-campaigns-browser-',
+  secret: 'e2e-admin-campaigns-browser-0123456789abcdef',
+  token: 'admin-campaigns-token-0123456789abcdefghijklm',
+});
 let origin = '';
 let workspace = '';
 let audience = 0;
 
 beforeAll(async () => {
-  await requireChromium();
-  run.work = await exampleWorkspace('pressroom-admin-campaigns-browser-');
-  workspace = path.join(run.work, 'examples');
-  const env = {
-    ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl: 'http://localhost:3000' }),
-    PRESSROOM_ADMIN_TOKEN: token,
-  };
-  expectExit(
-    await runPressroom(['publish', crise.file.replace(/^examples\//, ''), '--no-pdf'], {
-      cwd: workspace,
-      env,
-    }),
-    0,
-  );
-  expectExit(
-    await runPressroom(['contacts', 'import', 'contacts/journalistes.csv', '--list', 'presse'], {
-      cwd: workspace,
-      env,
-    }),
-    0,
-  );
-  const dry = await runPressroom(['send', 'campaigns/etude-2021-presse.yaml', '--dry-run', '--json'], {
-    cwd: workspace,
-    env,
-  });
-  expectExit(dry, 0);
-  audience = JSON.parse(dry.stdout).audience;
-  run.server = await startServer([], { cwd: workspace, env });
-  origin = run.server.url.origin;
-  run.browser = await launchChromium();
-  admin = await adminBrowserContext(run.browser, origin, await axeSource());
-  await mkdir(screenshotsDir, { recursive: true });
+  workspace = await admin.copy();
+  await admin.publish(crise.file);
+  await admin.importPressList();
+  audience = await admin.exampleCampaignAudience();
+  await admin.serveToBrowser('fr-FR');
+  origin = admin.origin;
 }, 180_000);
 
-afterAll(async () => {
-  await run.browser?.close();
-  await stopServer(run.server, 'SIGTERM');
-  if (run.work) await rm(run.work, { recursive: true, force: true });
-});
+afterAll(() => admin.stop());
 
-const newPage = (width: number) => {
-  if (!admin) throw new Error('the browser did not start: see the error of beforeAll');
-  return admin.newPage(width);
-};
-const violations = (page: Page) => adminViolations(page, origin);
+// Into the pages' frames too, as this test always ran axe.
+const violations = (page: Page) => admin.violations(page, { frames: true });
 
-const overflow = (page: Page) =>
-  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-const activeId = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: path.join(screenshotsDir, `admin-campaigns-${name}.png`), fullPage: true });
-
-/** Presses Tab until the element `id` has the focus (at most 40 times). */
-async function tabTo(page: Page, id: string): Promise<void> {
-  for (let i = 0; i < 40 && (await activeId(page)) !== id; i++) await page.keyboard.press('Tab');
-  expect(await activeId(page)).toBe(id);
-}
 
 describe('campaigns in a browser', { timeout: 240_000 }, () => {
   let page: Page;
 
   it('signs in, and lists the campaigns', async () => {
-    page = await newPage(1280);
+    page = await admin.newPage(1280);
     await page.goto(`${origin}/admin/sign-in`);
-    await page.locator('#token').fill(token);
+    await page.locator('#token').fill(admin.token);
     await Promise.all([page.waitForURL(`${origin}/admin/releases`), page.locator('#token').press('Enter')]);
     await Promise.all([
       page.waitForURL(`${origin}/admin/campaigns`),
@@ -149,7 +104,7 @@ describe('campaigns in a browser', { timeout: 240_000 }, () => {
     expect(url.pathname).toMatch(/^\/proof\/\S+$/);
     expect(await violations(page)).toEqual([]);
     await shot(page, 'proof');
-    const proof = await newPage(1280);
+    const proof = await admin.newPage(1280);
     const opened = await proof.goto(origin + url.pathname);
     expect(opened?.status()).toBe(200);
     expect(await proof.locator('body').textContent()).toContain(
@@ -200,6 +155,6 @@ describe('campaigns in a browser', { timeout: 240_000 }, () => {
   });
 
   it('wrote nothing to the console', () => {
-    expect(admin?.problems).toEqual([]);
+    expect(admin.problems).toEqual([]);
   });
 });

@@ -11,36 +11,33 @@
  * The tests of this file share one server and run in order.
  */
 import { spawnSync } from 'node:child_process';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
 import { adminSendRole } from '../../lambdas/core/admin/campaign-runs.ts';
 import { registerCampaign, updateCampaign } from '../../lambdas/core/campaigns/campaign.ts';
-import { adminSession } from '../support/admin.ts';
-import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
+import { AdminUnderTest, adminPublicUrl } from '../support/admin.ts';
+import { expectExit, runPressroom } from '../support/cli.ts';
 import { crise } from '../support/example-releases.ts';
-import { outboxEnv, type Reply, rawRequest, type Server, startServer, stopServer } from '../support/serve.ts';
+import { type Reply, type rawRequest, type Server, stopServer } from '../support/serve.ts';
 
 const secret = 'e2e-admin-campaigns-secret-0123456789abcdef';
-const publicUrl = 'http://localhost:3000';
+const admin = new AdminUnderTest({
+  prefix: 'pressroom-admin-campaigns-',
+  secret,
+  token: 'admin-campaigns-serve-token-0123456789abcdefgh',
+});
+const token = admin.token;
 
-let work: string;
 let workspace: string;
 let server: Server | undefined;
-const token = 'admin-campaigns-serve-token-0123456789abcdefgh';
 let journalists = 0;
 
-const env = () => ({
-  ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl }),
-  PRESSROOM_ADMIN_TOKEN: token,
-});
-
-const request = (rawPath: string, options: Parameters<typeof rawRequest>[2] = {}): Promise<Reply> => {
-  if (!server) throw new Error('the server did not start: see the error of beforeAll');
-  return rawRequest(server.url, rawPath, options);
-};
+const env = () => admin.env();
+const request = (rawPath: string, options: Parameters<typeof rawRequest>[2] = {}): Promise<Reply> =>
+  admin.request(rawPath, options);
 
 const bearer = () => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
 const api = (to: string, body?: unknown) =>
@@ -66,37 +63,16 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T)
 }
 
 beforeAll(async () => {
-  work = await exampleWorkspace('pressroom-admin-campaigns-');
-  workspace = path.join(work, 'examples');
-  expectExit(
-    await runPressroom(['publish', crise.file.replace(/^examples\//, ''), '--no-pdf'], {
-      cwd: workspace,
-      env: env(),
-    }),
-    0,
-  );
-  expectExit(
-    await runPressroom(['contacts', 'import', 'contacts/journalistes.csv', '--list', 'presse'], {
-      cwd: workspace,
-      env: env(),
-    }),
-    0,
-  );
+  workspace = await admin.copy();
+  await admin.publish(crise.file);
+  await admin.importPressList();
   // The audience as the command line counts it: the example journalists who may be mailed.
-  const dry = await runPressroom(['send', 'campaigns/etude-2021-presse.yaml', '--dry-run', '--json'], {
-    cwd: workspace,
-    env: env(),
-  });
-  expectExit(dry, 0);
-  journalists = JSON.parse(dry.stdout).audience;
+  journalists = await admin.exampleCampaignAudience();
   expect(journalists).toBeGreaterThan(10);
-  server = await startServer([], { cwd: workspace, env: env() });
+  server = await admin.serve();
 }, 300_000);
 
-afterAll(async () => {
-  await stopServer(server, 'SIGTERM');
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => admin.stop());
 
 describe('without signing in', { timeout: 60_000 }, () => {
   it('every campaign page and API route is refused', async () => {
@@ -136,8 +112,7 @@ describe('signed in', { timeout: 120_000 }, () => {
   let csrf = '';
 
   it('a change without the CSRF token is refused, and changes nothing', async () => {
-    if (!server) throw new Error('the server did not start');
-    cookie = await adminSession(server.url, token);
+    cookie = await admin.session();
     const page = await request('/admin/campaigns/new', { headers: { cookie, 'accept-language': 'en' } });
     expect(page.status).toBe(200);
     csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
@@ -423,7 +398,7 @@ describe('signed in', { timeout: 120_000 }, () => {
     const store = new FolderObjectStore({
       root: path.join(workspace, '.pressroom'),
       signingSecret: secret,
-      publicUrl,
+      publicUrl: adminPublicUrl,
     });
     const at = new Date().toISOString();
     const gone = spawnSync('true').pid;
@@ -449,7 +424,7 @@ describe('signed in', { timeout: 120_000 }, () => {
       (current) => current,
     );
     await registerCampaign(store, 'etude-presse-api');
-    server = await startServer([], { cwd: workspace, env: env() });
+    server = await admin.serve();
     const progress = await waitFor(
       'the resumed campaign to finish',
       async () => JSON.parse((await api('/campaigns/etude-presse-api/progress')).body),

@@ -8,77 +8,42 @@
  * through its confirmation. axe finds no violation on any page; nothing is written to the
  * console. Screenshots go to test-output/screenshots/admin-contacts-*.png.
  */
-import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminOnly, adminViolations } from '../support/admin-browser.ts';
-import { axeSource } from '../support/axe.ts';
-import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
-import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
-import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
+import { AdminUnderTest, focusedId, overflow } from '../support/admin.ts';
+import { screenshotsDir } from '../support/browser.ts';
 
-const secret = 'e2e-admin-contacts-browser-secret-0123456789';
-const token = 'admin-contacts-browser-token-0123456789abcdefgh';
-
-const run: { work?: string; server?: Server; browser?: Browser; context?: BrowserContext } = {};
+const admin = new AdminUnderTest({
+  prefix: 'pressroom-admin-contacts-browser-',
+  secret: 'e2e-admin-contacts-browser-secret-0123456789',
+  token: 'admin-contacts-browser-token-0123456789abcdefgh',
+});
 let origin = '';
-let axe = '';
-const problems: string[] = [];
 /** The page of the contact erased: opened after the erasure, it answers 404. */
 let erasedProfile = '';
 
 beforeAll(async () => {
-  await requireChromium();
-  axe = await axeSource();
-  run.work = await exampleWorkspace('pressroom-admin-contacts-browser-');
-  const workspace = path.join(run.work, 'examples');
-  const env = {
-    ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl: 'http://localhost:3000' }),
-    PRESSROOM_ADMIN_TOKEN: token,
-  };
-  expectExit(
-    await runPressroom(['contacts', 'import', 'contacts/journalistes.csv', '--list', 'presse'], {
-      cwd: workspace,
-      env,
-    }),
-    0,
-  );
-  run.server = await startServer([], { cwd: workspace, env });
-  origin = run.server.url.origin;
-  run.browser = await launchChromium();
-  run.context = await run.browser.newContext({ locale: 'en-GB' });
-  await adminOnly(run.context, origin, axe);
-  await mkdir(screenshotsDir, { recursive: true });
+  await admin.copy();
+  await admin.importPressList();
+  await admin.serveToBrowser('en-GB');
+  origin = admin.origin;
 }, 180_000);
 
-afterAll(async () => {
-  await run.browser?.close();
-  await stopServer(run.server, 'SIGTERM');
-  if (run.work) await rm(run.work, { recursive: true, force: true });
-});
+afterAll(() => admin.stop());
 
-const violations = (page: Page) => adminViolations(page, origin);
+const violations = (page: Page) => admin.violations(page);
 
 const shot = (page: Page, name: string, fullPage = true) =>
   page.screenshot({ path: path.join(screenshotsDir, `admin-contacts-${name}.png`), fullPage });
-
-/** The id of the element that has the focus. */
-const focused = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
 
 describe('the admin’s contacts in a browser', { timeout: 180_000 }, () => {
   let page: Page;
 
   it('signs in and lists the contacts with their lists and tags', async () => {
-    if (!run.context) throw new Error('the browser did not start: see the error of beforeAll');
-    page = await run.context.newPage();
-    await page.setViewportSize({ width: 1280, height: 900 });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
+    page = await admin.newPage(1280);
     await page.goto(`${origin}/admin/sign-in`);
-    await page.locator('#token').fill(token);
+    await page.locator('#token').fill(admin.token);
     await Promise.all([page.waitForURL(`${origin}/admin/releases`), page.keyboard.press('Enter')]);
     await Promise.all([
       page.waitForURL(`${origin}/admin/contacts`),
@@ -91,11 +56,7 @@ describe('the admin’s contacts in a browser', { timeout: 180_000 }, () => {
     await shot(page, 'list', false);
     // At phone width the page does not overflow sideways: the table scrolls in its own region.
     await page.setViewportSize({ width: 375, height: 800 });
-    expect(
-      await page.evaluate<number>(
-        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-      ),
-    ).toBeLessThanOrEqual(0);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
@@ -145,8 +106,8 @@ describe('the admin’s contacts in a browser', { timeout: 180_000 }, () => {
 
   it('finds a contact with the keyboard alone, opens its profile, and unsubscribes it from a list', async () => {
     await page.goto(`${origin}/admin/contacts`);
-    for (let i = 0; i < 12 && (await focused(page)) !== 'q'; i++) await page.keyboard.press('Tab');
-    expect(await focused(page)).toBe('q');
+    for (let i = 0; i < 12 && (await focusedId(page)) !== 'q'; i++) await page.keyboard.press('Tab');
+    expect(await focusedId(page)).toBe('q');
     await page.keyboard.type('lefevre radio');
     await Promise.all([page.waitForURL(/q=lefevre/), page.keyboard.press('Enter')]);
     const rows = page.locator('#contacts tbody tr');
@@ -198,7 +159,7 @@ describe('the admin’s contacts in a browser', { timeout: 180_000 }, () => {
   it('wrote nothing to the console', () => {
     // But the 404 of the erased contact's page, opened on purpose.
     expect(
-      problems.filter(
+      admin.problems.filter(
         (p) =>
           !p.includes(`${erasedProfile}: Failed to load resource: the server responded with a status of 404`),
       ),

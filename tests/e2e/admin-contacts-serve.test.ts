@@ -9,33 +9,27 @@
  * The tests of this file share one server and run in order.
  */
 
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importMaxBytes } from '../../lambdas/core/admin/contacts.ts';
 import { contactKeys } from '../../lambdas/core/contacts/model.ts';
-import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
-import { outboxEnv, type Reply, rawRequest, type Server, startServer, stopServer } from '../support/serve.ts';
+import { AdminUnderTest } from '../support/admin.ts';
+import { expectExit, runPressroom } from '../support/cli.ts';
+import type { Reply, rawRequest, Server } from '../support/serve.ts';
 
 const secret = 'e2e-admin-contacts-secret-0123456789abcdef';
 const token = 'admin-contacts-token-0123456789abcdefghijklmnop';
 const keys = contactKeys(secret);
 const camille = 'camille.martin@quotidien-ouest.example.com';
 
-let work: string;
+const admin = new AdminUnderTest({ prefix: 'pressroom-admin-contacts-serve-', secret, token });
 let workspace: string;
 let server: Server | undefined;
 
-const env = () => ({
-  ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl: 'http://localhost:3000' }),
-  PRESSROOM_ADMIN_TOKEN: token,
-});
+const env = () => admin.env();
 
 /** A request to the server; a body may be bytes (a Latin-1 file). */
-function send(rawPath: string, options: Parameters<typeof rawRequest>[2] = {}): Promise<Reply> {
-  if (!server) throw new Error('the server did not start: see the error of beforeAll');
-  return rawRequest(server.url, rawPath, options);
-}
+const send = (rawPath: string, options: Parameters<typeof rawRequest>[2] = {}): Promise<Reply> =>
+  admin.request(rawPath, options);
 
 /** A multipart/form-data body as a browser sends it: fields, then the file's bytes. */
 function multipart(fields: Record<string, string>, file: { name: string; bytes: Buffer }) {
@@ -57,22 +51,12 @@ function multipart(fields: Record<string, string>, file: { name: string; bytes: 
 }
 
 beforeAll(async () => {
-  work = await exampleWorkspace('pressroom-admin-contacts-serve-');
-  workspace = path.join(work, 'examples');
-  expectExit(
-    await runPressroom(['contacts', 'import', 'contacts/journalistes.csv', '--list', 'presse'], {
-      cwd: workspace,
-      env: env(),
-    }),
-    0,
-  );
-  server = await startServer([], { cwd: workspace, env: env() });
+  workspace = await admin.copy();
+  await admin.importPressList();
+  server = await admin.serve();
 }, 300_000);
 
-afterAll(async () => {
-  await stopServer(server, 'SIGTERM');
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => admin.stop());
 
 describe('without signing in', { timeout: 60_000 }, () => {
   it('every contacts page and API route is refused, with nothing of the contacts', async () => {
@@ -142,19 +126,7 @@ describe('signed in', { timeout: 120_000 }, () => {
     });
 
   it('signs in through the form and lists the imported press list, a page at a time', async () => {
-    const form = await send('/admin/sign-in');
-    const formCookie = String(form.headers['set-cookie']?.[0] ?? '').split(';')[0] ?? '';
-    const formCsrf = /name="csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
-    const signedIn = await send('/admin/sign-in', {
-      method: 'POST',
-      headers: { cookie: formCookie, origin: origin(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ csrf: formCsrf, token }).toString(),
-    });
-    expect(signedIn.status).toBe(303);
-    cookie =
-      (signedIn.headers['set-cookie'] ?? [])
-        .map((c) => c.split(';')[0])
-        .find((c) => c?.startsWith('pressroom_admin=')) ?? '';
+    cookie = await admin.session();
     const list = await send('/admin/contacts?q=camille', { headers: { cookie, 'accept-language': 'en' } });
     expect(list.status).toBe(200);
     expect(list.body).toContain(camille);

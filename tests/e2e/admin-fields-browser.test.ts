@@ -10,83 +10,46 @@
  * rows, a field path injected in a name) are refused and write nothing. axe finds nothing on
  * any page; screenshots go to test-output/screenshots/admin-fields-*.png.
  */
-import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeSource } from '../support/axe.ts';
-import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
-import { exampleWorkspace } from '../support/cli.ts';
+import { AdminUnderTest } from '../support/admin.ts';
+import { screenshotsDir } from '../support/browser.ts';
 import { barometre, crise } from '../support/example-releases.ts';
-import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
 
-const token = 'admin-fields-token-0123456789abcdefghijklmnop';
-const axeAt = '/admin/assets/axe-for-the-fields-test.js';
-
-const state: { work?: string; server?: Server; browser?: Browser } = {};
+const admin = new AdminUnderTest({
+  prefix: 'pressroom-admin-fields-',
+  secret: 'e2e-admin-fields-secret-0123456789abcdef',
+  token: 'admin-fields-token-0123456789abcdefghijklmnop',
+});
+const token = admin.token;
 let origin = '';
 let page: Page;
 /** Console errors and warnings, page errors and dialogs (a script that ran would open one). */
-const noise: string[] = [];
+const noise = admin.problems;
 
 beforeAll(async () => {
-  await requireChromium();
-  const axe = await axeSource();
-  state.work = await exampleWorkspace('pressroom-admin-fields-');
-  const workspace = path.join(state.work, 'examples');
+  const workspace = await admin.copy();
   // A link in attachments/ to a file outside the workspace: never offered, never read.
-  await writeFile(path.join(state.work, 'outside.txt'), 'not for the press');
+  await writeFile(path.join(admin.work, 'outside.txt'), 'not for the press');
   await symlink(
-    path.join(state.work, 'outside.txt'),
+    path.join(admin.work, 'outside.txt'),
     path.join(workspace, 'publications', 'attachments', 'linked.txt'),
   );
-  state.server = await startServer([], {
-    cwd: workspace,
-    env: {
-      ...outboxEnv({
-        data: path.join(workspace, '.pressroom'),
-        secret: 'e2e-admin-fields-secret-0123456789abcdef',
-        publicUrl: 'http://localhost:3000',
-      }),
-      PRESSROOM_ADMIN_TOKEN: token,
-    },
-  });
-  origin = state.server.url.origin;
-  state.browser = await launchChromium();
-  const context = await state.browser.newContext({ locale: 'fr-FR' });
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url === origin + axeAt)
-      return route.fulfill({ status: 200, contentType: 'text/javascript', body: axe });
-    return url.startsWith(origin) ? route.continue() : route.abort('blockedbyclient');
-  });
-  page = await context.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') noise.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => noise.push(`${page.url()}: ${e.message}`));
+  await admin.serveToBrowser('fr-FR');
+  origin = admin.origin;
+  page = await admin.newPage(1280);
   page.on('dialog', (d) => {
     noise.push(`dialog: ${d.message()}`);
     void d.dismiss();
   });
-  await mkdir(screenshotsDir, { recursive: true });
 }, 120_000);
 
-afterAll(async () => {
-  await state.browser?.close();
-  await stopServer(state.server, 'SIGTERM');
-  if (state.work) await rm(state.work, { recursive: true, force: true });
-});
+afterAll(() => admin.stop());
 
 /** axe's violations on the page (its frames are sandboxed; the email has its own axe test). */
-async function violations(): Promise<string[]> {
-  await page.addScriptTag({ url: origin + axeAt });
-  const result = await page.evaluate<{ violations: { id: string; nodes: { target: string[] }[] }[] }>(
-    `axe.run(document, { iframes: false, resultTypes: ['violations'] })`,
-  );
-  return result.violations.map((v) => `${v.id} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
+const violations = () => admin.violations(page);
 
 /** The id of the focused element. */
 const focused = () => page.evaluate<string | undefined>('document.activeElement?.id');
@@ -141,7 +104,7 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
   });
 
   it('edits the seed: a quote typed with the keyboard, a link, a word made bold with the toolbar; the desktop preview follows; saved, only those keys differ', async () => {
-    const file = path.join(state.work ?? '', crise.file);
+    const file = path.join(admin.work, crise.file);
     const before = await readFile(file, 'utf8');
     await page.goto(`${origin}/admin/releases/${crise.slug}/edit`);
     expect(await violations()).toEqual([]);
@@ -231,7 +194,7 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
   });
 
   it('opened and saved unchanged, the seed is not written', async () => {
-    const file = path.join(state.work ?? '', crise.file);
+    const file = path.join(admin.work, crise.file);
     const before = await readFile(file, 'utf8');
     await page.goto(`${origin}/admin/releases/${crise.slug}/edit`);
     await Promise.all([page.waitForURL(/saved=unchanged$/), page.locator('#save-button').click()]);
@@ -254,7 +217,7 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
     await page.locator('#f-body').fill('Le texte.');
     await Promise.all([page.waitForURL(/saved=created$/), page.locator('#create-button').click()]);
     const name = (await page.locator('.saved code').textContent()) ?? '';
-    const text = await readFile(path.join(state.work ?? '', 'examples', name), 'utf8');
+    const text = await readFile(path.join(admin.work, 'examples', name), 'utf8');
     expect(text).toContain(
       'attachments:\n  - file: attachments/open-data-barometer-summary.txt\n    label: La synthèse\n',
     );
@@ -278,7 +241,7 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
       await page.locator('#create-button').click();
       await page.waitForLoadState('load');
     };
-    const folder = path.join(state.work ?? '', 'examples', 'publications');
+    const folder = path.join(admin.work, 'examples', 'publications');
     const files = await readdir(folder);
     await page.goto(`${origin}/admin/new-release`);
     await Promise.all([
@@ -315,7 +278,7 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
   });
 
   it('refuses 500 rows and a field path injected in a name, writing nothing', async () => {
-    const folder = path.join(state.work ?? '', 'examples', 'publications');
+    const folder = path.join(admin.work, 'examples', 'publications');
     const files = await readdir(folder);
     await page.goto(`${origin}/admin/new-release`);
     const csrf = await page.locator('#release-form input[name="csrf"]').inputValue();
@@ -352,7 +315,7 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
   });
 
   it('without JavaScript: a row added with the "add" button, another removed with its box, then saved', async () => {
-    const context = await state.browser?.newContext({ locale: 'fr-FR', javaScriptEnabled: false });
+    const context = await admin.browser?.newContext({ locale: 'fr-FR', javaScriptEnabled: false });
     if (!context) throw new Error('the browser did not start');
     await context.route('**/*', (route) =>
       route.request().url().startsWith(origin) ? route.continue() : route.abort('blockedbyclient'),
@@ -361,7 +324,7 @@ describe('every field of a release in the admin', { timeout: 240_000 }, () => {
     await plain.goto(`${origin}/admin/sign-in`);
     await plain.locator('#token').fill(token);
     await Promise.all([plain.waitForURL(`${origin}/admin/releases`), plain.locator('#token').press('Enter')]);
-    const file = path.join(state.work ?? '', barometre.file);
+    const file = path.join(admin.work, barometre.file);
     const before = await readFile(file, 'utf8');
     await plain.goto(`${origin}/admin/releases/${barometre.slug}/edit`);
     // No script: no toolbar.

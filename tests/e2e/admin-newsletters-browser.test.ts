@@ -10,103 +10,35 @@
  * first PDF. axe finds no violation on any page. Screenshots go to
  * test-output/screenshots/admin-newsletters-*.png.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeSource } from '../support/axe.ts';
-import { launchChromium, requireChromium, screenshotsDir } from '../support/browser.ts';
-import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
+import { AdminUnderTest, expectFitsPhone, focusedId, overflow, phoneFrame, tabTo } from '../support/admin.ts';
+import { screenshotsDir } from '../support/browser.ts';
 import { barometer, barometre, crise } from '../support/example-releases.ts';
 import { openPdf } from '../support/pdf.ts';
-import { outboxEnv, type Server, startServer, stopServer } from '../support/serve.ts';
 
-const secret = 'e2e-admin-newsletters-secret-0123456789abcdef';
-const token = 'admin-newsletters-token-0123456789abcdefghijklmnop';
-const axePath = '/admin/assets/axe-under-test.js';
-
-const run: { work?: string; server?: Server; browser?: Browser; context?: BrowserContext } = {};
+const admin = new AdminUnderTest({
+  prefix: 'pressroom-admin-newsletters-browser-',
+  secret: 'e2e-admin-newsletters-secret-0123456789abcdef',
+  token: 'admin-newsletters-token-0123456789abcdefghijklmnop',
+  env: { PRESSROOM_TIME_ZONE: 'UTC' },
+});
+const token = admin.token;
 let origin = '';
-let axe = '';
 let workspace = '';
-const problems: string[] = [];
-
-function env(): NodeJS.ProcessEnv {
-  return {
-    ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl: 'http://localhost:3000' }),
-    PRESSROOM_ADMIN_TOKEN: token,
-    PRESSROOM_TIME_ZONE: 'UTC',
-  };
-}
 
 beforeAll(async () => {
-  await requireChromium();
-  axe = await axeSource();
-  run.work = await exampleWorkspace('pressroom-admin-newsletters-browser-');
-  workspace = path.join(run.work, 'examples');
-  for (const release of [crise, barometer, barometre])
-    expectExit(
-      await runPressroom(['publish', release.file.replace(/^examples\//, ''), '--no-pdf'], {
-        cwd: workspace,
-        env: env(),
-      }),
-      0,
-    );
-  run.server = await startServer([], { cwd: workspace, env: env() });
-  origin = run.server.url.origin;
-  run.browser = await launchChromium();
-  const context = await run.browser.newContext({ locale: 'fr-FR' });
-  run.context = context;
-  await context.route('**/*', async (route) => {
-    const url = route.request().url();
-    if (url === origin + axePath)
-      return route.fulfill({ status: 200, contentType: 'text/javascript', body: axe });
-    if (url.startsWith(origin)) return route.continue();
-    return route.abort('blockedbyclient');
-  });
-  await mkdir(screenshotsDir, { recursive: true });
+  workspace = await admin.copy();
+  await admin.publish(crise.file, barometer.file, barometre.file);
+  await admin.serveToBrowser('fr-FR');
+  origin = admin.origin;
 }, 180_000);
 
-afterAll(async () => {
-  await run.browser?.close();
-  await stopServer(run.server, 'SIGTERM');
-  if (run.work) await rm(run.work, { recursive: true, force: true });
-});
+afterAll(() => admin.stop());
 
-async function newPage(width: number): Promise<Page> {
-  if (!run.context) throw new Error('the browser did not start: see the error of beforeAll');
-  const page = await run.context.newPage();
-  await page.setViewportSize({ width, height: 900 });
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function violations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ url: origin + axePath });
-  const result = await page.evaluate<{
-    violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-  }>(`axe.run(document, { iframes: false, resultTypes: ['violations'] })`);
-  return result.violations.map(
-    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
-  );
-}
-
-const activeId = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
-
-/** Presses Tab until the element with `id` has the focus (at most `max` times). */
-async function tabTo(page: Page, id: string, max = 60): Promise<void> {
-  for (let i = 0; i < max; i++) {
-    if ((await activeId(page)) === id) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`Tab never reached #${id} (focus on #${await activeId(page)})`);
-}
-
-const overflow = (page: Page) =>
-  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+const violations = (page: Page) => admin.violations(page);
 
 describe('the Newsletters section and the PDF in a browser', { timeout: 240_000 }, () => {
   let page: Page;
@@ -114,7 +46,7 @@ describe('the Newsletters section and the PDF in a browser', { timeout: 240_000 
   const draftFile = () => path.join(workspace, 'newsletters', `newsletter-${today}.md`);
 
   it('drafts an issue from the published releases with the keyboard alone', async () => {
-    page = await newPage(1280);
+    page = await admin.newPage(1280);
     await page.goto(`${origin}/admin/sign-in`);
     await tabTo(page, 'token');
     await page.keyboard.type(token);
@@ -152,7 +84,7 @@ describe('the Newsletters section and the PDF in a browser', { timeout: 240_000 
       page.waitForURL(`**/admin/newsletters/newsletter-${today}`),
       page.keyboard.press('Enter'),
     ]);
-    expect(await activeId(page)).toBe('up-1');
+    expect(await focusedId(page)).toBe('up-1');
     expect(await page.locator('#unsaved').textContent()).toContain('Pas encore enregistré');
     const legends = await page.locator('.issue-items legend').allTextContents();
     expect(legends[0]).toBe(`1. ${crise.title}`);
@@ -183,19 +115,16 @@ describe('the Newsletters section and the PDF in a browser', { timeout: 240_000 
 
     await page.setViewportSize({ width: 375, height: 900 });
     expect(await overflow(page)).toBeLessThanOrEqual(0);
-    const phone = page.locator('#email-phone');
-    await phone.scrollIntoViewIfNeeded();
-    const frame = await (await phone.elementHandle())?.contentFrame();
-    if (!frame) throw new Error('the phone frame has no document');
-    await frame.waitForLoadState('load');
-    expect(await frame.evaluate<number>('window.innerWidth')).toBe(375);
-    expect(await frame.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    const frame = await phoneFrame(page);
+    await expectFitsPhone(frame);
     const body = (await frame.locator('body').textContent()) ?? '';
     // The markup is text, in the order saved.
     expect(body).toContain('Le baromètre <script>alert(1)</script>');
     expect(await frame.locator('script').count()).toBe(0);
     expect(body.indexOf('Gestion de crise')).toBeLessThan(body.indexOf('Le baromètre'));
-    expect(await phone.getAttribute('sandbox')).toBe('allow-popups allow-popups-to-escape-sandbox');
+    expect(await page.locator('#email-phone').getAttribute('sandbox')).toBe(
+      'allow-popups allow-popups-to-escape-sandbox',
+    );
     expect(await page.locator('#email-text').textContent()).toContain(
       'Deux villes sur trois publient leur budget.',
     );
@@ -250,6 +179,6 @@ describe('the Newsletters section and the PDF in a browser', { timeout: 240_000 
   });
 
   it('wrote nothing to the console', () => {
-    expect(problems).toEqual([]);
+    expect(admin.problems).toEqual([]);
   });
 });

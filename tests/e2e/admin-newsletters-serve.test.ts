@@ -5,32 +5,23 @@
  * without it, and the server keeps serving; the newsletters API answers with the workspace's
  * issues, and refuses without the token.
  */
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminUnderTest } from '../support/admin.ts';
 import { requireChromium } from '../support/browser.ts';
-import { exampleWorkspace, expectExit, runPressroom } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
-import { outboxEnv, rawRequest, type Server, startServer, stopServer } from '../support/serve.ts';
+import { rawRequest, type Server, startServer, stopServer } from '../support/serve.ts';
 
 const secret = 'e2e-admin-newsletters-serve-secret-0123456789';
 const token = 'admin-newsletters-serve-token-0123456789abcdefghij';
 const bearer = { authorization: `Bearer ${token}` };
 
-let work = '';
-let workspace = '';
+const admin = new AdminUnderTest({ prefix: 'pressroom-admin-newsletters-serve-', secret, token });
 const servers: Server[] = [];
 
-function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ...outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl: 'http://localhost:3000' }),
-    PRESSROOM_ADMIN_TOKEN: token,
-    ...extra,
-  };
-}
-
 async function serve(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Server> {
-  const server = await startServer(args, { cwd: workspace, env: env(extra) });
+  const server = await startServer(args, { cwd: admin.workspace, env: admin.env(extra) });
   servers.push(server);
   return server;
 }
@@ -62,21 +53,13 @@ const alive = (pid: number) =>
   );
 
 beforeAll(async () => {
-  work = await exampleWorkspace('pressroom-admin-newsletters-serve-');
-  workspace = path.join(work, 'examples');
-  for (const release of [crise, barometer])
-    expectExit(
-      await runPressroom(['publish', release.file.replace(/^examples\//, ''), '--no-pdf'], {
-        cwd: workspace,
-        env: env(),
-      }),
-      0,
-    );
+  await admin.copy();
+  await admin.publish(crise.file, barometer.file);
 }, 180_000);
 
 afterAll(async () => {
   for (const server of servers) await stopServer(server, 'SIGKILL').catch(() => undefined);
-  if (work) await rm(work, { recursive: true, force: true });
+  await admin.stop();
 });
 
 describe('pressroom serve and the PDF', { timeout: 120_000 }, () => {
@@ -100,7 +83,7 @@ describe('pressroom serve and the PDF', { timeout: 120_000 }, () => {
   });
 
   it('without a browser, says why in the page and publishes without the PDF, and keeps serving', async () => {
-    const notABrowser = path.join(work, 'not-a-browser.txt');
+    const notABrowser = path.join(admin.work, 'not-a-browser.txt');
     await writeFile(notABrowser, 'not a program\n');
     const server = await serve([], { CHROMIUM_PATH: notABrowser });
     const pdf = await rawRequest(server.url, `/admin/releases/${barometer.slug}/pdf`, { headers: bearer });

@@ -9,31 +9,28 @@
  * The tests of this file share one server and run in order.
  */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleWorkspace, expectExit, pressroomBin, runPressroom } from '../support/cli.ts';
+import { AdminUnderTest } from '../support/admin.ts';
+import { expectExit, pressroomBin, runPressroom } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
-import { outboxEnv, type Reply, rawRequest, type Server, startServer, stopServer } from '../support/serve.ts';
+import type { Reply, rawRequest, Server } from '../support/serve.ts';
 
-const secret = 'e2e-admin-serve-secret-0123456789abcdef';
-const publicUrl = 'http://localhost:3000';
+const admin = new AdminUnderTest({
+  prefix: 'pressroom-admin-serve-',
+  secret: 'e2e-admin-serve-secret-0123456789abcdef',
+});
 
 let work: string;
 let workspace: string;
 let server: Server | undefined;
 let token = '';
 
-const env = () => outboxEnv({ data: path.join(workspace, '.pressroom'), secret, publicUrl });
-
-function request(
-  rawPath: string,
-  options: { method?: string; body?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  if (!server) throw new Error('the server did not start: see the error of beforeAll');
-  return rawRequest(server.url, rawPath, options);
-}
+const env = () => admin.env();
+const request = (rawPath: string, options: Parameters<typeof rawRequest>[2] = {}): Promise<Reply> =>
+  admin.request(rawPath, options);
 
 /** What only the workspace holds: its releases' words, slugs and file names. */
 const workspaceWords = [
@@ -77,56 +74,19 @@ const guarded = (): [string, string][] => [
   ['DELETE', `/admin/api/releases/${crise.slug}`],
 ];
 
-/** The cookie pairs (`name=value`) a reply sets. */
-function cookiesOf(reply: Reply): string[] {
-  const set = reply.headers['set-cookie'] ?? [];
-  return set.map((line) => line.split(';')[0] ?? '');
-}
-
 /** Signs in through the form, as a browser does; the session's cookie pair. */
-async function signIn(): Promise<string> {
-  const form = await request('/admin/sign-in');
-  expect(form.status).toBe(200);
-  const [formCookie = ''] = cookiesOf(form);
-  const csrf = /name="csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
-  const signedIn = await request('/admin/sign-in', {
-    method: 'POST',
-    headers: {
-      cookie: formCookie,
-      'content-type': 'application/x-www-form-urlencoded',
-      origin: server?.url.origin ?? '',
-    },
-    body: new URLSearchParams({ csrf, token }).toString(),
-  });
-  expect(signedIn.status).toBe(303);
-  expect(signedIn.headers.location).toBe('/admin/releases');
-  const session = cookiesOf(signedIn).find((c) => c.startsWith('pressroom_admin='));
-  if (!session) throw new Error(`no session cookie: ${JSON.stringify(signedIn.headers['set-cookie'])}`);
-  return session;
-}
+const signIn = () => admin.session();
 
 beforeAll(async () => {
-  work = await exampleWorkspace('pressroom-admin-serve-');
-  workspace = path.join(work, 'examples');
-  expectExit(
-    await runPressroom(['publish', crise.file.replace(/^examples\//, ''), '--no-pdf'], {
-      cwd: workspace,
-      env: env(),
-    }),
-    0,
-  );
-  server = await startServer([], { cwd: workspace, env: env() });
-  // The admin's line comes after the address the server is waited for by.
-  const printed = /admin: \S+ with the token (\S+) \(made for this run/;
-  for (let waited = 0; !printed.test(server.stdout()) && waited < 10_000; waited += 50)
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  token = printed.exec(server.stdout())?.[1] ?? '';
+  workspace = await admin.copy();
+  work = admin.work;
+  await admin.publish(crise.file);
+  // No PRESSROOM_ADMIN_TOKEN: serve makes one and prints it.
+  server = await admin.serve();
+  token = admin.token;
 }, 300_000);
 
-afterAll(async () => {
-  await stopServer(server, 'SIGTERM');
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => admin.stop());
 
 describe('the admin token', { timeout: 60_000 }, () => {
   it('is made at start and printed once, with the admin’s address', () => {
