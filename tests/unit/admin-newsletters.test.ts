@@ -541,3 +541,28 @@ describe("a release's PDF", () => {
     expect((await req('GET', '/admin/releases/nope/pdf', { headers: bearer })).status).toBe(404);
   });
 });
+
+describe('saving a release', () => {
+  it('saves one of two saves made at once from the same version; the other is refused (409)', async () => {
+    const file = path.join(work, crise.file);
+    const before = await readFile(file, 'utf8');
+    const release = bodyJson(await api('GET', `/releases/${crise.slug}`)) as {
+      version: string;
+      frontMatter: Record<string, unknown>;
+      body: string;
+    };
+    const edit = (place: string) =>
+      api('PUT', `/releases/${crise.slug}`, {
+        version: release.version,
+        frontMatter: { ...release.frontMatter, place },
+        body: release.body,
+      });
+    const [one, two] = await Promise.all([edit('Lyon'), edit('Nantes')]);
+    // Whichever came first is written; the other finds the file changed, and loses nothing silently.
+    expect([one.status, two.status].sort()).toEqual([200, 409]);
+    const kept = one.status === 200 ? 'Lyon' : 'Nantes';
+    expect(await readFile(file, 'utf8')).toMatch(new RegExp(`^place: ${kept}$`, 'm'));
+    expect(bodyJson(one.status === 409 ? one : two).error).toMatch(/changed since it was opened/);
+    await writeFile(file, before);
+  });
+});
