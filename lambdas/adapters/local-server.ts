@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type AdminDeps, adminBodyLimit, handleAdminRequest, isAdminPath } from '../core/admin/admin.ts';
+import {
+  type AdminDeps,
+  adminBodyLimit,
+  adminSignInPath,
+  handleAdminRequest,
+  isAdminPath,
+  isSignedIn,
+} from '../core/admin/admin.ts';
 import { archiveKeys, type ReleaseManifest, readManifest } from '../core/archive/manifest.ts';
 import { siteKeys } from '../core/archive/press-room.ts';
 import { advancePaths } from '../core/campaigns/advance-copy.ts';
@@ -98,13 +105,11 @@ async function publicRequest(
   limit = maxBodyBytes,
   /** The body as bytes (base64), not as UTF-8 text: an uploaded file in another encoding. */
   binary = false,
+  /** false: the body is left unread (answered as if empty). */
+  read = true,
 ): Promise<PublicRequest> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  const bytes =
-    req.method === 'POST' || req.method === 'PUT' ? await readBody(req, limit + 1) : Buffer.alloc(0);
+  const headers = headersOf(req);
+  const bytes = read && hasBody(req) ? await readBody(req, limit + 1) : Buffer.alloc(0);
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
@@ -114,6 +119,20 @@ async function publicRequest(
     ...(binary && { isBase64Encoded: true }),
     ...(client.ip && { sourceIp: client.ip }),
   };
+}
+
+/** The request's headers, their names in lower case, repeated ones joined. */
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+/** Whether the request's body is read (the methods the endpoints take one with). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.method === 'POST' || req.method === 'PUT';
 }
 
 /** The endpoint's response → node:http. */
@@ -164,8 +183,13 @@ async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerRe
   const client = clientOf(req, deps.trustProxy === true);
   if (isAdminPath(url.pathname)) {
     if (!deps.admin) return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
+    // Nobody signed in: answered (401) before a byte of the body is read, and the connection
+    // closed after the answer, so that no one can make the server hold 20 MB uploads unsigned.
+    const read =
+      !hasBody(req) || url.pathname === adminSignInPath || (await isSignedIn(headersOf(req), deps.admin));
+    if (!read) res.setHeader('Connection', 'close');
     // As bytes: a CSV uploaded to the contacts import may be in Windows-1252 or UTF-16.
-    const request = await publicRequest(req, url, client, adminBodyLimit(url.pathname), true);
+    const request = await publicRequest(req, url, client, adminBodyLimit(url.pathname), true, read);
     // The host the browser sent the request to, which its Origin header must name.
     const host = client.origin ? new URL(client.origin).host : (req.headers.host ?? '');
     return reply(res, await handleAdminRequest({ ...request, host }, deps.admin));

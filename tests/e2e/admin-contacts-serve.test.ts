@@ -10,6 +10,7 @@
  */
 
 import { rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importMaxBytes } from '../../lambdas/core/admin/contacts.ts';
@@ -75,6 +76,48 @@ afterAll(async () => {
 });
 
 describe('without signing in', { timeout: 60_000 }, () => {
+  it('a large upload is answered 401 while it is still being sent: its body is never read', async () => {
+    if (!server) throw new Error('the server did not start: see the error of beforeAll');
+    const url = new URL('/admin/contacts/import', server.url);
+    for (const headers of [
+      {},
+      { authorization: 'Bearer not-the-token' },
+      { cookie: 'pressroom_admin=forged' },
+    ]) {
+      // 20 MB announced, 64 kB sent, the rest held back until an answer comes: a server that
+      // read the body before checking the caller would never answer (the test would time out).
+      const answer = await new Promise<{ status: number; body: string; connection?: string }>(
+        (resolve, reject) => {
+          const request = httpRequest(url, {
+            method: 'POST',
+            headers: {
+              ...headers,
+              'content-type': 'multipart/form-data; boundary=x',
+              'content-length': String(importMaxBytes),
+            },
+          });
+          request.on('error', reject);
+          request.on('response', (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => {
+              resolve({
+                status: response.statusCode ?? 0,
+                body: Buffer.concat(chunks).toString(),
+                ...(response.headers.connection && { connection: response.headers.connection }),
+              });
+              request.destroy();
+            });
+          });
+          request.write(Buffer.alloc(64 * 1024, 'a'));
+        },
+      );
+      expect(answer.status).toBe(401);
+      expect(answer.body).toContain('sign in first');
+      expect(answer.connection).toBe('close');
+    }
+  });
+
   it('every contacts page and API route is refused, with nothing of the contacts', async () => {
     const id = keys.idOf(camille);
     const pages = [
