@@ -9,7 +9,7 @@
  * The tests of this file share one server and run in order.
  */
 
-import { rm } from 'node:fs/promises';
+import { access, mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,8 +67,21 @@ beforeAll(async () => {
     }),
     0,
   );
+  // An upload staged two hours ago and never confirmed (a CSV of addresses): serve removes it at start.
+  await mkdir(path.dirname(staleUpload()), { recursive: true });
+  await writeFile(staleUpload(), `email\n${camille}\n`);
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  await utimes(staleUpload(), twoHoursAgo, twoHoursAgo);
   server = await startServer([], { cwd: workspace, env: env() });
 }, 300_000);
+
+const staleUpload = () =>
+  path.join(workspace, '.pressroom', 'contacts', 'uploads', 'ab'.repeat(12), 'file.csv');
+
+it('removed at start an upload staged over an hour ago and never imported', async () => {
+  await expect(access(staleUpload())).rejects.toThrow(/ENOENT/);
+  await expect(access(path.dirname(staleUpload()))).rejects.toThrow(/ENOENT/);
+});
 
 afterAll(async () => {
   await stopServer(server, 'SIGTERM');
