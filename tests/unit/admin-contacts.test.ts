@@ -108,6 +108,18 @@ describe('search', () => {
   });
 });
 
+/** Two confirmations at once of an upload of two new contacts: one imports them, once. */
+async function confirmTwiceAtOnce(at: AdminContactsDeps, id: string) {
+  const [one, two] = await Promise.all([
+    confirmUpload(at, id, { list: 'presse' }),
+    confirmUpload(at, id, { list: 'presse' }).catch((e: unknown) => e),
+  ]);
+  expect(one).toMatchObject({ imported: { added: 2 } });
+  // The second found the claim: under way (409) or already done.
+  if (two instanceof ImportUploadError) expect(two.status).toBe(409);
+  else expect(two).toMatchObject({ already: { added: 2 } });
+}
+
 describe('import steps', () => {
   it('previews a Latin-1 file: encoding, columns mapped as the command line detects them, first rows, the refused row and its line', async () => {
     const csv = latin1(
@@ -199,14 +211,7 @@ describe('import steps', () => {
       name: 'a.csv',
       bytes: Buffer.from('email,tags\na@example.org,x\nb@example.org,y\n'),
     });
-    const [one, two] = await Promise.all([
-      confirmUpload(deps, id, { list: 'presse' }),
-      confirmUpload(deps, id, { list: 'presse' }).catch((e: unknown) => e),
-    ]);
-    expect(one).toMatchObject({ imported: { added: 2 } });
-    // The second found the claim: under way (409) or already done.
-    if (two instanceof ImportUploadError) expect(two.status).toBe(409);
-    else expect(two).toMatchObject({ already: { added: 2 } });
+    await confirmTwiceAtOnce(deps, id);
     const later = await confirmUpload({ ...deps, now: new Date(now.getTime() + 60_000) }, id, {
       list: 'presse',
     });
@@ -229,13 +234,7 @@ describe('import steps', () => {
     expect((await findContact(store, contactsKeys, 'a@example.org')).contact).toBeUndefined();
     // Past the limit the claim is stale: the import runs, once.
     const stale = at(claimStaleMs + 60_000);
-    const [one, two] = await Promise.all([
-      confirmUpload(stale, id, { list: 'presse' }),
-      confirmUpload(stale, id, { list: 'presse' }).catch((e: unknown) => e),
-    ]);
-    expect(one).toMatchObject({ imported: { added: 2 } });
-    if (two instanceof ImportUploadError) expect(two.status).toBe(409);
-    else expect(two).toMatchObject({ already: { added: 2 } });
+    await confirmTwiceAtOnce(stale, id);
     expect(await store.get(`contacts/uploads/${id}/file.csv`)).toBeUndefined();
 
     // Killed after its commit (contacts written, no report): run again, it changes nothing.
