@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import type { AdminTemplates } from '../core/admin/pages.ts';
 import type { ReleaseSources } from '../core/admin/releases.ts';
+import { NoWorkspaceError } from '../core/errors.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
 import { languages } from '../core/publication/schema.ts';
 import { defaultTemplatesDir } from './template-files.ts';
@@ -130,8 +131,7 @@ export function workspaceReleaseSources(
     // Written whole, then linked under its name: link() fails when the name is taken, so a
     // file is never replaced (rename would).
     async create(name, text) {
-      if (workspaceRoot === undefined)
-        throw new Error('no workspace: run `pressroom serve` inside one (`pressroom init` makes one)');
+      if (workspaceRoot === undefined) throw new NoWorkspaceError(`${folderName}/${name}`);
       if (path.basename(name) !== name || name.startsWith('.') || !name.endsWith('.md'))
         throw new Error(`"${name}" is not a publication file name`);
       if ((await createFileOnce(folder, name, text)) === 'exists') return 'exists';

@@ -566,3 +566,47 @@ describe('saving a release', () => {
     await writeFile(file, before);
   });
 });
+
+describe('without a workspace (`serve --data-dir` outside one)', () => {
+  it('creating a release and drafting an issue answer 503 saying to run serve in a workspace', async () => {
+    const files = localFiles();
+    const inWorkspace = deps;
+    deps = {
+      ...deps,
+      releases: {
+        ...deps.releases,
+        sources: workspaceReleaseSources(undefined, files),
+        newsletters: {
+          ...(deps.releases.newsletters as NonNullable<AdminDeps['releases']['newsletters']>),
+          sources: workspaceReleaseSources(undefined, files, 'newsletters'),
+        },
+      },
+    };
+    try {
+      const release = await api('POST', '/releases', {
+        frontMatter: {
+          title: 'Sans espace de travail',
+          date: '2026-12-07',
+          lang: 'fr',
+          lead: 'Un chapô.',
+          publishers: [{ name: 'Une association', about: 'Une association fictive.' }],
+        },
+        body: 'Le texte.\n',
+      });
+      const issue = await api('POST', '/newsletters', { since: '2021-01-01' });
+      const page = await post('/admin/newsletters/new', { since: '2021-01-01', lang: 'fr' });
+      for (const [reply, what] of [
+        [release, 'publications/'],
+        [issue, 'newsletters/'],
+        [page, 'newsletters/'],
+      ] as const) {
+        expect(reply.status).toBe(503);
+        expect(reply.body).toContain(`no workspace here, so ${what}`);
+        expect(reply.body).toContain('run `pressroom serve` inside a workspace');
+      }
+      expect(bodyJson(release).error).toMatch(/^no workspace here/);
+    } finally {
+      deps = inWorkspace;
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { NoWorkspaceError } from '../errors.ts';
 import { json, type PublicRequest, type PublicResponse, plain } from '../public/http.ts';
 import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
 import { pageContentSecurityPolicy } from '../public/site-headers.ts';
@@ -196,6 +197,17 @@ export function formFields(request: PublicRequest): URLSearchParams | undefined 
 
 /** Answers a request under `/admin`. */
 export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps): Promise<PublicResponse> {
+  try {
+    return await answerAdminRequest(request, deps);
+  } catch (error) {
+    // Creating a release or drafting an issue with no workspace to write into: not a fault here.
+    if (!(error instanceof NoWorkspaceError)) throw error;
+    const isApi = request.path === apiPrefix || request.path.startsWith(`${apiPrefix}/`);
+    return withHeaders(isApi ? json(503, { error: error.message }) : plain(503, `${error.message}\n`), {});
+  }
+}
+
+async function answerAdminRequest(request: AdminRequest, deps: AdminDeps): Promise<PublicResponse> {
   const now = deps.now();
   const lang = chosenLanguage(request.headers, deps.lang);
   const pages = adminPages(deps.templates, lang, request.path);
