@@ -31,6 +31,7 @@ import {
   pageContentSecurityPolicy,
   servedFile,
 } from '../core/public/site-headers.ts';
+import { redactEmailAddresses, redactPathSegments } from '../core/redact.ts';
 import { compileForRecipients, type RecipientFields } from '../core/render/recipient.ts';
 import { checkKey, getJson, getText } from '../core/store/object-store.ts';
 import type { FolderObjectStore } from './folder-store.ts';
@@ -161,7 +162,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 export function createLocalServer(deps: LocalServerDeps): Server {
-  const log = deps.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = deps.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // An error's message may quote data (a file name, a value read): no address reaches the log.
+  const log = (line: string) => write(redactEmailAddresses(line));
   return createServer((req, res) => {
     const started = performance.now();
     handle(deps, req, res)
@@ -395,8 +398,5 @@ function redact(path: string): string {
   if (path.startsWith(advancePaths.prefix))
     return `${advancePaths.prefix}[token]${path.endsWith(advancePaths.pdfSuffix) ? advancePaths.pdfSuffix : ''}`;
   for (const prefix of Object.values(trackingPaths)) if (path.startsWith(prefix)) return `${prefix}[token]`;
-  return path
-    .split('/')
-    .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))
-    .join('/');
+  return redactPathSegments(path);
 }
