@@ -30,7 +30,7 @@ async function failingServer(): Promise<{ origin: string; lines: string[] }> {
   const lines: string[] = [];
   const server = createLocalServer({
     store: failing,
-    log: (line) => lines.push(line),
+    log: (line: string) => lines.push(line),
   } as unknown as LocalServerDeps);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   close = () => new Promise((resolve) => server.close(() => resolve()));
