@@ -131,6 +131,19 @@ function headersOf(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/**
+ * Drops the body of a request answered without it, as it arrives, and cuts the connection past
+ * `limit` bytes: a client still sending gets its answer (closing at once would reset the
+ * connection, and the client could lose the answer), and nothing is kept.
+ */
+function discardBody(req: IncomingMessage, limit: number): void {
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) req.socket.destroy();
+  });
+}
+
 /** Whether the request's body is read (the methods the endpoints take one with). */
 function hasBody(req: IncomingMessage): boolean {
   return req.method === 'POST' || req.method === 'PUT';
@@ -186,11 +199,11 @@ async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerRe
   const client = clientOf(req, deps.trustProxy === true);
   if (isAdminPath(url.pathname)) {
     if (!deps.admin) return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
-    // Nobody signed in: answered (401) before a byte of the body is read, and the connection
-    // closed after the answer, so that no one can make the server hold 20 MB uploads unsigned.
+    // Nobody signed in: answered (401) at once, its body never kept, so that no one can make
+    // the server hold 20 MB uploads without signing in.
     const read =
       !hasBody(req) || url.pathname === adminSignInPath || (await isSignedIn(headersOf(req), deps.admin));
-    if (!read) res.setHeader('Connection', 'close');
+    if (!read) discardBody(req, adminBodyLimit(url.pathname));
     // As bytes: a CSV uploaded to the contacts import may be in Windows-1252 or UTF-16.
     const request = await publicRequest(req, url, client, adminBodyLimit(url.pathname), true, read);
     // The host the browser sent the request to, which its Origin header must name.

@@ -99,35 +99,31 @@ describe('without signing in', { timeout: 60_000 }, () => {
     ]) {
       // 20 MB announced, 64 kB sent, the rest held back until an answer comes: a server that
       // read the body before checking the caller would never answer (the test would time out).
-      const answer = await new Promise<{ status: number; body: string; connection?: string }>(
-        (resolve, reject) => {
-          const request = httpRequest(url, {
-            method: 'POST',
-            headers: {
-              ...headers,
-              'content-type': 'multipart/form-data; boundary=x',
-              'content-length': String(importMaxBytes),
-            },
-          });
-          request.on('error', reject);
-          request.on('response', (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () => {
-              resolve({
-                status: response.statusCode ?? 0,
-                body: Buffer.concat(chunks).toString(),
-                ...(response.headers.connection && { connection: response.headers.connection }),
-              });
-              request.destroy();
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(url, {
+          method: 'POST',
+          headers: {
+            ...headers,
+            'content-type': 'multipart/form-data; boundary=x',
+            'content-length': String(importMaxBytes),
+          },
+        });
+        request.on('error', reject);
+        request.on('response', (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            resolve({
+              status: response.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString(),
             });
+            request.destroy();
           });
-          request.write(Buffer.alloc(64 * 1024, 'a'));
-        },
-      );
+        });
+        request.write(Buffer.alloc(64 * 1024, 'a'));
+      });
       expect(answer.status).toBe(401);
       expect(answer.body).toContain('sign in first');
-      expect(answer.connection).toBe('close');
     }
   });
 
