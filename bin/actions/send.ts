@@ -1,6 +1,5 @@
 import { localHolderAlive, thisProcess } from '../../lambdas/adapters/local-process.ts';
 import { outboxKey } from '../../lambdas/adapters/outbox-mailer.ts';
-import type { CampaignDefinition } from '../../lambdas/core/campaigns/campaign.ts';
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { resumeCampaign } from '../../lambdas/core/campaigns/control.ts';
 import type { DispatchReport } from '../../lambdas/core/campaigns/dispatch.ts';
@@ -26,10 +25,9 @@ import {
   sendCampaign,
 } from '../../lambdas/core/campaigns/send.ts';
 import { formatInZone, showTime } from '../../lambdas/core/campaigns/time.ts';
-import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
+import { audienceSize } from '../../lambdas/core/contacts/audience.ts';
 import { normalizeEmail } from '../../lambdas/core/contacts/model.ts';
 import { BusyError, UsageError } from '../../lambdas/core/errors.ts';
-import type { ObjectStore } from '../../lambdas/core/store/object-store.ts';
 import type {
   CampaignResumeOptions,
   ScheduleOptions,
@@ -245,14 +243,6 @@ async function estimatePlan(
   return planSending(await count, dayAway ? { ...quota, sentLast24Hours: 0 } : quota, start, pacing);
 }
 
-/** How many the campaign's audience holds now (do-not-contact and suppressed left out). */
-async function audienceCount(store: ObjectStore, definition: CampaignDefinition): Promise<number> {
-  let count = 0;
-  for await (const _ of resolveAudience(store, definition.audience, Object.keys(loadConfig({}).lists)))
-    count++;
-  return count;
-}
-
 /** The estimated plan's lines, or that it is unknown. */
 function estimateLines(plan: SendingPlan | undefined): string[] {
   return plan
@@ -309,7 +299,12 @@ async function scheduleOnStack(
   );
   const at = record.definition.sendAt;
   const plan =
-    at && (await estimatePlan(audienceCount(aws.store, definition), new Date(at.utc), pacingFor(opts)));
+    at &&
+    (await estimatePlan(
+      audienceSize(aws.store, definition.audience, Object.keys(loadConfig({}).lists)),
+      new Date(at.utc),
+      pacingFor(opts),
+    ));
   if (opts.json) {
     return print(
       {

@@ -16,6 +16,7 @@ import {
   adminSendRole,
   resumeInterruptedSends,
 } from '../../lambdas/core/admin/campaigns.ts';
+import { removeOldUploads } from '../../lambdas/core/admin/contacts.ts';
 import { adminKeys, generateAdminToken } from '../../lambdas/core/admin/session.ts';
 import { purgeSubscriptionState } from '../../lambdas/core/contacts/subscription.ts';
 import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
@@ -126,6 +127,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
     ...adminState(),
     now: () => new Date(),
   };
+  // Contacts uploaded to the admin's import and not confirmed hold personal data: those staged
+  // over an hour ago are removed now, before the admin opens, then every hour (below).
+  const removeUploads = () =>
+    removeOldUploads({ store: backend.store, now: new Date() }).then(
+      (removed) => {
+        if (removed > 0) log(`import uploads sweep: ${removed} upload(s) over an hour old removed`);
+      },
+      (error: unknown) => log(`import uploads sweep failed: ${(error as Error).message}`),
+    );
+  await removeUploads();
   const server = createLocalServer({
     store: backend.store,
     sampleRecipient: backend.sampleRecipient,
@@ -195,7 +206,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       (error: unknown) => log(`subscription sweep failed: ${(error as Error).message}`),
     );
   void purge();
-  const purgeTimer = setInterval(purge, 3600_000);
+  const purgeTimer = setInterval(() => void Promise.all([purge(), removeUploads()]), 3600_000);
   purgeTimer.unref();
   // Campaigns an admin send of a server that died left half sent go on (the ledger skips who has an outcome).
   void resumeInterruptedSends(campaigns, new Date()).then(

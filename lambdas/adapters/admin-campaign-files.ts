@@ -1,11 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'yaml';
 import type { CampaignFiles } from '../core/admin/campaigns.ts';
 import type { CampaignTemplates } from '../core/admin/campaigns-pages.ts';
-import { PressroomError } from '../core/errors.ts';
+import { NoWorkspaceError } from '../core/errors.ts';
 import type { SourceFiles } from '../core/publication/load.ts';
-import { createFileOnce } from './admin-files.ts';
+import { createFileOnce, workspaceOrganizations } from './admin-files.ts';
 import { defaultTemplatesDir } from './template-files.ts';
 
 /**
@@ -36,9 +35,7 @@ export function workspaceCampaignFiles(workspaceRoot: string | undefined, files:
     // Never over a file: two creations at once, one wins (admin-files.ts's createFileOnce).
     async create(name, text) {
       if (workspaceRoot === undefined)
-        throw new PressroomError(
-          'no workspace, so no campaigns folder to write in: run `pressroom serve` inside one (`pressroom init` makes one)',
-        );
+        throw new NoWorkspaceError(`campaigns/${name}`);
       if (path.basename(name) !== name || name.startsWith('.') || !name.endsWith('.yaml'))
         throw new Error(`"${name}" is not a campaign file name`);
       if ((await createFileOnce(folder, name, text)) === 'exists') return 'exists';
@@ -57,19 +54,10 @@ export async function workspaceSenders(
 ): Promise<string[]> {
   const found = sender ? [`${sender.name} <${sender.address}>`] : [];
   if (workspaceRoot === undefined) return found;
-  const dir = path.join(workspaceRoot, 'organizations');
-  for (const name of (await readdir(dir).catch(missingAsEmpty)).filter((n) => n.endsWith('.yaml')).sort()) {
-    try {
-      const data = parse(await readFile(path.join(dir, name), 'utf8')) as {
-        name?: unknown;
-        email?: unknown;
-      } | null;
-      if (typeof data?.name === 'string' && typeof data.email === 'string' && !/[<>\r\n]/.test(data.name))
-        found.push(`${data.name} <${data.email}>`);
-    } catch {
-      // A file that does not parse offers no sender; `pressroom render` reports it.
-    }
-  }
+  // A file with problems offers no sender; `pressroom render` reports them.
+  for (const { organization } of await workspaceOrganizations(workspaceRoot))
+    if (organization?.email && !/[<>\r\n]/.test(organization.name))
+      found.push(`${organization.name} <${organization.email}>`);
   return [...new Set(found)];
 }
 

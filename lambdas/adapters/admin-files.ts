@@ -5,7 +5,9 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import type { AdminTemplates } from '../core/admin/pages.ts';
 import type { ReleaseSources } from '../core/admin/releases.ts';
-import type { SourceFiles } from '../core/publication/load.ts';
+import { NoWorkspaceError } from '../core/errors.ts';
+import { parseOrganization, type SourceFiles } from '../core/publication/load.ts';
+import type { Organization } from '../core/publication/schema.ts';
 import { languages } from '../core/publication/schema.ts';
 import { defaultTemplatesDir } from './template-files.ts';
 
@@ -113,6 +115,32 @@ export async function createFileOnce(
 }
 
 /**
+ * The organisation files of a workspace (`organizations/<id>.yaml`), by id, each checked as a
+ * release's publisher is (the schema, the size, control characters): its organisation, or
+ * none when it has problems (`pressroom render` reports them). None without a workspace.
+ */
+export async function workspaceOrganizations(
+  workspaceRoot: string | undefined,
+): Promise<{ id: string; organization?: Organization }[]> {
+  if (workspaceRoot === undefined) return [];
+  const dir = path.join(workspaceRoot, 'organizations');
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const found = [];
+  for (const name of names.filter((n) => n.endsWith('.yaml') && !n.startsWith('.')).sort()) {
+    const file = path.join(dir, name);
+    const checked = parseOrganization(file, await readFile(file, 'utf8'));
+    found.push({
+      id: name.slice(0, -'.yaml'.length),
+      ...('organization' in checked && { organization: checked.organization }),
+    });
+  }
+  return found;
+}
+
+/**
  * The publication files of a workspace: the `.md` files directly in its `publications/`
  * folder (none when there is no such folder, or no workspace: `serve --data-dir` outside
  * one), read inside the workspace by `files`. `folderName` names another folder of the
@@ -130,32 +158,18 @@ export function workspaceReleaseSources(
     // Written whole, then linked under its name: link() fails when the name is taken, so a
     // file is never replaced (rename would).
     async create(name, text) {
-      if (workspaceRoot === undefined)
-        throw new Error('no workspace: run `pressroom serve` inside one (`pressroom init` makes one)');
+      if (workspaceRoot === undefined) throw new NoWorkspaceError(`${folderName}/${name}`);
       if (path.basename(name) !== name || name.startsWith('.') || !name.endsWith('.md'))
         throw new Error(`"${name}" is not a publication file name`);
       if ((await createFileOnce(folder, name, text)) === 'exists') return 'exists';
       return { path: path.join(folder, name), name: path.join(folderName, name) };
     },
     async organizations() {
-      if (workspaceRoot === undefined) return [];
-      const dir = path.join(workspaceRoot, 'organizations');
-      const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return [];
-        throw error;
-      });
-      const found = [];
-      for (const name of names.filter((n) => n.endsWith('.yaml')).sort()) {
-        const id = name.slice(0, -'.yaml'.length);
-        // The name shown beside the id; a file that does not parse is still listed by its id.
-        let title = id;
-        try {
-          const data = parse(await readFile(path.join(dir, name), 'utf8')) as { name?: unknown } | null;
-          if (typeof data?.name === 'string') title = data.name;
-        } catch {}
-        found.push({ id, name: title });
-      }
-      return found;
+      // The name shown beside the id; a file with problems is still listed by its id.
+      return (await workspaceOrganizations(workspaceRoot)).map(({ id, organization }) => ({
+        id,
+        name: organization?.name ?? id,
+      }));
     },
     async pressKitFiles() {
       if (workspaceRoot === undefined) return { attachments: [], images: [] };

@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type AdminDeps, adminBodyLimit, handleAdminRequest, isAdminPath } from '../core/admin/admin.ts';
+import {
+  type AdminDeps,
+  adminBodyLimit,
+  adminSignInPath,
+  handleAdminRequest,
+  isAdminPath,
+  isSignedIn,
+} from '../core/admin/admin.ts';
 import { archiveKeys, type ReleaseManifest, readManifest } from '../core/archive/manifest.ts';
 import { siteKeys } from '../core/archive/press-room.ts';
 import { advancePaths } from '../core/campaigns/advance-copy.ts';
@@ -24,6 +31,7 @@ import {
   pageContentSecurityPolicy,
   servedFile,
 } from '../core/public/site-headers.ts';
+import { redactEmailAddresses, redactPathSegments } from '../core/redact.ts';
 import { compileForRecipients, type RecipientFields } from '../core/render/recipient.ts';
 import { checkKey, getJson, getText } from '../core/store/object-store.ts';
 import type { FolderObjectStore } from './folder-store.ts';
@@ -98,13 +106,11 @@ async function publicRequest(
   limit = maxBodyBytes,
   /** The body as bytes (base64), not as UTF-8 text: an uploaded file in another encoding. */
   binary = false,
+  /** false: the body is left unread (answered as if empty). */
+  read = true,
 ): Promise<PublicRequest> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  const bytes =
-    req.method === 'POST' || req.method === 'PUT' ? await readBody(req, limit + 1) : Buffer.alloc(0);
+  const headers = headersOf(req);
+  const bytes = read && hasBody(req) ? await readBody(req, limit + 1) : Buffer.alloc(0);
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
@@ -114,6 +120,33 @@ async function publicRequest(
     ...(binary && { isBase64Encoded: true }),
     ...(client.ip && { sourceIp: client.ip }),
   };
+}
+
+/** The request's headers, their names in lower case, repeated ones joined. */
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+/**
+ * Drops the body of a request answered without it, as it arrives, and cuts the connection past
+ * `limit` bytes: a client still sending gets its answer (closing at once would reset the
+ * connection, and the client could lose the answer), and nothing is kept.
+ */
+function discardBody(req: IncomingMessage, limit: number): void {
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) req.socket.destroy();
+  });
+}
+
+/** Whether the request's body is read (the methods the endpoints take one with). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.method === 'POST' || req.method === 'PUT';
 }
 
 /** The endpoint's response → node:http. */
@@ -142,7 +175,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 export function createLocalServer(deps: LocalServerDeps): Server {
-  const log = deps.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = deps.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // An error's message may quote data (a file name, a value read): no address reaches the log.
+  const log = (line: string) => write(redactEmailAddresses(line));
   return createServer((req, res) => {
     const started = performance.now();
     handle(deps, req, res)
@@ -164,8 +199,13 @@ async function handle(deps: LocalServerDeps, req: IncomingMessage, res: ServerRe
   const client = clientOf(req, deps.trustProxy === true);
   if (isAdminPath(url.pathname)) {
     if (!deps.admin) return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
+    // Nobody signed in: answered (401) at once, its body never kept, so that no one can make
+    // the server hold 20 MB uploads without signing in.
+    const read =
+      !hasBody(req) || url.pathname === adminSignInPath || (await isSignedIn(headersOf(req), deps.admin));
+    if (!read) discardBody(req, adminBodyLimit(url.pathname));
     // As bytes: a CSV uploaded to the contacts import may be in Windows-1252 or UTF-16.
-    const request = await publicRequest(req, url, client, adminBodyLimit(url.pathname), true);
+    const request = await publicRequest(req, url, client, adminBodyLimit(url.pathname), true, read);
     // The host the browser sent the request to, which its Origin header must name.
     const host = client.origin ? new URL(client.origin).host : (req.headers.host ?? '');
     return reply(res, await handleAdminRequest({ ...request, host }, deps.admin));
@@ -371,8 +411,5 @@ function redact(path: string): string {
   if (path.startsWith(advancePaths.prefix))
     return `${advancePaths.prefix}[token]${path.endsWith(advancePaths.pdfSuffix) ? advancePaths.pdfSuffix : ''}`;
   for (const prefix of Object.values(trackingPaths)) if (path.startsWith(prefix)) return `${prefix}[token]`;
-  return path
-    .split('/')
-    .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))
-    .join('/');
+  return redactPathSegments(path);
 }

@@ -30,3 +30,18 @@ export async function mapConcurrent<T, R>(
   if (rejected) throw rejected.reason;
   return results;
 }
+
+/**
+ * A queue that runs the work given to it one at a time, in the order given: each call starts
+ * once the one before has ended (settled, whether it succeeded or failed). For a check then a
+ * write of the same files (a version compared, then the file replaced): two at once could both
+ * pass the check. It serialises within one process only.
+ */
+export function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = last.then(work);
+    last = run.catch(() => undefined);
+    return run;
+  };
+}

@@ -55,6 +55,19 @@ export class BusyError extends PressroomError {
 }
 
 /**
+ * A file of the workspace was to be written (a new release, a newsletter issue) where there is
+ * no workspace: `pressroom serve --data-dir` run outside one. The admin answers 503 with this.
+ */
+export class NoWorkspaceError extends PressroomError {
+  override name = 'NoWorkspaceError';
+  constructor(what: string) {
+    super(
+      `no workspace here, so ${what} cannot be written: run \`pressroom serve\` inside a workspace (the folder of pressroom.yaml; \`pressroom init\` makes one)`,
+    );
+  }
+}
+
+/**
  * A command-line argument that is not what the command takes, found when the command runs
  * (the checks that need more than the command-line parser loads): exit code 2, as commander's
  * own usage errors.

@@ -16,3 +16,15 @@ const addressPattern = new RegExp(
 export function redactEmailAddresses(text: string): string {
   return text.replace(addressPattern, '[address]');
 }
+
+/**
+ * A request's path as a log line may hold it: each segment with an `@` (bare or `%40`) is
+ * `[redacted]` whole, so no address, whole or in part, reaches the log. The local server and
+ * the admin function log paths through this.
+ */
+export function redactPathSegments(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (/@|%40/i.test(segment) ? '[redacted]' : segment))
+    .join('/');
+}

@@ -25,6 +25,7 @@ import {
 } from '../core/admin/session.ts';
 import { InvalidTokenError, openExpiringToken, signExpiringToken } from '../core/contacts/tokens.ts';
 import type { PublicResponse } from '../core/public/http.ts';
+import { redactPathSegments } from '../core/redact.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import { loadConfig } from './config.ts';
 import type { FunctionUrlResponse } from './public.ts';
@@ -365,7 +366,7 @@ export async function handler(
   // The route and the status only: never a slug's query, a token or who asked.
   logger.info('admin request', {
     method: request.method,
-    route: request.path.split('/').slice(0, 4).join('/'),
+    route: redactPathSegments(request.path.split('/').slice(0, 4).join('/')),
     status: response.status,
     ms: Math.round(performance.now() - started),
   });

@@ -18,6 +18,7 @@ import {
 import { openApiDocument } from '../../lambdas/core/admin/api.ts';
 import {
   type AdminContactsDeps,
+  claimStaleMs,
   confirmUpload,
   contactProfile,
   eraseContactById,
@@ -106,6 +107,18 @@ describe('search', () => {
     expect((await searchContacts(deps, { list: 'autre' })).total).toBe(0);
   });
 });
+
+/** Two confirmations at once of an upload of two new contacts: one imports them, once. */
+async function confirmTwiceAtOnce(at: AdminContactsDeps, id: string) {
+  const [one, two] = await Promise.all([
+    confirmUpload(at, id, { list: 'presse' }),
+    confirmUpload(at, id, { list: 'presse' }).catch((e: unknown) => e),
+  ]);
+  expect(one).toMatchObject({ imported: { added: 2 } });
+  // The second found the claim: under way (409) or already done.
+  if (two instanceof ImportUploadError) expect(two.status).toBe(409);
+  else expect(two).toMatchObject({ already: { added: 2 } });
+}
 
 describe('import steps', () => {
   it('previews a Latin-1 file: encoding, columns mapped as the command line detects them, first rows, the refused row and its line', async () => {
@@ -198,14 +211,7 @@ describe('import steps', () => {
       name: 'a.csv',
       bytes: Buffer.from('email,tags\na@example.org,x\nb@example.org,y\n'),
     });
-    const [one, two] = await Promise.all([
-      confirmUpload(deps, id, { list: 'presse' }),
-      confirmUpload(deps, id, { list: 'presse' }).catch((e: unknown) => e),
-    ]);
-    expect(one).toMatchObject({ imported: { added: 2 } });
-    // The second found the claim: under way (409) or already done.
-    if (two instanceof ImportUploadError) expect(two.status).toBe(409);
-    else expect(two).toMatchObject({ already: { added: 2 } });
+    await confirmTwiceAtOnce(deps, id);
     const later = await confirmUpload({ ...deps, now: new Date(now.getTime() + 60_000) }, id, {
       list: 'presse',
     });
@@ -214,6 +220,32 @@ describe('import steps', () => {
     expect(contact?.updatedAt).toBe(now.toISOString());
     // The file itself is gone once imported.
     expect(await store.get(`contacts/uploads/${id}/file.csv`)).toBeUndefined();
+  });
+
+  it('takes over a claim left by an import whose server was stopped, once it is stale; importing again is safe', async () => {
+    const csv = 'email,tags\na@example.org,x\nb@example.org,y\n';
+    const { id } = await stageUpload(deps, { name: 'a.csv', bytes: Buffer.from(csv) });
+    // A confirmation that claimed the upload, then died before its report: its claim stays.
+    await store.putIfAbsent(`contacts/uploads/${id}/claim.json`, JSON.stringify({ at: now.toISOString() }));
+    const at = (ms: number) => ({ ...deps, now: new Date(now.getTime() + ms) });
+    const soon = await confirmUpload(at(60_000), id, { list: 'presse' }).catch((e: unknown) => e);
+    expect(soon).toBeInstanceOf(ImportUploadError);
+    expect((soon as ImportUploadError).status).toBe(409);
+    expect((await findContact(store, contactsKeys, 'a@example.org')).contact).toBeUndefined();
+    // Past the limit the claim is stale: the import runs, once.
+    const stale = at(claimStaleMs + 60_000);
+    await confirmTwiceAtOnce(stale, id);
+    expect(await store.get(`contacts/uploads/${id}/file.csv`)).toBeUndefined();
+
+    // Killed after its commit (contacts written, no report): run again, it changes nothing.
+    const again = await stageUpload(deps, { name: 'b.csv', bytes: Buffer.from(csv) });
+    await store.putIfAbsent(
+      `contacts/uploads/${again.id}/claim.json`,
+      JSON.stringify({ at: now.toISOString() }),
+    );
+    expect(await confirmUpload(stale, again.id, { list: 'presse' })).toMatchObject({
+      imported: { added: 0, unchanged: 2 },
+    });
   });
 
   it('keeps upload names to one line of a base name, and refuses a file over the limit', async () => {

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { workspaceSenders } from '../../lambdas/adapters/admin-campaign-files.ts';
 import { workspaceReleaseSources } from '../../lambdas/adapters/admin-files.ts';
 import { localFiles } from '../../lambdas/adapters/local-files.ts';
 
@@ -51,16 +52,26 @@ describe('creating a publication file', () => {
 });
 
 describe('the organisations', () => {
-  it('are the organizations/*.yaml files, by id, with the name each gives (its id when unreadable)', async () => {
+  it('are the organizations/*.yaml files, by id, with the name each gives (its id when unreadable or invalid)', async () => {
     const dir = path.join(root, 'organizations');
     await mkdir(dir);
-    await writeFile(path.join(dir, 'villes-internet.yaml'), 'name: Villes Internet\n');
+    await writeFile(
+      path.join(dir, 'villes-internet.yaml'),
+      'name: Villes Internet\nabout: Une association.\nemail: presse@villes-internet.example.org\n',
+    );
     await writeFile(path.join(dir, 'broken.yaml'), 'name: [unclosed\n');
+    // Parses, but is no organisation: an address that is not one, no "about".
+    await writeFile(path.join(dir, 'invalid.yaml'), 'name: Invalide\nemail: "x <y@example.org>"\n');
     await writeFile(path.join(dir, 'notes.txt'), 'not one');
     expect(await workspaceReleaseSources(root, localFiles()).organizations()).toEqual([
       { id: 'broken', name: 'broken' },
+      { id: 'invalid', name: 'invalid' },
       { id: 'villes-internet', name: 'Villes Internet' },
     ]);
     expect(await workspaceReleaseSources(undefined, localFiles()).organizations()).toEqual([]);
+    // The compose form's senders read them the same way: the invalid one offers none.
+    expect(await workspaceSenders(root, undefined)).toEqual([
+      'Villes Internet <presse@villes-internet.example.org>',
+    ]);
   });
 });

@@ -541,3 +541,72 @@ describe("a release's PDF", () => {
     expect((await req('GET', '/admin/releases/nope/pdf', { headers: bearer })).status).toBe(404);
   });
 });
+
+describe('saving a release', () => {
+  it('saves one of two saves made at once from the same version; the other is refused (409)', async () => {
+    const file = path.join(work, crise.file);
+    const before = await readFile(file, 'utf8');
+    const release = bodyJson(await api('GET', `/releases/${crise.slug}`)) as {
+      version: string;
+      frontMatter: Record<string, unknown>;
+      body: string;
+    };
+    const edit = (place: string) =>
+      api('PUT', `/releases/${crise.slug}`, {
+        version: release.version,
+        frontMatter: { ...release.frontMatter, place },
+        body: release.body,
+      });
+    const [one, two] = await Promise.all([edit('Lyon'), edit('Nantes')]);
+    // Whichever came first is written; the other finds the file changed, and loses nothing silently.
+    expect([one.status, two.status].sort()).toEqual([200, 409]);
+    const kept = one.status === 200 ? 'Lyon' : 'Nantes';
+    expect(await readFile(file, 'utf8')).toMatch(new RegExp(`^place: ${kept}$`, 'm'));
+    expect(bodyJson(one.status === 409 ? one : two).error).toMatch(/changed since it was opened/);
+    await writeFile(file, before);
+  });
+});
+
+describe('without a workspace (`serve --data-dir` outside one)', () => {
+  it('creating a release and drafting an issue answer 503 saying to run serve in a workspace', async () => {
+    const files = localFiles();
+    const inWorkspace = deps;
+    deps = {
+      ...deps,
+      releases: {
+        ...deps.releases,
+        sources: workspaceReleaseSources(undefined, files),
+        newsletters: {
+          ...(deps.releases.newsletters as NonNullable<AdminDeps['releases']['newsletters']>),
+          sources: workspaceReleaseSources(undefined, files, 'newsletters'),
+        },
+      },
+    };
+    try {
+      const release = await api('POST', '/releases', {
+        frontMatter: {
+          title: 'Sans espace de travail',
+          date: '2026-12-07',
+          lang: 'fr',
+          lead: 'Un chapô.',
+          publishers: [{ name: 'Une association', about: 'Une association fictive.' }],
+        },
+        body: 'Le texte.\n',
+      });
+      const issue = await api('POST', '/newsletters', { since: '2021-01-01' });
+      const page = await post('/admin/newsletters/new', { since: '2021-01-01', lang: 'fr' });
+      for (const [reply, what] of [
+        [release, 'publications/'],
+        [issue, 'newsletters/'],
+        [page, 'newsletters/'],
+      ] as const) {
+        expect(reply.status).toBe(503);
+        expect(reply.body).toContain(`no workspace here, so ${what}`);
+        expect(reply.body).toContain('run `pressroom serve` inside a workspace');
+      }
+      expect(bodyJson(release).error).toMatch(/^no workspace here/);
+    } finally {
+      deps = inWorkspace;
+    }
+  });
+});

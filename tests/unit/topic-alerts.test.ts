@@ -18,7 +18,7 @@ import { readCampaign, updateCampaign } from '../../lambdas/core/campaigns/campa
 import { loadCampaignFile } from '../../lambdas/core/campaigns/campaign-file.ts';
 import { cancelCampaignRemotely } from '../../lambdas/core/campaigns/remote.ts';
 import { dueCampaigns } from '../../lambdas/core/campaigns/schedule.ts';
-import { resolveAudience } from '../../lambdas/core/contacts/audience.ts';
+import { audienceSize, resolveAudience } from '../../lambdas/core/contacts/audience.ts';
 import { applyUnsubscribe } from '../../lambdas/core/contacts/feedback.ts';
 import { combineContacts } from '../../lambdas/core/contacts/merge.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
@@ -294,6 +294,8 @@ describe("a release's alert", () => {
     const audience: string[] = [];
     for await (const member of resolveAudience(f.store, alert?.audience ?? {})) audience.push(member.email);
     expect(audience.sort()).toEqual(['both@example.org', 'one@example.org']);
+    // What the admin's campaign pages and `send --backend aws`'s estimate count.
+    expect(await audienceSize(f.store, alert?.audience ?? {})).toBe(2);
   });
 
   it('none for a private or withdrawn release, or one with no offered tag', () => {

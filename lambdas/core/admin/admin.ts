@@ -1,3 +1,4 @@
+import { NoWorkspaceError } from '../errors.ts';
 import { json, type PublicRequest, type PublicResponse, plain } from '../public/http.ts';
 import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
 import { pageContentSecurityPolicy } from '../public/site-headers.ts';
@@ -133,8 +134,8 @@ const changes = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Who is asking: the token holder (Bearer), a session, or nobody. */
 type Caller = { kind: 'bearer' } | { kind: 'session'; session: AdminSession } | undefined;
 
-async function callerOf(request: AdminRequest, deps: AdminDeps, now: Date): Promise<Caller> {
-  const authorization = request.headers.authorization;
+async function callerOf(headers: PublicRequest['headers'], deps: AdminDeps, now: Date): Promise<Caller> {
+  const authorization = headers.authorization;
   if (authorization !== undefined) {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
     const known = deps.identity
@@ -142,9 +143,21 @@ async function callerOf(request: AdminRequest, deps: AdminDeps, now: Date): Prom
       : isAdminToken(deps.adminToken, token);
     return known ? { kind: 'bearer' } : undefined;
   }
-  const session = readSession(deps.keys, parseCookies(request.headers.cookie)[cookieNames.session], now);
+  const session = readSession(deps.keys, parseCookies(headers.cookie)[cookieNames.session], now);
   if (!session || deps.signedOut.has(session, now)) return undefined;
   return { kind: 'session', session };
+}
+
+/** The sign-in form's path: the one path a request may post to without being signed in. */
+export const adminSignInPath = `${adminPrefix}/sign-in`;
+
+/**
+ * Whether a request's headers carry a valid sign-in (a Bearer token or a live session), as
+ * handleAdminRequest checks them: a server asks before it reads a body, so that nobody can
+ * make it hold megabytes without signing in first.
+ */
+export async function isSignedIn(headers: PublicRequest['headers'], deps: AdminDeps): Promise<boolean> {
+  return (await callerOf(headers, deps, deps.now())) !== undefined;
 }
 
 export function withHeaders(response: PublicResponse, headers: Record<string, string>): PublicResponse {
@@ -184,6 +197,17 @@ export function formFields(request: PublicRequest): URLSearchParams | undefined 
 
 /** Answers a request under `/admin`. */
 export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps): Promise<PublicResponse> {
+  try {
+    return await answerAdminRequest(request, deps);
+  } catch (error) {
+    // Creating a release or drafting an issue with no workspace to write into: not a fault here.
+    if (!(error instanceof NoWorkspaceError)) throw error;
+    const isApi = request.path === apiPrefix || request.path.startsWith(`${apiPrefix}/`);
+    return withHeaders(isApi ? json(503, { error: error.message }) : plain(503, `${error.message}\n`), {});
+  }
+}
+
+async function answerAdminRequest(request: AdminRequest, deps: AdminDeps): Promise<PublicResponse> {
   const now = deps.now();
   const lang = chosenLanguage(request.headers, deps.lang);
   const pages = adminPages(deps.templates, lang, request.path);
@@ -202,9 +226,9 @@ export async function handleAdminRequest(request: AdminRequest, deps: AdminDeps)
     );
   if (path === `${adminPrefix}/language` && (method === 'GET' || method === 'HEAD'))
     return answerLanguage(request, deps.secureCookies, adminHeaders);
-  if (path === `${adminPrefix}/sign-in`) return signIn(request, method, deps, pages, now);
+  if (path === adminSignInPath) return signIn(request, method, deps, pages, now);
 
-  const caller = await callerOf(request, deps, now);
+  const caller = await callerOf(request.headers, deps, now);
   const isApi = path === apiPrefix || path.startsWith(`${apiPrefix}/`);
   if (!caller) {
     if (isApi || (method !== 'GET' && method !== 'HEAD'))

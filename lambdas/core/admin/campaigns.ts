@@ -16,7 +16,7 @@ import { cancelCampaign, scheduleCampaign } from '../campaigns/schedule.ts';
 import { type SendDeps, sendCampaign } from '../campaigns/send.ts';
 import { type CampaignStatus, campaignStatus } from '../campaigns/status.ts';
 import { isTimeZone, parseSendTime } from '../campaigns/time.ts';
-import { resolveAudience } from '../contacts/audience.ts';
+import { audienceSize } from '../contacts/audience.ts';
 import { normalizeEmail } from '../contacts/model.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
 import { readIssueManifest, readIssues } from '../newsletter/catalog.ts';
@@ -217,9 +217,7 @@ export async function countAudience(
   audience: CampaignDefinition['audience'],
 ): Promise<{ count: number } | { error: string }> {
   try {
-    let count = 0;
-    for await (const _ of resolveAudience(deps.send.store, audience, Object.keys(deps.lists))) count++;
-    return { count };
+    return { count: await audienceSize(deps.send.store, audience, Object.keys(deps.lists)) };
   } catch (error) {
     if (error instanceof PressroomError) return { error: error.message };
     throw error;

@@ -20,7 +20,13 @@ import { findContact, readContactShard, readSuppressionShard } from '../contacts
 import { PressroomError, showValue } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { describeAddress, type Erasure, eraseAddress } from '../privacy.ts';
-import { getJson, listAll, ObjectExistsError, type ObjectStore } from '../store/object-store.ts';
+import {
+  getJson,
+  listAll,
+  ObjectExistsError,
+  type ObjectStore,
+  VersionConflictError,
+} from '../store/object-store.ts';
 
 /**
  * The web admin's contacts, over the core functions `pressroom contacts ...` uses: search
@@ -549,7 +555,9 @@ export async function importedUpload(
  * Imports an upload, all or nothing, into the chosen list. Only the first confirmation
  * imports: it claims the upload (create-if-absent); a second one, at once or later, finds the
  * claim and answers the first one's report (or that it is under way). A refused import
- * releases the claim (nothing was written) so that it can be confirmed again once fixed.
+ * releases the claim (nothing was written) so that it can be confirmed again once fixed; a
+ * claim with no report older than claimStaleMs (an import whose server was stopped) is taken
+ * over.
  */
 export async function confirmUpload(
   deps: AdminContactsDeps,
@@ -567,16 +575,18 @@ export async function confirmUpload(
     }
   })();
   const options = importOptions(choice, detection.columns);
+  const claim = JSON.stringify({ at: deps.now.toISOString() });
   try {
-    await deps.store.putIfAbsent(uploadKeys.claim(id), JSON.stringify({ at: deps.now.toISOString() }));
+    await deps.store.putIfAbsent(uploadKeys.claim(id), claim);
   } catch (error) {
     if (!(error instanceof ObjectExistsError)) throw error;
     const report = await getJson<ImportReport>(deps.store, uploadKeys.report(id));
     if (report) return { already: report.value, name: meta.name };
-    throw new ImportUploadError(
-      'this file is being imported by another confirmation: wait a moment, then open the list of contacts',
-      409,
-    );
+    if (!(await tookOverStaleClaim(deps, id, claim)))
+      throw new ImportUploadError(
+        'this file is being imported by another confirmation: wait a moment, then open the list of contacts',
+        409,
+      );
   }
   let report: ImportReport;
   try {
@@ -601,6 +611,32 @@ export async function confirmUpload(
   // The file holds personal data: gone once imported (the report holds counts and lines only).
   await deps.store.delete(uploadKeys.file(id));
   return { imported: report, name: meta.name };
+}
+
+/**
+ * A claim with no report older than this was left by an import that never ended (the server
+ * was stopped): the upload may be confirmed again. An import of 150,000 rows takes well under
+ * a minute; this is far more, and far less than the upload's hour.
+ */
+export const claimStaleMs = 10 * 60 * 1000;
+
+/**
+ * Takes over the upload's claim when it is stale (compare-and-swap: of two confirmations that
+ * find it stale, one takes it). Importing again is safe: an import is all or nothing (one
+ * killed before its commit wrote no contact), and one that committed but died before its
+ * report finds its contacts unchanged.
+ */
+async function tookOverStaleClaim(deps: AdminContactsDeps, id: string, claim: string): Promise<boolean> {
+  const current = await getJson<{ at?: string }>(deps.store, uploadKeys.claim(id));
+  const at = Date.parse(current?.value.at ?? '');
+  if (!current || !(deps.now.getTime() - at > claimStaleMs)) return false;
+  try {
+    await deps.store.putIfVersion(uploadKeys.claim(id), claim, current.version);
+    return true;
+  } catch (error) {
+    if (error instanceof VersionConflictError) return false;
+    throw error;
+  }
 }
 
 /** Bytes in memory, as the stream importContacts reads. */

@@ -4,6 +4,7 @@ import { isMap, isScalar, isSeq, type Node, parseDocument, YAMLSeq } from 'yaml'
 import { catalogYears, isPublic, readYear } from '../archive/catalog.ts';
 import { ReleaseNotFoundError, readManifest } from '../archive/manifest.ts';
 import { showTime } from '../campaigns/time.ts';
+import { oneAtATime } from '../concurrency.ts';
 import { InvalidInputError, PressroomError, type Problem } from '../errors.ts';
 import { splitFrontMatter, validate } from '../input.ts';
 import { IssueNotFoundError, readIssueManifest } from '../newsletter/catalog.ts';
@@ -348,13 +349,11 @@ export type SaveIssueResult = SaveOutcome<IssueDetail>;
  * time: of two made at once from the same version, the second finds the file changed.
  */
 export function saveIssue(deps: AdminReleaseDeps, id: string, edit: IssueEdit): Promise<SaveIssueResult> {
-  const run = saving.then(() => saveNow(deps, id, edit));
-  saving = run.catch(() => undefined);
-  return run;
+  return issueWrites(() => saveNow(deps, id, edit));
 }
 
-/** The save under way, which the next one waits for. */
-let saving: Promise<unknown> = Promise.resolve();
+/** Saves of issues, one at a time (within this process). */
+const issueWrites = oneAtATime();
 
 async function saveNow(deps: AdminReleaseDeps, id: string, edit: IssueEdit): Promise<SaveIssueResult> {
   const found = await issueFile(deps, id);

@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { LiftCanceller } from '../archive/lift.ts';
 import { ReleaseNotFoundError, type ReleaseState, readManifest, stateOf } from '../archive/manifest.ts';
 import { type PublishDeps, siteTop } from '../archive/publish.ts';
+import { oneAtATime } from '../concurrency.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { validate } from '../input.ts';
 import { loadPublication, readFrontMatterFile, type SourceFiles } from '../publication/load.ts';
@@ -312,13 +313,14 @@ export type CreateResult = { created: ReleaseDetail } | { problems: FieldProblem
  */
 export function createRelease(deps: AdminReleaseDeps, input: PublicationEdit): Promise<CreateResult> {
   // One at a time: the slug is checked, then the file created; two at once could both pass.
-  const run = creating.then(() => createNow(deps, input));
-  creating = run.catch(() => undefined);
-  return run;
+  return releaseWrites(() => createNow(deps, input));
 }
 
-/** The creation under way, which the next one waits for. */
-let creating: Promise<unknown> = Promise.resolve();
+/**
+ * Creations and saves of releases, one at a time (within this process: docs/admin.md says one
+ * `serve` per workspace): each checks (a slug free, a version unchanged), then writes.
+ */
+const releaseWrites = oneAtATime();
 
 async function createNow(deps: AdminReleaseDeps, input: PublicationEdit): Promise<CreateResult> {
   const text = publicationText(input);
@@ -399,9 +401,18 @@ export async function textToSave(
  * Saves an edited release into its own file, rewriting only what changed (edit.ts): the file
  * must still be the `version` that was read (else a conflict, nothing written), and what would
  * be written must load as a publication (else its problems, nothing written). A save that
- * changes nothing writes nothing.
+ * changes nothing writes nothing. Saves go one at a time: of two made at once from the same
+ * version, the second finds the file changed.
  */
-export async function saveRelease(
+export function saveRelease(
+  deps: AdminReleaseDeps,
+  slug: string,
+  edit: PublicationEdit & { version: string },
+): Promise<SaveResult> {
+  return releaseWrites(() => saveNow(deps, slug, edit));
+}
+
+async function saveNow(
   deps: AdminReleaseDeps,
   slug: string,
   edit: PublicationEdit & { version: string },

@@ -110,6 +110,21 @@ export function profileMatcher(filter: AudienceFilter): (contact: Contact) => bo
 }
 
 /**
+ * How many recipients the audience holds now (suppressed and do-not-contact left out): the
+ * recipients resolveAudience yields, counted, holding none of them. Its errors are
+ * resolveAudience's (a list nobody is on and `known` does not name).
+ */
+export async function audienceSize(
+  store: ObjectStore,
+  filter: AudienceFilter,
+  known: readonly string[] = [],
+): Promise<number> {
+  let count = 0;
+  for await (const _ of resolveAudience(store, filter, known)) count++;
+  return count;
+}
+
+/**
  * The recipients a campaign may mail: on one of its lists and not unsubscribed from that
  * list, matching the tags and the profile selectors (beats, outlets, languages), not
  * suppressed from everything, not marked do-not-contact (counted in `excluded`). Each address once (contacts are

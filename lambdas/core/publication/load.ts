@@ -488,7 +488,7 @@ async function loadOrganization(
 }
 
 /** An organisation file's text, checked: the organisation, or its problems with their lines. */
-function parseOrganization(
+export function parseOrganization(
   file: string,
   text: string,
 ): { organization: Organization } | { problems: Problem[] } {
