@@ -72,3 +72,10 @@ export async function adminViolations(page: Page, origin: string): Promise<strin
     (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
   );
 }
+
+/** The query of a page's language switch (`/admin/language?lang=…&back=…`), as a browser follows it. */
+export function languageSwitch(body: string): Record<string, string> {
+  const href = /<a href="(\/admin\/language\?[^"]*)"/.exec(body)?.[1];
+  if (href === undefined) throw new Error('the page has no language switch');
+  return Object.fromEntries(new URL(href.replaceAll('&amp;', '&'), 'http://admin.test').searchParams);
+}

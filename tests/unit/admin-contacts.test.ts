@@ -34,6 +34,7 @@ import { campaignKeys } from '../../lambdas/core/campaigns/campaign.ts';
 import type { LedgerEntry } from '../../lambdas/core/campaigns/ledger.ts';
 import { importContacts } from '../../lambdas/core/contacts/import.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
+import { languageSwitch } from '../support/admin.ts';
 import { contactsKeys } from '../support/contacts.ts';
 
 const now = new Date('2026-12-07T10:00:00Z');
@@ -333,6 +334,20 @@ describe('through the router', () => {
   const form = (fields: Record<string, string>) => ({
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields).toString(),
+  });
+
+  it('has the language switch of every admin page, which goes back to the page', async () => {
+    await seed('email\na@example.org\n');
+    const id = contactsKeys.idOf('a@example.org');
+    for (const target of ['/admin/contacts', '/admin/contacts/import', `/admin/contacts/${id}`]) {
+      const page = await signedIn('GET', target);
+      expect(page.status, target).toBe(200);
+      const query = languageSwitch(page.body);
+      expect(query, target).toEqual({ lang: 'fr', back: target });
+      const back = await handleAdminRequest(req('GET', '/admin/language', { query }), admin);
+      expect(back.status, target).toBe(303);
+      expect(back.headers.location).toBe(target);
+    }
   });
 
   it('refuses every page and API route without sign-in', async () => {

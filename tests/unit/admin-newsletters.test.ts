@@ -37,6 +37,7 @@ import { draftIssue } from '../../lambdas/core/newsletter/draft.ts';
 import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
 import type { PublicResponse } from '../../lambdas/core/public/http.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
+import { languageSwitch } from '../support/admin.ts';
 import { exampleWorkspace } from '../support/cli.ts';
 import { barometer, crise } from '../support/example-releases.ts';
 
@@ -375,6 +376,28 @@ describe("an issue's page", () => {
     expect(text).toContain('  - release: barometre-open-data-2024\n');
     expect(text).not.toContain('Label Territoires');
     await writeFile(lettre(), before);
+  });
+
+  it('has the language switch of every admin page, and shows problems in French to a French user', async () => {
+    for (const target of ['/admin/newsletters', '/admin/newsletters/2024-03-lettre']) {
+      const page = await req('GET', target, { headers: bearer });
+      const query = languageSwitch(page.body);
+      expect(query, target).toEqual({ lang: 'fr', back: target });
+      const back = await req('GET', `/admin/language?${new URLSearchParams(query)}`);
+      expect(back.status, target).toBe(303);
+      expect(back.headers.location).toBe(target);
+    }
+    const before = await readFile(lettre(), 'utf8');
+    const french = { ...bearer, 'accept-language': 'fr' };
+    const page = (await req('GET', '/admin/newsletters/2024-03-lettre', { headers: french })).body;
+    const bad = await req('POST', '/admin/newsletters/2024-03-lettre', {
+      headers: { ...french, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(formOf(page, { 'item-2-url': 'ftp://x', action: 'save' })).toString(),
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body).toContain('doit être une adresse http:// ou https:// complète');
+    expect(bad.body).not.toContain('must be an absolute');
+    expect(await readFile(lettre(), 'utf8')).toBe(before);
   });
 
   it('finds no issue by an id with ../ or one that does not exist', async () => {
