@@ -350,6 +350,37 @@ describe('through the router', () => {
     }
   });
 
+  it('refuses a form over the admin limit (1 MB) with 413, changing nothing', async () => {
+    await seed('email\na@example.org\n');
+    const id = contactsKeys.idOf('a@example.org');
+    // With the token (a session's form that large is refused before: its CSRF token is not read).
+    const huge = await handleAdminRequest(
+      req('POST', `/admin/contacts/${id}/unsubscribe`, {
+        ...form({ list: 'presse', padding: 'x'.repeat(1024 * 1024) }),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      admin,
+    );
+    expect(huge.status).toBe(413);
+    expect((await contactProfile(deps, id))?.lists).toEqual([
+      expect.objectContaining({ name: 'presse', status: 'subscribed' }),
+    ]);
+  });
+
+  it('answers problems and errors with the one schema of the API, in every section', () => {
+    const doc = openApiDocument() as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const releases = doc.paths['/admin/api/releases']?.post?.responses;
+    const campaigns = doc.paths['/admin/api/campaigns']?.post?.responses;
+    const contacts = doc.paths['/admin/api/contacts/{id}']?.get?.responses;
+    const content = (response: unknown) => (response as { content?: unknown } | undefined)?.content;
+    expect(content(releases?.[422])).toBeDefined();
+    expect(content(campaigns?.[422])).toEqual(content(releases?.[422]));
+    expect(content(campaigns?.[409])).toEqual(content(releases?.[409]));
+    expect(content(contacts?.[404])).toEqual(content(releases?.[409]));
+  });
+
   it('refuses every page and API route without sign-in', async () => {
     const id = contactsKeys.idOf('a@example.org');
     for (const [method, path] of [

@@ -13,24 +13,32 @@ import { type AdminReleaseDeps, type FieldProblem, releaseFile } from './release
 /** Who withdrew, as the archive records it (the command line records `user@host`). */
 export const adminOperator = 'web admin';
 
-export type ArchiveOutcome<T> =
-  | { done: T }
-  | { refused: string; problems?: FieldProblem[] }
-  | { missing: string };
+/** What the admin did not do, and why (a PressroomError's message: what is wrong, what to do). */
+export type Refusal = { refused: string; problems?: FieldProblem[]; missing?: boolean };
 
-function refusal(error: unknown): { refused: string; problems?: FieldProblem[] } {
+export type ArchiveOutcome<T> = { done: T } | Omit<Refusal, 'missing'> | { missing: string };
+
+/**
+ * What the core refused, as the admin says it: the problems of an InvalidInputError by field
+ * (`whole` says what has them), else a PressroomError's message. Anything else is a bug: thrown.
+ */
+export function refusalOf(error: unknown, whole: string): Refusal {
   if (error instanceof InvalidInputError)
     return {
-      refused: 'the release has problems: fix them, then publish it',
+      refused: whole,
       problems: error.problems.map((p) => ({
         field: p.path,
         message: p.message,
+        ...(p.value !== undefined && { value: p.value }),
         ...(p.line !== undefined && { line: p.line }),
       })),
     };
   if (error instanceof PressroomError) return { refused: error.message };
   throw error;
 }
+
+const releaseRefusal = (error: unknown) =>
+  refusalOf(error, 'the release has problems: fix them, then publish it');
 
 /** Publishes the workspace's release of `slug` from its file, as `pressroom publish <file>` does. */
 export async function publishFromAdmin(
@@ -43,7 +51,7 @@ export async function publishFromAdmin(
   try {
     return { done: await publishRelease(found.file.path, deps.publishing) };
   } catch (error) {
-    return refusal(error);
+    return releaseRefusal(error);
   }
 }
 
@@ -63,6 +71,6 @@ export async function withdrawFromAdmin(
   } catch (error) {
     if (error instanceof PressroomError && error.name === 'ReleaseNotFoundError')
       return { missing: error.message };
-    return refusal(error);
+    return releaseRefusal(error);
   }
 }

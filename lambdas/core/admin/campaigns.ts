@@ -23,7 +23,7 @@ import { readIssueManifest, readIssues } from '../newsletter/catalog.ts';
 import { type SourceFiles, withSourceText } from '../publication/load.ts';
 import { slugPattern } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
-import { adminOperator } from './archive.ts';
+import { adminOperator, type Refusal, refusalOf } from './archive.ts';
 import {
   adminSendRole,
   type CampaignRun,
@@ -80,22 +80,9 @@ export interface AdminCampaignDeps {
   templates: CampaignTemplates;
 }
 
-/** What the admin did not do, and why (a PressroomError's message: what is wrong, what to do). */
-export type Refusal = { refused: string; problems?: FieldProblem[]; missing?: boolean };
+export type { Refusal };
 
-function refusal(error: unknown): Refusal {
-  if (error instanceof InvalidInputError)
-    return {
-      refused: 'the campaign has problems: fix them, then try again',
-      problems: error.problems.map((p) => ({
-        field: p.path,
-        message: p.message,
-        ...(p.value !== undefined && { value: p.value }),
-      })),
-    };
-  if (error instanceof PressroomError) return { refused: error.message };
-  throw error;
-}
+const refusal = (error: unknown) => refusalOf(error, 'the campaign has problems: fix them, then try again');
 
 /** Runs `action`, turning what the core refuses into a refusal. */
 async function refusing<T>(action: () => Promise<T>): Promise<T | Refusal> {

@@ -28,6 +28,7 @@ import {
 } from './contacts.ts';
 import {
   contactsPrefix,
+  formTooLarge,
   isContactsImportPath,
   notAllowed,
   html as page,
@@ -163,6 +164,7 @@ export async function answerContactsPage(
     const id = importing[1];
     if (!isRead && method !== 'POST') return notAllowed('GET, HEAD, POST');
     const form = isRead ? undefined : (await postedForm(request))?.fields;
+    if (!isRead && !form) return formTooLarge();
     const get = (name: string) => (form ? (form.get(name) ?? undefined) : query[name]);
     const done = (report: ImportReport, name: string, already: boolean) =>
       html(200, 'importPreview', { id, done: true, already, name, report });
@@ -221,6 +223,7 @@ export async function answerContactsPage(
   if (action === 'unsubscribe') {
     if (method !== 'POST') return notAllowed('POST');
     const form = (await postedForm(request))?.fields;
+    if (!form) return formTooLarge();
     const outcome = await unsubscribeContact(deps, id, form?.get('list') ?? '');
     if ('missing' in outcome) return notFound(t.contactsNotFound ?? 'not found');
     if ('refused' in outcome) {
