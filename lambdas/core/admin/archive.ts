@@ -1,6 +1,8 @@
 import { type PublishResult, publishRelease } from '../archive/publish.ts';
 import { type WithdrawResult, withdrawRelease } from '../archive/withdraw.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
+import { type PublishIssueResult, publishIssue } from '../newsletter/publish.ts';
+import { issueFile } from './newsletters.ts';
 import { type AdminReleaseDeps, type FieldProblem, releaseFile } from './releases.ts';
 
 /**
@@ -72,5 +74,31 @@ export async function withdrawFromAdmin(
     if (error instanceof PressroomError && error.name === 'ReleaseNotFoundError')
       return { missing: error.message };
     return releaseRefusal(error);
+  }
+}
+
+/**
+ * Publishes the workspace's newsletter issue `id` from its file, as `pressroom newsletter
+ * publish <file>` does (publishIssue): archived, and on the press room when it is public.
+ * A campaign can send it from then on. Refused (nothing changed) as the command refuses it.
+ */
+export async function publishIssueFromAdmin(
+  deps: AdminReleaseDeps,
+  id: string,
+): Promise<ArchiveOutcome<PublishIssueResult>> {
+  if (!deps.publishing || !deps.newsletters) return { refused: 'publishing is not available here' };
+  const found = await issueFile(deps, id);
+  if (!found) return { missing: `no newsletter issue "${id}" in the workspace` };
+  try {
+    return {
+      done: await publishIssue(found.file.path, {
+        ...deps.publishing,
+        files: deps.sources.files,
+        renderer: deps.newsletters.renderer,
+        clock: () => deps.now,
+      }),
+    };
+  } catch (error) {
+    return refusalOf(error, 'the issue has problems: fix them, then publish it');
   }
 }

@@ -8,6 +8,7 @@ import {
   type ComposeInput,
   campaignProgress,
   composeCampaign,
+  composeLists,
   countAudience,
   findAdminCampaign,
   isRefusal,
@@ -273,19 +274,23 @@ async function compose(
 ): Promise<PublicResponse> {
   const contents = await sendableContent(deps.send.store, await listReleases(ctx.releases));
   const senders = await deps.senders();
+  const lists = await composeLists(deps);
   const view = (input: Partial<ComposeInput>, extra: Record<string, unknown> = {}) => ({
     input,
     contents: contents.map((c) => ({ ...c, selected: c.value === input.content })),
-    lists: Object.entries(deps.lists).map(([name, title]) => ({
-      name,
-      title,
-      checked: input.lists?.includes(name) ?? false,
-    })),
+    lists: lists.map((list) => ({ ...list, checked: input.lists?.includes(list.name) ?? false })),
     senders: senders.map((s) => ({ value: s, selected: s === input.from })),
     tagsText: (input.tags ?? []).join(', '),
     ...extra,
   });
-  if (method === 'GET' || method === 'HEAD') return render('compose', 200, view({}));
+  if (method === 'GET' || method === 'HEAD') {
+    // From a release's or an issue's page: what it names chosen, or why it cannot be yet.
+    const { newsletter, release } = request.query ?? {};
+    const wanted = newsletter ? `newsletter:${newsletter}` : release ? `release:${release}` : undefined;
+    if (wanted === undefined || contents.some((c) => c.value === wanted))
+      return render('compose', 200, view(wanted === undefined ? {} : { content: wanted }));
+    return render('compose', 200, view({}, { errors: { content: [ctx.pages.t.campaignsNotSendable] } }));
+  }
   if (method !== 'POST') return notAllowed('GET, HEAD, POST');
   const form = (await postedForm(request))?.fields;
   if (!form) return formTooLarge();

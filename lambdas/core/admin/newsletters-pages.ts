@@ -1,6 +1,7 @@
 import { type PublicRequest, type PublicResponse, pathParameter, plain } from '../public/http.ts';
 import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
 import type { PageContext } from './admin.ts';
+import { publishIssueFromAdmin } from './archive.ts';
 import { adminPrefix, formTooLarge, html, notAllowed, postedForm, redirect, withHeaders } from './http.ts';
 import {
   draftIssueFile,
@@ -156,7 +157,7 @@ export async function answerNewslettersPage(
       : listPage(422, { since, problems: result.problems });
   }
 
-  const match = /^\/([^/]+)(\/email)?$/.exec(rest);
+  const match = /^\/([^/]+)(?:\/(email|publish))?$/.exec(rest);
   const id = match?.[1] === undefined ? undefined : pathParameter(match[1], '');
   const notFound = () => html(404, pages.notFound({ csrf }));
   // An id is a slug: "../x" and the like are never looked up.
@@ -164,7 +165,7 @@ export async function answerNewslettersPage(
   const issue = await findIssue(releases, id);
   if (!issue) return notFound();
 
-  if (match?.[2]) {
+  if (match?.[2] === 'email') {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed('GET, HEAD');
     const result = await previewIssue(releases, id);
     if (!result || 'problems' in result)
@@ -201,6 +202,9 @@ export async function answerNewslettersPage(
       problems?: FieldProblem[];
       saved?: string;
       version?: string;
+      confirmPublish?: boolean;
+      published?: string;
+      refused?: string;
       focus?: { index: number; button: 'up' | 'down' | 'add' };
     } = {},
   ) => {
@@ -256,6 +260,9 @@ export async function answerNewslettersPage(
         conflict: extra.conflict,
         problems: problems.filter((p) => !shown.has(p.field)),
         saved: extra.saved,
+        confirmPublish: extra.confirmPublish,
+        published: extra.published,
+        refused: extra.refused,
         ...(preview && 'preview' in preview && { preview: preview.preview }),
         ...(preview && 'problems' in preview && { previewProblems: preview.problems }),
       }),
@@ -263,10 +270,27 @@ export async function answerNewslettersPage(
   };
 
   const saved = { title: issue.title ?? '', intro: issue.intro, items: issue.itemList.map(withoutTitle) };
+  if (match?.[2] === 'publish') {
+    // GET asks to confirm; POST publishes the saved file as `pressroom newsletter publish` does.
+    if (method === 'GET' || method === 'HEAD') return issuePage(200, saved, { confirmPublish: true });
+    if (method !== 'POST') return notAllowed('GET, HEAD, POST');
+    const outcome = await publishIssueFromAdmin(releases, issue.id);
+    if ('done' in outcome)
+      return redirect(
+        `${adminPrefix}/newsletters/${encodeURIComponent(issue.id)}?published=${outcome.done.action}`,
+      );
+    if ('missing' in outcome) return notFound();
+    return issuePage(outcome.problems ? 422 : 409, saved, {
+      refused: outcome.refused,
+      ...(outcome.problems && { problems: outcome.problems }),
+    });
+  }
   if (method === 'GET' || method === 'HEAD') {
     const note = request.query?.saved;
+    const published = request.query?.published;
     return issuePage(200, saved, {
       ...(note && ['written', 'unchanged', 'created'].includes(note) && { saved: note }),
+      ...(published && ['created', 'updated', 'replaced'].includes(published) && { published }),
     });
   }
   if (method !== 'POST') return notAllowed('GET, HEAD, POST');
