@@ -664,6 +664,8 @@ describe('sending an issue: published from its page, then composed', () => {
     expect(after.body).toContain('id="published"');
     const chosen = await req('GET', '/admin/campaigns/new?newsletter=2024-03-lettre', { headers: bearer });
     expect(chosen.body).toContain('<option value="newsletter:2024-03-lettre" selected>');
+    const releasePage = await req('GET', `/admin/releases/${crise.slug}`, { headers: bearer });
+    expect(releasePage.body).toContain(`href="/admin/campaigns/new?release=${crise.slug}" id="send-link"`);
     const release = await req('GET', `/admin/campaigns/new?release=${crise.slug}`, { headers: bearer });
     expect(release.body).toContain(`<option value="release:${crise.slug}" selected>`);
     const composed = await compose({ lists: 'lettre', name: 'lettre-de-mars' });
