@@ -674,4 +674,13 @@ describe('sending an issue: published from its page, then composed', () => {
     const file = parse(await readFile(path.join(workspace, 'campaigns', 'lettre-de-mars.yaml'), 'utf8'));
     expect(file).toMatchObject({ newsletter: '2024-03-lettre', audience: { list: 'lettre' } });
   });
+
+  it('publishes an issue from the API too; an unknown one is 404', async () => {
+    const again = await api('POST', '/newsletters/2024-03-lettre/publish');
+    expect(again.status).toBe(200);
+    expect(bodyJson(again)).toMatchObject({ id: '2024-03-lettre', state: 'public' });
+    expect((await api('POST', '/newsletters/nulle-part/publish')).status).toBe(404);
+    const doc = bodyJson(await api('GET', '/openapi.json')) as { paths: Record<string, object> };
+    expect(Object.keys(doc.paths['/admin/api/newsletters/{id}/publish'] ?? {})).toEqual(['post']);
+  });
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { publicationLimits } from '../limits.ts';
-import { json, type PublicResponse } from '../public/http.ts';
+import { json, type PublicResponse, pathParameter } from '../public/http.ts';
 import { errorResponse, fieldProblem, problemsResponse } from './api-responses.ts';
 import { type ArchiveOutcome, publishFromAdmin, withdrawFromAdmin } from './archive.ts';
 import { campaignRoutes } from './campaigns-api.ts';
@@ -266,7 +266,7 @@ export const routes: Route[] = [
 ];
 
 /** What publishing or withdrawing did, as the API answers it. */
-function archiveAnswer(outcome: ArchiveOutcome<unknown>): PublicResponse {
+export function archiveAnswer(outcome: ArchiveOutcome<unknown>): PublicResponse {
   if ('missing' in outcome) return json(404, { error: outcome.missing });
   if ('refused' in outcome)
     return outcome.problems
@@ -285,12 +285,9 @@ function match(pattern: string, path: string): Record<string, string> | undefine
     const segment = got[i] ?? '';
     const name = /^\{(\w+)\}$/.exec(part)?.[1];
     if (name) {
-      try {
-        params[name] = decodeURIComponent(segment);
-      } catch {
-        return undefined;
-      }
-      if (!params[name]) return undefined;
+      const value = pathParameter(segment, '');
+      if (!value) return undefined;
+      params[name] = value;
     } else if (part !== segment) return undefined;
   }
   return params;
