@@ -643,6 +643,17 @@ describe('sending an issue: published from its page, then composed', () => {
     expect(header.body).toMatch(/id="c-subject-error">[^<]*holds a line break or another control character/);
     const tab = await compose({ lists: 'lettre', subject: 'Lettre\tde mars', name: 'tab' });
     expect(tab.status).toBe(422);
+    const french = await req('POST', '/admin/campaigns/new', {
+      headers: { ...bearer, 'accept-language': 'fr', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        content: 'newsletter:2024-03-lettre',
+        from: 'Evil <evil@example.org>',
+        subject: 'Lettre\tde mars',
+      }).toString(),
+    });
+    expect(french.body).toContain('écrivez l’objet sur une seule ligne');
+    expect(french.body).toContain('n’est pas l’un des expéditeurs proposés');
+    expect(french.body).toContain('choisissez au moins une liste');
     expect(await campaignFiles()).toEqual(before);
   });
 
