@@ -34,8 +34,7 @@ export function workspaceCampaignFiles(workspaceRoot: string | undefined, files:
     },
     // Never over a file: two creations at once, one wins (admin-files.ts's createFileOnce).
     async create(name, text) {
-      if (workspaceRoot === undefined)
-        throw new NoWorkspaceError(`campaigns/${name}`);
+      if (workspaceRoot === undefined) throw new NoWorkspaceError(`campaigns/${name}`);
       if (path.basename(name) !== name || name.startsWith('.') || !name.endsWith('.yaml'))
         throw new Error(`"${name}" is not a campaign file name`);
       if ((await createFileOnce(folder, name, text)) === 'exists') return 'exists';

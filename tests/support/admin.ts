@@ -264,3 +264,10 @@ export async function tabTo(page: Page, id: string, max = 60): Promise<void> {
   if ((await focusedId(page)) !== id)
     throw new Error(`Tab never reached #${id} (focus on #${await focusedId(page)})`);
 }
+
+/** The query of a page's language switch (`/admin/language?lang=…&back=…`), as a browser follows it. */
+export function languageSwitch(body: string): Record<string, string> {
+  const href = /<a href="(\/admin\/language\?[^"]*)"/.exec(body)?.[1];
+  if (href === undefined) throw new Error('the page has no language switch');
+  return Object.fromEntries(new URL(href.replaceAll('&amp;', '&'), 'http://admin.test').searchParams);
+}

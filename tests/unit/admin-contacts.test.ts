@@ -35,6 +35,7 @@ import { campaignKeys } from '../../lambdas/core/campaigns/campaign.ts';
 import type { LedgerEntry } from '../../lambdas/core/campaigns/ledger.ts';
 import { importContacts } from '../../lambdas/core/contacts/import.ts';
 import { findContact } from '../../lambdas/core/contacts/repository.ts';
+import { languageSwitch } from '../support/admin.ts';
 import { contactsKeys } from '../support/contacts.ts';
 
 const now = new Date('2026-12-07T10:00:00Z');
@@ -365,6 +366,51 @@ describe('through the router', () => {
   const form = (fields: Record<string, string>) => ({
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields).toString(),
+  });
+
+  it('has the language switch of every admin page, which goes back to the page', async () => {
+    await seed('email\na@example.org\n');
+    const id = contactsKeys.idOf('a@example.org');
+    for (const target of ['/admin/contacts', '/admin/contacts/import', `/admin/contacts/${id}`]) {
+      const page = await signedIn('GET', target);
+      expect(page.status, target).toBe(200);
+      const query = languageSwitch(page.body);
+      expect(query, target).toEqual({ lang: 'fr', back: target });
+      const back = await handleAdminRequest(req('GET', '/admin/language', { query }), admin);
+      expect(back.status, target).toBe(303);
+      expect(back.headers.location).toBe(target);
+    }
+  });
+
+  it('refuses a form over the admin limit (1 MB) with 413, changing nothing', async () => {
+    await seed('email\na@example.org\n');
+    const id = contactsKeys.idOf('a@example.org');
+    // With the token (a session's form that large is refused before: its CSRF token is not read).
+    const huge = await handleAdminRequest(
+      req('POST', `/admin/contacts/${id}/unsubscribe`, {
+        ...form({ list: 'presse', padding: 'x'.repeat(1024 * 1024) }),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      admin,
+    );
+    expect(huge.status).toBe(413);
+    expect((await contactProfile(deps, id))?.lists).toEqual([
+      expect.objectContaining({ name: 'presse', status: 'subscribed' }),
+    ]);
+  });
+
+  it('answers problems and errors with the one schema of the API, in every section', () => {
+    const doc = openApiDocument() as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const releases = doc.paths['/admin/api/releases']?.post?.responses;
+    const campaigns = doc.paths['/admin/api/campaigns']?.post?.responses;
+    const contacts = doc.paths['/admin/api/contacts/{id}']?.get?.responses;
+    const content = (response: unknown) => (response as { content?: unknown } | undefined)?.content;
+    expect(content(releases?.[422])).toBeDefined();
+    expect(content(campaigns?.[422])).toEqual(content(releases?.[422]));
+    expect(content(campaigns?.[409])).toEqual(content(releases?.[409]));
+    expect(content(contacts?.[404])).toEqual(content(releases?.[409]));
   });
 
   it('refuses every page and API route without sign-in', async () => {

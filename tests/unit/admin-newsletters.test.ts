@@ -8,10 +8,14 @@
  * an id with ../, a file changed meanwhile, no sign-in, another site), and the PDF: printed by
  * the printer publishing uses, or the reason there is none.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import {
+  loadCampaignTemplates,
+  workspaceCampaignFiles,
+} from '../../lambdas/adapters/admin-campaign-files.ts';
 import { loadAdminTemplates, workspaceReleaseSources } from '../../lambdas/adapters/admin-files.ts';
 import { loadNewsletterPages } from '../../lambdas/adapters/admin-newsletter-files.ts';
 import { FolderObjectStore } from '../../lambdas/adapters/folder-store.ts';
@@ -24,6 +28,7 @@ import {
   adminState,
   handleAdminRequest,
 } from '../../lambdas/core/admin/admin.ts';
+import { adminSendRole, CampaignRuns } from '../../lambdas/core/admin/campaign-runs.ts';
 import { editIssueText, normalizedItem } from '../../lambdas/core/admin/newsletters.ts';
 import { adminKeys, generateAdminToken } from '../../lambdas/core/admin/session.ts';
 import {
@@ -37,7 +42,9 @@ import { draftIssue } from '../../lambdas/core/newsletter/draft.ts';
 import { createNewsletterRenderer } from '../../lambdas/core/newsletter/render.ts';
 import type { PublicResponse } from '../../lambdas/core/public/http.ts';
 import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
+import { languageSwitch } from '../support/admin.ts';
 import { exampleWorkspace } from '../support/cli.ts';
+import { importCsv, keys, MemoryMailer } from '../support/dispatch-fixtures.ts';
 import { barometer, crise } from '../support/example-releases.ts';
 
 const token = `${'N'.repeat(8)}${generateAdminToken()}`;
@@ -99,6 +106,25 @@ beforeAll(async () => {
         lang: 'fr',
         pages: await loadNewsletterPages(),
       },
+      // pressroom.yaml declares no list here: compose offers the lists contacts are on.
+      campaigns: {
+        files: workspaceCampaignFiles(workspace, files),
+        defaults: { from: { name: 'Villes Internet', address: 'presse@villes-internet.example.org' } },
+        lists: {},
+        senders: async () => ['Villes Internet <presse@villes-internet.example.org>'],
+        send: {
+          store,
+          mailer: new MemoryMailer(),
+          keys,
+          publicUrl: 'http://localhost:3000',
+          owner: { holder: `${adminSendRole} test pid 1`, host: 'test', pid: 1 },
+          lists: [],
+        },
+        runs: new CampaignRuns(),
+        publicUrl: 'http://localhost:3000',
+        timeZone: 'Europe/Paris',
+        templates: await loadCampaignTemplates(),
+      },
     },
     lang: 'en',
     secureCookies: false,
@@ -139,6 +165,17 @@ const post = (target: string, fields: Record<string, string>) =>
     headers: { ...bearer, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields).toString(),
   });
+/** Each page's language switch names the other language and comes back to the page. */
+async function switchesLanguageOn(targets: string[]): Promise<void> {
+  for (const target of targets) {
+    const page = await req('GET', target, { headers: bearer });
+    const query = languageSwitch(page.body);
+    expect(query, target).toEqual({ lang: 'fr', back: target });
+    const back = await req('GET', `/admin/language?${new URLSearchParams(query)}`);
+    expect(back.status, target).toBe(303);
+    expect(back.headers.location).toBe(target);
+  }
+}
 const bodyJson = (response: PublicResponse) => JSON.parse(response.body) as Record<string, unknown>;
 
 const lettre = () => path.join(workspace, 'newsletters', '2024-03-lettre.md');
@@ -377,6 +414,21 @@ describe("an issue's page", () => {
     await writeFile(lettre(), before);
   });
 
+  it('has the language switch of every admin page, and shows problems in French to a French user', async () => {
+    await switchesLanguageOn(['/admin/newsletters', '/admin/newsletters/2024-03-lettre']);
+    const before = await readFile(lettre(), 'utf8');
+    const french = { ...bearer, 'accept-language': 'fr' };
+    const page = (await req('GET', '/admin/newsletters/2024-03-lettre', { headers: french })).body;
+    const bad = await req('POST', '/admin/newsletters/2024-03-lettre', {
+      headers: { ...french, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(formOf(page, { 'item-2-url': 'ftp://x', action: 'save' })).toString(),
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body).toContain('doit être une adresse http:// ou https:// complète');
+    expect(bad.body).not.toContain('must be an absolute');
+    expect(await readFile(lettre(), 'utf8')).toBe(before);
+  });
+
   it('finds no issue by an id with ../ or one that does not exist', async () => {
     for (const target of [
       '/admin/newsletters/..%2F..%2Fpressroom',
@@ -608,5 +660,107 @@ describe('without a workspace (`serve --data-dir` outside one)', () => {
     } finally {
       deps = inWorkspace;
     }
+  });
+});
+
+describe('sending an issue: published from its page, then composed', () => {
+  const compose = (fields: Record<string, string>) =>
+    post('/admin/campaigns/new', {
+      content: 'newsletter:2024-03-lettre',
+      from: 'Villes Internet <presse@villes-internet.example.org>',
+      ...fields,
+    });
+  const campaignFiles = async () =>
+    (await readdir(path.join(workspace, 'campaigns'))).filter((f) => f.endsWith('.yaml')).sort();
+
+  it('has the language switch of every admin page in the campaigns too', async () => {
+    await switchesLanguageOn(['/admin/campaigns', '/admin/campaigns/new']);
+  });
+
+  it('says how to get a list when there is none, and offers the lists contacts are on, with counts', async () => {
+    const none = await req('GET', '/admin/campaigns/new', { headers: bearer });
+    expect(none.body).toContain('No list yet: import contacts into a list');
+    expect(none.body).not.toContain('name="lists"');
+    const before = await campaignFiles();
+    const refused = await compose({ name: 'sans-liste' });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toContain('import contacts into a list');
+    expect(refused.body).toContain('pressroom.yaml');
+    expect(await campaignFiles()).toEqual(before);
+    await importCsv({ store: publishing.store, keys }, 'email\na@example.org\nb@example.org\n', {
+      file: 'lettre.csv',
+      list: 'lettre',
+      now,
+    });
+    const offered = await req('GET', '/admin/campaigns/new', { headers: bearer });
+    expect(offered.body).toMatch(
+      /<input type="checkbox" name="lists" value="lettre"> <code>lettre<\/code> \(2\)/,
+    );
+  });
+
+  it('refuses a sender not offered and a subject with a line break, beside their fields, writing nothing', async () => {
+    const before = await campaignFiles();
+    const forged = await compose({ lists: 'lettre', from: 'Evil <evil@example.org>', name: 'forgee' });
+    expect(forged.status).toBe(422);
+    expect(forged.body).toMatch(/id="c-from-error">[^<]*is not one of the senders offered/);
+    const header = await compose({
+      lists: 'lettre',
+      subject: 'Lettre\r\nBcc: x@example.org',
+      name: 'entete',
+    });
+    expect(header.status).toBe(422);
+    expect(header.body).toMatch(/id="c-subject-error">[^<]*holds a line break or another control character/);
+    const tab = await compose({ lists: 'lettre', subject: 'Lettre\tde mars', name: 'tab' });
+    expect(tab.status).toBe(422);
+    const french = await req('POST', '/admin/campaigns/new', {
+      headers: { ...bearer, 'accept-language': 'fr', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        content: 'newsletter:2024-03-lettre',
+        from: 'Evil <evil@example.org>',
+        subject: 'Lettre\tde mars',
+      }).toString(),
+    });
+    expect(french.body).toContain('écrivez l’objet sur une seule ligne');
+    expect(french.body).toContain('n’est pas l’un des expéditeurs proposés');
+    expect(french.body).toContain('choisissez au moins une liste');
+    expect(await campaignFiles()).toEqual(before);
+  });
+
+  it('publishes a drafted issue from its page after a confirmation, then composes its campaign from Send…', async () => {
+    const page = await req('GET', '/admin/newsletters/2024-03-lettre', { headers: bearer });
+    expect(page.body).toMatch(/id="publish-state">Not published yet/);
+    // Send… before it is published: compose says why it cannot be chosen yet.
+    const early = await req('GET', '/admin/campaigns/new?newsletter=2024-03-lettre', { headers: bearer });
+    expect(early.body).toContain('This is not published yet: publish it first');
+    expect(early.body).not.toContain('value="newsletter:2024-03-lettre" selected');
+    const confirm = await req('GET', '/admin/newsletters/2024-03-lettre/publish', { headers: bearer });
+    expect(confirm.status).toBe(200);
+    expect(confirm.body).toContain('id="publish-button"');
+    const published = await post('/admin/newsletters/2024-03-lettre/publish', {});
+    expect(published.status).toBe(303);
+    expect(published.headers.location).toBe('/admin/newsletters/2024-03-lettre?published=created');
+    const after = await req('GET', published.headers.location ?? '', { headers: bearer });
+    expect(after.body).toMatch(/id="publish-state">Published in the archive/);
+    expect(after.body).toContain('id="published"');
+    const chosen = await req('GET', '/admin/campaigns/new?newsletter=2024-03-lettre', { headers: bearer });
+    expect(chosen.body).toContain('<option value="newsletter:2024-03-lettre" selected>');
+    const releasePage = await req('GET', `/admin/releases/${crise.slug}`, { headers: bearer });
+    expect(releasePage.body).toContain(`href="/admin/campaigns/new?release=${crise.slug}" id="send-link"`);
+    const release = await req('GET', `/admin/campaigns/new?release=${crise.slug}`, { headers: bearer });
+    expect(release.body).toContain(`<option value="release:${crise.slug}" selected>`);
+    const composed = await compose({ lists: 'lettre', name: 'lettre-de-mars' });
+    expect(composed.status).toBe(303);
+    expect(composed.headers.location).toBe('/admin/campaigns/lettre-de-mars?composed=1');
+    const file = parse(await readFile(path.join(workspace, 'campaigns', 'lettre-de-mars.yaml'), 'utf8'));
+    expect(file).toMatchObject({ newsletter: '2024-03-lettre', audience: { list: 'lettre' } });
+  });
+
+  it('publishes an issue from the API too; an unknown one is 404', async () => {
+    const again = await api('POST', '/newsletters/2024-03-lettre/publish');
+    expect(again.status).toBe(200);
+    expect(bodyJson(again)).toMatchObject({ id: '2024-03-lettre', state: 'public' });
+    expect((await api('POST', '/newsletters/nulle-part/publish')).status).toBe(404);
+    const doc = bodyJson(await api('GET', '/openapi.json')) as { paths: Record<string, object> };
+    expect(Object.keys(doc.paths['/admin/api/newsletters/{id}/publish'] ?? {})).toEqual(['post']);
   });
 });

@@ -1,21 +1,26 @@
 import { NoWorkspaceError } from '../errors.ts';
-import { json, type PublicRequest, type PublicResponse, plain } from '../public/http.ts';
+import { json, type PublicRequest, type PublicResponse, pathParameter, plain } from '../public/http.ts';
 import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
 import { pageContentSecurityPolicy } from '../public/site-headers.ts';
 import type { Language } from '../publication/schema.ts';
 import { answerApi, apiPrefix } from './api.ts';
 import { publishFromAdmin, withdrawFromAdmin } from './archive.ts';
 import { answerCampaignsPage } from './campaigns-pages.ts';
-import { importMaxBytes } from './contacts.ts';
-import {
-  type AdminContactsSetup,
-  answerContactsPage,
-  contactsPrefix,
-  contactsUploadTooLarge,
-  isContactsImportPath,
-  readForm as readContactsForm,
-} from './contacts-pages.ts';
+import { type AdminContactsSetup, answerContactsPage, contactsUploadTooLarge } from './contacts-pages.ts';
 import { addedRows, type FormChoices, newReleaseFrontMatter, readForm } from './form.ts';
+import {
+  adminBodyLimit,
+  adminBodyText,
+  adminHeaders,
+  adminPrefix,
+  contactsPrefix,
+  formTooLarge,
+  html,
+  notAllowed,
+  postedForm,
+  redirect,
+  withHeaders,
+} from './http.ts';
 import { answerLanguage, chosenLanguage } from './language.ts';
 import { answerNewslettersPage } from './newsletters-pages.ts';
 import { type AdminPages, type AdminTemplates, adminPages } from './pages.ts';
@@ -61,15 +66,20 @@ import {
  * the workspace in either.
  */
 
-export const adminPrefix = '/admin';
+export {
+  adminBodyLimit,
+  adminMaxBodyBytes,
+  adminPageSecurityPolicy,
+  adminPrefix,
+  html,
+  redirect,
+  withHeaders,
+} from './http.ts';
 
 /** Whether a path is the admin's. */
 export function isAdminPath(path: string): boolean {
   return path === adminPrefix || path.startsWith(`${adminPrefix}/`);
 }
-
-/** The largest request body the admin takes: a publication's body is at most 200,000 characters. */
-export const adminMaxBodyBytes = 1024 * 1024;
 
 /**
  * Who may come in with a Bearer token, when it is not the admin token: an identity provider's
@@ -81,11 +91,6 @@ export interface AdminIdentity {
   bearer(token: string): Promise<boolean>;
   /** What a request without sign-in is told to send. */
   hint: string;
-}
-
-/** The largest body a path takes: the contacts import's own, larger limit, else adminMaxBodyBytes. */
-export function adminBodyLimit(path: string): number {
-  return isContactsImportPath(path) ? importMaxBytes : adminMaxBodyBytes;
 }
 
 export interface AdminDeps {
@@ -116,19 +121,6 @@ export interface AdminRequest extends PublicRequest {
   host: string;
 }
 
-/** Pages: ours only, scripts and styles from our own files; frames of our own previews. */
-export const adminPageSecurityPolicy =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-const adminHeaders = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  // Not no-referrer: under it Chrome sends "Origin: null" with our own forms, which the
-  // Origin check must refuse. Nothing leaves for another site either way.
-  'referrer-policy': 'same-origin',
-  'x-robots-tag': 'noindex, nofollow',
-};
-
 const changes = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Who is asking: the token holder (Bearer), a session, or nobody. */
@@ -158,41 +150,6 @@ export const adminSignInPath = `${adminPrefix}/sign-in`;
  */
 export async function isSignedIn(headers: PublicRequest['headers'], deps: AdminDeps): Promise<boolean> {
   return (await callerOf(headers, deps, deps.now())) !== undefined;
-}
-
-export function withHeaders(response: PublicResponse, headers: Record<string, string>): PublicResponse {
-  return { ...response, headers: { ...response.headers, ...adminHeaders, ...headers } };
-}
-
-export function html(status: number, body: string, headers: Record<string, string> = {}): PublicResponse {
-  return {
-    status,
-    headers: {
-      'content-type': 'text/html; charset=utf-8',
-      ...adminHeaders,
-      'content-security-policy': adminPageSecurityPolicy,
-      'x-frame-options': 'DENY',
-      ...headers,
-    },
-    body,
-  };
-}
-
-export function redirect(location: string, headers: Record<string, string> = {}): PublicResponse {
-  return withHeaders(plain(303, `See ${location}\n`, { location }), headers);
-}
-
-/** The body as text; undefined when it is larger than `adminMaxBodyBytes`. */
-function bodyOf(request: PublicRequest): string | undefined {
-  const raw = request.body ?? '';
-  const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  return bytes.length > adminBodyLimit(request.path) ? undefined : bytes.toString('utf8');
-}
-
-/** The form fields of an urlencoded body. */
-export function formFields(request: PublicRequest): URLSearchParams | undefined {
-  const text = bodyOf(request);
-  return text === undefined ? undefined : new URLSearchParams(text);
 }
 
 /** Answers a request under `/admin`. */
@@ -226,7 +183,7 @@ async function answerAdminRequest(request: AdminRequest, deps: AdminDeps): Promi
     );
   if (path === `${adminPrefix}/language` && (method === 'GET' || method === 'HEAD'))
     return answerLanguage(request, deps.secureCookies, adminHeaders);
-  if (path === adminSignInPath) return signIn(request, method, deps, pages, now);
+  if (path === adminSignInPath) return await signIn(request, method, deps, pages, now);
 
   const caller = await callerOf(request.headers, deps, now);
   const isApi = path === apiPrefix || path.startsWith(`${apiPrefix}/`);
@@ -246,10 +203,10 @@ async function answerAdminRequest(request: AdminRequest, deps: AdminDeps): Promi
   const tooLarge = changes.has(method) ? contactsUploadTooLarge(request) : undefined;
   if (tooLarge) return withHeaders(tooLarge, {});
   if (changes.has(method) && caller.kind === 'session') {
-    const fromForm = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
-      ? (formFields(request)?.get('csrf') ?? undefined)
-      : request.headers['content-type']?.startsWith('multipart/form-data')
-        ? (await readContactsForm(request))?.get('csrf')
+    const type = request.headers['content-type'] ?? '';
+    const fromForm =
+      type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')
+        ? ((await postedForm(request))?.fields.get('csrf') ?? undefined)
         : undefined;
     const given = request.headers['x-csrf-token'] ?? fromForm;
     if (
@@ -265,7 +222,7 @@ async function answerAdminRequest(request: AdminRequest, deps: AdminDeps): Promi
   }
   const releases: AdminReleaseDeps = { ...deps.releases, now };
   if (isApi) {
-    const text = bodyOf(request);
+    const text = adminBodyText(request);
     if (text === undefined)
       return withHeaders(json(413, { error: `the body is larger than ${adminBodyLimit(path)} bytes` }), {});
     return withHeaders(
@@ -296,14 +253,21 @@ async function answerAdminRequest(request: AdminRequest, deps: AdminDeps): Promi
   if (editing !== undefined) return edit(request, method, editing, { releases, pages, csrf });
   // Before the GET-only check below: the section's forms post to it.
   if (path === `${adminPrefix}/newsletters` || path.startsWith(`${adminPrefix}/newsletters/`))
-    return answerNewslettersPage(request, method, { releases, pages, csrf, templates: deps.templates, lang });
+    return answerNewslettersPage(request, method, { releases, pages, csrf });
   // Campaigns take their own POSTs (campaigns-pages.ts).
   if (path === `${adminPrefix}/campaigns` || path.startsWith(`${adminPrefix}/campaigns/`))
-    return answerCampaignsPage(request, method, { admin: deps, releases, csrf, lang });
+    return answerCampaignsPage(request, method, { releases, pages, csrf });
   if (path === contactsPrefix || path.startsWith(`${contactsPrefix}/`))
-    return withHeaders(await answerContactsPage(request, method, { ...deps, lang, csrf, now }), {});
-  if (method !== 'GET' && method !== 'HEAD')
-    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
+    return withHeaders(
+      await answerContactsPage(request, method, {
+        ...(deps.contacts && { contacts: deps.contacts }),
+        pages,
+        csrf,
+        now,
+      }),
+      {},
+    );
+  if (method !== 'GET' && method !== 'HEAD') return notAllowed('GET, HEAD');
   if (path === adminPrefix || path === `${adminPrefix}/`) return redirect(`${adminPrefix}/releases`);
   if (path === `${adminPrefix}/releases`) {
     const query = request.query?.q ?? '';
@@ -313,12 +277,8 @@ async function answerAdminRequest(request: AdminRequest, deps: AdminDeps): Promi
   if (printing !== undefined) return pdfPreview(printing, { releases, pages, csrf });
   const release = /^\/admin\/releases\/([^/]+)(?:\/(email|page|text))?$/.exec(path);
   if (release?.[1]) {
-    let slug: string;
-    try {
-      slug = decodeURIComponent(release[1]);
-    } catch {
-      return html(404, pages.notFound({ csrf }));
-    }
+    const slug = pathParameter(release[1], '');
+    if (slug === undefined) return html(404, pages.notFound({ csrf }));
     if (release[2])
       return framed(release[2] as 'email' | 'page' | 'text', await previewRelease(releases, slug), lang);
     const detail = await findRelease(releases, slug);
@@ -351,7 +311,7 @@ async function edit(
   rawSlug: string,
   { releases, pages, csrf }: PageContext,
 ): Promise<PublicResponse> {
-  const slug = decodedSlug(rawSlug);
+  const slug = pathParameter(rawSlug, '');
   const release = slug === undefined ? undefined : await findRelease(releases, slug);
   if (!release || slug === undefined) return html(404, pages.notFound({ csrf }));
   const choices = await formChoices(releases);
@@ -367,10 +327,9 @@ async function edit(
         choices,
       }),
     );
-  if (method !== 'POST')
-    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
-  const form = formFields(request);
-  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  if (method !== 'POST') return notAllowed('GET, HEAD, POST');
+  const form = (await postedForm(request))?.fields;
+  if (!form) return formTooLarge();
   const { frontMatter, problems: refused } = readForm(release.frontMatter, form, choices);
   const body = (form.get('body') ?? release.body).replace(/\r\n/g, '\n');
   const version = form.get('version') ?? '';
@@ -420,15 +379,6 @@ export interface PageContext {
   csrf: string;
 }
 
-/** A path segment's slug; undefined when it is not one (a broken %-escape). */
-export function decodedSlug(raw: string): string | undefined {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The form of a new release (GET), and its POST: a new file in the publications folder
  * (releases.ts's createRelease), then the release's page; problems and a slug already taken
@@ -445,10 +395,9 @@ async function create(
   const choices = await formChoices(releases);
   if (method === 'GET' || method === 'HEAD')
     return html(200, pages.create({ csrf, frontMatter: start, body: '', choices }));
-  if (method !== 'POST')
-    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
-  const form = formFields(request);
-  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  if (method !== 'POST') return notAllowed('GET, HEAD, POST');
+  const form = (await postedForm(request))?.fields;
+  if (!form) return formTooLarge();
   const { frontMatter, problems: refused } = newReleaseFrontMatter(start, form, choices);
   const body = (form.get('body') ?? '').replace(/\r\n/g, '\n');
   const part = previewPart(form);
@@ -480,14 +429,13 @@ async function archive(
   action: 'publish' | 'withdraw',
   { releases, pages, csrf }: PageContext,
 ): Promise<PublicResponse> {
-  const slug = decodedSlug(rawSlug);
+  const slug = pathParameter(rawSlug, '');
   const release = slug === undefined ? undefined : await findRelease(releases, slug);
   if (!release || slug === undefined) return html(404, pages.notFound({ csrf }));
   if (method === 'GET' || method === 'HEAD') return html(200, pages.archive({ csrf, release, action }));
-  if (method !== 'POST')
-    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
-  const form = formFields(request);
-  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  if (method !== 'POST') return notAllowed('GET, HEAD, POST');
+  const form = (await postedForm(request))?.fields;
+  if (!form) return formTooLarge();
   const reason = form.get('reason') ?? '';
   const outcome =
     action === 'publish'
@@ -516,7 +464,7 @@ async function archive(
  * release's page says why (503), and nothing else changes.
  */
 async function pdfPreview(rawSlug: string, { releases, pages, csrf }: PageContext): Promise<PublicResponse> {
-  const slug = decodedSlug(rawSlug);
+  const slug = pathParameter(rawSlug, '');
   const detail = slug === undefined ? undefined : await findRelease(releases, slug);
   const result = slug === undefined || !detail ? undefined : await releasePdf(releases, slug);
   if (!result || !detail) return html(404, pages.notFound({ csrf }));
@@ -586,13 +534,13 @@ function framed(
  * cookie (no one can sign someone in from another site), tries are limited per client and in
  * all, and the right token opens a session.
  */
-function signIn(
+async function signIn(
   request: AdminRequest,
   method: string,
   deps: AdminDeps,
   pages: AdminPages,
   now: Date,
-): PublicResponse {
+): Promise<PublicResponse> {
   const form = (status: number, error?: string, headers: Record<string, string> = {}) => {
     const nonce = signInNonce();
     return html(
@@ -610,12 +558,11 @@ function signIn(
   // Signing in is the identity provider's (lambdas/handlers/admin.ts answers this path).
   if (deps.identity) return withHeaders(plain(404, 'Not found\n'), {});
   if (method === 'GET' || method === 'HEAD') return form(200);
-  if (method !== 'POST')
-    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
+  if (method !== 'POST') return notAllowed('GET, HEAD, POST');
   const client = request.sourceIp ?? 'unknown';
   const wait = deps.limiter.retryAfter(client, now);
   if (wait > 0) return form(429, pages.t.tooManyTries, { 'retry-after': String(wait) });
-  const fields = formFields(request);
+  const fields = (await postedForm(request))?.fields;
   const nonce = parseCookies(request.headers.cookie)[cookieNames.signIn];
   if (
     !fields ||

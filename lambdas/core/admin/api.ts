@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { publicationLimits } from '../limits.ts';
-import { json, type PublicResponse } from '../public/http.ts';
-import { type ArchiveOutcome, publishFromAdmin, withdrawFromAdmin } from './archive.ts';
+import { json, type PublicResponse, pathParameter } from '../public/http.ts';
+import { errorResponse, fieldProblem, problemsResponse } from './api-responses.ts';
+import { type ArchiveOutcome, type PublishOutcome, publishFromAdmin, withdrawFromAdmin } from './archive.ts';
 import { campaignRoutes } from './campaigns-api.ts';
 import { contactsRoutes } from './contacts-api.ts';
 import { newsletterRoutes } from './newsletters-api.ts';
@@ -23,17 +24,7 @@ import {
 
 export const apiPrefix = '/admin/api';
 
-export const fieldProblem = z
-  .object({
-    field: z
-      .string()
-      .describe('The field, e.g. `publishers[0].pressContact.email`; empty for the whole file'),
-    message: z.string().describe('What is wrong and what to do'),
-    value: z.unknown().optional().describe('The value given'),
-    file: z.string().optional(),
-    line: z.number().int().optional(),
-  })
-  .describe('A problem, beside its field');
+export { errorResponse, fieldProblem, problemsResponse };
 
 const archiveState = z
   .object({
@@ -87,8 +78,6 @@ export const saveRequest = previewRequest
   .extend({ version: z.string().describe('The `version` the release was read at') })
   .describe('The edited release, and the version it was read at');
 
-export const errorResponse = z.object({ error: z.string() });
-
 export const withdrawRequest = z
   .strictObject({
     reason: z.string().describe('Why, one line: recorded in the archive, never shown to the public'),
@@ -117,7 +106,6 @@ const withdrawResponse = z
     withdrawal: z.object({ at: z.string(), by: z.string(), reason: z.string() }),
   })
   .describe('What `pressroom archive withdraw --json` prints');
-export const problemsResponse = z.object({ error: z.string(), problems: z.array(fieldProblem) });
 
 /** One route of the API: what it takes and answers, and the core function that answers. */
 export interface Route {
@@ -289,7 +277,7 @@ export const routes: Route[] = [
 ];
 
 /** What publishing or withdrawing did, as the API answers it. */
-function archiveAnswer(outcome: ArchiveOutcome<unknown>): PublicResponse {
+export function archiveAnswer(outcome: ArchiveOutcome<unknown> | PublishOutcome): PublicResponse {
   if ('missing' in outcome) return json(404, { error: outcome.missing });
   if ('refused' in outcome)
     return outcome.problems
@@ -314,12 +302,9 @@ function match(pattern: string, path: string): Record<string, string> | undefine
     const segment = got[i] ?? '';
     const name = /^\{(\w+)\}$/.exec(part)?.[1];
     if (name) {
-      try {
-        params[name] = decodeURIComponent(segment);
-      } catch {
-        return undefined;
-      }
-      if (!params[name]) return undefined;
+      const value = pathParameter(segment, '');
+      if (!value) return undefined;
+      params[name] = value;
     } else if (part !== segment) return undefined;
   }
   return params;

@@ -2,7 +2,9 @@ import { releaseDownloads } from '../archive/press-room.ts';
 import { type PublishResult, publishRelease, releaseUrl } from '../archive/publish.ts';
 import { type WithdrawResult, withdrawRelease } from '../archive/withdraw.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
+import { type PublishIssueResult, publishIssue } from '../newsletter/publish.ts';
 import { loadPublication } from '../publication/load.ts';
+import { issueFile } from './newsletters.ts';
 import { type AdminReleaseDeps, type FieldProblem, releaseFile } from './releases.ts';
 
 /**
@@ -15,25 +17,35 @@ import { type AdminReleaseDeps, type FieldProblem, releaseFile } from './release
 /** Who withdrew, as the archive records it (the command line records `user@host`). */
 export const adminOperator = 'web admin';
 
-export type ArchiveOutcome<T> =
-  | { done: T }
-  | { handedOver: HandedOver }
-  | { refused: string; problems?: FieldProblem[] }
-  | { missing: string };
+/** What the admin did not do, and why (a PressroomError's message: what is wrong, what to do). */
+export type Refusal = { refused: string; problems?: FieldProblem[]; missing?: boolean };
 
-function refusal(error: unknown): { refused: string; problems?: FieldProblem[] } {
+export type ArchiveOutcome<T> = { done: T } | Omit<Refusal, 'missing'> | { missing: string };
+
+/** Publishing a release: done here, or handed over to be published apart (on the stack). */
+export type PublishOutcome = ArchiveOutcome<PublishResult> | { handedOver: HandedOver };
+
+/**
+ * What the core refused, as the admin says it: the problems of an InvalidInputError by field
+ * (`whole` says what has them), else a PressroomError's message. Anything else is a bug: thrown.
+ */
+export function refusalOf(error: unknown, whole: string): Refusal {
   if (error instanceof InvalidInputError)
     return {
-      refused: 'the release has problems: fix them, then publish it',
+      refused: whole,
       problems: error.problems.map((p) => ({
         field: p.path,
         message: p.message,
+        ...(p.value !== undefined && { value: p.value }),
         ...(p.line !== undefined && { line: p.line }),
       })),
     };
   if (error instanceof PressroomError) return { refused: error.message };
   throw error;
 }
+
+const releaseRefusal = (error: unknown) =>
+  refusalOf(error, 'the release has problems: fix them, then publish it');
 
 /** A release handed over to be published apart: where its page will be. */
 export interface HandedOver {
@@ -49,10 +61,7 @@ export interface HandedOver {
  * Publishes the workspace's release of `slug` from its file, as `pressroom publish <file>` does;
  * or, with `handOver`, checks that it loads and hands it over (its page comes a few seconds later).
  */
-export async function publishFromAdmin(
-  deps: AdminReleaseDeps,
-  slug: string,
-): Promise<ArchiveOutcome<PublishResult>> {
+export async function publishFromAdmin(deps: AdminReleaseDeps, slug: string): Promise<PublishOutcome> {
   if (!deps.publishing && !deps.handOver) return { refused: 'publishing is not available here' };
   const found = await releaseFile(deps, slug);
   if (!found) return { missing: `no release "${slug}" in the workspace` };
@@ -61,7 +70,7 @@ export async function publishFromAdmin(
       await loadPublication(found.file.path, deps.sources.files);
       await deps.handOver(found.file);
     } catch (error) {
-      return refusal(error);
+      return releaseRefusal(error);
     }
     const { detail } = found;
     return {
@@ -79,7 +88,7 @@ export async function publishFromAdmin(
   try {
     return { done: await publishRelease(found.file.path, deps.publishing) };
   } catch (error) {
-    return refusal(error);
+    return releaseRefusal(error);
   }
 }
 
@@ -99,6 +108,32 @@ export async function withdrawFromAdmin(
   } catch (error) {
     if (error instanceof PressroomError && error.name === 'ReleaseNotFoundError')
       return { missing: error.message };
-    return refusal(error);
+    return releaseRefusal(error);
+  }
+}
+
+/**
+ * Publishes the workspace's newsletter issue `id` from its file, as `pressroom newsletter
+ * publish <file>` does (publishIssue): archived, and on the press room when it is public.
+ * A campaign can send it from then on. Refused (nothing changed) as the command refuses it.
+ */
+export async function publishIssueFromAdmin(
+  deps: AdminReleaseDeps,
+  id: string,
+): Promise<ArchiveOutcome<PublishIssueResult>> {
+  if (!deps.publishing || !deps.newsletters) return { refused: 'publishing is not available here' };
+  const found = await issueFile(deps, id);
+  if (!found) return { missing: `no newsletter issue "${id}" in the workspace` };
+  try {
+    return {
+      done: await publishIssue(found.file.path, {
+        ...deps.publishing,
+        files: deps.sources.files,
+        renderer: deps.newsletters.renderer,
+        clock: () => deps.now,
+      }),
+    };
+  } catch (error) {
+    return refusalOf(error, 'the issue has problems: fix them, then publish it');
   }
 }

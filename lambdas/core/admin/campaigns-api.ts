@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { json, type PublicResponse } from '../public/http.ts';
 import type { Route } from './api.ts';
+import { errorResponse as error, problemsResponse as problems } from './api-responses.ts';
 import {
   type AdminCampaign,
   type AdminCampaignDeps,
@@ -27,11 +28,6 @@ import type { AdminReleaseDeps } from './releases.ts';
  * (campaigns.ts), each route's request and answer a zod schema of the OpenAPI document.
  */
 
-const error = z.object({ error: z.string() });
-const problems = z.object({
-  error: z.string(),
-  problems: z.array(z.object({ field: z.string(), message: z.string(), value: z.unknown().optional() })),
-});
 const state = z.enum(['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled']);
 
 const listItem = z.object({

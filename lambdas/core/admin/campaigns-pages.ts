@@ -1,17 +1,6 @@
-import Handlebars from 'handlebars';
 import { describeAudience } from '../campaigns/proof.ts';
 import { showTime } from '../campaigns/time.ts';
-import { type PublicResponse, plain } from '../public/http.ts';
-import type { Language } from '../publication/schema.ts';
-import {
-  type AdminDeps,
-  type AdminRequest,
-  adminPrefix,
-  formFields,
-  html,
-  redirect,
-  withHeaders,
-} from './admin.ts';
+import { type PublicRequest, type PublicResponse, pathParameter } from '../public/http.ts';
 import {
   type AdminCampaign,
   type AdminCampaignDeps,
@@ -19,6 +8,7 @@ import {
   type ComposeInput,
   campaignProgress,
   composeCampaign,
+  composeLists,
   countAudience,
   findAdminCampaign,
   isRefusal,
@@ -33,6 +23,8 @@ import {
   sendFromAdmin,
   testSendFromAdmin,
 } from './campaigns.ts';
+import { adminPrefix, formTooLarge, html, notAllowed, postedForm, redirect } from './http.ts';
+import type { AdminPages } from './pages.ts';
 import { type AdminReleaseDeps, type FieldProblem, listReleases } from './releases.ts';
 
 /**
@@ -54,38 +46,13 @@ export interface CampaignTemplates {
 
 type Page = keyof CampaignTemplates;
 
-const compiled = new WeakMap<CampaignTemplates, Record<Page, Handlebars.TemplateDelegate>>();
-
-function compile(layout: string, templates: CampaignTemplates) {
-  let pages = compiled.get(templates);
-  if (!pages) {
-    const hb = Handlebars.create();
-    hb.registerPartial('layout', layout);
-    hb.registerHelper('uri', (value: unknown) => encodeURIComponent(String(value)));
-    hb.registerHelper('is', (a: unknown, b: unknown) => String(a) === String(b));
-    const c = (source: string) => hb.compile(source, { strict: false, preventIndent: true });
-    pages = {
-      list: c(templates.list),
-      compose: c(templates.compose),
-      campaign: c(templates.campaign),
-      confirm: c(templates.confirm),
-      progress: c(templates.progress),
-      report: c(templates.report),
-    };
-    compiled.set(templates, pages);
-  }
-  return pages;
-}
-
 /** What a page of the campaigns answers with. */
 interface CampaignPageContext {
-  admin: AdminDeps;
   releases: AdminReleaseDeps;
+  /** The admin's pages in the request's language (pages.ts): their layout and setup. */
+  pages: AdminPages;
   csrf: string;
-  lang: Language;
 }
-
-const allowed = (allow: string) => withHeaders(plain(405, 'Method not allowed\n', { allow }), {});
 
 /** Every IANA zone this runtime knows, for the schedule form; the workspace's first (it may be UTC, which the list leaves out). */
 const zones = (first: string): string[] => [
@@ -110,25 +77,24 @@ function inAnHour(zone: string): [string, string] {
 
 /** Answers a request under /admin/campaigns (signed in; a change's CSRF checked). */
 export async function answerCampaignsPage(
-  request: AdminRequest,
+  request: PublicRequest,
   method: string,
   ctx: CampaignPageContext,
 ): Promise<PublicResponse> {
-  const t = ctx.admin.templates.locales[ctx.lang];
+  const t = ctx.pages.t;
   const deps = ctx.releases.campaigns;
   if (!deps) return html(503, `<!DOCTYPE html><title>503</title><p>${t.campaignsUnavailable ?? ''}</p>`);
-  const pages = compile(ctx.admin.templates.pages.layout, deps.templates);
   const zone = deps.timeZone;
   const when = (utc: string | undefined) => (utc ? showTime(utc, zone) : '');
   const stateLabel = (state: string) =>
     t[`campaignsState${state.charAt(0).toUpperCase()}${state.slice(1)}`] ?? state;
   const render = (page: Page, status: number, view: Record<string, unknown>) =>
-    html(status, pages[page]({ lang: ctx.lang, t, csrf: ctx.csrf, ...view }));
+    html(status, ctx.pages.render(deps.templates[page], { csrf: ctx.csrf, ...view }));
   const path = request.path.slice(`${adminPrefix}/campaigns`.length);
   const read = method === 'GET' || method === 'HEAD';
 
   if (path === '' || path === '/') {
-    if (!read) return allowed('GET, HEAD');
+    if (!read) return notAllowed('GET, HEAD');
     const campaigns = (await listAdminCampaigns(deps)).map((c) => ({
       ...c,
       stateLabel: stateLabel(c.state),
@@ -141,10 +107,7 @@ export async function answerCampaignsPage(
   const match = /^\/([^/]+)(?:\/(proof|test|approve|schedule|send|resume|pause|stop|progress|report))?$/.exec(
     path,
   );
-  let name: string | undefined;
-  try {
-    name = match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
-  } catch {}
+  const name = match?.[1] === undefined ? undefined : pathParameter(match[1], '');
   const campaign = name === undefined ? undefined : await findAdminCampaign(deps, name);
   if (!match || !campaign) return render('list', 404, { notFound: name ?? path, campaigns: [] });
   const action = match[2];
@@ -157,9 +120,9 @@ export async function answerCampaignsPage(
   };
   const refusedStatus = (r: Refusal) => (r.problems ? 422 : 409);
 
-  if (action === undefined) return read ? show(200) : allowed('GET, HEAD');
+  if (action === undefined) return read ? show(200) : notAllowed('GET, HEAD');
   if (action === 'progress') {
-    if (!read) return allowed('GET, HEAD');
+    if (!read) return notAllowed('GET, HEAD');
     if (!campaign.status) return show(409, { refused: t.campaignsNotStarted });
     const progress = await campaignProgress(deps, campaign.name);
     return render('progress', 200, {
@@ -173,7 +136,7 @@ export async function answerCampaignsPage(
     });
   }
   if (action === 'report') {
-    if (!read) return allowed('GET, HEAD');
+    if (!read) return notAllowed('GET, HEAD');
     if (!campaign.status) return show(409, { refused: t.campaignsNotStarted });
     const report = await reportFromAdmin(deps, campaign.name);
     return render('report', 200, {
@@ -196,9 +159,10 @@ export async function answerCampaignsPage(
       [action]: true,
       action,
     });
-  if (method !== 'POST') return allowed(action === 'send' || action === 'stop' ? 'GET, HEAD, POST' : 'POST');
-  const form = formFields(request);
-  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  if (method !== 'POST')
+    return notAllowed(action === 'send' || action === 'stop' ? 'GET, HEAD, POST' : 'POST');
+  const form = (await postedForm(request))?.fields;
+  if (!form) return formTooLarge();
 
   switch (action) {
     case 'proof': {
@@ -247,7 +211,7 @@ export async function answerCampaignsPage(
         : show(200, { notice: `${stateLabel(paused.state)}${paused.reason ? `: ${paused.reason}` : ''}` });
     }
   }
-  return allowed('GET, HEAD');
+  return notAllowed('GET, HEAD');
 }
 
 /** A campaign as its page shows it. */
@@ -302,7 +266,7 @@ function campaignView(
 
 /** The compose form (GET), and its POST: a new campaign file, then the campaign's page. */
 async function compose(
-  request: AdminRequest,
+  request: PublicRequest,
   method: string,
   ctx: CampaignPageContext,
   deps: AdminCampaignDeps,
@@ -310,22 +274,26 @@ async function compose(
 ): Promise<PublicResponse> {
   const contents = await sendableContent(deps.send.store, await listReleases(ctx.releases));
   const senders = await deps.senders();
+  const lists = await composeLists(deps);
   const view = (input: Partial<ComposeInput>, extra: Record<string, unknown> = {}) => ({
     input,
     contents: contents.map((c) => ({ ...c, selected: c.value === input.content })),
-    lists: Object.entries(deps.lists).map(([name, title]) => ({
-      name,
-      title,
-      checked: input.lists?.includes(name) ?? false,
-    })),
+    lists: lists.map((list) => ({ ...list, checked: input.lists?.includes(list.name) ?? false })),
     senders: senders.map((s) => ({ value: s, selected: s === input.from })),
     tagsText: (input.tags ?? []).join(', '),
     ...extra,
   });
-  if (method === 'GET' || method === 'HEAD') return render('compose', 200, view({}));
-  if (method !== 'POST') return allowed('GET, HEAD, POST');
-  const form = formFields(request);
-  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  if (method === 'GET' || method === 'HEAD') {
+    // From a release's or an issue's page: what it names chosen, or why it cannot be yet.
+    const { newsletter, release } = request.query ?? {};
+    const wanted = newsletter ? `newsletter:${newsletter}` : release ? `release:${release}` : undefined;
+    if (wanted === undefined || contents.some((c) => c.value === wanted))
+      return render('compose', 200, view(wanted === undefined ? {} : { content: wanted }));
+    return render('compose', 200, view({}, { errors: { content: [ctx.pages.t.campaignsNotSendable] } }));
+  }
+  if (method !== 'POST') return notAllowed('GET, HEAD, POST');
+  const form = (await postedForm(request))?.fields;
+  if (!form) return formTooLarge();
   const input: ComposeInput = {
     name: (form.get('name') ?? '').trim(),
     content: form.get('content') ?? '',
@@ -358,7 +326,7 @@ async function compose(
   if ('created' in result)
     return redirect(`${adminPrefix}/campaigns/${encodeURIComponent(result.created.name)}?composed=1`);
   if ('conflict' in result) return render('compose', 409, view(input, { conflict: result.conflict }));
-  return render('compose', 422, view(input, problemsByField(result.problems)));
+  return render('compose', 422, view(input, problemsByField(ctx.pages.translated(result.problems))));
 }
 
 /** Problems beside their fields (content, lists, subject, name), the others above the form. */

@@ -16,14 +16,14 @@ import { cancelCampaign, scheduleCampaign } from '../campaigns/schedule.ts';
 import { type SendDeps, sendCampaign } from '../campaigns/send.ts';
 import { type CampaignStatus, campaignStatus } from '../campaigns/status.ts';
 import { isTimeZone, parseSendTime } from '../campaigns/time.ts';
-import { audienceSize } from '../contacts/audience.ts';
+import { audienceSize, listContacts } from '../contacts/audience.ts';
 import { normalizeEmail } from '../contacts/model.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
 import { readIssueManifest, readIssues } from '../newsletter/catalog.ts';
 import { type SourceFiles, withSourceText } from '../publication/load.ts';
 import { slugPattern } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
-import { adminOperator } from './archive.ts';
+import { adminOperator, type Refusal, refusalOf } from './archive.ts';
 import {
   adminSendRole,
   type CampaignRun,
@@ -80,22 +80,9 @@ export interface AdminCampaignDeps {
   templates: CampaignTemplates;
 }
 
-/** What the admin did not do, and why (a PressroomError's message: what is wrong, what to do). */
-export type Refusal = { refused: string; problems?: FieldProblem[]; missing?: boolean };
+export type { Refusal };
 
-function refusal(error: unknown): Refusal {
-  if (error instanceof InvalidInputError)
-    return {
-      refused: 'the campaign has problems: fix them, then try again',
-      problems: error.problems.map((p) => ({
-        field: p.path,
-        message: p.message,
-        ...(p.value !== undefined && { value: p.value }),
-      })),
-    };
-  if (error instanceof PressroomError) return { refused: error.message };
-  throw error;
-}
+const refusal = (error: unknown) => refusalOf(error, 'the campaign has problems: fix them, then try again');
 
 /** Runs `action`, turning what the core refuses into a refusal. */
 async function refusing<T>(action: () => Promise<T>): Promise<T | Refusal> {
@@ -301,6 +288,30 @@ export async function sendableContent(
   return [...published, ...issues];
 }
 
+/** A list compose offers: its name, its title (pressroom.yaml's), how many contacts are on it. */
+export interface ComposeList {
+  name: string;
+  title?: string;
+  count: number;
+}
+
+/**
+ * The lists compose offers: those pressroom.yaml declares (even empty), then those the
+ * contacts are on (an import takes any list name), with how many contacts each holds.
+ */
+export async function composeLists(deps: AdminCampaignDeps): Promise<ComposeList[]> {
+  const counts = new Map<string, number>(Object.keys(deps.lists).map((name) => [name, 0]));
+  for await (const { contact } of listContacts(deps.send.store))
+    for (const list of Object.keys(contact.lists)) counts.set(list, (counts.get(list) ?? 0) + 1);
+  const declared = Object.keys(deps.lists);
+  const found = [...counts.keys()].filter((name) => !(name in deps.lists)).sort();
+  return [...declared, ...found].map((name) => ({
+    name,
+    ...(deps.lists[name] !== undefined && { title: deps.lists[name] }),
+    count: counts.get(name) ?? 0,
+  }));
+}
+
 /** The campaign file's text for a composed campaign, as people write them (docs/sending.md). */
 export function campaignFileText(input: ComposeInput, name: string, now: Date): string {
   const [kind, id = ''] = input.content.split(/:(.*)/s);
@@ -348,8 +359,24 @@ export async function composeCampaign(
     });
   if ((input.subject?.length ?? 0) > maxSubjectLength)
     problems.push({ field: 'subject', message: `is longer than ${maxSubjectLength} characters: shorten it` });
+  // A line break in a subject would be a header of its own.
+  if (/[\p{Cc}\u2028\u2029]/u.test(input.subject ?? ''))
+    problems.push({
+      field: 'subject',
+      message:
+        'holds a line break or another control character (CR, LF, tab…): write the subject on one line',
+    });
+  if (input.from && !(await deps.senders()).includes(input.from))
+    problems.push({
+      field: 'from',
+      message: `"${input.from.slice(0, 200)}" is not one of the senders offered (the workspace's sender, its organisations' addresses): choose one of them`,
+    });
   if (input.lists.length === 0)
-    problems.push({ field: 'lists', message: 'choose at least one list the campaign goes to' });
+    problems.push({
+      field: 'lists',
+      message:
+        'choose at least one list the campaign goes to: the lists contacts are on (import contacts into a list) and those pressroom.yaml declares',
+    });
   if (problems.length > 0) return { problems };
   const fileName = `${name}.yaml`;
   const text = campaignFileText(input, name, now);

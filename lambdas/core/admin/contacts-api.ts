@@ -3,6 +3,7 @@ import { contactFields } from '../contacts/fields.ts';
 import { HistoryNotPurgedError } from '../privacy.ts';
 import { json, type PublicResponse } from '../public/http.ts';
 import type { Route } from './api.ts';
+import { errorResponse } from './api-responses.ts';
 import {
   type AdminContactsDeps,
   confirmUpload,
@@ -22,8 +23,6 @@ import type { AdminReleaseDeps } from './releases.ts';
  * The contacts routes of the admin's JSON API (`/admin/api/contacts...`), the same core
  * functions as the pages (contacts.ts); api.ts adds them to its routes and its OpenAPI document.
  */
-
-const errorResponse = z.object({ error: z.string() });
 
 const contactRow = z.object({
   id: z.string().describe('The contact id: a keyed hash of the address'),

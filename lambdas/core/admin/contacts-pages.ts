@@ -1,9 +1,13 @@
-import Handlebars from 'handlebars';
 import type { ImportReport } from '../contacts/import.ts';
 import { HistoryNotPurgedError } from '../privacy.ts';
-import { json, type PublicRequest, type PublicResponse, plain } from '../public/http.ts';
-import type { Language } from '../publication/schema.ts';
-import { adminPageSecurityPolicy } from './admin.ts';
+import {
+  bodyBytes,
+  json,
+  type PublicRequest,
+  type PublicResponse,
+  pathParameter,
+  plain,
+} from '../public/http.ts';
 import {
   type AdminContactsDeps,
   confirmUpload,
@@ -22,7 +26,16 @@ import {
   uploadHeaders,
   uploadName,
 } from './contacts.ts';
-import type { AdminTemplates } from './pages.ts';
+import {
+  contactsPrefix,
+  formTooLarge,
+  isContactsImportPath,
+  notAllowed,
+  html as page,
+  postedForm,
+  redirect,
+} from './http.ts';
+import type { AdminPages } from './pages.ts';
 
 /**
  * The contacts pages of the web admin, under `/admin/contacts` (contacts.ts does the work):
@@ -43,23 +56,6 @@ export interface ContactsTemplates {
 /** What `pressroom serve` gives the contacts section; absent, its pages answer 503. */
 export type AdminContactsSetup = Omit<AdminContactsDeps, 'now'> & { templates: ContactsTemplates };
 
-export const contactsPrefix = '/admin/contacts';
-
-/** Whether a path is the import's (its body may be up to importMaxBytes). */
-export function isContactsImportPath(path: string): boolean {
-  return (
-    path === `${contactsPrefix}/import` ||
-    path.startsWith(`${contactsPrefix}/import/`) ||
-    path.startsWith('/admin/api/contacts/imports')
-  );
-}
-
-/** The size of a request's body in bytes. */
-export function bodyBytes(request: PublicRequest): Buffer {
-  const raw = request.body ?? '';
-  return request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-}
-
 /**
  * An upload over the import's limit, refused before anything else reads it: 413 with its size
  * (what the client said it sent) and the limit. Undefined for every other request.
@@ -73,95 +69,13 @@ export function contactsUploadTooLarge(request: PublicRequest): PublicResponse |
   });
 }
 
-/** The form fields of a POST: urlencoded or multipart (undici's parser, Node's own), and the file if one came. */
-export interface FormInput {
-  get(name: string): string | undefined;
-  file?: { name: string; bytes: Uint8Array };
-}
-
-/** Reads a form body; undefined when it is not a form (or a broken multipart body). */
-export async function readForm(request: PublicRequest): Promise<FormInput | undefined> {
-  const type = request.headers['content-type'] ?? '';
-  if (type.startsWith('application/x-www-form-urlencoded')) {
-    const fields = new URLSearchParams(bodyBytes(request).toString('utf8'));
-    return { get: (name) => fields.get(name) ?? undefined };
-  }
-  if (!type.startsWith('multipart/form-data')) return undefined;
-  let data: FormData;
-  try {
-    data = await new Response(bodyBytes(request), { headers: { 'content-type': type } }).formData();
-  } catch {
-    return undefined;
-  }
-  const file = data.get('file');
-  const chosen =
-    // A browser sends an empty part without a name when no file was chosen; an empty file chosen has one.
-    file && typeof file !== 'string' && (file.size > 0 || file.name !== '')
-      ? { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }
-      : undefined;
-  return {
-    get: (name) => {
-      const value = data.get(name);
-      return typeof value === 'string' ? value : undefined;
-    },
-    ...(chosen && { file: chosen }),
-  };
-}
-
 /** What a contacts page is answered with. */
 export interface ContactsPageContext {
   contacts?: AdminContactsSetup;
-  templates: AdminTemplates;
-  lang: Language;
+  /** The admin's pages in the request's language (pages.ts): their layout and setup. */
+  pages: AdminPages;
   csrf: string;
   now: Date;
-}
-
-const compiled = new WeakMap<
-  ContactsTemplates,
-  Record<keyof ContactsTemplates, Handlebars.TemplateDelegate>
->();
-
-function compile(templates: ContactsTemplates, layout: string) {
-  let pages = compiled.get(templates);
-  if (!pages) {
-    const hb = Handlebars.create();
-    hb.registerPartial('layout', layout);
-    hb.registerHelper('uri', (value: unknown) => encodeURIComponent(String(value)));
-    hb.registerHelper('is', (a: unknown, b: unknown) => String(a) === String(b));
-    const c = (source: string) => hb.compile(source, { strict: false, preventIndent: true });
-    pages = {
-      list: c(templates.list),
-      profile: c(templates.profile),
-      erase: c(templates.erase),
-      importForm: c(templates.importForm),
-      importPreview: c(templates.importPreview),
-    };
-    compiled.set(templates, pages);
-  }
-  return pages;
-}
-
-/** A page's own headers (the router adds the admin's others): read when answering, admin.ts imports this module. */
-const pageHeaders = () => ({
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': adminPageSecurityPolicy,
-  'x-frame-options': 'DENY',
-});
-
-function redirect(location: string): PublicResponse {
-  return plain(303, `See ${location}\n`, { location });
-}
-
-const notAllowed = (allow: string) => plain(405, 'Method not allowed\n', { allow });
-
-/** A path segment decoded; undefined when it is a broken %-escape. */
-function segment(raw: string): string | undefined {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The preview's choices from a form or a query: the list, tags, and a field per column (`column-<i>`). */
@@ -186,16 +100,15 @@ export async function answerContactsPage(
   method: string,
   context: ContactsPageContext,
 ): Promise<PublicResponse> {
-  const t = context.templates.locales[context.lang];
+  const t = context.pages.t;
   const setup = context.contacts;
   if (!setup)
     return plain(503, 'Contacts are not available here: `pressroom serve` in a workspace gives them.\n');
-  const pages = compile(setup.templates, context.templates.pages.layout);
-  const html = (status: number, page: keyof ContactsTemplates, view: Record<string, unknown>) => ({
-    status,
-    headers: pageHeaders(),
-    body: pages[page]({ lang: context.lang, t, csrf: context.csrf, fields: mappableFields, ...view }),
-  });
+  const html = (status: number, name: keyof ContactsTemplates, view: Record<string, unknown>) =>
+    page(
+      status,
+      context.pages.render(setup.templates[name], { csrf: context.csrf, fields: mappableFields, ...view }),
+    );
   const deps: AdminContactsDeps = { ...setup, now: context.now };
   const path = request.path.slice(contactsPrefix.length);
   const query = request.query ?? {};
@@ -227,10 +140,10 @@ export async function answerContactsPage(
     const lists = deps.lists;
     if (isRead) return html(200, 'importForm', { lists, maxBytes: importMaxBytes });
     if (method !== 'POST') return notAllowed('GET, HEAD, POST');
-    const form = await readForm(request);
-    const list = form?.get('list')?.trim() ?? '';
-    const tags = form?.get('tags') ?? '';
-    const pasted = form?.get('csv') ?? '';
+    const form = await postedForm(request);
+    const list = form?.fields.get('list')?.trim() ?? '';
+    const tags = form?.fields.get('tags') ?? '';
+    const pasted = form?.fields.get('csv') ?? '';
     const file =
       form?.file ?? (pasted.trim() ? { name: 'pasted.csv', bytes: Buffer.from(pasted, 'utf8') } : undefined);
     const again = (status: number, error: string) =>
@@ -250,8 +163,9 @@ export async function answerContactsPage(
   if (importing?.[1]) {
     const id = importing[1];
     if (!isRead && method !== 'POST') return notAllowed('GET, HEAD, POST');
-    const form = isRead ? undefined : await readForm(request);
-    const get = (name: string) => (form ? form.get(name) : query[name]);
+    const form = isRead ? undefined : (await postedForm(request))?.fields;
+    if (!isRead && !form) return formTooLarge();
+    const get = (name: string) => (form ? (form.get(name) ?? undefined) : query[name]);
     const done = (report: ImportReport, name: string, already: boolean) =>
       html(200, 'importPreview', { id, done: true, already, name, report });
     // Imported already (a page reloaded, the back button): its report, never a second import.
@@ -293,7 +207,7 @@ export async function answerContactsPage(
   }
 
   const profile = /^\/([^/]+)(?:\/(erase|unsubscribe))?$/.exec(path);
-  const id = profile?.[1] ? segment(profile[1]) : undefined;
+  const id = profile?.[1] ? pathParameter(profile[1], '') : undefined;
   if (!profile || id === undefined) return notFound(t.contactsNotFound ?? 'not found');
   const action = profile[2];
   if (!action) {
@@ -308,7 +222,8 @@ export async function answerContactsPage(
   }
   if (action === 'unsubscribe') {
     if (method !== 'POST') return notAllowed('POST');
-    const form = await readForm(request);
+    const form = (await postedForm(request))?.fields;
+    if (!form) return formTooLarge();
     const outcome = await unsubscribeContact(deps, id, form?.get('list') ?? '');
     if ('missing' in outcome) return notFound(t.contactsNotFound ?? 'not found');
     if ('refused' in outcome) {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { publicationLimits as max } from '../limits.ts';
 import { json, type PublicResponse } from '../public/http.ts';
-import { errorResponse, fieldProblem, problemsResponse, type Route } from './api.ts';
+import { archiveAnswer, errorResponse, fieldProblem, problemsResponse, type Route } from './api.ts';
+import { publishIssueFromAdmin } from './archive.ts';
 import { draftIssueFile, findIssue, listIssues, previewIssue, saveIssue } from './newsletters.ts';
 import type { AdminReleaseDeps } from './releases.ts';
 
@@ -188,6 +189,39 @@ export function newsletterRoutes(): Route[] {
         if ('problems' in result) return problems('the issue has problems', result.problems);
         return json(200, result.preview);
       }),
+    },
+    {
+      method: 'POST',
+      path: '/newsletters/{id}/publish',
+      summary:
+        'Publishes the saved issue file into the archive (and a public one on the press room), as `pressroom newsletter publish` does; a campaign can send it from then on',
+      responses: {
+        200: {
+          description: 'Published (or replaced)',
+          schema: z
+            .object({
+              id: z.string(),
+              title: z.string(),
+              version: z.string(),
+              state: z.enum(['public', 'private']),
+              action: z.enum(['created', 'updated', 'replaced']),
+              url: z.string().optional(),
+              releases: z.array(z.string()),
+              siteObjectsWritten: z.number().int(),
+              notices: z.array(z.string()),
+            })
+            .describe('What `pressroom newsletter publish --json` prints'),
+        },
+        404: notFound,
+        409: {
+          description: 'Refused (its id used by another issue): nothing changed',
+          schema: errorResponse,
+        },
+        422: { description: 'The issue has problems: nothing changed', schema: problemsResponse },
+      },
+      answer: withSection(async ({ params }, deps) =>
+        archiveAnswer(await publishIssueFromAdmin(deps, params.id ?? '')),
+      ),
     },
   ];
 }

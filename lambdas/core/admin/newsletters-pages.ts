@@ -1,8 +1,8 @@
-import Handlebars from 'handlebars';
-import { type PublicResponse, plain } from '../public/http.ts';
+import { type PublicRequest, type PublicResponse, pathParameter, plain } from '../public/http.ts';
 import { proofEmailSecurityPolicy } from '../public/proof-page.ts';
-import type { Language } from '../publication/schema.ts';
-import { adminPrefix, formFields, html, type PageContext, redirect, withHeaders } from './admin.ts';
+import type { PageContext } from './admin.ts';
+import { publishIssueFromAdmin } from './archive.ts';
+import { adminPrefix, formTooLarge, html, notAllowed, postedForm, redirect, withHeaders } from './http.ts';
 import {
   draftIssueFile,
   findIssue,
@@ -14,7 +14,7 @@ import {
   recentReleases,
   saveIssue,
 } from './newsletters.ts';
-import type { AdminTemplates } from './pages.ts';
+import { translateProblem } from './problem-translations.ts';
 import type { FieldProblem } from './releases.ts';
 
 /**
@@ -27,30 +27,6 @@ import type { FieldProblem } from './releases.ts';
  * sandboxed frames and its text part; "Send…" hands over to the campaigns section's
  * compose page. The CSRF check was made by the router.
  */
-
-export interface NewslettersPageContext extends PageContext {
-  templates: AdminTemplates;
-  lang: Language;
-}
-
-const compiled = new WeakMap<
-  object,
-  { list: Handlebars.TemplateDelegate; issue: Handlebars.TemplateDelegate }
->();
-
-function compile(templates: AdminTemplates, pages: { list: string; issue: string }) {
-  let done = compiled.get(pages);
-  if (!done) {
-    const hb = Handlebars.create();
-    hb.registerPartial('layout', templates.pages.layout);
-    hb.registerHelper('uri', (value: unknown) => encodeURIComponent(String(value)));
-    hb.registerHelper('is', (a: unknown, b: unknown) => String(a) === String(b));
-    const c = (source: string) => hb.compile(source, { strict: false, preventIndent: true });
-    done = { list: c(pages.list), issue: c(pages.issue) };
-    compiled.set(pages, done);
-  }
-  return done;
-}
 
 /** A day `days` before `now`, YYYY-MM-DD: the draft form's starting "since". */
 function daysBefore(now: Date, days: number): string {
@@ -126,9 +102,9 @@ function applyAction(
 
 /** Answers a signed-in request under /admin/newsletters. */
 export async function answerNewslettersPage(
-  request: { query?: Record<string, string | undefined>; path: string } & Parameters<typeof formFields>[0],
+  request: PublicRequest,
   method: string,
-  context: NewslettersPageContext,
+  context: PageContext,
 ): Promise<PublicResponse> {
   const { releases, pages, csrf } = context;
   const section = releases.newsletters;
@@ -140,9 +116,8 @@ export async function answerNewslettersPage(
       ),
       {},
     );
-  const t = context.templates.locales[context.lang];
-  const views = compile(context.templates, section.pages);
-  const base = { lang: context.lang, t, csrf };
+  const t = pages.t;
+  const base = { csrf };
   const rest = request.path.slice(`${adminPrefix}/newsletters`.length);
 
   const listPage = async (
@@ -151,25 +126,24 @@ export async function answerNewslettersPage(
   ) =>
     html(
       status,
-      views.list({
+      pages.render(section.pages.list, {
         ...base,
         since: daysBefore(releases.now, 31),
         draftLang: section.lang,
         issues: (await listIssues(releases)).map((issue) => withState(issue, t)),
-        sinceErrors: (extra.problems ?? []).map((p) => p.message),
+        sinceErrors: pages.translated(extra.problems ?? []).map((p) => p.message),
         ...extra,
       }),
     );
 
   if (rest === '' || rest === '/') {
-    if (method !== 'GET' && method !== 'HEAD')
-      return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
+    if (method !== 'GET' && method !== 'HEAD') return notAllowed('GET, HEAD');
     return listPage(200, {});
   }
   if (rest === '/new') {
     if (method !== 'POST') return redirect(`${adminPrefix}/newsletters`);
-    const form = formFields(request);
-    if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+    const form = (await postedForm(request))?.fields;
+    if (!form) return formTooLarge();
     const since = form.get('since') ?? '';
     const lang = form.get('lang');
     const result = await draftIssueFile(releases, {
@@ -183,28 +157,24 @@ export async function answerNewslettersPage(
       : listPage(422, { since, problems: result.problems });
   }
 
-  const match = /^\/([^/]+)(\/email)?$/.exec(rest);
-  let id: string | undefined;
-  try {
-    id = match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
-  } catch {
-    id = undefined;
-  }
+  const match = /^\/([^/]+)(?:\/(email|publish))?$/.exec(rest);
+  const id = match?.[1] === undefined ? undefined : pathParameter(match[1], '');
   const notFound = () => html(404, pages.notFound({ csrf }));
   // An id is a slug: "../x" and the like are never looked up.
   if (id === undefined || !isIssueId(id)) return notFound();
   const issue = await findIssue(releases, id);
   if (!issue) return notFound();
 
-  if (match?.[2]) {
-    if (method !== 'GET' && method !== 'HEAD')
-      return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD' }), {});
+  if (match?.[2] === 'email') {
+    if (method !== 'GET' && method !== 'HEAD') return notAllowed('GET, HEAD');
     const result = await previewIssue(releases, id);
     if (!result || 'problems' in result)
       return withHeaders(
         plain(
           422,
-          (result?.problems ?? []).map((p) => `${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n'),
+          (result?.problems ?? [])
+            .map((p) => `${p.field ? `${p.field}: ` : ''}${translateProblem(p.message, pages.lang)}`)
+            .join('\n'),
         ),
         { 'content-security-policy': "default-src 'none'; sandbox", 'x-frame-options': 'SAMEORIGIN' },
       );
@@ -232,10 +202,13 @@ export async function answerNewslettersPage(
       problems?: FieldProblem[];
       saved?: string;
       version?: string;
+      confirmPublish?: boolean;
+      published?: string;
+      refused?: string;
       focus?: { index: number; button: 'up' | 'down' | 'add' };
     } = {},
   ) => {
-    const problems = extra.problems ?? [];
+    const problems = pages.translated(extra.problems ?? []);
     const errorsOf = (field: string) => problems.filter((p) => p.field === field).map((p) => p.message);
     const shown = new Set<string>();
     const titles = new Map(issue.itemList.map((i) => [i.release, i.releaseTitle]));
@@ -271,7 +244,7 @@ export async function answerNewslettersPage(
     const preview = extra.unsaved ? undefined : await previewIssue(releases, issue.id);
     return html(
       status,
-      views.issue({
+      pages.render(section.pages.issue, {
         ...base,
         issue: withState(issue, t),
         title: state.title,
@@ -287,6 +260,9 @@ export async function answerNewslettersPage(
         conflict: extra.conflict,
         problems: problems.filter((p) => !shown.has(p.field)),
         saved: extra.saved,
+        confirmPublish: extra.confirmPublish,
+        published: extra.published,
+        refused: extra.refused,
         ...(preview && 'preview' in preview && { preview: preview.preview }),
         ...(preview && 'problems' in preview && { previewProblems: preview.problems }),
       }),
@@ -294,16 +270,32 @@ export async function answerNewslettersPage(
   };
 
   const saved = { title: issue.title ?? '', intro: issue.intro, items: issue.itemList.map(withoutTitle) };
-  if (method === 'GET' || method === 'HEAD') {
-    const note = request.query?.saved;
-    return issuePage(200, saved, {
-      ...(note && ['written', 'unchanged', 'created'].includes(note) && { saved: note }),
+  if (match?.[2] === 'publish') {
+    // GET asks to confirm; POST publishes the saved file as `pressroom newsletter publish` does.
+    if (method === 'GET' || method === 'HEAD') return issuePage(200, saved, { confirmPublish: true });
+    if (method !== 'POST') return notAllowed('GET, HEAD, POST');
+    const outcome = await publishIssueFromAdmin(releases, issue.id);
+    if ('done' in outcome)
+      return redirect(
+        `${adminPrefix}/newsletters/${encodeURIComponent(issue.id)}?published=${outcome.done.action}`,
+      );
+    if ('missing' in outcome) return notFound();
+    return issuePage(outcome.problems ? 422 : 409, saved, {
+      refused: outcome.refused,
+      ...(outcome.problems && { problems: outcome.problems }),
     });
   }
-  if (method !== 'POST')
-    return withHeaders(plain(405, 'Method not allowed\n', { allow: 'GET, HEAD, POST' }), {});
-  const form = formFields(request);
-  if (!form) return withHeaders(plain(413, 'The form is too large\n'), {});
+  if (method === 'GET' || method === 'HEAD') {
+    const note = request.query?.saved;
+    const published = request.query?.published;
+    return issuePage(200, saved, {
+      ...(note && ['written', 'unchanged', 'created'].includes(note) && { saved: note }),
+      ...(published && ['created', 'updated', 'replaced'].includes(published) && { published }),
+    });
+  }
+  if (method !== 'POST') return notAllowed('GET, HEAD, POST');
+  const form = (await postedForm(request))?.fields;
+  if (!form) return formTooLarge();
   const posted = stateOf(form);
   const version = form.get('version') ?? '';
   if (!posted) return issuePage(400, saved, { error: t.newslettersBadForm ?? '' });

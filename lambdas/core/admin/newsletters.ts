@@ -186,7 +186,7 @@ export async function listIssues(deps: AdminReleaseDeps): Promise<IssueListItem[
 }
 
 /** The file of an issue, and the issue read whole; undefined when no file of the workspace has this id. */
-async function issueFile(
+export async function issueFile(
   deps: AdminReleaseDeps,
   id: string,
 ): Promise<{ file: IssueSourceFile; detail: IssueDetail } | undefined> {

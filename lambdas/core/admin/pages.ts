@@ -103,14 +103,27 @@ export interface AdminPages {
     },
   ): string;
   notFound(view: PageBase): string;
+  /**
+   * A section's page (contacts, campaigns, newsletters: their own templates) in the same
+   * setup as every other page: the layout and its language switch, the fixed strings, the
+   * helpers, and the messages of `problems` and `previewProblems` in this language.
+   */
+  render(source: string, view: PageBase & Record<string, unknown>): string;
+  /** Problems with their messages in this language (for those a page shows beside their fields). */
+  translated<P extends { message: string }>(problems: P[]): P[];
 }
 
-const compiled = new WeakMap<
-  AdminTemplates,
-  Record<Exclude<keyof AdminTemplates['pages'], 'fields' | 'previews'>, Handlebars.TemplateDelegate>
->();
+type Compiled = Record<
+  Exclude<keyof AdminTemplates['pages'], 'fields' | 'previews'>,
+  Handlebars.TemplateDelegate
+> & {
+  /** The sections' templates, compiled on first use by the same Handlebars. */
+  section(source: string): Handlebars.TemplateDelegate;
+};
 
-function compile(templates: AdminTemplates) {
+const compiled = new WeakMap<AdminTemplates, Compiled>();
+
+function compile(templates: AdminTemplates): Compiled {
   let pages = compiled.get(templates);
   if (!pages) {
     const hb = Handlebars.create();
@@ -123,6 +136,7 @@ function compile(templates: AdminTemplates) {
     hb.registerHelper('is', (a: unknown, b: unknown) => String(a) === String(b));
     // preventIndent: a partial's output (a text area's lines) is not indented like its tag.
     const c = (source: string) => hb.compile(source, { strict: false, preventIndent: true });
+    const sections = new Map<string, Handlebars.TemplateDelegate>();
     pages = {
       layout: c(templates.pages.layout),
       signIn: c(templates.pages.signIn),
@@ -132,6 +146,14 @@ function compile(templates: AdminTemplates) {
       create: c(templates.pages.create),
       archive: c(templates.pages.archive),
       notFound: c(templates.pages.notFound),
+      section: (source) => {
+        let done = sections.get(source);
+        if (!done) {
+          done = c(source);
+          sections.set(source, done);
+        }
+        return done;
+      },
     };
     compiled.set(templates, pages);
   }
@@ -159,8 +181,9 @@ export function adminPages(templates: AdminTemplates, lang: Language, here = '/a
   const pages = compile(templates);
   const t = templates.locales[lang];
   const base = { lang, t, here, other: lang === 'fr' ? 'en' : 'fr' };
-  const translated = (problems: FieldProblem[] = []) =>
+  const translated = <P extends { message: string }>(problems: P[] = []) =>
     problems.map((p) => ({ ...p, message: translateProblem(p.message, lang) }));
+
   const withState = <T extends ReleaseListItem>(item: T) => {
     const state = item.problems > 0 ? 'invalid' : (item.archive?.state ?? 'draft');
     const key = `state${state.charAt(0).toUpperCase()}${state.slice(1)}`;
@@ -191,5 +214,13 @@ export function adminPages(templates: AdminTemplates, lang: Language, here = '/a
         [view.action]: true,
       }),
     notFound: (view) => pages.notFound({ ...base, ...view }),
+    translated,
+    render: (source, view) =>
+      pages.section(source)({
+        ...base,
+        ...view,
+        ...(Array.isArray(view.problems) && { problems: translated(view.problems) }),
+        ...(Array.isArray(view.previewProblems) && { previewProblems: translated(view.previewProblems) }),
+      }),
   };
 }

@@ -97,6 +97,25 @@ const french: Translation[] = [
   ],
 ];
 
+// The compose form's own (campaigns.ts).
+french.push(
+  [
+    /^holds a line break or another control character \(CR, LF, tab…\): write the subject on one line$/,
+    () =>
+      'contient un saut de ligne ou un autre caractère de contrôle (CR, LF, tabulation…) : écrivez l’objet sur une seule ligne',
+  ],
+  [
+    /^"(.*)" is not one of the senders offered \(the workspace's sender, its organisations' addresses\): choose one of them$/s,
+    (from) =>
+      `« ${from} » n’est pas l’un des expéditeurs proposés (celui de l’espace de travail, les adresses de ses organisations) : choisissez-en un`,
+  ],
+  [
+    /^choose at least one list the campaign goes to: the lists contacts are on \(import contacts into a list\) and those pressroom\.yaml declares$/,
+    () =>
+      'choisissez au moins une liste : celles où sont des contacts (importez des contacts dans une liste) et celles que déclare pressroom.yaml',
+  ],
+);
+
 const tables: Partial<Record<Language, Translation[]>> = { fr: french };
 
 /** `message` in `lang` when the table knows it; else as the core wrote it (English). */

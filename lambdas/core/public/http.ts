@@ -108,11 +108,16 @@ export function json(
   };
 }
 
-/** The body as text; undefined when it is larger than `maxBodyBytes`. */
-export function bodyText(request: PublicRequest): string | undefined {
+/** The body's bytes, decoded from base64 when the request says it is. */
+export function bodyBytes(request: PublicRequest): Buffer {
   const raw = request.body ?? '';
-  const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  return bytes.length > maxBodyBytes ? undefined : bytes.toString('utf8');
+  return request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+}
+
+/** The body as text; undefined when it is larger than `limit` bytes (`maxBodyBytes` by default). */
+export function bodyText(request: PublicRequest, limit = maxBodyBytes): string | undefined {
+  const bytes = bodyBytes(request);
+  return bytes.length > limit ? undefined : bytes.toString('utf8');
 }
 
 /** The first language of `Accept-Language`, by preference, that pages exist in. */
