@@ -27,6 +27,9 @@ const complete = {
   PRESSROOM_CONFIRMATIONS_PER_HOUR: '40',
   PRESSROOM_LEDGER_TABLE: 'Pressroom-LedgerTable-1A2B3C4D',
   PRESSROOM_TIME_ZONE: 'Europe/Paris',
+  PRESSROOM_ADMIN_USER_POOL_ID: 'eu-west-3_AbCdEfGhI',
+  PRESSROOM_ADMIN_AUTH_URL: 'https://pressroom-123456789012.auth.eu-west-3.amazoncognito.com/',
+  PRESSROOM_ADMIN_SECRET_NAME: 'pressroom-admin-1a2b3c4d',
 };
 
 function problemOf(run: () => unknown): string {
@@ -82,6 +85,10 @@ describe('handler configuration', () => {
       confirmationsPerHour: 40,
       ledgerTable: complete.PRESSROOM_LEDGER_TABLE,
       timeZone: 'Europe/Paris',
+      adminUserPoolId: 'eu-west-3_AbCdEfGhI',
+      // Without its trailing slash: paths are appended to it.
+      adminAuthUrl: 'https://pressroom-123456789012.auth.eu-west-3.amazoncognito.com',
+      adminSecretName: 'pressroom-admin-1a2b3c4d',
     });
   });
 
