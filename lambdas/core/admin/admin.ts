@@ -340,13 +340,8 @@ async function edit(
     );
   // The preview buttons (and admin.js as one types): the email, its text or the page as they
   // would be, in their frame; nothing saved.
-  const part = previewPart(form);
-  if (part)
-    return framed(
-      part,
-      refused.length ? { problems: refused } : await previewPublication(releases, { frontMatter, body }),
-      pages.lang,
-    );
+  const previewed = await formPreview(form, refused, releases, { frontMatter, body }, pages.lang);
+  if (previewed) return previewed;
   // "Add a row": the form again, as typed, with one more empty row; nothing saved.
   if (form.get('add')) return again(200, { problems: refused });
   if (refused.length) return again(422, { problems: refused });
@@ -369,6 +364,27 @@ async function formChoices(releases: AdminReleaseDeps): Promise<FormChoices> {
 function previewPart(form: URLSearchParams): 'email' | 'text' | 'page' | undefined {
   const part = form.get('preview');
   return part === 'email' || part === 'text' || part === 'page' ? part : undefined;
+}
+
+/**
+ * A preview button of the edit and create forms (and admin.js as one types): the email, its
+ * text or the page as the form's data would render, in its frame; nothing saved. Undefined
+ * when the form asks for no preview.
+ */
+async function formPreview(
+  form: URLSearchParams,
+  refused: FieldProblem[],
+  releases: AdminReleaseDeps,
+  data: { frontMatter: Record<string, unknown>; body: string },
+  lang: Language,
+): Promise<PublicResponse | undefined> {
+  const part = previewPart(form);
+  if (!part) return undefined;
+  return framed(
+    part,
+    refused.length ? { problems: refused } : await previewPublication(releases, data),
+    lang,
+  );
 }
 
 /** What a page answering a signed-in request works with. */
@@ -400,13 +416,8 @@ async function create(
   if (!form) return formTooLarge();
   const { frontMatter, problems: refused } = newReleaseFrontMatter(start, form, choices);
   const body = (form.get('body') ?? '').replace(/\r\n/g, '\n');
-  const part = previewPart(form);
-  if (part)
-    return framed(
-      part,
-      refused.length ? { problems: refused } : await previewPublication(releases, { frontMatter, body }),
-      pages.lang,
-    );
+  const previewed = await formPreview(form, refused, releases, { frontMatter, body }, pages.lang);
+  if (previewed) return previewed;
   const again = (status: number, extra: { problems?: FieldProblem[]; conflict?: string }) =>
     html(status, pages.create({ csrf, frontMatter, body, choices, extra: addedRows(form), ...extra }));
   if (form.get('add')) return again(200, { problems: refused });
