@@ -266,20 +266,32 @@ async function callback(
   // A page of ours, not a redirect: this answer ends a navigation that started on Cognito's
   // site, and a browser would not send the new (SameSite=Strict) session cookie on a redirect
   // chained to it. The page's own navigation to the admin is same-site, so it does.
-  const to = `${adminPrefix}/releases`;
+  return continuePage(`${adminPrefix}/releases`, 'Signed in: continue to the admin', {
+    // Two cookies: the Function URL answer carries them apart (cookiesOf).
+    'set-cookie': [
+      setCookie(cookieNames.session, cookie, { maxAgeSeconds: sessionSeconds, secure: true }),
+      setCookie(cookieNames.signIn, '', { maxAgeSeconds: 0, ...stateCookie }),
+    ].join('\n'),
+  });
+}
+
+/**
+ * A small page of ours that goes on to `to` by itself (meta refresh, and a link), where a
+ * redirect would not do: after the callback (see there), and after signing out, whose form's
+ * redirect to Cognito's logout a browser blocks (the admin's `form-action 'self'` governs the
+ * redirects of a form's submission too).
+ */
+function continuePage(to: string, label: string, headers: Record<string, string>): PublicResponse {
+  const href = to.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
   return {
     status: 200,
     headers: {
+      ...headers,
       'content-type': 'text/html; charset=utf-8',
       ...noStore,
       'content-security-policy': "default-src 'none'",
-      // Two cookies: the Function URL answer carries them apart (cookiesOf).
-      'set-cookie': [
-        setCookie(cookieNames.session, cookie, { maxAgeSeconds: sessionSeconds, secure: true }),
-        setCookie(cookieNames.signIn, '', { maxAgeSeconds: 0, ...stateCookie }),
-      ].join('\n'),
     },
-    body: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${to}"><title>pressroom admin</title></head>\n<body><p><a href="${to}">Signed in: continue to the admin</a></p></body></html>\n`,
+    body: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${href}"><title>pressroom admin</title></head>\n<body><p><a href="${href}">${label}</a></p></body></html>\n`,
   };
 }
 
@@ -294,11 +306,8 @@ function signedOut(c: AdminContext, response: PublicResponse, host: string): Pub
     client_id: c.clientId,
     logout_uri: `https://${host}${authPaths.signIn}`,
   }).toString();
-  return {
-    ...response,
-    headers: { ...response.headers, location: logout.toString() },
-    body: `See ${logout}\n`,
-  };
+  const { location: _, ...headers } = response.headers;
+  return continuePage(logout.toString(), 'Signed out: continue to the sign-in page', headers);
 }
 
 /** The core's answer as a Function URL response: several Set-Cookie values go in `cookies`. */
