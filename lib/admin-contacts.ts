@@ -89,11 +89,11 @@ export function grantAdminContacts(fn: PressroomFunction, props: AdminContactsPr
       resources: [props.signingSecret.secretArn],
     }),
   );
-  props.ledger.grant(fn, 'read');
-  // An erasure deletes the person's ledger entries (a transaction: its delete and the counters' update).
+  // A profile reads the person's entries (BatchGetItem); an erasure deletes them, a transaction
+  // of the delete and the campaign counters' update. No query, no scan, no index.
   principal.addToPrincipalPolicy(
     new PolicyStatement({
-      actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
       resources: [props.ledger.table.tableArn],
     }),
   );
