@@ -356,7 +356,11 @@ export async function stageUpload(
       413,
     );
   // Lines, not rows (a quoted cell may hold a line break): a bound the import cannot exceed.
-  const lines = limit?.rows === undefined ? 0 : upload.bytes.reduce((n, b) => (b === 10 ? n + 1 : n), 1);
+  const bytes = upload.bytes;
+  const lines =
+    limit?.rows === undefined
+      ? 0
+      : bytes.reduce((n, b) => (b === 10 ? n + 1 : n), bytes[bytes.length - 1] === 10 ? 0 : 1);
   if (limit?.rows !== undefined && lines > limit.rows + 1)
     throw new ImportUploadError(
       `${upload.name} has ${lines} lines, more than the ${limit.rows} contact rows (and a header) one import here can take: split it, or use ${instead}`,
