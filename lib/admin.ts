@@ -10,10 +10,12 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { grantAdminContacts } from './admin-contacts.ts';
 import type { PressroomConfig } from './config.ts';
 import { PressroomFunction } from './functions.ts';
+import type { LedgerTable } from './ledger-table.ts';
 import { acknowledge } from './nag.ts';
 import type { Site } from './site.ts';
 import type { Storage } from './storage.ts';
@@ -24,6 +26,9 @@ export interface AdminProps {
   config: PressroomConfig;
   /** The press room's address with a custom domain (known before the distribution is made). */
   siteUrl?: string;
+  /** The contacts section's: the signing secret and the ledger (lib/admin-contacts.ts). */
+  signingSecret: ISecret;
+  ledger: LedgerTable;
 }
 
 /** What the admin function reads of the data bucket: the uploaded publications, and each release's manifest. */
@@ -142,6 +147,7 @@ export class Admin extends Construct {
     const originSecret = props.site.routeAdmin(url);
     this.function.function.addEnvironment('PRESSROOM_ORIGIN_SECRET_ARN', originSecret.secretArn);
     props.storage.grantData(this.function, { read: [...adminReads], write: [...adminWrites] });
+    grantAdminContacts(this.function, props);
     this.function.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

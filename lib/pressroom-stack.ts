@@ -275,6 +275,8 @@ export class PressroomStack extends Stack {
       storage: this.storage,
       config,
       ...(config.site && { siteUrl: this.site.url }),
+      signingSecret: this.signingSecret,
+      ledger: this.ledger,
     });
 
     this.functions = { publish, dispatch, send, feedback, public: publicFn, admin: this.admin.function };

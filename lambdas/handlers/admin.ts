@@ -27,6 +27,7 @@ import { InvalidTokenError, openExpiringToken, signExpiringToken } from '../core
 import type { PublicResponse } from '../core/public/http.ts';
 import { redactPathSegments } from '../core/redact.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
+import { adminContacts } from './admin-contacts.ts';
 import { loadConfig } from './config.ts';
 import type { FunctionUrlResponse } from './public.ts';
 import { cached, dataStore, logger, startInvocation } from './runtime.ts';
@@ -119,6 +120,7 @@ const context = cached(async () => {
       siteUrl: siteUrl ?? '',
       publishing: publishingNotOnAws(),
     },
+    contacts: await adminContacts(store),
     lang: config.siteLang,
     secureCookies: true,
     ...adminState(),

@@ -216,9 +216,18 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
     // gives the names, the second the URLs.
     const draft = new TemplateValues(assembly.template, assembly.stackName);
     const functions = functionSpecs(assembly, draft);
+    const buckets = draft.ofType('AWS::S3::Bucket');
     const s3 = await startS3rver(
-      draft.ofType('AWS::S3::Bucket').map((id) => draft.ref(id)),
+      buckets.map((id) => draft.ref(id)),
       {
+        // Those the template versions keep their versions (erasure removes them: privacy.ts).
+        versioned: buckets
+          .filter(
+            (id) =>
+              (draft.resource(id).Properties?.VersioningConfiguration as { Status?: string } | undefined)
+                ?.Status === 'Enabled',
+          )
+          .map((id) => draft.ref(id)),
         credentials: functions.map((f) => ({
           accessKeyId: f.logicalId,
           secretAccessKey: FUNCTION_SECRET_KEY,

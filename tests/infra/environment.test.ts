@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ConfigName, configVariables, loadConfig } from '../../lambdas/handlers/config.ts';
@@ -83,6 +83,9 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'adminUserPoolId',
     'adminAuthUrl',
     'adminSecretName',
+    // Its contacts section (admin-contacts.ts).
+    'secretArn',
+    'ledgerTable',
   ],
 };
 /** Read by a handler when set, never given by this stack: see lib/README.md. */
@@ -95,9 +98,14 @@ const runtime = [
   'NODE_OPTIONS',
 ];
 
-/** The config names in a handler's `loadConfig([...])` calls. */
+/**
+ * The config names in a handler's `loadConfig([...])` calls, its own file's and those of the
+ * files that build its parts (`admin-contacts.ts` for admin).
+ */
 function namesRead(handler: string): string[] {
-  const source = readFileSync(path.join(repo, 'lambdas/handlers', `${handler}.ts`), 'utf8');
+  const dir = path.join(repo, 'lambdas/handlers');
+  const files = readdirSync(dir).filter((f) => f === `${handler}.ts` || f.startsWith(`${handler}-`));
+  const source = files.map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
   const calls = [...source.matchAll(/loadConfig\(\s*\[([^\]]*)\]/g)].map((m) => m[1] ?? '');
   return [...new Set(calls.flatMap((list) => [...list.matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1] ?? '')))];
 }

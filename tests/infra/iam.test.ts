@@ -189,7 +189,21 @@ describe('least privilege', () => {
     // Saves, creates and publishes publication files (the publish function makes the release);
     // withdrawing is not on AWS yet (docs/aws.md, "The web admin"): nothing deleted, nothing
     // of the archive or the press room written.
-    admin: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 'secretsmanager:GetSecretValue'],
+    // Its contacts section: imports, unsubscribes and erasures (with the old versions of what
+    // held the person, docs/aws.md "The web admin"), a contact's history from the ledger table.
+    admin: [
+      ...logs,
+      's3:ListBucket',
+      's3:GetObject',
+      's3:PutObject',
+      's3:DeleteObject',
+      's3:ListBucketVersions',
+      's3:DeleteObjectVersion',
+      'secretsmanager:GetSecretValue',
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:UpdateItem',
+    ],
   };
 
   it.each(handlerNames)('%s has exactly the actions it uses', (name) => {
@@ -270,7 +284,29 @@ describe('least privilege', () => {
     },
     // The uploaded publications (with their organisations and attachments), each release's
     // manifest; writes the publication files it saves and creates, and nothing else.
-    admin: { get: ['archive/*/release.json', 'publications/*'], put: ['publications/*.md'], delete: [] },
+    // Its contacts section: contacts and suppressions, the lists of config/lists.yaml, what
+    // campaigns and subscriptions hold on a person (a profile; removed by an erasure).
+    admin: {
+      get: [
+        'archive/*/release.json',
+        'campaigns/*/events/*',
+        'campaigns/*/feedback/*',
+        'campaigns/index.json',
+        'config/lists.yaml',
+        'contacts/*',
+        'publications/*',
+        'subscriptions/pending/*',
+        'suppressions/*',
+      ],
+      put: ['contacts/*', 'publications/*.md', 'suppressions/*'],
+      delete: [
+        'campaigns/*/events/*',
+        'campaigns/*/feedback/*',
+        'contacts/*',
+        'subscriptions/pending/*',
+        'subscriptions/throttle/address/*',
+      ],
+    },
   };
 
   it.each(handlerNames)('%s reads, writes and deletes only its own keys of the data bucket', (name) => {
@@ -287,7 +323,7 @@ describe('least privilege', () => {
       keys(permissions(n), 's3:GetObject').includes('contacts/*'),
     );
     // publish: the people who chose a digest of topic alerts, read to group them.
-    expect(withContacts).toEqual(['publish', 'dispatch', 'send', 'feedback', 'public']);
+    expect(withContacts).toEqual(['publish', 'dispatch', 'send', 'feedback', 'public', 'admin']);
     const secret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SigningSecret')}>`;
     // public also reads the origin secret CloudFront sends it (tests/infra/domain.test.ts).
     const originSecret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SiteOriginSecret')}>`;
@@ -299,18 +335,31 @@ describe('least privilege', () => {
       const allowed = permissions(name).get('secretsmanager:GetSecretValue');
       const needsIt = name === 'send' || name === 'feedback' || name === 'public';
       const expected = name === 'public' ? [secret, originSecret] : [secret];
-      if (name === 'admin') expect(allowed, name).toEqual(new Set([originSecret, adminSecret]));
+      if (name === 'admin') expect(allowed, name).toEqual(new Set([originSecret, adminSecret, secret]));
       else expect(allowed, name).toEqual(needsIt ? new Set(expected) : undefined);
     }
   });
 
-  it('no function may read or delete old object versions: erasure runs from the command line only', () => {
+  it("no function may read or delete old object versions but the admin's erasure, on what held the person", () => {
     for (const name of handlerNames) {
-      const actions = [...permissions(name).keys()];
-      expect(
-        actions.filter((a) => /Version|^s3:\*$|^\*$/.test(a)),
-        name,
-      ).toEqual([]);
+      const perms = permissions(name);
+      const actions = [...perms.keys()].filter((a) => /Version|^s3:\*$|^\*$/.test(a));
+      if (name !== 'admin') {
+        expect(actions, name).toEqual([]);
+        continue;
+      }
+      expect(actions.sort()).toEqual(['s3:DeleteObjectVersion', 's3:ListBucketVersions']);
+      expect(perms.get('s3:ListBucketVersions')).toEqual(new Set([bucket]));
+      // Never s3:GetObjectVersion: an old copy is removed, never read.
+      expect(keys(perms, 's3:DeleteObjectVersion')).toEqual([
+        'campaigns/*/events/*',
+        'campaigns/*/feedback/*',
+        'campaigns/*/ledger/*',
+        'contacts/shards/*',
+        'subscriptions/pending/*',
+        'subscriptions/throttle/address/*',
+        'suppressions/shards/*',
+      ]);
     }
   });
 
@@ -363,11 +412,19 @@ describe('least privilege', () => {
     expect(permissions('feedback').get('sqs:SendMessage')).toEqual(new Set([feedbackDlq]));
   });
 
-  it('the ledger table: send and dispatch only, on the table alone (no index, no scan, no delete)', () => {
+  it('the ledger table: send, dispatch and the admin only, on the table alone (no index, no scan; deleting, the admin only)', () => {
     const table = `<${logicalId(t, 'AWS::DynamoDB::Table', 'LedgerTable')}.Arn>`;
     for (const name of handlerNames) {
       const actions = [...permissions(name)].filter(([action]) => action.startsWith('dynamodb:'));
-      if (name !== 'send' && name !== 'dispatch') expect(actions, name).toEqual([]);
+      if (name !== 'send' && name !== 'dispatch' && name !== 'admin') expect(actions, name).toEqual([]);
+      // The admin reads a contact's entries, and removes them when it erases the contact.
+      if (name === 'admin')
+        expect(actions.map(([a]) => a).sort()).toEqual([
+          'dynamodb:BatchGetItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:UpdateItem',
+        ]);
+      else expect(actions.map(([a]) => a)).not.toContain('dynamodb:DeleteItem');
       for (const [action, resources] of actions)
         expect(resources, `${name} ${action}`).toEqual(new Set([table]));
     }

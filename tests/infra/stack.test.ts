@@ -84,7 +84,7 @@ describe('the data bucket', () => {
   it('expires old versions of personal data after one day: the backstop of an erasure', () => {
     const rules = t.findResources('AWS::S3::Bucket')[id.data]?.Properties.LifecycleConfiguration
       .Rules as Record<string, unknown>[];
-    expect(rules.slice(1)).toEqual(
+    expect(rules.slice(1, 5)).toEqual(
       ['contacts', 'suppressions', 'subscriptions', 'campaigns'].map((name) => ({
         Id: `expire-personal-data-versions-${name}`,
         Prefix: `${name}/`,
@@ -92,6 +92,16 @@ describe('the data bucket', () => {
         NoncurrentVersionExpiration: { NoncurrentDays: 1 },
       })),
     );
+    // The admin's staged contact uploads: gone a day after they were written, imported or not.
+    expect(rules.slice(5)).toEqual([
+      {
+        Id: 'expire-contact-uploads',
+        Prefix: 'contacts/uploads/',
+        Status: 'Enabled',
+        ExpirationInDays: 1,
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      },
+    ]);
     // Every prefix that holds addresses in the storage layout, and none that does not.
     expect(rules.map((r) => r.Prefix).filter(Boolean)).not.toContain('archive/');
     expect(rules.map((r) => r.Prefix).filter(Boolean)).not.toContain('publications/');
@@ -183,9 +193,11 @@ describe('the ledger table', () => {
       (f) =>
         JSON.stringify(f.Properties.Environment?.Variables?.PRESSROOM_LEDGER_TABLE) === JSON.stringify(name),
     );
+    // The admin: a contact's history, and its entries erased with it.
     expect(withIt.map((f) => f.Properties.Description).sort()).toEqual([
       expect.stringContaining('sends one batch'),
       expect.stringContaining('queues its recipients'),
+      expect.stringContaining('the web admin'),
     ]);
     t.hasOutput('LedgerTableName', { Value: name });
   });
@@ -889,7 +901,8 @@ describe('the signing secret', () => {
     const vars = Object.values(reused.findResources('AWS::Lambda::Function'))
       .map((f) => f.Properties.Environment?.Variables?.PRESSROOM_SECRET_ARN)
       .filter(Boolean);
-    expect(vars).toEqual([arn, arn, arn]);
+    // send, feedback, public and the admin (its contacts).
+    expect(vars).toEqual([arn, arn, arn, arn]);
     reused.hasOutput('SigningSecretArn', { Value: arn });
   });
 });

@@ -60,7 +60,8 @@ export async function startS3rver(
   buckets: string[],
   options: {
     credentials?: { accessKeyId: string; secretAccessKey: string }[];
-    versioned?: boolean;
+    /** Keep versions as a versioned bucket does: of every bucket, or of those named. */
+    versioned?: boolean | string[];
     /**
      * DeleteObject without s3rver's sweep of empty folders, which reads the whole folder of
      * the key at each delete (synchronously): deleting n keys of one folder costs n² there,
@@ -69,13 +70,14 @@ export async function startS3rver(
     deleteWithoutSweep?: boolean;
   } = {},
 ): Promise<RunningS3rver> {
+  const versioned = options.versioned === true ? buckets : options.versioned || [];
   const directory = await mkdtemp(path.join(tmpdir(), 'pressroom-s3rver-'));
   const serverOptions = {
     address: '127.0.0.1',
     port: 0,
     directory,
     silent: true,
-    configureBuckets: [...buckets, ...(options.versioned ? buckets.map(versionsBucket) : [])].map((name) => ({
+    configureBuckets: [...buckets, ...versioned.map(versionsBucket)].map((name) => ({
       name,
     })),
   };
@@ -110,9 +112,8 @@ export async function startS3rver(
     ])) as [string];
     const { port } = JSON.parse(line) as AddressInfo;
     const s3rverEndpoint = `http://127.0.0.1:${port}`;
-    const versions = options.versioned
-      ? await versionedS3(s3rverEndpoint, buckets, S3RVER_CREDENTIALS)
-      : undefined;
+    const versions =
+      versioned.length > 0 ? await versionedS3(s3rverEndpoint, versioned, S3RVER_CREDENTIALS) : undefined;
     const proxy = await conditionalS3(versions?.endpoint ?? s3rverEndpoint);
     return {
       endpoint: proxy.endpoint,

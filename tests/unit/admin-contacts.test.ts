@@ -259,6 +259,24 @@ describe('import steps', () => {
     );
   });
 
+  it('refuses, under a smaller limit (the stack), a file over its bytes or its rows, naming the command to use instead', async () => {
+    const importLimit = { bytes: 100, rows: 2, instead: '`pressroom contacts import --backend aws`' };
+    const limited = { ...deps, importLimit };
+    await expect(
+      stageUpload(limited, { name: 'big.csv', bytes: new Uint8Array(101).fill(65) }),
+    ).rejects.toThrow(
+      'big.csv is 101 bytes, more than the limit of 100 bytes here: split it, or use `pressroom contacts import --backend aws`',
+    );
+    const three = Buffer.from('email\na@example.org\nb@example.org\nc@example.org');
+    await expect(stageUpload(limited, { name: 'rows.csv', bytes: three })).rejects.toMatchObject({
+      status: 413,
+      message: expect.stringContaining('rows.csv has 4 lines, more than the 2 contact rows (and a header)'),
+    });
+    // Two rows and a header (and a last line break) are taken.
+    const two = Buffer.from('email\na@example.org\nb@example.org\n');
+    expect((await stageUpload(limited, { name: 'two.csv', bytes: two })).id).toMatch(/^[0-9a-f]{24}$/);
+  });
+
   it('removes uploads older than an hour when another is staged', async () => {
     const { id } = await stageUpload(deps, { name: 'a.csv', bytes: Buffer.from('email\na@example.org\n') });
     const later = { ...deps, now: new Date(Date.now() + 2 * 3600_000) };

@@ -200,7 +200,9 @@ async function answerAdminRequest(request: AdminRequest, deps: AdminDeps): Promi
       );
     return redirect(`${adminPrefix}/sign-in`);
   }
-  const tooLarge = changes.has(method) ? contactsUploadTooLarge(request) : undefined;
+  const tooLarge = changes.has(method)
+    ? contactsUploadTooLarge(request, deps.contacts?.importLimit)
+    : undefined;
   if (tooLarge) return withHeaders(tooLarge, {});
   if (changes.has(method) && caller.kind === 'session') {
     const type = request.headers['content-type'] ?? '';

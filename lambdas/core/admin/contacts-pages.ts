@@ -15,6 +15,7 @@ import {
   contactProfile,
   eraseContactById,
   type ImportChoice,
+  type ImportLimit,
   ImportUploadError,
   importedUpload,
   importMaxBytes,
@@ -57,15 +58,21 @@ export interface ContactsTemplates {
 export type AdminContactsSetup = Omit<AdminContactsDeps, 'now'> & { templates: ContactsTemplates };
 
 /**
- * An upload over the import's limit, refused before anything else reads it: 413 with its size
- * (what the client said it sent) and the limit. Undefined for every other request.
+ * An upload over the import's limit (20 MB, or the setup's smaller `importLimit`), refused
+ * before anything else reads it: 413 with its size (what the client said it sent), the limit
+ * and what to use instead. Undefined for every other request.
  */
-export function contactsUploadTooLarge(request: PublicRequest): PublicResponse | undefined {
-  if (!isContactsImportPath(request.path) || bodyBytes(request).length <= importMaxBytes) return undefined;
+export function contactsUploadTooLarge(
+  request: PublicRequest,
+  limit?: ImportLimit,
+): PublicResponse | undefined {
+  const maxBytes = limit?.bytes ?? importMaxBytes;
+  if (!isContactsImportPath(request.path) || bodyBytes(request).length <= maxBytes) return undefined;
   const said = Number(request.headers['content-length']);
-  const size = Number.isFinite(said) && said > 0 ? `${said} bytes` : `more than ${importMaxBytes} bytes`;
+  const size = Number.isFinite(said) && said > 0 ? `${said} bytes` : `more than ${maxBytes} bytes`;
+  const instead = limit?.instead ?? '`pressroom contacts import`';
   return json(413, {
-    error: `the upload is ${size}, more than the limit of ${importMaxBytes} bytes (20 MB) for a contacts import: split the file, or import it with \`pressroom contacts import\`. Nothing was imported.`,
+    error: `the upload is ${size}, more than the limit of ${maxBytes} bytes (${Math.round(maxBytes / 1024 / 1024)} MB) for a contacts import here: split the file, or import it with ${instead}. Nothing was imported.`,
   });
 }
 
@@ -138,7 +145,9 @@ export async function answerContactsPage(
 
   if (path === '/import') {
     const lists = deps.lists;
-    if (isRead) return html(200, 'importForm', { lists, maxBytes: importMaxBytes });
+    const maxBytes = deps.importLimit?.bytes ?? importMaxBytes;
+    const maxRows = deps.importLimit?.rows;
+    if (isRead) return html(200, 'importForm', { lists, maxBytes, maxRows });
     if (method !== 'POST') return notAllowed('GET, HEAD, POST');
     const form = await postedForm(request);
     const list = form?.fields.get('list')?.trim() ?? '';
@@ -147,7 +156,7 @@ export async function answerContactsPage(
     const file =
       form?.file ?? (pasted.trim() ? { name: 'pasted.csv', bytes: Buffer.from(pasted, 'utf8') } : undefined);
     const again = (status: number, error: string) =>
-      html(status, 'importForm', { lists, maxBytes: importMaxBytes, error, list, tags });
+      html(status, 'importForm', { lists, maxBytes, maxRows, error, list, tags });
     if (!form) return again(400, t.contactsImportNoForm ?? 'no form');
     if (!file) return again(422, t.contactsImportNoFile ?? 'no file');
     try {

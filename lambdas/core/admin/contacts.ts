@@ -44,7 +44,19 @@ export interface AdminContactsDeps {
   ledger?: Ledger;
   /** The lists pressroom.yaml declares: offered for an import beside those contacts are on. */
   lists: { name: string; title?: string }[];
+  /** Where uploads must be smaller than importMaxBytes (the stack's Function URL): its limits. */
+  importLimit?: ImportLimit;
   now: Date;
+}
+
+/**
+ * An import limit below the admin's own: at most `bytes` a file and (when given) `rows` lines,
+ * and the command that imports a larger file instead, named in the refusal.
+ */
+export interface ImportLimit {
+  bytes: number;
+  rows?: number;
+  instead: string;
 }
 
 /** Contacts shown per page of the list. */
@@ -327,7 +339,7 @@ export function uploadName(raw: string | undefined): string {
  * uploads older than an hour. An empty file, or one over the limit, is refused.
  */
 export async function stageUpload(
-  deps: Pick<AdminContactsDeps, 'store' | 'now'>,
+  deps: Pick<AdminContactsDeps, 'store' | 'now' | 'importLimit'>,
   upload: { name: string; bytes: Uint8Array },
 ): Promise<{ id: string }> {
   if (upload.bytes.byteLength === 0)
@@ -335,9 +347,23 @@ export async function stageUpload(
       `${upload.name} is empty: choose the CSV file of your contacts (a header line, then one contact per line)`,
       422,
     );
-  if (upload.bytes.byteLength > importMaxBytes)
+  const limit = deps.importLimit;
+  const maxBytes = limit?.bytes ?? importMaxBytes;
+  const instead = limit?.instead ?? '`pressroom contacts import`';
+  if (upload.bytes.byteLength > maxBytes)
     throw new ImportUploadError(
-      `${upload.name} is ${upload.bytes.byteLength} bytes, more than the limit of ${importMaxBytes} bytes: split it, or use \`pressroom contacts import\``,
+      `${upload.name} is ${upload.bytes.byteLength} bytes, more than the limit of ${maxBytes} bytes here: split it, or use ${instead}`,
+      413,
+    );
+  // Lines, not rows (a quoted cell may hold a line break): a bound the import cannot exceed.
+  const bytes = upload.bytes;
+  const lines =
+    limit?.rows === undefined
+      ? 0
+      : bytes.reduce((n, b) => (b === 10 ? n + 1 : n), bytes[bytes.length - 1] === 10 ? 0 : 1);
+  if (limit?.rows !== undefined && lines > limit.rows + 1)
+    throw new ImportUploadError(
+      `${upload.name} has ${lines} lines, more than the ${limit.rows} contact rows (and a header) one import here can take: split it, or use ${instead}`,
       413,
     );
   await removeOldUploads(deps);
