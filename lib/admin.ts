@@ -12,6 +12,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { type AdminCampaignsProps, grantAdminCampaigns } from './admin-campaigns.ts';
 import type { PressroomConfig } from './config.ts';
 import { PressroomFunction } from './functions.ts';
 import { acknowledge } from './nag.ts';
@@ -24,6 +25,8 @@ export interface AdminProps {
   config: PressroomConfig;
   /** The press room's address with a custom domain (known before the distribution is made). */
   siteUrl?: string;
+  /** What the campaigns section hands its work to (lib/admin-campaigns.ts). */
+  campaigns: Omit<AdminCampaignsProps, 'storage'>;
 }
 
 /** What the admin function reads of the data bucket: the uploaded publications, and each release's manifest. */
@@ -106,7 +109,11 @@ export class Admin extends Construct {
       secretName,
       description: "pressroom: the admin's app client id and the key of its sessions",
       generateSecretString: {
-        secretStringTemplate: stack.toJsonString({ clientId: this.client.userPoolClientId }),
+        // The dispatch function's ARN too (lib/admin-campaigns.ts says why it is not in the environment).
+        secretStringTemplate: stack.toJsonString({
+          clientId: this.client.userPoolClientId,
+          dispatchFunctionArn: props.campaigns.dispatch.functionArn,
+        }),
         generateStringKey: 'sessionKey',
         passwordLength: 64,
         excludePunctuation: true,
@@ -142,6 +149,7 @@ export class Admin extends Construct {
     const originSecret = props.site.routeAdmin(url);
     this.function.function.addEnvironment('PRESSROOM_ORIGIN_SECRET_ARN', originSecret.secretArn);
     props.storage.grantData(this.function, { read: [...adminReads], write: [...adminWrites] });
+    grantAdminCampaigns(this.function, { ...props.campaigns, storage: props.storage });
     this.function.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

@@ -269,12 +269,26 @@ export class PressroomStack extends Stack {
       }),
     );
 
+    // Campaign schedules: made before the admin, which puts them too.
+    this.scheduling = new Scheduling(this, 'Scheduling', {
+      dispatch: dispatch.function,
+      alarmTopic: notifications.alarmTopic,
+    });
+
     // The web admin: Cognito sign-in, the admin function behind /admin/* (lib/admin.ts).
     this.admin = new Admin(this, 'Admin', {
       site: this.site,
       storage: this.storage,
       config,
       ...(config.site && { siteUrl: this.site.url }),
+      campaigns: {
+        dispatch: dispatch.function,
+        scheduling: this.scheduling,
+        ledger: this.ledger,
+        signingSecret: this.signingSecret,
+        senderIdentity,
+        timeZone: config.timeZone,
+      },
     });
 
     this.functions = { publish, dispatch, send, feedback, public: publicFn, admin: this.admin.function };
@@ -397,10 +411,6 @@ export class PressroomStack extends Stack {
       ],
     });
 
-    this.scheduling = new Scheduling(this, 'Scheduling', {
-      dispatch: dispatch.function,
-      alarmTopic: notifications.alarmTopic,
-    });
     // A campaign larger than the SES quota allows today continues the next day by itself,
     // and so does one whose quota SES says is used up (the send function schedules it).
     allowContinuations(this.scheduling, dispatch, send);

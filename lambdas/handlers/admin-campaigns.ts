@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { loadCampaignTemplates } from '../adapters/admin-campaign-files.ts';
+import { LambdaCampaignDispatcher } from '../adapters/lambda-dispatcher.ts';
+import { EventBridgeCampaignScheduler } from '../adapters/scheduler.ts';
+import { storeCampaignFiles } from '../adapters/store-campaign-files.ts';
+import type { StackCampaignDeps } from '../core/admin/campaigns.ts';
+import { identityCovers } from '../core/campaigns/sender-identity.ts';
+import type { Language } from '../core/publication/schema.ts';
+import type { ObjectStore } from '../core/store/object-store.ts';
+import { ConfigurationError, configVariables, loadConfig } from './config.ts';
+import { dataLedger } from './ledger.ts';
+import { readStackLists } from './lists.ts';
+import { signingKeys } from './runtime.ts';
+
+/**
+ * Why the admin on the stack sends no test message (the section's "Send a test"). The session
+ * knows no address of the person signed in, and an SES grant in the web-facing function would
+ * let a stolen session mail anyone from the stack's identity: the stack sends whole campaigns
+ * only, as `pressroom send --test-to --backend aws` is refused.
+ */
+export const stackTestRefusal =
+  'On AWS the admin sends no test message: the stack sends whole campaigns only (as `pressroom send --test-to` with --backend aws is refused). Make a proof instead: its link shows the message as a recipient gets it. To see it in a mailbox, run `pressroom send <campaign.yaml> --test-to you@example.org` on the local backend, or compose a campaign for a list that holds only you and send it.';
+
+/**
+ * The campaigns section of the admin function (lambdas/handlers/admin.ts), done as the
+ * `--backend aws` commands do it: campaign files in `campaign-files/` of the data bucket,
+ * records, proofs and approvals under `campaigns/`, a send handed to the dispatch function
+ * (invoked asynchronously: it may run minutes, the admin answers in 30 s), a schedule on
+ * EventBridge Scheduler, progress and reports from the ledger table. The lists are those of
+ * `config/lists.yaml` (and those contacts are on); the senders, those lists' own the stack's
+ * SES identity covers. `publicUrl` (proof links) is the press room's address, set per request.
+ * The dispatch function's ARN comes from the admin's secret (lib/admin-campaigns.ts says why).
+ */
+export async function adminCampaigns(
+  store: ObjectStore,
+  options: { lang: Language; templatesDir: string | undefined; dispatchFunctionArn: string | undefined },
+): Promise<{ campaigns?: StackCampaignDeps }> {
+  // Not in the admin's secret (a stack deployed before the section): the section answers 503.
+  const dispatchFunctionArn = options.dispatchFunctionArn;
+  if (dispatchFunctionArn === undefined) return {};
+  const config = loadConfig([
+    'secretArn',
+    'senderIdentity',
+    'campaignScheduleGroup',
+    'campaignSchedulerRoleArn',
+    'campaignScheduleDeadLetterArn',
+    'ledgerTable',
+    'timeZone',
+  ]);
+  if (config.campaignScheduleGroup === undefined)
+    throw new ConfigurationError(
+      `${configVariables.campaignScheduleGroup} is not set: the admin schedules campaigns in the campaigns' schedule group (its ScheduleGroupName output)`,
+    );
+  const dispatcher = new LambdaCampaignDispatcher({ functionName: dispatchFunctionArn });
+  const { lists } = await readStackLists(store);
+  const senders = async () => {
+    // Read again: config/lists.yaml changes without a deploy.
+    const now = (await readStackLists(store)).lists;
+    const found = Object.values(now)
+      .filter((l) => identityCovers(config.senderIdentity, l.from.address) && !/[<>\r\n]/.test(l.from.name))
+      .map((l) => `${l.from.name} <${l.from.address}>`);
+    return [...new Set(found)];
+  };
+  const [first] = Object.values(lists).filter((l) => identityCovers(config.senderIdentity, l.from.address));
+  const campaigns: StackCampaignDeps = {
+    files: storeCampaignFiles(store),
+    defaults: { ...(first && { from: first.from }), timeZone: config.timeZone },
+    lists: Object.fromEntries(Object.values(lists).map((l) => [l.name, l.title[options.lang] ?? l.name])),
+    senders,
+    publicUrl: '',
+    timeZone: config.timeZone,
+    templates: await loadCampaignTemplates(
+      options.templatesDir ? path.join(options.templatesDir, 'admin') : undefined,
+    ),
+    stack: {
+      store,
+      keys: await signingKeys(config.secretArn),
+      ...dataLedger(config.ledgerTable),
+      starter: dispatcher,
+      scheduler: new EventBridgeCampaignScheduler({
+        groupName: config.campaignScheduleGroup,
+        targetArn: dispatchFunctionArn,
+        roleArn: config.campaignSchedulerRoleArn,
+        deadLetterArn: config.campaignScheduleDeadLetterArn,
+      }),
+      senderIdentity: config.senderIdentity,
+      testRefusal: stackTestRefusal,
+    },
+  };
+  return { campaigns };
+}
