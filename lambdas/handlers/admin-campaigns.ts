@@ -3,8 +3,9 @@ import { loadCampaignTemplates } from '../adapters/admin-campaign-files.ts';
 import { LambdaCampaignDispatcher } from '../adapters/lambda-dispatcher.ts';
 import { EventBridgeCampaignScheduler } from '../adapters/scheduler.ts';
 import { storeCampaignFiles } from '../adapters/store-campaign-files.ts';
-import type { StackCampaignDeps } from '../core/admin/campaigns.ts';
+import type { CampaignSectionDeps, StackCampaignDeps } from '../core/admin/campaigns.ts';
 import { identityCovers } from '../core/campaigns/sender-identity.ts';
+import type { SubscribableLists } from '../core/contacts/subscription-lists.ts';
 import type { Language } from '../core/publication/schema.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { ConfigurationError, configVariables, loadConfig } from './config.ts';
@@ -20,6 +21,51 @@ import { signingKeys } from './runtime.ts';
  */
 export const stackTestRefusal =
   'On AWS the admin sends no test message: the stack sends whole campaigns only (as `pressroom send --test-to` with --backend aws is refused). Make a proof instead: its link shows the message as a recipient gets it. To see it in a mailbox, run `pressroom send <campaign.yaml> --test-to you@example.org` on the local backend, or compose a campaign for a list that holds only you and send it.';
+
+/** How long config/lists.yaml is kept: it changes without a deploy. */
+const listsTtlMs = 60_000;
+let listsRead: { at: number; lists: Promise<SubscribableLists> } | undefined;
+
+/**
+ * The lists of `config/lists.yaml` (kept a minute) as the section offers them: their titles,
+ * the senders among their own the stack's SES identity covers (`"Name <address>"`), the first
+ * of them the default of a campaign that names none.
+ */
+async function stackLists(store: ObjectStore, identity: string, lang: Language) {
+  if (!listsRead || Date.now() - listsRead.at > listsTtlMs)
+    listsRead = { at: Date.now(), lists: readStackLists(store).then((r) => r.lists) };
+  const lists = Object.values(await listsRead.lists);
+  const covered = lists.filter(
+    (l) => identityCovers(identity, l.from.address) && !/[<>\r\n]/.test(l.from.name),
+  );
+  const [first] = covered;
+  return {
+    titles: Object.fromEntries(lists.map((l) => [l.name, l.title[lang] ?? l.name])),
+    senders: [...new Set(covered.map((l) => `${l.from.name} <${l.from.address}>`))],
+    defaults: first ? { from: first.from } : {},
+  };
+}
+
+/**
+ * The section's deps for one request: proof links on the press room's address (the host the
+ * request came to, without a custom domain), and `config/lists.yaml` as it is now.
+ */
+export async function campaignsForRequest(
+  deps: CampaignSectionDeps | undefined,
+  siteUrl: string,
+): Promise<{ campaigns?: CampaignSectionDeps }> {
+  if (!deps || !('stack' in deps)) return deps ? { campaigns: deps } : {};
+  const lists = await stackLists(deps.stack.store, deps.stack.senderIdentity, deps.lang);
+  const { from: _before, ...defaults } = deps.defaults;
+  return {
+    campaigns: {
+      ...deps,
+      publicUrl: siteUrl,
+      lists: lists.titles,
+      defaults: { ...defaults, ...lists.defaults },
+    },
+  };
+}
 
 /**
  * The campaigns section of the admin function (lambdas/handlers/admin.ts), done as the
@@ -52,21 +98,13 @@ export async function adminCampaigns(
       `${configVariables.campaignScheduleGroup} is not set: the admin schedules campaigns in the campaigns' schedule group (its ScheduleGroupName output)`,
     );
   const dispatcher = new LambdaCampaignDispatcher({ functionName: dispatchFunctionArn });
-  const { lists } = await readStackLists(store);
-  const senders = async () => {
-    // Read again: config/lists.yaml changes without a deploy.
-    const now = (await readStackLists(store)).lists;
-    const found = Object.values(now)
-      .filter((l) => identityCovers(config.senderIdentity, l.from.address) && !/[<>\r\n]/.test(l.from.name))
-      .map((l) => `${l.from.name} <${l.from.address}>`);
-    return [...new Set(found)];
-  };
-  const [first] = Object.values(lists).filter((l) => identityCovers(config.senderIdentity, l.from.address));
+  const lists = await stackLists(store, config.senderIdentity, options.lang);
   const campaigns: StackCampaignDeps = {
     files: storeCampaignFiles(store),
-    defaults: { ...(first && { from: first.from }), timeZone: config.timeZone },
-    lists: Object.fromEntries(Object.values(lists).map((l) => [l.name, l.title[options.lang] ?? l.name])),
-    senders,
+    defaults: { ...lists.defaults, timeZone: config.timeZone },
+    lists: lists.titles,
+    senders: async () => (await stackLists(store, config.senderIdentity, options.lang)).senders,
+    lang: options.lang,
     publicUrl: '',
     timeZone: config.timeZone,
     templates: await loadCampaignTemplates(

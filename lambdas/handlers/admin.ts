@@ -27,7 +27,7 @@ import { InvalidTokenError, openExpiringToken, signExpiringToken } from '../core
 import type { PublicResponse } from '../core/public/http.ts';
 import { redactPathSegments } from '../core/redact.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
-import { adminCampaigns } from './admin-campaigns.ts';
+import { adminCampaigns, campaignsForRequest } from './admin-campaigns.ts';
 import { loadConfig } from './config.ts';
 import type { FunctionUrlResponse } from './public.ts';
 import { cached, dataStore, logger, startInvocation } from './runtime.ts';
@@ -358,12 +358,11 @@ export async function handler(
       response = await callback(c, request.query ?? {}, request.headers.cookie, origin.host, now);
     else {
       const siteUrl = c.siteUrl ?? `https://${origin.host}/`;
-      const { campaigns } = c.deps.releases;
       // Proof links start with the press room's address, as `proof --backend aws` makes them.
       const releases = {
         ...c.deps.releases,
         siteUrl,
-        ...(campaigns && { campaigns: { ...campaigns, publicUrl: siteUrl } }),
+        ...(await campaignsForRequest(c.deps.releases.campaigns, siteUrl)),
       };
       response = await handleAdminRequest({ ...request, host: origin.host }, { ...c.deps, releases });
       if (request.path === `${adminPrefix}/sign-out` && response.status === 303)

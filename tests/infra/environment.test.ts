@@ -83,6 +83,14 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'adminUserPoolId',
     'adminAuthUrl',
     'adminSecretName',
+    // The campaigns section (lambdas/handlers/admin-campaigns.ts).
+    'secretArn',
+    'senderIdentity',
+    'campaignScheduleGroup',
+    'campaignSchedulerRoleArn',
+    'campaignScheduleDeadLetterArn',
+    'ledgerTable',
+    'timeZone',
   ],
 };
 /** Read by a handler when set, never given by this stack: see lib/README.md. */

@@ -189,7 +189,22 @@ describe('least privilege', () => {
     // Saves, creates and publishes publication files (the publish function makes the release);
     // withdrawing is not on AWS yet (docs/aws.md, "The web admin"): nothing deleted, nothing
     // of the archive or the press room written.
-    admin: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 'secretsmanager:GetSecretValue'],
+    // Campaigns (lib/admin-campaigns.ts): hands sends to dispatch, puts and deletes the
+    // campaigns' schedules (their role passed to Scheduler), reads the ledger table.
+    admin: [
+      ...logs,
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'iam:PassRole',
+      'lambda:InvokeFunction',
+      's3:ListBucket',
+      's3:GetObject',
+      's3:PutObject',
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+      'scheduler:UpdateSchedule',
+      'secretsmanager:GetSecretValue',
+    ],
   };
 
   it.each(handlerNames)('%s has exactly the actions it uses', (name) => {
@@ -270,7 +285,31 @@ describe('least privilege', () => {
     },
     // The uploaded publications (with their organisations and attachments), each release's
     // manifest; writes the publication files it saves and creates, and nothing else.
-    admin: { get: ['archive/*/release.json', 'publications/*'], put: ['publications/*.md'], delete: [] },
+    // Campaigns: their files, records, proofs and approvals, what they send, their audience.
+    admin: {
+      get: [
+        'archive/*',
+        'archive/*/release.json',
+        'campaign-files/*',
+        'campaigns/*',
+        'catalog/*',
+        'config/lists.yaml',
+        'contacts/*',
+        'newsletters/*',
+        'proofs/*',
+        'publications/*',
+        'suppressions/*',
+      ],
+      put: [
+        'campaign-files/*.yaml',
+        'campaigns/*/approval.json',
+        'campaigns/*/campaign.json',
+        'campaigns/index.json',
+        'proofs/*',
+        'publications/*.md',
+      ],
+      delete: [],
+    },
   };
 
   it.each(handlerNames)('%s reads, writes and deletes only its own keys of the data bucket', (name) => {
@@ -287,7 +326,8 @@ describe('least privilege', () => {
       keys(permissions(n), 's3:GetObject').includes('contacts/*'),
     );
     // publish: the people who chose a digest of topic alerts, read to group them.
-    expect(withContacts).toEqual(['publish', 'dispatch', 'send', 'feedback', 'public']);
+    // admin: a campaign's audience counted, as the compose form shows it.
+    expect(withContacts).toEqual(['publish', 'dispatch', 'send', 'feedback', 'public', 'admin']);
     const secret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SigningSecret')}>`;
     // public also reads the origin secret CloudFront sends it (tests/infra/domain.test.ts).
     const originSecret = `<${logicalId(t, 'AWS::SecretsManager::Secret', 'SiteOriginSecret')}>`;
@@ -299,7 +339,8 @@ describe('least privilege', () => {
       const allowed = permissions(name).get('secretsmanager:GetSecretValue');
       const needsIt = name === 'send' || name === 'feedback' || name === 'public';
       const expected = name === 'public' ? [secret, originSecret] : [secret];
-      if (name === 'admin') expect(allowed, name).toEqual(new Set([originSecret, adminSecret]));
+      // admin also signs proof links with the signing secret (its campaigns section).
+      if (name === 'admin') expect(allowed, name).toEqual(new Set([originSecret, adminSecret, secret]));
       else expect(allowed, name).toEqual(needsIt ? new Set(expected) : undefined);
     }
   });
@@ -367,7 +408,10 @@ describe('least privilege', () => {
     const table = `<${logicalId(t, 'AWS::DynamoDB::Table', 'LedgerTable')}.Arn>`;
     for (const name of handlerNames) {
       const actions = [...permissions(name)].filter(([action]) => action.startsWith('dynamodb:'));
-      if (name !== 'send' && name !== 'dispatch') expect(actions, name).toEqual([]);
+      // admin reads the counters (progress, report), as `campaign status --backend aws`.
+      if (name === 'admin')
+        expect(actions.map(([a]) => a).sort(), name).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query']);
+      else if (name !== 'send' && name !== 'dispatch') expect(actions, name).toEqual([]);
       for (const [action, resources] of actions)
         expect(resources, `${name} ${action}`).toEqual(new Set([table]));
     }

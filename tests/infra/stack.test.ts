@@ -186,6 +186,7 @@ describe('the ledger table', () => {
     expect(withIt.map((f) => f.Properties.Description).sort()).toEqual([
       expect.stringContaining('sends one batch'),
       expect.stringContaining('queues its recipients'),
+      expect.stringContaining('the web admin'),
     ]);
     t.hasOutput('LedgerTableName', { Value: name });
   });
@@ -889,7 +890,7 @@ describe('the signing secret', () => {
     const vars = Object.values(reused.findResources('AWS::Lambda::Function'))
       .map((f) => f.Properties.Environment?.Variables?.PRESSROOM_SECRET_ARN)
       .filter(Boolean);
-    expect(vars).toEqual([arn, arn, arn]);
+    expect(vars).toEqual([arn, arn, arn, arn]);
     reused.hasOutput('SigningSecretArn', { Value: arn });
   });
 });

@@ -30,7 +30,7 @@ import { type ContactKeys, normalizeEmail } from '../contacts/model.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
 import { readIssueManifest, readIssues } from '../newsletter/catalog.ts';
 import { type SourceFiles, withSourceText } from '../publication/load.ts';
-import { slugPattern } from '../publication/schema.ts';
+import { type Language, slugPattern } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import { adminOperator, type Refusal, refusalOf } from './archive.ts';
 import {
@@ -117,6 +117,8 @@ export interface StackCampaigns {
 /** On the stack: nothing is sent in the admin's own process. */
 export interface StackCampaignDeps extends CampaignSectionBase {
   stack: StackCampaigns;
+  /** The language list titles are shown in. */
+  lang: Language;
 }
 
 /** The campaigns section's deps: `pressroom serve`'s, or the stack's. */
