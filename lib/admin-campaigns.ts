@@ -42,6 +42,8 @@ export const adminCampaignReads = [
 export const adminCampaignWrites = [
   `${campaignFilesPrefix}*.yaml`,
   'campaigns/index.json',
+  // The scheduled campaigns' index (core/campaigns/schedule.ts), as `schedule --backend aws` writes it.
+  'campaigns/schedule.json',
   'campaigns/*/campaign.json',
   'campaigns/*/approval.json',
   'proofs/*',

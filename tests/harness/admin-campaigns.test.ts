@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readApproval } from '../../lambdas/core/campaigns/approval.ts';
 import { readCampaign } from '../../lambdas/core/campaigns/campaign.ts';
 import { scheduleNameFor } from '../../lambdas/core/campaigns/remote.ts';
@@ -38,6 +38,11 @@ const listsYaml = [
   '',
 ].join('\n');
 
+// Before the admin function's first request: it keeps config/lists.yaml a minute.
+beforeAll(async () => {
+  await world.store.put('config/lists.yaml', listsYaml);
+});
+
 type Headers = Record<string, string>;
 
 async function api(path: string, headers: Headers, method = 'GET', body?: unknown) {
@@ -62,7 +67,6 @@ describe('the campaigns section of the web admin on the stack', () => {
   });
 
   it('composes, proofs, approves and sends a campaign through dispatch and send, with progress and report', async () => {
-    await world.store.put('config/lists.yaml', listsYaml);
     const { headers } = await signedInForChanges();
 
     // The compose form offers the lists of config/lists.yaml with their counts, and the senders the identity covers.
@@ -165,7 +169,7 @@ describe('the campaigns section of the web admin on the stack', () => {
     expect(String(twice.json.error)).toContain('cannot be sent again');
     expect(world.edge.invocations).toEqual([]);
     expect(takeDenials(world)).toEqual([]);
-  });
+  }, 180_000);
 
   it('refuses a sender the stack has no identity for, before anything is written', async () => {
     const { headers } = await signedInForChanges();
@@ -217,5 +221,5 @@ describe('the campaigns section of the web admin on the stack', () => {
     expect(stopped.json).toMatchObject({ state: 'cancelled' });
     expect(world.edge.schedules.has(key)).toBe(false);
     expect(takeDenials(world)).toEqual([]);
-  });
+  }, 60_000);
 });

@@ -305,6 +305,7 @@ describe('least privilege', () => {
         'campaigns/*/approval.json',
         'campaigns/*/campaign.json',
         'campaigns/index.json',
+        'campaigns/schedule.json',
         'proofs/*',
         'publications/*.md',
       ],
