@@ -126,13 +126,14 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     }
     // The schedules of the lifts' group, to publish only: one per embargoed release; those of
     // the campaigns' group, to dispatch and send (a campaign's next day under the SES quota) and
-    // publish (a release's topic alert) only.
+    // publish (a release's topic alert) and the admin (its campaigns section) only.
     expect(
       iam5
         .filter((a) => a.id.includes(':schedule/'))
         .map((a) => `${a.path} ${/Pressroom-([A-Za-z]+)-/.exec(a.id)?.[1]}`)
         .sort(),
     ).toEqual([
+      'Pressroom/Admin/Function Scheduling',
       'Pressroom/Dispatch Scheduling',
       'Pressroom/Publish EmbargoLifts',
       'Pressroom/Publish Scheduling',
