@@ -171,6 +171,41 @@ describe('the campaigns section of the web admin on the stack', () => {
     expect(takeDenials(world)).toEqual([]);
   }, 180_000);
 
+  it('pauses a campaign being sent (its queued batches dropped), and resumes it through dispatch', async () => {
+    const { headers } = await signedInForChanges();
+    const composed = await api('/campaigns', headers, 'POST', {
+      name: 'etude-pause',
+      content: 'release:etude-villes',
+      lists: ['presse'],
+      subject: 'Reprise',
+    });
+    expect(composed.status, JSON.stringify(composed.json)).toBe(201);
+    const mailsBefore = world.edge.mails.length;
+    expect((await api('/campaigns/etude-pause/send', headers, 'POST')).status).toBe(202);
+    const [dispatched] = await world.deliverInvocations();
+    expect(dispatched?.invocation).toMatchObject({ ok: true, result: { enqueued: audience } });
+
+    const paused = await api('/campaigns/etude-pause/pause', headers, 'POST');
+    expect(paused.status, JSON.stringify(paused.json)).toBe(200);
+    expect(paused.json).toMatchObject({ state: 'paused' });
+    await drainAcknowledged(world);
+    expect(world.edge.mails.length).toBe(mailsBefore);
+    const held = await api('/campaigns/etude-pause/progress', headers);
+    expect(held.json).toMatchObject({ state: 'paused', sent: 0, pending: audience, running: false });
+
+    const resumed = await api('/campaigns/etude-pause/resume', headers, 'POST');
+    expect(resumed.status, JSON.stringify(resumed.json)).toBe(202);
+    expect(world.edge.invocations).toEqual([
+      expect.objectContaining({ payload: '{"campaign":"etude-pause"}' }),
+    ]);
+    await world.deliverInvocations();
+    await drainAcknowledged(world);
+    expect(world.edge.mails.length).toBe(mailsBefore + audience);
+    const done = await api('/campaigns/etude-pause/progress', headers);
+    expect(done.json).toMatchObject({ state: 'sent', sent: audience, pending: 0 });
+    expect(takeDenials(world)).toEqual([]);
+  }, 180_000);
+
   it('refuses a sender the stack has no identity for, before anything is written', async () => {
     const { headers } = await signedInForChanges();
     const composed = await api('/campaigns', headers, 'POST', {
