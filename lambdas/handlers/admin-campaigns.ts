@@ -10,8 +10,8 @@ import type { Language } from '../core/publication/schema.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { ConfigurationError, configVariables, loadConfig } from './config.ts';
 import { dataLedger } from './ledger.ts';
-import { readStackLists } from './lists.ts';
-import { signingKeys } from './runtime.ts';
+import { listsKey, readStackLists } from './lists.ts';
+import { logger, signingKeys } from './runtime.ts';
 
 /**
  * Why the admin on the stack sends no test message (the section's "Send a test"). The session
@@ -33,7 +33,15 @@ let listsRead: { at: number; lists: Promise<SubscribableLists> } | undefined;
  */
 async function stackLists(store: ObjectStore, identity: string, lang: Language) {
   if (!listsRead || Date.now() - listsRead.at > listsTtlMs)
-    listsRead = { at: Date.now(), lists: readStackLists(store).then((r) => r.lists) };
+    listsRead = {
+      at: Date.now(),
+      lists: readStackLists(store).then(({ lists, invalid }) => {
+        // Compose then offers no list of it and no sender: the log says why.
+        if (invalid)
+          logger.error(`${listsKey} is invalid: the admin offers none of its lists`, { error: invalid });
+        return lists;
+      }),
+    };
   const lists = Object.values(await listsRead.lists);
   const covered = lists.filter(
     (l) => identityCovers(identity, l.from.address) && !/[<>\r\n]/.test(l.from.name),

@@ -160,6 +160,16 @@ describe('the campaigns section of the web admin on the stack', () => {
       pending: 0,
       running: false,
     });
+    // The pages too: the list, the campaign, its progress, through the same function.
+    for (const path of [
+      '/admin/campaigns',
+      '/admin/campaigns/etude-admin',
+      '/admin/campaigns/etude-admin/progress',
+    ]) {
+      const page = await admin(path, { headers: { cookie: headers.cookie as string } });
+      expect(page.statusCode, `${path}: ${page.body}`).toBe(200);
+      expect(page.body).toContain('etude-admin');
+    }
     const report = await api('/campaigns/etude-admin/report', headers);
     expect(report.status).toBe(200);
     expect(report.json).toMatchObject({ counts: expect.objectContaining({ sent: audience }) });
