@@ -12,11 +12,12 @@ import { LambdaCampaignDispatcher } from '../lambdas/adapters/lambda-dispatcher.
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
 import { S3ObjectStore } from '../lambdas/adapters/s3-store.ts';
 import { EventBridgeCampaignScheduler, EventBridgeLiftCanceller } from '../lambdas/adapters/scheduler.ts';
+import { checkSenderIdentity } from '../lambdas/core/campaigns/sender-identity.ts';
 import { type ContactKeys, contactKeys } from '../lambdas/core/contacts/model.ts';
 import { PressroomError } from '../lambdas/core/errors.ts';
 import type { SourceFiles } from '../lambdas/core/publication/load.ts';
 import { languages } from '../lambdas/core/publication/schema.ts';
-import { defaultStackName, identityCovers } from '../lib/config.ts';
+import { defaultStackName } from '../lib/config.ts';
 
 /**
  * The command line against a deployed stack (`--backend aws`): the stack's outputs say
@@ -148,8 +149,7 @@ function outputsFromFile(content: string, file: string, wanted: string | undefin
 
 /**
  * Refuses, before anything is written or dispatched, a campaign whose sender the stack may
- * not send from: its functions may send from the stack's SES identity only, and AWS would
- * refuse every message (AccessDenied), pausing the campaign. Older stacks, without the
+ * not send from (core/campaigns/sender-identity.ts). Older stacks, without the
  * `SenderIdentity` output, are not checked here: the send pauses with the same reason.
  */
 export function checkSenderOnStack(
@@ -158,10 +158,8 @@ export function checkSenderOnStack(
   from: string,
 ) {
   const identity = loaded.outputs.SenderIdentity;
-  if (identity === undefined || identityCovers(identity, from)) return;
-  throw new PressroomError(
-    `campaign "${campaign}" is sent from ${from}, but the stack sends only from its SES identity ${identity} (SenderIdentity in ${loaded.outputsFrom}): AWS would refuse every message. Use a sender on ${identity} in the campaign's from (or its list's in pressroom.yaml), or deploy a stack for that domain (npx cdk deploy -c sender=...)`,
-  );
+  if (identity !== undefined)
+    checkSenderIdentity(identity, campaign, from, `SenderIdentity in ${loaded.outputsFrom}`);
 }
 
 /** The SDK clients the AWS backend uses; tests pass mocks, otherwise defaults in the stack's region. */

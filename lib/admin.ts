@@ -12,6 +12,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { type AdminCampaignsProps, grantAdminCampaigns } from './admin-campaigns.ts';
 import { grantAdminContacts } from './admin-contacts.ts';
 import type { PressroomConfig } from './config.ts';
 import { PressroomFunction } from './functions.ts';
@@ -29,6 +30,8 @@ export interface AdminProps {
   /** The contacts section's: the signing secret and the ledger (lib/admin-contacts.ts). */
   signingSecret: ISecret;
   ledger: LedgerTable;
+  /** What the campaigns section hands its work to (lib/admin-campaigns.ts). */
+  campaigns: Omit<AdminCampaignsProps, 'storage'>;
 }
 
 /** What the admin function reads of the data bucket: the uploaded publications, and each release's manifest. */
@@ -111,7 +114,11 @@ export class Admin extends Construct {
       secretName,
       description: "pressroom: the admin's app client id and the key of its sessions",
       generateSecretString: {
-        secretStringTemplate: stack.toJsonString({ clientId: this.client.userPoolClientId }),
+        // The dispatch function's ARN too (lib/admin-campaigns.ts says why it is not in the environment).
+        secretStringTemplate: stack.toJsonString({
+          clientId: this.client.userPoolClientId,
+          dispatchFunctionArn: props.campaigns.dispatch.functionArn,
+        }),
         generateStringKey: 'sessionKey',
         passwordLength: 64,
         excludePunctuation: true,
@@ -148,6 +155,7 @@ export class Admin extends Construct {
     this.function.function.addEnvironment('PRESSROOM_ORIGIN_SECRET_ARN', originSecret.secretArn);
     props.storage.grantData(this.function, { read: [...adminReads], write: [...adminWrites] });
     grantAdminContacts(this.function, props);
+    grantAdminCampaigns(this.function, { ...props.campaigns, storage: props.storage });
     this.function.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

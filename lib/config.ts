@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { identityCovers } from '../lambdas/core/campaigns/sender-identity.ts';
 import { isTimeZone } from '../lambdas/core/campaigns/time.ts';
 import { defaultConfirmationsPerHour } from '../lambdas/core/contacts/subscription-limits.ts';
 import { showValue } from '../lambdas/core/errors.ts';
@@ -295,16 +296,8 @@ export function parseConfig(context: Record<string, unknown>): PressroomConfig {
   };
 }
 
-/**
- * Whether mail from `sender` can be sent through the SES identity `identity`: the address
- * itself, its domain, or a parent domain (SES lets a verified domain's subdomains send).
- */
-export function identityCovers(identity: string, sender: string): boolean {
-  const address = sender.toLowerCase();
-  const domain = address.slice(address.lastIndexOf('@') + 1);
-  const name = identity.toLowerCase();
-  return name === address || name === domain || (!name.includes('@') && domain.endsWith(`.${name}`));
-}
+// In the core: the admin function checks a campaign's sender with it too.
+export { identityCovers };
 
 /** The configuration from a construct's context (the app's: cdk.json and -c values). */
 export function configFromContext(node: Node): PressroomConfig {

@@ -269,6 +269,12 @@ export class PressroomStack extends Stack {
       }),
     );
 
+    // Campaign schedules: made before the admin, which puts them too.
+    this.scheduling = new Scheduling(this, 'Scheduling', {
+      dispatch: dispatch.function,
+      alarmTopic: notifications.alarmTopic,
+    });
+
     // The web admin: Cognito sign-in, the admin function behind /admin/* (lib/admin.ts).
     this.admin = new Admin(this, 'Admin', {
       site: this.site,
@@ -277,6 +283,14 @@ export class PressroomStack extends Stack {
       ...(config.site && { siteUrl: this.site.url }),
       signingSecret: this.signingSecret,
       ledger: this.ledger,
+      campaigns: {
+        dispatch: dispatch.function,
+        scheduling: this.scheduling,
+        ledger: this.ledger,
+        signingSecret: this.signingSecret,
+        senderIdentity,
+        timeZone: config.timeZone,
+      },
     });
 
     this.functions = { publish, dispatch, send, feedback, public: publicFn, admin: this.admin.function };
@@ -399,10 +413,6 @@ export class PressroomStack extends Stack {
       ],
     });
 
-    this.scheduling = new Scheduling(this, 'Scheduling', {
-      dispatch: dispatch.function,
-      alarmTopic: notifications.alarmTopic,
-    });
     // A campaign larger than the SES quota allows today continues the next day by itself,
     // and so does one whose quota SES says is used up (the send function schedules it).
     allowContinuations(this.scheduling, dispatch, send);

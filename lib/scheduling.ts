@@ -158,7 +158,7 @@ export function allowAlerts(scheduling: Scheduling, publish: PressroomFunction, 
  * only) with the group's role (passed to Scheduler only) and dead-letter queue, named in its
  * environment.
  */
-function allowCampaignSchedules(
+export function allowCampaignSchedules(
   scheduling: Scheduling,
   fn: PressroomFunction,
   actions: string[],

@@ -1,6 +1,6 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { DispatchReport } from '../core/campaigns/dispatch.ts';
-import type { CampaignDispatcher } from '../core/campaigns/remote.ts';
+import type { CampaignDispatcher, CampaignStarter } from '../core/campaigns/remote.ts';
 import { BusyError, PressroomError } from '../core/errors.ts';
 
 /** Options of {@link LambdaCampaignDispatcher}. */
@@ -20,23 +20,26 @@ export class DispatchFailedError extends PressroomError {
  * Starts a campaign by invoking the stack's dispatch function and waiting for its answer
  * (`RequestResponse`): the answer is the dispatch report. A function error (the handler
  * threw) comes back as a 200 with `FunctionError` set and `{errorType, errorMessage}` as
- * the payload: it is raised with the function's own message.
+ * the payload: it is raised with the function's own message. `start` invokes it asynchronously
+ * (`Event`) instead: the web admin's function answers within 30 s, dispatch may take minutes.
  */
-export class LambdaCampaignDispatcher implements CampaignDispatcher {
+export class LambdaCampaignDispatcher implements CampaignDispatcher, CampaignStarter {
   readonly client: LambdaClient;
 
   constructor(private readonly options: LambdaCampaignDispatcherOptions) {
     this.client = options.client ?? new LambdaClient({});
   }
 
-  async dispatch(campaign: string, options: { resendUncertain?: boolean } = {}): Promise<DispatchReport> {
-    const event = { campaign, ...(options.resendUncertain && { resendUncertain: true }) };
-    let response: InvokeCommandOutput;
+  /** Invokes dispatch with `{"campaign": name}` (and `resendUncertain`), as Scheduler does. */
+  private async invoke(
+    event: { campaign: string; resendUncertain?: true },
+    type: 'RequestResponse' | 'Event',
+  ): Promise<InvokeCommandOutput> {
     try {
-      response = await this.client.send(
+      return await this.client.send(
         new InvokeCommand({
           FunctionName: this.options.functionName,
-          InvocationType: 'RequestResponse',
+          InvocationType: type,
           Payload: new TextEncoder().encode(JSON.stringify(event)),
         }),
       );
@@ -46,6 +49,21 @@ export class LambdaCampaignDispatcher implements CampaignDispatcher {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Hands the campaign to dispatch and returns once Lambda has queued the invocation (202).
+   * Lambda retries a failed run twice, then the dispatch dead-letter queue keeps it.
+   */
+  async start(campaign: string): Promise<void> {
+    await this.invoke({ campaign }, 'Event');
+  }
+
+  async dispatch(campaign: string, options: { resendUncertain?: boolean } = {}): Promise<DispatchReport> {
+    const response = await this.invoke(
+      { campaign, ...(options.resendUncertain && { resendUncertain: true as const }) },
+      'RequestResponse',
+    );
     const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
     if (response.FunctionError) {
       let reason = text;

@@ -27,6 +27,7 @@ import { InvalidTokenError, openExpiringToken, signExpiringToken } from '../core
 import type { PublicResponse } from '../core/public/http.ts';
 import { redactPathSegments } from '../core/redact.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
+import { adminCampaigns, campaignsForRequest } from './admin-campaigns.ts';
 import { adminContacts } from './admin-contacts.ts';
 import { loadConfig } from './config.ts';
 import type { FunctionUrlResponse } from './public.ts';
@@ -55,7 +56,12 @@ import { templateSet } from './templates.ts';
  * press room's domain's.
  */
 
-const adminSecretSchema = z.object({ clientId: z.string().min(1), sessionKey: z.string().min(32) });
+const adminSecretSchema = z.object({
+  clientId: z.string().min(1),
+  sessionKey: z.string().min(32),
+  /** The campaigns section's dispatch function (lib/admin-campaigns.ts): not in the environment. */
+  dispatchFunctionArn: z.string().optional(),
+});
 
 /** The paths Cognito's side of signing in uses. */
 export const authPaths = { signIn: `${adminPrefix}/sign-in`, callback: `${adminPrefix}/auth/callback` };
@@ -73,7 +79,7 @@ const context = cached(async () => {
     'adminAuthUrl',
     'adminSecretName',
   ]);
-  const { clientId, sessionKey } = await adminSecret(config.adminSecretName);
+  const { clientId, sessionKey, dispatchFunctionArn } = await adminSecret(config.adminSecretName);
   // The press room's address is given with a custom domain only (CloudFront's own is made
   // after the function): otherwise the host the request came to, the press room's.
   const siteUrl = process.env.PRESSROOM_SITE_URL ? loadConfig(['siteUrl']).siteUrl : undefined;
@@ -119,6 +125,11 @@ const context = cached(async () => {
       store,
       siteUrl: siteUrl ?? '',
       publishing: publishingNotOnAws(),
+      ...(await adminCampaigns(store, {
+        lang: config.siteLang,
+        templatesDir: config.templatesDir,
+        dispatchFunctionArn,
+      })),
     },
     contacts: await adminContacts(store),
     lang: config.siteLang,
@@ -357,7 +368,13 @@ export async function handler(
     else if (request.path === authPaths.callback)
       response = await callback(c, request.query ?? {}, request.headers.cookie, origin.host, now);
     else {
-      const releases = { ...c.deps.releases, siteUrl: c.siteUrl ?? `https://${origin.host}/` };
+      const siteUrl = c.siteUrl ?? `https://${origin.host}/`;
+      // Proof links start with the press room's address, as `proof --backend aws` makes them.
+      const releases = {
+        ...c.deps.releases,
+        siteUrl,
+        ...(await campaignsForRequest(c.deps.releases.campaigns, siteUrl)),
+      };
       response = await handleAdminRequest({ ...request, host: origin.host }, { ...c.deps, releases });
       if (request.path === `${adminPrefix}/sign-out` && response.status === 303)
         response = signedOut(c, response, origin.host);

@@ -16,7 +16,8 @@ import { ACCOUNT, REGION, type TemplateValues } from './template.ts';
  *    a denied call as AWS would (403 AccessDenied), recording it;
  * 4. serves it: S3 goes to s3rver, SES SendRawEmail to aws-ses-v2-local, and SQS, Secrets
  *    Manager, EventBridge Scheduler and SES GetSendQuota are answered by small fakes that
- *    speak their wire protocols (AWS JSON 1.0/1.1, REST-JSON, query/XML).
+ *    speak their wire protocols (AWS JSON 1.0/1.1, REST-JSON, query/XML). Lambda's Invoke
+ *    of the asynchronous kind (`Event`) is kept in `invocations`, for the test to deliver.
  */
 
 /** A function as the edge knows it: its access key id and its role's policies. */
@@ -85,6 +86,14 @@ export interface QueuedMessage {
   senderId: string;
 }
 
+/** An asynchronous Lambda Invoke (`InvocationType: Event`) a function made, not delivered yet. */
+export interface AsyncInvocation {
+  caller: string;
+  /** The function's ARN. */
+  functionArn: string;
+  payload: string;
+}
+
 export interface StoredSchedule {
   arn: string;
   name: string;
@@ -124,6 +133,8 @@ export interface Edge {
   queues: Map<string, QueuedMessage[]>;
   schedules: Map<string, StoredSchedule>;
   objectsCreated: ObjectCreated[];
+  /** The asynchronous invocations Lambda accepted (202), in order (world.deliverInvocations). */
+  invocations: AsyncInvocation[];
   /**
    * Fault injection: set by a test, it answers a SendRawEmail the role allowed with an SES
    * error instead of sending it (undefined: sent). Unset, every allowed send goes out.
@@ -381,6 +392,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     queues: new Map(values.ofType('AWS::SQS::Queue').map((id) => [values.getAtt(id, 'Arn'), []])),
     schedules: templateSchedules(values),
     objectsCreated: [],
+    invocations: [],
     sesFaults: [],
     close: async () => {},
   };
@@ -605,6 +617,15 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
           });
         break;
       }
+      case 'lambda': {
+        const name = decodeURIComponent(
+          /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname)?.[1] ?? '',
+        );
+        operation = name ? 'Invoke' : `${req.method} ${url.pathname}`;
+        const arn = name.startsWith('arn:') ? name : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+        checks = [{ action: 'lambda:InvokeFunction', resource: arn }];
+        break;
+      }
       default:
         operation = `${req.method} ${url.pathname}`;
         checks = [{ action: `${service}:Unknown`, resource: '*' }];
@@ -730,6 +751,28 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         const answer = scheduler(operation, url, input());
         call.status = answer.status;
         return send(res, answer);
+      }
+      case 'lambda': {
+        const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+        if (operation !== 'Invoke' || type !== 'Event') {
+          call.status = 400;
+          return send(
+            res,
+            jsonError(
+              400,
+              'InvalidParameterValueException',
+              `the harness's Lambda answers Invoke of type Event only (${operation}, ${type})`,
+            ),
+          );
+        }
+        const [check] = checks;
+        edge.invocations.push({
+          caller: call.caller,
+          functionArn: check?.resource ?? '',
+          payload: body.toString('utf8'),
+        });
+        call.status = 202;
+        return send(res, { status: 202, headers: { 'content-type': 'application/json' }, body: '' });
       }
       default:
         call.status = 400;

@@ -53,6 +53,11 @@ export interface HarnessWorld {
   /** A Scheduler client signed as the operator, as `pressroom schedule --backend aws` uses. */
   scheduler: SchedulerClient;
   container(logicalIdPrefix: string): LambdaContainer;
+  /**
+   * Delivers the asynchronous invocations functions made so far (Lambda Invoke of type Event,
+   * which the edge authorized and kept), each to its function, as Lambda would.
+   */
+  deliverInvocations(): Promise<Delivery<unknown>[]>;
   /** Delivers the notifications the bucket's configuration makes of the objects created so far. */
   deliverS3Notifications(): Promise<Delivery<unknown>[]>;
   /** Runs the SQS event sources until their queues are empty or `rounds` is reached. */
@@ -347,6 +352,13 @@ export async function startHarness(context: Record<string, unknown> = {}): Promi
         const spec = specs.find((s) => s.logicalId.startsWith(prefix));
         if (!spec) throw new Error(`no function ${prefix}* in the template`);
         return containers.get(spec.logicalId) as LambdaContainer;
+      },
+
+      async deliverInvocations() {
+        const deliveries: Delivery<unknown>[] = [];
+        for (const invocation of edge.invocations.splice(0))
+          deliveries.push(await deliver(byArn(invocation.functionArn), JSON.parse(invocation.payload)));
+        return deliveries;
       },
 
       async deliverS3Notifications() {

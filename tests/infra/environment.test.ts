@@ -83,9 +83,14 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'adminUserPoolId',
     'adminAuthUrl',
     'adminSecretName',
-    // Its contacts section (admin-contacts.ts).
+    // Its contacts section (admin-contacts.ts) and campaigns section (admin-campaigns.ts).
     'secretArn',
     'ledgerTable',
+    'senderIdentity',
+    'campaignScheduleGroup',
+    'campaignSchedulerRoleArn',
+    'campaignScheduleDeadLetterArn',
+    'timeZone',
   ],
 };
 /** Read by a handler when set, never given by this stack: see lib/README.md. */
@@ -100,7 +105,7 @@ const runtime = [
 
 /**
  * The config names in a handler's `loadConfig([...])` calls, its own file's and those of the
- * files that build its parts (`admin-contacts.ts` for admin).
+ * files that build its parts (`admin-contacts.ts`, `admin-campaigns.ts` for admin).
  */
 function namesRead(handler: string): string[] {
   const dir = path.join(repo, 'lambdas/handlers');

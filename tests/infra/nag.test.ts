@@ -121,18 +121,19 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(iam5.map((a) => a.id)).not.toContain('AwsSolutions-IAM5');
     for (const a of iam5) {
       expect(a.id).toMatch(
-        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+((\/shards|\/digests|\/pending|\/throttle\/address|\/\*\/staging|\/\*\/events|\/\*\/feedback|\/\*\/ledger)?\/\*(\.errors\.json|\.md)?|\/\*\/(release\.json|page\.html|release\.pdf|images\/(web|thumbs)\/\*))|\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Pressroom-(EmbargoLifts-Group|Scheduling-Campaigns)-[0-9A-F]+\/\*)\]$/,
+        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+(-[a-z]+)?((\/shards|\/digests|\/pending|\/throttle\/address|\/\*\/staging|\/\*\/events|\/\*\/feedback|\/\*\/ledger)?\/\*(\.errors\.json|\.md|\.yaml)?|\/\*\/(release\.json|page\.html|release\.pdf|campaign\.json|approval\.json|images\/(web|thumbs)\/\*))|\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Pressroom-(EmbargoLifts-Group|Scheduling-Campaigns)-[0-9A-F]+\/\*)\]$/,
       );
     }
     // The schedules of the lifts' group, to publish only: one per embargoed release; those of
     // the campaigns' group, to dispatch and send (a campaign's next day under the SES quota) and
-    // publish (a release's topic alert) only.
+    // publish (a release's topic alert) and the admin (its campaigns section) only.
     expect(
       iam5
         .filter((a) => a.id.includes(':schedule/'))
         .map((a) => `${a.path} ${/Pressroom-([A-Za-z]+)-/.exec(a.id)?.[1]}`)
         .sort(),
     ).toEqual([
+      'Pressroom/Admin/Function Scheduling',
       'Pressroom/Dispatch Scheduling',
       'Pressroom/Publish EmbargoLifts',
       'Pressroom/Publish Scheduling',

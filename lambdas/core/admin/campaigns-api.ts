@@ -4,8 +4,8 @@ import type { Route } from './api.ts';
 import { errorResponse as error, problemsResponse as problems } from './api-responses.ts';
 import {
   type AdminCampaign,
-  type AdminCampaignDeps,
   approveFromAdmin,
+  type CampaignSectionDeps,
   campaignProgress,
   composeCampaign,
   findAdminCampaign,
@@ -110,7 +110,7 @@ const unavailable = () =>
 /** The route's answer with the campaign named in its path; 404 when none, 503 without campaigns. */
 function withCampaign(
   answer: (
-    deps: AdminCampaignDeps,
+    deps: CampaignSectionDeps,
     campaign: AdminCampaign,
     body: unknown,
     now: Date,

@@ -3,10 +3,11 @@ import { showTime } from '../campaigns/time.ts';
 import { type PublicRequest, type PublicResponse, pathParameter } from '../public/http.ts';
 import {
   type AdminCampaign,
-  type AdminCampaignDeps,
   approveFromAdmin,
+  type CampaignSectionDeps,
   type ComposeInput,
   campaignProgress,
+  storage as campaignStorage,
   composeCampaign,
   composeLists,
   countAudience,
@@ -217,7 +218,7 @@ export async function answerCampaignsPage(
 /** A campaign as its page shows it. */
 function campaignView(
   campaign: AdminCampaign,
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   t: Record<string, string>,
   when: (utc: string | undefined) => string,
   stateLabel: (state: string) => string,
@@ -269,10 +270,10 @@ async function compose(
   request: PublicRequest,
   method: string,
   ctx: CampaignPageContext,
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   render: (page: Page, status: number, view: Record<string, unknown>) => PublicResponse,
 ): Promise<PublicResponse> {
-  const contents = await sendableContent(deps.send.store, await listReleases(ctx.releases));
+  const contents = await sendableContent(campaignStorage(deps).store, await listReleases(ctx.releases));
   const senders = await deps.senders();
   const lists = await composeLists(deps);
   const view = (input: Partial<ComposeInput>, extra: Record<string, unknown> = {}) => ({

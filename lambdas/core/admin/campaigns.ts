@@ -9,19 +9,28 @@ import {
   readCampaign,
 } from '../campaigns/campaign.ts';
 import { type CampaignDefaults, loadCampaignFile } from '../campaigns/campaign-file.ts';
-import { resumeCampaign, stopCampaign } from '../campaigns/control.ts';
+import { resumableCampaign, resumeCampaign, stopCampaign } from '../campaigns/control.ts';
+import type { Ledger } from '../campaigns/ledger.ts';
 import { approveCampaign, makeProof } from '../campaigns/proof.ts';
+import {
+  type CampaignScheduler,
+  type CampaignStarter,
+  cancelCampaignRemotely,
+  recordForDispatch,
+  scheduleCampaignRemotely,
+} from '../campaigns/remote.ts';
 import { type CampaignReport, campaignReport } from '../campaigns/report.ts';
 import { cancelCampaign, scheduleCampaign } from '../campaigns/schedule.ts';
 import { type SendDeps, sendCampaign } from '../campaigns/send.ts';
+import { checkSenderIdentity } from '../campaigns/sender-identity.ts';
 import { type CampaignStatus, campaignStatus } from '../campaigns/status.ts';
 import { isTimeZone, parseSendTime } from '../campaigns/time.ts';
 import { audienceSize, listContacts } from '../contacts/audience.ts';
-import { normalizeEmail } from '../contacts/model.ts';
+import { type ContactKeys, normalizeEmail } from '../contacts/model.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
 import { readIssueManifest, readIssues } from '../newsletter/catalog.ts';
 import { type SourceFiles, withSourceText } from '../publication/load.ts';
-import { slugPattern } from '../publication/schema.ts';
+import { type Language, slugPattern } from '../publication/schema.ts';
 import { getJson, type ObjectStore, updateJson } from '../store/object-store.ts';
 import { adminOperator, type Refusal, refusalOf } from './archive.ts';
 import {
@@ -60,8 +69,8 @@ export interface CampaignFiles {
   folder: string;
 }
 
-/** What the admin's campaigns work with; `serve` builds it (bin/actions/serve.ts). */
-export interface AdminCampaignDeps {
+/** What the campaigns section works with, here or on the stack. */
+interface CampaignSectionBase {
   files: CampaignFiles;
   /** What a campaign file may leave out (the workspace's sender, zone, press lists). */
   defaults: CampaignDefaults;
@@ -69,15 +78,71 @@ export interface AdminCampaignDeps {
   lists: Record<string, string>;
   /** The senders to choose from: the workspace's, then its organisations' (`"Name <address>"`). */
   senders(): Promise<string[]>;
-  /** Sending as `pressroom send` does: the store, the configured mailer, keys, addresses. */
-  send: SendDeps;
-  runs: CampaignRuns;
   /** The public address proof links start with (PRESSROOM_PUBLIC_URL). */
   publicUrl: string;
   /** The zone times are shown in, and the schedule form's default. */
   timeZone: string;
   /** The pages' templates (templates/admin/campaigns-*.html.hbs). */
   templates: CampaignTemplates;
+}
+
+/** What the admin's campaigns work with in `pressroom serve` (bin/actions/serve.ts): sends in its process. */
+export interface AdminCampaignDeps extends CampaignSectionBase {
+  /** Sending as `pressroom send` does: the store, the configured mailer, keys, addresses. */
+  send: SendDeps;
+  runs: CampaignRuns;
+}
+
+/**
+ * The stack's side of the campaigns (lambdas/handlers/admin-campaigns.ts), as the `--backend
+ * aws` commands do it: the records in its bucket, a send handed to the dispatch function, a
+ * schedule on EventBridge Scheduler, progress and the report from the ledger table.
+ */
+export interface StackCampaigns {
+  store: ObjectStore;
+  /** The keys of the stack's signing secret (proof links). */
+  keys: ContactKeys;
+  /** The ledger table; absent: the bucket's ledger. */
+  ledger?: Ledger;
+  /** Hands a campaign to dispatch (an asynchronous invocation). */
+  starter: CampaignStarter;
+  /** One-time schedules invoking dispatch, as `pressroom schedule --backend aws` puts them. */
+  scheduler: CampaignScheduler;
+  /** The SES identity the stack sends from: a campaign from another sender is refused. */
+  senderIdentity: string;
+  /** Why no test message is sent from here, and how to test instead. */
+  testRefusal: string;
+}
+
+/** On the stack: nothing is sent in the admin's own process. */
+export interface StackCampaignDeps extends CampaignSectionBase {
+  stack: StackCampaigns;
+  /** The language list titles are shown in. */
+  lang: Language;
+}
+
+/** The campaigns section's deps: `pressroom serve`'s, or the stack's. */
+export type CampaignSectionDeps = AdminCampaignDeps | StackCampaignDeps;
+
+const onStack = (deps: CampaignSectionDeps): deps is StackCampaignDeps => 'stack' in deps;
+
+/** Where the campaigns' records, keys and ledger are: the server's, or the stack's. */
+export const storage = (
+  deps: CampaignSectionDeps,
+): Pick<SendDeps, 'store' | 'keys' | 'ledger' | 'holderAlive'> => (onStack(deps) ? deps.stack : deps.send);
+
+/** Whether this process is sending the campaign (never on the stack: its functions send). */
+const runningHere = (deps: CampaignSectionDeps, name: string) => !onStack(deps) && deps.runs.isRunning(name);
+
+/** Refuses, before anything is written, a sender the stack may not send from. */
+function checkStackSender(deps: CampaignSectionDeps, definition: CampaignDefinition): void {
+  if (onStack(deps))
+    checkSenderIdentity(
+      deps.stack.senderIdentity,
+      definition.name,
+      definition.from.address,
+      "the admin function's PRESSROOM_SENDER_IDENTITY, the stack's SenderIdentity output",
+    );
 }
 
 export type { Refusal };
@@ -115,7 +180,7 @@ export interface CampaignListItem {
 }
 
 /** The workspace's campaign files, by campaign name; files that do not load are kept apart. */
-async function campaignFiles(deps: AdminCampaignDeps) {
+async function campaignFiles(deps: CampaignSectionDeps) {
   const byName = new Map<string, { file: CampaignSourceFile; definition: CampaignDefinition }>();
   const broken: { file: CampaignSourceFile; problems: number }[] = [];
   for (const file of await deps.files.list()) {
@@ -138,8 +203,8 @@ async function recordOf(store: ObjectStore, name: string): Promise<CampaignRecor
 }
 
 /** Every campaign: the workspace's files and the campaigns the store knows, newest activity first. */
-export async function listAdminCampaigns(deps: AdminCampaignDeps): Promise<CampaignListItem[]> {
-  const store = deps.send.store;
+export async function listAdminCampaigns(deps: CampaignSectionDeps): Promise<CampaignListItem[]> {
+  const store = storage(deps).store;
   const { byName, broken } = await campaignFiles(deps);
   const names = new Set([...byName.keys(), ...(await campaignNames(store))]);
   const items: (CampaignListItem & { updated: string })[] = [];
@@ -147,7 +212,7 @@ export async function listAdminCampaigns(deps: AdminCampaignDeps): Promise<Campa
     const record = await recordOf(store, name);
     const definition = byName.get(name)?.definition ?? record?.definition;
     if (!definition) continue;
-    const counts = record ? await campaignStatus(store, name, new Date(), deps.send.ledger) : undefined;
+    const counts = record ? await campaignStatus(store, name, new Date(), storage(deps).ledger) : undefined;
     const at = record?.definition.sendAt;
     const file = byName.get(name)?.file.name;
     items.push({
@@ -200,11 +265,11 @@ export interface AdminCampaign {
 
 /** How many the audience holds now, or why it cannot be counted (a list nobody is on). */
 export async function countAudience(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   audience: CampaignDefinition['audience'],
 ): Promise<{ count: number } | { error: string }> {
   try {
-    return { count: await audienceSize(deps.send.store, audience, Object.keys(deps.lists)) };
+    return { count: await audienceSize(storage(deps).store, audience, Object.keys(deps.lists)) };
   } catch (error) {
     if (error instanceof PressroomError) return { error: error.message };
     throw error;
@@ -230,11 +295,11 @@ async function contentOf(
 
 /** One campaign by name; undefined when neither a file nor the store knows it. */
 export async function findAdminCampaign(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   name: string,
 ): Promise<AdminCampaign | undefined> {
   if (!slugPattern.test(name)) return undefined;
-  const store = deps.send.store;
+  const store = storage(deps).store;
   const found = (await campaignFiles(deps)).byName.get(name);
   const record = await recordOf(store, name);
   const definition = found?.definition ?? record?.definition;
@@ -246,11 +311,11 @@ export async function findAdminCampaign(
     source: found?.file.path ?? record?.source ?? name,
     definition,
     state: record?.state ?? 'draft',
-    ...(record && { status: await campaignStatus(store, name, new Date(), deps.send.ledger) }),
+    ...(record && { status: await campaignStatus(store, name, new Date(), storage(deps).ledger) }),
     audience: await countAudience(deps, definition.audience),
     content: await contentOf(store, definition),
     ...(approval && { approval: { by: approval.by, at: approval.at, version: approval.hash } }),
-    running: deps.runs.isRunning(name),
+    running: runningHere(deps, name),
   };
 }
 
@@ -299,9 +364,9 @@ export interface ComposeList {
  * The lists compose offers: those pressroom.yaml declares (even empty), then those the
  * contacts are on (an import takes any list name), with how many contacts each holds.
  */
-export async function composeLists(deps: AdminCampaignDeps): Promise<ComposeList[]> {
+export async function composeLists(deps: CampaignSectionDeps): Promise<ComposeList[]> {
   const counts = new Map<string, number>(Object.keys(deps.lists).map((name) => [name, 0]));
-  for await (const { contact } of listContacts(deps.send.store))
+  for await (const { contact } of listContacts(storage(deps).store))
     for (const list of Object.keys(contact.lists)) counts.set(list, (counts.get(list) ?? 0) + 1);
   const declared = Object.keys(deps.lists);
   const found = [...counts.keys()].filter((name) => !(name in deps.lists)).sort();
@@ -345,7 +410,7 @@ function defaultName(input: ComposeInput, now: Date): string {
  * Never replaces a file: a name taken is a conflict. Nothing is written when refused.
  */
 export async function composeCampaign(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   input: ComposeInput,
   now: Date,
 ): Promise<{ created: AdminCampaign } | { conflict: string } | { problems: FieldProblem[] }> {
@@ -388,7 +453,7 @@ export async function composeCampaign(
     const refused = refusal(error);
     return { problems: refused.problems ?? [{ field: '', message: refused.refused }] };
   }
-  const content = await contentOf(deps.send.store, definition);
+  const content = await contentOf(storage(deps).store, definition);
   if (content.missing)
     return {
       problems: [
@@ -438,14 +503,14 @@ export interface AdminProof {
 
 /** Makes the campaign's proof as `pressroom proof` does, and its link (valid 7 days). */
 export async function proofFromAdmin(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   campaign: AdminCampaign,
   validSeconds?: number,
 ): Promise<AdminProof | Refusal> {
   return refusing(async () => {
     const made = await makeProof(
       campaign.definition,
-      { store: deps.send.store, keys: deps.send.keys },
+      { store: storage(deps).store, keys: storage(deps).keys },
       { createdBy: adminOperator, ...(validSeconds !== undefined && { validSeconds }) },
     );
     return {
@@ -460,7 +525,7 @@ export async function proofFromAdmin(
 
 /** Records who approved the latest proof, as `pressroom campaign approve --by` does. */
 export async function approveFromAdmin(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   campaign: AdminCampaign,
   by: string,
 ): Promise<{ by: string; at: string; version: string } | Refusal> {
@@ -468,7 +533,7 @@ export async function approveFromAdmin(
     const { approval } = await approveCampaign(
       campaign.name,
       by,
-      { store: deps.send.store },
+      { store: storage(deps).store },
       { recordedBy: adminOperator },
     );
     return { by: approval.by, at: approval.at, version: approval.hash };
@@ -477,7 +542,7 @@ export async function approveFromAdmin(
 
 /** One [TEST] message to one address, as `pressroom send --test-to` sends it; nothing recorded. */
 export async function testSendFromAdmin(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   campaign: AdminCampaign,
   address: string,
 ): Promise<{ to: string } | Refusal> {
@@ -486,8 +551,10 @@ export async function testSendFromAdmin(
     return {
       refused: `"${address.slice(0, 200)}" is not an email address: give the one address the test goes to`,
     };
+  if (onStack(deps)) return { refused: deps.stack.testRefusal };
+  const send = deps.send;
   return refusing(async () => {
-    await sendCampaign(campaign.definition, deps.send, { testTo: [to] });
+    await sendCampaign(campaign.definition, send, { testTo: [to] });
     return { to };
   });
 }
@@ -505,7 +572,7 @@ export interface ScheduleInput {
  * unapproved when approval is required. The campaign file is not changed.
  */
 export async function scheduleFromAdmin(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   campaign: AdminCampaign,
   input: ScheduleInput,
   now: Date,
@@ -525,12 +592,16 @@ export async function scheduleFromAdmin(
   const sendAt = parseSendTime(`${input.date}T${input.time} ${input.zone}`);
   if ('error' in sendAt)
     return { refused: sendAt.error, problems: [{ field: 'date', message: sendAt.error }] };
+  const definition = { ...campaign.definition, sendAt };
+  const source = campaign.file ?? campaign.source;
+  const schedule = { store: storage(deps).store, clock: () => now, timeZone: deps.timeZone };
   return refusing(async () => {
-    const saved = await scheduleCampaign(
-      { ...campaign.definition, sendAt },
-      { store: deps.send.store, clock: () => now, timeZone: deps.timeZone },
-      campaign.file ?? campaign.source,
-    );
+    checkStackSender(deps, definition);
+    // On the stack as `pressroom schedule --backend aws`: the record, then a one-time schedule invoking dispatch.
+    const saved = onStack(deps)
+      ? (await scheduleCampaignRemotely(definition, { ...schedule, scheduler: deps.stack.scheduler }, source))
+          .record
+      : await scheduleCampaign(definition, schedule, source);
     const at = saved.definition.sendAt ?? sendAt;
     return { sendAt: { utc: at.utc, zone: at.zone, written: at.written } };
   });
@@ -542,10 +613,10 @@ export async function scheduleFromAdmin(
  * is sent (the embargo, a sendAt ahead, an approval missing, another run) comes back here.
  */
 export async function sendFromAdmin(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   campaign: AdminCampaign,
 ): Promise<{ outcome: 'started' | 'already' } | Refusal> {
-  if (campaign.state === 'sending' || deps.runs.isRunning(campaign.name)) return { outcome: 'already' };
+  if (campaign.state === 'sending' || runningHere(deps, campaign.name)) return { outcome: 'already' };
   if (campaign.state !== 'draft')
     return {
       refused: `campaign "${campaign.name}" is ${campaign.state}: ${
@@ -561,24 +632,49 @@ export async function sendFromAdmin(
     return {
       refused: `nobody is in the audience of "${campaign.name}" now (its lists and tags match no contact who may be mailed): nothing was sent. Import contacts, or compose a campaign for another audience`,
     };
+  if (onStack(deps)) {
+    const stack = deps.stack;
+    // As `pressroom send --backend aws`: the checks and the record here, the sending by dispatch.
+    return refusing(async () => {
+      checkStackSender(deps, campaign.definition);
+      await recordForDispatch(campaign.definition, stack, campaign.file ?? campaign.source);
+      await stack.starter.start(campaign.name);
+      return { outcome: 'started' as const };
+    });
+  }
+  const local = deps;
   return refusing(async () => ({
-    outcome: await deps.runs.start(
+    outcome: await local.runs.start(
       campaign.name,
-      remembered(deps, campaign.name, (options) => sendCampaign(campaign.definition, deps.send, options)),
+      remembered(local, campaign.name, (options) => sendCampaign(campaign.definition, local.send, options)),
     ),
   }));
 }
 
 /** Resumes a paused (or interrupted) campaign in this process, as `pressroom campaign resume` does. */
 export async function resumeFromAdmin(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   name: string,
 ): Promise<{ outcome: 'started' | 'already' } | Refusal> {
-  if (deps.runs.isRunning(name)) return { outcome: 'already' };
+  if (onStack(deps)) {
+    const stack = deps.stack;
+    // As `pressroom campaign resume --backend aws`: dispatch enqueues those without an outcome.
+    return refusing(async () => {
+      await resumableCampaign(name, {
+        store: stack.store,
+        backendFlag: ' --backend aws',
+        timeZone: deps.timeZone,
+      });
+      await stack.starter.start(name);
+      return { outcome: 'started' as const };
+    });
+  }
+  const local = deps;
+  if (local.runs.isRunning(name)) return { outcome: 'already' };
   return refusing(async () => ({
-    outcome: await deps.runs.start(
+    outcome: await local.runs.start(
       name,
-      remembered(deps, name, (options) => resumeCampaign(name, deps.send, options)),
+      remembered(local, name, (options) => resumeCampaign(name, local.send, options)),
     ),
   }));
 }
@@ -589,22 +685,27 @@ export async function resumeFromAdmin(
  * `pressroom campaign cancel` does.
  */
 export async function pauseFromAdmin(
-  deps: AdminCampaignDeps,
+  deps: CampaignSectionDeps,
   campaign: AdminCampaign,
   action: 'pause' | 'stop',
   now: Date,
 ): Promise<{ state: CampaignRecord['state']; reason?: string } | Refusal> {
   return refusing(async () => {
     if (action === 'stop' && campaign.state === 'scheduled') {
-      const record = await cancelCampaign(deps.send.store, campaign.name, now);
+      // On the stack as `pressroom campaign cancel --backend aws`: its schedule deleted too.
+      const { record } = onStack(deps)
+        ? await cancelCampaignRemotely(campaign.name, deps.stack, now)
+        : { record: await cancelCampaign(storage(deps).store, campaign.name, now) };
       return { state: record.state };
     }
     const result = await stopCampaign(campaign.name, {
-      store: deps.send.store,
+      store: storage(deps).store,
       by: adminOperator,
       clock: () => now,
       timeZone: deps.timeZone,
-      ...(deps.send.holderAlive && { holderAlive: deps.send.holderAlive }),
+      ...(onStack(deps)
+        ? { backendFlag: ' --backend aws' }
+        : deps.send.holderAlive && { holderAlive: deps.send.holderAlive }),
     });
     return {
       state: result.record.state,
@@ -632,10 +733,10 @@ export interface CampaignProgress {
   running: boolean;
 }
 
-export async function campaignProgress(deps: AdminCampaignDeps, name: string): Promise<CampaignProgress> {
-  const status = await campaignStatus(deps.send.store, name, new Date(), deps.send.ledger);
-  const run: RunProgress | undefined = deps.runs.progressOf(name);
-  const running = deps.runs.isRunning(name);
+export async function campaignProgress(deps: CampaignSectionDeps, name: string): Promise<CampaignProgress> {
+  const status = await campaignStatus(storage(deps).store, name, new Date(), storage(deps).ledger);
+  const run: RunProgress | undefined = onStack(deps) ? undefined : deps.runs.progressOf(name);
+  const running = runningHere(deps, name);
   const rate = run ? Math.round(run.rate * 10) / 10 : undefined;
   return {
     name,
@@ -654,8 +755,8 @@ export async function campaignProgress(deps: AdminCampaignDeps, name: string): P
 }
 
 /** The report, as `pressroom campaign report` makes it. */
-export async function reportFromAdmin(deps: AdminCampaignDeps, name: string): Promise<CampaignReport> {
-  return campaignReport(deps.send.store, name, deps.send.ledger);
+export async function reportFromAdmin(deps: CampaignSectionDeps, name: string): Promise<CampaignReport> {
+  return campaignReport(storage(deps).store, name, storage(deps).ledger);
 }
 
 /**
@@ -682,7 +783,7 @@ async function rememberInterrupted(store: ObjectStore, name: string, interrupted
 function remembered(deps: AdminCampaignDeps, name: string, run: CampaignRun): CampaignRun {
   return async (options) => {
     const report = await run(options);
-    await rememberInterrupted(deps.send.store, name, report.interrupted && report.state === 'sending');
+    await rememberInterrupted(storage(deps).store, name, report.interrupted && report.state === 'sending');
     return report;
   };
 }
@@ -693,7 +794,7 @@ function remembered(deps: AdminCampaignDeps, name: string, run: CampaignRun): Ca
  * without an outcome. Campaigns a `pressroom send` left are not the admin's to resume.
  */
 export async function resumeInterruptedSends(deps: AdminCampaignDeps, now: Date): Promise<string[]> {
-  const store = deps.send.store;
+  const store = storage(deps).store;
   const stopped = new Set((await getJson<{ names: string[] }>(store, interruptedKey))?.value.names ?? []);
   const resumed: string[] = [];
   for (const name of new Set([...stopped, ...(await campaignNames(store))])) {

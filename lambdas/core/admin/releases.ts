@@ -13,7 +13,7 @@ import { slugify } from '../publication/slug.ts';
 import type { ReleaseRenderer, RenderOptions } from '../render/document.ts';
 import { compileForRecipients, type RecipientFields } from '../render/recipient.ts';
 import { type ObjectStore, VersionConflictError } from '../store/object-store.ts';
-import type { AdminCampaignDeps } from './campaigns.ts';
+import type { CampaignSectionDeps } from './campaigns.ts';
 import type { AdminContactsDeps } from './contacts.ts';
 import { editPublicationText, type PublicationEdit } from './edit.ts';
 import type { AdminNewsletterDeps } from './newsletters.ts';
@@ -77,7 +77,7 @@ export interface AdminReleaseDeps {
   /** The newsletters section (newsletters.ts); without it, its pages and routes answer 503. */
   newsletters?: AdminNewsletterDeps;
   /** The campaigns section (campaigns.ts); without it, its pages and routes answer 503. */
-  campaigns?: AdminCampaignDeps;
+  campaigns?: CampaignSectionDeps;
   /** The contacts section's store and keys (contacts.ts); absent, its API routes answer 503. */
   contacts?: Omit<AdminContactsDeps, 'now'>;
   now: Date;

@@ -51,6 +51,14 @@ export interface CampaignDispatcher {
   dispatch(campaign: string, options?: { resendUncertain?: boolean }): Promise<DispatchReport>;
 }
 
+/**
+ * Hands a campaign to dispatch without waiting for its report (an asynchronous invocation):
+ * what dispatch then refuses goes into the campaign's `lastError`, where its status shows it.
+ */
+export interface CampaignStarter {
+  start(campaign: string): Promise<void>;
+}
+
 export class RemoteCampaignError extends PressroomError {
   override name = 'RemoteCampaignError';
 }
@@ -66,6 +74,21 @@ export async function startCampaign(
   source: string,
   options: { resendUncertain?: boolean; pacing?: PacingSettings } = {},
 ): Promise<DispatchReport> {
+  await recordForDispatch(definition, deps, source, options);
+  return deps.dispatcher.dispatch(definition.name, options.resendUncertain ? { resendUncertain: true } : {});
+}
+
+/**
+ * The first half of {@link startCampaign}: the checks, then the record dispatch reads. The
+ * web admin on the stack then hands the campaign to dispatch without waiting for it
+ * ({@link CampaignStarter}): its function answers within 30 seconds, dispatch may take minutes.
+ */
+export async function recordForDispatch(
+  definition: CampaignDefinition,
+  deps: { store: ObjectStore; clock?: () => Date },
+  source: string,
+  options: { pacing?: PacingSettings } = {},
+): Promise<void> {
   const clock = deps.clock ?? (() => new Date());
   await prepareCampaign(definition, { store: deps.store, clock });
   const at = clock().toISOString();
@@ -90,7 +113,6 @@ export async function startCampaign(
     },
   );
   await registerCampaign(deps.store, definition.name);
-  return deps.dispatcher.dispatch(definition.name, options.resendUncertain ? { resendUncertain: true } : {});
 }
 
 /** What scheduling on the stack did. */
