@@ -369,15 +369,17 @@ export function contactShardBody(shard: ContactShard): Uint8Array | string {
     parts.push(key, value);
     size += key.length + value.length + 2;
   }
+  // Written as UTF-8, the same bytes for ASCII: Buffer#write with an encoding named is
+  // several times slower per call than with the default one.
   const body = Buffer.allocUnsafe(size);
-  let at = body.write('{"contacts":{', 0, 'latin1');
+  let at = body.write('{"contacts":{', 0);
   for (let i = 0; i < parts.length; i += 2) {
     if (i > 0) body[at++] = 0x2c; // ,
-    at += body.write(parts[i] as string, at, 'latin1');
+    at += body.write(parts[i] as string, at);
     body[at++] = 0x3a; // :
-    at += body.write(parts[i + 1] as string, at, 'latin1');
+    at += body.write(parts[i + 1] as string, at);
   }
-  at += body.write('}}\n', at, 'latin1');
+  at += body.write('}}\n', at);
   return body.subarray(0, at);
 }
 
