@@ -22,6 +22,8 @@ import { newTag } from './repository.ts';
 const defaultBudget = 16 * 2 ** 20;
 const rowSeparator = '\u001c';
 const idSeparator = '\u001d';
+const rowSeparatorByte = 0x1c;
+const idSeparatorByte = 0x1d;
 /** Staging objects written or read at a time. */
 const parallel = 16;
 /** Rows are written into buffers of this size, per shard. */
@@ -55,19 +57,26 @@ export class StagedRows {
   }
 
   add(shard: string, id: string, packed: string): void {
-    const row = `${id}${idSeparator}${packed}${rowSeparator}`;
-    const size = Buffer.byteLength(row);
+    // At most three bytes per UTF-16 unit: room is checked without measuring, and the row is
+    // written in its parts, without a string made of them (less for the garbage collector).
+    const room = id.length + 3 * packed.length + 2;
     let buffers = this.#memory.get(shard);
     if (!buffers) {
-      buffers = { full: [], current: Buffer.allocUnsafeSlow(Math.max(chunkSize, size)), used: 0 };
+      buffers = { full: [], current: Buffer.allocUnsafeSlow(Math.max(chunkSize, room)), used: 0 };
       this.#memory.set(shard, buffers);
-    } else if (buffers.used + size > buffers.current.length) {
+    } else if (buffers.used + room > buffers.current.length) {
       buffers.full.push(buffers.current.subarray(0, buffers.used));
-      buffers.current = Buffer.allocUnsafeSlow(Math.max(chunkSize, size));
+      buffers.current = Buffer.allocUnsafeSlow(Math.max(chunkSize, room));
       buffers.used = 0;
     }
-    buffers.used += buffers.current.write(row, buffers.used);
-    this.#bytes += size;
+    const { current } = buffers;
+    const start = buffers.used;
+    let at = start + current.write(id, start);
+    current[at++] = idSeparatorByte;
+    at += current.write(packed, at);
+    current[at++] = rowSeparatorByte;
+    buffers.used = at;
+    this.#bytes += at - start;
   }
 
   /** Whether memory holds more than its budget: time to spill. */
