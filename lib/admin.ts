@@ -12,6 +12,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { grantAdminNewsletters } from './admin-newsletters.ts';
 import type { PressroomConfig } from './config.ts';
 import { PressroomFunction } from './functions.ts';
 import { acknowledge } from './nag.ts';
@@ -142,6 +143,7 @@ export class Admin extends Construct {
     const originSecret = props.site.routeAdmin(url);
     this.function.function.addEnvironment('PRESSROOM_ORIGIN_SECRET_ARN', originSecret.secretArn);
     props.storage.grantData(this.function, { read: [...adminReads], write: [...adminWrites] });
+    grantAdminNewsletters(this.function, props);
     this.function.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

@@ -27,6 +27,7 @@ import { InvalidTokenError, openExpiringToken, signExpiringToken } from '../core
 import type { PublicResponse } from '../core/public/http.ts';
 import { redactPathSegments } from '../core/redact.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
+import { adminNewsletters } from './admin-newsletters.ts';
 import { loadConfig } from './config.ts';
 import type { FunctionUrlResponse } from './public.ts';
 import { cached, dataStore, logger, startInvocation } from './runtime.ts';
@@ -118,6 +119,7 @@ const context = cached(async () => {
       store,
       siteUrl: siteUrl ?? '',
       publishing: publishingNotOnAws(),
+      newsletters: await adminNewsletters({ drafts: sources.drafts, templates, ...config }),
     },
     lang: config.siteLang,
     secureCookies: true,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ConfigName, configVariables, loadConfig } from '../../lambdas/handlers/config.ts';
@@ -83,6 +83,8 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'adminUserPoolId',
     'adminAuthUrl',
     'adminSecretName',
+    // The newsletters section (lambdas/handlers/admin-newsletters.ts): a draft's day.
+    'timeZone',
   ],
 };
 /** Read by a handler when set, never given by this stack: see lib/README.md. */
@@ -95,9 +97,13 @@ const runtime = [
   'NODE_OPTIONS',
 ];
 
-/** The config names in a handler's `loadConfig([...])` calls. */
+/** The config names in a handler's `loadConfig([...])` calls, its sections' files (`<handler>-*.ts`) included. */
 function namesRead(handler: string): string[] {
-  const source = readFileSync(path.join(repo, 'lambdas/handlers', `${handler}.ts`), 'utf8');
+  const dir = path.join(repo, 'lambdas/handlers');
+  const source = readdirSync(dir)
+    .filter((f) => f === `${handler}.ts` || f.startsWith(`${handler}-`))
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
   const calls = [...source.matchAll(/loadConfig\(\s*\[([^\]]*)\]/g)].map((m) => m[1] ?? '');
   return [...new Set(calls.flatMap((list) => [...list.matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1] ?? '')))];
 }

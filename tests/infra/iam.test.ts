@@ -270,7 +270,18 @@ describe('least privilege', () => {
     },
     // The uploaded publications (with their organisations and attachments), each release's
     // manifest; writes the publication files it saves and creates, and nothing else.
-    admin: { get: ['archive/*/release.json', 'publications/*'], put: ['publications/*.md'], delete: [] },
+    admin: {
+      get: [
+        'archive/*/publication.json',
+        'archive/*/release.json',
+        'catalog/years.json',
+        'catalog/years/*',
+        'newsletters/*/issue.json',
+        'publications/*',
+      ],
+      put: ['publications/*.md'],
+      delete: [],
+    },
   };
 
   it.each(handlerNames)('%s reads, writes and deletes only its own keys of the data bucket', (name) => {

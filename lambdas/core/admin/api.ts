@@ -276,19 +276,18 @@ export const routes: Route[] = [
   ...contactsRoutes,
 ];
 
-/** What publishing or withdrawing did, as the API answers it. */
-export function archiveAnswer(outcome: ArchiveOutcome<unknown> | PublishOutcome): PublicResponse {
+/** What publishing or withdrawing did, as the API answers it; `handedOverMessage` says what happens next after a hand-over (202). */
+export function archiveAnswer(
+  outcome: ArchiveOutcome<unknown> | PublishOutcome | { handedOver: object },
+  handedOverMessage = 'publishing: the publish function makes the release from its file; its page appears in a few seconds',
+): PublicResponse {
   if ('missing' in outcome) return json(404, { error: outcome.missing });
   if ('refused' in outcome)
     return outcome.problems
       ? json(422, { error: outcome.refused, problems: outcome.problems })
       : json(409, { error: outcome.refused });
   if ('handedOver' in outcome)
-    return json(202, {
-      ...outcome.handedOver,
-      message:
-        'publishing: the publish function makes the release from its file; its page appears in a few seconds',
-    });
+    return json(202, { ...outcome.handedOver, message: handedOverMessage });
   return json(200, outcome.done);
 }
 

@@ -2,7 +2,9 @@ import { releaseDownloads } from '../archive/press-room.ts';
 import { type PublishResult, publishRelease, releaseUrl } from '../archive/publish.ts';
 import { type WithdrawResult, withdrawRelease } from '../archive/withdraw.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
+import { loadIssue } from '../newsletter/load.ts';
 import { type PublishIssueResult, publishIssue } from '../newsletter/publish.ts';
+import { resolveIssue } from '../newsletter/resolve.ts';
 import { loadPublication } from '../publication/load.ts';
 import { issueFile } from './newsletters.ts';
 import { type AdminReleaseDeps, type FieldProblem, releaseFile } from './releases.ts';
@@ -112,18 +114,41 @@ export async function withdrawFromAdmin(
   }
 }
 
+/** An issue handed over to be published apart (on the stack): which, from which file. */
+export interface IssueHandedOver {
+  id: string;
+  file: string;
+}
+
 /**
  * Publishes the workspace's newsletter issue `id` from its file, as `pressroom newsletter
  * publish <file>` does (publishIssue): archived, and on the press room when it is public.
  * A campaign can send it from then on. Refused (nothing changed) as the command refuses it.
+ * With the section's `handOver`, the issue is checked as a save checks it (it loads, its
+ * releases are public now) and handed over: the archive has it a few seconds later.
  */
 export async function publishIssueFromAdmin(
   deps: AdminReleaseDeps,
   id: string,
-): Promise<ArchiveOutcome<PublishIssueResult>> {
-  if (!deps.publishing || !deps.newsletters) return { refused: 'publishing is not available here' };
+): Promise<ArchiveOutcome<PublishIssueResult> | { handedOver: IssueHandedOver }> {
+  const handOver = deps.newsletters?.handOver;
+  if ((!deps.publishing && !handOver) || !deps.newsletters)
+    return { refused: 'publishing is not available here' };
   const found = await issueFile(deps, id);
   if (!found) return { missing: `no newsletter issue "${id}" in the workspace` };
+  const issueRefusal = (error: unknown) =>
+    refusalOf(error, 'the issue has problems: fix them, then publish it');
+  if (handOver) {
+    try {
+      const loaded = await loadIssue(found.file.path, deps.sources.files);
+      if (deps.store) await resolveIssue(loaded, { store: deps.store, siteUrl: deps.siteUrl, now: deps.now });
+      await handOver(found.file);
+    } catch (error) {
+      return issueRefusal(error);
+    }
+    return { handedOver: { id: found.detail.id, file: found.file.name } };
+  }
+  if (!deps.publishing) return { refused: 'publishing is not available here' };
   try {
     return {
       done: await publishIssue(found.file.path, {
@@ -134,6 +159,6 @@ export async function publishIssueFromAdmin(
       }),
     };
   } catch (error) {
-    return refusalOf(error, 'the issue has problems: fix them, then publish it');
+    return issueRefusal(error);
   }
 }

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
+import { storeIssueSources } from '../../lambdas/adapters/store-issue-sources.ts';
+import { storeReleaseSources } from '../../lambdas/adapters/store-release-sources.ts';
+import { VersionConflictError } from '../../lambdas/core/store/object-store.ts';
+
+const issue = '---\nid: lettre\ntitle: La lettre\nitems: []\n---\n';
+
+function setUp() {
+  const store = new MemoryObjectStore({ signingSecret: 's'.repeat(64), publicUrl: 'https://example.org' });
+  const releases = storeReleaseSources(store);
+  return { store, releases, issues: storeIssueSources(releases.drafts) };
+}
+
+describe("the admin's newsletter issues in the data bucket (store-issue-sources.ts)", () => {
+  it('lists the .md files under publications/newsletters/ only, and the releases list none of them', async () => {
+    const { store, releases, issues } = setUp();
+    await store.put('publications/newsletters/b.md', issue);
+    await store.put('publications/newsletters/a.md', issue);
+    await store.put('publications/newsletters/a.errors.json', '{}');
+    await store.put('publications/2021/etude.md', '---\ntitle: x\n---\n');
+    expect(await issues.list()).toEqual([
+      { path: '/publications/newsletters/a.md', name: 'publications/newsletters/a.md' },
+      { path: '/publications/newsletters/b.md', name: 'publications/newsletters/b.md' },
+    ]);
+    expect((await releases.list()).map((f) => f.name)).toEqual(['publications/2021/etude.md']);
+    expect(issues.folder).toBe('/publications/newsletters');
+  });
+
+  it('creates a draft once (marked), saves over the object last read only, and hands it over without the mark', async () => {
+    const { store, releases, issues } = setUp();
+    const file = await issues.create('lettre.md', issue);
+    expect(file).toEqual({ path: '/publications/newsletters/lettre.md', name: 'publications/newsletters/lettre.md' });
+    expect(await issues.create('lettre.md', 'autre')).toBe('exists');
+    const key = 'publications/newsletters/lettre.md';
+    expect((await store.head(key))?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+    if (file === 'exists') throw new Error('created above');
+    // Not read through the admin's files: no version to save over.
+    await expect(issues.write(file, 'x')).rejects.toThrow(VersionConflictError);
+    await releases.files.readBytes(file.path);
+    // Changed by someone else since it was read: refused, nothing written.
+    await store.put(key, `${issue}changed\n`);
+    await expect(issues.write(file, 'mine')).rejects.toThrow(VersionConflictError);
+    expect(new TextDecoder().decode((await store.get(key))?.body)).toBe(`${issue}changed\n`);
+    await releases.files.readBytes(file.path);
+    await issues.write(file, `${issue}edited\n`);
+    expect((await store.head(key))?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
+    await issues.handOver(file);
+    const handed = await store.get(key);
+    expect(new TextDecoder().decode(handed?.body)).toBe(`${issue}edited\n`);
+    expect(handed?.metadata ?? {}).toEqual({});
+  });
+});
