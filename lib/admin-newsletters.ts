@@ -17,13 +17,19 @@ export const adminNewsletterReads = [
 ] as const;
 
 /**
- * The web admin's newsletters section on the stack (docs/aws.md, "The web admin",
+ * Withdrawing from the admin (docs/aws.md, "Withdrawing"): a request object the publish
+ * function acts on, which alone may write the archive, the catalog and the press room.
+ */
+export const adminWithdrawalWrites = ['publications/withdrawals/*.json'] as const;
+
+/**
+ * The web admin's newsletters section and withdrawals on the stack (docs/aws.md, "The web admin",
  * "Newsletters"): its reads, and the zone a draft is named in.
  */
 export function grantAdminNewsletters(
   fn: PressroomFunction,
   props: { storage: Storage; config: PressroomConfig },
 ): void {
-  props.storage.grantData(fn, { read: [...adminNewsletterReads] });
+  props.storage.grantData(fn, { read: [...adminNewsletterReads], write: [...adminWithdrawalWrites] });
   fn.function.addEnvironment('PRESSROOM_TIME_ZONE', props.config.timeZone);
 }

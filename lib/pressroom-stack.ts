@@ -268,6 +268,13 @@ export class PressroomStack extends Stack {
         filters: [{ prefix: 'publications/', suffix: '.md' }],
       }),
     );
+    // The web admin's withdrawal requests (lambdas/core/archive/withdrawal-request.ts).
+    publish.function.addEventSource(
+      new S3EventSourceV2(bucket, {
+        events: [EventType.OBJECT_CREATED],
+        filters: [{ prefix: 'publications/withdrawals/', suffix: '.json' }],
+      }),
+    );
 
     // The web admin: Cognito sign-in, the admin function behind /admin/* (lib/admin.ts).
     this.admin = new Admin(this, 'Admin', {

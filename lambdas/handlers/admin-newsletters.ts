@@ -30,8 +30,6 @@ export async function adminNewsletters(setup: {
     locales: setup.templates.locales,
     timeZone,
     lang: setup.siteLang,
-    pages: await loadNewsletterPages(
-      setup.templatesDir ? path.join(setup.templatesDir, 'admin') : undefined,
-    ),
+    pages: await loadNewsletterPages(setup.templatesDir ? path.join(setup.templatesDir, 'admin') : undefined),
   };
 }

@@ -11,6 +11,7 @@ import {
   publishingNotOnAws,
   storeReleaseSources,
 } from '../adapters/store-release-sources.ts';
+import { storeWithdrawals } from '../adapters/store-withdrawals.ts';
 import { type AdminDeps, adminPrefix, adminState, handleAdminRequest } from '../core/admin/admin.ts';
 import { apiPrefix } from '../core/admin/api.ts';
 import {
@@ -49,8 +50,9 @@ import { templateSet } from './templates.ts';
  *
  * The releases are read from `publications/` in the data bucket, and saved and created there as
  * drafts that the publish function leaves alone; publishing writes the file again without the
- * draft mark (the publish function makes the release; 202), withdrawing answers 501
- * (store-release-sources.ts). Requests that do not come through
+ * draft mark (the publish function makes the release; 202); withdrawing writes a withdrawal
+ * request under publications/withdrawals/ (the publish function withdraws it; 202). Newsletter
+ * issues are drafted, saved and published the same way (admin-newsletters.ts). Requests that do not come through
  * CloudFront (its origin secret) are refused: the cookies and the Origin check are the
  * press room's domain's.
  */
@@ -119,6 +121,7 @@ const context = cached(async () => {
       store,
       siteUrl: siteUrl ?? '',
       publishing: publishingNotOnAws(),
+      handOverWithdrawal: storeWithdrawals(store),
       newsletters: await adminNewsletters({ drafts: sources.drafts, templates, ...config }),
     },
     lang: config.siteLang,

@@ -17,7 +17,7 @@ useHarness({ sender: 'presse@villes-internet.net' }, (started) => {
   world = started;
 });
 
-const { site, admin, signIn, signedInForChanges, publishOutcomes } = adminClient(() => world);
+const { site, admin, signIn, signedInForChanges, postForm, publishOutcomes } = adminClient(() => world);
 
 const releases = [
   { slug: 'etude-villes', title: 'Étude : les villes moyennes', key: 'publications/2021/etude.md' },
@@ -149,16 +149,69 @@ describe("the web admin's newsletters on the stack as synthesized", () => {
     expect(read.archive).toMatchObject({ state: 'public' });
 
     // The page's form says the same (202), and the publish function publishes it again.
-    const form = await admin(`/admin/newsletters/${issue.id}/publish`, {
-      method: 'POST',
-      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ csrf }).toString(),
-    });
+    const form = await postForm(`/admin/newsletters/${issue.id}/publish`, session, { csrf });
     expect(form.statusCode).toBe(202);
     expect(form.body).toContain('id="published"');
     expect(await publishOutcomes()).toEqual([
       expect.objectContaining({ key: issue.file, outcome: 'published', newsletter: issue.id }),
     ]);
+    expect(takeDenials(world)).toEqual([]);
+  }, 180_000);
+
+  it('withdraws a release by handing a request to the publish function (202): its page in site/ becomes the withdrawn notice', async () => {
+    const { session, csrf, headers } = await signedInForChanges();
+    const { slug, title } = releases[1] as (typeof releases)[number];
+    const page = `site/releases/${slug}/index.html`;
+    expect(await getText(world.store, page)).toContain(title);
+    const request = `publications/withdrawals/${slug}.json`;
+    const withdraw = (to: string, reason: string) =>
+      admin(`/admin/api/releases/${to}/withdraw`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ reason }),
+      });
+
+    // Refused before anything is written: no reason, two lines, a release never published.
+    expect((await withdraw(slug, ' ')).statusCode).toBe(409);
+    expect((await withdraw(slug, 'une\nautre')).statusCode).toBe(409);
+    expect((await withdraw('jamais-publie', 'Une erreur')).statusCode).toBe(404);
+    expect(await world.store.head(request)).toBeUndefined();
+    expect(await world.deliverS3Notifications()).toEqual([]);
+
+    const answer = await withdraw(slug, 'Une erreur de date');
+    expect(answer.statusCode, answer.body).toBe(202);
+    expect(JSON.parse(answer.body ?? '')).toEqual({
+      slug,
+      url: `${site()}/releases/${slug}/index.html`,
+      message: expect.stringMatching(/^withdrawing: .*a few seconds/),
+    });
+    // The admin wrote the request only: the page is the release's until the publish function acts.
+    expect(JSON.parse((await getText(world.store, request)) ?? '')).toEqual({
+      slug,
+      reason: 'Une erreur de date',
+      by: 'web admin',
+      at: expect.any(String),
+    });
+    expect(await getText(world.store, page)).toContain(title);
+    expect(await publishOutcomes()).toEqual([
+      expect.objectContaining({ key: request, outcome: 'withdrawn', slug, withdrawal: 'withdrawn' }),
+    ]);
+    const notice = await getText(world.store, page);
+    expect(notice).toContain('Communiqué retiré');
+    expect(notice).not.toContain(title);
+    const read = JSON.parse(
+      (await admin(`/admin/api/releases/${slug}`, { headers: { cookie: session } })).body ?? '',
+    );
+    expect(read.archive).toMatchObject({ state: 'withdrawn' });
+
+    // The page's form says what happens next; the publish function finds it withdrawn already.
+    const form = await postForm(`/admin/releases/${slug}/withdraw`, session, { csrf, reason: 'Encore' });
+    expect(form.statusCode).toBe(202);
+    expect(form.body).toContain('id="handed-over"');
+    expect(await publishOutcomes()).toEqual([
+      expect.objectContaining({ key: request, outcome: 'withdrawn', slug, withdrawal: 'already' }),
+    ]);
+    expect(await getText(world.store, page)).toBe(notice);
     expect(takeDenials(world)).toEqual([]);
   }, 180_000);
 });

@@ -187,8 +187,8 @@ describe('least privilege', () => {
       'secretsmanager:GetSecretValue',
     ],
     // Saves, creates and publishes publication files (the publish function makes the release);
-    // withdrawing is not on AWS yet (docs/aws.md, "The web admin"): nothing deleted, nothing
-    // of the archive or the press room written.
+    // withdrawing writes a request the publish function acts on (docs/aws.md, "Withdrawing"):
+    // nothing deleted, nothing of the archive or the press room written.
     admin: [...logs, 's3:ListBucket', 's3:GetObject', 's3:PutObject', 'secretsmanager:GetSecretValue'],
   };
 
@@ -279,7 +279,7 @@ describe('least privilege', () => {
         'newsletters/*/issue.json',
         'publications/*',
       ],
-      put: ['publications/*.md'],
+      put: ['publications/*.md', 'publications/withdrawals/*.json'],
       delete: [],
     },
   };

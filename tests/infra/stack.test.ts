@@ -499,7 +499,7 @@ describe('the functions', () => {
     ]);
   });
 
-  it('publish runs when a .md lands under publications/', () => {
+  it('publish runs when a .md lands under publications/, and on a withdrawal request of the admin', () => {
     t.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: id.data },
       NotificationConfiguration: {
@@ -511,6 +511,18 @@ describe('the functions', () => {
                 FilterRules: [
                   { Name: 'suffix', Value: '.md' },
                   { Name: 'prefix', Value: 'publications/' },
+                ],
+              },
+            },
+            LambdaFunctionArn: arnOf(fn.publish),
+          },
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: {
+              Key: {
+                FilterRules: [
+                  { Name: 'suffix', Value: '.json' },
+                  { Name: 'prefix', Value: 'publications/withdrawals/' },
                 ],
               },
             },

@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { storeIssueSources } from '../../lambdas/adapters/store-issue-sources.ts';
 import { storeReleaseSources } from '../../lambdas/adapters/store-release-sources.ts';
+import { storeWithdrawals } from '../../lambdas/adapters/store-withdrawals.ts';
+import {
+  slugOfWithdrawalRequest,
+  withdrawalRequestKey,
+  withdrawalRequestSchema,
+} from '../../lambdas/core/archive/withdrawal-request.ts';
 import { VersionConflictError } from '../../lambdas/core/store/object-store.ts';
 
 const issue = '---\nid: lettre\ntitle: La lettre\nitems: []\n---\n';
@@ -30,7 +36,10 @@ describe("the admin's newsletter issues in the data bucket (store-issue-sources.
   it('creates a draft once (marked), saves over the object last read only, and hands it over without the mark', async () => {
     const { store, releases, issues } = setUp();
     const file = await issues.create('lettre.md', issue);
-    expect(file).toEqual({ path: '/publications/newsletters/lettre.md', name: 'publications/newsletters/lettre.md' });
+    expect(file).toEqual({
+      path: '/publications/newsletters/lettre.md',
+      name: 'publications/newsletters/lettre.md',
+    });
     expect(await issues.create('lettre.md', 'autre')).toBe('exists');
     const key = 'publications/newsletters/lettre.md';
     expect((await store.head(key))?.metadata).toEqual({ 'pressroom-draft': 'web-admin' });
@@ -49,5 +58,34 @@ describe("the admin's newsletter issues in the data bucket (store-issue-sources.
     const handed = await store.get(key);
     expect(new TextDecoder().decode(handed?.body)).toBe(`${issue}edited\n`);
     expect(handed?.metadata ?? {}).toEqual({});
+  });
+});
+
+describe("the admin's withdrawal requests (store-withdrawals.ts, withdrawal-request.ts)", () => {
+  it('writes one request per slug, as the publish function reads it back', async () => {
+    const { store } = setUp();
+    const at = new Date('2026-12-07T10:00:00Z');
+    await storeWithdrawals(store, () => at)('etude-villes', { reason: 'Une erreur', by: 'web admin' });
+    const key = withdrawalRequestKey('etude-villes');
+    expect(key).toBe('publications/withdrawals/etude-villes.json');
+    expect(slugOfWithdrawalRequest(key)).toBe('etude-villes');
+    const object = await store.get(key);
+    expect(withdrawalRequestSchema.parse(JSON.parse(new TextDecoder().decode(object?.body)))).toEqual({
+      slug: 'etude-villes',
+      reason: 'Une erreur',
+      by: 'web admin',
+      at: '2026-12-07T10:00:00.000Z',
+    });
+  });
+
+  it('takes no other key for a request: a publication, a report, a slug that is not one', () => {
+    for (const key of [
+      'publications/withdrawals/etude.md',
+      'publications/withdrawals/etude.errors.json.md',
+      'publications/withdrawals/Pas Un Slug.json',
+      'publications/withdrawals/a/b.json',
+      'publications/etude.json',
+    ])
+      expect(slugOfWithdrawalRequest(key), key).toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
+import { isPublic } from '../archive/catalog.ts';
+import { readManifest } from '../archive/manifest.ts';
 import { releaseDownloads } from '../archive/press-room.ts';
 import { type PublishResult, publishRelease, releaseUrl } from '../archive/publish.ts';
-import { type WithdrawResult, withdrawRelease } from '../archive/withdraw.ts';
+import { checkWithdrawReason, type WithdrawResult, withdrawRelease } from '../archive/withdraw.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
 import { loadIssue } from '../newsletter/load.ts';
 import { type PublishIssueResult, publishIssue } from '../newsletter/publish.ts';
@@ -94,18 +96,42 @@ export async function publishFromAdmin(deps: AdminReleaseDeps, slug: string): Pr
   }
 }
 
-/** Withdraws a published release, as `pressroom archive withdraw <slug> --reason` does. */
+/** A withdrawal handed over to be done apart (on the stack): its release, and the page that will say it was withdrawn. */
+export interface WithdrawalHandedOver {
+  slug: string;
+  /** Its page in the press room, which says it was withdrawn once done (when it was public). */
+  url?: string;
+}
+
+/**
+ * Withdraws a published release, as `pressroom archive withdraw <slug> --reason` does; or,
+ * with `handOverWithdrawal`, checks the reason and that the archive has the release, and
+ * hands the withdrawal over (its page says it was withdrawn a few seconds later).
+ */
 export async function withdrawFromAdmin(
   deps: AdminReleaseDeps,
   slug: string,
   reason: string,
-): Promise<ArchiveOutcome<WithdrawResult>> {
-  if (!deps.publishing) return { refused: 'withdrawing is not available here' };
+): Promise<ArchiveOutcome<WithdrawResult> | { handedOver: WithdrawalHandedOver }> {
+  if (!deps.publishing && !deps.handOverWithdrawal) return { refused: 'withdrawing is not available here' };
   if (reason.trim() === '')
     return {
       refused: 'give the reason for withdrawing it: it is recorded in the archive, never shown to the public',
     };
   try {
+    if (deps.handOverWithdrawal) {
+      if (!deps.store) return { refused: 'withdrawing is not available here' };
+      const text = checkWithdrawReason(reason);
+      const { summary } = await readManifest(deps.store, slug);
+      await deps.handOverWithdrawal(slug, { reason: text, by: adminOperator });
+      return {
+        handedOver: {
+          slug,
+          ...(isPublic(summary, deps.now) && { url: releaseUrl(deps.siteUrl, slug) + releaseDownloads.page }),
+        },
+      };
+    }
+    if (!deps.publishing) return { refused: 'withdrawing is not available here' };
     return { done: await withdrawRelease(slug, { reason, by: adminOperator }, deps.publishing) };
   } catch (error) {
     if (error instanceof PressroomError && error.name === 'ReleaseNotFoundError')
