@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import type { PressroomConfig } from './config.ts';
 import type { PressroomFunction } from './functions.ts';
 import type { Storage } from './storage.ts';
@@ -23,13 +24,30 @@ export const adminNewsletterReads = [
 export const adminWithdrawalWrites = ['publications/withdrawals/*.json'] as const;
 
 /**
- * The web admin's newsletters section and withdrawals on the stack (docs/aws.md, "The web admin",
- * "Newsletters"): its reads, and the zone a draft is named in.
+ * Signing out (docs/aws.md, "Signing out"): one object per session ended before its time,
+ * read on each signed-in request by whichever instance answers (store-signed-out.ts).
+ */
+export const adminSignOuts = 'admin/signed-out/*';
+
+/**
+ * The web admin's newsletters section, withdrawals and sign-outs on the stack (docs/aws.md,
+ * "The web admin"): their reads and writes, the sign-outs' lifecycle rule, and the zone a
+ * draft is named in.
  */
 export function grantAdminNewsletters(
   fn: PressroomFunction,
   props: { storage: Storage; config: PressroomConfig },
 ): void {
-  props.storage.grantData(fn, { read: [...adminNewsletterReads], write: [...adminWithdrawalWrites] });
+  props.storage.grantData(fn, {
+    read: [...adminNewsletterReads, adminSignOuts],
+    write: [...adminWithdrawalWrites, adminSignOuts],
+  });
+  // Sessions last 8 hours: a sign-out's object is of no use after that.
+  props.storage.dataBucket.addLifecycleRule({
+    id: 'expire-admin-sign-outs',
+    prefix: 'admin/signed-out/',
+    expiration: Duration.days(1),
+    noncurrentVersionExpiration: Duration.days(1),
+  });
   fn.function.addEnvironment('PRESSROOM_TIME_ZONE', props.config.timeZone);
 }

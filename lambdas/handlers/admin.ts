@@ -11,6 +11,7 @@ import {
   publishingNotOnAws,
   storeReleaseSources,
 } from '../adapters/store-release-sources.ts';
+import { storeSignedOutSessions } from '../adapters/store-signed-out.ts';
 import { storeWithdrawals } from '../adapters/store-withdrawals.ts';
 import { type AdminDeps, adminPrefix, adminState, handleAdminRequest } from '../core/admin/admin.ts';
 import { apiPrefix } from '../core/admin/api.ts';
@@ -127,6 +128,7 @@ const context = cached(async () => {
     lang: config.siteLang,
     secureCookies: true,
     ...adminState(),
+    signedOut: storeSignedOutSessions(store),
     now: () => new Date(),
   };
   return {

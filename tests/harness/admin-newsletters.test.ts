@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getText } from '../../lambdas/core/store/object-store.ts';
+import { getText, listAll } from '../../lambdas/core/store/object-store.ts';
 import { releaseText, villesInternet } from '../support/memory-files.ts';
 import { adminClient } from './admin-client.ts';
 import { type HarnessWorld, takeDenials, useHarness } from './world.ts';
@@ -17,7 +17,9 @@ useHarness({ sender: 'presse@villes-internet.net' }, (started) => {
   world = started;
 });
 
-const { site, admin, signIn, signedInForChanges, postForm, publishOutcomes } = adminClient(() => world);
+const { site, admin, signIn, csrfOf, signedInForChanges, postForm, publishOutcomes } = adminClient(
+  () => world,
+);
 
 const releases = [
   { slug: 'etude-villes', title: 'Étude : les villes moyennes', key: 'publications/2021/etude.md' },
@@ -212,6 +214,26 @@ describe("the web admin's newsletters on the stack as synthesized", () => {
       expect.objectContaining({ key: request, outcome: 'withdrawn', slug, withdrawal: 'already' }),
     ]);
     expect(await getText(world.store, page)).toBe(notice);
+    expect(takeDenials(world)).toEqual([]);
+  }, 180_000);
+
+  it('refuses a session signed out on one instance of the admin function on another, a fresh one', async () => {
+    const session = await signIn();
+    const kept = await signIn();
+    const csrf = await csrfOf(session);
+    const out = await postForm('/admin/sign-out', session, { csrf });
+    expect(out.statusCode).toBe(303);
+    // The sign-out is in the bucket, by a hash of the session's id only.
+    const ended = [];
+    for await (const item of listAll(world.store, 'admin/signed-out/')) ended.push(item.key);
+    expect(ended).toEqual([expect.stringMatching(/^admin\/signed-out\/[0-9a-f]{64}$/)]);
+    await world.container('Admin').coldStart();
+    // A new instance, which never saw the sign-out: the session is refused, the other one is not.
+    expect((await admin('/admin/api/releases', { headers: { cookie: session } })).statusCode).toBe(401);
+    const page = await admin('/admin/releases', { headers: { cookie: session } });
+    expect(page.statusCode).toBe(303);
+    expect(page.headers?.location).toBe('/admin/sign-in');
+    expect((await admin('/admin/api/releases', { headers: { cookie: kept } })).statusCode).toBe(200);
     expect(takeDenials(world)).toEqual([]);
   }, 180_000);
 });

@@ -272,6 +272,7 @@ describe('least privilege', () => {
     // manifest; writes the publication files it saves and creates, and nothing else.
     admin: {
       get: [
+        'admin/signed-out/*',
         'archive/*/publication.json',
         'archive/*/release.json',
         'catalog/years.json',
@@ -279,7 +280,7 @@ describe('least privilege', () => {
         'newsletters/*/issue.json',
         'publications/*',
       ],
-      put: ['publications/*.md', 'publications/withdrawals/*.json'],
+      put: ['admin/signed-out/*', 'publications/*.md', 'publications/withdrawals/*.json'],
       delete: [],
     },
   };

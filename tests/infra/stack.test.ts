@@ -84,7 +84,7 @@ describe('the data bucket', () => {
   it('expires old versions of personal data after one day: the backstop of an erasure', () => {
     const rules = t.findResources('AWS::S3::Bucket')[id.data]?.Properties.LifecycleConfiguration
       .Rules as Record<string, unknown>[];
-    expect(rules.slice(1)).toEqual(
+    expect(rules.slice(1).filter((r) => String(r.Id).startsWith('expire-personal-data'))).toEqual(
       ['contacts', 'suppressions', 'subscriptions', 'campaigns'].map((name) => ({
         Id: `expire-personal-data-versions-${name}`,
         Prefix: `${name}/`,
@@ -95,6 +95,14 @@ describe('the data bucket', () => {
     // Every prefix that holds addresses in the storage layout, and none that does not.
     expect(rules.map((r) => r.Prefix).filter(Boolean)).not.toContain('archive/');
     expect(rules.map((r) => r.Prefix).filter(Boolean)).not.toContain('publications/');
+    // The admin's sign-outs (sessions last 8 hours): gone after a day, old versions too.
+    expect(rules).toContainEqual({
+      Id: 'expire-admin-sign-outs',
+      Prefix: 'admin/signed-out/',
+      Status: 'Enabled',
+      ExpirationInDays: 1,
+      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+    });
     // S3 refuses two rules with one id.
     expect(new Set(rules.map((r) => r.Id)).size).toBe(rules.length);
   });

@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { storeIssueSources } from '../../lambdas/adapters/store-issue-sources.ts';
 import { storeReleaseSources } from '../../lambdas/adapters/store-release-sources.ts';
+import { storeSignedOutSessions } from '../../lambdas/adapters/store-signed-out.ts';
 import { storeWithdrawals } from '../../lambdas/adapters/store-withdrawals.ts';
+import { SignedOutSessions } from '../../lambdas/core/admin/session.ts';
 import {
   slugOfWithdrawalRequest,
   withdrawalRequestKey,
   withdrawalRequestSchema,
 } from '../../lambdas/core/archive/withdrawal-request.ts';
-import { VersionConflictError } from '../../lambdas/core/store/object-store.ts';
+import { listAll, VersionConflictError } from '../../lambdas/core/store/object-store.ts';
 
 const issue = '---\nid: lettre\ntitle: La lettre\nitems: []\n---\n';
 
@@ -87,5 +89,33 @@ describe("the admin's withdrawal requests (store-withdrawals.ts, withdrawal-requ
       'publications/etude.json',
     ])
       expect(slugOfWithdrawalRequest(key), key).toBeUndefined();
+  });
+});
+
+describe("the admin's sign-outs in the data bucket (store-signed-out.ts)", () => {
+  const session = { id: 'c2Vzc2lvbi1pZA', expiresAt: new Date('2026-12-07T18:00:00Z') };
+  const before = new Date('2026-12-07T17:59:59Z');
+
+  it('knows a session ended through another instance, until the session would have ended', async () => {
+    const { store } = setUp();
+    const one = storeSignedOutSessions(store);
+    const other = storeSignedOutSessions(store);
+    expect(await other.has(session, before)).toBe(false);
+    await one.end(session);
+    expect(await other.has(session, before)).toBe(true);
+    expect(await other.has({ ...session, id: 'another' }, before)).toBe(false);
+    expect(await other.has(session, session.expiresAt)).toBe(false);
+    // The id is not in the key: the bucket's access logs never show one.
+    const keys = [];
+    for await (const item of listAll(store, 'admin/')) keys.push(item.key);
+    expect(keys).toEqual([expect.stringMatching(/^admin\/signed-out\/[0-9a-f]{64}$/)]);
+  });
+
+  it('behaves as the in-memory sign-outs of pressroom serve', async () => {
+    for (const signedOut of [new SignedOutSessions(), storeSignedOutSessions(setUp().store)]) {
+      await signedOut.end(session);
+      expect(await signedOut.has(session, before)).toBe(true);
+      expect(await signedOut.has(session, new Date('2026-12-07T18:00:01Z'))).toBe(false);
+    }
   });
 });
