@@ -23,8 +23,9 @@ import { storeSourceFiles } from './store-files.ts';
  * (If-None-Match: *). New releases go in `publications/` itself, where the admin's preview
  * reads them from (organisations in `publications/organizations/`). Publishing writes the same
  * bytes again without the mark (handOver): the publish function makes the release, and the
- * admin answers 202 before it is done. Withdrawing throws `NotOnAwsYetError`, which the admin
- * function answers with 501.
+ * admin answers 202 before it is done. Withdrawing is handed over as well (store-withdrawals.ts);
+ * whatever still reaches for the admin's `publishing` on the stack throws `NotOnAwsYetError`,
+ * which the admin function answers with 501.
  */
 
 /** What the admin on AWS cannot do yet (docs/aws.md, "The web admin"): answered 501, nothing changed. */
@@ -138,9 +139,9 @@ export function storeReleaseSources(
 }
 
 /**
- * Withdrawing as the admin's deps name it, on a stack where the admin does not withdraw yet
- * (publishing goes through handOver): whatever the core reaches for throws NotOnAwsYetError
- * before anything is read or written.
+ * The admin's `publishing` on the stack, where publishing and withdrawing are handed over to the
+ * publish function (handOver, handOverWithdrawal): whatever the core still reaches for throws
+ * NotOnAwsYetError before anything is read or written.
  */
 export function publishingNotOnAws(): PublishDeps {
   return new Proxy({} as PublishDeps, {

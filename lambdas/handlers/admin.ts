@@ -53,9 +53,10 @@ import { templateSet } from './templates.ts';
  * drafts that the publish function leaves alone; publishing writes the file again without the
  * draft mark (the publish function makes the release; 202); withdrawing writes a withdrawal
  * request under publications/withdrawals/ (the publish function withdraws it; 202). Newsletter
- * issues are drafted, saved and published the same way (admin-newsletters.ts). Requests that do not come through
- * CloudFront (its origin secret) are refused: the cookies and the Origin check are the
- * press room's domain's.
+ * issues are drafted, saved and published the same way (admin-newsletters.ts). Sign-outs are
+ * kept in the bucket, so that every instance refuses a session ended on another
+ * (store-signed-out.ts). Requests that do not come through CloudFront (its origin secret) are
+ * refused: the cookies and the Origin check are the press room's domain's.
  */
 
 const adminSecretSchema = z.object({ clientId: z.string().min(1), sessionKey: z.string().min(32) });

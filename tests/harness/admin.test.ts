@@ -381,7 +381,7 @@ describe('the web admin on the stack as synthesized', () => {
       LogoutURLs: string[];
     };
     expect(client.LogoutURLs).toContain(logout.searchParams.get('logout_uri'));
-    // This container knows the session ended (another would until its cookie expires: docs/aws.md).
+    // Refused (on another instance too: tests/harness/admin-newsletters.test.ts).
     expect((await admin('/admin/api/releases', { headers: { cookie: session } })).statusCode).toBe(401);
   });
 
