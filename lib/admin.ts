@@ -14,6 +14,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { type AdminCampaignsProps, grantAdminCampaigns } from './admin-campaigns.ts';
 import { grantAdminContacts } from './admin-contacts.ts';
+import { grantAdminNewsletters } from './admin-newsletters.ts';
 import type { PressroomConfig } from './config.ts';
 import { PressroomFunction } from './functions.ts';
 import type { LedgerTable } from './ledger-table.ts';
@@ -156,6 +157,7 @@ export class Admin extends Construct {
     props.storage.grantData(this.function, { read: [...adminReads], write: [...adminWrites] });
     grantAdminContacts(this.function, props);
     grantAdminCampaigns(this.function, { ...props.campaigns, storage: props.storage });
+    grantAdminNewsletters(this.function, props);
     this.function.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

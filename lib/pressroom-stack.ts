@@ -268,6 +268,13 @@ export class PressroomStack extends Stack {
         filters: [{ prefix: 'publications/', suffix: '.md' }],
       }),
     );
+    // The web admin's withdrawal requests (lambdas/core/archive/withdrawal-request.ts).
+    publish.function.addEventSource(
+      new S3EventSourceV2(bucket, {
+        events: [EventType.OBJECT_CREATED],
+        filters: [{ prefix: 'publications/withdrawals/', suffix: '.json' }],
+      }),
+    );
 
     // Campaign schedules: made before the admin, which puts them too.
     this.scheduling = new Scheduling(this, 'Scheduling', {

@@ -23,8 +23,9 @@ import { storeSourceFiles } from './store-files.ts';
  * (If-None-Match: *). New releases go in `publications/` itself, where the admin's preview
  * reads them from (organisations in `publications/organizations/`). Publishing writes the same
  * bytes again without the mark (handOver): the publish function makes the release, and the
- * admin answers 202 before it is done. Withdrawing throws `NotOnAwsYetError`, which the admin
- * function answers with 501.
+ * admin answers 202 before it is done. Withdrawing is handed over as well (store-withdrawals.ts);
+ * whatever still reaches for the admin's `publishing` on the stack throws `NotOnAwsYetError`,
+ * which the admin function answers with 501.
  */
 
 /** What the admin on AWS cannot do yet (docs/aws.md, "The web admin"): answered 501, nothing changed. */
@@ -39,15 +40,22 @@ export class NotOnAwsYetError extends Error {
 
 const newslettersPrefix = `${uploadPrefix}newsletters/`;
 
-export function storeReleaseSources(
-  store: ObjectStore,
-): ReleaseSources & { handOver(file: ReleaseSourceFile): Promise<void> } {
-  const publications = async () => {
-    const keys: string[] = [];
-    for await (const { key } of listAll(store, uploadPrefix))
-      if (!key.startsWith(newslettersPrefix)) keys.push(key);
-    return keys;
-  };
+/**
+ * The admin's drafts in the data bucket, shared by the releases and the newsletters: files
+ * read through `files` note their ETag, a write replaces only the object last read (If-Match),
+ * a creation never replaces one (If-None-Match: *), both with the draft mark; handOver writes
+ * the bytes last read again without it.
+ */
+export interface StoreDrafts {
+  store: ObjectStore;
+  files: ReturnType<typeof storeSourceFiles>;
+  write(key: string, text: string): Promise<void>;
+  handOver(key: string): Promise<void>;
+  /** The file made at `key`, or `exists` when the key is taken: nothing written. */
+  create(key: string, text: string): Promise<{ path: string; name: string } | 'exists'>;
+}
+
+export function storeDrafts(store: ObjectStore): StoreDrafts {
   // The ETag of each publication as it was last read: a save writes over that one only.
   const lastRead = new Map<string, string>();
   // The store itself (its prototype), with a get that notes the ETag.
@@ -60,14 +68,50 @@ export function storeReleaseSources(
       },
     },
   });
-  const draft = {
-    contentType: 'text/markdown; charset=utf-8',
-    metadata: { [adminDraftMark.name]: adminDraftMark.value },
+  const contentType = 'text/markdown; charset=utf-8';
+  const draft = { contentType, metadata: { [adminDraftMark.name]: adminDraftMark.value } };
+  return {
+    store,
+    files: storeSourceFiles(reading, { root: uploadPrefix }),
+    async write(key, text) {
+      const version = lastRead.get(key);
+      if (version === undefined) throw new VersionConflictError(key);
+      await store.putIfVersion(key, text, version, draft);
+      lastRead.delete(key);
+    },
+    async handOver(key) {
+      const object = await reading.get(key);
+      if (!object) throw new VersionConflictError(key);
+      await store.putIfVersion(key, object.body, object.version, { contentType });
+    },
+    async create(key, text) {
+      try {
+        await store.putIfAbsent(key, text, draft);
+      } catch (error) {
+        if (error instanceof ObjectExistsError) return 'exists';
+        throw error;
+      }
+      // Keys with a leading "/" (the bucket's root), as the publish function reads them.
+      return { path: `/${key}`, name: key };
+    },
+  };
+}
+
+export function storeReleaseSources(
+  store: ObjectStore,
+  drafts: StoreDrafts = storeDrafts(store),
+): ReleaseSources & { handOver(file: ReleaseSourceFile): Promise<void>; drafts: StoreDrafts } {
+  const publications = async () => {
+    const keys: string[] = [];
+    for await (const { key } of listAll(store, uploadPrefix))
+      if (!key.startsWith(newslettersPrefix)) keys.push(key);
+    return keys;
   };
   return {
+    drafts,
     // Keys with a leading "/" (the bucket's root), as the publish function reads them.
     folder: `/${uploadPrefix.slice(0, -1)}`,
-    files: storeSourceFiles(reading, { root: uploadPrefix }),
+    files: drafts.files,
     async list(): Promise<ReleaseSourceFile[]> {
       return (await publications())
         .filter((key) => key.endsWith('.md'))
@@ -84,40 +128,20 @@ export function storeReleaseSources(
         .sort()
         .map((id) => ({ id, name: id }));
     },
-    async write(file, text) {
-      const key = file.name;
-      const version = lastRead.get(key);
-      if (version === undefined) throw new VersionConflictError(key);
-      await store.putIfVersion(key, text, version, draft);
-      lastRead.delete(key);
-    },
+    write: (file, text) => drafts.write(file.name, text),
     /**
      * Publishing on the stack: the file's bytes as last read, written again over that object
      * (If-Match) without the draft mark, which starts the publish function.
      */
-    async handOver(file) {
-      const key = file.name;
-      const object = await reading.get(key);
-      if (!object) throw new VersionConflictError(key);
-      await store.putIfVersion(key, object.body, object.version, { contentType: draft.contentType });
-    },
-    async create(name, text) {
-      const key = `${uploadPrefix}${name}`;
-      try {
-        await store.putIfAbsent(key, text, draft);
-      } catch (error) {
-        if (error instanceof ObjectExistsError) return 'exists';
-        throw error;
-      }
-      return { path: `/${key}`, name: key };
-    },
+    handOver: (file) => drafts.handOver(file.name),
+    create: (name, text) => drafts.create(`${uploadPrefix}${name}`, text),
   };
 }
 
 /**
- * Withdrawing as the admin's deps name it, on a stack where the admin does not withdraw yet
- * (publishing goes through handOver): whatever the core reaches for throws NotOnAwsYetError
- * before anything is read or written.
+ * The admin's `publishing` on the stack, where publishing and withdrawing are handed over to the
+ * publish function (handOver, handOverWithdrawal): whatever the core still reaches for throws
+ * NotOnAwsYetError before anything is read or written.
  */
 export function publishingNotOnAws(): PublishDeps {
   return new Proxy({} as PublishDeps, {

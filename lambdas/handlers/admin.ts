@@ -11,6 +11,8 @@ import {
   publishingNotOnAws,
   storeReleaseSources,
 } from '../adapters/store-release-sources.ts';
+import { storeSignedOutSessions } from '../adapters/store-signed-out.ts';
+import { storeWithdrawals } from '../adapters/store-withdrawals.ts';
 import { type AdminDeps, adminPrefix, adminState, handleAdminRequest } from '../core/admin/admin.ts';
 import { apiPrefix } from '../core/admin/api.ts';
 import {
@@ -29,6 +31,7 @@ import { redactPathSegments } from '../core/redact.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import { adminCampaigns, campaignsForRequest } from './admin-campaigns.ts';
 import { adminContacts } from './admin-contacts.ts';
+import { adminNewsletters } from './admin-newsletters.ts';
 import { loadConfig } from './config.ts';
 import type { FunctionUrlResponse } from './public.ts';
 import { cached, dataStore, logger, startInvocation } from './runtime.ts';
@@ -50,10 +53,12 @@ import { templateSet } from './templates.ts';
  *
  * The releases are read from `publications/` in the data bucket, and saved and created there as
  * drafts that the publish function leaves alone; publishing writes the file again without the
- * draft mark (the publish function makes the release; 202), withdrawing answers 501
- * (store-release-sources.ts). Requests that do not come through
- * CloudFront (its origin secret) are refused: the cookies and the Origin check are the
- * press room's domain's.
+ * draft mark (the publish function makes the release; 202); withdrawing writes a withdrawal
+ * request under publications/withdrawals/ (the publish function withdraws it; 202). Newsletter
+ * issues are drafted, saved and published the same way (admin-newsletters.ts). Sign-outs are
+ * kept in the bucket, so that every instance refuses a session ended on another
+ * (store-signed-out.ts). Requests that do not come through CloudFront (its origin secret) are
+ * refused: the cookies and the Origin check are the press room's domain's.
  */
 
 const adminSecretSchema = z.object({
@@ -130,11 +135,14 @@ const context = cached(async () => {
         templatesDir: config.templatesDir,
         dispatchFunctionArn,
       })),
+      handOverWithdrawal: storeWithdrawals(store),
+      newsletters: await adminNewsletters({ drafts: sources.drafts, templates, ...config }),
     },
     contacts: await adminContacts(store),
     lang: config.siteLang,
     secureCookies: true,
     ...adminState(),
+    signedOut: storeSignedOutSessions(store),
     now: () => new Date(),
   };
   return {

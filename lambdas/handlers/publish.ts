@@ -20,8 +20,16 @@ import {
   SlugTakenError,
   siteDeps,
 } from '../core/archive/publish.ts';
+import { withdrawRelease } from '../core/archive/withdraw.ts';
+import { slugOfWithdrawalRequest, withdrawalRequestSchema } from '../core/archive/withdrawal-request.ts';
 import { cancelCampaignRemotely, scheduleCampaignRemotely } from '../core/campaigns/remote.ts';
-import { formatProblems, InvalidInputError, type Problem, RefusedFileError } from '../core/errors.ts';
+import {
+  formatProblems,
+  InvalidInputError,
+  PressroomError,
+  type Problem,
+  RefusedFileError,
+} from '../core/errors.ts';
 import { type PublishIssueDeps, publishIssue } from '../core/newsletter/publish.ts';
 import { createNewsletterRenderer } from '../core/newsletter/render.ts';
 import { withSourceText } from '../core/publication/load.ts';
@@ -60,6 +68,10 @@ import { templateSet } from './templates.ts';
  * one-time schedule of the campaigns' group that invokes dispatch), a minute later or at the
  * embargo's lift; a waiting alert of a release no longer public is cancelled, its schedule
  * deleted. An invalid `config/lists.yaml` publishes the release with a notice and no alert.
+ *
+ * An object created under `publications/withdrawals/` (`<slug>.json`, its own notification)
+ * is a withdrawal request of the web admin: the release is withdrawn as `pressroom archive
+ * withdraw` does (withdrawRequested).
  *
  * `{ "digests": "due" }`, sent every day at 08:00 in PRESSROOM_TIME_ZONE by the digests'
  * schedule (lib/digests.ts), runs the digest job of `pressroom serve` and `run-due`
@@ -137,6 +149,16 @@ export type PublishOutcome =
       action: string;
       notices?: string[];
     }
+  | {
+      key: string;
+      outcome: 'withdrawn';
+      slug: string;
+      /** What withdrawing did: withdrawn now, or already before (nothing changed). */
+      withdrawal: 'withdrawn' | 'purged' | 'already';
+      siteObjectsWritten: number;
+      alerts?: AlertOutcome[];
+    }
+  | { key: string; outcome: 'refused'; slug: string; reason: string }
   | { key: string; outcome: 'rejected'; report: string; problems: number }
   | { key: string; outcome: 'ignored'; reason: string };
 
@@ -472,6 +494,8 @@ async function publishObject(
   self: string | undefined,
 ): Promise<PublishOutcome> {
   if (!key.startsWith(publicationsPrefix)) return ignored(key, `not under ${publicationsPrefix}`);
+  const withdrawing = slugOfWithdrawalRequest(key);
+  if (withdrawing !== undefined) return withdrawRequested(store, key, withdrawing, eTag);
   if (!key.toLowerCase().endsWith('.md')) {
     // Organisations, attachments and our own error reports land here too.
     return ignored(key, 'not a publication (.md): organisations and attachments are read with one');
@@ -504,6 +528,57 @@ async function publishObject(
     });
     logger.warn(formatProblems(problems));
     return { key, outcome: 'rejected', report, problems: problems.length };
+  }
+}
+
+/**
+ * A withdrawal request of the web admin (`publications/withdrawals/<slug>.json`,
+ * withdrawal-request.ts): the release withdrawn as `pressroom archive withdraw` does, its
+ * waiting topic alerts cancelled. Its embargo's lift, if any, is left to fire and publish
+ * nothing (this function may not delete lifts). A request the core refuses is logged, nothing
+ * changed; it is not retried.
+ */
+async function withdrawRequested(
+  store: ObjectStore,
+  key: string,
+  slugOfKey: string,
+  eTag: string | undefined,
+): Promise<PublishOutcome> {
+  const object = await store.get(key);
+  if (!object) return ignored(key, 'the object was deleted since the event');
+  if (eTag !== undefined && unquote(object.version) !== unquote(eTag))
+    return ignored(key, 'the object was replaced since the event; its own event withdraws it');
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(object.body));
+  } catch {
+    // JSON.parse's message quotes the text: the reason alone.
+  }
+  const request = withdrawalRequestSchema.safeParse(body);
+  if (!request.success || request.data.slug !== slugOfKey)
+    return ignored(key, 'not a withdrawal request: { "slug": <its key\'s>, "reason", "by", "at" }');
+  const { releaseDeps } = await context();
+  try {
+    const result = await withdrawRelease(
+      slugOfKey,
+      { reason: request.data.reason, by: request.data.by },
+      {
+        ...releaseDeps,
+        cancelAlert: async (name, now) =>
+          cancelCampaignRemotely(name, { store, scheduler: await alertSettings() }, now),
+      },
+    );
+    return {
+      key,
+      outcome: 'withdrawn',
+      slug: slugOfKey,
+      withdrawal: result.outcome,
+      siteObjectsWritten: result.siteObjectsWritten,
+      ...(result.alerts && { alerts: result.alerts }),
+    };
+  } catch (error) {
+    if (!(error instanceof PressroomError)) throw error;
+    return { key, outcome: 'refused', slug: slugOfKey, reason: error.message };
   }
 }
 

@@ -81,6 +81,15 @@ export function adminClient(world: () => HarnessWorld) {
     return { session, csrf, headers };
   }
 
+  /** A page's form posted as a browser does under a session: its CSRF token and fields. */
+  function postForm(path: string, session: string, fields: Record<string, string>): Promise<Answer> {
+    return admin(path, {
+      method: 'POST',
+      headers: { cookie: session, origin: site(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+  }
+
   /** The bucket's notifications delivered to the publish function: what it did with each object. */
   async function publishOutcomes(): Promise<unknown[]> {
     const deliveries = await world().deliverS3Notifications();
@@ -90,5 +99,5 @@ export function adminClient(world: () => HarnessWorld) {
     });
   }
 
-  return { site, admin, cookieOf, signIn, csrfOf, signedInForChanges, publishOutcomes };
+  return { site, admin, cookieOf, signIn, csrfOf, signedInForChanges, postForm, publishOutcomes };
 }

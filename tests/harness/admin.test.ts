@@ -301,7 +301,7 @@ describe('the web admin on the stack as synthesized', () => {
     expect(takeDenials(world)).toEqual([]);
   }, 180_000);
 
-  it('publishes a draft by handing its file to the publish function (202, then its page in the press room); withdrawing answers 501', async () => {
+  it('publishes a draft by handing its file to the publish function (202, then its page in the press room); withdrawing is handed over too', async () => {
     const { session, csrf, headers } = await signedInForChanges();
     const key = 'publications/2026/etude.md';
     const draft = await world.store.get(key);
@@ -353,12 +353,11 @@ describe('the web admin on the stack as synthesized', () => {
       headers,
       body: JSON.stringify({ reason: 'Une erreur' }),
     });
-    expect(withdrawn.statusCode).toBe(501);
-    expect(JSON.parse(withdrawn.body ?? '').error).toMatch(
-      /^Withdrawing a release is not on AWS yet: .*pressroom archive withdraw <slug> .*--backend aws/,
-    );
-    expect(read.archive).toMatchObject({ state: 'public' });
-    expect(await world.deliverS3Notifications()).toEqual([]);
+    // Handed over too (tests/harness/admin-newsletters.test.ts): the publish function withdraws it.
+    expect(withdrawn.statusCode).toBe(202);
+    expect(await publishOutcomes()).toEqual([
+      expect.objectContaining({ outcome: 'withdrawn', slug, withdrawal: 'withdrawn' }),
+    ]);
     expect(takeDenials(world)).toEqual([]);
   }, 180_000);
 
@@ -386,7 +385,7 @@ describe('the web admin on the stack as synthesized', () => {
       LogoutURLs: string[];
     };
     expect(client.LogoutURLs).toContain(logout.searchParams.get('logout_uri'));
-    // This container knows the session ended (another would until its cookie expires: docs/aws.md).
+    // Refused (on another instance too: tests/harness/admin-newsletters.test.ts).
     expect((await admin('/admin/api/releases', { headers: { cookie: session } })).statusCode).toBe(401);
   });
 

@@ -220,6 +220,17 @@ export class LambdaContainer {
   async stop(): Promise<void> {
     await this.worker?.terminate();
   }
+
+  /**
+   * Another instance of the function from now on, as Lambda starts one beside (or after) a
+   * warm one: the worker ends, and the next invocation loads the bundle again (a cold start),
+   * with nothing of the old instance's memory.
+   */
+  async coldStart(): Promise<void> {
+    await this.stop();
+    this.worker = undefined;
+    this.ready = undefined;
+  }
 }
 
 type WorkerMessage =

@@ -90,6 +90,7 @@ const reads: Record<(typeof handlerNames)[number], ConfigName[]> = {
     'campaignScheduleGroup',
     'campaignSchedulerRoleArn',
     'campaignScheduleDeadLetterArn',
+    // The newsletters section (admin-newsletters.ts) and campaigns: a draft's day, schedules' zone.
     'timeZone',
   ],
 };
@@ -103,14 +104,13 @@ const runtime = [
   'NODE_OPTIONS',
 ];
 
-/**
- * The config names in a handler's `loadConfig([...])` calls, its own file's and those of the
- * files that build its parts (`admin-contacts.ts`, `admin-campaigns.ts` for admin).
- */
+/** The config names in a handler's `loadConfig([...])` calls, its sections' files (`<handler>-*.ts`) included. */
 function namesRead(handler: string): string[] {
   const dir = path.join(repo, 'lambdas/handlers');
-  const files = readdirSync(dir).filter((f) => f === `${handler}.ts` || f.startsWith(`${handler}-`));
-  const source = files.map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  const source = readdirSync(dir)
+    .filter((f) => f === `${handler}.ts` || f.startsWith(`${handler}-`))
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
   const calls = [...source.matchAll(/loadConfig\(\s*\[([^\]]*)\]/g)].map((m) => m[1] ?? '');
   return [...new Set(calls.flatMap((list) => [...list.matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1] ?? '')))];
 }

@@ -187,8 +187,8 @@ describe('least privilege', () => {
       'secretsmanager:GetSecretValue',
     ],
     // Saves, creates and publishes publication files (the publish function makes the release);
-    // withdrawing is not on AWS yet (docs/aws.md, "The web admin"): nothing deleted, nothing
-    // of the archive or the press room written.
+    // withdrawing writes a request the publish function acts on (docs/aws.md, "Withdrawing"):
+    // nothing of the archive or the press room written or deleted.
     // Its contacts section: imports, unsubscribes and erasures (with the old versions of what
     // held the person, docs/aws.md "The web admin"), a contact's history from the ledger table.
     // Campaigns (lib/admin-campaigns.ts): hands sends to dispatch, puts and deletes the
@@ -295,9 +295,12 @@ describe('least privilege', () => {
     // Its contacts section: contacts and suppressions, the lists of config/lists.yaml, what
     // campaigns and subscriptions hold on a person (a profile; removed by an erasure).
     // Campaigns: their files, records, proofs and approvals, what they send, their audience.
+    // Newsletters, withdrawal requests and sign-outs (lib/admin-newsletters.ts).
     admin: {
       get: [
+        'admin/signed-out/*',
         'archive/*',
+        'archive/*/publication.json',
         'archive/*/release.json',
         'campaign-files/*',
         'campaigns/*',
@@ -305,15 +308,19 @@ describe('least privilege', () => {
         'campaigns/*/feedback/*',
         'campaigns/index.json',
         'catalog/*',
+        'catalog/years.json',
+        'catalog/years/*',
         'config/lists.yaml',
         'contacts/*',
         'newsletters/*',
+        'newsletters/*/issue.json',
         'proofs/*',
         'publications/*',
         'subscriptions/pending/*',
         'suppressions/*',
       ],
       put: [
+        'admin/signed-out/*',
         'campaign-files/*.yaml',
         'campaigns/*/approval.json',
         'campaigns/*/campaign.json',
@@ -322,6 +329,7 @@ describe('least privilege', () => {
         'contacts/*',
         'proofs/*',
         'publications/*.md',
+        'publications/withdrawals/*.json',
         'suppressions/*',
       ],
       delete: [

@@ -121,7 +121,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(iam5.map((a) => a.id)).not.toContain('AwsSolutions-IAM5');
     for (const a of iam5) {
       expect(a.id).toMatch(
-        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+(-[a-z]+)?((\/shards|\/digests|\/pending|\/throttle\/address|\/\*\/staging|\/\*\/events|\/\*\/feedback|\/\*\/ledger)?\/\*(\.errors\.json|\.md|\.yaml)?|\/\*\/(release\.json|page\.html|release\.pdf|campaign\.json|approval\.json|images\/(web|thumbs)\/\*))|\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Pressroom-(EmbargoLifts-Group|Scheduling-Campaigns)-[0-9A-F]+\/\*)\]$/,
+        /^AwsSolutions-IAM5\[Resource::(<StorageDataBucket[0-9A-F]+\.Arn>\/[a-z]+(-[a-z]+)?((\/shards|\/digests|\/years|\/withdrawals|\/signed-out|\/pending|\/throttle\/address|\/\*\/staging|\/\*\/events|\/\*\/feedback|\/\*\/ledger)?\/\*(\.errors\.json|\.md|\.json|\.yaml)?|\/\*\/(release\.json|publication\.json|issue\.json|page\.html|release\.pdf|campaign\.json|approval\.json|images\/(web|thumbs)\/\*))|\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Pressroom-(EmbargoLifts-Group|Scheduling-Campaigns)-[0-9A-F]+\/\*)\]$/,
       );
     }
     // The schedules of the lifts' group, to publish only: one per embargoed release; those of

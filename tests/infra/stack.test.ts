@@ -84,7 +84,7 @@ describe('the data bucket', () => {
   it('expires old versions of personal data after one day: the backstop of an erasure', () => {
     const rules = t.findResources('AWS::S3::Bucket')[id.data]?.Properties.LifecycleConfiguration
       .Rules as Record<string, unknown>[];
-    expect(rules.slice(1, 5)).toEqual(
+    expect(rules.slice(1).filter((r) => String(r.Id).startsWith('expire-personal-data'))).toEqual(
       ['contacts', 'suppressions', 'subscriptions', 'campaigns'].map((name) => ({
         Id: `expire-personal-data-versions-${name}`,
         Prefix: `${name}/`,
@@ -93,7 +93,7 @@ describe('the data bucket', () => {
       })),
     );
     // The admin's staged contact uploads: gone a day after they were written, imported or not.
-    expect(rules.slice(5)).toEqual([
+    expect(rules.filter((r) => r.Id === 'expire-contact-uploads')).toEqual([
       {
         Id: 'expire-contact-uploads',
         Prefix: 'contacts/uploads/',
@@ -105,6 +105,14 @@ describe('the data bucket', () => {
     // Every prefix that holds addresses in the storage layout, and none that does not.
     expect(rules.map((r) => r.Prefix).filter(Boolean)).not.toContain('archive/');
     expect(rules.map((r) => r.Prefix).filter(Boolean)).not.toContain('publications/');
+    // The admin's sign-outs (sessions last 8 hours): gone after a day, old versions too.
+    expect(rules).toContainEqual({
+      Id: 'expire-admin-sign-outs',
+      Prefix: 'admin/signed-out/',
+      Status: 'Enabled',
+      ExpirationInDays: 1,
+      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+    });
     // S3 refuses two rules with one id.
     expect(new Set(rules.map((r) => r.Id)).size).toBe(rules.length);
   });
@@ -511,7 +519,7 @@ describe('the functions', () => {
     ]);
   });
 
-  it('publish runs when a .md lands under publications/', () => {
+  it('publish runs when a .md lands under publications/, and on a withdrawal request of the admin', () => {
     t.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: id.data },
       NotificationConfiguration: {
@@ -523,6 +531,18 @@ describe('the functions', () => {
                 FilterRules: [
                   { Name: 'suffix', Value: '.md' },
                   { Name: 'prefix', Value: 'publications/' },
+                ],
+              },
+            },
+            LambdaFunctionArn: arnOf(fn.publish),
+          },
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: {
+              Key: {
+                FilterRules: [
+                  { Name: 'suffix', Value: '.json' },
+                  { Name: 'prefix', Value: 'publications/withdrawals/' },
                 ],
               },
             },

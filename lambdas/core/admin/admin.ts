@@ -48,6 +48,7 @@ import {
   parseCookies,
   readSession,
   SignedOutSessions,
+  type SignedOutStore,
   SignInLimiter,
   sessionSeconds,
   setCookie,
@@ -105,7 +106,7 @@ export interface AdminDeps {
   /** Cookies only over https (Secure): true unless the server is reached on this machine only. */
   secureCookies: boolean;
   limiter: SignInLimiter;
-  signedOut: SignedOutSessions;
+  signedOut: SignedOutStore;
   /** The contacts section (contacts-pages.ts); absent, its pages and API routes answer 503. */
   contacts?: AdminContactsSetup;
   now(): Date;
@@ -136,7 +137,7 @@ async function callerOf(headers: PublicRequest['headers'], deps: AdminDeps, now:
     return known ? { kind: 'bearer' } : undefined;
   }
   const session = readSession(deps.keys, parseCookies(headers.cookie)[cookieNames.session], now);
-  if (!session || deps.signedOut.has(session, now)) return undefined;
+  if (!session || (await deps.signedOut.has(session, now))) return undefined;
   return { kind: 'session', session };
 }
 
@@ -236,7 +237,7 @@ async function answerAdminRequest(request: AdminRequest, deps: AdminDeps): Promi
     );
   }
   if (path === `${adminPrefix}/sign-out` && method === 'POST') {
-    if (caller.kind === 'session') deps.signedOut.end(caller.session);
+    if (caller.kind === 'session') await deps.signedOut.end(caller.session);
     return redirect(`${adminPrefix}/sign-in`, {
       'set-cookie': setCookie(cookieNames.session, '', { maxAgeSeconds: 0, secure: deps.secureCookies }),
     });

@@ -242,6 +242,11 @@ export const routes: Route[] = [
     body: withdrawRequest,
     responses: {
       200: { description: 'Withdrawn (outcome already: it was before)', schema: withdrawResponse },
+      202: {
+        description:
+          'Handed over to be withdrawn apart (on AWS: the publish function, started by a withdrawal request under publications/withdrawals/); its page says it was withdrawn in a few seconds',
+        schema: z.object({ slug: z.string(), url: z.string().optional(), message: z.string() }),
+      },
       404: { description: 'The release was never published', schema: errorResponse },
       409: {
         description: 'Refused (the reason is missing or too long): nothing changed',
@@ -250,7 +255,10 @@ export const routes: Route[] = [
     },
     async answer({ params, body }, deps) {
       const { reason } = body as z.infer<typeof withdrawRequest>;
-      return archiveAnswer(await withdrawFromAdmin(deps, params.slug ?? '', reason));
+      return archiveAnswer(
+        await withdrawFromAdmin(deps, params.slug ?? '', reason),
+        'withdrawing: the publish function takes the release out of the press room; in a few seconds its page says it was withdrawn',
+      );
     },
   },
   {
@@ -276,19 +284,17 @@ export const routes: Route[] = [
   ...contactsRoutes,
 ];
 
-/** What publishing or withdrawing did, as the API answers it. */
-export function archiveAnswer(outcome: ArchiveOutcome<unknown> | PublishOutcome): PublicResponse {
+/** What publishing or withdrawing did, as the API answers it; `handedOverMessage` says what happens next after a hand-over (202). */
+export function archiveAnswer(
+  outcome: ArchiveOutcome<unknown> | PublishOutcome | { handedOver: object },
+  handedOverMessage = 'publishing: the publish function makes the release from its file; its page appears in a few seconds',
+): PublicResponse {
   if ('missing' in outcome) return json(404, { error: outcome.missing });
   if ('refused' in outcome)
     return outcome.problems
       ? json(422, { error: outcome.refused, problems: outcome.problems })
       : json(409, { error: outcome.refused });
-  if ('handedOver' in outcome)
-    return json(202, {
-      ...outcome.handedOver,
-      message:
-        'publishing: the publish function makes the release from its file; its page appears in a few seconds',
-    });
+  if ('handedOver' in outcome) return json(202, { ...outcome.handedOver, message: handedOverMessage });
   return json(200, outcome.done);
 }
 

@@ -1,8 +1,12 @@
+import { isPublic } from '../archive/catalog.ts';
+import { readManifest } from '../archive/manifest.ts';
 import { releaseDownloads } from '../archive/press-room.ts';
 import { type PublishResult, publishRelease, releaseUrl } from '../archive/publish.ts';
-import { type WithdrawResult, withdrawRelease } from '../archive/withdraw.ts';
+import { checkWithdrawReason, type WithdrawResult, withdrawRelease } from '../archive/withdraw.ts';
 import { InvalidInputError, PressroomError } from '../errors.ts';
+import { loadIssue } from '../newsletter/load.ts';
 import { type PublishIssueResult, publishIssue } from '../newsletter/publish.ts';
+import { resolveIssue } from '../newsletter/resolve.ts';
 import { loadPublication } from '../publication/load.ts';
 import { issueFile } from './newsletters.ts';
 import { type AdminReleaseDeps, type FieldProblem, releaseFile } from './releases.ts';
@@ -92,18 +96,42 @@ export async function publishFromAdmin(deps: AdminReleaseDeps, slug: string): Pr
   }
 }
 
-/** Withdraws a published release, as `pressroom archive withdraw <slug> --reason` does. */
+/** A withdrawal handed over to be done apart (on the stack): its release, and the page that will say it was withdrawn. */
+export interface WithdrawalHandedOver {
+  slug: string;
+  /** Its page in the press room, which says it was withdrawn once done (when it was public). */
+  url?: string;
+}
+
+/**
+ * Withdraws a published release, as `pressroom archive withdraw <slug> --reason` does; or,
+ * with `handOverWithdrawal`, checks the reason and that the archive has the release, and
+ * hands the withdrawal over (its page says it was withdrawn a few seconds later).
+ */
 export async function withdrawFromAdmin(
   deps: AdminReleaseDeps,
   slug: string,
   reason: string,
-): Promise<ArchiveOutcome<WithdrawResult>> {
-  if (!deps.publishing) return { refused: 'withdrawing is not available here' };
+): Promise<ArchiveOutcome<WithdrawResult> | { handedOver: WithdrawalHandedOver }> {
+  if (!deps.publishing && !deps.handOverWithdrawal) return { refused: 'withdrawing is not available here' };
   if (reason.trim() === '')
     return {
       refused: 'give the reason for withdrawing it: it is recorded in the archive, never shown to the public',
     };
   try {
+    if (deps.handOverWithdrawal) {
+      if (!deps.store) return { refused: 'withdrawing is not available here' };
+      const text = checkWithdrawReason(reason);
+      const { summary } = await readManifest(deps.store, slug);
+      await deps.handOverWithdrawal(slug, { reason: text, by: adminOperator });
+      return {
+        handedOver: {
+          slug,
+          ...(isPublic(summary, deps.now) && { url: releaseUrl(deps.siteUrl, slug) + releaseDownloads.page }),
+        },
+      };
+    }
+    if (!deps.publishing) return { refused: 'withdrawing is not available here' };
     return { done: await withdrawRelease(slug, { reason, by: adminOperator }, deps.publishing) };
   } catch (error) {
     if (error instanceof PressroomError && error.name === 'ReleaseNotFoundError')
@@ -112,18 +140,41 @@ export async function withdrawFromAdmin(
   }
 }
 
+/** An issue handed over to be published apart (on the stack): which, from which file. */
+export interface IssueHandedOver {
+  id: string;
+  file: string;
+}
+
 /**
  * Publishes the workspace's newsletter issue `id` from its file, as `pressroom newsletter
  * publish <file>` does (publishIssue): archived, and on the press room when it is public.
  * A campaign can send it from then on. Refused (nothing changed) as the command refuses it.
+ * With the section's `handOver`, the issue is checked as a save checks it (it loads, its
+ * releases are public now) and handed over: the archive has it a few seconds later.
  */
 export async function publishIssueFromAdmin(
   deps: AdminReleaseDeps,
   id: string,
-): Promise<ArchiveOutcome<PublishIssueResult>> {
-  if (!deps.publishing || !deps.newsletters) return { refused: 'publishing is not available here' };
+): Promise<ArchiveOutcome<PublishIssueResult> | { handedOver: IssueHandedOver }> {
+  const handOver = deps.newsletters?.handOver;
+  if ((!deps.publishing && !handOver) || !deps.newsletters)
+    return { refused: 'publishing is not available here' };
   const found = await issueFile(deps, id);
   if (!found) return { missing: `no newsletter issue "${id}" in the workspace` };
+  const issueRefusal = (error: unknown) =>
+    refusalOf(error, 'the issue has problems: fix them, then publish it');
+  if (handOver) {
+    try {
+      const loaded = await loadIssue(found.file.path, deps.sources.files);
+      if (deps.store) await resolveIssue(loaded, { store: deps.store, siteUrl: deps.siteUrl, now: deps.now });
+      await handOver(found.file);
+    } catch (error) {
+      return issueRefusal(error);
+    }
+    return { handedOver: { id: found.detail.id, file: found.file.name } };
+  }
+  if (!deps.publishing) return { refused: 'publishing is not available here' };
   try {
     return {
       done: await publishIssue(found.file.path, {
@@ -134,6 +185,6 @@ export async function publishIssueFromAdmin(
       }),
     };
   } catch (error) {
-    return refusalOf(error, 'the issue has problems: fix them, then publish it');
+    return issueRefusal(error);
   }
 }

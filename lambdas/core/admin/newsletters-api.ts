@@ -212,6 +212,11 @@ export function newsletterRoutes(): Route[] {
             })
             .describe('What `pressroom newsletter publish --json` prints'),
         },
+        202: {
+          description:
+            'Handed over to be published apart (on AWS: the publish function, started by the file written again without its draft mark); the archive has it in a few seconds',
+          schema: z.object({ id: z.string(), file: z.string(), message: z.string() }),
+        },
         404: notFound,
         409: {
           description: 'Refused (its id used by another issue): nothing changed',
@@ -220,7 +225,10 @@ export function newsletterRoutes(): Route[] {
         422: { description: 'The issue has problems: nothing changed', schema: problemsResponse },
       },
       answer: withSection(async ({ params }, deps) =>
-        archiveAnswer(await publishIssueFromAdmin(deps, params.id ?? '')),
+        archiveAnswer(
+          await publishIssueFromAdmin(deps, params.id ?? ''),
+          'publishing: the publish function publishes the issue from its file; a campaign can send it in a few seconds',
+        ),
       ),
     },
   ];

@@ -280,6 +280,8 @@ export async function answerNewslettersPage(
         `${adminPrefix}/newsletters/${encodeURIComponent(issue.id)}?published=${outcome.done.action}`,
       );
     if ('missing' in outcome) return notFound();
+    // On the stack: the publish function publishes it in a few seconds.
+    if ('handedOver' in outcome) return issuePage(202, saved, { published: 'handed-over' });
     return issuePage(outcome.problems ? 422 : 409, saved, {
       refused: outcome.refused,
       ...(outcome.problems && { problems: outcome.problems }),

@@ -66,6 +66,12 @@ export interface AdminNewsletterDeps {
   lang: Language;
   /** The section's page templates (newsletters-pages.ts). */
   pages: { list: string; issue: string };
+  /**
+   * Publishing done apart (the stack's publish function, started by the file written again
+   * without its draft mark): returns before the issue is in the archive. Used instead of the
+   * releases' `publishing` for issues when given.
+   */
+  handOver?: (file: IssueSourceFile) => Promise<void>;
 }
 
 /** An item as the admin edits it: a release (its slug, and what replaces its title, summary, image) or an inline item. */

@@ -2,7 +2,7 @@ import Handlebars from 'handlebars';
 import type { PublishResult } from '../archive/publish.ts';
 import type { WithdrawResult } from '../archive/withdraw.ts';
 import type { Language } from '../publication/schema.ts';
-import type { HandedOver } from './archive.ts';
+import type { HandedOver, WithdrawalHandedOver } from './archive.ts';
 import {
   type FormChoices,
   type FormControl,
@@ -95,8 +95,8 @@ export interface AdminPages {
       release: ReleaseDetail;
       action: 'publish' | 'withdraw';
       done?: PublishResult | WithdrawResult;
-      /** Handed over to be published apart (AWS): where its page will be. */
-      handedOver?: HandedOver;
+      /** Handed over to be published or withdrawn apart (AWS): where its page will be. */
+      handedOver?: HandedOver | WithdrawalHandedOver;
       refused?: string;
       problems?: FieldProblem[];
       reason?: string;

@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { LiftCanceller } from '../archive/lift.ts';
 import { ReleaseNotFoundError, type ReleaseState, readManifest, stateOf } from '../archive/manifest.ts';
 import { type PublishDeps, siteTop } from '../archive/publish.ts';
+import type { WithdrawRequest } from '../archive/withdraw.ts';
 import { oneAtATime } from '../concurrency.ts';
 import { InvalidInputError, type Problem } from '../errors.ts';
 import { validate } from '../input.ts';
@@ -74,6 +75,12 @@ export interface AdminReleaseDeps {
    * `publishing` for publishing when given.
    */
   handOver?: (file: ReleaseSourceFile) => Promise<void>;
+  /**
+   * Withdrawing done apart (the stack's publish function, started by a withdrawal request):
+   * hands the request over and returns before the release is out of the press room. Used
+   * instead of `publishing` for withdrawing when given.
+   */
+  handOverWithdrawal?: (slug: string, request: WithdrawRequest) => Promise<void>;
   /** The newsletters section (newsletters.ts); without it, its pages and routes answer 503. */
   newsletters?: AdminNewsletterDeps;
   /** The campaigns section (campaigns.ts); without it, its pages and routes answer 503. */

@@ -131,15 +131,25 @@ export function isSameOrigin(headers: Readonly<Record<string, string | undefined
   }
 }
 
-/** The session's ids that signed out before their time: refused until then. */
-export class SignedOutSessions {
+/**
+ * The sessions that signed out before their time, refused until then: asked on each signed-in
+ * request. In memory for `pressroom serve` (one process); on the stack, where each Lambda
+ * instance has its own memory, in the data bucket (store-signed-out.ts).
+ */
+export interface SignedOutStore {
+  end(session: AdminSession): Promise<void>;
+  has(session: AdminSession, now: Date): Promise<boolean>;
+}
+
+/** The session's ids that signed out before their time, in this process's memory. */
+export class SignedOutSessions implements SignedOutStore {
   readonly #ended = new Map<string, number>();
 
-  end(session: AdminSession): void {
+  async end(session: AdminSession): Promise<void> {
     this.#ended.set(session.id, session.expiresAt.getTime());
   }
 
-  has(session: AdminSession, now: Date): boolean {
+  async has(session: AdminSession, now: Date): Promise<boolean> {
     for (const [id, until] of this.#ended) if (until <= now.getTime()) this.#ended.delete(id);
     return this.#ended.has(session.id);
   }
