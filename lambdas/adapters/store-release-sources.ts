@@ -141,13 +141,19 @@ export function storeReleaseSources(
 /**
  * The admin's `publishing` on the stack, where publishing and withdrawing are handed over to the
  * publish function (handOver, handOverWithdrawal): whatever the core still reaches for throws
- * NotOnAwsYetError before anything is read or written.
+ * NotOnAwsYetError before anything is read or written, but for the printer: there is none.
  */
 export function publishingNotOnAws(): PublishDeps {
   return new Proxy({} as PublishDeps, {
     get(_target, property) {
       if (property === 'then') return undefined;
+      // No browser in the admin function: the PDF preview says why (stackPdfReason).
+      if (property === 'printer') return undefined;
       throw new NotOnAwsYetError('Withdrawing a release');
     },
   });
 }
+
+/** Why the admin on the stack shows no PDF preview, and where the PDF comes from instead. */
+export const stackPdfReason =
+  'the admin on the stack prints no PDF preview (its function has no browser): publish the release, and the publish function prints its PDF, linked from its page in the press room; or print it on your computer with pressroom render or pressroom publish';

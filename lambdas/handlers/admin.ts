@@ -9,6 +9,7 @@ import { loadAdminTemplates } from '../adapters/admin-files.ts';
 import {
   NotOnAwsYetError,
   publishingNotOnAws,
+  stackPdfReason,
   storeReleaseSources,
 } from '../adapters/store-release-sources.ts';
 import { storeSignedOutSessions } from '../adapters/store-signed-out.ts';
@@ -130,6 +131,7 @@ const context = cached(async () => {
       store,
       siteUrl: siteUrl ?? '',
       publishing: publishingNotOnAws(),
+      noPdfReason: stackPdfReason,
       ...(await adminCampaigns(store, {
         lang: config.siteLang,
         templatesDir: config.templatesDir,

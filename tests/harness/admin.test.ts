@@ -118,6 +118,10 @@ describe('the web admin on the stack as synthesized', () => {
     const preview = await admin(`/admin/releases/${slug}/page`, { headers: { cookie: session } });
     expect(preview.statusCode).toBe(200);
     expect(preview.body).toContain('https://x.com/Villes_Internet');
+    // No browser in the admin function: the PDF preview says so, and where the PDF comes from.
+    const pdf = await admin(`/admin/releases/${slug}/pdf`, { headers: { cookie: session } });
+    expect(pdf.statusCode).toBe(503);
+    expect(pdf.body).toContain('the publish function prints its PDF');
     expect(takeDenials(world)).toEqual([]);
   });
 

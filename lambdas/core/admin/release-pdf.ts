@@ -24,6 +24,7 @@ export async function releasePdf(deps: AdminReleaseDeps, slug: string): Promise<
   if (!publishing?.printer)
     return {
       unavailable:
+        deps.noPdfReason ??
         'this server prints no PDF (started with pressroom serve --no-pdf): restart it without --no-pdf, or print it with pressroom publish',
     };
   try {

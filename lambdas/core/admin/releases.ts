@@ -69,6 +69,8 @@ export interface AdminReleaseDeps {
   siteUrl: string;
   /** What publishing and withdrawing work with (`pressroom publish`'s); without it, the admin does neither. */
   publishing?: PublishDeps & { lifts?: LiftCanceller };
+  /** Why no PDF preview is printed when `publishing` has no printer (the stack's); else `serve --no-pdf`'s. */
+  noPdfReason?: string;
   /**
    * Publishing done apart (the stack's publish function, started by the file's upload): hands
    * the file over and returns before the release is in the press room. Used instead of
