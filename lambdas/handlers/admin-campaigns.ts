@@ -42,6 +42,11 @@ async function stackLists(store: ObjectStore, identity: string, lang: Language) 
         return lists;
       }),
     };
+  // A failed read is not kept: the next request reads again.
+  const read = listsRead;
+  read.lists.catch(() => {
+    if (listsRead === read) listsRead = undefined;
+  });
   const lists = Object.values(await listsRead.lists);
   const covered = lists.filter(
     (l) => identityCovers(identity, l.from.address) && !/[<>\r\n]/.test(l.from.name),

@@ -36,7 +36,7 @@ import { withSourceText } from '../core/publication/load.ts';
 import { slug } from '../core/publication/schema.ts';
 import { isAdminDraft, reportKeyOf } from '../core/publication/upload.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
-import { listAll, type ObjectStore } from '../core/store/object-store.ts';
+import { listAll, type ObjectStore, VersionConflictError } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
 import { listsKey, readStackLists } from './lists.ts';
 import { cached, dataStore, logger, ownFunctionArn, startInvocation } from './runtime.ts';
@@ -577,7 +577,9 @@ async function withdrawRequested(
       ...(result.alerts && { alerts: result.alerts }),
     };
   } catch (error) {
-    if (!(error instanceof PressroomError)) throw error;
+    // Someone else's write to the manifest between its read and its write: tried again (Lambda's
+    // retries, then the dead-letter queue), never dropped after the admin answered 202.
+    if (!(error instanceof PressroomError) || error.cause instanceof VersionConflictError) throw error;
     return { key, outcome: 'refused', slug: slugOfKey, reason: error.message };
   }
 }

@@ -8,6 +8,7 @@ import { loadIssue } from '../newsletter/load.ts';
 import { type PublishIssueResult, publishIssue } from '../newsletter/publish.ts';
 import { resolveIssue } from '../newsletter/resolve.ts';
 import { loadPublication } from '../publication/load.ts';
+import { slugPattern } from '../publication/schema.ts';
 import { issueFile } from './newsletters.ts';
 import { type AdminReleaseDeps, type FieldProblem, releaseFile } from './releases.ts';
 
@@ -121,6 +122,8 @@ export async function withdrawFromAdmin(
   try {
     if (deps.handOverWithdrawal) {
       if (!deps.store) return { refused: 'withdrawing is not available here' };
+      // The slug becomes a key of the bucket (publications/withdrawals/<slug>.json): a slug only.
+      if (!slugPattern.test(slug)) return { missing: `no release "${slug}" in the archive` };
       const text = checkWithdrawReason(reason);
       const { summary } = await readManifest(deps.store, slug);
       await deps.handOverWithdrawal(slug, { reason: text, by: adminOperator });
