@@ -296,8 +296,8 @@ const liftSettings = cached(async () => ({
 }));
 
 /**
- * Read when a release withdrawn under its embargo has a lift to delete: the lifts' group only,
- * as `pressroom archive withdraw --backend aws` knows it (EmbargoScheduleGroupName).
+ * Made when a release withdrawn under its embargo has a lift to delete: the same canceller as
+ * `pressroom archive withdraw --backend aws`, on the lifts' group of {@link liftSettings}.
  */
 const liftCanceller = cached(async () => {
   const { liftScheduleGroup, client } = await liftSettings();
