@@ -28,8 +28,8 @@ export const liftEvent = { lift: 'embargoes' } as const;
  * 15 minutes a rule sends the same event, so that a lift that failed (its dead-letter alarm
  * fires) or was never set still happens within 15 minutes.
  *
- * The publish function may create and update schedules of this group only, and pass only
- * this group's role, to Scheduler only; that role may invoke the publish function only.
+ * The publish function may create, update and delete schedules of this group only, and pass
+ * only this group's role, to Scheduler only; that role may invoke the publish function only.
  */
 export class EmbargoLifts extends ScheduledInvocations {
   readonly safetyRefresh: Rule;
@@ -52,8 +52,9 @@ export class EmbargoLifts extends ScheduledInvocations {
     for (const [name, value] of Object.entries(env)) publish.function.addEnvironment(name, value);
 
     // A lift is named after its release: republished with another embargo, the schedule is
-    // updated in place. Scheduler deletes it once run; `archive withdraw --backend aws` deletes
-    // the lift of a release it withdraws, with the operator's credentials.
+    // updated in place. Scheduler deletes it once run; a release withdrawn under its embargo
+    // has it deleted, by publish (the web admin's withdrawal requests) or by `archive withdraw
+    // --backend aws` (the operator's credentials).
     const schedules = Stack.of(this).formatArn({
       service: 'scheduler',
       resource: 'schedule',
@@ -61,7 +62,7 @@ export class EmbargoLifts extends ScheduledInvocations {
     });
     publish.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
         resources: [schedules],
       }),
     );

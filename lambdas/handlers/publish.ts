@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { LambdaPdfPrinter } from '../adapters/lambda-pdf.ts';
 import {
   EventBridgeCampaignScheduler,
+  EventBridgeLiftCanceller,
   EventBridgeLiftScheduler,
   type LiftEvent,
 } from '../adapters/scheduler.ts';
@@ -11,7 +12,13 @@ import { sharpImages } from '../adapters/sharp-images.ts';
 import { storeSourceFiles } from '../adapters/store-files.ts';
 import { runDueDigests } from '../core/alerts/digest.ts';
 import { type AlertOutcome, alertDelayMs, queueReleaseAlerts } from '../core/alerts/release-alert.ts';
-import { type LiftPlan, type LiftScheduler, planLift } from '../core/archive/lift.ts';
+import {
+  type LiftCancellation,
+  type LiftCanceller,
+  type LiftPlan,
+  type LiftScheduler,
+  planLift,
+} from '../core/archive/lift.ts';
 import { readManifest } from '../core/archive/manifest.ts';
 import {
   type PublishDeps,
@@ -71,7 +78,8 @@ import { templateSet } from './templates.ts';
  *
  * An object created under `publications/withdrawals/` (`<slug>.json`, its own notification)
  * is a withdrawal request of the web admin: the release is withdrawn as `pressroom archive
- * withdraw` does (withdrawRequested).
+ * withdraw --backend aws` does, the lift of a release withdrawn under its embargo deleted
+ * (withdrawRequested).
  *
  * `{ "digests": "due" }`, sent every day at 08:00 in PRESSROOM_TIME_ZONE by the digests'
  * schedule (lib/digests.ts), runs the digest job of `pressroom serve` and `run-due`
@@ -156,6 +164,8 @@ export type PublishOutcome =
       /** What withdrawing did: withdrawn now, or already before (nothing changed). */
       withdrawal: 'withdrawn' | 'purged' | 'already';
       siteObjectsWritten: number;
+      /** The lift of a release withdrawn under its embargo: deleted, none, or left to fire for nothing. */
+      lift?: LiftCancellation;
       alerts?: AlertOutcome[];
     }
   | { key: string; outcome: 'refused'; slug: string; reason: string }
@@ -279,11 +289,20 @@ const context = cached(async () => {
   return { bucket: config.bucket, store, publishers, releaseDeps, issueDeps };
 });
 
-/** Read when an embargoed release is published: other publications need none of it. */
+/** Read when an embargoed release is published or withdrawn: other publications need none of it. */
 const liftSettings = cached(async () => ({
   ...loadConfig(['liftScheduleGroup', 'liftRoleArn', 'liftDeadLetterArn']),
   client: new SchedulerClient({}),
 }));
+
+/**
+ * Made when a release withdrawn under its embargo has a lift to delete: the same canceller as
+ * `pressroom archive withdraw --backend aws`, on the lifts' group of {@link liftSettings}.
+ */
+const liftCanceller = cached(async () => {
+  const { liftScheduleGroup, client } = await liftSettings();
+  return new EventBridgeLiftCanceller({ groupName: liftScheduleGroup, client });
+});
 
 /** Read when a release calls for a topic alert: the campaigns' schedules, which invoke dispatch. */
 const alertSettings = cached(async () => {
@@ -534,9 +553,9 @@ async function publishObject(
 /**
  * A withdrawal request of the web admin (`publications/withdrawals/<slug>.json`,
  * withdrawal-request.ts): the release withdrawn as `pressroom archive withdraw` does, its
- * waiting topic alerts cancelled. Its embargo's lift, if any, is left to fire and publish
- * nothing (this function may not delete lifts). A request the core refuses is logged, nothing
- * changed; it is not retried.
+ * waiting topic alerts cancelled, the lift of a release still under its embargo deleted (one
+ * that cannot be is left to fire and publish nothing: logged). A request the core refuses is
+ * logged, nothing changed; it is not retried.
  */
 async function withdrawRequested(
   store: ObjectStore,
@@ -564,16 +583,24 @@ async function withdrawRequested(
       { reason: request.data.reason, by: request.data.by },
       {
         ...releaseDeps,
+        lifts: { cancel: async (name) => (await liftCanceller()).cancel(name) } satisfies LiftCanceller,
         cancelAlert: async (name, now) =>
           cancelCampaignRemotely(name, { store, scheduler: await alertSettings() }, now),
       },
     );
+    if (result.lift?.outcome === 'failed')
+      logger.error('the embargo lift could not be deleted: it will fire and publish nothing', {
+        slug: slugOfKey,
+        schedule: result.lift.name,
+        reason: result.lift.reason,
+      });
     return {
       key,
       outcome: 'withdrawn',
       slug: slugOfKey,
       withdrawal: result.outcome,
       siteObjectsWritten: result.siteObjectsWritten,
+      ...(result.lift && { lift: result.lift }),
       ...(result.alerts && { alerts: result.alerts }),
     };
   } catch (error) {

@@ -1,16 +1,19 @@
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { handler } from '../../lambdas/handlers/publish.ts';
 import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
-import { publishWorldForFile } from './harness.ts';
+import { releaseText } from '../support/memory-files.ts';
+import { captureLogs, publishWorldForFile } from './harness.ts';
 
 /**
  * The publish function's embargoes (s3rver, Scheduler mocked at the client): an embargoed
  * upload sets its lift (the function's own ARN, unqualified, as the target); the lift event
  * publishes nothing before the embargo and the release after it; any other event is refused.
+ * A release the web admin withdraws under its embargo has its lift deleted (tests/harness/
+ * admin-withdraw-embargo.test.ts, with IAM); one Scheduler refuses to delete is logged here.
  */
 
 const world = publishWorldForFile();
@@ -94,5 +97,57 @@ describe('publish handler: embargoes', () => {
       { lift: 'embargoes', release: '../x' },
     ])
       await expect(handler(event as never, lambdaContext)).rejects.toThrow('{ "lift": "embargoes" }');
+  });
+
+  it('withdraws a release under its embargo whose lift Scheduler refuses to delete: logged, withdrawn all the same', async () => {
+    const other = 'autre-embargo';
+    const later = new Date(Math.floor(Date.now() / 1000 + 3600) * 1000).toISOString();
+    const published = await world.upload(
+      'publications/autre.md',
+      releaseText(other, 'Autre annonce', `embargo: ${later.slice(0, 19)}+00:00\n`),
+    );
+    expect(await handler(published, lambdaContext)).toEqual([
+      expect.objectContaining({ slug: other, state: 'embargoed' }),
+    ]);
+    scheduler
+      .on(DeleteScheduleCommand)
+      .rejects(new Error('not authorized to perform: scheduler:DeleteSchedule'));
+    const request = await world.upload(
+      `publications/withdrawals/${other}.json`,
+      JSON.stringify({ slug: other, reason: 'Reportée', by: 'web admin', at: new Date().toISOString() }),
+    );
+    let outcomes: unknown;
+    const logs = await captureLogs(async () => {
+      outcomes = await handler(request, lambdaContext);
+    });
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        outcome: 'withdrawn',
+        slug: other,
+        withdrawal: 'withdrawn',
+        lift: {
+          outcome: 'failed',
+          name: other,
+          reason: expect.stringContaining(
+            'DeleteSchedule failed for Pressroom-EmbargoLifts-Group-ABCD1234/autre-embargo',
+          ),
+        },
+      }),
+    ]);
+    expect(scheduler.commandCalls(DeleteScheduleCommand).map((c) => c.args[0].input)).toEqual([
+      { Name: other, GroupName: lifts.PRESSROOM_LIFT_SCHEDULE_GROUP },
+    ]);
+    const error = logs
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .find((l) => l.level === 'ERROR');
+    expect(error).toMatchObject({
+      message: 'the embargo lift could not be deleted: it will fire and publish nothing',
+      slug: other,
+      schedule: other,
+    });
+    const manifest = JSON.parse((await getText(world.store, `archive/${other}/release.json`)) ?? '{}');
+    expect(manifest.withdrawn).toMatchObject({ reason: 'Reportée', by: 'web admin' });
   });
 });

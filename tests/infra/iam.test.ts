@@ -124,8 +124,9 @@ describe('least privilege', () => {
       's3:GetObject',
       's3:PutObject',
       's3:DeleteObject',
-      // An embargoed release's lift (tests/infra/embargoes.test.ts) and a release's topic
-      // alert; a waiting alert is deleted when its release is no longer public.
+      // An embargoed release's lift (tests/infra/embargoes.test.ts), deleted when the release
+      // is withdrawn under its embargo, and a release's topic alert, deleted when its release
+      // is no longer public.
       'scheduler:CreateSchedule',
       'scheduler:UpdateSchedule',
       'scheduler:DeleteSchedule',
@@ -410,7 +411,7 @@ describe('least privilege', () => {
     }
   });
 
-  it("publish schedules topic alerts in the campaigns' group only (deleting there only), and passes only the lifts' and the campaigns' scheduler roles, to Scheduler only", () => {
+  it("publish puts and deletes schedules in the lifts' and the campaigns' groups only, and passes only the lifts' and the campaigns' scheduler roles, to Scheduler only", () => {
     const perms = permissions('publish');
     const group = (id: string) =>
       `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${
@@ -419,9 +420,9 @@ describe('least privilege', () => {
         )?.Properties.Name
       }/*`;
     const [lifts, campaigns] = [group('EmbargoLifts-Group'), group('Scheduling-Campaigns')];
-    for (const action of ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'])
+    // Deleting in the lifts' group: the lift of a release withdrawn under its embargo.
+    for (const action of ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'])
       expect(perms.get(action), action).toEqual(new Set([lifts, campaigns]));
-    expect(perms.get('scheduler:DeleteSchedule')).toEqual(new Set([campaigns]));
     expect(perms.get('iam:PassRole')).toEqual(
       new Set([
         `<${logicalId(t, 'AWS::IAM::Role', 'EmbargoLiftsSchedulerRole')}.Arn>`,
