@@ -486,7 +486,10 @@ export async function composeCampaign(
     return { problems: [{ field: '', message: error.message }] };
   }
   if (created === 'exists')
-    return { conflict: `the file campaigns/${fileName} exists already: give the campaign another name` };
+    return {
+      // The folder's last name: campaigns/ in a workspace, campaign-files/ in the stack's bucket.
+      conflict: `the file ${deps.files.folder.split(/[\\/]/).filter(Boolean).pop() ?? 'campaigns'}/${fileName} exists already: give the campaign another name`,
+    };
   const found = await findAdminCampaign(deps, name);
   if (!found) throw new Error(`campaign ${name} was written but cannot be read back`);
   return { created: found };
