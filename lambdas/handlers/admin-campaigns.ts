@@ -1,17 +1,16 @@
-import path from 'node:path';
 import { loadCampaignTemplates } from '../adapters/admin-campaign-files.ts';
 import { LambdaCampaignDispatcher } from '../adapters/lambda-dispatcher.ts';
 import { EventBridgeCampaignScheduler } from '../adapters/scheduler.ts';
 import { storeCampaignFiles } from '../adapters/store-campaign-files.ts';
 import type { CampaignSectionDeps, StackCampaignDeps } from '../core/admin/campaigns.ts';
 import { identityCovers } from '../core/campaigns/sender-identity.ts';
-import type { SubscribableLists } from '../core/contacts/subscription-lists.ts';
 import type { Language } from '../core/publication/schema.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { ConfigurationError, configVariables, loadConfig } from './config.ts';
 import { dataLedger } from './ledger.ts';
-import { listsKey, readStackLists } from './lists.ts';
+import { currentStackLists } from './lists.ts';
 import { logger, signingKeys } from './runtime.ts';
+import { adminTemplatesDir } from './templates.ts';
 
 /**
  * Why the admin on the stack sends no test message (the section's "Send a test"). The session
@@ -22,32 +21,20 @@ import { logger, signingKeys } from './runtime.ts';
 export const stackTestRefusal =
   'On AWS the admin sends no test message: the stack sends whole campaigns only (as `pressroom send --test-to` with --backend aws is refused). Make a proof instead: its link shows the message as a recipient gets it. To see it in a mailbox, run `pressroom send <campaign.yaml> --test-to you@example.org` on the local backend, or compose a campaign for a list that holds only you and send it.';
 
-/** How long config/lists.yaml is kept: it changes without a deploy. */
-const listsTtlMs = 60_000;
-let listsRead: { at: number; lists: Promise<SubscribableLists> } | undefined;
-
 /**
- * The lists of `config/lists.yaml` (kept a minute) as the section offers them: their titles,
- * the senders among their own the stack's SES identity covers (`"Name <address>"`), the first
- * of them the default of a campaign that names none.
+ * The lists of `config/lists.yaml` (kept a minute: lists.ts) as the section offers them: their
+ * titles, the senders among their own the stack's SES identity covers (`"Name <address>"`),
+ * the first of them the default of a campaign that names none.
  */
 async function stackLists(store: ObjectStore, identity: string, lang: Language) {
-  if (!listsRead || Date.now() - listsRead.at > listsTtlMs)
-    listsRead = {
-      at: Date.now(),
-      lists: readStackLists(store).then(({ lists, invalid }) => {
-        // Compose then offers no list of it and no sender: the log says why.
-        if (invalid)
-          logger.error(`${listsKey} is invalid: the admin offers none of its lists`, { error: invalid });
-        return lists;
-      }),
-    };
-  // A failed read is not kept: the next request reads again.
-  const read = listsRead;
-  read.lists.catch(() => {
-    if (listsRead === read) listsRead = undefined;
-  });
-  const lists = Object.values(await listsRead.lists);
+  // Compose then offers no list of it and no sender: the log says why.
+  const lists = Object.values(
+    await currentStackLists(
+      store,
+      (message, error) => logger.error(message, { error }),
+      'the admin offers none of its lists',
+    ),
+  );
   const covered = lists.filter(
     (l) => identityCovers(identity, l.from.address) && !/[<>\r\n]/.test(l.from.name),
   );
@@ -120,9 +107,7 @@ export async function adminCampaigns(
     lang: options.lang,
     publicUrl: '',
     timeZone: config.timeZone,
-    templates: await loadCampaignTemplates(
-      options.templatesDir ? path.join(options.templatesDir, 'admin') : undefined,
-    ),
+    templates: await loadCampaignTemplates(adminTemplatesDir(options.templatesDir)),
     stack: {
       store,
       keys: await signingKeys(config.secretArn),

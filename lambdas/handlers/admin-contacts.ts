@@ -1,11 +1,12 @@
-import path from 'node:path';
 import { loadContactsTemplates } from '../adapters/admin-contacts-files.ts';
 import type { AdminContactsSetup } from '../core/admin/contacts-pages.ts';
+import type { Language } from '../core/publication/schema.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
 import { dataLedger } from './ledger.ts';
-import { readStackLists } from './lists.ts';
+import { currentStackLists } from './lists.ts';
 import { logger, signingKeys } from './runtime.ts';
+import { adminTemplatesDir } from './templates.ts';
 
 /**
  * The largest contacts upload the admin takes on the stack. A Function URL carries at most
@@ -29,26 +30,35 @@ export const stackImportMaxRows = 20_000;
 const importInstead = '`pressroom contacts import <file> --list <name> --backend aws`';
 
 /**
+ * The lists of `config/lists.yaml` (kept a minute: lists.ts) that imports offer, with their
+ * titles in `lang`. Offered to imports only: the admin opens all the same, and an invalid
+ * file's problem is logged.
+ */
+export async function contactLists(store: ObjectStore, lang: Language): Promise<AdminContactsSetup['lists']> {
+  const lists = await currentStackLists(
+    store,
+    (message, error) => logger.warn(message, { error }),
+    'no list is offered to imports',
+  );
+  return Object.values(lists).map((l) => ({ name: l.name, title: l.title[lang] }));
+}
+
+/**
  * The contacts section of the admin on the stack (core/admin/contacts-pages.ts): the data
  * bucket's store, the contact keys from the signing secret (as the public and send functions
  * derive them), the DynamoDB ledger for a contact's history and erasure (as `contacts show
  * --backend aws` reads it), the lists of the stack's `config/lists.yaml` with their titles in
- * the press room's language (read when the function starts: a new list shows in new instances),
+ * the press room's language (read again per request after a minute: contactLists),
  * and the contacts pages from the templates bundled with the function.
  */
 export async function adminContacts(store: ObjectStore): Promise<AdminContactsSetup> {
   const config = loadConfig(['secretArn', 'ledgerTable', 'templatesDir', 'siteLang']);
-  const { lists, invalid } = await readStackLists(store);
-  // Offered to imports only: the admin opens all the same, and the file's problem is logged.
-  if (invalid) logger.warn('config/lists.yaml is invalid: no list is offered to imports', { error: invalid });
   return {
     store,
     keys: await signingKeys(config.secretArn),
     ...dataLedger(config.ledgerTable),
-    lists: Object.values(lists).map((l) => ({ name: l.name, title: l.title[config.siteLang] })),
-    templates: await loadContactsTemplates(
-      config.templatesDir ? path.join(config.templatesDir, 'admin') : undefined,
-    ),
+    lists: await contactLists(store, config.siteLang),
+    templates: await loadContactsTemplates(adminTemplatesDir(config.templatesDir)),
     importLimit: { bytes: stackImportMaxBytes, rows: stackImportMaxRows, instead: importInstead },
   };
 }

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { loadNewsletterPages } from '../adapters/admin-newsletter-files.ts';
 import { storeIssueSources } from '../adapters/store-issue-sources.ts';
 import type { StoreDrafts } from '../adapters/store-release-sources.ts';
@@ -7,6 +6,7 @@ import { createNewsletterRenderer } from '../core/newsletter/render.ts';
 import type { Language } from '../core/publication/schema.ts';
 import type { TemplateSet } from '../core/render/templates.ts';
 import { loadConfig } from './config.ts';
+import { adminTemplatesDir } from './templates.ts';
 
 /**
  * The admin's newsletters section on the stack (docs/aws.md, "The web admin", "Newsletters"):
@@ -30,6 +30,6 @@ export async function adminNewsletters(setup: {
     locales: setup.templates.locales,
     timeZone,
     lang: setup.siteLang,
-    pages: await loadNewsletterPages(setup.templatesDir ? path.join(setup.templatesDir, 'admin') : undefined),
+    pages: await loadNewsletterPages(adminTemplatesDir(setup.templatesDir)),
   };
 }

@@ -1,5 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import path from 'node:path';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
@@ -31,13 +30,13 @@ import type { PublicResponse } from '../core/public/http.ts';
 import { redactPathSegments } from '../core/redact.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
 import { adminCampaigns, campaignsForRequest } from './admin-campaigns.ts';
-import { adminContacts } from './admin-contacts.ts';
+import { adminContacts, contactLists } from './admin-contacts.ts';
 import { adminNewsletters } from './admin-newsletters.ts';
 import { loadConfig } from './config.ts';
 import type { FunctionUrlResponse } from './public.ts';
 import { cached, dataStore, logger, startInvocation } from './runtime.ts';
 import { publicRequestOf, requestOrigin } from './site-origin.ts';
-import { templateSet } from './templates.ts';
+import { adminTemplatesDir, templateSet } from './templates.ts';
 
 /**
  * The admin function, behind the press room's distribution at `/admin/*` (lib/admin.ts): the
@@ -120,9 +119,7 @@ const context = cached(async () => {
       hint: `sign in first: at ${authPaths.signIn} in a browser, or send a Cognito ID or access token of the admin's app client as Authorization: Bearer <token>`,
     },
     keys: sessionKeys(clientId, sessionKey),
-    templates: await loadAdminTemplates(
-      config.templatesDir ? path.join(config.templatesDir, 'admin') : undefined,
-    ),
+    templates: await loadAdminTemplates(adminTemplatesDir(config.templatesDir)),
     releases: {
       sources,
       handOver: (file) => sources.handOver(file),
@@ -385,7 +382,15 @@ export async function handler(
         siteUrl,
         ...(await campaignsForRequest(c.deps.releases.campaigns, siteUrl)),
       };
-      response = await handleAdminRequest({ ...request, host: origin.host }, { ...c.deps, releases });
+      // The lists of config/lists.yaml as they are now (kept a minute), for imports.
+      const contacts = c.deps.contacts && {
+        ...c.deps.contacts,
+        lists: await contactLists(c.deps.contacts.store, c.deps.lang),
+      };
+      response = await handleAdminRequest(
+        { ...request, host: origin.host },
+        { ...c.deps, releases, ...(contacts && { contacts }) },
+      );
       if (request.path === `${adminPrefix}/sign-out` && response.status === 303)
         response = signedOut(c, response, origin.host);
     }

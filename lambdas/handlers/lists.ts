@@ -20,3 +20,33 @@ export async function readStackLists(
     return { lists: {}, invalid: error as Error };
   }
 }
+
+/** How long a function keeps `config/lists.yaml`: it changes without a deploy. */
+export const listsTtlMs = 60_000;
+
+let kept: { at: number; lists: Promise<SubscribableLists> } | undefined;
+
+/**
+ * The stack's lists as this instance last read them, read again after `listsTtlMs`. An invalid
+ * file is logged (what the function then does without it is `without`) and offers no list; a
+ * read that fails is not kept, so the next call reads again.
+ */
+export function currentStackLists(
+  store: ObjectStore,
+  log: (message: string, error: Error) => void,
+  without: string,
+): Promise<SubscribableLists> {
+  if (kept && Date.now() - kept.at < listsTtlMs) return kept.lists;
+  const read = {
+    at: Date.now(),
+    lists: readStackLists(store).then(({ lists, invalid }) => {
+      if (invalid) log(`${listsKey} is invalid: ${without} until it is fixed`, invalid);
+      return lists;
+    }),
+  };
+  kept = read;
+  read.lists.catch(() => {
+    if (kept === read) kept = undefined;
+  });
+  return read.lists;
+}

@@ -11,7 +11,7 @@ import type { SubscribableLists } from '../core/contacts/subscription-lists.ts';
 import { handlePublicRequest } from '../core/public/endpoint.ts';
 import type { ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
-import { listsKey, readStackLists } from './lists.ts';
+import { currentStackLists, listsKey } from './lists.ts';
 import { cached, dataStore, logger, signingKeys, startInvocation } from './runtime.ts';
 import { publicRequestOf, requestOrigin } from './site-origin.ts';
 import { templateSet } from './templates.ts';
@@ -48,8 +48,6 @@ export interface SweepReport {
 
 export { listsKey, publicRequestOf, requestOrigin };
 
-const listsTtlMs = 5 * 60_000;
-
 const context = cached(async () => {
   const config = loadConfig([
     'bucket',
@@ -83,20 +81,13 @@ const context = cached(async () => {
   };
 });
 
-let lists: { at: number; value: SubscribableLists } | undefined;
-
-/** `config/lists.yaml`, kept a few minutes. */
-async function subscribableLists(store: ObjectStore): Promise<SubscribableLists> {
-  if (lists && Date.now() - lists.at < listsTtlMs) return lists.value;
-  const { lists: value, invalid } = await readStackLists(store);
-  if (invalid) {
-    logger.error(`${listsKey} is invalid: no list is open to subscription until it is fixed`, {
-      error: invalid,
-    });
-  }
-  lists = { at: Date.now(), value };
-  return value;
-}
+/** `config/lists.yaml`, kept a minute (lists.ts). */
+const subscribableLists = (store: ObjectStore): Promise<SubscribableLists> =>
+  currentStackLists(
+    store,
+    (message, error) => logger.error(message, { error }),
+    'no list is open to subscription',
+  );
 
 /** The bucket only: a sweep needs neither the secret nor the templates. */
 const sweepStore = cached(async () => dataStore(loadConfig(['bucket']).bucket));

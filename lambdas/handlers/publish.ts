@@ -555,7 +555,8 @@ async function publishObject(
  * withdrawal-request.ts): the release withdrawn as `pressroom archive withdraw` does, its
  * waiting topic alerts cancelled, the lift of a release still under its embargo deleted (one
  * that cannot be is left to fire and publish nothing: logged). A request the core refuses is
- * logged, nothing changed; it is not retried.
+ * logged, nothing changed, and not retried; one that met someone else's write to the
+ * release's manifest fails the invocation, so that Lambda tries it again.
  */
 async function withdrawRequested(
   store: ObjectStore,

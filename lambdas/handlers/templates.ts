@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { loadTemplateFiles } from '../adapters/template-files.ts';
 import type { TemplateSet } from '../core/render/templates.ts';
 import { cached } from './runtime.ts';
@@ -20,4 +21,12 @@ export function templateSet(dir?: string): Promise<TemplateSet> {
     templateSets.set(dir ?? '', load);
   }
   return load();
+}
+
+/**
+ * The admin's page templates in the bundled folder (`<dir>/admin`), or undefined for the
+ * project's own (each section's loader's default).
+ */
+export function adminTemplatesDir(dir: string | undefined): string | undefined {
+  return dir === undefined ? undefined : path.join(dir, 'admin');
 }
