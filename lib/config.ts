@@ -57,6 +57,12 @@ export interface PressroomConfig {
   webAclArn?: string;
   /** The zone (IANA) digests of topic alerts go at 08:00 in: the workspace's `timeZone`. */
   timeZone: string;
+  /**
+   * The AWS SDK the functions run with: the Lambda runtime's (`runtime`: smaller bundles, SDK
+   * fixes without a redeploy) or one bundled into each function, shaken down to the commands
+   * it calls (`bundled`: faster cold starts, bundles about 500 KB larger). docs/performance.md.
+   */
+  awsSdk: 'runtime' | 'bundled';
 }
 
 /** Log retentions CloudWatch Logs accepts, in days. */
@@ -197,6 +203,12 @@ const contextSchema = z
         'must be the ARN of an AWS WAF web ACL of scope CLOUDFRONT, which lives in us-east-1: arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>',
       )
       .optional(),
+    awsSdk: z
+      .enum(['runtime', 'bundled'], {
+        error:
+          'must be "runtime" (the Lambda runtime\'s AWS SDK, the default) or "bundled" (the SDK inside each function: faster cold starts, larger bundles)',
+      })
+      .default('runtime'),
   })
   .superRefine((c, ctx) => {
     if (c.existingSesIdentity && !identityCovers(c.existingSesIdentity, c.sender)) {
@@ -293,6 +305,7 @@ export function parseConfig(context: Record<string, unknown>): PressroomConfig {
     confirmationsPerHour: c.confirmationsPerHour,
     ...(c.webAclArn !== undefined && { webAclArn: c.webAclArn }),
     timeZone: c.timeZone,
+    awsSdk: c.awsSdk,
   };
 }
 

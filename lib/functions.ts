@@ -28,7 +28,7 @@ export interface PressroomFunctionProps {
   timeout: Duration;
   /** The function's own variables; the shared ones are added here. */
   environment: Record<string, string>;
-  config: Pick<PressroomConfig, 'logLevel' | 'logDebugSampleRate' | 'logRetentionDays'>;
+  config: Pick<PressroomConfig, 'logLevel' | 'logDebugSampleRate' | 'logRetentionDays' | 'awsSdk'>;
   /** Copy `templates/` into the bundle and point PRESSROOM_TEMPLATES_DIR at it. */
   withTemplates?: boolean;
   reservedConcurrentExecutions?: number;
@@ -42,6 +42,15 @@ export interface PressroomFunctionProps {
    * near what is alive (dispatch: docs/performance.md, "AWS dispatch").
    */
   maxOldSpaceMb?: number;
+}
+
+/**
+ * The packages a bundle leaves out, to be found at run time: the AWS SDK v3, which the Node.js
+ * 22 runtime provides (unless `awsSdk` is `bundled`: then each bundle holds the SDK's parts
+ * it calls), and the Chromium layer's packages, which read their own files at run time.
+ */
+export function externalModules(awsSdk: PressroomConfig['awsSdk'], chromium?: ChromiumLayer): string[] {
+  return [...(awsSdk === 'bundled' ? [] : ['@aws-sdk/*']), ...(chromium?.modules ?? [])];
 }
 
 /**
@@ -121,9 +130,7 @@ export class PressroomFunction extends Construct implements IGrantable {
         // Some CommonJS dependencies call require() for Node's own modules.
         banner:
           "import { createRequire as __pressroomRequire } from 'node:module'; const require = __pressroomRequire(import.meta.url);",
-        // The Node.js 22 runtime provides the AWS SDK v3.
-        // The Chromium layer's packages read their own files at run time: they stay in the layer.
-        externalModules: ['@aws-sdk/*', ...(props.chromium?.modules ?? [])],
+        externalModules: externalModules(props.config.awsSdk, props.chromium),
         ...(props.withTemplates && {
           commandHooks: {
             beforeBundling: () => [],

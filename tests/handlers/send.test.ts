@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { type HandlerName, projectRoot } from '../../lib/functions.ts';
+import { externalModules, type HandlerName, projectRoot } from '../../lib/functions.ts';
 
 interface Bundle {
   bytes: number;
@@ -14,7 +14,7 @@ interface Bundle {
   external: string[];
 }
 
-async function bundle(name: HandlerName): Promise<Bundle> {
+async function bundle(name: HandlerName, awsSdk: 'runtime' | 'bundled' = 'runtime'): Promise<Bundle> {
   const result = await build({
     entryPoints: [path.join(projectRoot, 'lambdas/handlers', `${name}.ts`)],
     bundle: true,
@@ -25,7 +25,7 @@ async function bundle(name: HandlerName): Promise<Bundle> {
     charset: 'utf8',
     mainFields: ['module', 'main'],
     alias: { 'source-map': path.join(projectRoot, 'lib/no-source-map.cjs') },
-    external: ['@aws-sdk/*'],
+    external: externalModules(awsSdk),
     metafile: true,
     write: false,
     outfile: 'index.mjs',
@@ -90,6 +90,22 @@ describe('send function bundle', () => {
     // 236 KB with the advance copies, tracking, approval and metrics (352 KB with MailComposer),
     // 240 KB with the schedule of a campaign's next quota window (+5 KB): zod (103 KB) is most of it.
     expect(send.bytes).toBeLessThan(250 * 1024);
+  });
+
+  it('with awsSdk: bundled, holds the parts of the SDK it calls, shaken, and leaves nothing to the runtime', async () => {
+    const send = await bundle('send', 'bundled');
+    expect(send.external).toEqual([]);
+    // The five clients' commands it sends, from the packages themselves, not the runtime's.
+    for (const client of ['dynamodb', 's3', 'scheduler', 'secrets-manager', 'ses'])
+      expect(from(send.inputs, new RegExp(`node_modules/@aws-sdk/client-${client}/`)).length).toBeGreaterThan(
+        0,
+      );
+    expect(send.inputs).toContain('node_modules/@aws-sdk/client-ses/dist-es/commands/SendRawEmailCommand.js');
+    // Shaken to those commands: the SES client's other operations stay out (the runtime's
+    // client-ses loads every one of them).
+    expect(from(send.inputs, /client-ses\/dist-es\/commands\/(?!SendRawEmail|GetSendQuota)/)).toEqual([]);
+    // 787 KB on 2026-12-08 (docs/performance.md, "Lambda bundles"): the runtime's SDK leaves 245 KB.
+    expect(send.bytes).toBeLessThan(900 * 1024);
   });
 
   it('keeps the feedback function free of mail composition, templates and YAML', async () => {

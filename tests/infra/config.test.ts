@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, isPlaceholderDomain, parseConfig } from '../../lib/config.ts';
+import { externalModules } from '../../lib/functions.ts';
 import { realSender, removeOutdirs, repo, synth } from './stack.ts';
 
 const execFileAsync = promisify(execFile);
@@ -38,7 +39,19 @@ describe('configuration from the CDK context', () => {
       lateFireWindowMinutes: 60,
       confirmationsPerHour: 500,
       timeZone: 'UTC',
+      awsSdk: 'runtime',
     });
+  });
+
+  it("takes the AWS SDK the functions run with: the runtime's, or bundled into each", () => {
+    const sender = 'press@example.org';
+    expect(parseConfig({ sender, awsSdk: 'bundled' }).awsSdk).toBe('bundled');
+    expect(parseConfig({ sender, awsSdk: '' }).awsSdk).toBe('runtime');
+    expect(problemsOf({ sender, awsSdk: 'true' })).toContain(
+      'awsSdk: must be "runtime" (the Lambda runtime\'s AWS SDK, the default) or "bundled" (the SDK inside each function: faster cold starts, larger bundles) (value: "true")',
+    );
+    expect(externalModules('runtime')).toEqual(['@aws-sdk/*']);
+    expect(externalModules('bundled')).toEqual([]);
   });
 
   it('takes the time zone digests go at 08:00 in, an IANA name', () => {
