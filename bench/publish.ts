@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
+import { sharpImages } from '../lambdas/adapters/sharp-images.ts';
 import { loadTemplateFiles } from '../lambdas/adapters/template-files.ts';
 import {
   catalogYears,
@@ -20,7 +21,12 @@ import {
 import { exportArchive } from '../lambdas/core/archive/export.ts';
 import { archiveKeys, type ReleaseManifest } from '../lambdas/core/archive/manifest.ts';
 import { createPressRoom, type PressRoom, siteKeys } from '../lambdas/core/archive/press-room.ts';
-import { type PublishDeps, publishRelease } from '../lambdas/core/archive/publish.ts';
+import {
+  isReleaseFolderFile,
+  type PublishDeps,
+  publishRelease,
+  releaseFiles,
+} from '../lambdas/core/archive/publish.ts';
 import {
   loadSearchIndex,
   readSearchTexts,
@@ -126,6 +132,8 @@ export const publishBenchmark: Benchmark = {
         pressRoom,
         sampleRecipient: templates.sampleRecipient,
         siteUrl,
+        // The example lists press kit images: made by sharp, as the command line does.
+        images: sharpImages(),
       });
       const openStore = (name: string) =>
         new FolderObjectStore({
@@ -504,18 +512,13 @@ async function readTemplate(store: ObjectStore, slug: string): Promise<Template>
       `template: ${archived.length} archived files for ${manifest.files.length} in the manifest`,
     );
   }
-  const exportedNames = [
-    'page.html',
-    'public/email.html',
-    'public/release.txt',
-    'source.md',
-    'publication.json',
-  ];
+  // What exportArchive takes of a release: its formats and its folder's files (attachments, images).
+  const exportedNames = releaseFiles.flatMap((f) => (f.exported ? [f.archived] : []));
   return {
     manifest,
     archived,
     site: await read(siteKeys.releasePrefix(slug)),
-    exportedPerRelease: manifest.files.filter((n) => exportedNames.includes(n) || n.startsWith('files/'))
+    exportedPerRelease: manifest.files.filter((n) => exportedNames.includes(n) || isReleaseFolderFile(n))
       .length,
     searchText: (await readSearchTexts(store, manifest.summary.date.slice(0, 4)))[slug] ?? '',
   };
