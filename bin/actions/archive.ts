@@ -173,6 +173,9 @@ export async function withdrawArchived(slug: string, opts: ArchiveWithdrawOption
     print([
       `${result.outcome === 'purged' ? 'Withdrawn and purged' : 'Withdrawn'}: ${slug} (${result.title})`,
       `  recorded     ${when}, by ${w.by}: ${w.reason}`,
+      ...(result.resumed
+        ? ['  finished     it had been cut short after the record: the rest is done now']
+        : []),
       '  press room   out of the lists, feeds and sitemaps; campaigns and newsletters refuse it',
       w.wasPublic
         ? `  its address  ${siteTop(deps.siteUrl)}releases/${slug}/ now says it was withdrawn`

@@ -148,8 +148,9 @@ sitemaps at once. If it was public, its address shows a short page saying it was
 (\`pressroom serve\` answers 410 Gone for it and its files). Campaigns refuse to send it and
 newsletters to link to it; its topic alert, if still waiting to go, is cancelled (on the
 stack, its schedule deleted). \`archive list\` shows it as withdrawn; \`archive link\` still
-gives signed links to its archived files, unless --purge deleted them. Publishing the same
-slug again is refused unless --replace, which brings it back.
+gives signed links to its archived files, unless --purge deleted them. Running the same
+withdraw again finishes one that was cut short (the command killed, a store write that
+failed). Publishing the same slug again is refused unless --replace, which brings it back.
 
 Example:
   $ pressroom archive withdraw open-data-barometer-2024 --reason "figures corrected, see the new release"`,

@@ -163,6 +163,8 @@ export type PublishOutcome =
       slug: string;
       /** What withdrawing did: withdrawn now, or already before (nothing changed). */
       withdrawal: 'withdrawn' | 'purged' | 'already';
+      /** Withdrawn before but cut short (a failed or killed run): this one finished it. */
+      resumed?: true;
       siteObjectsWritten: number;
       /** The lift of a release withdrawn under its embargo: deleted, none, or left to fire for nothing. */
       lift?: LiftCancellation;
@@ -600,6 +602,7 @@ async function withdrawRequested(
       outcome: 'withdrawn',
       slug: slugOfKey,
       withdrawal: result.outcome,
+      ...(result.resumed && { resumed: result.resumed }),
       siteObjectsWritten: result.siteObjectsWritten,
       ...(result.lift && { lift: result.lift }),
       ...(result.alerts && { alerts: result.alerts }),

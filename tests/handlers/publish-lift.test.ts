@@ -2,6 +2,7 @@ import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { handler } from '../../lambdas/handlers/publish.ts';
 import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
@@ -13,7 +14,8 @@ import { captureLogs, publishWorldForFile } from './harness.ts';
  * upload sets its lift (the function's own ARN, unqualified, as the target); the lift event
  * publishes nothing before the embargo and the release after it; any other event is refused.
  * A release the web admin withdraws under its embargo has its lift deleted (tests/harness/
- * admin-withdraw-embargo.test.ts, with IAM); one Scheduler refuses to delete is logged here.
+ * admin-withdraw-embargo.test.ts, with IAM); one Scheduler refuses to delete is logged here,
+ * and one whose withdrawal failed after its record is finished when Lambda tries it again.
  */
 
 const world = publishWorldForFile();
@@ -150,4 +152,68 @@ describe('publish handler: embargoes', () => {
     const manifest = JSON.parse((await getText(world.store, `archive/${other}/release.json`)) ?? '{}');
     expect(manifest.withdrawn).toMatchObject({ reason: 'Reportée', by: 'web admin' });
   });
+
+  it('finishes a withdrawal that failed after its record when Lambda tries the event again: its lift deleted then', async () => {
+    const cut = 'embargo-coupe';
+    const later = new Date(Math.floor(Date.now() / 1000 + 3600) * 1000).toISOString();
+    const published = await world.upload(
+      'publications/coupe.md',
+      releaseText(cut, 'Annonce coupée', `embargo: ${later.slice(0, 19)}+00:00\n`),
+    );
+    expect(await handler(published, lambdaContext)).toEqual([
+      expect.objectContaining({ slug: cut, state: 'embargoed' }),
+    ]);
+    scheduler.on(DeleteScheduleCommand).resolves({});
+    const deletes = () =>
+      scheduler.commandCalls(DeleteScheduleCommand).filter((c) => c.args[0].input.Name === cut);
+    const request = await world.upload(
+      `publications/withdrawals/${cut}.json`,
+      JSON.stringify({ slug: cut, reason: 'Annulée', by: 'web admin', at: new Date().toISOString() }),
+    );
+    // S3 refuses the first press room write: the invocation fails after the manifest's switch.
+    const put = S3ObjectStore.prototype.put;
+    let refused = false;
+    const spy = vi.spyOn(S3ObjectStore.prototype, 'put').mockImplementation(async function (
+      this: S3ObjectStore,
+      key,
+      body,
+      options,
+    ) {
+      if (!refused && key.startsWith('site/')) {
+        refused = true;
+        throw new Error(`SlowDown: reduce your request rate (${key})`);
+      }
+      return put.call(this, key, body, options);
+    });
+    try {
+      await expect(handler(request, lambdaContext)).rejects.toThrow('SlowDown');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(refused).toBe(true);
+    expect(deletes()).toEqual([]);
+    const manifest = async () =>
+      JSON.parse((await getText(world.store, `archive/${cut}/release.json`)) ?? '{}');
+    expect((await manifest()).withdrawn).toMatchObject({ reason: 'Annulée', by: 'web admin' });
+    expect((await manifest()).withdrawn.doneAt).toBeUndefined();
+
+    // Lambda's retry: the same event, the withdrawal finished.
+    expect(await handler(request, lambdaContext)).toEqual([
+      expect.objectContaining({
+        outcome: 'withdrawn',
+        slug: cut,
+        withdrawal: 'withdrawn',
+        resumed: true,
+        lift: { outcome: 'deleted', name: cut },
+      }),
+    ]);
+    expect(deletes()).toHaveLength(1);
+    expect((await manifest()).withdrawn.doneAt).toEqual(expect.any(String));
+    expect(await getText(world.store, 'site/index.html')).not.toContain(`releases/${cut}/`);
+    // A notification delivered once more changes nothing.
+    expect(await handler(request, lambdaContext)).toEqual([
+      expect.objectContaining({ outcome: 'withdrawn', withdrawal: 'already', siteObjectsWritten: 0 }),
+    ]);
+    expect(deletes()).toHaveLength(1);
+  }, 30_000);
 });

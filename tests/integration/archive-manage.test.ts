@@ -9,6 +9,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-store.ts';
 import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
+import type { LiftCanceller } from '../../lambdas/core/archive/lift.ts';
 import type { ReleaseManifest } from '../../lambdas/core/archive/manifest.ts';
 import {
   type PrintedDocument,
@@ -27,17 +28,25 @@ import {
   type PutOptions,
 } from '../../lambdas/core/store/object-store.ts';
 import { publishedAt, releaseDeps, releaseWorkspace } from '../support/dispatch-fixtures.ts';
-import { memoryFiles } from '../support/memory-files.ts';
+import { memoryFiles, releaseText } from '../support/memory-files.ts';
 
 /** A store that fails its `n`th write from now on (once), like a full disk. */
 class FailingStore extends MemoryObjectStore {
   private failAt = Number.POSITIVE_INFINITY;
+  private failPrefix = '';
 
   failWrite(n: number): void {
+    this.failWriteUnder('', n);
+  }
+
+  /** Fails the `n`th write (from now on, once) of a key under `prefix`. */
+  failWriteUnder(prefix: string, n = 1): void {
+    this.failPrefix = prefix;
     this.failAt = n;
   }
 
   private tick(key: string): void {
+    if (!key.startsWith(this.failPrefix)) return;
     if (--this.failAt === 0) throw new Error(`disk full writing ${key}`);
   }
 
@@ -202,5 +211,215 @@ describe('withdrawRelease', () => {
     expect(embargoed.withdrawal.wasPublic).toBe(false);
     expect(await store.head('site/releases/sous-embargo/index.html')).toBeUndefined();
     expect(await store.head('site/releases/etude-villes/index.html')).toBeDefined();
+  });
+});
+
+describe('withdrawRelease cut short after its record, then run again', () => {
+  const slug = 'villes-taguees';
+  const files = () => {
+    const all = releaseWorkspace();
+    all['publications/taguee.md'] = releaseText(
+      slug,
+      'Les villes et leurs tags',
+      'tags:\n  - Numérique\n  - Villes moyennes\n',
+    );
+    return workspaceFiles(all);
+  };
+
+  /** A store with the three releases published, the same clock as the others. */
+  async function world(): Promise<{ store: FailingStore; deps: PublishDeps }> {
+    const s = new FailingStore({
+      signingSecret: 'a-secret-of-at-least-thirty-two-characters',
+      publicUrl: 'https://press.example.org',
+    });
+    const d = releaseDeps(s, templates, files(), () => publishedAt);
+    for (const file of ['publications/etude.md', 'publications/embargo.md', 'publications/taguee.md'])
+      await publishRelease(file, d);
+    return { store: s, deps: d };
+  }
+
+  const manifestOf = async (s: ObjectStore, name = slug) =>
+    (await getJson<ReleaseManifest>(s, `archive/${name}/release.json`))?.value;
+  /** Its manifest but for the version's name, which is drawn at random. */
+  const recordOf = async (s: ObjectStore) => {
+    const { version: _, ...rest } = (await manifestOf(s)) ?? ({} as ReleaseManifest);
+    return rest;
+  };
+
+  /** The press room objects of `s` missing, extra or different from those of `whole`: none. */
+  async function siteDifferences(s: ObjectStore, whole: ObjectStore): Promise<string[]> {
+    const [mine, theirs] = [await contents(s, 'site/'), await contents(whole, 'site/')];
+    return [...new Set([...Object.keys(mine), ...Object.keys(theirs)])]
+      .filter((key) => mine[key] !== theirs[key])
+      .sort();
+  }
+
+  /** The press room objects, but for the release's own folder, that name it. */
+  async function listing(s: ObjectStore, name: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const [key, body] of Object.entries(await contents(s, 'site/'))) {
+      if (key.startsWith(`site/releases/${name}/`)) continue;
+      if (Buffer.from(body, 'base64').toString('utf8').includes(`releases/${name}/`)) found.push(key);
+    }
+    return found;
+  }
+
+  it.each([
+    ['its first press room write', 'site/', 1],
+    ['a later press room write', 'site/', 4],
+    ['the catalogue', 'catalog/', 1],
+    ['the record that it is done', 'archive/', 2],
+  ])('a withdrawal cut short at %s is finished by the next one', async (_at, prefix, n) => {
+    const whole = await world();
+    expect(await listing(whole.store, slug)).not.toEqual([]);
+    const done = await withdrawRelease(slug, { reason: 'erreur', by: 'a@host' }, whole.deps);
+    expect(done).toMatchObject({ outcome: 'withdrawn', withdrawal: { doneAt: publishedAt.toISOString() } });
+    expect(await listing(whole.store, slug)).toEqual([]);
+
+    const cut = await world();
+    cut.store.failWriteUnder(prefix, n);
+    await expect(withdrawRelease(slug, { reason: 'erreur', by: 'a@host' }, cut.deps)).rejects.toThrow(
+      'disk full',
+    );
+    const recorded = await manifestOf(cut.store);
+    expect(recorded?.withdrawn).toMatchObject({ reason: 'erreur', by: 'a@host' });
+    expect(recorded?.withdrawn?.doneAt).toBeUndefined();
+
+    // Another reason this time: the first record stands, the press room part is done.
+    const retry = await withdrawRelease(slug, { reason: 'autre', by: 'b@host' }, cut.deps);
+    expect(retry).toMatchObject({ outcome: 'withdrawn', resumed: true, withdrawal: done.withdrawal });
+    expect(retry.siteObjectsWritten).toBeGreaterThan(0);
+    expect(await siteDifferences(cut.store, whole.store)).toEqual([]);
+    expect(await listing(cut.store, slug)).toEqual([]);
+    expect(await recordOf(cut.store)).toEqual(await recordOf(whole.store));
+
+    // Done now: a repeat writes nothing.
+    const site = await contents(cut.store, 'site/');
+    const again = await withdrawRelease(slug, { reason: 'autre', by: 'b@host' }, cut.deps);
+    expect(again).toMatchObject({ outcome: 'already', siteObjectsWritten: 0 });
+    expect(again.resumed).toBeUndefined();
+    expect(await contents(cut.store, 'site/')).toEqual(site);
+  });
+
+  it.each([
+    ['its first press room write', true, 'site/'],
+    ['its tags in the catalogue', false, 'catalog/tags/'],
+  ])(
+    'a purge cut short at %s is finished by the next withdrawal (purge asked again: %s)',
+    async (_at, purge, prefix) => {
+      const whole = await world();
+      await withdrawRelease(slug, { reason: 'erreur', by: 'a@host', purge: true }, whole.deps);
+      expect(await listing(whole.store, slug)).toEqual([]);
+
+      const cut = await world();
+      const version = (await manifestOf(cut.store))?.version ?? '';
+      cut.store.failWriteUnder(prefix);
+      await expect(
+        withdrawRelease(slug, { reason: 'erreur', by: 'a@host', purge: true }, cut.deps),
+      ).rejects.toThrow('disk full');
+      expect((await manifestOf(cut.store))?.summary.tags).toEqual([]);
+
+      const retry = await withdrawRelease(
+        slug,
+        { reason: 'erreur', by: 'a@host', ...(purge && { purge }) },
+        cut.deps,
+      );
+      expect(retry).toMatchObject({ outcome: 'purged', resumed: true });
+      expect(await siteDifferences(cut.store, whole.store)).toEqual([]);
+      expect(await listing(cut.store, slug)).toEqual([]);
+      expect(await contents(cut.store, `archive/${slug}/${version}/`)).toEqual({});
+      expect(await recordOf(cut.store)).toEqual(await recordOf(whole.store));
+      expect(
+        await withdrawRelease(slug, { reason: 'erreur', by: 'a@host', purge: true }, cut.deps),
+      ).toMatchObject({
+        outcome: 'already',
+        siteObjectsWritten: 0,
+      });
+    },
+  );
+
+  it('cancels the lift of a release withdrawn under its embargo when the first run stopped before it', async () => {
+    const scheduled = new Set(['sous-embargo']);
+    const cancelled: string[] = [];
+    const lifts: LiftCanceller = {
+      cancel: async (name) => {
+        cancelled.push(name);
+        return scheduled.delete(name);
+      },
+    };
+    const cut = await world();
+    cut.store.failWriteUnder('site/');
+    await expect(
+      withdrawRelease('sous-embargo', { reason: 'annulé', by: 'a@host' }, { ...cut.deps, lifts }),
+    ).rejects.toThrow('disk full');
+    expect(cancelled).toEqual([]);
+
+    const retry = await withdrawRelease(
+      'sous-embargo',
+      { reason: 'annulé', by: 'a@host' },
+      { ...cut.deps, lifts },
+    );
+    expect(retry).toMatchObject({
+      outcome: 'withdrawn',
+      resumed: true,
+      withdrawal: { wasPublic: false },
+      lift: { outcome: 'deleted', name: 'sous-embargo' },
+    });
+    expect(scheduled.size).toBe(0);
+    // Done: a repeat leaves the lifts alone.
+    const again = await withdrawRelease(
+      'sous-embargo',
+      { reason: 'annulé', by: 'a@host' },
+      { ...cut.deps, lifts },
+    );
+    expect(again).toMatchObject({ outcome: 'already', siteObjectsWritten: 0 });
+    expect(again.lift).toBeUndefined();
+    expect(cancelled).toEqual(['sous-embargo']);
+  });
+
+  it('takes a lift already gone as it is, and a retry after the embargo still tries its lift', async () => {
+    const cancelled: string[] = [];
+    const lifts: LiftCanceller = {
+      cancel: async (name) => {
+        cancelled.push(name);
+        return false;
+      },
+    };
+    const cut = await world();
+    cut.store.failWriteUnder('site/', 3);
+    await expect(
+      withdrawRelease('sous-embargo', { reason: 'annulé', by: 'a@host' }, { ...cut.deps, lifts }),
+    ).rejects.toThrow('disk full');
+    // Run again once the embargo has passed: it was withdrawn under it, its lift may still wait.
+    const later = { ...cut.deps, lifts, clock: () => new Date('2026-02-01T00:00:00Z') };
+    const retry = await withdrawRelease('sous-embargo', { reason: 'annulé', by: 'a@host' }, later);
+    expect(retry).toMatchObject({ resumed: true, lift: { outcome: 'none', name: 'sous-embargo' } });
+    expect(retry.withdrawal.at).toBe(publishedAt.toISOString());
+    expect(cancelled).toEqual(['sous-embargo']);
+    expect(await listing(cut.store, 'sous-embargo')).toEqual([]);
+  });
+
+  it('rewrites the press room once for a withdrawal recorded before it was known to be done', async () => {
+    const { store: s, deps: d } = await world();
+    await withdrawRelease(slug, { reason: 'erreur', by: 'a@host' }, d);
+    const site = await contents(s, 'site/');
+    // As an older version left it: no `doneAt`.
+    const current = await getJson<ReleaseManifest>(s, `archive/${slug}/release.json`);
+    const { doneAt: _, ...older } = current?.value.withdrawn ?? {
+      at: '',
+      reason: '',
+      by: '',
+      wasPublic: true,
+    };
+    await s.put(`archive/${slug}/release.json`, JSON.stringify({ ...current?.value, withdrawn: older }));
+
+    const once = await withdrawRelease(slug, { reason: 'autre', by: 'b@host' }, d);
+    expect(once).toMatchObject({ outcome: 'withdrawn', resumed: true, withdrawal: { reason: 'erreur' } });
+    expect(await contents(s, 'site/')).toEqual(site);
+    expect((await manifestOf(s))?.withdrawn?.doneAt).toBe(publishedAt.toISOString());
+    expect(await withdrawRelease(slug, { reason: 'autre', by: 'b@host' }, d)).toMatchObject({
+      outcome: 'already',
+      siteObjectsWritten: 0,
+    });
   });
 });

@@ -52,6 +52,13 @@ export interface Withdrawal {
   wasPublic: boolean;
   /** When its archived files were deleted too (`--purge`, ISO): only this record is left. */
   purgedAt?: string;
+  /**
+   * When the withdrawal (or the purge) was done to the end (ISO): the press room rewritten
+   * without it, its lift and waiting alerts cancelled. Absent while it is under way, when it
+   * was cut short (withdrawing again finishes it), or when it was recorded before this field
+   * existed (withdrawing again rewrites its press room pages once and records it).
+   */
+  doneAt?: string;
 }
 
 export const archiveKeys = {

@@ -551,6 +551,8 @@ export async function installRelease(
     searchText?: string | null;
     /** The release it translates, when it is a translation (translations.ts: checkTranslation). */
     original?: ReleaseSummary;
+    /** Tags whose pages are rewritten too (a purge finished on a retry: its own are no longer known). */
+    tags?: readonly string[];
   } = {},
 ): Promise<number> {
   const { summary } = manifest;
@@ -579,7 +581,10 @@ export async function installRelease(
           // The sitemaps of its group's years name it among each member's alternates.
           ...groups.flat().map((m) => m.year),
         ],
-        tags: [...summary.tags, ...(previous?.summary.tags ?? [])].map((t) => t.slug),
+        tags: [
+          ...[...summary.tags, ...(previous?.summary.tags ?? [])].map((t) => t.slug),
+          ...(options.tags ?? []),
+        ],
         languages: [summary.lang, ...(previous ? [previous.summary.lang] : [])],
       },
       now,

@@ -1,8 +1,8 @@
 import { type AlertCanceller, type AlertOutcome, cancelReleaseAlerts } from '../alerts/release-alert.ts';
 import { PressroomError } from '../errors.ts';
 import { limits } from '../limits.ts';
-import { getJson, VersionConflictError } from '../store/object-store.ts';
-import { isPublic, type ReleaseSummary } from './catalog.ts';
+import { getJson, listAll, type ObjectStore, VersionConflictError } from '../store/object-store.ts';
+import { catalogKeys, isPublic, type ReleaseSummary, readTag } from './catalog.ts';
 import { cancelLift, type LiftCancellation, type LiftCanceller } from './lift.ts';
 import { archiveKeys, type ReleaseManifest, ReleaseNotFoundError, type Withdrawal } from './manifest.ts';
 import { deleteUnder, installRelease, type PublishDeps } from './publish.ts';
@@ -13,6 +13,13 @@ import { deleteUnder, installRelease, type PublishDeps } from './publish.ts';
  * still work), unless it is purged. The manifest records when, why and by whom; switching it
  * is the commit point, as for a publish. A release that was public leaves a short page at its
  * address saying that it was withdrawn (the local server answers 410 Gone there).
+ *
+ * Once the press room, the lift and the alerts are seen to, the record says so (`doneAt`, a
+ * second write of the manifest). Withdrawing a release again does nothing once that is
+ * recorded; before (a run killed, a store write failed after the commit point), it does the
+ * rest again, as a whole withdrawal would have: the pages that listed it, its notice, feeds,
+ * sitemaps and search index rewritten, the lift of a release withdrawn under its embargo and
+ * its waiting alerts cancelled. `archive rebuild` leaves withdrawn releases alone.
  *
  * Publishing the same slug again is refused unless asked (`--replace`), which brings it back.
  */
@@ -28,8 +35,13 @@ export interface WithdrawRequest {
 export interface WithdrawResult {
   slug: string;
   title: string;
-  /** `already`: it was withdrawn before (and purged, if purging was asked): nothing changed. */
+  /**
+   * `already`: it was withdrawn before (and purged, if purging was asked), to the end: nothing
+   * changed. A withdrawal cut short before is finished: `withdrawn` or `purged`, `resumed`.
+   */
   outcome: 'withdrawn' | 'purged' | 'already';
+  /** It was withdrawn before but not to the end (cut short): this run finished it, its record kept. */
+  resumed?: true;
   withdrawal: Withdrawal;
   /** How many press room objects were written (the pages that listed it, the notice). */
   siteObjectsWritten: number;
@@ -76,65 +88,140 @@ export async function withdrawRelease(
   }
   const before = current.value;
   const title = before.summary.title;
-  if (before.withdrawn && (before.withdrawn.purgedAt || !request.purge)) {
-    // A purge cut short after its commit point left files behind: finish it.
-    if (before.withdrawn.purgedAt) await deleteUnder(deps.store, archiveKeys.version(slug, before.version));
-    // And an alert left waiting by a withdrawal cut short before it was cancelled.
+  const recorded = before.withdrawn;
+  // Withdrawn before (and purged, if purging is asked): its record stands as it is.
+  const asked = recorded && (recorded.purgedAt || !request.purge) ? recorded : undefined;
+  if (asked?.doneAt) {
+    // An alert left waiting by a withdrawal of an older version, cut short before it was cancelled.
     const alerts = await withdrawnAlerts(slug, deps, now);
     return {
       slug,
       title,
       outcome: 'already',
-      withdrawal: before.withdrawn,
+      withdrawal: asked,
       siteObjectsWritten: 0,
       ...(alerts.length > 0 && { alerts }),
     };
   }
-  const withdrawal: Withdrawal = {
-    ...(before.withdrawn ?? {
+  // Recorded but not done: cut short after its commit point (or recorded before `doneAt`
+  // existed). Its press room part is done again, as a whole withdrawal does it.
+  const resumed = asked !== undefined;
+  let withdrawal = asked;
+  let after = before;
+  let version = current.version;
+  if (!withdrawal) {
+    // A purge of a release withdrawn before keeps its record; it is done once the purge is.
+    const { doneAt: _withdrawalDone, ...kept } = recorded ?? {
       at: now.toISOString(),
       reason,
       by: request.by,
       wasPublic: isPublic(before.summary, now),
-    }),
-    ...(request.purge && { purgedAt: now.toISOString() }),
+    };
+    withdrawal = { ...kept, ...(request.purge && { purgedAt: now.toISOString() }) };
+    const summary: ReleaseSummary = { ...before.summary, withdrawn: withdrawal.at };
+    after = {
+      ...before,
+      summary: request.purge ? purged(summary) : summary,
+      withdrawn: withdrawal,
+      ...(request.purge && { files: [] }),
+    };
+    version = await switchManifest(deps.store, slug, after, current.version);
+  }
+  const purging = withdrawal.purgedAt !== undefined;
+  // What the press room listed it with: a purge cut short no longer knows its tags (the
+  // catalogue still may), and every tag page is rewritten.
+  const previous = resumed && purging ? await withTagsOfCatalogue(deps.store, before) : before;
+  // Out of the search index for good (the press room filters it out); purged: its words too.
+  const siteObjectsWritten = await installRelease(deps, after, previous, now, {
+    ...(purging && { searchText: null }),
+    ...(resumed && purging && { tags: await catalogueTags(deps.store) }),
+  });
+  if (purging) await deleteUnder(deps.store, archiveKeys.version(slug, before.version));
+  // Its lift, when it was withdrawn under its embargo, unless a withdrawal done before saw to it.
+  const embargo = before.summary.embargo;
+  const underEmbargo = embargo !== undefined && Date.parse(embargo) > Date.parse(withdrawal.at);
+  const liftToCancel = underEmbargo && !recorded?.doneAt;
+  const lift = liftToCancel && deps.lifts ? await cancelLift(slug, deps.lifts) : undefined;
+  // A release withdrawn within the minute after publishing: its alert never goes.
+  const alerts = await withdrawnAlerts(slug, deps, now);
+  const done: Withdrawal = { ...withdrawal, doneAt: now.toISOString() };
+  await recordDone(deps.store, slug, { ...after, withdrawn: done }, version);
+  return {
+    slug,
+    title,
+    outcome: purging ? 'purged' : 'withdrawn',
+    withdrawal: done,
+    siteObjectsWritten,
+    ...(resumed && { resumed }),
+    ...(lift && { lift }),
+    ...(alerts.length > 0 && { alerts }),
   };
-  const summary: ReleaseSummary = { ...before.summary, withdrawn: withdrawal.at };
-  const after: ReleaseManifest = {
-    ...before,
-    summary: request.purge ? purged(summary) : summary,
-    withdrawn: withdrawal,
-    ...(request.purge && { files: [] }),
-  };
+}
+
+/** Switches a release's manifest (the commit point): someone else's write meanwhile is refused. */
+async function switchManifest(
+  store: ObjectStore,
+  slug: string,
+  manifest: ReleaseManifest,
+  expected: string,
+): Promise<string> {
   try {
-    await deps.store.putIfVersion(key, `${JSON.stringify(after, null, 2)}\n`, current.version, {
-      contentType: 'application/json',
-    });
+    return (await store.putIfVersion(archiveKeys.manifest(slug), manifestText(manifest), expected, json))
+      .version;
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
     throw new PressroomError(`"${slug}" was published or withdrawn by someone else meanwhile: run it again`, {
       cause: error,
     });
   }
-  // Out of the search index for good (the press room filters it out); purged: its words too.
-  const siteObjectsWritten = await installRelease(deps, after, before, now, {
-    ...(request.purge && { searchText: null }),
-  });
-  if (request.purge) await deleteUnder(deps.store, archiveKeys.version(slug, before.version));
-  const embargo = before.summary.embargo;
-  const waiting = !before.withdrawn && embargo !== undefined && Date.parse(embargo) > now.getTime();
-  const lift = waiting && deps.lifts ? await cancelLift(slug, deps.lifts) : undefined;
-  // A release withdrawn within the minute after publishing: its alert never goes.
-  const alerts = await withdrawnAlerts(slug, deps, now);
-  return {
-    slug,
-    title,
-    outcome: request.purge ? 'purged' : 'withdrawn',
-    withdrawal,
-    siteObjectsWritten,
-    ...(lift && { lift }),
-    ...(alerts.length > 0 && { alerts }),
-  };
+}
+
+/**
+ * Records that the withdrawal was done to the end. A write of someone else since (the release
+ * published again with --replace, or another run that finished it too) stands: theirs is newer.
+ */
+async function recordDone(
+  store: ObjectStore,
+  slug: string,
+  manifest: ReleaseManifest,
+  expected: string,
+): Promise<void> {
+  try {
+    await store.putIfVersion(archiveKeys.manifest(slug), manifestText(manifest), expected, json);
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+  }
+}
+
+const json = { contentType: 'application/json' };
+
+function manifestText(manifest: ReleaseManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** Every tag of the catalogue: the pages a purged release may still be listed on. */
+async function catalogueTags(store: ObjectStore): Promise<string[]> {
+  const tags: string[] = [];
+  for await (const item of listAll(store, catalogTagsPrefix)) {
+    if (item.key.endsWith('.json')) tags.push(item.key.slice(catalogTagsPrefix.length, -'.json'.length));
+  }
+  return tags;
+}
+
+const catalogTagsPrefix = catalogKeys.tag('').slice(0, -'.json'.length);
+
+/**
+ * A purged release's manifest with the tags it had, as the catalogue's tag shards may still
+ * list it (a purge cut short before they were rewritten): so that they are rewritten without it.
+ */
+async function withTagsOfCatalogue(store: ObjectStore, manifest: ReleaseManifest): Promise<ReleaseManifest> {
+  const tags = new Map<string, { slug: string; name: string }>();
+  for (const tag of await catalogueTags(store)) {
+    const listed = (await readTag(store, tag)).find((r) => r.slug === manifest.summary.slug);
+    if (!listed) continue;
+    tags.set(tag, listed.tags.find((t) => t.slug === tag) ?? { slug: tag, name: tag });
+  }
+  return { ...manifest, summary: { ...manifest.summary, tags: [...tags.values()] } };
 }
 
 function withdrawnAlerts(
