@@ -139,7 +139,7 @@ export async function archiveDeps(opts: {
 /** What became of the lift of a release withdrawn under its embargo, on the stack. */
 function liftLine(lift: LiftCancellation): string {
   if (lift.outcome === 'failed')
-    return `  embargo lift not deleted (${lift.reason}): it will fire, publish nothing and go`;
+    return `  embargo lift not deleted (${lift.reason}): it would fire, publish nothing and go; withdraw it again to try again`;
   return lift.outcome === 'deleted'
     ? `  embargo lift deleted (schedule ${lift.name})`
     : '  embargo lift none was waiting';
@@ -173,9 +173,8 @@ export async function withdrawArchived(slug: string, opts: ArchiveWithdrawOption
     print([
       `${result.outcome === 'purged' ? 'Withdrawn and purged' : 'Withdrawn'}: ${slug} (${result.title})`,
       `  recorded     ${when}, by ${w.by}: ${w.reason}`,
-      ...(result.resumed
-        ? ['  finished     it had been cut short after the record: the rest is done now']
-        : []),
+      // Recorded before but not done: cut short, or recorded before `doneAt` existed.
+      ...(result.resumed ? ['  finished     press room rewritten, the withdrawal recorded before'] : []),
       '  press room   out of the lists, feeds and sitemaps; campaigns and newsletters refuse it',
       w.wasPublic
         ? `  its address  ${siteTop(deps.siteUrl)}releases/${slug}/ now says it was withdrawn`

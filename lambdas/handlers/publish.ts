@@ -19,7 +19,7 @@ import {
   type LiftScheduler,
   planLift,
 } from '../core/archive/lift.ts';
-import { readManifest } from '../core/archive/manifest.ts';
+import { ReleaseNotFoundError, readManifest } from '../core/archive/manifest.ts';
 import {
   type PublishDeps,
   publishRelease,
@@ -27,7 +27,7 @@ import {
   SlugTakenError,
   siteDeps,
 } from '../core/archive/publish.ts';
-import { withdrawRelease } from '../core/archive/withdraw.ts';
+import { checkWithdrawReason, StaleWithdrawalError, withdrawRelease } from '../core/archive/withdraw.ts';
 import { slugOfWithdrawalRequest, withdrawalRequestSchema } from '../core/archive/withdrawal-request.ts';
 import { cancelCampaignRemotely, scheduleCampaignRemotely } from '../core/campaigns/remote.ts';
 import {
@@ -43,7 +43,7 @@ import { withSourceText } from '../core/publication/load.ts';
 import { slug } from '../core/publication/schema.ts';
 import { isAdminDraft, reportKeyOf } from '../core/publication/upload.ts';
 import { createReleaseRenderer } from '../core/render/document.ts';
-import { listAll, type ObjectStore, VersionConflictError } from '../core/store/object-store.ts';
+import { listAll, type ObjectStore } from '../core/store/object-store.ts';
 import { loadConfig } from './config.ts';
 import { listsKey, readStackLists } from './lists.ts';
 import { cached, dataStore, logger, ownFunctionArn, startInvocation } from './runtime.ts';
@@ -556,9 +556,12 @@ async function publishObject(
  * A withdrawal request of the web admin (`publications/withdrawals/<slug>.json`,
  * withdrawal-request.ts): the release withdrawn as `pressroom archive withdraw` does, its
  * waiting topic alerts cancelled, the lift of a release still under its embargo deleted (one
- * that cannot be is left to fire and publish nothing: logged). A request the core refuses is
- * logged, nothing changed, and not retried; one that met someone else's write to the
- * release's manifest fails the invocation, so that Lambda tries it again.
+ * that cannot be is left to fire and publish nothing: logged). A request with a reason the
+ * core refuses, or for a release the archive does not have, is `refused`, nothing changed,
+ * and not retried; one asked before the release was last published (a retry or redelivery
+ * after `--replace` brought it back) is `ignored`. Any other failure (someone else's write to
+ * the manifest, an S3 error before or after the record) fails the invocation, so that Lambda
+ * tries it again (then the dead-letter queue), and the retry finishes the withdrawal.
  */
 async function withdrawRequested(
   store: ObjectStore,
@@ -579,11 +582,17 @@ async function withdrawRequested(
   const request = withdrawalRequestSchema.safeParse(body);
   if (!request.success || request.data.slug !== slugOfKey)
     return ignored(key, 'not a withdrawal request: { "slug": <its key\'s>, "reason", "by", "at" }');
+  try {
+    checkWithdrawReason(request.data.reason);
+  } catch (error) {
+    if (!(error instanceof PressroomError)) throw error;
+    return { key, outcome: 'refused', slug: slugOfKey, reason: error.message };
+  }
   const { releaseDeps } = await context();
   try {
     const result = await withdrawRelease(
       slugOfKey,
-      { reason: request.data.reason, by: request.data.by },
+      { reason: request.data.reason, by: request.data.by, askedAt: request.data.at },
       {
         ...releaseDeps,
         lifts: { cancel: async (name) => (await liftCanceller()).cancel(name) } satisfies LiftCanceller,
@@ -608,10 +617,13 @@ async function withdrawRequested(
       ...(result.alerts && { alerts: result.alerts }),
     };
   } catch (error) {
-    // Someone else's write to the manifest between its read and its write: tried again (Lambda's
-    // retries, then the dead-letter queue), never dropped after the admin answered 202.
-    if (!(error instanceof PressroomError) || error.cause instanceof VersionConflictError) throw error;
-    return { key, outcome: 'refused', slug: slugOfKey, reason: error.message };
+    // What the one who asked can act on. Anything else (S3StoreError is a PressroomError too,
+    // and so is someone else's write to the manifest) is tried again: Lambda's retries, then
+    // the dead-letter queue; never dropped after the admin answered 202.
+    if (error instanceof ReleaseNotFoundError)
+      return { key, outcome: 'refused', slug: slugOfKey, reason: error.message };
+    if (error instanceof StaleWithdrawalError) return ignored(key, error.message);
+    throw error;
   }
 }
 

@@ -1,13 +1,20 @@
+import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
+import { S3StoreError } from '../../lambdas/adapters/s3-store.ts';
+import { sharpImages } from '../../lambdas/adapters/sharp-images.ts';
+import { storeSourceFiles } from '../../lambdas/adapters/store-files.ts';
+import { loadTemplateFiles } from '../../lambdas/adapters/template-files.ts';
+import type { ReleaseManifest } from '../../lambdas/core/archive/manifest.ts';
+import { type PublishDeps, publishRelease, siteDeps } from '../../lambdas/core/archive/publish.ts';
+import { createReleaseRenderer } from '../../lambdas/core/render/document.ts';
 import { getText } from '../../lambdas/core/store/object-store.ts';
 import { handler } from '../../lambdas/handlers/publish.ts';
 import { releaseWorkspace } from '../support/dispatch-fixtures.ts';
 import { releaseText } from '../support/memory-files.ts';
-import { captureLogs, publishWorldForFile } from './harness.ts';
+import { captureLogs, publishWorldForFile, SITE_URL } from './harness.ts';
 
 /**
  * The publish function's embargoes (s3rver, Scheduler mocked at the client): an embargoed
@@ -170,27 +177,43 @@ describe('publish handler: embargoes', () => {
       `publications/withdrawals/${cut}.json`,
       JSON.stringify({ slug: cut, reason: 'Annulée', by: 'web admin', at: new Date().toISOString() }),
     );
-    // S3 refuses the first press room write: the invocation fails after the manifest's switch.
-    const put = S3ObjectStore.prototype.put;
-    let refused = false;
-    const spy = vi.spyOn(S3ObjectStore.prototype, 'put').mockImplementation(async function (
-      this: S3ObjectStore,
-      key,
-      body,
-      options,
+    // S3 refuses the first press room write (the SDK's retries spent): the adapter's
+    // S3StoreError, after the manifest's switch, fails the invocation.
+    const send = S3Client.prototype.send;
+    let refused: string | undefined;
+    const spy = vi.spyOn(S3Client.prototype, 'send').mockImplementation(function (
+      this: S3Client,
+      ...args: Parameters<S3Client['send']>
     ) {
-      if (!refused && key.startsWith('site/')) {
-        refused = true;
-        throw new Error(`SlowDown: reduce your request rate (${key})`);
+      const [command] = args;
+      if (
+        refused === undefined &&
+        command instanceof PutObjectCommand &&
+        command.input.Key?.startsWith('site/')
+      ) {
+        refused = command.input.Key;
+        return Promise.reject(
+          new S3ServiceException({
+            name: 'SlowDown',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 503 },
+            message: 'Please reduce your request rate.',
+          }),
+        );
       }
-      return put.call(this, key, body, options);
-    });
+      return send.apply(this, args);
+    } as S3Client['send']);
     try {
-      await expect(handler(request, lambdaContext)).rejects.toThrow('SlowDown');
+      const failure = await handler(request, lambdaContext).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(S3StoreError);
+      expect((failure as Error).message).toContain('SlowDown (HTTP 503)');
     } finally {
       spy.mockRestore();
     }
-    expect(refused).toBe(true);
+    expect(refused).toMatch(/^site\//);
     expect(deletes()).toEqual([]);
     const manifest = async () =>
       JSON.parse((await getText(world.store, `archive/${cut}/release.json`)) ?? '{}');
@@ -215,5 +238,86 @@ describe('publish handler: embargoes', () => {
       expect.objectContaining({ outcome: 'withdrawn', withdrawal: 'already', siteObjectsWritten: 0 }),
     ]);
     expect(deletes()).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('publish handler: withdrawal requests', () => {
+  it('refuses, without retry, what the one who asked can fix: a reason on two lines, a release the archive does not have', async () => {
+    const ask = (slug: string, reason: string) =>
+      world.upload(
+        `publications/withdrawals/${slug}.json`,
+        JSON.stringify({ slug, reason, by: 'web admin', at: new Date().toISOString() }),
+      );
+    expect(await handler(await ask('sous-embargo', 'une\ndeux'), lambdaContext)).toEqual([
+      {
+        key: 'publications/withdrawals/sous-embargo.json',
+        outcome: 'refused',
+        slug: 'sous-embargo',
+        reason: '--reason must be one line',
+      },
+    ]);
+    expect(await handler(await ask('inconnue', 'Erreur'), lambdaContext)).toEqual([
+      expect.objectContaining({
+        outcome: 'refused',
+        slug: 'inconnue',
+        reason: expect.stringContaining('no release "inconnue" in the archive'),
+      }),
+    ]);
+  });
+
+  it('ignores a request delivered again after the release was published again with --replace', async () => {
+    const back = 'de-retour';
+    const published = await world.upload('publications/retour.md', releaseText(back, 'Annonce de retour'));
+    expect(await handler(published, lambdaContext)).toEqual([
+      expect.objectContaining({ slug: back, state: 'public' }),
+    ]);
+    const request = await world.upload(
+      `publications/withdrawals/${back}.json`,
+      JSON.stringify({
+        slug: back,
+        reason: 'Erreur de chiffres',
+        by: 'web admin',
+        at: new Date().toISOString(),
+      }),
+    );
+    expect(await handler(request, lambdaContext)).toEqual([
+      expect.objectContaining({ outcome: 'withdrawn', slug: back, withdrawal: 'withdrawn' }),
+    ]);
+    const manifest = async () =>
+      JSON.parse((await getText(world.store, `archive/${back}/release.json`)) ?? '{}') as ReleaseManifest;
+    expect((await manifest()).withdrawn?.doneAt).toEqual(expect.any(String));
+
+    // Brought back, as `pressroom publish --replace` does, through the core.
+    const templates = await loadTemplateFiles();
+    const deps: PublishDeps = {
+      store: world.store,
+      files: storeSourceFiles(world.store, { root: 'publications/' }),
+      renderer: createReleaseRenderer(templates),
+      images: sharpImages(),
+      ...siteDeps(templates, { siteUrl: SITE_URL, siteLang: 'fr', siteTitle: 'Salle de presse des villes' }),
+    };
+    expect(await publishRelease('/publications/retour.md', deps, { replace: true })).toMatchObject({
+      slug: back,
+      state: 'public',
+    });
+    expect((await manifest()).withdrawn).toBeUndefined();
+
+    // The same request delivered again (Lambda's retry, a redrive of the dead-letter queue).
+    let outcomes: unknown;
+    const logs = await captureLogs(async () => {
+      outcomes = await handler(request, lambdaContext);
+    });
+    expect(outcomes).toEqual([
+      {
+        key: `publications/withdrawals/${back}.json`,
+        outcome: 'ignored',
+        reason: expect.stringContaining(`"${back}" was published again`),
+      },
+    ]);
+    expect((await manifest()).withdrawn).toBeUndefined();
+    expect(await getText(world.store, 'site/index.html')).toContain(`releases/${back}/`);
+    expect(logs).toContain('publication ignored');
+    expect(logs).not.toContain('web admin');
+    expect(logs).not.toContain('Erreur de chiffres');
   }, 30_000);
 });

@@ -338,6 +338,34 @@ describe('withdrawRelease cut short after its record, then run again', () => {
     },
   );
 
+  it('a purge cut short at the tag index is finished by the next one: its tags counted again', async () => {
+    const whole = await world();
+    await withdrawRelease(slug, { reason: 'erreur', by: 'a@host', purge: true }, whole.deps);
+    const tagsOf = async (s: ObjectStore) => (await getJson(s, 'catalog/tags.json'))?.value;
+    // Its tags are its own: the purge takes them out of the index.
+    expect(Object.keys((await tagsOf(whole.store)) as object)).not.toContain('villes-moyennes');
+
+    const cut = await world();
+    // Every tag shard written, the index not.
+    cut.store.failWriteUnder('catalog/tags.json');
+    await expect(
+      withdrawRelease(slug, { reason: 'erreur', by: 'a@host', purge: true }, cut.deps),
+    ).rejects.toThrow('disk full writing catalog/tags.json');
+    expect((await manifestOf(cut.store))?.withdrawn?.tags).toEqual([
+      { slug: 'numerique', name: 'Numérique' },
+      { slug: 'villes-moyennes', name: 'Villes moyennes' },
+    ]);
+
+    const retry = await withdrawRelease(slug, { reason: 'erreur', by: 'a@host' }, cut.deps);
+    expect(retry).toMatchObject({ outcome: 'purged', resumed: true });
+    expect(await tagsOf(cut.store)).toEqual(await tagsOf(whole.store));
+    expect(await siteDifferences(cut.store, whole.store)).toEqual([]);
+    expect(await listing(cut.store, slug)).toEqual([]);
+    // Done: the record no longer needs its tags, as a whole purge leaves it.
+    expect((await manifestOf(cut.store))?.withdrawn?.tags).toBeUndefined();
+    expect(await recordOf(cut.store)).toEqual(await recordOf(whole.store));
+  });
+
   it('cancels the lift of a release withdrawn under its embargo when the first run stopped before it', async () => {
     const scheduled = new Set(['sous-embargo']);
     const cancelled: string[] = [];
@@ -375,6 +403,42 @@ describe('withdrawRelease cut short after its record, then run again', () => {
     expect(again).toMatchObject({ outcome: 'already', siteObjectsWritten: 0 });
     expect(again.lift).toBeUndefined();
     expect(cancelled).toEqual(['sous-embargo']);
+  });
+
+  it('does not record done a withdrawal whose lift could not be deleted: the next one tries it again', async () => {
+    const cancelled: string[] = [];
+    let refusals = 1;
+    const lifts: LiftCanceller = {
+      cancel: async (name) => {
+        cancelled.push(name);
+        if (refusals-- > 0) throw new Error('not authorized to perform: scheduler:DeleteSchedule');
+        return true;
+      },
+    };
+    const { store: s, deps: d } = await world();
+    const first = await withdrawRelease('sous-embargo', { reason: 'annulé', by: 'a@host' }, { ...d, lifts });
+    expect(first).toMatchObject({
+      outcome: 'withdrawn',
+      lift: { outcome: 'failed', name: 'sous-embargo', reason: expect.stringContaining('DeleteSchedule') },
+    });
+    expect(first.withdrawal.doneAt).toBeUndefined();
+    expect((await manifestOf(s, 'sous-embargo'))?.withdrawn?.doneAt).toBeUndefined();
+    expect(await listing(s, 'sous-embargo')).toEqual([]);
+
+    const retry = await withdrawRelease('sous-embargo', { reason: 'annulé', by: 'a@host' }, { ...d, lifts });
+    expect(retry).toMatchObject({
+      outcome: 'withdrawn',
+      resumed: true,
+      withdrawal: { reason: 'annulé', doneAt: publishedAt.toISOString() },
+      lift: { outcome: 'deleted', name: 'sous-embargo' },
+    });
+    expect((await manifestOf(s, 'sous-embargo'))?.withdrawn?.doneAt).toBe(publishedAt.toISOString());
+    expect(cancelled).toEqual(['sous-embargo', 'sous-embargo']);
+    // Done now: a repeat leaves the lifts alone.
+    expect(
+      await withdrawRelease('sous-embargo', { reason: 'annulé', by: 'a@host' }, { ...d, lifts }),
+    ).toMatchObject({ outcome: 'already', siteObjectsWritten: 0 });
+    expect(cancelled).toHaveLength(2);
   });
 
   it('takes a lift already gone as it is, and a retry after the embargo still tries its lift', async () => {
@@ -415,6 +479,7 @@ describe('withdrawRelease cut short after its record, then run again', () => {
 
     const once = await withdrawRelease(slug, { reason: 'autre', by: 'b@host' }, d);
     expect(once).toMatchObject({ outcome: 'withdrawn', resumed: true, withdrawal: { reason: 'erreur' } });
+    expect(once.siteObjectsWritten).toBeGreaterThan(0);
     expect(await contents(s, 'site/')).toEqual(site);
     expect((await manifestOf(s))?.withdrawn?.doneAt).toBe(publishedAt.toISOString());
     expect(await withdrawRelease(slug, { reason: 'autre', by: 'b@host' }, d)).toMatchObject({

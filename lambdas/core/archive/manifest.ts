@@ -53,12 +53,24 @@ export interface Withdrawal {
   /** When its archived files were deleted too (`--purge`, ISO): only this record is left. */
   purgedAt?: string;
   /**
+   * The tags a purged release had (its summary has none left), recorded with `purgedAt` and
+   * dropped once the purge is done: one cut short counts them again in the catalogue when
+   * withdrawing again finishes it.
+   */
+  tags?: { slug: string; name: string }[];
+  /**
    * When the withdrawal (or the purge) was done to the end (ISO): the press room rewritten
    * without it, its lift and waiting alerts cancelled. Absent while it is under way, when it
-   * was cut short (withdrawing again finishes it), or when it was recorded before this field
-   * existed (withdrawing again rewrites its press room pages once and records it).
+   * was cut short or its lift could not be deleted (withdrawing again finishes it), or when it
+   * was recorded before this field existed (withdrawing again rewrites its press room pages
+   * once and records it).
    */
   doneAt?: string;
+}
+
+/** A manifest as it is written (a release's or a newsletter issue's): indented JSON, one newline. */
+export function manifestText(manifest: unknown): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
 export const archiveKeys = {

@@ -38,7 +38,14 @@ import {
   recordRelease,
 } from './catalog.ts';
 import { type CoverageArticle, hasCoverage, readCoverage } from './coverage.ts';
-import { archiveKeys, type ReleaseManifest, type ReleaseState, readManifest, stateOf } from './manifest.ts';
+import {
+  archiveKeys,
+  manifestText,
+  type ReleaseManifest,
+  type ReleaseState,
+  readManifest,
+  stateOf,
+} from './manifest.ts';
 import {
   createPressRoom,
   type PressRoom,
@@ -551,8 +558,6 @@ export async function installRelease(
     searchText?: string | null;
     /** The release it translates, when it is a translation (translations.ts: checkTranslation). */
     original?: ReleaseSummary;
-    /** Tags whose pages are rewritten too (a purge finished on a retry: its own are no longer known). */
-    tags?: readonly string[];
   } = {},
 ): Promise<number> {
   const { summary } = manifest;
@@ -581,10 +586,7 @@ export async function installRelease(
           // The sitemaps of its group's years name it among each member's alternates.
           ...groups.flat().map((m) => m.year),
         ],
-        tags: [
-          ...[...summary.tags, ...(previous?.summary.tags ?? [])].map((t) => t.slug),
-          ...(options.tags ?? []),
-        ],
+        tags: [...summary.tags, ...(previous?.summary.tags ?? [])].map((t) => t.slug),
         languages: [summary.lang, ...(previous ? [previous.summary.lang] : [])],
       },
       now,
@@ -782,7 +784,7 @@ export async function commitVersion(
     conflict: string;
   },
 ): Promise<void> {
-  const body = `${JSON.stringify(args.manifest, null, 2)}\n`;
+  const body = manifestText(args.manifest);
   try {
     // 1. New objects first, under a version folder nobody reads yet.
     for (const f of args.files)

@@ -1,10 +1,16 @@
 import { type AlertCanceller, type AlertOutcome, cancelReleaseAlerts } from '../alerts/release-alert.ts';
 import { PressroomError } from '../errors.ts';
 import { limits } from '../limits.ts';
-import { getJson, listAll, type ObjectStore, VersionConflictError } from '../store/object-store.ts';
-import { catalogKeys, isPublic, type ReleaseSummary, readTag } from './catalog.ts';
+import { getJson, type ObjectStore, VersionConflictError } from '../store/object-store.ts';
+import { isPublic, type ReleaseSummary } from './catalog.ts';
 import { cancelLift, type LiftCancellation, type LiftCanceller } from './lift.ts';
-import { archiveKeys, type ReleaseManifest, ReleaseNotFoundError, type Withdrawal } from './manifest.ts';
+import {
+  archiveKeys,
+  manifestText,
+  type ReleaseManifest,
+  ReleaseNotFoundError,
+  type Withdrawal,
+} from './manifest.ts';
 import { deleteUnder, installRelease, type PublishDeps } from './publish.ts';
 
 /**
@@ -16,10 +22,13 @@ import { deleteUnder, installRelease, type PublishDeps } from './publish.ts';
  *
  * Once the press room, the lift and the alerts are seen to, the record says so (`doneAt`, a
  * second write of the manifest). Withdrawing a release again does nothing once that is
- * recorded; before (a run killed, a store write failed after the commit point), it does the
- * rest again, as a whole withdrawal would have: the pages that listed it, its notice, feeds,
- * sitemaps and search index rewritten, the lift of a release withdrawn under its embargo and
- * its waiting alerts cancelled. `archive rebuild` leaves withdrawn releases alone.
+ * recorded; before (a run killed, a store write failed after the commit point, a lift that
+ * could not be deleted), it does the rest again, as a whole withdrawal would have: the pages
+ * that listed it, its notice, feeds, sitemaps and search index rewritten, the lift of a
+ * release withdrawn under its embargo and its waiting alerts cancelled. A purge records the
+ * tags the release had (`tags`, until it is done), since its summary no longer has them: a
+ * purge finished later counts them again in the catalogue. `archive rebuild` leaves withdrawn
+ * releases alone.
  *
  * Publishing the same slug again is refused unless asked (`--replace`), which brings it back.
  */
@@ -30,6 +39,17 @@ export interface WithdrawRequest {
   by: string;
   /** Delete the archived files too, keeping only the record. */
   purge?: boolean;
+  /**
+   * When it was asked (ISO), for a request handled later (the web admin's): one asked before
+   * the release was last published (`--replace` after an earlier withdrawal) is refused
+   * (StaleWithdrawalError), so that a retry or a redelivery does not withdraw it again.
+   */
+  askedAt?: string;
+}
+
+/** A withdrawal asked before the release was published again: it withdrew what it was asked to. */
+export class StaleWithdrawalError extends PressroomError {
+  override name = 'StaleWithdrawalError';
 }
 
 export interface WithdrawResult {
@@ -88,6 +108,11 @@ export async function withdrawRelease(
   }
   const before = current.value;
   const title = before.summary.title;
+  if (request.askedAt !== undefined && Date.parse(request.askedAt) < Date.parse(before.summary.updatedAt)) {
+    throw new StaleWithdrawalError(
+      `"${slug}" was published again (${before.summary.updatedAt}) after this withdrawal was asked (${request.askedAt}): it is left as it is`,
+    );
+  }
   const recorded = before.withdrawn;
   // Withdrawn before (and purged, if purging is asked): its record stands as it is.
   const asked = recorded && (recorded.purgedAt || !request.purge) ? recorded : undefined;
@@ -111,13 +136,21 @@ export async function withdrawRelease(
   let version = current.version;
   if (!withdrawal) {
     // A purge of a release withdrawn before keeps its record; it is done once the purge is.
-    const { doneAt: _withdrawalDone, ...kept } = recorded ?? {
+    const {
+      doneAt: _withdrawalDone,
+      tags: _tags,
+      ...kept
+    } = recorded ?? {
       at: now.toISOString(),
       reason,
       by: request.by,
       wasPublic: isPublic(before.summary, now),
     };
-    withdrawal = { ...kept, ...(request.purge && { purgedAt: now.toISOString() }) };
+    withdrawal = {
+      ...kept,
+      // Its tags, which the purged summary no longer has: a purge cut short counts them again.
+      ...(request.purge && { purgedAt: now.toISOString(), tags: before.summary.tags }),
+    };
     const summary: ReleaseSummary = { ...before.summary, withdrawn: withdrawal.at };
     after = {
       ...before,
@@ -128,14 +161,18 @@ export async function withdrawRelease(
     version = await switchManifest(deps.store, slug, after, current.version);
   }
   const purging = withdrawal.purgedAt !== undefined;
-  // What the press room listed it with: a purge cut short no longer knows its tags (the
-  // catalogue still may), and every tag page is rewritten.
-  const previous = resumed && purging ? await withTagsOfCatalogue(deps.store, before) : before;
+  // What the press room listed it with: a purge cut short lists its tags in its record (one
+  // recorded before they were, none: its tags were counted again by the purge itself).
+  const previous =
+    resumed && purging ? { ...before, summary: { ...before.summary, tags: withdrawal.tags ?? [] } } : before;
   // Out of the search index for good (the press room filters it out); purged: its words too.
-  const siteObjectsWritten = await installRelease(deps, after, previous, now, {
-    ...(purging && { searchText: null }),
-    ...(resumed && purging && { tags: await catalogueTags(deps.store) }),
-  });
+  const siteObjectsWritten = await installRelease(
+    deps,
+    after,
+    previous,
+    now,
+    purging ? { searchText: null } : {},
+  );
   if (purging) await deleteUnder(deps.store, archiveKeys.version(slug, before.version));
   // Its lift, when it was withdrawn under its embargo, unless a withdrawal done before saw to it.
   const embargo = before.summary.embargo;
@@ -144,13 +181,16 @@ export async function withdrawRelease(
   const lift = liftToCancel && deps.lifts ? await cancelLift(slug, deps.lifts) : undefined;
   // A release withdrawn within the minute after publishing: its alert never goes.
   const alerts = await withdrawnAlerts(slug, deps, now);
-  const done: Withdrawal = { ...withdrawal, doneAt: now.toISOString() };
-  await recordDone(deps.store, slug, { ...after, withdrawn: done }, version);
+  // A lift that could not be deleted: not done, so that withdrawing again tries it again.
+  const { tags: _purgedTags, ...record } = withdrawal;
+  const done: Withdrawal | undefined =
+    lift?.outcome === 'failed' ? undefined : { ...record, doneAt: now.toISOString() };
+  if (done) await recordDone(deps.store, slug, { ...after, withdrawn: done }, version);
   return {
     slug,
     title,
     outcome: purging ? 'purged' : 'withdrawn',
-    withdrawal: done,
+    withdrawal: done ?? withdrawal,
     siteObjectsWritten,
     ...(resumed && { resumed }),
     ...(lift && { lift }),
@@ -194,35 +234,6 @@ async function recordDone(
 }
 
 const json = { contentType: 'application/json' };
-
-function manifestText(manifest: ReleaseManifest): string {
-  return `${JSON.stringify(manifest, null, 2)}\n`;
-}
-
-/** Every tag of the catalogue: the pages a purged release may still be listed on. */
-async function catalogueTags(store: ObjectStore): Promise<string[]> {
-  const tags: string[] = [];
-  for await (const item of listAll(store, catalogTagsPrefix)) {
-    if (item.key.endsWith('.json')) tags.push(item.key.slice(catalogTagsPrefix.length, -'.json'.length));
-  }
-  return tags;
-}
-
-const catalogTagsPrefix = catalogKeys.tag('').slice(0, -'.json'.length);
-
-/**
- * A purged release's manifest with the tags it had, as the catalogue's tag shards may still
- * list it (a purge cut short before they were rewritten): so that they are rewritten without it.
- */
-async function withTagsOfCatalogue(store: ObjectStore, manifest: ReleaseManifest): Promise<ReleaseManifest> {
-  const tags = new Map<string, { slug: string; name: string }>();
-  for (const tag of await catalogueTags(store)) {
-    const listed = (await readTag(store, tag)).find((r) => r.slug === manifest.summary.slug);
-    if (!listed) continue;
-    tags.set(tag, listed.tags.find((t) => t.slug === tag) ?? { slug: tag, name: tag });
-  }
-  return { ...manifest, summary: { ...manifest.summary, tags: [...tags.values()] } };
-}
 
 function withdrawnAlerts(
   slug: string,
