@@ -190,7 +190,7 @@ export async function withdrawRelease(
     slug,
     title,
     outcome: purging ? 'purged' : 'withdrawn',
-    withdrawal: done ?? withdrawal,
+    withdrawal: done ?? record,
     siteObjectsWritten,
     ...(resumed && { resumed }),
     ...(lift && { lift }),
