@@ -24,6 +24,7 @@ import { type Listening, listenLocally } from '../tests/support/listen.ts';
 import { s3rverClientConfig, s3rverEnvironment, startS3rver } from '../tests/support/s3rver.ts';
 import { type CostInput, costRows } from './aws-dispatch-cost.ts';
 import { templateFunction } from './lambda.ts';
+import { peakRssKbSource } from './memory.ts';
 import { type Benchmark, type BenchRow, median, msSince } from './types.ts';
 
 /**
@@ -268,7 +269,7 @@ interface DispatchFigures {
 }
 
 /** The dispatch bundle's handler, called once as Lambda would, in this new process. */
-const dispatchScript = (bundle: string, name: string) => `
+const dispatchScript = (bundle: string, name: string) => `${peakRssKbSource}
 const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
 const importedRssKb = process.memoryUsage.rss() / 1024;
 const started = performance.now();
@@ -279,14 +280,14 @@ const report = await handler({ campaign: ${JSON.stringify(name)} }, context);
 const handlerMs = performance.now() - started;
 const usage = process.resourceUsage();
 process.stdout.write(${JSON.stringify(resultMark)} + JSON.stringify({
-  handlerMs, importedRssKb, maxRssKb: usage.maxRSS, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
+  handlerMs, importedRssKb, maxRssKb: peakRssKb(), cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
   report: { audience: report.audience, enqueued: report.enqueued, batches: report.batches,
     alreadyDone: report.alreadyDone, uncertain: report.uncertain.length },
 }) + '\\n');
 `;
 
 /** The anchor: the index and the 256 shards read and parsed, 16 at a time, with the same SDK. */
-const shardReadScript = `
+const shardReadScript = `${peakRssKbSource}
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 const client = new S3Client({});
 const text = async (Key) =>
@@ -299,7 +300,7 @@ for (let i = 0; i < keys.length; i += 16) {
     contacts += Object.keys(JSON.parse(body).contacts).length;
 }
 const handlerMs = performance.now() - started;
-process.stdout.write(${JSON.stringify(resultMark)} + JSON.stringify({ handlerMs, contacts, maxRssKb: process.resourceUsage().maxRSS }) + '\\n');
+process.stdout.write(${JSON.stringify(resultMark)} + JSON.stringify({ handlerMs, contacts, maxRssKb: peakRssKb() }) + '\\n');
 `;
 
 /** Runs an ES module script in a new Node process; its wall time and its result line. */

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { simpleParser } from 'mailparser';
 import { FolderObjectStore } from '../lambdas/adapters/folder-store.ts';
 import { localSourceFiles } from '../lambdas/adapters/local-files.ts';
@@ -37,6 +38,7 @@ import {
   type RecipientFields,
 } from '../lambdas/core/render/recipient.ts';
 import { listAll } from '../lambdas/core/store/object-store.ts';
+import { compiled } from '../scripts/build.ts';
 import { firstNames, lastNames } from './names.ts';
 import { type Benchmark, type BenchRow, msSince } from './types.ts';
 
@@ -76,7 +78,8 @@ import { type Benchmark, type BenchRow, msSince } from './types.ts';
  *    started in any 1-second window (must stay ≤ 100) and the throttled calls.
  * 5. The outbox at scale (issue 19): 50,000 recipients of their own list, and 5,000 of them
  *    (a tag), each sent with default options (no rate: the outbox has no limit) by
- *    bench/outbox-send.ts in a process of its own, whose peak RSS is the send's. The anchor,
+ *    bench/outbox-send.ts, compiled as the command is, in a process of its own (Node alone,
+ *    without the sources' TypeScript loader), whose peak RSS is the send's. The anchor,
  *    in the same run on the same disk: the same .eml bytes written again as new files, one
  *    fsync each, one after the other (target: ours ≥ 50% of that rate; peak RSS ≤ 250 MB
  *    and flat). PRESSROOM_BENCH_SEND_SCALE=N runs N and N/10 instead, for a quick look.
@@ -753,17 +756,29 @@ function contactsCsv(
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs bench/outbox-send.ts in a new process (same Node, same loader) and reads its JSON. */
+/**
+ * Runs bench/outbox-send.ts in a new process and reads its JSON. The script is compiled first
+ * as the \`pressroom\` command is (scripts/build.ts: plain JavaScript, packages from node_modules)
+ * and run by Node alone: the TypeScript loader of the sources (tsx, a thread of its own) would
+ * add some 35 MiB to the process that \`pressroom send\` does not have.
+ */
 async function outboxSendInChild(
   root: string,
   definition: CampaignDefinition,
 ): Promise<{ report: SendReport; rssBefore: number; peakRss: number }> {
-  const script = fileURLToPath(new URL('outbox-send.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, script, root, secret, publicUrl, JSON.stringify(definition)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  // Under node_modules/.cache, so that its imports find the project's packages.
+  const script = fileURLToPath(
+    new URL('../node_modules/.cache/pressroom-bench/outbox-send.mjs', import.meta.url),
   );
+  await build({
+    ...compiled,
+    entryPoints: [fileURLToPath(new URL('outbox-send.ts', import.meta.url))],
+    outfile: script,
+    logLevel: 'warning',
+  });
+  const child = spawn(process.execPath, [script, root, secret, publicUrl, JSON.stringify(definition)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;

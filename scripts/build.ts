@@ -13,6 +13,15 @@ import { build, type Metafile } from 'esbuild';
 const root = path.resolve(import.meta.dirname, '..');
 export const distDir = path.join(root, 'dist');
 
+/** How the command's code is compiled: plain ES modules for Node 20, packages left in node_modules. */
+export const compiled = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+} as const;
+
 /**
  * Builds the command afresh into `outdir` (dist/ by default) and returns esbuild's account
  * of it: each output file and what it imports.
@@ -24,12 +33,8 @@ export async function buildCommand(outdir = distDir): Promise<Metafile> {
     entryPoints: { pressroom: 'bin/pressroom.ts' },
     outdir,
     chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
+    ...compiled,
     splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
     metafile: true,
     logLevel: 'warning',
   });
