@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { finished } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import { Parser } from 'csv-parse';
 import { csvReading } from '../lambdas/core/contacts/import.ts';
 import { type ContactKeys, normalizeEmail, shardOf } from '../lambdas/core/contacts/model.ts';
@@ -75,8 +75,7 @@ export async function importFloor(
     }
   })({ delimiter: ';', ...csvReading });
   parser.resume();
-  createReadStream(csv).pipe(parser);
-  await finished(parser);
+  await pipeline(createReadStream(csv), parser);
   await Promise.all(
     [...shards].map(([shard, parts]) =>
       writeFile(path.join(dir, `${shard}.json`), `{"contacts":{${parts.join(',')}}}\n`),
