@@ -7,7 +7,13 @@ import { contactKeys } from '../../lambdas/core/contacts/model.ts';
 import { definition, importJournalists, journalist } from '../support/dispatch-fixtures.ts';
 import { uploadRelease } from '../support/harness-campaigns.ts';
 import type { SentMail } from './edge.ts';
-import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
+import {
+  dispatchFunction,
+  type HarnessWorld,
+  mailTo as mailWorld,
+  takeDenials,
+  useHarness,
+} from './world.ts';
 
 /**
  * The stack deployed with `-c awsSdk=bundled` (lib/config.ts): every function carries the parts
@@ -28,11 +34,7 @@ useHarness(context, (started) => {
 
 const denials = (): string[] => takeDenials(world);
 
-function mailTo(address: string): SentMail {
-  const mail = world.edge.mails.find((m) => m.destinations.includes(address));
-  if (!mail) throw new Error(`no mail was sent to ${address}`);
-  return mail;
-}
+const mailTo = (address: string): SentMail => mailWorld(world, address);
 
 describe('the stack synthesized with awsSdk=bundled', () => {
   // The first calls start the functions' containers: on a busy machine, longer than a test's default.

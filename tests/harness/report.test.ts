@@ -8,7 +8,13 @@ import { listAll } from '../../lambdas/core/store/object-store.ts';
 import { definition, importJournalists, journalist } from '../support/dispatch-fixtures.ts';
 import { uploadRelease } from '../support/harness-campaigns.ts';
 import type { SentMail } from './edge.ts';
-import { dispatchFunction, type HarnessWorld, takeDenials, useHarness } from './world.ts';
+import {
+  dispatchFunction,
+  type HarnessWorld,
+  mailTo as mailWorld,
+  takeDenials,
+  useHarness,
+} from './world.ts';
 
 /**
  * The delivery report on the stack as its template wires it: a campaign that tracks opens and
@@ -29,11 +35,7 @@ useHarness(context, (started) => {
 
 const denials = (): string[] => takeDenials(world);
 
-function mailTo(address: string): SentMail {
-  const mail = world.edge.mails.find((m) => m.destinations.includes(address));
-  if (!mail) throw new Error(`no mail was sent to ${address}`);
-  return mail;
-}
+const mailTo = (address: string): SentMail => mailWorld(world, address);
 
 describe('the delivery report on the stack as synthesized', () => {
   // The first calls start the functions' containers: on a busy machine, longer than a test's default.

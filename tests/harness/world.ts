@@ -198,6 +198,13 @@ export function takeDenials(world: HarnessWorld): string[] {
   return world.edge.denials.splice(0).map((d) => `${d.caller} ${d.operation}: ${d.action} on ${d.resource}`);
 }
 
+/** The message SES was given for `address` (the first one): a failure names the address. */
+export function mailTo(world: HarnessWorld, address: string): SentMail {
+  const mail = world.edge.mails.find((m) => m.destinations.includes(address));
+  if (!mail) throw new Error(`no mail was sent to ${address}`);
+  return mail;
+}
+
 /** `pressroom send|campaign resume --backend aws`: the dispatch function invoked on demand. */
 export function dispatchFunction(world: HarnessWorld): CampaignDispatcher {
   return {
