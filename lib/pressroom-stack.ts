@@ -179,7 +179,7 @@ export class PressroomStack extends Stack {
       deadLetterQueue: this.alarmedDeadLetters(
         'PublishDeadLetter',
         notifications.alarmTopic,
-        "The publish function failed three times on an event (an upload under publications/, or an embargo lift): read the message and the function's logs, fix the cause, then upload the .md again (or send the lift event again).",
+        "The publish function failed three times on an event (an upload under publications/, a withdrawal request, or an embargo lift): read the message and the function's logs, fix the cause, then upload the .md again, withdraw the release again, or send the lift event again.",
       ),
       environment: { ...bucketName, ...siteUrl, ...siteLang, ...siteTitle },
     });

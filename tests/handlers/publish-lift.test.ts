@@ -265,7 +265,7 @@ describe('publish handler: withdrawal requests', () => {
     ]);
   });
 
-  it('ignores a request delivered again after the release was published again with --replace', async () => {
+  it('ignores a request delivered again after the release was brought back with --replace', async () => {
     const back = 'de-retour';
     const published = await world.upload('publications/retour.md', releaseText(back, 'Annonce de retour'));
     expect(await handler(published, lambdaContext)).toEqual([
@@ -311,7 +311,7 @@ describe('publish handler: withdrawal requests', () => {
       {
         key: `publications/withdrawals/${back}.json`,
         outcome: 'ignored',
-        reason: expect.stringContaining(`"${back}" was published again`),
+        reason: expect.stringContaining(`"${back}" was brought back from a withdrawal`),
       },
     ]);
     expect((await manifest()).withdrawn).toBeUndefined();

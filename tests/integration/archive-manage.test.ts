@@ -225,6 +225,16 @@ describe('withdrawRelease cut short after its record, then run again', () => {
     );
     return workspaceFiles(all);
   };
+  /** The same workspace with the tagged release's title corrected. */
+  const correctedFiles = () => {
+    const all = releaseWorkspace();
+    all['publications/taguee.md'] = releaseText(
+      slug,
+      'Les villes et leurs tags, corrigé',
+      'tags:\n  - Numérique\n  - Villes moyennes\n',
+    );
+    return workspaceFiles(all);
+  };
 
   /** A store with the three releases published, the same clock as the others. */
   async function world(): Promise<{ store: FailingStore; deps: PublishDeps }> {
@@ -486,5 +496,49 @@ describe('withdrawRelease cut short after its record, then run again', () => {
       outcome: 'already',
       siteObjectsWritten: 0,
     });
+  });
+  it('keeps no tags of a purged release in its record once its pages are done, even when its lift failed', async () => {
+    const lifts: LiftCanceller = {
+      cancel: async () => {
+        throw new Error('not authorized to perform: scheduler:DeleteSchedule');
+      },
+    };
+    const { store: s, deps: d } = await world();
+    const purged = await withdrawRelease(
+      'sous-embargo',
+      { reason: 'annulé', by: 'a@host', purge: true },
+      { ...d, lifts },
+    );
+    expect(purged).toMatchObject({ outcome: 'purged', lift: { outcome: 'failed' } });
+    const record = (await manifestOf(s, 'sous-embargo'))?.withdrawn;
+    expect(record?.purgedAt).toBeDefined();
+    expect(record?.doneAt).toBeUndefined();
+    expect(record && 'tags' in record).toBe(false);
+  });
+
+  it('carries out a withdrawal asked before a correction was published, not one asked before the release was brought back', async () => {
+    const { store: s, deps: d } = await world();
+    const askedAt = publishedAt.toISOString();
+    // A correction published after the request was made: the withdrawal asked still holds.
+    const later = (days: number) => () => new Date(publishedAt.getTime() + days * 86_400_000);
+    const corrected = releaseDeps(s, templates, correctedFiles(), later(1));
+    expect(await publishRelease('publications/taguee.md', corrected)).toMatchObject({ action: 'updated' });
+    const withdrawn = await withdrawRelease(slug, { reason: 'erreur', by: 'a@host', askedAt }, d);
+    expect(withdrawn.outcome).toBe('withdrawn');
+    // Brought back with --replace: the same request, delivered again, is not carried out.
+    const restored = releaseDeps(s, templates, correctedFiles(), later(2));
+    await publishRelease('publications/taguee.md', restored, { replace: true });
+    expect((await manifestOf(s))?.restoredAt).toBe(later(2)().toISOString());
+    await expect(withdrawRelease(slug, { reason: 'erreur', by: 'a@host', askedAt }, d)).rejects.toThrow(
+      /brought back from a withdrawal/,
+    );
+    expect((await manifestOf(s))?.withdrawn).toBeUndefined();
+    // A correction after that keeps the mark; a withdrawal asked after it is carried out.
+    await publishRelease('publications/taguee.md', releaseDeps(s, templates, files(), later(3)));
+    expect((await manifestOf(s))?.restoredAt).toBe(later(2)().toISOString());
+    const asked = later(3)().toISOString();
+    expect((await withdrawRelease(slug, { reason: 'erreur', by: 'a@host', askedAt: asked }, d)).outcome).toBe(
+      'withdrawn',
+    );
   });
 });

@@ -22,6 +22,11 @@ export interface ReleaseManifest {
   siteUrl?: string;
   /** Set when the release was taken out of the public press room (`pressroom archive withdraw`). */
   withdrawn?: Withdrawal;
+  /**
+   * When a withdrawn release was last published again (`publish --replace`), kept by the
+   * publishes after it: a withdrawal asked before then is not carried out (withdraw.ts, `askedAt`).
+   */
+  restoredAt?: string;
   /** Its press kit images, in order (none: no field). */
   images?: ManifestImage[];
 }

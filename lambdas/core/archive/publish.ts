@@ -355,6 +355,10 @@ export async function publishRelease(
       summary,
       source: { path: sourcePath, sha256: createHash('sha256').update(source).digest('hex') },
       ...manifestImages(rendered.publication),
+      // Brought back from a withdrawal now, or before: a withdrawal asked earlier stays undone.
+      ...((withdrawn || previous?.value.restoredAt) && {
+        restoredAt: withdrawn ? now.toISOString() : previous?.value.restoredAt,
+      }),
     },
     archived,
     ...(previous && { previousVersion: previous.version }),

@@ -41,13 +41,14 @@ export interface WithdrawRequest {
   purge?: boolean;
   /**
    * When it was asked (ISO), for a request handled later (the web admin's): one asked before
-   * the release was last published (`--replace` after an earlier withdrawal) is refused
-   * (StaleWithdrawalError), so that a retry or a redelivery does not withdraw it again.
+   * the release was brought back from a withdrawal (`publish --replace`, the manifest's
+   * `restoredAt`) is refused (StaleWithdrawalError), so that a retry or a redelivery does not
+   * withdraw it again. An ordinary publish since (a correction) does not cancel it.
    */
   askedAt?: string;
 }
 
-/** A withdrawal asked before the release was published again: it withdrew what it was asked to. */
+/** A withdrawal asked before the release was brought back: it withdrew what it was asked to. */
 export class StaleWithdrawalError extends PressroomError {
   override name = 'StaleWithdrawalError';
 }
@@ -108,9 +109,10 @@ export async function withdrawRelease(
   }
   const before = current.value;
   const title = before.summary.title;
-  if (request.askedAt !== undefined && Date.parse(request.askedAt) < Date.parse(before.summary.updatedAt)) {
+  const restoredAt = before.restoredAt;
+  if (request.askedAt !== undefined && restoredAt && Date.parse(request.askedAt) < Date.parse(restoredAt)) {
     throw new StaleWithdrawalError(
-      `"${slug}" was published again (${before.summary.updatedAt}) after this withdrawal was asked (${request.askedAt}): it is left as it is`,
+      `"${slug}" was brought back from a withdrawal (${restoredAt}) after this withdrawal was asked (${request.askedAt}): it is left as it is`,
     );
   }
   const recorded = before.withdrawn;
@@ -186,6 +188,8 @@ export async function withdrawRelease(
   const done: Withdrawal | undefined =
     lift?.outcome === 'failed' ? undefined : { ...record, doneAt: now.toISOString() };
   if (done) await recordDone(deps.store, slug, { ...after, withdrawn: done }, version);
+  // Not done, but the pages that listed a purged release are: its tags leave the record now.
+  else if (withdrawal.tags) await recordDone(deps.store, slug, { ...after, withdrawn: record }, version);
   return {
     slug,
     title,

@@ -7,7 +7,9 @@ import { uploadPrefix } from '../publication/upload.ts';
  * JSON object `publications/withdrawals/<slug>.json`, whose creation starts the publish
  * function (an S3 notification of its own, lib/pressroom-stack.ts), which withdraws the
  * release as `pressroom archive withdraw` does (withdraw.ts). The object stays, the last
- * request for that slug: a redelivered notification withdraws it again, which changes nothing.
+ * request for that slug. A redelivered notification finds it withdrawn (`already`), finishes a
+ * withdrawal cut short (`resumed`), or, when the release was brought back since it was asked,
+ * leaves it as it is (`ignored`).
  */
 
 export const withdrawalRequestPrefix = `${uploadPrefix}withdrawals/`;
