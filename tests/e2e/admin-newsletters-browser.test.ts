@@ -14,7 +14,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminUnderTest, expectFitsPhone, focusedId, overflow, phoneFrame, tabTo } from '../support/admin.ts';
+import {
+  AdminUnderTest,
+  autofocusedId,
+  expectFitsPhone,
+  overflow,
+  phoneFrame,
+  tabTo,
+} from '../support/admin.ts';
 import { screenshotsDir } from '../support/browser.ts';
 import { barometer, barometre, crise } from '../support/example-releases.ts';
 import { openPdf } from '../support/pdf.ts';
@@ -84,7 +91,7 @@ describe('the Newsletters section and the PDF in a browser', { timeout: 240_000 
       page.waitForURL(`**/admin/newsletters/newsletter-${today}`),
       page.keyboard.press('Enter'),
     ]);
-    expect(await focusedId(page)).toBe('up-1');
+    expect(await autofocusedId(page, 'up-1')).toBe('up-1');
     expect(await page.locator('#unsaved').textContent()).toContain('Pas encore enregistré');
     const legends = await page.locator('.issue-items legend').allTextContents();
     expect(legends[0]).toBe(`1. ${crise.title}`);

@@ -237,6 +237,18 @@ export const focusedId = (page: Page): Promise<string | undefined> =>
   page.evaluate<string | undefined>('document.activeElement?.id');
 
 /**
+ * The id of what has the focus once the page's `autofocus` was applied: the browser applies it
+ * at its next rendering after the load, not at the load itself. Waits up to `ms` for `id`, then
+ * answers what has the focus (the caller's assertion says what it was).
+ */
+export async function autofocusedId(page: Page, id: string, ms = 5_000): Promise<string | undefined> {
+  await page
+    .waitForFunction(`document.activeElement?.id === ${JSON.stringify(id)}`, undefined, { timeout: ms })
+    .catch(() => {});
+  return focusedId(page);
+}
+
+/**
  * The email in the phone frame (`#email-phone`) of a release's or an issue's page, scrolled
  * into view and loaded; the window it draws in is 375 px wide.
  */
