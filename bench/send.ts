@@ -756,6 +756,21 @@ function contactsCsv(
   return `${lines.join('\n')}\n`;
 }
 
+/** bench/outbox-send.ts compiled once per bench run, under node_modules/.cache so that its imports find the project's packages. */
+let outboxSendScript: Promise<string> | undefined;
+function compiledOutboxSend(): Promise<string> {
+  const script = fileURLToPath(
+    new URL('../node_modules/.cache/pressroom-bench/outbox-send.mjs', import.meta.url),
+  );
+  outboxSendScript ??= build({
+    ...compiled,
+    entryPoints: [fileURLToPath(new URL('outbox-send.ts', import.meta.url))],
+    outfile: script,
+    logLevel: 'warning',
+  }).then(() => script);
+  return outboxSendScript;
+}
+
 /**
  * Runs bench/outbox-send.ts in a new process and reads its JSON. The script is compiled first
  * as the \`pressroom\` command is (scripts/build.ts: plain JavaScript, packages from node_modules)
@@ -766,16 +781,7 @@ async function outboxSendInChild(
   root: string,
   definition: CampaignDefinition,
 ): Promise<{ report: SendReport; rssBefore: number; peakRss: number }> {
-  // Under node_modules/.cache, so that its imports find the project's packages.
-  const script = fileURLToPath(
-    new URL('../node_modules/.cache/pressroom-bench/outbox-send.mjs', import.meta.url),
-  );
-  await build({
-    ...compiled,
-    entryPoints: [fileURLToPath(new URL('outbox-send.ts', import.meta.url))],
-    outfile: script,
-    logLevel: 'warning',
-  });
+  const script = await compiledOutboxSend();
   const child = spawn(process.execPath, [script, root, secret, publicUrl, JSON.stringify(definition)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -10,8 +10,8 @@ import { sendingPlan } from './sending-plan.ts';
 
 /**
  * The deployment's configuration, read once at synth from the CDK context (`cdk.json`
- * "context", or `-c key=value`) and checked with zod. The README's "Deploy on AWS" table
- * lists the same keys.
+ * "context", or `-c key=value`) and checked with zod. docs/aws.md, "Configuration (CDK
+ * context)", lists the same keys.
  */
 export interface PressroomConfig {
   /** CloudFormation stack name. */
@@ -278,7 +278,7 @@ export function parseConfig(context: Record<string, unknown>): PressroomConfig {
       [
         'invalid pressroom configuration in the CDK context; nothing was synthesised:',
         ...problems.map((p) => `  ${p}`),
-        'Set the values in the "context" of cdk.json, or pass them as -c key=value (see "Deploy on AWS" in README.md).',
+        'Set the values in the "context" of cdk.json, or pass them as -c key=value (see "Configuration (CDK context)" in docs/aws.md).',
       ].join('\n'),
     );
   }

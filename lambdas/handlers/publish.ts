@@ -558,8 +558,8 @@ async function publishObject(
  * waiting topic alerts cancelled, the lift of a release still under its embargo deleted (one
  * that cannot be is left to fire and publish nothing: logged). A request with a reason the
  * core refuses, or for a release the archive does not have, is `refused`, nothing changed,
- * and not retried; one asked before the release was last published (a retry or redelivery
- * after `--replace` brought it back) is `ignored`. Any other failure (someone else's write to
+ * and not retried; one asked before the release was brought back from a withdrawal
+ * (`publish --replace`, the manifest's `restoredAt`) is `ignored`. Any other failure (someone else's write to
  * the manifest, an S3 error before or after the record) fails the invocation, so that Lambda
  * tries it again (then the dead-letter queue), and the retry finishes the withdrawal.
  */

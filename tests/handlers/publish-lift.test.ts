@@ -33,6 +33,25 @@ const lifts = {
 };
 const functionArn = 'arn:aws:lambda:eu-west-3:123456789012:function:pressroom-publish';
 const lambdaContext = { invokedFunctionArn: `${functionArn}:$LATEST` } as Context;
+
+/** A release under an embargo an hour ahead, uploaded and published by the handler. */
+async function publishEmbargoed(slug: string, file: string, title: string): Promise<void> {
+  const later = new Date(Math.floor(Date.now() / 1000 + 3600) * 1000).toISOString();
+  const published = await world.upload(
+    `publications/${file}`,
+    releaseText(slug, title, `embargo: ${later.slice(0, 19)}+00:00\n`),
+  );
+  expect(await handler(published, lambdaContext)).toEqual([
+    expect.objectContaining({ slug, state: 'embargoed' }),
+  ]);
+}
+
+/** The web admin's withdrawal request for `slug`, uploaded: its S3 notification. */
+const askWithdrawal = (slug: string, reason: string) =>
+  world.upload(
+    `publications/withdrawals/${slug}.json`,
+    JSON.stringify({ slug, reason, by: 'web admin', at: new Date().toISOString() }),
+  );
 const scheduler = mockClient(SchedulerClient);
 
 beforeAll(() => {
@@ -110,21 +129,11 @@ describe('publish handler: embargoes', () => {
 
   it('withdraws a release under its embargo whose lift Scheduler refuses to delete: logged, withdrawn all the same', async () => {
     const other = 'autre-embargo';
-    const later = new Date(Math.floor(Date.now() / 1000 + 3600) * 1000).toISOString();
-    const published = await world.upload(
-      'publications/autre.md',
-      releaseText(other, 'Autre annonce', `embargo: ${later.slice(0, 19)}+00:00\n`),
-    );
-    expect(await handler(published, lambdaContext)).toEqual([
-      expect.objectContaining({ slug: other, state: 'embargoed' }),
-    ]);
+    await publishEmbargoed(other, 'autre.md', 'Autre annonce');
     scheduler
       .on(DeleteScheduleCommand)
       .rejects(new Error('not authorized to perform: scheduler:DeleteSchedule'));
-    const request = await world.upload(
-      `publications/withdrawals/${other}.json`,
-      JSON.stringify({ slug: other, reason: 'Reportée', by: 'web admin', at: new Date().toISOString() }),
-    );
+    const request = await askWithdrawal(other, 'Reportée');
     let outcomes: unknown;
     const logs = await captureLogs(async () => {
       outcomes = await handler(request, lambdaContext);
@@ -162,21 +171,11 @@ describe('publish handler: embargoes', () => {
 
   it('finishes a withdrawal that failed after its record when Lambda tries the event again: its lift deleted then', async () => {
     const cut = 'embargo-coupe';
-    const later = new Date(Math.floor(Date.now() / 1000 + 3600) * 1000).toISOString();
-    const published = await world.upload(
-      'publications/coupe.md',
-      releaseText(cut, 'Annonce coupée', `embargo: ${later.slice(0, 19)}+00:00\n`),
-    );
-    expect(await handler(published, lambdaContext)).toEqual([
-      expect.objectContaining({ slug: cut, state: 'embargoed' }),
-    ]);
+    await publishEmbargoed(cut, 'coupe.md', 'Annonce coupée');
     scheduler.on(DeleteScheduleCommand).resolves({});
     const deletes = () =>
       scheduler.commandCalls(DeleteScheduleCommand).filter((c) => c.args[0].input.Name === cut);
-    const request = await world.upload(
-      `publications/withdrawals/${cut}.json`,
-      JSON.stringify({ slug: cut, reason: 'Annulée', by: 'web admin', at: new Date().toISOString() }),
-    );
+    const request = await askWithdrawal(cut, 'Annulée');
     // S3 refuses the first press room write (the SDK's retries spent): the adapter's
     // S3StoreError, after the manifest's switch, fails the invocation.
     const send = S3Client.prototype.send;
@@ -243,12 +242,7 @@ describe('publish handler: embargoes', () => {
 
 describe('publish handler: withdrawal requests', () => {
   it('refuses, without retry, what the one who asked can fix: a reason on two lines, a release the archive does not have', async () => {
-    const ask = (slug: string, reason: string) =>
-      world.upload(
-        `publications/withdrawals/${slug}.json`,
-        JSON.stringify({ slug, reason, by: 'web admin', at: new Date().toISOString() }),
-      );
-    expect(await handler(await ask('sous-embargo', 'une\ndeux'), lambdaContext)).toEqual([
+    expect(await handler(await askWithdrawal('sous-embargo', 'une\ndeux'), lambdaContext)).toEqual([
       {
         key: 'publications/withdrawals/sous-embargo.json',
         outcome: 'refused',
@@ -256,7 +250,7 @@ describe('publish handler: withdrawal requests', () => {
         reason: '--reason must be one line',
       },
     ]);
-    expect(await handler(await ask('inconnue', 'Erreur'), lambdaContext)).toEqual([
+    expect(await handler(await askWithdrawal('inconnue', 'Erreur'), lambdaContext)).toEqual([
       expect.objectContaining({
         outcome: 'refused',
         slug: 'inconnue',
@@ -271,15 +265,7 @@ describe('publish handler: withdrawal requests', () => {
     expect(await handler(published, lambdaContext)).toEqual([
       expect.objectContaining({ slug: back, state: 'public' }),
     ]);
-    const request = await world.upload(
-      `publications/withdrawals/${back}.json`,
-      JSON.stringify({
-        slug: back,
-        reason: 'Erreur de chiffres',
-        by: 'web admin',
-        at: new Date().toISOString(),
-      }),
-    );
+    const request = await askWithdrawal(back, 'Erreur de chiffres');
     expect(await handler(request, lambdaContext)).toEqual([
       expect.objectContaining({ outcome: 'withdrawn', slug: back, withdrawal: 'withdrawn' }),
     ]);

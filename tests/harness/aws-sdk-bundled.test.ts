@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { campaignStatus } from '../../lambdas/core/campaigns/status.ts';
@@ -12,6 +11,7 @@ import {
   type HarnessWorld,
   mailTo as mailWorld,
   takeDenials,
+  trackedHtml,
   useHarness,
 } from './world.ts';
 
@@ -85,11 +85,7 @@ describe('the stack synthesized with awsSdk=bundled', () => {
       expect(bounced?.invocation).toEqual(
         expect.objectContaining({ ok: true, result: expect.objectContaining({ applied: 1 }) }),
       );
-      const html = String((await simpleParser(mailTo(journalist(0)).raw)).html);
-      const site = world.outputs.PressRoomUrl as string;
-      const link = [...html.matchAll(/href="([^"]+)"/g)]
-        .map((m) => m[1] as string)
-        .find((href) => href.startsWith(`${site}c/`));
+      const { link } = await trackedHtml(world, journalist(0));
       expect(link).toBeDefined();
       const click = await world.siteRequest(link as string, { method: 'GET' });
       expect(click.function).toMatch(/^PublicFunction/);

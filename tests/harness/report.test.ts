@@ -1,4 +1,3 @@
-import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { startCampaign } from '../../lambdas/core/campaigns/remote.ts';
 import { campaignReport } from '../../lambdas/core/campaigns/report.ts';
@@ -13,6 +12,7 @@ import {
   type HarnessWorld,
   mailTo as mailWorld,
   takeDenials,
+  trackedHtml,
   useHarness,
 } from './world.ts';
 
@@ -90,11 +90,8 @@ describe('the delivery report on the stack as synthesized', () => {
   it(
     "a click and an open through the press room's domain are recorded by public, and the click redirects",
     async () => {
-      const html = String((await simpleParser(mailTo(journalist(0)).raw)).html);
+      const { html, link } = await trackedHtml(world, journalist(0));
       const site = world.outputs.PressRoomUrl as string;
-      const link = [...html.matchAll(/href="([^"]+)"/g)]
-        .map((m) => m[1] as string)
-        .find((href) => href.startsWith(`${site}c/`));
       const pixel = /src="([^"]+\/o\/[^"]+\.gif)"/.exec(html)?.[1];
       expect(link).toBeDefined();
       expect(pixel?.startsWith(`${site}o/`)).toBe(true);

@@ -6,6 +6,7 @@ import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { LambdaFunctionURLEvent, S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll } from 'vitest';
 import { DynamoLedger } from '../../lambdas/adapters/dynamodb-ledger.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-store.ts';
@@ -203,6 +204,22 @@ export function mailTo(world: HarnessWorld, address: string): SentMail {
   const mail = world.edge.mails.find((m) => m.destinations.includes(address));
   if (!mail) throw new Error(`no mail was sent to ${address}`);
   return mail;
+}
+
+/**
+ * The HTML of the message SES was given for `address`, and its first tracked link (`<press
+ * room>/c/…`), if it has one.
+ */
+export async function trackedHtml(
+  world: HarnessWorld,
+  address: string,
+): Promise<{ html: string; link: string | undefined }> {
+  const html = String((await simpleParser(mailTo(world, address).raw)).html);
+  const site = world.outputs.PressRoomUrl as string;
+  const link = [...html.matchAll(/href="([^"]+)"/g)]
+    .map((m) => m[1] as string)
+    .find((href) => href.startsWith(`${site}c/`));
+  return { html, link };
 }
 
 /** `pressroom send|campaign resume --backend aws`: the dispatch function invoked on demand. */

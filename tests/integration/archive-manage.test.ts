@@ -216,25 +216,13 @@ describe('withdrawRelease', () => {
 
 describe('withdrawRelease cut short after its record, then run again', () => {
   const slug = 'villes-taguees';
-  const files = () => {
+  /** The workspace with a tagged release (`title`: another one is a correction of it). */
+  const files = (title = 'Les villes et leurs tags') => {
     const all = releaseWorkspace();
-    all['publications/taguee.md'] = releaseText(
-      slug,
-      'Les villes et leurs tags',
-      'tags:\n  - Numérique\n  - Villes moyennes\n',
-    );
+    all['publications/taguee.md'] = releaseText(slug, title, 'tags:\n  - Numérique\n  - Villes moyennes\n');
     return workspaceFiles(all);
   };
-  /** The same workspace with the tagged release's title corrected. */
-  const correctedFiles = () => {
-    const all = releaseWorkspace();
-    all['publications/taguee.md'] = releaseText(
-      slug,
-      'Les villes et leurs tags, corrigé',
-      'tags:\n  - Numérique\n  - Villes moyennes\n',
-    );
-    return workspaceFiles(all);
-  };
+  const correctedFiles = () => files('Les villes et leurs tags, corrigé');
 
   /** A store with the three releases published, the same clock as the others. */
   async function world(): Promise<{ store: FailingStore; deps: PublishDeps }> {

@@ -339,6 +339,7 @@ export async function publishRelease(
     }
   }
 
+  const restoredAt = withdrawn ? now.toISOString() : previous?.value.restoredAt;
   const { summary, archived } = archivedRelease(
     deps,
     rendered,
@@ -356,9 +357,7 @@ export async function publishRelease(
       source: { path: sourcePath, sha256: createHash('sha256').update(source).digest('hex') },
       ...manifestImages(rendered.publication),
       // Brought back from a withdrawal now, or before: a withdrawal asked earlier stays undone.
-      ...((withdrawn || previous?.value.restoredAt) && {
-        restoredAt: withdrawn ? now.toISOString() : previous?.value.restoredAt,
-      }),
+      ...(restoredAt && { restoredAt }),
     },
     archived,
     ...(previous && { previousVersion: previous.version }),
