@@ -22,7 +22,7 @@ export async function readStackLists(
 }
 
 /** How long a function keeps `config/lists.yaml`: it changes without a deploy. */
-export const listsTtlMs = 60_000;
+const listsTtlMs = 60_000;
 
 let kept: { at: number; lists: Promise<SubscribableLists> } | undefined;
 
